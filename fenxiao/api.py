@@ -1,0 +1,74 @@
+"""The REST API: /api/v1/, documented at /api/docs."""
+
+import logging
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from fenxiao.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="分销商城 API",
+    version="1.0.0",
+    description="Fenxiao distribution mall: catalog, cart, checkout, orders, payments.",
+    docs_url="/docs",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path")]
+        fields.append({"field": ".".join(loc), "error": err.get("msg", "")})
+    return api.create_response(
+        request,
+        {"code": "INVALID_INPUT", "message": "请求参数有误，请检查后重试", "details": fields},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return api.create_response(request, {"code": "UNAUTHORIZED", "message": "请先登录"},
+                               status=401)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"code": "NOT_FOUND", "message": "未找到对应的记录"},
+                               status=404)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    code = {400: "BAD_REQUEST", 403: "PERMISSION_DENIED", 405: "METHOD_NOT_ALLOWED",
+            429: "RATE_LIMITED"}.get(exc.status_code, "HTTP_ERROR")
+    return api.create_response(request, {"code": code, "message": "请求无法处理"},
+                               status=exc.status_code)
+
+
+def _register_routers():
+    from fenxiao.catalog.api import router as catalog_router
+    from fenxiao.customers.api import router as customers_router
+    from fenxiao.orders.api import router as orders_router
+    from fenxiao.orders.api_staff import router as staff_orders_router
+    from fenxiao.payments.api import router as payments_router
+
+    api.add_router("/", customers_router)
+    api.add_router("/", catalog_router)
+    api.add_router("/", orders_router)
+    api.add_router("/staff/", staff_orders_router)
+    api.add_router("/payments/", payments_router)
+
+
+_register_routers()

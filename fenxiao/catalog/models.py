@@ -1,0 +1,100 @@
+from django.db import models
+from django.db.models import F, Q
+
+
+class Category(models.Model):
+    name = models.CharField("分类名称", max_length=40)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="children", verbose_name="上级分类")
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    is_active = models.BooleanField("显示", default=True)
+
+    class Meta:
+        verbose_name = "商品分类"
+        verbose_name_plural = "商品分类"
+        ordering = ["sort_order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+def product_image_path(instance, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"products/{instance.product_id or 'new'}/{instance.uuid}.{ext}"
+
+
+class Product(models.Model):
+    name = models.CharField("商品名称", max_length=80, db_index=True)
+    subtitle = models.CharField("卖点", max_length=120, blank=True)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products",
+                                 verbose_name="分类")
+    description = models.TextField("商品详情", blank=True,
+                                   help_text="富文本，保存时会清除不安全的标签和脚本")
+    is_listed = models.BooleanField("上架", default=False, db_index=True)
+    # Denormalised from the SKUs so lists can sort and show a price without joining.
+    price = models.PositiveIntegerField("售价（分，最低SKU价）", default=0)
+    list_price = models.PositiveIntegerField("划线价（分）", default=0)
+    sales_count = models.PositiveIntegerField("销量", default=0)
+    weight_grams = models.PositiveIntegerField("重量（克）", default=0)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "商品"
+        verbose_name_plural = "商品"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["is_listed", "category"])]
+
+    def __str__(self):
+        return self.name
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images",
+                                verbose_name="商品")
+    uuid = models.CharField(max_length=32, editable=False)
+    image = models.ImageField("图片", upload_to=product_image_path)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "商品图片"
+        verbose_name_plural = "商品图片"
+        ordering = ["sort_order", "id"]
+
+    def save(self, *args, **kwargs):
+        if not self.uuid:
+            import uuid
+
+            self.uuid = uuid.uuid4().hex
+        super().save(*args, **kwargs)
+
+
+class Sku(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus",
+                                verbose_name="商品")
+    code = models.CharField("SKU编码", max_length=40, unique=True)
+    # Spec values in display order, e.g. {"颜色": "红色", "尺码": "M"}.
+    specs = models.JSONField("规格", default=dict, blank=True)
+    price = models.PositiveIntegerField("售价（分）")
+    list_price = models.PositiveIntegerField("划线价（分）", default=0)
+    stock = models.IntegerField("库存", default=0)
+    weight_grams = models.PositiveIntegerField("重量（克）", default=0)
+    is_active = models.BooleanField("可售", default=True)
+
+    class Meta:
+        verbose_name = "SKU"
+        verbose_name_plural = "SKU"
+        ordering = ["product_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stock__gte=0), name="sku_stock_not_negative"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="sku_price_positive"),
+            models.CheckConstraint(condition=Q(list_price=0) | Q(list_price__gte=F("price")),
+                                   name="sku_list_price_not_below_price"),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} {self.spec_text}".strip()
+
+    @property
+    def spec_text(self) -> str:
+        return " / ".join(str(v) for v in (self.specs or {}).values())

@@ -1,0 +1,43 @@
+"""Stock moves. One conditional UPDATE for any number of SKUs: never below zero, whatever the
+concurrency, and the same number of queries for one line or twenty."""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Value, When
+
+from ..errors import InvalidQuantity, StockInsufficient
+from ..models import Sku
+
+
+def _per_sku(quantities: Mapping[int, int]) -> Case:
+    return Case(
+        *[When(pk=sku_id, then=Value(qty)) for sku_id, qty in quantities.items()],
+        output_field=IntegerField(),
+    )
+
+
+def take_stock(quantities: Mapping[int, int]) -> None:
+    """Decrement stock for every SKU or for none; raises StockInsufficient naming the short SKUs."""
+    if not quantities:
+        return
+    if any(qty <= 0 for qty in quantities.values()):
+        raise InvalidQuantity()
+    with transaction.atomic():
+        updated = (
+            Sku.objects.filter(pk__in=list(quantities), stock__gte=_per_sku(quantities))
+            .update(stock=F("stock") - _per_sku(quantities))
+        )
+        if updated != len(quantities):
+            # Roll back the rows that did go down, then say which SKUs were short.
+            short = [
+                sku.pk for sku in Sku.objects.filter(pk__in=list(quantities)).only("pk", "stock")
+                if sku.stock < quantities[sku.pk]
+            ]
+            raise StockInsufficient(short_sku_ids=short or list(quantities))
+
+
+def restore_stock(quantities: Mapping[int, int]) -> None:
+    quantities = {k: v for k, v in quantities.items() if v > 0}
+    if quantities:
+        Sku.objects.filter(pk__in=list(quantities)).update(stock=F("stock") + _per_sku(quantities))

@@ -1,0 +1,75 @@
+"""Money arithmetic. Amounts are integer fen, rates are integer basis points (1% = 100 bp).
+
+Nothing in the mall computes money outside this module: one place to round, one place to
+allocate, and it is property-tested.
+"""
+
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+BP_DENOMINATOR = 10_000
+
+
+def apply_bp(base_fen: int, bp: int) -> int:
+    """`base × bp / 10000`, rounded down to the fen (the merchant never pays an unearned fraction)."""
+    if base_fen < 0 or bp < 0:
+        raise ValueError("base and rate must not be negative")
+    return base_fen * bp // BP_DENOMINATOR
+
+
+def allocate(total: int, weights: list[int]) -> list[int]:
+    """Split `total` fen over `weights` in proportion, by largest remainder.
+
+    The parts sum exactly to `total`; with 0 <= total <= sum(weights) no part exceeds its
+    weight. Ties in remainder go to the earlier weight, so the result is deterministic.
+    """
+    if total < 0:
+        return [-part for part in allocate(-total, weights)]
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if not weights:
+        if total:
+            raise ValueError("cannot allocate a non-zero amount over no weights")
+        return []
+    if weight_sum == 0:
+        if total:
+            raise ValueError("cannot allocate a non-zero amount over zero weights")
+        return [0] * len(weights)
+    floors = [total * w // weight_sum for w in weights]
+    remainders = [total * w % weight_sum for w in weights]
+    short = total - sum(floors)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:short]:
+        floors[i] += 1
+    return floors
+
+
+def yuan_to_fen(value: str | int | Decimal) -> int:
+    """Parse a yuan amount typed by a person ("12.3", "12.30", 12) into fen, exactly."""
+    try:
+        amount = Decimal(str(value).strip().replace("¥", "").replace(",", ""))
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    fen = amount * 100
+    if fen != fen.to_integral_value(rounding=ROUND_DOWN):
+        raise ValueError("amounts have at most two decimal places")
+    return int(fen)
+
+
+def fen_to_yuan(fen: int) -> str:
+    """1234 -> "12.34" (no currency sign), for form fields and exports."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(int(fen))
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def format_fen(fen: int | None) -> str:
+    """1234 -> "¥12.34": how every amount is shown to people."""
+    if fen is None:
+        return "-"
+    text = fen_to_yuan(fen)
+    if text.startswith("-"):
+        return f"-¥{text[1:]}"
+    return f"¥{text}"

@@ -1,0 +1,106 @@
+"""Factories and an API client for tests (and anyone scripting against the mall)."""
+
+import itertools
+import json
+
+from django.test import Client
+
+_seq = itertools.count(1)
+
+
+def make_buyer(phone: str | None = None, password: str = "Buyer#2026", **extra):
+    from fenxiao.customers.models import User
+
+    phone = phone or f"139{next(_seq):08d}"
+    user = User(username=phone, phone=phone, **extra)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def make_staff(username: str = "staff", perms: list[str] | None = None, superuser=False):
+    from django.contrib.auth.models import Permission
+
+    from fenxiao.customers.models import User
+
+    user = User.objects.create_user(username=f"{username}{next(_seq)}", password="Staff#2026",
+                                    is_staff=True, is_superuser=superuser)
+    for perm in perms or []:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return user
+
+
+def make_address(user, **fields):
+    from fenxiao.customers.models import Address
+
+    data = {"recipient": "张三", "phone": "13800138000", "province": "浙江省",
+            "city": "杭州市", "district": "西湖区", "detail": "文三路 100 号",
+            "is_default": True}
+    data.update(fields)
+    return Address.objects.create(user=user, **data)
+
+
+def make_category(name="服装", parent=None):
+    from fenxiao.catalog.models import Category
+
+    return Category.objects.create(name=name, parent=parent)
+
+
+def make_product(name=None, *, category=None, price=9900, stock=100, listed=True,
+                 specs_list=None, list_price=0):
+    """A product with one SKU per entry in `specs_list` (default: one plain SKU)."""
+    from fenxiao.catalog.models import Product, Sku
+    from fenxiao.catalog.services.products import refresh_summary
+
+    n = next(_seq)
+    product = Product.objects.create(name=name or f"商品{n}", category=category or make_category(),
+                                     is_listed=listed)
+    for i, specs in enumerate(specs_list or [{}]):
+        Sku.objects.create(product=product, code=f"SKU{n}-{i}", specs=specs, price=price,
+                           list_price=list_price, stock=stock)
+    refresh_summary([product.pk])
+    product.refresh_from_db()
+    return product
+
+
+class ApiClient:
+    """JSON calls to /api/v1 with an optional bearer token."""
+
+    def __init__(self, token: str | None = None):
+        self.client = Client()
+        self.token = token
+
+    def _headers(self):
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+
+    def call(self, method: str, path: str, body=None, **query):
+        url = "/api/v1" + path
+        kwargs = self._headers()
+        if method == "get":
+            return getattr(self.client, method)(url, query, **kwargs)
+        return getattr(self.client, method)(
+            url, json.dumps(body if body is not None else {}),
+            content_type="application/json", **kwargs)
+
+    def get(self, path, **query):
+        return self.call("get", path, **query)
+
+    def post(self, path, body=None):
+        return self.call("post", path, body)
+
+    def put(self, path, body=None):
+        return self.call("put", path, body)
+
+    def patch(self, path, body=None):
+        return self.call("patch", path, body)
+
+    def delete(self, path):
+        return self.call("delete", path)
+
+
+def api_for(user) -> ApiClient:
+    from fenxiao.customers.services.accounts import issue_token
+
+    return ApiClient(issue_token(user))

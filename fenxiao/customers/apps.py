@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CustomersConfig(AppConfig):
+    name = "fenxiao.customers"
+    label = "customers"
+    verbose_name = "客户与账号"
+
+    def ready(self):
+        # The roles reference permissions, which Django creates per app after migrating;
+        # refreshing after every app's post_migrate picks up each app's permissions.
+        post_migrate.connect(_ensure_groups, dispatch_uid="fenxiao_staff_groups")
+
+
+def _ensure_groups(sender, **kwargs):
+    from .services.staff import ensure_staff_groups
+
+    ensure_staff_groups()

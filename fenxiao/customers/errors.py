@@ -1,0 +1,43 @@
+from fenxiao.core.errors import DomainError
+
+
+class InvalidPhone(DomainError):
+    code = "INVALID_PHONE"
+    message = "请输入有效的中国大陆手机号"
+    status = 400
+
+
+class PhoneTaken(DomainError):
+    code = "PHONE_ALREADY_REGISTERED"
+    message = "该手机号已注册，请直接登录"
+    status = 409
+
+
+class WeakPassword(DomainError):
+    code = "WEAK_PASSWORD"
+    message = "密码不符合要求"
+    status = 400
+
+
+class LoginFailed(DomainError):
+    code = "LOGIN_FAILED"
+    message = "手机号或密码错误"
+    status = 401
+
+
+class LoginRateLimited(DomainError):
+    code = "LOGIN_RATE_LIMITED"
+    message = "登录失败次数过多，请稍后再试"
+    status = 429
+
+
+class AddressInvalid(DomainError):
+    code = "ADDRESS_INVALID"
+    message = "收货地址信息不完整"
+    status = 400
+
+
+class AddressNotFound(DomainError):
+    code = "ADDRESS_NOT_FOUND"
+    message = "收货地址不存在"
+    status = 404

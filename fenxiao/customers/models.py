@@ -1,0 +1,81 @@
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+PHONE_PATTERN = r"^1[3-9]\d{9}$"
+phone_validator = RegexValidator(PHONE_PATTERN, "请输入有效的中国大陆手机号")
+
+
+class User(AbstractUser):
+    """Buyers sign in with a mainland phone number; staff keep a username as well."""
+
+    phone = models.CharField("手机号", max_length=11, unique=True, null=True, blank=True,
+                             validators=[phone_validator])
+    nickname = models.CharField("昵称", max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self):
+        return self.nickname or self.phone or self.username
+
+    @property
+    def display_name(self) -> str:
+        if self.nickname:
+            return self.nickname
+        if self.phone:
+            return f"{self.phone[:3]}****{self.phone[-4:]}"
+        return self.username
+
+
+class Address(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="addresses", verbose_name="用户")
+    recipient = models.CharField("收货人", max_length=40)
+    phone = models.CharField("联系电话", max_length=11, validators=[phone_validator])
+    province = models.CharField("省", max_length=20)
+    city = models.CharField("市", max_length=20)
+    district = models.CharField("区/县", max_length=20, blank=True)
+    detail = models.CharField("详细地址", max_length=200)
+    is_default = models.BooleanField("默认地址", default=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "收货地址"
+        verbose_name_plural = "收货地址"
+        ordering = ["-is_default", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True),
+                                    name="one_default_address_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.full_text}"
+
+    @property
+    def full_text(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.detail}"
+
+
+class ApiToken(models.Model):
+    """Bearer token for app and mini-program clients. Only a hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "访问令牌"
+        verbose_name_plural = "访问令牌"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,61 @@
+"""A buyer's address book."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from ..errors import AddressInvalid, AddressNotFound
+from ..models import Address, User
+
+ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail")
+
+
+def get_address(user: User, address_id: int) -> Address:
+    address = Address.objects.filter(user=user, pk=address_id).first()
+    if address is None:
+        raise AddressNotFound()
+    return address
+
+
+def _validate(address: Address) -> None:
+    for field in ("recipient", "phone", "province", "city", "detail"):
+        if not str(getattr(address, field) or "").strip():
+            raise AddressInvalid(f"请填写{Address._meta.get_field(field).verbose_name}")
+    try:
+        address.full_clean(exclude=["user"])
+    except ValidationError as exc:
+        raise AddressInvalid("；".join(exc.messages)) from exc
+
+
+def clean_address(data: dict) -> dict:
+    """Validate address fields that are not kept in an address book (an order's address)."""
+    probe = Address(**{f: str(data.get(f) or "").strip() for f in ADDRESS_FIELDS})
+    _validate(probe)
+    return {f: getattr(probe, f) for f in ADDRESS_FIELDS}
+
+
+@transaction.atomic
+def save_address(user: User, data: dict, address_id: int | None = None) -> Address:
+    address = get_address(user, address_id) if address_id else Address(user=user)
+    for field in ADDRESS_FIELDS:
+        if field in data and data[field] is not None:
+            setattr(address, field, str(data[field]).strip())
+    make_default = bool(data.get("is_default")) or not Address.objects.filter(user=user).exists()
+    _validate(address)
+    if make_default:
+        Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(
+            is_default=False
+        )
+        address.is_default = True
+    address.save()
+    return address
+
+
+@transaction.atomic
+def delete_address(user: User, address_id: int) -> None:
+    address = get_address(user, address_id)
+    was_default = address.is_default
+    address.delete()
+    if was_default:
+        successor = Address.objects.filter(user=user).order_by("-id").first()
+        if successor:
+            Address.objects.filter(pk=successor.pk).update(is_default=True)

@@ -1,0 +1,170 @@
+"""Buyer-facing order API: cart, checkout, orders, payment, after-sale."""
+
+from django.db.models import Prefetch
+from ninja import Router, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from fenxiao.core.money import format_fen
+from fenxiao.customers.auth import buyer_auth
+from fenxiao.payments.services.payments import start_payment
+
+from .errors import AfterSaleNotFound, OrderNotFound
+from .models import AfterSale, CartLine, Order, OrderLine, OrderStatus
+from .schemas import (
+    AfterSaleIn,
+    AfterSaleOut,
+    CancelIn,
+    CartLineIn,
+    CartOut,
+    CartQuantityIn,
+    CheckoutIn,
+    OrderDetailOut,
+    OrderOut,
+    PayIn,
+    PayOut,
+    PreviewIn,
+    QuoteOut,
+)
+from .services import after_sales, cart, checkout, lifecycle
+
+router = Router(tags=["购物车与订单"], auth=buyer_auth)
+
+
+def _cart_out(buyer) -> dict:
+    lines = list(CartLine.objects.filter(cart__buyer=buyer).select_related("sku__product"))
+    out = []
+    for line in lines:
+        sku = line.sku
+        out.append({
+            "id": line.pk, "sku_id": sku.pk, "product_id": sku.product_id,
+            "product_name": sku.product.name, "spec_text": sku.spec_text,
+            "unit_price": sku.price, "quantity": line.quantity,
+            "subtotal": sku.price * line.quantity, "stock": sku.stock,
+            "available": sku.is_active and sku.product.is_listed and sku.stock >= line.quantity,
+        })
+    goods = sum(item["subtotal"] for item in out if item["available"])
+    return {"lines": out, "total_quantity": sum(item["quantity"] for item in out),
+            "goods_amount": goods, "goods_amount_display": format_fen(goods)}
+
+
+@router.get("/cart", response=CartOut)
+def get_cart(request):
+    return _cart_out(request.user)
+
+
+@router.post("/cart/lines", response={201: CartOut})
+def add_cart_line(request, payload: CartLineIn):
+    cart.add_to_cart(request.user, payload.sku_id, payload.quantity)
+    return Status(201, _cart_out(request.user))
+
+
+@router.patch("/cart/lines/{line_id}", response=CartOut)
+def update_cart_line(request, line_id: int, payload: CartQuantityIn):
+    cart.set_quantity(request.user, line_id, payload.quantity)
+    return _cart_out(request.user)
+
+
+@router.delete("/cart/lines/{line_id}", response=CartOut)
+def delete_cart_line(request, line_id: int):
+    cart.remove_lines(request.user, [line_id])
+    return _cart_out(request.user)
+
+
+@router.post("/checkout/preview", response=QuoteOut)
+def preview(request, payload: PreviewIn):
+    q = checkout.quote([(line.sku_id, line.quantity) for line in payload.lines])
+    return {
+        "lines": [{"sku_id": ln.sku.pk, "product_name": ln.sku.product.name,
+                   "spec_text": ln.sku.spec_text, "unit_price": ln.unit_price,
+                   "quantity": ln.quantity, "subtotal": ln.subtotal,
+                   "discount_share": ln.discount_share, "paid_amount": ln.paid_amount}
+                  for ln in q.lines],
+        "goods_amount": q.goods_amount, "discount_amount": q.discount_amount,
+        "shipping_fee": q.shipping_fee, "total": q.total, "total_display": format_fen(q.total),
+    }
+
+
+@router.post("/checkout", response={201: OrderOut})
+def place_order(request, payload: CheckoutIn):
+    order = checkout.place_order(
+        request.user, [(line.sku_id, line.quantity) for line in payload.lines],
+        address_id=payload.address_id, note=payload.note,
+        expected_total=payload.expected_total, from_cart=payload.from_cart)
+    return Status(201, _order_qs(request.user).get(pk=order.pk))
+
+
+def _order_qs(buyer):
+    return Order.objects.filter(buyer=buyer).prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+
+
+def _get_order(request, number: str) -> Order:
+    order = _order_qs(request.user).filter(number=number).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+@router.get("/orders", response=list[OrderOut])
+@paginate(PageNumberPagination, page_size=10)
+def list_orders(request, status: str | None = None):
+    qs = _order_qs(request.user)
+    if status in OrderStatus.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("-id")
+
+
+@router.get("/orders/{number}", response=OrderDetailOut)
+def order_detail(request, number: str):
+    return _get_order(request, number)
+
+
+@router.post("/orders/{number}/pay", response=PayOut)
+def pay(request, number: str, payload: PayIn):
+    order = _get_order(request, number)
+    payment = start_payment(order, payload.gateway, return_url=payload.return_url)
+    return {"out_trade_no": payment.out_trade_no, "amount": payment.amount,
+            "gateway": payment.gateway, "pay_url": request.build_absolute_uri(payment.pay_url)}
+
+
+@router.post("/orders/{number}/cancel", response=OrderOut)
+def cancel(request, number: str, payload: CancelIn):
+    order = _get_order(request, number)
+    lifecycle.cancel(order, request.user, reason=payload.reason)
+    return _get_order(request, number)
+
+
+@router.post("/orders/{number}/confirm-receipt", response=OrderOut)
+def confirm_receipt(request, number: str):
+    order = _get_order(request, number)
+    lifecycle.complete(order, actor=request.user)
+    return _get_order(request, number)
+
+
+@router.post("/orders/{number}/after-sales", response={201: AfterSaleOut})
+def request_after_sale(request, number: str, payload: AfterSaleIn):
+    order = _get_order(request, number)
+    after_sale = after_sales.request_after_sale(
+        order, request.user, kind=payload.kind, reason=payload.reason,
+        lines=[line.dict() for line in payload.lines])
+    return Status(201, AfterSale.objects.select_related("order").get(pk=after_sale.pk))
+
+
+def _after_sale_qs(buyer):
+    return AfterSale.objects.filter(order__buyer=buyer).select_related("order") \
+        .prefetch_related("lines")
+
+
+@router.get("/after-sales", response=list[AfterSaleOut])
+@paginate(PageNumberPagination, page_size=10)
+def list_after_sales(request):
+    return _after_sale_qs(request.user).order_by("-id")
+
+
+@router.post("/after-sales/{number}/withdraw", response=AfterSaleOut)
+def withdraw_after_sale(request, number: str):
+    after_sale = _after_sale_qs(request.user).filter(number=number).first()
+    if after_sale is None:
+        raise AfterSaleNotFound()
+    after_sales.withdraw(after_sale, request.user)
+    return _after_sale_qs(request.user).get(pk=after_sale.pk)

@@ -1,0 +1,98 @@
+"""Staff order API for integrations (ERP, warehouse): ship, adjust, after-sale decisions.
+
+Same services as the backend; authorised by Django permissions on a staff token.
+"""
+
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from fenxiao.customers.auth import buyer_auth, require_perm
+
+from .errors import AfterSaleNotFound, OrderNotFound
+from .models import AfterSale, Order
+from .schemas import AfterSaleIn, AfterSaleOut, OrderDetailOut
+from .services import after_sales, lifecycle
+
+router = Router(tags=["商家：订单"], auth=buyer_auth)
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShipIn(Strict):
+    carrier: str = Field(max_length=40)
+    tracking_number: str = Field(max_length=40)
+
+
+class AdjustIn(Strict):
+    discount_amount: int = Field(description="正数为优惠（分），负数为加价")
+    shipping_fee: int = Field(ge=0)
+    reason: str = Field(default="", max_length=100)
+
+
+class StaffRefundIn(AfterSaleIn):
+    restock: bool | None = None
+
+
+class RejectIn(Strict):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+def _order(number: str) -> Order:
+    order = Order.objects.filter(number=number).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def _after_sale(number: str) -> AfterSale:
+    after_sale = AfterSale.objects.select_related("order").filter(number=number).first()
+    if after_sale is None:
+        raise AfterSaleNotFound()
+    return after_sale
+
+
+@router.get("/orders/{number}", response=OrderDetailOut)
+def order_detail(request, number: str):
+    require_perm(request, "orders.view_order")
+    return _order(number)
+
+
+@router.post("/orders/{number}/ship", response=OrderDetailOut)
+def ship(request, number: str, payload: ShipIn):
+    require_perm(request, "orders.change_order")
+    order = lifecycle.ship(_order(number), request.user, carrier=payload.carrier,
+                           tracking_number=payload.tracking_number)
+    return _order(order.number)
+
+
+@router.post("/orders/{number}/adjust", response=OrderDetailOut)
+def adjust(request, number: str, payload: AdjustIn):
+    require_perm(request, "orders.change_order")
+    lifecycle.adjust_price(_order(number), request.user, discount_amount=payload.discount_amount,
+                           shipping_fee=payload.shipping_fee, reason=payload.reason)
+    return _order(number)
+
+
+@router.post("/orders/{number}/refunds", response={201: AfterSaleOut})
+def staff_refund(request, number: str, payload: StaffRefundIn):
+    require_perm(request, "orders.change_aftersale")
+    after_sale = after_sales.request_after_sale(
+        _order(number), request.user, kind=payload.kind, reason=payload.reason,
+        lines=[line.dict() for line in payload.lines], restock=payload.restock)
+    return Status(201, _after_sale(after_sale.number))
+
+
+@router.post("/after-sales/{number}/approve", response=AfterSaleOut)
+def approve(request, number: str):
+    require_perm(request, "orders.change_aftersale")
+    after_sales.approve(_after_sale(number), request.user)
+    return _after_sale(number)
+
+
+@router.post("/after-sales/{number}/reject", response=AfterSaleOut)
+def reject(request, number: str, payload: RejectIn):
+    require_perm(request, "orders.change_aftersale")
+    after_sales.reject(_after_sale(number), request.user, reason=payload.reason)
+    return _after_sale(number)

@@ -1,0 +1,67 @@
+from fenxiao.core.errors import DomainError
+
+
+class OrderNotFound(DomainError):
+    code = "ORDER_NOT_FOUND"
+    message = "订单不存在"
+    status = 404
+
+
+class CartEmpty(DomainError):
+    code = "CART_EMPTY"
+    message = "请选择要购买的商品"
+    status = 400
+
+
+class TooManyLines(DomainError):
+    code = "TOO_MANY_LINES"
+    message = "一次最多购买50种商品"
+    status = 400
+
+
+class QuantityTooLarge(DomainError):
+    code = "QUANTITY_TOO_LARGE"
+    message = "单个商品一次最多购买999件"
+    status = 400
+
+
+class PriceChanged(DomainError):
+    code = "PRICE_CHANGED"
+    message = "商品价格已变化，请确认后重新提交"
+    status = 409
+
+
+class PriceAdjustInvalid(DomainError):
+    code = "PRICE_ADJUST_INVALID"
+    message = "改价金额有误"
+    status = 400
+
+
+class ShipmentInvalid(DomainError):
+    code = "SHIPMENT_INVALID"
+    message = "请填写物流公司和运单号"
+    status = 400
+
+
+class AfterSaleNotFound(DomainError):
+    code = "AFTER_SALE_NOT_FOUND"
+    message = "售后单不存在"
+    status = 404
+
+
+class AfterSaleInvalid(DomainError):
+    code = "AFTER_SALE_INVALID"
+    message = "售后申请有误"
+    status = 400
+
+
+class RefundExceedsPaid(DomainError):
+    code = "REFUND_EXCEEDS_PAID"
+    message = "退款金额不能超过实付金额"
+    status = 400
+
+
+class AfterSaleOpen(DomainError):
+    code = "AFTER_SALE_ALREADY_OPEN"
+    message = "该商品已有处理中的售后申请"
+    status = 409

@@ -1,0 +1,292 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from fenxiao.core.statemachine import StateMachine
+
+
+class OrderSettings(models.Model):
+    """The shop's order rules, one record edited in the backend."""
+
+    payment_timeout_minutes = models.PositiveIntegerField(
+        "未付款自动取消（分钟）", default=30,
+        help_text="下单后在此时间内未付款的订单自动取消并恢复库存")
+    auto_complete_days = models.PositiveIntegerField(
+        "发货后自动确认收货（天）", default=7)
+    after_sale_days = models.PositiveIntegerField(
+        "完成后可申请售后（天）", default=15,
+        help_text="订单完成后买家可在此期限内申请售后；商家发起的退款不受限制")
+    shipping_fee = models.PositiveIntegerField("运费（分）", default=0)
+    free_shipping_threshold = models.PositiveIntegerField(
+        "满额包邮（分）", default=0, help_text="商品金额达到此数免运费；0 表示始终收取运费")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "订单设置"
+        verbose_name_plural = "订单设置"
+
+    def __str__(self):
+        return "订单设置"
+
+    @classmethod
+    def current(cls) -> "OrderSettings":
+        obj = cls.objects.order_by("pk").first()
+        return obj or cls.objects.create()
+
+    def shipping_for(self, goods_amount: int) -> int:
+        if self.free_shipping_threshold and goods_amount >= self.free_shipping_threshold:
+            return 0
+        return self.shipping_fee
+
+
+class Cart(models.Model):
+    buyer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="cart")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "购物车"
+        verbose_name_plural = "购物车"
+
+
+class CartLine(models.Model):
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "购物车商品"
+        verbose_name_plural = "购物车商品"
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="one_cart_line_per_sku"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_quantity_positive"),
+        ]
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "待付款"
+    PENDING_SHIPMENT = "pending_shipment", "待发货"
+    SHIPPED = "shipped", "已发货"
+    COMPLETED = "completed", "已完成"
+    CANCELLED = "cancelled", "已取消"
+
+
+ORDER_FLOW = StateMachine(OrderStatus, {
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.PENDING_SHIPMENT, OrderStatus.CANCELLED},
+    # A paid order not yet shipped may be cancelled, always with a full refund.
+    OrderStatus.PENDING_SHIPMENT: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.COMPLETED},
+    OrderStatus.COMPLETED: set(),
+    OrderStatus.CANCELLED: set(),
+})
+
+
+class Order(models.Model):
+    Status = OrderStatus
+
+    number = models.CharField("订单号", max_length=32, unique=True)
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="orders", verbose_name="买家")
+    status = models.CharField("状态", max_length=20, choices=OrderStatus.choices,
+                              default=OrderStatus.PENDING_PAYMENT, db_index=True)
+    # Amounts in fen. total = goods_amount - discount_amount + shipping_fee.
+    goods_amount = models.PositiveIntegerField("商品金额")
+    discount_amount = models.IntegerField("优惠/改价", default=0,
+                                          help_text="正数为优惠，负数为加价")
+    shipping_fee = models.PositiveIntegerField("运费", default=0)
+    total = models.PositiveIntegerField("应付金额")
+    paid_amount = models.PositiveIntegerField("实付金额", default=0)
+    refunded_amount = models.PositiveIntegerField("已退款", default=0)
+    # Delivery address, copied at checkout so later edits to the address book change nothing.
+    recipient = models.CharField("收货人", max_length=40)
+    recipient_phone = models.CharField("联系电话", max_length=11)
+    province = models.CharField("省", max_length=20)
+    city = models.CharField("市", max_length=20)
+    district = models.CharField("区/县", max_length=20, blank=True)
+    address_detail = models.CharField("详细地址", max_length=200)
+    note = models.CharField("买家留言", max_length=200, blank=True)
+    carrier = models.CharField("物流公司", max_length=40, blank=True)
+    tracking_number = models.CharField("运单号", max_length=40, blank=True)
+    created_at = models.DateTimeField("下单时间", auto_now_add=True, db_index=True)
+    pay_deadline = models.DateTimeField("付款截止")
+    paid_at = models.DateTimeField("付款时间", null=True, blank=True)
+    shipped_at = models.DateTimeField("发货时间", null=True, blank=True)
+    auto_complete_at = models.DateTimeField("自动确认收货时间", null=True, blank=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "订单"
+        verbose_name_plural = "订单"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "pay_deadline"]),
+            models.Index(fields=["status", "auto_complete_at"]),
+            models.Index(fields=["buyer", "-id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(refunded_amount__lte=F("paid_amount")),
+                                   name="order_refund_not_above_paid"),
+            models.CheckConstraint(
+                condition=Q(total=F("goods_amount") - F("discount_amount") + F("shipping_fee")),
+                name="order_total_adds_up"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def address_text(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.address_detail}"
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.paid_amount - self.refunded_amount
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",
+                              verbose_name="订单")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    # Snapshot at checkout: what the buyer saw and agreed to pay.
+    product_name = models.CharField("商品名称", max_length=80)
+    sku_code = models.CharField("SKU编码", max_length=40)
+    spec_text = models.CharField("规格", max_length=120, blank=True)
+    image_url = models.CharField("图片", max_length=300, blank=True)
+    unit_price = models.PositiveIntegerField("单价")
+    list_price = models.PositiveIntegerField("划线价", default=0)
+    quantity = models.PositiveIntegerField("数量")
+    subtotal = models.PositiveIntegerField("小计")
+    discount_share = models.IntegerField("分摊优惠", default=0)
+    paid_amount = models.PositiveIntegerField("实付")
+    refunded_amount = models.PositiveIntegerField("已退款", default=0)
+    refunded_quantity = models.PositiveIntegerField("已退数量", default=0)
+
+    class Meta:
+        verbose_name = "订单商品"
+        verbose_name_plural = "订单商品"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(subtotal=F("unit_price") * F("quantity")),
+                                   name="order_line_subtotal_adds_up"),
+            models.CheckConstraint(condition=Q(paid_amount=F("subtotal") - F("discount_share")),
+                                   name="order_line_paid_adds_up"),
+            models.CheckConstraint(condition=Q(refunded_amount__lte=F("paid_amount")),
+                                   name="order_line_refund_not_above_paid"),
+            models.CheckConstraint(condition=Q(refunded_quantity__lte=F("quantity")),
+                                   name="order_line_refund_qty_not_above_qty"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} {self.spec_text} ×{self.quantity}"
+
+    @property
+    def refundable_amount(self) -> int:
+        return self.paid_amount - self.refunded_amount
+
+
+class ActorKind(models.TextChoices):
+    BUYER = "buyer", "买家"
+    STAFF = "staff", "商家"
+    SYSTEM = "system", "系统"
+    GATEWAY = "gateway", "支付网关"
+
+
+class OrderEvent(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField("事件", max_length=40)
+    actor_kind = models.CharField("操作方", max_length=10, choices=ActorKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name="操作人")
+    message = models.CharField("说明", max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "订单日志"
+        verbose_name_plural = "订单日志"
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.message
+
+
+class AfterSaleKind(models.TextChoices):
+    REFUND_ONLY = "refund_only", "仅退款"
+    RETURN_REFUND = "return_refund", "退货退款"
+
+
+class AfterSaleStatus(models.TextChoices):
+    REQUESTED = "requested", "待审核"
+    APPROVED = "approved", "已同意"
+    REFUNDED = "refunded", "已退款"
+    REJECTED = "rejected", "已拒绝"
+    WITHDRAWN = "withdrawn", "已撤销"
+
+
+AFTER_SALE_FLOW = StateMachine(AfterSaleStatus, {
+    AfterSaleStatus.REQUESTED: {AfterSaleStatus.APPROVED, AfterSaleStatus.REJECTED,
+                                AfterSaleStatus.WITHDRAWN},
+    AfterSaleStatus.APPROVED: {AfterSaleStatus.REFUNDED},
+    AfterSaleStatus.REFUNDED: set(),
+    AfterSaleStatus.REJECTED: set(),
+    AfterSaleStatus.WITHDRAWN: set(),
+})
+OPEN_AFTER_SALE = [AfterSaleStatus.REQUESTED, AfterSaleStatus.APPROVED]
+
+
+class AfterSale(models.Model):
+    Status = AfterSaleStatus
+    Kind = AfterSaleKind
+
+    number = models.CharField("售后单号", max_length=32, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="after_sales",
+                              verbose_name="订单")
+    kind = models.CharField("类型", max_length=20, choices=AfterSaleKind.choices)
+    status = models.CharField("状态", max_length=20, choices=AfterSaleStatus.choices,
+                              default=AfterSaleStatus.REQUESTED, db_index=True)
+    amount = models.PositiveIntegerField("退款金额")
+    reason = models.CharField("原因", max_length=200)
+    restock = models.BooleanField("退回库存", default=False)
+    requested_by = models.CharField("发起方", max_length=10, choices=ActorKind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name="处理人")
+    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
+    reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
+    refunded_at = models.DateTimeField("退款时间", null=True, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "售后"
+        verbose_name_plural = "售后"
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="after_sale_amount_positive"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class AfterSaleLine(models.Model):
+    after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name="订单商品")
+    quantity = models.PositiveIntegerField("数量", default=0)
+    amount = models.PositiveIntegerField("金额")
+
+    class Meta:
+        verbose_name = "售后商品"
+        verbose_name_plural = "售后商品"
+        constraints = [
+            models.UniqueConstraint(fields=["after_sale", "order_line"],
+                                    name="one_after_sale_line_per_order_line"),
+        ]

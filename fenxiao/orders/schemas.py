@@ -1,0 +1,209 @@
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+from fenxiao.core.money import format_fen
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CartLineIn(Strict):
+    sku_id: int
+    quantity: int = Field(ge=1, le=999)
+
+
+class CartQuantityIn(Strict):
+    quantity: int = Field(ge=1, le=999)
+
+
+class CartLineOut(Schema):
+    id: int
+    sku_id: int
+    product_id: int
+    product_name: str
+    spec_text: str
+    unit_price: int
+    quantity: int
+    subtotal: int
+    stock: int
+    available: bool
+
+
+class CartOut(Schema):
+    lines: list[CartLineOut]
+    total_quantity: int
+    goods_amount: int
+    goods_amount_display: str
+
+
+class CheckoutLineIn(Strict):
+    sku_id: int
+    quantity: int = Field(ge=1, le=999)
+
+
+class CheckoutIn(Strict):
+    lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+    address_id: int
+    note: str = Field(default="", max_length=200)
+    expected_total: int | None = Field(default=None, ge=0)
+    from_cart: bool = False
+
+
+class PreviewIn(Strict):
+    lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+
+
+class QuoteLineOut(Schema):
+    sku_id: int
+    product_name: str
+    spec_text: str
+    unit_price: int
+    quantity: int
+    subtotal: int
+    discount_share: int
+    paid_amount: int
+
+
+class QuoteOut(Schema):
+    lines: list[QuoteLineOut]
+    goods_amount: int
+    discount_amount: int
+    shipping_fee: int
+    total: int
+    total_display: str
+
+
+class OrderLineOut(Schema):
+    id: int
+    sku_id: int
+    product_id: int
+    product_name: str
+    spec_text: str
+    image_url: str
+    unit_price: int
+    quantity: int
+    subtotal: int
+    discount_share: int
+    paid_amount: int
+    refunded_amount: int
+    refunded_quantity: int
+
+
+class OrderEventOut(Schema):
+    kind: str
+    actor_kind: str
+    message: str
+    created_at: datetime
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    status_display: str
+    goods_amount: int
+    discount_amount: int
+    shipping_fee: int
+    total: int
+    total_display: str
+    paid_amount: int
+    refunded_amount: int
+    recipient: str
+    recipient_phone: str
+    address_text: str
+    note: str
+    carrier: str
+    tracking_number: str
+    created_at: datetime
+    pay_deadline: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str
+    lines: list[OrderLineOut]
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_total_display(obj):
+        return format_fen(obj.total)
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())
+
+
+class OrderDetailOut(OrderOut):
+    events: list[OrderEventOut]
+
+    @staticmethod
+    def resolve_events(obj):
+        return list(obj.events.all())
+
+
+class PayIn(Strict):
+    gateway: str = Field(default="sandbox", max_length=20)
+    return_url: str = Field(default="", max_length=300)
+
+
+class PayOut(Schema):
+    out_trade_no: str
+    amount: int
+    gateway: str
+    pay_url: str
+
+
+class CancelIn(Strict):
+    reason: str = Field(default="", max_length=200)
+
+
+class AfterSaleLineIn(Strict):
+    line_id: int
+    quantity: int | None = Field(default=None, ge=0, le=999)
+    amount: int | None = Field(default=None, ge=1)
+
+
+class AfterSaleIn(Strict):
+    kind: str = Field(pattern="^(refund_only|return_refund)$")
+    reason: str = Field(min_length=1, max_length=200)
+    lines: list[AfterSaleLineIn] = Field(min_length=1, max_length=50)
+
+
+class AfterSaleLineOut(Schema):
+    order_line_id: int
+    quantity: int
+    amount: int
+
+
+class AfterSaleOut(Schema):
+    number: str
+    order_number: str
+    kind: str
+    status: str
+    status_display: str
+    amount: int
+    reason: str
+    reject_reason: str
+    restock: bool
+    requested_by: str
+    created_at: datetime
+    decided_at: datetime | None
+    refunded_at: datetime | None
+    lines: list[AfterSaleLineOut]
+
+    @staticmethod
+    def resolve_order_number(obj):
+        return obj.order.number
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())

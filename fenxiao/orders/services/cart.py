@@ -1,0 +1,64 @@
+"""The buyer's cart."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
+from fenxiao.catalog.services.skus import load_saleable
+
+from ..errors import QuantityTooLarge
+from ..models import Cart, CartLine
+
+MAX_QUANTITY = 999
+
+
+def cart_for(buyer) -> Cart:
+    cart, _ = Cart.objects.get_or_create(buyer=buyer)
+    return cart
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity <= 0:
+        raise InvalidQuantity()
+    if quantity > MAX_QUANTITY:
+        raise QuantityTooLarge()
+
+
+@transaction.atomic
+def add_to_cart(buyer, sku_id: int, quantity: int) -> CartLine:
+    _check_quantity(quantity)
+    sku = load_saleable([sku_id])[sku_id]
+    cart = cart_for(buyer)
+    line = CartLine.objects.filter(cart=cart, sku=sku).first()
+    wanted = quantity + (line.quantity if line else 0)
+    _check_quantity(wanted)
+    if wanted > sku.stock:
+        raise StockInsufficient(f"库存不足，仅剩{sku.stock}件")
+    if line is None:
+        try:
+            with transaction.atomic():
+                return CartLine.objects.create(cart=cart, sku=sku, quantity=quantity)
+        except IntegrityError:
+            line = CartLine.objects.get(cart=cart, sku=sku)
+    CartLine.objects.filter(pk=line.pk).update(quantity=F("quantity") + quantity)
+    line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def set_quantity(buyer, line_id: int, quantity: int) -> CartLine:
+    _check_quantity(quantity)
+    line = CartLine.objects.select_related("sku").filter(cart__buyer=buyer, pk=line_id).first()
+    if line is None:
+        from fenxiao.core.errors import NotFound
+
+        raise NotFound("购物车中没有该商品")
+    if quantity > line.sku.stock:
+        raise StockInsufficient(f"库存不足，仅剩{line.sku.stock}件")
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    return line
+
+
+def remove_lines(buyer, line_ids) -> None:
+    CartLine.objects.filter(cart__buyer=buyer, pk__in=list(line_ids)).delete()

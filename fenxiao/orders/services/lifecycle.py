@@ -1,0 +1,219 @@
+"""An order's life after checkout: paid, shipped, completed, cancelled, and merchant edits."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from fenxiao.catalog.services.stock import restore_stock
+from fenxiao.core.errors import InvalidTransition
+from fenxiao.core.money import allocate, format_fen
+
+from ..errors import PriceAdjustInvalid, ShipmentInvalid
+from ..models import (
+    OPEN_AFTER_SALE,
+    ActorKind,
+    AfterSale,
+    Order,
+    OrderLine,
+    OrderSettings,
+    OrderStatus,
+)
+from . import hooks
+from .events import actor_kind_for, log_event, transition
+
+
+def mark_paid(order: Order, payment) -> bool:
+    """Apply a confirmed payment. Called by the payments app with the order row locked.
+
+    Returns False when the order can no longer take this money (cancelled, already paid,
+    or the amount no longer matches after a price adjustment); the caller refunds it.
+    """
+    if order.status != OrderStatus.PENDING_PAYMENT or payment.amount != order.total:
+        return False
+    now = timezone.now()
+    transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=payment.amount, paid_at=now)
+    log_event(order, "paid", ActorKind.GATEWAY, f"买家已付款 {format_fen(payment.amount)}",
+              gateway=payment.gateway, transaction_id=payment.transaction_id)
+    hooks.order_paid(order)
+    return True
+
+
+@transaction.atomic
+def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
+    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
+    if not carrier or not tracking_number:
+        raise ShipmentInvalid()
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():
+        raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
+    now = timezone.now()
+    days = OrderSettings.current().auto_complete_days
+    transition(order, OrderStatus.SHIPPED, carrier=carrier[:40],
+               tracking_number=tracking_number[:40], shipped_at=now,
+               auto_complete_at=now + timedelta(days=days))
+    log_event(order, "shipped", ActorKind.STAFF, f"商家已发货：{carrier} {tracking_number}",
+              actor=staff, carrier=carrier, tracking_number=tracking_number)
+    return order
+
+
+@transaction.atomic
+def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    transition(order, OrderStatus.COMPLETED, completed_at=timezone.now())
+    message = "买家确认收货" if actor_kind == ActorKind.BUYER else "发货后到期，系统自动确认收货"
+    log_event(order, "completed", actor_kind, message, actor=actor)
+    hooks.order_completed(order)
+    return order
+
+
+def auto_complete_orders(now=None) -> int:
+    now = now or timezone.now()
+    done = 0
+    due = Order.objects.filter(status=OrderStatus.SHIPPED, auto_complete_at__lte=now)
+    for order in due.only("pk", "status")[:500]:
+        try:
+            complete(order, actor_kind=ActorKind.SYSTEM)
+            done += 1
+        except InvalidTransition:
+            continue  # confirmed by the buyer a moment ago
+    return done
+
+
+def _close_open_payments(order: Order, refusal: str) -> None:
+    """Close the order's open payments at their gateways before changing what it costs.
+
+    Runs outside the caller's transaction: if a gateway says the buyer has in fact paid,
+    that payment is applied (and committed) and the caller's change is refused.
+    """
+    from fenxiao.payments.services.payments import close_payment
+
+    for payment in order.payments.filter(status="created"):
+        if not close_payment(payment):
+            raise InvalidTransition(refusal, code="ORDER_ALREADY_PAID")
+
+
+def _lock_unpaid(order: Order, refusal: str) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise InvalidTransition(refusal)
+    if order.payments.filter(status="created").exists():
+        raise InvalidTransition("买家正在付款，请稍后重试", code="ORDER_PAYMENT_IN_PROGRESS")
+    return order
+
+
+def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER,
+                  reason: str = "") -> Order:
+    """Cancel an unpaid order and put its stock back.
+
+    Open payments are closed at their gateway first; if the buyer has in fact paid, the
+    payment is applied instead and the order is not cancelled.
+    """
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise InvalidTransition("只有待付款的订单可以直接取消")
+    _close_open_payments(order, "买家已付款，订单不能取消")
+    with transaction.atomic():
+        order = _lock_unpaid(order, "只有待付款的订单可以直接取消")
+        transition(order, OrderStatus.CANCELLED, cancelled_at=timezone.now(),
+                   cancel_reason=(reason or "买家取消")[:200])
+        restore_stock(_line_quantities(order))
+        log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}",
+                  actor=actor)
+    return order
+
+
+def cancel_expired_orders(now=None) -> int:
+    now = now or timezone.now()
+    cancelled = 0
+    due = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now)
+    for order in due.only("pk", "status")[:500]:
+        try:
+            cancel_unpaid(order, actor_kind=ActorKind.SYSTEM, reason="超时未付款，系统自动取消")
+            cancelled += 1
+        except InvalidTransition:
+            continue  # paid at the last moment
+    return cancelled
+
+
+def cancel_paid_order(order: Order, actor, *, reason: str = "") -> Order:
+    """A paid order not yet shipped: cancelled at once with a full refund and restock."""
+    from .after_sales import start_full_refund
+
+    return start_full_refund(order, actor, reason=reason or "取消订单")
+
+
+def cancel(order: Order, actor, *, reason: str = "") -> Order:
+    """The buyer's (or staff's) "cancel order" button, whichever state the order is in."""
+    kind = actor_kind_for(actor)
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        return cancel_unpaid(order, actor=actor, actor_kind=kind, reason=reason)
+    if order.status == OrderStatus.PENDING_SHIPMENT:
+        return cancel_paid_order(order, actor, reason=reason)
+    raise InvalidTransition("订单已发货，请申请售后")
+
+
+def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int,
+                 reason: str = "") -> Order:
+    """Merchant price adjustment on an unpaid order (positive discount lowers the price).
+
+    The discount is spread over the lines in proportion to their subtotals, so every line
+    keeps an exact paid amount for commission and partial refunds.
+    """
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        raise InvalidTransition("只有待付款的订单可以改价")
+    if shipping_fee < 0:
+        raise PriceAdjustInvalid("运费不能为负数")
+    if discount_amount >= order.goods_amount:
+        raise PriceAdjustInvalid("优惠后商品金额至少为0.01元")
+    if discount_amount < -order.goods_amount * 10:
+        raise PriceAdjustInvalid("加价幅度过大")
+    _close_open_payments(order, "买家已付款，不能改价")
+    with transaction.atomic():
+        return _apply_adjustment(_lock_unpaid(order, "只有待付款的订单可以改价"), staff,
+                                 discount_amount, shipping_fee, reason)
+
+
+def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: int,
+                      reason: str) -> Order:
+    lines = list(order.lines.all())
+    shares = allocate(discount_amount, [line.subtotal for line in lines])
+    for line, share in zip(lines, shares, strict=True):
+        line.discount_share = share
+        line.paid_amount = line.subtotal - share
+    OrderLine.objects.bulk_update(lines, ["discount_share", "paid_amount"])
+    before = order.total
+    order.discount_amount = discount_amount
+    order.shipping_fee = shipping_fee
+    order.total = order.goods_amount - discount_amount + shipping_fee
+    order.save(update_fields=["discount_amount", "shipping_fee", "total"])
+    log_event(order, "price_adjusted", ActorKind.STAFF,
+              f"商家改价：{format_fen(before)} → {format_fen(order.total)}"
+              + (f"（{reason}）" if reason else ""),
+              actor=staff, before=before, after=order.total)
+    return order
+
+
+@transaction.atomic
+def change_address(order: Order, staff, data: dict) -> Order:
+    from fenxiao.customers.services.addresses import clean_address
+
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
+        raise InvalidTransition("订单已发货，不能修改收货地址")
+    new = clean_address(data)
+    before = order.address_text
+    order.recipient, order.recipient_phone = new["recipient"], new["phone"]
+    order.province, order.city, order.district = new["province"], new["city"], new["district"]
+    order.address_detail = new["detail"]
+    order.save(update_fields=["recipient", "recipient_phone", "province", "city", "district",
+                              "address_detail"])
+    log_event(order, "address_changed", ActorKind.STAFF,
+              f"商家修改收货地址：{before} → {order.address_text}", actor=staff)
+    return order
+
+
+def _line_quantities(order: Order) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for sku_id, quantity in order.lines.values_list("sku_id", "quantity"):
+        totals[sku_id] = totals.get(sku_id, 0) + quantity
+    return totals

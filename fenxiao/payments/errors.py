@@ -1,0 +1,49 @@
+from fenxiao.core.errors import DomainError
+
+
+class GatewayUnavailable(DomainError):
+    code = "PAYMENT_GATEWAY_UNAVAILABLE"
+    message = "不支持的支付方式"
+    status = 400
+
+
+class PaymentNotAllowed(DomainError):
+    code = "PAYMENT_NOT_ALLOWED"
+    message = "订单当前不能支付"
+    status = 409
+
+
+class SignatureInvalid(DomainError):
+    code = "PAYMENT_SIGNATURE_INVALID"
+    message = "支付通知签名校验失败"
+    status = 400
+
+
+class NotificationExpired(DomainError):
+    code = "PAYMENT_NOTIFICATION_EXPIRED"
+    message = "支付通知已过期"
+    status = 400
+
+
+class NotificationMalformed(DomainError):
+    code = "PAYMENT_NOTIFICATION_MALFORMED"
+    message = "支付通知格式错误"
+    status = 400
+
+
+class AmountMismatch(DomainError):
+    code = "PAYMENT_AMOUNT_MISMATCH"
+    message = "支付金额与订单金额不符"
+    status = 400
+
+
+class PaymentNotFound(DomainError):
+    code = "PAYMENT_NOT_FOUND"
+    message = "支付单不存在"
+    status = 404
+
+
+class RefundExceedsPayment(DomainError):
+    code = "REFUND_EXCEEDS_PAID"
+    message = "退款金额不能超过实付金额"
+    status = 400

@@ -1,0 +1,62 @@
+"""The adapter interface every payment gateway (WeChat Pay, Alipay, the sandbox) implements."""
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    pay_url: str
+
+
+@dataclass(frozen=True)
+class TradeState:
+    paid: bool
+    closed: bool
+    transaction_id: str | None = None
+    amount: int | None = None
+
+
+@dataclass(frozen=True)
+class GatewayNotification:
+    """A verified payment notification, in the mall's terms."""
+
+    out_trade_no: str
+    transaction_id: str
+    amount: int
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    succeeded: bool
+    gateway_refund_id: str = ""
+    failure_reason: str = ""
+
+
+class PaymentGateway(abc.ABC):
+    name: str
+    label: str
+
+    @abc.abstractmethod
+    def create_payment(self, *, out_trade_no: str, amount: int, description: str,
+                       return_url: str) -> PaymentIntent:
+        """Open a trade at the gateway; the buyer is sent to the returned URL to pay."""
+
+    @abc.abstractmethod
+    def query(self, out_trade_no: str) -> TradeState:
+        """Ask the gateway what it knows about a trade."""
+
+    @abc.abstractmethod
+    def close(self, out_trade_no: str) -> bool:
+        """Close an unpaid trade. False when the buyer has already paid it."""
+
+    @abc.abstractmethod
+    def refund(self, *, out_trade_no: str, out_refund_no: str, amount: int,
+               reason: str) -> RefundResult:
+        """Return money to the buyer. Must be idempotent on `out_refund_no`."""
+
+    @abc.abstractmethod
+    def verify_notification(self, headers: dict[str, str], body: bytes) -> GatewayNotification:
+        """Check a callback's signature and freshness and parse it, or raise a DomainError."""

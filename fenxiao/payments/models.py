@@ -1,0 +1,187 @@
+from django.db import models
+from django.db.models import Q
+
+from fenxiao.core.statemachine import StateMachine
+
+
+class PaymentStatus(models.TextChoices):
+    CREATED = "created", "待支付"
+    SUCCEEDED = "succeeded", "已支付"
+    CLOSED = "closed", "已关闭"
+
+
+PAYMENT_FLOW = StateMachine(PaymentStatus, {
+    PaymentStatus.CREATED: {PaymentStatus.SUCCEEDED, PaymentStatus.CLOSED},
+    # A gateway may still report success for a payment we closed on our side (the buyer
+    # paid in the last second); the money is real, so it is accepted and then refunded.
+    PaymentStatus.CLOSED: {PaymentStatus.SUCCEEDED},
+    PaymentStatus.SUCCEEDED: set(),
+})
+
+
+class Payment(models.Model):
+    """One attempt to pay an order through a gateway."""
+
+    Status = PaymentStatus
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments",
+                              verbose_name="订单")
+    gateway = models.CharField("支付渠道", max_length=20)
+    out_trade_no = models.CharField("商户支付单号", max_length=40, unique=True)
+    amount = models.PositiveIntegerField("金额")
+    status = models.CharField("状态", max_length=20, choices=PaymentStatus.choices,
+                              default=PaymentStatus.CREATED)
+    transaction_id = models.CharField("渠道交易号", max_length=64, unique=True, null=True,
+                                      blank=True)
+    pay_url = models.CharField("支付地址", max_length=300, blank=True)
+    # The one successful payment that paid the order; any other success is refunded.
+    applied = models.BooleanField("计入订单", default=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    paid_at = models.DateTimeField("支付时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "支付记录"
+        verbose_name_plural = "支付记录"
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.UniqueConstraint(fields=["order"], condition=Q(applied=True),
+                                    name="one_applied_payment_per_order"),
+        ]
+
+    def __str__(self):
+        return self.out_trade_no
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "退款中"
+    SUCCEEDED = "succeeded", "已退款"
+    FAILED = "failed", "退款失败"
+
+
+REFUND_FLOW = StateMachine(RefundStatus, {
+    RefundStatus.PENDING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+    # A failed refund may be retried by staff.
+    RefundStatus.FAILED: {RefundStatus.PENDING},
+    RefundStatus.SUCCEEDED: set(),
+})
+
+
+class Refund(models.Model):
+    Status = RefundStatus
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds",
+                                verbose_name="支付记录")
+    after_sale = models.ForeignKey("orders.AfterSale", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="refunds", verbose_name="售后单")
+    out_refund_no = models.CharField("商户退款单号", max_length=40, unique=True)
+    amount = models.PositiveIntegerField("退款金额")
+    reason = models.CharField("原因", max_length=200, blank=True)
+    status = models.CharField("状态", max_length=20, choices=RefundStatus.choices,
+                              default=RefundStatus.PENDING)
+    gateway_refund_id = models.CharField("渠道退款号", max_length=64, blank=True)
+    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "退款记录"
+        verbose_name_plural = "退款记录"
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self):
+        return self.out_refund_no
+
+
+class NotificationOutcome(models.TextChoices):
+    ACCEPTED = "accepted", "已入账"
+    DUPLICATE = "duplicate", "重复通知"
+    BAD_SIGNATURE = "bad_signature", "签名错误"
+    EXPIRED = "expired", "过期/重放"
+    AMOUNT_MISMATCH = "amount_mismatch", "金额不符"
+    UNKNOWN_PAYMENT = "unknown_payment", "未知支付单"
+    MALFORMED = "malformed", "格式错误"
+    LATE_REFUNDED = "late_refunded", "订单已关闭，已原路退回"
+
+
+class PaymentNotification(models.Model):
+    """Every callback a gateway sends, kept as received, with what we made of it."""
+
+    Outcome = NotificationOutcome
+
+    gateway = models.CharField("支付渠道", max_length=20)
+    out_trade_no = models.CharField("商户支付单号", max_length=40, blank=True, db_index=True)
+    transaction_id = models.CharField("渠道交易号", max_length=64, blank=True)
+    amount = models.BigIntegerField("通知金额", null=True, blank=True)
+    outcome = models.CharField("处理结果", max_length=20, choices=NotificationOutcome.choices)
+    detail = models.CharField("说明", max_length=300, blank=True)
+    body = models.TextField("原文", blank=True)
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "支付通知"
+        verbose_name_plural = "支付通知"
+        ordering = ["-id"]
+
+
+class SandboxTradeStatus(models.TextChoices):
+    OPEN = "open", "待支付"
+    PAID = "paid", "已支付"
+    CLOSED = "closed", "已关闭"
+
+
+class SandboxTrade(models.Model):
+    """The sandbox gateway's own books: what the "bank side" knows about a payment.
+
+    Kept apart from `Payment` on purpose, so the mall learns of a payment only through the
+    signed notification, exactly as with a real gateway.
+    """
+
+    Status = SandboxTradeStatus
+
+    out_trade_no = models.CharField(max_length=40, unique=True)
+    trade_no = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    amount = models.PositiveIntegerField()
+    refunded_amount = models.PositiveIntegerField(default=0)
+    description = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=SandboxTradeStatus.choices,
+                              default=SandboxTradeStatus.OPEN)
+    notify_url = models.CharField(max_length=300)
+    return_url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notify_attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "沙箱交易"
+        verbose_name_plural = "沙箱交易"
+        constraints = [
+            models.CheckConstraint(condition=Q(refunded_amount__lte=models.F("amount")),
+                                   name="sandbox_refund_not_above_amount"),
+        ]
+
+
+class SandboxRefund(models.Model):
+    """The sandbox gateway's refund book, unique on the merchant's refund number."""
+
+    out_refund_no = models.CharField(max_length=40, unique=True)
+    out_trade_no = models.CharField(max_length=40)
+    amount = models.PositiveIntegerField()
+    refund_id = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "沙箱退款"
+        verbose_name_plural = "沙箱退款"
+
+    def save(self, *args, **kwargs):
+        if not self.refund_id:
+            import secrets
+
+            self.refund_id = "SBR" + secrets.token_hex(10).upper()
+        super().save(*args, **kwargs)

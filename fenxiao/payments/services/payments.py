@@ -1,0 +1,106 @@
+"""Starting a payment, and applying one the gateway has confirmed."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from fenxiao.orders.models import Order
+
+from ..errors import AmountMismatch, PaymentNotAllowed, PaymentNotFound
+from ..gateways import GatewayNotification, get_gateway
+from ..models import NotificationOutcome, Payment, PaymentStatus
+
+logger = logging.getLogger(__name__)
+
+
+def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> Payment:
+    """Open (or reuse) a payment for an unpaid order and return it with the URL to pay at."""
+    gateway = get_gateway(gateway_name)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        raise PaymentNotAllowed("订单不是待付款状态，不能支付")
+    if order.pay_deadline <= timezone.now():
+        raise PaymentNotAllowed("订单已超过付款时间")
+    existing = order.payments.filter(status=PaymentStatus.CREATED).order_by("-id")
+    for payment in existing:
+        if payment.gateway == gateway_name and payment.amount == order.total:
+            return payment
+    # An open payment for another amount (the price was adjusted) or another gateway is
+    # closed at its gateway first, so the buyer cannot pay twice.
+    for payment in existing:
+        close_payment(payment)
+    attempt = order.payments.count() + 1
+    payment = Payment.objects.create(
+        order=order, gateway=gateway_name, amount=order.total,
+        out_trade_no=f"{order.number}P{attempt:02d}",
+    )
+    intent = gateway.create_payment(
+        out_trade_no=payment.out_trade_no, amount=payment.amount,
+        description=f"订单 {order.number}", return_url=return_url,
+    )
+    Payment.objects.filter(pk=payment.pk).update(pay_url=intent.pay_url)
+    payment.pay_url = intent.pay_url
+    return payment
+
+
+def close_payment(payment: Payment) -> bool:
+    """Close an unpaid payment at its gateway. False if the buyer has in fact paid it."""
+    if payment.status != PaymentStatus.CREATED:
+        return payment.status != PaymentStatus.SUCCEEDED
+    gateway = get_gateway(payment.gateway)
+    if not gateway.close(payment.out_trade_no):
+        state = gateway.query(payment.out_trade_no)
+        if state.paid and state.transaction_id:
+            # The notification is late; apply what the gateway told us when we asked.
+            apply_gateway_payment(payment.gateway, GatewayNotification(
+                out_trade_no=payment.out_trade_no, transaction_id=state.transaction_id,
+                amount=state.amount or payment.amount, paid_at=timezone.now()))
+        return False
+    Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
+        status=PaymentStatus.CLOSED)
+    return True
+
+
+def apply_gateway_payment(gateway_name: str, note: GatewayNotification) -> str:
+    """Record a confirmed payment exactly once; returns the notification outcome.
+
+    The payment row is locked, so simultaneous deliveries of one notification queue up and
+    all but the first find the payment already succeeded.
+    """
+    from fenxiao.orders.services import lifecycle
+    from fenxiao.payments.services import refunds
+
+    with transaction.atomic():
+        payment = (Payment.objects.select_for_update()
+                   .filter(out_trade_no=note.out_trade_no, gateway=gateway_name).first())
+        if payment is None:
+            raise PaymentNotFound()
+        if payment.status == PaymentStatus.SUCCEEDED:
+            if payment.transaction_id == note.transaction_id:
+                return NotificationOutcome.DUPLICATE
+            logger.error("payment %s reported paid twice with different transactions",
+                         payment.out_trade_no)
+            return NotificationOutcome.DUPLICATE
+        if note.amount != payment.amount:
+            logger.error("amount mismatch for %s: gateway says %s, expected %s",
+                         payment.out_trade_no, note.amount, payment.amount)
+            raise AmountMismatch(expected=payment.amount, received=note.amount)
+        try:
+            with transaction.atomic():
+                Payment.objects.filter(pk=payment.pk).update(
+                    status=PaymentStatus.SUCCEEDED, transaction_id=note.transaction_id,
+                    paid_at=note.paid_at)
+        except IntegrityError:
+            # The transaction id is already on another payment: a replay dressed up as new.
+            return NotificationOutcome.DUPLICATE
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.transaction_id = note.transaction_id
+        payment.paid_at = note.paid_at
+        order = Order.objects.select_for_update().get(pk=payment.order_id)
+        if lifecycle.mark_paid(order, payment):
+            Payment.objects.filter(pk=payment.pk).update(applied=True)
+            return NotificationOutcome.ACCEPTED
+        # The order was cancelled (timeout) or already paid by another attempt: the money
+        # goes straight back to the buyer.
+        refunds.refund_unapplied_payment(payment, order)
+        return NotificationOutcome.LATE_REFUNDED

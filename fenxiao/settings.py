@@ -1,0 +1,252 @@
+"""Fenxiao settings. Everything that differs between machines comes from the environment."""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FENXIAO_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", False)
+# Under pytest, background tasks run inline where they are enqueued and static files are
+# served without a collectstatic manifest.
+TESTING = "pytest" in sys.modules
+# A development key is fine on a laptop; production deployments set SECRET_KEY.
+SECRET_KEY = os.environ.get("SECRET_KEY", "fenxiao-insecure-development-key-change-me")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+# The public address of the mall, used in payment notify URLs, referral links and QR codes.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "unfold",
+    "unfold.contrib.filters",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "fenxiao.core",
+    "fenxiao.customers",
+    "fenxiao.catalog",
+    "fenxiao.orders",
+    "fenxiao.payments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "fenxiao.urls"
+WSGI_APPLICATION = "fenxiao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "fenxiao" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
+        "TEST_DATABASE_NAME", "test_fenxiao"
+    )
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "fenxiao.sqlite3")),
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock when a transaction starts, so two writers
+                # queue up instead of failing with "database is locked" on upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and sessions: shared storage so any number of web processes can run -------------
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "fenxiao_cache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# --- Background jobs ----------------------------------------------------------------------
+HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "fenxiao",
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+        "utc": True,
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "fenxiao",
+        "filename": os.environ.get("HUEY_SQLITE_PATH", str(VAR_DIR / "huey.sqlite3")),
+        "immediate": HUEY_IMMEDIATE,
+        "utc": True,
+    }
+HUEY["consumer"] = {"workers": 2, "worker_type": "thread", "periodic": True}
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "customers.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/login/"
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
+
+# --- Internationalisation -----------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale"]
+TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Local media is served by the app itself; deployments on object storage turn this off.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Payments -----------------------------------------------------------------------------
+# Shared secret between the mall and the sandbox gateway; real gateways use their own keys.
+SANDBOX_PAY_SECRET = os.environ.get("SANDBOX_PAY_SECRET", "fenxiao-sandbox-secret")
+PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "sandbox")
+# Notifications older than this are refused as replays.
+PAYMENT_NOTIFY_MAX_AGE_SECONDS = 300
+
+# --- Logging ------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Merchant backend ---------------------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": _("分销商城后台"),
+    "SITE_HEADER": _("分销商城"),
+    "SITE_SYMBOL": "storefront",
+    "SHOW_LANGUAGES": True,
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": [
+            {
+                "title": _("商品"),
+                "items": [
+                    {"title": _("商品"), "icon": "inventory_2",
+                     "link": reverse_lazy("admin:catalog_product_changelist")},
+                    {"title": _("商品分类"), "icon": "category",
+                     "link": reverse_lazy("admin:catalog_category_changelist")},
+                ],
+            },
+            {
+                "title": _("订单"),
+                "items": [
+                    {"title": _("订单"), "icon": "receipt_long",
+                     "link": reverse_lazy("admin:orders_order_changelist")},
+                    {"title": _("售后"), "icon": "assignment_return",
+                     "link": reverse_lazy("admin:orders_aftersale_changelist")},
+                    {"title": _("支付记录"), "icon": "payments",
+                     "link": reverse_lazy("admin:payments_payment_changelist")},
+                    {"title": _("订单设置"), "icon": "settings",
+                     "link": reverse_lazy("admin:orders_ordersettings_changelist")},
+                ],
+            },
+            {
+                "title": _("客户与员工"),
+                "items": [
+                    {"title": _("用户"), "icon": "person",
+                     "link": reverse_lazy("admin:customers_user_changelist")},
+                    {"title": _("员工角色"), "icon": "group",
+                     "link": reverse_lazy("admin:auth_group_changelist")},
+                ],
+            },
+        ],
+    },
+}
+
+if not DEBUG and env_bool("SECURE_COOKIES", False):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from django.views.static import serve
+
+from fenxiao.api import api
+from fenxiao.payments.views import sandbox_pay
+
+urlpatterns = [
+    path("backend/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("api/docs", RedirectView.as_view(pattern_name="api:openapi-view")),
+    path("sandbox-pay/<str:out_trade_no>/", sandbox_pay, name="sandbox_pay"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.SERVE_MEDIA:
+    # Product images on local disk; deployments on object storage serve media from there.
+    urlpatterns += [
+        re_path(r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"), serve,
+                {"document_root": settings.MEDIA_ROOT}),
+    ]
