@@ -60,6 +60,8 @@ def http_error(request, exc: HttpError):
 def _register_routers():
     from fenxiao.catalog.api import router as catalog_router
     from fenxiao.customers.api import router as customers_router
+    from fenxiao.distribution.api import router as distribution_router
+    from fenxiao.distribution.api_staff import router as staff_distribution_router
     from fenxiao.orders.api import router as orders_router
     from fenxiao.orders.api_staff import router as staff_orders_router
     from fenxiao.payments.api import router as payments_router
@@ -69,6 +71,8 @@ def _register_routers():
     api.add_router("/", orders_router)
     api.add_router("/staff/", staff_orders_router)
     api.add_router("/payments/", payments_router)
+    api.add_router("/distribution/", distribution_router)
+    api.add_router("/staff/distribution/", staff_distribution_router)
 
 
 _register_routers()

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "fenxiao.catalog",
     "fenxiao.orders",
     "fenxiao.payments",
+    "fenxiao.distribution",
 ]
 
 MIDDLEWARE = [
@@ -132,7 +133,7 @@ if REDIS_URL:
         "name": "fenxiao",
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
-        "utc": True,
+        "utc": False,
     }
 else:
     HUEY = {
@@ -140,7 +141,7 @@ else:
         "name": "fenxiao",
         "filename": os.environ.get("HUEY_SQLITE_PATH", str(VAR_DIR / "huey.sqlite3")),
         "immediate": HUEY_IMMEDIATE,
-        "utc": True,
+        "utc": False,
     }
 HUEY["consumer"] = {"workers": 2, "worker_type": "thread", "periodic": True}
 

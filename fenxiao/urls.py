@@ -5,12 +5,14 @@ from django.views.generic import RedirectView
 from django.views.static import serve
 
 from fenxiao.api import api
+from fenxiao.distribution.views import referral
 from fenxiao.payments.views import sandbox_pay
 
 urlpatterns = [
     path("backend/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(pattern_name="api:openapi-view")),
+    path("r/<str:code>", referral, name="referral"),
     path("sandbox-pay/<str:out_trade_no>/", sandbox_pay, name="sandbox_pay"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

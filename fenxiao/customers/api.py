@@ -1,6 +1,9 @@
 from django.contrib.auth import login as session_login
+from django.http import HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
+
+from fenxiao.distribution.views import claim_cookie_referral
 
 from .auth import buyer_auth
 from .services import accounts, addresses
@@ -62,17 +65,19 @@ def _client_ip(request) -> str | None:
 
 
 @router.post("/auth/register", response={201: TokenOut}, auth=None)
-def register(request, payload: RegisterIn):
+def register(request, response: HttpResponse, payload: RegisterIn):
     user = accounts.register_buyer(phone=payload.phone, password=payload.password,
                                    nickname=payload.nickname)
+    claim_cookie_referral(request, response, user)
     return Status(201, {"token": accounts.issue_token(user), "user": user})
 
 
 @router.post("/auth/login", response=TokenOut, auth=None)
-def login(request, payload: LoginIn, session: bool = False):
+def login(request, response: HttpResponse, payload: LoginIn, session: bool = False):
     """Returns a bearer token; with `?session=true` the H5 session is signed in as well."""
     user = accounts.login_with_phone(phone=payload.phone, password=payload.password,
                                      client_ip=_client_ip(request), request=request)
+    claim_cookie_referral(request, response, user)
     if session:
         session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return {"token": accounts.issue_token(user), "user": user}

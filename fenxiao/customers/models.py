@@ -79,3 +79,19 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class WalletEntry(models.Model):
+    """A buyer's store credit (商城余额), append-only; balance is the sum of entries."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="wallet_entries", verbose_name="用户")
+    amount = models.BigIntegerField("金额")
+    source_key = models.CharField("来源", max_length=60, unique=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "商城余额流水"
+        verbose_name_plural = "商城余额流水"
+        ordering = ["-id"]

@@ -19,6 +19,7 @@ from fenxiao.customers.services.addresses import get_address
 from ..errors import CartEmpty, PriceChanged, QuantityTooLarge, TooManyLines
 from ..models import ActorKind, CartLine, Order, OrderLine, OrderSettings
 from .cart import MAX_QUANTITY
+from . import hooks
 from .events import log_event, new_number
 
 MAX_LINES = 50
@@ -112,6 +113,7 @@ def place_order(buyer, requested, *, address_id: int, note: str = "",
         ])
         log_event(order, "created", ActorKind.BUYER, "买家下单", actor=buyer,
                   total=order.total, lines=len(q.lines))
+        hooks.order_placed(order)
         if from_cart:
             CartLine.objects.filter(cart__buyer=buyer,
                                     sku_id__in=[line.sku.pk for line in q.lines]).delete()

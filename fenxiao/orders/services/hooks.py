@@ -8,32 +8,38 @@ distribution engine may rely on, and when.
 from django.db.models import F
 
 from fenxiao.catalog.models import Product
+from fenxiao.distribution.services import attribution, binding, commissions, distributors
 
 from ..models import Order, OrderLine
 
 
-def order_paid(order: Order) -> None:
-    """The order has just been paid (status pending_shipment, paid_amount set).
+def order_placed(order: Order) -> None:
+    """Checkout created the order: snapshot who earns on it (levels 1–3), so a rebind
+    before payment never moves the commission."""
+    attribution.attribute_order(order)
 
-    Distribution: attribute commission as `pending` on each line.
-    """
+
+def order_paid(order: Order) -> None:
+    """The order has just been paid (status pending_shipment, paid_amount set):
+    commission becomes `pending` (estimated) on each line."""
     lines = list(order.lines.all())
     for product_id, quantity in _quantities_by_product(lines).items():
         Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
+    commissions.create_for_paid_order(order)
+    binding.renew_on_purchase(order.buyer)
 
 
 def order_completed(order: Order) -> None:
-    """The buyer confirmed receipt, or the order auto-completed.
-
-    Distribution: freeze the order's commission until completed_at + freeze_days.
-    """
+    """The buyer confirmed receipt, or the order auto-completed: commission is frozen until
+    completed_at + freeze_days, and the buyer may now qualify as a distributor."""
+    commissions.freeze_for_completed_order(order)
+    distributors.check_condition_after_completion(order.buyer)
 
 
 def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> None:
     """Money went back to the buyer: (line, amount, quantity) for each line touched.
-
-    Distribution: reduce or cancel commission before settlement; claw back after it.
-    """
+    Commission is reduced in proportion or cancelled before settlement, clawed back after."""
+    commissions.apply_line_refunds(order, [line for line, _amount, _qty in refunded])
     returned = {}
     for line, _amount, quantity in refunded:
         if quantity:

@@ -1,0 +1,301 @@
+"""Distributor center API: profile, application, dashboard, commission "why", team,
+rankings, ledger and withdrawals."""
+
+from datetime import datetime
+
+from django.conf import settings
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict, Field
+
+from fenxiao.core.money import format_fen
+from fenxiao.customers.auth import buyer_auth
+
+from .errors import NotADistributor
+from .models import LedgerEntry, TouchSource, Withdrawal
+from .services import binding, config, dashboard, distributors, ledger, withdrawals
+
+router = Router(tags=["分销中心"], auth=buyer_auth)
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProfileOut(Schema):
+    is_distributor: bool
+    status: str | None = None
+    status_display: str | None = None
+    grade: str | None = None
+    referral_code: str | None = None
+    referral_link: str | None = None
+    parent_name: str | None = None
+    reject_reason: str = ""
+    enable_mode: str
+    can_apply: bool
+    real_name_required: bool
+
+
+class ApplyIn(Strict):
+    real_name: str = Field(default="", max_length=40)
+    note: str = Field(default="", max_length=200)
+
+
+class BindIn(Strict):
+    code: str = Field(max_length=12)
+    source: str = Field(default=TouchSource.LINK, pattern="^(link|qr|poster|store)$")
+
+
+class TouchOut(Schema):
+    decision: str
+    decision_display: str
+    rule: str
+    reason: str
+    distributor_code: str
+
+    @staticmethod
+    def resolve_decision_display(obj):
+        return obj.get_decision_display()
+
+    @staticmethod
+    def resolve_distributor_code(obj):
+        return obj.distributor.referral_code
+
+
+class DashboardOut(Schema):
+    bound_buyers: int
+    team_direct: int
+    team_indirect: int
+    orders: int
+    sales: int
+    commission_pending: int
+    commission_frozen: int
+    commission_estimated: int
+    commission_available: int
+    commission_withdrawn: int
+    commission_total: int
+
+
+class CommissionOut(Schema):
+    id: int
+    order_number: str
+    product_name: str
+    level: int
+    status: str
+    status_display: str
+    base: int
+    discount_share: int
+    rule_source: str
+    rule_kind: str
+    rate_bp: int
+    fixed_per_unit: int
+    quantity: int
+    bonus_bp: int
+    team_bp: int
+    rule_version: int
+    amount: int
+    reversed_amount: int
+    net_amount: int
+    frozen_until: datetime | None
+    created_at: datetime
+    why: str
+
+    @staticmethod
+    def resolve_order_number(obj):
+        return obj.order.number
+
+    @staticmethod
+    def resolve_product_name(obj):
+        return obj.order_line.product_name
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_discount_share(obj):
+        return obj.order_line.discount_share
+
+    @staticmethod
+    def resolve_why(obj):
+        return dashboard.why(obj)
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    grade: str
+    joined_at: datetime | None
+    sales: int
+    orders: int
+    members: int
+
+
+class RankOut(Schema):
+    rank: int
+    distributor_id: int
+    name: str
+    grade: str
+    value: int
+
+
+class LedgerOut(Schema):
+    id: int
+    kind: str
+    kind_display: str
+    amount: int
+    note: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_kind_display(obj):
+        return obj.get_kind_display()
+
+
+class WithdrawalIn(Strict):
+    amount: int = Field(gt=0, description="提现金额（分）")
+    method: str = Field(max_length=20)
+    account: dict[str, str] = Field(default_factory=dict)
+
+
+class WithdrawalOut(Schema):
+    number: str
+    amount: int
+    fee: int
+    payout: int
+    method: str
+    status: str
+    status_display: str
+    reject_reason: str
+    failure_reason: str
+    created_at: datetime
+    paid_at: datetime | None
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return obj.get_status_display()
+
+
+class RankingQuery(Schema):
+    by: str = Field(default="sales", pattern="^(sales|commission)$")
+    period: str = Field(default="month", pattern="^(week|month)$")
+
+
+def referral_link(distributor, path: str = "/") -> str:
+    from urllib.parse import urlencode
+
+    return f"{settings.SITE_URL}/r/{distributor.referral_code}?{urlencode({'to': path})}"
+
+
+def _me(request):
+    distributor = distributors.for_user(request.user) or \
+        distributors.ensure_for_everyone_mode(request.user)
+    if distributor is None or not distributor.is_active:
+        raise NotADistributor()
+    return distributor
+
+
+@router.get("/profile", response=ProfileOut)
+def profile(request):
+    cfg = config.current()
+    distributor = distributors.for_user(request.user) or \
+        distributors.ensure_for_everyone_mode(request.user)
+    base = {"enable_mode": cfg.enable_mode,
+            "real_name_required": cfg.enable_mode == "apply" and cfg.require_real_name,
+            "can_apply": cfg.enable_mode in ("apply", "condition") and (
+                distributor is None or distributor.status == "rejected")}
+    if distributor is None:
+        return {**base, "is_distributor": False}
+    return {**base, "is_distributor": distributor.is_active, "status": distributor.status,
+            "status_display": distributor.get_status_display(),
+            "grade": distributor.grade.name if distributor.grade else None,
+            "referral_code": distributor.referral_code,
+            "referral_link": referral_link(distributor),
+            "parent_name": distributor.parent.user.display_name if distributor.parent else None,
+            "reject_reason": distributor.reject_reason}
+
+
+@router.post("/apply", response={201: ProfileOut})
+def apply(request, payload: ApplyIn):
+    distributors.apply(request.user, real_name=payload.real_name, note=payload.note)
+    return Status(201, profile(request))
+
+
+@router.post("/bind", response=TouchOut)
+def bind(request, payload: BindIn):
+    """For apps and mini-programs: the referral code from a scanned QR code or shared card."""
+    touch = binding.claim_referral(request.user, payload.code, payload.source)
+    if touch is None:
+        from .errors import DistributorNotFound
+
+        raise DistributorNotFound("推广码无效")
+    return touch
+
+
+@router.get("/dashboard", response=DashboardOut)
+def get_dashboard(request):
+    return dashboard.figures(_me(request))
+
+
+@router.get("/commissions", response=list[CommissionOut])
+@paginate(PageNumberPagination, page_size=20)
+def list_commissions(request, status: str | None = None):
+    qs = dashboard.commissions(_me(request))
+    return qs.filter(status=status) if status else qs
+
+
+@router.get("/team", response=list[MemberOut])
+@paginate(PageNumberPagination, page_size=20)
+def list_team(request, depth: int = Query(1, ge=1, le=2)):
+    return _MemberPage(dashboard.team(_me(request), depth))
+
+
+class _MemberPage:
+    """Sliced by the paginator first, then decorated with stats for that page only."""
+
+    def __init__(self, qs):
+        self.qs = qs
+
+    def count(self):
+        return self.qs.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, item):
+        members = list(self.qs[item])
+        stats = dashboard.member_stats(m.pk for m in members)
+        return [{"id": m.pk, "name": m.user.display_name,
+                 "grade": m.grade.name if m.grade else "", "joined_at": m.activated_at,
+                 **stats[m.pk]} for m in members]
+
+
+@router.get("/rankings", response=list[RankOut])
+def rankings(request, query: RankingQuery = Query(...)):
+    _me(request)
+    return dashboard.ranking(query.by, query.period)
+
+
+@router.get("/ledger", response=list[LedgerOut])
+@paginate(PageNumberPagination, page_size=20)
+def list_ledger(request):
+    return LedgerEntry.objects.filter(distributor=_me(request)).order_by("-id")
+
+
+@router.get("/balance", response=dict)
+def balance(request):
+    available = ledger.balance(_me(request).pk)
+    return {"available": available, "available_display": format_fen(available)}
+
+
+@router.get("/withdrawals", response=list[WithdrawalOut])
+@paginate(PageNumberPagination, page_size=20)
+def list_withdrawals(request):
+    return Withdrawal.objects.filter(distributor=_me(request)).order_by("-id")
+
+
+@router.post("/withdrawals", response={201: WithdrawalOut})
+def request_withdrawal(request, payload: WithdrawalIn):
+    withdrawal = withdrawals.request(_me(request), amount=payload.amount, method=payload.method,
+                                     account=payload.account)
+    return Status(201, withdrawal)

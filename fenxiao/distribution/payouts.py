@@ -1,0 +1,53 @@
+"""Payout adapters for withdrawals: WeChat 商家转账 / Alipay 转账, and a sandbox for both.
+
+Like the real services, a transfer is idempotent on the merchant's number and may fail
+for reasons on the recipient's side (a wrong real name, an unverified account).
+"""
+
+import abc
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+
+
+@dataclass(frozen=True)
+class PayoutResult:
+    succeeded: bool
+    reference: str = ""
+    failure_reason: str = ""
+
+
+class PayoutGateway(abc.ABC):
+    @abc.abstractmethod
+    def transfer(self, *, out_biz_no: str, amount: int, account: dict) -> PayoutResult:
+        """Send `amount` fen to the account; the same out_biz_no never pays twice."""
+
+
+class SandboxPayoutGateway(PayoutGateway):
+    """Refuses accounts without a real name, or whose id starts with "fail" (to test failures)."""
+
+    def __init__(self, channel: str):
+        self.channel = channel
+
+    def transfer(self, *, out_biz_no, amount, account) -> PayoutResult:
+        from .models import SandboxPayout
+
+        name = str(account.get("name") or "").strip()
+        number = str(account.get("account") or "").strip()
+        if not name:
+            return PayoutResult(False, failure_reason="收款人实名信息缺失")
+        if not number or number.lower().startswith("fail"):
+            return PayoutResult(False, failure_reason="收款账户不存在或未实名认证")
+        reference = f"{self.channel.upper()}-SBX-{secrets.token_hex(8).upper()}"
+        try:
+            with transaction.atomic():
+                SandboxPayout.objects.create(out_biz_no=out_biz_no, amount=amount,
+                                             channel=self.channel, reference=reference)
+        except IntegrityError:
+            reference = SandboxPayout.objects.get(out_biz_no=out_biz_no).reference
+        return PayoutResult(True, reference=reference)
+
+
+def gateway_for(method: str) -> PayoutGateway:
+    return SandboxPayoutGateway(method)

@@ -1,0 +1,157 @@
+"""Customer binding: who a buyer belongs to, decided on the server, every touch kept.
+
+A referral link sets a cookie only so the code survives until the buyer signs in; the
+decision is always made here, against the buyer's account, with the rule that decided.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..errors import BindingRefused, LoopRefused
+from ..models import (
+    BindMode,
+    CustomerBinding,
+    Distributor,
+    DistributorStatus,
+    Touch,
+    TouchDecision,
+    TouchSource,
+)
+from . import config
+from .distributors import is_in_downline
+
+
+def _has_paid_order(buyer) -> bool:
+    from fenxiao.orders.models import Order
+
+    return Order.objects.filter(buyer=buyer, paid_at__isnull=False).exists()
+
+
+def _windows(cfg, now):
+    expires = now + timedelta(days=cfg.bind_days) if cfg.bind_mode == BindMode.EXPIRING else None
+    protected = (now + timedelta(days=cfg.protect_days)
+                 if cfg.bind_mode == BindMode.LATEST else None)
+    return expires, protected
+
+
+def _refusal(buyer, distributor: Distributor, cfg) -> tuple[str, str] | None:
+    """(rule, reason) when this buyer may not be bound to this distributor at all."""
+    if distributor.status != DistributorStatus.ACTIVE:
+        return "inactive", "分销商当前不是正常状态"
+    if distributor.user_id == buyer.pk:
+        return "self", "分销商不能绑定自己"
+    own = Distributor.objects.filter(user=buyer).first()
+    if own is not None and is_in_downline(distributor, own):
+        return "loop", "该分销商是您的下级，绑定会形成循环"
+    return None
+
+
+def record_touch(buyer, distributor: Distributor, source: str, *, target: str = "") -> Touch:
+    """A visit through a distributor's link / QR / poster / store: bind as the rules say."""
+    if buyer is None or not getattr(buyer, "is_authenticated", False):
+        return Touch.objects.create(distributor=distributor, source=source, target=target[:300],
+                                    decision=TouchDecision.PENDING_LOGIN, rule="anonymous",
+                                    reason="访客未登录，推广码暂存，登录后绑定")
+    with transaction.atomic():
+        return _decide(buyer, distributor, source, target)
+
+
+def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
+    cfg = config.current()
+    now = timezone.now()
+
+    def touch(decision, rule, reason):
+        return Touch.objects.create(distributor=distributor, buyer=buyer, source=source,
+                                    target=target[:300], decision=decision, rule=rule,
+                                    reason=reason)
+
+    refused = _refusal(buyer, distributor, cfg)
+    if refused:
+        return touch(TouchDecision.REFUSED, *refused)
+    # Lock the buyer's binding so two simultaneous visits decide one after the other.
+    binding = CustomerBinding.objects.select_for_update().filter(buyer=buyer).first()
+    expires, protected = _windows(cfg, now)
+    if binding is None:
+        if cfg.new_buyers_only and _has_paid_order(buyer):
+            return touch(TouchDecision.REFUSED, "new_buyers_only", "仅绑定新客户，该客户已有付款订单")
+        CustomerBinding.objects.create(buyer=buyer, distributor=distributor, source=source,
+                                       bound_at=now, expires_at=expires,
+                                       protected_until=protected)
+        return touch(TouchDecision.BOUND, cfg.bind_mode, "首次绑定")
+    if binding.distributor_id == distributor.pk:
+        if cfg.bind_mode == BindMode.EXPIRING:
+            CustomerBinding.objects.filter(pk=binding.pk).update(expires_at=expires)
+            return touch(TouchDecision.RENEWED, cfg.bind_mode, "再次访问，绑定有效期已续期")
+        return touch(TouchDecision.KEPT, cfg.bind_mode, "已绑定该分销商")
+    if cfg.bind_mode == BindMode.FIRST:
+        return touch(TouchDecision.KEPT, cfg.bind_mode, "首次绑定永久有效，保留原分销商")
+    if cfg.bind_mode == BindMode.EXPIRING and binding.expires_at and binding.expires_at > now:
+        return touch(TouchDecision.KEPT, cfg.bind_mode,
+                     f"原绑定有效至 {timezone.localtime(binding.expires_at):%Y-%m-%d}，保留原分销商")
+    if cfg.bind_mode == BindMode.LATEST and binding.protected_until and \
+            binding.protected_until > now:
+        return touch(TouchDecision.KEPT, cfg.bind_mode,
+                     f"原绑定保护期至 {timezone.localtime(binding.protected_until):%Y-%m-%d}")
+    if cfg.new_buyers_only and _has_paid_order(buyer):
+        return touch(TouchDecision.KEPT, "new_buyers_only", "仅绑定新客户，保留原分销商")
+    CustomerBinding.objects.filter(pk=binding.pk).update(
+        distributor=distributor, source=source, bound_at=now, expires_at=expires,
+        protected_until=protected)
+    reason = "原绑定已过期，改绑新分销商" if cfg.bind_mode == BindMode.EXPIRING else "最新推广链接优先，改绑"
+    return touch(TouchDecision.REBOUND, cfg.bind_mode, reason)
+
+
+def claim_referral(buyer, code: str, source: str = TouchSource.LINK, target: str = ""):
+    """After sign-in: turn the referral the cookie carried into a binding decision."""
+    from .distributors import by_code
+
+    distributor = by_code(code)
+    if distributor is None:
+        return None
+    return record_touch(buyer, distributor, source, target=target)
+
+
+@transaction.atomic
+def reassign(buyer, distributor: Distributor, staff, *, reason: str) -> CustomerBinding:
+    """Staff moves a buyer to another distributor by hand, with the reason on record."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BindingRefused("请填写调整原因", code="REASON_REQUIRED", status=400)
+    cfg = config.current()
+    refused = _refusal(buyer, distributor, cfg)
+    if refused:
+        rule, why = refused
+        if rule == "loop":
+            raise LoopRefused(why)
+        raise BindingRefused(why)
+    now = timezone.now()
+    expires, protected = _windows(cfg, now)
+    binding, _ = CustomerBinding.objects.update_or_create(
+        buyer=buyer, defaults={"distributor": distributor, "source": TouchSource.MANUAL,
+                               "bound_at": now, "expires_at": expires,
+                               "protected_until": protected})
+    Touch.objects.create(distributor=distributor, buyer=buyer, source=TouchSource.MANUAL,
+                         decision=TouchDecision.REBOUND, rule="manual", reason=reason[:200],
+                         staff=staff)
+    return binding
+
+
+def active_binding(buyer) -> CustomerBinding | None:
+    binding = (CustomerBinding.objects.select_related("distributor__parent__parent")
+               .filter(buyer=buyer).first())
+    if binding is None:
+        return None
+    if binding.expires_at and binding.expires_at <= timezone.now():
+        return None
+    return binding
+
+
+def renew_on_purchase(buyer) -> None:
+    """In 有效期 mode each purchase renews the binding."""
+    cfg = config.current()
+    if cfg.bind_mode != BindMode.EXPIRING:
+        return
+    CustomerBinding.objects.filter(buyer=buyer, expires_at__gt=timezone.now()).update(
+        expires_at=timezone.now() + timedelta(days=cfg.bind_days))

@@ -1,0 +1,156 @@
+"""Commission: created pending at payment, frozen at completion, reduced or clawed back on
+refunds. Every amount is computed from the line's paid amount, rounded down to the fen."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from fenxiao.core.money import apply_bp
+
+from ..models import (
+    Commission,
+    CommissionAdjustment,
+    CommissionStatus,
+    DistributorStatus,
+    LedgerEntry,
+    LedgerKind,
+    OrderAttribution,
+    RuleKind,
+    SalesTier,
+)
+from . import config
+from .rules import RuleBook
+
+
+def month_start(now=None):
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def period_sales(distributor_id: int, since) -> int:
+    """A distributor's level-1 paid sales since `since`, net of refunds."""
+    from fenxiao.orders.models import Order
+
+    totals = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since) \
+        .aggregate(paid=Sum("paid_amount"), refunded=Sum("refunded_amount"))
+    return (totals["paid"] or 0) - (totals["refunded"] or 0)
+
+
+def tier_bonus_bp(distributor_id: int, now=None) -> int:
+    tiers = list(SalesTier.objects.order_by("-threshold"))
+    if not tiers:
+        return 0
+    sales = period_sales(distributor_id, month_start(now))
+    return next((t.bonus_bp for t in tiers if sales >= t.threshold), 0)
+
+
+def create_for_paid_order(order) -> list[Commission]:
+    """Called by the order-paid hook inside the payment transaction."""
+    attribution = (OrderAttribution.objects
+                   .select_related("level1__grade", "level2__grade", "level3__grade")
+                   .filter(order=order).first())
+    if attribution is None:
+        return []
+    cfg = config.current()
+    beneficiaries = [(level, d) for level, d in
+                     ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
+                     if d is not None and d.status == DistributorStatus.ACTIVE]
+    if not beneficiaries:
+        return []
+    lines = list(order.lines.all())
+    book = RuleBook(lines, cfg)
+    bonus = {d.pk: tier_bonus_bp(d.pk) for level, d in beneficiaries if level == 1}
+    commissions = []
+    for line in lines:
+        if line.paid_amount <= 0:
+            continue
+        per_line = []
+        for level, distributor in beneficiaries:
+            grade = distributor.grade
+            resolved = book.resolve(line, level, grade)
+            extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
+            team = grade.team_bp if (level == 2 and grade is not None) else 0
+            if resolved.kind == RuleKind.FIXED:
+                amount = resolved.value * line.quantity + apply_bp(line.paid_amount,
+                                                                   extra_bonus + team)
+            else:
+                amount = apply_bp(line.paid_amount, resolved.value + extra_bonus + team)
+            per_line.append(Commission(
+                order=order, order_line=line, distributor=distributor, level=level,
+                base=line.paid_amount, quantity=line.quantity, rule_kind=resolved.kind,
+                rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
+                fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
+                bonus_bp=extra_bonus, team_bp=team, rule_source=resolved.source,
+                rule=resolved.rule, rule_version=resolved.rule.version if resolved.rule else 0,
+                grade_name=grade.name if grade else "", settings_version=cfg.version,
+                amount=amount))
+        _apply_guard(per_line, apply_bp(line.paid_amount, cfg.max_commission_bp))
+        commissions.extend(c for c in per_line if c.amount > 0)
+    Commission.objects.bulk_create(commissions)
+    return commissions
+
+
+def _apply_guard(per_line: list[Commission], cap: int) -> None:
+    """Never pay more than the guard on one line: trim from the deepest level up."""
+    excess = sum(c.amount for c in per_line) - cap
+    for commission in sorted(per_line, key=lambda c: -c.level):
+        if excess <= 0:
+            break
+        cut = min(excess, commission.amount)
+        commission.amount -= cut
+        commission.capped = cut
+        excess -= cut
+
+
+def freeze_for_completed_order(order) -> int:
+    cfg = config.current()
+    until = (order.completed_at or timezone.now()) + timedelta(days=cfg.freeze_days)
+    return Commission.objects.filter(order=order, status=CommissionStatus.PENDING).update(
+        status=CommissionStatus.FROZEN, frozen_until=until)
+
+
+def apply_line_refunds(order, lines) -> None:
+    """Bring each refunded line's commissions to their share of what is still paid.
+
+    The target is computed from the original amount each time, so several partial refunds
+    never drift by a fen: net = amount × (paid − refunded) // paid.
+    """
+    with transaction.atomic():
+        for line in lines:
+            line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
+            remaining = max(line.paid_amount - line.refunded_amount, 0)
+            commissions = (Commission.objects.select_for_update().select_related("distributor")
+                           .filter(order_line=line).order_by("pk"))
+            for commission in commissions:
+                _bring_to(commission, line, remaining)
+
+
+def _bring_to(commission: Commission, line, remaining: int) -> None:
+    if commission.status == CommissionStatus.CANCELLED:
+        return
+    target = commission.amount * remaining // line.paid_amount if line.paid_amount else 0
+    cut = commission.net_amount - target
+    if cut <= 0:
+        return
+    note = f"订单 {line.order_id} 商品退款，累计退款 ¥{line.refunded_amount / 100:.2f}"
+    if commission.status == CommissionStatus.SETTLED:
+        adjustment = CommissionAdjustment.objects.create(
+            commission=commission, kind=CommissionAdjustment.Kind.CLAWBACK, amount=cut,
+            refunded_base=line.refunded_amount, note=note)
+        LedgerEntry.objects.create(
+            distributor=commission.distributor, kind=LedgerKind.CLAWBACK, amount=-cut,
+            source_key=f"clawback:{adjustment.pk}", commission=commission,
+            note=f"已结算佣金追回：{note}")
+        Commission.objects.filter(pk=commission.pk).update(
+            reversed_amount=F("reversed_amount") + cut)
+        return
+    kind = (CommissionAdjustment.Kind.CANCELLED if target == 0
+            else CommissionAdjustment.Kind.REDUCED)
+    CommissionAdjustment.objects.create(commission=commission, kind=kind, amount=cut,
+                                        refunded_base=line.refunded_amount, note=note)
+    fields = {"reversed_amount": F("reversed_amount") + cut}
+    if target == 0:
+        fields["status"] = CommissionStatus.CANCELLED
+    Commission.objects.filter(pk=commission.pk).update(**fields)

@@ -1,0 +1,237 @@
+"""Becoming a distributor, review, designation, status, parent and grade."""
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from fenxiao.core.errors import InvalidTransition
+
+from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
+from ..models import (
+    DISTRIBUTOR_FLOW,
+    ConditionKind,
+    CustomerBinding,
+    Distributor,
+    DistributorGrade,
+    DistributorStatus,
+    EnableMode,
+    JoinSource,
+    ReviewMode,
+)
+from . import config
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def default_grade() -> DistributorGrade | None:
+    return (DistributorGrade.objects.filter(is_default=True).first()
+            or DistributorGrade.objects.order_by("weight").first())
+
+
+def for_user(user) -> Distributor | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Distributor.objects.select_related("grade", "parent__user").filter(user=user).first()
+
+
+def active_for_user(user) -> Distributor:
+    distributor = for_user(user)
+    if distributor is None or distributor.status != DistributorStatus.ACTIVE:
+        raise NotADistributor()
+    return distributor
+
+
+def by_code(code: str) -> Distributor | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 12:
+        return None
+    return Distributor.objects.select_related("user").filter(referral_code=code).first()
+
+
+def _parent_for(user) -> Distributor | None:
+    """A bound buyer who becomes a distributor joins their binding's distributor's team."""
+    binding = CustomerBinding.objects.select_related("distributor").filter(buyer=user).first()
+    return binding.distributor if binding else None
+
+
+def _create(user, *, status, source, parent=None, real_name="", note="", reviewer=None):
+    now = timezone.now()
+    if parent is not None and parent.user_id == user.pk:
+        parent = None
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Distributor.objects.create(
+                    user=user, status=status, source=source, parent=parent,
+                    grade=default_grade(), referral_code=_new_code(),
+                    real_name=real_name[:40], apply_note=note[:200], reviewed_by=reviewer,
+                    activated_at=now if status == DistributorStatus.ACTIVE else None)
+        except IntegrityError:
+            existing = Distributor.objects.filter(user=user).first()
+            if existing:
+                return existing
+    raise IntegrityError("could not allocate a referral code")
+
+
+def ensure_for_everyone_mode(user) -> Distributor | None:
+    """In 人人分销 mode every registered buyer is a distributor, created when first needed."""
+    existing = for_user(user)
+    if existing or config.current().enable_mode != EnableMode.EVERYONE:
+        return existing
+    return _create(user, status=DistributorStatus.ACTIVE, source=JoinSource.EVERYONE,
+                   parent=_parent_for(user))
+
+
+def meets_condition(user, cfg=None) -> bool:
+    from fenxiao.orders.models import Order, OrderLine
+
+    cfg = cfg or config.current()
+    completed = Order.objects.filter(buyer=user, status=Order.Status.COMPLETED)
+    if cfg.condition_kind == ConditionKind.LIFETIME_SPEND:
+        spent = completed.aggregate(total=Sum("paid_amount"))["total"] or 0
+        refunded = completed.aggregate(total=Sum("refunded_amount"))["total"] or 0
+        return spent - refunded >= cfg.condition_amount
+    if cfg.condition_kind == ConditionKind.COMPLETED_ORDERS:
+        return completed.count() >= cfg.condition_orders
+    wanted = cfg.condition_products.values_list("pk", flat=True)
+    return OrderLine.objects.filter(order__in=completed, product_id__in=list(wanted)).exists()
+
+
+def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
+    """A buyer asks to become a distributor, as the enable mode allows."""
+    cfg = config.current()
+    existing = for_user(user)
+    if existing and existing.status in (DistributorStatus.ACTIVE, DistributorStatus.PENDING):
+        raise ApplicationNotAllowed("您已提交申请或已是分销商")
+    if existing and existing.status in (DistributorStatus.SUSPENDED, DistributorStatus.BANNED):
+        raise ApplicationNotAllowed("您的分销资格已被暂停或封禁，请联系商家")
+    if cfg.enable_mode == EnableMode.DESIGNATED:
+        raise ApplicationNotAllowed("本店分销商由商家指定，暂不开放申请")
+    if cfg.enable_mode == EnableMode.EVERYONE:
+        return ensure_for_everyone_mode(user)
+    real_name = (real_name or "").strip()
+    if cfg.enable_mode == EnableMode.APPLY and cfg.require_real_name and not real_name:
+        raise ApplicationNotAllowed("请填写真实姓名", code="REAL_NAME_REQUIRED", status=400)
+    if cfg.enable_mode == EnableMode.CONDITION:
+        if not meets_condition(user, cfg):
+            raise ApplicationNotAllowed("您暂未满足成为分销商的条件")
+        status, source = DistributorStatus.ACTIVE, JoinSource.CONDITION
+    else:
+        status = (DistributorStatus.ACTIVE if cfg.review_mode == ReviewMode.AUTO
+                  else DistributorStatus.PENDING)
+        source = JoinSource.APPLIED
+    with transaction.atomic():
+        if existing:  # a rejected applicant applies again
+            _move(existing, status, real_name=real_name[:40], apply_note=note[:200],
+                  reject_reason="")
+            return existing
+        return _create(user, status=status, source=source, parent=_parent_for(user),
+                       real_name=real_name, note=note)
+
+
+def check_condition_after_completion(user) -> Distributor | None:
+    """满足条件 mode: a buyer whose completed orders meet the condition becomes a distributor."""
+    cfg = config.current()
+    if cfg.enable_mode != EnableMode.CONDITION or for_user(user) or not meets_condition(user, cfg):
+        return None
+    return _create(user, status=DistributorStatus.ACTIVE, source=JoinSource.CONDITION,
+                   parent=_parent_for(user))
+
+
+def _move(distributor: Distributor, target: str, **fields) -> None:
+    DISTRIBUTOR_FLOW.check(distributor.status, target)
+    if target == DistributorStatus.ACTIVE and not distributor.activated_at:
+        fields["activated_at"] = timezone.now()
+    moved = Distributor.objects.filter(pk=distributor.pk, status=distributor.status).update(
+        status=target, **fields)
+    if not moved:
+        raise InvalidTransition("分销商状态已变化，请刷新后重试")
+    distributor.status = target
+    for name, value in fields.items():
+        setattr(distributor, name, value)
+
+
+@transaction.atomic
+def approve(distributor: Distributor, staff) -> Distributor:
+    _move(distributor, DistributorStatus.ACTIVE, reviewed_by=staff)
+    return distributor
+
+
+@transaction.atomic
+def reject(distributor: Distributor, staff, *, reason: str) -> Distributor:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationNotAllowed("请填写拒绝原因", code="REASON_REQUIRED", status=400)
+    _move(distributor, DistributorStatus.REJECTED, reviewed_by=staff, reject_reason=reason[:200])
+    return distributor
+
+
+@transaction.atomic
+def set_status(distributor: Distributor, staff, target: str, *, reason: str = "") -> Distributor:
+    """Suspend, ban or reactivate; only active distributors earn."""
+    _move(distributor, target, status_reason=(reason or "")[:200], reviewed_by=staff)
+    return distributor
+
+
+@transaction.atomic
+def designate(user, staff, *, parent: Distributor | None = None, grade=None) -> Distributor:
+    """指定分销: staff makes a user a distributor directly."""
+    existing = for_user(user)
+    if existing:
+        if existing.status != DistributorStatus.ACTIVE:
+            _move(existing, DistributorStatus.ACTIVE, reviewed_by=staff)
+        return existing
+    distributor = _create(user, status=DistributorStatus.ACTIVE, source=JoinSource.DESIGNATED,
+                          parent=parent or _parent_for(user), reviewer=staff)
+    if grade is not None:
+        Distributor.objects.filter(pk=distributor.pk).update(grade=grade)
+        distributor.grade = grade
+    return distributor
+
+
+def ancestors(distributor: Distributor | None, limit: int = 64) -> list[Distributor]:
+    chain = []
+    node = distributor
+    while node is not None and node.parent_id and len(chain) < limit:
+        node = Distributor.objects.select_related("user").filter(pk=node.parent_id).first()
+        if node is None:
+            break
+        chain.append(node)
+    return chain
+
+
+def is_in_downline(candidate: Distributor, root: Distributor) -> bool:
+    """True when `candidate` is `root` or sits anywhere beneath it."""
+    if candidate.pk == root.pk:
+        return True
+    return any(a.pk == root.pk for a in ancestors(candidate))
+
+
+@transaction.atomic
+def set_parent(distributor: Distributor, parent: Distributor | None, staff=None) -> Distributor:
+    if parent is not None and is_in_downline(parent, distributor):
+        raise LoopRefused()
+    Distributor.objects.filter(pk=distributor.pk).update(parent=parent)
+    distributor.parent = parent
+    return distributor
+
+
+@transaction.atomic
+def set_grade(distributor: Distributor, grade: DistributorGrade, staff=None) -> Distributor:
+    """Staff may set any grade by hand, up or down."""
+    Distributor.objects.filter(pk=distributor.pk).update(grade=grade)
+    distributor.grade = grade
+    return distributor
+
+
+def get(pk: int) -> Distributor:
+    distributor = Distributor.objects.select_related("user", "grade").filter(pk=pk).first()
+    if distributor is None:
+        raise DistributorNotFound()
+    return distributor

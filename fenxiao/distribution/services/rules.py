@@ -1,0 +1,71 @@
+"""Which rule sets a line's commission, per level: SKU > product > category > grade > default.
+
+Everything needed for an order is read in a fixed number of queries and resolved in memory.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from fenxiao.catalog.models import Category, Product
+
+from ..models import CommissionRule, DistributionSettings, DistributorGrade, RuleKind, RuleSource
+
+
+@dataclass(frozen=True)
+class Resolved:
+    kind: str
+    value: int  # basis points for RATE, fen per unit for FIXED
+    source: str
+    rule: CommissionRule | None = None
+
+
+class RuleBook:
+    def __init__(self, lines, cfg: DistributionSettings):
+        self.cfg = cfg
+        sku_ids = {line.sku_id for line in lines}
+        product_ids = {line.product_id for line in lines}
+        self.parents = dict(Category.objects.values_list("pk", "parent_id"))
+        self.category_of = dict(Product.objects.filter(pk__in=product_ids)
+                                .values_list("pk", "category_id"))
+        rules = CommissionRule.objects.filter(is_active=True).filter(
+            Q(sku_id__in=sku_ids) | Q(product_id__in=product_ids) | Q(category__isnull=False))
+        self.by_sku, self.by_product, self.by_category = {}, {}, {}
+        for rule in sorted(rules, key=lambda r: r.pk):
+            if rule.sku_id:
+                self.by_sku.setdefault(rule.sku_id, []).append(rule)
+            elif rule.product_id:
+                self.by_product.setdefault(rule.product_id, []).append(rule)
+            else:
+                self.by_category.setdefault(rule.category_id, []).append(rule)
+
+    @staticmethod
+    def _pick(rules, grade: DistributorGrade | None, level: int) -> CommissionRule | None:
+        """A rule for the beneficiary's grade wins over a rule for every grade."""
+        candidates = [r for r in rules if r.value(level) is not None]
+        for rule in candidates:
+            if grade is not None and rule.grade_id == grade.pk:
+                return rule
+        for rule in candidates:
+            if rule.grade_id is None:
+                return rule
+        return None
+
+    def resolve(self, line, level: int, grade: DistributorGrade | None) -> Resolved:
+        rule = self._pick(self.by_sku.get(line.sku_id, []), grade, level)
+        if rule:
+            return Resolved(rule.kind, rule.value(level), RuleSource.SKU, rule)
+        rule = self._pick(self.by_product.get(line.product_id, []), grade, level)
+        if rule:
+            return Resolved(rule.kind, rule.value(level), RuleSource.PRODUCT, rule)
+        category = self.category_of.get(line.product_id)
+        seen = set()
+        while category is not None and category not in seen:
+            seen.add(category)
+            rule = self._pick(self.by_category.get(category, []), grade, level)
+            if rule:
+                return Resolved(rule.kind, rule.value(level), RuleSource.CATEGORY, rule)
+            category = self.parents.get(category)
+        if grade is not None and grade.level_bp(level) is not None:
+            return Resolved(RuleKind.RATE, grade.level_bp(level), RuleSource.GRADE)
+        return Resolved(RuleKind.RATE, self.cfg.level_bp(level), RuleSource.DEFAULT)

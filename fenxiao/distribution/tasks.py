@@ -1,0 +1,20 @@
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from .services import grades, settlement, withdrawals
+
+
+@db_periodic_task(crontab(minute="30", hour="2"))
+def scheduled_settlement():
+    """Daily at 02:30: settles (auto mode) or prepares a batch (manual) on cycle days."""
+    settlement.run_scheduled()
+
+
+@db_periodic_task(crontab(minute="0", hour="4"))
+def daily_grade_upgrades():
+    grades.upgrade()
+
+
+@db_task(retries=5, retry_delay=60)
+def execute_payout(withdrawal_id: int):
+    withdrawals.execute_payout(withdrawal_id)

@@ -1,0 +1,40 @@
+"""The referral link: /r/<code>?to=<page>&src=link|qr|poster|store."""
+
+from django.http import HttpResponseRedirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from .models import TouchSource
+from .services import binding, distributors
+
+REFERRAL_COOKIE = "fx_ref"
+REFERRAL_COOKIE_AGE = 30 * 24 * 3600
+SOURCES = {TouchSource.LINK, TouchSource.QR, TouchSource.POSTER, TouchSource.STORE}
+
+
+def referral(request, code: str):
+    target = request.GET.get("to") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = "/"
+    source = request.GET.get("src", TouchSource.LINK)
+    if source not in SOURCES:
+        source = TouchSource.LINK
+    response = HttpResponseRedirect(target)
+    distributor = distributors.by_code(code)
+    if distributor is None:
+        return response
+    binding.record_touch(request.user, distributor, source, target=target)
+    if not request.user.is_authenticated:
+        # The cookie only carries the referral until sign-in; binding is decided then.
+        response.set_cookie(REFERRAL_COOKIE, f"{distributor.referral_code}:{source}",
+                            max_age=REFERRAL_COOKIE_AGE, httponly=True, samesite="Lax")
+    return response
+
+
+def claim_cookie_referral(request, response, user) -> None:
+    """Called right after a sign-in or registration on the web: bind from the cookie."""
+    raw = request.COOKIES.get(REFERRAL_COOKIE, "")
+    code, _, source = raw.partition(":")
+    if code:
+        binding.claim_referral(user, code, source if source in SOURCES else TouchSource.LINK)
+        response.delete_cookie(REFERRAL_COOKIE)
