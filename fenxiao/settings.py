@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "fenxiao.orders",
     "fenxiao.payments",
     "fenxiao.distribution",
+    "fenxiao.storefront",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +191,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Shared secret between the mall and the sandbox gateway; real gateways use their own keys.
 SANDBOX_PAY_SECRET = os.environ.get("SANDBOX_PAY_SECRET", "fenxiao-sandbox-secret")
 PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "sandbox")
+# A CJK font for share posters; found automatically among Debian's font packages when unset.
+POSTER_FONT_PATH = os.environ.get("POSTER_FONT_PATH", "")
 # Notifications older than this are refused as replays.
 PAYMENT_NOTIFY_MAX_AGE_SECONDS = 300
 

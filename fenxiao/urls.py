@@ -15,6 +15,7 @@ urlpatterns = [
     path("r/<str:code>", referral, name="referral"),
     path("sandbox-pay/<str:out_trade_no>/", sandbox_pay, name="sandbox_pay"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("fenxiao.storefront.urls")),
 ]
 
 if settings.SERVE_MEDIA:

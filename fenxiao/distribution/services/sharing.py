@@ -1,0 +1,134 @@
+"""Sharing: referral links, QR codes, share posters and the "share & earn ¥X" estimate."""
+
+import io
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import qrcode
+from django.conf import settings
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from fenxiao.core.money import apply_bp, format_fen
+
+from ..models import Distributor, RuleKind
+from . import config
+from .commissions import tier_bonus_bp
+from .rules import RuleBook
+
+FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+]
+
+
+def referral_url(distributor: Distributor, path: str = "/", source: str = "link") -> str:
+    query = {"to": path}
+    if source != "link":
+        query["src"] = source
+    return f"{settings.SITE_URL}/r/{distributor.referral_code}?{urlencode(query)}"
+
+
+def share_text(distributor: Distributor, product, url: str) -> str:
+    return (f"【{product.name}】仅需 {format_fen(product.price)}"
+            + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > product.price
+               else "")
+            + f"，{distributor.user.display_name} 推荐给你，点击购买：{url}")
+
+
+def estimate_level1(distributor: Distributor, product) -> int:
+    """What the distributor earns on one unit of the product's cheapest SKU, at level 1."""
+    sku = product.skus.filter(is_active=True).order_by("price").first()
+    if sku is None or not distributor.is_active:
+        return 0
+    line = SimpleNamespace(sku_id=sku.pk, product_id=product.pk, quantity=1,
+                           paid_amount=sku.price)
+    cfg = config.current()
+    resolved = RuleBook([line], cfg).resolve(line, 1, distributor.grade)
+    bonus = tier_bonus_bp(distributor.pk)
+    if resolved.kind == RuleKind.FIXED:
+        amount = resolved.value + apply_bp(sku.price, bonus)
+    else:
+        amount = apply_bp(sku.price, resolved.value + bonus)
+    return min(amount, apply_bp(sku.price, cfg.max_commission_bp))
+
+
+def qr_png(url: str, box_size: int = 8) -> bytes:
+    image = qrcode.make(url, box_size=box_size, border=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=4)
+def _font_path() -> str | None:
+    configured = getattr(settings, "POSTER_FONT_PATH", "")
+    for candidate in [configured, *FONT_CANDIDATES]:
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+def _font(size: int):
+    path = _font_path()
+    if path:
+        return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
+def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
+    lines, current = [], ""
+    for char in text:
+        if draw.textlength(current + char, font=font) > width:
+            lines.append(current)
+            current = char
+            if len(lines) == max_lines:
+                lines[-1] = lines[-1][:-1] + "…"
+                return lines
+        else:
+            current += char
+    if current:
+        lines.append(current)
+    return lines[:max_lines]
+
+
+def poster_png(product, distributor: Distributor, url: str) -> bytes:
+    """A 750×1200 share poster: product image, name, price, the distributor and the QR code."""
+    width, height = 750, 1200
+    poster = Image.new("RGB", (width, height), "#ffffff")
+    draw = ImageDraw.Draw(poster)
+    cover = product.images.order_by("sort_order", "id").first()
+    if cover is not None:
+        try:
+            with cover.image.open("rb") as handle:
+                picture = ImageOps.fit(Image.open(handle).convert("RGB"), (width, width))
+                poster.paste(picture, (0, 0))
+        except (OSError, ValueError):
+            draw.rectangle([0, 0, width, width], fill="#f4f4f5")
+    else:
+        draw.rectangle([0, 0, width, width], fill="#f4f4f5")
+    y = width + 30
+    for line in _wrap(draw, product.name, _font(40), width - 80, 2):
+        draw.text((40, y), line, font=_font(40), fill="#1f2937")
+        y += 54
+    draw.text((40, y + 10), format_fen(product.price), font=_font(56), fill="#e4393c")
+    if product.list_price > product.price:
+        price_width = draw.textlength(format_fen(product.price), font=_font(56))
+        list_text = format_fen(product.list_price)
+        x = 40 + price_width + 24
+        draw.text((x, y + 30), list_text, font=_font(30), fill="#9ca3af")
+        strike = y + 48
+        draw.line([x, strike, x + draw.textlength(list_text, font=_font(30)), strike],
+                  fill="#9ca3af", width=2)
+    code = Image.open(io.BytesIO(qr_png(url, box_size=6))).convert("RGB")
+    code = code.resize((220, 220))
+    poster.paste(code, (width - 260, height - 260))
+    draw.text((40, height - 220), f"{distributor.user.display_name} 为你推荐",
+              font=_font(32), fill="#374151")
+    draw.text((40, height - 170), "长按识别二维码购买", font=_font(28), fill="#6b7280")
+    buffer = io.BytesIO()
+    poster.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()

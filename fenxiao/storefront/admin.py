@@ -1,0 +1,11 @@
+from django.contrib import admin
+from unfold.admin import ModelAdmin
+
+from .models import Banner
+
+
+@admin.register(Banner)
+class BannerAdmin(ModelAdmin):
+    list_display = ("title", "subtitle", "link", "sort_order", "is_active")
+    list_editable = ("sort_order", "is_active")
+    search_fields = ("title",)

@@ -1,0 +1,82 @@
+/* Small progressive enhancements; every page works without them. */
+(function () {
+  "use strict";
+
+  // SKU picker: choosing spec values selects the matching SKU, its price and stock.
+  function initSkuPicker(root) {
+    var data = JSON.parse(document.getElementById("sku-data").textContent);
+    var skuInput = root.querySelector("[name=sku]");
+    var priceEl = document.querySelector("[data-sku-price]");
+    var stockEl = document.querySelector("[data-sku-stock]");
+    var buttons = document.querySelectorAll("[data-needs-sku]");
+    function chosen() {
+      var specs = {};
+      root.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
+        specs[input.dataset.spec] = input.value;
+      });
+      return specs;
+    }
+    function update() {
+      var specs = chosen();
+      var match = data.find(function (sku) {
+        return Object.keys(sku.specs).every(function (k) { return specs[k] === sku.specs[k]; });
+      });
+      skuInput.value = match ? match.id : "";
+      if (match) {
+        priceEl.textContent = "¥" + (match.price / 100).toFixed(2);
+        stockEl.textContent = match.stock > 0 ? "库存 " + match.stock + " 件" : "暂时缺货";
+      }
+      buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0; });
+    }
+    root.addEventListener("change", update);
+    update();
+  }
+
+  function initQuantity(root) {
+    root.querySelectorAll("[data-step]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var input = root.querySelector("input");
+        var next = (parseInt(input.value, 10) || 1) + parseInt(button.dataset.step, 10);
+        input.value = Math.max(1, Math.min(999, next));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    });
+  }
+
+  function initCopy(button) {
+    button.addEventListener("click", function () {
+      var target = document.getElementById(button.dataset.copy);
+      target.select();
+      var done = function () { button.textContent = "已复制"; };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(target.value).then(done, function () {
+          document.execCommand("copy"); done();
+        });
+      } else {
+        document.execCommand("copy"); done();
+      }
+    });
+  }
+
+  function initCartSelection(form) {
+    var link = document.querySelector("[data-checkout-link]");
+    function update() {
+      var ids = [];
+      form.querySelectorAll("input[name=line]:checked").forEach(function (i) { ids.push(i.value); });
+      link.href = "/checkout/?lines=" + ids.join(",");
+      link.classList.toggle("disabled", ids.length === 0);
+    }
+    form.addEventListener("change", update);
+    update();
+  }
+
+  function init(root) {
+    root.querySelectorAll("[data-sku-picker]").forEach(initSkuPicker);
+    root.querySelectorAll("[data-quantity]").forEach(initQuantity);
+    root.querySelectorAll("[data-copy]").forEach(initCopy);
+    root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
+})();

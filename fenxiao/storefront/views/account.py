@@ -1,0 +1,109 @@
+"""Sign in and register by phone, 我的 page, address book."""
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fenxiao.core.errors import DomainError
+from fenxiao.customers.models import Address, WalletEntry
+from fenxiao.customers.services import accounts, addresses
+from fenxiao.distribution.services import distributors
+from fenxiao.distribution.views import claim_cookie_referral
+from fenxiao.orders.models import Order
+
+from .common import safe_next
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _signed_in(request, user):
+    login(request, user, backend=BACKEND)
+    response = redirect(safe_next(request, "/me/"))
+    claim_cookie_referral(request, response, user)
+    return response
+
+
+def login_page(request):
+    if request.method == "POST":
+        try:
+            user = accounts.login_with_phone(
+                phone=request.POST.get("phone", ""), password=request.POST.get("password", ""),
+                client_ip=request.META.get("REMOTE_ADDR"), request=request)
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            return _signed_in(request, user)
+    return render(request, "storefront/account/login.html", {"next": safe_next(request, "/me/")})
+
+
+def register_page(request):
+    if request.method == "POST":
+        if request.POST.get("password") != request.POST.get("password2"):
+            messages.error(request, "两次输入的密码不一致")
+        else:
+            try:
+                user = accounts.register_buyer(phone=request.POST.get("phone", ""),
+                                               password=request.POST.get("password", ""),
+                                               nickname=request.POST.get("nickname", ""))
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "注册成功")
+                return _signed_in(request, user)
+    return render(request, "storefront/account/register.html",
+                  {"next": safe_next(request, "/me/")})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("/")
+
+
+@login_required
+def me(request):
+    counts = dict(Order.objects.filter(buyer=request.user).values_list("status")
+                  .annotate(n=Count("pk")))
+    wallet = WalletEntry.objects.filter(user=request.user).aggregate(s=Sum("amount"))["s"] or 0
+    return render(request, "storefront/account/me.html", {
+        "counts": counts, "wallet": wallet,
+        "distributor": distributors.for_user(request.user), "tab": "me"})
+
+
+@login_required
+def address_list(request):
+    return render(request, "storefront/account/addresses.html", {
+        "addresses": Address.objects.filter(user=request.user),
+        "next": safe_next(request, "")})
+
+
+@login_required
+def address_form(request, address_id: int | None = None):
+    instance = addresses.get_address(request.user, address_id) if address_id else None
+    if request.method == "POST":
+        data = {f: request.POST.get(f, "") for f in addresses.ADDRESS_FIELDS}
+        data["is_default"] = bool(request.POST.get("is_default"))
+        try:
+            addresses.save_address(request.user, data, address_id=address_id)
+        except DomainError as error:
+            messages.error(request, error.message)
+            instance = Address(**{k: v for k, v in data.items()})
+        else:
+            messages.success(request, "地址已保存")
+            return redirect(safe_next(request, "/me/addresses/"))
+    return render(request, "storefront/account/address_form.html", {
+        "address": instance, "editing": address_id, "next": safe_next(request, "")})
+
+
+@login_required
+@require_POST
+def address_delete(request, address_id: int):
+    try:
+        addresses.delete_address(request.user, address_id)
+        messages.success(request, "地址已删除")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("/me/addresses/")

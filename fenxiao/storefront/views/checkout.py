@@ -1,0 +1,87 @@
+"""Checkout, payment hand-off to the gateway's cashier, and the result page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from fenxiao.core.errors import DomainError
+from fenxiao.customers.models import Address
+from fenxiao.orders.models import CartLine, Order
+from fenxiao.orders.services import checkout
+from fenxiao.payments.gateways import enabled_gateways
+from fenxiao.payments.services.payments import start_payment
+
+from .common import int_or_none
+
+
+def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
+    """What the buyer is checking out: one SKU (buy now) or chosen cart lines."""
+    source = request.GET  # the selection travels in the URL, also when the form posts
+    sku = int_or_none(source.get("sku"))
+    if sku:
+        qty = int_or_none(source.get("qty")) or 1
+        return [(sku, qty)], False, f"sku={sku}&qty={qty}"
+    ids = [int_or_none(x) for x in (source.get("lines") or "").split(",")]
+    lines = CartLine.objects.filter(cart__buyer=request.user, pk__in=[i for i in ids if i])
+    requested = [(line.sku_id, line.quantity) for line in lines]
+    return requested, True, f"lines={source.get('lines', '')}"
+
+
+@login_required
+def checkout_page(request):
+    requested, from_cart, query = _requested(request)
+    if not requested:
+        messages.error(request, "请选择要购买的商品")
+        return redirect("/cart/")
+    addresses = list(Address.objects.filter(user=request.user))
+    chosen = int_or_none(request.POST.get("address") or request.GET.get("address"))
+    address = next((a for a in addresses if a.pk == chosen), None) or \
+        next((a for a in addresses if a.is_default), None) or \
+        (addresses[0] if addresses else None)
+    if request.method == "POST":
+        if address is None:
+            messages.error(request, "请先添加收货地址")
+            return redirect(f"/me/addresses/new/?next=/checkout/?{query}")
+        try:
+            order = checkout.place_order(
+                request.user, requested, address_id=address.pk,
+                note=request.POST.get("note", ""),
+                expected_total=int_or_none(request.POST.get("expected_total")),
+                from_cart=from_cart)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(f"/checkout/?{query}")
+        return redirect(reverse("storefront:order_pay", args=[order.number]))
+    try:
+        quote = checkout.quote(requested, with_images=True)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("/cart/" if from_cart else "/")
+    return render(request, "storefront/checkout.html", {
+        "quote": quote, "addresses": addresses, "address": address, "query": query})
+
+
+@login_required
+def pay(request, number: str):
+    order = get_object_or_404(Order, number=number, buyer=request.user)
+    if request.method == "POST":
+        result = request.build_absolute_uri(reverse("storefront:order_result", args=[number]))
+        try:
+            payment = start_payment(order, request.POST.get("gateway", "sandbox"),
+                                    return_url=result)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(reverse("storefront:order_detail", args=[number]))
+        return redirect(payment.pay_url)
+    return render(request, "storefront/orders/pay.html", {
+        "order": order, "gateways": enabled_gateways()})
+
+
+@login_required
+def result(request, number: str):
+    order = get_object_or_404(Order, number=number, buyer=request.user)
+    template = ("storefront/partials/pay_status.html" if request.htmx
+                else "storefront/orders/result.html")
+    return render(request, template, {"order": order})
+

@@ -1,0 +1,167 @@
+"""Distributor center: apply, dashboard, commission "why", team, rankings, withdrawals,
+and sharing (link, QR code, poster, share text)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from fenxiao.catalog.models import Product
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import yuan_to_fen
+from fenxiao.distribution.models import PayoutMethod, Withdrawal
+from fenxiao.distribution.services import (
+    config,
+    dashboard,
+    distributors,
+    ledger,
+    sharing,
+    withdrawals,
+)
+
+from .common import int_or_none
+
+
+def _active(request):
+    distributor = (distributors.for_user(request.user)
+                   or distributors.ensure_for_everyone_mode(request.user))
+    if distributor is None or not distributor.is_active:
+        return None
+    return distributor
+
+
+@login_required
+def center(request):
+    distributor = (distributors.for_user(request.user)
+                   or distributors.ensure_for_everyone_mode(request.user))
+    cfg = config.current()
+    if distributor is None or not distributor.is_active:
+        if request.method == "POST":
+            try:
+                distributors.apply(request.user, real_name=request.POST.get("real_name", ""),
+                                   note=request.POST.get("note", ""))
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "申请已提交")
+            return redirect("/d/")
+        return render(request, "storefront/distribution/apply.html", {
+            "distributor": distributor, "cfg": cfg,
+            "meets": distributors.meets_condition(request.user, cfg)
+            if cfg.enable_mode == "condition" else None, "tab": "me"})
+    return render(request, "storefront/distribution/dashboard.html", {
+        "distributor": distributor, "figures": dashboard.figures(distributor),
+        "link": sharing.referral_url(distributor), "tab": "me"})
+
+
+@login_required
+def commissions(request):
+    distributor = _active(request)
+    if distributor is None:
+        return redirect("/d/")
+    status = request.GET.get("status", "")
+    qs = dashboard.commissions(distributor)
+    if status:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    for commission in page:
+        commission.why_text = dashboard.why(commission)
+    return render(request, "storefront/distribution/commissions.html",
+                  {"page": page, "status": status})
+
+
+@login_required
+def team(request):
+    distributor = _active(request)
+    if distributor is None:
+        return redirect("/d/")
+    depth = 2 if request.GET.get("depth") == "2" else 1
+    page = Paginator(dashboard.team(distributor, depth), 20).get_page(request.GET.get("page"))
+    stats = dashboard.member_stats(m.pk for m in page)
+    members = [(m, stats[m.pk]) for m in page]
+    return render(request, "storefront/distribution/team.html",
+                  {"page": page, "members": members, "depth": depth})
+
+
+@login_required
+def rankings(request):
+    if _active(request) is None:
+        return redirect("/d/")
+    by = "commission" if request.GET.get("by") == "commission" else "sales"
+    period = "week" if request.GET.get("period") == "week" else "month"
+    return render(request, "storefront/distribution/rankings.html", {
+        "rows": dashboard.ranking(by, period), "by": by, "period": period})
+
+
+@login_required
+def withdraw(request):
+    distributor = _active(request)
+    if distributor is None:
+        return redirect("/d/")
+    cfg = config.current()
+    if request.method == "POST":
+        method = request.POST.get("method", "")
+        account = {k: request.POST.get(k, "") for k in ("name", "bank", "account")}
+        try:
+            amount = yuan_to_fen(request.POST.get("amount") or "0")
+            withdrawals.request(distributor, amount=amount, method=method, account=account)
+        except ValueError:
+            messages.error(request, "请输入正确的金额")
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "提现申请已提交")
+            return redirect("/d/withdraw/")
+    methods = [(m, PayoutMethod(m).label) for m in cfg.methods]
+    return render(request, "storefront/distribution/withdraw.html", {
+        "cfg": cfg, "methods": methods, "available": ledger.balance(distributor.pk),
+        "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30]})
+
+
+def _share_path(request) -> str:
+    path = request.GET.get("path") or "/"
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+@login_required
+def share(request):
+    distributor = _active(request)
+    if distributor is None:
+        return redirect("/d/")
+    path = _share_path(request)
+    product_id = int_or_none(request.GET.get("product"))
+    product = get_object_or_404(Product, pk=product_id, is_listed=True) if product_id else None
+    if product is not None:
+        path = f"/products/{product.pk}/"
+    url = sharing.referral_url(distributor, path)
+    return render(request, "storefront/distribution/share.html", {
+        "distributor": distributor, "product": product, "url": url, "path": path,
+        "text": sharing.share_text(distributor, product, url) if product else
+        f"{distributor.user.display_name} 邀请你逛逛好店：{url}",
+        "earn": sharing.estimate_level1(distributor, product) if product else None})
+
+
+@login_required
+def qr_image(request):
+    distributor = _active(request)
+    if distributor is None:
+        raise Http404
+    url = sharing.referral_url(distributor, _share_path(request), source="qr")
+    response = HttpResponse(sharing.qr_png(url), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def poster_image(request, product_id: int):
+    distributor = _active(request)
+    if distributor is None:
+        raise Http404
+    product = get_object_or_404(Product, pk=product_id, is_listed=True)
+    url = sharing.referral_url(distributor, f"/products/{product.pk}/", source="poster")
+    response = HttpResponse(sharing.poster_png(product, distributor, url),
+                            content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="poster-{product.pk}.png"'
+    response["Cache-Control"] = "private, max-age=600"
+    return response
