@@ -7,7 +7,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 3
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format setup migrate demo bench browser-deps clean
+.PHONY: run test lint format setup migrate static demo bench browser-deps fonts clean
 
 $(UV):
 	@echo "Installing uv…"
@@ -25,19 +25,32 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py load_demo --if-empty
 
-run: demo
+static: setup
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+
+# Share posters need a CJK font; install Debian's WenQuanYi Micro Hei when none is present.
+fonts:
+	@if ! ls /usr/share/fonts/truetype/wqy/*.ttc /usr/share/fonts/opentype/noto/NotoSansCJK*.ttc >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing a Chinese font for share posters…"; \
+			(apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
+			 (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null)) || true; \
+		else echo "Note: no Chinese font found; install fonts-wqy-microhei for share posters."; fi; \
+	fi
+
+run: demo static fonts
 	@echo "Serving on http://$(HOST):$(PORT)  (backend: /backend/, API docs: /api/docs)"
-	@trap 'kill 0' EXIT INT TERM; \
+	@export SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
+	trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py run_huey --quiet & \
 	.venv/bin/gunicorn fenxiao.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $(WEB_WORKERS) --access-logfile - --graceful-timeout 10
 
 browser-deps:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
-		echo "Installing Debian's chromium for browser tests…"; \
+	@if [ ! -x "$(CHROMIUM)" ] || ! ls /usr/share/fonts/truetype/wqy/*.ttc >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium and a Chinese font for browser tests…"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei; \
 	fi
 
 test: setup browser-deps
@@ -51,7 +64,7 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
-bench: setup
+bench: migrate static
 	$(PY) manage.py bench
 
 clean:
