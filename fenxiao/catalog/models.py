@@ -18,6 +18,12 @@ class Category(models.Model):
         return self.name
 
 
+def _new_uuid() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
 def product_image_path(instance, filename):
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
     return f"products/{instance.product_id or 'new'}/{instance.uuid}.{ext}"
@@ -52,7 +58,7 @@ class Product(models.Model):
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images",
                                 verbose_name="商品")
-    uuid = models.CharField(max_length=32, editable=False)
+    uuid = models.CharField(max_length=32, editable=False, default=_new_uuid)
     image = models.ImageField("图片", upload_to=product_image_path)
     sort_order = models.PositiveIntegerField("排序", default=0)
 
@@ -61,12 +67,6 @@ class ProductImage(models.Model):
         verbose_name_plural = "商品图片"
         ordering = ["sort_order", "id"]
 
-    def save(self, *args, **kwargs):
-        if not self.uuid:
-            import uuid
-
-            self.uuid = uuid.uuid4().hex
-        super().save(*args, **kwargs)
 
 
 class Sku(models.Model):

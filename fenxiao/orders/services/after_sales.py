@@ -189,7 +189,8 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
     _move(after_sale, AfterSaleStatus.REJECTED, decided_by=staff, decided_at=timezone.now(),
           reject_reason=reason[:200])
     log_event(after_sale.order, "after_sale_rejected", ActorKind.STAFF,
-              f"拒绝售后 {after_sale.number}：{reason}", actor=staff)
+              f"拒绝售后 {after_sale.number}：{reason}", actor=staff,
+              after_sale=after_sale.number)
     return after_sale
 
 

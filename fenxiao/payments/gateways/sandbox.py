@@ -121,8 +121,11 @@ class SandboxGateway(PaymentGateway):
             raise NotificationMalformed() from exc
 
     # --- the gateway's own side: the pay page and the notifier -------------------------------
-    def complete_trade(self, out_trade_no: str) -> SandboxTrade:
-        """The buyer confirmed on the pay page: the gateway takes the money and will notify."""
+    def complete_trade(self, out_trade_no: str, *, notify: bool = True) -> SandboxTrade:
+        """The buyer confirmed on the pay page: the gateway takes the money and will notify.
+
+        `notify=False` is for loading demo data, which applies the payment directly.
+        """
         trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
         if trade is None:
             raise PaymentNotFound()
@@ -130,7 +133,7 @@ class SandboxGateway(PaymentGateway):
         moved = SandboxTrade.objects.filter(pk=trade.pk, status=SandboxTrade.Status.OPEN).update(
             status=SandboxTrade.Status.PAID, trade_no=trade_no, paid_at=timezone.now())
         trade.refresh_from_db()
-        if moved:
+        if moved and notify:
             from ..tasks import deliver_sandbox_notification
 
             transaction.on_commit(lambda: deliver_sandbox_notification(trade.out_trade_no))

@@ -1,0 +1,36 @@
+"""The demo shop behind `manage.py load_demo`: a Chinese-language mall with a catalog,
+staff, buyers, a distributor tree and orders and commission in every state, all built
+through the services."""
+
+from random import Random
+
+from django.db import transaction
+
+from fenxiao.catalog.models import Product
+
+from .banners import create_banners
+from .catalog import build_catalog
+from .distribution import finish_distribution, setup_distribution
+from .orders import build_orders, configure_order_settings
+from .people import create_people
+from .summary import Summary, summarize
+
+SEED = 2026
+
+
+def shop_has_products() -> bool:
+    return Product.objects.exists()
+
+
+def build_demo_shop() -> Summary:
+    """Load the demo in one transaction; only picture files reach storage if it fails."""
+    rng = Random(SEED)
+    with transaction.atomic():
+        settings = configure_order_settings()
+        people = create_people()
+        skus = build_catalog(rng)
+        create_banners()
+        tree = setup_distribution(people)
+        build_orders(rng, people, skus, settings)
+        finish_distribution(people, tree)
+        return summarize(people.accounts)

@@ -1,0 +1,131 @@
+"""`manage.py load_demo`: the demo shop `make run` starts with."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.db.models import F, Min
+from django.test import Client
+from django.utils import timezone
+
+from fenxiao.catalog.models import Category, Product, ProductImage, Sku
+from fenxiao.catalog.services.products import sanitize_description
+from fenxiao.core.testing import make_product
+from fenxiao.customers.models import Address, User
+from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings, OrderStatus
+from fenxiao.payments.models import Payment, Refund
+
+pytestmark = pytest.mark.django_db
+
+COUNTED = [Category, Product, Sku, ProductImage, User, Address, Order, OrderEvent, AfterSale,
+           Payment, Refund]
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # The demo's eight accounts need not be hashed at production strength here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings.MEDIA_ROOT
+
+
+def load_demo(*args) -> str:
+    out = io.StringIO()
+    call_command("load_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def test_catalog_is_listed_priced_and_illustrated(media_root):
+    load_demo()
+    listed = Product.objects.filter(is_listed=True)
+    assert listed.count() >= 25
+    assert 1 <= Product.objects.filter(is_listed=False).count() <= 2
+    for product in listed.prefetch_related("skus", "images"):
+        skus, images = list(product.skus.all()), list(product.images.all())
+        assert skus and 1 <= len(images) <= 3, product.name
+        assert product.price == min(sku.price for sku in skus)
+        assert all(0 < sku.price <= sku.list_price for sku in skus)
+        assert all(sku.specs and sku.weight_grams > 0 for sku in skus)
+        assert product.description == sanitize_description(product.description)
+        for image in images:
+            assert default_storage.exists(image.image.name)
+            assert Path(image.image.path).is_relative_to(media_root)
+            assert (image.image.width, image.image.height) == (800, 800)
+    # Two levels: every product sits in a leaf whose parent is a top-level category.
+    assert not Product.objects.filter(category__parent__isnull=True).exists()
+    assert not Category.objects.filter(parent__parent__isnull=False).exists()
+    assert Category.objects.filter(parent__isnull=True).count() == 5
+    order_settings = OrderSettings.current()
+    assert (order_settings.shipping_fee, order_settings.free_shipping_threshold) == (1000, 9900)
+
+
+def test_orders_in_every_state_with_refunds_settled():
+    load_demo()
+    for status in OrderStatus.values:
+        assert Order.objects.filter(status=status).count() >= 2, status
+    paid_states = [OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED]
+    assert not Order.objects.filter(status__in=paid_states).exclude(paid_amount=F("total")).exists()
+    cancelled = Order.objects.filter(status=OrderStatus.CANCELLED)
+    assert cancelled.filter(paid_amount=0).count() >= 2
+    assert cancelled.filter(paid_amount__gt=0, refunded_amount=F("paid_amount")).count() >= 2
+    partly = Order.objects.filter(status=OrderStatus.COMPLETED, refunded_amount__gt=0,
+                                  refunded_amount__lt=F("paid_amount"))
+    assert partly.filter(after_sales__status=AfterSale.Status.REFUNDED).exists()
+    assert AfterSale.objects.filter(status=AfterSale.Status.REQUESTED).exists()
+    assert AfterSale.objects.filter(status=AfterSale.Status.REJECTED).exists()
+    assert Refund.objects.exists()
+    assert not Refund.objects.exclude(status=Refund.Status.SUCCEEDED).exists()
+    # Spread over the past month, oldest first, nothing in the future.
+    now = timezone.now()
+    first = Order.objects.aggregate(first=Min("created_at"))["first"]
+    assert (now - first).days >= 10
+    by_id = list(Order.objects.order_by("id").values_list("created_at", flat=True))
+    assert by_id == sorted(by_id)
+    assert not Order.objects.filter(paid_at__lt=F("created_at")).exists()
+    assert not Order.objects.filter(completed_at__lt=F("shipped_at")).exists()
+    assert not OrderEvent.objects.filter(created_at__gt=now).exists()
+    assert not Order.objects.filter(status=OrderStatus.PENDING_PAYMENT,
+                                    pay_deadline__lte=now).exists()
+    assert not Order.objects.filter(status=OrderStatus.SHIPPED, auto_complete_at__lte=now).exists()
+
+
+def test_demo_accounts_sign_in(settings):
+    out = load_demo()
+    assert Client().login(username="admin", password="admin123456")
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    for username, password, role in [("yunying", "yunying123456", "运营"),
+                                     ("caiwu", "caiwu123456", "财务")]:
+        user = authenticate(username=username, password=password)
+        assert user is not None and user.is_staff and not user.is_superuser
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+    for n in range(1, 6):
+        buyer = User.objects.get(phone=f"1380000000{n}")
+        assert buyer.nickname and not buyer.is_staff
+        assert 1 <= buyer.addresses.count() <= 2
+    assert Client().login(username="13800000001", password="buyer123456")
+    for text in [f"{settings.SITE_URL}/backend/", "/api/docs", "admin123456", "13800000005"]:
+        assert text in out
+
+
+def test_if_empty_loads_an_empty_shop_once():
+    assert "演示数据已载入" in load_demo("--if-empty")
+    loaded = counts()
+    assert loaded["Product"] >= 25
+    assert load_demo("--if-empty").strip() == "商城已有商品数据，跳过演示数据载入。"
+    assert counts() == loaded
+
+
+def test_refuses_to_load_over_existing_products():
+    make_product("已有商品")
+    with pytest.raises(CommandError, match="已有商品"):
+        load_demo()
+    assert Product.objects.count() == 1
+    assert not User.objects.filter(username="admin").exists()
