@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import F, Q
 
+from fenxiao.core.fields import OrderedJSONField
+
 
 class Category(models.Model):
     name = models.CharField("分类名称", max_length=40)
@@ -74,7 +76,7 @@ class Sku(models.Model):
                                 verbose_name="商品")
     code = models.CharField("SKU编码", max_length=40, unique=True)
     # Spec values in display order, e.g. {"颜色": "红色", "尺码": "M"}.
-    specs = models.JSONField("规格", default=dict, blank=True)
+    specs = OrderedJSONField("规格", default=dict, blank=True)
     price = models.PositiveIntegerField("售价（分）")
     list_price = models.PositiveIntegerField("划线价（分）", default=0)
     stock = models.IntegerField("库存", default=0)

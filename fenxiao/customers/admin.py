@@ -1,1 +1,114 @@
-from django.contrib import admin  # noqa: F401
+"""Backend pages for buyers and staff accounts, and the staff roles (groups)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from .models import Address, User
+
+
+class StaffUserCreationForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "phone", "nickname")
+
+
+class StaffUserChangeForm(UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User
+
+
+class AddressInline(TabularInline):
+    model = Address
+    fields = ("recipient", "phone", "full_address", "is_default", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = "收货地址"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="地址")
+    def full_address(self, obj):
+        return obj.full_text
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin, ModelAdmin):
+    form = StaffUserChangeForm
+    add_form = StaffUserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    inlines = (AddressInline,)
+    list_display = ("user_header", "phone", "is_staff", "is_active", "role_names",
+                    "date_joined", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("phone", "username", "nickname")
+    ordering = ("-id",)
+    show_full_result_count = False
+    readonly_fields = ("last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("个人信息", {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
+        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
+                           "user_permissions"),
+                "description": "员工需勾选“员工状态”才能登录后台；“运营”“财务”角色已预置权限"}),
+        ("重要日期", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",),
+                "fields": ("username", "phone", "nickname", "password1", "password2")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser hands out powers; others cannot raise anyone's, even their own.
+            fields += ["is_superuser", "is_staff", "groups", "user_permissions"]
+        return fields
+
+    @display(description="用户", header=True, ordering="username")
+    def user_header(self, obj):
+        return [obj.nickname or obj.username, obj.username if obj.nickname else "",
+                (obj.nickname or obj.username)[:1], None]
+
+    @display(description="角色")
+    def role_names(self, obj):
+        names = [group.name for group in obj.groups.all()]
+        if obj.is_superuser:
+            names.insert(0, "超级管理员")
+        return "、".join(names) or "-"
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+    list_display = ("name", "member_count")
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).annotate(member_count=Count("user"))
+
+    @display(description="成员数", ordering="member_count")
+    def member_count(self, obj):
+        return obj.member_count

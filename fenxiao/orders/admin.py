@@ -1,1 +1,733 @@
-from django.contrib import admin  # noqa: F401
+"""Backend pages for orders, after-sales and order settings.
+
+Orders are never edited as a form: every change (ship, price adjustment, address, refund,
+cancellation) is a page of its own that calls one service and shows its refusal, if any.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+
+from fenxiao.core.admin_forms import (
+    LocalDateRangeFilter,
+    MoneyField,
+    MoneyFieldsMixin,
+    action_page,
+    posted,
+)
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_fen
+from fenxiao.payments.models import Payment, Refund
+
+from .models import (
+    AfterSale,
+    AfterSaleKind,
+    AfterSaleLine,
+    AfterSaleStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderSettings,
+    OrderStatus,
+)
+from .services import after_sales, lifecycle
+
+ORDER_STATUS_LABELS = {
+    OrderStatus.PENDING_PAYMENT: "warning",
+    OrderStatus.PENDING_SHIPMENT: "info",
+    OrderStatus.SHIPPED: "primary",
+    OrderStatus.COMPLETED: "success",
+    OrderStatus.CANCELLED: "danger",
+}
+AFTER_SALE_STATUS_LABELS = {
+    AfterSaleStatus.REQUESTED: "warning",
+    AfterSaleStatus.APPROVED: "info",
+    AfterSaleStatus.REFUNDED: "success",
+    AfterSaleStatus.REJECTED: "danger",
+    AfterSaleStatus.WITHDRAWN: "default",
+}
+REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
+
+
+def _change_url(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def _link(obj, text=None):
+    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+                       _change_url(obj), text or str(obj))
+
+
+def _buyer_text(user) -> str:
+    if user is None:
+        return "-"
+    if user.phone and user.nickname:
+        return f"{user.nickname}（{user.phone}）"
+    return user.phone or user.nickname or user.username
+
+
+def _label(text, kind):
+    from django.template.loader import render_to_string
+
+    return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
+
+
+def _order_summary(order: Order) -> list[tuple[str, str]]:
+    rows = [
+        ("订单号", order.number),
+        ("状态", order.get_status_display()),
+        ("买家", _buyer_text(order.buyer)),
+        ("商品金额", format_fen(order.goods_amount)),
+        ("优惠/改价", format_fen(order.discount_amount)),
+        ("运费", format_fen(order.shipping_fee)),
+        ("应付金额", format_fen(order.total)),
+    ]
+    if order.paid_amount:
+        rows += [("实付金额", format_fen(order.paid_amount)),
+                 ("已退款", format_fen(order.refunded_amount))]
+    rows.append(("收货信息", f"{order.recipient} {order.recipient_phone} {order.address_text}"))
+    return rows
+
+
+# --- Forms for the order actions --------------------------------------------------------------
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(label="物流公司", max_length=40,
+                              widget=forms.TextInput(attrs={"placeholder": "如 顺丰速运"}))
+    tracking_number = forms.CharField(label="运单号", max_length=40)
+
+
+class AdjustPriceForm(forms.Form):
+    discount_amount = MoneyField(label="优惠金额（元）", allow_negative=True,
+                                 help_text="正数为优惠，负数为加价；按商品金额比例分摊到每件商品")
+    shipping_fee = MoneyField(label="运费（元）")
+    reason = forms.CharField(label="改价原因", max_length=100, required=False)
+
+
+class AddressForm(forms.Form):
+    recipient = forms.CharField(label="收货人", max_length=40)
+    phone = forms.CharField(label="联系电话", max_length=11)
+    province = forms.CharField(label="省", max_length=20)
+    city = forms.CharField(label="市", max_length=20)
+    district = forms.CharField(label="区/县", max_length=20, required=False)
+    detail = forms.CharField(label="详细地址", max_length=200)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="取消原因", max_length=200, required=False,
+                             help_text="已付款的订单取消后全额原路退款，并退回库存")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
+
+
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
+
+
+RESTOCK_CHOICES = [("", "默认（未发货或退货退款时退回库存）"), ("yes", "退回库存"),
+                   ("no", "不退回库存")]
+
+
+class StaffRefundForm(forms.Form):
+    kind = forms.ChoiceField(label="售后类型", choices=AfterSaleKind.choices,
+                             initial=AfterSaleKind.REFUND_ONLY)
+    reason = forms.CharField(label="退款原因", max_length=200)
+    restock = forms.ChoiceField(label="库存", choices=RESTOCK_CHOICES, required=False)
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            remaining = line.quantity - line.refunded_quantity
+            self.fields[f"line_{line.pk}_selected"] = forms.BooleanField(
+                label="退款", required=False)
+            self.fields[f"line_{line.pk}_quantity"] = forms.IntegerField(
+                label="数量", required=False, min_value=0, max_value=remaining,
+                widget=forms.NumberInput(attrs={"placeholder": str(remaining)}))
+            self.fields[f"line_{line.pk}_amount"] = MoneyField(
+                label="金额（元）", required=False, min_fen=1)
+            self.fields[f"line_{line.pk}_amount"].widget.attrs["placeholder"] = \
+                format_fen(line.refundable_amount).lstrip("¥")
+
+    @property
+    def plain_fields(self):
+        return [self[name] for name in ("kind", "reason", "restock")]
+
+    def line_rows(self):
+        for line in self.lines:
+            yield [
+                self[f"line_{line.pk}_selected"],
+                f"{line.product_name} {line.spec_text}".strip(),
+                f"{line.quantity}（已退 {line.refunded_quantity}）",
+                format_fen(line.paid_amount),
+                format_fen(line.refundable_amount),
+                self[f"line_{line.pk}_quantity"],
+                self[f"line_{line.pk}_amount"],
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = []
+        for line in self.lines:
+            if not cleaned.get(f"line_{line.pk}_selected"):
+                continue
+            chosen.append({"line_id": line.pk,
+                           "quantity": cleaned.get(f"line_{line.pk}_quantity"),
+                           "amount": cleaned.get(f"line_{line.pk}_amount")})
+        if not chosen and not self.errors:
+            raise ValidationError("请勾选要退款的商品")
+        cleaned["lines"] = chosen
+        cleaned["restock_flag"] = {"yes": True, "no": False}.get(cleaned.get("restock"))
+        return cleaned
+
+
+# --- Order ---------------------------------------------------------------------------------
+
+class ReadOnlyInline(TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("product_name", "spec_text", "sku_code", "unit_price_display", "quantity",
+              "subtotal_display", "discount_display", "paid_display", "refunded_display",
+              "refunded_quantity")
+    readonly_fields = fields
+    verbose_name_plural = "订单商品"
+
+    @display(description="单价")
+    def unit_price_display(self, obj):
+        return format_fen(obj.unit_price)
+
+    @display(description="小计")
+    def subtotal_display(self, obj):
+        return format_fen(obj.subtotal)
+
+    @display(description="分摊优惠")
+    def discount_display(self, obj):
+        return format_fen(obj.discount_share)
+
+    @display(description="实付")
+    def paid_display(self, obj):
+        return format_fen(obj.paid_amount)
+
+    @display(description="已退款")
+    def refunded_display(self, obj):
+        return format_fen(obj.refunded_amount)
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ("created_at", "actor_kind", "actor_display", "message")
+    readonly_fields = fields
+    verbose_name_plural = "订单日志"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @display(description="操作人")
+    def actor_display(self, obj):
+        return _buyer_text(obj.actor) if obj.actor_id else obj.get_actor_kind_display()
+
+
+class AfterSaleInline(ReadOnlyInline):
+    model = AfterSale
+    fields = ("number_link", "kind", "status_label", "amount_display", "reason", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = "售后"
+
+    @display(description="售后单号")
+    def number_link(self, obj):
+        return _link(obj, obj.number)
+
+    @display(description="状态")
+    def status_label(self, obj):
+        return _label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
+
+    @display(description="退款金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ("out_trade_no", "gateway", "amount_display", "status", "applied",
+              "transaction_id", "created_at", "paid_at")
+    readonly_fields = fields
+    verbose_name_plural = "支付记录"
+
+    @display(description="金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+
+@admin.register(Order)
+class OrderAdmin(ModelAdmin):
+    list_display = ("number", "buyer_display", "total_display", "status_label", "created_at",
+                    "paid_at")
+    list_filter = ("status", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=number", "buyer__phone", "recipient", "recipient_phone")
+    list_select_related = ("buyer",)
+    show_full_result_count = False
+    list_per_page = 50
+    inlines = (OrderLineInline, AfterSaleInline, PaymentInline, OrderEventInline)
+    fieldsets = (
+        ("订单", {"fields": ("number", "status_badge", "buyer_display", "note", "created_at",
+                           "pay_deadline", "paid_at", "shipped_at", "auto_complete_at",
+                           "completed_at", "cancelled_at", "cancel_reason")}),
+        ("金额", {"fields": ("goods_display", "discount_display", "shipping_display",
+                           "total_display", "paid_display", "refunded_display")}),
+        ("收货与物流", {"fields": ("recipient", "recipient_phone", "address_display",
+                               "carrier", "tracking_number")}),
+        ("退款记录", {"fields": ("refunds_table",)}),
+    )
+    readonly_fields = ("number", "status_badge", "buyer_display", "note", "created_at",
+                       "pay_deadline", "paid_at", "shipped_at", "auto_complete_at",
+                       "completed_at", "cancelled_at", "cancel_reason", "goods_display",
+                       "discount_display", "shipping_display", "total_display",
+                       "paid_display", "refunded_display", "recipient", "recipient_phone",
+                       "address_display", "carrier", "tracking_number", "refunds_table")
+    actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund",
+                      "cancel_order")
+
+    # Orders change only through the actions above, never by saving a form.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # Permissions of the detail actions (unfold calls has_<name>_permission).
+    def has_change_order_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_order")
+
+    def has_change_aftersale_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_aftersale")
+
+    # --- columns ---
+
+    @display(description="买家", ordering="buyer__phone")
+    def buyer_display(self, obj):
+        return _buyer_text(obj.buyer)
+
+    @display(description="状态", ordering="status",
+             label={str(k): v for k, v in ORDER_STATUS_LABELS.items()})
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return _label(obj.get_status_display(), ORDER_STATUS_LABELS.get(obj.status))
+
+    @display(description="应付金额", ordering="total")
+    def total_display(self, obj):
+        return format_fen(obj.total)
+
+    @display(description="商品金额")
+    def goods_display(self, obj):
+        return format_fen(obj.goods_amount)
+
+    @display(description="优惠/改价")
+    def discount_display(self, obj):
+        return format_fen(obj.discount_amount)
+
+    @display(description="运费")
+    def shipping_display(self, obj):
+        return format_fen(obj.shipping_fee)
+
+    @display(description="实付金额")
+    def paid_display(self, obj):
+        return format_fen(obj.paid_amount)
+
+    @display(description="已退款")
+    def refunded_display(self, obj):
+        return format_fen(obj.refunded_amount)
+
+    @display(description="收货地址")
+    def address_display(self, obj):
+        return obj.address_text
+
+    @display(description="退款")
+    def refunds_table(self, obj):
+        # unfold resolves a read-only field several times per page; read the rows once.
+        if "_admin_refunds" not in obj.__dict__:
+            obj._admin_refunds = list(Refund.objects.filter(payment__order=obj)
+                                      .select_related("after_sale").order_by("id"))
+        refunds = obj._admin_refunds
+        if not refunds:
+            return "暂无退款"
+        return format_html_join(
+            "", "<div>{} · {} · {} · {}{}</div>",
+            ((r.out_refund_no, format_fen(r.amount), r.get_status_display(),
+              r.after_sale.number if r.after_sale else "订单关闭退回",
+              f"（{r.failure_reason}）" if r.failure_reason else "") for r in refunds))
+
+    # --- detail actions ---
+
+    # Which actions make sense in which state; the services refuse anything else anyway.
+    ACTIONS_BY_STATUS = {
+        OrderStatus.PENDING_PAYMENT: {"adjust_price", "change_address", "cancel_order"},
+        OrderStatus.PENDING_SHIPMENT: {"ship_order", "change_address", "staff_refund",
+                                       "cancel_order"},
+        OrderStatus.SHIPPED: {"staff_refund"},
+        OrderStatus.COMPLETED: {"staff_refund"},
+        OrderStatus.CANCELLED: set(),
+    }
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        order = self._find(request, object_id)
+        if order is None:
+            return []
+        allowed = self.ACTIONS_BY_STATUS.get(order.status, set())
+        return [a for a in actions
+                if getattr(a.method, "original_function_name", "") in allowed]
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    def _order(self, request, object_id) -> Order:
+        order = self._find(request, object_id)
+        if order is None:
+            raise Http404("订单不存在")
+        return order
+
+    def _done(self, request, order, message):
+        messages.success(request, message)
+        return HttpResponseRedirect(_change_url(order))
+
+    def _run(self, request, form, call):
+        """Call a service; a refusal becomes a message and a form error, never a 500."""
+        try:
+            return call(), True
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
+            return None, False
+
+    @action(description="发货", url_path="ship", permissions=["change_order"],
+            icon="local_shipping")
+    def ship_order(self, request, object_id):
+        order = self._order(request, object_id)
+        form = ShipForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            _, ok = self._run(request, form, lambda: lifecycle.ship(
+                order, request.user, carrier=form.cleaned_data["carrier"],
+                tracking_number=form.cleaned_data["tracking_number"]))
+            if ok:
+                return self._done(request, order, f"订单 {order.number} 已发货")
+        return action_page(self, request, order, title=f"发货：{order.number}", form=form,
+                           summary=_order_summary(order), submit_label="确认发货")
+
+    @action(description="改价", url_path="adjust", permissions=["change_order"],
+            icon="price_change")
+    def adjust_price(self, request, object_id):
+        order = self._order(request, object_id)
+        form = AdjustPriceForm(posted(request), initial={
+            "discount_amount": order.discount_amount, "shipping_fee": order.shipping_fee})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            _, ok = self._run(request, form, lambda: lifecycle.adjust_price(
+                order, request.user, discount_amount=data["discount_amount"],
+                shipping_fee=data["shipping_fee"], reason=data["reason"]))
+            if ok:
+                order.refresh_from_db()
+                return self._done(request, order,
+                                  f"订单 {order.number} 已改价，应付 {format_fen(order.total)}")
+        return action_page(self, request, order, title=f"改价：{order.number}", form=form,
+                           summary=_order_summary(order), submit_label="确认改价")
+
+    @action(description="修改地址", url_path="address", permissions=["change_order"],
+            icon="edit_location")
+    def change_address(self, request, object_id):
+        order = self._order(request, object_id)
+        form = AddressForm(posted(request), initial={
+            "recipient": order.recipient, "phone": order.recipient_phone,
+            "province": order.province, "city": order.city, "district": order.district,
+            "detail": order.address_detail})
+        if request.method == "POST" and form.is_valid():
+            _, ok = self._run(request, form, lambda: lifecycle.change_address(
+                order, request.user, dict(form.cleaned_data)))
+            if ok:
+                return self._done(request, order, f"订单 {order.number} 收货地址已修改")
+        return action_page(self, request, order, title=f"修改收货地址：{order.number}",
+                           form=form, summary=_order_summary(order), submit_label="保存地址")
+
+    @action(description="退款", url_path="refund", permissions=["change_aftersale"],
+            icon="currency_exchange")
+    def staff_refund(self, request, object_id):
+        order = self._order(request, object_id)
+        lines = list(order.lines.all())
+        form = StaffRefundForm(posted(request), lines=lines)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            after_sale, ok = self._run(request, form, lambda: after_sales.request_after_sale(
+                order, request.user, kind=data["kind"], reason=data["reason"],
+                lines=data["lines"], restock=data["restock_flag"]))
+            if ok:
+                return self._done(request, order,
+                                  f"已发起退款 {after_sale.number}："
+                                  f"{format_fen(after_sale.amount)}，原路退回")
+        table = {"headers": ["选择", "商品", "数量", "实付", "可退金额", "退货数量",
+                             "退款金额（元）"],
+                 "rows": list(form.line_rows())}
+        return action_page(self, request, order, title=f"退款：{order.number}", form=form,
+                           summary=_order_summary(order), submit_label="确认退款",
+                           danger=True, table=table, plain_fields=form.plain_fields)
+
+    @action(description="取消订单", url_path="cancel", permissions=["change_order"],
+            icon="cancel")
+    def cancel_order(self, request, object_id):
+        order = self._order(request, object_id)
+        form = CancelForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            if order.status != OrderStatus.PENDING_PAYMENT and \
+                    not request.user.has_perm("orders.change_aftersale"):
+                refusal = "取消已付款的订单会全额退款，需要售后处理权限"
+                messages.error(request, refusal)
+                form.add_error(None, refusal)
+                ok = False
+            else:
+                _, ok = self._run(request, form, lambda: lifecycle.cancel(
+                    order, request.user, reason=form.cleaned_data["reason"] or "商家取消"))
+            if ok:
+                return self._done(request, order, f"订单 {order.number} 已取消")
+        return action_page(self, request, order, title=f"取消订单：{order.number}", form=form,
+                           summary=_order_summary(order), submit_label="确认取消订单",
+                           danger=True)
+
+
+# --- After-sale ------------------------------------------------------------------------------
+
+class AfterSaleLineInline(ReadOnlyInline):
+    model = AfterSaleLine
+    fields = ("line_display", "quantity", "amount_display")
+    readonly_fields = fields
+    verbose_name_plural = "售后商品"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line")
+
+    @display(description="订单商品")
+    def line_display(self, obj):
+        return str(obj.order_line)
+
+    @display(description="金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("out_refund_no", "amount_display", "status", "attempts", "failure_reason",
+              "created_at", "completed_at")
+    readonly_fields = fields
+    verbose_name_plural = "退款记录"
+
+    @display(description="退款金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+
+@admin.register(AfterSale)
+class AfterSaleAdmin(ModelAdmin):
+    list_display = ("number", "order_link", "buyer_display", "kind", "status_label",
+                    "amount_display", "requested_by", "created_at")
+    list_filter = ("status", "kind", "requested_by", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=number", "=order__number", "order__buyer__phone")
+    list_select_related = ("order", "order__buyer")
+    show_full_result_count = False
+    inlines = (AfterSaleLineInline, RefundInline)
+    fields = ("number", "order_link", "buyer_display", "kind", "status_badge",
+              "amount_display", "reason", "restock", "requested_by", "created_at",
+              "decider_display", "decided_at", "reject_reason", "refunded_at")
+    readonly_fields = fields
+    actions_detail = ("approve_after_sale", "reject_after_sale")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_aftersale_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_aftersale")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "order__buyer",
+                                                            "decided_by")
+
+    @display(description="订单")
+    def order_link(self, obj):
+        return _link(obj.order, obj.order.number)
+
+    @display(description="买家")
+    def buyer_display(self, obj):
+        return _buyer_text(obj.order.buyer)
+
+    @display(description="状态", ordering="status",
+             label={str(k): v for k, v in AFTER_SALE_STATUS_LABELS.items()})
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return _label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
+
+    @display(description="退款金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="处理人")
+    def decider_display(self, obj):
+        return str(obj.decided_by) if obj.decided_by_id else "-"
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        after_sale = self._find(request, object_id)
+        if after_sale is None or after_sale.status != AfterSaleStatus.REQUESTED:
+            return []
+        return actions
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    def _after_sale(self, request, object_id) -> AfterSale:
+        after_sale = self._find(request, object_id)
+        if after_sale is None:
+            raise Http404("售后单不存在")
+        return after_sale
+
+    def _summary(self, after_sale: AfterSale):
+        lines = "；".join(f"{item.order_line} 退 {item.quantity} 件 {format_fen(item.amount)}"
+                         for item in after_sale.lines.select_related("order_line"))
+        return [
+            ("售后单号", after_sale.number),
+            ("订单", after_sale.order.number),
+            ("买家", _buyer_text(after_sale.order.buyer)),
+            ("类型", after_sale.get_kind_display()),
+            ("状态", after_sale.get_status_display()),
+            ("退款金额", format_fen(after_sale.amount)),
+            ("原因", after_sale.reason),
+            ("商品", lines or "-"),
+            ("退回库存", "是" if after_sale.restock else "否"),
+        ]
+
+    @action(description="同意并退款", url_path="approve",
+            permissions=["change_aftersale"], icon="check_circle")
+    def approve_after_sale(self, request, object_id):
+        after_sale = self._after_sale(request, object_id)
+        form = ConfirmForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                after_sales.approve(after_sale, request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"已同意售后 {after_sale.number}，"
+                                          f"{format_fen(after_sale.amount)} 原路退回")
+                return HttpResponseRedirect(_change_url(after_sale))
+        return action_page(self, request, after_sale, title=f"同意售后：{after_sale.number}",
+                           form=form, summary=self._summary(after_sale),
+                           submit_label="同意并退款")
+
+    @action(description="拒绝", url_path="reject", permissions=["change_aftersale"],
+            icon="block")
+    def reject_after_sale(self, request, object_id):
+        after_sale = self._after_sale(request, object_id)
+        form = ReasonForm(posted(request))
+        form.fields["reason"].label = "拒绝原因"
+        if request.method == "POST" and form.is_valid():
+            try:
+                after_sales.reject(after_sale, request.user, reason=form.cleaned_data["reason"])
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"已拒绝售后 {after_sale.number}")
+                return HttpResponseRedirect(_change_url(after_sale))
+        return action_page(self, request, after_sale, title=f"拒绝售后：{after_sale.number}",
+                           form=form, summary=self._summary(after_sale),
+                           submit_label="确认拒绝", danger=True)
+
+
+# --- Order settings (one record) -------------------------------------------------------------
+
+class OrderSettingsForm(forms.ModelForm):
+    # Sane bounds: a timeout of 0 would cancel every order at once, a huge one overflows dates.
+    LIMITS = {"payment_timeout_minutes": (1, 7 * 24 * 60), "auto_complete_days": (1, 90),
+              "after_sale_days": (0, 365)}
+
+    class Meta:
+        model = OrderSettings
+        fields = ("payment_timeout_minutes", "auto_complete_days", "after_sale_days",
+                  "shipping_fee", "free_shipping_threshold")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.LIMITS.items():
+            field = self.fields.get(name)
+            if field is not None:
+                field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+                field.widget.attrs.update({"min": low, "max": high})
+
+
+@admin.register(OrderSettings)
+class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
+    form = OrderSettingsForm
+    money_fields = ("shipping_fee", "free_shipping_threshold")
+    fields = ("payment_timeout_minutes", "auto_complete_days", "after_sale_days",
+              "shipping_fee", "free_shipping_threshold", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not OrderSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        settings = OrderSettings.current()
+        return HttpResponseRedirect(
+            reverse("admin:orders_ordersettings_change", args=[settings.pk]))
+
+    def response_change(self, request, obj):
+        messages.success(request, "订单设置已保存")
+        return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[obj.pk]))

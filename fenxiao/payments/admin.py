@@ -1,1 +1,236 @@
-from django.contrib import admin  # noqa: F401
+"""Backend pages for payments, refunds and gateway notifications: records, read only.
+
+The one thing staff may do here is retry a failed refund, through the refunds service.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+
+from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, posted
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_fen
+
+from .models import (
+    NotificationOutcome,
+    Payment,
+    PaymentNotification,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from .services.refunds import retry_refund
+
+PAYMENT_LABELS = {PaymentStatus.CREATED: "warning", PaymentStatus.SUCCEEDED: "success",
+                  PaymentStatus.CLOSED: "default"}
+REFUND_LABELS = {RefundStatus.PENDING: "warning", RefundStatus.SUCCEEDED: "success",
+                 RefundStatus.FAILED: "danger"}
+OUTCOME_LABELS = {**dict.fromkeys(NotificationOutcome.values, "danger"),
+                  NotificationOutcome.ACCEPTED: "success",
+                  NotificationOutcome.DUPLICATE: "info",
+                  NotificationOutcome.LATE_REFUNDED: "warning"}
+
+
+def _labels(mapping):
+    return {str(k): v for k, v in mapping.items()}
+
+
+def _badge(text, kind):
+    return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
+
+
+def _order_link(order):
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+                       url, order.number)
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefundInline(TabularInline):
+    model = Refund
+    fields = ("out_refund_no", "amount_display", "status", "reason", "attempts",
+              "failure_reason", "created_at", "completed_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "退款记录"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="退款金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("out_trade_no", "order_link", "gateway", "amount_display", "status_label",
+                    "applied", "transaction_id", "created_at", "paid_at")
+    list_filter = ("status", "gateway", "applied", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=out_trade_no", "=transaction_id", "=order__number")
+    list_select_related = ("order",)
+    inlines = (RefundInline,)
+    fields = ("out_trade_no", "order_link", "gateway", "amount_display", "status_badge",
+              "applied", "transaction_id", "pay_url", "created_at", "paid_at")
+    readonly_fields = fields
+
+    @display(description="订单")
+    def order_link(self, obj):
+        return _order_link(obj.order)
+
+    @display(description="金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="状态", ordering="status", label=_labels(PAYMENT_LABELS))
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return _badge(obj.get_status_display(), PAYMENT_LABELS.get(obj.status))
+
+
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("out_refund_no", "order_link", "amount_display", "status_label",
+                    "attempts", "failure_reason", "created_at", "completed_at")
+    list_filter = ("status", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=out_refund_no", "=payment__out_trade_no", "=payment__order__number")
+    list_select_related = ("payment", "payment__order", "after_sale")
+    fields = ("out_refund_no", "order_link", "payment", "after_sale", "amount_display",
+              "status_badge", "reason", "attempts", "gateway_refund_id", "failure_reason",
+              "created_at", "completed_at")
+    readonly_fields = fields
+    actions = ("retry_selected",)
+    actions_detail = ("retry_one",)
+
+    def has_retry_refund_permission(self, request, obj=None):
+        # Refunds are an after-sale matter: the same permission as approving one.
+        return request.user.has_perm("orders.change_aftersale")
+
+    @display(description="订单")
+    def order_link(self, obj):
+        return _order_link(obj.payment.order)
+
+    @display(description="退款金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="状态", ordering="status", label=_labels(REFUND_LABELS))
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return _badge(obj.get_status_display(), REFUND_LABELS.get(obj.status))
+
+    def _retry(self, request, refunds) -> None:
+        done, failed = [], []
+        for refund in refunds:
+            try:
+                retry_refund(refund)
+                done.append(refund.out_refund_no)
+            except DomainError as exc:
+                failed.append(f"{refund.out_refund_no}（{exc.message}）")
+        if done:
+            messages.success(request, "已重新发起退款：" + "、".join(done[:20]))
+        if failed:
+            messages.error(request, "未能重试：" + "；".join(failed[:20]))
+
+    @action(description="重试所选失败退款", permissions=["retry_refund"])
+    def retry_selected(self, request, queryset):
+        self._retry(request, queryset.filter(status=RefundStatus.FAILED))
+        skipped = queryset.exclude(status=RefundStatus.FAILED).count()
+        if skipped:
+            messages.warning(request, f"{skipped} 笔退款不是失败状态，已跳过")
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        refund = self._find(request, object_id)
+        if refund is None or refund.status != RefundStatus.FAILED:
+            return []
+        return actions
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    @action(description="重试退款", url_path="retry", permissions=["retry_refund"],
+            icon="replay")
+    def retry_one(self, request, object_id):
+        refund = self._find(request, object_id)
+        if refund is None:
+            raise Http404("退款记录不存在")
+        form = ConfirmForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            self._retry(request, [refund])
+            return HttpResponseRedirect(reverse("admin:payments_refund_change",
+                                                args=[refund.pk]))
+        return action_page(self, request, refund, title=f"重试退款：{refund.out_refund_no}",
+                           form=form, submit_label="重新发起退款", summary=[
+                               ("退款单号", refund.out_refund_no),
+                               ("订单", refund.payment.order.number),
+                               ("金额", format_fen(refund.amount)),
+                               ("状态", refund.get_status_display()),
+                               ("失败原因", refund.failure_reason or "-"),
+                               ("已尝试", f"{refund.attempts} 次"),
+                           ])
+
+
+@admin.register(PaymentNotification)
+class PaymentNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "gateway", "out_trade_no", "transaction_id",
+                    "amount_display", "outcome_label", "detail")
+    list_filter = ("outcome", "gateway", ("received_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=out_trade_no", "=transaction_id")
+    fields = ("received_at", "gateway", "out_trade_no", "transaction_id", "amount_display",
+              "outcome_badge", "detail", "body")
+    readonly_fields = fields
+
+    @display(description="通知金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="处理结果", ordering="outcome", label=_labels(OUTCOME_LABELS))
+    def outcome_label(self, obj):
+        return obj.outcome, obj.get_outcome_display()
+
+    @display(description="处理结果")
+    def outcome_badge(self, obj):
+        return _badge(obj.get_outcome_display(), OUTCOME_LABELS.get(obj.outcome))

@@ -119,7 +119,7 @@ def request_after_sale(order: Order, actor, *, kind: str, reason: str, lines: li
               f"{who}{after_sale.get_kind_display()} {format_fen(after_sale.amount)}：{reason}",
               actor=actor, after_sale=after_sale.number)
     if by_staff:
-        approve(after_sale, actor)
+        after_sale = approve(after_sale, actor)
     return after_sale
 
 

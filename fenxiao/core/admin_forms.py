@@ -1,0 +1,229 @@
+"""Backend form pieces shared by every app's admin: money typed in yuan, stored in fen.
+
+Staff think in yuan ("12.34"); the database holds integer fen (1234). The conversion goes
+through `fenxiao.core.money` only, on strings and Decimals, never through floats.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.utils import parse_date_str
+from unfold.widgets import (
+    UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
+)
+
+from .money import fen_to_yuan, format_fen, yuan_to_fen
+
+# Fits every integer money column on every database (PostgreSQL integer is 32-bit).
+MAX_FEN = 1_000_000_000  # ¥10,000,000.00
+# Long enough for any amount up to MAX_FEN with separators; anything longer is refused
+# before parsing.
+MAX_INPUT_LENGTH = 20
+
+
+class MoneyWidget(UnfoldAdminTextInputWidget):
+    """A text box showing fen as yuan ("1234" -> "12.34") and keeping what was typed as is."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        base = {"inputmode": "decimal", "placeholder": "0.00", "autocomplete": "off",
+                "maxlength": str(MAX_INPUT_LENGTH)}
+        super().__init__({**base, **(attrs or {})})
+
+    def format_value(self, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return fen_to_yuan(value)
+        # Re-displaying a bound form: show exactly what the person typed.
+        return str(value)
+
+
+class MoneyField(forms.Field):
+    """Yuan in the form, integer fen in `cleaned_data`.
+
+    `min_fen` / `max_fen` bound the amount in fen; `allow_negative` permits a markup
+    (a negative discount) where the domain has one.
+    """
+
+    widget = MoneyWidget
+    default_error_messages = {
+        "invalid": "请输入正确的金额（元），最多两位小数，例如 12.34",
+        "negative": "金额不能为负数",
+        "min_value": "金额不能小于 %(limit)s",
+        "max_value": "金额不能大于 %(limit)s",
+    }
+
+    def __init__(self, *, min_fen: int | None = None, max_fen: int | None = MAX_FEN,
+                 allow_negative: bool = False, empty_value: int | None = None, **kwargs):
+        self.empty_value = empty_value
+        self.min_fen = min_fen
+        self.max_fen = max_fen
+        self.allow_negative = allow_negative
+        kwargs.setdefault("help_text", "")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return self.empty_value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # already fen (initial data)
+        text = str(value).strip()
+        if not text:
+            return self.empty_value
+        if len(text) > MAX_INPUT_LENGTH:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            fen = yuan_to_fen(text)
+        except (ValueError, ArithmeticError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+        return fen
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if value < 0 and not self.allow_negative:
+            raise ValidationError(self.error_messages["negative"], code="negative")
+        if self.min_fen is not None and value < self.min_fen:
+            raise ValidationError(self.error_messages["min_value"], code="min_value",
+                                  params={"limit": format_fen(self.min_fen)})
+        if self.max_fen is not None and abs(value) > self.max_fen:
+            raise ValidationError(self.error_messages["max_value"], code="max_value",
+                                  params={"limit": format_fen(self.max_fen)})
+
+    def has_changed(self, initial, data):
+        try:
+            data = self.to_python(data)
+        except ValidationError:
+            return True
+        return initial != data
+
+
+def yuan_label(verbose_name) -> str:
+    """"售价（分）" -> "售价（元）": model labels name the stored unit, forms the typed one."""
+    label = str(verbose_name)
+    if "（分）" in label:
+        return label.replace("（分）", "（元）")
+    if label.endswith("（元）"):
+        return label
+    return f"{label}（元）"
+
+
+class MoneyFieldsMixin:
+    """For ModelAdmin and inlines: the integer fen columns named in `money_fields` get a
+    yuan `MoneyField` in their forms."""
+
+    money_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.money_fields:
+            return money_formfield(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+def money_formfield(db_field, **kwargs) -> MoneyField:
+    required = not (db_field.blank or db_field.has_default())
+    defaults = {
+        "label": yuan_label(db_field.verbose_name),
+        "required": required,
+        "help_text": db_field.help_text,
+        # Plain IntegerField money columns (a discount) may go negative; Positive* ones not.
+        "allow_negative": db_field.get_internal_type() in ("IntegerField", "BigIntegerField"),
+    }
+    if not required and isinstance(db_field.default, int):
+        # Left blank means the column's default (0), never NULL in a NOT NULL column.
+        defaults["empty_value"] = db_field.default
+    defaults.update(kwargs)
+    return MoneyField(**defaults)
+
+
+# --- Plain (non-model) forms in backend pages ----------------------------------------------
+
+def style_fields(form: forms.BaseForm) -> forms.BaseForm:
+    """Give a plain form's widgets the backend's look (unfold classes)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, MoneyWidget) or getattr(widget, "_styled", False):
+            continue
+        attrs = dict(widget.attrs)
+        if isinstance(widget, forms.CheckboxInput):
+            field.widget = UnfoldBooleanSwitchWidget(attrs)
+        elif isinstance(widget, forms.Select) and not isinstance(widget, forms.SelectMultiple):
+            field.widget = UnfoldAdminSelectWidget(attrs, choices=widget.choices)
+        elif isinstance(widget, forms.Textarea):
+            attrs.setdefault("rows", 3)
+            field.widget = UnfoldAdminTextareaWidget(attrs)
+        elif isinstance(widget, forms.NumberInput):
+            field.widget = UnfoldAdminIntegerFieldWidget(attrs)
+        elif isinstance(widget, forms.TextInput):
+            field.widget = UnfoldAdminTextInputWidget(attrs)
+        else:
+            continue
+        field.widget.is_required = field.required
+        field.widget._styled = True
+    return form
+
+
+# --- Backend action pages ------------------------------------------------------------------
+
+def posted(request):
+    """Form data for a POST (even an empty one, so it is validated), None for a GET."""
+    return request.POST if request.method == "POST" else None
+
+
+def action_page(model_admin, request, obj, *, title: str, form=None, submit_label: str = "确定",
+                summary=None, danger: bool = False,
+                template: str = "admin/fenxiao/action_form.html", **extra):
+    """Render a one-form page (ship, adjust, refund, reject …) inside the backend layout.
+
+    `summary` is a list of (label, value) rows shown above the form so staff see what they
+    act on; the form's own fields follow.
+    """
+    from django.template.response import TemplateResponse
+    from django.urls import reverse
+
+    opts = model_admin.model._meta
+    request.current_app = model_admin.admin_site.name
+    if form is not None:
+        style_fields(form)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "original": obj,
+        "title": title,
+        "form": form,
+        "summary": summary or [],
+        "submit_label": submit_label,
+        "danger": danger,
+        "back_url": reverse(f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}"
+                            "_change", args=[obj.pk]),
+        **extra,
+    }
+    return TemplateResponse(request, template, context)
+
+
+class LocalDateRangeFilter(RangeDateFilter):
+    """A from/to date filter on a datetime column, in whole local calendar days.
+
+    unfold's own filter compares the datetime with midnight, which drops the last day and
+    warns about naive datetimes; a malformed date is ignored with a notice, never a 500.
+    """
+
+    def queryset(self, request, queryset):
+        filters = {}
+        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+            raw = self.used_parameters.get(f"{self.parameter_name}{suffix}")
+            if isinstance(raw, str) and raw:
+                day = parse_date_str(raw)
+                if day is None:
+                    messages.warning(request, f"日期“{raw}”格式有误，已忽略")
+                    continue
+                filters[f"{self.parameter_name}__date__{lookup}"] = day
+        return queryset.filter(**filters)
