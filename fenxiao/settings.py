@@ -239,6 +239,27 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("分销"),
+                "items": [
+                    {"title": _("分销商"), "icon": "groups",
+                     "link": reverse_lazy("admin:distribution_distributor_changelist")},
+                    {"title": _("佣金记录"), "icon": "paid",
+                     "link": reverse_lazy("admin:distribution_commission_changelist")},
+                    {"title": _("结算批次"), "icon": "account_balance",
+                     "link": reverse_lazy("admin:distribution_settlementbatch_changelist")},
+                    {"title": _("提现"), "icon": "currency_exchange",
+                     "link": reverse_lazy("admin:distribution_withdrawal_changelist")},
+                    {"title": _("客户关系"), "icon": "link",
+                     "link": reverse_lazy("admin:distribution_customerbinding_changelist")},
+                    {"title": _("分销等级"), "icon": "military_tech",
+                     "link": reverse_lazy("admin:distribution_distributorgrade_changelist")},
+                    {"title": _("佣金规则"), "icon": "rule",
+                     "link": reverse_lazy("admin:distribution_commissionrule_changelist")},
+                    {"title": _("分销设置"), "icon": "tune",
+                     "link": reverse_lazy("admin:distribution_distributionsettings_changelist")},
+                ],
+            },
+            {
                 "title": _("客户与员工"),
                 "items": [
                     {"title": _("用户"), "icon": "person",

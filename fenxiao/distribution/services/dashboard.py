@@ -150,3 +150,55 @@ def ranking(by: str, period: str, limit: int = 20) -> list[dict]:
              "grade": people[r["distributor_id"]].grade.name
              if people[r["distributor_id"]].grade else "",
              "value": r["value"] or 0} for i, r in enumerate(rows)]
+
+
+def figures_for_page(distributor_ids) -> dict[int, dict]:
+    """`figures()` for a page of distributors (the backend list) in seven queries, whatever
+    the page size: one grouped aggregate per figure instead of seven queries per row."""
+    from fenxiao.orders.models import Order
+
+    ids = list(distributor_ids)
+    result = {pk: {"bound_buyers": 0, "team_direct": 0, "team_indirect": 0, "orders": 0,
+                   "sales": 0, "commission_pending": 0, "commission_frozen": 0,
+                   "commission_estimated": 0, "commission_available": 0,
+                   "commission_withdrawn": 0, "commission_total": 0} for pk in ids}
+    if not ids:
+        return result
+    for row in (CustomerBinding.objects.filter(distributor_id__in=ids)
+                .values("distributor_id").annotate(n=Count("pk"))):
+        result[row["distributor_id"]]["bound_buyers"] = row["n"]
+    for row in (Distributor.objects.filter(parent_id__in=ids)
+                .values("parent_id").annotate(n=Count("pk"))):
+        result[row["parent_id"]]["team_direct"] = row["n"]
+    for row in (Distributor.objects.filter(parent__parent_id__in=ids)
+                .values("parent__parent_id").annotate(n=Count("pk"))):
+        result[row["parent__parent_id"]]["team_indirect"] = row["n"]
+    for row in (Order.objects.filter(attribution__level1_id__in=ids, paid_at__isnull=False)
+                .values("attribution__level1_id")
+                .annotate(n=Count("pk"), paid=Sum("paid_amount"),
+                          refunded=Sum("refunded_amount"))):
+        result[row["attribution__level1_id"]].update(
+            orders=row["n"], sales=(row["paid"] or 0) - (row["refunded"] or 0))
+    for row in (Commission.objects.filter(distributor_id__in=ids).values("distributor_id")
+                .annotate(
+                    pending=Sum("amount", filter=Q(status=CommissionStatus.PENDING)),
+                    pending_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.PENDING)),
+                    frozen=Sum("amount", filter=Q(status=CommissionStatus.FROZEN)),
+                    frozen_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.FROZEN)),
+                    settled=Sum("amount", filter=Q(status=CommissionStatus.SETTLED)),
+                    settled_rev=Sum("reversed_amount",
+                                    filter=Q(status=CommissionStatus.SETTLED)))):
+        def net(key, row=row):
+            return (row[key] or 0) - (row[f"{key}_rev"] or 0)
+
+        estimated = net("pending") + net("frozen")
+        result[row["distributor_id"]].update(
+            commission_pending=net("pending"), commission_frozen=net("frozen"),
+            commission_estimated=estimated, commission_total=estimated + net("settled"))
+    for row in (LedgerEntry.objects.filter(distributor_id__in=ids).values("distributor_id")
+                .annotate(total=Sum("amount"))):
+        result[row["distributor_id"]]["commission_available"] = row["total"] or 0
+    for row in (Withdrawal.objects.filter(distributor_id__in=ids, status=WithdrawalStatus.PAID)
+                .values("distributor_id").annotate(total=Sum("amount"))):
+        result[row["distributor_id"]]["commission_withdrawn"] = row["total"] or 0
+    return result

@@ -1,0 +1,7 @@
+"""The merchant backend for distribution (分销): one module per area, registered on import.
+
+Every page calls the distribution services; a refusal (DomainError) shows as a message or
+a form error, never a 500.
+"""
+
+from . import bindings, commissions, config, distributors, rules, withdrawals  # noqa: F401

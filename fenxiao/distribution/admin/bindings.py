@@ -1,0 +1,166 @@
+"""客户关系 (who each buyer belongs to, re-assigned by hand with a reason) and 推广访问记录
+(every visit through a link / QR / poster / store, with the rule that decided it)."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from unfold.decorators import action, display
+
+from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
+
+from ..models import CustomerBinding, Touch, TouchDecision
+from ..services import binding
+from .common import (
+    ReadOnlyAdmin,
+    change_url,
+    changelist_url,
+    distributor_text,
+    form_page,
+    labels,
+    link,
+    link_to,
+    local_time,
+    run,
+    user_text,
+)
+from .distributors import DistributorLookupField, find_user
+
+DECISION_LABELS = {
+    TouchDecision.BOUND: "success",
+    TouchDecision.REBOUND: "info",
+    TouchDecision.RENEWED: "success",
+    TouchDecision.KEPT: "default",
+    TouchDecision.PENDING_LOGIN: "warning",
+    TouchDecision.REFUSED: "danger",
+}
+
+
+class ReassignForm(forms.Form):
+    distributor = DistributorLookupField(label="新分销商")
+    reason = forms.CharField(label="调整原因", max_length=200, widget=forms.Textarea,
+                             help_text="必填，会记入推广访问记录")
+
+
+class BindForm(ReassignForm):
+    buyer = forms.CharField(label="客户手机号", max_length=150)
+
+    field_order = ("buyer", "distributor", "reason")
+
+    def clean_buyer(self):
+        user = find_user(self.cleaned_data["buyer"])
+        if user is None:
+            raise ValidationError("找不到该客户，请确认对方已注册")
+        return user
+
+
+@admin.register(CustomerBinding)
+class CustomerBindingAdmin(ReadOnlyAdmin):
+    list_display = ("buyer_display", "distributor_display", "source", "bound_at", "expires_at",
+                    "protected_until")
+    list_filter = ("source", ("bound_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
+    list_select_related = ("buyer", "distributor__user")
+    list_per_page = 50
+    actions_list = ("bind_buyer",)
+    actions_detail = ("reassign",)
+    fields = ("buyer_display", "distributor_link", "source", "bound_at", "expires_at",
+              "protected_until", "touches_link")
+    readonly_fields = fields
+
+    # A named permission, not "distribution.change_customerbinding" in @action: unfold checks dotted
+    # names against the database at start-up, before migrations have run.
+    def has_rebind_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_customerbinding")
+
+    @display(description="客户", ordering="buyer__phone")
+    def buyer_display(self, obj):
+        return user_text(obj.buyer)
+
+    @display(description="分销商")
+    def distributor_display(self, obj):
+        return distributor_text(obj.distributor)
+
+    @display(description="分销商")
+    def distributor_link(self, obj):
+        return link(obj.distributor, distributor_text(obj.distributor))
+
+    @display(description="访问记录")
+    def touches_link(self, obj):
+        return link_to(changelist_url(Touch, buyer__id__exact=obj.buyer_id),
+                       "查看该客户的访问记录")
+
+    def _binding(self, request, object_id) -> CustomerBinding:
+        try:
+            found = self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            found = None
+        if found is None:
+            raise Http404("客户关系不存在")
+        return found
+
+    @action(description="改绑", url_path="reassign", icon="swap_horiz",
+            permissions=["rebind"])
+    def reassign(self, request, object_id):
+        current = self._binding(request, object_id)
+        form = ReassignForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            result, ok = run(request, lambda: binding.reassign(
+                current.buyer, data["distributor"], request.user, reason=data["reason"]), form,
+                success=f"已改绑到 {distributor_text(data['distributor'])}")
+            if ok:
+                return HttpResponseRedirect(change_url(result))
+        summary = [("客户", user_text(current.buyer)),
+                   ("当前分销商", distributor_text(current.distributor)),
+                   ("来源", current.get_source_display()),
+                   ("绑定时间", local_time(current.bound_at))]
+        return action_page(self, request, current, title=f"改绑：{user_text(current.buyer)}",
+                           form=form, summary=summary, submit_label="确认改绑")
+
+    @action(description="绑定客户", url_path="bind", icon="person_pin",
+            permissions=["rebind"])
+    def bind_buyer(self, request):
+        form = BindForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            result, ok = run(request, lambda: binding.reassign(
+                data["buyer"], data["distributor"], request.user, reason=data["reason"]), form,
+                success=f"{user_text(data['buyer'])} 已绑定到 "
+                        f"{distributor_text(data['distributor'])}")
+            if ok:
+                return HttpResponseRedirect(change_url(result))
+        return form_page(self, request, title="绑定客户", form=form, submit_label="确认绑定",
+                         summary=[("说明", "为客户指定分销商（已有绑定的会被改绑），"
+                                         "原因会记入推广访问记录")])
+
+
+@admin.register(Touch)
+class TouchAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "buyer_display", "distributor_display", "source",
+                    "decision_label", "rule", "reason", "staff_display")
+    list_filter = ("decision", "source", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
+    list_select_related = ("buyer", "distributor__user", "staff")
+    list_per_page = 100
+    fields = ("created_at", "buyer_display", "distributor_display", "source", "decision_label",
+              "rule", "reason", "target", "staff_display")
+    readonly_fields = fields
+
+    @display(description="客户")
+    def buyer_display(self, obj):
+        return user_text(obj.buyer) if obj.buyer_id else "未登录访客"
+
+    @display(description="分销商")
+    def distributor_display(self, obj):
+        return distributor_text(obj.distributor)
+
+    @display(description="结果", ordering="decision", label=labels(DECISION_LABELS))
+    def decision_label(self, obj):
+        return obj.decision, obj.get_decision_display()
+
+    @display(description="操作人")
+    def staff_display(self, obj):
+        return user_text(obj.staff) if obj.staff_id else "-"

@@ -1,0 +1,337 @@
+"""佣金记录 (read only, with the "why ¥X" of each) and 结算批次 (create, run, approve, cancel)."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.utils.html import format_html, format_html_join
+from unfold.decorators import action, display
+
+from fenxiao.core.admin_forms import action_page
+from fenxiao.core.money import format_fen
+
+from ..models import (
+    Commission,
+    CommissionAdjustment,
+    CommissionStatus,
+    SettlementBatch,
+    SettlementMode,
+)
+from ..services import config, dashboard, settlement
+from .common import (
+    ConfirmForm,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    badge,
+    change_url,
+    changelist_url,
+    distributor_text,
+    form_page,
+    labels,
+    link,
+    local_time,
+    run,
+    user_text,
+)
+
+COMMISSION_LABELS = {
+    CommissionStatus.PENDING: "warning",
+    CommissionStatus.FROZEN: "info",
+    CommissionStatus.SETTLED: "success",
+    CommissionStatus.CANCELLED: "danger",
+}
+BATCH_LABELS = {
+    SettlementBatch.Status.PENDING_REVIEW: "warning",
+    SettlementBatch.Status.SETTLED: "success",
+    SettlementBatch.Status.CANCELLED: "default",
+}
+BATCH_ROWS = 50
+
+
+class CommissionAdjustmentInline(ReadOnlyInline):
+    model = CommissionAdjustment
+    fields = ("time_display", "kind", "amount_display", "refunded_display", "note")
+    readonly_fields = fields
+    verbose_name_plural = "冲减记录"
+
+    @display(description="时间")
+    def time_display(self, obj):
+        return local_time(obj.created_at)
+
+    @display(description="冲减金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="商品累计退款")
+    def refunded_display(self, obj):
+        return format_fen(obj.refunded_base)
+
+
+@admin.register(Commission)
+class CommissionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "order_number", "product_display", "distributor_display", "level",
+                    "status_label", "base_display", "amount_display", "reversed_display",
+                    "net_display", "rule_display", "frozen_until")
+    list_filter = ("status", "level", "rule_source")
+    search_fields = ("=order__number", "distributor__user__phone", "=distributor__referral_code",
+                     "order_line__product_name")
+    list_select_related = ("order", "order_line", "distributor__user", "rule")
+    list_per_page = 50
+    inlines = (CommissionAdjustmentInline,)
+    fieldsets = (
+        ("佣金", {"fields": ("order_link", "product_display", "distributor_link", "level",
+                           "status_badge", "why")}),
+        ("金额", {"fields": ("base_display", "quantity", "rule_kind", "rate_display",
+                           "fixed_display", "bonus_display", "team_display", "capped_display",
+                           "amount_display", "reversed_display", "net_display")}),
+        ("规则", {"fields": ("rule_source", "rule_link", "rule_version", "grade_name",
+                           "settings_version")}),
+        ("时间", {"fields": ("created_at", "frozen_until", "settled_at", "batch_link")}),
+    )
+    readonly_fields = ("order_link", "product_display", "distributor_link", "level",
+                       "status_badge", "why", "base_display", "quantity", "rule_kind",
+                       "rate_display", "fixed_display", "bonus_display", "team_display",
+                       "capped_display", "amount_display", "reversed_display", "net_display",
+                       "rule_source", "rule_link", "rule_version", "grade_name",
+                       "settings_version", "created_at", "frozen_until", "settled_at",
+                       "batch_link")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "order", "order_line", "distributor__user", "rule", "batch")
+
+    @display(description="订单号", ordering="order__number")
+    def order_number(self, obj):
+        return obj.order.number
+
+    @display(description="订单")
+    def order_link(self, obj):
+        return link(obj.order, obj.order.number)
+
+    @display(description="商品")
+    def product_display(self, obj):
+        line = obj.order_line
+        return f"{line.product_name} {line.spec_text}".strip()
+
+    @display(description="分销商")
+    def distributor_display(self, obj):
+        return distributor_text(obj.distributor)
+
+    @display(description="分销商")
+    def distributor_link(self, obj):
+        return link(obj.distributor, distributor_text(obj.distributor))
+
+    @display(description="状态", ordering="status", label=labels(COMMISSION_LABELS))
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), COMMISSION_LABELS.get(obj.status))
+
+    @display(description="为什么是这个金额")
+    def why(self, obj):
+        return dashboard.why(obj)
+
+    @display(description="计佣金额", ordering="base")
+    def base_display(self, obj):
+        return format_fen(obj.base)
+
+    @display(description="佣金", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="已冲减")
+    def reversed_display(self, obj):
+        return format_fen(obj.reversed_amount)
+
+    @display(description="实得")
+    def net_display(self, obj):
+        return format_fen(obj.net_amount)
+
+    @display(description="比例")
+    def rate_display(self, obj):
+        return f"{obj.rate_bp} 基点（{obj.rate_bp / 100:g}%）"
+
+    @display(description="固定金额")
+    def fixed_display(self, obj):
+        return f"{format_fen(obj.fixed_per_unit)}/件"
+
+    @display(description="阶梯奖励")
+    def bonus_display(self, obj):
+        return f"{obj.bonus_bp / 100:g}%"
+
+    @display(description="团队佣金")
+    def team_display(self, obj):
+        return f"{obj.team_bp / 100:g}%"
+
+    @display(description="封顶扣减")
+    def capped_display(self, obj):
+        return format_fen(obj.capped)
+
+    @display(description="规则来源")
+    def rule_display(self, obj):
+        text = obj.get_rule_source_display()
+        if obj.rule_id:
+            text += f"“{obj.rule.name}” v{obj.rule_version}"
+        return text
+
+    @display(description="规则")
+    def rule_link(self, obj):
+        return link(obj.rule, f"{obj.rule.name}") if obj.rule_id else "-"
+
+    @display(description="结算批次")
+    def batch_link(self, obj):
+        return link(obj.batch) if obj.batch_id else "-"
+
+
+@admin.register(SettlementBatch)
+class SettlementBatchAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "mode", "status_label", "cutoff", "commission_count",
+                    "total_display", "created_by_display", "approved_by_display", "approved_at")
+    list_filter = ("status", "mode")
+    list_select_related = ("created_by", "approved_by")
+    actions_list = ("create_batch", "settle_now")
+    actions_detail = ("approve_batch", "cancel_batch")
+    fields = ("mode", "status_badge", "cutoff", "commission_count", "total_display",
+              "created_at", "created_by_display", "approved_by_display", "approved_at",
+              "commissions_table")
+    readonly_fields = fields
+
+    # A named permission, not "distribution.add_settlementbatch" in @action: unfold checks dotted
+    # names against the database at start-up, before migrations have run.
+    def has_run_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.add_settlementbatch")
+
+    def has_decide_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_settlementbatch")
+
+    @display(description="状态", ordering="status", label=labels(BATCH_LABELS))
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), BATCH_LABELS.get(obj.status))
+
+    @display(description="结算金额", ordering="total")
+    def total_display(self, obj):
+        return format_fen(obj.total)
+
+    @display(description="创建人")
+    def created_by_display(self, obj):
+        return user_text(obj.created_by) if obj.created_by_id else "系统"
+
+    @display(description="审核人")
+    def approved_by_display(self, obj):
+        return user_text(obj.approved_by) if obj.approved_by_id else "-"
+
+    @display(description="佣金明细")
+    def commissions_table(self, obj):
+        rows = list(Commission.objects.filter(batch=obj)
+                    .select_related("order", "order_line", "distributor__user")
+                    .order_by("id")[:BATCH_ROWS + 1])
+        if not rows:
+            return "该批次没有佣金"
+        table = format_html_join("", "<div>{} · {} · {} · {}级 · {} · {}</div>", (
+            (link(c, f"#{c.pk}"), c.order.number, distributor_text(c.distributor), c.level,
+             c.get_status_display(), format_fen(c.net_amount)) for c in rows[:BATCH_ROWS]))
+        url = changelist_url(Commission, batch__id__exact=obj.pk)
+        return format_html('{}<a class="text-primary-600" href="{}">查看全部 {} 笔</a>',
+                           table, url, obj.commission_count)
+
+    def _back(self):
+        return changelist_url(SettlementBatch)
+
+    @action(description="生成结算批次", url_path="create-batch", icon="playlist_add",
+            permissions=["run"])
+    def create_batch(self, request):
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            batch, ok = run(request, lambda: settlement.create_batch(staff=request.user), form)
+            if ok:
+                if batch is None:
+                    messages.warning(request, "当前没有可结算的佣金（冻结期未满或有未完结的售后）")
+                    return HttpResponseRedirect(self._back())
+                messages.success(request, f"已生成{batch}：{batch.commission_count} 笔，"
+                                          f"{format_fen(batch.total)}，请审核后结算")
+                return HttpResponseRedirect(change_url(batch))
+        cfg = config.current()
+        return form_page(self, request, title="生成结算批次", form=form,
+                         submit_label="生成批次", summary=[
+                             ("当前结算方式", cfg.get_settlement_mode_display()),
+                             ("说明", "收集冻结期已满、没有未完结售后的佣金，生成待审核的结算批次；"
+                                    "审核通过后计入分销商余额")])
+
+    @action(description="立即结算", url_path="settle-now", icon="bolt",
+            permissions=["run"])
+    def settle_now(self, request):
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            batch, ok = run(request, lambda: settlement.settle_due(staff=request.user), form)
+            if ok:
+                if batch is None:
+                    messages.warning(request, "当前没有可结算的佣金（冻结期未满或有未完结的售后）")
+                    return HttpResponseRedirect(self._back())
+                messages.success(request, f"已结算 {batch.commission_count} 笔佣金，"
+                                          f"共 {format_fen(batch.total)}，已计入分销商余额")
+                return HttpResponseRedirect(change_url(batch))
+        cfg = config.current()
+        summary = [("当前结算方式", cfg.get_settlement_mode_display()),
+                   ("说明", "立即把冻结期已满、没有未完结售后的佣金计入分销商余额"
+                          "（与自动结算相同），不经审核")]
+        if cfg.settlement_mode == SettlementMode.MANUAL:
+            summary.append(("注意", "当前为人工审核结算，通常应使用“生成结算批次”"))
+        return form_page(self, request, title="立即结算", form=form, submit_label="立即结算",
+                         danger=True, summary=summary)
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        batch = self._find(request, object_id)
+        if batch is None or batch.status != SettlementBatch.Status.PENDING_REVIEW:
+            return []
+        return actions
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    def _batch(self, request, object_id):
+        batch = self._find(request, object_id)
+        if batch is None:
+            raise Http404("结算批次不存在")
+        return batch
+
+    def _summary(self, batch):
+        return [("批次", str(batch)), ("状态", batch.get_status_display()),
+                ("佣金笔数", batch.commission_count), ("结算金额", format_fen(batch.total)),
+                ("结算截止", local_time(batch.cutoff))]
+
+    @action(description="审核通过并结算", url_path="approve", icon="check_circle",
+            permissions=["decide"])
+    def approve_batch(self, request, object_id):
+        batch = self._batch(request, object_id)
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            _, ok = run(request, lambda: settlement.approve_batch(batch, request.user), form,
+                        success=lambda b: f"{b} 已结算：{b.commission_count} 笔，"
+                                          f"{format_fen(b.total)}")
+            if ok:
+                return HttpResponseRedirect(change_url(batch))
+        return action_page(self, request, batch, title=f"审核结算：{batch}", form=form,
+                           summary=self._summary(batch), submit_label="审核通过并结算")
+
+    @action(description="作废批次", url_path="cancel", icon="cancel",
+            permissions=["decide"])
+    def cancel_batch(self, request, object_id):
+        batch = self._batch(request, object_id)
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            _, ok = run(request, lambda: settlement.cancel_batch(batch, request.user), form,
+                        success=f"{batch} 已作废，其中的佣金可进入下一批次")
+            if ok:
+                return HttpResponseRedirect(change_url(batch))
+        return action_page(self, request, batch, title=f"作废结算批次：{batch}", form=form,
+                           summary=self._summary(batch), submit_label="确认作废", danger=True)
+

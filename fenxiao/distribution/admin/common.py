@@ -1,0 +1,313 @@
+"""Pieces shared by the distribution backend pages: badges, links, forms for reasons, the
+one-form pages for list and bulk actions, and running a service with its refusal shown.
+
+Every state change is a service call; these helpers only collect input and show results.
+"""
+
+import copy
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.db import IntegrityError, transaction
+from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+
+from fenxiao.core.admin_forms import style_fields
+from fenxiao.core.errors import DomainError
+
+BP_HELP = "100 基点 = 1%"
+ACTION_TEMPLATE = "admin/fenxiao/action_form.html"
+
+
+def labels(mapping: dict) -> dict[str, str]:
+    return {str(k): v for k, v in mapping.items()}
+
+
+def badge(text, kind) -> str:
+    return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
+
+
+def change_url(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def changelist_url(model, **filters) -> str:
+    opts = model._meta
+    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    if filters:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode(filters)
+    return url
+
+
+def link(obj, text=None) -> str:
+    if obj is None:
+        return "-"
+    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+                       change_url(obj), text if text is not None else str(obj))
+
+
+def link_to(url: str, text) -> str:
+    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+                       url, text)
+
+
+def user_text(user) -> str:
+    """Staff see the full phone number (the H5 pages mask it)."""
+    if user is None:
+        return "-"
+    if user.phone and user.nickname:
+        return f"{user.nickname}（{user.phone}）"
+    return user.phone or user.nickname or user.username
+
+
+def distributor_text(distributor) -> str:
+    if distributor is None:
+        return "-"
+    return f"{user_text(distributor.user)} · {distributor.referral_code}"
+
+
+def bp_text(bp: int | None) -> str:
+    if bp is None:
+        return "-"
+    return f"{bp / 100:g}%"
+
+
+def local_time(value) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "-"
+
+
+# --- Forms ---------------------------------------------------------------------------------
+
+class BpHelpMixin:
+    """Every rate column (…_bp) in an admin form says how basis points read."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name.endswith("_bp"):
+            own = str(db_field.help_text or "")
+            field.help_text = f"{own}（{BP_HELP}）" if own and BP_HELP not in own else BP_HELP
+        return field
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
+
+
+class OptionalReasonForm(forms.Form):
+    reason = forms.CharField(label="说明", max_length=200, required=False,
+                             widget=forms.Textarea)
+
+
+class ReferenceForm(forms.Form):
+    reference = forms.CharField(label="打款凭证号", max_length=64, required=False,
+                                help_text="银行流水号或转账单号，便于对账")
+
+
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
+
+
+class SelectedField(forms.Field):
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        return list(value or [])
+
+
+def bulk_form_class(form_class):
+    """`form_class` plus the hidden inputs that bring a bulk action back to the changelist."""
+
+    class Bulk(form_class):
+        action = forms.CharField(widget=forms.HiddenInput)
+        select_across = forms.CharField(widget=forms.HiddenInput, required=False)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.fields[helpers.ACTION_CHECKBOX_NAME] = SelectedField(required=False)
+
+    Bulk.__name__ = f"Bulk{form_class.__name__}"
+    return Bulk
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+def form_page(model_admin, request, *, title, form=None, summary=None, submit_label="确定",
+              danger=False, back_url=None, **extra):
+    """A one-form page in the backend layout for actions that are not about one record."""
+    opts = model_admin.model._meta
+    request.current_app = model_admin.admin_site.name
+    if form is not None:
+        style_fields(form)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": opts,
+        "title": title,
+        "form": form,
+        "summary": summary or [],
+        "submit_label": submit_label,
+        "danger": danger,
+        "back_url": back_url or changelist_url(model_admin.model),
+        **extra,
+    }
+    return TemplateResponse(request, ACTION_TEMPLATE, context)
+
+
+def bulk_step(model_admin, request, queryset, form_class, *, title, submit_label,
+              danger=False, describe=str, limit=20):
+    """First call of a bulk action shows a form (a reason …) for the selected records; the
+    confirmed POST comes back through the changelist. Returns (cleaned_data, None) when
+    confirmed and valid, else (None, the page to show)."""
+    bulk = bulk_form_class(form_class)
+    confirmed = "_confirm" in request.POST
+    form = bulk(request.POST if confirmed else None, initial={
+        "action": request.POST.get("action", ""),
+        "select_across": request.POST.get("select_across", "0"),
+        helpers.ACTION_CHECKBOX_NAME: request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+    })
+    if confirmed and form.is_valid():
+        return form.cleaned_data, None
+    count = queryset.count()
+    shown = [describe(obj) for obj in queryset[:limit]]
+    if count > limit:
+        shown.append(f"…… 共 {count} 条")
+    summary = [("已选择", f"{count} 条"), ("记录", "；".join(shown) or "-")]
+    page = form_page(model_admin, request, title=title, form=form, summary=summary,
+                     submit_label=submit_label, danger=danger,
+                     back_url=request.get_full_path())
+    return None, page
+
+
+def run(request, call, form=None, *, success=None):
+    """Call a service; a refusal becomes an error message (and a form error), never a 500.
+    Returns (result, ok)."""
+    try:
+        result = call()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        if form is not None:
+            form.add_error(None, exc.message)
+        return None, False
+    if success:
+        messages.success(request, success(result) if callable(success) else success)
+    return result, True
+
+
+def run_each(request, queryset, call, *, describe=str, done="已处理"):
+    """A bulk action: the service for each record on its own; refusals are listed by record."""
+    ok, refused = 0, []
+    for obj in queryset:
+        try:
+            call(obj)
+        except DomainError as exc:
+            refused.append(f"{describe(obj)}：{exc.message}")
+        else:
+            ok += 1
+    if ok:
+        messages.success(request, f"{done} {ok} 条")
+    for text in refused[:20]:
+        messages.error(request, text)
+    if len(refused) > 20:
+        messages.error(request, f"另有 {len(refused) - 20} 条未处理")
+
+
+class _DryRun(Exception):
+    pass
+
+
+def refusal(call, instance):
+    """What a save service would refuse for `instance`, with nothing kept: the service runs
+    on a copy inside a savepoint that is always rolled back. Lets a form show the refusal
+    next to the fields instead of after the admin has decided the form was valid."""
+    trial = copy.copy(instance)
+    try:
+        with transaction.atomic():
+            call(trial)
+            raise _DryRun
+    except _DryRun:
+        return None
+    except DomainError as exc:
+        return exc.message
+    except IntegrityError:
+        return "与已有记录冲突，请检查后重试"
+
+
+class ServiceSaveMixin:
+    """ModelAdmin whose save goes through a service. The form has already run the service
+    dry, so a refusal here is a race: it is shown as an error, nothing is saved or logged,
+    and the page goes back to the form."""
+
+    def _save_via(self, request, call) -> bool:
+        try:
+            call()  # each save service is atomic: a refusal leaves nothing behind
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            request._distribution_save_refused = True
+            return False
+        return True
+
+    def _refused(self, request) -> bool:
+        return getattr(request, "_distribution_save_refused", False)
+
+    def save_related(self, request, form, formsets, change):
+        if not self._refused(request):
+            super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        if not self._refused(request):
+            return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not self._refused(request):
+            return super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+
+# --- Read-only bases -----------------------------------------------------------------------
+
+class ReadOnlyAdmin(ModelAdmin):
+    """Records, never edited as forms: changes happen through actions that call services."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,191 @@
+"""分销设置 (one record, every change versioned and logged) and its change history."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from fenxiao.core.admin_forms import MoneyFieldsMixin
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_fen
+
+from ..errors import TooManyLevels
+from ..models import DistributionSettings, PayoutMethod, SettingsChange
+from ..services import config
+from .common import (
+    BpHelpMixin,
+    ReadOnlyAdmin,
+    ServiceSaveMixin,
+    changelist_url,
+    local_time,
+    user_text,
+)
+
+SETTINGS_MONEY_FIELDS = ("condition_amount", "withdraw_min", "withdraw_max")
+
+
+def _value_text(name: str, value) -> str:
+    """One value of a settings field as staff read it (¥, 是/否, choice labels)."""
+    try:
+        field = DistributionSettings._meta.get_field(name)
+    except FieldDoesNotExist:  # a field removed since the change was logged
+        return str(value)
+    if value is None or value == "":
+        return "-"
+    if name in SETTINGS_MONEY_FIELDS and isinstance(value, int):
+        return format_fen(value)
+    if name.endswith("_bp") and isinstance(value, int):
+        return f"{value} 基点（{value / 100:g}%）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if name == "withdraw_methods":
+        names = dict(PayoutMethod.choices)
+        return "、".join(str(names.get(v, v)) for v in value) or "全部"
+    if name == "condition_products":
+        return "、".join(f"#{pk}" for pk in value) or "无"
+    if field.choices:
+        return str(dict(field.choices).get(value, value))
+    return str(value)
+
+
+def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    for name, pair in (changes or {}).items():
+        try:
+            # Amounts show as ¥…, so the column's unit "（分）" would only mislead.
+            label = str(DistributionSettings._meta.get_field(name).verbose_name)
+            label = label.replace("（分）", "")
+        except FieldDoesNotExist:
+            label = name
+        before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        rows.append((label, _value_text(name, before), _value_text(name, after)))
+    return rows
+
+
+class SettingsForm(forms.ModelForm):
+    withdraw_methods = forms.MultipleChoiceField(
+        label="提现方式", choices=PayoutMethod.choices, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="都不勾选表示全部开放")
+
+    class Meta:
+        model = DistributionSettings
+        fields = config.TRACKED
+
+    def _get_validation_exclusions(self):
+        # The service's validate() checks these with the messages staff should see
+        # (e.g. "最多 3 级，超过涉嫌传销"), not a database constraint's name.
+        return super()._get_validation_exclusions() | {"levels", "max_commission_bp"}
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            config.validate(self.instance)
+        except TooManyLevels as exc:
+            self.add_error("levels", exc.message)
+        except DomainError as exc:
+            self.add_error(None, exc.message)
+
+
+@admin.register(DistributionSettings)
+class DistributionSettingsAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+    form = SettingsForm
+    money_fields = SETTINGS_MONEY_FIELDS
+    autocomplete_fields = ("condition_products",)
+    fieldsets = (
+        ("分销层级与佣金", {"fields": ("levels", "level1_bp", "level2_bp", "level3_bp",
+                                  "max_commission_bp", "self_purchase"),
+                        "description": "佣金层级最多 3 级；只对真实商品销售计佣，不收入门费、"
+                                       "不按拉人头计酬"}),
+        ("成为分销商", {"fields": ("enable_mode", "review_mode", "require_real_name",
+                                 "condition_kind", "condition_amount", "condition_orders",
+                                 "condition_products")}),
+        ("客户绑定", {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),
+        ("结算", {"fields": ("freeze_days", "settlement_mode", "settlement_cycle")}),
+        ("提现", {"fields": ("withdraw_min", "withdraw_max", "withdraw_fee_bp",
+                           "withdraw_limit", "withdraw_period", "withdraw_methods")}),
+        ("版本与变更记录", {"fields": ("version", "updated_at", "change_history")}),
+    )
+    readonly_fields = ("version", "updated_at", "change_history")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        cfg = config.current()
+        return HttpResponseRedirect(
+            reverse("admin:distribution_distributionsettings_change", args=[cfg.pk]))
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data
+                   if name in config.TRACKED}
+        if not changes:
+            return
+        if self._save_via(request, lambda: config.update_settings(request.user, **changes)):
+            obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        """condition_products went through update_settings with everything else."""
+
+    def response_change(self, request, obj):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())
+        messages.success(request, f"分销设置已保存（版本 {obj.version}）")
+        return HttpResponseRedirect(
+            reverse("admin:distribution_distributionsettings_change", args=[obj.pk]))
+
+    @display(description="最近变更")
+    def change_history(self, obj):
+        changes = list(SettingsChange.objects.select_related("changed_by")[:10])
+        if not changes:
+            return "暂无变更"
+        blocks = []
+        for change in changes:
+            rows = describe_changes(change.changes)
+            blocks.append((
+                change.version, local_time(change.created_at),
+                user_text(change.changed_by),
+                format_html_join("", "<div>{}：{} → {}</div>", rows) if rows else "-"))
+        table = format_html_join(
+            "", '<div class="mb-3"><div class="font-semibold">v{} · {} · {}</div>{}</div>',
+            blocks)
+        return format_html('{}<a class="text-primary-600" href="{}">查看全部变更记录</a>',
+                           table, changelist_url(SettingsChange))
+
+
+@admin.register(SettingsChange)
+class SettingsChangeAdmin(ReadOnlyAdmin):
+    list_display = ("version", "changed_by_display", "summary", "created_at")
+    list_select_related = ("changed_by",)
+    search_fields = ("=version",)
+    fields = ("version", "changed_by_display", "created_at", "details")
+    readonly_fields = fields
+
+    @display(description="修改人")
+    def changed_by_display(self, obj):
+        return user_text(obj.changed_by)
+
+    @display(description="变更内容")
+    def summary(self, obj):
+        rows = describe_changes(obj.changes)
+        text = "；".join(f"{label}：{before} → {after}" for label, before, after in rows[:4])
+        if len(rows) > 4:
+            text += f" 等 {len(rows)} 项"
+        return text or "-"
+
+    @display(description="变更明细")
+    def details(self, obj):
+        rows = describe_changes(obj.changes)
+        if not rows:
+            return "-"
+        return format_html_join("", "<div>{}：{} → {}</div>", rows)

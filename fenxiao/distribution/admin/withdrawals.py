@@ -1,0 +1,282 @@
+"""提现: review, pay, fail, reject — one service call each — and the payout file export
+(CSV / Excel) of the selected or the filtered withdrawals."""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path
+from unfold.decorators import action, display
+
+from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
+from fenxiao.core.money import format_fen
+
+from .. import exports
+from ..models import LedgerEntry, Withdrawal, WithdrawalStatus
+from ..services import ledger, withdrawals
+from .common import (
+    ConfirmForm,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ReasonForm,
+    ReferenceForm,
+    badge,
+    bulk_step,
+    change_url,
+    distributor_text,
+    labels,
+    link,
+    run,
+    run_each,
+    user_text,
+)
+
+WITHDRAWAL_LABELS = {
+    WithdrawalStatus.REQUESTED: "warning",
+    WithdrawalStatus.APPROVED: "info",
+    WithdrawalStatus.PAID: "success",
+    WithdrawalStatus.REJECTED: "default",
+    WithdrawalStatus.FAILED: "danger",
+}
+ACCOUNT_LABELS = {"name": "收款人", "bank": "开户银行", "account": "收款账号"}
+
+
+def describe(w: Withdrawal) -> str:
+    return f"{w.number}（{format_fen(w.amount)}，{w.get_status_display()}）"
+
+
+class LedgerInline(ReadOnlyInline):
+    model = LedgerEntry
+    fk_name = "withdrawal"
+    fields = ("created_at", "kind", "amount_display", "note")
+    readonly_fields = fields
+    verbose_name_plural = "账户流水"
+
+    @display(description="金额")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyAdmin):
+    list_display = ("number", "distributor_display", "method", "account_display",
+                    "amount_display", "fee_display", "payout_display", "status_label",
+                    "created_at", "paid_at")
+    list_filter = ("status", "method", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = ("=number", "distributor__user__phone", "=distributor__referral_code",
+                     "distributor__real_name")
+    list_select_related = ("distributor__user",)
+    list_per_page = 50
+    inlines = (LedgerInline,)
+    actions = ("approve_selected", "reject_selected", "mark_paid_selected", "export_csv",
+               "export_xlsx")
+    actions_detail = ("approve", "reject", "mark_paid", "mark_failed")
+    fieldsets = (
+        ("提现", {"fields": ("number", "distributor_link", "status_badge", "method",
+                           "account_display", "amount_display", "fee_display",
+                           "payout_display", "balance_display")}),
+        ("处理", {"fields": ("created_at", "decided_by_display", "decided_at", "paid_at",
+                           "payout_reference", "reject_reason", "failure_reason")}),
+    )
+    readonly_fields = ("number", "distributor_link", "status_badge", "method",
+                       "account_display", "amount_display", "fee_display", "payout_display",
+                       "balance_display", "created_at", "decided_by_display", "decided_at",
+                       "paid_at", "payout_reference", "reject_reason", "failure_reason")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("distributor__user", "decided_by")
+
+    # Approving, paying, failing and rejecting move money: change permission, not view.
+    def has_process_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_withdrawal")
+
+    def has_export_permission(self, request, obj=None):
+        return self.has_view_permission(request)
+
+    # --- columns ---
+
+    @display(description="分销商", ordering="distributor__user__phone")
+    def distributor_display(self, obj):
+        return distributor_text(obj.distributor)
+
+    @display(description="分销商")
+    def distributor_link(self, obj):
+        return link(obj.distributor, distributor_text(obj.distributor))
+
+    @display(description="收款账户")
+    def account_display(self, obj):
+        account = obj.account or {}
+        parts = [f"{ACCOUNT_LABELS.get(k, k)} {v}" for k, v in account.items() if v]
+        return " · ".join(parts) or "-"
+
+    @display(description="提现金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="手续费")
+    def fee_display(self, obj):
+        return format_fen(obj.fee)
+
+    @display(description="实际到账")
+    def payout_display(self, obj):
+        return format_fen(obj.payout)
+
+    @display(description="分销商当前余额")
+    def balance_display(self, obj):
+        return format_fen(ledger.balance(obj.distributor_id))
+
+    @display(description="状态", ordering="status", label=labels(WITHDRAWAL_LABELS))
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), WITHDRAWAL_LABELS.get(obj.status))
+
+    @display(description="审核人")
+    def decided_by_display(self, obj):
+        return user_text(obj.decided_by) if obj.decided_by_id else "-"
+
+    # --- export ---
+
+    def get_urls(self):
+        urls = [path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view),
+                     name="distribution_withdrawal_export")]
+        return urls + super().get_urls()
+
+    def export_view(self, request, fmt):
+        """The payout file of what the list shows now (its filters and search)."""
+        if fmt not in exports.EXPORTERS:
+            raise Http404("不支持的导出格式")
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return exports.export(changelist.get_queryset(request), fmt)
+
+    @action(description="导出打款文件（CSV）", permissions=["export"])
+    def export_csv(self, request, queryset):
+        return exports.export(queryset, "csv")
+
+    @action(description="导出打款文件（Excel）", permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        return exports.export(queryset, "xlsx")
+
+    # --- bulk actions ---
+
+    @action(description="审核通过所选提现", permissions=["process"])
+    def approve_selected(self, request, queryset):
+        run_each(request, queryset, lambda w: withdrawals.approve(w, request.user),
+                 describe=describe, done="已审核通过")
+
+    @action(description="拒绝所选提现", permissions=["process"])
+    def reject_selected(self, request, queryset):
+        data, page = bulk_step(self, request, queryset, ReasonForm, title="拒绝提现",
+                               submit_label="确认拒绝", danger=True, describe=describe)
+        if page is not None:
+            return page
+        run_each(request, queryset, lambda w: withdrawals.reject(
+            w, request.user, reason=data["reason"]), describe=describe,
+            done="已拒绝（金额已退回余额）")
+        return None
+
+    @action(description="标记所选为已打款", permissions=["process"])
+    def mark_paid_selected(self, request, queryset):
+        data, page = bulk_step(self, request, queryset, ReferenceForm, title="标记为已打款",
+                               submit_label="确认已打款", describe=describe)
+        if page is not None:
+            return page
+        run_each(request, queryset, lambda w: withdrawals.mark_paid(
+            w, request.user, reference=data["reference"]), describe=describe,
+            done="已标记为已打款")
+        return None
+
+    # --- detail actions ---
+
+    ACTIONS_BY_STATUS = {
+        WithdrawalStatus.REQUESTED: {"approve", "reject"},
+        WithdrawalStatus.APPROVED: {"mark_paid", "mark_failed"},
+    }
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        withdrawal = self._find(request, object_id)
+        if withdrawal is None:
+            return []
+        allowed = self.ACTIONS_BY_STATUS.get(withdrawal.status, set())
+        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    def _withdrawal(self, request, object_id) -> Withdrawal:
+        withdrawal = self._find(request, object_id)
+        if withdrawal is None:
+            raise Http404("提现单不存在")
+        return withdrawal
+
+    def _summary(self, w: Withdrawal):
+        return [("提现单号", w.number), ("分销商", distributor_text(w.distributor)),
+                ("状态", w.get_status_display()), ("提现方式", w.get_method_display()),
+                ("收款账户", self.account_display(w)), ("提现金额", format_fen(w.amount)),
+                ("手续费", format_fen(w.fee)), ("实际到账", format_fen(w.payout)),
+                ("分销商当前余额", format_fen(ledger.balance(w.distributor_id)))]
+
+    def _form_action(self, request, object_id, form_class, call, *, title, submit_label,
+                     success, danger=False, label=None):
+        withdrawal = self._withdrawal(request, object_id)
+        form = form_class(request.POST or None)
+        if label and "reason" in form.fields:
+            form.fields["reason"].label = label
+        if request.method == "POST" and form.is_valid():
+            _, ok = run(request, lambda: call(withdrawal, form.cleaned_data), form,
+                        success=success)
+            if ok:
+                return HttpResponseRedirect(change_url(withdrawal))
+        return action_page(self, request, withdrawal, title=f"{title}：{withdrawal.number}",
+                           form=form, summary=self._summary(withdrawal),
+                           submit_label=submit_label, danger=danger)
+
+    @action(description="审核通过", url_path="approve", icon="check_circle",
+            permissions=["process"])
+    def approve(self, request, object_id):
+        def done(w):
+            w.refresh_from_db()
+            if w.status == WithdrawalStatus.PAID:
+                return f"{w.number} 已审核通过并打款 {format_fen(w.payout)}"
+            if w.status == WithdrawalStatus.FAILED:
+                return f"{w.number} 已审核通过，但打款失败：{w.failure_reason}（金额已退回余额）"
+            return f"{w.number} 已审核通过，等待打款"
+
+        return self._form_action(
+            request, object_id, ConfirmForm,
+            lambda w, data: withdrawals.approve(w, request.user),
+            title="审核提现", submit_label="审核通过", success=done)
+
+    @action(description="拒绝", url_path="reject", icon="block",
+            permissions=["process"])
+    def reject(self, request, object_id):
+        return self._form_action(
+            request, object_id, ReasonForm,
+            lambda w, data: withdrawals.reject(w, request.user, reason=data["reason"]),
+            title="拒绝提现", submit_label="确认拒绝", danger=True, label="拒绝原因",
+            success="已拒绝，提现金额已退回分销商余额")
+
+    @action(description="标记已打款", url_path="paid", icon="paid",
+            permissions=["process"])
+    def mark_paid(self, request, object_id):
+        return self._form_action(
+            request, object_id, ReferenceForm,
+            lambda w, data: withdrawals.mark_paid(w, request.user, reference=data["reference"]),
+            title="标记已打款", submit_label="确认已打款", success="已标记为已打款")
+
+    @action(description="标记打款失败", url_path="failed", icon="error",
+            permissions=["process"])
+    def mark_failed(self, request, object_id):
+        return self._form_action(
+            request, object_id, ReasonForm,
+            lambda w, data: withdrawals.mark_failed(w, request.user, reason=data["reason"]),
+            title="标记打款失败", submit_label="确认打款失败", danger=True, label="失败原因",
+            success="已标记为打款失败，金额已退回分销商余额")
