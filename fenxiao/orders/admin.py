@@ -142,6 +142,7 @@ class StaffRefundForm(forms.Form):
                              initial=AfterSaleKind.REFUND_ONLY)
     reason = forms.CharField(label="退款原因", max_length=200)
     restock = forms.ChoiceField(label="库存", choices=RESTOCK_CHOICES, required=False)
+    shipping = MoneyField(label="退运费（元）", required=False, min_fen=0)
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,7 +161,7 @@ class StaffRefundForm(forms.Form):
 
     @property
     def plain_fields(self):
-        return [self[name] for name in ("kind", "reason", "restock")]
+        return [self[name] for name in ("kind", "reason", "restock", "shipping")]
 
     def line_rows(self):
         for line in self.lines:
@@ -183,7 +184,7 @@ class StaffRefundForm(forms.Form):
             chosen.append({"line_id": line.pk,
                            "quantity": cleaned.get(f"line_{line.pk}_quantity"),
                            "amount": cleaned.get(f"line_{line.pk}_amount")})
-        if not chosen and not self.errors:
+        if not chosen and not cleaned.get("shipping") and not self.errors:
             raise ValidationError("请勾选要退款的商品")
         cleaned["lines"] = chosen
         cleaned["restock_flag"] = {"yes": True, "no": False}.get(cleaned.get("restock"))
@@ -491,7 +492,8 @@ class OrderAdmin(ModelAdmin):
             data = form.cleaned_data
             after_sale, ok = self._run(request, form, lambda: after_sales.request_after_sale(
                 order, request.user, kind=data["kind"], reason=data["reason"],
-                lines=data["lines"], restock=data["restock_flag"]))
+                lines=data["lines"], restock=data["restock_flag"],
+                shipping_amount=data.get("shipping") or 0))
             if ok:
                 return self._done(request, order,
                                   f"已发起退款 {after_sale.number}："

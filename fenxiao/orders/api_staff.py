@@ -10,7 +10,7 @@ from fenxiao.customers.auth import buyer_auth, require_perm
 
 from .errors import AfterSaleNotFound, OrderNotFound
 from .models import AfterSale, Order
-from .schemas import AfterSaleIn, AfterSaleOut, OrderDetailOut
+from .schemas import AfterSaleIn, AfterSaleLineIn, AfterSaleOut, OrderDetailOut
 from .services import after_sales, lifecycle
 
 router = Router(tags=["商家：订单"], auth=buyer_auth)
@@ -33,6 +33,8 @@ class AdjustIn(Strict):
 
 class StaffRefundIn(AfterSaleIn):
     restock: bool | None = None
+    shipping_amount: int = Field(default=0, ge=0, description="退运费（分）")
+    lines: list[AfterSaleLineIn] = Field(default_factory=list, max_length=50)
 
 
 class RejectIn(Strict):
@@ -80,7 +82,8 @@ def staff_refund(request, number: str, payload: StaffRefundIn):
     require_perm(request, "orders.change_aftersale")
     after_sale = after_sales.request_after_sale(
         _order(number), request.user, kind=payload.kind, reason=payload.reason,
-        lines=[line.dict() for line in payload.lines], restock=payload.restock)
+        lines=[line.dict() for line in payload.lines], restock=payload.restock,
+        shipping_amount=payload.shipping_amount)
     return Status(201, _after_sale(after_sale.number))
 
 

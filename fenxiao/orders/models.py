@@ -250,7 +250,8 @@ class AfterSale(models.Model):
     kind = models.CharField("类型", max_length=20, choices=AfterSaleKind.choices)
     status = models.CharField("状态", max_length=20, choices=AfterSaleStatus.choices,
                               default=AfterSaleStatus.REQUESTED, db_index=True)
-    amount = models.PositiveIntegerField("退款金额")
+    amount = models.PositiveIntegerField("退款金额", help_text="含退运费")
+    shipping_amount = models.PositiveIntegerField("退运费", default=0)
     reason = models.CharField("原因", max_length=200)
     restock = models.BooleanField("退回库存", default=False)
     requested_by = models.CharField("发起方", max_length=10, choices=ActorKind.choices)

@@ -5,13 +5,16 @@ from pydantic import ConfigDict, Field
 
 from fenxiao.core.money import format_fen
 
+# Ids beyond a 64-bit integer cannot exist; refused here, SQLite would fail on them (a 500).
+MAX_ID = 2**63 - 1
+
 
 class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
 class CartLineIn(Strict):
-    sku_id: int
+    sku_id: int = Field(ge=1, le=MAX_ID)
     quantity: int = Field(ge=1, le=999)
 
 
@@ -40,13 +43,13 @@ class CartOut(Schema):
 
 
 class CheckoutLineIn(Strict):
-    sku_id: int
+    sku_id: int = Field(ge=1, le=MAX_ID)
     quantity: int = Field(ge=1, le=999)
 
 
 class CheckoutIn(Strict):
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
-    address_id: int
+    address_id: int = Field(ge=1, le=MAX_ID)
     note: str = Field(default="", max_length=200)
     expected_total: int | None = Field(default=None, ge=0)
     from_cart: bool = False
@@ -187,6 +190,7 @@ class AfterSaleOut(Schema):
     status: str
     status_display: str
     amount: int
+    shipping_amount: int
     reason: str
     reject_reason: str
     restock: bool

@@ -7,7 +7,7 @@ or being refunded, with the order row locked, so refunds never exceed what was p
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from fenxiao.catalog.services.stock import restore_stock
@@ -49,8 +49,19 @@ def _check_order_accepts(order: Order, kind: str, by_staff: bool) -> None:
             raise AfterSaleInvalid(f"订单完成已超过{days}天，不能再申请售后")
 
 
-def _plan_lines(order: Order, kind: str, wanted: list[dict]) -> list[tuple[OrderLine, int, int]]:
-    if not wanted:
+def _shipping_refundable(order: Order) -> int:
+    """Shipping not yet refunded or being refunded (it belongs to no line)."""
+    taken = (AfterSale.objects.filter(order=order)
+             .exclude(status__in=[AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN])
+             .aggregate(total=Sum("shipping_amount"))["total"] or 0)
+    return max(order.shipping_fee - taken, 0)
+
+
+def _plan_lines(order: Order, kind: str, wanted: list[dict],
+                shipping_amount: int = 0) -> list[tuple[OrderLine, int, int]]:
+    if shipping_amount < 0 or shipping_amount > _shipping_refundable(order):
+        raise RefundExceedsPaid(f"运费最多可退 {format_fen(_shipping_refundable(order))}")
+    if not wanted and not shipping_amount:
         raise AfterSaleInvalid("请选择要退款的商品")
     lines = {line.pk: line for line in order.lines.all()}
     busy = set(AfterSaleLine.objects.filter(after_sale__order=order,
@@ -85,7 +96,7 @@ def _plan_lines(order: Order, kind: str, wanted: list[dict]) -> list[tuple[Order
                 f"退款金额不能超过该商品可退金额 {format_fen(line.refundable_amount)}",
                 line_id=line.pk, refundable=line.refundable_amount)
         plan.append((line, quantity, amount))
-    total = sum(amount for _, _, amount in plan)
+    total = sum(amount for _, _, amount in plan) + shipping_amount
     if total > order.refundable_amount:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
     return plan
@@ -93,7 +104,8 @@ def _plan_lines(order: Order, kind: str, wanted: list[dict]) -> list[tuple[Order
 
 @transaction.atomic
 def request_after_sale(order: Order, actor, *, kind: str, reason: str, lines: list[dict],
-                       restock: bool | None = None) -> AfterSale:
+                       restock: bool | None = None, shipping_amount: int = 0) -> AfterSale:
+    """`shipping_amount` refunds (part of) the shipping fee, which belongs to no line."""
     by_staff = actor_kind_for(actor) == ActorKind.STAFF
     if kind not in AfterSaleKind.values:
         raise AfterSaleInvalid("售后类型有误")
@@ -102,13 +114,14 @@ def request_after_sale(order: Order, actor, *, kind: str, reason: str, lines: li
         raise AfterSaleInvalid("请填写售后原因")
     order = _lock_order(order)
     _check_order_accepts(order, kind, by_staff)
-    plan = _plan_lines(order, kind, lines)
+    plan = _plan_lines(order, kind, lines, shipping_amount)
     if restock is None:
         # Goods that never left the warehouse, or come back, go back on sale by default.
         restock = order.status == OrderStatus.PENDING_SHIPMENT or kind == AfterSaleKind.RETURN_REFUND
     after_sale = AfterSale.objects.create(
         number=new_number("AS"), order=order, kind=kind, reason=reason[:200],
-        amount=sum(a for _, _, a in plan), restock=restock,
+        amount=sum(a for _, _, a in plan) + shipping_amount,
+        shipping_amount=shipping_amount, restock=restock,
         requested_by=ActorKind.STAFF if by_staff else ActorKind.BUYER, created_by=actor)
     AfterSaleLine.objects.bulk_create([
         AfterSaleLine(after_sale=after_sale, order_line=line, quantity=qty, amount=amount)
@@ -230,7 +243,8 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
         lines = [{"line_id": line.pk} for line in locked.lines.all()
                  if line.refundable_amount > 0]
         after_sale = request_after_sale(locked, actor, kind=AfterSaleKind.REFUND_ONLY,
-                                        reason=reason, lines=lines, restock=True)
+                                        reason=reason, lines=lines, restock=True,
+                                        shipping_amount=_shipping_refundable(locked))
         if after_sale.status == AfterSaleStatus.REQUESTED:
             # The buyer's own cancellation of an unshipped order needs no review.
             approve(after_sale, None)

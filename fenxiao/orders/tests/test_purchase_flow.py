@@ -156,6 +156,19 @@ def test_paid_unshipped_order_cancelled_with_full_refund():
     assert Sku.objects.get(pk=sku.pk).stock == 5
 
 
+def test_cancelling_a_paid_order_refunds_the_shipping_fee_too():
+    OrderSettings.objects.create(shipping_fee=1000, free_shipping_threshold=0)
+    sku = make_product(price=2500, stock=5).skus.get()
+    client, number = _order_for(make_buyer(), sku, 1)
+    pay_in_sandbox(client, number)
+    order = client.post(f"/orders/{number}/cancel", {"reason": "不要了"}).json()
+    assert order["status"] == "cancelled"
+    assert order["paid_amount"] == order["refunded_amount"] == 2500 + 1000
+    after_sale = client.get("/after-sales").json()["items"][0]
+    assert (after_sale["amount"], after_sale["shipping_amount"]) == (3500, 1000)
+    assert SandboxTrade.objects.get().refunded_amount == 3500
+
+
 def test_auto_complete_after_configured_days():
     OrderSettings.objects.create(auto_complete_days=7)
     sku = make_product().skus.get()
