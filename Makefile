@@ -30,7 +30,7 @@ static: setup
 
 # Share posters need a CJK font; install Debian's WenQuanYi Micro Hei when none is present.
 fonts:
-	@if ! ls /usr/share/fonts/truetype/wqy/*.ttc /usr/share/fonts/opentype/noto/NotoSansCJK*.ttc >/dev/null 2>&1; then \
+	@if ! ls /usr/share/fonts/truetype/wqy/*.ttc /usr/share/fonts/opentype/noto/NotoSansCJK*.ttc 2>/dev/null | grep -q .; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing a Chinese font for share posters…"; \
 			(apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \

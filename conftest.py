@@ -10,9 +10,12 @@ def _sandbox_notifies_in_process(monkeypatch):
 
     def deliver(url, body, headers):
         path = url.split("://", 1)[-1]
-        path = path[path.index("/"):]
-        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()
-                 if k.lower() != "content-type"}
+        path = path[path.index("/") :]
+        extra = {
+            f"HTTP_{k.upper().replace('-', '_')}": v
+            for k, v in headers.items()
+            if k.lower() != "content-type"
+        }
         response = Client().post(path, body, content_type="application/json", **extra)
         return response.status_code, response.content
 

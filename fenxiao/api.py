@@ -39,22 +39,20 @@ def validation_error(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request, exc):
-    return api.create_response(request, {"code": "UNAUTHORIZED", "message": "请先登录"},
-                               status=401)
+    return api.create_response(request, {"code": "UNAUTHORIZED", "message": "请先登录"}, status=401)
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return api.create_response(request, {"code": "NOT_FOUND", "message": "未找到对应的记录"},
-                               status=404)
+    return api.create_response(request, {"code": "NOT_FOUND", "message": "未找到对应的记录"}, status=404)
 
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
-    code = {400: "BAD_REQUEST", 403: "PERMISSION_DENIED", 405: "METHOD_NOT_ALLOWED",
-            429: "RATE_LIMITED"}.get(exc.status_code, "HTTP_ERROR")
-    return api.create_response(request, {"code": code, "message": "请求无法处理"},
-                               status=exc.status_code)
+    code = {400: "BAD_REQUEST", 403: "PERMISSION_DENIED", 405: "METHOD_NOT_ALLOWED", 429: "RATE_LIMITED"}.get(
+        exc.status_code, "HTTP_ERROR"
+    )
+    return api.create_response(request, {"code": code, "message": "请求无法处理"}, status=exc.status_code)
 
 
 def _register_routers():

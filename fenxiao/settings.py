@@ -92,9 +92,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
-        "TEST_DATABASE_NAME", "test_fenxiao"
-    )
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_fenxiao")
 else:
     DATABASES = {
         "default": {
@@ -105,11 +103,7 @@ else:
                 # queue up instead of failing with "database is locked" on upgrade.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;"
-                ),
+                "init_command": ("PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"),
             },
         }
     }
@@ -119,11 +113,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and sessions: shared storage so any number of web processes can run -------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                          "LOCATION": "fenxiao_cache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fenxiao_cache"}
+    }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # --- Background jobs ----------------------------------------------------------------------
@@ -149,11 +143,13 @@ HUEY["consumer"] = {"workers": 2, "worker_type": "thread", "periodic": True}
 # --- Auth ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "customers.User"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if TESTING:
+    # Tests create hundreds of users; PBKDF2 at production strength costs ~0.4 s each.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/login/"
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
@@ -219,53 +215,101 @@ UNFOLD = {
             {
                 "title": _("商品"),
                 "items": [
-                    {"title": _("商品"), "icon": "inventory_2",
-                     "link": reverse_lazy("admin:catalog_product_changelist")},
-                    {"title": _("商品分类"), "icon": "category",
-                     "link": reverse_lazy("admin:catalog_category_changelist")},
+                    {
+                        "title": _("商品"),
+                        "icon": "inventory_2",
+                        "link": reverse_lazy("admin:catalog_product_changelist"),
+                    },
+                    {
+                        "title": _("商品分类"),
+                        "icon": "category",
+                        "link": reverse_lazy("admin:catalog_category_changelist"),
+                    },
                 ],
             },
             {
                 "title": _("订单"),
                 "items": [
-                    {"title": _("订单"), "icon": "receipt_long",
-                     "link": reverse_lazy("admin:orders_order_changelist")},
-                    {"title": _("售后"), "icon": "assignment_return",
-                     "link": reverse_lazy("admin:orders_aftersale_changelist")},
-                    {"title": _("支付记录"), "icon": "payments",
-                     "link": reverse_lazy("admin:payments_payment_changelist")},
-                    {"title": _("订单设置"), "icon": "settings",
-                     "link": reverse_lazy("admin:orders_ordersettings_changelist")},
+                    {
+                        "title": _("订单"),
+                        "icon": "receipt_long",
+                        "link": reverse_lazy("admin:orders_order_changelist"),
+                    },
+                    {
+                        "title": _("售后"),
+                        "icon": "assignment_return",
+                        "link": reverse_lazy("admin:orders_aftersale_changelist"),
+                    },
+                    {
+                        "title": _("支付记录"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:payments_payment_changelist"),
+                    },
+                    {
+                        "title": _("订单设置"),
+                        "icon": "settings",
+                        "link": reverse_lazy("admin:orders_ordersettings_changelist"),
+                    },
                 ],
             },
             {
                 "title": _("分销"),
                 "items": [
-                    {"title": _("分销商"), "icon": "groups",
-                     "link": reverse_lazy("admin:distribution_distributor_changelist")},
-                    {"title": _("佣金记录"), "icon": "paid",
-                     "link": reverse_lazy("admin:distribution_commission_changelist")},
-                    {"title": _("结算批次"), "icon": "account_balance",
-                     "link": reverse_lazy("admin:distribution_settlementbatch_changelist")},
-                    {"title": _("提现"), "icon": "currency_exchange",
-                     "link": reverse_lazy("admin:distribution_withdrawal_changelist")},
-                    {"title": _("客户关系"), "icon": "link",
-                     "link": reverse_lazy("admin:distribution_customerbinding_changelist")},
-                    {"title": _("分销等级"), "icon": "military_tech",
-                     "link": reverse_lazy("admin:distribution_distributorgrade_changelist")},
-                    {"title": _("佣金规则"), "icon": "rule",
-                     "link": reverse_lazy("admin:distribution_commissionrule_changelist")},
-                    {"title": _("分销设置"), "icon": "tune",
-                     "link": reverse_lazy("admin:distribution_distributionsettings_changelist")},
+                    {
+                        "title": _("分销商"),
+                        "icon": "groups",
+                        "link": reverse_lazy("admin:distribution_distributor_changelist"),
+                    },
+                    {
+                        "title": _("佣金记录"),
+                        "icon": "paid",
+                        "link": reverse_lazy("admin:distribution_commission_changelist"),
+                    },
+                    {
+                        "title": _("结算批次"),
+                        "icon": "account_balance",
+                        "link": reverse_lazy("admin:distribution_settlementbatch_changelist"),
+                    },
+                    {
+                        "title": _("提现"),
+                        "icon": "currency_exchange",
+                        "link": reverse_lazy("admin:distribution_withdrawal_changelist"),
+                    },
+                    {
+                        "title": _("客户关系"),
+                        "icon": "link",
+                        "link": reverse_lazy("admin:distribution_customerbinding_changelist"),
+                    },
+                    {
+                        "title": _("分销等级"),
+                        "icon": "military_tech",
+                        "link": reverse_lazy("admin:distribution_distributorgrade_changelist"),
+                    },
+                    {
+                        "title": _("佣金规则"),
+                        "icon": "rule",
+                        "link": reverse_lazy("admin:distribution_commissionrule_changelist"),
+                    },
+                    {
+                        "title": _("分销设置"),
+                        "icon": "tune",
+                        "link": reverse_lazy("admin:distribution_distributionsettings_changelist"),
+                    },
                 ],
             },
             {
                 "title": _("客户与员工"),
                 "items": [
-                    {"title": _("用户"), "icon": "person",
-                     "link": reverse_lazy("admin:customers_user_changelist")},
-                    {"title": _("员工角色"), "icon": "group",
-                     "link": reverse_lazy("admin:auth_group_changelist")},
+                    {
+                        "title": _("用户"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:customers_user_changelist"),
+                    },
+                    {
+                        "title": _("员工角色"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                    },
                 ],
             },
         ],

@@ -21,6 +21,7 @@ urlpatterns = [
 if settings.SERVE_MEDIA:
     # Product images on local disk; deployments on object storage serve media from there.
     urlpatterns += [
-        re_path(r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"), serve,
-                {"document_root": settings.MEDIA_ROOT}),
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
+        ),
     ]

@@ -36,8 +36,7 @@ TREE_ORDER_LIMIT = 2000
 
 def category_tree() -> dict[int, tuple[int, int, str]]:
     """{pk: (position in depth-first order, depth, "父 / 子" path)} from one query."""
-    rows = list(Category.objects.order_by("sort_order", "id")
-                .values_list("pk", "parent_id", "name"))
+    rows = list(Category.objects.order_by("sort_order", "id").values_list("pk", "parent_id", "name"))
     names = {pk: name for pk, _, name in rows}
     children: dict[int | None, list[int]] = {}
     for pk, parent_id, _ in rows:
@@ -106,11 +105,16 @@ class CategoryAdmin(ModelAdmin):
         if len(tree) > TREE_ORDER_LIMIT:
             return qs.annotate(tree_pos=F("sort_order"), tree_depth=Value(0))
         return qs.annotate(
-            tree_pos=Case(*[When(pk=pk, then=Value(pos)) for pk, (pos, _, _) in tree.items()],
-                          default=Value(len(tree)), output_field=IntegerField()),
-            tree_depth=Case(*[When(pk=pk, then=Value(depth))
-                              for pk, (_, depth, _) in tree.items() if depth],
-                            default=Value(0), output_field=IntegerField()),
+            tree_pos=Case(
+                *[When(pk=pk, then=Value(pos)) for pk, (pos, _, _) in tree.items()],
+                default=Value(len(tree)),
+                output_field=IntegerField(),
+            ),
+            tree_depth=Case(
+                *[When(pk=pk, then=Value(depth)) for pk, (_, depth, _) in tree.items() if depth],
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
         )
 
     def get_changelist(self, request, **kwargs):
@@ -166,7 +170,7 @@ class SpecsField(forms.CharField):
             except ValueError as exc:
                 raise forms.ValidationError("规格 JSON 格式有误") from exc
             if not isinstance(data, dict):
-                raise forms.ValidationError("规格 JSON 必须是对象，如 {\"颜色\": \"红色\"}")
+                raise forms.ValidationError('规格 JSON 必须是对象，如 {"颜色": "红色"}')
             pairs = [(str(k).strip(), str(v).strip()) for k, v in data.items()]
         else:
             pairs = []
@@ -193,15 +197,23 @@ class SpecsField(forms.CharField):
 
 
 class SkuForm(forms.ModelForm):
-    specs = SpecsField(label="规格",
-                       widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "颜色:红色,尺码:M"}))
+    specs = SpecsField(
+        label="规格", widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "颜色:红色,尺码:M"})
+    )
     price = MoneyField(label="售价（元）", min_fen=1)
-    list_price = MoneyField(label="划线价（元）", required=False, empty_value=0,
-                            help_text="0 或留空表示不显示划线价")
+    list_price = MoneyField(
+        label="划线价（元）", required=False, empty_value=0, help_text="0 或留空表示不显示划线价"
+    )
     # The hidden initial carries the stock the page showed, so a save applies only the
     # change the staff member typed, never overwriting sales made while the page was open.
-    stock = forms.IntegerField(label="库存", min_value=0, max_value=10_000_000, initial=0,
-                               show_hidden_initial=True, widget=UnfoldAdminIntegerFieldWidget)
+    stock = forms.IntegerField(
+        label="库存",
+        min_value=0,
+        max_value=10_000_000,
+        initial=0,
+        show_hidden_initial=True,
+        widget=UnfoldAdminIntegerFieldWidget,
+    )
 
     class Meta:
         model = Sku
@@ -249,8 +261,10 @@ class ProductImageInline(TabularInline):
     @display(description="预览")
     def preview(self, obj):
         if obj and obj.pk and obj.image:
-            return format_html('<img src="{}" style="height:48px;width:48px;object-fit:cover;'
-                               'border-radius:4px" alt="">', obj.image.url)
+            return format_html(
+                '<img src="{}" style="height:48px;width:48px;object-fit:cover;border-radius:4px" alt="">',
+                obj.image.url,
+            )
         return "-"
 
 
@@ -259,8 +273,9 @@ PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description")
 
 
 class ProductForm(forms.ModelForm):
-    list_now = forms.BooleanField(label="上架", required=False,
-                                  help_text="保存后上架销售；至少需要一个可售规格")
+    list_now = forms.BooleanField(
+        label="上架", required=False, help_text="保存后上架销售；至少需要一个可售规格"
+    )
 
     class Meta:
         model = Product
@@ -277,38 +292,66 @@ class ProductForm(forms.ModelForm):
 class ProductAdmin(ModelAdmin):
     form = ProductForm
     inlines = (SkuInline, ProductImageInline)
-    list_display = ("product_header", "category", "price_display", "stock_total",
-                    "sales_count", "is_listed", "created_at")
+    list_display = (
+        "product_header",
+        "category",
+        "price_display",
+        "stock_total",
+        "sales_count",
+        "is_listed",
+        "created_at",
+    )
     list_filter = ("is_listed", "category")
     search_fields = ("name", "=skus__code")
     list_select_related = ("category",)
     list_per_page = 50
     show_full_result_count = False
-    readonly_fields = ("price_display", "list_price_display", "stock_total_display",
-                       "sales_count", "weight_grams", "created_at", "updated_at")
+    readonly_fields = (
+        "price_display",
+        "list_price_display",
+        "stock_total_display",
+        "sales_count",
+        "weight_grams",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("name", "subtitle", "category", "list_now", "description")}),
-        ("汇总（保存后按规格自动计算）", {"fields": (
-            "price_display", "list_price_display", "stock_total_display", "sales_count",
-            "weight_grams", "created_at", "updated_at")}),
+        (
+            "汇总（保存后按规格自动计算）",
+            {
+                "fields": (
+                    "price_display",
+                    "list_price_display",
+                    "stock_total_display",
+                    "sales_count",
+                    "weight_grams",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
     )
     actions = ("list_selected", "delist_selected")
 
     def get_queryset(self, request):
-        return (super().get_queryset(request)
-                .annotate(stock_sum=Coalesce(Sum("skus__stock", filter=Q(skus__is_active=True)),
-                                             0))
-                .prefetch_related(Prefetch("images",
-                                           queryset=ProductImage.objects.order_by("sort_order",
-                                                                                  "id"))))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(stock_sum=Coalesce(Sum("skus__stock", filter=Q(skus__is_active=True)), 0))
+            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")))
+        )
 
     # --- list columns ---
 
     @display(description="商品", header=True, ordering="name")
     def product_header(self, obj):
         images = list(obj.images.all())
-        picture = ({"path": images[0].image.url, "squared": True, "width": 40, "height": 40}
-                   if images and images[0].image else None)
+        picture = (
+            {"path": images[0].image.url, "squared": True, "width": 40, "height": 40}
+            if images and images[0].image
+            else None
+        )
         return [obj.name, obj.subtitle, obj.name[:1], picture]
 
     @display(description="售价", ordering="price")
@@ -371,8 +414,11 @@ class ProductAdmin(ModelAdmin):
             elif delta < 0:
                 take_stock({sku.pk: -delta})
         except DomainError as exc:
-            messages.error(request, f"SKU {sku.code} 库存未调整：{exc.message}"
-                                    f"（当前库存 {current}，可能已有新订单，请刷新后重试）")
+            messages.error(
+                request,
+                f"SKU {sku.code} 库存未调整：{exc.message}"
+                f"（当前库存 {current}，可能已有新订单，请刷新后重试）",
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -114,8 +114,10 @@ def spec_options(skus: list[Sku]) -> list[dict]:
 
 @router.get("/categories", response=list[CategoryOut], auth=None)
 def categories(request):
-    nodes = {c.pk: {"id": c.pk, "name": c.name, "parent_id": c.parent_id, "children": []}
-             for c in Category.objects.filter(is_active=True)}
+    nodes = {
+        c.pk: {"id": c.pk, "name": c.name, "parent_id": c.parent_id, "children": []}
+        for c in Category.objects.filter(is_active=True)
+    }
     roots = []
     for node in nodes.values():
         parent = nodes.get(node["parent_id"])

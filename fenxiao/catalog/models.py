@@ -6,8 +6,14 @@ from fenxiao.core.fields import OrderedJSONField
 
 class Category(models.Model):
     name = models.CharField("分类名称", max_length=40)
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="children", verbose_name="上级分类")
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="上级分类",
+    )
     sort_order = models.PositiveIntegerField("排序", default=0)
     is_active = models.BooleanField("显示", default=True)
 
@@ -34,10 +40,10 @@ def product_image_path(instance, filename):
 class Product(models.Model):
     name = models.CharField("商品名称", max_length=80, db_index=True)
     subtitle = models.CharField("卖点", max_length=120, blank=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products",
-                                 verbose_name="分类")
-    description = models.TextField("商品详情", blank=True,
-                                   help_text="富文本，保存时会清除不安全的标签和脚本")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name="分类"
+    )
+    description = models.TextField("商品详情", blank=True, help_text="富文本，保存时会清除不安全的标签和脚本")
     is_listed = models.BooleanField("上架", default=False, db_index=True)
     # Denormalised from the SKUs so lists can sort and show a price without joining.
     price = models.PositiveIntegerField("售价（分，最低SKU价）", default=0)
@@ -58,8 +64,7 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images",
-                                verbose_name="商品")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name="商品")
     uuid = models.CharField(max_length=32, editable=False, default=_new_uuid)
     image = models.ImageField("图片", upload_to=product_image_path)
     sort_order = models.PositiveIntegerField("排序", default=0)
@@ -69,11 +74,12 @@ class ProductImage(models.Model):
         verbose_name_plural = "商品图片"
         ordering = ["sort_order", "id"]
 
+    def __str__(self):
+        return f"{self.product_id}-{self.sort_order}"
 
 
 class Sku(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus",
-                                verbose_name="商品")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name="商品")
     code = models.CharField("SKU编码", max_length=40, unique=True)
     # Spec values in display order, e.g. {"颜色": "红色", "尺码": "M"}.
     specs = OrderedJSONField("规格", default=dict, blank=True)
@@ -90,8 +96,10 @@ class Sku(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(stock__gte=0), name="sku_stock_not_negative"),
             models.CheckConstraint(condition=Q(price__gt=0), name="sku_price_positive"),
-            models.CheckConstraint(condition=Q(list_price=0) | Q(list_price__gte=F("price")),
-                                   name="sku_list_price_not_below_price"),
+            models.CheckConstraint(
+                condition=Q(list_price=0) | Q(list_price__gte=F("price")),
+                name="sku_list_price_not_below_price",
+            ),
         ]
 
     def __str__(self):

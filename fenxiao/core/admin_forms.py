@@ -32,8 +32,12 @@ class MoneyWidget(UnfoldAdminTextInputWidget):
     input_type = "text"
 
     def __init__(self, attrs=None):
-        base = {"inputmode": "decimal", "placeholder": "0.00", "autocomplete": "off",
-                "maxlength": str(MAX_INPUT_LENGTH)}
+        base = {
+            "inputmode": "decimal",
+            "placeholder": "0.00",
+            "autocomplete": "off",
+            "maxlength": str(MAX_INPUT_LENGTH),
+        }
         super().__init__({**base, **(attrs or {})})
 
     def format_value(self, value):
@@ -60,8 +64,15 @@ class MoneyField(forms.Field):
         "max_value": "金额不能大于 %(limit)s",
     }
 
-    def __init__(self, *, min_fen: int | None = None, max_fen: int | None = MAX_FEN,
-                 allow_negative: bool = False, empty_value: int | None = None, **kwargs):
+    def __init__(
+        self,
+        *,
+        min_fen: int | None = None,
+        max_fen: int | None = MAX_FEN,
+        allow_negative: bool = False,
+        empty_value: int | None = None,
+        **kwargs,
+    ):
         self.empty_value = empty_value
         self.min_fen = min_fen
         self.max_fen = max_fen
@@ -92,11 +103,13 @@ class MoneyField(forms.Field):
         if value < 0 and not self.allow_negative:
             raise ValidationError(self.error_messages["negative"], code="negative")
         if self.min_fen is not None and value < self.min_fen:
-            raise ValidationError(self.error_messages["min_value"], code="min_value",
-                                  params={"limit": format_fen(self.min_fen)})
+            raise ValidationError(
+                self.error_messages["min_value"], code="min_value", params={"limit": format_fen(self.min_fen)}
+            )
         if self.max_fen is not None and abs(value) > self.max_fen:
-            raise ValidationError(self.error_messages["max_value"], code="max_value",
-                                  params={"limit": format_fen(self.max_fen)})
+            raise ValidationError(
+                self.error_messages["max_value"], code="max_value", params={"limit": format_fen(self.max_fen)}
+            )
 
     def has_changed(self, initial, data):
         try:
@@ -107,7 +120,7 @@ class MoneyField(forms.Field):
 
 
 def yuan_label(verbose_name) -> str:
-    """"售价（分）" -> "售价（元）": model labels name the stored unit, forms the typed one."""
+    """ "售价（分）" -> "售价（元）": model labels name the stored unit, forms the typed one."""
     label = str(verbose_name)
     if "（分）" in label:
         return label.replace("（分）", "（元）")
@@ -146,6 +159,7 @@ def money_formfield(db_field, **kwargs) -> MoneyField:
 
 # --- Plain (non-model) forms in backend pages ----------------------------------------------
 
+
 def style_fields(form: forms.BaseForm) -> forms.BaseForm:
     """Give a plain form's widgets the backend's look (unfold classes)."""
     for field in form.fields.values():
@@ -173,14 +187,25 @@ def style_fields(form: forms.BaseForm) -> forms.BaseForm:
 
 # --- Backend action pages ------------------------------------------------------------------
 
+
 def posted(request):
     """Form data for a POST (even an empty one, so it is validated), None for a GET."""
     return request.POST if request.method == "POST" else None
 
 
-def action_page(model_admin, request, obj, *, title: str, form=None, submit_label: str = "确定",
-                summary=None, danger: bool = False,
-                template: str = "admin/fenxiao/action_form.html", **extra):
+def action_page(
+    model_admin,
+    request,
+    obj,
+    *,
+    title: str,
+    form=None,
+    submit_label: str = "确定",
+    summary=None,
+    danger: bool = False,
+    template: str = "admin/fenxiao/action_form.html",
+    **extra,
+):
     """Render a one-form page (ship, adjust, refund, reject …) inside the backend layout.
 
     `summary` is a list of (label, value) rows shown above the form so staff see what they
@@ -202,8 +227,9 @@ def action_page(model_admin, request, obj, *, title: str, form=None, submit_labe
         "summary": summary or [],
         "submit_label": submit_label,
         "danger": danger,
-        "back_url": reverse(f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}"
-                            "_change", args=[obj.pk]),
+        "back_url": reverse(
+            f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
+        ),
         **extra,
     }
     return TemplateResponse(request, template, context)

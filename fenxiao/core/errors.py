@@ -10,8 +10,9 @@ class DomainError(Exception):
     message = "操作失败"
     status = 400
 
-    def __init__(self, message: str | None = None, *, code: str | None = None,
-                 status: int | None = None, **details):
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, status: int | None = None, **details
+    ):
         self.message = message or self.message
         if code:
             self.code = code

@@ -4,13 +4,15 @@ Nothing in the mall computes money outside this module: one place to round, one 
 allocate, and it is property-tested.
 """
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+import re
+from decimal import ROUND_DOWN, Decimal
 
 BP_DENOMINATOR = 10_000
 
 
 def apply_bp(base_fen: int, bp: int) -> int:
-    """`base × bp / 10000`, rounded down to the fen (the merchant never pays an unearned fraction)."""
+    """`base × bp / 10000`, rounded down to the fen: the merchant never pays a fraction
+    that was not earned."""
     if base_fen < 0 or bp < 0:
         raise ValueError("base and rate must not be negative")
     return base_fen * bp // BP_DENOMINATOR
@@ -44,16 +46,24 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     return floors
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
 def yuan_to_fen(value: str | int | Decimal) -> int:
     """Parse a yuan amount typed by a person ("12.3", "12.30", 12) into fen, exactly."""
-    try:
-        amount = Decimal(str(value).strip().replace("¥", "").replace(",", ""))
-    except InvalidOperation as exc:
-        raise ValueError(f"not an amount: {value!r}") from exc
-    if not amount.is_finite():
+    text = str(value).strip().replace("¥", "").replace(",", "")
+    if not _PLAIN_NUMBER.match(text):  # no exponents ("1E+5"), no "NaN", no spaces
         raise ValueError(f"not an amount: {value!r}")
-    fen = amount * 100
-    if fen != fen.to_integral_value(rounding=ROUND_DOWN):
+    try:
+        amount = Decimal(text)
+        if not amount.is_finite():
+            raise ValueError(f"not an amount: {value!r}")
+        # "1e999999" parses, then overflows the decimal context when scaled to fen.
+        fen = amount * 100
+        whole = fen.to_integral_value(rounding=ROUND_DOWN)
+    except ArithmeticError as exc:  # InvalidOperation, Overflow
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if fen != whole:
         raise ValueError("amounts have at most two decimal places")
     return int(fen)
 

@@ -11,9 +11,7 @@ class StateMachine:
     def __init__(self, choices: type[models.TextChoices], transitions: Mapping[str, set[str]]):
         self.choices = choices
         self.transitions = {str(k): {str(v) for v in vs} for k, vs in transitions.items()}
-        unknown = (set(self.transitions) | set().union(*self.transitions.values())) - set(
-            choices.values
-        )
+        unknown = (set(self.transitions) | set().union(*self.transitions.values())) - set(choices.values)
         if unknown:
             raise ValueError(f"unknown states in transition table: {unknown}")
 
@@ -28,8 +26,7 @@ class StateMachine:
         if not self.can(current, target):
             label = dict(self.choices.choices)
             raise InvalidTransition(
-                message
-                or f"当前状态“{label.get(current, current)}”不能变为“{label.get(target, target)}”",
+                message or f"当前状态“{label.get(current, current)}”不能变为“{label.get(target, target)}”",
                 current=str(current),
                 target=str(target),
             )

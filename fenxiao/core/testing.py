@@ -23,21 +23,29 @@ def make_staff(username: str = "staff", perms: list[str] | None = None, superuse
 
     from fenxiao.customers.models import User
 
-    user = User.objects.create_user(username=f"{username}{next(_seq)}", password="Staff#2026",
-                                    is_staff=True, is_superuser=superuser)
+    user = User.objects.create_user(
+        username=f"{username}{next(_seq)}", password="Staff#2026", is_staff=True, is_superuser=superuser
+    )
     for perm in perms or []:
         app_label, codename = perm.split(".")
         user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
     return user
 
 
 def make_address(user, **fields):
     from fenxiao.customers.models import Address
 
-    data = {"recipient": "张三", "phone": "13800138000", "province": "浙江省",
-            "city": "杭州市", "district": "西湖区", "detail": "文三路 100 号",
-            "is_default": True}
+    data = {
+        "recipient": "张三",
+        "phone": "13800138000",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "detail": "文三路 100 号",
+        "is_default": True,
+    }
     data.update(fields)
     return Address.objects.create(user=user, **data)
 
@@ -48,18 +56,21 @@ def make_category(name="服装", parent=None):
     return Category.objects.create(name=name, parent=parent)
 
 
-def make_product(name=None, *, category=None, price=9900, stock=100, listed=True,
-                 specs_list=None, list_price=0):
+def make_product(
+    name=None, *, category=None, price=9900, stock=100, listed=True, specs_list=None, list_price=0
+):
     """A product with one SKU per entry in `specs_list` (default: one plain SKU)."""
     from fenxiao.catalog.models import Product, Sku
     from fenxiao.catalog.services.products import refresh_summary
 
     n = next(_seq)
-    product = Product.objects.create(name=name or f"商品{n}", category=category or make_category(),
-                                     is_listed=listed)
+    product = Product.objects.create(
+        name=name or f"商品{n}", category=category or make_category(), is_listed=listed
+    )
     for i, specs in enumerate(specs_list or [{}]):
-        Sku.objects.create(product=product, code=f"SKU{n}-{i}", specs=specs, price=price,
-                           list_price=list_price, stock=stock)
+        Sku.objects.create(
+            product=product, code=f"SKU{n}-{i}", specs=specs, price=price, list_price=list_price, stock=stock
+        )
     refresh_summary([product.pk])
     product.refresh_from_db()
     return product
@@ -81,8 +92,8 @@ class ApiClient:
         if method == "get":
             return getattr(self.client, method)(url, query, **kwargs)
         return getattr(self.client, method)(
-            url, json.dumps(body if body is not None else {}),
-            content_type="application/json", **kwargs)
+            url, json.dumps(body if body is not None else {}), content_type="application/json", **kwargs
+        )
 
     def get(self, path, **query):
         return self.call("get", path, **query)

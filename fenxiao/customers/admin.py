@@ -51,8 +51,15 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     add_form = StaffUserCreationForm
     change_password_form = AdminPasswordChangeForm
     inlines = (AddressInline,)
-    list_display = ("user_header", "phone", "is_staff", "is_active", "role_names",
-                    "date_joined", "last_login")
+    list_display = (
+        "user_header",
+        "phone",
+        "is_staff",
+        "is_active",
+        "role_names",
+        "date_joined",
+        "last_login",
+    )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("phone", "username", "nickname")
     ordering = ("-id",)
@@ -61,14 +68,17 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("个人信息", {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
-        ("权限", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                           "user_permissions"),
-                "description": "员工需勾选“员工状态”才能登录后台；“运营”“财务”角色已预置权限"}),
+        (
+            "权限",
+            {
+                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+                "description": "员工需勾选“员工状态”才能登录后台；“运营”“财务”角色已预置权限",
+            },
+        ),
         ("重要日期", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("username", "phone", "nickname", "password1", "password2")}),
+        (None, {"classes": ("wide",), "fields": ("username", "phone", "nickname", "password1", "password2")}),
     )
 
     def get_queryset(self, request):
@@ -86,8 +96,12 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
 
     @display(description="用户", header=True, ordering="username")
     def user_header(self, obj):
-        return [obj.nickname or obj.username, obj.username if obj.nickname else "",
-                (obj.nickname or obj.username)[:1], None]
+        return [
+            obj.nickname or obj.username,
+            obj.username if obj.nickname else "",
+            (obj.nickname or obj.username)[:1],
+            None,
+        ]
 
     @display(description="角色")
     def role_names(self, obj):

@@ -66,8 +66,7 @@ def _client_ip(request) -> str | None:
 
 @router.post("/auth/register", response={201: TokenOut}, auth=None)
 def register(request, response: HttpResponse, payload: RegisterIn):
-    user = accounts.register_buyer(phone=payload.phone, password=payload.password,
-                                   nickname=payload.nickname)
+    user = accounts.register_buyer(phone=payload.phone, password=payload.password, nickname=payload.nickname)
     claim_cookie_referral(request, response, user)
     return Status(201, {"token": accounts.issue_token(user), "user": user})
 
@@ -75,8 +74,9 @@ def register(request, response: HttpResponse, payload: RegisterIn):
 @router.post("/auth/login", response=TokenOut, auth=None)
 def login(request, response: HttpResponse, payload: LoginIn, session: bool = False):
     """Returns a bearer token; with `?session=true` the H5 session is signed in as well."""
-    user = accounts.login_with_phone(phone=payload.phone, password=payload.password,
-                                     client_ip=_client_ip(request), request=request)
+    user = accounts.login_with_phone(
+        phone=payload.phone, password=payload.password, client_ip=_client_ip(request), request=request
+    )
     claim_cookie_referral(request, response, user)
     if session:
         session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")

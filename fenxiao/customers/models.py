@@ -13,8 +13,9 @@ phone_validator = RegexValidator(PHONE_PATTERN, "请输入有效的中国大陆�
 class User(AbstractUser):
     """Buyers sign in with a mainland phone number; staff keep a username as well."""
 
-    phone = models.CharField("手机号", max_length=11, unique=True, null=True, blank=True,
-                             validators=[phone_validator])
+    phone = models.CharField(
+        "手机号", max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
+    )
     nickname = models.CharField("昵称", max_length=40, blank=True)
 
     class Meta:
@@ -34,8 +35,9 @@ class User(AbstractUser):
 
 
 class Address(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="addresses", verbose_name="用户")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name="用户"
+    )
     recipient = models.CharField("收货人", max_length=40)
     phone = models.CharField("联系电话", max_length=11, validators=[phone_validator])
     province = models.CharField("省", max_length=20)
@@ -50,8 +52,9 @@ class Address(models.Model):
         verbose_name_plural = "收货地址"
         ordering = ["-is_default", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["user"], condition=Q(is_default=True),
-                                    name="one_default_address_per_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="one_default_address_per_user"
+            ),
         ]
 
     def __str__(self):
@@ -65,8 +68,7 @@ class Address(models.Model):
 class ApiToken(models.Model):
     """Bearer token for app and mini-program clients. Only a hash is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,6 +78,9 @@ class ApiToken(models.Model):
         verbose_name = "访问令牌"
         verbose_name_plural = "访问令牌"
 
+    def __str__(self):
+        return f"{self.prefix}…"
+
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
@@ -84,8 +89,9 @@ class ApiToken(models.Model):
 class WalletEntry(models.Model):
     """A buyer's store credit (商城余额), append-only; balance is the sum of entries."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                             related_name="wallet_entries", verbose_name="用户")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_entries", verbose_name="用户"
+    )
     amount = models.BigIntegerField("金额")
     source_key = models.CharField("来源", max_length=60, unique=True)
     note = models.CharField("说明", max_length=200, blank=True)
@@ -95,3 +101,6 @@ class WalletEntry(models.Model):
         verbose_name = "商城余额流水"
         verbose_name_plural = "商城余额流水"
         ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.amount:+d}"

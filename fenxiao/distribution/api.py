@@ -188,8 +188,7 @@ def referral_link(distributor, path: str = "/") -> str:
 
 
 def _me(request):
-    distributor = distributors.for_user(request.user) or \
-        distributors.ensure_for_everyone_mode(request.user)
+    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
     if distributor is None or not distributor.is_active:
         raise NotADistributor()
     return distributor
@@ -198,21 +197,26 @@ def _me(request):
 @router.get("/profile", response=ProfileOut)
 def profile(request):
     cfg = config.current()
-    distributor = distributors.for_user(request.user) or \
-        distributors.ensure_for_everyone_mode(request.user)
-    base = {"enable_mode": cfg.enable_mode,
-            "real_name_required": cfg.enable_mode == "apply" and cfg.require_real_name,
-            "can_apply": cfg.enable_mode in ("apply", "condition") and (
-                distributor is None or distributor.status == "rejected")}
+    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
+    base = {
+        "enable_mode": cfg.enable_mode,
+        "real_name_required": cfg.enable_mode == "apply" and cfg.require_real_name,
+        "can_apply": cfg.enable_mode in ("apply", "condition")
+        and (distributor is None or distributor.status == "rejected"),
+    }
     if distributor is None:
         return {**base, "is_distributor": False}
-    return {**base, "is_distributor": distributor.is_active, "status": distributor.status,
-            "status_display": distributor.get_status_display(),
-            "grade": distributor.grade.name if distributor.grade else None,
-            "referral_code": distributor.referral_code,
-            "referral_link": referral_link(distributor),
-            "parent_name": distributor.parent.user.display_name if distributor.parent else None,
-            "reject_reason": distributor.reject_reason}
+    return {
+        **base,
+        "is_distributor": distributor.is_active,
+        "status": distributor.status,
+        "status_display": distributor.get_status_display(),
+        "grade": distributor.grade.name if distributor.grade else None,
+        "referral_code": distributor.referral_code,
+        "referral_link": referral_link(distributor),
+        "parent_name": distributor.parent.user.display_name if distributor.parent else None,
+        "reject_reason": distributor.reject_reason,
+    }
 
 
 @router.post("/apply", response={201: ProfileOut})
@@ -224,12 +228,7 @@ def apply(request, payload: ApplyIn):
 @router.post("/bind", response=TouchOut)
 def bind(request, payload: BindIn):
     """For apps and mini-programs: the referral code from a scanned QR code or shared card."""
-    touch = binding.claim_referral(request.user, payload.code, payload.source)
-    if touch is None:
-        from .errors import DistributorNotFound
-
-        raise DistributorNotFound("推广码无效")
-    return touch
+    return binding.bind_by_code(request.user, payload.code, payload.source)
 
 
 @router.get("/dashboard", response=DashboardOut)
@@ -265,9 +264,16 @@ class _MemberPage:
     def __getitem__(self, item):
         members = list(self.qs[item])
         stats = dashboard.member_stats(m.pk for m in members)
-        return [{"id": m.pk, "name": m.user.display_name,
-                 "grade": m.grade.name if m.grade else "", "joined_at": m.activated_at,
-                 **stats[m.pk]} for m in members]
+        return [
+            {
+                "id": m.pk,
+                "name": m.user.display_name,
+                "grade": m.grade.name if m.grade else "",
+                "joined_at": m.activated_at,
+                **stats[m.pk],
+            }
+            for m in members
+        ]
 
 
 @router.get("/rankings", response=list[RankOut])
@@ -296,6 +302,7 @@ def list_withdrawals(request):
 
 @router.post("/withdrawals", response={201: WithdrawalOut})
 def request_withdrawal(request, payload: WithdrawalIn):
-    withdrawal = withdrawals.request(_me(request), amount=payload.amount, method=payload.method,
-                                     account=payload.account)
+    withdrawal = withdrawals.request(
+        _me(request), amount=payload.amount, method=payload.method, account=payload.account
+    )
     return Status(201, withdrawal)

@@ -9,8 +9,8 @@ from fenxiao.customers.models import User
 
 from .api import WithdrawalOut
 from .errors import WithdrawalNotFound
-from .models import Distributor, Withdrawal
-from .services import binding, distributors, settlement, withdrawals
+from .models import SettlementMode, Withdrawal
+from .services import binding, config, distributors, settlement, withdrawals
 
 router = Router(tags=["商家：分销"], auth=buyer_auth)
 
@@ -79,30 +79,32 @@ def approve(request, distributor_id: int):
 @router.post("/distributors/{distributor_id}/reject", response=DistributorOut)
 def reject(request, distributor_id: int, payload: ReasonIn):
     require_perm(request, "distribution.change_distributor")
-    return distributors.reject(distributors.get(distributor_id), request.user,
-                               reason=payload.reason)
+    return distributors.reject(distributors.get(distributor_id), request.user, reason=payload.reason)
 
 
 @router.post("/distributors", response={201: DistributorOut})
 def designate(request, payload: DesignateIn):
     require_perm(request, "distribution.add_distributor")
     parent = distributors.get(payload.parent_id) if payload.parent_id else None
-    return Status(201, distributors.designate(_user(payload.user_id), request.user,
-                                              parent=parent))
+    return Status(201, distributors.designate(_user(payload.user_id), request.user, parent=parent))
 
 
 @router.post("/bindings", response=dict)
 def reassign(request, payload: ReassignIn):
     require_perm(request, "distribution.change_customerbinding")
-    result = binding.reassign(_user(payload.buyer_id), distributors.get(payload.distributor_id),
-                              request.user, reason=payload.reason)
+    result = binding.reassign(
+        _user(payload.buyer_id), distributors.get(payload.distributor_id), request.user, reason=payload.reason
+    )
     return {"buyer_id": result.buyer_id, "distributor_id": result.distributor_id}
 
 
 @router.post("/settlements/run", response=BatchOut | None)
 def run_settlement(request):
-    """Auto-mode settlement now (what the scheduled task does)."""
+    """Run settlement now, as the scheduled task would: settle directly in auto mode, or
+    prepare a batch for review in manual mode."""
     require_perm(request, "distribution.add_settlementbatch")
+    if config.current().settlement_mode == SettlementMode.MANUAL:
+        return settlement.create_batch(staff=request.user)
     return settlement.settle_due(staff=request.user)
 
 

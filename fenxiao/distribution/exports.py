@@ -14,9 +14,23 @@ from django.utils import timezone
 
 from fenxiao.core.money import fen_to_yuan
 
-HEADERS = ["提现单号", "分销商", "手机号", "推广码", "提现方式", "收款人", "开户银行", "收款账号",
-           "提现金额（元）", "手续费（元）", "实际到账（元）", "状态", "打款凭证号", "申请时间",
-           "打款时间"]
+HEADERS = [
+    "提现单号",
+    "分销商",
+    "手机号",
+    "推广码",
+    "提现方式",
+    "收款人",
+    "开户银行",
+    "收款账号",
+    "提现金额（元）",
+    "手续费（元）",
+    "实际到账（元）",
+    "状态",
+    "打款凭证号",
+    "申请时间",
+    "打款时间",
+]
 MONEY_COLUMNS = {8, 9, 10}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
@@ -43,9 +57,16 @@ def payout_rows(queryset):
         account = w.account or {}
         name = w.distributor.real_name or user.nickname or ""
         yield {
-            "text": [w.number, name, user.phone or "", w.distributor.referral_code,
-                     w.get_method_display(), account.get("name", ""), account.get("bank", ""),
-                     account.get("account", "")],
+            "text": [
+                w.number,
+                name,
+                user.phone or "",
+                w.distributor.referral_code,
+                w.get_method_display(),
+                account.get("name", ""),
+                account.get("bank", ""),
+                account.get("account", ""),
+            ],
             "money": [w.amount, w.fee, w.payout],
             "tail": [w.get_status_display(), w.payout_reference],
             "times": [w.created_at, w.paid_at],
@@ -62,12 +83,13 @@ def csv_response(queryset) -> HttpResponse:
     writer = csv.writer(buffer)
     writer.writerow(HEADERS)
     for row in payout_rows(queryset):
-        writer.writerow([safe_text(v) for v in row["text"]]
-                        + [fen_to_yuan(v) for v in row["money"]]
-                        + [safe_text(v) for v in row["tail"]]
-                        + [_time_text(v) for v in row["times"]])
-    response = HttpResponse(buffer.getvalue().encode("utf-8"),
-                            content_type="text/csv; charset=utf-8")
+        writer.writerow(
+            [safe_text(v) for v in row["text"]]
+            + [fen_to_yuan(v) for v in row["money"]]
+            + [safe_text(v) for v in row["tail"]]
+            + [_time_text(v) for v in row["times"]]
+        )
+    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename("csv")}"'
     return response
 
@@ -83,10 +105,12 @@ def xlsx_response(queryset) -> HttpResponse:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in payout_rows(queryset):
-        sheet.append([safe_text(v) for v in row["text"]]
-                     + [Decimal(fen_to_yuan(v)) for v in row["money"]]
-                     + [safe_text(v) for v in row["tail"]]
-                     + [_local(v) for v in row["times"]])
+        sheet.append(
+            [safe_text(v) for v in row["text"]]
+            + [Decimal(fen_to_yuan(v)) for v in row["money"]]
+            + [safe_text(v) for v in row["tail"]]
+            + [_local(v) for v in row["times"]]
+        )
     for row in sheet.iter_rows(min_row=2):
         for index in MONEY_COLUMNS:
             row[index].number_format = "0.00"
@@ -98,8 +122,8 @@ def xlsx_response(queryset) -> HttpResponse:
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename("xlsx")}"'
     return response
 

@@ -52,41 +52,45 @@ class PayoutMethod(models.TextChoices):
 class DistributionSettings(models.Model):
     """The merchant's distribution rules: one record, every change versioned and logged."""
 
-    levels = models.PositiveSmallIntegerField("分销层级", default=2,
-                                              help_text="1–3 级；超过 3 级不允许")
-    enable_mode = models.CharField("成为分销商方式", max_length=20, choices=EnableMode.choices,
-                                   default=EnableMode.APPLY)
-    review_mode = models.CharField("申请审核方式", max_length=10, choices=ReviewMode.choices,
-                                   default=ReviewMode.MANUAL)
+    levels = models.PositiveSmallIntegerField("分销层级", default=2, help_text="1–3 级；超过 3 级不允许")
+    enable_mode = models.CharField(
+        "成为分销商方式", max_length=20, choices=EnableMode.choices, default=EnableMode.APPLY
+    )
+    review_mode = models.CharField(
+        "申请审核方式", max_length=10, choices=ReviewMode.choices, default=ReviewMode.MANUAL
+    )
     require_real_name = models.BooleanField("申请需填写真实姓名", default=True)
-    condition_kind = models.CharField("满足条件类型", max_length=20, choices=ConditionKind.choices,
-                                      default=ConditionKind.LIFETIME_SPEND)
+    condition_kind = models.CharField(
+        "满足条件类型", max_length=20, choices=ConditionKind.choices, default=ConditionKind.LIFETIME_SPEND
+    )
     condition_amount = models.PositiveIntegerField("累计消费满（分）", default=0)
     condition_orders = models.PositiveIntegerField("完成订单数", default=1)
-    condition_products = models.ManyToManyField("catalog.Product", blank=True,
-                                                verbose_name="指定商品", related_name="+")
-    bind_mode = models.CharField("客户绑定方式", max_length=10, choices=BindMode.choices,
-                                 default=BindMode.FIRST)
+    condition_products = models.ManyToManyField(
+        "catalog.Product", blank=True, verbose_name="指定商品", related_name="+"
+    )
+    bind_mode = models.CharField(
+        "客户绑定方式", max_length=10, choices=BindMode.choices, default=BindMode.FIRST
+    )
     bind_days = models.PositiveIntegerField("绑定有效期（天）", default=30)
     protect_days = models.PositiveIntegerField("保护期（天）", default=7)
     new_buyers_only = models.BooleanField("仅绑定新客户（无付款订单）", default=False)
     self_purchase = models.BooleanField("自购返佣", default=False)
-    level1_bp = models.PositiveIntegerField("默认一级佣金（基点）", default=1000,
-                                            help_text="100 基点 = 1%")
+    level1_bp = models.PositiveIntegerField("默认一级佣金（基点）", default=1000, help_text="100 基点 = 1%")
     level2_bp = models.PositiveIntegerField("默认二级佣金（基点）", default=500)
     level3_bp = models.PositiveIntegerField("默认三级佣金（基点）", default=0)
     max_commission_bp = models.PositiveIntegerField("单商品佣金上限（基点）", default=5000)
     freeze_days = models.PositiveIntegerField("冻结期（天）", default=7)
-    settlement_mode = models.CharField("结算方式", max_length=10, choices=SettlementMode.choices,
-                                       default=SettlementMode.AUTO)
-    settlement_cycle = models.CharField("结算周期", max_length=10, choices=Cycle.choices,
-                                        default=Cycle.DAILY)
+    settlement_mode = models.CharField(
+        "结算方式", max_length=10, choices=SettlementMode.choices, default=SettlementMode.AUTO
+    )
+    settlement_cycle = models.CharField("结算周期", max_length=10, choices=Cycle.choices, default=Cycle.DAILY)
     withdraw_min = models.PositiveIntegerField("最低提现（分）", default=100)
     withdraw_max = models.PositiveIntegerField("单次最高提现（分）", default=500000)
     withdraw_fee_bp = models.PositiveIntegerField("提现手续费（基点）", default=0)
     withdraw_limit = models.PositiveIntegerField("每周期最多提现次数", default=3)
-    withdraw_period = models.CharField("提现次数周期", max_length=10, choices=Cycle.choices,
-                                       default=Cycle.MONTHLY)
+    withdraw_period = models.CharField(
+        "提现次数周期", max_length=10, choices=Cycle.choices, default=Cycle.MONTHLY
+    )
     withdraw_methods = models.JSONField("提现方式", default=list, blank=True)
     version = models.PositiveIntegerField("版本", default=1)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -95,10 +99,12 @@ class DistributionSettings(models.Model):
         verbose_name = "分销设置"
         verbose_name_plural = "分销设置"
         constraints = [
-            models.CheckConstraint(condition=Q(levels__gte=1, levels__lte=MAX_LEVELS),
-                                   name="distribution_levels_1_to_3"),
-            models.CheckConstraint(condition=Q(max_commission_bp__lte=10000),
-                                   name="distribution_guard_at_most_100pct"),
+            models.CheckConstraint(
+                condition=Q(levels__gte=1, levels__lte=MAX_LEVELS), name="distribution_levels_1_to_3"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_commission_bp__lte=10000), name="distribution_guard_at_most_100pct"
+            ),
         ]
 
     def __str__(self):
@@ -114,8 +120,13 @@ class DistributionSettings(models.Model):
 
 class SettingsChange(models.Model):
     version = models.PositiveIntegerField("版本")
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+", verbose_name="修改人")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="修改人",
+    )
     changes = models.JSONField("变更内容", default=dict)
     created_at = models.DateTimeField("时间", auto_now_add=True)
 
@@ -123,6 +134,9 @@ class SettingsChange(models.Model):
         verbose_name = "分销设置变更记录"
         verbose_name_plural = "分销设置变更记录"
         ordering = ["-id"]
+
+    def __str__(self):
+        return f"v{self.version}"
 
 
 class ConditionLogic(models.TextChoices):
@@ -132,33 +146,37 @@ class ConditionLogic(models.TextChoices):
 
 class DistributorGrade(models.Model):
     name = models.CharField("等级名称", max_length=20, unique=True)
-    weight = models.PositiveIntegerField("权重", unique=True,
-                                         help_text="数字越大等级越高；只会自动升级，不会自动降级")
+    weight = models.PositiveIntegerField(
+        "权重", unique=True, help_text="数字越大等级越高；只会自动升级，不会自动降级"
+    )
     is_default = models.BooleanField("新分销商默认等级", default=False)
-    level1_bp = models.PositiveIntegerField("一级佣金（基点）", null=True, blank=True,
-                                            help_text="留空则使用默认比例")
+    level1_bp = models.PositiveIntegerField(
+        "一级佣金（基点）", null=True, blank=True, help_text="留空则使用默认比例"
+    )
     level2_bp = models.PositiveIntegerField("二级佣金（基点）", null=True, blank=True)
     level3_bp = models.PositiveIntegerField("三级佣金（基点）", null=True, blank=True)
-    team_bp = models.PositiveIntegerField("团队佣金（基点）", default=0,
-                                          help_text="直属团队成员的销售额额外奖励")
-    logic = models.CharField("升级条件关系", max_length=5, choices=ConditionLogic.choices,
-                             default=ConditionLogic.ALL)
+    team_bp = models.PositiveIntegerField(
+        "团队佣金（基点）", default=0, help_text="直属团队成员的销售额额外奖励"
+    )
+    logic = models.CharField(
+        "升级条件关系", max_length=5, choices=ConditionLogic.choices, default=ConditionLogic.ALL
+    )
     min_own_sales = models.PositiveBigIntegerField("个人推广销售额满（分）", null=True, blank=True)
     min_own_orders = models.PositiveIntegerField("完成订单数满", null=True, blank=True)
     min_single_order = models.PositiveIntegerField("单笔订单金额满（分）", null=True, blank=True)
     min_direct_team = models.PositiveIntegerField("直属团队人数满", null=True, blank=True)
     min_team_sales = models.PositiveBigIntegerField("团队销售额满（分）", null=True, blank=True)
     min_team_orders = models.PositiveIntegerField("团队订单数满", null=True, blank=True)
-    min_settled_commission = models.PositiveBigIntegerField("已结算佣金满（分）", null=True,
-                                                            blank=True)
+    min_settled_commission = models.PositiveBigIntegerField("已结算佣金满（分）", null=True, blank=True)
 
     class Meta:
         verbose_name = "分销等级"
         verbose_name_plural = "分销等级"
         ordering = ["weight"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True),
-                                    name="one_default_grade"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_grade"
+            ),
         ]
 
     def __str__(self):
@@ -167,9 +185,15 @@ class DistributorGrade(models.Model):
     def level_bp(self, level: int) -> int | None:
         return [self.level1_bp, self.level2_bp, self.level3_bp][level - 1]
 
-    CONDITION_FIELDS = ("min_own_sales", "min_own_orders", "min_single_order",
-                        "min_direct_team", "min_team_sales", "min_team_orders",
-                        "min_settled_commission")
+    CONDITION_FIELDS = (
+        "min_own_sales",
+        "min_own_orders",
+        "min_single_order",
+        "min_direct_team",
+        "min_team_sales",
+        "min_team_orders",
+        "min_settled_commission",
+    )
 
 
 class DistributorStatus(models.TextChoices):
@@ -180,13 +204,16 @@ class DistributorStatus(models.TextChoices):
     BANNED = "banned", "已封禁"
 
 
-DISTRIBUTOR_FLOW = StateMachine(DistributorStatus, {
-    DistributorStatus.PENDING: {DistributorStatus.ACTIVE, DistributorStatus.REJECTED},
-    DistributorStatus.REJECTED: {DistributorStatus.PENDING, DistributorStatus.ACTIVE},
-    DistributorStatus.ACTIVE: {DistributorStatus.SUSPENDED, DistributorStatus.BANNED},
-    DistributorStatus.SUSPENDED: {DistributorStatus.ACTIVE, DistributorStatus.BANNED},
-    DistributorStatus.BANNED: set(),
-})
+DISTRIBUTOR_FLOW = StateMachine(
+    DistributorStatus,
+    {
+        DistributorStatus.PENDING: {DistributorStatus.ACTIVE, DistributorStatus.REJECTED},
+        DistributorStatus.REJECTED: {DistributorStatus.PENDING, DistributorStatus.ACTIVE},
+        DistributorStatus.ACTIVE: {DistributorStatus.SUSPENDED, DistributorStatus.BANNED},
+        DistributorStatus.SUSPENDED: {DistributorStatus.ACTIVE, DistributorStatus.BANNED},
+        DistributorStatus.BANNED: set(),
+    },
+)
 
 
 class JoinSource(models.TextChoices):
@@ -199,14 +226,27 @@ class JoinSource(models.TextChoices):
 class Distributor(models.Model):
     Status = DistributorStatus
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="distributor", verbose_name="用户")
-    status = models.CharField("状态", max_length=10, choices=DistributorStatus.choices,
-                              default=DistributorStatus.PENDING, db_index=True)
-    grade = models.ForeignKey(DistributorGrade, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="distributors", verbose_name="等级")
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="children", verbose_name="上级")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="distributor", verbose_name="用户"
+    )
+    status = models.CharField(
+        "状态",
+        max_length=10,
+        choices=DistributorStatus.choices,
+        default=DistributorStatus.PENDING,
+        db_index=True,
+    )
+    grade = models.ForeignKey(
+        DistributorGrade,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="distributors",
+        verbose_name="等级",
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级"
+    )
     referral_code = models.CharField("推广码", max_length=12, unique=True)
     real_name = models.CharField("真实姓名", max_length=40, blank=True)
     apply_note = models.CharField("申请说明", max_length=200, blank=True)
@@ -215,9 +255,14 @@ class Distributor(models.Model):
     source = models.CharField("来源", max_length=12, choices=JoinSource.choices)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     activated_at = models.DateTimeField("成为分销商时间", null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+",
-                                    verbose_name="审核人")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
 
     class Meta:
         verbose_name = "分销商"
@@ -255,17 +300,30 @@ class TouchDecision(models.TextChoices):
 class Touch(models.Model):
     """Every arrival through a distributor's link, QR code, poster or store, and what it did."""
 
-    distributor = models.ForeignKey(Distributor, on_delete=models.CASCADE,
-                                    related_name="touches", verbose_name="分销商")
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
-                              blank=True, related_name="touches", verbose_name="客户")
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.CASCADE, related_name="touches", verbose_name="分销商"
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="touches",
+        verbose_name="客户",
+    )
     source = models.CharField("来源", max_length=10, choices=TouchSource.choices)
     decision = models.CharField("结果", max_length=20, choices=TouchDecision.choices)
     rule = models.CharField("依据规则", max_length=20, blank=True)
     reason = models.CharField("说明", max_length=200, blank=True)
     target = models.CharField("落地页", max_length=300, blank=True)
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+", verbose_name="操作人")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
     class Meta:
@@ -273,14 +331,19 @@ class Touch(models.Model):
         verbose_name_plural = "推广访问记录"
         ordering = ["-id"]
 
+    def __str__(self):
+        return f"{self.get_source_display()} {self.get_decision_display()}"
+
 
 class CustomerBinding(models.Model):
     """The buyer's current distributor. History is in `Touch`."""
 
-    buyer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                 related_name="binding", verbose_name="客户")
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT,
-                                    related_name="bindings", verbose_name="分销商")
+    buyer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding", verbose_name="客户"
+    )
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="bindings", verbose_name="分销商"
+    )
     source = models.CharField("来源", max_length=10, choices=TouchSource.choices)
     bound_at = models.DateTimeField("绑定时间")
     expires_at = models.DateTimeField("失效时间", null=True, blank=True)
@@ -291,18 +354,25 @@ class CustomerBinding(models.Model):
         verbose_name_plural = "客户关系"
         ordering = ["-bound_at"]
 
+    def __str__(self):
+        return f"{self.buyer} → {self.distributor}"
+
 
 class OrderAttribution(models.Model):
     """Who earns on an order, frozen at checkout: a rebind before payment changes nothing."""
 
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE,
-                                 related_name="attribution", verbose_name="订单")
-    level1 = models.ForeignKey(Distributor, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="+", verbose_name="一级")
-    level2 = models.ForeignKey(Distributor, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="+", verbose_name="二级")
-    level3 = models.ForeignKey(Distributor, on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="+", verbose_name="三级")
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="attribution", verbose_name="订单"
+    )
+    level1 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="一级"
+    )
+    level2 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="二级"
+    )
+    level3 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="三级"
+    )
     self_purchase = models.BooleanField("自购", default=False)
     reason = models.CharField("归属依据", max_length=200, blank=True)
     settings_version = models.PositiveIntegerField("分销设置版本")
@@ -312,8 +382,8 @@ class OrderAttribution(models.Model):
         verbose_name = "订单分销归属"
         verbose_name_plural = "订单分销归属"
 
-    def chain(self) -> list[tuple[int, int | None]]:
-        return [(1, self.level1_id), (2, self.level2_id), (3, self.level3_id)]
+    def __str__(self):
+        return f"{self.order_id}"
 
 
 class RuleKind(models.TextChoices):
@@ -325,18 +395,37 @@ class CommissionRule(models.Model):
     """A product, SKU or category commission rule, optionally for one grade only."""
 
     name = models.CharField("规则名称", max_length=60)
-    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, null=True,
-                                blank=True, related_name="+", verbose_name="商品")
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, null=True, blank=True,
-                            related_name="+", verbose_name="SKU")
-    category = models.ForeignKey("catalog.Category", on_delete=models.CASCADE, null=True,
-                                 blank=True, related_name="+", verbose_name="分类")
-    grade = models.ForeignKey(DistributorGrade, on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="+", verbose_name="仅限等级")
-    kind = models.CharField("计算方式", max_length=10, choices=RuleKind.choices,
-                            default=RuleKind.RATE)
-    level1 = models.PositiveIntegerField("一级", null=True, blank=True,
-                                         help_text="按比例时为基点，固定金额时为每件的分")
+    product = models.ForeignKey(
+        "catalog.Product",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="商品",
+    )
+    sku = models.ForeignKey(
+        "catalog.Sku", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name="SKU"
+    )
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="分类",
+    )
+    grade = models.ForeignKey(
+        DistributorGrade,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="仅限等级",
+    )
+    kind = models.CharField("计算方式", max_length=10, choices=RuleKind.choices, default=RuleKind.RATE)
+    level1 = models.PositiveIntegerField(
+        "一级", null=True, blank=True, help_text="按比例时为基点，固定金额时为每件的分"
+    )
     level2 = models.PositiveIntegerField("二级", null=True, blank=True)
     level3 = models.PositiveIntegerField("三级", null=True, blank=True)
     is_active = models.BooleanField("启用", default=True)
@@ -349,10 +438,13 @@ class CommissionRule(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(product__isnull=False, sku__isnull=True, category__isnull=True)
-                           | Q(product__isnull=True, sku__isnull=False, category__isnull=True)
-                           | Q(product__isnull=True, sku__isnull=True, category__isnull=False)),
-                name="commission_rule_one_target"),
+                condition=(
+                    Q(product__isnull=False, sku__isnull=True, category__isnull=True)
+                    | Q(product__isnull=True, sku__isnull=False, category__isnull=True)
+                    | Q(product__isnull=True, sku__isnull=True, category__isnull=False)
+                ),
+                name="commission_rule_one_target",
+            ),
         ]
 
     def __str__(self):
@@ -384,12 +476,15 @@ class CommissionStatus(models.TextChoices):
     CANCELLED = "cancelled", "已取消"
 
 
-COMMISSION_FLOW = StateMachine(CommissionStatus, {
-    CommissionStatus.PENDING: {CommissionStatus.FROZEN, CommissionStatus.CANCELLED},
-    CommissionStatus.FROZEN: {CommissionStatus.SETTLED, CommissionStatus.CANCELLED},
-    CommissionStatus.SETTLED: set(),
-    CommissionStatus.CANCELLED: set(),
-})
+COMMISSION_FLOW = StateMachine(
+    CommissionStatus,
+    {
+        CommissionStatus.PENDING: {CommissionStatus.FROZEN, CommissionStatus.CANCELLED},
+        CommissionStatus.FROZEN: {CommissionStatus.SETTLED, CommissionStatus.CANCELLED},
+        CommissionStatus.SETTLED: set(),
+        CommissionStatus.CANCELLED: set(),
+    },
+)
 
 
 class RuleSource(models.TextChoices):
@@ -412,11 +507,22 @@ class SettlementBatch(models.Model):
     commission_count = models.PositiveIntegerField("佣金笔数", default=0)
     total = models.BigIntegerField("结算金额", default=0)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+", verbose_name="创建人")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="+",
-                                    verbose_name="审核人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
     approved_at = models.DateTimeField("审核时间", null=True, blank=True)
 
     class Meta:
@@ -433,15 +539,23 @@ class Commission(models.Model):
 
     Status = CommissionStatus
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT,
-                              related_name="commissions", verbose_name="订单")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT,
-                                   related_name="commissions", verbose_name="订单商品")
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT,
-                                    related_name="commissions", verbose_name="分销商")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单"
+    )
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单商品"
+    )
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="commissions", verbose_name="分销商"
+    )
     level = models.PositiveSmallIntegerField("层级")
-    status = models.CharField("状态", max_length=10, choices=CommissionStatus.choices,
-                              default=CommissionStatus.PENDING, db_index=True)
+    status = models.CharField(
+        "状态",
+        max_length=10,
+        choices=CommissionStatus.choices,
+        default=CommissionStatus.PENDING,
+        db_index=True,
+    )
     base = models.PositiveIntegerField("计佣金额", help_text="该商品实付金额（已扣优惠，不含运费）")
     quantity = models.PositiveIntegerField("数量")
     rule_kind = models.CharField("计算方式", max_length=10, choices=RuleKind.choices)
@@ -451,8 +565,14 @@ class Commission(models.Model):
     team_bp = models.PositiveIntegerField("团队佣金（基点）", default=0)
     capped = models.PositiveIntegerField("封顶扣减", default=0)
     rule_source = models.CharField("规则来源", max_length=10, choices=RuleSource.choices)
-    rule = models.ForeignKey(CommissionRule, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+", verbose_name="规则")
+    rule = models.ForeignKey(
+        CommissionRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="规则",
+    )
     rule_version = models.PositiveIntegerField("规则版本", default=0)
     grade_name = models.CharField("当时等级", max_length=20, blank=True)
     settings_version = models.PositiveIntegerField("设置版本")
@@ -461,20 +581,29 @@ class Commission(models.Model):
     created_at = models.DateTimeField("产生时间", auto_now_add=True)
     frozen_until = models.DateTimeField("解冻时间", null=True, blank=True, db_index=True)
     settled_at = models.DateTimeField("结算时间", null=True, blank=True)
-    batch = models.ForeignKey(SettlementBatch, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="commissions", verbose_name="结算批次")
+    batch = models.ForeignKey(
+        SettlementBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commissions",
+        verbose_name="结算批次",
+    )
 
     class Meta:
         verbose_name = "佣金记录"
         verbose_name_plural = "佣金记录"
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["order_line", "distributor"],
-                                    name="one_commission_per_line_and_beneficiary"),
-            models.CheckConstraint(condition=Q(reversed_amount__lte=F("amount")),
-                                   name="commission_reversal_not_above_amount"),
-            models.CheckConstraint(condition=Q(level__gte=1, level__lte=MAX_LEVELS),
-                                   name="commission_level_1_to_3"),
+            models.UniqueConstraint(
+                fields=["order_line", "distributor"], name="one_commission_per_line_and_beneficiary"
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_amount__lte=F("amount")), name="commission_reversal_not_above_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=MAX_LEVELS), name="commission_level_1_to_3"
+            ),
         ]
         indexes = [models.Index(fields=["distributor", "status"])]
 
@@ -494,8 +623,7 @@ class CommissionAdjustment(models.Model):
         CANCELLED = "cancelled", "全额退款取消"
         CLAWBACK = "clawback", "结算后退款追回"
 
-    commission = models.ForeignKey(Commission, on_delete=models.CASCADE,
-                                   related_name="adjustments")
+    commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="adjustments")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
     amount = models.PositiveIntegerField("冲减金额")
     refunded_base = models.PositiveIntegerField("商品累计退款")
@@ -506,6 +634,9 @@ class CommissionAdjustment(models.Model):
         verbose_name = "佣金冲减记录"
         verbose_name_plural = "佣金冲减记录"
         ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} -{self.amount}"
 
 
 class LedgerKind(models.TextChoices):
@@ -518,15 +649,18 @@ class LedgerKind(models.TextChoices):
 class LedgerEntry(models.Model):
     """Append-only: a distributor's balance is the sum of their entries, nothing else."""
 
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT,
-                                    related_name="ledger", verbose_name="分销商")
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="ledger", verbose_name="分销商"
+    )
     kind = models.CharField("类型", max_length=20, choices=LedgerKind.choices)
     amount = models.BigIntegerField("金额", help_text="正数入账，负数出账")
     source_key = models.CharField("来源", max_length=60, unique=True)
-    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="ledger_entries")
-    withdrawal = models.ForeignKey("Withdrawal", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="ledger_entries")
+    commission = models.ForeignKey(
+        Commission, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    withdrawal = models.ForeignKey(
+        "Withdrawal", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
     note = models.CharField("说明", max_length=200, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
@@ -534,6 +668,9 @@ class LedgerEntry(models.Model):
         verbose_name = "账户流水"
         verbose_name_plural = "账户流水"
         ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount:+d}"
 
 
 class WithdrawalStatus(models.TextChoices):
@@ -544,34 +681,49 @@ class WithdrawalStatus(models.TextChoices):
     FAILED = "failed", "打款失败"
 
 
-WITHDRAWAL_FLOW = StateMachine(WithdrawalStatus, {
-    WithdrawalStatus.REQUESTED: {WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED},
-    WithdrawalStatus.APPROVED: {WithdrawalStatus.PAID, WithdrawalStatus.FAILED},
-    WithdrawalStatus.PAID: set(),
-    WithdrawalStatus.REJECTED: set(),
-    WithdrawalStatus.FAILED: set(),
-})
+WITHDRAWAL_FLOW = StateMachine(
+    WithdrawalStatus,
+    {
+        WithdrawalStatus.REQUESTED: {WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED},
+        WithdrawalStatus.APPROVED: {WithdrawalStatus.PAID, WithdrawalStatus.FAILED},
+        WithdrawalStatus.PAID: set(),
+        WithdrawalStatus.REJECTED: set(),
+        WithdrawalStatus.FAILED: set(),
+    },
+)
 
 
 class Withdrawal(models.Model):
     Status = WithdrawalStatus
 
     number = models.CharField("提现单号", max_length=32, unique=True)
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT,
-                                    related_name="withdrawals", verbose_name="分销商")
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="分销商"
+    )
     amount = models.PositiveIntegerField("提现金额")
     fee = models.PositiveIntegerField("手续费")
     payout = models.PositiveIntegerField("实际到账")
     method = models.CharField("提现方式", max_length=20, choices=PayoutMethod.choices)
     account = models.JSONField("收款账户", default=dict, blank=True)
-    status = models.CharField("状态", max_length=10, choices=WithdrawalStatus.choices,
-                              default=WithdrawalStatus.REQUESTED, db_index=True)
+    status = models.CharField(
+        "状态",
+        max_length=10,
+        choices=WithdrawalStatus.choices,
+        default=WithdrawalStatus.REQUESTED,
+        db_index=True,
+    )
     reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
     payout_reference = models.CharField("打款凭证号", max_length=64, blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True, db_index=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+", verbose_name="审核人")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     paid_at = models.DateTimeField("打款时间", null=True, blank=True)
 
@@ -580,8 +732,9 @@ class Withdrawal(models.Model):
         verbose_name_plural = "提现"
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(payout=F("amount") - F("fee")),
-                                   name="withdrawal_payout_is_amount_less_fee"),
+            models.CheckConstraint(
+                condition=Q(payout=F("amount") - F("fee")), name="withdrawal_payout_is_amount_less_fee"
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive"),
         ]
 
@@ -601,3 +754,6 @@ class SandboxPayout(models.Model):
     class Meta:
         verbose_name = "沙箱打款"
         verbose_name_plural = "沙箱打款"
+
+    def __str__(self):
+        return self.out_biz_no

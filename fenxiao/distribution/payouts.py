@@ -42,8 +42,9 @@ class SandboxPayoutGateway(PayoutGateway):
         reference = f"{self.channel.upper()}-SBX-{secrets.token_hex(8).upper()}"
         try:
             with transaction.atomic():
-                SandboxPayout.objects.create(out_biz_no=out_biz_no, amount=amount,
-                                             channel=self.channel, reference=reference)
+                SandboxPayout.objects.create(
+                    out_biz_no=out_biz_no, amount=amount, channel=self.channel, reference=reference
+                )
         except IntegrityError:
             reference = SandboxPayout.objects.get(out_biz_no=out_biz_no).reference
         return PayoutResult(True, reference=reference)

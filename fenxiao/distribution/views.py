@@ -13,8 +13,9 @@ SOURCES = {TouchSource.LINK, TouchSource.QR, TouchSource.POSTER, TouchSource.STO
 
 def referral(request, code: str):
     target = request.GET.get("to") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     source = request.GET.get("src", TouchSource.LINK)
     if source not in SOURCES:
@@ -26,8 +27,13 @@ def referral(request, code: str):
     binding.record_touch(request.user, distributor, source, target=target)
     if not request.user.is_authenticated:
         # The cookie only carries the referral until sign-in; binding is decided then.
-        response.set_cookie(REFERRAL_COOKIE, f"{distributor.referral_code}:{source}",
-                            max_age=REFERRAL_COOKIE_AGE, httponly=True, samesite="Lax")
+        response.set_cookie(
+            REFERRAL_COOKIE,
+            f"{distributor.referral_code}:{source}",
+            max_age=REFERRAL_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 

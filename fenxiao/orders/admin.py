@@ -61,8 +61,11 @@ def _change_url(obj) -> str:
 
 
 def _link(obj, text=None):
-    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
-                       _change_url(obj), text or str(obj))
+    return format_html(
+        '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+        _change_url(obj),
+        text or str(obj),
+    )
 
 
 def _buyer_text(user) -> str:
@@ -90,23 +93,27 @@ def _order_summary(order: Order) -> list[tuple[str, str]]:
         ("应付金额", format_fen(order.total)),
     ]
     if order.paid_amount:
-        rows += [("实付金额", format_fen(order.paid_amount)),
-                 ("已退款", format_fen(order.refunded_amount))]
+        rows += [("实付金额", format_fen(order.paid_amount)), ("已退款", format_fen(order.refunded_amount))]
     rows.append(("收货信息", f"{order.recipient} {order.recipient_phone} {order.address_text}"))
     return rows
 
 
 # --- Forms for the order actions --------------------------------------------------------------
 
+
 class ShipForm(forms.Form):
-    carrier = forms.CharField(label="物流公司", max_length=40,
-                              widget=forms.TextInput(attrs={"placeholder": "如 顺丰速运"}))
+    carrier = forms.CharField(
+        label="物流公司", max_length=40, widget=forms.TextInput(attrs={"placeholder": "如 顺丰速运"})
+    )
     tracking_number = forms.CharField(label="运单号", max_length=40)
 
 
 class AdjustPriceForm(forms.Form):
-    discount_amount = MoneyField(label="优惠金额（元）", allow_negative=True,
-                                 help_text="正数为优惠，负数为加价；按商品金额比例分摊到每件商品")
+    discount_amount = MoneyField(
+        label="优惠金额（元）",
+        allow_negative=True,
+        help_text="正数为优惠，负数为加价；按商品金额比例分摊到每件商品",
+    )
     shipping_fee = MoneyField(label="运费（元）")
     reason = forms.CharField(label="改价原因", max_length=100, required=False)
 
@@ -121,8 +128,12 @@ class AddressForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="取消原因", max_length=200, required=False,
-                             help_text="已付款的订单取消后全额原路退款，并退回库存")
+    reason = forms.CharField(
+        label="取消原因",
+        max_length=200,
+        required=False,
+        help_text="已付款的订单取消后全额原路退款，并退回库存",
+    )
 
 
 class ReasonForm(forms.Form):
@@ -133,13 +144,13 @@ class ConfirmForm(forms.Form):
     """No fields: a POST with the CSRF token is the confirmation."""
 
 
-RESTOCK_CHOICES = [("", "默认（未发货或退货退款时退回库存）"), ("yes", "退回库存"),
-                   ("no", "不退回库存")]
+RESTOCK_CHOICES = [("", "默认（未发货或退货退款时退回库存）"), ("yes", "退回库存"), ("no", "不退回库存")]
 
 
 class StaffRefundForm(forms.Form):
-    kind = forms.ChoiceField(label="售后类型", choices=AfterSaleKind.choices,
-                             initial=AfterSaleKind.REFUND_ONLY)
+    kind = forms.ChoiceField(
+        label="售后类型", choices=AfterSaleKind.choices, initial=AfterSaleKind.REFUND_ONLY
+    )
     reason = forms.CharField(label="退款原因", max_length=200)
     restock = forms.ChoiceField(label="库存", choices=RESTOCK_CHOICES, required=False)
     shipping = MoneyField(label="退运费（元）", required=False, min_fen=0)
@@ -149,15 +160,18 @@ class StaffRefundForm(forms.Form):
         self.lines = lines
         for line in lines:
             remaining = line.quantity - line.refunded_quantity
-            self.fields[f"line_{line.pk}_selected"] = forms.BooleanField(
-                label="退款", required=False)
+            self.fields[f"line_{line.pk}_selected"] = forms.BooleanField(label="退款", required=False)
             self.fields[f"line_{line.pk}_quantity"] = forms.IntegerField(
-                label="数量", required=False, min_value=0, max_value=remaining,
-                widget=forms.NumberInput(attrs={"placeholder": str(remaining)}))
-            self.fields[f"line_{line.pk}_amount"] = MoneyField(
-                label="金额（元）", required=False, min_fen=1)
-            self.fields[f"line_{line.pk}_amount"].widget.attrs["placeholder"] = \
-                format_fen(line.refundable_amount).lstrip("¥")
+                label="数量",
+                required=False,
+                min_value=0,
+                max_value=remaining,
+                widget=forms.NumberInput(attrs={"placeholder": str(remaining)}),
+            )
+            self.fields[f"line_{line.pk}_amount"] = MoneyField(label="金额（元）", required=False, min_fen=1)
+            self.fields[f"line_{line.pk}_amount"].widget.attrs["placeholder"] = format_fen(
+                line.refundable_amount
+            ).lstrip("¥")
 
     @property
     def plain_fields(self):
@@ -181,9 +195,13 @@ class StaffRefundForm(forms.Form):
         for line in self.lines:
             if not cleaned.get(f"line_{line.pk}_selected"):
                 continue
-            chosen.append({"line_id": line.pk,
-                           "quantity": cleaned.get(f"line_{line.pk}_quantity"),
-                           "amount": cleaned.get(f"line_{line.pk}_amount")})
+            chosen.append(
+                {
+                    "line_id": line.pk,
+                    "quantity": cleaned.get(f"line_{line.pk}_quantity"),
+                    "amount": cleaned.get(f"line_{line.pk}_amount"),
+                }
+            )
         if not chosen and not cleaned.get("shipping") and not self.errors:
             raise ValidationError("请勾选要退款的商品")
         cleaned["lines"] = chosen
@@ -192,6 +210,7 @@ class StaffRefundForm(forms.Form):
 
 
 # --- Order ---------------------------------------------------------------------------------
+
 
 class ReadOnlyInline(TabularInline):
     extra = 0
@@ -211,9 +230,18 @@ class ReadOnlyInline(TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ("product_name", "spec_text", "sku_code", "unit_price_display", "quantity",
-              "subtotal_display", "discount_display", "paid_display", "refunded_display",
-              "refunded_quantity")
+    fields = (
+        "product_name",
+        "spec_text",
+        "sku_code",
+        "unit_price_display",
+        "quantity",
+        "subtotal_display",
+        "discount_display",
+        "paid_display",
+        "refunded_display",
+        "refunded_quantity",
+    )
     readonly_fields = fields
     verbose_name_plural = "订单商品"
 
@@ -273,8 +301,16 @@ class AfterSaleInline(ReadOnlyInline):
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ("out_trade_no", "gateway", "amount_display", "status", "applied",
-              "transaction_id", "created_at", "paid_at")
+    fields = (
+        "out_trade_no",
+        "gateway",
+        "amount_display",
+        "status",
+        "applied",
+        "transaction_id",
+        "created_at",
+        "paid_at",
+    )
     readonly_fields = fields
     verbose_name_plural = "支付记录"
 
@@ -285,8 +321,7 @@ class PaymentInline(ReadOnlyInline):
 
 @admin.register(Order)
 class OrderAdmin(ModelAdmin):
-    list_display = ("number", "buyer_display", "total_display", "status_label", "created_at",
-                    "paid_at")
+    list_display = ("number", "buyer_display", "total_display", "status_label", "created_at", "paid_at")
     list_filter = ("status", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=number", "buyer__phone", "recipient", "recipient_phone")
@@ -295,23 +330,71 @@ class OrderAdmin(ModelAdmin):
     list_per_page = 50
     inlines = (OrderLineInline, AfterSaleInline, PaymentInline, OrderEventInline)
     fieldsets = (
-        ("订单", {"fields": ("number", "status_badge", "buyer_display", "note", "created_at",
-                           "pay_deadline", "paid_at", "shipped_at", "auto_complete_at",
-                           "completed_at", "cancelled_at", "cancel_reason")}),
-        ("金额", {"fields": ("goods_display", "discount_display", "shipping_display",
-                           "total_display", "paid_display", "refunded_display")}),
-        ("收货与物流", {"fields": ("recipient", "recipient_phone", "address_display",
-                               "carrier", "tracking_number")}),
+        (
+            "订单",
+            {
+                "fields": (
+                    "number",
+                    "status_badge",
+                    "buyer_display",
+                    "note",
+                    "created_at",
+                    "pay_deadline",
+                    "paid_at",
+                    "shipped_at",
+                    "auto_complete_at",
+                    "completed_at",
+                    "cancelled_at",
+                    "cancel_reason",
+                )
+            },
+        ),
+        (
+            "金额",
+            {
+                "fields": (
+                    "goods_display",
+                    "discount_display",
+                    "shipping_display",
+                    "total_display",
+                    "paid_display",
+                    "refunded_display",
+                )
+            },
+        ),
+        (
+            "收货与物流",
+            {"fields": ("recipient", "recipient_phone", "address_display", "carrier", "tracking_number")},
+        ),
         ("退款记录", {"fields": ("refunds_table",)}),
     )
-    readonly_fields = ("number", "status_badge", "buyer_display", "note", "created_at",
-                       "pay_deadline", "paid_at", "shipped_at", "auto_complete_at",
-                       "completed_at", "cancelled_at", "cancel_reason", "goods_display",
-                       "discount_display", "shipping_display", "total_display",
-                       "paid_display", "refunded_display", "recipient", "recipient_phone",
-                       "address_display", "carrier", "tracking_number", "refunds_table")
-    actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund",
-                      "cancel_order")
+    readonly_fields = (
+        "number",
+        "status_badge",
+        "buyer_display",
+        "note",
+        "created_at",
+        "pay_deadline",
+        "paid_at",
+        "shipped_at",
+        "auto_complete_at",
+        "completed_at",
+        "cancelled_at",
+        "cancel_reason",
+        "goods_display",
+        "discount_display",
+        "shipping_display",
+        "total_display",
+        "paid_display",
+        "refunded_display",
+        "recipient",
+        "recipient_phone",
+        "address_display",
+        "carrier",
+        "tracking_number",
+        "refunds_table",
+    )
+    actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
 
     # Orders change only through the actions above, never by saving a form.
     def has_add_permission(self, request):
@@ -336,8 +419,7 @@ class OrderAdmin(ModelAdmin):
     def buyer_display(self, obj):
         return _buyer_text(obj.buyer)
 
-    @display(description="状态", ordering="status",
-             label={str(k): v for k, v in ORDER_STATUS_LABELS.items()})
+    @display(description="状态", ordering="status", label={str(k): v for k, v in ORDER_STATUS_LABELS.items()})
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
@@ -377,24 +459,33 @@ class OrderAdmin(ModelAdmin):
     def refunds_table(self, obj):
         # unfold resolves a read-only field several times per page; read the rows once.
         if "_admin_refunds" not in obj.__dict__:
-            obj._admin_refunds = list(Refund.objects.filter(payment__order=obj)
-                                      .select_related("after_sale").order_by("id"))
+            obj._admin_refunds = list(
+                Refund.objects.filter(payment__order=obj).select_related("after_sale").order_by("id")
+            )
         refunds = obj._admin_refunds
         if not refunds:
             return "暂无退款"
         return format_html_join(
-            "", "<div>{} · {} · {} · {}{}</div>",
-            ((r.out_refund_no, format_fen(r.amount), r.get_status_display(),
-              r.after_sale.number if r.after_sale else "订单关闭退回",
-              f"（{r.failure_reason}）" if r.failure_reason else "") for r in refunds))
+            "",
+            "<div>{} · {} · {} · {}{}</div>",
+            (
+                (
+                    r.out_refund_no,
+                    format_fen(r.amount),
+                    r.get_status_display(),
+                    r.after_sale.number if r.after_sale else "订单关闭退回",
+                    f"（{r.failure_reason}）" if r.failure_reason else "",
+                )
+                for r in refunds
+            ),
+        )
 
     # --- detail actions ---
 
     # Which actions make sense in which state; the services refuse anything else anyway.
     ACTIONS_BY_STATUS = {
         OrderStatus.PENDING_PAYMENT: {"adjust_price", "change_address", "cancel_order"},
-        OrderStatus.PENDING_SHIPMENT: {"ship_order", "change_address", "staff_refund",
-                                       "cancel_order"},
+        OrderStatus.PENDING_SHIPMENT: {"ship_order", "change_address", "staff_refund", "cancel_order"},
         OrderStatus.SHIPPED: {"staff_refund"},
         OrderStatus.COMPLETED: {"staff_refund"},
         OrderStatus.CANCELLED: set(),
@@ -406,8 +497,7 @@ class OrderAdmin(ModelAdmin):
         if order is None:
             return []
         allowed = self.ACTIONS_BY_STATUS.get(order.status, set())
-        return [a for a in actions
-                if getattr(a.method, "original_function_name", "") in allowed]
+        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
 
     def _find(self, request, object_id):
         try:
@@ -434,100 +524,177 @@ class OrderAdmin(ModelAdmin):
             form.add_error(None, exc.message)
             return None, False
 
-    @action(description="发货", url_path="ship", permissions=["change_order"],
-            icon="local_shipping")
+    @action(description="发货", url_path="ship", permissions=["change_order"], icon="local_shipping")
     def ship_order(self, request, object_id):
         order = self._order(request, object_id)
         form = ShipForm(posted(request))
         if request.method == "POST" and form.is_valid():
-            _, ok = self._run(request, form, lambda: lifecycle.ship(
-                order, request.user, carrier=form.cleaned_data["carrier"],
-                tracking_number=form.cleaned_data["tracking_number"]))
+            _, ok = self._run(
+                request,
+                form,
+                lambda: lifecycle.ship(
+                    order,
+                    request.user,
+                    carrier=form.cleaned_data["carrier"],
+                    tracking_number=form.cleaned_data["tracking_number"],
+                ),
+            )
             if ok:
                 return self._done(request, order, f"订单 {order.number} 已发货")
-        return action_page(self, request, order, title=f"发货：{order.number}", form=form,
-                           summary=_order_summary(order), submit_label="确认发货")
+        return action_page(
+            self,
+            request,
+            order,
+            title=f"发货：{order.number}",
+            form=form,
+            summary=_order_summary(order),
+            submit_label="确认发货",
+        )
 
-    @action(description="改价", url_path="adjust", permissions=["change_order"],
-            icon="price_change")
+    @action(description="改价", url_path="adjust", permissions=["change_order"], icon="price_change")
     def adjust_price(self, request, object_id):
         order = self._order(request, object_id)
-        form = AdjustPriceForm(posted(request), initial={
-            "discount_amount": order.discount_amount, "shipping_fee": order.shipping_fee})
+        form = AdjustPriceForm(
+            posted(request),
+            initial={"discount_amount": order.discount_amount, "shipping_fee": order.shipping_fee},
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            _, ok = self._run(request, form, lambda: lifecycle.adjust_price(
-                order, request.user, discount_amount=data["discount_amount"],
-                shipping_fee=data["shipping_fee"], reason=data["reason"]))
+            _, ok = self._run(
+                request,
+                form,
+                lambda: lifecycle.adjust_price(
+                    order,
+                    request.user,
+                    discount_amount=data["discount_amount"],
+                    shipping_fee=data["shipping_fee"],
+                    reason=data["reason"],
+                ),
+            )
             if ok:
                 order.refresh_from_db()
-                return self._done(request, order,
-                                  f"订单 {order.number} 已改价，应付 {format_fen(order.total)}")
-        return action_page(self, request, order, title=f"改价：{order.number}", form=form,
-                           summary=_order_summary(order), submit_label="确认改价")
+                return self._done(
+                    request, order, f"订单 {order.number} 已改价，应付 {format_fen(order.total)}"
+                )
+        return action_page(
+            self,
+            request,
+            order,
+            title=f"改价：{order.number}",
+            form=form,
+            summary=_order_summary(order),
+            submit_label="确认改价",
+        )
 
-    @action(description="修改地址", url_path="address", permissions=["change_order"],
-            icon="edit_location")
+    @action(description="修改地址", url_path="address", permissions=["change_order"], icon="edit_location")
     def change_address(self, request, object_id):
         order = self._order(request, object_id)
-        form = AddressForm(posted(request), initial={
-            "recipient": order.recipient, "phone": order.recipient_phone,
-            "province": order.province, "city": order.city, "district": order.district,
-            "detail": order.address_detail})
+        form = AddressForm(
+            posted(request),
+            initial={
+                "recipient": order.recipient,
+                "phone": order.recipient_phone,
+                "province": order.province,
+                "city": order.city,
+                "district": order.district,
+                "detail": order.address_detail,
+            },
+        )
         if request.method == "POST" and form.is_valid():
-            _, ok = self._run(request, form, lambda: lifecycle.change_address(
-                order, request.user, dict(form.cleaned_data)))
+            _, ok = self._run(
+                request, form, lambda: lifecycle.change_address(order, request.user, dict(form.cleaned_data))
+            )
             if ok:
                 return self._done(request, order, f"订单 {order.number} 收货地址已修改")
-        return action_page(self, request, order, title=f"修改收货地址：{order.number}",
-                           form=form, summary=_order_summary(order), submit_label="保存地址")
+        return action_page(
+            self,
+            request,
+            order,
+            title=f"修改收货地址：{order.number}",
+            form=form,
+            summary=_order_summary(order),
+            submit_label="保存地址",
+        )
 
-    @action(description="退款", url_path="refund", permissions=["change_aftersale"],
-            icon="currency_exchange")
+    @action(description="退款", url_path="refund", permissions=["change_aftersale"], icon="currency_exchange")
     def staff_refund(self, request, object_id):
         order = self._order(request, object_id)
         lines = list(order.lines.all())
         form = StaffRefundForm(posted(request), lines=lines)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            after_sale, ok = self._run(request, form, lambda: after_sales.request_after_sale(
-                order, request.user, kind=data["kind"], reason=data["reason"],
-                lines=data["lines"], restock=data["restock_flag"],
-                shipping_amount=data.get("shipping") or 0))
+            after_sale, ok = self._run(
+                request,
+                form,
+                lambda: after_sales.request_after_sale(
+                    order,
+                    request.user,
+                    kind=data["kind"],
+                    reason=data["reason"],
+                    lines=data["lines"],
+                    restock=data["restock_flag"],
+                    shipping_amount=data.get("shipping") or 0,
+                ),
+            )
             if ok:
-                return self._done(request, order,
-                                  f"已发起退款 {after_sale.number}："
-                                  f"{format_fen(after_sale.amount)}，原路退回")
-        table = {"headers": ["选择", "商品", "数量", "实付", "可退金额", "退货数量",
-                             "退款金额（元）"],
-                 "rows": list(form.line_rows())}
-        return action_page(self, request, order, title=f"退款：{order.number}", form=form,
-                           summary=_order_summary(order), submit_label="确认退款",
-                           danger=True, table=table, plain_fields=form.plain_fields)
+                return self._done(
+                    request,
+                    order,
+                    f"已发起退款 {after_sale.number}：{format_fen(after_sale.amount)}，原路退回",
+                )
+        table = {
+            "headers": ["选择", "商品", "数量", "实付", "可退金额", "退货数量", "退款金额（元）"],
+            "rows": list(form.line_rows()),
+        }
+        return action_page(
+            self,
+            request,
+            order,
+            title=f"退款：{order.number}",
+            form=form,
+            summary=_order_summary(order),
+            submit_label="确认退款",
+            danger=True,
+            table=table,
+            plain_fields=form.plain_fields,
+        )
 
-    @action(description="取消订单", url_path="cancel", permissions=["change_order"],
-            icon="cancel")
+    @action(description="取消订单", url_path="cancel", permissions=["change_order"], icon="cancel")
     def cancel_order(self, request, object_id):
         order = self._order(request, object_id)
         form = CancelForm(posted(request))
         if request.method == "POST" and form.is_valid():
-            if order.status != OrderStatus.PENDING_PAYMENT and \
-                    not request.user.has_perm("orders.change_aftersale"):
+            if order.status != OrderStatus.PENDING_PAYMENT and not request.user.has_perm(
+                "orders.change_aftersale"
+            ):
                 refusal = "取消已付款的订单会全额退款，需要售后处理权限"
                 messages.error(request, refusal)
                 form.add_error(None, refusal)
                 ok = False
             else:
-                _, ok = self._run(request, form, lambda: lifecycle.cancel(
-                    order, request.user, reason=form.cleaned_data["reason"] or "商家取消"))
+                _, ok = self._run(
+                    request,
+                    form,
+                    lambda: lifecycle.cancel(
+                        order, request.user, reason=form.cleaned_data["reason"] or "商家取消"
+                    ),
+                )
             if ok:
                 return self._done(request, order, f"订单 {order.number} 已取消")
-        return action_page(self, request, order, title=f"取消订单：{order.number}", form=form,
-                           summary=_order_summary(order), submit_label="确认取消订单",
-                           danger=True)
+        return action_page(
+            self,
+            request,
+            order,
+            title=f"取消订单：{order.number}",
+            form=form,
+            summary=_order_summary(order),
+            submit_label="确认取消订单",
+            danger=True,
+        )
 
 
 # --- After-sale ------------------------------------------------------------------------------
+
 
 class AfterSaleLineInline(ReadOnlyInline):
     model = AfterSaleLine
@@ -549,8 +716,15 @@ class AfterSaleLineInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ("out_refund_no", "amount_display", "status", "attempts", "failure_reason",
-              "created_at", "completed_at")
+    fields = (
+        "out_refund_no",
+        "amount_display",
+        "status",
+        "attempts",
+        "failure_reason",
+        "created_at",
+        "completed_at",
+    )
     readonly_fields = fields
     verbose_name_plural = "退款记录"
 
@@ -561,17 +735,38 @@ class RefundInline(ReadOnlyInline):
 
 @admin.register(AfterSale)
 class AfterSaleAdmin(ModelAdmin):
-    list_display = ("number", "order_link", "buyer_display", "kind", "status_label",
-                    "amount_display", "requested_by", "created_at")
+    list_display = (
+        "number",
+        "order_link",
+        "buyer_display",
+        "kind",
+        "status_label",
+        "amount_display",
+        "requested_by",
+        "created_at",
+    )
     list_filter = ("status", "kind", "requested_by", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=number", "=order__number", "order__buyer__phone")
     list_select_related = ("order", "order__buyer")
     show_full_result_count = False
     inlines = (AfterSaleLineInline, RefundInline)
-    fields = ("number", "order_link", "buyer_display", "kind", "status_badge",
-              "amount_display", "reason", "restock", "requested_by", "created_at",
-              "decider_display", "decided_at", "reject_reason", "refunded_at")
+    fields = (
+        "number",
+        "order_link",
+        "buyer_display",
+        "kind",
+        "status_badge",
+        "amount_display",
+        "reason",
+        "restock",
+        "requested_by",
+        "created_at",
+        "decider_display",
+        "decided_at",
+        "reject_reason",
+        "refunded_at",
+    )
     readonly_fields = fields
     actions_detail = ("approve_after_sale", "reject_after_sale")
 
@@ -588,8 +783,7 @@ class AfterSaleAdmin(ModelAdmin):
         return request.user.has_perm("orders.change_aftersale")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "order__buyer",
-                                                            "decided_by")
+        return super().get_queryset(request).select_related("order", "order__buyer", "decided_by")
 
     @display(description="订单")
     def order_link(self, obj):
@@ -599,8 +793,9 @@ class AfterSaleAdmin(ModelAdmin):
     def buyer_display(self, obj):
         return _buyer_text(obj.order.buyer)
 
-    @display(description="状态", ordering="status",
-             label={str(k): v for k, v in AFTER_SALE_STATUS_LABELS.items()})
+    @display(
+        description="状态", ordering="status", label={str(k): v for k, v in AFTER_SALE_STATUS_LABELS.items()}
+    )
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
@@ -636,8 +831,10 @@ class AfterSaleAdmin(ModelAdmin):
         return after_sale
 
     def _summary(self, after_sale: AfterSale):
-        lines = "；".join(f"{item.order_line} 退 {item.quantity} 件 {format_fen(item.amount)}"
-                         for item in after_sale.lines.select_related("order_line"))
+        lines = "；".join(
+            f"{item.order_line} 退 {item.quantity} 件 {format_fen(item.amount)}"
+            for item in after_sale.lines.select_related("order_line")
+        )
         return [
             ("售后单号", after_sale.number),
             ("订单", after_sale.order.number),
@@ -650,8 +847,9 @@ class AfterSaleAdmin(ModelAdmin):
             ("退回库存", "是" if after_sale.restock else "否"),
         ]
 
-    @action(description="同意并退款", url_path="approve",
-            permissions=["change_aftersale"], icon="check_circle")
+    @action(
+        description="同意并退款", url_path="approve", permissions=["change_aftersale"], icon="check_circle"
+    )
     def approve_after_sale(self, request, object_id):
         after_sale = self._after_sale(request, object_id)
         form = ConfirmForm(posted(request))
@@ -661,15 +859,21 @@ class AfterSaleAdmin(ModelAdmin):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"已同意售后 {after_sale.number}，"
-                                          f"{format_fen(after_sale.amount)} 原路退回")
+                messages.success(
+                    request, f"已同意售后 {after_sale.number}，{format_fen(after_sale.amount)} 原路退回"
+                )
                 return HttpResponseRedirect(_change_url(after_sale))
-        return action_page(self, request, after_sale, title=f"同意售后：{after_sale.number}",
-                           form=form, summary=self._summary(after_sale),
-                           submit_label="同意并退款")
+        return action_page(
+            self,
+            request,
+            after_sale,
+            title=f"同意售后：{after_sale.number}",
+            form=form,
+            summary=self._summary(after_sale),
+            submit_label="同意并退款",
+        )
 
-    @action(description="拒绝", url_path="reject", permissions=["change_aftersale"],
-            icon="block")
+    @action(description="拒绝", url_path="reject", permissions=["change_aftersale"], icon="block")
     def reject_after_sale(self, request, object_id):
         after_sale = self._after_sale(request, object_id)
         form = ReasonForm(posted(request))
@@ -683,22 +887,38 @@ class AfterSaleAdmin(ModelAdmin):
             else:
                 messages.success(request, f"已拒绝售后 {after_sale.number}")
                 return HttpResponseRedirect(_change_url(after_sale))
-        return action_page(self, request, after_sale, title=f"拒绝售后：{after_sale.number}",
-                           form=form, summary=self._summary(after_sale),
-                           submit_label="确认拒绝", danger=True)
+        return action_page(
+            self,
+            request,
+            after_sale,
+            title=f"拒绝售后：{after_sale.number}",
+            form=form,
+            summary=self._summary(after_sale),
+            submit_label="确认拒绝",
+            danger=True,
+        )
 
 
 # --- Order settings (one record) -------------------------------------------------------------
 
+
 class OrderSettingsForm(forms.ModelForm):
     # Sane bounds: a timeout of 0 would cancel every order at once, a huge one overflows dates.
-    LIMITS = {"payment_timeout_minutes": (1, 7 * 24 * 60), "auto_complete_days": (1, 90),
-              "after_sale_days": (0, 365)}
+    LIMITS = {
+        "payment_timeout_minutes": (1, 7 * 24 * 60),
+        "auto_complete_days": (1, 90),
+        "after_sale_days": (0, 365),
+    }
 
     class Meta:
         model = OrderSettings
-        fields = ("payment_timeout_minutes", "auto_complete_days", "after_sale_days",
-                  "shipping_fee", "free_shipping_threshold")
+        fields = (
+            "payment_timeout_minutes",
+            "auto_complete_days",
+            "after_sale_days",
+            "shipping_fee",
+            "free_shipping_threshold",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -713,8 +933,14 @@ class OrderSettingsForm(forms.ModelForm):
 class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
     form = OrderSettingsForm
     money_fields = ("shipping_fee", "free_shipping_threshold")
-    fields = ("payment_timeout_minutes", "auto_complete_days", "after_sale_days",
-              "shipping_fee", "free_shipping_threshold", "updated_at")
+    fields = (
+        "payment_timeout_minutes",
+        "auto_complete_days",
+        "after_sale_days",
+        "shipping_fee",
+        "free_shipping_threshold",
+        "updated_at",
+    )
     readonly_fields = ("updated_at",)
 
     def has_add_permission(self, request):
@@ -727,8 +953,7 @@ class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         settings = OrderSettings.current()
-        return HttpResponseRedirect(
-            reverse("admin:orders_ordersettings_change", args=[settings.pk]))
+        return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[settings.pk]))
 
     def response_change(self, request, obj):
         messages.success(request, "订单设置已保存")

@@ -35,16 +35,27 @@ def _cart_out(buyer) -> dict:
     out = []
     for line in lines:
         sku = line.sku
-        out.append({
-            "id": line.pk, "sku_id": sku.pk, "product_id": sku.product_id,
-            "product_name": sku.product.name, "spec_text": sku.spec_text,
-            "unit_price": sku.price, "quantity": line.quantity,
-            "subtotal": sku.price * line.quantity, "stock": sku.stock,
-            "available": sku.is_active and sku.product.is_listed and sku.stock >= line.quantity,
-        })
+        out.append(
+            {
+                "id": line.pk,
+                "sku_id": sku.pk,
+                "product_id": sku.product_id,
+                "product_name": sku.product.name,
+                "spec_text": sku.spec_text,
+                "unit_price": sku.price,
+                "quantity": line.quantity,
+                "subtotal": sku.price * line.quantity,
+                "stock": sku.stock,
+                "available": sku.is_active and sku.product.is_listed and sku.stock >= line.quantity,
+            }
+        )
     goods = sum(item["subtotal"] for item in out if item["available"])
-    return {"lines": out, "total_quantity": sum(item["quantity"] for item in out),
-            "goods_amount": goods, "goods_amount_display": format_fen(goods)}
+    return {
+        "lines": out,
+        "total_quantity": sum(item["quantity"] for item in out),
+        "goods_amount": goods,
+        "goods_amount_display": format_fen(goods),
+    }
 
 
 @router.get("/cart", response=CartOut)
@@ -74,28 +85,44 @@ def delete_cart_line(request, line_id: int):
 def preview(request, payload: PreviewIn):
     q = checkout.quote([(line.sku_id, line.quantity) for line in payload.lines])
     return {
-        "lines": [{"sku_id": ln.sku.pk, "product_name": ln.sku.product.name,
-                   "spec_text": ln.sku.spec_text, "unit_price": ln.unit_price,
-                   "quantity": ln.quantity, "subtotal": ln.subtotal,
-                   "discount_share": ln.discount_share, "paid_amount": ln.paid_amount}
-                  for ln in q.lines],
-        "goods_amount": q.goods_amount, "discount_amount": q.discount_amount,
-        "shipping_fee": q.shipping_fee, "total": q.total, "total_display": format_fen(q.total),
+        "lines": [
+            {
+                "sku_id": ln.sku.pk,
+                "product_name": ln.sku.product.name,
+                "spec_text": ln.sku.spec_text,
+                "unit_price": ln.unit_price,
+                "quantity": ln.quantity,
+                "subtotal": ln.subtotal,
+                "discount_share": ln.discount_share,
+                "paid_amount": ln.paid_amount,
+            }
+            for ln in q.lines
+        ],
+        "goods_amount": q.goods_amount,
+        "discount_amount": q.discount_amount,
+        "shipping_fee": q.shipping_fee,
+        "total": q.total,
+        "total_display": format_fen(q.total),
     }
 
 
 @router.post("/checkout", response={201: OrderOut})
 def place_order(request, payload: CheckoutIn):
     order = checkout.place_order(
-        request.user, [(line.sku_id, line.quantity) for line in payload.lines],
-        address_id=payload.address_id, note=payload.note,
-        expected_total=payload.expected_total, from_cart=payload.from_cart)
+        request.user,
+        [(line.sku_id, line.quantity) for line in payload.lines],
+        address_id=payload.address_id,
+        note=payload.note,
+        expected_total=payload.expected_total,
+        from_cart=payload.from_cart,
+    )
     return Status(201, _order_qs(request.user).get(pk=order.pk))
 
 
 def _order_qs(buyer):
     return Order.objects.filter(buyer=buyer).prefetch_related(
-        Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id"))
+    )
 
 
 def _get_order(request, number: str) -> Order:
@@ -123,8 +150,12 @@ def order_detail(request, number: str):
 def pay(request, number: str, payload: PayIn):
     order = _get_order(request, number)
     payment = start_payment(order, payload.gateway, return_url=payload.return_url)
-    return {"out_trade_no": payment.out_trade_no, "amount": payment.amount,
-            "gateway": payment.gateway, "pay_url": request.build_absolute_uri(payment.pay_url)}
+    return {
+        "out_trade_no": payment.out_trade_no,
+        "amount": payment.amount,
+        "gateway": payment.gateway,
+        "pay_url": request.build_absolute_uri(payment.pay_url),
+    }
 
 
 @router.post("/orders/{number}/cancel", response=OrderOut)
@@ -145,14 +176,17 @@ def confirm_receipt(request, number: str):
 def request_after_sale(request, number: str, payload: AfterSaleIn):
     order = _get_order(request, number)
     after_sale = after_sales.request_after_sale(
-        order, request.user, kind=payload.kind, reason=payload.reason,
-        lines=[line.dict() for line in payload.lines])
+        order,
+        request.user,
+        kind=payload.kind,
+        reason=payload.reason,
+        lines=[line.dict() for line in payload.lines],
+    )
     return Status(201, AfterSale.objects.select_related("order").get(pk=after_sale.pk))
 
 
 def _after_sale_qs(buyer):
-    return AfterSale.objects.filter(order__buyer=buyer).select_related("order") \
-        .prefetch_related("lines")
+    return AfterSale.objects.filter(order__buyer=buyer).select_related("order").prefetch_related("lines")
 
 
 @router.get("/after-sales", response=list[AfterSaleOut])

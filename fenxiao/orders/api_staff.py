@@ -64,16 +64,22 @@ def order_detail(request, number: str):
 @router.post("/orders/{number}/ship", response=OrderDetailOut)
 def ship(request, number: str, payload: ShipIn):
     require_perm(request, "orders.change_order")
-    order = lifecycle.ship(_order(number), request.user, carrier=payload.carrier,
-                           tracking_number=payload.tracking_number)
+    order = lifecycle.ship(
+        _order(number), request.user, carrier=payload.carrier, tracking_number=payload.tracking_number
+    )
     return _order(order.number)
 
 
 @router.post("/orders/{number}/adjust", response=OrderDetailOut)
 def adjust(request, number: str, payload: AdjustIn):
     require_perm(request, "orders.change_order")
-    lifecycle.adjust_price(_order(number), request.user, discount_amount=payload.discount_amount,
-                           shipping_fee=payload.shipping_fee, reason=payload.reason)
+    lifecycle.adjust_price(
+        _order(number),
+        request.user,
+        discount_amount=payload.discount_amount,
+        shipping_fee=payload.shipping_fee,
+        reason=payload.reason,
+    )
     return _order(number)
 
 
@@ -81,9 +87,14 @@ def adjust(request, number: str, payload: AdjustIn):
 def staff_refund(request, number: str, payload: StaffRefundIn):
     require_perm(request, "orders.change_aftersale")
     after_sale = after_sales.request_after_sale(
-        _order(number), request.user, kind=payload.kind, reason=payload.reason,
-        lines=[line.dict() for line in payload.lines], restock=payload.restock,
-        shipping_amount=payload.shipping_amount)
+        _order(number),
+        request.user,
+        kind=payload.kind,
+        reason=payload.reason,
+        lines=[line.dict() for line in payload.lines],
+        restock=payload.restock,
+        shipping_amount=payload.shipping_amount,
+    )
     return Status(201, _after_sale(after_sale.number))
 
 

@@ -65,3 +65,9 @@ class AfterSaleOpen(DomainError):
     code = "AFTER_SALE_ALREADY_OPEN"
     message = "该商品已有处理中的售后申请"
     status = 409
+
+
+class OrderTooLarge(DomainError):
+    code = "ORDER_TOO_LARGE"
+    message = "单笔订单金额不能超过 ¥10,000,000.00，请分开下单"
+    status = 400

@@ -9,16 +9,18 @@ class OrderSettings(models.Model):
     """The shop's order rules, one record edited in the backend."""
 
     payment_timeout_minutes = models.PositiveIntegerField(
-        "未付款自动取消（分钟）", default=30,
-        help_text="下单后在此时间内未付款的订单自动取消并恢复库存")
-    auto_complete_days = models.PositiveIntegerField(
-        "发货后自动确认收货（天）", default=7)
+        "未付款自动取消（分钟）", default=30, help_text="下单后在此时间内未付款的订单自动取消并恢复库存"
+    )
+    auto_complete_days = models.PositiveIntegerField("发货后自动确认收货（天）", default=7)
     after_sale_days = models.PositiveIntegerField(
-        "完成后可申请售后（天）", default=15,
-        help_text="订单完成后买家可在此期限内申请售后；商家发起的退款不受限制")
+        "完成后可申请售后（天）",
+        default=15,
+        help_text="订单完成后买家可在此期限内申请售后；商家发起的退款不受限制",
+    )
     shipping_fee = models.PositiveIntegerField("运费（分）", default=0)
     free_shipping_threshold = models.PositiveIntegerField(
-        "满额包邮（分）", default=0, help_text="商品金额达到此数免运费；0 表示始终收取运费")
+        "满额包邮（分）", default=0, help_text="商品金额达到此数免运费；0 表示始终收取运费"
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
@@ -31,7 +33,10 @@ class OrderSettings(models.Model):
     @classmethod
     def current(cls) -> "OrderSettings":
         obj = cls.objects.order_by("pk").first()
-        return obj or cls.objects.create()
+        if obj is None:
+            # get_or_create on a fixed key: two first readers at once still make one record.
+            obj, _ = cls.objects.get_or_create(pk=1)
+        return obj
 
     def shipping_for(self, goods_amount: int) -> int:
         if self.free_shipping_threshold and goods_amount >= self.free_shipping_threshold:
@@ -40,13 +45,15 @@ class OrderSettings(models.Model):
 
 
 class Cart(models.Model):
-    buyer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                                 related_name="cart")
+    buyer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cart")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "购物车"
         verbose_name_plural = "购物车"
+
+    def __str__(self):
+        return f"{self.buyer}"
 
 
 class CartLine(models.Model):
@@ -64,6 +71,9 @@ class CartLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="cart_quantity_positive"),
         ]
 
+    def __str__(self):
+        return f"{self.sku_id} ×{self.quantity}"
+
 
 class OrderStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", "待付款"
@@ -73,28 +83,32 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "已取消"
 
 
-ORDER_FLOW = StateMachine(OrderStatus, {
-    OrderStatus.PENDING_PAYMENT: {OrderStatus.PENDING_SHIPMENT, OrderStatus.CANCELLED},
-    # A paid order not yet shipped may be cancelled, always with a full refund.
-    OrderStatus.PENDING_SHIPMENT: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
-    OrderStatus.SHIPPED: {OrderStatus.COMPLETED},
-    OrderStatus.COMPLETED: set(),
-    OrderStatus.CANCELLED: set(),
-})
+ORDER_FLOW = StateMachine(
+    OrderStatus,
+    {
+        OrderStatus.PENDING_PAYMENT: {OrderStatus.PENDING_SHIPMENT, OrderStatus.CANCELLED},
+        # A paid order not yet shipped may be cancelled, always with a full refund.
+        OrderStatus.PENDING_SHIPMENT: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+        OrderStatus.SHIPPED: {OrderStatus.COMPLETED},
+        OrderStatus.COMPLETED: set(),
+        OrderStatus.CANCELLED: set(),
+    },
+)
 
 
 class Order(models.Model):
     Status = OrderStatus
 
     number = models.CharField("订单号", max_length=32, unique=True)
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="orders", verbose_name="买家")
-    status = models.CharField("状态", max_length=20, choices=OrderStatus.choices,
-                              default=OrderStatus.PENDING_PAYMENT, db_index=True)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name="买家"
+    )
+    status = models.CharField(
+        "状态", max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT, db_index=True
+    )
     # Amounts in fen. total = goods_amount - discount_amount + shipping_fee.
     goods_amount = models.PositiveIntegerField("商品金额")
-    discount_amount = models.IntegerField("优惠/改价", default=0,
-                                          help_text="正数为优惠，负数为加价")
+    discount_amount = models.IntegerField("优惠/改价", default=0, help_text="正数为优惠，负数为加价")
     shipping_fee = models.PositiveIntegerField("运费", default=0)
     total = models.PositiveIntegerField("应付金额")
     paid_amount = models.PositiveIntegerField("实付金额", default=0)
@@ -128,11 +142,13 @@ class Order(models.Model):
             models.Index(fields=["buyer", "-id"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("paid_amount")),
-                                   name="order_refund_not_above_paid"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("paid_amount")), name="order_refund_not_above_paid"
+            ),
             models.CheckConstraint(
                 condition=Q(total=F("goods_amount") - F("discount_amount") + F("shipping_fee")),
-                name="order_total_adds_up"),
+                name="order_total_adds_up",
+            ),
         ]
 
     def __str__(self):
@@ -148,8 +164,7 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",
-                              verbose_name="订单")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name="订单")
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     # Snapshot at checkout: what the buyer saw and agreed to pay.
@@ -172,14 +187,18 @@ class OrderLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(subtotal=F("unit_price") * F("quantity")),
-                                   name="order_line_subtotal_adds_up"),
-            models.CheckConstraint(condition=Q(paid_amount=F("subtotal") - F("discount_share")),
-                                   name="order_line_paid_adds_up"),
-            models.CheckConstraint(condition=Q(refunded_amount__lte=F("paid_amount")),
-                                   name="order_line_refund_not_above_paid"),
-            models.CheckConstraint(condition=Q(refunded_quantity__lte=F("quantity")),
-                                   name="order_line_refund_qty_not_above_qty"),
+            models.CheckConstraint(
+                condition=Q(subtotal=F("unit_price") * F("quantity")), name="order_line_subtotal_adds_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(paid_amount=F("subtotal") - F("discount_share")), name="order_line_paid_adds_up"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("paid_amount")), name="order_line_refund_not_above_paid"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=F("quantity")), name="order_line_refund_qty_not_above_qty"
+            ),
         ]
 
     def __str__(self):
@@ -201,8 +220,14 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField("事件", max_length=40)
     actor_kind = models.CharField("操作方", max_length=10, choices=ActorKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+", verbose_name="操作人")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
     message = models.CharField("说明", max_length=300)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
@@ -229,14 +254,20 @@ class AfterSaleStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "已撤销"
 
 
-AFTER_SALE_FLOW = StateMachine(AfterSaleStatus, {
-    AfterSaleStatus.REQUESTED: {AfterSaleStatus.APPROVED, AfterSaleStatus.REJECTED,
-                                AfterSaleStatus.WITHDRAWN},
-    AfterSaleStatus.APPROVED: {AfterSaleStatus.REFUNDED},
-    AfterSaleStatus.REFUNDED: set(),
-    AfterSaleStatus.REJECTED: set(),
-    AfterSaleStatus.WITHDRAWN: set(),
-})
+AFTER_SALE_FLOW = StateMachine(
+    AfterSaleStatus,
+    {
+        AfterSaleStatus.REQUESTED: {
+            AfterSaleStatus.APPROVED,
+            AfterSaleStatus.REJECTED,
+            AfterSaleStatus.WITHDRAWN,
+        },
+        AfterSaleStatus.APPROVED: {AfterSaleStatus.REFUNDED},
+        AfterSaleStatus.REFUNDED: set(),
+        AfterSaleStatus.REJECTED: set(),
+        AfterSaleStatus.WITHDRAWN: set(),
+    },
+)
 OPEN_AFTER_SALE = [AfterSaleStatus.REQUESTED, AfterSaleStatus.APPROVED]
 
 
@@ -245,21 +276,33 @@ class AfterSale(models.Model):
     Kind = AfterSaleKind
 
     number = models.CharField("售后单号", max_length=32, unique=True)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="after_sales",
-                              verbose_name="订单")
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="after_sales", verbose_name="订单"
+    )
     kind = models.CharField("类型", max_length=20, choices=AfterSaleKind.choices)
-    status = models.CharField("状态", max_length=20, choices=AfterSaleStatus.choices,
-                              default=AfterSaleStatus.REQUESTED, db_index=True)
+    status = models.CharField(
+        "状态",
+        max_length=20,
+        choices=AfterSaleStatus.choices,
+        default=AfterSaleStatus.REQUESTED,
+        db_index=True,
+    )
     amount = models.PositiveIntegerField("退款金额", help_text="含退运费")
     shipping_amount = models.PositiveIntegerField("退运费", default=0)
     reason = models.CharField("原因", max_length=200)
     restock = models.BooleanField("退回库存", default=False)
     requested_by = models.CharField("发起方", max_length=10, choices=ActorKind.choices)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+",
-                                   verbose_name="处理人")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="处理人",
+    )
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
     reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
     refunded_at = models.DateTimeField("退款时间", null=True, blank=True)
@@ -279,8 +322,9 @@ class AfterSale(models.Model):
 
 class AfterSaleLine(models.Model):
     after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="+",
-                                   verbose_name="订单商品")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name="订单商品"
+    )
     quantity = models.PositiveIntegerField("数量", default=0)
     amount = models.PositiveIntegerField("金额")
 
@@ -288,6 +332,10 @@ class AfterSaleLine(models.Model):
         verbose_name = "售后商品"
         verbose_name_plural = "售后商品"
         constraints = [
-            models.UniqueConstraint(fields=["after_sale", "order_line"],
-                                    name="one_after_sale_line_per_order_line"),
+            models.UniqueConstraint(
+                fields=["after_sale", "order_line"], name="one_after_sale_line_per_order_line"
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.order_line_id} ×{self.quantity}"

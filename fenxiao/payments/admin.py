@@ -27,14 +27,22 @@ from .models import (
 )
 from .services.refunds import retry_refund
 
-PAYMENT_LABELS = {PaymentStatus.CREATED: "warning", PaymentStatus.SUCCEEDED: "success",
-                  PaymentStatus.CLOSED: "default"}
-REFUND_LABELS = {RefundStatus.PENDING: "warning", RefundStatus.SUCCEEDED: "success",
-                 RefundStatus.FAILED: "danger"}
-OUTCOME_LABELS = {**dict.fromkeys(NotificationOutcome.values, "danger"),
-                  NotificationOutcome.ACCEPTED: "success",
-                  NotificationOutcome.DUPLICATE: "info",
-                  NotificationOutcome.LATE_REFUNDED: "warning"}
+PAYMENT_LABELS = {
+    PaymentStatus.CREATED: "warning",
+    PaymentStatus.SUCCEEDED: "success",
+    PaymentStatus.CLOSED: "default",
+}
+REFUND_LABELS = {
+    RefundStatus.PENDING: "warning",
+    RefundStatus.SUCCEEDED: "success",
+    RefundStatus.FAILED: "danger",
+}
+OUTCOME_LABELS = {
+    **dict.fromkeys(NotificationOutcome.values, "danger"),
+    NotificationOutcome.ACCEPTED: "success",
+    NotificationOutcome.DUPLICATE: "info",
+    NotificationOutcome.LATE_REFUNDED: "warning",
+}
 
 
 def _labels(mapping):
@@ -47,8 +55,9 @@ def _badge(text, kind):
 
 def _order_link(order):
     url = reverse("admin:orders_order_change", args=[order.pk])
-    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
-                       url, order.number)
+    return format_html(
+        '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, order.number
+    )
 
 
 class ReadOnlyAdmin(ModelAdmin):
@@ -66,8 +75,16 @@ class ReadOnlyAdmin(ModelAdmin):
 
 class RefundInline(TabularInline):
     model = Refund
-    fields = ("out_refund_no", "amount_display", "status", "reason", "attempts",
-              "failure_reason", "created_at", "completed_at")
+    fields = (
+        "out_refund_no",
+        "amount_display",
+        "status",
+        "reason",
+        "attempts",
+        "failure_reason",
+        "created_at",
+        "completed_at",
+    )
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -90,15 +107,34 @@ class RefundInline(TabularInline):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("out_trade_no", "order_link", "gateway", "amount_display", "status_label",
-                    "applied", "transaction_id", "created_at", "paid_at")
+    list_display = (
+        "out_trade_no",
+        "order_link",
+        "gateway",
+        "amount_display",
+        "status_label",
+        "applied",
+        "transaction_id",
+        "created_at",
+        "paid_at",
+    )
     list_filter = ("status", "gateway", "applied", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=out_trade_no", "=transaction_id", "=order__number")
     list_select_related = ("order",)
     inlines = (RefundInline,)
-    fields = ("out_trade_no", "order_link", "gateway", "amount_display", "status_badge",
-              "applied", "transaction_id", "pay_url", "created_at", "paid_at")
+    fields = (
+        "out_trade_no",
+        "order_link",
+        "gateway",
+        "amount_display",
+        "status_badge",
+        "applied",
+        "transaction_id",
+        "pay_url",
+        "created_at",
+        "paid_at",
+    )
     readonly_fields = fields
 
     @display(description="订单")
@@ -124,15 +160,34 @@ class ConfirmForm(forms.Form):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ("out_refund_no", "order_link", "amount_display", "status_label",
-                    "attempts", "failure_reason", "created_at", "completed_at")
+    list_display = (
+        "out_refund_no",
+        "order_link",
+        "amount_display",
+        "status_label",
+        "attempts",
+        "failure_reason",
+        "created_at",
+        "completed_at",
+    )
     list_filter = ("status", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=out_refund_no", "=payment__out_trade_no", "=payment__order__number")
     list_select_related = ("payment", "payment__order", "after_sale")
-    fields = ("out_refund_no", "order_link", "payment", "after_sale", "amount_display",
-              "status_badge", "reason", "attempts", "gateway_refund_id", "failure_reason",
-              "created_at", "completed_at")
+    fields = (
+        "out_refund_no",
+        "order_link",
+        "payment",
+        "after_sale",
+        "amount_display",
+        "status_badge",
+        "reason",
+        "attempts",
+        "gateway_refund_id",
+        "failure_reason",
+        "created_at",
+        "completed_at",
+    )
     readonly_fields = fields
     actions = ("retry_selected",)
     actions_detail = ("retry_one",)
@@ -190,8 +245,7 @@ class RefundAdmin(ReadOnlyAdmin):
         except (ValueError, ValidationError):
             return None
 
-    @action(description="重试退款", url_path="retry", permissions=["retry_refund"],
-            icon="replay")
+    @action(description="重试退款", url_path="retry", permissions=["retry_refund"], icon="replay")
     def retry_one(self, request, object_id):
         refund = self._find(request, object_id)
         if refund is None:
@@ -199,28 +253,49 @@ class RefundAdmin(ReadOnlyAdmin):
         form = ConfirmForm(posted(request))
         if request.method == "POST" and form.is_valid():
             self._retry(request, [refund])
-            return HttpResponseRedirect(reverse("admin:payments_refund_change",
-                                                args=[refund.pk]))
-        return action_page(self, request, refund, title=f"重试退款：{refund.out_refund_no}",
-                           form=form, submit_label="重新发起退款", summary=[
-                               ("退款单号", refund.out_refund_no),
-                               ("订单", refund.payment.order.number),
-                               ("金额", format_fen(refund.amount)),
-                               ("状态", refund.get_status_display()),
-                               ("失败原因", refund.failure_reason or "-"),
-                               ("已尝试", f"{refund.attempts} 次"),
-                           ])
+            return HttpResponseRedirect(reverse("admin:payments_refund_change", args=[refund.pk]))
+        return action_page(
+            self,
+            request,
+            refund,
+            title=f"重试退款：{refund.out_refund_no}",
+            form=form,
+            submit_label="重新发起退款",
+            summary=[
+                ("退款单号", refund.out_refund_no),
+                ("订单", refund.payment.order.number),
+                ("金额", format_fen(refund.amount)),
+                ("状态", refund.get_status_display()),
+                ("失败原因", refund.failure_reason or "-"),
+                ("已尝试", f"{refund.attempts} 次"),
+            ],
+        )
 
 
 @admin.register(PaymentNotification)
 class PaymentNotificationAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "gateway", "out_trade_no", "transaction_id",
-                    "amount_display", "outcome_label", "detail")
+    list_display = (
+        "received_at",
+        "gateway",
+        "out_trade_no",
+        "transaction_id",
+        "amount_display",
+        "outcome_label",
+        "detail",
+    )
     list_filter = ("outcome", "gateway", ("received_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=out_trade_no", "=transaction_id")
-    fields = ("received_at", "gateway", "out_trade_no", "transaction_id", "amount_display",
-              "outcome_badge", "detail", "body")
+    fields = (
+        "received_at",
+        "gateway",
+        "out_trade_no",
+        "transaction_id",
+        "amount_display",
+        "outcome_badge",
+        "detail",
+        "body",
+    )
     readonly_fields = fields
 
     @display(description="通知金额", ordering="amount")

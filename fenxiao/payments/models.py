@@ -10,13 +10,16 @@ class PaymentStatus(models.TextChoices):
     CLOSED = "closed", "已关闭"
 
 
-PAYMENT_FLOW = StateMachine(PaymentStatus, {
-    PaymentStatus.CREATED: {PaymentStatus.SUCCEEDED, PaymentStatus.CLOSED},
-    # A gateway may still report success for a payment we closed on our side (the buyer
-    # paid in the last second); the money is real, so it is accepted and then refunded.
-    PaymentStatus.CLOSED: {PaymentStatus.SUCCEEDED},
-    PaymentStatus.SUCCEEDED: set(),
-})
+PAYMENT_FLOW = StateMachine(
+    PaymentStatus,
+    {
+        PaymentStatus.CREATED: {PaymentStatus.SUCCEEDED, PaymentStatus.CLOSED},
+        # A gateway may still report success for a payment we closed on our side (the buyer
+        # paid in the last second); the money is real, so it is accepted and then refunded.
+        PaymentStatus.CLOSED: {PaymentStatus.SUCCEEDED},
+        PaymentStatus.SUCCEEDED: set(),
+    },
+)
 
 
 class Payment(models.Model):
@@ -24,15 +27,16 @@ class Payment(models.Model):
 
     Status = PaymentStatus
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments",
-                              verbose_name="订单")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="payments", verbose_name="订单"
+    )
     gateway = models.CharField("支付渠道", max_length=20)
     out_trade_no = models.CharField("商户支付单号", max_length=40, unique=True)
     amount = models.PositiveIntegerField("金额")
-    status = models.CharField("状态", max_length=20, choices=PaymentStatus.choices,
-                              default=PaymentStatus.CREATED)
-    transaction_id = models.CharField("渠道交易号", max_length=64, unique=True, null=True,
-                                      blank=True)
+    status = models.CharField(
+        "状态", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.CREATED
+    )
+    transaction_id = models.CharField("渠道交易号", max_length=64, unique=True, null=True, blank=True)
     pay_url = models.CharField("支付地址", max_length=300, blank=True)
     # The one successful payment that paid the order; any other success is refunded.
     applied = models.BooleanField("计入订单", default=False)
@@ -45,8 +49,9 @@ class Payment(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            models.UniqueConstraint(fields=["order"], condition=Q(applied=True),
-                                    name="one_applied_payment_per_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(applied=True), name="one_applied_payment_per_order"
+            ),
         ]
 
     def __str__(self):
@@ -59,26 +64,37 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", "退款失败"
 
 
-REFUND_FLOW = StateMachine(RefundStatus, {
-    RefundStatus.PENDING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
-    # A failed refund may be retried by staff.
-    RefundStatus.FAILED: {RefundStatus.PENDING},
-    RefundStatus.SUCCEEDED: set(),
-})
+REFUND_FLOW = StateMachine(
+    RefundStatus,
+    {
+        RefundStatus.PENDING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+        # A failed refund may be retried by staff.
+        RefundStatus.FAILED: {RefundStatus.PENDING},
+        RefundStatus.SUCCEEDED: set(),
+    },
+)
 
 
 class Refund(models.Model):
     Status = RefundStatus
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds",
-                                verbose_name="支付记录")
-    after_sale = models.ForeignKey("orders.AfterSale", on_delete=models.PROTECT, null=True,
-                                   blank=True, related_name="refunds", verbose_name="售后单")
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name="支付记录"
+    )
+    after_sale = models.ForeignKey(
+        "orders.AfterSale",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name="售后单",
+    )
     out_refund_no = models.CharField("商户退款单号", max_length=40, unique=True)
     amount = models.PositiveIntegerField("退款金额")
     reason = models.CharField("原因", max_length=200, blank=True)
-    status = models.CharField("状态", max_length=20, choices=RefundStatus.choices,
-                              default=RefundStatus.PENDING)
+    status = models.CharField(
+        "状态", max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
     gateway_refund_id = models.CharField("渠道退款号", max_length=64, blank=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
@@ -127,6 +143,9 @@ class PaymentNotification(models.Model):
         verbose_name_plural = "支付通知"
         ordering = ["-id"]
 
+    def __str__(self):
+        return f"{self.out_trade_no} {self.outcome}"
+
 
 class SandboxTradeStatus(models.TextChoices):
     OPEN = "open", "待支付"
@@ -148,8 +167,9 @@ class SandboxTrade(models.Model):
     amount = models.PositiveIntegerField()
     refunded_amount = models.PositiveIntegerField(default=0)
     description = models.CharField(max_length=200, blank=True)
-    status = models.CharField(max_length=10, choices=SandboxTradeStatus.choices,
-                              default=SandboxTradeStatus.OPEN)
+    status = models.CharField(
+        max_length=10, choices=SandboxTradeStatus.choices, default=SandboxTradeStatus.OPEN
+    )
     notify_url = models.CharField(max_length=300)
     return_url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -161,9 +181,19 @@ class SandboxTrade(models.Model):
         verbose_name = "沙箱交易"
         verbose_name_plural = "沙箱交易"
         constraints = [
-            models.CheckConstraint(condition=Q(refunded_amount__lte=models.F("amount")),
-                                   name="sandbox_refund_not_above_amount"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=models.F("amount")), name="sandbox_refund_not_above_amount"
+            ),
         ]
+
+    def __str__(self):
+        return self.out_trade_no
+
+
+def _sandbox_refund_id() -> str:
+    import secrets
+
+    return "SBR" + secrets.token_hex(10).upper()
 
 
 class SandboxRefund(models.Model):
@@ -172,16 +202,12 @@ class SandboxRefund(models.Model):
     out_refund_no = models.CharField(max_length=40, unique=True)
     out_trade_no = models.CharField(max_length=40)
     amount = models.PositiveIntegerField()
-    refund_id = models.CharField(max_length=64, unique=True)
+    refund_id = models.CharField(max_length=64, unique=True, default=_sandbox_refund_id)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = "沙箱退款"
         verbose_name_plural = "沙箱退款"
 
-    def save(self, *args, **kwargs):
-        if not self.refund_id:
-            import secrets
-
-            self.refund_id = "SBR" + secrets.token_hex(10).upper()
-        super().save(*args, **kwargs)
+    def __str__(self):
+        return self.out_refund_no

@@ -20,6 +20,11 @@ def sandbox_pay(request, out_trade_no: str):
             trade = SandboxGateway().complete_trade(out_trade_no)
         if trade.return_url:
             return HttpResponseRedirect(trade.return_url)
-    return render(request, "payments/sandbox_pay.html", {
-        "trade": trade, "amount_display": format_fen(trade.amount),
-    })
+    return render(
+        request,
+        "payments/sandbox_pay.html",
+        {
+            "trade": trade,
+            "amount_display": format_fen(trade.amount),
+        },
+    )

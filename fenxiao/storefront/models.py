@@ -7,8 +7,9 @@ class Banner(models.Model):
     title = models.CharField("标题", max_length=40)
     subtitle = models.CharField("副标题", max_length=80, blank=True)
     image = models.ImageField("图片", upload_to="banners/", blank=True)
-    link = models.CharField("链接", max_length=200, default="/",
-                            help_text="站内地址，例如 /products/12/ 或 /search/?q=T恤")
+    link = models.CharField(
+        "链接", max_length=200, default="/", help_text="站内地址，例如 /products/12/ 或 /search/?q=T恤"
+    )
     color = models.CharField("底色", max_length=7, default="#e4393c")
     sort_order = models.PositiveIntegerField("排序", default=0)
     is_active = models.BooleanField("显示", default=True)

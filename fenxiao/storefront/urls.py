@@ -6,6 +6,7 @@ app_name = "storefront"
 
 urlpatterns = [
     path("", shop.home, name="home"),
+    path("favicon.ico", shop.favicon),
     path("categories/", shop.categories, name="categories"),
     path("search/", shop.search, name="search"),
     path("products/<int:product_id>/", shop.product_detail, name="product"),
@@ -20,8 +21,11 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders.cancel, name="order_cancel"),
     path("orders/<str:number>/confirm/", orders.confirm, name="order_confirm"),
     path("orders/<str:number>/after-sale/", orders.after_sale, name="order_after_sale"),
-    path("orders/<str:number>/after-sale/<str:after_sale_number>/withdraw/",
-         orders.withdraw_after_sale, name="after_sale_withdraw"),
+    path(
+        "orders/<str:number>/after-sale/<str:after_sale_number>/withdraw/",
+        orders.withdraw_after_sale,
+        name="after_sale_withdraw",
+    ),
     path("login/", account.login_page, name="login"),
     path("register/", account.register_page, name="register"),
     path("logout/", account.logout_view, name="logout"),
@@ -29,8 +33,7 @@ urlpatterns = [
     path("me/addresses/", account.address_list, name="addresses"),
     path("me/addresses/new/", account.address_form, name="address_new"),
     path("me/addresses/<int:address_id>/edit/", account.address_form, name="address_edit"),
-    path("me/addresses/<int:address_id>/delete/", account.address_delete,
-         name="address_delete"),
+    path("me/addresses/<int:address_id>/delete/", account.address_delete, name="address_delete"),
     path("d/", distribution.center, name="distribution"),
     path("d/commissions/", distribution.commissions, name="commissions"),
     path("d/team/", distribution.team, name="team"),

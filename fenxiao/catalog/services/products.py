@@ -7,8 +7,31 @@ from ..errors import CatalogInvalid
 from ..models import Category, Product, Sku
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "s", "span", "div", "h2", "h3", "h4",
-    "ul", "ol", "li", "img", "a", "table", "thead", "tbody", "tr", "td", "th", "blockquote",
+    "p",
+    "br",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "span",
+    "div",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "img",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
 }
 ALLOWED_ATTRIBUTES = {
     "img": {"src", "alt", "width", "height"},
@@ -19,21 +42,23 @@ ALLOWED_ATTRIBUTES = {
 
 
 def sanitize_description(html: str) -> str:
-    return nh3.clean(html or "", tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https"}, link_rel="noopener noreferrer nofollow")
+    return nh3.clean(
+        html or "",
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https"},
+        link_rel="noopener noreferrer nofollow",
+    )
 
 
 def refresh_summary(product_ids) -> None:
     """Copy the cheapest active SKU's price onto its product, for sorting and list pages."""
     for product in Product.objects.filter(pk__in=list(product_ids)):
-        cheapest = (
-            Sku.objects.filter(product=product, is_active=True).order_by("price", "id").first()
-        )
+        cheapest = Sku.objects.filter(product=product, is_active=True).order_by("price", "id").first()
         price = cheapest.price if cheapest else 0
         list_price = cheapest.list_price if cheapest else 0
         weight = cheapest.weight_grams if cheapest else product.weight_grams
-        Product.objects.filter(pk=product.pk).update(price=price, list_price=list_price,
-                                                     weight_grams=weight)
+        Product.objects.filter(pk=product.pk).update(price=price, list_price=list_price, weight_grams=weight)
 
 
 def set_listed(product: Product, listed: bool) -> Product:
@@ -71,4 +96,3 @@ def descendant_ids(category_id: int) -> list[int]:
         found.append(current)
         frontier.extend(children.get(current, []))
     return found
-

@@ -24,14 +24,14 @@ def take_stock(quantities: Mapping[int, int]) -> None:
     if any(qty <= 0 for qty in quantities.values()):
         raise InvalidQuantity()
     with transaction.atomic():
-        updated = (
-            Sku.objects.filter(pk__in=list(quantities), stock__gte=_per_sku(quantities))
-            .update(stock=F("stock") - _per_sku(quantities))
+        updated = Sku.objects.filter(pk__in=list(quantities), stock__gte=_per_sku(quantities)).update(
+            stock=F("stock") - _per_sku(quantities)
         )
         if updated != len(quantities):
             # Roll back the rows that did go down, then say which SKUs were short.
             short = [
-                sku.pk for sku in Sku.objects.filter(pk__in=list(quantities)).only("pk", "stock")
+                sku.pk
+                for sku in Sku.objects.filter(pk__in=list(quantities)).only("pk", "stock")
                 if sku.stock < quantities[sku.pk]
             ]
             raise StockInsufficient(short_sku_ids=short or list(quantities))

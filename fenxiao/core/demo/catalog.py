@@ -16,14 +16,17 @@ from .catalog_data import CATEGORIES, PRODUCTS, DemoCategory, DemoProduct
 def build_catalog(rng: Random) -> list[Sku]:
     """Create the catalog; returns the SKUs a buyer can order."""
     leaves = _categories()
-    made = [(_product(index, item, *leaves[item.category], rng), item)
-            for index, item in enumerate(PRODUCTS, start=1)]
+    made = [
+        (_product(index, item, *leaves[item.category], rng), item)
+        for index, item in enumerate(PRODUCTS, start=1)
+    ]
     refresh_summary([product.pk for product, _ in made])
     for product, item in made:
         if item.listed:
             set_listed(product, True)
-    return list(Sku.objects.filter(product__is_listed=True, is_active=True)
-                .select_related("product").order_by("code"))
+    return list(
+        Sku.objects.filter(product__is_listed=True, is_active=True).select_related("product").order_by("code")
+    )
 
 
 def _categories() -> dict[str, tuple[Category, DemoCategory]]:
@@ -31,16 +34,21 @@ def _categories() -> dict[str, tuple[Category, DemoCategory]]:
     for position, top in enumerate(CATEGORIES, start=1):
         parent = Category.objects.create(name=top.name, sort_order=position * 10)
         for offset, name in enumerate(top.children, start=1):
-            leaf = Category.objects.create(name=name, parent=parent,
-                                           sort_order=position * 10 + offset)
+            leaf = Category.objects.create(name=name, parent=parent, sort_order=position * 10 + offset)
             leaves[name] = (leaf, top)
     return leaves
 
 
-def _product(index: int, item: DemoProduct, category: Category, top: DemoCategory,
-             rng: Random) -> Product:
-    product = save_product(Product(name=item.name, subtitle=item.subtitle, category=category,
-                                   description=_describe(item, top), weight_grams=item.weight))
+def _product(index: int, item: DemoProduct, category: Category, top: DemoCategory, rng: Random) -> Product:
+    product = save_product(
+        Product(
+            name=item.name,
+            subtitle=item.subtitle,
+            category=category,
+            description=_describe(item, top),
+            weight_grams=item.weight,
+        )
+    )
     _skus(product, index, item, rng)
     _pictures(product, index, item, top, rng)
     return product
@@ -52,23 +60,32 @@ def _skus(product: Product, index: int, item: DemoProduct, rng: Random) -> None:
     skus = []
     for n, values in enumerate(itertools.product(*item.options.values()), start=1):
         extra = _extra(item, values)
-        skus.append(Sku(product=product, code=f"FX{index:03d}-{n:02d}",
-                        specs=dict(zip(names, values, strict=True)), price=item.price + extra,
-                        list_price=item.list_price + extra, stock=_stock(rng),
-                        weight_grams=item.weight))
+        skus.append(
+            Sku(
+                product=product,
+                code=f"FX{index:03d}-{n:02d}",
+                specs=dict(zip(names, values, strict=True)),
+                price=item.price + extra,
+                list_price=item.list_price + extra,
+                stock=_stock(rng),
+                weight_grams=item.weight,
+            )
+        )
     Sku.objects.bulk_create(skus)
 
 
-def _pictures(product: Product, index: int, item: DemoProduct, top: DemoCategory,
-              rng: Random) -> None:
+def _pictures(product: Product, index: int, item: DemoProduct, top: DemoCategory, rng: Random) -> None:
     """One picture per colour on offer (at most three), else one or two in the accent colour."""
     motif = item.motif or top.children[item.category]
     colours = [images.shade_for(value) for value in item.options.get("颜色", [])][:3]
     for position, colour in enumerate(colours or [None] * rng.randint(1, 2)):
         picture = images.render(motif, top.palette, colour, rng)
         # Saving the model (not image.save) lets ProductImage.save name the file by its uuid.
-        ProductImage(product=product, sort_order=position,
-                     image=ContentFile(picture, name=f"demo-{index:03d}-{position}.jpg")).save()
+        ProductImage(
+            product=product,
+            sort_order=position,
+            image=ContentFile(picture, name=f"demo-{index:03d}-{position}.jpg"),
+        ).save()
 
 
 def _extra(item: DemoProduct, values: tuple[str, ...]) -> int:
@@ -89,6 +106,8 @@ def _describe(item: DemoProduct, top: DemoCategory) -> str:
     options = "；".join(f"{name}：{'、'.join(values)}" for name, values in item.options.items())
     rows = [("商品名称", item.name), ("可选规格", options), ("重量", f"约 {item.weight} 克")]
     table = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    return (f"<h3>商品亮点</h3><ul>{points}</ul>"
-            f"<h3>规格参数</h3><table><tbody>{table}</tbody></table>"
-            f"<p>{escape(top.note)}</p>")
+    return (
+        f"<h3>商品亮点</h3><ul>{points}</ul>"
+        f"<h3>规格参数</h3><table><tbody>{table}</tbody></table>"
+        f"<p>{escape(top.note)}</p>"
+    )

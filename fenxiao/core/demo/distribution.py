@@ -36,37 +36,65 @@ from .people import People
 GRADES = [
     # name, weight, default, level 1 bp, level 2 bp, team bp, conditions, logic
     ("普通", 10, True, None, None, 0, {}, "all"),
-    ("高级", 20, False, 1200, 600, 0,
-     {"min_own_sales": 100_000, "min_direct_team": 3}, "any"),
-    ("金牌", 30, False, 1500, 800, 200,
-     {"min_own_sales": 500_000, "min_direct_team": 5}, "all"),
+    ("高级", 20, False, 1200, 600, 0, {"min_own_sales": 100_000, "min_direct_team": 3}, "any"),
+    ("金牌", 30, False, 1500, 800, 200, {"min_own_sales": 500_000, "min_direct_team": 5}, "all"),
 ]
 
 
 def setup_distribution(people: People) -> dict:
     admin = people.admin
     config.update_settings(
-        admin, levels=2, enable_mode="apply", review_mode="manual", require_real_name=True,
-        bind_mode="first", self_purchase=False, level1_bp=1000, level2_bp=500,
-        max_commission_bp=5000, freeze_days=7, settlement_mode="auto",
-        settlement_cycle="daily", withdraw_min=1000, withdraw_max=500_000,
-        withdraw_fee_bp=0, withdraw_limit=3, withdraw_period="monthly",
-        withdraw_methods=["wechat", "alipay", "bank", "store_credit"])
+        admin,
+        levels=2,
+        enable_mode="apply",
+        review_mode="manual",
+        require_real_name=True,
+        bind_mode="first",
+        self_purchase=False,
+        level1_bp=1000,
+        level2_bp=500,
+        max_commission_bp=5000,
+        freeze_days=7,
+        settlement_mode="auto",
+        settlement_cycle="daily",
+        withdraw_min=1000,
+        withdraw_max=500_000,
+        withdraw_fee_bp=0,
+        withdraw_limit=3,
+        withdraw_period="monthly",
+        withdraw_methods=["wechat", "alipay", "bank", "store_credit"],
+    )
     made = {}
     for name, weight, default, l1, l2, team, conditions, logic in GRADES:
-        made[name] = config.save_grade(DistributorGrade(
-            name=name, weight=weight, is_default=default, level1_bp=l1, level2_bp=l2,
-            team_bp=team, logic=logic, **conditions))
+        made[name] = config.save_grade(
+            DistributorGrade(
+                name=name,
+                weight=weight,
+                is_default=default,
+                level1_bp=l1,
+                level2_bp=l2,
+                team_bp=team,
+                logic=logic,
+                **conditions,
+            )
+        )
     config.save_tier(SalesTier(threshold=1_000_000, bonus_bp=200))
     beauty = Category.objects.filter(name="美妆个护", parent__isnull=True).first()
     if beauty:
-        config.save_rule(CommissionRule(name="美妆个护高佣", category=beauty,
-                                        kind=RuleKind.RATE, level1=1500, level2=500))
+        config.save_rule(
+            CommissionRule(name="美妆个护高佣", category=beauty, kind=RuleKind.RATE, level1=1500, level2=500)
+        )
     star = Product.objects.filter(is_listed=True).order_by("-price").first()
     if star:
-        config.save_rule(CommissionRule(name=f"{star.name[:20]}固定佣金", product=star,
-                                        kind=RuleKind.FIXED, level1=min(2000, star.price // 10),
-                                        level2=min(800, star.price // 25)))
+        config.save_rule(
+            CommissionRule(
+                name=f"{star.name[:20]}固定佣金",
+                product=star,
+                kind=RuleKind.FIXED,
+                level1=min(2000, star.price // 10),
+                level2=min(800, star.price // 25),
+            )
+        )
 
     # The tree: A (金牌, designated) recruits B, B recruits C. D is bound to B and E
     # (bound to C) has applied and awaits review.
@@ -89,7 +117,8 @@ def finish_distribution(people: People, tree: dict) -> None:
         Commission.objects.filter(order=order).update(created_at=order.paid_at or F("created_at"))
         if order.completed_at:
             Commission.objects.filter(order=order, status=CommissionStatus.FROZEN).update(
-                frozen_until=order.completed_at + freeze)
+                frozen_until=order.completed_at + freeze
+            )
     Touch.objects.update(created_at=timezone.now() - timedelta(days=35))
     settlement.settle_due()
     grades.upgrade()
@@ -102,12 +131,19 @@ def _withdrawals(people: People, tree: dict) -> None:
     a, b = tree["a"], tree["b"]
     paid_out = balance(a.pk) // 2
     if paid_out >= 1000:
-        done = withdrawals.request(a, amount=paid_out, method="alipay",
-                                   account={"name": "林晓雨", "account": "linxiaoyu@example.com"})
+        done = withdrawals.request(
+            a,
+            amount=paid_out,
+            method="alipay",
+            account={"name": "林晓雨", "account": "linxiaoyu@example.com"},
+        )
         withdrawals.approve(done, people.finance)
         withdrawals.execute_payout(done.pk)  # the worker would do this moments later
     waiting = min(balance(b.pk), 5000)
     if waiting >= 1000:
-        withdrawals.request(b, amount=waiting, method="bank",
-                            account={"name": "陈浩", "bank": "招商银行上海张江支行",
-                                     "account": "6214 8301 2345 6789"})
+        withdrawals.request(
+            b,
+            amount=waiting,
+            method="bank",
+            account={"name": "陈浩", "bank": "招商银行上海张江支行", "account": "6214 8301 2345 6789"},
+        )

@@ -19,10 +19,17 @@ PALETTES = {
 
 # Colour words in spec values ("雾霾蓝", "午夜黑") and the shade drawn for them; first match wins.
 SHADES = [
-    ("黑", (48, 48, 54)), ("白", (246, 244, 238)),
-    ("藏青", (36, 52, 96)), ("蓝", (92, 140, 210)), ("粉", (236, 150, 170)),
-    ("绿", (96, 160, 118)), ("灰", (140, 144, 152)), ("橙", (240, 140, 60)),
-    ("卡其", (190, 160, 110)), ("杏", (236, 200, 160)), ("燕麦", (222, 204, 176)),
+    ("黑", (48, 48, 54)),
+    ("白", (246, 244, 238)),
+    ("藏青", (36, 52, 96)),
+    ("蓝", (92, 140, 210)),
+    ("粉", (236, 150, 170)),
+    ("绿", (96, 160, 118)),
+    ("灰", (140, 144, 152)),
+    ("橙", (240, 140, 60)),
+    ("卡其", (190, 160, 110)),
+    ("杏", (236, 200, 160)),
+    ("燕麦", (222, 204, 176)),
     ("米", (236, 226, 204)),
 ]
 
@@ -35,8 +42,12 @@ def render(motif: str, palette: str, colour: tuple[int, int, int] | None, rng: R
     """An 800×800 JPEG of `motif` in `colour` (or the palette's accent)."""
     top, bottom, accent = PALETTES[palette]
     # Tilt the 256-pixel gradient and keep its middle, so no corner is left unfilled.
-    gradient = (Image.linear_gradient("L").rotate(rng.choice([0, 25, -25]), Image.BICUBIC)
-                .crop((64, 64, 192, 192)).resize((SIZE, SIZE), Image.BICUBIC))
+    gradient = (
+        Image.linear_gradient("L")
+        .rotate(rng.choice([0, 25, -25]), Image.BICUBIC)
+        .crop((64, 64, 192, 192))
+        .resize((SIZE, SIZE), Image.BICUBIC)
+    )
     image = ImageOps.colorize(ImageOps.autocontrast(gradient), top, bottom)
     draw = ImageDraw.Draw(image, "RGBA")
     for _ in range(rng.randint(4, 7)):
@@ -51,14 +62,46 @@ def render(motif: str, palette: str, colour: tuple[int, int, int] | None, rng: R
 
 
 def _tshirt(draw, fill, line):
-    draw.polygon([(330, 170), (370, 205), (430, 205), (470, 170), (585, 205), (665, 315),
-                  (580, 365), (545, 325), (545, 640), (255, 640), (255, 325), (220, 365),
-                  (135, 315), (215, 205)], fill=fill, outline=line, width=6)
+    draw.polygon(
+        [
+            (330, 170),
+            (370, 205),
+            (430, 205),
+            (470, 170),
+            (585, 205),
+            (665, 315),
+            (580, 365),
+            (545, 325),
+            (545, 640),
+            (255, 640),
+            (255, 325),
+            (220, 365),
+            (135, 315),
+            (215, 205),
+        ],
+        fill=fill,
+        outline=line,
+        width=6,
+    )
 
 
 def _dress(draw, fill, line):
-    draw.polygon([(345, 160), (370, 160), (400, 215), (430, 160), (455, 160), (470, 330),
-                   (610, 640), (190, 640), (330, 330)], fill=fill, outline=line, width=6)
+    draw.polygon(
+        [
+            (345, 160),
+            (370, 160),
+            (400, 215),
+            (430, 160),
+            (455, 160),
+            (470, 330),
+            (610, 640),
+            (190, 640),
+            (330, 330),
+        ],
+        fill=fill,
+        outline=line,
+        width=6,
+    )
     draw.rectangle((328, 318, 472, 344), fill=line)
 
 
@@ -71,8 +114,7 @@ def _phone(draw, fill, line):
 def _headphones(draw, fill, line):
     draw.arc((225, 170, 575, 520), 180, 360, fill=line, width=36)
     for left in (195, 505):
-        draw.rounded_rectangle((left, 340, left + 100, 560), radius=40, fill=fill,
-                               outline=line, width=6)
+        draw.rounded_rectangle((left, 340, left + 100, 560), radius=40, fill=fill, outline=line, width=6)
 
 
 def _bottle(draw, fill, line):
@@ -92,8 +134,7 @@ def _bag(draw, fill, line):
 
 def _cup(draw, fill, line):
     draw.ellipse((470, 380, 610, 540), outline=line, width=24)
-    draw.polygon([(260, 330), (540, 330), (505, 630), (295, 630)], fill=fill, outline=line,
-                 width=6)
+    draw.polygon([(260, 330), (540, 330), (505, 630), (295, 630)], fill=fill, outline=line, width=6)
     for x in (340, 400, 460):
         draw.arc((x - 22, 190, x + 22, 300), 100, 260, fill=(255, 255, 255, 200), width=10)
 
@@ -104,5 +145,13 @@ def _box(draw, fill, line):
     draw.rounded_rectangle((345, 420, 455, 452), radius=14, fill=line)
 
 
-MOTIFS = {"tshirt": _tshirt, "dress": _dress, "phone": _phone, "headphones": _headphones,
-          "bottle": _bottle, "bag": _bag, "cup": _cup, "box": _box}
+MOTIFS = {
+    "tshirt": _tshirt,
+    "dress": _dress,
+    "phone": _phone,
+    "headphones": _headphones,
+    "bottle": _bottle,
+    "bag": _bag,
+    "cup": _cup,
+    "box": _box,
+}

@@ -22,8 +22,7 @@ from fenxiao.payments.services.refunds import execute_refund
 from .people import People
 from .timeline import DAY, HOUR, MINUTE, Story, rewrite
 
-CARRIERS = {"顺丰速运": "SF", "中通快递": "7853", "圆通速递": "YT", "韵达快递": "4318",
-            "京东物流": "JDVA"}
+CARRIERS = {"顺丰速运": "SF", "中通快递": "7853", "圆通速递": "YT", "韵达快递": "4318", "京东物流": "JDVA"}
 NOTES = ["", "", "", "请尽快发货，谢谢", "放门口快递柜就行", "送人的，请不要放价格单"]
 CANCEL_REASONS = ["不想要了", "地址填错了，重新下单", "拍错规格了"]
 
@@ -50,17 +49,27 @@ class Shop:
         address = self.rng.choice(list(buyer.addresses.order_by("id")))
         count = lines or self.rng.choice([1, 1, 1, 2, 2, 3])
         picks = self.rng.sample(self.skus, count)
-        order = place_order(buyer, [(sku.pk, self.rng.choice([1, 1, 1, 2])) for sku in picks],
-                            address_id=address.pk, note=self.rng.choice(NOTES))
+        order = place_order(
+            buyer,
+            [(sku.pk, self.rng.choice([1, 1, 1, 2])) for sku in picks],
+            address_id=address.pk,
+            note=self.rng.choice(NOTES),
+        )
         story.mark("created")
         return order
 
     def pay(self, order: Order, story: Story) -> Order:
         payment = start_payment(order, "sandbox")
         trade = SandboxGateway().complete_trade(payment.out_trade_no, notify=False)
-        apply_gateway_payment("sandbox", GatewayNotification(
-            out_trade_no=payment.out_trade_no, transaction_id=trade.trade_no,
-            amount=trade.amount, paid_at=trade.paid_at))
+        apply_gateway_payment(
+            "sandbox",
+            GatewayNotification(
+                out_trade_no=payment.out_trade_no,
+                transaction_id=trade.trade_no,
+                amount=trade.amount,
+                paid_at=trade.paid_at,
+            ),
+        )
         story.mark("paid", (MINUTE, 25 * MINUTE))
         order.refresh_from_db()
         return order
@@ -69,8 +78,7 @@ class Shop:
         carrier, prefix = self.rng.choice(list(CARRIERS.items()))
         tracking = prefix + "".join(self.rng.choices("0123456789", k=12))
         story.mark("shipped", (3 * HOUR, 30 * HOUR))
-        return lifecycle.ship(order, self.people.operations, carrier=carrier,
-                              tracking_number=tracking)
+        return lifecycle.ship(order, self.people.operations, carrier=carrier, tracking_number=tracking)
 
     def confirm(self, order: Order, story: Story) -> Order:
         story.mark("completed", (30 * HOUR, 96 * HOUR))
@@ -83,8 +91,7 @@ class Shop:
     def time_out(self, order: Order, story: Story) -> None:
         timeout = self.settings.payment_timeout_minutes * MINUTE
         story.mark("cancelled", (timeout, timeout + MINUTE))
-        lifecycle.cancel_unpaid(order, actor_kind=ActorKind.SYSTEM,
-                                reason="超时未付款，系统自动取消")
+        lifecycle.cancel_unpaid(order, actor_kind=ActorKind.SYSTEM, reason="超时未付款，系统自动取消")
 
     def cancel_paid(self, order: Order, story: Story) -> None:
         """The buyer cancels before shipment: refunded in full without review."""
@@ -95,10 +102,8 @@ class Shop:
         story.mark("cancelled")
         self.settle_refunds(order, story, number)
 
-    def request(self, order: Order, story: Story, kind: str, reason: str,
-                lines: list[dict]) -> AfterSale:
-        sale = after_sales.request_after_sale(order, order.buyer, kind=kind, reason=reason,
-                                              lines=lines)
+    def request(self, order: Order, story: Story, kind: str, reason: str, lines: list[dict]) -> AfterSale:
+        sale = after_sales.request_after_sale(order, order.buyer, kind=kind, reason=reason, lines=lines)
         story.mark("after_sale_requested", (2 * HOUR, 48 * HOUR), after_sale=sale.number)
         return sale
 
@@ -120,6 +125,7 @@ class Shop:
 
 
 # Scenarios: each builds one order through the services, marking its story as it goes.
+
 
 def placed(shop, story):
     return shop.place(story)
@@ -166,8 +172,13 @@ def compensated(shop, story):
     """Completed, then 30% of one line refunded for a flaw, goods kept."""
     order = completed(shop, story)
     line = order.lines.first()
-    sale = shop.request(order, story, AfterSaleKind.REFUND_ONLY, "外包装有破损，协商部分退款",
-                        [{"line_id": line.pk, "quantity": 0, "amount": line.paid_amount * 3 // 10}])
+    sale = shop.request(
+        order,
+        story,
+        AfterSaleKind.REFUND_ONLY,
+        "外包装有破损，协商部分退款",
+        [{"line_id": line.pk, "quantity": 0, "amount": line.paid_amount * 3 // 10}],
+    )
     shop.approve(sale, story)
     return order
 
@@ -175,8 +186,13 @@ def compensated(shop, story):
 def returned_one_line(shop, story):
     """Completed, then one of two lines sent back and refunded."""
     order = completed(shop, story, lines=2)
-    sale = shop.request(order, story, AfterSaleKind.RETURN_REFUND, "尺码不合适，申请退货退款",
-                        [{"line_id": order.lines.last().pk}])
+    sale = shop.request(
+        order,
+        story,
+        AfterSaleKind.RETURN_REFUND,
+        "尺码不合适，申请退货退款",
+        [{"line_id": order.lines.last().pk}],
+    )
     shop.approve(sale, story)
     return order
 
@@ -184,15 +200,21 @@ def returned_one_line(shop, story):
 def after_sale_waiting(shop, story):
     order = completed(shop, story)
     line = order.lines.first()
-    shop.request(order, story, AfterSaleKind.RETURN_REFUND, "收到的颜色与图片不符",
-                 [{"line_id": line.pk, "quantity": 1}])
+    shop.request(
+        order,
+        story,
+        AfterSaleKind.RETURN_REFUND,
+        "收到的颜色与图片不符",
+        [{"line_id": line.pk, "quantity": 1}],
+    )
     return order
 
 
 def after_sale_rejected(shop, story):
     order = completed(shop, story)
-    sale = shop.request(order, story, AfterSaleKind.REFUND_ONLY, "不太喜欢",
-                        [{"line_id": order.lines.first().pk}])
+    sale = shop.request(
+        order, story, AfterSaleKind.REFUND_ONLY, "不太喜欢", [{"line_id": order.lines.first().pk}]
+    )
     shop.reject(sale, story, "商品无质量问题，如需退货请申请退货退款")
     return order
 
@@ -221,9 +243,14 @@ def build_orders(rng: Random, people: People, skus: list[Sku], settings: OrderSe
     """Play the plan oldest first, so ids rise with time as in a real shop."""
     shop = Shop(rng, people, skus, settings)
     now = timezone.now()
-    starts = sorted(((now - timedelta(seconds=rng.uniform(*ages)), scenario)
-                     for scenario, count, ages in PLAN for _ in range(count)),
-                    key=lambda pair: pair[0])
+    starts = sorted(
+        (
+            (now - timedelta(seconds=rng.uniform(*ages)), scenario)
+            for scenario, count, ages in PLAN
+            for _ in range(count)
+        ),
+        key=lambda pair: pair[0],
+    )
     for start, scenario in starts:
         story = Story(start, rng)
         rewrite(scenario(shop, story), story, settings)

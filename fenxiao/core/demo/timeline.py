@@ -44,10 +44,14 @@ class Story:
 
 def rewrite(order: Order, story: Story, settings: OrderSettings) -> None:
     created, paid, shipped = story.at("created"), story.at("paid"), story.at("shipped")
-    fields = {"created_at": created,
-              "pay_deadline": created + timedelta(minutes=settings.payment_timeout_minutes),
-              "paid_at": paid, "shipped_at": shipped, "completed_at": story.at("completed"),
-              "cancelled_at": story.at("cancelled")}
+    fields = {
+        "created_at": created,
+        "pay_deadline": created + timedelta(minutes=settings.payment_timeout_minutes),
+        "paid_at": paid,
+        "shipped_at": shipped,
+        "completed_at": story.at("completed"),
+        "cancelled_at": story.at("cancelled"),
+    }
     if shipped:
         fields["auto_complete_at"] = shipped + timedelta(days=settings.auto_complete_days)
     Order.objects.filter(pk=order.pk).update(**fields)
@@ -64,16 +68,14 @@ def _rewrite_payments(order: Order, created: datetime, paid: datetime | None) ->
     Payment.objects.filter(order=order).update(created_at=opened)
     Payment.objects.filter(order=order, status=PaymentStatus.SUCCEEDED).update(paid_at=paid)
     SandboxTrade.objects.filter(out_trade_no__in=numbers).update(created_at=opened)
-    SandboxTrade.objects.filter(out_trade_no__in=numbers, paid_at__isnull=False).update(
-        paid_at=paid)
+    SandboxTrade.objects.filter(out_trade_no__in=numbers, paid_at__isnull=False).update(paid_at=paid)
 
 
 def _rewrite_after_sale(sale: AfterSale, story: Story) -> None:
-    decided = story.at("after_sale_approved", sale.number) or story.at("after_sale_rejected",
-                                                                       sale.number)
+    decided = story.at("after_sale_approved", sale.number) or story.at("after_sale_rejected", sale.number)
     refunded = story.at("refunded", sale.number)
     AfterSale.objects.filter(pk=sale.pk).update(
-        created_at=story.at("after_sale_requested", sale.number), decided_at=decided,
-        refunded_at=refunded)
+        created_at=story.at("after_sale_requested", sale.number), decided_at=decided, refunded_at=refunded
+    )
     if decided:
         Refund.objects.filter(after_sale=sale).update(created_at=decided, completed_at=refunded)

@@ -10,12 +10,14 @@ from django.contrib import admin
 def test_no_backend_action_names_a_dotted_permission():
     offenders = []
     for model_admin in admin.site._registry.values():
-        actions = [*model_admin._get_base_actions_list(), *model_admin._get_base_actions_detail(),
-                   *model_admin._get_base_actions_row(),
-                   *model_admin._get_base_actions_submit_line()]
+        actions = [
+            *model_admin._get_base_actions_list(),
+            *model_admin._get_base_actions_detail(),
+            *model_admin._get_base_actions_row(),
+            *model_admin._get_base_actions_submit_line(),
+        ]
         for action in actions:
             for permission in getattr(action.method, "allowed_permissions", ()):
                 if "." in permission:
-                    offenders.append(f"{type(model_admin).__name__}.{action.action_name}: "
-                                     f"{permission}")
+                    offenders.append(f"{type(model_admin).__name__}.{action.action_name}: {permission}")
     assert offenders == []

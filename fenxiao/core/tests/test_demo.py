@@ -20,15 +20,12 @@ from fenxiao.payments.models import Payment, Refund
 
 pytestmark = pytest.mark.django_db
 
-COUNTED = [Category, Product, Sku, ProductImage, User, Address, Order, OrderEvent, AfterSale,
-           Payment, Refund]
+COUNTED = [Category, Product, Sku, ProductImage, User, Address, Order, OrderEvent, AfterSale, Payment, Refund]
 
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    # The demo's eight accounts need not be hashed at production strength here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings.MEDIA_ROOT
 
 
@@ -75,8 +72,9 @@ def test_orders_in_every_state_with_refunds_settled():
     cancelled = Order.objects.filter(status=OrderStatus.CANCELLED)
     assert cancelled.filter(paid_amount=0).count() >= 2
     assert cancelled.filter(paid_amount__gt=0, refunded_amount=F("paid_amount")).count() >= 2
-    partly = Order.objects.filter(status=OrderStatus.COMPLETED, refunded_amount__gt=0,
-                                  refunded_amount__lt=F("paid_amount"))
+    partly = Order.objects.filter(
+        status=OrderStatus.COMPLETED, refunded_amount__gt=0, refunded_amount__lt=F("paid_amount")
+    )
     assert partly.filter(after_sales__status=AfterSale.Status.REFUNDED).exists()
     assert AfterSale.objects.filter(status=AfterSale.Status.REQUESTED).exists()
     assert AfterSale.objects.filter(status=AfterSale.Status.REJECTED).exists()
@@ -91,8 +89,7 @@ def test_orders_in_every_state_with_refunds_settled():
     assert not Order.objects.filter(paid_at__lt=F("created_at")).exists()
     assert not Order.objects.filter(completed_at__lt=F("shipped_at")).exists()
     assert not OrderEvent.objects.filter(created_at__gt=now).exists()
-    assert not Order.objects.filter(status=OrderStatus.PENDING_PAYMENT,
-                                    pay_deadline__lte=now).exists()
+    assert not Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now).exists()
     assert not Order.objects.filter(status=OrderStatus.SHIPPED, auto_complete_at__lte=now).exists()
 
 
@@ -101,8 +98,7 @@ def test_demo_accounts_sign_in(settings):
     assert Client().login(username="admin", password="admin123456")
     admin = User.objects.get(username="admin")
     assert admin.is_staff and admin.is_superuser
-    for username, password, role in [("yunying", "yunying123456", "运营"),
-                                     ("caiwu", "caiwu123456", "财务")]:
+    for username, password, role in [("yunying", "yunying123456", "运营"), ("caiwu", "caiwu123456", "财务")]:
         user = authenticate(username=username, password=password)
         assert user is not None and user.is_staff and not user.is_superuser
         assert list(user.groups.values_list("name", flat=True)) == [role]

@@ -13,7 +13,8 @@ from django.utils import timezone
 from ..errors import InvalidPhone, LoginFailed, LoginRateLimited, PhoneTaken, WeakPassword
 from ..models import PHONE_PATTERN, ApiToken, User
 
-_phone_re = re.compile(PHONE_PATTERN)
+# ASCII: `\d` alone also matches full-width and other Unicode digits ("13８...").
+_phone_re = re.compile(PHONE_PATTERN, re.ASCII)
 
 
 def normalise_phone(phone: str) -> str:
@@ -31,7 +32,7 @@ def register_buyer(*, phone: str, password: str, nickname: str = "") -> User:
     try:
         password_validation.validate_password(password, user=candidate)
     except ValidationError as exc:
-        raise WeakPassword("；".join(exc.messages)) from exc
+        raise WeakPassword(_password_problems(exc)) from exc
     candidate.set_password(password)
     try:
         with transaction.atomic():
@@ -41,6 +42,19 @@ def register_buyer(*, phone: str, password: str, nickname: str = "") -> User:
     return candidate
 
 
+def _password_problems(exc: ValidationError) -> str:
+    # Django 5.2's zh-hans catalogue has no translation for the minimum-length message
+    # (its msgid changed), so that one would reach buyers in English.
+    messages = []
+    for error in exc.error_list:
+        if error.code == "password_too_short":
+            min_length = (error.params or {}).get("min_length", 8)
+            messages.append(f"密码太短，至少需要{min_length}个字符。")
+        else:
+            messages.extend(error.messages)
+    return "；".join(messages)
+
+
 def _failure_keys(phone: str, client_ip: str | None) -> list[str]:
     keys = [f"login-fail:phone:{phone}"]
     if client_ip:
@@ -48,8 +62,7 @@ def _failure_keys(phone: str, client_ip: str | None) -> list[str]:
     return keys
 
 
-def login_with_phone(*, phone: str, password: str, client_ip: str | None = None,
-                     request=None) -> User:
+def login_with_phone(*, phone: str, password: str, client_ip: str | None = None, request=None) -> User:
     """Check a phone + password. Too many failures per phone or per address lock it out for a while.
 
     The counter lives in the shared cache (database or Redis), so it holds across processes.

@@ -1,10 +1,15 @@
 """A buyer's address book."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..errors import AddressInvalid, AddressNotFound
-from ..models import Address, User
+from ..models import PHONE_PATTERN, Address, User
+
+# The model's validator uses a Unicode `\d`, which lets full-width digits through.
+_phone_re = re.compile(PHONE_PATTERN, re.ASCII)
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail")
 
@@ -20,6 +25,8 @@ def _validate(address: Address) -> None:
     for field in ("recipient", "phone", "province", "city", "detail"):
         if not str(getattr(address, field) or "").strip():
             raise AddressInvalid(f"请填写{Address._meta.get_field(field).verbose_name}")
+    if not _phone_re.fullmatch(address.phone):
+        raise AddressInvalid("请输入有效的中国大陆手机号")
     try:
         address.full_clean(exclude=["user"])
     except ValidationError as exc:
@@ -42,9 +49,7 @@ def save_address(user: User, data: dict, address_id: int | None = None) -> Addre
     make_default = bool(data.get("is_default")) or not Address.objects.filter(user=user).exists()
     _validate(address)
     if make_default:
-        Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(
-            is_default=False
-        )
+        Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
         address.is_default = True
     address.save()
     return address

@@ -9,14 +9,26 @@ FINANCE = "财务"
 ROLE_PERMISSIONS = {
     OPERATIONS: {
         "catalog": {"category": "all", "product": "all", "productimage": "all", "sku": "all"},
-        "orders": {"order": "all", "orderline": "view", "orderevent": "view",
-                   "aftersale": "all", "aftersaleline": "view", "ordersettings": "view"},
+        "orders": {
+            "order": "all",
+            "orderline": "view",
+            "orderevent": "view",
+            "aftersale": "all",
+            "aftersaleline": "view",
+            "ordersettings": "view",
+        },
         "customers": {"user": "view", "address": "view"},
         "payments": {"payment": "view"},
     },
     FINANCE: {
-        "orders": {"order": "view", "orderline": "view", "orderevent": "view",
-                   "aftersale": "all", "aftersaleline": "view", "ordersettings": "all"},
+        "orders": {
+            "order": "view",
+            "orderline": "view",
+            "orderevent": "view",
+            "aftersale": "all",
+            "aftersaleline": "view",
+            "ordersettings": "all",
+        },
         "payments": {"payment": "view", "refund": "view", "paymentnotification": "view"},
         "catalog": {"product": "view", "sku": "view"},
     },
@@ -30,8 +42,9 @@ def ensure_staff_groups() -> None:
         wanted = []
         for app_label, models in apps.items():
             for model, scope in models.items():
-                perms = Permission.objects.filter(content_type__app_label=app_label,
-                                                  content_type__model=model)
+                perms = Permission.objects.filter(
+                    content_type__app_label=app_label, content_type__model=model
+                )
                 if scope == "view":
                     perms = perms.filter(codename__startswith="view_")
                 wanted.extend(perms)

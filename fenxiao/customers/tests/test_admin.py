@@ -16,11 +16,6 @@ USERS = "/backend/customers/user/"
 NO_ADDRESSES = {"addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -41,8 +36,13 @@ def test_user_pages_open_and_buyers_are_found_by_phone(boss):
     found = boss.get(USERS, {"q": "13912345678"}).content.decode()
     assert "13912345678" in found and "13800000001" not in found
     assert "13912345678" in boss.get(USERS, {"q": "小王"}).content.decode()
-    for query in ({"is_staff__exact": "1"}, {"groups__id__exact": "1"}, {"o": "2"},
-                  {"q": "%' OR 1=1"}, {"groups__id__exact": "x"}):
+    for query in (
+        {"is_staff__exact": "1"},
+        {"groups__id__exact": "1"},
+        {"o": "2"},
+        {"q": "%' OR 1=1"},
+        {"groups__id__exact": "x"},
+    ):
         assert boss.get(USERS, query, follow=True).status_code == 200
     page = boss.get(reverse("admin:customers_user_change", args=[buyer.pk])).content.decode()
     assert "王小明" in page and "人民路 8 号" in page
@@ -60,17 +60,34 @@ def test_staff_roles_exist_and_open(boss):
 
 
 def test_create_staff_member_with_role(boss):
-    response = boss.post(reverse("admin:customers_user_add"), {
-        "username": "xiaoli", "phone": "13700002222", "nickname": "小李",
-        "password1": "Strong#Pass2026", "password2": "Strong#Pass2026"})
+    response = boss.post(
+        reverse("admin:customers_user_add"),
+        {
+            "username": "xiaoli",
+            "phone": "13700002222",
+            "nickname": "小李",
+            "password1": "Strong#Pass2026",
+            "password2": "Strong#Pass2026",
+        },
+    )
     assert response.status_code == 302
     user = User.objects.get(username="xiaoli")
     assert (user.phone, user.nickname, user.is_staff) == ("13700002222", "小李", False)
     operations = Group.objects.get(name=OPERATIONS)
-    response = boss.post(reverse("admin:customers_user_change", args=[user.pk]), {
-        "username": "xiaoli", "phone": "13700002222", "nickname": "小李",
-        "is_active": "on", "is_staff": "on", "groups": [str(operations.pk)],
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", **NO_ADDRESSES})
+    response = boss.post(
+        reverse("admin:customers_user_change", args=[user.pk]),
+        {
+            "username": "xiaoli",
+            "phone": "13700002222",
+            "nickname": "小李",
+            "is_active": "on",
+            "is_staff": "on",
+            "groups": [str(operations.pk)],
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            **NO_ADDRESSES,
+        },
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.is_staff and list(user.groups.all()) == [operations]
@@ -79,18 +96,20 @@ def test_create_staff_member_with_role(boss):
 
 @pytest.mark.parametrize("phone", ["12345", "23912345678", "139123456789"])
 def test_bad_phone_is_a_form_error(boss, phone):
-    response = boss.post(reverse("admin:customers_user_add"), {
-        "username": "bad", "phone": phone, "password1": "Strong#Pass2026",
-        "password2": "Strong#Pass2026"})
+    response = boss.post(
+        reverse("admin:customers_user_add"),
+        {"username": "bad", "phone": phone, "password1": "Strong#Pass2026", "password2": "Strong#Pass2026"},
+    )
     assert response.status_code == 200
     assert not User.objects.filter(username="bad").exists()
 
 
 def test_second_staff_without_phone_is_fine(boss):
     for name in ("a1", "a2"):
-        response = boss.post(reverse("admin:customers_user_add"), {
-            "username": name, "phone": "", "password1": "Strong#Pass2026",
-            "password2": "Strong#Pass2026"})
+        response = boss.post(
+            reverse("admin:customers_user_add"),
+            {"username": name, "phone": "", "password1": "Strong#Pass2026", "password2": "Strong#Pass2026"},
+        )
         assert response.status_code == 302
     assert User.objects.filter(username__in=["a1", "a2"], phone__isnull=True).count() == 2
 
@@ -99,10 +118,20 @@ def test_only_a_superuser_hands_out_powers():
     manager = make_staff(perms=["customers.view_user", "customers.change_user"])
     client = login(manager)
     target = make_buyer()
-    response = client.post(reverse("admin:customers_user_change", args=[target.pk]), {
-        "username": target.username, "phone": target.phone, "nickname": "新昵称",
-        "is_active": "on", "is_staff": "on", "is_superuser": "on",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00", **NO_ADDRESSES})
+    response = client.post(
+        reverse("admin:customers_user_change", args=[target.pk]),
+        {
+            "username": target.username,
+            "phone": target.phone,
+            "nickname": "新昵称",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            **NO_ADDRESSES,
+        },
+    )
     assert response.status_code == 302
     target.refresh_from_db()
     assert target.nickname == "新昵称"

@@ -38,8 +38,9 @@ DECISION_LABELS = {
 
 class ReassignForm(forms.Form):
     distributor = DistributorLookupField(label="新分销商")
-    reason = forms.CharField(label="调整原因", max_length=200, widget=forms.Textarea,
-                             help_text="必填，会记入推广访问记录")
+    reason = forms.CharField(
+        label="调整原因", max_length=200, widget=forms.Textarea, help_text="必填，会记入推广访问记录"
+    )
 
 
 class BindForm(ReassignForm):
@@ -56,8 +57,14 @@ class BindForm(ReassignForm):
 
 @admin.register(CustomerBinding)
 class CustomerBindingAdmin(ReadOnlyAdmin):
-    list_display = ("buyer_display", "distributor_display", "source", "bound_at", "expires_at",
-                    "protected_until")
+    list_display = (
+        "buyer_display",
+        "distributor_display",
+        "source",
+        "bound_at",
+        "expires_at",
+        "protected_until",
+    )
     list_filter = ("source", ("bound_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
@@ -65,8 +72,15 @@ class CustomerBindingAdmin(ReadOnlyAdmin):
     list_per_page = 50
     actions_list = ("bind_buyer",)
     actions_detail = ("reassign",)
-    fields = ("buyer_display", "distributor_link", "source", "bound_at", "expires_at",
-              "protected_until", "touches_link")
+    fields = (
+        "buyer_display",
+        "distributor_link",
+        "source",
+        "bound_at",
+        "expires_at",
+        "protected_until",
+        "touches_link",
+    )
     readonly_fields = fields
 
     # A named permission, not "distribution.change_customerbinding" in @action: unfold checks dotted
@@ -88,8 +102,7 @@ class CustomerBindingAdmin(ReadOnlyAdmin):
 
     @display(description="访问记录")
     def touches_link(self, obj):
-        return link_to(changelist_url(Touch, buyer__id__exact=obj.buyer_id),
-                       "查看该客户的访问记录")
+        return link_to(changelist_url(Touch, buyer__id__exact=obj.buyer_id), "查看该客户的访问记录")
 
     def _binding(self, request, object_id) -> CustomerBinding:
         try:
@@ -100,53 +113,91 @@ class CustomerBindingAdmin(ReadOnlyAdmin):
             raise Http404("客户关系不存在")
         return found
 
-    @action(description="改绑", url_path="reassign", icon="swap_horiz",
-            permissions=["rebind"])
+    @action(description="改绑", url_path="reassign", icon="swap_horiz", permissions=["rebind"])
     def reassign(self, request, object_id):
         current = self._binding(request, object_id)
         form = ReassignForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            result, ok = run(request, lambda: binding.reassign(
-                current.buyer, data["distributor"], request.user, reason=data["reason"]), form,
-                success=f"已改绑到 {distributor_text(data['distributor'])}")
+            result, ok = run(
+                request,
+                lambda: binding.reassign(
+                    current.buyer, data["distributor"], request.user, reason=data["reason"]
+                ),
+                form,
+                success=f"已改绑到 {distributor_text(data['distributor'])}",
+            )
             if ok:
                 return HttpResponseRedirect(change_url(result))
-        summary = [("客户", user_text(current.buyer)),
-                   ("当前分销商", distributor_text(current.distributor)),
-                   ("来源", current.get_source_display()),
-                   ("绑定时间", local_time(current.bound_at))]
-        return action_page(self, request, current, title=f"改绑：{user_text(current.buyer)}",
-                           form=form, summary=summary, submit_label="确认改绑")
+        summary = [
+            ("客户", user_text(current.buyer)),
+            ("当前分销商", distributor_text(current.distributor)),
+            ("来源", current.get_source_display()),
+            ("绑定时间", local_time(current.bound_at)),
+        ]
+        return action_page(
+            self,
+            request,
+            current,
+            title=f"改绑：{user_text(current.buyer)}",
+            form=form,
+            summary=summary,
+            submit_label="确认改绑",
+        )
 
-    @action(description="绑定客户", url_path="bind", icon="person_pin",
-            permissions=["rebind"])
+    @action(description="绑定客户", url_path="bind", icon="person_pin", permissions=["rebind"])
     def bind_buyer(self, request):
         form = BindForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            result, ok = run(request, lambda: binding.reassign(
-                data["buyer"], data["distributor"], request.user, reason=data["reason"]), form,
-                success=f"{user_text(data['buyer'])} 已绑定到 "
-                        f"{distributor_text(data['distributor'])}")
+            result, ok = run(
+                request,
+                lambda: binding.reassign(
+                    data["buyer"], data["distributor"], request.user, reason=data["reason"]
+                ),
+                form,
+                success=f"{user_text(data['buyer'])} 已绑定到 {distributor_text(data['distributor'])}",
+            )
             if ok:
                 return HttpResponseRedirect(change_url(result))
-        return form_page(self, request, title="绑定客户", form=form, submit_label="确认绑定",
-                         summary=[("说明", "为客户指定分销商（已有绑定的会被改绑），"
-                                         "原因会记入推广访问记录")])
+        return form_page(
+            self,
+            request,
+            title="绑定客户",
+            form=form,
+            submit_label="确认绑定",
+            summary=[("说明", "为客户指定分销商（已有绑定的会被改绑），原因会记入推广访问记录")],
+        )
 
 
 @admin.register(Touch)
 class TouchAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "buyer_display", "distributor_display", "source",
-                    "decision_label", "rule", "reason", "staff_display")
+    list_display = (
+        "created_at",
+        "buyer_display",
+        "distributor_display",
+        "source",
+        "decision_label",
+        "rule",
+        "reason",
+        "staff_display",
+    )
     list_filter = ("decision", "source", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
     list_select_related = ("buyer", "distributor__user", "staff")
     list_per_page = 100
-    fields = ("created_at", "buyer_display", "distributor_display", "source", "decision_label",
-              "rule", "reason", "target", "staff_display")
+    fields = (
+        "created_at",
+        "buyer_display",
+        "distributor_display",
+        "source",
+        "decision_label",
+        "rule",
+        "reason",
+        "target",
+        "staff_display",
+    )
     readonly_fields = fields
 
     @display(description="客户")

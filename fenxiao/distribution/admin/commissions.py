@@ -68,36 +68,91 @@ class CommissionAdjustmentInline(ReadOnlyInline):
 
 @admin.register(Commission)
 class CommissionAdmin(ReadOnlyAdmin):
-    list_display = ("id", "order_number", "product_display", "distributor_display", "level",
-                    "status_label", "base_display", "amount_display", "reversed_display",
-                    "net_display", "rule_display", "frozen_until")
+    list_display = (
+        "id",
+        "order_number",
+        "product_display",
+        "distributor_display",
+        "level",
+        "status_label",
+        "base_display",
+        "amount_display",
+        "reversed_display",
+        "net_display",
+        "rule_display",
+        "frozen_until",
+    )
     list_filter = ("status", "level", "rule_source")
-    search_fields = ("=order__number", "distributor__user__phone", "=distributor__referral_code",
-                     "order_line__product_name")
+    search_fields = (
+        "=order__number",
+        "distributor__user__phone",
+        "=distributor__referral_code",
+        "order_line__product_name",
+    )
     list_select_related = ("order", "order_line", "distributor__user", "rule")
     list_per_page = 50
     inlines = (CommissionAdjustmentInline,)
     fieldsets = (
-        ("佣金", {"fields": ("order_link", "product_display", "distributor_link", "level",
-                           "status_badge", "why")}),
-        ("金额", {"fields": ("base_display", "quantity", "rule_kind", "rate_display",
-                           "fixed_display", "bonus_display", "team_display", "capped_display",
-                           "amount_display", "reversed_display", "net_display")}),
-        ("规则", {"fields": ("rule_source", "rule_link", "rule_version", "grade_name",
-                           "settings_version")}),
+        (
+            "佣金",
+            {"fields": ("order_link", "product_display", "distributor_link", "level", "status_badge", "why")},
+        ),
+        (
+            "金额",
+            {
+                "fields": (
+                    "base_display",
+                    "quantity",
+                    "rule_kind",
+                    "rate_display",
+                    "fixed_display",
+                    "bonus_display",
+                    "team_display",
+                    "capped_display",
+                    "amount_display",
+                    "reversed_display",
+                    "net_display",
+                )
+            },
+        ),
+        ("规则", {"fields": ("rule_source", "rule_link", "rule_version", "grade_name", "settings_version")}),
         ("时间", {"fields": ("created_at", "frozen_until", "settled_at", "batch_link")}),
     )
-    readonly_fields = ("order_link", "product_display", "distributor_link", "level",
-                       "status_badge", "why", "base_display", "quantity", "rule_kind",
-                       "rate_display", "fixed_display", "bonus_display", "team_display",
-                       "capped_display", "amount_display", "reversed_display", "net_display",
-                       "rule_source", "rule_link", "rule_version", "grade_name",
-                       "settings_version", "created_at", "frozen_until", "settled_at",
-                       "batch_link")
+    readonly_fields = (
+        "order_link",
+        "product_display",
+        "distributor_link",
+        "level",
+        "status_badge",
+        "why",
+        "base_display",
+        "quantity",
+        "rule_kind",
+        "rate_display",
+        "fixed_display",
+        "bonus_display",
+        "team_display",
+        "capped_display",
+        "amount_display",
+        "reversed_display",
+        "net_display",
+        "rule_source",
+        "rule_link",
+        "rule_version",
+        "grade_name",
+        "settings_version",
+        "created_at",
+        "frozen_until",
+        "settled_at",
+        "batch_link",
+    )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(
-            "order", "order_line", "distributor__user", "rule", "batch")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("order", "order_line", "distributor__user", "rule", "batch")
+        )
 
     @display(description="订单号", ordering="order__number")
     def order_number(self, obj):
@@ -186,15 +241,33 @@ class CommissionAdmin(ReadOnlyAdmin):
 
 @admin.register(SettlementBatch)
 class SettlementBatchAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "mode", "status_label", "cutoff", "commission_count",
-                    "total_display", "created_by_display", "approved_by_display", "approved_at")
+    list_display = (
+        "__str__",
+        "mode",
+        "status_label",
+        "cutoff",
+        "commission_count",
+        "total_display",
+        "created_by_display",
+        "approved_by_display",
+        "approved_at",
+    )
     list_filter = ("status", "mode")
     list_select_related = ("created_by", "approved_by")
     actions_list = ("create_batch", "settle_now")
     actions_detail = ("approve_batch", "cancel_batch")
-    fields = ("mode", "status_badge", "cutoff", "commission_count", "total_display",
-              "created_at", "created_by_display", "approved_by_display", "approved_at",
-              "commissions_table")
+    fields = (
+        "mode",
+        "status_badge",
+        "cutoff",
+        "commission_count",
+        "total_display",
+        "created_at",
+        "created_by_display",
+        "approved_by_display",
+        "approved_at",
+        "commissions_table",
+    )
     readonly_fields = fields
 
     # A named permission, not "distribution.add_settlementbatch" in @action: unfold checks dotted
@@ -227,23 +300,37 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
 
     @display(description="佣金明细")
     def commissions_table(self, obj):
-        rows = list(Commission.objects.filter(batch=obj)
-                    .select_related("order", "order_line", "distributor__user")
-                    .order_by("id")[:BATCH_ROWS + 1])
+        rows = list(
+            Commission.objects.filter(batch=obj)
+            .select_related("order", "order_line", "distributor__user")
+            .order_by("id")[: BATCH_ROWS + 1]
+        )
         if not rows:
             return "该批次没有佣金"
-        table = format_html_join("", "<div>{} · {} · {} · {}级 · {} · {}</div>", (
-            (link(c, f"#{c.pk}"), c.order.number, distributor_text(c.distributor), c.level,
-             c.get_status_display(), format_fen(c.net_amount)) for c in rows[:BATCH_ROWS]))
+        table = format_html_join(
+            "",
+            "<div>{} · {} · {} · {}级 · {} · {}</div>",
+            (
+                (
+                    link(c, f"#{c.pk}"),
+                    c.order.number,
+                    distributor_text(c.distributor),
+                    c.level,
+                    c.get_status_display(),
+                    format_fen(c.net_amount),
+                )
+                for c in rows[:BATCH_ROWS]
+            ),
+        )
         url = changelist_url(Commission, batch__id__exact=obj.pk)
-        return format_html('{}<a class="text-primary-600" href="{}">查看全部 {} 笔</a>',
-                           table, url, obj.commission_count)
+        return format_html(
+            '{}<a class="text-primary-600" href="{}">查看全部 {} 笔</a>', table, url, obj.commission_count
+        )
 
     def _back(self):
         return changelist_url(SettlementBatch)
 
-    @action(description="生成结算批次", url_path="create-batch", icon="playlist_add",
-            permissions=["run"])
+    @action(description="生成结算批次", url_path="create-batch", icon="playlist_add", permissions=["run"])
     def create_batch(self, request):
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -252,18 +339,28 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
                 if batch is None:
                     messages.warning(request, "当前没有可结算的佣金（冻结期未满或有未完结的售后）")
                     return HttpResponseRedirect(self._back())
-                messages.success(request, f"已生成{batch}：{batch.commission_count} 笔，"
-                                          f"{format_fen(batch.total)}，请审核后结算")
+                messages.success(
+                    request,
+                    f"已生成{batch}：{batch.commission_count} 笔，{format_fen(batch.total)}，请审核后结算",
+                )
                 return HttpResponseRedirect(change_url(batch))
         cfg = config.current()
-        return form_page(self, request, title="生成结算批次", form=form,
-                         submit_label="生成批次", summary=[
-                             ("当前结算方式", cfg.get_settlement_mode_display()),
-                             ("说明", "收集冻结期已满、没有未完结售后的佣金，生成待审核的结算批次；"
-                                    "审核通过后计入分销商余额")])
+        return form_page(
+            self,
+            request,
+            title="生成结算批次",
+            form=form,
+            submit_label="生成批次",
+            summary=[
+                ("当前结算方式", cfg.get_settlement_mode_display()),
+                (
+                    "说明",
+                    "收集冻结期已满、没有未完结售后的佣金，生成待审核的结算批次；审核通过后计入分销商余额",
+                ),
+            ],
+        )
 
-    @action(description="立即结算", url_path="settle-now", icon="bolt",
-            permissions=["run"])
+    @action(description="立即结算", url_path="settle-now", icon="bolt", permissions=["run"])
     def settle_now(self, request):
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -272,17 +369,21 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
                 if batch is None:
                     messages.warning(request, "当前没有可结算的佣金（冻结期未满或有未完结的售后）")
                     return HttpResponseRedirect(self._back())
-                messages.success(request, f"已结算 {batch.commission_count} 笔佣金，"
-                                          f"共 {format_fen(batch.total)}，已计入分销商余额")
+                messages.success(
+                    request,
+                    f"已结算 {batch.commission_count} 笔佣金，共 {format_fen(batch.total)}，已计入分销商余额",
+                )
                 return HttpResponseRedirect(change_url(batch))
         cfg = config.current()
-        summary = [("当前结算方式", cfg.get_settlement_mode_display()),
-                   ("说明", "立即把冻结期已满、没有未完结售后的佣金计入分销商余额"
-                          "（与自动结算相同），不经审核")]
+        summary = [
+            ("当前结算方式", cfg.get_settlement_mode_display()),
+            ("说明", "立即把冻结期已满、没有未完结售后的佣金计入分销商余额（与自动结算相同），不经审核"),
+        ]
         if cfg.settlement_mode == SettlementMode.MANUAL:
             summary.append(("注意", "当前为人工审核结算，通常应使用“生成结算批次”"))
-        return form_page(self, request, title="立即结算", form=form, submit_label="立即结算",
-                         danger=True, summary=summary)
+        return form_page(
+            self, request, title="立即结算", form=form, submit_label="立即结算", danger=True, summary=summary
+        )
 
     def get_actions_detail(self, request, object_id):
         actions = super().get_actions_detail(request, object_id)
@@ -304,34 +405,57 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
         return batch
 
     def _summary(self, batch):
-        return [("批次", str(batch)), ("状态", batch.get_status_display()),
-                ("佣金笔数", batch.commission_count), ("结算金额", format_fen(batch.total)),
-                ("结算截止", local_time(batch.cutoff))]
+        return [
+            ("批次", str(batch)),
+            ("状态", batch.get_status_display()),
+            ("佣金笔数", batch.commission_count),
+            ("结算金额", format_fen(batch.total)),
+            ("结算截止", local_time(batch.cutoff)),
+        ]
 
-    @action(description="审核通过并结算", url_path="approve", icon="check_circle",
-            permissions=["decide"])
+    @action(description="审核通过并结算", url_path="approve", icon="check_circle", permissions=["decide"])
     def approve_batch(self, request, object_id):
         batch = self._batch(request, object_id)
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            _, ok = run(request, lambda: settlement.approve_batch(batch, request.user), form,
-                        success=lambda b: f"{b} 已结算：{b.commission_count} 笔，"
-                                          f"{format_fen(b.total)}")
+            _, ok = run(
+                request,
+                lambda: settlement.approve_batch(batch, request.user),
+                form,
+                success=lambda b: f"{b} 已结算：{b.commission_count} 笔，{format_fen(b.total)}",
+            )
             if ok:
                 return HttpResponseRedirect(change_url(batch))
-        return action_page(self, request, batch, title=f"审核结算：{batch}", form=form,
-                           summary=self._summary(batch), submit_label="审核通过并结算")
+        return action_page(
+            self,
+            request,
+            batch,
+            title=f"审核结算：{batch}",
+            form=form,
+            summary=self._summary(batch),
+            submit_label="审核通过并结算",
+        )
 
-    @action(description="作废批次", url_path="cancel", icon="cancel",
-            permissions=["decide"])
+    @action(description="作废批次", url_path="cancel", icon="cancel", permissions=["decide"])
     def cancel_batch(self, request, object_id):
         batch = self._batch(request, object_id)
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            _, ok = run(request, lambda: settlement.cancel_batch(batch, request.user), form,
-                        success=f"{batch} 已作废，其中的佣金可进入下一批次")
+            _, ok = run(
+                request,
+                lambda: settlement.cancel_batch(batch, request.user),
+                form,
+                success=f"{batch} 已作废，其中的佣金可进入下一批次",
+            )
             if ok:
                 return HttpResponseRedirect(change_url(batch))
-        return action_page(self, request, batch, title=f"作废结算批次：{batch}", form=form,
-                           summary=self._summary(batch), submit_label="确认作废", danger=True)
-
+        return action_page(
+            self,
+            request,
+            batch,
+            title=f"作废结算批次：{batch}",
+            form=form,
+            summary=self._summary(batch),
+            submit_label="确认作废",
+            danger=True,
+        )

@@ -51,13 +51,15 @@ def changelist_url(model, **filters) -> str:
 def link(obj, text=None) -> str:
     if obj is None:
         return "-"
-    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
-                       change_url(obj), text if text is not None else str(obj))
+    return format_html(
+        '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+        change_url(obj),
+        text if text is not None else str(obj),
+    )
 
 
 def link_to(url: str, text) -> str:
-    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
-                       url, text)
+    return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, text)
 
 
 def user_text(user) -> str:
@@ -87,6 +89,7 @@ def local_time(value) -> str:
 
 # --- Forms ---------------------------------------------------------------------------------
 
+
 class BpHelpMixin:
     """Every rate column (…_bp) in an admin form says how basis points read."""
 
@@ -103,13 +106,13 @@ class ReasonForm(forms.Form):
 
 
 class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(label="说明", max_length=200, required=False,
-                             widget=forms.Textarea)
+    reason = forms.CharField(label="说明", max_length=200, required=False, widget=forms.Textarea)
 
 
 class ReferenceForm(forms.Form):
-    reference = forms.CharField(label="打款凭证号", max_length=64, required=False,
-                                help_text="银行流水号或转账单号，便于对账")
+    reference = forms.CharField(
+        label="打款凭证号", max_length=64, required=False, help_text="银行流水号或转账单号，便于对账"
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -140,8 +143,19 @@ def bulk_form_class(form_class):
 
 # --- Pages ---------------------------------------------------------------------------------
 
-def form_page(model_admin, request, *, title, form=None, summary=None, submit_label="确定",
-              danger=False, back_url=None, **extra):
+
+def form_page(
+    model_admin,
+    request,
+    *,
+    title,
+    form=None,
+    summary=None,
+    submit_label="确定",
+    danger=False,
+    back_url=None,
+    **extra,
+):
     """A one-form page in the backend layout for actions that are not about one record."""
     opts = model_admin.model._meta
     request.current_app = model_admin.admin_site.name
@@ -161,18 +175,22 @@ def form_page(model_admin, request, *, title, form=None, summary=None, submit_la
     return TemplateResponse(request, ACTION_TEMPLATE, context)
 
 
-def bulk_step(model_admin, request, queryset, form_class, *, title, submit_label,
-              danger=False, describe=str, limit=20):
+def bulk_step(
+    model_admin, request, queryset, form_class, *, title, submit_label, danger=False, describe=str, limit=20
+):
     """First call of a bulk action shows a form (a reason …) for the selected records; the
     confirmed POST comes back through the changelist. Returns (cleaned_data, None) when
     confirmed and valid, else (None, the page to show)."""
     bulk = bulk_form_class(form_class)
     confirmed = "_confirm" in request.POST
-    form = bulk(request.POST if confirmed else None, initial={
-        "action": request.POST.get("action", ""),
-        "select_across": request.POST.get("select_across", "0"),
-        helpers.ACTION_CHECKBOX_NAME: request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
-    })
+    form = bulk(
+        request.POST if confirmed else None,
+        initial={
+            "action": request.POST.get("action", ""),
+            "select_across": request.POST.get("select_across", "0"),
+            helpers.ACTION_CHECKBOX_NAME: request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        },
+    )
     if confirmed and form.is_valid():
         return form.cleaned_data, None
     count = queryset.count()
@@ -180,9 +198,16 @@ def bulk_step(model_admin, request, queryset, form_class, *, title, submit_label
     if count > limit:
         shown.append(f"…… 共 {count} 条")
     summary = [("已选择", f"{count} 条"), ("记录", "；".join(shown) or "-")]
-    page = form_page(model_admin, request, title=title, form=form, summary=summary,
-                     submit_label=submit_label, danger=danger,
-                     back_url=request.get_full_path())
+    page = form_page(
+        model_admin,
+        request,
+        title=title,
+        form=form,
+        summary=summary,
+        submit_label=submit_label,
+        danger=danger,
+        back_url=request.get_full_path(),
+    )
     return None, page
 
 
@@ -281,6 +306,7 @@ class ServiceSaveMixin:
 
 
 # --- Read-only bases -----------------------------------------------------------------------
+
 
 class ReadOnlyAdmin(ModelAdmin):
     """Records, never edited as forms: changes happen through actions that call services."""

@@ -68,8 +68,12 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
 
 class SettingsForm(forms.ModelForm):
     withdraw_methods = forms.MultipleChoiceField(
-        label="提现方式", choices=PayoutMethod.choices, required=False,
-        widget=forms.CheckboxSelectMultiple, help_text="都不勾选表示全部开放")
+        label="提现方式",
+        choices=PayoutMethod.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="都不勾选表示全部开放",
+    )
 
     class Meta:
         model = DistributionSettings
@@ -98,17 +102,49 @@ class DistributionSettingsAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin,
     money_fields = SETTINGS_MONEY_FIELDS
     autocomplete_fields = ("condition_products",)
     fieldsets = (
-        ("分销层级与佣金", {"fields": ("levels", "level1_bp", "level2_bp", "level3_bp",
-                                  "max_commission_bp", "self_purchase"),
-                        "description": "佣金层级最多 3 级；只对真实商品销售计佣，不收入门费、"
-                                       "不按拉人头计酬"}),
-        ("成为分销商", {"fields": ("enable_mode", "review_mode", "require_real_name",
-                                 "condition_kind", "condition_amount", "condition_orders",
-                                 "condition_products")}),
+        (
+            "分销层级与佣金",
+            {
+                "fields": (
+                    "levels",
+                    "level1_bp",
+                    "level2_bp",
+                    "level3_bp",
+                    "max_commission_bp",
+                    "self_purchase",
+                ),
+                "description": "佣金层级最多 3 级；只对真实商品销售计佣，不收入门费、不按拉人头计酬",
+            },
+        ),
+        (
+            "成为分销商",
+            {
+                "fields": (
+                    "enable_mode",
+                    "review_mode",
+                    "require_real_name",
+                    "condition_kind",
+                    "condition_amount",
+                    "condition_orders",
+                    "condition_products",
+                )
+            },
+        ),
         ("客户绑定", {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),
         ("结算", {"fields": ("freeze_days", "settlement_mode", "settlement_cycle")}),
-        ("提现", {"fields": ("withdraw_min", "withdraw_max", "withdraw_fee_bp",
-                           "withdraw_limit", "withdraw_period", "withdraw_methods")}),
+        (
+            "提现",
+            {
+                "fields": (
+                    "withdraw_min",
+                    "withdraw_max",
+                    "withdraw_fee_bp",
+                    "withdraw_limit",
+                    "withdraw_period",
+                    "withdraw_methods",
+                )
+            },
+        ),
         ("版本与变更记录", {"fields": ("version", "updated_at", "change_history")}),
     )
     readonly_fields = ("version", "updated_at", "change_history")
@@ -123,12 +159,10 @@ class DistributionSettingsAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin,
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         cfg = config.current()
-        return HttpResponseRedirect(
-            reverse("admin:distribution_distributionsettings_change", args=[cfg.pk]))
+        return HttpResponseRedirect(reverse("admin:distribution_distributionsettings_change", args=[cfg.pk]))
 
     def save_model(self, request, obj, form, change):
-        changes = {name: form.cleaned_data[name] for name in form.changed_data
-                   if name in config.TRACKED}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in config.TRACKED}
         if not changes:
             return
         if self._save_via(request, lambda: config.update_settings(request.user, **changes)):
@@ -141,8 +175,7 @@ class DistributionSettingsAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin,
         if self._refused(request):
             return HttpResponseRedirect(request.get_full_path())
         messages.success(request, f"分销设置已保存（版本 {obj.version}）")
-        return HttpResponseRedirect(
-            reverse("admin:distribution_distributionsettings_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:distribution_distributionsettings_change", args=[obj.pk]))
 
     @display(description="最近变更")
     def change_history(self, obj):
@@ -152,15 +185,22 @@ class DistributionSettingsAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin,
         blocks = []
         for change in changes:
             rows = describe_changes(change.changes)
-            blocks.append((
-                change.version, local_time(change.created_at),
-                user_text(change.changed_by),
-                format_html_join("", "<div>{}：{} → {}</div>", rows) if rows else "-"))
+            blocks.append(
+                (
+                    change.version,
+                    local_time(change.created_at),
+                    user_text(change.changed_by),
+                    format_html_join("", "<div>{}：{} → {}</div>", rows) if rows else "-",
+                )
+            )
         table = format_html_join(
-            "", '<div class="mb-3"><div class="font-semibold">v{} · {} · {}</div>{}</div>',
-            blocks)
-        return format_html('{}<a class="text-primary-600" href="{}">查看全部变更记录</a>',
-                           table, changelist_url(SettingsChange))
+            "", '<div class="mb-3"><div class="font-semibold">v{} · {} · {}</div>{}</div>', blocks
+        )
+        return format_html(
+            '{}<a class="text-primary-600" href="{}">查看全部变更记录</a>',
+            table,
+            changelist_url(SettingsChange),
+        )
 
 
 @admin.register(SettingsChange)

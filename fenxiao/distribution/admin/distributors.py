@@ -68,8 +68,10 @@ def find_distributor(text: str) -> Distributor | None:
     text = (text or "").strip()
     if not text:
         return None
-    return (distributors.by_code(text)
-            or Distributor.objects.select_related("user").filter(user__phone=text).first())
+    return (
+        distributors.by_code(text)
+        or Distributor.objects.select_related("user").filter(user__phone=text).first()
+    )
 
 
 class DistributorLookupField(forms.CharField):
@@ -89,12 +91,15 @@ class DistributorLookupField(forms.CharField):
 
 
 class DesignateForm(forms.Form):
-    user = forms.CharField(label="用户手机号", max_length=150,
-                           help_text="已注册用户的手机号（员工账号可填用户名）")
-    parent = DistributorLookupField(label="上级分销商", required=False,
-                                    help_text="推广码或手机号；留空则按客户绑定关系确定上级")
-    grade = forms.ModelChoiceField(label="等级", queryset=DistributorGrade.objects.all(),
-                                   required=False, empty_label="默认等级")
+    user = forms.CharField(
+        label="用户手机号", max_length=150, help_text="已注册用户的手机号（员工账号可填用户名）"
+    )
+    parent = DistributorLookupField(
+        label="上级分销商", required=False, help_text="推广码或手机号；留空则按客户绑定关系确定上级"
+    )
+    grade = forms.ModelChoiceField(
+        label="等级", queryset=DistributorGrade.objects.all(), required=False, empty_label="默认等级"
+    )
 
     def clean_user(self):
         user = find_user(self.cleaned_data["user"])
@@ -104,14 +109,18 @@ class DesignateForm(forms.Form):
 
 
 class GradeForm(forms.Form):
-    grade = forms.ModelChoiceField(label="等级", queryset=DistributorGrade.objects.all(),
-                                   empty_label=None,
-                                   help_text="手动设置可升可降；自动评估只会升级")
+    grade = forms.ModelChoiceField(
+        label="等级",
+        queryset=DistributorGrade.objects.all(),
+        empty_label=None,
+        help_text="手动设置可升可降；自动评估只会升级",
+    )
 
 
 class ParentForm(forms.Form):
-    parent = DistributorLookupField(label="新上级", required=False,
-                                    help_text="推广码或手机号；留空表示没有上级")
+    parent = DistributorLookupField(
+        label="新上级", required=False, help_text="推广码或手机号；留空表示没有上级"
+    )
 
 
 class FiguresChangeList(ChangeList):
@@ -126,9 +135,20 @@ class FiguresChangeList(ChangeList):
 
 @admin.register(Distributor)
 class DistributorAdmin(ModelAdmin):
-    list_display = ("user_display", "status_label", "grade", "parent_display", "referral_code",
-                    "bound_buyers", "team_display", "sales_display", "estimated_display",
-                    "available_display", "withdrawn_display", "created_at")
+    list_display = (
+        "user_display",
+        "status_label",
+        "grade",
+        "parent_display",
+        "referral_code",
+        "bound_buyers",
+        "team_display",
+        "sales_display",
+        "estimated_display",
+        "available_display",
+        "withdrawn_display",
+        "created_at",
+    )
     list_filter = ("status", "grade", "source")
     search_fields = ("user__phone", "=referral_code", "real_name", "user__nickname")
     list_select_related = ("user", "grade", "parent__user")
@@ -136,19 +156,56 @@ class DistributorAdmin(ModelAdmin):
     list_per_page = 50
     actions = ("approve_selected", "reject_selected")
     actions_list = ("review_queue", "designate")
-    actions_detail = ("approve", "reject", "suspend", "ban", "reactivate", "change_grade",
-                      "change_parent", "ledger")
+    actions_detail = (
+        "approve",
+        "reject",
+        "suspend",
+        "ban",
+        "reactivate",
+        "change_grade",
+        "change_parent",
+        "ledger",
+    )
     fieldsets = (
-        ("分销商", {"fields": ("user_display", "status_badge", "grade", "parent_display",
-                            "referral_code", "source", "real_name", "apply_note",
-                            "reject_reason", "status_reason", "reviewed_by_display",
-                            "created_at", "activated_at")}),
+        (
+            "分销商",
+            {
+                "fields": (
+                    "user_display",
+                    "status_badge",
+                    "grade",
+                    "parent_display",
+                    "referral_code",
+                    "source",
+                    "real_name",
+                    "apply_note",
+                    "reject_reason",
+                    "status_reason",
+                    "reviewed_by_display",
+                    "created_at",
+                    "activated_at",
+                )
+            },
+        ),
         ("实时数据", {"fields": ("figures_table", "related_links")}),
     )
-    readonly_fields = ("user_display", "status_badge", "grade", "parent_display",
-                       "referral_code", "source", "real_name", "apply_note", "reject_reason",
-                       "status_reason", "reviewed_by_display", "created_at", "activated_at",
-                       "figures_table", "related_links")
+    readonly_fields = (
+        "user_display",
+        "status_badge",
+        "grade",
+        "parent_display",
+        "referral_code",
+        "source",
+        "real_name",
+        "apply_note",
+        "reject_reason",
+        "status_reason",
+        "reviewed_by_display",
+        "created_at",
+        "activated_at",
+        "figures_table",
+        "related_links",
+    )
 
     # Distributors change only through the actions (services), never by saving a form.
     # A named permission, not "distribution.add_distributor" in @action: unfold checks dotted
@@ -176,8 +233,7 @@ class DistributorAdmin(ModelAdmin):
         return FiguresChangeList
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(
-            "user", "grade", "parent__user", "reviewed_by")
+        return super().get_queryset(request).select_related("user", "grade", "parent__user", "reviewed_by")
 
     # --- columns ---
 
@@ -239,9 +295,12 @@ class DistributorAdmin(ModelAdmin):
             ("团队（直属 / 间接）", f"{f['team_direct']} / {f['team_indirect']}"),
             ("推广订单", f["orders"]),
             ("推广销售额（扣除退款）", format_fen(f["sales"])),
-            ("预估佣金（待结算 + 冻结中）", f"{format_fen(f['commission_estimated'])}（"
-                                    f"{format_fen(f['commission_pending'])} + "
-                                    f"{format_fen(f['commission_frozen'])}）"),
+            (
+                "预估佣金（待结算 + 冻结中）",
+                f"{format_fen(f['commission_estimated'])}（"
+                f"{format_fen(f['commission_pending'])} + "
+                f"{format_fen(f['commission_frozen'])}）",
+            ),
             ("可提现余额", format_fen(f["commission_available"])),
             ("已提现", format_fen(f["commission_withdrawn"])),
             ("累计佣金", format_fen(f["commission_total"])),
@@ -252,53 +311,78 @@ class DistributorAdmin(ModelAdmin):
     def related_links(self, obj):
         return format_html(
             "{} · {} · {} · {}",
-            link_to(reverse("admin:distribution_distributor_ledger", args=[obj.pk]),
-                    "账户流水"),
+            link_to(reverse("admin:distribution_distributor_ledger", args=[obj.pk]), "账户流水"),
             link_to(changelist_url(Commission, distributor__id__exact=obj.pk), "佣金记录"),
             link_to(changelist_url(Withdrawal, distributor__id__exact=obj.pk), "提现记录"),
-            link_to(changelist_url(Distributor, parent__id__exact=obj.pk), "直属团队"))
+            link_to(changelist_url(Distributor, parent__id__exact=obj.pk), "直属团队"),
+        )
 
     # --- list actions ---
 
-    @action(description="审核队列", url_path="review-queue", icon="how_to_reg",
-            permissions=["view"])
+    @action(description="审核队列", url_path="review-queue", icon="how_to_reg", permissions=["view"])
     def review_queue(self, request):
-        return HttpResponseRedirect(
-            changelist_url(Distributor, status__exact=DistributorStatus.PENDING))
+        return HttpResponseRedirect(changelist_url(Distributor, status__exact=DistributorStatus.PENDING))
 
-    @action(description="指定分销商", url_path="designate", icon="person_add",
-            permissions=["designate"])
+    @action(description="指定分销商", url_path="designate", icon="person_add", permissions=["designate"])
     def designate(self, request):
         form = DesignateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            distributor, ok = run(request, lambda: distributors.designate(
-                data["user"], request.user, parent=data["parent"], grade=data["grade"]), form)
+            distributor, ok = run(
+                request,
+                lambda: distributors.designate(
+                    data["user"], request.user, parent=data["parent"], grade=data["grade"]
+                ),
+                form,
+            )
             if ok:
-                messages.success(request, f"{user_text(distributor.user)} 已是分销商，"
-                                          f"推广码 {distributor.referral_code}")
+                messages.success(
+                    request, f"{user_text(distributor.user)} 已是分销商，推广码 {distributor.referral_code}"
+                )
                 return HttpResponseRedirect(change_url(distributor))
-        return form_page(self, request, title="指定分销商", form=form, submit_label="设为分销商",
-                         summary=[("说明", "被指定的用户直接成为正常状态的分销商；"
-                                         "已申请或被拒绝的用户会直接通过")])
+        return form_page(
+            self,
+            request,
+            title="指定分销商",
+            form=form,
+            submit_label="设为分销商",
+            summary=[("说明", "被指定的用户直接成为正常状态的分销商；已申请或被拒绝的用户会直接通过")],
+        )
 
     # --- bulk actions (review queue) ---
 
     @action(description="通过所选申请", permissions=["review"])
     def approve_selected(self, request, queryset):
-        run_each(request, queryset.select_related("user"),
-                 lambda d: distributors.approve(d, request.user),
-                 describe=distributor_text, done="已通过")
+        run_each(
+            request,
+            queryset.select_related("user"),
+            lambda d: distributors.approve(d, request.user),
+            describe=distributor_text,
+            done="已通过",
+        )
 
     @action(description="拒绝所选申请", permissions=["review"])
     def reject_selected(self, request, queryset):
         queryset = queryset.select_related("user")
-        data, page = bulk_step(self, request, queryset, ReasonForm, title="拒绝分销商申请",
-                               submit_label="确认拒绝", danger=True, describe=distributor_text)
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ReasonForm,
+            title="拒绝分销商申请",
+            submit_label="确认拒绝",
+            danger=True,
+            describe=distributor_text,
+        )
         if page is not None:
             return page
-        run_each(request, queryset, lambda d: distributors.reject(
-            d, request.user, reason=data["reason"]), describe=distributor_text, done="已拒绝")
+        run_each(
+            request,
+            queryset,
+            lambda d: distributors.reject(d, request.user, reason=data["reason"]),
+            describe=distributor_text,
+            done="已拒绝",
+        )
         return None
 
     # --- detail actions ---
@@ -333,96 +417,150 @@ class DistributorAdmin(ModelAdmin):
         return distributor
 
     def _summary(self, d: Distributor):
-        return [("分销商", user_text(d.user)), ("推广码", d.referral_code),
-                ("状态", d.get_status_display()), ("等级", d.grade.name if d.grade else "-"),
-                ("上级", distributor_text(d.parent) if d.parent_id else "-"),
-                ("真实姓名", d.real_name or "-"), ("申请说明", d.apply_note or "-")]
+        return [
+            ("分销商", user_text(d.user)),
+            ("推广码", d.referral_code),
+            ("状态", d.get_status_display()),
+            ("等级", d.grade.name if d.grade else "-"),
+            ("上级", distributor_text(d.parent) if d.parent_id else "-"),
+            ("真实姓名", d.real_name or "-"),
+            ("申请说明", d.apply_note or "-"),
+        ]
 
-    def _form_action(self, request, object_id, form_class, call, *, title, submit_label,
-                     success, danger=False, label=None, initial=None):
+    def _form_action(
+        self,
+        request,
+        object_id,
+        form_class,
+        call,
+        *,
+        title,
+        submit_label,
+        success,
+        danger=False,
+        label=None,
+        initial=None,
+    ):
         distributor = self._distributor(request, object_id)
         form = form_class(request.POST or None, initial=initial)
         if label and "reason" in form.fields:
             form.fields["reason"].label = label
         if request.method == "POST" and form.is_valid():
-            _, ok = run(request, lambda: call(distributor, form.cleaned_data), form,
-                        success=success)
+            _, ok = run(request, lambda: call(distributor, form.cleaned_data), form, success=success)
             if ok:
                 return HttpResponseRedirect(change_url(distributor))
-        return action_page(self, request, distributor,
-                           title=f"{title}：{user_text(distributor.user)}", form=form,
-                           summary=self._summary(distributor), submit_label=submit_label,
-                           danger=danger)
+        return action_page(
+            self,
+            request,
+            distributor,
+            title=f"{title}：{user_text(distributor.user)}",
+            form=form,
+            summary=self._summary(distributor),
+            submit_label=submit_label,
+            danger=danger,
+        )
 
-    @action(description="通过申请", url_path="approve", icon="check_circle",
-            permissions=["manage"])
+    @action(description="通过申请", url_path="approve", icon="check_circle", permissions=["manage"])
     def approve(self, request, object_id):
         return self._form_action(
-            request, object_id, ConfirmForm,
+            request,
+            object_id,
+            ConfirmForm,
             lambda d, data: distributors.approve(d, request.user),
-            title="通过分销商申请", submit_label="确认通过", success="已通过，该用户成为分销商")
+            title="通过分销商申请",
+            submit_label="确认通过",
+            success="已通过，该用户成为分销商",
+        )
 
-    @action(description="拒绝申请", url_path="reject", icon="block",
-            permissions=["manage"])
+    @action(description="拒绝申请", url_path="reject", icon="block", permissions=["manage"])
     def reject(self, request, object_id):
         return self._form_action(
-            request, object_id, ReasonForm,
+            request,
+            object_id,
+            ReasonForm,
             lambda d, data: distributors.reject(d, request.user, reason=data["reason"]),
-            title="拒绝分销商申请", submit_label="确认拒绝", success="已拒绝该申请",
-            danger=True, label="拒绝原因")
+            title="拒绝分销商申请",
+            submit_label="确认拒绝",
+            success="已拒绝该申请",
+            danger=True,
+            label="拒绝原因",
+        )
 
-    @action(description="暂停", url_path="suspend", icon="pause_circle",
-            permissions=["manage"])
+    @action(description="暂停", url_path="suspend", icon="pause_circle", permissions=["manage"])
     def suspend(self, request, object_id):
         return self._form_action(
-            request, object_id, ReasonForm,
-            lambda d, data: distributors.set_status(d, request.user, DistributorStatus.SUSPENDED,
-                                                    reason=data["reason"]),
-            title="暂停分销资格", submit_label="确认暂停", danger=True, label="暂停原因",
-            success="已暂停：暂停期间不产生佣金、不能提现")
+            request,
+            object_id,
+            ReasonForm,
+            lambda d, data: distributors.set_status(
+                d, request.user, DistributorStatus.SUSPENDED, reason=data["reason"]
+            ),
+            title="暂停分销资格",
+            submit_label="确认暂停",
+            danger=True,
+            label="暂停原因",
+            success="已暂停：暂停期间不产生佣金、不能提现",
+        )
 
-    @action(description="封禁", url_path="ban", icon="gpp_bad",
-            permissions=["manage"])
+    @action(description="封禁", url_path="ban", icon="gpp_bad", permissions=["manage"])
     def ban(self, request, object_id):
         return self._form_action(
-            request, object_id, ReasonForm,
-            lambda d, data: distributors.set_status(d, request.user, DistributorStatus.BANNED,
-                                                    reason=data["reason"]),
-            title="封禁分销商", submit_label="确认封禁", danger=True, label="封禁原因",
-            success="已封禁该分销商")
+            request,
+            object_id,
+            ReasonForm,
+            lambda d, data: distributors.set_status(
+                d, request.user, DistributorStatus.BANNED, reason=data["reason"]
+            ),
+            title="封禁分销商",
+            submit_label="确认封禁",
+            danger=True,
+            label="封禁原因",
+            success="已封禁该分销商",
+        )
 
-    @action(description="恢复", url_path="reactivate", icon="play_circle",
-            permissions=["manage"])
+    @action(description="恢复", url_path="reactivate", icon="play_circle", permissions=["manage"])
     def reactivate(self, request, object_id):
         return self._form_action(
-            request, object_id, OptionalReasonForm,
-            lambda d, data: distributors.set_status(d, request.user, DistributorStatus.ACTIVE,
-                                                    reason=data["reason"]),
-            title="恢复分销资格", submit_label="确认恢复", success="已恢复为正常状态")
+            request,
+            object_id,
+            OptionalReasonForm,
+            lambda d, data: distributors.set_status(
+                d, request.user, DistributorStatus.ACTIVE, reason=data["reason"]
+            ),
+            title="恢复分销资格",
+            submit_label="确认恢复",
+            success="已恢复为正常状态",
+        )
 
-    @action(description="设置等级", url_path="grade", icon="military_tech",
-            permissions=["manage"])
+    @action(description="设置等级", url_path="grade", icon="military_tech", permissions=["manage"])
     def change_grade(self, request, object_id):
         distributor = self._distributor(request, object_id)
         return self._form_action(
-            request, object_id, GradeForm,
+            request,
+            object_id,
+            GradeForm,
             lambda d, data: distributors.set_grade(d, data["grade"], request.user),
-            title="设置等级", submit_label="保存等级", success="等级已更新",
-            initial={"grade": distributor.grade_id})
+            title="设置等级",
+            submit_label="保存等级",
+            success="等级已更新",
+            initial={"grade": distributor.grade_id},
+        )
 
-    @action(description="调整上级", url_path="parent", icon="account_tree",
-            permissions=["manage"])
+    @action(description="调整上级", url_path="parent", icon="account_tree", permissions=["manage"])
     def change_parent(self, request, object_id):
         distributor = self._distributor(request, object_id)
         return self._form_action(
-            request, object_id, ParentForm,
+            request,
+            object_id,
+            ParentForm,
             lambda d, data: distributors.set_parent(d, data["parent"], request.user),
-            title="调整上级", submit_label="保存上级", success="上级已更新",
-            initial={"parent": distributor.parent.referral_code if distributor.parent_id
-                     else ""})
+            title="调整上级",
+            submit_label="保存上级",
+            success="上级已更新",
+            initial={"parent": distributor.parent.referral_code if distributor.parent_id else ""},
+        )
 
-    @action(description="账户流水", url_path="ledger", icon="account_balance_wallet",
-            permissions=["view"])
+    @action(description="账户流水", url_path="ledger", icon="account_balance_wallet", permissions=["view"])
     def ledger(self, request, object_id):
         return ledger_page(self, request, self._distributor(request, object_id))
 
@@ -431,16 +569,16 @@ def ledger_page(model_admin, request, distributor: Distributor):
     """Every ledger entry with the balance after it, newest first; the balance is the sum
     of the entries and nothing else. Also the distributor's latest commissions,
     withdrawals and direct team."""
-    entries = (LedgerEntry.objects.filter(distributor=distributor)
-               .select_related("commission__order", "withdrawal")
-               .annotate(running=Window(Sum("amount"), order_by=F("id").asc()))
-               .order_by("-id"))
+    entries = (
+        LedgerEntry.objects.filter(distributor=distributor)
+        .select_related("commission__order", "withdrawal")
+        .annotate(running=Window(Sum("amount"), order_by=F("id").asc()))
+        .order_by("-id")
+    )
     page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("p"))
-    balance = LedgerEntry.objects.filter(distributor=distributor).aggregate(
-        total=Sum("amount"))["total"] or 0
+    balance = LedgerEntry.objects.filter(distributor=distributor).aggregate(total=Sum("amount"))["total"] or 0
     commissions = list(dashboard.commissions(distributor)[:RELATED_ROWS])
-    withdrawals = list(Withdrawal.objects.filter(distributor=distributor)
-                       .order_by("-id")[:RELATED_ROWS])
+    withdrawals = list(Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:RELATED_ROWS])
     team = list(dashboard.team(distributor)[:RELATED_ROWS])
     request.current_app = model_admin.admin_site.name
     context = {
@@ -452,15 +590,18 @@ def ledger_page(model_admin, request, distributor: Distributor):
         "figures": dashboard.figures(distributor),
         "balance": balance,
         "page": page,
-        "entries": [{"entry": e, "amount": format_fen(e.amount),
-                     "running": format_fen(e.running),
-                     "withdrawal_url": change_url(e.withdrawal) if e.withdrawal_id else "",
-                     "commission_url": change_url(e.commission) if e.commission_id else ""}
-                    for e in page.object_list],
-        "commissions": [{"c": c, "url": change_url(c), "net": format_fen(c.net_amount)}
-                        for c in commissions],
-        "withdrawals": [{"w": w, "url": change_url(w), "amount": format_fen(w.amount)}
-                        for w in withdrawals],
+        "entries": [
+            {
+                "entry": e,
+                "amount": format_fen(e.amount),
+                "running": format_fen(e.running),
+                "withdrawal_url": change_url(e.withdrawal) if e.withdrawal_id else "",
+                "commission_url": change_url(e.commission) if e.commission_id else "",
+            }
+            for e in page.object_list
+        ],
+        "commissions": [{"c": c, "url": change_url(c), "net": format_fen(c.net_amount)} for c in commissions],
+        "withdrawals": [{"w": w, "url": change_url(w), "amount": format_fen(w.amount)} for w in withdrawals],
         "team": [{"d": d, "url": change_url(d), "name": user_text(d.user)} for d in team],
         "all_commissions_url": changelist_url(Commission, distributor__id__exact=distributor.pk),
         "all_withdrawals_url": changelist_url(Withdrawal, distributor__id__exact=distributor.pk),
@@ -469,4 +610,3 @@ def ledger_page(model_admin, request, distributor: Distributor):
         "balance_text": format_fen(balance),
     }
     return TemplateResponse(request, "admin/distribution/distributor/ledger.html", context)
-

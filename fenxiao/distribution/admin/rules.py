@@ -26,17 +26,26 @@ from .common import (
     run,
 )
 
-GRADE_MONEY_FIELDS = ("min_own_sales", "min_single_order", "min_team_sales",
-                      "min_settled_commission")
+GRADE_MONEY_FIELDS = ("min_own_sales", "min_single_order", "min_team_sales", "min_settled_commission")
 
 
 # --- 分销等级 ---------------------------------------------------------------------------------
 
+
 class GradeForm(forms.ModelForm):
     class Meta:
         model = DistributorGrade
-        fields = ("name", "weight", "is_default", "level1_bp", "level2_bp", "level3_bp",
-                  "team_bp", "logic", *DistributorGrade.CONDITION_FIELDS)
+        fields = (
+            "name",
+            "weight",
+            "is_default",
+            "level1_bp",
+            "level2_bp",
+            "level3_bp",
+            "team_bp",
+            "logic",
+            *DistributorGrade.CONDITION_FIELDS,
+        )
 
     def _get_validation_exclusions(self):
         # save_grade moves the default flag from the old default grade to this one.
@@ -54,20 +63,44 @@ class GradeForm(forms.ModelForm):
 class DistributorGradeAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = GradeForm
     money_fields = GRADE_MONEY_FIELDS
-    list_display = ("name", "weight", "is_default", "rates_display", "team_display",
-                    "conditions_display", "member_count")
+    list_display = (
+        "name",
+        "weight",
+        "is_default",
+        "rates_display",
+        "team_display",
+        "conditions_display",
+        "member_count",
+    )
     search_fields = ("name",)
     ordering = ("weight",)
     actions_list = ("evaluate_upgrades",)
     fieldsets = (
         ("等级", {"fields": ("name", "weight", "is_default")}),
-        ("佣金比例", {"fields": ("level1_bp", "level2_bp", "level3_bp", "team_bp"),
-                  "description": "留空则使用分销设置中的默认比例"}),
-        ("升级条件", {"fields": ("logic", "min_own_sales", "min_own_orders", "min_single_order",
-                             "min_direct_team", "min_team_sales", "min_team_orders",
-                             "min_settled_commission"),
-                  "description": "留空的条件不参与判断；没有任何条件的等级只能手动设置。"
-                                 "每次结算后及每天自动评估，只升不降"}),
+        (
+            "佣金比例",
+            {
+                "fields": ("level1_bp", "level2_bp", "level3_bp", "team_bp"),
+                "description": "留空则使用分销设置中的默认比例",
+            },
+        ),
+        (
+            "升级条件",
+            {
+                "fields": (
+                    "logic",
+                    "min_own_sales",
+                    "min_own_orders",
+                    "min_single_order",
+                    "min_direct_team",
+                    "min_team_sales",
+                    "min_team_orders",
+                    "min_settled_commission",
+                ),
+                "description": "留空的条件不参与判断；没有任何条件的等级只能手动设置。"
+                "每次结算后及每天自动评估，只升不降",
+            },
+        ),
     )
 
     # A named permission, not "distribution.change_distributor" in @action: unfold checks dotted
@@ -83,8 +116,9 @@ class DistributorGradeAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, Mod
 
     @display(description="佣金比例（一/二/三级）")
     def rates_display(self, obj):
-        return " / ".join("默认" if bp is None else bp_text(bp)
-                          for bp in (obj.level1_bp, obj.level2_bp, obj.level3_bp))
+        return " / ".join(
+            "默认" if bp is None else bp_text(bp) for bp in (obj.level1_bp, obj.level2_bp, obj.level3_bp)
+        )
 
     @display(description="团队佣金")
     def team_display(self, obj):
@@ -108,19 +142,26 @@ class DistributorGradeAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, Mod
     def member_count(self, obj):
         return link_to(changelist_url(Distributor, grade__id__exact=obj.pk), obj.member_count)
 
-    @action(description="立即评估升级", url_path="evaluate", icon="upgrade",
-            permissions=["evaluate"])
+    @action(description="立即评估升级", url_path="evaluate", icon="upgrade", permissions=["evaluate"])
     def evaluate_upgrades(self, request):
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            _, ok = run(request, grades.upgrade, form,
-                        success=lambda upgraded: f"评估完成，{len(upgraded)} 位分销商已升级")
+            _, ok = run(
+                request,
+                grades.upgrade,
+                form,
+                success=lambda upgraded: f"评估完成，{len(upgraded)} 位分销商已升级",
+            )
             if ok:
                 return HttpResponseRedirect(changelist_url(DistributorGrade))
-        return form_page(self, request, title="立即评估等级升级", form=form,
-                         submit_label="开始评估",
-                         summary=[("说明", "按各等级的升级条件评估所有正常状态的分销商，"
-                                         "满足条件即升级；只升不降")])
+        return form_page(
+            self,
+            request,
+            title="立即评估等级升级",
+            form=form,
+            submit_label="开始评估",
+            summary=[("说明", "按各等级的升级条件评估所有正常状态的分销商，满足条件即升级；只升不降")],
+        )
 
 
 # --- 佣金规则 ---------------------------------------------------------------------------------
@@ -132,12 +173,9 @@ class CommissionRuleForm(forms.ModelForm):
     """A rate rule takes basis points, a fixed rule takes yuan per unit; both are stored in
     the rule's level1..3 columns (bp or fen) by the kind chosen."""
 
-    rate1 = forms.IntegerField(label="一级比例（基点）", min_value=0, required=False,
-                               help_text=BP_HELP)
-    rate2 = forms.IntegerField(label="二级比例（基点）", min_value=0, required=False,
-                               help_text=BP_HELP)
-    rate3 = forms.IntegerField(label="三级比例（基点）", min_value=0, required=False,
-                               help_text=BP_HELP)
+    rate1 = forms.IntegerField(label="一级比例（基点）", min_value=0, required=False, help_text=BP_HELP)
+    rate2 = forms.IntegerField(label="二级比例（基点）", min_value=0, required=False, help_text=BP_HELP)
+    rate3 = forms.IntegerField(label="三级比例（基点）", min_value=0, required=False, help_text=BP_HELP)
     fixed1 = MoneyField(label="一级固定佣金（元/件）", required=False)
     fixed2 = MoneyField(label="二级固定佣金（元/件）", required=False)
     fixed3 = MoneyField(label="三级固定佣金（元/件）", required=False)
@@ -149,8 +187,7 @@ class CommissionRuleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "kind" in self.fields:  # the unit typed here, not the unit stored
-            self.fields["kind"].choices = [(RuleKind.RATE, "按比例"),
-                                           (RuleKind.FIXED, "固定金额（每件）")]
+            self.fields["kind"].choices = [(RuleKind.RATE, "按比例"), (RuleKind.FIXED, "固定金额（每件）")]
         rule = self.instance
         prefix = "fixed" if rule.kind == RuleKind.FIXED else "rate"
         for level in LEVELS:
@@ -178,8 +215,16 @@ class CommissionRuleForm(forms.ModelForm):
 @admin.register(CommissionRule)
 class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     form = CommissionRuleForm
-    list_display = ("name", "target_display", "grade", "kind", "values_display", "is_active",
-                    "version", "updated_at")
+    list_display = (
+        "name",
+        "target_display",
+        "grade",
+        "kind",
+        "values_display",
+        "is_active",
+        "version",
+        "updated_at",
+    )
     list_filter = ("kind", "is_active", "grade")
     search_fields = ("name", "product__name", "category__name", "=sku__code")
     list_select_related = ("product", "sku__product", "category", "grade")
@@ -188,12 +233,22 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     readonly_fields = ("version", "updated_at")
     fieldsets = (
         ("规则", {"fields": ("name", "is_active", "version", "updated_at")}),
-        ("适用范围", {"fields": ("product", "sku", "category", "grade"),
-                  "description": "商品、SKU、分类三选一；SKU 规则优先于商品规则，商品规则优先于"
-                                 "分类规则；“仅限等级”留空表示所有等级"}),
-        ("佣金", {"fields": ("kind", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
+        (
+            "适用范围",
+            {
+                "fields": ("product", "sku", "category", "grade"),
+                "description": "商品、SKU、分类三选一；SKU 规则优先于商品规则，商品规则优先于"
+                "分类规则；“仅限等级”留空表示所有等级",
+            },
+        ),
+        (
+            "佣金",
+            {
+                "fields": ("kind", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
                 "description": "按比例时填写基点，固定金额时填写每件的元；留空的层级不适用本规则。"
-                               "各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限"}),
+                "各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限",
+            },
+        ),
     )
 
     # A rule that paid a commission is named in that commission's "why": rules are switched
@@ -225,6 +280,7 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
 
 
 # --- 销售额阶梯 -------------------------------------------------------------------------------
+
 
 class SalesTierForm(forms.ModelForm):
     class Meta:

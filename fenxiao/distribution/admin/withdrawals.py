@@ -58,30 +58,81 @@ class LedgerInline(ReadOnlyInline):
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(ReadOnlyAdmin):
-    list_display = ("number", "distributor_display", "method", "account_display",
-                    "amount_display", "fee_display", "payout_display", "status_label",
-                    "created_at", "paid_at")
+    list_display = (
+        "number",
+        "distributor_display",
+        "method",
+        "account_display",
+        "amount_display",
+        "fee_display",
+        "payout_display",
+        "status_label",
+        "created_at",
+        "paid_at",
+    )
     list_filter = ("status", "method", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
-    search_fields = ("=number", "distributor__user__phone", "=distributor__referral_code",
-                     "distributor__real_name")
+    search_fields = (
+        "=number",
+        "distributor__user__phone",
+        "=distributor__referral_code",
+        "distributor__real_name",
+    )
     list_select_related = ("distributor__user",)
     list_per_page = 50
     inlines = (LedgerInline,)
-    actions = ("approve_selected", "reject_selected", "mark_paid_selected", "export_csv",
-               "export_xlsx")
+    actions = ("approve_selected", "reject_selected", "mark_paid_selected", "export_csv", "export_xlsx")
     actions_detail = ("approve", "reject", "mark_paid", "mark_failed")
     fieldsets = (
-        ("提现", {"fields": ("number", "distributor_link", "status_badge", "method",
-                           "account_display", "amount_display", "fee_display",
-                           "payout_display", "balance_display")}),
-        ("处理", {"fields": ("created_at", "decided_by_display", "decided_at", "paid_at",
-                           "payout_reference", "reject_reason", "failure_reason")}),
+        (
+            "提现",
+            {
+                "fields": (
+                    "number",
+                    "distributor_link",
+                    "status_badge",
+                    "method",
+                    "account_display",
+                    "amount_display",
+                    "fee_display",
+                    "payout_display",
+                    "balance_display",
+                )
+            },
+        ),
+        (
+            "处理",
+            {
+                "fields": (
+                    "created_at",
+                    "decided_by_display",
+                    "decided_at",
+                    "paid_at",
+                    "payout_reference",
+                    "reject_reason",
+                    "failure_reason",
+                )
+            },
+        ),
     )
-    readonly_fields = ("number", "distributor_link", "status_badge", "method",
-                       "account_display", "amount_display", "fee_display", "payout_display",
-                       "balance_display", "created_at", "decided_by_display", "decided_at",
-                       "paid_at", "payout_reference", "reject_reason", "failure_reason")
+    readonly_fields = (
+        "number",
+        "distributor_link",
+        "status_badge",
+        "method",
+        "account_display",
+        "amount_display",
+        "fee_display",
+        "payout_display",
+        "balance_display",
+        "created_at",
+        "decided_by_display",
+        "decided_at",
+        "paid_at",
+        "payout_reference",
+        "reject_reason",
+        "failure_reason",
+    )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("distributor__user", "decided_by")
@@ -140,8 +191,13 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     # --- export ---
 
     def get_urls(self):
-        urls = [path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view),
-                     name="distribution_withdrawal_export")]
+        urls = [
+            path(
+                "export/<str:fmt>/",
+                self.admin_site.admin_view(self.export_view),
+                name="distribution_withdrawal_export",
+            )
+        ]
         return urls + super().get_urls()
 
     def export_view(self, request, fmt):
@@ -165,29 +221,57 @@ class WithdrawalAdmin(ReadOnlyAdmin):
 
     @action(description="审核通过所选提现", permissions=["process"])
     def approve_selected(self, request, queryset):
-        run_each(request, queryset, lambda w: withdrawals.approve(w, request.user),
-                 describe=describe, done="已审核通过")
+        run_each(
+            request,
+            queryset,
+            lambda w: withdrawals.approve(w, request.user),
+            describe=describe,
+            done="已审核通过",
+        )
 
     @action(description="拒绝所选提现", permissions=["process"])
     def reject_selected(self, request, queryset):
-        data, page = bulk_step(self, request, queryset, ReasonForm, title="拒绝提现",
-                               submit_label="确认拒绝", danger=True, describe=describe)
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ReasonForm,
+            title="拒绝提现",
+            submit_label="确认拒绝",
+            danger=True,
+            describe=describe,
+        )
         if page is not None:
             return page
-        run_each(request, queryset, lambda w: withdrawals.reject(
-            w, request.user, reason=data["reason"]), describe=describe,
-            done="已拒绝（金额已退回余额）")
+        run_each(
+            request,
+            queryset,
+            lambda w: withdrawals.reject(w, request.user, reason=data["reason"]),
+            describe=describe,
+            done="已拒绝（金额已退回余额）",
+        )
         return None
 
     @action(description="标记所选为已打款", permissions=["process"])
     def mark_paid_selected(self, request, queryset):
-        data, page = bulk_step(self, request, queryset, ReferenceForm, title="标记为已打款",
-                               submit_label="确认已打款", describe=describe)
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ReferenceForm,
+            title="标记为已打款",
+            submit_label="确认已打款",
+            describe=describe,
+        )
         if page is not None:
             return page
-        run_each(request, queryset, lambda w: withdrawals.mark_paid(
-            w, request.user, reference=data["reference"]), describe=describe,
-            done="已标记为已打款")
+        run_each(
+            request,
+            queryset,
+            lambda w: withdrawals.mark_paid(w, request.user, reference=data["reference"]),
+            describe=describe,
+            done="已标记为已打款",
+        )
         return None
 
     # --- detail actions ---
@@ -218,29 +302,41 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         return withdrawal
 
     def _summary(self, w: Withdrawal):
-        return [("提现单号", w.number), ("分销商", distributor_text(w.distributor)),
-                ("状态", w.get_status_display()), ("提现方式", w.get_method_display()),
-                ("收款账户", self.account_display(w)), ("提现金额", format_fen(w.amount)),
-                ("手续费", format_fen(w.fee)), ("实际到账", format_fen(w.payout)),
-                ("分销商当前余额", format_fen(ledger.balance(w.distributor_id)))]
+        return [
+            ("提现单号", w.number),
+            ("分销商", distributor_text(w.distributor)),
+            ("状态", w.get_status_display()),
+            ("提现方式", w.get_method_display()),
+            ("收款账户", self.account_display(w)),
+            ("提现金额", format_fen(w.amount)),
+            ("手续费", format_fen(w.fee)),
+            ("实际到账", format_fen(w.payout)),
+            ("分销商当前余额", format_fen(ledger.balance(w.distributor_id))),
+        ]
 
-    def _form_action(self, request, object_id, form_class, call, *, title, submit_label,
-                     success, danger=False, label=None):
+    def _form_action(
+        self, request, object_id, form_class, call, *, title, submit_label, success, danger=False, label=None
+    ):
         withdrawal = self._withdrawal(request, object_id)
         form = form_class(request.POST or None)
         if label and "reason" in form.fields:
             form.fields["reason"].label = label
         if request.method == "POST" and form.is_valid():
-            _, ok = run(request, lambda: call(withdrawal, form.cleaned_data), form,
-                        success=success)
+            _, ok = run(request, lambda: call(withdrawal, form.cleaned_data), form, success=success)
             if ok:
                 return HttpResponseRedirect(change_url(withdrawal))
-        return action_page(self, request, withdrawal, title=f"{title}：{withdrawal.number}",
-                           form=form, summary=self._summary(withdrawal),
-                           submit_label=submit_label, danger=danger)
+        return action_page(
+            self,
+            request,
+            withdrawal,
+            title=f"{title}：{withdrawal.number}",
+            form=form,
+            summary=self._summary(withdrawal),
+            submit_label=submit_label,
+            danger=danger,
+        )
 
-    @action(description="审核通过", url_path="approve", icon="check_circle",
-            permissions=["process"])
+    @action(description="审核通过", url_path="approve", icon="check_circle", permissions=["process"])
     def approve(self, request, object_id):
         def done(w):
             w.refresh_from_db()
@@ -251,32 +347,51 @@ class WithdrawalAdmin(ReadOnlyAdmin):
             return f"{w.number} 已审核通过，等待打款"
 
         return self._form_action(
-            request, object_id, ConfirmForm,
+            request,
+            object_id,
+            ConfirmForm,
             lambda w, data: withdrawals.approve(w, request.user),
-            title="审核提现", submit_label="审核通过", success=done)
+            title="审核提现",
+            submit_label="审核通过",
+            success=done,
+        )
 
-    @action(description="拒绝", url_path="reject", icon="block",
-            permissions=["process"])
+    @action(description="拒绝", url_path="reject", icon="block", permissions=["process"])
     def reject(self, request, object_id):
         return self._form_action(
-            request, object_id, ReasonForm,
+            request,
+            object_id,
+            ReasonForm,
             lambda w, data: withdrawals.reject(w, request.user, reason=data["reason"]),
-            title="拒绝提现", submit_label="确认拒绝", danger=True, label="拒绝原因",
-            success="已拒绝，提现金额已退回分销商余额")
+            title="拒绝提现",
+            submit_label="确认拒绝",
+            danger=True,
+            label="拒绝原因",
+            success="已拒绝，提现金额已退回分销商余额",
+        )
 
-    @action(description="标记已打款", url_path="paid", icon="paid",
-            permissions=["process"])
+    @action(description="标记已打款", url_path="paid", icon="paid", permissions=["process"])
     def mark_paid(self, request, object_id):
         return self._form_action(
-            request, object_id, ReferenceForm,
+            request,
+            object_id,
+            ReferenceForm,
             lambda w, data: withdrawals.mark_paid(w, request.user, reference=data["reference"]),
-            title="标记已打款", submit_label="确认已打款", success="已标记为已打款")
+            title="标记已打款",
+            submit_label="确认已打款",
+            success="已标记为已打款",
+        )
 
-    @action(description="标记打款失败", url_path="failed", icon="error",
-            permissions=["process"])
+    @action(description="标记打款失败", url_path="failed", icon="error", permissions=["process"])
     def mark_failed(self, request, object_id):
         return self._form_action(
-            request, object_id, ReasonForm,
+            request,
+            object_id,
+            ReasonForm,
             lambda w, data: withdrawals.mark_failed(w, request.user, reason=data["reason"]),
-            title="标记打款失败", submit_label="确认打款失败", danger=True, label="失败原因",
-            success="已标记为打款失败，金额已退回分销商余额")
+            title="标记打款失败",
+            submit_label="确认打款失败",
+            danger=True,
+            label="失败原因",
+            success="已标记为打款失败，金额已退回分销商余额",
+        )

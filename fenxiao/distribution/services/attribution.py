@@ -9,8 +9,11 @@ def attribute_order(order) -> OrderAttribution | None:
     """Called by checkout inside its transaction. A fixed number of queries."""
     cfg = config.current()
     buyer = order.buyer
-    own = Distributor.objects.select_related("parent__parent__parent").filter(
-        user=buyer, status=Distributor.Status.ACTIVE).first()
+    own = (
+        Distributor.objects.select_related("parent__parent__parent")
+        .filter(user=buyer, status=Distributor.Status.ACTIVE)
+        .first()
+    )
     level1, reason, self_purchase = None, "", False
     if own is not None:
         if cfg.self_purchase:
@@ -28,5 +31,11 @@ def attribute_order(order) -> OrderAttribution | None:
         chain.append(chain[-1].parent)
     chain += [None] * (3 - len(chain))
     return OrderAttribution.objects.create(
-        order=order, level1=chain[0], level2=chain[1], level3=chain[2],
-        self_purchase=self_purchase, reason=reason, settings_version=cfg.version)
+        order=order,
+        level1=chain[0],
+        level2=chain[1],
+        level3=chain[2],
+        self_purchase=self_purchase,
+        reason=reason,
+        settings_version=cfg.version,
+    )

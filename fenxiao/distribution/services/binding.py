@@ -6,10 +6,11 @@ decision is always made here, against the buyer's account, with the rule that de
 
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from ..errors import BindingRefused, LoopRefused
+from ..errors import BindingRefused, DistributorNotFound, LoopRefused
 from ..models import (
     BindMode,
     CustomerBinding,
@@ -31,8 +32,7 @@ def _has_paid_order(buyer) -> bool:
 
 def _windows(cfg, now):
     expires = now + timedelta(days=cfg.bind_days) if cfg.bind_mode == BindMode.EXPIRING else None
-    protected = (now + timedelta(days=cfg.protect_days)
-                 if cfg.bind_mode == BindMode.LATEST else None)
+    protected = now + timedelta(days=cfg.protect_days) if cfg.bind_mode == BindMode.LATEST else None
     return expires, protected
 
 
@@ -51,9 +51,14 @@ def _refusal(buyer, distributor: Distributor, cfg) -> tuple[str, str] | None:
 def record_touch(buyer, distributor: Distributor, source: str, *, target: str = "") -> Touch:
     """A visit through a distributor's link / QR / poster / store: bind as the rules say."""
     if buyer is None or not getattr(buyer, "is_authenticated", False):
-        return Touch.objects.create(distributor=distributor, source=source, target=target[:300],
-                                    decision=TouchDecision.PENDING_LOGIN, rule="anonymous",
-                                    reason="访客未登录，推广码暂存，登录后绑定")
+        return Touch.objects.create(
+            distributor=distributor,
+            source=source,
+            target=target[:300],
+            decision=TouchDecision.PENDING_LOGIN,
+            rule="anonymous",
+            reason="访客未登录，推广码暂存，登录后绑定",
+        )
     with transaction.atomic():
         return _decide(buyer, distributor, source, target)
 
@@ -63,22 +68,35 @@ def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
     now = timezone.now()
 
     def touch(decision, rule, reason):
-        return Touch.objects.create(distributor=distributor, buyer=buyer, source=source,
-                                    target=target[:300], decision=decision, rule=rule,
-                                    reason=reason)
+        return Touch.objects.create(
+            distributor=distributor,
+            buyer=buyer,
+            source=source,
+            target=target[:300],
+            decision=decision,
+            rule=rule,
+            reason=reason,
+        )
 
     refused = _refusal(buyer, distributor, cfg)
     if refused:
         return touch(TouchDecision.REFUSED, *refused)
-    # Lock the buyer's binding so two simultaneous visits decide one after the other.
-    binding = CustomerBinding.objects.select_for_update().filter(buyer=buyer).first()
+    # Lock the buyer so two simultaneous visits decide one after the other: locking only
+    # the binding row would not serialise the first visits, when there is no row yet.
+    get_user_model().objects.select_for_update().filter(pk=buyer.pk).first()
+    binding = CustomerBinding.objects.filter(buyer=buyer).first()
     expires, protected = _windows(cfg, now)
     if binding is None:
         if cfg.new_buyers_only and _has_paid_order(buyer):
             return touch(TouchDecision.REFUSED, "new_buyers_only", "仅绑定新客户，该客户已有付款订单")
-        CustomerBinding.objects.create(buyer=buyer, distributor=distributor, source=source,
-                                       bound_at=now, expires_at=expires,
-                                       protected_until=protected)
+        CustomerBinding.objects.create(
+            buyer=buyer,
+            distributor=distributor,
+            source=source,
+            bound_at=now,
+            expires_at=expires,
+            protected_until=protected,
+        )
         return touch(TouchDecision.BOUND, cfg.bind_mode, "首次绑定")
     if binding.distributor_id == distributor.pk:
         if cfg.bind_mode == BindMode.EXPIRING:
@@ -88,19 +106,49 @@ def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
     if cfg.bind_mode == BindMode.FIRST:
         return touch(TouchDecision.KEPT, cfg.bind_mode, "首次绑定永久有效，保留原分销商")
     if cfg.bind_mode == BindMode.EXPIRING and binding.expires_at and binding.expires_at > now:
-        return touch(TouchDecision.KEPT, cfg.bind_mode,
-                     f"原绑定有效至 {timezone.localtime(binding.expires_at):%Y-%m-%d}，保留原分销商")
-    if cfg.bind_mode == BindMode.LATEST and binding.protected_until and \
-            binding.protected_until > now:
-        return touch(TouchDecision.KEPT, cfg.bind_mode,
-                     f"原绑定保护期至 {timezone.localtime(binding.protected_until):%Y-%m-%d}")
+        return touch(
+            TouchDecision.KEPT,
+            cfg.bind_mode,
+            f"原绑定有效至 {timezone.localtime(binding.expires_at):%Y-%m-%d}，保留原分销商",
+        )
+    if cfg.bind_mode == BindMode.LATEST and binding.protected_until and binding.protected_until > now:
+        return touch(
+            TouchDecision.KEPT,
+            cfg.bind_mode,
+            f"原绑定保护期至 {timezone.localtime(binding.protected_until):%Y-%m-%d}",
+        )
     if cfg.new_buyers_only and _has_paid_order(buyer):
         return touch(TouchDecision.KEPT, "new_buyers_only", "仅绑定新客户，保留原分销商")
     CustomerBinding.objects.filter(pk=binding.pk).update(
-        distributor=distributor, source=source, bound_at=now, expires_at=expires,
-        protected_until=protected)
+        distributor=distributor, source=source, bound_at=now, expires_at=expires, protected_until=protected
+    )
     reason = "原绑定已过期，改绑新分销商" if cfg.bind_mode == BindMode.EXPIRING else "最新推广链接优先，改绑"
     return touch(TouchDecision.REBOUND, cfg.bind_mode, reason)
+
+
+def _raise_refusal(refused: tuple[str, str]) -> None:
+    rule, why = refused
+    if rule == "loop":
+        raise LoopRefused(why)
+    raise BindingRefused(why)
+
+
+def bind_by_code(buyer, code: str, source: str = TouchSource.LINK) -> Touch:
+    """The signed-in buyer asks to be bound (an app scanned a QR code or a shared card).
+
+    A request the rules can never grant (to themselves, into a loop, to an inactive
+    distributor) is bad input: refused as an error and nothing is written. Any other
+    outcome is decided and recorded exactly like a visit through the link.
+    """
+    from .distributors import by_code
+
+    distributor = by_code(code)
+    if distributor is None:
+        raise DistributorNotFound("推广码无效")
+    refused = _refusal(buyer, distributor, config.current())
+    if refused:
+        _raise_refusal(refused)
+    return record_touch(buyer, distributor, source)
 
 
 def claim_referral(buyer, code: str, source: str = TouchSource.LINK, target: str = ""):
@@ -122,25 +170,35 @@ def reassign(buyer, distributor: Distributor, staff, *, reason: str) -> Customer
     cfg = config.current()
     refused = _refusal(buyer, distributor, cfg)
     if refused:
-        rule, why = refused
-        if rule == "loop":
-            raise LoopRefused(why)
-        raise BindingRefused(why)
+        _raise_refusal(refused)
     now = timezone.now()
     expires, protected = _windows(cfg, now)
     binding, _ = CustomerBinding.objects.update_or_create(
-        buyer=buyer, defaults={"distributor": distributor, "source": TouchSource.MANUAL,
-                               "bound_at": now, "expires_at": expires,
-                               "protected_until": protected})
-    Touch.objects.create(distributor=distributor, buyer=buyer, source=TouchSource.MANUAL,
-                         decision=TouchDecision.REBOUND, rule="manual", reason=reason[:200],
-                         staff=staff)
+        buyer=buyer,
+        defaults={
+            "distributor": distributor,
+            "source": TouchSource.MANUAL,
+            "bound_at": now,
+            "expires_at": expires,
+            "protected_until": protected,
+        },
+    )
+    Touch.objects.create(
+        distributor=distributor,
+        buyer=buyer,
+        source=TouchSource.MANUAL,
+        decision=TouchDecision.REBOUND,
+        rule="manual",
+        reason=reason[:200],
+        staff=staff,
+    )
     return binding
 
 
 def active_binding(buyer) -> CustomerBinding | None:
-    binding = (CustomerBinding.objects.select_related("distributor__parent__parent")
-               .filter(buyer=buyer).first())
+    binding = (
+        CustomerBinding.objects.select_related("distributor__parent__parent").filter(buyer=buyer).first()
+    )
     if binding is None:
         return None
     if binding.expires_at and binding.expires_at <= timezone.now():
@@ -154,4 +212,5 @@ def renew_on_purchase(buyer) -> None:
     if cfg.bind_mode != BindMode.EXPIRING:
         return
     CustomerBinding.objects.filter(buyer=buyer, expires_at__gt=timezone.now()).update(
-        expires_at=timezone.now() + timedelta(days=cfg.bind_days))
+        expires_at=timezone.now() + timedelta(days=cfg.bind_days)
+    )

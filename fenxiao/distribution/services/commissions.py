@@ -33,8 +33,9 @@ def period_sales(distributor_id: int, since) -> int:
     """A distributor's level-1 paid sales since `since`, net of refunds."""
     from fenxiao.orders.models import Order
 
-    totals = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since) \
-        .aggregate(paid=Sum("paid_amount"), refunded=Sum("refunded_amount"))
+    totals = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
+        paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
+    )
     return (totals["paid"] or 0) - (totals["refunded"] or 0)
 
 
@@ -48,15 +49,19 @@ def tier_bonus_bp(distributor_id: int, now=None) -> int:
 
 def create_for_paid_order(order) -> list[Commission]:
     """Called by the order-paid hook inside the payment transaction."""
-    attribution = (OrderAttribution.objects
-                   .select_related("level1__grade", "level2__grade", "level3__grade")
-                   .filter(order=order).first())
+    attribution = (
+        OrderAttribution.objects.select_related("level1__grade", "level2__grade", "level3__grade")
+        .filter(order=order)
+        .first()
+    )
     if attribution is None:
         return []
     cfg = config.current()
-    beneficiaries = [(level, d) for level, d in
-                     ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
-                     if d is not None and d.status == DistributorStatus.ACTIVE]
+    beneficiaries = [
+        (level, d)
+        for level, d in ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
+        if d is not None and d.status == DistributorStatus.ACTIVE
+    ]
     if not beneficiaries:
         return []
     lines = list(order.lines.all())
@@ -73,19 +78,30 @@ def create_for_paid_order(order) -> list[Commission]:
             extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
             team = grade.team_bp if (level == 2 and grade is not None) else 0
             if resolved.kind == RuleKind.FIXED:
-                amount = resolved.value * line.quantity + apply_bp(line.paid_amount,
-                                                                   extra_bonus + team)
+                amount = resolved.value * line.quantity + apply_bp(line.paid_amount, extra_bonus + team)
             else:
                 amount = apply_bp(line.paid_amount, resolved.value + extra_bonus + team)
-            per_line.append(Commission(
-                order=order, order_line=line, distributor=distributor, level=level,
-                base=line.paid_amount, quantity=line.quantity, rule_kind=resolved.kind,
-                rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
-                fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
-                bonus_bp=extra_bonus, team_bp=team, rule_source=resolved.source,
-                rule=resolved.rule, rule_version=resolved.rule.version if resolved.rule else 0,
-                grade_name=grade.name if grade else "", settings_version=cfg.version,
-                amount=amount))
+            per_line.append(
+                Commission(
+                    order=order,
+                    order_line=line,
+                    distributor=distributor,
+                    level=level,
+                    base=line.paid_amount,
+                    quantity=line.quantity,
+                    rule_kind=resolved.kind,
+                    rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
+                    fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
+                    bonus_bp=extra_bonus,
+                    team_bp=team,
+                    rule_source=resolved.source,
+                    rule=resolved.rule,
+                    rule_version=resolved.rule.version if resolved.rule else 0,
+                    grade_name=grade.name if grade else "",
+                    settings_version=cfg.version,
+                    amount=amount,
+                )
+            )
         _apply_guard(per_line, apply_bp(line.paid_amount, cfg.max_commission_bp))
         commissions.extend(c for c in per_line if c.amount > 0)
     Commission.objects.bulk_create(commissions)
@@ -108,7 +124,8 @@ def freeze_for_completed_order(order) -> int:
     cfg = config.current()
     until = (order.completed_at or timezone.now()) + timedelta(days=cfg.freeze_days)
     return Commission.objects.filter(order=order, status=CommissionStatus.PENDING).update(
-        status=CommissionStatus.FROZEN, frozen_until=until)
+        status=CommissionStatus.FROZEN, frozen_until=until
+    )
 
 
 def apply_line_refunds(order, lines) -> None:
@@ -121,8 +138,12 @@ def apply_line_refunds(order, lines) -> None:
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
             remaining = max(line.paid_amount - line.refunded_amount, 0)
-            commissions = (Commission.objects.select_for_update().select_related("distributor")
-                           .filter(order_line=line).order_by("pk"))
+            commissions = (
+                Commission.objects.select_for_update()
+                .select_related("distributor")
+                .filter(order_line=line)
+                .order_by("pk")
+            )
             for commission in commissions:
                 _bring_to(commission, line, remaining)
 
@@ -137,19 +158,26 @@ def _bring_to(commission: Commission, line, remaining: int) -> None:
     note = f"订单 {line.order_id} 商品退款，累计退款 ¥{line.refunded_amount / 100:.2f}"
     if commission.status == CommissionStatus.SETTLED:
         adjustment = CommissionAdjustment.objects.create(
-            commission=commission, kind=CommissionAdjustment.Kind.CLAWBACK, amount=cut,
-            refunded_base=line.refunded_amount, note=note)
+            commission=commission,
+            kind=CommissionAdjustment.Kind.CLAWBACK,
+            amount=cut,
+            refunded_base=line.refunded_amount,
+            note=note,
+        )
         LedgerEntry.objects.create(
-            distributor=commission.distributor, kind=LedgerKind.CLAWBACK, amount=-cut,
-            source_key=f"clawback:{adjustment.pk}", commission=commission,
-            note=f"已结算佣金追回：{note}")
-        Commission.objects.filter(pk=commission.pk).update(
-            reversed_amount=F("reversed_amount") + cut)
+            distributor=commission.distributor,
+            kind=LedgerKind.CLAWBACK,
+            amount=-cut,
+            source_key=f"clawback:{adjustment.pk}",
+            commission=commission,
+            note=f"已结算佣金追回：{note}",
+        )
+        Commission.objects.filter(pk=commission.pk).update(reversed_amount=F("reversed_amount") + cut)
         return
-    kind = (CommissionAdjustment.Kind.CANCELLED if target == 0
-            else CommissionAdjustment.Kind.REDUCED)
-    CommissionAdjustment.objects.create(commission=commission, kind=kind, amount=cut,
-                                        refunded_base=line.refunded_amount, note=note)
+    kind = CommissionAdjustment.Kind.CANCELLED if target == 0 else CommissionAdjustment.Kind.REDUCED
+    CommissionAdjustment.objects.create(
+        commission=commission, kind=kind, amount=cut, refunded_base=line.refunded_amount, note=note
+    )
     fields = {"reversed_amount": F("reversed_amount") + cut}
     if target == 0:
         fields["status"] = CommissionStatus.CANCELLED

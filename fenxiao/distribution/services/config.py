@@ -1,6 +1,7 @@
 """The distribution settings record: read it, change it (versioned and logged), guard rules."""
 
 from django.db import transaction
+from django.db.models import Q
 from django.forms.models import model_to_dict
 
 from ..errors import RuleExceedsGuard, RuleInvalid, SettingsInvalid, TooManyLevels
@@ -15,13 +16,19 @@ from ..models import (
     SettingsChange,
 )
 
-TRACKED = [f.name for f in DistributionSettings._meta.concrete_fields
-           if f.name not in ("id", "version", "updated_at")]
+TRACKED = [
+    f.name
+    for f in DistributionSettings._meta.concrete_fields
+    if f.name not in ("id", "version", "updated_at")
+]
 
 
 def current() -> DistributionSettings:
     obj = DistributionSettings.objects.order_by("pk").first()
-    return obj or DistributionSettings.objects.create()
+    if obj is None:
+        # get_or_create on a fixed key: two first readers at once still make one record.
+        obj, _ = DistributionSettings.objects.get_or_create(pk=1)
+    return obj
 
 
 def validate(cfg: DistributionSettings) -> None:
@@ -72,8 +79,7 @@ def update_settings(staff, **changes) -> DistributionSettings:
 def record_change(cfg: DistributionSettings, staff, before: dict) -> None:
     """Log a change made through a form that saved the record itself (the backend)."""
     after = model_to_dict(cfg, fields=TRACKED)
-    diff = {k: [_plain(before.get(k)), _plain(after[k])] for k in TRACKED
-            if before.get(k) != after[k]}
+    diff = {k: [_plain(before.get(k)), _plain(after[k])] for k in TRACKED if before.get(k) != after[k]}
     if diff:
         DistributionSettings.objects.filter(pk=cfg.pk).update(version=cfg.version + 1)
         cfg.version += 1
@@ -103,22 +109,60 @@ def check_rule(rule: CommissionRule, cfg: DistributionSettings | None = None) ->
     values = [rule.value(level) for level in range(1, cfg.levels + 1)]
     if all(v is None for v in values):
         raise RuleInvalid("请至少填写一个层级的佣金")
+    # A level the rule leaves empty is still paid, at the rate it falls back to.
+    fallback = sum(_fallback_bp(rule, level, cfg) for level, v in enumerate(values, start=1) if v is None)
     if rule.kind == RuleKind.RATE:
-        total = sum(v or 0 for v in values) + _max_grade_extra(cfg.levels)
+        total = sum(v or 0 for v in values) + fallback + _max_grade_extra(cfg.levels)
         if total > cfg.max_commission_bp:
             raise RuleExceedsGuard(
-                f"该规则各级比例合计（含阶梯/团队奖励）{total / 100:g}% 超过上限 "
-                f"{cfg.max_commission_bp / 100:g}%")
+                f"该规则各级比例合计（含阶梯/团队奖励及未填层级沿用的比例）{total / 100:g}% "
+                f"超过上限 {cfg.max_commission_bp / 100:g}%"
+            )
         return
     price = _cheapest_price(rule)
     if price is None:
         return
     limit = price * cfg.max_commission_bp // 10000
     total = sum(v or 0 for v in values)
-    bonus_bp = _max_grade_extra(cfg.levels)
+    bonus_bp = _max_grade_extra(cfg.levels) + fallback
     if total + price * bonus_bp // 10000 > limit:
-        raise RuleExceedsGuard(
-            f"固定佣金每件合计 ¥{total / 100:.2f} 超过最低售价的上限 ¥{limit / 100:.2f}")
+        raise RuleExceedsGuard(f"固定佣金每件合计 ¥{total / 100:.2f} 超过最低售价的上限 ¥{limit / 100:.2f}")
+
+
+def _fallback_bp(rule: CommissionRule, level: int, cfg: DistributionSettings) -> int:
+    """The largest rate a level left empty on `rule` can fall back to: a rate rule further
+    down the chain (the product of a SKU rule, the ancestor categories), any grade's rate,
+    or the default."""
+    from fenxiao.catalog.models import Category, Product, Sku
+
+    rates = [cfg.level_bp(level)]
+    rates += [
+        bp for bp in DistributorGrade.objects.values_list(f"level{level}_bp", flat=True) if bp is not None
+    ]
+    product_id = rule.product_id
+    if rule.sku_id:
+        product_id = Sku.objects.filter(pk=rule.sku_id).values_list("product_id", flat=True).first()
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    category = (
+        parents.get(rule.category_id)
+        if rule.category_id
+        else Product.objects.filter(pk=product_id).values_list("category_id", flat=True).first()
+    )
+    chain = []
+    while category is not None and category not in chain:
+        chain.append(category)
+        category = parents.get(category)
+    below = Q(category_id__in=chain)
+    if rule.sku_id and product_id:
+        below |= Q(product_id=product_id)
+    rates += (
+        CommissionRule.objects.filter(
+            below, is_active=True, kind=RuleKind.RATE, **{f"level{level}__isnull": False}
+        )
+        .exclude(pk=rule.pk)
+        .values_list(f"level{level}", flat=True)
+    )
+    return max(rates)
 
 
 def _cheapest_price(rule: CommissionRule) -> int | None:
@@ -155,8 +199,9 @@ def save_rule(rule: CommissionRule) -> CommissionRule:
         raise RuleInvalid("规则必须且只能指定商品、SKU 或分类之一")
     check_rule(rule)
     if rule.pk:
-        rule.version = (CommissionRule.objects.filter(pk=rule.pk)
-                        .values_list("version", flat=True).first() or 0) + 1
+        rule.version = (
+            CommissionRule.objects.filter(pk=rule.pk).values_list("version", flat=True).first() or 0
+        ) + 1
     rule.save()
     return rule
 
@@ -165,8 +210,7 @@ def save_rule(rule: CommissionRule) -> CommissionRule:
 def save_grade(grade: DistributorGrade) -> DistributorGrade:
     check_grade(grade)
     if grade.is_default:
-        DistributorGrade.objects.exclude(pk=grade.pk).filter(is_default=True).update(
-            is_default=False)
+        DistributorGrade.objects.exclude(pk=grade.pk).filter(is_default=True).update(is_default=False)
     grade.save()
     return grade
 

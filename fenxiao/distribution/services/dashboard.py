@@ -28,22 +28,28 @@ def figures(distributor: Distributor) -> dict:
 
     team = Distributor.objects.aggregate(
         direct=Count("pk", filter=Q(parent_id=distributor.pk)),
-        indirect=Count("pk", filter=Q(parent__parent_id=distributor.pk)))
-    orders = Order.objects.filter(attribution__level1_id=distributor.pk,
-                                  paid_at__isnull=False).aggregate(
-        n=Count("pk"), paid=Sum("paid_amount"), refunded=Sum("refunded_amount"))
+        indirect=Count("pk", filter=Q(parent__parent_id=distributor.pk)),
+    )
+    orders = Order.objects.filter(attribution__level1_id=distributor.pk, paid_at__isnull=False).aggregate(
+        n=Count("pk"), paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
+    )
     money = Commission.objects.filter(distributor=distributor).aggregate(
         pending=Sum("amount", filter=Q(status=CommissionStatus.PENDING)),
         pending_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.PENDING)),
         frozen=Sum("amount", filter=Q(status=CommissionStatus.FROZEN)),
         frozen_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.FROZEN)),
         settled=Sum("amount", filter=Q(status=CommissionStatus.SETTLED)),
-        settled_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.SETTLED)))
-    available = LedgerEntry.objects.filter(distributor=distributor).aggregate(
-        total=Sum("amount"))["total"] or 0
-    withdrawn = Withdrawal.objects.filter(distributor=distributor,
-                                          status=WithdrawalStatus.PAID).aggregate(
-        total=Sum("amount"))["total"] or 0
+        settled_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.SETTLED)),
+    )
+    available = (
+        LedgerEntry.objects.filter(distributor=distributor).aggregate(total=Sum("amount"))["total"] or 0
+    )
+    withdrawn = (
+        Withdrawal.objects.filter(distributor=distributor, status=WithdrawalStatus.PAID).aggregate(
+            total=Sum("amount")
+        )["total"]
+        or 0
+    )
 
     def net(key):
         return (money[key] or 0) - (money[f"{key}_rev"] or 0)
@@ -52,16 +58,21 @@ def figures(distributor: Distributor) -> dict:
     settled = net("settled")
     return {
         "bound_buyers": CustomerBinding.objects.filter(distributor=distributor).count(),
-        "team_direct": team["direct"], "team_indirect": team["indirect"],
-        "orders": orders["n"], "sales": (orders["paid"] or 0) - (orders["refunded"] or 0),
-        "commission_pending": net("pending"), "commission_frozen": net("frozen"),
-        "commission_estimated": estimated, "commission_available": available,
-        "commission_withdrawn": withdrawn, "commission_total": estimated + settled,
+        "team_direct": team["direct"],
+        "team_indirect": team["indirect"],
+        "orders": orders["n"],
+        "sales": (orders["paid"] or 0) - (orders["refunded"] or 0),
+        "commission_pending": net("pending"),
+        "commission_frozen": net("frozen"),
+        "commission_estimated": estimated,
+        "commission_available": available,
+        "commission_withdrawn": withdrawn,
+        "commission_total": estimated + settled,
     }
 
 
 def why(commission: Commission) -> str:
-    """"Why ¥X": the base, its discount share, the level, the rule — in one sentence."""
+    """ "Why ¥X": the base, its discount share, the level, the rule — in one sentence."""
     line = commission.order_line
     parts = [f"订单商品实付 {format_fen(commission.base)}"]
     if line.discount_share:
@@ -86,20 +97,26 @@ def why(commission: Commission) -> str:
         text += f"；超出单商品佣金上限，扣减 {format_fen(commission.capped)}"
     text += f" = {format_fen(commission.amount)}"
     if commission.reversed_amount:
-        text += f"；退款冲减 {format_fen(commission.reversed_amount)}，实得 {format_fen(commission.net_amount)}"
+        text += (
+            f"；退款冲减 {format_fen(commission.reversed_amount)}，实得 {format_fen(commission.net_amount)}"
+        )
     return text
 
 
 def commissions(distributor: Distributor):
-    return (Commission.objects.filter(distributor=distributor)
-            .select_related("order", "order_line", "rule").order_by("-id"))
+    return (
+        Commission.objects.filter(distributor=distributor)
+        .select_related("order", "order_line", "rule")
+        .order_by("-id")
+    )
 
 
 def team(distributor: Distributor, depth: int = 1):
     """Direct (depth 1) or indirect (depth 2) team members."""
     field = "parent_id" if depth == 1 else "parent__parent_id"
-    return (Distributor.objects.filter(**{field: distributor.pk})
-            .select_related("user", "grade").order_by("-id"))
+    return (
+        Distributor.objects.filter(**{field: distributor.pk}).select_related("user", "grade").order_by("-id")
+    )
 
 
 def member_stats(member_ids) -> dict[int, dict]:
@@ -108,14 +125,15 @@ def member_stats(member_ids) -> dict[int, dict]:
 
     ids = list(member_ids)
     stats = {pk: {"sales": 0, "orders": 0, "members": 0} for pk in ids}
-    for row in (Order.objects.filter(attribution__level1_id__in=ids, paid_at__isnull=False)
-                .values("attribution__level1_id")
-                .annotate(paid=Sum("paid_amount"), refunded=Sum("refunded_amount"),
-                          n=Count("pk"))):
+    for row in (
+        Order.objects.filter(attribution__level1_id__in=ids, paid_at__isnull=False)
+        .values("attribution__level1_id")
+        .annotate(paid=Sum("paid_amount"), refunded=Sum("refunded_amount"), n=Count("pk"))
+    ):
         stats[row["attribution__level1_id"]].update(
-            sales=(row["paid"] or 0) - (row["refunded"] or 0), orders=row["n"])
-    for row in Distributor.objects.filter(parent_id__in=ids).values("parent_id").annotate(
-            n=Count("pk")):
+            sales=(row["paid"] or 0) - (row["refunded"] or 0), orders=row["n"]
+        )
+    for row in Distributor.objects.filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
         stats[row["parent_id"]]["members"] = row["n"]
     return stats
 
@@ -133,23 +151,37 @@ def ranking(by: str, period: str, limit: int = 20) -> list[dict]:
 
     since = period_since(period)
     if by == "commission":
-        rows = (Commission.objects.filter(created_at__gte=since)
-                .exclude(status=CommissionStatus.CANCELLED)
-                .values("distributor_id").annotate(value=Sum("amount") - Sum("reversed_amount"))
-                .order_by("-value")[:limit])
+        rows = (
+            Commission.objects.filter(created_at__gte=since)
+            .exclude(status=CommissionStatus.CANCELLED)
+            .values("distributor_id")
+            .annotate(value=Sum("amount") - Sum("reversed_amount"))
+            .order_by("-value")[:limit]
+        )
     else:
-        rows = (Order.objects.filter(paid_at__gte=since, attribution__level1__isnull=False)
-                .values(distributor_id=F("attribution__level1_id"))
-                .annotate(value=Sum("paid_amount") - Sum("refunded_amount"))
-                .order_by("-value")[:limit])
+        rows = (
+            Order.objects.filter(paid_at__gte=since, attribution__level1__isnull=False)
+            .values(distributor_id=F("attribution__level1_id"))
+            .annotate(value=Sum("paid_amount") - Sum("refunded_amount"))
+            .order_by("-value")[:limit]
+        )
     rows = list(rows)
-    people = {d.pk: d for d in Distributor.objects.select_related("user", "grade")
-              .filter(pk__in=[r["distributor_id"] for r in rows])}
-    return [{"rank": i + 1, "distributor_id": r["distributor_id"],
-             "name": people[r["distributor_id"]].user.display_name,
-             "grade": people[r["distributor_id"]].grade.name
-             if people[r["distributor_id"]].grade else "",
-             "value": r["value"] or 0} for i, r in enumerate(rows)]
+    people = {
+        d.pk: d
+        for d in Distributor.objects.select_related("user", "grade").filter(
+            pk__in=[r["distributor_id"] for r in rows]
+        )
+    }
+    return [
+        {
+            "rank": i + 1,
+            "distributor_id": r["distributor_id"],
+            "name": people[r["distributor_id"]].user.display_name,
+            "grade": people[r["distributor_id"]].grade.name if people[r["distributor_id"]].grade else "",
+            "value": r["value"] or 0,
+        }
+        for i, r in enumerate(rows)
+    ]
 
 
 def figures_for_page(distributor_ids) -> dict[int, dict]:
@@ -158,47 +190,79 @@ def figures_for_page(distributor_ids) -> dict[int, dict]:
     from fenxiao.orders.models import Order
 
     ids = list(distributor_ids)
-    result = {pk: {"bound_buyers": 0, "team_direct": 0, "team_indirect": 0, "orders": 0,
-                   "sales": 0, "commission_pending": 0, "commission_frozen": 0,
-                   "commission_estimated": 0, "commission_available": 0,
-                   "commission_withdrawn": 0, "commission_total": 0} for pk in ids}
+    result = {
+        pk: {
+            "bound_buyers": 0,
+            "team_direct": 0,
+            "team_indirect": 0,
+            "orders": 0,
+            "sales": 0,
+            "commission_pending": 0,
+            "commission_frozen": 0,
+            "commission_estimated": 0,
+            "commission_available": 0,
+            "commission_withdrawn": 0,
+            "commission_total": 0,
+        }
+        for pk in ids
+    }
     if not ids:
         return result
-    for row in (CustomerBinding.objects.filter(distributor_id__in=ids)
-                .values("distributor_id").annotate(n=Count("pk"))):
+    for row in (
+        CustomerBinding.objects.filter(distributor_id__in=ids)
+        .values("distributor_id")
+        .annotate(n=Count("pk"))
+    ):
         result[row["distributor_id"]]["bound_buyers"] = row["n"]
-    for row in (Distributor.objects.filter(parent_id__in=ids)
-                .values("parent_id").annotate(n=Count("pk"))):
+    for row in Distributor.objects.filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
         result[row["parent_id"]]["team_direct"] = row["n"]
-    for row in (Distributor.objects.filter(parent__parent_id__in=ids)
-                .values("parent__parent_id").annotate(n=Count("pk"))):
+    for row in (
+        Distributor.objects.filter(parent__parent_id__in=ids)
+        .values("parent__parent_id")
+        .annotate(n=Count("pk"))
+    ):
         result[row["parent__parent_id"]]["team_indirect"] = row["n"]
-    for row in (Order.objects.filter(attribution__level1_id__in=ids, paid_at__isnull=False)
-                .values("attribution__level1_id")
-                .annotate(n=Count("pk"), paid=Sum("paid_amount"),
-                          refunded=Sum("refunded_amount"))):
+    for row in (
+        Order.objects.filter(attribution__level1_id__in=ids, paid_at__isnull=False)
+        .values("attribution__level1_id")
+        .annotate(n=Count("pk"), paid=Sum("paid_amount"), refunded=Sum("refunded_amount"))
+    ):
         result[row["attribution__level1_id"]].update(
-            orders=row["n"], sales=(row["paid"] or 0) - (row["refunded"] or 0))
-    for row in (Commission.objects.filter(distributor_id__in=ids).values("distributor_id")
-                .annotate(
-                    pending=Sum("amount", filter=Q(status=CommissionStatus.PENDING)),
-                    pending_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.PENDING)),
-                    frozen=Sum("amount", filter=Q(status=CommissionStatus.FROZEN)),
-                    frozen_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.FROZEN)),
-                    settled=Sum("amount", filter=Q(status=CommissionStatus.SETTLED)),
-                    settled_rev=Sum("reversed_amount",
-                                    filter=Q(status=CommissionStatus.SETTLED)))):
+            orders=row["n"], sales=(row["paid"] or 0) - (row["refunded"] or 0)
+        )
+    for row in (
+        Commission.objects.filter(distributor_id__in=ids)
+        .values("distributor_id")
+        .annotate(
+            pending=Sum("amount", filter=Q(status=CommissionStatus.PENDING)),
+            pending_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.PENDING)),
+            frozen=Sum("amount", filter=Q(status=CommissionStatus.FROZEN)),
+            frozen_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.FROZEN)),
+            settled=Sum("amount", filter=Q(status=CommissionStatus.SETTLED)),
+            settled_rev=Sum("reversed_amount", filter=Q(status=CommissionStatus.SETTLED)),
+        )
+    ):
+
         def net(key, row=row):
             return (row[key] or 0) - (row[f"{key}_rev"] or 0)
 
         estimated = net("pending") + net("frozen")
         result[row["distributor_id"]].update(
-            commission_pending=net("pending"), commission_frozen=net("frozen"),
-            commission_estimated=estimated, commission_total=estimated + net("settled"))
-    for row in (LedgerEntry.objects.filter(distributor_id__in=ids).values("distributor_id")
-                .annotate(total=Sum("amount"))):
+            commission_pending=net("pending"),
+            commission_frozen=net("frozen"),
+            commission_estimated=estimated,
+            commission_total=estimated + net("settled"),
+        )
+    for row in (
+        LedgerEntry.objects.filter(distributor_id__in=ids)
+        .values("distributor_id")
+        .annotate(total=Sum("amount"))
+    ):
         result[row["distributor_id"]]["commission_available"] = row["total"] or 0
-    for row in (Withdrawal.objects.filter(distributor_id__in=ids, status=WithdrawalStatus.PAID)
-                .values("distributor_id").annotate(total=Sum("amount"))):
+    for row in (
+        Withdrawal.objects.filter(distributor_id__in=ids, status=WithdrawalStatus.PAID)
+        .values("distributor_id")
+        .annotate(total=Sum("amount"))
+    ):
         result[row["distributor_id"]]["commission_withdrawn"] = row["total"] or 0
     return result

@@ -30,8 +30,10 @@ def _new_code() -> str:
 
 
 def default_grade() -> DistributorGrade | None:
-    return (DistributorGrade.objects.filter(is_default=True).first()
-            or DistributorGrade.objects.order_by("weight").first())
+    return (
+        DistributorGrade.objects.filter(is_default=True).first()
+        or DistributorGrade.objects.order_by("weight").first()
+    )
 
 
 def for_user(user) -> Distributor | None:
@@ -68,10 +70,17 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
         try:
             with transaction.atomic():
                 return Distributor.objects.create(
-                    user=user, status=status, source=source, parent=parent,
-                    grade=default_grade(), referral_code=_new_code(),
-                    real_name=real_name[:40], apply_note=note[:200], reviewed_by=reviewer,
-                    activated_at=now if status == DistributorStatus.ACTIVE else None)
+                    user=user,
+                    status=status,
+                    source=source,
+                    parent=parent,
+                    grade=default_grade(),
+                    referral_code=_new_code(),
+                    real_name=real_name[:40],
+                    apply_note=note[:200],
+                    reviewed_by=reviewer,
+                    activated_at=now if status == DistributorStatus.ACTIVE else None,
+                )
         except IntegrityError:
             existing = Distributor.objects.filter(user=user).first()
             if existing:
@@ -84,8 +93,9 @@ def ensure_for_everyone_mode(user) -> Distributor | None:
     existing = for_user(user)
     if existing or config.current().enable_mode != EnableMode.EVERYONE:
         return existing
-    return _create(user, status=DistributorStatus.ACTIVE, source=JoinSource.EVERYONE,
-                   parent=_parent_for(user))
+    return _create(
+        user, status=DistributorStatus.ACTIVE, source=JoinSource.EVERYONE, parent=_parent_for(user)
+    )
 
 
 def meets_condition(user, cfg=None) -> bool:
@@ -123,16 +133,15 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
             raise ApplicationNotAllowed("您暂未满足成为分销商的条件")
         status, source = DistributorStatus.ACTIVE, JoinSource.CONDITION
     else:
-        status = (DistributorStatus.ACTIVE if cfg.review_mode == ReviewMode.AUTO
-                  else DistributorStatus.PENDING)
+        status = DistributorStatus.ACTIVE if cfg.review_mode == ReviewMode.AUTO else DistributorStatus.PENDING
         source = JoinSource.APPLIED
     with transaction.atomic():
         if existing:  # a rejected applicant applies again
-            _move(existing, status, real_name=real_name[:40], apply_note=note[:200],
-                  reject_reason="")
+            _move(existing, status, real_name=real_name[:40], apply_note=note[:200], reject_reason="")
             return existing
-        return _create(user, status=status, source=source, parent=_parent_for(user),
-                       real_name=real_name, note=note)
+        return _create(
+            user, status=status, source=source, parent=_parent_for(user), real_name=real_name, note=note
+        )
 
 
 def check_condition_after_completion(user) -> Distributor | None:
@@ -140,8 +149,9 @@ def check_condition_after_completion(user) -> Distributor | None:
     cfg = config.current()
     if cfg.enable_mode != EnableMode.CONDITION or for_user(user) or not meets_condition(user, cfg):
         return None
-    return _create(user, status=DistributorStatus.ACTIVE, source=JoinSource.CONDITION,
-                   parent=_parent_for(user))
+    return _create(
+        user, status=DistributorStatus.ACTIVE, source=JoinSource.CONDITION, parent=_parent_for(user)
+    )
 
 
 def _move(distributor: Distributor, target: str, **fields) -> None:
@@ -149,7 +159,8 @@ def _move(distributor: Distributor, target: str, **fields) -> None:
     if target == DistributorStatus.ACTIVE and not distributor.activated_at:
         fields["activated_at"] = timezone.now()
     moved = Distributor.objects.filter(pk=distributor.pk, status=distributor.status).update(
-        status=target, **fields)
+        status=target, **fields
+    )
     if not moved:
         raise InvalidTransition("分销商状态已变化，请刷新后重试")
     distributor.status = target
@@ -187,8 +198,13 @@ def designate(user, staff, *, parent: Distributor | None = None, grade=None) -> 
         if existing.status != DistributorStatus.ACTIVE:
             _move(existing, DistributorStatus.ACTIVE, reviewed_by=staff)
         return existing
-    distributor = _create(user, status=DistributorStatus.ACTIVE, source=JoinSource.DESIGNATED,
-                          parent=parent or _parent_for(user), reviewer=staff)
+    distributor = _create(
+        user,
+        status=DistributorStatus.ACTIVE,
+        source=JoinSource.DESIGNATED,
+        parent=parent or _parent_for(user),
+        reviewer=staff,
+    )
     if grade is not None:
         Distributor.objects.filter(pk=distributor.pk).update(grade=grade)
         distributor.grade = grade

@@ -6,8 +6,9 @@ from ..models import Distributor, LedgerEntry
 
 
 def balance(distributor_id: int) -> int:
-    return LedgerEntry.objects.filter(distributor_id=distributor_id).aggregate(
-        total=Sum("amount"))["total"] or 0
+    return (
+        LedgerEntry.objects.filter(distributor_id=distributor_id).aggregate(total=Sum("amount"))["total"] or 0
+    )
 
 
 def lock(distributor_id: int) -> Distributor:

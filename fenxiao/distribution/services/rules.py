@@ -26,10 +26,10 @@ class RuleBook:
         sku_ids = {line.sku_id for line in lines}
         product_ids = {line.product_id for line in lines}
         self.parents = dict(Category.objects.values_list("pk", "parent_id"))
-        self.category_of = dict(Product.objects.filter(pk__in=product_ids)
-                                .values_list("pk", "category_id"))
+        self.category_of = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "category_id"))
         rules = CommissionRule.objects.filter(is_active=True).filter(
-            Q(sku_id__in=sku_ids) | Q(product_id__in=product_ids) | Q(category__isnull=False))
+            Q(sku_id__in=sku_ids) | Q(product_id__in=product_ids) | Q(category__isnull=False)
+        )
         self.by_sku, self.by_product, self.by_category = {}, {}, {}
         for rule in sorted(rules, key=lambda r: r.pk):
             if rule.sku_id:

@@ -33,10 +33,11 @@ def referral_url(distributor: Distributor, path: str = "/", source: str = "link"
 
 
 def share_text(distributor: Distributor, product, url: str) -> str:
-    return (f"【{product.name}】仅需 {format_fen(product.price)}"
-            + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > product.price
-               else "")
-            + f"，{distributor.user.display_name} 推荐给你，点击购买：{url}")
+    return (
+        f"【{product.name}】仅需 {format_fen(product.price)}"
+        + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > product.price else "")
+        + f"，{distributor.user.display_name} 推荐给你，点击购买：{url}"
+    )
 
 
 def estimate_level1(distributor: Distributor, product) -> int:
@@ -44,8 +45,7 @@ def estimate_level1(distributor: Distributor, product) -> int:
     sku = product.skus.filter(is_active=True).order_by("price").first()
     if sku is None or not distributor.is_active:
         return 0
-    line = SimpleNamespace(sku_id=sku.pk, product_id=product.pk, quantity=1,
-                           paid_amount=sku.price)
+    line = SimpleNamespace(sku_id=sku.pk, product_id=product.pk, quantity=1, paid_amount=sku.price)
     cfg = config.current()
     resolved = RuleBook([line], cfg).resolve(line, 1, distributor.grade)
     bonus = tier_bonus_bp(distributor.pk)
@@ -121,13 +121,13 @@ def poster_png(product, distributor: Distributor, url: str) -> bytes:
         x = 40 + price_width + 24
         draw.text((x, y + 30), list_text, font=_font(30), fill="#9ca3af")
         strike = y + 48
-        draw.line([x, strike, x + draw.textlength(list_text, font=_font(30)), strike],
-                  fill="#9ca3af", width=2)
+        draw.line(
+            [x, strike, x + draw.textlength(list_text, font=_font(30)), strike], fill="#9ca3af", width=2
+        )
     code = Image.open(io.BytesIO(qr_png(url, box_size=6))).convert("RGB")
     code = code.resize((220, 220))
     poster.paste(code, (width - 260, height - 260))
-    draw.text((40, height - 220), f"{distributor.user.display_name} 为你推荐",
-              font=_font(32), fill="#374151")
+    draw.text((40, height - 220), f"{distributor.user.display_name} 为你推荐", font=_font(32), fill="#374151")
     draw.text((40, height - 170), "长按识别二维码购买", font=_font(28), fill="#6b7280")
     buffer = io.BytesIO()
     poster.save(buffer, format="PNG", optimize=True)

@@ -61,8 +61,9 @@ def _clean_account(method: str, account: dict) -> dict:
     return {k: account[k] for k in ACCOUNT_FIELDS[method]}
 
 
-def request(distributor: Distributor, *, amount: int, method: str, account: dict | None = None,
-            now=None) -> Withdrawal:
+def request(
+    distributor: Distributor, *, amount: int, method: str, account: dict | None = None, now=None
+) -> Withdrawal:
     cfg = config.current()
     now = now or timezone.now()
     if method not in cfg.methods:
@@ -80,27 +81,42 @@ def request(distributor: Distributor, *, amount: int, method: str, account: dict
     with transaction.atomic():
         locked = ledger.lock(distributor.pk)
         if locked.status != DistributorStatus.ACTIVE:
-            raise WithdrawalInvalid("分销资格暂停期间不能提现", code="DISTRIBUTOR_INACTIVE",
-                                    status=409)
+            raise WithdrawalInvalid("分销资格暂停期间不能提现", code="DISTRIBUTOR_INACTIVE", status=409)
         available = ledger.balance(locked.pk)
         if available < 0:
             raise WithdrawalAboveBalance(
-                f"账户余额为 {format_fen(available)}（退款追回），需由后续佣金抵扣后才能提现")
+                f"账户余额为 {format_fen(available)}（退款追回），需由后续佣金抵扣后才能提现"
+            )
         if amount > available:
             raise WithdrawalAboveBalance(f"可提现余额 {format_fen(available)}")
-        used = (Withdrawal.objects.filter(distributor=locked,
-                                          created_at__gte=period_start(cfg.withdraw_period, now))
-                .exclude(status__in=[WithdrawalStatus.REJECTED, WithdrawalStatus.FAILED])
-                .count())
+        used = (
+            Withdrawal.objects.filter(
+                distributor=locked, created_at__gte=period_start(cfg.withdraw_period, now)
+            )
+            .exclude(status__in=[WithdrawalStatus.REJECTED, WithdrawalStatus.FAILED])
+            .count()
+        )
         if used >= cfg.withdraw_limit:
-            raise WithdrawalLimitReached(f"本{Cycle(cfg.withdraw_period).label[0]}最多提现"
-                                         f"{cfg.withdraw_limit}次")
+            raise WithdrawalLimitReached(
+                f"本{Cycle(cfg.withdraw_period).label[0]}最多提现{cfg.withdraw_limit}次"
+            )
         withdrawal = Withdrawal.objects.create(
-            number=new_number("W"), distributor=locked, amount=amount, fee=fee,
-            payout=amount - fee, method=method, account=account)
-        LedgerEntry.objects.create(distributor=locked, kind=LedgerKind.WITHDRAWAL_HOLD,
-                                   amount=-amount, source_key=f"withdrawal-hold:{withdrawal.pk}",
-                                   withdrawal=withdrawal, note=f"提现申请 {withdrawal.number}")
+            number=new_number("W"),
+            distributor=locked,
+            amount=amount,
+            fee=fee,
+            payout=amount - fee,
+            method=method,
+            account=account,
+        )
+        LedgerEntry.objects.create(
+            distributor=locked,
+            kind=LedgerKind.WITHDRAWAL_HOLD,
+            amount=-amount,
+            source_key=f"withdrawal-hold:{withdrawal.pk}",
+            withdrawal=withdrawal,
+            note=f"提现申请 {withdrawal.number}",
+        )
     return withdrawal
 
 
@@ -114,7 +130,8 @@ def get_for_update(withdrawal_id: int) -> Withdrawal:
 def _move(withdrawal: Withdrawal, target: str, **fields) -> None:
     WITHDRAWAL_FLOW.check(withdrawal.status, target)
     moved = Withdrawal.objects.filter(pk=withdrawal.pk, status=withdrawal.status).update(
-        status=target, **fields)
+        status=target, **fields
+    )
     if not moved:
         raise InvalidTransition("提现单状态已变化，请刷新后重试")
     withdrawal.status = target
@@ -123,10 +140,14 @@ def _move(withdrawal: Withdrawal, target: str, **fields) -> None:
 
 
 def _release(withdrawal: Withdrawal, note: str) -> None:
-    LedgerEntry.objects.create(distributor_id=withdrawal.distributor_id,
-                               kind=LedgerKind.WITHDRAWAL_RELEASE, amount=withdrawal.amount,
-                               source_key=f"withdrawal-release:{withdrawal.pk}",
-                               withdrawal=withdrawal, note=note)
+    LedgerEntry.objects.create(
+        distributor_id=withdrawal.distributor_id,
+        kind=LedgerKind.WITHDRAWAL_RELEASE,
+        amount=withdrawal.amount,
+        source_key=f"withdrawal-release:{withdrawal.pk}",
+        withdrawal=withdrawal,
+        note=note,
+    )
 
 
 def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
@@ -134,12 +155,15 @@ def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
     store credit is paid at once, bank transfers wait for finance to mark them paid."""
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        _move(withdrawal, WithdrawalStatus.APPROVED, decided_by=staff,
-              decided_at=timezone.now())
+        _move(withdrawal, WithdrawalStatus.APPROVED, decided_by=staff, decided_at=timezone.now())
         if withdrawal.method == PayoutMethod.STORE_CREDIT:
             _credit_wallet(withdrawal)
-            _move(withdrawal, WithdrawalStatus.PAID, paid_at=timezone.now(),
-                  payout_reference=f"WALLET-{withdrawal.number}")
+            _move(
+                withdrawal,
+                WithdrawalStatus.PAID,
+                paid_at=timezone.now(),
+                payout_reference=f"WALLET-{withdrawal.number}",
+            )
         elif withdrawal.method in (PayoutMethod.WECHAT, PayoutMethod.ALIPAY):
             from ..tasks import execute_payout
 
@@ -150,20 +174,23 @@ def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
 def _credit_wallet(withdrawal: Withdrawal) -> None:
     from fenxiao.customers.models import WalletEntry
 
-    WalletEntry.objects.create(user_id=withdrawal.distributor.user_id, amount=withdrawal.payout,
-                               source_key=f"withdrawal:{withdrawal.pk}",
-                               note=f"佣金提现到商城余额 {withdrawal.number}")
+    WalletEntry.objects.create(
+        user_id=withdrawal.distributor.user_id,
+        amount=withdrawal.payout,
+        source_key=f"withdrawal:{withdrawal.pk}",
+        note=f"佣金提现到商城余额 {withdrawal.number}",
+    )
 
 
 def execute_payout(withdrawal_id: int) -> None:
     from ..payouts import gateway_for
 
-    withdrawal = Withdrawal.objects.filter(pk=withdrawal_id,
-                                           status=WithdrawalStatus.APPROVED).first()
+    withdrawal = Withdrawal.objects.filter(pk=withdrawal_id, status=WithdrawalStatus.APPROVED).first()
     if withdrawal is None or withdrawal.method not in (PayoutMethod.WECHAT, PayoutMethod.ALIPAY):
         return
     result = gateway_for(withdrawal.method).transfer(
-        out_biz_no=withdrawal.number, amount=withdrawal.payout, account=withdrawal.account)
+        out_biz_no=withdrawal.number, amount=withdrawal.payout, account=withdrawal.account
+    )
     if result.succeeded:
         mark_paid(withdrawal, None, reference=result.reference)
     else:
@@ -176,8 +203,13 @@ def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
         raise WithdrawalInvalid("请填写拒绝原因")
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        _move(withdrawal, WithdrawalStatus.REJECTED, decided_by=staff,
-              decided_at=timezone.now(), reject_reason=reason[:200])
+        _move(
+            withdrawal,
+            WithdrawalStatus.REJECTED,
+            decided_by=staff,
+            decided_at=timezone.now(),
+            reject_reason=reason[:200],
+        )
         _release(withdrawal, f"提现被拒绝，金额退回：{reason}")
     return withdrawal
 
@@ -185,8 +217,9 @@ def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
 def mark_paid(withdrawal: Withdrawal, staff, *, reference: str = "") -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        _move(withdrawal, WithdrawalStatus.PAID, paid_at=timezone.now(),
-              payout_reference=(reference or "")[:64])
+        _move(
+            withdrawal, WithdrawalStatus.PAID, paid_at=timezone.now(), payout_reference=(reference or "")[:64]
+        )
     return withdrawal
 
 

@@ -57,10 +57,6 @@ _credit = itertools.count(1)
 
 # --- helpers ------------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 def login(user) -> Client:
     client = Client()
@@ -99,9 +95,13 @@ def designate(parent=None, grade=None, phone=None) -> Distributor:
 
 def credit(distributor, amount: int) -> LedgerEntry:
     """Settled commission on the ledger, for withdrawal tests."""
-    return LedgerEntry.objects.create(distributor=distributor, kind=LedgerKind.COMMISSION,
-                                      amount=amount, source_key=f"test-credit:{next(_credit)}",
-                                      note="测试入账")
+    return LedgerEntry.objects.create(
+        distributor=distributor,
+        kind=LedgerKind.COMMISSION,
+        amount=amount,
+        source_key=f"test-credit:{next(_credit)}",
+        note="测试入账",
+    )
 
 
 def paid_order(buyer, sku, quantity=1) -> Order:
@@ -130,8 +130,7 @@ def world(staff):
     """At least one record of every distribution model, in interesting states."""
     config.update_settings(staff, withdraw_fee_bp=100, freeze_days=7)
     normal = DistributorGrade.objects.create(name="普通", weight=1, is_default=True)
-    gold = DistributorGrade.objects.create(name="金牌", weight=3, level1_bp=1500,
-                                           min_own_sales=100000)
+    gold = DistributorGrade.objects.create(name="金牌", weight=3, level1_bp=1500, min_own_sales=100000)
     a = designate(grade=normal, phone="13900000001")
     b = designate(parent=a, phone="13900000002")
     pending = distributors.apply(make_buyer("13900000003"), real_name="张三", note="想推广")
@@ -140,34 +139,62 @@ def world(staff):
     binding.record_touch(None, a, TouchSource.QR)
     product = make_product("T恤", category=Category.objects.create(name="服装"), price=9900)
     sku = product.skus.get()
-    rule = config.save_rule(CommissionRule(name="T恤固定佣金", product=product,
-                                           kind="fixed", level1=500, level2=200))
+    rule = config.save_rule(
+        CommissionRule(name="T恤固定佣金", product=product, kind="fixed", level1=500, level2=200)
+    )
     tier = config.save_tier(SalesTier(threshold=1000000, bonus_bp=100))
     done = completed_order(buyer, sku, staff)
     settled = settlement.settle_due(timezone.now() + timedelta(days=8))
     second = completed_order(buyer, sku, staff)
     Commission.objects.filter(order=second).update(
-        frozen_until=timezone.now() - timedelta(minutes=1))  # its freeze has ended
+        frozen_until=timezone.now() - timedelta(minutes=1)
+    )  # its freeze has ended
     batch = settlement.create_batch(staff=staff)
     paid_order(buyer, sku)  # pending commission
     withdrawal = request_withdrawal(b, amount=300)
-    return {"a": a, "b": b, "pending": pending, "buyer": buyer, "normal": normal, "gold": gold,
-            "rule": rule, "tier": tier, "order": done, "settled_batch": settled,
-            "batch": batch, "withdrawal": withdrawal, "sku": sku}
+    return {
+        "a": a,
+        "b": b,
+        "pending": pending,
+        "buyer": buyer,
+        "normal": normal,
+        "gold": gold,
+        "rule": rule,
+        "tier": tier,
+        "order": done,
+        "settled_batch": settled,
+        "batch": batch,
+        "withdrawal": withdrawal,
+        "sku": sku,
+    }
 
 
 # --- every page opens ---------------------------------------------------------------------
 
+
 def distribution_admins():
-    return [(model, model_admin) for model, model_admin in admin.site._registry.items()
-            if model._meta.app_label == "distribution"]
+    return [
+        (model, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label == "distribution"
+    ]
 
 
 def test_the_sidebar_models_are_registered():
     registered = {model._meta.model_name for model, _ in distribution_admins()}
-    assert {"distributor", "commission", "settlementbatch", "withdrawal", "customerbinding",
-            "distributorgrade", "commissionrule", "distributionsettings", "salestier", "touch",
-            "settingschange"} <= registered
+    assert {
+        "distributor",
+        "commission",
+        "settlementbatch",
+        "withdrawal",
+        "customerbinding",
+        "distributorgrade",
+        "commissionrule",
+        "distributionsettings",
+        "salestier",
+        "touch",
+        "settingschange",
+    } <= registered
 
 
 def test_every_changelist_and_change_page_opens(world, boss):
@@ -185,28 +212,31 @@ def test_every_changelist_and_change_page_opens(world, boss):
             assert page.status_code == 200, action.action_name
 
 
-@pytest.mark.parametrize("model, query", [
-    (Distributor, {"status__exact": "pending"}),
-    (Distributor, {"status__exact": "active", "q": "13900000002"}),
-    (Distributor, {"grade__id__exact": "1", "source__exact": "designated"}),
-    (Distributor, {"q": "张三"}),
-    (Distributor, {"parent__id__exact": "1"}),
-    (Commission, {"status__exact": "settled", "level": "1"}),
-    (Commission, {"status__exact": "frozen", "rule_source__exact": "product"}),
-    (Commission, {"q": "T恤"}),
-    (Commission, {"distributor__id__exact": "1"}),
-    (SettlementBatch, {"status__exact": "pending_review", "mode__exact": "manual"}),
-    (Withdrawal, {"status__exact": "requested", "method__exact": "alipay"}),
-    (Withdrawal, {"created_at_from": "2020-01-01", "created_at_to": "2099-12-31"}),
-    (Withdrawal, {"created_at_from": "not-a-date"}),
-    (Withdrawal, {"q": "13900000002"}),
-    (CustomerBinding, {"source__exact": "link", "q": "13900000004"}),
-    (Touch, {"decision__exact": "bound", "source__exact": "link"}),
-    (Touch, {"decision__exact": "pending_login", "q": "13900000001"}),
-    (CommissionRule, {"kind__exact": "fixed", "is_active__exact": "1", "q": "T恤"}),
-    (DistributorGrade, {"q": "金"}),
-    (SettingsChange, {"q": "2"}),
-])
+@pytest.mark.parametrize(
+    "model, query",
+    [
+        (Distributor, {"status__exact": "pending"}),
+        (Distributor, {"status__exact": "active", "q": "13900000002"}),
+        (Distributor, {"grade__id__exact": "1", "source__exact": "designated"}),
+        (Distributor, {"q": "张三"}),
+        (Distributor, {"parent__id__exact": "1"}),
+        (Commission, {"status__exact": "settled", "level": "1"}),
+        (Commission, {"status__exact": "frozen", "rule_source__exact": "product"}),
+        (Commission, {"q": "T恤"}),
+        (Commission, {"distributor__id__exact": "1"}),
+        (SettlementBatch, {"status__exact": "pending_review", "mode__exact": "manual"}),
+        (Withdrawal, {"status__exact": "requested", "method__exact": "alipay"}),
+        (Withdrawal, {"created_at_from": "2020-01-01", "created_at_to": "2099-12-31"}),
+        (Withdrawal, {"created_at_from": "not-a-date"}),
+        (Withdrawal, {"q": "13900000002"}),
+        (CustomerBinding, {"source__exact": "link", "q": "13900000004"}),
+        (Touch, {"decision__exact": "bound", "source__exact": "link"}),
+        (Touch, {"decision__exact": "pending_login", "q": "13900000001"}),
+        (CommissionRule, {"kind__exact": "fixed", "is_active__exact": "1", "q": "T恤"}),
+        (DistributorGrade, {"q": "金"}),
+        (SettingsChange, {"q": "2"}),
+    ],
+)
 def test_filters_and_search_open(world, boss, model, query):
     reply = boss.get(list_url(model), query)
     assert reply.status_code == 200
@@ -233,8 +263,7 @@ def test_figures_for_page_match_the_dashboard(world):
         assert page[distributor.pk] == dashboard.figures(distributor)
 
 
-def test_distributor_changelist_query_count_does_not_grow(staff, boss,
-                                                         django_assert_max_num_queries):
+def test_distributor_changelist_query_count_does_not_grow(staff, boss, django_assert_max_num_queries):
     grade = DistributorGrade.objects.create(name="普通", weight=1, is_default=True)
     root = designate(grade=grade)
 
@@ -268,6 +297,7 @@ def test_ledger_page_shows_running_balance(world, boss):
 
 # --- 分销设置 -------------------------------------------------------------------------------
 
+
 def settings_data(cfg: DistributionSettings, **overrides) -> dict:
     data = {}
     for name in config.TRACKED:
@@ -296,8 +326,10 @@ def test_settings_changelist_goes_to_the_one_record(boss):
 def test_saving_settings_logs_the_change_with_a_diff(staff, boss):
     cfg = config.current()
     before = cfg.version
-    reply = boss.post(url(cfg), settings_data(cfg, levels=3, level3_bp=200,
-                                              withdraw_min="5.00", withdraw_methods=["alipay"]))
+    reply = boss.post(
+        url(cfg),
+        settings_data(cfg, levels=3, level3_bp=200, withdraw_min="5.00", withdraw_methods=["alipay"]),
+    )
     assert reply.status_code == 302, reply.context["adminform"].form.errors
     cfg.refresh_from_db()
     assert (cfg.levels, cfg.level3_bp, cfg.withdraw_min) == (3, 200, 500)
@@ -306,8 +338,12 @@ def test_saving_settings_logs_the_change_with_a_diff(staff, boss):
     change = SettingsChange.objects.get()
     assert change.changed_by == staff
     assert change.version == cfg.version
-    assert change.changes == {"levels": [2, 3], "level3_bp": [0, 200],
-                              "withdraw_min": [100, 500], "withdraw_methods": [[], ["alipay"]]}
+    assert change.changes == {
+        "levels": [2, 3],
+        "level3_bp": [0, 200],
+        "withdraw_min": [100, 500],
+        "withdraw_methods": [[], ["alipay"]],
+    }
     page = boss.get(url(cfg)).content.decode()
     assert "分销层级：2 → 3" in page
     assert "最低提现：¥1.00 → ¥5.00" in page
@@ -340,17 +376,28 @@ def test_settings_that_break_the_guard_are_refused(boss):
 
 # --- 分销等级 / 佣金规则 / 阶梯 -------------------------------------------------------------
 
+
 def rule_data(**overrides) -> dict:
-    data = {"name": "数码类", "kind": "rate", "is_active": "on", "rate1": "", "rate2": "",
-            "rate3": "", "fixed1": "", "fixed2": "", "fixed3": ""}
+    data = {
+        "name": "数码类",
+        "kind": "rate",
+        "is_active": "on",
+        "rate1": "",
+        "rate2": "",
+        "rate3": "",
+        "fixed1": "",
+        "fixed2": "",
+        "fixed3": "",
+    }
     data.update(overrides)
     return data
 
 
 def test_a_rule_over_the_guard_is_refused_and_not_saved(boss):
     category = Category.objects.create(name="数码")
-    reply = boss.post(list_url(CommissionRule, "add"),
-                      rule_data(category=category.pk, rate1="4000", rate2="2000"))
+    reply = boss.post(
+        list_url(CommissionRule, "add"), rule_data(category=category.pk, rate1="4000", rate2="2000")
+    )
     assert reply.status_code == 200
     assert "超过上限" in reply.content.decode()
     assert CommissionRule.objects.count() == 0
@@ -359,8 +406,9 @@ def test_a_rule_over_the_guard_is_refused_and_not_saved(boss):
     assert "规则必须且只能指定商品、SKU 或分类之一" in reply.content.decode()
     assert CommissionRule.objects.count() == 0
 
-    reply = boss.post(list_url(CommissionRule, "add"),
-                      rule_data(category=category.pk, rate1="1500", rate2="300"))
+    reply = boss.post(
+        list_url(CommissionRule, "add"), rule_data(category=category.pk, rate1="1500", rate2="300")
+    )
     assert reply.status_code == 302
     rule = CommissionRule.objects.get()
     assert (rule.level1, rule.level2, rule.level3, rule.version) == (1500, 300, None, 1)
@@ -373,32 +421,42 @@ def test_a_rule_over_the_guard_is_refused_and_not_saved(boss):
 
 def test_a_fixed_rule_takes_yuan_per_unit(boss):
     product = make_product("耳机", price=10000)
-    reply = boss.post(list_url(CommissionRule, "add"),
-                      rule_data(name="耳机", product=product.pk, kind="fixed", fixed1="5.50",
-                                fixed2="2"))
+    reply = boss.post(
+        list_url(CommissionRule, "add"),
+        rule_data(name="耳机", product=product.pk, kind="fixed", fixed1="5.50", fixed2="2"),
+    )
     assert reply.status_code == 302
     rule = CommissionRule.objects.get()
     assert (rule.kind, rule.level1, rule.level2) == ("fixed", 550, 200)
     assert "¥5.50/件" in boss.get(list_url(CommissionRule)).content.decode()
 
-    reply = boss.post(url(rule), rule_data(name="耳机", product=product.pk, kind="fixed",
-                                           fixed1="60.00"))
+    reply = boss.post(url(rule), rule_data(name="耳机", product=product.pk, kind="fixed", fixed1="60.00"))
     assert "超过最低售价的上限" in reply.content.decode()
     rule.refresh_from_db()
     assert rule.level1 == 550
 
 
 def test_grades_go_through_the_guard_and_upgrade_on_demand(world, boss):
-    reply = boss.post(list_url(DistributorGrade, "add"), {
-        "name": "钻石", "weight": "9", "level1_bp": "4900", "team_bp": "0", "logic": "all"})
+    reply = boss.post(
+        list_url(DistributorGrade, "add"),
+        {"name": "钻石", "weight": "9", "level1_bp": "4900", "team_bp": "0", "logic": "all"},
+    )
     assert reply.status_code == 200
     assert "超过单商品佣金上限" in reply.content.decode()
     assert not DistributorGrade.objects.filter(name="钻石").exists()
 
     # A new default grade takes the flag from the old one (save_grade).
-    reply = boss.post(list_url(DistributorGrade, "add"), {
-        "name": "高级", "weight": "2", "is_default": "on", "team_bp": "0", "logic": "any",
-        "min_own_sales": "500.00"})
+    reply = boss.post(
+        list_url(DistributorGrade, "add"),
+        {
+            "name": "高级",
+            "weight": "2",
+            "is_default": "on",
+            "team_bp": "0",
+            "logic": "any",
+            "min_own_sales": "500.00",
+        },
+    )
     assert reply.status_code == 302
     senior = DistributorGrade.objects.get(name="高级")
     assert senior.is_default and senior.min_own_sales == 50000
@@ -407,8 +465,7 @@ def test_grades_go_through_the_guard_and_upgrade_on_demand(world, boss):
     gold = world["gold"]
     gold.min_own_sales = 1
     gold.save()
-    reply = boss.post(reverse("admin:distribution_distributorgrade_evaluate_upgrades"),
-                      {"_confirm": "1"})
+    reply = boss.post(reverse("admin:distribution_distributorgrade_evaluate_upgrades"), {"_confirm": "1"})
     assert reply.status_code == 302
     world["b"].refresh_from_db()
     assert world["b"].grade == gold
@@ -426,6 +483,7 @@ def test_a_tier_that_breaks_the_guard_is_refused(boss):
 
 
 # --- 分销商 ---------------------------------------------------------------------------------
+
 
 def test_approve_and_reject_pending_distributors(staff, boss):
     first = distributors.apply(make_buyer(), real_name="张三")
@@ -455,19 +513,28 @@ def test_approve_and_reject_pending_distributors(staff, boss):
 def test_bulk_reject_asks_for_a_reason_first(boss):
     people = [distributors.apply(make_buyer(), real_name=f"申请人{i}") for i in range(2)]
     ids = [str(d.pk) for d in people]
-    reply = boss.post(list_url(Distributor), {"action": "reject_selected", "index": "0",
-                                              "_selected_action": ids})
+    reply = boss.post(
+        list_url(Distributor), {"action": "reject_selected", "index": "0", "_selected_action": ids}
+    )
     assert reply.status_code == 200
     assert "拒绝分销商申请" in reply.content.decode()
     assert set(Distributor.objects.values_list("status", flat=True)) == {"pending"}
-    reply = boss.post(list_url(Distributor), {"action": "reject_selected", "_confirm": "1",
-                                              "select_across": "0", "_selected_action": ids,
-                                              "reason": "不符合条件"})
+    reply = boss.post(
+        list_url(Distributor),
+        {
+            "action": "reject_selected",
+            "_confirm": "1",
+            "select_across": "0",
+            "_selected_action": ids,
+            "reason": "不符合条件",
+        },
+    )
     assert reply.status_code == 302
     assert set(Distributor.objects.values_list("reject_reason", flat=True)) == {"不符合条件"}
 
-    reply = boss.post(list_url(Distributor), {"action": "approve_selected", "index": "0",
-                                              "_selected_action": ids})
+    reply = boss.post(
+        list_url(Distributor), {"action": "approve_selected", "index": "0", "_selected_action": ids}
+    )
     assert reply.status_code == 302
     assert set(Distributor.objects.values_list("status", flat=True)) == {"active"}
 
@@ -501,50 +568,63 @@ def test_status_grade_and_parent_changes(world, boss):
 
 
 def test_designate_a_user_from_the_add_button(world, boss):
-    assert boss.get(list_url(Distributor, "add"))["Location"] == \
-        reverse("admin:distribution_distributor_designate")
+    assert boss.get(list_url(Distributor, "add"))["Location"] == reverse(
+        "admin:distribution_distributor_designate"
+    )
     user = make_buyer("13700000009")
-    reply = boss.post(reverse("admin:distribution_distributor_designate"),
-                      {"user": "13700000009", "parent": world["a"].referral_code,
-                       "grade": world["gold"].pk})
+    reply = boss.post(
+        reverse("admin:distribution_distributor_designate"),
+        {"user": "13700000009", "parent": world["a"].referral_code, "grade": world["gold"].pk},
+    )
     assert reply.status_code == 302
     made = Distributor.objects.get(user=user)
-    assert (made.status, made.source, made.parent, made.grade) == \
-        ("active", "designated", world["a"], world["gold"])
+    assert (made.status, made.source, made.parent, made.grade) == (
+        "active",
+        "designated",
+        world["a"],
+        world["gold"],
+    )
     reply = boss.post(reverse("admin:distribution_distributor_designate"), {"user": "1000"})
     assert "找不到该用户" in reply.content.decode()
 
 
 # --- 客户关系 -------------------------------------------------------------------------------
 
+
 def test_reassign_binding_with_reason_records_a_manual_touch(world, staff, boss):
     current = CustomerBinding.objects.get(buyer=world["buyer"])
-    reply = boss.post(url(current, "reassign"), {"distributor": world["a"].referral_code,
-                                                  "reason": ""})
+    reply = boss.post(url(current, "reassign"), {"distributor": world["a"].referral_code, "reason": ""})
     assert reply.status_code == 200
     current.refresh_from_db()
     assert current.distributor == world["b"]
 
-    reply = boss.post(url(current, "reassign"), {"distributor": world["a"].referral_code,
-                                                  "reason": "客户要求更换专属顾问"})
+    reply = boss.post(
+        url(current, "reassign"), {"distributor": world["a"].referral_code, "reason": "客户要求更换专属顾问"}
+    )
     assert reply.status_code == 302
     current.refresh_from_db()
     assert current.distributor == world["a"] and current.source == "manual"
     touch = Touch.objects.filter(buyer=world["buyer"]).latest("pk")
-    assert (touch.rule, touch.reason, touch.staff, touch.decision) == \
-        ("manual", "客户要求更换专属顾问", staff, "rebound")
+    assert (touch.rule, touch.reason, touch.staff, touch.decision) == (
+        "manual",
+        "客户要求更换专属顾问",
+        staff,
+        "rebound",
+    )
 
     # A distributor cannot be bound to themselves: refused, shown, nothing changes.
     a_user_binding = CustomerBinding.objects.filter(buyer=world["a"].user).count()
-    reply = boss.post(reverse("admin:distribution_customerbinding_bind_buyer"),
-                      {"buyer": "13900000001", "distributor": world["a"].referral_code,
-                       "reason": "测试"})
+    reply = boss.post(
+        reverse("admin:distribution_customerbinding_bind_buyer"),
+        {"buyer": "13900000001", "distributor": world["a"].referral_code, "reason": "测试"},
+    )
     assert reply.status_code == 200
     assert "分销商不能绑定自己" in reply.content.decode()
     assert CustomerBinding.objects.filter(buyer=world["a"].user).count() == a_user_binding
 
 
 # --- 结算 ------------------------------------------------------------------------------------
+
 
 def test_batches_are_created_approved_and_cancelled_in_the_backend(world, staff, boss):
     batch = world["batch"]
@@ -564,8 +644,7 @@ def test_batches_are_created_approved_and_cancelled_in_the_backend(world, staff,
     assert ledger.balance(b.pk) == before + 500
 
     # Nothing due: the list action says so.
-    reply = boss.post(reverse("admin:distribution_settlementbatch_create_batch"),
-                      {"_confirm": "1"})
+    reply = boss.post(reverse("admin:distribution_settlementbatch_create_batch"), {"_confirm": "1"})
     assert reply.status_code == 302
     assert any("没有可结算的佣金" in t for t in texts(reply))
 
@@ -579,13 +658,11 @@ def test_settle_now_and_cancel_a_batch(world, staff, boss):
     assert reply.status_code == 302
     batch.refresh_from_db()
     assert batch.status == "cancelled"
-    assert set(Commission.objects.filter(order=order).values_list("status", "batch")) == \
-        {("frozen", None)}
+    assert set(Commission.objects.filter(order=order).values_list("status", "batch")) == {("frozen", None)}
 
     reply = boss.post(reverse("admin:distribution_settlementbatch_settle_now"), {"_confirm": "1"})
     assert reply.status_code == 302
-    assert set(Commission.objects.filter(order=order).values_list("status", flat=True)) == \
-        {"settled"}
+    assert set(Commission.objects.filter(order=order).values_list("status", flat=True)) == {"settled"}
 
 
 def test_commission_detail_explains_the_amount(world, boss):
@@ -597,6 +674,7 @@ def test_commission_detail_explains_the_amount(world, boss):
 
 
 # --- 提现 ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def earner(staff):
@@ -629,8 +707,10 @@ def test_approving_an_alipay_withdrawal_pays_it_and_the_balance_drops(earner, st
     assert ledger.balance(earner.pk) == 8000
 
     # The bulk action says the same for it.
-    reply = boss.post(list_url(Withdrawal), {"action": "approve_selected", "index": "0",
-                                             "_selected_action": [str(withdrawal.pk)]})
+    reply = boss.post(
+        list_url(Withdrawal),
+        {"action": "approve_selected", "index": "0", "_selected_action": [str(withdrawal.pk)]},
+    )
     assert reply.status_code == 302
     assert any(withdrawal.number in t for t in texts(reply))
     assert LedgerEntry.objects.count() == entries
@@ -672,8 +752,10 @@ def test_without_change_permission_staff_cannot_approve(earner):
     assert viewer.get(list_url(Withdrawal)).status_code == 200
     assert viewer.get(url(withdrawal)).status_code == 200
     assert viewer.post(url(withdrawal, "approve"), {"_confirm": "1"}).status_code == 403
-    viewer.post(list_url(Withdrawal), {"action": "approve_selected", "index": "0",
-                                       "_selected_action": [str(withdrawal.pk)]})
+    viewer.post(
+        list_url(Withdrawal),
+        {"action": "approve_selected", "index": "0", "_selected_action": [str(withdrawal.pk)]},
+    )
     withdrawal.refresh_from_db()
     assert withdrawal.status == "requested"
     # Nor can anyone without distribution permissions see the pages.
@@ -683,6 +765,7 @@ def test_without_change_permission_staff_cannot_approve(earner):
 
 
 # --- the payout file ------------------------------------------------------------------------
+
 
 def read_csv(response) -> list[list[str]]:
     body = response.content
@@ -694,9 +777,12 @@ def test_csv_and_xlsx_export_the_selected_withdrawals(earner, boss):
     earner.real_name = "王五"
     earner.save()
     first = request_withdrawal(earner, amount=2000)
-    second = request_withdrawal(earner, amount=1234, method="bank",
-                                account={"name": "=HYPERLINK(\"x\")", "bank": "招商银行",
-                                         "account": "6225000000000001"})
+    second = request_withdrawal(
+        earner,
+        amount=1234,
+        method="bank",
+        account={"name": '=HYPERLINK("x")', "bank": "招商银行", "account": "6225000000000001"},
+    )
     selected = {"index": "0", "_selected_action": [str(first.pk), str(second.pk)]}
 
     reply = boss.post(list_url(Withdrawal), {"action": "export_csv", **selected})
@@ -710,7 +796,7 @@ def test_csv_and_xlsx_export_the_selected_withdrawals(earner, boss):
     assert rows[1][4] == "支付宝" and rows[1][7] == "b@alipay"
     assert rows[1][8:11] == ["20.00", "0.20", "19.80"]
     assert rows[2][8:11] == ["12.34", "0.12", "12.22"]
-    assert rows[2][5] == "'=HYPERLINK(\"x\")"  # never a formula in a spreadsheet
+    assert rows[2][5] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
     assert rows[1][11] == "待审核"
 
     reply = boss.post(list_url(Withdrawal), {"action": "export_xlsx", **selected})
@@ -722,10 +808,9 @@ def test_csv_and_xlsx_export_the_selected_withdrawals(earner, boss):
     values = list(sheet.values)
     assert values[0][0] == "提现单号"
     assert [v[0] for v in values[1:]] == [first.number, second.number]
-    assert [Decimal(str(v)) for v in values[1][8:11]] == \
-        [Decimal("20.00"), Decimal("0.20"), Decimal("19.80")]
+    assert [Decimal(str(v)) for v in values[1][8:11]] == [Decimal("20.00"), Decimal("0.20"), Decimal("19.80")]
     assert sheet.cell(row=2, column=9).number_format == "0.00"
-    assert values[2][5] == "'=HYPERLINK(\"x\")"
+    assert values[2][5] == '\'=HYPERLINK("x")'
     assert sheet.cell(row=3, column=6).data_type == "s"
 
 
@@ -734,18 +819,19 @@ def test_export_of_the_filtered_list(earner, boss):
     dropped = request_withdrawal(earner, amount=1000)
     withdrawals.reject(dropped, None, reason="测试")
     listing = boss.get(list_url(Withdrawal), {"status__exact": "requested"})
-    assert reverse("admin:distribution_withdrawal_export", args=["csv"]) + \
-        "?status__exact=requested" in listing.content.decode()
-    reply = boss.get(reverse("admin:distribution_withdrawal_export", args=["csv"]),
-                     {"status__exact": "requested"})
+    assert (
+        reverse("admin:distribution_withdrawal_export", args=["csv"]) + "?status__exact=requested"
+        in listing.content.decode()
+    )
+    reply = boss.get(
+        reverse("admin:distribution_withdrawal_export", args=["csv"]), {"status__exact": "requested"}
+    )
     assert [r[0] for r in read_csv(reply)[1:]] == [kept.number]
     reply = boss.get(reverse("admin:distribution_withdrawal_export", args=["xlsx"]))
     assert reply.status_code == 200
-    assert boss.get(reverse("admin:distribution_withdrawal_export", args=["pdf"])).status_code \
-        == 404
+    assert boss.get(reverse("admin:distribution_withdrawal_export", args=["pdf"])).status_code == 404
     stranger = login(make_staff("clerk"))
-    assert stranger.get(reverse("admin:distribution_withdrawal_export",
-                                args=["csv"])).status_code == 403
+    assert stranger.get(reverse("admin:distribution_withdrawal_export", args=["csv"])).status_code == 403
 
 
 def test_view_only_staff_see_distributors_but_cannot_change_them(world):
@@ -755,8 +841,7 @@ def test_view_only_staff_see_distributors_but_cannot_change_them(world):
     page = viewer.get(url(b))
     assert page.status_code == 200
     assert "暂停" not in [a["title"] for a in page.context["actions_detail"]]
-    assert viewer.get(reverse("admin:distribution_distributor_ledger",
-                              args=[b.pk])).status_code == 200
+    assert viewer.get(reverse("admin:distribution_distributor_ledger", args=[b.pk])).status_code == 200
     assert viewer.post(url(b, "suspend"), {"reason": "违规"}).status_code == 403
     assert viewer.post(url(world["pending"], "approve"), {"_confirm": "1"}).status_code == 403
     assert viewer.get(reverse("admin:distribution_distributor_designate")).status_code == 403

@@ -4,11 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import Sum
-from django.test import Client
 from django.utils import timezone
 
 from fenxiao.catalog.models import Category
-from fenxiao.core.testing import ApiClient, api_for, make_address, make_product, make_staff
+from fenxiao.core.testing import api_for, make_address, make_product, make_staff
 from fenxiao.distribution.models import (
     Commission,
     CommissionRule,
@@ -20,35 +19,28 @@ from fenxiao.distribution.services import config, settlement
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import lifecycle
 
+from .helpers import pay_through_api, register_through, user_of
+
 pytestmark = pytest.mark.django_db
-
-
-def register_through(link_path: str | None, phone: str) -> ApiClient:
-    """A visitor opens a referral link (or not), then registers: the cookie carries the code."""
-    browser = Client()
-    if link_path:
-        assert browser.get(link_path).status_code == 302
-    reply = browser.post("/api/v1/auth/register",
-                         {"phone": phone, "password": "Secret#2026"},
-                         content_type="application/json")
-    assert reply.status_code == 201, reply.content
-    client = ApiClient(reply.json()["token"])
-    client.client = browser
-    return client
-
-
-def pay(client: ApiClient, number: str) -> None:
-    url = client.post(f"/orders/{number}/pay", {"gateway": "sandbox"}).json()["pay_url"]
-    client.client.post(url.replace("http://testserver", ""), {"action": "pay"})
 
 
 def test_recruit_share_buy_settle_withdraw():
     staff = make_staff(superuser=True)
     staff_api = api_for(staff)
-    config.update_settings(staff, levels=2, enable_mode="apply", review_mode="auto",
-                           require_real_name=False, bind_mode="first", self_purchase=False,
-                           level1_bp=1000, level2_bp=500, freeze_days=7,
-                           withdraw_min=100, withdraw_fee_bp=100)
+    config.update_settings(
+        staff,
+        levels=2,
+        enable_mode="apply",
+        review_mode="auto",
+        require_real_name=False,
+        bind_mode="first",
+        self_purchase=False,
+        level1_bp=1000,
+        level2_bp=500,
+        freeze_days=7,
+        withdraw_min=100,
+        withdraw_fee_bp=100,
+    )
     OrderSettings.objects.create(shipping_fee=1000, free_shipping_threshold=0)
 
     # A is designated by the merchant.
@@ -73,22 +65,31 @@ def test_recruit_share_buy_settle_withdraw():
     # Rules: a fixed per-unit product rule and a category rule.
     clothes, digital = Category.objects.create(name="服装"), Category.objects.create(name="数码")
     shirt = make_product("T恤", category=clothes, price=9900, stock=10)
-    earbuds = make_product("耳机", category=Category.objects.create(name="耳机", parent=digital),
-                           price=12345, stock=10)
-    config.save_rule(CommissionRule(name="T恤固定佣金", product=shirt, kind=RuleKind.FIXED,
-                                    level1=500, level2=200))
-    config.save_rule(CommissionRule(name="数码类", category=digital, kind=RuleKind.RATE,
-                                    level1=1500, level2=300))
+    earbuds = make_product(
+        "耳机", category=Category.objects.create(name="耳机", parent=digital), price=12345, stock=10
+    )
+    config.save_rule(
+        CommissionRule(name="T恤固定佣金", product=shirt, kind=RuleKind.FIXED, level1=500, level2=200)
+    )
+    config.save_rule(
+        CommissionRule(name="数码类", category=digital, kind=RuleKind.RATE, level1=1500, level2=300)
+    )
 
-    address = make_address(c_client_user(c_client))
-    placed = c_client.post("/checkout", {
-        "lines": [{"sku_id": shirt.skus.get().pk, "quantity": 2},
-                  {"sku_id": earbuds.skus.get().pk, "quantity": 1}],
-        "address_id": address.pk})
+    address = make_address(user_of(c_client))
+    placed = c_client.post(
+        "/checkout",
+        {
+            "lines": [
+                {"sku_id": shirt.skus.get().pk, "quantity": 2},
+                {"sku_id": earbuds.skus.get().pk, "quantity": 1},
+            ],
+            "address_id": address.pk,
+        },
+    )
     assert placed.status_code == 201, placed.content
     number = placed.json()["number"]
     assert placed.json()["total"] == 9900 * 2 + 12345 + 1000
-    pay(c_client, number)
+    pay_through_api(c_client, number)
 
     # Pending (estimated) commission, computed by hand:
     #   B, level 1: shirt 5.00 × 2 = 1000; earbuds 12345 × 15% = 1851.75 → 1851
@@ -120,8 +121,10 @@ def test_recruit_share_buy_settle_withdraw():
     assert b_api.get("/distribution/dashboard").json()["commission_available"] == b_expected
 
     # B withdraws ¥20.00 to Alipay; 1% fee; finance approves; the sandbox pays out.
-    reply = b_api.post("/distribution/withdrawals", {
-        "amount": 2000, "method": "alipay", "account": {"name": "王五", "account": "b@alipay"}})
+    reply = b_api.post(
+        "/distribution/withdrawals",
+        {"amount": 2000, "method": "alipay", "account": {"name": "王五", "account": "b@alipay"}},
+    )
     assert reply.status_code == 201, reply.content
     withdrawal = reply.json()
     assert (withdrawal["fee"], withdrawal["payout"]) == (20, 1980)
@@ -133,13 +136,5 @@ def test_recruit_share_buy_settle_withdraw():
     assert b_dash["commission_available"] == b_expected - 2000
     assert b_dash["commission_withdrawn"] == 2000
     for distributor in (a, b):
-        ledger_sum = LedgerEntry.objects.filter(distributor=distributor).aggregate(
-            s=Sum("amount"))["s"]
-        assert ledger_sum == api_for(distributor.user).get(
-            "/distribution/balance").json()["available"]
-
-
-def c_client_user(client: ApiClient):
-    from fenxiao.customers.models import User
-
-    return User.objects.get(pk=client.get("/me").json()["id"])
+        ledger_sum = LedgerEntry.objects.filter(distributor=distributor).aggregate(s=Sum("amount"))["s"]
+        assert ledger_sum == api_for(distributor.user).get("/distribution/balance").json()["available"]

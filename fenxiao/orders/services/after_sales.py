@@ -51,22 +51,28 @@ def _check_order_accepts(order: Order, kind: str, by_staff: bool) -> None:
 
 def _shipping_refundable(order: Order) -> int:
     """Shipping not yet refunded or being refunded (it belongs to no line)."""
-    taken = (AfterSale.objects.filter(order=order)
-             .exclude(status__in=[AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN])
-             .aggregate(total=Sum("shipping_amount"))["total"] or 0)
+    taken = (
+        AfterSale.objects.filter(order=order)
+        .exclude(status__in=[AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN])
+        .aggregate(total=Sum("shipping_amount"))["total"]
+        or 0
+    )
     return max(order.shipping_fee - taken, 0)
 
 
-def _plan_lines(order: Order, kind: str, wanted: list[dict],
-                shipping_amount: int = 0) -> list[tuple[OrderLine, int, int]]:
+def _plan_lines(
+    order: Order, kind: str, wanted: list[dict], shipping_amount: int = 0
+) -> list[tuple[OrderLine, int, int]]:
     if shipping_amount < 0 or shipping_amount > _shipping_refundable(order):
         raise RefundExceedsPaid(f"运费最多可退 {format_fen(_shipping_refundable(order))}")
     if not wanted and not shipping_amount:
         raise AfterSaleInvalid("请选择要退款的商品")
     lines = {line.pk: line for line in order.lines.all()}
-    busy = set(AfterSaleLine.objects.filter(after_sale__order=order,
-                                            after_sale__status__in=OPEN_AFTER_SALE)
-               .values_list("order_line_id", flat=True))
+    busy = set(
+        AfterSaleLine.objects.filter(
+            after_sale__order=order, after_sale__status__in=OPEN_AFTER_SALE
+        ).values_list("order_line_id", flat=True)
+    )
     plan, seen = [], set()
     for item in wanted:
         line = lines.get(int(item.get("line_id") or 0))
@@ -86,15 +92,20 @@ def _plan_lines(order: Order, kind: str, wanted: list[dict],
             raise AfterSaleInvalid("退货退款请填写退货数量")
         amount = item.get("amount")
         if amount is None:
-            amount = (line.refundable_amount if quantity == remaining_qty
-                      else min(line.refundable_amount, line.paid_amount * quantity // line.quantity))
+            amount = (
+                line.refundable_amount
+                if quantity == remaining_qty
+                else min(line.refundable_amount, line.paid_amount * quantity // line.quantity)
+            )
         amount = int(amount)
         if amount <= 0:
             raise AfterSaleInvalid("退款金额必须大于0")
         if amount > line.refundable_amount:
             raise RefundExceedsPaid(
                 f"退款金额不能超过该商品可退金额 {format_fen(line.refundable_amount)}",
-                line_id=line.pk, refundable=line.refundable_amount)
+                line_id=line.pk,
+                refundable=line.refundable_amount,
+            )
         plan.append((line, quantity, amount))
     total = sum(amount for _, _, amount in plan) + shipping_amount
     if total > order.refundable_amount:
@@ -103,8 +114,16 @@ def _plan_lines(order: Order, kind: str, wanted: list[dict],
 
 
 @transaction.atomic
-def request_after_sale(order: Order, actor, *, kind: str, reason: str, lines: list[dict],
-                       restock: bool | None = None, shipping_amount: int = 0) -> AfterSale:
+def request_after_sale(
+    order: Order,
+    actor,
+    *,
+    kind: str,
+    reason: str,
+    lines: list[dict],
+    restock: bool | None = None,
+    shipping_amount: int = 0,
+) -> AfterSale:
     """`shipping_amount` refunds (part of) the shipping fee, which belongs to no line."""
     by_staff = actor_kind_for(actor) == ActorKind.STAFF
     if kind not in AfterSaleKind.values:
@@ -119,18 +138,31 @@ def request_after_sale(order: Order, actor, *, kind: str, reason: str, lines: li
         # Goods that never left the warehouse, or come back, go back on sale by default.
         restock = order.status == OrderStatus.PENDING_SHIPMENT or kind == AfterSaleKind.RETURN_REFUND
     after_sale = AfterSale.objects.create(
-        number=new_number("AS"), order=order, kind=kind, reason=reason[:200],
+        number=new_number("AS"),
+        order=order,
+        kind=kind,
+        reason=reason[:200],
         amount=sum(a for _, _, a in plan) + shipping_amount,
-        shipping_amount=shipping_amount, restock=restock,
-        requested_by=ActorKind.STAFF if by_staff else ActorKind.BUYER, created_by=actor)
-    AfterSaleLine.objects.bulk_create([
-        AfterSaleLine(after_sale=after_sale, order_line=line, quantity=qty, amount=amount)
-        for line, qty, amount in plan
-    ])
+        shipping_amount=shipping_amount,
+        restock=restock,
+        requested_by=ActorKind.STAFF if by_staff else ActorKind.BUYER,
+        created_by=actor,
+    )
+    AfterSaleLine.objects.bulk_create(
+        [
+            AfterSaleLine(after_sale=after_sale, order_line=line, quantity=qty, amount=amount)
+            for line, qty, amount in plan
+        ]
+    )
     who = "商家发起" if by_staff else "买家申请"
-    log_event(order, "after_sale_requested", actor_kind_for(actor),
-              f"{who}{after_sale.get_kind_display()} {format_fen(after_sale.amount)}：{reason}",
-              actor=actor, after_sale=after_sale.number)
+    log_event(
+        order,
+        "after_sale_requested",
+        actor_kind_for(actor),
+        f"{who}{after_sale.get_kind_display()} {format_fen(after_sale.amount)}：{reason}",
+        actor=actor,
+        after_sale=after_sale.number,
+    )
     if by_staff:
         after_sale = approve(after_sale, actor)
     return after_sale
@@ -146,7 +178,8 @@ def get_for_update(after_sale: AfterSale) -> AfterSale:
 def _move(after_sale: AfterSale, target: str, **fields) -> None:
     AFTER_SALE_FLOW.check(after_sale.status, target)
     moved = AfterSale.objects.filter(pk=after_sale.pk, status=after_sale.status).update(
-        status=target, **fields)
+        status=target, **fields
+    )
     if not moved:
         raise InvalidTransition("售后单状态已变化，请刷新后重试")
     after_sale.status = target
@@ -164,16 +197,15 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
     items = list(after_sale.lines.select_related("order_line"))
     for item in items:
         line = item.order_line
-        if item.amount > line.refundable_amount or \
-                item.quantity > line.quantity - line.refunded_quantity:
+        if item.amount > line.refundable_amount or item.quantity > line.quantity - line.refunded_quantity:
             raise RefundExceedsPaid(line_id=line.pk)
         OrderLine.objects.filter(pk=line.pk).update(
             refunded_amount=F("refunded_amount") + item.amount,
-            refunded_quantity=F("refunded_quantity") + item.quantity)
+            refunded_quantity=F("refunded_quantity") + item.quantity,
+        )
     if after_sale.amount > order.refundable_amount:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
-    Order.objects.filter(pk=order.pk).update(
-        refunded_amount=F("refunded_amount") + after_sale.amount)
+    Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + after_sale.amount)
     order.refunded_amount += after_sale.amount
     if after_sale.restock:
         quantities: dict[int, int] = {}
@@ -182,12 +214,21 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
                 sku_id = item.order_line.sku_id
                 quantities[sku_id] = quantities.get(sku_id, 0) + item.quantity
         restore_stock(quantities)
-    log_event(order, "after_sale_approved", ActorKind.STAFF if staff else ActorKind.SYSTEM,
-              f"同意售后 {after_sale.number}，退款 {format_fen(after_sale.amount)} 原路退回",
-              actor=staff, after_sale=after_sale.number)
+    log_event(
+        order,
+        "after_sale_approved",
+        ActorKind.STAFF if staff else ActorKind.SYSTEM,
+        f"同意售后 {after_sale.number}，退款 {format_fen(after_sale.amount)} 原路退回",
+        actor=staff,
+        after_sale=after_sale.number,
+    )
     if order.status == OrderStatus.PENDING_SHIPMENT and order.refunded_amount >= order.paid_amount:
-        transition(order, OrderStatus.CANCELLED, cancelled_at=timezone.now(),
-                   cancel_reason=f"全额退款：{after_sale.reason}"[:200])
+        transition(
+            order,
+            OrderStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancel_reason=f"全额退款：{after_sale.reason}"[:200],
+        )
         log_event(order, "cancelled", ActorKind.SYSTEM, "未发货订单全额退款，订单已关闭")
     refund_order(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale)
     return after_sale
@@ -199,11 +240,21 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
     if not reason:
         raise AfterSaleInvalid("请填写拒绝原因")
     after_sale = get_for_update(after_sale)
-    _move(after_sale, AfterSaleStatus.REJECTED, decided_by=staff, decided_at=timezone.now(),
-          reject_reason=reason[:200])
-    log_event(after_sale.order, "after_sale_rejected", ActorKind.STAFF,
-              f"拒绝售后 {after_sale.number}：{reason}", actor=staff,
-              after_sale=after_sale.number)
+    _move(
+        after_sale,
+        AfterSaleStatus.REJECTED,
+        decided_by=staff,
+        decided_at=timezone.now(),
+        reject_reason=reason[:200],
+    )
+    log_event(
+        after_sale.order,
+        "after_sale_rejected",
+        ActorKind.STAFF,
+        f"拒绝售后 {after_sale.number}：{reason}",
+        actor=staff,
+        after_sale=after_sale.number,
+    )
     return after_sale
 
 
@@ -213,8 +264,13 @@ def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
     if after_sale.order.buyer_id != buyer.pk:
         raise AfterSaleNotFound()
     _move(after_sale, AfterSaleStatus.WITHDRAWN)
-    log_event(after_sale.order, "after_sale_withdrawn", ActorKind.BUYER,
-              f"买家撤销售后 {after_sale.number}", actor=buyer)
+    log_event(
+        after_sale.order,
+        "after_sale_withdrawn",
+        ActorKind.BUYER,
+        f"买家撤销售后 {after_sale.number}",
+        actor=buyer,
+    )
     return after_sale
 
 
@@ -228,9 +284,13 @@ def refund_succeeded(after_sale_id: int) -> None:
     _move(after_sale, AfterSaleStatus.REFUNDED, refunded_at=timezone.now())
     order = Order.objects.select_for_update().get(pk=after_sale.order_id)
     items = list(after_sale.lines.select_related("order_line"))
-    log_event(order, "refunded", ActorKind.GATEWAY,
-              f"售后 {after_sale.number} 已退款 {format_fen(after_sale.amount)}",
-              after_sale=after_sale.number)
+    log_event(
+        order,
+        "refunded",
+        ActorKind.GATEWAY,
+        f"售后 {after_sale.number} 已退款 {format_fen(after_sale.amount)}",
+        after_sale=after_sale.number,
+    )
     hooks.lines_refunded(order, [(i.order_line, i.amount, i.quantity) for i in items])
 
 
@@ -240,11 +300,16 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
         locked = _lock_order(order)
         if locked.status != OrderStatus.PENDING_SHIPMENT:
             raise InvalidTransition("只有已付款未发货的订单可以取消并全额退款")
-        lines = [{"line_id": line.pk} for line in locked.lines.all()
-                 if line.refundable_amount > 0]
-        after_sale = request_after_sale(locked, actor, kind=AfterSaleKind.REFUND_ONLY,
-                                        reason=reason, lines=lines, restock=True,
-                                        shipping_amount=_shipping_refundable(locked))
+        lines = [{"line_id": line.pk} for line in locked.lines.all() if line.refundable_amount > 0]
+        after_sale = request_after_sale(
+            locked,
+            actor,
+            kind=AfterSaleKind.REFUND_ONLY,
+            reason=reason,
+            lines=lines,
+            restock=True,
+            shipping_amount=_shipping_refundable(locked),
+        )
         if after_sale.status == AfterSaleStatus.REQUESTED:
             # The buyer's own cancellation of an unshipped order needs no review.
             approve(after_sale, None)

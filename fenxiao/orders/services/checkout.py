@@ -16,13 +16,15 @@ from fenxiao.catalog.services.stock import take_stock
 from fenxiao.core.money import allocate
 from fenxiao.customers.services.addresses import get_address
 
-from ..errors import CartEmpty, PriceChanged, QuantityTooLarge, TooManyLines
+from ..errors import CartEmpty, OrderTooLarge, PriceChanged, QuantityTooLarge, TooManyLines
 from ..models import ActorKind, CartLine, Order, OrderLine, OrderSettings
-from .cart import MAX_QUANTITY
 from . import hooks
+from .cart import MAX_QUANTITY
 from .events import log_event, new_number
 
 MAX_LINES = 50
+# Amounts are stored in 32-bit columns (≤ ¥21,474,836.47); one order stays well below.
+MAX_ORDER_TOTAL = 1_000_000_000
 
 
 @dataclass
@@ -71,21 +73,36 @@ def quote(requested, *, settings: OrderSettings | None = None, with_images=False
     if short:
         names = "、".join(f"{skus[pk].product.name}（剩{skus[pk].stock}件）" for pk in short)
         raise StockInsufficient(f"库存不足：{names}", short_sku_ids=short)
-    lines = [LineQuote(sku=skus[pk], quantity=qty, unit_price=skus[pk].price,
-                       subtotal=skus[pk].price * qty) for pk, qty in wanted.items()]
+    lines = [
+        LineQuote(sku=skus[pk], quantity=qty, unit_price=skus[pk].price, subtotal=skus[pk].price * qty)
+        for pk, qty in wanted.items()
+    ]
     goods = sum(line.subtotal for line in lines)
     discount = 0  # order-level promotions plug in here and are spread with `allocate`
-    for line, share in zip(lines, allocate(discount, [ln.subtotal for ln in lines]),
-                           strict=True):
+    for line, share in zip(lines, allocate(discount, [ln.subtotal for ln in lines]), strict=True):
         line.discount_share = share
     settings = settings or OrderSettings.current()
     shipping = settings.shipping_for(goods - discount)
-    return Quote(lines=lines, goods_amount=goods, discount_amount=discount,
-                 shipping_fee=shipping, total=goods - discount + shipping)
+    if goods + shipping > MAX_ORDER_TOTAL:
+        raise OrderTooLarge()
+    return Quote(
+        lines=lines,
+        goods_amount=goods,
+        discount_amount=discount,
+        shipping_fee=shipping,
+        total=goods - discount + shipping,
+    )
 
 
-def place_order(buyer, requested, *, address_id: int, note: str = "",
-                expected_total: int | None = None, from_cart: bool = False) -> Order:
+def place_order(
+    buyer,
+    requested,
+    *,
+    address_id: int,
+    note: str = "",
+    expected_total: int | None = None,
+    from_cart: bool = False,
+) -> Order:
     """Create an unpaid order. `requested` is [(sku_id, quantity)].
 
     `expected_total` is what the buyer's screen showed; if the price moved meanwhile the
@@ -100,34 +117,51 @@ def place_order(buyer, requested, *, address_id: int, note: str = "",
     with transaction.atomic():
         take_stock({line.sku.pk: line.quantity for line in q.lines})
         order = _create_order(buyer, q, address, note, now, settings)
-        OrderLine.objects.bulk_create([
-            OrderLine(
-                order=order, sku=line.sku, product=line.sku.product,
-                product_name=line.sku.product.name, sku_code=line.sku.code,
-                spec_text=line.sku.spec_text[:120], image_url=_cover(line.sku.product),
-                unit_price=line.unit_price, list_price=line.sku.list_price,
-                quantity=line.quantity, subtotal=line.subtotal,
-                discount_share=line.discount_share, paid_amount=line.paid_amount,
-            )
-            for line in q.lines
-        ])
-        log_event(order, "created", ActorKind.BUYER, "买家下单", actor=buyer,
-                  total=order.total, lines=len(q.lines))
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    sku=line.sku,
+                    product=line.sku.product,
+                    product_name=line.sku.product.name,
+                    sku_code=line.sku.code,
+                    spec_text=line.sku.spec_text[:120],
+                    image_url=_cover(line.sku.product),
+                    unit_price=line.unit_price,
+                    list_price=line.sku.list_price,
+                    quantity=line.quantity,
+                    subtotal=line.subtotal,
+                    discount_share=line.discount_share,
+                    paid_amount=line.paid_amount,
+                )
+                for line in q.lines
+            ]
+        )
+        log_event(
+            order, "created", ActorKind.BUYER, "买家下单", actor=buyer, total=order.total, lines=len(q.lines)
+        )
         hooks.order_placed(order)
         if from_cart:
-            CartLine.objects.filter(cart__buyer=buyer,
-                                    sku_id__in=[line.sku.pk for line in q.lines]).delete()
+            CartLine.objects.filter(cart__buyer=buyer, sku_id__in=[line.sku.pk for line in q.lines]).delete()
     return order
 
 
 def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:
-    fields = dict(
-        buyer=buyer, goods_amount=q.goods_amount, discount_amount=q.discount_amount,
-        shipping_fee=q.shipping_fee, total=q.total, recipient=address.recipient,
-        recipient_phone=address.phone, province=address.province, city=address.city,
-        district=address.district, address_detail=address.detail, note=(note or "")[:200],
-        pay_deadline=now + timedelta(minutes=settings.payment_timeout_minutes),
-    )
+    fields = {
+        "buyer": buyer,
+        "goods_amount": q.goods_amount,
+        "discount_amount": q.discount_amount,
+        "shipping_fee": q.shipping_fee,
+        "total": q.total,
+        "recipient": address.recipient,
+        "recipient_phone": address.phone,
+        "province": address.province,
+        "city": address.city,
+        "district": address.district,
+        "address_detail": address.detail,
+        "note": (note or "")[:200],
+        "pay_deadline": now + timedelta(minutes=settings.payment_timeout_minutes),
+    }
     for _attempt in range(5):
         try:
             with transaction.atomic():

@@ -9,12 +9,12 @@ from fenxiao.core.errors import InvalidTransition
 from ..models import ORDER_FLOW, ActorKind, Order, OrderEvent
 
 
-def log_event(order: Order, kind: str, actor_kind: str, message: str, actor=None,
-              **data) -> OrderEvent:
+def log_event(order: Order, kind: str, actor_kind: str, message: str, actor=None, **data) -> OrderEvent:
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return OrderEvent.objects.create(order=order, kind=kind, actor_kind=actor_kind,
-                                     actor=actor, message=message[:300], data=data)
+    return OrderEvent.objects.create(
+        order=order, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:300], data=data
+    )
 
 
 def new_number(prefix: str = "") -> str:
@@ -30,8 +30,7 @@ def transition(order: Order, target: str, **fields) -> None:
     gets a clear error instead of overwriting the winner.
     """
     ORDER_FLOW.check(order.status, target)
-    moved = Order.objects.filter(pk=order.pk, status=order.status).update(status=target,
-                                                                         **fields)
+    moved = Order.objects.filter(pk=order.pk, status=order.status).update(status=target, **fields)
     if not moved:
         raise InvalidTransition("订单状态已变化，请刷新后重试")
     order.status = target

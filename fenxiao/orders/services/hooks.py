@@ -46,7 +46,8 @@ def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> 
             returned[line.product_id] = returned.get(line.product_id, 0) + quantity
     for product_id, quantity in returned.items():
         Product.objects.filter(pk=product_id, sales_count__gte=quantity).update(
-            sales_count=F("sales_count") - quantity)
+            sales_count=F("sales_count") - quantity
+        )
 
 
 def _quantities_by_product(lines: list[OrderLine]) -> dict[int, int]:

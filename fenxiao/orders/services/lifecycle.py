@@ -33,8 +33,14 @@ def mark_paid(order: Order, payment) -> bool:
         return False
     now = timezone.now()
     transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=payment.amount, paid_at=now)
-    log_event(order, "paid", ActorKind.GATEWAY, f"买家已付款 {format_fen(payment.amount)}",
-              gateway=payment.gateway, transaction_id=payment.transaction_id)
+    log_event(
+        order,
+        "paid",
+        ActorKind.GATEWAY,
+        f"买家已付款 {format_fen(payment.amount)}",
+        gateway=payment.gateway,
+        transaction_id=payment.transaction_id,
+    )
     hooks.order_paid(order)
     return True
 
@@ -49,11 +55,23 @@ def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
         raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
     now = timezone.now()
     days = OrderSettings.current().auto_complete_days
-    transition(order, OrderStatus.SHIPPED, carrier=carrier[:40],
-               tracking_number=tracking_number[:40], shipped_at=now,
-               auto_complete_at=now + timedelta(days=days))
-    log_event(order, "shipped", ActorKind.STAFF, f"商家已发货：{carrier} {tracking_number}",
-              actor=staff, carrier=carrier, tracking_number=tracking_number)
+    transition(
+        order,
+        OrderStatus.SHIPPED,
+        carrier=carrier[:40],
+        tracking_number=tracking_number[:40],
+        shipped_at=now,
+        auto_complete_at=now + timedelta(days=days),
+    )
+    log_event(
+        order,
+        "shipped",
+        ActorKind.STAFF,
+        f"商家已发货：{carrier} {tracking_number}",
+        actor=staff,
+        carrier=carrier,
+        tracking_number=tracking_number,
+    )
     return order
 
 
@@ -102,8 +120,7 @@ def _lock_unpaid(order: Order, refusal: str) -> Order:
     return order
 
 
-def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER,
-                  reason: str = "") -> Order:
+def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER, reason: str = "") -> Order:
     """Cancel an unpaid order and put its stock back.
 
     Open payments are closed at their gateway first; if the buyer has in fact paid, the
@@ -114,11 +131,14 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
     _close_open_payments(order, "买家已付款，订单不能取消")
     with transaction.atomic():
         order = _lock_unpaid(order, "只有待付款的订单可以直接取消")
-        transition(order, OrderStatus.CANCELLED, cancelled_at=timezone.now(),
-                   cancel_reason=(reason or "买家取消")[:200])
+        transition(
+            order,
+            OrderStatus.CANCELLED,
+            cancelled_at=timezone.now(),
+            cancel_reason=(reason or "买家取消")[:200],
+        )
         restore_stock(_line_quantities(order))
-        log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}",
-                  actor=actor)
+        log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
     return order
 
 
@@ -152,8 +172,7 @@ def cancel(order: Order, actor, *, reason: str = "") -> Order:
     raise InvalidTransition("订单已发货，请申请售后")
 
 
-def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int,
-                 reason: str = "") -> Order:
+def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int, reason: str = "") -> Order:
     """Merchant price adjustment on an unpaid order (positive discount lowers the price).
 
     The discount is spread over the lines in proportion to their subtotals, so every line
@@ -167,14 +186,18 @@ def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int
         raise PriceAdjustInvalid("优惠后商品金额至少为0.01元")
     if discount_amount < -order.goods_amount * 10:
         raise PriceAdjustInvalid("加价幅度过大")
+    from .checkout import MAX_ORDER_TOTAL
+
+    if order.goods_amount - discount_amount + shipping_fee > MAX_ORDER_TOTAL:
+        raise PriceAdjustInvalid("改价后订单金额过大")
     _close_open_payments(order, "买家已付款，不能改价")
     with transaction.atomic():
-        return _apply_adjustment(_lock_unpaid(order, "只有待付款的订单可以改价"), staff,
-                                 discount_amount, shipping_fee, reason)
+        return _apply_adjustment(
+            _lock_unpaid(order, "只有待付款的订单可以改价"), staff, discount_amount, shipping_fee, reason
+        )
 
 
-def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: int,
-                      reason: str) -> Order:
+def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: int, reason: str) -> Order:
     lines = list(order.lines.all())
     shares = allocate(discount_amount, [line.subtotal for line in lines])
     for line, share in zip(lines, shares, strict=True):
@@ -186,10 +209,15 @@ def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: i
     order.shipping_fee = shipping_fee
     order.total = order.goods_amount - discount_amount + shipping_fee
     order.save(update_fields=["discount_amount", "shipping_fee", "total"])
-    log_event(order, "price_adjusted", ActorKind.STAFF,
-              f"商家改价：{format_fen(before)} → {format_fen(order.total)}"
-              + (f"（{reason}）" if reason else ""),
-              actor=staff, before=before, after=order.total)
+    log_event(
+        order,
+        "price_adjusted",
+        ActorKind.STAFF,
+        f"商家改价：{format_fen(before)} → {format_fen(order.total)}" + (f"（{reason}）" if reason else ""),
+        actor=staff,
+        before=before,
+        after=order.total,
+    )
     return order
 
 
@@ -205,10 +233,16 @@ def change_address(order: Order, staff, data: dict) -> Order:
     order.recipient, order.recipient_phone = new["recipient"], new["phone"]
     order.province, order.city, order.district = new["province"], new["city"], new["district"]
     order.address_detail = new["detail"]
-    order.save(update_fields=["recipient", "recipient_phone", "province", "city", "district",
-                              "address_detail"])
-    log_event(order, "address_changed", ActorKind.STAFF,
-              f"商家修改收货地址：{before} → {order.address_text}", actor=staff)
+    order.save(
+        update_fields=["recipient", "recipient_phone", "province", "city", "district", "address_detail"]
+    )
+    log_event(
+        order,
+        "address_changed",
+        ActorKind.STAFF,
+        f"商家修改收货地址：{before} → {order.address_text}",
+        actor=staff,
+    )
     return order
 
 

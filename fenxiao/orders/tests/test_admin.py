@@ -20,11 +20,6 @@ pytestmark = pytest.mark.django_db
 OWN_APPS = {"auth", "customers", "catalog", "orders", "payments"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def login(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -69,13 +64,22 @@ def texts(response) -> list[str]:
 
 def snapshot(order: Order) -> tuple:
     order.refresh_from_db()
-    return (order.status, order.total, order.discount_amount, order.shipping_fee,
-            order.refunded_amount, order.carrier, order.tracking_number,
-            OrderEvent.objects.filter(order=order).count(),
-            AfterSale.objects.filter(order=order).count(), Refund.objects.count())
+    return (
+        order.status,
+        order.total,
+        order.discount_amount,
+        order.shipping_fee,
+        order.refunded_amount,
+        order.carrier,
+        order.tracking_number,
+        OrderEvent.objects.filter(order=order).count(),
+        AfterSale.objects.filter(order=order).count(),
+        Refund.objects.count(),
+    )
 
 
 # --- every page opens ---------------------------------------------------------------------
+
 
 @pytest.fixture
 def everything(settings, tmp_path):
@@ -87,12 +91,21 @@ def everything(settings, tmp_path):
     unpaid = make_order()
     start_payment(unpaid, "sandbox")
     shipped = pay(make_order(prices=(3000, 2000)))
-    after_sales.request_after_sale(shipped, make_staff(perms=[]), kind="refund_only",
-                                   reason="少发一件", lines=[{"line_id": shipped.lines.first().pk}])
+    after_sales.request_after_sale(
+        shipped,
+        make_staff(perms=[]),
+        kind="refund_only",
+        reason="少发一件",
+        lines=[{"line_id": shipped.lines.first().pk}],
+    )
     requested = pay(make_order())
-    after_sales.request_after_sale(requested, requested.buyer, kind="refund_only",
-                                   reason="不想要了",
-                                   lines=[{"line_id": requested.lines.first().pk}])
+    after_sales.request_after_sale(
+        requested,
+        requested.buyer,
+        kind="refund_only",
+        reason="不想要了",
+        lines=[{"line_id": requested.lines.first().pk}],
+    )
     return {"unpaid": unpaid, "shipped": shipped, "requested": requested}
 
 
@@ -138,16 +151,19 @@ def test_every_changelist_and_change_page_opens(boss, everything):
     assert checked >= 10
 
 
-@pytest.mark.parametrize("query", [
-    {"status": "pending_shipment"},
-    {"status": "nonsense"},
-    {"created_at_from": "2020-01-01", "created_at_to": "2099-12-31"},
-    {"created_at_from": "not-a-date", "created_at_to": "2099-13-45"},
-    {"q": "13900000000"},
-    {"q": "张三"},
-    {"o": "3"},
-    {"p": "999"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "pending_shipment"},
+        {"status": "nonsense"},
+        {"created_at_from": "2020-01-01", "created_at_to": "2099-12-31"},
+        {"created_at_from": "not-a-date", "created_at_to": "2099-13-45"},
+        {"q": "13900000000"},
+        {"q": "张三"},
+        {"o": "3"},
+        {"p": "999"},
+    ],
+)
 def test_order_list_filters_and_search_never_fail(boss, everything, query):
     response = boss.get(reverse("admin:orders_order_changelist"), query, follow=True)
     assert response.status_code == 200
@@ -158,8 +174,7 @@ def test_order_list_filters_by_status_and_date(boss, everything):
     response = boss.get(changelist, {"status": "pending_payment"})
     assert everything["unpaid"].number in response.content.decode()
     assert everything["requested"].number not in response.content.decode()
-    response = boss.get(changelist, {"created_at_from": "2000-01-01",
-                                     "created_at_to": "2000-01-02"})
+    response = boss.get(changelist, {"created_at_from": "2000-01-01", "created_at_to": "2000-01-02"})
     assert everything["unpaid"].number not in response.content.decode()
     response = boss.get(changelist, {"q": everything["unpaid"].buyer.phone})
     body = response.content.decode()
@@ -196,6 +211,7 @@ def test_order_detail_cannot_be_saved_as_a_form(boss, everything):
 
 # --- ship ---------------------------------------------------------------------------------
 
+
 def test_ship_through_backend():
     order = pay(make_order())
     staff = make_staff(perms=["orders.view_order", "orders.change_order"])
@@ -204,23 +220,24 @@ def test_ship_through_backend():
     assert url(order, "ship") in page
     assert url(order, "adjust") not in page  # only for unpaid orders
     assert url(order, "refund") not in page  # needs orders.change_aftersale
-    response = client.post(url(order, "ship"), {"carrier": "顺丰速运",
-                                                  "tracking_number": "SF1234567890"})
+    response = client.post(url(order, "ship"), {"carrier": "顺丰速运", "tracking_number": "SF1234567890"})
     assert response.status_code == 302
     order.refresh_from_db()
-    assert (order.status, order.carrier, order.tracking_number) == (
-        "shipped", "顺丰速运", "SF1234567890")
+    assert (order.status, order.carrier, order.tracking_number) == ("shipped", "顺丰速运", "SF1234567890")
     event = order.events.last()
     assert (event.kind, event.actor_id) == ("shipped", staff.pk)
 
 
-@pytest.mark.parametrize("data", [
-    {"carrier": "顺丰速运", "tracking_number": ""},
-    {"carrier": "顺丰速运", "tracking_number": "   "},
-    {"carrier": "", "tracking_number": "SF1"},
-    {"carrier": "顺丰速运", "tracking_number": "X" * 41},
-    {},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"carrier": "顺丰速运", "tracking_number": ""},
+        {"carrier": "顺丰速运", "tracking_number": "   "},
+        {"carrier": "", "tracking_number": "SF1"},
+        {"carrier": "顺丰速运", "tracking_number": "X" * 41},
+        {},
+    ],
+)
 def test_ship_with_bad_input_shows_error_and_writes_nothing(boss, data):
     order = pay(make_order())
     before = snapshot(order)
@@ -262,13 +279,14 @@ def test_buyer_cannot_reach_backend():
 
 # --- adjust price and address ------------------------------------------------------------
 
+
 def test_adjust_price_in_yuan():
     order = make_order(prices=(3333, 6667))
     client = login(make_staff(perms=["orders.view_order", "orders.change_order"]))
     assert client.get(url(order, "adjust")).status_code == 200
-    response = client.post(url(order, "adjust"), {"discount_amount": "10.01",
-                                                     "shipping_fee": "8.00",
-                                                     "reason": "老客户优惠"})
+    response = client.post(
+        url(order, "adjust"), {"discount_amount": "10.01", "shipping_fee": "8.00", "reason": "老客户优惠"}
+    )
     assert response.status_code == 302, texts(response)
     order.refresh_from_db()
     assert (order.discount_amount, order.shipping_fee, order.total) == (1001, 800, 9799)
@@ -276,16 +294,19 @@ def test_adjust_price_in_yuan():
     assert order.events.last().kind == "price_adjusted"
 
 
-@pytest.mark.parametrize("data", [
-    {"discount_amount": "100.00", "shipping_fee": "0"},   # total would be 0
-    {"discount_amount": "150.00", "shipping_fee": "0"},   # total would be negative
-    {"discount_amount": "1.001", "shipping_fee": "0"},    # third decimal
-    {"discount_amount": "abc", "shipping_fee": "0"},
-    {"discount_amount": "1e999999", "shipping_fee": "0"},
-    {"discount_amount": "NaN", "shipping_fee": "0"},
-    {"discount_amount": "1", "shipping_fee": "-1"},
-    {"discount_amount": "", "shipping_fee": ""},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"discount_amount": "100.00", "shipping_fee": "0"},  # total would be 0
+        {"discount_amount": "150.00", "shipping_fee": "0"},  # total would be negative
+        {"discount_amount": "1.001", "shipping_fee": "0"},  # third decimal
+        {"discount_amount": "abc", "shipping_fee": "0"},
+        {"discount_amount": "1e999999", "shipping_fee": "0"},
+        {"discount_amount": "NaN", "shipping_fee": "0"},
+        {"discount_amount": "1", "shipping_fee": "-1"},
+        {"discount_amount": "", "shipping_fee": ""},
+    ],
+)
 def test_adjust_price_to_nothing_or_nonsense_is_refused(boss, data):
     order = make_order(prices=(10000,))
     before = snapshot(order)
@@ -297,8 +318,7 @@ def test_adjust_price_to_nothing_or_nonsense_is_refused(boss, data):
 def test_adjust_price_of_paid_order_is_refused(boss):
     order = pay(make_order())
     before = snapshot(order)
-    response = boss.post(url(order, "adjust"), {"discount_amount": "1.00",
-                                                  "shipping_fee": "0"})
+    response = boss.post(url(order, "adjust"), {"discount_amount": "1.00", "shipping_fee": "0"})
     assert response.status_code == 200
     assert any("待付款" in text for text in texts(response))
     assert snapshot(order) == before
@@ -306,21 +326,31 @@ def test_adjust_price_of_paid_order_is_refused(boss):
 
 def test_change_address(boss):
     order = make_order()
-    response = boss.post(url(order, "address"), {
-        "recipient": "李四", "phone": "13700001111", "province": "广东省", "city": "深圳市",
-        "district": "南山区", "detail": "科技园 1 号"})
+    response = boss.post(
+        url(order, "address"),
+        {
+            "recipient": "李四",
+            "phone": "13700001111",
+            "province": "广东省",
+            "city": "深圳市",
+            "district": "南山区",
+            "detail": "科技园 1 号",
+        },
+    )
     assert response.status_code == 302, texts(response)
     order.refresh_from_db()
     assert (order.recipient, order.address_text) == ("李四", "广东省深圳市南山区科技园 1 号")
-    bad = boss.post(url(order, "address"), {
-        "recipient": "王五", "phone": "12345", "province": "广东省", "city": "深圳市",
-        "detail": "x"})
+    bad = boss.post(
+        url(order, "address"),
+        {"recipient": "王五", "phone": "12345", "province": "广东省", "city": "深圳市", "detail": "x"},
+    )
     assert bad.status_code == 200
     order.refresh_from_db()
     assert order.recipient == "李四"
 
 
 # --- refunds, after-sales, cancellation --------------------------------------------------
+
 
 def refund_form(order, **lines):
     data = {"kind": "refund_only", "reason": "商品瑕疵", "restock": ""}
@@ -344,8 +374,7 @@ def test_staff_partial_refund_through_backend():
     order.refresh_from_db()
     assert order.refunded_amount == 1250
     after_sale = order.after_sales.get()
-    assert (after_sale.status, after_sale.amount, after_sale.requested_by) == (
-        "refunded", 1250, "staff")
+    assert (after_sale.status, after_sale.amount, after_sale.requested_by) == ("refunded", 1250, "staff")
     refund = Refund.objects.get(after_sale=after_sale)
     assert (refund.amount, refund.status) == (1250, "succeeded")
     assert Sku.objects.get(pk=first.sku_id).stock == 5
@@ -367,8 +396,7 @@ def test_refund_above_paid_or_nonsense_writes_nothing(boss, amount):
 def test_refund_without_lines_or_reason_is_refused(boss):
     order = pay(make_order())
     before = snapshot(order)
-    assert boss.post(url(order, "refund"), {"kind": "refund_only",
-                                              "reason": "x"}).status_code == 200
+    assert boss.post(url(order, "refund"), {"kind": "refund_only", "reason": "x"}).status_code == 200
     line = order.lines.get()
     data = refund_form(order, **{str(line.pk): ("", "")})
     data["reason"] = ""
@@ -393,8 +421,8 @@ def test_refund_needs_change_aftersale():
 def test_approve_buyer_request(boss):
     order = pay(make_order(prices=(2000,)))
     after_sale = after_sales.request_after_sale(
-        order, order.buyer, kind="refund_only", reason="不想要了",
-        lines=[{"line_id": order.lines.get().pk}])
+        order, order.buyer, kind="refund_only", reason="不想要了", lines=[{"line_id": order.lines.get().pk}]
+    )
     page = boss.get(url(after_sale))
     assert "同意并退款" in page.content.decode()
     assert boss.get(url(after_sale, "approve")).status_code == 200
@@ -412,8 +440,8 @@ def test_approve_buyer_request(boss):
 def test_reject_needs_reason(boss):
     order = pay(make_order())
     after_sale = after_sales.request_after_sale(
-        order, order.buyer, kind="refund_only", reason="不想要了",
-        lines=[{"line_id": order.lines.get().pk}])
+        order, order.buyer, kind="refund_only", reason="不想要了", lines=[{"line_id": order.lines.get().pk}]
+    )
     response = boss.post(url(after_sale, "reject"), {"reason": "  "})
     assert response.status_code == 200
     after_sale.refresh_from_db()
@@ -429,8 +457,8 @@ def test_reject_needs_reason(boss):
 def test_after_sale_actions_need_permission():
     order = pay(make_order())
     after_sale = after_sales.request_after_sale(
-        order, order.buyer, kind="refund_only", reason="不想要了",
-        lines=[{"line_id": order.lines.get().pk}])
+        order, order.buyer, kind="refund_only", reason="不想要了", lines=[{"line_id": order.lines.get().pk}]
+    )
     viewer = login(make_staff(perms=["orders.view_aftersale", "orders.view_order"]))
     assert viewer.get(url(after_sale)).status_code == 200
     assert viewer.post(url(after_sale, "approve"), {}).status_code == 403
@@ -474,32 +502,36 @@ def test_cancelling_a_paid_order_needs_refund_permission():
 
 # --- payments ---------------------------------------------------------------------------
 
+
 def test_failed_refund_can_be_retried(boss, monkeypatch):
     order = pay(make_order(prices=(3000,)))
     # The gateway is down for refunds at first.
     original = SandboxGateway.refund
     from fenxiao.payments.gateways.base import RefundResult
 
-    monkeypatch.setattr(SandboxGateway, "refund",
-                        lambda self, **kw: RefundResult(succeeded=False, failure_reason="网关维护"))
-    after_sales.request_after_sale(order, make_staff(), kind="refund_only", reason="退款",
-                                   lines=[{"line_id": order.lines.get().pk}])
+    monkeypatch.setattr(
+        SandboxGateway, "refund", lambda self, **kw: RefundResult(succeeded=False, failure_reason="网关维护")
+    )
+    after_sales.request_after_sale(
+        order, make_staff(), kind="refund_only", reason="退款", lines=[{"line_id": order.lines.get().pk}]
+    )
     refund = Refund.objects.get()
     assert refund.status == "failed"
     page = boss.get(url(refund))
     assert "重试退款" in page.content.decode()
     monkeypatch.setattr(SandboxGateway, "refund", original)
-    assert login(make_staff(perms=["payments.view_refund"])).post(
-        url(refund, "retry"), {}).status_code == 403
+    assert login(make_staff(perms=["payments.view_refund"])).post(url(refund, "retry"), {}).status_code == 403
     response = boss.post(url(refund, "retry"), {"_confirm": "1"})
     assert response.status_code == 302
     refund.refresh_from_db()
     assert refund.status == "succeeded"
     assert SandboxTrade.objects.get().refunded_amount == 3000
     # Retrying what is not failed is refused politely.
-    response = boss.post(reverse("admin:payments_refund_changelist"),
-                         {"action": "retry_selected", "_selected_action": [refund.pk]},
-                         follow=True)
+    response = boss.post(
+        reverse("admin:payments_refund_changelist"),
+        {"action": "retry_selected", "_selected_action": [refund.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     assert any("不是失败状态" in text for text in texts(response))
     assert Refund.objects.get().status == "succeeded"
@@ -518,6 +550,7 @@ def test_payment_records_are_read_only(boss, everything):
 
 # --- settings --------------------------------------------------------------------------
 
+
 def test_order_settings_is_one_record_edited_in_yuan(boss):
     changelist = reverse("admin:orders_ordersettings_changelist")
     response = boss.get(changelist)
@@ -528,23 +561,47 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
     assert boss.get(url(settings, "delete")).status_code == 403
     form = boss.get(url(settings)).content.decode()
     assert 'value="0.00"' in form
-    response = boss.post(url(settings), {
-        "payment_timeout_minutes": "15", "auto_complete_days": "7", "after_sale_days": "15",
-        "shipping_fee": "8.5", "free_shipping_threshold": "99.00"})
+    response = boss.post(
+        url(settings),
+        {
+            "payment_timeout_minutes": "15",
+            "auto_complete_days": "7",
+            "after_sale_days": "15",
+            "shipping_fee": "8.5",
+            "free_shipping_threshold": "99.00",
+        },
+    )
     assert response.status_code == 302
     settings.refresh_from_db()
-    assert (settings.shipping_fee, settings.free_shipping_threshold,
-            settings.payment_timeout_minutes) == (850, 9900, 15)
-    bad = boss.post(url(settings), {
-        "payment_timeout_minutes": "15", "auto_complete_days": "7", "after_sale_days": "15",
-        "shipping_fee": "8.555", "free_shipping_threshold": "-1"})
+    assert (settings.shipping_fee, settings.free_shipping_threshold, settings.payment_timeout_minutes) == (
+        850,
+        9900,
+        15,
+    )
+    bad = boss.post(
+        url(settings),
+        {
+            "payment_timeout_minutes": "15",
+            "auto_complete_days": "7",
+            "after_sale_days": "15",
+            "shipping_fee": "8.555",
+            "free_shipping_threshold": "-1",
+        },
+    )
     assert bad.status_code == 200
     settings.refresh_from_db()
     assert settings.shipping_fee == 850
     for minutes in ("0", "99999999999999999999", "abc"):
-        bad = boss.post(url(settings), {
-            "payment_timeout_minutes": minutes, "auto_complete_days": "7",
-            "after_sale_days": "15", "shipping_fee": "1", "free_shipping_threshold": "0"})
+        bad = boss.post(
+            url(settings),
+            {
+                "payment_timeout_minutes": minutes,
+                "auto_complete_days": "7",
+                "after_sale_days": "15",
+                "shipping_fee": "1",
+                "free_shipping_threshold": "0",
+            },
+        )
         assert bad.status_code == 200
     settings.refresh_from_db()
     assert (settings.payment_timeout_minutes, settings.shipping_fee) == (15, 850)
@@ -552,6 +609,7 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
 
 
 # --- query budget ----------------------------------------------------------------------
+
 
 def test_order_list_queries_do_not_grow_with_rows(boss, django_assert_max_num_queries):
     changelist = reverse("admin:orders_order_changelist")
@@ -574,4 +632,3 @@ def test_order_list_queries_do_not_grow_with_rows(boss, django_assert_max_num_qu
     assert Order.objects.count() == 30
     assert response.content.decode().count("/change/") >= 30
     assert len(many.captured_queries) == len(few.captured_queries)
-

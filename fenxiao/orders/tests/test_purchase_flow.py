@@ -6,7 +6,14 @@ import pytest
 from django.utils import timezone
 
 from fenxiao.catalog.models import Sku
-from fenxiao.core.testing import ApiClient, api_for, make_address, make_buyer, make_product, make_staff
+from fenxiao.core.testing import (
+    ApiClient,
+    api_for,
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+)
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import lifecycle
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
@@ -25,8 +32,9 @@ def pay_in_sandbox(client: ApiClient, number: str) -> dict:
 
 
 def test_register_browse_buy_pay_ship_confirm():
-    product = make_product("纯棉T恤", price=4990, stock=5,
-                           specs_list=[{"颜色": "白", "尺码": "M"}, {"颜色": "黑", "尺码": "L"}])
+    product = make_product(
+        "纯棉T恤", price=4990, stock=5, specs_list=[{"颜色": "白", "尺码": "M"}, {"颜色": "黑", "尺码": "L"}]
+    )
     sku_white, sku_black = product.skus.order_by("id")
     OrderSettings.objects.create(shipping_fee=800, free_shipping_threshold=9900)
 
@@ -42,22 +50,38 @@ def test_register_browse_buy_pay_ship_confirm():
     assert detail["price_display"] == "¥49.90"
     assert {o["name"] for o in detail["spec_options"]} == {"颜色", "尺码"}
 
-    address = buyer.post("/addresses", {"recipient": "李四", "phone": "13700001111",
-                                        "province": "广东省", "city": "深圳市",
-                                        "district": "南山区", "detail": "科技园 1 号"})
+    address = buyer.post(
+        "/addresses",
+        {
+            "recipient": "李四",
+            "phone": "13700001111",
+            "province": "广东省",
+            "city": "深圳市",
+            "district": "南山区",
+            "detail": "科技园 1 号",
+        },
+    )
     assert address.status_code == 201, address.content
     assert buyer.post("/cart/lines", {"sku_id": sku_white.pk, "quantity": 1}).status_code == 201
     cart = buyer.post("/cart/lines", {"sku_id": sku_black.pk, "quantity": 1}).json()
     assert cart["goods_amount"] == 9980
 
-    preview = buyer.post("/checkout/preview", {"lines": [
-        {"sku_id": sku_white.pk, "quantity": 1}, {"sku_id": sku_black.pk, "quantity": 1}]}).json()
+    preview = buyer.post(
+        "/checkout/preview",
+        {"lines": [{"sku_id": sku_white.pk, "quantity": 1}, {"sku_id": sku_black.pk, "quantity": 1}]},
+    ).json()
     assert preview["shipping_fee"] == 0  # 99.80 reaches the free-shipping threshold of 99.00
     assert preview["total"] == 9980
 
-    placed = buyer.post("/checkout", {
-        "lines": [{"sku_id": sku_white.pk, "quantity": 1}, {"sku_id": sku_black.pk, "quantity": 1}],
-        "address_id": address.json()["id"], "expected_total": 9980, "from_cart": True})
+    placed = buyer.post(
+        "/checkout",
+        {
+            "lines": [{"sku_id": sku_white.pk, "quantity": 1}, {"sku_id": sku_black.pk, "quantity": 1}],
+            "address_id": address.json()["id"],
+            "expected_total": 9980,
+            "from_cart": True,
+        },
+    )
     assert placed.status_code == 201, placed.content
     order = placed.json()
     assert order["status"] == "pending_payment"
@@ -73,8 +97,9 @@ def test_register_browse_buy_pay_ship_confirm():
     assert PaymentNotification.objects.get().outcome == "accepted"
 
     staff = api_for(make_staff(perms=["orders.change_order", "orders.view_order"]))
-    shipped = staff.post(f"/staff/orders/{order['number']}/ship",
-                         {"carrier": "顺丰速运", "tracking_number": "SF1234567890"})
+    shipped = staff.post(
+        f"/staff/orders/{order['number']}/ship", {"carrier": "顺丰速运", "tracking_number": "SF1234567890"}
+    )
     assert shipped.status_code == 200, shipped.content
     assert shipped.json()["status"] == "shipped"
 
@@ -90,8 +115,9 @@ def test_register_browse_buy_pay_ship_confirm():
 def _order_for(buyer, sku, quantity=1, **kwargs):
     client = api_for(buyer)
     address = make_address(buyer)
-    reply = client.post("/checkout", {"lines": [{"sku_id": sku.pk, "quantity": quantity}],
-                                      "address_id": address.pk, **kwargs})
+    reply = client.post(
+        "/checkout", {"lines": [{"sku_id": sku.pk, "quantity": quantity}], "address_id": address.pk, **kwargs}
+    )
     assert reply.status_code == 201, reply.content
     return client, reply.json()["number"]
 
@@ -174,8 +200,7 @@ def test_auto_complete_after_configured_days():
     sku = make_product().skus.get()
     client, number = _order_for(make_buyer(), sku)
     pay_in_sandbox(client, number)
-    lifecycle.ship(Order.objects.get(number=number), make_staff(), carrier="中通",
-                   tracking_number="ZT1")
+    lifecycle.ship(Order.objects.get(number=number), make_staff(), carrier="中通", tracking_number="ZT1")
     assert lifecycle.auto_complete_orders(now=timezone.now() + timedelta(days=6)) == 0
     assert lifecycle.auto_complete_orders(now=timezone.now() + timedelta(days=7, minutes=1)) == 1
     order = Order.objects.get(number=number)
@@ -189,13 +214,18 @@ def test_merchant_adjusts_price_before_payment():
     buyer = make_buyer()
     client = api_for(buyer)
     address = make_address(buyer)
-    number = client.post("/checkout", {"lines": [{"sku_id": sku.pk, "quantity": 1},
-                                                 {"sku_id": product2.pk, "quantity": 1}],
-                                       "address_id": address.pk}).json()["number"]
+    number = client.post(
+        "/checkout",
+        {
+            "lines": [{"sku_id": sku.pk, "quantity": 1}, {"sku_id": product2.pk, "quantity": 1}],
+            "address_id": address.pk,
+        },
+    ).json()["number"]
     first = client.post(f"/orders/{number}/pay", {"gateway": "sandbox"}).json()
     staff = api_for(make_staff(perms=["orders.change_order", "orders.view_order"]))
-    reply = staff.post(f"/staff/orders/{number}/adjust",
-                       {"discount_amount": 1001, "shipping_fee": 0, "reason": "老客户优惠"})
+    reply = staff.post(
+        f"/staff/orders/{number}/adjust", {"discount_amount": 1001, "shipping_fee": 0, "reason": "老客户优惠"}
+    )
     assert reply.status_code == 200, reply.content
     body = reply.json()
     assert body["total"] == 8999
@@ -216,8 +246,7 @@ def test_staff_without_permission_cannot_ship():
     reply = nobody.post(f"/staff/orders/{number}/ship", {"carrier": "顺丰", "tracking_number": "1"})
     assert reply.status_code == 403
     assert reply.json()["code"] == "PERMISSION_DENIED"
-    buyer_reply = client.post(f"/staff/orders/{number}/ship",
-                              {"carrier": "顺丰", "tracking_number": "1"})
+    buyer_reply = client.post(f"/staff/orders/{number}/ship", {"carrier": "顺丰", "tracking_number": "1"})
     assert buyer_reply.status_code == 403
 
 

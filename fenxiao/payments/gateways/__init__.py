@@ -11,8 +11,15 @@ from .base import (
     TradeState,
 )
 
-__all__ = ["GatewayNotification", "PaymentGateway", "PaymentIntent", "RefundResult",
-           "TradeState", "get_gateway", "enabled_gateways"]
+__all__ = [
+    "GatewayNotification",
+    "PaymentGateway",
+    "PaymentIntent",
+    "RefundResult",
+    "TradeState",
+    "get_gateway",
+    "enabled_gateways",
+]
 
 
 def _registry() -> dict[str, type[PaymentGateway]]:

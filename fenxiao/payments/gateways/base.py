@@ -40,8 +40,9 @@ class PaymentGateway(abc.ABC):
     label: str
 
     @abc.abstractmethod
-    def create_payment(self, *, out_trade_no: str, amount: int, description: str,
-                       return_url: str) -> PaymentIntent:
+    def create_payment(
+        self, *, out_trade_no: str, amount: int, description: str, return_url: str
+    ) -> PaymentIntent:
         """Open a trade at the gateway; the buyer is sent to the returned URL to pay."""
 
     @abc.abstractmethod
@@ -53,8 +54,7 @@ class PaymentGateway(abc.ABC):
         """Close an unpaid trade. False when the buyer has already paid it."""
 
     @abc.abstractmethod
-    def refund(self, *, out_trade_no: str, out_refund_no: str, amount: int,
-               reason: str) -> RefundResult:
+    def refund(self, *, out_trade_no: str, out_refund_no: str, amount: int, reason: str) -> RefundResult:
         """Return money to the buyer. Must be idempotent on `out_refund_no`."""
 
     @abc.abstractmethod

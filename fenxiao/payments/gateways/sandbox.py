@@ -37,7 +37,7 @@ def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
 
 def deliver(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
     """POST a notification to the mall, as the gateway's servers would."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return response.status, response.read()
@@ -57,8 +57,12 @@ class SandboxGateway(PaymentGateway):
         notify_url = settings.SITE_URL + reverse("api:payment_notify", args=[self.name])
         SandboxTrade.objects.get_or_create(
             out_trade_no=out_trade_no,
-            defaults={"amount": amount, "description": description[:200],
-                      "notify_url": notify_url, "return_url": return_url},
+            defaults={
+                "amount": amount,
+                "description": description[:200],
+                "notify_url": notify_url,
+                "return_url": return_url,
+            },
         )
         return PaymentIntent(pay_url=reverse("sandbox_pay", args=[out_trade_no]))
 
@@ -66,28 +70,34 @@ class SandboxGateway(PaymentGateway):
         trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
         if trade is None:
             return TradeState(paid=False, closed=True)
-        return TradeState(paid=trade.status == SandboxTrade.Status.PAID,
-                          closed=trade.status == SandboxTrade.Status.CLOSED,
-                          transaction_id=trade.trade_no, amount=trade.amount)
+        return TradeState(
+            paid=trade.status == SandboxTrade.Status.PAID,
+            closed=trade.status == SandboxTrade.Status.CLOSED,
+            transaction_id=trade.trade_no,
+            amount=trade.amount,
+        )
 
     def close(self, out_trade_no) -> bool:
-        SandboxTrade.objects.filter(out_trade_no=out_trade_no,
-                                    status=SandboxTrade.Status.OPEN).update(
-            status=SandboxTrade.Status.CLOSED)
-        return not SandboxTrade.objects.filter(out_trade_no=out_trade_no,
-                                               status=SandboxTrade.Status.PAID).exists()
+        SandboxTrade.objects.filter(out_trade_no=out_trade_no, status=SandboxTrade.Status.OPEN).update(
+            status=SandboxTrade.Status.CLOSED
+        )
+        return not SandboxTrade.objects.filter(
+            out_trade_no=out_trade_no, status=SandboxTrade.Status.PAID
+        ).exists()
 
     def refund(self, *, out_trade_no, out_refund_no, amount, reason) -> RefundResult:
         with transaction.atomic():
             try:
                 with transaction.atomic():
-                    SandboxRefund.objects.create(out_refund_no=out_refund_no,
-                                                 out_trade_no=out_trade_no, amount=amount)
+                    SandboxRefund.objects.create(
+                        out_refund_no=out_refund_no, out_trade_no=out_trade_no, amount=amount
+                    )
             except IntegrityError:
                 done = SandboxRefund.objects.get(out_refund_no=out_refund_no)
                 return RefundResult(succeeded=True, gateway_refund_id=done.refund_id)
             moved = SandboxTrade.objects.filter(
-                out_trade_no=out_trade_no, status=SandboxTrade.Status.PAID,
+                out_trade_no=out_trade_no,
+                status=SandboxTrade.Status.PAID,
                 refunded_amount__lte=F("amount") - amount,
             ).update(refunded_amount=F("refunded_amount") + amount)
             if not moved:
@@ -131,7 +141,8 @@ class SandboxGateway(PaymentGateway):
             raise PaymentNotFound()
         trade_no = "SBX" + timezone.now().strftime("%Y%m%d") + secrets.token_hex(8).upper()
         moved = SandboxTrade.objects.filter(pk=trade.pk, status=SandboxTrade.Status.OPEN).update(
-            status=SandboxTrade.Status.PAID, trade_no=trade_no, paid_at=timezone.now())
+            status=SandboxTrade.Status.PAID, trade_no=trade_no, paid_at=timezone.now()
+        )
         trade.refresh_from_db()
         if moved and notify:
             from ..tasks import deliver_sandbox_notification
@@ -140,12 +151,15 @@ class SandboxGateway(PaymentGateway):
         return trade
 
     def build_notification(self, trade: SandboxTrade) -> tuple[bytes, dict[str, str]]:
-        body = json.dumps({
-            "out_trade_no": trade.out_trade_no,
-            "transaction_id": trade.trade_no,
-            "amount": trade.amount,
-            "paid_at": int(trade.paid_at.timestamp()),
-        }, separators=(",", ":")).encode()
+        body = json.dumps(
+            {
+                "out_trade_no": trade.out_trade_no,
+                "transaction_id": trade.trade_no,
+                "amount": trade.amount,
+                "paid_at": int(trade.paid_at.timestamp()),
+            },
+            separators=(",", ":"),
+        ).encode()
         timestamp = str(int(time.time()))
         nonce = secrets.token_hex(12)
         headers = {

@@ -29,17 +29,34 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
     # closed at its gateway first, so the buyer cannot pay twice.
     for payment in existing:
         close_payment(payment)
-    attempt = order.payments.count() + 1
-    payment = Payment.objects.create(
-        order=order, gateway=gateway_name, amount=order.total,
-        out_trade_no=f"{order.number}P{attempt:02d}",
-    )
-    intent = gateway.create_payment(
-        out_trade_no=payment.out_trade_no, amount=payment.amount,
-        description=f"订单 {order.number}", return_url=return_url,
-    )
-    Payment.objects.filter(pk=payment.pk).update(pay_url=intent.pay_url)
-    payment.pay_url = intent.pay_url
+    with transaction.atomic():
+        # Two taps on "pay" at once would both number their attempt P01 (a unique clash, a
+        # 500): the order row serialises them, and the second reuses what the first opened.
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Order.Status.PENDING_PAYMENT:
+            raise PaymentNotAllowed("订单不是待付款状态，不能支付")
+        opened = (
+            order.payments.filter(status=PaymentStatus.CREATED, gateway=gateway_name, amount=order.total)
+            .order_by("-id")
+            .first()
+        )
+        if opened is not None:
+            return opened
+        attempt = order.payments.count() + 1
+        payment = Payment.objects.create(
+            order=order,
+            gateway=gateway_name,
+            amount=order.total,
+            out_trade_no=f"{order.number}P{attempt:02d}",
+        )
+        intent = gateway.create_payment(
+            out_trade_no=payment.out_trade_no,
+            amount=payment.amount,
+            description=f"订单 {order.number}",
+            return_url=return_url,
+        )
+        Payment.objects.filter(pk=payment.pk).update(pay_url=intent.pay_url)
+        payment.pay_url = intent.pay_url
     return payment
 
 
@@ -52,12 +69,17 @@ def close_payment(payment: Payment) -> bool:
         state = gateway.query(payment.out_trade_no)
         if state.paid and state.transaction_id:
             # The notification is late; apply what the gateway told us when we asked.
-            apply_gateway_payment(payment.gateway, GatewayNotification(
-                out_trade_no=payment.out_trade_no, transaction_id=state.transaction_id,
-                amount=state.amount or payment.amount, paid_at=timezone.now()))
+            apply_gateway_payment(
+                payment.gateway,
+                GatewayNotification(
+                    out_trade_no=payment.out_trade_no,
+                    transaction_id=state.transaction_id,
+                    amount=state.amount or payment.amount,
+                    paid_at=timezone.now(),
+                ),
+            )
         return False
-    Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(
-        status=PaymentStatus.CLOSED)
+    Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(status=PaymentStatus.CLOSED)
     return True
 
 
@@ -71,25 +93,31 @@ def apply_gateway_payment(gateway_name: str, note: GatewayNotification) -> str:
     from fenxiao.payments.services import refunds
 
     with transaction.atomic():
-        payment = (Payment.objects.select_for_update()
-                   .filter(out_trade_no=note.out_trade_no, gateway=gateway_name).first())
+        payment = (
+            Payment.objects.select_for_update()
+            .filter(out_trade_no=note.out_trade_no, gateway=gateway_name)
+            .first()
+        )
         if payment is None:
             raise PaymentNotFound()
         if payment.status == PaymentStatus.SUCCEEDED:
             if payment.transaction_id == note.transaction_id:
                 return NotificationOutcome.DUPLICATE
-            logger.error("payment %s reported paid twice with different transactions",
-                         payment.out_trade_no)
+            logger.error("payment %s reported paid twice with different transactions", payment.out_trade_no)
             return NotificationOutcome.DUPLICATE
         if note.amount != payment.amount:
-            logger.error("amount mismatch for %s: gateway says %s, expected %s",
-                         payment.out_trade_no, note.amount, payment.amount)
+            logger.error(
+                "amount mismatch for %s: gateway says %s, expected %s",
+                payment.out_trade_no,
+                note.amount,
+                payment.amount,
+            )
             raise AmountMismatch(expected=payment.amount, received=note.amount)
         try:
             with transaction.atomic():
                 Payment.objects.filter(pk=payment.pk).update(
-                    status=PaymentStatus.SUCCEEDED, transaction_id=note.transaction_id,
-                    paid_at=note.paid_at)
+                    status=PaymentStatus.SUCCEEDED, transaction_id=note.transaction_id, paid_at=note.paid_at
+                )
         except IntegrityError:
             # The transaction id is already on another payment: a replay dressed up as new.
             return NotificationOutcome.DUPLICATE

@@ -21,35 +21,40 @@ def _schedule(refund: Refund) -> None:
     transaction.on_commit(lambda: execute_refund(refund.pk))
 
 
-def _new_refund(payment: Payment, amount: int, reason: str,
-                after_sale: AfterSale | None) -> Refund:
+def _new_refund(payment: Payment, amount: int, reason: str, after_sale: AfterSale | None) -> Refund:
     # The payment row is locked by the caller's transaction, so the sum cannot race.
-    already = (payment.refunds.exclude(status=RefundStatus.FAILED)
-               .aggregate(total=Sum("amount"))["total"] or 0)
+    already = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"] or 0
     if already + amount > payment.amount:
         raise RefundExceedsPayment()
     number = payment.refunds.count() + 1
-    refund = Refund.objects.create(payment=payment, after_sale=after_sale, amount=amount,
-                                   reason=reason[:200],
-                                   out_refund_no=f"{payment.out_trade_no}R{number:02d}")
+    refund = Refund.objects.create(
+        payment=payment,
+        after_sale=after_sale,
+        amount=amount,
+        reason=reason[:200],
+        out_refund_no=f"{payment.out_trade_no}R{number:02d}",
+    )
     _schedule(refund)
     return refund
 
 
-def refund_order(order: Order, amount: int, *, reason: str,
-                 after_sale: AfterSale | None = None) -> Refund:
+def refund_order(order: Order, amount: int, *, reason: str, after_sale: AfterSale | None = None) -> Refund:
     """Refund part of what the order's applied payment took. Call inside a transaction."""
     payment = Payment.objects.select_for_update().get(order=order, applied=True)
     return _new_refund(payment, amount, reason, after_sale)
 
 
 def refund_unapplied_payment(payment: Payment, order: Order) -> Refund:
-    from fenxiao.orders.services.events import log_event
     from fenxiao.orders.models import ActorKind
+    from fenxiao.orders.services.events import log_event
 
-    log_event(order, "late_payment_refunded", ActorKind.SYSTEM,
-              f"订单已{order.get_status_display()}，支付单 {payment.out_trade_no} 的款项原路退回",
-              amount=payment.amount)
+    log_event(
+        order,
+        "late_payment_refunded",
+        ActorKind.SYSTEM,
+        f"订单已{order.get_status_display()}，支付单 {payment.out_trade_no} 的款项原路退回",
+        amount=payment.amount,
+    )
     return _new_refund(payment, payment.amount, "订单已关闭或已支付，款项原路退回", None)
 
 
@@ -58,19 +63,29 @@ def execute_refund(refund_id: int) -> None:
     from fenxiao.orders.services import after_sales
 
     with transaction.atomic():
-        refund = (Refund.objects.select_for_update().select_related("payment")
-                  .filter(pk=refund_id, status=RefundStatus.PENDING).first())
+        refund = (
+            Refund.objects.select_for_update()
+            .select_related("payment")
+            .filter(pk=refund_id, status=RefundStatus.PENDING)
+            .first()
+        )
         if refund is None:
             return
         Refund.objects.filter(pk=refund.pk).update(attempts=refund.attempts + 1)
     result = get_gateway(refund.payment.gateway).refund(
-        out_trade_no=refund.payment.out_trade_no, out_refund_no=refund.out_refund_no,
-        amount=refund.amount, reason=refund.reason)
+        out_trade_no=refund.payment.out_trade_no,
+        out_refund_no=refund.out_refund_no,
+        amount=refund.amount,
+        reason=refund.reason,
+    )
     with transaction.atomic():
         target = RefundStatus.SUCCEEDED if result.succeeded else RefundStatus.FAILED
         moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
-            status=target, gateway_refund_id=result.gateway_refund_id,
-            failure_reason=result.failure_reason[:200], completed_at=timezone.now())
+            status=target,
+            gateway_refund_id=result.gateway_refund_id,
+            failure_reason=result.failure_reason[:200],
+            completed_at=timezone.now(),
+        )
         if not moved:
             return
         refund.status = target
@@ -84,7 +99,8 @@ def execute_refund(refund_id: int) -> None:
 def retry_refund(refund: Refund) -> Refund:
     REFUND_FLOW.check(refund.status, RefundStatus.PENDING)
     moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.FAILED).update(
-        status=RefundStatus.PENDING, failure_reason="")
+        status=RefundStatus.PENDING, failure_reason=""
+    )
     if moved:
         refund.status = RefundStatus.PENDING
         _schedule(refund)

@@ -27,24 +27,24 @@ def bp_percent(bp):
 ICONS = {
     "home": '<path d="M3 11l9-7 9 7"/><path d="M5 10v10h14V10"/><path d="M10 20v-6h4v6"/>',
     "grid": '<rect x="4" y="4" width="7" height="7" rx="1"/><rect x="13" y="4" width="7" '
-            'height="7" rx="1"/><rect x="4" y="13" width="7" height="7" rx="1"/>'
-            '<rect x="13" y="13" width="7" height="7" rx="1"/>',
+    'height="7" rx="1"/><rect x="4" y="13" width="7" height="7" rx="1"/>'
+    '<rect x="13" y="13" width="7" height="7" rx="1"/>',
     "cart": '<circle cx="9" cy="20" r="1.5"/><circle cx="18" cy="20" r="1.5"/>'
-            '<path d="M2 3h3l2.5 12h12L22 7H6.2"/>',
+    '<path d="M2 3h3l2.5 12h12L22 7H6.2"/>',
     "user": '<circle cx="12" cy="8" r="4"/><path d="M4 21c1.5-4 4.5-6 8-6s6.5 2 8 6"/>',
     "wallet": '<rect x="3" y="6" width="18" height="14" rx="2"/><path d="M3 10h18"/>'
-              '<circle cx="16.5" cy="15" r="1"/>',
+    '<circle cx="16.5" cy="15" r="1"/>',
     "box": '<path d="M3 7l9-4 9 4-9 4-9-4z"/><path d="M3 7v10l9 4 9-4V7"/><path d="M12 11v10"/>',
     "truck": '<rect x="2" y="6" width="12" height="10"/><path d="M14 9h4l4 4v3h-8"/>'
-             '<circle cx="6" cy="18" r="2"/><circle cx="18" cy="18" r="2"/>',
+    '<circle cx="6" cy="18" r="2"/><circle cx="18" cy="18" r="2"/>',
     "check": '<circle cx="12" cy="12" r="9"/><path d="M8 12l3 3 5-6"/>',
     "money": '<circle cx="12" cy="12" r="9"/><path d="M8 8l4 5 4-5M8 13h8M12 13v5"/>',
     "team": '<circle cx="9" cy="8" r="3.5"/><circle cx="17" cy="9" r="2.5"/>'
-            '<path d="M2 20c1-3.5 3.8-5.5 7-5.5s6 2 7 5.5"/><path d="M16 14.5c2.5 0 4.5 1.6 5.5 4.5"/>',
+    '<path d="M2 20c1-3.5 3.8-5.5 7-5.5s6 2 7 5.5"/><path d="M16 14.5c2.5 0 4.5 1.6 5.5 4.5"/>',
     "trophy": '<path d="M7 4h10v5a5 5 0 01-10 0V4z"/><path d="M7 6H4a3 3 0 003 4M17 6h3a3 3 0 01-3 4"/>'
-              '<path d="M12 14v4M8 21h8"/>',
+    '<path d="M12 14v4M8 21h8"/>',
     "share": '<circle cx="18" cy="5" r="2.5"/><circle cx="6" cy="12" r="2.5"/>'
-             '<circle cx="18" cy="19" r="2.5"/><path d="M8.2 10.8l7.6-4.4M8.2 13.2l7.6 4.4"/>',
+    '<circle cx="18" cy="19" r="2.5"/><path d="M8.2 10.8l7.6-4.4M8.2 13.2l7.6 4.4"/>',
 }
 
 
@@ -57,4 +57,7 @@ def icon(name: str, size: int = 22):
         '<svg class="icon" width="{}" height="{}" viewBox="0 0 24 24" fill="none" '
         'stroke="currentColor" stroke-width="1.7" stroke-linecap="round" '
         'stroke-linejoin="round" aria-hidden="true">{}</svg>',
-        size, size, mark_safe(ICONS[name]))  # noqa: S308 - constant markup defined above
+        size,
+        size,
+        mark_safe(ICONS[name]),  # noqa: S308 - constant markup defined above
+    )

@@ -5,14 +5,27 @@ import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
-PHONE = {"viewport": {"width": 375, "height": 812}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True, "locale": "zh-CN",
-         "user_agent": ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
-                        "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
-                        "MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN")}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {
+    "viewport": {"width": 375, "height": 812},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "user_agent": (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
+        "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
+        "MicroMessenger/8.0.50 NetType/WIFI Language/zh_CN"
+    ),
+}
 
 
 @pytest.fixture(scope="session")

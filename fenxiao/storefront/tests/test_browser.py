@@ -21,8 +21,9 @@ def product_with_image(name="高山乌龙茶", price=8800, **kwargs):
     from django.core.files.base import ContentFile
     from PIL import Image
 
-    product = make_product(name, category=make_category("茶饮"), price=price, stock=50,
-                           list_price=12800, **kwargs)
+    product = make_product(
+        name, category=make_category("茶饮"), price=price, stock=50, list_price=12800, **kwargs
+    )
     buffer = io.BytesIO()
     Image.new("RGB", (600, 600), "#2f855a").save(buffer, format="JPEG")
     image = ProductImage(product=product)
@@ -40,17 +41,24 @@ def register(phone, number: str, password: str = "Secret#2026"):
 
 def loaded(page, selector: str) -> None:
     page.wait_for_function(
-        "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)",
-        arg=selector)
+        "s => [...document.querySelectorAll(s)].every(i => i.complete && i.naturalWidth > 0)", arg=selector
+    )
 
 
 def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_server):
     settings.MEDIA_ROOT = tmp_path
     settings.SITE_URL = live_server.url
     staff = make_staff(superuser=True)
-    config.update_settings(staff, enable_mode="apply", review_mode="auto",
-                           require_real_name=True, freeze_days=7, level1_bp=1000,
-                           withdraw_min=100, withdraw_fee_bp=0)
+    config.update_settings(
+        staff,
+        enable_mode="apply",
+        review_mode="auto",
+        require_real_name=True,
+        freeze_days=7,
+        level1_bp=1000,
+        withdraw_min=100,
+        withdraw_fee_bp=0,
+    )
     tea = product_with_image()
 
     # The distributor signs up and applies in the distributor center.
@@ -81,8 +89,7 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.get_by_role("button", name="立即购买").click()
     page.get_by_role("link", name="立即注册").click()
     register(buyer, "13700000002")
-    assert CustomerBinding.objects.get(buyer__phone="13700000002").distributor.user.phone == \
-        "13700000001"
+    assert CustomerBinding.objects.get(buyer__phone="13700000002").distributor.user.phone == "13700000001"
     page.goto(f"/products/{tea.pk}/")
     page.get_by_role("button", name="立即购买").click()
     page.get_by_role("link", name="+ 添加收货地址").click()
@@ -164,5 +171,6 @@ def test_scanned_qr_binds_as_the_bind_mode_says(phones, settings, tmp_path):
     page.goto(f"/r/{second.referral_code}?src=qr&to=/")
     binding.refresh_from_db()
     assert binding.distributor_id == second.pk
-    assert list(Touch.objects.filter(buyer__phone="13600000009").order_by("id")
-                .values_list("decision", flat=True)) == ["bound", "rebound"]
+    assert list(
+        Touch.objects.filter(buyer__phone="13600000009").order_by("id").values_list("decision", flat=True)
+    ) == ["bound", "rebound"]

@@ -13,8 +13,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shop():
     category = make_category("服装")
-    products = [make_product(f"衬衫{i}", category=category, price=1990 + i,
-                             specs_list=[{"颜色": "白"}, {"颜色": "蓝"}]) for i in range(3)]
+    products = [
+        make_product(
+            f"衬衫{i}", category=category, price=1990 + i, specs_list=[{"颜色": "白"}, {"颜色": "蓝"}]
+        )
+        for i in range(3)
+    ]
     Banner.objects.create(title="双十二大促", subtitle="全场满99包邮")
     return products
 
@@ -27,9 +31,16 @@ def signed_in(user) -> Client:
 
 def test_public_pages_render(shop):
     client = Client()
-    for url in ["/", "/categories/", f"/categories/?c={shop[0].category_id}", "/search/?q=衬衫",
-                "/search/?q=衬衫&sort=-price", f"/products/{shop[0].pk}/", "/login/",
-                "/register/"]:
+    for url in [
+        "/",
+        "/categories/",
+        f"/categories/?c={shop[0].category_id}",
+        "/search/?q=衬衫",
+        "/search/?q=衬衫&sort=-price",
+        f"/products/{shop[0].pk}/",
+        "/login/",
+        "/register/",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert "¥" in response.content.decode() or url in ("/login/", "/register/")
@@ -43,8 +54,15 @@ def test_buyer_pages_render(shop):
     client = signed_in(buyer)
     sku = shop[0].skus.first()
     assert client.post("/cart/add/", {"sku": sku.pk, "qty": 2}).status_code == 302
-    for url in ["/me/", "/cart/", f"/checkout/?sku={sku.pk}&qty=1", "/orders/",
-                "/me/addresses/", "/me/addresses/new/", "/d/"]:
+    for url in [
+        "/me/",
+        "/cart/",
+        f"/checkout/?sku={sku.pk}&qty=1",
+        "/orders/",
+        "/me/addresses/",
+        "/me/addresses/new/",
+        "/d/",
+    ]:
         assert client.get(url).status_code == 200, url
     response = client.post(f"/checkout/?sku={sku.pk}&qty=1", {"expected_total": sku.price})
     assert response.status_code == 302
@@ -58,9 +76,18 @@ def test_distributor_pages_render(shop):
     user = make_buyer()
     distributors.designate(user, make_staff())
     client = signed_in(user)
-    for url in ["/d/", "/d/commissions/", "/d/team/", "/d/team/?depth=2", "/d/rankings/",
-                "/d/rankings/?by=commission&period=week", "/d/withdraw/", "/d/share/",
-                f"/d/share/?product={shop[0].pk}", f"/products/{shop[0].pk}/"]:
+    for url in [
+        "/d/",
+        "/d/commissions/",
+        "/d/team/",
+        "/d/team/?depth=2",
+        "/d/rankings/",
+        "/d/rankings/?by=commission&period=week",
+        "/d/withdraw/",
+        "/d/share/",
+        f"/d/share/?product={shop[0].pk}",
+        f"/products/{shop[0].pk}/",
+    ]:
         assert client.get(url).status_code == 200, url
     product_page = client.get(f"/products/{shop[0].pk}/").content.decode()
     assert "分享赚" in product_page
@@ -90,7 +117,6 @@ def test_home_and_product_queries_are_flat(django_assert_max_num_queries):
         make_product(f"数据线{i}", category=category)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/")
-    many_skus = make_product("手机壳", category=category,
-                             specs_list=[{"颜色": str(i)} for i in range(20)])
+    many_skus = make_product("手机壳", category=category, specs_list=[{"颜色": str(i)} for i in range(20)])
     with django_assert_max_num_queries(8):
         client.get(f"/products/{many_skus.pk}/")

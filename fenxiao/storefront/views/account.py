@@ -30,8 +30,11 @@ def login_page(request):
     if request.method == "POST":
         try:
             user = accounts.login_with_phone(
-                phone=request.POST.get("phone", ""), password=request.POST.get("password", ""),
-                client_ip=request.META.get("REMOTE_ADDR"), request=request)
+                phone=request.POST.get("phone", ""),
+                password=request.POST.get("password", ""),
+                client_ip=request.META.get("REMOTE_ADDR"),
+                request=request,
+            )
         except DomainError as error:
             messages.error(request, error.message)
         else:
@@ -45,16 +48,17 @@ def register_page(request):
             messages.error(request, "两次输入的密码不一致")
         else:
             try:
-                user = accounts.register_buyer(phone=request.POST.get("phone", ""),
-                                               password=request.POST.get("password", ""),
-                                               nickname=request.POST.get("nickname", ""))
+                user = accounts.register_buyer(
+                    phone=request.POST.get("phone", ""),
+                    password=request.POST.get("password", ""),
+                    nickname=request.POST.get("nickname", ""),
+                )
             except DomainError as error:
                 messages.error(request, error.message)
             else:
                 messages.success(request, "注册成功")
                 return _signed_in(request, user)
-    return render(request, "storefront/account/register.html",
-                  {"next": safe_next(request, "/me/")})
+    return render(request, "storefront/account/register.html", {"next": safe_next(request, "/me/")})
 
 
 @require_POST
@@ -65,19 +69,22 @@ def logout_view(request):
 
 @login_required
 def me(request):
-    counts = dict(Order.objects.filter(buyer=request.user).values_list("status")
-                  .annotate(n=Count("pk")))
+    counts = dict(Order.objects.filter(buyer=request.user).values_list("status").annotate(n=Count("pk")))
     wallet = WalletEntry.objects.filter(user=request.user).aggregate(s=Sum("amount"))["s"] or 0
-    return render(request, "storefront/account/me.html", {
-        "counts": counts, "wallet": wallet,
-        "distributor": distributors.for_user(request.user), "tab": "me"})
+    return render(
+        request,
+        "storefront/account/me.html",
+        {"counts": counts, "wallet": wallet, "distributor": distributors.for_user(request.user), "tab": "me"},
+    )
 
 
 @login_required
 def address_list(request):
-    return render(request, "storefront/account/addresses.html", {
-        "addresses": Address.objects.filter(user=request.user),
-        "next": safe_next(request, "")})
+    return render(
+        request,
+        "storefront/account/addresses.html",
+        {"addresses": Address.objects.filter(user=request.user), "next": safe_next(request, "")},
+    )
 
 
 @login_required
@@ -90,12 +97,15 @@ def address_form(request, address_id: int | None = None):
             addresses.save_address(request.user, data, address_id=address_id)
         except DomainError as error:
             messages.error(request, error.message)
-            instance = Address(**{k: v for k, v in data.items()})
+            instance = Address(**data)
         else:
             messages.success(request, "地址已保存")
             return redirect(safe_next(request, "/me/addresses/"))
-    return render(request, "storefront/account/address_form.html", {
-        "address": instance, "editing": address_id, "next": safe_next(request, "")})
+    return render(
+        request,
+        "storefront/account/address_form.html",
+        {"address": instance, "editing": address_id, "next": safe_next(request, "")},
+    )
 
 
 @login_required

@@ -13,8 +13,11 @@ from .common import int_or_none
 
 
 def _lines(user):
-    lines = list(CartLine.objects.filter(cart__buyer=user).select_related("sku__product")
-                 .prefetch_related("sku__product__images"))
+    lines = list(
+        CartLine.objects.filter(cart__buyer=user)
+        .select_related("sku__product")
+        .prefetch_related("sku__product__images")
+    )
     for line in lines:
         sku = line.sku
         line.available = sku.is_active and sku.product.is_listed and sku.stock >= line.quantity
@@ -41,8 +44,12 @@ def add(request):
         cart.add_to_cart(request.user, sku_id or 0, quantity)
     except DomainError as error:
         if request.htmx:
-            return render(request, "storefront/partials/toast.html",
-                          {"message": error.message, "error": True}, status=200)
+            return render(
+                request,
+                "storefront/partials/toast.html",
+                {"message": error.message, "error": True},
+                status=200,
+            )
         messages.error(request, error.message)
         return redirect(request.META.get("HTTP_REFERER") or "/cart/")
     if request.htmx:

@@ -36,19 +36,24 @@ def checkout_page(request):
         return redirect("/cart/")
     addresses = list(Address.objects.filter(user=request.user))
     chosen = int_or_none(request.POST.get("address") or request.GET.get("address"))
-    address = next((a for a in addresses if a.pk == chosen), None) or \
-        next((a for a in addresses if a.is_default), None) or \
-        (addresses[0] if addresses else None)
+    address = (
+        next((a for a in addresses if a.pk == chosen), None)
+        or next((a for a in addresses if a.is_default), None)
+        or (addresses[0] if addresses else None)
+    )
     if request.method == "POST":
         if address is None:
             messages.error(request, "请先添加收货地址")
             return redirect(f"/me/addresses/new/?next=/checkout/?{query}")
         try:
             order = checkout.place_order(
-                request.user, requested, address_id=address.pk,
+                request.user,
+                requested,
+                address_id=address.pk,
                 note=request.POST.get("note", ""),
                 expected_total=int_or_none(request.POST.get("expected_total")),
-                from_cart=from_cart)
+                from_cart=from_cart,
+            )
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(f"/checkout/?{query}")
@@ -58,8 +63,11 @@ def checkout_page(request):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("/cart/" if from_cart else "/")
-    return render(request, "storefront/checkout.html", {
-        "quote": quote, "addresses": addresses, "address": address, "query": query})
+    return render(
+        request,
+        "storefront/checkout.html",
+        {"quote": quote, "addresses": addresses, "address": address, "query": query},
+    )
 
 
 @login_required
@@ -68,20 +76,16 @@ def pay(request, number: str):
     if request.method == "POST":
         result = request.build_absolute_uri(reverse("storefront:order_result", args=[number]))
         try:
-            payment = start_payment(order, request.POST.get("gateway", "sandbox"),
-                                    return_url=result)
+            payment = start_payment(order, request.POST.get("gateway", "sandbox"), return_url=result)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(reverse("storefront:order_detail", args=[number]))
         return redirect(payment.pay_url)
-    return render(request, "storefront/orders/pay.html", {
-        "order": order, "gateways": enabled_gateways()})
+    return render(request, "storefront/orders/pay.html", {"order": order, "gateways": enabled_gateways()})
 
 
 @login_required
 def result(request, number: str):
     order = get_object_or_404(Order, number=number, buyer=request.user)
-    template = ("storefront/partials/pay_status.html" if request.htmx
-                else "storefront/orders/result.html")
+    template = "storefront/partials/pay_status.html" if request.htmx else "storefront/orders/result.html"
     return render(request, template, {"order": order})
-

@@ -24,8 +24,7 @@ from .common import int_or_none
 
 
 def _active(request):
-    distributor = (distributors.for_user(request.user)
-                   or distributors.ensure_for_everyone_mode(request.user))
+    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
     if distributor is None or not distributor.is_active:
         return None
     return distributor
@@ -33,26 +32,43 @@ def _active(request):
 
 @login_required
 def center(request):
-    distributor = (distributors.for_user(request.user)
-                   or distributors.ensure_for_everyone_mode(request.user))
+    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
     cfg = config.current()
     if distributor is None or not distributor.is_active:
         if request.method == "POST":
             try:
-                distributors.apply(request.user, real_name=request.POST.get("real_name", ""),
-                                   note=request.POST.get("note", ""))
+                distributors.apply(
+                    request.user,
+                    real_name=request.POST.get("real_name", ""),
+                    note=request.POST.get("note", ""),
+                )
             except DomainError as error:
                 messages.error(request, error.message)
             else:
                 messages.success(request, "申请已提交")
             return redirect("/d/")
-        return render(request, "storefront/distribution/apply.html", {
-            "distributor": distributor, "cfg": cfg,
-            "meets": distributors.meets_condition(request.user, cfg)
-            if cfg.enable_mode == "condition" else None, "tab": "me"})
-    return render(request, "storefront/distribution/dashboard.html", {
-        "distributor": distributor, "figures": dashboard.figures(distributor),
-        "link": sharing.referral_url(distributor), "tab": "me"})
+        return render(
+            request,
+            "storefront/distribution/apply.html",
+            {
+                "distributor": distributor,
+                "cfg": cfg,
+                "meets": distributors.meets_condition(request.user, cfg)
+                if cfg.enable_mode == "condition"
+                else None,
+                "tab": "me",
+            },
+        )
+    return render(
+        request,
+        "storefront/distribution/dashboard.html",
+        {
+            "distributor": distributor,
+            "figures": dashboard.figures(distributor),
+            "link": sharing.referral_url(distributor),
+            "tab": "me",
+        },
+    )
 
 
 @login_required
@@ -67,8 +83,7 @@ def commissions(request):
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
     for commission in page:
         commission.why_text = dashboard.why(commission)
-    return render(request, "storefront/distribution/commissions.html",
-                  {"page": page, "status": status})
+    return render(request, "storefront/distribution/commissions.html", {"page": page, "status": status})
 
 
 @login_required
@@ -80,8 +95,9 @@ def team(request):
     page = Paginator(dashboard.team(distributor, depth), 20).get_page(request.GET.get("page"))
     stats = dashboard.member_stats(m.pk for m in page)
     members = [(m, stats[m.pk]) for m in page]
-    return render(request, "storefront/distribution/team.html",
-                  {"page": page, "members": members, "depth": depth})
+    return render(
+        request, "storefront/distribution/team.html", {"page": page, "members": members, "depth": depth}
+    )
 
 
 @login_required
@@ -90,8 +106,11 @@ def rankings(request):
         return redirect("/d/")
     by = "commission" if request.GET.get("by") == "commission" else "sales"
     period = "week" if request.GET.get("period") == "week" else "month"
-    return render(request, "storefront/distribution/rankings.html", {
-        "rows": dashboard.ranking(by, period), "by": by, "period": period})
+    return render(
+        request,
+        "storefront/distribution/rankings.html",
+        {"rows": dashboard.ranking(by, period), "by": by, "period": period},
+    )
 
 
 @login_required
@@ -114,9 +133,16 @@ def withdraw(request):
             messages.success(request, "提现申请已提交")
             return redirect("/d/withdraw/")
     methods = [(m, PayoutMethod(m).label) for m in cfg.methods]
-    return render(request, "storefront/distribution/withdraw.html", {
-        "cfg": cfg, "methods": methods, "available": ledger.balance(distributor.pk),
-        "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30]})
+    return render(
+        request,
+        "storefront/distribution/withdraw.html",
+        {
+            "cfg": cfg,
+            "methods": methods,
+            "available": ledger.balance(distributor.pk),
+            "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30],
+        },
+    )
 
 
 def _share_path(request) -> str:
@@ -135,11 +161,20 @@ def share(request):
     if product is not None:
         path = f"/products/{product.pk}/"
     url = sharing.referral_url(distributor, path)
-    return render(request, "storefront/distribution/share.html", {
-        "distributor": distributor, "product": product, "url": url, "path": path,
-        "text": sharing.share_text(distributor, product, url) if product else
-        f"{distributor.user.display_name} 邀请你逛逛好店：{url}",
-        "earn": sharing.estimate_level1(distributor, product) if product else None})
+    return render(
+        request,
+        "storefront/distribution/share.html",
+        {
+            "distributor": distributor,
+            "product": product,
+            "url": url,
+            "path": path,
+            "text": sharing.share_text(distributor, product, url)
+            if product
+            else f"{distributor.user.display_name} 邀请你逛逛好店：{url}",
+            "earn": sharing.estimate_level1(distributor, product) if product else None,
+        },
+    )
 
 
 @login_required
@@ -160,8 +195,7 @@ def poster_image(request, product_id: int):
         raise Http404
     product = get_object_or_404(Product, pk=product_id, is_listed=True)
     url = sharing.referral_url(distributor, f"/products/{product.pk}/", source="poster")
-    response = HttpResponse(sharing.poster_png(product, distributor, url),
-                            content_type="image/png")
+    response = HttpResponse(sharing.poster_png(product, distributor, url), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="poster-{product.pk}.png"'
     response["Cache-Control"] = "private, max-age=600"
     return response

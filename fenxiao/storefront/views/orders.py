@@ -13,13 +13,18 @@ from fenxiao.orders.services import after_sales, lifecycle
 
 from .common import int_or_none
 
-TABS = [("", "全部"), ("pending_payment", "待付款"), ("pending_shipment", "待发货"),
-        ("shipped", "待收货"), ("completed", "已完成"), ("cancelled", "已取消")]
+TABS = [
+    ("", "全部"),
+    ("pending_payment", "待付款"),
+    ("pending_shipment", "待发货"),
+    ("shipped", "待收货"),
+    ("completed", "已完成"),
+    ("cancelled", "已取消"),
+]
 
 
 def _order(request, number):
-    return get_object_or_404(Order.objects.prefetch_related("lines"), number=number,
-                             buyer=request.user)
+    return get_object_or_404(Order.objects.prefetch_related("lines"), number=number, buyer=request.user)
 
 
 @login_required
@@ -28,18 +33,26 @@ def order_list(request):
     qs = Order.objects.filter(buyer=request.user).prefetch_related("lines").order_by("-id")
     if status in OrderStatus.values:
         qs = qs.filter(status=status)
-    return render(request, "storefront/orders/list.html", {
-        "orders": qs[:50], "status": status, "tabs": TABS, "tab": "me"})
+    return render(
+        request,
+        "storefront/orders/list.html",
+        {"orders": qs[:50], "status": status, "tabs": TABS, "tab": "me"},
+    )
 
 
 @login_required
 def order_detail(request, number: str):
     order = _order(request, number)
-    return render(request, "storefront/orders/detail.html", {
-        "order": order, "events": order.events.all(),
-        "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
-        "can_after_sale": order.status in after_sales.PAID_STATES and order.refundable_amount > 0,
-    })
+    return render(
+        request,
+        "storefront/orders/detail.html",
+        {
+            "order": order,
+            "events": order.events.all(),
+            "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
+            "can_after_sale": order.status in after_sales.PAID_STATES and order.refundable_amount > 0,
+        },
+    )
 
 
 @login_required
@@ -80,8 +93,12 @@ def after_sale(request, number: str):
                 amount = yuan_to_fen(raw_amount) if raw_amount else None
                 chosen.append({"line_id": line.pk, "quantity": quantity, "amount": amount})
             after_sales.request_after_sale(
-                order, request.user, kind=request.POST.get("kind", "refund_only"),
-                reason=request.POST.get("reason", ""), lines=chosen)
+                order,
+                request.user,
+                kind=request.POST.get("kind", "refund_only"),
+                reason=request.POST.get("reason", ""),
+                lines=chosen,
+            )
         except ValueError:
             messages.error(request, "退款金额格式有误")
         except DomainError as error:
@@ -95,8 +112,9 @@ def after_sale(request, number: str):
 @login_required
 @require_POST
 def withdraw_after_sale(request, number: str, after_sale_number: str):
-    item = get_object_or_404(AfterSale, number=after_sale_number, order__number=number,
-                             order__buyer=request.user)
+    item = get_object_or_404(
+        AfterSale, number=after_sale_number, order__number=number, order__buyer=request.user
+    )
     try:
         after_sales.withdraw(item, request.user)
         messages.success(request, "已撤销售后申请")

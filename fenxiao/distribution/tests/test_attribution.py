@@ -1,0 +1,170 @@
+"""Who earns on an order: the checkout snapshot, self-purchase, skipped levels, depth."""
+
+import pytest
+
+from fenxiao.core.testing import make_buyer, make_product
+from fenxiao.distribution.errors import TooManyLevels
+from fenxiao.distribution.models import (
+    DistributionSettings,
+    DistributorStatus,
+    OrderAttribution,
+    SettingsChange,
+)
+from fenxiao.distribution.services import config, distributors
+
+from .helpers import (
+    amounts,
+    bound_buyer,
+    buy,
+    configure,
+    current_distributor,
+    make_distributor,
+    pay,
+    place,
+    sku,
+    suspend,
+    visit,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Defaults unless a test says otherwise: level 1 = 10% (1000 bp), level 2 = 5% (500 bp).
+
+
+@pytest.fixture
+def shirt():
+    return make_product("T恤", price=10000)  # ¥100.00
+
+
+def test_self_purchase_on_pays_the_buying_distributor_at_level_1(shirt):
+    configure(self_purchase=True)
+    a = make_distributor()
+    b = make_distributor(parent=a)
+
+    order = buy(b.user, (sku(shirt), 1))
+
+    snapshot = OrderAttribution.objects.get(order=order)
+    assert (snapshot.level1, snapshot.level2, snapshot.level3) == (b, a, None)
+    assert snapshot.self_purchase is True
+    # b: 10000 × 10% = 1000; a: 10000 × 5% = 500
+    assert amounts(order) == {(0, 1): 1000, (0, 2): 500}
+    assert order.commissions.get(level=1).distributor == b
+
+
+def test_self_purchase_off_pays_the_buyers_parent_at_level_1(shirt):
+    configure(self_purchase=False)
+    z = make_distributor()
+    a = make_distributor(parent=z)
+    b = make_distributor(parent=a)
+    # b's own binding to someone else does not matter: a distributor's parent is their upline.
+    visit(b.user, make_distributor())
+
+    order = buy(b.user, (sku(shirt), 1))
+
+    snapshot = OrderAttribution.objects.get(order=order)
+    assert (snapshot.level1, snapshot.level2, snapshot.self_purchase) == (a, z, False)
+    # a: 10000 × 10% = 1000; z: 10000 × 5% = 500; b earns nothing on their own order
+    assert amounts(order) == {(0, 1): 1000, (0, 2): 500}
+    assert {c.distributor for c in order.commissions.all()} == {a, z}
+
+
+def test_a_buyer_without_binding_earns_nobody_anything(shirt):
+    order = buy(make_buyer(), (sku(shirt), 1))
+    assert not OrderAttribution.objects.filter(order=order).exists()
+    assert amounts(order) == {}
+
+
+def test_an_inactive_level_is_skipped_not_shifted_up(shirt):
+    configure(levels=3, level3_bp=200)
+    z = make_distributor()
+    a = make_distributor(parent=z)
+    b = make_distributor(parent=a)
+    buyer = bound_buyer(b)
+    suspend(a)
+
+    order = buy(buyer, (sku(shirt), 1))
+
+    # b (level 1): 10000 × 10% = 1000; a (level 2) suspended: nothing;
+    # z stays at level 3 with the level-3 rate: 10000 × 2% = 200 (not 5%).
+    assert amounts(order) == {(0, 1): 1000, (0, 3): 200}
+    assert order.commissions.get(level=3).distributor == z
+
+
+def test_an_inactive_level_1_leaves_level_2_unchanged(shirt):
+    a = make_distributor()
+    b = make_distributor(parent=a)
+    buyer = bound_buyer(b)
+    distributors.set_status(b, None, DistributorStatus.BANNED, reason="刷单")
+
+    order = buy(buyer, (sku(shirt), 1))
+
+    # b banned: no level-1 commission; a keeps level 2: 10000 × 5% = 500.
+    assert amounts(order) == {(0, 2): 500}
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        (1, {(0, 1): 1000}),
+        (2, {(0, 1): 1000, (0, 2): 500}),
+        # level 3: 10000 × 2% = 200
+        (3, {(0, 1): 1000, (0, 2): 500, (0, 3): 200}),
+    ],
+)
+def test_commission_depth_follows_the_levels_setting(shirt, levels, expected):
+    configure(levels=levels, level3_bp=200)
+    z = make_distributor()
+    a = make_distributor(parent=z)
+    b = make_distributor(parent=a)
+    order = buy(bound_buyer(b), (sku(shirt), 1))
+    assert amounts(order) == expected
+    snapshot = OrderAttribution.objects.get(order=order)
+    assert [snapshot.level1, snapshot.level2, snapshot.level3] == [b, a, z][:levels] + [None] * (3 - levels)
+
+
+def test_more_than_three_levels_is_refused_and_nothing_changes():
+    before = config.current()
+    logged = SettingsChange.objects.count()
+
+    with pytest.raises(TooManyLevels) as refused:
+        config.update_settings(None, levels=4, level1_bp=2000)
+
+    assert refused.value.code == "DISTRIBUTION_LEVELS_EXCEEDED"
+    assert "3 级" in refused.value.message
+    after = DistributionSettings.objects.get()
+    assert (after.levels, after.level1_bp, after.version) == (2, 1000, before.version)
+    assert SettingsChange.objects.count() == logged
+
+
+def test_a_rebind_between_order_and_payment_leaves_the_commission_with_the_snapshot(shirt):
+    configure(bind_mode="latest", protect_days=0)
+    a = make_distributor()
+    b = make_distributor(parent=a)
+    d = make_distributor()
+    buyer = bound_buyer(b)
+
+    order = place(buyer, (sku(shirt), 1))
+    assert visit(buyer, d).decision == "rebound"
+    assert current_distributor(buyer) == d
+    pay(order)
+
+    # The checkout snapshot decides: b 1000 (10%), a 500 (5%); d earns nothing on it.
+    assert {(c.distributor, c.level, c.amount) for c in order.commissions.all()} == {
+        (b, 1, 1000),
+        (a, 2, 500),
+    }
+    # The next order belongs to d.
+    later = buy(buyer, (sku(shirt), 1))
+    assert {(c.distributor, c.level, c.amount) for c in later.commissions.all()} == {(d, 1, 1000)}
+
+
+def test_the_settings_version_and_reason_are_recorded_on_each_commission(shirt):
+    cfg = configure(level1_bp=1200)
+    b = make_distributor()
+    order = buy(bound_buyer(b), (sku(shirt), 1))
+    snapshot = OrderAttribution.objects.get(order=order)
+    assert snapshot.settings_version == cfg.version
+    assert snapshot.reason == "客户绑定关系"
+    level1 = order.commissions.get()
+    # 10000 × 12% = 1200
+    assert (level1.amount, level1.rule_source, level1.settings_version) == (1200, "default", cfg.version)

@@ -1,0 +1,201 @@
+"""Withdrawals: limits, fee, every payout method, and every way one can end."""
+
+import pytest
+
+from fenxiao.core.testing import api_for, make_staff
+from fenxiao.customers.models import WalletEntry
+from fenxiao.distribution.models import LedgerEntry, SandboxPayout, Withdrawal
+
+from .helpers import configure, earn, ledger_sum, make_distributor
+
+pytestmark = pytest.mark.django_db
+
+ALIPAY = {"name": "王五", "account": "wangwu@example.com"}
+BANK = {"name": "王五", "bank": "招商银行杭州分行", "account": "6225880000000000"}
+
+
+@pytest.fixture
+def rich():
+    """A distributor with ¥100.00 settled: one ¥1000.00 sale at 10%."""
+    distributor = make_distributor()
+    earn(distributor, 100000)
+    assert ledger_sum(distributor) == 10000
+    return distributor
+
+
+@pytest.fixture
+def finance():
+    return api_for(make_staff(perms=["distribution.change_withdrawal"]))
+
+
+def ask(distributor, amount, method="alipay", account=None):
+    return api_for(distributor.user).post(
+        "/distribution/withdrawals",
+        {"amount": amount, "method": method, "account": ALIPAY if account is None else account},
+    )
+
+
+def test_minimum_maximum_balance_period_limit_and_fee(rich):
+    configure(
+        withdraw_min=1000, withdraw_max=5000, withdraw_fee_bp=60, withdraw_limit=2, withdraw_period="monthly"
+    )
+
+    low = ask(rich, 999)
+    assert (low.status_code, low.json()["code"]) == (400, "WITHDRAWAL_BELOW_MINIMUM")
+    assert low.json()["message"] == "最低提现 ¥10.00"
+    high = ask(rich, 5001)
+    assert (high.status_code, high.json()["code"]) == (400, "WITHDRAWAL_ABOVE_MAXIMUM")
+    assert high.json()["message"] == "单次最高提现 ¥50.00"
+
+    first = ask(rich, 1234)
+    assert first.status_code == 201, first.content
+    # fee 1234 × 0.6% = 7.404 → 7; payout 1234 − 7 = 1227
+    assert {k: first.json()[k] for k in ("amount", "fee", "payout", "status")} == {
+        "amount": 1234,
+        "fee": 7,
+        "payout": 1227,
+        "status": "requested",
+    }
+    second = ask(rich, 5000, method="bank", account=BANK)
+    # fee 5000 × 0.6% = 30; payout 4970
+    assert (second.json()["fee"], second.json()["payout"]) == (30, 4970)
+    # 10000 − 1234 − 5000 = 3766 left
+    assert ledger_sum(rich) == 3766
+
+    over = ask(rich, 4000)
+    assert (over.status_code, over.json()["code"]) == (409, "WITHDRAWAL_ABOVE_BALANCE")
+    assert over.json()["message"] == "可提现余额 ¥37.66"
+    third = ask(rich, 1000)
+    assert (third.status_code, third.json()["code"]) == (409, "WITHDRAWAL_LIMIT_REACHED")
+    assert "最多提现2次" in third.json()["message"]
+    assert Withdrawal.objects.count() == 2
+    assert ledger_sum(rich) == 3766
+
+
+def test_a_rejected_request_releases_the_hold_and_frees_its_slot(rich, finance):
+    configure(withdraw_limit=1)
+    number = ask(rich, 3000).json()["number"]
+    assert ledger_sum(rich) == 7000
+    assert ask(rich, 1000).json()["code"] == "WITHDRAWAL_LIMIT_REACHED"
+
+    no_reason = finance.post(f"/staff/distribution/withdrawals/{number}/reject", {"reason": ""})
+    assert (no_reason.status_code, no_reason.json()["code"]) == (400, "WITHDRAWAL_INVALID")
+    rejected = finance.post(
+        f"/staff/distribution/withdrawals/{number}/reject", {"reason": "收款人与实名不符"}
+    )
+    assert rejected.status_code == 200
+    assert (rejected.json()["status"], rejected.json()["reject_reason"]) == ("rejected", "收款人与实名不符")
+    assert ledger_sum(rich) == 10000
+    release = LedgerEntry.objects.get(kind="withdrawal_release")
+    assert release.amount == 3000
+    assert ask(rich, 1000).status_code == 201  # a rejected request does not use the slot
+
+
+@pytest.mark.parametrize("method", ["alipay", "wechat"])
+def test_electronic_payout_is_paid_through_the_sandbox(rich, finance, method):
+    configure(withdraw_fee_bp=100)
+    number = ask(rich, 2500, method=method).json()["number"]
+
+    approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["status"] == "paid"
+    withdrawal = Withdrawal.objects.get(number=number)
+    assert withdrawal.payout_reference.startswith(f"{method.upper()}-SBX-")
+    # fee 2500 × 1% = 25; the recipient gets 2475
+    payout = SandboxPayout.objects.get(out_biz_no=number)
+    assert (payout.channel, payout.amount) == (method, 2475)
+    assert ledger_sum(rich) == 10000 - 2500
+    dash = api_for(rich.user).get("/distribution/dashboard").json()
+    assert (dash["commission_withdrawn"], dash["commission_available"]) == (2500, 7500)
+
+
+def test_a_failed_electronic_payout_releases_the_hold(rich, finance):
+    number = ask(rich, 2500, account={"name": "王五", "account": "fail-unverified"}).json()["number"]
+    assert ledger_sum(rich) == 7500
+
+    approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "failed"
+    assert approved.json()["failure_reason"] == "收款账户不存在或未实名认证"
+    assert ledger_sum(rich) == 10000
+    assert not SandboxPayout.objects.exists()
+    assert list(
+        LedgerEntry.objects.filter(withdrawal__number=number).order_by("pk").values_list("kind", "amount")
+    ) == [("withdrawal_hold", -2500), ("withdrawal_release", 2500)]
+
+
+def test_store_credit_goes_to_the_distributors_wallet(rich, finance):
+    configure(withdraw_fee_bp=50)
+    number = ask(rich, 3000, method="store_credit", account={}).json()["number"]
+
+    approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+
+    assert approved.json()["status"] == "paid"
+    # fee 3000 × 0.5% = 15; 2985 to the wallet
+    entry = WalletEntry.objects.get(user=rich.user)
+    assert entry.amount == 2985
+    assert Withdrawal.objects.get(number=number).payout_reference == f"WALLET-{number}"
+    assert ledger_sum(rich) == 7000
+
+
+def test_bank_transfer_is_approved_then_marked_paid_with_its_reference(rich, finance):
+    number = ask(rich, 5000, method="bank", account=BANK).json()["number"]
+
+    approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    assert approved.json()["status"] == "approved"
+    paid = finance.post(f"/staff/distribution/withdrawals/{number}/paid", {"reference": "CMB20260301-0001"})
+
+    assert paid.status_code == 200
+    assert paid.json()["status"] == "paid"
+    withdrawal = Withdrawal.objects.get(number=number)
+    assert withdrawal.payout_reference == "CMB20260301-0001"
+    assert withdrawal.paid_at is not None
+    assert withdrawal.account == BANK
+    assert ledger_sum(rich) == 5000
+
+
+def test_a_bank_transfer_that_bounced_releases_the_hold(rich, finance):
+    number = ask(rich, 5000, method="bank", account=BANK).json()["number"]
+    finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    failed = finance.post(f"/staff/distribution/withdrawals/{number}/failed", {"reason": "账户已销户"})
+    assert (failed.json()["status"], failed.json()["failure_reason"]) == ("failed", "账户已销户")
+    assert ledger_sum(rich) == 10000
+
+
+def test_approving_an_already_paid_withdrawal_is_refused_and_changes_nothing(rich, finance):
+    number = ask(rich, 3000, method="store_credit", account={}).json()["number"]
+    assert finance.post(f"/staff/distribution/withdrawals/{number}/approve").json()["status"] == "paid"
+    ledger = list(LedgerEntry.objects.values_list("pk", "amount"))
+    before = Withdrawal.objects.values().get(number=number)
+
+    again = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+
+    assert again.status_code == 409
+    assert again.json()["code"] == "INVALID_STATE_TRANSITION"
+    assert again.json()["message"] == "当前状态“已打款”不能变为“已审核，打款中”"
+    assert Withdrawal.objects.values().get(number=number) == before
+    assert list(LedgerEntry.objects.values_list("pk", "amount")) == ledger
+    assert WalletEntry.objects.count() == 1
+    assert (
+        finance.post(f"/staff/distribution/withdrawals/{number}/reject", {"reason": "重复"}).status_code
+        == 409
+    )
+
+
+def test_a_suspended_distributor_cannot_withdraw(rich):
+    from .helpers import suspend
+
+    suspend(rich)
+    reply = ask(rich, 1000)
+    assert reply.status_code == 403
+    assert reply.json()["code"] == "NOT_A_DISTRIBUTOR"
+    assert Withdrawal.objects.count() == 0
+
+
+def test_staff_without_permission_cannot_approve(rich):
+    number = ask(rich, 1000).json()["number"]
+    reply = api_for(make_staff()).post(f"/staff/distribution/withdrawals/{number}/approve")
+    assert reply.status_code == 403
+    assert Withdrawal.objects.get(number=number).status == "requested"
