@@ -151,6 +151,8 @@ if TESTING:
     # Tests create hundreds of users; PBKDF2 at production strength costs ~0.4 s each.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "/login/"
+# Only the backend's login form relies on this (the H5 login redirects itself).
+LOGIN_REDIRECT_URL = "/backend/"
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 

@@ -103,7 +103,8 @@ def create_for_paid_order(order) -> list[Commission]:
                 )
             )
         _apply_guard(per_line, apply_bp(line.paid_amount, cfg.max_commission_bp))
-        commissions.extend(c for c in per_line if c.amount > 0)
+        # A level trimmed to nothing by the guard is kept, so "why ¥0" can be answered.
+        commissions.extend(c for c in per_line if c.amount > 0 or c.capped > 0)
     Commission.objects.bulk_create(commissions)
     return commissions
 

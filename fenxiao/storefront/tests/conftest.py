@@ -27,6 +27,9 @@ PHONE = {
     ),
 }
 
+# The merchant works in the backend on a laptop.
+DESKTOP = {"viewport": {"width": 1280, "height": 860}, "locale": "zh-CN"}
+
 
 @pytest.fixture(scope="session")
 def browser():
@@ -47,8 +50,9 @@ class Phone:
     """A buyer's or distributor's phone: a browser context at 375 × 812 that fails the test
     on any console error or page error."""
 
-    def __init__(self, browser, base_url: str, name: str):
-        self.context = browser.new_context(base_url=base_url, **PHONE)
+    def __init__(self, browser, base_url: str, name: str, desktop: bool = False):
+        options = DESKTOP if desktop else PHONE
+        self.context = browser.new_context(base_url=base_url, **options)
         self.page = self.context.new_page()
         self.name = name
         self.errors: list[str] = []
@@ -69,8 +73,8 @@ class Phone:
 def phones(browser, live_server):
     opened = []
 
-    def open_phone(name: str) -> Phone:
-        phone = Phone(browser, live_server.url, name)
+    def open_phone(name: str, desktop: bool = False) -> Phone:
+        phone = Phone(browser, live_server.url, name, desktop)
         opened.append(phone)
         return phone
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 from fenxiao.catalog.models import ProductImage
 from fenxiao.core.testing import make_category, make_product, make_staff
 from fenxiao.distribution.models import CustomerBinding, Distributor, Touch
-from fenxiao.distribution.services import config, settlement, withdrawals
+from fenxiao.distribution.services import config, settlement
 from fenxiao.orders.models import Order
-from fenxiao.orders.services import lifecycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,9 +114,21 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.goto("/d/")
     assert page.get_by_test_id("estimated").inner_text() == "¥8.80"
 
-    # The merchant ships; the buyer confirms receipt.
+    # The merchant ships from the backend; the buyer confirms receipt.
+    merchant = phones("merchant", desktop=True)
+    page = merchant.page
+    page.goto("/backend/login/")
+    page.get_by_label("用户名").fill(staff.username)
+    page.get_by_label("密码").fill("Staff#2026")
+    page.get_by_role("button", name="登录").click()
     order = Order.objects.get(buyer__phone="13700000002")
-    lifecycle.ship(order, staff, carrier="顺丰速运", tracking_number="SF2026")
+    page.goto(f"/backend/orders/order/{order.pk}/change/")
+    page.get_by_role("link", name="发货").click()
+    page.get_by_label("物流公司").fill("顺丰速运")
+    page.get_by_label("运单号").fill("SF2026")
+    page.get_by_role("button", name="确认发货").click()
+    page.get_by_text("SF2026").first.wait_for()
+    merchant.shot("backend-order-shipped")
     page = buyer.page
     page.goto(f"/orders/{order.number}/")
     assert page.get_by_test_id("tracking").inner_text() == "SF2026"
@@ -141,8 +152,15 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.get_by_label("收款账号（微信号/支付宝账号/银行卡号）").fill("liu@alipay")
     page.get_by_role("button", name="申请提现").click()
     assert page.get_by_test_id("withdraw-available").inner_text() == "¥0.00"
+
+    # Finance approves in the backend; the sandbox payout pays it.
     withdrawal = Distributor.objects.get(user__phone="13700000001").withdrawals.get()
-    withdrawals.approve(withdrawal, staff)
+    page = merchant.page
+    page.goto(f"/backend/distribution/withdrawal/{withdrawal.pk}/change/")
+    page.get_by_role("link", name="审核通过").click()
+    page.get_by_role("button", name="审核通过").click()
+    page.get_by_text("已审核通过并打款").wait_for()
+    page = dist.page
     page.reload()
     page.get_by_test_id("withdrawal").get_by_text("已打款").wait_for()
     dist.shot("withdrawn")
