@@ -30,3 +30,17 @@ class StateMachine:
                 current=str(current),
                 target=str(target),
             )
+
+    def move(self, obj, target: str, *, stale: str = "状态已变化，请刷新后重试", **fields) -> None:
+        """Move `obj.status` to `target` if, and only if, it is still what we read.
+
+        The conditional UPDATE makes racing requests safe: the loser changes nothing and gets
+        a clear error instead of overwriting the winner.
+        """
+        self.check(obj.status, target)
+        moved = type(obj).objects.filter(pk=obj.pk, status=obj.status).update(status=target, **fields)
+        if not moved:
+            raise InvalidTransition(stale)
+        obj.status = target
+        for name, value in fields.items():
+            setattr(obj, name, value)

@@ -11,9 +11,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from fenxiao.core.admin import ReadOnlyInline
 from fenxiao.core.admin_forms import (
     LocalDateRangeFilter,
     MoneyField,
@@ -210,22 +211,6 @@ class StaffRefundForm(forms.Form):
 
 
 # --- Order ---------------------------------------------------------------------------------
-
-
-class ReadOnlyInline(TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

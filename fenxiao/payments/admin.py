@@ -10,9 +10,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
+from fenxiao.core.admin import ReadOnlyAdmin
 from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -58,19 +59,6 @@ def _order_link(order):
     return format_html(
         '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, order.number
     )
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RefundInline(TabularInline):

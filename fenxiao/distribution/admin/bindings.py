@@ -7,12 +7,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from unfold.decorators import action, display
 
+from fenxiao.core.admin import ReadOnlyAdmin
 from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
 
 from ..models import CustomerBinding, Touch, TouchDecision
 from ..services import binding
 from .common import (
-    ReadOnlyAdmin,
     change_url,
     changelist_url,
     distributor_text,

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import action, display
 
+from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.core.admin_forms import action_page
 from fenxiao.core.money import format_fen
 
@@ -19,8 +20,6 @@ from ..models import (
 from ..services import config, dashboard, settlement
 from .common import (
     ConfirmForm,
-    ReadOnlyAdmin,
-    ReadOnlyInline,
     badge,
     change_url,
     changelist_url,

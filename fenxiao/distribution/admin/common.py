@@ -16,7 +16,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from unfold.admin import ModelAdmin, TabularInline
 
 from fenxiao.core.admin_forms import style_fields
 from fenxiao.core.errors import DomainError
@@ -303,37 +302,3 @@ class ServiceSaveMixin:
         if self._refused(request):
             return HttpResponseRedirect(request.get_full_path())
         return super().response_change(request, obj)
-
-
-# --- Read-only bases -----------------------------------------------------------------------
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    """Records, never edited as forms: changes happen through actions that call services."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(TabularInline):
-    extra = 0
-    max_num = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from fenxiao.core.admin import ReadOnlyAdmin
 from fenxiao.core.admin_forms import MoneyFieldsMixin
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -18,7 +19,6 @@ from ..models import DistributionSettings, PayoutMethod, SettingsChange
 from ..services import config
 from .common import (
     BpHelpMixin,
-    ReadOnlyAdmin,
     ServiceSaveMixin,
     changelist_url,
     local_time,

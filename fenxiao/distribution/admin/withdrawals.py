@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from unfold.decorators import action, display
 
+from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
 from fenxiao.core.money import format_fen
 
@@ -15,8 +16,6 @@ from ..models import LedgerEntry, Withdrawal, WithdrawalStatus
 from ..services import ledger, withdrawals
 from .common import (
     ConfirmForm,
-    ReadOnlyAdmin,
-    ReadOnlyInline,
     ReasonForm,
     ReferenceForm,
     badge,

@@ -6,8 +6,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from fenxiao.core.errors import InvalidTransition
-
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
 from ..models import (
     DISTRIBUTOR_FLOW,
@@ -155,17 +153,9 @@ def check_condition_after_completion(user) -> Distributor | None:
 
 
 def _move(distributor: Distributor, target: str, **fields) -> None:
-    DISTRIBUTOR_FLOW.check(distributor.status, target)
     if target == DistributorStatus.ACTIVE and not distributor.activated_at:
         fields["activated_at"] = timezone.now()
-    moved = Distributor.objects.filter(pk=distributor.pk, status=distributor.status).update(
-        status=target, **fields
-    )
-    if not moved:
-        raise InvalidTransition("分销商状态已变化，请刷新后重试")
-    distributor.status = target
-    for name, value in fields.items():
-        setattr(distributor, name, value)
+    DISTRIBUTOR_FLOW.move(distributor, target, stale="分销商状态已变化，请刷新后重试", **fields)
 
 
 @transaction.atomic

@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import apply_bp, format_fen
 from fenxiao.orders.services.events import new_number
 
@@ -128,15 +127,7 @@ def get_for_update(withdrawal_id: int) -> Withdrawal:
 
 
 def _move(withdrawal: Withdrawal, target: str, **fields) -> None:
-    WITHDRAWAL_FLOW.check(withdrawal.status, target)
-    moved = Withdrawal.objects.filter(pk=withdrawal.pk, status=withdrawal.status).update(
-        status=target, **fields
-    )
-    if not moved:
-        raise InvalidTransition("提现单状态已变化，请刷新后重试")
-    withdrawal.status = target
-    for name, value in fields.items():
-        setattr(withdrawal, name, value)
+    WITHDRAWAL_FLOW.move(withdrawal, target, stale="提现单状态已变化，请刷新后重试", **fields)
 
 
 def _release(withdrawal: Withdrawal, note: str) -> None:

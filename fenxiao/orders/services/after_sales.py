@@ -176,15 +176,7 @@ def get_for_update(after_sale: AfterSale) -> AfterSale:
 
 
 def _move(after_sale: AfterSale, target: str, **fields) -> None:
-    AFTER_SALE_FLOW.check(after_sale.status, target)
-    moved = AfterSale.objects.filter(pk=after_sale.pk, status=after_sale.status).update(
-        status=target, **fields
-    )
-    if not moved:
-        raise InvalidTransition("售后单状态已变化，请刷新后重试")
-    after_sale.status = target
-    for name, value in fields.items():
-        setattr(after_sale, name, value)
+    AFTER_SALE_FLOW.move(after_sale, target, stale="售后单状态已变化，请刷新后重试", **fields)
 
 
 @transaction.atomic

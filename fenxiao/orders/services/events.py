@@ -4,8 +4,6 @@ import secrets
 
 from django.utils import timezone
 
-from fenxiao.core.errors import InvalidTransition
-
 from ..models import ORDER_FLOW, ActorKind, Order, OrderEvent
 
 
@@ -24,18 +22,8 @@ def new_number(prefix: str = "") -> str:
 
 
 def transition(order: Order, target: str, **fields) -> None:
-    """Move an order to `target` if, and only if, it is still in the state we read.
-
-    The conditional UPDATE makes two racing requests safe: the loser changes nothing and
-    gets a clear error instead of overwriting the winner.
-    """
-    ORDER_FLOW.check(order.status, target)
-    moved = Order.objects.filter(pk=order.pk, status=order.status).update(status=target, **fields)
-    if not moved:
-        raise InvalidTransition("订单状态已变化，请刷新后重试")
-    order.status = target
-    for name, value in fields.items():
-        setattr(order, name, value)
+    """Move an order to `target` if it is still in the state we read (see StateMachine.move)."""
+    ORDER_FLOW.move(order, target, stale="订单状态已变化，请刷新后重试", **fields)
 
 
 def actor_kind_for(user) -> str:
