@@ -1,13 +1,17 @@
 """The distribution settings record: read it, change it (versioned and logged), guard rules."""
 
+from datetime import timedelta
+
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.forms.models import model_to_dict
 
 from ..errors import RuleExceedsGuard, RuleInvalid, SettingsInvalid, TooManyLevels
 from ..models import (
     MAX_LEVELS,
+    BindMode,
     CommissionRule,
+    CustomerBinding,
     DistributionSettings,
     DistributorGrade,
     PayoutMethod,
@@ -73,17 +77,24 @@ def update_settings(staff, **changes) -> DistributionSettings:
     after = model_to_dict(cfg, fields=TRACKED)
     diff = {k: [_plain(before[k]), _plain(after[k])] for k in TRACKED if before[k] != after[k]}
     SettingsChange.objects.create(version=cfg.version, changed_by=staff, changes=diff)
+    if "bind_mode" in diff:
+        _date_existing_bindings(cfg)
     return cfg
 
 
-def record_change(cfg: DistributionSettings, staff, before: dict) -> None:
-    """Log a change made through a form that saved the record itself (the backend)."""
-    after = model_to_dict(cfg, fields=TRACKED)
-    diff = {k: [_plain(before.get(k)), _plain(after[k])] for k in TRACKED if before.get(k) != after[k]}
-    if diff:
-        DistributionSettings.objects.filter(pk=cfg.pk).update(version=cfg.version + 1)
-        cfg.version += 1
-        SettingsChange.objects.create(version=cfg.version, changed_by=staff, changes=diff)
+def _date_existing_bindings(cfg: DistributionSettings) -> None:
+    """Bindings made under another bind mode get this mode's window from their bind time,
+    so switching to 有效期 / 最新优先 does not leave every old binding open to a rebind."""
+    if cfg.bind_mode == BindMode.EXPIRING:
+        CustomerBinding.objects.filter(expires_at__isnull=True).update(
+            expires_at=F("bound_at") + timedelta(days=cfg.bind_days)
+        )
+    elif cfg.bind_mode == BindMode.LATEST:
+        CustomerBinding.objects.filter(protected_until__isnull=True).update(
+            protected_until=F("bound_at") + timedelta(days=cfg.protect_days)
+        )
+    else:
+        CustomerBinding.objects.update(expires_at=None, protected_until=None)
 
 
 def _plain(value):

@@ -6,7 +6,7 @@ run that dies halfway and is started again, settle every commission once and onl
 """
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from fenxiao.core.errors import InvalidTransition
@@ -61,6 +61,11 @@ def _settle_one(commission_id: int, batch: SettlementBatch, now) -> Commission |
         Commission.objects.filter(pk=commission.pk).update(
             status=CommissionStatus.SETTLED, settled_at=now, batch=batch
         )
+        if commission.batch_id != batch.pk:
+            # Counted as it settles, so a run that dies halfway leaves true totals behind.
+            SettlementBatch.objects.filter(pk=batch.pk).update(
+                commission_count=F("commission_count") + 1, total=F("total") + commission.net_amount
+            )
         if commission.net_amount > 0:
             LedgerEntry.objects.create(
                 distributor_id=commission.distributor_id,
@@ -100,6 +105,10 @@ def settle_due(now=None, *, staff=None) -> SettlementBatch | None:
         approved_at=now,
     )
     settled = [c for c in (_settle_one(pk, batch, now) for pk in ids) if c is not None]
+    if not settled:
+        # An overlapping run settled everything first: no empty batch is left behind.
+        batch.delete()
+        return None
     upgrade_after_settlement({c.distributor_id for c in settled})
     return _refresh_totals(batch)
 

@@ -134,6 +134,22 @@ def test_latest_mode_newer_link_wins_outside_the_protection_period():
         assert current_distributor(buyer) == c
 
 
+def test_switching_bind_mode_dates_the_bindings_made_before():
+    # Bound under "first" (no expiry), 40 and 10 days before the merchant switches to
+    # "expiring after 30 days": the first binding has run out, the second has 20 days left.
+    a, b = make_distributor(), make_distributor()
+    old, recent = make_buyer(), make_buyer()
+    with travel(-timedelta(days=40)):
+        visit(old, a)
+    with travel(-timedelta(days=10)):
+        visit(recent, a)
+    configure(bind_mode="expiring", bind_days=30)
+    assert visit(old, b).decision == "rebound"
+    assert current_distributor(old) == b
+    assert visit(recent, b).decision == "kept"
+    assert current_distributor(recent) == a
+
+
 def test_new_buyers_only_does_not_bind_or_rebind_a_buyer_who_has_paid():
     configure(bind_mode="latest", protect_days=0, new_buyers_only=True)
     a, b = make_distributor(), make_distributor()

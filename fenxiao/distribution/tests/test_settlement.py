@@ -100,11 +100,23 @@ def test_a_settlement_that_died_halfway_settles_the_rest_on_the_next_run(chain, 
     monkeypatch.setattr(settlement, "_settle_one", real_settle_one)
     assert Commission.objects.filter(status="settled").count() == 2
 
+    # The dead run's batch still tells the truth about what it settled: 1000 + 500.
+    dead = SettlementBatch.objects.get()
+    assert (dead.commission_count, dead.total) == (2, 1500)
+
     settle_now()
     assert Commission.objects.filter(status="settled").count() == 6
     # 3 orders × (1000 + 500), each commission credited once
     assert (ledger_sum(b), ledger_sum(a)) == (3000, 1500)
     assert Commission.objects.filter(ledger_entries__isnull=True).count() == 0
+
+
+def test_a_run_that_finds_everything_already_settled_leaves_no_empty_batch(chain, lamp, monkeypatch):
+    receive(buy(bound_buyer(chain[1]), (sku(lamp), 1)))
+    # An overlapping run got to every commission between our read and our lock.
+    monkeypatch.setattr(settlement, "_settle_one", lambda pk, batch, now: None)
+    assert settle_now() is None
+    assert SettlementBatch.objects.count() == 0
 
 
 def test_manual_mode_batch_is_reviewed_then_approved(chain, lamp):
