@@ -6,6 +6,9 @@ import pytest
 from fenxiao.core.testing import make_address, make_buyer, make_staff
 from fenxiao.distribution.services import distributors
 from fenxiao.orders.services import checkout
+from fenxiao.payments.gateways import GatewayNotification
+from fenxiao.payments.gateways.sandbox import SandboxGateway
+from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 from fenxiao.storefront.models import Banner
 from fenxiao.storefront.tests.conftest import PHONE
 from fenxiao.storefront.tests.test_browser import product_with_image
@@ -47,8 +50,21 @@ def shop(settings, tmp_path, live_server):
     from fenxiao.orders.services.cart import add_to_cart
 
     add_to_cart(user, sku.pk, 2)
-    order = checkout.place_order(user, [(sku.pk, 1)], address_id=user.addresses.get().pk)
-    return {"tea": tea, "sku": sku, "order": order}
+    address = user.addresses.get().pk
+    order = checkout.place_order(user, [(sku.pk, 1)], address_id=address)
+    payment = start_payment(order, "sandbox")
+    paid = checkout.place_order(user, [(sku.pk, 1)], address_id=address)
+    trade = SandboxGateway().complete_trade(start_payment(paid, "sandbox").out_trade_no, notify=False)
+    apply_gateway_payment(
+        "sandbox",
+        GatewayNotification(
+            out_trade_no=trade.out_trade_no,
+            transaction_id=trade.trade_no,
+            amount=trade.amount,
+            paid_at=trade.paid_at,
+        ),
+    )
+    return {"tea": tea, "sku": sku, "order": order, "payment": payment, "paid": paid}
 
 
 def sign_in(phone):
@@ -61,7 +77,7 @@ def sign_in(phone):
 
 
 def all_pages(shop) -> dict[str, str]:
-    tea, sku, order = shop["tea"], shop["sku"], shop["order"]
+    tea, sku, order, paid = shop["tea"], shop["sku"], shop["order"], shop["paid"]
     return {
         **PUBLIC,
         "product": f"/products/{tea.pk}/",
@@ -69,6 +85,11 @@ def all_pages(shop) -> dict[str, str]:
         "checkout": f"/checkout/?sku={sku.pk}&qty=1",
         "order": f"/orders/{order.number}/",
         "pay": f"/orders/{order.number}/pay/",
+        "cashier": f"/sandbox-pay/{shop['payment'].out_trade_no}/",
+        "paid-order": f"/orders/{paid.number}/",
+        "pay-result": f"/orders/{paid.number}/result/",
+        "after-sale": f"/orders/{paid.number}/after-sale/",
+        "category": f"/categories/?c={tea.category_id}",
         "share-product": f"/d/share/?product={tea.pk}",
     }
 
