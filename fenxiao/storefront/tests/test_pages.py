@@ -120,3 +120,56 @@ def test_home_and_product_queries_are_flat(django_assert_max_num_queries):
     many_skus = make_product("手机壳", category=category, specs_list=[{"颜色": str(i)} for i in range(20)])
     with django_assert_max_num_queries(8):
         client.get(f"/products/{many_skus.pk}/")
+
+
+def test_buyer_requests_a_partial_refund_and_cancels_an_order_from_the_h5_pages(shop):
+    from fenxiao.orders.models import AfterSale, Order
+    from fenxiao.payments.gateways import GatewayNotification
+    from fenxiao.payments.gateways.sandbox import SandboxGateway
+    from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
+
+    buyer = make_buyer()
+    make_address(buyer)
+    client = signed_in(buyer)
+    sku = shop[0].skus.first()
+    placed = client.post(f"/checkout/?sku={sku.pk}&qty=2", {"expected_total": sku.price * 2})
+    number = placed["Location"].split("/")[2]
+    order = Order.objects.get(number=number)
+    trade = SandboxGateway().complete_trade(start_payment(order, "sandbox").out_trade_no, notify=False)
+    apply_gateway_payment(
+        "sandbox",
+        GatewayNotification(
+            out_trade_no=trade.out_trade_no,
+            transaction_id=trade.trade_no,
+            amount=trade.amount,
+            paid_at=trade.paid_at,
+        ),
+    )
+    line = order.lines.get()
+    # One of two units, at ¥5.00 (typed in yuan).
+    response = client.post(
+        f"/orders/{number}/after-sale/",
+        {
+            "kind": "refund_only",
+            "reason": "少发了一件",
+            f"line_{line.pk}": "1",
+            f"qty_{line.pk}": "1",
+            f"amount_{line.pk}": "5.00",
+        },
+    )
+    assert response.status_code == 302
+    after_sale = AfterSale.objects.get(order=order)
+    assert (after_sale.amount, after_sale.status) == (500, "requested")
+    # A second request for the same line is refused with the reason shown, nothing written.
+    again = client.post(
+        f"/orders/{number}/after-sale/",
+        {"kind": "refund_only", "reason": "再试一次", f"line_{line.pk}": "1"},
+        follow=True,
+    )
+    assert "已有处理中的售后申请" in again.content.decode()
+    assert AfterSale.objects.filter(order=order).count() == 1
+    # Withdraw it, then cancel the paid, unshipped order: a full refund.
+    client.post(f"/orders/{number}/after-sale/{after_sale.number}/withdraw/")
+    client.post(f"/orders/{number}/cancel/", {"reason": "不想要了"})
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("cancelled", order.paid_amount)
