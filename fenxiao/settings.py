@@ -223,6 +223,11 @@ UNFOLD = {
                         "link": reverse_lazy("admin:catalog_product_changelist"),
                     },
                     {
+                        "title": _("首页轮播图"),
+                        "icon": "view_carousel",
+                        "link": reverse_lazy("admin:storefront_banner_changelist"),
+                    },
+                    {
                         "title": _("商品分类"),
                         "icon": "category",
                         "link": reverse_lazy("admin:catalog_category_changelist"),
@@ -246,6 +251,16 @@ UNFOLD = {
                         "title": _("支付记录"),
                         "icon": "payments",
                         "link": reverse_lazy("admin:payments_payment_changelist"),
+                    },
+                    {
+                        "title": _("退款记录"),
+                        "icon": "currency_yuan",
+                        "link": reverse_lazy("admin:payments_refund_changelist"),
+                    },
+                    {
+                        "title": _("支付通知"),
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin:payments_paymentnotification_changelist"),
                     },
                     {
                         "title": _("订单设置"),

@@ -3,7 +3,6 @@ rankings, ledger and withdrawals."""
 
 from datetime import datetime
 
-from django.conf import settings
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict, Field
@@ -13,7 +12,7 @@ from fenxiao.customers.auth import buyer_auth
 
 from .errors import NotADistributor
 from .models import LedgerEntry, TouchSource, Withdrawal
-from .services import binding, config, dashboard, distributors, ledger, withdrawals
+from .services import binding, config, dashboard, distributors, ledger, sharing, withdrawals
 
 router = Router(tags=["分销中心"], auth=buyer_auth)
 
@@ -181,12 +180,6 @@ class RankingQuery(Schema):
     period: str = Field(default="month", pattern="^(week|month)$")
 
 
-def referral_link(distributor, path: str = "/") -> str:
-    from urllib.parse import urlencode
-
-    return f"{settings.SITE_URL}/r/{distributor.referral_code}?{urlencode({'to': path})}"
-
-
 def _me(request):
     distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
     if distributor is None or not distributor.is_active:
@@ -213,7 +206,7 @@ def profile(request):
         "status_display": distributor.get_status_display(),
         "grade": distributor.grade.name if distributor.grade else None,
         "referral_code": distributor.referral_code,
-        "referral_link": referral_link(distributor),
+        "referral_link": sharing.referral_url(distributor),
         "parent_name": distributor.parent.user.display_name if distributor.parent else None,
         "reject_reason": distributor.reject_reason,
     }
