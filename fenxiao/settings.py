@@ -153,6 +153,9 @@ if TESTING:
 LOGIN_URL = "/login/"
 # Only the backend's login form relies on this (the H5 login redirects itself).
 LOGIN_REDIRECT_URL = "/backend/"
+# Where the client's address is read for login rate limits; behind a reverse proxy set it to
+# the header the proxy writes, e.g. HTTP_X_REAL_IP.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 

@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from fenxiao.core.http import client_ip
 from fenxiao.distribution.views import claim_cookie_referral
 
 from .auth import buyer_auth
@@ -60,10 +61,6 @@ class AddressOut(Schema):
     is_default: bool
 
 
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 @router.post("/auth/register", response={201: TokenOut}, auth=None)
 def register(request, response: HttpResponse, payload: RegisterIn):
     user = accounts.register_buyer(phone=payload.phone, password=payload.password, nickname=payload.nickname)
@@ -75,7 +72,7 @@ def register(request, response: HttpResponse, payload: RegisterIn):
 def login(request, response: HttpResponse, payload: LoginIn, session: bool = False):
     """Returns a bearer token; with `?session=true` the H5 session is signed in as well."""
     user = accounts.login_with_phone(
-        phone=payload.phone, password=payload.password, client_ip=_client_ip(request), request=request
+        phone=payload.phone, password=payload.password, client_ip=client_ip(request), request=request
     )
     claim_cookie_referral(request, response, user)
     if session:

@@ -55,8 +55,20 @@ def validate(cfg: DistributionSettings) -> None:
         raise RuleExceedsGuard("默认佣金比例合计（含阶梯奖励）超过单商品佣金上限")
     for grade in DistributorGrade.objects.all():
         check_grade(grade, cfg)
-    for rule in CommissionRule.objects.filter(is_active=True, kind=RuleKind.RATE):
-        check_rule(rule, cfg)
+    _recheck_rules(cfg)
+
+
+def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = None) -> None:
+    """Every active rule against the guard: a rule's empty levels fall back to grades,
+    categories and defaults, so changing one of those can push another rule over."""
+    others = CommissionRule.objects.filter(is_active=True)
+    if saved is not None and saved.pk:
+        others = others.exclude(pk=saved.pk)
+    for rule in others:
+        try:
+            check_rule(rule, cfg)
+        except RuleExceedsGuard as exc:
+            raise RuleExceedsGuard(f"保存后规则“{rule.name}”会超过单商品佣金上限：{exc.message}") from exc
 
 
 @transaction.atomic
@@ -214,6 +226,7 @@ def save_rule(rule: CommissionRule) -> CommissionRule:
             CommissionRule.objects.filter(pk=rule.pk).values_list("version", flat=True).first() or 0
         ) + 1
     rule.save()
+    _recheck_rules(current(), saved=rule)  # raising rolls the save back
     return rule
 
 
@@ -223,6 +236,7 @@ def save_grade(grade: DistributorGrade) -> DistributorGrade:
     if grade.is_default:
         DistributorGrade.objects.exclude(pk=grade.pk).filter(is_default=True).update(is_default=False)
     grade.save()
+    _recheck_rules(current())  # raising rolls the save back
     return grade
 
 

@@ -144,6 +144,19 @@ def test_the_guard_refuses_a_rule_that_could_exceed_it():
     assert CommissionRule.objects.count() == 1
 
 
+def test_a_grade_that_would_push_an_existing_rule_over_the_guard_is_refused():
+    # Guard 50%. The rule sets level 1 = 40% and leaves level 2 to the fallback (default 5%):
+    # 45%, allowed. A grade paying 15% on level 2 would make that line 55%: refused, unsaved.
+    product = make_product(price=10000)
+    rule("高佣单品", product=product, level1=4000)
+    with pytest.raises(RuleExceedsGuard) as refused:
+        config.save_grade(DistributorGrade(name="金牌", weight=30, level2_bp=1500))
+    assert "高佣单品" in refused.value.message
+    assert not DistributorGrade.objects.filter(name="金牌").exists()
+    config.save_grade(DistributorGrade(name="金牌", weight=30, level2_bp=1000))  # 40% + 10%
+    assert DistributorGrade.objects.filter(name="金牌").exists()
+
+
 def test_the_guard_caps_a_line_at_calculation():
     """A fixed rule checked against the price can exceed the guard after a discount."""
     bag = make_product("包", price=2000)

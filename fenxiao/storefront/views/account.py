@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
+from fenxiao.core.http import client_ip
 from fenxiao.customers.models import Address, WalletEntry
 from fenxiao.customers.services import accounts, addresses
 from fenxiao.distribution.services import distributors
@@ -32,7 +33,7 @@ def login_page(request):
             user = accounts.login_with_phone(
                 phone=request.POST.get("phone", ""),
                 password=request.POST.get("password", ""),
-                client_ip=request.META.get("REMOTE_ADDR"),
+                client_ip=client_ip(request),
                 request=request,
             )
         except DomainError as error:
