@@ -85,9 +85,9 @@ class Command(BaseCommand):
             "checkout, 20 lines",
             runs,
             lambda: checkout.place_order(buyer, [(s.pk, 1) for s in skus], address_id=address.pk),
-            200,
+            100,
         )
         api = testing.api_for(distributor.user)
         self._measure(
-            "GET /api/v1/distribution/dashboard", runs, lambda: api.get("/distribution/dashboard"), 60
+            "GET /api/v1/distribution/dashboard", runs, lambda: api.get("/distribution/dashboard"), 40
         )
