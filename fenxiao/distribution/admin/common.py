@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from fenxiao.core.admin_forms import style_fields
+from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
 
 BP_HELP = "100 基点 = 1%"
@@ -223,6 +223,41 @@ def run(request, call, form=None, *, success=None):
     if success:
         messages.success(request, success(result) if callable(success) else success)
     return result, True
+
+
+def object_form_action(
+    model_admin,
+    request,
+    obj,
+    form_class,
+    call,
+    *,
+    title,
+    submit_label,
+    success,
+    summary,
+    danger=False,
+    label=None,
+    initial=None,
+):
+    """A detail-page action with a small form: show it, call the service on POST, report."""
+    form = form_class(request.POST or None, initial=initial)
+    if label and "reason" in form.fields:
+        form.fields["reason"].label = label
+    if request.method == "POST" and form.is_valid():
+        _, ok = run(request, lambda: call(obj, form.cleaned_data), form, success=success)
+        if ok:
+            return HttpResponseRedirect(change_url(obj))
+    return action_page(
+        model_admin,
+        request,
+        obj,
+        title=title,
+        form=form,
+        summary=summary,
+        submit_label=submit_label,
+        danger=danger,
+    )
 
 
 def run_each(request, queryset, call, *, describe=str, done="已处理"):

@@ -14,7 +14,6 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
-from fenxiao.core.admin_forms import action_page
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -38,6 +37,7 @@ from .common import (
     form_page,
     labels,
     link_to,
+    object_form_action,
     run,
     run_each,
     user_text,
@@ -441,23 +441,20 @@ class DistributorAdmin(ModelAdmin):
         label=None,
         initial=None,
     ):
-        distributor = self._distributor(request, object_id)
-        form = form_class(request.POST or None, initial=initial)
-        if label and "reason" in form.fields:
-            form.fields["reason"].label = label
-        if request.method == "POST" and form.is_valid():
-            _, ok = run(request, lambda: call(distributor, form.cleaned_data), form, success=success)
-            if ok:
-                return HttpResponseRedirect(change_url(distributor))
-        return action_page(
+        obj = self._distributor(request, object_id)
+        return object_form_action(
             self,
             request,
-            distributor,
-            title=f"{title}：{user_text(distributor.user)}",
-            form=form,
-            summary=self._summary(distributor),
+            obj,
+            form_class,
+            call,
+            title=f"{title}：{user_text(obj.user)}",
             submit_label=submit_label,
+            success=success,
+            summary=self._summary(obj),
             danger=danger,
+            label=label,
+            initial=initial,
         )
 
     @action(description="通过申请", url_path="approve", icon="check_circle", permissions=["manage"])

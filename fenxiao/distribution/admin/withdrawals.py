@@ -3,12 +3,12 @@
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.urls import path
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
-from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
+from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
 from .. import exports
@@ -20,11 +20,10 @@ from .common import (
     ReferenceForm,
     badge,
     bulk_step,
-    change_url,
     distributor_text,
     labels,
     link,
-    run,
+    object_form_action,
     run_each,
     user_text,
 )
@@ -314,25 +313,31 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         ]
 
     def _form_action(
-        self, request, object_id, form_class, call, *, title, submit_label, success, danger=False, label=None
+        self,
+        request,
+        object_id,
+        form_class,
+        call,
+        *,
+        title,
+        submit_label,
+        success,
+        danger=False,
+        label=None,
     ):
-        withdrawal = self._withdrawal(request, object_id)
-        form = form_class(request.POST or None)
-        if label and "reason" in form.fields:
-            form.fields["reason"].label = label
-        if request.method == "POST" and form.is_valid():
-            _, ok = run(request, lambda: call(withdrawal, form.cleaned_data), form, success=success)
-            if ok:
-                return HttpResponseRedirect(change_url(withdrawal))
-        return action_page(
+        obj = self._withdrawal(request, object_id)
+        return object_form_action(
             self,
             request,
-            withdrawal,
-            title=f"{title}：{withdrawal.number}",
-            form=form,
-            summary=self._summary(withdrawal),
+            obj,
+            form_class,
+            call,
+            title=f"{title}：{obj.number}",
             submit_label=submit_label,
+            success=success,
+            summary=self._summary(obj),
             danger=danger,
+            label=label,
         )
 
     @action(description="审核通过", url_path="approve", icon="check_circle", permissions=["process"])
