@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import Address
@@ -12,7 +13,7 @@ from fenxiao.orders.services import checkout
 from fenxiao.payments.gateways import enabled_gateways
 from fenxiao.payments.services.payments import start_payment
 
-from .common import int_or_none
+from .common import int_or_none, safe_next
 
 
 def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
@@ -22,10 +23,12 @@ def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
     if sku:
         qty = int_or_none(source.get("qty")) or 1
         return [(sku, qty)], False, f"sku={sku}&qty={qty}"
-    ids = [int_or_none(x) for x in (source.get("lines") or "").split(",")]
-    lines = CartLine.objects.filter(cart__buyer=request.user, pk__in=[i for i in ids if i])
+    # The cart form sends one `line` per ticked line; links use `lines=1,2`.
+    raw = source.getlist("line") + (source.get("lines") or "").split(",")
+    ids = sorted({i for i in map(int_or_none, raw) if i and 0 < i < 2**31})
+    lines = CartLine.objects.filter(cart__buyer=request.user, pk__in=ids).order_by("pk")
     requested = [(line.sku_id, line.quantity) for line in lines]
-    return requested, True, f"lines={source.get('lines', '')}"
+    return requested, True, "lines=" + ",".join(str(line.pk) for line in lines)
 
 
 @login_required
@@ -68,6 +71,18 @@ def checkout_page(request):
         "storefront/checkout.html",
         {"quote": quote, "addresses": addresses, "address": address, "query": query},
     )
+
+
+@require_POST
+def buy_now(request):
+    """立即购买 on the product page posts here (its form carries the CSRF token, which must
+    never end up in a URL); the checkout page itself is a plain GET of the SKU and quantity."""
+    sku = int_or_none(request.POST.get("sku"))
+    qty = int_or_none(request.POST.get("qty")) or 1
+    if not sku or not 0 < sku < 2**31 or not 0 < qty <= 999:
+        messages.error(request, "请选择商品规格和数量")
+        return redirect(safe_next(request, "/"))
+    return redirect(f"/checkout/?sku={sku}&qty={qty}")
 
 
 @login_required

@@ -58,13 +58,24 @@
     });
   }
 
+  function yuan(fen) {
+    var text = (Math.abs(fen) / 100).toFixed(2);
+    return (fen < 0 ? "-¥" : "¥") + text;
+  }
+
+  // Cart: the total and the checkout button follow the ticked lines.
   function initCartSelection(form) {
-    var link = document.querySelector("[data-checkout-link]");
+    var total = form.querySelector("[data-testid=cart-total]");
+    var submit = form.querySelector("[data-checkout-link]");
     function update() {
-      var ids = [];
-      form.querySelectorAll("input[name=line]:checked").forEach(function (i) { ids.push(i.value); });
-      link.href = "/checkout/?lines=" + ids.join(",");
-      link.classList.toggle("disabled", ids.length === 0);
+      var sum = 0;
+      var count = 0;
+      form.querySelectorAll("input[name=line]:checked").forEach(function (input) {
+        sum += parseInt(input.dataset.subtotal, 10) || 0;
+        count += 1;
+      });
+      total.textContent = yuan(sum);
+      submit.disabled = count === 0;
     }
     form.addEventListener("change", update);
     update();
