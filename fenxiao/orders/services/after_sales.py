@@ -28,7 +28,7 @@ from ..models import (
     OrderSettings,
     OrderStatus,
 )
-from . import hooks
+from . import hooks, tenders
 from .events import actor_kind_for, log_event, new_number, transition
 
 PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
@@ -206,8 +206,6 @@ def _move(after_sale: AfterSale, target: str, **fields) -> None:
 
 @transaction.atomic
 def approve(after_sale: AfterSale, staff) -> AfterSale:
-    from fenxiao.payments.services.refunds import refund_order
-
     order = _lock_order(after_sale.order)
     after_sale = get_for_update(after_sale)
     _move(after_sale, AfterSaleStatus.APPROVED, decided_by=staff, decided_at=timezone.now())
@@ -247,7 +245,10 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
             cancel_reason=f"全额退款：{after_sale.reason}"[:200],
         )
         log_event(order, "cancelled", ActorKind.SYSTEM, "未发货订单全额退款，订单已关闭")
-    refund_order(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale)
+    if tenders.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale) is None:
+        # All of it went back to the store credit: nothing waits on the gateway.
+        refund_succeeded(after_sale.pk)
+        after_sale.refresh_from_db()
     return after_sale
 
 

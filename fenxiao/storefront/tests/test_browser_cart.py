@@ -71,3 +71,36 @@ def test_cart_total_and_checkout_follow_the_ticked_lines(phones, live_server):
     assert [(line.product_name, line.quantity) for line in order.lines.all()] == [("绿茶", 3)]
     assert order.total == 9000
     assert list(CartLine.objects.filter(cart__buyer=buyer).values_list("sku_id", flat=True)) == [cup.pk]
+
+
+def test_checkout_with_use_wallet_pays_part_with_store_credit(phones):
+    from fenxiao.customers.models import WalletEntry
+    from fenxiao.customers.services import wallet
+
+    buyer = make_buyer("13700000013")
+    make_address(buyer)
+    WalletEntry.objects.create(user=buyer, amount=5000, source_key="withdrawal:test")
+    sku = make_product("红茶", price=8800, stock=20).skus.get()
+
+    phone = phones("wallet")
+    page = phone.page
+    page.goto(f"/login/?next=/checkout/?sku={sku.pk}%26qty=1")
+    page.get_by_label("手机号").fill(buyer.phone)
+    page.get_by_label("密码").fill("Buyer#2026")
+    page.get_by_role("button", name="登录").click()
+    assert page.get_by_test_id("wallet-balance").inner_text() == "¥50.00"
+    due = page.get_by_test_id("checkout-due")
+    assert due.inner_text() == "¥88.00"
+    page.get_by_label("使用余额").check()
+    assert due.inner_text() == "¥38.00"
+    assert page.get_by_test_id("wallet-used").inner_text() == "-¥50.00"
+    phone.shot("checkout-wallet")
+    page.get_by_role("button", name="提交订单").click()
+    assert page.get_by_test_id("pay-due").inner_text() == "¥38.00"
+    page.get_by_role("button", name="立即支付").click()
+    assert page.get_by_test_id("pay-amount").inner_text() == "¥38.00"
+    page.get_by_role("button", name="确认支付").click()
+    page.get_by_test_id("pay-success").wait_for()
+    order = Order.objects.get(buyer=buyer)
+    assert (order.status, order.paid_amount, order.wallet_amount) == ("pending_shipment", 8800, 5000)
+    assert wallet.balance(buyer.pk) == 0

@@ -196,3 +196,26 @@ def test_withdrawal_form_keeps_what_the_distributor_typed_when_refused():
         assert re.search(rf'name="{field}"[^>]*value="{re.escape(typed[field])}"', html), field
     assert re.search(r'<option value="bank" selected>', html)
     assert Withdrawal.objects.count() == 0
+
+
+def test_h5_checkout_paid_in_full_by_store_credit_skips_the_cashier():
+    from fenxiao.customers.models import WalletEntry
+    from fenxiao.customers.services import wallet
+
+    buyer = make_buyer()
+    make_address(buyer)
+    WalletEntry.objects.create(user=buyer, amount=9000, source_key="withdrawal:h5")
+    sku = make_product("围巾", price=5900).skus.get()
+    client = signed_in(buyer)
+    page = client.get(f"/checkout/?sku={sku.pk}&qty=1").content.decode()
+    assert 'data-testid="wallet-balance">¥90.00<' in page
+    assert 'name="use_wallet"' in page
+    placed = client.post(f"/checkout/?sku={sku.pk}&qty=1", {"expected_total": 5900, "use_wallet": "1"})
+    order = Order.objects.get(buyer=buyer)
+    assert placed["Location"] == f"/orders/{order.number}/result/"
+    assert (order.status, order.wallet_amount, order.paid_amount) == ("pending_shipment", 5900, 5900)
+    assert wallet.balance(buyer.pk) == 3100
+    # Without a balance there is no toggle at all.
+    other = make_buyer()
+    make_address(other)
+    assert 'name="use_wallet"' not in signed_in(other).get(f"/checkout/?sku={sku.pk}&qty=1").content.decode()

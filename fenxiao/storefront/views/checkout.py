@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import Address
+from fenxiao.customers.services import wallet
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
 from fenxiao.payments.gateways import enabled_gateways
@@ -56,20 +57,31 @@ def checkout_page(request):
                 note=request.POST.get("note", ""),
                 expected_total=int_or_none(request.POST.get("expected_total")),
                 from_cart=from_cart,
+                use_wallet=bool(request.POST.get("use_wallet")),
             )
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(f"/checkout/?{query}")
+        if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
+            return redirect(reverse("storefront:order_result", args=[order.number]))
         return redirect(reverse("storefront:order_pay", args=[order.number]))
     try:
         quote = checkout.quote(requested, with_images=True)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("/cart/" if from_cart else "/")
+    balance = wallet.balance(request.user.pk)
     return render(
         request,
         "storefront/checkout.html",
-        {"quote": quote, "addresses": addresses, "address": address, "query": query},
+        {
+            "quote": quote,
+            "addresses": addresses,
+            "address": address,
+            "query": query,
+            "wallet_balance": balance,
+            "wallet_usable": min(balance, quote.total),
+        },
     )
 
 

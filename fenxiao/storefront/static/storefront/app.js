@@ -81,11 +81,27 @@
     update();
   }
 
+  // Checkout: "使用余额" shows what store credit pays and what is left for the gateway.
+  function initWallet(section) {
+    var toggle = section.querySelector("input[name=use_wallet]");
+    var line = section.querySelector("[data-wallet-line]");
+    var due = document.querySelector("[data-testid=checkout-due]");
+    var total = parseInt(section.dataset.total, 10) || 0;
+    var usable = parseInt(section.dataset.usable, 10) || 0;
+    function update() {
+      line.hidden = !toggle.checked;
+      due.textContent = yuan(toggle.checked ? total - usable : total);
+    }
+    toggle.addEventListener("change", update);
+    update();
+  }
+
   function init(root) {
     root.querySelectorAll("[data-sku-picker]").forEach(initSkuPicker);
     root.querySelectorAll("[data-quantity]").forEach(initQuantity);
     root.querySelectorAll("[data-copy]").forEach(initCopy);
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
+    root.querySelectorAll("[data-wallet]").forEach(initWallet);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
