@@ -219,3 +219,20 @@ def test_h5_checkout_paid_in_full_by_store_credit_skips_the_cashier():
     other = make_buyer()
     make_address(other)
     assert 'name="use_wallet"' not in signed_in(other).get(f"/checkout/?sku={sku.pk}&qty=1").content.decode()
+
+
+def test_checkout_with_an_out_of_range_sku_is_refused_without_a_server_error():
+    buyer = make_buyer()
+    make_address(buyer)
+    client = signed_in(buyer)
+    reply = client.get("/checkout/?sku=99999999999999999999&qty=1", follow=True)
+    assert reply.status_code == 200
+    assert "请选择要购买的商品" in reply.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_a_cart_action_after_the_session_ended_sends_the_page_to_login():
+    reply = Client().post(
+        "/cart/lines/1/", {"quantity": 2}, HTTP_HX_CURRENT_URL="http://testserver/cart/", **HTMX
+    )
+    assert (reply.status_code, reply["HX-Redirect"]) == (200, "/login/?next=/cart/")

@@ -105,9 +105,10 @@ def add(request):
     return redirect("/cart/")
 
 
-@login_required
 @require_POST
 def update(request, line_id: int):
+    if not request.user.is_authenticated:  # signed out meanwhile: sign in, back to the cart
+        return _sign_in_first(request)
     try:
         if request.POST.get("remove"):
             cart.remove_lines(request.user, [line_id])

@@ -21,7 +21,7 @@ def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
     """What the buyer is checking out: one SKU (buy now) or chosen cart lines."""
     source = request.GET  # the selection travels in the URL, also when the form posts
     sku = int_or_none(source.get("sku"))
-    if sku:
+    if sku and 0 < sku < 2**31:
         qty = int_or_none(source.get("qty")) or 1
         return [(sku, qty)], False, f"sku={sku}&qty={qty}"
     # The cart form sends one `line` per ticked line; links use `lines=1,2`.
