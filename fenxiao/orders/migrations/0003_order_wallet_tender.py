@@ -5,29 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0002_after_sale_shipping_amount'),
+        ("orders", "0002_after_sale_shipping_amount"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='wallet_amount',
-            field=models.PositiveIntegerField(default=0, verbose_name='余额支付'),
+            model_name="order",
+            name="wallet_amount",
+            field=models.PositiveIntegerField(default=0, verbose_name="余额支付"),
         ),
         migrations.AddField(
-            model_name='order',
-            name='wallet_refunded',
-            field=models.PositiveIntegerField(default=0, verbose_name='已退回余额'),
+            model_name="order",
+            name="wallet_refunded",
+            field=models.PositiveIntegerField(default=0, verbose_name="已退回余额"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('wallet_amount__lte', models.F('total'))), name='order_wallet_not_above_total'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("wallet_amount__lte", models.F("total"))),
+                name="order_wallet_not_above_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('wallet_refunded__lte', models.F('wallet_amount'))), name='order_wallet_refund_not_above_wallet'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("wallet_refunded__lte", models.F("wallet_amount"))),
+                name="order_wallet_refund_not_above_wallet",
+            ),
         ),
     ]
