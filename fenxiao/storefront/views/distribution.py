@@ -154,7 +154,10 @@ def withdraw(request):
             "methods": methods,
             "available": ledger.balance(distributor.pk),
             "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30],
+            # A refused request keeps what the distributor typed.
+            "form": request.POST if request.method == "POST" else {},
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
