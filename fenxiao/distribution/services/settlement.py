@@ -96,16 +96,19 @@ def _settle_one(commission_id: int, batch: SettlementBatch, now) -> Commission |
         # Re-checked under the lock: an after-sale opened, or the distributor suspended.
         if not _due(now).filter(pk=commission.pk).exists():
             return None
+        # The batch row first: once another runner has finished (or removed) the batch,
+        # this one settles nothing more into it.
+        progress = {"heartbeat_at": timezone.now()}
+        if commission.batch_id != batch.pk:
+            # Counted as it settles, so a run that dies halfway leaves true totals behind.
+            progress.update(
+                commission_count=F("commission_count") + 1, total=F("total") + commission.net_amount
+            )
+        if not SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(**progress):
+            return None
         Commission.objects.filter(pk=commission.pk).update(
             status=CommissionStatus.SETTLED, settled_at=now, batch=batch
         )
-        if commission.batch_id != batch.pk:
-            # Counted as it settles, so a run that dies halfway leaves true totals behind.
-            SettlementBatch.objects.filter(pk=batch.pk).update(
-                commission_count=F("commission_count") + 1,
-                total=F("total") + commission.net_amount,
-                heartbeat_at=timezone.now(),
-            )
         if commission.net_amount > 0:
             LedgerEntry.objects.create(
                 distributor_id=commission.distributor_id,
@@ -133,6 +136,30 @@ def _beat(batch: SettlementBatch) -> None:
     SettlementBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
 
 
+def _finish(batch: SettlementBatch) -> SettlementBatch | None:
+    """Close a batch with its true totals, under its row lock: a runner still settling into
+    it waits, then finds it closed (or gone) and settles nothing more into it."""
+    # Anything refunded, under after-sale or held meanwhile goes back for a later batch.
+    # (Before the batch lock: a runner holds a commission's lock while it waits for the batch.)
+    Commission.objects.filter(batch=batch).exclude(status=CommissionStatus.SETTLED).update(batch=None)
+    with transaction.atomic():
+        locked = SettlementBatch.objects.select_for_update().filter(pk=batch.pk).first()
+        if locked is None:
+            return None
+        totals = Commission.objects.filter(batch=locked).aggregate(
+            n=Count("pk"), total=Sum("amount") - Sum("reversed_amount")
+        )
+        if locked.status == Status.RUNNING and locked.mode == SettlementMode.AUTO and not totals["n"]:
+            # An overlapping run settled everything first: no empty batch is left behind.
+            locked.delete()
+            return None
+        status = Status.SETTLED if locked.status == Status.RUNNING else locked.status
+        SettlementBatch.objects.filter(pk=locked.pk).update(
+            status=status, commission_count=totals["n"] or 0, total=totals["total"] or 0
+        )
+    return SettlementBatch.objects.filter(pk=batch.pk).first()
+
+
 def _run(batch: SettlementBatch) -> SettlementBatch | None:
     """Settle a running batch to the end, from wherever it stands: a new run, an approval,
     or the resume of one that died. Only what is still frozen is touched."""
@@ -150,15 +177,9 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
         _settle_one(pk, batch, now)
         if i % HEARTBEAT_EVERY == 0:
             _beat(batch)
-    # Anything refunded, under after-sale or held meanwhile goes back for a later batch.
-    Commission.objects.filter(batch=batch).exclude(status=CommissionStatus.SETTLED).update(batch=None)
-    batch = _refresh_totals(batch)
-    if batch.mode == SettlementMode.AUTO and batch.commission_count == 0:
-        # An overlapping run settled everything first: no empty batch is left behind.
-        SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING, commission_count=0).delete()
+    batch = _finish(batch)
+    if batch is None:
         return None
-    SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(status=Status.SETTLED)
-    batch.refresh_from_db()
     upgrade_after_settlement(
         set(Commission.objects.filter(batch=batch).values_list("distributor_id", flat=True))
     )
