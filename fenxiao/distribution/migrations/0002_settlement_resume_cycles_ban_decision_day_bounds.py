@@ -6,79 +6,158 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def clamp_day_counts(apps, schema_editor):
+    """A value stored before the bounds existed is brought within them (they used to make
+    every confirm-receipt overflow)."""
+    settings_model = apps.get_model("distribution", "DistributionSettings")
+    for field, high in (("freeze_days", 365), ("bind_days", 3650), ("protect_days", 365)):
+        settings_model.objects.filter(**{f"{field}__gt": high}).update(**{field: high})
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('distribution', '0001_initial'),
+        ("distribution", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SettlementCycleRun',
+            name="SettlementCycleRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cycle', models.CharField(choices=[('daily', '日结'), ('weekly', '周结'), ('monthly', '月结')], max_length=10, verbose_name='结算周期')),
-                ('day', models.DateField(verbose_name='结算日')),
-                ('ran_at', models.DateTimeField(auto_now_add=True, verbose_name='执行时间')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cycle",
+                    models.CharField(
+                        choices=[("daily", "日结"), ("weekly", "周结"), ("monthly", "月结")],
+                        max_length=10,
+                        verbose_name="结算周期",
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="结算日")),
+                ("ran_at", models.DateTimeField(auto_now_add=True, verbose_name="执行时间")),
             ],
             options={
-                'verbose_name': '结算周期记录',
-                'verbose_name_plural': '结算周期记录',
-                'ordering': ['-day'],
+                "verbose_name": "结算周期记录",
+                "verbose_name_plural": "结算周期记录",
+                "ordering": ["-day"],
             },
         ),
         migrations.AddField(
-            model_name='distributor',
-            name='ban_decision',
-            field=models.CharField(blank=True, choices=[('void', '作废待结算佣金'), ('release', '保留，照常结算')], max_length=10, verbose_name='封禁时待结算佣金处理'),
+            model_name="distributor",
+            name="ban_decision",
+            field=models.CharField(
+                blank=True,
+                choices=[("void", "作废待结算佣金"), ("release", "保留，照常结算")],
+                max_length=10,
+                verbose_name="封禁时待结算佣金处理",
+            ),
         ),
         migrations.AddField(
-            model_name='settlementbatch',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, help_text='结算中的批次长时间没有进度，视为中断，自动继续', null=True, verbose_name='最近进度'),
+            model_name="settlementbatch",
+            name="heartbeat_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="结算中的批次长时间没有进度，视为中断，自动继续",
+                null=True,
+                verbose_name="最近进度",
+            ),
         ),
         migrations.AlterField(
-            model_name='commissionadjustment',
-            name='kind',
-            field=models.CharField(choices=[('reduced', '部分退款按比例扣减'), ('cancelled', '全额退款取消'), ('clawback', '结算后退款追回'), ('voided', '封禁作废'), ('released', '封禁后保留结算')], max_length=10, verbose_name='类型'),
+            model_name="commissionadjustment",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reduced", "部分退款按比例扣减"),
+                    ("cancelled", "全额退款取消"),
+                    ("clawback", "结算后退款追回"),
+                    ("voided", "封禁作废"),
+                    ("released", "封禁后保留结算"),
+                ],
+                max_length=10,
+                verbose_name="类型",
+            ),
         ),
         migrations.AlterField(
-            model_name='distributionsettings',
-            name='bind_days',
-            field=models.PositiveIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(3650)], verbose_name='绑定有效期（天）'),
+            model_name="distributionsettings",
+            name="bind_days",
+            field=models.PositiveIntegerField(
+                default=30,
+                validators=[django.core.validators.MaxValueValidator(3650)],
+                verbose_name="绑定有效期（天）",
+            ),
         ),
         migrations.AlterField(
-            model_name='distributionsettings',
-            name='freeze_days',
-            field=models.PositiveIntegerField(default=7, help_text='订单完成后佣金冻结的天数；售后期未结束的订单佣金也不会结算', validators=[django.core.validators.MaxValueValidator(365)], verbose_name='冻结期（天）'),
+            model_name="distributionsettings",
+            name="freeze_days",
+            field=models.PositiveIntegerField(
+                default=7,
+                help_text="订单完成后佣金冻结的天数；售后期未结束的订单佣金也不会结算",
+                validators=[django.core.validators.MaxValueValidator(365)],
+                verbose_name="冻结期（天）",
+            ),
         ),
         migrations.AlterField(
-            model_name='distributionsettings',
-            name='protect_days',
-            field=models.PositiveIntegerField(default=7, validators=[django.core.validators.MaxValueValidator(365)], verbose_name='保护期（天）'),
+            model_name="distributionsettings",
+            name="protect_days",
+            field=models.PositiveIntegerField(
+                default=7,
+                validators=[django.core.validators.MaxValueValidator(365)],
+                verbose_name="保护期（天）",
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='kind',
-            field=models.CharField(choices=[('commission', '佣金结算'), ('clawback', '退款追回'), ('withdrawal_hold', '提现冻结'), ('withdrawal_release', '提现退回'), ('ban', '封禁处理')], max_length=20, verbose_name='类型'),
+            model_name="ledgerentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("commission", "佣金结算"),
+                    ("clawback", "退款追回"),
+                    ("withdrawal_hold", "提现冻结"),
+                    ("withdrawal_release", "提现退回"),
+                    ("ban", "封禁处理"),
+                ],
+                max_length=20,
+                verbose_name="类型",
+            ),
         ),
         migrations.AlterField(
-            model_name='settlementbatch',
-            name='status',
-            field=models.CharField(choices=[('pending_review', '待审核'), ('running', '结算中'), ('settled', '已结算'), ('cancelled', '已作废')], max_length=20, verbose_name='状态'),
+            model_name="settlementbatch",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending_review", "待审核"),
+                    ("running", "结算中"),
+                    ("settled", "已结算"),
+                    ("cancelled", "已作废"),
+                ],
+                max_length=20,
+                verbose_name="状态",
+            ),
         ),
         migrations.AddIndex(
-            model_name='distributor',
-            index=models.Index(fields=['parent', 'status'], name='distributor_parent_status'),
+            model_name="distributor",
+            index=models.Index(fields=["parent", "status"], name="distributor_parent_status"),
         ),
         migrations.AddField(
-            model_name='settlementcyclerun',
-            name='batch',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='distribution.settlementbatch', verbose_name='结算批次'),
+            model_name="settlementcyclerun",
+            name="batch",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="distribution.settlementbatch",
+                verbose_name="结算批次",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='settlementcyclerun',
-            constraint=models.UniqueConstraint(fields=('cycle', 'day'), name='one_run_per_settlement_cycle'),
+            model_name="settlementcyclerun",
+            constraint=models.UniqueConstraint(fields=("cycle", "day"), name="one_run_per_settlement_cycle"),
         ),
+        migrations.RunPython(clamp_day_counts, migrations.RunPython.noop),
     ]

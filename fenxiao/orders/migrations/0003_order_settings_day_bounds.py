@@ -4,26 +4,54 @@ import django.core.validators
 from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
+def clamp_time_counts(apps, schema_editor):
+    """A value stored before the bounds existed is brought within them."""
+    order_settings = apps.get_model("orders", "OrderSettings")
+    limits = (("payment_timeout_minutes", 7 * 24 * 60), ("auto_complete_days", 90), ("after_sale_days", 365))
+    for field, high in limits:
+        order_settings.objects.filter(**{f"{field}__gt": high}).update(**{field: high})
 
+
+class Migration(migrations.Migration):
     dependencies = [
-        ('orders', '0002_after_sale_shipping_amount'),
+        ("orders", "0002_after_sale_shipping_amount"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ordersettings',
-            name='after_sale_days',
-            field=models.PositiveIntegerField(default=15, help_text='订单完成后买家可在此期限内申请售后；商家发起的退款不受限制', validators=[django.core.validators.MaxValueValidator(365)], verbose_name='完成后可申请售后（天）'),
+            model_name="ordersettings",
+            name="after_sale_days",
+            field=models.PositiveIntegerField(
+                default=15,
+                help_text="订单完成后买家可在此期限内申请售后；商家发起的退款不受限制",
+                validators=[django.core.validators.MaxValueValidator(365)],
+                verbose_name="完成后可申请售后（天）",
+            ),
         ),
         migrations.AlterField(
-            model_name='ordersettings',
-            name='auto_complete_days',
-            field=models.PositiveIntegerField(default=7, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(90)], verbose_name='发货后自动确认收货（天）'),
+            model_name="ordersettings",
+            name="auto_complete_days",
+            field=models.PositiveIntegerField(
+                default=7,
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(90),
+                ],
+                verbose_name="发货后自动确认收货（天）",
+            ),
         ),
         migrations.AlterField(
-            model_name='ordersettings',
-            name='payment_timeout_minutes',
-            field=models.PositiveIntegerField(default=30, help_text='下单后在此时间内未付款的订单自动取消并恢复库存', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10080)], verbose_name='未付款自动取消（分钟）'),
+            model_name="ordersettings",
+            name="payment_timeout_minutes",
+            field=models.PositiveIntegerField(
+                default=30,
+                help_text="下单后在此时间内未付款的订单自动取消并恢复库存",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(10080),
+                ],
+                verbose_name="未付款自动取消（分钟）",
+            ),
         ),
+        migrations.RunPython(clamp_time_counts, migrations.RunPython.noop),
     ]
