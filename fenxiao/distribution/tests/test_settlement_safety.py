@@ -344,7 +344,7 @@ def test_the_backend_settings_forms_refuse_a_huge_day_count():
     data["freeze_days"] = 10**9
     reply = browser.post(change, data)
     assert reply.status_code == 200
-    assert "365" in reply.content.decode()
+    assert "确保该值小于或等于365" in reply.content.decode()
     assert DistributionSettings.objects.get().freeze_days == 7
 
     order_settings = OrderSettings.current()
@@ -360,6 +360,7 @@ def test_the_backend_settings_forms_refuse_a_huge_day_count():
         },
     )
     assert reply.status_code == 200
+    assert "确保该值小于或等于365" in reply.content.decode()
     assert OrderSettings.objects.get().after_sale_days == 15
 
 
