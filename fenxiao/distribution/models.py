@@ -1,10 +1,16 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from fenxiao.core.statemachine import StateMachine
 
 MAX_LEVELS = 3  # three or more levels of team-based pay is pyramid selling under PRC law
+
+# Upper bounds of the day counts: far beyond any real policy, far below a date overflow.
+MAX_FREEZE_DAYS = 365
+MAX_BIND_DAYS = 3650
+MAX_PROTECT_DAYS = 365
 
 
 class EnableMode(models.TextChoices):
@@ -71,15 +77,24 @@ class DistributionSettings(models.Model):
     bind_mode = models.CharField(
         "客户绑定方式", max_length=10, choices=BindMode.choices, default=BindMode.FIRST
     )
-    bind_days = models.PositiveIntegerField("绑定有效期（天）", default=30)
-    protect_days = models.PositiveIntegerField("保护期（天）", default=7)
+    bind_days = models.PositiveIntegerField(
+        "绑定有效期（天）", default=30, validators=[MaxValueValidator(MAX_BIND_DAYS)]
+    )
+    protect_days = models.PositiveIntegerField(
+        "保护期（天）", default=7, validators=[MaxValueValidator(MAX_PROTECT_DAYS)]
+    )
     new_buyers_only = models.BooleanField("仅绑定新客户（无付款订单）", default=False)
     self_purchase = models.BooleanField("自购返佣", default=False)
     level1_bp = models.PositiveIntegerField("默认一级佣金（基点）", default=1000, help_text="100 基点 = 1%")
     level2_bp = models.PositiveIntegerField("默认二级佣金（基点）", default=500)
     level3_bp = models.PositiveIntegerField("默认三级佣金（基点）", default=0)
     max_commission_bp = models.PositiveIntegerField("单商品佣金上限（基点）", default=5000)
-    freeze_days = models.PositiveIntegerField("冻结期（天）", default=7)
+    freeze_days = models.PositiveIntegerField(
+        "冻结期（天）",
+        default=7,
+        validators=[MaxValueValidator(MAX_FREEZE_DAYS)],
+        help_text="订单完成后佣金冻结的天数；售后期未结束的订单佣金也不会结算",
+    )
     settlement_mode = models.CharField(
         "结算方式", max_length=10, choices=SettlementMode.choices, default=SettlementMode.AUTO
     )
@@ -216,6 +231,13 @@ DISTRIBUTOR_FLOW = StateMachine(
 )
 
 
+class BanDecision(models.TextChoices):
+    """What becomes of a banned distributor's held (pending and frozen) commission."""
+
+    VOID = "void", "作废待结算佣金"
+    RELEASE = "release", "保留，照常结算"
+
+
 class JoinSource(models.TextChoices):
     EVERYONE = "everyone", "人人分销"
     APPLIED = "applied", "申请"
@@ -252,6 +274,9 @@ class Distributor(models.Model):
     apply_note = models.CharField("申请说明", max_length=200, blank=True)
     reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
     status_reason = models.CharField("状态说明", max_length=200, blank=True)
+    ban_decision = models.CharField(
+        "封禁时待结算佣金处理", max_length=10, choices=BanDecision.choices, blank=True
+    )
     source = models.CharField("来源", max_length=12, choices=JoinSource.choices)
     created_at = models.DateTimeField("申请时间", auto_now_add=True)
     activated_at = models.DateTimeField("成为分销商时间", null=True, blank=True)
@@ -271,6 +296,8 @@ class Distributor(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(parent=F("id")), name="distributor_not_own_parent"),
         ]
+        # A team count reads one parent's members of one status from the index.
+        indexes = [models.Index(fields=["parent", "status"], name="distributor_parent_status")]
 
     def __str__(self):
         return f"{self.user.display_name}（{self.referral_code}）"
@@ -551,6 +578,7 @@ class RuleSource(models.TextChoices):
 class SettlementBatch(models.Model):
     class Status(models.TextChoices):
         PENDING_REVIEW = "pending_review", "待审核"
+        RUNNING = "running", "结算中"
         SETTLED = "settled", "已结算"
         CANCELLED = "cancelled", "已作废"
 
@@ -577,6 +605,9 @@ class SettlementBatch(models.Model):
         verbose_name="审核人",
     )
     approved_at = models.DateTimeField("审核时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        "最近进度", null=True, blank=True, help_text="结算中的批次长时间没有进度，视为中断，自动继续"
+    )
 
     class Meta:
         verbose_name = "结算批次"
@@ -585,6 +616,31 @@ class SettlementBatch(models.Model):
 
     def __str__(self):
         return f"结算批次 #{self.pk}"
+
+
+class SettlementCycleRun(models.Model):
+    """A settlement cycle day that has run: the scheduled run catches up one that was missed."""
+
+    cycle = models.CharField("结算周期", max_length=10, choices=Cycle.choices)
+    day = models.DateField("结算日")
+    batch = models.ForeignKey(
+        SettlementBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="结算批次",
+    )
+    ran_at = models.DateTimeField("执行时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "结算周期记录"
+        verbose_name_plural = "结算周期记录"
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "day"], name="one_run_per_settlement_cycle")]
+
+    def __str__(self):
+        return f"{self.get_cycle_display()} {self.day}"
 
 
 class Commission(models.Model):
@@ -676,6 +732,8 @@ class CommissionAdjustment(models.Model):
         REDUCED = "reduced", "部分退款按比例扣减"
         CANCELLED = "cancelled", "全额退款取消"
         CLAWBACK = "clawback", "结算后退款追回"
+        VOIDED = "voided", "封禁作废"
+        RELEASED = "released", "封禁后保留结算"
 
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="adjustments")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
@@ -698,6 +756,7 @@ class LedgerKind(models.TextChoices):
     CLAWBACK = "clawback", "退款追回"
     WITHDRAWAL_HOLD = "withdrawal_hold", "提现冻结"
     WITHDRAWAL_RELEASE = "withdrawal_release", "提现退回"
+    BAN = "ban", "封禁处理"
 
 
 class LedgerEntry(models.Model):

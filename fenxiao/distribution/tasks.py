@@ -3,11 +3,21 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .services import grades, settlement, withdrawals
 
+# Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
+# the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
+
 
 @db_periodic_task(crontab(minute="30", hour="2"))
 def scheduled_settlement():
-    """Daily at 02:30: settles (auto mode) or prepares a batch (manual) on cycle days."""
+    """Daily at 02:30: settles (auto mode) or prepares a batch (manual) on cycle days, and
+    catches up a cycle day that was missed."""
     settlement.run_scheduled()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def resume_interrupted_settlements():
+    """Every 10 minutes: a settlement run or approval that died halfway is finished."""
+    settlement.resume_interrupted()
 
 
 @db_periodic_task(crontab(minute="0", hour="4"))

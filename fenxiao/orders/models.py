@@ -1,20 +1,35 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from fenxiao.core.statemachine import StateMachine
+
+# Upper bounds of the order rules' time counts: far beyond any real policy, far below a
+# date overflow (a huge value used to make every confirm-receipt fail).
+MAX_PAYMENT_TIMEOUT_MINUTES = 7 * 24 * 60
+MAX_AUTO_COMPLETE_DAYS = 90
+MAX_AFTER_SALE_DAYS = 365
 
 
 class OrderSettings(models.Model):
     """The shop's order rules, one record edited in the backend."""
 
     payment_timeout_minutes = models.PositiveIntegerField(
-        "未付款自动取消（分钟）", default=30, help_text="下单后在此时间内未付款的订单自动取消并恢复库存"
+        "未付款自动取消（分钟）",
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_PAYMENT_TIMEOUT_MINUTES)],
+        help_text="下单后在此时间内未付款的订单自动取消并恢复库存",
     )
-    auto_complete_days = models.PositiveIntegerField("发货后自动确认收货（天）", default=7)
+    auto_complete_days = models.PositiveIntegerField(
+        "发货后自动确认收货（天）",
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_AUTO_COMPLETE_DAYS)],
+    )
     after_sale_days = models.PositiveIntegerField(
         "完成后可申请售后（天）",
         default=15,
+        validators=[MaxValueValidator(MAX_AFTER_SALE_DAYS)],
         help_text="订单完成后买家可在此期限内申请售后；商家发起的退款不受限制",
     )
     shipping_fee = models.PositiveIntegerField("运费（分）", default=0)

@@ -41,6 +41,7 @@ COMMISSION_LABELS = {
 }
 BATCH_LABELS = {
     SettlementBatch.Status.PENDING_REVIEW: "warning",
+    SettlementBatch.Status.RUNNING: "info",
     SettlementBatch.Status.SETTLED: "success",
     SettlementBatch.Status.CANCELLED: "default",
 }
@@ -267,7 +268,7 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
     list_filter = ("status", "mode")
     list_select_related = ("created_by", "approved_by")
     actions_list = ("create_batch", "settle_now")
-    actions_detail = ("approve_batch", "cancel_batch")
+    actions_detail = ("approve_batch", "cancel_batch", "resume_batch")
     fields = (
         "mode",
         "status_badge",
@@ -400,9 +401,13 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
     def get_actions_detail(self, request, object_id):
         actions = super().get_actions_detail(request, object_id)
         batch = self._find(request, object_id)
-        if batch is None or batch.status != SettlementBatch.Status.PENDING_REVIEW:
+        if batch is None:
             return []
-        return actions
+        allowed = {
+            SettlementBatch.Status.PENDING_REVIEW: {"approve_batch", "cancel_batch"},
+            SettlementBatch.Status.RUNNING: {"resume_batch"},
+        }.get(batch.status, set())
+        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
 
     def _find(self, request, object_id):
         try:
@@ -446,6 +451,31 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
             form=form,
             summary=self._summary(batch),
             submit_label="审核通过并结算",
+        )
+
+    @action(description="继续结算", url_path="resume", icon="replay", permissions=["decide"])
+    def resume_batch(self, request, object_id):
+        batch = self._batch(request, object_id)
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done, ok = run(request, lambda: settlement.resume_batch(batch, request.user), form)
+            if ok:
+                if done is None:  # everything had been settled by other runs: nothing left
+                    messages.success(request, "批次中的佣金均已由其他结算完成，无需继续")
+                    return HttpResponseRedirect(self._back())
+                messages.success(
+                    request, f"{done} 已结算：{done.commission_count} 笔，{format_fen(done.total)}"
+                )
+                return HttpResponseRedirect(change_url(done))
+        return action_page(
+            self,
+            request,
+            batch,
+            title=f"继续结算：{batch}",
+            form=form,
+            summary=self._summary(batch)
+            + [("说明", "该批次结算中断（如服务重启）。继续结算只处理尚未结算的佣金，不会重复入账")],
+            submit_label="继续结算",
         )
 
     @action(description="作废批次", url_path="cancel", icon="cancel", permissions=["decide"])

@@ -17,6 +17,7 @@ from unfold.views import ChangeList
 from fenxiao.core.money import format_fen
 
 from ..models import (
+    BanDecision,
     Commission,
     Distributor,
     DistributorGrade,
@@ -131,6 +132,16 @@ class FiguresChangeList(ChangeList):
         figures = dashboard.figures_for_page([d.pk for d in self.result_list])
         for distributor in self.result_list:
             distributor.figures = figures.get(distributor.pk, {})
+
+
+class BanForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="待结算佣金处理",
+        choices=BanDecision.choices,
+        widget=forms.RadioSelect,
+        help_text="待结算（预估）和冻结中的佣金：作废后不再结算；保留则到期后照常计入余额",
+    )
+    reason = forms.CharField(label="封禁原因", max_length=200, widget=forms.Textarea)
 
 
 @admin.register(Distributor)
@@ -504,9 +515,9 @@ class DistributorAdmin(ModelAdmin):
         return self._form_action(
             request,
             object_id,
-            ReasonForm,
-            lambda d, data: distributors.set_status(
-                d, request.user, DistributorStatus.BANNED, reason=data["reason"]
+            BanForm,
+            lambda d, data: distributors.ban(
+                d, request.user, decision=data["decision"], reason=data["reason"]
             ),
             title="封禁分销商",
             submit_label="确认封禁",

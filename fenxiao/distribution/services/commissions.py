@@ -1,8 +1,6 @@
 """Commission: created pending at payment, frozen at completion, reduced or clawed back on
 refunds. Every amount is computed from the line's paid amount, rounded down to the fen."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -126,8 +124,7 @@ def _apply_guard(per_line: list[Commission], cap: int) -> None:
 
 
 def freeze_for_completed_order(order) -> int:
-    cfg = config.current()
-    until = (order.completed_at or timezone.now()) + timedelta(days=cfg.freeze_days)
+    until = config.hold_until(order.completed_at or timezone.now())
     return Commission.objects.filter(order=order, status=CommissionStatus.PENDING).update(
         status=CommissionStatus.FROZEN, frozen_until=until
     )

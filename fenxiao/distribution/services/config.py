@@ -17,7 +17,10 @@ from fenxiao.core.money import apply_bp
 
 from ..errors import RuleExceedsGuard, RuleInvalid, SettingsInvalid, TooManyLevels
 from ..models import (
+    MAX_BIND_DAYS,
+    MAX_FREEZE_DAYS,
     MAX_LEVELS,
+    MAX_PROTECT_DAYS,
     BindMode,
     CommissionRule,
     CommissionRuleVersion,
@@ -47,7 +50,32 @@ def current() -> DistributionSettings:
     return obj
 
 
+DAY_BOUNDS = {
+    "freeze_days": ("冻结期", 0, MAX_FREEZE_DAYS),
+    "bind_days": ("绑定有效期", 1, MAX_BIND_DAYS),
+    "protect_days": ("保护期", 0, MAX_PROTECT_DAYS),
+}
+
+
+def hold_until(completed_at):
+    """When an order's commission may settle: after the freeze, and never before the
+    buyer's after-sale window has closed, so a routine refund is a reduction, not a
+    clawback. Both counts are bounded, so no stored value can overflow the date."""
+    from fenxiao.orders.models import MAX_AFTER_SALE_DAYS, OrderSettings
+
+    cfg = current()
+    days = max(
+        min(cfg.freeze_days, MAX_FREEZE_DAYS),
+        min(OrderSettings.current().after_sale_days, MAX_AFTER_SALE_DAYS),
+    )
+    return completed_at + timedelta(days=days)
+
+
 def validate(cfg: DistributionSettings) -> None:
+    for name, (label, low, high) in DAY_BOUNDS.items():
+        value = getattr(cfg, name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise SettingsInvalid(f"{label}必须是 {low}–{high} 天之间的整数")
     if cfg.levels < 1:
         raise SettingsInvalid("分销层级至少为 1 级")
     if cfg.levels > MAX_LEVELS:

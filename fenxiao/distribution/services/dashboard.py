@@ -1,7 +1,12 @@
 """What a distributor sees: figures, commission with its "why", team, rankings.
 
 Each figure is one aggregate query, so the dashboard costs the same whether a distributor
-has three commissions or thirty thousand.
+has three commissions or thirty thousand; the team figures read one parent's members from
+the (parent, status) index instead of scanning every distributor.
+
+The team is the distributors who are active now: applicants (pending or rejected),
+suspended and banned members are not counted, the same rule the grade conditions use. The
+bound buyers are those whose binding has not expired.
 """
 
 from datetime import timedelta
@@ -16,19 +21,36 @@ from ..models import (
     CommissionStatus,
     CustomerBinding,
     Distributor,
+    DistributorStatus,
     LedgerEntry,
     RuleKind,
     Withdrawal,
     WithdrawalStatus,
 )
 
+TEAM_STATUSES = (DistributorStatus.ACTIVE,)
+
+
+def _members():
+    return Distributor.objects.filter(status__in=TEAM_STATUSES)
+
+
+def _live_bindings(now=None):
+    now = now or timezone.now()
+    return CustomerBinding.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
 
 def figures(distributor: Distributor) -> dict:
     from fenxiao.orders.models import Order
 
-    team = Distributor.objects.aggregate(
-        direct=Count("pk", filter=Q(parent_id=distributor.pk)),
-        indirect=Count("pk", filter=Q(parent__parent_id=distributor.pk)),
+    direct_ids = Distributor.objects.filter(parent_id=distributor.pk).values("pk")
+    team = (
+        _members()
+        .filter(Q(parent_id=distributor.pk) | Q(parent_id__in=direct_ids))
+        .aggregate(
+            direct=Count("pk", filter=Q(parent_id=distributor.pk)),
+            indirect=Count("pk", filter=~Q(parent_id=distributor.pk)),
+        )
     )
     orders = Order.objects.filter(attribution__level1_id=distributor.pk, paid_at__isnull=False).aggregate(
         n=Count("pk"), paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
@@ -57,7 +79,7 @@ def figures(distributor: Distributor) -> dict:
     estimated = net("pending") + net("frozen")
     settled = net("settled")
     return {
-        "bound_buyers": CustomerBinding.objects.filter(distributor=distributor).count(),
+        "bound_buyers": _live_bindings().filter(distributor=distributor).count(),
         "team_direct": team["direct"],
         "team_indirect": team["indirect"],
         "orders": orders["n"],
@@ -129,10 +151,13 @@ def commissions(distributor: Distributor):
 
 def team(distributor: Distributor, depth: int = 1):
     """Direct (depth 1) or indirect (depth 2) team members."""
-    field = "parent_id" if depth == 1 else "parent__parent_id"
-    return (
-        Distributor.objects.filter(**{field: distributor.pk}).select_related("user", "grade").order_by("-id")
-    )
+    if depth == 1:
+        members = _members().filter(parent_id=distributor.pk)
+    else:
+        members = _members().filter(
+            parent_id__in=Distributor.objects.filter(parent_id=distributor.pk).values("pk")
+        )
+    return members.select_related("user", "grade").order_by("-id")
 
 
 def member_stats(member_ids) -> dict[int, dict]:
@@ -149,7 +174,7 @@ def member_stats(member_ids) -> dict[int, dict]:
         stats[row["attribution__level1_id"]].update(
             sales=(row["paid"] or 0) - (row["refunded"] or 0), orders=row["n"]
         )
-    for row in Distributor.objects.filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
+    for row in _members().filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
         stats[row["parent_id"]]["members"] = row["n"]
     return stats
 
@@ -225,15 +250,14 @@ def figures_for_page(distributor_ids) -> dict[int, dict]:
     if not ids:
         return result
     for row in (
-        CustomerBinding.objects.filter(distributor_id__in=ids)
-        .values("distributor_id")
-        .annotate(n=Count("pk"))
+        _live_bindings().filter(distributor_id__in=ids).values("distributor_id").annotate(n=Count("pk"))
     ):
         result[row["distributor_id"]]["bound_buyers"] = row["n"]
-    for row in Distributor.objects.filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
+    for row in _members().filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
         result[row["parent_id"]]["team_direct"] = row["n"]
     for row in (
-        Distributor.objects.filter(parent__parent_id__in=ids)
+        _members()
+        .filter(parent_id__in=Distributor.objects.filter(parent_id__in=ids).values("pk"))
         .values("parent__parent_id")
         .annotate(n=Count("pk"))
     ):

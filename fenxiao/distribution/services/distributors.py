@@ -6,9 +6,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from fenxiao.core.errors import InvalidInput
+from fenxiao.core.money import format_fen
+
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
 from ..models import (
     DISTRIBUTOR_FLOW,
+    BanDecision,
+    Commission,
+    CommissionAdjustment,
+    CommissionStatus,
     ConditionKind,
     CustomerBinding,
     Distributor,
@@ -16,6 +23,8 @@ from ..models import (
     DistributorStatus,
     EnableMode,
     JoinSource,
+    LedgerEntry,
+    LedgerKind,
     ReviewMode,
 )
 from . import config
@@ -179,9 +188,62 @@ def reject(distributor: Distributor, staff, *, reason: str) -> Distributor:
 
 
 @transaction.atomic
-def set_status(distributor: Distributor, staff, target: str, *, reason: str = "") -> Distributor:
-    """Suspend, ban or reactivate; only active distributors earn."""
+def set_status(
+    distributor: Distributor, staff, target: str, *, reason: str = "", decision: str = ""
+) -> Distributor:
+    """Suspend, ban or reactivate; only active distributors earn, and a suspended one's
+    held commission waits until they are reactivated. A ban needs staff's decision."""
+    if target == DistributorStatus.BANNED:
+        return ban(distributor, staff, decision=decision, reason=reason)
     _move(distributor, target, status_reason=(reason or "")[:200], reviewed_by=staff)
+    return distributor
+
+
+@transaction.atomic
+def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distributor:
+    """Ban a distributor; staff decide what becomes of their held (pending and frozen)
+    commission: voided (cancelled now) or released (it settles as it would have). The
+    decision and its reason go on each held commission's history and on the ledger."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请填写封禁原因", code="REASON_REQUIRED")
+    if decision not in BanDecision.values:
+        raise InvalidInput("请选择封禁后待结算佣金的处理方式（作废或保留结算）", code="BAN_DECISION_REQUIRED")
+    _move(
+        distributor,
+        DistributorStatus.BANNED,
+        status_reason=reason[:200],
+        reviewed_by=staff,
+        ban_decision=decision,
+    )
+    held = list(
+        Commission.objects.select_for_update(of=("self",))
+        .select_related("order_line")
+        .filter(distributor=distributor, status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN])
+        .order_by("pk")
+    )
+    total = sum(c.net_amount for c in held)
+    void = decision == BanDecision.VOID
+    for commission in held:
+        CommissionAdjustment.objects.create(
+            commission=commission,
+            kind=CommissionAdjustment.Kind.VOIDED if void else CommissionAdjustment.Kind.RELEASED,
+            amount=commission.net_amount if void else 0,
+            refunded_base=commission.order_line.refunded_amount,
+            note=(f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200],
+        )
+        if void:
+            Commission.objects.filter(pk=commission.pk, status=commission.status).update(
+                status=CommissionStatus.CANCELLED, reversed_amount=F("amount")
+            )
+    outcome = "已作废" if void else "保留，照常结算"
+    LedgerEntry.objects.create(
+        distributor=distributor,
+        kind=LedgerKind.BAN,
+        amount=0,
+        source_key=f"ban:{distributor.pk}",
+        note=f"封禁：待结算佣金 {len(held)} 笔 {format_fen(total)} {outcome}（原因：{reason}）"[:200],
+    )
     return distributor
 
 

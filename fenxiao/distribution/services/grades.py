@@ -1,6 +1,6 @@
 """Grade upgrades: measured in bulk, upgrade only, never down automatically."""
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 
 from ..models import ConditionLogic, Distributor, DistributorStatus, LedgerEntry, LedgerKind
 
@@ -29,7 +29,8 @@ def metrics(distributor_ids) -> dict[int, dict[str, int]]:
         .annotate(
             paid=Sum("paid_amount"),
             refunded=Sum("refunded_amount"),
-            biggest=Max("paid_amount"),
+            # What the buyer kept: a fully refunded order counts 0, a partial refund its rest.
+            biggest=Max(F("paid_amount") - F("refunded_amount")),
             completed=Count("pk", filter=Q(status=Order.Status.COMPLETED)),
         )
     ):

@@ -25,7 +25,7 @@ from fenxiao.distribution.models import (
     TouchSource,
 )
 from fenxiao.distribution.services import binding, config, distributors, settlement
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import checkout, lifecycle
 
 _tracking = itertools.count(1)
@@ -52,7 +52,7 @@ def make_distributor(
     """A distributor designated by the merchant (指定分销), optionally under `parent`."""
     distributor = distributors.designate(user or make_buyer(), None, parent=parent, grade=grade)
     if status != DistributorStatus.ACTIVE:
-        distributors.set_status(distributor, None, status, reason="测试")
+        distributors.set_status(distributor, None, status, reason="测试", decision="void")
     return distributor
 
 
@@ -134,9 +134,16 @@ def receive(order: Order) -> Order:
     return order
 
 
+def hold_days() -> int:
+    """Days an order's commission is held after completion: the freeze, and at least the
+    buyer's after-sale window."""
+    return max(config.current().freeze_days, OrderSettings.current().after_sale_days)
+
+
 def after_freeze(days: int | None = None, now=None):
-    """A moment just after the freeze period of an order completed now has ended."""
-    days = config.current().freeze_days if days is None else days
+    """A moment just after the hold (freeze and after-sale window) of an order completed
+    now has ended."""
+    days = hold_days() if days is None else days
     return (now or timezone.now()) + timedelta(days=days, minutes=1)
 
 

@@ -44,7 +44,7 @@ from fenxiao.distribution.services import (
     settlement,
     withdrawals,
 )
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import lifecycle
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
@@ -129,6 +129,8 @@ def request_withdrawal(distributor, amount=2000, method="alipay", account=None) 
 def world(staff):
     """At least one record of every distribution model, in interesting states."""
     config.update_settings(staff, withdraw_fee_bp=100, freeze_days=7)
+    # No after-sale window: the freeze alone decides when commission settles here.
+    OrderSettings.objects.filter(pk=OrderSettings.current().pk).update(after_sale_days=0)
     normal = DistributorGrade.objects.create(name="普通", weight=1, is_default=True)
     gold = DistributorGrade.objects.create(name="金牌", weight=3, level1_bp=1500, min_own_sales=100000)
     a = designate(grade=normal, phone="13900000001")
@@ -616,7 +618,7 @@ def test_status_grade_and_parent_changes(world, boss):
     b.refresh_from_db()
     assert b.parent_id is None
 
-    assert boss.post(url(b, "ban"), {"reason": "刷单"}).status_code == 302
+    assert boss.post(url(b, "ban"), {"reason": "刷单", "decision": "void"}).status_code == 302
     b.refresh_from_db()
     assert b.status == "banned"
 

@@ -94,7 +94,7 @@ def test_an_inactive_level_1_leaves_level_2_unchanged(shirt):
     a = make_distributor()
     b = make_distributor(parent=a)
     buyer = bound_buyer(b)
-    distributors.set_status(b, None, DistributorStatus.BANNED, reason="刷单")
+    distributors.set_status(b, None, DistributorStatus.BANNED, reason="刷单", decision="void")
 
     order = buy(buyer, (sku(shirt), 1))
 

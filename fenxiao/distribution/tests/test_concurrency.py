@@ -84,6 +84,47 @@ def test_two_settlement_runs_at_once_settle_each_commission_once(postgres_only):
     assert all(c.batch_id for c in Commission.objects.all())
 
 
+def test_resuming_a_dead_run_while_new_runs_start_settles_each_commission_once(postgres_only, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    a = make_distributor()
+    b = make_distributor(parent=a)
+    products = [make_product(price=1000 * (i + 1)) for i in range(10)]
+    receive(buy(bound_buyer(b), *((sku(p), 1) for p in products)))
+    due = after_freeze()
+    real = settlement._settle_one
+    calls = []
+
+    def dies_on_the_fifth(pk, batch, now):
+        calls.append(pk)
+        if len(calls) == 5:
+            raise RuntimeError("worker killed")
+        return real(pk, batch, now)
+
+    monkeypatch.setattr(settlement, "_settle_one", dies_on_the_fifth)
+    with pytest.raises(RuntimeError):
+        settlement.settle_due(due)
+    monkeypatch.setattr(settlement, "_settle_one", real)
+    assert Commission.objects.filter(status="settled").count() == 4
+    later = timezone.now() + timedelta(minutes=11)
+
+    # Two sweepers and a fresh run, all at once.
+    run_together(lambda i: settlement.settle_due(due) if i == 2 else settlement.resume_interrupted(later), 3)
+
+    assert Commission.objects.filter(status="settled").count() == 20
+    per_commission = (
+        LedgerEntry.objects.filter(kind="commission").values("commission_id").annotate(n=Count("pk"))
+    )
+    assert len(per_commission) == 20 and {row["n"] for row in per_commission} == {1}
+    # Level 1: 100 + … + 1000 = 5500; level 2: 50 + … + 500 = 2750
+    assert (ledger_sum(b), ledger_sum(a)) == (5500, 2750)
+    assert set(SettlementBatch.objects.values_list("status", flat=True)) == {"settled"}
+    batches = SettlementBatch.objects.aggregate(n=Sum("commission_count"), total=Sum("total"))
+    assert (batches["n"], batches["total"]) == (20, 5500 + 2750)
+
+
 def test_ten_simultaneous_withdrawals_never_overdraw(postgres_only):
     configure(withdraw_limit=100)
     b = make_distributor()

@@ -110,10 +110,12 @@ def test_recruit_share_buy_settle_withdraw():
     assert set(Commission.objects.values_list("status", flat=True)) == {"frozen"}
 
     assert settlement.settle_due(timezone.now() + timedelta(days=6)) is None  # still frozen
-    batch = settlement.settle_due(timezone.now() + timedelta(days=7, minutes=1))
+    # The 7-day freeze is over, but the buyer's 15-day after-sale window is still open.
+    assert settlement.settle_due(timezone.now() + timedelta(days=14)) is None
+    batch = settlement.settle_due(timezone.now() + timedelta(days=15, minutes=1))
     assert batch.commission_count == 4
     assert batch.total == b_expected + a_expected
-    assert settlement.settle_due(timezone.now() + timedelta(days=8)) is None  # settled once
+    assert settlement.settle_due(timezone.now() + timedelta(days=16)) is None  # settled once
 
     a_dash = api_for(a.user).get("/distribution/dashboard").json()
     assert a_dash["commission_available"] == a_expected

@@ -8,6 +8,7 @@ from django.utils import timezone
 from fenxiao.core.testing import api_for, make_product, make_staff
 from fenxiao.distribution.models import Commission, DistributorGrade, SettlementBatch
 from fenxiao.distribution.services import config, distributors, grades, settlement
+from fenxiao.orders.models import OrderSettings
 
 from .helpers import (
     after_freeze,
@@ -28,6 +29,13 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 # Defaults: level 1 = 10%, level 2 = 5%, freeze 7 days.
+
+
+@pytest.fixture(autouse=True)
+def no_after_sale_window():
+    """These tests are about the freeze, batches and cycles: with no after-sale window the
+    freeze alone decides. The window's hold is tested in test_settlement_safety."""
+    OrderSettings.objects.filter(pk=OrderSettings.current().pk).update(after_sale_days=0)
 
 
 @pytest.fixture
@@ -175,7 +183,7 @@ def test_cancelling_a_manual_batch_releases_its_commission_for_the_next_one(chai
     assert SettlementBatch.objects.get(pk=batch.pk).status == "cancelled"
 
 
-def test_an_approval_that_died_halfway_leaves_the_rest_for_the_next_batch(chain, lamp, monkeypatch):
+def test_an_approval_that_died_halfway_is_finished_by_the_sweeper(chain, lamp, monkeypatch):
     configure(settlement_mode="manual")
     a, b = chain
     receive(buy(bound_buyer(b), (sku(lamp), 1)))
@@ -197,10 +205,19 @@ def test_an_approval_that_died_halfway_leaves_the_rest_for_the_next_batch(chain,
         settlement.approve_batch(batch, staff, now=after_freeze())
     monkeypatch.setattr(settlement, "_settle_one", real_settle_one)
     assert Commission.objects.filter(status="settled").count() == 1
+    batch.refresh_from_db()
+    assert batch.status == "running"  # approved, not finished: still holds its commission
+    assert settlement.create_batch(after_freeze(), staff=staff) is None
 
-    retry = settlement.create_batch(after_freeze(), staff=staff)
-    assert retry is not None and retry.commission_count == 3
-    settlement.approve_batch(retry, staff, now=after_freeze())
+    # The sweeper finds the approval quiet for over 10 minutes and finishes it.
+    assert settlement.resume_interrupted(timezone.now() + timedelta(minutes=5)) == []
+    [finished] = settlement.resume_interrupted(timezone.now() + timedelta(minutes=11))
+    assert (finished.pk, finished.status, finished.commission_count, finished.total) == (
+        batch.pk,
+        "settled",
+        4,
+        3000,
+    )
 
     assert Commission.objects.filter(status="settled").count() == 4
     # 2 orders × (10000 × 10%, 10000 × 5%), each commission credited once

@@ -135,8 +135,8 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.get_by_role("button", name="确认收货").click()
     assert page.get_by_test_id("order-status").inner_text() == "已完成"
 
-    # The freeze passes and the settlement run credits the balance.
-    settlement.settle_due(timezone.now() + timedelta(days=7, minutes=1))
+    # The freeze and the 15-day after-sale window pass; the settlement run credits the balance.
+    settlement.settle_due(timezone.now() + timedelta(days=15, minutes=1))
     page = dist.page
     page.goto("/d/")
     assert page.get_by_test_id("available").inner_text() == "¥8.80"
