@@ -71,6 +71,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "fenxiao.urls"
+CSRF_FAILURE_VIEW = "fenxiao.core.error_pages.csrf_failure"
 WSGI_APPLICATION = "fenxiao.wsgi.application"
 
 TEMPLATES = [
