@@ -18,6 +18,7 @@ from fenxiao.payments.models import Payment, Refund
 
 from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus
 from ..services import after_sales, lifecycle
+from .attribution import render_attribution
 from .common import (
     AFTER_SALE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
@@ -273,6 +274,7 @@ class OrderAdmin(ModelAdmin):
             {"fields": ("recipient", "recipient_phone", "address_display", "carrier", "tracking_number")},
         ),
         ("退款记录", {"fields": ("refunds_table",)}),
+        ("分销归属", {"fields": ("attribution_panel",)}),
     )
     readonly_fields = (
         "number",
@@ -299,6 +301,7 @@ class OrderAdmin(ModelAdmin):
         "carrier",
         "tracking_number",
         "refunds_table",
+        "attribution_panel",
     )
     actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
 
@@ -385,6 +388,14 @@ class OrderAdmin(ModelAdmin):
                 for r in refunds
             ),
         )
+
+    @display(description="分销归属与佣金")
+    def attribution_panel(self, obj):
+        """The chain snapshotted at checkout, the rule behind each commission, and why a level
+        (or the whole order) earned nothing."""
+        if "_admin_attribution" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
+            obj._admin_attribution = render_attribution(obj)
+        return obj._admin_attribution
 
     # --- detail actions ---
 
