@@ -11,6 +11,7 @@ from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from .models import Address, User
+from .services.staff import ROLE_DESCRIPTIONS
 
 
 class StaffUserCreationForm(UserCreationForm):
@@ -160,6 +161,18 @@ class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(member_count=Count("user"))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.name not in ROLE_DESCRIPTIONS:
+            return fieldsets
+        note = (
+            ROLE_DESCRIPTIONS[obj.name]
+            + "预置角色的权限在每次升级后恢复为系统定义；需要不同的权限组合请新建角色。"
+        )
+        return [(name, {**options, "description": note}) for name, options in fieldsets[:1]] + list(
+            fieldsets[1:]
+        )
 
     @display(description="成员数", ordering="member_count")
     def member_count(self, obj):

@@ -211,3 +211,11 @@ def test_roles_are_set_to_their_definition_on_every_migrate():
     ensure_staff_groups()
     assert finance.permissions.count() == count
     assert Group.objects.filter(name__in=[FINANCE, OPERATIONS]).count() == 2
+
+
+def test_role_page_says_what_the_role_does():
+    boss = Client()
+    boss.force_login(make_staff("boss", superuser=True))
+    finance = Group.objects.get(name=FINANCE)
+    body = boss.get(reverse("admin:auth_group_change", args=[finance.pk])).content.decode()
+    assert "提现审核与打款" in body and "每次升级后恢复为系统定义" in body
