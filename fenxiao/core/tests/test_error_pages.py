@@ -24,6 +24,12 @@ ENGLISH = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def debug_off(settings):
+    """As in production: with DEBUG on, Django shows its technical pages instead."""
+    settings.DEBUG = False
+
+
 def boom(request):
     raise RuntimeError("broken on purpose")
 
