@@ -114,12 +114,39 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        replace = {}
+        if not request.user.is_superuser:
+            replace["user_permissions"] = "permissions_display"  # read-only, in Chinese
+        if not self.has_change_permission(request, obj):
+            replace["password_reset"] = None  # the link would only lead to a 403
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(
+                        replace.get(f, f) for f in options["fields"] if replace.get(f, f) is not None
+                    ),
+                },
+            )
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             # Only a superuser hands out powers; others cannot raise anyone's, even their own.
-            fields += ["is_superuser", "is_staff", "groups", "user_permissions"]
+            fields += ["is_superuser", "is_staff", "groups", "user_permissions", "permissions_display"]
         return fields
+
+    @display(description="用户权限")
+    def permissions_display(self, obj):
+        perms = obj.user_permissions.select_related("content_type") if obj and obj.pk else []
+        return "、".join(permission_label(p) for p in perms) or "-"
 
     @display(description="密码")
     def password_reset(self, obj):

@@ -103,3 +103,17 @@ def test_the_two_box_selector_is_chinese(boss):
     body = boss.get("/backend/jsi18n/").content.decode()
     for chinese in ("全选%s", "移除全部%s"):
         assert json.dumps(chinese) in body, chinese
+
+
+def test_view_only_staff_see_no_reset_link():
+    from django.contrib.auth.models import Group
+
+    viewer = make_staff("ops")
+    viewer.groups.add(Group.objects.get(name="运营"))
+    client = Client()
+    client.force_login(viewer)
+    user = make_staff("cw", perms=["distribution.change_withdrawal"])
+    body = client.get(reverse("admin:customers_user_change", args=[user.pk])).content.decode()
+    assert "重置密码" not in body and user.password not in body
+    assert "分销 | 提现 | 修改" in body
+    assert_no_leftovers(body)
