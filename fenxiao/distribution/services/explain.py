@@ -133,7 +133,9 @@ def _why_levels_earned_nothing(order, attribution, commissions, cfg) -> list[str
                 continue
             resolved = book.resolve(line, level, distributor.grade)
             source = _rule_text(resolved)
-            if resolved.value == 0:
+            if resolved.kind == RuleKind.EXCLUDE:
+                notes.append(f"{who}：{product} 适用{source}，不产生任何佣金")
+            elif resolved.value == 0:
                 notes.append(f"{who}：{product} 适用{source}，佣金为 0，不计佣金")
             else:
                 notes.append(
@@ -149,6 +151,8 @@ def _rule_text(resolved) -> str:
     text = RuleSource(resolved.source).label
     if resolved.rule is not None:
         text += f"“{resolved.rule.name}”"
+    if resolved.kind == RuleKind.EXCLUDE:
+        return f"{text}（不计佣金）"
     if resolved.kind == RuleKind.FIXED:
         return f"{text} {format_fen(resolved.value)}/件"
     return f"{text} {format_bp(resolved.value)}"

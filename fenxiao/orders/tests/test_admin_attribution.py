@@ -91,3 +91,15 @@ def test_an_unpaid_order_says_commission_comes_at_payment(boss):
     distributor = make_distributor()
     order = place(bound_buyer(distributor), (sku(make_product("袜子", price=1000)), 1))
     assert "订单尚未付款" in order_page(boss, order)
+
+
+def test_an_excluded_product_is_named_as_the_reason(boss):
+    configure(levels=1)
+    distributor = make_distributor()
+    buyer = bound_buyer(distributor)
+    product = make_product("福利品", price=3000)
+    config.save_rule(CommissionRule(name="福利品不参与分销", product=product, kind="exclude"))
+    order = buy(buyer, (sku(product), 1))
+    body = order_page(boss, order)
+    assert "已归属分销商，但没有产生佣金" in body
+    assert "适用商品规则“福利品不参与分销”（不计佣金），不产生任何佣金" in body
