@@ -71,6 +71,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "fenxiao.urls"
+CSRF_FAILURE_VIEW = "fenxiao.core.error_pages.csrf_failure"
 WSGI_APPLICATION = "fenxiao.wsgi.application"
 
 TEMPLATES = [
@@ -208,6 +209,28 @@ LOGGING = {
 }
 
 # --- Merchant backend ---------------------------------------------------------------------
+
+
+def _may_open(app_label: str, model: str):
+    """Sidebar entries show only to staff who may open the page (view or change)."""
+
+    def check(request) -> bool:
+        user = request.user
+        return user.has_perm(f"{app_label}.view_{model}") or user.has_perm(f"{app_label}.change_{model}")
+
+    return check
+
+
+def _nav(title, icon: str, model_label: str) -> dict:
+    app_label, model = model_label.split(".")
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(f"admin:{app_label}_{model}_changelist"),
+        "permission": _may_open(app_label, model),
+    }
+
+
 UNFOLD = {
     "SITE_TITLE": _("分销商城后台"),
     "SITE_HEADER": _("分销商城"),
@@ -220,116 +243,40 @@ UNFOLD = {
             {
                 "title": _("商品"),
                 "items": [
-                    {
-                        "title": _("商品"),
-                        "icon": "inventory_2",
-                        "link": reverse_lazy("admin:catalog_product_changelist"),
-                    },
-                    {
-                        "title": _("首页轮播图"),
-                        "icon": "view_carousel",
-                        "link": reverse_lazy("admin:storefront_banner_changelist"),
-                    },
-                    {
-                        "title": _("商品分类"),
-                        "icon": "category",
-                        "link": reverse_lazy("admin:catalog_category_changelist"),
-                    },
+                    _nav(_("商品"), "inventory_2", "catalog.product"),
+                    _nav(_("首页轮播图"), "view_carousel", "storefront.banner"),
+                    _nav(_("商品分类"), "category", "catalog.category"),
                 ],
             },
             {
                 "title": _("订单"),
                 "items": [
-                    {
-                        "title": _("订单"),
-                        "icon": "receipt_long",
-                        "link": reverse_lazy("admin:orders_order_changelist"),
-                    },
-                    {
-                        "title": _("售后"),
-                        "icon": "assignment_return",
-                        "link": reverse_lazy("admin:orders_aftersale_changelist"),
-                    },
-                    {
-                        "title": _("支付记录"),
-                        "icon": "payments",
-                        "link": reverse_lazy("admin:payments_payment_changelist"),
-                    },
-                    {
-                        "title": _("退款记录"),
-                        "icon": "currency_yuan",
-                        "link": reverse_lazy("admin:payments_refund_changelist"),
-                    },
-                    {
-                        "title": _("支付通知"),
-                        "icon": "notifications",
-                        "link": reverse_lazy("admin:payments_paymentnotification_changelist"),
-                    },
-                    {
-                        "title": _("订单设置"),
-                        "icon": "settings",
-                        "link": reverse_lazy("admin:orders_ordersettings_changelist"),
-                    },
+                    _nav(_("订单"), "receipt_long", "orders.order"),
+                    _nav(_("售后"), "assignment_return", "orders.aftersale"),
+                    _nav(_("支付记录"), "payments", "payments.payment"),
+                    _nav(_("退款记录"), "currency_yuan", "payments.refund"),
+                    _nav(_("支付通知"), "notifications", "payments.paymentnotification"),
+                    _nav(_("订单设置"), "settings", "orders.ordersettings"),
                 ],
             },
             {
                 "title": _("分销"),
                 "items": [
-                    {
-                        "title": _("分销商"),
-                        "icon": "groups",
-                        "link": reverse_lazy("admin:distribution_distributor_changelist"),
-                    },
-                    {
-                        "title": _("佣金记录"),
-                        "icon": "paid",
-                        "link": reverse_lazy("admin:distribution_commission_changelist"),
-                    },
-                    {
-                        "title": _("结算批次"),
-                        "icon": "account_balance",
-                        "link": reverse_lazy("admin:distribution_settlementbatch_changelist"),
-                    },
-                    {
-                        "title": _("提现"),
-                        "icon": "currency_exchange",
-                        "link": reverse_lazy("admin:distribution_withdrawal_changelist"),
-                    },
-                    {
-                        "title": _("客户关系"),
-                        "icon": "link",
-                        "link": reverse_lazy("admin:distribution_customerbinding_changelist"),
-                    },
-                    {
-                        "title": _("分销等级"),
-                        "icon": "military_tech",
-                        "link": reverse_lazy("admin:distribution_distributorgrade_changelist"),
-                    },
-                    {
-                        "title": _("佣金规则"),
-                        "icon": "rule",
-                        "link": reverse_lazy("admin:distribution_commissionrule_changelist"),
-                    },
-                    {
-                        "title": _("分销设置"),
-                        "icon": "tune",
-                        "link": reverse_lazy("admin:distribution_distributionsettings_changelist"),
-                    },
+                    _nav(_("分销商"), "groups", "distribution.distributor"),
+                    _nav(_("佣金记录"), "paid", "distribution.commission"),
+                    _nav(_("结算批次"), "account_balance", "distribution.settlementbatch"),
+                    _nav(_("提现"), "currency_exchange", "distribution.withdrawal"),
+                    _nav(_("客户关系"), "link", "distribution.customerbinding"),
+                    _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),
+                    _nav(_("佣金规则"), "rule", "distribution.commissionrule"),
+                    _nav(_("分销设置"), "tune", "distribution.distributionsettings"),
                 ],
             },
             {
                 "title": _("客户与员工"),
                 "items": [
-                    {
-                        "title": _("用户"),
-                        "icon": "person",
-                        "link": reverse_lazy("admin:customers_user_changelist"),
-                    },
-                    {
-                        "title": _("员工角色"),
-                        "icon": "group",
-                        "link": reverse_lazy("admin:auth_group_changelist"),
-                    },
+                    _nav(_("用户"), "person", "customers.user"),
+                    _nav(_("员工角色"), "group", "auth.group"),
                 ],
             },
         ],

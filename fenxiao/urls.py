@@ -25,3 +25,8 @@ if settings.SERVE_MEDIA:
             rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}
         ),
     ]
+
+handler400 = "fenxiao.core.error_pages.bad_request"
+handler403 = "fenxiao.core.error_pages.permission_denied"
+handler404 = "fenxiao.core.error_pages.page_not_found"
+handler500 = "fenxiao.core.error_pages.server_error"

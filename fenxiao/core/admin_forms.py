@@ -1,7 +1,9 @@
-"""Backend form pieces shared by every app's admin: money typed in yuan, stored in fen.
+"""Backend form pieces shared by every app's admin: money typed in yuan, stored in fen;
+rates typed in percent, stored in basis points.
 
-Staff think in yuan ("12.34"); the database holds integer fen (1234). The conversion goes
-through `fenxiao.core.money` only, on strings and Decimals, never through floats.
+Staff think in yuan ("12.34") and percent ("15.5"); the database holds integer fen (1234)
+and basis points (1550). The conversion goes through `fenxiao.core.money` only, on strings
+and Decimals, never through floats.
 """
 
 from django import forms
@@ -17,7 +19,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from .money import fen_to_yuan, format_fen, yuan_to_fen
+from .money import bp_to_percent, fen_to_yuan, format_bp, format_fen, percent_to_bp, yuan_to_fen
 
 # Fits every integer money column on every database (PostgreSQL integer is 32-bit).
 MAX_FEN = 1_000_000_000  # ¥10,000,000.00
@@ -157,6 +159,117 @@ def money_formfield(db_field, **kwargs) -> MoneyField:
     return MoneyField(**defaults)
 
 
+# --- Rates: percent in the form, basis points in the database ---------------------------
+
+MAX_BP = 10_000  # 100 %
+
+
+class PercentWidget(UnfoldAdminTextInputWidget):
+    """A text box showing basis points as a percentage (1550 -> "15.50") with a % suffix."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        base = {
+            "inputmode": "decimal",
+            "placeholder": "0.00",
+            "autocomplete": "off",
+            "maxlength": "10",
+            "suffix": "%",
+        }
+        super().__init__({**base, **(attrs or {})})
+
+    def format_value(self, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return bp_to_percent(value)
+        return str(value)
+
+
+class PercentField(forms.Field):
+    """A percentage in the form ("15.5"), integer basis points in `cleaned_data` (1550)."""
+
+    widget = PercentWidget
+    default_error_messages = {
+        "invalid": "请输入百分比，最多两位小数，例如 15.5",
+        "min_value": "比例不能小于 %(limit)s",
+        "max_value": "比例不能大于 %(limit)s",
+    }
+
+    def __init__(self, *, min_bp: int = 0, max_bp: int = MAX_BP, empty_value=None, **kwargs):
+        self.min_bp, self.max_bp, self.empty_value = min_bp, max_bp, empty_value
+        kwargs.setdefault("help_text", "")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return self.empty_value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # already bp (initial data)
+        text = str(value).strip()
+        if not text:
+            return self.empty_value
+        if len(text) > 12:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return percent_to_bp(text)
+        except ValueError as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if value < self.min_bp:
+            raise ValidationError(
+                self.error_messages["min_value"], code="min_value", params={"limit": format_bp(self.min_bp)}
+            )
+        if value > self.max_bp:
+            raise ValidationError(
+                self.error_messages["max_value"], code="max_value", params={"limit": format_bp(self.max_bp)}
+            )
+
+    def has_changed(self, initial, data):
+        try:
+            data = self.to_python(data)
+        except ValidationError:
+            return True
+        return initial != data
+
+
+def percent_label(verbose_name) -> str:
+    """ "一级佣金（基点）" -> "一级佣金（%）": model labels name the stored unit, forms the typed one."""
+    label = str(verbose_name)
+    if "（基点）" in label:
+        return label.replace("（基点）", "（%）")
+    return label if label.endswith("（%）") else f"{label}（%）"
+
+
+def percent_formfield(db_field, **kwargs) -> PercentField:
+    required = not (db_field.blank or db_field.has_default())
+    help_text = str(db_field.help_text or "")
+    defaults = {
+        "label": percent_label(db_field.verbose_name),
+        "required": required,
+        # The model's own "100 基点 = 1%" note is for the column, not for a percent box.
+        "help_text": "" if "基点" in help_text else help_text,
+    }
+    if not required and isinstance(db_field.default, int):
+        defaults["empty_value"] = db_field.default
+    defaults.update(kwargs)
+    return PercentField(**defaults)
+
+
+class PercentFieldsMixin:
+    """For ModelAdmin: every rate column (…_bp) is typed as a percentage."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name.endswith("_bp"):
+            return percent_formfield(db_field)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
 # --- Plain (non-model) forms in backend pages ----------------------------------------------
 
 
@@ -164,7 +277,7 @@ def style_fields(form: forms.BaseForm) -> forms.BaseForm:
     """Give a plain form's widgets the backend's look (unfold classes)."""
     for field in form.fields.values():
         widget = field.widget
-        if isinstance(widget, MoneyWidget) or getattr(widget, "_styled", False):
+        if isinstance(widget, (MoneyWidget, PercentWidget)) or getattr(widget, "_styled", False):
             continue
         attrs = dict(widget.attrs)
         if isinstance(widget, forms.CheckboxInput):

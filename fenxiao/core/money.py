@@ -83,3 +83,32 @@ def format_fen(fen: int | None) -> str:
     if text.startswith("-"):
         return f"-¥{text[1:]}"
     return f"¥{text}"
+
+
+def percent_to_bp(value: str | int | Decimal) -> int:
+    """Parse a percentage typed by a person ("15", "15.5", "15.50 %") into basis points."""
+    text = str(value).strip().rstrip("%").strip()
+    if not _PLAIN_NUMBER.match(text):
+        raise ValueError(f"not a percentage: {value!r}")
+    try:
+        bp = Decimal(text) * 100
+        whole = bp.to_integral_value(rounding=ROUND_DOWN)
+    except ArithmeticError as exc:
+        raise ValueError(f"not a percentage: {value!r}") from exc
+    if bp != whole:
+        raise ValueError("percentages have at most two decimal places")
+    return int(bp)
+
+
+def bp_to_percent(bp: int) -> str:
+    """1550 -> "15.50" (no % sign), for form fields."""
+    sign = "-" if bp < 0 else ""
+    bp = abs(int(bp))
+    return f"{sign}{bp // 100}.{bp % 100:02d}"
+
+
+def format_bp(bp: int | None) -> str:
+    """1550 -> "15.50 %": how every rate is shown to people."""
+    if bp is None:
+        return "-"
+    return f"{bp_to_percent(bp)} %"

@@ -3,12 +3,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from .models import Address, User
+from .services.staff import ROLE_DESCRIPTIONS
 
 
 class StaffUserCreationForm(UserCreationForm):
@@ -20,6 +23,29 @@ class StaffUserCreationForm(UserCreationForm):
 class StaffUserChangeForm(UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
+
+
+ACTION_WORDS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
+
+
+def permission_label(permission: Permission) -> str:
+    """A permission in Chinese: Django stores "Can add xxx" in English when it creates them."""
+    model = permission.content_type.model_class()
+    action = permission.codename.split("_", 1)[0]
+    if model is None or action not in ACTION_WORDS:
+        return permission.name
+    app = model._meta.app_config.verbose_name
+    return f"{app} | {model._meta.verbose_name} | {ACTION_WORDS[action]}"
+
+
+class PermissionLabelsMixin:
+    """Permission pickers list permissions in Chinese."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.related_model is Permission:
+            field.label_from_instance = permission_label
+        return field
 
 
 class AddressInline(TabularInline):
@@ -46,7 +72,7 @@ class AddressInline(TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, ModelAdmin):
+class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     form = StaffUserChangeForm
     add_form = StaffUserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -64,9 +90,10 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     search_fields = ("phone", "username", "nickname")
     ordering = ("-id",)
     show_full_result_count = False
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("password_reset", "last_login", "date_joined")
+    # The stored password (even its hash) is never shown: only a link to set a new one.
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username", "password_reset")}),
         ("个人信息", {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
         (
             "权限",
@@ -87,12 +114,51 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        replace = {}
+        if not request.user.is_superuser:
+            replace["user_permissions"] = "permissions_display"  # read-only, in Chinese
+        if not self.has_change_permission(request, obj):
+            replace["password_reset"] = None  # the link would only lead to a 403
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": tuple(
+                        replace.get(f, f) for f in options["fields"] if replace.get(f, f) is not None
+                    ),
+                },
+            )
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
             # Only a superuser hands out powers; others cannot raise anyone's, even their own.
-            fields += ["is_superuser", "is_staff", "groups", "user_permissions"]
+            fields += ["is_superuser", "is_staff", "groups", "user_permissions", "permissions_display"]
         return fields
+
+    @display(description="用户权限")
+    def permissions_display(self, obj):
+        perms = obj.user_permissions.select_related("content_type") if obj and obj.pk else []
+        return "、".join(permission_label(p) for p in perms) or "-"
+
+    @display(description="密码")
+    def password_reset(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        url = reverse("admin:auth_user_password_change", args=[obj.pk])
+        state = "已设置" if obj.has_usable_password() else "未设置（无法用密码登录）"
+        return format_html(
+            '{}　<a class="text-primary-600 dark:text-primary-500 font-medium" href="{}">重置密码</a>',
+            state,
+            url,
+        )
 
     @display(description="用户", header=True, ordering="username")
     def user_header(self, obj):
@@ -115,13 +181,25 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
     list_display = ("name", "member_count")
 
     def get_queryset(self, request):
         from django.db.models import Count
 
         return super().get_queryset(request).annotate(member_count=Count("user"))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.name not in ROLE_DESCRIPTIONS:
+            return fieldsets
+        note = (
+            ROLE_DESCRIPTIONS[obj.name]
+            + "预置角色的权限在每次升级后恢复为系统定义；需要不同的权限组合请新建角色。"
+        )
+        return [(name, {**options, "description": note}) for name, options in fieldsets[:1]] + list(
+            fieldsets[1:]
+        )
 
     @display(description="成员数", ordering="member_count")
     def member_count(self, obj):

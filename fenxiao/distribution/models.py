@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from fenxiao.core.money import format_bp, format_fen
 from fenxiao.core.statemachine import StateMachine
 
 MAX_LEVELS = 3  # three or more levels of team-based pay is pyramid selling under PRC law
@@ -546,7 +547,7 @@ class SalesTier(models.Model):
         ordering = ["threshold"]
 
     def __str__(self):
-        return f"≥{self.threshold / 100:.2f} +{self.bonus_bp}bp"
+        return f"销售额满 {format_fen(self.threshold)} 一级佣金 +{format_bp(self.bonus_bp)}"
 
 
 class CommissionStatus(models.TextChoices):

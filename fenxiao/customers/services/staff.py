@@ -1,51 +1,111 @@
-"""The two ready-made staff roles: 运营 (operations) and 财务 (finance)."""
+"""The two ready-made staff roles, defined by what each does.
+
+- 运营 (operations): catalog and home page, orders and shipping, after-sales, distributors
+  and their review, customer binding, the distribution programme (grades, rules, settings).
+- 财务 (finance): commissions, settlement batches, withdrawals and payouts, the distributor
+  ledger, refunds (approving after-sales, retrying refunds), payments.
+
+Each role sees, read-only, what it needs to explain its own work (finance sees orders and
+distributors; operations sees commissions). The definition is code: the groups are set to
+exactly these permissions after every ``migrate``, so new permissions reach them and a
+removed one is taken away. A merchant who wants other powers creates a role of their own.
+"""
 
 from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 OPERATIONS = "运营"
 FINANCE = "财务"
 
-# app_label -> models whose every permission the role gets; "view" means view only.
+# What each role does, shown on its page in the backend.
+ROLE_DESCRIPTIONS = {
+    OPERATIONS: "运营：商品与首页、订单发货与改价、售后、分销商审核与管理、客户绑定、分销等级/规则/设置；"
+    "可查看佣金，不能结算、审核提现或重试退款。",
+    FINANCE: "财务：佣金、结算批次、提现审核与打款、分销商账户流水、售后退款审核与退款重试、支付记录；"
+    "可查看订单、商品和分销商，不能发货、改价或改商品。",
+}
+
+ALL = "all"
+VIEW = "view"
+
+# app_label -> model -> ALL (every permission of the model) or VIEW (view only).
 ROLE_PERMISSIONS = {
     OPERATIONS: {
-        "catalog": {"category": "all", "product": "all", "productimage": "all", "sku": "all"},
+        "catalog": {"category": ALL, "product": ALL, "productimage": ALL, "sku": ALL},
+        "storefront": {"banner": ALL},
         "orders": {
-            "order": "all",
-            "orderline": "view",
-            "orderevent": "view",
-            "aftersale": "all",
-            "aftersaleline": "view",
-            "ordersettings": "view",
+            "order": ALL,
+            "orderline": VIEW,
+            "orderevent": VIEW,
+            "aftersale": ALL,
+            "aftersaleline": VIEW,
+            "ordersettings": ALL,
         },
-        "customers": {"user": "view", "address": "view"},
-        "payments": {"payment": "view"},
+        "customers": {"user": VIEW, "address": VIEW},
+        "payments": {"payment": VIEW},
+        "distribution": {
+            "distributor": ALL,
+            "customerbinding": ALL,
+            "touch": VIEW,
+            "orderattribution": VIEW,
+            "distributorgrade": ALL,
+            "commissionrule": ALL,
+            "commissionruleversion": VIEW,
+            "salestier": ALL,
+            "distributionsettings": ALL,
+            "settingschange": VIEW,
+            "commission": VIEW,
+            "commissionadjustment": VIEW,
+        },
     },
     FINANCE: {
         "orders": {
-            "order": "view",
-            "orderline": "view",
-            "orderevent": "view",
-            "aftersale": "all",
-            "aftersaleline": "view",
-            "ordersettings": "all",
+            "order": VIEW,
+            "orderline": VIEW,
+            "orderevent": VIEW,
+            # Approving an after-sale is what sends the refund.
+            "aftersale": ALL,
+            "aftersaleline": VIEW,
+            "ordersettings": VIEW,
         },
-        "payments": {"payment": "view", "refund": "view", "paymentnotification": "view"},
-        "catalog": {"product": "view", "sku": "view"},
+        "payments": {"payment": VIEW, "refund": ALL, "paymentnotification": VIEW},
+        "catalog": {"product": VIEW, "sku": VIEW},
+        "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW},
+        "distribution": {
+            "commission": VIEW,
+            "commissionadjustment": VIEW,
+            "settlementbatch": ALL,
+            "withdrawal": ALL,
+            "sandboxpayout": VIEW,
+            "ledgerentry": VIEW,
+            "distributor": VIEW,
+            "customerbinding": VIEW,
+            "orderattribution": VIEW,
+            "distributorgrade": VIEW,
+            "commissionrule": VIEW,
+            "commissionruleversion": VIEW,
+            "salestier": VIEW,
+            "distributionsettings": VIEW,
+            "settingschange": VIEW,
+        },
     },
 }
 
 
+def role_permissions(role: str):
+    """The permissions a built-in role should have, as a queryset."""
+    wanted = Q(pk__in=[])
+    for app_label, models in ROLE_PERMISSIONS[role].items():
+        for model, scope in models.items():
+            clause = Q(content_type__app_label=app_label, content_type__model=model)
+            if scope == VIEW:
+                clause &= Q(codename__startswith="view_")
+            wanted |= clause
+    return Permission.objects.filter(wanted)
+
+
 def ensure_staff_groups() -> None:
-    """Create or refresh the staff roles; safe to run after every migration."""
-    for role, apps in ROLE_PERMISSIONS.items():
+    """Create the staff roles and set them to their definition; safe to run any number of times."""
+    for role in ROLE_PERMISSIONS:
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = []
-        for app_label, models in apps.items():
-            for model, scope in models.items():
-                perms = Permission.objects.filter(
-                    content_type__app_label=app_label, content_type__model=model
-                )
-                if scope == "view":
-                    perms = perms.filter(codename__startswith="view_")
-                wanted.extend(perms)
-        group.permissions.add(*wanted)
+        group.permissions.set(role_permissions(role))

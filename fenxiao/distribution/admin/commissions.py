@@ -9,7 +9,7 @@ from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
 from fenxiao.core.admin_forms import action_page
-from fenxiao.core.money import format_fen
+from fenxiao.core.money import format_bp, format_fen
 
 from ..models import (
     Commission,
@@ -218,7 +218,7 @@ class CommissionAdmin(ReadOnlyAdmin):
 
     @display(description="比例")
     def rate_display(self, obj):
-        return f"{obj.rate_bp} 基点（{obj.rate_bp / 100:g}%）"
+        return format_bp(obj.rate_bp)
 
     @display(description="固定金额")
     def fixed_display(self, obj):
@@ -226,11 +226,11 @@ class CommissionAdmin(ReadOnlyAdmin):
 
     @display(description="阶梯奖励")
     def bonus_display(self, obj):
-        return f"{obj.bonus_bp / 100:g}%"
+        return format_bp(obj.bonus_bp)
 
     @display(description="团队佣金")
     def team_display(self, obj):
-        return f"{obj.team_bp / 100:g}%"
+        return format_bp(obj.team_bp)
 
     @display(description="封顶扣减")
     def capped_display(self, obj):

@@ -19,8 +19,8 @@ from django.utils.html import format_html
 
 from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_bp
 
-BP_HELP = "100 基点 = 1%"
 ACTION_TEMPLATE = "admin/fenxiao/action_form.html"
 
 
@@ -77,9 +77,7 @@ def distributor_text(distributor) -> str:
 
 
 def bp_text(bp: int | None) -> str:
-    if bp is None:
-        return "-"
-    return f"{bp / 100:g}%"
+    return format_bp(bp)
 
 
 def local_time(value) -> str:
@@ -87,17 +85,6 @@ def local_time(value) -> str:
 
 
 # --- Forms ---------------------------------------------------------------------------------
-
-
-class BpHelpMixin:
-    """Every rate column (…_bp) in an admin form says how basis points read."""
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is not None and db_field.name.endswith("_bp"):
-            own = str(db_field.help_text or "")
-            field.help_text = f"{own}（{BP_HELP}）" if own and BP_HELP not in own else BP_HELP
-        return field
 
 
 class ReasonForm(forms.Form):

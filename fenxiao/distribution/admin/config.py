@@ -8,17 +8,17 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from fenxiao.core.admin import ReadOnlyAdmin
-from fenxiao.core.admin_forms import MoneyFieldsMixin
+from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin
 from fenxiao.core.errors import DomainError
-from fenxiao.core.money import format_fen
+from fenxiao.core.money import format_bp, format_fen
 
 from ..errors import TooManyLevels
 from ..models import DistributionSettings, PayoutMethod, SettingsChange
 from ..services import config
 from .common import (
-    BpHelpMixin,
     ServiceSaveMixin,
     changelist_url,
     local_time,
@@ -39,7 +39,7 @@ def _value_text(name: str, value) -> str:
     if name in SETTINGS_MONEY_FIELDS and isinstance(value, int):
         return format_fen(value)
     if name.endswith("_bp") and isinstance(value, int):
-        return f"{value} 基点（{value / 100:g}%）"
+        return format_bp(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if name == "withdraw_methods":
@@ -74,7 +74,7 @@ class SettingsForm(forms.ModelForm):
         label="提现方式",
         choices=PayoutMethod.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
         help_text="都不勾选表示全部开放",
     )
 
@@ -107,7 +107,7 @@ class SettingsForm(forms.ModelForm):
 
 
 @admin.register(DistributionSettings)
-class DistributionSettingsAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = SettingsForm
     money_fields = SETTINGS_MONEY_FIELDS
     autocomplete_fields = ("condition_products",)

@@ -9,7 +9,7 @@ from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin
+from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField, PercentFieldsMixin
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -22,8 +22,6 @@ from ..models import (
 )
 from ..services import config, grades
 from .common import (
-    BP_HELP,
-    BpHelpMixin,
     ConfirmForm,
     ServiceSaveMixin,
     bp_text,
@@ -70,7 +68,7 @@ class GradeForm(forms.ModelForm):
 
 
 @admin.register(DistributorGrade)
-class DistributorGradeAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = GradeForm
     money_fields = GRADE_MONEY_FIELDS
     list_display = (
@@ -180,12 +178,12 @@ LEVELS = (1, 2, 3)
 
 
 class CommissionRuleForm(forms.ModelForm):
-    """A rate rule takes basis points, a fixed rule takes yuan per unit; both are stored in
+    """A rate rule takes a percentage, a fixed rule takes yuan per unit; both are stored in
     the rule's level1..3 columns (bp or fen) by the kind chosen."""
 
-    rate1 = forms.IntegerField(label="一级比例（基点）", min_value=0, required=False, help_text=BP_HELP)
-    rate2 = forms.IntegerField(label="二级比例（基点）", min_value=0, required=False, help_text=BP_HELP)
-    rate3 = forms.IntegerField(label="三级比例（基点）", min_value=0, required=False, help_text=BP_HELP)
+    rate1 = PercentField(label="一级比例（%）", required=False)
+    rate2 = PercentField(label="二级比例（%）", required=False)
+    rate3 = PercentField(label="三级比例（%）", required=False)
     fixed1 = MoneyField(label="一级固定佣金（元/件）", required=False)
     fixed2 = MoneyField(label="二级固定佣金（元/件）", required=False)
     fixed3 = MoneyField(label="三级固定佣金（元/件）", required=False)
@@ -273,7 +271,8 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
             "佣金",
             {
                 "fields": ("kind", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
-                "description": "按比例时填写基点，固定金额时填写每件的元；留空的层级不适用本规则。"
+                "description": "按比例时填写百分比（如 15 表示 15%），固定金额时填写每件的元；"
+                "留空的层级不适用本规则。"
                 "选择“不计佣金”时无需填写，适用的商品不产生任何佣金"
                 "（不同于 0%：0% 仍会发放阶梯奖励和团队佣金）。"
                 "不同等级组合后的各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限",
@@ -342,7 +341,7 @@ class SalesTierForm(forms.ModelForm):
 
 
 @admin.register(SalesTier)
-class SalesTierAdmin(BpHelpMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+class SalesTierAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = SalesTierForm
     money_fields = ("threshold",)
     list_display = ("threshold_display", "bonus_display")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.catalog.models import Category
-from fenxiao.core.money import fen_to_yuan
+from fenxiao.core.money import bp_to_percent, fen_to_yuan
 from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.distribution.models import (
     Commission,
@@ -308,6 +308,8 @@ def settings_data(cfg: DistributionSettings, **overrides) -> dict:
             data[name] = [p.pk for p in value.all()]
         elif name in ("condition_amount", "withdraw_min", "withdraw_max"):
             data[name] = fen_to_yuan(value)
+        elif name.endswith("_bp"):
+            data[name] = bp_to_percent(value)  # rates are typed as percentages
         elif isinstance(value, bool):
             if value:
                 data[name] = "on"
@@ -330,7 +332,7 @@ def test_saving_settings_logs_the_change_with_a_diff(staff, boss):
     before = cfg.version
     reply = boss.post(
         url(cfg),
-        settings_data(cfg, levels=3, level3_bp=200, withdraw_min="5.00", withdraw_methods=["alipay"]),
+        settings_data(cfg, levels=3, level3_bp="2", withdraw_min="5.00", withdraw_methods=["alipay"]),
     )
     assert reply.status_code == 302, reply.context["adminform"].form.errors
     cfg.refresh_from_db()
@@ -357,7 +359,7 @@ def test_saving_settings_logs_the_change_with_a_diff(staff, boss):
 
 def test_four_levels_are_refused_with_the_reason_and_nothing_changes(boss):
     cfg = config.current()
-    reply = boss.post(url(cfg), settings_data(cfg, levels=4, level1_bp=500))
+    reply = boss.post(url(cfg), settings_data(cfg, levels=4, level1_bp="5"))
     assert reply.status_code == 200
     assert "分销层级最多 3 级" in reply.content.decode()
     assert reply.context["adminform"].form.errors["levels"]
@@ -368,7 +370,7 @@ def test_four_levels_are_refused_with_the_reason_and_nothing_changes(boss):
 
 def test_settings_that_break_the_guard_are_refused(boss):
     cfg = config.current()
-    reply = boss.post(url(cfg), settings_data(cfg, level1_bp=4800))
+    reply = boss.post(url(cfg), settings_data(cfg, level1_bp="48"))
     assert reply.status_code == 200
     assert "超过单商品佣金上限" in reply.content.decode()
     cfg.refresh_from_db()
@@ -398,24 +400,22 @@ def rule_data(**overrides) -> dict:
 def test_a_rule_over_the_guard_is_refused_and_not_saved(boss):
     category = Category.objects.create(name="数码")
     reply = boss.post(
-        list_url(CommissionRule, "add"), rule_data(category=category.pk, rate1="4000", rate2="2000")
+        list_url(CommissionRule, "add"), rule_data(category=category.pk, rate1="40", rate2="20")
     )
     assert reply.status_code == 200
     assert "超过上限" in reply.content.decode()
     assert CommissionRule.objects.count() == 0
 
-    reply = boss.post(list_url(CommissionRule, "add"), rule_data(rate1="1000"))
+    reply = boss.post(list_url(CommissionRule, "add"), rule_data(rate1="10"))
     assert "规则必须且只能指定商品、SKU 或分类之一" in reply.content.decode()
     assert CommissionRule.objects.count() == 0
 
-    reply = boss.post(
-        list_url(CommissionRule, "add"), rule_data(category=category.pk, rate1="1500", rate2="300")
-    )
+    reply = boss.post(list_url(CommissionRule, "add"), rule_data(category=category.pk, rate1="15", rate2="3"))
     assert reply.status_code == 302
     rule = CommissionRule.objects.get()
     assert (rule.level1, rule.level2, rule.level3, rule.version) == (1500, 300, None, 1)
 
-    reply = boss.post(url(rule), rule_data(category=category.pk, rate1="1600", rate2="300"))
+    reply = boss.post(url(rule), rule_data(category=category.pk, rate1="16", rate2="3"))
     assert reply.status_code == 302
     rule.refresh_from_db()
     assert (rule.level1, rule.version) == (1600, 2)
@@ -442,7 +442,7 @@ def test_a_rule_can_exclude_a_product_from_commission(boss):
     product = make_product("特价机", price=10000)
     reply = boss.post(
         list_url(CommissionRule, "add"),
-        rule_data(name="特价不计佣", product=product.pk, kind="exclude", rate1="500"),
+        rule_data(name="特价不计佣", product=product.pk, kind="exclude", rate1="5"),
     )
     assert reply.status_code == 302
     rule = CommissionRule.objects.get()
@@ -458,13 +458,11 @@ def test_rules_that_pass_alone_but_not_together_are_refused_in_the_form(boss):
     silver = DistributorGrade.objects.create(name="银牌", weight=3, team_bp=200)
     config.save_tier(SalesTier(threshold=100000, bonus_bp=200))
     product = make_product("耳机", price=10000)
-    reply = boss.post(
-        list_url(CommissionRule, "add"), rule_data(name="高佣", product=product.pk, rate1="3500")
-    )
+    reply = boss.post(list_url(CommissionRule, "add"), rule_data(name="高佣", product=product.pk, rate1="35"))
     assert reply.status_code == 302
     reply = boss.post(
         list_url(CommissionRule, "add"),
-        rule_data(name="银牌二级", product=product.pk, grade=silver.pk, rate2="1200"),
+        rule_data(name="银牌二级", product=product.pk, grade=silver.pk, rate2="12"),
     )
     assert reply.status_code == 200
     assert reply.context["adminform"].form.non_field_errors() == [
@@ -479,7 +477,7 @@ def test_a_grade_fine_alone_but_over_the_guard_beside_another_is_refused_in_the_
     # commission (+10% default level 1 = 25%) each pass; a 金牌 level 1 above a 银牌 level 2
     # earns 35% + 12% + 3% = 50%, a 银牌 at 13% would make 51% > 50%.
     DistributorGrade.objects.create(name="金牌", weight=5, level1_bp=3500)
-    data = {"name": "银牌", "weight": "3", "level2_bp": "1300", "team_bp": "300", "logic": "all"}
+    data = {"name": "银牌", "weight": "3", "level2_bp": "13", "team_bp": "3", "logic": "all"}
     reply = boss.post(list_url(DistributorGrade, "add"), data)
     assert reply.status_code == 200
     assert reply.context["adminform"].form.non_field_errors() == [
@@ -487,7 +485,7 @@ def test_a_grade_fine_alone_but_over_the_guard_beside_another_is_refused_in_the_
         "+ 团队佣金 3% = 51%，超过单商品佣金上限 50%"
     ]
     assert not DistributorGrade.objects.filter(name="银牌").exists()
-    reply = boss.post(list_url(DistributorGrade, "add"), {**data, "level2_bp": "1200"})
+    reply = boss.post(list_url(DistributorGrade, "add"), {**data, "level2_bp": "12"})
     assert reply.status_code == 302
     assert DistributorGrade.objects.filter(name="银牌").exists()
 
@@ -495,7 +493,7 @@ def test_a_grade_fine_alone_but_over_the_guard_beside_another_is_refused_in_the_
 def test_grades_go_through_the_guard_and_upgrade_on_demand(world, boss):
     reply = boss.post(
         list_url(DistributorGrade, "add"),
-        {"name": "钻石", "weight": "9", "level1_bp": "4900", "team_bp": "0", "logic": "all"},
+        {"name": "钻石", "weight": "9", "level1_bp": "49", "team_bp": "0", "logic": "all"},
     )
     assert reply.status_code == 200
     assert "超过单商品佣金上限" in reply.content.decode()
@@ -529,11 +527,11 @@ def test_grades_go_through_the_guard_and_upgrade_on_demand(world, boss):
 
 
 def test_a_tier_that_breaks_the_guard_is_refused(boss):
-    reply = boss.post(list_url(SalesTier, "add"), {"threshold": "10000.00", "bonus_bp": "4000"})
+    reply = boss.post(list_url(SalesTier, "add"), {"threshold": "10000.00", "bonus_bp": "40"})
     assert reply.status_code == 200
     assert "超过单商品佣金上限" in reply.content.decode()
     assert SalesTier.objects.count() == 0
-    reply = boss.post(list_url(SalesTier, "add"), {"threshold": "10000.00", "bonus_bp": "200"})
+    reply = boss.post(list_url(SalesTier, "add"), {"threshold": "10000.00", "bonus_bp": "2"})
     assert reply.status_code == 302
     assert SalesTier.objects.get().threshold == 1000000
 

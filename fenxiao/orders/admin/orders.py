@@ -1,103 +1,33 @@
-"""Backend pages for orders, after-sales and order settings.
-
-Orders are never edited as a form: every change (ship, price adjustment, address, refund,
-cancellation) is a page of its own that calls one service and shows its refusal, if any.
-"""
+"""The order page: its lines, after-sales, payments and log, and one page per change (ship,
+price adjustment, address, refund, cancellation), each calling one service and showing its
+refusal, if any. Orders are never edited as a form."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyInline
-from fenxiao.core.admin_forms import (
-    LocalDateRangeFilter,
-    MoneyField,
-    MoneyFieldsMixin,
-    action_page,
-    posted,
-)
+from fenxiao.core.admin_forms import LocalDateRangeFilter, MoneyField, action_page, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Payment, Refund
 
-from .models import (
-    AfterSale,
-    AfterSaleKind,
-    AfterSaleLine,
-    AfterSaleStatus,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderSettings,
-    OrderStatus,
+from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus
+from ..services import after_sales, lifecycle
+from .attribution import render_attribution
+from .common import (
+    AFTER_SALE_STATUS_LABELS,
+    ORDER_STATUS_LABELS,
+    buyer_text,
+    change_url,
+    label,
+    link,
+    order_summary,
 )
-from .services import after_sales, lifecycle
-
-ORDER_STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: "warning",
-    OrderStatus.PENDING_SHIPMENT: "info",
-    OrderStatus.SHIPPED: "primary",
-    OrderStatus.COMPLETED: "success",
-    OrderStatus.CANCELLED: "danger",
-}
-AFTER_SALE_STATUS_LABELS = {
-    AfterSaleStatus.REQUESTED: "warning",
-    AfterSaleStatus.APPROVED: "info",
-    AfterSaleStatus.REFUNDED: "success",
-    AfterSaleStatus.REJECTED: "danger",
-    AfterSaleStatus.WITHDRAWN: "default",
-}
-REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
-
-
-def _change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-
-def _link(obj, text=None):
-    return format_html(
-        '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
-        _change_url(obj),
-        text or str(obj),
-    )
-
-
-def _buyer_text(user) -> str:
-    if user is None:
-        return "-"
-    if user.phone and user.nickname:
-        return f"{user.nickname}（{user.phone}）"
-    return user.phone or user.nickname or user.username
-
-
-def _label(text, kind):
-    from django.template.loader import render_to_string
-
-    return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
-
-
-def _order_summary(order: Order) -> list[tuple[str, str]]:
-    rows = [
-        ("订单号", order.number),
-        ("状态", order.get_status_display()),
-        ("买家", _buyer_text(order.buyer)),
-        ("商品金额", format_fen(order.goods_amount)),
-        ("优惠/改价", format_fen(order.discount_amount)),
-        ("运费", format_fen(order.shipping_fee)),
-        ("应付金额", format_fen(order.total)),
-    ]
-    if order.paid_amount:
-        rows += [("实付金额", format_fen(order.paid_amount)), ("已退款", format_fen(order.refunded_amount))]
-    rows.append(("收货信息", f"{order.recipient} {order.recipient_phone} {order.address_text}"))
-    return rows
-
 
 # --- Forms for the order actions --------------------------------------------------------------
 
@@ -135,14 +65,6 @@ class CancelForm(forms.Form):
         required=False,
         help_text="已付款的订单取消后全额原路退款，并退回库存",
     )
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
 
 
 RESTOCK_CHOICES = [("", "默认（未发货或退货退款时退回库存）"), ("yes", "退回库存"), ("no", "不退回库存")]
@@ -262,7 +184,7 @@ class OrderEventInline(ReadOnlyInline):
 
     @display(description="操作人")
     def actor_display(self, obj):
-        return _buyer_text(obj.actor) if obj.actor_id else obj.get_actor_kind_display()
+        return buyer_text(obj.actor) if obj.actor_id else obj.get_actor_kind_display()
 
 
 class AfterSaleInline(ReadOnlyInline):
@@ -273,11 +195,11 @@ class AfterSaleInline(ReadOnlyInline):
 
     @display(description="售后单号")
     def number_link(self, obj):
-        return _link(obj, obj.number)
+        return link(obj, obj.number)
 
     @display(description="状态")
     def status_label(self, obj):
-        return _label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
+        return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
     @display(description="退款金额")
     def amount_display(self, obj):
@@ -352,6 +274,7 @@ class OrderAdmin(ModelAdmin):
             {"fields": ("recipient", "recipient_phone", "address_display", "carrier", "tracking_number")},
         ),
         ("退款记录", {"fields": ("refunds_table",)}),
+        ("分销归属", {"fields": ("attribution_panel",)}),
     )
     readonly_fields = (
         "number",
@@ -378,6 +301,7 @@ class OrderAdmin(ModelAdmin):
         "carrier",
         "tracking_number",
         "refunds_table",
+        "attribution_panel",
     )
     actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
 
@@ -402,7 +326,7 @@ class OrderAdmin(ModelAdmin):
 
     @display(description="买家", ordering="buyer__phone")
     def buyer_display(self, obj):
-        return _buyer_text(obj.buyer)
+        return buyer_text(obj.buyer)
 
     @display(description="状态", ordering="status", label={str(k): v for k, v in ORDER_STATUS_LABELS.items()})
     def status_label(self, obj):
@@ -410,7 +334,7 @@ class OrderAdmin(ModelAdmin):
 
     @display(description="状态")
     def status_badge(self, obj):
-        return _label(obj.get_status_display(), ORDER_STATUS_LABELS.get(obj.status))
+        return label(obj.get_status_display(), ORDER_STATUS_LABELS.get(obj.status))
 
     @display(description="应付金额", ordering="total")
     def total_display(self, obj):
@@ -465,6 +389,14 @@ class OrderAdmin(ModelAdmin):
             ),
         )
 
+    @display(description="分销归属与佣金")
+    def attribution_panel(self, obj):
+        """The chain snapshotted at checkout, the rule behind each commission, and why a level
+        (or the whole order) earned nothing."""
+        if "_admin_attribution" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
+            obj._admin_attribution = render_attribution(obj)
+        return obj._admin_attribution
+
     # --- detail actions ---
 
     # Which actions make sense in which state; the services refuse anything else anyway.
@@ -498,7 +430,7 @@ class OrderAdmin(ModelAdmin):
 
     def _done(self, request, order, message):
         messages.success(request, message)
-        return HttpResponseRedirect(_change_url(order))
+        return HttpResponseRedirect(change_url(order))
 
     def _run(self, request, form, call):
         """Call a service; a refusal becomes a message and a form error, never a 500."""
@@ -532,7 +464,7 @@ class OrderAdmin(ModelAdmin):
             order,
             title=f"发货：{order.number}",
             form=form,
-            summary=_order_summary(order),
+            summary=order_summary(order),
             submit_label="确认发货",
         )
 
@@ -567,7 +499,7 @@ class OrderAdmin(ModelAdmin):
             order,
             title=f"改价：{order.number}",
             form=form,
-            summary=_order_summary(order),
+            summary=order_summary(order),
             submit_label="确认改价",
         )
 
@@ -597,7 +529,7 @@ class OrderAdmin(ModelAdmin):
             order,
             title=f"修改收货地址：{order.number}",
             form=form,
-            summary=_order_summary(order),
+            summary=order_summary(order),
             submit_label="保存地址",
         )
 
@@ -637,7 +569,7 @@ class OrderAdmin(ModelAdmin):
             order,
             title=f"退款：{order.number}",
             form=form,
-            summary=_order_summary(order),
+            summary=order_summary(order),
             submit_label="确认退款",
             danger=True,
             table=table,
@@ -672,274 +604,7 @@ class OrderAdmin(ModelAdmin):
             order,
             title=f"取消订单：{order.number}",
             form=form,
-            summary=_order_summary(order),
+            summary=order_summary(order),
             submit_label="确认取消订单",
             danger=True,
         )
-
-
-# --- After-sale ------------------------------------------------------------------------------
-
-
-class AfterSaleLineInline(ReadOnlyInline):
-    model = AfterSaleLine
-    fields = ("line_display", "quantity", "amount_display")
-    readonly_fields = fields
-    verbose_name_plural = "售后商品"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order_line")
-
-    @display(description="订单商品")
-    def line_display(self, obj):
-        return str(obj.order_line)
-
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
-
-
-class RefundInline(ReadOnlyInline):
-    model = Refund
-    fields = (
-        "out_refund_no",
-        "amount_display",
-        "status",
-        "attempts",
-        "failure_reason",
-        "created_at",
-        "completed_at",
-    )
-    readonly_fields = fields
-    verbose_name_plural = "退款记录"
-
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
-
-
-@admin.register(AfterSale)
-class AfterSaleAdmin(ModelAdmin):
-    list_display = (
-        "number",
-        "order_link",
-        "buyer_display",
-        "kind",
-        "status_label",
-        "amount_display",
-        "requested_by",
-        "created_at",
-    )
-    list_filter = ("status", "kind", "requested_by", ("created_at", LocalDateRangeFilter))
-    list_filter_submit = True
-    search_fields = ("=number", "=order__number", "order__buyer__phone")
-    list_select_related = ("order", "order__buyer")
-    show_full_result_count = False
-    inlines = (AfterSaleLineInline, RefundInline)
-    fields = (
-        "number",
-        "order_link",
-        "buyer_display",
-        "kind",
-        "status_badge",
-        "amount_display",
-        "reason",
-        "restock",
-        "requested_by",
-        "created_at",
-        "decider_display",
-        "decided_at",
-        "reject_reason",
-        "refunded_at",
-    )
-    readonly_fields = fields
-    actions_detail = ("approve_after_sale", "reject_after_sale")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_aftersale_permission(self, request, obj=None):
-        return request.user.has_perm("orders.change_aftersale")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "order__buyer", "decided_by")
-
-    @display(description="订单")
-    def order_link(self, obj):
-        return _link(obj.order, obj.order.number)
-
-    @display(description="买家")
-    def buyer_display(self, obj):
-        return _buyer_text(obj.order.buyer)
-
-    @display(
-        description="状态", ordering="status", label={str(k): v for k, v in AFTER_SALE_STATUS_LABELS.items()}
-    )
-    def status_label(self, obj):
-        return obj.status, obj.get_status_display()
-
-    @display(description="状态")
-    def status_badge(self, obj):
-        return _label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
-
-    @display(description="退款金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
-
-    @display(description="处理人")
-    def decider_display(self, obj):
-        return str(obj.decided_by) if obj.decided_by_id else "-"
-
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        after_sale = self._find(request, object_id)
-        if after_sale is None or after_sale.status != AfterSaleStatus.REQUESTED:
-            return []
-        return actions
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
-
-    def _after_sale(self, request, object_id) -> AfterSale:
-        after_sale = self._find(request, object_id)
-        if after_sale is None:
-            raise Http404("售后单不存在")
-        return after_sale
-
-    def _summary(self, after_sale: AfterSale):
-        lines = "；".join(
-            f"{item.order_line} 退 {item.quantity} 件 {format_fen(item.amount)}"
-            for item in after_sale.lines.select_related("order_line")
-        )
-        return [
-            ("售后单号", after_sale.number),
-            ("订单", after_sale.order.number),
-            ("买家", _buyer_text(after_sale.order.buyer)),
-            ("类型", after_sale.get_kind_display()),
-            ("状态", after_sale.get_status_display()),
-            ("退款金额", format_fen(after_sale.amount)),
-            ("原因", after_sale.reason),
-            ("商品", lines or "-"),
-            ("退回库存", "是" if after_sale.restock else "否"),
-        ]
-
-    @action(
-        description="同意并退款", url_path="approve", permissions=["change_aftersale"], icon="check_circle"
-    )
-    def approve_after_sale(self, request, object_id):
-        after_sale = self._after_sale(request, object_id)
-        form = ConfirmForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                after_sales.approve(after_sale, request.user)
-            except DomainError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(
-                    request, f"已同意售后 {after_sale.number}，{format_fen(after_sale.amount)} 原路退回"
-                )
-                return HttpResponseRedirect(_change_url(after_sale))
-        return action_page(
-            self,
-            request,
-            after_sale,
-            title=f"同意售后：{after_sale.number}",
-            form=form,
-            summary=self._summary(after_sale),
-            submit_label="同意并退款",
-        )
-
-    @action(description="拒绝", url_path="reject", permissions=["change_aftersale"], icon="block")
-    def reject_after_sale(self, request, object_id):
-        after_sale = self._after_sale(request, object_id)
-        form = ReasonForm(posted(request))
-        form.fields["reason"].label = "拒绝原因"
-        if request.method == "POST" and form.is_valid():
-            try:
-                after_sales.reject(after_sale, request.user, reason=form.cleaned_data["reason"])
-            except DomainError as exc:
-                messages.error(request, exc.message)
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"已拒绝售后 {after_sale.number}")
-                return HttpResponseRedirect(_change_url(after_sale))
-        return action_page(
-            self,
-            request,
-            after_sale,
-            title=f"拒绝售后：{after_sale.number}",
-            form=form,
-            summary=self._summary(after_sale),
-            submit_label="确认拒绝",
-            danger=True,
-        )
-
-
-# --- Order settings (one record) -------------------------------------------------------------
-
-
-class OrderSettingsForm(forms.ModelForm):
-    # Sane bounds: a timeout of 0 would cancel every order at once, a huge one overflows dates.
-    LIMITS = {
-        "payment_timeout_minutes": (1, 7 * 24 * 60),
-        "auto_complete_days": (1, 90),
-        "after_sale_days": (0, 365),
-    }
-
-    class Meta:
-        model = OrderSettings
-        fields = (
-            "payment_timeout_minutes",
-            "auto_complete_days",
-            "after_sale_days",
-            "shipping_fee",
-            "free_shipping_threshold",
-        )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, (low, high) in self.LIMITS.items():
-            field = self.fields.get(name)
-            if field is not None:
-                field.validators += [MinValueValidator(low), MaxValueValidator(high)]
-                field.widget.attrs.update({"min": low, "max": high})
-
-
-@admin.register(OrderSettings)
-class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
-    form = OrderSettingsForm
-    money_fields = ("shipping_fee", "free_shipping_threshold")
-    fields = (
-        "payment_timeout_minutes",
-        "auto_complete_days",
-        "after_sale_days",
-        "shipping_fee",
-        "free_shipping_threshold",
-        "updated_at",
-    )
-    readonly_fields = ("updated_at",)
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) and not OrderSettings.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def changelist_view(self, request, extra_context=None):
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        settings = OrderSettings.current()
-        return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[settings.pk]))
-
-    def response_change(self, request, obj):
-        messages.success(request, "订单设置已保存")
-        return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[obj.pk]))

@@ -1,0 +1,76 @@
+"""Pieces shared by the order and after-sale backend pages: status badges, links, buyer text
+and the small confirmation forms."""
+
+from django import forms
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html
+
+from fenxiao.core.money import format_fen
+
+from ..models import AfterSaleStatus, Order, OrderStatus
+
+ORDER_STATUS_LABELS = {
+    OrderStatus.PENDING_PAYMENT: "warning",
+    OrderStatus.PENDING_SHIPMENT: "info",
+    OrderStatus.SHIPPED: "primary",
+    OrderStatus.COMPLETED: "success",
+    OrderStatus.CANCELLED: "danger",
+}
+AFTER_SALE_STATUS_LABELS = {
+    AfterSaleStatus.REQUESTED: "warning",
+    AfterSaleStatus.APPROVED: "info",
+    AfterSaleStatus.REFUNDED: "success",
+    AfterSaleStatus.REJECTED: "danger",
+    AfterSaleStatus.WITHDRAWN: "default",
+}
+REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
+
+
+def change_url(obj) -> str:
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def link(obj, text=None):
+    return format_html(
+        '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
+        change_url(obj),
+        text or str(obj),
+    )
+
+
+def buyer_text(user) -> str:
+    if user is None:
+        return "-"
+    if user.phone and user.nickname:
+        return f"{user.nickname}（{user.phone}）"
+    return user.phone or user.nickname or user.username
+
+
+def label(text, kind):
+    return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
+
+
+def order_summary(order: Order) -> list[tuple[str, str]]:
+    rows = [
+        ("订单号", order.number),
+        ("状态", order.get_status_display()),
+        ("买家", buyer_text(order.buyer)),
+        ("商品金额", format_fen(order.goods_amount)),
+        ("优惠/改价", format_fen(order.discount_amount)),
+        ("运费", format_fen(order.shipping_fee)),
+        ("应付金额", format_fen(order.total)),
+    ]
+    if order.paid_amount:
+        rows += [("实付金额", format_fen(order.paid_amount)), ("已退款", format_fen(order.refunded_amount))]
+    rows.append(("收货信息", f"{order.recipient} {order.recipient_phone} {order.address_text}"))
+    return rows
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
+
+
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""

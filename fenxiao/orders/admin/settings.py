@@ -1,0 +1,73 @@
+"""Order settings: one record, edited on one page."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from unfold.admin import ModelAdmin
+
+from fenxiao.core.admin_forms import MoneyFieldsMixin
+
+from ..models import OrderSettings
+
+# --- Order settings (one record) -------------------------------------------------------------
+
+
+class OrderSettingsForm(forms.ModelForm):
+    # Sane bounds: a timeout of 0 would cancel every order at once, a huge one overflows dates.
+    LIMITS = {
+        "payment_timeout_minutes": (1, 7 * 24 * 60),
+        "auto_complete_days": (1, 90),
+        "after_sale_days": (0, 365),
+    }
+
+    class Meta:
+        model = OrderSettings
+        fields = (
+            "payment_timeout_minutes",
+            "auto_complete_days",
+            "after_sale_days",
+            "shipping_fee",
+            "free_shipping_threshold",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.LIMITS.items():
+            field = self.fields.get(name)
+            if field is not None:
+                field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+                field.widget.attrs.update({"min": low, "max": high})
+
+
+@admin.register(OrderSettings)
+class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
+    form = OrderSettingsForm
+    money_fields = ("shipping_fee", "free_shipping_threshold")
+    fields = (
+        "payment_timeout_minutes",
+        "auto_complete_days",
+        "after_sale_days",
+        "shipping_fee",
+        "free_shipping_threshold",
+        "updated_at",
+    )
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not OrderSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        settings = OrderSettings.current()
+        return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[settings.pk]))
+
+    def response_change(self, request, obj):
+        messages.success(request, "订单设置已保存")
+        return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[obj.pk]))
