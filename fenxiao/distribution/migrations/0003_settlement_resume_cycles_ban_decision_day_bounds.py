@@ -16,7 +16,7 @@ def clamp_day_counts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("distribution", "0001_initial"),
+        ("distribution", "0002_rule_versions_exclude_kind_and_commission_rule_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0002_after_sale_shipping_amount"),
+        ("orders", "0003_order_settings_day_bounds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
