@@ -210,3 +210,43 @@ def test_refused_notification_is_logged_and_retried_by_the_gateway(monkeypatch):
     monkeypatch.setattr(SandboxGateway, "build_notification", signed_by_gateway)
     assert run_scheduled_retries() == 1
     assert Order.objects.get(number=number).status == "pending_shipment"
+
+
+def test_forged_notifications_cannot_grow_the_log_without_limit():
+    from fenxiao.payments.models import RefusedNotificationTally
+    from fenxiao.payments.services.notifications import REFUSED_KEPT_PER_HOUR
+
+    forged = b'{"out_trade_no":"X","transaction_id":"T","amount":1,"paid_at":1}'
+    for i in range(REFUSED_KEPT_PER_HOUR + 40):
+        reply = notify(forged, {"X-Sandbox-Signature": f"{i:064x}", "X-Sandbox-Timestamp": "1"})
+        assert reply.status_code == 400
+        assert reply.json()["code"] == "PAYMENT_SIGNATURE_INVALID"
+    for _ in range(5):  # no signature at all: refused for the same reason
+        assert notify(b"{}", {}).status_code == 400
+
+    kept = PaymentNotification.objects.filter(outcome="bad_signature")
+    assert kept.count() == REFUSED_KEPT_PER_HOUR  # the first of the hour, in full
+    tally = RefusedNotificationTally.objects.get()
+    assert (tally.gateway, tally.outcome, tally.count) == (
+        "sandbox",
+        "bad_signature",
+        REFUSED_KEPT_PER_HOUR + 45,
+    )
+
+    # A genuine notification is still kept in full, whatever the flood.
+    client, number, pay, _ = order_with_open_payment()
+    confirm_on_pay_page(client, pay)
+    assert PaymentNotification.objects.filter(outcome="accepted").count() == 1
+    assert Order.objects.get(number=number).status == "pending_shipment"
+
+
+def test_refusals_are_counted_per_reason_and_hour():
+    from fenxiao.payments.models import RefusedNotificationTally
+    from fenxiao.payments.services.notifications import count_refused
+
+    now = timezone.now()
+    assert count_refused("sandbox", "expired", now) == 1
+    assert count_refused("sandbox", "expired", now) == 2
+    assert count_refused("sandbox", "malformed", now) == 1
+    assert count_refused("sandbox", "expired", now + datetime.timedelta(hours=1)) == 1
+    assert RefusedNotificationTally.objects.count() == 3
