@@ -28,7 +28,7 @@ from ..models import (
     OrderSettings,
     OrderStatus,
 )
-from . import hooks
+from . import hooks, payments_port
 from .events import actor_kind_for, log_event, new_number, transition
 
 PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
@@ -181,8 +181,6 @@ def _move(after_sale: AfterSale, target: str, **fields) -> None:
 
 @transaction.atomic
 def approve(after_sale: AfterSale, staff) -> AfterSale:
-    from fenxiao.payments.services.refunds import refund_order
-
     order = _lock_order(after_sale.order)
     after_sale = get_for_update(after_sale)
     _move(after_sale, AfterSaleStatus.APPROVED, decided_by=staff, decided_at=timezone.now())
@@ -222,7 +220,7 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
             cancel_reason=f"全额退款：{after_sale.reason}"[:200],
         )
         log_event(order, "cancelled", ActorKind.SYSTEM, "未发货订单全额退款，订单已关闭")
-    refund_order(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale)
+    payments_port.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale)
     return after_sale
 
 
