@@ -31,7 +31,11 @@ from fenxiao.payments.models import Refund, SandboxRefund, SandboxTrade
 from fenxiao.payments.services import refunds
 from fenxiao.payments.services.payments import start_payment
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not settings.IS_POSTGRES, reason="two processes share the database: PostgreSQL only"),
+    pytest.mark.django_db(transaction=True),
+]
 
 ROOT = Path(settings.BASE_DIR)
 
