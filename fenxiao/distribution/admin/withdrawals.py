@@ -68,7 +68,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         "created_at",
         "paid_at",
     )
-    list_filter = ("status", "method", ("created_at", LocalDateRangeFilter))
+    list_filter = ("status", "payout_status", "method", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = (
         "=number",

@@ -391,5 +391,10 @@ def _fail(withdrawal: Withdrawal, reason: str) -> None:
 def mark_failed(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
+        if withdrawal.payout_status in RETRYABLE_PAYOUT and withdrawal.payout_attempts:
+            # The transfer may have gone through: releasing the hold now could pay twice.
+            raise WithdrawalInvalid(
+                "自动打款结果未知，请先重试打款确认结果", code="PAYOUT_IN_FLIGHT", status=409
+            )
         _fail(withdrawal, reason)
     return withdrawal

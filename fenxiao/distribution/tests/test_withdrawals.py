@@ -357,3 +357,21 @@ def test_retrying_a_payout_that_is_not_in_flight_is_refused(rich, finance, finan
         ledger_sum(rich),
     ) == before
     assert SandboxPayout.objects.count() == (1 if final == "paid" else 0)
+
+
+def test_a_payout_with_an_unknown_outcome_cannot_be_marked_failed(rich, finance, monkeypatch):
+    from fenxiao.distribution import payouts
+
+    number = ask(rich, 2500).json()["number"]
+
+    def unreachable(self, **kwargs):
+        raise TimeoutError("read timeout")
+
+    monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", unreachable)
+    finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    assert Withdrawal.objects.get(number=number).payout_status == "pending"
+
+    reply = finance.post(f"/staff/distribution/withdrawals/{number}/failed", {"reason": "超时"})
+    assert (reply.status_code, reply.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
+    assert Withdrawal.objects.get(number=number).status == "approved"
+    assert ledger_sum(rich) == 7500  # still held
