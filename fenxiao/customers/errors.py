@@ -41,3 +41,9 @@ class AddressNotFound(DomainError):
     code = "ADDRESS_NOT_FOUND"
     message = "收货地址不存在"
     status = 404
+
+
+class WalletInsufficient(DomainError):
+    code = "WALLET_INSUFFICIENT"
+    message = "商城余额不足"
+    status = 409

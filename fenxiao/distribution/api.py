@@ -23,6 +23,7 @@ class Strict(Schema):
 
 class ProfileOut(Schema):
     is_distributor: bool
+    id: int | None = Field(default=None, description="分销商 ID（尚未申请时为空）")
     status: str | None = None
     status_display: str | None = None
     grade: str | None = None
@@ -92,6 +93,7 @@ class CommissionOut(Schema):
     bonus_bp: int
     team_bp: int
     rule_version: int
+    rule_name: str
     amount: int
     reversed_amount: int
     net_amount: int
@@ -114,6 +116,10 @@ class CommissionOut(Schema):
     @staticmethod
     def resolve_discount_share(obj):
         return obj.order_line.discount_share
+
+    @staticmethod
+    def resolve_rule_name(obj):
+        return dashboard.rule_name(obj)
 
     @staticmethod
     def resolve_why(obj):
@@ -180,9 +186,24 @@ class RankingQuery(Schema):
     period: str = Field(default="month", pattern="^(week|month)$")
 
 
+class CommissionQuery(Schema):
+    status: str | None = Field(default=None, max_length=20)
+    order: str | None = Field(default=None, max_length=32, description="订单号或订单 ID")
+
+
 def _me(request):
+    """The signed-in distributor, to earn, share, withdraw or see the team: active only."""
     distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
     if distributor is None or not distributor.is_active:
+        raise NotADistributor()
+    return distributor
+
+
+def _me_reading(request):
+    """The signed-in distributor reading their own money: a suspended distributor still
+    sees their figures, commissions, ledger, balance and withdrawals."""
+    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
+    if distributor is None or not distributor.sees_own_account:
         raise NotADistributor()
     return distributor
 
@@ -202,6 +223,7 @@ def profile(request):
     return {
         **base,
         "is_distributor": distributor.is_active,
+        "id": distributor.pk,
         "status": distributor.status,
         "status_display": distributor.get_status_display(),
         "grade": distributor.grade.name if distributor.grade else None,
@@ -226,14 +248,19 @@ def bind(request, payload: BindIn):
 
 @router.get("/dashboard", response=DashboardOut)
 def get_dashboard(request):
-    return dashboard.figures(_me(request))
+    return dashboard.figures(_me_reading(request))
 
 
 @router.get("/commissions", response=list[CommissionOut])
 @paginate(PageNumberPagination, page_size=20)
-def list_commissions(request, status: str | None = None):
-    qs = dashboard.commissions(_me(request))
-    return qs.filter(status=status) if status else qs
+def list_commissions(request, query: CommissionQuery = Query(...)):
+    """`order` takes an order number or an order id."""
+    qs = dashboard.commissions(_me_reading(request))
+    if query.status:
+        qs = qs.filter(status=query.status)
+    if query.order:
+        qs = dashboard.for_order(qs, query.order)
+    return qs
 
 
 @router.get("/team", response=list[MemberOut])
@@ -278,19 +305,19 @@ def rankings(request, query: RankingQuery = Query(...)):
 @router.get("/ledger", response=list[LedgerOut])
 @paginate(PageNumberPagination, page_size=20)
 def list_ledger(request):
-    return LedgerEntry.objects.filter(distributor=_me(request)).order_by("-id")
+    return LedgerEntry.objects.filter(distributor=_me_reading(request)).order_by("-id")
 
 
 @router.get("/balance", response=dict)
 def balance(request):
-    available = ledger.balance(_me(request).pk)
+    available = ledger.balance(_me_reading(request).pk)
     return {"available": available, "available_display": format_fen(available)}
 
 
 @router.get("/withdrawals", response=list[WithdrawalOut])
 @paginate(PageNumberPagination, page_size=20)
 def list_withdrawals(request):
-    return Withdrawal.objects.filter(distributor=_me(request)).order_by("-id")
+    return Withdrawal.objects.filter(distributor=_me_reading(request)).order_by("-id")
 
 
 @router.post("/withdrawals", response={201: WithdrawalOut})

@@ -279,6 +279,12 @@ class Distributor(models.Model):
     def is_active(self) -> bool:
         return self.status == DistributorStatus.ACTIVE
 
+    @property
+    def sees_own_account(self) -> bool:
+        """A suspended distributor still sees their own figures, commissions, ledger and
+        withdrawals, read-only: earning, sharing and withdrawing stay with the active."""
+        return self.status in (DistributorStatus.ACTIVE, DistributorStatus.SUSPENDED)
+
 
 class TouchSource(models.TextChoices):
     LINK = "link", "推广链接"
@@ -389,6 +395,8 @@ class OrderAttribution(models.Model):
 class RuleKind(models.TextChoices):
     RATE = "rate", "按比例（基点）"
     FIXED = "fixed", "固定金额（分/件）"
+    # Not 0 %: a line this rule decides pays no level, no tier bonus and no team commission.
+    EXCLUDE = "exclude", "不计佣金"
 
 
 class CommissionRule(models.Model):
@@ -449,6 +457,51 @@ class CommissionRule(models.Model):
 
     def __str__(self):
         return self.name
+
+    def value(self, level: int) -> int | None:
+        return [self.level1, self.level2, self.level3][level - 1]
+
+    @property
+    def excludes(self) -> bool:
+        return self.kind == RuleKind.EXCLUDE
+
+
+class CommissionRuleVersion(models.Model):
+    """A rule as it was at one version: written on every save, never changed, so a
+    commission explains itself with the name and values it was computed with."""
+
+    rule = models.ForeignKey(
+        CommissionRule, on_delete=models.CASCADE, related_name="versions", verbose_name="规则"
+    )
+    version = models.PositiveIntegerField("版本")
+    name = models.CharField("规则名称", max_length=60)
+    target = models.CharField("适用于", max_length=200, blank=True)
+    grade_name = models.CharField("仅限等级", max_length=20, blank=True)
+    kind = models.CharField("计算方式", max_length=10, choices=RuleKind.choices)
+    level1 = models.PositiveIntegerField("一级", null=True, blank=True)
+    level2 = models.PositiveIntegerField("二级", null=True, blank=True)
+    level3 = models.PositiveIntegerField("三级", null=True, blank=True)
+    is_active = models.BooleanField("启用")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="修改人",
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "佣金规则版本"
+        verbose_name_plural = "佣金规则版本"
+        ordering = ["rule", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "version"], name="one_row_per_rule_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}"
 
     def value(self, level: int) -> int | None:
         return [self.level1, self.level2, self.level3][level - 1]
@@ -574,6 +627,7 @@ class Commission(models.Model):
         verbose_name="规则",
     )
     rule_version = models.PositiveIntegerField("规则版本", default=0)
+    rule_name = models.CharField("规则名称（当时）", max_length=60, blank=True)
     grade_name = models.CharField("当时等级", max_length=20, blank=True)
     settings_version = models.PositiveIntegerField("设置版本")
     amount = models.PositiveIntegerField("佣金金额（原始）")

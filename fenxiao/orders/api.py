@@ -6,6 +6,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from fenxiao.core.money import format_fen
 from fenxiao.customers.auth import buyer_auth
+from fenxiao.customers.services import wallet
 
 from .errors import AfterSaleNotFound, OrderNotFound
 from .models import AfterSale, CartLine, Order, OrderLine, OrderStatus
@@ -102,6 +103,7 @@ def preview(request, payload: PreviewIn):
         "shipping_fee": q.shipping_fee,
         "total": q.total,
         "total_display": format_fen(q.total),
+        "wallet_balance": wallet.balance(request.user.pk),
     }
 
 
@@ -114,6 +116,7 @@ def place_order(request, payload: CheckoutIn):
         note=payload.note,
         expected_total=payload.expected_total,
         from_cart=payload.from_cart,
+        use_wallet=payload.use_wallet,
     )
     return Status(201, _order_qs(request.user).get(pk=order.pk))
 

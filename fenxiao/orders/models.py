@@ -113,6 +113,10 @@ class Order(models.Model):
     total = models.PositiveIntegerField("应付金额")
     paid_amount = models.PositiveIntegerField("实付金额", default=0)
     refunded_amount = models.PositiveIntegerField("已退款", default=0)
+    # Store credit is a way to pay, not a discount: the lines' paid amounts (the commission
+    # base) are the same whether the buyer pays by gateway, by wallet or by both.
+    wallet_amount = models.PositiveIntegerField("余额支付", default=0)
+    wallet_refunded = models.PositiveIntegerField("已退回余额", default=0)
     # Delivery address, copied at checkout so later edits to the address book change nothing.
     recipient = models.CharField("收货人", max_length=40)
     recipient_phone = models.CharField("联系电话", max_length=11)
@@ -146,6 +150,13 @@ class Order(models.Model):
                 condition=Q(refunded_amount__lte=F("paid_amount")), name="order_refund_not_above_paid"
             ),
             models.CheckConstraint(
+                condition=Q(wallet_amount__lte=F("total")), name="order_wallet_not_above_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(wallet_refunded__lte=F("wallet_amount")),
+                name="order_wallet_refund_not_above_wallet",
+            ),
+            models.CheckConstraint(
                 condition=Q(total=F("goods_amount") - F("discount_amount") + F("shipping_fee")),
                 name="order_total_adds_up",
             ),
@@ -161,6 +172,11 @@ class Order(models.Model):
     @property
     def refundable_amount(self) -> int:
         return self.paid_amount - self.refunded_amount
+
+    @property
+    def amount_due(self) -> int:
+        """What the payment gateway is to collect: the total less the store credit used."""
+        return self.total - self.wallet_amount
 
 
 class OrderLine(models.Model):

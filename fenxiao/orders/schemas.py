@@ -53,6 +53,7 @@ class CheckoutIn(Strict):
     note: str = Field(default="", max_length=200)
     expected_total: int | None = Field(default=None, ge=0)
     from_cart: bool = False
+    use_wallet: bool = Field(default=False, description="用商城余额支付（全部或部分）")
 
 
 class PreviewIn(Strict):
@@ -77,6 +78,7 @@ class QuoteOut(Schema):
     shipping_fee: int
     total: int
     total_display: str
+    wallet_balance: int = Field(description="买家的商城余额（分），下单时 use_wallet 可用于支付")
 
 
 class OrderLineOut(Schema):
@@ -113,6 +115,8 @@ class OrderOut(Schema):
     total_display: str
     paid_amount: int
     refunded_amount: int
+    wallet_amount: int
+    amount_due: int
     recipient: str
     recipient_phone: str
     address_text: str

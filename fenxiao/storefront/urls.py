@@ -14,6 +14,7 @@ urlpatterns = [
     path("cart/add/", cart.add, name="cart_add"),
     path("cart/lines/<int:line_id>/", cart.update, name="cart_update"),
     path("checkout/", checkout.checkout_page, name="checkout"),
+    path("checkout/buy/", checkout.buy_now, name="buy_now"),
     path("orders/", orders.order_list, name="orders"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),
     path("orders/<str:number>/pay/", checkout.pay, name="order_pay"),

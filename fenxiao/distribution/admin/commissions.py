@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
+from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -65,6 +66,17 @@ class CommissionAdjustmentInline(ReadOnlyInline):
         return format_fen(obj.refunded_base)
 
 
+class OrderFilter(TextFilter):
+    """?order=<order number or id>: every commission one order earned."""
+
+    title = "订单号或订单 ID"
+    parameter_name = "order"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        return dashboard.for_order(queryset, value[:32]) if value else queryset
+
+
 @admin.register(Commission)
 class CommissionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -81,7 +93,8 @@ class CommissionAdmin(ReadOnlyAdmin):
         "rule_display",
         "frozen_until",
     )
-    list_filter = ("status", "level", "rule_source")
+    list_filter = (OrderFilter, "status", "level", "rule_source")
+    list_filter_submit = True
     search_fields = (
         "=order__number",
         "distributor__user__phone",
@@ -226,12 +239,12 @@ class CommissionAdmin(ReadOnlyAdmin):
     def rule_display(self, obj):
         text = obj.get_rule_source_display()
         if obj.rule_id:
-            text += f"“{obj.rule.name}” v{obj.rule_version}"
+            text += f"“{dashboard.rule_name(obj)}” v{obj.rule_version}"
         return text
 
     @display(description="规则")
     def rule_link(self, obj):
-        return link(obj.rule, f"{obj.rule.name}") if obj.rule_id else "-"
+        return link(obj.rule, dashboard.rule_name(obj)) if obj.rule_id else "-"
 
     @display(description="结算批次")
     def batch_link(self, obj):

@@ -46,7 +46,10 @@ def _value_text(name: str, value) -> str:
         names = dict(PayoutMethod.choices)
         return "、".join(str(names.get(v, v)) for v in value) or "全部"
     if name == "condition_products":
-        return "、".join(f"#{pk}" for pk in value) or "无"
+        from fenxiao.catalog.models import Product
+
+        names = dict(Product.objects.filter(pk__in=value).values_list("pk", "name"))
+        return "、".join(names.get(pk, f"#{pk}") for pk in value) or "无"
     if field.choices:
         return str(dict(field.choices).get(value, value))
     return str(value)
@@ -94,6 +97,13 @@ class SettingsForm(forms.ModelForm):
             self.add_error("levels", exc.message)
         except DomainError as exc:
             self.add_error(None, exc.message)
+        else:
+            try:
+                config.check_condition_products(
+                    self.instance, self.cleaned_data.get("condition_products") or []
+                )
+            except DomainError as exc:
+                self.add_error("condition_products", exc.message)
 
 
 @admin.register(DistributionSettings)

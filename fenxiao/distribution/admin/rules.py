@@ -5,13 +5,21 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin
 from fenxiao.core.money import format_fen
 
-from ..models import CommissionRule, Distributor, DistributorGrade, RuleKind, SalesTier
+from ..models import (
+    CommissionRule,
+    CommissionRuleVersion,
+    Distributor,
+    DistributorGrade,
+    RuleKind,
+    SalesTier,
+)
 from ..services import config, grades
 from .common import (
     BP_HELP,
@@ -22,8 +30,10 @@ from .common import (
     changelist_url,
     form_page,
     link_to,
+    local_time,
     refusal,
     run,
+    user_text,
 )
 
 GRADE_MONEY_FIELDS = ("min_own_sales", "min_single_order", "min_team_sales", "min_settled_commission")
@@ -187,7 +197,11 @@ class CommissionRuleForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "kind" in self.fields:  # the unit typed here, not the unit stored
-            self.fields["kind"].choices = [(RuleKind.RATE, "按比例"), (RuleKind.FIXED, "固定金额（每件）")]
+            self.fields["kind"].choices = [
+                (RuleKind.RATE, "按比例"),
+                (RuleKind.FIXED, "固定金额（每件）"),
+                (RuleKind.EXCLUDE, "不计佣金（各级佣金、阶梯奖励、团队佣金均不发放）"),
+            ]
         rule = self.instance
         prefix = "fixed" if rule.kind == RuleKind.FIXED else "rate"
         for level in LEVELS:
@@ -200,8 +214,9 @@ class CommissionRuleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         prefix = "fixed" if cleaned.get("kind") == RuleKind.FIXED else "rate"
+        excluded = cleaned.get("kind") == RuleKind.EXCLUDE
         for level in LEVELS:
-            setattr(self.instance, f"level{level}", cleaned.get(f"{prefix}{level}"))
+            setattr(self.instance, f"level{level}", None if excluded else cleaned.get(f"{prefix}{level}"))
         return cleaned
 
     def _post_clean(self):
@@ -210,6 +225,19 @@ class CommissionRuleForm(forms.ModelForm):
             refused = refusal(config.save_rule, self.instance)
             if refused:
                 self.add_error(None, refused)
+
+
+def rule_values_text(rule) -> str:
+    """一/二/三级 of a rule or of one of its versions, as staff read them."""
+    if rule.kind == RuleKind.EXCLUDE:
+        return "不计佣金"
+
+    def one(value):
+        if value is None:
+            return "-"
+        return bp_text(value) if rule.kind == RuleKind.RATE else f"{format_fen(value)}/件"
+
+    return " / ".join(one(rule.value(level)) for level in LEVELS)
 
 
 @admin.register(CommissionRule)
@@ -230,9 +258,9 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     list_select_related = ("product", "sku__product", "category", "grade")
     autocomplete_fields = ("product", "category")
     raw_id_fields = ("sku",)
-    readonly_fields = ("version", "updated_at")
+    readonly_fields = ("version", "updated_at", "version_history")
     fieldsets = (
-        ("规则", {"fields": ("name", "is_active", "version", "updated_at")}),
+        ("规则", {"fields": ("name", "is_active", "version", "updated_at", "version_history")}),
         (
             "适用范围",
             {
@@ -246,7 +274,9 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
             {
                 "fields": ("kind", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
                 "description": "按比例时填写基点，固定金额时填写每件的元；留空的层级不适用本规则。"
-                "各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限",
+                "选择“不计佣金”时无需填写，适用的商品不产生任何佣金"
+                "（不同于 0%：0% 仍会发放阶梯奖励和团队佣金）。"
+                "不同等级组合后的各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限",
             },
         ),
     )
@@ -257,7 +287,28 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        self._save_via(request, lambda: config.save_rule(obj))
+        self._save_via(request, lambda: config.save_rule(obj, staff=request.user))
+
+    @display(description="历史版本")
+    def version_history(self, obj):
+        """Each version as it was: commissions name the version they were computed with."""
+        if not obj or not obj.pk:
+            return "-"
+        rows = [
+            (
+                v.version,
+                v.name,
+                v.grade_name or "所有等级",
+                rule_values_text(v),
+                "启用" if v.is_active else "停用",
+                local_time(v.created_at),
+                user_text(v.changed_by),
+            )
+            for v in CommissionRuleVersion.objects.filter(rule=obj).select_related("changed_by")[:20]
+        ]
+        if not rows:
+            return "-"
+        return format_html_join("", "<div>v{} · {} · {} · {} · {} · {} · {}</div>", rows)
 
     @display(description="适用于")
     def target_display(self, obj):
@@ -271,12 +322,7 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
 
     @display(description="一/二/三级")
     def values_display(self, obj):
-        def one(value):
-            if value is None:
-                return "-"
-            return bp_text(value) if obj.kind == RuleKind.RATE else f"{format_fen(value)}/件"
-
-        return " / ".join(one(obj.value(level)) for level in LEVELS)
+        return rule_values_text(obj)
 
 
 # --- 销售额阶梯 -------------------------------------------------------------------------------

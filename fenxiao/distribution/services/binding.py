@@ -98,31 +98,41 @@ def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
             protected_until=protected,
         )
         return touch(TouchDecision.BOUND, cfg.bind_mode, "首次绑定")
+    # A binding that lapsed (under 有效期, possibly before a switch of mode) binds nobody:
+    # whatever the mode now, the next link decides afresh.
+    lapsed = binding.expires_at is not None and binding.expires_at <= now
     if binding.distributor_id == distributor.pk:
         if cfg.bind_mode == BindMode.EXPIRING:
             CustomerBinding.objects.filter(pk=binding.pk).update(expires_at=expires)
             return touch(TouchDecision.RENEWED, cfg.bind_mode, "再次访问，绑定有效期已续期")
-        return touch(TouchDecision.KEPT, cfg.bind_mode, "已绑定该分销商")
-    if cfg.bind_mode == BindMode.FIRST:
-        return touch(TouchDecision.KEPT, cfg.bind_mode, "首次绑定永久有效，保留原分销商")
-    if cfg.bind_mode == BindMode.EXPIRING and binding.expires_at and binding.expires_at > now:
-        return touch(
-            TouchDecision.KEPT,
-            cfg.bind_mode,
-            f"原绑定有效至 {timezone.localtime(binding.expires_at):%Y-%m-%d}，保留原分销商",
-        )
-    if cfg.bind_mode == BindMode.LATEST and binding.protected_until and binding.protected_until > now:
-        return touch(
-            TouchDecision.KEPT,
-            cfg.bind_mode,
-            f"原绑定保护期至 {timezone.localtime(binding.protected_until):%Y-%m-%d}",
-        )
+        if not lapsed:
+            return touch(TouchDecision.KEPT, cfg.bind_mode, "已绑定该分销商")
+    elif not lapsed:
+        if cfg.bind_mode == BindMode.FIRST:
+            return touch(TouchDecision.KEPT, cfg.bind_mode, "首次绑定永久有效，保留原分销商")
+        if cfg.bind_mode == BindMode.EXPIRING and binding.expires_at:
+            return touch(
+                TouchDecision.KEPT,
+                cfg.bind_mode,
+                f"原绑定有效至 {timezone.localtime(binding.expires_at):%Y-%m-%d}，保留原分销商",
+            )
+        if cfg.bind_mode == BindMode.LATEST and binding.protected_until and binding.protected_until > now:
+            return touch(
+                TouchDecision.KEPT,
+                cfg.bind_mode,
+                f"原绑定保护期至 {timezone.localtime(binding.protected_until):%Y-%m-%d}",
+            )
     if cfg.new_buyers_only and _has_paid_order(buyer):
         return touch(TouchDecision.KEPT, "new_buyers_only", "仅绑定新客户，保留原分销商")
     CustomerBinding.objects.filter(pk=binding.pk).update(
         distributor=distributor, source=source, bound_at=now, expires_at=expires, protected_until=protected
     )
-    reason = "原绑定已过期，改绑新分销商" if cfg.bind_mode == BindMode.EXPIRING else "最新推广链接优先，改绑"
+    if lapsed or cfg.bind_mode == BindMode.EXPIRING:
+        reason = "原绑定已过期，改绑新分销商"
+        if binding.distributor_id == distributor.pk:
+            reason = "原绑定已过期，重新绑定该分销商"
+    else:
+        reason = "最新推广链接优先，改绑"
     return touch(TouchDecision.REBOUND, cfg.bind_mode, reason)
 
 

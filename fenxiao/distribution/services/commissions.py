@@ -75,6 +75,9 @@ def create_for_paid_order(order) -> list[Commission]:
         for level, distributor in beneficiaries:
             grade = distributor.grade
             resolved = book.resolve(line, level, grade)
+            if resolved.excluded:
+                # 不计佣金: no level, and no tier bonus or team commission on top of nothing.
+                continue
             extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
             team = grade.team_bp if (level == 2 and grade is not None) else 0
             if resolved.kind == RuleKind.FIXED:
@@ -97,6 +100,7 @@ def create_for_paid_order(order) -> list[Commission]:
                     rule_source=resolved.source,
                     rule=resolved.rule,
                     rule_version=resolved.rule.version if resolved.rule else 0,
+                    rule_name=resolved.rule.name if resolved.rule else "",
                     grade_name=grade.name if grade else "",
                     settings_version=cfg.version,
                     amount=amount,

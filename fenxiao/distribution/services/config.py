@@ -1,19 +1,31 @@
-"""The distribution settings record: read it, change it (versioned and logged), guard rules."""
+"""The distribution settings record: read it, change it (versioned and logged), guard rules.
+
+The guard (单商品佣金上限) holds for the worst line the shop could sell: level 1 and level 2
+go to different people, who may have different grades, so every save of the settings, a
+grade, a tier or a rule checks the highest rate each level could pay across grades, plus the
+largest tier bonus and team commission, against `max_commission_bp`.
+"""
 
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from fenxiao.core.money import apply_bp
 
 from ..errors import RuleExceedsGuard, RuleInvalid, SettingsInvalid, TooManyLevels
 from ..models import (
     MAX_LEVELS,
     BindMode,
     CommissionRule,
+    CommissionRuleVersion,
+    ConditionKind,
     CustomerBinding,
     DistributionSettings,
     DistributorGrade,
+    EnableMode,
     PayoutMethod,
     RuleKind,
     SalesTier,
@@ -24,7 +36,7 @@ TRACKED = [
     f.name
     for f in DistributionSettings._meta.concrete_fields
     if f.name not in ("id", "version", "updated_at")
-]
+] + [f.name for f in DistributionSettings._meta.many_to_many]
 
 
 def current() -> DistributionSettings:
@@ -56,6 +68,17 @@ def validate(cfg: DistributionSettings) -> None:
     for grade in DistributorGrade.objects.all():
         check_grade(grade, cfg)
     _recheck_rules(cfg)
+    check_worst_combination(cfg)
+
+
+def check_condition_products(cfg: DistributionSettings, products) -> None:
+    """购买指定商品 needs the products: without them nobody could ever qualify."""
+    if (
+        cfg.enable_mode == EnableMode.CONDITION
+        and cfg.condition_kind == ConditionKind.BOUGHT_PRODUCTS
+        and not list(products)
+    ):
+        raise SettingsInvalid("成为分销商条件为“购买指定商品”时，请至少选择一个指定商品")
 
 
 def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = None) -> None:
@@ -74,45 +97,60 @@ def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = Non
 @transaction.atomic
 def update_settings(staff, **changes) -> DistributionSettings:
     cfg = DistributionSettings.objects.select_for_update().get(pk=current().pk)
-    before = model_to_dict(cfg, fields=TRACKED)
+    before = _settings_dict(cfg)
+    products = None
     for name, value in changes.items():
         if name not in TRACKED:
             raise SettingsInvalid(f"未知设置项：{name}")
         if name == "condition_products":
+            products = [getattr(p, "pk", p) for p in value or []]
             continue
         setattr(cfg, name, value)
     validate(cfg)
+    check_condition_products(cfg, before["condition_products"] if products is None else products)
     cfg.version += 1
     cfg.save()
-    if "condition_products" in changes:
-        cfg.condition_products.set(changes["condition_products"])
-    after = model_to_dict(cfg, fields=TRACKED)
+    if products is not None:
+        cfg.condition_products.set(products)
+    after = _settings_dict(cfg)
     diff = {k: [_plain(before[k]), _plain(after[k])] for k in TRACKED if before[k] != after[k]}
     SettingsChange.objects.create(version=cfg.version, changed_by=staff, changes=diff)
     if "bind_mode" in diff:
-        _date_existing_bindings(cfg)
+        _carry_bindings_to_mode(cfg, timezone.now())
     return cfg
 
 
-def _date_existing_bindings(cfg: DistributionSettings) -> None:
-    """Bindings made under another bind mode get this mode's window from their bind time,
-    so switching to 有效期 / 最新优先 does not leave every old binding open to a rebind."""
+def _carry_bindings_to_mode(cfg: DistributionSettings, now) -> None:
+    """A bind mode switch gives every binding still in force the new mode's meaning, and
+    leaves a binding that has already lapsed lapsed (a switch never revives one):
+
+    - to 首次绑定 / 最新优先: bindings in force no longer expire (最新优先 keeps its
+      protection window, counted from the bind time);
+    - to 有效期: bindings in force run `bind_days` from the switch, not from their bind
+      time, so a switch does not end every older binding at once.
+    """
+    in_force = CustomerBinding.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
     if cfg.bind_mode == BindMode.EXPIRING:
-        CustomerBinding.objects.filter(expires_at__isnull=True).update(
-            expires_at=F("bound_at") + timedelta(days=cfg.bind_days)
-        )
+        in_force.filter(expires_at__isnull=True).update(expires_at=now + timedelta(days=cfg.bind_days))
     elif cfg.bind_mode == BindMode.LATEST:
-        CustomerBinding.objects.filter(protected_until__isnull=True).update(
+        in_force.update(expires_at=None)
+        CustomerBinding.objects.filter(expires_at__isnull=True, protected_until__isnull=True).update(
             protected_until=F("bound_at") + timedelta(days=cfg.protect_days)
         )
     else:
-        CustomerBinding.objects.update(expires_at=None, protected_until=None)
+        in_force.update(expires_at=None, protected_until=None)
 
 
 def _plain(value):
     if isinstance(value, list | tuple):
         return [getattr(v, "pk", v) for v in value]
     return value
+
+
+def _settings_dict(cfg: DistributionSettings) -> dict:
+    values = model_to_dict(cfg, fields=TRACKED)
+    values["condition_products"] = sorted(p.pk for p in values.get("condition_products") or [])
+    return values
 
 
 def _max_grade_extra(levels: int) -> int:
@@ -129,6 +167,8 @@ def check_rule(rule: CommissionRule, cfg: DistributionSettings | None = None) ->
     apply to (the SKU's, the product's cheapest SKU, or, for a category, its cheapest SKU).
     """
     cfg = cfg or current()
+    if rule.excludes:
+        return  # pays nothing on the lines it decides
     values = [rule.value(level) for level in range(1, cfg.levels + 1)]
     if all(v is None for v in values):
         raise RuleInvalid("请至少填写一个层级的佣金")
@@ -214,19 +254,193 @@ def check_grade(grade: DistributorGrade, cfg: DistributionSettings | None = None
         raise RuleExceedsGuard(f"等级“{grade.name}”的佣金比例合计超过单商品佣金上限")
 
 
+LEVEL_NAMES = ("一级", "二级", "三级")
+
+
+def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
+    """Refuse settings, grades, tiers and rules that together could pay more than the guard.
+
+    Each level of an order goes to a different distributor, with a grade of their own: the
+    worst line pays, at every level, the highest rate any grade (or no grade) resolves to
+    there, plus the largest tier bonus at level 1 and the largest team commission at level 2.
+    It is checked for a line no rule decides and for every rule target (SKU, product,
+    category), resolved exactly as a paid order would be. Reads the saved grades and rules,
+    so call it after the save inside the transaction: raising rolls the save back.
+    """
+    from fenxiao.catalog.models import Category, Product, Sku
+
+    from .rules import RuleBook
+
+    cfg = cfg or current()
+    grades = [None, *DistributorGrade.objects.order_by("weight")]
+    rules = list(CommissionRule.objects.filter(is_active=True).select_related("grade").order_by("pk"))
+    bonus = SalesTier.objects.order_by("-bonus_bp").values_list("bonus_bp", flat=True).first() or 0
+    book = RuleBook([], cfg, rules=rules)
+    skus = {
+        row["pk"]: row
+        for row in Sku.objects.filter(pk__in={r.sku_id for r in rules if r.sku_id}).values(
+            "pk", "code", "price", "product_id", "product__name", "product__category_id"
+        )
+    }
+    product_ids = {r.product_id for r in rules if r.product_id}
+    products = {
+        row["pk"]: row
+        for row in Product.objects.filter(pk__in=product_ids)
+        .annotate(cheapest=Min("skus__price", filter=Q(skus__is_active=True)))
+        .values("pk", "name", "category_id", "cheapest")
+    }
+    categories = dict(
+        Category.objects.filter(pk__in={r.category_id for r in rules if r.category_id}).values_list(
+            "pk", "name"
+        )
+    )
+
+    targets = [("默认比例与等级比例", None, None, None, None)]
+    seen = set()
+    for rule in rules:
+        key = (rule.sku_id, rule.product_id, rule.category_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if rule.sku_id and rule.sku_id in skus:
+            sku = skus[rule.sku_id]
+            where = f"SKU“{sku['product__name']} {sku['code']}”"
+            targets.append(
+                (where, rule.sku_id, sku["product_id"], sku["product__category_id"], lambda s=sku: s["price"])
+            )
+        elif rule.product_id and rule.product_id in products:
+            product = products[rule.product_id]
+            targets.append(
+                (
+                    f"商品“{product['name']}”",
+                    None,
+                    rule.product_id,
+                    product["category_id"],
+                    lambda p=product: p["cheapest"],
+                )
+            )
+        elif rule.category_id:
+            targets.append(
+                (
+                    f"分类“{categories.get(rule.category_id, rule.category_id)}”",
+                    None,
+                    None,
+                    rule.category_id,
+                    lambda r=rule: _cheapest_price(r),
+                )
+            )
+    for where, sku_id, product_id, category_id, price in targets:
+        _check_target(book, cfg, grades, bonus, where, (sku_id, product_id, category_id), price)
+
+
+def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
+    parts, rate_total, fixed_total, any_fixed = [], 0, [], False
+    team = 0
+    for level in range(1, cfg.levels + 1):
+        paid = {RuleKind.RATE: {}, RuleKind.FIXED: {}}  # kind -> {value: grades paid it}
+        for grade in grades:
+            resolved = book.resolve_at(*target, level, grade)
+            if resolved.excluded:
+                continue
+            if level == 2 and grade is not None:
+                team = max(team, grade.team_bp)
+            paid[resolved.kind].setdefault(resolved.value, []).append(grade)
+        best_rate = max(paid[RuleKind.RATE], default=None)
+        best_fixed = max(paid[RuleKind.FIXED], default=None)
+        if level == 1 and best_rate is None and best_fixed is None:
+            bonus = 0  # no one earns on level 1 here, so no tier bonus either
+        fixed_total.append((best_rate, best_fixed))
+        any_fixed = any_fixed or best_fixed is not None
+        rate_total += best_rate or 0
+        for kind, best, text in (
+            (RuleKind.RATE, best_rate, lambda v: f"{v / 100:g}%"),
+            (RuleKind.FIXED, best_fixed, _fen_per_unit),
+        ):
+            if best is None:
+                continue
+            who = paid[kind][best]
+            names = (
+                "任意等级" if len(who) == len(grades) else "、".join(g.name if g else "无等级" for g in who)
+            )
+            parts.append(f"{LEVEL_NAMES[level - 1]} {text(best)}（{names}）")
+    extras = []
+    if bonus:
+        extras.append(f"阶梯奖励 {bonus / 100:g}%")
+    if team:
+        extras.append(f"团队佣金 {team / 100:g}%")
+    explain = " + ".join(parts + extras)
+    if not any_fixed:
+        total = rate_total + bonus + team
+        if total > cfg.max_commission_bp:
+            raise RuleExceedsGuard(
+                f"{where}：不同等级的分销商组合后，{explain} = {total / 100:g}%，"
+                f"超过单商品佣金上限 {cfg.max_commission_bp / 100:g}%"
+            )
+        return
+    cheapest = price() if price else None
+    if cheapest is None:
+        return  # nothing on sale here yet: a fixed amount cannot be weighed against a price
+    total = sum(
+        max(apply_bp(cheapest, r) if r is not None else 0, f or 0) for r, f in fixed_total
+    ) + apply_bp(cheapest, bonus + team)
+    limit = apply_bp(cheapest, cfg.max_commission_bp)
+    if total > limit:
+        raise RuleExceedsGuard(
+            f"{where}：不同等级的分销商组合后，按最低售价 ¥{cheapest / 100:.2f} 计，{explain} "
+            f"合计 ¥{total / 100:.2f}，超过单商品佣金上限 ¥{limit / 100:.2f}"
+        )
+
+
+def _fen_per_unit(fen: int) -> str:
+    return f"¥{fen / 100:.2f}/件"
+
+
+def _rule_target_text(rule: CommissionRule) -> str:
+    if rule.sku_id:
+        return f"SKU：{rule.sku.product.name} {rule.sku.code}"
+    if rule.product_id:
+        return f"商品：{rule.product.name}"
+    if rule.category_id:
+        return f"分类：{rule.category.name}"
+    return ""
+
+
 @transaction.atomic
-def save_rule(rule: CommissionRule) -> CommissionRule:
-    """Save a rule after the guard check; each change bumps its version."""
+def save_rule(rule: CommissionRule, staff=None) -> CommissionRule:
+    """Save a rule after the guard check; each change bumps its version and keeps the rule
+    as it now is in a version row, so commissions computed with it explain themselves."""
     targets = [rule.product_id, rule.sku_id, rule.category_id]
     if sum(1 for t in targets if t) != 1:
         raise RuleInvalid("规则必须且只能指定商品、SKU 或分类之一")
+    if rule.excludes:
+        rule.level1 = rule.level2 = rule.level3 = None
     check_rule(rule)
     if rule.pk:
+        # Locked, so two saves at once number their versions one after the other.
         rule.version = (
-            CommissionRule.objects.filter(pk=rule.pk).values_list("version", flat=True).first() or 0
+            CommissionRule.objects.select_for_update()
+            .filter(pk=rule.pk)
+            .values_list("version", flat=True)
+            .first()
+            or 0
         ) + 1
     rule.save()
-    _recheck_rules(current(), saved=rule)  # raising rolls the save back
+    cfg = current()
+    _recheck_rules(cfg, saved=rule)  # raising rolls the save back
+    check_worst_combination(cfg)
+    CommissionRuleVersion.objects.create(
+        rule=rule,
+        version=rule.version,
+        name=rule.name,
+        target=_rule_target_text(rule)[:200],
+        grade_name=rule.grade.name if rule.grade_id else "",
+        kind=rule.kind,
+        level1=rule.level1,
+        level2=rule.level2,
+        level3=rule.level3,
+        is_active=rule.is_active,
+        changed_by=staff,
+    )
     return rule
 
 
@@ -236,7 +450,9 @@ def save_grade(grade: DistributorGrade) -> DistributorGrade:
     if grade.is_default:
         DistributorGrade.objects.exclude(pk=grade.pk).filter(is_default=True).update(is_default=False)
     grade.save()
-    _recheck_rules(current())  # raising rolls the save back
+    cfg = current()
+    _recheck_rules(cfg)  # raising rolls the save back
+    check_worst_combination(cfg)
     return grade
 
 

@@ -88,8 +88,8 @@ def why(commission: Commission) -> str:
     if commission.team_bp:
         extras.append(f"团队佣金 +{commission.team_bp / 100:g}%")
     source = commission.get_rule_source_display()
-    if commission.rule_id:
-        source += f"“{commission.rule.name}” v{commission.rule_version}"
+    if commission.rule_id or commission.rule_name:
+        source += f"“{rule_name(commission)}” v{commission.rule_version}"
     text = f"{'，'.join(parts)}；{level}按{source}：{formula}"
     if extras:
         text += "，" + "，".join(extras)
@@ -101,6 +101,22 @@ def why(commission: Commission) -> str:
             f"；退款冲减 {format_fen(commission.reversed_amount)}，实得 {format_fen(commission.net_amount)}"
         )
     return text
+
+
+def rule_name(commission: Commission) -> str:
+    """The rule's name as it was when the commission was computed, not as it is now."""
+    if commission.rule_name:
+        return commission.rule_name
+    return commission.rule.name if commission.rule_id else ""
+
+
+def for_order(commissions_qs, order: str):
+    """Narrow commissions to one order, named by its number or its id."""
+    order = (order or "").strip()
+    match = Q(order__number=order)
+    if order.isdigit() and len(order) <= 18:
+        match |= Q(order_id=int(order))
+    return commissions_qs.filter(match)
 
 
 def commissions(distributor: Distributor):

@@ -3,7 +3,7 @@
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
@@ -107,8 +107,13 @@ def meets_condition(user, cfg=None) -> bool:
         return spent - refunded >= cfg.condition_amount
     if cfg.condition_kind == ConditionKind.COMPLETED_ORDERS:
         return completed.count() >= cfg.condition_orders
-    wanted = cfg.condition_products.values_list("pk", flat=True)
-    return OrderLine.objects.filter(order__in=completed, product_id__in=list(wanted)).exists()
+    # 购买指定商品: a listed product in a completed order, not wholly refunded.
+    wanted = list(cfg.condition_products.values_list("pk", flat=True))
+    return (
+        OrderLine.objects.filter(order__in=completed, product_id__in=wanted)
+        .exclude(paid_amount__gt=0, refunded_amount__gte=F("paid_amount"))
+        .exists()
+    )
 
 
 def apply(user, *, real_name: str = "", note: str = "") -> Distributor:

@@ -1,6 +1,7 @@
 """Which rule sets a line's commission, per level: SKU > product > category > grade > default.
 
 Everything needed for an order is read in a fixed number of queries and resolved in memory.
+A 不计佣金 rule decides a line like any other rule, and what it decides is "nothing at all".
 """
 
 from dataclasses import dataclass
@@ -19,17 +20,24 @@ class Resolved:
     source: str
     rule: CommissionRule | None = None
 
+    @property
+    def excluded(self) -> bool:
+        return self.kind == RuleKind.EXCLUDE
+
 
 class RuleBook:
-    def __init__(self, lines, cfg: DistributionSettings):
+    def __init__(self, lines, cfg: DistributionSettings, rules=None):
+        """`rules`, when given, replaces the active rules read for `lines` (the guard
+        resolves every rule target at once, including a rule not saved yet)."""
         self.cfg = cfg
         sku_ids = {line.sku_id for line in lines}
         product_ids = {line.product_id for line in lines}
         self.parents = dict(Category.objects.values_list("pk", "parent_id"))
         self.category_of = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "category_id"))
-        rules = CommissionRule.objects.filter(is_active=True).filter(
-            Q(sku_id__in=sku_ids) | Q(product_id__in=product_ids) | Q(category__isnull=False)
-        )
+        if rules is None:
+            rules = CommissionRule.objects.filter(is_active=True).filter(
+                Q(sku_id__in=sku_ids) | Q(product_id__in=product_ids) | Q(category__isnull=False)
+            )
         self.by_sku, self.by_product, self.by_category = {}, {}, {}
         for rule in sorted(rules, key=lambda r: r.pk):
             if rule.sku_id:
@@ -42,7 +50,7 @@ class RuleBook:
     @staticmethod
     def _pick(rules, grade: DistributorGrade | None, level: int) -> CommissionRule | None:
         """A rule for the beneficiary's grade wins over a rule for every grade."""
-        candidates = [r for r in rules if r.value(level) is not None]
+        candidates = [r for r in rules if r.excludes or r.value(level) is not None]
         for rule in candidates:
             if grade is not None and rule.grade_id == grade.pk:
                 return rule
@@ -52,19 +60,29 @@ class RuleBook:
         return None
 
     def resolve(self, line, level: int, grade: DistributorGrade | None) -> Resolved:
-        rule = self._pick(self.by_sku.get(line.sku_id, []), grade, level)
+        return self.resolve_at(
+            line.sku_id, line.product_id, self.category_of.get(line.product_id), level, grade
+        )
+
+    def resolve_at(self, sku_id, product_id, category_id, level: int, grade) -> Resolved:
+        """The rule for a line of `sku_id` / `product_id` in `category_id` (any may be None)."""
+
+        def found(rule, source):
+            return Resolved(rule.kind, rule.value(level) or 0, source, rule)
+
+        rule = self._pick(self.by_sku.get(sku_id, []), grade, level)
         if rule:
-            return Resolved(rule.kind, rule.value(level), RuleSource.SKU, rule)
-        rule = self._pick(self.by_product.get(line.product_id, []), grade, level)
+            return found(rule, RuleSource.SKU)
+        rule = self._pick(self.by_product.get(product_id, []), grade, level)
         if rule:
-            return Resolved(rule.kind, rule.value(level), RuleSource.PRODUCT, rule)
-        category = self.category_of.get(line.product_id)
+            return found(rule, RuleSource.PRODUCT)
+        category = category_id
         seen = set()
         while category is not None and category not in seen:
             seen.add(category)
             rule = self._pick(self.by_category.get(category, []), grade, level)
             if rule:
-                return Resolved(rule.kind, rule.value(level), RuleSource.CATEGORY, rule)
+                return found(rule, RuleSource.CATEGORY)
             category = self.parents.get(category)
         if grade is not None and grade.level_bp(level) is not None:
             return Resolved(RuleKind.RATE, grade.level_bp(level), RuleSource.GRADE)

@@ -48,6 +48,8 @@ def estimate_level1(distributor: Distributor, product) -> int:
     line = SimpleNamespace(sku_id=sku.pk, product_id=product.pk, quantity=1, paid_amount=sku.price)
     cfg = config.current()
     resolved = RuleBook([line], cfg).resolve(line, 1, distributor.grade)
+    if resolved.excluded:
+        return 0
     bonus = tier_bonus_bp(distributor.pk)
     if resolved.kind == RuleKind.FIXED:
         amount = resolved.value + apply_bp(sku.price, bonus)

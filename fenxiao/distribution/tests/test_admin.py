@@ -436,6 +436,60 @@ def test_a_fixed_rule_takes_yuan_per_unit(boss):
     assert rule.level1 == 550
 
 
+def test_a_rule_can_exclude_a_product_from_commission(boss):
+    product = make_product("特价机", price=10000)
+    reply = boss.post(
+        list_url(CommissionRule, "add"),
+        rule_data(name="特价不计佣", product=product.pk, kind="exclude", rate1="500"),
+    )
+    assert reply.status_code == 302
+    rule = CommissionRule.objects.get()
+    assert (rule.kind, rule.level1, rule.level2, rule.level3) == ("exclude", None, None, None)
+    assert "不计佣金" in boss.get(list_url(CommissionRule)).content.decode()
+    page = boss.get(url(rule)).content.decode()
+    assert "v1 · 特价不计佣 · 所有等级 · 不计佣金" in page
+
+
+def test_rules_that_pass_alone_but_not_together_are_refused_in_the_form(boss):
+    # 35% level 1 for every grade and 12% level 2 for 银牌 on one product: 47% plus the
+    # 2% tier bonus and 银牌's 2% team commission = 51% > 50%.
+    silver = DistributorGrade.objects.create(name="银牌", weight=3, team_bp=200)
+    config.save_tier(SalesTier(threshold=100000, bonus_bp=200))
+    product = make_product("耳机", price=10000)
+    reply = boss.post(
+        list_url(CommissionRule, "add"), rule_data(name="高佣", product=product.pk, rate1="3500")
+    )
+    assert reply.status_code == 302
+    reply = boss.post(
+        list_url(CommissionRule, "add"),
+        rule_data(name="银牌二级", product=product.pk, grade=silver.pk, rate2="1200"),
+    )
+    assert reply.status_code == 200
+    assert reply.context["adminform"].form.non_field_errors() == [
+        "商品“耳机”：不同等级的分销商组合后，一级 35%（任意等级） + 二级 12%（银牌） + 阶梯奖励 2% "
+        "+ 团队佣金 2% = 51%，超过单商品佣金上限 50%"
+    ]
+    assert CommissionRule.objects.count() == 1
+
+
+def test_a_grade_fine_alone_but_over_the_guard_beside_another_is_refused_in_the_form(boss):
+    # 金牌 35% level 1 (+5% default level 2 = 40%) and 银牌 12% level 2 with a 3% team
+    # commission (+10% default level 1 = 25%) each pass; a 金牌 level 1 above a 银牌 level 2
+    # earns 35% + 12% + 3% = 50%, a 银牌 at 13% would make 51% > 50%.
+    DistributorGrade.objects.create(name="金牌", weight=5, level1_bp=3500)
+    data = {"name": "银牌", "weight": "3", "level2_bp": "1300", "team_bp": "300", "logic": "all"}
+    reply = boss.post(list_url(DistributorGrade, "add"), data)
+    assert reply.status_code == 200
+    assert reply.context["adminform"].form.non_field_errors() == [
+        "默认比例与等级比例：不同等级的分销商组合后，一级 35%（金牌） + 二级 13%（银牌） "
+        "+ 团队佣金 3% = 51%，超过单商品佣金上限 50%"
+    ]
+    assert not DistributorGrade.objects.filter(name="银牌").exists()
+    reply = boss.post(list_url(DistributorGrade, "add"), {**data, "level2_bp": "1200"})
+    assert reply.status_code == 302
+    assert DistributorGrade.objects.filter(name="银牌").exists()
+
+
 def test_grades_go_through_the_guard_and_upgrade_on_demand(world, boss):
     reply = boss.post(
         list_url(DistributorGrade, "add"),

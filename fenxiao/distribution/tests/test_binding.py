@@ -134,9 +134,13 @@ def test_latest_mode_newer_link_wins_outside_the_protection_period():
         assert current_distributor(buyer) == c
 
 
-def test_switching_bind_mode_dates_the_bindings_made_before():
-    # Bound under "first" (no expiry), 40 and 10 days before the merchant switches to
-    # "expiring after 30 days": the first binding has run out, the second has 20 days left.
+# --- switching the bind mode: bindings in force take the new mode, lapsed ones stay lapsed ---
+
+
+def test_switching_to_expiring_runs_the_period_from_the_switch():
+    # Bound under "first" (no expiry) 40 and 10 days before the merchant switches to
+    # "expiring after 30 days": both are in force, so both get 30 days from the switch,
+    # not from their bind time (which would end the older one at once).
     a, b = make_distributor(), make_distributor()
     old, recent = make_buyer(), make_buyer()
     with travel(-timedelta(days=40)):
@@ -144,10 +148,75 @@ def test_switching_bind_mode_dates_the_bindings_made_before():
     with travel(-timedelta(days=10)):
         visit(recent, a)
     configure(bind_mode="expiring", bind_days=30)
-    assert visit(old, b).decision == "rebound"
-    assert current_distributor(old) == b
-    assert visit(recent, b).decision == "kept"
-    assert current_distributor(recent) == a
+    switched = timezone.now()
+    for buyer in (old, recent):
+        found = CustomerBinding.objects.get(buyer=buyer)
+        assert abs(found.expires_at - (switched + timedelta(days=30))) < CLOSE
+    assert visit(old, b).decision == "kept"
+    assert current_distributor(old) == a
+    with travel(timedelta(days=29)):
+        assert current_distributor(recent) == a
+    with travel(timedelta(days=31)):
+        assert current_distributor(old) is None
+        assert visit(old, b).decision == "rebound"
+        assert current_distributor(old) == b
+
+
+def test_switching_expiring_to_latest_bindings_in_force_no_longer_expire():
+    # Under "expiring after 30 days" a buyer bound 20 days ago has 10 days left. After the
+    # switch to "latest" a binding only ends when a newer link takes the buyer: 15 days on
+    # (past the old expiry) the buyer still belongs to a.
+    configure(bind_mode="expiring", bind_days=30)
+    a, b = make_distributor(), make_distributor()
+    buyer, lapsed = make_buyer(), make_buyer()
+    with travel(-timedelta(days=20)):
+        visit(buyer, a)
+    with travel(-timedelta(days=40)):
+        visit(lapsed, a)  # ran out 10 days ago
+    configure(bind_mode="latest", protect_days=7)
+    assert CustomerBinding.objects.get(buyer=buyer).expires_at is None
+    with travel(timedelta(days=15)):
+        assert current_distributor(buyer) == a
+        assert current_distributor(lapsed) is None  # a switch revives nothing
+        # The protection window (7 days from the bind, 20 days ago) is over: latest wins.
+        assert visit(buyer, b).decision == "rebound"
+        assert current_distributor(buyer) == b
+
+
+def test_switching_expiring_to_first_keeps_lapsed_bindings_lapsed():
+    configure(bind_mode="expiring", bind_days=30)
+    a, b = make_distributor(), make_distributor()
+    in_force, lapsed = make_buyer(), make_buyer()
+    with travel(-timedelta(days=10)):
+        visit(in_force, a)
+    with travel(-timedelta(days=40)):
+        visit(lapsed, a)  # ran out 10 days ago
+    configure(bind_mode="first")
+    # In force: now for good, even a year on and against another link.
+    with travel(timedelta(days=365)):
+        assert current_distributor(in_force) == a
+        assert visit(in_force, b).decision == "kept"
+        assert current_distributor(in_force) == a
+    # Lapsed before the switch: still nobody's, and the next link binds the buyer for good.
+    assert current_distributor(lapsed) is None
+    touch = visit(lapsed, b)
+    assert (touch.decision, touch.reason) == ("rebound", "原绑定已过期，改绑新分销商")
+    assert current_distributor(lapsed) == b
+    with travel(timedelta(days=365)):
+        assert current_distributor(lapsed) == b
+
+
+def test_a_lapsed_buyer_back_through_the_same_link_is_bound_again_after_a_switch():
+    configure(bind_mode="expiring", bind_days=30)
+    a = make_distributor()
+    buyer = make_buyer()
+    with travel(-timedelta(days=40)):
+        visit(buyer, a)
+    configure(bind_mode="latest", protect_days=7)
+    assert current_distributor(buyer) is None
+    assert visit(buyer, a).decision == "rebound"
+    assert current_distributor(buyer) == a
+    assert CustomerBinding.objects.get(buyer=buyer).expires_at is None
 
 
 def test_new_buyers_only_does_not_bind_or_rebind_a_buyer_who_has_paid():

@@ -6,7 +6,14 @@ import pytest
 
 from fenxiao.core.testing import api_for, make_category, make_product
 from fenxiao.distribution.errors import RuleExceedsGuard
-from fenxiao.distribution.models import CommissionRule, DistributorGrade, RuleKind, SalesTier
+from fenxiao.distribution.models import (
+    Commission,
+    CommissionRule,
+    CommissionRuleVersion,
+    DistributorGrade,
+    RuleKind,
+    SalesTier,
+)
 from fenxiao.distribution.services import config
 from fenxiao.orders.models import OrderSettings
 
@@ -218,6 +225,108 @@ def test_team_commission_goes_to_a_level_2_whose_grade_grants_it():
     # a selling directly is level 1: no team commission, 10000 × 10% = 1000
     assert amounts(own_sale) == {(0, 1): 1000}
     assert commission(own_sale, 1).team_bp == 0
+
+
+def test_an_excluded_product_pays_no_level_no_tier_bonus_and_no_team_commission():
+    config.save_tier(SalesTier(threshold=0, bonus_bp=200))  # every sale earns +2% at level 1
+    grade("普通", 1, is_default=True)
+    leader = grade("团队长", 5, team_bp=100)
+    a = make_distributor(grade=leader)
+    b = make_distributor(parent=a)
+    zero, excluded, normal = (make_product(name, price=10000) for name in ("零佣金", "不计佣金", "普通"))
+    rule("零佣金", product=zero, level1=0, level2=0)
+    rule("特价不计佣", product=excluded, kind=RuleKind.EXCLUDE)
+
+    order = buy(bound_buyer(b), (sku(zero), 1), (sku(excluded), 1), (sku(normal), 1))
+
+    # 0 %: level 1 still gets the 2% tier bonus (200), level 2 the 1% team commission (100).
+    # 不计佣金: nothing at all. 普通: 10000 × (10% + 2%) = 1200 and 10000 × (5% + 1%) = 600.
+    assert amounts(order) == {(0, 1): 200, (0, 2): 100, (2, 1): 1200, (2, 2): 600}
+    assert not Commission.objects.filter(order_line=line(order, 1)).exists()
+
+
+def test_an_exclusion_follows_the_rule_precedence():
+    """A category excluded from commission, with one product in it paid by its own rule."""
+    sale = make_category("清仓")
+    paid = make_product("清仓但有佣", category=sale, price=10000)
+    plain = make_product("清仓商品", category=sale, price=10000)
+    rule("清仓不计佣", category=sale, kind=RuleKind.EXCLUDE)
+    rule("单品仍计佣", product=paid, level1=800)
+    a = make_distributor()
+    b = make_distributor(parent=a)
+
+    order = buy(bound_buyer(b), (sku(paid), 1), (sku(plain), 1))
+
+    # 清仓但有佣: level 1 by its product rule 8% = 800; level 2 (the product rule leaves it
+    # empty) falls to the category rule, which excludes it. 清仓商品: nothing.
+    assert amounts(order) == {(0, 1): 800}
+    assert (commission(order, 1).rule_name, commission(order, 1).rate_bp) == ("单品仍计佣", 800)
+
+
+def test_the_guard_checks_the_worst_combination_of_grades():
+    # Guard 50%, default 10% / 5%. 金牌 pays 35% at level 1 (+5% default level 2 = 40%),
+    # 银牌 pays 12% at level 2 (+10% default level 1 = 22%): each fine on its own. But a 金牌
+    # level 1 with a 银牌 level 2 on one order pays 35% + 12% = 47%, and with a 2% tier bonus
+    # and 银牌's 2% team commission 51% > 50%.
+    config.save_tier(SalesTier(threshold=100000, bonus_bp=200))
+    grade("金牌", 5, level1_bp=3500)
+    with pytest.raises(RuleExceedsGuard) as refused:
+        grade("银牌", 3, level2_bp=1200, team_bp=200)
+    assert "一级 35%（金牌）" in refused.value.message
+    assert "二级 12%（银牌）" in refused.value.message
+    assert "= 51%，超过单商品佣金上限 50%" in refused.value.message
+    assert not DistributorGrade.objects.filter(name="银牌").exists()
+    grade("银牌", 3, level2_bp=1100, team_bp=200)  # 35% + 11% + 2% + 2% = 50%: allowed
+
+    # The settings and rules are held to the same combination.
+    with pytest.raises(RuleExceedsGuard):
+        configure(max_commission_bp=4900)
+    assert config.current().max_commission_bp == 5000
+    assert CommissionRule.objects.count() == 0
+
+
+def test_the_guard_checks_rules_for_different_grades_on_one_product_together():
+    # Guard 50%, 2% tier bonus, 银牌 grants a 2% team commission. On one product, a rule for
+    # every grade pays 35% at level 1 (35% + 5% default + 2% + 2% = 44%), and a rule for
+    # 银牌 only pays 12% at level 2 (10% default + 12% + 2% + 2% = 26%): each passes alone.
+    # An order where anyone earns level 1 and a 银牌 earns level 2 pays 35% + 12% + 2% + 2%.
+    config.save_tier(SalesTier(threshold=100000, bonus_bp=200))
+    silver = grade("银牌", 3, team_bp=200)
+    product = make_product("耳机", price=10000)
+    rule("耳机高佣", product=product, level1=3500)
+    with pytest.raises(RuleExceedsGuard) as refused:
+        rule("银牌二级", product=product, grade=silver, level2=1200)
+    assert refused.value.message == (
+        "商品“耳机”：不同等级的分销商组合后，一级 35%（任意等级） + 二级 12%（银牌） + 阶梯奖励 2% "
+        "+ 团队佣金 2% = 51%，超过单商品佣金上限 50%"
+    )
+    assert CommissionRule.objects.count() == 1
+    rule("银牌二级", product=product, grade=silver, level2=1100)  # 50%: allowed
+    assert CommissionRule.objects.count() == 2
+
+
+def test_a_commission_explains_itself_with_the_rule_as_it_was():
+    product = make_product(price=10000)
+    saved = rule("夏季推广", product=product, level1=800)
+    b = make_distributor()
+    buyer = bound_buyer(b)
+    order = buy(buyer, (sku(product), 1))
+
+    saved.name = "秋季推广"
+    saved.level1 = 1200
+    config.save_rule(saved)
+
+    why = api_for(b.user).get("/distribution/commissions").json()["items"][0]
+    assert why["rule_name"] == "夏季推广"
+    assert "商品规则“夏季推广” v1：8%" in why["why"]
+    assert why["why"].endswith("= ¥8.00")
+    assert "秋季推广" not in why["why"]
+    versions = CommissionRuleVersion.objects.filter(rule=saved).order_by("version")
+    assert [(v.version, v.name, v.level1) for v in versions] == [(1, "夏季推广", 800), (2, "秋季推广", 1200)]
+    # A new order uses the rule as it now is.
+    later = buy(buyer, (sku(product), 1))
+    assert (commission(later, 1).rule_name, commission(later, 1).rule_version) == ("秋季推广", 2)
+    assert commission(order, 1).rule_name == "夏季推广"
 
 
 def test_the_base_is_what_the_line_paid_after_the_discount_without_shipping():

@@ -225,3 +225,16 @@ def test_a_partial_refund_after_settlement_claws_back_only_the_share(chain):
         -167,
     ]
     assert (ledger_sum(b), ledger_sum(a)) == (666, 332)
+
+
+def test_an_amount_only_refund_reduces_commission_by_the_amount_not_by_units(chain):
+    a, b = chain
+    cup = make_product("保温杯", price=9604)
+    order = buy(bound_buyer(b), (sku(cup), 2))
+    # Paid 19208. Level 1: 1920.8 → 1920; level 2: 960.4 → 960.
+    assert (commission(order, 1).amount, commission(order, 2).amount) == (1920, 960)
+    staff_refund(order, {"line_id": line(order).pk, "amount": 9604})
+    # Half the money back, one of two units: level 1 × 9604 / 19208 = 960; level 2 = 480.
+    assert (line(order).refunded_amount, line(order).refunded_quantity) == (9604, 1)
+    assert (commission(order, 1).net_amount, commission(order, 2).net_amount) == (960, 480)
+    assert commission(order, 1).status == "pending"

@@ -28,7 +28,7 @@ from ..models import (
     OrderSettings,
     OrderStatus,
 )
-from . import hooks, payments_port
+from . import hooks, tenders
 from .events import actor_kind_for, log_event, new_number, transition
 
 PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
@@ -60,6 +60,27 @@ def _shipping_refundable(order: Order) -> int:
     return max(order.shipping_fee - taken, 0)
 
 
+def _units_covered(line: OrderLine, amount: int) -> int:
+    """Units a refund of `amount` (fen) with no quantity named takes off the line.
+
+    Rule: a unit counts as refunded only once the line's refunds, this one included, cover
+    its whole paid price. Units refunded in total = floor(refunded total × quantity / paid),
+    so ¥96.04 back on a 2-unit line that paid ¥192.08 refunds (and may restock) one unit,
+    ¥50.00 refunds none (the buyer keeps both units and still paid for them), and two
+    refunds of ¥48.02 refund one unit between them. An amount covering everything left on
+    the line refunds every remaining unit. Units already refunded explicitly (a return for
+    less than their price) are never counted twice. Commission follows the amount, not
+    the units (see distribution.services.commissions.apply_line_refunds).
+    """
+    remaining_qty = line.quantity - line.refunded_quantity
+    if amount <= 0 or line.paid_amount <= 0:
+        return 0
+    if amount >= line.refundable_amount:
+        return remaining_qty
+    covered = min(line.refunded_amount + amount, line.paid_amount) * line.quantity // line.paid_amount
+    return max(0, min(covered - line.refunded_quantity, remaining_qty))
+
+
 def _plan_lines(
     order: Order, kind: str, wanted: list[dict], shipping_amount: int = 0
 ) -> list[tuple[OrderLine, int, int]]:
@@ -85,7 +106,11 @@ def _plan_lines(
             raise AfterSaleOpen()
         remaining_qty = line.quantity - line.refunded_quantity
         quantity = item.get("quantity")
-        quantity = remaining_qty if quantity is None else int(quantity)
+        if quantity is None:
+            quantity = (
+                remaining_qty if item.get("amount") is None else _units_covered(line, int(item["amount"]))
+            )
+        quantity = int(quantity)
         if quantity < 0 or quantity > remaining_qty:
             raise AfterSaleInvalid(f"退货数量有误，最多可退{remaining_qty}件")
         if kind == AfterSaleKind.RETURN_REFUND and quantity == 0:
@@ -220,7 +245,10 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
             cancel_reason=f"全额退款：{after_sale.reason}"[:200],
         )
         log_event(order, "cancelled", ActorKind.SYSTEM, "未发货订单全额退款，订单已关闭")
-    payments_port.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale)
+    if tenders.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale) is None:
+        # All of it went back to the store credit: nothing waits on the gateway.
+        refund_succeeded(after_sale.pk)
+        after_sale.refresh_from_db()
     return after_sale
 
 

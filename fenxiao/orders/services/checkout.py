@@ -18,7 +18,7 @@ from fenxiao.customers.services.addresses import get_address
 
 from ..errors import CartEmpty, OrderTooLarge, PriceChanged, QuantityTooLarge, TooManyLines
 from ..models import ActorKind, CartLine, Order, OrderLine, OrderSettings
-from . import hooks
+from . import hooks, tenders
 from .cart import MAX_QUANTITY
 from .events import log_event, new_number
 
@@ -102,11 +102,14 @@ def place_order(
     note: str = "",
     expected_total: int | None = None,
     from_cart: bool = False,
+    use_wallet: bool = False,
 ) -> Order:
     """Create an unpaid order. `requested` is [(sku_id, quantity)].
 
     `expected_total` is what the buyer's screen showed; if the price moved meanwhile the
     order is refused rather than charged at a price the buyer did not see.
+    `use_wallet` spends the buyer's store credit on it (see tenders): in part, leaving
+    `amount_due` for the gateway, or in full, and then the order comes back already paid.
     """
     address = get_address(buyer, address_id)
     settings = OrderSettings.current()
@@ -143,6 +146,8 @@ def place_order(
         hooks.order_placed(order)
         if from_cart:
             CartLine.objects.filter(cart__buyer=buyer, sku_id__in=[line.sku.pk for line in q.lines]).delete()
+        if use_wallet:
+            tenders.pay_with_wallet(order)
     return order
 
 

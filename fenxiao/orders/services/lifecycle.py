@@ -19,7 +19,7 @@ from ..models import (
     OrderSettings,
     OrderStatus,
 )
-from . import hooks, payments_port
+from . import hooks, payments_port, tenders
 from .events import actor_kind_for, log_event, transition
 
 
@@ -30,20 +30,32 @@ def mark_paid(order: Order, payment) -> bool:
     Returns False when the order can no longer take this money (cancelled, already paid,
     or the amount no longer matches after a price adjustment); the caller refunds it.
     """
-    if order.status != OrderStatus.PENDING_PAYMENT or payment.amount != order.total:
+    if order.status != OrderStatus.PENDING_PAYMENT or payment.amount != order.amount_due:
         return False
     now = timezone.now()
-    transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=payment.amount, paid_at=now)
+    # paid_amount is the whole order: the gateway part plus any store credit already taken.
+    transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=order.total, paid_at=now)
+    wallet = f"（余额支付 {format_fen(order.wallet_amount)}）" if order.wallet_amount else ""
     log_event(
         order,
         "paid",
         ActorKind.GATEWAY,
-        f"买家已付款 {format_fen(payment.amount)}",
+        f"买家已付款 {format_fen(payment.amount)}{wallet}",
         gateway=payment.gateway,
         transaction_id=payment.transaction_id,
     )
     hooks.order_paid(order)
     return True
+
+
+def mark_paid_by_wallet(order: Order) -> None:
+    """Store credit covered the whole order: paid at once, no gateway involved.
+    Called by checkout with the order row freshly created in its transaction."""
+    transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=order.total, paid_at=timezone.now())
+    log_event(
+        order, "paid", ActorKind.BUYER, f"买家已用商城余额付款 {format_fen(order.total)}", gateway="wallet"
+    )
+    hooks.order_paid(order)
 
 
 @transaction.atomic
@@ -137,6 +149,7 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
         )
         restore_stock(_line_quantities(order))
         log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
+        tenders.release_wallet(order)
     return order
 
 
@@ -178,6 +191,9 @@ def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int
     """
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise InvalidTransition("只有待付款的订单可以改价")
+    if order.wallet_amount:
+        # The buyer agreed to spend store credit on the old price; a new price is a new deal.
+        raise PriceAdjustInvalid("买家已用商城余额支付部分款项，不能改价，请买家取消后重新下单")
     if shipping_fee < 0:
         raise PriceAdjustInvalid("运费不能为负数")
     if discount_amount >= order.goods_amount:

@@ -30,10 +30,11 @@ class PaymentsPort(Protocol):
     def payment_in_progress(self, order) -> bool:
         """Whether the order still has a gateway payment open (the buyer may be paying)."""
 
-    def refund(self, order, amount: int, *, reason: str, after_sale=None) -> None:
-        """Pay `amount` back to the buyer the way it came. Call inside the transaction that
-        decided it; the money moves after commit, at least once and once only, and the
-        after-sale hears of it through `after_sales.refund_succeeded`."""
+    def refund(self, order, amount: int, *, reason: str, after_sale=None):
+        """Pay `amount` back through the gateway payment that took it; returns the refund
+        record. Call inside the transaction that decided it; the money moves after commit,
+        at least once and once only, and the after-sale hears of it through
+        `after_sales.refund_succeeded`. (Store credit is returned by `tenders` itself.)"""
 
 
 _port: PaymentsPort | None = None
@@ -66,6 +67,6 @@ def payment_in_progress(order) -> bool:
     return _payments().payment_in_progress(order)
 
 
-def refund(order, amount: int, *, reason: str, after_sale=None) -> None:
-    """An after-sale was approved (or a paid order cancelled): money goes back."""
-    _payments().refund(order, amount, reason=reason, after_sale=after_sale)
+def refund(order, amount: int, *, reason: str, after_sale=None):
+    """An after-sale was approved (or a paid order cancelled): the gateway's part goes back."""
+    return _payments().refund(order, amount, reason=reason, after_sale=after_sale)

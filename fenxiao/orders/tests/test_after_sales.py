@@ -407,3 +407,50 @@ def test_unpaid_order_takes_no_after_sale():
         request(client, number, "refund_only", [{"line_id": line.pk}]), 409, "INVALID_STATE_TRANSITION"
     )
     assert AfterSale.objects.count() == 0
+
+
+def test_an_amount_without_quantity_refunds_and_restocks_only_the_units_it_covers(staff):
+    # Two units at ¥96.04, not shipped: a refund goes back on sale by default.
+    sku = make_product("保温杯", price=9604, stock=10).skus.get()
+    client, number = place_paid_order([(sku, 2)])
+    order = Order.objects.get(number=number)
+    line = order.lines.get()
+    assert (order.paid_amount, stock(sku)) == (19208, 8)
+
+    # ¥50.00 back covers no whole unit: nothing is marked refunded, nothing restocked.
+    reply = request(client, number, "refund_only", [{"line_id": line.pk, "amount": 5000}])
+    assert reply.status_code == 201, reply.content
+    assert reply.json()["lines"] == [{"order_line_id": line.pk, "quantity": 0, "amount": 5000}]
+    approve(staff, reply.json()["number"])
+    line.refresh_from_db()
+    assert (line.refunded_amount, line.refunded_quantity, stock(sku)) == (5000, 0, 8)
+
+    # ¥46.04 more makes ¥96.04 in all: one unit's price, so exactly one unit comes back.
+    reply = request(client, number, "refund_only", [{"line_id": line.pk, "amount": 4604}])
+    assert reply.status_code == 201, reply.content
+    assert reply.json()["lines"][0]["quantity"] == 1
+    approve(staff, reply.json()["number"])
+    line.refresh_from_db()
+    assert (line.refunded_amount, line.refunded_quantity, stock(sku)) == (9604, 1, 9)
+    assert Order.objects.get(number=number).status == "pending_shipment"  # one unit still paid for
+
+
+def test_an_amount_of_one_units_price_on_a_two_unit_line_restocks_one_unit(staff):
+    sku = make_product("保温杯", price=9604, stock=10).skus.get()
+    client, number = place_paid_order([(sku, 2)])
+    line = Order.objects.get(number=number).lines.get()
+
+    reply = request(client, number, "refund_only", [{"line_id": line.pk, "amount": 9604}])
+    assert reply.status_code == 201, reply.content
+    approve(staff, reply.json()["number"])
+    line.refresh_from_db()
+    assert (line.refunded_amount, line.refunded_quantity) == (9604, 1)
+    assert stock(sku) == 9
+    assert Order.objects.get(number=number).status == "pending_shipment"
+
+    # The rest, amount only, takes the last unit.
+    reply = request(client, number, "refund_only", [{"line_id": line.pk, "amount": 9604}])
+    approve(staff, reply.json()["number"])
+    line.refresh_from_db()
+    assert (line.refunded_amount, line.refunded_quantity, stock(sku)) == (19208, 2, 10)
+    assert Order.objects.get(number=number).status == "cancelled"

@@ -20,5 +20,5 @@ def payment_in_progress(order) -> bool:
     return order.payments.filter(status=PaymentStatus.CREATED).exists()
 
 
-def refund(order, amount: int, *, reason: str, after_sale=None) -> None:
-    refunds.refund_order(order, amount, reason=reason, after_sale=after_sale)
+def refund(order, amount: int, *, reason: str, after_sale=None):
+    return refunds.refund_order(order, amount, reason=reason, after_sale=after_sale)

@@ -23,7 +23,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
         raise PaymentNotAllowed("订单已超过付款时间")
     existing = order.payments.filter(status=PaymentStatus.CREATED).order_by("-id")
     for payment in existing:
-        if payment.gateway == gateway_name and payment.amount == order.total:
+        if payment.gateway == gateway_name and payment.amount == order.amount_due:
             return payment
     # An open payment for another amount (the price was adjusted) or another gateway is
     # closed at its gateway first, so the buyer cannot pay twice.
@@ -36,7 +36,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
         if order.status != Order.Status.PENDING_PAYMENT:
             raise PaymentNotAllowed("订单不是待付款状态，不能支付")
         opened = (
-            order.payments.filter(status=PaymentStatus.CREATED, gateway=gateway_name, amount=order.total)
+            order.payments.filter(status=PaymentStatus.CREATED, gateway=gateway_name, amount=order.amount_due)
             .order_by("-id")
             .first()
         )
@@ -46,7 +46,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
         payment = Payment.objects.create(
             order=order,
             gateway=gateway_name,
-            amount=order.total,
+            amount=order.amount_due,  # store credit, if any, has already paid the rest
             out_trade_no=f"{order.number}P{attempt:02d}",
         )
         intent = gateway.create_payment(

@@ -4,28 +4,32 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import Address
+from fenxiao.customers.services import wallet
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
 from fenxiao.payments.gateways import enabled_gateways
 from fenxiao.payments.services.payments import start_payment
 
-from .common import int_or_none
+from .common import int_or_none, safe_next
 
 
 def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
     """What the buyer is checking out: one SKU (buy now) or chosen cart lines."""
     source = request.GET  # the selection travels in the URL, also when the form posts
     sku = int_or_none(source.get("sku"))
-    if sku:
+    if sku and 0 < sku < 2**31:
         qty = int_or_none(source.get("qty")) or 1
         return [(sku, qty)], False, f"sku={sku}&qty={qty}"
-    ids = [int_or_none(x) for x in (source.get("lines") or "").split(",")]
-    lines = CartLine.objects.filter(cart__buyer=request.user, pk__in=[i for i in ids if i])
+    # The cart form sends one `line` per ticked line; links use `lines=1,2`.
+    raw = source.getlist("line") + (source.get("lines") or "").split(",")
+    ids = sorted({i for i in map(int_or_none, raw) if i and 0 < i < 2**31})
+    lines = CartLine.objects.filter(cart__buyer=request.user, pk__in=ids).order_by("pk")
     requested = [(line.sku_id, line.quantity) for line in lines]
-    return requested, True, f"lines={source.get('lines', '')}"
+    return requested, True, "lines=" + ",".join(str(line.pk) for line in lines)
 
 
 @login_required
@@ -53,21 +57,44 @@ def checkout_page(request):
                 note=request.POST.get("note", ""),
                 expected_total=int_or_none(request.POST.get("expected_total")),
                 from_cart=from_cart,
+                use_wallet=bool(request.POST.get("use_wallet")),
             )
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(f"/checkout/?{query}")
+        if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
+            return redirect(reverse("storefront:order_result", args=[order.number]))
         return redirect(reverse("storefront:order_pay", args=[order.number]))
     try:
         quote = checkout.quote(requested, with_images=True)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("/cart/" if from_cart else "/")
+    balance = wallet.balance(request.user.pk)
     return render(
         request,
         "storefront/checkout.html",
-        {"quote": quote, "addresses": addresses, "address": address, "query": query},
+        {
+            "quote": quote,
+            "addresses": addresses,
+            "address": address,
+            "query": query,
+            "wallet_balance": balance,
+            "wallet_usable": min(balance, quote.total),
+        },
     )
+
+
+@require_POST
+def buy_now(request):
+    """立即购买 on the product page posts here (its form carries the CSRF token, which must
+    never end up in a URL); the checkout page itself is a plain GET of the SKU and quantity."""
+    sku = int_or_none(request.POST.get("sku"))
+    qty = int_or_none(request.POST.get("qty")) or 1
+    if not sku or not 0 < sku < 2**31 or not 0 < qty <= 999:
+        messages.error(request, "请选择商品规格和数量")
+        return redirect(safe_next(request, "/"))
+    return redirect(f"/checkout/?sku={sku}&qty={qty}")
 
 
 @login_required

@@ -30,11 +30,20 @@ def _active(request):
     return distributor
 
 
+def _reading(request):
+    """Active, or suspended and reading their own money (read-only)."""
+    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
+    if distributor is None or not distributor.sees_own_account:
+        return None
+    return distributor
+
+
 @login_required
 def center(request):
     distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
     cfg = config.current()
-    if distributor is None or not distributor.is_active:
+    readable = distributor is not None and distributor.sees_own_account and request.method != "POST"
+    if distributor is None or not (distributor.is_active or readable):
         if request.method == "POST":
             try:
                 distributors.apply(
@@ -73,7 +82,7 @@ def center(request):
 
 @login_required
 def commissions(request):
-    distributor = _active(request)
+    distributor = _reading(request)
     if distributor is None:
         return redirect("/d/")
     status = request.GET.get("status", "")
@@ -115,10 +124,13 @@ def rankings(request):
 
 @login_required
 def withdraw(request):
-    distributor = _active(request)
+    distributor = _reading(request)
     if distributor is None:
         return redirect("/d/")
     cfg = config.current()
+    if request.method == "POST" and not distributor.is_active:
+        messages.error(request, "分销资格暂停期间不能提现")
+        return redirect("/d/withdraw/")
     if request.method == "POST":
         method = request.POST.get("method", "")
         account = {k: request.POST.get(k, "") for k in ("name", "bank", "account")}
@@ -138,10 +150,14 @@ def withdraw(request):
         "storefront/distribution/withdraw.html",
         {
             "cfg": cfg,
+            "distributor": distributor,
             "methods": methods,
             "available": ledger.balance(distributor.pk),
             "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30],
+            # A refused request keeps what the distributor typed.
+            "form": request.POST if request.method == "POST" else {},
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -106,7 +106,24 @@ def after_sale(request, number: str):
         else:
             messages.success(request, "售后申请已提交，请等待商家处理")
             return redirect(reverse("storefront:order_detail", args=[number]))
-    return render(request, "storefront/orders/after_sale.html", {"order": order, "lines": lines})
+    # What the buyer typed stays on the page when the request is refused.
+    posted = request.POST if request.method == "POST" else None
+    for line in lines:
+        line.remaining_quantity = line.quantity - line.refunded_quantity
+        line.form_ticked = bool(posted and posted.get(f"line_{line.pk}"))
+        line.form_quantity = posted.get(f"qty_{line.pk}", "") if posted else ""
+        line.form_amount = posted.get(f"amount_{line.pk}", "") if posted else ""
+    return render(
+        request,
+        "storefront/orders/after_sale.html",
+        {
+            "order": order,
+            "lines": lines,
+            "kind": posted.get("kind", "refund_only") if posted else "refund_only",
+            "reason": posted.get("reason", "") if posted else "",
+        },
+        status=400 if posted else 200,
+    )
 
 
 @login_required

@@ -58,15 +58,41 @@
     });
   }
 
+  function yuan(fen) {
+    var text = (Math.abs(fen) / 100).toFixed(2);
+    return (fen < 0 ? "-¥" : "¥") + text;
+  }
+
+  // Cart: the total and the checkout button follow the ticked lines.
   function initCartSelection(form) {
-    var link = document.querySelector("[data-checkout-link]");
+    var total = form.querySelector("[data-testid=cart-total]");
+    var submit = form.querySelector("[data-checkout-link]");
     function update() {
-      var ids = [];
-      form.querySelectorAll("input[name=line]:checked").forEach(function (i) { ids.push(i.value); });
-      link.href = "/checkout/?lines=" + ids.join(",");
-      link.classList.toggle("disabled", ids.length === 0);
+      var sum = 0;
+      var count = 0;
+      form.querySelectorAll("input[name=line]:checked").forEach(function (input) {
+        sum += parseInt(input.dataset.subtotal, 10) || 0;
+        count += 1;
+      });
+      total.textContent = yuan(sum);
+      submit.disabled = count === 0;
     }
     form.addEventListener("change", update);
+    update();
+  }
+
+  // Checkout: "使用余额" shows what store credit pays and what is left for the gateway.
+  function initWallet(section) {
+    var toggle = section.querySelector("input[name=use_wallet]");
+    var line = section.querySelector("[data-wallet-line]");
+    var due = document.querySelector("[data-testid=checkout-due]");
+    var total = parseInt(section.dataset.total, 10) || 0;
+    var usable = parseInt(section.dataset.usable, 10) || 0;
+    function update() {
+      line.hidden = !toggle.checked;
+      due.textContent = yuan(toggle.checked ? total - usable : total);
+    }
+    toggle.addEventListener("change", update);
     update();
   }
 
@@ -75,6 +101,7 @@
     root.querySelectorAll("[data-quantity]").forEach(initQuantity);
     root.querySelectorAll("[data-copy]").forEach(initCopy);
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
+    root.querySelectorAll("[data-wallet]").forEach(initWallet);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
