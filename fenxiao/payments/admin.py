@@ -34,6 +34,7 @@ from .models import (
     RefusedNotificationTally,
     SandboxTrade,
 )
+from .services.payments import query_gateway
 from .services.refunds import retry_refund
 
 PAYMENT_LABELS = {
@@ -68,6 +69,10 @@ def _order_link(order):
     return format_html(
         '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, order.number
     )
+
+
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
 
 
 class RefundInline(TabularInline):
@@ -134,6 +139,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         "paid_at",
     )
     readonly_fields = fields
+    actions_detail = ("query_one",)
+
+    def has_query_permission(self, request, obj=None):
+        # Applying a payment marks an order paid: payment staff only.
+        return request.user.has_perm("payments.change_payment")
 
     @display(description="订单")
     def order_link(self, obj):
@@ -147,13 +157,55 @@ class PaymentAdmin(ReadOnlyAdmin):
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        payment = self._find(request, object_id)
+        if payment is None or payment.status != PaymentStatus.CREATED:
+            return []
+        return actions
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    @action(description="向渠道查询支付结果", url_path="query", permissions=["query"], icon="sync")
+    def query_one(self, request, object_id):
+        payment = self._find(request, object_id)
+        if payment is None:
+            raise Http404("支付记录不存在")
+        form = ConfirmForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcome = query_gateway(payment)
+            except DomainError as exc:
+                messages.error(request, f"{payment.out_trade_no}：{exc.message}")
+            else:
+                if outcome is None:
+                    messages.warning(request, f"{payment.out_trade_no}：渠道显示买家尚未支付")
+                else:
+                    label = NotificationOutcome(outcome).label
+                    messages.success(request, f"{payment.out_trade_no}：渠道显示已支付，{label}")
+            return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
+        return action_page(
+            self,
+            request,
+            payment,
+            title=f"向渠道查询支付结果：{payment.out_trade_no}",
+            form=form,
+            submit_label="查询并补单",
+            summary=[
+                ("商户支付单号", payment.out_trade_no),
+                ("订单", payment.order.number),
+                ("金额", format_fen(payment.amount)),
+                ("状态", payment.get_status_display()),
+            ],
+        )
+
     @display(description="状态")
     def status_badge(self, obj):
         return _badge(obj.get_status_display(), PAYMENT_LABELS.get(obj.status))
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
 
 
 @admin.register(Refund)

@@ -335,3 +335,35 @@ def test_an_unpaid_trade_has_no_notification_to_resend():
     with pytest.raises(InvalidTransition):
         sandbox.retry_notification(trade)
     assert SandboxTrade.objects.get().notify_attempts == 0
+
+
+# --- the mall's side: a notification that never arrives ---------------------------------------
+
+
+def test_staff_can_ask_the_gateway_when_a_notification_never_arrived(monkeypatch):
+    order, payment = open_trade(2500)
+    with monkeypatch.context() as patch:
+        patch.setattr(sandbox, "deliver", lambda url, body, headers: (0, b"unreachable"))
+        client = admin_client(["payments.change_payment", "payments.view_payment"])
+        query = reverse("admin:payments_payment_changelist") + f"{payment.pk}/query/"
+
+        # Not paid at the gateway yet: nothing changes.
+        response = client.post(query, {})
+        assert any("尚未支付" in text for text in messages_of(response))
+        assert Order.objects.get(pk=order.pk).status == "pending_payment"
+
+        SandboxGateway().complete_trade(payment.out_trade_no)  # paid; the notice is lost
+        assert Order.objects.get(pk=order.pk).status == "pending_payment"
+        page = client.get(reverse("admin:payments_payment_change", args=[payment.pk]))
+        assert "向渠道查询支付结果" in page.content.decode()
+        assert admin_client(["payments.view_payment"]).post(query, {}).status_code == 403
+
+        response = client.post(query, {})
+        assert any("已入账" in text for text in messages_of(response))
+        order.refresh_from_db()
+        assert (order.status, order.paid_amount) == ("pending_shipment", 2500)
+
+        # Settled: asking again is refused and changes nothing.
+        response = client.post(query, {})
+        assert any("无需查询" in text for text in messages_of(response))
+        assert order.events.filter(kind="paid").count() == 1
