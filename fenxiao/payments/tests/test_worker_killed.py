@@ -72,6 +72,8 @@ def start_consumer(queue: Path, log: Path) -> subprocess.Popen:
         "DATABASE_URL": f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}",
         "HUEY_SQLITE_PATH": str(queue),
         "HUEY_IMMEDIATE": "false",
+        # A local, non-production process: built-in secrets and the sandbox are fine.
+        "DEBUG": "true",
     }
     env.pop("REDIS_URL", None)
     if db.get("PASSWORD"):
