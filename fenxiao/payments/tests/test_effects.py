@@ -367,3 +367,10 @@ def test_staff_can_ask_the_gateway_when_a_notification_never_arrived(monkeypatch
         response = client.post(query, {})
         assert any("无需查询" in text for text in messages_of(response))
         assert order.events.filter(kind="paid").count() == 1
+
+
+def test_staff_may_retry_exactly_the_states_that_are_not_final():
+    from fenxiao.payments.models import REFUND_FLOW, RETRYABLE_REFUND
+
+    unfinished = {state for state, targets in REFUND_FLOW.transitions.items() if targets}
+    assert set(RETRYABLE_REFUND) == unfinished == {"pending", "processing", "failed"}
