@@ -807,6 +807,21 @@ WITHDRAWAL_FLOW = StateMachine(
 )
 
 
+class PayoutStatus(models.TextChoices):
+    """The electronic transfer of an approved withdrawal (WeChat / Alipay)."""
+
+    NONE = "", "-"
+    PENDING = "pending", "待打款"
+    PROCESSING = "processing", "打款中"
+    SUCCEEDED = "succeeded", "已到账"
+    FAILED = "failed", "打款失败"
+
+
+# A transfer in these states may be re-driven by staff or the sweeper: the payout adapter
+# is idempotent on the withdrawal number, so a re-drive never pays twice.
+RETRYABLE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.PROCESSING)
+
+
 class Withdrawal(models.Model):
     Status = WithdrawalStatus
 
@@ -829,6 +844,14 @@ class Withdrawal(models.Model):
     reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
     payout_reference = models.CharField("打款凭证号", max_length=64, blank=True)
+    payout_status = models.CharField(
+        "打款进度", max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.NONE, blank=True
+    )
+    payout_attempts = models.PositiveIntegerField("打款尝试次数", default=0)
+    # Pending: when the sweeper may (re)start the transfer. Processing: the claim's deadline,
+    # after which the attempt is presumed dead (worker killed) and the transfer re-driven.
+    payout_next_at = models.DateTimeField("下次打款尝试", null=True, blank=True, db_index=True)
+    payout_last_error = models.CharField("最近一次打款错误", max_length=300, blank=True)
     created_at = models.DateTimeField("申请时间", auto_now_add=True, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

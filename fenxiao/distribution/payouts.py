@@ -1,13 +1,20 @@
 """Payout adapters for withdrawals: WeChat 商家转账 / Alipay 转账, and a sandbox for both.
 
-Like the real services, a transfer is idempotent on the merchant's number and may fail
-for reasons on the recipient's side (a wrong real name, an unverified account).
+Like the real services, a transfer is idempotent on the merchant's number (a second
+request with the same number answers with the first transfer and moves no money) and may
+fail for reasons on the recipient's side (a wrong real name, an unverified account).
+
+`SANDBOX_GATEWAY_DELAY_SECONDS` (a setting, 0 by default) makes the sandbox answer slowly
+after booking the transfer, like a service whose reply is lost: tests use it to stop a
+worker mid-call.
 """
 
 import abc
 import secrets
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 
@@ -47,6 +54,9 @@ class SandboxPayoutGateway(PayoutGateway):
                 )
         except IntegrityError:
             reference = SandboxPayout.objects.get(out_biz_no=out_biz_no).reference
+        delay = float(getattr(settings, "SANDBOX_GATEWAY_DELAY_SECONDS", 0) or 0)
+        if delay > 0:
+            time.sleep(delay)
         return PayoutResult(True, reference=reference)
 
 

@@ -25,6 +25,13 @@ def daily_grade_upgrades():
     grades.upgrade()
 
 
-@db_task(retries=5, retry_delay=60)
+@db_task()
 def execute_payout(withdrawal_id: int):
+    """One transfer attempt; the row holds its state and the sweeper re-drives it."""
     withdrawals.execute_payout(withdrawal_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_payouts():
+    """Every minute: re-drive payouts due again or stranded by a worker that died."""
+    withdrawals.sweep_payouts()

@@ -7,7 +7,6 @@ from ninja.pagination import PageNumberPagination, paginate
 from fenxiao.core.money import format_fen
 from fenxiao.customers.auth import buyer_auth
 from fenxiao.customers.services import wallet
-from fenxiao.payments.services.payments import start_payment
 
 from .errors import AfterSaleNotFound, OrderNotFound
 from .models import AfterSale, CartLine, Order, OrderLine, OrderStatus
@@ -26,7 +25,7 @@ from .schemas import (
     PreviewIn,
     QuoteOut,
 )
-from .services import after_sales, cart, checkout, lifecycle
+from .services import after_sales, cart, checkout, lifecycle, payments_port
 
 router = Router(tags=["购物车与订单"], auth=buyer_auth)
 
@@ -152,7 +151,7 @@ def order_detail(request, number: str):
 @router.post("/orders/{number}/pay", response=PayOut)
 def pay(request, number: str, payload: PayIn):
     order = _get_order(request, number)
-    payment = start_payment(order, payload.gateway, return_url=payload.return_url)
+    payment = payments_port.start_payment(order, payload.gateway, return_url=payload.return_url)
     return {
         "out_trade_no": payment.out_trade_no,
         "amount": payment.amount,

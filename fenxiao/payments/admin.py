@@ -1,6 +1,8 @@
 """Backend pages for payments, refunds and gateway notifications: records, read only.
 
-The one thing staff may do here is retry a failed refund, through the refunds service.
+What staff may do here is re-drive money that has not arrived: a refund that is not
+`succeeded`, and (in the sandbox) a payment notification the mall has not acknowledged.
+Each action calls a service; the far side is idempotent, so a retry never pays twice.
 """
 
 from django import forms
@@ -18,14 +20,21 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
+from .gateways.sandbox import retry_notification
 from .models import (
+    RETRYABLE_DELIVERY,
+    RETRYABLE_REFUND,
+    DeliveryStatus,
     NotificationOutcome,
     Payment,
     PaymentNotification,
     PaymentStatus,
     Refund,
     RefundStatus,
+    RefusedNotificationTally,
+    SandboxTrade,
 )
+from .services.payments import query_gateway
 from .services.refunds import retry_refund
 
 PAYMENT_LABELS = {
@@ -35,6 +44,7 @@ PAYMENT_LABELS = {
 }
 REFUND_LABELS = {
     RefundStatus.PENDING: "warning",
+    RefundStatus.PROCESSING: "info",
     RefundStatus.SUCCEEDED: "success",
     RefundStatus.FAILED: "danger",
 }
@@ -61,6 +71,10 @@ def _order_link(order):
     )
 
 
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
+
+
 class RefundInline(TabularInline):
     model = Refund
     fields = (
@@ -70,6 +84,7 @@ class RefundInline(TabularInline):
         "reason",
         "attempts",
         "failure_reason",
+        "last_error",
         "created_at",
         "completed_at",
     )
@@ -124,6 +139,11 @@ class PaymentAdmin(ReadOnlyAdmin):
         "paid_at",
     )
     readonly_fields = fields
+    actions_detail = ("query_one",)
+
+    def has_query_permission(self, request, obj=None):
+        # Applying a payment marks an order paid: payment staff only.
+        return request.user.has_perm("payments.change_payment")
 
     @display(description="订单")
     def order_link(self, obj):
@@ -137,13 +157,55 @@ class PaymentAdmin(ReadOnlyAdmin):
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        payment = self._find(request, object_id)
+        if payment is None or payment.status != PaymentStatus.CREATED:
+            return []
+        return actions
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    @action(description="向渠道查询支付结果", url_path="query", permissions=["query"], icon="sync")
+    def query_one(self, request, object_id):
+        payment = self._find(request, object_id)
+        if payment is None:
+            raise Http404("支付记录不存在")
+        form = ConfirmForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcome = query_gateway(payment)
+            except DomainError as exc:
+                messages.error(request, f"{payment.out_trade_no}：{exc.message}")
+            else:
+                if outcome is None:
+                    messages.warning(request, f"{payment.out_trade_no}：渠道显示买家尚未支付")
+                else:
+                    label = NotificationOutcome(outcome).label
+                    messages.success(request, f"{payment.out_trade_no}：渠道显示已支付，{label}")
+            return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
+        return action_page(
+            self,
+            request,
+            payment,
+            title=f"向渠道查询支付结果：{payment.out_trade_no}",
+            form=form,
+            submit_label="查询并补单",
+            summary=[
+                ("商户支付单号", payment.out_trade_no),
+                ("订单", payment.order.number),
+                ("金额", format_fen(payment.amount)),
+                ("状态", payment.get_status_display()),
+            ],
+        )
+
     @display(description="状态")
     def status_badge(self, obj):
         return _badge(obj.get_status_display(), PAYMENT_LABELS.get(obj.status))
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
 
 
 @admin.register(Refund)
@@ -155,6 +217,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "status_label",
         "attempts",
         "failure_reason",
+        "next_attempt_at",
         "created_at",
         "completed_at",
     )
@@ -173,6 +236,8 @@ class RefundAdmin(ReadOnlyAdmin):
         "attempts",
         "gateway_refund_id",
         "failure_reason",
+        "last_error",
+        "next_attempt_at",
         "created_at",
         "completed_at",
     )
@@ -213,17 +278,17 @@ class RefundAdmin(ReadOnlyAdmin):
         if failed:
             messages.error(request, "未能重试：" + "；".join(failed[:20]))
 
-    @action(description="重试所选失败退款", permissions=["retry_refund"])
+    @action(description="重试所选未完成退款", permissions=["retry_refund"])
     def retry_selected(self, request, queryset):
-        self._retry(request, queryset.filter(status=RefundStatus.FAILED))
-        skipped = queryset.exclude(status=RefundStatus.FAILED).count()
+        self._retry(request, queryset.filter(status__in=RETRYABLE_REFUND))
+        skipped = queryset.exclude(status__in=RETRYABLE_REFUND).count()
         if skipped:
-            messages.warning(request, f"{skipped} 笔退款不是失败状态，已跳过")
+            messages.warning(request, f"{skipped} 笔退款已完成，无需重试，已跳过")
 
     def get_actions_detail(self, request, object_id):
         actions = super().get_actions_detail(request, object_id)
         refund = self._find(request, object_id)
-        if refund is None or refund.status != RefundStatus.FAILED:
+        if refund is None or refund.status not in RETRYABLE_REFUND:
             return []
         return actions
 
@@ -254,7 +319,7 @@ class RefundAdmin(ReadOnlyAdmin):
                 ("订单", refund.payment.order.number),
                 ("金额", format_fen(refund.amount)),
                 ("状态", refund.get_status_display()),
-                ("失败原因", refund.failure_reason or "-"),
+                ("失败原因", refund.failure_reason or refund.last_error or "-"),
                 ("已尝试", f"{refund.attempts} 次"),
             ],
         )
@@ -297,3 +362,124 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     @display(description="处理结果")
     def outcome_badge(self, obj):
         return _badge(obj.get_outcome_display(), OUTCOME_LABELS.get(obj.outcome))
+
+
+@admin.register(RefusedNotificationTally)
+class RefusedNotificationTallyAdmin(ReadOnlyAdmin):
+    """Refused notifications beyond the first few of each hour are only counted here."""
+
+    list_display = ("hour", "gateway", "outcome", "count", "last_at")
+    list_filter = ("outcome", "gateway", ("hour", LocalDateRangeFilter))
+    list_filter_submit = True
+
+
+DELIVERY_LABELS = {
+    DeliveryStatus.NONE: "default",
+    DeliveryStatus.PENDING: "warning",
+    DeliveryStatus.SENDING: "info",
+    DeliveryStatus.DELIVERED: "success",
+    DeliveryStatus.FAILED: "danger",
+}
+
+
+@admin.register(SandboxTrade)
+class SandboxTradeAdmin(ReadOnlyAdmin):
+    """The sandbox gateway's side: its trades and the delivery of their notifications."""
+
+    list_display = (
+        "out_trade_no",
+        "amount_display",
+        "status",
+        "notify_label",
+        "notify_attempts",
+        "notify_next_at",
+        "notify_last_error",
+        "notified_at",
+    )
+    list_filter = ("status", "notify_status")
+    search_fields = ("=out_trade_no", "=trade_no")
+    fields = (
+        "out_trade_no",
+        "trade_no",
+        "amount_display",
+        "status",
+        "notify_label",
+        "notify_attempts",
+        "notify_next_at",
+        "notify_last_error",
+        "notified_at",
+        "paid_at",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ("redeliver_selected",)
+    actions_detail = ("redeliver_one",)
+
+    def has_redeliver_permission(self, request, obj=None):
+        # Re-sending a payment notification can mark an order paid: payment staff only.
+        return request.user.has_perm("payments.change_payment")
+
+    @display(description="金额", ordering="amount")
+    def amount_display(self, obj):
+        return format_fen(obj.amount)
+
+    @display(description="通知状态", ordering="notify_status", label=_labels(DELIVERY_LABELS))
+    def notify_label(self, obj):
+        return obj.notify_status, obj.get_notify_status_display()
+
+    def _redeliver(self, request, trades) -> None:
+        done, failed = [], []
+        for trade in trades:
+            try:
+                retry_notification(trade)
+                done.append(trade.out_trade_no)
+            except DomainError as exc:
+                failed.append(f"{trade.out_trade_no}（{exc.message}）")
+        if done:
+            messages.success(request, "已重新投递支付通知：" + "、".join(done[:20]))
+        if failed:
+            messages.error(request, "未能重新投递：" + "；".join(failed[:20]))
+
+    @action(description="重新投递所选支付通知", permissions=["redeliver"])
+    def redeliver_selected(self, request, queryset):
+        self._redeliver(request, queryset)
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        trade = self._find(request, object_id)
+        if trade is None or trade.status != SandboxTrade.Status.PAID:
+            return []
+        if trade.notify_status not in RETRYABLE_DELIVERY:
+            return []
+        return actions
+
+    def _find(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    @action(description="重新投递通知", url_path="redeliver", permissions=["redeliver"], icon="replay")
+    def redeliver_one(self, request, object_id):
+        trade = self._find(request, object_id)
+        if trade is None:
+            raise Http404("交易不存在")
+        form = ConfirmForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            self._redeliver(request, [trade])
+            return HttpResponseRedirect(reverse("admin:payments_sandboxtrade_change", args=[trade.pk]))
+        return action_page(
+            self,
+            request,
+            trade,
+            title=f"重新投递支付通知：{trade.out_trade_no}",
+            form=form,
+            submit_label="重新投递",
+            summary=[
+                ("商户支付单号", trade.out_trade_no),
+                ("金额", format_fen(trade.amount)),
+                ("通知状态", trade.get_notify_status_display()),
+                ("最近一次错误", trade.notify_last_error or "-"),
+                ("已投递", f"{trade.notify_attempts} 次"),
+            ],
+        )

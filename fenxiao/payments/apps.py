@@ -5,3 +5,11 @@ class PaymentsConfig(AppConfig):
     name = "fenxiao.payments"
     label = "payments"
     verbose_name = "支付"
+
+    def ready(self):
+        # Payments sits above orders: orders reaches it only through this registration.
+        from fenxiao.orders.services import payments_port
+
+        from .services import for_orders
+
+        payments_port.register(for_orders)

@@ -60,6 +60,7 @@ class Payment(models.Model):
 
 class RefundStatus(models.TextChoices):
     PENDING = "pending", "退款中"
+    PROCESSING = "processing", "渠道处理中"
     SUCCEEDED = "succeeded", "已退款"
     FAILED = "failed", "退款失败"
 
@@ -67,12 +68,23 @@ class RefundStatus(models.TextChoices):
 REFUND_FLOW = StateMachine(
     RefundStatus,
     {
-        RefundStatus.PENDING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
-        # A failed refund may be retried by staff.
+        # A worker claims the refund before it calls the gateway.
+        RefundStatus.PENDING: {RefundStatus.PROCESSING},
+        RefundStatus.PROCESSING: {
+            RefundStatus.SUCCEEDED,
+            RefundStatus.FAILED,
+            # The call did not come back (network error, or the worker died and the
+            # sweeper found the claim expired): try again with the same refund number.
+            RefundStatus.PENDING,
+        },
+        # The gateway refused: staff may retry once the cause is fixed.
         RefundStatus.FAILED: {RefundStatus.PENDING},
         RefundStatus.SUCCEEDED: set(),
     },
 )
+# Staff may re-drive a refund in any of these states; the gateway call is idempotent on
+# the refund number, so a re-drive never pays twice.
+RETRYABLE_REFUND = (RefundStatus.PENDING, RefundStatus.PROCESSING, RefundStatus.FAILED)
 
 
 class Refund(models.Model):
@@ -98,6 +110,10 @@ class Refund(models.Model):
     gateway_refund_id = models.CharField("渠道退款号", max_length=64, blank=True)
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
     attempts = models.PositiveIntegerField("尝试次数", default=0)
+    last_error = models.CharField("最近一次错误", max_length=300, blank=True)
+    # Pending: when the sweeper may (re)start it. Processing: the claim's deadline, after
+    # which the attempt is presumed dead (worker killed) and the refund is re-driven.
+    next_attempt_at = models.DateTimeField("下次尝试时间", null=True, blank=True, db_index=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
 
@@ -147,6 +163,43 @@ class PaymentNotification(models.Model):
         return f"{self.out_trade_no} {self.outcome}"
 
 
+class RefusedNotificationTally(models.Model):
+    """How many notifications were refused, per gateway, reason and hour.
+
+    Anyone can post to the notify URL, so refused notifications are counted here and only
+    the first few of each hour and reason are kept in full: an anonymous client cannot
+    grow the database faster than a fixed number of rows an hour.
+    """
+
+    gateway = models.CharField("支付渠道", max_length=20)
+    outcome = models.CharField("拒绝原因", max_length=20, choices=NotificationOutcome.choices)
+    hour = models.DateTimeField("时段")
+    count = models.PositiveIntegerField("次数", default=0)
+    last_at = models.DateTimeField("最近一次", auto_now=True)
+
+    class Meta:
+        verbose_name = "被拒通知统计"
+        verbose_name_plural = "被拒通知统计"
+        ordering = ["-hour", "gateway", "outcome"]
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "outcome", "hour"], name="one_tally_per_reason_hour"),
+        ]
+
+    def __str__(self):
+        return f"{self.gateway} {self.outcome} {self.hour:%Y-%m-%d %H}:00 ×{self.count}"
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", "无需通知"
+    PENDING = "pending", "待投递"
+    SENDING = "sending", "投递中"
+    DELIVERED = "delivered", "已送达"
+    FAILED = "failed", "投递失败"
+
+
+RETRYABLE_DELIVERY = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED)
+
+
 class SandboxTradeStatus(models.TextChoices):
     OPEN = "open", "待支付"
     PAID = "paid", "已支付"
@@ -174,8 +227,15 @@ class SandboxTrade(models.Model):
     return_url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
-    notify_attempts = models.PositiveIntegerField(default=0)
+    notified_at = models.DateTimeField("通知送达时间", null=True, blank=True)
+    notify_attempts = models.PositiveIntegerField("通知次数", default=0)
+    # The gateway's own outbox for the payment notification: retried with backoff until
+    # the mall answers SUCCESS, re-driven by the sweeper if a delivery dies mid-way.
+    notify_status = models.CharField(
+        "通知状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
+    )
+    notify_next_at = models.DateTimeField("下次投递时间", null=True, blank=True, db_index=True)
+    notify_last_error = models.CharField("最近一次错误", max_length=300, blank=True)
 
     class Meta:
         verbose_name = "沙箱交易"

@@ -1,30 +1,28 @@
-from django.db.models import F
-from django.utils import timezone
-from huey.contrib.djhuey import db_task
+"""Huey tasks for payments: thin wrappers; the state and the retry schedule live in the rows.
+
+A task that dies with its worker is not retried by Huey but by the sweepers below, which
+find the row still `pending` / `processing` past its deadline.
+"""
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from .gateways import sandbox
-from .models import SandboxTrade
+from .services import refunds
 
 
-class NotificationNotAcknowledged(Exception):
-    """The mall did not answer SUCCESS; Huey retries, as a real gateway does."""
-
-
-@db_task(retries=8, retry_delay=15)
+@db_task()
 def deliver_sandbox_notification(out_trade_no: str) -> None:
-    trade = SandboxTrade.objects.get(out_trade_no=out_trade_no)
-    if trade.status != SandboxTrade.Status.PAID:
-        return
-    body, headers = sandbox.SandboxGateway().build_notification(trade)
-    SandboxTrade.objects.filter(pk=trade.pk).update(notify_attempts=F("notify_attempts") + 1)
-    status, reply = sandbox.deliver(trade.notify_url, body, headers)
-    if status != 200 or b"SUCCESS" not in reply:
-        raise NotificationNotAcknowledged(f"{status} {reply[:200]!r}")
-    SandboxTrade.objects.filter(pk=trade.pk).update(notified_at=timezone.now())
+    sandbox.deliver_notification(out_trade_no)
 
 
-@db_task(retries=5, retry_delay=30)
+@db_task()
 def execute_refund(refund_id: int) -> None:
-    from .services.refunds import execute_refund as run
+    refunds.execute_refund(refund_id)
 
-    run(refund_id)
+
+@db_periodic_task(crontab(minute="*"))
+def sweep_payment_effects() -> None:
+    """Every minute: re-drive refunds and notification deliveries due again or stranded."""
+    refunds.sweep()
+    sandbox.sweep_notifications()

@@ -12,7 +12,7 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
 from .. import exports
-from ..models import LedgerEntry, Withdrawal, WithdrawalStatus
+from ..models import RETRYABLE_PAYOUT, LedgerEntry, Withdrawal, WithdrawalStatus
 from ..services import ledger, withdrawals
 from .common import (
     ConfirmForm,
@@ -68,7 +68,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         "created_at",
         "paid_at",
     )
-    list_filter = ("status", "method", ("created_at", LocalDateRangeFilter))
+    list_filter = ("status", "payout_status", "method", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = (
         "=number",
@@ -79,8 +79,15 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     list_select_related = ("distributor__user",)
     list_per_page = 50
     inlines = (LedgerInline,)
-    actions = ("approve_selected", "reject_selected", "mark_paid_selected", "export_csv", "export_xlsx")
-    actions_detail = ("approve", "reject", "mark_paid", "mark_failed")
+    actions = (
+        "approve_selected",
+        "reject_selected",
+        "mark_paid_selected",
+        "retry_payout_selected",
+        "export_csv",
+        "export_xlsx",
+    )
+    actions_detail = ("approve", "reject", "mark_paid", "mark_failed", "retry_payout")
     fieldsets = (
         (
             "提现",
@@ -107,6 +114,10 @@ class WithdrawalAdmin(ReadOnlyAdmin):
                     "decided_at",
                     "paid_at",
                     "payout_reference",
+                    "payout_status",
+                    "payout_attempts",
+                    "payout_next_at",
+                    "payout_last_error",
                     "reject_reason",
                     "failure_reason",
                 )
@@ -128,6 +139,10 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         "decided_at",
         "paid_at",
         "payout_reference",
+        "payout_status",
+        "payout_attempts",
+        "payout_next_at",
+        "payout_last_error",
         "reject_reason",
         "failure_reason",
     )
@@ -272,6 +287,16 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         )
         return None
 
+    @action(description="重试所选自动打款", permissions=["process"])
+    def retry_payout_selected(self, request, queryset):
+        run_each(
+            request,
+            queryset,
+            lambda w: withdrawals.retry_payout(w, request.user),
+            describe=describe,
+            done="已重新发起打款",
+        )
+
     # --- detail actions ---
 
     ACTIONS_BY_STATUS = {
@@ -284,7 +309,9 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         withdrawal = self._find(request, object_id)
         if withdrawal is None:
             return []
-        allowed = self.ACTIONS_BY_STATUS.get(withdrawal.status, set())
+        allowed = set(self.ACTIONS_BY_STATUS.get(withdrawal.status, set()))
+        if withdrawal.status == WithdrawalStatus.APPROVED and withdrawal.payout_status in RETRYABLE_PAYOUT:
+            allowed.add("retry_payout")
         return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
 
     def _find(self, request, object_id):
@@ -398,4 +425,16 @@ class WithdrawalAdmin(ReadOnlyAdmin):
             danger=True,
             label="失败原因",
             success="已标记为打款失败，金额已退回分销商余额",
+        )
+
+    @action(description="重试打款", url_path="retry-payout", icon="replay", permissions=["process"])
+    def retry_payout(self, request, object_id):
+        return self._form_action(
+            request,
+            object_id,
+            ConfirmForm,
+            lambda w, data: withdrawals.retry_payout(w, request.user),
+            title="重试自动打款",
+            submit_label="重新发起打款",
+            success="已重新发起打款（同一提现单号，不会重复到账）",
         )

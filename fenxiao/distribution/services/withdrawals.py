@@ -2,11 +2,23 @@
 
 A request locks the distributor's row, so simultaneous requests are checked one after the
 other against the balance: the ledger can never be overdrawn.
+
+Electronic payouts (WeChat / Alipay) are paid at least once and exactly once, even when a
+worker dies mid-transfer. Approval sets the payout `pending` in the same transaction; a
+worker claims it (`processing`, attempt + 1, a deadline) in a short transaction, calls
+the payout adapter outside any transaction with the withdrawal number as idempotency key,
+then records the answer only if its claim still stands. A transfer that got no answer goes
+back to `pending` with a backoff; a worker killed mid-call leaves `processing` past its
+deadline, which the sweeper puts back to `pending` and queues again. The adapter answers a
+repeated number with the first transfer, so a re-drive never pays twice. Staff may re-drive
+any payout still pending or processing (`retry_payout`).
 """
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from fenxiao.core.money import apply_bp, format_fen
@@ -21,6 +33,7 @@ from ..errors import (
     WithdrawalNotFound,
 )
 from ..models import (
+    RETRYABLE_PAYOUT,
     WITHDRAWAL_FLOW,
     Cycle,
     Distributor,
@@ -28,10 +41,21 @@ from ..models import (
     LedgerEntry,
     LedgerKind,
     PayoutMethod,
+    PayoutStatus,
     Withdrawal,
     WithdrawalStatus,
 )
 from . import config, ledger
+
+logger = logging.getLogger(__name__)
+
+ELECTRONIC = (PayoutMethod.WECHAT, PayoutMethod.ALIPAY)
+# How long a worker may hold a claimed transfer before it is presumed dead.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+# A freshly approved payout is queued at once; the sweeper only steps in after this.
+QUEUE_GRACE = timedelta(minutes=2)
+SWEEP_CHUNK = 100
+SWEEP_LIMIT = 1000
 
 ACCOUNT_FIELDS = {
     PayoutMethod.BANK: ("name", "bank", "account"),
@@ -155,11 +179,19 @@ def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
                 paid_at=timezone.now(),
                 payout_reference=f"WALLET-{withdrawal.number}",
             )
-        elif withdrawal.method in (PayoutMethod.WECHAT, PayoutMethod.ALIPAY):
-            from ..tasks import execute_payout
-
-            transaction.on_commit(lambda: execute_payout(withdrawal.pk))
+        elif withdrawal.method in ELECTRONIC:
+            Withdrawal.objects.filter(pk=withdrawal.pk).update(
+                payout_status=PayoutStatus.PENDING, payout_next_at=timezone.now() + QUEUE_GRACE
+            )
+            withdrawal.payout_status = PayoutStatus.PENDING
+            _schedule(withdrawal.pk)
     return withdrawal
+
+
+def _schedule(withdrawal_id: int) -> None:
+    from ..tasks import execute_payout
+
+    transaction.on_commit(lambda: execute_payout(withdrawal_id))
 
 
 def _credit_wallet(withdrawal: Withdrawal) -> None:
@@ -173,19 +205,140 @@ def _credit_wallet(withdrawal: Withdrawal) -> None:
     )
 
 
-def execute_payout(withdrawal_id: int) -> None:
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after a transfer that got no answer: 30 s, 1 min, 2 min … capped at 1 hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _claim(withdrawal_id: int, now) -> Withdrawal | None:
+    with transaction.atomic():
+        withdrawal = (
+            Withdrawal.objects.select_for_update()
+            .filter(
+                pk=withdrawal_id,
+                status=WithdrawalStatus.APPROVED,
+                method__in=ELECTRONIC,
+                payout_status=PayoutStatus.PENDING,
+            )
+            .first()
+        )
+        if withdrawal is None:
+            return None  # paid, failed, or another worker holds it
+        withdrawal.payout_attempts += 1
+        Withdrawal.objects.filter(pk=withdrawal.pk).update(
+            payout_status=PayoutStatus.PROCESSING,
+            payout_attempts=withdrawal.payout_attempts,
+            payout_next_at=now + CLAIM_TIMEOUT,
+        )
+        withdrawal.payout_status = PayoutStatus.PROCESSING
+    return withdrawal
+
+
+def _still_mine(claimed: Withdrawal) -> Withdrawal | None:
+    """The locked row if this worker's claim still stands (not re-driven since)."""
+    withdrawal = get_for_update(claimed.pk)
+    if (
+        withdrawal.status != WithdrawalStatus.APPROVED
+        or withdrawal.payout_status != PayoutStatus.PROCESSING
+        or withdrawal.payout_attempts != claimed.payout_attempts
+    ):
+        return None
+    return withdrawal
+
+
+def execute_payout(withdrawal_id: int, *, now=None) -> None:
+    """Transfer an approved electronic withdrawal; safe to run any number of times."""
     from ..payouts import gateway_for
 
-    withdrawal = Withdrawal.objects.filter(pk=withdrawal_id, status=WithdrawalStatus.APPROVED).first()
-    if withdrawal is None or withdrawal.method not in (PayoutMethod.WECHAT, PayoutMethod.ALIPAY):
+    now = now or timezone.now()
+    claimed = _claim(withdrawal_id, now)
+    if claimed is None:
         return
-    result = gateway_for(withdrawal.method).transfer(
-        out_biz_no=withdrawal.number, amount=withdrawal.payout, account=withdrawal.account
-    )
-    if result.succeeded:
-        mark_paid(withdrawal, None, reference=result.reference)
-    else:
-        mark_failed(withdrawal, None, reason=result.failure_reason)
+    try:
+        result = gateway_for(claimed.method).transfer(
+            out_biz_no=claimed.number, amount=claimed.payout, account=claimed.account
+        )
+    except Exception as exc:  # the far side did not answer: try again later, same number
+        logger.warning("payout %s attempt %s got no answer: %r", claimed.number, claimed.payout_attempts, exc)
+        Withdrawal.objects.filter(
+            pk=claimed.pk, payout_status=PayoutStatus.PROCESSING, payout_attempts=claimed.payout_attempts
+        ).update(
+            payout_status=PayoutStatus.PENDING,
+            payout_last_error=f"{type(exc).__name__}: {exc}"[:300],
+            payout_next_at=timezone.now() + retry_delay(claimed.payout_attempts),
+        )
+        return
+    with transaction.atomic():
+        withdrawal = _still_mine(claimed)
+        if withdrawal is None:
+            return  # re-driven meanwhile: the newer attempt records the (same) answer
+        if result.succeeded:
+            _move(
+                withdrawal,
+                WithdrawalStatus.PAID,
+                paid_at=timezone.now(),
+                payout_reference=(result.reference or "")[:64],
+                payout_status=PayoutStatus.SUCCEEDED,
+                payout_next_at=None,
+            )
+        else:
+            _fail(withdrawal, result.failure_reason)
+
+
+def _due(now) -> Q:
+    return Q(
+        status=WithdrawalStatus.APPROVED,
+        method__in=ELECTRONIC,
+        payout_status__in=[PayoutStatus.PENDING, PayoutStatus.PROCESSING],
+    ) & (Q(payout_next_at__lte=now) | Q(payout_next_at__isnull=True))
+
+
+def sweep_payouts(now=None, *, limit: int = SWEEP_LIMIT) -> int:
+    """Re-drive payouts due again or stuck `processing` past their deadline, in chunks."""
+    from ..tasks import execute_payout as task
+
+    now = now or timezone.now()
+    queued, after = 0, 0
+    while queued < limit:
+        ids = list(
+            Withdrawal.objects.filter(_due(now), pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: min(SWEEP_CHUNK, limit - queued)]
+        )
+        if not ids:
+            break
+        after = ids[-1]
+        with transaction.atomic():
+            rows = Withdrawal.objects.filter(_due(now), pk__in=ids).select_for_update(skip_locked=True)
+            released = list(rows.values_list("pk", flat=True))
+            Withdrawal.objects.filter(pk__in=released, payout_status=PayoutStatus.PROCESSING).update(
+                payout_status=PayoutStatus.PENDING, payout_last_error="打款超时，已重新发起"
+            )
+            Withdrawal.objects.filter(pk__in=released).update(payout_next_at=now + CLAIM_TIMEOUT)
+        queued += len(released)
+        for withdrawal_id in released:
+            task(withdrawal_id)
+    return queued
+
+
+def retry_payout(withdrawal: Withdrawal, staff) -> Withdrawal:
+    """Staff re-drive an electronic payout that is still pending or stuck processing."""
+    with transaction.atomic():
+        withdrawal = get_for_update(withdrawal.pk)
+        if withdrawal.status != WithdrawalStatus.APPROVED or withdrawal.method not in ELECTRONIC:
+            raise WithdrawalInvalid(
+                f"提现单{withdrawal.get_status_display()}，没有进行中的自动打款",
+                code="PAYOUT_NOT_RETRYABLE",
+                status=409,
+            )
+        if withdrawal.payout_status not in RETRYABLE_PAYOUT:
+            raise WithdrawalInvalid("打款已结束，无需重试", code="PAYOUT_NOT_RETRYABLE", status=409)
+        Withdrawal.objects.filter(pk=withdrawal.pk).update(
+            payout_status=PayoutStatus.PENDING, payout_next_at=timezone.now() + CLAIM_TIMEOUT
+        )
+        withdrawal.payout_status = PayoutStatus.PENDING
+        _schedule(withdrawal.pk)
+    return withdrawal
 
 
 def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
@@ -205,18 +358,43 @@ def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
     return withdrawal
 
 
+def _closed_payout(withdrawal: Withdrawal, outcome: str) -> dict:
+    """Finance settled an electronic payout by hand: the sweeper must not drive it again."""
+    if withdrawal.payout_status:
+        return {"payout_status": outcome, "payout_next_at": None}
+    return {}
+
+
 def mark_paid(withdrawal: Withdrawal, staff, *, reference: str = "") -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
         _move(
-            withdrawal, WithdrawalStatus.PAID, paid_at=timezone.now(), payout_reference=(reference or "")[:64]
+            withdrawal,
+            WithdrawalStatus.PAID,
+            paid_at=timezone.now(),
+            payout_reference=(reference or "")[:64],
+            **_closed_payout(withdrawal, PayoutStatus.SUCCEEDED),
         )
     return withdrawal
+
+
+def _fail(withdrawal: Withdrawal, reason: str) -> None:
+    _move(
+        withdrawal,
+        WithdrawalStatus.FAILED,
+        failure_reason=(reason or "打款失败")[:200],
+        **_closed_payout(withdrawal, PayoutStatus.FAILED),
+    )
+    _release(withdrawal, f"打款失败，金额退回：{withdrawal.failure_reason}")
 
 
 def mark_failed(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        _move(withdrawal, WithdrawalStatus.FAILED, failure_reason=(reason or "打款失败")[:200])
-        _release(withdrawal, f"打款失败，金额退回：{withdrawal.failure_reason}")
+        if withdrawal.payout_status in RETRYABLE_PAYOUT and withdrawal.payout_attempts:
+            # The transfer may have gone through: releasing the hold now could pay twice.
+            raise WithdrawalInvalid(
+                "自动打款结果未知，请先重试打款确认结果", code="PAYOUT_IN_FLIGHT", status=409
+            )
+        _fail(withdrawal, reason)
     return withdrawal

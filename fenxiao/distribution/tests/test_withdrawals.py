@@ -199,3 +199,179 @@ def test_staff_without_permission_cannot_approve(rich):
     reply = api_for(make_staff()).post(f"/staff/distribution/withdrawals/{number}/approve")
     assert reply.status_code == 403
     assert Withdrawal.objects.get(number=number).status == "requested"
+
+
+# --- payouts survive a worker that dies mid-transfer ------------------------------------------
+
+
+class WorkerKilled(BaseException):
+    """The process running the task is gone: nothing after this point runs (as SIGKILL)."""
+
+
+def minutes_later(minutes):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def test_a_payout_whose_worker_died_mid_transfer_is_redriven_and_pays_once(rich, finance, monkeypatch):
+    from fenxiao.distribution import payouts
+    from fenxiao.distribution.services import withdrawals
+
+    number = ask(rich, 2500).json()["number"]
+    original = payouts.SandboxPayoutGateway.transfer
+
+    def transferred_then_killed(self, **kwargs):
+        original(self, **kwargs)  # the money left; the answer never reached the worker
+        raise WorkerKilled
+
+    monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", transferred_then_killed)
+    with pytest.raises(WorkerKilled):
+        finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    withdrawal = Withdrawal.objects.get(number=number)
+    assert (withdrawal.status, withdrawal.payout_status, withdrawal.payout_attempts) == (
+        "approved",
+        "processing",
+        1,
+    )
+    assert SandboxPayout.objects.count() == 1
+    monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", original)
+
+    assert withdrawals.sweep_payouts(minutes_later(1)) == 0  # the claim has not expired yet
+    assert withdrawals.sweep_payouts(minutes_later(6)) == 1
+
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.payout_status, withdrawal.payout_attempts) == (
+        "paid",
+        "succeeded",
+        2,
+    )
+    payout = SandboxPayout.objects.get()
+    assert (payout.out_biz_no, payout.amount) == (number, 2500)
+    assert withdrawal.payout_reference == payout.reference
+    assert ledger_sum(rich) == 7500  # held once, never released
+    assert withdrawals.sweep_payouts(minutes_later(60)) == 0
+
+
+def test_a_payout_service_that_does_not_answer_is_retried_not_failed(rich, finance, monkeypatch):
+    from fenxiao.distribution import payouts
+    from fenxiao.distribution.services import withdrawals
+
+    number = ask(rich, 2500).json()["number"]
+    original = payouts.SandboxPayoutGateway.transfer
+
+    def unreachable(self, **kwargs):
+        raise TimeoutError("read timeout")
+
+    monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", unreachable)
+    approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    assert approved.json()["status"] == "approved"
+    withdrawal = Withdrawal.objects.get(number=number)
+    assert (withdrawal.payout_status, withdrawal.payout_last_error) == (
+        "pending",
+        "TimeoutError: read timeout",
+    )
+    assert ledger_sum(rich) == 7500  # still held: the outcome is unknown, nothing released
+
+    monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", original)
+    assert withdrawals.sweep_payouts(minutes_later(2)) == 1
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.payout_status) == ("paid", "succeeded")
+    assert SandboxPayout.objects.count() == 1
+
+
+@pytest.fixture
+def finance_backend():
+    from django.test import Client
+
+    client = Client()
+    client.force_login(make_staff(perms=["distribution.change_withdrawal", "distribution.view_withdrawal"]))
+    return client
+
+
+def retry_page(withdrawal):
+    from django.urls import reverse
+
+    return reverse("admin:distribution_withdrawal_changelist") + f"{withdrawal.pk}/retry-payout/"
+
+
+@pytest.mark.parametrize("state", ["pending", "processing"])
+def test_finance_can_retry_a_payout_that_is_pending_or_stuck(
+    rich, finance, finance_backend, monkeypatch, state
+):
+    from django.urls import reverse
+
+    from fenxiao.distribution import tasks
+
+    number = ask(rich, 2500).json()["number"]
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "execute_payout", lambda withdrawal_id: None)  # the worker never ran it
+        finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    Withdrawal.objects.filter(number=number).update(payout_status=state, payout_next_at=minutes_later(5))
+    withdrawal = Withdrawal.objects.get(number=number)
+
+    page = finance_backend.get(reverse("admin:distribution_withdrawal_change", args=[withdrawal.pk]))
+    assert "重试打款" in page.content.decode()
+    response = finance_backend.post(retry_page(withdrawal), {"_confirm": "1"})
+    assert response.status_code == 302
+
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.payout_status) == ("paid", "succeeded")
+    assert SandboxPayout.objects.filter(out_biz_no=number).count() == 1
+    assert ledger_sum(rich) == 7500
+
+
+@pytest.mark.parametrize("final", ["paid", "failed", "rejected", "requested", "bank"])
+def test_retrying_a_payout_that_is_not_in_flight_is_refused(rich, finance, finance_backend, final):
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    account = {"name": "王五", "account": "fail-x"} if final == "failed" else None
+    if final == "bank":
+        number = ask(rich, 2500, method="bank", account=BANK).json()["number"]
+    else:
+        number = ask(rich, 2500, account=account).json()["number"]
+    if final in ("paid", "failed", "bank"):
+        finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    elif final == "rejected":
+        finance.post(f"/staff/distribution/withdrawals/{number}/reject", {"reason": "资料不符"})
+    withdrawal = Withdrawal.objects.get(number=number)
+    before = (withdrawal.status, withdrawal.payout_status, withdrawal.payout_attempts, ledger_sum(rich))
+    assert withdrawal.status == ("approved" if final == "bank" else final)
+
+    page = finance_backend.get(reverse("admin:distribution_withdrawal_change", args=[withdrawal.pk]))
+    assert "重试打款" not in page.content.decode()
+    response = finance_backend.post(
+        reverse("admin:distribution_withdrawal_changelist"),
+        {"action": "retry_payout_selected", "_selected_action": [withdrawal.pk]},
+    )
+    assert response.status_code == 302
+    assert any("打款" in str(m) for m in get_messages(response.wsgi_request))
+    withdrawal.refresh_from_db()
+    assert (
+        withdrawal.status,
+        withdrawal.payout_status,
+        withdrawal.payout_attempts,
+        ledger_sum(rich),
+    ) == before
+    assert SandboxPayout.objects.count() == (1 if final == "paid" else 0)
+
+
+def test_a_payout_with_an_unknown_outcome_cannot_be_marked_failed(rich, finance, monkeypatch):
+    from fenxiao.distribution import payouts
+
+    number = ask(rich, 2500).json()["number"]
+
+    def unreachable(self, **kwargs):
+        raise TimeoutError("read timeout")
+
+    monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", unreachable)
+    finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    assert Withdrawal.objects.get(number=number).payout_status == "pending"
+
+    reply = finance.post(f"/staff/distribution/withdrawals/{number}/failed", {"reason": "超时"})
+    assert (reply.status_code, reply.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
+    assert Withdrawal.objects.get(number=number).status == "approved"
+    assert ledger_sum(rich) == 7500  # still held

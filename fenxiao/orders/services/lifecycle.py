@@ -19,12 +19,13 @@ from ..models import (
     OrderSettings,
     OrderStatus,
 )
-from . import hooks, tenders
+from . import hooks, payments_port, tenders
 from .events import actor_kind_for, log_event, transition
 
 
 def mark_paid(order: Order, payment) -> bool:
-    """Apply a confirmed payment. Called by the payments app with the order row locked.
+    """Apply a confirmed payment. Called by the payments app (which sits above orders, see
+    `payments_port`) with the order row locked.
 
     Returns False when the order can no longer take this money (cancelled, already paid,
     or the amount no longer matches after a price adjustment); the caller refunds it.
@@ -116,18 +117,15 @@ def _close_open_payments(order: Order, refusal: str) -> None:
     Runs outside the caller's transaction: if a gateway says the buyer has in fact paid,
     that payment is applied (and committed) and the caller's change is refused.
     """
-    from fenxiao.payments.services.payments import close_payment
-
-    for payment in order.payments.filter(status="created"):
-        if not close_payment(payment):
-            raise InvalidTransition(refusal, code="ORDER_ALREADY_PAID")
+    if not payments_port.close_open_payments(order):
+        raise InvalidTransition(refusal, code="ORDER_ALREADY_PAID")
 
 
 def _lock_unpaid(order: Order, refusal: str) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise InvalidTransition(refusal)
-    if order.payments.filter(status="created").exists():
+    if payments_port.payment_in_progress(order):
         raise InvalidTransition("买家正在付款，请稍后重试", code="ORDER_PAYMENT_IN_PROGRESS")
     return order
 

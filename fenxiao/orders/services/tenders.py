@@ -22,6 +22,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.customers.services import wallet
 
 from ..models import ActorKind, AfterSale, Order
+from . import payments_port
 from .events import log_event
 
 
@@ -75,8 +76,6 @@ def refund(order: Order, amount: int, *, reason: str, after_sale: AfterSale):
     """Pay a refund back to its tenders. Call inside the approving transaction with the
     order row locked and `order.refunded_amount` already including `amount`. Returns the
     gateway refund, or None when the wallet took all of it (then nothing is pending)."""
-    from fenxiao.payments.services.refunds import refund_order
-
     wallet_part, gateway_part = split_refund(order, amount)
     if wallet_part:
         wallet.credit(
@@ -96,5 +95,5 @@ def refund(order: Order, amount: int, *, reason: str, after_sale: AfterSale):
             amount=wallet_part,
         )
     if gateway_part:
-        return refund_order(order, gateway_part, reason=reason, after_sale=after_sale)
+        return payments_port.refund(order, gateway_part, reason=reason, after_sale=after_sale)
     return None

@@ -106,6 +106,9 @@ def everything(settings, tmp_path):
         reason="不想要了",
         lines=[{"line_id": requested.lines.first().pk}],
     )
+    # A forged notification: refused, logged and counted.
+    forged = Client().post("/api/v1/payments/notify/sandbox", b"{}", content_type="application/json")
+    assert forged.status_code == 400
     return {"unpaid": unpaid, "shipped": shipped, "requested": requested}
 
 
@@ -533,7 +536,7 @@ def test_failed_refund_can_be_retried(boss, monkeypatch):
         follow=True,
     )
     assert response.status_code == 200
-    assert any("不是失败状态" in text for text in texts(response))
+    assert any("已完成，无需重试" in text for text in texts(response))
     assert Refund.objects.get().status == "succeeded"
     assert SandboxTrade.objects.get().refunded_amount == 3000
 

@@ -4,6 +4,16 @@ The buyer is sent to the gateway's pay page; after they confirm, the gateway (no
 buyer's browser) tells the mall asynchronously, through a Huey task, with an HMAC-signed
 notification, and keeps retrying until the mall answers SUCCESS. Refunds are idempotent
 on the merchant's refund number and never exceed what was paid.
+
+The notification is the gateway's own outbox, kept on the trade row: `pending` when the
+buyer has paid, `sending` while a worker holds it (with a deadline), `delivered` once the
+mall acknowledged, `failed` after `MAX_DELIVERIES` unacknowledged tries. A worker killed
+mid-delivery leaves `sending` past its deadline; the sweeper re-drives it. The mall applies
+a payment once however many times it is told (see `services.payments`).
+
+`SANDBOX_GATEWAY_DELAY_SECONDS` (a setting, 0 by default) makes the sandbox answer slowly
+after doing its work, like a gateway whose reply is lost: demos and tests use it to stop a
+worker mid-call.
 """
 
 import hashlib
@@ -13,7 +23,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -22,12 +32,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..errors import NotificationExpired, NotificationMalformed, PaymentNotFound, SignatureInvalid
-from ..models import SandboxRefund, SandboxTrade
+from ..models import RETRYABLE_DELIVERY, DeliveryStatus, SandboxRefund, SandboxTrade
 from .base import GatewayNotification, PaymentGateway, PaymentIntent, RefundResult, TradeState
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 TIMESTAMP_HEADER = "X-Sandbox-Timestamp"
 NONCE_HEADER = "X-Sandbox-Nonce"
+
+# Like WeChat Pay: a few quick retries, then longer gaps; given up after this many tries.
+MAX_DELIVERIES = 8
+DELIVERY_TIMEOUT = timedelta(minutes=2)
+SWEEP_CHUNK = 100
+SWEEP_LIMIT = 1000
+
+
+def _slow_reply() -> None:
+    delay = float(getattr(settings, "SANDBOX_GATEWAY_DELAY_SECONDS", 0) or 0)
+    if delay > 0:
+        time.sleep(delay)
 
 
 def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -104,7 +126,8 @@ class SandboxGateway(PaymentGateway):
                 transaction.set_rollback(True)
                 return RefundResult(succeeded=False, failure_reason="交易不存在或可退金额不足")
             refund = SandboxRefund.objects.get(out_refund_no=out_refund_no)
-            return RefundResult(succeeded=True, gateway_refund_id=refund.refund_id)
+        _slow_reply()  # the refund is booked on the gateway's side; its answer is late
+        return RefundResult(succeeded=True, gateway_refund_id=refund.refund_id)
 
     def verify_notification(self, headers, body) -> GatewayNotification:
         signature = headers.get(SIGNATURE_HEADER, "")
@@ -141,7 +164,11 @@ class SandboxGateway(PaymentGateway):
             raise PaymentNotFound()
         trade_no = "SBX" + timezone.now().strftime("%Y%m%d") + secrets.token_hex(8).upper()
         moved = SandboxTrade.objects.filter(pk=trade.pk, status=SandboxTrade.Status.OPEN).update(
-            status=SandboxTrade.Status.PAID, trade_no=trade_no, paid_at=timezone.now()
+            status=SandboxTrade.Status.PAID,
+            trade_no=trade_no,
+            paid_at=timezone.now(),
+            notify_status=DeliveryStatus.PENDING if notify else DeliveryStatus.NONE,
+            notify_next_at=timezone.now() + DELIVERY_TIMEOUT,
         )
         trade.refresh_from_db()
         if moved and notify:
@@ -169,3 +196,123 @@ class SandboxGateway(PaymentGateway):
             SIGNATURE_HEADER: sign(self.secret, timestamp, nonce, body),
         }
         return body, headers
+
+
+# --- the notifier's outbox ------------------------------------------------------------------
+
+
+def delivery_delay(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min … capped at 30 min between unacknowledged tries."""
+    return timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def _claim_delivery(out_trade_no: str, now) -> SandboxTrade | None:
+    with transaction.atomic():
+        trade = (
+            SandboxTrade.objects.select_for_update()
+            .filter(
+                out_trade_no=out_trade_no,
+                status=SandboxTrade.Status.PAID,
+                notify_status=DeliveryStatus.PENDING,
+            )
+            .first()
+        )
+        if trade is None:
+            return None
+        trade.notify_attempts += 1
+        SandboxTrade.objects.filter(pk=trade.pk).update(
+            notify_status=DeliveryStatus.SENDING,
+            notify_attempts=trade.notify_attempts,
+            notify_next_at=now + DELIVERY_TIMEOUT,
+        )
+    return trade
+
+
+def deliver_notification(out_trade_no: str, *, now=None) -> bool:
+    """One delivery attempt of a paid trade's notification. True once acknowledged."""
+    now = now or timezone.now()
+    trade = _claim_delivery(out_trade_no, now)
+    if trade is None:
+        return False
+    mine = SandboxTrade.objects.filter(
+        pk=trade.pk, notify_status=DeliveryStatus.SENDING, notify_attempts=trade.notify_attempts
+    )
+    body, headers = SandboxGateway().build_notification(trade)
+    try:
+        status, reply = deliver(trade.notify_url, body, headers)
+    except Exception as exc:  # the mall is unreachable: like any non-SUCCESS answer
+        status, reply = 0, f"{type(exc).__name__}: {exc}".encode()
+    if status == 200 and b"SUCCESS" in reply:
+        mine.update(notify_status=DeliveryStatus.DELIVERED, notified_at=timezone.now(), notify_next_at=None)
+        return True
+    error = f"HTTP {status} {reply[:200].decode('utf-8', 'replace')}"[:300]
+    if trade.notify_attempts >= MAX_DELIVERIES:
+        mine.update(notify_status=DeliveryStatus.FAILED, notify_last_error=error, notify_next_at=None)
+    else:
+        mine.update(
+            notify_status=DeliveryStatus.PENDING,
+            notify_last_error=error,
+            notify_next_at=timezone.now() + delivery_delay(trade.notify_attempts),
+        )
+    return False
+
+
+def _due_deliveries(now):
+    from django.db.models import Q
+
+    return SandboxTrade.objects.filter(
+        Q(notify_next_at__lte=now) | Q(notify_next_at__isnull=True),
+        status=SandboxTrade.Status.PAID,
+        notify_status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING],
+    )
+
+
+def sweep_notifications(now=None, *, limit: int = SWEEP_LIMIT) -> int:
+    """Re-drive notifications due for another try, or stuck `sending` past the deadline."""
+    now = now or timezone.now()
+    queued, after = 0, 0
+    while queued < limit:
+        ids = list(
+            _due_deliveries(now)
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: min(SWEEP_CHUNK, limit - queued)]
+        )
+        if not ids:
+            break
+        after = ids[-1]
+        with transaction.atomic():
+            rows = _due_deliveries(now).filter(pk__in=ids).select_for_update(skip_locked=True)
+            numbers = list(rows.values_list("out_trade_no", flat=True))
+            SandboxTrade.objects.filter(out_trade_no__in=numbers).update(
+                notify_status=DeliveryStatus.PENDING, notify_next_at=now + DELIVERY_TIMEOUT
+            )
+        queued += len(numbers)
+        for number in numbers:
+            _enqueue_delivery(number)
+    return queued
+
+
+def _enqueue_delivery(out_trade_no: str) -> None:
+    from ..tasks import deliver_sandbox_notification
+
+    deliver_sandbox_notification(out_trade_no)
+
+
+def retry_notification(trade: SandboxTrade) -> SandboxTrade:
+    """Staff re-send a notification the mall has not acknowledged (pending, stuck, failed)."""
+    from fenxiao.core.errors import InvalidTransition
+
+    with transaction.atomic():
+        locked = SandboxTrade.objects.select_for_update().filter(pk=trade.pk).first()
+        if locked is None or locked.status != SandboxTrade.Status.PAID:
+            raise InvalidTransition("交易未支付，没有可投递的通知", code="NOTIFICATION_NOT_RETRYABLE")
+        if locked.notify_status not in RETRYABLE_DELIVERY:
+            raise InvalidTransition("通知已送达，无需重试", code="NOTIFICATION_NOT_RETRYABLE")
+        SandboxTrade.objects.filter(pk=locked.pk).update(
+            notify_status=DeliveryStatus.PENDING, notify_next_at=timezone.now() + DELIVERY_TIMEOUT
+        )
+        locked.notify_status = DeliveryStatus.PENDING
+        number = locked.out_trade_no
+        transaction.on_commit(lambda: _enqueue_delivery(number))
+    return locked

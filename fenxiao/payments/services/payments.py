@@ -83,6 +83,28 @@ def close_payment(payment: Payment) -> bool:
     return True
 
 
+def query_gateway(payment: Payment) -> str | None:
+    """Ask the gateway about a payment still waiting for its notification, and apply it if
+    the buyer has paid. For staff when a notification never arrived (the gateway gave up,
+    or its retries are still to come). Returns the outcome, or None if not paid yet."""
+    from fenxiao.core.errors import InvalidTransition
+
+    if payment.status != PaymentStatus.CREATED:
+        raise InvalidTransition("支付单已有结果，无需查询", code="PAYMENT_ALREADY_SETTLED")
+    state = get_gateway(payment.gateway).query(payment.out_trade_no)
+    if not (state.paid and state.transaction_id):
+        return None
+    return apply_gateway_payment(
+        payment.gateway,
+        GatewayNotification(
+            out_trade_no=payment.out_trade_no,
+            transaction_id=state.transaction_id,
+            amount=state.amount or payment.amount,
+            paid_at=timezone.now(),
+        ),
+    )
+
+
 def apply_gateway_payment(gateway_name: str, note: GatewayNotification) -> str:
     """Record a confirmed payment exactly once; returns the notification outcome.
 

@@ -1,24 +1,58 @@
-"""Money back to the buyer, always through the gateway that took it."""
+"""Money back to the buyer, always through the gateway that took it: at least once, and once.
+
+The invariant: every refund the mall decides on reaches the gateway until the gateway has
+answered, and the buyer is paid back once, even when a worker dies mid-call.
+
+- The decision writes the refund row (`pending`) in the caller's transaction; the task is
+  queued on commit. If the queueing is lost, the sweeper finds the row.
+- A worker claims the row (`processing`, attempt + 1, a deadline) in its own short
+  transaction, then calls the gateway outside any transaction, then records the answer
+  with a conditional update on the claim it made. A worker killed in between leaves a
+  `processing` row past its deadline; the sweeper puts it back to `pending` and queues it.
+- The gateway is called with the refund number as its idempotency key, so a re-drive of a
+  refund the gateway already paid gets the first answer back, never a second payment.
+- A gateway that could not be reached leaves the refund `pending` with a later
+  `next_attempt_at` (backoff). Only the gateway's explicit refusal makes it `failed`.
+- Staff can re-drive any refund that is not `succeeded` (`retry_refund`).
+
+One refund row per gateway payment: a future tender (store credit) gets its own rows, so
+each source of money is returned and tracked on its own.
+"""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
+from fenxiao.core.errors import InvalidTransition
 from fenxiao.orders.models import AfterSale, Order
 
 from ..errors import RefundExceedsPayment
 from ..gateways import get_gateway
-from ..models import REFUND_FLOW, Payment, PaymentStatus, Refund, RefundStatus
+from ..models import RETRYABLE_REFUND, Payment, PaymentStatus, Refund, RefundStatus
 
 logger = logging.getLogger(__name__)
 
+# How long a worker may hold a claimed refund before it is presumed dead. Longer than any
+# gateway call may take (the adapters time out well before).
+CLAIM_TIMEOUT = timedelta(minutes=5)
+# A freshly decided refund is queued at once; the sweeper only steps in after this.
+QUEUE_GRACE = timedelta(minutes=2)
+SWEEP_CHUNK = 100
+SWEEP_LIMIT = 1000
 
-def _schedule(refund: Refund) -> None:
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after an attempt that got no answer: 30 s, 1 min, 2 min … capped at 1 hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _schedule(refund_id: int) -> None:
     from ..tasks import execute_refund
 
-    transaction.on_commit(lambda: execute_refund(refund.pk))
+    transaction.on_commit(lambda: execute_refund(refund_id))
 
 
 def _new_refund(payment: Payment, amount: int, reason: str, after_sale: AfterSale | None) -> Refund:
@@ -33,8 +67,9 @@ def _new_refund(payment: Payment, amount: int, reason: str, after_sale: AfterSal
         amount=amount,
         reason=reason[:200],
         out_refund_no=f"{payment.out_trade_no}R{number:02d}",
+        next_attempt_at=timezone.now() + QUEUE_GRACE,
     )
-    _schedule(refund)
+    _schedule(refund.pk)
     return refund
 
 
@@ -58,10 +93,7 @@ def refund_unapplied_payment(payment: Payment, order: Order) -> Refund:
     return _new_refund(payment, payment.amount, "订单已关闭或已支付，款项原路退回", None)
 
 
-def execute_refund(refund_id: int) -> None:
-    """Ask the gateway to pay the refund; safe to run twice (idempotent refund number)."""
-    from fenxiao.orders.services import after_sales
-
+def _claim(refund_id: int, now) -> Refund | None:
     with transaction.atomic():
         refund = (
             Refund.objects.select_for_update()
@@ -70,41 +102,127 @@ def execute_refund(refund_id: int) -> None:
             .first()
         )
         if refund is None:
-            return
-        Refund.objects.filter(pk=refund.pk).update(attempts=refund.attempts + 1)
-    result = get_gateway(refund.payment.gateway).refund(
-        out_trade_no=refund.payment.out_trade_no,
-        out_refund_no=refund.out_refund_no,
-        amount=refund.amount,
-        reason=refund.reason,
-    )
+            return None  # done, failed, or another worker holds it
+        refund.attempts += 1
+        Refund.objects.filter(pk=refund.pk).update(
+            status=RefundStatus.PROCESSING, attempts=refund.attempts, next_attempt_at=now + CLAIM_TIMEOUT
+        )
+        refund.status = RefundStatus.PROCESSING
+    return refund
+
+
+def _mine(refund: Refund):
+    """The row as this worker claimed it: a re-drive since then makes every update a no-op."""
+    return Refund.objects.filter(pk=refund.pk, status=RefundStatus.PROCESSING, attempts=refund.attempts)
+
+
+def execute_refund(refund_id: int, *, now=None) -> None:
+    """Ask the gateway to pay the refund; safe to run any number of times, concurrently."""
+    from fenxiao.orders.services import after_sales
+
+    now = now or timezone.now()
+    refund = _claim(refund_id, now)
+    if refund is None:
+        return
+    try:
+        result = get_gateway(refund.payment.gateway).refund(
+            out_trade_no=refund.payment.out_trade_no,
+            out_refund_no=refund.out_refund_no,
+            amount=refund.amount,
+            reason=refund.reason,
+        )
+    except Exception as exc:  # the far side did not answer: try again later, same number
+        logger.warning("refund %s attempt %s got no answer: %r", refund.out_refund_no, refund.attempts, exc)
+        _mine(refund).update(
+            status=RefundStatus.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:300],
+            next_attempt_at=timezone.now() + retry_delay(refund.attempts),
+        )
+        return
     with transaction.atomic():
         target = RefundStatus.SUCCEEDED if result.succeeded else RefundStatus.FAILED
-        moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+        moved = _mine(refund).update(
             status=target,
             gateway_refund_id=result.gateway_refund_id,
             failure_reason=result.failure_reason[:200],
+            last_error=result.failure_reason[:300],
+            next_attempt_at=None,
             completed_at=timezone.now(),
         )
         if not moved:
-            return
-        refund.status = target
+            return  # re-driven meanwhile: the newer attempt records the (same) answer
         if result.succeeded and refund.after_sale_id:
             after_sales.refund_succeeded(refund.after_sale_id)
         if not result.succeeded:
             logger.error("refund %s failed: %s", refund.out_refund_no, result.failure_reason)
 
 
-@transaction.atomic
-def retry_refund(refund: Refund) -> Refund:
-    REFUND_FLOW.check(refund.status, RefundStatus.PENDING)
-    moved = Refund.objects.filter(pk=refund.pk, status=RefundStatus.FAILED).update(
-        status=RefundStatus.PENDING, failure_reason=""
+def _due(now) -> Q:
+    return Q(status__in=[RefundStatus.PENDING, RefundStatus.PROCESSING]) & (
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
     )
-    if moved:
-        refund.status = RefundStatus.PENDING
-        _schedule(refund)
-    return refund
+
+
+def sweep(now=None, *, limit: int = SWEEP_LIMIT) -> int:
+    """Re-drive refunds stuck `pending` or `processing` past their deadline.
+
+    Each chunk is released in one short UPDATE (processing → pending: the worker that held
+    it is gone) and its refunds are queued; the gateway is never called inside it.
+    """
+    now = now or timezone.now()
+    queued, after = 0, 0
+    while queued < limit:
+        ids = list(
+            Refund.objects.filter(_due(now), pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", flat=True)[: min(SWEEP_CHUNK, limit - queued)]
+        )
+        if not ids:
+            break
+        after = ids[-1]
+        released = _release(Refund.objects.filter(_due(now), pk__in=ids), now, "处理超时，已重新发起")
+        queued += len(released)
+        for refund_id in released:
+            _enqueue(refund_id)
+    return queued
+
+
+def _release(rows, now, note: str) -> list[int]:
+    with transaction.atomic():
+        ids = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        stuck = Refund.objects.filter(pk__in=ids, status=RefundStatus.PROCESSING)
+        stuck.update(status=RefundStatus.PENDING, last_error=note)
+        Refund.objects.filter(pk__in=ids).update(next_attempt_at=now + CLAIM_TIMEOUT)
+    return ids
+
+
+def _enqueue(refund_id: int) -> None:
+    from ..tasks import execute_refund as task
+
+    task(refund_id)
+
+
+def retry_refund(refund: Refund) -> Refund:
+    """Staff re-drive a refund that is not done: pending, stuck processing, or failed."""
+    with transaction.atomic():
+        locked = Refund.objects.select_for_update().select_related("payment").filter(pk=refund.pk).first()
+        if locked is None or locked.status not in RETRYABLE_REFUND:
+            raise InvalidTransition("退款已完成，无需重试", code="REFUND_NOT_RETRYABLE")
+        if locked.status == RefundStatus.FAILED:
+            # Money refused once may have been refunded another way since: check again.
+            payment = Payment.objects.select_for_update().get(pk=locked.payment_id)
+            others = (
+                payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount"))["total"]
+                or 0
+            )
+            if others + locked.amount > payment.amount:
+                raise RefundExceedsPayment()
+        Refund.objects.filter(pk=locked.pk).update(
+            status=RefundStatus.PENDING, failure_reason="", next_attempt_at=timezone.now() + CLAIM_TIMEOUT
+        )
+        locked.status = RefundStatus.PENDING
+        _schedule(locked.pk)
+    return locked
 
 
 def paid_payment(order: Order) -> Payment | None:

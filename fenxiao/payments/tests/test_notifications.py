@@ -55,12 +55,9 @@ def confirm_on_pay_page(client, pay):
 
 
 def run_scheduled_retries() -> int:
-    """What the Huey consumer does when a retry falls due."""
-    ran = 0
-    for task in HUEY.read_schedule(datetime.datetime.max):
-        HUEY.execute(task, timestamp=task.eta)
-        ran += 1
-    return ran
+    """What the every-minute sweeper does once the next delivery falls due."""
+    later = timezone.now() + datetime.timedelta(hours=1)
+    return sandbox.sweep_notifications(later)
 
 
 def test_duplicate_notification_changes_nothing():
@@ -174,6 +171,9 @@ def test_failed_delivery_is_retried_until_the_order_is_paid(monkeypatch):
     assert Order.objects.get(number=number).status == "pending_payment"
     trade = SandboxTrade.objects.get(out_trade_no=pay["out_trade_no"])
     assert (trade.status, trade.notify_attempts, trade.notified_at) == ("paid", 1, None)
+    assert (trade.notify_status, trade.notify_last_error) == ("pending", "HTTP 502 Bad Gateway")
+    assert trade.notify_next_at > timezone.now()  # not before the backoff
+    assert sandbox.sweep_notifications() == 0
     assert attempts[0].endswith(NOTIFY_URL)
 
     assert run_scheduled_retries() == 1  # second attempt fails too, and is scheduled again
@@ -184,7 +184,7 @@ def test_failed_delivery_is_retried_until_the_order_is_paid(monkeypatch):
     order = Order.objects.get(number=number)
     assert (order.status, order.paid_amount) == ("pending_shipment", 6000)
     trade.refresh_from_db()
-    assert trade.notify_attempts == 3
+    assert (trade.notify_attempts, trade.notify_status) == (3, "delivered")
     assert trade.notified_at is not None
     assert PaymentNotification.objects.get().outcome == "accepted"
     assert Product.objects.get(pk=sku.product_id).sales_count == 2
@@ -203,9 +203,50 @@ def test_refused_notification_is_logged_and_retried_by_the_gateway(monkeypatch):
     confirm_on_pay_page(client, pay)
     assert Order.objects.get(number=number).status == "pending_payment"
     assert PaymentNotification.objects.get().outcome == "bad_signature"
-    assert SandboxTrade.objects.get().notified_at is None
-    assert len(HUEY.scheduled()) == 1  # the gateway will try again
+    trade = SandboxTrade.objects.get()
+    assert trade.notified_at is None
+    assert trade.notify_status == "pending"  # the gateway will try again
 
     monkeypatch.setattr(SandboxGateway, "build_notification", signed_by_gateway)
     assert run_scheduled_retries() == 1
     assert Order.objects.get(number=number).status == "pending_shipment"
+
+
+def test_forged_notifications_cannot_grow_the_log_without_limit():
+    from fenxiao.payments.models import RefusedNotificationTally
+    from fenxiao.payments.services.notifications import REFUSED_KEPT_PER_HOUR
+
+    forged = b'{"out_trade_no":"X","transaction_id":"T","amount":1,"paid_at":1}'
+    for i in range(REFUSED_KEPT_PER_HOUR + 40):
+        reply = notify(forged, {"X-Sandbox-Signature": f"{i:064x}", "X-Sandbox-Timestamp": "1"})
+        assert reply.status_code == 400
+        assert reply.json()["code"] == "PAYMENT_SIGNATURE_INVALID"
+    for _ in range(5):  # no signature at all: refused for the same reason
+        assert notify(b"{}", {}).status_code == 400
+
+    kept = PaymentNotification.objects.filter(outcome="bad_signature")
+    assert kept.count() == REFUSED_KEPT_PER_HOUR  # the first of the hour, in full
+    tally = RefusedNotificationTally.objects.get()
+    assert (tally.gateway, tally.outcome, tally.count) == (
+        "sandbox",
+        "bad_signature",
+        REFUSED_KEPT_PER_HOUR + 45,
+    )
+
+    # A genuine notification is still kept in full, whatever the flood.
+    client, number, pay, _ = order_with_open_payment()
+    confirm_on_pay_page(client, pay)
+    assert PaymentNotification.objects.filter(outcome="accepted").count() == 1
+    assert Order.objects.get(number=number).status == "pending_shipment"
+
+
+def test_refusals_are_counted_per_reason_and_hour():
+    from fenxiao.payments.models import RefusedNotificationTally
+    from fenxiao.payments.services.notifications import count_refused
+
+    now = timezone.now()
+    assert count_refused("sandbox", "expired", now) == 1
+    assert count_refused("sandbox", "expired", now) == 2
+    assert count_refused("sandbox", "malformed", now) == 1
+    assert count_refused("sandbox", "expired", now + datetime.timedelta(hours=1)) == 1
+    assert RefusedNotificationTally.objects.count() == 3

@@ -1,0 +1,62 @@
+"""One direction between orders and payments: payments imports orders, never the reverse.
+
+(See `fenxiao/orders/services/payments_port.py`.) The order backend pages are the one
+exception: they list an order's payments and refunds, and nothing imports them.
+"""
+
+import ast
+from pathlib import Path
+
+import fenxiao.orders
+import fenxiao.payments
+from fenxiao.orders.services import payments_port
+
+ORDERS = Path(fenxiao.orders.__file__).parent
+PAYMENTS = Path(fenxiao.payments.__file__).parent
+
+
+def imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
+    return [
+        path
+        for path in sorted(root.rglob("*.py"))
+        if not any(part in skip for part in path.relative_to(root).with_suffix("").parts)
+    ]
+
+
+def test_orders_never_imports_payments():
+    checked = modules(ORDERS, skip=("tests", "admin"))
+    assert any(p.name == "lifecycle.py" for p in checked) and any(p.name == "api.py" for p in checked)
+    offenders = {
+        str(path.relative_to(ORDERS.parent)): sorted(
+            name
+            for name in imports(path)
+            if name == "fenxiao.payments" or name.startswith("fenxiao.payments.")
+        )
+        for path in checked
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+    for path in ORDERS.glob("migrations/*.py"):
+        assert "payments" not in path.read_text(), path
+
+
+def test_payments_is_the_upper_app_and_is_wired_in_at_startup():
+    upward = [
+        path
+        for path in modules(PAYMENTS, skip=("tests",))
+        if any(name.startswith("fenxiao.orders") for name in imports(path))
+    ]
+    assert upward, "payments is expected to import orders (it pays orders)"
+    from fenxiao.payments.services import for_orders
+
+    assert payments_port._port is for_orders
