@@ -15,7 +15,7 @@ def queue_open_payouts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('distribution', '0002_rule_versions_exclude_kind_and_commission_rule_name'),
+        ('distribution', '0003_settlement_resume_cycles_ban_decision_day_bounds'),
     ]
 
     operations = [
