@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.money import fen_to_yuan
+from fenxiao.core.money import bp_to_percent, fen_to_yuan
 from fenxiao.core.testing import api_for, make_buyer, make_product, make_staff
 from fenxiao.distribution.models import (
     Distributor,
@@ -41,6 +41,8 @@ def settings_form(**overrides) -> dict:
             data[name] = [p.pk for p in value.all()]
         elif name in ("condition_amount", "withdraw_min", "withdraw_max"):
             data[name] = fen_to_yuan(value)
+        elif name.endswith("_bp"):
+            data[name] = bp_to_percent(value)  # rates are typed as percentages
         elif isinstance(value, bool):
             if value:
                 data[name] = "on"
