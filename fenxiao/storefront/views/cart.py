@@ -1,11 +1,14 @@
 """The cart page and its htmx actions."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
+from fenxiao.core.http import is_site_path
 from fenxiao.orders.models import CartLine
 from fenxiao.orders.services import cart
 
@@ -25,6 +28,15 @@ def _lines(user):
         images = list(sku.product.images.all())
         line.cover = images[0] if images else None
     return lines
+
+
+def _back(request) -> str:
+    """The page the buyer came from when it is on this site, else the cart."""
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    if referer.netloc == request.get_host() and is_site_path(path):
+        return path
+    return "/cart/"
 
 
 @login_required
@@ -51,7 +63,7 @@ def add(request):
                 status=200,
             )
         messages.error(request, error.message)
-        return redirect(request.META.get("HTTP_REFERER") or "/cart/")
+        return redirect(_back(request))
     if request.htmx:
         return render(request, "storefront/partials/toast.html", {"message": "已加入购物车"})
     messages.success(request, "已加入购物车")
