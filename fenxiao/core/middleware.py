@@ -11,32 +11,44 @@
 
 import re
 
+from django.core.exceptions import BadRequest
+from django.http.multipartparser import MultiPartParserError
+
 from .errors import DomainError
-from .http import error_response
+from .http import error_response, is_api_request
 
 NUL_CODE = "INVALID_CHARACTERS"
 NUL_MESSAGE = "请求中包含无效字符，请检查后重试"
 
 # "\u0000" inside a JSON string is a NUL once parsed; an escaped backslash before it is not.
 _json_nul = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
-_form_types = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _fields_have_nul(fields) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in fields.lists())
 
 
 def _has_nul(request) -> bool:
     if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
         return True
-    if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+    if _fields_have_nul(request.GET):
         return True
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return False
     content_type = request.content_type or ""
-    if content_type in _form_types:
-        # Files are left alone: an image holds NUL bytes by nature.
+    if content_type == "multipart/form-data":
+        if is_api_request(request):
+            # The API takes JSON only; parsing a multipart stream here would consume the raw
+            # body an endpoint (a gateway notification) may still want to read and refuse.
+            return False
+        # Form fields only: uploaded files (images) hold NUL bytes by nature.
         try:
             fields = request.POST
-        except Exception:  # noqa: BLE001 - a malformed body is the view's (and Django's) to refuse
-            return False
-        return any("\x00" in key or any("\x00" in v for v in values) for key, values in fields.lists())
+        except MultiPartParserError:
+            raise BadRequest("malformed multipart body") from None
+        return _fields_have_nul(fields)
+    if content_type == "application/x-www-form-urlencoded":
+        return _fields_have_nul(request.POST) or b"\x00" in request.body
     body = request.body
     return b"\x00" in body or (b"\\u0000" in body.lower() and bool(_json_nul.search(body)))
 
@@ -46,7 +58,11 @@ class BadInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if _has_nul(request):
+        try:
+            refused = _has_nul(request)
+        except BadRequest:
+            return error_response(request, "INVALID_INPUT", "请求格式有误，请检查后重试", 400)
+        if refused:
             return error_response(request, NUL_CODE, NUL_MESSAGE, 400)
         return self.get_response(request)
 

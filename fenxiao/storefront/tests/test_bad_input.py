@@ -187,3 +187,13 @@ def test_a_cart_line_deleted_while_its_quantity_changes(monkeypatch):
     assert not CartLine.objects.filter(quantity=3).exists()
     follow = browser.get("/cart/")
     assert "购物车中没有该商品" in follow.content.decode()
+
+
+def test_a_malformed_multipart_form_is_a_400_not_a_500():
+    reply = Client().post("/login/", b"garbage", content_type="multipart/form-data")
+    assert_page_refused(reply, 400, "INVALID_INPUT")
+
+
+def test_a_gateway_notification_in_an_unexpected_format_is_refused_not_a_500():
+    reply = Client().post("/api/v1/payments/notify/sandbox", b"x", content_type="multipart/form-data")
+    assert 400 <= reply.status_code < 500, reply.content
