@@ -2,11 +2,14 @@
 
 A page number is bounded so the offset it becomes always fits the database's integer
 (a page past 2**62 used to overflow SQLite and PostgreSQL with a 500); anything beyond is
-refused as bad input (422 `INVALID_INPUT`) before a query runs.
+refused as bad input (422 `INVALID_INPUT` in the API, 400 `INVALID_PAGE` on H5 pages)
+before a query runs.
 """
 
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
+
+from .errors import InvalidInput
 
 MAX_PAGE = 100_000
 MAX_PAGE_SIZE = 100
@@ -18,10 +21,14 @@ class Pagination(PageNumberPagination):
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
 
 
-def page_number(value, default: int = 1) -> int:
-    """An H5 page number from a query string: anything unusable or out of range is page 1."""
+def page_number(value) -> int:
+    """An H5 page number from a query string. Missing, unreadable or below 1 is page 1; a
+    number past MAX_PAGE is refused (400 `INVALID_PAGE`) rather than turned into an offset
+    no database can hold."""
     try:
         page = int(value)
     except (TypeError, ValueError):
-        return default
-    return page if 1 <= page <= MAX_PAGE else default
+        return 1
+    if page > MAX_PAGE:
+        raise InvalidInput("页码超出范围", code="INVALID_PAGE")
+    return max(page, 1)

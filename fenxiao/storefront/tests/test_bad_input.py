@@ -59,9 +59,15 @@ def test_a_page_past_the_end_of_the_integers_is_refused(path):
     assert client.get(path, page=2).status_code == 200
 
 
-def test_h5_search_with_a_huge_page_shows_the_first_page():
+def test_h5_search_with_a_huge_page_is_refused():
+    make_product("纯棉T恤")
+    assert_page_refused(Client().get("/search/", {"q": "T恤", "page": HUGE}), 400, "INVALID_PAGE")
+
+
+@pytest.mark.parametrize("page", ["", "abc", "0", "-3", "1"])
+def test_h5_search_with_an_odd_page_shows_the_first_page(page):
     product = make_product("纯棉T恤")
-    reply = Client().get("/search/", {"q": "T恤", "page": HUGE})
+    reply = Client().get("/search/", {"q": "T恤", "page": page})
     assert reply.status_code == 200
     assert product.name in reply.content.decode()
 
@@ -197,3 +203,26 @@ def test_a_malformed_multipart_form_is_a_400_not_a_500():
 def test_a_gateway_notification_in_an_unexpected_format_is_refused_not_a_500():
     reply = Client().post("/api/v1/payments/notify/sandbox", b"x", content_type="multipart/form-data")
     assert 400 <= reply.status_code < 500, reply.content
+
+
+BIG = str(2**64)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/categories/?c={BIG}",
+        f"/search/?c={BIG}",
+        f"/products/{BIG}/",
+        f"/me/addresses/{BIG}/edit/",
+        f"/d/share/?product={BIG}",
+        f"/d/commissions/?page={BIG}",
+        f"/checkout/?address={BIG}",
+    ],
+)
+def test_numbers_past_64_bits_in_h5_addresses_are_never_a_500(path):
+    make_product()
+    browser = Client()
+    browser.force_login(make_distributor().user)
+    assert browser.get(path).status_code < 500
+    assert browser.post(path, {"quantity": BIG, "qty": BIG, "sku": BIG, "address": BIG}).status_code < 500

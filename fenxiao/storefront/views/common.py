@@ -18,8 +18,13 @@ def fail(request, error: DomainError, to: str):
     return redirect(to)
 
 
+# Ids and counts beyond a signed 64-bit integer cannot exist; the databases fail on them.
+_INT_LIMIT = 2**63 - 1
+
+
 def int_or_none(value) -> int | None:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if -_INT_LIMIT <= number <= _INT_LIMIT else None
