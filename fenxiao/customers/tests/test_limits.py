@@ -185,3 +185,18 @@ def test_login_needs_exactly_one_of_phone_or_username():
         400,
         "INVALID_INPUT",
     )
+
+
+def test_a_staff_token_from_a_username_login_works_on_staff_endpoints():
+    staff = make_staff("finance", perms=["distribution.add_settlementbatch"])
+    token = (
+        ApiClient()
+        .post("/auth/login", {"username": staff.username, "password": "Staff#2026"})
+        .json()["token"]
+    )
+    assert ApiClient(token).post("/staff/distribution/settlements/batches").status_code == 200
+    buyer = make_buyer("13800000051", password=PASSWORD)
+    buyer_token = login(buyer.phone).json()["token"]
+    assert_refused(
+        ApiClient(buyer_token).post("/staff/distribution/settlements/batches"), 403, "PERMISSION_DENIED"
+    )
