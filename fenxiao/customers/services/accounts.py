@@ -105,10 +105,11 @@ def _guarded_login(username: str, password: str, client_ip: str | None, request)
     limit = settings.LOGIN_FAILURE_LIMIT
     account_key = limits.counter_key("login-account", username)
     address_key = limits.counter_key("login-ip", client_ip) if client_ip else None
-    over = limits.hit(account_key, window) > limit
+    # The address first: an address over its budget writes nothing more, not even a counter
+    # for each new account name it tries.
     if address_key and limits.hit(address_key, window) > limit * 4:
-        over = True
-    if over:
+        raise LoginRateLimited()
+    if limits.hit(account_key, window) > limit:
         raise LoginRateLimited()
     user = authenticate(request, username=username, password=password)
     if user is None or not user.is_active:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from fenxiao.core.testing import ApiClient, make_buyer, make_staff
-from fenxiao.customers.models import ApiToken, User
+from fenxiao.customers.models import ApiToken, RateCounter, User
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +200,12 @@ def test_a_staff_token_from_a_username_login_works_on_staff_endpoints():
     assert_refused(
         ApiClient(buyer_token).post("/staff/distribution/settlements/batches"), 403, "PERMISSION_DENIED"
     )
+
+
+def test_an_address_over_its_limit_writes_no_more_counters():
+    for i in range(20):
+        assert_refused(login(f"1370000{i:04d}", "Wrong#2026"), 401, "LOGIN_FAILED")
+    rows = RateCounter.objects.count()
+    for i in range(20, 40):
+        assert_refused(login(f"1370000{i:04d}", "Wrong#2026"), 429, "LOGIN_RATE_LIMITED")
+    assert RateCounter.objects.count() == rows
