@@ -68,3 +68,13 @@ def test_anonymous_callers_never_get_a_server_error(case, db):
 @fuzz_settings
 def test_signed_in_buyers_never_get_a_server_error(case, buyer_token):
     case.call_and_validate(headers={"Authorization": f"Bearer {buyer_token}"}, checks=CHECKS)
+
+
+def test_every_operation_documents_its_error_bodies(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert set(spec["components"]["schemas"]["ErrorOut"]["required"]) == {"code", "message"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("400", "401", "403", "404", "422", "429"):
+                body = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/ErrorOut"}, (method, path, status)
