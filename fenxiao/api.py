@@ -1,16 +1,59 @@
 """The REST API: /api/v1/, documented at /api/docs."""
 
 import logging
+from typing import Any
 
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from fenxiao.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class ErrorOut(Schema):
+    """Every refusal: a stable code and a Chinese message (validation errors add `details`)."""
+
+    code: str
+    message: str
+    details: Any | None = None
+
+
+# The refusals any operation may answer with, documented on every operation of the schema.
+ERROR_RESPONSES = {
+    "400": "请求有误（参数、非法字符或业务规则不允许）",
+    "401": "未登录或令牌无效",
+    "403": "没有权限，或请求来源无法验证",
+    "404": "记录不存在",
+    "405": "请求方法不允许",
+    "409": "当前状态不允许此操作",
+    "415": "请求格式不受支持（需要 application/json）",
+    "422": "请求参数校验失败，`details` 列出字段",
+    "429": "请求过于频繁",
+}
+
+
+class FenxiaoApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.json_schema()
+        ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(
+                        status,
+                        {"description": description, "content": {"application/json": {"schema": ref}}},
+                    )
+        return schema
+
+
+api = FenxiaoApi(
     title="分销商城 API",
     version="1.0.0",
     description="Fenxiao distribution mall: catalog, cart, checkout, orders, payments.",

@@ -1,9 +1,10 @@
 from django.db.models import Prefetch, Q
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from fenxiao.core.money import format_fen
+from fenxiao.core.pagination import Pagination
 
 from .errors import ProductNotFound
 from .models import Category, Product, ProductImage, Sku
@@ -126,7 +127,7 @@ def categories(request):
 
 
 @router.get("/products", response=list[ProductCardOut], auth=None)
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pagination, page_size=20)
 def products(request, filters: ProductFilter = Query(...)):
     qs = Product.objects.filter(is_listed=True).prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id"))

@@ -1,6 +1,12 @@
 """Request helpers shared by the API and the H5 views."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import TemplateDoesNotExist
+from django.utils.html import escape
 
 
 def client_ip(request) -> str | None:
@@ -10,3 +16,39 @@ def client_ip(request) -> str | None:
     if value and "," in value:  # X-Forwarded-For: the first entry is the client
         value = value.split(",", 1)[0]
     return value.strip() if value else None
+
+
+def is_api_request(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(request, code: str, message: str, status: int = 400):
+    """A refusal as the caller reads it: JSON `{"code","message"}` for the API, a page for H5."""
+    if is_api_request(request):
+        return JsonResponse({"code": code, "message": message}, status=status)
+    try:
+        return render(
+            request, "error.html", {"code": code, "message": message, "status": status}, status=status
+        )
+    except TemplateDoesNotExist:
+        page = (
+            '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{escape(message)}</title></head><body style="font-family:sans-serif;padding:2em">'
+            f"<h1>{escape(message)}</h1><p>错误代码：{escape(code)}</p>"
+            '<p><a href="/">返回首页</a></p></body></html>'
+        )
+        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+
+
+def is_site_path(value: str) -> bool:
+    """True for a path on this site ("/orders/1/"), never for another host or scheme.
+
+    Browsers treat "//host", "/\\host" and tabs or newlines inside a URL in surprising ways,
+    so only a plain absolute path of printable characters passes.
+    """
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return False
+    if "\\" in value or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+        return False
+    return urlsplit(value).netloc == "" and urlsplit(value).scheme == ""

@@ -1,8 +1,10 @@
 from django.contrib.auth import login as session_login
 from django.http import HttpResponse
 from ninja import Router, Schema, Status
+from ninja.utils import check_csrf
 from pydantic import ConfigDict, Field
 
+from fenxiao.core.errors import DomainError, InvalidInput
 from fenxiao.core.http import client_ip
 from fenxiao.distribution.views import claim_cookie_referral
 
@@ -23,7 +25,10 @@ class RegisterIn(Strict):
 
 
 class LoginIn(Strict):
-    phone: str = Field(max_length=20)
+    """Buyers sign in with `phone`; staff may give their `username` instead."""
+
+    phone: str | None = Field(default=None, max_length=20)
+    username: str | None = Field(default=None, max_length=150)
     password: str = Field(max_length=128)
 
 
@@ -61,19 +66,54 @@ class AddressOut(Schema):
     is_default: bool
 
 
+def _require_json(request) -> None:
+    # A browser may send text/plain across origins without a preflight; JSON it may not.
+    if request.content_type != "application/json":
+        raise DomainError(
+            "请以 JSON 格式提交（Content-Type: application/json）", code="UNSUPPORTED_MEDIA_TYPE", status=415
+        )
+
+
+def _require_same_origin(request) -> None:
+    """A request that will set a session cookie must come from our own pages (CSRF check:
+    Origin/Referer against the host and CSRF_TRUSTED_ORIGINS, plus the CSRF token)."""
+    if check_csrf(request) is not None:
+        raise DomainError("请求来源无法验证，请刷新页面后重试", code="CSRF_FAILED", status=403)
+
+
 @router.post("/auth/register", response={201: TokenOut}, auth=None)
 def register(request, response: HttpResponse, payload: RegisterIn):
-    user = accounts.register_buyer(phone=payload.phone, password=payload.password, nickname=payload.nickname)
+    _require_json(request)
+    user = accounts.register_buyer(
+        phone=payload.phone,
+        password=payload.password,
+        nickname=payload.nickname,
+        client_ip=client_ip(request),
+    )
     claim_cookie_referral(request, response, user)
     return Status(201, {"token": accounts.issue_token(user), "user": user})
 
 
 @router.post("/auth/login", response=TokenOut, auth=None)
 def login(request, response: HttpResponse, payload: LoginIn, session: bool = False):
-    """Returns a bearer token; with `?session=true` the H5 session is signed in as well."""
-    user = accounts.login_with_phone(
-        phone=payload.phone, password=payload.password, client_ip=client_ip(request), request=request
-    )
+    """Returns a bearer token; with `?session=true` the H5 session is signed in as well
+    (same-origin only, with the CSRF token). Give `phone` or, for staff, `username`."""
+    _require_json(request)
+    if session:
+        _require_same_origin(request)
+    if bool(payload.phone) == bool(payload.username):
+        raise InvalidInput("请填写手机号或用户名其中一项")
+    if payload.phone:
+        user = accounts.login_with_phone(
+            phone=payload.phone, password=payload.password, client_ip=client_ip(request), request=request
+        )
+    else:
+        user = accounts.login_with_username(
+            username=payload.username,
+            password=payload.password,
+            client_ip=client_ip(request),
+            request=request,
+        )
     claim_cookie_referral(request, response, user)
     if session:
         session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")

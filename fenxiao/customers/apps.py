@@ -11,6 +11,12 @@ class CustomersConfig(AppConfig):
         # The roles reference permissions, which Django creates per app after migrating;
         # refreshing after every app's post_migrate picks up each app's permissions.
         post_migrate.connect(_ensure_groups, dispatch_uid="fenxiao_staff_groups")
+        # The backend login counts attempts like every other login (services/limits.py).
+        from django.contrib import admin
+
+        from .forms import BackendLoginForm
+
+        admin.site.login_form = BackendLoginForm
 
 
 def _ensure_groups(sender, **kwargs):

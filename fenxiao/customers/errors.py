@@ -7,10 +7,17 @@ class InvalidPhone(DomainError):
     status = 400
 
 
-class PhoneTaken(DomainError):
-    code = "PHONE_ALREADY_REGISTERED"
-    message = "该手机号已注册，请直接登录"
-    status = 409
+class RegistrationRefused(DomainError):
+    # Deliberately says nothing about whether the number has an account (see register_buyer).
+    code = "REGISTRATION_REFUSED"
+    message = "无法使用该手机号注册。如果您已有账号，请直接登录或联系客服"
+    status = 400
+
+
+class RegisterRateLimited(DomainError):
+    code = "REGISTER_RATE_LIMITED"
+    message = "注册尝试过于频繁，请稍后再试"
+    status = 429
 
 
 class WeakPassword(DomainError):

@@ -104,3 +104,23 @@ class WalletEntry(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.amount:+d}"
+
+
+class RateCounter(models.Model):
+    """A fixed-window counter shared by every web process (login and registration limits).
+
+    Incremented with one `INSERT … ON CONFLICT DO UPDATE … RETURNING` statement, so
+    concurrent requests each get their own count; see `services/limits.py`.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    hits = models.PositiveIntegerField(default=0)
+    # Unix seconds: compared in SQL, so no time-zone or adapter questions between databases.
+    expires_at = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = "频率计数"
+        verbose_name_plural = "频率计数"
+
+    def __str__(self):
+        return f"{self.key}={self.hits}"

@@ -4,10 +4,11 @@ rankings, ledger and withdrawals."""
 from datetime import datetime
 
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict, Field
 
 from fenxiao.core.money import format_fen
+from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
 
 from .errors import NotADistributor
@@ -252,7 +253,7 @@ def get_dashboard(request):
 
 
 @router.get("/commissions", response=list[CommissionOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pagination, page_size=20)
 def list_commissions(request, query: CommissionQuery = Query(...)):
     """`order` takes an order number or an order id."""
     qs = dashboard.commissions(_me_reading(request))
@@ -264,7 +265,7 @@ def list_commissions(request, query: CommissionQuery = Query(...)):
 
 
 @router.get("/team", response=list[MemberOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pagination, page_size=20)
 def list_team(request, depth: int = Query(1, ge=1, le=2)):
     return _MemberPage(dashboard.team(_me(request), depth))
 
@@ -303,7 +304,7 @@ def rankings(request, query: RankingQuery = Query(...)):
 
 
 @router.get("/ledger", response=list[LedgerOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pagination, page_size=20)
 def list_ledger(request):
     return LedgerEntry.objects.filter(distributor=_me_reading(request)).order_by("-id")
 
@@ -315,7 +316,7 @@ def balance(request):
 
 
 @router.get("/withdrawals", response=list[WithdrawalOut])
-@paginate(PageNumberPagination, page_size=20)
+@paginate(Pagination, page_size=20)
 def list_withdrawals(request):
     return Withdrawal.objects.filter(distributor=_me_reading(request)).order_by("-id")
 

@@ -359,11 +359,24 @@ class Touch(models.Model):
         verbose_name="操作人",
     )
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    # Anonymous visits are aggregated: one row per distributor, visitor (a keyed hash of the
+    # client address) and day, counting repeats, so a script cannot grow the table at will.
+    visitor = models.CharField("访客标识", max_length=32, blank=True)
+    day = models.DateField("日期", null=True, blank=True)
+    hits = models.PositiveIntegerField("访问次数", default=1)
+    last_seen_at = models.DateTimeField("最近访问", null=True, blank=True)
 
     class Meta:
         verbose_name = "推广访问记录"
         verbose_name_plural = "推广访问记录"
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distributor", "visitor", "day"],
+                condition=Q(buyer__isnull=True) & Q(day__isnull=False),
+                name="one_anonymous_touch_row_per_visitor_and_day",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} {self.get_decision_display()}"

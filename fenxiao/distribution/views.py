@@ -3,6 +3,8 @@
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from fenxiao.core.http import client_ip
+
 from .models import TouchSource
 from .services import binding, distributors
 
@@ -24,7 +26,9 @@ def referral(request, code: str):
     distributor = distributors.by_code(code)
     if distributor is None:
         return response
-    binding.record_touch(request.user, distributor, source, target=target)
+    binding.record_touch(
+        request.user, distributor, source, target=target, visitor=binding.visitor_key(client_ip(request))
+    )
     if not request.user.is_authenticated:
         # The cookie only carries the referral until sign-in; binding is decided then.
         response.set_cookie(

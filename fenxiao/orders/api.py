@@ -2,9 +2,10 @@
 
 from django.db.models import Prefetch
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from fenxiao.core.money import format_fen
+from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
 from fenxiao.customers.services import wallet
 
@@ -135,7 +136,7 @@ def _get_order(request, number: str) -> Order:
 
 
 @router.get("/orders", response=list[OrderOut])
-@paginate(PageNumberPagination, page_size=10)
+@paginate(Pagination, page_size=10)
 def list_orders(request, status: str | None = None):
     qs = _order_qs(request.user)
     if status in OrderStatus.values:
@@ -192,7 +193,7 @@ def _after_sale_qs(buyer):
 
 
 @router.get("/after-sales", response=list[AfterSaleOut])
-@paginate(PageNumberPagination, page_size=10)
+@paginate(Pagination, page_size=10)
 def list_after_sales(request):
     return _after_sale_qs(request.user).order_by("-id")
 

@@ -1,8 +1,9 @@
 from datetime import datetime
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
+from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
 
 # Ids beyond a 64-bit integer cannot exist; refused here, SQLite would fail on them (a 500).
@@ -155,7 +156,16 @@ class OrderDetailOut(OrderOut):
 
 class PayIn(Strict):
     gateway: str = Field(default="sandbox", max_length=20)
+    # Where the cashier sends the buyer after paying: a path on this site only ("/orders/…"),
+    # never another host, so a payment link cannot be turned into a phishing redirect.
     return_url: str = Field(default="", max_length=300)
+
+    @field_validator("return_url")
+    @classmethod
+    def _site_path_only(cls, value: str) -> str:
+        if value and not is_site_path(value):
+            raise ValueError("return_url 只能是本站地址，例如 /orders/<订单号>/result/")
+        return value
 
 
 class PayOut(Schema):

@@ -1,17 +1,24 @@
-"""Registration, phone + password login (rate-limited) and API tokens."""
+"""Registration, password login (rate-limited, by phone or username) and API tokens."""
 
 import re
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..errors import InvalidPhone, LoginFailed, LoginRateLimited, PhoneTaken, WeakPassword
+from ..errors import (
+    InvalidPhone,
+    LoginFailed,
+    LoginRateLimited,
+    RegisterRateLimited,
+    RegistrationRefused,
+    WeakPassword,
+)
 from ..models import PHONE_PATTERN, ApiToken, User
+from . import limits
 
 # ASCII: `\d` alone also matches full-width and other Unicode digits ("13８...").
 _phone_re = re.compile(PHONE_PATTERN, re.ASCII)
@@ -26,7 +33,18 @@ def normalise_phone(phone: str) -> str:
     return phone
 
 
-def register_buyer(*, phone: str, password: str, nickname: str = "") -> User:
+def register_buyer(*, phone: str, password: str, nickname: str = "", client_ip: str | None = None) -> User:
+    """A new buyer account.
+
+    Registration must not tell a stranger which phone numbers have accounts. Without an SMS
+    code there is no way to make "created" and "already taken" look the same, so:
+    - a number that is taken gets the same refusal (status, code, message) as any other
+      number the mall will not register, never a "this number is registered";
+    - the password is hashed on every path, so timing does not tell either;
+    - attempts that reach the database are limited per client address
+      (REGISTER_LIMIT_PER_ADDRESS per REGISTER_WINDOW_SECONDS), which bounds how many
+      numbers one address can probe, like the login limit bounds password guesses.
+    """
     phone = normalise_phone(phone)
     candidate = User(username=phone, phone=phone, nickname=nickname.strip()[:40])
     try:
@@ -34,11 +52,16 @@ def register_buyer(*, phone: str, password: str, nickname: str = "") -> User:
     except ValidationError as exc:
         raise WeakPassword(_password_problems(exc)) from exc
     candidate.set_password(password)
+    if client_ip and (
+        limits.hit(limits.counter_key("register-ip", client_ip), settings.REGISTER_WINDOW_SECONDS)
+        > settings.REGISTER_LIMIT_PER_ADDRESS
+    ):
+        raise RegisterRateLimited()
     try:
         with transaction.atomic():
             candidate.save()
     except IntegrityError as exc:
-        raise PhoneTaken() from exc
+        raise RegistrationRefused() from exc
     return candidate
 
 
@@ -55,37 +78,45 @@ def _password_problems(exc: ValidationError) -> str:
     return "；".join(messages)
 
 
-def _failure_keys(phone: str, client_ip: str | None) -> list[str]:
-    keys = [f"login-fail:phone:{phone}"]
-    if client_ip:
-        keys.append(f"login-fail:ip:{client_ip}")
-    return keys
-
-
 def login_with_phone(*, phone: str, password: str, client_ip: str | None = None, request=None) -> User:
-    """Check a phone + password. Too many failures per phone or per address lock it out for a while.
+    """A buyer signs in with a phone number (any spelling of it counts as the same account)."""
+    return _guarded_login(normalise_phone(phone), password, client_ip, request)
 
-    The counter lives in the shared cache (database or Redis), so it holds across processes.
-    """
-    phone = normalise_phone(phone)
-    limit = settings.LOGIN_FAILURE_LIMIT
-    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    keys = _failure_keys(phone, client_ip)
-    # The per-address limit is looser: many buyers may share one carrier NAT address.
-    limits = [limit, limit * 4]
-    for key, key_limit in zip(keys, limits, strict=False):
-        if (cache.get(key) or 0) >= key_limit:
-            raise LoginRateLimited()
-    user = authenticate(request, username=phone, password=password)
-    if user is None or not user.is_active:
-        for key in keys:
-            if cache.add(key, 1, timeout=window) is False:
-                try:
-                    cache.incr(key)
-                except ValueError:
-                    cache.set(key, 1, timeout=window)
+
+def login_with_username(*, username: str, password: str, client_ip: str | None = None, request=None) -> User:
+    """Staff (and anyone) sign in with their username; limited exactly like phone logins."""
+    username = (username or "").strip()
+    if not username:
         raise LoginFailed()
-    cache.delete_many(keys)
+    return _guarded_login(username, password, client_ip, request)
+
+
+def _guarded_login(username: str, password: str, client_ip: str | None, request) -> User:
+    """Check a password only while both the account's and the address's budgets allow it.
+
+    Each attempt takes its place in both counters *before* the password is checked (see
+    `limits`), so concurrent guesses cannot all slip in under the limit. A success resets
+    the account's own counter (the owner got in) and gives back only its own place on the
+    address counter: signing in to one's own account never wipes the failures the same
+    address ran up against other accounts. The per-address limit is looser (4x) because
+    many buyers may share one carrier NAT address.
+    """
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    limit = settings.LOGIN_FAILURE_LIMIT
+    account_key = limits.counter_key("login-account", username)
+    address_key = limits.counter_key("login-ip", client_ip) if client_ip else None
+    # The address first: an address over its budget writes nothing more, not even a counter
+    # for each new account name it tries.
+    if address_key and limits.hit(address_key, window) > limit * 4:
+        raise LoginRateLimited()
+    if limits.hit(account_key, window) > limit:
+        raise LoginRateLimited()
+    user = authenticate(request, username=username, password=password)
+    if user is None or not user.is_active:
+        raise LoginFailed()
+    limits.reset(account_key)
+    if address_key:
+        limits.release(address_key)
     return user
 
 

@@ -7,8 +7,10 @@ decision is always made here, against the buyer's account, with the rule that de
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from ..errors import BindingRefused, DistributorNotFound, LoopRefused
 from ..models import (
@@ -48,19 +50,49 @@ def _refusal(buyer, distributor: Distributor, cfg) -> tuple[str, str] | None:
     return None
 
 
-def record_touch(buyer, distributor: Distributor, source: str, *, target: str = "") -> Touch:
-    """A visit through a distributor's link / QR / poster / store: bind as the rules say."""
+def visitor_key(client_address: str | None) -> str:
+    """A keyed hash of the client address: repeat visits group together, addresses are not stored."""
+    return salted_hmac("fenxiao.touch-visitor", client_address or "unknown").hexdigest()[:32]
+
+
+def record_touch(
+    buyer, distributor: Distributor, source: str, *, target: str = "", visitor: str = ""
+) -> Touch:
+    """A visit through a distributor's link / QR / poster / store: bind as the rules say.
+
+    A signed-in buyer's visit is decided and recorded one row per visit (the binding
+    history). A signed-out visit decides nothing, so repeats from one visitor (`visitor_key`)
+    to one distributor on one day are counted on a single row: an anonymous client cannot
+    grow the table faster than one row per distributor per address per day.
+    """
     if buyer is None or not getattr(buyer, "is_authenticated", False):
-        return Touch.objects.create(
-            distributor=distributor,
-            source=source,
-            target=target[:300],
-            decision=TouchDecision.PENDING_LOGIN,
-            rule="anonymous",
-            reason="访客未登录，推广码暂存，登录后绑定",
-        )
+        return _count_anonymous(distributor, source, target, visitor or visitor_key(None))
     with transaction.atomic():
         return _decide(buyer, distributor, source, target)
+
+
+def _count_anonymous(distributor: Distributor, source: str, target: str, visitor: str) -> Touch:
+    now = timezone.now()
+    same = Touch.objects.filter(
+        distributor=distributor, buyer__isnull=True, visitor=visitor, day=timezone.localdate(now)
+    )
+    if not same.update(hits=F("hits") + 1, last_seen_at=now):
+        try:
+            with transaction.atomic():
+                return Touch.objects.create(
+                    distributor=distributor,
+                    source=source,
+                    target=target[:300],
+                    decision=TouchDecision.PENDING_LOGIN,
+                    rule="anonymous",
+                    reason="访客未登录，推广码暂存，登录后绑定",
+                    visitor=visitor,
+                    day=timezone.localdate(now),
+                    last_seen_at=now,
+                )
+        except IntegrityError:  # the same visitor's other request created it first
+            same.update(hits=F("hits") + 1, last_seen_at=now)
+    return same.first()
 
 
 def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:

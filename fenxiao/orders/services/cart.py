@@ -55,8 +55,12 @@ def set_quantity(buyer, line_id: int, quantity: int) -> CartLine:
         raise NotFound("购物车中没有该商品")
     if quantity > line.sku.stock:
         raise StockInsufficient(f"库存不足，仅剩{line.sku.stock}件")
+    # A conditional update: the line may be removed (another tab, checkout) since it was read.
+    if not CartLine.objects.filter(pk=line.pk).update(quantity=quantity):
+        from fenxiao.core.errors import NotFound
+
+        raise NotFound("购物车中没有该商品")
     line.quantity = quantity
-    line.save(update_fields=["quantity"])
     return line
 
 

@@ -53,6 +53,7 @@ def register_page(request):
                     phone=request.POST.get("phone", ""),
                     password=request.POST.get("password", ""),
                     nickname=request.POST.get("nickname", ""),
+                    client_ip=client_ip(request),
                 )
             except DomainError as error:
                 messages.error(request, error.message)

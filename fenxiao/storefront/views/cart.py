@@ -57,7 +57,7 @@ def cart_page(request):
 
 
 def _page_to_come_back_to(request) -> str:
-    """The product page the buyer pressed 加入购物车 on, as a path of this site."""
+    """The product page the buyer pressed 加入购物车 on, as a path of this site (else home)."""
     candidates = [request.htmx.current_url if request.htmx else None, request.META.get("HTTP_REFERER")]
     for url in candidates:
         if url and url_has_allowed_host_and_scheme(
@@ -98,7 +98,7 @@ def add(request):
                 status=200,
             )
         messages.error(request, error.message)
-        return redirect(request.META.get("HTTP_REFERER") or "/cart/")
+        return redirect(_page_to_come_back_to(request))
     if request.htmx:
         return render(request, "storefront/partials/toast.html", {"message": "已加入购物车"})
     messages.success(request, "已加入购物车")

@@ -7,6 +7,7 @@ from django.templatetags.static import static
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import descendant_ids
+from fenxiao.core.pagination import page_number
 from fenxiao.distribution.services import distributors, sharing
 
 from ..models import Banner
@@ -64,7 +65,7 @@ def search(request):
     query = (request.GET.get("q") or "").strip()[:40]
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "sales"
     category = int_or_none(request.GET.get("c"))
-    page = max(int_or_none(request.GET.get("page")) or 1, 1)
+    page = page_number(request.GET.get("page"))
     qs = _cards()
     if query:
         qs = qs.filter(Q(name__icontains=query) | Q(subtitle__icontains=query))

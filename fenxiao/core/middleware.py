@@ -1,0 +1,72 @@
+"""Request guards that hold for every page and API call.
+
+- A NUL byte can be stored by no database text column (PostgreSQL refuses it, and it has
+  no business in a phone number, an address or a search), so any request carrying one, in
+  its path, query string, form fields or JSON body, is refused with 400 before a view runs
+  and nothing is written.
+- A domain error that an H5 view did not handle itself (e.g. someone else's address id in
+  the URL) becomes its 4xx page with the Chinese message, never a 500. The API turns them
+  into JSON itself (`fenxiao/api.py`).
+"""
+
+import re
+
+from django.core.exceptions import BadRequest
+from django.http.multipartparser import MultiPartParserError
+
+from .errors import DomainError
+from .http import error_response, is_api_request
+
+NUL_CODE = "INVALID_CHARACTERS"
+NUL_MESSAGE = "请求中包含无效字符，请检查后重试"
+
+# "\u0000" inside a JSON string is a NUL once parsed; an escaped backslash before it is not.
+_json_nul = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def _fields_have_nul(fields) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in fields.lists())
+
+
+def _has_nul(request) -> bool:
+    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    if _fields_have_nul(request.GET):
+        return True
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    content_type = request.content_type or ""
+    if content_type == "multipart/form-data":
+        if is_api_request(request):
+            # The API takes JSON only; parsing a multipart stream here would consume the raw
+            # body an endpoint (a gateway notification) may still want to read and refuse.
+            return False
+        # Form fields only: uploaded files (images) hold NUL bytes by nature.
+        try:
+            fields = request.POST
+        except MultiPartParserError:
+            raise BadRequest("malformed multipart body") from None
+        return _fields_have_nul(fields)
+    if content_type == "application/x-www-form-urlencoded":
+        return _fields_have_nul(request.POST) or b"\x00" in request.body
+    body = request.body
+    return b"\x00" in body or (b"\\u0000" in body.lower() and bool(_json_nul.search(body)))
+
+
+class BadInputMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            refused = _has_nul(request)
+        except BadRequest:
+            return error_response(request, "INVALID_INPUT", "请求格式有误，请检查后重试", 400)
+        if refused:
+            return error_response(request, NUL_CODE, NUL_MESSAGE, 400)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DomainError) and 400 <= exception.status < 500:
+            return error_response(request, exception.code, exception.message, exception.status)
+        return None

@@ -1,0 +1,88 @@
+"""A burst of simultaneous password guesses, for real on PostgreSQL."""
+
+import threading
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from fenxiao.core.testing import ApiClient, make_buyer
+from fenxiao.customers.services import accounts
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_together(count, work):
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except BaseException as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(monkeypatch):
+    make_buyer("13800000041", password="Secret#2026")
+    checks = []
+    lock = threading.Lock()
+    real_authenticate = accounts.authenticate
+
+    def counting_authenticate(*args, **kwargs):
+        with lock:
+            checks.append(1)
+        return real_authenticate(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "authenticate", counting_authenticate)
+
+    def guess(i):
+        client = ApiClient()
+        client.client.defaults["REMOTE_ADDR"] = f"10.0.{i}.1"  # spread over addresses
+        return client.post("/auth/login", {"phone": "13800000041", "password": f"Guess#{i:04d}"}).status_code
+
+    statuses = run_together(30, guess)
+    assert sorted(set(statuses)) == [401, 429], statuses
+    assert statuses.count(401) == 5
+    assert len(checks) == 5
+
+
+def test_thirty_concurrent_guesses_from_one_address_get_no_more_than_its_limit(monkeypatch):
+    checks = []
+    lock = threading.Lock()
+    real_authenticate = accounts.authenticate
+
+    def counting_authenticate(*args, **kwargs):
+        with lock:
+            checks.append(1)
+        return real_authenticate(*args, **kwargs)
+
+    monkeypatch.setattr(accounts, "authenticate", counting_authenticate)
+    monkeypatch.setattr(django_settings, "LOGIN_FAILURE_LIMIT", 2)  # 8 per address
+
+    def guess(i):
+        return (
+            ApiClient().post("/auth/login", {"phone": f"1370000{i:04d}", "password": "Guess#1"}).status_code
+        )
+
+    statuses = run_together(30, guess)
+    assert statuses.count(401) == 8, statuses
+    assert statuses.count(429) == 22
+    assert len(checks) == 8
