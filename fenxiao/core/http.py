@@ -3,10 +3,8 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.utils.html import escape
 
 
 def client_ip(request) -> str | None:
@@ -26,19 +24,8 @@ def error_response(request, code: str, message: str, status: int = 400):
     """A refusal as the caller reads it: JSON `{"code","message"}` for the API, a page for H5."""
     if is_api_request(request):
         return JsonResponse({"code": code, "message": message}, status=status)
-    try:
-        return render(
-            request, "error.html", {"code": code, "message": message, "status": status}, status=status
-        )
-    except TemplateDoesNotExist:
-        page = (
-            '<!doctype html><html lang="zh-Hans"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{escape(message)}</title></head><body style="font-family:sans-serif;padding:2em">'
-            f"<h1>{escape(message)}</h1><p>错误代码：{escape(code)}</p>"
-            '<p><a href="/">返回首页</a></p></body></html>'
-        )
-        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+    context = {"status": status, "title": message, "message": f"错误代码：{code}"}
+    return render(request, "errors/base.html", context, status=status)
 
 
 def is_site_path(value: str) -> bool:

@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
 
 from .gateways.sandbox import SandboxGateway
@@ -18,7 +19,7 @@ def sandbox_pay(request, out_trade_no: str):
     if request.method == "POST":
         if request.POST.get("action") == "pay":
             trade = SandboxGateway().complete_trade(out_trade_no)
-        if trade.return_url:
+        if is_site_path(trade.return_url):
             return HttpResponseRedirect(trade.return_url)
     return render(
         request,

@@ -5,6 +5,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from fenxiao.core.http import is_site_path
 from fenxiao.orders.models import Order
 
 from ..errors import AmountMismatch, PaymentNotAllowed, PaymentNotFound
@@ -17,6 +18,9 @@ logger = logging.getLogger(__name__)
 def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> Payment:
     """Open (or reuse) a payment for an unpaid order and return it with the URL to pay at."""
     gateway = get_gateway(gateway_name)
+    if return_url and not is_site_path(return_url):
+        # After paying, the gateway sends the buyer here: another site would be an open redirect.
+        raise PaymentNotAllowed("支付完成后的返回地址只能是本站页面")
     if order.status != Order.Status.PENDING_PAYMENT:
         raise PaymentNotAllowed("订单不是待付款状态，不能支付")
     if order.pay_deadline <= timezone.now():

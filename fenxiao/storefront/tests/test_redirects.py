@@ -85,3 +85,26 @@ def test_a_bad_banner_row_still_renders_a_harmless_link():
     assert "旧活动" in page
     assert "javascript:" not in page
     assert "url(x)" not in page
+
+
+def test_the_payment_service_itself_refuses_a_foreign_return_url():
+    from fenxiao.core.errors import DomainError
+    from fenxiao.payments.services.payments import start_payment
+
+    _, order = _order()
+    with pytest.raises(DomainError) as refused:
+        start_payment(order, "sandbox", return_url="https://evil.example/")
+    assert refused.value.code == "PAYMENT_NOT_ALLOWED"
+    assert not Payment.objects.exists()
+
+
+def test_the_cashier_never_redirects_off_site_even_for_an_old_stored_address():
+    from fenxiao.payments.models import SandboxTrade
+
+    client, order = _order()
+    reply = client.post(f"/orders/{order.number}/pay", {"gateway": "sandbox", "return_url": "/ok/"})
+    cashier = reply.json()["pay_url"].replace("http://testserver", "")
+    SandboxTrade.objects.update(return_url="https://evil.example/")  # written before validation existed
+    done = Client().post(cashier, {"action": "pay"})
+    assert done.status_code == 200
+    assert "evil.example" not in done.get("Location", "")
