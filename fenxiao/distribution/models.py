@@ -434,7 +434,7 @@ class OrderAttribution(models.Model):
 
 
 class RuleKind(models.TextChoices):
-    RATE = "rate", "按比例（基点）"
+    RATE = "rate", "按比例"
     FIXED = "fixed", "固定金额（分/件）"
     # Not 0 %: a line this rule decides pays no level, no tier bonus and no team commission.
     EXCLUDE = "exclude", "不计佣金"
