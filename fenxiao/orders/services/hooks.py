@@ -31,7 +31,8 @@ def order_paid(order: Order) -> None:
 
 def order_completed(order: Order) -> None:
     """The buyer confirmed receipt, or the order auto-completed: commission is frozen until
-    completed_at + freeze_days, and the buyer may now qualify as a distributor."""
+    the later of the freeze end and the close of the after-sale window, and the buyer may
+    now qualify as a distributor."""
     commissions.freeze_for_completed_order(order)
     distributors.check_condition_after_completion(order.buyer)
 
