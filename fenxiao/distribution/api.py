@@ -323,7 +323,10 @@ def list_withdrawals(request):
 
 @router.post("/withdrawals", response={201: WithdrawalOut})
 def request_withdrawal(request, payload: WithdrawalIn):
+    distributor = _me_reading(request)
+    if not distributor.may_withdraw:  # suspended: reads, never withdraws
+        raise NotADistributor()
     withdrawal = withdrawals.request(
-        _me(request), amount=payload.amount, method=payload.method, account=payload.account
+        distributor, amount=payload.amount, method=payload.method, account=payload.account
     )
     return Status(201, withdrawal)

@@ -308,10 +308,19 @@ class Distributor(models.Model):
         return self.status == DistributorStatus.ACTIVE
 
     @property
+    def may_withdraw(self) -> bool:
+        """Active distributors withdraw; so does a banned one whose held commission staff
+        released on the ban, or the released money could never reach them."""
+        return self.is_active or (
+            self.status == DistributorStatus.BANNED and self.ban_decision == BanDecision.RELEASE
+        )
+
+    @property
     def sees_own_account(self) -> bool:
         """A suspended distributor still sees their own figures, commissions, ledger and
-        withdrawals, read-only: earning, sharing and withdrawing stay with the active."""
-        return self.status in (DistributorStatus.ACTIVE, DistributorStatus.SUSPENDED)
+        withdrawals, read-only: earning and sharing stay with the active. A banned one whose
+        commission was released sees the same and may withdraw it."""
+        return self.status == DistributorStatus.SUSPENDED or self.may_withdraw
 
 
 class TouchSource(models.TextChoices):

@@ -37,7 +37,6 @@ from ..models import (
     WITHDRAWAL_FLOW,
     Cycle,
     Distributor,
-    DistributorStatus,
     LedgerEntry,
     LedgerKind,
     PayoutMethod,
@@ -103,7 +102,7 @@ def request(
         raise WithdrawalInvalid("扣除手续费后到账金额必须大于0")
     with transaction.atomic():
         locked = ledger.lock(distributor.pk)
-        if locked.status != DistributorStatus.ACTIVE:
+        if not locked.may_withdraw:
             raise WithdrawalInvalid("分销资格暂停期间不能提现", code="DISTRIBUTOR_INACTIVE", status=409)
         available = ledger.balance(locked.pk)
         if available < 0:

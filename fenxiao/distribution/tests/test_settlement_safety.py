@@ -300,6 +300,29 @@ def test_a_ban_that_releases_held_commission_lets_it_settle(chain, lamp):
     assert (ledger_sum(b), ledger_sum(a)) == (1000, 500)
 
 
+def test_released_commission_can_be_withdrawn_after_a_ban_and_voided_cannot(chain, lamp):
+    a, b = chain
+    receive(buy(bound_buyer(b), (sku(lamp), 1)))
+    receive(buy(bound_buyer(a), (sku(lamp), 1)))
+    distributors.ban(b, None, decision="release", reason="停止合作，佣金照付")
+    distributors.ban(a, None, decision="void", reason="刷单")
+    settle_now()
+    assert ledger_sum(b) == 1000
+    account = {"name": "张三", "account": "zhangsan@example.com"}
+    released = api_for(b.user)
+    assert released.get("/distribution/balance").status_code == 200
+    reply = released.post(
+        "/distribution/withdrawals", {"amount": 1000, "method": "alipay", "account": account}
+    )
+    assert reply.status_code == 201, reply.content
+    assert ledger_sum(b) == 0
+
+    voided = api_for(a.user)
+    assert voided.get("/distribution/balance").status_code == 403
+    reply = voided.post("/distribution/withdrawals", {"amount": 100, "method": "alipay", "account": account})
+    assert reply.status_code == 403
+
+
 def test_the_backend_ban_asks_for_the_decision_and_the_reason(chain, lamp):
     a, b = chain
     order = receive(buy(bound_buyer(b), (sku(lamp), 1)))

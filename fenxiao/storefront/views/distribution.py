@@ -128,7 +128,7 @@ def withdraw(request):
     if distributor is None:
         return redirect("/d/")
     cfg = config.current()
-    if request.method == "POST" and not distributor.is_active:
+    if request.method == "POST" and not distributor.may_withdraw:
         messages.error(request, "分销资格暂停期间不能提现")
         return redirect("/d/withdraw/")
     if request.method == "POST":
