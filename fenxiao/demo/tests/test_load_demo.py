@@ -139,6 +139,7 @@ def test_refuses_outside_demo_mode(settings):
     assert not Product.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # flush runs committed, as from the command line
 def test_reset_starts_the_demo_over(media_root):
     load_demo()
     loaded = counts()
