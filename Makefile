@@ -6,8 +6,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WEB_WORKERS ?= 3
 CHROMIUM ?= /usr/bin/chromium
+# Where a browser reaches the server: a wildcard bind address is reached on loopback.
+PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 
-.PHONY: run test lint format setup migrate static demo bench browser-deps fonts clean
+.PHONY: run test lint format setup migrate static demo reset-demo bench browser-deps fonts clean
+
+# The demo targets run in demo mode (sandbox payments, demo accounts) at the address served.
+run demo reset-demo bench: export FENXIAO_DEMO ?= 1
+run demo reset-demo: export SITE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
 $(UV):
 	@echo "Installing uv…"
@@ -25,6 +31,10 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py load_demo --if-empty
 
+# Empty the database (every product, order and account) and load the demo shop again.
+reset-demo: migrate
+	$(PY) manage.py load_demo --reset
+
 static: setup
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
@@ -38,13 +48,21 @@ fonts:
 		else echo "Note: no Chinese font found; install fonts-wqy-microhei for share posters."; fi; \
 	fi
 
+# The web server and the task consumer run side by side. Ctrl-C (or a TERM sent to make)
+# stops the web server gracefully, then the consumer, which finishes its running tasks.
+# The consumer runs in a session of its own, so it gets exactly one stop signal, from here.
 run: demo static fonts
-	@echo "Serving on http://$(HOST):$(PORT)  (backend: /backend/, API docs: /api/docs)"
-	@export SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}"; \
-	trap 'kill 0' EXIT INT TERM; \
-	$(PY) manage.py run_huey --quiet & \
-	.venv/bin/gunicorn fenxiao.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $(WEB_WORKERS) --access-logfile - --graceful-timeout 10
+	@echo "Serving on $$SITE_URL  (backend: $$SITE_URL/backend/, API docs: $$SITE_URL/api/docs; Ctrl-C stops)"
+	@interrupted=; web=; huey=; \
+	trap 'interrupted=1; kill -TERM $$web 2>/dev/null' INT TERM; \
+	$$(command -v setsid) $(PY) manage.py run_huey --quiet & huey=$$!; \
+	.venv/bin/gunicorn fenxiao.wsgi:application --bind $(HOST):$(PORT) --no-control-socket \
+		--workers $(WEB_WORKERS) --access-logfile - --graceful-timeout 10 & web=$$!; \
+	wait $$web; status=$$?; \
+	while kill -0 $$web 2>/dev/null; do wait $$web; status=$$?; done; \
+	kill -INT $$huey 2>/dev/null; \
+	while kill -0 $$huey 2>/dev/null; do wait $$huey; done; \
+	if [ -n "$$interrupted" ]; then echo "Stopped."; else exit $$status; fi
 
 browser-deps:
 	@if [ ! -x "$(CHROMIUM)" ] || ! ls /usr/share/fonts/truetype/wqy/*.ttc >/dev/null 2>&1; then \

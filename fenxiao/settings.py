@@ -5,8 +5,11 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+
+from fenxiao.core.local_secrets import load_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FENXIAO_VAR_DIR", BASE_DIR / "var"))
@@ -28,8 +31,46 @@ DEBUG = env_bool("DEBUG", False)
 # Under pytest, background tasks run inline where they are enqueued and static files are
 # served without a collectstatic manifest.
 TESTING = "pytest" in sys.modules
-# A development key is fine on a laptop; production deployments set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY", "fenxiao-insecure-development-key-change-me")
+# Demo mode turns on the sandbox payment gateway, whose cashier page "pays" without money,
+# and lets `load_demo` create accounts with published passwords. `make run` asks for it
+# (FENXIAO_DEMO=1); the test suite runs in it.
+DEMO_MODE = env_bool("FENXIAO_DEMO", TESTING)
+# Production is everything else: it must be given its secrets and is served over HTTPS.
+PRODUCTION = not (DEBUG or DEMO_MODE)
+
+# Values published in this repository's history or in Django's templates: never valid.
+KNOWN_SECRET_KEYS = {"fenxiao-insecure-development-key-change-me", "change-me", "changeme", "secret"}
+
+
+def production_secret_key(value: str) -> str:
+    """The SECRET_KEY production may start with, or ImproperlyConfigured saying what is wrong."""
+    advice = (
+        "Set SECRET_KEY in the environment to a long random value, e.g. the output of "
+        "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`, the same on every "
+        "web server and task worker. For a demo or local development set FENXIAO_DEMO=1 "
+        "(or DEBUG=1) instead: a random key is then generated in var/secrets.json."
+    )
+    if not value:
+        raise ImproperlyConfigured(f"SECRET_KEY is not set and this is a production start. {advice}")
+    if value in KNOWN_SECRET_KEYS or value.startswith("django-insecure"):
+        raise ImproperlyConfigured(f"SECRET_KEY is a published default value. {advice}")
+    if len(value) < 50 or len(set(value)) < 5:
+        raise ImproperlyConfigured(f"SECRET_KEY is too weak (50 or more varied characters). {advice}")
+    return value
+
+
+_env_secrets = {name: os.environ.get(name, "") for name in ("SECRET_KEY", "SANDBOX_PAY_SECRET")}
+if PRODUCTION:
+    SECRET_KEY = production_secret_key(_env_secrets["SECRET_KEY"])
+    # Only the sandbox gateway uses it, and production never enables the sandbox.
+    SANDBOX_PAY_SECRET = _env_secrets["SANDBOX_PAY_SECRET"]
+else:
+    if not all(_env_secrets.values()):
+        _generated = load_or_create(VAR_DIR / "secrets.json")
+        _env_secrets = {name: value or _generated[name] for name, value in _env_secrets.items()}
+    SECRET_KEY = _env_secrets["SECRET_KEY"]
+    # Shared secret between the mall and the sandbox gateway; real gateways use their own keys.
+    SANDBOX_PAY_SECRET = _env_secrets["SANDBOX_PAY_SECRET"]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 # The public address of the mall, used in payment notify URLs, referral links and QR codes.
@@ -48,6 +89,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "huey.contrib.djhuey",
+    # Only for its templates and static files: /api/docs loads Swagger UI from this server.
+    "ninja",
     "fenxiao.core",
     "fenxiao.customers",
     "fenxiao.catalog",
@@ -55,6 +98,8 @@ INSTALLED_APPS = [
     "fenxiao.payments",
     "fenxiao.distribution",
     "fenxiao.storefront",
+    # Demo shop and benchmarks: on top of every app, imported by none.
+    "fenxiao.demo",
 ]
 
 MIDDLEWARE = [
@@ -194,9 +239,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Payments -----------------------------------------------------------------------------
-# Shared secret between the mall and the sandbox gateway; real gateways use their own keys.
-SANDBOX_PAY_SECRET = os.environ.get("SANDBOX_PAY_SECRET", "fenxiao-sandbox-secret")
-PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "sandbox")
+# The sandbox gateway exists for demos only; production has no gateway until one is added.
+PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "" if PRODUCTION else "sandbox")
+if PRODUCTION and "sandbox" in PAYMENT_GATEWAYS:
+    raise ImproperlyConfigured(
+        "PAYMENT_GATEWAYS lists the sandbox gateway, which marks orders paid without money; "
+        "it is only available in demo mode (FENXIAO_DEMO=1)."
+    )
 # A CJK font for share posters; found automatically among Debian's font packages when unset.
 POSTER_FONT_PATH = os.environ.get("POSTER_FONT_PATH", "")
 # Notifications older than this are refused as replays.
@@ -287,6 +336,22 @@ UNFOLD = {
     },
 }
 
-if not DEBUG and env_bool("SECURE_COOKIES", False):
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+# --- HTTPS --------------------------------------------------------------------------------
+# Production is served over HTTPS: secure cookies, redirect from http, HSTS. A demo on a
+# plain-http address keeps them off unless HTTPS=1.
+HTTPS = env_bool("HTTPS", PRODUCTION)
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+# Behind a reverse proxy that terminates TLS, the header it sets to "https" for secure
+# requests (e.g. HTTP_X_FORWARDED_PROTO). The proxy must overwrite the client's own value.
+if os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip():
+    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"].strip(), "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
+    # Preloading binds the domain into browsers for years; only its owner can decide that,
+    # by setting SECURE_HSTS_PRELOAD=1 and submitting the domain to hstspreload.org.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")

@@ -7,12 +7,16 @@ from django.views.decorators.http import require_http_methods
 from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
 
+from .gateways import enabled_gateways
 from .gateways.sandbox import SandboxGateway
 from .models import SandboxTrade
 
 
 @require_http_methods(["GET", "POST"])
 def sandbox_pay(request, out_trade_no: str):
+    # Outside demo mode the page does not exist: nobody may "pay" here without money.
+    if SandboxGateway.name not in enabled_gateways():
+        raise Http404
     trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
     if trade is None:
         raise Http404

@@ -28,8 +28,22 @@ def _registry() -> dict[str, type[PaymentGateway]]:
     return {SandboxGateway.name: SandboxGateway}
 
 
+# Gateways that move no real money, and so are never enabled in production.
+DEMO_ONLY = {"sandbox"}
+
+
+def sandbox_enabled() -> bool:
+    """The sandbox marks orders paid without money: a demo or a developer's machine only."""
+    return settings.DEMO_MODE or settings.DEBUG
+
+
 def enabled_gateways() -> list[str]:
-    return [name for name in settings.PAYMENT_GATEWAYS if name in _registry()]
+    registry = _registry()
+    return [
+        name
+        for name in settings.PAYMENT_GATEWAYS
+        if name in registry and (name not in DEMO_ONLY or sandbox_enabled())
+    ]
 
 
 def get_gateway(name: str) -> PaymentGateway:

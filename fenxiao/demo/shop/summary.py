@@ -65,15 +65,7 @@ def render(summary: Summary, site_url: str) -> str:
         "分销商（买家账号同时是分销商）",
         *_table([("手机号", "状态", "等级", "上级")] + summary.distributors),
         "",
-        "访问地址",
-        *_table(
-            [
-                ("商城首页", f"{site_url}/"),
-                ("分销中心", f"{site_url}/d/"),
-                ("商家后台", f"{site_url}/backend/"),
-                ("接口文档", f"{site_url}/api/docs"),
-            ]
-        ),
+        *render_addresses(site_url),
         "",
         "演示账号",
         *_table(
@@ -85,6 +77,20 @@ def render(summary: Summary, site_url: str) -> str:
         ),
     ]
     return "\n".join(lines)
+
+
+def render_addresses(site_url: str) -> list[str]:
+    return [
+        "访问地址",
+        *_table(
+            [
+                ("商城首页", f"{site_url}/"),
+                ("分销中心", f"{site_url}/d/"),
+                ("商家后台", f"{site_url}/backend/"),
+                ("接口文档", f"{site_url}/api/docs"),
+            ]
+        ),
+    ]
 
 
 def _width(text: str) -> int:

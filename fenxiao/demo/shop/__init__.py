@@ -6,7 +6,8 @@ from random import Random
 
 from django.db import transaction
 
-from fenxiao.catalog.models import Product
+from fenxiao.catalog.models import Product, ProductImage
+from fenxiao.storefront.models import Banner
 
 from .banners import create_banners
 from .catalog import build_catalog
@@ -20,6 +21,13 @@ SEED = 2026
 
 def shop_has_products() -> bool:
     return Product.objects.exists()
+
+
+def delete_shop_media() -> None:
+    """Remove the picture files of every product image and banner, before the rows go."""
+    for model in (ProductImage, Banner):
+        for image in model.objects.exclude(image="").values_list("image", flat=True).iterator():
+            model._meta.get_field("image").storage.delete(image)
 
 
 def build_demo_shop() -> Summary:

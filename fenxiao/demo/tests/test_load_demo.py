@@ -1,4 +1,4 @@
-"""`manage.py load_demo`: the demo shop `make run` starts with."""
+"""`manage.py load_demo`: the demo shop `make run` starts with, and only in demo mode."""
 
 import io
 from pathlib import Path
@@ -111,11 +111,15 @@ def test_demo_accounts_sign_in(settings):
         assert text in out
 
 
-def test_if_empty_loads_an_empty_shop_once():
+def test_if_empty_loads_an_empty_shop_once(settings):
+    settings.SITE_URL = "http://192.168.1.20:8123"
     assert "演示数据已载入" in load_demo("--if-empty")
     loaded = counts()
     assert loaded["Product"] >= 25
-    assert load_demo("--if-empty").strip() == "商城已有商品数据，跳过演示数据载入。"
+    skipped = load_demo("--if-empty")
+    assert skipped.startswith("商城已有商品数据，跳过演示数据载入。")
+    # Where to go next, at the address actually served.
+    assert "商家后台  http://192.168.1.20:8123/backend/" in skipped
     assert counts() == loaded
 
 
@@ -125,3 +129,33 @@ def test_refuses_to_load_over_existing_products():
         load_demo()
     assert Product.objects.count() == 1
     assert not User.objects.filter(username="admin").exists()
+
+
+def test_refuses_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="FENXIAO_DEMO=1"):
+        load_demo("--if-empty")
+    assert not User.objects.filter(username="admin").exists()
+    assert not Product.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # flush runs committed, as from the command line
+def test_reset_starts_the_demo_over(media_root):
+    load_demo()
+    loaded = counts()
+    files_after_first_load = [p for p in media_root.rglob("*") if p.is_file()]
+    make_product("员工后来加的商品")
+    User.objects.create_user(username="13900000009", phone="13900000009", password="x" * 12)
+    Client().login(username="admin", password="admin123456")
+
+    out = load_demo("--reset")
+
+    assert "演示数据已载入" in out
+    assert counts() == loaded
+    assert not Product.objects.filter(name="员工后来加的商品").exists()
+    assert not User.objects.filter(username="13900000009").exists()
+    # The old pictures went with their rows: only the new load's files are left.
+    files = {str(p.relative_to(media_root)) for p in media_root.rglob("*") if p.is_file()}
+    assert files == set(ProductImage.objects.values_list("image", flat=True))
+    assert len(files) == len(files_after_first_load)
+    assert Client().login(username="caiwu", password="caiwu123456")
