@@ -112,12 +112,11 @@ def setup_distribution(people: People) -> dict:
 
 def finish_distribution(people: People, tree: dict) -> None:
     """After the backdated orders: commission times follow the orders, then settle."""
-    freeze = timedelta(days=config.current().freeze_days)
     for order in Order.objects.filter(commissions__isnull=False).distinct():
         Commission.objects.filter(order=order).update(created_at=order.paid_at or F("created_at"))
         if order.completed_at:
             Commission.objects.filter(order=order, status=CommissionStatus.FROZEN).update(
-                frozen_until=order.completed_at + freeze
+                frozen_until=config.hold_until(order.completed_at)
             )
     Touch.objects.update(created_at=timezone.now() - timedelta(days=35))
     settlement.settle_due()
