@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from fenxiao.core.testing import make_address, make_buyer, make_product
 from fenxiao.customers.services.accounts import issue_token
+from fenxiao.testing import make_address, make_buyer, make_product
 
 EXAMPLES_PER_OPERATION = 4
 # What we hold every answer to. (Business rules such as "a mainland phone number" are not in

@@ -10,8 +10,8 @@ from django.urls import reverse
 from PIL import Image
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
-from fenxiao.core.testing import make_address, make_buyer, make_category, make_product, make_staff
 from fenxiao.orders.services.checkout import place_order
+from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

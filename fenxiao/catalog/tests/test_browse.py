@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from fenxiao.catalog.models import Product, ProductImage, Sku
 from fenxiao.catalog.services.products import save_product, set_listed
-from fenxiao.core.testing import ApiClient, make_category, make_product
+from fenxiao.testing import ApiClient, make_category, make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.cache import cache
 
-from fenxiao.core.testing import ApiClient, api_for, make_address, make_buyer
 from fenxiao.customers.models import Address, ApiToken, User
+from fenxiao.testing import ApiClient, api_for, make_address, make_buyer
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.customers.models import User
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS
 from fenxiao.orders.services.checkout import place_order
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

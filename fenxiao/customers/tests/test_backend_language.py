@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.testing import make_buyer, make_staff
+from fenxiao.testing import make_buyer, make_staff
 
 pytestmark = pytest.mark.django_db
 

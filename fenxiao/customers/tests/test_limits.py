@@ -5,8 +5,8 @@ import json
 import pytest
 from django.test import Client
 
-from fenxiao.core.testing import ApiClient, make_buyer, make_staff
 from fenxiao.customers.models import ApiToken, RateCounter, User
+from fenxiao.testing import ApiClient, make_buyer, make_staff
 
 pytestmark = pytest.mark.django_db
 

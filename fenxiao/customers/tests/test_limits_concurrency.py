@@ -6,8 +6,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from fenxiao.core.testing import ApiClient, make_buyer
 from fenxiao.customers.services import accounts
+from fenxiao.testing import ApiClient, make_buyer
 
 pytestmark = [
     pytest.mark.postgres,

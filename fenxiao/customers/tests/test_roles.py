@@ -9,13 +9,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.testing import make_staff
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, ensure_staff_groups
 from fenxiao.distribution.models import CustomerBinding, SettlementBatch, Withdrawal
 from fenxiao.distribution.services import ledger
 from fenxiao.distribution.tests.test_admin import paid_order, staff, world  # noqa: F401
 from fenxiao.orders.models import AfterSaleStatus, Order, OrderStatus
 from fenxiao.orders.services import after_sales
+from fenxiao.testing import make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import sanitize_description
-from fenxiao.core.testing import make_product
 from fenxiao.customers.models import Address, User
 from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings, OrderStatus
 from fenxiao.payments.models import Payment, Refund
+from fenxiao.testing import make_product
 
 pytestmark = pytest.mark.django_db
 

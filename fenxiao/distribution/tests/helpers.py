@@ -14,7 +14,6 @@ from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
 
-from fenxiao.core.testing import ApiClient, api_for, make_address, make_buyer, make_staff
 from fenxiao.customers.models import Address, User
 from fenxiao.distribution.models import (
     Commission,
@@ -27,6 +26,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import binding, config, distributors, settlement
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import checkout, lifecycle
+from fenxiao.testing import ApiClient, api_for, make_address, make_buyer, make_staff
 
 _tracking = itertools.count(1)
 
@@ -243,7 +243,7 @@ def user_of(client: ApiClient) -> User:
 def earn(distributor: Distributor, price: int, product=None) -> Order:
     """A bound buyer pays `price` for one unit, receives it, and the freeze ends: at the
     default 10% level-1 rate the distributor's balance grows by price × 10%, rounded down."""
-    from fenxiao.core.testing import make_product
+    from fenxiao.testing import make_product
 
     product = product or make_product(price=price)
     order = receive(buy(bound_buyer(distributor), (sku(product), 1)))

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from fenxiao.catalog.models import Category
 from fenxiao.core.money import bp_to_percent, fen_to_yuan
-from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.distribution.models import (
     Commission,
     CommissionRule,
@@ -49,6 +48,7 @@ from fenxiao.orders.services import lifecycle
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.services.payments import start_payment
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

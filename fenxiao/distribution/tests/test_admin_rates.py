@@ -11,9 +11,9 @@ from django.urls import reverse
 from fenxiao.catalog.models import Category
 from fenxiao.core.admin_forms import PercentField
 from fenxiao.core.money import format_bp, percent_to_bp
-from fenxiao.core.testing import make_staff
 from fenxiao.distribution.models import CommissionRule, DistributorGrade, SalesTier
 from fenxiao.distribution.services import config
+from fenxiao.testing import make_staff
 
 pytestmark = pytest.mark.django_db
 

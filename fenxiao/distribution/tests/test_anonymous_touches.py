@@ -3,9 +3,9 @@
 import pytest
 from django.test import Client
 
-from fenxiao.core.testing import make_buyer
 from fenxiao.distribution.models import CustomerBinding, Touch, TouchDecision
 from fenxiao.distribution.tests.helpers import make_distributor, visit
+from fenxiao.testing import make_buyer
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from fenxiao.core.testing import make_buyer, make_product
 from fenxiao.distribution.errors import TooManyLevels
 from fenxiao.distribution.models import (
     DistributionSettings,
@@ -11,6 +10,7 @@ from fenxiao.distribution.models import (
     SettingsChange,
 )
 from fenxiao.distribution.services import config, distributors
+from fenxiao.testing import make_buyer, make_product
 
 from .helpers import (
     amounts,

@@ -4,7 +4,6 @@ import re
 
 import pytest
 
-from fenxiao.core.testing import api_for, make_buyer, make_staff
 from fenxiao.distribution.models import (
     CustomerBinding,
     Distributor,
@@ -12,6 +11,7 @@ from fenxiao.distribution.models import (
     Touch,
     Withdrawal,
 )
+from fenxiao.testing import api_for, make_buyer, make_staff
 
 from .helpers import configure, earn, ledger_sum, make_distributor
 
@@ -264,7 +264,7 @@ def test_a_pending_applicant_is_not_yet_a_distributor():
 
 
 def test_signed_out_callers_get_401():
-    from fenxiao.core.testing import ApiClient
+    from fenxiao.testing import ApiClient
 
     body = refused(ApiClient().get("/distribution/dashboard"), 401, "UNAUTHORIZED")
     assert body["message"] == "请先登录"

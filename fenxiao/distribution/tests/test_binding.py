@@ -6,9 +6,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from fenxiao.core.testing import api_for, make_buyer, make_product, make_staff
 from fenxiao.distribution.models import CustomerBinding, DistributorStatus, Touch
 from fenxiao.distribution.services import binding
+from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
 from .helpers import (
     buy,

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 
-from fenxiao.core.testing import api_for, make_category, make_product
 from fenxiao.distribution.errors import RuleExceedsGuard
 from fenxiao.distribution.models import (
     Commission,
@@ -16,6 +15,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import config
 from fenxiao.orders.models import OrderSettings
+from fenxiao.testing import api_for, make_category, make_product
 
 from .helpers import (
     amounts,

@@ -7,7 +7,6 @@ from django.db import connection
 from django.db.models import Count, Sum
 
 from fenxiao.core.errors import DomainError
-from fenxiao.core.testing import make_buyer, make_product
 from fenxiao.distribution.models import (
     Commission,
     CustomerBinding,
@@ -18,6 +17,7 @@ from fenxiao.distribution.models import (
     Withdrawal,
 )
 from fenxiao.distribution.services import binding, settlement, withdrawals
+from fenxiao.testing import make_buyer, make_product
 
 from .helpers import (
     after_freeze,

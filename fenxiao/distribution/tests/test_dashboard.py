@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fenxiao.core.testing import api_for, make_product
+from fenxiao.testing import api_for, make_product
 
 from .helpers import (
     bound_buyer,

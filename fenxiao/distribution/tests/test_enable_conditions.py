@@ -6,7 +6,6 @@ from django.test import Client
 from django.urls import reverse
 
 from fenxiao.core.money import bp_to_percent, fen_to_yuan
-from fenxiao.core.testing import api_for, make_buyer, make_product, make_staff
 from fenxiao.distribution.models import (
     Distributor,
     DistributorStatus,
@@ -14,6 +13,7 @@ from fenxiao.distribution.models import (
     SettingsChange,
 )
 from fenxiao.distribution.services import config
+from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
 from .helpers import buy, receive, sku, staff_refund
 

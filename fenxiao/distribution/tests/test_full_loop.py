@@ -7,7 +7,6 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from fenxiao.catalog.models import Category
-from fenxiao.core.testing import api_for, make_address, make_product, make_staff
 from fenxiao.distribution.models import (
     Commission,
     CommissionRule,
@@ -18,6 +17,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import config, settlement
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import lifecycle
+from fenxiao.testing import api_for, make_address, make_product, make_staff
 
 from .helpers import pay_through_api, register_through, user_of
 

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fenxiao.core.money import apply_bp
-from fenxiao.core.testing import make_address, make_product, make_staff
 from fenxiao.distribution.errors import RuleExceedsGuard
 from fenxiao.distribution.models import (
     Commission,
@@ -30,6 +29,7 @@ from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Refund
 from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 from fenxiao.payments.services.refunds import execute_refund
+from fenxiao.testing import make_address, make_product, make_staff
 
 from .helpers import after_freeze, bound_buyer, make_distributor, place, sku
 

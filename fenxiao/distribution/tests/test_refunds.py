@@ -2,8 +2,8 @@
 
 import pytest
 
-from fenxiao.core.testing import api_for, make_product
 from fenxiao.distribution.models import Commission, CommissionAdjustment, LedgerEntry
+from fenxiao.testing import api_for, make_product
 
 from .helpers import (
     bound_buyer,

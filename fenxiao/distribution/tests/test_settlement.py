@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fenxiao.core.testing import api_for, make_product, make_staff
 from fenxiao.distribution.models import Commission, DistributorGrade, SettlementBatch
 from fenxiao.distribution.services import config, distributors, grades, settlement
 from fenxiao.orders.models import OrderSettings
+from fenxiao.testing import api_for, make_product, make_staff
 
 from .helpers import (
     after_freeze,

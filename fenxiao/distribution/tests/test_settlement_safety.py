@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.core.errors import DomainError
-from fenxiao.core.testing import api_for, make_product, make_staff
 from fenxiao.distribution import tasks
 from fenxiao.distribution.models import (
     Commission,
@@ -24,6 +23,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import config, distributors, grades, settlement
 from fenxiao.orders.models import OrderSettings
+from fenxiao.testing import api_for, make_product, make_staff
 
 from .helpers import (
     after_freeze,

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.testing import api_for, make_product, make_staff
 from fenxiao.distribution.models import Commission, Withdrawal
+from fenxiao.testing import api_for, make_product, make_staff
 
 from .helpers import bound_buyer, buy, earn, ledger_sum, make_distributor, sku, suspend
 

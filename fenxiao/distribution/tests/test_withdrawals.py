@@ -2,9 +2,9 @@
 
 import pytest
 
-from fenxiao.core.testing import api_for, make_staff
 from fenxiao.customers.models import WalletEntry
 from fenxiao.distribution.models import LedgerEntry, SandboxPayout, Withdrawal
+from fenxiao.testing import api_for, make_staff
 
 from .helpers import configure, earn, ledger_sum, make_distributor
 

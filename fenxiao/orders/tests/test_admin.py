@@ -7,13 +7,13 @@ from django.test import Client
 from django.urls import reverse
 
 from fenxiao.catalog.models import Sku
-from fenxiao.core.testing import make_address, make_buyer, make_category, make_product, make_staff
 from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings
 from fenxiao.orders.services import after_sales
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
 from fenxiao.payments.services.payments import start_payment
+from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.testing import make_buyer, make_product, make_staff
 from fenxiao.distribution.models import Commission, CommissionRule
 from fenxiao.distribution.services import config
 from fenxiao.distribution.tests.helpers import (
@@ -18,6 +17,7 @@ from fenxiao.distribution.tests.helpers import (
     sku,
     suspend,
 )
+from fenxiao.testing import make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,9 @@ import pytest
 from django.utils import timezone
 
 from fenxiao.catalog.models import Product, Sku
-from fenxiao.core.testing import (
+from fenxiao.orders.models import AfterSale, Order, OrderLine, OrderSettings
+from fenxiao.payments.models import Refund, SandboxTrade
+from fenxiao.testing import (
     ApiClient,
     api_for,
     make_address,
@@ -14,8 +16,6 @@ from fenxiao.core.testing import (
     make_product,
     make_staff,
 )
-from fenxiao.orders.models import AfterSale, Order, OrderLine, OrderSettings
-from fenxiao.payments.models import Refund, SandboxTrade
 
 pytestmark = pytest.mark.django_db
 

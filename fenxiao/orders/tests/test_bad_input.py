@@ -10,14 +10,6 @@ from django.test import Client
 from fenxiao.catalog.errors import InvalidQuantity
 from fenxiao.catalog.models import Product, Sku
 from fenxiao.catalog.services.stock import take_stock
-from fenxiao.core.testing import (
-    ApiClient,
-    api_for,
-    make_address,
-    make_buyer,
-    make_product,
-    make_staff,
-)
 from fenxiao.customers.models import User
 from fenxiao.orders.errors import QuantityTooLarge
 from fenxiao.orders.models import AfterSale, CartLine, Order, OrderEvent
@@ -25,6 +17,14 @@ from fenxiao.orders.services import cart, checkout
 from fenxiao.payments.gateways import sandbox
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
+from fenxiao.testing import (
+    ApiClient,
+    api_for,
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 

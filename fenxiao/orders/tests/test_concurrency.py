@@ -13,7 +13,11 @@ from django.db import connection
 from django.test import Client
 
 from fenxiao.catalog.models import Product, Sku
-from fenxiao.core.testing import (
+from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderLine, OrderSettings
+from fenxiao.orders.services import checkout
+from fenxiao.payments.gateways.sandbox import SandboxGateway
+from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
+from fenxiao.testing import (
     ApiClient,
     api_for,
     make_address,
@@ -21,10 +25,6 @@ from fenxiao.core.testing import (
     make_product,
     make_staff,
 )
-from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderLine, OrderSettings
-from fenxiao.orders.services import checkout
-from fenxiao.payments.gateways.sandbox import SandboxGateway
-from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
 
 pytestmark = [
     pytest.mark.postgres,

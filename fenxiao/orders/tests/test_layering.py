@@ -4,34 +4,16 @@
 exception: they list an order's payments and refunds, and nothing imports them.
 """
 
-import ast
 from pathlib import Path
 
 import fenxiao.orders
 import fenxiao.payments
 from fenxiao.orders.services import payments_port
+from fenxiao.testing import module_imports as imports
+from fenxiao.testing import package_modules as modules
 
 ORDERS = Path(fenxiao.orders.__file__).parent
 PAYMENTS = Path(fenxiao.payments.__file__).parent
-
-
-def imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
-    return [
-        path
-        for path in sorted(root.rglob("*.py"))
-        if not any(part in skip for part in path.relative_to(root).with_suffix("").parts)
-    ]
 
 
 def test_orders_never_imports_payments():

@@ -6,7 +6,10 @@ import pytest
 from django.utils import timezone
 
 from fenxiao.catalog.models import Sku
-from fenxiao.core.testing import (
+from fenxiao.orders.models import Order, OrderSettings
+from fenxiao.orders.services import lifecycle
+from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
+from fenxiao.testing import (
     ApiClient,
     api_for,
     make_address,
@@ -14,9 +17,6 @@ from fenxiao.core.testing import (
     make_product,
     make_staff,
 )
-from fenxiao.orders.models import Order, OrderSettings
-from fenxiao.orders.services import lifecycle
-from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from fenxiao.catalog.models import ProductImage
-from fenxiao.core.testing import (
+from fenxiao.orders.models import Order, OrderSettings
+from fenxiao.orders.services import cart, checkout
+from fenxiao.testing import (
     ApiClient,
     api_for,
     make_address,
@@ -13,8 +15,6 @@ from fenxiao.core.testing import (
     make_category,
     make_product,
 )
-from fenxiao.orders.models import Order, OrderSettings
-from fenxiao.orders.services import cart, checkout
 
 pytestmark = pytest.mark.django_db
 

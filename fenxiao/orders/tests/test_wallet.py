@@ -7,13 +7,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from fenxiao.core.testing import api_for, make_address, make_product, make_staff
 from fenxiao.customers.models import Address, WalletEntry
 from fenxiao.customers.services import wallet
 from fenxiao.distribution.tests.helpers import bound_buyer, commission, make_distributor
 from fenxiao.orders.models import AfterSale, Order
 from fenxiao.orders.services import lifecycle
 from fenxiao.payments.models import Payment, Refund, SandboxTrade
+from fenxiao.testing import api_for, make_address, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -3,12 +3,12 @@
 import pytest
 from django.conf import settings as django_settings
 
-from fenxiao.core.testing import make_address, make_buyer, make_product
 from fenxiao.customers.errors import WalletInsufficient
 from fenxiao.customers.models import WalletEntry
 from fenxiao.customers.services import wallet
 from fenxiao.orders.models import Order
 from fenxiao.orders.services import checkout
+from fenxiao.testing import make_address, make_buyer, make_product
 
 from .test_concurrency import run_together
 

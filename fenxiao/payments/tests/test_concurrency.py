@@ -13,7 +13,6 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.orders.models import AfterSale
 from fenxiao.orders.services import after_sales
 from fenxiao.orders.services.checkout import place_order
@@ -23,6 +22,7 @@ from fenxiao.payments.models import Refund, RefusedNotificationTally, SandboxRef
 from fenxiao.payments.services import refunds
 from fenxiao.payments.services.notifications import count_refused
 from fenxiao.payments.services.payments import start_payment
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 pytestmark = [
     pytest.mark.postgres,

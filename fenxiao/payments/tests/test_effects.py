@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.core.errors import InvalidTransition
-from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.orders.models import AfterSale, Order
 from fenxiao.orders.services import after_sales
 from fenxiao.orders.services.checkout import place_order
@@ -31,6 +30,7 @@ from fenxiao.payments.models import (
 )
 from fenxiao.payments.services import refunds
 from fenxiao.payments.services.payments import start_payment
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

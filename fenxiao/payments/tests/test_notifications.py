@@ -8,11 +8,11 @@ from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from fenxiao.catalog.models import Product, Sku
-from fenxiao.core.testing import api_for, make_address, make_buyer, make_product, make_staff
 from fenxiao.orders.models import Order
 from fenxiao.payments.gateways import sandbox
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
+from fenxiao.testing import api_for, make_address, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

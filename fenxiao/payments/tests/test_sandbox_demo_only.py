@@ -3,11 +3,11 @@
 import pytest
 from django.test import Client
 
-from fenxiao.core.testing import api_for, make_address, make_buyer, make_product
 from fenxiao.orders.models import Order
 from fenxiao.payments.gateways import enabled_gateways
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import SandboxTrade
+from fenxiao.testing import api_for, make_address, make_buyer, make_product
 
 pytestmark = pytest.mark.django_db
 

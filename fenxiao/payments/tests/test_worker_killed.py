@@ -22,7 +22,6 @@ from django.db import connection
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.orders.models import AfterSale
 from fenxiao.orders.services import after_sales
 from fenxiao.orders.services.checkout import place_order
@@ -30,6 +29,7 @@ from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Refund, SandboxRefund, SandboxTrade
 from fenxiao.payments.services import refunds
 from fenxiao.payments.services.payments import start_payment
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 pytestmark = [
     pytest.mark.postgres,

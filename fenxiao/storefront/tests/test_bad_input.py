@@ -5,12 +5,12 @@ import json
 import pytest
 from django.test import Client
 
-from fenxiao.core.testing import ApiClient, api_for, make_address, make_buyer, make_product
 from fenxiao.customers.models import Address, User
 from fenxiao.distribution.models import Touch
 from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.orders.models import CartLine
 from fenxiao.orders.services import cart
+from fenxiao.testing import ApiClient, api_for, make_address, make_buyer, make_product
 
 pytestmark = pytest.mark.django_db
 

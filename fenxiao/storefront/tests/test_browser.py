@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from fenxiao.catalog.models import ProductImage
-from fenxiao.core.testing import make_category, make_product, make_staff
 from fenxiao.distribution.models import CustomerBinding, Distributor, Touch
 from fenxiao.distribution.services import config, settlement
 from fenxiao.orders.models import Order
+from fenxiao.testing import make_category, make_product, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -171,8 +171,8 @@ def test_scanned_qr_binds_as_the_bind_mode_says(phones, settings, tmp_path):
     staff = make_staff(superuser=True)
     config.update_settings(staff, bind_mode="latest", protect_days=0)
     tea = product_with_image()
-    from fenxiao.core.testing import make_buyer
     from fenxiao.distribution.services import distributors
+    from fenxiao.testing import make_buyer
 
     first = distributors.designate(make_buyer("13600000001"), staff)
     second = distributors.designate(make_buyer("13600000002"), staff)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from fenxiao.core.testing import make_address, make_buyer, make_product
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services.cart import add_to_cart
+from fenxiao.testing import make_address, make_buyer, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

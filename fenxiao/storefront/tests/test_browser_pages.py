@@ -3,7 +3,6 @@ a screenshot of each in test-artifacts/. Then the same pages at 320 px and at de
 
 import pytest
 
-from fenxiao.core.testing import make_address, make_buyer, make_staff
 from fenxiao.distribution.services import distributors
 from fenxiao.orders.services import checkout
 from fenxiao.payments.gateways import GatewayNotification
@@ -12,6 +11,7 @@ from fenxiao.payments.services.payments import apply_gateway_payment, start_paym
 from fenxiao.storefront.models import Banner
 from fenxiao.storefront.tests.conftest import PHONE
 from fenxiao.storefront.tests.test_browser import product_with_image
+from fenxiao.testing import make_address, make_buyer, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,11 +6,11 @@ import re
 import pytest
 from django.test import Client
 
-from fenxiao.core.testing import make_address, make_buyer, make_product, make_staff
 from fenxiao.distribution.models import Withdrawal
 from fenxiao.distribution.services import distributors
 from fenxiao.orders.models import AfterSale, CartLine, Order
 from fenxiao.orders.services.cart import add_to_cart
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

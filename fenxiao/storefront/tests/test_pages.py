@@ -3,9 +3,9 @@
 import pytest
 from django.test import Client
 
-from fenxiao.core.testing import make_address, make_buyer, make_category, make_product, make_staff
 from fenxiao.distribution.services import config, distributors
 from fenxiao.storefront.models import Banner
+from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

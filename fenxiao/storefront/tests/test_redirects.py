@@ -4,10 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from fenxiao.core.testing import api_for, make_buyer, make_product, make_staff
 from fenxiao.distribution.tests.helpers import place
 from fenxiao.payments.models import Payment
 from fenxiao.storefront.models import Banner
+from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 

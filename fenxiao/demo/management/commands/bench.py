@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from fenxiao.core import testing
+from fenxiao import testing
 
 
 class Rollback(Exception):

@@ -8,8 +8,8 @@ from django.test import Client, override_settings
 from django.urls import path
 
 from fenxiao import urls as project_urls
-from fenxiao.core.testing import make_buyer, make_staff
 from fenxiao.customers.services.staff import FINANCE
+from fenxiao.testing import make_buyer, make_staff
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,9 @@
 """Factories and an API client for tests (and anyone scripting against the mall)."""
 
+import ast
 import itertools
 import json
+from pathlib import Path
 
 from django.test import Client
 
@@ -115,3 +117,24 @@ def api_for(user) -> ApiClient:
     from fenxiao.customers.services.accounts import issue_token
 
     return ApiClient(issue_token(user))
+
+
+def module_imports(path: Path) -> set[str]:
+    """Every absolute module (and imported name) a source file imports, for layering tests."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def package_modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
+    """The package's source files, leaving out any under a folder or module named in `skip`."""
+    return [
+        path
+        for path in sorted(root.rglob("*.py"))
+        if not any(part in skip for part in path.relative_to(root).with_suffix("").parts)
+    ]
