@@ -80,11 +80,13 @@ def test_banner_admin_form_refuses_a_javascript_link():
 
 
 def test_a_bad_banner_row_still_renders_a_harmless_link():
-    Banner.objects.create(title="旧活动", link="javascript:alert(1)", color="red;background:url(x)")
+    Banner.objects.create(
+        title="旧活动", link="javascript:alert(1)", color="red;x:"
+    )  # fits the column, still not a colour
     page = Client().get("/").content.decode()
     assert "旧活动" in page
     assert "javascript:" not in page
-    assert "url(x)" not in page
+    assert "red;x:" not in page
 
 
 def test_the_payment_service_itself_refuses_a_foreign_return_url():
