@@ -309,6 +309,12 @@ UNFOLD = {
                     _nav(_("支付记录"), "payments", "payments.payment"),
                     _nav(_("退款记录"), "currency_yuan", "payments.refund"),
                     _nav(_("支付通知"), "notifications", "payments.paymentnotification"),
+                    _nav(_("被拒通知统计"), "gpp_bad", "payments.refusednotificationtally"),
+                    *(
+                        [_nav(_("沙箱交易"), "science", "payments.sandboxtrade")]
+                        if "sandbox" in PAYMENT_GATEWAYS
+                        else []
+                    ),
                     _nav(_("订单设置"), "settings", "orders.ordersettings"),
                 ],
             },

@@ -68,7 +68,14 @@ ROLE_PERMISSIONS = {
             "aftersaleline": VIEW,
             "ordersettings": VIEW,
         },
-        "payments": {"payment": VIEW, "refund": ALL, "paymentnotification": VIEW},
+        # Changing a payment is asking the gateway for its result; sandbox trades are re-notified.
+        "payments": {
+            "payment": ALL,
+            "refund": ALL,
+            "paymentnotification": VIEW,
+            "refusednotificationtally": VIEW,
+            "sandboxtrade": ALL,
+        },
         "catalog": {"product": VIEW, "sku": VIEW},
         "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW},
         "distribution": {

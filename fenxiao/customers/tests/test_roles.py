@@ -15,6 +15,7 @@ from fenxiao.distribution.services import ledger
 from fenxiao.distribution.tests.test_admin import paid_order, staff, world  # noqa: F401
 from fenxiao.orders.models import AfterSaleStatus, Order, OrderStatus
 from fenxiao.orders.services import after_sales
+from fenxiao.payments.models import Payment
 from fenxiao.testing import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,8 @@ FINANCE_PAGES = [
     "payments.payment",
     "payments.refund",
     "payments.paymentnotification",
+    "payments.refusednotificationtally",
+    "payments.sandboxtrade",
     "orders.order",
     "orders.aftersale",
     "customers.user",
@@ -78,6 +81,8 @@ OPERATIONS_FORBIDDEN = [
     "distribution.withdrawal",
     "payments.refund",
     "payments.paymentnotification",
+    "payments.refusednotificationtally",
+    "payments.sandboxtrade",
     "auth.group",
 ]
 FINANCE_FORBIDDEN = ["catalog.category", "storefront.banner", "auth.group"]
@@ -151,6 +156,12 @@ def test_finance_settles_pays_out_and_approves_refunds(world, after_sale):  # no
     assert finance.post(change(withdrawal, "approve"), {"_confirm": "1"}).status_code == 302
     withdrawal.refresh_from_db()
     assert withdrawal.status == "paid"
+
+    # A payment still waiting for its notification: finance asks the gateway; operations may not.
+    payment = Payment.objects.order_by("pk").first()
+    query = changelist("payments.payment") + f"{payment.pk}/query/"
+    assert finance.get(query, follow=True).status_code == 200
+    assert member_of(OPERATIONS).get(query).status_code == 403
 
     # The distributor's ledger page, amounts in yuan.
     ledger_page = finance.get(change(world["b"], "ledger"))
