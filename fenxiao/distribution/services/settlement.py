@@ -248,10 +248,11 @@ def cancel_batch(batch: SettlementBatch, staff) -> SettlementBatch:
 
 def resume_batch(batch: SettlementBatch, staff=None) -> SettlementBatch | None:
     """Finish a run that stopped halfway (staff's "继续结算", or the sweeper)."""
-    batch.refresh_from_db()
-    if batch.status != Status.RUNNING:
+    # Re-read: an overlapping run may have closed it, or removed it when it had nothing left.
+    current = SettlementBatch.objects.filter(pk=batch.pk).first()
+    if current is None or current.status != Status.RUNNING:
         raise InvalidTransition("只有“结算中”的批次可以继续结算")
-    return _run(batch)
+    return _run(current)
 
 
 def resume_interrupted(now=None) -> list[SettlementBatch]:

@@ -155,6 +155,31 @@ def test_a_run_killed_before_settling_anything_leaves_no_empty_batch(chain, lamp
     assert list(SettlementBatch.objects.values_list("status", "commission_count")) == [("settled", 2)]
 
 
+def test_a_batch_removed_by_an_overlapping_run_is_skipped_by_the_sweeper(chain, lamp, monkeypatch):
+    """A sweeper listed a quiet batch, then the run that owned it closed it empty (and
+    removed it) before the sweeper got to it: the sweeper moves on, nothing crashes."""
+    quiet = SettlementBatch.objects.create(
+        mode="auto", status="running", cutoff=timezone.now(), approved_at=timezone.now()
+    )
+    listed = SettlementBatch.objects.get(pk=quiet.pk)
+    quiet.delete()
+    with pytest.raises(DomainError) as refused:
+        settlement.resume_batch(listed)
+    assert refused.value.status == 409
+
+    gone = SettlementBatch.objects.create(
+        mode="auto", status="running", cutoff=timezone.now(), approved_at=timezone.now()
+    )
+    real = settlement.resume_batch
+
+    def removed_first(batch, staff=None):
+        SettlementBatch.objects.filter(pk=gone.pk).delete()
+        return real(batch, staff)
+
+    monkeypatch.setattr(settlement, "resume_batch", removed_first)
+    assert settlement.resume_interrupted(timezone.now() + timedelta(minutes=11)) == []
+
+
 def test_staff_resume_an_interrupted_batch_from_the_backend(chain, lamp, monkeypatch):
     configure(settlement_mode="manual")
     a, b = chain
