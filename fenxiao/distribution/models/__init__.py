@@ -1,0 +1,124 @@
+"""Distribution data and its database-level invariants, one module per use case.
+
+The models outgrew one module (~900 lines); they are split the way the services are. Listed
+here bottom-up: a module imports only model modules above it in this list (the targets of
+its foreign keys), never one below, so there is no import cycle.
+
+- `config`: the settings record and its change log, and the shared choices and limits
+- `distributors`: distributors, grades, the status flow and ban decisions
+- `binding`: customer bindings and touches
+- `rules`: commission rules, their versions, sales-amount tiers
+- `settlement`: settlement batches and cycle runs
+- `commissions`: order attribution, commissions and their adjustments
+- `ledger`: ledger entries, withdrawals and payouts
+
+Every public name is re-exported here: `from fenxiao.distribution.models import X` is the
+one import path for the rest of the code, and Django finds the models by importing this
+package.
+"""
+
+from .binding import (
+    CustomerBinding,
+    Touch,
+    TouchDecision,
+    TouchSource,
+)
+from .commissions import (
+    COMMISSION_FLOW,
+    Commission,
+    CommissionAdjustment,
+    CommissionStatus,
+    OrderAttribution,
+    RuleSource,
+)
+from .config import (
+    MAX_BIND_DAYS,
+    MAX_FREEZE_DAYS,
+    MAX_LEVELS,
+    MAX_PROTECT_DAYS,
+    BindMode,
+    ConditionKind,
+    Cycle,
+    DistributionSettings,
+    EnableMode,
+    PayoutMethod,
+    ReviewMode,
+    SettingsChange,
+    SettlementMode,
+)
+from .distributors import (
+    DISTRIBUTOR_FLOW,
+    BanDecision,
+    ConditionLogic,
+    Distributor,
+    DistributorGrade,
+    DistributorStatus,
+    JoinSource,
+)
+from .ledger import (
+    RETRYABLE_PAYOUT,
+    WITHDRAWAL_FLOW,
+    LedgerEntry,
+    LedgerKind,
+    PayoutStatus,
+    SandboxPayout,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from .rules import (
+    CommissionRule,
+    CommissionRuleVersion,
+    RuleKind,
+    SalesTier,
+)
+from .settlement import (
+    SettlementBatch,
+    SettlementCycleRun,
+)
+
+__all__ = [
+    "MAX_LEVELS",
+    "MAX_FREEZE_DAYS",
+    "MAX_BIND_DAYS",
+    "MAX_PROTECT_DAYS",
+    "EnableMode",
+    "ReviewMode",
+    "ConditionKind",
+    "BindMode",
+    "SettlementMode",
+    "Cycle",
+    "PayoutMethod",
+    "DistributionSettings",
+    "SettingsChange",
+    "ConditionLogic",
+    "DistributorGrade",
+    "DistributorStatus",
+    "DISTRIBUTOR_FLOW",
+    "BanDecision",
+    "JoinSource",
+    "Distributor",
+    "TouchSource",
+    "TouchDecision",
+    "Touch",
+    "CustomerBinding",
+    "RuleKind",
+    "CommissionRule",
+    "CommissionRuleVersion",
+    "SalesTier",
+    "SettlementBatch",
+    "SettlementCycleRun",
+    "OrderAttribution",
+    "CommissionStatus",
+    "COMMISSION_FLOW",
+    "RuleSource",
+    "Commission",
+    "CommissionAdjustment",
+    "LedgerKind",
+    "LedgerEntry",
+    "WithdrawalStatus",
+    "WITHDRAWAL_FLOW",
+    "PayoutStatus",
+    "RETRYABLE_PAYOUT",
+    "Withdrawal",
+    "SandboxPayout",
+]

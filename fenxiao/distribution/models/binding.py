@@ -1,0 +1,102 @@
+"""Who a buyer belongs to: the current binding, and every touch that led to it.
+
+`Touch` is the history (anonymous visits aggregated per visitor and day), `CustomerBinding`
+the present state. Both depend only on the distributor.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .distributors import Distributor
+
+
+class TouchSource(models.TextChoices):
+    LINK = "link", "推广链接"
+    QR = "qr", "二维码"
+    POSTER = "poster", "海报"
+    STORE = "store", "门店"
+    MANUAL = "manual", "后台调整"
+
+
+class TouchDecision(models.TextChoices):
+    BOUND = "bound", "已绑定"
+    REBOUND = "rebound", "改绑"
+    RENEWED = "renewed", "续期"
+    KEPT = "kept", "保留原绑定"
+    PENDING_LOGIN = "pending_login", "待登录后绑定"
+    REFUSED = "refused", "未绑定"
+
+
+class Touch(models.Model):
+    """Every arrival through a distributor's link, QR code, poster or store, and what it did."""
+
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.CASCADE, related_name="touches", verbose_name="分销商"
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="touches",
+        verbose_name="客户",
+    )
+    source = models.CharField("来源", max_length=10, choices=TouchSource.choices)
+    decision = models.CharField("结果", max_length=20, choices=TouchDecision.choices)
+    rule = models.CharField("依据规则", max_length=20, blank=True)
+    reason = models.CharField("说明", max_length=200, blank=True)
+    target = models.CharField("落地页", max_length=300, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    # Anonymous visits are aggregated: one row per distributor, visitor (a keyed hash of the
+    # client address) and day, counting repeats, so a script cannot grow the table at will.
+    visitor = models.CharField("访客标识", max_length=32, blank=True)
+    day = models.DateField("日期", null=True, blank=True)
+    hits = models.PositiveIntegerField("访问次数", default=1)
+    last_seen_at = models.DateTimeField("最近访问", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "推广访问记录"
+        verbose_name_plural = "推广访问记录"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distributor", "visitor", "day"],
+                condition=Q(buyer__isnull=True) & Q(day__isnull=False),
+                name="one_anonymous_touch_row_per_visitor_and_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.get_decision_display()}"
+
+
+class CustomerBinding(models.Model):
+    """The buyer's current distributor. History is in `Touch`."""
+
+    buyer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding", verbose_name="客户"
+    )
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="bindings", verbose_name="分销商"
+    )
+    source = models.CharField("来源", max_length=10, choices=TouchSource.choices)
+    bound_at = models.DateTimeField("绑定时间")
+    expires_at = models.DateTimeField("失效时间", null=True, blank=True)
+    protected_until = models.DateTimeField("保护期至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "客户关系"
+        verbose_name_plural = "客户关系"
+        ordering = ["-bound_at"]
+
+    def __str__(self):
+        return f"{self.buyer} → {self.distributor}"

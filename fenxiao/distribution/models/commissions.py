@@ -1,0 +1,179 @@
+"""What an order pays its distributors: who earns (frozen at checkout), one commission per
+order line and beneficiary, and every reduction of one.
+
+A commission keeps the rule, rule version, grade and settings version it was computed with,
+so it explains itself after any of them changes. `COMMISSION_FLOW` is the status field's
+table of allowed transitions, next to the model.
+"""
+
+from django.db import models
+from django.db.models import F, Q
+
+from fenxiao.core.statemachine import StateMachine
+
+from .config import MAX_LEVELS
+from .distributors import Distributor
+from .rules import CommissionRule, RuleKind
+from .settlement import SettlementBatch
+
+
+class OrderAttribution(models.Model):
+    """Who earns on an order, frozen at checkout: a rebind before payment changes nothing."""
+
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="attribution", verbose_name="订单"
+    )
+    level1 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="一级"
+    )
+    level2 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="二级"
+    )
+    level3 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="三级"
+    )
+    self_purchase = models.BooleanField("自购", default=False)
+    reason = models.CharField("归属依据", max_length=200, blank=True)
+    settings_version = models.PositiveIntegerField("分销设置版本")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "订单分销归属"
+        verbose_name_plural = "订单分销归属"
+
+    def __str__(self):
+        return f"{self.order_id}"
+
+
+class CommissionStatus(models.TextChoices):
+    PENDING = "pending", "待结算（预估）"
+    FROZEN = "frozen", "冻结中"
+    SETTLED = "settled", "已结算"
+    CANCELLED = "cancelled", "已取消"
+
+
+COMMISSION_FLOW = StateMachine(
+    CommissionStatus,
+    {
+        CommissionStatus.PENDING: {CommissionStatus.FROZEN, CommissionStatus.CANCELLED},
+        CommissionStatus.FROZEN: {CommissionStatus.SETTLED, CommissionStatus.CANCELLED},
+        CommissionStatus.SETTLED: set(),
+        CommissionStatus.CANCELLED: set(),
+    },
+)
+
+
+class RuleSource(models.TextChoices):
+    SKU = "sku", "SKU规则"
+    PRODUCT = "product", "商品规则"
+    CATEGORY = "category", "分类规则"
+    GRADE = "grade", "等级比例"
+    DEFAULT = "default", "默认比例"
+
+
+class Commission(models.Model):
+    """One order line's commission for one beneficiary, with everything that explains it."""
+
+    Status = CommissionStatus
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单"
+    )
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单商品"
+    )
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="commissions", verbose_name="分销商"
+    )
+    level = models.PositiveSmallIntegerField("层级")
+    status = models.CharField(
+        "状态",
+        max_length=10,
+        choices=CommissionStatus.choices,
+        default=CommissionStatus.PENDING,
+        db_index=True,
+    )
+    base = models.PositiveIntegerField("计佣金额", help_text="该商品实付金额（已扣优惠，不含运费）")
+    quantity = models.PositiveIntegerField("数量")
+    rule_kind = models.CharField("计算方式", max_length=10, choices=RuleKind.choices)
+    rate_bp = models.PositiveIntegerField("比例（基点）", default=0)
+    fixed_per_unit = models.PositiveIntegerField("固定金额（分/件）", default=0)
+    bonus_bp = models.PositiveIntegerField("阶梯奖励（基点）", default=0)
+    team_bp = models.PositiveIntegerField("团队佣金（基点）", default=0)
+    capped = models.PositiveIntegerField("封顶扣减", default=0)
+    rule_source = models.CharField("规则来源", max_length=10, choices=RuleSource.choices)
+    rule = models.ForeignKey(
+        CommissionRule,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="规则",
+    )
+    rule_version = models.PositiveIntegerField("规则版本", default=0)
+    rule_name = models.CharField("规则名称（当时）", max_length=60, blank=True)
+    grade_name = models.CharField("当时等级", max_length=20, blank=True)
+    settings_version = models.PositiveIntegerField("设置版本")
+    amount = models.PositiveIntegerField("佣金金额（原始）")
+    reversed_amount = models.PositiveIntegerField("已冲减", default=0)
+    created_at = models.DateTimeField("产生时间", auto_now_add=True)
+    frozen_until = models.DateTimeField("解冻时间", null=True, blank=True, db_index=True)
+    settled_at = models.DateTimeField("结算时间", null=True, blank=True)
+    batch = models.ForeignKey(
+        SettlementBatch,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commissions",
+        verbose_name="结算批次",
+    )
+
+    class Meta:
+        verbose_name = "佣金记录"
+        verbose_name_plural = "佣金记录"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order_line", "distributor"], name="one_commission_per_line_and_beneficiary"
+            ),
+            models.CheckConstraint(
+                condition=Q(reversed_amount__lte=F("amount")), name="commission_reversal_not_above_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=MAX_LEVELS), name="commission_level_1_to_3"
+            ),
+        ]
+        indexes = [models.Index(fields=["distributor", "status"])]
+
+    def __str__(self):
+        return f"{self.order_id}-{self.level}级 ¥{self.net_amount / 100:.2f}"
+
+    @property
+    def net_amount(self) -> int:
+        return self.amount - self.reversed_amount
+
+
+class CommissionAdjustment(models.Model):
+    """A reduction of a commission (refund before settlement, or clawback after it)."""
+
+    class Kind(models.TextChoices):
+        REDUCED = "reduced", "部分退款按比例扣减"
+        CANCELLED = "cancelled", "全额退款取消"
+        CLAWBACK = "clawback", "结算后退款追回"
+        VOIDED = "voided", "封禁作废"
+        RELEASED = "released", "封禁后保留结算"
+
+    commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="adjustments")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    amount = models.PositiveIntegerField("冲减金额")
+    refunded_base = models.PositiveIntegerField("商品累计退款")
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "佣金冲减记录"
+        verbose_name_plural = "佣金冲减记录"
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} -{self.amount}"

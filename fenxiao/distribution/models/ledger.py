@@ -1,0 +1,160 @@
+"""A distributor's money: the append-only ledger, withdrawals and their electronic payouts.
+
+The balance is the sum of the ledger entries; a withdrawal holds its amount with one entry
+and, if rejected or failed, releases it with another. `WITHDRAWAL_FLOW` (the withdrawal
+status) and `PayoutStatus` (the transfer's own progress) stay next to `Withdrawal`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from fenxiao.core.statemachine import StateMachine
+
+from .commissions import Commission
+from .config import PayoutMethod
+from .distributors import Distributor
+
+
+class LedgerKind(models.TextChoices):
+    COMMISSION = "commission", "佣金结算"
+    CLAWBACK = "clawback", "退款追回"
+    WITHDRAWAL_HOLD = "withdrawal_hold", "提现冻结"
+    WITHDRAWAL_RELEASE = "withdrawal_release", "提现退回"
+    BAN = "ban", "封禁处理"
+
+
+class LedgerEntry(models.Model):
+    """Append-only: a distributor's balance is the sum of their entries, nothing else."""
+
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="ledger", verbose_name="分销商"
+    )
+    kind = models.CharField("类型", max_length=20, choices=LedgerKind.choices)
+    amount = models.BigIntegerField("金额", help_text="正数入账，负数出账")
+    source_key = models.CharField("来源", max_length=60, unique=True)
+    commission = models.ForeignKey(
+        Commission, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    withdrawal = models.ForeignKey(
+        "Withdrawal", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "账户流水"
+        verbose_name_plural = "账户流水"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount:+d}"
+
+
+class WithdrawalStatus(models.TextChoices):
+    REQUESTED = "requested", "待审核"
+    APPROVED = "approved", "已审核，打款中"
+    PAID = "paid", "已打款"
+    REJECTED = "rejected", "已拒绝"
+    FAILED = "failed", "打款失败"
+
+
+WITHDRAWAL_FLOW = StateMachine(
+    WithdrawalStatus,
+    {
+        WithdrawalStatus.REQUESTED: {WithdrawalStatus.APPROVED, WithdrawalStatus.REJECTED},
+        WithdrawalStatus.APPROVED: {WithdrawalStatus.PAID, WithdrawalStatus.FAILED},
+        WithdrawalStatus.PAID: set(),
+        WithdrawalStatus.REJECTED: set(),
+        WithdrawalStatus.FAILED: set(),
+    },
+)
+
+
+class PayoutStatus(models.TextChoices):
+    """The electronic transfer of an approved withdrawal (WeChat / Alipay)."""
+
+    NONE = "", "-"
+    PENDING = "pending", "待打款"
+    PROCESSING = "processing", "打款中"
+    SUCCEEDED = "succeeded", "已到账"
+    FAILED = "failed", "打款失败"
+
+
+# A transfer in these states may be re-driven by staff or the sweeper: the payout adapter
+# is idempotent on the withdrawal number, so a re-drive never pays twice.
+RETRYABLE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.PROCESSING)
+
+
+class Withdrawal(models.Model):
+    Status = WithdrawalStatus
+
+    number = models.CharField("提现单号", max_length=32, unique=True)
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="分销商"
+    )
+    amount = models.PositiveIntegerField("提现金额")
+    fee = models.PositiveIntegerField("手续费")
+    payout = models.PositiveIntegerField("实际到账")
+    method = models.CharField("提现方式", max_length=20, choices=PayoutMethod.choices)
+    account = models.JSONField("收款账户", default=dict, blank=True)
+    status = models.CharField(
+        "状态",
+        max_length=10,
+        choices=WithdrawalStatus.choices,
+        default=WithdrawalStatus.REQUESTED,
+        db_index=True,
+    )
+    reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
+    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    payout_reference = models.CharField("打款凭证号", max_length=64, blank=True)
+    payout_status = models.CharField(
+        "打款进度", max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.NONE, blank=True
+    )
+    payout_attempts = models.PositiveIntegerField("打款尝试次数", default=0)
+    # Pending: when the sweeper may (re)start the transfer. Processing: the claim's deadline,
+    # after which the attempt is presumed dead (worker killed) and the transfer re-driven.
+    payout_next_at = models.DateTimeField("下次打款尝试", null=True, blank=True, db_index=True)
+    payout_last_error = models.CharField("最近一次打款错误", max_length=300, blank=True)
+    created_at = models.DateTimeField("申请时间", auto_now_add=True, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    paid_at = models.DateTimeField("打款时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "提现"
+        verbose_name_plural = "提现"
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(payout=F("amount") - F("fee")), name="withdrawal_payout_is_amount_less_fee"
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class SandboxPayout(models.Model):
+    """The sandbox payout service's own records (stands in for WeChat / Alipay transfers)."""
+
+    out_biz_no = models.CharField(max_length=40, unique=True)
+    channel = models.CharField(max_length=20)
+    amount = models.PositiveIntegerField()
+    reference = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "沙箱打款"
+        verbose_name_plural = "沙箱打款"
+
+    def __str__(self):
+        return self.out_biz_no
