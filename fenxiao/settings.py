@@ -208,6 +208,14 @@ LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS"
 # Registration attempts per client address and window (bounds phone-number probing).
 REGISTER_LIMIT_PER_ADDRESS = int(os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "10"))
 REGISTER_WINDOW_SECONDS = int(os.environ.get("REGISTER_WINDOW_SECONDS", "3600"))
+# Registration codes by SMS. Limits per phone number (one a minute, a daily cap) and per client
+# address (per SMS_CODE_ADDRESS_WINDOW_SECONDS); the same answer for new and registered numbers.
+SMS_CODE_TTL_SECONDS = 600
+SMS_CODE_MAX_ATTEMPTS = 5
+SMS_CODE_PHONE_INTERVAL_SECONDS = int(os.environ.get("SMS_CODE_PHONE_INTERVAL_SECONDS", "60"))
+SMS_CODE_PHONE_DAILY_LIMIT = int(os.environ.get("SMS_CODE_PHONE_DAILY_LIMIT", "10"))
+SMS_CODE_LIMIT_PER_ADDRESS = int(os.environ.get("SMS_CODE_LIMIT_PER_ADDRESS", "20"))
+SMS_CODE_ADDRESS_WINDOW_SECONDS = int(os.environ.get("SMS_CODE_ADDRESS_WINDOW_SECONDS", "3600"))
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -244,6 +252,15 @@ PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "" if PRODUCTION else "sandbox")
 if PRODUCTION and "sandbox" in PAYMENT_GATEWAYS:
     raise ImproperlyConfigured(
         "PAYMENT_GATEWAYS lists the sandbox gateway, which marks orders paid without money; "
+        "it is only available in demo mode (FENXIAO_DEMO=1)."
+    )
+# The SMS gateway for verification codes. The sandbox only records messages in the backend
+# (沙箱短信) and shows them on the page; production has none until a real one is added, and
+# asking for a code then answers SMS_UNAVAILABLE.
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "" if PRODUCTION else "sandbox")
+if PRODUCTION and SMS_GATEWAY == "sandbox":
+    raise ImproperlyConfigured(
+        "SMS_GATEWAY is the sandbox, which sends no text messages; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
 # A CJK font for share posters; found automatically among Debian's font packages when unset.
@@ -336,6 +353,11 @@ UNFOLD = {
                 "items": [
                     _nav(_("用户"), "person", "customers.user"),
                     _nav(_("员工角色"), "group", "auth.group"),
+                    *(
+                        [_nav(_("沙箱短信"), "sms", "customers.smsmessage")]
+                        if SMS_GATEWAY == "sandbox"
+                        else []
+                    ),
                 ],
             },
         ],

@@ -3,6 +3,7 @@
 import ast
 import itertools
 import json
+import re
 from pathlib import Path
 
 from django.test import Client
@@ -138,3 +139,23 @@ def package_modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
         for path in sorted(root.rglob("*.py"))
         if not any(part in skip for part in path.relative_to(root).with_suffix("").parts)
     ]
+
+
+def sms_code_for(phone: str) -> str:
+    """Ask for a registration code as a client does, and read it from the sandbox outbox."""
+    reply = Client().post(
+        "/api/v1/auth/sms-code", {"phone": phone, "purpose": "register"}, content_type="application/json"
+    )
+    assert reply.status_code == 202, reply.content
+    return last_sms_code(phone)
+
+
+def last_sms_code(phone: str) -> str:
+    """The code in the newest text message to `phone` (the sandbox keeps every message)."""
+    from fenxiao.customers.models import SmsMessage
+    from fenxiao.customers.services.accounts import normalise_phone
+
+    text = SmsMessage.objects.filter(phone=normalise_phone(phone)).latest("id").text
+    match = re.search(r"\b(\d{6})\b", text)
+    assert match, text
+    return match.group(1)

@@ -10,7 +10,9 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
-from .models import Address, User
+from fenxiao.core.admin import ReadOnlyAdmin
+
+from .models import Address, SmsMessage, User
 from .services.staff import ROLE_DESCRIPTIONS
 
 
@@ -204,3 +206,45 @@ class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
     @display(description="成员数", ordering="member_count")
     def member_count(self, obj):
         return obj.member_count
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    """The SMS outbox; with the sandbox gateway, the only place a sent message exists.
+    Superusers only (no staff role is given its permissions): it holds login codes."""
+
+    list_display = ("id", "masked_phone", "purpose", "text", "status_label", "attempts", "created_at")
+    list_filter = ("status", "purpose", "gateway")
+    search_fields = ("=phone",)
+    fields = (
+        "masked_phone",
+        "purpose",
+        "text",
+        "gateway",
+        "status_label",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+
+    @display(description="手机号")
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)
+
+    @display(
+        description="状态",
+        label={
+            SmsMessage.Status.PENDING.label: "warning",
+            SmsMessage.Status.SENT.label: "success",
+            SmsMessage.Status.FAILED.label: "danger",
+        },
+    )
+    def status_label(self, obj):
+        return obj.get_status_display()

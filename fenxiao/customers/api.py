@@ -1,3 +1,6 @@
+from typing import Literal
+
+from django.conf import settings
 from django.contrib.auth import login as session_login
 from django.http import HttpResponse
 from ninja import Router, Schema, Status
@@ -9,7 +12,7 @@ from fenxiao.core.http import client_ip
 from fenxiao.distribution.views import claim_cookie_referral
 
 from .auth import buyer_auth
-from .services import accounts, addresses
+from .services import accounts, addresses, sms_codes
 
 router = Router(tags=["账号"])
 
@@ -21,7 +24,18 @@ class Strict(Schema):
 class RegisterIn(Strict):
     phone: str = Field(max_length=20)
     password: str = Field(max_length=128)
+    code: str = Field(max_length=10, description="The 6-digit code texted by `/auth/sms-code`")
     nickname: str = Field(default="", max_length=40)
+
+
+class SmsCodeIn(Strict):
+    phone: str = Field(max_length=20)
+    purpose: Literal["register"]
+
+
+class SmsCodeOut(Schema):
+    message: str
+    resend_after: int
 
 
 class LoginIn(Strict):
@@ -81,12 +95,28 @@ def _require_same_origin(request) -> None:
         raise DomainError("请求来源无法验证，请刷新页面后重试", code="CSRF_FAILED", status=403)
 
 
+SMS_SENT = "验证码已发送"
+
+
+@router.post("/auth/sms-code", response={202: SmsCodeOut}, auth=None)
+def sms_code(request, payload: SmsCodeIn):
+    """Text a registration code. The answer is the same whether the number already has an
+    account or not (a registered number is texted that it has one, with no code)."""
+    _require_json(request)
+    phone = accounts.normalise_phone(payload.phone)
+    sms_codes.request_register_code(phone=phone, client_ip=client_ip(request))
+    return Status(202, {"message": SMS_SENT, "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS})
+
+
 @router.post("/auth/register", response={201: TokenOut}, auth=None)
 def register(request, response: HttpResponse, payload: RegisterIn):
+    """Needs the code from `/auth/sms-code`. A wrong, expired or missing code and a number
+    that already has an account get the same refusal: 400 SMS_CODE_INVALID."""
     _require_json(request)
     user = accounts.register_buyer(
         phone=payload.phone,
         password=payload.password,
+        code=payload.code,
         nickname=payload.nickname,
         client_ip=client_ip(request),
     )

@@ -7,13 +7,6 @@ class InvalidPhone(DomainError):
     status = 400
 
 
-class RegistrationRefused(DomainError):
-    # Deliberately says nothing about whether the number has an account (see register_buyer).
-    code = "REGISTRATION_REFUSED"
-    message = "无法使用该手机号注册。如果您已有账号，请直接登录或联系客服"
-    status = 400
-
-
 class RegisterRateLimited(DomainError):
     code = "REGISTER_RATE_LIMITED"
     message = "注册尝试过于频繁，请稍后再试"
@@ -54,3 +47,23 @@ class WalletInsufficient(DomainError):
     code = "WALLET_INSUFFICIENT"
     message = "商城余额不足"
     status = 409
+
+
+class SmsCodeInvalid(DomainError):
+    # Also the answer for a number that already has an account: such a number is never sent
+    # a registration code, so the two cannot be told apart.
+    code = "SMS_CODE_INVALID"
+    message = "验证码错误或已过期"
+    status = 400
+
+
+class SmsRateLimited(DomainError):
+    code = "SMS_RATE_LIMITED"
+    message = "验证码发送过于频繁，请稍后再试"
+    status = 429
+
+
+class SmsUnavailable(DomainError):
+    code = "SMS_UNAVAILABLE"
+    message = "短信服务暂未开通，暂时无法发送验证码，请稍后再试或联系客服"
+    status = 503

@@ -124,3 +124,59 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}={self.hits}"
+
+
+class SmsCode(models.Model):
+    """The one active verification code for a phone number and a purpose. Only a hash is
+    stored; issuing a new code replaces the old one, using it deletes it."""
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "注册"
+
+    phone = models.CharField("手机号", max_length=20)
+    purpose = models.CharField("用途", max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField("过期时间")
+    failed_attempts = models.PositiveSmallIntegerField("错误次数", default=0)
+    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+        constraints = [
+            models.UniqueConstraint(fields=["phone", "purpose"], name="one_sms_code_per_phone_purpose")
+        ]
+
+    def __str__(self):
+        return f"{self.purpose}:{self.phone}"
+
+
+class SmsMessage(models.Model):
+    """An outgoing text message (the outbox). Written in the transaction that decides to
+    send it and handed to the SMS gateway after commit; a row still pending past
+    `next_attempt_at` is handed over again by the sweeper (at least once)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    phone = models.CharField("手机号", max_length=20)
+    purpose = models.CharField("用途", max_length=20, choices=SmsCode.Purpose.choices)
+    text = models.CharField("内容", max_length=300)
+    gateway = models.CharField("短信通道", max_length=20)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("发送次数", default=0)
+    next_attempt_at = models.DateTimeField("下次发送时间", db_index=True)
+    last_error = models.CharField("最近错误", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "短信"
+        verbose_name_plural = "短信"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="sms_message_due")]
+
+    def __str__(self):
+        return f"{self.phone} {self.get_status_display()}"

@@ -1,4 +1,4 @@
-"""Registration, password login (rate-limited, by phone or username) and API tokens."""
+"""Registration by SMS code, password login (rate-limited, by phone or username) and API tokens."""
 
 import re
 import secrets
@@ -14,11 +14,11 @@ from ..errors import (
     LoginFailed,
     LoginRateLimited,
     RegisterRateLimited,
-    RegistrationRefused,
+    SmsCodeInvalid,
     WeakPassword,
 )
-from ..models import PHONE_PATTERN, ApiToken, User
-from . import limits
+from ..models import PHONE_PATTERN, ApiToken, SmsCode, User
+from . import limits, sms_codes
 
 # ASCII: `\d` alone also matches full-width and other Unicode digits ("13８...").
 _phone_re = re.compile(PHONE_PATTERN, re.ASCII)
@@ -33,35 +33,49 @@ def normalise_phone(phone: str) -> str:
     return phone
 
 
-def register_buyer(*, phone: str, password: str, nickname: str = "", client_ip: str | None = None) -> User:
-    """A new buyer account.
+def register_buyer(
+    *, phone: str, password: str, code: str, nickname: str = "", client_ip: str | None = None
+) -> User:
+    """A new buyer account, for the holder of a registration code texted to `phone`.
 
-    Registration must not tell a stranger which phone numbers have accounts. Without an SMS
-    code there is no way to make "created" and "already taken" look the same, so:
-    - a number that is taken gets the same refusal (status, code, message) as any other
-      number the mall will not register, never a "this number is registered";
-    - the password is hashed on every path, so timing does not tell either;
-    - attempts that reach the database are limited per client address
-      (REGISTER_LIMIT_PER_ADDRESS per REGISTER_WINDOW_SECONDS), which bounds how many
-      numbers one address can probe, like the login limit bounds password guesses.
+    The answer must not tell a stranger which phone numbers have accounts. A registered
+    number is never texted a registration code (see `sms_codes`), so for it the answer is
+    the one any wrong, expired or missing code gets: SMS_CODE_INVALID. The password is
+    checked and hashed on every path, so timing does not tell either, and attempts are
+    limited per client address (REGISTER_LIMIT_PER_ADDRESS per REGISTER_WINDOW_SECONDS) on
+    top of each code's own cap on wrong tries.
     """
     phone = normalise_phone(phone)
-    candidate = User(username=phone, phone=phone, nickname=nickname.strip()[:40])
-    try:
-        password_validation.validate_password(password, user=candidate)
-    except ValidationError as exc:
-        raise WeakPassword(_password_problems(exc)) from exc
-    candidate.set_password(password)
+    candidate = _candidate(phone, password, nickname)
     if client_ip and (
         limits.hit(limits.counter_key("register-ip", client_ip), settings.REGISTER_WINDOW_SECONDS)
         > settings.REGISTER_LIMIT_PER_ADDRESS
     ):
         raise RegisterRateLimited()
+    sms_codes.consume_code(phone=phone, purpose=SmsCode.Purpose.REGISTER, code=code)
     try:
         with transaction.atomic():
             candidate.save()
-    except IntegrityError as exc:
-        raise RegistrationRefused() from exc
+    except IntegrityError as exc:  # registered since the code was sent
+        raise SmsCodeInvalid() from exc
+    return candidate
+
+
+def create_buyer(*, phone: str, password: str, nickname: str = "") -> User:
+    """A buyer account without an SMS code: for loading demo data and for tests only; the
+    public endpoints go through `register_buyer`."""
+    candidate = _candidate(normalise_phone(phone), password, nickname)
+    candidate.save()
+    return candidate
+
+
+def _candidate(phone: str, password: str, nickname: str) -> User:
+    candidate = User(username=phone, phone=phone, nickname=(nickname or "").strip()[:40])
+    try:
+        password_validation.validate_password(password, user=candidate)
+    except ValidationError as exc:
+        raise WeakPassword(_password_problems(exc)) from exc
+    candidate.set_password(password)
     return candidate
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 
 from fenxiao.customers.models import User
-from fenxiao.customers.services.accounts import register_buyer
+from fenxiao.customers.services.accounts import create_buyer
 from fenxiao.customers.services.addresses import save_address
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, ensure_staff_groups
 
@@ -89,7 +89,7 @@ def create_people() -> People:
         buyer = User.objects.filter(phone=phone).first()
         created = buyer is None
         if created:
-            buyer = register_buyer(phone=phone, password=BUYER_PASSWORD, nickname=nickname)
+            buyer = create_buyer(phone=phone, password=BUYER_PASSWORD, nickname=nickname)
         if not buyer.addresses.exists():  # demo orders need somewhere to ship to
             for fields in addresses:
                 save_address(buyer, dict(zip(ADDRESS_FIELDS, fields, strict=True)))

@@ -26,7 +26,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import binding, config, distributors, settlement
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import checkout, lifecycle
-from fenxiao.testing import ApiClient, api_for, make_address, make_buyer, make_staff
+from fenxiao.testing import ApiClient, api_for, make_address, make_buyer, make_staff, sms_code_for
 
 _tracking = itertools.count(1)
 
@@ -223,7 +223,9 @@ def register_through(link_path: str | None, phone: str) -> ApiClient:
     if link_path:
         assert browser.get(link_path).status_code == 302
     reply = browser.post(
-        "/api/v1/auth/register", {"phone": phone, "password": "Secret#2026"}, content_type="application/json"
+        "/api/v1/auth/register",
+        {"phone": phone, "password": "Secret#2026", "code": sms_code_for(phone)},
+        content_type="application/json",
     )
     assert reply.status_code == 201, reply.content
     client = ApiClient(reply.json()["token"])

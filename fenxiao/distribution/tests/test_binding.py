@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fenxiao.distribution.models import CustomerBinding, DistributorStatus, Touch
 from fenxiao.distribution.services import binding
-from fenxiao.testing import api_for, make_buyer, make_product, make_staff
+from fenxiao.testing import api_for, make_buyer, make_product, make_staff, sms_code_for
 
 from .helpers import (
     buy,
@@ -306,7 +306,7 @@ def test_anonymous_visit_is_pending_until_registration_then_binds():
 
     registered = browser.post(
         "/api/v1/auth/register",
-        {"phone": "13700000001", "password": "Secret#2026"},
+        {"phone": "13700000001", "password": "Secret#2026", "code": sms_code_for("13700000001")},
         content_type="application/json",
     )
     assert registered.status_code == 201

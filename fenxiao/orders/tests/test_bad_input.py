@@ -81,20 +81,21 @@ def checkout_body(address, sku, quantity=1, **extra):
     ],
 )
 def test_register_malformed_phone(phone):
-    reply = ApiClient().post("/auth/register", {"phone": phone, "password": "Secret#2026"})
+    reply = ApiClient().post("/auth/register", {"phone": phone, "password": "Secret#2026", "code": "000000"})
     assert_refused(reply, 400, "INVALID_PHONE")
     assert User.objects.count() == 0
 
 
 @pytest.mark.parametrize("password", ["abc", "Ab1!", "password", "12345678", "87654321098"])
 def test_register_weak_password(password):
-    reply = ApiClient().post("/auth/register", {"phone": "13912345678", "password": password})
+    body = {"phone": "13912345678", "password": password, "code": "000000"}
+    reply = ApiClient().post("/auth/register", body)
     assert_refused(reply, 400, "WEAK_PASSWORD")
     assert User.objects.count() == 0
 
 
 def test_short_password_message_is_chinese_and_says_how_long():
-    reply = ApiClient().post("/auth/register", {"phone": "13912345678", "password": "Ab1!"})
+    reply = ApiClient().post("/auth/register", {"phone": "13912345678", "password": "Ab1!", "code": "000000"})
     body = assert_refused(reply, 400, "WEAK_PASSWORD")
     assert "8" in body["message"]
     assert "password" not in body["message"].lower()

@@ -16,6 +16,7 @@ from fenxiao.testing import (
     make_buyer,
     make_product,
     make_staff,
+    sms_code_for,
 )
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,10 @@ def test_register_browse_buy_pay_ship_confirm():
     OrderSettings.objects.create(shipping_fee=800, free_shipping_threshold=9900)
 
     anonymous = ApiClient()
-    reply = anonymous.post("/auth/register", {"phone": "13912345678", "password": "Secret#2026"})
+    code = sms_code_for("13912345678")
+    reply = anonymous.post(
+        "/auth/register", {"phone": "13912345678", "password": "Secret#2026", "code": code}
+    )
     assert reply.status_code == 201, reply.content
     buyer = ApiClient(reply.json()["token"])
 

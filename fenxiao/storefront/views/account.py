@@ -1,5 +1,6 @@
 """Sign in and register by phone, 我的 page, address book."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,8 @@ from django.views.decorators.http import require_POST
 from fenxiao.core.errors import DomainError
 from fenxiao.core.http import client_ip
 from fenxiao.customers.models import Address, WalletEntry
-from fenxiao.customers.services import accounts, addresses
+from fenxiao.customers.services import accounts, addresses, sms_codes
+from fenxiao.customers.sms import get_sms_gateway
 from fenxiao.distribution.services import distributors
 from fenxiao.distribution.views import claim_cookie_referral
 from fenxiao.orders.models import Order
@@ -43,16 +45,30 @@ def login_page(request):
     return render(request, "storefront/account/login.html", {"next": safe_next(request, "/me/")})
 
 
+REGISTER_FIELDS = ("phone", "nickname", "code")
+
+
 def register_page(request):
-    if request.method == "POST":
+    """Sign up with a code texted to the phone. "获取验证码" posts `action=send_code` (by
+    htmx, answered with just the notice; without JavaScript, the whole page); in demo mode
+    the notice shows the sandbox message, since no real SMS is sent."""
+    typed = {field: request.POST.get(field, "") for field in REGISTER_FIELDS}
+    context = {"next": safe_next(request, "/me/"), "typed": typed}
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        notice = _send_code(request, typed["phone"])
+        if request.htmx:
+            return render(request, "storefront/account/sms_notice.html", notice)
+        context.update(notice)
+    elif request.method == "POST":
         if request.POST.get("password") != request.POST.get("password2"):
             messages.error(request, "两次输入的密码不一致")
         else:
             try:
                 user = accounts.register_buyer(
-                    phone=request.POST.get("phone", ""),
+                    phone=typed["phone"],
                     password=request.POST.get("password", ""),
-                    nickname=request.POST.get("nickname", ""),
+                    code=typed["code"],
+                    nickname=typed["nickname"],
                     client_ip=client_ip(request),
                 )
             except DomainError as error:
@@ -60,7 +76,19 @@ def register_page(request):
             else:
                 messages.success(request, "注册成功")
                 return _signed_in(request, user)
-    return render(request, "storefront/account/register.html", {"next": safe_next(request, "/me/")})
+    return render(request, "storefront/account/register.html", context)
+
+
+def _send_code(request, phone: str) -> dict:
+    try:
+        phone = accounts.normalise_phone(phone)
+        message = sms_codes.request_register_code(phone=phone, client_ip=client_ip(request))
+    except DomainError as error:
+        return {"sms_error": error.message}
+    notice = {"sms_sent": "验证码已发送", "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS}
+    if get_sms_gateway(message.gateway).shows_messages_on_page:
+        notice["sandbox_text"] = message.text
+    return notice
 
 
 @require_POST

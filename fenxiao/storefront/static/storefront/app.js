@@ -96,12 +96,29 @@
     update();
   }
 
+  // Register: after a code is sent, "获取验证码" waits out the resend interval.
+  function initSmsCountdown(notice) {
+    var button = document.querySelector("[data-sms-send]");
+    var left = parseInt(notice.dataset.resendAfter, 10) || 0;
+    if (!button || left <= 0) return;
+    var label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    button.disabled = true;
+    var timer = setInterval(function () {
+      left -= 1;
+      button.textContent = left > 0 ? left + " 秒后重发" : label;
+      if (left <= 0) { button.disabled = false; clearInterval(timer); }
+    }, 1000);
+    button.textContent = left + " 秒后重发";
+  }
+
   function init(root) {
     root.querySelectorAll("[data-sku-picker]").forEach(initSkuPicker);
     root.querySelectorAll("[data-quantity]").forEach(initQuantity);
     root.querySelectorAll("[data-copy]").forEach(initCopy);
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
     root.querySelectorAll("[data-wallet]").forEach(initWallet);
+    root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

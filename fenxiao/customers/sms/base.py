@@ -1,0 +1,19 @@
+"""The adapter interface every SMS gateway (Aliyun, Tencent Cloud, the sandbox) implements."""
+
+import abc
+
+
+class SmsSendFailed(Exception):
+    """The gateway did not accept the message; the outbox row is tried again later."""
+
+
+class SmsGateway(abc.ABC):
+    name: str
+    label: str
+    # A sandbox sends nothing: the page may show the message to whoever asked for it.
+    shows_messages_on_page: bool = False
+
+    @abc.abstractmethod
+    def send(self, *, phone: str, text: str, reference: str) -> None:
+        """Hand one message to the gateway. Must be safe to call again for the same
+        `reference` (the outbox delivers at least once). Raises SmsSendFailed."""
