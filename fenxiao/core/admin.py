@@ -1,5 +1,7 @@
 """Backend building blocks shared by every app's admin."""
 
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from unfold.admin import ModelAdmin, TabularInline
 
 
@@ -25,3 +27,37 @@ class ReadOnlyInline(_NoEditing, TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = False
+
+
+class DetailActionsMixin:
+    """For a ModelAdmin whose detail-page actions depend on the record's state.
+
+    `detail_actions_for(obj)` names the actions (by method name) a record offers; a record
+    that cannot be found offers none. `find_object` never raises on a malformed id, and
+    `object_or_404` answers a missing record with a 404 saying `missing_message`.
+    """
+
+    missing_message = "记录不存在"
+
+    def detail_actions_for(self, obj) -> set[str]:
+        raise NotImplementedError
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        obj = self.find_object(request, object_id)
+        if obj is None:
+            return []
+        allowed = self.detail_actions_for(obj)
+        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
+
+    def find_object(self, request, object_id):
+        try:
+            return self.get_object(request, object_id)
+        except (ValueError, ValidationError):
+            return None
+
+    def object_or_404(self, request, object_id):
+        obj = self.find_object(request, object_id)
+        if obj is None:
+            raise Http404(self.missing_message)
+        return obj

@@ -1,5 +1,5 @@
 """Backend form pieces shared by every app's admin: money typed in yuan, stored in fen;
-rates typed in percent, stored in basis points.
+rates typed in percent, stored in basis points; the one-form pages of detail actions.
 
 Staff think in yuan ("12.34") and percent ("15.5"); the database holds integer fen (1234)
 and basis points (1550). The conversion goes through `fenxiao.core.money` only, on strings
@@ -9,6 +9,8 @@ and Decimals, never through floats.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.utils import parse_date_str
 from unfold.widgets import (
@@ -19,6 +21,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from .errors import DomainError
 from .money import bp_to_percent, fen_to_yuan, format_bp, format_fen, percent_to_bp, yuan_to_fen
 
 # Fits every integer money column on every database (PostgreSQL integer is 32-bit).
@@ -301,6 +304,10 @@ def style_fields(form: forms.BaseForm) -> forms.BaseForm:
 # --- Backend action pages ------------------------------------------------------------------
 
 
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
+
+
 def posted(request):
     """Form data for a POST (even an empty one, so it is validated), None for a GET."""
     return request.POST if request.method == "POST" else None
@@ -325,7 +332,6 @@ def action_page(
     act on; the form's own fields follow.
     """
     from django.template.response import TemplateResponse
-    from django.urls import reverse
 
     opts = model_admin.model._meta
     request.current_app = model_admin.admin_site.name
@@ -340,12 +346,58 @@ def action_page(
         "summary": summary or [],
         "submit_label": submit_label,
         "danger": danger,
-        "back_url": reverse(
-            f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
-        ),
+        "back_url": _change_url(model_admin, obj),
         **extra,
     }
     return TemplateResponse(request, template, context)
+
+
+def _change_url(model_admin, obj) -> str:
+    opts = model_admin.model._meta
+    return reverse(f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def form_action(model_admin, request, obj, form, call, *, success, **page):
+    """A detail action with a form: on a valid POST `call(cleaned_data)` runs the service.
+    A refusal becomes an error message and a form error, never a 500; success becomes a
+    message (`success`, or `success(result)`) and the way back to the record. Otherwise
+    the form's page, with `page` passed to `action_page`."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, success(result) if callable(success) else success)
+            return HttpResponseRedirect(_change_url(model_admin, obj))
+    return action_page(model_admin, request, obj, form=form, **page)
+
+
+def confirm_action(model_admin, request, obj, act, **page):
+    """A detail action that needs only a confirmation: its page, then on the confirmed POST
+    `act()` (which reports through messages) and back to the record."""
+    form = ConfirmForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        act()
+        return HttpResponseRedirect(_change_url(model_admin, obj))
+    return action_page(model_admin, request, obj, form=form, **page)
+
+
+def report_each(request, objects, call, *, name, done: str, failed: str, limit: int = 20) -> None:
+    """Run `call` on each object on its own; one message lists the `name`s of those done,
+    another those refused with the reason."""
+    ok, refused = [], []
+    for obj in objects:
+        try:
+            call(obj)
+            ok.append(name(obj))
+        except DomainError as exc:
+            refused.append(f"{name(obj)}（{exc.message}）")
+    if ok:
+        messages.success(request, done + "、".join(ok[:limit]))
+    if refused:
+        messages.error(request, failed + "；".join(refused[:limit]))
 
 
 class LocalDateRangeFilter(RangeDateFilter):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from fenxiao.core.admin_forms import ConfirmForm as ConfirmForm
 from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
@@ -99,10 +100,6 @@ class ReferenceForm(forms.Form):
     reference = forms.CharField(
         label="打款凭证号", max_length=64, required=False, help_text="银行流水号或转账单号，便于对账"
     )
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
 
 
 class SelectedField(forms.Field):

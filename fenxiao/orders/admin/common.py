@@ -70,7 +70,3 @@ def order_summary(order: Order) -> list[tuple[str, str]]:
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
