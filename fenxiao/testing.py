@@ -1,10 +1,12 @@
-"""Factories and an API client for tests (and anyone scripting against the mall)."""
+"""Factories, an API client and a thread race for tests (and anyone scripting against the mall)."""
 
 import ast
 import itertools
 import json
+import threading
 from pathlib import Path
 
+from django.db import connection
 from django.test import Client
 
 _seq = itertools.count(1)
@@ -138,3 +140,27 @@ def package_modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
         for path in sorted(root.rglob("*.py"))
         if not any(part in skip for part in path.relative_to(root).with_suffix("").parts)
     ]
+
+
+def run_together(count: int, work, *, start_timeout: float = 30, join_timeout: float = 120) -> list:
+    """Run work(i) in `count` threads released at the same instant, each on its own
+    database connection; returns what each returned, or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=start_timeout)
+            results[i] = work(i)
+        except BaseException as exc:  # handed back to the test, which reports it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=join_timeout)
+    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
+    return results

@@ -4,10 +4,9 @@ import threading
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from fenxiao.customers.services import accounts
-from fenxiao.testing import ApiClient, make_buyer
+from fenxiao.testing import ApiClient, make_buyer, run_together
 
 pytestmark = [
     pytest.mark.postgres,
@@ -16,28 +15,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_together(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(monkeypatch):

@@ -8,9 +8,7 @@ from fenxiao.customers.models import WalletEntry
 from fenxiao.customers.services import wallet
 from fenxiao.orders.models import Order
 from fenxiao.orders.services import checkout
-from fenxiao.testing import make_address, make_buyer, make_product
-
-from .test_concurrency import run_together
+from fenxiao.testing import make_address, make_buyer, make_product, run_together
 
 pytestmark = [
     pytest.mark.postgres,
