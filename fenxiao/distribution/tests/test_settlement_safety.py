@@ -37,6 +37,7 @@ from .helpers import (
     settle_now,
     sku,
     staff_refund,
+    statuses,
     suspend,
     travel,
 )
@@ -44,22 +45,6 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 # Defaults: level 1 = 10%, level 2 = 5%, freeze 7 days, after-sale window 15 days.
-
-
-@pytest.fixture
-def chain():
-    a = make_distributor()
-    b = make_distributor(parent=a)
-    return a, b
-
-
-@pytest.fixture
-def lamp():
-    return make_product("台灯", price=10000)
-
-
-def statuses(order) -> set[str]:
-    return set(order.commissions.values_list("status", flat=True))
 
 
 def login(user) -> Client:
