@@ -2,7 +2,23 @@
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
+
+
+def change_url(obj) -> str:
+    """The backend change page of `obj`."""
+    opts = obj._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def user_text(user) -> str:
+    """A person as staff see them, with the full phone number (the H5 pages mask it)."""
+    if user is None:
+        return "-"
+    if user.phone and user.nickname:
+        return f"{user.nickname}（{user.phone}）"
+    return user.phone or user.nickname or user.username
 
 
 class _NoEditing:

@@ -275,33 +275,8 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
         ("退款记录", {"fields": ("refunds_table",)}),
         ("分销归属", {"fields": ("attribution_panel",)}),
     )
-    readonly_fields = (
-        "number",
-        "status_badge",
-        "buyer_display",
-        "note",
-        "created_at",
-        "pay_deadline",
-        "paid_at",
-        "shipped_at",
-        "auto_complete_at",
-        "completed_at",
-        "cancelled_at",
-        "cancel_reason",
-        "goods_display",
-        "discount_display",
-        "shipping_display",
-        "total_display",
-        "paid_display",
-        "refunded_display",
-        "recipient",
-        "recipient_phone",
-        "address_display",
-        "carrier",
-        "tracking_number",
-        "refunds_table",
-        "attribution_panel",
-    )
+    # Every field shown is read only.
+    readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
     actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
 
     # Orders change only through the actions above, never by saving a form.
