@@ -162,6 +162,20 @@ def package_modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
     ]
 
 
+def postgres_only_marks(reason: str = "concurrency tests run on PostgreSQL (DATABASE_URL)") -> list:
+    """`pytestmark` for tests that need real PostgreSQL connections, each test in real
+    transactions. Decided at collection, so SQLite runs skip them without even setting up
+    (and flushing) a database."""
+    import pytest
+    from django.conf import settings
+
+    return [
+        pytest.mark.postgres,
+        pytest.mark.skipif(not settings.IS_POSTGRES, reason=reason),
+        pytest.mark.django_db(transaction=True),
+    ]
+
+
 def run_together(count: int, work, *, start_timeout: float = 30, join_timeout: float = 120) -> list:
     """Run work(i) in `count` threads released at the same instant, each on its own
     database connection; returns what each returned, or the exception it raised."""

@@ -6,29 +6,29 @@ import pytest
 from django.conf import settings as django_settings
 
 from fenxiao.customers.services import accounts
-from fenxiao.testing import ApiClient, make_buyer, run_together
+from fenxiao.testing import ApiClient, make_buyer, postgres_only_marks, run_together
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = postgres_only_marks()
 
 
-def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(monkeypatch):
-    make_buyer("13800000041", password="Secret#2026")
-    checks = []
+@pytest.fixture
+def checks(monkeypatch) -> list:
+    """One entry per password actually checked, from any thread."""
+    checked = []
     lock = threading.Lock()
     real_authenticate = accounts.authenticate
 
     def counting_authenticate(*args, **kwargs):
         with lock:
-            checks.append(1)
+            checked.append(1)
         return real_authenticate(*args, **kwargs)
 
     monkeypatch.setattr(accounts, "authenticate", counting_authenticate)
+    return checked
+
+
+def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(checks):
+    make_buyer("13800000041", password="Secret#2026")
 
     def guess(i):
         client = ApiClient()
@@ -41,17 +41,7 @@ def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(mo
     assert len(checks) == 5
 
 
-def test_thirty_concurrent_guesses_from_one_address_get_no_more_than_its_limit(monkeypatch):
-    checks = []
-    lock = threading.Lock()
-    real_authenticate = accounts.authenticate
-
-    def counting_authenticate(*args, **kwargs):
-        with lock:
-            checks.append(1)
-        return real_authenticate(*args, **kwargs)
-
-    monkeypatch.setattr(accounts, "authenticate", counting_authenticate)
+def test_thirty_concurrent_guesses_from_one_address_get_no_more_than_its_limit(checks, monkeypatch):
     monkeypatch.setattr(django_settings, "LOGIN_FAILURE_LIMIT", 2)  # 8 per address
 
     def guess(i):

@@ -5,8 +5,6 @@ database connection, released together by a barrier. `on_commit` callbacks run f
 Huey runs tasks inline, so refunds and notifications happen inside the racing requests.
 """
 
-import pytest
-from django.conf import settings as django_settings
 from django.test import Client
 
 from fenxiao.catalog.models import Product, Sku
@@ -21,18 +19,11 @@ from fenxiao.testing import (
     make_buyer,
     make_product,
     make_staff,
+    postgres_only_marks,
     run_together,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    # Decided at collection, so SQLite runs do not even set up (and flush) a database for these.
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("postgres_only"),
-]
+pytestmark = postgres_only_marks()
 
 
 def warm_up():

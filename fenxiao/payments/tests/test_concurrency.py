@@ -8,7 +8,6 @@ than once (at least once), but the buyer is paid back once.
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from fenxiao.orders.models import AfterSale
@@ -20,16 +19,16 @@ from fenxiao.payments.models import Refund, RefusedNotificationTally, SandboxRef
 from fenxiao.payments.services import refunds
 from fenxiao.payments.services.notifications import count_refused
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff, run_together
+from fenxiao.testing import (
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+    postgres_only_marks,
+    run_together,
+)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("postgres_only"),
-]
+pytestmark = postgres_only_marks()
 
 
 class WorkerKilled(BaseException):

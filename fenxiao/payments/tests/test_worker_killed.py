@@ -27,13 +27,16 @@ from fenxiao.orders.services import after_sales
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.models import Refund, SandboxRefund, SandboxTrade
 from fenxiao.payments.services import refunds
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
+from fenxiao.testing import (
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+    pay_in_sandbox,
+    postgres_only_marks,
+)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not settings.IS_POSTGRES, reason="two processes share the database: PostgreSQL only"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = postgres_only_marks("two processes share the database: PostgreSQL only")
 
 ROOT = Path(settings.BASE_DIR)
 
