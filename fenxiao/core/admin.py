@@ -4,6 +4,9 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+
+from .money import format_fen
 
 
 def change_url(obj) -> str:
@@ -19,6 +22,16 @@ def user_text(user) -> str:
     if user.phone and user.nickname:
         return f"{user.nickname}（{user.phone}）"
     return user.phone or user.nickname or user.username
+
+
+def fen_column(description: str, *, field: str = "amount", ordering: str | None = None):
+    """A list or detail column showing an integer fen `field` as money ("¥12.34")."""
+
+    @display(description=description, ordering=ordering)
+    def column(self, obj):
+        return format_fen(getattr(obj, field))
+
+    return column
 
 
 class _NoEditing:

@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
 from fenxiao.core.admin_forms import LocalDateRangeFilter, confirm_action, report_each
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -96,9 +96,7 @@ class RefundInline(TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额")
 
 
 @admin.register(Payment)
@@ -143,9 +141,7 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def order_link(self, obj):
         return _order_link(obj.order)
 
-    @display(description="金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额", ordering="amount")
 
     @display(description="状态", ordering="status", label=_labels(PAYMENT_LABELS))
     def status_label(self, obj):
@@ -235,9 +231,7 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def order_link(self, obj):
         return _order_link(obj.payment.order)
 
-    @display(description="退款金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额", ordering="amount")
 
     @display(description="状态", ordering="status", label=_labels(REFUND_LABELS))
     def status_label(self, obj):
@@ -314,9 +308,7 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @display(description="通知金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("通知金额", ordering="amount")
 
     @display(description="处理结果", ordering="outcome", label=_labels(OUTCOME_LABELS))
     def outcome_label(self, obj):
@@ -383,9 +375,7 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
         # Re-sending a payment notification can mark an order paid: payment staff only.
         return request.user.has_perm("payments.change_payment")
 
-    @display(description="金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额", ordering="amount")
 
     @display(description="通知状态", ordering="notify_status", label=_labels(DELIVERY_LABELS))
     def notify_label(self, obj):

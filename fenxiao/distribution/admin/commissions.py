@@ -6,7 +6,7 @@ from django.utils.html import format_html, format_html_join
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import action_page
 from fenxiao.core.money import format_bp, format_fen
 
@@ -57,9 +57,7 @@ class CommissionAdjustmentInline(ReadOnlyInline):
     def time_display(self, obj):
         return local_time(obj.created_at)
 
-    @display(description="冲减金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("冲减金额")
 
     @display(description="商品累计退款")
     def refunded_display(self, obj):
@@ -203,9 +201,7 @@ class CommissionAdmin(ReadOnlyAdmin):
     def base_display(self, obj):
         return format_fen(obj.base)
 
-    @display(description="佣金", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("佣金", ordering="amount")
 
     @display(description="已冲减")
     def reversed_display(self, obj):

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.urls import path
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
@@ -49,9 +49,7 @@ class LedgerInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "账户流水"
 
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额")
 
 
 @admin.register(Withdrawal)
@@ -174,9 +172,7 @@ class WithdrawalAdmin(DetailActionsMixin, ReadOnlyAdmin):
         parts = [f"{ACCOUNT_LABELS.get(k, k)} {v}" for k, v in account.items() if v]
         return " · ".join(parts) or "-"
 
-    @display(description="提现金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("提现金额", ordering="amount")
 
     @display(description="手续费")
     def fee_display(self, obj):

@@ -5,7 +5,7 @@ from django.http import HttpResponseRedirect
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import ConfirmForm, LocalDateRangeFilter, action_page, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -31,9 +31,7 @@ class AfterSaleLineInline(ReadOnlyInline):
     def line_display(self, obj):
         return str(obj.order_line)
 
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额")
 
 
 class RefundInline(ReadOnlyInline):
@@ -50,9 +48,7 @@ class RefundInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "退款记录"
 
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额")
 
 
 @admin.register(AfterSale)
@@ -126,9 +122,7 @@ class AfterSaleAdmin(DetailActionsMixin, ModelAdmin):
     def status_badge(self, obj):
         return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
-    @display(description="退款金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额", ordering="amount")
 
     @display(description="处理人")
     def decider_display(self, obj):

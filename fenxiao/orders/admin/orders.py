@@ -9,7 +9,7 @@ from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import LocalDateRangeFilter, MoneyField, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -199,9 +199,7 @@ class AfterSaleInline(ReadOnlyInline):
     def status_label(self, obj):
         return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额")
 
 
 class PaymentInline(ReadOnlyInline):
@@ -219,9 +217,7 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "支付记录"
 
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额")
 
 
 @admin.register(Order)
