@@ -83,20 +83,11 @@ def make_product(
 def pay_in_sandbox(order, *, notify: bool = False):
     """The buyer pays `order` on the sandbox cashier and the mall applies the gateway's
     payment notification directly (no HTTP round trip); returns the sandbox trade."""
-    from fenxiao.payments.gateways import GatewayNotification
-    from fenxiao.payments.gateways.sandbox import SandboxGateway
+    from fenxiao.payments.gateways.sandbox import SandboxGateway, paid_notification
     from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 
     trade = SandboxGateway().complete_trade(start_payment(order, "sandbox").out_trade_no, notify=notify)
-    apply_gateway_payment(
-        "sandbox",
-        GatewayNotification(
-            out_trade_no=trade.out_trade_no,
-            transaction_id=trade.trade_no,
-            amount=trade.amount,
-            paid_at=trade.paid_at,
-        ),
-    )
+    apply_gateway_payment("sandbox", paid_notification(trade))
     return trade
 
 
