@@ -1,11 +1,13 @@
-"""Factories and an API client for tests (and anyone scripting against the mall)."""
+"""Factories, an API client and a thread race for tests (and anyone scripting against the mall)."""
 
 import ast
 import itertools
 import json
 import re
+import threading
 from pathlib import Path
 
+from django.db import connection
 from django.test import Client
 
 _seq = itertools.count(1)
@@ -77,6 +79,17 @@ def make_product(
     refresh_summary([product.pk])
     product.refresh_from_db()
     return product
+
+
+def pay_in_sandbox(order, *, notify: bool = False):
+    """The buyer pays `order` on the sandbox cashier and the mall applies the gateway's
+    payment notification directly (no HTTP round trip); returns the sandbox trade."""
+    from fenxiao.payments.gateways.sandbox import SandboxGateway, paid_notification
+    from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
+
+    trade = SandboxGateway().complete_trade(start_payment(order, "sandbox").out_trade_no, notify=notify)
+    apply_gateway_payment("sandbox", paid_notification(trade))
+    return trade
 
 
 class ApiClient:
@@ -159,3 +172,41 @@ def last_sms_code(phone: str) -> str:
     match = re.search(r"\b(\d{6})\b", text)
     assert match, text
     return match.group(1)
+
+
+def postgres_only_marks(reason: str = "concurrency tests run on PostgreSQL (DATABASE_URL)") -> list:
+    """`pytestmark` for tests that need real PostgreSQL connections, each test in real
+    transactions. Decided at collection, so SQLite runs skip them without even setting up
+    (and flushing) a database."""
+    import pytest
+    from django.conf import settings
+
+    return [
+        pytest.mark.postgres,
+        pytest.mark.skipif(not settings.IS_POSTGRES, reason=reason),
+        pytest.mark.django_db(transaction=True),
+    ]
+
+
+def run_together(count: int, work, *, start_timeout: float = 30, join_timeout: float = 120) -> list:
+    """Run work(i) in `count` threads released at the same instant, each on its own
+    database connection; returns what each returned, or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=start_timeout)
+            results[i] = work(i)
+        except BaseException as exc:  # handed back to the test, which reports it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=join_timeout)
+    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
+    return results

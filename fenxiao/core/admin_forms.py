@@ -1,5 +1,5 @@
 """Backend form pieces shared by every app's admin: money typed in yuan, stored in fen;
-rates typed in percent, stored in basis points.
+rates typed in percent, stored in basis points; the one-form pages of detail actions.
 
 Staff think in yuan ("12.34") and percent ("15.5"); the database holds integer fen (1234)
 and basis points (1550). The conversion goes through `fenxiao.core.money` only, on strings
@@ -9,6 +9,8 @@ and Decimals, never through floats.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.utils import parse_date_str
 from unfold.widgets import (
@@ -19,6 +21,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from .errors import DomainError
 from .money import bp_to_percent, fen_to_yuan, format_bp, format_fen, percent_to_bp, yuan_to_fen
 
 # Fits every integer money column on every database (PostgreSQL integer is 32-bit).
@@ -28,30 +31,75 @@ MAX_FEN = 1_000_000_000  # ¥10,000,000.00
 MAX_INPUT_LENGTH = 20
 
 
-class MoneyWidget(UnfoldAdminTextInputWidget):
-    """A text box showing fen as yuan ("1234" -> "12.34") and keeping what was typed as is."""
+class _UnitWidget(UnfoldAdminTextInputWidget):
+    """A text box showing a stored integer in the unit staff type, and keeping what was
+    typed as is when a bound form is shown again."""
 
     input_type = "text"
+    base_attrs: dict[str, str] = {}
 
     def __init__(self, attrs=None):
-        base = {
-            "inputmode": "decimal",
-            "placeholder": "0.00",
-            "autocomplete": "off",
-            "maxlength": str(MAX_INPUT_LENGTH),
-        }
-        super().__init__({**base, **(attrs or {})})
+        super().__init__({**self.base_attrs, **(attrs or {})})
+
+    def as_typed(self, value: int) -> str:
+        raise NotImplementedError
 
     def format_value(self, value):
         if value is None or value == "":
             return None
         if isinstance(value, int) and not isinstance(value, bool):
-            return fen_to_yuan(value)
+            return self.as_typed(value)
         # Re-displaying a bound form: show exactly what the person typed.
         return str(value)
 
 
-class MoneyField(forms.Field):
+class _UnitField(forms.Field):
+    """A number typed in one unit (yuan, percent), an integer in another (fen, basis
+    points) in `cleaned_data`. Text longer than `max_input_length` is refused unparsed."""
+
+    max_input_length = MAX_INPUT_LENGTH
+
+    def parse(self, text: str) -> int:
+        raise NotImplementedError
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return self.empty_value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # already the stored unit (initial data)
+        text = str(value).strip()
+        if not text:
+            return self.empty_value
+        if len(text) > self.max_input_length:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return self.parse(text)
+        except (ValueError, ArithmeticError) as exc:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+
+    def has_changed(self, initial, data):
+        try:
+            data = self.to_python(data)
+        except ValidationError:
+            return True
+        return initial != data
+
+
+class MoneyWidget(_UnitWidget):
+    """A text box showing fen as yuan ("1234" -> "12.34") and keeping what was typed as is."""
+
+    base_attrs = {
+        "inputmode": "decimal",
+        "placeholder": "0.00",
+        "autocomplete": "off",
+        "maxlength": str(MAX_INPUT_LENGTH),
+    }
+
+    def as_typed(self, value: int) -> str:
+        return fen_to_yuan(value)
+
+
+class MoneyField(_UnitField):
     """Yuan in the form, integer fen in `cleaned_data`.
 
     `min_fen` / `max_fen` bound the amount in fen; `allow_negative` permits a markup
@@ -82,21 +130,8 @@ class MoneyField(forms.Field):
         kwargs.setdefault("help_text", "")
         super().__init__(**kwargs)
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return self.empty_value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value  # already fen (initial data)
-        text = str(value).strip()
-        if not text:
-            return self.empty_value
-        if len(text) > MAX_INPUT_LENGTH:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            fen = yuan_to_fen(text)
-        except (ValueError, ArithmeticError) as exc:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
-        return fen
+    def parse(self, text: str) -> int:
+        return yuan_to_fen(text)
 
     def validate(self, value):
         super().validate(value)
@@ -112,13 +147,6 @@ class MoneyField(forms.Field):
             raise ValidationError(
                 self.error_messages["max_value"], code="max_value", params={"limit": format_fen(self.max_fen)}
             )
-
-    def has_changed(self, initial, data):
-        try:
-            data = self.to_python(data)
-        except ValidationError:
-            return True
-        return initial != data
 
 
 def yuan_label(verbose_name) -> str:
@@ -164,33 +192,26 @@ def money_formfield(db_field, **kwargs) -> MoneyField:
 MAX_BP = 10_000  # 100 %
 
 
-class PercentWidget(UnfoldAdminTextInputWidget):
+class PercentWidget(_UnitWidget):
     """A text box showing basis points as a percentage (1550 -> "15.50") with a % suffix."""
 
-    input_type = "text"
+    base_attrs = {
+        "inputmode": "decimal",
+        "placeholder": "0.00",
+        "autocomplete": "off",
+        "maxlength": "10",
+        "suffix": "%",
+    }
 
-    def __init__(self, attrs=None):
-        base = {
-            "inputmode": "decimal",
-            "placeholder": "0.00",
-            "autocomplete": "off",
-            "maxlength": "10",
-            "suffix": "%",
-        }
-        super().__init__({**base, **(attrs or {})})
-
-    def format_value(self, value):
-        if value is None or value == "":
-            return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return bp_to_percent(value)
-        return str(value)
+    def as_typed(self, value: int) -> str:
+        return bp_to_percent(value)
 
 
-class PercentField(forms.Field):
+class PercentField(_UnitField):
     """A percentage in the form ("15.5"), integer basis points in `cleaned_data` (1550)."""
 
     widget = PercentWidget
+    max_input_length = 12
     default_error_messages = {
         "invalid": "请输入百分比，最多两位小数，例如 15.5",
         "min_value": "比例不能小于 %(limit)s",
@@ -202,20 +223,8 @@ class PercentField(forms.Field):
         kwargs.setdefault("help_text", "")
         super().__init__(**kwargs)
 
-    def to_python(self, value):
-        if value in self.empty_values:
-            return self.empty_value
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value  # already bp (initial data)
-        text = str(value).strip()
-        if not text:
-            return self.empty_value
-        if len(text) > 12:
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            return percent_to_bp(text)
-        except ValueError as exc:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from exc
+    def parse(self, text: str) -> int:
+        return percent_to_bp(text)
 
     def validate(self, value):
         super().validate(value)
@@ -229,13 +238,6 @@ class PercentField(forms.Field):
             raise ValidationError(
                 self.error_messages["max_value"], code="max_value", params={"limit": format_bp(self.max_bp)}
             )
-
-    def has_changed(self, initial, data):
-        try:
-            data = self.to_python(data)
-        except ValidationError:
-            return True
-        return initial != data
 
 
 def percent_label(verbose_name) -> str:
@@ -301,6 +303,10 @@ def style_fields(form: forms.BaseForm) -> forms.BaseForm:
 # --- Backend action pages ------------------------------------------------------------------
 
 
+class ConfirmForm(forms.Form):
+    """No fields: a POST with the CSRF token is the confirmation."""
+
+
 def posted(request):
     """Form data for a POST (even an empty one, so it is validated), None for a GET."""
     return request.POST if request.method == "POST" else None
@@ -325,7 +331,6 @@ def action_page(
     act on; the form's own fields follow.
     """
     from django.template.response import TemplateResponse
-    from django.urls import reverse
 
     opts = model_admin.model._meta
     request.current_app = model_admin.admin_site.name
@@ -340,12 +345,58 @@ def action_page(
         "summary": summary or [],
         "submit_label": submit_label,
         "danger": danger,
-        "back_url": reverse(
-            f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]
-        ),
+        "back_url": _change_url(model_admin, obj),
         **extra,
     }
     return TemplateResponse(request, template, context)
+
+
+def _change_url(model_admin, obj) -> str:
+    opts = model_admin.model._meta
+    return reverse(f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def form_action(model_admin, request, obj, form, call, *, success, **page):
+    """A detail action with a form: on a valid POST `call(cleaned_data)` runs the service.
+    A refusal becomes an error message and a form error, never a 500; success becomes a
+    message (`success`, or `success(result)`) and the way back to the record. Otherwise
+    the form's page, with `page` passed to `action_page`."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, success(result) if callable(success) else success)
+            return HttpResponseRedirect(_change_url(model_admin, obj))
+    return action_page(model_admin, request, obj, form=form, **page)
+
+
+def confirm_action(model_admin, request, obj, act, **page):
+    """A detail action that needs only a confirmation: its page, then on the confirmed POST
+    `act()` (which reports through messages) and back to the record."""
+    form = ConfirmForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        act()
+        return HttpResponseRedirect(_change_url(model_admin, obj))
+    return action_page(model_admin, request, obj, form=form, **page)
+
+
+def report_each(request, objects, call, *, name, done: str, failed: str, limit: int = 20) -> None:
+    """Run `call` on each object on its own; one message lists the `name`s of those done,
+    another those refused with the reason."""
+    ok, refused = [], []
+    for obj in objects:
+        try:
+            call(obj)
+            ok.append(name(obj))
+        except DomainError as exc:
+            refused.append(f"{name(obj)}（{exc.message}）")
+    if ok:
+        messages.success(request, done + "、".join(ok[:limit]))
+    if refused:
+        messages.error(request, failed + "；".join(refused[:limit]))
 
 
 class LocalDateRangeFilter(RangeDateFilter):

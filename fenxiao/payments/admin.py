@@ -5,18 +5,15 @@ What staff may do here is re-drive money that has not arrived: a refund that is 
 Each action calls a service; the far side is idempotent, so a retry never pays twice.
 """
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyAdmin
-from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, posted
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
+from fenxiao.core.admin_forms import LocalDateRangeFilter, confirm_action, report_each
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
@@ -71,10 +68,6 @@ def _order_link(order):
     )
 
 
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
-
-
 class RefundInline(TabularInline):
     model = Refund
     fields = (
@@ -103,13 +96,12 @@ class RefundInline(TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额")
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "支付记录不存在"
     list_display = (
         "out_trade_no",
         "order_link",
@@ -149,51 +141,36 @@ class PaymentAdmin(ReadOnlyAdmin):
     def order_link(self, obj):
         return _order_link(obj.order)
 
-    @display(description="金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额", ordering="amount")
 
     @display(description="状态", ordering="status", label=_labels(PAYMENT_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        payment = self._find(request, object_id)
-        if payment is None or payment.status != PaymentStatus.CREATED:
-            return []
-        return actions
+    def detail_actions_for(self, payment):
+        return {"query_one"} if payment.status == PaymentStatus.CREATED else set()
 
-    def _find(self, request, object_id):
+    def _query(self, request, payment) -> None:
         try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
+            outcome = query_gateway(payment)
+        except DomainError as exc:
+            messages.error(request, f"{payment.out_trade_no}：{exc.message}")
+        else:
+            if outcome is None:
+                messages.warning(request, f"{payment.out_trade_no}：渠道显示买家尚未支付")
+            else:
+                label = NotificationOutcome(outcome).label
+                messages.success(request, f"{payment.out_trade_no}：渠道显示已支付，{label}")
 
     @action(description="向渠道查询支付结果", url_path="query", permissions=["query"], icon="sync")
     def query_one(self, request, object_id):
-        payment = self._find(request, object_id)
-        if payment is None:
-            raise Http404("支付记录不存在")
-        form = ConfirmForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            try:
-                outcome = query_gateway(payment)
-            except DomainError as exc:
-                messages.error(request, f"{payment.out_trade_no}：{exc.message}")
-            else:
-                if outcome is None:
-                    messages.warning(request, f"{payment.out_trade_no}：渠道显示买家尚未支付")
-                else:
-                    label = NotificationOutcome(outcome).label
-                    messages.success(request, f"{payment.out_trade_no}：渠道显示已支付，{label}")
-            return HttpResponseRedirect(reverse("admin:payments_payment_change", args=[payment.pk]))
-        return action_page(
+        payment = self.object_or_404(request, object_id)
+        return confirm_action(
             self,
             request,
             payment,
+            lambda: self._query(request, payment),
             title=f"向渠道查询支付结果：{payment.out_trade_no}",
-            form=form,
             submit_label="查询并补单",
             summary=[
                 ("商户支付单号", payment.out_trade_no),
@@ -209,7 +186,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "退款记录不存在"
     list_display = (
         "out_refund_no",
         "order_link",
@@ -253,9 +231,7 @@ class RefundAdmin(ReadOnlyAdmin):
     def order_link(self, obj):
         return _order_link(obj.payment.order)
 
-    @display(description="退款金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额", ordering="amount")
 
     @display(description="状态", ordering="status", label=_labels(REFUND_LABELS))
     def status_label(self, obj):
@@ -266,17 +242,14 @@ class RefundAdmin(ReadOnlyAdmin):
         return _badge(obj.get_status_display(), REFUND_LABELS.get(obj.status))
 
     def _retry(self, request, refunds) -> None:
-        done, failed = [], []
-        for refund in refunds:
-            try:
-                retry_refund(refund)
-                done.append(refund.out_refund_no)
-            except DomainError as exc:
-                failed.append(f"{refund.out_refund_no}（{exc.message}）")
-        if done:
-            messages.success(request, "已重新发起退款：" + "、".join(done[:20]))
-        if failed:
-            messages.error(request, "未能重试：" + "；".join(failed[:20]))
+        report_each(
+            request,
+            refunds,
+            retry_refund,
+            name=lambda refund: refund.out_refund_no,
+            done="已重新发起退款：",
+            failed="未能重试：",
+        )
 
     @action(description="重试所选未完成退款", permissions=["retry_refund"])
     def retry_selected(self, request, queryset):
@@ -285,34 +258,18 @@ class RefundAdmin(ReadOnlyAdmin):
         if skipped:
             messages.warning(request, f"{skipped} 笔退款已完成，无需重试，已跳过")
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        refund = self._find(request, object_id)
-        if refund is None or refund.status not in RETRYABLE_REFUND:
-            return []
-        return actions
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
+    def detail_actions_for(self, refund):
+        return {"retry_one"} if refund.status in RETRYABLE_REFUND else set()
 
     @action(description="重试退款", url_path="retry", permissions=["retry_refund"], icon="replay")
     def retry_one(self, request, object_id):
-        refund = self._find(request, object_id)
-        if refund is None:
-            raise Http404("退款记录不存在")
-        form = ConfirmForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            self._retry(request, [refund])
-            return HttpResponseRedirect(reverse("admin:payments_refund_change", args=[refund.pk]))
-        return action_page(
+        refund = self.object_or_404(request, object_id)
+        return confirm_action(
             self,
             request,
             refund,
+            lambda: self._retry(request, [refund]),
             title=f"重试退款：{refund.out_refund_no}",
-            form=form,
             submit_label="重新发起退款",
             summary=[
                 ("退款单号", refund.out_refund_no),
@@ -351,9 +308,7 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @display(description="通知金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("通知金额", ordering="amount")
 
     @display(description="处理结果", ordering="outcome", label=_labels(OUTCOME_LABELS))
     def outcome_label(self, obj):
@@ -383,7 +338,8 @@ DELIVERY_LABELS = {
 
 
 @admin.register(SandboxTrade)
-class SandboxTradeAdmin(ReadOnlyAdmin):
+class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "交易不存在"
     """The sandbox gateway's side: its trades and the delivery of their notifications."""
 
     list_display = (
@@ -419,61 +375,40 @@ class SandboxTradeAdmin(ReadOnlyAdmin):
         # Re-sending a payment notification can mark an order paid: payment staff only.
         return request.user.has_perm("payments.change_payment")
 
-    @display(description="金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额", ordering="amount")
 
     @display(description="通知状态", ordering="notify_status", label=_labels(DELIVERY_LABELS))
     def notify_label(self, obj):
         return obj.notify_status, obj.get_notify_status_display()
 
     def _redeliver(self, request, trades) -> None:
-        done, failed = [], []
-        for trade in trades:
-            try:
-                retry_notification(trade)
-                done.append(trade.out_trade_no)
-            except DomainError as exc:
-                failed.append(f"{trade.out_trade_no}（{exc.message}）")
-        if done:
-            messages.success(request, "已重新投递支付通知：" + "、".join(done[:20]))
-        if failed:
-            messages.error(request, "未能重新投递：" + "；".join(failed[:20]))
+        report_each(
+            request,
+            trades,
+            retry_notification,
+            name=lambda trade: trade.out_trade_no,
+            done="已重新投递支付通知：",
+            failed="未能重新投递：",
+        )
 
     @action(description="重新投递所选支付通知", permissions=["redeliver"])
     def redeliver_selected(self, request, queryset):
         self._redeliver(request, queryset)
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        trade = self._find(request, object_id)
-        if trade is None or trade.status != SandboxTrade.Status.PAID:
-            return []
-        if trade.notify_status not in RETRYABLE_DELIVERY:
-            return []
-        return actions
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
+    def detail_actions_for(self, trade):
+        if trade.status == SandboxTrade.Status.PAID and trade.notify_status in RETRYABLE_DELIVERY:
+            return {"redeliver_one"}
+        return set()
 
     @action(description="重新投递通知", url_path="redeliver", permissions=["redeliver"], icon="replay")
     def redeliver_one(self, request, object_id):
-        trade = self._find(request, object_id)
-        if trade is None:
-            raise Http404("交易不存在")
-        form = ConfirmForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            self._redeliver(request, [trade])
-            return HttpResponseRedirect(reverse("admin:payments_sandboxtrade_change", args=[trade.pk]))
-        return action_page(
+        trade = self.object_or_404(request, object_id)
+        return confirm_action(
             self,
             request,
             trade,
+            lambda: self._redeliver(request, [trade]),
             title=f"重新投递支付通知：{trade.out_trade_no}",
-            form=form,
             submit_label="重新投递",
             summary=[
                 ("商户支付单号", trade.out_trade_no),

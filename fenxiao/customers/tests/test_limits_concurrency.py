@@ -4,54 +4,31 @@ import threading
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 
 from fenxiao.customers.services import accounts
-from fenxiao.testing import ApiClient, make_buyer
+from fenxiao.testing import ApiClient, make_buyer, postgres_only_marks, run_together
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = postgres_only_marks()
 
 
-def run_together(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
-def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(monkeypatch):
-    make_buyer("13800000041", password="Secret#2026")
-    checks = []
+@pytest.fixture
+def checks(monkeypatch) -> list:
+    """One entry per password actually checked, from any thread."""
+    checked = []
     lock = threading.Lock()
     real_authenticate = accounts.authenticate
 
     def counting_authenticate(*args, **kwargs):
         with lock:
-            checks.append(1)
+            checked.append(1)
         return real_authenticate(*args, **kwargs)
 
     monkeypatch.setattr(accounts, "authenticate", counting_authenticate)
+    return checked
+
+
+def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(checks):
+    make_buyer("13800000041", password="Secret#2026")
 
     def guess(i):
         client = ApiClient()
@@ -64,17 +41,7 @@ def test_thirty_concurrent_guesses_get_no_more_password_checks_than_the_limit(mo
     assert len(checks) == 5
 
 
-def test_thirty_concurrent_guesses_from_one_address_get_no_more_than_its_limit(monkeypatch):
-    checks = []
-    lock = threading.Lock()
-    real_authenticate = accounts.authenticate
-
-    def counting_authenticate(*args, **kwargs):
-        with lock:
-            checks.append(1)
-        return real_authenticate(*args, **kwargs)
-
-    monkeypatch.setattr(accounts, "authenticate", counting_authenticate)
+def test_thirty_concurrent_guesses_from_one_address_get_no_more_than_its_limit(checks, monkeypatch):
     monkeypatch.setattr(django_settings, "LOGIN_FAILURE_LIMIT", 2)  # 8 per address
 
     def guess(i):

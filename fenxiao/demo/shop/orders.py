@@ -13,8 +13,7 @@ from fenxiao.catalog.models import Sku
 from fenxiao.orders.models import ActorKind, AfterSale, AfterSaleKind, Order, OrderSettings
 from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.orders.services.checkout import place_order
-from fenxiao.payments.gateways import GatewayNotification
-from fenxiao.payments.gateways.sandbox import SandboxGateway
+from fenxiao.payments.gateways.sandbox import SandboxGateway, paid_notification
 from fenxiao.payments.models import Refund, RefundStatus
 from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 from fenxiao.payments.services.refunds import execute_refund
@@ -61,15 +60,7 @@ class Shop:
     def pay(self, order: Order, story: Story) -> Order:
         payment = start_payment(order, "sandbox")
         trade = SandboxGateway().complete_trade(payment.out_trade_no, notify=False)
-        apply_gateway_payment(
-            "sandbox",
-            GatewayNotification(
-                out_trade_no=payment.out_trade_no,
-                transaction_id=trade.trade_no,
-                amount=trade.amount,
-                paid_at=trade.paid_at,
-            ),
-        )
+        apply_gateway_payment("sandbox", paid_notification(trade))
         story.mark("paid", (MINUTE, 25 * MINUTE))
         order.refresh_from_db()
         return order

@@ -4,10 +4,10 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyAdmin
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
 from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
 
 from ..models import CustomerBinding, Touch, TouchDecision
@@ -56,7 +56,8 @@ class BindForm(ReassignForm):
 
 
 @admin.register(CustomerBinding)
-class CustomerBindingAdmin(ReadOnlyAdmin):
+class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "客户关系不存在"
     list_display = (
         "buyer_display",
         "distributor_display",
@@ -72,6 +73,10 @@ class CustomerBindingAdmin(ReadOnlyAdmin):
     list_per_page = 50
     actions_list = ("bind_buyer",)
     actions_detail = ("reassign",)
+
+    def detail_actions_for(self, binding):
+        return {"reassign"}
+
     fields = (
         "buyer_display",
         "distributor_link",
@@ -104,18 +109,9 @@ class CustomerBindingAdmin(ReadOnlyAdmin):
     def touches_link(self, obj):
         return link_to(changelist_url(Touch, buyer__id__exact=obj.buyer_id), "查看该客户的访问记录")
 
-    def _binding(self, request, object_id) -> CustomerBinding:
-        try:
-            found = self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            found = None
-        if found is None:
-            raise Http404("客户关系不存在")
-        return found
-
     @action(description="改绑", url_path="reassign", icon="swap_horiz", permissions=["rebind"])
     def reassign(self, request, object_id):
-        current = self._binding(request, object_id)
+        current = self.object_or_404(request, object_id)
         form = ReassignForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -1,13 +1,12 @@
 """佣金记录 (read only, with the "why ¥X" of each) and 结算批次 (create, run, approve, cancel)."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html, format_html_join
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import action_page
 from fenxiao.core.money import format_bp, format_fen
 
@@ -58,9 +57,7 @@ class CommissionAdjustmentInline(ReadOnlyInline):
     def time_display(self, obj):
         return local_time(obj.created_at)
 
-    @display(description="冲减金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("冲减金额")
 
     @display(description="商品累计退款")
     def refunded_display(self, obj):
@@ -204,9 +201,7 @@ class CommissionAdmin(ReadOnlyAdmin):
     def base_display(self, obj):
         return format_fen(obj.base)
 
-    @display(description="佣金", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("佣金", ordering="amount")
 
     @display(description="已冲减")
     def reversed_display(self, obj):
@@ -253,7 +248,8 @@ class CommissionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SettlementBatch)
-class SettlementBatchAdmin(ReadOnlyAdmin):
+class SettlementBatchAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "结算批次不存在"
     list_display = (
         "__str__",
         "mode",
@@ -398,28 +394,11 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
             self, request, title="立即结算", form=form, submit_label="立即结算", danger=True, summary=summary
         )
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        batch = self._find(request, object_id)
-        if batch is None:
-            return []
-        allowed = {
+    def detail_actions_for(self, batch):
+        return {
             SettlementBatch.Status.PENDING_REVIEW: {"approve_batch", "cancel_batch"},
             SettlementBatch.Status.RUNNING: {"resume_batch"},
         }.get(batch.status, set())
-        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
-
-    def _batch(self, request, object_id):
-        batch = self._find(request, object_id)
-        if batch is None:
-            raise Http404("结算批次不存在")
-        return batch
 
     def _summary(self, batch):
         return [
@@ -432,7 +411,7 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
 
     @action(description="审核通过并结算", url_path="approve", icon="check_circle", permissions=["decide"])
     def approve_batch(self, request, object_id):
-        batch = self._batch(request, object_id)
+        batch = self.object_or_404(request, object_id)
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             _, ok = run(
@@ -455,7 +434,7 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
 
     @action(description="继续结算", url_path="resume", icon="replay", permissions=["decide"])
     def resume_batch(self, request, object_id):
-        batch = self._batch(request, object_id)
+        batch = self.object_or_404(request, object_id)
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             done, ok = run(request, lambda: settlement.resume_batch(batch, request.user), form)
@@ -480,7 +459,7 @@ class SettlementBatchAdmin(ReadOnlyAdmin):
 
     @action(description="作废批次", url_path="cancel", icon="cancel", permissions=["decide"])
     def cancel_batch(self, request, object_id):
-        batch = self._batch(request, object_id)
+        batch = self.object_or_404(request, object_id)
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             _, ok = run(

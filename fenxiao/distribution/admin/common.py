@@ -17,6 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from fenxiao.core.admin import change_url as change_url
+from fenxiao.core.admin import user_text as user_text
+from fenxiao.core.admin_forms import ConfirmForm as ConfirmForm
 from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
@@ -30,11 +33,6 @@ def labels(mapping: dict) -> dict[str, str]:
 
 def badge(text, kind) -> str:
     return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
-
-
-def change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
 
 def changelist_url(model, **filters) -> str:
@@ -59,15 +57,6 @@ def link(obj, text=None) -> str:
 
 def link_to(url: str, text) -> str:
     return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, text)
-
-
-def user_text(user) -> str:
-    """Staff see the full phone number (the H5 pages mask it)."""
-    if user is None:
-        return "-"
-    if user.phone and user.nickname:
-        return f"{user.nickname}（{user.phone}）"
-    return user.phone or user.nickname or user.username
 
 
 def distributor_text(distributor) -> str:
@@ -99,10 +88,6 @@ class ReferenceForm(forms.Form):
     reference = forms.CharField(
         label="打款凭证号", max_length=64, required=False, help_text="银行流水号或转账单号，便于对账"
     )
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""
 
 
 class SelectedField(forms.Field):

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q, Sum, Window
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
+from fenxiao.core.admin import DetailActionsMixin
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -145,7 +146,8 @@ class BanForm(forms.Form):
 
 
 @admin.register(Distributor)
-class DistributorAdmin(ModelAdmin):
+class DistributorAdmin(DetailActionsMixin, ModelAdmin):
+    missing_message = "分销商不存在"
     list_display = (
         "user_display",
         "status_label",
@@ -407,25 +409,8 @@ class DistributorAdmin(ModelAdmin):
     }
     ALWAYS = {"change_grade", "change_parent", "ledger"}
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        distributor = self._find(request, object_id)
-        if distributor is None:
-            return []
-        allowed = self.ACTIONS_BY_STATUS.get(distributor.status, set()) | self.ALWAYS
-        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
-
-    def _distributor(self, request, object_id) -> Distributor:
-        distributor = self._find(request, object_id)
-        if distributor is None:
-            raise Http404("分销商不存在")
-        return distributor
+    def detail_actions_for(self, distributor):
+        return self.ACTIONS_BY_STATUS.get(distributor.status, set()) | self.ALWAYS
 
     def _summary(self, d: Distributor):
         return [
@@ -452,7 +437,7 @@ class DistributorAdmin(ModelAdmin):
         label=None,
         initial=None,
     ):
-        obj = self._distributor(request, object_id)
+        obj = self.object_or_404(request, object_id)
         return object_form_action(
             self,
             request,
@@ -542,7 +527,7 @@ class DistributorAdmin(ModelAdmin):
 
     @action(description="设置等级", url_path="grade", icon="military_tech", permissions=["manage"])
     def change_grade(self, request, object_id):
-        distributor = self._distributor(request, object_id)
+        distributor = self.object_or_404(request, object_id)
         return self._form_action(
             request,
             object_id,
@@ -556,7 +541,7 @@ class DistributorAdmin(ModelAdmin):
 
     @action(description="调整上级", url_path="parent", icon="account_tree", permissions=["manage"])
     def change_parent(self, request, object_id):
-        distributor = self._distributor(request, object_id)
+        distributor = self.object_or_404(request, object_id)
         return self._form_action(
             request,
             object_id,
@@ -570,7 +555,7 @@ class DistributorAdmin(ModelAdmin):
 
     @action(description="账户流水", url_path="ledger", icon="account_balance_wallet", permissions=["view"])
     def ledger(self, request, object_id):
-        return ledger_page(self, request, self._distributor(request, object_id))
+        return ledger_page(self, request, self.object_or_404(request, object_id))
 
 
 def ledger_page(model_admin, request, distributor: Distributor):

@@ -2,12 +2,12 @@
 (CSV / Excel) of the selected or the filtered withdrawals."""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
@@ -49,13 +49,12 @@ class LedgerInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "账户流水"
 
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额")
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(ReadOnlyAdmin):
+class WithdrawalAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "提现单不存在"
     list_display = (
         "number",
         "distributor_display",
@@ -173,9 +172,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         parts = [f"{ACCOUNT_LABELS.get(k, k)} {v}" for k, v in account.items() if v]
         return " · ".join(parts) or "-"
 
-    @display(description="提现金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("提现金额", ordering="amount")
 
     @display(description="手续费")
     def fee_display(self, obj):
@@ -304,27 +301,11 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         WithdrawalStatus.APPROVED: {"mark_paid", "mark_failed"},
     }
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        withdrawal = self._find(request, object_id)
-        if withdrawal is None:
-            return []
+    def detail_actions_for(self, withdrawal):
         allowed = set(self.ACTIONS_BY_STATUS.get(withdrawal.status, set()))
         if withdrawal.status == WithdrawalStatus.APPROVED and withdrawal.payout_status in RETRYABLE_PAYOUT:
             allowed.add("retry_payout")
-        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
-
-    def _withdrawal(self, request, object_id) -> Withdrawal:
-        withdrawal = self._find(request, object_id)
-        if withdrawal is None:
-            raise Http404("提现单不存在")
-        return withdrawal
+        return allowed
 
     def _summary(self, w: Withdrawal):
         return [
@@ -352,7 +333,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         danger=False,
         label=None,
     ):
-        obj = self._withdrawal(request, object_id)
+        obj = self.object_or_404(request, object_id)
         return object_form_action(
             self,
             request,

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from fenxiao.core import effects
 from fenxiao.core.money import apply_bp, format_fen
 from fenxiao.orders.services.events import new_number
 
@@ -210,27 +211,19 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _claim(withdrawal_id: int, now) -> Withdrawal | None:
-    with transaction.atomic():
-        withdrawal = (
-            Withdrawal.objects.select_for_update()
-            .filter(
-                pk=withdrawal_id,
-                status=WithdrawalStatus.APPROVED,
-                method__in=ELECTRONIC,
-                payout_status=PayoutStatus.PENDING,
-            )
-            .first()
-        )
-        if withdrawal is None:
-            return None  # paid, failed, or another worker holds it
-        withdrawal.payout_attempts += 1
-        Withdrawal.objects.filter(pk=withdrawal.pk).update(
-            payout_status=PayoutStatus.PROCESSING,
-            payout_attempts=withdrawal.payout_attempts,
-            payout_next_at=now + CLAIM_TIMEOUT,
-        )
-        withdrawal.payout_status = PayoutStatus.PROCESSING
-    return withdrawal
+    return effects.claim(
+        Withdrawal.objects.filter(
+            pk=withdrawal_id,
+            status=WithdrawalStatus.APPROVED,
+            method__in=ELECTRONIC,
+            payout_status=PayoutStatus.PENDING,
+        ),
+        now + CLAIM_TIMEOUT,
+        status="payout_status",
+        processing=PayoutStatus.PROCESSING,
+        attempts="payout_attempts",
+        next_at="payout_next_at",
+    )
 
 
 def _still_mine(claimed: Withdrawal) -> Withdrawal | None:
@@ -297,27 +290,22 @@ def sweep_payouts(now=None, *, limit: int = SWEEP_LIMIT) -> int:
     from ..tasks import execute_payout as task
 
     now = now or timezone.now()
-    queued, after = 0, 0
-    while queued < limit:
-        ids = list(
-            Withdrawal.objects.filter(_due(now), pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: min(SWEEP_CHUNK, limit - queued)]
+
+    def release(rows) -> list[int]:
+        released = list(rows.values_list("pk", flat=True))
+        Withdrawal.objects.filter(pk__in=released, payout_status=PayoutStatus.PROCESSING).update(
+            payout_status=PayoutStatus.PENDING, payout_last_error="打款超时，已重新发起"
         )
-        if not ids:
-            break
-        after = ids[-1]
-        with transaction.atomic():
-            rows = Withdrawal.objects.filter(_due(now), pk__in=ids).select_for_update(skip_locked=True)
-            released = list(rows.values_list("pk", flat=True))
-            Withdrawal.objects.filter(pk__in=released, payout_status=PayoutStatus.PROCESSING).update(
-                payout_status=PayoutStatus.PENDING, payout_last_error="打款超时，已重新发起"
-            )
-            Withdrawal.objects.filter(pk__in=released).update(payout_next_at=now + CLAIM_TIMEOUT)
-        queued += len(released)
-        for withdrawal_id in released:
-            task(withdrawal_id)
-    return queued
+        Withdrawal.objects.filter(pk__in=released).update(payout_next_at=now + CLAIM_TIMEOUT)
+        return released
+
+    return effects.sweep(
+        lambda: Withdrawal.objects.filter(_due(now)),
+        limit=limit,
+        chunk=SWEEP_CHUNK,
+        release=release,
+        enqueue=task,
+    )
 
 
 def retry_payout(withdrawal: Withdrawal, staff) -> Withdrawal:

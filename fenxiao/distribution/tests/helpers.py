@@ -14,9 +14,11 @@ from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
 
+from fenxiao.core.money import bp_to_percent, fen_to_yuan
 from fenxiao.customers.models import Address, User
 from fenxiao.distribution.models import (
     Commission,
+    DistributionSettings,
     Distributor,
     DistributorStatus,
     LedgerEntry,
@@ -191,6 +193,10 @@ def amounts(order: Order) -> dict[tuple[int, int], int]:
     return {key: c.net_amount for key, c in commissions(order).items()}
 
 
+def statuses(order: Order) -> set[str]:
+    return set(order.commissions.values_list("status", flat=True))
+
+
 def ledger_sum(distributor: Distributor) -> int:
     return LedgerEntry.objects.filter(distributor=distributor).aggregate(s=Sum("amount"))["s"] or 0
 
@@ -251,3 +257,25 @@ def earn(distributor: Distributor, price: int, product=None) -> Order:
     order = receive(buy(bound_buyer(distributor), (sku(product), 1)))
     settle_now()
     return order
+
+
+def settings_data(cfg: DistributionSettings | None = None, **overrides) -> dict:
+    """The distribution settings page as it is (`cfg`, else the current settings), with
+    `overrides` typed in; None leaves a field out."""
+    cfg = cfg or config.current()
+    data = {}
+    for name in config.TRACKED:
+        value = getattr(cfg, name)
+        if name == "condition_products":
+            data[name] = [p.pk for p in value.all()]
+        elif name in ("condition_amount", "withdraw_min", "withdraw_max"):
+            data[name] = fen_to_yuan(value)
+        elif name.endswith("_bp"):
+            data[name] = bp_to_percent(value)  # rates are typed as percentages
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = value
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.catalog.models import Category
-from fenxiao.core.money import bp_to_percent, fen_to_yuan
+from fenxiao.core.money import fen_to_yuan
 from fenxiao.distribution.models import (
     Commission,
     CommissionRule,
@@ -49,6 +49,8 @@ from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.services.payments import start_payment
 from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+
+from .helpers import settings_data
 
 pytestmark = pytest.mark.django_db
 
@@ -298,25 +300,6 @@ def test_ledger_page_shows_running_balance(world, boss):
 
 
 # --- 分销设置 -------------------------------------------------------------------------------
-
-
-def settings_data(cfg: DistributionSettings, **overrides) -> dict:
-    data = {}
-    for name in config.TRACKED:
-        value = getattr(cfg, name)
-        if name == "condition_products":
-            data[name] = [p.pk for p in value.all()]
-        elif name in ("condition_amount", "withdraw_min", "withdraw_max"):
-            data[name] = fen_to_yuan(value)
-        elif name.endswith("_bp"):
-            data[name] = bp_to_percent(value)  # rates are typed as percentages
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        else:
-            data[name] = value
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def test_settings_changelist_goes_to_the_one_record(boss):

@@ -1,9 +1,6 @@
 """Overlapping settlement runs and simultaneous withdrawals, on real PostgreSQL connections."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Count, Sum
 
 from fenxiao.core.errors import DomainError
@@ -18,6 +15,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import binding, settlement, withdrawals
 from fenxiao.testing import make_buyer, make_product
+from fenxiao.testing import run_together as race
 
 from .helpers import (
     after_freeze,
@@ -36,27 +34,15 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 def run_together(target, n: int) -> list:
     """Start `n` threads that call target(i) at the same moment; return what each did."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = ("ok", target(i))
-        except DomainError as exc:
-            results[i] = ("refused", exc.code)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            results[i] = ("crashed", repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert not [r for r in results if r is None or r[0] == "crashed"], results
+    results = []
+    for outcome in race(n, target, start_timeout=10, join_timeout=60):
+        if isinstance(outcome, DomainError):
+            results.append(("refused", outcome.code))
+        elif isinstance(outcome, BaseException):
+            results.append(("crashed", repr(outcome)))
+        else:
+            results.append(("ok", outcome))
+    assert not [r for r in results if r[0] == "crashed"], results
     return results
 
 

@@ -5,7 +5,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fenxiao.core.money import bp_to_percent, fen_to_yuan
 from fenxiao.distribution.models import (
     Distributor,
     DistributorStatus,
@@ -15,7 +14,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import config
 from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
-from .helpers import buy, receive, sku, staff_refund
+from .helpers import buy, receive, settings_data, sku, staff_refund
 
 pytestmark = pytest.mark.django_db
 
@@ -31,32 +30,11 @@ def settings_url():
     return reverse("admin:distribution_distributionsettings_change", args=[config.current().pk])
 
 
-def settings_form(**overrides) -> dict:
-    """The settings page as it is, with `overrides` typed in."""
-    cfg = config.current()
-    data = {}
-    for name in config.TRACKED:
-        value = getattr(cfg, name)
-        if name == "condition_products":
-            data[name] = [p.pk for p in value.all()]
-        elif name in ("condition_amount", "withdraw_min", "withdraw_max"):
-            data[name] = fen_to_yuan(value)
-        elif name.endswith("_bp"):
-            data[name] = bp_to_percent(value)  # rates are typed as percentages
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        else:
-            data[name] = value
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def test_the_listed_products_are_saved_from_the_backend_and_logged(boss):
     tea, cup = make_product("明前龙井", price=20000), make_product("茶杯", price=3000)
     reply = boss.post(
         settings_url(),
-        settings_form(enable_mode="condition", condition_kind="bought_products", condition_products=[tea.pk]),
+        settings_data(enable_mode="condition", condition_kind="bought_products", condition_products=[tea.pk]),
     )
     assert reply.status_code == 302, reply.context["adminform"].form.errors
     cfg = config.current()
@@ -67,7 +45,7 @@ def test_the_listed_products_are_saved_from_the_backend_and_logged(boss):
     assert "指定商品：无 → 明前龙井" in boss.get(settings_url()).content.decode()
 
     # Changing only the list saves a new version with just that change.
-    reply = boss.post(settings_url(), settings_form(condition_products=[tea.pk, cup.pk]))
+    reply = boss.post(settings_url(), settings_data(condition_products=[tea.pk, cup.pk]))
     assert reply.status_code == 302
     assert set(config.current().condition_products.all()) == {tea, cup}
     assert SettingsChange.objects.latest("pk").changes == {"condition_products": [[tea.pk], [tea.pk, cup.pk]]}
@@ -76,7 +54,7 @@ def test_the_listed_products_are_saved_from_the_backend_and_logged(boss):
 def test_bought_products_without_any_product_is_refused_in_chinese(boss):
     reply = boss.post(
         settings_url(),
-        settings_form(enable_mode="condition", condition_kind="bought_products", condition_products=[]),
+        settings_data(enable_mode="condition", condition_kind="bought_products", condition_products=[]),
     )
     assert reply.status_code == 200
     errors = reply.context["adminform"].form.errors
@@ -89,7 +67,7 @@ def test_a_buyer_of_a_listed_product_becomes_a_distributor_once_the_order_is_rec
     tea, cup = make_product("明前龙井", price=20000), make_product("茶杯", price=3000)
     reply = boss.post(
         settings_url(),
-        settings_form(enable_mode="condition", condition_kind="bought_products", condition_products=[tea.pk]),
+        settings_data(enable_mode="condition", condition_kind="bought_products", condition_products=[tea.pk]),
     )
     assert reply.status_code == 302
     tea_buyer, cup_buyer = make_buyer(), make_buyer()

@@ -24,12 +24,9 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import config, ledger, settlement
 from fenxiao.distribution.services.commissions import _apply_guard
 from fenxiao.orders.services import after_sales, lifecycle
-from fenxiao.payments.gateways import GatewayNotification
-from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Refund
-from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 from fenxiao.payments.services.refunds import execute_refund
-from fenxiao.testing import make_address, make_product, make_staff
+from fenxiao.testing import make_address, make_product, make_staff, pay_in_sandbox
 
 from .helpers import after_freeze, bound_buyer, make_distributor, place, sku
 
@@ -60,18 +57,9 @@ def shops(draw):
 
 
 def _pay(order):
-    payment = start_payment(order, "sandbox")
-    trade = SandboxGateway().complete_trade(payment.out_trade_no)  # the buyer pays
-    # What the gateway's notification (a commit callback, dropped by the rollback) delivers:
-    apply_gateway_payment(
-        "sandbox",
-        GatewayNotification(
-            out_trade_no=trade.out_trade_no,
-            transaction_id=trade.trade_no,
-            amount=trade.amount,
-            paid_at=trade.paid_at,
-        ),
-    )
+    # The buyer pays; the gateway's notification (a commit callback, dropped by the
+    # rollback) is applied directly.
+    pay_in_sandbox(order, notify=True)
     order.refresh_from_db()
     assert order.status == "pending_shipment"
 

@@ -13,7 +13,6 @@ from .helpers import (
     full_refund,
     ledger_sum,
     line,
-    make_distributor,
     receive,
     settle_now,
     sku,
@@ -24,13 +23,6 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 # Defaults: level 1 = 10%, level 2 = 5%, freeze 7 days.
-
-
-@pytest.fixture
-def chain():
-    a = make_distributor()
-    b = make_distributor(parent=a)
-    return a, b
 
 
 def test_a_partial_refund_before_settlement_reduces_every_level_in_proportion(chain):

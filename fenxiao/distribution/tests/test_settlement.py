@@ -8,7 +8,7 @@ from django.utils import timezone
 from fenxiao.distribution.models import Commission, DistributorGrade, SettlementBatch
 from fenxiao.distribution.services import config, distributors, grades, settlement
 from fenxiao.orders.models import OrderSettings
-from fenxiao.testing import api_for, make_product, make_staff
+from fenxiao.testing import api_for, make_staff
 
 from .helpers import (
     after_freeze,
@@ -21,6 +21,7 @@ from .helpers import (
     receive,
     settle_now,
     sku,
+    statuses,
     superuser,
     suspend,
     travel,
@@ -36,22 +37,6 @@ def no_after_sale_window():
     """These tests are about the freeze, batches and cycles: with no after-sale window the
     freeze alone decides. The window's hold is tested in test_settlement_safety."""
     OrderSettings.objects.filter(pk=OrderSettings.current().pk).update(after_sale_days=0)
-
-
-@pytest.fixture
-def chain():
-    a = make_distributor()
-    b = make_distributor(parent=a)
-    return a, b
-
-
-@pytest.fixture
-def lamp():
-    return make_product("台灯", price=10000)
-
-
-def statuses(order) -> set[str]:
-    return set(order.commissions.values_list("status", flat=True))
 
 
 def test_auto_settlement_settles_only_frozen_commission_whose_freeze_has_ended(chain, lamp):

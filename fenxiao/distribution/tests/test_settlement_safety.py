@@ -37,6 +37,7 @@ from .helpers import (
     settle_now,
     sku,
     staff_refund,
+    statuses,
     suspend,
     travel,
 )
@@ -44,22 +45,6 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 # Defaults: level 1 = 10%, level 2 = 5%, freeze 7 days, after-sale window 15 days.
-
-
-@pytest.fixture
-def chain():
-    a = make_distributor()
-    b = make_distributor(parent=a)
-    return a, b
-
-
-@pytest.fixture
-def lamp():
-    return make_product("台灯", price=10000)
-
-
-def statuses(order) -> set[str]:
-    return set(order.commissions.values_list("status", flat=True))
 
 
 def login(user) -> Client:
@@ -72,8 +57,9 @@ def set_after_sale_days(days: int) -> None:
     OrderSettings.objects.filter(pk=OrderSettings.current().pk).update(after_sale_days=days)
 
 
-def dies_on(n: int, monkeypatch):
-    """Make the n-th commission of a run kill the worker, as a deploy's SIGTERM would."""
+def killed_at(n: int, monkeypatch, run=settle_now) -> None:
+    """`run()` with its n-th commission killing the worker, as a deploy's SIGTERM would;
+    runs after it are healthy again."""
     real = settlement._settle_one
     calls = []
 
@@ -84,7 +70,9 @@ def dies_on(n: int, monkeypatch):
         return real(pk, batch, now)
 
     monkeypatch.setattr(settlement, "_settle_one", settle_one)
-    return lambda: monkeypatch.setattr(settlement, "_settle_one", real)
+    with pytest.raises(RuntimeError):
+        run()
+    monkeypatch.setattr(settlement, "_settle_one", real)
 
 
 # --- an interrupted run is resumed -----------------------------------------------------------
@@ -94,10 +82,7 @@ def test_a_run_killed_halfway_is_finished_by_the_sweeper(chain, lamp, monkeypatc
     a, b = chain
     for _ in range(3):
         receive(buy(bound_buyer(b), (sku(lamp), 1)))
-    revive = dies_on(3, monkeypatch)
-    with pytest.raises(RuntimeError):
-        settle_now()
-    revive()
+    killed_at(3, monkeypatch)
     dead = SettlementBatch.objects.get()
     assert (dead.status, dead.commission_count, dead.total) == ("running", 2, 1500)
 
@@ -129,10 +114,7 @@ def test_a_new_run_and_the_resume_of_a_dead_one_settle_each_commission_once(chai
     a, b = chain
     for _ in range(3):
         receive(buy(bound_buyer(b), (sku(lamp), 1)))
-    revive = dies_on(2, monkeypatch)
-    with pytest.raises(RuntimeError):
-        settle_now()
-    revive()
+    killed_at(2, monkeypatch)
     dead = SettlementBatch.objects.get()
 
     fresh = settle_now()  # the next run takes what the dead one left
@@ -145,10 +127,7 @@ def test_a_new_run_and_the_resume_of_a_dead_one_settle_each_commission_once(chai
 
 def test_a_run_killed_before_settling_anything_leaves_no_empty_batch(chain, lamp, monkeypatch):
     receive(buy(bound_buyer(chain[1]), (sku(lamp), 1)))
-    revive = dies_on(1, monkeypatch)
-    with pytest.raises(RuntimeError):
-        settle_now()
-    revive()
+    killed_at(1, monkeypatch)
     assert SettlementBatch.objects.get().status == "running"
     settle_now()  # a later run settles everything first
     assert settlement.resume_interrupted(timezone.now() + timedelta(minutes=11)) == []
@@ -193,10 +172,7 @@ def test_staff_resume_an_interrupted_batch_from_the_backend(chain, lamp, monkeyp
             "distribution.change_settlementbatch",
         ]
     )
-    revive = dies_on(2, monkeypatch)
-    with pytest.raises(RuntimeError):
-        settlement.approve_batch(batch, finance, now=after_freeze())
-    revive()
+    killed_at(2, monkeypatch, lambda: settlement.approve_batch(batch, finance, now=after_freeze()))
     batch.refresh_from_db()
     assert batch.status == "running"
 

@@ -1,20 +1,19 @@
 """The after-sale page: what the buyer asked for, its refunds, and the approve / reject pages."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyInline
-from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, posted
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
+from fenxiao.core.admin_forms import ConfirmForm, LocalDateRangeFilter, action_page, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Refund
 
 from ..models import AfterSale, AfterSaleLine, AfterSaleStatus
 from ..services import after_sales
-from .common import AFTER_SALE_STATUS_LABELS, ConfirmForm, ReasonForm, buyer_text, change_url, label, link
+from .common import AFTER_SALE_STATUS_LABELS, ReasonForm, buyer_text, change_url, label, link
 
 # --- After-sale ------------------------------------------------------------------------------
 
@@ -32,9 +31,7 @@ class AfterSaleLineInline(ReadOnlyInline):
     def line_display(self, obj):
         return str(obj.order_line)
 
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额")
 
 
 class RefundInline(ReadOnlyInline):
@@ -51,13 +48,12 @@ class RefundInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "退款记录"
 
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额")
 
 
 @admin.register(AfterSale)
-class AfterSaleAdmin(ModelAdmin):
+class AfterSaleAdmin(DetailActionsMixin, ModelAdmin):
+    missing_message = "售后单不存在"
     list_display = (
         "number",
         "order_link",
@@ -126,32 +122,16 @@ class AfterSaleAdmin(ModelAdmin):
     def status_badge(self, obj):
         return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
-    @display(description="退款金额", ordering="amount")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额", ordering="amount")
 
     @display(description="处理人")
     def decider_display(self, obj):
         return str(obj.decided_by) if obj.decided_by_id else "-"
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        after_sale = self._find(request, object_id)
-        if after_sale is None or after_sale.status != AfterSaleStatus.REQUESTED:
-            return []
-        return actions
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
-
-    def _after_sale(self, request, object_id) -> AfterSale:
-        after_sale = self._find(request, object_id)
-        if after_sale is None:
-            raise Http404("售后单不存在")
-        return after_sale
+    def detail_actions_for(self, after_sale):
+        if after_sale.status != AfterSaleStatus.REQUESTED:
+            return set()
+        return {"approve_after_sale", "reject_after_sale"}
 
     def _summary(self, after_sale: AfterSale):
         lines = "；".join(
@@ -174,7 +154,7 @@ class AfterSaleAdmin(ModelAdmin):
         description="同意并退款", url_path="approve", permissions=["change_aftersale"], icon="check_circle"
     )
     def approve_after_sale(self, request, object_id):
-        after_sale = self._after_sale(request, object_id)
+        after_sale = self.object_or_404(request, object_id)
         form = ConfirmForm(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
@@ -198,24 +178,17 @@ class AfterSaleAdmin(ModelAdmin):
 
     @action(description="拒绝", url_path="reject", permissions=["change_aftersale"], icon="block")
     def reject_after_sale(self, request, object_id):
-        after_sale = self._after_sale(request, object_id)
+        after_sale = self.object_or_404(request, object_id)
         form = ReasonForm(posted(request))
         form.fields["reason"].label = "拒绝原因"
-        if request.method == "POST" and form.is_valid():
-            try:
-                after_sales.reject(after_sale, request.user, reason=form.cleaned_data["reason"])
-            except DomainError as exc:
-                messages.error(request, exc.message)
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, f"已拒绝售后 {after_sale.number}")
-                return HttpResponseRedirect(change_url(after_sale))
-        return action_page(
+        return form_action(
             self,
             request,
             after_sale,
+            form,
+            lambda data: after_sales.reject(after_sale, request.user, reason=data["reason"]),
+            success=f"已拒绝售后 {after_sale.number}",
             title=f"拒绝售后：{after_sale.number}",
-            form=form,
             summary=self._summary(after_sale),
             submit_label="确认拒绝",
             danger=True,

@@ -3,9 +3,10 @@ and the small confirmation forms."""
 
 from django import forms
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import format_html
 
+from fenxiao.core.admin import change_url as change_url
+from fenxiao.core.admin import user_text as buyer_text
 from fenxiao.core.money import format_fen
 
 from ..models import AfterSaleStatus, Order, OrderStatus
@@ -27,25 +28,12 @@ AFTER_SALE_STATUS_LABELS = {
 REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
 
 
-def change_url(obj) -> str:
-    opts = obj._meta
-    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-
-
 def link(obj, text=None):
     return format_html(
         '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
         change_url(obj),
         text or str(obj),
     )
-
-
-def buyer_text(user) -> str:
-    if user is None:
-        return "-"
-    if user.phone and user.nickname:
-        return f"{user.nickname}（{user.phone}）"
-    return user.phone or user.nickname or user.username
 
 
 def label(text, kind):
@@ -70,7 +58,3 @@ def order_summary(order: Order) -> list[tuple[str, str]]:
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
-
-
-class ConfirmForm(forms.Form):
-    """No fields: a POST with the CSRF token is the confirmation."""

@@ -3,15 +3,14 @@ price adjustment, address, refund, cancellation), each calling one service and s
 refusal, if any. Orders are never edited as a form."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseRedirect
 from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyInline
-from fenxiao.core.admin_forms import LocalDateRangeFilter, MoneyField, action_page, posted
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
+from fenxiao.core.admin_forms import LocalDateRangeFilter, MoneyField, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Payment, Refund
@@ -23,7 +22,6 @@ from .common import (
     AFTER_SALE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     buyer_text,
-    change_url,
     label,
     link,
     order_summary,
@@ -201,9 +199,7 @@ class AfterSaleInline(ReadOnlyInline):
     def status_label(self, obj):
         return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
-    @display(description="退款金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("退款金额")
 
 
 class PaymentInline(ReadOnlyInline):
@@ -221,13 +217,12 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "支付记录"
 
-    @display(description="金额")
-    def amount_display(self, obj):
-        return format_fen(obj.amount)
+    amount_display = fen_column("金额")
 
 
 @admin.register(Order)
-class OrderAdmin(ModelAdmin):
+class OrderAdmin(DetailActionsMixin, ModelAdmin):
+    missing_message = "订单不存在"
     list_display = ("number", "buyer_display", "total_display", "status_label", "created_at", "paid_at")
     list_filter = ("status", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
@@ -276,33 +271,8 @@ class OrderAdmin(ModelAdmin):
         ("退款记录", {"fields": ("refunds_table",)}),
         ("分销归属", {"fields": ("attribution_panel",)}),
     )
-    readonly_fields = (
-        "number",
-        "status_badge",
-        "buyer_display",
-        "note",
-        "created_at",
-        "pay_deadline",
-        "paid_at",
-        "shipped_at",
-        "auto_complete_at",
-        "completed_at",
-        "cancelled_at",
-        "cancel_reason",
-        "goods_display",
-        "discount_display",
-        "shipping_display",
-        "total_display",
-        "paid_display",
-        "refunded_display",
-        "recipient",
-        "recipient_phone",
-        "address_display",
-        "carrier",
-        "tracking_number",
-        "refunds_table",
-        "attribution_panel",
-    )
+    # Every field shown is read only.
+    readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
     actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
 
     # Orders change only through the actions above, never by saving a form.
@@ -408,104 +378,59 @@ class OrderAdmin(ModelAdmin):
         OrderStatus.CANCELLED: set(),
     }
 
-    def get_actions_detail(self, request, object_id):
-        actions = super().get_actions_detail(request, object_id)
-        order = self._find(request, object_id)
-        if order is None:
-            return []
-        allowed = self.ACTIONS_BY_STATUS.get(order.status, set())
-        return [a for a in actions if getattr(a.method, "original_function_name", "") in allowed]
-
-    def _find(self, request, object_id):
-        try:
-            return self.get_object(request, object_id)
-        except (ValueError, ValidationError):
-            return None
-
-    def _order(self, request, object_id) -> Order:
-        order = self._find(request, object_id)
-        if order is None:
-            raise Http404("订单不存在")
-        return order
-
-    def _done(self, request, order, message):
-        messages.success(request, message)
-        return HttpResponseRedirect(change_url(order))
-
-    def _run(self, request, form, call):
-        """Call a service; a refusal becomes a message and a form error, never a 500."""
-        try:
-            return call(), True
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            form.add_error(None, exc.message)
-            return None, False
+    def detail_actions_for(self, order):
+        return self.ACTIONS_BY_STATUS.get(order.status, set())
 
     @action(description="发货", url_path="ship", permissions=["change_order"], icon="local_shipping")
     def ship_order(self, request, object_id):
-        order = self._order(request, object_id)
-        form = ShipForm(posted(request))
-        if request.method == "POST" and form.is_valid():
-            _, ok = self._run(
-                request,
-                form,
-                lambda: lifecycle.ship(
-                    order,
-                    request.user,
-                    carrier=form.cleaned_data["carrier"],
-                    tracking_number=form.cleaned_data["tracking_number"],
-                ),
-            )
-            if ok:
-                return self._done(request, order, f"订单 {order.number} 已发货")
-        return action_page(
+        order = self.object_or_404(request, object_id)
+        return form_action(
             self,
             request,
             order,
+            ShipForm(posted(request)),
+            lambda data: lifecycle.ship(
+                order, request.user, carrier=data["carrier"], tracking_number=data["tracking_number"]
+            ),
+            success=f"订单 {order.number} 已发货",
             title=f"发货：{order.number}",
-            form=form,
             summary=order_summary(order),
             submit_label="确认发货",
         )
 
     @action(description="改价", url_path="adjust", permissions=["change_order"], icon="price_change")
     def adjust_price(self, request, object_id):
-        order = self._order(request, object_id)
+        order = self.object_or_404(request, object_id)
         form = AdjustPriceForm(
             posted(request),
             initial={"discount_amount": order.discount_amount, "shipping_fee": order.shipping_fee},
         )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            _, ok = self._run(
-                request,
-                form,
-                lambda: lifecycle.adjust_price(
-                    order,
-                    request.user,
-                    discount_amount=data["discount_amount"],
-                    shipping_fee=data["shipping_fee"],
-                    reason=data["reason"],
-                ),
-            )
-            if ok:
-                order.refresh_from_db()
-                return self._done(
-                    request, order, f"订单 {order.number} 已改价，应付 {format_fen(order.total)}"
-                )
-        return action_page(
+
+        def adjusted(_):
+            order.refresh_from_db()
+            return f"订单 {order.number} 已改价，应付 {format_fen(order.total)}"
+
+        return form_action(
             self,
             request,
             order,
+            form,
+            lambda data: lifecycle.adjust_price(
+                order,
+                request.user,
+                discount_amount=data["discount_amount"],
+                shipping_fee=data["shipping_fee"],
+                reason=data["reason"],
+            ),
+            success=adjusted,
             title=f"改价：{order.number}",
-            form=form,
             summary=order_summary(order),
             submit_label="确认改价",
         )
 
     @action(description="修改地址", url_path="address", permissions=["change_order"], icon="edit_location")
     def change_address(self, request, object_id):
-        order = self._order(request, object_id)
+        order = self.object_or_404(request, object_id)
         form = AddressForm(
             posted(request),
             initial={
@@ -517,93 +442,69 @@ class OrderAdmin(ModelAdmin):
                 "detail": order.address_detail,
             },
         )
-        if request.method == "POST" and form.is_valid():
-            _, ok = self._run(
-                request, form, lambda: lifecycle.change_address(order, request.user, dict(form.cleaned_data))
-            )
-            if ok:
-                return self._done(request, order, f"订单 {order.number} 收货地址已修改")
-        return action_page(
+        return form_action(
             self,
             request,
             order,
+            form,
+            lambda data: lifecycle.change_address(order, request.user, dict(data)),
+            success=f"订单 {order.number} 收货地址已修改",
             title=f"修改收货地址：{order.number}",
-            form=form,
             summary=order_summary(order),
             submit_label="保存地址",
         )
 
     @action(description="退款", url_path="refund", permissions=["change_aftersale"], icon="currency_exchange")
     def staff_refund(self, request, object_id):
-        order = self._order(request, object_id)
-        lines = list(order.lines.all())
-        form = StaffRefundForm(posted(request), lines=lines)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            after_sale, ok = self._run(
-                request,
-                form,
-                lambda: after_sales.request_after_sale(
-                    order,
-                    request.user,
-                    kind=data["kind"],
-                    reason=data["reason"],
-                    lines=data["lines"],
-                    restock=data["restock_flag"],
-                    shipping_amount=data.get("shipping") or 0,
-                ),
-            )
-            if ok:
-                return self._done(
-                    request,
-                    order,
-                    f"已发起退款 {after_sale.number}：{format_fen(after_sale.amount)}，原路退回",
-                )
-        table = {
-            "headers": ["选择", "商品", "数量", "实付", "可退金额", "退货数量", "退款金额（元）"],
-            "rows": list(form.line_rows()),
-        }
-        return action_page(
+        order = self.object_or_404(request, object_id)
+        form = StaffRefundForm(posted(request), lines=list(order.lines.all()))
+        return form_action(
             self,
             request,
             order,
+            form,
+            lambda data: after_sales.request_after_sale(
+                order,
+                request.user,
+                kind=data["kind"],
+                reason=data["reason"],
+                lines=data["lines"],
+                restock=data["restock_flag"],
+                shipping_amount=data.get("shipping") or 0,
+            ),
+            success=lambda after_sale: (
+                f"已发起退款 {after_sale.number}：{format_fen(after_sale.amount)}，原路退回"
+            ),
             title=f"退款：{order.number}",
-            form=form,
             summary=order_summary(order),
             submit_label="确认退款",
             danger=True,
-            table=table,
+            table={
+                "headers": ["选择", "商品", "数量", "实付", "可退金额", "退货数量", "退款金额（元）"],
+                "rows": list(form.line_rows()),
+            },
             plain_fields=form.plain_fields,
         )
 
     @action(description="取消订单", url_path="cancel", permissions=["change_order"], icon="cancel")
     def cancel_order(self, request, object_id):
-        order = self._order(request, object_id)
-        form = CancelForm(posted(request))
-        if request.method == "POST" and form.is_valid():
+        order = self.object_or_404(request, object_id)
+
+        def cancel(data):
             if order.status != OrderStatus.PENDING_PAYMENT and not request.user.has_perm(
                 "orders.change_aftersale"
             ):
-                refusal = "取消已付款的订单会全额退款，需要售后处理权限"
-                messages.error(request, refusal)
-                form.add_error(None, refusal)
-                ok = False
-            else:
-                _, ok = self._run(
-                    request,
-                    form,
-                    lambda: lifecycle.cancel(
-                        order, request.user, reason=form.cleaned_data["reason"] or "商家取消"
-                    ),
-                )
-            if ok:
-                return self._done(request, order, f"订单 {order.number} 已取消")
-        return action_page(
+                raise DomainError("取消已付款的订单会全额退款，需要售后处理权限")
+            return lifecycle.cancel(order, request.user, reason=data["reason"] or "商家取消")
+
+        return form_action(
             self,
             request,
             order,
+            CancelForm(posted(request)),
+            cancel,
+            success=f"订单 {order.number} 已取消",
             title=f"取消订单：{order.number}",
-            form=form,
             summary=order_summary(order),
             submit_label="确认取消订单",
             danger=True,

@@ -13,7 +13,7 @@ from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff
+from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff, sms_code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +109,7 @@ def everything(settings, tmp_path):
     # A forged notification: refused, logged and counted.
     forged = Client().post("/api/v1/payments/notify/sandbox", b"{}", content_type="application/json")
     assert forged.status_code == 400
+    sms_code_for("13912345678")  # a registration code in the sandbox SMS outbox
     return {"unpaid": unpaid, "shipped": shipped, "requested": requested}
 
 

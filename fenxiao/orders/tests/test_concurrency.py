@@ -5,11 +5,6 @@ database connection, released together by a barrier. `on_commit` callbacks run f
 Huey runs tasks inline, so refunds and notifications happen inside the racing requests.
 """
 
-import threading
-
-import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.test import Client
 
 from fenxiao.catalog.models import Product, Sku
@@ -24,40 +19,11 @@ from fenxiao.testing import (
     make_buyer,
     make_product,
     make_staff,
+    postgres_only_marks,
+    run_together,
 )
 
-pytestmark = [
-    pytest.mark.postgres,
-    # Decided at collection, so SQLite runs do not even set up (and flush) a database for these.
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("postgres_only"),
-]
-
-
-def run_together(count, work):
-    """Run work(i) in `count` threads released at the same instant; results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # handed back to the test, which reports it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return results
+pytestmark = postgres_only_marks()
 
 
 def warm_up():

@@ -1,25 +1,13 @@
 """Store credit under racing checkouts, on PostgreSQL: a wallet never goes below zero."""
 
-import pytest
-from django.conf import settings as django_settings
-
 from fenxiao.customers.errors import WalletInsufficient
 from fenxiao.customers.models import WalletEntry
 from fenxiao.customers.services import wallet
 from fenxiao.orders.models import Order
 from fenxiao.orders.services import checkout
-from fenxiao.testing import make_address, make_buyer, make_product
+from fenxiao.testing import make_address, make_buyer, make_product, postgres_only_marks, run_together
 
-from .test_concurrency import run_together
-
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("postgres_only"),
-]
+pytestmark = postgres_only_marks()
 
 
 def test_racing_checkouts_spend_the_wallet_exactly_once_and_never_overdraw():

@@ -31,6 +31,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from fenxiao.core import effects
+
 from ..errors import NotificationExpired, NotificationMalformed, PaymentNotFound, SignatureInvalid
 from ..models import RETRYABLE_DELIVERY, DeliveryStatus, SandboxRefund, SandboxTrade
 from .base import GatewayNotification, PaymentGateway, PaymentIntent, RefundResult, TradeState
@@ -198,6 +200,17 @@ class SandboxGateway(PaymentGateway):
         return body, headers
 
 
+def paid_notification(trade: SandboxTrade) -> GatewayNotification:
+    """What the notification of a paid trade tells the mall, for applying it directly
+    (demo data, tests) without the signed HTTP round trip."""
+    return GatewayNotification(
+        out_trade_no=trade.out_trade_no,
+        transaction_id=trade.trade_no,
+        amount=trade.amount,
+        paid_at=trade.paid_at,
+    )
+
+
 # --- the notifier's outbox ------------------------------------------------------------------
 
 
@@ -207,25 +220,18 @@ def delivery_delay(attempts: int) -> timedelta:
 
 
 def _claim_delivery(out_trade_no: str, now) -> SandboxTrade | None:
-    with transaction.atomic():
-        trade = (
-            SandboxTrade.objects.select_for_update()
-            .filter(
-                out_trade_no=out_trade_no,
-                status=SandboxTrade.Status.PAID,
-                notify_status=DeliveryStatus.PENDING,
-            )
-            .first()
-        )
-        if trade is None:
-            return None
-        trade.notify_attempts += 1
-        SandboxTrade.objects.filter(pk=trade.pk).update(
-            notify_status=DeliveryStatus.SENDING,
-            notify_attempts=trade.notify_attempts,
-            notify_next_at=now + DELIVERY_TIMEOUT,
-        )
-    return trade
+    return effects.claim(
+        SandboxTrade.objects.filter(
+            out_trade_no=out_trade_no,
+            status=SandboxTrade.Status.PAID,
+            notify_status=DeliveryStatus.PENDING,
+        ),
+        now + DELIVERY_TIMEOUT,
+        status="notify_status",
+        processing=DeliveryStatus.SENDING,
+        attempts="notify_attempts",
+        next_at="notify_next_at",
+    )
 
 
 def deliver_notification(out_trade_no: str, *, now=None) -> bool:
@@ -270,27 +276,21 @@ def _due_deliveries(now):
 def sweep_notifications(now=None, *, limit: int = SWEEP_LIMIT) -> int:
     """Re-drive notifications due for another try, or stuck `sending` past the deadline."""
     now = now or timezone.now()
-    queued, after = 0, 0
-    while queued < limit:
-        ids = list(
-            _due_deliveries(now)
-            .filter(pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: min(SWEEP_CHUNK, limit - queued)]
+
+    def release(rows) -> list[str]:
+        numbers = list(rows.values_list("out_trade_no", flat=True))
+        SandboxTrade.objects.filter(out_trade_no__in=numbers).update(
+            notify_status=DeliveryStatus.PENDING, notify_next_at=now + DELIVERY_TIMEOUT
         )
-        if not ids:
-            break
-        after = ids[-1]
-        with transaction.atomic():
-            rows = _due_deliveries(now).filter(pk__in=ids).select_for_update(skip_locked=True)
-            numbers = list(rows.values_list("out_trade_no", flat=True))
-            SandboxTrade.objects.filter(out_trade_no__in=numbers).update(
-                notify_status=DeliveryStatus.PENDING, notify_next_at=now + DELIVERY_TIMEOUT
-            )
-        queued += len(numbers)
-        for number in numbers:
-            _enqueue_delivery(number)
-    return queued
+        return numbers
+
+    return effects.sweep(
+        lambda: _due_deliveries(now),
+        limit=limit,
+        chunk=SWEEP_CHUNK,
+        release=release,
+        enqueue=_enqueue_delivery,
+    )
 
 
 def _enqueue_delivery(out_trade_no: str) -> None:

@@ -73,15 +73,7 @@ def close_payment(payment: Payment) -> bool:
         state = gateway.query(payment.out_trade_no)
         if state.paid and state.transaction_id:
             # The notification is late; apply what the gateway told us when we asked.
-            apply_gateway_payment(
-                payment.gateway,
-                GatewayNotification(
-                    out_trade_no=payment.out_trade_no,
-                    transaction_id=state.transaction_id,
-                    amount=state.amount or payment.amount,
-                    paid_at=timezone.now(),
-                ),
-            )
+            apply_gateway_payment(payment.gateway, _as_notification(payment, state))
         return False
     Payment.objects.filter(pk=payment.pk, status=PaymentStatus.CREATED).update(status=PaymentStatus.CLOSED)
     return True
@@ -98,14 +90,16 @@ def query_gateway(payment: Payment) -> str | None:
     state = get_gateway(payment.gateway).query(payment.out_trade_no)
     if not (state.paid and state.transaction_id):
         return None
-    return apply_gateway_payment(
-        payment.gateway,
-        GatewayNotification(
-            out_trade_no=payment.out_trade_no,
-            transaction_id=state.transaction_id,
-            amount=state.amount or payment.amount,
-            paid_at=timezone.now(),
-        ),
+    return apply_gateway_payment(payment.gateway, _as_notification(payment, state))
+
+
+def _as_notification(payment: Payment, state) -> GatewayNotification:
+    """What the gateway answered when asked about a paid trade, applied like its notification."""
+    return GatewayNotification(
+        out_trade_no=payment.out_trade_no,
+        transaction_id=state.transaction_id,
+        amount=state.amount or payment.amount,
+        paid_at=timezone.now(),
     )
 
 

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from fenxiao.core import effects
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.orders.models import AfterSale, Order
 
@@ -94,21 +95,14 @@ def refund_unapplied_payment(payment: Payment, order: Order) -> Refund:
 
 
 def _claim(refund_id: int, now) -> Refund | None:
-    with transaction.atomic():
-        refund = (
-            Refund.objects.select_for_update()
-            .select_related("payment")
-            .filter(pk=refund_id, status=RefundStatus.PENDING)
-            .first()
-        )
-        if refund is None:
-            return None  # done, failed, or another worker holds it
-        refund.attempts += 1
-        Refund.objects.filter(pk=refund.pk).update(
-            status=RefundStatus.PROCESSING, attempts=refund.attempts, next_attempt_at=now + CLAIM_TIMEOUT
-        )
-        refund.status = RefundStatus.PROCESSING
-    return refund
+    return effects.claim(
+        Refund.objects.select_related("payment").filter(pk=refund_id, status=RefundStatus.PENDING),
+        now + CLAIM_TIMEOUT,
+        status="status",
+        processing=RefundStatus.PROCESSING,
+        attempts="attempts",
+        next_at="next_attempt_at",
+    )
 
 
 def _mine(refund: Refund):
@@ -170,30 +164,21 @@ def sweep(now=None, *, limit: int = SWEEP_LIMIT) -> int:
     it is gone) and its refunds are queued; the gateway is never called inside it.
     """
     now = now or timezone.now()
-    queued, after = 0, 0
-    while queued < limit:
-        ids = list(
-            Refund.objects.filter(_due(now), pk__gt=after)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: min(SWEEP_CHUNK, limit - queued)]
-        )
-        if not ids:
-            break
-        after = ids[-1]
-        released = _release(Refund.objects.filter(_due(now), pk__in=ids), now, "处理超时，已重新发起")
-        queued += len(released)
-        for refund_id in released:
-            _enqueue(refund_id)
-    return queued
 
-
-def _release(rows, now, note: str) -> list[int]:
-    with transaction.atomic():
-        ids = list(rows.select_for_update(skip_locked=True).values_list("pk", flat=True))
+    def release(rows) -> list[int]:
+        ids = list(rows.values_list("pk", flat=True))
         stuck = Refund.objects.filter(pk__in=ids, status=RefundStatus.PROCESSING)
-        stuck.update(status=RefundStatus.PENDING, last_error=note)
+        stuck.update(status=RefundStatus.PENDING, last_error="处理超时，已重新发起")
         Refund.objects.filter(pk__in=ids).update(next_attempt_at=now + CLAIM_TIMEOUT)
-    return ids
+        return ids
+
+    return effects.sweep(
+        lambda: Refund.objects.filter(_due(now)),
+        limit=limit,
+        chunk=SWEEP_CHUNK,
+        release=release,
+        enqueue=_enqueue,
+    )
 
 
 def _enqueue(refund_id: int) -> None:

@@ -5,12 +5,9 @@ sweep or retry calls the gateway inside its thread. The refund may reach the gat
 than once (at least once), but the buyer is paid back once.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 from django.utils import timezone
 
 from fenxiao.orders.models import AfterSale
@@ -22,38 +19,16 @@ from fenxiao.payments.models import Refund, RefusedNotificationTally, SandboxRef
 from fenxiao.payments.services import refunds
 from fenxiao.payments.services.notifications import count_refused
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+from fenxiao.testing import (
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+    postgres_only_marks,
+    run_together,
+)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        not django_settings.IS_POSTGRES, reason="concurrency tests run on PostgreSQL (DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("postgres_only"),
-]
-
-
-def run_together(count, work):
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # handed back to the test, which reports it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
-    return results
+pytestmark = postgres_only_marks()
 
 
 class WorkerKilled(BaseException):

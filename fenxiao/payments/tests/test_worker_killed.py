@@ -25,17 +25,18 @@ from huey.contrib.djhuey import HUEY
 from fenxiao.orders.models import AfterSale
 from fenxiao.orders.services import after_sales
 from fenxiao.orders.services.checkout import place_order
-from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Refund, SandboxRefund, SandboxTrade
 from fenxiao.payments.services import refunds
-from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+from fenxiao.testing import (
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+    pay_in_sandbox,
+    postgres_only_marks,
+)
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not settings.IS_POSTGRES, reason="two processes share the database: PostgreSQL only"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = postgres_only_marks("two processes share the database: PostgreSQL only")
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -101,21 +102,7 @@ def test_refund_survives_the_worker_being_killed_mid_call(postgres_only, file_qu
     buyer = make_buyer()
     sku = make_product(price=4200, stock=10).skus.get()
     order = place_order(buyer, [(sku.pk, 1)], address_id=make_address(buyer).pk)
-    payment = start_payment(order, "sandbox")
-    SandboxGateway().complete_trade(payment.out_trade_no, notify=False)
-    from fenxiao.payments.gateways.base import GatewayNotification
-    from fenxiao.payments.services.payments import apply_gateway_payment
-
-    trade = SandboxTrade.objects.get()
-    apply_gateway_payment(
-        "sandbox",
-        GatewayNotification(
-            out_trade_no=trade.out_trade_no,
-            transaction_id=trade.trade_no,
-            amount=trade.amount,
-            paid_at=trade.paid_at,
-        ),
-    )
+    pay_in_sandbox(order)
 
     after_sales.request_after_sale(
         order, make_staff(), kind="refund_only", reason="退款", lines=[{"line_id": order.lines.get().pk}]

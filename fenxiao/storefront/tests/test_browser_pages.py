@@ -5,13 +5,11 @@ import pytest
 
 from fenxiao.distribution.services import distributors
 from fenxiao.orders.services import checkout
-from fenxiao.payments.gateways import GatewayNotification
-from fenxiao.payments.gateways.sandbox import SandboxGateway
-from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
+from fenxiao.payments.services.payments import start_payment
 from fenxiao.storefront.models import Banner
 from fenxiao.storefront.tests.conftest import PHONE
 from fenxiao.storefront.tests.test_browser import product_with_image
-from fenxiao.testing import make_address, make_buyer, make_staff
+from fenxiao.testing import make_address, make_buyer, make_staff, pay_in_sandbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,16 +52,7 @@ def shop(settings, tmp_path, live_server):
     order = checkout.place_order(user, [(sku.pk, 1)], address_id=address)
     payment = start_payment(order, "sandbox")
     paid = checkout.place_order(user, [(sku.pk, 1)], address_id=address)
-    trade = SandboxGateway().complete_trade(start_payment(paid, "sandbox").out_trade_no, notify=False)
-    apply_gateway_payment(
-        "sandbox",
-        GatewayNotification(
-            out_trade_no=trade.out_trade_no,
-            transaction_id=trade.trade_no,
-            amount=trade.amount,
-            paid_at=trade.paid_at,
-        ),
-    )
+    pay_in_sandbox(paid)
     return {"tea": tea, "sku": sku, "order": order, "payment": payment, "paid": paid}
 
 

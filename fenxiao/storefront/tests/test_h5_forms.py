@@ -10,7 +10,7 @@ from fenxiao.distribution.models import Withdrawal
 from fenxiao.distribution.services import distributors
 from fenxiao.orders.models import AfterSale, CartLine, Order
 from fenxiao.orders.services.cart import add_to_cart
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -133,24 +133,12 @@ def test_checkout_takes_only_the_ticked_lines(two_lines):
 
 def test_after_sale_form_keeps_what_the_buyer_typed_when_refused():
     from fenxiao.orders.services import checkout
-    from fenxiao.payments.gateways import GatewayNotification
-    from fenxiao.payments.gateways.sandbox import SandboxGateway
-    from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 
     buyer = make_buyer()
     address = make_address(buyer)
     sku = make_product("围巾", price=5900).skus.get()
     order = checkout.place_order(buyer, [(sku.pk, 2)], address_id=address.pk)
-    trade = SandboxGateway().complete_trade(start_payment(order, "sandbox").out_trade_no, notify=False)
-    apply_gateway_payment(
-        "sandbox",
-        GatewayNotification(
-            out_trade_no=trade.out_trade_no,
-            transaction_id=trade.trade_no,
-            amount=trade.amount,
-            paid_at=trade.paid_at,
-        ),
-    )
+    pay_in_sandbox(order)
     line = order.lines.get()
     client = signed_in(buyer)
     reply = client.post(

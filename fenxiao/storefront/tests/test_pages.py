@@ -5,7 +5,7 @@ from django.test import Client
 
 from fenxiao.distribution.services import config, distributors
 from fenxiao.storefront.models import Banner
-from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff
+from fenxiao.testing import make_address, make_buyer, make_category, make_product, make_staff, pay_in_sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -124,9 +124,6 @@ def test_home_and_product_queries_are_flat(django_assert_max_num_queries):
 
 def test_buyer_requests_a_partial_refund_and_cancels_an_order_from_the_h5_pages(shop):
     from fenxiao.orders.models import AfterSale, Order
-    from fenxiao.payments.gateways import GatewayNotification
-    from fenxiao.payments.gateways.sandbox import SandboxGateway
-    from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
 
     buyer = make_buyer()
     make_address(buyer)
@@ -135,16 +132,7 @@ def test_buyer_requests_a_partial_refund_and_cancels_an_order_from_the_h5_pages(
     placed = client.post(f"/checkout/?sku={sku.pk}&qty=2", {"expected_total": sku.price * 2})
     number = placed["Location"].split("/")[2]
     order = Order.objects.get(number=number)
-    trade = SandboxGateway().complete_trade(start_payment(order, "sandbox").out_trade_no, notify=False)
-    apply_gateway_payment(
-        "sandbox",
-        GatewayNotification(
-            out_trade_no=trade.out_trade_no,
-            transaction_id=trade.trade_no,
-            amount=trade.amount,
-            paid_at=trade.paid_at,
-        ),
-    )
+    pay_in_sandbox(order)
     line = order.lines.get()
     # One of two units, at ¥5.00 (typed in yuan).
     response = client.post(
