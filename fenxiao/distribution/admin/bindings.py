@@ -24,7 +24,7 @@ from .common import (
     run,
     user_text,
 )
-from .distributors import DistributorLookupField, find_user
+from .distributor_forms import DistributorLookupField, find_user
 
 DECISION_LABELS = {
     TouchDecision.BOUND: "success",

@@ -1,13 +1,8 @@
-"""分销商: list with live figures, review queue, status / grade / parent changes, designation,
-and each distributor's ledger (balance = sum of entries), commissions, withdrawals and team."""
+"""分销商: list with live figures, review queue, status / grade / parent changes and designation
+(forms in `distributor_forms`); each distributor's account page is in `ledger`."""
 
-from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import F, Q, Sum, Window
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
@@ -18,12 +13,9 @@ from fenxiao.core.admin import DetailActionsMixin
 from fenxiao.core.money import format_fen
 
 from ..models import (
-    BanDecision,
     Commission,
     Distributor,
-    DistributorGrade,
     DistributorStatus,
-    LedgerEntry,
     Withdrawal,
 )
 from ..services import dashboard, distributors
@@ -44,6 +36,8 @@ from .common import (
     run_each,
     user_text,
 )
+from .distributor_forms import BanForm, DesignateForm, GradeForm, ParentForm
+from .ledger import ledger_page
 
 DISTRIBUTOR_LABELS = {
     DistributorStatus.PENDING: "warning",
@@ -52,77 +46,6 @@ DISTRIBUTOR_LABELS = {
     DistributorStatus.SUSPENDED: "info",
     DistributorStatus.BANNED: "danger",
 }
-LEDGER_PAGE_SIZE = 50
-RELATED_ROWS = 20
-
-
-def find_user(text: str):
-    from fenxiao.customers.models import User
-
-    text = (text or "").strip()
-    if not text:
-        return None
-    return User.objects.filter(Q(phone=text) | Q(username=text)).first()
-
-
-def find_distributor(text: str) -> Distributor | None:
-    """By referral code or the distributor's phone number."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    return (
-        distributors.by_code(text)
-        or Distributor.objects.select_related("user").filter(user__phone=text).first()
-    )
-
-
-class DistributorLookupField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("help_text", "填写分销商的推广码或手机号")
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        text = super().clean(value)
-        if not text:
-            return None
-        distributor = find_distributor(text)
-        if distributor is None:
-            raise ValidationError(f"找不到推广码或手机号为“{text}”的分销商")
-        return distributor
-
-
-class DesignateForm(forms.Form):
-    user = forms.CharField(
-        label="用户手机号", max_length=150, help_text="已注册用户的手机号（员工账号可填用户名）"
-    )
-    parent = DistributorLookupField(
-        label="上级分销商", required=False, help_text="推广码或手机号；留空则按客户绑定关系确定上级"
-    )
-    grade = forms.ModelChoiceField(
-        label="等级", queryset=DistributorGrade.objects.all(), required=False, empty_label="默认等级"
-    )
-
-    def clean_user(self):
-        user = find_user(self.cleaned_data["user"])
-        if user is None:
-            raise ValidationError("找不到该用户，请确认对方已注册")
-        return user
-
-
-class GradeForm(forms.Form):
-    grade = forms.ModelChoiceField(
-        label="等级",
-        queryset=DistributorGrade.objects.all(),
-        empty_label=None,
-        help_text="手动设置可升可降；自动评估只会升级",
-    )
-
-
-class ParentForm(forms.Form):
-    parent = DistributorLookupField(
-        label="新上级", required=False, help_text="推广码或手机号；留空表示没有上级"
-    )
 
 
 class FiguresChangeList(ChangeList):
@@ -133,16 +56,6 @@ class FiguresChangeList(ChangeList):
         figures = dashboard.figures_for_page([d.pk for d in self.result_list])
         for distributor in self.result_list:
             distributor.figures = figures.get(distributor.pk, {})
-
-
-class BanForm(forms.Form):
-    decision = forms.ChoiceField(
-        label="待结算佣金处理",
-        choices=BanDecision.choices,
-        widget=forms.RadioSelect,
-        help_text="待结算（预估）和冻结中的佣金：作废后不再结算；保留则到期后照常计入余额",
-    )
-    reason = forms.CharField(label="封禁原因", max_length=200, widget=forms.Textarea)
 
 
 @admin.register(Distributor)
@@ -556,50 +469,3 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
     @action(description="账户流水", url_path="ledger", icon="account_balance_wallet", permissions=["view"])
     def ledger(self, request, object_id):
         return ledger_page(self, request, self.object_or_404(request, object_id))
-
-
-def ledger_page(model_admin, request, distributor: Distributor):
-    """Every ledger entry with the balance after it, newest first; the balance is the sum
-    of the entries and nothing else. Also the distributor's latest commissions,
-    withdrawals and direct team."""
-    entries = (
-        LedgerEntry.objects.filter(distributor=distributor)
-        .select_related("commission__order", "withdrawal")
-        .annotate(running=Window(Sum("amount"), order_by=F("id").asc()))
-        .order_by("-id")
-    )
-    page = Paginator(entries, LEDGER_PAGE_SIZE).get_page(request.GET.get("p"))
-    balance = LedgerEntry.objects.filter(distributor=distributor).aggregate(total=Sum("amount"))["total"] or 0
-    commissions = list(dashboard.commissions(distributor)[:RELATED_ROWS])
-    withdrawals = list(Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:RELATED_ROWS])
-    team = list(dashboard.team(distributor)[:RELATED_ROWS])
-    request.current_app = model_admin.admin_site.name
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": Distributor._meta,
-        "original": distributor,
-        "title": f"账户流水：{user_text(distributor.user)}",
-        "distributor": distributor,
-        "figures": dashboard.figures(distributor),
-        "balance": balance,
-        "page": page,
-        "entries": [
-            {
-                "entry": e,
-                "amount": format_fen(e.amount),
-                "running": format_fen(e.running),
-                "withdrawal_url": change_url(e.withdrawal) if e.withdrawal_id else "",
-                "commission_url": change_url(e.commission) if e.commission_id else "",
-            }
-            for e in page.object_list
-        ],
-        "commissions": [{"c": c, "url": change_url(c), "net": format_fen(c.net_amount)} for c in commissions],
-        "withdrawals": [{"w": w, "url": change_url(w), "amount": format_fen(w.amount)} for w in withdrawals],
-        "team": [{"d": d, "url": change_url(d), "name": user_text(d.user)} for d in team],
-        "all_commissions_url": changelist_url(Commission, distributor__id__exact=distributor.pk),
-        "all_withdrawals_url": changelist_url(Withdrawal, distributor__id__exact=distributor.pk),
-        "all_team_url": changelist_url(Distributor, parent__id__exact=distributor.pk),
-        "back_url": change_url(distributor),
-        "balance_text": format_fen(balance),
-    }
-    return TemplateResponse(request, "admin/distribution/distributor/ledger.html", context)
