@@ -9,6 +9,7 @@ table of allowed transitions, next to the model.
 from django.db import models
 from django.db.models import F, Q
 
+from fenxiao.core.money import format_fen
 from fenxiao.core.statemachine import StateMachine
 
 from .config import MAX_LEVELS
@@ -146,7 +147,7 @@ class Commission(models.Model):
         indexes = [models.Index(fields=["distributor", "status"])]
 
     def __str__(self):
-        return f"{self.order_id}-{self.level}级 ¥{self.net_amount / 100:.2f}"
+        return f"{self.order_id}-{self.level}级 {format_fen(self.net_amount)}"
 
     @property
     def net_amount(self) -> int:

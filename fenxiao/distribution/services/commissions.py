@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from fenxiao.core.money import apply_bp
+from fenxiao.core.money import apply_bp, format_fen
 
 from ..models import (
     Commission,
@@ -157,7 +157,7 @@ def _bring_to(commission: Commission, line, remaining: int) -> None:
     cut = commission.net_amount - target
     if cut <= 0:
         return
-    note = f"订单 {line.order_id} 商品退款，累计退款 ¥{line.refunded_amount / 100:.2f}"
+    note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
     if commission.status == CommissionStatus.SETTLED:
         adjustment = CommissionAdjustment.objects.create(
             commission=commission,

@@ -13,7 +13,7 @@ from django.db.models import F, Min, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from fenxiao.core.money import apply_bp
+from fenxiao.core.money import apply_bp, format_fen
 
 from ..errors import RuleExceedsGuard, RuleInvalid, SettingsInvalid, TooManyLevels
 from ..models import (
@@ -217,7 +217,7 @@ def check_rule(rule: CommissionRule, cfg: DistributionSettings | None = None) ->
     total = sum(v or 0 for v in values)
     bonus_bp = _max_grade_extra(cfg.levels) + fallback
     if total + price * bonus_bp // 10000 > limit:
-        raise RuleExceedsGuard(f"固定佣金每件合计 ¥{total / 100:.2f} 超过最低售价的上限 ¥{limit / 100:.2f}")
+        raise RuleExceedsGuard(f"固定佣金每件合计 {format_fen(total)} 超过最低售价的上限 {format_fen(limit)}")
 
 
 def _fallback_bp(rule: CommissionRule, level: int, cfg: DistributionSettings) -> int:
@@ -414,13 +414,13 @@ def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
     limit = apply_bp(cheapest, cfg.max_commission_bp)
     if total > limit:
         raise RuleExceedsGuard(
-            f"{where}：不同等级的分销商组合后，按最低售价 ¥{cheapest / 100:.2f} 计，{explain} "
-            f"合计 ¥{total / 100:.2f}，超过单商品佣金上限 ¥{limit / 100:.2f}"
+            f"{where}：不同等级的分销商组合后，按最低售价 {format_fen(cheapest)} 计，{explain} "
+            f"合计 {format_fen(total)}，超过单商品佣金上限 {format_fen(limit)}"
         )
 
 
 def _fen_per_unit(fen: int) -> str:
-    return f"¥{fen / 100:.2f}/件"
+    return f"{format_fen(fen)}/件"
 
 
 def _rule_target_text(rule: CommissionRule) -> str:
