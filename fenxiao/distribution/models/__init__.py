@@ -11,6 +11,7 @@ its foreign keys), never one below, so there is no import cycle.
 - `settlement`: settlement batches and cycle runs
 - `commissions`: order attribution, commissions and their adjustments
 - `ledger`: ledger entries, withdrawals and payouts
+- `totals`: each distributor's running dashboard totals
 
 Every public name is re-exported here: `from fenxiao.distribution.models import X` is the
 one import path for the rest of the code, and Django finds the models by importing this
@@ -75,6 +76,7 @@ from .settlement import (
     SettlementBatch,
     SettlementCycleRun,
 )
+from .totals import TOTAL_FIELDS, DistributorTotals
 
 __all__ = [
     "MAX_LEVELS",
@@ -121,4 +123,6 @@ __all__ = [
     "RETRYABLE_PAYOUT",
     "Withdrawal",
     "SandboxPayout",
+    "TOTAL_FIELDS",
+    "DistributorTotals",
 ]

@@ -1,5 +1,8 @@
 """Commission: created pending at payment, frozen at completion, reduced or clawed back on
-refunds. Every amount is computed from the line's paid amount, rounded down to the fen."""
+refunds. Every amount is computed from the line's paid amount, rounded down to the fen.
+
+Each change also moves the distributors' running totals (`totals.add`), once per call and
+at its end, in the same transaction."""
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -18,7 +21,7 @@ from ..models import (
     RuleKind,
     SalesTier,
 )
-from . import config
+from . import config, totals
 from .rules import RuleBook
 
 
@@ -31,10 +34,10 @@ def period_sales(distributor_id: int, since) -> int:
     """A distributor's level-1 paid sales since `since`, net of refunds."""
     from fenxiao.orders.models import Order
 
-    totals = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
+    sums = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
         paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
     )
-    return (totals["paid"] or 0) - (totals["refunded"] or 0)
+    return (sums["paid"] or 0) - (sums["refunded"] or 0)
 
 
 def tier_bonus_bp(distributor_id: int, now=None) -> int:
@@ -46,7 +49,11 @@ def tier_bonus_bp(distributor_id: int, now=None) -> int:
 
 
 def create_for_paid_order(order) -> list[Commission]:
-    """Called by the order-paid hook inside the payment transaction."""
+    """Called by the order-paid hook inside the payment transaction.
+
+    Also counts the order for its level-1 distributor's orders and sales (earning or not:
+    a suspended one still sold it), together with the new pending commission in one
+    `totals.add`, so the payment takes the totals rows in one ascending order."""
     attribution = (
         OrderAttribution.objects.select_related("level1__grade", "level2__grade", "level3__grade")
         .filter(order=order)
@@ -54,6 +61,16 @@ def create_for_paid_order(order) -> list[Commission]:
     )
     if attribution is None:
         return []
+    changes = totals.deltas()
+    totals.order_paid(changes, attribution.level1_id, order.paid_amount)
+    created = _create(order, attribution)
+    for commission in created:
+        totals.commission_created(changes, commission)
+    totals.add(changes)
+    return created
+
+
+def _create(order, attribution: OrderAttribution) -> list[Commission]:
     cfg = config.current()
     beneficiaries = [
         (level, d)
@@ -125,9 +142,18 @@ def _apply_guard(per_line: list[Commission], cap: int) -> None:
 
 def freeze_for_completed_order(order) -> int:
     until = config.hold_until(order.completed_at or timezone.now())
-    return Commission.objects.filter(order=order, status=CommissionStatus.PENDING).update(
-        status=CommissionStatus.FROZEN, frozen_until=until
+    # Locked first, so the net amounts moved to `frozen` are the ones frozen.
+    pending = Commission.objects.filter(
+        pk__in=list(
+            Commission.objects.select_for_update()
+            .filter(order=order, status=CommissionStatus.PENDING)
+            .values_list("pk", flat=True)
+        )
     )
+    changes = totals.commission_moves(pending, CommissionStatus.PENDING, CommissionStatus.FROZEN)
+    moved = pending.update(status=CommissionStatus.FROZEN, frozen_until=until)
+    totals.add(changes)
+    return moved
 
 
 def apply_line_refunds(order, lines) -> None:
@@ -137,6 +163,7 @@ def apply_line_refunds(order, lines) -> None:
     never drift by a fen: net = amount × (paid − refunded) // paid.
     """
     with transaction.atomic():
+        changes = totals.deltas()
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
             remaining = max(line.paid_amount - line.refunded_amount, 0)
@@ -147,10 +174,11 @@ def apply_line_refunds(order, lines) -> None:
                 .order_by("pk")
             )
             for commission in commissions:
-                _bring_to(commission, line, remaining)
+                _bring_to(commission, line, remaining, changes)
+        totals.add(changes)
 
 
-def _bring_to(commission: Commission, line, remaining: int) -> None:
+def _bring_to(commission: Commission, line, remaining: int, changes: totals.Deltas) -> None:
     if commission.status == CommissionStatus.CANCELLED:
         return
     target = commission.amount * remaining // line.paid_amount if line.paid_amount else 0
@@ -175,6 +203,8 @@ def _bring_to(commission: Commission, line, remaining: int) -> None:
             note=f"已结算佣金追回：{note}",
         )
         Commission.objects.filter(pk=commission.pk).update(reversed_amount=F("reversed_amount") + cut)
+        changes[commission.distributor_id]["settled"] -= cut
+        changes[commission.distributor_id]["balance"] -= cut
         return
     kind = CommissionAdjustment.Kind.CANCELLED if target == 0 else CommissionAdjustment.Kind.REDUCED
     CommissionAdjustment.objects.create(
@@ -184,3 +214,5 @@ def _bring_to(commission: Commission, line, remaining: int) -> None:
     if target == 0:
         fields["status"] = CommissionStatus.CANCELLED
     Commission.objects.filter(pk=commission.pk).update(**fields)
+    # Reduced or cancelled, the cut leaves its bucket (a cancelled commission's net is 0).
+    changes[commission.distributor_id][totals.BUCKET[commission.status]] -= cut

@@ -27,7 +27,7 @@ from ..models import (
     LedgerKind,
     ReviewMode,
 )
-from . import config
+from . import config, totals
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
 
@@ -224,6 +224,7 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     )
     total = sum(c.net_amount for c in held)
     void = decision == BanDecision.VOID
+    changes = totals.deltas()
     for commission in held:
         CommissionAdjustment.objects.create(
             commission=commission,
@@ -233,9 +234,11 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
             note=(f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200],
         )
         if void:
+            # Locked above, so the update always finds it in the status it was read in.
             Commission.objects.filter(pk=commission.pk, status=commission.status).update(
                 status=CommissionStatus.CANCELLED, reversed_amount=F("amount")
             )
+            changes[distributor.pk][totals.BUCKET[commission.status]] -= commission.net_amount
     outcome = "已作废" if void else "保留，照常结算"
     LedgerEntry.objects.create(
         distributor=distributor,
@@ -244,6 +247,8 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
         source_key=f"ban:{distributor.pk}",
         note=f"封禁：待结算佣金 {len(held)} 笔 {format_fen(total)} {outcome}（原因：{reason}）"[:200],
     )
+    # The ban entry itself is 0: only voided commission leaves the pending/frozen figures.
+    totals.add(changes)
     return distributor
 
 

@@ -37,7 +37,7 @@ from ..models import (
     SettlementCycleRun,
     SettlementMode,
 )
-from . import config
+from . import config, totals
 
 # A running batch without progress for this long is taken to be dead and is resumed.
 STALE_AFTER = timedelta(minutes=10)
@@ -109,6 +109,8 @@ def _settle_one(commission_id: int, batch: SettlementBatch, now) -> Commission |
         Commission.objects.filter(pk=commission.pk).update(
             status=CommissionStatus.SETTLED, settled_at=now, batch=batch
         )
+        net = commission.net_amount
+        totals.add({commission.distributor_id: {"frozen": -net, "settled": net, "balance": net}})
         if commission.net_amount > 0:
             LedgerEntry.objects.create(
                 distributor_id=commission.distributor_id,

@@ -45,7 +45,7 @@ from ..models import (
     Withdrawal,
     WithdrawalStatus,
 )
-from . import config, ledger
+from . import config, ledger, totals
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ def request(
             withdrawal=withdrawal,
             note=f"提现申请 {withdrawal.number}",
         )
+        totals.add({locked.pk: {"balance": -amount}})
     return withdrawal
 
 
@@ -163,6 +164,13 @@ def _release(withdrawal: Withdrawal, note: str) -> None:
         withdrawal=withdrawal,
         note=note,
     )
+    totals.add({withdrawal.distributor_id: {"balance": withdrawal.amount}})
+
+
+def _paid(withdrawal: Withdrawal, **fields) -> None:
+    """The money went out: the withdrawal is paid and counts as withdrawn."""
+    _move(withdrawal, WithdrawalStatus.PAID, paid_at=timezone.now(), **fields)
+    totals.add({withdrawal.distributor_id: {"withdrawn": withdrawal.amount}})
 
 
 def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
@@ -173,12 +181,7 @@ def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
         _move(withdrawal, WithdrawalStatus.APPROVED, decided_by=staff, decided_at=timezone.now())
         if withdrawal.method == PayoutMethod.STORE_CREDIT:
             _credit_wallet(withdrawal)
-            _move(
-                withdrawal,
-                WithdrawalStatus.PAID,
-                paid_at=timezone.now(),
-                payout_reference=f"WALLET-{withdrawal.number}",
-            )
+            _paid(withdrawal, payout_reference=f"WALLET-{withdrawal.number}")
         elif withdrawal.method in ELECTRONIC:
             Withdrawal.objects.filter(pk=withdrawal.pk).update(
                 payout_status=PayoutStatus.PENDING, payout_next_at=timezone.now() + QUEUE_GRACE
@@ -265,10 +268,8 @@ def execute_payout(withdrawal_id: int, *, now=None) -> None:
         if withdrawal is None:
             return  # re-driven meanwhile: the newer attempt records the (same) answer
         if result.succeeded:
-            _move(
+            _paid(
                 withdrawal,
-                WithdrawalStatus.PAID,
-                paid_at=timezone.now(),
                 payout_reference=(result.reference or "")[:64],
                 payout_status=PayoutStatus.SUCCEEDED,
                 payout_next_at=None,
@@ -355,10 +356,8 @@ def _closed_payout(withdrawal: Withdrawal, outcome: str) -> dict:
 def mark_paid(withdrawal: Withdrawal, staff, *, reference: str = "") -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        _move(
+        _paid(
             withdrawal,
-            WithdrawalStatus.PAID,
-            paid_at=timezone.now(),
             payout_reference=(reference or "")[:64],
             **_closed_payout(withdrawal, PayoutStatus.SUCCEEDED),
         )

@@ -279,3 +279,15 @@ def settings_data(cfg: DistributionSettings | None = None, **overrides) -> dict:
             data[name] = value
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+# --- running totals -------------------------------------------------------------------------
+
+
+def assert_totals_match_history(*distributors_: Distributor) -> None:
+    """Every distributor's (or these distributors') running dashboard totals equal what
+    their history adds up to: the yardstick after any flow that moves money."""
+    from fenxiao.distribution.services import totals
+
+    ids = [d.pk for d in distributors_] or None
+    assert totals.mismatches(ids) == {}

@@ -41,6 +41,7 @@ from fenxiao.distribution.services import (
     distributors,
     ledger,
     settlement,
+    totals,
     withdrawals,
 )
 from fenxiao.orders.models import Order, OrderSettings
@@ -96,14 +97,17 @@ def designate(parent=None, grade=None, phone=None) -> Distributor:
 
 
 def credit(distributor, amount: int) -> LedgerEntry:
-    """Settled commission on the ledger, for withdrawal tests."""
-    return LedgerEntry.objects.create(
+    """Settled commission on the ledger, for withdrawal tests (with the running balance
+    moved as settlement moves it)."""
+    entry = LedgerEntry.objects.create(
         distributor=distributor,
         kind=LedgerKind.COMMISSION,
         amount=amount,
         source_key=f"test-credit:{next(_credit)}",
         note="测试入账",
     )
+    totals.add({distributor.pk: {"balance": amount}})
+    return entry
 
 
 def paid_order(buyer, sku, quantity=1) -> Order:

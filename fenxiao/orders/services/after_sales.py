@@ -222,6 +222,7 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + after_sale.amount)
     order.refunded_amount += after_sale.amount
+    hooks.refund_approved(order, after_sale.amount)
     if after_sale.restock:
         quantities: dict[int, int] = {}
         for item in items:

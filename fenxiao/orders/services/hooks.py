@@ -8,7 +8,7 @@ distribution engine may rely on, and when.
 from django.db.models import F
 
 from fenxiao.catalog.models import Product
-from fenxiao.distribution.services import attribution, binding, commissions, distributors
+from fenxiao.distribution.services import attribution, binding, commissions, distributors, totals
 
 from ..models import Order, OrderLine
 
@@ -35,6 +35,12 @@ def order_completed(order: Order) -> None:
     now qualify as a distributor."""
     commissions.freeze_for_completed_order(order)
     distributors.check_condition_after_completion(order.buyer)
+
+
+def refund_approved(order: Order, amount: int) -> None:
+    """The order's refunded amount has just grown by `amount` (lines and shipping): its
+    level-1 distributor's sales shrink by as much, in the same transaction."""
+    totals.order_refunded(order.pk, amount)
 
 
 def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> None:
