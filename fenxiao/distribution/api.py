@@ -13,6 +13,7 @@ from fenxiao.customers.auth import buyer_auth
 
 from .errors import NotADistributor
 from .models import LedgerEntry, TouchSource, Withdrawal
+from .paging import KeysetPagination
 from .services import binding, config, dashboard, distributors, ledger, sharing, withdrawals
 
 router = Router(tags=["分销中心"], auth=buyer_auth)
@@ -253,9 +254,10 @@ def get_dashboard(request):
 
 
 @router.get("/commissions", response=list[CommissionOut])
-@paginate(Pagination, page_size=20)
+@paginate(KeysetPagination, page_size=20)
 def list_commissions(request, query: CommissionQuery = Query(...)):
-    """`order` takes an order number or an order id."""
+    """Newest first, a page at a time: pass the reply's `next` as `before` for the next
+    page (`next` is null on the last). `order` takes an order number or an order id."""
     qs = dashboard.commissions(_me_reading(request))
     if query.status:
         qs = qs.filter(status=query.status)
@@ -304,8 +306,9 @@ def rankings(request, query: RankingQuery = Query(...)):
 
 
 @router.get("/ledger", response=list[LedgerOut])
-@paginate(Pagination, page_size=20)
+@paginate(KeysetPagination, page_size=20)
 def list_ledger(request):
+    """Newest first; pass the reply's `next` as `before` for the next page."""
     return LedgerEntry.objects.filter(distributor=_me_reading(request)).order_by("-id")
 
 

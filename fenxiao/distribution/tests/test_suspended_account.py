@@ -101,9 +101,9 @@ def test_commissions_are_filtered_by_order_number_or_id():
     assert [(c["order_number"], c["amount"]) for c in by_number["items"]] == [(first.number, 1000)]
     by_id = app.get("/distribution/commissions", order=str(second.pk)).json()
     assert [(c["order_number"], c["amount"]) for c in by_id["items"]] == [(second.number, 2000)]
-    assert app.get("/distribution/commissions", order="NO-SUCH-ORDER").json()["count"] == 0
+    assert app.get("/distribution/commissions", order="NO-SUCH-ORDER").json() == {"items": [], "next": None}
     # a sees only their own commission on the same order (level 2).
-    assert api_for(a.user).get("/distribution/commissions", order=first.number).json()["count"] == 1
+    assert len(api_for(a.user).get("/distribution/commissions", order=first.number).json()["items"]) == 1
 
     staff = Client()
     staff.force_login(make_staff("boss", superuser=True))

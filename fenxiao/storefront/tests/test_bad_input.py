@@ -45,9 +45,7 @@ def assert_page_refused(reply, status, code):
         "/products",
         "/orders",
         "/after-sales",
-        "/distribution/commissions",
         "/distribution/team",
-        "/distribution/ledger",
         "/distribution/withdrawals",
     ],
 )
@@ -57,6 +55,16 @@ def test_a_page_past_the_end_of_the_integers_is_refused(path):
     assert_json_refused(client.get(path, page=HUGE), 422, "INVALID_INPUT")
     assert_json_refused(client.get(path, page_size=HUGE), 422, "INVALID_INPUT")
     assert client.get(path, page=2).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/distribution/commissions", "/distribution/ledger"])
+def test_a_cursor_past_the_end_of_the_integers_is_refused(path):
+    """Lists paged by key take `before` (an id), bounded like an id column."""
+    client = api_for(make_distributor().user)
+    assert_json_refused(client.get(path, before=str(2**63)), 422, "INVALID_INPUT")
+    assert_json_refused(client.get(path, before="0"), 422, "INVALID_INPUT")
+    assert_json_refused(client.get(path, page_size=HUGE), 422, "INVALID_INPUT")
+    assert client.get(path, before=str(2**63 - 1)).json() == {"items": [], "next": None}
 
 
 def test_h5_search_with_a_huge_page_is_refused():
@@ -220,6 +228,8 @@ BIG = str(2**64)
         f"/me/addresses/{BIG}/edit/",
         f"/d/share/?product={BIG}",
         f"/d/commissions/?page={BIG}",
+        f"/d/commissions/?before={BIG}",
+        "/d/commissions/?before=-5",
         f"/checkout/?address={BIG}",
     ],
 )

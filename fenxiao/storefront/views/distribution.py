@@ -11,6 +11,7 @@ from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import yuan_to_fen
 from fenxiao.distribution.models import PayoutMethod, Withdrawal
+from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.services import (
     config,
     dashboard,
@@ -89,10 +90,17 @@ def commissions(request):
     qs = dashboard.commissions(distributor)
     if status:
         qs = qs.filter(status=status)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    for commission in page:
+    # Paged by key ("older than this id"), never by page number: a page costs the same
+    # however far down the distributor scrolls.
+    before = int_or_none(request.GET.get("before"))
+    rows, cursor = page_before(qs, before if before and before > 0 else None, 20)
+    for commission in rows:
         commission.why_text = dashboard.why(commission)
-    return render(request, "storefront/distribution/commissions.html", {"page": page, "status": status})
+    return render(
+        request,
+        "storefront/distribution/commissions.html",
+        {"rows": rows, "next": cursor, "older": before is not None, "status": status},
+    )
 
 
 @login_required
