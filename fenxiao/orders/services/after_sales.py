@@ -222,7 +222,6 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + after_sale.amount)
     order.refunded_amount += after_sale.amount
-    hooks.refund_approved(order, after_sale.amount)
     if after_sale.restock:
         quantities: dict[int, int] = {}
         for item in items:
@@ -250,6 +249,7 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
         # All of it went back to the store credit: nothing waits on the gateway.
         refund_succeeded(after_sale.pk)
         after_sale.refresh_from_db()
+    hooks.refund_approved(order, after_sale.amount)
     return after_sale
 
 

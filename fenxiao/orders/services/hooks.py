@@ -38,15 +38,16 @@ def order_completed(order: Order) -> None:
 
 
 def refund_approved(order: Order, amount: int) -> None:
-    """The order's refunded amount has just grown by `amount` (lines and shipping): its
-    level-1 distributor's sales shrink by as much, in the same transaction."""
+    """The order's refunded amount grew by `amount` (lines and shipping) in this
+    transaction: its level-1 distributor's sales shrink by as much. Called last, as a
+    payment takes the running totals last, so the two never wait on each other crosswise."""
     totals.order_refunded(order.pk, amount)
 
 
 def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> None:
     """Money went back to the buyer: (line, amount, quantity) for each line touched.
-    Commission is reduced in proportion or cancelled before settlement, clawed back after."""
-    commissions.apply_line_refunds(order, [line for line, _amount, _qty in refunded])
+    Commission is reduced in proportion or cancelled before settlement, clawed back after
+    (last: it moves the distributors' running totals, the lock a payment takes last too)."""
     returned = {}
     for line, _amount, quantity in refunded:
         if quantity:
@@ -55,6 +56,7 @@ def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> 
         Product.objects.filter(pk=product_id, sales_count__gte=quantity).update(
             sales_count=F("sales_count") - quantity
         )
+    commissions.apply_line_refunds(order, [line for line, _amount, _qty in refunded])
 
 
 def _quantities_by_product(lines: list[OrderLine]) -> dict[int, int]:
