@@ -37,6 +37,9 @@ class KeysetPagination(PaginationBase):
             None, ge=1, le=MAX_ID, description="上一页返回的 next：只返回 ID 小于它的记录（首页不传）"
         )
         page_size: int | None = Field(None, ge=1, le=MAX_PAGE_SIZE)
+        # Page numbers are gone: a client still asking for page 2 is refused (422) rather
+        # than handed page 1 again and again.
+        page: int | None = Field(None, ge=1, le=1, description="已停用：请用 before 翻页")
 
     class Output(Schema):
         items: list[Any]

@@ -64,6 +64,7 @@ def test_a_cursor_past_the_end_of_the_integers_is_refused(path):
     assert_json_refused(client.get(path, before=str(2**63)), 422, "INVALID_INPUT")
     assert_json_refused(client.get(path, before="0"), 422, "INVALID_INPUT")
     assert_json_refused(client.get(path, page_size=HUGE), 422, "INVALID_INPUT")
+    assert_json_refused(client.get(path, page=2), 422, "INVALID_INPUT")  # paged by key now
     assert client.get(path, before=str(2**63 - 1)).json() == {"items": [], "next": None}
 
 
