@@ -217,3 +217,24 @@ def test_unknown_fields_are_refused_and_zero_deltas_write_nothing(django_assert_
     with django_assert_num_queries(1):
         totals.add({b.pk: {"balance": -5, "orders": 1}})
     assert stored(b)["balance"] == 0 and stored(b)["orders"] == 1
+
+
+def test_commission_moves_groups_a_bulk_move_in_one_query(chain, django_assert_num_queries):
+    """What bulk callers (settlement chunks, the bulk freeze) wire themselves with."""
+    from fenxiao.distribution.models import Commission
+
+    a, b = chain
+    order = receive(
+        buy(bound_buyer(b), (sku(make_product(price=10000)), 1), (sku(make_product(price=3000)), 1))
+    )
+    frozen = Commission.objects.filter(order=order, status="frozen")
+
+    with django_assert_num_queries(1):
+        moves = totals.commission_moves(frozen, "frozen", "settled", credit_balance=True)
+
+    assert {pk: dict(v) for pk, v in moves.items()} == {
+        b.pk: {"frozen": -1300, "settled": 1300, "balance": 1300},
+        a.pk: {"frozen": -650, "settled": 650, "balance": 650},
+    }
+    cancelled = totals.commission_moves(frozen, "frozen", "cancelled")
+    assert dict(cancelled[b.pk]) == {"frozen": -1300}
