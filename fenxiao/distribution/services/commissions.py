@@ -130,6 +130,22 @@ def freeze_for_completed_order(order) -> int:
     )
 
 
+def freeze_for_completed_orders(order_ids, completed_at) -> int:
+    """The auto-complete sweep's chunk: every order completed at the same moment, so one
+    hold end and ONE UPDATE for all their pending commission. Call inside the chunk's
+    transaction, with the orders locked (a refund of one of them waits for the chunk)."""
+    until = config.hold_until(completed_at)
+    pending = Commission.objects.filter(order_id__in=list(order_ids), status=CommissionStatus.PENDING)
+    # What each distributor has moved from pending to frozen by this chunk (net of refunds).
+    frozen_by_distributor = {
+        row["distributor_id"]: row["net"]
+        for row in pending.values("distributor_id").annotate(net=Sum(F("amount") - F("reversed_amount")))
+    }
+    if not frozen_by_distributor:
+        return 0
+    return pending.update(status=CommissionStatus.FROZEN, frozen_until=until)
+
+
 def apply_line_refunds(order, lines) -> None:
     """Bring each refunded line's commissions to their share of what is still paid.
 

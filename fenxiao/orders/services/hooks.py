@@ -37,6 +37,13 @@ def order_completed(order: Order) -> None:
     distributors.check_condition_after_completion(order.buyer)
 
 
+def orders_completed(order_ids: list[int], buyer_ids: set[int], completed_at) -> None:
+    """`order_completed` for a chunk of orders auto-completed together at `completed_at`
+    (the sweep): the same facts, in a fixed number of statements for the chunk."""
+    commissions.freeze_for_completed_orders(order_ids, completed_at)
+    distributors.check_condition_after_completions(buyer_ids)
+
+
 def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> None:
     """Money went back to the buyer: (line, amount, quantity) for each line touched.
     Commission is reduced in proportion or cancelled before settlement, clawed back after."""
