@@ -39,7 +39,8 @@ def order_completed(order: Order) -> None:
 
 def orders_completed(order_ids: list[int], buyer_ids: set[int], completed_at) -> None:
     """`order_completed` for a chunk of orders auto-completed together at `completed_at`
-    (the sweep): the same facts, in a fixed number of statements for the chunk."""
+    (the sweep): the same facts, the commission in one statement for the chunk (in 满足条件
+    mode, buyers not yet distributors are still measured one by one)."""
     commissions.freeze_for_completed_orders(order_ids, completed_at)
     distributors.check_condition_after_completions(buyer_ids)
 

@@ -24,7 +24,7 @@ from .events import actor_kind_for, log_event, transition
 
 # The periodic sweeps (timeout cancel, auto-complete) work on chunks of orders; they live
 # in `sweeps` and are reached from here too, next to the one-order transitions they mirror.
-from .sweeps import auto_complete_orders, cancel_expired_orders  # noqa: E402, F401
+from .sweeps import auto_complete_orders, cancel_expired_orders  # noqa: F401
 
 
 def mark_paid(order: Order, payment) -> bool:

@@ -3,11 +3,17 @@ cancelled, shipped orders past their auto-complete time are completed.
 
 Set-based, a chunk at a time: each chunk is one transaction with a fixed handful of
 statements (lock the chunk, one guarded UPDATE, one bulk insert of events, one stock or
-commission statement), whatever its size. Chunks are taken in id order after the last
-one (a keyset cursor), so a run passes over each due order at most once and a row it
-could not handle (locked by a buyer paying right now, a gateway that failed) waits for
-the next run instead of being retried in a loop. A run stops when the backlog is drained
-or its time budget is spent, so it never overlaps the next one for long; if it does, the
+commission statement), whatever its size. Only what moves money or creates a record
+per person stays per row, inside the chunk: store credit returned on part-wallet orders
+(one ledger entry each) and, in 满足条件 mode, buyers measured for becoming distributors.
+Orders with a payment open at a gateway are closed there one by one, after the chunk
+has committed.
+
+Chunks are taken in id order after the last one (a keyset cursor, served by the partial
+indexes on Order), so a run passes over each due order at most once and a row it could
+not handle (locked by a buyer paying right now, a gateway that failed) waits for the
+next run instead of being retried in a loop. A run stops when the backlog is drained or
+its time budget is spent, so it never overlaps the next one for long; if it does, the
 rows the other run holds are skipped (`skip_locked`), not waited for.
 """
 
