@@ -159,6 +159,11 @@ class Order(models.Model):
             models.Index(fields=["status", "pay_deadline"]),
             models.Index(fields=["status", "auto_complete_at"]),
             models.Index(fields=["buyer", "-id"]),
+            # The sweeps take due orders in id order after a cursor (orders/services/sweeps.py).
+            # Partial, so they hold only the orders waiting for a sweep: one stale unpaid order
+            # at a low id no longer makes each run scan every order after it.
+            models.Index(fields=["id"], condition=Q(status="pending_payment"), name="order_unpaid_by_id"),
+            models.Index(fields=["id"], condition=Q(status="shipped"), name="order_shipped_by_id"),
         ]
         constraints = [
             models.CheckConstraint(

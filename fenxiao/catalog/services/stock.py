@@ -41,3 +41,16 @@ def restore_stock(quantities: Mapping[int, int]) -> None:
     quantities = {k: v for k, v in quantities.items() if v > 0}
     if quantities:
         Sku.objects.filter(pk__in=list(quantities)).update(stock=F("stock") + _per_sku(quantities))
+
+
+def restore_stock_in_order(quantities: Mapping[int, int]) -> None:
+    """Put back the stock of many orders at once (a sweep's whole chunk), one row per SKU.
+
+    The SKU rows are locked in id order before the one UPDATE: two sweeps (or a sweep and a
+    buyer's cancel) restoring overlapping SKUs then queue on the lowest id instead of each
+    holding a row the other waits for. Call inside the caller's transaction."""
+    quantities = {k: v for k, v in quantities.items() if v > 0}
+    if not quantities:
+        return
+    list(Sku.objects.select_for_update().filter(pk__in=list(quantities)).order_by("pk").values_list("pk"))
+    Sku.objects.filter(pk__in=list(quantities)).update(stock=F("stock") + _per_sku(quantities))

@@ -156,6 +156,21 @@ def freeze_for_completed_order(order) -> int:
     return moved
 
 
+def freeze_for_completed_orders(order_ids, completed_at) -> int:
+    """The auto-complete sweep's chunk: every order completed at the same moment, so one
+    hold end and ONE UPDATE for all their pending commission. Call inside the chunk's
+    transaction, with the orders locked (a refund of one of them waits for the chunk)."""
+    until = config.hold_until(completed_at)
+    pending = Commission.objects.filter(order_id__in=list(order_ids), status=CommissionStatus.PENDING)
+    # What each distributor moves from pending to frozen (net of refunds), in one query.
+    changes = totals.commission_moves(pending, CommissionStatus.PENDING, CommissionStatus.FROZEN)
+    if not changes:
+        return 0
+    moved = pending.update(status=CommissionStatus.FROZEN, frozen_until=until)
+    totals.add(changes)
+    return moved
+
+
 def apply_line_refunds(order, lines) -> None:
     """Bring each refunded line's commissions to their share of what is still paid.
 

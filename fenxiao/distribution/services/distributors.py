@@ -166,6 +166,30 @@ def check_condition_after_completion(user) -> Distributor | None:
     )
 
 
+def check_condition_after_completions(buyer_ids) -> list[Distributor]:
+    """`check_condition_after_completion` for a chunk of auto-completed orders' buyers: the
+    mode is read once and buyers who already have a distributor record are skipped in one
+    query; only the rest are measured (and, if they qualify, created) one by one."""
+    from django.contrib.auth import get_user_model
+
+    cfg = config.current()
+    if cfg.enable_mode != EnableMode.CONDITION or not buyer_ids:
+        return []
+    known = set(Distributor.objects.filter(user_id__in=list(buyer_ids)).values_list("user_id", flat=True))
+    created = []
+    for user in get_user_model().objects.filter(pk__in=set(buyer_ids) - known).order_by("pk"):
+        if meets_condition(user, cfg):
+            created.append(
+                _create(
+                    user,
+                    status=DistributorStatus.ACTIVE,
+                    source=JoinSource.CONDITION,
+                    parent=_parent_for(user),
+                )
+            )
+    return created
+
+
 def _move(distributor: Distributor, target: str, **fields) -> None:
     if target == DistributorStatus.ACTIVE and not distributor.activated_at:
         fields["activated_at"] = timezone.now()

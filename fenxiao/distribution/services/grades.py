@@ -1,8 +1,11 @@
 """Grade upgrades: measured in bulk, upgrade only, never down automatically."""
 
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 
 from ..models import ConditionLogic, Distributor, DistributorStatus, LedgerEntry, LedgerKind
+
+CHUNK_SIZE = 1000
 
 
 def metrics(distributor_ids) -> dict[int, dict[str, int]]:
@@ -78,28 +81,73 @@ def qualifies(grade, measured: dict[str, int]) -> bool:
     return all(checks) if grade.logic == ConditionLogic.ALL else any(checks)
 
 
-def upgrade(distributor_ids=None) -> list[Distributor]:
+def target_grade(grades_high_first, current_weight: int, measured: dict[str, int]):
+    """The highest grade above `current_weight` whose conditions are met, or None: the rule
+    for one distributor (only up, never down; a grade without conditions only by hand)."""
+    for grade in grades_high_first:
+        if grade.weight <= current_weight:
+            return None
+        if qualifies(grade, measured):
+            return grade
+    return None
+
+
+def upgrade(distributor_ids=None, *, chunk_size: int | None = None) -> list[Distributor]:
+    """Upgrade every active distributor (or those of `distributor_ids`) to the highest grade
+    they qualify for. A chunk of distributors at a time: their measures in a fixed number of
+    grouped queries (`metrics`), then one UPDATE per grade they move to. Returns the
+    distributors upgraded, with their new grade."""
     from ..models import DistributorGrade
 
     grades = sorted(DistributorGrade.objects.all(), key=lambda g: -g.weight)
     if not grades:
         return []
-    qs = Distributor.objects.select_related("grade").filter(status=DistributorStatus.ACTIVE)
-    if distributor_ids is not None:
-        qs = qs.filter(pk__in=list(distributor_ids))
-    distributors = list(qs)
-    measured = metrics(d.pk for d in distributors)
+    active = Distributor.objects.filter(status=DistributorStatus.ACTIVE).only("pk", "grade_id").order_by("pk")
+    size = chunk_size or CHUNK_SIZE
+    upgraded: list[Distributor] = []
+    if distributor_ids is not None:  # after a settlement: the distributors it paid
+        ids = sorted(set(distributor_ids))
+        for start in range(0, len(ids), size):
+            upgraded += _upgrade_chunk(list(active.filter(pk__in=ids[start : start + size])), grades)
+        return upgraded
+    after = 0
+    while True:
+        chunk = list(active.filter(pk__gt=after)[:size])
+        upgraded += _upgrade_chunk(chunk, grades)
+        if len(chunk) < size:
+            return upgraded
+        after = chunk[-1].pk
+
+
+def _upgrade_chunk(chunk: list[Distributor], grades) -> list[Distributor]:
+    if not chunk:
+        return []
+    weight_of = {g.pk: g.weight for g in grades}
+    measured = metrics(d.pk for d in chunk)
+    moving: dict[int, list[Distributor]] = {}
+    for distributor in chunk:
+        target = target_grade(grades, weight_of.get(distributor.grade_id, -1), measured[distributor.pk])
+        if target is not None:
+            moving.setdefault(target.pk, []).append(distributor)
     upgraded = []
-    for distributor in distributors:
-        current_weight = distributor.grade.weight if distributor.grade else -1
+    with transaction.atomic():
         for grade in grades:
-            if grade.weight <= current_weight:
-                break
-            if qualifies(grade, measured[distributor.pk]):
-                Distributor.objects.filter(pk=distributor.pk).update(grade=grade)
+            group = moving.get(grade.pk)
+            if not group:
+                continue
+            # Still active and still below the target when written: a grade staff set by hand
+            # a moment ago (or a suspension) is never overwritten by a lower one.
+            below = [g.pk for g in grades if g.weight < grade.weight]
+            ids = [d.pk for d in group]
+            written = Distributor.objects.filter(
+                Q(grade__isnull=True) | Q(grade_id__in=below), pk__in=ids, status=DistributorStatus.ACTIVE
+            ).update(grade=grade)
+            if written != len(group):  # rare: say only what was really upgraded
+                really = set(Distributor.objects.filter(pk__in=ids, grade=grade).values_list("pk", flat=True))
+                group = [d for d in group if d.pk in really]
+            for distributor in group:
                 distributor.grade = grade
-                upgraded.append(distributor)
-                break
+            upgraded += group
     return upgraded
 
 

@@ -22,6 +22,10 @@ from ..models import (
 from . import hooks, payments_port, tenders
 from .events import actor_kind_for, log_event, transition
 
+# The periodic sweeps (timeout cancel, auto-complete) work on chunks of orders; they live
+# in `sweeps` and are reached from here too, next to the one-order transitions they mirror.
+from .sweeps import auto_complete_orders, cancel_expired_orders  # noqa: F401
+
 
 def mark_paid(order: Order, payment) -> bool:
     """Apply a confirmed payment. Called by the payments app (which sits above orders, see
@@ -98,19 +102,6 @@ def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> 
     return order
 
 
-def auto_complete_orders(now=None) -> int:
-    now = now or timezone.now()
-    done = 0
-    due = Order.objects.filter(status=OrderStatus.SHIPPED, auto_complete_at__lte=now)
-    for order in due.only("pk", "status")[:500]:
-        try:
-            complete(order, actor_kind=ActorKind.SYSTEM)
-            done += 1
-        except InvalidTransition:
-            continue  # confirmed by the buyer a moment ago
-    return done
-
-
 def _close_open_payments(order: Order, refusal: str) -> None:
     """Close the order's open payments at their gateways before changing what it costs.
 
@@ -151,19 +142,6 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
         log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
         tenders.release_wallet(order)
     return order
-
-
-def cancel_expired_orders(now=None) -> int:
-    now = now or timezone.now()
-    cancelled = 0
-    due = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now)
-    for order in due.only("pk", "status")[:500]:
-        try:
-            cancel_unpaid(order, actor_kind=ActorKind.SYSTEM, reason="超时未付款，系统自动取消")
-            cancelled += 1
-        except InvalidTransition:
-            continue  # paid at the last moment
-    return cancelled
 
 
 def cancel_paid_order(order: Order, actor, *, reason: str = "") -> Order:

@@ -30,6 +30,9 @@ class PaymentsPort(Protocol):
     def payment_in_progress(self, order) -> bool:
         """Whether the order still has a gateway payment open (the buyer may be paying)."""
 
+    def orders_with_open_payments(self, order_ids) -> set[int]:
+        """Which of these orders still have a gateway payment open, in one query."""
+
     def refund(self, order, amount: int, *, reason: str, after_sale=None):
         """Pay `amount` back through the gateway payment that took it; returns the refund
         record. Call inside the transaction that decided it; the money moves after commit,
@@ -65,6 +68,12 @@ def close_open_payments(order) -> bool:
 def payment_in_progress(order) -> bool:
     """Checked with the order row locked, just before it is cancelled or repriced."""
     return _payments().payment_in_progress(order)
+
+
+def orders_with_open_payments(order_ids) -> set[int]:
+    """The timeout sweep, with a chunk of orders locked: those that must go to the gateway
+    one by one; the rest are cancelled together."""
+    return _payments().orders_with_open_payments(order_ids)
 
 
 def refund(order, amount: int, *, reason: str, after_sale=None):

@@ -4,7 +4,7 @@ Registered at startup as the implementation of `fenxiao.orders.services.payments
 (see that module for the direction between the two apps: payments above orders).
 """
 
-from ..models import PaymentStatus
+from ..models import Payment, PaymentStatus
 from . import payments, refunds
 
 
@@ -18,6 +18,14 @@ def close_open_payments(order) -> bool:
 
 def payment_in_progress(order) -> bool:
     return order.payments.filter(status=PaymentStatus.CREATED).exists()
+
+
+def orders_with_open_payments(order_ids) -> set[int]:
+    return set(
+        Payment.objects.filter(order_id__in=list(order_ids), status=PaymentStatus.CREATED).values_list(
+            "order_id", flat=True
+        )
+    )
 
 
 def refund(order, amount: int, *, reason: str, after_sale=None):
