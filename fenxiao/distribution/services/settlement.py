@@ -3,12 +3,17 @@
 The invariant: every commission is settled once and only once, even when runs overlap,
 one dies halfway, or a cycle day is missed.
 
-- Each commission is settled in its own short transaction with its row locked and its
-  status re-checked, and its ledger entry is unique on the commission.
-- A run is a batch row: `running` while it works (with a heartbeat), then `settled`. A run
-  that dies leaves its batch `running`; the sweeper resumes every batch whose heartbeat has
-  gone quiet, and staff can resume one from the backend. Resuming only settles what is
-  still frozen, so a resume that overlaps a live run settles nothing twice.
+- A run settles in chunks of `CHUNK` commissions, one transaction each, walking the due
+  commissions by id (never loading them all). A chunk locks its rows with `FOR UPDATE SKIP
+  LOCKED` in the same statement that tests they are still due, so overlapping runs share
+  the work instead of waiting on each other, and a just-opened after-sale or a suspension
+  keeps a commission out. Its ledger entries go in with one insert that the unique
+  `commission:<id>` source key makes idempotent.
+- A run is a batch row: `running` while it works (its heartbeat and totals move with every
+  chunk), then `settled`. A run that dies between chunks leaves its batch `running` with
+  true totals; the sweeper resumes every batch whose heartbeat has gone quiet, and staff
+  can resume one from the backend. Resuming only settles what is still frozen, so a resume
+  that overlaps a live run settles nothing twice.
 - Commission is held until its freeze has ended *and* the order's after-sale window has
   closed with no after-sale open, and only while its distributor may be paid (active, or
   banned with the held commission released by staff).
@@ -16,8 +21,9 @@ one dies halfway, or a cycle day is missed.
 """
 
 from datetime import date, timedelta
+from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -41,7 +47,11 @@ from . import config, totals
 
 # A running batch without progress for this long is taken to be dead and is resumed.
 STALE_AFTER = timedelta(minutes=10)
-HEARTBEAT_EVERY = 100  # commissions
+# Commissions settled per transaction: large enough that the per-statement cost vanishes,
+# small enough that row locks are held for milliseconds and a dead run loses little work.
+CHUNK = 5000
+# Distributors whose grade is checked per call once a run has finished.
+UPGRADE_CHUNK = 1000
 
 Status = SettlementBatch.Status
 CLAIMING = (Status.PENDING_REVIEW, Status.RUNNING)
@@ -79,48 +89,109 @@ def _unclaimed() -> Q:
     return Q(batch__isnull=True) | Q(batch_id__in=closed)
 
 
-def _settle_one(commission_id: int, batch: SettlementBatch, now) -> Commission | None:
-    with transaction.atomic():
-        commission = (
-            Commission.objects.select_for_update(of=("self",))
-            .filter(pk=commission_id, status=CommissionStatus.FROZEN, frozen_until__lte=now)
-            .first()
-        )
-        if commission is None:
-            return None
-        if (
-            commission.batch_id not in (None, batch.pk)
-            and SettlementBatch.objects.filter(pk=commission.batch_id, status__in=CLAIMING).exists()
-        ):
-            return None
-        # Re-checked under the lock: an after-sale opened, or the distributor suspended.
-        if not _due(now).filter(pk=commission.pk).exists():
-            return None
-        # The batch row first: once another runner has finished (or removed) the batch,
-        # this one settles nothing more into it.
-        progress = {"heartbeat_at": timezone.now()}
-        if commission.batch_id != batch.pk:
-            # Counted as it settles, so a run that dies halfway leaves true totals behind.
-            progress.update(
-                commission_count=F("commission_count") + 1, total=F("total") + commission.net_amount
+class _BatchClosed(Exception):
+    """Another runner closed (or removed) the batch: settle nothing more into it."""
+
+
+def _claim(batch: SettlementBatch, now, after: int):
+    """The next `CHUNK` commissions after id `after` that are due and belong to this run,
+    locked as they are read. The due test and the lock are one statement, so whatever
+    changed before the lock (an after-sale opened, the distributor suspended, another run
+    settled it) is seen; rows another run holds are skipped, not waited for. (On SQLite the
+    run's IMMEDIATE transaction already serialises, and there is no row lock.)"""
+    scope = Q(batch=batch) if batch.mode == SettlementMode.MANUAL else _unclaimed()
+    return (
+        _due(now)
+        .filter(scope, pk__gt=after)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values("pk")[:CHUNK]
+    )
+
+
+# The two hot statements of a chunk, in plain SQL valid on SQLite and PostgreSQL: the ORM
+# would send every id of the chunk twice, which costs more than the rows themselves.
+#
+# Claim and settle at once, returning each settled commission's id, distributor and net.
+_SETTLE_SQL = """
+UPDATE {commission} SET status = %s, settled_at = %s, batch_id = %s
+WHERE id > %s AND id IN ({claim})
+RETURNING id, distributor_id, amount - reversed_amount
+"""
+# The chunk's ledger entries, one insert: the unique source key leaves out any entry
+# already written, and RETURNING gives back only the rows really inserted. The note reads
+# "订单 <order id> <level>级佣金结算", as each entry always has. The chunk is the batch's
+# settled commissions in its id range: any other there were settled (and credited) before.
+# Only the id range may choose the index: `+ 0` keeps the planner off the batch index (and
+# settled_at, set exactly when a commission settles, has none), whose statistics lag behind
+# a run filling it, and which would make each chunk scan everything settled before it.
+_CREDIT_SQL = """
+INSERT INTO {ledger} (distributor_id, kind, amount, source_key, commission_id, note, created_at)
+SELECT distributor_id, %s, amount - reversed_amount, 'commission:' || id, id,
+       '订单 ' || order_id || ' ' || level || '级佣金结算', %s
+FROM {commission}
+WHERE id > %s AND id <= %s AND batch_id + 0 = %s AND settled_at IS NOT NULL AND amount > reversed_amount
+ON CONFLICT (source_key) DO NOTHING
+RETURNING distributor_id, amount
+"""
+
+
+def _tables() -> dict[str, str]:
+    quote = connection.ops.quote_name
+    return {"commission": quote(Commission._meta.db_table), "ledger": quote(LedgerEntry._meta.db_table)}
+
+
+def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
+    """Settle the next chunk after id `after` in one transaction. Returns the last id it
+    took, or None once nothing is left or the batch was closed by another runner."""
+    at = connection.ops.adapt_datetimefield_value
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            claim, claim_params = _claim(batch, now, after).query.sql_with_params()
+            cursor.execute(
+                _SETTLE_SQL.format(claim=claim, **_tables()),
+                [CommissionStatus.SETTLED, at(now), batch.pk, after, *claim_params],
             )
-        if not SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(**progress):
-            return None
-        Commission.objects.filter(pk=commission.pk).update(
-            status=CommissionStatus.SETTLED, settled_at=now, batch=batch
-        )
-        net = commission.net_amount
-        totals.add({commission.distributor_id: {"frozen": -net, "settled": net, "balance": net}})
-        if commission.net_amount > 0:
-            LedgerEntry.objects.create(
-                distributor_id=commission.distributor_id,
-                kind=LedgerKind.COMMISSION,
-                amount=commission.net_amount,
-                source_key=f"commission:{commission.pk}",
-                commission=commission,
-                note=f"订单 {commission.order_id} {commission.level}级佣金结算",
+            settled = cursor.fetchall()
+            if not settled:
+                return None
+            last = max(pk for pk, _, _ in settled)
+            # A run counts each commission as it settles, so one that dies between chunks
+            # leaves true totals; a manual batch counted its own when it was prepared.
+            joined = settled if batch.mode == SettlementMode.AUTO else []
+            # Once another runner has finished (or removed) the batch, settle nothing more
+            # into it: the whole chunk is undone.
+            if not SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
+                heartbeat_at=timezone.now(),
+                commission_count=F("commission_count") + len(joined),
+                total=F("total") + sum(net for _, _, net in joined),
+            ):
+                raise _BatchClosed
+            cursor.execute(
+                _CREDIT_SQL.format(**_tables()),
+                [LedgerKind.COMMISSION, at(timezone.now()), after, last, batch.pk],
             )
-        return commission
+            # The distributors' running totals move in the same transaction: what settled
+            # leaves `frozen` for `settled`, and the balance grows by the entries really
+            # inserted.
+            changes = totals.deltas()
+            for _, distributor_id, net in settled:
+                changes[distributor_id]["frozen"] -= net
+                changes[distributor_id]["settled"] += net
+            for distributor_id, amount in cursor.fetchall():
+                changes[distributor_id]["balance"] += amount
+            totals.add(changes)
+    except _BatchClosed:
+        return None
+    return last
+
+
+def _chunks(batch: SettlementBatch):
+    """Settle a running batch chunk by chunk, yielding the last id after each chunk commits."""
+    now = batch.approved_at or batch.cutoff
+    after = 0
+    while (after := _settle_chunk(batch, now, after)) is not None:
+        yield after
 
 
 def _refresh_totals(batch: SettlementBatch) -> SettlementBatch:
@@ -162,38 +233,44 @@ def _finish(batch: SettlementBatch) -> SettlementBatch | None:
     return SettlementBatch.objects.filter(pk=batch.pk).first()
 
 
-def _run(batch: SettlementBatch) -> SettlementBatch | None:
-    """Settle a running batch to the end, from wherever it stands: a new run, an approval,
-    or the resume of one that died. Only what is still frozen is touched."""
+def _batched(values, size: int):
+    values = iter(values)
+    while group := list(islice(values, size)):
+        yield group
+
+
+def _upgrade_grades(batch: SettlementBatch) -> None:
+    """The grade check once per distributor the batch paid, streamed in groups."""
     from .grades import upgrade_after_settlement
 
-    now = batch.approved_at or batch.cutoff
-    _beat(batch)
-    if batch.mode == SettlementMode.AUTO:
-        ids = _due(now).filter(_unclaimed()).values_list("pk", flat=True)
-    else:
-        ids = Commission.objects.filter(batch=batch, status=CommissionStatus.FROZEN).values_list(
-            "pk", flat=True
-        )
-    for i, pk in enumerate(list(ids), start=1):
-        _settle_one(pk, batch, now)
-        if i % HEARTBEAT_EVERY == 0:
-            _beat(batch)
-    batch = _finish(batch)
-    if batch is None:
-        return None
-    upgrade_after_settlement(
-        set(Commission.objects.filter(batch=batch).values_list("distributor_id", flat=True))
+    paid = (
+        Commission.objects.filter(batch=batch)
+        .order_by("distributor_id")
+        .values_list("distributor_id", flat=True)
+        .distinct()
     )
+    for group in _batched(paid.iterator(chunk_size=UPGRADE_CHUNK), UPGRADE_CHUNK):
+        upgrade_after_settlement(group)
+
+
+def _close(batch: SettlementBatch) -> SettlementBatch | None:
+    batch = _finish(batch)
+    if batch is not None:
+        _upgrade_grades(batch)
     return batch
 
 
-def settle_due(now=None, *, staff=None) -> SettlementBatch | None:
-    """Auto mode: settle everything due now into a new batch."""
-    now = now or timezone.now()
-    if not _due(now).filter(_unclaimed()).exists():
-        return None
-    batch = SettlementBatch.objects.create(
+def _run(batch: SettlementBatch) -> SettlementBatch | None:
+    """Settle a running batch to the end, from wherever it stands: a new run, an approval,
+    or the resume of one that died. Only what is still frozen is touched."""
+    _beat(batch)
+    for _ in _chunks(batch):
+        pass
+    return _close(batch)
+
+
+def _open_run(now, staff=None) -> SettlementBatch:
+    return SettlementBatch.objects.create(
         mode=SettlementMode.AUTO,
         status=Status.RUNNING,
         cutoff=now,
@@ -201,25 +278,36 @@ def settle_due(now=None, *, staff=None) -> SettlementBatch | None:
         approved_at=now,
         heartbeat_at=timezone.now(),
     )
-    return _run(batch)
+
+
+def settle_due(now=None, *, staff=None) -> SettlementBatch | None:
+    """Auto mode: settle everything due now into a new batch."""
+    now = now or timezone.now()
+    if not _due(now).filter(_unclaimed()).exists():
+        return None
+    return _run(_open_run(now, staff))
 
 
 def create_batch(now=None, *, staff=None) -> SettlementBatch | None:
     """Manual mode: gather what is due into a batch for finance to review."""
     now = now or timezone.now()
+    if not _due(now).filter(_unclaimed()).exists():
+        return None
     with transaction.atomic():
-        ids = list(_due(now).filter(_unclaimed()).values_list("pk", flat=True))
-        if not ids:
-            return None
         batch = SettlementBatch.objects.create(
             mode=SettlementMode.MANUAL,
             status=Status.PENDING_REVIEW,
             cutoff=now,
             created_by=staff,
         )
-        Commission.objects.filter(_unclaimed(), pk__in=ids, status=CommissionStatus.FROZEN).update(
-            batch=batch
-        )
+        # One statement, its claim re-tested on each row it updates: a batch prepared at the
+        # same moment keeps what it took first.
+        claimed = Commission.objects.filter(
+            _unclaimed(), status=CommissionStatus.FROZEN, pk__in=_due(now).filter(_unclaimed()).values("pk")
+        ).update(batch=batch)
+        if not claimed:
+            batch.delete()
+            return None
     return _refresh_totals(batch)
 
 

@@ -18,7 +18,7 @@ takes. `rebuild` recomputes rows from history (repair, and the tests' yardstick)
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
 
 from ..models import (
@@ -39,6 +39,10 @@ BUCKET = {
     CommissionStatus.SETTLED: "settled",
 }
 REBUILD_CHUNK = 1000
+# Above this many distributors, `add` updates them together instead of one by one; rows
+# per statement stay under SQLite's limit of bound parameters.
+FEW = 4
+MANY_PER_STATEMENT = 1000
 
 Deltas = dict[int, dict[str, int]]
 
@@ -58,21 +62,61 @@ def merge(*parts: Deltas) -> Deltas:
 
 
 def add(changes: Deltas) -> None:
-    """Apply signed deltas: one UPDATE per distributor touched, in ascending id order.
+    """Apply signed deltas, locking the rows in ascending distributor order. Zero deltas are
+    skipped. A few distributors (a payment, a refund): one UPDATE each. Many (a settlement
+    or auto-complete chunk): a fixed handful of statements whatever their number.
 
     A distributor without a row yet gets one (created, or found created by a concurrent
-    writer) and the update runs again. Zero deltas are skipped."""
+    writer) before it is updated."""
+    changes = {
+        pk: {field: value for field, value in fields.items() if value} for pk, fields in changes.items()
+    }
+    changes = {pk: fields for pk, fields in changes.items() if fields}
+    unknown = {field for fields in changes.values() for field in fields} - set(TOTAL_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown totals field(s): {sorted(unknown)}")
+    if len(changes) > FEW:
+        _add_many(changes)
+        return
     for pk in sorted(changes):
-        update = {field: F(field) + value for field, value in changes[pk].items() if value}
-        if not update:
-            continue
-        unknown = set(update) - set(TOTAL_FIELDS)
-        if unknown:
-            raise ValueError(f"unknown totals field(s): {sorted(unknown)}")
+        update = {field: F(field) + value for field, value in changes[pk].items()}
         if DistributorTotals.objects.filter(pk=pk).update(**update):
             continue
         DistributorTotals.objects.bulk_create([DistributorTotals(distributor_id=pk)], ignore_conflicts=True)
         DistributorTotals.objects.filter(pk=pk).update(**update)
+
+
+# Quoted names and placeholders only are formatted in; every value is a bound parameter.
+_ADD_MANY_SQL = """
+UPDATE {table} SET {assignments}
+FROM (VALUES {rows}) AS v
+WHERE {table}.distributor_id = v.column1
+"""
+
+
+def _add_many(changes: Deltas) -> None:
+    """`add` for many distributors: lock their rows in one ordered statement (creating the
+    missing ones), then add every delta with one joined UPDATE per `MANY_PER_STATEMENT`."""
+    ids = sorted(changes)
+    locked = DistributorTotals.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    missing = set(ids) - set(locked.values_list("pk", flat=True))
+    if missing:
+        DistributorTotals.objects.bulk_create(
+            [DistributorTotals(distributor_id=pk) for pk in sorted(missing)], ignore_conflicts=True
+        )
+        list(locked.filter(pk__in=missing).values_list("pk", flat=True))
+    fields = [f for f in TOTAL_FIELDS if any(f in row for row in changes.values())]
+    quote = connection.ops.quote_name
+    table = quote(DistributorTotals._meta.db_table)
+    # VALUES columns are named column1, column2 … on both SQLite and PostgreSQL.
+    assignments = ", ".join(f"{quote(f)} = {quote(f)} + v.column{i}" for i, f in enumerate(fields, start=2))
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), MANY_PER_STATEMENT):
+            part = ids[start : start + MANY_PER_STATEMENT]
+            rows = ", ".join(["(" + ", ".join(["%s"] * (len(fields) + 1)) + ")"] * len(part))
+            params = [value for pk in part for value in (pk, *(changes[pk].get(f, 0) for f in fields))]
+            sql = _ADD_MANY_SQL.format(table=table, assignments=assignments, rows=rows)
+            cursor.execute(sql, params)
 
 
 def net_by_distributor(commissions) -> dict[int, int]:

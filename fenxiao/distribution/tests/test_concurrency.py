@@ -80,19 +80,20 @@ def test_resuming_a_dead_run_while_new_runs_start_settles_each_commission_once(p
     products = [make_product(price=1000 * (i + 1)) for i in range(10)]
     receive(buy(bound_buyer(b), *((sku(p), 1) for p in products)))
     due = after_freeze()
-    real = settlement._settle_one
+    monkeypatch.setattr(settlement, "CHUNK", 2)
+    real = settlement._settle_chunk
     calls = []
 
-    def dies_on_the_fifth(pk, batch, now):
-        calls.append(pk)
-        if len(calls) == 5:
+    def dies_on_the_third_chunk(batch, now, after):
+        calls.append(after)
+        if len(calls) == 3:
             raise RuntimeError("worker killed")
-        return real(pk, batch, now)
+        return real(batch, now, after)
 
-    monkeypatch.setattr(settlement, "_settle_one", dies_on_the_fifth)
+    monkeypatch.setattr(settlement, "_settle_chunk", dies_on_the_third_chunk)
     with pytest.raises(RuntimeError):
         settlement.settle_due(due)
-    monkeypatch.setattr(settlement, "_settle_one", real)
+    monkeypatch.setattr(settlement, "_settle_chunk", real)
     assert Commission.objects.filter(status="settled").count() == 4
     later = timezone.now() + timedelta(minutes=11)
 

@@ -78,19 +78,20 @@ def test_a_settlement_that_died_halfway_settles_the_rest_on_the_next_run(chain, 
     a, b = chain
     for _ in range(3):
         receive(buy(bound_buyer(b), (sku(lamp), 1)))
-    real_settle_one = settlement._settle_one
+    monkeypatch.setattr(settlement, "CHUNK", 2)
+    real_settle_chunk = settlement._settle_chunk
     calls = []
 
-    def dies_on_the_third(pk, batch, now):
-        calls.append(pk)
-        if len(calls) == 3:
+    def dies_on_the_second_chunk(batch, now, after):
+        calls.append(after)
+        if len(calls) == 2:
             raise RuntimeError("worker killed")
-        return real_settle_one(pk, batch, now)
+        return real_settle_chunk(batch, now, after)
 
-    monkeypatch.setattr(settlement, "_settle_one", dies_on_the_third)
+    monkeypatch.setattr(settlement, "_settle_chunk", dies_on_the_second_chunk)
     with pytest.raises(RuntimeError):
         settle_now()
-    monkeypatch.setattr(settlement, "_settle_one", real_settle_one)
+    monkeypatch.setattr(settlement, "_settle_chunk", real_settle_chunk)
     assert Commission.objects.filter(status="settled").count() == 2
 
     # The dead run's batch still tells the truth about what it settled: 1000 + 500.
@@ -106,8 +107,8 @@ def test_a_settlement_that_died_halfway_settles_the_rest_on_the_next_run(chain, 
 
 def test_a_run_that_finds_everything_already_settled_leaves_no_empty_batch(chain, lamp, monkeypatch):
     receive(buy(bound_buyer(chain[1]), (sku(lamp), 1)))
-    # An overlapping run got to every commission between our read and our lock.
-    monkeypatch.setattr(settlement, "_settle_one", lambda pk, batch, now: None)
+    # An overlapping run got to every commission between our check and our first claim.
+    monkeypatch.setattr(settlement, "_settle_chunk", lambda batch, now, after: None)
     assert settle_now() is None
     assert SettlementBatch.objects.count() == 0
 
@@ -176,20 +177,21 @@ def test_an_approval_that_died_halfway_is_finished_by_the_sweeper(chain, lamp, m
     staff = superuser()
     batch = settlement.create_batch(after_freeze(), staff=staff)
     assert batch.commission_count == 4
-    real_settle_one = settlement._settle_one
+    monkeypatch.setattr(settlement, "CHUNK", 3)
+    real_settle_chunk = settlement._settle_chunk
     calls = []
 
-    def dies_on_the_second(pk, batch, now):
-        calls.append(pk)
+    def dies_on_the_second_chunk(batch, now, after):
+        calls.append(after)
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        return real_settle_one(pk, batch, now)
+        return real_settle_chunk(batch, now, after)
 
-    monkeypatch.setattr(settlement, "_settle_one", dies_on_the_second)
+    monkeypatch.setattr(settlement, "_settle_chunk", dies_on_the_second_chunk)
     with pytest.raises(RuntimeError):
         settlement.approve_batch(batch, staff, now=after_freeze())
-    monkeypatch.setattr(settlement, "_settle_one", real_settle_one)
-    assert Commission.objects.filter(status="settled").count() == 1
+    monkeypatch.setattr(settlement, "_settle_chunk", real_settle_chunk)
+    assert Commission.objects.filter(status="settled").count() == 3  # the first chunk
     batch.refresh_from_db()
     assert batch.status == "running"  # approved, not finished: still holds its commission
     assert settlement.create_batch(after_freeze(), staff=staff) is None

@@ -57,22 +57,24 @@ def set_after_sale_days(days: int) -> None:
     OrderSettings.objects.filter(pk=OrderSettings.current().pk).update(after_sale_days=days)
 
 
-def killed_at(n: int, monkeypatch, run=settle_now) -> None:
-    """`run()` with its n-th commission killing the worker, as a deploy's SIGTERM would;
-    runs after it are healthy again."""
-    real = settlement._settle_one
+def killed_at(n: int, monkeypatch, run=settle_now, chunk: int = 1) -> None:
+    """`run()` settling `chunk` commissions per transaction, the worker killed as its n-th
+    chunk starts (after n - 1 chunks committed), as a deploy's SIGTERM would; runs after it
+    are healthy again. With the default of one commission per chunk, n - 1 are settled."""
+    monkeypatch.setattr(settlement, "CHUNK", chunk)
+    real = settlement._settle_chunk
     calls = []
 
-    def settle_one(pk, batch, now):
-        calls.append(pk)
+    def settle_chunk(batch, now, after):
+        calls.append(after)
         if len(calls) == n:
             raise RuntimeError("worker killed")
-        return real(pk, batch, now)
+        return real(batch, now, after)
 
-    monkeypatch.setattr(settlement, "_settle_one", settle_one)
+    monkeypatch.setattr(settlement, "_settle_chunk", settle_chunk)
     with pytest.raises(RuntimeError):
         run()
-    monkeypatch.setattr(settlement, "_settle_one", real)
+    monkeypatch.setattr(settlement, "_settle_chunk", real)
 
 
 # --- an interrupted run is resumed -----------------------------------------------------------
