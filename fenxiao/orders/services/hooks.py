@@ -5,9 +5,7 @@ becomes true. Keeping them in one module makes the contract visible: what the
 distribution engine may rely on, and when.
 """
 
-from django.db.models import F
-
-from fenxiao.catalog.models import Product
+from fenxiao.catalog.services.sales import add_sales, remove_sales
 from fenxiao.distribution.services import attribution, binding, commissions, distributors
 
 from ..models import Order, OrderLine
@@ -22,11 +20,10 @@ def order_placed(order: Order) -> None:
 def order_paid(order: Order) -> None:
     """The order has just been paid (status pending_shipment, paid_amount set):
     commission becomes `pending` (estimated) on each line."""
-    lines = list(order.lines.all())
-    for product_id, quantity in _quantities_by_product(lines).items():
-        Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
     commissions.create_for_paid_order(order)
     binding.renew_on_purchase(order.buyer)
+    # Last: it locks the products (in id order) until the payment commits.
+    add_sales(_quantities_by_product(list(order.lines.all())))
 
 
 def order_completed(order: Order) -> None:
@@ -45,10 +42,7 @@ def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> 
     for line, _amount, quantity in refunded:
         if quantity:
             returned[line.product_id] = returned.get(line.product_id, 0) + quantity
-    for product_id, quantity in returned.items():
-        Product.objects.filter(pk=product_id, sales_count__gte=quantity).update(
-            sales_count=F("sales_count") - quantity
-        )
+    remove_sales(returned)
 
 
 def _quantities_by_product(lines: list[OrderLine]) -> dict[int, int]:
