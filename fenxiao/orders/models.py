@@ -159,6 +159,9 @@ class Order(models.Model):
             models.Index(fields=["status", "pay_deadline"]),
             models.Index(fields=["status", "auto_complete_at"]),
             models.Index(fields=["buyer", "-id"]),
+            # The sales-tier bonus (a distributor's paid sales this month, read while paying)
+            # and the sales ranking both start from "paid since".
+            models.Index(fields=["paid_at"], name="order_paid_at"),
         ]
         constraints = [
             models.CheckConstraint(
