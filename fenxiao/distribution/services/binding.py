@@ -265,7 +265,7 @@ def active_binding(buyer) -> CustomerBinding | None:
 
 
 def renew_on_purchase(buyer) -> None:
-    """In 有效期 mode each purchase renews the binding."""
+    """In 有效期 mode each purchase renews the binding. `buyer` may be the user or its id."""
     cfg = config.current()
     if cfg.bind_mode != BindMode.EXPIRING:
         return

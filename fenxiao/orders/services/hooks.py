@@ -5,6 +5,8 @@ becomes true. Keeping them in one module makes the contract visible: what the
 distribution engine may rely on, and when.
 """
 
+from django.db.models import prefetch_related_objects
+
 from fenxiao.catalog.services.sales import add_sales, remove_sales
 from fenxiao.distribution.services import attribution, binding, commissions, distributors
 
@@ -20,8 +22,9 @@ def order_placed(order: Order) -> None:
 def order_paid(order: Order) -> None:
     """The order has just been paid (status pending_shipment, paid_amount set):
     commission becomes `pending` (estimated) on each line."""
+    prefetch_related_objects([order], "lines")  # read once, for the commissions and the counts
     commissions.create_for_paid_order(order)
-    binding.renew_on_purchase(order.buyer)
+    binding.renew_on_purchase(order.buyer_id)
     # Last: it locks the products (in id order) until the payment commits.
     add_sales(_quantities_by_product(list(order.lines.all())))
 
