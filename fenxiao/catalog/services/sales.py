@@ -1,37 +1,48 @@
-"""Sales counts (销量) shown on product cards: one statement per order, however many lines.
+"""Sales counts (销量) shown on product cards: one statement per order, however many lines,
+run once the payment (or refund) has committed, never inside it.
 
-They are kept inside the payment / refund transaction on purpose: the count a buyer sees is
-then exactly the paid quantity, with nothing to reconcile after a crash. The price is a row
-lock on each product until that transaction commits, so two things matter:
+Why after commit: a product row locked by a payment stays locked until that payment commits,
+so with the count inside the transaction every payment of a popular product waits for the
+one before it to finish all its work (commissions, running totals), and a payment and a
+refund taking products and distributors' totals in opposite orders could deadlock. The
+count is a display figure; the money never depends on it. So `add_sales`/`remove_sales`
+register the statement with `transaction.on_commit`: it runs in autocommit right after the
+commit, holding each product row for that one statement only, and is dropped if the
+payment rolls back (so a refused payment never counts). The price: a process that dies in
+the instant between the commit and the statement loses that order's count (`robust`: a
+failing statement is logged, never turns a committed payment into an error).
 
-- one statement, not one per product, so a 20-line order does not cost 20 round trips while
-  holding the locks;
-- a fixed lock order. PostgreSQL does not promise the order in which `UPDATE … WHERE id IN`
-  locks rows (it follows whatever plan it picks), so two payments touching the same products
-  in opposite orders could deadlock. A MATERIALIZED CTE `SELECT … ORDER BY id FOR UPDATE`
-  takes the locks in id order first; the UPDATE then only touches rows it already holds.
-  SQLite locks the whole database for a write, so it needs no lock order.
-
-The hooks call these last, just before the payment transaction ends, to keep the time the
-product rows stay locked short.
+Lock order inside the statement: PostgreSQL does not promise the order in which `UPDATE …
+WHERE id IN` locks rows (it follows whatever plan it picks), so two statements over the same
+products could still deadlock each other. A MATERIALIZED CTE `SELECT … ORDER BY id FOR
+UPDATE` takes the locks in id order first; the UPDATE then only touches rows it already
+holds. SQLite locks the whole database for a write, so it needs no lock order.
 """
 
 from collections.abc import Mapping
+from functools import partial
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ..models import Product
 
 
 def add_sales(quantities: Mapping[int, int]) -> None:
-    """Paid: {product_id: quantity} goes onto each product's sales count."""
-    _apply(quantities, "sales_count + {delta}", "")
+    """Paid: {product_id: quantity} goes onto each product's sales count, once the current
+    transaction commits."""
+    _after_commit(quantities, "sales_count + {delta}", "")
 
 
 def remove_sales(quantities: Mapping[int, int]) -> None:
-    """Refunded: take the returned quantities off again; a count never goes below zero (a
-    product whose count is already lower than the refund, e.g. reset by staff, is left alone)."""
-    _apply(quantities, "sales_count - {delta}", " AND sales_count >= {delta}")
+    """Refunded: take the returned quantities off again once the refund commits; a count never
+    goes below zero (a product whose count is already lower than the refund, e.g. reset by
+    staff, is left alone)."""
+    _after_commit(quantities, "sales_count - {delta}", " AND sales_count >= {delta}")
+
+
+def _after_commit(quantities: Mapping[int, int], new_value: str, condition: str) -> None:
+    if any(quantities.values()):
+        transaction.on_commit(partial(_apply, dict(quantities), new_value, condition), robust=True)
 
 
 def _apply(quantities: Mapping[int, int], new_value: str, condition: str) -> None:

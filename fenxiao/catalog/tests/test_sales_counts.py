@@ -1,7 +1,7 @@
 """Sales counts move by whole orders: one statement, never below zero."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from fenxiao.catalog.models import Product
@@ -39,3 +39,15 @@ def test_nothing_to_count_costs_nothing():
         add_sales({})
         remove_sales({1: 0})
     assert ctx.captured_queries == []
+
+
+def test_counted_when_the_transaction_commits_and_never_for_one_rolled_back():
+    product = make_product()
+    with transaction.atomic():
+        add_sales({product.pk: 2})
+        assert counts([product]) == [0]  # nothing locked or moved inside the payment
+    assert counts([product]) == [2]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        add_sales({product.pk: 5})
+        raise RuntimeError("the payment failed")
+    assert counts([product]) == [2]

@@ -22,11 +22,10 @@ def order_placed(order: Order) -> None:
 def order_paid(order: Order) -> None:
     """The order has just been paid (status pending_shipment, paid_amount set):
     commission becomes `pending` (estimated) on each line."""
-    prefetch_related_objects([order], "lines")  # read once, for the commissions and the counts
+    prefetch_related_objects([order], "lines")  # read once, for the counts and the commissions
+    add_sales(_quantities_by_product(list(order.lines.all())))  # counted once the payment commits
     commissions.create_for_paid_order(order)
     binding.renew_on_purchase(order.buyer_id)
-    # Last: it locks the products (in id order) until the payment commits.
-    add_sales(_quantities_by_product(list(order.lines.all())))
 
 
 def order_completed(order: Order) -> None:

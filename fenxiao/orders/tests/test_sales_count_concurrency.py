@@ -31,3 +31,20 @@ def test_opposite_line_orders_pay_side_by_side():
         12,
         12,
     ]
+
+
+def test_a_payment_in_progress_holds_no_product_row():
+    from django.db import transaction
+
+    from fenxiao.catalog.services.sales import add_sales
+
+    product = make_product()
+
+    def lock_nowait(_i):
+        with transaction.atomic():
+            return Product.objects.select_for_update(nowait=True).get(pk=product.pk).sales_count
+
+    with transaction.atomic():
+        add_sales({product.pk: 3})
+        assert run_together(1, lock_nowait) == [0]  # another payment would not wait on it
+    assert Product.objects.get(pk=product.pk).sales_count == 3
