@@ -34,8 +34,8 @@ def period_sales(distributor_id: int, since) -> int:
     size: the distributor's order ids come from the `attribution_level1_order` index alone,
     and the planner joins them with orders by key (a small distributor) or with the month's
     paid orders from `order_paid_at` (a big one), whichever is fewer rows — never a scan of
-    all orders. It runs before the sales counts lock any product row (see hooks.order_paid),
-    so only this order's own rows are held meanwhile."""
+    all orders. The payment locks no product row (sales counts move after its commit, see
+    catalog.services.sales), so only this order's own rows are held meanwhile."""
     from fenxiao.orders.models import Order
 
     totals = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
