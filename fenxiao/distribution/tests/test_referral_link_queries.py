@@ -56,3 +56,17 @@ def test_a_signed_in_visit_is_bounded_whatever_the_history():
     assert len(first) <= 11, first  # session, user, distributor, settings, decision and rows
     assert len(later) <= len(first), later
     assert Touch.objects.filter(buyer=buyer).count() == 7
+
+
+def test_a_status_change_is_seen_at_once_although_the_code_is_remembered():
+    from fenxiao.distribution.models import DistributorStatus
+
+    distributor = make_distributor()
+    Client().get(f"/r/{distributor.referral_code}")  # remembered now
+    distributors.set_status(distributor, None, DistributorStatus.SUSPENDED, reason="测试", decision="void")
+    buyer = make_buyer()
+    browser = Client()
+    browser.force_login(buyer)
+    browser.get(f"/r/{distributor.referral_code}")
+    touch = Touch.objects.get(buyer=buyer)
+    assert (touch.decision, touch.rule) == (TouchDecision.REFUSED, "inactive")
