@@ -23,21 +23,29 @@ def referral(request, code: str):
     if source not in SOURCES:
         source = TouchSource.LINK
     response = HttpResponseRedirect(target)
-    distributor = distributors.by_code(code)
-    if distributor is None:
+    # `request.user` costs nothing without a session cookie (the usual first visit); with one,
+    # it is needed anyway to tell a signed-in buyer, whose visit is decided, from a visitor.
+    if request.user.is_authenticated:
+        distributor = distributors.by_code(code)
+        if distributor is not None:
+            binding.record_touch(request.user, distributor, source, target=target)
         return response
-    binding.record_touch(
-        request.user, distributor, source, target=target, visitor=binding.visitor_key(client_ip(request))
+    # Signed out: nothing is decided, so the distributor's row is not needed, only its id
+    # (cached) — the visit is one upsert.
+    distributor_id = distributors.id_for_code(code)
+    if distributor_id is None:
+        return response
+    binding.count_anonymous_visit(
+        distributor_id, source, target=target, visitor=binding.visitor_key(client_ip(request))
     )
-    if not request.user.is_authenticated:
-        # The cookie only carries the referral until sign-in; binding is decided then.
-        response.set_cookie(
-            REFERRAL_COOKIE,
-            f"{distributor.referral_code}:{source}",
-            max_age=REFERRAL_COOKIE_AGE,
-            httponly=True,
-            samesite="Lax",
-        )
+    # The cookie only carries the referral until sign-in; binding is decided then.
+    response.set_cookie(
+        REFERRAL_COOKIE,
+        f"{distributors.normalize_code(code)}:{source}",
+        max_age=REFERRAL_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+    )
     return response
 
 

@@ -164,6 +164,9 @@ class Order(models.Model):
             # at a low id no longer makes each run scan every order after it.
             models.Index(fields=["id"], condition=Q(status="pending_payment"), name="order_unpaid_by_id"),
             models.Index(fields=["id"], condition=Q(status="shipped"), name="order_shipped_by_id"),
+            # The sales-tier bonus (a distributor's paid sales this month, read while paying)
+            # and the sales ranking both start from "paid since".
+            models.Index(fields=["paid_at"], name="order_paid_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -41,6 +41,9 @@ class OrderAttribution(models.Model):
     class Meta:
         verbose_name = "订单分销归属"
         verbose_name_plural = "订单分销归属"
+        # A distributor's orders (tier bonus, figures, order list) as an index-only scan
+        # yielding order ids, newest last.
+        indexes = [models.Index(fields=["level1", "order"], name="attribution_level1_order")]
 
     def __str__(self):
         return f"{self.order_id}"
@@ -144,7 +147,13 @@ class Commission(models.Model):
                 condition=Q(level__gte=1, level__lte=MAX_LEVELS), name="commission_level_1_to_3"
             ),
         ]
-        indexes = [models.Index(fields=["distributor", "status"])]
+        indexes = [
+            models.Index(fields=["distributor", "status"]),
+            # The commission ranking ("since the start of the week / month").
+            models.Index(fields=["created_at"], name="commission_created_at"),
+            # A distributor's commission list, newest first, without sorting all of them.
+            models.Index(fields=["distributor", "-id"], name="commission_distributor_recent"),
+        ]
 
     def __str__(self):
         return f"{self.order_id}-{self.level}级 {format_fen(self.net_amount)}"

@@ -31,7 +31,14 @@ def month_start(now=None):
 
 
 def period_sales(distributor_id: int, since) -> int:
-    """A distributor's level-1 paid sales since `since`, net of refunds."""
+    """A distributor's level-1 paid sales since `since`, net of refunds.
+
+    Read while a payment is applied (the tier bonus), so it must stay cheap at any history
+    size: the distributor's order ids come from the `attribution_level1_order` index alone,
+    and the planner joins them with orders by key (a small distributor) or with the month's
+    paid orders from `order_paid_at` (a big one), whichever is fewer rows — never a scan of
+    all orders. The payment locks no product row (sales counts move after its commit, see
+    catalog.services.sales), so only this order's own rows are held meanwhile."""
     from fenxiao.orders.models import Order
 
     sums = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(

@@ -56,11 +56,43 @@ def active_for_user(user) -> Distributor:
     return distributor
 
 
-def by_code(code: str) -> Distributor | None:
+def normalize_code(code: str) -> str | None:
+    """A referral code as stored (codes are read aloud and typed: case and spaces vary)."""
     code = (code or "").strip().upper()
     if not code or len(code) > 12:
         return None
+    return code
+
+
+def by_code(code: str) -> Distributor | None:
+    code = normalize_code(code)
+    if code is None:
+        return None
     return Distributor.objects.select_related("user").filter(referral_code=code).first()
+
+
+# Referral code → distributor id, for the anonymous /r/<code> hit, the hottest read there is.
+# Kept in the process, not in a shared cache: the pair never changes (a code is given once at
+# creation and never edited, and distributors are never deleted — the backend cannot, and
+# commissions protect them), so there is nothing to invalidate when a status, grade or parent
+# changes: everything else is read fresh by whoever needs it. Unknown codes are not kept, so
+# probing random codes cannot fill it; the size is bounded all the same.
+_ids_by_code: dict[str, int] = {}
+_IDS_BY_CODE_MAX = 20_000
+
+
+def id_for_code(code: str) -> int | None:
+    code = normalize_code(code)
+    if code is None:
+        return None
+    found = _ids_by_code.get(code)
+    if found is None:
+        found = Distributor.objects.filter(referral_code=code).values_list("pk", flat=True).first()
+        if found is not None:
+            if len(_ids_by_code) >= _IDS_BY_CODE_MAX:
+                _ids_by_code.clear()
+            _ids_by_code[code] = found
+    return found
 
 
 def _parent_for(user) -> Distributor | None:

@@ -5,9 +5,9 @@ becomes true. Keeping them in one module makes the contract visible: what the
 distribution engine may rely on, and when.
 """
 
-from django.db.models import F
+from django.db.models import prefetch_related_objects
 
-from fenxiao.catalog.models import Product
+from fenxiao.catalog.services.sales import add_sales, remove_sales
 from fenxiao.distribution.services import attribution, binding, commissions, distributors, totals
 
 from ..models import Order, OrderLine
@@ -22,11 +22,10 @@ def order_placed(order: Order) -> None:
 def order_paid(order: Order) -> None:
     """The order has just been paid (status pending_shipment, paid_amount set):
     commission becomes `pending` (estimated) on each line."""
-    lines = list(order.lines.all())
-    for product_id, quantity in _quantities_by_product(lines).items():
-        Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + quantity)
+    prefetch_related_objects([order], "lines")  # read once, for the counts and the commissions
+    add_sales(_quantities_by_product(list(order.lines.all())))  # counted once the payment commits
     commissions.create_for_paid_order(order)
-    binding.renew_on_purchase(order.buyer)
+    binding.renew_on_purchase(order.buyer_id)
 
 
 def order_completed(order: Order) -> None:
@@ -60,15 +59,12 @@ def lines_refunded(order: Order, refunded: list[tuple[OrderLine, int, int]]) -> 
     for line, _amount, quantity in refunded:
         if quantity:
             returned[line.product_id] = returned.get(line.product_id, 0) + quantity
-    for product_id, quantity in returned.items():
-        Product.objects.filter(pk=product_id, sales_count__gte=quantity).update(
-            sales_count=F("sales_count") - quantity
-        )
+    remove_sales(returned)
     commissions.apply_line_refunds(order, [line for line, _amount, _qty in refunded])
 
 
 def _quantities_by_product(lines: list[OrderLine]) -> dict[int, int]:
-    totals: dict[int, int] = {}
+    counts: dict[int, int] = {}
     for line in lines:
-        totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
-    return totals
+        counts[line.product_id] = counts.get(line.product_id, 0) + line.quantity
+    return counts

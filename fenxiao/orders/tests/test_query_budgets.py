@@ -185,3 +185,32 @@ def test_cart_is_flat_in_lines(django_assert_num_queries):
         reply = client.get("/cart")
     assert len(reply.json()["lines"]) == 20
     assert reply.json()["goods_amount"] == 20 * 9900
+
+
+def _paid_queries(buyer, address, products) -> int:
+    from fenxiao.payments.gateways.sandbox import SandboxGateway, paid_notification
+    from fenxiao.payments.services.payments import apply_gateway_payment, start_payment
+
+    order = checkout.place_order(buyer, _lines(products), address_id=address.pk)
+    trade = SandboxGateway().complete_trade(start_payment(order, "sandbox").out_trade_no, notify=False)
+    queries = count_queries(lambda: apply_gateway_payment("sandbox", paid_notification(trade)))
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING_SHIPMENT
+    return queries
+
+
+def test_paying_is_flat_in_lines_sales_counts_included():
+    from fenxiao.catalog.models import Product
+    from fenxiao.distribution.models import Commission
+    from fenxiao.distribution.tests.helpers import make_distributor, visit
+
+    buyer = make_buyer()
+    visit(buyer, make_distributor())  # commissions are part of the payment too
+    two, twenty = products_with_images(2), products_with_images(20)
+    address = make_address(buyer)
+    small = _paid_queries(buyer, address, two)
+    assert small <= 20  # order, payment, events, commissions (rules, tier), binding, sales counts
+    assert _paid_queries(buyer, address, twenty) == small
+    assert Commission.objects.filter(order_line__product__in=twenty).count() == 20
+    sold = Product.objects.filter(pk__in=[p.pk for p in twenty]).values_list("sales_count", flat=True)
+    assert set(sold) == {2}

@@ -39,14 +39,13 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.PENDING_PAYMENT:
             raise PaymentNotAllowed("订单不是待付款状态，不能支付")
-        opened = (
-            order.payments.filter(status=PaymentStatus.CREATED, gateway=gateway_name, amount=order.amount_due)
-            .order_by("-id")
-            .first()
-        )
+        # An order has a handful of attempts at most: read them once for both questions.
+        attempts = list(order.payments.order_by("-id"))
+        wanted = (PaymentStatus.CREATED, gateway_name, order.amount_due)
+        opened = next((p for p in attempts if (p.status, p.gateway, p.amount) == wanted), None)
         if opened is not None:
             return opened
-        attempt = order.payments.count() + 1
+        attempt = len(attempts) + 1
         payment = Payment.objects.create(
             order=order,
             gateway=gateway_name,
