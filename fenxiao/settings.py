@@ -61,6 +61,10 @@ def production_secret_key(value: str) -> str:
 
 
 _env_secrets = {name: os.environ.get(name, "") for name in ("SECRET_KEY", "SANDBOX_PAY_SECRET")}
+# Secrets read from this machine's var/secrets.json (demo/debug only): another node would
+# generate different ones, so several nodes must all be given them in the environment
+# (a system check warns when REDIS_URL says nodes are shared and a secret is local).
+LOCAL_SECRETS: list[str] = []
 if PRODUCTION:
     SECRET_KEY = production_secret_key(_env_secrets["SECRET_KEY"])
     # Only the sandbox gateway uses it, and production never enables the sandbox.
@@ -68,6 +72,7 @@ if PRODUCTION:
 else:
     if not all(_env_secrets.values()):
         _generated = load_or_create(VAR_DIR / "secrets.json")
+        LOCAL_SECRETS = [name for name, value in _env_secrets.items() if not value]
         _env_secrets = {name: value or _generated[name] for name, value in _env_secrets.items()}
     SECRET_KEY = _env_secrets["SECRET_KEY"]
     # Shared secret between the mall and the sandbox gateway; real gateways use their own keys.

@@ -3,9 +3,6 @@ images and banners are written, read back (share posters), listed and deleted th
 configured storage, and nothing reaches the local disk."""
 
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -18,7 +15,6 @@ from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.storefront.models import Banner
 from fenxiao.testing import ApiClient, make_product
 
-ROOT = Path(__file__).resolve().parents[2]
 MEMORY = "django.core.files.storage.InMemoryStorage"
 
 
@@ -64,45 +60,3 @@ def test_product_pictures_posters_and_banners_live_in_the_configured_storage(mem
     # Resetting the demo shop deletes the files through the same storage.
     delete_shop_media()
     assert not storage.exists(picture.image.name) and not storage.exists(banner.image.name)
-
-
-def settings_of(tmp_path, code: str | None, **env: str) -> subprocess.CompletedProcess:
-    environ = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "FENXIAO_DEMO": "1",
-        "FENXIAO_VAR_DIR": str(tmp_path / "var"),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *(["shell", "-v", "0", "-c", code] if code else ["check"])],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_media_storage_is_chosen_from_the_environment(tmp_path):
-    code = (
-        "from django.conf import settings as s; from django.core.files.storage import default_storage as d; "
-        "print(s.SERVE_MEDIA, type(d._wrapped if d._setup() is None else d).__name__, d.location)"
-    )
-    done = settings_of(
-        tmp_path,
-        code,
-        MEDIA_STORAGE="django.core.files.storage.FileSystemStorage",
-        MEDIA_STORAGE_OPTIONS='{"location": "/srv/shared-media"}',
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "FileSystemStorage", "/srv/shared-media"]
-
-    default = settings_of(tmp_path, code)
-    assert default.returncode == 0, default.stderr
-    assert default.stdout.split() == ["True", "FileSystemStorage", str(tmp_path / "var" / "media")]
-
-    broken = settings_of(tmp_path, None, MEDIA_STORAGE=MEMORY, MEDIA_STORAGE_OPTIONS="{bucket")
-    assert broken.returncode != 0
-    assert "MEDIA_STORAGE_OPTIONS is not valid JSON" in broken.stderr
