@@ -190,7 +190,9 @@ SESSION_ENGINE = (
 # Login, registration and SMS attempt counters (customers/services/limits.py): in the
 # shared Redis cache when there is one (no database write per attempt), otherwise one
 # atomic upsert per attempt in the database. Both hold across any number of processes.
-RATE_LIMIT_CACHE = "default" if REDIS_URL else ""
+# Under pytest they stay in the database (each test's rows roll back; Redis would carry one
+# test's counts into the next); tests of the Redis store point them at a cache themselves.
+RATE_LIMIT_CACHE = "default" if REDIS_URL and not TESTING else ""
 
 # --- Background jobs ----------------------------------------------------------------------
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
