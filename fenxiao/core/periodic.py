@@ -9,6 +9,11 @@ every other copy of the same slot finds the row and returns without running. The
 read from the schedule, not from when the copy happens to run, so a copy that waited in
 the queue past the minute still counts as the slot it was enqueued for.
 
+A slot is claimed before its body runs, so a run that fails is not repeated by another
+copy of the same slot: like a failed run on a single consumer, the next slot's run (every
+scheduled service here catches up what an earlier run left: missed settlement days,
+stranded batches, overdue orders) picks it up.
+
 Only a run through Huey claims a slot. `task.call_local()` (tests, a shell) runs the body
 directly, and `task(slot=...)` enqueues a run for a named slot (an operator re-running a
 slot that failed first deletes its row).
