@@ -4,7 +4,13 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WEB_WORKERS ?= 3
+# Web processes: gunicorn's threaded workers, one process per core plus one (at most 8),
+# each serving WEB_THREADS requests at a time. Views mostly wait on the database, which
+# threads overlap; fewer processes keep memory and database connections down (each thread
+# keeps one open for DB_CONN_MAX_AGE seconds). Override either, e.g. WEB_WORKERS=4 make run.
+CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
+WEB_WORKERS ?= $(shell w=$$(( $(CORES) + 1 )); [ $$w -gt 8 ] && w=8; echo $$w)
+WEB_THREADS ?= 4
 CHROMIUM ?= /usr/bin/chromium
 # Where a browser reaches the server: a wildcard bind address is reached on loopback.
 PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
@@ -57,7 +63,8 @@ run: demo static fonts
 	trap 'interrupted=1; kill -TERM $$web 2>/dev/null' INT TERM; \
 	$$(command -v setsid) $(PY) manage.py run_huey --quiet & huey=$$!; \
 	.venv/bin/gunicorn fenxiao.wsgi:application --bind $(HOST):$(PORT) --no-control-socket \
-		--workers $(WEB_WORKERS) --access-logfile - --graceful-timeout 10 & web=$$!; \
+		--workers $(WEB_WORKERS) --worker-class gthread --threads $(WEB_THREADS) \
+		--access-logfile - --graceful-timeout 10 & web=$$!; \
 	wait $$web; status=$$?; \
 	while kill -0 $$web 2>/dev/null; do wait $$web; status=$$?; done; \
 	kill -INT $$huey 2>/dev/null; \

@@ -1,5 +1,6 @@
 """Fenxiao settings. Everything that differs between machines comes from the environment."""
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -60,6 +61,10 @@ def production_secret_key(value: str) -> str:
 
 
 _env_secrets = {name: os.environ.get(name, "") for name in ("SECRET_KEY", "SANDBOX_PAY_SECRET")}
+# Secrets read from this machine's var/secrets.json (demo/debug only): another node would
+# generate different ones, so several nodes must all be given them in the environment
+# (a system check warns when REDIS_URL says nodes are shared and a secret is local).
+LOCAL_SECRETS: list[str] = []
 if PRODUCTION:
     SECRET_KEY = production_secret_key(_env_secrets["SECRET_KEY"])
     # Only the sandbox gateway uses it, and production never enables the sandbox.
@@ -67,6 +72,7 @@ if PRODUCTION:
 else:
     if not all(_env_secrets.values()):
         _generated = load_or_create(VAR_DIR / "secrets.json")
+        LOCAL_SECRETS = [name for name, value in _env_secrets.items() if not value]
         _env_secrets = {name: value or _generated[name] for name, value in _env_secrets.items()}
     SECRET_KEY = _env_secrets["SECRET_KEY"]
     # Shared secret between the mall and the sandbox gateway; real gateways use their own keys.
@@ -138,7 +144,16 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections: each web thread and task worker keeps its connection for
+    # DB_CONN_MAX_AGE seconds instead of opening one per request (a TLS handshake and a
+    # backend fork on PostgreSQL); the health check drops one the server closed meanwhile.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_fenxiao")
 else:
     DATABASES = {
@@ -165,7 +180,19 @@ else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "fenxiao_cache"}
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# With Redis, sessions are written through to the database and read from Redis: every web
+# process sees a sign-in at once, a request reads its session without a database query, and
+# a Redis restart or eviction signs nobody out (the database copy is read back). Without
+# Redis the database holds them. Either way any web process can serve any request.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
+# Login, registration and SMS attempt counters (customers/services/limits.py): in the
+# shared Redis cache when there is one (no database write per attempt), otherwise one
+# atomic upsert per attempt in the database. Both hold across any number of processes.
+# Under pytest they stay in the database (each test's rows roll back; Redis would carry one
+# test's counts into the next); tests of the Redis store point them at a cache themselves.
+RATE_LIMIT_CACHE = "default" if REDIS_URL and not TESTING else ""
 
 # --- Background jobs ----------------------------------------------------------------------
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", TESTING)
@@ -231,10 +258,24 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-# Local media is served by the app itself; deployments on object storage turn this off.
-SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# Uploaded media (product images, banners) goes through Django's storage API only. Several
+# web nodes need one shared store: MEDIA_STORAGE names a storage class and
+# MEDIA_STORAGE_OPTIONS its options as JSON, e.g. django-storages' S3 backend for any
+# S3-compatible store (see README, "Running several nodes").
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "").strip()
+try:
+    MEDIA_STORAGE_OPTIONS = json.loads(os.environ.get("MEDIA_STORAGE_OPTIONS", "").strip() or "{}")
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE_OPTIONS is not valid JSON: {exc}") from exc
+if not isinstance(MEDIA_STORAGE_OPTIONS, dict):
+    raise ImproperlyConfigured("MEDIA_STORAGE_OPTIONS must be a JSON object of the storage's options.")
+# Local media is served by the app itself; media in another store is served from there.
+SERVE_MEDIA = env_bool("SERVE_MEDIA", not MEDIA_STORAGE)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": MEDIA_STORAGE or "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": MEDIA_STORAGE_OPTIONS,
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -2,7 +2,9 @@
 re-drives a message whose task died with its worker."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
+
+from fenxiao.core.periodic import once_per_slot
 
 from .services import sms_codes
 
@@ -12,7 +14,7 @@ def send_sms(message_id: int) -> None:
     sms_codes.deliver(message_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@once_per_slot(crontab(minute="*"))
 def sweep_sms_outbox() -> None:
     """Every minute: hand over again messages still pending past their deadline."""
     sms_codes.sweep()

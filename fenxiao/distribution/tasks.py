@@ -1,5 +1,7 @@
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
+
+from fenxiao.core.periodic import once_per_slot
 
 from .services import grades, settlement, withdrawals
 
@@ -7,20 +9,20 @@ from .services import grades, settlement, withdrawals
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
 
 
-@db_periodic_task(crontab(minute="30", hour="2"))
+@once_per_slot(crontab(minute="30", hour="2"))
 def scheduled_settlement():
     """Daily at 02:30: settles (auto mode) or prepares a batch (manual) on cycle days, and
     catches up a cycle day that was missed."""
     settlement.run_scheduled()
 
 
-@db_periodic_task(crontab(minute="*/10"))
+@once_per_slot(crontab(minute="*/10"))
 def resume_interrupted_settlements():
     """Every 10 minutes: a settlement run or approval that died halfway is finished."""
     settlement.resume_interrupted()
 
 
-@db_periodic_task(crontab(minute="0", hour="4"))
+@once_per_slot(crontab(minute="0", hour="4"))
 def daily_grade_upgrades():
     grades.upgrade()
 
@@ -31,7 +33,7 @@ def execute_payout(withdrawal_id: int):
     withdrawals.execute_payout(withdrawal_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@once_per_slot(crontab(minute="*"))
 def sweep_payouts():
     """Every minute: re-drive payouts due again or stranded by a worker that died."""
     withdrawals.sweep_payouts()

@@ -5,7 +5,9 @@ find the row still `pending` / `processing` past its deadline.
 """
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
+
+from fenxiao.core.periodic import once_per_slot
 
 from .gateways import sandbox
 from .services import refunds
@@ -21,7 +23,7 @@ def execute_refund(refund_id: int) -> None:
     refunds.execute_refund(refund_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@once_per_slot(crontab(minute="*"))
 def sweep_payment_effects() -> None:
     """Every minute: re-drive refunds and notification deliveries due again or stranded."""
     refunds.sweep()

@@ -1,0 +1,21 @@
+"""System checks for running several nodes."""
+
+from django.conf import settings
+from django.core.checks import Warning, register
+
+
+@register()
+def secrets_shared_by_every_node(app_configs, **kwargs):
+    """With REDIS_URL set, web servers and consumers may run on several machines; a secret
+    generated into one machine's var/secrets.json differs on the next, and sessions, CSRF
+    tokens and sandbox signatures made on one node fail on another."""
+    local = getattr(settings, "LOCAL_SECRETS", [])
+    if not (settings.REDIS_URL and local):
+        return []
+    return [
+        Warning(
+            f"{', '.join(local)} generated in this machine's var/secrets.json while REDIS_URL is set.",
+            hint="Several nodes need the same secrets: set them in every node's environment.",
+            id="fenxiao.W001",
+        )
+    ]
