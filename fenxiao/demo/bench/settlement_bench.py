@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 DISTRIBUTOR_CODE_PREFIX = "BD"  # generated distributors' referral codes: BD0, BD1, …
 ORDER_PREFIX = "BS"  # generated orders: BS<run tag><n>
+SETTLEMENT_SKU = "BENCH-SETTLE"  # the one SKU every generated order line is of
 RATE_BP = 1000
 
 
@@ -78,8 +79,8 @@ def ensure_distributors(count: int) -> int:
 
 def generate(count: int, *, distributors: int = 10_000) -> dict:
     """`count` frozen commissions due now, on `count` completed orders of one line each."""
-    from fenxiao import testing
-    from fenxiao.catalog.models import Sku
+    from fenxiao.catalog.models import Category, Product, Sku
+    from fenxiao.customers.models import User
     from fenxiao.distribution.models import (
         Commission,
         CommissionStatus,
@@ -96,10 +97,15 @@ def generate(count: int, *, distributors: int = 10_000) -> dict:
     distributors = min(distributors, max(count // 10, 1))
     with transaction.atomic():
         ensure_distributors(distributors)
-        sku = Sku.objects.filter(product__name="压测结算商品").first()
+        # Made here, not with the test factories: their sequence restarts in every process.
+        sku = Sku.objects.filter(code=SETTLEMENT_SKU).first()
         if sku is None:
-            sku = testing.make_product("压测结算商品", stock=0, price=10_000).skus.get()
-        buyer = testing.make_buyer()
+            category, _ = Category.objects.get_or_create(name="压测结算", parent=None)
+            product = Product.objects.create(name="压测结算商品", category=category, is_listed=False)
+            sku = Sku.objects.create(product=product, code=SETTLEMENT_SKU, specs={}, price=10_000, stock=0)
+        buyer = User(username=f"bench_{tag}")
+        buyer.set_unusable_password()
+        buyer.save()
         version = config.current().version
         price = "(1000 + g %% 9000)"  # 10.00 – 99.99 yuan
         insert_select(
