@@ -21,6 +21,7 @@ from django.core.management.base import CommandError
 
 from . import pgbench, report, scenarios
 from .database import PgServer
+from .loadgen import Recorder
 from .report import Row, Target, format_table
 from .server import MallServer, manage_py, server_env
 
@@ -72,146 +73,181 @@ class Step:
 
 
 def run(opts: Options, *, write=print) -> list[Row]:
-    server = PgServer.from_environment()
-    out_dir = Path(settings.VAR_DIR) / "bench"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows: list[Row] = []
-    details: dict = {"options": {k: sorted(v) if isinstance(v, set) else v for k, v in vars(opts).items()}}
-    problems: list[str] = []
+    return LoadBench(opts, write).run()
 
-    limit = None
-    if "pgbench" not in opts.skip:
-        limit = pgbench.run(
-            server, scale=opts.pgbench_scale, clients=8, threads=2, seconds=opts.pgbench_duration, log=write
+
+class LoadBench:
+    """One run: the rows of the table, the details kept beside it, and what failed."""
+
+    def __init__(self, opts: Options, write):
+        self.opts, self.write = opts, write
+        self.server = PgServer.from_environment()
+        self.out_dir = Path(settings.VAR_DIR) / "bench"
+        self.rows: list[Row] = []
+        self.details: dict = {
+            "options": {k: sorted(v) if isinstance(v, set) else v for k, v in vars(opts).items()}
+        }
+        self.problems: list[str] = []
+        self.tpcb: tuple[str, float | None] = ("", None)
+        self.select: tuple[str, float | None] = ("", None)
+        self.env = server_env(
+            self.server.url(BENCH_DATABASE),
+            site_url=f"http://{HOST}:{opts.port}",
+            huey_path=self.out_dir / "huey.sqlite3",
+            redis_url=opts.redis_url,
         )
-        details["pgbench"] = vars(limit)
-    tpcb = ("pgbench TPC-B TPS", limit.tpcb_tps) if limit else ("", None)
-    select = ("pgbench select-only TPS", limit.select_tps) if limit else ("", None)
+        self.step = Step(self.env)
 
-    huey_path = out_dir / "huey.sqlite3"
-    for stale in out_dir.glob("huey.sqlite3*"):
-        stale.unlink()
-    env = server_env(
-        server.url(BENCH_DATABASE),
-        site_url=f"http://{HOST}:{opts.port}",
-        huey_path=huey_path,
-        redis_url=opts.redis_url,
-    )
-    step = Step(env)
-    write(f"bench database {BENCH_DATABASE}: created fresh and migrated…")
-    server.recreate(BENCH_DATABASE)
-    step.manage("migrate", "--noinput")
+    def run(self) -> list[Row]:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if "pgbench" not in self.opts.skip:
+            self.measure_limit()
+        self.write(f"bench database {BENCH_DATABASE}: created fresh and migrated…")
+        self.server.recreate(BENCH_DATABASE)
+        for stale in self.out_dir.glob("huey.sqlite3*"):
+            stale.unlink()
+        self.step.manage("migrate", "--noinput")
+        if "http" not in self.opts.skip:
+            self.drive_over_http()
+        if "settlement" not in self.opts.skip:
+            for size in self.opts.settle_sizes:
+                self.settle(size)
 
-    if "http" not in opts.skip:
-        rows += _http(opts, step, env, out_dir, tpcb, select, details, problems, write)
-    if "settlement" not in opts.skip:
-        rows += _settlement(opts, step, tpcb, details, problems, write)
+        self.write("\n" + format_table(self.rows))
+        json_path, md_path = report.write(self.rows, self.out_dir, details=self.details)
+        self.write(f"\n(kept in {json_path} and {md_path})")
+        if self.problems:
+            raise CommandError("correctness checks failed:\n  " + "\n  ".join(self.problems))
+        self.write("correctness checks: all passed")
+        return self.rows
 
-    write("")
-    write(format_table(rows))
-    json_path, md_path = report.write(rows, out_dir, details=details)
-    write(f"\n(kept in {json_path} and {md_path})")
-    if problems:
-        raise CommandError("correctness checks failed:\n  " + "\n  ".join(problems))
-    write("correctness checks: all passed")
-    return rows
+    def measure_limit(self) -> None:
+        limit = pgbench.run(
+            self.server,
+            scale=self.opts.pgbench_scale,
+            clients=8,
+            threads=2,
+            seconds=self.opts.pgbench_duration,
+            log=self.write,
+        )
+        self.details["pgbench"] = vars(limit)
+        self.tpcb = ("pgbench TPC-B TPS", limit.tpcb_tps)
+        self.select = ("pgbench select-only TPS", limit.select_tps)
 
+    # --- the mall over HTTP ----------------------------------------------------------------
 
-def _http(opts, step, env, out_dir, tpcb, select, details, problems, write) -> list[Row]:
-    fixture = step.json("fixtures", "--buyers", str(opts.buyers))
-    step.manage("collectstatic", "--noinput", "--verbosity", "0")  # as `make run` serves them
-    code, product = fixture["referral_code"], fixture["product_ids"][0]
-    pages = [
-        ("product list", f"{scenarios.API}/products?sort=sales", (200,)),
-        ("product detail", f"{scenarios.API}/products/{product}", (200,)),
-        ("H5 home page", "/", (200,)),
-        ("/r/<code>", f"/r/{code}?to=/products/{product}/", (302,)),
-    ]
-    rows = []
-    write(f"serving the mall on http://{HOST}:{opts.port} ({opts.workers} gunicorn workers + Huey consumer)…")
-    with MallServer(env, host=HOST, port=opts.port, workers=opts.workers, log_dir=out_dir / "logs"):
-        write(f"{opts.buyers} buyers checking out for {opts.duration:g} s…")
+    def drive_over_http(self) -> None:
+        opts = self.opts
+        fixture = self.step.json("fixtures", "--buyers", str(opts.buyers))
+        self.step.manage("collectstatic", "--noinput", "--verbosity", "0")  # as `make run` serves them
+        code, product = fixture["referral_code"], fixture["product_ids"][0]
+        self.write(
+            f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} gunicorn workers, Huey consumer…"
+        )
+        with MallServer(
+            self.env, host=HOST, port=opts.port, workers=opts.workers, log_dir=self.out_dir / "logs"
+        ):
+            bought = self.buyers(fixture)
+            self.page("product list", f"{scenarios.API}/products?sort=sales")
+            self.page("product detail", f"{scenarios.API}/products/{product}")
+            self.page("H5 home page", "/")
+            hits = ("touch-hits", "--distributor", str(fixture["distributor_id"]))
+            before = self.step.json(*hits)["hits"]
+            visits = self.page(
+                "/r/<code>", f"/r/{code}?to=/products/{product}/", expect=(302,), target=REFERRAL_RPS
+            )
+            recorded = self.step.json(*hits)["hits"] - before
+            self.details["/r/<code>"]["touches_recorded"] = recorded
+            # Each answered visit is counted; one cut off mid-flight may be counted or not.
+            if not visits.count <= recorded <= visits.count + visits.errors:
+                self.problems.append(f"/r/<code>: {visits.count} visits answered but {recorded} recorded")
+        self.check_orders(fixture, bought)
+
+    def buyers(self, fixture: dict) -> Recorder:
+        opts = self.opts
+        self.write(f"{opts.buyers} buyers checking out for {opts.duration:g} s…")
         stages = scenarios.Stages()
         bought = asyncio.run(
             scenarios.buyers(HOST, opts.port, fixture, duration=opts.duration, stages=stages)
         )
-        details["checkout"] = dict(bought.summary(), stages=stages.summary())
-        write(f"checkout stages: {stages.summary()}")
-        rows += [
-            Row("checkout (orders/s)", bought.rate, *tpcb, target=Target("ratio", CHECKOUT_SHARE_OF_TPCB)),
+        self.details["checkout"] = dict(bought.summary(), stages=stages.summary())
+        self.write(f"checkout stages (p50/p99 ms): {stages.summary()}")
+        self.rows += [
+            Row(
+                "checkout (orders/s)", bought.rate, *self.tpcb, target=Target("ratio", CHECKOUT_SHARE_OF_TPCB)
+            ),
             Row("checkout iteration p50 (ms)", bought.ms(50)),
             Row("checkout iteration p99 (ms)", bought.ms(99)),
         ]
         if bought.errors:
-            problems.append(f"checkout: {bought.errors} failed iterations, e.g. {bought.first_errors[:2]}")
-        for name, path, expect in pages:
-            before = (
-                step.json("touch-hits", "--distributor", str(fixture["distributor_id"]))
-                if "/r/" in name
-                else None
+            self.problems.append(
+                f"checkout: {bought.errors} failed iterations, e.g. {bought.first_errors[:2]}"
             )
-            write(f"{name}: {opts.connections} connections for {opts.page_duration:g} s…")
-            fetched = asyncio.run(
-                scenarios.page(
-                    HOST,
-                    opts.port,
-                    path,
-                    connections=opts.connections,
-                    duration=opts.page_duration,
-                    expect=expect,
-                )
+        return bought
+
+    def page(self, name: str, path: str, *, expect=(200,), target: float | None = None) -> Recorder:
+        opts = self.opts
+        self.write(f"{name}: {opts.connections} connections for {opts.page_duration:g} s…")
+        fetched = asyncio.run(
+            scenarios.page(
+                HOST,
+                opts.port,
+                path,
+                connections=opts.connections,
+                duration=opts.page_duration,
+                expect=expect,
             )
-            details[name] = fetched.summary()
-            target = Target("value", REFERRAL_RPS) if "/r/" in name else None
-            rows += [
-                Row(f"{name} (req/s)", fetched.rate, *select, target=target),
-                Row(f"{name} p99 (ms)", fetched.ms(99)),
-            ]
-            if fetched.errors:
-                problems.append(f"{name}: {fetched.errors} failed requests, e.g. {fetched.first_errors[:2]}")
-            if before is not None:
-                after = step.json("touch-hits", "--distributor", str(fixture["distributor_id"]))
-                recorded = after["hits"] - before["hits"]
-                details[name]["touches_recorded"] = recorded
-                # Each answered visit is counted; one cut off mid-flight may be counted or not.
-                if not fetched.count <= recorded <= fetched.count + fetched.errors:
-                    problems.append(f"{name}: {fetched.count} visits answered but {recorded} recorded")
-    checked = step.json("check-orders", "--skus", ",".join(map(str, fixture["sku_ids"])))
-    details["orders_check"] = checked
-    if checked["paid_orders"] < bought.count:
-        problems.append(
-            f"checkout: {bought.count} seen paid but {checked['paid_orders']} paid in the database"
         )
-    if checked["paid_without_commission"]:
-        problems.append(f"checkout: {checked['paid_without_commission']} paid orders without commission")
-    if checked["skus_oversold_or_mismatched"]:
-        problems.append(
-            f"checkout: {checked['skus_oversold_or_mismatched']} SKUs whose stock does not add up"
-        )
-    write(f"orders checked: {checked}")
-    return rows
+        self.details[name] = fetched.summary()
+        self.rows += [
+            Row(
+                f"{name} (req/s)",
+                fetched.rate,
+                *self.select,
+                target=Target("value", target) if target else None,
+            ),
+            Row(f"{name} p99 (ms)", fetched.ms(99)),
+        ]
+        if fetched.errors:
+            self.problems.append(f"{name}: {fetched.errors} failed requests, e.g. {fetched.first_errors[:2]}")
+        return fetched
 
+    def check_orders(self, fixture: dict, bought: Recorder) -> None:
+        checked = self.step.json("check-orders", "--skus", ",".join(map(str, fixture["sku_ids"])))
+        self.details["orders_check"] = checked
+        self.write(f"orders checked: {checked}")
+        if checked["paid_orders"] < bought.count:
+            self.problems.append(
+                f"checkout: {bought.count} seen paid, {checked['paid_orders']} paid in the database"
+            )
+        if checked["paid_without_commission"]:
+            self.problems.append(
+                f"checkout: {checked['paid_without_commission']} paid orders without commission"
+            )
+        if checked["skus_oversold_or_mismatched"]:
+            self.problems.append(
+                f"checkout: stock does not add up on {checked['skus_oversold_or_mismatched']} SKUs"
+            )
 
-def _settlement(opts, step, tpcb, details, problems, write) -> list[Row]:
-    rows = []
-    for size in opts.settle_sizes:
-        write(f"settlement: generating {size:,} frozen due commissions…")
-        made = step.json("generate", "--count", str(size))
-        write(f"settlement: settling {size:,} (generated in {made['seconds']:.1f} s)…")
-        done = step.json("settle")
-        checked = step.json("check-settlement", "--tag", made["tag"])
-        details[f"settlement {size}"] = {"generated": made, "settled": done, "check": checked}
+    # --- settlement at volume ----------------------------------------------------------------
+
+    def settle(self, size: int) -> None:
+        self.write(f"settlement: generating {size:,} frozen due commissions…")
+        made = self.step.json("generate", "--count", str(size))
+        self.write(f"settlement: settling {size:,} (generated in {made['seconds']:.1f} s)…")
+        done = self.step.json("settle")
+        checked = self.step.json("check-settlement", "--tag", made["tag"])
+        self.details[f"settlement {size}"] = {"generated": made, "settled": done, "check": checked}
+        self.write(f"settlement checked: {checked}")
         rate = done["settled"] / done["seconds"] if done["seconds"] else 0.0
         label = f"settle {size:,}"
-        rows += [
-            Row(f"{label} (commissions/s)", rate, *tpcb, target=Target("value", SETTLED_PER_SECOND)),
+        self.rows += [
+            Row(f"{label} (commissions/s)", rate, *self.tpcb, target=Target("value", SETTLED_PER_SECOND)),
             Row(f"{label} time (s)", done["seconds"]),
             Row(f"{label} peak RSS (MB)", done["max_rss_kb"] / 1024),
         ]
         if done["settled"] != size:
-            problems.append(f"{label}: the batch settled {done['settled']:,}, not {size:,}")
+            self.problems.append(f"{label}: the batch settled {done['settled']:,}, not {size:,}")
         for key in ("not_settled", "ledger_entries_not_exactly_one", "distributors_ledger_mismatch"):
             if checked[key]:
-                problems.append(f"{label}: {key.replace('_', ' ')} = {checked[key]}")
-        write(f"settlement checked: {checked}")
-    return rows
+                self.problems.append(f"{label}: {key.replace('_', ' ')} = {checked[key]}")
