@@ -58,7 +58,10 @@ class Connection:
             return await asyncio.wait_for(self._exchange(method, path, headers or {}, body), self.timeout)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             await self.close()
-            if not reused:
+            # Only a connection closed before any answer is retried: a request that got part
+            # of one may have been done, and a checkout must not be placed twice.
+            answered = isinstance(exc, asyncio.IncompleteReadError) and exc.partial
+            if not reused or answered:
                 raise HttpError(f"{method} {path}: {exc!r}") from exc
         except BaseException:
             await self.close()
@@ -86,6 +89,13 @@ async def read_response(reader: asyncio.StreamReader) -> Response:
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
         raise HttpError(f"not an HTTP response: {status_line[:80]!r}")
     status = int(parts[1])
+    try:
+        return await _read_rest(reader, status)
+    except asyncio.IncompleteReadError as exc:  # answered in part: never retried
+        raise HttpError(f"truncated response (HTTP {status})") from exc
+
+
+async def _read_rest(reader: asyncio.StreamReader, status: int) -> Response:
     headers: dict[str, str] = {}
     cookies: list[str] = []
     while True:

@@ -125,7 +125,8 @@ def test_server_url_keeps_credentials_and_names_the_database():
 
 async def _serve(handler):
     """A loopback HTTP/1.1 server: `handler(method, path, headers, body, connection_no)`
-    returns raw response bytes, or None to close the connection instead of answering."""
+    returns raw response bytes (ending in `<cut>`: then the connection is closed), or None
+    to close the connection instead of answering."""
     opened = []
 
     async def on_connect(reader, writer):
@@ -145,8 +146,10 @@ async def _serve(handler):
                 reply = handler(method, path, headers, body, number)
                 if reply is None:
                     break
-                writer.write(reply)
+                writer.write(reply.removesuffix(b"<cut>"))
                 await writer.drain()
+                if reply.endswith(b"<cut>"):
+                    break
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
@@ -210,6 +213,28 @@ def test_client_reconnects_when_the_server_closed_the_connection():
             return first.body, second.body, third.body, len(opened)
 
     assert asyncio.run(scenario()) == (b"bye", b"conn 2", b"conn 3", 3)
+
+
+def test_client_never_retries_a_request_that_was_answered_in_part():
+    seen = []
+
+    def handler(method, path, headers, body, number):
+        seen.append((method, path, number))
+        if path == "/checkout":
+            return b'HTTP/1.1 201 Created\r\nContent-Length: 100\r\n\r\n{"number"<cut>'
+        return _reply(200, b"ok")
+
+    async def scenario():
+        server, port, _opened = await _serve(handler)
+        async with server:
+            connection = loadgen.Connection("127.0.0.1", port)
+            await connection.request("GET", "/warm")
+            with pytest.raises(loadgen.HttpError, match="truncated"):
+                await connection.request("POST", "/checkout", body=b"{}")
+            await connection.close()
+
+    asyncio.run(scenario())
+    assert seen == [("GET", "/warm", 1), ("POST", "/checkout", 1)]
 
 
 def test_run_for_counts_successes_and_failures_until_the_end():
