@@ -89,8 +89,14 @@ format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
 
+# The micro part (in process, rolled back), then the load part: pgbench, the mall served on a
+# fresh PostgreSQL database and driven over HTTP, settlement at volume (README, "Benchmarks").
+# PostgreSQL from BENCH_DATABASE_URL or DATABASE_URL, else postgres@127.0.0.1:5432.
+# E.g. make bench BENCH_ARGS="--duration 10 --settle-sizes 2000,5000"
+BENCH_ARGS ?=
 bench: migrate static
 	$(PY) manage.py bench
+	$(PY) manage.py bench_load $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var test-artifacts
