@@ -21,6 +21,7 @@ from ..models import (
     Distributor,
     DistributorGrade,
     DistributorStatus,
+    DistributorTotals,
     EnableMode,
     JoinSource,
     LedgerEntry,
@@ -108,7 +109,7 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Distributor.objects.create(
+                distributor = Distributor.objects.create(
                     user=user,
                     status=status,
                     source=source,
@@ -120,6 +121,10 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
                     reviewed_by=reviewer,
                     activated_at=now if status == DistributorStatus.ACTIVE else None,
                 )
+                # The running totals row is born with the distributor, so the first
+                # payment crediting them is one update like every later one.
+                DistributorTotals.objects.create(distributor=distributor)
+                return distributor
         except IntegrityError:
             existing = Distributor.objects.filter(user=user).first()
             if existing:
