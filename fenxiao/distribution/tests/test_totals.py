@@ -212,11 +212,36 @@ def test_unknown_fields_are_refused_and_zero_deltas_write_nothing(django_assert_
         totals.add({b.pk: {"balanse": 1}})
     with django_assert_num_queries(0):
         totals.add({b.pk: {"balance": 0}})
+    DistributorTotals.objects.filter(pk=b.pk).delete()  # a row lost, or never built
     with django_assert_num_queries(3):  # update finds no row, create it, update again
         totals.add({b.pk: {"balance": 5}})
     with django_assert_num_queries(1):
         totals.add({b.pk: {"balance": -5, "orders": 1}})
     assert stored(b)["balance"] == 0 and stored(b)["orders"] == 1
+
+
+def test_many_distributors_are_updated_together_in_a_fixed_number_of_statements(
+    django_assert_num_queries, monkeypatch
+):
+    """A settlement or auto-complete chunk pays thousands of distributors: their rows are
+    locked in one ordered statement and updated in one joined statement per part."""
+    monkeypatch.setattr(totals, "MANY_PER_STATEMENT", 3)
+    people = [make_distributor() for _ in range(7)]
+    DistributorTotals.objects.filter(pk=people[0].pk).delete()  # a row lost, or never built
+    changes = totals.deltas()
+    for n, person in enumerate(people, start=1):
+        changes[person.pk]["frozen"] -= n
+        changes[person.pk]["settled"] += n
+        changes[person.pk]["balance"] += 2 * n
+    # lock, create the missing row, lock it, then 7 rows in three parts
+    with django_assert_num_queries(6):
+        totals.add(changes)
+    assert [stored(p)["settled"] for p in people] == [1, 2, 3, 4, 5, 6, 7]
+    assert [stored(p)["balance"] for p in people] == [2, 4, 6, 8, 10, 12, 14]
+    assert [stored(p)["frozen"] for p in people] == [-1, -2, -3, -4, -5, -6, -7]
+    with django_assert_num_queries(4):  # every row there: lock, then three parts
+        totals.add(changes)
+    assert stored(people[6])["settled"] == 14
 
 
 def test_commission_moves_groups_a_bulk_move_in_one_query(chain, django_assert_num_queries):
