@@ -21,7 +21,7 @@ from ..models import (
     RuleKind,
     SalesTier,
 )
-from . import config, totals
+from . import config, ledger, totals
 from .rules import RuleBook
 
 
@@ -189,8 +189,12 @@ def apply_line_refunds(order, lines) -> None:
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
             remaining = max(line.paid_amount - line.refunded_amount, 0)
+            # Only the commission rows: a distributor's row is locked only for a clawback,
+            # which takes from the balance (as a withdrawal does, under the same lock), so a
+            # refund of held commission never queues behind, or blocks, that distributor's
+            # payments.
             commissions = (
-                Commission.objects.select_for_update()
+                Commission.objects.select_for_update(of=("self",))
                 .select_related("distributor")
                 .filter(order_line=line)
                 .order_by("pk")
@@ -209,6 +213,7 @@ def _bring_to(commission: Commission, line, remaining: int, changes: totals.Delt
         return
     note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
     if commission.status == CommissionStatus.SETTLED:
+        ledger.lock(commission.distributor_id)
         adjustment = CommissionAdjustment.objects.create(
             commission=commission,
             kind=CommissionAdjustment.Kind.CLAWBACK,
