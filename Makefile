@@ -19,6 +19,7 @@ PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 
 # The demo targets run in demo mode (sandbox payments, demo accounts) at the address served.
 run demo reset-demo bench: export FENXIAO_DEMO ?= 1
+bench: export WEB_WORKERS WEB_THREADS
 run demo reset-demo: export SITE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
 $(UV):

@@ -42,6 +42,7 @@ class Options:
     buyers: int = 32
     connections: int = 32
     workers: int = 3
+    threads: int = 4
     port: int = 8077
     settle_sizes: list[int] = field(default_factory=lambda: [100_000, 1_000_000])
     pgbench_scale: int = 10
@@ -142,10 +143,16 @@ class LoadBench:
         self.step.manage("collectstatic", "--noinput", "--verbosity", "0")  # as `make run` serves them
         code, product = fixture["referral_code"], fixture["product_ids"][0]
         self.write(
-            f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} gunicorn workers, Huey consumer…"
+            f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} gunicorn workers × "
+            f"{opts.threads} threads, Huey consumer…"
         )
         with MallServer(
-            self.env, host=HOST, port=opts.port, workers=opts.workers, log_dir=self.out_dir / "logs"
+            self.env,
+            host=HOST,
+            port=opts.port,
+            workers=opts.workers,
+            threads=opts.threads,
+            log_dir=self.out_dir / "logs",
         ):
             bought = self.buyers(fixture)
             self.page("product list", f"{scenarios.API}/products?sort=sales")

@@ -18,8 +18,11 @@ def manage_py() -> list[str]:
 
 
 class MallServer:
-    def __init__(self, env: dict[str, str], *, host: str, port: int, workers: int, log_dir: Path):
-        self.env, self.host, self.port, self.workers = env, host, port, workers
+    def __init__(
+        self, env: dict[str, str], *, host: str, port: int, workers: int, threads: int, log_dir: Path
+    ):
+        self.env, self.host, self.port = env, host, port
+        self.workers, self.threads = workers, threads
         self.log_dir = log_dir
         self.web: subprocess.Popen | None = None
         self.huey: subprocess.Popen | None = None
@@ -47,6 +50,10 @@ class MallServer:
                 f"{self.host}:{self.port}",
                 "--workers",
                 str(self.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(self.threads),
                 "--no-control-socket",
                 "--graceful-timeout",
                 "10",

@@ -83,19 +83,26 @@ class Commission(models.Model):
     order = models.ForeignKey(
         "orders.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单"
     )
+    # Settling rewrites every index of a commission row, so none is kept twice: the line is
+    # led by the (line, beneficiary) constraint, the distributor by the two indexes below,
+    # and status (with the hold's end) by the frozen-id index settlement walks.
     order_line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单商品"
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        related_name="commissions",
+        verbose_name="订单商品",
+        db_index=False,
     )
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="commissions", verbose_name="分销商"
+        Distributor,
+        on_delete=models.PROTECT,
+        related_name="commissions",
+        verbose_name="分销商",
+        db_index=False,
     )
     level = models.PositiveSmallIntegerField("层级")
     status = models.CharField(
-        "状态",
-        max_length=10,
-        choices=CommissionStatus.choices,
-        default=CommissionStatus.PENDING,
-        db_index=True,
+        "状态", max_length=10, choices=CommissionStatus.choices, default=CommissionStatus.PENDING
     )
     base = models.PositiveIntegerField("计佣金额", help_text="该商品实付金额（已扣优惠，不含运费）")
     quantity = models.PositiveIntegerField("数量")
@@ -121,7 +128,9 @@ class Commission(models.Model):
     amount = models.PositiveIntegerField("佣金金额（原始）")
     reversed_amount = models.PositiveIntegerField("已冲减", default=0)
     created_at = models.DateTimeField("产生时间", auto_now_add=True)
-    frozen_until = models.DateTimeField("解冻时间", null=True, blank=True, db_index=True)
+    # Not indexed: settlement finds what is held through the frozen-id index, and this
+    # column would be one more index rewritten by every settled commission.
+    frozen_until = models.DateTimeField("解冻时间", null=True, blank=True)
     settled_at = models.DateTimeField("结算时间", null=True, blank=True)
     batch = models.ForeignKey(
         SettlementBatch,
@@ -153,6 +162,9 @@ class Commission(models.Model):
             models.Index(fields=["created_at"], name="commission_created_at"),
             # A distributor's commission list, newest first, without sorting all of them.
             models.Index(fields=["distributor", "-id"], name="commission_distributor_recent"),
+            # Settlement walks the frozen commissions by id, a window at a time; a settled
+            # commission leaves this index, so it stays as small as what is held.
+            models.Index(fields=["id"], condition=Q(status="frozen"), name="commission_frozen_by_id"),
         ]
 
     def __str__(self):

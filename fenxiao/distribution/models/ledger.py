@@ -32,12 +32,20 @@ class LedgerEntry(models.Model):
     )
     kind = models.CharField("类型", max_length=20, choices=LedgerKind.choices)
     amount = models.BigIntegerField("金额", help_text="正数入账，负数出账")
-    source_key = models.CharField("来源", max_length=60, unique=True)
+    # Unique through a constraint in Meta: it is only ever matched whole (settlement's
+    # `ON CONFLICT (source_key)`), so no second, pattern-matching index is written per entry.
+    source_key = models.CharField("来源", max_length=60)
     commission = models.ForeignKey(
         Commission, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
     )
+    # Indexed only where set (see Meta): most entries are commission credits.
     withdrawal = models.ForeignKey(
-        "Withdrawal", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_entries"
+        "Withdrawal",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        db_index=False,
     )
     note = models.CharField("说明", max_length=200, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
@@ -46,6 +54,12 @@ class LedgerEntry(models.Model):
         verbose_name = "账户流水"
         verbose_name_plural = "账户流水"
         ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["source_key"], name="ledger_source_key_unique")]
+        indexes = [
+            models.Index(
+                fields=["withdrawal"], condition=Q(withdrawal__isnull=False), name="ledger_withdrawal_entries"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount:+d}"

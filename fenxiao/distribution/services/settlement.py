@@ -20,9 +20,12 @@ one dies halfway, or a cycle day is missed.
 - Each cycle day that ran is recorded, so the next scheduled run catches up a missed one.
 """
 
+import logging
+import threading
 from datetime import date, timedelta
 from itertools import islice
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
@@ -44,6 +47,8 @@ from ..models import (
     SettlementMode,
 )
 from . import config, totals
+
+logger = logging.getLogger(__name__)
 
 # A running batch without progress for this long is taken to be dead and is resumed.
 STALE_AFTER = timedelta(minutes=10)
@@ -93,16 +98,33 @@ class _BatchClosed(Exception):
     """Another runner closed (or removed) the batch: settle nothing more into it."""
 
 
-def _claim(batch: SettlementBatch, now, after: int):
-    """The next `CHUNK` commissions after id `after` that are due and belong to this run,
+class _Done(Exception):
+    """No frozen commission is left after the run's position."""
+
+
+def _window_end(after: int) -> int | None:
+    """The id of the `CHUNK`-th frozen commission after id `after` (None: fewer are left,
+    the window runs to the end). Read on the frozen-commission id index alone, so a chunk
+    tests at most `CHUNK` rows for being due, however many are frozen: the planner would
+    otherwise join and sort every frozen commission for each chunk."""
+    frozen = Commission.objects.filter(status=CommissionStatus.FROZEN, pk__gt=after).order_by("pk")
+    end = frozen.values_list("pk", flat=True)[CHUNK - 1 : CHUNK].first()
+    if end is None and not frozen.exists():
+        raise _Done
+    return end
+
+
+def _claim(batch: SettlementBatch, now, after: int, end: int | None):
+    """The commissions of the window (`after`, `end`] that are due and belong to this run,
     locked as they are read. The due test and the lock are one statement, so whatever
     changed before the lock (an after-sale opened, the distributor suspended, another run
     settled it) is seen; rows another run holds are skipped, not waited for. (On SQLite the
     run's IMMEDIATE transaction already serialises, and there is no row lock.)"""
     scope = Q(batch=batch) if batch.mode == SettlementMode.MANUAL else _unclaimed()
+    window = Q(pk__gt=after) if end is None else Q(pk__gt=after, pk__lte=end)
     return (
         _due(now)
-        .filter(scope, pk__gt=after)
+        .filter(scope, window)
         .select_for_update(skip_locked=True, of=("self",))
         .order_by("pk")
         .values("pk")[:CHUNK]
@@ -147,26 +169,17 @@ def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
     at = connection.ops.adapt_datetimefield_value
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            claim, claim_params = _claim(batch, now, after).query.sql_with_params()
+            end = _window_end(after)
+            claim, claim_params = _claim(batch, now, after, end).query.sql_with_params()
             cursor.execute(
                 _SETTLE_SQL.format(claim=claim, **_tables()),
                 [CommissionStatus.SETTLED, at(now), batch.pk, after, *claim_params],
             )
             settled = cursor.fetchall()
             if not settled:
-                return None
+                # Nothing due in this window (held, refunded, or taken by another run).
+                return end
             last = max(pk for pk, _, _ in settled)
-            # A run counts each commission as it settles, so one that dies between chunks
-            # leaves true totals; a manual batch counted its own when it was prepared.
-            joined = settled if batch.mode == SettlementMode.AUTO else []
-            # Once another runner has finished (or removed) the batch, settle nothing more
-            # into it: the whole chunk is undone.
-            if not SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
-                heartbeat_at=timezone.now(),
-                commission_count=F("commission_count") + len(joined),
-                total=F("total") + sum(net for _, _, net in joined),
-            ):
-                raise _BatchClosed
             cursor.execute(
                 _CREDIT_SQL.format(**_tables()),
                 [LedgerKind.COMMISSION, at(timezone.now()), after, last, batch.pk],
@@ -181,9 +194,21 @@ def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
             for distributor_id, amount in cursor.fetchall():
                 changes[distributor_id]["balance"] += amount
             totals.add(changes)
-    except _BatchClosed:
+            # A run counts each commission as it settles, so one that dies between chunks
+            # leaves true totals; a manual batch counted its own when it was prepared.
+            joined = settled if batch.mode == SettlementMode.AUTO else []
+            # Once another runner has finished (or removed) the batch, settle nothing more
+            # into it: the whole chunk is undone. Last, so that parallel workers of one run
+            # hold the batch row only while they commit.
+            if not SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
+                heartbeat_at=timezone.now(),
+                commission_count=F("commission_count") + len(joined),
+                total=F("total") + sum(net for _, _, net in joined),
+            ):
+                raise _BatchClosed
+    except (_BatchClosed, _Done):
         return None
-    return last
+    return last if end is None else end
 
 
 def _chunks(batch: SettlementBatch):
@@ -264,9 +289,37 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
     """Settle a running batch to the end, from wherever it stands: a new run, an approval,
     or the resume of one that died. Only what is still frozen is touched."""
     _beat(batch)
-    for _ in _chunks(batch):
-        pass
+    helpers = [threading.Thread(target=_drain, args=(batch,)) for _ in range(_workers() - 1)]
+    for helper in helpers:
+        helper.start()
+    try:
+        for _ in _chunks(batch):
+            pass
+    finally:
+        for helper in helpers:
+            helper.join()
     return _close(batch)
+
+
+def _workers() -> int:
+    """Chunks settled at once by one run. Workers on their own connections leapfrog each
+    other through the windows, each skipping the rows another holds, so every commission
+    is still settled once; a worker that dies leaves its chunk frozen for the next run.
+    Only where rows can be skipped (PostgreSQL) and the run is not inside a caller's
+    transaction, whose uncommitted rows other connections could not see."""
+    if not connection.features.has_select_for_update_skip_locked or connection.in_atomic_block:
+        return 1
+    return max(1, settings.SETTLEMENT_WORKERS)
+
+
+def _drain(batch: SettlementBatch) -> None:
+    try:
+        for _ in _chunks(batch):
+            pass
+    except Exception:
+        logger.exception("settlement worker stopped; batch %s continues without it", batch.pk)
+    finally:
+        connection.close()
 
 
 def _open_run(now, staff=None) -> SettlementBatch:

@@ -1,6 +1,7 @@
 """Settlement in chunks: many commissions per transaction, each still settled exactly once
 when runs overlap, die between chunks or meet an after-sale opened halfway."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -97,6 +98,28 @@ def assert_books_balance():
         assert (batch.commission_count, batch.total) == (mine["n"], mine["net"] or 0), batch
     # The dashboards' running totals moved with every chunk, however many distributors it paid.
     assert_totals_match_history()
+
+
+@postgres_only
+def test_a_run_settles_with_parallel_workers_each_commission_once(monkeypatch, settings):
+    people = shop()
+    settings.SETTLEMENT_WORKERS = 3
+    monkeypatch.setattr(settlement, "CHUNK", 4)
+    real, workers = settlement._settle_chunk, set()
+
+    def settle_chunk(batch, now, after):
+        workers.add(threading.get_ident())
+        return real(batch, now, after)
+
+    monkeypatch.setattr(settlement, "_settle_chunk", settle_chunk)
+    # Two runs at once, three workers each: six connections leapfrog through the windows.
+    outcomes = run_together(2, lambda i: settlement.settle_due(after_freeze()))
+
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    assert len(workers) >= 3  # each run that found work ran three workers
+    assert Commission.objects.filter(status="settled").count() == 100
+    assert_books_balance()
+    assert [ledger_sum(d) for d in people] == [2750, 5500] * 5
 
 
 @postgres_only

@@ -2,6 +2,8 @@
 settlement at volume, each figure beside pgbench's on the same machine. See README,
 "Benchmarks"."""
 
+import os
+
 from django.core.management.base import BaseCommand
 
 from fenxiao.demo.bench import runner
@@ -20,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--page-duration", type=float, default=12, help="seconds per page")
         parser.add_argument("--buyers", type=int, default=32)
         parser.add_argument("--connections", type=int, default=32, help="connections per page")
-        parser.add_argument("--workers", type=int, default=3, help="gunicorn workers, as `make run`")
+        # `make bench` passes the same WEB_WORKERS / WEB_THREADS that `make run` serves with.
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 3)))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)))
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--settle-sizes", type=_sizes, default=[100_000, 1_000_000])
         parser.add_argument("--pgbench-scale", type=int, default=10)
@@ -40,6 +44,7 @@ class Command(BaseCommand):
                 buyers=options["buyers"],
                 connections=options["connections"],
                 workers=options["workers"],
+                threads=options["threads"],
                 port=options["port"],
                 settle_sizes=options["settle_sizes"],
                 pgbench_scale=options["pgbench_scale"],
