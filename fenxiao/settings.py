@@ -215,9 +215,7 @@ else:
 # Chunks one settlement run settles at once on PostgreSQL, each on its own connection (one
 # per core measured best). The suite runs one, so a test that stops a run at a chunk stops
 # all of it; the parallel run has tests of its own.
-SETTLEMENT_WORKERS = int(
-    os.environ.get("SETTLEMENT_WORKERS", 1 if TESTING else min(os.cpu_count() or 1, 4))
-)
+SETTLEMENT_WORKERS = int(os.environ.get("SETTLEMENT_WORKERS", 1 if TESTING else min(os.cpu_count() or 1, 4)))
 # Threads: the tasks wait on gateways and the network (payouts, refunds, notifications).
 HUEY["consumer"] = {
     "workers": int(os.environ.get("HUEY_WORKERS", "4")),
