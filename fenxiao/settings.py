@@ -212,6 +212,9 @@ else:
         "immediate": HUEY_IMMEDIATE,
         "utc": False,
     }
+# Signed-out referral visits are counted in memory and written together at most this many
+# seconds later (see distribution/services/visits.py); 0 writes each visit at once.
+REFERRAL_VISIT_FLUSH_SECONDS = float(os.environ.get("REFERRAL_VISIT_FLUSH_SECONDS", 0 if TESTING else 1))
 # Chunks one settlement run settles at once on PostgreSQL, each on its own connection (one
 # per core measured best). The suite runs one, so a test that stops a run at a chunk stops
 # all of it; the parallel run has tests of its own.

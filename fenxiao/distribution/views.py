@@ -6,7 +6,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from fenxiao.core.http import client_ip
 
 from .models import TouchSource
-from .services import binding, distributors
+from .services import binding, distributors, visits
 
 REFERRAL_COOKIE = "fx_ref"
 REFERRAL_COOKIE_AGE = 30 * 24 * 3600
@@ -31,13 +31,11 @@ def referral(request, code: str):
             binding.record_touch(request.user, distributor, source, target=target)
         return response
     # Signed out: nothing is decided, so the distributor's row is not needed, only its id
-    # (cached) — the visit is one upsert.
+    # (cached) — the visit is counted in this process's next batch write (see `visits`).
     distributor_id = distributors.id_for_code(code)
     if distributor_id is None:
         return response
-    binding.count_anonymous_visit(
-        distributor_id, source, target=target, visitor=binding.visitor_key(client_ip(request))
-    )
+    visits.count(distributor_id, source, target=target, visitor=binding.visitor_key(client_ip(request)))
     # The cookie only carries the referral until sign-in; binding is decided then.
     response.set_cookie(
         REFERRAL_COOKIE,

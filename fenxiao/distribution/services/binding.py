@@ -7,7 +7,7 @@ decision is always made here, against the buyer's account, with the rule that de
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -21,7 +21,7 @@ from ..models import (
     TouchDecision,
     TouchSource,
 )
-from . import config
+from . import config, visits
 from .distributors import is_in_downline
 
 
@@ -61,54 +61,13 @@ def record_touch(
 
     A signed-in buyer's visit is decided and recorded one row per visit (the binding
     history), and that row is returned. A signed-out visit decides nothing, so it is only
-    counted (`count_anonymous_visit`) and nothing is returned.
+    counted (`visits.count`) and nothing is returned.
     """
     if buyer is None or not getattr(buyer, "is_authenticated", False):
-        count_anonymous_visit(distributor.pk, source, target=target, visitor=visitor or visitor_key(None))
+        visits.count(distributor.pk, source, target=target, visitor=visitor or visitor_key(None))
         return None
     with transaction.atomic():
         return _decide(buyer, distributor, source, target)
-
-
-def count_anonymous_visit(distributor_id: int, source: str, *, target: str = "", visitor: str) -> None:
-    """A signed-out visit: repeats from one visitor (`visitor_key`) to one distributor on one
-    day are counted on a single row, so an anonymous client cannot grow the table faster than
-    one row per distributor per address per day. The row keeps the first visit's source and
-    landing page.
-
-    One statement, whatever happened before: INSERT … ON CONFLICT DO UPDATE on the partial
-    unique index (PostgreSQL and SQLite both have it). Django's bulk_create(update_conflicts)
-    can only copy the new values, not add one, hence the SQL; the values themselves are
-    prepared by the model fields, so defaults and column types stay the model's.
-    """
-    now = timezone.now()
-    row = Touch(
-        distributor_id=distributor_id,
-        source=source,
-        target=target[:300],
-        decision=TouchDecision.PENDING_LOGIN,
-        rule="anonymous",
-        reason="访客未登录，推广码暂存，登录后绑定",
-        visitor=visitor,
-        day=timezone.localdate(now),
-        last_seen_at=now,
-    )
-    fields = [f for f in Touch._meta.concrete_fields if not f.primary_key]
-    q = connection.ops.quote_name
-    table = q(Touch._meta.db_table)
-    columns = ", ".join(q(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    hits, seen = q("hits"), q("last_seen_at")
-    conflict = ", ".join(q(c) for c in ("distributor_id", "visitor", "day"))
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608 - quoted identifiers only
-        # The predicate of one_anonymous_touch_row_per_visitor_and_day, so the index is chosen.
-        f"ON CONFLICT ({conflict}) WHERE {q('buyer_id')} IS NULL AND {q('day')} IS NOT NULL "
-        f"DO UPDATE SET {hits} = {table}.{hits} + 1, {seen} = excluded.{seen}"
-    )
-    params = [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
