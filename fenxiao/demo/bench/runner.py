@@ -13,6 +13,7 @@ target is reported, not raised: the figures depend on the machine.
 import asyncio
 import json
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,6 +164,8 @@ class LoadBench:
             visits = self.page(
                 "/r/<code>", f"/r/{code}?to=/products/{product}/", expect=(302,), target=REFERRAL_RPS
             )
+            # Signed-out visits are written in batches: wait out the last one.
+            time.sleep(settings.REFERRAL_VISIT_FLUSH_SECONDS + 1)
             recorded = self.step.json(*hits)["hits"] - before
             self.details["/r/<code>"]["touches_recorded"] = recorded
             # Each answered visit is counted; one cut off mid-flight may be counted or not.
