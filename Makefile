@@ -19,7 +19,6 @@ PUBLIC_HOST := $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 
 # The demo targets run in demo mode (sandbox payments, demo accounts) at the address served.
 run demo reset-demo bench: export FENXIAO_DEMO ?= 1
-bench: export WEB_WORKERS WEB_THREADS
 run demo reset-demo: export SITE_URL ?= http://$(PUBLIC_HOST):$(PORT)
 
 $(UV):
@@ -97,7 +96,7 @@ format: setup
 BENCH_ARGS ?=
 bench: migrate static
 	$(PY) manage.py bench
-	$(PY) manage.py bench_load $(BENCH_ARGS)
+	$(PY) manage.py bench_load --workers $(WEB_WORKERS) --threads $(WEB_THREADS) $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv var test-artifacts
