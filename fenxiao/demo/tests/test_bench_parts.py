@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
@@ -34,6 +35,13 @@ PGBENCH_13 = """number of transactions actually processed: 1000
 tps = 812.300000 (including connections establishing)
 tps = 815.900000 (excluding connections establishing)
 """
+
+
+def run_loop(coroutine):
+    """`asyncio.run` in a thread of its own: the browser tests' Playwright keeps an event
+    loop running in the main thread for the whole session."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_pgbench_tps_is_read_without_connection_time():
@@ -188,7 +196,7 @@ def test_client_keeps_the_connection_alive_and_reads_chunked_bodies_and_cookies(
             await session.close()
             return chunked, posted.json(), len(opened)
 
-    chunked, posted, connections = asyncio.run(scenario())
+    chunked, posted, connections = run_loop(scenario())
     assert chunked.body == b"hello world"
     assert posted == {"method": "POST", "cookie": "sid=abc; csrftoken=t1", "body": '{"a": 1}'}
     assert connections == 1
@@ -212,7 +220,7 @@ def test_client_reconnects_when_the_server_closed_the_connection():
             await connection.close()
             return first.body, second.body, third.body, len(opened)
 
-    assert asyncio.run(scenario()) == (b"bye", b"conn 2", b"conn 3", 3)
+    assert run_loop(scenario()) == (b"bye", b"conn 2", b"conn 3", 3)
 
 
 def test_client_never_retries_a_request_that_was_answered_in_part():
@@ -233,7 +241,7 @@ def test_client_never_retries_a_request_that_was_answered_in_part():
                 await connection.request("POST", "/checkout", body=b"{}")
             await connection.close()
 
-    asyncio.run(scenario())
+    run_loop(scenario())
     assert seen == [("GET", "/warm", 1), ("POST", "/checkout", 1)]
 
 
@@ -246,7 +254,7 @@ def test_run_for_counts_successes_and_failures_until_the_end():
         if user == 1:
             raise loadgen.HttpError("refused")
 
-    recorder = asyncio.run(loadgen.run_for(0.2, 2, operation))
+    recorder = run_loop(loadgen.run_for(0.2, 2, operation))
     assert recorder.count == calls.count(0) > 5
     assert recorder.errors == calls.count(1) > 0
     assert recorder.first_errors[0] == "HttpError: refused"
