@@ -12,7 +12,7 @@ from django.urls import reverse
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, ensure_staff_groups
 from fenxiao.distribution.models import CustomerBinding, SettlementBatch, Withdrawal
 from fenxiao.distribution.services import ledger
-from fenxiao.distribution.tests.test_admin import paid_order, staff, world  # noqa: F401
+from fenxiao.distribution.tests.backend import paid_order, staff, world  # noqa: F401
 from fenxiao.orders.models import AfterSaleStatus, Order, OrderStatus
 from fenxiao.orders.services import after_sales
 from fenxiao.payments.models import Payment

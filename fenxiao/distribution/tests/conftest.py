@@ -4,6 +4,7 @@ import pytest
 
 from fenxiao.testing import make_product
 
+from .backend import boss, staff, world  # noqa: F401 - fixtures of the backend tests
 from .helpers import make_distributor
 
 
