@@ -1,0 +1,73 @@
+"""What the order backend tests share: a signed-in superuser client (`boss`, made available
+by `conftest.py`), orders placed and paid in the sandbox, admin URLs and messages, and a
+snapshot of an order that a refused action must leave as it was."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from fenxiao.orders.models import AfterSale, Order, OrderEvent
+from fenxiao.orders.services.checkout import place_order
+from fenxiao.payments.gateways.sandbox import SandboxGateway
+from fenxiao.payments.models import Refund
+from fenxiao.payments.services.payments import start_payment
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def boss():
+    return login(make_staff("boss", superuser=True))
+
+
+def make_order(*, prices=(4990,), quantity=1, stock=10, buyer=None) -> Order:
+    buyer = buyer or make_buyer()
+    address = make_address(buyer)
+    skus = [make_product(price=price, stock=stock).skus.get() for price in prices]
+    return place_order(buyer, [(sku.pk, quantity) for sku in skus], address_id=address.pk)
+
+
+def pay(order: Order) -> Order:
+    """The buyer pays on the sandbox cashier; the gateway's signed notification marks it paid."""
+    payment = start_payment(order, "sandbox")
+    SandboxGateway().complete_trade(payment.out_trade_no)
+    order.refresh_from_db()
+    assert order.status == "pending_shipment"
+    return order
+
+
+def url(obj, action=None):
+    """The change page of `obj`, or the page of one of its actions ("delete", "ship" …)."""
+    opts = obj._meta
+    if action is None:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    if action in ("delete", "history"):
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{action}", args=[obj.pk])
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return f"{changelist}{obj.pk}/{action}/"
+
+
+def texts(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def snapshot(order: Order) -> tuple:
+    order.refresh_from_db()
+    return (
+        order.status,
+        order.total,
+        order.discount_amount,
+        order.shipping_fee,
+        order.refunded_amount,
+        order.carrier,
+        order.tracking_number,
+        OrderEvent.objects.filter(order=order).count(),
+        AfterSale.objects.filter(order=order).count(),
+        Refund.objects.count(),
+    )
