@@ -127,6 +127,13 @@ class ApiClient:
         return self.call("delete", path)
 
 
+def login(user) -> Client:
+    """A test client signed in as `user`, e.g. staff on the backend's pages."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def api_for(user) -> ApiClient:
     from fenxiao.customers.services.accounts import issue_token
 

@@ -2,24 +2,17 @@
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from fenxiao.customers.models import User
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS
 from fenxiao.orders.services.checkout import place_order
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+from fenxiao.testing import login, make_address, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 
 USERS = "/backend/customers/user/"
 NO_ADDRESSES = {"addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0"}
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,15 +36,9 @@ from fenxiao.orders.services import lifecycle
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+from fenxiao.testing import login, make_address, make_buyer, make_product, make_staff
 
 _credit = itertools.count(1)
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def url(obj, action=None):

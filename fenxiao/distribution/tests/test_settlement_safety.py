@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.db.models import Count
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,7 +22,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import config, distributors, grades, settlement
 from fenxiao.orders.models import OrderSettings
-from fenxiao.testing import api_for, make_product, make_staff
+from fenxiao.testing import api_for, login, make_product, make_staff
 
 from .helpers import (
     after_freeze,
@@ -45,12 +44,6 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 # Defaults: level 1 = 10%, level 2 = 5%, freeze 7 days, after-sale window 15 days.
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def set_after_sale_days(days: int) -> None:

@@ -4,7 +4,6 @@ snapshot of an order that a refused action must leave as it was."""
 
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 
 from fenxiao.orders.models import AfterSale, Order, OrderEvent
@@ -12,13 +11,7 @@ from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Refund
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from fenxiao.testing import login, make_address, make_buyer, make_product, make_staff
 
 
 @pytest.fixture
