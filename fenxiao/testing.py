@@ -127,6 +127,15 @@ class ApiClient:
         return self.call("delete", path)
 
 
+def assert_refused(reply, status: int, code: str) -> dict:
+    """An API refusal: this status, this error code and a Chinese message. Returns the body."""
+    assert reply.status_code == status, reply.content
+    body = reply.json()
+    assert body["code"] == code, body
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body["message"]
+    return body
+
+
 def login(user) -> Client:
     """A test client signed in as `user`, e.g. staff on the backend's pages."""
     client = Client()

@@ -6,7 +6,7 @@ from django.core.cache import cache
 from fenxiao.customers.errors import InvalidPhone
 from fenxiao.customers.models import Address, ApiToken, User
 from fenxiao.customers.services.accounts import normalise_phone
-from fenxiao.testing import ApiClient, api_for, make_address, make_buyer, sms_code_for
+from fenxiao.testing import ApiClient, api_for, assert_refused, make_address, make_buyer, sms_code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -19,13 +19,6 @@ def _no_failure_counters():
     cache.clear()
     yield
     cache.clear()
-
-
-def assert_refused(reply, status, code):
-    assert reply.status_code == status, reply.content
-    body = reply.json()
-    assert body["code"] == code
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body["message"]
 
 
 def register(phone="13912345678", password=PASSWORD, **extra):

@@ -6,18 +6,11 @@ import pytest
 from django.test import Client
 
 from fenxiao.customers.models import ApiToken, RateCounter, User
-from fenxiao.testing import ApiClient, make_buyer, make_staff, sms_code_for
+from fenxiao.testing import ApiClient, assert_refused, make_buyer, make_staff, sms_code_for
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Secret#2026"
-
-
-def assert_refused(reply, status, code):
-    assert reply.status_code == status, reply.content
-    body = reply.json()
-    assert body["code"] == code
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body["message"]
 
 
 def login(phone, password=PASSWORD, client=None):

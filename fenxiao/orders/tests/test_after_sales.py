@@ -11,6 +11,7 @@ from fenxiao.payments.models import Refund, SandboxTrade
 from fenxiao.testing import (
     ApiClient,
     api_for,
+    assert_refused,
     make_address,
     make_buyer,
     make_product,
@@ -23,14 +24,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff():
     return api_for(make_staff(perms=["orders.change_order", "orders.view_order", "orders.change_aftersale"]))
-
-
-def assert_refused(reply, status, code):
-    assert reply.status_code == status, reply.content
-    body = reply.json()
-    assert body["code"] == code, body
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["message"]), body["message"]
-    return body
 
 
 def place_paid_order(lines, *, buyer=None) -> tuple[ApiClient, str]:

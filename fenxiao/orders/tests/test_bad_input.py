@@ -15,12 +15,13 @@ from fenxiao.payments.models import Payment, Refund, SandboxTrade
 from fenxiao.testing import (
     ApiClient,
     api_for,
+    assert_refused,
     make_address,
     make_buyer,
     make_staff,
 )
 
-from .bad_input import assert_refused, checkout_body, has_chinese, nothing_ordered
+from .bad_input import checkout_body, has_chinese, nothing_ordered
 
 pytestmark = pytest.mark.django_db
 

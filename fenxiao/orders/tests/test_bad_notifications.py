@@ -14,10 +14,11 @@ from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
 from fenxiao.testing import (
     api_for,
+    assert_refused,
     make_staff,
 )
 
-from .bad_input import NOTIFY_URL, assert_refused, checkout_body, has_chinese
+from .bad_input import NOTIFY_URL, checkout_body, has_chinese
 
 pytestmark = pytest.mark.django_db
 
