@@ -219,13 +219,16 @@ def _chunks(batch: SettlementBatch):
         yield after
 
 
-def _refresh_totals(batch: SettlementBatch) -> SettlementBatch:
-    totals = Commission.objects.filter(batch=batch).aggregate(
+def _counted(batch: SettlementBatch) -> dict[str, int]:
+    """The batch's commission count and net total, as its own row should show them."""
+    sums = Commission.objects.filter(batch=batch).aggregate(
         n=Count("pk"), total=Sum("amount") - Sum("reversed_amount")
     )
-    SettlementBatch.objects.filter(pk=batch.pk).update(
-        commission_count=totals["n"] or 0, total=totals["total"] or 0
-    )
+    return {"commission_count": sums["n"] or 0, "total": sums["total"] or 0}
+
+
+def _refresh_totals(batch: SettlementBatch) -> SettlementBatch:
+    SettlementBatch.objects.filter(pk=batch.pk).update(**_counted(batch))
     batch.refresh_from_db()
     return batch
 
@@ -244,17 +247,17 @@ def _finish(batch: SettlementBatch) -> SettlementBatch | None:
         locked = SettlementBatch.objects.select_for_update().filter(pk=batch.pk).first()
         if locked is None:
             return None
-        totals = Commission.objects.filter(batch=locked).aggregate(
-            n=Count("pk"), total=Sum("amount") - Sum("reversed_amount")
-        )
-        if locked.status == Status.RUNNING and locked.mode == SettlementMode.AUTO and not totals["n"]:
+        counted = _counted(locked)
+        if (
+            locked.status == Status.RUNNING
+            and locked.mode == SettlementMode.AUTO
+            and not counted["commission_count"]
+        ):
             # An overlapping run settled everything first: no empty batch is left behind.
             locked.delete()
             return None
         status = Status.SETTLED if locked.status == Status.RUNNING else locked.status
-        SettlementBatch.objects.filter(pk=locked.pk).update(
-            status=status, commission_count=totals["n"] or 0, total=totals["total"] or 0
-        )
+        SettlementBatch.objects.filter(pk=locked.pk).update(status=status, **counted)
     return SettlementBatch.objects.filter(pk=batch.pk).first()
 
 
