@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "fenxiao.orders",
     "fenxiao.payments",
     "fenxiao.distribution",
+    "fenxiao.promotions",
     "fenxiao.storefront",
     # Demo shop and benchmarks: on top of every app, imported by none.
     "fenxiao.demo",

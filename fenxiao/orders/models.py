@@ -150,6 +150,8 @@ class Order(models.Model):
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
     cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
+    # A group-buy (拼团) order is paid at once but ships only once its group is full.
+    awaiting_group = models.BooleanField("待成团", default=False)
 
     class Meta:
         verbose_name = "订单"
@@ -213,12 +215,18 @@ class OrderLine(models.Model):
     image_url = models.CharField("图片", max_length=300, blank=True)
     unit_price = models.PositiveIntegerField("单价")
     list_price = models.PositiveIntegerField("划线价", default=0)
+    # The SKU's own price at checkout; above `unit_price` when a flash or group price applied.
+    original_price = models.PositiveIntegerField("原价", default=0)
     quantity = models.PositiveIntegerField("数量")
     subtotal = models.PositiveIntegerField("小计")
     discount_share = models.IntegerField("分摊优惠", default=0)
     paid_amount = models.PositiveIntegerField("实付")
     refunded_amount = models.PositiveIntegerField("已退款", default=0)
     refunded_quantity = models.PositiveIntegerField("已退数量", default=0)
+    # A promotion's own commission rates for this line, copied at checkout (rule priority 1):
+    # {"promotion_id", "name", "mode": rate|fixed|exclude, "level1", "level2", "level3"};
+    # null when the normal rules decide.
+    commission_override = models.JSONField("活动佣金", null=True, blank=True)
 
     class Meta:
         verbose_name = "订单商品"
@@ -246,6 +254,49 @@ class OrderLine(models.Model):
     @property
     def refundable_amount(self) -> int:
         return self.paid_amount - self.refunded_amount
+
+
+class DiscountKind(models.TextChoices):
+    FLASH = "flash", "限时折扣"
+    GROUP = "group", "拼团价"
+    SPEND = "spend", "满减"
+    COUPON = "coupon", "优惠券"
+    FREE_SHIPPING = "free_shipping", "满额包邮"
+    ADJUST = "adjust", "商家改价"
+
+
+# Discounts that lower a line's unit price (its `unit_price` is already the promotion price)
+# rather than being part of its `discount_share`.
+PRICE_KINDS = (DiscountKind.FLASH, DiscountKind.GROUP)
+
+
+class OrderDiscount(models.Model):
+    """One discount on an order, per line (which promotion, how much), so refunds, commission
+    and reports see it. A line's `discount_share` is the sum of its 满减, coupon and
+    adjustment rows; flash and group rows record how far below `original_price` it was sold.
+    A row without a line is shipping waived by a 包邮 tier.
+
+    Promotions sit above orders, so the promotion and the buyer's coupon are kept by id."""
+
+    Kind = DiscountKind
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="discounts")
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, null=True, blank=True, related_name="discounts"
+    )
+    kind = models.CharField("类型", max_length=20, choices=DiscountKind.choices)
+    promotion_id = models.PositiveIntegerField("活动", null=True, blank=True, db_index=True)
+    coupon_id = models.PositiveIntegerField("优惠券", null=True, blank=True, db_index=True)
+    name = models.CharField("名称", max_length=80)
+    amount = models.IntegerField("金额")
+
+    class Meta:
+        verbose_name = "订单优惠"
+        verbose_name_plural = "订单优惠"
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.name}"
 
 
 class ActorKind(models.TextChoices):

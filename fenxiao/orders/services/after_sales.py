@@ -245,6 +245,9 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
             cancel_reason=f"全额退款：{after_sale.reason}"[:200],
         )
         log_event(order, "cancelled", ActorKind.SYSTEM, "未发货订单全额退款，订单已关闭")
+        hooks.orders_cancelled([order.pk])
+    elif order.refunded_amount >= order.paid_amount:
+        hooks.order_refunded_in_full(order)
     if tenders.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale) is None:
         # All of it went back to the store credit: nothing waits on the gateway.
         refund_succeeded(after_sale.pk)

@@ -1,7 +1,9 @@
 """Checkout: from chosen SKUs and an address to an unpaid order with its stock taken.
 
 A fixed number of queries whatever the number of lines: SKUs are read in one query,
-stock is taken by one conditional UPDATE, lines are written by one bulk insert.
+stock is taken by one conditional UPDATE, lines and their discounts are written by one
+bulk insert each. Promotions price the basket in one place (`promotions_port.price`), in
+the order flash/group price → 满减 → coupon; store credit is a tender, not a discount.
 """
 
 from dataclasses import dataclass, field
@@ -13,12 +15,11 @@ from django.utils import timezone
 from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
 from fenxiao.catalog.services.stock import take_stock
-from fenxiao.core.money import allocate
 from fenxiao.customers.services.addresses import get_address
 
 from ..errors import CartEmpty, OrderTooLarge, PriceChanged, QuantityTooLarge, TooManyLines
-from ..models import ActorKind, CartLine, Order, OrderLine, OrderSettings
-from . import hooks, tenders
+from ..models import ActorKind, CartLine, Order, OrderDiscount, OrderLine, OrderSettings
+from . import hooks, promotions_port, tenders
 from .cart import MAX_QUANTITY
 from .events import log_event, new_number
 
@@ -28,26 +29,78 @@ MAX_ORDER_TOTAL = 1_000_000_000
 
 
 @dataclass
+class DiscountQuote:
+    """One discount as the buyer sees it and the order keeps it (an `OrderDiscount` row)."""
+
+    kind: str
+    name: str
+    amount: int
+    promotion_id: int | None = None
+    coupon_id: int | None = None
+
+
+@dataclass
 class LineQuote:
     sku: object
     quantity: int
     unit_price: int
     subtotal: int
     discount_share: int = 0
+    original_price: int = 0
+    discounts: list[DiscountQuote] = field(default_factory=list)
+    commission_override: dict | None = None
+    # The flash or group item whose price the line carries (its stock and limit are taken).
+    promotion_item: object = None
 
     @property
     def paid_amount(self) -> int:
         return self.subtotal - self.discount_share
 
+    @property
+    def saved(self) -> int:
+        return (self.original_price - self.unit_price) * self.quantity + self.discount_share
+
+
+@dataclass
+class CouponOption:
+    """A buyer coupon at checkout: what it would take off this basket, or why it cannot."""
+
+    id: int
+    name: str
+    valid_until: object
+    discount: int = 0
+    reason: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return not self.reason
+
 
 @dataclass
 class Quote:
     lines: list[LineQuote]
-    goods_amount: int
-    discount_amount: int
-    shipping_fee: int
-    total: int
+    goods_amount: int = 0
+    discount_amount: int = 0
+    shipping_fee: int = 0
+    total: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Order-level discounts (满减, coupon, 包邮), each once; lines hold their shares.
+    discounts: list[DiscountQuote] = field(default_factory=list)
+    free_shipping: DiscountQuote | None = None
+    coupon_options: list[CouponOption] = field(default_factory=list)
+    coupon_id: int | None = None
+    hints: list[str] = field(default_factory=list)  # 再买 ¥N 可减 ¥M
+    group: object = None  # the group joined, or the promotion a new group opens in
+
+    @property
+    def original_amount(self) -> int:
+        return sum(line.original_price * line.quantity for line in self.lines)
+
+    @property
+    def saved_amount(self) -> int:
+        """Everything promotions took off the catalog price, shipping included."""
+        waived = self.free_shipping.amount if self.free_shipping else 0
+        return self.original_amount - self.goods_amount + self.discount_amount + waived
 
 
 def _merge(requested) -> dict[int, int]:
@@ -65,33 +118,51 @@ def _merge(requested) -> dict[int, int]:
     return wanted
 
 
-def quote(requested, *, settings: OrderSettings | None = None, with_images=False) -> Quote:
-    """Price a basket from the catalog as it is now. Never trusts a price from the client."""
+def quote(
+    requested,
+    *,
+    settings: OrderSettings | None = None,
+    with_images=False,
+    buyer=None,
+    choice: promotions_port.Choice = promotions_port.Choice(),
+    now=None,
+) -> Quote:
+    """Price a basket from the catalog and the promotions as they are now. Never trusts a
+    price from the client. Without `buyer` (a visitor) no coupon or limit is looked at."""
     wanted = _merge(requested)
     skus = load_saleable(wanted.keys(), with_images=with_images)
     short = [pk for pk, qty in wanted.items() if skus[pk].stock < qty]
     if short:
         names = "、".join(f"{skus[pk].product.name}（剩{skus[pk].stock}件）" for pk in short)
         raise StockInsufficient(f"库存不足：{names}", short_sku_ids=short)
-    lines = [
-        LineQuote(sku=skus[pk], quantity=qty, unit_price=skus[pk].price, subtotal=skus[pk].price * qty)
-        for pk, qty in wanted.items()
-    ]
-    goods = sum(line.subtotal for line in lines)
-    discount = 0  # order-level promotions plug in here and are spread with `allocate`
-    for line, share in zip(lines, allocate(discount, [ln.subtotal for ln in lines]), strict=True):
-        line.discount_share = share
+    q = Quote(
+        lines=[
+            LineQuote(
+                sku=skus[pk],
+                quantity=qty,
+                unit_price=skus[pk].price,
+                subtotal=skus[pk].price * qty,
+                original_price=skus[pk].price,
+            )
+            for pk, qty in wanted.items()
+        ]
+    )
+    promotions_port.price(q, buyer, choice, now or timezone.now())
+    goods = sum(line.subtotal for line in q.lines)
+    discount = sum(line.discount_share for line in q.lines)
     settings = settings or OrderSettings.current()
     shipping = settings.shipping_for(goods - discount)
+    if q.free_shipping is not None:
+        q.free_shipping.amount, shipping = shipping, 0
+        if q.free_shipping.amount:
+            q.discounts.append(q.free_shipping)
+        else:
+            q.free_shipping = None  # the shop ships this basket free anyway
     if goods + shipping > MAX_ORDER_TOTAL:
         raise OrderTooLarge()
-    return Quote(
-        lines=lines,
-        goods_amount=goods,
-        discount_amount=discount,
-        shipping_fee=shipping,
-        total=goods - discount + shipping,
-    )
+    q.goods_amount, q.discount_amount, q.shipping_fee = goods, discount, shipping
+    q.total = goods - discount + shipping
+    return q
 
 
 def place_order(
@@ -103,6 +174,7 @@ def place_order(
     expected_total: int | None = None,
     from_cart: bool = False,
     use_wallet: bool = False,
+    choice: promotions_port.Choice = promotions_port.Choice(),
 ) -> Order:
     """Create an unpaid order. `requested` is [(sku_id, quantity)].
 
@@ -110,17 +182,19 @@ def place_order(
     order is refused rather than charged at a price the buyer did not see.
     `use_wallet` spends the buyer's store credit on it (see tenders): in part, leaving
     `amount_due` for the gateway, or in full, and then the order comes back already paid.
+    `choice` names the coupon and the group buy; what the promotions hand out (flash
+    stock, the buyer's limit, the coupon, a group seat) is taken in the same transaction.
     """
     address = get_address(buyer, address_id)
     settings = OrderSettings.current()
-    q = quote(requested, settings=settings, with_images=True)
+    q = quote(requested, settings=settings, with_images=True, buyer=buyer, choice=choice)
     if expected_total is not None and expected_total != q.total:
         raise PriceChanged(expected_total=expected_total, total=q.total)
     now = timezone.now()
     with transaction.atomic():
         take_stock({line.sku.pk: line.quantity for line in q.lines})
         order = _create_order(buyer, q, address, note, now, settings)
-        OrderLine.objects.bulk_create(
+        lines = OrderLine.objects.bulk_create(
             [
                 OrderLine(
                     order=order,
@@ -132,14 +206,18 @@ def place_order(
                     image_url=_cover(line.sku.product),
                     unit_price=line.unit_price,
                     list_price=line.sku.list_price,
+                    original_price=line.original_price,
                     quantity=line.quantity,
                     subtotal=line.subtotal,
                     discount_share=line.discount_share,
                     paid_amount=line.paid_amount,
+                    commission_override=line.commission_override,
                 )
                 for line in q.lines
             ]
         )
+        _record_discounts(order, q, lines)
+        promotions_port.order_placed(order, q, buyer, choice)
         log_event(
             order, "created", ActorKind.BUYER, "买家下单", actor=buyer, total=order.total, lines=len(q.lines)
         )
@@ -149,6 +227,19 @@ def place_order(
         if use_wallet:
             tenders.pay_with_wallet(order)
     return order
+
+
+def _record_discounts(order: Order, q: Quote, lines: list[OrderLine]) -> None:
+    rows = [
+        OrderDiscount(order=order, line=line, **vars(discount))
+        for line, quoted in zip(lines, q.lines, strict=True)
+        for discount in quoted.discounts
+        if discount.amount
+    ]
+    if q.free_shipping is not None:
+        rows.append(OrderDiscount(order=order, line=None, **vars(q.free_shipping)))
+    if rows:
+        OrderDiscount.objects.bulk_create(rows)
 
 
 def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:

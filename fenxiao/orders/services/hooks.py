@@ -11,6 +11,7 @@ from fenxiao.catalog.services.sales import add_sales, remove_sales
 from fenxiao.distribution.services import attribution, binding, commissions, distributors, totals
 
 from ..models import Order, OrderLine
+from . import promotions_port
 
 
 def order_placed(order: Order) -> None:
@@ -24,8 +25,22 @@ def order_paid(order: Order) -> None:
     commission becomes `pending` (estimated) on each line."""
     prefetch_related_objects([order], "lines")  # read once, for the counts and the commissions
     add_sales(_quantities_by_product(list(order.lines.all())))  # counted once the payment commits
+    promotions_port.order_paid(order)  # a group-buy member now counts towards its group
     commissions.create_for_paid_order(order)
     binding.renew_on_purchase(order.buyer_id)
+
+
+def orders_cancelled(order_ids: list[int]) -> None:
+    """Orders were cancelled, unpaid (buyer, staff, timeout sweep) or refunded in full before
+    shipping: what promotions lent them (flash stock, the buyer's limit, the coupon, a group
+    seat) goes back, once."""
+    promotions_port.orders_closed(order_ids)
+
+
+def order_refunded_in_full(order: Order) -> None:
+    """Everything paid on a shipped or completed order has been refunded (approved): its
+    coupon returns to the buyer if still valid."""
+    promotions_port.order_refunded_in_full(order)
 
 
 def order_completed(order: Order) -> None:

@@ -68,6 +68,8 @@ def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
     if not carrier or not tracking_number:
         raise ShipmentInvalid()
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.awaiting_group:
+        raise InvalidTransition("拼团尚未成功，订单暂不能发货", code="ORDER_AWAITING_GROUP")
     if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():
         raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
     now = timezone.now()
@@ -141,6 +143,7 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
         restore_stock(_line_quantities(order))
         log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
         tenders.release_wallet(order)
+        hooks.orders_cancelled([order.pk])
     return order
 
 

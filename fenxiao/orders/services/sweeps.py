@@ -125,6 +125,7 @@ def _cancel_chunk(orders: list[Order]) -> int:
         )
         for pk in ids
     )
+    hooks.orders_cancelled(ids)
     for order in orders:
         # Store credit taken at checkout goes back, once per order (a money move keyed by
         # the order, so it stays one ledger entry each). Only part-wallet orders have any.

@@ -192,7 +192,8 @@ def test_statements_per_cancel_chunk_do_not_grow_with_the_chunk():
     small = _count_cancel_queries(10)
     Order.objects.all().delete()
     assert _count_cancel_queries(100) == small
-    assert small <= 10
+    # 10, plus what promotions give back: flash stock and limits, coupons, group seats
+    assert small <= 13
 
 
 # --- auto-complete -----------------------------------------------------------------------------

@@ -1,0 +1,459 @@
+"""Promotions: flash sales, 满减, group buys, coupons, and what buyers have taken of them.
+
+Counters that must never overshoot (flash stock sold, a buyer's units, coupons issued, a
+group's seats) are columns moved by conditional UPDATEs and guarded by CheckConstraints.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class PromotionKind(models.TextChoices):
+    FLASH = "flash", "限时折扣"
+    SPEND = "spend", "满减"
+    GROUP = "group", "拼团"
+
+
+class PromotionState(models.TextChoices):
+    UPCOMING = "upcoming", "未开始"
+    RUNNING = "running", "进行中"
+    ENDED = "ended", "已结束"
+
+
+class Scope(models.TextChoices):
+    SHOP = "shop", "全店通用"
+    CATEGORIES = "categories", "指定分类"
+    PRODUCTS = "products", "指定商品"
+
+
+class CommissionMode(models.TextChoices):
+    NORMAL = "normal", "按常规佣金规则"
+    RATE = "rate", "活动佣金比例"
+    FIXED = "fixed", "活动每件固定佣金"
+    EXCLUDE = "exclude", "不计佣金"
+
+
+class Promotion(models.Model):
+    Kind = PromotionKind
+
+    kind = models.CharField("类型", max_length=10, choices=PromotionKind.choices)
+    name = models.CharField("活动名称", max_length=40)
+    starts_at = models.DateTimeField("开始时间")
+    ends_at = models.DateTimeField("结束时间")
+    ended_at = models.DateTimeField("提前结束时间", null=True, blank=True)
+    per_buyer_limit = models.PositiveIntegerField("每人限购（件）", default=0, help_text="0 表示不限")
+    # 满减
+    scope = models.CharField("适用范围", max_length=12, choices=Scope.choices, default=Scope.SHOP)
+    categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+", verbose_name="分类")
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name="商品")
+    repeat = models.BooleanField("每满减", default=False, help_text="按第一档：每满 X 减 Y，上不封顶")
+    stackable = models.BooleanField("可与优惠券叠加", default=True)
+    # 拼团
+    group_size = models.PositiveSmallIntegerField("成团人数", default=2)
+    group_hours = models.PositiveSmallIntegerField("成团时限（小时）", default=24)
+    virtual_fill = models.BooleanField(
+        "模拟成团", default=False, help_text="到期未满员时以虚拟成员补足并成团（默认关闭）"
+    )
+    # Rule priority 1: the promotion's own commission on the lines it priced or discounted.
+    commission_mode = models.CharField(
+        "佣金设置", max_length=10, choices=CommissionMode.choices, default=CommissionMode.NORMAL
+    )
+    commission_level1 = models.PositiveIntegerField("一级佣金", null=True, blank=True)
+    commission_level2 = models.PositiveIntegerField("二级佣金", null=True, blank=True)
+    commission_level3 = models.PositiveIntegerField("三级佣金", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "营销活动"
+        verbose_name_plural = "营销活动"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["kind", "ends_at"], name="promotion_kind_ends")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="promotion_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(group_size__gte=2), name="promotion_group_size_min"),
+            models.CheckConstraint(condition=Q(group_hours__gte=1), name="promotion_group_hours_min"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def closes_at(self):
+        return min(self.ends_at, self.ended_at) if self.ended_at else self.ends_at
+
+    def state(self, now=None) -> str:
+        now = now or timezone.now()
+        if now >= self.closes_at:
+            return PromotionState.ENDED
+        if now < self.starts_at:
+            return PromotionState.UPCOMING
+        return PromotionState.RUNNING
+
+    def state_label(self, now=None) -> str:
+        return PromotionState(self.state(now)).label
+
+    def commission_value(self, level: int) -> int | None:
+        return getattr(self, f"commission_level{level}")
+
+    def commission_snapshot(self) -> dict | None:
+        """What an order line keeps of the commission setting (OrderLine.commission_override)."""
+        if self.commission_mode == CommissionMode.NORMAL:
+            return None
+        return {
+            "promotion_id": self.pk,
+            "name": self.name,
+            "mode": self.commission_mode,
+            **{f"level{n}": self.commission_value(n) for n in (1, 2, 3)},
+        }
+
+
+def running(now=None) -> Q:
+    """Promotions in their window and not ended early."""
+    now = now or timezone.now()
+    return Q(starts_at__lte=now, ends_at__gt=now) & (Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+
+
+class PromotionItem(models.Model):
+    """A product (or one of its SKUs) in a flash sale or group buy, at its promotion price."""
+
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.CASCADE, related_name="items", verbose_name="活动"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name="商品"
+    )
+    sku = models.ForeignKey(
+        "catalog.Sku",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="SKU",
+        help_text="留空表示该商品的全部规格",
+    )
+    price = models.PositiveIntegerField("活动价（分）", null=True, blank=True)
+    discount_bp = models.PositiveIntegerField("立减比例", null=True, blank=True, help_text="如 20% off")
+    quota = models.PositiveIntegerField(
+        "活动库存", null=True, blank=True, help_text="从商品库存中划出的活动件数；留空表示不限"
+    )
+    sold = models.PositiveIntegerField("已售", default=0)
+
+    class Meta:
+        verbose_name = "活动商品"
+        verbose_name_plural = "活动商品"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quota__isnull=True) | Q(sold__lte=F("quota")), name="promotion_item_not_oversold"
+            ),
+            models.CheckConstraint(
+                condition=(Q(price__isnull=False) & Q(discount_bp__isnull=True))
+                | (Q(price__isnull=True) & Q(discount_bp__isnull=False)),
+                name="promotion_item_price_or_discount",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gt=0), name="promotion_item_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_bp__isnull=True) | (Q(discount_bp__gt=0) & Q(discount_bp__lt=10000)),
+                name="promotion_item_discount_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.promotion} · {self.product_id}"
+
+    def price_for(self, regular: int) -> int:
+        """The promotion price of a SKU selling at `regular` fen: never above it."""
+        if self.price is not None:
+            return min(self.price, regular)
+        return max(regular - regular * self.discount_bp // 10000, 1)
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.quota is None else self.quota - self.sold
+
+
+class SpendTier(models.Model):
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.CASCADE, related_name="tiers", verbose_name="活动"
+    )
+    threshold = models.PositiveIntegerField("满（分）")
+    reduction = models.PositiveIntegerField("减（分）", default=0)
+    free_shipping = models.BooleanField("包邮", default=False)
+
+    class Meta:
+        verbose_name = "满减档位"
+        verbose_name_plural = "满减档位"
+        ordering = ["threshold"]
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "threshold"], name="one_spend_tier_per_threshold"),
+            models.CheckConstraint(
+                condition=Q(reduction__lt=F("threshold")), name="spend_tier_below_threshold"
+            ),
+        ]
+
+    def __str__(self):
+        return f"满{self.threshold}减{self.reduction}"
+
+
+class BuyerAllowance(models.Model):
+    """Units a buyer holds in a promotion with a per-buyer limit, across all their orders."""
+
+    promotion = models.ForeignKey(Promotion, on_delete=models.CASCADE, related_name="+")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "限购记录"
+        verbose_name_plural = "限购记录"
+        constraints = [
+            models.UniqueConstraint(fields=["promotion", "buyer"], name="one_allowance_per_buyer"),
+        ]
+
+    def __str__(self):
+        return f"{self.promotion_id} · {self.buyer_id} × {self.quantity}"
+
+
+class PromotionUse(models.Model):
+    """What one order took from a promotion item (flash stock, the buyer's allowance), so a
+    cancelled order gives back exactly that, once."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="uses")
+    item = models.ForeignKey(PromotionItem, on_delete=models.PROTECT, null=True, related_name="+")
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "活动占用"
+        verbose_name_plural = "活动占用"
+        constraints = [models.UniqueConstraint(fields=["order", "item"], name="one_use_per_order_item")]
+
+    def __str__(self):
+        return f"{self.order_id} · {self.item_id} × {self.quantity}"
+
+
+class CouponKind(models.TextChoices):
+    FIXED = "fixed", "满减券"
+    PERCENT = "percent", "折扣券"
+
+
+class Coupon(models.Model):
+    Kind = CouponKind
+
+    name = models.CharField("券名称", max_length=40)
+    kind = models.CharField("类型", max_length=10, choices=CouponKind.choices, default=CouponKind.FIXED)
+    amount = models.PositiveIntegerField("面额（分）", default=0)
+    discount_bp = models.PositiveIntegerField("折扣比例", default=0, help_text="如 10% off")
+    max_discount = models.PositiveIntegerField(
+        "最多优惠（分）", default=0, help_text="折扣券封顶；0 表示不封顶"
+    )
+    min_spend = models.PositiveIntegerField("使用门槛（分）", default=0)
+    scope = models.CharField("适用范围", max_length=12, choices=Scope.choices, default=Scope.SHOP)
+    categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+", verbose_name="分类")
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name="商品")
+    valid_from = models.DateTimeField("有效期开始", null=True, blank=True)
+    valid_until = models.DateTimeField("有效期结束", null=True, blank=True)
+    valid_days = models.PositiveIntegerField(
+        "领取后有效天数", null=True, blank=True, help_text="填写后按领取时间计算有效期"
+    )
+    total_quantity = models.PositiveIntegerField("发行量", default=0, help_text="0 表示不限")
+    issued = models.PositiveIntegerField("已发放", default=0)
+    per_buyer_limit = models.PositiveIntegerField("每人限领", default=1)
+    claimable = models.BooleanField("领券中心展示", default=True, help_text="关闭后只能由商家发放")
+    is_active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "优惠券"
+        verbose_name_plural = "优惠券"
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_quantity=0) | Q(issued__lte=F("total_quantity")),
+                name="coupon_not_over_issued",
+            ),
+            models.CheckConstraint(condition=Q(discount_bp__lt=10000), name="coupon_discount_below_full"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class BuyerCouponStatus(models.TextChoices):
+    UNUSED = "unused", "未使用"
+    USED = "used", "已使用"
+    VOIDED = "voided", "已作废"
+
+
+class CouponSource(models.TextChoices):
+    CLAIMED = "claimed", "买家领取"
+    ISSUED = "issued", "商家发放"
+
+
+class CouponIssue(models.Model):
+    """The issuance log: one row per time staff handed a coupon out to buyers."""
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="issues", verbose_name="优惠券")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    audience = models.CharField("发放对象", max_length=200)
+    requested = models.PositiveIntegerField("计划发放", default=0)
+    issued = models.PositiveIntegerField("实际发放", default=0)
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_at = models.DateTimeField("发放时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "发券记录"
+        verbose_name_plural = "发券记录"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.coupon} × {self.issued}"
+
+
+class BuyerCoupon(models.Model):
+    Status = BuyerCouponStatus
+
+    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="copies", verbose_name="优惠券")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupons", verbose_name="买家"
+    )
+    status = models.CharField(
+        "状态", max_length=10, choices=BuyerCouponStatus.choices, default=BuyerCouponStatus.UNUSED
+    )
+    source = models.CharField(
+        "来源", max_length=10, choices=CouponSource.choices, default=CouponSource.CLAIMED
+    )
+    issue = models.ForeignKey(
+        CouponIssue, on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
+    )
+    valid_from = models.DateTimeField("生效时间")
+    valid_until = models.DateTimeField("失效时间")
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="使用订单",
+    )
+    used_at = models.DateTimeField("使用时间", null=True, blank=True)
+    returned_at = models.DateTimeField("退回时间", null=True, blank=True)
+    claimed_at = models.DateTimeField("领取时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "买家优惠券"
+        verbose_name_plural = "买家优惠券"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["buyer", "status", "valid_until"], name="buyer_coupon_wallet")]
+
+    def __str__(self):
+        return f"{self.coupon} · {self.buyer_id}"
+
+    def usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == BuyerCouponStatus.UNUSED and self.valid_from <= now < self.valid_until
+
+
+class GroupStatus(models.TextChoices):
+    OPEN = "open", "拼团中"
+    SUCCEEDED = "succeeded", "拼团成功"
+    FAILED = "failed", "拼团失败"
+
+
+class GroupBuy(models.Model):
+    """One group (团) of a group-buy promotion: opened by its leader, full at `size` paid
+    members before `deadline`, else failed and every paid member refunded."""
+
+    Status = GroupStatus
+
+    promotion = models.ForeignKey(
+        Promotion, on_delete=models.PROTECT, related_name="groups", verbose_name="活动"
+    )
+    item = models.ForeignKey(
+        PromotionItem, on_delete=models.PROTECT, related_name="groups", verbose_name="商品"
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="团长"
+    )
+    size = models.PositiveSmallIntegerField("成团人数")
+    seats_taken = models.PositiveSmallIntegerField("已占名额", default=0, help_text="已下单（含未付款）")
+    paid_count = models.PositiveSmallIntegerField("已付款人数", default=0)
+    status = models.CharField("状态", max_length=10, choices=GroupStatus.choices, default=GroupStatus.OPEN)
+    deadline = models.DateTimeField("截止时间")
+    closed_at = models.DateTimeField("成团/失败时间", null=True, blank=True)
+    created_at = models.DateTimeField("开团时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "拼团"
+        verbose_name_plural = "拼团"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["deadline"], condition=Q(status="open"), name="group_open_by_deadline"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(seats_taken__lte=F("size")), name="group_seats_within_size"),
+            models.CheckConstraint(
+                condition=Q(paid_count__lte=F("seats_taken")), name="group_paid_within_seats"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.promotion} #{self.pk}"
+
+
+class GroupMemberStatus(models.TextChoices):
+    JOINED = "joined", "待付款"
+    PAID = "paid", "已付款"
+    LEFT = "left", "已取消"
+    REFUNDED = "refunded", "已退款"
+
+
+class GroupMember(models.Model):
+    Status = GroupMemberStatus
+
+    group = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="members", verbose_name="拼团")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="group_member"
+    )
+    is_leader = models.BooleanField("团长", default=False)
+    is_virtual = models.BooleanField("虚拟成员", default=False)
+    status = models.CharField(
+        "状态", max_length=10, choices=GroupMemberStatus.choices, default=GroupMemberStatus.JOINED
+    )
+    joined_at = models.DateTimeField("参团时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "拼团成员"
+        verbose_name_plural = "拼团成员"
+        ordering = ["id"]
+        constraints = [
+            # A buyer holds one seat per group (a cancelled order's seat is given back).
+            models.UniqueConstraint(
+                fields=["group", "buyer"],
+                condition=Q(buyer__isnull=False) & ~Q(status="left"),
+                name="one_seat_per_buyer_per_group",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.group_id} · {self.buyer_id or '虚拟成员'}"

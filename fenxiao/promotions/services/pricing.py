@@ -1,0 +1,381 @@
+"""The pricing engine: promotions applied to a checkout quote, in the one order allowed.
+
+1. **Flash or group price** sets the line's unit price (the SKU's own price stays as
+   `original_price`); a group price only when the buyer opens or joins a group.
+2. **满减**: of the running spend promotions, the one that takes most off; its reduction is
+   spread over the lines in its scope by largest remainder.
+3. **Coupon**: on what the lines in its scope still pay after 满减; the buyer's pick, or
+   by default the one that takes most off. A 满减 that does not stack with coupons competes
+   with them: the engine keeps whichever of the two gives the buyer more.
+
+Store credit is a tender, not a discount: it never reaches this module. Every amount is
+integer fen; no line is discounted below zero (a discount never exceeds what its lines
+pay, and `allocate` never gives a line more than its weight). A fixed number of queries
+whatever the number of lines.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from fenxiao.catalog.models import Category
+from fenxiao.core.money import allocate, apply_bp, format_fen
+from fenxiao.orders.models import DiscountKind
+from fenxiao.orders.services.checkout import CouponOption, DiscountQuote
+from fenxiao.orders.services.promotions_port import AUTO
+
+from .. import errors
+from ..models import (
+    BuyerAllowance,
+    BuyerCoupon,
+    BuyerCouponStatus,
+    CouponKind,
+    Promotion,
+    PromotionItem,
+    PromotionKind,
+    Scope,
+    running,
+)
+from . import groups
+
+
+class Scopes:
+    """Which lines a scope (shop / categories / products) covers; categories include their
+    descendants. The category tree is read once, and only if a scope needs it."""
+
+    def __init__(self):
+        self._parents = None
+
+    def covers(self, holder, line) -> bool:
+        if holder.scope == Scope.SHOP:
+            return True
+        if holder.scope == Scope.PRODUCTS:
+            return line.sku.product_id in {p.pk for p in holder.products.all()}
+        wanted = {c.pk for c in holder.categories.all()}
+        if self._parents is None:
+            self._parents = dict(Category.objects.values_list("pk", "parent_id"))
+        category, seen = line.sku.product.category_id, set()
+        while category is not None and category not in seen:
+            if category in wanted:
+                return True
+            seen.add(category)
+            category = self._parents.get(category)
+        return False
+
+
+def price(q, buyer, choice, now) -> None:
+    scopes = Scopes()
+    target = groups.resolve_target(choice, q.lines, buyer, now) if _wants_group(choice) else None
+    q.group = target
+    _item_prices(q.lines, buyer, now, target)
+    offer = _best_spend(q, scopes, now)
+    copies = _coupons(buyer, now) if buyer is not None else []
+    _order_discounts(q, offer, copies, choice, scopes, now)
+
+
+def _wants_group(choice) -> bool:
+    return bool(choice.group_promotion or choice.join_group)
+
+
+# --- 1. flash and group prices -----------------------------------------------------------------
+
+
+def _item_prices(lines, buyer, now, target) -> None:
+    items = list(
+        PromotionItem.objects.filter(promotion__in=_running_flash(now))
+        .filter(_for_lines(lines))
+        .select_related("promotion")
+        .order_by("pk")
+    )
+    for line in lines:
+        if target is not None and line is target.line:
+            _set_price(line, target.item, DiscountKind.GROUP)
+            continue
+        offers = [
+            i
+            for i in items
+            if i.sku_id == line.sku.pk or (i.sku_id is None and i.product_id == line.sku.product_id)
+        ]
+        # A SKU's own item wins over one for the whole product; then the lowest price.
+        offers.sort(key=lambda i: (i.sku_id is None, i.price_for(line.sku.price), i.pk))
+        if offers:
+            _set_price(line, offers[0], DiscountKind.FLASH)
+    _check_limits(lines, buyer)
+
+
+def _running_flash(now):
+    return Promotion.objects.filter(running(now), kind=PromotionKind.FLASH).values("pk")
+
+
+def _for_lines(lines):
+    sku_ids = [line.sku.pk for line in lines]
+    product_ids = [line.sku.product_id for line in lines]
+    return Q(sku_id__in=sku_ids) | Q(sku__isnull=True, product_id__in=product_ids)
+
+
+def _set_price(line, item, kind) -> None:
+    promo_price = item.price_for(line.sku.price)
+    remaining = item.remaining
+    if remaining is not None and remaining < line.quantity:
+        name = line.sku.product.name
+        if remaining <= 0:
+            raise errors.FlashSoldOut(f"“{name}”活动库存已抢光", sku_id=line.sku.pk)
+        raise errors.FlashSoldOut(
+            f"“{name}”活动库存仅剩{remaining}件", sku_id=line.sku.pk, remaining=remaining
+        )
+    line.promotion_item = item
+    line.unit_price = promo_price
+    line.subtotal = promo_price * line.quantity
+    line.commission_override = item.promotion.commission_snapshot()
+    saved = (line.original_price - promo_price) * line.quantity
+    if saved:
+        line.discounts.append(DiscountQuote(kind, item.promotion.name, saved, promotion_id=item.promotion_id))
+
+
+def _check_limits(lines, buyer) -> None:
+    """Per-buyer limits, counted across the buyer's orders (`BuyerAllowance`). Checked here
+    to refuse early with a clear message; checkout takes the allowance with a conditional
+    UPDATE, which is what holds when one buyer submits twice at once."""
+    wanted: dict[int, int] = {}
+    limited = {}
+    for line in lines:
+        item = line.promotion_item
+        if item is not None and item.promotion.per_buyer_limit:
+            wanted[item.promotion_id] = wanted.get(item.promotion_id, 0) + line.quantity
+            limited[item.promotion_id] = item.promotion
+    if not wanted:
+        return
+    held = {}
+    if buyer is not None:
+        held = dict(
+            BuyerAllowance.objects.filter(buyer=buyer, promotion_id__in=list(wanted)).values_list(
+                "promotion_id", "quantity"
+            )
+        )
+    for promotion_id, quantity in wanted.items():
+        promotion = limited[promotion_id]
+        already = held.get(promotion_id, 0)
+        if already + quantity > promotion.per_buyer_limit:
+            left = max(promotion.per_buyer_limit - already, 0)
+            raise errors.FlashLimitExceeded(
+                f"“{promotion.name}”每人限购{promotion.per_buyer_limit}件"
+                + (f"，您已购买{already}件" if already else "")
+                + (f"，最多还可购买{left}件" if left else ""),
+                limit=promotion.per_buyer_limit,
+                bought=already,
+            )
+
+
+# --- 2. 满减 ------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpendOffer:
+    promotion: Promotion
+    eligible: list = field(default_factory=list)  # indexes into the quote's lines
+    reduction: int = 0
+    free_shipping: bool = False
+
+
+def _best_spend(q, scopes: Scopes, now) -> SpendOffer | None:
+    promotions = list(
+        Promotion.objects.filter(running(now), kind=PromotionKind.SPEND)
+        .prefetch_related("tiers", "categories", "products")
+        .order_by("pk")
+    )
+    best, hints = None, []
+    for promotion in promotions:
+        eligible = [i for i, line in enumerate(q.lines) if scopes.covers(promotion, line)]
+        base = sum(q.lines[i].subtotal for i in eligible)
+        tiers = sorted(promotion.tiers.all(), key=lambda t: t.threshold)
+        if not eligible or not tiers:
+            continue
+        offer = SpendOffer(promotion, eligible)
+        reached = [t for t in tiers if t.threshold <= base]
+        if promotion.repeat:
+            times = base // tiers[0].threshold
+            offer.reduction = tiers[0].reduction * times
+            nxt = (tiers[0].threshold * (times + 1) - base, tiers[0].reduction * (times + 1), False)
+        else:
+            offer.reduction = reached[-1].reduction if reached else 0
+            upper = [t for t in tiers if t.threshold > base]
+            nxt = (upper[0].threshold - base, upper[0].reduction, upper[0].free_shipping) if upper else None
+        offer.free_shipping = any(t.free_shipping for t in reached)
+        if nxt is not None:
+            hints.append((nxt, promotion))
+        worth = (offer.reduction, offer.free_shipping)
+        if any(worth) and (best is None or worth > (best.reduction, best.free_shipping)):
+            best = offer
+    q.hints = [
+        _hint(need, save, free, promotion) for (need, save, free), promotion in sorted(hints, key=_gain)
+    ]
+    return best
+
+
+def _gain(entry):
+    (need, save, _free), promotion = entry
+    return (need, -save, promotion.pk)
+
+
+def _hint(need: int, save: int, free: bool, promotion) -> str:
+    reward = "、".join(
+        part for part in (f"减 {format_fen(save)}" if save else "", "包邮" if free else "") if part
+    )
+    return f"{promotion.name}：再买 {format_fen(need)} 可{reward}"
+
+
+# --- 3. coupons, and putting 满减 and the coupon on the lines -----------------------------------
+
+
+def _coupons(buyer, now) -> list[BuyerCoupon]:
+    return list(
+        BuyerCoupon.objects.filter(buyer=buyer, status=BuyerCouponStatus.UNUSED, valid_until__gt=now)
+        .select_related("coupon")
+        .prefetch_related(
+            Prefetch("coupon__categories", queryset=Category.objects.only("pk")),
+            "coupon__products",
+        )
+        .order_by("valid_until", "pk")
+    )
+
+
+def _coupon_take(copy: BuyerCoupon, q, paying: list[int], scopes: Scopes, now):
+    """(discount, eligible line indexes, refusal) for one coupon on lines that still pay
+    `paying` (after 满减). The refusal is the error the buyer gets for picking it anyway."""
+    coupon = copy.coupon
+    if not coupon.is_active:
+        return 0, [], errors.CouponUnavailable()
+    if copy.valid_from > now:
+        return 0, [], errors.CouponNotStarted(f"优惠券 {timezone_text(copy.valid_from)} 起可用")
+    eligible = [i for i, line in enumerate(q.lines) if paying[i] > 0 and scopes.covers(coupon, line)]
+    if not eligible:
+        return 0, [], errors.CouponNotInScope()
+    base = sum(paying[i] for i in eligible)
+    if base < coupon.min_spend:
+        return (
+            0,
+            [],
+            errors.CouponBelowMinimum(
+                f"满 {format_fen(coupon.min_spend)} 可用，还差 {format_fen(coupon.min_spend - base)}",
+                min_spend=coupon.min_spend,
+            ),
+        )
+    if coupon.kind == CouponKind.PERCENT:
+        take = apply_bp(base, coupon.discount_bp)
+        if coupon.max_discount:
+            take = min(take, coupon.max_discount)
+    else:
+        take = coupon.amount
+    # The buyer always pays something: a gateway cannot collect ¥0.
+    return min(take, base - 1), eligible, None
+
+
+def timezone_text(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class _Plan:
+    spend: SpendOffer | None
+    coupon: BuyerCoupon | None = None
+    coupon_take: int = 0
+    coupon_lines: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return (self.spend.reduction if self.spend else 0) + self.coupon_take
+
+
+def _spend_shares(q, offer: SpendOffer | None) -> list[int]:
+    shares = [0] * len(q.lines)
+    if offer and offer.reduction:
+        weights = [q.lines[i].subtotal for i in offer.eligible]
+        for i, share in zip(offer.eligible, allocate(offer.reduction, weights), strict=True):
+            shares[i] = share
+    return shares
+
+
+def _order_discounts(q, offer, copies, choice, scopes: Scopes, now) -> None:
+    stacks = offer is None or offer.promotion.stackable
+    with_spend = _spend_shares(q, offer)
+    paying_with = [line.subtotal - with_spend[i] for i, line in enumerate(q.lines)]
+    paying_alone = [line.subtotal for line in q.lines]
+
+    plans, options = [], []
+    for copy in copies:
+        # Each coupon is weighed where it would be used: on top of the 满减 if they stack,
+        # otherwise instead of it.
+        paying = paying_with if stacks else paying_alone
+        take, eligible, refusal = _coupon_take(copy, q, paying, scopes, now)
+        options.append(
+            CouponOption(
+                copy.pk, copy.coupon.name, copy.valid_until, take, refusal.message if refusal else ""
+            )
+        )
+        if refusal is None and take > 0:
+            plans.append((_Plan(offer if stacks else None, copy, take, eligible), refusal))
+    q.coupon_options = sorted(options, key=lambda o: (not o.usable, -o.discount, o.valid_until, o.id))
+
+    plan = _Plan(offer)
+    if choice.coupon == AUTO:
+        best = max((p for p, _ in plans), key=lambda p: (p.total, p.spend is not None), default=None)
+        if best is not None and best.total > plan.total:
+            plan = best
+    elif choice.coupon is not None:
+        copy = next((c for c in copies if c.pk == choice.coupon), None)
+        if copy is None:
+            raise _missing_coupon(choice.coupon, now)
+        paying = paying_with if stacks else paying_alone
+        take, eligible, refusal = _coupon_take(copy, q, paying, scopes, now)
+        if refusal is not None:
+            raise refusal
+        plan = _Plan(offer if stacks else None, copy, take, eligible)
+    _apply(q, plan)
+
+
+def _missing_coupon(copy_id, now):
+    """Why a coupon the buyer named is not among their usable ones."""
+    copy = BuyerCoupon.objects.filter(pk=copy_id).only("status", "valid_until").first()
+    if copy is None:
+        return errors.CouponNotFound()
+    if copy.status != BuyerCouponStatus.UNUSED:
+        return errors.CouponUsed()
+    return errors.CouponExpired()
+
+
+def _apply(q, plan: _Plan) -> None:
+    spend = plan.spend
+    shares = _spend_shares(q, spend)
+    if spend is not None and spend.reduction:
+        name = spend.promotion.name
+        for i in spend.eligible:
+            line = q.lines[i]
+            if shares[i]:
+                line.discount_share += shares[i]
+                line.discounts.append(
+                    DiscountQuote(DiscountKind.SPEND, name, shares[i], promotion_id=spend.promotion.pk)
+                )
+            if line.commission_override is None:
+                line.commission_override = spend.promotion.commission_snapshot()
+        q.discounts.append(
+            DiscountQuote(DiscountKind.SPEND, name, spend.reduction, promotion_id=spend.promotion.pk)
+        )
+    if spend is not None and spend.free_shipping:
+        # The amount is the fee it saves, known once checkout has priced the shipping.
+        q.free_shipping = DiscountQuote(
+            DiscountKind.FREE_SHIPPING, spend.promotion.name, 0, spend.promotion.pk
+        )
+    if plan.coupon is not None:
+        copy = plan.coupon
+        weights = [q.lines[i].subtotal - shares[i] for i in plan.coupon_lines]
+        for i, share in zip(plan.coupon_lines, allocate(plan.coupon_take, weights), strict=True):
+            if share:
+                q.lines[i].discount_share += share
+                q.lines[i].discounts.append(
+                    DiscountQuote(DiscountKind.COUPON, copy.coupon.name, share, coupon_id=copy.pk)
+                )
+        q.discounts.append(
+            DiscountQuote(DiscountKind.COUPON, copy.coupon.name, plan.coupon_take, coupon_id=copy.pk)
+        )
+        q.coupon_id = copy.pk
