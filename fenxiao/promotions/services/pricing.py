@@ -48,14 +48,18 @@ class Scopes:
         self._parents = None
 
     def covers(self, holder, line) -> bool:
+        """Whether a checkout line falls in `holder`'s scope."""
+        return self.covers_product(holder, line.sku.product_id, line.sku.product.category_id)
+
+    def covers_product(self, holder, product_id: int, category_id: int | None) -> bool:
         if holder.scope == Scope.SHOP:
             return True
         if holder.scope == Scope.PRODUCTS:
-            return line.sku.product_id in {p.pk for p in holder.products.all()}
+            return product_id in {p.pk for p in holder.products.all()}
         wanted = {c.pk for c in holder.categories.all()}
         if self._parents is None:
             self._parents = dict(Category.objects.values_list("pk", "parent_id"))
-        category, seen = line.sku.product.category_id, set()
+        category, seen = category_id, set()
         while category is not None and category not in seen:
             if category in wanted:
                 return True

@@ -1,0 +1,146 @@
+"""Coupons handed to buyers: claimed in the coupon center or on a product page, or issued
+by staff (the issuance log keeps each batch).
+
+The coupon's quantity is a counter moved by one conditional UPDATE (`issued < total`), so
+50 buyers claiming the last 10 get 10 copies between them; a buyer's own limit is checked
+with the buyer's row locked, so one buyer claiming twice at once gets what the limit allows.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from fenxiao.customers.models import User
+
+from .. import errors
+from ..models import BuyerCoupon, BuyerCouponStatus, Coupon, CouponIssue, CouponSource
+
+MAX_ISSUE_BATCH = 10_000
+
+
+def validity(coupon: Coupon, now) -> tuple:
+    """(valid_from, valid_until) of a copy handed out at `now`."""
+    if coupon.valid_days:
+        start = max(now, coupon.valid_from) if coupon.valid_from else now
+        end = start + timedelta(days=coupon.valid_days)
+        return start, min(end, coupon.valid_until) if coupon.valid_until else end
+    return coupon.valid_from or now, coupon.valid_until or now + timedelta(days=3650)
+
+
+def available(now=None) -> Q:
+    """Coupons that can still be handed out: active, not expired, not all issued."""
+    now = now or timezone.now()
+    return (
+        Q(is_active=True)
+        & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        & (Q(total_quantity=0) | Q(issued__lt=F("total_quantity")))
+    )
+
+
+def _check_open(coupon: Coupon, now) -> None:
+    if not coupon.is_active:
+        raise errors.CouponUnavailable()
+    if coupon.valid_until and coupon.valid_until <= now:
+        raise errors.CouponExpired("优惠券已过期，不能再领取")
+
+
+def _take_quantity(coupon_id: int, count: int) -> int:
+    """Take up to `count` copies from the coupon's quantity; returns how many it got."""
+    unlimited = Coupon.objects.filter(pk=coupon_id, total_quantity=0).update(issued=F("issued") + count)
+    if unlimited:
+        return count
+    while count > 0:
+        if Coupon.objects.filter(pk=coupon_id, issued__lte=F("total_quantity") - count).update(
+            issued=F("issued") + count
+        ):
+            return count
+        left = (
+            Coupon.objects.filter(pk=coupon_id)
+            .values_list(F("total_quantity") - F("issued"), flat=True)
+            .first()
+        )
+        count = min(count - 1, left or 0)
+    return 0
+
+
+@transaction.atomic
+def claim(buyer, coupon_id: int, now=None) -> BuyerCoupon:
+    """The buyer taps 领取."""
+    now = now or timezone.now()
+    coupon = Coupon.objects.filter(pk=coupon_id, claimable=True).first()
+    if coupon is None:
+        raise errors.CouponNotFound()
+    _check_open(coupon, now)
+    # The buyer's row serialises one buyer's claims; the coupon row is left free for others.
+    User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").first()
+    held = BuyerCoupon.objects.filter(coupon=coupon, buyer=buyer).count()
+    if coupon.per_buyer_limit and held >= coupon.per_buyer_limit:
+        raise errors.CouponLimitReached(f"每人限领{coupon.per_buyer_limit}张，您已领取")
+    if not _take_quantity(coupon.pk, 1):
+        raise errors.CouponSoldOut()
+    start, end = validity(coupon, now)
+    return BuyerCoupon.objects.create(
+        coupon=coupon, buyer=buyer, valid_from=start, valid_until=end, source=CouponSource.CLAIMED
+    )
+
+
+@transaction.atomic
+def issue(coupon: Coupon, buyer_ids, staff, *, audience: str, note: str = "", now=None) -> CouponIssue:
+    """Staff hand `coupon` to buyers, one copy each, as far as its quantity and each buyer's
+    limit allow; the batch is logged with how many were asked for and how many went out."""
+    now = now or timezone.now()
+    coupon = Coupon.objects.select_for_update().get(pk=coupon.pk)
+    _check_open(coupon, now)
+    buyer_ids = sorted(set(User.objects.filter(pk__in=list(buyer_ids)).values_list("pk", flat=True)))
+    if len(buyer_ids) > MAX_ISSUE_BATCH:
+        raise errors.PromotionInvalid(
+            f"一次最多发放给 {MAX_ISSUE_BATCH} 位买家", code="COUPON_ISSUE_TOO_MANY"
+        )
+    if coupon.per_buyer_limit:
+        full = set(
+            BuyerCoupon.objects.filter(coupon=coupon, buyer_id__in=buyer_ids)
+            .values("buyer_id")
+            .annotate(n=Count("pk"))
+            .filter(n__gte=coupon.per_buyer_limit)
+            .values_list("buyer_id", flat=True)
+        )
+        eligible = [pk for pk in buyer_ids if pk not in full]
+    else:
+        eligible = buyer_ids
+    got = _take_quantity(coupon.pk, len(eligible)) if eligible else 0
+    log = CouponIssue.objects.create(
+        coupon=coupon,
+        staff=staff,
+        audience=audience[:200],
+        requested=len(buyer_ids),
+        issued=got,
+        note=note[:200],
+    )
+    start, end = validity(coupon, now)
+    BuyerCoupon.objects.bulk_create(
+        BuyerCoupon(
+            coupon=coupon,
+            buyer_id=pk,
+            valid_from=start,
+            valid_until=end,
+            source=CouponSource.ISSUED,
+            issue=log,
+        )
+        for pk in eligible[:got]
+    )
+    return log
+
+
+def wallet(buyer, now=None) -> dict[str, list[BuyerCoupon]]:
+    """The buyer's coupons for 我的优惠券: usable, used, expired."""
+    now = now or timezone.now()
+    copies = list(
+        BuyerCoupon.objects.filter(buyer=buyer).select_related("coupon").order_by("valid_until", "-pk")[:200]
+    )
+    return {
+        "unused": [c for c in copies if c.status == BuyerCouponStatus.UNUSED and c.valid_until > now],
+        "used": [c for c in copies if c.status == BuyerCouponStatus.USED],
+        "expired": [c for c in copies if c.status == BuyerCouponStatus.UNUSED and c.valid_until <= now],
+    }

@@ -1,0 +1,103 @@
+"""What the shop windows show of promotions: flash prices with their countdowns, the
+claimable coupons. Read-only, a fixed number of queries for any number of products."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import BuyerCoupon, Coupon, Promotion, PromotionItem, PromotionKind, running
+from .coupons import available
+
+UPCOMING_WINDOW_HOURS = 24  # a flash sale is announced ("starts in …") this long before
+
+
+@dataclass
+class FlashOffer:
+    promotion: Promotion
+    item: PromotionItem
+    price: int  # the lowest flash price among the product's SKUs
+    regular: int
+    started: bool
+
+    @property
+    def countdown_to(self):
+        """What the countdown counts to: the start before the window, the end during it."""
+        return self.promotion.closes_at if self.started else self.promotion.starts_at
+
+    @property
+    def sold_out(self) -> bool:
+        return self.item.remaining is not None and self.item.remaining <= 0
+
+    @property
+    def percent_sold(self) -> int:
+        if not self.item.quota:
+            return 0
+        return min(100, self.item.sold * 100 // self.item.quota)
+
+
+def flash_offers(products, now=None) -> dict[int, FlashOffer]:
+    """The running (or about-to-start) flash offer of each product, by product id."""
+    now = now or timezone.now()
+    products = {p.pk: p for p in products}
+    if not products:
+        return {}
+    soon = now + timedelta(hours=UPCOMING_WINDOW_HOURS)
+    items = (
+        PromotionItem.objects.filter(
+            product_id__in=list(products),
+            promotion__kind=PromotionKind.FLASH,
+            promotion__starts_at__lte=soon,
+            promotion__ends_at__gt=now,
+        )
+        .filter(Q(promotion__ended_at__isnull=True) | Q(promotion__ended_at__gt=now))
+        .select_related("promotion", "sku")
+        .order_by("pk")
+    )
+    offers: dict[int, FlashOffer] = {}
+    for item in items:
+        product = products[item.product_id]
+        regular = item.sku.price if item.sku_id else product.price
+        price = item.price_for(regular)
+        started = item.promotion.starts_at <= now
+        offer = FlashOffer(item.promotion, item, price, regular, started)
+        best = offers.get(item.product_id)
+        # A running offer beats an upcoming one; then the lower price.
+        if best is None or (not started, price) < (not best.started, best.price):
+            offers[item.product_id] = offer
+    return offers
+
+
+def running_flash_items(now=None, limit: int = 10) -> list[PromotionItem]:
+    """The home page's 限时抢购 block: items of flash sales running now, soonest to end first."""
+    now = now or timezone.now()
+    return list(
+        PromotionItem.objects.filter(promotion__kind=PromotionKind.FLASH, product__is_listed=True)
+        .filter(promotion__in=Promotion.objects.filter(running(now)).values("pk"))
+        .select_related("promotion", "product", "sku")
+        .order_by("promotion__ends_at", "pk")[:limit]
+    )
+
+
+def claimable_coupons(buyer=None, *, product=None, now=None) -> list[Coupon]:
+    """Coupons the coupon center (or a product page, for that product) offers; each carries
+    `claimed` (copies the buyer holds) so the page can say 已领取."""
+    now = now or timezone.now()
+    coupons = Coupon.objects.filter(available(now), claimable=True).prefetch_related("categories", "products")
+    coupons = list(coupons.order_by("min_spend", "-pk")[:50])
+    if product is not None:
+        from .pricing import Scopes
+
+        scopes = Scopes()
+        coupons = [c for c in coupons if scopes.covers_product(c, product.pk, product.category_id)]
+    held = {}
+    if buyer is not None and getattr(buyer, "is_authenticated", False):
+        for coupon_id in BuyerCoupon.objects.filter(
+            buyer=buyer, coupon_id__in=[c.pk for c in coupons]
+        ).values_list("coupon_id", flat=True):
+            held[coupon_id] = held.get(coupon_id, 0) + 1
+    for coupon in coupons:
+        coupon.claimed = held.get(coupon.pk, 0)
+        coupon.can_claim = not coupon.per_buyer_limit or coupon.claimed < coupon.per_buyer_limit
+    return coupons
