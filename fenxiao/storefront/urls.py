@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, cart, checkout, distribution, orders, shop
+from .views import account, cart, checkout, coupons, distribution, orders, shop
 
 app_name = "storefront"
 
@@ -27,6 +27,10 @@ urlpatterns = [
         orders.withdraw_after_sale,
         name="after_sale_withdraw",
     ),
+    # Promotions (issue 9): coupons.
+    path("coupons/", coupons.center, name="coupons"),
+    path("coupons/<int:coupon_id>/claim/", coupons.claim, name="coupon_claim"),
+    path("me/coupons/", coupons.mine, name="my_coupons"),
     path("login/", account.login_page, name="login"),
     path("register/", account.register_page, name="register"),
     path("logout/", account.logout_view, name="logout"),

@@ -1,6 +1,9 @@
 from django import template
+from django.utils import timezone
+from django.utils.html import format_html
 
 from fenxiao.core.money import format_fen
+from fenxiao.orders.models import DiscountKind
 
 register = template.Library()
 
@@ -21,6 +24,80 @@ def bp_percent(bp):
         return f"{int(bp) / 100:g}%"
     except (TypeError, ValueError):
         return "-"
+
+
+@register.filter
+def minus(a, b):
+    """{{ 500|minus:200 }} → 300 (integer fen)"""
+    try:
+        return int(a) - int(b)
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def discount_label(kind):
+    """{{ "spend"|discount_label }} → 满减"""
+    try:
+        return DiscountKind(kind).label
+    except ValueError:
+        return "优惠"
+
+
+@register.filter
+def off_text(bp):
+    """A percent-off coupon the way Chinese shops print it: {{ 1500|off_text }} → 8.5折"""
+    try:
+        return f"{(10000 - int(bp)) / 1000:g}折"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def _clock(seconds: int) -> str:
+    """12345 → 03:25:45; a day or more → 2天 03:25:45."""
+    seconds = max(int(seconds), 0)
+    days, rest = divmod(seconds, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}天 {text}" if days else text
+
+
+@register.simple_tag
+def countdown(moment, prefix: str = "距结束"):
+    """A countdown to `moment` that static/storefront/app.js ticks; it carries the server's
+    clock (data-now) so a phone with a wrong clock still counts right, and the page reloads
+    at zero so the offer flips state (starts, or ends)."""
+    now = timezone.now()
+    return format_html(
+        '<span class="countdown" data-countdown data-until="{}" data-now="{}" data-prefix="{}">'
+        "{} <b data-countdown-clock>{}</b></span>",
+        int(moment.timestamp()),
+        int(now.timestamp()),
+        prefix,
+        prefix,
+        _clock((moment - now).total_seconds()),
+    )
+
+
+@register.simple_tag
+def order_discounts(order) -> dict[str, list[dict]]:
+    """An order's discounts as the buyer reads them, one row per promotion or coupon with its
+    amounts summed over the lines (OrderDiscount rows are kept per line): "price" (flash and
+    group prices, already in the goods amount), "money" (满减, coupon, price adjustments,
+    in the order's discount) and "shipping" (a waived fee)."""
+    groups = {"price": {}, "money": {}, "shipping": {}}
+    for discount in order.discounts.all():
+        if discount.kind in (DiscountKind.FLASH, DiscountKind.GROUP):
+            part = "price"
+        elif discount.kind == DiscountKind.FREE_SHIPPING:
+            part = "shipping"
+        else:
+            part = "money"
+        key = (discount.kind, discount.promotion_id, discount.coupon_id, discount.name)
+        row = groups[part].setdefault(
+            key, {"label": discount.get_kind_display(), "name": discount.name, "amount": 0}
+        )
+        row["amount"] += discount.amount
+    return {part: list(rows.values()) for part, rows in groups.items()}
 
 
 # Line icons (24×24, stroke = currentColor); inline so the tab bar needs no icon font.
@@ -50,7 +127,6 @@ ICONS = {
 
 @register.simple_tag
 def icon(name: str, size: int = 22):
-    from django.utils.html import format_html
     from django.utils.safestring import mark_safe
 
     return format_html(

@@ -12,7 +12,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import CartLine
-from fenxiao.orders.services import cart
+from fenxiao.orders.services import cart, checkout
+from fenxiao.orders.services.promotions_port import Choice
 
 from .common import int_or_none
 
@@ -26,6 +27,7 @@ def _lines(user):
     for line in lines:
         sku = line.sku
         line.available = sku.is_active and sku.product.is_listed and sku.stock >= line.quantity
+        line.unit_price = sku.price
         line.subtotal = sku.price * line.quantity
         images = list(sku.product.images.all())
         line.cover = images[0] if images else None
@@ -47,13 +49,46 @@ def cart_page(request):
     ticked = _ticked(request, lines)
     for line in lines:
         line.ticked = line.pk in ticked
-    total = sum(line.subtotal for line in lines if line.ticked)
+    quote, problem = _promotions(request.user, [line for line in lines if line.ticked])
+    total = (
+        quote.goods_amount - quote.discount_amount
+        if quote
+        else sum(line.subtotal for line in lines if line.ticked)
+    )
     template = "storefront/partials/cart_body.html" if request.htmx else "storefront/cart.html"
     return render(
         request,
         template,
-        {"lines": lines, "total": total, "ticked": ",".join(map(str, sorted(ticked))), "tab": "cart"},
+        {
+            "lines": lines,
+            "total": total,
+            "quote": quote,
+            "problem": problem,
+            "ticked": ",".join(map(str, sorted(ticked))),
+            "tab": "cart",
+        },
     )
+
+
+def _promotions(buyer, ticked) -> tuple:
+    """Price the ticked lines as checkout will (flash prices, 满减 and its "再买 ¥N 可减 ¥M"
+    hints; the coupon is chosen at checkout). Each line gets its promotion price. A basket
+    checkout would refuse (a flash sale sold out, a limit passed) keeps catalog prices here
+    and says why; checkout refuses it with the same message."""
+    if not ticked:
+        return None, ""
+    try:
+        quote = checkout.quote(
+            [(line.sku_id, line.quantity) for line in ticked], buyer=buyer, choice=Choice(coupon=None)
+        )
+    except DomainError as error:
+        return None, error.message
+    priced = {quoted.sku.pk: quoted for quoted in quote.lines}
+    for line in ticked:
+        quoted = priced.get(line.sku_id)
+        if quoted is not None:
+            line.unit_price, line.subtotal = quoted.unit_price, quoted.subtotal
+    return quote, ""
 
 
 def _page_to_come_back_to(request) -> str:
@@ -70,7 +105,7 @@ def _page_to_come_back_to(request) -> str:
     return "/"
 
 
-def _sign_in_first(request):
+def sign_in_first(request):
     """Adding to the cart needs an account: send the buyer to sign in, then back to the
     product. An htmx request would follow a plain redirect silently and swap nothing, so
     it gets HX-Redirect, which htmx turns into a full page navigation."""
@@ -84,7 +119,7 @@ def _sign_in_first(request):
 @require_POST
 def add(request):
     if not request.user.is_authenticated:
-        return _sign_in_first(request)
+        return sign_in_first(request)
     sku_id = int_or_none(request.POST.get("sku"))
     quantity = int_or_none(request.POST.get("qty")) or 1
     try:
@@ -108,7 +143,7 @@ def add(request):
 @require_POST
 def update(request, line_id: int):
     if not request.user.is_authenticated:  # signed out meanwhile: sign in, back to the cart
-        return _sign_in_first(request)
+        return sign_in_first(request)
     try:
         if request.POST.get("remove"):
             cart.remove_lines(request.user, [line_id])

@@ -6,11 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from fenxiao.catalog.models import Sku
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import Address
 from fenxiao.customers.services import wallet
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
+from fenxiao.orders.services.promotions_port import AUTO, Choice
 from fenxiao.payments.gateways import enabled_gateways
 from fenxiao.payments.services.payments import start_payment
 
@@ -32,9 +34,43 @@ def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
     return requested, True, "lines=" + ",".join(str(line.pk) for line in lines)
 
 
+def _id(value) -> int | None:
+    number = int_or_none(value)
+    return number if number and 0 < number < 2**31 else None
+
+
+def _choice(request) -> tuple[Choice, str]:
+    """The coupon (`coupon=<id>`, `coupon=none`, absent: the best one) and the group buy
+    (`group=<promotion id>` opens a group, `join=<group id>` joins one), from the URL like
+    the goods, and the query string that carries them on."""
+    raw = request.GET.get("coupon")
+    coupon = None if raw == "none" else (_id(raw) if raw else AUTO)
+    group, join = _id(request.GET.get("group")), _id(request.GET.get("join"))
+    if coupon is None and raw != "none":
+        coupon = AUTO  # a malformed id: fall back to the best coupon
+    parts = [f"join={join}"] if join else [f"group={group}"] if group else []
+    return Choice(coupon=coupon, group_promotion=None if join else group, join_group=join), "&".join(parts)
+
+
+def _coupon_param(coupon) -> str:
+    return "" if coupon == AUTO else f"&coupon={'none' if coupon is None else coupon}"
+
+
+def _give_up(request, error: DomainError, requested, from_cart: bool):
+    """Where a basket that cannot be priced goes: the cart, or the product page."""
+    messages.error(request, error.message)
+    if from_cart:
+        return redirect("/cart/")
+    product_id = Sku.objects.filter(pk=requested[0][0]).values_list("product_id", flat=True).first()
+    return redirect(f"/products/{product_id}/" if product_id else "/")
+
+
 @login_required
 def checkout_page(request):
     requested, from_cart, query = _requested(request)
+    choice, group_query = _choice(request)
+    if group_query:
+        query = f"{query}&{group_query}"
     if not requested:
         messages.error(request, "请选择要购买的商品")
         return redirect("/cart/")
@@ -58,18 +94,23 @@ def checkout_page(request):
                 expected_total=int_or_none(request.POST.get("expected_total")),
                 from_cart=from_cart,
                 use_wallet=bool(request.POST.get("use_wallet")),
+                choice=choice,
             )
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect(f"/checkout/?{query}")
+            # A coupon gone meanwhile (used, expired): back to the best one still usable.
+            coupon = AUTO if error.code.startswith("COUPON_") else choice.coupon
+            return redirect(f"/checkout/?{query}{_coupon_param(coupon)}")
         if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
             return redirect(reverse("storefront:order_result", args=[order.number]))
         return redirect(reverse("storefront:order_pay", args=[order.number]))
     try:
-        quote = checkout.quote(requested, with_images=True)
+        quote = checkout.quote(requested, with_images=True, buyer=request.user, choice=choice)
     except DomainError as error:
-        messages.error(request, error.message)
-        return redirect("/cart/" if from_cart else "/")
+        if choice.coupon == AUTO or not error.code.startswith("COUPON_"):
+            return _give_up(request, error, requested, from_cart)
+        messages.error(request, error.message)  # that coupon cannot be used: show the best one
+        return redirect(f"/checkout/?{query}")
     balance = wallet.balance(request.user.pk)
     return render(
         request,
@@ -78,7 +119,10 @@ def checkout_page(request):
             "quote": quote,
             "addresses": addresses,
             "address": address,
-            "query": query,
+            # The form posts what the page shows: the coupon picked (or none) is spelled out.
+            "query": query
+            + _coupon_param(quote.coupon_id or None if quote.coupon_options else choice.coupon),
+            "base_query": query,
             "wallet_balance": balance,
             "wallet_usable": min(balance, quote.total),
         },

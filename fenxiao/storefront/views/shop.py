@@ -1,14 +1,16 @@
 """Browsing: home, categories, search, product page."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import descendant_ids
 from fenxiao.core.pagination import page_number
 from fenxiao.distribution.services import distributors, sharing
+from fenxiao.promotions.services import offers, showcase
 
 from ..models import Banner
 from .common import int_or_none
@@ -28,18 +30,42 @@ def _cards():
     )
 
 
+def _with_flash(products, now=None) -> list:
+    """The products, each with `flash`: its running or announced flash offer (or None)."""
+    products = list(products)
+    found = offers.flash_offers(products, now)
+    for product in products:
+        product.flash = found.get(product.pk)
+    return products
+
+
+def _flash_block(now) -> list:
+    """The home page's 限时抢购: one card per running flash item, with its product's images."""
+    items = offers.running_flash_items(now)
+    prefetch_related_objects(
+        [item.product for item in items],
+        Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")),
+    )
+    for item in items:
+        regular = item.sku.price if item.sku_id else item.product.price
+        item.offer = offers.FlashOffer(item.promotion, item, item.price_for(regular), regular, True)
+    return items
+
+
 def favicon(request):
     return redirect(static("storefront/favicon.svg"), permanent=True)
 
 
 def home(request):
+    now = timezone.now()
     return render(
         request,
         "storefront/home.html",
         {
             "banners": Banner.objects.filter(is_active=True)[:5],
             "categories": Category.objects.filter(is_active=True, parent__isnull=True)[:10],
-            "products": _cards().order_by("-sales_count", "-id")[:20],
+            "products": _with_flash(_cards().order_by("-sales_count", "-id")[:20], now),
+            "flash_items": _flash_block(now),
             "tab": "home",
         },
     )
@@ -57,7 +83,13 @@ def categories(request):
     return render(
         request,
         "storefront/categories.html",
-        {"roots": roots, "current": current, "children": children, "products": products, "tab": "categories"},
+        {
+            "roots": roots,
+            "current": current,
+            "children": children,
+            "products": _with_flash(products),
+            "tab": "categories",
+        },
     )
 
 
@@ -81,7 +113,7 @@ def search(request):
             "query": query,
             "sort": sort,
             "category": category,
-            "products": products[:PAGE_SIZE],
+            "products": _with_flash(products[:PAGE_SIZE]),
             "page": page,
             "has_more": has_more,
             "sorts": [("sales", "销量"), ("newest", "新品"), ("price", "价格↑"), ("-price", "价格↓")],
@@ -109,6 +141,10 @@ def product_detail(request, product_id: int):
                 options[name].append(value)
     distributor = distributors.for_user(request.user)
     earn = sharing.estimate_level1(distributor, product) if distributor and distributor.is_active else None
+    now = timezone.now()
+    flash = offers.flash_offers([product], now).get(product.pk)
+    group = showcase.group_offer(product, now)
+    group_sku = _group_sku(group, skus)
     return render(
         request,
         "storefront/product.html",
@@ -118,6 +154,11 @@ def product_detail(request, product_id: int):
             "skus": skus,
             "options": options,
             "earn": earn,
+            "flash": flash,
+            "coupons": offers.claimable_coupons(request.user, product=product, now=now),
+            "group": group,
+            "group_sku": group_sku,
+            "group_price": group.price_for(group_sku.price) if group and group_sku else None,
             "skus_json": [
                 {
                     "id": s.pk,
@@ -125,8 +166,29 @@ def product_detail(request, product_id: int):
                     "price": s.price,
                     "stock": s.stock,
                     "list_price": s.list_price,
+                    "flash": _flash_price(flash, s),
+                    "group": group.price_for(s.price)
+                    if group and group.item.sku_id in (None, s.pk)
+                    else None,
                 }
                 for s in skus
             ],
         },
     )
+
+
+def _flash_price(flash, sku) -> int | None:
+    """The SKU's price in the running flash sale, if the sale covers it."""
+    if flash is None or not flash.started or flash.item.sku_id not in (None, sku.pk):
+        return None
+    return flash.item.price_for(sku.price)
+
+
+def _group_sku(group, skus):
+    """The SKU 发起拼团 opens a group on before the buyer picks one: the item's own SKU,
+    else the product's first."""
+    if group is None:
+        return None
+    if group.item.sku_id:
+        return next((s for s in skus if s.pk == group.item.sku_id), None)
+    return skus[0] if skus else None

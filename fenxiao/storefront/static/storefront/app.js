@@ -8,6 +8,8 @@
     var skuInput = root.querySelector("[name=sku]");
     var priceEl = document.querySelector("[data-sku-price]");
     var stockEl = document.querySelector("[data-sku-stock]");
+    var strikeEl = document.querySelector("[data-sku-strike]");
+    var groupLink = document.querySelector("[data-group-link]");
     var buttons = document.querySelectorAll("[data-needs-sku]");
     function chosen() {
       var specs = {};
@@ -23,8 +25,19 @@
       });
       skuInput.value = match ? match.id : "";
       if (match) {
-        priceEl.textContent = "¥" + (match.price / 100).toFixed(2);
+        // In a flash sale the SKU's flash price shows, its own price struck through.
+        var shown = match.flash || match.price;
+        var struck = match.flash ? match.price : (match.list_price > match.price ? match.list_price : 0);
+        priceEl.textContent = yuan(shown);
+        if (strikeEl) {
+          strikeEl.hidden = !struck;
+          strikeEl.textContent = struck ? yuan(struck) : "";
+        }
         stockEl.textContent = match.stock > 0 ? "库存 " + match.stock + " 件" : "暂时缺货";
+        if (groupLink && match.group) {
+          groupLink.href = "/checkout/?sku=" + match.id + "&qty=1&group=" + groupLink.dataset.groupPromotion;
+          groupLink.textContent = "发起拼团 " + yuan(match.group);
+        }
       }
       buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0; });
     }
@@ -63,6 +76,42 @@
     return (fen < 0 ? "-¥" : "¥") + text;
   }
 
+  function clock(seconds) {
+    var days = Math.floor(seconds / 86400);
+    var rest = seconds % 86400;
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    var text = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor(rest % 3600 / 60)) + ":" + pad(rest % 60);
+    return days ? days + "天 " + text : text;
+  }
+
+  // Flash sale and group countdowns. They count by the server's clock (data-now, sent with
+  // the page) so a phone set to the wrong time still shows the right figure; at zero the
+  // page reloads once, and the server shows the offer's next state (started, or ended).
+  var countdowns = [];
+  var reloading = false;
+  function tick() {
+    var now = Date.now() / 1000;
+    countdowns.forEach(function (entry) {
+      var left = Math.max(0, Math.ceil(entry.until - (entry.serverNow + now - entry.loadedAt)));
+      entry.clock.textContent = clock(left);
+      if (left === 0 && !reloading) {
+        reloading = true;
+        setTimeout(function () { window.location.reload(); }, 1000);
+      }
+    });
+  }
+  function initCountdown(el) {
+    if (el.dataset.ticking) return;
+    el.dataset.ticking = "1";
+    countdowns.push({
+      clock: el.querySelector("[data-countdown-clock]"),
+      until: parseInt(el.dataset.until, 10),
+      serverNow: parseInt(el.dataset.now, 10),
+      loadedAt: Date.now() / 1000,
+    });
+    if (countdowns.length === 1) setInterval(tick, 1000);
+  }
+
   // Cart: the total and the checkout button follow the ticked lines.
   function initCartSelection(form) {
     var total = form.querySelector("[data-testid=cart-total]");
@@ -77,8 +126,9 @@
       total.textContent = yuan(sum);
       submit.disabled = count === 0;
     }
+    // The page comes with the server's total (after 满减); the sum here bridges the moment
+    // until the re-priced cart arrives.
     form.addEventListener("change", update);
-    update();
   }
 
   // Checkout: "使用余额" shows what store credit pays and what is left for the gateway.
@@ -119,6 +169,7 @@
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
     root.querySelectorAll("[data-wallet]").forEach(initWallet);
     root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
+    root.querySelectorAll("[data-countdown]").forEach(initCountdown);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -1,0 +1,68 @@
+"""领券中心, 我的优惠券 and claiming a coupon (from the center or a product page)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fenxiao.core.errors import DomainError
+from fenxiao.promotions.services import coupons, offers
+
+from .cart import sign_in_first
+from .common import safe_next
+
+WALLET_TABS = [("unused", "未使用"), ("used", "已使用"), ("expired", "已过期")]
+
+
+def center(request):
+    return render(
+        request,
+        "storefront/coupons/center.html",
+        {"coupons": offers.claimable_coupons(request.user), "tab": "me"},
+    )
+
+
+@login_required
+def mine(request):
+    wallet = coupons.wallet(request.user)
+    tab = request.GET.get("tab") if request.GET.get("tab") in wallet else "unused"
+    return render(
+        request,
+        "storefront/coupons/mine.html",
+        {
+            "copies": wallet[tab],
+            "current": tab,
+            "tabs": [(key, label, len(wallet[key])) for key, label in WALLET_TABS],
+            "tab": "me",
+        },
+    )
+
+
+@require_POST
+def claim(request, coupon_id: int):
+    if not request.user.is_authenticated:
+        return sign_in_first(request)
+    try:
+        copy = coupons.claim(request.user, coupon_id)
+    except DomainError as error:
+        if request.htmx:
+            response = render(
+                request, "storefront/partials/toast.html", {"message": error.message, "error": True}
+            )
+            response["HX-Reswap"] = "none"
+            return response
+        messages.error(request, error.message)
+        return redirect(safe_next(request, "/coupons/"))
+    if not request.htmx:
+        messages.success(request, "领取成功，已放入我的优惠券")
+        return redirect(safe_next(request, "/coupons/"))
+    # The card comes back as it now stands for this buyer (再领一张, or 已领取).
+    coupon = next((c for c in offers.claimable_coupons(request.user) if c.pk == copy.coupon_id), None)
+    if coupon is None:  # that was the last copy: the coupon left the center
+        coupon = copy.coupon
+        coupon.claimed, coupon.can_claim = 1, False
+    return render(
+        request,
+        "storefront/partials/coupon_claimed.html",
+        {"coupon": coupon, "message": "领取成功"},
+    )
