@@ -1,0 +1,392 @@
+"""The H5 side of promotions: flash prices and countdowns, coupons (center, wallet, claiming),
+the group-buy entry, 满减 in the cart, the coupon picker at checkout, and the order's
+discounts. Figures are checked to the fen; hot pages keep flat query counts."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.utils import timezone
+
+from fenxiao.orders.models import Order, OrderDiscount
+from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, GroupBuy
+from fenxiao.promotions.tests.factories import give_coupon, make_coupon, make_flash, make_group, make_spend
+from fenxiao.testing import make_address, make_buyer, make_category, make_product
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def said(response) -> list[str]:
+    """The messages a redirect carries; they are dropped from the client so the next
+    request starts clean (nothing renders them in between)."""
+    response.client.cookies.pop("messages", None)
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def buyer():
+    user = make_buyer()
+    make_address(user)
+    return user
+
+
+# --- flash prices on cards, the home page's 限时抢购, the product page ------------------------
+
+
+def test_cards_show_the_flash_price_countdown_and_progress():
+    category = make_category("零食")
+    running = make_product("坚果礼盒", category=category, price=9900)
+    make_flash(running, price=5990, quota=40).items.update(sold=10)
+    upcoming = make_product("牛肉干", category=category, price=3900)
+    make_flash(upcoming, price=1990, starts_in=timedelta(hours=3))
+    gone = make_product("果干", category=category, price=2900)
+    make_flash(gone, price=990, quota=5).items.update(sold=5)
+    plain = make_product("薯片", category=category, price=1290)
+    client = Client()
+
+    for url in ["/", f"/categories/?c={category.pk}", "/search/?q="]:
+        html = html_of(client.get(url))
+        card = _card(html, running.pk)
+        assert "¥59.90" in card and '<span class="strike">¥99.00</span>' in card
+        assert "距结束" in card and "已抢 25%" in card
+        card = _card(html, upcoming.pk)
+        assert "¥39.00" in card and "¥19.90 抢" in card and "距开始" in card
+        assert re.search(r"<b data-countdown-clock>0[23]:\d\d:\d\d</b>", card)
+        assert "已抢光" in _card(html, gone.pk)
+        assert "距" not in _card(html, plain.pk) and "¥12.90" in _card(html, plain.pk)
+
+    home = html_of(client.get("/"))
+    block = home[home.index('aria-label="限时抢购"') : home.index("为你推荐")]
+    # Running items only, soonest to end first; the upcoming sale is not in the block.
+    assert "坚果礼盒" in block and "果干" in block and "牛肉干" not in block
+    assert "¥59.90" in block and "¥9.90" in block and 'href="/coupons/"' in home
+
+
+def _card(html: str, product_id: int) -> str:
+    start = html.index(f'<a class="card" href="/products/{product_id}/"')
+    return html[start : html.index("</a>", start)]
+
+
+def test_listing_pages_stay_flat_with_flash_sales(django_assert_max_num_queries):
+    category = make_category("数码")
+    for i in range(3):
+        make_flash(make_product(f"耳机{i}", category=category), price=4990, quota=10)
+    client = Client()
+    urls = ["/", f"/categories/?c={category.pk}", "/search/?q=耳机"]
+    budgets = {}
+    for url in urls:
+        with django_assert_max_num_queries(12) as few:
+            client.get(url)
+        budgets[url] = len(few.captured_queries)
+    for i in range(15):
+        make_flash(make_product(f"耳机x{i}", category=category), discount_bp=2000, quota=10)
+    for url in urls:
+        with django_assert_max_num_queries(budgets[url]):
+            assert "距结束" in client.get(url).content.decode()
+
+
+def test_product_page_shows_flash_coupons_and_group_buy(buyer):
+    product = make_product("保温杯", price=12900, specs_list=[{"颜色": "白"}, {"颜色": "黑"}])
+    white, black = product.skus.order_by("pk")
+    make_flash(product, price=8800, sku=white, quota=20, limit=2, name="周末秒杀")
+    coupon = make_coupon(amount=1000, min_spend=5000, name="杯子专享券", scope="products", products=[product])
+    make_coupon(amount=500, name="别的商品券", scope="products", products=[make_product()])
+    promo = make_group(product, price=9900, size=3, name="三人团")
+    leader = make_buyer(nickname="小王")
+    opened = GroupBuy.objects.create(
+        promotion=promo,
+        item=promo.items.get(),
+        leader=leader,
+        size=3,
+        seats_taken=1,
+        deadline=timezone.now() + timedelta(hours=5),
+    )
+    GroupBuy.objects.create(  # full: not offered
+        promotion=promo,
+        item=promo.items.get(),
+        leader=make_buyer(),
+        size=3,
+        seats_taken=3,
+        deadline=timezone.now() + timedelta(hours=5),
+    )
+
+    html = html_of(signed_in(buyer).get(f"/products/{product.pk}/"))
+    assert 'data-testid="flash-banner"' in html and "每人限购2件" in html
+    assert '<span class="price big" data-sku-price>¥88.00</span>' in html
+    assert '<span class="strike" data-sku-strike>¥129.00</span>' in html
+    assert "杯子专享券" in html and "别的商品券" not in html and "满¥50.00可用" in html
+    assert f'action="/coupons/{coupon.pk}/claim/"' in html and "csrfmiddlewaretoken" in html
+    assert f'href="/checkout/?sku={white.pk}&amp;qty=1&amp;group={promo.pk}"' in html
+    assert "发起拼团 ¥99.00" in html
+    assert f'href="/groups/{opened.pk}/"' in html and '还差 <b class="price">2</b> 人' in html
+    assert html.count('data-testid="open-group"') == 1
+    # The SKU picker knows each SKU's flash and group price.
+    picker = json.loads(re.search(r'<script id="sku-data" type="application/json">(.*?)</script>', html)[1])
+    assert [(s["id"], s["price"], s["flash"], s["group"]) for s in picker] == [
+        (white.pk, 12900, 8800, 9900),
+        (black.pk, 12900, None, 9900),
+    ]
+    # 加入购物车 / 立即购买 are still there.
+    assert 'hx-post="/cart/add/"' in html and 'formaction="/checkout/buy/"' in html
+
+
+def test_product_page_queries_stay_flat(buyer, django_assert_max_num_queries):
+    category = make_category("家居")
+    product = make_product("抱枕", category=category, specs_list=[{"色": str(i)} for i in range(3)])
+    make_flash(product, price=1000, quota=10)
+    make_coupon(amount=100, scope="categories", categories=[category])
+    promo = make_group(product, price=1500)
+    client = signed_in(buyer)
+    with django_assert_max_num_queries(25) as few:
+        html_of(client.get(f"/products/{product.pk}/"))
+    budget = len(few.captured_queries)
+    many = make_product("靠垫", category=category, specs_list=[{"色": str(i)} for i in range(20)])
+    make_flash(many, discount_bp=1000, quota=10)
+    make_group(many, price=1500)
+    for _ in range(10):
+        make_coupon(amount=100, scope="products", products=[many, product])
+        make_coupon(amount=100, scope="categories", categories=[category])
+        GroupBuy.objects.create(
+            promotion=promo,
+            item=promo.items.get(),
+            leader=make_buyer(),
+            size=2,
+            seats_taken=1,
+            deadline=timezone.now() + timedelta(hours=1),
+        )
+    for target in (product, many):
+        with django_assert_max_num_queries(budget):
+            html_of(client.get(f"/products/{target.pk}/"))
+
+
+# --- coupons: the center, claiming, the wallet --------------------------------------------------
+
+
+def test_claiming_in_the_coupon_center(buyer):
+    coupon = make_coupon(amount=2000, min_spend=10000, name="满100减20", per_buyer_limit=1)
+    client = signed_in(buyer)
+    html = html_of(client.get("/coupons/"))
+    assert "满100减20" in html and "¥20.00" in html and "满¥100.00可用" in html and ">领取<" in html
+
+    reply = client.post(f"/coupons/{coupon.pk}/claim/", HTTP_HX_REQUEST="true")
+    body = html_of(reply)
+    assert "领取成功" in body and "已领取" in body and 'hx-swap-oob="true"' in body
+    assert BuyerCoupon.objects.filter(buyer=buyer, coupon=coupon).count() == 1
+
+    again = client.post(f"/coupons/{coupon.pk}/claim/", HTTP_HX_REQUEST="true")
+    assert again["HX-Reswap"] == "none" and "每人限领1张，您已领取" in html_of(again)
+    # Without htmx: a redirect back with the message.
+    reply = client.post(f"/coupons/{coupon.pk}/claim/", {"next": "/coupons/"})
+    assert reply.status_code == 302 and reply["Location"] == "/coupons/"
+    assert said(reply) == ["每人限领1张，您已领取"]
+
+    mine = html_of(client.get("/me/coupons/"))
+    assert "满100减20" in mine and "未使用（1）" in mine and "已使用（0）" in mine
+    assert "/me/coupons/" in html_of(client.get("/me/"))
+
+
+def test_claim_errors_are_shown_in_chinese(buyer):
+    client = signed_in(buyer)
+    gone = make_coupon(amount=100, total_quantity=1, issued=1, name="已发完")
+    expired = make_coupon(amount=100, valid_until=timezone.now() - timedelta(days=1), name="过期券")
+    for coupon, message in [(gone, "优惠券已领完"), (expired, "优惠券已过期，不能再领取")]:
+        reply = client.post(f"/coupons/{coupon.pk}/claim/", HTTP_HX_REQUEST="true")
+        assert message in html_of(reply)
+    assert "优惠券不存在" in html_of(client.post("/coupons/999999/claim/", HTTP_HX_REQUEST="true"))
+    assert client.get("/coupons/999999/claim/").status_code == 405
+    # Signed out: sign in first, then back.
+    reply = Client().post(f"/coupons/{gone.pk}/claim/", HTTP_HX_REQUEST="true")
+    assert reply.status_code == 200 and reply["HX-Redirect"].startswith("/login/")
+    assert not BuyerCoupon.objects.exists()
+
+
+def test_my_coupons_tabs(buyer):
+    client = signed_in(buyer)
+    give_coupon(buyer, make_coupon(amount=100, name="能用的"))
+    used = give_coupon(buyer, make_coupon(amount=200, name="用过的"))
+    BuyerCoupon.objects.filter(pk=used.pk).update(status=BuyerCouponStatus.USED)
+    give_coupon(buyer, make_coupon(amount=300, name="过期的"), starts_in=timedelta(days=-40))
+    pages = {tab: html_of(client.get(f"/me/coupons/?tab={tab}")) for tab in ("unused", "used", "expired")}
+    assert "能用的" in pages["unused"] and "用过的" not in pages["unused"]
+    assert "用过的" in pages["used"] and "过期的" in pages["expired"] and "能用的" not in pages["expired"]
+    assert "未使用（1）" in html_of(client.get("/me/coupons/?tab=bogus"))
+    assert Client().get("/me/coupons/").status_code == 302
+
+
+# --- the cart -------------------------------------------------------------------------------------
+
+
+def test_cart_shows_flash_prices_the_spend_discount_and_what_to_add(buyer):
+    tea = make_product("绿茶", price=3000)
+    cup = make_product("茶杯", price=1250)
+    make_flash(tea, price=2500)
+    make_spend([(5000, 500), (10000, 1500)], name="满减节")
+    client = signed_in(buyer)
+    client.post("/cart/add/", {"sku": tea.skus.get().pk, "qty": 2})
+    client.post("/cart/add/", {"sku": cup.skus.get().pk, "qty": 1})
+    html = html_of(client.get("/cart/"))
+    # 2 × ¥25.00 + ¥12.50 = ¥62.50, 满 ¥50 减 ¥5 → ¥57.50; ¥37.50 more for the ¥15 tier.
+    assert '<span class="strike">¥30.00</span>' in html
+    assert 'data-testid="cart-total">¥57.50<' in html and "已减 ¥5.00" in html
+    assert "满减节：再买 ¥37.50 可减 ¥15.00" in html
+    # Unticking the cup (as htmx posts the form): ¥50.00 − ¥5.00.
+    line = buyer.cart.lines.get(sku__product=tea)
+    html = html_of(client.post("/cart/", {"selection": "1", "line": [line.pk]}, HTTP_HX_REQUEST="true"))
+    assert 'data-testid="cart-total">¥45.00<' in html
+
+
+# --- checkout ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def basket(buyer):
+    """A ¥300 SKU on flash at ¥200 (×1), a ¥50 满减 over ¥150, and two coupons: ¥30 (over
+    ¥100) and 10% off capped at ¥15; a third one needs ¥500."""
+    product = make_product("羽绒服", price=30000)
+    make_flash(product, price=20000, name="冬季秒杀")
+    make_spend([(15000, 5000)], name="满150减50")
+    big = give_coupon(buyer, make_coupon(amount=3000, min_spend=10000, name="满100减30"))
+    pct = give_coupon(buyer, make_coupon(discount_bp=1000, max_discount=1500, name="九折券"))
+    far = give_coupon(buyer, make_coupon(amount=10000, min_spend=50000, name="满500减100"))
+    return product.skus.get(), big, pct, far
+
+
+def test_checkout_shows_every_discount_and_preselects_the_best_coupon(buyer, basket):
+    sku, big, pct, far = basket
+    html = html_of(signed_in(buyer).get(f"/checkout/?sku={sku.pk}&qty=1"))
+    assert 'data-testid="line-price">¥200.00<span class="strike" data-testid="line-original">¥300.00<' in html
+    assert 'data-testid="checkout-original">¥300.00<' in html
+    assert 'data-testid="checkout-flash-saved">-¥100.00<' in html
+    assert '满减 · 满150减50</span><span class="price">-¥50.00<' in html
+    assert '优惠券 · 满100减30</span><span class="price">-¥30.00<' in html
+    # ¥200 − ¥50 − ¥30 = ¥120; saved ¥100 + ¥50 + ¥30.
+    assert 'data-testid="checkout-total">¥120.00<' in html and 'data-testid="checkout-saved">¥180.00<' in html
+    # The picker: best first and chosen, the ¥15 one usable, the ¥500 one greyed with its reason.
+    assert re.search(
+        rf'class="coupon chosen" href="/checkout/\?sku={sku.pk}&amp;qty=1&amp;coupon={big.pk}', html
+    )
+    assert "-¥15.00" in html and "满 ¥500.00 可用，还差 ¥350.00" in html
+    assert f'action="/checkout/?sku={sku.pk}&amp;qty=1&amp;coupon={big.pk}"' in html
+
+
+def test_checkout_with_another_coupon_or_none_and_the_order_keeps_the_discounts(buyer, basket):
+    sku, big, pct, far = basket
+    client = signed_in(buyer)
+    html = html_of(client.get(f"/checkout/?sku={sku.pk}&qty=1&coupon={pct.pk}"))
+    assert 'data-testid="checkout-total">¥135.00<' in html  # 200 − 50 − min(15, 10% of 150)
+    html = html_of(client.get(f"/checkout/?sku={sku.pk}&qty=1&coupon=none"))
+    assert 'data-testid="checkout-total">¥150.00<' in html and "● 不使用优惠券" in html
+    assert f'action="/checkout/?sku={sku.pk}&amp;qty=1&amp;coupon=none"' in html
+
+    reply = client.post(f"/checkout/?sku={sku.pk}&qty=1&coupon={pct.pk}", {"expected_total": 13500})
+    order = Order.objects.get(buyer=buyer)
+    assert reply.status_code == 302 and reply["Location"] == f"/orders/{order.number}/pay/"
+    assert (order.goods_amount, order.discount_amount, order.total) == (20000, 6500, 13500)
+    assert BuyerCoupon.objects.get(pk=pct.pk).status == BuyerCouponStatus.USED
+    assert sorted(OrderDiscount.objects.filter(order=order).values_list("kind", "amount")) == [
+        ("coupon", 1500),
+        ("flash", 10000),
+        ("spend", 5000),
+    ]
+    html = html_of(client.get(f"/orders/{order.number}/"))
+    assert '<span class="strike">¥300.00</span>' in html and "已省 ¥100.00" in html
+    assert "满减 · 满150减50</span><span>-¥50.00<" in html and "优惠券 · 九折券</span><span>-¥15.00<" in html
+
+    # The coupon is gone now: asking for it again says so and falls back to the best one.
+    reply = client.get(f"/checkout/?sku={sku.pk}&qty=1&coupon={pct.pk}")
+    assert reply.status_code == 302 and reply["Location"] == f"/checkout/?sku={sku.pk}&qty=1"
+    assert said(reply) == ["优惠券已使用"]
+
+
+def test_checkout_posting_a_stale_coupon_goes_back_to_the_best_one(buyer, basket):
+    sku, big, pct, far = basket
+    client = signed_in(buyer)
+    BuyerCoupon.objects.filter(pk=big.pk).update(status=BuyerCouponStatus.USED)
+    reply = client.post(f"/checkout/?sku={sku.pk}&qty=1&coupon={big.pk}", {"expected_total": 12000})
+    assert reply.status_code == 302 and reply["Location"] == f"/checkout/?sku={sku.pk}&qty=1"
+    assert said(reply) == ["优惠券已使用"] and not Order.objects.exists()
+
+
+def test_bad_checkout_parameters_never_fail(buyer, basket):
+    sku, big, pct, far = basket
+    client = signed_in(buyer)
+    other = give_coupon(make_buyer(), make_coupon(amount=100))
+    base = f"/checkout/?sku={sku.pk}&qty=1"
+    for extra in ["&coupon=abc", "&coupon=-1", "&coupon=99999999999999999999", "&group=x", "&join=&group="]:
+        html = html_of(client.get(base + extra))
+        assert 'data-testid="checkout-total">¥120.00<' in html, extra
+    for extra, message in [
+        (f"&coupon={far.pk}", "满 ¥500.00 可用，还差 ¥350.00"),
+        ("&coupon=99999", "优惠券不存在"),
+    ]:
+        reply = client.get(base + extra)
+        assert reply.status_code == 302 and reply["Location"] == base, extra
+        assert said(reply) == [message]
+    # Another buyer's coupon is refused (the engine words it as expired) and never applied.
+    reply = client.get(base + f"&coupon={other.pk}")
+    assert reply.status_code == 302 and reply["Location"] == base and said(reply)[0].startswith("优惠券")
+    product_page = f"/products/{sku.product_id}/"
+    for extra, code_message in [("&group=99999", "拼团活动不存在"), ("&join=99999", "拼团不存在")]:
+        reply = client.get(base + extra)
+        assert reply.status_code == 302 and reply["Location"] == product_page
+        assert said(reply) == [code_message]
+        reply = client.post(base + extra, {"expected_total": 1})
+        assert reply.status_code == 302 and said(reply) == [code_message]
+    assert not Order.objects.exists()
+
+
+def test_flash_refusals_at_checkout_are_messages(buyer):
+    product = make_product("秒杀耳机", price=19900)
+    sku = product.skus.get()
+    make_flash(product, price=9900, quota=1, limit=1, name="一元秒")
+    client = signed_in(buyer)
+    reply = client.get(f"/checkout/?sku={sku.pk}&qty=2")
+    assert reply.status_code == 302 and reply["Location"] == f"/products/{product.pk}/"
+    assert said(reply) == ["“秒杀耳机”活动库存仅剩1件"]
+    client.post("/cart/add/", {"sku": sku.pk, "qty": 2})
+    line = buyer.cart.lines.get()
+    reply = client.get(f"/checkout/?lines={line.pk}")
+    assert reply.status_code == 302 and reply["Location"] == "/cart/"
+    # The cart says why too, at catalog prices.
+    assert "活动库存仅剩1件" in html_of(client.get("/cart/"))
+    reply = client.post(f"/checkout/?sku={sku.pk}&qty=1", {"expected_total": 9900})
+    assert reply.status_code == 302 and Order.objects.count() == 1
+    reply = client.get(f"/checkout/?sku={sku.pk}&qty=1")
+    assert said(reply) == ["“秒杀耳机”活动库存已抢光"]
+
+
+def test_group_checkout_prices_at_the_group_price_and_keeps_the_group_in_the_url(buyer):
+    product = make_product("拼团锅", price=19900)
+    sku = product.skus.get()
+    promo = make_group(product, price=12900, size=2)
+    client = signed_in(buyer)
+    url = f"/checkout/?sku={sku.pk}&qty=1&group={promo.pk}"
+    html = html_of(client.get(url))
+    assert 'data-testid="checkout-total">¥129.00<' in html and "发起拼团：2 人成团" in html
+    assert 'action="{}"'.format(url.replace("&", "&amp;")) in html
+    reply = client.post(url, {"expected_total": 12900})
+    order = Order.objects.get(buyer=buyer)
+    assert reply["Location"] == f"/orders/{order.number}/pay/" and order.total == 12900
+    group = GroupBuy.objects.get()
+    # A second buyer joins it from the URL the group page links to.
+    other = make_buyer()
+    make_address(other)
+    join = f"/checkout/?sku={sku.pk}&qty=1&join={group.pk}"
+    html = html_of(signed_in(other).get(join))
+    assert "参加拼团：该团还差 1 人成团" in html and 'action="{}"'.format(join.replace("&", "&amp;")) in html
+    reply = signed_in(buyer).get(join)
+    assert reply.status_code == 302 and said(reply) == ["您已在该团中"]
