@@ -63,15 +63,15 @@ def _clock(seconds: int) -> str:
 
 @register.simple_tag
 def countdown(moment, prefix: str = "距结束"):
-    """A countdown to `moment` that static/storefront/app.js ticks; it carries the server's
-    clock (data-now) so a phone with a wrong clock still counts right, and the page reloads
-    at zero so the offer flips state (starts, or ends)."""
+    """A countdown to `moment` that static/storefront/app.js ticks (epoch milliseconds). It
+    carries the server's clock (data-now) so a phone with a wrong clock still counts right;
+    at zero the page reloads and the offer shows its next state (started, or ended)."""
     now = timezone.now()
     return format_html(
         '<span class="countdown" data-countdown data-until="{}" data-now="{}" data-prefix="{}">'
         "{} <b data-countdown-clock>{}</b></span>",
-        int(moment.timestamp()),
-        int(now.timestamp()),
+        int(moment.timestamp() * 1000),
+        int(now.timestamp() * 1000),
         prefix,
         prefix,
         _clock((moment - now).total_seconds()),

@@ -90,9 +90,9 @@
   var countdowns = [];
   var reloading = false;
   function tick() {
-    var now = Date.now() / 1000;
+    var now = Date.now();
     countdowns.forEach(function (entry) {
-      var left = Math.max(0, Math.ceil(entry.until - (entry.serverNow + now - entry.loadedAt)));
+      var left = Math.max(0, Math.ceil((entry.until - (entry.serverNow + now - entry.loadedAt)) / 1000));
       entry.clock.textContent = clock(left);
       if (left === 0 && !reloading) {
         reloading = true;
@@ -107,7 +107,7 @@
       clock: el.querySelector("[data-countdown-clock]"),
       until: parseInt(el.dataset.until, 10),
       serverNow: parseInt(el.dataset.now, 10),
-      loadedAt: Date.now() / 1000,
+      loadedAt: Date.now(),
     });
     if (countdowns.length === 1) setInterval(tick, 1000);
   }
