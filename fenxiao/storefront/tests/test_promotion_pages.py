@@ -390,3 +390,45 @@ def test_group_checkout_prices_at_the_group_price_and_keeps_the_group_in_the_url
     assert "参加拼团：该团还差 1 人成团" in html and 'action="{}"'.format(join.replace("&", "&amp;")) in html
     reply = signed_in(buyer).get(join)
     assert reply.status_code == 302 and said(reply) == ["您已在该团中"]
+
+
+def test_a_second_flash_purchase_over_the_limit_is_a_message(buyer):
+    product = make_product("限购面膜", price=9900)
+    sku = product.skus.get()
+    make_flash(product, price=4900, limit=1, name="面膜秒杀")
+    client = signed_in(buyer)
+    assert client.post(f"/checkout/?sku={sku.pk}&qty=1", {"expected_total": 4900}).status_code == 302
+    reply = client.get(f"/checkout/?sku={sku.pk}&qty=1")
+    assert reply.status_code == 302 and reply["Location"] == f"/products/{product.pk}/"
+    assert said(reply) == ["“面膜秒杀”每人限购1件，您已购买1件"]
+    reply = client.post(f"/checkout/?sku={sku.pk}&qty=1", {"expected_total": 4900})
+    assert reply.status_code == 302 and said(reply) == ["“面膜秒杀”每人限购1件，您已购买1件"]
+    assert Order.objects.count() == 1
+
+
+def test_cart_and_checkout_queries_stay_flat_with_promotions(buyer, django_assert_max_num_queries):
+    category = make_category("日用")
+    make_spend([(1000, 100)], scope="categories", categories=[category])
+    give_coupon(buyer, make_coupon(amount=100, scope="categories", categories=[category]))
+    give_coupon(buyer, make_coupon(discount_bp=500, scope="products", products=[make_product()]))
+    client = signed_in(buyer)
+
+    def add(count):
+        for i in range(count):
+            product = make_product(f"日用品{i}", category=category, price=1500)
+            make_flash(product, price=1200, quota=50)
+            client.post("/cart/add/", {"sku": product.skus.get().pk, "qty": 1})
+        return ",".join(str(pk) for pk in buyer.cart.lines.values_list("pk", flat=True))
+
+    lines = add(2)
+    with django_assert_max_num_queries(40) as few:
+        assert "已减" in html_of(client.get("/cart/"))
+    cart_budget = len(few.captured_queries)
+    with django_assert_max_num_queries(40) as few:
+        assert "checkout-discount-coupon" in html_of(client.get(f"/checkout/?lines={lines}"))
+    checkout_budget = len(few.captured_queries)
+    lines = add(8)
+    with django_assert_max_num_queries(cart_budget):
+        assert 'data-testid="cart-total">¥119.00<' in html_of(client.get("/cart/"))  # 10 × ¥12 − ¥1
+    with django_assert_max_num_queries(checkout_budget):
+        html_of(client.get(f"/checkout/?lines={lines}"))
