@@ -7,10 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from fenxiao.orders.models import Order
-from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, PromotionItem
-from fenxiao.promotions.tests.factories import make_coupon, make_flash, make_spend
+from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, GroupBuy, PromotionItem
+from fenxiao.promotions.tests.factories import make_coupon, make_flash, make_group, make_spend
 from fenxiao.testing import make_address, make_buyer, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -129,12 +130,28 @@ def test_buyer_claims_a_coupon_and_buys_in_a_flash_sale(phones):
 def test_an_announced_flash_sale_counts_down_and_flips_when_it_starts(phones):
     soon = make_product("限量手办", price=39900, stock=10)
     make_flash(soon, price=29900, quota=5, starts_in=timedelta(seconds=4), name="整点秒杀")
+    group = make_group(soon, price=34900, size=3, name="三人团")
+    opened = GroupBuy.objects.create(
+        promotion=group,
+        item=group.items.get(),
+        leader=make_buyer(nickname="阿青"),
+        size=3,
+        seats_taken=1,
+        deadline=timezone.now() + timedelta(hours=2),
+    )
     phone = phones("flash-flip")
     page = phone.page
     page.goto(f"/products/{soon.pk}/")
     banner = page.get_by_test_id("flash-banner")
     assert "距开始" in banner.inner_text() and "限时抢购预告 ¥299.00" in banner.inner_text()
     assert page.locator("[data-sku-price]").inner_text() == "¥399.00"
+    # The group-buy entry: open a group at the group price, or join the open one.
+    entry = page.get_by_test_id("group-entry")
+    assert entry.get_by_role("link", name="发起拼团 ¥349.00").get_attribute("href") == (
+        f"/checkout/?sku={soon.skus.get().pk}&qty=1&group={group.pk}"
+    )
+    assert entry.get_by_test_id("open-group").get_attribute("href") == f"/groups/{opened.pk}/"
+    assert "阿** 的团 · 还差 2 人" in entry.get_by_test_id("open-group").inner_text()
     shot(page, "07-flash-upcoming")
     # At zero the page reloads and the sale is on.
     page.wait_for_function(

@@ -114,9 +114,12 @@
 
   // Cart: the total and the checkout button follow the ticked lines.
   function initCartSelection(form) {
-    var total = form.querySelector("[data-testid=cart-total]");
-    var submit = form.querySelector("[data-checkout-link]");
+    if (form.dataset.summing) return;
+    form.dataset.summing = "1";
     function update() {
+      // Looked up each time: the summary is swapped when the server re-prices it.
+      var total = form.querySelector("[data-testid=cart-total]");
+      var submit = form.querySelector("[data-checkout-link]");
       var sum = 0;
       var count = 0;
       form.querySelectorAll("input[name=line]:checked").forEach(function (input) {
