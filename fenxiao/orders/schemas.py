@@ -49,7 +49,8 @@ class CheckoutLineIn(Strict):
     quantity: int = Field(ge=1, le=999)
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Strict: JSON `true` or "5" is not an id (lax parsing would read them as 1 and 5).
+Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
 
 
 class PromotionChoiceIn(Strict):
