@@ -6,10 +6,10 @@ can see (coupons already claimed). Claiming and "my coupons" need a signed-in bu
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.utils import timezone
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import django_auth
 
 from fenxiao.catalog.errors import ProductNotFound
@@ -100,6 +100,7 @@ class FlashSaleOut(Schema):
 
 
 class FlashOfferOut(Schema):
+    product_id: int
     promotion_id: int
     name: str
     state: str
@@ -245,6 +246,25 @@ def _flash_sale(request, sale: catalog_offers.FlashSaleView) -> dict:
     }
 
 
+def _flash_offer(offer: offers.FlashOffer) -> dict:
+    return {
+        "product_id": offer.item.product_id,
+        "promotion_id": offer.promotion.pk,
+        "name": offer.promotion.name,
+        "state": PromotionState.RUNNING if offer.started else PromotionState.UPCOMING,
+        "starts_at": offer.promotion.starts_at,
+        "ends_at": offer.promotion.closes_at,
+        "countdown_to": offer.countdown_to,
+        "sku_id": offer.item.sku_id,
+        "flash_price": offer.price,
+        "regular_price": offer.regular,
+        "per_buyer_limit": offer.promotion.per_buyer_limit,
+        "remaining": offer.item.remaining,
+        "percent_sold": offer.percent_sold,
+        "sold_out": offer.sold_out,
+    }
+
+
 def _spend(promotion: Promotion) -> dict:
     tiers = sorted(promotion.tiers.all(), key=lambda t: t.threshold)
     texts = [tier_text(t, promotion.repeat) for t in tiers]
@@ -324,6 +344,18 @@ def flash_sales(request, state: Literal["running", "upcoming"] | None = None):
     return [_flash_sale(request, sale) for sale in catalog_offers.flash_sales(state)]
 
 
+@router.get("/flash-offers", response=list[FlashOfferOut], auth=None)
+def flash_offers(
+    request,
+    product_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Query(..., min_length=1, max_length=50),
+):
+    """For product cards: each listed product's flash offer (running, or starting within 24
+    hours), the lowest flash price among its SKUs; products without one are left out."""
+    products = Product.objects.filter(pk__in=set(product_ids), is_listed=True).only("pk", "price")
+    found = offers.flash_offers(products)
+    return [_flash_offer(found[pk]) for pk in sorted(found)]
+
+
 @router.get("/spend-promotions", response=list[SpendPromotionOut], auth=None)
 def spend_promotions(request):
     """满减 running now, with their tiers (amounts in fen) and scope."""
@@ -339,26 +371,9 @@ def product_promotions(request, product_id: int = Path(..., ge=1, le=MAX_ID)):
         raise ProductNotFound()
     now = timezone.now()
     offer = offers.flash_offers([product], now).get(product.pk)
-    flash = None
-    if offer is not None:
-        flash = {
-            "promotion_id": offer.promotion.pk,
-            "name": offer.promotion.name,
-            "state": PromotionState.RUNNING if offer.started else PromotionState.UPCOMING,
-            "starts_at": offer.promotion.starts_at,
-            "ends_at": offer.promotion.closes_at,
-            "countdown_to": offer.countdown_to,
-            "sku_id": offer.item.sku_id,
-            "flash_price": offer.price,
-            "regular_price": offer.regular,
-            "per_buyer_limit": offer.promotion.per_buyer_limit,
-            "remaining": offer.item.remaining,
-            "percent_sold": offer.percent_sold,
-            "sold_out": offer.sold_out,
-        }
     return {
         "product_id": product.pk,
-        "flash": flash,
+        "flash": _flash_offer(offer) if offer is not None else None,
         "spend": [_spend(p) for p in catalog_offers.spend_for_product(product, now)],
         "groups": [
             {

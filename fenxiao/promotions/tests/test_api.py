@@ -79,6 +79,35 @@ def test_flash_sale_list_reads_a_fixed_number_of_queries(django_assert_max_num_q
     assert len(reply.json()) == 5
 
 
+def test_flash_offers_for_product_cards():
+    shoe, bag, plain = make_product(price=9900), make_product(price=999), make_product(price=5000)
+    multi = make_product(price=8000, specs_list=[{"色": "红"}, {"色": "蓝"}])
+    red, blue = multi.skus.order_by("pk")
+    make_flash(shoe, price=5900, quota=4)
+    make_flash(bag, discount_bp=2000, starts_in=timedelta(hours=3), name="预告")
+    sale = make_flash(multi, price=6000, sku=blue, name="蓝色秒杀")
+    PromotionItem.objects.create(promotion=sale, product=multi, sku=red, price=7000)
+
+    ids = [shoe.pk, bag.pk, plain.pk, multi.pk, make_product(listed=False).pk]
+    reply = ApiClient().get("/flash-offers", product_ids=ids)
+    assert reply.status_code == 200, reply.content
+    offers = {o["product_id"]: o for o in reply.json()}
+    assert set(offers) == {shoe.pk, bag.pk, multi.pk}
+    assert (
+        offers[shoe.pk]["flash_price"],
+        offers[shoe.pk]["regular_price"],
+        offers[shoe.pk]["remaining"],
+    ) == (
+        5900,
+        9900,
+        4,
+    )
+    assert (offers[bag.pk]["state"], offers[bag.pk]["flash_price"]) == ("upcoming", 800)
+    assert offers[bag.pk]["countdown_to"] == offers[bag.pk]["starts_at"]
+    # The card shows the lowest flash price among the SKUs.
+    assert (offers[multi.pk]["flash_price"], offers[multi.pk]["sku_id"]) == (6000, blue.pk)
+
+
 # --- 满减 ---------------------------------------------------------------------------------------
 
 

@@ -271,5 +271,10 @@ def test_product_promotions_refuse_malformed_product_ids(value):
     assert_refused(ApiClient().get(f"/products/{value}/promotions"), 422, "INVALID_INPUT")
 
 
+@pytest.mark.parametrize("ids", [[0], [-1], [HUGE], ["x"], [], list(range(1, 52))])
+def test_flash_offers_refuse_malformed_product_ids(ids):
+    assert_refused(ApiClient().get("/flash-offers", product_ids=ids), 422, "INVALID_INPUT")
+
+
 def test_flash_sales_refuse_an_unknown_state():
     assert_refused(ApiClient().get("/flash-sales", state="ended"), 422, "INVALID_INPUT")
