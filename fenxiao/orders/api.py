@@ -61,6 +61,9 @@ def _cart_out(buyer) -> dict:
 
 @router.get("/cart", response=CartOut)
 def get_cart(request):
+    """The cart at catalog prices. Promotion prices, 满减 and "再买 ¥N 可减 ¥M" hints for
+    the lines the buyer ticks come from POST /checkout/preview (with `coupon_id: null`
+    until the buyer reaches checkout), which prices them exactly as the order will be."""
     return _cart_out(request.user)
 
 

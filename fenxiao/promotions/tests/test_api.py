@@ -12,6 +12,7 @@ from fenxiao.testing import (
     ApiClient,
     api_for,
     assert_refused,
+    login,
     make_address,
     make_buyer,
     make_category,
@@ -205,6 +206,9 @@ def test_coupon_center_for_visitors_and_for_a_buyer():
 
     mine = api_for(buyer).get("/coupons").json()
     assert (mine[0]["claimed"], mine[0]["can_claim"]) == (1, False)
+    # The H5 session counts as the buyer too.
+    session = login(buyer).get("/api/v1/coupons").json()
+    assert session[0]["claimed"] == 1
     # A stale token reads as a visitor rather than being turned away.
     assert ApiClient("not-a-token").get("/coupons").json()[0]["claimed"] == 0
 
@@ -418,3 +422,29 @@ def test_preview_without_promotions_keeps_the_catalog_price():
     body = q.json()
     assert (body["total"], body["saved_amount"], body["coupon_id"]) == (10000, 0, None)
     assert body["lines"][0]["discounts"] == [] and body["discounts"] == [] and body["coupon_options"] == []
+
+
+def test_preview_with_promotions_is_flat_in_lines(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    products = [make_product(price=9900) for _ in range(20)]
+    for product in products:
+        make_flash(product, price=5900, quota=50, limit=5)
+    make_spend([(10000, 1000), (50000, 6000, True)])
+    buyer = make_buyer()
+    for _ in range(3):
+        give_coupon(buyer, make_coupon(amount=500, min_spend=1000))
+    client = api_for(buyer)
+
+    def body(chosen):
+        return {"lines": [{"sku_id": _sku(p).pk, "quantity": 1} for p in chosen]}
+
+    one, twenty = body(products[:1]), body(products)
+    # The first call writes the token's "last used" and the shop's order settings.
+    client.post("/checkout/preview", one)
+    with CaptureQueriesContext(connection) as single:
+        assert client.post("/checkout/preview", one).status_code == 200
+    with django_assert_num_queries(len(single.captured_queries)):
+        reply = client.post("/checkout/preview", twenty)
+    assert reply.json()["discount_amount"] == 6000 + 500
