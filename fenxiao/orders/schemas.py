@@ -192,7 +192,7 @@ class OrderOut(Schema):
     completed_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str
-    awaiting_group: bool = Field(description="拼团订单：已付款，等待成团后发货")
+    awaiting_group: bool = Field(description="拼团订单：成团前不发货")
     lines: list[OrderLineOut]
 
     @staticmethod

@@ -43,9 +43,9 @@ def _buyer(request):
 
 
 def _fold(bp: int) -> str:
-    """10% off is 9折, 15% off 8.5折."""
-    tenths = (10000 - bp) / 1000
-    return f"{tenths:g}折"
+    """10% off is 9折, 15% off 8.5折 (integer arithmetic: no float ever shows)."""
+    paid = 10000 - bp
+    return f"{paid // 1000}.{paid % 1000:03d}".rstrip("0").rstrip(".") + "折"
 
 
 def coupon_summary(coupon: Coupon) -> str:
