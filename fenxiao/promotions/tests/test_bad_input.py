@@ -118,11 +118,6 @@ def test_a_disabled_coupon(shop):
     nothing_written(sku)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pricing._missing_coupon looks the copy up without the buyer, so another buyer's "
-    "unused coupon is reported as COUPON_EXPIRED (409) instead of COUPON_NOT_FOUND",
-)
 def test_someone_elses_coupon(shop):
     client, _, address, sku = shop
     theirs = give_coupon(make_buyer(), make_coupon(amount=1000))
