@@ -168,7 +168,8 @@ def test_each_kind_of_promotion_is_running_and_the_banner_is_true():
     from fenxiao.promotions.models import GroupBuy, Promotion, running
     from fenxiao.promotions.services import coupons, offers
 
-    load_demo()
+    out = load_demo()
+    assert "限时折扣「新品尝鲜 8折起」" in out and "领券中心：新人专享券" in out
     now = timezone.now()
     live = Promotion.objects.filter(running(now + timedelta(days=6)))
     assert set(live.values_list("kind", flat=True)) == {"flash", "spend", "group"}
