@@ -16,7 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from fenxiao.core.money import format_fen
-from fenxiao.orders.models import PRICE_KINDS
+from fenxiao.orders.models import PRICE_KINDS, DiscountKind
 
 from ..models import (
     Commission,
@@ -132,10 +132,10 @@ def line_discounts(line) -> str:
         parts.append(f"{by} {format_fen(line.unit_price)}/件，小计 {format_fen(line.subtotal)}")
     elif line.discount_share:
         parts.append(f"小计 {format_fen(line.subtotal)}")
-    # Rows that no longer add up to the share (a merchant price adjustment replaced the
-    # discounts) are not shown: the share itself is what the line paid less.
+    # Rows that do not add up to the share (an order repriced before adjustments were kept
+    # as rows) are not shown: the share itself is what the line paid less.
     if shares and sum(r.amount for r in shares) == line.discount_share:
-        parts += [f"{r.get_kind_display()}「{r.name}」-{format_fen(r.amount)}" for r in shares]
+        parts += [_share_text(r) for r in shares]
     elif line.discount_share:
         parts.append(f"分摊优惠 {format_fen(line.discount_share)}")
     if rows:
@@ -267,3 +267,14 @@ def figures_for_page(distributor_ids) -> dict[int, dict]:
         counts[row["parent__parent_id"]]["team_indirect"] = row["n"]
     stored = totals.stored(ids)
     return {pk: _figures(stored[pk], **counts[pk]) for pk in ids}
+
+
+def _share_text(row) -> str:
+    """ "满减「满200减15」-¥8.12"; a merchant adjustment has no promotion name, and may raise
+    the price ("商家改价 +¥3.00")."""
+    label = (
+        row.get_kind_display()
+        if row.kind == DiscountKind.ADJUST
+        else f"{row.get_kind_display()}「{row.name}」"
+    )
+    return f"{label} -{format_fen(row.amount)}" if row.amount >= 0 else f"{label} +{format_fen(-row.amount)}"

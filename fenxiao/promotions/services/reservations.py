@@ -3,8 +3,9 @@
 Taken inside checkout's transaction with conditional UPDATEs, so no count ever passes its
 limit however many buyers race: flash stock (`sold <= quota`), the buyer's units in a
 limited promotion (`quantity <= per_buyer_limit`), the coupon (`unused → used`), the group
-seat (see `groups`). Each take is a `PromotionUse` row; giving back marks it released in
-the same statement that finds it, so it happens once whoever cancels.
+seat (see `groups`). Each take is a `PromotionUse` row; giving back locks the unreleased
+rows it finds and marks them released, so a second giver waits, then finds nothing: the
+units go back once, whoever cancels.
 """
 
 from collections import defaultdict
@@ -119,7 +120,9 @@ def give_back(order_ids, now=None) -> None:
     now = now or timezone.now()
     order_ids = list(order_ids)
     uses = list(
-        PromotionUse.objects.filter(order_id__in=order_ids, released_at__isnull=True).values(
+        PromotionUse.objects.select_for_update(of=("self",))
+        .filter(order_id__in=order_ids, released_at__isnull=True)
+        .values(
             "pk",
             "item_id",
             "promotion_id",
