@@ -17,6 +17,7 @@ from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, user_text
 from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin, form_action, posted
 from fenxiao.core.money import format_bp, format_fen
 from fenxiao.customers.models import User
+from fenxiao.distribution.admin.common import ServiceSaveMixin
 
 from ..models import Coupon, CouponIssue, CouponKind
 from ..services import coupons, manage
@@ -102,7 +103,7 @@ class IssueForm(forms.Form):
 
 
 @admin.register(Coupon)
-class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, ModelAdmin):
+class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = CouponForm
     money_fields = ("amount", "max_discount", "min_spend")
     missing_message = "优惠券不存在"
@@ -155,7 +156,9 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Mode
 
     def save_model(self, request, obj, form, change):
         categories, products = getattr(obj, "_admin_scope", (None, None))
-        manage.save_coupon(obj, request.user, categories=categories, products=products)
+        self._save_via(
+            request, lambda: manage.save_coupon(obj, request.user, categories=categories, products=products)
+        )
 
     def save_related(self, request, form, formsets, change):
         """The coupon's categories and products were set by the service."""

@@ -27,6 +27,7 @@ from fenxiao.core.admin_forms import (
 )
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
+from fenxiao.distribution.admin.common import ServiceSaveMixin
 
 from ..models import (
     CommissionMode,
@@ -312,7 +313,7 @@ class PromotionChangeList(ChangeList):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(DetailActionsMixin, ModelAdmin):
+class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     form = PromotionForm
     missing_message = "活动不存在"
     list_display = ("name", "kind", "window_display", "state_badge", "figures_display")
@@ -370,13 +371,17 @@ class PromotionAdmin(DetailActionsMixin, ModelAdmin):
         promotion = form.instance
         rows = formsets[0].kept_instances() if formsets else []
         is_spend = promotion.kind == PromotionKind.SPEND
-        manage.save_promotion(
-            promotion,
-            [] if is_spend else rows,
-            rows if is_spend else [],
-            request.user,
-            categories=promotion._admin_categories,
-            products=promotion._admin_products,
+        # The form tried this already; a refusal now is a race, shown on the form again.
+        self._save_via(
+            request,
+            lambda: manage.save_promotion(
+                promotion,
+                [] if is_spend else rows,
+                rows if is_spend else [],
+                request.user,
+                categories=promotion._admin_categories,
+                products=promotion._admin_products,
+            ),
         )
         for formset in formsets:  # the admin's change message reads these
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -38,6 +38,7 @@ GROUP_HOURS = (1, 720)
 MAX_VALID_DAYS = 3650
 # A start typed as "now" is a little in the past by the time the form is saved.
 START_GRACE = timedelta(minutes=5)
+SAME_MINUTE = timedelta(minutes=1)
 ITEM_COLUMNS = ("product_id", "sku_id", "price", "discount_bp", "quota")
 
 
@@ -101,8 +102,10 @@ def _check_promotion(promotion: Promotion, before: Promotion | None, now) -> Non
         _refuse("结束时间必须晚于开始时间")
     if promotion.ends_at <= now:
         _refuse("结束时间必须晚于当前时间")
-    moved = before is None or promotion.starts_at != before.starts_at
-    if moved and promotion.starts_at < now - START_GRACE:
+    if before is not None and abs(promotion.starts_at - before.starts_at) < SAME_MINUTE:
+        # Forms show times to the minute: the start typed back unchanged is the saved one.
+        promotion.starts_at = before.starts_at
+    elif promotion.starts_at < now - START_GRACE:
         _refuse("开始时间不能早于当前时间")
     if promotion.kind == PromotionKind.GROUP:
         if not GROUP_SIZE[0] <= (promotion.group_size or 0) <= GROUP_SIZE[1]:
@@ -206,6 +209,9 @@ def _check_items(promotion: Promotion, items, before: Promotion | None) -> None:
         ):
             _refuse("已有订单的活动商品不能删除")
     if promotion.kind == PromotionKind.FLASH:
+        # Two flash sales saved at once for one product: the product rows, locked in a fixed
+        # order, make the second save see the first.
+        list(Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk").values_list("pk"))
         _check_overlap(promotion, product_ids)
 
 

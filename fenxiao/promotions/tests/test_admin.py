@@ -26,6 +26,7 @@ from fenxiao.promotions.models import (
     PromotionItem,
     SpendTier,
 )
+from fenxiao.promotions.services import manage
 from fenxiao.promotions.services.figures import promotion_figures
 from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
@@ -265,6 +266,40 @@ def test_create_a_group_buy_and_edit_it(boss):
     assert (Promotion.objects.get(pk=group.pk).name, item.price, item.quota) == ("三人拼团", 6550, 15)
 
 
+def test_edit_a_running_flash_sale_as_its_form_shows_it(boss):
+    product = make_product(price=9900, stock=30)
+    flash = make_flash(product, price=5900, quota=10, name="进行中")
+    item = flash.items.get()
+    PromotionItem.objects.filter(pk=item.pk).update(sold=4)
+    start, end = when(flash.starts_at), when(flash.ends_at)
+    data = {
+        "name": "进行中（加量）",
+        # The page shows times to the minute; the start sent back unchanged is kept as saved.
+        "starts_at_0": start["0"],
+        "starts_at_1": start["1"][:5],
+        "ends_at_0": end["0"],
+        "ends_at_1": end["1"][:5],
+        "per_buyer_limit": "0",
+        **COMMISSION_NORMAL,
+        **inline(
+            "items",
+            [{"id": item.pk, "promotion": flash.pk, "product": product.pk, "price": "59", "quota": "20"}],
+            1,
+        ),
+        "_save": "保存",
+    }
+    reply = boss.post(url("promotion_change", flash.pk), data)
+    assert reply.status_code == 302, reply.content.decode()[:3000]
+    saved = Promotion.objects.get(pk=flash.pk)
+    assert (saved.name, saved.starts_at) == ("进行中（加量）", flash.starts_at)
+    assert PromotionItem.objects.filter(pk=item.pk).values_list("quota", "sold").get() == (20, 4)
+
+    data["items-0-quota"] = "3"  # below the 4 sold
+    reply = boss.post(url("promotion_change", flash.pk), data)
+    assert reply.status_code == 200 and "不能少于已售的 4 件" in reply.content.decode()
+    assert PromotionItem.objects.get(pk=item.pk).quota == 20
+
+
 def test_end_early(boss):
     flash = make_flash(make_product(), price=100)
     assert boss.get(url("promotion_end_now", flash.pk)).status_code == 200
@@ -404,3 +439,31 @@ def test_a_repeat_spend_with_two_tiers_is_refused_in_the_form(boss):
     reply = boss.post(url("promotion_add", kind="spend"), data)
     assert reply.status_code == 200 and "每满减只能设置一个档位" in reply.content.decode()
     assert not SpendTier.objects.exists()
+
+
+def test_a_refusal_after_the_form_was_checked_is_shown_not_a_500(boss, monkeypatch):
+    """Another save can get in between the form's check and the real save (two tabs, a
+    flash sale saved meanwhile): the service's refusal then comes back as a message."""
+    product = make_product(price=9900)
+    real = manage.save_promotion
+    calls = []
+
+    def second_refused(promotion, items, tiers, staff, **kwargs):
+        calls.append(staff)
+        if staff is not None:  # the real save, not the form's trial
+            raise manage.PromotionInvalid("商品已在同一时段的限时折扣中", code="PROMOTION_OVERLAP")
+        return real(promotion, items, tiers, staff, **kwargs)
+
+    monkeypatch.setattr(manage, "save_promotion", second_refused)
+    data = {
+        "name": "撞车",
+        **window(),
+        "per_buyer_limit": "0",
+        **COMMISSION_NORMAL,
+        **inline("items", [{"product": product.pk, "price": "59", "quota": ""}]),
+        "_save": "保存",
+    }
+    reply = boss.post(url("promotion_add", kind="flash"), data)
+    assert reply.status_code == 302 and len(calls) == 2
+    assert texts(reply) == ["商品已在同一时段的限时折扣中"]
+    assert not Promotion.objects.exists() and not PromotionItem.objects.exists()
