@@ -1,46 +1,34 @@
 """营销活动: the list by state, one form per kind (限时折扣 / 满减 / 拼团) with its items or
-tiers, 提前结束, and each promotion's figures. Saved only through services.manage: the
-whole promotion (with its items or tiers) is tried before the admin decides the form is
-valid, so a refusal shows next to the form and nothing is written."""
-
-import copy
+tiers (see inlines.py), 提前结束, and each promotion's figures. Saved only through
+services.manage: the whole promotion is tried before the admin decides the form is valid,
+so a refusal shows next to the form and nothing is written."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
-from fenxiao.catalog.models import Sku
 from fenxiao.core.admin import DetailActionsMixin
 from fenxiao.core.admin_forms import (
     MoneyField,
-    MoneyFieldsMixin,
     PercentField,
     confirm_action,
 )
 from fenxiao.core.errors import DomainError
-from fenxiao.core.money import format_fen
+from fenxiao.core.money import format_bp, format_fen
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
-from ..models import (
-    CommissionMode,
-    Promotion,
-    PromotionItem,
-    PromotionKind,
-    PromotionState,
-    SpendTier,
-    running,
-)
+from ..models import CommissionMode, Promotion, PromotionKind, PromotionState, running
 from ..services import manage
 from ..services.figures import Figures, promotion_figures
-from .common import badge, local_time, refusal
+from .common import badge, local_time
+from .inlines import ItemInline, TierInline
 
 STATE_BADGES = {
     PromotionState.UPCOMING: "info",
@@ -67,140 +55,6 @@ class StateFilter(admin.SimpleListFilter):
         if self.value() == PromotionState.ENDED:
             return queryset.filter(closed)
         return queryset
-
-
-# --- Items and tiers ----------------------------------------------------------------------
-
-
-class ItemForm(forms.ModelForm):
-    """A product, optionally one of its SKUs by code, at a price in yuan or a % off."""
-
-    sku_code = forms.CharField(label="SKU编码", max_length=40, required=False, help_text="留空表示全部规格")
-    price = MoneyField(label="活动价（元）", required=False, min_fen=1)
-    discount_bp = PercentField(label="立减比例（%）", required=False, min_bp=1, max_bp=9999)
-
-    class Meta:
-        model = PromotionItem
-        fields = ("product", "price", "discount_bp", "quota")
-
-    def _get_validation_exclusions(self):
-        # Price or discount, and their ranges, are refused by the service in Chinese.
-        return super()._get_validation_exclusions() | {"price", "discount_bp"}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.sku_id:
-            self.initial.setdefault("sku_code", self.instance.sku.code)
-
-    def clean(self):
-        cleaned = super().clean()
-        code = (cleaned.get("sku_code") or "").strip()
-        self.instance.sku = None
-        if code:
-            sku = Sku.objects.filter(code=code).first()
-            if sku is None:
-                self.add_error("sku_code", "没有这个 SKU 编码")
-            else:
-                self.instance.sku = sku
-        return cleaned
-
-
-def _dry_run(promotion, items, tiers, categories, products) -> str | None:
-    return refusal(
-        lambda: manage.save_promotion(
-            copy.copy(promotion),
-            [copy.copy(i) for i in items],
-            [copy.copy(t) for t in tiers],
-            None,
-            categories=categories,
-            products=products,
-        )
-    )
-
-
-class PromotionFormSet(BaseInlineFormSet):
-    """The one inline of a promotion's form: once its rows are valid, the whole promotion is
-    tried through the service and a refusal becomes the formset's error."""
-
-    def kept_instances(self) -> list:
-        rows = []
-        for form in self.forms:
-            if not hasattr(form, "cleaned_data") or (self.can_delete and self._should_delete_form(form)):
-                continue
-            if form.instance.pk is None and not form.has_changed():
-                continue
-            rows.append(form.instance)
-        return rows
-
-    def clean(self):
-        super().clean()
-        promotion = self.instance
-        if any(self.errors) or not getattr(promotion, "_admin_form_valid", False):
-            return
-        rows = self.kept_instances()
-        is_spend = promotion.kind == PromotionKind.SPEND
-        refused = _dry_run(
-            promotion,
-            [] if is_spend else rows,
-            rows if is_spend else [],
-            promotion._admin_categories,
-            promotion._admin_products,
-        )
-        if refused:
-            raise forms.ValidationError(refused)
-
-
-class _KindInline(TabularInline):
-    formset = PromotionFormSet
-    extra = 0
-    show_change_link = False
-
-    def get_extra(self, request, obj=None, **kwargs):
-        return 1 if obj is None else 0
-
-    def _editable(self, request, obj):
-        return obj is None or obj.state() != PromotionState.ENDED
-
-    def has_add_permission(self, request, obj=None):
-        return self._editable(request, obj) and request.user.has_perm("promotions.change_promotion")
-
-    def has_change_permission(self, request, obj=None):
-        return self._editable(request, obj) and request.user.has_perm("promotions.change_promotion")
-
-    def has_delete_permission(self, request, obj=None):
-        return self._editable(request, obj) and request.user.has_perm("promotions.change_promotion")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("promotions.view_promotion")
-
-
-class ItemInline(_KindInline):
-    model = PromotionItem
-    form = ItemForm
-    fields = ("product", "sku_code", "price", "discount_bp", "quota", "sold")
-    readonly_fields = ("sold",)
-    autocomplete_fields = ("product",)
-    verbose_name = "活动商品"
-    verbose_name_plural = "活动商品（活动价与立减比例二选一；活动库存留空表示不限）"
-
-
-class TierForm(forms.ModelForm):
-    class Meta:
-        model = SpendTier
-        fields = ("threshold", "reduction", "free_shipping")
-
-    def _get_validation_exclusions(self):
-        # Tier amounts and duplicate thresholds are refused by the service in Chinese.
-        return super()._get_validation_exclusions() | {"threshold", "reduction"}
-
-
-class TierInline(MoneyFieldsMixin, _KindInline):
-    model = SpendTier
-    form = TierForm
-    money_fields = ("threshold", "reduction")
-    fields = ("threshold", "reduction", "free_shipping")
-    verbose_name = "满减档位"
-    verbose_name_plural = "满减档位（每满减只设一档）"
 
 
 # --- The promotion form -------------------------------------------------------------------
@@ -323,7 +177,7 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     list_per_page = 50
     actions_list = ("add_flash", "add_spend", "add_group")
     actions_detail = ("end_now",)
-    readonly_fields = ("kind_display", "state_badge", "figures_panel")
+    readonly_fields = ("kind_display", "state_badge", "figures_panel", "commission_text")
 
     def get_changelist(self, request, **kwargs):
         return PromotionChangeList
@@ -336,7 +190,10 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         head = (("概况", {"fields": ("kind_display", "state_badge", "figures_panel")}),) if obj else ()
-        return (*head, *KIND_FIELDSETS[self._kind(request, obj)], COMMISSION_FIELDSET)
+        commission = COMMISSION_FIELDSET
+        if obj is not None and not self.has_change_permission(request, obj):
+            commission = ("活动佣金", {"fields": ("commission_mode", "commission_text")})
+        return (*head, *KIND_FIELDSETS[self._kind(request, obj)], commission)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -391,6 +248,13 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     @display(description="类型")
     def kind_display(self, obj):
         return obj.get_kind_display()
+
+    @display(description="各级佣金")
+    def commission_text(self, obj):
+        if obj.commission_mode not in (CommissionMode.RATE, CommissionMode.FIXED):
+            return "-"
+        shown = format_bp if obj.commission_mode == CommissionMode.RATE else (lambda v: f"{format_fen(v)}/件")
+        return " / ".join("常规" if v is None else shown(v) for v in map(obj.commission_value, LEVELS))
 
     @display(description="活动时间", ordering="starts_at")
     def window_display(self, obj):

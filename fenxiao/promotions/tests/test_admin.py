@@ -132,6 +132,7 @@ def test_list_by_state_and_every_page_loads(boss):
     # An ended promotion is shown read only, without 提前结束.
     ended_page = boss.get(url("promotion_change", ended.pk)).content.decode()
     assert 'name="_save"' not in ended_page and url("promotion_end_now", ended.pk) not in ended_page
+    assert "¥1.00" in ended_page and "Rate1" not in ended_page  # amounts in ¥, labels in Chinese
 
 
 def test_list_queries_do_not_grow_with_rows(boss, django_assert_max_num_queries):
