@@ -177,7 +177,7 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     list_per_page = 50
     actions_list = ("add_flash", "add_spend", "add_group")
     actions_detail = ("end_now",)
-    readonly_fields = ("kind_display", "state_badge", "figures_panel", "commission_text")
+    readonly_fields = ("kind_display", "state_badge", "window_display", "figures_panel", "commission_text")
 
     def get_changelist(self, request, **kwargs):
         return PromotionChangeList
@@ -189,7 +189,11 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
         return kind if kind in PromotionKind.values else PromotionKind.FLASH
 
     def get_fieldsets(self, request, obj=None):
-        head = (("概况", {"fields": ("kind_display", "state_badge", "figures_panel")}),) if obj else ()
+        head = (
+            (("概况", {"fields": ("kind_display", "state_badge", "window_display", "figures_panel")}),)
+            if obj
+            else ()
+        )
         commission = COMMISSION_FIELDSET
         if obj is not None and not self.has_change_permission(request, obj):
             commission = ("活动佣金", {"fields": ("commission_mode", "commission_text")})

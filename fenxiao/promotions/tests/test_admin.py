@@ -309,6 +309,10 @@ def test_end_early(boss):
     flash.refresh_from_db()
     assert flash.state() == "ended"
     assert any("已结束" in t for t in texts(reply))
+    assert "提前结束）" in boss.get(url("promotion_change", flash.pk)).content.decode()
+    # Ending it again is refused with a message, never a 500.
+    again = boss.post(url("promotion_end_now", flash.pk), {})
+    assert again.status_code == 302 and texts(again) == ["活动已结束"]
 
 
 # --- coupons -------------------------------------------------------------------------------
