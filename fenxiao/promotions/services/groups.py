@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import ActorKind, Order
+from fenxiao.orders.services.events import log_event
 
 from .. import errors
 from ..models import (
@@ -138,12 +139,14 @@ def succeed(group: GroupBuy) -> None:
         status=GroupStatus.SUCCEEDED, closed_at=now
     )
     group.status, group.closed_at = GroupStatus.SUCCEEDED, now
-    order_ids = list(
-        GroupMember.objects.filter(
-            group=group, status=GroupMemberStatus.PAID, order__isnull=False
-        ).values_list("order_id", flat=True)
+    orders = list(
+        Order.objects.filter(group_member__group=group, group_member__status=GroupMemberStatus.PAID).only(
+            "pk"
+        )
     )
-    Order.objects.filter(pk__in=order_ids).update(awaiting_group=False)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(awaiting_group=False)
+    for order in orders:  # at most `size` rows
+        log_event(order, "group_succeeded", ActorKind.SYSTEM, "拼团成功，可发货", group=group.pk)
 
 
 def members_left(order_ids) -> None:
