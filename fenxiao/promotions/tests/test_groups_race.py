@@ -2,8 +2,6 @@
 paid member exactly once, and a sweep racing the last member's payment ends either in a
 group that ships or in everyone refunded — never in between."""
 
-import pytest
-
 from fenxiao.orders.models import AfterSale, Order
 from fenxiao.payments.models import Refund
 from fenxiao.promotions.models import GroupBuy, GroupMember
