@@ -10,7 +10,7 @@ from ninja import Query, Router, Schema
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
 
-from .models import GroupBuy, GroupStatus
+from .models import GroupBuy, GroupMemberStatus, GroupStatus
 from .services import groups
 
 router = Router(tags=["拼团"])
@@ -66,7 +66,7 @@ def _member(member) -> MemberOut:
         name=member.buyer.display_name if member.buyer else "拼团用户",
         is_leader=member.is_leader,
         is_virtual=member.is_virtual,
-        paid=member.status in ("paid", "refunded"),
+        paid=member.status in (GroupMemberStatus.PAID, GroupMemberStatus.REFUNDED),
     )
 
 

@@ -12,8 +12,9 @@ from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.orders.models import Order
 from fenxiao.promotions.models import GroupBuy
 from fenxiao.promotions.tests.factories import make_group
+from fenxiao.promotions.tests.test_groups import buy_in_group
 from fenxiao.storefront.views import checkout as checkout_view
-from fenxiao.testing import make_address, make_buyer
+from fenxiao.testing import make_address, make_buyer, pay_in_sandbox
 
 from .test_browser import loaded, product_with_image, register
 
@@ -21,11 +22,7 @@ from .test_browser import loaded, product_with_image, register
 # until that is in, the story cannot be told by tapping.
 CHECKOUT_TAKES_GROUPS = '"join"' in inspect.getsource(checkout_view)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHECKOUT_TAKES_GROUPS, reason="checkout does not read group=/join= yet"),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def pay(phone) -> None:
@@ -37,6 +34,31 @@ def pay(phone) -> None:
     page.get_by_test_id("pay-success").wait_for()
 
 
+def test_a_shared_group_link_binds_the_friend_and_leads_to_checkout(phones, settings, tmp_path, live_server):
+    settings.MEDIA_ROOT = tmp_path
+    settings.SITE_URL = live_server.url
+    tea = product_with_image(price=9900)
+    promotion = make_group(tea, price=5900, size=3, name="三人团")
+    sharer = make_distributor(user=make_buyer("13500000011", nickname="阿明"))
+    order = buy_in_group(sharer.user, tea, promotion=promotion)
+    pay_in_sandbox(order)
+    group = GroupBuy.objects.get()
+
+    friend = phones("group-link")
+    page = friend.page
+    page.goto(f"/r/{sharer.referral_code}?to=/groups/{group.pk}/")
+    assert page.get_by_test_id("seats-left").inner_text() == "2"
+    assert page.get_by_test_id("empty-seat").count() == 2
+    page.get_by_role("link", name="¥59.00 参团").click()
+    page.get_by_role("link", name="立即注册").click()
+    register(friend, "13500000012")
+    assert CustomerBinding.objects.get(buyer__phone="13500000012").distributor_id == sharer.pk
+    page.goto(f"/groups/{group.pk}/")
+    page.get_by_test_id("join").click()
+    page.wait_for_url(f"**/checkout/?sku={tea.skus.get().pk}&qty=1&join={group.pk}")
+
+
+@pytest.mark.skipif(not CHECKOUT_TAKES_GROUPS, reason="checkout does not read group=/join= yet")
 def test_two_buyers_complete_a_group_through_a_shared_link(phones, settings, tmp_path, live_server):
     settings.MEDIA_ROOT = tmp_path
     settings.SITE_URL = live_server.url
