@@ -239,3 +239,13 @@ def open_groups(*, promotion_id: int | None = None, product_id: int | None = Non
     if product_id is not None:
         groups = groups.filter(item__product_id=product_id)
     return list(groups.select_related("leader").order_by("deadline", "id")[:limit])
+
+
+def buyer_groups(buyer, limit: int = 50) -> list[GroupMember]:
+    """我的拼团: the buyer's seats, newest first, with their group and product (one query)."""
+    return list(
+        GroupMember.objects.filter(buyer=buyer)
+        .exclude(status=GroupMemberStatus.LEFT)
+        .select_related("group__item__product", "order")
+        .order_by("-id")[:limit]
+    )

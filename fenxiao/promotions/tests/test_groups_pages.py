@@ -130,3 +130,14 @@ def test_api_open_groups_of_a_promotion_or_product(open_group):
 def test_api_open_groups_needs_a_promotion_or_product():
     assert_refused(ApiClient().get("/groups"), 400, "INVALID_INPUT")
     assert ApiClient().get("/groups", promotion="abc").status_code == 422
+
+
+def test_my_groups_lists_the_buyers_seats(open_group):
+    leader = open_group.leader
+    other = make_group(open_group.item.product, price=6900, size=2, name="两人团")
+    buy_in_group(leader, open_group.item.product, promotion=other)
+    html = login(leader).get("/groups/mine/").content.decode()
+    assert html.count('data-testid="my-group"') == 2
+    assert f'href="/groups/{open_group.pk}/"' in html and "已参团 2/4 人" in html and "我开的团" in html
+    assert "还没有参加过拼团" in login(make_buyer()).get("/groups/mine/").content.decode()
+    assert Client().get("/groups/mine/").status_code == 302

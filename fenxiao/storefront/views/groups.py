@@ -2,6 +2,7 @@
 buttons to join it or share it. Opened from a shared link, so it needs no sign-in."""
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
@@ -53,4 +54,11 @@ def group_page(request, group_id: int):
             "open_url": f"/checkout/?sku={view.sku.pk}&qty=1&group={promotion.pk}" if view.can_open else "",
             "empty_seats": range(view.empty_seats),
         },
+    )
+
+
+@login_required
+def my_groups(request):
+    return render(
+        request, "storefront/groups/mine.html", {"seats": groups.buyer_groups(request.user), "tab": "me"}
     )
