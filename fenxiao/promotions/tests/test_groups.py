@@ -22,7 +22,15 @@ from fenxiao.promotions import errors
 from fenxiao.promotions.models import GroupBuy, GroupMember, PromotionUse
 from fenxiao.promotions.services import group_failures
 from fenxiao.promotions.tasks import close_due_groups
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
+from fenxiao.testing import (
+    api_for,
+    assert_refused,
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+    pay_in_sandbox,
+)
 
 from .factories import make_group
 
@@ -290,3 +298,27 @@ def test_a_group_that_does_not_exist_is_refused():
     make_group(product, price=GROUP_PRICE)
     missing = GroupBuy(pk=99_999)
     assert _refused(make_buyer(), product, errors.GroupNotFound, group=missing).status == 404
+
+
+def test_the_checkout_api_refuses_a_second_seat_and_a_product_outside_the_group():
+    product, other = make_product(price=9900), make_product(price=9900)
+    promotion = make_group(product, price=GROUP_PRICE, size=3)
+    leader = make_buyer()
+    buy_in_group(leader, product, promotion=promotion)
+    group = GroupBuy.objects.get()
+    stranger = make_buyer()
+    counts = (Order.objects.count(), GroupMember.objects.count(), PromotionUse.objects.count())
+
+    def checkout(buyer, sku, **choice):
+        address = buyer.addresses.first() or make_address(buyer)
+        body = {"lines": [{"sku_id": sku.pk, "quantity": 1}], "address_id": address.pk, **choice}
+        return api_for(buyer).post("/checkout", body)
+
+    assert_refused(checkout(leader, product.skus.get(), join_group_id=group.pk), 409, "GROUP_ALREADY_JOINED")
+    assert_refused(checkout(stranger, other.skus.get(), join_group_id=group.pk), 400, "GROUP_INVALID")
+    assert_refused(
+        checkout(stranger, other.skus.get(), group_promotion_id=promotion.pk), 400, "GROUP_INVALID"
+    )
+    assert (Order.objects.count(), GroupMember.objects.count(), PromotionUse.objects.count()) == counts
+    group.refresh_from_db()
+    assert (group.seats_taken, group.paid_count) == (1, 0)
