@@ -270,11 +270,10 @@ def figures_for_page(distributor_ids) -> dict[int, dict]:
 
 
 def _share_text(row) -> str:
-    """ "满减「满200减15」-¥8.12"; a merchant adjustment has no promotion name, and may raise
-    the price ("商家改价 +¥3.00")."""
-    label = (
-        row.get_kind_display()
-        if row.kind == DiscountKind.ADJUST
-        else f"{row.get_kind_display()}「{row.name}」"
-    )
-    return f"{label} -{format_fen(row.amount)}" if row.amount >= 0 else f"{label} +{format_fen(-row.amount)}"
+    """满减「满200减15」-¥8.12; a merchant adjustment has no promotion name and may raise the
+    price: 商家改价 +¥3.00."""
+    if row.kind == DiscountKind.ADJUST:
+        label = f"{row.get_kind_display()} "
+    else:
+        label = f"{row.get_kind_display()}「{row.name}」"
+    return f"{label}-{format_fen(row.amount)}" if row.amount >= 0 else f"{label}+{format_fen(-row.amount)}"
