@@ -109,12 +109,16 @@ def _register_routers():
     from fenxiao.orders.api import router as orders_router
     from fenxiao.orders.api_staff import router as staff_orders_router
     from fenxiao.payments.api import router as payments_router
+    from fenxiao.promotions.api import router as promotions_router
+    from fenxiao.promotions.api_groups import router as groups_router
 
     api.add_router("/", customers_router)
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
     api.add_router("/staff/", staff_orders_router)
     api.add_router("/payments/", payments_router)
+    api.add_router("/", promotions_router)
+    api.add_router("/", groups_router)
     api.add_router("/distribution/", distribution_router)
     api.add_router("/staff/distribution/", staff_distribution_router)
 

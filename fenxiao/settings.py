@@ -390,6 +390,15 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("营销"),
+                "items": [
+                    _nav(_("营销活动"), "campaign", "promotions.promotion"),
+                    _nav(_("优惠券"), "confirmation_number", "promotions.coupon"),
+                    _nav(_("发券记录"), "history", "promotions.couponissue"),
+                    _nav(_("拼团"), "groups", "promotions.groupbuy"),
+                ],
+            },
+            {
                 "title": _("分销"),
                 "items": [
                     _nav(_("分销商"), "groups", "distribution.distributor"),

@@ -26,7 +26,7 @@ from .schemas import (
     PreviewIn,
     QuoteOut,
 )
-from .services import after_sales, cart, checkout, lifecycle, payments_port
+from .services import after_sales, cart, checkout, lifecycle, payments_port, promotions_port
 
 router = Router(tags=["购物车与订单"], auth=buyer_auth)
 
@@ -61,6 +61,9 @@ def _cart_out(buyer) -> dict:
 
 @router.get("/cart", response=CartOut)
 def get_cart(request):
+    """The cart at catalog prices. Promotion prices, 满减 and "再买 ¥N 可减 ¥M" hints for
+    the lines the buyer ticks come from POST /checkout/preview (with `coupon_id: null`
+    until the buyer reaches checkout), which prices them exactly as the order will be."""
     return _cart_out(request.user)
 
 
@@ -82,20 +85,48 @@ def delete_cart_line(request, line_id: int):
     return _cart_out(request.user)
 
 
+def _choice(payload) -> promotions_port.Choice:
+    coupon = promotions_port.AUTO if payload.coupon_id == "auto" else payload.coupon_id
+    return promotions_port.Choice(
+        coupon=coupon, group_promotion=payload.group_promotion_id, join_group=payload.join_group_id
+    )
+
+
+def _discounts(discounts) -> list[dict]:
+    return [{"kind": d.kind, "name": d.name, "amount": d.amount} for d in discounts]
+
+
+def _group(target) -> dict | None:
+    if target is None:
+        return None
+    return {
+        "promotion_id": target.promotion.pk,
+        "name": target.promotion.name,
+        "group_id": target.group.pk if target.group is not None else None,
+        "group_size": target.group.size if target.group is not None else target.promotion.group_size,
+    }
+
+
 @router.post("/checkout/preview", response=QuoteOut)
 def preview(request, payload: PreviewIn):
-    q = checkout.quote([(line.sku_id, line.quantity) for line in payload.lines])
+    """Price the basket as checkout will: flash/group price → 满减 → coupon (the best one
+    unless `coupon_id` says otherwise), with every discount, the buyer's coupons and hints."""
+    q = checkout.quote(
+        [(line.sku_id, line.quantity) for line in payload.lines], buyer=request.user, choice=_choice(payload)
+    )
     return {
         "lines": [
             {
                 "sku_id": ln.sku.pk,
                 "product_name": ln.sku.product.name,
                 "spec_text": ln.sku.spec_text,
+                "original_price": ln.original_price,
                 "unit_price": ln.unit_price,
                 "quantity": ln.quantity,
                 "subtotal": ln.subtotal,
                 "discount_share": ln.discount_share,
                 "paid_amount": ln.paid_amount,
+                "discounts": _discounts(ln.discounts),
             }
             for ln in q.lines
         ],
@@ -104,6 +135,23 @@ def preview(request, payload: PreviewIn):
         "shipping_fee": q.shipping_fee,
         "total": q.total,
         "total_display": format_fen(q.total),
+        "discounts": _discounts(q.discounts),
+        "coupon_options": [
+            {
+                "id": o.id,
+                "name": o.name,
+                "discount": o.discount,
+                "usable": o.usable,
+                "reason": o.reason,
+                "valid_until": o.valid_until,
+            }
+            for o in q.coupon_options
+        ],
+        "coupon_id": q.coupon_id,
+        "hints": q.hints,
+        "saved_amount": q.saved_amount,
+        "saved_amount_display": format_fen(q.saved_amount),
+        "group": _group(q.group),
         "wallet_balance": wallet.balance(request.user.pk),
     }
 
@@ -118,6 +166,7 @@ def place_order(request, payload: CheckoutIn):
         expected_total=payload.expected_total,
         from_cart=payload.from_cart,
         use_wallet=payload.use_wallet,
+        choice=_choice(payload),
     )
     return Status(201, _order_qs(request.user).get(pk=order.pk))
 
@@ -146,7 +195,10 @@ def list_orders(request, status: str | None = None):
 
 @router.get("/orders/{number}", response=OrderDetailOut)
 def order_detail(request, number: str):
-    return _get_order(request, number)
+    order = _order_qs(request.user).prefetch_related("discounts").filter(number=number).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 @router.post("/orders/{number}/pay", response=PayOut)

@@ -1,7 +1,8 @@
 from datetime import datetime
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
@@ -48,7 +49,33 @@ class CheckoutLineIn(Strict):
     quantity: int = Field(ge=1, le=999)
 
 
-class CheckoutIn(Strict):
+# Strict: JSON `true` or "5" is not an id (lax parsing would read them as 1 and 5).
+Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+
+
+class PromotionChoiceIn(Strict):
+    """The coupon and group buy a checkout asks for (the same in preview and place)."""
+
+    coupon_id: Id | Literal["auto"] | None = Field(
+        default="auto",
+        description=(
+            '优惠券：不传或传 "auto" 时自动选用优惠最多的券；传买家优惠券 ID（GET /me/coupons 的 id）'
+            "使用该券；传 null 表示不用券"
+        ),
+    )
+    group_promotion_id: Id | None = Field(
+        default=None, description="开新团：拼团活动 ID（只能买一件活动商品）"
+    )
+    join_group_id: Id | None = Field(default=None, description="参加已有的团：拼团 ID")
+
+    @model_validator(mode="after")
+    def _one_group_at_most(self):
+        if self.group_promotion_id is not None and self.join_group_id is not None:
+            raise ValueError("开团与参团只能选一个")
+        return self
+
+
+class CheckoutIn(PromotionChoiceIn):
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
     address_id: int = Field(ge=1, le=MAX_ID)
     note: str = Field(default="", max_length=200)
@@ -57,19 +84,45 @@ class CheckoutIn(Strict):
     use_wallet: bool = Field(default=False, description="用商城余额支付（全部或部分）")
 
 
-class PreviewIn(Strict):
+class PreviewIn(PromotionChoiceIn):
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+
+
+class DiscountOut(Schema):
+    kind: str = Field(
+        description="flash 限时折扣 / group 拼团价 / spend 满减 / coupon 优惠券 / free_shipping 包邮"
+    )
+    name: str
+    amount: int
+
+
+class CouponOptionOut(Schema):
+    id: int = Field(description="买家优惠券 ID")
+    name: str
+    discount: int = Field(description="用在这一单能减多少（分）")
+    usable: bool
+    reason: str = Field(description="不可用的原因（可用时为空）")
+    valid_until: datetime
+
+
+class GroupChoiceOut(Schema):
+    promotion_id: int
+    name: str
+    group_id: int | None = Field(description="参加的团；开新团时为空")
+    group_size: int
 
 
 class QuoteLineOut(Schema):
     sku_id: int
     product_name: str
     spec_text: str
-    unit_price: int
+    original_price: int = Field(description="商品原价（分）")
+    unit_price: int = Field(description="成交单价（分）：限时折扣或拼团价后")
     quantity: int
     subtotal: int
-    discount_share: int
+    discount_share: int = Field(description="分摊到本行的满减和优惠券（分）")
     paid_amount: int
+    discounts: list[DiscountOut]
 
 
 class QuoteOut(Schema):
@@ -79,6 +132,13 @@ class QuoteOut(Schema):
     shipping_fee: int
     total: int
     total_display: str
+    discounts: list[DiscountOut] = Field(description="整单优惠：满减、优惠券、包邮，各一次")
+    coupon_options: list[CouponOptionOut] = Field(description="买家的优惠券，可用的在前、优惠多的在前")
+    coupon_id: int | None = Field(description="这一单用的券（自动选择或买家所选）")
+    hints: list[str] = Field(description="凑单提示，如“满200减15：再买 ¥50.00 可减 ¥15.00”")
+    saved_amount: int = Field(description="比原价共省（分，含包邮）")
+    saved_amount_display: str
+    group: GroupChoiceOut | None
     wallet_balance: int = Field(description="买家的商城余额（分），下单时 use_wallet 可用于支付")
 
 
@@ -89,6 +149,7 @@ class OrderLineOut(Schema):
     product_name: str
     spec_text: str
     image_url: str
+    original_price: int
     unit_price: int
     quantity: int
     subtotal: int
@@ -131,6 +192,7 @@ class OrderOut(Schema):
     completed_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str
+    awaiting_group: bool = Field(description="拼团订单：成团前不发货")
     lines: list[OrderLineOut]
 
     @staticmethod
@@ -146,12 +208,31 @@ class OrderOut(Schema):
         return list(obj.lines.all())
 
 
+class OrderDiscountOut(Schema):
+    line_id: int | None = Field(description="所属订单行；包邮为空")
+    kind: str
+    kind_display: str
+    name: str
+    amount: int
+
+    @staticmethod
+    def resolve_kind_display(obj):
+        return obj.get_kind_display()
+
+
 class OrderDetailOut(OrderOut):
     events: list[OrderEventOut]
+    discounts: list[OrderDiscountOut] = Field(
+        description="每行的每一项优惠（限时/拼团价、满减、优惠券）及包邮"
+    )
 
     @staticmethod
     def resolve_events(obj):
         return list(obj.events.all())
+
+    @staticmethod
+    def resolve_discounts(obj):
+        return list(obj.discounts.all())
 
 
 class PayIn(Strict):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, cart, checkout, coupons, distribution, orders, shop
+from .views import account, cart, checkout, coupons, distribution, groups, orders, shop
 
 app_name = "storefront"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("categories/", shop.categories, name="categories"),
     path("search/", shop.search, name="search"),
     path("products/<int:product_id>/", shop.product_detail, name="product"),
+    path("groups/mine/", groups.my_groups, name="my_groups"),
+    path("groups/<int:group_id>/", groups.group_page, name="group"),
     path("cart/", cart.cart_page, name="cart"),
     path("cart/add/", cart.add, name="cart_add"),
     path("cart/lines/<int:line_id>/", cart.update, name="cart_update"),

@@ -1,7 +1,8 @@
 """The two ready-made staff roles, defined by what each does.
 
 - 运营 (operations): catalog and home page, orders and shipping, after-sales, distributors
-  and their review, customer binding, the distribution programme (grades, rules, settings).
+  and their review, customer binding, the distribution programme (grades, rules, settings),
+  promotions and coupons.
 - 财务 (finance): commissions, settlement batches, withdrawals and payouts, the distributor
   ledger, refunds (approving after-sales, retrying refunds), payments.
 
@@ -19,7 +20,8 @@ FINANCE = "财务"
 
 # What each role does, shown on its page in the backend.
 ROLE_DESCRIPTIONS = {
-    OPERATIONS: "运营：商品与首页、订单发货与改价、售后、分销商审核与管理、客户绑定、分销等级/规则/设置；"
+    OPERATIONS: "运营：商品与首页、订单发货与改价、售后、分销商审核与管理、客户绑定、分销等级/规则/设置、"
+    "营销活动与优惠券；"
     "可查看佣金，不能结算、审核提现或重试退款。",
     FINANCE: "财务：佣金、结算批次、提现审核与打款、分销商账户流水、售后退款审核与退款重试、支付记录；"
     "可查看订单、商品和分销商，不能发货、改价或改商品。",
@@ -56,6 +58,16 @@ ROLE_PERMISSIONS = {
             "settingschange": VIEW,
             "commission": VIEW,
             "commissionadjustment": VIEW,
+        },
+        "promotions": {
+            "promotion": ALL,
+            "promotionitem": ALL,
+            "spendtier": ALL,
+            "coupon": ALL,
+            "couponissue": ALL,
+            "buyercoupon": VIEW,
+            "groupbuy": VIEW,
+            "groupmember": VIEW,
         },
     },
     FINANCE: {

@@ -44,6 +44,11 @@ class Connection:
     async def _open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
+    async def connect(self) -> None:
+        """Open the connection now, e.g. so a race's first requests do not wait on it."""
+        if self.writer is None:
+            await self._open()
+
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()

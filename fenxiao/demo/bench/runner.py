@@ -3,7 +3,9 @@
 1. pgbench on a scratch database: the machine's limit.
 2. A fresh, migrated `fenxiao_bench` database with the scenario fixtures; the mall served on
    it (gunicorn + Huey consumer); buyers, then pages, over HTTP; then the database checked.
-3. For each settlement size: due commissions generated, settled in a process of its own
+3. The flash race on the same database, the mall served afresh: thousands of buyers check
+   out at once for the last units of a flash sale; then exactly those units must be sold.
+4. For each settlement size: due commissions generated, settled in a process of its own
    (timed, peak memory), then checked to have settled exactly once.
 
 Correctness checks that fail make the command fail (after the table is written); a missed
@@ -20,13 +22,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from . import pgbench, report, scenarios
+from . import flash_bench, pgbench, report, scenarios
 from .database import PgServer
 from .loadgen import Recorder
 from .report import Row, Target, format_table
 from .server import MallServer, manage_py, server_env
 
-PARTS = ("pgbench", "http", "settlement")
+PARTS = ("pgbench", "http", "flash", "settlement")
 BENCH_DATABASE = "fenxiao_bench"
 HOST = "127.0.0.1"
 
@@ -45,6 +47,10 @@ class Options:
     workers: int = 3
     threads: int = 4
     port: int = 8077
+    flash_buyers: int = 2000
+    flash_stock: int = 100
+    flash_connections: int = 100
+    database: str = BENCH_DATABASE
     settle_sizes: list[int] = field(default_factory=lambda: [100_000, 1_000_000])
     pgbench_scale: int = 10
     redis_url: str = ""
@@ -93,7 +99,7 @@ class LoadBench:
         self.tpcb: tuple[str, float | None] = ("", None)
         self.select: tuple[str, float | None] = ("", None)
         self.env = server_env(
-            self.server.url(BENCH_DATABASE),
+            self.server.url(opts.database),
             site_url=f"http://{HOST}:{opts.port}",
             huey_path=self.out_dir / "huey.sqlite3",
             redis_url=opts.redis_url,
@@ -104,13 +110,15 @@ class LoadBench:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if "pgbench" not in self.opts.skip:
             self.measure_limit()
-        self.write(f"bench database {BENCH_DATABASE}: created fresh and migrated…")
-        self.server.recreate(BENCH_DATABASE)
+        self.write(f"bench database {self.opts.database}: created fresh and migrated…")
+        self.server.recreate(self.opts.database)
         for stale in self.out_dir.glob("huey.sqlite3*"):
             stale.unlink()
         self.step.manage("migrate", "--noinput")
         if "http" not in self.opts.skip:
             self.drive_over_http()
+        if "flash" not in self.opts.skip:
+            self.flash_race()
         if "settlement" not in self.opts.skip:
             for size in self.opts.settle_sizes:
                 self.settle(size)
@@ -238,6 +246,45 @@ class LoadBench:
             self.problems.append(
                 f"checkout: stock does not add up on {checked['skus_oversold_or_mismatched']} SKUs"
             )
+
+    # --- the flash race --------------------------------------------------------------------------
+
+    def flash_race(self) -> None:
+        opts = self.opts
+        fixture = self.step.json(
+            "flash-fixtures", "--buyers", str(opts.flash_buyers), "--quota", str(opts.flash_stock)
+        )
+        self.write(
+            f"flash race: {opts.flash_buyers:,} buyers for {opts.flash_stock:,} units, "
+            f"{opts.flash_connections} checkouts in flight…"
+        )
+        with MallServer(
+            self.env,
+            host=HOST,
+            port=opts.port,
+            workers=opts.workers,
+            threads=opts.threads,
+            log_dir=self.out_dir / "logs",
+        ):
+            raced = asyncio.run(
+                flash_bench.race(HOST, opts.port, fixture, connections=opts.flash_connections)
+            )
+        checked = self.step.json(
+            "flash-check", "--sku", str(fixture["sku_id"]), "--item", str(fixture["item_id"])
+        )
+        self.details["flash race"] = dict(raced.summary(), check=checked)
+        self.write(f"flash race: {dict(raced.outcomes)}; checked: {checked}")
+        checkouts = raced.recorder
+        self.rows += [
+            Row(
+                f"flash race: orders created ({opts.flash_buyers:,} buyers, {opts.flash_stock:,} units)",
+                raced.placed,
+            ),
+            Row("flash race checkouts/s", checkouts.rate, *self.tpcb),
+            Row("flash race checkout p50 (ms)", checkouts.ms(50)),
+            Row("flash race checkout p99 (ms)", checkouts.ms(99)),
+        ]
+        self.problems += flash_bench.problems(raced, checked)
 
     # --- settlement at volume ----------------------------------------------------------------
 

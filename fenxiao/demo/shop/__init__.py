@@ -1,6 +1,6 @@
 """The demo shop behind `manage.py load_demo`: a Chinese-language mall with a catalog,
-staff, buyers, a distributor tree and orders and commission in every state, all built
-through the services."""
+staff, buyers, a distributor tree, orders and commission in every state and running
+promotions, all built through the services."""
 
 from random import Random
 
@@ -14,6 +14,7 @@ from .catalog import build_catalog
 from .distribution import finish_distribution, setup_distribution
 from .orders import build_orders, configure_order_settings
 from .people import create_people
+from .promotions import create_promotions
 from .summary import Summary, summarize
 
 SEED = 2026
@@ -41,4 +42,5 @@ def build_demo_shop() -> Summary:
         tree = setup_distribution(people)
         build_orders(rng, people, skus, settings)
         finish_distribution(people, tree)
+        create_promotions(people)
         return summarize(people.accounts)

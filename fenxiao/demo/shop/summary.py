@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fenxiao.catalog.models import Product, ProductImage, Sku
 from fenxiao.distribution.models import Commission, CommissionStatus, Distributor
 from fenxiao.orders.models import AfterSale, Order, OrderStatus
+from fenxiao.promotions.models import Coupon, Promotion
 
 from .people import Account
 
@@ -22,6 +23,8 @@ class Summary:
     commissions: Counter
     distributors: list[tuple[str, str, str, str]]
     accounts: list[Account]
+    promotions: list[tuple[str, str]]  # (kind, name)
+    coupons: list[str]
 
 
 def summarize(accounts: list[Account]) -> Summary:
@@ -43,6 +46,8 @@ def summarize(accounts: list[Account]) -> Summary:
             for d in Distributor.objects.select_related("user", "grade", "parent__user").order_by("id")
         ],
         accounts=accounts,
+        promotions=[(p.get_kind_display(), p.name) for p in Promotion.objects.order_by("id")],
+        coupons=list(Coupon.objects.filter(claimable=True).order_by("id").values_list("name", flat=True)),
     )
 
 
@@ -61,6 +66,8 @@ def render(summary: Summary, site_url: str) -> str:
             if summary.commissions[value]
         )
         + " 笔。",
+        "进行中的活动：" + "，".join(f"{kind}「{name}」" for kind, name in summary.promotions) + "。",
+        "领券中心：" + "、".join(summary.coupons) + "。",
         "",
         "分销商（买家账号同时是分销商）",
         *_table([("手机号", "状态", "等级", "上级")] + summary.distributors),

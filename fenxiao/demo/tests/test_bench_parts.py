@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from fenxiao import testing
-from fenxiao.demo.bench import fixtures, loadgen, report, settlement_bench
+from fenxiao.demo.bench import fixtures, flash_bench, loadgen, report, settlement_bench
 from fenxiao.demo.bench.database import PgServer
 from fenxiao.demo.bench.pgbench import PgbenchError, parse_tps
 
@@ -320,3 +320,63 @@ def test_generated_commissions_are_due_and_settle_exactly_once(monkeypatch):
     ).delete()
     broken = settlement_bench.check(made["tag"])
     assert broken["ledger_entries_not_exactly_one"] == 1 and broken["distributors_ledger_mismatch"] == 1
+
+
+# --- the flash race ----------------------------------------------------------------------
+
+
+def test_flash_race_sends_each_buyer_once_and_counts_what_came_back():
+    fixture = {"sku_id": 7, "buyers": [{"token": f"t{n}", "address_id": n} for n in range(40)]}
+    seen = []
+
+    def handler(method, path, headers, body, number):
+        seen.append((headers["authorization"], json.loads(body)["address_id"]))
+        if len(seen) == 13:
+            return _reply(500, b"boom")
+        if len(seen) <= 10:
+            return _reply(201, b'{"number": "1"}')
+        return _reply(409, b'{"code": "FLASH_SOLD_OUT", "message": "\\u62a2\\u5149"}')
+
+    async def scenario():
+        server, port, opened = await _serve(handler)
+        async with server:
+            return await flash_bench.race("127.0.0.1", port, fixture, connections=6), len(opened)
+
+    raced, connections = run_loop(scenario())
+    assert connections == 6
+    assert sorted(seen) == sorted((f"Bearer t{n}", n) for n in range(40))
+    assert raced.outcomes == {"placed": 10, "FLASH_SOLD_OUT": 29}
+    assert raced.recorder.errors == 1 and "HTTP 500" in raced.recorder.first_errors[0]
+    assert raced.recorder.count == 39 and len(raced.placed_latencies) == 10
+    found = flash_bench.problems(raced, {"quota": 10, **dict.fromkeys(flash_bench.CHECKED, 10)})
+    assert found == ["flash race: 1 failed checkouts, e.g. ['HttpError: checkout: HTTP 500 boom']"]
+
+
+@pytest.mark.django_db
+def test_flash_fixture_buyers_can_check_out_and_the_check_sees_what_was_sold():
+    from fenxiao.catalog.models import Sku
+    from fenxiao.promotions.models import PromotionItem
+
+    made = flash_bench.create(buyers=5, quota=3)
+    assert len(made["buyers"]) == 5 and made["quota"] == 3
+    replies = [
+        testing.ApiClient(b["token"]).post(
+            "/checkout", {"lines": [{"sku_id": made["sku_id"], "quantity": 1}], "address_id": b["address_id"]}
+        )
+        for b in made["buyers"]
+    ]
+    assert [r.status_code for r in replies] == [201] * 3 + [409] * 2
+    assert {r.json()["code"] for r in replies[3:]} == {"FLASH_SOLD_OUT"}
+    assert {r.json()["total"] for r in replies[:3]} == {flash_bench.FLASH_PRICE}
+    checked = flash_bench.check(sku_id=made["sku_id"], item_id=made["item_id"])
+    assert checked == {"quota": 3, "oversold": 0, **dict.fromkeys(flash_bench.CHECKED, 3)}
+    raced = flash_bench.RaceResult()
+    raced.outcomes.update({"placed": 3, "FLASH_SOLD_OUT": 2})
+    assert flash_bench.problems(raced, checked) == []
+
+    # A unit that left the stock without an order, or more sold than the stock, is caught.
+    Sku.objects.filter(pk=made["sku_id"]).update(stock=flash_bench.STOCK - 4)
+    PromotionItem.objects.filter(pk=made["item_id"]).update(quota=2, sold=2)
+    found = flash_bench.problems(raced, flash_bench.check(sku_id=made["sku_id"], item_id=made["item_id"]))
+    assert "flash race: 3 orders answered for 2 units" in found
+    assert "flash race: stock_taken = 4, not 2" in found

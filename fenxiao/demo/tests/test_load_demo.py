@@ -1,6 +1,7 @@
 """`manage.py load_demo`: the demo shop `make run` starts with, and only in demo mode."""
 
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,64 @@ def test_reset_starts_the_demo_over(media_root):
     assert files == set(ProductImage.objects.values_list("image", flat=True))
     assert len(files) == len(files_after_first_load)
     assert Client().login(username="caiwu", password="caiwu123456")
+
+
+def test_each_kind_of_promotion_is_running_and_the_banner_is_true():
+    from fenxiao.orders.services.checkout import place_order, quote
+    from fenxiao.orders.services.promotions_port import Choice
+    from fenxiao.promotions.models import GroupBuy, Promotion, running
+    from fenxiao.promotions.services import coupons, offers
+
+    out = load_demo()
+    assert "限时折扣「新品尝鲜 8折起」" in out and "领券中心：新人专享券" in out
+    now = timezone.now()
+    live = Promotion.objects.filter(running(now + timedelta(days=6)))
+    assert set(live.values_list("kind", flat=True)) == {"flash", "spend", "group"}
+
+    # 新品 8 折起: the newest products at 20 % off or more; the 秒杀 has its own stock and limit.
+    items = offers.running_flash_items(now)
+    assert len(items) >= 3
+    assert all(
+        i.discount_bp >= 2000 or i.price_for(i.product.price) <= i.product.price * 8 // 10 for i in items
+    )
+    newest = Product.objects.filter(is_listed=True).order_by("-created_at", "-id")[:3]
+    assert {i.product_id for i in items} >= {p.pk for p in newest}
+    deal = next(i for i in items if i.quota)
+    assert deal.promotion.per_buyer_limit == 1 and deal.sold == 0 and deal.quota > 0
+
+    # 满 99 包邮, 满 200 减 15, 满 300 减 30; what is missing is named in the cart.
+    buyer = User.objects.get(phone="13800000002")
+    cheap = Sku.objects.filter(product__is_listed=True, price__lt=5000, stock__gt=5).exclude(
+        product__in=[i.product_id for i in items]
+    )[0]
+    small = quote([(cheap.pk, 1)], buyer=buyer, choice=Choice(coupon=None))
+    assert small.shipping_fee == 1000 and any("再买" in hint for hint in small.hints)
+    pricey = Sku.objects.filter(product__is_listed=True, price__gte=30000, stock__gt=0).exclude(
+        product__in=[i.product_id for i in items]
+    )[0]
+    big = quote([(pricey.pk, 1)], buyer=buyer, choice=Choice(coupon=None))
+    assert (big.discount_amount, big.shipping_fee) == (3000, 0)
+
+    # Coupons to claim in the coupon center; one buyer holds one already.
+    center = offers.claimable_coupons(buyer, now=now)
+    assert len(center) >= 2 and all(c.can_claim for c in center)
+    assert coupons.claim(buyer, center[0].pk).usable()
+    assert coupons.wallet(User.objects.get(phone="13800000001"))["unused"]
+
+    # An open group, its leader paid; a second buyer joins through the shared group and it succeeds.
+    group = GroupBuy.objects.get()
+    assert (group.status, group.seats_taken, group.paid_count, group.size) == ("open", 1, 1, 2)
+    assert group.deadline > now + timedelta(hours=24)
+    leader_order = group.members.get().order
+    assert (leader_order.status, leader_order.awaiting_group) == (OrderStatus.PENDING_SHIPMENT, True)
+    sku = leader_order.lines.get().sku
+    joined = place_order(
+        buyer, [(sku.pk, 1)], address_id=buyer.addresses.first().pk, choice=Choice(join_group=group.pk)
+    )
+    assert joined.lines.get().unit_price == group.item.price
+    from fenxiao.demo.shop.orders import pay_in_sandbox
+
+    pay_in_sandbox(joined)
+    group.refresh_from_db()
+    leader_order.refresh_from_db()
+    assert group.status == "succeeded" and not leader_order.awaiting_group

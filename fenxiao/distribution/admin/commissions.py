@@ -14,6 +14,7 @@ from ..models import (
     Commission,
     CommissionAdjustment,
     CommissionStatus,
+    RuleSource,
     SettlementBatch,
     SettlementMode,
 )
@@ -234,7 +235,9 @@ class CommissionAdmin(ReadOnlyAdmin):
     @display(description="规则来源")
     def rule_display(self, obj):
         text = obj.get_rule_source_display()
-        if obj.rule_id:
+        if obj.rule_source == RuleSource.PROMOTION:
+            text += f"「{obj.rule_name}」"
+        elif obj.rule_id:
             text += f"“{dashboard.rule_name(obj)}” v{obj.rule_version}"
         return text
 

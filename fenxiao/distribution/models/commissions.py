@@ -68,6 +68,8 @@ COMMISSION_FLOW = StateMachine(
 
 
 class RuleSource(models.TextChoices):
+    # Rule priority 1: the promotion the line was bought in set its own commission.
+    PROMOTION = "promotion", "营销活动"
     SKU = "sku", "SKU规则"
     PRODUCT = "product", "商品规则"
     CATEGORY = "category", "分类规则"

@@ -122,7 +122,7 @@ def _create(order, attribution: OrderAttribution) -> list[Commission]:
                     rule_source=resolved.source,
                     rule=resolved.rule,
                     rule_version=resolved.rule.version if resolved.rule else 0,
-                    rule_name=resolved.rule.name if resolved.rule else "",
+                    rule_name=resolved.name,
                     grade_name=grade.name if grade else "",
                     settings_version=cfg.version,
                     amount=amount,

@@ -16,6 +16,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from fenxiao.core.money import format_fen
+from fenxiao.orders.models import PRICE_KINDS, DiscountKind
 
 from ..models import (
     Commission,
@@ -24,6 +25,7 @@ from ..models import (
     Distributor,
     DistributorStatus,
     RuleKind,
+    RuleSource,
 )
 from . import totals
 
@@ -77,25 +79,30 @@ def figures(distributor: Distributor) -> dict:
 
 
 def why(commission: Commission) -> str:
-    """ "Why ¥X": the base, its discount share, the level, the rule — in one sentence."""
+    """ "Why ¥X": the base and how the line came to pay it, the level, the rule — in one
+    sentence. Reads the line's discount rows: prefetch `order_line__discounts` (as
+    `commissions()` does) so a page of them costs one query, not one per row."""
     line = commission.order_line
-    parts = [f"订单商品实付 {format_fen(commission.base)}"]
-    if line.discount_share:
-        parts[0] += f"（小计 {format_fen(line.subtotal)}，分摊优惠 {format_fen(line.discount_share)}）"
-    level = f"{commission.level}级佣金"
+    text = f"订单商品实付 {format_fen(commission.base)}"
+    paid_how = line_discounts(line)
+    if paid_how:
+        text += f"（{paid_how}）"
     if commission.rule_kind == RuleKind.FIXED:
         formula = f"{format_fen(commission.fixed_per_unit)}/件 × {commission.quantity}件"
     else:
         formula = f"{commission.rate_bp / 100:g}%"
+    if commission.rule_source == RuleSource.PROMOTION:
+        text += f"；{commission.level}级佣金按活动「{commission.rule_name}」佣金 {formula}"
+    else:
+        source = commission.get_rule_source_display()
+        if commission.rule_id or commission.rule_name:
+            source += f"“{rule_name(commission)}” v{commission.rule_version}"
+        text += f"；{commission.level}级佣金按{source}：{formula}"
     extras = []
     if commission.bonus_bp:
         extras.append(f"阶梯奖励 +{commission.bonus_bp / 100:g}%")
     if commission.team_bp:
         extras.append(f"团队佣金 +{commission.team_bp / 100:g}%")
-    source = commission.get_rule_source_display()
-    if commission.rule_id or commission.rule_name:
-        source += f"“{rule_name(commission)}” v{commission.rule_version}"
-    text = f"{'，'.join(parts)}；{level}按{source}：{formula}"
     if extras:
         text += "，" + "，".join(extras)
     if commission.capped:
@@ -106,6 +113,34 @@ def why(commission: Commission) -> str:
             f"；退款冲减 {format_fen(commission.reversed_amount)}，实得 {format_fen(commission.net_amount)}"
         )
     return text
+
+
+def line_discounts(line) -> str:
+    """How a line came to pay what it paid, or "" when it paid its plain subtotal: the
+    original price and the promotion price it sold at, then each 满减 / coupon share (its
+    `OrderDiscount` rows). Commission is computed on what is left, never on the list price."""
+    rows = list(line.discounts.all())
+    priced = [r for r in rows if r.kind in PRICE_KINDS]
+    shares = [r for r in rows if r.kind not in PRICE_KINDS]
+    parts = []
+    if line.original_price > line.unit_price:
+        parts.append(
+            f"原价 {format_fen(line.original_price)} × {line.quantity}件 = "
+            f"{format_fen(line.original_price * line.quantity)}"
+        )
+        by = "、".join(f"{r.get_kind_display()}「{r.name}」" for r in priced) or "活动价"
+        parts.append(f"{by} {format_fen(line.unit_price)}/件，小计 {format_fen(line.subtotal)}")
+    elif line.discount_share:
+        parts.append(f"小计 {format_fen(line.subtotal)}")
+    # Rows that do not add up to the share (an order repriced before adjustments were kept
+    # as rows) are not shown: the share itself is what the line paid less.
+    if shares and sum(r.amount for r in shares) == line.discount_share:
+        parts += [_share_text(r) for r in shares]
+    elif line.discount_share:
+        parts.append(f"分摊优惠 {format_fen(line.discount_share)}")
+    if rows:
+        parts.append("佣金按实付金额计算")
+    return "，".join(parts)
 
 
 def rule_name(commission: Commission) -> str:
@@ -128,6 +163,7 @@ def commissions(distributor: Distributor):
     return (
         Commission.objects.filter(distributor=distributor)
         .select_related("order", "order_line", "rule")
+        .prefetch_related("order_line__discounts")
         .order_by("-id")
     )
 
@@ -231,3 +267,13 @@ def figures_for_page(distributor_ids) -> dict[int, dict]:
         counts[row["parent__parent_id"]]["team_indirect"] = row["n"]
     stored = totals.stored(ids)
     return {pk: _figures(stored[pk], **counts[pk]) for pk in ids}
+
+
+def _share_text(row) -> str:
+    """满减「满200减15」-¥8.12; a merchant adjustment has no promotion name and may raise the
+    price: 商家改价 +¥3.00."""
+    if row.kind == DiscountKind.ADJUST:
+        label = f"{row.get_kind_display()} "
+    else:
+        label = f"{row.get_kind_display()}「{row.name}」"
+    return f"{label}-{format_fen(row.amount)}" if row.amount >= 0 else f"{label}+{format_fen(-row.amount)}"

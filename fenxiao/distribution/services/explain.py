@@ -64,6 +64,7 @@ def explain_order(order) -> Explanation:
     result.commissions = list(
         Commission.objects.filter(order=order)
         .select_related("distributor__user", "order_line", "rule")
+        .prefetch_related("order_line__discounts")
         .order_by("level", "order_line_id", "pk")
     )
     for commission in result.commissions:
@@ -149,8 +150,8 @@ def _rule_text(resolved) -> str:
     from ..models import RuleSource
 
     text = RuleSource(resolved.source).label
-    if resolved.rule is not None:
-        text += f"“{resolved.rule.name}”"
+    if resolved.name:
+        text += f"“{resolved.name}”"
     if resolved.kind == RuleKind.EXCLUDE:
         return f"{text}（不计佣金）"
     if resolved.kind == RuleKind.FIXED:

@@ -1,7 +1,12 @@
-"""Which rule sets a line's commission, per level: SKU > product > category > grade > default.
+"""Which rule sets a line's commission, per level:
+promotion > SKU > product > category > grade > default.
 
 Everything needed for an order is read in a fixed number of queries and resolved in memory.
 A 不计佣金 rule decides a line like any other rule, and what it decides is "nothing at all".
+
+The promotion's rates are not read from the promotion: the line carries the snapshot taken
+at checkout (`OrderLine.commission_override`), so editing or ending a promotion never
+changes what its orders pay, and distribution never imports promotions.
 """
 
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ class Resolved:
     value: int  # basis points for RATE, fen per unit for FIXED
     source: str
     rule: CommissionRule | None = None
+    name: str = ""  # the rule's or the promotion's name, as the commission records it
 
     @property
     def excluded(self) -> bool:
@@ -60,6 +66,9 @@ class RuleBook:
         return None
 
     def resolve(self, line, level: int, grade: DistributorGrade | None) -> Resolved:
+        promoted = by_promotion(getattr(line, "commission_override", None), level)
+        if promoted is not None:
+            return promoted
         return self.resolve_at(
             line.sku_id, line.product_id, self.category_of.get(line.product_id), level, grade
         )
@@ -68,7 +77,7 @@ class RuleBook:
         """The rule for a line of `sku_id` / `product_id` in `category_id` (any may be None)."""
 
         def found(rule, source):
-            return Resolved(rule.kind, rule.value(level) or 0, source, rule)
+            return Resolved(rule.kind, rule.value(level) or 0, source, rule, rule.name)
 
         rule = self._pick(self.by_sku.get(sku_id, []), grade, level)
         if rule:
@@ -87,3 +96,25 @@ class RuleBook:
         if grade is not None and grade.level_bp(level) is not None:
             return Resolved(RuleKind.RATE, grade.level_bp(level), RuleSource.GRADE)
         return Resolved(RuleKind.RATE, self.cfg.level_bp(level), RuleSource.DEFAULT)
+
+
+PROMOTION_KINDS = {"rate": RuleKind.RATE, "fixed": RuleKind.FIXED, "exclude": RuleKind.EXCLUDE}
+
+
+def by_promotion(snapshot: dict | None, level: int) -> Resolved | None:
+    """The promotion's decision for `level`, or None to let the normal rules decide.
+
+    Excluding decides every level (as a 不计佣金 rule does); a rate or fixed amount decides
+    only the levels the promotion filled in, so one may set level 1 and leave the rest."""
+    if not snapshot:
+        return None
+    kind = PROMOTION_KINDS.get(snapshot.get("mode"))
+    if kind is None:
+        return None
+    name = snapshot.get("name") or ""
+    if kind == RuleKind.EXCLUDE:
+        return Resolved(kind, 0, RuleSource.PROMOTION, name=name)
+    value = snapshot.get(f"level{level}")
+    if value is None:
+        return None
+    return Resolved(kind, value, RuleSource.PROMOTION, name=name)

@@ -348,7 +348,7 @@ def test_the_base_is_what_the_line_paid_after_the_discount_without_shipping():
     assert amounts(order) == {(0, 1): 270, (1, 1): 629, (0, 2): 135, (1, 2): 314}
     assert commission(order, 1, line(order, 1)).base == 6299
     whys = [c["why"] for c in api_for(b.user).get("/distribution/commissions").json()["items"]]
-    assert any("分摊优惠 ¥7.01" in w and w.endswith("= ¥6.29") for w in whys)
+    assert any("商家改价 -¥7.01" in w and w.endswith("= ¥6.29") for w in whys)
 
 
 def test_a_rule_change_is_versioned_and_the_commission_keeps_the_version_it_used():

@@ -26,6 +26,7 @@ from .common import (
     link,
     order_summary,
 )
+from .discounts import render_discounts
 
 # --- Forms for the order actions --------------------------------------------------------------
 
@@ -257,6 +258,7 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
                 "fields": (
                     "goods_display",
                     "discount_display",
+                    "discounts_table",
                     "shipping_display",
                     "total_display",
                     "paid_display",
@@ -317,6 +319,12 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
     @display(description="优惠/改价")
     def discount_display(self, obj):
         return format_fen(obj.discount_amount)
+
+    @display(description="优惠明细")
+    def discounts_table(self, obj):
+        if "_admin_discounts" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
+            obj._admin_discounts = render_discounts(obj)
+        return obj._admin_discounts
 
     @display(description="运费")
     def shipping_display(self, obj):

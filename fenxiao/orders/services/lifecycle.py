@@ -14,7 +14,9 @@ from ..models import (
     OPEN_AFTER_SALE,
     ActorKind,
     AfterSale,
+    DiscountKind,
     Order,
+    OrderDiscount,
     OrderLine,
     OrderSettings,
     OrderStatus,
@@ -193,11 +195,26 @@ def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int
 
 
 def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: int, reason: str) -> Order:
+    """`discount_amount` is the order's whole discount. The promotions' shares (满减,
+    coupon) stay on their lines; what the merchant adds or takes back on top of them is
+    spread over what each line then pays and kept as 商家改价 rows."""
     lines = list(order.lines.all())
-    shares = allocate(discount_amount, [line.subtotal for line in lines])
+    promoted = {line.pk: 0 for line in lines}
+    for line_id, amount in OrderDiscount.objects.filter(
+        order=order, line__isnull=False, kind__in=[DiscountKind.SPEND, DiscountKind.COUPON]
+    ).values_list("line_id", "amount"):
+        promoted[line_id] += amount
+    adjustment = discount_amount - sum(promoted.values())
+    shares = allocate(adjustment, [line.subtotal - promoted[line.pk] for line in lines])
+    OrderDiscount.objects.filter(order=order, kind=DiscountKind.ADJUST).delete()
+    OrderDiscount.objects.bulk_create(
+        OrderDiscount(order=order, line=line, kind=DiscountKind.ADJUST, name="商家改价", amount=share)
+        for line, share in zip(lines, shares, strict=True)
+        if share
+    )
     for line, share in zip(lines, shares, strict=True):
-        line.discount_share = share
-        line.paid_amount = line.subtotal - share
+        line.discount_share = promoted[line.pk] + share
+        line.paid_amount = line.subtotal - line.discount_share
     OrderLine.objects.bulk_update(lines, ["discount_share", "paid_amount"])
     before = order.total
     order.discount_amount = discount_amount

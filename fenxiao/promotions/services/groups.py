@@ -14,7 +14,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from fenxiao.orders.models import Order
+from fenxiao.catalog.models import Sku
+from fenxiao.orders.models import ActorKind, Order
+from fenxiao.orders.services.events import log_event
 
 from .. import errors
 from ..models import (
@@ -25,6 +27,7 @@ from ..models import (
     Promotion,
     PromotionItem,
     PromotionKind,
+    PromotionState,
     running,
 )
 
@@ -138,12 +141,14 @@ def succeed(group: GroupBuy) -> None:
         status=GroupStatus.SUCCEEDED, closed_at=now
     )
     group.status, group.closed_at = GroupStatus.SUCCEEDED, now
-    order_ids = list(
-        GroupMember.objects.filter(
-            group=group, status=GroupMemberStatus.PAID, order__isnull=False
-        ).values_list("order_id", flat=True)
+    orders = list(
+        Order.objects.filter(group_member__group=group, group_member__status=GroupMemberStatus.PAID).only(
+            "pk"
+        )
     )
-    Order.objects.filter(pk__in=order_ids).update(awaiting_group=False)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(awaiting_group=False)
+    for order in orders:  # at most `size` rows
+        log_event(order, "group_succeeded", ActorKind.SYSTEM, "拼团成功，可发货", group=group.pk)
 
 
 def members_left(order_ids) -> None:
@@ -162,3 +167,85 @@ def members_left(order_ids) -> None:
             GroupBuy.objects.filter(pk=group.pk).update(
                 seats_taken=F("seats_taken") - 1, paid_count=F("paid_count") - paid
             )
+
+
+# --- the read side: the group page and the API ----------------------------------------------------
+
+
+@dataclass
+class GroupView:
+    """One group as a buyer sees it: what it sells at which price, who is in, what is left."""
+
+    group: GroupBuy
+    sku: Sku | None  # the SKU a joiner buys (the item's own, else the product's cheapest)
+    group_price: int
+    regular_price: int
+    members: list[GroupMember]  # seated members, the leader first
+    empty_seats: int
+    joinable: bool
+    can_open: bool  # a new group of the same promotion can be opened now
+
+    @property
+    def seats_left(self) -> int:
+        return self.group.size - self.group.seats_taken if self.group.status == GroupStatus.OPEN else 0
+
+
+def group_view(group_id: int, now=None) -> GroupView:
+    """A fixed handful of queries whatever the group's size."""
+    now = now or timezone.now()
+    if not 0 < group_id < 2**63:  # beyond any id: the databases would fail on it
+        raise errors.GroupNotFound()
+    group = (
+        GroupBuy.objects.select_related("promotion", "item__product", "item__sku", "leader")
+        .filter(pk=group_id)
+        .first()
+    )
+    if group is None:
+        raise errors.GroupNotFound()
+    members = list(
+        group.members.exclude(status=GroupMemberStatus.LEFT)
+        .select_related("buyer")
+        .order_by("-is_leader", "is_virtual", "id")
+    )
+    sku = group.item.sku or group.item.product.skus.filter(is_active=True).order_by("price", "id").first()
+    regular = sku.price if sku else group.item.product.price
+    can_open = sku is not None and group.promotion.state(now) == PromotionState.RUNNING
+    joinable = can_open and (
+        group.status == GroupStatus.OPEN and group.deadline > now and group.seats_taken < group.size
+    )
+    return GroupView(
+        group=group,
+        sku=sku,
+        group_price=group.item.price_for(regular),
+        regular_price=regular,
+        members=members,
+        empty_seats=max(group.size - len(members), 0),
+        joinable=joinable,
+        can_open=can_open,
+    )
+
+
+def open_groups(*, promotion_id: int | None = None, product_id: int | None = None, now=None, limit: int = 10):
+    """Groups a buyer can still join, the soonest to close first (one query)."""
+    now = now or timezone.now()
+    groups = GroupBuy.objects.filter(
+        status=GroupStatus.OPEN,
+        deadline__gt=now,
+        seats_taken__lt=F("size"),
+        promotion__in=Promotion.objects.filter(running(now)),
+    )
+    if promotion_id is not None:
+        groups = groups.filter(promotion_id=promotion_id)
+    if product_id is not None:
+        groups = groups.filter(item__product_id=product_id)
+    return list(groups.select_related("leader").order_by("deadline", "id")[:limit])
+
+
+def buyer_groups(buyer, limit: int = 50) -> list[GroupMember]:
+    """我的拼团: the buyer's seats, newest first, with their group and product (one query)."""
+    return list(
+        GroupMember.objects.filter(buyer=buyer)
+        .exclude(status=GroupMemberStatus.LEFT)
+        .select_related("group__item__product", "order")
+        .order_by("-id")[:limit]
+    )

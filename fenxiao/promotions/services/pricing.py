@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from fenxiao.catalog.models import Category
+from fenxiao.catalog.models import Category, Product
 from fenxiao.core.money import allocate, apply_bp, format_fen
 from fenxiao.orders.models import DiscountKind
 from fenxiao.orders.services.checkout import CouponOption, DiscountQuote
@@ -75,7 +75,7 @@ def price(q, buyer, choice, now) -> None:
     _item_prices(q.lines, buyer, now, target)
     offer = _best_spend(q, scopes, now)
     copies = _coupons(buyer, now) if buyer is not None else []
-    _order_discounts(q, offer, copies, choice, scopes, now)
+    _order_discounts(q, offer, copies, choice, scopes, now, buyer)
 
 
 def _wants_group(choice) -> bool:
@@ -185,7 +185,11 @@ class SpendOffer:
 def _best_spend(q, scopes: Scopes, now) -> SpendOffer | None:
     promotions = list(
         Promotion.objects.filter(running(now), kind=PromotionKind.SPEND)
-        .prefetch_related("tiers", "categories", "products")
+        .prefetch_related(
+            "tiers",
+            Prefetch("categories", queryset=Category.objects.only("pk")),
+            Prefetch("products", queryset=Product.objects.only("pk")),
+        )
         .order_by("pk")
     )
     best, hints = None, []
@@ -238,7 +242,7 @@ def _coupons(buyer, now) -> list[BuyerCoupon]:
         .select_related("coupon")
         .prefetch_related(
             Prefetch("coupon__categories", queryset=Category.objects.only("pk")),
-            "coupon__products",
+            Prefetch("coupon__products", queryset=Product.objects.only("pk")),
         )
         .order_by("valid_until", "pk")
     )
@@ -300,7 +304,7 @@ def _spend_shares(q, offer: SpendOffer | None) -> list[int]:
     return shares
 
 
-def _order_discounts(q, offer, copies, choice, scopes: Scopes, now) -> None:
+def _order_discounts(q, offer, copies, choice, scopes: Scopes, now, buyer) -> None:
     stacks = offer is None or offer.promotion.stackable
     with_spend = _spend_shares(q, offer)
     paying_with = [line.subtotal - with_spend[i] for i, line in enumerate(q.lines)]
@@ -329,7 +333,7 @@ def _order_discounts(q, offer, copies, choice, scopes: Scopes, now) -> None:
     elif choice.coupon is not None:
         copy = next((c for c in copies if c.pk == choice.coupon), None)
         if copy is None:
-            raise _missing_coupon(choice.coupon, now)
+            raise _missing_coupon(choice.coupon, buyer)
         paying = paying_with if stacks else paying_alone
         take, eligible, refusal = _coupon_take(copy, q, paying, scopes, now)
         if refusal is not None:
@@ -338,9 +342,10 @@ def _order_discounts(q, offer, copies, choice, scopes: Scopes, now) -> None:
     _apply(q, plan)
 
 
-def _missing_coupon(copy_id, now):
-    """Why a coupon the buyer named is not among their usable ones."""
-    copy = BuyerCoupon.objects.filter(pk=copy_id).only("status", "valid_until").first()
+def _missing_coupon(copy_id, buyer):
+    """Why a coupon the buyer named is not among their usable ones (another buyer's coupon
+    is simply not found)."""
+    copy = BuyerCoupon.objects.filter(pk=copy_id, buyer=buyer).only("status", "valid_until").first()
     if copy is None:
         return errors.CouponNotFound()
     if copy.status != BuyerCouponStatus.UNUSED:

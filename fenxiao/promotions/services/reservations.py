@@ -3,14 +3,15 @@
 Taken inside checkout's transaction with conditional UPDATEs, so no count ever passes its
 limit however many buyers race: flash stock (`sold <= quota`), the buyer's units in a
 limited promotion (`quantity <= per_buyer_limit`), the coupon (`unused → used`), the group
-seat (see `groups`). Each take is a `PromotionUse` row; giving back marks it released in
-the same statement that finds it, so it happens once whoever cancels.
+seat (see `groups`). Each take is a `PromotionUse` row; giving back locks the unreleased
+rows it finds and marks them released, so a second giver waits, then finds nothing: the
+units go back once, whoever cancels.
 """
 
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from .. import errors
@@ -19,6 +20,7 @@ from . import groups
 
 
 def take(order, q, buyer, now=None) -> None:
+    """A fixed number of statements whatever the number of lines and promotions."""
     now = now or timezone.now()
     by_item: dict[int, int] = defaultdict(int)
     items = {}
@@ -26,18 +28,16 @@ def take(order, q, buyer, now=None) -> None:
         if line.promotion_item is not None:
             by_item[line.promotion_item.pk] += line.quantity
             items[line.promotion_item.pk] = line.promotion_item
-    for item_id in sorted(by_item):  # always in id order: two checkouts never lock crosswise
-        _take_stock(items[item_id], by_item[item_id])
-    by_promotion: dict[int, int] = defaultdict(int)
-    for item_id, quantity in by_item.items():
-        if items[item_id].promotion.per_buyer_limit:
-            by_promotion[items[item_id].promotion_id] += quantity
-    for promotion_id in sorted(by_promotion):
-        promotion = next(i.promotion for i in items.values() if i.promotion_id == promotion_id)
-        _take_allowance(promotion, buyer, by_promotion[promotion_id])
+    _take_stock({pk: n for pk, n in by_item.items() if items[pk].quota is not None})
+    limited: dict[int, int] = defaultdict(int)
+    for pk, quantity in by_item.items():
+        if items[pk].promotion.per_buyer_limit:
+            limited[items[pk].promotion_id] += quantity
+    promotions = {item.promotion_id: item.promotion for item in items.values()}
+    _take_allowances(buyer, {pk: (promotions[pk], n) for pk, n in limited.items()})
     PromotionUse.objects.bulk_create(
-        PromotionUse(order=order, promotion_id=items[i].promotion_id, item_id=i, buyer=buyer, quantity=n)
-        for i, n in by_item.items()
+        PromotionUse(order=order, promotion_id=items[pk].promotion_id, item_id=pk, buyer=buyer, quantity=n)
+        for pk, n in by_item.items()
     )
     if q.coupon_id is not None:
         _use_coupon(q.coupon_id, order, buyer, now)
@@ -45,30 +45,61 @@ def take(order, q, buyer, now=None) -> None:
         groups.take_seat(order, buyer, q.group, now)
 
 
-def _take_stock(item: PromotionItem, quantity: int) -> None:
-    if item.quota is None:
+def _per(values: dict[int, int], key: str = "pk") -> Case:
+    return Case(*[When(**{key: k}, then=Value(v)) for k, v in values.items()], output_field=IntegerField())
+
+
+def _take_stock(quantities: dict[int, int]) -> None:
+    """Flash stock of every item or of none, in one UPDATE (as `catalog.stock.take_stock`)."""
+    if not quantities:
         return
-    if not PromotionItem.objects.filter(pk=item.pk, sold__lte=F("quota") - quantity).update(
-        sold=F("sold") + quantity
-    ):
+    taken = PromotionItem.objects.filter(
+        pk__in=list(quantities), sold__lte=F("quota") - _per(quantities)
+    ).update(sold=F("sold") + _per(quantities))
+    if taken != len(quantities):
         raise errors.FlashSoldOut()
 
 
-def _take_allowance(promotion, buyer, quantity: int) -> None:
-    limit = promotion.per_buyer_limit
-    if quantity > limit:
-        raise errors.FlashLimitExceeded(f"“{promotion.name}”每人限购{limit}件", limit=limit)
-    mine = BuyerAllowance.objects.filter(promotion=promotion, buyer=buyer, quantity__lte=limit - quantity)
-    if mine.update(quantity=F("quantity") + quantity):
+def _limit_exceeded(wanted) -> errors.FlashLimitExceeded:
+    if len(wanted) == 1:
+        ((promotion, _quantity),) = wanted.values()
+        limit = promotion.per_buyer_limit
+        return errors.FlashLimitExceeded(f"“{promotion.name}”每人限购{limit}件", limit=limit)
+    return errors.FlashLimitExceeded()
+
+
+def _take_allowances(buyer, wanted: dict[int, tuple]) -> None:
+    """The buyer's units in each limited promotion ({promotion id: (promotion, units)}): the
+    rows the buyer has are moved by one conditional UPDATE, missing ones inserted; a row
+    written meanwhile by the buyer's other checkout makes the insert fail, and then that
+    row decides, under the same condition."""
+    if not wanted:
         return
+    if any(quantity > promotion.per_buyer_limit for promotion, quantity in wanted.values()):
+        raise _limit_exceeded(wanted)
+    room = {pk: promotion.per_buyer_limit - quantity for pk, (promotion, quantity) in wanted.items()}
+    add = {pk: quantity for pk, (_promotion, quantity) in wanted.items()}
+    mine = BuyerAllowance.objects.filter(buyer=buyer, promotion_id__in=list(wanted))
+    moved = mine.filter(quantity__lte=_per(room, "promotion_id")).update(
+        quantity=F("quantity") + _per(add, "promotion_id")
+    )
+    if moved == len(wanted):
+        return
+    held = set(mine.values_list("promotion_id", flat=True))
+    if len(held) > moved:
+        raise _limit_exceeded(wanted)
+    missing = [pk for pk in wanted if pk not in held]
     try:
         with transaction.atomic():
-            BuyerAllowance.objects.create(promotion=promotion, buyer=buyer, quantity=quantity)
+            BuyerAllowance.objects.bulk_create(
+                BuyerAllowance(promotion_id=pk, buyer=buyer, quantity=add[pk]) for pk in missing
+            )
             return
     except IntegrityError:
-        pass  # the buyer's row exists (maybe just written by their other checkout): it decides
-    if not mine.update(quantity=F("quantity") + quantity):
-        raise errors.FlashLimitExceeded(f"“{promotion.name}”每人限购{limit}件", limit=limit)
+        pass
+    for pk in missing:
+        if not mine.filter(promotion_id=pk, quantity__lte=room[pk]).update(quantity=F("quantity") + add[pk]):
+            raise _limit_exceeded(wanted)
 
 
 def _use_coupon(copy_id: int, order, buyer, now) -> None:
@@ -89,7 +120,9 @@ def give_back(order_ids, now=None) -> None:
     now = now or timezone.now()
     order_ids = list(order_ids)
     uses = list(
-        PromotionUse.objects.filter(order_id__in=order_ids, released_at__isnull=True).values(
+        PromotionUse.objects.select_for_update(of=("self",))
+        .filter(order_id__in=order_ids, released_at__isnull=True)
+        .values(
             "pk",
             "item_id",
             "promotion_id",

@@ -154,3 +154,71 @@ def test_cancelling_gives_back_flash_stock_limit_and_coupon():
     assert item.sold == 0
     assert copy.status == BuyerCouponStatus.UNUSED
     assert quote([(_sku(product).pk, 2)], buyer=buyer).lines[0].unit_price == 5900
+
+
+def test_a_price_adjustment_keeps_the_promotions_shares_and_records_its_own():
+    from fenxiao.orders.services.lifecycle import adjust_price
+    from fenxiao.testing import make_staff
+
+    buyer, staff = make_buyer(), make_staff()
+    a, b = make_product(price=12000), make_product(price=8000)
+    make_spend([(20000, 1500)])
+    order = place_order(buyer, [(_sku(a).pk, 1), (_sku(b).pk, 1)], address_id=make_address(buyer).pk)
+    assert [line.discount_share for line in order.lines.all()] == [900, 600]
+    adjust_price(order, staff, discount_amount=2500, shipping_fee=0)
+    lines = list(order.lines.all())
+    assert [line.discount_share for line in lines] == [1500, 1000]
+    adjust = OrderDiscount.objects.filter(order=order, kind="adjust").order_by("line_id")
+    assert [r.amount for r in adjust] == [600, 400]
+    adjust_price(order, staff, discount_amount=1500, shipping_fee=0)
+    assert [line.discount_share for line in order.lines.all()] == [900, 600]
+    assert not OrderDiscount.objects.filter(order=order, kind="adjust").exists()
+
+
+def test_a_cart_priced_during_the_window_is_refused_after_it():
+    from fenxiao.orders.errors import PriceChanged
+
+    buyer = make_buyer()
+    product = make_product(price=9900)
+    promotion = make_flash(product, price=5900)
+    shown = quote([(_sku(product).pk, 1)], buyer=buyer).total
+    assert shown == 5900
+    promotion.ended_at = promotion.starts_at + timedelta(minutes=1)
+    promotion.save()
+    with pytest.raises(PriceChanged):
+        place_order(buyer, [(_sku(product).pk, 1)], address_id=make_address(buyer).pk, expected_total=shown)
+
+
+def test_the_timeout_sweep_gives_flash_stock_back():
+    from django.utils import timezone
+
+    from fenxiao.orders.models import Order
+    from fenxiao.orders.services.sweeps import cancel_expired_orders
+
+    buyer = make_buyer()
+    product = make_product(price=9900)
+    promotion = make_flash(product, price=5900, quota=5, limit=3)
+    order = place_order(buyer, [(_sku(product).pk, 3)], address_id=make_address(buyer).pk)
+    Order.objects.filter(pk=order.pk).update(pay_deadline=timezone.now() - timedelta(minutes=1))
+    assert cancel_expired_orders() == 1
+    item = PromotionItem.objects.get(promotion=promotion)
+    assert item.sold == 0
+    assert quote([(_sku(product).pk, 3)], buyer=buyer).total == 3 * 5900  # the limit is free again
+
+
+def test_a_full_refund_of_a_shipped_order_returns_its_coupon():
+    from fenxiao.orders.services.after_sales import request_after_sale
+    from fenxiao.orders.services.lifecycle import ship
+    from fenxiao.testing import make_staff, pay_in_sandbox
+
+    buyer, staff = make_buyer(), make_staff(superuser=True)
+    product = make_product(price=9900)
+    copy = give_coupon(buyer, make_coupon(amount=1000))
+    order = place_order(buyer, [(_sku(product).pk, 1)], address_id=make_address(buyer).pk)
+    assert order.total == 8900
+    pay_in_sandbox(order)
+    order = ship(order, staff, carrier="顺丰", tracking_number="SF1")
+    line = order.lines.get()
+    request_after_sale(order, staff, kind="refund_only", reason="质量问题", lines=[{"line_id": line.pk}])
+    copy.refresh_from_db()
+    assert (copy.status, copy.order_id) == (BuyerCouponStatus.UNUSED, None)

@@ -14,7 +14,7 @@ def _sizes(text: str) -> list[int]:
 
 
 class Command(BaseCommand):
-    help = "Load bench: pgbench, concurrent buyers and pages over HTTP, settlement at volume."
+    help = "Load bench: pgbench, concurrent buyers and pages over HTTP, a flash race, settlement at volume."
 
     def add_arguments(self, parser):
         parser.add_argument("--duration", type=float, default=30, help="seconds of buying")
@@ -26,6 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 3)))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)))
         parser.add_argument("--port", type=int, default=8077)
+        parser.add_argument("--flash-buyers", type=int, default=2000, help="buyers in the flash race")
+        parser.add_argument("--flash-stock", type=int, default=100, help="units of flash stock")
+        parser.add_argument(
+            "--flash-connections", type=int, default=100, help="flash checkouts in flight at once"
+        )
+        parser.add_argument(
+            "--database", default=runner.BENCH_DATABASE, help="the scratch database, recreated on each run"
+        )
         parser.add_argument("--settle-sizes", type=_sizes, default=[100_000, 1_000_000])
         parser.add_argument("--pgbench-scale", type=int, default=10)
         parser.add_argument(
@@ -46,6 +54,10 @@ class Command(BaseCommand):
                 workers=options["workers"],
                 threads=options["threads"],
                 port=options["port"],
+                flash_buyers=options["flash_buyers"],
+                flash_stock=options["flash_stock"],
+                flash_connections=options["flash_connections"],
+                database=options["database"],
                 settle_sizes=options["settle_sizes"],
                 pgbench_scale=options["pgbench_scale"],
                 redis_url=options["redis_url"],

@@ -1,0 +1,33 @@
+"""Pieces shared by the promotions backend pages."""
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from fenxiao.core.errors import DomainError
+
+
+def badge(text, kind) -> str:
+    return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
+
+
+def local_time(value) -> str:
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "-"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def refusal(call) -> str | None:
+    """What a save service would refuse, with nothing kept: `call` runs inside a savepoint
+    that is always rolled back (pass it copies, so the objects saved afterwards are
+    untouched). Lets a form show the refusal next to its fields."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _Rollback
+    except _Rollback:
+        return None
+    except DomainError as exc:
+        return exc.message

@@ -1,0 +1,266 @@
+"""优惠券: the list with issued / claimed / used counts, the form (saved through
+services.manage), 发放给买家 (phone numbers pasted one per line → services.coupons.issue)
+and the issuance log."""
+
+import copy
+import re
+
+from django import forms
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+from unfold.views import ChangeList
+
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, user_text
+from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin, form_action, posted
+from fenxiao.core.money import format_bp, format_fen
+from fenxiao.customers.models import User
+from fenxiao.distribution.admin.common import ServiceSaveMixin
+
+from ..models import Coupon, CouponIssue, CouponKind
+from ..services import coupons, manage
+from ..services.figures import CouponFigures, coupon_figures
+from .common import local_time, refusal
+
+PHONE = re.compile(r"^1\d{10}$")
+MAX_PHONES = coupons.MAX_ISSUE_BATCH
+
+
+class CouponForm(forms.ModelForm):
+    class Meta:
+        model = Coupon
+        fields = (
+            "name",
+            "kind",
+            "is_active",
+            "claimable",
+            "amount",
+            "discount_bp",
+            "max_discount",
+            "min_spend",
+            "scope",
+            "categories",
+            "products",
+            "valid_from",
+            "valid_until",
+            "valid_days",
+            "total_quantity",
+            "per_buyer_limit",
+        )
+
+    def _get_validation_exclusions(self):
+        # The discount range is refused by the service in Chinese.
+        return super()._get_validation_exclusions() | {"discount_bp"}
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        self.instance._admin_scope = (self.cleaned_data.get("categories"), self.cleaned_data.get("products"))
+        categories, products = self.instance._admin_scope
+        refused = refusal(
+            lambda: manage.save_coupon(
+                copy.copy(self.instance), None, categories=categories, products=products
+            )
+        )
+        if refused:
+            self.add_error(None, refused)
+
+
+class CouponChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        figures = coupon_figures([c.pk for c in self.result_list])
+        for coupon in self.result_list:
+            coupon._figures = figures.get(coupon.pk, CouponFigures())
+
+
+class IssueForm(forms.Form):
+    phones = forms.CharField(
+        label="买家手机号",
+        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "每行一个手机号"}),
+        help_text=f"每行一个，最多 {MAX_PHONES} 个；未注册的手机号会被跳过",
+    )
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def clean_phones(self):
+        phones = []
+        for line in self.cleaned_data["phones"].splitlines():
+            phone = re.sub(r"[\s-]", "", line)
+            if not phone:
+                continue
+            if not PHONE.match(phone):
+                raise forms.ValidationError(f"手机号格式有误：{line.strip()[:20]}")
+            phones.append(phone)
+        phones = list(dict.fromkeys(phones))
+        if not phones:
+            raise forms.ValidationError("请至少填写一个手机号")
+        if len(phones) > MAX_PHONES:
+            raise forms.ValidationError(f"一次最多发放给 {MAX_PHONES} 位买家")
+        return phones
+
+
+@admin.register(Coupon)
+class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+    form = CouponForm
+    money_fields = ("amount", "max_discount", "min_spend")
+    missing_message = "优惠券不存在"
+    list_display = (
+        "name",
+        "kind",
+        "value_display",
+        "validity_display",
+        "issued_display",
+        "claimed_display",
+        "used_display",
+        "is_active",
+    )
+    list_filter = ("kind", "is_active", "claimable")
+    search_fields = ("name",)
+    autocomplete_fields = ("categories", "products")
+    readonly_fields = ("issued", "figures_panel")
+    actions_detail = ("issue_to_buyers",)
+    fieldsets = (
+        ("优惠券", {"fields": ("name", "kind", "is_active", "claimable")}),
+        (
+            "优惠",
+            {
+                "fields": ("amount", "discount_bp", "max_discount", "min_spend"),
+                "description": "满减券填写面额；折扣券填写折扣比例（如 10 表示 10% off）和封顶金额",
+            },
+        ),
+        ("适用范围", {"fields": ("scope", "categories", "products")}),
+        (
+            "有效期",
+            {
+                "fields": ("valid_from", "valid_until", "valid_days"),
+                "description": "填写固定的开始/结束时间，或领取后有效天数（可同时设置最晚结束时间）",
+            },
+        ),
+        ("数量", {"fields": ("total_quantity", "per_buyer_limit", "issued", "figures_panel")}),
+    )
+
+    def get_changelist(self, request, **kwargs):
+        return CouponChangeList
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # copies in buyers' wallets point at it; switch it off instead
+
+    def has_issue_permission(self, request, obj=None):
+        return request.user.has_perm("promotions.add_couponissue")
+
+    def detail_actions_for(self, obj) -> set[str]:
+        return {"issue_to_buyers"} if obj.is_active else set()
+
+    def save_model(self, request, obj, form, change):
+        categories, products = getattr(obj, "_admin_scope", (None, None))
+        self._save_via(
+            request, lambda: manage.save_coupon(obj, request.user, categories=categories, products=products)
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """The coupon's categories and products were set by the service."""
+
+    # --- columns ---
+
+    @display(description="优惠")
+    def value_display(self, obj):
+        if obj.kind == CouponKind.PERCENT:
+            cap = f"，最多减 {format_fen(obj.max_discount)}" if obj.max_discount else ""
+            text = f"{format_bp(obj.discount_bp)} off{cap}"
+        else:
+            text = f"减 {format_fen(obj.amount)}"
+        return f"满 {format_fen(obj.min_spend)} {text}" if obj.min_spend else text
+
+    @display(description="有效期")
+    def validity_display(self, obj):
+        if obj.valid_days:
+            text = f"领取后 {obj.valid_days} 天"
+            return f"{text}（最晚 {local_time(obj.valid_until)}）" if obj.valid_until else text
+        return f"{local_time(obj.valid_from)} 至 {local_time(obj.valid_until)}"
+
+    @display(description="已发放 / 发行量")
+    def issued_display(self, obj):
+        return f"{obj.issued} / {obj.total_quantity or '不限'}"
+
+    def _figures(self, obj) -> CouponFigures:
+        if getattr(obj, "_figures", None) is None:
+            obj._figures = coupon_figures([obj.pk])[obj.pk]
+        return obj._figures
+
+    @display(description="已领取")
+    def claimed_display(self, obj):
+        return self._figures(obj).claimed
+
+    @display(description="已使用")
+    def used_display(self, obj):
+        return self._figures(obj).used
+
+    @display(description="使用情况")
+    def figures_panel(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        f = self._figures(obj)
+        log_url = reverse("admin:promotions_couponissue_changelist") + f"?coupon__id__exact={obj.pk}"
+        return format_html(
+            '已领取 {} 张 · 已使用 {} 张 · 优惠金额 {} · <a class="text-primary-600" href="{}">发券记录</a>',
+            f.claimed,
+            f.used,
+            format_fen(f.discount),
+            log_url,
+        )
+
+    # --- 发放给买家 ---
+
+    @action(description="发放给买家", url_path="issue", icon="send", permissions=["issue"])
+    def issue_to_buyers(self, request, object_id):
+        coupon = self.object_or_404(request, object_id)
+        form = IssueForm(posted(request))
+
+        def call(data):
+            phones = data["phones"]
+            found = dict(User.objects.filter(phone__in=phones).values_list("phone", "pk"))
+            shown = "、".join(phones[:3]) + ("等" if len(phones) > 3 else "")
+            audience = f"手动发放：{len(phones)} 个手机号（{shown}）"
+            log = coupons.issue(coupon, found.values(), request.user, audience=audience, note=data["note"])
+            return log, len(phones) - len(found)
+
+        def success(result):
+            log, unknown = result
+            text = f"已发放 {log.issued} 张（共 {log.requested} 位买家）"
+            if log.requested > log.issued:
+                text += f"，{log.requested - log.issued} 位已达领取上限或券已发完"
+            if unknown:
+                text += f"，{unknown} 个手机号未注册已跳过"
+            return text
+
+        return form_action(
+            self,
+            request,
+            coupon,
+            form,
+            call,
+            success=success,
+            title=f"发放优惠券：{coupon.name}",
+            submit_label="发放",
+            summary=[
+                ("优惠券", coupon.name),
+                ("优惠", self.value_display(coupon)),
+                ("已发放 / 发行量", self.issued_display(coupon)),
+                ("每人限领", coupon.per_buyer_limit or "不限"),
+            ],
+        )
+
+
+@admin.register(CouponIssue)
+class CouponIssueAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "coupon", "audience", "requested", "issued", "staff_display", "note")
+    list_filter = ("coupon",)
+    list_select_related = ("coupon", "staff")
+    search_fields = ("coupon__name", "audience", "note")
+
+    @display(description="操作人")
+    def staff_display(self, obj):
+        return user_text(obj.staff)

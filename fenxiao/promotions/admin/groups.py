@@ -1,0 +1,78 @@
+"""拼团: the groups of every group-buy promotion with their members, read only (groups open,
+fill, succeed and fail through services.groups and the sweeper)."""
+
+from django.contrib import admin
+from unfold.decorators import display
+
+from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
+
+from ..models import GroupBuy, GroupMember, GroupStatus
+from .common import badge, local_time
+
+GROUP_BADGES = {GroupStatus.OPEN: "info", GroupStatus.SUCCEEDED: "success", GroupStatus.FAILED: "danger"}
+
+
+class MemberInline(ReadOnlyInline):
+    model = GroupMember
+    fields = ("member_display", "is_leader", "status", "order_display", "joined_at")
+    readonly_fields = fields
+    verbose_name_plural = "成员"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("buyer", "order")
+
+    @display(description="成员")
+    def member_display(self, obj):
+        return "虚拟成员" if obj.is_virtual else user_text(obj.buyer)
+
+    @display(description="订单")
+    def order_display(self, obj):
+        return obj.order.number if obj.order_id else "-"
+
+
+@admin.register(GroupBuy)
+class GroupBuyAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "promotion",
+        "product_display",
+        "leader_display",
+        "members_display",
+        "status_badge",
+        "deadline_display",
+    )
+    list_filter = ("status", "promotion")
+    search_fields = ("promotion__name", "leader__phone", "item__product__name")
+    list_select_related = ("promotion", "item__product", "leader")
+    fields = (
+        "promotion",
+        "product_display",
+        "leader_display",
+        "members_display",
+        "status_badge",
+        "deadline_display",
+        "closed_at",
+        "created_at",
+    )
+    readonly_fields = fields
+    inlines = (MemberInline,)
+
+    @display(description="商品")
+    def product_display(self, obj):
+        return obj.item.product.name
+
+    @display(description="团长")
+    def leader_display(self, obj):
+        return user_text(obj.leader)
+
+    @display(description="已付款 / 已占 / 成团人数")
+    def members_display(self, obj):
+        return f"{obj.paid_count} / {obj.seats_taken} / {obj.size}"
+
+    @display(description="状态", ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), GROUP_BADGES.get(obj.status, ""))
+
+    @display(description="截止时间", ordering="deadline")
+    def deadline_display(self, obj):
+        return local_time(obj.deadline)

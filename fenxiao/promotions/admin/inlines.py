@@ -1,0 +1,184 @@
+"""The rows of a promotion's form: its items (限时折扣, 拼团) or its tiers (满减), typed in
+yuan and %, and the formset that tries the whole promotion through services.manage once
+its rows are valid, so a refusal shows on the form and nothing is written."""
+
+import copy
+
+from django import forms
+from django.forms.models import BaseInlineFormSet
+from unfold.admin import TabularInline
+from unfold.decorators import display
+
+from fenxiao.catalog.models import Sku
+from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField
+from fenxiao.core.money import format_bp, format_fen
+
+from ..models import PromotionItem, PromotionKind, PromotionState, SpendTier
+from ..services import manage
+from .common import refusal
+
+
+class ItemForm(forms.ModelForm):
+    """A product, optionally one of its SKUs by code, at a price in yuan or a % off."""
+
+    sku_code = forms.CharField(label="SKU编码", max_length=40, required=False, help_text="留空表示全部规格")
+    price = MoneyField(label="活动价（元）", required=False, min_fen=1)
+    discount_bp = PercentField(label="立减比例（%）", required=False, min_bp=1, max_bp=9999)
+
+    class Meta:
+        model = PromotionItem
+        fields = ("product", "price", "discount_bp", "quota")
+
+    def _get_validation_exclusions(self):
+        # Price or discount, and their ranges, are refused by the service in Chinese.
+        return super()._get_validation_exclusions() | {"price", "discount_bp"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.sku_id:
+            self.initial.setdefault("sku_code", self.instance.sku.code)
+
+    def clean(self):
+        cleaned = super().clean()
+        code = (cleaned.get("sku_code") or "").strip()
+        self.instance.sku = None
+        if code:
+            sku = Sku.objects.filter(code=code).first()
+            if sku is None:
+                self.add_error("sku_code", "没有这个 SKU 编码")
+            else:
+                self.instance.sku = sku
+        return cleaned
+
+
+def _dry_run(promotion, items, tiers, categories, products) -> str | None:
+    return refusal(
+        lambda: manage.save_promotion(
+            copy.copy(promotion),
+            [copy.copy(i) for i in items],
+            [copy.copy(t) for t in tiers],
+            None,
+            categories=categories,
+            products=products,
+        )
+    )
+
+
+class PromotionFormSet(BaseInlineFormSet):
+    """The one inline of a promotion's form: once its rows are valid, the whole promotion is
+    tried through the service and a refusal becomes the formset's error."""
+
+    def kept_instances(self) -> list:
+        rows = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or (self.can_delete and self._should_delete_form(form)):
+                continue
+            if form.instance.pk is None and not form.has_changed():
+                continue
+            rows.append(form.instance)
+        return rows
+
+    def clean(self):
+        super().clean()
+        promotion = self.instance
+        if any(self.errors) or not getattr(promotion, "_admin_form_valid", False):
+            return
+        rows = self.kept_instances()
+        is_spend = promotion.kind == PromotionKind.SPEND
+        refused = _dry_run(
+            promotion,
+            [] if is_spend else rows,
+            rows if is_spend else [],
+            promotion._admin_categories,
+            promotion._admin_products,
+        )
+        if refused:
+            raise forms.ValidationError(refused)
+
+
+class _KindInline(TabularInline):
+    formset = PromotionFormSet
+    extra = 0
+    show_change_link = False
+    hide_title = True  # a row's columns say what it is; its model name adds nothing
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0
+
+    def _editable(self, request, obj):
+        return obj is None or obj.state() != PromotionState.ENDED
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj) and request.user.has_perm("promotions.change_promotion")
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj) and request.user.has_perm("promotions.change_promotion")
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj) and request.user.has_perm("promotions.change_promotion")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("promotions.view_promotion")
+
+    # Shown read only (ended, or view permission only): amounts in ¥ and rates in %.
+    shown_fields: tuple[str, ...] = ()
+
+    def get_fields(self, request, obj=None):
+        return self.fields if self.has_change_permission(request, obj) else self.shown_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if self.has_change_permission(request, obj) else self.shown_fields
+
+
+class ItemInline(_KindInline):
+    model = PromotionItem
+    form = ItemForm
+    fields = ("product", "sku_code", "price", "discount_bp", "quota", "sold")
+    readonly_fields = ("sold",)
+    shown_fields = ("product", "sku_text", "price_text", "discount_text", "quota", "sold")
+    autocomplete_fields = ("product",)
+    verbose_name = "活动商品"
+    verbose_name_plural = "活动商品（活动价与立减比例二选一；活动库存留空表示不限）"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "sku")
+
+    @display(description="SKU编码")
+    def sku_text(self, obj):
+        return obj.sku.code if obj.sku_id else "全部规格"
+
+    @display(description="活动价")
+    def price_text(self, obj):
+        return format_fen(obj.price) if obj.price is not None else "-"
+
+    @display(description="立减比例")
+    def discount_text(self, obj):
+        return format_bp(obj.discount_bp) if obj.discount_bp is not None else "-"
+
+
+class TierForm(forms.ModelForm):
+    class Meta:
+        model = SpendTier
+        fields = ("threshold", "reduction", "free_shipping")
+
+    def _get_validation_exclusions(self):
+        # Tier amounts and duplicate thresholds are refused by the service in Chinese.
+        return super()._get_validation_exclusions() | {"threshold", "reduction"}
+
+
+class TierInline(MoneyFieldsMixin, _KindInline):
+    model = SpendTier
+    form = TierForm
+    money_fields = ("threshold", "reduction")
+    fields = ("threshold", "reduction", "free_shipping")
+    shown_fields = ("threshold_text", "reduction_text", "free_shipping")
+    verbose_name = "满减档位"
+    verbose_name_plural = "满减档位（每满减只设一档）"
+
+    @display(description="满")
+    def threshold_text(self, obj):
+        return format_fen(obj.threshold)
+
+    @display(description="减")
+    def reduction_text(self, obj):
+        return format_fen(obj.reduction)

@@ -1,0 +1,360 @@
+"""营销活动: the list by state, one form per kind (限时折扣 / 满减 / 拼团) with its items or
+tiers (see inlines.py), 提前结束, and each promotion's figures. Saved only through
+services.manage: the whole promotion is tried before the admin decides the form is valid,
+so a refusal shows next to the form and nothing is written."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+from unfold.views import ChangeList
+
+from fenxiao.core.admin import DetailActionsMixin
+from fenxiao.core.admin_forms import (
+    MoneyField,
+    PercentField,
+    confirm_action,
+)
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_bp, format_fen
+from fenxiao.distribution.admin.common import ServiceSaveMixin
+
+from ..models import CommissionMode, Promotion, PromotionKind, PromotionState, running
+from ..services import manage
+from ..services.figures import Figures, promotion_figures
+from .common import badge, local_time
+from .inlines import ItemInline, TierInline
+
+STATE_BADGES = {
+    PromotionState.UPCOMING: "info",
+    PromotionState.RUNNING: "success",
+    PromotionState.ENDED: "",
+}
+LEVELS = (1, 2, 3)
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return PromotionState.choices
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        closed = Q(ends_at__lte=now) | Q(ended_at__lte=now)
+        if self.value() == PromotionState.UPCOMING:
+            return queryset.filter(starts_at__gt=now).exclude(closed)
+        if self.value() == PromotionState.RUNNING:
+            return queryset.filter(running(now))
+        if self.value() == PromotionState.ENDED:
+            return queryset.filter(closed)
+        return queryset
+
+
+# --- The promotion form -------------------------------------------------------------------
+
+
+class PromotionForm(forms.ModelForm):
+    """Commission is typed as % (按比例) or yuan per unit (固定金额) and stored in the
+    promotion's commission_level1..3 by the mode chosen."""
+
+    rate1 = PercentField(label="一级比例（%）", required=False)
+    rate2 = PercentField(label="二级比例（%）", required=False)
+    rate3 = PercentField(label="三级比例（%）", required=False)
+    fixed1 = MoneyField(label="一级固定佣金（元/件）", required=False)
+    fixed2 = MoneyField(label="二级固定佣金（元/件）", required=False)
+    fixed3 = MoneyField(label="三级固定佣金（元/件）", required=False)
+
+    kind = PromotionKind.FLASH  # set per page by PromotionAdmin.get_form
+
+    class Meta:
+        model = Promotion
+        # The page's fieldsets (per kind) choose which of these a form shows.
+        fields = (
+            "name",
+            "starts_at",
+            "ends_at",
+            "per_buyer_limit",
+            "scope",
+            "categories",
+            "products",
+            "repeat",
+            "stackable",
+            "group_size",
+            "group_hours",
+            "virtual_fill",
+            "commission_mode",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.instance.kind = self.kind
+        promotion = self.instance
+        prefix = "fixed" if promotion.commission_mode == CommissionMode.FIXED else "rate"
+        for level in LEVELS:
+            self.initial.setdefault(f"{prefix}{level}", promotion.commission_value(level))
+
+    def clean(self):
+        cleaned = super().clean()
+        mode = cleaned.get("commission_mode", self.instance.commission_mode)
+        prefix = "fixed" if mode == CommissionMode.FIXED else "rate"
+        for level in LEVELS:
+            setattr(self.instance, f"commission_level{level}", cleaned.get(f"{prefix}{level}"))
+        return cleaned
+
+    def _get_validation_exclusions(self):
+        # The window and group bounds are refused by the service in Chinese.
+        return super()._get_validation_exclusions() | {"starts_at", "ends_at", "group_size", "group_hours"}
+
+    def _post_clean(self):
+        super()._post_clean()
+        promotion = self.instance
+        promotion._admin_form_valid = not self.errors
+        promotion._admin_categories = (
+            self.cleaned_data.get("categories") if "categories" in self.fields else None
+        )
+        promotion._admin_products = self.cleaned_data.get("products") if "products" in self.fields else None
+
+
+COMMON_FIELDS = ("name", "starts_at", "ends_at")
+COMMISSION_FIELDSET = (
+    "活动佣金",
+    {
+        "fields": ("commission_mode", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
+        "description": "活动比例填写百分比，固定金额填写每件的元；留空的层级按常规佣金规则。"
+        "保存时按分销设置中的单商品佣金上限检查（含阶梯/团队奖励）",
+    },
+)
+KIND_FIELDSETS = {
+    PromotionKind.FLASH: (("活动", {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),),
+    PromotionKind.SPEND: (
+        ("活动", {"fields": COMMON_FIELDS}),
+        (
+            "满减规则",
+            {
+                "fields": ("scope", "categories", "products", "repeat", "stackable"),
+                "description": "满减按实付商品金额计算，取满足条件的最高一档",
+            },
+        ),
+    ),
+    PromotionKind.GROUP: (
+        ("活动", {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),
+        ("拼团规则", {"fields": ("group_size", "group_hours", "virtual_fill")}),
+    ),
+}
+ADD_LABELS = {
+    PromotionKind.FLASH: "新建限时折扣",
+    PromotionKind.SPEND: "新建满减",
+    PromotionKind.GROUP: "新建拼团",
+}
+
+
+class PromotionChangeList(ChangeList):
+    """The page's figures in one set of grouped queries, whatever the number of rows."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        figures = promotion_figures([p.pk for p in self.result_list])
+        for promotion in self.result_list:
+            promotion._figures = figures.get(promotion.pk, Figures())
+
+
+@admin.register(Promotion)
+class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
+    form = PromotionForm
+    missing_message = "活动不存在"
+    list_display = ("name", "kind", "window_display", "state_badge", "figures_display")
+    list_filter = (StateFilter, "kind")
+    search_fields = ("name",)
+    autocomplete_fields = ("categories", "products")
+    list_per_page = 50
+    actions_list = ("add_flash", "add_spend", "add_group")
+    actions_detail = ("end_now",)
+    readonly_fields = ("kind_display", "state_badge", "window_display", "figures_panel", "commission_text")
+
+    def get_changelist(self, request, **kwargs):
+        return PromotionChangeList
+
+    def _kind(self, request, obj) -> str:
+        if obj is not None:
+            return obj.kind
+        kind = request.GET.get("kind")
+        return kind if kind in PromotionKind.values else PromotionKind.FLASH
+
+    def get_fieldsets(self, request, obj=None):
+        head = (
+            (("概况", {"fields": ("kind_display", "state_badge", "window_display", "figures_panel")}),)
+            if obj
+            else ()
+        )
+        commission = COMMISSION_FIELDSET
+        if obj is not None and not self.has_change_permission(request, obj):
+            commission = ("活动佣金", {"fields": ("commission_mode", "commission_text")})
+        return (*head, *KIND_FIELDSETS[self._kind(request, obj)], commission)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"kind": self._kind(request, obj)})
+
+    def get_inlines(self, request, obj):
+        return [TierInline] if self._kind(request, obj) == PromotionKind.SPEND else [ItemInline]
+
+    # An ended promotion is read only; it is kept, never deleted, so its figures stay.
+    def has_change_permission(self, request, obj=None):
+        editable = obj is None or obj.state() != PromotionState.ENDED
+        return editable and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_end_permission(self, request, obj=None):
+        return request.user.has_perm("promotions.change_promotion")
+
+    def has_add_kind_permission(self, request, obj=None):
+        return self.has_add_permission(request)
+
+    def detail_actions_for(self, obj) -> set[str]:
+        return set() if obj.state() == PromotionState.ENDED else {"end_now"}
+
+    # --- saving: everything in one service call ---
+
+    def save_model(self, request, obj, form, change):
+        """Saved with its items or tiers in save_related, through the service."""
+
+    def save_related(self, request, form, formsets, change):
+        promotion = form.instance
+        rows = formsets[0].kept_instances() if formsets else []
+        is_spend = promotion.kind == PromotionKind.SPEND
+        # The form tried this already; a refusal now is a race, shown on the form again.
+        self._save_via(
+            request,
+            lambda: manage.save_promotion(
+                promotion,
+                [] if is_spend else rows,
+                rows if is_spend else [],
+                request.user,
+                categories=promotion._admin_categories,
+                products=promotion._admin_products,
+            ),
+        )
+        for formset in formsets:  # the admin's change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    # --- columns ---
+
+    @display(description="类型")
+    def kind_display(self, obj):
+        return obj.get_kind_display()
+
+    @display(description="各级佣金")
+    def commission_text(self, obj):
+        if obj.commission_mode not in (CommissionMode.RATE, CommissionMode.FIXED):
+            return "-"
+        shown = format_bp if obj.commission_mode == CommissionMode.RATE else (lambda v: f"{format_fen(v)}/件")
+        return " / ".join("常规" if v is None else shown(v) for v in map(obj.commission_value, LEVELS))
+
+    @display(description="活动时间", ordering="starts_at")
+    def window_display(self, obj):
+        text = f"{local_time(obj.starts_at)} 至 {local_time(obj.ends_at)}"
+        if obj.ended_at and obj.ended_at < obj.ends_at:
+            text += f"（{local_time(obj.ended_at)} 提前结束）"
+        return text
+
+    @display(description="状态")
+    def state_badge(self, obj):
+        state = obj.state()
+        return badge(PromotionState(state).label, STATE_BADGES[state])
+
+    @display(description="订单 / 成交额 / 优惠")
+    def figures_display(self, obj):
+        f = getattr(obj, "_figures", None) or Figures()
+        return f"{f.orders} 单 / {format_fen(f.gmv)} / {format_fen(f.discount)}"
+
+    @display(description="活动数据")
+    def figures_panel(self, obj):
+        if "_admin_figures" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
+            obj._admin_figures = promotion_figures([obj.pk])[obj.pk]
+        f = obj._admin_figures
+        rows = (
+            ("订单数", f"{f.orders} 单"),
+            ("下单人数", f"{f.buyers} 人"),
+            ("成交额（活动商品实付）", format_fen(f.gmv)),
+            ("优惠成本", format_fen(f.discount)),
+            ("活动商品佣金", format_fen(f.commission)),
+        )
+        return format_html(
+            '<div class="grid grid-cols-2 gap-x-6 gap-y-1 md:grid-cols-5">{}</div>',
+            format_html_join(
+                "",
+                '<div><div class="text-base-500">{}</div>'
+                '<div class="text-important font-semibold">{}</div></div>',
+                rows,
+            ),
+        )
+
+    # --- actions ---
+
+    def _add_url(self, kind) -> str:
+        return reverse("admin:promotions_promotion_add") + f"?kind={kind}"
+
+    @action(
+        description=ADD_LABELS[PromotionKind.FLASH],
+        url_path="add-flash",
+        icon="bolt",
+        permissions=["add_kind"],
+    )
+    def add_flash(self, request):
+        return HttpResponseRedirect(self._add_url(PromotionKind.FLASH))
+
+    @action(
+        description=ADD_LABELS[PromotionKind.SPEND],
+        url_path="add-spend",
+        icon="sell",
+        permissions=["add_kind"],
+    )
+    def add_spend(self, request):
+        return HttpResponseRedirect(self._add_url(PromotionKind.SPEND))
+
+    @action(
+        description=ADD_LABELS[PromotionKind.GROUP],
+        url_path="add-group",
+        icon="group_add",
+        permissions=["add_kind"],
+    )
+    def add_group(self, request):
+        return HttpResponseRedirect(self._add_url(PromotionKind.GROUP))
+
+    @action(description="提前结束", url_path="end", icon="stop_circle", permissions=["end"])
+    def end_now(self, request, object_id):
+        promotion = self.object_or_404(request, object_id)
+
+        def act():
+            try:
+                manage.end_early(promotion, request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"活动“{promotion.name}”已结束")
+
+        return confirm_action(
+            self,
+            request,
+            promotion,
+            act,
+            title=f"提前结束活动：{promotion.name}",
+            submit_label="立即结束",
+            danger=True,
+            summary=[
+                ("活动", promotion.name),
+                ("类型", promotion.get_kind_display()),
+                ("活动时间", self.window_display(promotion)),
+                ("说明", "结束后买家立即恢复原价购买；已下单的订单不受影响，活动不能再修改"),
+            ],
+        )
