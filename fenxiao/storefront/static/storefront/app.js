@@ -172,7 +172,8 @@
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
     root.querySelectorAll("[data-wallet]").forEach(initWallet);
     root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
-    root.querySelectorAll("[data-countdown]").forEach(initCountdown);
+    // The group page ticks its own countdown (data-countdown without data-until).
+    root.querySelectorAll("[data-countdown][data-until]").forEach(initCountdown);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
