@@ -398,6 +398,16 @@ def resume_batch(batch: SettlementBatch, staff=None) -> SettlementBatch | None:
     current = SettlementBatch.objects.filter(pk=batch.pk).first()
     if current is None or current.status != Status.RUNNING:
         raise InvalidTransition("只有“结算中”的批次可以继续结算")
+    # One resumer per batch: it takes the batch by moving the heartbeat it read. A second
+    # resumer (the sweeper on another node, staff's button) finds it moved and leaves the
+    # batch alone; two runners on one batch would each stop when the other closed it,
+    # leaving the rows each had skipped for the other to the next run.
+    taken = SettlementBatch.objects.filter(
+        pk=current.pk, status=Status.RUNNING, heartbeat_at=current.heartbeat_at
+    ).update(heartbeat_at=timezone.now())
+    if not taken:
+        raise InvalidTransition("该批次正在由另一个任务继续结算", code="SETTLEMENT_BATCH_BUSY")
+    current.refresh_from_db()
     return _run(current)
 
 

@@ -95,10 +95,12 @@ def test_resuming_a_dead_run_while_new_runs_start_settles_each_commission_once(p
         settlement.settle_due(due)
     monkeypatch.setattr(settlement, "_settle_chunk", real)
     assert Commission.objects.filter(status="settled").count() == 4
-    later = timezone.now() + timedelta(minutes=11)
+    # The dead run's heartbeat has gone quiet.
+    quiet_since = timezone.now() - timedelta(minutes=11)
+    SettlementBatch.objects.filter(status="running").update(heartbeat_at=quiet_since)
 
     # Two sweepers and a fresh run, all at once.
-    run_together(lambda i: settlement.settle_due(due) if i == 2 else settlement.resume_interrupted(later), 3)
+    run_together(lambda i: settlement.settle_due(due) if i == 2 else settlement.resume_interrupted(), 3)
 
     assert Commission.objects.filter(status="settled").count() == 20
     per_commission = (
