@@ -151,8 +151,9 @@ class GroupOfferOut(Schema):
     ends_at: datetime
 
 
-class CouponOut(Schema):
-    id: int
+class CouponTermsOut(Schema):
+    """What a coupon takes off and where, as the coupon center and the buyer's wallet show it."""
+
     name: str
     kind: str
     summary: str
@@ -162,6 +163,10 @@ class CouponOut(Schema):
     min_spend: int
     scope: str
     scope_display: str
+
+
+class CouponOut(CouponTermsOut):
+    id: int
     valid_from: datetime | None
     valid_until: datetime | None
     valid_days: int | None
@@ -179,18 +184,9 @@ class ProductPromotionsOut(Schema):
     coupons: list[CouponOut]
 
 
-class BuyerCouponOut(Schema):
+class BuyerCouponOut(CouponTermsOut):
     id: int = Field(description="买家优惠券 ID：下单时作为 coupon_id 传入")
     coupon_id: int
-    name: str
-    kind: str
-    summary: str
-    amount: int
-    discount_bp: int
-    max_discount: int
-    min_spend: int
-    scope: str
-    scope_display: str
     status: Literal["unused", "used", "expired"]
     source: str
     valid_from: datetime
