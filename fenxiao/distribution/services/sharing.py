@@ -40,22 +40,27 @@ def share_text(distributor: Distributor, product, url: str) -> str:
     )
 
 
-def estimate_level1(distributor: Distributor, product) -> int:
-    """What the distributor earns on one unit of the product's cheapest SKU, at level 1."""
+def estimate_level1(distributor: Distributor, product, *, price: int | None = None, override=None) -> int:
+    """What the distributor earns on one unit of the product's cheapest SKU, at level 1.
+    A running promotion's `price` and its commission snapshot (`override`, as an order line
+    would carry it) make it the promotion's figure, as a buyer arriving now would pay."""
     sku = product.skus.filter(is_active=True).order_by("price").first()
     if sku is None or not distributor.is_active:
         return 0
-    line = SimpleNamespace(sku_id=sku.pk, product_id=product.pk, quantity=1, paid_amount=sku.price)
+    paid = price if price is not None else sku.price
+    line = SimpleNamespace(
+        sku_id=sku.pk, product_id=product.pk, quantity=1, paid_amount=paid, commission_override=override
+    )
     cfg = config.current()
     resolved = RuleBook([line], cfg).resolve(line, 1, distributor.grade)
     if resolved.excluded:
         return 0
     bonus = tier_bonus_bp(distributor.pk)
     if resolved.kind == RuleKind.FIXED:
-        amount = resolved.value + apply_bp(sku.price, bonus)
+        amount = resolved.value + apply_bp(paid, bonus)
     else:
-        amount = apply_bp(sku.price, resolved.value + bonus)
-    return min(amount, apply_bp(sku.price, cfg.max_commission_bp))
+        amount = apply_bp(paid, resolved.value + bonus)
+    return min(amount, apply_bp(paid, cfg.max_commission_bp))
 
 
 def qr_png(url: str, box_size: int = 8) -> bytes:

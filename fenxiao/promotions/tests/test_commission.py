@@ -240,3 +240,14 @@ def test_the_distributor_and_the_merchant_see_the_promotion_and_the_list_stays_f
     for _ in range(4):
         _discounted_order(buyer)
     assert count() == few
+
+
+def test_share_to_earn_during_a_flash_sale_is_the_promotion_figure():
+    """分享赚 on the product page is what a buyer arriving now would bring in: the flash
+    price, at the promotion's own commission (default level 1 here is 10%)."""
+    product = make_product(price=20000)
+    distributor = make_distributor()
+    client = login(distributor.user)
+    assert "分享赚 <b>¥20.00</b>" in client.get(f"/products/{product.pk}/").content.decode()
+    make_flash(product, price=15000, commission_mode="rate", commission_level1=800)
+    assert "分享赚 <b>¥12.00</b>" in client.get(f"/products/{product.pk}/").content.decode()

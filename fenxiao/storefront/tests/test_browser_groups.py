@@ -3,7 +3,6 @@ distributor opens a group at checkout and pays, shares the group page, a friend 
 link, registers (and is bound to the sharer), joins at the group price and pays; the group
 succeeds and both orders may ship."""
 
-
 import pytest
 
 from fenxiao.distribution.models import CustomerBinding

@@ -139,10 +139,19 @@ def product_detail(request, product_id: int):
         for name, value in (sku.specs or {}).items():
             if value not in options.setdefault(name, []):
                 options[name].append(value)
-    distributor = distributors.for_user(request.user)
-    earn = sharing.estimate_level1(distributor, product) if distributor and distributor.is_active else None
     now = timezone.now()
     flash = offers.flash_offers([product], now).get(product.pk)
+    distributor = distributors.for_user(request.user)
+    earn = None
+    if distributor and distributor.is_active:
+        # 分享赚 during a flash sale: its price, and its own commission if it sets one.
+        selling = flash is not None and flash.started and not flash.sold_out
+        earn = sharing.estimate_level1(
+            distributor,
+            product,
+            price=flash.price if selling else None,
+            override=flash.promotion.commission_snapshot() if selling else None,
+        )
     group = showcase.group_offer(product, now)
     group_sku = _group_sku(group, skus)
     return render(
