@@ -181,6 +181,15 @@ class PromotionItem(models.Model):
     def remaining(self) -> int | None:
         return None if self.quota is None else self.quota - self.sold
 
+    @property
+    def sold_out(self) -> bool:
+        return self.quota is not None and self.sold >= self.quota
+
+    @property
+    def percent_sold(self) -> int:
+        """已抢 x% of the flash stock (0 when the item has none)."""
+        return min(100, self.sold * 100 // self.quota) if self.quota else 0
+
 
 class SpendTier(models.Model):
     promotion = models.ForeignKey(

@@ -146,6 +146,18 @@ class LoadBench:
 
     # --- the mall over HTTP ----------------------------------------------------------------
 
+    def serve(self) -> MallServer:
+        """The mall as `make run` serves it (gunicorn + Huey), on the bench's port."""
+        opts = self.opts
+        return MallServer(
+            self.env,
+            host=HOST,
+            port=opts.port,
+            workers=opts.workers,
+            threads=opts.threads,
+            log_dir=self.out_dir / "logs",
+        )
+
     def drive_over_http(self) -> None:
         opts = self.opts
         fixture = self.step.json("fixtures", "--buyers", str(opts.buyers))
@@ -155,14 +167,7 @@ class LoadBench:
             f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} gunicorn workers × "
             f"{opts.threads} threads, Huey consumer…"
         )
-        with MallServer(
-            self.env,
-            host=HOST,
-            port=opts.port,
-            workers=opts.workers,
-            threads=opts.threads,
-            log_dir=self.out_dir / "logs",
-        ):
+        with self.serve():
             bought = self.buyers(fixture)
             self.page("product list", f"{scenarios.API}/products?sort=sales")
             self.page("product detail", f"{scenarios.API}/products/{product}")
@@ -258,14 +263,7 @@ class LoadBench:
             f"flash race: {opts.flash_buyers:,} buyers for {opts.flash_stock:,} units, "
             f"{opts.flash_connections} checkouts in flight…"
         )
-        with MallServer(
-            self.env,
-            host=HOST,
-            port=opts.port,
-            workers=opts.workers,
-            threads=opts.threads,
-            log_dir=self.out_dir / "logs",
-        ):
+        with self.serve():
             raced = asyncio.run(
                 flash_bench.race(HOST, opts.port, fixture, connections=opts.flash_connections)
             )

@@ -28,13 +28,11 @@ class FlashOffer:
 
     @property
     def sold_out(self) -> bool:
-        return self.item.remaining is not None and self.item.remaining <= 0
+        return self.item.sold_out
 
     @property
     def percent_sold(self) -> int:
-        if not self.item.quota:
-            return 0
-        return min(100, self.item.sold * 100 // self.item.quota)
+        return self.item.percent_sold
 
 
 def flash_offers(products, now=None) -> dict[int, FlashOffer]:
