@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "fenxiao.payments",
     "fenxiao.distribution",
     "fenxiao.promotions",
+    "fenxiao.analytics",
     "fenxiao.storefront",
     # Demo shop and benchmarks: on top of every app, imported by none.
     "fenxiao.demo",

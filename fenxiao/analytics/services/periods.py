@@ -1,0 +1,127 @@
+"""The time range a report or the dashboard covers, on the shop's calendar.
+
+A period is whole days, start and end included, cut into buckets by a grain (day, week
+starting Monday, calendar month). Every figure compares with the period of the same length
+that ends the day before it starts.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from ..errors import PeriodInvalid
+
+DAY, WEEK, MONTH = "day", "week", "month"
+GRAINS = {DAY: "按日", WEEK: "按周", MONTH: "按月"}
+
+# Presets the dashboard and the period picker offer: key -> (label, days back from today).
+PRESETS = {
+    "today": ("今日", 0),
+    "yesterday": ("昨日", 1),
+    "7d": ("近7天", 7),
+    "30d": ("近30天", 30),
+}
+# A custom range may cover up to three years: a yearly comparison, still bucketed monthly.
+MAX_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # included
+    grain: str = DAY
+    label: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "Period":
+        """The period of the same length ending the day before this one starts."""
+        end = self.start - timedelta(days=1)
+        return Period(end - timedelta(days=self.days - 1), end, self.grain, "上一周期")
+
+    def dates(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range(self.days)]
+
+    def buckets(self) -> list[tuple[str, date, date]]:
+        """(label, first day, last day) for each bucket of the grain, clipped to the period."""
+        out, day = [], self.start
+        while day <= self.end:
+            if self.grain == MONTH:
+                following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+                label = day.strftime("%Y-%m")
+            elif self.grain == WEEK:
+                following = day - timedelta(days=day.weekday()) + timedelta(days=7)
+                label = f"{day:%m-%d}周"
+            else:
+                following = day + timedelta(days=1)
+                label = day.strftime("%m-%d")
+            last = min(following - timedelta(days=1), self.end)
+            out.append((label, day, last))
+            day = following
+        return out
+
+    def bucket_start(self, day: date) -> date:
+        """The first day of the bucket `day` falls in (for grouping daily rows)."""
+        if self.grain == MONTH:
+            first = day.replace(day=1)
+        elif self.grain == WEEK:
+            first = day - timedelta(days=day.weekday())
+        else:
+            first = day
+        return max(first, self.start)
+
+    def as_params(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "grain": self.grain}
+
+
+def preset(key: str, today: date | None = None, grain: str = DAY) -> Period:
+    today = today or timezone.localdate()
+    if key not in PRESETS:
+        raise PeriodInvalid(f"未知的时间范围：{key}", field="range")
+    label, back = PRESETS[key]
+    if key == "today":
+        return Period(today, today, grain, label)
+    if key == "yesterday":
+        day = today - timedelta(days=1)
+        return Period(day, day, grain, label)
+    # "Last N days" ends yesterday: today's figures are still growing.
+    end = today - timedelta(days=1)
+    return Period(end - timedelta(days=back - 1), end, grain, label)
+
+
+def parse(params, today: date | None = None, default: str = "7d") -> Period:
+    """A period from request parameters: `range` (a preset) or `start`/`end` (YYYY-MM-DD),
+    and `grain`. Refuses an unknown grain, a malformed or reversed range, a range longer than
+    MAX_DAYS, and days after today."""
+    today = today or timezone.localdate()
+    grain = (params.get("grain") or DAY).strip()
+    if grain not in GRAINS:
+        raise PeriodInvalid("统计粒度只能是按日、按周或按月", field="grain")
+    start, end = (params.get("start") or "").strip(), (params.get("end") or "").strip()
+    if not start and not end:
+        return preset((params.get("range") or default).strip(), today, grain)
+    try:
+        first = date.fromisoformat(start)
+        last = date.fromisoformat(end or start)
+    except ValueError:
+        raise PeriodInvalid("日期格式应为 YYYY-MM-DD", field="start") from None
+    if last < first:
+        raise PeriodInvalid("结束日期不能早于开始日期", field="end")
+    if last > today:
+        raise PeriodInvalid("结束日期不能晚于今天", field="end")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise PeriodInvalid(f"时间范围最长 {MAX_DAYS} 天", field="start")
+    return Period(first, last, grain, f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}")
+
+
+def day_bounds(first: date, last: date):
+    """The aware datetimes [start of `first`, start of the day after `last`) in shop time,
+    for filtering raw rows by a timestamp with an index."""
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(first, time.min), tz),
+        timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min), tz),
+    )

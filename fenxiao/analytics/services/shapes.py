@@ -1,0 +1,77 @@
+"""What every report and the dashboard hand to the pages, the API and the exports.
+
+Services build these from the aggregate tables; the backend renders any of them the same
+way (cards, a chart, a table, CSV/Excel), and the staff API returns them as JSON. Amounts
+are integer fen, rates integer basis points, counts integers: formatting is the page's job.
+"""
+
+from dataclasses import dataclass, field
+
+from .periods import Period
+
+FEN, COUNT, BP = "fen", "count", "bp"  # units of a value
+
+
+@dataclass
+class Metric:
+    """One figure with its value for the period before, e.g. paid GMV today vs yesterday."""
+
+    key: str
+    label: str
+    value: int
+    previous: int
+    unit: str = COUNT
+    # The trend of this figure over the period, one value per bucket (may be empty).
+    trend: list[int] = field(default_factory=list)
+
+    @property
+    def change_bp(self) -> int | None:
+        """Change against the previous period in basis points; None when it was zero."""
+        if not self.previous:
+            return None
+        return (self.value - self.previous) * 10000 // abs(self.previous)
+
+
+@dataclass
+class Dataset:
+    label: str
+    values: list[int]
+    unit: str = COUNT
+
+
+@dataclass
+class Chart:
+    """A line or bar chart: one label per bucket, one dataset per series."""
+
+    labels: list[str]
+    datasets: list[Dataset]
+    kind: str = "line"  # "line" or "bar"
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    unit: str = COUNT  # FEN values show as ¥, BP values as %, anything else as is
+    text: bool = False  # a text column (a name), not a figure
+
+
+@dataclass
+class Table:
+    columns: list[Column]
+    rows: list[dict]
+    totals: dict | None = None  # a total row, same keys as the columns
+
+
+@dataclass
+class Report:
+    """One report view: its period, figures, a chart and a table. `key` names it for the
+    export file and the API (e.g. "sales-by-day")."""
+
+    key: str
+    title: str
+    period: Period
+    metrics: list[Metric] = field(default_factory=list)
+    chart: Chart | None = None
+    table: Table | None = None
+    note: str = ""  # how the figures are counted, shown under the table
