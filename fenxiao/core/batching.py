@@ -49,6 +49,9 @@ class Batch:
         self.pending: dict[Hashable, Any] = {}
         self.last_write = time.monotonic()
         self._timer: threading.Timer | None = None
+        # A timer writes from its own thread and connection; `make bench`, which runs in one
+        # rolled-back transaction, turns it off and lets the requests write inline.
+        self.use_timer = True
         atexit.register(self.flush)  # processes stopped gracefully write what they gathered
 
     @property
@@ -72,7 +75,7 @@ class Batch:
                 elif merge is not None:
                     merge(pending, row)
             due = interval <= 0 or len(self.pending) >= self.max_pending or self._quiet(interval)
-            if not due and self._timer is None:
+            if not due and self._timer is None and self.use_timer:
                 self._timer = threading.Timer(interval, self._write_from_timer)
                 self._timer.daemon = True
                 self._timer.start()
@@ -153,11 +156,21 @@ def upsert(
     updates += [f"{q(column[n])} = excluded.{q(column[n])}" for n in replace]
     updates += [f"{q(column[n])} = COALESCE({table}.{q(column[n])}, excluded.{q(column[n])})" for n in fill]
     where = conflict_where.format(**{n: q(c) for n, c in column.items()})
-    # Quoted identifiers and placeholders only are formatted in.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(q(f.column) for f in fields)}) VALUES {', '.join(placeholders)} "
-        f"ON CONFLICT ({', '.join(q(column[n]) for n in conflict)}){f' WHERE {where}' if where else ''} "
-        f"DO UPDATE SET {', '.join(updates)}"
+    sql = _UPSERT.format(
+        table=table,
+        columns=", ".join(q(f.column) for f in fields),
+        rows=", ".join(placeholders),
+        conflict=", ".join(q(column[n]) for n in conflict),
+        where=f" WHERE {where}" if where else "",
+        updates=", ".join(updates),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+# Quoted identifiers and placeholders only are formatted in; the values are parameters.
+_UPSERT = """
+INSERT INTO {table} ({columns}) VALUES {rows}
+ON CONFLICT ({conflict}){where}
+DO UPDATE SET {updates}
+"""

@@ -58,8 +58,13 @@ def test_many_visitors_are_written_in_two_statements(batching):
     tracking.batch.last_write += 3600  # mid-interval: everything is gathered
     for buyer in buyers:
         for product in products:
-            tracking.record(tracking.buyer_visitor(buyer.pk), source="direct", buyer_id=buyer.pk,
-                            page_views=1, product_id=product.pk)
+            tracking.record(
+                tracking.buyer_visitor(buyer.pk),
+                source="direct",
+                buyer_id=buyer.pk,
+                page_views=1,
+                product_id=product.pk,
+            )
         tracking.record(tracking.new_visitor(), source="search", page_views=1)
     with CaptureQueriesContext(connection) as written:
         assert tracking.flush() == 4 + 4 + 12

@@ -26,7 +26,11 @@ def signed_in(buyer) -> Client:
 
 
 def test_the_trail_lists_only_the_buyers_own_views_newest_first():
-    shirt, shoes, hat = make_product("衬衫", price=1990), make_product("跑鞋", price=29900), make_product("帽子")
+    shirt, shoes, hat = (
+        make_product("衬衫", price=1990),
+        make_product("跑鞋", price=29900),
+        make_product("帽子"),
+    )
     me, other = make_buyer(), make_buyer()
     browse(signed_in(me), shirt, shoes, shirt)
     browse(signed_in(other), hat)
@@ -34,7 +38,11 @@ def test_the_trail_lists_only_the_buyers_own_views_newest_first():
     # Yesterday's view of the hat, from an earlier day.
     yesterday = timezone.now() - timedelta(days=1)
     ProductView.objects.create(
-        buyer=me, product=hat, day=timezone.localdate(yesterday), first_viewed_at=yesterday, last_viewed_at=yesterday
+        buyer=me,
+        product=hat,
+        day=timezone.localdate(yesterday),
+        first_viewed_at=yesterday,
+        last_viewed_at=yesterday,
     )
     reply = api_for(me).get("/me/trail")
     assert reply.status_code == 200
@@ -106,7 +114,11 @@ def test_the_trail_page_groups_products_by_day_and_is_linked_from_me():
     browse(client, shirt)
     earlier = timezone.now() - timedelta(days=2)
     ProductView.objects.create(
-        buyer=me, product=hat, day=timezone.localdate(earlier), first_viewed_at=earlier, last_viewed_at=earlier
+        buyer=me,
+        product=hat,
+        day=timezone.localdate(earlier),
+        first_viewed_at=earlier,
+        last_viewed_at=earlier,
     )
     page = client.get("/me/trail/")
     assert page.status_code == 200

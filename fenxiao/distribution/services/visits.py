@@ -63,7 +63,10 @@ def _write(visits: list[_Visit]) -> None:
     one_anonymous_touch_row_per_visitor_and_day, so that partial index is chosen."""
     upsert(
         Touch,
-        ({**asdict(v), **_CONSTANT} for v in sorted(visits, key=lambda v: (v.distributor_id, v.visitor, v.day))),
+        (
+            {**asdict(v), **_CONSTANT}
+            for v in sorted(visits, key=lambda v: (v.distributor_id, v.visitor, v.day))
+        ),
         conflict=("distributor", "visitor", "day"),
         conflict_where="{buyer} IS NULL AND {day} IS NOT NULL",
         add=("hits",),
