@@ -12,6 +12,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.utils.functional import empty
 
 from fenxiao.core import traffic
 
@@ -134,11 +135,27 @@ class TrafficMiddleware:
         return visitor
 
 
+# Which buyer a session is, per session key, so a page that did not load its user (the home
+# page) learns it without a query after the session's first counted page in this process.
+# Signing in or out changes the session key, so a key never changes buyer.
+_buyer_by_session: dict[str, int | None] = {}
+_SESSIONS_KEPT = 20_000
+
+
 def _signed_in(request) -> int | None:
-    # Without a session cookie this costs no query; with one the view has usually loaded
-    # the user already. A token caller's user is set on the request by the API's auth.
     user = getattr(request, "user", None)
-    return user.pk if user is not None and user.is_authenticated else None
+    if user is None:
+        return None
+    if getattr(user, "_wrapped", None) is not empty:  # loaded by the view, or set by API auth
+        return user.pk if user.is_authenticated else None
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not key:
+        return None  # no session, no sign-in
+    if key not in _buyer_by_session:
+        if len(_buyer_by_session) >= _SESSIONS_KEPT:
+            _buyer_by_session.clear()
+        _buyer_by_session[key] = user.pk if user.is_authenticated else None
+    return _buyer_by_session[key]
 
 
 def _token_buyer(request) -> int | None:

@@ -199,3 +199,20 @@ def test_tracking_can_be_switched_off(settings):
     reply = Client().get("/")
     assert COOKIE not in reply.cookies
     assert not VisitorDay.objects.exists()
+
+
+def test_a_cart_add_counts_from_htmx_too_but_not_when_refused():
+    product = make_product(stock=1)
+    buyer = make_buyer()
+    client = Client()
+    client.force_login(buyer)
+    client.get("/")
+    sku = product.skus.get()
+    added = client.post("/cart/add/", {"sku": sku.pk, "qty": 1}, HTTP_HX_REQUEST="true")
+    assert "已加入购物车" in added.content.decode()
+    refused = client.post("/cart/add/", {"sku": sku.pk, "qty": 5}, HTTP_HX_REQUEST="true")
+    assert "已加入购物车" not in refused.content.decode()
+    client.post("/cart/add/", {"sku": 999999, "qty": 1})  # no such SKU
+    api = api_for(buyer)
+    assert api.post("/cart/lines", {"sku_id": 999999, "quantity": 1}).status_code in (400, 404, 409)
+    assert sum(VisitorDay.objects.values_list("cart_adds", flat=True)) == 1

@@ -91,6 +91,23 @@ def test_the_two_buffers_are_separate(batching):
     assert tracking.flush() == 1
 
 
+def test_a_page_that_does_not_need_the_user_learns_the_buyer_once(batching):
+    """The home page does not load the signed-in user; counting it does, once a session."""
+    buyer = make_buyer()
+    client = Client()
+    client.force_login(buyer)
+    batching.TRAFFIC_TRACKING = False
+    untracked = len(queries(client, "/"))
+    batching.TRAFFIC_TRACKING = True
+    first = queries(client, "/")  # the buyer is looked up, the count written (quiet spell)
+    later = [len(queries(client, "/")) for _ in range(3)]
+    assert later == [untracked] * 3
+    assert len(first) > untracked
+    tracking.flush()
+    row = VisitorDay.objects.get()
+    assert (row.buyer_id, row.page_views) == (buyer.pk, 4)
+
+
 def test_the_product_page_query_budget_includes_its_tracking(django_assert_max_num_queries):
     """Counts written at once (interval 0, the suite's setting): still a fixed number of
     queries, however many products, views and days the buyer has."""
