@@ -54,7 +54,7 @@ class TrafficMiddleware:
         if area == "storefront":
             self._storefront(request, response, match.url_name)
         elif area == "referral":
-            self._referral(request, response, match.kwargs.get("code", ""))
+            self._referral(request, response)
         elif area == "api":
             self._api(request, response)
 
@@ -82,20 +82,17 @@ class TrafficMiddleware:
             cart_adds=noted.cart_adds if noted else 0,
         )
 
-    def _referral(self, request, response, code):
+    def _referral(self, request, response):
         """The landing itself is a redirect, not a page view: it only gives the day's source
-        (link / QR / poster / store) and the distributor, if it is the day's first."""
-        if response.status_code >= 400 or is_bot(request):
+        (link / QR / poster / store) and the distributor, if it is the day's first. The
+        referral view notes them once it knows the code (an unknown code notes nothing)."""
+        noted = traffic.noted(request)
+        if noted is None or noted.referral is None or response.status_code >= 400 or is_bot(request):
             return
-        from fenxiao.distribution.services import distributors
-
-        distributor_id = distributors.id_for_code(code)  # cached per process
-        if distributor_id is None:
-            return
-        visitor = self._cookie_visitor(request, response)
+        distributor_id, source = noted.referral
         tracking.record(
-            visitor,
-            source=tracking.referral_source(request.GET.get("src")),
+            self._cookie_visitor(request, response),
+            source=tracking.referral_source(source),
             distributor_id=distributor_id,
             buyer_id=_signed_in(request),
         )

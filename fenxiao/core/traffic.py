@@ -10,11 +10,12 @@ records it after the view returns. Noting costs no query.
 class Noted:
     """What a view saw worth counting on this request."""
 
-    __slots__ = ("product_id", "cart_adds")
+    __slots__ = ("product_id", "cart_adds", "referral")
 
     def __init__(self):
         self.product_id: int | None = None
         self.cart_adds = 0
+        self.referral: tuple[int, str] | None = None  # (distributor id, source)
 
 
 def noted(request) -> Noted | None:
@@ -36,3 +37,8 @@ def note_product_view(request, product_id: int) -> None:
 def note_cart_add(request) -> None:
     """The buyer put something in the cart (H5 or API)."""
     _note(request).cart_adds += 1
+
+
+def note_referral(request, distributor_id: int, source: str) -> None:
+    """The visitor came through a distributor's link / QR code / poster / store (`/r/<code>`)."""
+    _note(request).referral = (distributor_id, source)
