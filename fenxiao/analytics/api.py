@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
 from fenxiao.core.money import format_fen
@@ -47,10 +47,6 @@ class TrailEntryOut(Schema):
         return obj.product.is_listed
 
 
-class ClearedOut(Schema):
-    removed: int
-
-
 @router.get("/me/trail", response=list[TrailEntryOut], auth=buyer_auth)
 @paginate(Pagination, page_size=20)
 def trail(request):
@@ -58,7 +54,8 @@ def trail(request):
     return tracking_trail.entries(request.user)
 
 
-@router.delete("/me/trail", response=ClearedOut, auth=buyer_auth)
+@router.delete("/me/trail", response={204: None}, auth=buyer_auth)
 def clear_trail(request):
     """Forget the signed-in buyer's whole browsing trail."""
-    return {"removed": tracking_trail.clear(request.user)}
+    tracking_trail.clear(request.user)
+    return Status(204, None)
