@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # Crawlers and link previews announce themselves; the user agent is read, never stored.
 _BOT = re.compile(
     r"bot\b|bot/|spider|crawl|slurp|facebookexternalhit|bingpreview|preview|python-requests|"
-    r"curl/|wget/|httpclient|scrapy|headlesschrome/.*lighthouse|monitor",
+    r"curl/|wget/|httpclient|scrapy|lighthouse|monitor",
     re.IGNORECASE,
 )
 
