@@ -79,9 +79,7 @@ class ProductView(models.Model):
         verbose_name = "浏览轨迹"
         verbose_name_plural = "浏览轨迹"
         constraints = [
-            models.UniqueConstraint(
-                fields=["buyer", "product", "day"], name="one_view_row_per_buyer_product_day"
-            )
+            models.UniqueConstraint(fields=["buyer", "product", "day"], name="one_view_row_per_buyer_product_day")
         ]
         indexes = [models.Index(fields=["buyer", "-last_viewed_at"], name="product_view_trail")]
 
