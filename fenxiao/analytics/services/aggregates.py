@@ -347,4 +347,4 @@ def refresh(now=None) -> dict:
         rebuild(run_first, run_last, tables=[CommissionDay])
     rebuild(first, today)
     ReportWatermark.objects.update_or_create(name=WATERMARK, defaults={"refreshed_at": now})
-    return {"first": first, "last": today, "commission_days": len(moved)}
+    return {"first": first, "last": today, "commission_days": sorted(moved)}
