@@ -102,14 +102,33 @@ def test_sales_report(shop):
     assert got["top-products"].chart.labels == ["台灯", "钢笔"]
 
 
-def test_sales_report_by_week_counts_each_buyer_once_per_week(shop):
-    period = Period(day(0), day(4), WEEK)
+@pytest.mark.parametrize("grain", [WEEK, "month"])
+def test_weeks_and_months_count_each_buyer_and_visitor_once(shop, grain):
+    """Who paid and who visited on which day (see shop.py); each bucket counts a person once
+    however many of its days they came back."""
+    period = Period(day(0), day(4), grain)
+    payers = {0: {"buyer1", "buyer2"}, 1: {"buyer3"}, 2: {"buyer1"}}
+    visitors = {0: {"v1", "v2", "v3"}, 1: {"v1", "v4"}, 2: {"v1"}}
+    gmv = {0: 25000, 1: 10000, 2: 4000}
+
+    def in_bucket(per_day, first, last, merge):
+        days = [n for n in per_day if first <= day(n) <= last]
+        return merge(per_day[n] for n in days)
+
+    buckets = period.buckets()
+    union = lambda sets: len(set().union(*sets))  # noqa: E731
     trend = sections("sales", period)["sales-by-period"]
-    assert [r["bucket"] for r in trend.table.rows] == [label for label, _, _ in period.buckets()]
-    assert sum(r["gmv"] for r in trend.table.rows) == 39000
-    # However the five days fall into weeks, no week has more paying buyers than the three.
-    assert all(r["paying_buyers"] <= 3 for r in trend.table.rows)
-    assert trend.table.totals["paying_buyers"] == 3
+    assert [r["paying_buyers"] for r in trend.table.rows] == [
+        in_bucket(payers, f, lst, union) for _, f, lst in buckets
+    ]
+    assert [r["gmv"] for r in trend.table.rows] == [in_bucket(gmv, f, lst, sum) for _, f, lst in buckets]
+    traffic = sections("traffic", period)["traffic-by-period"]
+    assert [r["visitors"] for r in traffic.table.rows] == [
+        in_bucket(visitors, f, lst, union) for _, f, lst in buckets
+    ]
+    got = figures(period)
+    assert got["paying_buyers"][2] == [r["paying_buyers"] for r in trend.table.rows]
+    assert (got["paying_buyers"][0], got["visitors"][0]) == (3, 4)
 
 
 def test_distribution_report(shop):
