@@ -12,6 +12,10 @@ that transaction commits.
   chunk holds: the messages, their ids read back, and one outbox row per message and
   external channel (`channels_for`). The rows are handed to a task after commit, one task
   per chunk; the sweeper (`delivery.sweep`) re-drives whatever that loses.
+- Staff's targeted push (a later step) is `notify_many(Kind.PUSH, …)` fed with a segment's
+  member ids streamed in id order, keyed `push:<push id>:<user id>` and with the push as
+  subject: a job restarted midway writes each recipient once, and the push's report reads
+  sent / read / clicked off `created_at`, `read_at`, `clicked_at` of its messages.
 - A buyer only ever reads or changes their own messages: every read here filters on the
   user first, so another buyer's id is simply not found.
 """
@@ -93,9 +97,8 @@ def _message(kind: str, draft: Draft) -> Message:
 
 def _queue(group: list[Draft], channels: list[tuple[str, str]]) -> None:
     # The ids are read back by key: an insert that skipped conflicts returns none.
-    ids = list(
-        Message.objects.filter(source_key__in=[d.source_key for d in group]).values_list("pk", flat=True)
-    )
+    keys = [d.source_key for d in group]
+    ids = list(Message.objects.filter(source_key__in=keys).order_by().values_list("pk", flat=True))
     due = timezone.now() + QUEUE_GRACE
     Delivery.objects.bulk_create(
         [

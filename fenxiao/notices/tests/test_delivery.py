@@ -143,3 +143,25 @@ def test_a_channel_without_an_adapter_is_not_queued(settings, monkeypatch):
     buyer = make_buyer()
     message = shipped_notice(buyer)
     assert list(Delivery.objects.filter(message=message).values_list("channel", flat=True)) == ["wechat"]
+
+
+def test_the_minute_sweeper_is_a_periodic_task_that_re_drives_the_outbox(monkeypatch):
+    from fenxiao.notices.tasks import sweep_notice_outbox
+
+    sandbox = Flaky(monkeypatch, failures=2)
+    message = shipped_notice(make_buyer())
+    sweep_notice_outbox.call_local()  # nothing is due yet
+    assert sandbox.sent == []
+    with monkeypatch.context() as patched:
+        patched.setattr(timezone, "now", lambda: later(10))
+        sweep_notice_outbox.call_local()
+    assert set(Delivery.objects.filter(message=message).values_list("status", flat=True)) == {"sent"}
+
+
+def test_outside_demo_mode_the_sandbox_sends_nothing_and_only_the_in_site_message_is_written(settings):
+    settings.DEMO_MODE = False
+    settings.DEBUG = False
+    buyer = make_buyer()
+    message = shipped_notice(buyer)
+    assert message.title == "订单已发货"
+    assert not Delivery.objects.exists()
