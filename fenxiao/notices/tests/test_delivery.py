@@ -153,7 +153,8 @@ def test_the_minute_sweeper_is_a_periodic_task_that_re_drives_the_outbox(monkeyp
     sweep_notice_outbox.call_local()  # nothing is due yet
     assert sandbox.sent == []
     with monkeypatch.context() as patched:
-        patched.setattr(timezone, "now", lambda: later(10))
+        moment = later(10)
+        patched.setattr(timezone, "now", lambda: moment)
         sweep_notice_outbox.call_local()
     assert set(Delivery.objects.filter(message=message).values_list("status", flat=True)) == {"sent"}
 
