@@ -73,6 +73,8 @@ ROLE_PERMISSIONS = {
             "groupbuy": VIEW,
             "groupmember": VIEW,
         },
+        # 消息: read what was sent, send a failed notification again.
+        "notices": {"message": VIEW, "delivery": ALL},
     },
     FINANCE: {
         "orders": {
