@@ -1,0 +1,252 @@
+"""The 数据 pages of the backend: 经营概况 (the backend home) and the report pages with
+their exports. Thin: they check the permission, read the period, call the report services
+and render what those return."""
+
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from fenxiao.core.errors import DomainError
+
+from ..services import periods
+from ..services import todo as todo_service
+from . import exports, render
+from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_reports, may_see_metric, may_view
+
+DASHBOARD_RANGES = ["today", "yesterday", "7d", "30d"]
+
+
+# --- the seams to the report services (one place, so tests can see what is called) -------
+
+
+def build_reports(key: str, period, params) -> list:
+    from ..services import reports
+
+    return reports.build(key, period, params)
+
+
+def dashboard_overview(period) -> list:
+    from ..services import dashboard
+
+    return dashboard.overview(period)
+
+
+def dashboard_trend(period):
+    from ..services import dashboard
+
+    return dashboard.trend(period)
+
+
+def metric_reports() -> dict:
+    from ..services import dashboard
+
+    return dashboard.METRIC_REPORT
+
+
+def page_title(key: str) -> str:
+    try:
+        from ..services import reports
+
+        return reports.PAGES.get(key) or REPORT_TITLES[key]
+    except ImportError:
+        return REPORT_TITLES[key]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def report_url(key: str, params: dict | None = None) -> str:
+    url = reverse("analytics_report", args=[key])
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _backend(request, template: str, context: dict, status: int = 200) -> TemplateResponse:
+    request.current_app = admin.site.name
+    return TemplateResponse(request, template, {**admin.site.each_context(request), **context}, status=status)
+
+
+def picker(request, period, key: str | None = None) -> dict:
+    """The period picker: presets as links (keeping the grain), a custom range and a grain."""
+    grain = request.GET.get("grain") or periods.DAY
+    grain = grain if grain in periods.GRAINS else periods.DAY
+    custom = bool(request.GET.get("start") or request.GET.get("end"))
+    current = "" if custom else (request.GET.get("range") or "7d")
+    presets = [
+        {
+            "key": name,
+            "label": label,
+            "url": "?" + urlencode({"range": name, "grain": grain}),
+            "active": name == current,
+        }
+        for name, (label, _) in periods.PRESETS.items()
+    ]
+    return {
+        "presets": presets,
+        "grains": [{"key": k, "label": v, "active": k == grain} for k, v in periods.GRAINS.items()],
+        "start": (request.GET.get("start") or (period.start.isoformat() if period else ""))[:10],
+        "end": (request.GET.get("end") or (period.end.isoformat() if period else ""))[:10],
+        "range": current,
+        "custom": custom,
+    }
+
+
+# --- report pages ------------------------------------------------------------------------------
+
+
+def _checked(request, key: str):
+    if key not in REPORT_PERMISSIONS:
+        raise Http404("没有这个报表")
+    if not may_view(request.user, key):
+        raise PermissionDenied
+
+
+def report_view(request, key: str):
+    _checked(request, key)
+    error, status, period, sections = "", 200, None, []
+    try:
+        period = periods.parse(request.GET)
+        built = build_reports(key, period, request.GET)
+    except DomainError as exc:
+        error, status = exc.message, exc.status
+    else:
+        for report in built:
+            params = {**period.as_params(), "report": report.key}
+            export_urls = (
+                {
+                    fmt: reverse("analytics_report_export", args=[key, fmt]) + "?" + urlencode(params)
+                    for fmt in exports.FORMATS
+                }
+                if report.table is not None
+                else {}
+            )
+            sections.append(render.report_context(report, export_urls))
+    context = {
+        "title": page_title(key),
+        "report_key": key,
+        "period": period,
+        "picker": picker(request, period, key),
+        "error": error,
+        "sections": sections,
+        "tabs": _tabs(request.user, key),
+    }
+    return _backend(request, "analytics/report.html", context, status)
+
+
+def _tabs(user, current: str) -> list[dict]:
+    return [
+        {"title": page_title(k), "link": report_url(k), "active": k == current, "icon": REPORT_ICONS[k]}
+        for k in allowed_reports(user)
+    ]
+
+
+def export_view(request, key: str, fmt: str):
+    _checked(request, key)
+    if fmt not in exports.FORMATS:
+        raise Http404("不支持的导出格式")
+    try:
+        period = periods.parse(request.GET)
+        built = build_reports(key, period, request.GET)
+    except DomainError as exc:
+        return _backend(
+            request,
+            "analytics/report.html",
+            {
+                "title": page_title(key),
+                "report_key": key,
+                "picker": picker(request, None, key),
+                "error": exc.message,
+                "sections": [],
+                "tabs": _tabs(request.user, key),
+            },
+            exc.status,
+        )
+    wanted = request.GET.get("report") or ""
+    for report in built:
+        if report.table is not None and (report.key == wanted or not wanted):
+            return exports.export(report, fmt)
+    raise Http404("没有可导出的报表")
+
+
+# --- 经营概况 ----------------------------------------------------------------------------------
+
+
+def dashboard_callback(request, context):
+    """unfold's DASHBOARD_CALLBACK: the backend home becomes 经营概况."""
+    context.update(dashboard_context(request))
+    return context
+
+
+def dashboard_context(request) -> dict:
+    user = request.user
+    chosen = request.GET.get("range") or "today"
+    error = ""
+    if chosen not in DASHBOARD_RANGES:
+        error, chosen = "未知的时间范围，已显示今日", "today"
+    period = periods.preset(chosen)
+    reports_allowed = allowed_reports(user)
+    cards, chart = [], None
+    if reports_allowed:
+        mapping = metric_reports()
+        visible = [m for m in dashboard_overview(period) if may_see_metric(user, m.key, mapping)]
+        cards = [
+            render.metric_card(m, report_url(mapping[m.key], {"range": chosen}) if m.key in mapping else "")
+            for m in visible
+        ]
+        chart = render.chart_config(_visible_trend(dashboard_trend(period), visible, user))
+    return {
+        "title": "经营概况",
+        "console": {
+            "period": period,
+            "ranges": [
+                {"key": k, "label": periods.PRESETS[k][0], "url": "?range=" + k, "active": k == chosen}
+                for k in DASHBOARD_RANGES
+            ],
+            "error": error,
+            "cards": cards,
+            "chart": chart,
+            "todos": todo_service.for_user(user),
+            "reports": [
+                {"title": page_title(k), "url": report_url(k), "icon": REPORT_ICONS[k]}
+                for k in reports_allowed
+            ],
+            "shortcuts": shortcuts(user),
+            "has_figures": bool(reports_allowed),
+        },
+    }
+
+
+def _visible_trend(chart, visible_metrics, user):
+    """Only the series of figures this user may see (matched by the figure's name)."""
+    if chart is None:
+        return None
+    if user.is_superuser:
+        return chart
+    labels = {m.label for m in visible_metrics}
+    kept = [d for d in chart.datasets if d.label in labels]
+    if not kept:
+        return None
+    return type(chart)(labels=chart.labels, datasets=kept, kind=chart.kind)
+
+
+# (title, icon, url name, permission): the pages a merchant opens most, if they may.
+SHORTCUTS = [
+    ("发布商品", "add_box", "admin:catalog_product_add", "catalog.add_product"),
+    ("订单管理", "receipt_long", "admin:orders_order_changelist", "orders.view_order"),
+    ("营销活动", "campaign", "admin:promotions_promotion_changelist", "promotions.view_promotion"),
+    ("优惠券", "confirmation_number", "admin:promotions_coupon_changelist", "promotions.view_coupon"),
+    ("分销商", "groups", "admin:distribution_distributor_changelist", "distribution.view_distributor"),
+    ("佣金记录", "paid", "admin:distribution_commission_changelist", "distribution.view_commission"),
+    ("订单设置", "settings", "admin:orders_ordersettings_changelist", "orders.view_ordersettings"),
+]
+
+
+def shortcuts(user) -> list[dict]:
+    return [
+        {"title": title, "icon": icon, "url": reverse(name)}
+        for title, icon, name, permission in SHORTCUTS
+        if user.has_perm(permission)
+    ]
