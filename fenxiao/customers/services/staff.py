@@ -30,7 +30,8 @@ ROLE_DESCRIPTIONS = {
 ALL = "all"
 VIEW = "view"
 
-# app_label -> model -> ALL (every permission of the model) or VIEW (view only).
+# app_label -> model -> ALL (every permission of the model), VIEW (view only) or a tuple of
+# the permission codenames granted (the reports' permissions live on one aggregate model).
 ROLE_PERMISSIONS = {
     OPERATIONS: {
         "catalog": {"category": ALL, "product": ALL, "productimage": ALL, "sku": ALL},
@@ -58,6 +59,9 @@ ROLE_PERMISSIONS = {
             "settingschange": VIEW,
             "commission": VIEW,
             "commissionadjustment": VIEW,
+        },
+        "analytics": {
+            "dailysales": ("view_sales_report", "view_distribution_report", "view_traffic_report"),
         },
         "promotions": {
             "promotion": ALL,
@@ -107,6 +111,7 @@ ROLE_PERMISSIONS = {
             "distributionsettings": VIEW,
             "settingschange": VIEW,
         },
+        "analytics": {"dailysales": ("view_sales_report", "view_distribution_report")},
     },
 }
 
@@ -119,6 +124,8 @@ def role_permissions(role: str):
             clause = Q(content_type__app_label=app_label, content_type__model=model)
             if scope == VIEW:
                 clause &= Q(codename__startswith="view_")
+            elif scope != ALL:
+                clause &= Q(codename__in=scope)
             wanted |= clause
     return Permission.objects.filter(wanted)
 
