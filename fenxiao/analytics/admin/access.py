@@ -1,14 +1,11 @@
 """Who may see which figures: one permission per report page, and each dashboard figure
 belongs to the report that explains it (`dashboard.METRIC_REPORT`)."""
 
+from ..services import reports
+
 # Report page -> the permission that opens it (运营: all three; 财务: sales and distribution).
-REPORT_PERMISSIONS = {
-    "sales": "analytics.view_sales_report",
-    "distribution": "analytics.view_distribution_report",
-    "traffic": "analytics.view_traffic_report",
-}
-# The sidebar and the page titles, in this order.
-REPORT_TITLES = {"sales": "销售报表", "distribution": "分销报表", "traffic": "流量报表"}
+REPORT_PERMISSIONS = reports.PERMISSIONS
+REPORT_TITLES = reports.PAGES
 REPORT_ICONS = {"sales": "bar_chart", "distribution": "hub", "traffic": "travel_explore"}
 
 

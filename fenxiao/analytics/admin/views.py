@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from fenxiao.core.errors import DomainError
 
-from ..services import periods
+from ..services import dashboard, periods, reports
 from ..services import todo as todo_service
 from . import exports, render
 from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_reports, may_see_metric, may_view
@@ -20,40 +20,27 @@ from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_rep
 DASHBOARD_RANGES = ["today", "yesterday", "7d", "30d"]
 
 
-# --- the seams to the report services (one place, so tests can see what is called) -------
+# --- the report services, called from one place each ------------------------------------
 
 
 def build_reports(key: str, period, params) -> list:
-    from ..services import reports
-
     return reports.build(key, period, params)
 
 
 def dashboard_overview(period) -> list:
-    from ..services import dashboard
-
     return dashboard.overview(period)
 
 
 def dashboard_trend(period):
-    from ..services import dashboard
-
     return dashboard.trend(period)
 
 
 def metric_reports() -> dict:
-    from ..services import dashboard
-
     return dashboard.METRIC_REPORT
 
 
 def page_title(key: str) -> str:
-    try:
-        from ..services import reports
-
-        return reports.PAGES.get(key) or REPORT_TITLES[key]
-    except ImportError:
-        return REPORT_TITLES[key]
+    return reports.PAGES.get(key) or REPORT_TITLES[key]
 
 
 # --- helpers ----------------------------------------------------------------------------------
