@@ -36,7 +36,8 @@ def change(metric: Metric) -> dict:
     """The change against the previous period, as a card shows it."""
     bp = metric.change_bp
     if bp is None:
-        text = "上期为 0" if metric.value else "持平"
+        # Nothing to compare with: a percentage of zero means nothing, the card shows "上期 0".
+        text = "—" if metric.value else "持平"
         return {"text": text, "direction": "flat", "tone": "flat"}
     if bp == 0:
         return {"text": "持平", "direction": "flat", "tone": "flat"}
@@ -93,7 +94,8 @@ def chart_config(chart: Chart | None) -> dict | None:
                 "borderColor": colour,
                 "backgroundColor": colour,
                 "yAxisID": axis_of[dataset.unit],
-                "tension": 0.3,
+                # Monotone curves never swing past the data (no dip below zero between days).
+                "cubicInterpolationMode": "monotone",
                 "pointRadius": 2 if len(chart.labels) <= 31 else 0,
                 "maxBarThickness": 24,
             }

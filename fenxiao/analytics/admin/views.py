@@ -2,6 +2,7 @@
 their exports. Thin: they check the permission, read the period, call the report services
 and render what those return."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import admin
@@ -175,7 +176,7 @@ def dashboard_context(request) -> dict:
         error, chosen = "未知的时间范围，已显示今日", "today"
     period = periods.preset(chosen)
     reports_allowed = allowed_reports(user)
-    cards, chart = [], None
+    cards, chart, chart_period = [], None, None
     if reports_allowed:
         mapping = metric_reports()
         visible = [m for m in dashboard_overview(period) if may_see_metric(user, m.key, mapping)]
@@ -183,7 +184,8 @@ def dashboard_context(request) -> dict:
             render.metric_card(m, report_url(mapping[m.key], {"range": chosen}) if m.key in mapping else "")
             for m in visible
         ]
-        chart = render.chart_config(_visible_trend(dashboard_trend(period), visible, user))
+        chart_period = trend_period(period)
+        chart = render.chart_config(_visible_trend(dashboard_trend(chart_period), visible, user))
     return {
         "title": "经营概况",
         "console": {
@@ -195,6 +197,7 @@ def dashboard_context(request) -> dict:
             "error": error,
             "cards": cards,
             "chart": chart,
+            "chart_title": f"趋势（{chart_period.start:%m-%d} 至 {chart_period.end:%m-%d}）" if chart else "",
             "todos": todo_service.for_user(user),
             "reports": [
                 {"title": page_title(k), "url": report_url(k), "icon": REPORT_ICONS[k]}
@@ -204,6 +207,13 @@ def dashboard_context(request) -> dict:
             "has_figures": bool(reports_allowed),
         },
     }
+
+
+def trend_period(period):
+    """A one-day range (今日, 昨日) draws the seven days up to it: one point is no trend."""
+    if period.days > 1:
+        return period
+    return periods.Period(period.start - timedelta(days=6), period.end, periods.DAY, "近7天")
 
 
 def _visible_trend(chart, visible_metrics, user):

@@ -50,9 +50,9 @@ def test_a_report_page_shows_cards_chart_and_table(boss):
     assert reply.status_code == 200
     html = text(reply)
     assert "销售报表" in html and "按商品" in html
-    # Cards: amounts in ¥, rates in %, the change with its arrow; "上期为 0" with no base.
+    # Cards: amounts in ¥, rates in %, the change with its arrow; "—" with nothing to compare.
     assert "¥3703.50" in html and "上期 ¥2962.80" in html and "↑ 25.00 %" in html
-    assert "12.50 %" in html and "上期为 0" in html
+    assert re.search(r'data-metric="conversion_bp".*?12.50 %.*?>—</span> <span[^>]*>上期 0.00 %', html)
     # The refund card went up: bad news, shown in red.
     refunds = re.search(r'data-metric="refunds".*?</div> </div>', html).group(0)
     assert "fx-bad" in refunds and "↑ 100.00 %" in refunds
@@ -181,7 +181,8 @@ def test_the_dashboard_shows_figures_trend_and_shortcuts(boss):
     assert "经营概况" in html and "核心指标" in html
     assert "¥1234.50" in html and "↑ 23.45 %" in html  # 1234.50 against 1000.00
     assert "↓ 25.00 %" in html  # 12 paid orders against 16
-    assert "上期为 0" in html and "持平" in html
+    assert re.search(r'data-metric="visitors".*?300.*?>—</span> <span[^>]*>上期 0<', html)
+    assert re.search(r'data-metric="commission_accrued".*?¥45.60.*?>持平</span>', html)
     assert html.count('class="chart"') == 1
     for label in ["今日", "昨日", "近7天", "近30天", "数据报表", "常用功能", "销售报表", "流量报表"]:
         assert label in html
