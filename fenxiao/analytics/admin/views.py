@@ -19,6 +19,9 @@ from . import exports, render
 from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_reports, may_see_metric, may_view
 
 DASHBOARD_RANGES = ["today", "yesterday", "7d", "30d"]
+# Rows of the rankings (top products, distributors) the picker offers; the service checks it.
+LIMITS = ["10", "20", "50", "100", "200"]
+DEFAULT_LIMIT = "20"
 
 
 # --- the report services, called from one place each ------------------------------------
@@ -61,13 +64,16 @@ def picker(request, period, key: str | None = None) -> dict:
     """The period picker: presets as links (keeping the grain), a custom range and a grain."""
     grain = request.GET.get("grain") or periods.DAY
     grain = grain if grain in periods.GRAINS else periods.DAY
+    limit = (request.GET.get("limit") or "").strip()
+    limit = limit if limit in LIMITS else ""
     custom = bool(request.GET.get("start") or request.GET.get("end"))
     current = "" if custom else (request.GET.get("range") or "7d")
+    keep = {"grain": grain, **({"limit": limit} if limit else {})}
     presets = [
         {
             "key": name,
             "label": label,
-            "url": "?" + urlencode({"range": name, "grain": grain}),
+            "url": "?" + urlencode({"range": name, **keep}),
             "active": name == current,
         }
         for name, (label, _) in periods.PRESETS.items()
@@ -79,6 +85,9 @@ def picker(request, period, key: str | None = None) -> dict:
         "end": (request.GET.get("end") or (period.end.isoformat() if period else ""))[:10],
         "range": current,
         "custom": custom,
+        "limits": [
+            {"key": k, "label": f"前 {k} 名", "active": k == (limit or DEFAULT_LIMIT)} for k in LIMITS
+        ],
     }
 
 
@@ -103,6 +112,8 @@ def report_view(request, key: str):
     else:
         for report in built:
             params = {**period.as_params(), "report": report.key}
+            if request.GET.get("limit"):
+                params["limit"] = request.GET["limit"]
             export_urls = (
                 {
                     fmt: reverse("analytics_report_export", args=[key, fmt]) + "?" + urlencode(params)

@@ -82,6 +82,12 @@ def test_the_period_picker_offers_presets_custom_range_and_grain(boss):
         assert label in html
     assert '<option value="week" selected>按周</option>' in html
     assert "?range=7d&amp;grain=week" in html  # presets keep the chosen grain
+    assert '<option value="20" selected>前 20 名</option>' in html
+    html = text(boss.get("/backend/data/sales/?range=30d&limit=50"))
+    assert '<option value="50" selected>前 50 名</option>' in html
+    assert "?range=7d&amp;grain=day&amp;limit=50" in html
+    export = re.search(r'<a href="([^"]+)"[^>]*data-export="csv"', html).group(1)
+    assert "limit=50" in export  # the file has the rows the page shows
     today = timezone.localdate()
     first, last = today - timezone.timedelta(days=40), today - timezone.timedelta(days=1)
     reply = boss.get(f"/backend/data/sales/?start={first}&end={last}&grain=month")

@@ -98,6 +98,14 @@ def test_each_report_page_renders_every_section_and_exports_it(shop, key):
             assert str(first) in html or render.format_value(first, report.table.columns[0].unit) in html
 
 
+def test_the_ranking_length_reaches_the_service(shop):
+    client = member(OPERATIONS)
+    html = text(client.get("/backend/data/sales/?range=30d&limit=10"))
+    assert "前 10 个商品" in html
+    export = client.get("/backend/data/sales/export/csv/?range=30d&limit=1&report=sales-by-product")
+    assert len(list(csv.reader(io.StringIO(export.content.decode("utf-8").lstrip("\ufeff"))))) == 2
+
+
 def grow(shop, orders=6):
     """More buyers, orders and visits on a later day, refreshed into the aggregates."""
     with on_day(5):
