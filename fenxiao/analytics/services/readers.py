@@ -1,9 +1,10 @@
 """Reading the aggregate tables for a period: one grouped query per figure family, whatever
 the number of orders behind them. Shared by the dashboard and the reports."""
 
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 
-from .periods import Period
+from .periods import DAY, Period
 
 CURRENT, PREVIOUS = 0, 1
 
@@ -43,42 +44,46 @@ def spans(period: Period, daily: dict, fields: list[str]):
     )
 
 
+def _count_per_group(inner) -> dict:
+    """{group: rows} of `inner`, a values("group", person).distinct() query: distinct people
+    per group, counted over a hashed DISTINCT (much faster on PostgreSQL than
+    COUNT(DISTINCT …) per group, which sorts each group)."""
+    sql, params = inner.order_by().query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT grp, COUNT(*) FROM ({sql}) AS people GROUP BY grp", params)  # noqa: S608
+        return dict(cursor.fetchall())
+
+
 def distinct_counts(queryset, field: str, period: Period) -> tuple[int, int, list[int]]:
     """Distinct `field` values in the period, in the previous period, and per bucket: the
-    per-day-per-person rows counted once per span (two queries), never summed over days."""
+    per-day-per-person rows counted once per span (two queries), never summed over days.
+    A day bucket needs no DISTINCT: each person has at most one row a day."""
     prev = period.previous()
-    whole = (
+    span = Case(
+        When(day__gte=period.start, then=Value(CURRENT)), default=Value(PREVIOUS), output_field=IntegerField()
+    )
+    spans_ = _count_per_group(
         queryset.filter(day__gte=prev.start, day__lte=period.end)
-        .annotate(
-            span=Case(
-                When(day__gte=period.start, then=Value(CURRENT)),
-                default=Value(PREVIOUS),
-                output_field=IntegerField(),
-            )
-        )
-        .values("span")
-        .annotate(n=Count(field, distinct=True))
-        .order_by()
+        .annotate(grp=span)
+        .values("grp", field)
+        .distinct()
     )
-    spans_ = {row["span"]: row["n"] for row in whole}
     buckets = period.buckets()
-    by_bucket = (
-        queryset.filter(day__gte=period.start, day__lte=period.end)
-        .annotate(
-            bucket=Case(
-                *[
-                    When(day__gte=first, day__lte=last, then=Value(i))
-                    for i, (_, first, last) in enumerate(buckets)
-                ],
-                output_field=IntegerField(),
-            )
+    current = queryset.filter(day__gte=period.start, day__lte=period.end)
+    if period.grain == DAY:
+        per_day = dict(current.values_list("day").annotate(n=Count("pk")).order_by())
+        per = [per_day.get(first, 0) for _, first, _ in buckets]
+    else:
+        bucket = Case(
+            *[
+                When(day__gte=first, day__lte=last, then=Value(i))
+                for i, (_, first, last) in enumerate(buckets)
+            ],
+            output_field=IntegerField(),
         )
-        .values("bucket")
-        .annotate(n=Count(field, distinct=True))
-        .order_by()
-    )
-    per = {row["bucket"]: row["n"] for row in by_bucket}
-    return spans_.get(CURRENT, 0), spans_.get(PREVIOUS, 0), [per.get(i, 0) for i in range(len(buckets))]
+        counted = _count_per_group(current.annotate(grp=bucket).values("grp", field).distinct())
+        per = [counted.get(i, 0) for i in range(len(buckets))]
+    return spans_.get(CURRENT, 0), spans_.get(PREVIOUS, 0), per
 
 
 def grouped(

@@ -1,0 +1,44 @@
+"""`make bench` (reports part): a year of aggregates worth 1,000,000 orders on PostgreSQL,
+then the dashboard and each 30-day report timed. All generated rows are rolled back."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from fenxiao.demo.bench import reports_bench
+
+TARGET_MS = 1000
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Time the dashboard and each report over aggregates worth 1,000,000 orders (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--orders", type=int, default=1_000_000)
+        parser.add_argument("--runs", type=int, default=5)
+        parser.add_argument("--reuse", action="store_true", help="time what an earlier --keep run left")
+        parser.add_argument(
+            "--keep", action="store_true", help="commit the generated rows (scratch database)"
+        )
+
+    def handle(self, *args, orders, runs, reuse, keep, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("the reports bench runs on PostgreSQL (set DATABASE_URL)")
+        try:
+            with transaction.atomic():
+                if not reuse:
+                    made = reports_bench.generate(orders)
+                    self.stdout.write(f"generated in {made['seconds']} s: {made['rows']}")
+                for row in reports_bench.time_pages(runs):
+                    verdict = "ok" if row["median_ms"] < TARGET_MS else "SLOW"
+                    self.stdout.write(
+                        f"{row['label']:<32} {row['median_ms']:8.1f} ms  {row['queries']:3d} queries"
+                        f"  (target < {TARGET_MS} ms: {verdict})"
+                    )
+                if not keep:
+                    raise Rollback
+        except Rollback:
+            self.stdout.write("(all benchmark data rolled back)")
