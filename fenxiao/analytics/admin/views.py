@@ -10,10 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from fenxiao.core.errors import DomainError
 
-from ..services import dashboard, periods, reports
+from ..models import ReportWatermark
+from ..services import aggregates, dashboard, periods, reports
 from ..services import todo as todo_service
 from . import exports, render
 from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_reports, may_see_metric, may_view
@@ -48,6 +50,16 @@ def page_title(key: str) -> str:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def freshness() -> str:
+    """When the figures were last brought up to date: they come from aggregates a background
+    job refreshes every few minutes, so today's figures may lag the orders list a little."""
+    marks = ReportWatermark.objects.filter(name=aggregates.WATERMARK)
+    at = marks.values_list("refreshed_at", flat=True).first()
+    if at is None:
+        return "报表数据尚未更新：后台任务每 5 分钟更新一次"
+    return f"数据更新于 {timezone.localtime(at):%Y-%m-%d %H:%M}（每 5 分钟更新）"
 
 
 def report_url(key: str, params: dict | None = None) -> str:
@@ -131,6 +143,7 @@ def report_view(request, key: str):
         "error": error,
         "sections": sections,
         "tabs": _tabs(request.user, key),
+        "freshness": freshness() if sections else "",
     }
     return _backend(request, "analytics/report.html", context, status)
 
@@ -216,6 +229,7 @@ def dashboard_context(request) -> dict:
             ],
             "shortcuts": shortcuts(user),
             "has_figures": bool(reports_allowed),
+            "freshness": freshness() if reports_allowed else "",
         },
     }
 

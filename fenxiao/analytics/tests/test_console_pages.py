@@ -61,6 +61,7 @@ def test_a_report_page_shows_cards_chart_and_table(boss):
     assert "=HYPERLINK(&quot;http://evil&quot;,&quot;点我&quot;)" in html
     assert re.search(r"<tfoot>.*合计.*¥7407.00", html)
     assert "按支付时间统计" in html
+    assert "报表数据尚未更新：后台任务每 5 分钟更新一次" in html  # no refresh has run here
     # The chart: bar, amounts in yuan on the left axis, counts on the right.
     canvas = re.search(r'class="chart" data-type="bar" data-value="([^"]+)" data-options="([^"]+)"', html)
     data = json.loads(canvas.group(1).replace("&quot;", '"'))

@@ -58,6 +58,8 @@ def test_the_dashboard_shows_the_service_figures(shop):
     for key, metric in figures.items():
         assert cards[key].strip() == render.format_value(metric.value, metric.unit), key
     assert html.count('class="chart"') == 1
+    # The figures come from aggregates a job refreshes: the page says when they were.
+    assert re.search(r'id="freshness">数据更新于 \d{4}-\d\d-\d\d \d\d:\d\d（每 5 分钟更新）', html)
 
 
 def test_finance_sees_no_traffic_figure_on_the_real_dashboard(shop):
