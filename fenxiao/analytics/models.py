@@ -269,3 +269,24 @@ class ReportWatermark(models.Model):
 
     def __str__(self):
         return str(self.name)
+
+
+class DistinctCount(models.Model):
+    """A distinct count over a span of whole days (paying buyers, visitors, visitors of one
+    source), computed once from the per-day-per-person rows and kept: a span that has ended
+    does not change, unless a rebuild of one of its days deletes it. Spans that include
+    today are never kept."""
+
+    metric = models.CharField("指标", max_length=40)
+    first = models.DateField("开始日期")
+    last = models.DateField("结束日期")
+    value = models.PositiveIntegerField("去重数")
+
+    class Meta:
+        verbose_name = "去重计数"
+        verbose_name_plural = "去重计数"
+        constraints = [models.UniqueConstraint(fields=["metric", "first", "last"], name="one_distinct_count")]
+        indexes = [models.Index(fields=["first", "last"], name="distinct_count_span")]
+
+    def __str__(self):
+        return f"{self.metric} {self.first}..{self.last}"

@@ -33,6 +33,7 @@ from ..models import (
     BuyerDay,
     CommissionDay,
     DailySales,
+    DistinctCount,
     DistributionDay,
     DistributorDay,
     ProductDay,
@@ -40,6 +41,7 @@ from ..models import (
     TrafficDay,
     VisitorDay,
 )
+from . import dashboard, periods
 from .periods import day_bounds
 
 CHUNK_DAYS = 31
@@ -298,6 +300,9 @@ def rebuild(first: date, last: date, tables=None) -> int:
         with transaction.atomic():
             for model in tables:
                 model.objects.filter(day__gte=day, day__lte=end).delete()
+            if BuyerDay in tables or TrafficDay in tables:
+                # Distinct counts kept for spans touching these days are counted again.
+                DistinctCount.objects.filter(first__lte=end, last__gte=day).delete()
             for model in tables:
                 BUILDERS[model](lo, hi, day, end)
         day = end + timedelta(days=1)
@@ -355,4 +360,7 @@ def refresh(now=None) -> dict:
         rebuild(run_first, run_last, tables=[CommissionDay])
     rebuild(first, today)
     ReportWatermark.objects.update_or_create(name=WATERMARK, defaults={"refreshed_at": now})
+    # The dashboard's presets count their distinct buyers and visitors here, not on the page.
+    for key in ("7d", "30d"):
+        dashboard.warm(periods.preset(key, today))
     return {"first": first, "last": today, "commission_days": sorted(moved)}

@@ -36,6 +36,15 @@ LABELS = {
 }
 
 
+PAYING_BUYERS, VISITORS = "paying_buyers", "visitors"  # their kept distinct counts
+
+
+def warm(period: Period) -> None:
+    """Count the distinct figures of `period` (and the one before) ahead of the page."""
+    readers.distinct_counts(BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, PAYING_BUYERS)
+    readers.distinct_counts(VisitorDay.objects.all(), "visitor", period, VISITORS)
+
+
 def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
     """key -> (value, previous value, trend)."""
     prev = period.previous()
@@ -52,9 +61,9 @@ def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
     summed(DistributionDay, {"new_distributors": "new_distributors", "commission_paid": "withdrawn_amount"})
     summed(CommissionDay, {"commission_accrued": "accrued"})
     out["paying_buyers"] = readers.distinct_counts(
-        BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period
+        BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, PAYING_BUYERS
     )
-    out["visitors"] = readers.distinct_counts(VisitorDay.objects.all(), "visitor", period)
+    out["visitors"] = readers.distinct_counts(VisitorDay.objects.all(), "visitor", period, VISITORS)
 
     def per(a: tuple, b: tuple, f) -> tuple:
         return f(a[0], b[0]), f(a[1], b[1]), [f(x, y) for x, y in zip(a[2], b[2], strict=True)]

@@ -2,9 +2,11 @@
 the number of orders behind them. Shared by the dashboard and the reports."""
 
 from django.db import connection
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.utils import timezone
 
-from .periods import DAY, Period
+from ..models import DistinctCount
+from .periods import Period
 
 CURRENT, PREVIOUS = 0, 1
 
@@ -45,7 +47,7 @@ def spans(period: Period, daily: dict, fields: list[str]):
 
 
 def _count_per_group(inner) -> dict:
-    """{group: rows} of `inner`, a values("group", person).distinct() query: distinct people
+    """{group: rows} of `inner`, a values("grp", person).distinct() query: distinct people
     per group, counted over a hashed DISTINCT (much faster on PostgreSQL than
     COUNT(DISTINCT …) per group, which sorts each group)."""
     sql, params = inner.order_by().query.sql_with_params()
@@ -54,36 +56,53 @@ def _count_per_group(inner) -> dict:
         return dict(cursor.fetchall())
 
 
-def distinct_counts(queryset, field: str, period: Period) -> tuple[int, int, list[int]]:
-    """Distinct `field` values in the period, in the previous period, and per bucket: the
-    per-day-per-person rows counted once per span (two queries), never summed over days.
-    A day bucket needs no DISTINCT: each person has at most one row a day."""
+def _compute(queryset, field: str, spans: list[tuple]) -> dict:
+    """{span: distinct people} for non-overlapping `spans`, in one query. Single days need
+    no DISTINCT: each person has at most one row a day."""
+    if all(first == last for first, last in spans):
+        days = [first for first, _ in spans]
+        per_day = dict(queryset.filter(day__in=days).values_list("day").annotate(n=Count("pk")).order_by())
+        return {(d, d): per_day.get(d, 0) for d in days}
+    grp = Case(
+        *[When(day__gte=first, day__lte=last, then=Value(i)) for i, (first, last) in enumerate(spans)],
+        output_field=IntegerField(),
+    )
+    lo, hi = min(f for f, _ in spans), max(last for _, last in spans)
+    counted = _count_per_group(
+        queryset.filter(day__gte=lo, day__lte=hi).annotate(grp=grp).values("grp", field).distinct()
+    )
+    return {span: counted.get(i, 0) for i, span in enumerate(spans)}
+
+
+def distinct_counts(queryset, field: str, period: Period, metric: str) -> tuple[int, int, list[int]]:
+    """Distinct `field` values (people) in the period, in the previous period, and per
+    bucket: counted once per span from the per-day-per-person rows, never summed over days.
+    Spans already counted come from `DistinctCount` (one query); the rest are counted (at
+    most two queries: the two periods, the buckets) and kept if they have ended."""
     prev = period.previous()
-    span = Case(
-        When(day__gte=period.start, then=Value(CURRENT)), default=Value(PREVIOUS), output_field=IntegerField()
-    )
-    spans_ = _count_per_group(
-        queryset.filter(day__gte=prev.start, day__lte=period.end)
-        .annotate(grp=span)
-        .values("grp", field)
-        .distinct()
-    )
-    buckets = period.buckets()
-    current = queryset.filter(day__gte=period.start, day__lte=period.end)
-    if period.grain == DAY:
-        per_day = dict(current.values_list("day").annotate(n=Count("pk")).order_by())
-        per = [per_day.get(first, 0) for _, first, _ in buckets]
-    else:
-        bucket = Case(
-            *[
-                When(day__gte=first, day__lte=last, then=Value(i))
-                for i, (_, first, last) in enumerate(buckets)
+    whole = [(period.start, period.end), (prev.start, prev.end)]
+    buckets = [(first, last) for _, first, last in period.buckets()]
+    known = {
+        (row.first, row.last): row.value
+        for row in DistinctCount.objects.filter(metric=metric, first__gte=prev.start, last__lte=period.end)
+    }
+    computed = {}
+    for group in (whole, buckets):
+        missing = [span for span in group if span not in known and span not in computed]
+        if missing:
+            computed.update(_compute(queryset, field, missing))
+    if computed:
+        today = timezone.localdate()
+        DistinctCount.objects.bulk_create(
+            [
+                DistinctCount(metric=metric, first=f, last=lst, value=v)
+                for (f, lst), v in computed.items()
+                if lst < today
             ],
-            output_field=IntegerField(),
+            ignore_conflicts=True,
         )
-        counted = _count_per_group(current.annotate(grp=bucket).values("grp", field).distinct())
-        per = [counted.get(i, 0) for i in range(len(buckets))]
-    return spans_.get(CURRENT, 0), spans_.get(PREVIOUS, 0), per
+    known.update(computed)
+    return known[whole[0]], known[whole[1]], [known[span] for span in buckets]
 
 
 def grouped(
@@ -107,19 +126,27 @@ def grouped(
     return [{**{k: row[k] for k in keys}, **{f: row[f"t_{f}"] or 0 for f in fields}} for row in rows]
 
 
-def having_any(fields: list[str]) -> Q:
-    q = Q()
-    for f in fields:
-        q |= Q(**{f"{f}__gt": 0})
-    return q
-
-
-def grouped_distinct(queryset, period: Period, key: str, field: str) -> list[tuple]:
-    """(key value, distinct `field` count) over the period."""
-    rows = (
-        queryset.filter(day__gte=period.start, day__lte=period.end)
+def grouped_distinct(queryset, period: Period, key: str, field: str, metric: str) -> dict:
+    """{key value: distinct `field` count} over the period, kept like `distinct_counts` (a
+    row per key value under "<metric>:<value>", and "<metric>" as the marker it was done)."""
+    span = {"first": period.start, "last": period.end}
+    rows = DistinctCount.objects.filter(metric__startswith=metric, **span).values_list("metric", "value")
+    kept = dict(rows)
+    if metric in kept:
+        return {name.split(":", 1)[1]: value for name, value in kept.items() if ":" in name}
+    counted = {
+        row[key]: row["n"]
+        for row in queryset.filter(day__gte=period.start, day__lte=period.end)
         .values(key)
         .annotate(n=Count(field, distinct=True))
         .order_by()
-    )
-    return [(row[key], row["n"]) for row in rows]
+    }
+    if period.end < timezone.localdate():
+        DistinctCount.objects.bulk_create(
+            [
+                DistinctCount(metric=metric, value=len(counted), **span),
+                *[DistinctCount(metric=f"{metric}:{k}", value=v, **span) for k, v in counted.items()],
+            ],
+            ignore_conflicts=True,
+        )
+    return counted

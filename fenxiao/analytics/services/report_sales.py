@@ -6,7 +6,7 @@ from fenxiao.catalog.models import Category, Product
 from fenxiao.orders.models import DiscountKind
 
 from ..models import BuyerDay, DailySales, ProductDay
-from . import readers
+from . import dashboard, readers
 from .periods import Period
 from .shapes import COUNT, FEN, Chart, Column, Dataset, Metric, Report, Table
 
@@ -26,7 +26,9 @@ def _trend(period: Period) -> Report:
     daily = readers.daily_sums(DailySales, prev.start, period.end, FIELDS)
     cur, old, buckets = readers.spans(period, daily, FIELDS)
     cur, old = _derive(cur), _derive(old)
-    buyers = readers.distinct_counts(BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period)
+    buyers = readers.distinct_counts(
+        BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, dashboard.PAYING_BUYERS
+    )
     metrics = [
         Metric("paid_orders", "付款订单数", cur["paid_orders"], old["paid_orders"]),
         Metric("paying_buyers", "付款人数", buyers[0], buyers[1]),

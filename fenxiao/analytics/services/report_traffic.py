@@ -8,7 +8,7 @@ visit "ordered" or "paid" when its signed-in buyer placed or paid an order that 
 from fenxiao.distribution.models import Distributor
 
 from ..models import TrafficDay, VisitorDay, VisitSource
-from . import readers
+from . import dashboard, readers
 from .periods import Period
 from .shapes import BP, Chart, Column, Dataset, Metric, Report, Table
 
@@ -28,7 +28,9 @@ def _trend(period: Period) -> Report:
     cur, old, per = readers.spans(
         period, readers.daily_sums(TrafficDay, prev.start, period.end, FIELDS), FIELDS
     )
-    uv, uv_old, uv_per = readers.distinct_counts(VisitorDay.objects.all(), "visitor", period)
+    uv, uv_old, uv_per = readers.distinct_counts(
+        VisitorDay.objects.all(), "visitor", period, dashboard.VISITORS
+    )
     metrics = [
         Metric("page_views", "浏览量（PV）", cur["page_views"], old["page_views"]),
         Metric("visitors", "访客数（UV）", uv, uv_old),
@@ -84,7 +86,7 @@ FUNNEL_COLUMNS = [
 
 def _by_source(period: Period) -> Report:
     rows = readers.grouped(TrafficDay, period, ["source"], FIELDS, order="visits")
-    uv = dict(readers.grouped_distinct(VisitorDay.objects.all(), period, "source", "visitor"))
+    uv = readers.grouped_distinct(VisitorDay.objects.all(), period, "source", "visitor", "visitors_by_source")
     for row in rows:
         row["label"] = SOURCES.get(row["source"], row["source"])
         row["visitors"] = uv.get(row["source"], 0)

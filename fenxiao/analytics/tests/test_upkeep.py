@@ -138,3 +138,22 @@ def test_refresh_keeps_what_is_still_held_of_an_old_day():
     assert {m.key: m.value for m in reports.build("distribution", today, {})[0].metrics}[
         "commission_reduced"
     ] == 600
+
+
+def test_kept_distinct_counts_are_counted_again_after_a_rebuild_of_their_days():
+    from fenxiao.analytics.models import DistinctCount
+
+    from .shop import visit
+
+    build_shop(refresh=True)
+    period = Period(day(0), day(4))
+
+    def visitors():
+        return {m.key: m.value for m in dashboard.overview(period)}["visitors"]
+
+    assert visitors() == 4
+    assert DistinctCount.objects.filter(metric="visitors", first=day(0), last=day(4)).exists()
+    visit(1, "v5", source="poster", pv=1)  # written late for D1
+    assert visitors() == 4  # kept until D1 is rebuilt
+    aggregates.rebuild(day(1), day(1))
+    assert visitors() == 5

@@ -137,10 +137,13 @@ def time_pages(runs: int = 5) -> list[dict]:
                 start = time.perf_counter()
                 call()
                 timings.append((time.perf_counter() - start) * 1000)
+        # The first run counts distinct buyers and visitors (the periodic refresh does it
+        # ahead for the dashboard's presets); later runs read the kept counts.
         out.append(
             {
                 "label": label,
-                "median_ms": round(statistics.median(timings), 1),
+                "cold_ms": round(timings[0], 1),
+                "median_ms": round(statistics.median(timings[1:] or timings), 1),
                 "queries": len(captured.captured_queries),
             }
         )

@@ -1,7 +1,7 @@
 """`make bench` (reports part): a year of aggregates worth 1,000,000 orders on PostgreSQL,
 then the dashboard and each 30-day report timed. All generated rows are rolled back."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from fenxiao.demo.bench import reports_bench
@@ -26,7 +26,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, orders, runs, reuse, keep, **options):
         if connection.vendor != "postgresql":
-            raise CommandError("the reports bench runs on PostgreSQL (set DATABASE_URL)")
+            self.stdout.write("reports bench skipped: it runs on PostgreSQL (set DATABASE_URL)")
+            return
         try:
             with transaction.atomic():
                 if not reuse:
@@ -35,8 +36,8 @@ class Command(BaseCommand):
                 for row in reports_bench.time_pages(runs):
                     verdict = "ok" if row["median_ms"] < TARGET_MS else "SLOW"
                     self.stdout.write(
-                        f"{row['label']:<32} {row['median_ms']:8.1f} ms  {row['queries']:3d} queries"
-                        f"  (target < {TARGET_MS} ms: {verdict})"
+                        f"{row['label']:<30} first {row['cold_ms']:8.1f} ms, then {row['median_ms']:7.1f} ms"
+                        f"  {row['queries']:3d} queries  (target < {TARGET_MS} ms: {verdict})"
                     )
                 if not keep:
                     raise Rollback
