@@ -81,13 +81,12 @@ def overview(period: Period) -> list[Metric]:
     ]
 
 
-def trend(period: Period) -> Chart:
-    """The dashboard chart: paid GMV, paid orders and visitors per bucket."""
-    figures = _figures(period)
+def trend(period: Period, metrics: list[Metric] | None = None) -> Chart:
+    """The dashboard chart: paid GMV, paid orders and visitors per bucket. Pass the
+    `overview(period)` already read to build it without querying again."""
+    by_key = {m.key: m.trend for m in metrics} if metrics else {k: v[2] for k, v in _figures(period).items()}
+    keys = [key for key in ("gmv", "paid_orders", "visitors") if key in by_key]
     return Chart(
         labels=[label for label, _, _ in period.buckets()],
-        datasets=[
-            Dataset(LABELS[key][0], figures[key][2], LABELS[key][1])
-            for key in ("gmv", "paid_orders", "visitors")
-        ],
+        datasets=[Dataset(LABELS[key][0], by_key[key], LABELS[key][1]) for key in keys],
     )

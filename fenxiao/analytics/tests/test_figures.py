@@ -62,10 +62,20 @@ def test_dashboard_against_the_previous_period(shop):
     assert metric.change_bp == (4000 - 35000) * 10000 // 35000
 
 
-def test_dashboard_trend_chart(shop):
+def test_dashboard_trend_chart(shop, django_assert_num_queries):
     chart = dashboard.trend(Period(day(0), day(2)))
     assert [d.values for d in chart.datasets] == [[25000, 10000, 4000], [2, 1, 1], [3, 2, 1]]
     assert chart.labels == [day(n).strftime("%m-%d") for n in range(3)]
+    # From figures already read: the same chart, no query.
+    metrics = dashboard.overview(Period(day(0), day(2)))
+    with django_assert_num_queries(0):
+        assert dashboard.trend(Period(day(0), day(2)), metrics) == chart
+    # Only the figures a role may see: a finance user's chart has no visitors.
+    sales_only = [m for m in metrics if dashboard.METRIC_REPORT[m.key] == "sales"]
+    assert [d.label for d in dashboard.trend(Period(day(0), day(2)), sales_only).datasets] == [
+        "实付金额",
+        "付款订单数",
+    ]
 
 
 def test_sales_report(shop):

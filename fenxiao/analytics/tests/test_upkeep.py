@@ -49,6 +49,17 @@ def test_the_command_rebuilds_what_was_never_refreshed(capsys):
     assert dashboard.overview(Period(day(0), day(4)))[0].value == 39000
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--start", "2026-13-01", "--end", "2026-13-02"], ["--start", "2026-02-02", "--end", "2026-02-01"]],
+)
+def test_the_command_refuses_bad_dates(args):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("rebuild_reports", *args)
+
+
 def test_the_periodic_task_refreshes_from_its_watermark():
     build_shop(refresh=False)
     aggregates.rebuild(day(0), day(4))

@@ -148,3 +148,27 @@ def time_pages(runs: int = 5) -> list[dict]:
             }
         )
     return out
+
+
+def time_rebuild(orders: int) -> dict:
+    """`orders` paid, completed orders with a line, an attribution and a commission each
+    (the settlement bench's generator: all paid on one day), then that day's aggregates
+    rebuilt from them, timed: the cost of the set-based rebuild per order."""
+    from fenxiao.analytics.services import aggregates
+
+    from .settlement_bench import generate as generate_orders
+
+    made = generate_orders(orders)
+    day = timezone.localdate() - timedelta(days=61)
+    start = time.perf_counter()
+    aggregates.rebuild(day - timedelta(days=2), day + timedelta(days=2))
+    seconds = time.perf_counter() - start
+    from fenxiao.analytics.models import DailySales
+
+    row = DailySales.objects.filter(day=day).values("paid_orders").first() or {"paid_orders": 0}
+    return {
+        "orders": orders,
+        "generated_s": round(made["seconds"], 1),
+        "rebuild_s": round(seconds, 1),
+        "paid_orders_counted": row["paid_orders"],
+    }

@@ -19,12 +19,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=1_000_000)
         parser.add_argument("--runs", type=int, default=5)
+        parser.add_argument(
+            "--rebuild-orders",
+            type=int,
+            default=100_000,
+            help="raw orders whose day is rebuilt, timed (0: skip)",
+        )
         parser.add_argument("--reuse", action="store_true", help="time what an earlier --keep run left")
         parser.add_argument(
             "--keep", action="store_true", help="commit the generated rows (scratch database)"
         )
 
-    def handle(self, *args, orders, runs, reuse, keep, **options):
+    def handle(self, *args, orders, runs, reuse, keep, rebuild_orders, **options):
         if connection.vendor != "postgresql":
             self.stdout.write("reports bench skipped: it runs on PostgreSQL (set DATABASE_URL)")
             return
@@ -39,6 +45,10 @@ class Command(BaseCommand):
                         f"{row['label']:<30} first {row['cold_ms']:8.1f} ms, then {row['median_ms']:7.1f} ms"
                         f"  {row['queries']:3d} queries  (target < {TARGET_MS} ms: {verdict})"
                     )
+                if rebuild_orders:
+                    done = reports_bench.time_rebuild(rebuild_orders)
+                    verdict = "ok" if done["paid_orders_counted"] >= rebuild_orders else "WRONG COUNT"
+                    self.stdout.write(f"rebuild of a day of {rebuild_orders:,} orders: {done} ({verdict})")
                 if not keep:
                     raise Rollback
         except Rollback:
