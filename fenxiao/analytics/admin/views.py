@@ -37,8 +37,8 @@ def dashboard_overview(period) -> list:
     return dashboard.overview(period)
 
 
-def dashboard_trend(period):
-    return dashboard.trend(period)
+def dashboard_trend(period, metrics):
+    return dashboard.trend(period, metrics)
 
 
 def metric_reports() -> dict:
@@ -209,7 +209,7 @@ def dashboard_context(request) -> dict:
             for m in visible
         ]
         chart_period = trend_period(period)
-        chart = render.chart_config(_visible_trend(dashboard_trend(chart_period), visible, user))
+        chart = render.chart_config(_trend(period, chart_period, visible))
     return {
         "title": "经营概况",
         "console": {
@@ -241,17 +241,15 @@ def trend_period(period):
     return periods.Period(period.start - timedelta(days=6), period.end, periods.DAY, "近7天")
 
 
-def _visible_trend(chart, visible_metrics, user):
-    """Only the series of figures this user may see (matched by the figure's name)."""
-    if chart is None:
-        return None
-    if user.is_superuser:
-        return chart
-    labels = {m.label for m in visible_metrics}
-    kept = [d for d in chart.datasets if d.label in labels]
-    if not kept:
-        return None
-    return type(chart)(labels=chart.labels, datasets=kept, kind=chart.kind)
+def _trend(period, chart_period, visible):
+    """The chart of the figures this user may see, from the figures already read when the
+    period is the chart's; a one-day range reads the week it draws (its own figures only)."""
+    if not visible:
+        return None  # the service would read and draw every figure
+    keys = {m.key for m in visible}
+    if chart_period != period:
+        visible = [m for m in dashboard_overview(chart_period) if m.key in keys]
+    return dashboard_trend(chart_period, visible)
 
 
 # (title, icon, url name, permission): the pages a merchant opens most, if they may.

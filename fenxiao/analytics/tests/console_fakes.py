@@ -60,15 +60,14 @@ def overview(period) -> list[Metric]:
     ]
 
 
-def trend(period) -> Chart:
+def trend(period, metrics) -> Chart:
+    """Like the service: one series per figure passed, among those it charts."""
     labels = [label for label, _, _ in period.buckets()]
-    return Chart(
-        labels=labels,
-        datasets=[
-            Dataset("支付金额", [123450] * len(labels), FEN),
-            Dataset("访客数", [300] * len(labels), COUNT),
-        ],
-    )
+    series = {
+        "gmv": Dataset("支付金额", [123450] * len(labels), FEN),
+        "visitors": Dataset("访客数", [300] * len(labels)),
+    }
+    return Chart(labels=labels, datasets=[series[m.key] for m in metrics if m.key in series])
 
 
 def install(monkeypatch, rows=3):
