@@ -25,7 +25,7 @@ from .shop import build_shop, on_day, visit
 pytestmark = pytest.mark.django_db
 
 # Page budgets: session, user, permissions, the to-do panel, and the services' own queries
-# (measured warm: 24 for the 30-day dashboard, 30 for today's, which also reads the week
+# (measured warm: 18 for the 30-day dashboard, 30 for today's, which also reads the week
 # its chart draws; 12-13 for a report page).
 DASHBOARD_BUDGET = 32
 REPORT_BUDGET = 16
