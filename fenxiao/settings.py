@@ -389,15 +389,42 @@ def _nav(title, icon: str, model_label: str) -> dict:
     }
 
 
+def _has_perm(permission: str):
+    def check(request) -> bool:
+        return request.user.has_perm(permission)
+
+    return check
+
+
+def _report(title, icon: str, key: str) -> dict:
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy("analytics_report", args=[key]),
+        "permission": _has_perm(f"analytics.view_{key}_report"),
+    }
+
+
 UNFOLD = {
     "SITE_TITLE": _("分销商城后台"),
     "SITE_HEADER": _("分销商城"),
     "SITE_SYMBOL": "storefront",
     "SHOW_LANGUAGES": True,
+    # The backend home is 经营概况: figures, trend and to-dos (fenxiao/analytics/admin/).
+    "DASHBOARD_CALLBACK": "fenxiao.analytics.admin.views.dashboard_callback",
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,
         "navigation": [
+            {
+                "title": _("数据"),
+                "items": [
+                    {"title": _("经营概况"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                    _report(_("销售报表"), "bar_chart", "sales"),
+                    _report(_("分销报表"), "hub", "distribution"),
+                    _report(_("流量报表"), "travel_explore", "traffic"),
+                ],
+            },
             {
                 "title": _("商品"),
                 "items": [

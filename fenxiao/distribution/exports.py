@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from fenxiao.core.money import fen_to_yuan
+from fenxiao.core.tabular import FORMULA_STARTS, safe_text  # noqa: F401 (re-exported)
 
 HEADERS = [
     "提现单号",
@@ -32,13 +33,7 @@ HEADERS = [
     "打款时间",
 ]
 MONEY_COLUMNS = {8, 9, 10}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
-
-
-def safe_text(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _local(value):

@@ -10,6 +10,7 @@ from fenxiao.core.statemachine import StateMachine
 MAX_PAYMENT_TIMEOUT_MINUTES = 7 * 24 * 60
 MAX_AUTO_COMPLETE_DAYS = 90
 MAX_AFTER_SALE_DAYS = 365
+MAX_LOW_STOCK_THRESHOLD = 1_000_000
 
 
 class OrderSettings(models.Model):
@@ -35,6 +36,13 @@ class OrderSettings(models.Model):
     shipping_fee = models.PositiveIntegerField("运费（分）", default=0)
     free_shipping_threshold = models.PositiveIntegerField(
         "满额包邮（分）", default=0, help_text="商品金额达到此数免运费；0 表示始终收取运费"
+    )
+    # Stock is taken and restored by orders, so the warning level lives with the order rules.
+    low_stock_threshold = models.PositiveIntegerField(
+        "库存预警（件）",
+        default=10,
+        validators=[MaxValueValidator(MAX_LOW_STOCK_THRESHOLD)],
+        help_text="上架商品的可售 SKU 库存低于此数时，在经营概况的待办中提醒；0 表示不提醒",
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

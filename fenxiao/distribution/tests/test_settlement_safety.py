@@ -376,6 +376,7 @@ def test_the_backend_settings_forms_refuse_a_huge_day_count():
             "after_sale_days": 10**9,
             "shipping_fee": "0",
             "free_shipping_threshold": "0",
+            "low_stock_threshold": "10",
         },
     )
     assert reply.status_code == 200

@@ -225,7 +225,8 @@ class PaymentInline(ReadOnlyInline):
 class OrderAdmin(DetailActionsMixin, ModelAdmin):
     missing_message = "订单不存在"
     list_display = ("number", "buyer_display", "total_display", "status_label", "created_at", "paid_at")
-    list_filter = ("status", ("created_at", LocalDateRangeFilter))
+    # 待成团: paid group-buy orders that must not ship yet; the to-do panel links here with it.
+    list_filter = ("status", "awaiting_group", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=number", "buyer__phone", "recipient", "recipient_phone")
     list_select_related = ("buyer",)

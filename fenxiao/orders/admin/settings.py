@@ -21,6 +21,7 @@ class OrderSettingsForm(forms.ModelForm):
         "payment_timeout_minutes": (1, 7 * 24 * 60),
         "auto_complete_days": (1, 90),
         "after_sale_days": (0, 365),
+        "low_stock_threshold": (0, 1_000_000),
     }
 
     class Meta:
@@ -31,6 +32,7 @@ class OrderSettingsForm(forms.ModelForm):
             "after_sale_days",
             "shipping_fee",
             "free_shipping_threshold",
+            "low_stock_threshold",
         )
 
     def __init__(self, *args, **kwargs):
@@ -52,6 +54,7 @@ class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
         "after_sale_days",
         "shipping_fee",
         "free_shipping_threshold",
+        "low_stock_threshold",
         "updated_at",
     )
     readonly_fields = ("updated_at",)

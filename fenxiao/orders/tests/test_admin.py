@@ -322,16 +322,15 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
     assert boss.get(url(settings, "delete")).status_code == 403
     form = boss.get(url(settings)).content.decode()
     assert 'value="0.00"' in form
-    response = boss.post(
-        url(settings),
-        {
-            "payment_timeout_minutes": "15",
-            "auto_complete_days": "7",
-            "after_sale_days": "15",
-            "shipping_fee": "8.5",
-            "free_shipping_threshold": "99.00",
-        },
-    )
+    ok = {
+        "payment_timeout_minutes": "15",
+        "auto_complete_days": "7",
+        "after_sale_days": "15",
+        "shipping_fee": "8.5",
+        "free_shipping_threshold": "99.00",
+        "low_stock_threshold": "10",
+    }
+    response = boss.post(url(settings), ok)
     assert response.status_code == 302
     settings.refresh_from_db()
     assert (settings.shipping_fee, settings.free_shipping_threshold, settings.payment_timeout_minutes) == (
@@ -347,6 +346,7 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
             "after_sale_days": "15",
             "shipping_fee": "8.555",
             "free_shipping_threshold": "-1",
+            "low_stock_threshold": "10",
         },
     )
     assert bad.status_code == 200
@@ -361,12 +361,20 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
                 "after_sale_days": "15",
                 "shipping_fee": "1",
                 "free_shipping_threshold": "0",
+                "low_stock_threshold": "10",
             },
         )
         assert bad.status_code == 200
     settings.refresh_from_db()
     assert (settings.payment_timeout_minutes, settings.shipping_fee) == (15, 850)
     assert OrderSettings.objects.count() == 1
+    # The stock warning level of the to-do panel: whole pieces, 0 turns it off.
+    for bad_level in ("-1", "abc", "1000001"):
+        reply = boss.post(url(settings), {**ok, "low_stock_threshold": bad_level})
+        assert reply.status_code == 200
+    assert boss.post(url(settings), {**ok, "low_stock_threshold": "0"}).status_code == 302
+    settings.refresh_from_db()
+    assert settings.low_stock_threshold == 0
 
 
 # --- query budget ----------------------------------------------------------------------

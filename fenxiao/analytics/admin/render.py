@@ -1,0 +1,182 @@
+"""How any `Report` looks in the backend: metric cards, a Chart.js chart, a table.
+
+Services hand over integer fen, basis points and counts; this module is the one place that
+turns them into what a merchant reads (¥12.34, 12.50 %, ↑ 3.20 %), so every report page and
+the dashboard show figures the same way.
+"""
+
+import json
+from decimal import Decimal
+
+from fenxiao.core.money import format_bp, format_fen
+
+from ..services.shapes import BP, FEN, Chart, Metric, Report, Table
+
+# Figures where going up is bad news: shown in red when they rise.
+LOWER_IS_BETTER = {"refunds", "refund_amount", "refunded", "clawed_back"}
+
+# Colours of chart series, in order (unfold's primary first, then distinct hues).
+SERIES_COLOURS = ["var(--color-primary-600)", "#10b981", "#f59e0b", "#ef4444", "#6366f1", "#0ea5e9"]
+AXIS_TITLES = {FEN: "金额（元）", BP: "比率（%）"}
+
+
+def format_value(value, unit: str) -> str:
+    if value is None or value == "":
+        return "-"
+    if unit == FEN:
+        return format_fen(value)
+    if unit == BP:
+        return format_bp(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def change(metric: Metric) -> dict:
+    """The change against the previous period, as a card shows it."""
+    bp = metric.change_bp
+    if bp is None:
+        # Nothing to compare with: a percentage of zero means nothing, the card shows "上期 0".
+        text = "—" if metric.value else "持平"
+        return {"text": text, "direction": "flat", "tone": "flat"}
+    if bp == 0:
+        return {"text": "持平", "direction": "flat", "tone": "flat"}
+    up = bp > 0
+    good = up != (metric.key in LOWER_IS_BETTER)
+    arrow = "↑" if up else "↓"
+    return {
+        "text": f"{arrow} {format_bp(abs(bp))}",
+        "direction": "up" if up else "down",
+        "tone": "good" if good else "bad",
+    }
+
+
+def metric_card(metric: Metric, href: str = "") -> dict:
+    return {
+        "key": metric.key,
+        "label": metric.label,
+        "value": format_value(metric.value, metric.unit),
+        "previous": format_value(metric.previous, metric.unit),
+        "change": change(metric),
+        "href": href,
+    }
+
+
+def _plot_value(value: int, unit: str):
+    # Chart.js plots numbers; amounts are drawn in yuan and rates in percent. Display only:
+    # the figures themselves stay integer fen / basis points everywhere else.
+    if unit == FEN:
+        return float(Decimal(value) / 100)
+    if unit == BP:
+        return float(Decimal(value) / 100)
+    return value
+
+
+def chart_config(chart: Chart | None) -> dict | None:
+    """`data` and `options` for unfold's chart component (JSON strings), with one y axis
+    per unit: amounts on the left, counts or rates on the right."""
+    if chart is None or not chart.labels or not chart.datasets:
+        return None
+    units = []
+    for dataset in chart.datasets:
+        if dataset.unit not in units:
+            units.append(dataset.unit)
+    axis_of = {unit: ("y" if index == 0 else "y1") for index, unit in enumerate(units[:2])}
+    datasets = []
+    for index, dataset in enumerate(chart.datasets):
+        if dataset.unit not in axis_of:
+            continue  # a third unit would need a third axis: not drawn, still in the table
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        datasets.append(
+            {
+                "label": dataset.label,
+                "data": [_plot_value(v or 0, dataset.unit) for v in dataset.values],
+                "borderColor": colour,
+                "backgroundColor": colour,
+                "yAxisID": axis_of[dataset.unit],
+                # Monotone curves never swing past the data (no dip below zero between days).
+                "cubicInterpolationMode": "monotone",
+                "pointRadius": 2 if len(chart.labels) <= 31 else 0,
+                "maxBarThickness": 24,
+            }
+        )
+    scales = {
+        "x": {"grid": {"display": False}, "ticks": {"color": "#9ca3af", "maxTicksLimit": 12}},
+    }
+    for unit, axis in axis_of.items():
+        scales[axis] = {
+            "position": "left" if axis == "y" else "right",
+            "beginAtZero": True,
+            "title": {"display": True, "text": AXIS_TITLES.get(unit, "数量"), "color": "#9ca3af"},
+            "ticks": {"color": "#9ca3af", "precision": 0},
+            "grid": {"display": axis == "y", "color": "rgba(156,163,175,0.2)"},
+        }
+    options = {
+        "animation": False,
+        "responsive": True,
+        "maintainAspectRatio": False,
+        "interaction": {"mode": "index", "intersect": False},
+        "plugins": {
+            "legend": {
+                "display": True,
+                "position": "top",
+                "align": "end",
+                "labels": {"usePointStyle": True, "boxWidth": 6, "boxHeight": 6, "color": "#6b7280"},
+            },
+            "tooltip": {"enabled": True},
+        },
+        "scales": scales,
+    }
+    kind = chart.kind if chart.kind in ("line", "bar") else "line"
+    return {
+        "kind": kind,
+        "data": json.dumps({"labels": chart.labels, "datasets": datasets}, ensure_ascii=False),
+        "options": json.dumps(options, ensure_ascii=False),
+    }
+
+
+def table_context(table: Table | None) -> dict | None:
+    """Rows of cells {"text", "numeric"}: figures formatted and right-aligned, names as is."""
+    if table is None:
+        return None
+    columns = [{"label": c.label, "numeric": not c.text} for c in table.columns]
+
+    def cells(row: dict) -> list[dict]:
+        out = []
+        for column in table.columns:
+            value = row.get(column.key)
+            if column.text:
+                text = "-" if value is None or value == "" else str(value)
+            else:
+                text = format_value(value, column.unit)
+            out.append({"text": text, "numeric": not column.text})
+        return out
+
+    totals = None
+    if table.totals:
+        totals = cells(table.totals)
+        # The total row is named in its first text column.
+        for cell in totals:
+            if not cell["numeric"]:
+                if cell["text"] == "-":
+                    cell["text"] = "合计"
+                break
+    return {
+        "columns": columns,
+        "rows": [cells(row) for row in table.rows],
+        "totals": totals,
+        "empty": not table.rows,
+    }
+
+
+def report_context(report: Report, export_urls: dict | None = None) -> dict:
+    return {
+        "key": report.key,
+        "title": report.title,
+        "period": report.period,
+        "cards": [metric_card(m) for m in report.metrics],
+        "chart": chart_config(report.chart),
+        "table": table_context(report.table),
+        "note": report.note,
+        "exports": export_urls or {},
+    }

@@ -1,0 +1,272 @@
+"""The 数据 pages of the backend: 经营概况 (the backend home) and the report pages with
+their exports. Thin: they check the permission, read the period, call the report services
+and render what those return."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from fenxiao.core.errors import DomainError
+
+from ..models import ReportWatermark
+from ..services import aggregates, dashboard, periods, reports
+from ..services import todo as todo_service
+from . import exports, render
+from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_reports, may_see_metric, may_view
+
+DASHBOARD_RANGES = ["today", "yesterday", "7d", "30d"]
+# Rows of the rankings (top products, distributors) the picker offers; the service checks it.
+LIMITS = ["10", "20", "50", "100", "200"]
+DEFAULT_LIMIT = "20"
+
+
+# --- the report services, called from one place each ------------------------------------
+
+
+def build_reports(key: str, period, params) -> list:
+    return reports.build(key, period, params)
+
+
+def dashboard_overview(period) -> list:
+    return dashboard.overview(period)
+
+
+def dashboard_trend(period, metrics):
+    return dashboard.trend(period, metrics)
+
+
+def metric_reports() -> dict:
+    return dashboard.METRIC_REPORT
+
+
+def page_title(key: str) -> str:
+    return reports.PAGES.get(key) or REPORT_TITLES[key]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def freshness() -> str:
+    """When the figures were last brought up to date: they come from aggregates a background
+    job refreshes every few minutes, so today's figures may lag the orders list a little."""
+    marks = ReportWatermark.objects.filter(name=aggregates.WATERMARK)
+    at = marks.values_list("refreshed_at", flat=True).first()
+    if at is None:
+        return "报表数据尚未更新：后台任务每 5 分钟更新一次"
+    return f"数据更新于 {timezone.localtime(at):%Y-%m-%d %H:%M}（每 5 分钟更新）"
+
+
+def report_url(key: str, params: dict | None = None) -> str:
+    url = reverse("analytics_report", args=[key])
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _backend(request, template: str, context: dict, status: int = 200) -> TemplateResponse:
+    request.current_app = admin.site.name
+    return TemplateResponse(request, template, {**admin.site.each_context(request), **context}, status=status)
+
+
+def picker(request, period, key: str | None = None) -> dict:
+    """The period picker: presets as links (keeping the grain), a custom range and a grain."""
+    grain = request.GET.get("grain") or periods.DAY
+    grain = grain if grain in periods.GRAINS else periods.DAY
+    limit = (request.GET.get("limit") or "").strip()
+    limit = limit if limit in LIMITS else ""
+    custom = bool(request.GET.get("start") or request.GET.get("end"))
+    current = "" if custom else (request.GET.get("range") or "7d")
+    keep = {"grain": grain, **({"limit": limit} if limit else {})}
+    presets = [
+        {
+            "key": name,
+            "label": label,
+            "url": "?" + urlencode({"range": name, **keep}),
+            "active": name == current,
+        }
+        for name, (label, _) in periods.PRESETS.items()
+    ]
+    return {
+        "presets": presets,
+        "grains": [{"key": k, "label": v, "active": k == grain} for k, v in periods.GRAINS.items()],
+        "start": (request.GET.get("start") or (period.start.isoformat() if period else ""))[:10],
+        "end": (request.GET.get("end") or (period.end.isoformat() if period else ""))[:10],
+        "range": current,
+        "custom": custom,
+        "limits": [
+            {"key": k, "label": f"前 {k} 名", "active": k == (limit or DEFAULT_LIMIT)} for k in LIMITS
+        ],
+    }
+
+
+# --- report pages ------------------------------------------------------------------------------
+
+
+def _checked(request, key: str):
+    if key not in REPORT_PERMISSIONS:
+        raise Http404("没有这个报表")
+    if not may_view(request.user, key):
+        raise PermissionDenied
+
+
+def report_view(request, key: str):
+    _checked(request, key)
+    error, status, period, sections = "", 200, None, []
+    try:
+        period = periods.parse(request.GET)
+        built = build_reports(key, period, request.GET)
+    except DomainError as exc:
+        error, status = exc.message, exc.status
+    else:
+        for report in built:
+            params = {**period.as_params(), "report": report.key}
+            if request.GET.get("limit"):
+                params["limit"] = request.GET["limit"]
+            export_urls = (
+                {
+                    fmt: reverse("analytics_report_export", args=[key, fmt]) + "?" + urlencode(params)
+                    for fmt in exports.FORMATS
+                }
+                if report.table is not None
+                else {}
+            )
+            sections.append(render.report_context(report, export_urls))
+    context = {
+        "title": page_title(key),
+        "report_key": key,
+        "period": period,
+        "picker": picker(request, period, key),
+        "error": error,
+        "sections": sections,
+        "tabs": _tabs(request.user, key),
+        "freshness": freshness() if sections else "",
+    }
+    return _backend(request, "analytics/report.html", context, status)
+
+
+def _tabs(user, current: str) -> list[dict]:
+    return [
+        {"title": page_title(k), "link": report_url(k), "active": k == current, "icon": REPORT_ICONS[k]}
+        for k in allowed_reports(user)
+    ]
+
+
+def export_view(request, key: str, fmt: str):
+    _checked(request, key)
+    if fmt not in exports.FORMATS:
+        raise Http404("不支持的导出格式")
+    try:
+        period = periods.parse(request.GET)
+        built = build_reports(key, period, request.GET)
+    except DomainError as exc:
+        return _backend(
+            request,
+            "analytics/report.html",
+            {
+                "title": page_title(key),
+                "report_key": key,
+                "picker": picker(request, None, key),
+                "error": exc.message,
+                "sections": [],
+                "tabs": _tabs(request.user, key),
+            },
+            exc.status,
+        )
+    wanted = request.GET.get("report") or ""
+    for report in built:
+        if report.table is not None and (report.key == wanted or not wanted):
+            return exports.export(report, fmt)
+    raise Http404("没有可导出的报表")
+
+
+# --- 经营概况 ----------------------------------------------------------------------------------
+
+
+def dashboard_callback(request, context):
+    """unfold's DASHBOARD_CALLBACK: the backend home becomes 经营概况."""
+    context.update(dashboard_context(request))
+    return context
+
+
+def dashboard_context(request) -> dict:
+    user = request.user
+    chosen = request.GET.get("range") or "today"
+    error = ""
+    if chosen not in DASHBOARD_RANGES:
+        error, chosen = "未知的时间范围，已显示今日", "today"
+    period = periods.preset(chosen)
+    reports_allowed = allowed_reports(user)
+    cards, chart, chart_period = [], None, None
+    if reports_allowed:
+        mapping = metric_reports()
+        visible = [m for m in dashboard_overview(period) if may_see_metric(user, m.key, mapping)]
+        cards = [
+            render.metric_card(m, report_url(mapping[m.key], {"range": chosen}) if m.key in mapping else "")
+            for m in visible
+        ]
+        chart_period = trend_period(period)
+        chart = render.chart_config(_trend(period, chart_period, visible))
+    return {
+        "title": "经营概况",
+        "console": {
+            "period": period,
+            "ranges": [
+                {"key": k, "label": periods.PRESETS[k][0], "url": "?range=" + k, "active": k == chosen}
+                for k in DASHBOARD_RANGES
+            ],
+            "error": error,
+            "cards": cards,
+            "chart": chart,
+            "chart_title": f"趋势（{chart_period.start:%m-%d} 至 {chart_period.end:%m-%d}）" if chart else "",
+            "todos": todo_service.for_user(user),
+            "reports": [
+                {"title": page_title(k), "url": report_url(k), "icon": REPORT_ICONS[k]}
+                for k in reports_allowed
+            ],
+            "shortcuts": shortcuts(user),
+            "has_figures": bool(reports_allowed),
+            "freshness": freshness() if reports_allowed else "",
+        },
+    }
+
+
+def trend_period(period):
+    """A one-day range (今日, 昨日) draws the seven days up to it: one point is no trend."""
+    if period.days > 1:
+        return period
+    return periods.Period(period.start - timedelta(days=6), period.end, periods.DAY, "近7天")
+
+
+def _trend(period, chart_period, visible):
+    """The chart of the figures this user may see, from the figures already read when the
+    period is the chart's; a one-day range reads the week it draws (its own figures only)."""
+    if not visible:
+        return None  # the service would read and draw every figure
+    keys = {m.key for m in visible}
+    if chart_period != period:
+        visible = [m for m in dashboard_overview(chart_period) if m.key in keys]
+    return dashboard_trend(chart_period, visible)
+
+
+# (title, icon, url name, permission): the pages a merchant opens most, if they may.
+SHORTCUTS = [
+    ("发布商品", "add_box", "admin:catalog_product_add", "catalog.add_product"),
+    ("订单管理", "receipt_long", "admin:orders_order_changelist", "orders.view_order"),
+    ("营销活动", "campaign", "admin:promotions_promotion_changelist", "promotions.view_promotion"),
+    ("优惠券", "confirmation_number", "admin:promotions_coupon_changelist", "promotions.view_coupon"),
+    ("分销商", "groups", "admin:distribution_distributor_changelist", "distribution.view_distributor"),
+    ("佣金记录", "paid", "admin:distribution_commission_changelist", "distribution.view_commission"),
+    ("订单设置", "settings", "admin:orders_ordersettings_changelist", "orders.view_ordersettings"),
+]
+
+
+def shortcuts(user) -> list[dict]:
+    return [
+        {"title": title, "icon": icon, "url": reverse(name)}
+        for title, icon, name, permission in SHORTCUTS
+        if user.has_perm(permission)
+    ]

@@ -1,0 +1,97 @@
+"""The to-do panel of 经营概况: what is waiting for the merchant, each count a link to the
+backend list that shows exactly those rows.
+
+Invariant: an item is shown only to a user who may act on it (the change permission of
+the list it links to), its count equals the rows the linked list shows, and the panel costs
+one query per visible item (plus one for the stock threshold), whatever the shop's size.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+from fenxiao.catalog.models import Sku
+from fenxiao.distribution.models import Distributor, DistributorStatus, SettlementBatch, Withdrawal
+from fenxiao.distribution.models.ledger import WithdrawalStatus
+from fenxiao.orders.models import AfterSale, AfterSaleStatus, Order, OrderSettings, OrderStatus
+
+
+@dataclass
+class Todo:
+    key: str
+    label: str
+    count: int
+    url: str
+    hint: str = ""
+    icon: str = "pending_actions"
+
+
+def _link(name: str, **params) -> str:
+    return f"{reverse(name)}?{urlencode(params)}"
+
+
+def _pending_shipment(user):
+    # Paid group-buy orders wait for their group to fill before they may ship.
+    count = Order.objects.filter(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False).count()
+    url = _link(
+        "admin:orders_order_changelist", status__exact=OrderStatus.PENDING_SHIPMENT, awaiting_group__exact=0
+    )
+    return Todo("shipment", "待发货", count, url, "已付款、可发货的订单", "local_shipping")
+
+
+def _after_sales(user):
+    statuses = [AfterSaleStatus.REQUESTED, AfterSaleStatus.APPROVED]
+    count = AfterSale.objects.filter(status__in=statuses).count()
+    url = _link("admin:orders_aftersale_changelist", status__in=",".join(statuses))
+    return Todo("after_sales", "待处理售后", count, url, "待审核或已同意待退款", "assignment_return")
+
+
+def _distributors(user):
+    count = Distributor.objects.filter(status=DistributorStatus.PENDING).count()
+    url = _link("admin:distribution_distributor_changelist", status__exact=DistributorStatus.PENDING)
+    return Todo("distributors", "待审核分销商", count, url, "分销商申请", "person_add")
+
+
+def _withdrawals(user):
+    count = Withdrawal.objects.filter(status=WithdrawalStatus.REQUESTED).count()
+    url = _link("admin:distribution_withdrawal_changelist", status__exact=WithdrawalStatus.REQUESTED)
+    return Todo("withdrawals", "待审核提现", count, url, "分销商提现申请", "currency_exchange")
+
+
+def _batches(user):
+    pending = SettlementBatch.Status.PENDING_REVIEW
+    count = SettlementBatch.objects.filter(status=pending).count()
+    url = _link("admin:distribution_settlementbatch_changelist", status__exact=pending)
+    return Todo("batches", "待审核结算批次", count, url, "审核后佣金入账", "account_balance")
+
+
+def _low_stock(user):
+    threshold = OrderSettings.current().low_stock_threshold
+    if not threshold:
+        return None  # the merchant turned the warning off
+    count = Sku.objects.filter(is_active=True, product__is_listed=True, stock__lt=threshold).count()
+    url = _link("admin:catalog_product_changelist", is_listed__exact=1, stock_below=threshold)
+    return Todo("low_stock", "库存预警", count, url, f"上架商品中库存低于 {threshold} 件的 SKU", "inventory")
+
+
+# (permission to act, item builder), in the order the panel shows them.
+ITEMS = [
+    ("orders.change_order", _pending_shipment),
+    ("orders.change_aftersale", _after_sales),
+    ("distribution.change_distributor", _distributors),
+    ("distribution.change_withdrawal", _withdrawals),
+    ("distribution.change_settlementbatch", _batches),
+    ("catalog.change_product", _low_stock),
+]
+
+
+def for_user(user) -> list[Todo]:
+    """The to-do items `user` may act on, with their counts."""
+    items = []
+    for permission, build in ITEMS:
+        if user.has_perm(permission):
+            item = build(user)
+            if item is not None:
+                items.append(item)
+    return items
