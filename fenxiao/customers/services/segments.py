@@ -172,8 +172,9 @@ def filter_buyers(criteria: dict, now=None):
 
 
 def members(segment: Segment, now=None):
-    """The user ids in `segment` now: a queryset (one statement when evaluated)."""
-    return filter_buyers(clean_criteria(segment.criteria), now).values_list("pk", flat=True)
+    """The user ids in `segment` now: a queryset (one statement when evaluated). Saved
+    criteria were cleaned when saved; a tag or distributor deleted since matches nobody."""
+    return filter_buyers(segment.criteria or {}, now).values_list("pk", flat=True)
 
 
 def count(criteria: dict, now=None) -> int:
