@@ -78,7 +78,10 @@ def test_list_and_profile_query_budgets_do_not_grow_with_orders(db, django_asser
     order = _history(few, 1)
     full_refund(order)
     ProductView.objects.create(
-        buyer=few, product=make_product(), day=order.paid_at.date(), first_viewed_at=order.paid_at,
+        buyer=few,
+        product=make_product(),
+        day=order.paid_at.date(),
+        first_viewed_at=order.paid_at,
         last_viewed_at=order.paid_at,
     )
     # Budgets measured once, then held with many more customers, orders and views.
@@ -100,7 +103,9 @@ def test_list_and_profile_query_budgets_do_not_grow_with_orders(db, django_asser
     assert text.count("/backend/orders/order/") >= 6 and "¥60.00" in text
     # A distributor's own profile shows their figures (sales through their link).
     with django_assert_max_num_queries(PROFILE_BUDGET + 4):  # the distributor's figures (3) and grade
-        page = client.get(reverse("admin:customers_customer_change", args=[distributor.user_id])).content.decode()
+        page = client.get(
+            reverse("admin:customers_customer_change", args=[distributor.user_id])
+        ).content.decode()
     assert "推广销售额" in page and "分销商页面" in page
 
 

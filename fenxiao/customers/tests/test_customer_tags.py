@@ -99,10 +99,17 @@ def test_bulk_manual_tag_from_the_customer_list(db):
     assert page.status_code == 200 and "为所选客户添加标签" in page.content.decode()
     done = client.post(url, {**selected, "tag": vip.pk, "_confirm": "1", "select_across": "0"})
     assert done.status_code == 302
-    assert set(CustomerTag.objects.filter(tag=vip).values_list("user_id", flat=True)) == {b.pk for b in buyers[:2]}
+    assert set(CustomerTag.objects.filter(tag=vip).values_list("user_id", flat=True)) == {
+        b.pk for b in buyers[:2]
+    }
     client.post(
         url,
-        {"action": "remove_tag", helpers.ACTION_CHECKBOX_NAME: [buyers[0].pk], "tag": vip.pk, "_confirm": "1"},
+        {
+            "action": "remove_tag",
+            helpers.ACTION_CHECKBOX_NAME: [buyers[0].pk],
+            "tag": vip.pk,
+            "_confirm": "1",
+        },
     )
     assert list(CustomerTag.objects.filter(tag=vip).values_list("user_id", flat=True)) == [buyers[1].pk]
     # An automatic tag cannot be picked: a form error in Chinese, nothing applied.

@@ -35,7 +35,17 @@ def shop(db):
     tags.add_manual(vip, [a.pk, b.pk])
     tags.add_manual(gift, [b.pk])
     figures_service.add_new_buyers()
-    return {"vip": vip, "gift": gift, "d1": d1, "d2": d2, "a": a, "b": b, "c": c, "u1": d1.user, "u2": d2.user}
+    return {
+        "vip": vip,
+        "gift": gift,
+        "d1": d1,
+        "d2": d2,
+        "a": a,
+        "b": b,
+        "c": c,
+        "u1": d1.user,
+        "u2": d2.user,
+    }
 
 
 def test_each_filter_kind(shop):
@@ -68,7 +78,13 @@ def test_each_filter_kind(shop):
 def test_combinations_and_one_statement(shop, django_assert_num_queries):
     s = shop
     criteria = segments.clean_criteria(
-        {"tags_any": [s["vip"].pk], "tags_none": [s["gift"].pk], "bound": "any", "orders_min": 1, "spend_min": 100}
+        {
+            "tags_any": [s["vip"].pk],
+            "tags_none": [s["gift"].pk],
+            "bound": "any",
+            "orders_min": 1,
+            "spend_min": 100,
+        }
     )
     with django_assert_num_queries(1):
         members = set(segments.members(Segment(name="x", criteria=criteria)))
