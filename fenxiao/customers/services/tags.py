@@ -145,10 +145,13 @@ def recompute_for_buyer(buyer_id: int, now=None) -> None:
     if verdict is None:  # staff, or gone
         return
     holding = [tag.pk for tag in rules if verdict[f"t{tag.pk}"]]
-    CustomerTag.objects.filter(user_id=buyer_id, tag__in=[t.pk for t in rules if t.pk not in holding]).delete()
+    CustomerTag.objects.filter(
+        user_id=buyer_id, tag__in=[t.pk for t in rules if t.pk not in holding]
+    ).delete()
     if holding:
         CustomerTag.objects.bulk_create(
-            [CustomerTag(user_id=buyer_id, tag_id=pk, created_at=now) for pk in holding], ignore_conflicts=True
+            [CustomerTag(user_id=buyer_id, tag_id=pk, created_at=now) for pk in holding],
+            ignore_conflicts=True,
         )
 
 

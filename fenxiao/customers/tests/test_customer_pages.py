@@ -112,3 +112,13 @@ def test_list_and_profile_query_budgets_do_not_grow_with_orders(db, django_asser
 def test_sidebar_separates_customers_and_staff(db):
     page = operations().get(reverse(LIST)).content.decode()
     assert "客户分群" in page and "客户标签" in page
+
+
+def test_user_pages_mask_buyer_phones_for_finance_too(db):
+    buyer = make_buyer("13712345678")
+    user_list = reverse("admin:customers_user_changelist")
+    assert "137****5678" in finance().get(user_list).content.decode()
+    assert "13712345678" not in finance().get(user_list).content.decode()
+    assert "13712345678" in operations().get(user_list).content.decode()
+    page = finance().get(reverse("admin:customers_user_change", args=[buyer.pk])).content.decode()
+    assert "137****5678" in page and "13712345678" not in page
