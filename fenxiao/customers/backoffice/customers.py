@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Value
 from django.http import Http404
 from django.urls import path
+from django.utils import timezone
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -47,7 +48,7 @@ class CustomerAdmin(ModelAdmin):
     list_display = (
         "customer_header",
         "phone_display",
-        "date_joined",
+        "joined_display",
         "source_display",
         "distributor_display",
         "orders_display",
@@ -98,6 +99,10 @@ class CustomerAdmin(ModelAdmin):
     def phone_display(self, obj):
         return phone_text(obj.phone, getattr(obj, "full_phone", False))
 
+    @display(description="注册时间", ordering="date_joined")
+    def joined_display(self, obj):
+        return f"{timezone.localtime(obj.date_joined):%Y-%m-%d %H:%M}"
+
     @display(description="注册来源")
     def source_display(self, obj):
         return source_text(obj)
@@ -121,8 +126,6 @@ class CustomerAdmin(ModelAdmin):
         figures = figures_of(obj)
         if figures is None or figures.last_paid_at is None:
             return "-"
-        from django.utils import timezone
-
         return f"{timezone.localtime(figures.last_paid_at):%Y-%m-%d %H:%M}"
 
     @display(description="标签")

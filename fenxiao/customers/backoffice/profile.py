@@ -2,6 +2,8 @@
 customer's history: each section is one query limited to its latest rows, with a link to
 the full list where there is one."""
 
+import copy
+
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -75,11 +77,17 @@ def profile_page(model_admin, request, customer):
         }
     binding = binding_of(customer)
     now = timezone.now()
+    # The breadcrumb and page title name the customer by str(): their phone when they have
+    # no nickname, so it is masked like every other phone on the page.
+    named = copy.copy(customer)
+    named.phone = phone_text(customer.phone, full) if customer.phone else customer.phone
+    named.username = named.phone if customer.username == customer.phone else customer.username
     request.current_app = model_admin.admin_site.name
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "original": customer,
+        "original": named,
+        "subtitle": str(named),
         "title": f"客户详情：{customer.nickname or phone_text(customer.phone, full)}",
         "customer": customer,
         "phone": phone_text(customer.phone, full),

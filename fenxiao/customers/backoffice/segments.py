@@ -9,7 +9,11 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
-from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultiple,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
 
 from fenxiao.core.admin_forms import MoneyField, style_fields
 
@@ -42,7 +46,7 @@ def _tags(label):
         label=label,
         queryset=Tag.objects.order_by("rule", "name"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultiple,
         error_messages={"invalid_choice": "所选标签不存在", "invalid_pk_value": "所选标签不存在"},
     )
 
@@ -75,7 +79,7 @@ class SegmentForm(forms.ModelForm):
         label="注册来源",
         required=False,
         choices=RegistrationSource.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultiple,
         error_messages={"invalid_choice": "注册来源有误"},
     )
     registered_within = _days("最近 N 天内注册")
@@ -214,20 +218,13 @@ class SegmentAdmin(ModelAdmin):
         """The member count of the filter being edited (htmx, GET with the form's fields)."""
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
-        data = request.GET.copy()
-        data.setdefault("name", "-")  # the count does not need a name
-        form = SegmentForm(data)
+        form = SegmentForm(request.GET)
+        del form.fields["name"]  # the count does not need a name (nor its uniqueness check)
         count, errors = None, []
         if form.is_valid():
             count = segment_service.filter_buyers(form.cleaned_criteria).count()
         else:
-            errors = [str(e) for field_errors in form.errors.values() for e in field_errors if field_errors]
-            errors = [e for e in errors if e != "已有同名分群"]
-            if not errors:
-                try:
-                    count = segment_service.filter_buyers(form.criteria()).count()
-                except (SegmentInvalid, AttributeError, KeyError):
-                    errors = ["分群条件有误"]
+            errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
         return TemplateResponse(
             request, "admin/customers/segment/live_count.html", {"count": count, "errors": errors}, status=200
         )

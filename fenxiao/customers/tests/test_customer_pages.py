@@ -31,6 +31,9 @@ def test_list_shows_buyers_only_and_masks_phones_for_finance(db):
     assert operations().get(reverse("admin:customers_customer_change", args=[buyer.pk])).status_code == 200
     profile = finance().get(reverse("admin:customers_customer_change", args=[buyer.pk])).content.decode()
     assert "138****5678" in profile and "13812345678" not in profile
+    unnamed = make_buyer("13612345678")
+    profile = finance().get(reverse("admin:customers_customer_change", args=[unnamed.pk])).content.decode()
+    assert "136****5678" in profile and "13612345678" not in profile  # title and breadcrumb too
 
 
 def test_export_masks_like_the_page(db):
