@@ -47,3 +47,15 @@ def test_registration_source_is_the_touch_that_came_with_registration(db):
 
     service.settle_sources(now=timezone.now() + timedelta(hours=1))
     assert figures(direct).source == RegistrationSource.DIRECT
+
+
+def test_the_frequent_sweep_gives_new_buyers_a_row_and_the_new_customer_tag(db):
+    from fenxiao.customers.services.tags import ensure_rule_tags
+    from fenxiao.customers.tasks import sweep_new_customers
+
+    ensure_rule_tags()
+    buyer = make_buyer()
+    assert not CustomerFigures.objects.filter(user=buyer).exists()
+    sweep_new_customers.call_local()
+    assert figures(buyer).paid_orders == 0
+    assert set(buyer.customer_tags.values_list("tag__name", flat=True)) == {"新客"}

@@ -138,3 +138,31 @@ def test_edit_page_live_count_save_and_list_counts(shop, django_assert_max_num_q
     assert "分群0" in text and "5 人" in text and "1 人" in text
     edit = client.get(reverse("admin:customers_segment_change", args=[segment.pk]))
     assert edit.status_code == 200 and "segment-live-count" in edit.content.decode()
+
+
+def test_live_count_and_save_never_500_on_garbage(shop):
+    client = operations()
+    live = reverse("admin:customers_segment_live_count")
+    for garbage in (
+        {"tags_any": ["abc"]},
+        {"tags_none": ["999999"]},
+        {"sources": ["tv"]},
+        {"bound": "one", "distributor_code": "NOPE"},
+        {"bound": "<b>"},
+        {"spend_min": "1e99"},
+        {"orders_max": "99999999999999999999"},
+    ):
+        reply = client.get(live, garbage)
+        assert reply.status_code == 200 and "data-live-errors" in reply.content.decode(), garbage
+    add = reverse("admin:customers_segment_add")
+    reply = client.post(add, {"name": "坏", "bound": "one", "distributor_code": "NOPE"})
+    assert reply.status_code == 200 and "请填写存在的分销商推广码" in reply.content.decode()
+    assert not Segment.objects.filter(name="坏").exists()
+
+
+def test_finance_may_not_edit_segments_or_ask_counts(shop):
+    from .crm import finance
+
+    client = finance()
+    assert client.get(reverse("admin:customers_segment_live_count")).status_code == 403
+    assert client.get(reverse("admin:customers_segment_add")).status_code == 403
