@@ -59,3 +59,13 @@ def test_the_frequent_sweep_gives_new_buyers_a_row_and_the_new_customer_tag(db):
     sweep_new_customers.call_local()
     assert figures(buyer).paid_orders == 0
     assert set(buyer.customer_tags.values_list("tag__name", flat=True)) == {"新客"}
+
+
+def test_rebuild_command_repairs_a_drifted_row(db):
+    from django.core.management import call_command
+
+    buyer, _ = paid(price=4200)
+    CustomerFigures.objects.filter(user=buyer).update(paid_orders=9, total_spend=1)
+    call_command("rebuild_customer_figures", "--chunk", "1")
+    row = figures(buyer)
+    assert (row.paid_orders, row.total_spend) == (1, 4200)
