@@ -104,14 +104,20 @@ def rebuild(chunk: int = CHUNK) -> int:
     return covered
 
 
-def rebuild_one(buyer_id: int) -> None:
-    _rebuild_range(buyer_id, buyer_id)
-
-
 def _rebuild_range(low: int, high: int) -> None:
     from fenxiao.orders.models import Order
 
     figures, users, orders = _table(CustomerFigures), _table(User), _table(Order)
+    if connection.features.has_select_for_update:
+        # Wait for payments and refunds in flight on these rows first: the recompute below
+        # is a new statement, so (under READ COMMITTED) it then sees their orders, instead
+        # of overwriting their increments with figures read before they committed.
+        list(
+            CustomerFigures.objects.select_for_update()
+            .filter(user_id__gte=low, user_id__lte=high)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
