@@ -6,7 +6,7 @@ from django.urls import reverse
 from fenxiao.analytics.models import ProductView
 from fenxiao.customers.services import figures as figures_service
 from fenxiao.distribution.tests.helpers import bound_buyer, make_distributor
-from fenxiao.testing import make_buyer, make_staff
+from fenxiao.testing import login, make_buyer, make_staff
 
 from .crm import finance, full_refund, operations, paid
 
@@ -46,6 +46,13 @@ def test_export_masks_like_the_page(db):
     xlsx = finance().get(reverse("admin:customers_customer_export", args=["xlsx"]))
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxml")
     assert finance().get(reverse("admin:customers_customer_export", args=["pdf"])).status_code == 404
+    # The list's export buttons carry its search; the file holds what the list shows.
+    page = finance().get(reverse(LIST), {"q": "cmd"}).content.decode()
+    assert 'id="customer-export"' in page and "export/csv/?q=cmd" in page
+    other = make_buyer("13700000000", nickname="别人")
+    searched = operations().get(url, {"q": "cmd"}).content.decode("utf-8-sig")
+    assert "13912345678" in searched and other.phone not in searched
+    assert make_staff("nobody") and login(make_staff("nobody")).get(url).status_code == 403
 
 
 def test_filters_and_bad_parameters(db):
