@@ -10,7 +10,7 @@ from django.urls import path
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.widgets import (
-    UnfoldAdminCheckboxSelectMultiple,
+    UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextInputWidget,
 )
@@ -46,7 +46,7 @@ def _tags(label):
         label=label,
         queryset=Tag.objects.order_by("rule", "name"),
         required=False,
-        widget=UnfoldAdminCheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
         error_messages={"invalid_choice": "所选标签不存在", "invalid_pk_value": "所选标签不存在"},
     )
 
@@ -79,7 +79,7 @@ class SegmentForm(forms.ModelForm):
         label="注册来源",
         required=False,
         choices=RegistrationSource.choices,
-        widget=UnfoldAdminCheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
         error_messages={"invalid_choice": "注册来源有误"},
     )
     registered_within = _days("最近 N 天内注册")
