@@ -96,6 +96,7 @@ format: setup
 BENCH_ARGS ?=
 bench: migrate static
 	$(PY) manage.py bench
+	$(PY) manage.py bench_reports
 	$(PY) manage.py bench_load --workers $(WEB_WORKERS) --threads $(WEB_THREADS) $(BENCH_ARGS)
 
 clean:

@@ -102,6 +102,8 @@ def http_error(request, exc: HttpError):
 
 
 def _register_routers():
+    from fenxiao.analytics.api import router as analytics_router
+    from fenxiao.analytics.api_staff import router as staff_analytics_router
     from fenxiao.catalog.api import router as catalog_router
     from fenxiao.customers.api import router as customers_router
     from fenxiao.distribution.api import router as distribution_router
@@ -121,6 +123,8 @@ def _register_routers():
     api.add_router("/", groups_router)
     api.add_router("/distribution/", distribution_router)
     api.add_router("/staff/distribution/", staff_distribution_router)
+    api.add_router("/", analytics_router)
+    api.add_router("/staff/", staff_analytics_router)
 
 
 _register_routers()

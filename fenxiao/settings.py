@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "fenxiao.analytics.middleware.TrafficMiddleware",
 ]
 
 ROOT_URLCONF = "fenxiao.urls"
@@ -217,6 +218,9 @@ else:
 # Signed-out referral visits are counted in memory and written together at most this many
 # seconds later (see distribution/services/visits.py); 0 writes each visit at once.
 REFERRAL_VISIT_FLUSH_SECONDS = float(os.environ.get("REFERRAL_VISIT_FLUSH_SECONDS", 0 if TESTING else 1))
+# Traffic (page views, product views, cart adds; analytics/services/tracking.py) likewise.
+TRAFFIC_TRACKING = env_bool("TRAFFIC_TRACKING", True)
+TRAFFIC_FLUSH_SECONDS = float(os.environ.get("TRAFFIC_FLUSH_SECONDS", 0 if TESTING else 1))
 # Chunks one settlement run settles at once on PostgreSQL, each on its own connection (one
 # per core measured best). The suite runs one, so a test that stops a run at a chunk stops
 # all of it; the parallel run has tests of its own.

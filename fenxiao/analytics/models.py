@@ -79,9 +79,214 @@ class ProductView(models.Model):
         verbose_name = "浏览轨迹"
         verbose_name_plural = "浏览轨迹"
         constraints = [
-            models.UniqueConstraint(fields=["buyer", "product", "day"], name="one_view_row_per_buyer_product_day")
+            models.UniqueConstraint(
+                fields=["buyer", "product", "day"], name="one_view_row_per_buyer_product_day"
+            )
         ]
         indexes = [models.Index(fields=["buyer", "-last_viewed_at"], name="product_view_trail")]
 
     def __str__(self):
         return f"{self.buyer_id} {self.product_id} {self.day}"
+
+
+# ---------------------------------------------------------------------------------------
+# Aggregates the reports and the dashboard read (kept by analytics/services/aggregates.py).
+#
+# Every table is keyed by the shop-local day an event happened on: an order counts on the
+# day it was paid, a refund on the day it was granted, a commission's settlement on the day
+# it settled. Rebuilding a day deletes its rows and recomputes them from raw rows, so any
+# range can be rebuilt at any time with the same result. Figures that must be distinct over
+# a period (paying buyers, visitors) are not summed from daily distinct counts: `BuyerDay`
+# (one row per buyer and day with an order) and the raw `VisitorDay` (one row per visitor
+# and day) are the per-day-per-person tables a period's distinct count is taken from.
+# Distributor ids are plain integers (0 = none), not foreign keys, so a (day, …, 0) row
+# takes part in the unique key an upsert matches on (NULLs never conflict).
+
+
+class DailySales(models.Model):
+    day = models.DateField("日期", unique=True)
+    paid_orders = models.PositiveIntegerField("付款订单数", db_default=0)
+    units = models.PositiveIntegerField("付款件数", db_default=0)
+    gmv = models.BigIntegerField("实付金额", db_default=0)
+    goods_amount = models.BigIntegerField("商品金额", db_default=0)
+    shipping = models.BigIntegerField("运费", db_default=0)
+    discount_flash = models.BigIntegerField("限时折扣", db_default=0)
+    discount_group = models.BigIntegerField("拼团价", db_default=0)
+    discount_spend = models.BigIntegerField("满减", db_default=0)
+    discount_coupon = models.BigIntegerField("优惠券", db_default=0)
+    discount_free_shipping = models.BigIntegerField("满额包邮", db_default=0)
+    discount_adjust = models.BigIntegerField("商家改价", db_default=0)
+    refund_count = models.PositiveIntegerField("退款笔数", db_default=0)
+    refunds = models.BigIntegerField("退款金额", db_default=0)
+    distributor_orders = models.PositiveIntegerField("分销订单数", db_default=0)
+    distributor_gmv = models.BigIntegerField("分销实付金额", db_default=0)
+
+    class Meta:
+        verbose_name = "每日销售"
+        verbose_name_plural = "每日销售"
+        permissions = [
+            ("view_sales_report", "查看销售报表"),
+            ("view_distribution_report", "查看分销报表"),
+            ("view_traffic_report", "查看流量报表"),
+        ]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class BuyerDay(models.Model):
+    """One row per buyer and day on which they placed or paid an order: the distinct paying
+    buyers of any period, and the order/paid steps of the traffic funnel."""
+
+    day = models.DateField("日期")
+    buyer_id = models.BigIntegerField("客户")
+    placed_orders = models.PositiveIntegerField("下单数", db_default=0)
+    paid_orders = models.PositiveIntegerField("付款订单数", db_default=0)
+    paid_amount = models.BigIntegerField("实付金额", db_default=0)
+
+    class Meta:
+        verbose_name = "客户日交易"
+        verbose_name_plural = "客户日交易"
+        constraints = [models.UniqueConstraint(fields=["day", "buyer_id"], name="one_buyer_day")]
+        indexes = [models.Index(fields=["buyer_id", "day"], name="buyer_day_buyer")]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class ProductDay(models.Model):
+    day = models.DateField("日期")
+    product_id = models.BigIntegerField("商品")
+    category_id = models.BigIntegerField("分类", db_default=0)
+    orders = models.PositiveIntegerField("订单数", db_default=0)
+    units = models.PositiveIntegerField("件数", db_default=0)
+    sales = models.BigIntegerField("实付金额", db_default=0)
+    refunded_units = models.PositiveIntegerField("退款件数", db_default=0)
+    refunds = models.BigIntegerField("退款金额", db_default=0)
+
+    class Meta:
+        verbose_name = "商品日销售"
+        verbose_name_plural = "商品日销售"
+        constraints = [models.UniqueConstraint(fields=["day", "product_id"], name="one_product_day")]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class DistributorDay(models.Model):
+    day = models.DateField("日期")
+    distributor_id = models.BigIntegerField("分销商")
+    orders = models.PositiveIntegerField("一级推广订单数", db_default=0)
+    sales = models.BigIntegerField("一级推广实付金额", db_default=0)
+    commission_accrued = models.BigIntegerField("产生佣金", db_default=0)
+    commission_settled = models.BigIntegerField("结算佣金", db_default=0)
+    commission_clawed_back = models.BigIntegerField("追回佣金", db_default=0)
+
+    class Meta:
+        verbose_name = "分销商日业绩"
+        verbose_name_plural = "分销商日业绩"
+        constraints = [models.UniqueConstraint(fields=["day", "distributor_id"], name="one_distributor_day")]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class CommissionDay(models.Model):
+    """Commission flows per day, level and grade (the commission's own snapshots)."""
+
+    day = models.DateField("日期")
+    level = models.PositiveSmallIntegerField("层级")
+    grade_name = models.CharField("等级（当时）", max_length=20)
+    accrued_count = models.PositiveIntegerField("产生笔数", db_default=0)
+    accrued = models.BigIntegerField("产生佣金", db_default=0)
+    reduced = models.BigIntegerField("结算前扣减", db_default=0)
+    settled = models.BigIntegerField("结算佣金", db_default=0)
+    clawed_back = models.BigIntegerField("追回佣金", db_default=0)
+    # Of the commission accrued on this day, what is held now (kept fresh by the refresh,
+    # which re-runs the creation days of commissions that moved since its last run).
+    held_pending = models.BigIntegerField("待结算", db_default=0)
+    held_frozen = models.BigIntegerField("冻结中", db_default=0)
+
+    class Meta:
+        verbose_name = "佣金日汇总"
+        verbose_name_plural = "佣金日汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "level", "grade_name"], name="one_commission_day")
+        ]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class DistributionDay(models.Model):
+    day = models.DateField("日期", unique=True)
+    new_distributors = models.PositiveIntegerField("新增分销商", db_default=0)
+    withdrawals_paid = models.PositiveIntegerField("打款笔数", db_default=0)
+    withdrawn_amount = models.BigIntegerField("提现金额", db_default=0)
+    withdrawal_fees = models.BigIntegerField("手续费", db_default=0)
+
+    class Meta:
+        verbose_name = "分销日汇总"
+        verbose_name_plural = "分销日汇总"
+
+    def __str__(self):
+        return str(self.day)
+
+
+class TrafficDay(models.Model):
+    """Visitor-days per day, source and distributor, and how far they went that day."""
+
+    day = models.DateField("日期")
+    source = models.CharField("来源", max_length=10)
+    distributor_id = models.BigIntegerField("分销商", db_default=0)
+    visits = models.PositiveIntegerField("访客日数", db_default=0)
+    page_views = models.PositiveIntegerField("浏览量", db_default=0)
+    product_visits = models.PositiveIntegerField("浏览商品", db_default=0)
+    cart_visits = models.PositiveIntegerField("加购", db_default=0)
+    order_visits = models.PositiveIntegerField("下单", db_default=0)
+    paid_visits = models.PositiveIntegerField("付款", db_default=0)
+
+    class Meta:
+        verbose_name = "流量日汇总"
+        verbose_name_plural = "流量日汇总"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "source", "distributor_id"], name="one_traffic_day")
+        ]
+
+    def __str__(self):
+        return str(self.day)
+
+
+class ReportWatermark(models.Model):
+    """Where the incremental refresh got to: the moment its last run started."""
+
+    name = models.CharField(max_length=40, unique=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "报表刷新进度"
+        verbose_name_plural = "报表刷新进度"
+
+    def __str__(self):
+        return str(self.name)
+
+
+class DistinctCount(models.Model):
+    """A distinct count over a span of whole days (paying buyers, visitors, visitors of one
+    source), computed once from the per-day-per-person rows and kept: a span that has ended
+    does not change, unless a rebuild of one of its days deletes it. Spans that include
+    today are never kept."""
+
+    metric = models.CharField("指标", max_length=40)
+    first = models.DateField("开始日期")
+    last = models.DateField("结束日期")
+    value = models.PositiveIntegerField("去重数")
+
+    class Meta:
+        verbose_name = "去重计数"
+        verbose_name_plural = "去重计数"
+        constraints = [models.UniqueConstraint(fields=["metric", "first", "last"], name="one_distinct_count")]
+        indexes = [models.Index(fields=["first", "last"], name="distinct_count_span")]
+
+    def __str__(self):
+        return f"{self.metric} {self.first}..{self.last}"

@@ -3,6 +3,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
 
+from fenxiao.core import traffic
 from fenxiao.core.money import format_fen
 from fenxiao.core.pagination import Pagination
 
@@ -152,4 +153,5 @@ def product_detail(request, product_id: int):
     )
     if product is None:
         raise ProductNotFound()
+    traffic.note_product_view(request, product.pk)
     return product

@@ -3,6 +3,7 @@
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from fenxiao.core import traffic
 from fenxiao.core.http import client_ip
 
 from .models import TouchSource
@@ -29,12 +30,14 @@ def referral(request, code: str):
         distributor = distributors.by_code(code)
         if distributor is not None:
             binding.record_touch(request.user, distributor, source, target=target)
+            traffic.note_referral(request, distributor.pk, source)
         return response
     # Signed out: nothing is decided, so the distributor's row is not needed, only its id
     # (cached) — the visit is counted in this process's next batch write (see `visits`).
     distributor_id = distributors.id_for_code(code)
     if distributor_id is None:
         return response
+    traffic.note_referral(request, distributor_id, source)
     visits.count(distributor_id, source, target=target, visitor=binding.visitor_key(client_ip(request)))
     # The cookie only carries the referral until sign-in; binding is decided then.
     response.set_cookie(

@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from ninja import Router, Status
 from ninja.pagination import paginate
 
+from fenxiao.core import traffic
 from fenxiao.core.money import format_fen
 from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
@@ -70,6 +71,7 @@ def get_cart(request):
 @router.post("/cart/lines", response={201: CartOut})
 def add_cart_line(request, payload: CartLineIn):
     cart.add_to_cart(request.user, payload.sku_id, payload.quantity)
+    traffic.note_cart_add(request)
     return Status(201, _cart_out(request.user))
 
 

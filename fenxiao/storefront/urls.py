@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, cart, checkout, coupons, distribution, groups, orders, shop
+from .views import account, cart, checkout, coupons, distribution, groups, orders, shop, trail
 
 app_name = "storefront"
 
@@ -37,6 +37,8 @@ urlpatterns = [
     path("register/", account.register_page, name="register"),
     path("logout/", account.logout_view, name="logout"),
     path("me/", account.me, name="me"),
+    path("me/trail/", trail.trail_page, name="trail"),
+    path("me/trail/clear/", trail.clear, name="trail_clear"),
     path("me/addresses/", account.address_list, name="addresses"),
     path("me/addresses/new/", account.address_form, name="address_new"),
     path("me/addresses/<int:address_id>/edit/", account.address_form, name="address_edit"),

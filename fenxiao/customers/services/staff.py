@@ -30,7 +30,8 @@ ROLE_DESCRIPTIONS = {
 ALL = "all"
 VIEW = "view"
 
-# app_label -> model -> ALL (every permission of the model) or VIEW (view only).
+# app_label -> model -> ALL (every permission of the model), VIEW (view only) or a tuple of
+# the permission codenames granted (the reports' permissions live on one aggregate model).
 ROLE_PERMISSIONS = {
     OPERATIONS: {
         "catalog": {"category": ALL, "product": ALL, "productimage": ALL, "sku": ALL},
@@ -47,7 +48,7 @@ ROLE_PERMISSIONS = {
             "user": VIEW,
             "address": VIEW,
             # Operations works with customers: full phone numbers, tags and segments.
-            "customer": [VIEW, "view_customer_phone"],
+            "customer": ("view_customer", "view_customer_phone"),
             "tag": ALL,
             "customertag": ALL,
             "segment": ALL,
@@ -66,6 +67,9 @@ ROLE_PERMISSIONS = {
             "settingschange": VIEW,
             "commission": VIEW,
             "commissionadjustment": VIEW,
+        },
+        "analytics": {
+            "dailysales": ("view_sales_report", "view_distribution_report", "view_traffic_report"),
         },
         "promotions": {
             "promotion": ALL,
@@ -98,7 +102,13 @@ ROLE_PERMISSIONS = {
         },
         "catalog": {"product": VIEW, "sku": VIEW},
         # Finance sees customers with masked phones (no view_customer_phone).
-        "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW, "customer": [VIEW], "tag": VIEW},
+        "customers": {
+            "user": VIEW,
+            "address": VIEW,
+            "walletentry": VIEW,
+            "customer": ("view_customer",),
+            "tag": VIEW,
+        },
         "distribution": {
             "commission": VIEW,
             "commissionadjustment": VIEW,
@@ -116,6 +126,7 @@ ROLE_PERMISSIONS = {
             "distributionsettings": VIEW,
             "settingschange": VIEW,
         },
+        "analytics": {"dailysales": ("view_sales_report", "view_distribution_report")},
     },
 }
 
@@ -128,8 +139,8 @@ def role_permissions(role: str):
             clause = Q(content_type__app_label=app_label, content_type__model=model)
             if scope == VIEW:
                 clause &= Q(codename__startswith="view_")
-            elif isinstance(scope, list):  # named codenames (view plus special ones)
-                clause &= Q(codename__in=[f"view_{model}" if c == VIEW else c for c in scope])
+            elif scope != ALL:
+                clause &= Q(codename__in=scope)
             wanted |= clause
     return Permission.objects.filter(wanted)
 

@@ -9,25 +9,17 @@ visit as it comes (nothing is pending for longer than the interval: the visit af
 quiet spell, or a timer, writes it), so the counts are at most that interval behind; a
 process killed without warning loses at most that interval of anonymous visit counts, never
 a binding or an order. With the interval 0 every visit is written at once (the test suite).
+The buffer is the shared one of `fenxiao/core/batching.py`.
 """
 
-import atexit
-import logging
-import threading
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from django.conf import settings
-from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from fenxiao.core.batching import Batch, upsert
+
 from ..models import Touch, TouchDecision
-
-logger = logging.getLogger(__name__)
-
-# A process writes at once when this many rows are pending, whatever the interval.
-MAX_PENDING = 5000
 
 
 @dataclass
@@ -41,105 +33,45 @@ class _Visit:
     last_seen_at: datetime
 
 
-_lock = threading.Lock()
-_pending: dict[tuple[int, str, date], _Visit] = {}
-_last_write = time.monotonic()
-_timer: threading.Timer | None = None
+def _merge(visit: _Visit, again: _Visit) -> None:
+    visit.hits += again.hits
+    visit.last_seen_at = again.last_seen_at
 
 
 def count(distributor_id: int, source: str, *, target: str = "", visitor: str) -> None:
     """Count one signed-out visit; the row keeps the day's first source and landing page."""
-    global _timer
     now = timezone.now()
     key = (distributor_id, visitor, timezone.localdate(now))
-    interval = settings.REFERRAL_VISIT_FLUSH_SECONDS
-    with _lock:
-        visit = _pending.get(key)
-        if visit is None:
-            _pending[key] = _Visit(*key, source, target[:300], 1, now)
-        else:
-            visit.hits += 1
-            visit.last_seen_at = now
-        due = interval <= 0 or len(_pending) >= MAX_PENDING or time.monotonic() - _last_write >= interval
-        if not due and _timer is None:
-            _timer = threading.Timer(interval, _write_from_timer)
-            _timer.daemon = True
-            _timer.start()
-    if due:
-        flush()
+    batch.add(key, _Visit(*key, source, target[:300], 1, now), _merge)
 
 
 def flush() -> int:
     """Write every pending visit of this process; returns the rows written."""
-    global _last_write
-    with _lock:
-        visits = list(_pending.values())
-        _pending.clear()
-        _last_write = time.monotonic()
-    if not visits:
-        return 0
-    try:
-        _write(visits)
-    except DatabaseError:
-        # Counts only: the visitor's redirect and later binding do not depend on them.
-        logger.exception("could not write %d referral visit counts", len(visits))
-        return 0
-    return len(visits)
+    return batch.flush()
 
 
-def _write_from_timer() -> None:
-    global _timer
-    with _lock:
-        _timer = None
-    try:
-        flush()
-    finally:
-        connection.close()  # the timer's own thread and connection
-
-
-# Processes stopped gracefully (gunicorn workers, the shell) write what they gathered.
-atexit.register(flush)
-
-# The row each new visitor-and-day gets; `hits` is added on conflict.
-_FIELDS = ("distributor_id", "visitor", "day", "source", "target", "hits", "last_seen_at")
+# The constant part of an anonymous touch row; `hits` is added on conflict.
+_CONSTANT = {
+    "decision": TouchDecision.PENDING_LOGIN,
+    "rule": "anonymous",
+    "reason": "访客未登录，推广码暂存，登录后绑定",
+}
 
 
 def _write(visits: list[_Visit]) -> None:
-    """One statement: INSERT … ON CONFLICT DO UPDATE on the partial unique index (PostgreSQL
-    and SQLite both have it). Django's bulk_create(update_conflicts) can only copy the new
-    values, not add them, hence the SQL; the values are prepared by the model fields."""
-    meta = Touch._meta
-    constant = {
-        "decision": TouchDecision.PENDING_LOGIN,
-        "rule": "anonymous",
-        "reason": "访客未登录，推广码暂存，登录后绑定",
-    }
-    fields = [meta.get_field(name) for name in (*_FIELDS, *constant)]
-    fields += [f for f in meta.concrete_fields if not f.primary_key and f not in fields]
-    q = connection.ops.quote_name
-    rows, params = [], []
-    for visit in sorted(visits, key=lambda v: (v.distributor_id, v.visitor, v.day)):
-        row = Touch(**{name: getattr(visit, name) for name in _FIELDS}, **constant)
-        rows.append("(" + ", ".join(["%s"] * len(fields)) + ")")
-        params += [f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields]
-    sql = _UPSERT.format(
-        table=q(meta.db_table),
-        columns=", ".join(q(f.column) for f in fields),
-        rows=", ".join(rows),
-        conflict=", ".join(q(c) for c in ("distributor_id", "visitor", "day")),
-        buyer=q("buyer_id"),
-        day=q("day"),
-        hits=q("hits"),
-        seen=q("last_seen_at"),
+    """One statement. The conflict target repeats the predicate of
+    one_anonymous_touch_row_per_visitor_and_day, so that partial index is chosen."""
+    upsert(
+        Touch,
+        (
+            {**asdict(v), **_CONSTANT}
+            for v in sorted(visits, key=lambda v: (v.distributor_id, v.visitor, v.day))
+        ),
+        conflict=("distributor", "visitor", "day"),
+        conflict_where="{buyer} IS NULL AND {day} IS NOT NULL",
+        add=("hits",),
+        replace=("last_seen_at",),
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
-# Quoted identifiers and placeholders only are formatted in. The conflict target repeats the
-# predicate of one_anonymous_touch_row_per_visitor_and_day, so that index is chosen.
-_UPSERT = """
-INSERT INTO {table} ({columns}) VALUES {rows}
-ON CONFLICT ({conflict}) WHERE {buyer} IS NULL AND {day} IS NOT NULL
-DO UPDATE SET {hits} = {table}.{hits} + excluded.{hits}, {seen} = excluded.{seen}
-"""
+batch = Batch("referral visit counts", _write, interval_setting="REFERRAL_VISIT_FLUSH_SECONDS")

@@ -5,12 +5,23 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from fenxiao.analytics.services import tracking
 from fenxiao.distribution.models import Touch, TouchDecision
 from fenxiao.distribution.services import config, distributors
 from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.testing import make_buyer
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def traffic_gathered(settings):
+    """Page-view counts wait in memory as in production (analytics tracking), so the
+    queries counted here are the referral link's own."""
+    settings.TRAFFIC_FLUSH_SECONDS = 60
+    tracking.batch.reset(quiet=False)
+    yield
+    tracking.batch.reset()
 
 
 def visit_queries(browser, code, **query) -> list[str]:

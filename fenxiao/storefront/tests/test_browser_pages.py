@@ -25,6 +25,7 @@ SIGNED_IN = {
     "cart": "/cart/",
     "orders": "/orders/",
     "addresses": "/me/addresses/",
+    "trail": "/me/trail/",
     "address-new": "/me/addresses/new/",
     "distribution": "/d/",
     "commissions": "/d/commissions/",

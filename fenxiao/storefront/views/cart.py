@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from fenxiao.core import traffic
 from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import CartLine
 from fenxiao.orders.services import cart, checkout
@@ -134,6 +135,7 @@ def add(request):
             )
         messages.error(request, error.message)
         return redirect(_page_to_come_back_to(request))
+    traffic.note_cart_add(request)
     if request.htmx:
         return render(request, "storefront/partials/toast.html", {"message": "已加入购物车"})
     messages.success(request, "已加入购物车")

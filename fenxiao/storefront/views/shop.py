@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import descendant_ids
+from fenxiao.core import traffic
 from fenxiao.core.pagination import page_number
 from fenxiao.distribution.services import distributors, sharing
 from fenxiao.promotions.services import offers, showcase
@@ -133,6 +134,7 @@ def product_detail(request, product_id: int):
     )
     if product is None:
         raise Http404("商品不存在或已下架")
+    traffic.note_product_view(request, product.pk)
     skus = list(product.skus.all())
     options: dict[str, list[str]] = {}
     for sku in skus:

@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from fenxiao import testing
+from fenxiao.demo.bench import tracking_bench
 
 
 class Rollback(Exception):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, products, runs, **options):
         try:
-            with transaction.atomic():
+            with transaction.atomic(), tracking_bench.inline_writes():
                 self._run(products, runs)
                 raise Rollback
         except Rollback:
@@ -75,6 +76,7 @@ class Command(BaseCommand):
             "GET /api/v1/products/{id}", runs, lambda: client.get(f"/api/v1/products/{items[0].pk}"), 30
         )
         self._measure("H5 home page", runs, lambda: client.get("/"), 60)
+        tracking_bench.measure(self.stdout.write, items[0], buyer)
         self._measure(
             "checkout, 1 line",
             runs,

@@ -1,0 +1,366 @@
+"""Keeping the report aggregates: recompute whole days from raw rows, set-based.
+
+`rebuild(first, last)` deletes the aggregate rows of those days and recomputes them, one
+chunk of days per transaction, with one `INSERT … SELECT … GROUP BY` per source of each
+table. A table fed by several sources (paid orders, refunds, discounts …) is filled by an
+upsert per source, each writing only its own columns. Running it twice gives the same rows.
+
+`refresh()` is the incremental upkeep the periodic task runs: it rebuilds from the day of
+the last run (less a margin for transactions that committed late) to today, and also the
+creation days of commissions whose status moved since then, since `CommissionDay` keeps
+what is still held of each day's commission.
+"""
+
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from fenxiao.distribution.models import (
+    Commission,
+    CommissionAdjustment,
+    Distributor,
+    LedgerEntry,
+    LedgerKind,
+    OrderAttribution,
+    Withdrawal,
+)
+from fenxiao.orders.models import AfterSale, AfterSaleLine, DiscountKind, Order, OrderDiscount, OrderLine
+
+from ..models import (
+    BuyerDay,
+    CommissionDay,
+    DailySales,
+    DistinctCount,
+    DistributionDay,
+    DistributorDay,
+    ProductDay,
+    ReportWatermark,
+    TrafficDay,
+    VisitorDay,
+)
+from . import dashboard, periods
+from .periods import day_bounds
+
+CHUNK_DAYS = 31
+# A transaction that started before the last run but committed after it wrote rows with
+# timestamps before its watermark: re-reading this much before it catches them.
+SAFETY_MARGIN = timedelta(minutes=30)
+WATERMARK = "reports"
+
+# A refund counts on the day it was granted: approving an after-sale is what adds to the
+# order's refunded amount (the gateway transfer may finish later, or be retried).
+GRANTED = [AfterSale.Status.APPROVED, AfterSale.Status.REFUNDED]
+# Reductions of a commission before it settled (a clawback is the one after).
+REDUCTIONS = [
+    CommissionAdjustment.Kind.REDUCED,
+    CommissionAdjustment.Kind.CANCELLED,
+    CommissionAdjustment.Kind.VOIDED,
+]
+
+TABLES = [BuyerDay, DailySales, ProductDay, DistributorDay, CommissionDay, DistributionDay, TrafficDay]
+
+
+def _zero(expr):
+    return Coalesce(expr, Value(0))
+
+
+def _upsert(model, queryset, columns: dict, keys: list[str]) -> None:
+    """INSERT INTO model's table the rows of `queryset` (a values()+annotate() query), its
+    aliases renamed to columns by `columns`; on a key already there, set the non-key columns."""
+    compiler = queryset.order_by().query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    aliases = [alias for _, _, alias in compiler.select]
+    targets = [columns.get(alias, alias) for alias in aliases]
+    quote = connection.ops.quote_name
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in targets if c not in keys)
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, targets))}) {sql} "
+        f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def _buyer_day(lo, hi, first, last):
+    placed = (
+        Order.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        .annotate(d=TruncDate("created_at"))
+        .values("d", "buyer_id")
+        .annotate(placed_orders=Count("id"))
+    )
+    _upsert(BuyerDay, placed, {"d": "day"}, ["day", "buyer_id"])
+    paid = (
+        Order.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+        .annotate(d=TruncDate("paid_at"))
+        .values("d", "buyer_id")
+        .annotate(paid_orders=Count("id"), paid_amount=Sum("paid_amount"))
+    )
+    _upsert(BuyerDay, paid, {"d": "day"}, ["day", "buyer_id"])
+
+
+def _daily_sales(lo, hi, first, last):
+    through = Q(attribution__level1__isnull=False)
+    orders = (
+        Order.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+        .annotate(d=TruncDate("paid_at"))
+        .values("d")
+        .annotate(
+            paid_orders=Count("id"),
+            gmv=Sum("paid_amount"),
+            goods_amount=Sum("goods_amount"),
+            shipping=Sum("shipping_fee"),
+            distributor_orders=Count("id", filter=through),
+            distributor_gmv=_zero(Sum("paid_amount", filter=through)),
+        )
+    )
+    _upsert(DailySales, orders, {"d": "day"}, ["day"])
+    units = (
+        OrderLine.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi)
+        .annotate(d=TruncDate("order__paid_at"))
+        .values("d")
+        .annotate(units=Sum("quantity"))
+    )
+    _upsert(DailySales, units, {"d": "day"}, ["day"])
+    by_kind = {f"discount_{kind}": _zero(Sum("amount", filter=Q(kind=kind))) for kind in DiscountKind.values}
+    discounts = (
+        OrderDiscount.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi)
+        .annotate(d=TruncDate("order__paid_at"))
+        .values("d")
+        .annotate(**by_kind)
+    )
+    _upsert(DailySales, discounts, {"d": "day"}, ["day"])
+    refunds = (
+        AfterSale.objects.filter(status__in=GRANTED, decided_at__gte=lo, decided_at__lt=hi)
+        .annotate(d=TruncDate("decided_at"))
+        .values("d")
+        .annotate(refund_count=Count("id"), refunds=Sum("amount"))
+    )
+    _upsert(DailySales, refunds, {"d": "day"}, ["day"])
+
+
+def _product_day(lo, hi, first, last):
+    names = {"d": "day", "pid": "product_id", "cid": "category_id"}
+    lines = (
+        OrderLine.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi)
+        .annotate(d=TruncDate("order__paid_at"), pid=F("product_id"), cid=_zero(F("product__category_id")))
+        .values("d", "pid", "cid")
+        .annotate(orders=Count("order_id", distinct=True), units=Sum("quantity"), sales=Sum("paid_amount"))
+    )
+    _upsert(ProductDay, lines, names, ["day", "product_id"])
+    refunds = (
+        AfterSaleLine.objects.filter(
+            after_sale__status__in=GRANTED, after_sale__decided_at__gte=lo, after_sale__decided_at__lt=hi
+        )
+        .annotate(
+            d=TruncDate("after_sale__decided_at"),
+            pid=F("order_line__product_id"),
+            cid=_zero(F("order_line__product__category_id")),
+        )
+        .values("d", "pid", "cid")
+        .annotate(refunded_units=Sum("quantity"), refunds=Sum("amount"))
+    )
+    _upsert(ProductDay, refunds, names, ["day", "product_id"])
+
+
+def _distributor_day(lo, hi, first, last):
+    names = {"d": "day", "did": "distributor_id"}
+    keys = ["day", "distributor_id"]
+    sales = (
+        OrderAttribution.objects.filter(level1__isnull=False, order__paid_at__gte=lo, order__paid_at__lt=hi)
+        .annotate(d=TruncDate("order__paid_at"), did=F("level1_id"))
+        .values("d", "did")
+        .annotate(orders=Count("id"), sales=Sum("order__paid_amount"))
+    )
+    _upsert(DistributorDay, sales, names, keys)
+    accrued = (
+        Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        .annotate(d=TruncDate("created_at"), did=F("distributor_id"))
+        .values("d", "did")
+        .annotate(commission_accrued=Sum("amount"))
+    )
+    _upsert(DistributorDay, accrued, names, keys)
+    settled = (
+        LedgerEntry.objects.filter(kind=LedgerKind.COMMISSION, created_at__gte=lo, created_at__lt=hi)
+        .annotate(d=TruncDate("created_at"), did=F("distributor_id"))
+        .values("d", "did")
+        .annotate(commission_settled=Sum("amount"))
+    )
+    _upsert(DistributorDay, settled, names, keys)
+    clawed = (
+        CommissionAdjustment.objects.filter(
+            kind=CommissionAdjustment.Kind.CLAWBACK, created_at__gte=lo, created_at__lt=hi
+        )
+        .annotate(d=TruncDate("created_at"), did=F("commission__distributor_id"))
+        .values("d", "did")
+        .annotate(commission_clawed_back=Sum("amount"))
+    )
+    _upsert(DistributorDay, clawed, names, keys)
+
+
+def _commission_day(lo, hi, first, last):
+    names = {"d": "day", "lv": "level", "grade": "grade_name"}
+    keys = ["day", "level", "grade_name"]
+    net = F("amount") - F("reversed_amount")
+    accrued = (
+        Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        .annotate(d=TruncDate("created_at"), lv=F("level"), grade=F("grade_name"))
+        .values("d", "lv", "grade")
+        .annotate(
+            accrued_count=Count("id"),
+            accrued=Sum("amount"),
+            held_pending=_zero(Sum(net, filter=Q(status=Commission.Status.PENDING))),
+            held_frozen=_zero(Sum(net, filter=Q(status=Commission.Status.FROZEN))),
+        )
+    )
+    _upsert(CommissionDay, accrued, names, keys)
+    via = {"lv": F("commission__level"), "grade": F("commission__grade_name")}
+    for kinds, column in ((REDUCTIONS, "reduced"), ([CommissionAdjustment.Kind.CLAWBACK], "clawed_back")):
+        adjustments = (
+            CommissionAdjustment.objects.filter(kind__in=kinds, created_at__gte=lo, created_at__lt=hi)
+            .annotate(d=TruncDate("created_at"), **via)
+            .values("d", "lv", "grade")
+            .annotate(**{column: Sum("amount")})
+        )
+        _upsert(CommissionDay, adjustments, names, keys)
+    settled = (
+        LedgerEntry.objects.filter(kind=LedgerKind.COMMISSION, created_at__gte=lo, created_at__lt=hi)
+        .annotate(d=TruncDate("created_at"), **via)
+        .values("d", "lv", "grade")
+        .annotate(settled=Sum("amount"))
+    )
+    _upsert(CommissionDay, settled, names, keys)
+
+
+def _distribution_day(lo, hi, first, last):
+    joined = (
+        Distributor.objects.filter(activated_at__gte=lo, activated_at__lt=hi)
+        .annotate(d=TruncDate("activated_at"))
+        .values("d")
+        .annotate(new_distributors=Count("id"))
+    )
+    _upsert(DistributionDay, joined, {"d": "day"}, ["day"])
+    paid = (
+        Withdrawal.objects.filter(status=Withdrawal.Status.PAID, paid_at__gte=lo, paid_at__lt=hi)
+        .annotate(d=TruncDate("paid_at"))
+        .values("d")
+        .annotate(withdrawals_paid=Count("id"), withdrawn_amount=Sum("amount"), withdrawal_fees=Sum("fee"))
+    )
+    _upsert(DistributionDay, paid, {"d": "day"}, ["day"])
+
+
+def _traffic_day(lo, hi, first, last):
+    """The funnel's order and paid steps join a visitor-day to the buyer's orders placed and
+    paid that same day, through `BuyerDay` (rebuilt first). Each step counts visitor-days
+    that reached it, whether or not they went through the steps before (a buyer may order
+    from a shared link without adding to cart)."""
+    same_day = BuyerDay.objects.filter(day=OuterRef("day"), buyer_id=OuterRef("buyer_id"))
+    rows = (
+        VisitorDay.objects.filter(day__gte=first, day__lte=last)
+        .annotate(
+            did=_zero(F("distributor_id")),
+            ordered=Exists(same_day.filter(placed_orders__gt=0)),
+            paid=Exists(same_day.filter(paid_orders__gt=0)),
+        )
+        .values("day", "source", "did")
+        .annotate(
+            visits=Count("id"),
+            page_views=Sum("page_views"),
+            product_visits=Count("id", filter=Q(product_views__gt=0)),
+            cart_visits=Count("id", filter=Q(cart_adds__gt=0)),
+            order_visits=Count("id", filter=Q(ordered=True)),
+            paid_visits=Count("id", filter=Q(paid=True)),
+        )
+    )
+    _upsert(TrafficDay, rows, {"did": "distributor_id"}, ["day", "source", "distributor_id"])
+
+
+# In order: the traffic funnel reads BuyerDay.
+BUILDERS = {
+    BuyerDay: _buyer_day,
+    DailySales: _daily_sales,
+    ProductDay: _product_day,
+    DistributorDay: _distributor_day,
+    CommissionDay: _commission_day,
+    DistributionDay: _distribution_day,
+    TrafficDay: _traffic_day,
+}
+
+
+def rebuild(first: date, last: date, tables=None) -> int:
+    """Recompute the aggregates of days `first`..`last` (shop time) from raw rows; returns
+    the number of days. Idempotent: each chunk of days is replaced in one transaction."""
+    tables = tables or TABLES
+    day = first
+    while day <= last:
+        end = min(day + timedelta(days=CHUNK_DAYS - 1), last)
+        lo, hi = day_bounds(day, end)
+        with transaction.atomic():
+            for model in tables:
+                model.objects.filter(day__gte=day, day__lte=end).delete()
+            if BuyerDay in tables or TrafficDay in tables:
+                # Distinct counts kept for spans touching these days are counted again.
+                DistinctCount.objects.filter(first__lte=end, last__gte=day).delete()
+            for model in tables:
+                BUILDERS[model](lo, hi, day, end)
+        day = end + timedelta(days=1)
+    return max((last - first).days + 1, 0)
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days grouped into (first, last) runs."""
+    out = []
+    for day in sorted(days):
+        if out and day == out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def _moved_commission_days(since, before: date) -> set[date]:
+    """Creation days (before `before`) of commissions that settled, were reduced or clawed
+    back, or whose order completed (pending → frozen) since `since`."""
+    days = set()
+    queries = [
+        LedgerEntry.objects.filter(kind=LedgerKind.COMMISSION, created_at__gte=since)
+        .annotate(d=TruncDate("commission__created_at"))
+        .values_list("d", flat=True),
+        CommissionAdjustment.objects.filter(created_at__gte=since)
+        .annotate(d=TruncDate("commission__created_at"))
+        .values_list("d", flat=True),
+        # Pending → frozen happens when the order completes. Starting from the frozen
+        # commissions (a partial index holds only those) keeps this off the orders table.
+        Commission.objects.filter(status=Commission.Status.FROZEN, order__completed_at__gte=since)
+        .annotate(d=TruncDate("created_at"))
+        .values_list("d", flat=True),
+    ]
+    for query in queries:
+        days.update(d for d in query.order_by().distinct() if d and d < before)
+    return days
+
+
+def refresh(now=None) -> dict:
+    """Bring the aggregates up to date since the last run. Returns what was rebuilt.
+
+    The first run only covers today: history is built once with `rebuild_reports`.
+    Raw rows read by timestamp without an index of their own (after-sales by decision time,
+    commission adjustments, distributor activations, withdrawals paid) are tables far smaller
+    than the orders; orders, commissions, ledger entries and visits are read through their
+    time indexes."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    mark = ReportWatermark.objects.filter(name=WATERMARK).first()
+    since = (mark.refreshed_at if mark else now) - SAFETY_MARGIN
+    first = min(timezone.localdate(since), today)
+    moved = _moved_commission_days(since, first)
+    for run_first, run_last in _runs(moved):
+        rebuild(run_first, run_last, tables=[CommissionDay])
+    rebuild(first, today)
+    ReportWatermark.objects.update_or_create(name=WATERMARK, defaults={"refreshed_at": now})
+    # The dashboard's presets count their distinct buyers and visitors here, not on the page.
+    for key in ("7d", "30d"):
+        dashboard.warm(periods.preset(key, today))
+    return {"first": first, "last": today, "commission_days": sorted(moved)}

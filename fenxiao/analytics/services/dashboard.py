@@ -1,0 +1,92 @@
+"""经营概况: the shop's headline figures for a period, each against the period before and
+with its trend per bucket. Reads aggregate tables only (eight queries in all)."""
+
+from ..models import BuyerDay, CommissionDay, DailySales, DistributionDay, TrafficDay, VisitorDay
+from . import readers
+from .periods import Period
+from .shapes import BP, COUNT, FEN, Chart, Dataset, Metric
+
+# Which report permission a figure belongs to: a role sees a card only with that permission.
+METRIC_REPORT = {
+    "gmv": "sales",
+    "paid_orders": "sales",
+    "paying_buyers": "sales",
+    "avg_order_value": "sales",
+    "refunds": "sales",
+    "visitors": "traffic",
+    "page_views": "traffic",
+    "conversion_bp": "traffic",
+    "new_distributors": "distribution",
+    "commission_accrued": "distribution",
+    "commission_paid": "distribution",
+}
+
+LABELS = {
+    "gmv": ("实付金额", FEN),
+    "paid_orders": ("付款订单数", COUNT),
+    "paying_buyers": ("付款人数", COUNT),
+    "avg_order_value": ("客单价", FEN),
+    "refunds": ("退款金额", FEN),
+    "visitors": ("访客数", COUNT),
+    "page_views": ("浏览量", COUNT),
+    "conversion_bp": ("转化率", BP),
+    "new_distributors": ("新增分销商", COUNT),
+    "commission_accrued": ("产生佣金", FEN),
+    "commission_paid": ("佣金提现打款", FEN),
+}
+
+
+PAYING_BUYERS, VISITORS = "paying_buyers", "visitors"  # their kept distinct counts
+
+
+def warm(period: Period) -> None:
+    """Count the distinct figures of `period` (and the one before) ahead of the page."""
+    readers.distinct_counts(BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, PAYING_BUYERS)
+    readers.distinct_counts(VisitorDay.objects.all(), "visitor", period, VISITORS)
+
+
+def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
+    """key -> (value, previous value, trend)."""
+    prev = period.previous()
+    out = {}
+
+    def summed(model, mapping: dict[str, str]):
+        daily = readers.daily_sums(model, prev.start, period.end, list(set(mapping.values())))
+        cur, old, per = readers.spans(period, daily, list(set(mapping.values())))
+        for key, field in mapping.items():
+            out[key] = (cur[field], old[field], [b[field] for b in per])
+
+    summed(DailySales, {"gmv": "gmv", "paid_orders": "paid_orders", "refunds": "refunds"})
+    summed(TrafficDay, {"page_views": "page_views"})
+    summed(DistributionDay, {"new_distributors": "new_distributors", "commission_paid": "withdrawn_amount"})
+    summed(CommissionDay, {"commission_accrued": "accrued"})
+    out["paying_buyers"] = readers.distinct_counts(
+        BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, PAYING_BUYERS
+    )
+    out["visitors"] = readers.distinct_counts(VisitorDay.objects.all(), "visitor", period, VISITORS)
+
+    def per(a: tuple, b: tuple, f) -> tuple:
+        return f(a[0], b[0]), f(a[1], b[1]), [f(x, y) for x, y in zip(a[2], b[2], strict=True)]
+
+    out["avg_order_value"] = per(out["gmv"], out["paid_orders"], lambda g, n: g // n if n else 0)
+    out["conversion_bp"] = per(out["paying_buyers"], out["visitors"], readers.ratio_bp)
+    return out
+
+
+def overview(period: Period) -> list[Metric]:
+    figures = _figures(period)
+    return [
+        Metric(key, LABELS[key][0], *figures[key][:2], unit=LABELS[key][1], trend=figures[key][2])
+        for key in METRIC_REPORT
+    ]
+
+
+def trend(period: Period, metrics: list[Metric] | None = None) -> Chart:
+    """The dashboard chart: paid GMV, paid orders and visitors per bucket. Pass the
+    `overview(period)` already read to build it without querying again."""
+    by_key = {m.key: m.trend for m in metrics} if metrics else {k: v[2] for k, v in _figures(period).items()}
+    keys = [key for key in ("gmv", "paid_orders", "visitors") if key in by_key]
+    return Chart(
+        labels=[label for label, _, _ in period.buckets()],
+        datasets=[Dataset(LABELS[key][0], by_key[key], LABELS[key][1]) for key in keys],
+    )

@@ -1,0 +1,160 @@
+"""分销报表: sales through distributors, commission flows, rankings, per grade and level.
+
+Commission figures are flows of the period: accrued on the day a commission was created,
+reduced (refund before settlement, ban) and clawed back (refund after settlement) on the
+day of the adjustment, settled on the day it was credited, paid on the day a withdrawal was
+paid out. "Held" (pending / frozen) is what is still held now of the commission accrued in
+the period. Grade and level are the commission's own snapshots."""
+
+from fenxiao.distribution.models import Distributor
+
+from ..models import CommissionDay, DailySales, DistributionDay, DistributorDay
+from . import readers
+from .periods import Period
+from .shapes import BP, FEN, Chart, Column, Dataset, Metric, Report, Table
+
+FLOWS = ["accrued_count", "accrued", "reduced", "settled", "clawed_back", "held_pending", "held_frozen"]
+NOTE = (
+    "佣金按发生日统计：产生于下单付款日，扣减/追回于冲减日，结算于入账日，打款于提现打款日；"
+    "待结算、冻结中为本期产生的佣金目前仍未结算的部分。"
+)
+
+
+def _overview(period: Period) -> Report:
+    prev = period.previous()
+    sales = readers.spans(
+        period,
+        readers.daily_sums(
+            DailySales, prev.start, period.end, ["gmv", "distributor_gmv", "distributor_orders"]
+        ),
+        ["gmv", "distributor_gmv", "distributor_orders"],
+    )
+    flows = readers.spans(period, readers.daily_sums(CommissionDay, prev.start, period.end, FLOWS), FLOWS)
+    dist_fields = ["new_distributors", "withdrawals_paid", "withdrawn_amount"]
+    dist = readers.spans(
+        period, readers.daily_sums(DistributionDay, prev.start, period.end, dist_fields), dist_fields
+    )
+    (s, s_old, s_per), (c, c_old, c_per), (d, d_old, d_per) = sales, flows, dist
+    share, share_old = (
+        readers.ratio_bp(s["distributor_gmv"], s["gmv"]),
+        readers.ratio_bp(s_old["distributor_gmv"], s_old["gmv"]),
+    )
+    metrics = [
+        Metric("distributor_orders", "分销订单数", s["distributor_orders"], s_old["distributor_orders"]),
+        Metric("distributor_sales", "分销实付金额", s["distributor_gmv"], s_old["distributor_gmv"], FEN),
+        Metric("distributor_share_bp", "分销销售占比", share, share_old, BP),
+        Metric("commission_accrued", "产生佣金", c["accrued"], c_old["accrued"], FEN),
+        Metric("commission_pending", "待结算", c["held_pending"], c_old["held_pending"], FEN),
+        Metric("commission_frozen", "冻结中", c["held_frozen"], c_old["held_frozen"], FEN),
+        Metric("commission_settled", "已结算", c["settled"], c_old["settled"], FEN),
+        Metric("commission_paid", "已打款", d["withdrawn_amount"], d_old["withdrawn_amount"], FEN),
+        Metric("commission_reduced", "结算前扣减", c["reduced"], c_old["reduced"], FEN),
+        Metric("commission_clawed_back", "已追回", c["clawed_back"], c_old["clawed_back"], FEN),
+        Metric("new_distributors", "新增分销商", d["new_distributors"], d_old["new_distributors"]),
+    ]
+    rows = []
+    for (label, first, _), a, b, e in zip(period.buckets(), s_per, c_per, d_per, strict=True):
+        rows.append(
+            {
+                "bucket": label,
+                "start": first.isoformat(),
+                "distributor_orders": a["distributor_orders"],
+                "distributor_sales": a["distributor_gmv"],
+                "distributor_share_bp": readers.ratio_bp(a["distributor_gmv"], a["gmv"]),
+                "commission_accrued": b["accrued"],
+                "commission_reduced": b["reduced"],
+                "commission_settled": b["settled"],
+                "commission_clawed_back": b["clawed_back"],
+                "commission_paid": e["withdrawn_amount"],
+                "new_distributors": e["new_distributors"],
+            }
+        )
+    totals = {"bucket": "合计", **{m.key: m.value for m in metrics}}
+    columns = [
+        Column("bucket", "时间", text=True),
+        Column("distributor_orders", "分销订单数"),
+        Column("distributor_sales", "分销实付金额", FEN),
+        Column("distributor_share_bp", "分销占比", BP),
+        Column("commission_accrued", "产生佣金", FEN),
+        Column("commission_reduced", "结算前扣减", FEN),
+        Column("commission_settled", "已结算", FEN),
+        Column("commission_clawed_back", "已追回", FEN),
+        Column("commission_paid", "已打款", FEN),
+        Column("new_distributors", "新增分销商"),
+    ]
+    chart = Chart(
+        [r["bucket"] for r in rows],
+        [
+            Dataset("分销实付金额", [r["distributor_sales"] for r in rows], FEN),
+            Dataset("产生佣金", [r["commission_accrued"] for r in rows], FEN),
+            Dataset("已结算", [r["commission_settled"] for r in rows], FEN),
+        ],
+    )
+    return Report(
+        "distribution-by-period", "分销概况", period, metrics, chart, Table(columns, rows, totals), NOTE
+    )
+
+
+RANK_FIELDS = ["orders", "sales", "commission_accrued", "commission_settled", "commission_clawed_back"]
+RANK_COLUMNS = [
+    Column("rank", "排名"),
+    Column("name", "分销商", text=True),
+    Column("orders", "一级推广订单数"),
+    Column("sales", "一级推广实付金额", FEN),
+    Column("commission_accrued", "产生佣金", FEN),
+    Column("commission_settled", "已结算佣金", FEN),
+    Column("commission_clawed_back", "追回佣金", FEN),
+]
+
+
+def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Report:
+    rows = readers.grouped(DistributorDay, period, ["distributor_id"], RANK_FIELDS, order=order, limit=limit)
+    people = Distributor.objects.select_related("user").filter(pk__in=[r["distributor_id"] for r in rows])
+    names = {d.pk: f"{d.user.display_name}（{d.referral_code}）" for d in people}
+    for n, row in enumerate(rows, 1):
+        row["rank"] = n
+        row["name"] = names.get(row["distributor_id"], f"分销商#{row['distributor_id']}")
+    chart = Chart([r["name"] for r in rows], [Dataset(title, [r[order] for r in rows], FEN)], kind="bar")
+    return Report(
+        key,
+        title,
+        period,
+        chart=chart,
+        table=Table(RANK_COLUMNS, rows),
+        note=f"前 {limit} 名；推广订单与金额按一级归属、付款日统计，佣金含各层级。",
+    )
+
+
+def _by(period: Period, field: str, key: str, title: str, first: Column) -> Report:
+    rows = readers.grouped(CommissionDay, period, [field], FLOWS)
+    for row in rows:
+        row["held"] = row["held_pending"] + row["held_frozen"]
+        if field == "level":
+            row["level_label"] = f"{row['level']}级"
+        elif not row["grade_name"]:
+            row["grade_name"] = "无等级"
+    columns = [
+        first,
+        Column("accrued_count", "佣金笔数"),
+        Column("accrued", "产生佣金", FEN),
+        Column("reduced", "结算前扣减", FEN),
+        Column("settled", "已结算", FEN),
+        Column("clawed_back", "已追回", FEN),
+        Column("held_pending", "待结算", FEN),
+        Column("held_frozen", "冻结中", FEN),
+    ]
+    totals = {first.key: "合计", **{f: sum(r[f] for r in rows) for f in FLOWS}}
+    return Report(
+        key, title, period, table=Table(columns, rows, totals), note="等级、层级取佣金产生时的快照。"
+    )
+
+
+def build(period: Period, options: dict) -> list[Report]:
+    limit = options["limit"]
+    return [
+        _overview(period),
+        _ranking(period, "sales", "distributor-sales-ranking", "分销商销售排行", limit),
+        _ranking(period, "commission_accrued", "distributor-commission-ranking", "分销商佣金排行", limit),
+        _by(period, "grade_name", "commission-by-grade", "按等级", Column("grade_name", "等级", text=True)),
+        _by(period, "level", "commission-by-level", "按层级", Column("level_label", "层级", text=True)),
+    ]

@@ -1,0 +1,172 @@
+"""流量报表: page views and visitors by bucket, by source and by distributor, and the funnel
+visit → product view → add to cart → order → paid, overall and per source.
+
+Visitors (UV) are distinct over the span shown, counted on the per-visitor-per-day
+`VisitorDay` rows. Funnel steps count visits (a visitor's day) that reached the step: a
+visit "ordered" or "paid" when its signed-in buyer placed or paid an order that same day."""
+
+from fenxiao.distribution.models import Distributor
+
+from ..models import TrafficDay, VisitorDay, VisitSource
+from . import dashboard, readers
+from .periods import Period
+from .shapes import BP, Chart, Column, Dataset, Metric, Report, Table
+
+STEPS = [
+    ("visits", "访问"),
+    ("product_visits", "浏览商品"),
+    ("cart_visits", "加入购物车"),
+    ("order_visits", "下单"),
+    ("paid_visits", "付款"),
+]
+FIELDS = ["page_views", *[k for k, _ in STEPS]]
+SOURCES = dict(VisitSource.choices)
+
+
+def _trend(period: Period) -> Report:
+    prev = period.previous()
+    cur, old, per = readers.spans(
+        period, readers.daily_sums(TrafficDay, prev.start, period.end, FIELDS), FIELDS
+    )
+    uv, uv_old, uv_per = readers.distinct_counts(
+        VisitorDay.objects.all(), "visitor", period, dashboard.VISITORS
+    )
+    metrics = [
+        Metric("page_views", "浏览量（PV）", cur["page_views"], old["page_views"]),
+        Metric("visitors", "访客数（UV）", uv, uv_old),
+        Metric("visits", "访问次数（访客日）", cur["visits"], old["visits"]),
+        Metric("paid_visits", "付款访问", cur["paid_visits"], old["paid_visits"]),
+    ]
+    rows = [
+        {
+            "bucket": label,
+            "start": first.isoformat(),
+            "page_views": row["page_views"],
+            "visitors": n,
+            "visits": row["visits"],
+        }
+        for (label, first, _), row, n in zip(period.buckets(), per, uv_per, strict=True)
+    ]
+    columns = [
+        Column("bucket", "时间", text=True),
+        Column("page_views", "浏览量（PV）"),
+        Column("visitors", "访客数（UV）"),
+        Column("visits", "访问次数"),
+    ]
+    chart = Chart(
+        [r["bucket"] for r in rows],
+        [
+            Dataset("浏览量", [r["page_views"] for r in rows]),
+            Dataset("访客数", [r["visitors"] for r in rows]),
+        ],
+    )
+    totals = {"bucket": "合计", "page_views": cur["page_views"], "visitors": uv, "visits": cur["visits"]}
+    return Report(
+        "traffic-by-period",
+        "流量趋势",
+        period,
+        metrics,
+        chart,
+        Table(columns, rows, totals),
+        "访客数按访客去重：整段时间的访客数不是各日访客数之和。",
+    )
+
+
+def _funnel_row(row: dict) -> dict:
+    for key, _ in STEPS[1:]:
+        row[f"{key}_bp"] = readers.ratio_bp(row[key], row["visits"])
+    return row
+
+
+FUNNEL_COLUMNS = [
+    *[Column(k, label) for k, label in STEPS],
+    *[Column(f"{k}_bp", f"{label}率", BP) for k, label in STEPS[1:]],
+]
+
+
+def _by_source(period: Period) -> Report:
+    rows = readers.grouped(TrafficDay, period, ["source"], FIELDS, order="visits")
+    uv = readers.grouped_distinct(VisitorDay.objects.all(), period, "source", "visitor", "visitors_by_source")
+    for row in rows:
+        row["label"] = SOURCES.get(row["source"], row["source"])
+        row["visitors"] = uv.get(row["source"], 0)
+    columns = [
+        Column("label", "来源", text=True),
+        Column("page_views", "浏览量（PV）"),
+        Column("visitors", "访客数（UV）"),
+        Column("visits", "访问次数"),
+    ]
+    chart = Chart([r["label"] for r in rows], [Dataset("访客数", [r["visitors"] for r in rows])], kind="bar")
+    return Report(
+        "traffic-by-source",
+        "访问来源",
+        period,
+        chart=chart,
+        table=Table(columns, rows),
+        note="来源取访客当天第一次访问的来源。",
+    )
+
+
+def _by_distributor(period: Period, limit: int) -> Report:
+    rows = readers.grouped(
+        TrafficDay, period, ["distributor_id"], FIELDS, order="visits", limit=limit, distributor_id__gt=0
+    )
+    people = Distributor.objects.select_related("user").filter(pk__in=[r["distributor_id"] for r in rows])
+    names = {d.pk: f"{d.user.display_name}（{d.referral_code}）" for d in people}
+    for row in rows:
+        _funnel_row(row)
+        row["name"] = names.get(row["distributor_id"], f"分销商#{row['distributor_id']}")
+    columns = [Column("name", "分销商", text=True), Column("page_views", "浏览量（PV）"), *FUNNEL_COLUMNS]
+    return Report(
+        "traffic-by-distributor",
+        "分销商带来的访问",
+        period,
+        table=Table(columns, rows),
+        note=f"按访问次数排序，前 {limit} 名。",
+    )
+
+
+def _funnel(period: Period) -> Report:
+    rows = readers.grouped(TrafficDay, period, [], FIELDS)
+    total = _funnel_row(rows[0])
+    steps = [
+        {"step": label, "visits": total[key], "rate_bp": readers.ratio_bp(total[key], total["visits"])}
+        for key, label in STEPS
+    ]
+    chart = Chart([s["step"] for s in steps], [Dataset("访问", [s["visits"] for s in steps])], kind="bar")
+    columns = [
+        Column("step", "环节", text=True),
+        Column("visits", "访问次数"),
+        Column("rate_bp", "占访问", BP),
+    ]
+    return Report(
+        "traffic-funnel",
+        "转化漏斗",
+        period,
+        chart=chart,
+        table=Table(columns, steps),
+        note="每个环节计当天到达该环节的访问（访客日）；下单、付款指访客登录的账号当天下单、付款。",
+    )
+
+
+def _funnel_by_source(period: Period) -> Report:
+    rows = readers.grouped(TrafficDay, period, ["source"], FIELDS, order="visits")
+    for row in rows:
+        _funnel_row(row)
+        row["label"] = SOURCES.get(row["source"], row["source"])
+    return Report(
+        "traffic-funnel-by-source",
+        "各来源转化漏斗",
+        period,
+        table=Table([Column("label", "来源", text=True), *FUNNEL_COLUMNS], rows),
+    )
+
+
+def build(period: Period, options: dict) -> list[Report]:
+    return [
+        _trend(period),
+        _by_source(period),
+        _by_distributor(period, options["limit"]),
+        _funnel(period),
+        _funnel_by_source(period),
+    ]

@@ -1,0 +1,34 @@
+"""The reports: each page is a list of sections (`Report`), built from aggregate tables
+with a constant number of queries."""
+
+from fenxiao.core.errors import InvalidInput, NotFound
+
+from . import report_distribution, report_sales, report_traffic
+from .periods import Period
+from .shapes import Report
+
+PAGES = {"sales": "销售报表", "distribution": "分销报表", "traffic": "流量报表"}
+# The permission (app label analytics) each page needs.
+PERMISSIONS = {key: f"analytics.view_{key}_report" for key in PAGES}
+BUILDERS = {
+    "sales": report_sales.build,
+    "distribution": report_distribution.build,
+    "traffic": report_traffic.build,
+}
+MAX_LIMIT = 200
+
+
+def options(params) -> dict:
+    """Report options besides the period: `limit`, the rows of a ranking (1..200)."""
+    raw = (params.get("limit") or "").strip() if params else ""
+    if not raw:
+        return {"limit": 20}
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidInput(f"排行条数应为 1 至 {MAX_LIMIT}", code="REPORT_LIMIT_INVALID", field="limit")
+    return {"limit": int(raw)}
+
+
+def build(key: str, period: Period, params=None) -> list[Report]:
+    if key not in PAGES:
+        raise NotFound("没有这个报表", code="REPORT_NOT_FOUND")
+    return BUILDERS[key](period, options(params or {}))

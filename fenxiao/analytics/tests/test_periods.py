@@ -1,0 +1,69 @@
+"""Report periods: presets, custom ranges, buckets and the period compared against."""
+
+from datetime import date
+
+import pytest
+
+from fenxiao.analytics.errors import PeriodInvalid
+from fenxiao.analytics.services.periods import MAX_DAYS, MONTH, WEEK, Period, parse, preset
+
+TODAY = date(2026, 12, 1)  # a Tuesday
+
+
+def test_presets_end_yesterday_except_today():
+    assert preset("today", TODAY) == Period(TODAY, TODAY, label="今日")
+    assert preset("yesterday", TODAY).start == date(2026, 11, 30)
+    last7 = preset("7d", TODAY)
+    assert (last7.start, last7.end, last7.days) == (date(2026, 11, 24), date(2026, 11, 30), 7)
+    assert preset("30d", TODAY).days == 30
+
+
+def test_previous_period_is_as_long_and_ends_the_day_before():
+    period = Period(date(2026, 11, 24), date(2026, 11, 30))
+    before = period.previous()
+    assert (before.start, before.end) == (date(2026, 11, 17), date(2026, 11, 23))
+
+
+def test_week_and_month_buckets_are_clipped_to_the_period():
+    weeks = Period(date(2026, 11, 26), date(2026, 12, 8), WEEK).buckets()
+    assert [(first, last) for _label, first, last in weeks] == [
+        (date(2026, 11, 26), date(2026, 11, 29)),
+        (date(2026, 11, 30), date(2026, 12, 6)),
+        (date(2026, 12, 7), date(2026, 12, 8)),
+    ]
+    months = Period(date(2026, 1, 15), date(2026, 3, 3), MONTH)
+    assert [label for label, _f, _l in months.buckets()] == ["2026-01", "2026-02", "2026-03"]
+    assert months.bucket_start(date(2026, 2, 20)) == date(2026, 2, 1)
+    assert months.bucket_start(date(2026, 1, 20)) == date(2026, 1, 15)
+
+
+def test_parse_reads_presets_and_custom_ranges():
+    assert parse({}, TODAY) == preset("7d", TODAY)
+    assert parse({"range": "30d", "grain": "week"}, TODAY).grain == WEEK
+    custom = parse({"start": "2026-11-01", "end": "2026-11-30", "grain": "month"}, TODAY)
+    assert (custom.start, custom.end, custom.grain, custom.days) == (date(2026, 11, 1), date(2026, 11, 30), MONTH, 30)
+    assert parse({"start": "2026-11-05"}, TODAY).days == 1
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"grain": "hour"}, "grain"),
+        ({"range": "90d"}, "range"),
+        ({"start": "2026-13-01", "end": "2026-12-01"}, "start"),
+        ({"start": "2026-11-10", "end": "2026-11-01"}, "end"),
+        ({"start": "2026-11-10", "end": "2026-12-02"}, "end"),
+        ({"start": "2020-01-01", "end": "2026-11-30"}, "start"),
+    ],
+)
+def test_parse_refuses_bad_ranges_with_a_code(params, field):
+    with pytest.raises(PeriodInvalid) as caught:
+        parse(params, TODAY)
+    assert caught.value.code == "REPORT_PERIOD_INVALID"
+    assert caught.value.status == 400
+    assert caught.value.details["field"] == field
+
+
+def test_longest_custom_range_is_accepted():
+    first = date.fromordinal(TODAY.toordinal() - MAX_DAYS)
+    assert parse({"start": first.isoformat(), "end": "2026-11-30"}, TODAY).days == MAX_DAYS
