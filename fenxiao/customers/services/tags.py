@@ -63,8 +63,9 @@ def rule_problem(rule: str, days, min_orders, min_spend) -> str | None:
     return None
 
 
-def qualifying(tag: Tag, now=None):
-    """The buyers for whom `tag`'s rule holds at `now`, as a queryset of users."""
+def qualifying(tag: Tag, now=None, low: int | None = None, high: int | None = None):
+    """The buyers for whom `tag`'s rule holds at `now`, as a queryset of users (with ids
+    from `low` to `high` when given: a chunk aggregates only its own buyers' orders)."""
     now = now or timezone.now()
     qs = buyers()
     rule = tag.rule
@@ -80,9 +81,11 @@ def qualifying(tag: Tag, now=None):
             return qs.filter(customer_figures__total_spend__gte=tag.min_spend or 0)
         from fenxiao.orders.models import Order
 
+        window = Order.objects.filter(paid_at__isnull=False, paid_at__gte=now - timedelta(days=tag.days))
+        if low is not None:
+            window = window.filter(buyer_id__gte=low, buyer_id__lte=high)
         spenders = (
-            Order.objects.filter(paid_at__isnull=False, paid_at__gte=now - timedelta(days=tag.days))
-            .values("buyer_id")
+            window.values("buyer_id")
             .annotate(spend=Sum(F("paid_amount") - F("refunded_amount")))
             .filter(spend__gte=tag.min_spend or 0)
             .values("buyer_id")
@@ -97,7 +100,7 @@ def qualifying(tag: Tag, now=None):
 
 
 def _apply_rule(tag: Tag, low: int, high: int, now) -> None:
-    holds = qualifying(tag, now).filter(pk__range=(low, high))
+    holds = qualifying(tag, now, low, high).filter(pk__range=(low, high))
     CustomerTag.objects.filter(tag=tag, user_id__gte=low, user_id__lte=high).exclude(
         user_id__in=holds.values("pk")
     ).delete()
@@ -139,7 +142,12 @@ def recompute_for_buyer(buyer_id: int, now=None) -> None:
     verdict = (
         buyers()
         .filter(pk=buyer_id)
-        .values(**{f"t{tag.pk}": Exists(qualifying(tag, now).filter(pk=OuterRef("pk"))) for tag in rules})
+        .values(
+            **{
+                f"t{tag.pk}": Exists(qualifying(tag, now, buyer_id, buyer_id).filter(pk=OuterRef("pk")))
+                for tag in rules
+            }
+        )
         .first()
     )
     if verdict is None:  # staff, or gone
