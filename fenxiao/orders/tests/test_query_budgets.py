@@ -210,9 +210,10 @@ def test_paying_is_flat_in_lines_sales_counts_included():
     address = make_address(buyer)
     small = _paid_queries(buyer, address, two)
     # order, payment, events, commissions (rules, tier), running totals, binding, sales counts
-    # (21); the distributor's 新佣金 notice: message, its id, its outbox row (3), and the
-    # WeChat delivery task that tests run at once (HUEY immediate) after commit (7)
-    assert small <= 31
+    # (21); the buyer's customer figures (1) and, after commit, their automatic tags (4); the
+    # distributor's 新佣金 notice: message, its id, its outbox row (3), and the WeChat delivery
+    # task that tests run at once (HUEY immediate) after commit (7)
+    assert small <= 36
     assert _paid_queries(buyer, address, twenty) == small
     assert Commission.objects.filter(order_line__product__in=twenty).count() == 20
     sold = Product.objects.filter(pk__in=[p.pk for p in twenty]).values_list("sales_count", flat=True)
