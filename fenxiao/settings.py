@@ -356,6 +356,13 @@ def _nav(title, icon: str, model_label: str) -> dict:
     }
 
 
+def _staff_list_link():
+    from django.urls import reverse
+    from django.utils.functional import lazy
+
+    return lazy(lambda: reverse("admin:customers_user_changelist") + "?is_staff__exact=1", str)()
+
+
 UNFOLD = {
     "SITE_TITLE": _("分销商城后台"),
     "SITE_HEADER": _("分销商城"),
@@ -413,9 +420,21 @@ UNFOLD = {
                 ],
             },
             {
-                "title": _("客户与员工"),
+                "title": _("客户"),
                 "items": [
-                    _nav(_("用户"), "person", "customers.user"),
+                    _nav(_("客户"), "person", "customers.customer"),
+                    _nav(_("客户标签"), "sell", "customers.tag"),
+                    _nav(_("客户分群"), "groups_2", "customers.segment"),
+                ],
+            },
+            {
+                "title": _("员工"),
+                "items": [
+                    {
+                        **_nav(_("员工"), "badge", "customers.user"),
+                        # The user list opened on staff accounts; buyers are under 客户.
+                        "link": _staff_list_link(),
+                    },
                     _nav(_("员工角色"), "group", "auth.group"),
                     *(
                         [_nav(_("沙箱短信"), "sms", "customers.smsmessage")]

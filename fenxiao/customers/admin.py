@@ -13,6 +13,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from fenxiao.core.admin import ReadOnlyAdmin
 
 from .models import Address, SmsMessage, User
+from .phones import mask_phone
 from .services.staff import ROLE_DESCRIPTIONS
 
 
@@ -208,10 +209,6 @@ class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
         return obj.member_count
 
 
-def mask_phone(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
-
-
 @admin.register(SmsMessage)
 class SmsMessageAdmin(ReadOnlyAdmin):
     """The SMS outbox; with the sandbox gateway, the only place a sent message exists.
@@ -248,3 +245,9 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     )
     def status_label(self, obj):
         return obj.get_status_display()
+
+
+# The customer console (客户, 客户标签, 客户分群) registers its pages from its own modules.
+from .backoffice import customers as _customers  # noqa: E402, F401
+from .backoffice import segments as _segments  # noqa: E402, F401
+from .backoffice import tags as _tags  # noqa: E402, F401

@@ -11,6 +11,8 @@ class CustomersConfig(AppConfig):
         # The roles reference permissions, which Django creates per app after migrating;
         # refreshing after every app's post_migrate picks up each app's permissions.
         post_migrate.connect(_ensure_groups, dispatch_uid="fenxiao_staff_groups")
+        # The automatic tags (新客, 回头客, 高消费, 沉睡) always exist; thresholds are edited.
+        post_migrate.connect(_ensure_rule_tags, sender=self, dispatch_uid="fenxiao_rule_tags")
         # The backend login counts attempts like every other login (services/limits.py).
         from django.contrib import admin
 
@@ -23,3 +25,9 @@ def _ensure_groups(sender, **kwargs):
     from .services.staff import ensure_staff_groups
 
     ensure_staff_groups()
+
+
+def _ensure_rule_tags(sender, **kwargs):
+    from .services.tags import ensure_rule_tags
+
+    ensure_rule_tags()

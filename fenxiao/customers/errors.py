@@ -67,3 +67,15 @@ class SmsUnavailable(DomainError):
     code = "SMS_UNAVAILABLE"
     message = "短信服务暂未开通，暂时无法发送验证码，请稍后再试或联系客服"
     status = 503
+
+
+class TagInvalid(DomainError):
+    code = "TAG_INVALID"
+    message = "标签设置有误"
+    status = 400
+
+
+class SegmentInvalid(DomainError):
+    code = "SEGMENT_INVALID"
+    message = "分群条件有误"
+    status = 400

@@ -180,3 +180,155 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.phone} {self.get_status_display()}"
+
+
+# --- Customers (客户): buyers seen from the backend, their figures, tags and segments -----
+
+
+class BuyerManager(models.Manager):
+    def get_queryset(self):
+        # A buyer is any account that is not staff: distributors are buyers too.
+        return super().get_queryset().filter(is_staff=False, is_superuser=False)
+
+
+class Customer(User):
+    """The backend's view of a buyer (客户); staff accounts stay on the 员工 page."""
+
+    objects = BuyerManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "客户"
+        verbose_name_plural = "客户"
+        permissions = [("view_customer_phone", "可查看客户完整手机号")]
+
+
+class RegistrationSource(models.TextChoices):
+    # The first four are `distribution.TouchSource` values: the touch that came with the
+    # registration. Staff adjustments (manual) are not a way of arriving.
+    LINK = "link", "推广链接"
+    QR = "qr", "二维码"
+    POSTER = "poster", "海报"
+    STORE = "store", "门店"
+    DIRECT = "direct", "自然注册"
+
+
+class CustomerFigures(models.Model):
+    """One row per buyer: what the customer list, tags and segments read instead of
+    aggregating orders. Kept up to date by the order hooks (paid order, refund) with
+    increments, and rebuilt from the orders in chunks (`services/figures.py`)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="customer_figures",
+        verbose_name="客户",
+    )
+    paid_orders = models.PositiveIntegerField("付款订单数", default=0)
+    # Paid minus refunded, in fen.
+    total_spend = models.BigIntegerField("累计消费", default=0)
+    refunded = models.BigIntegerField("累计退款", default=0)
+    first_paid_at = models.DateTimeField("首次付款", null=True, blank=True)
+    last_paid_at = models.DateTimeField("最近付款", null=True, blank=True, db_index=True)
+    # How the buyer came, settled once after registration (blank until then).
+    source = models.CharField(
+        "注册来源", max_length=10, choices=RegistrationSource.choices, blank=True, db_index=True
+    )
+    source_distributor = models.ForeignKey(
+        "distribution.Distributor",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="注册时的分销商",
+    )
+
+    class Meta:
+        verbose_name = "客户消费统计"
+        verbose_name_plural = "客户消费统计"
+        indexes = [
+            models.Index(fields=["total_spend"], name="customer_fig_spend"),
+            models.Index(fields=["paid_orders"], name="customer_fig_orders"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.paid_orders} 单"
+
+
+class TagRule(models.TextChoices):
+    NEW = "new", "新客"
+    RETURNING = "returning", "回头客"
+    HIGH_SPEND = "high_spend", "高消费"
+    DORMANT = "dormant", "沉睡"
+
+
+class Tag(models.Model):
+    """A customer tag: automatic (one per rule, thresholds edited by the merchant) or
+    manual (applied by staff from the customer list)."""
+
+    name = models.CharField("标签名", max_length=20, unique=True)
+    rule = models.CharField(
+        "自动规则", max_length=12, choices=TagRule.choices, blank=True, help_text="留空为手动标签"
+    )
+    days = models.PositiveIntegerField("天数 N", null=True, blank=True)
+    min_orders = models.PositiveIntegerField("付款订单数 ≥", null=True, blank=True)
+    min_spend = models.BigIntegerField("消费金额 ≥", null=True, blank=True)
+    description = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    computed_at = models.DateTimeField("最近计算", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "客户标签"
+        verbose_name_plural = "客户标签"
+        ordering = ["rule", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule"], condition=~Q(rule=""), name="one_tag_per_rule"),
+            models.CheckConstraint(condition=Q(min_spend__isnull=True) | Q(min_spend__gte=0), name="tag_min_spend_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_automatic(self) -> bool:
+        return bool(self.rule)
+
+
+class CustomerTag(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_tags", verbose_name="客户"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="assignments", verbose_name="标签")
+    created_at = models.DateTimeField("打标时间")
+
+    class Meta:
+        verbose_name = "客户标签记录"
+        verbose_name_plural = "客户标签记录"
+        constraints = [models.UniqueConstraint(fields=["user", "tag"], name="one_customer_tag")]
+        indexes = [models.Index(fields=["tag", "user"], name="customer_tag_by_tag")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.tag_id}"
+
+
+class Segment(models.Model):
+    """A saved filter over tags and behaviour (客户分群). `criteria` holds the cleaned
+    filter (see `services/segments.py`); members are computed when asked, never stored."""
+
+    name = models.CharField("分群名称", max_length=40, unique=True)
+    criteria = models.JSONField("筛选条件", default=dict)
+    description = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="创建人"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "客户分群"
+        verbose_name_plural = "客户分群"
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.name

@@ -18,3 +18,35 @@ def send_sms(message_id: int) -> None:
 def sweep_sms_outbox() -> None:
     """Every minute: hand over again messages still pending past their deadline."""
     sms_codes.sweep()
+
+
+@once_per_slot(crontab(minute="15", hour="3"))
+def recompute_customer_tags() -> None:
+    """Every night: customer figures rebuilt from the orders, then every automatic tag
+    recomputed with the thresholds as they are now (both set-based, in chunks)."""
+    from .services import figures, tags
+
+    figures.rebuild()
+    tags.recompute_all()
+
+
+@once_per_slot(crontab(minute="*/10"))
+def sweep_new_customers() -> None:
+    """Every ten minutes: new buyers get their figures row, registration source and 新客."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .services import figures, tags
+
+    figures.add_new_buyers()
+    tags.tag_new_buyers(timezone.now() - timedelta(days=1))
+
+
+@db_task()
+def recompute_tags_now() -> None:
+    """The backend's "recompute now": the nightly job, at once, in the background."""
+    from .services import figures, tags
+
+    figures.rebuild()
+    tags.recompute_all()

@@ -21,10 +21,10 @@ FINANCE = "财务"
 # What each role does, shown on its page in the backend.
 ROLE_DESCRIPTIONS = {
     OPERATIONS: "运营：商品与首页、订单发货与改价、售后、分销商审核与管理、客户绑定、分销等级/规则/设置、"
-    "营销活动与优惠券；"
+    "营销活动与优惠券、客户（完整手机号）、客户标签与分群；"
     "可查看佣金，不能结算、审核提现或重试退款。",
     FINANCE: "财务：佣金、结算批次、提现审核与打款、分销商账户流水、售后退款审核与退款重试、支付记录；"
-    "可查看订单、商品和分销商，不能发货、改价或改商品。",
+    "可查看订单、商品、分销商和客户（手机号隐去中间四位），不能发货、改价或改商品。",
 }
 
 ALL = "all"
@@ -43,7 +43,15 @@ ROLE_PERMISSIONS = {
             "aftersaleline": VIEW,
             "ordersettings": ALL,
         },
-        "customers": {"user": VIEW, "address": VIEW},
+        "customers": {
+            "user": VIEW,
+            "address": VIEW,
+            # Operations works with customers: full phone numbers, tags and segments.
+            "customer": [VIEW, "view_customer_phone"],
+            "tag": ALL,
+            "customertag": ALL,
+            "segment": ALL,
+        },
         "payments": {"payment": VIEW},
         "distribution": {
             "distributor": ALL,
@@ -89,7 +97,8 @@ ROLE_PERMISSIONS = {
             "sandboxtrade": ALL,
         },
         "catalog": {"product": VIEW, "sku": VIEW},
-        "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW},
+        # Finance sees customers with masked phones (no view_customer_phone).
+        "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW, "customer": VIEW, "tag": VIEW},
         "distribution": {
             "commission": VIEW,
             "commissionadjustment": VIEW,
@@ -119,6 +128,8 @@ def role_permissions(role: str):
             clause = Q(content_type__app_label=app_label, content_type__model=model)
             if scope == VIEW:
                 clause &= Q(codename__startswith="view_")
+            elif isinstance(scope, list):  # named codenames (view plus special ones)
+                clause &= Q(codename__in=[f"view_{model}" if c == VIEW else c for c in scope])
             wanted |= clause
     return Permission.objects.filter(wanted)
 

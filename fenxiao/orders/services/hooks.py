@@ -8,6 +8,7 @@ distribution engine may rely on, and when.
 from django.db.models import prefetch_related_objects
 
 from fenxiao.catalog.services.sales import add_sales, remove_sales
+from fenxiao.customers.services import figures as customer_figures
 from fenxiao.distribution.services import attribution, binding, commissions, distributors, totals
 
 from ..models import Order, OrderLine
@@ -28,6 +29,7 @@ def order_paid(order: Order) -> None:
     promotions_port.order_paid(order)  # a group-buy member now counts towards its group
     commissions.create_for_paid_order(order)
     binding.renew_on_purchase(order.buyer_id)
+    customer_figures.record_paid_order(order)  # the buyer's row in the customer list; last, as on refund
 
 
 def orders_cancelled(order_ids: list[int]) -> None:
@@ -56,6 +58,7 @@ def refund_approved(order: Order, amount: int) -> None:
     transaction: its level-1 distributor's sales shrink by as much. Called last, as a
     payment takes the running totals last, so the two never wait on each other crosswise."""
     totals.order_refunded(order.pk, amount)
+    customer_figures.record_refund(order, amount)  # after the totals: the order a payment takes them in
 
 
 def orders_completed(order_ids: list[int], buyer_ids: set[int], completed_at) -> None:

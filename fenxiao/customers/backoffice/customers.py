@@ -1,0 +1,196 @@
+"""客户: the buyers (never staff) with their figures, tags and binding; bulk manual
+tags; CSV/Excel export; and the read-only customer profile as the change page.
+
+Phones are masked (138****1234) unless the staff member has `customers.view_customer_phone`
+(运营 has it, 财务 does not): in the list, the search results, the profile and exports.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Value
+from django.http import Http404
+from django.urls import path
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+
+from fenxiao.core.money import format_fen
+from fenxiao.distribution.admin.common import bulk_step
+
+from ..errors import TagInvalid
+from ..models import Customer, Tag
+from ..services import tags as tag_service
+from . import exports
+from .filters import BoundFilter, LastPaidFilter, OrdersFilter, SourceFilter, SpendFilter, TagFilter
+from .listing import customers_queryset, distributor_text, figures_of, may_see_phones, phone_text, source_text, tag_names
+from .profile import profile_page
+
+
+class ManualTagForm(forms.Form):
+    tag = forms.ModelChoiceField(
+        label="手动标签",
+        queryset=Tag.objects.filter(rule="").order_by("name"),
+        error_messages={"required": "请选择标签", "invalid_choice": "请选择手动标签（自动标签由规则计算）"},
+    )
+
+
+@admin.register(Customer)
+class CustomerAdmin(ModelAdmin):
+    list_display = (
+        "customer_header",
+        "phone_display",
+        "date_joined",
+        "source_display",
+        "distributor_display",
+        "orders_display",
+        "spend_display",
+        "last_paid_display",
+        "tags_display",
+    )
+    list_filter = (TagFilter, SourceFilter, BoundFilter, SpendFilter, OrdersFilter, LastPaidFilter)
+    search_fields = ("phone", "nickname")
+    search_help_text = "按手机号或昵称搜索"
+    ordering = ("-id",)
+    list_per_page = 50
+    show_full_result_count = False
+    actions = ("add_tag", "remove_tag", "export_csv", "export_xlsx")
+
+    def get_queryset(self, request):
+        # Whether this request may see full phones travels with the rows: the admin object
+        # is shared by every request, so it cannot hold it.
+        return customers_queryset().annotate(full_phone=Value(may_see_phones(request), output_field=BooleanField()))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_tag_permission(self, request):
+        return request.user.has_perm("customers.add_customertag") and request.user.has_perm(
+            "customers.delete_customertag"
+        )
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    # --- columns ---
+
+    @display(description="客户", header=True, ordering="nickname")
+    def customer_header(self, obj):
+        name = obj.nickname or "未设置昵称"
+        return [name, f"ID {obj.pk}", name[:1], None]
+
+    @display(description="手机号")
+    def phone_display(self, obj):
+        return phone_text(obj.phone, getattr(obj, "full_phone", False))
+
+    @display(description="注册来源")
+    def source_display(self, obj):
+        return source_text(obj)
+
+    @display(description="绑定分销商")
+    def distributor_display(self, obj):
+        return distributor_text(obj)
+
+    @display(description="付款订单", ordering="customer_figures__paid_orders")
+    def orders_display(self, obj):
+        figures = figures_of(obj)
+        return figures.paid_orders if figures else 0
+
+    @display(description="累计消费", ordering="customer_figures__total_spend")
+    def spend_display(self, obj):
+        figures = figures_of(obj)
+        return format_fen(figures.total_spend if figures else 0)
+
+    @display(description="最近购买", ordering="customer_figures__last_paid_at")
+    def last_paid_display(self, obj):
+        figures = figures_of(obj)
+        if figures is None or figures.last_paid_at is None:
+            return "-"
+        from django.utils import timezone
+
+        return f"{timezone.localtime(figures.last_paid_at):%Y-%m-%d %H:%M}"
+
+    @display(description="标签")
+    def tags_display(self, obj):
+        return "、".join(tag_names(obj)) or "-"
+
+    # --- the profile ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if not str(object_id).isdigit():
+            raise Http404("客户不存在")
+        customer = customers_queryset().filter(pk=int(object_id)).first()
+        if customer is None:
+            raise Http404("客户不存在")
+        return profile_page(self, request, customer)
+
+    # --- export ---
+
+    def get_urls(self):
+        return [
+            path(
+                "export/<str:fmt>/",
+                self.admin_site.admin_view(self.export_view),
+                name="customers_customer_export",
+            )
+        ] + super().get_urls()
+
+    def export_view(self, request, fmt):
+        """What the list shows now (its filters and search), as a file."""
+        if fmt not in exports.EXPORTERS:
+            raise Http404("不支持的导出格式")
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        return exports.EXPORTERS[fmt](changelist.get_queryset(request), may_see_phones(request))
+
+    @action(description="导出所选客户（CSV）", permissions=["export"])
+    def export_csv(self, request, queryset):
+        return exports.csv_response(queryset, may_see_phones(request))
+
+    @action(description="导出所选客户（Excel）", permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        return exports.xlsx_response(queryset, may_see_phones(request))
+
+    # --- bulk manual tags ---
+
+    def _tag_action(self, request, queryset, *, adding: bool):
+        verb = "添加" if adding else "移除"
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ManualTagForm,
+            title=f"为所选客户{verb}标签",
+            submit_label=f"{verb}标签",
+            describe=lambda c: c.nickname or phone_text(c.phone, may_see_phones(request)),
+        )
+        if page is not None:
+            return page
+        tag = data["tag"]
+        ids = queryset.values("pk")
+        try:
+            if adding:
+                count = tag_service.add_manual(tag, ids)
+            else:
+                count = tag_service.remove_manual(tag, ids)
+        except TagInvalid as exc:
+            messages.error(request, exc.message)
+            return None
+        messages.success(request, f"已为 {count} 位客户{verb}标签“{tag.name}”")
+        return None
+
+    @action(description="添加手动标签", permissions=["tag"])
+    def add_tag(self, request, queryset):
+        return self._tag_action(request, queryset, adding=True)
+
+    @action(description="移除手动标签", permissions=["tag"])
+    def remove_tag(self, request, queryset):
+        return self._tag_action(request, queryset, adding=False)

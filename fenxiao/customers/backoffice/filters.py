@@ -1,0 +1,120 @@
+"""The customer list's filters. Each reads the figures row, the tags or the binding with
+one condition in the list's own query; an unknown value is ignored (never a 500)."""
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from ..models import CustomerTag, RegistrationSource, Tag
+
+
+class TagFilter(admin.SimpleListFilter):
+    title = "标签"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in Tag.objects.order_by("rule", "name").values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value or not value.isdigit():
+            return queryset
+        return queryset.filter(Exists(CustomerTag.objects.filter(user_id=OuterRef("pk"), tag_id=int(value))))
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = "注册来源"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return RegistrationSource.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in RegistrationSource.values:
+            return queryset.filter(customer_figures__source=self.value())
+        return queryset
+
+
+class BoundFilter(admin.SimpleListFilter):
+    title = "绑定分销商"
+    parameter_name = "bound"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "已绑定"), ("no", "未绑定")]
+
+    def queryset(self, request, queryset):
+        from fenxiao.distribution.models import CustomerBinding
+
+        live = CustomerBinding.objects.filter(buyer_id=OuterRef("pk")).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+        if self.value() == "yes":
+            return queryset.filter(Exists(live))
+        if self.value() == "no":
+            return queryset.exclude(Exists(live))
+        return queryset
+
+
+class _BracketFilter(admin.SimpleListFilter):
+    brackets: dict = {}
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _q) in self.brackets.items()]
+
+    def queryset(self, request, queryset):
+        bracket = self.brackets.get(self.value())
+        return queryset.filter(bracket[1]()) if bracket else queryset
+
+
+def _spend(low, high=None):
+    def q():
+        clause = Q(customer_figures__total_spend__gte=low)
+        if high is not None:
+            clause &= Q(customer_figures__total_spend__lt=high)
+        return clause
+
+    return q
+
+
+class SpendFilter(_BracketFilter):
+    title = "累计消费"
+    parameter_name = "spend"
+    brackets = {
+        "0": ("¥0（未消费）", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__total_spend__lte=0)),
+        "1": ("¥0.01–¥99.99", _spend(1, 10_000)),
+        "2": ("¥100–¥499.99", _spend(10_000, 50_000)),
+        "3": ("¥500–¥1,999.99", _spend(50_000, 200_000)),
+        "4": ("¥2,000 及以上", _spend(200_000)),
+    }
+
+
+class OrdersFilter(_BracketFilter):
+    title = "付款订单数"
+    parameter_name = "orders"
+    brackets = {
+        "0": ("0 单", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__paid_orders=0)),
+        "1": ("1 单", lambda: Q(customer_figures__paid_orders=1)),
+        "2": ("2–4 单", lambda: Q(customer_figures__paid_orders__gte=2, customer_figures__paid_orders__lte=4)),
+        "5": ("5 单及以上", lambda: Q(customer_figures__paid_orders__gte=5)),
+    }
+
+
+def _since(days):
+    return lambda: Q(customer_figures__last_paid_at__gte=timezone.now() - timedelta(days=days))
+
+
+class LastPaidFilter(_BracketFilter):
+    title = "最近购买"
+    parameter_name = "last_paid"
+    brackets = {
+        "7": ("7 天内", _since(7)),
+        "30": ("30 天内", _since(30)),
+        "90": ("90 天内", _since(90)),
+        "old": (
+            "超过 90 天",
+            lambda: Q(customer_figures__last_paid_at__lt=timezone.now() - timedelta(days=90)),
+        ),
+        "never": ("从未购买", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__last_paid_at__isnull=True)),
+    }

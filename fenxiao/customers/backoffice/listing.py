@@ -1,0 +1,93 @@
+"""What the customer list and its export show for a buyer, read in a fixed number of
+queries: the page's buyers with their figures row, current binding and distributor
+joined, and their tags prefetched (one more query)."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from fenxiao.core.money import format_fen
+
+from ..models import Customer, CustomerTag, RegistrationSource
+from ..phones import mask_phone
+
+PHONE_PERMISSION = "customers.view_customer_phone"
+
+
+def may_see_phones(request_or_user) -> bool:
+    user = getattr(request_or_user, "user", request_or_user)
+    return user.has_perm(PHONE_PERMISSION)
+
+
+def phone_text(phone: str | None, full: bool) -> str:
+    if not phone:
+        return "-"
+    return phone if full else mask_phone(phone)
+
+
+def customers_queryset():
+    return Customer.objects.select_related(
+        "customer_figures", "binding__distributor__user", "customer_figures__source_distributor__user"
+    ).prefetch_related(
+        Prefetch("customer_tags", queryset=CustomerTag.objects.select_related("tag").order_by("tag__name"))
+    )
+
+
+def figures_of(customer):
+    try:
+        return customer.customer_figures
+    except Customer.customer_figures.RelatedObjectDoesNotExist:
+        return None
+
+
+def binding_of(customer):
+    try:
+        return customer.binding
+    except Customer.binding.RelatedObjectDoesNotExist:
+        return None
+
+
+def distributor_text(customer) -> str:
+    binding = binding_of(customer)
+    if binding is None:
+        return "-"
+    user = binding.distributor.user
+    name = binding.distributor.real_name or user.nickname or binding.distributor.referral_code
+    if binding.expires_at is not None and binding.expires_at <= timezone.now():
+        return f"{name}（已过期）"
+    return name
+
+
+def source_text(customer) -> str:
+    figures = figures_of(customer)
+    if figures is None or not figures.source:
+        return "待确认"
+    text = RegistrationSource(figures.source).label
+    if figures.source_distributor_id:
+        d = figures.source_distributor
+        text += f"（{d.real_name or d.user.nickname or d.referral_code}）"
+    return text
+
+
+def tag_names(customer) -> list[str]:
+    return [ct.tag.name for ct in customer.customer_tags.all()]
+
+
+def row(customer, full_phone: bool) -> dict:
+    figures = figures_of(customer)
+    return {
+        "id": customer.pk,
+        "nickname": customer.nickname or "",
+        "phone": phone_text(customer.phone, full_phone),
+        "date_joined": customer.date_joined,
+        "source": source_text(customer),
+        "distributor": distributor_text(customer),
+        "paid_orders": figures.paid_orders if figures else 0,
+        "total_spend": figures.total_spend if figures else 0,
+        "last_paid_at": figures.last_paid_at if figures else None,
+        "tags": "、".join(tag_names(customer)),
+    }
+
+
+def spend_text(customer) -> str:
+    figures = figures_of(customer)
+    return format_fen(figures.total_spend if figures else 0)

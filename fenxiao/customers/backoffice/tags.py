@@ -1,0 +1,134 @@
+"""客户标签: the four automatic tags (thresholds edited here, applied at the next
+recompute or by "立即重新计算") and the manual tags staff create and apply from the
+customer list."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+
+from fenxiao.core.admin_forms import ConfirmForm, money_formfield
+from fenxiao.core.money import format_fen
+from fenxiao.distribution.admin.common import form_page
+
+from ..models import Tag, TagRule
+from ..services.tags import rule_problem
+
+MAX_DAYS = 3650
+
+
+class TagForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ("name", "days", "min_orders", "min_spend", "description")
+        error_messages = {"name": {"unique": "已有同名标签", "required": "请填写标签名"}}
+
+    def clean_days(self):
+        days = self.cleaned_data.get("days")
+        if days is not None and not 1 <= days <= MAX_DAYS:
+            raise forms.ValidationError(f"天数应在 1 到 {MAX_DAYS} 之间")
+        return days
+
+    def clean_min_orders(self):
+        value = self.cleaned_data.get("min_orders")
+        if value is not None and not 1 <= value <= 100_000:
+            raise forms.ValidationError("付款订单数应在 1 到 100000 之间")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        rule = self.instance.rule
+        if rule:
+            problem = rule_problem(rule, data.get("days"), data.get("min_orders"), data.get("min_spend"))
+            if problem:
+                raise forms.ValidationError(problem)
+        return data
+
+
+@admin.register(Tag)
+class TagAdmin(ModelAdmin):
+    form = TagForm
+    list_display = ("name", "kind_display", "threshold_display", "member_count", "computed_at", "description")
+    ordering = ("rule", "name")
+    actions_list = ("recompute_now",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(members=Count("assignments"))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "min_spend":
+            return money_formfield(db_field, label="消费金额 ≥（元）")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.rule:
+            wanted = {
+                TagRule.NEW: ("days",),
+                TagRule.RETURNING: ("min_orders",),
+                TagRule.HIGH_SPEND: ("min_spend", "days"),
+                TagRule.DORMANT: ("days",),
+            }[obj.rule]
+            return ("name", "rule_display", *wanted, "description", "computed_at")
+        return ("name", "description")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("rule_display", "computed_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = [f for f in self.get_fields(request, obj) if f not in ("rule_display", "computed_at")]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        # The automatic tags always exist; only their thresholds change.
+        if obj is not None and obj.rule:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_run_permission(self, request):
+        return request.user.has_perm("customers.change_tag")
+
+    @display(description="类型")
+    def kind_display(self, obj):
+        return "自动" if obj.rule else "手动"
+
+    @display(description="规则")
+    def rule_display(self, obj):
+        return obj.get_rule_display() if obj.rule else "手动标签"
+
+    @display(description="规则与阈值")
+    def threshold_display(self, obj):
+        if obj.rule == TagRule.NEW:
+            return f"没有付款订单，或首单在 {obj.days} 天内"
+        if obj.rule == TagRule.RETURNING:
+            return f"付款订单数 ≥ {obj.min_orders}"
+        if obj.rule == TagRule.HIGH_SPEND:
+            span = f"{obj.days} 天内" if obj.days else "累计"
+            return f"{span}消费 ≥ {format_fen(obj.min_spend or 0)}"
+        if obj.rule == TagRule.DORMANT:
+            return f"曾付款，且 {obj.days} 天没有付款订单"
+        return "由员工在客户列表中添加"
+
+    @display(description="客户数", ordering="members")
+    def member_count(self, obj):
+        return obj.members
+
+    @action(description="立即重新计算", url_path="recompute", icon="refresh", permissions=["run"])
+    def recompute_now(self, request):
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            from ..tasks import recompute_tags_now
+
+            recompute_tags_now()
+            messages.success(request, "已开始重新计算客户统计与自动标签，稍后刷新即可看到结果")
+            return HttpResponseRedirect(reverse("admin:customers_tag_changelist"))
+        return form_page(
+            self,
+            request,
+            title="立即重新计算自动标签",
+            form=form,
+            submit_label="立即重新计算",
+            summary=[("说明", "按当前阈值重新计算所有客户的自动标签（每天凌晨也会自动计算一次），手动标签不受影响")],
+        )
