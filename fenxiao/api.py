@@ -106,6 +106,7 @@ def _register_routers():
     from fenxiao.customers.api import router as customers_router
     from fenxiao.distribution.api import router as distribution_router
     from fenxiao.distribution.api_staff import router as staff_distribution_router
+    from fenxiao.notices.api import router as notices_router
     from fenxiao.orders.api import router as orders_router
     from fenxiao.orders.api_staff import router as staff_orders_router
     from fenxiao.payments.api import router as payments_router
@@ -121,6 +122,7 @@ def _register_routers():
     api.add_router("/", groups_router)
     api.add_router("/distribution/", distribution_router)
     api.add_router("/staff/distribution/", staff_distribution_router)
+    api.add_router("/", notices_router)
 
 
 _register_routers()

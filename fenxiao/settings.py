@@ -99,6 +99,8 @@ INSTALLED_APPS = [
     "ninja",
     "fenxiao.core",
     "fenxiao.customers",
+    # Messages sit low: orders, payments and distribution call them; they import none.
+    "fenxiao.notices",
     "fenxiao.catalog",
     "fenxiao.orders",
     "fenxiao.payments",
@@ -318,6 +320,33 @@ if PRODUCTION and SMS_GATEWAY == "sandbox":
         "SMS_GATEWAY is the sandbox, which sends no text messages; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
+# Notices outside the site (消息). Which adapter serves each external channel (empty: the
+# channel is off), and which channels each event kind goes out on ("*": any other kind).
+# The sandbox only records what it would send (消息 → 通知发送记录); production has no
+# channel until a real adapter is added. The in-site message is always written.
+NOTICE_CHANNEL_ADAPTERS = {
+    "sms": os.environ.get("NOTICE_SMS_ADAPTER", "" if PRODUCTION else "sandbox"),
+    "wechat": os.environ.get("NOTICE_WECHAT_ADAPTER", "" if PRODUCTION else "sandbox"),
+}
+if PRODUCTION and "sandbox" in NOTICE_CHANNEL_ADAPTERS.values():
+    raise ImproperlyConfigured(
+        "NOTICE_SMS_ADAPTER / NOTICE_WECHAT_ADAPTER is the sandbox, which sends nothing; "
+        "it is only available in demo mode (FENXIAO_DEMO=1)."
+    )
+NOTICE_EVENT_CHANNELS = {
+    "order_shipped": ["sms", "wechat"],
+    "refund_done": ["sms", "wechat"],
+    "withdrawal_paid": ["sms", "wechat"],
+    "withdrawal_rejected": ["sms", "wechat"],
+    "distributor_approved": ["wechat"],
+    "distributor_rejected": ["wechat"],
+    "commission_arrived": ["wechat"],
+    "commission_settled": ["wechat"],
+    "push": [],
+    "*": [],
+}
+# The sandbox refuses this share of sends (0 to 1), to show retries in a demo.
+NOTICE_SANDBOX_FAILURE_RATE = float(os.environ.get("NOTICE_SANDBOX_FAILURE_RATE", "0"))
 # A CJK font for share posters; found automatically among Debian's font packages when unset.
 POSTER_FONT_PATH = os.environ.get("POSTER_FONT_PATH", "")
 # Notifications older than this are refused as replays.
@@ -417,6 +446,13 @@ UNFOLD = {
                     _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),
                     _nav(_("佣金规则"), "rule", "distribution.commissionrule"),
                     _nav(_("分销设置"), "tune", "distribution.distributionsettings"),
+                ],
+            },
+            {
+                "title": _("消息"),
+                "items": [
+                    _nav(_("站内消息"), "mail", "notices.message"),
+                    _nav(_("通知发送记录"), "outbox", "notices.delivery"),
                 ],
             },
             {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import account, cart, checkout, coupons, distribution, groups, orders, shop
+from .views import account, cart, checkout, coupons, distribution, groups, messages, orders, shop
 
 app_name = "storefront"
 
@@ -37,6 +37,10 @@ urlpatterns = [
     path("register/", account.register_page, name="register"),
     path("logout/", account.logout_view, name="logout"),
     path("me/", account.me, name="me"),
+    path("me/messages/", messages.message_list, name="messages"),
+    path("me/messages/read-all/", messages.read_all, name="messages_read_all"),
+    path("me/messages/<int:message_id>/", messages.message_detail, name="message"),
+    path("me/messages/<int:message_id>/go/", messages.message_go, name="message_go"),
     path("me/addresses/", account.address_list, name="addresses"),
     path("me/addresses/new/", account.address_form, name="address_new"),
     path("me/addresses/<int:address_id>/edit/", account.address_form, name="address_edit"),

@@ -9,6 +9,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from fenxiao.core.money import apply_bp, format_fen
+from fenxiao.notices.services import events as notices
 
 from ..models import (
     Commission,
@@ -71,9 +72,13 @@ def create_for_paid_order(order) -> list[Commission]:
     changes = totals.deltas()
     totals.order_paid(changes, attribution.level1_id, order.paid_amount)
     created = _create(order, attribution)
+    earned: dict[int, int] = {}  # what the order earns each distributor, by user
     for commission in created:
         totals.commission_created(changes, commission)
+        user_id = commission.distributor.user_id
+        earned[user_id] = earned.get(user_id, 0) + commission.amount
     totals.add(changes)
+    notices.commission_arrived(order_id=order.pk, amounts=earned)
     return created
 
 

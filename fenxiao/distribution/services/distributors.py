@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
+from fenxiao.notices.services import events as notices
 
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
 from ..models import (
@@ -236,6 +237,7 @@ def _move(distributor: Distributor, target: str, **fields) -> None:
 @transaction.atomic
 def approve(distributor: Distributor, staff) -> Distributor:
     _move(distributor, DistributorStatus.ACTIVE, reviewed_by=staff)
+    notices.distributor_approved(user_id=distributor.user_id, distributor_id=distributor.pk)
     return distributor
 
 
@@ -245,6 +247,9 @@ def reject(distributor: Distributor, staff, *, reason: str) -> Distributor:
     if not reason:
         raise ApplicationNotAllowed("请填写拒绝原因", code="REASON_REQUIRED", status=400)
     _move(distributor, DistributorStatus.REJECTED, reviewed_by=staff, reject_reason=reason[:200])
+    notices.distributor_rejected(
+        user_id=distributor.user_id, distributor_id=distributor.pk, reason=reason[:200]
+    )
     return distributor
 
 

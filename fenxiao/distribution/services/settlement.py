@@ -31,6 +31,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
 from fenxiao.core.errors import InvalidTransition
+from fenxiao.notices.services import events as notices
 from fenxiao.orders.models import MAX_AFTER_SALE_DAYS, OPEN_AFTER_SALE, AfterSale, OrderSettings
 
 from ..errors import BatchNotFound
@@ -258,7 +259,23 @@ def _finish(batch: SettlementBatch) -> SettlementBatch | None:
             return None
         status = Status.SETTLED if locked.status == Status.RUNNING else locked.status
         SettlementBatch.objects.filter(pk=locked.pk).update(status=status, **counted)
+        if locked.status == Status.RUNNING:
+            # With the close, under the batch lock: exactly one closer tells the distributors.
+            _notify_settled(locked)
     return SettlementBatch.objects.filter(pk=batch.pk).first()
+
+
+def _notify_settled(batch: SettlementBatch) -> None:
+    """One notice per distributor the run paid, with their net total: one grouped read
+    streamed into the notices in chunks, nothing per commission."""
+    paid = (
+        Commission.objects.filter(batch=batch)
+        .values("distributor__user_id")
+        .annotate(net=Sum("amount") - Sum("reversed_amount"))
+        .order_by("distributor__user_id")
+        .values_list("distributor__user_id", "net")
+    )
+    notices.commission_settled(batch_id=batch.pk, totals=paid.iterator(chunk_size=UPGRADE_CHUNK))
 
 
 def _batched(values, size: int):

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from fenxiao.core import effects
 from fenxiao.core.money import apply_bp, format_fen
+from fenxiao.notices.services import events as notices
 from fenxiao.orders.services.events import new_number
 
 from ..errors import (
@@ -171,6 +172,12 @@ def _paid(withdrawal: Withdrawal, **fields) -> None:
     """The money went out: the withdrawal is paid and counts as withdrawn."""
     _move(withdrawal, WithdrawalStatus.PAID, paid_at=timezone.now(), **fields)
     totals.add({withdrawal.distributor_id: {"withdrawn": withdrawal.amount}})
+    notices.withdrawal_paid(
+        user_id=withdrawal.distributor.user_id,
+        withdrawal_id=withdrawal.pk,
+        number=withdrawal.number,
+        payout=withdrawal.payout,
+    )
 
 
 def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
@@ -343,6 +350,13 @@ def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
             reject_reason=reason[:200],
         )
         _release(withdrawal, f"提现被拒绝，金额退回：{reason}")
+        notices.withdrawal_rejected(
+            user_id=withdrawal.distributor.user_id,
+            withdrawal_id=withdrawal.pk,
+            number=withdrawal.number,
+            amount=withdrawal.amount,
+            reason=reason[:200],
+        )
     return withdrawal
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import format_fen
+from fenxiao.notices.services import events as notices
 
 from ..errors import AfterSaleInvalid, AfterSaleNotFound, AfterSaleOpen, RefundExceedsPaid
 from ..models import (
@@ -312,6 +313,13 @@ def refund_succeeded(after_sale_id: int) -> None:
         ActorKind.GATEWAY,
         f"售后 {after_sale.number} 已退款 {format_fen(after_sale.amount)}",
         after_sale=after_sale.number,
+    )
+    notices.refund_done(
+        buyer_id=order.buyer_id,
+        after_sale_id=after_sale.pk,
+        after_sale_number=after_sale.number,
+        order_number=order.number,
+        amount=after_sale.amount,
     )
     hooks.lines_refunded(order, [(i.order_line, i.amount, i.quantity) for i in items])
 

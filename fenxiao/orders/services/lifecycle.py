@@ -8,6 +8,7 @@ from django.utils import timezone
 from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import allocate, format_fen
+from fenxiao.notices.services import events as notices
 
 from ..errors import PriceAdjustInvalid, ShipmentInvalid
 from ..models import (
@@ -90,6 +91,13 @@ def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
         ActorKind.STAFF,
         f"商家已发货：{carrier} {tracking_number}",
         actor=staff,
+        carrier=carrier,
+        tracking_number=tracking_number,
+    )
+    notices.order_shipped(
+        buyer_id=order.buyer_id,
+        order_id=order.pk,
+        number=order.number,
         carrier=carrier,
         tracking_number=tracking_number,
     )

@@ -1,0 +1,127 @@
+"""消息 in the backend: in-site messages (read-only) and the notification outbox, where
+staff see what each channel sent (with the sandbox, the only record of it) and send failed
+rows again through the service."""
+
+from django.contrib import admin, messages
+from unfold.decorators import action, display
+
+from fenxiao.core.admin import ReadOnlyAdmin
+from fenxiao.core.errors import DomainError
+from fenxiao.customers.admin import mask_phone
+
+from .models import Channel, Delivery, DeliveryStatus, Message
+from .services import delivery
+
+
+def _person(user) -> str:
+    """Who got it, with the phone masked: a message list is no place for phone numbers."""
+    phone = mask_phone(user.phone) if user.phone else ""
+    name = user.nickname or user.username
+    return f"{name}（{phone}）" if phone and name != user.phone else phone or name
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "recipient", "kind", "title", "created_at", "read_label", "clicked_at")
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("=user__phone", "title")
+    list_select_related = ("user",)
+    fields = (
+        "recipient",
+        "kind",
+        "title",
+        "body",
+        "link",
+        "subject_type",
+        "subject_id",
+        "created_at",
+        "read_at",
+        "clicked_at",
+    )
+    readonly_fields = fields
+
+    @display(description="接收人")
+    def recipient(self, obj):
+        return _person(obj.user)
+
+    @display(description="阅读", label={"已读": "success", "未读": "warning"})
+    def read_label(self, obj):
+        return "已读" if obj.read_at else "未读"
+
+
+STATUS_LABELS = {
+    DeliveryStatus.PENDING.label: "warning",
+    DeliveryStatus.PROCESSING.label: "info",
+    DeliveryStatus.SENT.label: "success",
+    DeliveryStatus.FAILED.label: "danger",
+}
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "message_title",
+        "channel",
+        "adapter_label",
+        "masked_recipient",
+        "status_label",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    list_filter = ("status", "channel", "adapter")
+    search_fields = ("=message__user__phone",)
+    list_select_related = ("message",)
+    actions = ["retry_selected"]
+    fields = (
+        "message_title",
+        "channel",
+        "adapter_label",
+        "masked_recipient",
+        "content",
+        "status_label",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    )
+    readonly_fields = fields
+
+    def has_retry_permission(self, request, obj=None):
+        return request.user.has_perm("notices.change_delivery")
+
+    @display(description="消息")
+    def message_title(self, obj):
+        return obj.message.title
+
+    @display(description="通道", label={"沙箱": "info"})
+    def adapter_label(self, obj):
+        return "沙箱" if obj.adapter == "sandbox" else obj.adapter
+
+    @display(description="接收方")
+    def masked_recipient(self, obj):
+        if obj.channel == Channel.SMS and obj.recipient:
+            return mask_phone(obj.recipient)
+        return obj.recipient or "-"
+
+    @display(description="状态", label=STATUS_LABELS)
+    def status_label(self, obj):
+        return obj.get_status_display()
+
+    @action(description="重新发送所选（发送失败的）通知", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        done, refused = 0, []
+        for row in queryset.order_by("pk"):
+            try:
+                delivery.retry(row)
+            except DomainError as error:
+                refused.append(f"#{row.pk}：{error.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, f"已重新发送 {done} 条通知")
+        for text in refused[:20]:
+            messages.warning(request, text)

@@ -1,0 +1,144 @@
+"""The event notices: what the mall tells a buyer or a distributor when a fact becomes true.
+
+Each function is called by the service that makes the fact true, inside its transaction,
+with plain values (this app sits below orders, payments and distribution and imports none
+of them). Each fact has one key, so a notice is written once per fact and recipient.
+"""
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from fenxiao.core.money import format_fen
+
+from ..models import Kind
+from .inbox import Draft, notify, notify_many
+
+
+def _stamp() -> str:
+    # For a decision that may be taken again on the same row (a rejected applicant
+    # applies again): each decision is its own fact.
+    return timezone.now().strftime("%Y%m%d%H%M%S%f")
+
+
+def order_shipped(*, buyer_id: int, order_id: int, number: str, carrier: str, tracking_number: str) -> None:
+    notify(
+        buyer_id,
+        Kind.ORDER_SHIPPED,
+        "订单已发货",
+        f"您的订单 {number} 已发货，{carrier} 运单号 {tracking_number}，请留意查收。",
+        f"/orders/{number}/",
+        source_key=f"order-shipped:{order_id}",
+        subject_type="order",
+        subject_id=order_id,
+    )
+
+
+def refund_done(
+    *, buyer_id: int, after_sale_id: int, after_sale_number: str, order_number: str, amount: int
+) -> None:
+    notify(
+        buyer_id,
+        Kind.REFUND_DONE,
+        "退款成功",
+        f"您的售后 {after_sale_number}（订单 {order_number}）已退款 {format_fen(amount)}，"
+        "款项按原支付方式退回。",
+        f"/orders/{order_number}/",
+        source_key=f"refund-done:{after_sale_id}",
+        subject_type="after_sale",
+        subject_id=after_sale_id,
+    )
+
+
+def commission_arrived(*, order_id: int, amounts: dict[int, int]) -> None:
+    """A buyer paid an order that earns commission: one notice per distributor (by user id)
+    with what the order earns them in total, across lines and levels."""
+    notify_many(
+        Kind.COMMISSION_ARRIVED,
+        (
+            Draft(
+                user_id,
+                "有新的佣金",
+                f"您推广的订单已付款，预计佣金 {format_fen(amount)}，订单完成并过售后期后结算到可提现余额。",
+                f"commission-arrived:{order_id}:{user_id}",
+                "/d/commissions/",
+                "order",
+                order_id,
+            )
+            for user_id, amount in amounts.items()
+            if amount > 0
+        ),
+    )
+
+
+def commission_settled(*, batch_id: int, totals: Iterable[tuple[int, int]]) -> int:
+    """A settlement run finished: one notice per distributor (user id, net total settled),
+    streamed from the caller's query in chunks."""
+    return notify_many(
+        Kind.COMMISSION_SETTLED,
+        (
+            Draft(
+                user_id,
+                "佣金已结算",
+                f"本次结算佣金 {format_fen(total)}，已计入可提现余额。",
+                f"commission-settled:{batch_id}:{user_id}",
+                "/d/",
+                "settlement_batch",
+                batch_id,
+            )
+            for user_id, total in totals
+            if total > 0
+        ),
+    )
+
+
+def withdrawal_paid(*, user_id: int, withdrawal_id: int, number: str, payout: int) -> None:
+    notify(
+        user_id,
+        Kind.WITHDRAWAL_PAID,
+        "提现已到账",
+        f"您的提现 {number} 已打款 {format_fen(payout)}，请注意查收。",
+        "/d/",
+        source_key=f"withdrawal-paid:{withdrawal_id}",
+        subject_type="withdrawal",
+        subject_id=withdrawal_id,
+    )
+
+
+def withdrawal_rejected(*, user_id: int, withdrawal_id: int, number: str, amount: int, reason: str) -> None:
+    notify(
+        user_id,
+        Kind.WITHDRAWAL_REJECTED,
+        "提现未通过",
+        f"您的提现 {number} 未通过审核：{reason}。{format_fen(amount)} 已退回可提现余额。",
+        "/d/",
+        source_key=f"withdrawal-rejected:{withdrawal_id}",
+        subject_type="withdrawal",
+        subject_id=withdrawal_id,
+    )
+
+
+def distributor_approved(*, user_id: int, distributor_id: int) -> None:
+    notify(
+        user_id,
+        Kind.DISTRIBUTOR_APPROVED,
+        "分销商申请已通过",
+        "恭喜您成为分销商！分享商品给好友，好友下单后您即可获得佣金。",
+        "/d/",
+        source_key=f"distributor-approved:{distributor_id}:{_stamp()}",
+        subject_type="distributor",
+        subject_id=distributor_id,
+    )
+
+
+def distributor_rejected(*, user_id: int, distributor_id: int, reason: str) -> None:
+    notify(
+        user_id,
+        Kind.DISTRIBUTOR_REJECTED,
+        "分销商申请未通过",
+        f"很抱歉，您的分销商申请未通过：{reason}。您可以完善信息后再次申请。",
+        "/d/",
+        source_key=f"distributor-rejected:{distributor_id}:{_stamp()}",
+        subject_type="distributor",
+        subject_id=distributor_id,
+    )

@@ -1,0 +1,161 @@
+"""The message center: writing messages, and a buyer reading their own.
+
+The invariant: a notice is written in the transaction that makes its fact true, once per
+fact and recipient, and reaches each configured external channel at least once after
+that transaction commits.
+
+- `notify` and `notify_many` run inside the caller's transaction: a rolled-back shipment
+  leaves no "已发货" message behind, and no SMS goes out for it.
+- Every message carries a `source_key` naming its fact and recipient; its unique index
+  turns a repeated call into nothing (`ON CONFLICT DO NOTHING`), never a second message.
+- `notify_many` writes in chunks, a fixed number of statements per chunk whatever the
+  chunk holds: the messages, their ids read back, and one outbox row per message and
+  external channel (`channels_for`). The rows are handed to a task after commit, one task
+  per chunk; the sweeper (`delivery.sweep`) re-drives whatever that loses.
+- A buyer only ever reads or changes their own messages: every read here filters on the
+  user first, so another buyer's id is simply not found.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+
+from fenxiao.core.http import is_site_path
+
+from ..channels import channels_for
+from ..errors import MessageNotFound
+from ..models import Delivery, Message
+from .delivery import QUEUE_GRACE, schedule
+
+CHUNK = 1000
+MAX_ID = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One message to write: who gets it, what it says, and the key of its fact."""
+
+    user_id: int
+    title: str
+    body: str
+    source_key: str
+    link: str = ""
+    subject_type: str = ""
+    subject_id: int | None = None
+
+
+def notify(
+    user,
+    kind: str,
+    title: str,
+    body: str,
+    link: str = "",
+    *,
+    source_key: str,
+    subject_type: str = "",
+    subject_id: int | None = None,
+) -> None:
+    """One message to one user (a user or a user id), inside the caller's transaction."""
+    user_id = getattr(user, "pk", user)
+    notify_many(kind, [Draft(user_id, title, body, source_key, link, subject_type, subject_id)])
+
+
+def notify_many(kind: str, drafts: Iterable[Draft]) -> int:
+    """Write `drafts` (any iterable, consumed once, `CHUNK` at a time) as messages of `kind`
+    with their outbox rows. Returns how many drafts were handled (already-written ones
+    included)."""
+    channels = channels_for(kind)
+    handled = 0
+    drafts = iter(drafts)
+    while group := list(islice(drafts, CHUNK)):
+        handled += len(group)
+        Message.objects.bulk_create([_message(kind, draft) for draft in group], ignore_conflicts=True)
+        if channels:
+            _queue(group, channels)
+    return handled
+
+
+def _message(kind: str, draft: Draft) -> Message:
+    return Message(
+        user_id=draft.user_id,
+        kind=kind,
+        title=draft.title[:60],
+        body=draft.body[:500],
+        link=draft.link if is_site_path(draft.link) else "",
+        subject_type=draft.subject_type,
+        subject_id=draft.subject_id,
+        source_key=draft.source_key,
+    )
+
+
+def _queue(group: list[Draft], channels: list[tuple[str, str]]) -> None:
+    # The ids are read back by key: an insert that skipped conflicts returns none.
+    ids = list(
+        Message.objects.filter(source_key__in=[d.source_key for d in group]).values_list("pk", flat=True)
+    )
+    due = timezone.now() + QUEUE_GRACE
+    Delivery.objects.bulk_create(
+        [
+            Delivery(message_id=pk, channel=channel, adapter=adapter, next_attempt_at=due)
+            for pk in ids
+            for channel, adapter in channels
+        ],
+        ignore_conflicts=True,  # a message already queued on this channel keeps its row
+    )
+    schedule(ids)
+
+
+# --- A buyer's own messages -------------------------------------------------------------
+
+
+def mine(user, *, unread: bool = False):
+    """The user's messages, newest first (the list's index order)."""
+    messages = Message.objects.filter(user=user)
+    if unread:
+        messages = messages.filter(read_at__isnull=True)
+    return messages.order_by("-id")
+
+
+def unread_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Message.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def get_own(user, message_id) -> Message:
+    # An id no database can hold is simply not found (instead of an overflow error).
+    valid = isinstance(message_id, int) and 0 < message_id <= MAX_ID
+    message = Message.objects.filter(user=user, pk=message_id).first() if valid else None
+    if message is None:
+        raise MessageNotFound()
+    return message
+
+
+def mark_read(user, message_id) -> Message:
+    """Opening a message reads it; reading it again changes nothing."""
+    message = get_own(user, message_id)
+    if message.read_at is None:
+        now = timezone.now()
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
+        message.read_at = now
+    return message
+
+
+def mark_all_read(user) -> int:
+    return Message.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def click(user, message_id) -> str:
+    """Follow a message's link: records the (first) click, reads the message, and returns
+    the in-site path to go to; a message without one leads to itself."""
+    message = get_own(user, message_id)
+    now = timezone.now()
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk, clicked_at__isnull=True).update(clicked_at=now)
+        Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now)
+    if message.link and is_site_path(message.link):
+        return message.link
+    return f"/me/messages/{message.pk}/"
