@@ -39,10 +39,20 @@ class Push(models.Model):
     body = models.CharField("内容", max_length=300)
     carries = models.CharField("推送内容", max_length=10, choices=PushCarries.choices)
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="商品"
+        "catalog.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="商品",
     )
     coupon = models.ForeignKey(
-        "promotions.Coupon", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="优惠券"
+        "promotions.Coupon",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="优惠券",
     )
     segment = models.ForeignKey(
         "customers.Segment", on_delete=models.PROTECT, related_name="+", verbose_name="客户分群"
@@ -54,10 +64,20 @@ class Push(models.Model):
     processed = models.PositiveIntegerField("已处理", default=0)
     coupons_issued = models.PositiveIntegerField("已发券", default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="创建人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
     )
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="发送人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发送人",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始发送", null=True, blank=True)
@@ -79,7 +99,9 @@ class Push(models.Model):
                 | (Q(carries="coupon") & Q(coupon__isnull=False) & Q(product__isnull=True)),
                 name="push_carries_one_thing",
             ),
-            models.CheckConstraint(condition=Q(processed__lte=F("total")), name="push_processed_within_total"),
+            models.CheckConstraint(
+                condition=Q(processed__lte=F("total")), name="push_processed_within_total"
+            ),
         ]
 
     def __str__(self):
@@ -96,10 +118,17 @@ class PushRecipient(models.Model):
     two. A coupon push sends no message to a member who got no copy (limit or quantity)."""
 
     push = models.ForeignKey(Push, on_delete=models.CASCADE, related_name="recipients", verbose_name="推送")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="买家")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="买家"
+    )
     processed_at = models.DateTimeField("处理时间", null=True, blank=True)
     message = models.ForeignKey(
-        "notices.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="消息"
+        "notices.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="消息",
     )
     got_coupon = models.BooleanField("已发券", default=False)
 
@@ -109,7 +138,9 @@ class PushRecipient(models.Model):
         constraints = [models.UniqueConstraint(fields=["push", "user"], name="one_recipient_per_push")]
         indexes = [
             # What the delivery job walks: the push's undelivered recipients in id order.
-            models.Index(fields=["push", "id"], condition=Q(processed_at__isnull=True), name="push_recipient_pending"),
+            models.Index(
+                fields=["push", "id"], condition=Q(processed_at__isnull=True), name="push_recipient_pending"
+            ),
         ]
 
     def __str__(self):

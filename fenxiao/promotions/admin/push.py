@@ -74,7 +74,11 @@ def progress_html(push: Push, url: str) -> str:
         if push.status == PushStatus.SENDING
         else ""
     )
-    reason = format_html("（{}）", push.stop_reason) if push.status == PushStatus.CANCELLED and push.stop_reason else ""
+    reason = (
+        format_html("（{}）", push.stop_reason)
+        if push.status == PushStatus.CANCELLED and push.stop_reason
+        else ""
+    )
     return format_html(
         '<div id="push-progress" data-status="{}"{}>'
         '<div class="flex gap-2 items-center">{} <span data-progress>已处理 {} / {} 人（{}%）</span>{}</div>'
@@ -215,7 +219,8 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
         )
         return format_html(
             '<div id="push-report" class="grid grid-cols-2 md:grid-cols-4 gap-2">{}</div>'
-            '<p class="text-xs text-base-500 mt-2">下单统计：收到消息后 {} 天内付款的订单（按付款金额，不扣除退款）。</p>',
+            '<p class="text-xs text-base-500 mt-2">'
+            "下单统计：收到消息后 {} 天内付款的订单（按付款金额，不扣除退款）。</p>",
             cells,
             ORDER_WINDOW_DAYS,
         )
@@ -274,7 +279,11 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
                 ("推送", self.carries_display(push)),
                 ("客户分群", str(push.segment)),
                 ("预计接收人数", f"{service.preview_count(push.segment)} 位客户"),
-                ("说明", "接收人按分群此刻的客户确定，每人最多收到一次。" + (COUPON_NOTE if push.coupon_id else "")),
+                (
+                    "说明",
+                    "接收人按分群此刻的客户确定，每人最多收到一次。"
+                    + (COUPON_NOTE if push.coupon_id else ""),
+                ),
             ],
         )
 

@@ -24,9 +24,8 @@ import logging
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import CharField, F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
-from django.db.models import CharField
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,7 +125,7 @@ def _insert_recipients(push: Push) -> int:
         with connection.cursor() as cursor:
             # `WHERE true` lets SQLite parse ON CONFLICT after a SELECT.
             cursor.execute(
-                f"INSERT INTO {qn(table)} ({qn('push_id')}, {qn('user_id')}, {qn('got_coupon')}) "
+                f"INSERT INTO {qn(table)} ({qn('push_id')}, {qn('user_id')}, {qn('got_coupon')}) "  # noqa: S608 - quoted identifiers and the ORM's own SQL
                 f"SELECT %s, m.*, %s FROM ({sql}) m WHERE true ON CONFLICT DO NOTHING",
                 [push.pk, False, *params],
             )
@@ -227,7 +226,11 @@ def deliver_chunk(push_id: int, now=None) -> int:
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            push = Push.objects.filter(pk=push_id, status=PushStatus.SENDING).select_related("coupon", "sent_by").first()
+            push = (
+                Push.objects.filter(pk=push_id, status=PushStatus.SENDING)
+                .select_related("coupon", "sent_by")
+                .first()
+            )
             if push is None:
                 return 0
             rows = list(
@@ -237,11 +240,16 @@ def deliver_chunk(push_id: int, now=None) -> int:
                 .values_list("pk", "user_id")[:CHUNK]
             )
             if not rows:
-                _finish(push_id, now)
+                # Nothing this job can take. Rows another job holds right now are not done:
+                # that job finishes the push after its last chunk commits.
+                if not PushRecipient.objects.filter(push_id=push_id, processed_at__isnull=True).exists():
+                    _finish(push_id, now)
                 return 0
             ids = [pk for pk, _ in rows]
             user_ids = [uid for _, uid in rows]
-            if PushRecipient.objects.filter(pk__in=ids, processed_at__isnull=True).update(processed_at=now) != len(ids):
+            if PushRecipient.objects.filter(pk__in=ids, processed_at__isnull=True).update(
+                processed_at=now
+            ) != len(ids):
                 raise _Stop  # another job got there first (cannot happen under the locks; be safe)
             got = set(user_ids)
             if push.carries == PushCarries.COUPON:
@@ -254,7 +262,9 @@ def deliver_chunk(push_id: int, now=None) -> int:
                     message=Subquery(
                         Message.objects.filter(
                             source_key=Concat(
-                                Value(f"push:{push_id}:"), Cast(OuterRef("user_id"), CharField()), output_field=CharField()
+                                Value(f"push:{push_id}:"),
+                                Cast(OuterRef("user_id"), CharField()),
+                                output_field=CharField(),
                             )
                         ).values("pk")[:1]
                     )
@@ -300,7 +310,9 @@ def sweep(now=None) -> list[int]:
     moves its heartbeat, so the next sweep leaves the new job alone for a while."""
     now = now or timezone.now()
     stale = list(
-        Push.objects.filter(status=PushStatus.SENDING, heartbeat_at__lt=now - STALE).values_list("pk", flat=True)[:100]
+        Push.objects.filter(status=PushStatus.SENDING, heartbeat_at__lt=now - STALE).values_list(
+            "pk", flat=True
+        )[:100]
     )
     queued = []
     for push_id in stale:
