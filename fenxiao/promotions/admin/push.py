@@ -45,13 +45,17 @@ class PushForm(forms.ModelForm):
 
     def __init__(self, *args, preview_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        segment = self.fields["segment"]
-        segment.queryset = Segment.objects.order_by("name")
-        if preview_url:
+        segment = self.fields.get("segment")  # absent once the push has started (read-only)
+        if segment is not None and preview_url:
             # Choosing a segment shows how many customers it has now.
-            segment.widget.attrs.update(
+            # The admin wraps the select (add/change links); the inner widget renders it.
+            getattr(segment.widget, "widget", segment.widget).attrs.update(
                 {"hx-get": preview_url, "hx-trigger": "change", "hx-target": "#push-audience-preview"}
             )
+
+    def _get_validation_exclusions(self):
+        # "A product or a coupon, matching the choice" is refused by the service, in Chinese.
+        return super()._get_validation_exclusions() | {"carries"}
 
     def _post_clean(self):
         super()._post_clean()
