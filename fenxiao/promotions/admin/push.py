@@ -254,7 +254,23 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
         if not self.has_view_permission(request):
             raise Http404
         push = self.object_or_404(request, object_id)
-        return HttpResponse(progress_html(push, request.path))
+        response = HttpResponse(progress_html(push, request.path))
+        if push.status != PushStatus.SENDING and request.headers.get("HX-Request"):
+            # Sending has ended: reload the page so the report and the actions catch up.
+            response["HX-Refresh"] = "true"
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        push = self.find_object(request, object_id)
+        if push is not None and push.status != PushStatus.DRAFT:
+            # Only a draft is edited; a started push is a record with actions.
+            extra_context = {
+                **(extra_context or {}),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     # --- actions ---
 

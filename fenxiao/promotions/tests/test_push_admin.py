@@ -89,8 +89,13 @@ def test_a_sending_push_polls_its_progress(monkeypatch):
 
     reply = client.post(url("cancel_push", push.pk))
     assert reply.status_code == 302 and texts(reply) == ["推送“新品上架”已取消"]
-    fragment = client.get(url("progress", push.pk)).content.decode()
-    assert "已取消" in fragment and "every 2s" not in fragment and "人工取消" in fragment
+    fragment = client.get(url("progress", push.pk), headers={"HX-Request": "true"})
+    # The poll that sees the end reloads the page, so the report and actions catch up.
+    assert fragment["HX-Refresh"] == "true"
+    text = fragment.content.decode()
+    assert "已取消" in text and "every 2s" not in text and "人工取消" in text
+    page = client.get(url("change", push.pk)).content.decode()
+    assert "保存并继续编辑" not in page and "取消推送" not in page
 
 
 def test_refusals_are_shown_in_chinese_never_a_500():
