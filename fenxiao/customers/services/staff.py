@@ -78,7 +78,6 @@ ROLE_PERMISSIONS = {
             "groupmember": VIEW,
             # Targeted pushes (定向推送): write, send, cancel, read the report.
             "push": ALL,
-            "pushrecipient": VIEW,
         },
     },
     FINANCE: {

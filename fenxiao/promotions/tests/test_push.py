@@ -96,6 +96,21 @@ def test_the_sweeper_requeues_a_push_whose_job_died(small_chunks, held):
     assert messages_per_user(push) == {b.pk: 1 for b in members}
 
 
+def test_the_periodic_sweeper_resumes_a_stranded_push(small_chunks, held, monkeypatch):
+    from fenxiao.promotions.tasks import resume_stranded_pushes
+
+    segment, members = make_segment(7)
+    push = make_push(segment)
+    service.start(push, make_staff())
+    service.deliver(push.pk, max_chunks=1)  # then the job dies
+    Push.objects.filter(pk=push.pk).update(heartbeat_at=timezone.now() - service.STALE - timedelta(seconds=1))
+    monkeypatch.setattr(service, "_enqueue", service.deliver)  # the requeued job runs at once
+    resume_stranded_pushes.call_local()
+    push.refresh_from_db()
+    assert (push.status, push.processed) == (PushStatus.DONE, 7)
+    assert messages_per_user(push) == {b.pk: 1 for b in members}
+
+
 def test_membership_is_frozen_when_the_push_starts(held):
     segment, members = make_segment(3)
     push = make_push(segment)
