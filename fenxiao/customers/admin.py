@@ -1,9 +1,12 @@
 """Backend pages for buyers and staff accounts, and the staff roles (groups)."""
 
+import copy
+
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group, Permission
+from django.db.models import BooleanField, Value
 from django.urls import reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
@@ -82,7 +85,7 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     inlines = (AddressInline,)
     list_display = (
         "user_header",
-        "phone",
+        "phone_display",
         "is_staff",
         "is_active",
         "role_names",
@@ -112,7 +115,39 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+        # Buyers' phones are masked here as on the 客户 pages for staff without
+        # customers.view_customer_phone; the flag travels with the rows (shared admin object).
+        full = request.user.has_perm("customers.view_customer_phone")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("groups")
+            .annotate(full_phone=Value(full, output_field=BooleanField()))
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if (
+            obj is not None
+            and not obj.is_staff
+            and not request.user.has_perm("customers.view_customer_phone")
+        ):
+            # The page title and breadcrumb name the account: a buyer's is their phone.
+            shown = copy.copy(obj)
+            shown.phone = mask_phone(obj.phone) if obj.phone else obj.phone
+            if obj.username == obj.phone:
+                shown.username = shown.phone
+            context = {**context, "original": shown, "subtitle": str(shown)}
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @display(description="手机号", ordering="phone")
+    def phone_display(self, obj):
+        if not obj.phone:
+            return "-"
+        return obj.phone if obj.is_staff or getattr(obj, "full_phone", False) else mask_phone(obj.phone)
+
+    @display(description="手机号")
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone) if obj and obj.phone else "-"
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else ()
@@ -126,6 +161,10 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
             replace["user_permissions"] = "permissions_display"  # read-only, in Chinese
         if not self.has_change_permission(request, obj):
             replace["password_reset"] = None  # the link would only lead to a 403
+            if not obj.is_staff and not request.user.has_perm("customers.view_customer_phone"):
+                replace["phone"] = "masked_phone"
+                if obj.username == obj.phone:
+                    replace["username"] = "masked_phone"
         return [
             (
                 name,
@@ -140,7 +179,7 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        fields = list(super().get_readonly_fields(request, obj)) + ["masked_phone"]
         if not request.user.is_superuser:
             # Only a superuser hands out powers; others cannot raise anyone's, even their own.
             fields += ["is_superuser", "is_staff", "groups", "user_permissions", "permissions_display"]
@@ -165,10 +204,14 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
 
     @display(description="用户", header=True, ordering="username")
     def user_header(self, obj):
+        # A buyer's username is their phone number: masked like the phone column.
+        username = obj.username
+        if not obj.is_staff and username == obj.phone and not getattr(obj, "full_phone", True):
+            username = mask_phone(username)
         return [
-            obj.nickname or obj.username,
-            obj.username if obj.nickname else "",
-            (obj.nickname or obj.username)[:1],
+            obj.nickname or username,
+            username if obj.nickname else "",
+            (obj.nickname or username)[:1],
             None,
         ]
 

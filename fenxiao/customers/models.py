@@ -284,7 +284,9 @@ class Tag(models.Model):
         ordering = ["rule", "id"]
         constraints = [
             models.UniqueConstraint(fields=["rule"], condition=~Q(rule=""), name="one_tag_per_rule"),
-            models.CheckConstraint(condition=Q(min_spend__isnull=True) | Q(min_spend__gte=0), name="tag_min_spend_not_negative"),
+            models.CheckConstraint(
+                condition=Q(min_spend__isnull=True) | Q(min_spend__gte=0), name="tag_min_spend_not_negative"
+            ),
         ]
 
     def __str__(self):
@@ -320,7 +322,12 @@ class Segment(models.Model):
     criteria = models.JSONField("筛选条件", default=dict)
     description = models.CharField("说明", max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="创建人"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="创建人",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)

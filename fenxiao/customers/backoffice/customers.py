@@ -22,7 +22,15 @@ from ..models import Customer, Tag
 from ..services import tags as tag_service
 from . import exports
 from .filters import BoundFilter, LastPaidFilter, OrdersFilter, SourceFilter, SpendFilter, TagFilter
-from .listing import customers_queryset, distributor_text, figures_of, may_see_phones, phone_text, source_text, tag_names
+from .listing import (
+    customers_queryset,
+    distributor_text,
+    figures_of,
+    may_see_phones,
+    phone_text,
+    source_text,
+    tag_names,
+)
 from .profile import profile_page
 
 
@@ -58,7 +66,9 @@ class CustomerAdmin(ModelAdmin):
     def get_queryset(self, request):
         # Whether this request may see full phones travels with the rows: the admin object
         # is shared by every request, so it cannot hold it.
-        return customers_queryset().annotate(full_phone=Value(may_see_phones(request), output_field=BooleanField()))
+        return customers_queryset().annotate(
+            full_phone=Value(may_see_phones(request), output_field=BooleanField())
+        )
 
     def has_add_permission(self, request):
         return False
@@ -177,10 +187,7 @@ class CustomerAdmin(ModelAdmin):
         tag = data["tag"]
         ids = queryset.values("pk")
         try:
-            if adding:
-                count = tag_service.add_manual(tag, ids)
-            else:
-                count = tag_service.remove_manual(tag, ids)
+            count = (tag_service.add_manual if adding else tag_service.remove_manual)(tag, ids)
         except TagInvalid as exc:
             messages.error(request, exc.message)
             return None

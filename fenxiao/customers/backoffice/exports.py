@@ -14,7 +14,18 @@ from fenxiao.distribution.exports import _local, _time_text, safe_text
 
 from .listing import row
 
-HEADERS = ["客户ID", "昵称", "手机号", "注册时间", "注册来源", "绑定分销商", "付款订单数", "累计消费（元）", "最近购买", "标签"]
+HEADERS = [
+    "客户ID",
+    "昵称",
+    "手机号",
+    "注册时间",
+    "注册来源",
+    "绑定分销商",
+    "付款订单数",
+    "累计消费（元）",
+    "最近购买",
+    "标签",
+]
 CHUNK = 2000
 
 

@@ -15,7 +15,9 @@ class TagFilter(admin.SimpleListFilter):
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in Tag.objects.order_by("rule", "name").values_list("pk", "name")]
+        return [
+            (str(pk), name) for pk, name in Tag.objects.order_by("rule", "name").values_list("pk", "name")
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -82,7 +84,10 @@ class SpendFilter(_BracketFilter):
     title = "累计消费"
     parameter_name = "spend"
     brackets = {
-        "0": ("¥0（未消费）", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__total_spend__lte=0)),
+        "0": (
+            "¥0（未消费）",
+            lambda: Q(customer_figures__isnull=True) | Q(customer_figures__total_spend__lte=0),
+        ),
         "1": ("¥0.01–¥99.99", _spend(1, 10_000)),
         "2": ("¥100–¥499.99", _spend(10_000, 50_000)),
         "3": ("¥500–¥1,999.99", _spend(50_000, 200_000)),
@@ -96,7 +101,10 @@ class OrdersFilter(_BracketFilter):
     brackets = {
         "0": ("0 单", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__paid_orders=0)),
         "1": ("1 单", lambda: Q(customer_figures__paid_orders=1)),
-        "2": ("2–4 单", lambda: Q(customer_figures__paid_orders__gte=2, customer_figures__paid_orders__lte=4)),
+        "2": (
+            "2–4 单",
+            lambda: Q(customer_figures__paid_orders__gte=2, customer_figures__paid_orders__lte=4),
+        ),
         "5": ("5 单及以上", lambda: Q(customer_figures__paid_orders__gte=5)),
     }
 
@@ -116,5 +124,8 @@ class LastPaidFilter(_BracketFilter):
             "超过 90 天",
             lambda: Q(customer_figures__last_paid_at__lt=timezone.now() - timedelta(days=90)),
         ),
-        "never": ("从未购买", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__last_paid_at__isnull=True)),
+        "never": (
+            "从未购买",
+            lambda: Q(customer_figures__isnull=True) | Q(customer_figures__last_paid_at__isnull=True),
+        ),
     }

@@ -2,7 +2,6 @@
 customer's history: each section is one query limited to its latest rows, with a link to
 the full list where there is one."""
 
-
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +9,15 @@ from django.utils import timezone
 from fenxiao.core.money import format_fen
 
 from ..models import Address
-from .listing import binding_of, distributor_text, figures_of, may_see_phones, phone_text, source_text, tag_names
+from .listing import (
+    binding_of,
+    distributor_text,
+    figures_of,
+    may_see_phones,
+    phone_text,
+    source_text,
+    tag_names,
+)
 
 ROWS = 20
 TRAIL_ROWS = 50
@@ -32,15 +39,19 @@ def profile_page(model_admin, request, customer):
     full = may_see_phones(request)
     figures = figures_of(customer)
     orders = list(Order.objects.filter(buyer=customer).order_by("-id")[:ROWS])
-    after_sales = list(AfterSale.objects.filter(order__buyer=customer).select_related("order").order_by("-id")[:ROWS])
+    after_sales = list(
+        AfterSale.objects.filter(order__buyer=customer).select_related("order").order_by("-id")[:ROWS]
+    )
     addresses = list(Address.objects.filter(user=customer))
     trail = list(
-        ProductView.objects.filter(buyer=customer).select_related("product").order_by("-last_viewed_at", "-id")[
-            :TRAIL_ROWS
-        ]
+        ProductView.objects.filter(buyer=customer)
+        .select_related("product")
+        .order_by("-last_viewed_at", "-id")[:TRAIL_ROWS]
     )
     touches = list(
-        Touch.objects.filter(buyer=customer).select_related("distributor__user", "staff").order_by("-id")[:ROWS]
+        Touch.objects.filter(buyer=customer)
+        .select_related("distributor__user", "staff")
+        .order_by("-id")[:ROWS]
     )
     distributor = Distributor.objects.filter(user=customer).select_related("grade", "parent__user").first()
     distribution = None
@@ -82,7 +93,9 @@ def profile_page(model_admin, request, customer):
             ("累计退款", format_fen(figures.refunded if figures else 0)),
             (
                 "最近购买",
-                f"{timezone.localtime(figures.last_paid_at):%Y-%m-%d %H:%M}" if figures and figures.last_paid_at else "-",
+                f"{timezone.localtime(figures.last_paid_at):%Y-%m-%d %H:%M}"
+                if figures and figures.last_paid_at
+                else "-",
             ),
         ],
         "tags": tag_names(customer),
@@ -105,9 +118,7 @@ def profile_page(model_admin, request, customer):
             }
             for a in after_sales
         ],
-        "addresses": [
-            {"a": a, "phone": phone_text(a.phone, full)} for a in addresses
-        ],
+        "addresses": [{"a": a, "phone": phone_text(a.phone, full)} for a in addresses],
         "trail": trail,
         "binding": binding,
         "binding_expired": bool(binding and binding.expires_at and binding.expires_at <= now),
@@ -115,6 +126,3 @@ def profile_page(model_admin, request, customer):
         "distribution": distribution,
     }
     return TemplateResponse(request, "admin/customers/customer/profile.html", context)
-
-
-

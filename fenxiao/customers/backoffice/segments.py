@@ -22,12 +22,18 @@ COUNT_ERRORS = {"invalid": "请输入整数", "min_value": "不能小于 0", "ma
 
 
 def _days(label):
-    return forms.IntegerField(label=label, required=False, min_value=1, max_value=3650, error_messages=DAYS_ERRORS)
+    return forms.IntegerField(
+        label=label, required=False, min_value=1, max_value=3650, error_messages=DAYS_ERRORS
+    )
 
 
 def _count(label):
     return forms.IntegerField(
-        label=label, required=False, min_value=0, max_value=segment_service.MAX_COUNT, error_messages=COUNT_ERRORS
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=segment_service.MAX_COUNT,
+        error_messages=COUNT_ERRORS,
     )
 
 
@@ -83,8 +89,20 @@ class SegmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         criteria = self.instance.criteria or {}
         if self.instance.pk and not self.is_bound:
-            for key in ("tags_any", "tags_all", "tags_none", "spend_min", "spend_max", "orders_min", "orders_max",
-                        "paid_within", "not_paid_within", "bound", "sources", "registered_within"):
+            for key in (
+                "tags_any",
+                "tags_all",
+                "tags_none",
+                "spend_min",
+                "spend_max",
+                "orders_min",
+                "orders_max",
+                "paid_within",
+                "not_paid_within",
+                "bound",
+                "sources",
+                "registered_within",
+            ):
                 if key in criteria:
                     self.initial[key] = criteria[key]
             if criteria.get("distributor_id"):
@@ -104,8 +122,15 @@ class SegmentForm(forms.ModelForm):
             "sources": list(data.get("sources") or []),
             "bound": data.get("bound") or "",
         }
-        for key in ("spend_min", "spend_max", "orders_min", "orders_max", "paid_within", "not_paid_within",
-                    "registered_within"):
+        for key in (
+            "spend_min",
+            "spend_max",
+            "orders_min",
+            "orders_max",
+            "paid_within",
+            "not_paid_within",
+            "registered_within",
+        ):
             raw[key] = data.get(key)
         if raw["bound"] == "one":
             from fenxiao.distribution.services.distributors import by_code
@@ -142,7 +167,16 @@ class SegmentAdmin(ModelAdmin):
         ("标签", {"fields": ("tags_any", "tags_all", "tags_none")}),
         (
             "消费行为",
-            {"fields": ("spend_min", "spend_max", "orders_min", "orders_max", "paid_within", "not_paid_within")},
+            {
+                "fields": (
+                    "spend_min",
+                    "spend_max",
+                    "orders_min",
+                    "orders_max",
+                    "paid_within",
+                    "not_paid_within",
+                )
+            },
         ),
         ("来源与绑定", {"fields": ("bound", "distributor_code", "sources", "registered_within")}),
     )
@@ -169,7 +203,11 @@ class SegmentAdmin(ModelAdmin):
 
     def get_urls(self):
         return [
-            path("live-count/", self.admin_site.admin_view(self.live_count), name="customers_segment_live_count")
+            path(
+                "live-count/",
+                self.admin_site.admin_view(self.live_count),
+                name="customers_segment_live_count",
+            )
         ] + super().get_urls()
 
     def live_count(self, request):
@@ -193,4 +231,3 @@ class SegmentAdmin(ModelAdmin):
         return TemplateResponse(
             request, "admin/customers/segment/live_count.html", {"count": count, "errors": errors}, status=200
         )
-

@@ -78,7 +78,9 @@ class TagAdmin(ModelAdmin):
         return ("rule_display", "computed_at")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = [f for f in self.get_fields(request, obj) if f not in ("rule_display", "computed_at")]
+        kwargs["fields"] = [
+            f for f in self.get_fields(request, obj) if f not in ("rule_display", "computed_at")
+        ]
         return super().get_form(request, obj, change, **kwargs)
 
     def has_delete_permission(self, request, obj=None):
@@ -130,5 +132,7 @@ class TagAdmin(ModelAdmin):
             title="立即重新计算自动标签",
             form=form,
             submit_label="立即重新计算",
-            summary=[("说明", "按当前阈值重新计算所有客户的自动标签（每天凌晨也会自动计算一次），手动标签不受影响")],
+            summary=[
+                ("说明", "按当前阈值重新计算所有客户的自动标签（每天凌晨也会自动计算一次），手动标签不受影响")
+            ],
         )

@@ -50,7 +50,7 @@ def order_paid(buyer_id: int, amount: int, paid_at) -> None:
                 last_paid_at = CASE WHEN {figures}.last_paid_at IS NULL
                     OR {figures}.last_paid_at < EXCLUDED.last_paid_at
                     THEN EXCLUDED.last_paid_at ELSE {figures}.last_paid_at END
-            """,
+            """,  # noqa: S608 - quoted identifiers and placeholders only
             [buyer_id, amount, paid_at, paid_at],
         )
 
@@ -68,7 +68,7 @@ def refund_approved(buyer_id: int, amount: int) -> None:
             ON CONFLICT (user_id) DO UPDATE SET
                 total_spend = {figures}.total_spend - EXCLUDED.refunded,
                 refunded = {figures}.refunded + EXCLUDED.refunded
-            """,
+            """,  # noqa: S608 - quoted identifiers and placeholders only
             [buyer_id, -amount, amount],
         )
 
@@ -134,7 +134,7 @@ def _rebuild_range(low: int, high: int) -> None:
                 refunded = EXCLUDED.refunded,
                 first_paid_at = EXCLUDED.first_paid_at,
                 last_paid_at = EXCLUDED.last_paid_at
-            """,
+            """,  # noqa: S608 - quoted identifiers and placeholders only
             [low, high, False, False],
         )
 
@@ -152,7 +152,7 @@ def add_new_buyers(now=None) -> int:
             WHERE u.is_staff = %s AND u.is_superuser = %s
               AND NOT EXISTS (SELECT 1 FROM {figures} f WHERE f.user_id = u.id)
             ON CONFLICT (user_id) DO NOTHING
-            """,
+            """,  # noqa: S608 - quoted identifiers and placeholders only
             [False, False],
         )
         added = cursor.rowcount

@@ -95,7 +95,11 @@ def clean_criteria(criteria: dict) -> dict:
         "distributor_id": None,
         "sources": sorted(set(criteria.get("sources") or [])),
     }
-    if clean["spend_min"] is not None and clean["spend_max"] is not None and clean["spend_min"] > clean["spend_max"]:
+    if (
+        clean["spend_min"] is not None
+        and clean["spend_max"] is not None
+        and clean["spend_min"] > clean["spend_max"]
+    ):
         raise SegmentInvalid("累计消费下限不能大于上限")
     if (
         clean["orders_min"] is not None
@@ -152,7 +156,9 @@ def filter_buyers(criteria: dict, now=None):
         qs = qs.filter(customer_figures__last_paid_at__gte=now - timedelta(days=criteria["paid_within"]))
     if "not_paid_within" in criteria:
         cut = now - timedelta(days=criteria["not_paid_within"])
-        qs = qs.filter(Q(customer_figures__last_paid_at__isnull=True) | Q(customer_figures__last_paid_at__lt=cut))
+        qs = qs.filter(
+            Q(customer_figures__last_paid_at__isnull=True) | Q(customer_figures__last_paid_at__lt=cut)
+        )
     bound = criteria.get("bound")
     if bound:
         live = CustomerBinding.objects.filter(buyer_id=OuterRef("pk")).filter(
@@ -172,8 +178,9 @@ def filter_buyers(criteria: dict, now=None):
 
 
 def members(segment: Segment, now=None):
-    """The user ids in `segment` now: a queryset (one statement when evaluated)."""
-    return filter_buyers(clean_criteria(segment.criteria), now).values_list("pk", flat=True)
+    """The user ids in `segment` now: a queryset (one statement when evaluated). Saved
+    criteria were cleaned when saved; a tag or distributor deleted since matches nobody."""
+    return filter_buyers(segment.criteria or {}, now).values_list("pk", flat=True)
 
 
 def count(criteria: dict, now=None) -> int:
@@ -190,7 +197,9 @@ def counts(segments, now=None) -> dict[int, int]:
     now = now or timezone.now()
     totals = buyers().aggregate(
         **{
-            f"s{segment.pk}": Count("pk", filter=Q(pk__in=filter_buyers(segment.criteria or {}, now).values("pk")))
+            f"s{segment.pk}": Count(
+                "pk", filter=Q(pk__in=filter_buyers(segment.criteria or {}, now).values("pk"))
+            )
             for segment in segments
         }
     )

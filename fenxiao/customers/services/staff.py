@@ -100,7 +100,7 @@ ROLE_PERMISSIONS = {
         },
         "catalog": {"product": VIEW, "sku": VIEW},
         # Finance sees customers with masked phones (no view_customer_phone).
-        "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW, "customer": VIEW, "tag": VIEW},
+        "customers": {"user": VIEW, "address": VIEW, "walletentry": VIEW, "customer": [VIEW], "tag": VIEW},
         "distribution": {
             "commission": VIEW,
             "commissionadjustment": VIEW,

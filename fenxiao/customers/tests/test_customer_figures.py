@@ -17,11 +17,18 @@ def test_paid_orders_and_refunds_move_the_figures_and_a_rebuild_agrees(db):
     full_refund(second)
     row.refresh_from_db()
     assert (row.paid_orders, row.total_spend, row.refunded) == (2, 12000, 3000)
-    kept = list(CustomerFigures.objects.values_list("user_id", "paid_orders", "total_spend", "refunded", "last_paid_at"))
+    kept = list(
+        CustomerFigures.objects.values_list(
+            "user_id", "paid_orders", "total_spend", "refunded", "last_paid_at"
+        )
+    )
     CustomerFigures.objects.all().delete()
     service.rebuild(chunk=1)
-    rebuilt = list(CustomerFigures.objects.filter(paid_orders__gt=0).values_list(
-        "user_id", "paid_orders", "total_spend", "refunded", "last_paid_at"))
+    rebuilt = list(
+        CustomerFigures.objects.filter(paid_orders__gt=0).values_list(
+            "user_id", "paid_orders", "total_spend", "refunded", "last_paid_at"
+        )
+    )
     assert sorted(rebuilt) == sorted(kept)
 
 

@@ -15,7 +15,9 @@ def test_notices_import_no_app_above_them():
     assert any(path.name == "inbox.py" for path in checked)
     offenders = {
         str(path.relative_to(NOTICES)): sorted(
-            name for name in module_imports(path) if name.split(".")[:2] in (["fenxiao", app] for app in ABOVE)
+            name
+            for name in module_imports(path)
+            if name.split(".")[:2] in (["fenxiao", app] for app in ABOVE)
         )
         for path in checked
     }

@@ -1,0 +1,124 @@
+"""The 客户 list (buyers only, masked phones for 财务, filters, export) and the customer
+profile, each in a constant number of queries whatever the number of orders."""
+
+from django.urls import reverse
+
+from fenxiao.analytics.models import ProductView
+from fenxiao.customers.services import figures as figures_service
+from fenxiao.distribution.tests.helpers import bound_buyer, make_distributor
+from fenxiao.testing import make_buyer, make_staff
+
+from .crm import finance, full_refund, operations, paid
+
+LIST = "admin:customers_customer_changelist"
+LIST_BUDGET = 9
+PROFILE_BUDGET = 13
+
+
+def test_list_shows_buyers_only_and_masks_phones_for_finance(db):
+    buyer = make_buyer("13812345678", nickname="小王")
+    paid(buyer, price=12345)
+    make_staff("clerk")
+    ops_page = operations().get(reverse(LIST)).content.decode()
+    fin_page = finance().get(reverse(LIST)).content.decode()
+    assert "13812345678" in ops_page and "¥123.45" in ops_page and "小王" in ops_page
+    assert "13812345678" not in fin_page and "138****5678" in fin_page
+    assert "clerk" not in ops_page  # staff are on the 员工 page
+    found = finance().get(reverse(LIST), {"q": "13812345678"}).content.decode()
+    assert "小王" in found and "138****5678" in found
+    # The row shows the masked number; the full one only echoes what the searcher typed.
+    assert 'data-label="手机号">138****5678<' in found and 'data-label="手机号">13812345678<' not in found
+    assert operations().get(reverse("admin:customers_customer_change", args=[buyer.pk])).status_code == 200
+    profile = finance().get(reverse("admin:customers_customer_change", args=[buyer.pk])).content.decode()
+    assert "138****5678" in profile and "13812345678" not in profile
+
+
+def test_export_masks_like_the_page(db):
+    make_buyer("13912345678", nickname="=cmd")
+    url = reverse("admin:customers_customer_export", args=["csv"])
+    ops = operations().get(url).content.decode("utf-8-sig")
+    fin = finance().get(url).content.decode("utf-8-sig")
+    assert "13912345678" in ops and "'=cmd" in ops
+    assert "13912345678" not in fin and "139****5678" in fin
+    xlsx = finance().get(reverse("admin:customers_customer_export", args=["xlsx"]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxml")
+    assert finance().get(reverse("admin:customers_customer_export", args=["pdf"])).status_code == 404
+
+
+def test_filters_and_bad_parameters(db):
+    distributor = make_distributor()
+    bound = bound_buyer(distributor, source="poster")
+    paid(bound, price=60000)
+    loner = make_buyer(nickname="独行")
+    figures_service.add_new_buyers()
+    client = operations()
+    page = client.get(reverse(LIST), {"bound": "yes", "spend": "3", "orders": "1", "source": "poster"})
+    text = page.content.decode()
+    assert page.status_code == 200 and bound.phone in text and loner.phone not in text
+    page = client.get(reverse(LIST), {"bound": "no", "last_paid": "never"}).content.decode()
+    assert loner.phone in page and bound.phone not in page
+    for bad in ({"tag": "abc"}, {"spend": "9"}, {"o": "x"}, {"source": "<script>"}):
+        assert client.get(reverse(LIST), bad).status_code in (200, 302)
+    assert client.get(reverse("admin:customers_customer_change", args=["abc"])).status_code == 404
+    assert client.get(reverse("admin:customers_customer_change", args=[999999])).status_code == 404
+
+
+def _history(buyer, orders: int):
+    for _ in range(orders):
+        _, order = paid(buyer, price=1000)
+    return order
+
+
+def test_list_and_profile_query_budgets_do_not_grow_with_orders(db, django_assert_max_num_queries):
+    from fenxiao.testing import make_product
+
+    distributor = make_distributor()
+    client = operations()
+    few = bound_buyer(distributor)
+    order = _history(few, 1)
+    full_refund(order)
+    ProductView.objects.create(
+        buyer=few,
+        product=make_product(),
+        day=order.paid_at.date(),
+        first_viewed_at=order.paid_at,
+        last_viewed_at=order.paid_at,
+    )
+    # Budgets measured once, then held with many more customers, orders and views.
+    with django_assert_max_num_queries(LIST_BUDGET):
+        assert client.get(reverse(LIST)).status_code == 200
+    profile = reverse("admin:customers_customer_change", args=[few.pk])
+    with django_assert_max_num_queries(PROFILE_BUDGET):
+        assert client.get(profile).status_code == 200
+    many = bound_buyer(distributor)
+    _history(many, 6)
+    for _ in range(8):
+        _history(bound_buyer(distributor), 1)
+    with django_assert_max_num_queries(LIST_BUDGET):
+        page = client.get(reverse(LIST))
+    assert "¥60.00" in page.content.decode()
+    with django_assert_max_num_queries(PROFILE_BUDGET):
+        page = client.get(reverse("admin:customers_customer_change", args=[many.pk]))
+    text = page.content.decode()
+    assert text.count("/backend/orders/order/") >= 6 and "¥60.00" in text
+    # A distributor's own profile shows their figures (sales through their link).
+    with django_assert_max_num_queries(PROFILE_BUDGET + 4):  # the distributor's figures (3) and grade
+        page = client.get(
+            reverse("admin:customers_customer_change", args=[distributor.user_id])
+        ).content.decode()
+    assert "推广销售额" in page and "分销商页面" in page
+
+
+def test_sidebar_separates_customers_and_staff(db):
+    page = operations().get(reverse(LIST)).content.decode()
+    assert "客户分群" in page and "客户标签" in page
+
+
+def test_user_pages_mask_buyer_phones_for_finance_too(db):
+    buyer = make_buyer("13712345678")
+    user_list = reverse("admin:customers_user_changelist")
+    assert "137****5678" in finance().get(user_list).content.decode()
+    assert "13712345678" not in finance().get(user_list).content.decode()
+    assert "13712345678" in operations().get(user_list).content.decode()
+    page = finance().get(reverse("admin:customers_user_change", args=[buyer.pk])).content.decode()
+    assert "137****5678" in page and "13712345678" not in page

@@ -1,0 +1,145 @@
+"""The outbox: a failed send is tried again by the sweeper, a sent row is never sent again,
+a claimed row is not sent by a second worker, and staff can send a failed row again."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from fenxiao.notices.channels import SendFailed
+from fenxiao.notices.channels.sandbox import SandboxSms, SandboxWechat
+from fenxiao.notices.models import Delivery, Message
+from fenxiao.notices.services import delivery, inbox
+from fenxiao.testing import make_buyer, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+class Flaky:
+    """Every sandbox send, counted; the first `failures` are refused like an outage."""
+
+    def __init__(self, monkeypatch, failures: int = 0):
+        self.sent: list[tuple[str, str]] = []
+        self.failures = failures
+        for adapter in (SandboxSms, SandboxWechat):
+            monkeypatch.setattr(adapter, "send", self._send(adapter))
+
+    def _send(self, adapter):
+        def send(_self, *, address, notice, reference):
+            if self.failures:
+                self.failures -= 1
+                raise SendFailed("通道繁忙")
+            self.sent.append((adapter.__name__, reference))
+
+        return send
+
+
+def shipped_notice(buyer):
+    inbox.notify(
+        buyer, "order_shipped", "订单已发货", "您的订单已发货。", "/orders/X1/", source_key=f"t:{buyer.pk}"
+    )
+    return Message.objects.get(user=buyer)
+
+
+def later(minutes: int):
+    return timezone.now() + timedelta(minutes=minutes)
+
+
+def test_a_notice_goes_out_once_on_each_channel_and_a_sent_row_is_never_sent_again(monkeypatch):
+    sandbox = Flaky(monkeypatch)
+    buyer = make_buyer("13912345678")
+    message = shipped_notice(buyer)
+    rows = {row.channel: row for row in Delivery.objects.filter(message=message)}
+    assert {c: r.status for c, r in rows.items()} == {"sms": "sent", "wechat": "sent"}
+    assert rows["sms"].recipient == "13912345678"
+    assert rows["sms"].content == "【分销商城】订单已发货：您的订单已发货。"
+    assert len(sandbox.sent) == 2
+    # Calling again, the sweeper long after, the same fact notified again: nothing more.
+    for row in rows.values():
+        delivery.deliver(row.pk)
+    assert delivery.sweep(later(60)) == 0
+    inbox.notify(buyer, "order_shipped", "订单已发货", "again", source_key=f"t:{buyer.pk}")
+    assert Message.objects.filter(user=buyer).count() == 1
+    assert len(sandbox.sent) == 2
+
+
+def test_a_failed_send_is_retried_by_the_sweeper_until_it_goes_through(monkeypatch):
+    sandbox = Flaky(monkeypatch, failures=2)
+    buyer = make_buyer()
+    message = shipped_notice(buyer)
+    # Both channels failed on the first try: back to pending, with a backoff and the error.
+    rows = Delivery.objects.filter(message=message)
+    assert set(rows.values_list("status", "attempts", "last_error")) == {("pending", 1, "通道繁忙")}
+    assert delivery.sweep(timezone.now()) == 0  # not due yet
+    assert delivery.sweep(later(5)) == 2
+    assert set(rows.values_list("status", "attempts")) == {("sent", 2)}
+    assert len(sandbox.sent) == 2
+
+
+def test_a_row_held_by_a_worker_is_not_sent_by_another_until_its_claim_expires(monkeypatch):
+    sandbox = Flaky(monkeypatch)
+    monkeypatch.setattr(inbox, "schedule", lambda ids: None)  # the task was lost
+    buyer = make_buyer()
+    message = shipped_notice(buyer)
+    row = Delivery.objects.get(message=message, channel="sms")
+    # A worker claims it, then dies before answering.
+    assert delivery._claim(row.pk, timezone.now()) is not None
+    delivery.deliver(row.pk)  # a second worker: the row is held, nothing sent
+    assert sandbox.sent == []
+    # The sweeper hands back only what is due: the wechat row (never handed over) after its
+    # grace, the held row after its claim ran out.
+    assert delivery.sweep(later(1)) == 0
+    assert delivery.sweep(later(3)) == 2
+    assert Delivery.objects.get(pk=row.pk).status == "sent"
+    assert sorted(r for r, _ in sandbox.sent) == ["SandboxSms", "SandboxWechat"]
+    assert delivery.sweep(later(30)) == 0
+
+
+def test_attempts_run_out_then_staff_send_it_again_from_the_backend(monkeypatch, client):
+    sandbox = Flaky(monkeypatch, failures=delivery.MAX_ATTEMPTS * 2)
+    buyer = make_buyer()
+    message = shipped_notice(buyer)
+    for minutes in range(1, delivery.MAX_ATTEMPTS + 2):
+        delivery.sweep(later(minutes * 120))
+    rows = Delivery.objects.filter(message=message)
+    assert set(rows.values_list("status", "attempts")) == {("failed", delivery.MAX_ATTEMPTS)}
+    assert sandbox.sent == []
+
+    sandbox.failures = 0
+    staff = make_staff(perms=["notices.view_delivery", "notices.change_delivery"])
+    client.force_login(staff)
+    sms = rows.get(channel="sms")
+    page = client.get("/backend/notices/delivery/")
+    assert page.status_code == 200
+    assert "沙箱" in page.content.decode()
+    reply = client.post(
+        "/backend/notices/delivery/", {"action": "retry_selected", "_selected_action": [sms.pk]}, follow=True
+    )
+    assert "已重新发送 1 条通知" in reply.content.decode()
+    assert rows.get(channel="sms").status == "sent"
+    assert rows.get(channel="wechat").status == "failed"  # not selected
+    # A sent row is final: asking again is refused.
+    again = client.post(
+        "/backend/notices/delivery/", {"action": "retry_selected", "_selected_action": [sms.pk]}, follow=True
+    )
+    assert "该通知已发送或正在发送，无需重试" in again.content.decode()
+    assert len(sandbox.sent) == 1
+
+
+def test_the_backend_masks_phone_numbers(monkeypatch, client):
+    Flaky(monkeypatch)
+    buyer = make_buyer("13912345678")
+    shipped_notice(buyer)
+    client.force_login(make_staff(superuser=True))
+    for url in ("/backend/notices/delivery/", "/backend/notices/message/"):
+        page = client.get(url).content.decode()
+        assert "139****5678" in page
+        assert "13912345678" not in page
+
+
+def test_a_channel_without_an_adapter_is_not_queued(settings, monkeypatch):
+    Flaky(monkeypatch)
+    settings.NOTICE_CHANNEL_ADAPTERS = {"sms": "", "wechat": "sandbox"}
+    buyer = make_buyer()
+    message = shipped_notice(buyer)
+    assert list(Delivery.objects.filter(message=message).values_list("channel", flat=True)) == ["wechat"]
