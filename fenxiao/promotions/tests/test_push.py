@@ -289,3 +289,20 @@ def _unsaved(segment, *, product=None, coupon=None):
         coupon=coupon,
         segment=segment,
     )
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [{"spend_max": 0}, {"orders_max": 0, "registered_within": 3}, {"not_paid_within": 5}, {"bound": "none"}],
+)
+def test_a_segment_over_behaviour_freezes_exactly_its_members(criteria, small_chunks, held):
+    from fenxiao.customers.models import Segment
+    from fenxiao.customers.services import segments
+
+    for _ in range(5):
+        make_buyer()
+    segment = Segment.objects.create(name="行为分群", criteria=criteria)
+    expected = set(segments.members(segment))
+    push = service.start(make_push(segment), make_staff())
+    assert push.total == len(expected) == service.preview_count(segment) >= 5
+    assert set(PushRecipient.objects.filter(push=push).values_list("user_id", flat=True)) == expected
