@@ -306,3 +306,21 @@ def test_a_segment_over_behaviour_freezes_exactly_its_members(criteria, small_ch
     push = service.start(make_push(segment), make_staff())
     assert push.total == len(expected) == service.preview_count(segment) >= 5
     assert set(PushRecipient.objects.filter(push=push).values_list("user_id", flat=True)) == expected
+
+
+@pytest.mark.parametrize("with_coupon", [False, True])
+def test_a_chunk_costs_the_same_statements_whatever_its_size(with_coupon, held, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (3, 30):
+        monkeypatch.setattr(service, "CHUNK", size)
+        segment, _ = make_segment(size)
+        coupon = make_coupon(amount=500, min_spend=1000) if with_coupon else None
+        push = make_push(segment, coupon=coupon)
+        service.start(push, make_staff())
+        with CaptureQueriesContext(connection) as ctx:
+            assert service.deliver_chunk(push.pk) == size
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
