@@ -464,6 +464,7 @@ UNFOLD = {
                     _nav(_("优惠券"), "confirmation_number", "promotions.coupon"),
                     _nav(_("发券记录"), "history", "promotions.couponissue"),
                     _nav(_("拼团"), "groups", "promotions.groupbuy"),
+                    _nav(_("定向推送"), "send", "promotions.push"),
                 ],
             },
             {

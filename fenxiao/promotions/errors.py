@@ -107,3 +107,24 @@ class GroupInvalid(DomainError):
     code = "GROUP_INVALID"
     message = "拼团只能购买一件活动商品"
     status = 400
+
+
+# --- Targeted pushes (定向推送) ---
+
+
+class PushInvalid(DomainError):
+    code = "PUSH_INVALID"
+    message = "推送设置有误"
+    status = 400
+
+
+class PushEmptySegment(DomainError):
+    code = "PUSH_EMPTY_SEGMENT"
+    message = "该客户分群当前没有客户，无法发送"
+    status = 409
+
+
+class PushNotFound(DomainError):
+    code = "PUSH_NOT_FOUND"
+    message = "推送不存在"
+    status = 404

@@ -466,3 +466,7 @@ class GroupMember(models.Model):
 
     def __str__(self):
         return f"{self.group_id} · {self.buyer_id or '虚拟成员'}"
+
+
+# Targeted pushes live in their own module; importing them here makes them this app's models.
+from .models_push import PUSH_FLOW, Push, PushCarries, PushRecipient, PushStatus  # noqa: E402, F401

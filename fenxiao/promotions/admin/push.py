@@ -1,0 +1,335 @@
+"""定向推送: write a push (segment, product or coupon, with the live recipient count), start
+it, watch its progress (the panel polls while sending), cancel it, and read its report.
+Every change goes through `services.push`."""
+
+import copy
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+
+from fenxiao.core.admin import DetailActionsMixin, user_text
+from fenxiao.core.admin_forms import confirm_action
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_bp, format_fen
+from fenxiao.customers.models import Segment
+from fenxiao.distribution.admin.common import ServiceSaveMixin
+
+from ..models_push import Push, PushCarries, PushStatus
+from ..services import push as service
+from ..services.push_report import ORDER_WINDOW_DAYS, report
+from .common import badge, local_time
+
+STATUS_BADGES = {
+    PushStatus.DRAFT: "",
+    PushStatus.SENDING: "info",
+    PushStatus.DONE: "success",
+    PushStatus.CANCELLED: "danger",
+}
+COUPON_NOTE = (
+    "选择优惠券时，发送过程中会把券直接发到每位接收人的券包（按券的发行量和每人限领发放，记入发券记录）；"
+    "未能领到券的客户（已达限领或券已发完）不会收到这条消息。"
+)
+
+
+class PushForm(forms.ModelForm):
+    class Meta:
+        model = Push
+        fields = ("title", "body", "segment", "carries", "product", "coupon")
+        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"carries": COUPON_NOTE, "product": "只能推送已上架的商品", "body": "最多 300 字"}
+
+    def __init__(self, *args, preview_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        segment = self.fields.get("segment")  # absent once the push has started (read-only)
+        if segment is not None and preview_url:
+            # Choosing a segment shows how many customers it has now.
+            # The admin wraps the select (add/change links); the inner widget renders it.
+            getattr(segment.widget, "widget", segment.widget).attrs.update(
+                {"hx-get": preview_url, "hx-trigger": "change", "hx-target": "#push-audience-preview"}
+            )
+
+    def _get_validation_exclusions(self):
+        # "A product or a coupon, matching the choice" is refused by the service, in Chinese.
+        return super()._get_validation_exclusions() | {"carries"}
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            from django.db import transaction
+
+            with transaction.atomic():
+                service.save_draft(copy.copy(self.instance), None)
+                transaction.set_rollback(True)
+        except DomainError as exc:
+            self.add_error(None, exc.message)
+
+
+def progress_html(push: Push, url: str) -> str:
+    """The progress bar; while sending it asks for itself again every 2 seconds."""
+    poll = (
+        format_html(' hx-get="{}" hx-trigger="every 2s" hx-swap="outerHTML"', url)
+        if push.status == PushStatus.SENDING
+        else ""
+    )
+    reason = (
+        format_html("（{}）", push.stop_reason)
+        if push.status == PushStatus.CANCELLED and push.stop_reason
+        else ""
+    )
+    return format_html(
+        '<div id="push-progress" data-status="{}"{}>'
+        '<div class="flex gap-2 items-center">{} <span data-progress>已处理 {} / {} 人（{}%）</span>{}</div>'
+        '<div class="mt-2 h-2 w-64 rounded-default bg-base-200 dark:bg-base-700">'
+        '<div class="h-2 rounded-default bg-primary-600" style="width: {}%"></div></div>'
+        "</div>",
+        push.status,
+        poll,
+        badge(push.get_status_display(), STATUS_BADGES.get(push.status)),
+        push.processed,
+        push.total,
+        push.percent,
+        reason,
+        push.percent,
+    )
+
+
+@admin.register(Push)
+class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
+    form = PushForm
+    missing_message = "推送不存在"
+    list_display = ("title", "segment", "carries_display", "status_badge", "progress_display", "created_at")
+    list_filter = ("status", "carries")
+    list_select_related = ("segment", "product", "coupon")
+    search_fields = ("title",)
+    autocomplete_fields = ("product", "coupon")
+    actions_detail = ("start_push", "cancel_push")
+    EDITABLE = ("title", "body", "segment", "carries", "product", "coupon")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a push leaves messages and coupons behind; cancel it instead
+
+    def has_send_permission(self, request, obj=None):
+        return request.user.has_perm("promotions.change_push")
+
+    def detail_actions_for(self, obj) -> set[str]:
+        if obj.status == PushStatus.DRAFT:
+            return {"start_push", "cancel_push"}
+        if obj.status == PushStatus.SENDING:
+            return {"cancel_push"}
+        return set()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        url = reverse("admin:promotions_push_preview")
+
+        class Form(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, preview_url=url, **kw)
+
+        return Form
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or obj.status == PushStatus.DRAFT:
+            return ("audience_preview",)
+        return (*self.EDITABLE, "progress_panel", "report_panel", "people_panel")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.status == PushStatus.DRAFT:
+            return (
+                ("推送内容", {"fields": ("title", "body", "carries", "product", "coupon")}),
+                ("接收人", {"fields": ("segment", "audience_preview")}),
+            )
+        return (
+            ("发送进度", {"fields": ("progress_panel", "people_panel")}),
+            ("推送效果", {"fields": ("report_panel",)}),
+            ("推送内容", {"fields": self.EDITABLE}),
+        )
+
+    def save_model(self, request, obj, form, change):
+        self._save_via(request, lambda: service.save_draft(obj, request.user))
+
+    # --- columns and panels ---
+
+    @display(description="推送内容")
+    def carries_display(self, obj):
+        if obj.carries == PushCarries.PRODUCT:
+            return f"商品：{obj.product}"
+        return f"优惠券：{obj.coupon}"
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), STATUS_BADGES.get(obj.status))
+
+    @display(description="进度")
+    def progress_display(self, obj):
+        return f"{obj.processed} / {obj.total}" if obj.status != PushStatus.DRAFT else "-"
+
+    @display(description="预计接收人数")
+    def audience_preview(self, obj):
+        count = service.preview_count(obj.segment) if obj and obj.segment_id else None
+        text = f"当前 {count} 位客户" if count is not None else "选择客户分群后显示"
+        return format_html(
+            '<span id="push-audience-preview">{}</span><p class="text-xs text-base-500 mt-1">{}</p>',
+            text,
+            "开始发送时按分群当时的客户确定接收人，之后新进入分群的客户不会收到",
+        )
+
+    @display(description="进度")
+    def progress_panel(self, obj):
+        return progress_html(obj, reverse("admin:promotions_push_progress", args=[obj.pk]))
+
+    @display(description="发送记录")
+    def people_panel(self, obj):
+        return format_html(
+            "创建：{} {} · 发送：{} {} · 完成：{}",
+            user_text(obj.created_by) if obj.created_by_id else "-",
+            local_time(obj.created_at),
+            user_text(obj.sent_by) if obj.sent_by_id else "-",
+            local_time(obj.started_at),
+            local_time(obj.finished_at or obj.cancelled_at),
+        )
+
+    @display(description="效果")
+    def report_panel(self, obj):
+        r = report(obj)
+        rows = [
+            ("接收人数", f"{r.recipients}"),
+            ("已送达（收到消息）", f"{r.delivered}"),
+            ("已读", f"{r.read}（{format_bp(r.read_bp)}）"),
+            ("已点击", f"{r.clicked}（{format_bp(r.clicked_bp)}）"),
+        ]
+        if obj.carries == PushCarries.COUPON:
+            rows.append(("已发券", f"{r.coupons_issued} 张"))
+        rows += [
+            (f"{r.window_days} 天内下单客户", f"{r.buyers_ordered}（{format_bp(r.ordered_bp)}）"),
+            (f"{r.window_days} 天内付款订单", f"{r.orders} 单"),
+            (f"{r.window_days} 天内付款金额", format_fen(r.paid_amount)),
+        ]
+        cells = format_html(
+            "".join(
+                '<div class="flex flex-col gap-1 border border-base-200 rounded-default px-3 py-2 '
+                'dark:border-base-800"><span class="text-xs text-base-500">{}</span>'
+                '<span class="font-semibold text-important" data-figure>{}</span></div>'
+                for _ in rows
+            ),
+            *[x for row in rows for x in row],
+        )
+        return format_html(
+            '<div id="push-report" class="grid grid-cols-2 md:grid-cols-4 gap-2">{}</div>'
+            '<p class="text-xs text-base-500 mt-2">'
+            "下单统计：收到消息后 {} 天内付款的订单（按付款金额，不扣除退款）。</p>",
+            cells,
+            ORDER_WINDOW_DAYS,
+        )
+
+    # --- live pieces ---
+
+    def get_urls(self):
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="promotions_push_preview"),
+            path(
+                "<path:object_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="promotions_push_progress",
+            ),
+        ] + super().get_urls()
+
+    def preview_view(self, request):
+        if not self.has_view_permission(request):
+            raise Http404
+        raw = request.GET.get("segment", "")
+        segment = Segment.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if segment is None:
+            return HttpResponse("选择客户分群后显示")
+        return HttpResponse(f"当前 {service.preview_count(segment)} 位客户")
+
+    def progress_view(self, request, object_id):
+        if not self.has_view_permission(request):
+            raise Http404
+        push = self.object_or_404(request, object_id)
+        response = HttpResponse(progress_html(push, request.path))
+        if push.status != PushStatus.SENDING and request.headers.get("HX-Request"):
+            # Sending has ended: reload the page so the report and the actions catch up.
+            response["HX-Refresh"] = "true"
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        push = self.find_object(request, object_id)
+        if push is not None and push.status != PushStatus.DRAFT:
+            # Only a draft is edited; a started push is a record with actions.
+            extra_context = {
+                **(extra_context or {}),
+                "show_save": False,
+                "show_save_and_continue": False,
+                "show_save_and_add_another": False,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- actions ---
+
+    @action(description="开始发送", url_path="start", icon="send", permissions=["send"])
+    def start_push(self, request, object_id):
+        push = self.object_or_404(request, object_id)
+
+        def act():
+            try:
+                started = service.start(push, request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"推送“{started.title}”开始发送，共 {started.total} 位客户")
+
+        return confirm_action(
+            self,
+            request,
+            push,
+            act,
+            title=f"开始发送：{push.title}",
+            submit_label="开始发送",
+            summary=[
+                ("标题", push.title),
+                ("内容", push.body),
+                ("推送", self.carries_display(push)),
+                ("客户分群", str(push.segment)),
+                ("预计接收人数", f"{service.preview_count(push.segment)} 位客户"),
+                (
+                    "说明",
+                    "接收人按分群此刻的客户确定，每人最多收到一次。"
+                    + (COUPON_NOTE if push.coupon_id else ""),
+                ),
+            ],
+        )
+
+    @action(description="取消推送", url_path="cancel", icon="cancel", permissions=["send"])
+    def cancel_push(self, request, object_id):
+        push = self.object_or_404(request, object_id)
+
+        def act():
+            try:
+                service.cancel(push, request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"推送“{push.title}”已取消")
+
+        return confirm_action(
+            self,
+            request,
+            push,
+            act,
+            title=f"取消推送：{push.title}",
+            submit_label="取消推送",
+            danger=True,
+            summary=[
+                ("标题", push.title),
+                ("进度", f"{push.processed} / {push.total}"),
+                ("说明", "已收到消息的客户不受影响；尚未发送的客户不会再收到"),
+            ],
+        )
