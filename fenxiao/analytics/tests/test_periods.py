@@ -41,7 +41,12 @@ def test_parse_reads_presets_and_custom_ranges():
     assert parse({}, TODAY) == preset("7d", TODAY)
     assert parse({"range": "30d", "grain": "week"}, TODAY).grain == WEEK
     custom = parse({"start": "2026-11-01", "end": "2026-11-30", "grain": "month"}, TODAY)
-    assert (custom.start, custom.end, custom.grain, custom.days) == (date(2026, 11, 1), date(2026, 11, 30), MONTH, 30)
+    assert (custom.start, custom.end, custom.grain, custom.days) == (
+        date(2026, 11, 1),
+        date(2026, 11, 30),
+        MONTH,
+        30,
+    )
     assert parse({"start": "2026-11-05"}, TODAY).days == 1
 
 

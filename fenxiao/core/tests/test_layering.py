@@ -6,7 +6,17 @@ import fenxiao.core
 from fenxiao.testing import module_imports, package_modules
 
 CORE = Path(fenxiao.core.__file__).parent
-APPS = ("catalog", "customers", "orders", "payments", "distribution", "promotions", "analytics", "storefront", "demo")
+APPS = (
+    "catalog",
+    "customers",
+    "orders",
+    "payments",
+    "distribution",
+    "promotions",
+    "analytics",
+    "storefront",
+    "demo",
+)
 
 
 def test_core_imports_no_app():
