@@ -1,5 +1,7 @@
 import pytest
 
+pytest_plugins = ["fenxiao.testing_browser"]
+
 
 @pytest.fixture(autouse=True)
 def _sandbox_notifies_in_process(monkeypatch):

@@ -6,12 +6,11 @@ import pytest
 from django.contrib.auth.models import Group
 
 from fenxiao.customers.services.staff import FINANCE, ensure_staff_groups
-from fenxiao.storefront.tests.conftest import browser, phones  # noqa: F401 (fixtures)
 from fenxiao.testing import make_staff
 
 from .shop import build_shop, day
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # A canvas Chart.js drew on: its chart object has points, and some pixel is not blank.
 DRAWN = """(canvas) => {
@@ -32,7 +31,7 @@ def sign_in(page, user):
     page.wait_for_url("**/backend/")
 
 
-def test_the_dashboard_and_reports_in_a_browser(phones):  # noqa: F811
+def test_the_dashboard_and_reports_in_a_browser(phones):
     build_shop()
     boss = make_staff("boss", superuser=True)
     merchant = phones("console", desktop=True)
@@ -88,7 +87,7 @@ def test_the_dashboard_and_reports_in_a_browser(phones):  # noqa: F811
     del merchant.errors[len(before) :]
 
 
-def test_finance_sees_its_own_dashboard(phones):  # noqa: F811
+def test_finance_sees_its_own_dashboard(phones):
     build_shop()
     ensure_staff_groups()
     clerk = make_staff("finance")

@@ -6,8 +6,8 @@ import pytest
 from fenxiao.customers.models import Tag
 from fenxiao.customers.services import tags
 from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
-from fenxiao.storefront.tests.conftest import Phone, browser  # noqa: F401 - the browser fixtures
 from fenxiao.testing import make_buyer, make_staff
+from fenxiao.testing_browser import Phone
 
 from .crm import paid
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def merchant(browser, live_server):  # noqa: F811
+def merchant(browser, live_server):
     from django.contrib.auth.models import Group
 
     ensure_staff_groups()

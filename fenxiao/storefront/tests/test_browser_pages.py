@@ -7,9 +7,9 @@ from fenxiao.distribution.services import distributors
 from fenxiao.orders.services import checkout
 from fenxiao.payments.services.payments import start_payment
 from fenxiao.storefront.models import Banner
-from fenxiao.storefront.tests.conftest import PHONE
 from fenxiao.storefront.tests.test_browser import product_with_image
 from fenxiao.testing import make_address, make_buyer, make_staff, pay_in_sandbox
+from fenxiao.testing_browser import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,9 +1,13 @@
+"""Browser test fixtures, one set for the whole suite (registered in the root conftest):
+Playwright's sync API runs one event loop per thread, so every browser test shares the one
+session `browser`."""
+
 import os
 from pathlib import Path
 
 import pytest
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
