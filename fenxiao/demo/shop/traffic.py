@@ -35,7 +35,7 @@ ANONYMOUS_SOURCES = [
 
 
 def _visitor_id(rng: Random) -> str:
-    return "%032x" % rng.getrandbits(128)
+    return f"{rng.getrandbits(128):032x}"
 
 
 def _moment(rng: Random, day, tz, hours=(8, 23)) -> datetime:
@@ -113,8 +113,10 @@ def build_traffic(rng: Random, distributors: list, browsers=()) -> None:
             looked = set(products) | set(rng.sample(listed, rng.randint(0 if products else 1, 3)))
             views = {product: rng.randint(1, 3) for product in sorted(looked)}
             via = bindings.get(buyer)
-            source = VisitSource.LINK if via and rng.random() < 0.5 else rng.choice(
-                [VisitSource.DIRECT, VisitSource.DIRECT, VisitSource.SEARCH]
+            source = (
+                VisitSource.LINK
+                if via and rng.random() < 0.5
+                else rng.choice([VisitSource.DIRECT, VisitSource.DIRECT, VisitSource.SEARCH])
             )
             last = seen + timedelta(seconds=rng.uniform(60, 600))
             visits.append(
