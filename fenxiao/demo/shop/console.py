@@ -22,6 +22,7 @@ from fenxiao.distribution.models import Distributor, DistributorStatus, Touch
 from fenxiao.promotions.models_push import Push, PushCarries
 from fenxiao.promotions.services import push as pushes
 
+from .notices import backdate_messages
 from .people import BUYER_PASSWORD, People
 from .traffic import build_traffic
 
@@ -57,7 +58,7 @@ def build_console(rng: Random, people: People) -> None:
     tags.recompute_all()
     _manual_tags(people)
     made = _segments(people)
-    _push(people, made["高消费回头客"])
+    backdate_messages(_push(people, made["高消费回头客"]))
 
 
 def _backdate_registrations(people: People) -> list[User]:

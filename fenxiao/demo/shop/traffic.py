@@ -43,14 +43,14 @@ def _moment(rng: Random, day, tz, hours=(8, 23)) -> datetime:
     return start + timedelta(seconds=rng.uniform(0, (hours[1] - hours[0]) * 3600))
 
 
-def _anonymous(rng: Random, day, tz, distributors: list) -> VisitorDay:
+def _anonymous(rng: Random, day, tz, distributors: list, visitor: str) -> VisitorDay:
     source, _, via = rng.choices(ANONYMOUS_SOURCES, weights=[w for _, w, _ in ANONYMOUS_SOURCES])[0]
     seen = _moment(rng, day, tz)
     product_views = rng.choice([0, 0, 1, 1, 2, 3, 5])
     cart_adds = 1 if product_views and rng.random() < 0.25 else 0
     return VisitorDay(
         day=day,
-        visitor=_visitor_id(rng),
+        visitor=visitor,
         source=source,
         distributor=rng.choice(distributors) if via and distributors else None,
         page_views=1 + product_views + rng.randint(0, 3),
@@ -88,7 +88,7 @@ def build_traffic(rng: Random, distributors: list, browsers=()) -> None:
         for pk, at in User.objects.filter(pk__in=buyer_ids).values_list("pk", "date_joined")
     }
 
-    visits, trails = [], []
+    visits, trails, seen_before = [], [], []
     day = first
     while day <= today:
         count = rng.randint(*DAILY_VISITORS)
@@ -96,7 +96,11 @@ def build_traffic(rng: Random, distributors: list, browsers=()) -> None:
             count = count * 3 // 2
         if day == today:  # the day is not over yet
             count = count * max(timezone.localtime().hour, 1) // 24
-        visits.extend(_anonymous(rng, day, tz, distributors) for _ in range(count))
+        # About a third of the day's anonymous visitors were here before (same cookie).
+        returning = rng.sample(seen_before, min(len(seen_before), count // 3))
+        fresh = [_visitor_id(rng) for _ in range(count - len(returning))]
+        seen_before.extend(fresh)
+        visits.extend(_anonymous(rng, day, tz, distributors, visitor) for visitor in returning + fresh)
         for buyer in buyer_ids:
             order = ordering.get((buyer, day))
             if order is None and (day < joined[buyer] or rng.random() > 0.2):

@@ -65,3 +65,17 @@ def test_segments_have_members_and_the_push_was_delivered():
     members = set(segments.members(push.segment).values_list("pk", flat=True))
     assert push.status == PushStatus.DONE and push.total == push.processed == len(members) > 0
     assert set(Message.objects.filter(title=push.title).values_list("user_id", flat=True)) == members
+
+
+def test_messages_are_dated_when_their_event_happened():
+    from fenxiao.notices.models import Kind
+
+    shipped = Message.objects.filter(kind=Kind.ORDER_SHIPPED)
+    assert shipped.exists()
+    for message in shipped:
+        assert message.created_at == Order.objects.get(pk=message.subject_id).shipped_at
+    push = Push.objects.get()
+    assert Message.objects.filter(title=push.title, read_at__isnull=False).exists()
+    assert Message.objects.filter(
+        title=push.title, read_at__isnull=True
+    ).exists()  # a push is not read by all
