@@ -93,7 +93,7 @@ def render_addresses(site_url: str) -> list[str]:
             [
                 ("商城首页", f"{site_url}/"),
                 ("分销中心", f"{site_url}/d/"),
-                ("商家后台（经营概况、报表、客户）", f"{site_url}/backend/"),
+                ("商家后台", f"{site_url}/backend/"),
                 ("接口文档", f"{site_url}/api/docs"),
             ]
         ),
