@@ -342,10 +342,19 @@ def _moved_commission_days(since, before: date) -> set[date]:
     return days
 
 
+def _earliest_day() -> date | None:
+    """The first day with an order or a visit (two index-backed MIN lookups)."""
+    placed = Order.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    visited = VisitorDay.objects.order_by("day").values_list("day", flat=True).first()
+    days = [d for d in (placed and timezone.localdate(placed), visited) if d]
+    return min(days, default=None)
+
+
 def refresh(now=None) -> dict:
     """Bring the aggregates up to date since the last run. Returns what was rebuilt.
 
-    The first run only covers today: history is built once with `rebuild_reports`.
+    The first run (no watermark yet) builds the whole history, from the earliest day with
+    an order or a visit, so a shop upgraded with orders shows them without `rebuild_reports`.
     Raw rows read by timestamp without an index of their own (after-sales by decision time,
     commission adjustments, distributor activations, withdrawals paid) are tables far smaller
     than the orders; orders, commissions, ledger entries and visits are read through their
@@ -355,6 +364,8 @@ def refresh(now=None) -> dict:
     mark = ReportWatermark.objects.filter(name=WATERMARK).first()
     since = (mark.refreshed_at if mark else now) - SAFETY_MARGIN
     first = min(timezone.localdate(since), today)
+    if mark is None:
+        first = min(first, _earliest_day() or today)
     moved = _moved_commission_days(since, first)
     for run_first, run_last in _runs(moved):
         rebuild(run_first, run_last, tables=[CommissionDay])

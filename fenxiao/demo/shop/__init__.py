@@ -11,6 +11,7 @@ from fenxiao.storefront.models import Banner
 
 from .banners import create_banners
 from .catalog import build_catalog
+from .console import build_console
 from .distribution import finish_distribution, setup_distribution
 from .orders import build_orders, configure_order_settings
 from .people import create_people
@@ -43,4 +44,5 @@ def build_demo_shop() -> Summary:
         build_orders(rng, people, skus, settings)
         finish_distribution(people, tree)
         create_promotions(people)
+        build_console(rng, people)
         return summarize(people.accounts)
