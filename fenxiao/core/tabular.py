@@ -9,6 +9,7 @@ never as text, so they stay summable; only text goes through `safe_text`.
 import csv
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -24,10 +25,11 @@ def safe_text(value) -> str:
 
 @dataclass
 class Cell:
-    """A figure for a sheet: `value` as written (a Decimal or an int), `csv` as the CSV
-    shows it, and the Excel number format."""
+    """A figure for a sheet: `value` as written (a Decimal, an int, or a naive local
+    datetime; None leaves the cell empty), `csv` as the CSV shows it, and the Excel
+    number format."""
 
-    value: Decimal | int
+    value: Decimal | int | datetime | None
     csv: str
     number_format: str = "General"
 

@@ -2,18 +2,17 @@
 or Excel (.xlsx). Amounts in yuan with two decimals; times in the mall's time zone.
 
 Text typed by distributors (names, account numbers) is written so that a spreadsheet never
-runs it as a formula (CSV/formula injection).
+runs it as a formula (CSV/formula injection): the writing itself is `core/tabular.py`'s.
 """
 
-import csv
-import io
 from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
 
+from fenxiao.core import tabular
 from fenxiao.core.money import fen_to_yuan
-from fenxiao.core.tabular import FORMULA_STARTS, safe_text  # noqa: F401 (re-exported)
+from fenxiao.core.tabular import FORMULA_STARTS, Cell, safe_text  # noqa: F401 (re-exported)
 
 HEADERS = [
     "提现单号",
@@ -32,8 +31,9 @@ HEADERS = [
     "申请时间",
     "打款时间",
 ]
-MONEY_COLUMNS = {8, 9, 10}
+WIDTHS = dict(enumerate([22, 12, 14, 10, 16, 12, 16, 24, 14, 12, 14, 14, 22, 20, 20]))
 CHUNK = 2000
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
 def _local(value):
@@ -44,28 +44,42 @@ def _time_text(value) -> str:
     return f"{_local(value):%Y-%m-%d %H:%M:%S}" if value else ""
 
 
+def money_cell(fen: int) -> Cell:
+    """Yuan with two decimals: a number in Excel, "12.34" in CSV (never text, so a
+    negative amount is not mistaken for a formula and stays summable)."""
+    yuan = fen_to_yuan(fen)
+    return Cell(Decimal(yuan), yuan, "0.00")
+
+
+def time_cell(value) -> Cell:
+    """A time in the mall's zone: a date cell in Excel, "2026-01-02 03:04:05" in CSV."""
+    return Cell(_local(value), _time_text(value), TIME_FORMAT)
+
+
 def payout_rows(queryset):
-    """(text columns…, amounts in fen…, times) for each withdrawal, in a fixed query count."""
+    """One sheet row per withdrawal, read in chunks (a fixed query count)."""
     queryset = queryset.select_related("distributor__user").order_by("id")
     for w in queryset.iterator(chunk_size=CHUNK):
         user = w.distributor.user
         account = w.account or {}
         name = w.distributor.real_name or user.nickname or ""
-        yield {
-            "text": [
-                w.number,
-                name,
-                user.phone or "",
-                w.distributor.referral_code,
-                w.get_method_display(),
-                account.get("name", ""),
-                account.get("bank", ""),
-                account.get("account", ""),
-            ],
-            "money": [w.amount, w.fee, w.payout],
-            "tail": [w.get_status_display(), w.payout_reference],
-            "times": [w.created_at, w.paid_at],
-        }
+        yield [
+            w.number,
+            name,
+            user.phone or "",
+            w.distributor.referral_code,
+            w.get_method_display(),
+            account.get("name", ""),
+            account.get("bank", ""),
+            account.get("account", ""),
+            money_cell(w.amount),
+            money_cell(w.fee),
+            money_cell(w.payout),
+            w.get_status_display(),
+            w.payout_reference,
+            time_cell(w.created_at),
+            time_cell(w.paid_at),
+        ]
 
 
 def filename(ext: str) -> str:
@@ -73,54 +87,11 @@ def filename(ext: str) -> str:
 
 
 def csv_response(queryset) -> HttpResponse:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # the BOM: Excel opens UTF-8 Chinese correctly
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    for row in payout_rows(queryset):
-        writer.writerow(
-            [safe_text(v) for v in row["text"]]
-            + [fen_to_yuan(v) for v in row["money"]]
-            + [safe_text(v) for v in row["tail"]]
-            + [_time_text(v) for v in row["times"]]
-        )
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename("csv")}"'
-    return response
+    return tabular.csv_response(filename("csv"), HEADERS, payout_rows(queryset))
 
 
 def xlsx_response(queryset) -> HttpResponse:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "提现打款"
-    sheet.append(HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in payout_rows(queryset):
-        sheet.append(
-            [safe_text(v) for v in row["text"]]
-            + [Decimal(fen_to_yuan(v)) for v in row["money"]]
-            + [safe_text(v) for v in row["tail"]]
-            + [_local(v) for v in row["times"]]
-        )
-    for row in sheet.iter_rows(min_row=2):
-        for index in MONEY_COLUMNS:
-            row[index].number_format = "0.00"
-        for cell in row[-2:]:
-            cell.number_format = "yyyy-mm-dd hh:mm:ss"
-    widths = [22, 12, 14, 10, 16, 12, 16, 24, 14, 12, 14, 14, 22, 20, 20]
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename("xlsx")}"'
-    return response
+    return tabular.xlsx_response(filename("xlsx"), "提现打款", HEADERS, payout_rows(queryset), widths=WIDTHS)
 
 
 EXPORTERS = {"csv": csv_response, "xlsx": xlsx_response}
