@@ -13,6 +13,15 @@ from .crm import paid
 
 pytestmark = pytest.mark.browser
 
+# True when the element's centre, scrolled to the bottom edge of the window, is the
+# element itself (or inside it), not a bar drawn over it.
+UNCOVERED = """el => {
+    el.scrollIntoView({block: "end"});
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 4);
+    return el.contains(hit);
+}"""
+
 
 @pytest.fixture
 def merchant(browser, live_server):
@@ -62,3 +71,20 @@ def test_segment_count_follows_the_filter_and_customer_pages_render(merchant, tr
     page.goto(f"/backend/customers/customer/{big.pk}/change/")
     page.locator("#customer-orders").get_by_text("已付款").or_(page.get_by_text("待发货")).first.wait_for()
     merchant.shot("customer-profile")
+
+
+def test_the_segment_page_hides_no_field_behind_its_save_row(merchant, transactional_db):
+    for name in ("VIP", "企业采购", "沉睡", "高消费", "新客", "回头客"):
+        Tag.objects.get_or_create(name=name)
+    page = merchant.page
+
+    page.goto("/backend/customers/segment/add/")
+    page.locator("[data-live-count]").wait_for()
+    rows = page.locator("form .form-row")
+    assert rows.count() >= 10
+    for i in range(rows.count()):
+        assert rows.nth(i).evaluate(UNCOVERED), rows.nth(i).inner_text()[:40]
+    # Blank is "no bound": the box must not show a zero that reads like a limit.
+    assert page.get_by_label("累计消费 ≤（元）").get_attribute("placeholder") == "不限"
+    page.locator("form .form-row", has_text="不包含标签").evaluate("el => el.scrollIntoView({block: 'end'})")
+    page.screenshot(path=str(merchant.shot("segment-edit").with_name("customers-segment-edit-viewport.png")))

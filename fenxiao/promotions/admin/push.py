@@ -110,6 +110,7 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     search_fields = ("title",)
     autocomplete_fields = ("product", "coupon")
     actions_detail = ("start_push", "cancel_push")
+    change_form_template = "admin/promotions/push/change_form.html"
     EDITABLE = ("title", "body", "segment", "carries", "product", "coupon")
 
     def has_delete_permission(self, request, obj=None):
@@ -269,6 +270,7 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
                 "show_save": False,
                 "show_save_and_continue": False,
                 "show_save_and_add_another": False,
+                "push_record": True,  # no sticky submit row (see the template)
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
