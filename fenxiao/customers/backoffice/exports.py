@@ -58,7 +58,9 @@ def csv_response(queryset, full_phone: bool) -> HttpResponse:
 
 
 def xlsx_response(queryset, full_phone: bool) -> HttpResponse:
-    return tabular.xlsx_response(filename("xlsx"), "客户", HEADERS, _rows(queryset, full_phone), widths=WIDTHS)
+    return tabular.xlsx_response(
+        filename("xlsx"), "客户", HEADERS, _rows(queryset, full_phone), widths=WIDTHS
+    )
 
 
 EXPORTERS = {"csv": csv_response, "xlsx": xlsx_response}

@@ -51,13 +51,16 @@ def _tags(label):
     )
 
 
+UNBOUNDED = {"placeholder": "不限"}
+
+
 class SegmentForm(forms.ModelForm):
     tags_any = _tags("包含任一标签")
     tags_all = _tags("包含全部标签")
     tags_none = _tags("不包含标签")
     # Blank means no bound; a "0.00" placeholder would read like a limit of zero.
-    spend_min = MoneyField(label="累计消费 ≥（元）", required=False, widget=MoneyWidget({"placeholder": "不限"}))
-    spend_max = MoneyField(label="累计消费 ≤（元）", required=False, widget=MoneyWidget({"placeholder": "不限"}))
+    spend_min = MoneyField(label="累计消费 ≥（元）", required=False, widget=MoneyWidget(UNBOUNDED))
+    spend_max = MoneyField(label="累计消费 ≤（元）", required=False, widget=MoneyWidget(UNBOUNDED))
     orders_min = _count("付款订单数 ≥")
     orders_max = _count("付款订单数 ≤")
     paid_within = _days("最近 N 天内有付款")
