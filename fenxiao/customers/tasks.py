@@ -1,5 +1,5 @@
-"""Huey tasks for accounts: the SMS outbox. The state lives in the rows; the sweeper
-re-drives a message whose task died with its worker."""
+"""Huey tasks for accounts and customers: the SMS outbox (the state lives in the rows; the
+sweeper re-drives a message whose task died with its worker), customer figures and tags."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_task
@@ -18,6 +18,14 @@ def send_sms(message_id: int) -> None:
 def sweep_sms_outbox() -> None:
     """Every minute: hand over again messages still pending past their deadline."""
     sms_codes.sweep()
+
+
+@db_task()
+def retag_customer(buyer_id: int) -> None:
+    """One buyer's automatic tags, after their payment or refund committed."""
+    from .services import tags
+
+    tags.recompute_for_buyer(buyer_id)
 
 
 @once_per_slot(crontab(minute="15", hour="3"))

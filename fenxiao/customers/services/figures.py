@@ -195,9 +195,9 @@ def settle_sources(low: int | None = None, high: int | None = None, *, now=None)
 
 
 def record_paid_order(order) -> None:
-    """A paid order: the buyer's figures now (same transaction), their automatic tags once
-    the payment commits (derived data: a failure there never undoes a payment, and the
-    daily recompute catches up)."""
+    """A paid order: the buyer's figures now (same transaction), their automatic tags in a
+    background task once the payment commits (derived data: a failure there never undoes a
+    payment, and the daily recompute catches up)."""
     order_paid(order.buyer_id, order.paid_amount, order.paid_at)
     _retag_after_commit(order.buyer_id)
 
@@ -209,9 +209,8 @@ def record_refund(order, amount: int) -> None:
 
 
 def _retag_after_commit(buyer_id: int) -> None:
-    def retag():
-        from .tags import recompute_for_buyer
+    # A task, not the payment request: the tags are derived data, and the daily recompute
+    # catches up a task that was lost.
+    from ..tasks import retag_customer
 
-        recompute_for_buyer(buyer_id)
-
-    transaction.on_commit(retag)
+    transaction.on_commit(lambda: retag_customer(buyer_id))

@@ -210,7 +210,7 @@ def test_paying_is_flat_in_lines_sales_counts_included():
     address = make_address(buyer)
     small = _paid_queries(buyer, address, two)
     # order, payment, events, commissions (rules, tier), running totals, binding, sales counts
-    # (21); the buyer's customer figures (1) and, after commit, their automatic tags (4); the
+    # (21); the buyer's customer figures (1) and their automatic tags (4, a task tests run at once); the
     # distributor's 新佣金 notice: message, its id, its outbox row (3), and the WeChat delivery
     # task that tests run at once (HUEY immediate) after commit (7)
     assert small <= 36
