@@ -87,3 +87,37 @@ def phones(browser, live_server):
     for phone in opened:
         phone.close()
     assert not errors, f"console errors: {errors}"
+
+
+# True when the element's centre, scrolled to the bottom edge of the window, is the
+# element itself (or inside it), not a bar drawn over it.
+UNCOVERED = """el => {
+    el.scrollIntoView({block: "end"});
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 4);
+    return el.contains(hit);
+}"""
+
+
+@pytest.fixture
+def operations_desk(browser, live_server):
+    """A 运营 staff member signed in to the backend on a laptop; fails on console errors."""
+    from django.contrib.auth.models import Group
+
+    from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
+    from fenxiao.testing import make_staff
+
+    ensure_staff_groups()
+    staff = make_staff("ops")
+    staff.groups.add(Group.objects.get(name=OPERATIONS))
+    screen = Phone(browser, live_server.url, "backend", desktop=True)
+    page = screen.page
+    page.goto("/backend/login/")
+    page.get_by_label("用户名").fill(staff.username)
+    page.get_by_label("密码").fill("Staff#2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/backend/")
+    yield screen
+    errors = screen.errors
+    screen.close()
+    assert not errors, f"console errors: {errors}"

@@ -5,42 +5,18 @@ import pytest
 
 from fenxiao.customers.models import Tag
 from fenxiao.customers.services import tags
-from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
-from fenxiao.testing import make_buyer, make_staff
-from fenxiao.testing_browser import Phone
+from fenxiao.testing import make_buyer
+from fenxiao.testing_browser import UNCOVERED
 
 from .crm import paid
 
 pytestmark = pytest.mark.browser
 
-# True when the element's centre, scrolled to the bottom edge of the window, is the
-# element itself (or inside it), not a bar drawn over it.
-UNCOVERED = """el => {
-    el.scrollIntoView({block: "end"});
-    const r = el.getBoundingClientRect();
-    const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 4);
-    return el.contains(hit);
-}"""
-
 
 @pytest.fixture
-def merchant(browser, live_server):
-    from django.contrib.auth.models import Group
-
-    ensure_staff_groups()
-    staff = make_staff("ops")
-    staff.groups.add(Group.objects.get(name=OPERATIONS))
-    screen = Phone(browser, live_server.url, "customers", desktop=True)
-    page = screen.page
-    page.goto("/backend/login/")
-    page.get_by_label("用户名").fill(staff.username)
-    page.get_by_label("密码").fill("Staff#2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/backend/")
-    yield screen
-    errors = screen.errors
-    screen.close()
-    assert not errors, f"console errors: {errors}"
+def merchant(operations_desk):
+    operations_desk.name = "customers"  # screenshots as before
+    return operations_desk
 
 
 def test_segment_count_follows_the_filter_and_customer_pages_render(merchant, transactional_db):

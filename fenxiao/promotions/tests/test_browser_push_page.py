@@ -2,43 +2,19 @@
 pinned over its last rows (推送内容, 商品, 优惠券)."""
 
 import pytest
-from django.contrib.auth.models import Group
 
-from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
 from fenxiao.promotions.models import Push, PushStatus
-from fenxiao.testing import make_staff
-from fenxiao.testing_browser import Phone
+from fenxiao.testing_browser import UNCOVERED
 
 from .push_helpers import make_push, make_segment
 
 pytestmark = pytest.mark.browser
 
-# True when the element's centre, scrolled to the bottom edge of the window, is the
-# element itself (or inside it), not a bar drawn over it.
-UNCOVERED = """el => {
-    el.scrollIntoView({block: "end"});
-    const r = el.getBoundingClientRect();
-    const hit = document.elementFromPoint(r.left + r.width / 2, r.bottom - 4);
-    return el.contains(hit);
-}"""
-
 
 @pytest.fixture
-def merchant(browser, live_server):
-    ensure_staff_groups()
-    staff = make_staff("ops")
-    staff.groups.add(Group.objects.get(name=OPERATIONS))
-    screen = Phone(browser, live_server.url, "push", desktop=True)
-    page = screen.page
-    page.goto("/backend/login/")
-    page.get_by_label("用户名").fill(staff.username)
-    page.get_by_label("密码").fill("Staff#2026")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url("**/backend/")
-    yield screen
-    errors = screen.errors
-    screen.close()
-    assert not errors, f"console errors: {errors}"
+def merchant(operations_desk):
+    operations_desk.name = "push"  # screenshots as before
+    return operations_desk
 
 
 def test_a_started_push_shows_every_row_with_no_bar_over_them(merchant, transactional_db):
