@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "fenxiao.customers",
     # Messages sit low: orders, payments and distribution call them; they import none.
     "fenxiao.notices",
+    # Carriers, shipping-fee templates and regions: products and orders use them.
+    "fenxiao.shipping",
     "fenxiao.catalog",
     "fenxiao.orders",
     "fenxiao.payments",

@@ -9,6 +9,8 @@ CORE = Path(fenxiao.core.__file__).parent
 APPS = (
     "catalog",
     "customers",
+    "notices",
+    "shipping",
     "orders",
     "payments",
     "distribution",
