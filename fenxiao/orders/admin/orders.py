@@ -5,6 +5,7 @@ refusal, if any. Orders are never edited as a form."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
@@ -27,6 +28,15 @@ from .common import (
     order_summary,
 )
 from .discounts import render_discounts
+from .order_list import (
+    OrderTabFilter,
+    amount_cell,
+    distributor_cell,
+    products_cell,
+    search,
+    tabs_context,
+    time_cell,
+)
 
 # --- Forms for the order actions --------------------------------------------------------------
 
@@ -224,12 +234,24 @@ class PaymentInline(ReadOnlyInline):
 @admin.register(Order)
 class OrderAdmin(DetailActionsMixin, ModelAdmin):
     missing_message = "订单不存在"
-    list_display = ("number", "buyer_display", "total_display", "status_label", "created_at", "paid_at")
+    list_display = (
+        "number",
+        "products_display",
+        "buyer_display",
+        "amount_display",
+        "status_label",
+        "distributor_display",
+        "created_display",
+    )
+    # The state tabs above the list are a filter too (order_list.OrderTabFilter).
     # 待成团: paid group-buy orders that must not ship yet; the to-do panel links here with it.
-    list_filter = ("status", "awaiting_group", ("created_at", LocalDateRangeFilter))
+    list_filter = (OrderTabFilter, "awaiting_group", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
-    search_fields = ("=number", "buyer__phone", "recipient", "recipient_phone")
-    list_select_related = ("buyer",)
+    list_before_template = "admin/orders/order_tabs.html"
+    # The search itself is order_list.search (one box over every field below).
+    search_fields = ("=number", "lines__product_name", "buyer__phone", "recipient_phone", "tracking_number")
+    search_help_text = "订单号、商品名称、买家手机号、收货人/手机号、运单号、分销商姓名/手机号/推广码"
+    list_select_related = ("buyer", "attribution__level1__user")
     show_full_result_count = False
     list_per_page = 50
     inlines = (OrderLineInline, AfterSaleInline, PaymentInline, OrderEventInline)
@@ -294,6 +316,43 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
 
     def has_change_aftersale_permission(self, request, obj=None):
         return request.user.has_perm("orders.change_aftersale")
+
+    # --- the list ---
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "orders_order_changelist":
+            line_fields = ("id", "order_id", "product_name", "spec_text", "image_url", "quantity")
+            queryset = queryset.prefetch_related(
+                Prefetch("lines", queryset=OrderLine.objects.only(*line_fields).order_by("id"))
+            )
+        return queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        return search(queryset, search_term), False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["order_tabs"] = tabs_context(changelist, request)
+        return response
+
+    @display(description="商品")
+    def products_display(self, obj):
+        return products_cell(obj)
+
+    @display(description="订单金额", ordering="total")
+    def amount_display(self, obj):
+        return amount_cell(obj)
+
+    @display(description="分销商")
+    def distributor_display(self, obj):
+        return distributor_cell(obj)
+
+    @display(description="下单时间", ordering="created_at")
+    def created_display(self, obj):
+        return time_cell(obj)
 
     # --- columns ---
 
