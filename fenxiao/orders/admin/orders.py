@@ -4,8 +4,10 @@ refusal, if any. Orders are never edited as a form."""
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import path
 from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
@@ -18,6 +20,7 @@ from fenxiao.payments.models import Payment, Refund
 
 from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus
 from ..services import after_sales, lifecycle
+from . import batch_ship, packing
 from .attribution import render_attribution
 from .common import (
     AFTER_SALE_STATUS_LABELS,
@@ -298,7 +301,16 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
     )
     # Every field shown is read only.
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
-    actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
+    actions_detail = (
+        "ship_order",
+        "adjust_price",
+        "change_address",
+        "staff_refund",
+        "cancel_order",
+        "print_packing_slip",
+    )
+    actions_list = ("batch_ship",)
+    actions = ("print_packing_list",)
 
     # Orders change only through the actions above, never by saving a form.
     def has_add_permission(self, request):
@@ -318,6 +330,40 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
         return request.user.has_perm("orders.change_aftersale")
 
     # --- the list ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "batch-ship/template/<str:fmt>/",
+                view(self.batch_ship_template),
+                name="orders_order_batch_ship_template",
+            ),
+            path("packing-list/", view(self.packing_list_view), name="orders_order_packing_list"),
+        ] + super().get_urls()
+
+    @action(description="批量发货", url_path="batch-ship", permissions=["change_order"], icon="upload_file")
+    def batch_ship(self, request):
+        return batch_ship.page(self, request)
+
+    def batch_ship_template(self, request, fmt):
+        if not self.has_change_order_permission(request):
+            raise PermissionDenied
+        return batch_ship.template_file(request, fmt)
+
+    @action(description="打印发货单/拣货单", permissions=["change_order"])
+    def print_packing_list(self, request, queryset):
+        return packing.redirect_for(self, request, queryset)
+
+    @action(description="打印发货单", url_path="packing", permissions=["change_order"], icon="print")
+    def print_packing_slip(self, request, object_id):
+        order = self.object_or_404(request, object_id)
+        return HttpResponseRedirect(packing.url(self, [order.pk]))
+
+    def packing_list_view(self, request):
+        if not self.has_change_order_permission(request):
+            raise PermissionDenied
+        return packing.page(self, request)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -440,8 +486,14 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
     # Which actions make sense in which state; the services refuse anything else anyway.
     ACTIONS_BY_STATUS = {
         OrderStatus.PENDING_PAYMENT: {"adjust_price", "change_address", "cancel_order"},
-        OrderStatus.PENDING_SHIPMENT: {"ship_order", "change_address", "staff_refund", "cancel_order"},
-        OrderStatus.SHIPPED: {"staff_refund"},
+        OrderStatus.PENDING_SHIPMENT: {
+            "ship_order",
+            "change_address",
+            "staff_refund",
+            "cancel_order",
+            "print_packing_slip",
+        },
+        OrderStatus.SHIPPED: {"staff_refund", "print_packing_slip"},
         OrderStatus.COMPLETED: {"staff_refund"},
         OrderStatus.CANCELLED: set(),
     }

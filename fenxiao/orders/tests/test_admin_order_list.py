@@ -181,10 +181,12 @@ def test_list_queries_do_not_grow_with_rows(boss, django_assert_max_num_queries)
     boss.get(LIST)  # warm the session and content types
     with django_assert_max_num_queries(14) as few:
         assert boss.get(LIST, {"tab": "pending_payment", "q": "商品"}).status_code == 200
+    # Read now: the capture is a view on the connection's log, which the next request clears.
+    budget = len(few.captured_queries)
     orders(40)
-    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+    with django_assert_max_num_queries(budget) as many:
         response = boss.get(LIST, {"tab": "pending_payment", "q": "商品"})
     body = response.content.decode()
     assert tabs(body)["pending_payment"] == ("待付款", 60)
     assert body.count("等3件") == 50  # a full page
-    assert len(many.captured_queries) == len(few.captured_queries)
+    assert len(many.captured_queries) == budget > 5
