@@ -12,6 +12,7 @@ from django.core import signing
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from fenxiao.core.tabular import csv_response, xlsx_response
 
@@ -23,11 +24,18 @@ PAYLOAD_MAX_AGE = 3600
 TEMPLATE = "admin/orders/batch_ship.html"
 
 
+class ShipFileWidget(UnfoldAdminFileFieldWidget):
+    # unfold's box says "Choose file to upload" untranslated; the same box, in Chinese.
+    # An app template: form widgets are rendered by the form renderer, which reads only apps.
+    template_name = "orders/ship_file_input.html"
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
         label="发货文件",
         error_messages={"required": "请选择要上传的发货文件", "empty": "文件是空的"},
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        # unfold's file box: its script fills the chosen file's name into the box.
+        widget=ShipFileWidget(attrs={"accept": ".xlsx,.csv"}),
     )
 
 
