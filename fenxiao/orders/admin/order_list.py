@@ -108,6 +108,10 @@ def tabs_context(changelist, request) -> list[dict]:
     counts = tab_counts(changelist.get_queryset(request, exclude_parameters=[TAB_PARAM]))
     spec = next((s for s in changelist.filter_specs if isinstance(s, OrderTabFilter)), None)
     active = (spec.value() if spec else None) or "all"
+    # The 筛选 button lights up for filters chosen in its panel, not for the tab shown.
+    changelist.has_active_filters = any(
+        s.used_parameters for s in changelist.filter_specs if not isinstance(s, OrderTabFilter)
+    )
     return [
         {
             "key": key,

@@ -104,6 +104,8 @@ def test_a_tab_lists_its_orders_and_is_highlighted(boss, shop, tab, expected):
     assert numbers_in(body, shop) == expected
     assert active_tab(body) == tab
     assert tabs(body)["all"] == ("全部", 7)  # the counts do not depend on the tab shown
+    # A tab is not a filter chosen in the 筛选 panel: the button stays unlit.
+    assert body.count("bg-primary-600 border-primary-600 text-white") == 0
 
 
 def test_tabs_keep_the_search_and_filters_and_count_within_them(boss, shop):
@@ -122,6 +124,7 @@ def test_tabs_keep_the_search_and_filters_and_count_within_them(boss, shop):
     link = re.search(r'href="([^"]*)" data-tab="shipped"', body).group(1).replace("&amp;", "&")
     assert "tab=shipped" in link and "awaiting_group__exact=0" in link and "q=" in link
     page = boss.get(LIST + link).content.decode()
+    assert "bg-primary-600 border-primary-600 text-white" in page  # 待成团 chosen in the panel
     assert numbers_in(page, shop) == {"shipped"}
     # The filter panel keeps the tab when it is submitted.
     assert '<input type="hidden" name="tab" value="shipped">' in page
