@@ -313,3 +313,17 @@ def test_the_order_page_has_a_print_button_and_the_page_has_a_fixed_query_count(
     with django_assert_max_num_queries(budget):
         body = boss.get(url).content.decode()
     assert body.count('class="sheet packing-slip"') == 8 and "1 单不存在" in body
+
+
+def test_the_preview_reads_the_orders_in_a_fixed_number_of_queries(boss, django_assert_max_num_queries):
+    ready = [pay(make_order()) for _ in range(12)]
+
+    def rows(orders):
+        return xlsx([[o.number, "顺丰", f"SF{9000000 + i}"] for i, o in enumerate(orders)])
+
+    upload(boss, "f.xlsx", rows(ready[:2]))
+    with django_assert_max_num_queries(12) as few:
+        assert "可发货 2 单" in upload(boss, "f.xlsx", rows(ready[:2])).content.decode()
+    budget = len(few.captured_queries)  # read now: the next request clears the log
+    with django_assert_max_num_queries(budget):
+        assert "可发货 12 单" in upload(boss, "f.xlsx", rows(ready)).content.decode()
