@@ -27,6 +27,7 @@ from .common import (
     order_summary,
 )
 from .discounts import render_discounts
+from .exporting import OrderExports
 
 # --- Forms for the order actions --------------------------------------------------------------
 
@@ -222,7 +223,7 @@ class PaymentInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(DetailActionsMixin, ModelAdmin):
+class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     missing_message = "订单不存在"
     list_display = ("number", "buyer_display", "total_display", "status_label", "created_at", "paid_at")
     # 待成团: paid group-buy orders that must not ship yet; the to-do panel links here with it.

@@ -1,0 +1,63 @@
+"""Exports of backend lists: what each one writes, and how its rows are read.
+
+An `Export` names a sheet (title, file name, Chinese headers) and how to turn a queryset
+(the list's filtered queryset) into rows for `core/tabular.py`. Rows are read a chunk of
+ids at a time, each chunk with a fixed number of queries (the related rows prefetched for
+the whole chunk), so an export of 100,000 orders costs the same per row as one of ten and
+holds one chunk in memory.
+
+The domain modules (`orders/services/exports.py`, …) define their exports; the backend lists
+offer them through `core/admin_exports.py`.
+"""
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class Export:
+    """One kind of export.
+
+    `rows(queryset, user)` yields one list per sheet row, in the order of `headers`;
+    `user` is the staff member who asked (phones are masked unless they may see them).
+    """
+
+    title: str
+    name: str
+    headers: list[str]
+    rows: Callable[..., Iterable[list]]
+    widths: dict[int, int] = field(default_factory=dict)
+
+    def filename(self, fmt: str) -> str:
+        return f"{self.name}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
+
+
+def id_chunks(queryset, size: int | None = None, *, newest_first: bool = True) -> Iterator[list[int]]:
+    """The queryset's primary keys, newest first (or oldest first), `size` at a time.
+
+    Keyset pages (`pk < last`) rather than OFFSET: each page is one query that starts where
+    the last one ended, however deep into a large export it is. Works on a list's queryset
+    as it is (filters, search joins, DISTINCT).
+    """
+    size = size or CHUNK
+    ids = queryset.order_by("-pk" if newest_first else "pk").values_list("pk", flat=True)
+    after = "pk__lt" if newest_first else "pk__gt"
+    last = None
+    while True:
+        page = list((ids if last is None else ids.filter(**{after: last}))[:size])
+        if not page:
+            return
+        yield page
+        if len(page) < size:
+            return
+        last = page[-1]
+
+
+def in_order(objects, ids: list[int]) -> list:
+    """`objects` (read with `pk__in=ids`) in the order of `ids`."""
+    by_pk = {obj.pk: obj for obj in objects}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
