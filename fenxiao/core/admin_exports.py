@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import path, reverse
 
 from . import tabular
+from .errors import DomainError
 
 FORMATS = {"csv": "CSV", "xlsx": "Excel"}
 # Up to this many records a file is built in the request; more go to a background job.
@@ -31,9 +32,8 @@ def count_up_to(queryset, limit: int) -> int:
     return queryset.order_by().values("pk")[:limit].count()
 
 
-def list_queryset(model_admin, user, query: str):
-    """The queryset the list shows for `user` with the query string `query`: the same
-    ChangeList the page builds, so a job exports what the list showed when it was asked."""
+def list_request(model_admin, user, query: str) -> HttpRequest:
+    """A GET of the list by `user` with the query string `query`, for a background job."""
     request = HttpRequest()
     request.method = "GET"
     request.GET = QueryDict(query)
@@ -42,8 +42,14 @@ def list_queryset(model_admin, user, query: str):
     )
     request.META = {"SERVER_NAME": "localhost", "SERVER_PORT": "80", "QUERY_STRING": query}
     request.user = user
-    changelist = model_admin.get_changelist_instance(request)
-    return changelist.get_queryset(request)
+    return request
+
+
+def list_queryset(model_admin, user, query: str):
+    """The queryset the list shows for `user` with the query string `query`: the same
+    ChangeList the page builds, so a job exports what the list showed when it was asked."""
+    request = list_request(model_admin, user, query)
+    return model_admin.get_changelist_instance(request).get_queryset(request)
 
 
 def export_url(model_admin, fmt: str) -> str:
@@ -56,6 +62,16 @@ class ExportMixin:
 
     export = None  # a core.exports.Export
     export_direct_limit = DIRECT_LIMIT
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        if self.export is not None:
+            from . import export_jobs
+
+            export_jobs.register_for(self)
+
+    def _changelist_url(self) -> str:
+        return reverse(f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist")
 
     def has_export_permission(self, request, obj=None):
         return self.has_view_permission(request)
@@ -129,14 +145,11 @@ class ExportMixin:
             raise Http404("不支持的导出格式")
         if self.export is None or not self.has_export_permission(request):
             raise PermissionDenied
-        changelist_url = reverse(
-            f"{self.admin_site.name}:{self.opts.app_label}_{self.opts.model_name}_changelist"
-        )
         try:
             queryset = list_queryset(self, request.user, request.GET.urlencode())
         except IncorrectLookupParameters:
             messages.error(request, "筛选条件无效，请重新筛选后再导出")
-            return HttpResponseRedirect(changelist_url)
+            return HttpResponseRedirect(self._changelist_url())
         return self.deliver_export(request, queryset, fmt, query=request.GET.urlencode())
 
     def deliver_export(self, request, queryset, fmt: str, *, query: str = ""):
@@ -155,6 +168,10 @@ class ExportMixin:
     def start_export_job(self, request, fmt: str, *, query: str = ""):
         from . import export_jobs
 
-        job = export_jobs.start(self, request.user, fmt, query=query)
+        try:
+            job = export_jobs.start(self, request.user, fmt, query=query)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self._changelist_url() + (f"?{query}" if query else ""))
         messages.success(request, f"导出任务“{job.title}”已开始，完成后可在任务中心下载文件")
         return HttpResponseRedirect(export_jobs.job_url(job))

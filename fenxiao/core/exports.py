@@ -11,11 +11,16 @@ offer them through `core/admin_exports.py`.
 """
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
 CHUNK = 1000
+# What the background job counts its progress with: called with each chunk's size once the
+# chunk's rows are written.
+_tick: ContextVar[Callable[[int], None] | None] = ContextVar("export_tick", default=None)
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class Export:
 
     `rows(queryset, user)` yields one list per sheet row, in the order of `headers`;
     `user` is the staff member who asked (phones are masked unless they may see them).
+    `phone_permission`, when the file holds phones, is the permission that shows them in
+    full: a background job's file goes to colleagues too, so it names who may read it.
     """
 
     title: str
@@ -31,6 +38,7 @@ class Export:
     headers: list[str]
     rows: Callable[..., Iterable[list]]
     widths: dict[int, int] = field(default_factory=dict)
+    phone_permission: str = ""
 
     def filename(self, fmt: str) -> str:
         return f"{self.name}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
@@ -52,9 +60,21 @@ def id_chunks(queryset, size: int | None = None, *, newest_first: bool = True) -
         if not page:
             return
         yield page
+        if tick := _tick.get():
+            tick(len(page))
         if len(page) < size:
             return
         last = page[-1]
+
+
+@contextmanager
+def reporting(tick: Callable[[int], None]):
+    """Within the block, every chunk read by `id_chunks` is reported to `tick`."""
+    token = _tick.set(tick)
+    try:
+        yield
+    finally:
+        _tick.reset(token)
 
 
 def in_order(objects, ids: list[int]) -> list:

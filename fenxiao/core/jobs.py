@@ -74,8 +74,13 @@ class JobKind:
     label: str
     # The Django permission ("app.codename") a staff member needs to start the job, see it
     # in the job centre and download its files.
-    permission: str
+    permission: str | tuple[str, ...]
     handler: Callable[["JobRun"], None]
+
+    @property
+    def perms(self) -> tuple[str, ...]:
+        # One permission, or several that must all be held (an export with full phones).
+        return (self.permission,) if isinstance(self.permission, str) else tuple(self.permission)
 
 
 _KINDS: dict[str, JobKind] = {}
@@ -102,7 +107,7 @@ def kind_label(key: str) -> str:
 def visible_kinds(user) -> list[str]:
     if not (user and user.is_active and user.is_staff):
         return []
-    return [key for key, kind in _KINDS.items() if user.has_perm(kind.permission)]
+    return [key for key, kind in _KINDS.items() if user.has_perms(kind.perms)]
 
 
 def may_see(user, job: Job) -> bool:
@@ -160,7 +165,7 @@ def create(
     job_kind = _KINDS.get(kind)
     if job_kind is None:
         raise NotFound("未知的任务类型")
-    if not user.has_perm(job_kind.permission):
+    if not user.has_perms(job_kind.perms):
         raise DomainError("没有权限执行此操作", code="PERMISSION_DENIED", status=403)
     key = uuid.uuid4().hex
     inputs = {

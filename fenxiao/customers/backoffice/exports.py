@@ -5,7 +5,7 @@ as on the page."""
 from fenxiao.core.exports import Export, id_chunks, in_order
 from fenxiao.core.tabular import money_cell, time_cell
 
-from .listing import customers_queryset, may_see_phones, row
+from .listing import PHONE_PERMISSION, customers_queryset, may_see_phones, row
 
 HEADERS = [
     "客户ID",
@@ -43,4 +43,11 @@ def customer_rows(queryset, user):
             ]
 
 
-CUSTOMERS = Export(title="客户", name="customers", headers=HEADERS, rows=customer_rows, widths=WIDTHS)
+CUSTOMERS = Export(
+    title="客户",
+    name="customers",
+    headers=HEADERS,
+    rows=customer_rows,
+    widths=WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)

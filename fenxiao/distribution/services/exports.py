@@ -109,6 +109,7 @@ COMMISSIONS = Export(
     headers=COMMISSION_HEADERS,
     rows=commission_rows,
     widths=COMMISSION_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
 )
 
 
@@ -163,5 +164,10 @@ def payout_rows(queryset, user=None):
 
 
 PAYOUTS = Export(
-    title="提现打款", name="payouts", headers=PAYOUT_HEADERS, rows=payout_rows, widths=PAYOUT_WIDTHS
+    title="提现打款",
+    name="payouts",
+    headers=PAYOUT_HEADERS,
+    rows=payout_rows,
+    widths=PAYOUT_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
 )

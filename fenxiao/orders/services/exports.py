@@ -177,7 +177,14 @@ def order_rows(queryset, user):
                 ]
 
 
-ORDERS = Export(title="订单", name="orders", headers=ORDER_HEADERS, rows=order_rows, widths=ORDER_WIDTHS)
+ORDERS = Export(
+    title="订单",
+    name="orders",
+    headers=ORDER_HEADERS,
+    rows=order_rows,
+    widths=ORDER_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)
 
 
 # --- after-sales ------------------------------------------------------------------------------
@@ -250,4 +257,5 @@ AFTER_SALES = Export(
     headers=AFTER_SALE_HEADERS,
     rows=after_sale_rows,
     widths=AFTER_SALE_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
 )
