@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from fenxiao.core import jobs, tabular
 from fenxiao.core.admin import job_progress_html
@@ -20,8 +21,14 @@ from .services import product_import_columns as spec
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="商品文件（.xlsx 或 .csv）")
-    images = forms.FileField(label="图片压缩包（.zip，可选）", required=False)
+    file = forms.FileField(
+        label="商品文件（.xlsx 或 .csv）", widget=UnfoldAdminFileFieldWidget(attrs={"accept": ".xlsx,.csv"})
+    )
+    images = forms.FileField(
+        label="图片压缩包（.zip，可选）",
+        required=False,
+        widget=UnfoldAdminFileFieldWidget(attrs={"accept": ".zip"}),
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
