@@ -160,7 +160,13 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
     actions_detail = ("retry_job",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(kind__in=jobs.visible_kinds(request.user))
+        # A draft is an upload still waiting on its own page for confirmation.
+        return (
+            super()
+            .get_queryset(request)
+            .filter(kind__in=jobs.visible_kinds(request.user))
+            .exclude(status=JobStatus.DRAFT)
+        )
 
     def has_module_permission(self, request):
         return jobs.may_open_job_center(request.user)

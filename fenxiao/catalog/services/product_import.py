@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlsplit
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.core import jobs, safe_fetch
@@ -723,7 +724,7 @@ def run_import(run: jobs.JobRun) -> None:
                     summary={
                         "counts": counts,
                         "figures": figures,
-                        "links": [["查看商品", "/backend/catalog/product/"]],
+                        "links": [["查看商品", reverse("admin:catalog_product_changelist")]],
                         "product_ids": product_ids[:2000],
                     },
                     message=f"导入完成：{len(rows)} 行",

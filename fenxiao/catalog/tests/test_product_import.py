@@ -376,3 +376,74 @@ def test_the_template_reads_back_as_an_empty_import_and_names_every_column():
     _, data, _ = product_import.template_file("csv")
     assert data.startswith("\ufeff".encode()) and "商品名称*" in data.decode("utf-8-sig")
     assert Job.objects.count() == 0
+
+
+# --- the backend pages ---------------------------------------------------------------------------
+
+
+def backend(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_backend_flow_upload_check_confirm_and_see_it_done(staff, tshirts, kitchen):
+    client = backend(staff)
+    listing = client.get("/backend/catalog/product/").content.decode()
+    assert "导入商品" in listing and "/backend/catalog/product/import/" in listing
+
+    page = client.get("/backend/catalog/product/import/")
+    assert page.status_code == 200 and "下载 Excel 模板" in page.content.decode()
+    template = client.get("/backend/catalog/product/import/template.xlsx")
+    assert template.status_code == 200 and "attachment" in template["Content-Disposition"]
+    assert client.get("/backend/catalog/product/import/template.csv").status_code == 200
+
+    upload = io.BytesIO(xlsx_file(shirt_rows()))
+    upload.name = "商品.xlsx"
+    checked = client.post("/backend/catalog/product/import/", {"file": upload})
+    assert checked.status_code == 302
+    job = Job.objects.get()
+    text = client.get(checked["Location"]).content.decode()
+    assert "检查通过" in text and 'data-count="products_new">2<' in text and "确认导入" in text
+    assert Product.objects.count() == 0
+
+    done = client.post(f"/backend/catalog/product/import/{job.pk}/confirm/")
+    assert done.status_code == 302
+    text = client.get(done["Location"]).content.decode()
+    assert "已完成" in text and "新建商品" in text and "查看商品" in text
+    assert Product.objects.count() == 2
+    # A second confirm (a double click) imports nothing more.
+    client.post(f"/backend/catalog/product/import/{job.pk}/confirm/")
+    assert Product.objects.count() == 2 and Sku.objects.count() == 3
+
+
+def test_the_backend_shows_row_errors_and_offers_no_confirm(staff, tshirts):
+    client = backend(staff)
+    upload = io.BytesIO(csv_file([row(name="A", category="不存在", code="A-1", price="1.234", stock="1")]))
+    upload.name = "坏.csv"
+    checked = client.post("/backend/catalog/product/import/", {"file": upload})
+    text = client.get(checked["Location"]).content.decode()
+    assert "共 2 处错误" in text and "第 2 行" in text and "售价最多两位小数：1.234" in text
+    assert "确认导入" not in text
+    job = Job.objects.get()
+    client.post(f"/backend/catalog/product/import/{job.pk}/confirm/")
+    assert Job.objects.get().status == JobStatus.DRAFT and Product.objects.count() == 0
+
+    wrong = io.BytesIO(b"hello")
+    wrong.name = "a.txt"
+    answer = client.post("/backend/catalog/product/import/", {"file": wrong})
+    assert answer.status_code == 400 and "只支持 .xlsx 或 .csv 文件" in answer.content.decode()
+    unreadable = io.BytesIO(b"not a workbook")
+    unreadable.name = "a.xlsx"
+    answer = client.post("/backend/catalog/product/import/", {"file": unreadable})
+    assert answer.status_code == 400 and "Excel 文件无法打开" in answer.content.decode()
+
+
+def test_staff_who_may_not_add_products_cannot_import():
+    viewer = make_staff("viewer", perms=["catalog.view_product"])
+    client = backend(viewer)
+    assert client.get("/backend/catalog/product/import/").status_code == 403
+    assert client.get("/backend/catalog/product/import/template.xlsx").status_code == 403
+    assert "导入商品" not in client.get("/backend/catalog/product/").content.decode()
