@@ -41,7 +41,9 @@ class Export:
     phone_permission: str = ""
 
     def filename(self, fmt: str) -> str:
-        return f"{self.name}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
+        # Chinese, as merchants file them ("订单-20260102-030405.xlsx"); the download's
+        # Content-Disposition carries it as UTF-8 with an ASCII fallback.
+        return f"{self.title}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}"
 
 
 def id_chunks(queryset, size: int | None = None, *, newest_first: bool = True) -> Iterator[list[int]]:
