@@ -314,8 +314,12 @@ def test_every_list_exports_as_a_job(shop, jobs_in_memory):
         ("orders_aftersale", "导出售后（CSV）"),
         ("customers_customer", "导出客户（CSV）"),
         ("distribution_commission", "导出佣金记录（CSV）"),
+        ("catalog_product", "导出商品（CSV）"),
     ):
         client.get(export_url(model, "csv"))
         job = Job.objects.get(title=title)
         assert job.status == "succeeded", job.message
         assert download(client, job).decode("utf-8-sig").count("\n") == job.summary["rows"] + 1
+    # Nothing to export is no job: the (empty) file at once.
+    empty = client.get(export_url("distribution_withdrawal", "csv"))
+    assert empty.status_code == 200 and empty.content.decode("utf-8-sig").startswith("提现单号,")
