@@ -323,3 +323,23 @@ def test_every_list_exports_as_a_job(shop, jobs_in_memory):
     # Nothing to export is no job: the (empty) file at once.
     empty = client.get(export_url("distribution_withdrawal", "csv"))
     assert empty.status_code == 200 and empty.content.decode("utf-8-sig").startswith("提现单号,")
+
+
+def test_a_job_reports_progress_chunk_by_chunk(shop, jobs_in_memory, monkeypatch):
+    from fenxiao.core import exports, jobs
+    from fenxiao.core.models import Job
+
+    monkeypatch.setattr(exports, "CHUNK", 1)
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL", 0)
+    reported = []
+    original = jobs.JobRun.progress
+
+    def spy(run, done, **kwargs):
+        reported.append((done, kwargs.get("total", run.job.total)))
+        return original(run, done, **kwargs)
+
+    monkeypatch.setattr(jobs.JobRun, "progress", spy)
+    operations().get(export_url("orders_order", "csv"))
+    job = Job.objects.get()
+    assert job.status == "succeeded" and (job.done, job.total) == (2, 2)
+    assert reported == [(0, 2), (1, 2), (2, 2)]
