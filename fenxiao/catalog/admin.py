@@ -19,6 +19,7 @@ from fenxiao.core.admin_forms import MoneyField
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
+from .exporting import ProductExports
 from .models import Category, Product, ProductImage, Sku
 from .services.products import (
     check_category_parent,
@@ -306,7 +307,7 @@ class StockBelowFilter(TextFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(ModelAdmin):
+class ProductAdmin(ProductExports, ModelAdmin):
     form = ProductForm
     inlines = (SkuInline, ProductImageInline)
     list_display = (

@@ -40,6 +40,7 @@ from .order_list import (
     tabs_context,
     time_cell,
 )
+from .exporting import OrderExports
 
 # --- Forms for the order actions --------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class PaymentInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(DetailActionsMixin, ModelAdmin):
+class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     missing_message = "订单不存在"
     list_display = (
         "number",
