@@ -31,6 +31,7 @@ from .common import (
     order_summary,
 )
 from .discounts import render_discounts
+from .exporting import OrderExports
 from .order_list import (
     OrderTabFilter,
     amount_cell,
@@ -40,7 +41,6 @@ from .order_list import (
     tabs_context,
     time_cell,
 )
-from .exporting import OrderExports
 
 # --- Forms for the order actions --------------------------------------------------------------
 
