@@ -31,6 +31,7 @@ def _copy_code(code: str, taken: set[str]) -> str:
 
 @transaction.atomic
 def copy_product(product: Product) -> Product:
+    product = Product.objects.get(pk=product.pk)  # what is saved, not a caller's stale copy
     skus = list(Sku.objects.filter(product=product).order_by("pk"))
     suffix = "（复制）"
     copy = Product.objects.create(
