@@ -33,7 +33,7 @@ class RichTextWidget(forms.Textarea):
         return context
 
 
-class SpecMatrixWidget(forms.HiddenInput):
+class SpecMatrixWidget(forms.Widget):
     template_name = "catalog/widgets/spec_matrix.html"
 
     class Media:
@@ -46,11 +46,12 @@ class SpecMatrixWidget(forms.HiddenInput):
         return value
 
 
-class GalleryWidget(forms.HiddenInput):
+class GalleryWidget(forms.Widget):
     """`images` is [(pk, url)] of the saved pictures, in their order."""
 
     template_name = "catalog/widgets/gallery.html"
     files_name = "gallery_files"
+    needs_multipart_form = True  # the files ride along with the form
 
     def __init__(self, attrs=None, images=()):
         super().__init__(attrs)

@@ -35,6 +35,16 @@
         },
       },
     });
+    var titles = {
+      "ql-bold": "加粗", "ql-italic": "斜体", "ql-underline": "下划线", "ql-strike": "删除线",
+      "ql-blockquote": "引用", "ql-link": "插入链接", "ql-image": "插入图片", "ql-clean": "清除格式",
+    };
+    root.querySelectorAll(".ql-toolbar button").forEach(function (button) {
+      Object.keys(titles).forEach(function (cls) { if (button.classList.contains(cls)) button.title = titles[cls]; });
+      if (button.classList.contains("ql-list")) button.title = button.value === "ordered" ? "编号列表" : "项目符号列表";
+    });
+    var linkBox = root.querySelector(".ql-tooltip input[type=text]");
+    if (linkBox) linkBox.setAttribute("data-link", "https://");
     if (textarea.value.trim()) {
       quill.clipboard.dangerouslyPasteHTML(textarea.value, "silent");
     }

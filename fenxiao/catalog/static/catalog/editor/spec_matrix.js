@@ -141,6 +141,7 @@
         type: "text", className: "fx-input", inputmode: column.mode, placeholder: column.placeholder || "",
         value: value === undefined || value === null ? "" : String(value), "data-col": column.key, "aria-label": column.label,
       });
+      box.classList.add("fx-col-" + column.key);
       box.addEventListener("input", function () { row[column.key] = box.value.trim(); sync(); });
       return el("td", {}, [box]);
     }
@@ -157,15 +158,15 @@
       var combos = combinations();
       // The bulk row: fill any column, press 批量设置, every row gets it.
       var bulk = el("tr", { className: "fx-bulk" });
-      bulk.appendChild(el("td", { colspan: String(Math.max(names.length, 1)), text: "批量设置" }));
+      var apply = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "批量设置", "data-bulk-apply": "1" });
+      bulk.appendChild(el("td", { colspan: String(Math.max(names.length, 1)) }, [apply]));
       var bulkInputs = {};
       COLUMNS.forEach(function (c) {
-        if (c.key === "code") { bulk.appendChild(el("td")); return; }
+        if (c.key === "code") { bulk.appendChild(el("td", { className: "fx-hint", text: "填写后点“批量设置”" })); return; }
         var box = el("input", { type: "text", className: "fx-input", inputmode: c.mode, placeholder: c.label.replace(/（.*）/, ""), "data-bulk": c.key, "aria-label": "批量" + c.label });
         bulkInputs[c.key] = box;
         bulk.appendChild(el("td", {}, [box]));
       });
-      var apply = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "批量设置", "data-bulk-apply": "1" });
       apply.addEventListener("click", function () {
         combos.forEach(function (combo) {
           var row = rowFor(combo);
@@ -176,7 +177,6 @@
         });
         drawGrid();
       });
-      bulk.lastChild.appendChild(apply);
       if (combos.length > 1) body.appendChild(bulk);
 
       combos.forEach(function (combo) {

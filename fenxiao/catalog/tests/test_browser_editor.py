@@ -1,0 +1,122 @@
+"""The product editor in a real browser (1280 px), as a 运营 staff member uses it: spec
+values typed as tags generate the SKU grid, one bulk row prices them all, a picture goes into
+the description through the editor's toolbar, the gallery takes two pictures, and the saved
+product has exactly those SKUs."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from fenxiao.catalog.models import Product
+from fenxiao.testing import make_category, make_product
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def merchant(operations_desk):
+    operations_desk.name = "editor"
+    return operations_desk
+
+
+def png_bytes(colour) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 120), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def add_spec(page, index: int, name: str, values: list[str]) -> None:
+    page.get_by_role("button", name="+ 添加规格（如 颜色、尺码）").click()
+    page.locator(".fx-spec-name").nth(index).fill(name)
+    box = page.locator(".fx-spec-value").nth(index)
+    for value in values:
+        box.fill(value)
+        box.press("Enter")
+        box = page.locator(".fx-spec-value").nth(index)
+
+
+def test_staff_builds_the_sku_grid_and_saves(merchant, transactional_db):
+    category = make_category("服装")
+    page = merchant.page
+    page.goto("/backend/catalog/product/add/")
+    page.locator("input[name=name]").fill("亚麻衬衫")
+    page.locator("select[name=category]").select_option(str(category.pk))
+
+    add_spec(page, 0, "颜色", ["白色", "蓝色"])
+    add_spec(page, 1, "尺码", ["M", "L", "XL"])
+    grid_rows = page.locator(".fx-grid tbody tr[data-row]")
+    assert grid_rows.count() == 6
+    assert page.locator(".fx-grid thead").inner_text().split("\t")[:2] == ["颜色", "尺码"]
+    page.locator("[data-bulk=price]").fill("129")
+    page.locator("[data-bulk=list_price]").fill("199")
+    page.locator("[data-bulk=stock]").fill("30")
+    page.get_by_role("button", name="批量设置", exact=True).click()
+    assert grid_rows.nth(5).locator("[data-col=price]").input_value() == "129"
+    grid_rows.nth(0).locator("[data-col=code]").fill("LINEN-WHITE-M")
+    grid_rows.nth(0).locator("[data-col=price]").fill("119")
+
+    editor = page.locator(".ql-editor")
+    editor.click()
+    page.keyboard.type("透气亚麻，夏天穿不闷。")
+    with page.expect_file_chooser() as chooser:
+        page.locator(".ql-toolbar .ql-image").click()
+    chooser.value.set_files(
+        files=[{"name": "detail.png", "mimeType": "image/png", "buffer": png_bytes("red")}]
+    )
+    editor.locator("img").wait_for()
+
+    page.locator("input[name=gallery_files]").set_input_files(
+        files=[
+            {"name": "front.png", "mimeType": "image/png", "buffer": png_bytes("white")},
+            {"name": "back.png", "mimeType": "image/png", "buffer": png_bytes("blue")},
+        ]
+    )
+    assert page.locator(".fx-thumb").count() == 2
+    page.screenshot(path="/tmp/editor-product-form.png", full_page=True)
+    merchant.shot("product-form")
+
+    page.locator("button[name=_save]").click()
+    page.wait_for_url("**/backend/catalog/product/")
+    page.get_by_text("亚麻衬衫").first.wait_for()
+
+    product = Product.objects.get(name="亚麻衬衫")
+    skus = {tuple(s.specs.values()): s for s in product.skus.filter(is_active=True)}
+    assert len(skus) == 6
+    assert skus[("白色", "M")].code == "LINEN-WHITE-M" and skus[("白色", "M")].price == 11900
+    assert {s.price for key, s in skus.items() if key != ("白色", "M")} == {12900}
+    assert {(s.list_price, s.stock) for s in skus.values()} == {(19900, 30)}
+    assert product.price == 11900
+    assert (
+        "透气亚麻" in product.description and '<img src="/media/products/description/' in product.description
+    )
+    assert product.images.count() == 2
+
+    make_product("售罄短裤", stock=0)
+    make_product("仓库里的帽子", listed=False)
+    page.goto("/backend/catalog/product/")
+    page.locator(".fx-tabs").wait_for()
+    assert "¥119.00 ~ ¥129.00" in page.locator("#result_list").inner_text()
+    page.screenshot(path="/tmp/editor-product-list.png", full_page=True)
+    merchant.shot("product-list")
+
+
+def test_editing_keeps_the_grid_and_a_removed_value_switches_its_skus_off(merchant, transactional_db):
+    product = make_product("帆布鞋", specs_list=[{"尺码": "38"}, {"尺码": "39"}], price=9900, stock=4)
+    page = merchant.page
+    page.goto(f"/backend/catalog/product/{product.pk}/change/")
+    rows = page.locator(".fx-grid tbody tr[data-row]")
+    assert rows.count() == 2
+    assert rows.nth(0).locator("[data-col=price]").input_value() == "99.00"
+    page.locator(".fx-tag", has_text="39").locator(".fx-tag-del").click()
+    assert rows.count() == 1
+    page.screenshot(path="/tmp/editor-product-edit.png", full_page=True)
+    page.locator("button[name=_save]").click()
+    page.wait_for_url("**/backend/catalog/product/")
+    active = list(product.skus.filter(is_active=True).values_list("specs", flat=True))
+    assert active == [{"尺码": "38"}] and product.skus.count() == 2
