@@ -4,6 +4,7 @@ the description through the editor's toolbar, the gallery takes two pictures, an
 product has exactly those SKUs."""
 
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -78,6 +79,11 @@ def test_staff_builds_the_sku_grid_and_saves(merchant, transactional_db):
         ]
     )
     assert page.locator(".fx-thumb").count() == 2
+    # The back view should be the cover: drag it in front of the first picture.
+    page.locator(".fx-thumb").nth(1).drag_to(
+        page.locator(".fx-thumb").nth(0), target_position={"x": 5, "y": 40}
+    )
+    assert json.loads(page.locator("input[name=gallery_order]").input_value()) == ["new:1", "new:0"]
     page.screenshot(path="/tmp/editor-product-form.png", full_page=True)
     merchant.shot("product-form")
 
@@ -95,7 +101,10 @@ def test_staff_builds_the_sku_grid_and_saves(merchant, transactional_db):
     assert (
         "透气亚麻" in product.description and '<img src="/media/products/description/' in product.description
     )
-    assert product.images.count() == 2
+    cover, second = product.images.order_by("sort_order")
+    with cover.image.open("rb") as f:
+        assert Image.open(f).convert("RGB").getpixel((5, 5)) == (0, 0, 255)  # the blue back view
+    assert second.sort_order == 1
 
     make_product("售罄短裤", stock=0)
     make_product("仓库里的帽子", listed=False)

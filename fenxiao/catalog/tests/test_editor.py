@@ -357,3 +357,15 @@ def test_batch_page_in_the_backend(boss):
     assert any("已修改 2 个商品的 2 个规格" in t for t in texts(done))
     a.refresh_from_db()
     assert a.price == 990
+
+
+def test_copy_selected_from_the_list(boss):
+    a = make_product("甲")
+    b = make_product("乙")
+    response = boss.post(LIST, {"action": "copy_selected", "_selected_action": [a.pk, b.pk]})
+    assert response.status_code == 302
+    assert any("已复制 2 个商品到仓库中" in t for t in texts(response))
+    assert set(Product.objects.filter(is_listed=False).values_list("name", flat=True)) == {
+        "甲（复制）",
+        "乙（复制）",
+    }
