@@ -129,3 +129,34 @@ def test_editing_keeps_the_grid_and_a_removed_value_switches_its_skus_off(mercha
     page.wait_for_url("**/backend/catalog/product/")
     active = list(product.skus.filter(is_active=True).values_list("specs", flat=True))
     assert active == [{"尺码": "38"}] and product.skus.count() == 2
+
+
+def test_saved_description_fits_a_phone(phones, transactional_db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fenxiao.catalog.services.images import store_description_image
+    from fenxiao.catalog.services.products import sanitize_description
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 500), (220, 80, 40)).save(buffer, format="JPEG")
+    src = store_description_image(SimpleUploadedFile("wide.jpg", buffer.getvalue()))
+    product = make_product("宽图衬衫")
+    html = (
+        '<h2 class="ql-align-center">面料说明</h2>'
+        "<p>Supercalifragilisticexpialidocious-linen-with-a-very-long-english-name-that-must-wrap</p>"
+        f'<p class="ql-align-center"><img src="{src}" alt="细节"></p>'
+        "<ul><li>透气</li><li>不起球</li></ul><blockquote>冷水手洗</blockquote>"
+    )
+    Product.objects.filter(pk=product.pk).update(description=sanitize_description(html))
+    buyer = phones("buyer-description")
+    page = buyer.page
+    page.goto(f"/products/{product.pk}/")
+    picture = page.locator(".description img")
+    picture.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('.description img').complete")
+    assert picture.evaluate("img => img.naturalWidth") == 1600
+    assert picture.bounding_box()["width"] <= 375
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 375
+    assert page.locator(".description h2").evaluate("h => getComputedStyle(h).textAlign") == "center"
+    page.screenshot(path="/tmp/editor-h5-description.png", full_page=True)
+    buyer.shot("description")
