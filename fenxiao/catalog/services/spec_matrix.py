@@ -161,8 +161,9 @@ def parse_matrix(raw: str) -> Matrix:
         if row is None:
             errors.append(f"{label}：缺少这一行，请刷新页面后重试")
             continue
+        before = len(errors)
         price = _fen(row.get("price"), label, errors, required=True)
-        if "price" in row and str(row.get("price") or "").strip() and price == 0:
+        if price == 0 and len(errors) == before:
             errors.append(f"{label}：售价必须大于0")
         list_price = _fen(row.get("list_price"), label, errors, required=False)
         if price and list_price and list_price < price:

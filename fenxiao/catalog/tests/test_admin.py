@@ -177,7 +177,9 @@ def test_bad_sku_input_saves_nothing(boss, changes, message):
     category = make_category()
     response = boss.post(ADD, product_form(category, rows=[sku_row(**changes)]))
     assert response.status_code == 200
-    assert message in response.content.decode()
+    body = response.content.decode()
+    assert message in body
+    assert body.count("售价必须大于0") == (message == "售价必须大于0")  # one message per problem
     assert not Product.objects.exists()
     assert not Sku.objects.exists()
 
