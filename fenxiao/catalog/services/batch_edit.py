@@ -17,6 +17,8 @@ from django.db.models import F, IntegerField, Q, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Cast
 
+from fenxiao.core.money import format_fen
+
 from ..errors import CatalogInvalid
 from ..models import Sku
 from .products import refresh_summary
@@ -69,6 +71,14 @@ def _new_value(operation: str, value: int):
     raise CatalogInvalid("未知的批量操作")
 
 
+def _why(sku, field: str) -> str:
+    if field == "stock":
+        return f"（{sku.code}，改后库存 {sku.new_value}）"
+    if sku.new_value <= 0:
+        return f"（{sku.code}，改后售价 {format_fen(sku.new_value)}）"
+    return f"（{sku.code}，改后售价 {format_fen(sku.new_value)}，划线价 {format_fen(sku.list_price)}）"
+
+
 @transaction.atomic
 def batch_change(product_ids, operation: str, value: int) -> BatchResult:
     ids = sorted({int(pk) for pk in product_ids})
@@ -94,8 +104,7 @@ def batch_change(product_ids, operation: str, value: int) -> BatchResult:
     )
     if offenders:
         names = [
-            f"{sku.product.name} {sku.spec_text}".strip() + f"（{sku.code}）"
-            for sku in offenders[:MAX_LISTED]
+            f"{sku.product.name} {sku.spec_text}".strip() + _why(sku, field) for sku in offenders[:MAX_LISTED]
         ]
         more = "等" if len(offenders) > MAX_LISTED else ""
         reason = "改价后售价须大于 ¥0 且不高于划线价" if field == "price" else "改后库存不能为负数"

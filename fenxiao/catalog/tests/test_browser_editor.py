@@ -160,3 +160,30 @@ def test_saved_description_fits_a_phone(phones, transactional_db):
     assert page.locator(".description h2").evaluate("h => getComputedStyle(h).textAlign") == "center"
     page.screenshot(path="/tmp/editor-h5-description.png", full_page=True)
     buyer.shot("description")
+
+
+def test_batch_price_from_the_list(merchant, transactional_db):
+    cheap = make_product("纯棉袜", price=1500, list_price=1900, stock=8)
+    dear = make_product("羊毛袜", price=3900, stock=8)
+    page = merchant.page
+    page.goto("/backend/catalog/product/")
+    for product in (cheap, dear):
+        page.locator(f"input.action-select[value='{product.pk}']").check()
+    page.locator("select[name=action]").select_option("batch_price_stock")
+    page.locator("button[name=index]").click()
+    page.get_by_text("批量改价 / 改库存（已选 2 个商品）").wait_for()
+    page.locator("select[name=operation]").select_option("price_up")
+    page.locator("input[name=amount]").fill("5")
+    page.get_by_role("button", name="确定修改").click()
+    refusal = page.locator("#batch-errors")
+    refusal.wait_for()
+    assert "纯棉袜（SKU" in refusal.inner_text() and "改后售价 ¥20.00，划线价 ¥19.00" in refusal.inner_text()
+    assert "羊毛袜" not in refusal.inner_text()
+    page.screenshot(path="/tmp/editor-batch-refused.png", full_page=True)
+    page.locator("select[name=operation]").select_option("price_down_pct")
+    page.locator("input[name=amount]").fill("10")
+    page.get_by_role("button", name="确定修改").click()
+    page.get_by_text("已修改 2 个商品的 2 个规格").wait_for()
+    cheap.refresh_from_db()
+    dear.refresh_from_db()
+    assert (cheap.price, dear.price) == (1350, 3510)
