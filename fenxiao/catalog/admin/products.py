@@ -50,7 +50,10 @@ class ProductForm(forms.ModelForm):
         label="规格与库存",
         required=False,
         widget=SpecMatrixWidget,
-        help_text="添加规格名和规格值，自动生成每个组合的 SKU；去掉的组合会停售（有订单的规格不会被删除）。",
+        help_text=(
+            "添加规格名和规格值，自动生成每个组合的 SKU；双击规格值可改名（原 SKU 保留）；"
+            "去掉的组合会停售（有订单的规格不会被删除）。"
+        ),
     )
     gallery_order = forms.CharField(label="商品图片", required=False, widget=GalleryWidget)
 

@@ -2,7 +2,8 @@
 
 Invariants kept here:
 - a SKU keeps its id (and so its orders, cart lines and commission rules) for as long as its
-  spec combination stays in the matrix, whatever else about it changes;
+  spec combination stays in the matrix, whatever else about it changes, and also when a spec
+  value or name is renamed in the editor (the row carries the id it was shown with);
 - a combination taken out of the matrix is switched off (`is_active=False`), never deleted:
   order lines protect SKUs, and re-adding the combination later switches the same SKU back on;
 - the whole matrix is written in one transaction or not at all, and the product's summary
@@ -45,6 +46,7 @@ class SkuRow:
     stock: int = 0
     weight_grams: int = 0
     stock_seen: int | None = None
+    sku_id: int | None = None  # the SKU this row was shown for, when the page opened
 
 
 @dataclass
@@ -184,6 +186,7 @@ def parse_matrix(raw: str) -> Matrix:
                 stock=_int(row.get("stock"), label, "库存", errors),
                 weight_grams=_int(row.get("weight_grams"), label, "重量", errors),
                 stock_seen=_int(row.get("stock_seen"), label, "库存", errors, allow_none=True),
+                sku_id=row["id"] if type(row.get("id")) is int and row["id"] > 0 else None,
             )
         )
     if errors:
@@ -269,14 +272,23 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
         key = combination_key(sku.specs)
         if key not in by_combo or (sku.is_active and not by_combo[key].is_active):
             by_combo[key] = sku
-    kept_ids = {
-        by_combo[combination_key(row.specs)].pk
-        for row in matrix.rows
-        if combination_key(row.specs) in by_combo
-    }
-    # A row left without a code keeps its SKU's code; that must not clash with a typed one.
-    for row in matrix.rows:
+    # Each row finds its SKU by combination first; a row the editor says came from a SKU
+    # (a renamed spec value or name: "红" → "酒红") then takes that SKU if nothing else did.
+    by_id = {sku.pk: sku for sku in existing}
+    matched: list[Sku | None] = [None] * len(matrix.rows)
+    kept_ids: set[int] = set()
+    for i, row in enumerate(matrix.rows):
         sku = by_combo.get(combination_key(row.specs))
+        if sku is not None and sku.pk not in kept_ids:
+            matched[i] = sku
+            kept_ids.add(sku.pk)
+    for i, row in enumerate(matrix.rows):
+        sku = by_id.get(row.sku_id) if row.sku_id else None
+        if matched[i] is None and sku is not None and sku.pk not in kept_ids:
+            matched[i] = sku
+            kept_ids.add(sku.pk)
+    # A row left without a code keeps its SKU's code; that must not clash with a typed one.
+    for row, sku in zip(matrix.rows, matched, strict=True):
         if not row.code and sku is not None:
             if any(other.code == sku.code for other in matrix.rows if other is not row):
                 message = f"SKU编码“{sku.code}”重复"
@@ -294,15 +306,13 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
     for sku in existing:
         if sku.pk not in kept_ids and sku.code in wanted_codes:
             Sku.objects.filter(pk=sku.pk).update(code=f"{sku.code[:24]}-old-{sku.pk}"[:CODE_MAX])
-    for row in matrix.rows:
-        sku = by_combo.get(combination_key(row.specs))
+    for row, sku in zip(matrix.rows, matched, strict=True):
         if sku is not None and row.code and row.code != sku.code:
             Sku.objects.filter(pk=sku.pk).update(code=f"~{sku.pk}")
 
     result = MatrixResult()
     short: list[str] = []
-    for row in matrix.rows:
-        sku = by_combo.get(combination_key(row.specs))
+    for row, sku in zip(matrix.rows, matched, strict=True):
         code = row.code or (sku.code if sku is not None else _new_code(product, taken))
         if sku is None:
             Sku.objects.create(

@@ -124,11 +124,17 @@ def test_editing_keeps_the_grid_and_a_removed_value_switches_its_skus_off(mercha
     assert rows.nth(0).locator("[data-col=price]").input_value() == "99.00"
     page.locator(".fx-tag", has_text="39").locator(".fx-tag-del").click()
     assert rows.count() == 1
+    page.locator(".fx-tag span", has_text="38").dblclick()
+    page.locator(".fx-tag-edit").fill("38码")
+    page.locator(".fx-tag-edit").press("Enter")
+    assert rows.nth(0).locator(".fx-spec-cell").inner_text() == "38码"
+    assert rows.nth(0).locator("[data-col=price]").input_value() == "99.00"  # the row came along
     page.screenshot(path="/tmp/editor-product-edit.png", full_page=True)
     page.locator("button[name=_save]").click()
     page.wait_for_url("**/backend/catalog/product/")
-    active = list(product.skus.filter(is_active=True).values_list("specs", flat=True))
-    assert active == [{"尺码": "38"}] and product.skus.count() == 2
+    first = product.skus.order_by("pk").first()
+    active = list(product.skus.filter(is_active=True).values_list("pk", "specs"))
+    assert active == [(first.pk, {"尺码": "38码"})] and product.skus.count() == 2
 
 
 def test_saved_description_fits_a_phone(phones, transactional_db):

@@ -185,6 +185,28 @@ def test_matrix_save_creates_updates_deactivates_and_keeps_ids():
     assert product.skus.count() == 3
 
 
+def test_renamed_spec_value_and_name_keep_their_skus():
+    product = make_product(specs_list=[{"颜色": "红"}, {"颜色": "蓝"}], price=1000, stock=5)
+    red, blue = product.skus.order_by("pk")
+    specs = [{"name": "色彩", "values": ["酒红", "蓝"]}]
+    rows = [
+        row({"色彩": "酒红"}, id=red.pk, stock="5", stock_seen="5"),
+        row({"色彩": "蓝"}, id=blue.pk, stock="5", stock_seen="5"),
+    ]
+    result = save_matrix(product, parse_matrix(matrix(specs, rows)))
+    assert (result.created, result.updated, result.deactivated) == (0, 2, 0)
+    red.refresh_from_db()
+    assert (red.specs, red.is_active, red.stock) == ({"色彩": "酒红"}, True, 5)
+    # An id from another product is ignored: that row becomes a new SKU here.
+    stranger = make_product().skus.get()
+    specs = [{"name": "色彩", "values": ["酒红", "蓝", "白"]}]
+    rows.append(row({"色彩": "白"}, id=stranger.pk))
+    result = save_matrix(product, parse_matrix(matrix(specs, rows)))
+    assert result.created == 1
+    stranger.refresh_from_db()
+    assert stranger.product_id != product.pk and stranger.specs == {}
+
+
 def test_matrix_codes_can_swap_and_are_unique_across_the_shop():
     product = make_product(specs_list=[{"颜色": "红"}, {"颜色": "蓝"}])
     red, blue = product.skus.order_by("pk")

@@ -93,6 +93,26 @@
       });
     }
 
+    // Renaming keeps each row (and the SKU id it carries): the rows are re-keyed, not lost.
+    function renameInRows(oldName, newName, oldValue, newValue) {
+      var next = {};
+      Object.keys(rows).forEach(function (key) {
+        var row = rows[key];
+        var specsNow = {};
+        Object.keys(row.specs || {}).forEach(function (name) {
+          var value = row.specs[name];
+          if (name === oldName && (oldValue === undefined || value === oldValue)) {
+            specsNow[newName] = newValue === undefined ? value : newValue;
+          } else {
+            specsNow[name] = value;
+          }
+        });
+        row.specs = specsNow;
+        next[keyOf(specsNow)] = row;
+      });
+      rows = next;
+    }
+
     function addValue(spec, text) {
       text.split(/[,，;；\n]/).forEach(function (part) {
         var value = part.trim();
@@ -104,12 +124,41 @@
       specsBox.textContent = "";
       specs.forEach(function (spec, index) {
         var name = el("input", { type: "text", className: "fx-input fx-spec-name", placeholder: "规格名，如 颜色", maxlength: "20", value: spec.name, "aria-label": "规格名" });
-        name.addEventListener("input", function () { spec.name = name.value; drawGrid(); });
+        name.addEventListener("input", function () {
+          var before = spec.name.trim();
+          spec.name = name.value;
+          if (before && spec.name.trim() && before !== spec.name.trim()) renameInRows(before, spec.name.trim());
+          drawGrid();
+        });
         var tags = el("div", { className: "fx-tags" });
         spec.values.forEach(function (value, vi) {
           var remove = el("button", { type: "button", className: "fx-tag-del", title: "删除", text: "×" });
           remove.addEventListener("click", function () { spec.values.splice(vi, 1); drawSpecs(); drawGrid(); });
-          tags.appendChild(el("span", { className: "fx-tag" }, [el("span", { text: value }), remove]));
+          var label = el("span", { text: value, title: "双击修改" });
+          label.addEventListener("dblclick", function () {
+            var box = el("input", { type: "text", className: "fx-input fx-tag-edit", value: value, maxlength: "40", "aria-label": "修改规格值" });
+            var done = false;
+            function finish(save) {
+              if (done) return;
+              done = true;
+              var renamed = box.value.trim();
+              if (save && renamed && renamed !== value && spec.values.indexOf(renamed) < 0) {
+                spec.values[vi] = renamed;
+                renameInRows(spec.name.trim(), spec.name.trim(), value, renamed);
+              }
+              drawSpecs();
+              drawGrid();
+            }
+            box.addEventListener("keydown", function (event) {
+              if (event.key === "Enter") { event.preventDefault(); finish(true); }
+              if (event.key === "Escape") { event.preventDefault(); finish(false); }
+            });
+            box.addEventListener("blur", function () { finish(true); });
+            label.replaceWith(box);
+            box.focus();
+            box.select();
+          });
+          tags.appendChild(el("span", { className: "fx-tag" }, [label, remove]));
         });
         var valueInput = el("input", { type: "text", className: "fx-input fx-spec-value", placeholder: "输入规格值后回车，如 红色", maxlength: "40", "aria-label": "规格值" });
         var addButton = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "添加" });
