@@ -40,6 +40,7 @@ from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
 
 # What the product form writes; listing, prices, sales and weight are kept by services.
 PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description")
+COPY_LIMIT = 50  # copies duplicate picture files: a bounded amount of work per click
 
 
 class ProductForm(forms.ModelForm):
@@ -412,11 +413,12 @@ class ProductAdmin(ModelAdmin):
 
     @action(description="复制所选商品", permissions=["copy"])
     def copy_selected(self, request, queryset):
-        names = []
-        for product in queryset.order_by("pk")[:50]:
-            names.append(copy_product(product).name)
+        chosen = list(queryset.order_by("pk")[: COPY_LIMIT + 1])
+        names = [copy_product(product).name for product in chosen[:COPY_LIMIT]]
         if names:
             messages.success(request, f"已复制 {len(names)} 个商品到仓库中：" + "、".join(names[:10]))
+        if len(chosen) > COPY_LIMIT:
+            messages.warning(request, f"一次最多复制 {COPY_LIMIT} 个商品，其余未复制")
 
     # --- batch price / stock ---
 
