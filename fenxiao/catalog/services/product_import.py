@@ -503,14 +503,40 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         ):
             existing[code] = (pk, product_id)
 
-    # 3. Rows into products by name; product-level cells must agree.
-    groups: dict[str, list[tuple[Row, SkuPlan | None, dict]]] = {}
+    # 3. Rows into products: by name, and within a name by the product an existing SKU
+    # belongs to (two products may share a name: each keeps its own SKUs, so an exported
+    # catalog imports back unchanged). A new SKU under a name several products share cannot
+    # be placed. Product-level cells must agree within a product.
+    by_name: dict[str, list[tuple[Row, SkuPlan | None, dict]]] = {}
     for entry in checked:
         name = entry[0].cells.get("name", "")
         if name:
-            groups.setdefault(name, []).append(entry)
+            by_name.setdefault(name, []).append(entry)
+    groups: list[tuple[str, int | None, list]] = []
+    for name, entries in by_name.items():
+        owned: dict[int, list] = defaultdict(list)
+        loose = []
+        for entry in entries:
+            sku = entry[1]
+            if sku is not None and sku.code in existing:
+                owned[existing[sku.code][1]].append(entry)
+            else:
+                loose.append(entry)
+        if len(owned) > 1:
+            for row, sku, _ in loose:
+                if sku is not None:
+                    plan.error(
+                        row.number, "name", f"后台有多个名为“{name}”的商品，新SKU无法确定属于哪一个，请先改名"
+                    )
+            for product_id, own in owned.items():
+                groups.append((name, product_id, own))
+        elif owned:
+            product_id, own = next(iter(owned.items()))
+            groups.append((name, product_id, sorted(own + loose, key=lambda e: e[0].number)))
+        else:
+            groups.append((name, None, loose))
     owner_of_product: dict[int, str] = {}
-    for name, entries in groups.items():
+    for name, owner, entries in groups:
         product = ProductPlan(name=name, first_row=entries[0][0].number)
         seen: dict[str, tuple[object, int]] = {}
         for row, _, cells in entries:
@@ -530,13 +556,8 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         product.listed = seen["listed"][0] if "listed" in seen else None
         if "description" in seen:
             product.description = sanitize_description(seen["description"][0])
-        owners = {existing[s.code][1] for _, s, _ in entries if s and s.code in existing}
-        if len(owners) > 1:
-            plan.error(
-                entries[0][0].number, "code", f"商品“{name}”的SKU编码属于后台中不同的商品，请分开导入或改名"
-            )
-        elif owners:
-            product.product_id = owners.pop()
+        if owner is not None:
+            product.product_id = owner
             if product.product_id in owner_of_product:
                 plan.error(
                     entries[0][0].number,
