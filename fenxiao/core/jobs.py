@@ -20,6 +20,14 @@ handler receives a `JobRun` and:
   An all-or-nothing writer calls `run.hold()` first thing inside its atomic block and
   `run.succeed()` last inside it, so the writes and "succeeded" commit together.
 
+Starting one: `jobs.create(kind, user=…, title=…, params=…, files={"file": (name, bytes)})`
+queues it on commit (`draft=True` keeps it for a confirmation, then `jobs.confirm`). The
+job's page in the 任务中心 is `admin:core_job_change`; `core.admin.job_progress_html(job,
+request)` renders its progress block (polling every second until finished, with the
+download link and `summary["figures"]` / `summary["links"]`) for any page of your own.
+Tests keep the files in memory: `settings.STORAGES = {**settings.STORAGES, "jobs":
+{"BACKEND": "django.core.files.storage.InMemoryStorage"}}`; Huey runs at once there.
+
 A job runs at least once and counts once: `run_job` claims it with a conditional update
 (pending → running, one more attempt), and every later write of the run is conditional on
 that attempt, so a run the sweeper has given up on (its heartbeat stopped: the worker was
