@@ -506,3 +506,41 @@ def test_rows_written_with_the_column_spec_import_back_unchanged(staff, tshirts,
     job = run_import(staff, data, "export.csv")
     assert job.status == JobStatus.SUCCEEDED, job.errors
     assert snapshot() == before and web.fetched == []
+
+
+def test_an_import_whose_worker_died_is_run_again_once(staff, tshirts, kitchen, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fenxiao.core import jobs
+
+    monkeypatch.setattr(jobs, "_enqueue_on_commit", lambda job_id: None)  # the queue entry is lost
+    job, _ = product_import.start(staff, xlsx_file(shirt_rows()), "商品.xlsx")
+    product_import.confirm(job, staff)
+    # The worker claimed it and was killed in the write: its transaction rolled back.
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    monkeypatch.undo()
+    assert jobs.sweep() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
+    assert Product.objects.count() == 2 and Sku.objects.count() == 3
+    assert jobs.sweep() == 0 and Product.objects.count() == 2
+
+
+def test_a_sku_code_taken_meanwhile_fails_the_whole_import(staff, tshirts, kitchen, monkeypatch):
+    job, plan = product_import.start(staff, xlsx_file(shirt_rows()), "商品.xlsx")
+    original = product_import.write
+
+    def someone_else_first(plan):
+        # Another import created one of the codes after this one was planned.
+        Sku.objects.create(product=make_product("别人的"), code="MUG-1", price=100, stock=1)
+        return original(plan)
+
+    monkeypatch.setattr(product_import, "write", someone_else_first)
+    product_import.confirm(job, staff)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "其他人修改了相同的SKU编码" in job.message
+    assert not Product.objects.filter(name__in=["纯棉T恤", "马克杯"]).exists()
