@@ -47,7 +47,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .errors import DomainError, NotFound
@@ -59,6 +59,9 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5
 SWEEP_CHUNK = 100
 DRAFTS_KEPT = timedelta(days=1)
+# Uploads and results (exports hold personal data) are deleted this long after the job ended;
+# the job's row, counts and errors stay.
+FILES_KEPT = timedelta(days=30)
 
 
 class JobFailed(DomainError):
@@ -354,7 +357,8 @@ def stale_cutoff(now=None):
 def sweep(now=None) -> int:
     """Re-drive jobs a worker dropped: running ones whose heartbeat stopped go back to the
     queue (or fail after JOB_MAX_ATTEMPTS runs), pending ones queued long ago (their queue
-    entry was lost) are queued again, and unconfirmed drafts older than a day are deleted.
+    entry was lost) are queued again, unconfirmed drafts older than a day are deleted, and
+    the files of jobs finished more than FILES_KEPT ago are removed.
     Returns how many jobs were queued."""
     now = now or timezone.now()
     cutoff = stale_cutoff(now)
@@ -391,6 +395,16 @@ def sweep(now=None) -> int:
     for draft in Job.objects.filter(status=JobStatus.DRAFT, created_at__lt=now - DRAFTS_KEPT)[:SWEEP_CHUNK]:
         delete_files(draft)
         draft.delete()
+    expired = (
+        Job.objects.filter(
+            status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED], finished_at__lt=now - FILES_KEPT
+        )
+        .filter(~Q(result_name="") | ~Q(inputs={}))
+        .order_by("pk")[:SWEEP_CHUNK]
+    )
+    for job in expired:
+        delete_files(job)
+        Job.objects.filter(pk=job.pk).update(result_name="", inputs={})
     from .tasks import run_job as run_job_task
 
     for job_id in queued:
