@@ -172,9 +172,9 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
         return jobs.may_open_job_center(request.user)
 
     def has_view_permission(self, request, obj=None):
-        if not jobs.may_open_job_center(request.user):
-            return False
-        return obj is None or jobs.may_see(request.user, obj)
+        if obj is not None:
+            return jobs.may_see(request.user, obj)
+        return jobs.may_open_job_center(request.user)
 
     def detail_actions_for(self, obj) -> set[str]:
         return {"retry_job"} if obj.status == JobStatus.FAILED and not obj.errors else set()
