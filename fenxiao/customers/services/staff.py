@@ -85,7 +85,6 @@ ROLE_PERMISSIONS = {
         },
         # 消息: read what was sent, send a failed notification again.
         "notices": {"message": VIEW, "delivery": ALL},
-        "core": {"job": VIEW},  # 任务中心: the jobs of the kinds the role may run
     },
     FINANCE: {
         "orders": {
@@ -132,7 +131,6 @@ ROLE_PERMISSIONS = {
             "settingschange": VIEW,
         },
         "analytics": {"dailysales": ("view_sales_report", "view_distribution_report")},
-        "core": {"job": VIEW},  # 任务中心: the jobs of the kinds the role may run
     },
 }
 
