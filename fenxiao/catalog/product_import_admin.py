@@ -20,14 +20,18 @@ from .services import product_import
 from .services import product_import_columns as spec
 
 
+class FileInput(UnfoldAdminFileFieldWidget):
+    template_name = "catalog/import/file_input.html"
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="商品文件（.xlsx 或 .csv）", widget=UnfoldAdminFileFieldWidget(attrs={"accept": ".xlsx,.csv"})
+        label="商品文件（.xlsx 或 .csv）", widget=FileInput(attrs={"accept": ".xlsx,.csv"})
     )
     images = forms.FileField(
         label="图片压缩包（.zip，可选）",
         required=False,
-        widget=UnfoldAdminFileFieldWidget(attrs={"accept": ".zip"}),
+        widget=FileInput(attrs={"accept": ".zip"}),
     )
 
     def clean_file(self):

@@ -20,6 +20,14 @@ handler receives a `JobRun` and:
   An all-or-nothing writer calls `run.hold()` first thing inside its atomic block and
   `run.succeed()` last inside it, so the writes and "succeeded" commit together.
 
+Starting one: `jobs.create(kind, user=…, title=…, params=…, files={"file": (name, bytes)})`
+queues it on commit (`draft=True` keeps it for a confirmation, then `jobs.confirm`). The
+job's page in the 任务中心 is `admin:core_job_change`; `core.admin.job_progress_html(job,
+request)` renders its progress block (polling every second until finished, with the
+download link and `summary["figures"]` / `summary["links"]`) for any page of your own.
+Tests keep the files in memory: `settings.STORAGES = {**settings.STORAGES, "jobs":
+{"BACKEND": "django.core.files.storage.InMemoryStorage"}}`; Huey runs at once there.
+
 A job runs at least once and counts once: `run_job` claims it with a conditional update
 (pending → running, one more attempt), and every later write of the run is conditional on
 that attempt, so a run the sweeper has given up on (its heartbeat stopped: the worker was
@@ -39,7 +47,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .errors import DomainError, NotFound
@@ -51,6 +59,9 @@ logger = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.5
 SWEEP_CHUNK = 100
 DRAFTS_KEPT = timedelta(days=1)
+# Uploads and results (exports hold personal data) are deleted this long after the job ended;
+# the job's row, counts and errors stay.
+FILES_KEPT = timedelta(days=30)
 
 
 class JobFailed(DomainError):
@@ -348,7 +359,8 @@ def stale_cutoff(now=None):
 def sweep(now=None) -> int:
     """Re-drive jobs a worker dropped: running ones whose heartbeat stopped go back to the
     queue (or fail after JOB_MAX_ATTEMPTS runs), pending ones queued long ago (their queue
-    entry was lost) are queued again, and unconfirmed drafts older than a day are deleted.
+    entry was lost) are queued again, unconfirmed drafts older than a day are deleted, and
+    the files of jobs finished more than FILES_KEPT ago are removed.
     Returns how many jobs were queued."""
     now = now or timezone.now()
     cutoff = stale_cutoff(now)
@@ -385,6 +397,16 @@ def sweep(now=None) -> int:
     for draft in Job.objects.filter(status=JobStatus.DRAFT, created_at__lt=now - DRAFTS_KEPT)[:SWEEP_CHUNK]:
         delete_files(draft)
         draft.delete()
+    expired = (
+        Job.objects.filter(
+            status__in=[JobStatus.SUCCEEDED, JobStatus.FAILED], finished_at__lt=now - FILES_KEPT
+        )
+        .filter(~Q(result_name="") | ~Q(inputs={}))
+        .order_by("pk")[:SWEEP_CHUNK]
+    )
+    for job in expired:
+        delete_files(job)
+        Job.objects.filter(pk=job.pk).update(result_name="", inputs={})
     from .tasks import run_job as run_job_task
 
     for job_id in queued:

@@ -28,6 +28,7 @@ import re
 import uuid
 import zipfile
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePosixPath
@@ -63,6 +64,7 @@ MAX_WEIGHT = 1_000_000
 MAX_DESCRIPTION = 50_000
 CHUNK = 500
 WRITE_STAGE = "写入数据库"
+FETCH_WORKERS = 8
 
 
 class ImportFileInvalid(CatalogInvalid):
@@ -501,14 +503,40 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         ):
             existing[code] = (pk, product_id)
 
-    # 3. Rows into products by name; product-level cells must agree.
-    groups: dict[str, list[tuple[Row, SkuPlan | None, dict]]] = {}
+    # 3. Rows into products: by name, and within a name by the product an existing SKU
+    # belongs to (two products may share a name: each keeps its own SKUs, so an exported
+    # catalog imports back unchanged). A new SKU under a name several products share cannot
+    # be placed. Product-level cells must agree within a product.
+    by_name: dict[str, list[tuple[Row, SkuPlan | None, dict]]] = {}
     for entry in checked:
         name = entry[0].cells.get("name", "")
         if name:
-            groups.setdefault(name, []).append(entry)
+            by_name.setdefault(name, []).append(entry)
+    groups: list[tuple[str, int | None, list]] = []
+    for name, entries in by_name.items():
+        owned: dict[int, list] = defaultdict(list)
+        loose = []
+        for entry in entries:
+            sku = entry[1]
+            if sku is not None and sku.code in existing:
+                owned[existing[sku.code][1]].append(entry)
+            else:
+                loose.append(entry)
+        if len(owned) > 1:
+            for row, sku, _ in loose:
+                if sku is not None:
+                    plan.error(
+                        row.number, "name", f"后台有多个名为“{name}”的商品，新SKU无法确定属于哪一个，请先改名"
+                    )
+            for product_id, own in owned.items():
+                groups.append((name, product_id, own))
+        elif owned:
+            product_id, own = next(iter(owned.items()))
+            groups.append((name, product_id, sorted(own + loose, key=lambda e: e[0].number)))
+        else:
+            groups.append((name, None, loose))
     owner_of_product: dict[int, str] = {}
-    for name, entries in groups.items():
+    for name, owner, entries in groups:
         product = ProductPlan(name=name, first_row=entries[0][0].number)
         seen: dict[str, tuple[object, int]] = {}
         for row, _, cells in entries:
@@ -528,13 +556,8 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         product.listed = seen["listed"][0] if "listed" in seen else None
         if "description" in seen:
             product.description = sanitize_description(seen["description"][0])
-        owners = {existing[s.code][1] for _, s, _ in entries if s and s.code in existing}
-        if len(owners) > 1:
-            plan.error(
-                entries[0][0].number, "code", f"商品“{name}”的SKU编码属于后台中不同的商品，请分开导入或改名"
-            )
-        elif owners:
-            product.product_id = owners.pop()
+        if owner is not None:
+            product.product_id = owner
             if product.product_id in owner_of_product:
                 plan.error(
                     entries[0][0].number,
@@ -740,38 +763,63 @@ def run_import(run: jobs.JobRun) -> None:
 
 def _fetch_images(run: jobs.JobRun, plan: Plan, images: ImageZip, stored: list[str]) -> None:
     """Download / unpack the pictures the plan needs into media storage (before the write
-    transaction), reporting progress by rows covered. Failures become row errors."""
-    total = plan.rows
-    todo = [p for p in plan.products if any(i.source in ("url", "zip") for i in p.images or [])]
-    if not todo:
-        return
-    run.progress(0, stage="下载图片", force=True)
-    cache: dict[str, tuple[bytes, str]] = {}
-    counted = 0
-    batch = f"products/import-{run.job.pk}-{uuid.uuid4().hex[:8]}"
-    per_product = max(1, total // max(1, len(plan.products)))
+    transaction), reporting progress. Downloads run FETCH_WORKERS at a time (they wait on
+    other servers); each distinct URL is fetched once and saved once per product using it.
+    Failures become row errors."""
+    by_url: dict[str, list[ImageRef]] = defaultdict(list)
+    from_zip: list[ImageRef] = []
     for product in plan.products:
         for ref in product.images or []:
-            if ref.source not in ("url", "zip"):
-                continue
-            try:
-                if ref.value in cache:
-                    content, extension = cache[ref.value]
-                elif ref.source == "url":
-                    fetched = safe_fetch.fetch_image(ref.value)
-                    content, extension = fetched.content, fetched.extension
-                else:
-                    content = images.read(images.find(ref.value))
-                    extension = safe_fetch.check_image(content)[1]
-            except safe_fetch.FetchRefused as exc:
-                plan.error(ref.row, "images", f"图片“{ref.value}”：{exc.message}")
-                continue
-            if len(cache) < 200:
-                cache[ref.value] = (content, extension)
+            if ref.source == "url":
+                by_url[ref.value].append(ref)
+            elif ref.source == "zip":
+                from_zip.append(ref)
+    count = len(by_url) + len(from_zip)
+    if not count:
+        return
+    run.progress(0, stage="下载图片", force=True)
+    batch = f"products/import-{run.job.pk}-{uuid.uuid4().hex[:8]}"
+    finished = 0
+
+    def keep(refs: list[ImageRef], content: bytes, extension: str) -> None:
+        for ref in refs:
             ref.stored = default_storage.save(f"{batch}/{uuid.uuid4().hex}.{extension}", ContentFile(content))
             stored.append(ref.stored)
-        counted += per_product
-        run.progress(min(counted, total - 1))
+
+    def refused(refs: list[ImageRef], exc: safe_fetch.FetchRefused) -> None:
+        for ref in refs:
+            plan.error(ref.row, "images", f"图片“{ref.value}”：{exc.message}")
+
+    def advance() -> None:
+        nonlocal finished
+        finished += 1
+        run.progress(min(plan.rows - 1, plan.rows * finished // count))
+
+    with ThreadPoolExecutor(max_workers=FETCH_WORKERS) as pool:
+        futures = {pool.submit(safe_fetch.fetch_image, url): url for url in by_url}
+        try:
+            for future in as_completed(futures):
+                refs = by_url[futures[future]]
+                try:
+                    fetched = future.result()
+                except safe_fetch.FetchRefused as exc:
+                    refused(refs, exc)
+                else:
+                    keep(refs, fetched.content, fetched.extension)
+                advance()
+        except BaseException:
+            for future in futures:
+                future.cancel()  # the run is over (lost or failed): no more downloads
+            raise
+    for ref in from_zip:
+        try:
+            content = images.read(images.find(ref.value))
+            extension = safe_fetch.check_image(content)[1]
+        except safe_fetch.FetchRefused as exc:
+            refused([ref], exc)
+        else:
+            keep([ref], content, extension)
+        advance()
 
 
 def _chunks(items: list, size: int = CHUNK):

@@ -56,6 +56,23 @@ def test_import_a_product_file_and_watch_the_progress_finish(
     with page.expect_download() as download:
         page.get_by_role("link", name="下载 Excel 模板").click()
     assert download.value.suggested_filename == "商品导入模板.xlsx"
+    # A file with mistakes first: every one is listed, nothing can be confirmed.
+    bad = tmp_path / "有错误.xlsx"
+    bad.write_bytes(
+        xlsx_file(
+            [
+                row(name="错误商品", category="不存在的分类", code="BAD-1", price="9.999", stock="-1"),
+                row(name="错误商品2", category="厨具", code="BAD-1", price="10", list_price="5", stock="1"),
+            ]
+        )
+    )
+    page.locator("#id_file").set_input_files(str(bad))
+    page.get_by_role("button", name="上传并检查").click()
+    page.get_by_text("共 5 处错误").wait_for()
+    assert page.get_by_role("button", name="确认导入").count() == 0
+    merchant.shot("dry-run-errors")
+    page.get_by_role("link", name="重新上传").click()
+
     page.locator("#id_file").set_input_files(str(upload))
     merchant.shot("upload")
     page.get_by_role("button", name="上传并检查").click()
@@ -66,7 +83,7 @@ def test_import_a_product_file_and_watch_the_progress_finish(
 
     page.get_by_role("button", name="确认导入").click()
     page.get_by_text("排队中，等待开始").wait_for()
-    job = Job.objects.get()
+    job = Job.objects.exclude(status=JobStatus.DRAFT).get()
     assert queued == [job.pk] and job.status == JobStatus.PENDING
     merchant.shot("queued")
     jobs.run_job(job.pk)  # the worker runs it; the page is polling meanwhile

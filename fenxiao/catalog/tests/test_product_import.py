@@ -16,6 +16,17 @@ from fenxiao.testing import make_product, make_staff
 from .import_files import csv_file, image_bytes, row, xlsx_file, zip_file
 
 pytestmark = pytest.mark.django_db
+PRODUCT_FIELDS = (
+    "pk",
+    "name",
+    "subtitle",
+    "category",
+    "description",
+    "is_listed",
+    "price",
+    "list_price",
+    "weight_grams",
+)
 MEMORY = "django.core.files.storage.InMemoryStorage"
 
 
@@ -447,3 +458,89 @@ def test_staff_who_may_not_add_products_cannot_import():
     assert client.get("/backend/catalog/product/import/").status_code == 403
     assert client.get("/backend/catalog/product/import/template.xlsx").status_code == 403
     assert "导入商品" not in client.get("/backend/catalog/product/").content.decode()
+
+
+def test_rows_written_with_the_column_spec_import_back_unchanged(staff, tshirts, web):
+    """The exports helper owns the full export round trip; this checks the import's half:
+    rows made by `export_row` (through the CSV writer, formula guard included) change
+    nothing, even for two products sharing a name, an inactive SKU and pictures."""
+    from django.core.files.base import ContentFile
+
+    from fenxiao.catalog.services import product_import_columns as spec
+    from fenxiao.catalog.services.products import refresh_summary
+    from fenxiao.core import tabular
+
+    first = make_product(
+        "同名商品", category=tshirts, specs_list=[{"颜色": "红"}, {"颜色": "蓝"}], list_price=12000
+    )
+    second = make_product("同名商品", category=tshirts, price=5000)
+    Product.objects.filter(pk=first.pk).update(subtitle="-50%限时", description="<p>好<b>货</b></p>")
+    Sku.objects.filter(product=second).update(is_active=False)
+    Product.objects.filter(pk=second.pk).update(is_listed=False)
+    refresh_summary([second.pk])  # as the backend does when a SKU is switched off
+    ProductImage.objects.create(product=first, image=ContentFile(image_bytes(), name="a.png"), sort_order=0)
+    ProductImage.objects.create(product=first, image=ContentFile(image_bytes(), name="b.png"), sort_order=1)
+
+    def snapshot():
+        return (
+            list(Product.objects.order_by("pk").values(*PRODUCT_FIELDS)),
+            list(Sku.objects.order_by("pk").values()),
+            list(ProductImage.objects.order_by("pk").values()),
+        )
+
+    before = snapshot()
+    paths = spec.category_paths()
+    rows = []
+    for sku in Sku.objects.select_related("product").order_by("product_id", "pk"):
+        urls = [f"http://testserver{i.image.url}" for i in sku.product.images.order_by("sort_order", "pk")]
+        rows.append(spec.export_row(sku, category_path=paths[sku.product.category_id], image_urls=urls))
+    data = tabular.csv_response("x.csv", spec.HEADERS, rows).content
+    assert "'-50%限时" in data.decode("utf-8-sig")  # the formula guard was applied
+    plan = product_import.dry_run(data, "export.csv")
+    assert plan.errors == []
+    assert (plan.counts["products_new"], plan.counts["products_updated"], plan.counts["skus_new"]) == (
+        0,
+        2,
+        0,
+    )
+    job = run_import(staff, data, "export.csv")
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert snapshot() == before and web.fetched == []
+
+
+def test_an_import_whose_worker_died_is_run_again_once(staff, tshirts, kitchen, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fenxiao.core import jobs
+
+    monkeypatch.setattr(jobs, "_enqueue_on_commit", lambda job_id: None)  # the queue entry is lost
+    job, _ = product_import.start(staff, xlsx_file(shirt_rows()), "商品.xlsx")
+    product_import.confirm(job, staff)
+    # The worker claimed it and was killed in the write: its transaction rolled back.
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    monkeypatch.undo()
+    assert jobs.sweep() == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.attempts == 2
+    assert Product.objects.count() == 2 and Sku.objects.count() == 3
+    assert jobs.sweep() == 0 and Product.objects.count() == 2
+
+
+def test_a_sku_code_taken_meanwhile_fails_the_whole_import(staff, tshirts, kitchen, monkeypatch):
+    job, plan = product_import.start(staff, xlsx_file(shirt_rows()), "商品.xlsx")
+    original = product_import.write
+
+    def someone_else_first(plan):
+        # Another import created one of the codes after this one was planned.
+        Sku.objects.create(product=make_product("别人的"), code="MUG-1", price=100, stock=1)
+        return original(plan)
+
+    monkeypatch.setattr(product_import, "write", someone_else_first)
+    product_import.confirm(job, staff)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "其他人修改了相同的SKU编码" in job.message
+    assert not Product.objects.filter(name__in=["纯棉T恤", "马克杯"]).exists()

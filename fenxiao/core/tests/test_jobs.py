@@ -161,3 +161,18 @@ def test_old_unconfirmed_drafts_are_cleared_with_their_files():
     Job.objects.filter(pk=draft.pk).update(created_at=timezone.now() - timedelta(days=2))
     jobs.sweep()
     assert not Job.objects.filter(pk=draft.pk).exists() and not jobs.storage().exists(name)
+
+
+def test_files_of_old_jobs_are_removed_but_the_record_stays():
+    staff, client = staff_client("auth.view_group")
+    job = jobs.create("test.count", user=staff, title="旧任务", files={"file": ("a.txt", b"a")})
+    job.refresh_from_db()
+    names = [job.inputs["file"]["name"], job.result_name]
+    assert all(jobs.storage().exists(n) for n in names)
+    Job.objects.filter(pk=job.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    jobs.sweep()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED and job.result_name == "" and job.inputs == {}
+    assert not any(jobs.storage().exists(n) for n in names)
+    assert client.get(f"/backend/core/job/{job.pk}/download/").status_code == 404
+    assert "下载" not in client.get(f"/backend/core/job/{job.pk}/progress/").content.decode()
