@@ -576,13 +576,19 @@ def add_message(after_sale: AfterSale, actor, *, message: str, images=()) -> Aft
 
 def refund_succeeded(after_sale_id: int) -> None:
     """The gateway has paid the refund back: close the after-sale and tell distribution."""
+    order_id = AfterSale.objects.filter(pk=after_sale_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return
+    # The order first, then the after-sale: the order every approval and receipt takes them
+    # in, so a refund task finishing while the sweep (or staff) acts on the order never
+    # holds one while waiting for the other.
+    order = Order.objects.select_for_update().get(pk=order_id)
     after_sale = AfterSale.objects.select_for_update().filter(pk=after_sale_id).first()
     if after_sale is None or after_sale.status != AfterSaleStatus.APPROVED:
         return
     if after_sale.refunds.exclude(status="succeeded").exists():
         return
     _move(after_sale, AfterSaleStatus.REFUNDED, refunded_at=timezone.now())
-    order = Order.objects.select_for_update().get(pk=after_sale.order_id)
     items = list(after_sale.lines.select_related("order_line"))
     _note(after_sale, "refunded", ActorKind.SYSTEM, f"退款成功，{format_fen(after_sale.amount)} 已原路退回")
     log_event(
