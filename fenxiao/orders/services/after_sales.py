@@ -687,6 +687,8 @@ def _one_by_one(status: str, now, size: int, stop_at: float, act) -> int:
             if time.monotonic() >= stop_at:
                 return done  # the next run picks the rest up
             after_sale = AfterSale.objects.select_related("order").filter(pk=pk).first()
+            if after_sale is None:
+                continue
             try:
                 act(after_sale)
                 done += 1

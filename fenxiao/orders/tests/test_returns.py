@@ -402,3 +402,28 @@ def test_open_return_keeps_commission_and_shipping_blocked(staff):
     from fenxiao.orders.models import OPEN_AFTER_SALE
 
     assert {"requested", "awaiting_return", "return_shipped", "approved"} == set(OPEN_AFTER_SALE)
+
+
+def test_an_open_return_keeps_commission_frozen_until_it_ends():
+    from fenxiao.distribution.services import settlement
+    from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, receive, sku, statuses
+
+    distributor = make_distributor()
+    lamp = make_product(price=10000, stock=10)
+    start = timezone.now()
+    order = receive(buy(bound_buyer(distributor), (sku(lamp), 1)))
+    sale = after_sales.request_after_sale(
+        order,
+        order.buyer,
+        kind="return_refund",
+        reason_code="quality",
+        lines=[{"line_id": order.lines.get().pk}],
+    )
+    after_sales.approve(sale, make_staff("boss"))
+    after_sales.ship_back(sale, order.buyer, carrier="yunda", tracking_number="4318000000077")
+    # Freeze over, but the goods are on their way back: nothing settles.
+    assert settlement.settle_due(start + timedelta(days=30)) is None
+    assert statuses(order) == {"frozen"}
+    after_sales.refuse_receipt(sale, make_staff("boss"), reason="寄回的是空盒")
+    assert settlement.settle_due(start + timedelta(days=30)).commission_count == 1
+    assert statuses(order) == {"settled"}
