@@ -359,6 +359,8 @@ if PRODUCTION and "sandbox" in NOTICE_CHANNEL_ADAPTERS.values():
 NOTICE_EVENT_CHANNELS = {
     "order_shipped": ["sms", "wechat"],
     "refund_done": ["sms", "wechat"],
+    "after_sale_approved": ["sms", "wechat"],
+    "after_sale_closed": ["wechat"],
     "withdrawal_paid": ["sms", "wechat"],
     "withdrawal_rejected": ["sms", "wechat"],
     "distributor_approved": ["wechat"],

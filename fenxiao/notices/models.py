@@ -14,6 +14,8 @@ from django.db.models import Q
 class Kind(models.TextChoices):
     ORDER_SHIPPED = "order_shipped", "订单发货"
     REFUND_DONE = "refund_done", "退款到账"
+    AFTER_SALE_APPROVED = "after_sale_approved", "售后已同意"
+    AFTER_SALE_CLOSED = "after_sale_closed", "售后已关闭"
     COMMISSION_ARRIVED = "commission_arrived", "新佣金"
     COMMISSION_SETTLED = "commission_settled", "佣金结算"
     WITHDRAWAL_PAID = "withdrawal_paid", "提现到账"

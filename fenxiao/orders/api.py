@@ -1,7 +1,8 @@
 """Buyer-facing order API: cart, checkout, orders, payment, after-sale."""
 
 from django.db.models import Prefetch
-from ninja import Router, Status
+from ninja import File, Form, Router, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from fenxiao.core import traffic
@@ -11,9 +12,11 @@ from fenxiao.customers.auth import buyer_auth
 from fenxiao.customers.services import wallet
 
 from .errors import AfterSaleNotFound, OrderNotFound
-from .models import AfterSale, CartLine, Order, OrderLine, OrderStatus
+from .models import AfterSale, AfterSaleLog, CartLine, Order, OrderLine, OrderSettings, OrderStatus
 from .schemas import (
+    AfterSaleDetailOut,
     AfterSaleIn,
+    AfterSaleLogOut,
     AfterSaleOut,
     CancelIn,
     CartLineIn,
@@ -26,6 +29,7 @@ from .schemas import (
     PayOut,
     PreviewIn,
     QuoteOut,
+    ShipBackIn,
 )
 from .services import after_sales, cart, checkout, lifecycle, payments_port, promotions_port
 
@@ -237,6 +241,8 @@ def request_after_sale(request, number: str, payload: AfterSaleIn):
         request.user,
         kind=payload.kind,
         reason=payload.reason,
+        reason_code=payload.reason_code,
+        description=payload.description,
         lines=[line.dict() for line in payload.lines],
     )
     return Status(201, AfterSale.objects.select_related("order").get(pk=after_sale.pk))
@@ -252,10 +258,59 @@ def list_after_sales(request):
     return _after_sale_qs(request.user).order_by("-id")
 
 
-@router.post("/after-sales/{number}/withdraw", response=AfterSaleOut)
-def withdraw_after_sale(request, number: str):
+def _mine(request, number: str) -> AfterSale:
     after_sale = _after_sale_qs(request.user).filter(number=number).first()
     if after_sale is None:
         raise AfterSaleNotFound()
+    return after_sale
+
+
+def _detail(request, number: str) -> AfterSale:
+    after_sale = (
+        _after_sale_qs(request.user)
+        .prefetch_related(
+            "images", Prefetch("logs", queryset=AfterSaleLog.objects.prefetch_related("images"))
+        )
+        .filter(number=number)
+        .first()
+    )
+    if after_sale is None:
+        raise AfterSaleNotFound()
+    after_sale.return_address = OrderSettings.current().return_address_text
+    return after_sale
+
+
+@router.get("/after-sales/{number}", response=AfterSaleDetailOut)
+def after_sale_detail(request, number: str):
+    """One after-sale with its photos, its negotiation history and the return address."""
+    return _detail(request, number)
+
+
+@router.post("/after-sales/{number}/withdraw", response=AfterSaleOut)
+def withdraw_after_sale(request, number: str):
+    after_sale = _mine(request, number)
     after_sales.withdraw(after_sale, request.user)
     return _after_sale_qs(request.user).get(pk=after_sale.pk)
+
+
+@router.post("/after-sales/{number}/ship-back", response=AfterSaleDetailOut)
+def ship_back(request, number: str, payload: ShipBackIn):
+    """The buyer has sent the goods back (退货退款, after approval): carrier and tracking number."""
+    after_sales.ship_back(
+        _mine(request, number), request.user, carrier=payload.carrier, tracking_number=payload.tracking_number
+    )
+    return _detail(request, number)
+
+
+@router.post("/after-sales/{number}/messages", response={201: AfterSaleLogOut})
+def add_message(request, number: str, message: Form[str] = "", images: File[list[UploadedFile]] = None):
+    """A message to the merchant, with up to 6 photos (multipart: `message`, `images`)."""
+    log = after_sales.add_message(_mine(request, number), request.user, message=message, images=images or [])
+    return Status(201, AfterSaleLog.objects.prefetch_related("images").get(pk=log.pk))
+
+
+@router.post("/after-sales/{number}/evidence", response={201: AfterSaleLogOut})
+def upload_evidence(request, number: str, images: File[list[UploadedFile]]):
+    """Photo evidence (JPG/PNG/WEBP, up to 5 MB each, 6 at a time)."""
+    log = after_sales.add_message(_mine(request, number), request.user, message="补充凭证", images=images)
+    return Status(201, AfterSaleLog.objects.prefetch_related("images").get(pk=log.pk))

@@ -41,6 +41,14 @@ class RejectIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class ReceiveIn(Strict):
+    restock: bool = Field(default=True, description="退回的商品是否重新入库")
+
+
+class MessageIn(Strict):
+    message: str = Field(min_length=1, max_length=500)
+
+
 def _order(number: str) -> Order:
     order = Order.objects.filter(number=number).first()
     if order is None:
@@ -110,3 +118,25 @@ def reject(request, number: str, payload: RejectIn):
     require_perm(request, "orders.change_aftersale")
     after_sales.reject(_after_sale(number), request.user, reason=payload.reason)
     return _after_sale(number)
+
+
+@router.post("/after-sales/{number}/receive", response=AfterSaleOut)
+def receive(request, number: str, payload: ReceiveIn):
+    """The returned goods arrived: confirm receipt (optionally restock) and refund."""
+    require_perm(request, "orders.change_aftersale")
+    after_sales.receive(_after_sale(number), request.user, restock=payload.restock)
+    return _after_sale(number)
+
+
+@router.post("/after-sales/{number}/refuse-receipt", response=AfterSaleOut)
+def refuse_receipt(request, number: str, payload: RejectIn):
+    require_perm(request, "orders.change_aftersale")
+    after_sales.refuse_receipt(_after_sale(number), request.user, reason=payload.reason)
+    return _after_sale(number)
+
+
+@router.post("/after-sales/{number}/messages", response={201: dict})
+def add_message(request, number: str, payload: MessageIn):
+    require_perm(request, "orders.change_aftersale")
+    log = after_sales.add_message(_after_sale(number), request.user, message=payload.message)
+    return Status(201, {"message": log.message, "created_at": log.created_at})

@@ -67,6 +67,18 @@ class AfterSaleOpen(DomainError):
     status = 409
 
 
+class AfterSaleImageInvalid(DomainError):
+    code = "AFTER_SALE_IMAGE_INVALID"
+    message = "图片格式有误，请上传 JPG、PNG 或 WEBP 图片"
+    status = 400
+
+
+class ReturnShipmentInvalid(DomainError):
+    code = "RETURN_SHIPMENT_INVALID"
+    message = "请选择物流公司并填写正确的运单号"
+    status = 400
+
+
 class OrderTooLarge(DomainError):
     code = "ORDER_TOO_LARGE"
     message = "单笔订单金额不能超过 ¥10,000,000.00，请分开下单"

@@ -268,8 +268,27 @@ class AfterSaleLineIn(Strict):
 
 class AfterSaleIn(Strict):
     kind: str = Field(pattern="^(refund_only|return_refund)$")
-    reason: str = Field(min_length=1, max_length=200)
+    reason_code: str = Field(
+        default="",
+        max_length=20,
+        description=(
+            "售后原因：not_wanted 不想要了、wrong_order 拍错了、not_received 未收到货、"
+            "quality 商品质量问题、not_as_described 与描述不符、missing 少件/漏发、"
+            "wrong_item 发错货、damaged 物流破损、agreed 协商一致、other 其他"
+        ),
+    )
+    reason: str = Field(default="", max_length=200, description="不选原因类型时填写的原因文字")
+    description: str = Field(default="", max_length=500, description="问题描述")
     lines: list[AfterSaleLineIn] = Field(min_length=1, max_length=50)
+
+
+class ShipBackIn(Strict):
+    carrier: str = Field(min_length=1, max_length=40, description="物流公司代码（如 shunfeng）或名称")
+    tracking_number: str = Field(min_length=1, max_length=40)
+
+
+class AfterSaleMessageIn(Strict):
+    message: str = Field(min_length=1, max_length=500)
 
 
 class AfterSaleLineOut(Schema):
@@ -287,12 +306,21 @@ class AfterSaleOut(Schema):
     amount: int
     shipping_amount: int
     reason: str
+    reason_code: str
+    description: str
     reject_reason: str
     restock: bool
     requested_by: str
     created_at: datetime
     decided_at: datetime | None
+    deadline: datetime | None = Field(description="当前步骤的处理期限（商家处理、买家寄回或商家收货）")
+    return_carrier: str
+    return_carrier_name: str
+    return_tracking_number: str
+    return_shipped_at: datetime | None
+    received_at: datetime | None
     refunded_at: datetime | None
+    closed_at: datetime | None
     lines: list[AfterSaleLineOut]
 
     @staticmethod
@@ -306,3 +334,29 @@ class AfterSaleOut(Schema):
     @staticmethod
     def resolve_lines(obj):
         return list(obj.lines.all())
+
+
+class AfterSaleLogOut(Schema):
+    actor_kind: str
+    kind: str
+    message: str
+    images: list[str]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_images(obj):
+        return [item.image.url for item in obj.images.all()]
+
+
+class AfterSaleDetailOut(AfterSaleOut):
+    return_address: str = Field(description="退货地址（收件人 电话 地址）")
+    images: list[str]
+    logs: list[AfterSaleLogOut]
+
+    @staticmethod
+    def resolve_images(obj):
+        return [item.image.url for item in obj.images.all()]
+
+    @staticmethod
+    def resolve_logs(obj):
+        return list(obj.logs.all())

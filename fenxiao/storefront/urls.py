@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import account, cart, checkout, coupons, distribution, groups, messages, orders, shop, trail
+from .views import (
+    account,
+    after_sales,
+    cart,
+    checkout,
+    coupons,
+    distribution,
+    groups,
+    messages,
+    orders,
+    shop,
+    trail,
+)
 
 app_name = "storefront"
 
@@ -23,11 +35,26 @@ urlpatterns = [
     path("orders/<str:number>/result/", checkout.result, name="order_result"),
     path("orders/<str:number>/cancel/", orders.cancel, name="order_cancel"),
     path("orders/<str:number>/confirm/", orders.confirm, name="order_confirm"),
-    path("orders/<str:number>/after-sale/", orders.after_sale, name="order_after_sale"),
+    path("orders/<str:number>/after-sale/", after_sales.request_page, name="order_after_sale"),
     path(
         "orders/<str:number>/after-sale/<str:after_sale_number>/withdraw/",
-        orders.withdraw_after_sale,
+        after_sales.withdraw,
         name="after_sale_withdraw",
+    ),
+    path(
+        "orders/<str:number>/after-sales/<str:after_sale_number>/",
+        after_sales.detail,
+        name="after_sale_detail",
+    ),
+    path(
+        "orders/<str:number>/after-sales/<str:after_sale_number>/ship-back/",
+        after_sales.ship_back,
+        name="after_sale_ship_back",
+    ),
+    path(
+        "orders/<str:number>/after-sales/<str:after_sale_number>/message/",
+        after_sales.message,
+        name="after_sale_message",
     ),
     # Promotions (issue 9): coupons.
     path("coupons/", coupons.center, name="coupons"),

@@ -14,7 +14,7 @@ from django.urls import reverse
 from fenxiao.catalog.models import Sku
 from fenxiao.distribution.models import Distributor, DistributorStatus, SettlementBatch, Withdrawal
 from fenxiao.distribution.models.ledger import WithdrawalStatus
-from fenxiao.orders.models import AfterSale, AfterSaleStatus, Order, OrderSettings, OrderStatus
+from fenxiao.orders.models import OPEN_AFTER_SALE, AfterSale, Order, OrderSettings, OrderStatus
 
 
 @dataclass
@@ -41,10 +41,10 @@ def _pending_shipment(user):
 
 
 def _after_sales(user):
-    statuses = [AfterSaleStatus.REQUESTED, AfterSaleStatus.APPROVED]
+    statuses = OPEN_AFTER_SALE  # returns waiting for the parcel or its receipt are open too
     count = AfterSale.objects.filter(status__in=statuses).count()
     url = _link("admin:orders_aftersale_changelist", status__in=",".join(statuses))
-    return Todo("after_sales", "待处理售后", count, url, "待审核或已同意待退款", "assignment_return")
+    return Todo("after_sales", "待处理售后", count, url, "待处理、待收退货或退款中", "assignment_return")
 
 
 def _distributors(user):

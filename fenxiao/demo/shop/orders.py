@@ -106,6 +106,14 @@ class Shop:
     def approve(self, sale: AfterSale, story: Story) -> None:
         after_sales.approve(sale, self.people.finance)
         story.mark("after_sale_approved", (HOUR, 20 * HOUR), after_sale=sale.number)
+        if sale.kind == AfterSaleKind.RETURN_REFUND:
+            # A return is refunded only once the goods are back in the warehouse.
+            after_sales.ship_back(
+                sale, sale.order.buyer, carrier="zhongtong", tracking_number=f"7853{sale.pk:08d}"
+            )
+            story.mark("after_sale_shipped_back", (6 * HOUR, 30 * HOUR), after_sale=sale.number)
+            after_sales.receive(sale, self.people.operations, restock=True)
+            story.mark("after_sale_received", (DAY, 3 * DAY), after_sale=sale.number)
         self.settle_refunds(sale.order, story, sale.number)
 
     def reject(self, sale: AfterSale, story: Story, reason: str) -> None:

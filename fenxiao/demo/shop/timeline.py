@@ -10,7 +10,7 @@ rewritten.
 from datetime import datetime, timedelta
 from random import Random
 
-from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings
+from fenxiao.orders.models import AfterSale, AfterSaleLog, Order, OrderEvent, OrderSettings
 from fenxiao.payments.models import Payment, PaymentStatus, Refund, SandboxTrade
 
 MINUTE = 60
@@ -78,4 +78,20 @@ def _rewrite_after_sale(sale: AfterSale, story: Story) -> None:
         created_at=story.at("after_sale_requested", sale.number), decided_at=decided, refunded_at=refunded
     )
     if decided:
-        Refund.objects.filter(after_sale=sale).update(created_at=decided, completed_at=refunded)
+        refund_started = story.at("after_sale_received", sale.number) or decided
+        Refund.objects.filter(after_sale=sale).update(created_at=refund_started, completed_at=refunded)
+    for log in sale.logs.all():
+        when = story.at(LOG_MOMENTS.get(log.kind, ""), sale.number)
+        if when:
+            AfterSaleLog.objects.filter(pk=log.pk).update(created_at=when)
+
+
+# The after-sale history's steps, by the order events that tell the same moment.
+LOG_MOMENTS = {
+    "requested": "after_sale_requested",
+    "approved": "after_sale_approved",
+    "rejected": "after_sale_rejected",
+    "shipped_back": "after_sale_shipped_back",
+    "received": "after_sale_received",
+    "refunded": "refunded",
+}

@@ -50,6 +50,45 @@ def refund_done(
     )
 
 
+def after_sale_approved(
+    *, buyer_id: int, after_sale_id: int, after_sale_number: str, order_number: str, days: int, address: str
+) -> None:
+    """A return was approved: the buyer is to ship the goods back before the deadline."""
+    where = f"退货地址：{address}" if address else ""
+    notify(
+        buyer_id,
+        Kind.AFTER_SALE_APPROVED,
+        "商家已同意退货，请寄回商品",
+        f"您的售后 {after_sale_number}（订单 {order_number}）商家已同意退货，"
+        f"请在 {days} 天内寄回商品并填写退货物流，逾期售后将自动关闭。{where}",
+        f"/orders/{order_number}/after-sales/{after_sale_number}/",
+        source_key=f"after-sale-approved:{after_sale_id}",
+        subject_type="after_sale",
+        subject_id=after_sale_id,
+    )
+
+
+def after_sales_closed(closed: Iterable[tuple[int, int, str, str]]) -> int:
+    """Returns never shipped back in time were closed (the sweep, many at once):
+    (buyer id, after-sale id, after-sale number, order number) for each."""
+    return notify_many(
+        Kind.AFTER_SALE_CLOSED,
+        (
+            Draft(
+                buyer_id,
+                "售后已关闭",
+                f"您的售后 {number}（订单 {order_number}）因未在期限内寄回商品已自动关闭。"
+                "如仍需售后，可在售后期内重新申请。",
+                f"after-sale-closed:{after_sale_id}",
+                f"/orders/{order_number}/after-sales/{number}/",
+                "after_sale",
+                after_sale_id,
+            )
+            for buyer_id, after_sale_id, number, order_number in closed
+        ),
+    )
+
+
 def commission_arrived(*, order_id: int, amounts: dict[int, int]) -> None:
     """A buyer paid an order that earns commission: one notice per distributor (by user id)
     with what the order earns them in total, across lines and levels."""

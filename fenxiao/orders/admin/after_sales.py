@@ -1,7 +1,16 @@
-"""The after-sale page: what the buyer asked for, its refunds, and the approve / reject pages."""
+"""The after-sale pages: the list by step (tabs with counts), and the record with what the
+buyer asked for, their photos, the negotiation history, the deadline of the current step,
+its refunds, and the buttons for the step (同意 / 拒绝 / 确认收货并退款 / 拒绝收货 / 留言)."""
 
+from urllib.parse import urlencode
+
+from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -11,12 +20,50 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Refund
 
-from ..models import AfterSale, AfterSaleLine, AfterSaleStatus
+from ..models import AfterSale, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus, OrderSettings
 from ..services import after_sales
 from .common import AFTER_SALE_STATUS_LABELS, ReasonForm, buyer_text, change_url, label, link
 from .exporting import AfterSaleExports
 
 # --- After-sale ------------------------------------------------------------------------------
+
+# The list's tabs: what waits on whom. (title, statuses)
+TABS = [
+    ("全部", []),
+    ("待处理", [AfterSaleStatus.REQUESTED]),
+    ("待买家退货", [AfterSaleStatus.AWAITING_RETURN]),
+    ("待收货", [AfterSaleStatus.RETURN_SHIPPED]),
+    ("退款中", [AfterSaleStatus.APPROVED]),
+    ("已完成", [AfterSaleStatus.REFUNDED]),
+    ("已关闭", [AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN, AfterSaleStatus.CLOSED]),
+]
+# What the current step's deadline means, by status.
+DEADLINE_TEXT = {
+    AfterSaleStatus.REQUESTED: "商家处理期限，逾期系统自动同意",
+    AfterSaleStatus.AWAITING_RETURN: "买家寄回期限，逾期售后自动关闭",
+    AfterSaleStatus.RETURN_SHIPPED: "商家收货期限，逾期系统自动确认收货并退款",
+}
+
+
+def remaining_text(deadline, now=None) -> str:
+    """ "剩余 2 天 3 小时" / "已逾期" for a deadline."""
+    left = deadline - (now or timezone.now())
+    if left.total_seconds() <= 0:
+        return "已逾期，等待系统处理"
+    days, hours = left.days, left.seconds // 3600
+    if days:
+        return f"剩余 {days} 天 {hours} 小时"
+    return f"剩余 {hours} 小时 {left.seconds % 3600 // 60} 分钟"
+
+
+class ReceiveForm(forms.Form):
+    restock = forms.BooleanField(
+        label="退回库存", required=False, initial=True, help_text="勾选后退回的商品数量重新计入可售库存"
+    )
+
+
+class MessageForm(forms.Form):
+    message = forms.CharField(label="留言内容", max_length=500, widget=forms.Textarea)
 
 
 class AfterSaleLineInline(ReadOnlyInline):
@@ -62,33 +109,89 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         "kind",
         "status_label",
         "amount_display",
+        "reason",
+        "deadline_short",
         "requested_by",
         "created_at",
     )
-    list_filter = ("status", "kind", "requested_by", ("created_at", LocalDateRangeFilter))
+    list_filter = ("status", "kind", "reason_code", "requested_by", ("created_at", LocalDateRangeFilter))
+    list_before_template = "admin/orders/after_sale_tabs.html"
     list_filter_submit = True
     search_fields = ("=number", "=order__number", "order__buyer__phone")
     list_select_related = ("order", "order__buyer")
     show_full_result_count = False
     inlines = (AfterSaleLineInline, RefundInline)
-    fields = (
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "number",
+                    "order_link",
+                    "buyer_display",
+                    "kind",
+                    "status_badge",
+                    "deadline_display",
+                    "amount_display",
+                    "reason",
+                    "description",
+                    "evidence_display",
+                    "restock",
+                    "requested_by",
+                    "created_at",
+                    "decider_display",
+                    "decided_at",
+                    "reject_reason",
+                )
+            },
+        ),
+        (
+            "退货物流",
+            {
+                "fields": (
+                    "return_address_display",
+                    "return_shipment_display",
+                    "return_shipped_at",
+                    "received_at",
+                    "refunded_at",
+                    "closed_at",
+                )
+            },
+        ),
+        ("协商记录", {"fields": ("history_display",)}),
+    )
+    readonly_fields = (
         "number",
         "order_link",
         "buyer_display",
         "kind",
         "status_badge",
+        "deadline_display",
         "amount_display",
         "reason",
+        "description",
+        "evidence_display",
         "restock",
         "requested_by",
         "created_at",
         "decider_display",
         "decided_at",
         "reject_reason",
+        "return_address_display",
+        "return_shipment_display",
+        "return_shipped_at",
+        "received_at",
         "refunded_at",
+        "closed_at",
+        "history_display",
     )
-    readonly_fields = fields
-    actions_detail = ("approve_after_sale", "reject_after_sale")
+    actions_detail = (
+        "approve_after_sale",
+        "reject_after_sale",
+        "receive_after_sale",
+        "refuse_receipt",
+        "message_after_sale",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -129,10 +232,63 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     def decider_display(self, obj):
         return str(obj.decided_by) if obj.decided_by_id else "-"
 
+    @display(description="处理期限")
+    def deadline_short(self, obj):
+        if obj.deadline is None:
+            return "-"
+        return remaining_text(obj.deadline)
+
+    @display(description="处理期限")
+    def deadline_display(self, obj):
+        if obj.deadline is None:
+            return "-"
+        when = timezone.localtime(obj.deadline).strftime("%Y-%m-%d %H:%M")
+        return f"{when} 前（{remaining_text(obj.deadline)}）· {DEADLINE_TEXT.get(obj.status, '')}"
+
+    @display(description="凭证图片")
+    def evidence_display(self, obj):
+        return render_to_string("admin/orders/after_sale_images.html", {"images": list(obj.images.all())})
+
+    @display(description="退货地址")
+    def return_address_display(self, obj):
+        if obj.kind != AfterSaleKind.RETURN_REFUND:
+            return "-"
+        return OrderSettings.current().return_address_text or "未设置（请在订单设置中填写退货地址）"
+
+    @display(description="退货物流")
+    def return_shipment_display(self, obj):
+        if not obj.return_tracking_number:
+            return "-"
+        return f"{obj.return_carrier_name} {obj.return_tracking_number}"
+
+    @display(description="协商记录")
+    def history_display(self, obj):
+        logs = AfterSaleLog.objects.filter(after_sale=obj).select_related("actor").prefetch_related("images")
+        return render_to_string("admin/orders/after_sale_history.html", {"logs": list(logs)})
+
     def detail_actions_for(self, after_sale):
-        if after_sale.status != AfterSaleStatus.REQUESTED:
-            return set()
-        return {"approve_after_sale", "reject_after_sale"}
+        by_status = {
+            AfterSaleStatus.REQUESTED: {"approve_after_sale", "reject_after_sale"},
+            AfterSaleStatus.RETURN_SHIPPED: {"receive_after_sale", "refuse_receipt"},
+        }
+        return by_status.get(after_sale.status, set()) | {"message_after_sale"}
+
+    def changelist_view(self, request, extra_context=None):
+        counts = dict(AfterSale.objects.values_list("status").annotate(n=Count("pk")).order_by())
+        current = request.GET.get("status__in") or request.GET.get("status__exact") or ""
+        base = reverse("admin:orders_aftersale_changelist")
+        tabs = []
+        for title, statuses in TABS:
+            value = ",".join(statuses)
+            tabs.append(
+                {
+                    "title": title,
+                    "link": f"{base}?{urlencode({'status__in': value})}" if statuses else base,
+                    "count": sum(counts.get(s, 0) for s in statuses) if statuses else sum(counts.values()),
+                    "active": value == current,
+                }
+            )
+        return super().changelist_view(request, {**(extra_context or {}), "after_sale_tabs": tabs})
 
     def _summary(self, after_sale: AfterSale):
         lines = "；".join(
@@ -149,13 +305,18 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             ("原因", after_sale.reason),
             ("商品", lines or "-"),
             ("退回库存", "是" if after_sale.restock else "否"),
+            (
+                "退货物流",
+                f"{after_sale.return_carrier_name} {after_sale.return_tracking_number}"
+                if after_sale.return_tracking_number
+                else "-",
+            ),
         ]
 
-    @action(
-        description="同意并退款", url_path="approve", permissions=["change_aftersale"], icon="check_circle"
-    )
+    @action(description="同意", url_path="approve", permissions=["change_aftersale"], icon="check_circle")
     def approve_after_sale(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
+        is_return = after_sale.kind == AfterSaleKind.RETURN_REFUND
         form = ConfirmForm(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
@@ -164,17 +325,81 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
                 messages.error(request, exc.message)
             else:
                 messages.success(
-                    request, f"已同意售后 {after_sale.number}，{format_fen(after_sale.amount)} 原路退回"
+                    request,
+                    f"已同意退货 {after_sale.number}，等待买家寄回商品"
+                    if is_return
+                    else f"已同意售后 {after_sale.number}，{format_fen(after_sale.amount)} 原路退回",
                 )
                 return HttpResponseRedirect(change_url(after_sale))
+        summary = self._summary(after_sale)
+        if is_return:
+            days = OrderSettings.current().return_ship_days
+            address = OrderSettings.current().return_address_text or "未设置（请在订单设置中填写退货地址）"
+            summary += [("买家寄回期限", f"同意后 {days} 天内"), ("退货地址", address)]
         return action_page(
             self,
             request,
             after_sale,
-            title=f"同意售后：{after_sale.number}",
+            title=f"{'同意退货' if is_return else '同意退款'}：{after_sale.number}",
             form=form,
+            summary=summary,
+            submit_label="同意退货，等待买家寄回" if is_return else "同意并退款",
+        )
+
+    @action(
+        description="确认收货并退款",
+        url_path="receive",
+        permissions=["change_aftersale"],
+        icon="inventory",
+    )
+    def receive_after_sale(self, request, object_id):
+        after_sale = self.object_or_404(request, object_id)
+        form = ReceiveForm(posted(request), initial={"restock": after_sale.restock})
+        return form_action(
+            self,
+            request,
+            after_sale,
+            form,
+            lambda data: after_sales.receive(after_sale, request.user, restock=data["restock"]),
+            success=f"已确认收货，{format_fen(after_sale.amount)} 原路退回",
+            title=f"确认收货并退款：{after_sale.number}",
             summary=self._summary(after_sale),
-            submit_label="同意并退款",
+            submit_label="确认收货并退款",
+        )
+
+    @action(description="拒绝收货", url_path="refuse-receipt", permissions=["change_aftersale"], icon="block")
+    def refuse_receipt(self, request, object_id):
+        after_sale = self.object_or_404(request, object_id)
+        form = ReasonForm(posted(request))
+        form.fields["reason"].label = "拒绝收货原因"
+        form.fields["reason"].help_text = "如寄回的商品与描述不符、不是本店商品；买家可在售后期内重新申请"
+        return form_action(
+            self,
+            request,
+            after_sale,
+            form,
+            lambda data: after_sales.refuse_receipt(after_sale, request.user, reason=data["reason"]),
+            success=f"已拒绝收货 {after_sale.number}",
+            title=f"拒绝收货：{after_sale.number}",
+            summary=self._summary(after_sale),
+            submit_label="确认拒绝收货",
+            danger=True,
+        )
+
+    @action(description="留言", url_path="message", permissions=["change_aftersale"], icon="chat")
+    def message_after_sale(self, request, object_id):
+        after_sale = self.object_or_404(request, object_id)
+        form = MessageForm(posted(request))
+        return form_action(
+            self,
+            request,
+            after_sale,
+            form,
+            lambda data: after_sales.add_message(after_sale, request.user, message=data["message"]),
+            success="留言已发送，买家可在售后详情中看到",
+            title=f"留言：{after_sale.number}",
+            summary=self._summary(after_sale),
+            submit_label="发送留言",
         )
 
     @action(description="拒绝", url_path="reject", permissions=["change_aftersale"], icon="block")

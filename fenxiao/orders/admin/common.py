@@ -20,10 +20,13 @@ ORDER_STATUS_LABELS = {
 }
 AFTER_SALE_STATUS_LABELS = {
     AfterSaleStatus.REQUESTED: "warning",
+    AfterSaleStatus.AWAITING_RETURN: "info",
+    AfterSaleStatus.RETURN_SHIPPED: "primary",
     AfterSaleStatus.APPROVED: "info",
     AfterSaleStatus.REFUNDED: "success",
     AfterSaleStatus.REJECTED: "danger",
     AfterSaleStatus.WITHDRAWN: "default",
+    AfterSaleStatus.CLOSED: "default",
 }
 REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
 

@@ -594,7 +594,9 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 shipping_amount=data.get("shipping") or 0,
             ),
             success=lambda after_sale: (
-                f"已发起退款 {after_sale.number}：{format_fen(after_sale.amount)}，原路退回"
+                f"已发起退货 {after_sale.number}，买家寄回商品并确认收货后退款"
+                if after_sale.status == "awaiting_return"
+                else f"已发起退款 {after_sale.number}：{format_fen(after_sale.amount)}，原路退回"
             ),
             title=f"退款：{order.number}",
             summary=order_summary(order),

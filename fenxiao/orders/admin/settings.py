@@ -1,5 +1,7 @@
 """Order settings: one record, edited on one page."""
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -10,7 +12,12 @@ from unfold.admin import ModelAdmin
 
 from fenxiao.core.admin_forms import MoneyFieldsMixin
 
-from ..models import OrderSettings
+from ..models import (
+    MAX_AFTER_SALE_RESPOND_DAYS,
+    MAX_RETURN_RECEIVE_DAYS,
+    MAX_RETURN_SHIP_DAYS,
+    OrderSettings,
+)
 
 # --- Order settings (one record) -------------------------------------------------------------
 
@@ -22,6 +29,9 @@ class OrderSettingsForm(forms.ModelForm):
         "auto_complete_days": (1, 90),
         "after_sale_days": (0, 365),
         "low_stock_threshold": (0, 1_000_000),
+        "after_sale_respond_days": (0, MAX_AFTER_SALE_RESPOND_DAYS),
+        "return_ship_days": (1, MAX_RETURN_SHIP_DAYS),
+        "return_receive_days": (0, MAX_RETURN_RECEIVE_DAYS),
     }
 
     class Meta:
@@ -33,7 +43,19 @@ class OrderSettingsForm(forms.ModelForm):
             "shipping_fee",
             "free_shipping_threshold",
             "low_stock_threshold",
+            "after_sale_respond_days",
+            "return_ship_days",
+            "return_receive_days",
+            "return_recipient",
+            "return_phone",
+            "return_address",
         )
+
+    def clean_return_phone(self):
+        phone = (self.cleaned_data.get("return_phone") or "").strip()
+        if phone and not re.fullmatch(r"[0-9+\- ]{5,20}", phone):
+            raise forms.ValidationError("请填写正确的联系电话")
+        return phone
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,14 +70,34 @@ class OrderSettingsForm(forms.ModelForm):
 class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
     form = OrderSettingsForm
     money_fields = ("shipping_fee", "free_shipping_threshold")
-    fields = (
-        "payment_timeout_minutes",
-        "auto_complete_days",
-        "after_sale_days",
-        "shipping_fee",
-        "free_shipping_threshold",
-        "low_stock_threshold",
-        "updated_at",
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "payment_timeout_minutes",
+                    "auto_complete_days",
+                    "after_sale_days",
+                    "shipping_fee",
+                    "free_shipping_threshold",
+                    "low_stock_threshold",
+                )
+            },
+        ),
+        (
+            "售后与退货",
+            {
+                "fields": (
+                    "after_sale_respond_days",
+                    "return_ship_days",
+                    "return_receive_days",
+                    "return_recipient",
+                    "return_phone",
+                    "return_address",
+                )
+            },
+        ),
+        (None, {"fields": ("updated_at",)}),
     )
     readonly_fields = ("updated_at",)
 

@@ -2,8 +2,24 @@
 
 Amounts are checked against what each line actually paid, minus what is already refunded
 or being refunded, with the order row locked, so refunds never exceed what was paid.
+
+仅退款 is one step for staff: approve → the refund runs → refunded. 退货退款 waits for the
+goods: approve (待买家退货, the buyer has `return_ship_days` to ship back) → the buyer
+enters carrier and tracking number (待商家收货) → staff confirm receipt, choosing whether
+the units go back on sale → the refund runs → refunded. Staff may refuse the parcel (not
+as described) with a reason: the request is rejected and the lines are free again, so the
+buyer can file a new request while the after-sale window is open (that is how the two
+sides go back to negotiating). Every step writes the after-sale's history (AfterSaleLog)
+next to the order's event.
+
+Deadlines (OrderSettings), run by `sweep_deadlines`: a request the merchant leaves
+unanswered is approved by the system; a return never shipped back is closed; a parcel
+never confirmed is received (without restock: nobody checked it) and refunded.
 """
 
+import logging
+import re
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -11,26 +27,41 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from fenxiao.catalog.services.stock import restore_stock
-from fenxiao.core.errors import InvalidTransition
+from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
+from fenxiao.shipping.carriers import find_carrier
 
-from ..errors import AfterSaleInvalid, AfterSaleNotFound, AfterSaleOpen, RefundExceedsPaid
+from ..errors import (
+    AfterSaleInvalid,
+    AfterSaleNotFound,
+    AfterSaleOpen,
+    RefundExceedsPaid,
+    ReturnShipmentInvalid,
+)
 from ..models import (
     AFTER_SALE_FLOW,
+    DROPPED_AFTER_SALE,
     OPEN_AFTER_SALE,
+    RETURN_REASONS,
+    UNSHIPPED_REASONS,
     ActorKind,
     AfterSale,
     AfterSaleKind,
     AfterSaleLine,
+    AfterSaleLog,
+    AfterSaleReason,
     AfterSaleStatus,
     Order,
+    OrderEvent,
     OrderLine,
     OrderSettings,
     OrderStatus,
 )
-from . import hooks, tenders
+from . import evidence, hooks, tenders
 from .events import actor_kind_for, log_event, new_number, transition
+
+logger = logging.getLogger(__name__)
 
 PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
 
@@ -54,7 +85,7 @@ def _shipping_refundable(order: Order) -> int:
     """Shipping not yet refunded or being refunded (it belongs to no line)."""
     taken = (
         AfterSale.objects.filter(order=order)
-        .exclude(status__in=[AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN])
+        .exclude(status__in=DROPPED_AFTER_SALE)
         .aggregate(total=Sum("shipping_amount"))["total"]
         or 0
     )
@@ -139,40 +170,81 @@ def _plan_lines(
     return plan
 
 
+def _note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None) -> AfterSaleLog:
+    """One line of the after-sale's history (what the buyer and staff both see)."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AfterSaleLog.objects.create(
+        after_sale=after_sale, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:500]
+    )
+
+
+def _reason(order: Order, kind: str, reason_code: str | None, reason: str) -> tuple[str, str]:
+    """(code, text) of the reason: a code from the list, or (staff, older clients) free text."""
+    reason_code = (reason_code or "").strip()
+    reason = (reason or "").strip()
+    if not reason_code:
+        if not reason:
+            raise AfterSaleInvalid("请选择售后原因")
+        matched = next((c for c in AfterSaleReason if c.label == reason), None)
+        return (matched.value if matched else ""), reason
+    if reason_code not in AfterSaleReason.values:
+        raise AfterSaleInvalid("售后原因有误")
+    if order.status == OrderStatus.PENDING_SHIPMENT:
+        allowed = UNSHIPPED_REASONS
+    elif kind == AfterSaleKind.RETURN_REFUND:
+        allowed = RETURN_REASONS
+    else:
+        allowed = list(AfterSaleReason)
+    if reason_code not in allowed:
+        raise AfterSaleInvalid("该售后类型不能选择此原因")
+    return reason_code, AfterSaleReason(reason_code).label
+
+
 @transaction.atomic
 def request_after_sale(
     order: Order,
     actor,
     *,
     kind: str,
-    reason: str,
+    reason: str = "",
     lines: list[dict],
     restock: bool | None = None,
     shipping_amount: int = 0,
+    reason_code: str | None = None,
+    description: str = "",
+    images=(),
 ) -> AfterSale:
-    """`shipping_amount` refunds (part of) the shipping fee, which belongs to no line."""
+    """`shipping_amount` refunds (part of) the shipping fee, which belongs to no line.
+    `images` are the buyer's uploaded photos (checked before anything is written)."""
     by_staff = actor_kind_for(actor) == ActorKind.STAFF
     if kind not in AfterSaleKind.values:
         raise AfterSaleInvalid("售后类型有误")
-    reason = (reason or "").strip()
-    if not reason:
-        raise AfterSaleInvalid("请填写售后原因")
+    description = (description or "").strip()
+    if len(description) > 500:
+        raise AfterSaleInvalid("问题描述最多500字")
+    checked = evidence.check_images(images)
     order = _lock_order(order)
+    reason_code, reason = _reason(order, kind, reason_code, reason)
     _check_order_accepts(order, kind, by_staff)
     plan = _plan_lines(order, kind, lines, shipping_amount)
     if restock is None:
         # Goods that never left the warehouse, or come back, go back on sale by default.
         restock = order.status == OrderStatus.PENDING_SHIPMENT or kind == AfterSaleKind.RETURN_REFUND
+    respond_days = OrderSettings.current().after_sale_respond_days
     after_sale = AfterSale.objects.create(
         number=new_number("AS"),
         order=order,
         kind=kind,
         reason=reason[:200],
+        reason_code=reason_code,
+        description=description,
         amount=sum(a for _, _, a in plan) + shipping_amount,
         shipping_amount=shipping_amount,
         restock=restock,
         requested_by=ActorKind.STAFF if by_staff else ActorKind.BUYER,
         created_by=actor,
+        deadline=timezone.now() + timedelta(days=respond_days) if respond_days and not by_staff else None,
     )
     AfterSaleLine.objects.bulk_create(
         [
@@ -181,11 +253,20 @@ def request_after_sale(
         ]
     )
     who = "商家发起" if by_staff else "买家申请"
+    summary = f"{who}{after_sale.get_kind_display()} {format_fen(after_sale.amount)}：{reason}"
+    log = _note(
+        after_sale,
+        "requested",
+        actor_kind_for(actor),
+        summary + (f"。{description}" if description else ""),
+        actor,
+    )
+    evidence.save_images(after_sale, log, checked)
     log_event(
         order,
         "after_sale_requested",
         actor_kind_for(actor),
-        f"{who}{after_sale.get_kind_display()} {format_fen(after_sale.amount)}：{reason}",
+        summary,
         actor=actor,
         after_sale=after_sale.number,
     )
@@ -205,11 +286,79 @@ def _move(after_sale: AfterSale, target: str, **fields) -> None:
     AFTER_SALE_FLOW.move(after_sale, target, stale="售后单状态已变化，请刷新后重试", **fields)
 
 
+def _due(after_sale: AfterSale, now) -> bool:
+    return after_sale.deadline is not None and after_sale.deadline <= now
+
+
 @transaction.atomic
-def approve(after_sale: AfterSale, staff) -> AfterSale:
+def approve(after_sale: AfterSale, staff, *, due_at=None) -> AfterSale:
+    """Staff agree. Refund only: the refund starts now. A return: the buyer is to ship the
+    goods back (nothing is refunded before the goods arrive). `staff` None is the system:
+    `due_at` then says the merchant's deadline must have passed by then (the sweep)."""
     order = _lock_order(after_sale.order)
     after_sale = get_for_update(after_sale)
-    _move(after_sale, AfterSaleStatus.APPROVED, decided_by=staff, decided_at=timezone.now())
+    if due_at is not None and not (
+        after_sale.status == AfterSaleStatus.REQUESTED and _due(after_sale, due_at)
+    ):
+        raise InvalidTransition("售后单状态已变化，请刷新后重试")
+    actor_kind = ActorKind.STAFF if staff else ActorKind.SYSTEM
+    by = "商家" if staff else ("超时未处理，系统自动" if due_at is not None else "系统")
+    now = timezone.now()
+    if after_sale.kind == AfterSaleKind.RETURN_REFUND:
+        rules = OrderSettings.current()
+        days = rules.return_ship_days
+        _move(
+            after_sale,
+            AfterSaleStatus.AWAITING_RETURN,
+            decided_by=staff,
+            decided_at=now,
+            deadline=now + timedelta(days=days),
+        )
+        address = rules.return_address_text
+        _note(
+            after_sale,
+            "approved",
+            actor_kind,
+            f"{by}同意退货，请在{days}天内寄回商品并填写退货物流"
+            + (f"。退货地址：{address}" if address else ""),
+            staff,
+        )
+        log_event(
+            order,
+            "after_sale_approved",
+            actor_kind,
+            f"{by}同意退货 {after_sale.number}，等待买家寄回",
+            actor=staff,
+            after_sale=after_sale.number,
+        )
+        notices.after_sale_approved(
+            buyer_id=order.buyer_id,
+            after_sale_id=after_sale.pk,
+            after_sale_number=after_sale.number,
+            order_number=order.number,
+            days=days,
+            address=address,
+        )
+        return after_sale
+    _move(after_sale, AfterSaleStatus.APPROVED, decided_by=staff, decided_at=now, deadline=None)
+    _note(
+        after_sale, "approved", actor_kind, f"{by}同意退款，{format_fen(after_sale.amount)} 原路退回", staff
+    )
+    log_event(
+        order,
+        "after_sale_approved",
+        actor_kind,
+        f"同意售后 {after_sale.number}，退款 {format_fen(after_sale.amount)} 原路退回",
+        actor=staff,
+        after_sale=after_sale.number,
+    )
+    return _start_refund(order, after_sale)
+
+
+def _start_refund(order: Order, after_sale: AfterSale) -> AfterSale:
+    """The money half of an approval: with the order and the after-sale locked and the
+    after-sale just moved to approved, count the refund on its lines (never above what
+    they paid), restock, and send the money back where it came from."""
     items = list(after_sale.lines.select_related("order_line"))
     for item in items:
         line = item.order_line
@@ -230,14 +379,6 @@ def approve(after_sale: AfterSale, staff) -> AfterSale:
                 sku_id = item.order_line.sku_id
                 quantities[sku_id] = quantities.get(sku_id, 0) + item.quantity
         restore_stock(quantities)
-    log_event(
-        order,
-        "after_sale_approved",
-        ActorKind.STAFF if staff else ActorKind.SYSTEM,
-        f"同意售后 {after_sale.number}，退款 {format_fen(after_sale.amount)} 原路退回",
-        actor=staff,
-        after_sale=after_sale.number,
-    )
     if order.status == OrderStatus.PENDING_SHIPMENT and order.refunded_amount >= order.paid_amount:
         transition(
             order,
@@ -263,13 +404,17 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
     if not reason:
         raise AfterSaleInvalid("请填写拒绝原因")
     after_sale = get_for_update(after_sale)
+    if after_sale.status != AfterSaleStatus.REQUESTED:
+        raise InvalidTransition("只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货")
     _move(
         after_sale,
         AfterSaleStatus.REJECTED,
         decided_by=staff,
         decided_at=timezone.now(),
         reject_reason=reason[:200],
+        deadline=None,
     )
+    _note(after_sale, "rejected", ActorKind.STAFF, f"商家拒绝售后：{reason}", staff)
     log_event(
         after_sale.order,
         "after_sale_rejected",
@@ -283,10 +428,14 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
 
 @transaction.atomic
 def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
+    """The buyer takes the request back, before staff decide or before shipping the goods."""
     after_sale = get_for_update(after_sale)
     if after_sale.order.buyer_id != buyer.pk:
         raise AfterSaleNotFound()
-    _move(after_sale, AfterSaleStatus.WITHDRAWN)
+    if after_sale.status == AfterSaleStatus.RETURN_SHIPPED:
+        raise InvalidTransition("商品已寄回，不能撤销申请，请等待商家收货")
+    _move(after_sale, AfterSaleStatus.WITHDRAWN, deadline=None)
+    _note(after_sale, "withdrawn", ActorKind.BUYER, "买家撤销了售后申请", buyer)
     log_event(
         after_sale.order,
         "after_sale_withdrawn",
@@ -297,16 +446,151 @@ def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
     return after_sale
 
 
+TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+
+
+@transaction.atomic
+def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: str) -> AfterSale:
+    """The buyer has sent the goods back: carrier (code, name or short name) and tracking
+    number. The merchant's receipt deadline starts now."""
+    found = find_carrier(carrier or "")
+    tracking_number = re.sub(r"\s+", "", tracking_number or "")
+    if found is None:
+        raise ReturnShipmentInvalid("请选择物流公司")
+    if not TRACKING_NUMBER.match(tracking_number):
+        raise ReturnShipmentInvalid("运单号应为6–40位字母或数字")
+    after_sale = get_for_update(after_sale)
+    if after_sale.order.buyer_id != buyer.pk:
+        raise AfterSaleNotFound()
+    if after_sale.status != AfterSaleStatus.AWAITING_RETURN:
+        raise InvalidTransition("当前售后状态不能填写退货物流")
+    now = timezone.now()
+    days = OrderSettings.current().return_receive_days
+    _move(
+        after_sale,
+        AfterSaleStatus.RETURN_SHIPPED,
+        return_carrier=found.value,
+        return_tracking_number=tracking_number,
+        return_shipped_at=now,
+        deadline=now + timedelta(days=days) if days else None,
+    )
+    _note(
+        after_sale, "shipped_back", ActorKind.BUYER, f"买家已寄回商品：{found.label} {tracking_number}", buyer
+    )
+    log_event(
+        after_sale.order,
+        "after_sale_shipped_back",
+        ActorKind.BUYER,
+        f"买家寄回售后 {after_sale.number} 的商品：{found.label} {tracking_number}",
+        actor=buyer,
+        after_sale=after_sale.number,
+    )
+    return after_sale
+
+
+@transaction.atomic
+def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> AfterSale:
+    """Staff confirm the returned goods arrived (and whether they go back on sale): the
+    refund starts. `staff` None with `due_at` is the sweep's automatic receipt."""
+    order = _lock_order(after_sale.order)
+    after_sale = get_for_update(after_sale)
+    if due_at is not None and not (
+        after_sale.status == AfterSaleStatus.RETURN_SHIPPED and _due(after_sale, due_at)
+    ):
+        raise InvalidTransition("售后单状态已变化，请刷新后重试")
+    if after_sale.status != AfterSaleStatus.RETURN_SHIPPED:
+        raise InvalidTransition("买家尚未寄回商品，不能确认收货")
+    actor_kind = ActorKind.STAFF if staff else ActorKind.SYSTEM
+    now = timezone.now()
+    _move(
+        after_sale,
+        AfterSaleStatus.APPROVED,
+        received_at=now,
+        restock=bool(restock),
+        deadline=None,
+        **({"decided_by": staff, "decided_at": now} if staff else {}),
+    )
+    who = "商家已确认收货" if staff else "商家超时未确认，系统自动确认收货"
+    stocked = "，退货商品已入库" if restock else ""
+    _note(
+        after_sale, "received", actor_kind, f"{who}{stocked}，{format_fen(after_sale.amount)} 原路退回", staff
+    )
+    log_event(
+        order,
+        "after_sale_received",
+        actor_kind,
+        f"{who}（售后 {after_sale.number}）{stocked}，退款 {format_fen(after_sale.amount)} 原路退回",
+        actor=staff,
+        after_sale=after_sale.number,
+    )
+    return _start_refund(order, after_sale)
+
+
+@transaction.atomic
+def refuse_receipt(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
+    """The parcel came back but not as described: the request ends rejected (no refund),
+    its lines are free again and the buyer may file a new request within the window."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise AfterSaleInvalid("请填写拒绝收货的原因")
+    after_sale = get_for_update(after_sale)
+    if after_sale.status != AfterSaleStatus.RETURN_SHIPPED:
+        raise InvalidTransition("只有买家已寄回的售后可以拒绝收货")
+    _move(
+        after_sale,
+        AfterSaleStatus.REJECTED,
+        decided_by=staff,
+        decided_at=timezone.now(),
+        reject_reason=reason[:200],
+        deadline=None,
+    )
+    _note(after_sale, "receipt_refused", ActorKind.STAFF, f"商家拒绝收货：{reason}", staff)
+    log_event(
+        after_sale.order,
+        "after_sale_receipt_refused",
+        ActorKind.STAFF,
+        f"拒绝收货 {after_sale.number}：{reason}",
+        actor=staff,
+        after_sale=after_sale.number,
+    )
+    return after_sale
+
+
+@transaction.atomic
+def add_message(after_sale: AfterSale, actor, *, message: str, images=()) -> AfterSaleLog:
+    """A message (and photos) in the negotiation, from the buyer or from staff."""
+    message = (message or "").strip()
+    if not message and not images:
+        raise AfterSaleInvalid("请填写留言内容")
+    if len(message) > 500:
+        raise AfterSaleInvalid("留言最多500字")
+    actor_kind = actor_kind_for(actor)
+    after_sale = get_for_update(after_sale)
+    if actor_kind == ActorKind.BUYER and after_sale.order.buyer_id != actor.pk:
+        raise AfterSaleNotFound()
+    checked = evidence.check_images(images, already=after_sale.images.count())
+    log = _note(after_sale, "message", actor_kind, message or "上传了图片", actor)
+    evidence.save_images(after_sale, log, checked)
+    return log
+
+
 def refund_succeeded(after_sale_id: int) -> None:
     """The gateway has paid the refund back: close the after-sale and tell distribution."""
+    order_id = AfterSale.objects.filter(pk=after_sale_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        return
+    # The order first, then the after-sale: the order every approval and receipt takes them
+    # in, so a refund task finishing while the sweep (or staff) acts on the order never
+    # holds one while waiting for the other.
+    order = Order.objects.select_for_update().get(pk=order_id)
     after_sale = AfterSale.objects.select_for_update().filter(pk=after_sale_id).first()
     if after_sale is None or after_sale.status != AfterSaleStatus.APPROVED:
         return
     if after_sale.refunds.exclude(status="succeeded").exists():
         return
     _move(after_sale, AfterSaleStatus.REFUNDED, refunded_at=timezone.now())
-    order = Order.objects.select_for_update().get(pk=after_sale.order_id)
     items = list(after_sale.lines.select_related("order_line"))
+    _note(after_sale, "refunded", ActorKind.SYSTEM, f"退款成功，{format_fen(after_sale.amount)} 已原路退回")
     log_event(
         order,
         "refunded",
@@ -345,3 +629,126 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
             approve(after_sale, None)
     order.refresh_from_db()
     return order
+
+
+# --- deadlines (the periodic sweep) -----------------------------------------------------------
+
+CHUNK_SIZE = 200
+SWEEP_BUDGET_SECONDS = 240
+CLOSED_MESSAGE = "买家未在期限内寄回商品，售后已自动关闭"
+
+
+def sweep_deadlines(now=None, *, chunk_size: int | None = None, budget_seconds=SWEEP_BUDGET_SECONDS) -> dict:
+    """Act on every after-sale past the deadline of its step; returns how many of each.
+
+    Returns never shipped back are closed a chunk at a time (no money moves: one guarded
+    UPDATE, the history and the notices in bulk). An unanswered request is approved and
+    an unconfirmed parcel received one after-sale per transaction, as a user's action
+    would be, since money may move; each re-reads the status and deadline under the
+    order's and the after-sale's locks, so two runs at once never act twice. Ids are taken
+    in order after a cursor, so one run passes each due after-sale at most once."""
+    now = now or timezone.now()
+    size = chunk_size or CHUNK_SIZE
+    stop_at = time.monotonic() + budget_seconds
+    rules = OrderSettings.current()
+    done = {"closed": _close_overdue_returns(now, size, stop_at)}
+    done["approved"] = (
+        _one_by_one(AfterSaleStatus.REQUESTED, now, size, stop_at, lambda a: approve(a, None, due_at=now))
+        if rules.after_sale_respond_days
+        else 0
+    )
+    done["received"] = (
+        _one_by_one(
+            AfterSaleStatus.RETURN_SHIPPED,
+            now,
+            size,
+            stop_at,
+            lambda a: receive(a, None, restock=False, due_at=now),
+        )
+        if rules.return_receive_days
+        else 0
+    )
+    return done
+
+
+def _due_ids(status: str, now, after: int, size: int) -> list[int]:
+    return list(
+        AfterSale.objects.filter(status=status, deadline__lte=now, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:size]
+    )
+
+
+def _one_by_one(status: str, now, size: int, stop_at: float, act) -> int:
+    after, done = 0, 0
+    while time.monotonic() < stop_at:
+        ids = _due_ids(status, now, after, size)
+        for pk in ids:
+            if time.monotonic() >= stop_at:
+                return done  # the next run picks the rest up
+            after_sale = AfterSale.objects.select_related("order").filter(pk=pk).first()
+            if after_sale is None:
+                continue
+            try:
+                act(after_sale)
+                done += 1
+            except InvalidTransition:
+                continue  # acted on meanwhile (staff, the buyer, another run)
+            except DomainError as exc:
+                logger.warning("after-sale %s deadline not applied: %s", pk, exc.message)
+            except Exception:
+                # One failing after-sale must not hold up the rest: it waits for the next run.
+                logger.exception("after-sale deadline sweep failed on %s", pk)
+        if len(ids) < size:
+            break
+        after = ids[-1]
+    return done
+
+
+def _close_overdue_returns(now, size: int, stop_at: float) -> int:
+    AFTER_SALE_FLOW.check(AfterSaleStatus.AWAITING_RETURN, AfterSaleStatus.CLOSED)
+    due = AfterSale.objects.filter(status=AfterSaleStatus.AWAITING_RETURN, deadline__lte=now)
+    after, done = 0, 0
+    while True:
+        with transaction.atomic():
+            chunk = list(
+                due.select_for_update(skip_locked=True)
+                .filter(pk__gt=after)
+                .order_by("pk")
+                .values_list("pk", "order_id", flat=False)[:size]
+            )
+            ids = [pk for pk, _ in chunk]
+            if ids:
+                closed_at = timezone.now()
+                # The rows are locked and the UPDATE repeats the condition: a row a buyer
+                # shipped back a moment ago is not closed.
+                done += due.filter(pk__in=ids).update(
+                    status=AfterSaleStatus.CLOSED, closed_at=closed_at, deadline=None
+                )
+                closed = list(
+                    AfterSale.objects.filter(
+                        pk__in=ids, status=AfterSaleStatus.CLOSED, closed_at=closed_at
+                    ).values_list("pk", "number", "order_id", "order__number", "order__buyer_id")
+                )
+                AfterSaleLog.objects.bulk_create(
+                    AfterSaleLog(
+                        after_sale_id=pk, kind="closed", actor_kind=ActorKind.SYSTEM, message=CLOSED_MESSAGE
+                    )
+                    for pk, *_ in closed
+                )
+                OrderEvent.objects.bulk_create(
+                    OrderEvent(
+                        order_id=order_id,
+                        kind="after_sale_closed",
+                        actor_kind=ActorKind.SYSTEM,
+                        message=f"售后 {number} 买家未在期限内寄回商品，已自动关闭",
+                        data={"after_sale": number},
+                    )
+                    for _, number, order_id, _, _ in closed
+                )
+                notices.after_sales_closed(
+                    (buyer_id, pk, number, order_number) for pk, number, _, order_number, buyer_id in closed
+                )
+        if len(chunk) < size or time.monotonic() >= stop_at:
+            return done
+        after = ids[-1]

@@ -331,6 +331,9 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
         "shipping_fee": "8.5",
         "free_shipping_threshold": "99.00",
         "low_stock_threshold": "10",
+        "after_sale_respond_days": "2",
+        "return_ship_days": "7",
+        "return_receive_days": "10",
     }
     response = boss.post(url(settings), ok)
     assert response.status_code == 302

@@ -186,7 +186,15 @@ def test_return_refund_on_shipped_order_restocks(staff):
     assert reply.json()["amount"] == 8000  # two of three units, in proportion
     assert reply.json()["restock"] is True
     assert stock(sku) == 7  # nothing moves until staff approve
-    approve(staff, reply.json()["number"])
+    number_as = reply.json()["number"]
+    assert approve(staff, number_as)["status"] == "awaiting_return"
+    assert (stock(sku), Order.objects.get(number=number).refunded_amount) == (7, 0)  # goods not back yet
+    shipped = client.post(
+        f"/after-sales/{number_as}/ship-back", {"carrier": "shunfeng", "tracking_number": "SF2001"}
+    )
+    assert shipped.json()["status"] == "return_shipped", shipped.content
+    received = staff.post(f"/staff/after-sales/{number_as}/receive", {"restock": True})
+    assert received.json()["status"] == "refunded", received.content
     assert stock(sku) == 9
     assert Product.objects.get(pk=product.pk).sales_count == 1
     order = Order.objects.get(number=number)

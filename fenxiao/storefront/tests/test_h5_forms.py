@@ -145,7 +145,8 @@ def test_after_sale_form_keeps_what_the_buyer_typed_when_refused():
         f"/orders/{order.number}/after-sale/",
         {
             "kind": "refund_only",
-            "reason": "颜色和图片不一样",
+            "reason_code": "other",
+            "description": "颜色和图片不一样",
             f"line_{line.pk}": "1",
             f"qty_{line.pk}": "1",
             f"amount_{line.pk}": "200.00",  # more than the line paid
@@ -155,6 +156,7 @@ def test_after_sale_form_keeps_what_the_buyer_typed_when_refused():
     html = reply.content.decode()
     assert "退款金额不能超过" in html
     assert ">颜色和图片不一样</textarea>" in html
+    assert re.search(r'value="other"[^>]*selected', html)
     assert f'name="line_{line.pk}" value="1" checked' in html
     assert re.search(rf'name="qty_{line.pk}"[^>]*value="1"', html)
     assert re.search(rf'name="amount_{line.pk}"[^>]*value="200.00"', html)
