@@ -71,3 +71,21 @@ class OrderTooLarge(DomainError):
     code = "ORDER_TOO_LARGE"
     message = "单笔订单金额不能超过 ¥10,000,000.00，请分开下单"
     status = 400
+
+
+class TrackingSignatureInvalid(DomainError):
+    code = "TRACKING_SIGNATURE_INVALID"
+    message = "物流推送签名校验失败"
+    status = 400
+
+
+class TrackingPushMalformed(DomainError):
+    code = "TRACKING_PUSH_MALFORMED"
+    message = "物流推送内容有误"
+    status = 400
+
+
+class TrackingSubscriptionNotFound(DomainError):
+    code = "TRACKING_SUBSCRIPTION_NOT_FOUND"
+    message = "物流订阅不存在"
+    status = 404

@@ -220,11 +220,63 @@ class OrderDiscountOut(Schema):
         return obj.get_kind_display()
 
 
+class ParcelLineOut(Schema):
+    order_line_id: int
+    product_name: str
+    quantity: int
+
+    @staticmethod
+    def resolve_product_name(obj):
+        return obj.order_line.product_name
+
+
+class TrackingEventOut(Schema):
+    occurred_at: datetime
+    state: str
+    state_display: str
+    context: str
+    location: str
+
+    @staticmethod
+    def resolve_state_display(obj):
+        return obj.get_state_display()
+
+
+class ParcelOut(Schema):
+    id: int
+    carrier: str = Field(description="物流公司代码（快递100 编码）")
+    carrier_name: str
+    tracking_number: str
+    shipped_at: datetime
+    tracking_state: str
+    tracking_state_display: str
+    signed_at: datetime | None
+    lines: list[ParcelLineOut]
+    trail: list[TrackingEventOut] = Field(description="物流轨迹，最新在前")
+
+    @staticmethod
+    def resolve_tracking_state_display(obj):
+        return obj.get_tracking_state_display()
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_trail(obj):
+        return list(obj.tracking_events.all())
+
+
 class OrderDetailOut(OrderOut):
+    parcels: list[ParcelOut] = Field(description="包裹（可拆单发货），每个包裹的商品和物流轨迹")
     events: list[OrderEventOut]
     discounts: list[OrderDiscountOut] = Field(
         description="每行的每一项优惠（限时/拼团价、满减、优惠券）及包邮"
     )
+
+    @staticmethod
+    def resolve_parcels(obj):
+        return list(obj.parcels.all())
 
     @staticmethod
     def resolve_events(obj):
