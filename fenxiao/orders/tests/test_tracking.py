@@ -234,3 +234,43 @@ def test_a_refused_subscription_fails_without_retrying():
     sub = TrackingSubscription.objects.get(parcel=parcel)
     assert sub.status == "failed" and "不支持" in sub.last_error
     assert tracking.sweep_subscriptions(timezone.now() + timedelta(hours=1)) == 0
+
+
+def test_the_order_page_and_api_show_the_trail_in_a_fixed_number_of_queries(pushes_in_process):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fenxiao.testing import api_for, login
+
+    def shipped_with(parcels: int, steps: int):
+        order = paid_order((1,) * parcels)
+        staff = make_staff()
+        for i, line in enumerate(order.lines.all()):
+            parcel = shipments.ship_parcel(
+                order, staff, carrier="顺丰", tracking_number=f"SF{order.pk}{i}", lines={line.pk: 1}
+            )
+            for _ in range(steps):
+                pushes_in_process.push(waybill_of(parcel).pk)
+        return order
+
+    def count(order):
+        client, api = login(order.buyer), api_for(order.buyer)
+        client.get(f"/orders/{order.number}/")  # warm the session and settings rows
+        with CaptureQueriesContext(connection) as page:
+            reply = client.get(f"/orders/{order.number}/")
+        with CaptureQueriesContext(connection) as detail:
+            body = api.get(f"/orders/{order.number}").json()
+        return len(page), len(detail), reply.content.decode(), body
+
+    small = count(shipped_with(1, 1))
+    large = count(shipped_with(4, 5))
+    assert large[0] == small[0] and large[1] == small[1], (small[:2], large[:2])
+    page, body = large[2], large[3]
+    assert page.count('data-testid="parcel"') == 4 and page.count('data-testid="trail-item"') == 20
+    assert [e["state_display"] for e in body["parcels"][0]["trail"]] == [
+        "已签收",
+        "派件中",
+        "运输中",
+        "运输中",
+        "已揽收",
+    ]
