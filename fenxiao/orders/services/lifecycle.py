@@ -133,6 +133,8 @@ def cancel(order: Order, actor, *, reason: str = "") -> Order:
     if order.status == OrderStatus.PENDING_PAYMENT:
         return cancel_unpaid(order, actor=actor, actor_kind=kind, reason=reason)
     if order.status == OrderStatus.PENDING_SHIPMENT:
+        if order.parcels.exists():  # part of it is on its way: what comes back is an after-sale
+            raise InvalidTransition("订单已部分发货，不能整单取消，请申请售后", code="ORDER_PARTLY_SHIPPED")
         return cancel_paid_order(order, actor, reason=reason)
     raise InvalidTransition("订单已发货，请申请售后")
 

@@ -82,7 +82,9 @@ def is_partly_shipped(order: Order) -> bool:
 
 def _check_shippable(order: Order) -> None:
     if order.status != OrderStatus.PENDING_SHIPMENT:
-        raise InvalidTransition("只有待发货的订单可以发货", code="ORDER_NOT_SHIPPABLE")
+        raise InvalidTransition(
+            f"订单状态为“{order.get_status_display()}”，只有待发货的订单可以发货", code="ORDER_NOT_SHIPPABLE"
+        )
     if order.awaiting_group:
         raise InvalidTransition("拼团尚未成功，订单暂不能发货", code="ORDER_AWAITING_GROUP")
     if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():
@@ -191,13 +193,15 @@ def ship_rest(order: Order, staff, *, carrier: str, tracking_number: str) -> Ord
     return ship_parcel(order, staff, carrier=carrier, tracking_number=tracking_number).order
 
 
+def parcel_details() -> list[Prefetch]:
+    """A parcel's goods and trail, newest line first, one query each for all parcels."""
+    return [
+        Prefetch("lines", queryset=ParcelLine.objects.select_related("order_line").order_by("id")),
+        Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id")),
+    ]
+
+
 def parcels_prefetch() -> Prefetch:
     """What an order page needs of its parcels (lines, trail) in three queries, however
     many parcels and trail lines there are."""
-    return Prefetch(
-        "parcels",
-        queryset=Parcel.objects.order_by("id").prefetch_related(
-            Prefetch("lines", queryset=ParcelLine.objects.select_related("order_line").order_by("id")),
-            Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id")),
-        ),
-    )
+    return Prefetch("parcels", queryset=Parcel.objects.order_by("id").prefetch_related(*parcel_details()))

@@ -150,4 +150,17 @@ def test_buyer_page_shows_partly_shipped():
     first = order.lines.all()[0]
     shipments.ship_parcel(order, make_staff(), carrier="jd", tracking_number="JD0001", lines={first.pk: 1})
     page = login(order.buyer).get(f"/orders/{order.number}/").content.decode()
-    assert "部分发货" in page and "京东物流" in page and "JD0001" in page
+    assert 'data-testid="order-status">部分发货<' in page
+    assert "包裹" not in page.split('data-testid="parcels"')[0]  # the parcels section comes first
+    assert "京东物流" in page and 'value="JD0001"' in page and "等待快递员揽收" in page
+
+
+def test_a_partly_shipped_order_is_not_cancelled_whole():
+    order = paid_order((1, 1))
+    first = order.lines.all()[0]
+    shipments.ship_parcel(order, make_staff(), carrier="顺丰", tracking_number="SF1", lines={first.pk: 1})
+    with pytest.raises(DomainError) as refused:
+        lifecycle.cancel(Order.objects.get(pk=order.pk), order.buyer)
+    assert refused.value.code == "ORDER_PARTLY_SHIPPED"
+    page = login(order.buyer).get(f"/orders/{order.number}/").content.decode()
+    assert "取消订单并退款" not in page
