@@ -2,15 +2,20 @@
 carrier from the list) and the parcels panel with each parcel's goods and trail."""
 
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from unfold.decorators import action, display
 
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin_forms import confirm_action, report_each
 from fenxiao.shipping.carriers import Carrier
 
-from ..models import Parcel, SubscriptionStatus, TrackingState
+from ..models import Parcel, SubscriptionStatus, TrackingState, TrackingSubscription
 from ..services.shipments import parcel_details, remaining_quantities
-from .common import label
+from ..services.tracking import retry_subscription
+from .common import label, link
 
 TRACKING_STATE_LABELS = {
     TrackingState.WAITING: "default",
@@ -131,3 +136,98 @@ def _parcel(parcel, index: int) -> str:
         rows or format_html("<li>{}</li>", "暂无物流轨迹"),
         more,
     )
+
+
+# --- Tracking subscriptions: the outbox rows, with a retry for those not answered ----------------
+
+SUBSCRIPTION_LABELS = {
+    SubscriptionStatus.PENDING: "warning",
+    SubscriptionStatus.SENDING: "info",
+    SubscriptionStatus.SUBSCRIBED: "success",
+    SubscriptionStatus.FAILED: "danger",
+}
+
+
+@admin.register(TrackingSubscription)
+class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    """Each parcel's request for its trail at the tracking service; staff re-send the ones
+    that failed or are stuck."""
+
+    missing_message = "物流订阅不存在"
+    list_display = (
+        "parcel_display",
+        "order_link",
+        "provider",
+        "status_label",
+        "attempts",
+        "last_error",
+        "created_at",
+    )
+    list_filter = ("status", "provider")
+    search_fields = ("=parcel__tracking_number", "=parcel__order__number")
+    list_select_related = ("parcel", "parcel__order")
+    fields = (
+        "parcel_display",
+        "order_link",
+        "provider",
+        "status_label",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "subscribed_at",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ("retry_selected",)
+    actions_detail = ("retry_one",)
+
+    def has_retry_permission(self, request, obj=None):
+        return request.user.has_perm("orders.change_order")
+
+    @display(description="包裹")
+    def parcel_display(self, obj):
+        return str(obj.parcel)
+
+    @display(description="订单")
+    def order_link(self, obj):
+        return link(obj.parcel.order)
+
+    @display(description="状态", ordering="status", label={str(k): v for k, v in SUBSCRIPTION_LABELS.items()})
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    def _retry(self, request, rows) -> None:
+        report_each(
+            request,
+            rows,
+            retry_subscription,
+            name=lambda sub: str(sub.parcel),
+            done="已重新发送物流订阅：",
+            failed="未能重新发送：",
+        )
+
+    @action(description="重新发送所选物流订阅", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        self._retry(request, queryset.select_related("parcel"))
+
+    def detail_actions_for(self, sub):
+        return set() if sub.status == SubscriptionStatus.SUBSCRIBED else {"retry_one"}
+
+    @action(description="重新发送订阅", url_path="retry", permissions=["retry"], icon="replay")
+    def retry_one(self, request, object_id):
+        sub = self.object_or_404(request, object_id)
+        return confirm_action(
+            self,
+            request,
+            sub,
+            lambda: self._retry(request, [sub]),
+            title=f"重新发送物流订阅：{sub.parcel}",
+            submit_label="重新发送",
+            summary=[
+                ("包裹", str(sub.parcel)),
+                ("订单", sub.parcel.order.number),
+                ("状态", sub.get_status_display()),
+                ("最近一次错误", sub.last_error or "-"),
+                ("已尝试", f"{sub.attempts} 次"),
+            ],
+        )

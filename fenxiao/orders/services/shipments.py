@@ -82,9 +82,8 @@ def is_partly_shipped(order: Order) -> bool:
 
 def _check_shippable(order: Order) -> None:
     if order.status != OrderStatus.PENDING_SHIPMENT:
-        raise InvalidTransition(
-            f"订单状态为“{order.get_status_display()}”，只有待发货的订单可以发货", code="ORDER_NOT_SHIPPABLE"
-        )
+        # The generic state-transition code, as the one-click 发货 has always answered.
+        raise InvalidTransition(f"订单状态为“{order.get_status_display()}”，只有待发货的订单可以发货")
     if order.awaiting_group:
         raise InvalidTransition("拼团尚未成功，订单暂不能发货", code="ORDER_AWAITING_GROUP")
     if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():

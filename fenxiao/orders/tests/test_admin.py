@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from fenxiao.customers.models import Segment
 from fenxiao.orders.models import Order, OrderSettings
-from fenxiao.orders.services import after_sales
+from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.models import Payment, PaymentNotification, Refund
 from fenxiao.payments.services.payments import start_payment
@@ -50,6 +50,7 @@ def everything(settings, tmp_path):
         reason="不想要了",
         lines=[{"line_id": requested.lines.first().pk}],
     )
+    lifecycle.ship(pay(make_order()), make_staff(), carrier="顺丰", tracking_number="SF1")  # a parcel
     # A forged notification: refused, logged and counted.
     forged = Client().post("/api/v1/payments/notify/sandbox", b"{}", content_type="application/json")
     assert forged.status_code == 400

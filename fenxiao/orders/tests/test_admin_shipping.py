@@ -78,3 +78,25 @@ def test_ship_part_then_the_rest_from_the_order_page(boss, pushes_in_process):
     assert "包裹1 · 顺丰速运 SF7001" in page and "包裹2 · 中通快递 ZT7002" in page
     assert f"{first.product_name} ×2" in page
     assert "快件已到达" in page and "运输中" in page and "轨迹订阅：已订阅" in page
+
+
+def test_staff_resend_a_failed_tracking_subscription(boss):
+    from django.urls import reverse
+
+    from fenxiao.orders.models import TrackingSubscription
+    from fenxiao.orders.services import shipments
+    from fenxiao.testing import make_staff
+
+    order = paid_order((1,))
+    parcel = shipments.ship_parcel(order, make_staff(), carrier="顺丰", tracking_number="SF8001")
+    sub = TrackingSubscription.objects.get(parcel=parcel)
+    TrackingSubscription.objects.filter(pk=sub.pk).update(status="failed", last_error="HTTP 503 busy")
+
+    listing = boss.get(reverse("admin:orders_trackingsubscription_changelist")).content.decode()
+    assert "顺丰速运 SF8001" in listing and "订阅失败" in listing
+    retry = reverse("admin:orders_trackingsubscription_changelist") + f"{sub.pk}/retry/"
+    assert "HTTP 503 busy" in boss.get(retry).content.decode()
+    response = boss.post(retry, {"confirm": "on"}, follow=True)
+    assert any("已重新发送物流订阅" in text for text in texts(response)), texts(response)
+    sub.refresh_from_db()
+    assert sub.status == "subscribed"

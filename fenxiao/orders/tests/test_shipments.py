@@ -52,7 +52,7 @@ def test_partial_then_rest_ships_the_order_once():
 
     with pytest.raises(DomainError) as refused:
         shipments.ship_parcel(order, staff, carrier="顺丰", tracking_number="SF1003")
-    assert refused.value.code == "ORDER_NOT_SHIPPABLE"
+    assert refused.value.code == "INVALID_STATE_TRANSITION"
 
 
 def test_shipping_more_than_is_left_is_refused_and_writes_nothing():
@@ -132,7 +132,7 @@ def test_staff_api_ships_and_the_buyer_api_shows_the_parcels():
             f"/staff/orders/{order.number}/ship", {"carrier": "韵达", "tracking_number": "YD3"}
         ),
         409,
-        "ORDER_NOT_SHIPPABLE",
+        "INVALID_STATE_TRANSITION",
     )
 
     body = api_for(order.buyer).get(f"/orders/{order.number}").json()

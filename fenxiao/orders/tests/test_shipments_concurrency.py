@@ -38,4 +38,4 @@ def test_racing_shippers_never_ship_a_unit_twice():
     assert order.status == OrderStatus.SHIPPED
     assert OrderEvent.objects.filter(order=order, kind="shipped").count() == 1
     refused = [r for r in results if isinstance(r, str)]
-    assert set(refused) <= {"ORDER_NOT_SHIPPABLE", "SHIPMENT_EXCEEDS_REMAINING"}
+    assert set(refused) <= {"INVALID_STATE_TRANSITION", "SHIPMENT_EXCEEDS_REMAINING"}

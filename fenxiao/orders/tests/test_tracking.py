@@ -274,3 +274,15 @@ def test_the_order_page_and_api_show_the_trail_in_a_fixed_number_of_queries(push
         "运输中",
         "已揽收",
     ]
+
+
+def test_callbacks_to_unknown_places_are_refused():
+    assert post_form("/api/v1/logistics/callback/sandbox/99999999999999999999999", b"a=1").status_code == 422
+    assert_refused(
+        post_form("/api/v1/logistics/callback/kuaidi999/1", b"a=1"), 404, "TRACKING_SUBSCRIPTION_NOT_FOUND"
+    )
+    assert_refused(
+        post_form("/api/v1/logistics/callback/sandbox/1", b"param=%7B"),
+        404,
+        "TRACKING_SUBSCRIPTION_NOT_FOUND",
+    )
