@@ -43,7 +43,9 @@ def order_list(request):
 @login_required
 def order_detail(request, number: str):
     order = get_object_or_404(
-        Order.objects.prefetch_related("lines", shipments.parcels_prefetch()), number=number, buyer=request.user
+        Order.objects.prefetch_related("lines", shipments.parcels_prefetch()),
+        number=number,
+        buyer=request.user,
     )
     parcels = list(order.parcels.all())
     return render(
