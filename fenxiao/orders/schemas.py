@@ -6,6 +6,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
+from fenxiao.shipping.carriers import carrier_name
 
 # Ids beyond a 64-bit integer cannot exist; refused here, SQLite would fail on them (a 500).
 MAX_ID = 2**63 - 1
@@ -183,7 +184,8 @@ class OrderOut(Schema):
     recipient_phone: str
     address_text: str
     note: str
-    carrier: str
+    carrier: str = Field(description="物流公司代码（最近一个包裹）")
+    carrier_name: str
     tracking_number: str
     created_at: datetime
     pay_deadline: datetime
@@ -198,6 +200,10 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_status_display(obj):
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_carrier_name(obj):
+        return carrier_name(obj.carrier) if obj.carrier else ""
 
     @staticmethod
     def resolve_total_display(obj):

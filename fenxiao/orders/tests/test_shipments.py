@@ -136,6 +136,7 @@ def test_staff_api_ships_and_the_buyer_api_shows_the_parcels():
     )
 
     body = api_for(order.buyer).get(f"/orders/{order.number}").json()
+    assert (body["carrier"], body["carrier_name"]) == ("yunda", "韵达快递")
     assert [(p["carrier_name"], p["tracking_number"]) for p in body["parcels"]] == [
         ("圆通速递", "YT1"),
         ("韵达快递", "YD2"),
