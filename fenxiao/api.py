@@ -110,6 +110,7 @@ def _register_routers():
     from fenxiao.distribution.api_staff import router as staff_distribution_router
     from fenxiao.notices.api import router as notices_router
     from fenxiao.orders.api import router as orders_router
+    from fenxiao.orders.api_logistics import router as logistics_router
     from fenxiao.orders.api_staff import router as staff_orders_router
     from fenxiao.payments.api import router as payments_router
     from fenxiao.promotions.api import router as promotions_router
@@ -120,6 +121,7 @@ def _register_routers():
     api.add_router("/", orders_router)
     api.add_router("/staff/", staff_orders_router)
     api.add_router("/payments/", payments_router)
+    api.add_router("/logistics/", logistics_router)
     api.add_router("/", promotions_router)
     api.add_router("/", groups_router)
     api.add_router("/distribution/", distribution_router)

@@ -372,6 +372,10 @@ NOTICE_EVENT_CHANNELS = {
 }
 # The sandbox refuses this share of sends (0 to 1), to show retries in a demo.
 NOTICE_SANDBOX_FAILURE_RATE = float(os.environ.get("NOTICE_SANDBOX_FAILURE_RATE", "0"))
+# The tracking service parcels subscribe with (fenxiao/orders/logistics); the sandbox, which
+# only runs in demo or debug mode, moves each parcel on every LOGISTICS_SANDBOX_STEP_SECONDS.
+LOGISTICS_PROVIDER = os.environ.get("LOGISTICS_PROVIDER", "sandbox")
+LOGISTICS_SANDBOX_STEP_SECONDS = float(os.environ.get("LOGISTICS_SANDBOX_STEP_SECONDS", "120"))
 # A CJK font for share posters; found automatically among Debian's font packages when unset.
 POSTER_FONT_PATH = os.environ.get("POSTER_FONT_PATH", "")
 # Notifications older than this are refused as replays.

@@ -31,7 +31,7 @@ from .schemas import (
     QuoteOut,
     ShipBackIn,
 )
-from .services import after_sales, cart, checkout, lifecycle, payments_port, promotions_port
+from .services import after_sales, cart, checkout, lifecycle, payments_port, promotions_port, shipments
 
 router = Router(tags=["购物车与订单"], auth=buyer_auth)
 
@@ -201,7 +201,12 @@ def list_orders(request, status: str | None = None):
 
 @router.get("/orders/{number}", response=OrderDetailOut)
 def order_detail(request, number: str):
-    order = _order_qs(request.user).prefetch_related("discounts").filter(number=number).first()
+    order = (
+        _order_qs(request.user)
+        .prefetch_related("discounts", shipments.parcels_prefetch())
+        .filter(number=number)
+        .first()
+    )
     if order is None:
         raise OrderNotFound()
     return order

@@ -11,7 +11,7 @@ from fenxiao.customers.auth import buyer_auth, require_perm
 from .errors import AfterSaleNotFound, OrderNotFound
 from .models import AfterSale, Order
 from .schemas import AfterSaleIn, AfterSaleLineIn, AfterSaleOut, OrderDetailOut
-from .services import after_sales, lifecycle
+from .services import after_sales, lifecycle, shipments
 
 router = Router(tags=["商家：订单"], auth=buyer_auth)
 
@@ -20,9 +20,17 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+class ShipLineIn(Strict):
+    order_line_id: int = Field(ge=1, le=2**63 - 1)
+    quantity: int = Field(ge=1, le=999)
+
+
 class ShipIn(Strict):
-    carrier: str = Field(max_length=40)
+    carrier: str = Field(max_length=40, description="物流公司代码或名称，如 shunfeng / 顺丰")
     tracking_number: str = Field(max_length=40)
+    lines: list[ShipLineIn] | None = Field(
+        default=None, max_length=50, description="拆单发货：本包裹的商品和数量；不填则发出全部待发货商品"
+    )
 
 
 class AdjustIn(Strict):
@@ -50,7 +58,7 @@ class MessageIn(Strict):
 
 
 def _order(number: str) -> Order:
-    order = Order.objects.filter(number=number).first()
+    order = Order.objects.prefetch_related(shipments.parcels_prefetch()).filter(number=number).first()
     if order is None:
         raise OrderNotFound()
     return order
@@ -72,10 +80,19 @@ def order_detail(request, number: str):
 @router.post("/orders/{number}/ship", response=OrderDetailOut)
 def ship(request, number: str, payload: ShipIn):
     require_perm(request, "orders.change_order")
-    order = lifecycle.ship(
-        _order(number), request.user, carrier=payload.carrier, tracking_number=payload.tracking_number
+    lines = None
+    if payload.lines is not None:
+        lines = {}
+        for line in payload.lines:
+            lines[line.order_line_id] = lines.get(line.order_line_id, 0) + line.quantity
+    parcel = shipments.ship_parcel(
+        _order(number),
+        request.user,
+        carrier=payload.carrier,
+        tracking_number=payload.tracking_number,
+        lines=lines,
     )
-    return _order(order.number)
+    return _order(parcel.order.number)
 
 
 @router.post("/orders/{number}/adjust", response=OrderDetailOut)

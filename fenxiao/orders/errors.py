@@ -89,3 +89,21 @@ class BatchShipFileInvalid(DomainError):
     code = "BATCH_SHIP_FILE_INVALID"
     message = "发货文件有误"
     status = 400
+
+
+class TrackingSignatureInvalid(DomainError):
+    code = "TRACKING_SIGNATURE_INVALID"
+    message = "物流推送签名校验失败"
+    status = 400
+
+
+class TrackingPushMalformed(DomainError):
+    code = "TRACKING_PUSH_MALFORMED"
+    message = "物流推送内容有误"
+    status = 400
+
+
+class TrackingSubscriptionNotFound(DomainError):
+    code = "TRACKING_SUBSCRIPTION_NOT_FOUND"
+    message = "物流订阅不存在"
+    status = 404

@@ -35,6 +35,12 @@ class OrderSettings(models.Model):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AUTO_COMPLETE_DAYS)],
     )
+    signed_auto_complete_days = models.PositiveIntegerField(
+        "签收后自动确认收货（天）",
+        default=3,
+        validators=[MaxValueValidator(MAX_AUTO_COMPLETE_DAYS)],
+        help_text="快递签收后经过此天数自动确认收货（不晚于发货后的期限）；0 表示签收即确认",
+    )
     after_sale_days = models.PositiveIntegerField(
         "完成后可申请售后（天）",
         default=15,
@@ -595,3 +601,7 @@ class AfterSaleImage(models.Model):
 
     def __str__(self):
         return self.image.name
+
+
+# Parcels, tracking subscriptions and events live in their own module (see its docstring).
+from .models_shipping import *  # noqa: E402, F403

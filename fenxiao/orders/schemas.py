@@ -6,6 +6,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
+from fenxiao.shipping.carriers import carrier_name
 
 # Ids beyond a 64-bit integer cannot exist; refused here, SQLite would fail on them (a 500).
 MAX_ID = 2**63 - 1
@@ -183,7 +184,8 @@ class OrderOut(Schema):
     recipient_phone: str
     address_text: str
     note: str
-    carrier: str
+    carrier: str = Field(description="物流公司代码（最近一个包裹）")
+    carrier_name: str
     tracking_number: str
     created_at: datetime
     pay_deadline: datetime
@@ -198,6 +200,10 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_status_display(obj):
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_carrier_name(obj):
+        return carrier_name(obj.carrier) if obj.carrier else ""
 
     @staticmethod
     def resolve_total_display(obj):
@@ -220,11 +226,63 @@ class OrderDiscountOut(Schema):
         return obj.get_kind_display()
 
 
+class ParcelLineOut(Schema):
+    order_line_id: int
+    product_name: str
+    quantity: int
+
+    @staticmethod
+    def resolve_product_name(obj):
+        return obj.order_line.product_name
+
+
+class TrackingEventOut(Schema):
+    occurred_at: datetime
+    state: str
+    state_display: str
+    context: str
+    location: str
+
+    @staticmethod
+    def resolve_state_display(obj):
+        return obj.get_state_display()
+
+
+class ParcelOut(Schema):
+    id: int
+    carrier: str = Field(description="物流公司代码（快递100 编码）")
+    carrier_name: str
+    tracking_number: str
+    shipped_at: datetime
+    tracking_state: str
+    tracking_state_display: str
+    signed_at: datetime | None
+    lines: list[ParcelLineOut]
+    trail: list[TrackingEventOut] = Field(description="物流轨迹，最新在前")
+
+    @staticmethod
+    def resolve_tracking_state_display(obj):
+        return obj.get_tracking_state_display()
+
+    @staticmethod
+    def resolve_lines(obj):
+        return list(obj.lines.all())
+
+    @staticmethod
+    def resolve_trail(obj):
+        return list(obj.tracking_events.all())
+
+
 class OrderDetailOut(OrderOut):
+    parcels: list[ParcelOut] = Field(description="包裹（可拆单发货），每个包裹的商品和物流轨迹")
     events: list[OrderEventOut]
     discounts: list[OrderDiscountOut] = Field(
         description="每行的每一项优惠（限时/拼团价、满减、优惠券）及包邮"
     )
+
+    @staticmethod
+    def resolve_parcels(obj):
+        return list(obj.parcels.all())
 
     @staticmethod
     def resolve_events(obj):

@@ -13,6 +13,7 @@ from .banners import create_banners
 from .catalog import build_catalog
 from .console import build_console
 from .distribution import finish_distribution, setup_distribution
+from .logistics import add_trails
 from .orders import build_orders, configure_order_settings
 from .people import create_people
 from .promotions import create_promotions
@@ -42,6 +43,7 @@ def build_demo_shop() -> Summary:
         create_banners()
         tree = setup_distribution(people)
         build_orders(rng, people, skus, settings)
+        add_trails()
         finish_distribution(people, tree)
         create_promotions(people)
         build_console(rng, people)

@@ -21,14 +21,17 @@ def _stamp() -> str:
     return timezone.now().strftime("%Y%m%d%H%M%S%f")
 
 
-def order_shipped(*, buyer_id: int, order_id: int, number: str, carrier: str, tracking_number: str) -> None:
+def order_shipped(
+    *, buyer_id: int, order_id: int, number: str, carrier: str, tracking_number: str, parcel_id: int = 0
+) -> None:
+    # An order shipped in several parcels: one notice per parcel (each its own fact).
     notify(
         buyer_id,
         Kind.ORDER_SHIPPED,
         "订单已发货",
         f"您的订单 {number} 已发货，{carrier} 运单号 {tracking_number}，请留意查收。",
         f"/orders/{number}/",
-        source_key=f"order-shipped:{order_id}",
+        source_key=f"order-shipped:{order_id}" + (f":{parcel_id}" if parcel_id else ""),
         subject_type="order",
         subject_id=order_id,
     )

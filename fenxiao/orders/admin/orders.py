@@ -19,7 +19,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Payment, Refund
 
 from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus
-from ..services import after_sales, lifecycle
+from ..services import after_sales, lifecycle, shipments
 from . import batch_ship, packing
 from .attribution import render_attribution
 from .common import (
@@ -41,15 +41,9 @@ from .order_list import (
     tabs_context,
     time_cell,
 )
+from .shipping import ShipForm, render_parcels
 
 # --- Forms for the order actions --------------------------------------------------------------
-
-
-class ShipForm(forms.Form):
-    carrier = forms.CharField(
-        label="物流公司", max_length=40, widget=forms.TextInput(attrs={"placeholder": "如 顺丰速运"})
-    )
-    tracking_number = forms.CharField(label="运单号", max_length=40)
 
 
 class AdjustPriceForm(forms.Form):
@@ -295,7 +289,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
         ),
         (
             "收货与物流",
-            {"fields": ("recipient", "recipient_phone", "address_display", "carrier", "tracking_number")},
+            {"fields": ("recipient", "recipient_phone", "address_display", "parcels_panel")},
         ),
         ("退款记录", {"fields": ("refunds_table",)}),
         ("分销归属", {"fields": ("attribution_panel",)}),
@@ -482,6 +476,12 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             obj._admin_attribution = render_attribution(obj)
         return obj._admin_attribution
 
+    @display(description="包裹与物流")
+    def parcels_panel(self, obj):
+        if "_admin_parcels" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
+            obj._admin_parcels = render_parcels(obj)
+        return obj._admin_parcels
+
     # --- detail actions ---
 
     # Which actions make sense in which state; the services refuse anything else anyway.
@@ -504,19 +504,36 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
     @action(description="发货", url_path="ship", permissions=["change_order"], icon="local_shipping")
     def ship_order(self, request, object_id):
+        """Whole order or part of it (拆单发货): each submit is one parcel."""
         order = self.object_or_404(request, object_id)
+        form = ShipForm(posted(request), order=order)
+
+        def shipped(parcel):
+            if parcel.order.status == OrderStatus.SHIPPED:
+                return f"订单 {order.number} 已发货"
+            return f"订单 {order.number} 已部分发货（包裹 {parcel.tracking_number}），其余商品待发货"
+
         return form_action(
             self,
             request,
             order,
-            ShipForm(posted(request)),
-            lambda data: lifecycle.ship(
-                order, request.user, carrier=data["carrier"], tracking_number=data["tracking_number"]
+            form,
+            lambda data: shipments.ship_parcel(
+                order,
+                request.user,
+                carrier=data["carrier"],
+                tracking_number=data["tracking_number"],
+                lines=data["lines"],
             ),
-            success=f"订单 {order.number} 已发货",
+            success=shipped,
             title=f"发货：{order.number}",
             summary=order_summary(order),
             submit_label="确认发货",
+            table={
+                "headers": ["商品", "购买数量", "已发货", "待发货", "本次发货"],
+                "rows": list(form.line_rows()),
+            },
+            plain_fields=form.plain_fields,
         )
 
     @action(description="改价", url_path="adjust", permissions=["change_order"], icon="price_change")

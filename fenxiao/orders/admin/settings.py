@@ -27,6 +27,7 @@ class OrderSettingsForm(forms.ModelForm):
     LIMITS = {
         "payment_timeout_minutes": (1, 7 * 24 * 60),
         "auto_complete_days": (1, 90),
+        "signed_auto_complete_days": (0, 90),
         "after_sale_days": (0, 365),
         "low_stock_threshold": (0, 1_000_000),
         "after_sale_respond_days": (0, MAX_AFTER_SALE_RESPOND_DAYS),
@@ -39,6 +40,7 @@ class OrderSettingsForm(forms.ModelForm):
         fields = (
             "payment_timeout_minutes",
             "auto_complete_days",
+            "signed_auto_complete_days",
             "after_sale_days",
             "shipping_fee",
             "free_shipping_threshold",
@@ -77,6 +79,7 @@ class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
                 "fields": (
                     "payment_timeout_minutes",
                     "auto_complete_days",
+                    "signed_auto_complete_days",
                     "after_sale_days",
                     "shipping_fee",
                     "free_shipping_threshold",

@@ -1,25 +1,19 @@
 """An order's life after checkout: paid, shipped, completed, cancelled, and merchant edits."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
 from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import allocate, format_fen
-from fenxiao.notices.services import events as notices
 
-from ..errors import PriceAdjustInvalid, ShipmentInvalid
+from ..errors import PriceAdjustInvalid
 from ..models import (
-    OPEN_AFTER_SALE,
     ActorKind,
-    AfterSale,
     DiscountKind,
     Order,
     OrderDiscount,
     OrderLine,
-    OrderSettings,
     OrderStatus,
 )
 from . import hooks, payments_port, tenders
@@ -65,43 +59,12 @@ def mark_paid_by_wallet(order: Order) -> None:
     hooks.order_paid(order)
 
 
-@transaction.atomic
 def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
-    carrier, tracking_number = (carrier or "").strip(), (tracking_number or "").strip()
-    if not carrier or not tracking_number:
-        raise ShipmentInvalid()
-    order = Order.objects.select_for_update().get(pk=order.pk)
-    if order.awaiting_group:
-        raise InvalidTransition("拼团尚未成功，订单暂不能发货", code="ORDER_AWAITING_GROUP")
-    if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():
-        raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
-    now = timezone.now()
-    days = OrderSettings.current().auto_complete_days
-    transition(
-        order,
-        OrderStatus.SHIPPED,
-        carrier=carrier[:40],
-        tracking_number=tracking_number[:40],
-        shipped_at=now,
-        auto_complete_at=now + timedelta(days=days),
-    )
-    log_event(
-        order,
-        "shipped",
-        ActorKind.STAFF,
-        f"商家已发货：{carrier} {tracking_number}",
-        actor=staff,
-        carrier=carrier,
-        tracking_number=tracking_number,
-    )
-    notices.order_shipped(
-        buyer_id=order.buyer_id,
-        order_id=order.pk,
-        number=order.number,
-        carrier=carrier,
-        tracking_number=tracking_number,
-    )
-    return order
+    """Ship everything still to ship in one parcel (`carrier` is a carrier code or name).
+    Split shipments are `shipments.ship_parcel`."""
+    from .shipments import ship_rest
+
+    return ship_rest(order, staff, carrier=carrier, tracking_number=tracking_number)
 
 
 @transaction.atomic
@@ -170,6 +133,8 @@ def cancel(order: Order, actor, *, reason: str = "") -> Order:
     if order.status == OrderStatus.PENDING_PAYMENT:
         return cancel_unpaid(order, actor=actor, actor_kind=kind, reason=reason)
     if order.status == OrderStatus.PENDING_SHIPMENT:
+        if order.parcels.exists():  # part of it is on its way: what comes back is an after-sale
+            raise InvalidTransition("订单已部分发货，不能整单取消，请申请售后", code="ORDER_PARTLY_SHIPPED")
         return cancel_paid_order(order, actor, reason=reason)
     raise InvalidTransition("订单已发货，请申请售后")
 

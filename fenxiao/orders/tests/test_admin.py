@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from fenxiao.customers.models import Segment
 from fenxiao.orders.models import Order, OrderSettings
-from fenxiao.orders.services import after_sales
+from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.models import Payment, PaymentNotification, Refund
 from fenxiao.payments.services.payments import start_payment
@@ -50,6 +50,7 @@ def everything(settings, tmp_path):
         reason="不想要了",
         lines=[{"line_id": requested.lines.first().pk}],
     )
+    lifecycle.ship(pay(make_order()), make_staff(), carrier="顺丰", tracking_number="SF1")  # a parcel
     # A forged notification: refused, logged and counted.
     forged = Client().post("/api/v1/payments/notify/sandbox", b"{}", content_type="application/json")
     assert forged.status_code == 400
@@ -169,10 +170,10 @@ def test_ship_through_backend():
     assert url(order, "ship") in page
     assert url(order, "adjust") not in page  # only for unpaid orders
     assert url(order, "refund") not in page  # needs orders.change_aftersale
-    response = client.post(url(order, "ship"), {"carrier": "顺丰速运", "tracking_number": "SF1234567890"})
+    response = client.post(url(order, "ship"), {"carrier": "shunfeng", "tracking_number": "SF1234567890"})
     assert response.status_code == 302
     order.refresh_from_db()
-    assert (order.status, order.carrier, order.tracking_number) == ("shipped", "顺丰速运", "SF1234567890")
+    assert (order.status, order.carrier, order.tracking_number) == ("shipped", "shunfeng", "SF1234567890")
     event = order.events.last()
     assert (event.kind, event.actor_id) == ("shipped", staff.pk)
 
@@ -199,7 +200,7 @@ def test_ship_with_bad_input_shows_error_and_writes_nothing(boss, data):
 def test_ship_refused_by_service_shows_message(boss):
     order = make_order()  # unpaid: cannot ship
     before = snapshot(order)
-    response = boss.post(url(order, "ship"), {"carrier": "中通", "tracking_number": "ZT1"})
+    response = boss.post(url(order, "ship"), {"carrier": "zhongtong", "tracking_number": "ZT1"})
     assert response.status_code == 200
     assert any("状态" in text for text in texts(response))
     assert snapshot(order) == before
@@ -327,6 +328,7 @@ def test_order_settings_is_one_record_edited_in_yuan(boss):
     ok = {
         "payment_timeout_minutes": "15",
         "auto_complete_days": "7",
+        "signed_auto_complete_days": "2",
         "after_sale_days": "15",
         "shipping_fee": "8.5",
         "free_shipping_threshold": "99.00",

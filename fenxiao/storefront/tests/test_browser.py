@@ -130,14 +130,14 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     order = Order.objects.get(buyer__phone="13700000002")
     page.goto(f"/backend/orders/order/{order.pk}/change/")
     page.get_by_role("link", name="发货").click()
-    page.get_by_label("物流公司").fill("顺丰速运")
+    page.get_by_label("物流公司").select_option(label="顺丰速运")
     page.get_by_label("运单号").fill("SF2026")
     page.get_by_role("button", name="确认发货").click()
     page.get_by_text("SF2026").first.wait_for()
     merchant.shot("backend-order-shipped")
     page = buyer.page
     page.goto(f"/orders/{order.number}/")
-    assert page.get_by_test_id("tracking").inner_text() == "SF2026"
+    assert page.get_by_test_id("tracking").input_value() == "SF2026"
     page.get_by_role("button", name="确认收货").click()
     assert page.get_by_test_id("order-status").inner_text() == "已完成"
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import AfterSale, Order, OrderStatus
-from fenxiao.orders.services import after_sales, lifecycle
+from fenxiao.orders.services import after_sales, lifecycle, shipments
 
 TABS = [
     ("", "全部"),
@@ -40,12 +40,19 @@ def order_list(request):
 
 @login_required
 def order_detail(request, number: str):
-    order = _order(request, number)
+    order = get_object_or_404(
+        Order.objects.prefetch_related("lines", shipments.parcels_prefetch()),
+        number=number,
+        buyer=request.user,
+    )
+    parcels = list(order.parcels.all())
     return render(
         request,
         "storefront/orders/detail.html",
         {
             "order": order,
+            "parcels": parcels,
+            "partly_shipped": order.status == OrderStatus.PENDING_SHIPMENT and bool(parcels),
             "events": order.events.all(),
             "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
             "can_after_sale": order.status in after_sales.PAID_STATES and order.refundable_amount > 0,

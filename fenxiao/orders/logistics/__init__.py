@@ -1,0 +1,38 @@
+"""Tracking-service adapters (物流轨迹订阅). The mall talks to each through `TrackingProvider`."""
+
+from django.conf import settings
+
+from .base import SubscribeResult, TrackingLine, TrackingProvider, TrackingPush
+
+__all__ = [
+    "SubscribeResult",
+    "TrackingLine",
+    "TrackingProvider",
+    "TrackingPush",
+    "active_provider",
+    "get_provider",
+]
+
+# Providers that report journeys that never happened: a demo or a developer's machine only.
+DEMO_ONLY = {"sandbox"}
+
+
+def _registry() -> dict[str, type[TrackingProvider]]:
+    from .sandbox import SandboxTracking
+
+    return {SandboxTracking.name: SandboxTracking}
+
+
+def _enabled(name: str) -> bool:
+    return name in _registry() and (name not in DEMO_ONLY or settings.DEMO_MODE or settings.DEBUG)
+
+
+def get_provider(name: str) -> TrackingProvider | None:
+    """The provider called `name`, or None when it is unknown or not enabled here."""
+    return _registry()[name]() if _enabled(name) else None
+
+
+def active_provider() -> TrackingProvider | None:
+    """The provider new parcels subscribe with (`LOGISTICS_PROVIDER`), or None: then
+    parcels ship without a trail."""
+    return get_provider(getattr(settings, "LOGISTICS_PROVIDER", "sandbox") or "")

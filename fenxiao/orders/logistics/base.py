@@ -1,0 +1,127 @@
+"""The adapter interface every tracking service (Kuaidi100, the sandbox) implements.
+
+Modelled on Kuaidi100's subscription API: the mall subscribes a waybill (carrier code,
+number) with a callback URL and a `salt` of its own choosing; from then on the service
+pushes the parcel's whole trail to the callback URL whenever it changes, as a form with
+`param` (the trail, JSON) and `sign`. Kuaidi100 signs with MD5(param + salt); the mall
+asks its adapters for HMAC-SHA256(salt, param), which cannot be extended or forged
+without the salt. Each subscription has its own random salt, so a leaked one opens only
+that parcel's trail, and no default key exists that anyone could sign with.
+"""
+
+import abc
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..models import TrackingState
+
+# Kuaidi100's state codes (`state` of the trail, `statusCode` of each line) in our terms.
+KUAIDI100_STATES = {
+    "0": TrackingState.IN_TRANSIT,
+    "1": TrackingState.COLLECTED,
+    "2": TrackingState.PROBLEM,
+    "3": TrackingState.SIGNED,
+    "4": TrackingState.RETURNED,  # 退签
+    "5": TrackingState.DELIVERING,
+    "6": TrackingState.RETURNED,  # 退回
+    "7": TrackingState.IN_TRANSIT,  # 转投
+    "8": TrackingState.IN_TRANSIT,  # 清关
+    "14": TrackingState.RETURNED,  # 拒签
+}
+STATE_CODES = {
+    TrackingState.COLLECTED: "1",
+    TrackingState.IN_TRANSIT: "0",
+    TrackingState.DELIVERING: "5",
+    TrackingState.SIGNED: "3",
+    TrackingState.PROBLEM: "2",
+    TrackingState.RETURNED: "6",
+}
+
+
+def sign(salt: str, param: str) -> str:
+    return hmac.new(salt.encode(), param.encode(), hashlib.sha256).hexdigest().upper()
+
+
+def signature_matches(salt: str, param: str, signature: str) -> bool:
+    return bool(salt and signature) and hmac.compare_digest(sign(salt, param), signature.strip().upper())
+
+
+@dataclass(frozen=True)
+class TrackingLine:
+    occurred_at: datetime
+    state: str
+    context: str
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class TrackingPush:
+    """A verified push, in the mall's terms: the waybill and its trail (any order)."""
+
+    carrier: str
+    number: str
+    state: str
+    lines: list[TrackingLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SubscribeResult:
+    accepted: bool
+    # False when retrying cannot help (unknown carrier, bad number): the row fails at once.
+    retryable: bool = True
+    message: str = ""
+
+
+class TrackingProvider(abc.ABC):
+    name: str
+    label: str
+
+    @abc.abstractmethod
+    def subscribe(
+        self, *, carrier: str, number: str, callback_url: str, salt: str, destination: str = ""
+    ) -> SubscribeResult:
+        """Ask the service to push this waybill's trail to `callback_url`, signed with `salt`
+        (`destination`: the recipient's city, which helps some carriers' routing).
+        Must be idempotent: subscribing the same waybill and URL twice is one subscription."""
+
+    @abc.abstractmethod
+    def parse_push(self, form: dict[str, str], salt: str) -> TrackingPush:
+        """Check a push's signature with the subscription's salt and parse it, or raise a
+        DomainError (bad signature, malformed)."""
+
+
+def parse_kuaidi100(form: dict[str, str], salt: str) -> TrackingPush:
+    """A Kuaidi100-style push (`param` JSON + `sign`), verified with `salt`."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    from ..errors import TrackingPushMalformed, TrackingSignatureInvalid
+
+    param, signature = form.get("param") or "", form.get("sign") or ""
+    if not signature_matches(salt, param, signature):
+        raise TrackingSignatureInvalid()
+    try:
+        data = json.loads(param)
+        result = data["lastResult"]
+        lines = []
+        for row in result.get("data") or []:
+            when = datetime.strptime(str(row.get("ftime") or row["time"]), "%Y-%m-%d %H:%M:%S")
+            code = str(row.get("statusCode", result.get("state", "0")))
+            lines.append(
+                TrackingLine(
+                    occurred_at=when.replace(tzinfo=ZoneInfo("Asia/Shanghai")),  # carriers' clocks
+                    state=KUAIDI100_STATES.get(code, TrackingState.IN_TRANSIT),
+                    context=str(row["context"])[:300],
+                    location=str(row.get("areaName") or row.get("location") or "")[:80],
+                )
+            )
+        return TrackingPush(
+            carrier=str(result["com"]),
+            number=str(result["nu"]),
+            state=KUAIDI100_STATES.get(str(result.get("state", "0")), TrackingState.IN_TRANSIT),
+            lines=lines,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TrackingPushMalformed() from exc
