@@ -8,16 +8,15 @@ conditional aggregate. Search uses EXISTS for the to-many parts (lines, parcels)
 rows never need DISTINCT and the counts never double.
 """
 
-from django.apps import apps
 from django.contrib import admin
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import format_html
 
 from fenxiao.core.money import format_fen
 
-from ..models import OPEN_AFTER_SALE, AfterSale, OrderLine, OrderStatus
+from ..models import OPEN_AFTER_SALE, AfterSale, OrderLine, OrderStatus, Parcel
 
 TAB_PARAM = "tab"
 # Longer search text is cut: nobody types more to find an order, and each word is one
@@ -130,19 +129,6 @@ def tabs_context(changelist, request) -> list[dict]:
 # --- search ---------------------------------------------------------------------------------
 
 
-def _parcel_tracking(term: str):
-    """Hook for split parcels: once the logistics work adds an `orders.Parcel` with `order`
-    and `tracking_number`, a parcel's tracking number finds its order too. Until then only
-    `Order.tracking_number` (the one-parcel shipment) is searched."""
-    try:
-        parcel = apps.get_model("orders", "Parcel")
-        parcel._meta.get_field("order")
-        parcel._meta.get_field("tracking_number")
-    except (LookupError, FieldDoesNotExist):
-        return None
-    return Exists(parcel.objects.filter(order=OuterRef("pk"), tracking_number__iexact=term))
-
-
 def term_condition(term: str) -> Q:
     """Orders matching one search word in any of the fields staff search by."""
     condition = (
@@ -158,10 +144,8 @@ def term_condition(term: str) -> Q:
         | Q(attribution__level1__user__phone__contains=term)
         | Q(attribution__level1__referral_code__iexact=term)
     )
-    parcels = _parcel_tracking(term)
-    if parcels is not None:
-        condition |= Q(parcels)
-    return condition
+    # An order shipped in several parcels keeps only the latest waybill on itself.
+    return condition | Q(Exists(Parcel.objects.filter(order=OuterRef("pk"), tracking_number__iexact=term)))
 
 
 def search(queryset, search_term: str):

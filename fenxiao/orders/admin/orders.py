@@ -5,7 +5,7 @@ refusal, if any. Orders are never edited as a form."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html_join
@@ -18,7 +18,7 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Payment, Refund
 
-from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus
+from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus, Parcel
 from ..services import after_sales, lifecycle, shipments
 from . import batch_ship, packing
 from .attribution import render_attribution
@@ -366,7 +366,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             line_fields = ("id", "order_id", "product_name", "spec_text", "image_url", "quantity")
             queryset = queryset.prefetch_related(
                 Prefetch("lines", queryset=OrderLine.objects.only(*line_fields).order_by("id"))
-            )
+            ).annotate(partly_shipped=Exists(Parcel.objects.filter(order=OuterRef("pk"))))
         return queryset
 
     def get_search_results(self, request, queryset, search_term):
@@ -403,6 +403,8 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
     @display(description="状态", ordering="status", label={str(k): v for k, v in ORDER_STATUS_LABELS.items()})
     def status_label(self, obj):
+        if obj.status == OrderStatus.PENDING_SHIPMENT and getattr(obj, "partly_shipped", False):
+            return obj.status, "部分发货"
         return obj.status, obj.get_status_display()
 
     @display(description="状态")

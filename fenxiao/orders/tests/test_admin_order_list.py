@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, place
 from fenxiao.orders.models import Order
-from fenxiao.orders.services import after_sales, lifecycle
+from fenxiao.orders.services import after_sales, lifecycle, shipments
 from fenxiao.testing import make_address, make_buyer, make_product, make_staff
 
 from .backend import url
@@ -169,6 +169,20 @@ def test_columns_show_products_amount_status_and_distributor(boss, shop):
     assert "王小二" in body and shop["seller"].user.phone in body
     assert "待发货" in body and "已关闭" in body and "已发货" in body
     assert url(shop["two"]) in body
+
+
+def test_a_partly_shipped_order_says_so_and_is_found_by_its_first_parcel(boss, shop):
+    two = shop["two"]
+    tee_line = two.lines.get(product_name="纯棉圆领T恤")
+    staff = make_staff(superuser=True)
+    shipments.ship_parcel(
+        two, staff, carrier="yuantong", tracking_number="YT0000000001", lines={tee_line.pk: 2}
+    )
+    body = boss.get(LIST, {"tab": "pending_shipment"}).content.decode()
+    assert "部分发货" in body and two.number in body
+    shipments.ship_parcel(two, staff, carrier="yunda", tracking_number="YD0000000002")
+    # The order keeps the last waybill; the first parcel's number still finds it.
+    assert numbers_in(boss.get(LIST, {"q": "YT0000000001"}).content.decode(), shop) == {"two"}
 
 
 def test_list_queries_do_not_grow_with_rows(boss, django_assert_max_num_queries):
