@@ -198,6 +198,11 @@ AFTER_SALE_HEADERS = [
     "其中退运费（元）",
     "售后商品",
     "退款原因",
+    "问题描述",
+    "退货物流",
+    "退货运单号",
+    "买家寄回时间",
+    "商家收货时间",
     "退回库存",
     "发起方",
     "买家昵称",
@@ -208,7 +213,20 @@ AFTER_SALE_HEADERS = [
     "拒绝原因",
     "退款时间",
 ]
-AFTER_SALE_WIDTHS = {0: 22, 1: 22, 6: 40, 7: 30, 11: 14, 12: 20, 14: 20, 16: 20}
+AFTER_SALE_WIDTHS = {
+    0: 22,
+    1: 22,
+    6: 40,
+    7: 30,
+    8: 40,
+    10: 20,
+    11: 20,
+    12: 20,
+    16: 14,
+    17: 20,
+    19: 20,
+    21: 20,
+}
 
 
 def _goods_text(lines) -> str:
@@ -239,6 +257,11 @@ def after_sale_rows(queryset, user):
                 money_cell(a.shipping_amount),
                 _goods_text(lines[a.pk]),
                 a.reason,
+                a.description,
+                carrier_name(a.return_carrier),
+                a.return_tracking_number,
+                time_cell(a.return_shipped_at),
+                time_cell(a.received_at),
                 "是" if a.restock else "否",
                 a.get_requested_by_display(),
                 buyer.nickname or "",

@@ -17,7 +17,7 @@ from fenxiao.distribution.models import Commission
 from fenxiao.distribution.services.exports import COMMISSION_HEADERS, COMMISSIONS
 from fenxiao.distribution.tests.helpers import bound_buyer, buy, line, make_distributor, sku, staff_refund
 from fenxiao.orders.models import AfterSale, Order
-from fenxiao.orders.services import lifecycle
+from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.orders.services.exports import AFTER_SALE_HEADERS, AFTER_SALES, ORDER_HEADERS, ORDERS
 from fenxiao.testing import login, make_buyer, make_product, make_staff
 
@@ -172,6 +172,32 @@ def test_after_sales(shop):
         operations().get(export_url("orders_aftersale", "csv"), {"status__exact": "requested"})
     )
     assert rows == []
+
+
+def test_a_return_exports_its_reason_and_the_parcel_sent_back(shop):
+    order, boss = shop["order"], make_staff("returns-desk", superuser=True)
+    socks = order.lines.get(product_name="袜子")
+    sale = after_sales.request_after_sale(
+        order,
+        shop["buyer"],
+        kind="return_refund",
+        reason_code="quality",
+        reason="",
+        description="袜子起球",
+        lines=[{"line_id": socks.pk, "quantity": 1}],
+    )
+    sale = after_sales.approve(sale, boss)
+    sale = after_sales.ship_back(sale, shop["buyer"], carrier="中通", tracking_number="ZT5566")
+    rows, _ = read_csv(operations().get(export_url("orders_aftersale", "csv"), {"q": sale.number}))
+    r = next(r for r in rows if r["售后单号"] == sale.number)
+    assert (r["售后类型"], r["售后状态"], r["退款原因"], r["问题描述"]) == (
+        "退货退款",
+        "待商家收货",
+        "商品质量问题",
+        "袜子起球",
+    )
+    assert (r["退货物流"], r["退货运单号"], r["商家收货时间"]) == ("中通快递", "ZT5566", "")
+    assert r["买家寄回时间"]
 
 
 def test_commissions(shop):
