@@ -270,7 +270,7 @@ class ProductImageInline(TabularInline):
 
 
 # What the product form writes; listing, prices, sales and weight are kept by services.
-PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description")
+PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description", "shipping_template")
 
 
 class ProductForm(forms.ModelForm):
@@ -334,7 +334,7 @@ class ProductAdmin(ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("name", "subtitle", "category", "list_now", "description")}),
+        (None, {"fields": ("name", "subtitle", "category", "list_now", "shipping_template", "description")}),
         (
             "汇总（保存后按规格自动计算）",
             {
