@@ -42,6 +42,7 @@
           fill(district, [], "");
         });
         city.addEventListener("change", function () { fill(district, districts(), ""); });
+        root.dataset.ready = "1";
       });
   }
   document.addEventListener("DOMContentLoaded", function () {
