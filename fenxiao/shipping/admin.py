@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
+from unfold.widgets import UnfoldAdminSelect2MultipleWidget
 
 from fenxiao.core.admin_forms import MoneyFieldsMixin
 from fenxiao.core.money import format_fen
@@ -17,7 +17,9 @@ from .models import ChargeBy, ShippingFreeRule, ShippingRule, ShippingTemplate, 
 
 
 class ProvincesField(forms.MultipleChoiceField):
-    widget = UnfoldAdminCheckboxSelectMultipleWidget
+    """Provinces picked in a searchable multi-select (type 新疆, pick it)."""
+
+    widget = UnfoldAdminSelect2MultipleWidget
 
     def __init__(self, *, label, required=True, **kwargs):
         super().__init__(choices=regions.province_choices, label=label, required=required, **kwargs)
@@ -115,6 +117,10 @@ class ShippingTemplateAdmin(MoneyFieldsMixin, ModelAdmin):
     form = ShippingTemplateForm
     money_fields = ("first_fee", "additional_fee", "free_over_amount")
     inlines = (ShippingRuleInline, ShippingFreeRuleInline)
+
+    class Media:
+        js = ("shipping/admin-provinces.js",)
+
     list_display = ("name", "charge_by", "default_rates", "free_text", "undelivered_text", "product_count")
     search_fields = ("name",)
     fieldsets = (
