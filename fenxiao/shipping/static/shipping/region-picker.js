@@ -33,17 +33,29 @@
       var c = find(cities(), city.value);
       return c ? c[2] : [];
     }
-    fetch(root.dataset.regionsUrl, { credentials: "same-origin" })
+    function listed(select, items) {
+      var names = Array.prototype.slice.call(select.options, 1).map(function (o) { return o.value; });
+      return names.join("|") === items.map(function (item) { return item[1]; }).join("|");
+    }
+    // A choice made before this script ran (or before the tree arrived) is caught up with
+    // once the tree is in; later choices wait for it.
+    var ready = fetch(root.dataset.regionsUrl, { credentials: "same-origin" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
         tree = data;
-        province.addEventListener("change", function () {
-          fill(city, cities(), "");
-          fill(district, [], "");
-        });
-        city.addEventListener("change", function () { fill(district, districts(), ""); });
+        if (!listed(city, cities())) fill(city, cities(), city.value);
+        if (!listed(district, districts())) fill(district, districts(), district.value);
         root.dataset.ready = "1";
       });
+    province.addEventListener("change", function () {
+      ready.then(function () {
+        fill(city, cities(), "");
+        fill(district, [], "");
+      });
+    });
+    city.addEventListener("change", function () {
+      ready.then(function () { fill(district, districts(), ""); });
+    });
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-region-picker]").forEach(init);
