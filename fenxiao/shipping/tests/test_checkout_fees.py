@@ -171,3 +171,15 @@ def test_the_database_refuses_nonsense_templates():
     template = ShippingTemplate.objects.create(name="好的")
     with pytest.raises(IntegrityError), transaction.atomic():
         ShippingFreeRule.objects.create(template=template, provinces=["11"])
+
+
+def test_a_free_shipping_promotion_waives_the_template_fee_too(shop):
+    from fenxiao.promotions.tests.factories import make_spend
+
+    buyer = make_buyer()
+    far = make_address(buyer, province="新疆维吾尔自治区", city="乌鲁木齐市", district="天山区")
+    make_spend([(5000, 0, True)], name="满50包邮")
+    q = checkout.quote([(shop["scarf"].pk, 2)], address=far)
+    assert (q.shipping_fee, q.total, q.free_shipping.amount) == (0, 6000, 2000 + 1000)
+    order = checkout.place_order(buyer, [(shop["scarf"].pk, 2)], address_id=far.pk, expected_total=6000)
+    assert order.discounts.get(line=None).amount == 3000
