@@ -306,6 +306,23 @@ STORAGES = {
         )
     },
 }
+# Files of background jobs (imports uploaded, exports made): private, never under a public
+# URL; the backend serves them through a view that checks the staff member's permission.
+# Several nodes need one shared private store: JOB_STORAGE names a storage class (e.g. an S3
+# backend on a bucket that is not public) and JOB_STORAGE_OPTIONS its options as JSON.
+JOB_STORAGE = os.environ.get("JOB_STORAGE", "").strip()
+try:
+    JOB_STORAGE_OPTIONS = json.loads(os.environ.get("JOB_STORAGE_OPTIONS", "").strip() or "{}")
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"JOB_STORAGE_OPTIONS is not valid JSON: {exc}") from exc
+STORAGES["jobs"] = {
+    "BACKEND": JOB_STORAGE or "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": JOB_STORAGE_OPTIONS if JOB_STORAGE else {"location": str(VAR_DIR / "jobs")},
+}
+# A running job reports progress at least this often; one silent for longer lost its worker
+# and is queued again (at most JOB_MAX_ATTEMPTS runs in all).
+JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "600"))
+JOB_MAX_ATTEMPTS = 3
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -407,6 +424,12 @@ def _report(title, icon: str, key: str) -> dict:
     }
 
 
+def _may_open_job_center(request) -> bool:
+    from fenxiao.core.jobs import may_open_job_center
+
+    return may_open_job_center(request.user)
+
+
 def _staff_list_link():
     from django.urls import reverse
     from django.utils.functional import lazy
@@ -432,6 +455,12 @@ UNFOLD = {
                     _report(_("销售报表"), "bar_chart", "sales"),
                     _report(_("分销报表"), "hub", "distribution"),
                     _report(_("流量报表"), "travel_explore", "traffic"),
+                    {
+                        "title": _("任务中心"),
+                        "icon": "pending_actions",
+                        "link": reverse_lazy("admin:core_job_changelist"),
+                        "permission": _may_open_job_center,
+                    },
                 ],
             },
             {

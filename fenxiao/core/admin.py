@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
@@ -90,3 +91,193 @@ class DetailActionsMixin:
         if obj is None:
             raise Http404(self.missing_message)
         return obj
+
+
+# --- 任务中心: background jobs ---------------------------------------------------------------
+
+# Imported here, at the end, so the building blocks above load without the models.
+from django.contrib import admin, messages  # noqa: E402
+from django.http import FileResponse, HttpResponse  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
+from django.urls import path  # noqa: E402
+from unfold.decorators import action  # noqa: E402
+
+from . import jobs  # noqa: E402
+from .errors import DomainError  # noqa: E402
+from .models import Job, JobStatus  # noqa: E402
+
+JOB_BADGES = {
+    JobStatus.DRAFT: "info",
+    JobStatus.PENDING: "info",
+    JobStatus.RUNNING: "warning",
+    JobStatus.SUCCEEDED: "success",
+    JobStatus.FAILED: "danger",
+}
+
+
+def job_progress_html(job: Job, request) -> str:
+    """The job's progress block (core/job_progress.html), polling itself while unfinished.
+    Also used by the pages that start jobs (the product import page)."""
+    download = (
+        reverse("admin:core_job_download", args=[job.pk])
+        if job.result_name and jobs.may_see(request.user, job)
+        else ""
+    )
+    return render_to_string(
+        "core/job_progress.html",
+        {
+            "job": job,
+            "badge": JOB_BADGES.get(job.status),
+            "progress_url": reverse("admin:core_job_progress", args=[job.pk]),
+            "download_url": download,
+        },
+        request=request,
+    )
+
+
+@admin.register(Job)
+class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    """Every staff member sees the jobs of the kinds they may run (their own and their
+    colleagues'), with progress; files are downloaded through `download_view` only."""
+
+    missing_message = "任务不存在"
+    list_display = (
+        "title",
+        "kind_display",
+        "status_display",
+        "progress_display",
+        "creator",
+        "created_at",
+        "download",
+    )
+    list_filter = ("status",)
+    search_fields = ("title",)
+    list_select_related = ("created_by",)
+    list_per_page = 50
+    fields = ("title", "kind_display", "creator", "created_at", "started_at", "finished_at")
+    change_form_template = "admin/core/job/change_form.html"
+    readonly_fields = fields
+    actions_detail = ("retry_job",)
+
+    def get_queryset(self, request):
+        # A draft is an upload still waiting on its own page for confirmation.
+        return (
+            super()
+            .get_queryset(request)
+            .filter(kind__in=jobs.visible_kinds(request.user))
+            .exclude(status=JobStatus.DRAFT)
+        )
+
+    def has_module_permission(self, request):
+        return jobs.may_open_job_center(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None:
+            return jobs.may_see(request.user, obj)
+        return jobs.may_open_job_center(request.user)
+
+    def detail_actions_for(self, obj) -> set[str]:
+        return {"retry_job"} if obj.status == JobStatus.FAILED and not obj.errors else set()
+
+    @display(description="类型")
+    def kind_display(self, obj):
+        return jobs.kind_label(obj.kind)
+
+    @display(description="状态")
+    def status_display(self, obj):
+        return render_to_string(
+            "unfold/helpers/label.html",
+            {"text": obj.get_status_display(), "type": JOB_BADGES.get(obj.status)},
+        )
+
+    @display(description="进度")
+    def progress_display(self, obj):
+        return format_html(
+            '<div class="flex items-center gap-2"><div class="h-2 w-24 rounded-default bg-base-200 '
+            'dark:bg-base-700"><div class="h-2 rounded-default bg-primary-600" style="width: {}%"></div>'
+            "</div><span>{}%</span></div>",
+            obj.percent,
+            obj.percent,
+        )
+
+    @display(description="创建人")
+    def creator(self, obj):
+        return user_text(obj.created_by)
+
+    @display(description="结果文件")
+    def download(self, obj):
+        if not obj.result_name:
+            return "-"
+        return format_html(
+            '<a class="text-primary-600" href="{}">下载</a>',
+            reverse("admin:core_job_download", args=[obj.pk]),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.find_object(request, object_id)
+        if job is not None and jobs.may_see(request.user, job):
+            extra_context = {
+                **(extra_context or {}),
+                "job_progress": job_progress_html(job, request),  # a SafeString from the template
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/progress/",
+                self.admin_site.admin_view(self.progress_view),
+                name="core_job_progress",
+            ),
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="core_job_download",
+            ),
+        ] + super().get_urls()
+
+    def _visible_job(self, request, object_id) -> Job:
+        job = self.object_or_404(request, object_id)  # get_queryset already limits the kinds
+        if not jobs.may_see(request.user, job):
+            raise Http404(self.missing_message)
+        return job
+
+    def progress_view(self, request, object_id):
+        return HttpResponse(job_progress_html(self._visible_job(request, object_id), request))
+
+    def download_view(self, request, object_id):
+        job = self._visible_job(request, object_id)
+        if not job.result_name:
+            raise Http404("结果文件不存在")
+        try:
+            handle = jobs.open_file(job.result_name)
+        except OSError as exc:
+            raise Http404("结果文件不存在") from exc
+        response = FileResponse(handle, as_attachment=True, filename=job.result_filename or "result")
+        # Files may hold personal data: never kept by a shared cache.
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @action(description="重新执行", url_path="retry", icon="replay")
+    def retry_job(self, request, object_id):
+        from .admin_forms import confirm_action
+
+        job = self._visible_job(request, object_id)
+
+        def act():
+            try:
+                jobs.retry(job, request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "任务已重新排队")
+
+        return confirm_action(
+            self,
+            request,
+            job,
+            act,
+            title=f"重新执行：{job.title}",
+            submit_label="重新执行",
+            summary=[("任务", job.title), ("上次失败原因", job.message or "-")],
+        )

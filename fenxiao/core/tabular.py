@@ -13,6 +13,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils import timezone
+
+from .money import fen_to_yuan
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -34,6 +37,29 @@ class Cell:
     number_format: str = "General"
 
 
+TIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+def money_cell(fen: int | None) -> Cell:
+    """Yuan with two decimals: a number in Excel, "12.34" in CSV (never text, so a
+    negative amount is not mistaken for a formula and stays summable; never a float, so
+    it is exact to the fen). None leaves the cell empty."""
+    if fen is None:
+        return Cell(None, "")
+    yuan = fen_to_yuan(fen)
+    return Cell(Decimal(yuan), yuan, "0.00")
+
+
+def local_naive(value):
+    return timezone.localtime(value).replace(tzinfo=None) if value else None
+
+
+def time_cell(value) -> Cell:
+    """A time in the mall's zone: a date cell in Excel, "2026-01-02 03:04:05" in CSV."""
+    local = local_naive(value)
+    return Cell(local, f"{local:%Y-%m-%d %H:%M:%S}" if local else "", TIME_FORMAT)
+
+
 def _csv_value(value) -> str:
     if isinstance(value, Cell):
         return value.csv
@@ -53,49 +79,100 @@ def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
     return response
 
 
-def csv_response(filename: str, headers: list[str], rows) -> HttpResponse:
-    """`rows` are lists of text, ints, Decimals or `Cell`s, in the order of `headers`."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow([safe_text(h) for h in headers])
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    return _attachment(response, filename)
+def write_csv(out, headers: list[str], rows) -> int:
+    """Write a CSV file (UTF-8 with a BOM) to the binary file `out`, a row at a time, so a
+    file of any size takes constant memory; returns the number of rows written."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text)
+        writer.writerow([safe_text(h) for h in headers])
+        count = 0
+        for row in rows:
+            writer.writerow([_csv_value(v) for v in row])
+            count += 1
+        text.flush()
+        return count
+    finally:
+        # The caller owns `out`: let go of it without closing it.
+        text.detach()
 
 
-def xlsx_response(filename: str, sheet_title: str, headers: list[str], rows, widths=None) -> HttpResponse:
+def _xlsx_text(value) -> str:
+    # openpyxl refuses control characters inside a string; a spreadsheet cannot show them.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", safe_text(value))
+
+
+def _sheet_title(title: str) -> str:
+    # Excel refuses sheet titles over 31 characters or with []:*?/\ in them.
+    return "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Sheet1"
+
+
+def write_xlsx(out, sheet_title: str, headers: list[str], rows, widths=None) -> int:
+    """Write an Excel file to the binary file `out` with openpyxl's write-only mode (rows
+    go to disk as they come, constant memory); returns the number of rows written."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    sheet = book.active
-    # Excel refuses sheet titles over 31 characters or with []:*?/\ in them.
-    sheet.title = "".join(c for c in sheet_title if c not in "[]:*?/\\")[:31] or "Sheet1"
-    sheet.append([safe_text(h) for h in headers])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        values, formats = [], []
-        for v in row:
-            if isinstance(v, Cell):
-                values.append(v.value)
-                formats.append(v.number_format)
-            elif isinstance(v, int | Decimal):
-                values.append(v)
-                formats.append(None)
-            else:
-                values.append(safe_text(v))
-                formats.append(None)
-        sheet.append(values)
-        for cell, fmt in zip(sheet[sheet.max_row], formats, strict=False):
-            if fmt:
-                cell.number_format = fmt
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_sheet_title(sheet_title))
     for index, header in enumerate(headers, start=1):
         width = (widths or {}).get(index - 1) or max(10, min(40, len(str(header)) * 2 + 4))
         sheet.column_dimensions[get_column_letter(index)].width = width
+    bold = Font(bold=True)
+    header_cells = []
+    for h in headers:
+        cell = WriteOnlyCell(sheet, value=_xlsx_text(h))
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    count = 0
+    for row in rows:
+        values = []
+        for v in row:
+            if isinstance(v, Cell):
+                cell = WriteOnlyCell(sheet, value=v.value)
+                if v.number_format:
+                    cell.number_format = v.number_format
+                values.append(cell)
+            elif isinstance(v, int | Decimal):
+                values.append(v)
+            else:
+                values.append(_xlsx_text(v))
+        sheet.append(values)
+        count += 1
+    book.save(out)
+    return count
+
+
+WRITERS = {"csv": write_csv, "xlsx": write_xlsx}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_TYPE}
+
+
+def write(out, fmt: str, sheet_title: str, headers: list[str], rows, widths=None) -> int:
+    """Write `rows` to `out` as `fmt` ("csv" or "xlsx")."""
+    if fmt == "csv":
+        return write_csv(out, headers, rows)
+    return write_xlsx(out, sheet_title, headers, rows, widths=widths)
+
+
+def file_response(filename: str, fmt: str, sheet_title: str, headers: list[str], rows, widths=None):
+    """A download of `rows` built in memory: for files small enough to answer at once (the
+    big ones are written to storage by a background job)."""
     buffer = io.BytesIO()
-    book.save(buffer)
-    return _attachment(HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE), filename)
+    write(buffer, fmt, sheet_title, headers, rows, widths=widths)
+    response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[fmt])
+    return _attachment(response, filename)
+
+
+def csv_response(filename: str, headers: list[str], rows) -> HttpResponse:
+    """`rows` are lists of text, ints, Decimals or `Cell`s, in the order of `headers`."""
+    return file_response(filename, "csv", "", headers, rows)
+
+
+def xlsx_response(filename: str, sheet_title: str, headers: list[str], rows, widths=None) -> HttpResponse:
+    return file_response(filename, "xlsx", sheet_title, headers, rows, widths=widths)

@@ -71,3 +71,9 @@ class OrderTooLarge(DomainError):
     code = "ORDER_TOO_LARGE"
     message = "单笔订单金额不能超过 ¥10,000,000.00，请分开下单"
     status = 400
+
+
+class BatchShipFileInvalid(DomainError):
+    code = "BATCH_SHIP_FILE_INVALID"
+    message = "发货文件有误"
+    status = 400

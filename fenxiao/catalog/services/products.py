@@ -2,6 +2,8 @@
 
 import nh3
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from ..errors import CatalogInvalid
 from ..models import Category, Product, Sku
@@ -39,26 +41,38 @@ ALLOWED_ATTRIBUTES = {
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan"},
 }
+# The rich-text editor (Quill) aligns blocks with these classes; the storefront styles them.
+ALIGN_CLASSES = {"ql-align-center", "ql-align-right", "ql-align-justify"}
+ALLOWED_CLASSES = dict.fromkeys(("p", "h2", "h3", "h4", "li", "blockquote"), ALIGN_CLASSES)
 
 
 def sanitize_description(html: str) -> str:
+    """Keep what the product editor produces (paragraphs, headings, lists, quotes, bold …,
+    images, links, alignment classes); drop scripts, styles, event handlers and any URL that
+    is not http(s), mailto or tel (so no javascript: or data: URLs)."""
     return nh3.clean(
         html or "",
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https"},
+        allowed_classes=ALLOWED_CLASSES,
+        url_schemes={"http", "https", "mailto", "tel"},
         link_rel="noopener noreferrer nofollow",
     )
 
 
 def refresh_summary(product_ids) -> None:
-    """Copy the cheapest active SKU's price onto its product, for sorting and list pages."""
-    for product in Product.objects.filter(pk__in=list(product_ids)):
-        cheapest = Sku.objects.filter(product=product, is_active=True).order_by("price", "id").first()
-        price = cheapest.price if cheapest else 0
-        list_price = cheapest.list_price if cheapest else 0
-        weight = cheapest.weight_grams if cheapest else product.weight_grams
-        Product.objects.filter(pk=product.pk).update(price=price, list_price=list_price, weight_grams=weight)
+    """Copy the cheapest active SKU's price onto its products, for sorting and list pages.
+
+    One UPDATE for any number of products (a batch price change may touch hundreds)."""
+    ids = list(product_ids)
+    if not ids:
+        return
+    cheapest = Sku.objects.filter(product=OuterRef("pk"), is_active=True).order_by("price", "id")
+    Product.objects.filter(pk__in=ids).update(
+        price=Coalesce(Subquery(cheapest.values("price")[:1]), Value(0)),
+        list_price=Coalesce(Subquery(cheapest.values("list_price")[:1]), Value(0)),
+        weight_grams=Coalesce(Subquery(cheapest.values("weight_grams")[:1]), F("weight_grams")),
+    )
 
 
 def set_listed(product: Product, listed: bool) -> Product:

@@ -10,18 +10,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Value
 from django.http import Http404
-from django.urls import path
 from django.utils import timezone
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.money import format_fen
 from fenxiao.distribution.admin.common import bulk_step
 
 from ..errors import TagInvalid
 from ..models import Customer, Tag
 from ..services import tags as tag_service
-from . import exports
+from .exports import CUSTOMERS
 from .filters import BoundFilter, LastPaidFilter, OrdersFilter, SourceFilter, SpendFilter, TagFilter
 from .listing import (
     customers_queryset,
@@ -44,7 +44,7 @@ class ManualTagForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ModelAdmin):
+class CustomerAdmin(ExportMixin, ModelAdmin):
     list_display = (
         "customer_header",
         "phone_display",
@@ -62,7 +62,8 @@ class CustomerAdmin(ModelAdmin):
     ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False
-    actions = ("add_tag", "remove_tag", "export_csv", "export_xlsx")
+    actions = ("add_tag", "remove_tag")
+    export = CUSTOMERS
 
     def get_queryset(self, request):
         # Whether this request may see full phones travels with the rows: the admin object
@@ -84,9 +85,6 @@ class CustomerAdmin(ModelAdmin):
         return request.user.has_perm("customers.add_customertag") and request.user.has_perm(
             "customers.delete_customertag"
         )
-
-    def has_export_permission(self, request):
-        return self.has_view_permission(request)
 
     # --- columns ---
 
@@ -143,34 +141,6 @@ class CustomerAdmin(ModelAdmin):
         if customer is None:
             raise Http404("客户不存在")
         return profile_page(self, request, customer)
-
-    # --- export ---
-
-    def get_urls(self):
-        return [
-            path(
-                "export/<str:fmt>/",
-                self.admin_site.admin_view(self.export_view),
-                name="customers_customer_export",
-            )
-        ] + super().get_urls()
-
-    def export_view(self, request, fmt):
-        """What the list shows now (its filters and search), as a file."""
-        if fmt not in exports.EXPORTERS:
-            raise Http404("不支持的导出格式")
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        return exports.EXPORTERS[fmt](changelist.get_queryset(request), may_see_phones(request))
-
-    @action(description="导出所选客户（CSV）", permissions=["export"])
-    def export_csv(self, request, queryset):
-        return exports.csv_response(queryset, may_see_phones(request))
-
-    @action(description="导出所选客户（Excel）", permissions=["export"])
-    def export_xlsx(self, request, queryset):
-        return exports.xlsx_response(queryset, may_see_phones(request))
 
     # --- bulk manual tags ---
 

@@ -48,7 +48,7 @@ def test_export_masks_like_the_page(db):
     assert finance().get(reverse("admin:customers_customer_export", args=["pdf"])).status_code == 404
     # The list's export buttons carry its search; the file holds what the list shows.
     page = finance().get(reverse(LIST), {"q": "cmd"}).content.decode()
-    assert 'id="customer-export"' in page and "export/csv/?q=cmd" in page
+    assert 'id="list-export"' in page and "export/csv/?q=cmd" in page
     other = make_buyer("13700000000", nickname="别人")
     searched = operations().get(url, {"q": "cmd"}).content.decode("utf-8-sig")
     assert "13912345678" in searched and other.phone not in searched

@@ -7,6 +7,7 @@ from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import action_page
 from fenxiao.core.money import format_bp, format_fen
 
@@ -19,6 +20,7 @@ from ..models import (
     SettlementMode,
 )
 from ..services import config, dashboard, settlement
+from ..services.exports import COMMISSIONS
 from .common import (
     ConfirmForm,
     badge,
@@ -77,7 +79,7 @@ class OrderFilter(TextFilter):
 
 
 @admin.register(Commission)
-class CommissionAdmin(ReadOnlyAdmin):
+class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "order_number",
@@ -102,6 +104,7 @@ class CommissionAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("order", "order_line", "distributor__user", "rule")
     list_per_page = 50
+    export = COMMISSIONS
     inlines = (CommissionAdjustmentInline,)
     fieldsets = (
         (

@@ -2,18 +2,16 @@
 (CSV / Excel) of the selected or the filtered withdrawals."""
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.urls import path
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
-from .. import exports
 from ..models import RETRYABLE_PAYOUT, LedgerEntry, Withdrawal, WithdrawalStatus
 from ..services import ledger, withdrawals
+from ..services.exports import PAYOUTS
 from .common import (
     ConfirmForm,
     ReasonForm,
@@ -53,7 +51,7 @@ class LedgerInline(ReadOnlyInline):
 
 
 @admin.register(Withdrawal)
-class WithdrawalAdmin(DetailActionsMixin, ReadOnlyAdmin):
+class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
     missing_message = "提现单不存在"
     list_display = (
         "number",
@@ -83,9 +81,9 @@ class WithdrawalAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "reject_selected",
         "mark_paid_selected",
         "retry_payout_selected",
-        "export_csv",
-        "export_xlsx",
     )
+    # The payout file: the selected or the filtered withdrawals (core/admin_exports.py).
+    export = PAYOUTS
     actions_detail = ("approve", "reject", "mark_paid", "mark_failed", "retry_payout")
     fieldsets = (
         (
@@ -153,9 +151,6 @@ class WithdrawalAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def has_process_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_withdrawal")
 
-    def has_export_permission(self, request, obj=None):
-        return self.has_view_permission(request)
-
     # --- columns ---
 
     @display(description="分销商", ordering="distributor__user__phone")
@@ -197,35 +192,6 @@ class WithdrawalAdmin(DetailActionsMixin, ReadOnlyAdmin):
     @display(description="审核人")
     def decided_by_display(self, obj):
         return user_text(obj.decided_by) if obj.decided_by_id else "-"
-
-    # --- export ---
-
-    def get_urls(self):
-        urls = [
-            path(
-                "export/<str:fmt>/",
-                self.admin_site.admin_view(self.export_view),
-                name="distribution_withdrawal_export",
-            )
-        ]
-        return urls + super().get_urls()
-
-    def export_view(self, request, fmt):
-        """The payout file of what the list shows now (its filters and search)."""
-        if fmt not in exports.EXPORTERS:
-            raise Http404("不支持的导出格式")
-        if not self.has_export_permission(request):
-            raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        return exports.export(changelist.get_queryset(request), fmt)
-
-    @action(description="导出打款文件（CSV）", permissions=["export"])
-    def export_csv(self, request, queryset):
-        return exports.export(queryset, "csv")
-
-    @action(description="导出打款文件（Excel）", permissions=["export"])
-    def export_xlsx(self, request, queryset):
-        return exports.export(queryset, "xlsx")
 
     # --- bulk actions ---
 

@@ -201,7 +201,7 @@ def test_csv_and_xlsx_export_the_selected_withdrawals(earner, boss):
     )
     selected = {"index": "0", "_selected_action": [str(first.pk), str(second.pk)]}
 
-    reply = boss.post(list_url(Withdrawal), {"action": "export_csv", **selected})
+    reply = boss.post(list_url(Withdrawal), {"action": "export_selected_csv", **selected})
     assert reply.status_code == 200
     assert reply["Content-Type"].startswith("text/csv")
     assert "attachment" in reply["Content-Disposition"]
@@ -215,7 +215,7 @@ def test_csv_and_xlsx_export_the_selected_withdrawals(earner, boss):
     assert rows[2][5] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet
     assert rows[1][11] == "待审核"
 
-    reply = boss.post(list_url(Withdrawal), {"action": "export_xlsx", **selected})
+    reply = boss.post(list_url(Withdrawal), {"action": "export_selected_xlsx", **selected})
     assert reply.status_code == 200
     assert reply["Content-Type"].startswith("application/vnd.openxmlformats")
     from openpyxl import load_workbook

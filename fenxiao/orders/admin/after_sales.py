@@ -14,6 +14,7 @@ from fenxiao.payments.models import Refund
 from ..models import AfterSale, AfterSaleLine, AfterSaleStatus
 from ..services import after_sales
 from .common import AFTER_SALE_STATUS_LABELS, ReasonForm, buyer_text, change_url, label, link
+from .exporting import AfterSaleExports
 
 # --- After-sale ------------------------------------------------------------------------------
 
@@ -52,7 +53,7 @@ class RefundInline(ReadOnlyInline):
 
 
 @admin.register(AfterSale)
-class AfterSaleAdmin(DetailActionsMixin, ModelAdmin):
+class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     missing_message = "售后单不存在"
     list_display = (
         "number",

@@ -4,7 +4,10 @@ refusal, if any. Orders are never edited as a form."""
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.urls import path
 from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
@@ -17,6 +20,7 @@ from fenxiao.payments.models import Payment, Refund
 
 from ..models import AfterSale, AfterSaleKind, Order, OrderEvent, OrderLine, OrderStatus
 from ..services import after_sales, lifecycle
+from . import batch_ship, packing
 from .attribution import render_attribution
 from .common import (
     AFTER_SALE_STATUS_LABELS,
@@ -27,6 +31,16 @@ from .common import (
     order_summary,
 )
 from .discounts import render_discounts
+from .exporting import OrderExports
+from .order_list import (
+    OrderTabFilter,
+    amount_cell,
+    distributor_cell,
+    products_cell,
+    search,
+    tabs_context,
+    time_cell,
+)
 
 # --- Forms for the order actions --------------------------------------------------------------
 
@@ -222,14 +236,26 @@ class PaymentInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(DetailActionsMixin, ModelAdmin):
+class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     missing_message = "订单不存在"
-    list_display = ("number", "buyer_display", "total_display", "status_label", "created_at", "paid_at")
+    list_display = (
+        "number",
+        "products_display",
+        "buyer_display",
+        "amount_display",
+        "status_label",
+        "distributor_display",
+        "created_display",
+    )
+    # The state tabs above the list are a filter too (order_list.OrderTabFilter).
     # 待成团: paid group-buy orders that must not ship yet; the to-do panel links here with it.
-    list_filter = ("status", "awaiting_group", ("created_at", LocalDateRangeFilter))
+    list_filter = (OrderTabFilter, "awaiting_group", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
-    search_fields = ("=number", "buyer__phone", "recipient", "recipient_phone")
-    list_select_related = ("buyer",)
+    list_before_template = "admin/orders/order_tabs.html"
+    # The search itself is order_list.search (one box over every field below).
+    search_fields = ("=number", "lines__product_name", "buyer__phone", "recipient_phone", "tracking_number")
+    search_help_text = "订单号、商品名称、买家手机号、收货人/手机号、运单号、分销商姓名/手机号/推广码"
+    list_select_related = ("buyer", "attribution__level1__user")
     show_full_result_count = False
     list_per_page = 50
     inlines = (OrderLineInline, AfterSaleInline, PaymentInline, OrderEventInline)
@@ -276,7 +302,16 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
     )
     # Every field shown is read only.
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
-    actions_detail = ("ship_order", "adjust_price", "change_address", "staff_refund", "cancel_order")
+    actions_detail = (
+        "ship_order",
+        "adjust_price",
+        "change_address",
+        "staff_refund",
+        "cancel_order",
+        "print_packing_slip",
+    )
+    actions_list = ("batch_ship",)
+    actions = ("print_packing_list",)
 
     # Orders change only through the actions above, never by saving a form.
     def has_add_permission(self, request):
@@ -294,6 +329,77 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
 
     def has_change_aftersale_permission(self, request, obj=None):
         return request.user.has_perm("orders.change_aftersale")
+
+    # --- the list ---
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "batch-ship/template/<str:fmt>/",
+                view(self.batch_ship_template),
+                name="orders_order_batch_ship_template",
+            ),
+            path("packing-list/", view(self.packing_list_view), name="orders_order_packing_list"),
+        ] + super().get_urls()
+
+    @action(description="批量发货", url_path="batch-ship", permissions=["change_order"], icon="upload_file")
+    def batch_ship(self, request):
+        return batch_ship.page(self, request)
+
+    def batch_ship_template(self, request, fmt):
+        if not self.has_change_order_permission(request):
+            raise PermissionDenied
+        return batch_ship.template_file(request, fmt)
+
+    @action(description="打印发货单/拣货单", permissions=["change_order"])
+    def print_packing_list(self, request, queryset):
+        return packing.redirect_for(self, request, queryset)
+
+    @action(description="打印发货单", url_path="packing", permissions=["change_order"], icon="print")
+    def print_packing_slip(self, request, object_id):
+        order = self.object_or_404(request, object_id)
+        return HttpResponseRedirect(packing.url(self, [order.pk]))
+
+    def packing_list_view(self, request):
+        if not self.has_change_order_permission(request):
+            raise PermissionDenied
+        return packing.page(self, request)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "orders_order_changelist":
+            line_fields = ("id", "order_id", "product_name", "spec_text", "image_url", "quantity")
+            queryset = queryset.prefetch_related(
+                Prefetch("lines", queryset=OrderLine.objects.only(*line_fields).order_by("id"))
+            )
+        return queryset
+
+    def get_search_results(self, request, queryset, search_term):
+        return search(queryset, search_term), False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["order_tabs"] = tabs_context(changelist, request)
+        return response
+
+    @display(description="商品")
+    def products_display(self, obj):
+        return products_cell(obj)
+
+    @display(description="订单金额", ordering="total")
+    def amount_display(self, obj):
+        return amount_cell(obj)
+
+    @display(description="分销商")
+    def distributor_display(self, obj):
+        return distributor_cell(obj)
+
+    @display(description="下单时间", ordering="created_at")
+    def created_display(self, obj):
+        return time_cell(obj)
 
     # --- columns ---
 
@@ -381,8 +487,14 @@ class OrderAdmin(DetailActionsMixin, ModelAdmin):
     # Which actions make sense in which state; the services refuse anything else anyway.
     ACTIONS_BY_STATUS = {
         OrderStatus.PENDING_PAYMENT: {"adjust_price", "change_address", "cancel_order"},
-        OrderStatus.PENDING_SHIPMENT: {"ship_order", "change_address", "staff_refund", "cancel_order"},
-        OrderStatus.SHIPPED: {"staff_refund"},
+        OrderStatus.PENDING_SHIPMENT: {
+            "ship_order",
+            "change_address",
+            "staff_refund",
+            "cancel_order",
+            "print_packing_slip",
+        },
+        OrderStatus.SHIPPED: {"staff_refund", "print_packing_slip"},
         OrderStatus.COMPLETED: {"staff_refund"},
         OrderStatus.CANCELLED: set(),
     }

@@ -1,0 +1,100 @@
+"""批量改价 / 改库存: the list action's intermediate page. The page posts back to the list with
+the same action and selection, plus `_apply`; the catalog service then changes every active
+SKU of the selected products at once, or refuses and writes nothing."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+
+from fenxiao.core.admin_forms import style_fields
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_fen, yuan_to_fen
+
+from ..models import Sku
+from ..services import batch_edit
+from ..services.batch_edit import OPERATIONS, batch_change
+
+PRICE_OPS = {batch_edit.PRICE_SET, batch_edit.PRICE_UP, batch_edit.PRICE_DOWN}
+PERCENT_OPS = {batch_edit.PRICE_UP_PCT, batch_edit.PRICE_DOWN_PCT}
+PREVIEW_ROWS = 50
+
+
+class BatchPriceStockForm(forms.Form):
+    operation = forms.ChoiceField(label="修改方式", choices=list(OPERATIONS.items()))
+    amount = forms.CharField(
+        label="数值",
+        max_length=20,
+        help_text="金额填元（如 9.90），比例填百分数（如 10 表示 10%），库存填件数",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        operation, text = cleaned.get("operation"), (cleaned.get("amount") or "").strip()
+        if not operation or not text:
+            return cleaned
+        try:
+            if operation in PRICE_OPS:
+                value = yuan_to_fen(text)
+                if value <= 0 and operation == batch_edit.PRICE_SET:
+                    raise ValueError
+            elif operation in PERCENT_OPS:
+                value = yuan_to_fen(text)  # "12.5" % → 1250 bp: the same two-decimal parse
+            else:
+                value = int(text)
+                if operation == batch_edit.STOCK_SET and value < 0:
+                    raise ValueError
+        except ValueError:
+            self.add_error("amount", "数值格式有误：金额最多两位小数且大于0，比例为百分数，库存为整数")
+            return cleaned
+        if value < 0 and operation != batch_edit.STOCK_ADD:
+            self.add_error("amount", "数值不能为负数")
+        cleaned["value"] = value
+        return cleaned
+
+
+def batch_price_stock_page(model_admin, request, queryset):
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    form = BatchPriceStockForm(request.POST if "_apply" in request.POST else None)
+    if "_apply" in request.POST and form.is_valid():
+        try:
+            result = batch_change(ids, form.cleaned_data["operation"], form.cleaned_data["value"])
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            label = OPERATIONS[form.cleaned_data["operation"]]
+            amount = form.cleaned_data["amount"]
+            done = f"已修改 {result.products} 个商品的 {result.skus} 个规格"
+            messages.success(request, f"{done}（{label}，{amount}）")
+            return None  # back to the list
+    style_fields(form)
+    skus = list(
+        Sku.objects.filter(product_id__in=ids, is_active=True)
+        .select_related("product")
+        .order_by("product_id", "pk")[: PREVIEW_ROWS + 1]
+    )
+    rows = [
+        (
+            sku.product.name,
+            sku.spec_text or "默认规格",
+            sku.code,
+            format_fen(sku.price),
+            format_fen(sku.list_price) if sku.list_price else "-",
+            sku.stock,
+        )
+        for sku in skus[:PREVIEW_ROWS]
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": "批量改价 / 改库存",
+        "form": form,
+        "ids": ids,
+        "action_name": request.POST.get("action", "batch_price_stock"),
+        "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "product_count": len(ids),
+        "headers": ["商品", "规格", "SKU编码", "售价", "划线价", "库存"],
+        "rows": rows,
+        "more": len(skus) > PREVIEW_ROWS,
+    }
+    return TemplateResponse(request, "admin/catalog/product/batch_price_stock.html", context)

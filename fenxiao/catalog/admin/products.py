@@ -1,0 +1,468 @@
+"""The product list and the product editor.
+
+The list has tabs 全部 / 出售中 / 已售罄 / 仓库中 with counts (one query for all counts, on
+the list as searched and filtered), the cover, price range, stock and sales per row, and a
+fixed number of queries however many rows are shown. The editor is one form: texts, a
+rich-text description, the spec matrix and the gallery, saved by one catalog service call.
+
+Other parts of the backend extend this page through `change_list.html`'s
+`product_list_buttons` block (buttons above the list) and `ProductAdmin.actions`.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import TextFilter
+from unfold.decorators import action, display
+from unfold.views import ChangeList
+
+from fenxiao.core.admin_forms import ConfirmForm, action_page, posted
+from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_fen
+
+from ..exporting import ProductExports
+from ..models import Product, ProductImage, Sku
+from ..services.copying import copy_product
+from ..services.editor import save_edited_product
+from ..services.images import check_image, store_description_image
+from ..services.products import set_listed
+from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
+from .batch import batch_price_stock_page
+from .categories import label_categories_by_path
+from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
+
+# What the product form writes; listing, prices, sales and weight are kept by services.
+PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description", "shipping_template")
+COPY_LIMIT = 50  # copies duplicate picture files: a bounded amount of work per click
+
+
+class ProductForm(forms.ModelForm):
+    list_now = forms.BooleanField(
+        label="上架", required=False, help_text="保存后上架销售；至少需要一个可售规格"
+    )
+    sku_matrix = forms.CharField(
+        label="规格与库存",
+        required=False,
+        widget=SpecMatrixWidget,
+        help_text=(
+            "添加规格名和规格值，自动生成每个组合的 SKU；双击规格值可改名（原 SKU 保留）；"
+            "去掉的组合会停售（有订单的规格不会被删除）。"
+        ),
+    )
+    gallery_order = forms.CharField(label="商品图片", required=False, widget=GalleryWidget)
+
+    class Meta:
+        model = Product
+        fields = PRODUCT_FORM_FIELDS
+        widgets = {"description": RichTextWidget}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["list_now"].initial = bool(self.instance.pk and self.instance.is_listed)
+        if "category" in self.fields:
+            label_categories_by_path(self.fields["category"])
+        self.fields["sku_matrix"].initial = matrix_state(self.instance if self.instance.pk else None)
+        images = []
+        if self.instance.pk:
+            images = [
+                (img.pk, img.image.url)
+                for img in self.instance.images.order_by("sort_order", "id")
+                if img.image
+            ]
+        self.fields["gallery_order"].widget = GalleryWidget(images=images)
+        self.fields["description"].widget = RichTextWidget(
+            upload_url=reverse("admin:catalog_product_upload_image")
+        )
+        self.matrix = None
+        self.uploads = []
+
+    def clean_sku_matrix(self):
+        raw = self.cleaned_data.get("sku_matrix") or ""
+        try:
+            self.matrix = parse_matrix(raw or json.dumps({"specs": [], "rows": []}))
+            check_codes_free(self.instance if self.instance.pk else None, self.matrix)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.details.get("errors") or [exc.message]) from exc
+        return raw
+
+    def clean_gallery_order(self):
+        raw = self.cleaned_data.get("gallery_order") or "[]"
+        try:
+            order = json.loads(raw)
+        except ValueError:
+            order = []
+        self.gallery_order = [str(t) for t in order] if isinstance(order, list) else []
+        errors = []
+        for upload in self.files.getlist(GalleryWidget.files_name) if self.files else []:
+            try:
+                check_image(upload)
+            except DomainError as exc:
+                errors.append(exc.message)
+            else:
+                self.uploads.append(upload)
+        if errors:
+            raise forms.ValidationError(errors)
+        return raw
+
+
+class StockBelowFilter(TextFilter):
+    """?stock_below=N: products with an on-sale SKU whose stock is below N. The 库存预警
+    to-do links here with the shop's threshold (which lives with the order rules, above
+    this app, so it comes in the address)."""
+
+    title = "可售 SKU 库存低于（件）"
+    parameter_name = "stock_below"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        if not value.isdigit() or len(value) > 9:
+            return queryset
+        low = Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__lt=int(value))
+        return queryset.filter(Exists(low))
+
+
+class ProductTabFilter(admin.SimpleListFilter):
+    """The tabs above the list; drawn as tabs (see `tabs.html`), not in the filter panel."""
+
+    title = "状态"
+    parameter_name = "tab"
+    template = "admin/catalog/product/hidden_filter.html"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, label, _q in TABS]
+
+    def queryset(self, request, queryset):
+        for key, _label, condition in TABS:
+            if self.value() == key:
+                return queryset.filter(condition)
+        return queryset
+
+
+def _in_stock():
+    return Exists(Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__gt=0))
+
+
+TABS = [
+    ("on_sale", "出售中", Q(is_listed=True) & Q(_in_stock())),
+    ("sold_out", "已售罄", Q(is_listed=True) & ~Q(_in_stock())),
+    ("warehouse", "仓库中", Q(is_listed=False)),
+]
+
+
+class ProductChangeList(ChangeList):
+    """Counts every tab on the list as searched and filtered (without the tab itself), in
+    one query, and offers each tab's link keeping the search and filters."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        qs = super().get_queryset(request, exclude_parameters)
+        if exclude_parameters is None:
+            base = super().get_queryset(request, exclude_parameters=[ProductTabFilter.parameter_name])
+            ids = base.order_by().values("pk")
+            aggregates = {key: Count("pk", filter=condition) for key, _label, condition in TABS}
+            counts = Product.objects.filter(pk__in=ids).aggregate(all=Count("pk"), **aggregates)
+            current = request.GET.get(ProductTabFilter.parameter_name, "")
+            self.product_tabs = [
+                {
+                    "label": "全部",
+                    "count": counts["all"],
+                    "url": self.get_query_string(remove=[ProductTabFilter.parameter_name, "p"]),
+                    "active": current not in {key for key, _l, _q in TABS},
+                    "key": "all",
+                }
+            ] + [
+                {
+                    "label": label,
+                    "count": counts[key],
+                    "url": self.get_query_string({ProductTabFilter.parameter_name: key}, remove=["p"]),
+                    "active": current == key,
+                    "key": key,
+                }
+                for key, label, _q in TABS
+            ]
+        return qs
+
+
+@admin.register(Product)
+class ProductAdmin(ProductExports, ModelAdmin):
+    form = ProductForm
+    change_list_template = "admin/catalog/product/change_list.html"
+    list_before_template = "admin/catalog/product/tabs.html"
+    list_display = (
+        "product_header",
+        "category",
+        "price_range",
+        "stock_total",
+        "sales_count",
+        "status_label",
+        "created_at",
+    )
+    list_filter = (ProductTabFilter, "category", StockBelowFilter)
+    list_filter_submit = True
+    search_fields = ("name", "=skus__code")
+    list_select_related = ("category",)
+    list_per_page = 50
+    show_full_result_count = False
+    readonly_fields = (
+        "price_display",
+        "list_price_display",
+        "stock_total_display",
+        "sales_count",
+        "weight_grams",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        ("基本信息", {"fields": ("name", "subtitle", "category", "list_now", "shipping_template")}),
+        ("商品图片（拖动排序，第一张为封面）", {"fields": ("gallery_order",)}),
+        ("规格与价格", {"fields": ("sku_matrix",)}),
+        ("商品详情", {"fields": ("description",)}),
+        (
+            "汇总（保存后按规格自动计算）",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "price_display",
+                    "list_price_display",
+                    "stock_total_display",
+                    "sales_count",
+                    "weight_grams",
+                    "created_at",
+                    "updated_at",
+                ),
+            },
+        ),
+    )
+    actions = ("list_selected", "delist_selected", "copy_selected", "batch_price_stock")
+    actions_detail = ("copy_detail",)
+
+    def get_queryset(self, request):
+        active = Q(skus__is_active=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                stock_sum=Coalesce(Sum("skus__stock", filter=active), 0),
+                price_min=Min("skus__price", filter=active),
+                price_max=Max("skus__price", filter=active),
+                in_stock=_in_stock(),
+            )
+            .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")))
+        )
+
+    def get_changelist(self, request, **kwargs):
+        return ProductChangeList
+
+    def get_urls(self):
+        urls = [
+            path(
+                "upload-image/",
+                self.admin_site.admin_view(self.upload_image_view),
+                name="catalog_product_upload_image",
+            ),
+            path(
+                "<int:object_id>/copy/",
+                self.admin_site.admin_view(self.copy_view),
+                name="catalog_product_copy",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    # --- list columns ---
+
+    @display(description="商品", header=True, ordering="name")
+    def product_header(self, obj):
+        images = list(obj.images.all())
+        picture = (
+            {"path": images[0].image.url, "squared": True, "width": 40, "height": 40}
+            if images and images[0].image
+            else None
+        )
+        return [obj.name, obj.subtitle, obj.name[:1], picture]
+
+    @display(description="售价", ordering="price")
+    def price_range(self, obj):
+        low, high = getattr(obj, "price_min", None), getattr(obj, "price_max", None)
+        if low is None:
+            return "-"
+        if low == high:
+            return format_fen(low)
+        return f"{format_fen(low)} ~ {format_fen(high)}"
+
+    @display(description="可售库存", ordering="stock_sum")
+    def stock_total(self, obj):
+        return getattr(obj, "stock_sum", 0)
+
+    @display(
+        description="状态",
+        label={"出售中": "success", "已售罄": "warning", "仓库中": "info"},
+    )
+    def status_label(self, obj):
+        if not obj.is_listed:
+            return "仓库中"
+        return "出售中" if getattr(obj, "in_stock", False) else "已售罄"
+
+    @display(description="售价")
+    def price_display(self, obj):
+        return format_fen(obj.price)
+
+    @display(description="划线价")
+    def list_price_display(self, obj):
+        return format_fen(obj.list_price) if obj.list_price else "-"
+
+    @display(description="可售库存合计")
+    def stock_total_display(self, obj):
+        return getattr(obj, "stock_sum", "-")
+
+    # --- saving: one service call ---
+
+    def save_model(self, request, obj, form, change):
+        try:
+            warnings = save_edited_product(
+                obj,
+                fields=PRODUCT_FORM_FIELDS,
+                matrix=form.matrix,
+                gallery_order=form.gallery_order,
+                uploads=form.uploads,
+                listed=form.cleaned_data.get("list_now", False),
+            )
+        except DomainError as exc:
+            # Nothing of this save is kept (the service's transaction rolled back); the
+            # admin's own transaction is rolled back too, so no "saved" message lies.
+            transaction.set_rollback(True)
+            request._product_not_saved = exc.message
+            return
+        for warning in warnings:
+            messages.error(request, warning)
+
+    def save_related(self, request, form, formsets, change):
+        if getattr(request, "_product_not_saved", None):
+            return
+        super().save_related(request, form, formsets, change)
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "_product_not_saved", None):
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request, obj, message):
+        if not getattr(request, "_product_not_saved", None):
+            return super().log_change(request, obj, message)
+        return None
+
+    def _not_saved(self, request, obj, change: bool):
+        # No query here: the admin's transaction is marked for rollback.
+        messages.error(request, f"商品未保存：{request._product_not_saved}")
+        if change:
+            return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[obj.pk]))
+        return HttpResponseRedirect(reverse("admin:catalog_product_add"))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_product_not_saved", None):
+            return self._not_saved(request, obj, change=False)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_product_not_saved", None):
+            return self._not_saved(request, obj, change=True)
+        return super().response_change(request, obj)
+
+    # --- pictures inside the description ---
+
+    def upload_image_view(self, request):
+        return _upload_image(self, request)
+
+    # --- copy ---
+
+    def has_copy_permission(self, request, object_id=None):
+        return self.has_add_permission(request)
+
+    def copy_view(self, request, object_id):
+        if not self.has_copy_permission(request):
+            return HttpResponseRedirect(reverse("admin:catalog_product_changelist"))
+        product = get_object_or_404(Product, pk=object_id)
+        form = ConfirmForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            copy = copy_product(product)
+            messages.success(request, f"已复制为“{copy.name}”（仓库中，未上架），可在此修改后上架")
+            return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[copy.pk]))
+        return action_page(
+            self,
+            request,
+            product,
+            title=f"复制商品：{product.name}",
+            form=form,
+            submit_label="复制",
+            summary=[
+                ("商品", product.name),
+                ("规格数", Sku.objects.filter(product=product).count()),
+                ("图片数", ProductImage.objects.filter(product=product).count()),
+                ("复制后", "放入仓库中（未上架），SKU 编码加后缀 -copy-N"),
+            ],
+        )
+
+    @action(description="复制商品", url_path="copy", permissions=["copy"], icon="content_copy")
+    def copy_detail(self, request, object_id):
+        return HttpResponseRedirect(reverse("admin:catalog_product_copy", args=[object_id]))
+
+    @action(description="复制所选商品", permissions=["copy"])
+    def copy_selected(self, request, queryset):
+        chosen = list(queryset.order_by("pk")[: COPY_LIMIT + 1])
+        names = [copy_product(product).name for product in chosen[:COPY_LIMIT]]
+        if names:
+            messages.success(request, f"已复制 {len(names)} 个商品到仓库中：" + "、".join(names[:10]))
+        if len(chosen) > COPY_LIMIT:
+            messages.warning(request, f"一次最多复制 {COPY_LIMIT} 个商品，其余未复制")
+
+    # --- batch price / stock ---
+
+    @action(description="批量改价 / 改库存", permissions=["change"])
+    def batch_price_stock(self, request, queryset):
+        return batch_price_stock_page(self, request, queryset)
+
+    # --- listing ---
+
+    def _set_listed(self, request, queryset, listed: bool):
+        done, failed = 0, []
+        for product in queryset:
+            try:
+                set_listed(product, listed)
+                done += 1
+            except DomainError as exc:
+                failed.append(f"{product.name}（{exc.message}）")
+        verb = "上架" if listed else "下架"
+        if done:
+            messages.success(request, f"已{verb} {done} 个商品")
+        if failed:
+            messages.error(request, f"以下商品未能{verb}：" + "；".join(failed[:20]))
+
+    @action(description="上架所选商品", permissions=["change"])
+    def list_selected(self, request, queryset):
+        self._set_listed(request, queryset, True)
+
+    @action(description="下架所选商品", permissions=["change"])
+    def delist_selected(self, request, queryset):
+        self._set_listed(request, queryset, False)
+
+
+def _upload_image(model_admin, request):
+    """Staff-only (admin_view) and CSRF-checked; one picture in, its URL out as JSON."""
+    if request.method != "POST":
+        return JsonResponse({"code": "METHOD_NOT_ALLOWED", "message": "请用 POST 上传"}, status=405)
+    if not (model_admin.has_change_permission(request) or model_admin.has_add_permission(request)):
+        return JsonResponse({"code": "FORBIDDEN", "message": "没有编辑商品的权限"}, status=403)
+    upload = request.FILES.get("image")
+    if upload is None:
+        return JsonResponse({"code": "IMAGE_MISSING", "message": "请选择图片"}, status=400)
+    try:
+        url = store_description_image(upload)
+    except DomainError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=400)
+    return JsonResponse({"url": url})

@@ -1,0 +1,118 @@
+"""Batch price / stock change (批量改价、改库存) over the active SKUs of many products.
+
+All or nothing, set-based: the SKU rows are locked in id order, the new values are computed
+in SQL by the same expression that writes them, and if any SKU would end with a price of
+zero or less, a list price below its price, or negative stock, the change is refused with a
+Chinese message naming the offenders and nothing is written. Otherwise one UPDATE writes
+them all and one UPDATE refreshes the products' summary prices.
+
+Percent changes are in basis points on integer fen, rounded down to the fen (the same
+arithmetic as `core.money.apply_bp`).
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, IntegerField, Q, Value
+from django.db.models.expressions import ExpressionWrapper
+from django.db.models.functions import Cast
+
+from fenxiao.core.money import format_fen
+
+from ..errors import CatalogInvalid
+from ..models import Sku
+from .products import refresh_summary
+
+PRICE_SET, PRICE_UP, PRICE_DOWN, PRICE_UP_PCT, PRICE_DOWN_PCT = (
+    "price_set",
+    "price_up",
+    "price_down",
+    "price_up_pct",
+    "price_down_pct",
+)
+STOCK_SET, STOCK_ADD = "stock_set", "stock_add"
+OPERATIONS = {
+    PRICE_SET: "售价改为 ¥X",
+    PRICE_UP: "售价提高 ¥X",
+    PRICE_DOWN: "售价降低 ¥X",
+    PRICE_UP_PCT: "售价提高 N%",
+    PRICE_DOWN_PCT: "售价降低 N%",
+    STOCK_SET: "库存改为 N 件",
+    STOCK_ADD: "库存增加 N 件（负数为减少）",
+}
+MAX_LISTED = 20
+
+
+@dataclass
+class BatchResult:
+    products: int
+    skus: int
+
+
+def _new_value(operation: str, value: int):
+    """(field, SQL expression) for the operation; `value` is fen, bp or pieces."""
+    as_int = IntegerField()
+    if operation == PRICE_SET:
+        return "price", Value(value, output_field=as_int)
+    if operation == PRICE_UP:
+        return "price", ExpressionWrapper(F("price") + value, output_field=as_int)
+    if operation == PRICE_DOWN:
+        return "price", ExpressionWrapper(F("price") - value, output_field=as_int)
+    if operation in (PRICE_UP_PCT, PRICE_DOWN_PCT):
+        factor = 10_000 + value if operation == PRICE_UP_PCT else 10_000 - value
+        # Integer division of non-negative integers rounds down on SQLite and PostgreSQL.
+        return "price", Cast(
+            ExpressionWrapper(F("price") * factor / 10_000, output_field=as_int), output_field=as_int
+        )
+    if operation == STOCK_SET:
+        return "stock", Value(value, output_field=as_int)
+    if operation == STOCK_ADD:
+        return "stock", ExpressionWrapper(F("stock") + value, output_field=as_int)
+    raise CatalogInvalid("未知的批量操作")
+
+
+def _why(sku, field: str) -> str:
+    if field == "stock":
+        return f"（{sku.code}，改后库存 {sku.new_value}）"
+    if sku.new_value <= 0:
+        return f"（{sku.code}，改后售价 {format_fen(sku.new_value)}）"
+    return f"（{sku.code}，改后售价 {format_fen(sku.new_value)}，划线价 {format_fen(sku.list_price)}）"
+
+
+@transaction.atomic
+def batch_change(product_ids, operation: str, value: int) -> BatchResult:
+    ids = sorted({int(pk) for pk in product_ids})
+    if not ids:
+        raise CatalogInvalid("请先选择商品")
+    if value < 0 and operation != STOCK_ADD:
+        raise CatalogInvalid("数值不能为负数")
+    if operation == PRICE_DOWN_PCT and value >= 10_000:
+        raise CatalogInvalid("降价比例必须小于100%")
+    field, expression = _new_value(operation, value)
+    skus = Sku.objects.filter(product_id__in=ids, is_active=True)
+    # Lock in id order, like every other writer of SKU rows (orders take stock the same way).
+    locked = list(skus.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not locked:
+        raise CatalogInvalid("所选商品没有可售的规格")
+    annotated = Sku.objects.filter(pk__in=locked).annotate(new_value=expression)
+    if field == "price":
+        bad = Q(new_value__lte=0) | (Q(list_price__gt=0) & Q(list_price__lt=F("new_value")))
+    else:
+        bad = Q(new_value__lt=0)
+    offenders = list(
+        annotated.filter(bad).select_related("product").order_by("product_id", "pk")[: MAX_LISTED + 1]
+    )
+    if offenders:
+        names = [
+            f"{sku.product.name} {sku.spec_text}".strip() + _why(sku, field) for sku in offenders[:MAX_LISTED]
+        ]
+        more = "等" if len(offenders) > MAX_LISTED else ""
+        reason = "改价后售价须大于 ¥0 且不高于划线价" if field == "price" else "改后库存不能为负数"
+        raise CatalogInvalid(f"{reason}，以下规格不符合，未做任何修改：" + "、".join(names) + more)
+    updated = Sku.objects.filter(pk__in=locked).update(**{field: expression})
+    if field == "price":
+        refresh_summary(ids)
+    return BatchResult(
+        products=len(set(Sku.objects.filter(pk__in=locked).values_list("product_id", flat=True))),
+        skus=updated,
+    )

@@ -1,0 +1,116 @@
+"""Product pictures: the gallery (first picture is the cover) and pictures inside the
+description.
+
+Every uploaded file is opened with Pillow before it is stored: only real JPEG, PNG, GIF or
+WebP images within the size limits are kept, and the stored name is ours (a random id and
+the extension of the format Pillow found), never the uploader's file name, so an upload can
+neither be a script in disguise nor choose where it lands.
+
+The gallery is saved in one transaction: pictures left out of the posted order are removed,
+new ones are stored, and `sort_order` follows the posted order exactly (0 = cover).
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import CatalogInvalid
+from ..models import Product, ProductImage
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_GALLERY = 15
+FORMATS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp"}
+
+
+@dataclass
+class CheckedImage:
+    content: bytes
+    ext: str
+    width: int
+    height: int
+
+
+def check_image(upload) -> CheckedImage:
+    """An uploaded file → its bytes if it is an acceptable picture, else CatalogInvalid."""
+    name = getattr(upload, "name", "") or "图片"
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_IMAGE_BYTES:
+        raise CatalogInvalid(f"图片“{name}”超过 5MB", code="IMAGE_TOO_LARGE")
+    upload.seek(0)
+    content = upload.read(MAX_IMAGE_BYTES + 1)
+    if len(content) > MAX_IMAGE_BYTES:
+        raise CatalogInvalid(f"图片“{name}”超过 5MB", code="IMAGE_TOO_LARGE")
+    import io
+
+    try:
+        with Image.open(io.BytesIO(content)) as probe:
+            fmt = probe.format
+            width, height = probe.size
+            if width * height > MAX_PIXELS:
+                raise CatalogInvalid(f"图片“{name}”尺寸过大", code="IMAGE_TOO_LARGE")
+            probe.verify()
+    except CatalogInvalid:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise CatalogInvalid(f"“{name}”不是有效的图片", code="IMAGE_INVALID") from exc
+    if fmt not in FORMATS:
+        raise CatalogInvalid(f"图片“{name}”格式不支持，请上传 JPG、PNG、GIF 或 WebP", code="IMAGE_INVALID")
+    return CheckedImage(content=content, ext=FORMATS[fmt], width=width, height=height)
+
+
+def store_description_image(upload) -> str:
+    """A picture for the description: checked, stored under products/, its URL returned."""
+    checked = check_image(upload)
+    name = default_storage.save(
+        f"products/description/{uuid.uuid4().hex}.{checked.ext}", ContentFile(checked.content)
+    )
+    return default_storage.url(name)
+
+
+def _add_image(product: Product, checked: CheckedImage, sort_order: int) -> ProductImage:
+    image = ProductImage(product=product, sort_order=sort_order)
+    image.image.save(f"{image.uuid}.{checked.ext}", ContentFile(checked.content), save=False)
+    image.save()
+    return image
+
+
+@transaction.atomic
+def save_gallery(product: Product, order: list[str], uploads: list) -> None:
+    """`order` lists the pictures as the staff member arranged them: "id:<pk>" for a picture
+    already saved, "new:<i>" for the i-th uploaded file. Saved pictures not in the list are
+    removed (with their files, after commit)."""
+    checked = [check_image(upload) for upload in uploads]
+    existing = {img.pk: img for img in ProductImage.objects.filter(product=product)}
+    tokens = [t for t in order if isinstance(t, str)]
+    # Uploaded files the order does not mention (no script ran) go to the end, in upload order.
+    mentioned_new = {t for t in tokens if t.startswith("new:")}
+    tokens += [f"new:{i}" for i in range(len(checked)) if f"new:{i}" not in mentioned_new]
+    placed: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    for token in tokens:
+        kind, _, raw = token.partition(":")
+        if token in seen or not raw.isdigit():
+            continue
+        seen.add(token)
+        index = int(raw)
+        if (kind == "id" and index in existing) or (kind == "new" and index < len(checked)):
+            placed.append((kind, index))
+    if len(placed) > MAX_GALLERY:
+        raise CatalogInvalid(f"商品图片最多{MAX_GALLERY}张", code="GALLERY_TOO_LARGE")
+    kept = {index for kind, index in placed if kind == "id"}
+    removed = [img for pk, img in existing.items() if pk not in kept]
+    if removed:
+        ProductImage.objects.filter(pk__in=[img.pk for img in removed]).delete()
+        names = [img.image.name for img in removed if img.image]
+        transaction.on_commit(lambda: [default_storage.delete(n) for n in names], robust=True)
+    for position, (kind, index) in enumerate(placed):
+        if kind == "id":
+            if existing[index].sort_order != position:
+                ProductImage.objects.filter(pk=index).update(sort_order=position)
+        else:
+            _add_image(product, checked[index], position)

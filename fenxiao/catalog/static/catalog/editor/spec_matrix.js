@@ -1,0 +1,262 @@
+/* The spec matrix: spec names with value tags → one row per combination (cartesian
+   product), each with price, list price, stock, SKU code and weight; a bulk row sets a
+   column for every row at once. The whole state lives as JSON in the hidden input, which
+   is what the form posts; the server checks everything again. */
+(function () {
+  "use strict";
+  var MAX_SPECS = 3;
+  var COLUMNS = [
+    { key: "price", label: "售价（元）", required: true, placeholder: "0.00", mode: "decimal" },
+    { key: "list_price", label: "划线价（元）", placeholder: "选填", mode: "decimal" },
+    { key: "stock", label: "库存", placeholder: "0", mode: "numeric" },
+    { key: "code", label: "SKU编码", placeholder: "留空自动生成", mode: "text" },
+    { key: "weight_grams", label: "重量（克）", placeholder: "0", mode: "numeric" },
+  ];
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else if (name === "className") node.className = attrs[name];
+      else node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  function keyOf(specs) {
+    return Object.keys(specs).sort().map(function (k) { return k + "\u0001" + specs[k]; }).join("\u0002");
+  }
+
+  function setup(root) {
+    if (root.dataset.ready) return;
+    root.dataset.ready = "1";
+    var input = root.querySelector("input[type=hidden]");
+    var state;
+    try { state = JSON.parse(input.value || "{}"); } catch (e) { state = {}; }
+    var specs = (state.specs || []).map(function (s) {
+      return { name: String(s.name || ""), values: (s.values || []).map(String) };
+    });
+    var rows = {};
+    (state.rows || []).forEach(function (row) { rows[keyOf(row.specs || {})] = row; });
+    var specsBox = root.querySelector("[data-specs]");
+    var grid = root.querySelector("[data-grid]");
+    var addSpec = root.querySelector("[data-add-spec]");
+
+    function usable() {
+      return specs.filter(function (s) { return s.name.trim() && s.values.length; });
+    }
+
+    function combinations() {
+      var out = [{}];
+      usable().forEach(function (spec) {
+        var next = [];
+        out.forEach(function (combo) {
+          spec.values.forEach(function (value) {
+            var c = Object.assign({}, combo);
+            c[spec.name.trim()] = value;
+            next.push(c);
+          });
+        });
+        out = next;
+      });
+      return out;
+    }
+
+    function rowFor(combo) {
+      var key = keyOf(combo);
+      if (rows[key]) return rows[key];
+      // A new combination starts from the row it grew out of (e.g. 红色 → 红色/M keeps
+      // 红色's price), so adding a spec does not mean typing every price again.
+      var parent = null;
+      Object.keys(rows).forEach(function (k) {
+        var r = rows[k];
+        var names = Object.keys(r.specs || {});
+        if (names.every(function (n) { return combo[n] === r.specs[n]; }) && (!parent || names.length > Object.keys(parent.specs).length)) parent = r;
+      });
+      rows[key] = {
+        specs: combo,
+        price: parent ? parent.price : "",
+        list_price: parent ? parent.list_price : "",
+        stock: 0,
+        code: "",
+        weight_grams: parent ? parent.weight_grams : 0,
+      };
+      return rows[key];
+    }
+
+    function sync() {
+      var combos = combinations();
+      input.value = JSON.stringify({
+        specs: specs.map(function (s) { return { name: s.name.trim(), values: s.values }; }),
+        rows: combos.map(rowFor),
+      });
+    }
+
+    // Renaming keeps each row (and the SKU id it carries): the rows are re-keyed, not lost.
+    function renameInRows(oldName, newName, oldValue, newValue) {
+      var next = {};
+      Object.keys(rows).forEach(function (key) {
+        var row = rows[key];
+        var specsNow = {};
+        Object.keys(row.specs || {}).forEach(function (name) {
+          var value = row.specs[name];
+          if (name === oldName && (oldValue === undefined || value === oldValue)) {
+            specsNow[newName] = newValue === undefined ? value : newValue;
+          } else {
+            specsNow[name] = value;
+          }
+        });
+        row.specs = specsNow;
+        next[keyOf(specsNow)] = row;
+      });
+      rows = next;
+    }
+
+    function addValue(spec, text) {
+      text.split(/[,，;；\n]/).forEach(function (part) {
+        var value = part.trim();
+        if (value && spec.values.indexOf(value) < 0) spec.values.push(value);
+      });
+    }
+
+    function drawSpecs() {
+      specsBox.textContent = "";
+      specs.forEach(function (spec, index) {
+        var name = el("input", { type: "text", className: "fx-input fx-spec-name", placeholder: "规格名，如 颜色", maxlength: "20", value: spec.name, "aria-label": "规格名" });
+        name.addEventListener("input", function () {
+          var before = spec.name.trim();
+          spec.name = name.value;
+          if (before && spec.name.trim() && before !== spec.name.trim()) renameInRows(before, spec.name.trim());
+          drawGrid();
+        });
+        var tags = el("div", { className: "fx-tags" });
+        spec.values.forEach(function (value, vi) {
+          var remove = el("button", { type: "button", className: "fx-tag-del", title: "删除", text: "×" });
+          remove.addEventListener("click", function () { spec.values.splice(vi, 1); drawSpecs(); drawGrid(); });
+          var label = el("span", { text: value, title: "双击修改" });
+          label.addEventListener("dblclick", function () {
+            var box = el("input", { type: "text", className: "fx-input fx-tag-edit", value: value, maxlength: "40", "aria-label": "修改规格值" });
+            var done = false;
+            function finish(save) {
+              if (done) return;
+              done = true;
+              var renamed = box.value.trim();
+              if (save && renamed && renamed !== value && spec.values.indexOf(renamed) < 0) {
+                spec.values[vi] = renamed;
+                renameInRows(spec.name.trim(), spec.name.trim(), value, renamed);
+              }
+              drawSpecs();
+              drawGrid();
+            }
+            box.addEventListener("keydown", function (event) {
+              if (event.key === "Enter") { event.preventDefault(); finish(true); }
+              if (event.key === "Escape") { event.preventDefault(); finish(false); }
+            });
+            box.addEventListener("blur", function () { finish(true); });
+            label.replaceWith(box);
+            box.focus();
+            box.select();
+          });
+          tags.appendChild(el("span", { className: "fx-tag" }, [label, remove]));
+        });
+        var valueInput = el("input", { type: "text", className: "fx-input fx-spec-value", placeholder: "输入规格值后回车，如 红色", maxlength: "40", "aria-label": "规格值" });
+        var addButton = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "添加" });
+        function commit() {
+          if (!valueInput.value.trim()) return;
+          addValue(spec, valueInput.value);
+          drawSpecs();
+          drawGrid();
+          var again = specsBox.querySelectorAll(".fx-spec-value")[index];
+          if (again) again.focus();
+        }
+        valueInput.addEventListener("keydown", function (event) {
+          if (event.key === "Enter" || event.key === ",") { event.preventDefault(); commit(); }
+        });
+        addButton.addEventListener("click", commit);
+        var drop = el("button", { type: "button", className: "fx-link-danger", text: "删除规格" });
+        drop.addEventListener("click", function () { specs.splice(index, 1); drawSpecs(); drawGrid(); });
+        specsBox.appendChild(el("div", { className: "fx-spec" }, [
+          el("div", { className: "fx-spec-head" }, [name, drop]),
+          el("div", { className: "fx-spec-values" }, [tags, valueInput, addButton]),
+        ]));
+      });
+      addSpec.hidden = specs.length >= MAX_SPECS;
+    }
+
+    function cell(row, column) {
+      var value = row[column.key];
+      var box = el("input", {
+        type: "text", className: "fx-input", inputmode: column.mode, placeholder: column.placeholder || "",
+        value: value === undefined || value === null ? "" : String(value), "data-col": column.key, "aria-label": column.label,
+      });
+      box.classList.add("fx-col-" + column.key);
+      box.addEventListener("input", function () { row[column.key] = box.value.trim(); sync(); });
+      return el("td", {}, [box]);
+    }
+
+    function drawGrid() {
+      grid.textContent = "";
+      var names = usable().map(function (s) { return s.name.trim(); });
+      var head = el("tr", {}, names.map(function (n) { return el("th", { text: n }); }));
+      if (!names.length) head.appendChild(el("th", { text: "规格" }));
+      COLUMNS.forEach(function (c) { head.appendChild(el("th", { text: c.label + (c.required ? " *" : "") })); });
+      grid.appendChild(el("thead", {}, [head]));
+
+      var body = el("tbody");
+      var combos = combinations();
+      // The bulk row: fill any column, press 批量设置, every row gets it.
+      var bulk = el("tr", { className: "fx-bulk" });
+      var apply = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "批量设置", "data-bulk-apply": "1" });
+      bulk.appendChild(el("td", { colspan: String(Math.max(names.length, 1)) }, [apply]));
+      var bulkInputs = {};
+      COLUMNS.forEach(function (c) {
+        if (c.key === "code") { bulk.appendChild(el("td", { className: "fx-hint", text: "填写后点“批量设置”" })); return; }
+        var box = el("input", { type: "text", className: "fx-input", inputmode: c.mode, placeholder: c.label.replace(/（.*）/, ""), "data-bulk": c.key, "aria-label": "批量" + c.label });
+        bulkInputs[c.key] = box;
+        bulk.appendChild(el("td", {}, [box]));
+      });
+      apply.addEventListener("click", function () {
+        combos.forEach(function (combo) {
+          var row = rowFor(combo);
+          Object.keys(bulkInputs).forEach(function (key) {
+            var v = bulkInputs[key].value.trim();
+            if (v !== "") row[key] = v;
+          });
+        });
+        drawGrid();
+      });
+      if (combos.length > 1) body.appendChild(bulk);
+
+      combos.forEach(function (combo) {
+        var row = rowFor(combo);
+        var tr = el("tr", { "data-row": keyOf(combo) });
+        if (!names.length) tr.appendChild(el("td", { text: "默认规格" }));
+        names.forEach(function (n) { tr.appendChild(el("td", { className: "fx-spec-cell", text: combo[n] })); });
+        COLUMNS.forEach(function (c) { tr.appendChild(cell(row, c)); });
+        body.appendChild(tr);
+      });
+      grid.appendChild(body);
+      sync();
+    }
+
+    addSpec.addEventListener("click", function () {
+      if (specs.length >= MAX_SPECS) return;
+      specs.push({ name: "", values: [] });
+      drawSpecs();
+      drawGrid();
+      var names = specsBox.querySelectorAll(".fx-spec-name");
+      if (names.length) names[names.length - 1].focus();
+    });
+    // Enter in any matrix box must not submit the product form.
+    root.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.tagName === "INPUT") event.preventDefault();
+    });
+    drawSpecs();
+    drawGrid();
+  }
+
+  function init() { document.querySelectorAll("[data-spec-matrix]").forEach(setup); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,173 @@
+"""Distribution lists as files: commissions (one row per commission, with its rule and
+reversals) and the payout file finance sends to the bank (one row per withdrawal).
+
+Amounts are yuan with two decimals, exact to the fen; times in the mall's zone. Text typed
+by distributors (names, account numbers) never runs as a formula: the writing is
+`core/tabular.py`'s. Distributors' phones are masked unless the staff member may see
+phones (`customers.view_customer_phone`). A fixed number of queries per chunk of rows.
+"""
+
+from fenxiao.core.exports import Export, id_chunks, in_order
+from fenxiao.core.money import bp_to_percent
+from fenxiao.core.tabular import money_cell, time_cell
+from fenxiao.customers.phones import mask_phone
+
+from ..models import Commission, RuleKind, Withdrawal
+
+PHONE_PERMISSION = "customers.view_customer_phone"
+
+
+def _phone(user, phone: str | None) -> str:
+    if not phone:
+        return ""
+    return phone if user is None or user.has_perm(PHONE_PERMISSION) else mask_phone(phone)
+
+
+def _name(distributor) -> str:
+    return distributor.real_name or distributor.user.nickname or ""
+
+
+# --- commissions ------------------------------------------------------------------------------
+
+COMMISSION_HEADERS = [
+    "佣金ID",
+    "订单号",
+    "商品名称",
+    "规格",
+    "分销商",
+    "分销商手机号",
+    "推广码",
+    "层级",
+    "状态",
+    "计佣金额（元）",
+    "数量",
+    "计算方式",
+    "比例（%）",
+    "固定金额（元/件）",
+    "阶梯奖励（%）",
+    "团队佣金（%）",
+    "封顶扣减（元）",
+    "佣金（元）",
+    "已冲减（元）",
+    "实得佣金（元）",
+    "规则来源",
+    "规则名称",
+    "规则版本",
+    "当时等级",
+    "产生时间",
+    "解冻时间",
+    "结算时间",
+    "结算批次",
+]
+COMMISSION_WIDTHS = {1: 22, 2: 24, 3: 16, 4: 14, 5: 14, 24: 20, 25: 20, 26: 20}
+
+
+def commission_rows(queryset, user):
+    """One row per commission; two queries per chunk."""
+    for ids in id_chunks(queryset):
+        found = Commission.objects.filter(pk__in=ids).select_related(
+            "order", "order_line", "distributor__user"
+        )
+        for c in in_order(found, ids):
+            line = c.order_line
+            rate = c.rule_kind == RuleKind.RATE
+            yield [
+                c.pk,
+                c.order.number,
+                line.product_name,
+                line.spec_text,
+                _name(c.distributor),
+                _phone(user, c.distributor.user.phone),
+                c.distributor.referral_code,
+                c.level,
+                c.get_status_display(),
+                money_cell(c.base),
+                c.quantity,
+                c.get_rule_kind_display(),
+                bp_to_percent(c.rate_bp) if rate else "",
+                money_cell(c.fixed_per_unit) if c.rule_kind == RuleKind.FIXED else money_cell(None),
+                bp_to_percent(c.bonus_bp) if c.bonus_bp else "",
+                bp_to_percent(c.team_bp) if c.team_bp else "",
+                money_cell(c.capped),
+                money_cell(c.amount),
+                money_cell(c.reversed_amount),
+                money_cell(c.net_amount),
+                c.get_rule_source_display(),
+                c.rule_name,
+                c.rule_version or "",
+                c.grade_name,
+                time_cell(c.created_at),
+                time_cell(c.frozen_until),
+                time_cell(c.settled_at),
+                c.batch_id or "",
+            ]
+
+
+COMMISSIONS = Export(
+    title="佣金记录",
+    name="commissions",
+    headers=COMMISSION_HEADERS,
+    rows=commission_rows,
+    widths=COMMISSION_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)
+
+
+# --- payouts (withdrawals) --------------------------------------------------------------------
+
+PAYOUT_HEADERS = [
+    "提现单号",
+    "分销商",
+    "手机号",
+    "推广码",
+    "提现方式",
+    "收款人",
+    "开户银行",
+    "收款账号",
+    "提现金额（元）",
+    "手续费（元）",
+    "实际到账（元）",
+    "状态",
+    "打款凭证号",
+    "申请时间",
+    "打款时间",
+]
+PAYOUT_WIDTHS = dict(enumerate([22, 12, 14, 10, 16, 12, 16, 24, 14, 12, 14, 14, 22, 20, 20]))
+
+
+def payout_rows(queryset, user=None):
+    """One row per withdrawal; two queries per chunk. Finance pays with this file, so the
+    payee's account is written in full; the phone is masked like everywhere else."""
+    # Oldest first: finance pays in the order the requests came.
+    for ids in id_chunks(queryset, newest_first=False):
+        found = Withdrawal.objects.filter(pk__in=ids).select_related("distributor__user")
+        for w in in_order(found, ids):
+            user_of = w.distributor.user
+            account = w.account or {}
+            yield [
+                w.number,
+                w.distributor.real_name or user_of.nickname or "",
+                _phone(user, user_of.phone),
+                w.distributor.referral_code,
+                w.get_method_display(),
+                account.get("name", ""),
+                account.get("bank", ""),
+                account.get("account", ""),
+                money_cell(w.amount),
+                money_cell(w.fee),
+                money_cell(w.payout),
+                w.get_status_display(),
+                w.payout_reference,
+                time_cell(w.created_at),
+                time_cell(w.paid_at),
+            ]
+
+
+PAYOUTS = Export(
+    title="提现打款",
+    name="payouts",
+    headers=PAYOUT_HEADERS,
+    rows=payout_rows,
+    widths=PAYOUT_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)

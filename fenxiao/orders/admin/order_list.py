@@ -1,0 +1,239 @@
+"""The order list as a merchant works it: state tabs with their counts across the top, one
+search box that finds an order by anything staff have at hand (number, product, phones,
+tracking number, distributor), and columns that say what was bought and who sold it.
+
+The list reads a fixed number of queries whatever the rows: the page's orders with buyer and
+attributed distributor joined, their lines prefetched (one query), and the tab counts as one
+conditional aggregate. Search uses EXISTS for the to-many parts (lines, parcels), so the
+rows never need DISTINCT and the counts never double.
+"""
+
+from django.apps import apps
+from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.html import format_html
+
+from fenxiao.core.money import format_fen
+
+from ..models import OPEN_AFTER_SALE, AfterSale, OrderLine, OrderStatus
+
+TAB_PARAM = "tab"
+# Longer search text is cut: nobody types more to find an order, and each word is one
+# more OR over the order table.
+MAX_SEARCH_TERMS = 4
+MAX_TERM_LENGTH = 40
+
+
+def open_after_sale() -> Exists:
+    # The returns flow may add open statuses to OPEN_AFTER_SALE; reading the constant keeps
+    # 售后中 in step with it.
+    return Exists(AfterSale.objects.filter(order=OuterRef("pk"), status__in=OPEN_AFTER_SALE))
+
+
+# (key, label, condition); None is every order. Order is the order of the tabs.
+TABS = (
+    ("all", "全部", None),
+    ("pending_payment", "待付款", Q(status=OrderStatus.PENDING_PAYMENT)),
+    ("pending_shipment", "待发货", Q(status=OrderStatus.PENDING_SHIPMENT)),
+    ("shipped", "已发货", Q(status=OrderStatus.SHIPPED)),
+    ("completed", "已完成", Q(status=OrderStatus.COMPLETED)),
+    ("closed", "已关闭", Q(status=OrderStatus.CANCELLED)),
+    ("after_sale", "售后中", None),  # condition built per query: it is a subquery
+)
+TAB_KEYS = {key for key, _, _ in TABS}
+# Older links (the dashboard's to-do panel) still filter by status; they open on their tab.
+TAB_OF_STATUS = {
+    OrderStatus.PENDING_PAYMENT: "pending_payment",
+    OrderStatus.PENDING_SHIPMENT: "pending_shipment",
+    OrderStatus.SHIPPED: "shipped",
+    OrderStatus.COMPLETED: "completed",
+    OrderStatus.CANCELLED: "closed",
+}
+STATUS_PARAMS = ("status", "status__exact")
+
+
+def tab_condition(key: str):
+    if key == "after_sale":
+        return Q(open_after_sale())
+    for tab, _, condition in TABS:
+        if tab == key:
+            return condition
+    return None
+
+
+class OrderTabFilter(admin.SimpleListFilter):
+    """The tab as a list filter, so every other link of the list (filters, sorting, pages)
+    keeps it. It draws nothing in the filter panel but a hidden field, so submitting the
+    panel keeps the tab too; the tabs themselves are drawn above the list."""
+
+    title = "订单状态"
+    parameter_name = TAB_PARAM
+    template = "admin/orders/order_tab_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        if TAB_PARAM not in params:
+            for name in STATUS_PARAMS:
+                if name in params:
+                    status = params.pop(name)[-1]
+                    # An unknown status shows nothing, as filtering by it always did.
+                    params[TAB_PARAM] = [TAB_OF_STATUS.get(status, "none")]
+        else:
+            for name in STATUS_PARAMS:
+                params.pop(name, None)
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, label, _ in TABS if key != "all"]
+
+    def queryset(self, request, queryset):
+        key = self.value()
+        if not key or key == "all":
+            return queryset
+        condition = tab_condition(key)
+        return queryset.filter(condition) if condition is not None else queryset.none()
+
+
+def tab_counts(queryset) -> dict[str, int]:
+    """Every tab's count over `queryset` (the list with all filters but the tab), in one
+    query."""
+    aggregates = {"all": Count("pk")}
+    for key, _, _ in TABS[1:]:
+        aggregates[key] = Count("pk", filter=tab_condition(key))
+    return queryset.order_by().aggregate(**aggregates)
+
+
+def tabs_context(changelist, request) -> list[dict]:
+    counts = tab_counts(changelist.get_queryset(request, exclude_parameters=[TAB_PARAM]))
+    spec = next((s for s in changelist.filter_specs if isinstance(s, OrderTabFilter)), None)
+    active = (spec.value() if spec else None) or "all"
+    # The 筛选 button lights up for filters chosen in its panel, not for the tab shown.
+    changelist.has_active_filters = any(
+        s.used_parameters for s in changelist.filter_specs if not isinstance(s, OrderTabFilter)
+    )
+    return [
+        {
+            "key": key,
+            "label": label,
+            "count": counts[key],
+            "active": key == active,
+            # Other filters and the search stay; the page goes back to the first.
+            "url": changelist.get_query_string(
+                {TAB_PARAM: key} if key != "all" else {}, [TAB_PARAM, "status"]
+            ),
+        }
+        for key, label, _ in TABS
+    ]
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+def _parcel_tracking(term: str):
+    """Hook for split parcels: once the logistics work adds an `orders.Parcel` with `order`
+    and `tracking_number`, a parcel's tracking number finds its order too. Until then only
+    `Order.tracking_number` (the one-parcel shipment) is searched."""
+    try:
+        parcel = apps.get_model("orders", "Parcel")
+        parcel._meta.get_field("order")
+        parcel._meta.get_field("tracking_number")
+    except (LookupError, FieldDoesNotExist):
+        return None
+    return Exists(parcel.objects.filter(order=OuterRef("pk"), tracking_number__iexact=term))
+
+
+def term_condition(term: str) -> Q:
+    """Orders matching one search word in any of the fields staff search by."""
+    condition = (
+        Q(number=term)
+        | Q(buyer__phone__contains=term)
+        | Q(recipient_phone__contains=term)
+        | Q(recipient__icontains=term)
+        | Q(tracking_number__iexact=term)
+        | Q(Exists(OrderLine.objects.filter(order=OuterRef("pk"), product_name__icontains=term)))
+        # The attributed (level 1) distributor, frozen at checkout: name, phone, code.
+        | Q(attribution__level1__real_name__icontains=term)
+        | Q(attribution__level1__user__nickname__icontains=term)
+        | Q(attribution__level1__user__phone__contains=term)
+        | Q(attribution__level1__referral_code__iexact=term)
+    )
+    parcels = _parcel_tracking(term)
+    if parcels is not None:
+        condition |= Q(parcels)
+    return condition
+
+
+def search(queryset, search_term: str):
+    terms = [t[:MAX_TERM_LENGTH] for t in (search_term or "").split()][:MAX_SEARCH_TERMS]
+    for term in terms:
+        queryset = queryset.filter(term_condition(term))
+    return queryset
+
+
+# --- columns --------------------------------------------------------------------------------
+
+
+def products_cell(order) -> str:
+    lines = list(order.lines.all())  # prefetched
+    if not lines:
+        return "-"
+    first = lines[0]
+    quantity = sum(line.quantity for line in lines)
+    more = f"等{quantity}件" if len(lines) > 1 else f"×{first.quantity}"
+    image = (
+        format_html(
+            '<img src="{}" alt="" width="40" height="40" loading="lazy" '
+            'class="w-10 h-10 rounded-default object-cover shrink-0">',
+            first.image_url,
+        )
+        if first.image_url
+        else format_html(
+            '<span class="{}"></span>', "w-10 h-10 rounded-default bg-base-100 shrink-0 dark:bg-base-800"
+        )
+    )
+    return format_html(
+        '<div class="flex items-center gap-2 min-w-48 max-w-72">{}<div class="min-w-0">'
+        '<div class="truncate text-font-important-light dark:text-font-important-dark" title="{}">{}</div>'
+        '<div class="text-xs text-base-500">{}{}</div></div></div>',
+        image,
+        first.product_name,
+        first.product_name,
+        f"{first.spec_text} " if first.spec_text and len(lines) == 1 else "",
+        more,
+    )
+
+
+def attributed_distributor(order):
+    try:
+        attribution = order.attribution
+    except ObjectDoesNotExist:
+        return None
+    return attribution.level1 if attribution else None
+
+
+def distributor_cell(order) -> str:
+    distributor = attributed_distributor(order)
+    if distributor is None:
+        return "-"
+    user = distributor.user
+    name = distributor.real_name or user.nickname or distributor.referral_code
+    return format_html(
+        '<div>{}</div><div class="text-xs text-base-500">{}</div>',
+        name,
+        user.phone or distributor.referral_code,
+    )
+
+
+def amount_cell(order) -> str:
+    shipping = f"含运费 {format_fen(order.shipping_fee)}" if order.shipping_fee else "免运费"
+    return format_html(
+        '<div class="font-medium text-font-important-light dark:text-font-important-dark">{}</div>'
+        '<div class="text-xs text-base-500">{}</div>',
+        format_fen(order.total),
+        shipping,
+    )
+
+
+def time_cell(order) -> str:
+    return f"{timezone.localtime(order.created_at):%Y-%m-%d %H:%M}"

@@ -1,0 +1,337 @@
+"""Ship many orders from one file (批量发货): 订单号 → 物流公司 → 运单号, as CSV or Excel.
+
+Two steps, and the invariant of each:
+
+- `read_file` + `check` write nothing. Every row gets a verdict: ready to ship, or a list
+  of errors, each with the row number (as the spreadsheet shows it), the column and a
+  Chinese message. The orders are read in one query, whatever the file's length.
+- `ship_rows` ships each ready row on its own through `lifecycle.ship` (one transaction
+  per order: each is a merchant's action on a different order, so one refusal, e.g. the
+  buyer asked for a refund since the preview, leaves the others shipped and is reported).
+  The rows are checked again against the database first: the preview may be old.
+
+Bad files (too large, not CSV/Excel, unreadable, missing columns, too many rows) are refused
+with a `BatchShipFileInvalid` carrying the reason; nothing is half-read.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef
+
+from fenxiao.core.errors import DomainError
+from fenxiao.shipping.carriers import Carrier, carrier_name, find_carrier
+
+from ..errors import BatchShipFileInvalid
+from ..models import OPEN_AFTER_SALE, AfterSale, Order, OrderStatus
+from . import lifecycle
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# Shipping runs in the confirming request, one order at a time (a dozen queries each):
+# 500 orders stay well inside a request's time, and are more than two days of a busy shop.
+# If the request is cut off anyway, the orders shipped stay shipped and a re-upload of the
+# same file reports them as no longer 待发货 — nothing ships twice.
+MAX_ROWS = 500
+COLUMNS = ("订单号", "物流公司", "运单号")
+NUMBER, CARRIER, TRACKING = COLUMNS
+# Other header spellings merchants (and other systems' exports) use.
+HEADER_ALIASES = {
+    "订单编号": NUMBER,
+    "快递公司": CARRIER,
+    "物流公司编码": CARRIER,
+    "快递单号": TRACKING,
+    "物流单号": TRACKING,
+}
+TRACKING_PATTERN = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+# What Excel makes of a long number typed into a General cell: 2.02612E+19.
+SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
+CARRIER_HINT = "、".join(c.label for c in Carrier if c != Carrier.OTHER)
+
+
+@dataclass
+class Row:
+    line: int  # the row number the spreadsheet shows (the header is row 1)
+    number: str
+    carrier_text: str
+    tracking_number: str
+    carrier: str = ""  # the carrier code, once recognised
+    order: Order | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def carrier_label(self) -> str:
+        return carrier_name(self.carrier) if self.carrier else self.carrier_text
+
+    def refuse(self, column: str, message: str) -> None:
+        self.errors.append((column, message))
+
+
+@dataclass
+class Preview:
+    rows: list[Row]
+
+    @property
+    def ready(self) -> list[Row]:
+        return [r for r in self.rows if r.ok]
+
+    @property
+    def refused(self) -> list[Row]:
+        return [r for r in self.rows if not r.ok]
+
+
+@dataclass
+class Outcome:
+    shipped: list[Row]
+    failed: list[tuple[Row, str]]
+
+
+# --- reading the file -----------------------------------------------------------------------
+
+
+def read_file(name: str, data: bytes) -> list[Row]:
+    """The file's data rows (blank rows skipped), or a refusal saying what is wrong with it."""
+    if not data:
+        raise BatchShipFileInvalid("文件是空的")
+    if len(data) > MAX_FILE_BYTES:
+        raise BatchShipFileInvalid(f"文件不能超过 {MAX_FILE_BYTES // 1024 // 1024}MB，请分成多个文件上传")
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
+    if suffix == "csv":
+        table = _csv_rows(data)
+    elif suffix == "xlsx":
+        table = _xlsx_rows(data)
+    else:
+        raise BatchShipFileInvalid("只支持 CSV 或 Excel（.xlsx）文件；.xls 请在 Excel 中另存为 .xlsx")
+    return _rows(table)
+
+
+def _csv_rows(data: bytes) -> list[list]:
+    # Excel saves CSV in the system code page (GBK on Chinese Windows); WPS and others in
+    # UTF-8, with or without a BOM.
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise BatchShipFileInvalid("无法识别文件编码，请另存为 UTF-8 编码的 CSV")
+    try:
+        return list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise BatchShipFileInvalid("CSV 文件格式有误，请用模板重新填写") from exc
+
+
+def _xlsx_rows(data: bytes) -> list[list]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # a damaged or disguised file: zip, xml or openpyxl errors
+        raise BatchShipFileInvalid("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+    try:
+        sheet = book.worksheets[0]
+        rows, filled = [], 0
+        for values in sheet.iter_rows(values_only=True):
+            rows.append(list(values))
+            filled += any(v is not None and str(v).strip() for v in values)
+            # Enough to refuse a file that is too long, without reading all of it; sheets
+            # often carry many formatted but empty rows, so those are bounded too.
+            if filled > MAX_ROWS + 1 or len(rows) > 50 * MAX_ROWS:
+                break
+        return rows
+    finally:
+        book.close()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # A number Excel kept exactly is written back whole; a long one (an order number
+        # typed into a General cell) has lost digits and is shown as Excel does.
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.5E}" if abs(value) >= 1e15 else str(value)
+    return str(value).strip()
+
+
+def _rows(table: list[list]) -> list[Row]:
+    # The header is the first non-blank row.
+    start = next((i for i, values in enumerate(table) if any(_cell(v) for v in values)), None)
+    if start is None:
+        raise BatchShipFileInvalid("文件中没有内容，请按模板填写")
+    header = [_cell(v).replace("\ufeff", "").strip() for v in table[start]]
+    header = [HEADER_ALIASES.get(h, h) for h in header]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise BatchShipFileInvalid(
+            f"缺少列：{'、'.join(missing)}（第{start + 1}行应为表头：订单号、物流公司、运单号）"
+        )
+    where = {c: header.index(c) for c in COLUMNS}
+    rows = []
+    for index in range(start + 1, len(table)):
+        values = [_cell(v) for v in table[index]]
+        if not any(values):
+            continue
+
+        def get(column, values=values):
+            i = where[column]
+            return values[i] if i < len(values) else ""
+
+        rows.append(
+            Row(line=index + 1, number=get(NUMBER), carrier_text=get(CARRIER), tracking_number=get(TRACKING))
+        )
+        if len(rows) > MAX_ROWS:
+            raise BatchShipFileInvalid(f"一次最多发货 {MAX_ROWS} 单，请分成多个文件上传")
+    if not rows:
+        raise BatchShipFileInvalid("文件中只有表头，没有要发货的订单")
+    return rows
+
+
+# --- checking the rows ----------------------------------------------------------------------
+
+
+def check(rows: list[Row]) -> Preview:
+    """Each row's verdict against the database now, in two queries for the whole file."""
+    numbers = {r.number for r in rows if r.number}
+    orders = {o.number: o for o in Order.objects.filter(number__in=numbers)}
+    disputed = set(
+        AfterSale.objects.filter(order__in=orders.values(), status__in=OPEN_AFTER_SALE).values_list(
+            "order_id", flat=True
+        )
+    )
+    first_line: dict[str, int] = {}
+    for row in rows:
+        row.errors, row.order, row.carrier = [], None, ""
+        _check_order(row, orders, disputed, first_line)
+        _check_carrier(row)
+        _check_tracking(row)
+    return Preview(rows)
+
+
+def _check_order(row: Row, orders, disputed, first_line) -> None:
+    if not row.number:
+        row.refuse(NUMBER, "订单号不能为空")
+        return
+    if SCIENTIFIC.match(row.number):
+        row.refuse(NUMBER, "订单号被 Excel 存成了科学计数法，位数已丢失；请把该列设为“文本”后重新填写")
+        return
+    if row.number in first_line:
+        row.refuse(NUMBER, f"订单号在文件中重复（与第{first_line[row.number]}行相同）")
+        return
+    first_line[row.number] = row.line
+    order = orders.get(row.number)
+    if order is None:
+        row.refuse(NUMBER, "订单不存在")
+        return
+    row.order = order
+    if order.status != OrderStatus.PENDING_SHIPMENT:
+        row.refuse(NUMBER, f"订单状态为“{order.get_status_display()}”，不是待发货")
+    elif order.awaiting_group:
+        row.refuse(NUMBER, "拼团尚未成功，订单暂不能发货")
+    elif order.pk in disputed:
+        row.refuse(NUMBER, "订单有处理中的售后申请，请先处理售后")
+
+
+def _check_carrier(row: Row) -> None:
+    if not row.carrier_text:
+        row.refuse(CARRIER, "请填写物流公司")
+        return
+    carrier = find_carrier(row.carrier_text)
+    if carrier is None:
+        row.refuse(
+            CARRIER, f"无法识别的物流公司“{row.carrier_text[:20]}”，可填写：{CARRIER_HINT}（或其编码）"
+        )
+        return
+    row.carrier = carrier.value
+
+
+def _check_tracking(row: Row) -> None:
+    if not row.tracking_number:
+        row.refuse(TRACKING, "请填写运单号")
+    elif SCIENTIFIC.match(row.tracking_number):
+        row.refuse(TRACKING, "运单号被 Excel 存成了科学计数法，位数已丢失；请把该列设为“文本”后重新填写")
+    elif not TRACKING_PATTERN.match(row.tracking_number):
+        row.refuse(TRACKING, "运单号格式有误：应为 6-40 位字母、数字或短横线")
+
+
+# --- shipping -------------------------------------------------------------------------------
+
+
+def as_data(rows: list[Row]) -> list[list]:
+    """The ready rows as plain data, to carry from the preview to the confirmation."""
+    return [[r.line, r.number, r.carrier, r.tracking_number] for r in rows if r.ok]
+
+
+def from_data(data: list[list]) -> list[Row]:
+    return [
+        Row(line=int(line), number=str(number), carrier_text=str(carrier), tracking_number=str(tracking))
+        for line, number, carrier, tracking in data
+    ]
+
+
+def ship_rows(rows: list[Row], staff) -> Outcome:
+    """Ship every row that is still ready, each order on its own (see the module docstring)."""
+    preview = check(rows)
+    shipped, failed = [], []
+    for row in preview.rows:
+        if not row.ok:
+            failed.append((row, "；".join(message for _, message in row.errors)))
+            continue
+        try:
+            lifecycle.ship(row.order, staff, carrier=row.carrier, tracking_number=row.tracking_number)
+        except DomainError as exc:
+            failed.append((row, exc.message))
+        else:
+            shipped.append(row)
+    return Outcome(shipped, failed)
+
+
+# --- the template ---------------------------------------------------------------------------
+
+TEMPLATE_NOTES = (
+    "每行一个订单：订单号、物流公司、运单号三列必填，其余列不读取。",
+    "物流公司可填名称、简称或编码，例如：顺丰 / 顺丰速运 / shunfeng。",
+    "订单号和运单号请保持为“文本”格式，否则 Excel 会把长数字改成科学计数法。",
+    f"一次最多 {MAX_ROWS} 单，文件不超过 {MAX_FILE_BYTES // 1024 // 1024}MB；"
+    "支持 .xlsx 和 CSV（UTF-8 或 GBK 编码）。",
+)
+
+
+def pending_rows(limit: int = MAX_ROWS) -> list[list[str]]:
+    """The orders waiting to ship, for a template filled in with them: number, blank carrier
+    and tracking number, then who and what (not read back), oldest first."""
+    orders = (
+        Order.objects.filter(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False)
+        .exclude(Exists(AfterSale.objects.filter(order=OuterRef("pk"), status__in=OPEN_AFTER_SALE)))
+        .order_by("paid_at", "id")
+        .prefetch_related("lines")[:limit]
+    )
+    return [
+        [
+            o.number,
+            "",
+            "",
+            o.recipient,
+            o.recipient_phone,
+            o.address_text,
+            "；".join(
+                f"{line.product_name} {line.spec_text} ×{line.quantity}".replace("  ", " ")
+                for line in o.lines.all()
+            ),
+        ]
+        for o in orders
+    ]
+
+
+TEMPLATE_EXTRA = ("收货人", "联系电话", "收货地址", "商品")

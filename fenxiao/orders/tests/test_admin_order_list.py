@@ -1,0 +1,195 @@
+"""The order list as a merchant with 200 orders a day uses it: state tabs with their counts
+(that follow the search and filters), one search box that finds an order by number, product,
+phones, tracking number or distributor, columns with the products, amount in ¥ and the
+distributor, and a page whose queries do not grow with its rows."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, place
+from fenxiao.orders.models import Order
+from fenxiao.orders.services import after_sales, lifecycle
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+
+from .backend import url
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("admin:orders_order_changelist")
+TAB = re.compile(r'data-tab="(\w+)"[^>]*>\s*([^<\s]+)\s*<span[^>]*>(\d+)</span>')
+
+
+def tabs(body: str) -> dict[str, tuple[str, int]]:
+    return {key: (label, int(count)) for key, label, count in TAB.findall(body)}
+
+
+def active_tab(body: str) -> str:
+    return re.search(r'data-tab="(\w+)" aria-current="page"', body).group(1)
+
+
+@pytest.fixture
+def shop():
+    """One order in every state, one of them with an open after-sale, one sold by a
+    distributor, one with two products."""
+    staff = make_staff(superuser=True)
+    seller = make_distributor()
+    seller.real_name = "王小二"
+    seller.save(update_fields=["real_name"])
+    tee = make_product("纯棉圆领T恤", price=5900).skus.get()
+    cup = make_product("陶瓷马克杯", price=3900).skus.get()
+    lamp = make_product("护眼台灯", price=19900).skus.get()
+
+    unpaid = place(make_buyer(), (tee, 1))
+    sold = buy(bound_buyer(seller), (lamp, 1))  # 待发货, attributed to 王小二
+    two = buy(make_buyer(), (tee, 2), (cup, 1))  # 待发货, two products, 3 pieces
+    shipped = buy(make_buyer(), (cup, 1))
+    lifecycle.ship(shipped, staff, carrier="zhongtong", tracking_number="ZT7788990011")
+    done = buy(make_buyer(), (cup, 1))
+    lifecycle.ship(done, staff, carrier="shunfeng", tracking_number="SF1000000001")
+    lifecycle.complete(done, actor=done.buyer)
+    closed = place(make_buyer(), (cup, 1))
+    lifecycle.cancel(closed, staff, reason="买家不要了")
+    buyer = make_buyer()
+    make_address(buyer, recipient="李四", phone="13655556666")
+    disputed = buy(buyer, (tee, 1))
+    after_sales.request_after_sale(
+        disputed, buyer, kind="refund_only", reason="不想要了", lines=[{"line_id": disputed.lines.get().pk}]
+    )
+    return {
+        "unpaid": unpaid,
+        "sold": sold,
+        "two": two,
+        "shipped": shipped,
+        "done": done,
+        "closed": closed,
+        "disputed": disputed,
+        "seller": seller,
+    }
+
+
+def numbers_in(body: str, shop) -> set[str]:
+    return {key for key, order in shop.items() if isinstance(order, Order) and order.number in body}
+
+
+def test_tabs_show_every_state_with_its_count(boss, shop):
+    body = boss.get(LIST).content.decode()
+    assert tabs(body) == {
+        "all": ("全部", 7),
+        "pending_payment": ("待付款", 1),
+        "pending_shipment": ("待发货", 3),
+        "shipped": ("已发货", 1),
+        "completed": ("已完成", 1),
+        "closed": ("已关闭", 1),
+        "after_sale": ("售后中", 1),
+    }
+    assert active_tab(body) == "all"
+    assert numbers_in(body, shop) == {"unpaid", "sold", "two", "shipped", "done", "closed", "disputed"}
+
+
+@pytest.mark.parametrize(
+    "tab, expected",
+    [
+        ("pending_payment", {"unpaid"}),
+        ("pending_shipment", {"sold", "two", "disputed"}),
+        ("shipped", {"shipped"}),
+        ("completed", {"done"}),
+        ("closed", {"closed"}),
+        ("after_sale", {"disputed"}),
+    ],
+)
+def test_a_tab_lists_its_orders_and_is_highlighted(boss, shop, tab, expected):
+    body = boss.get(LIST, {"tab": tab}).content.decode()
+    assert numbers_in(body, shop) == expected
+    assert active_tab(body) == tab
+    assert tabs(body)["all"] == ("全部", 7)  # the counts do not depend on the tab shown
+    # A tab is not a filter chosen in the 筛选 panel: the button stays unlit.
+    assert body.count("bg-primary-600 border-primary-600 text-white") == 0
+
+
+def test_tabs_keep_the_search_and_filters_and_count_within_them(boss, shop):
+    body = boss.get(LIST, {"q": "陶瓷马克杯", "awaiting_group__exact": "0"}).content.decode()
+    counts = {key: count for key, (_, count) in tabs(body).items()}
+    # The mug is in the two-product order, the shipped one, the completed and the closed one.
+    assert counts == {
+        "all": 4,
+        "pending_payment": 0,
+        "pending_shipment": 1,
+        "shipped": 1,
+        "completed": 1,
+        "closed": 1,
+        "after_sale": 0,
+    }
+    link = re.search(r'href="([^"]*)" data-tab="shipped"', body).group(1).replace("&amp;", "&")
+    assert "tab=shipped" in link and "awaiting_group__exact=0" in link and "q=" in link
+    page = boss.get(LIST + link).content.decode()
+    assert "bg-primary-600 border-primary-600 text-white" in page  # 待成团 chosen in the panel
+    assert numbers_in(page, shop) == {"shipped"}
+    # The filter panel keeps the tab when it is submitted.
+    assert '<input type="hidden" name="tab" value="shipped">' in page
+
+
+def test_the_dashboard_status_link_opens_on_its_tab(boss, shop):
+    body = boss.get(
+        LIST, {"status__exact": "pending_shipment", "awaiting_group__exact": "0"}
+    ).content.decode()
+    assert active_tab(body) == "pending_shipment"
+    assert numbers_in(body, shop) == {"sold", "two", "disputed"}
+    assert numbers_in(boss.get(LIST, {"status": "nonsense"}).content.decode(), shop) == set()
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        (lambda s: s["two"].number, {"two"}),
+        (lambda s: "护眼台灯", {"sold"}),
+        (lambda s: "马克杯", {"two", "shipped", "done", "closed"}),
+        (lambda s: s["shipped"].buyer.phone, {"shipped"}),
+        (lambda s: "13655556666", {"disputed"}),
+        (lambda s: "李四", {"disputed"}),
+        (lambda s: "ZT7788990011", {"shipped"}),
+        (lambda s: "王小二", {"sold"}),
+        (lambda s: s["seller"].user.phone, {"sold"}),
+        (lambda s: s["seller"].referral_code, {"sold"}),
+        (lambda s: "护眼台灯 王小二", {"sold"}),  # every word must match
+        (lambda s: "没有这个东西", set()),
+    ],
+)
+def test_search_finds_the_order_by_each_field(boss, shop, query, expected):
+    body = boss.get(LIST, {"q": query(shop)}).content.decode()
+    assert numbers_in(body, shop) == expected
+
+
+def test_columns_show_products_amount_status_and_distributor(boss, shop):
+    body = boss.get(LIST).content.decode()
+    assert "纯棉圆领T恤" in body and "等3件" in body  # the two-product order, first product first
+    assert "护眼台灯" in body and "×1" in body
+    assert "¥199.00" in body and "¥157.00" in body  # 2 × 59 + 39
+    assert "王小二" in body and shop["seller"].user.phone in body
+    assert "待发货" in body and "已关闭" in body and "已发货" in body
+    assert url(shop["two"]) in body
+
+
+def test_list_queries_do_not_grow_with_rows(boss, django_assert_max_num_queries):
+    seller = make_distributor()
+    skus = [make_product(price=1000 + i, stock=10_000).skus.get() for i in range(3)]
+
+    def orders(n):
+        for i in range(n):
+            buyer = bound_buyer(seller) if i % 2 else make_buyer()
+            place(buyer, (skus[i % 3], 1), (skus[(i + 1) % 3], 2))
+
+    orders(20)
+    boss.get(LIST)  # warm the session and content types
+    with django_assert_max_num_queries(14) as few:
+        assert boss.get(LIST, {"tab": "pending_payment", "q": "商品"}).status_code == 200
+    # Read now: the capture is a view on the connection's log, which the next request clears.
+    budget = len(few.captured_queries)
+    orders(40)
+    with django_assert_max_num_queries(budget) as many:
+        response = boss.get(LIST, {"tab": "pending_payment", "q": "商品"})
+    body = response.content.decode()
+    assert tabs(body)["pending_payment"] == ("待付款", 60)
+    assert body.count("等3件") == 50  # a full page
+    assert len(many.captured_queries) == budget > 5
