@@ -115,6 +115,7 @@ def _register_routers():
     from fenxiao.payments.api import router as payments_router
     from fenxiao.promotions.api import router as promotions_router
     from fenxiao.promotions.api_groups import router as groups_router
+    from fenxiao.shipping.api import router as shipping_router
 
     api.add_router("/", customers_router)
     api.add_router("/", catalog_router)
@@ -129,6 +130,7 @@ def _register_routers():
     api.add_router("/", analytics_router)
     api.add_router("/staff/", staff_analytics_router)
     api.add_router("/", notices_router)
+    api.add_router("/", shipping_router)
 
 
 _register_routers()

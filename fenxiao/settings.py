@@ -491,6 +491,7 @@ UNFOLD = {
                         if "sandbox" in PAYMENT_GATEWAYS
                         else []
                     ),
+                    _nav(_("运费模板"), "local_shipping", "shipping.shippingtemplate"),
                     _nav(_("订单设置"), "settings", "orders.ordersettings"),
                 ],
             },

@@ -50,6 +50,16 @@ class Product(models.Model):
     list_price = models.PositiveIntegerField("划线价（分）", default=0)
     sales_count = models.PositiveIntegerField("销量", default=0)
     weight_grams = models.PositiveIntegerField("重量（克）", default=0)
+    # Null: the shop's flat fee and free-shipping threshold (订单设置).
+    shipping_template = models.ForeignKey(
+        "shipping.ShippingTemplate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+        verbose_name="运费模板",
+        help_text="不选则使用订单设置中的统一运费",
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

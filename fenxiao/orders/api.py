@@ -10,6 +10,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
 from fenxiao.customers.services import wallet
+from fenxiao.customers.services.addresses import get_address
 
 from .errors import AfterSaleNotFound, OrderNotFound
 from .models import AfterSale, AfterSaleLog, CartLine, Order, OrderLine, OrderSettings, OrderStatus
@@ -117,8 +118,12 @@ def _group(target) -> dict | None:
 def preview(request, payload: PreviewIn):
     """Price the basket as checkout will: flash/group price → 满减 → coupon (the best one
     unless `coupon_id` says otherwise), with every discount, the buyer's coupons and hints."""
+    address = get_address(request.user, payload.address_id) if payload.address_id else None
     q = checkout.quote(
-        [(line.sku_id, line.quantity) for line in payload.lines], buyer=request.user, choice=_choice(payload)
+        [(line.sku_id, line.quantity) for line in payload.lines],
+        buyer=request.user,
+        choice=_choice(payload),
+        address=address,
     )
     return {
         "lines": [
@@ -139,6 +144,7 @@ def preview(request, payload: PreviewIn):
         "goods_amount": q.goods_amount,
         "discount_amount": q.discount_amount,
         "shipping_fee": q.shipping_fee,
+        "shipping_error": q.shipping_error.as_dict() if q.shipping_error else None,
         "total": q.total,
         "total_display": format_fen(q.total),
         "discounts": _discounts(q.discounts),

@@ -87,6 +87,14 @@ class CheckoutIn(PromotionChoiceIn):
 
 class PreviewIn(PromotionChoiceIn):
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+    address_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="收货地址：运费按其省份计算；不传则按默认运费"
+    )
+
+
+class ShippingErrorOut(Schema):
+    code: str = Field(description="SHIPPING_REGION_UNDELIVERABLE")
+    message: str
 
 
 class DiscountOut(Schema):
@@ -131,6 +139,9 @@ class QuoteOut(Schema):
     goods_amount: int
     discount_amount: int
     shipping_fee: int
+    shipping_error: ShippingErrorOut | None = Field(
+        default=None, description="收货地区不在某商品的配送范围内（下单会被拒绝）"
+    )
     total: int
     total_display: str
     discounts: list[DiscountOut] = Field(description="整单优惠：满减、优惠券、包邮，各一次")

@@ -40,7 +40,7 @@ from .categories import label_categories_by_path
 from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
 
 # What the product form writes; listing, prices, sales and weight are kept by services.
-PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description")
+PRODUCT_FORM_FIELDS = ("name", "subtitle", "category", "description", "shipping_template")
 COPY_LIMIT = 50  # copies duplicate picture files: a bounded amount of work per click
 
 
@@ -220,7 +220,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        ("基本信息", {"fields": ("name", "subtitle", "category", "list_now")}),
+        ("基本信息", {"fields": ("name", "subtitle", "category", "list_now", "shipping_template")}),
         ("商品图片（拖动排序，第一张为封面）", {"fields": ("gallery_order",)}),
         ("规格与价格", {"fields": ("sku_matrix",)}),
         ("商品详情", {"fields": ("description",)}),

@@ -1,9 +1,13 @@
-"""A buyer's address book."""
+"""A buyer's address book. Province, city and district must name a real place in the
+bundled division data (`fenxiao.shipping.regions`, which imports no app): a parcel label
+needs it, and shipping-fee templates price by province."""
 
 import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+
+from fenxiao.shipping import regions
 
 from ..errors import AddressInvalid, AddressNotFound
 from ..models import PHONE_PATTERN, Address, User
@@ -27,6 +31,9 @@ def _validate(address: Address) -> None:
             raise AddressInvalid(f"请填写{Address._meta.get_field(field).verbose_name}")
     if not _phone_re.fullmatch(address.phone):
         raise AddressInvalid("请输入有效的中国大陆手机号")
+    problem = regions.find_triple(address.province, address.city, address.district)
+    if problem:
+        raise AddressInvalid(f"请选择正确的省/市/区：{problem}")
     try:
         address.full_clean(exclude=["user"])
     except ValidationError as exc:

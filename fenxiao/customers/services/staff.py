@@ -36,6 +36,7 @@ ROLE_PERMISSIONS = {
     OPERATIONS: {
         "catalog": {"category": ALL, "product": ALL, "productimage": ALL, "sku": ALL},
         "storefront": {"banner": ALL},
+        "shipping": {"shippingtemplate": ALL, "shippingrule": ALL, "shippingfreerule": ALL},
         "orders": {
             "order": ALL,
             "orderline": VIEW,

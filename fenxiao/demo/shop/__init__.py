@@ -17,6 +17,7 @@ from .logistics import add_trails
 from .orders import build_orders, configure_order_settings
 from .people import create_people
 from .promotions import create_promotions
+from .shipping import create_shipping_templates
 from .summary import Summary, summarize
 
 SEED = 2026
@@ -46,5 +47,6 @@ def build_demo_shop() -> Summary:
         add_trails()
         finish_distribution(people, tree)
         create_promotions(people)
+        create_shipping_templates()  # after the demo orders, which keep the flat fee they paid
         build_console(rng, people)
         return summarize(people.accounts)

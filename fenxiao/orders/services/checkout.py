@@ -4,6 +4,9 @@ A fixed number of queries whatever the number of lines: SKUs are read in one que
 stock is taken by one conditional UPDATE, lines and their discounts are written by one
 bulk insert each. Promotions price the basket in one place (`promotions_port.price`), in
 the order flash/group price → 满减 → coupon; store credit is a tender, not a discount.
+The shipping fee comes from the products' fee templates for the address's province
+(`fenxiao.shipping.fees`, three more queries when any product names a template); a 包邮
+promotion then waives it whole.
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +19,9 @@ from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
 from fenxiao.catalog.services.stock import take_stock
 from fenxiao.customers.services.addresses import get_address
+from fenxiao.shipping import fees, regions
+from fenxiao.shipping.errors import RegionUndeliverable
+from fenxiao.shipping.services import load_fee_templates
 
 from ..errors import CartEmpty, OrderTooLarge, PriceChanged, QuantityTooLarge, TooManyLines
 from ..models import ActorKind, CartLine, Order, OrderDiscount, OrderLine, OrderSettings
@@ -91,6 +97,9 @@ class Quote:
     coupon_id: int | None = None
     hints: list[str] = field(default_factory=list)  # 再买 ¥N 可减 ¥M
     group: object = None  # the group joined, or the promotion a new group opens in
+    # The address's province is not delivered for some product: shown by checkout, and
+    # raised by place_order.
+    shipping_error: RegionUndeliverable | None = None
 
     @property
     def original_amount(self) -> int:
@@ -126,9 +135,11 @@ def quote(
     buyer=None,
     choice: promotions_port.Choice = promotions_port.Choice(),
     now=None,
+    address=None,
 ) -> Quote:
     """Price a basket from the catalog and the promotions as they are now. Never trusts a
-    price from the client. Without `buyer` (a visitor) no coupon or limit is looked at."""
+    price from the client. Without `buyer` (a visitor) no coupon or limit is looked at.
+    Without `address` the shipping fee is the templates' default (no region rule)."""
     wanted = _merge(requested)
     skus = load_saleable(wanted.keys(), with_images=with_images)
     short = [pk for pk, qty in wanted.items() if skus[pk].stock < qty]
@@ -151,7 +162,7 @@ def quote(
     goods = sum(line.subtotal for line in q.lines)
     discount = sum(line.discount_share for line in q.lines)
     settings = settings or OrderSettings.current()
-    shipping = settings.shipping_for(goods - discount)
+    shipping = _shipping_fee(q, settings, address)
     if q.free_shipping is not None:
         q.free_shipping.amount, shipping = shipping, 0
         if q.free_shipping.amount:
@@ -163,6 +174,29 @@ def quote(
     q.goods_amount, q.discount_amount, q.shipping_fee = goods, discount, shipping
     q.total = goods - discount + shipping
     return q
+
+
+def _shipping_fee(q: Quote, settings: OrderSettings, address) -> int:
+    """The fee of the basket to the address's province; an undeliverable province is kept
+    on the quote (fee 0) for the page to say so."""
+    default = fees.shop_default(settings.shipping_fee, settings.free_shipping_threshold)
+    templates = load_fee_templates(line.sku.product.shipping_template_id for line in q.lines)
+    lines = [
+        fees.Line(
+            template=templates.get(line.sku.product.shipping_template_id, default),
+            quantity=line.quantity,
+            weight_grams=(line.sku.weight_grams or line.sku.product.weight_grams) * line.quantity,
+            amount=line.paid_amount,
+            name=line.sku.product.name,
+        )
+        for line in q.lines
+    ]
+    province = regions.province_code(address.province) if address is not None else None
+    try:
+        return fees.compute(province, lines).amount
+    except RegionUndeliverable as error:
+        q.shipping_error = error
+        return 0
 
 
 def place_order(
@@ -187,7 +221,9 @@ def place_order(
     """
     address = get_address(buyer, address_id)
     settings = OrderSettings.current()
-    q = quote(requested, settings=settings, with_images=True, buyer=buyer, choice=choice)
+    q = quote(requested, settings=settings, with_images=True, buyer=buyer, choice=choice, address=address)
+    if q.shipping_error is not None:
+        raise q.shipping_error
     if expected_total is not None and expected_total != q.total:
         raise PriceChanged(expected_total=expected_total, total=q.total)
     now = timezone.now()

@@ -22,3 +22,9 @@ def test_shipping_imports_no_app_above_it():
         for path in checked
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_regions_import_no_app_so_the_address_book_may_use_them():
+    # customers (below shipping) validates addresses with regions: it must stay app-free.
+    names = module_imports(SHIPPING / "regions.py")
+    assert not [name for name in names if name.startswith("fenxiao")]

@@ -102,9 +102,9 @@ def test_two_buyers_complete_a_group_through_a_shared_link(phones, settings, tmp
     page.get_by_role("link", name="+ 添加收货地址").click()
     page.get_by_label("收货人").fill("陈朋友")
     page.get_by_label("手机号").fill("13500000002")
-    page.get_by_label("省").fill("上海市")
-    page.get_by_label("市", exact=True).fill("上海市")
-    page.get_by_label("区/县").fill("浦东新区")
+    page.get_by_label("省", exact=True).select_option("上海市")
+    page.get_by_label("市", exact=True).select_option("上海市")
+    page.get_by_label("区/县", exact=True).select_option("浦东新区")
     page.get_by_label("详细地址").fill("世纪大道 100 号")
     page.get_by_role("button", name="保存").click()
     assert page.get_by_test_id("checkout-total").inner_text() == "¥59.00"

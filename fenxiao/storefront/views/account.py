@@ -16,6 +16,7 @@ from fenxiao.customers.sms import get_sms_gateway
 from fenxiao.distribution.services import distributors
 from fenxiao.distribution.views import claim_cookie_referral
 from fenxiao.orders.models import Order
+from fenxiao.shipping import regions
 
 from .common import safe_next
 
@@ -134,7 +135,15 @@ def address_form(request, address_id: int | None = None):
     return render(
         request,
         "storefront/account/address_form.html",
-        {"address": instance, "editing": address_id, "next": safe_next(request, "")},
+        {
+            "address": instance,
+            "editing": address_id,
+            "next": safe_next(request, ""),
+            "regions": regions.picker_options(instance.province, instance.city)
+            if instance
+            else regions.picker_options(),
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -105,7 +105,9 @@ def checkout_page(request):
             return redirect(reverse("storefront:order_result", args=[order.number]))
         return redirect(reverse("storefront:order_pay", args=[order.number]))
     try:
-        quote = checkout.quote(requested, with_images=True, buyer=request.user, choice=choice)
+        quote = checkout.quote(
+            requested, with_images=True, buyer=request.user, choice=choice, address=address
+        )
     except DomainError as error:
         if choice.coupon == AUTO or not error.code.startswith("COUPON_"):
             return _give_up(request, error, requested, from_cart)

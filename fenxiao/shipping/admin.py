@@ -1,0 +1,162 @@
+"""运费模板 in the backend: one page per template, fees typed in yuan, provinces ticked
+from the bundled division list, region prices and 包邮 conditions as rows below."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSelect2MultipleWidget
+
+from fenxiao.core.admin_forms import MoneyFieldsMixin
+from fenxiao.core.money import format_fen
+
+from . import regions
+from .models import ChargeBy, ShippingFreeRule, ShippingRule, ShippingTemplate, province_names
+
+
+class ProvincesField(forms.MultipleChoiceField):
+    """Provinces picked in a searchable multi-select (type 新疆, pick it)."""
+
+    widget = UnfoldAdminSelect2MultipleWidget
+
+    def __init__(self, *, label, required=True, **kwargs):
+        super().__init__(choices=regions.province_choices, label=label, required=required, **kwargs)
+
+    def clean(self, value):
+        chosen = super().clean(value)
+        # Kept in the data's order whatever the order ticked, so two saves compare equal.
+        order = {code: i for i, (code, _) in enumerate(regions.province_choices())}
+        return sorted(chosen, key=order.__getitem__)
+
+
+def _rates_text(first_units, first_fee, additional_units, additional_fee, unit: str) -> str:
+    first = f"首{first_units}{unit} {format_fen(first_fee)}"
+    return f"{first}，每增加{additional_units}{unit} {format_fen(additional_fee)}"
+
+
+class ShippingTemplateForm(forms.ModelForm):
+    undelivered_provinces = ProvincesField(label="不配送地区", required=False)
+
+    class Meta:
+        model = ShippingTemplate
+        fields = (
+            "name",
+            "charge_by",
+            "first_units",
+            "first_fee",
+            "additional_units",
+            "additional_fee",
+            "free_over_amount",
+            "free_over_units",
+            "undelivered_provinces",
+        )
+
+
+class _ProvincesFormSet(forms.BaseInlineFormSet):
+    """A province priced (or made free) by two rows of one template would be ambiguous."""
+
+    def clean(self):
+        super().clean()
+        seen: dict[str, int] = {}
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or form.cleaned_data.get("DELETE"):
+                continue
+            for code in form.cleaned_data.get("provinces") or ():
+                seen[code] = seen.get(code, 0) + 1
+        twice = [code for code, n in seen.items() if n > 1]
+        if twice:
+            raise ValidationError(f"同一地区只能出现在一条规则中：{province_names(twice)}")
+
+
+class ShippingRuleForm(forms.ModelForm):
+    provinces = ProvincesField(label="配送地区")
+
+    class Meta:
+        model = ShippingRule
+        fields = ("provinces", "first_units", "first_fee", "additional_units", "additional_fee")
+
+
+class ShippingFreeRuleForm(forms.ModelForm):
+    provinces = ProvincesField(label="包邮地区")
+
+    class Meta:
+        model = ShippingFreeRule
+        fields = ("provinces", "over_amount", "over_units")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("over_amount") and not data.get("over_units"):
+            raise ValidationError("请填写满额或满件/满重中的至少一项")
+        return data
+
+
+class ShippingRuleInline(MoneyFieldsMixin, TabularInline):
+    model = ShippingRule
+    form = ShippingRuleForm
+    formset = _ProvincesFormSet
+    money_fields = ("first_fee", "additional_fee")
+    extra = 0
+    verbose_name = "指定地区运费"
+    verbose_name_plural = "指定地区运费（所列省份按此计费，其余按默认运费）"
+
+
+class ShippingFreeRuleInline(MoneyFieldsMixin, TabularInline):
+    model = ShippingFreeRule
+    form = ShippingFreeRuleForm
+    formset = _ProvincesFormSet
+    money_fields = ("over_amount",)
+    extra = 0
+    verbose_name = "指定地区包邮"
+    verbose_name_plural = "指定地区包邮（所列省份按此包邮，代替上面的包邮条件）"
+
+
+@admin.register(ShippingTemplate)
+class ShippingTemplateAdmin(MoneyFieldsMixin, ModelAdmin):
+    form = ShippingTemplateForm
+    money_fields = ("first_fee", "additional_fee", "free_over_amount")
+    inlines = (ShippingRuleInline, ShippingFreeRuleInline)
+
+    class Media:
+        js = ("shipping/admin-provinces.js",)
+
+    list_display = ("name", "charge_by", "default_rates", "free_text", "undelivered_text", "product_count")
+    search_fields = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "charge_by")}),
+        (
+            "默认运费",
+            {
+                "fields": ("first_units", "first_fee", "additional_units", "additional_fee"),
+                "description": "按件数计费时单位为件，按重量计费时单位为千克（不足 1 千克按 1 千克计）。",
+            },
+        ),
+        ("包邮条件", {"fields": ("free_over_amount", "free_over_units")}),
+        ("不配送地区", {"fields": ("undelivered_provinces",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(product_total=Count("products"))
+
+    @display(description="默认运费")
+    def default_rates(self, obj):
+        unit = "件" if obj.charge_by == ChargeBy.PIECE else "kg"
+        return _rates_text(obj.first_units, obj.first_fee, obj.additional_units, obj.additional_fee, unit)
+
+    @display(description="包邮条件")
+    def free_text(self, obj):
+        parts = []
+        if obj.free_over_amount:
+            parts.append(f"满{format_fen(obj.free_over_amount)}")
+        if obj.free_over_units:
+            parts.append(f"满{obj.free_over_units}{obj.unit_label}")
+        return " 或 ".join(parts) or "-"
+
+    @display(description="不配送地区")
+    def undelivered_text(self, obj):
+        return province_names(obj.undelivered_provinces) or "-"
+
+    @display(description="使用商品数")
+    def product_count(self, obj):
+        return obj.product_total

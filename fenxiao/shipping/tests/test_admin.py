@@ -1,0 +1,111 @@
+"""运费模板 in the backend: fees typed in yuan, provinces ticked, rules as rows; the product
+page names a template."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
+from fenxiao.shipping.models import ChargeBy, ShippingFreeRule, ShippingRule, ShippingTemplate
+from fenxiao.testing import login, make_product, make_staff
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/backend/shipping/shippingtemplate/add/"
+
+
+@pytest.fixture
+def operations():
+    ensure_staff_groups()
+    staff = make_staff()
+    staff.groups.add(Group.objects.get(name=OPERATIONS))
+    return login(staff)
+
+
+def _inline(prefix: str, rows: list[dict]) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{i}-{key}"] = value
+    return data
+
+
+def _form(rules=(), free_rules=(), **fields) -> dict:
+    data = {
+        "name": "大件",
+        "charge_by": ChargeBy.WEIGHT,
+        "first_units": "2",
+        "first_fee": "12.50",
+        "additional_units": "1",
+        "additional_fee": "4",
+        "free_over_amount": "",
+        "free_over_units": "0",
+        "undelivered_provinces": ["71", "81", "82"],
+        **fields,
+    }
+    data.update(_inline("rules", list(rules)))
+    data.update(_inline("free_rules", list(free_rules)))
+    return data
+
+
+def test_operations_creates_a_template_in_yuan_with_region_rows(operations):
+    page = operations.get(ADD)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "新疆维吾尔自治区" in text and "首费（元）" in text and "不配送地区" in text
+    reply = operations.post(
+        ADD,
+        _form(
+            rules=[
+                {
+                    "provinces": ["54", "65"],
+                    "first_units": "1",
+                    "first_fee": "30",
+                    "additional_units": "1",
+                    "additional_fee": "15.00",
+                }
+            ],
+            free_rules=[{"provinces": ["31"], "over_amount": "199", "over_units": "0"}],
+        ),
+    )
+    assert reply.status_code == 302, reply.content.decode()[:3000]
+    template = ShippingTemplate.objects.get()
+    assert (template.first_fee, template.additional_fee, template.free_over_amount) == (1250, 400, 0)
+    assert template.undelivered_provinces == ["81", "82", "71"]  # in the data's order
+    rule = ShippingRule.objects.get()
+    assert (rule.provinces, rule.first_fee, rule.additional_fee) == (["54", "65"], 3000, 1500)
+    assert ShippingFreeRule.objects.get().over_amount == 19900
+    listing = operations.get("/backend/shipping/shippingtemplate/").content.decode()
+    assert "首2kg ¥12.50，每增加1kg ¥4.00" in listing and "香港特别行政区、澳门特别行政区、台湾省" in listing
+
+
+def test_a_province_in_two_rules_or_a_free_rule_without_a_condition_is_refused(operations):
+    row = {"first_units": "1", "first_fee": "30", "additional_units": "1", "additional_fee": "15"}
+    reply = operations.post(
+        ADD, _form(rules=[{**row, "provinces": ["65"]}, {**row, "provinces": ["54", "65"]}])
+    )
+    assert (
+        reply.status_code == 200
+        and "同一地区只能出现在一条规则中：新疆维吾尔自治区" in reply.content.decode()
+    )
+    reply = operations.post(
+        ADD, _form(free_rules=[{"provinces": ["31"], "over_amount": "", "over_units": "0"}])
+    )
+    assert reply.status_code == 200 and "请填写满额或满件/满重中的至少一项" in reply.content.decode()
+    reply = operations.post(ADD, _form(first_fee="12.345"))
+    assert reply.status_code == 200 and "最多两位小数" in reply.content.decode()
+    assert not ShippingTemplate.objects.exists()
+
+
+def test_the_product_page_names_a_template(operations):
+    template = ShippingTemplate.objects.create(name="普通快递")
+    product = make_product("羊毛围巾")
+    page = operations.get(f"/backend/catalog/product/{product.pk}/change/").content.decode()
+    assert "运费模板" in page and "普通快递" in page
+    listing = operations.get("/backend/shipping/shippingtemplate/")
+    assert listing.status_code == 200 and "普通快递" in listing.content.decode()
+    assert template.products.count() == 0
