@@ -150,6 +150,7 @@ def test_order_settings_return_address_and_deadlines(boss):
     data = {
         "payment_timeout_minutes": "30",
         "auto_complete_days": "7",
+        "signed_auto_complete_days": "3",
         "after_sale_days": "15",
         "shipping_fee": "0",
         "free_shipping_threshold": "0",

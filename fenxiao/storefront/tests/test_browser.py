@@ -129,7 +129,7 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.get_by_role("button", name="登录").click()
     order = Order.objects.get(buyer__phone="13700000002")
     page.goto(f"/backend/orders/order/{order.pk}/change/")
-    page.get_by_role("link", name="发货").click()
+    page.get_by_role("link", name="local_shipping 发货").click()
     page.get_by_label("物流公司").select_option(label="顺丰速运")
     page.get_by_label("运单号").fill("SF2026")
     page.get_by_role("button", name="确认发货").click()
