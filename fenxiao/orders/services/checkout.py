@@ -176,27 +176,43 @@ def quote(
     return q
 
 
+def _fee_lines(settings: OrderSettings, items) -> list[fees.Line]:
+    """`items`: (sku with its product, quantity, amount paid) per line."""
+    items = list(items)
+    default = fees.shop_default(settings.shipping_fee, settings.free_shipping_threshold)
+    templates = load_fee_templates(sku.product.shipping_template_id for sku, _, _ in items)
+    return [
+        fees.Line(
+            template=templates.get(sku.product.shipping_template_id, default),
+            quantity=quantity,
+            weight_grams=(sku.weight_grams or sku.product.weight_grams) * quantity,
+            amount=amount,
+            name=sku.product.name,
+        )
+        for sku, quantity, amount in items
+    ]
+
+
 def _shipping_fee(q: Quote, settings: OrderSettings, address) -> int:
     """The fee of the basket to the address's province; an undeliverable province is kept
     on the quote (fee 0) for the page to say so."""
-    default = fees.shop_default(settings.shipping_fee, settings.free_shipping_threshold)
-    templates = load_fee_templates(line.sku.product.shipping_template_id for line in q.lines)
-    lines = [
-        fees.Line(
-            template=templates.get(line.sku.product.shipping_template_id, default),
-            quantity=line.quantity,
-            weight_grams=(line.sku.weight_grams or line.sku.product.weight_grams) * line.quantity,
-            amount=line.paid_amount,
-            name=line.sku.product.name,
-        )
-        for line in q.lines
-    ]
+    lines = _fee_lines(settings, ((line.sku, line.quantity, line.paid_amount) for line in q.lines))
     province = regions.province_code(address.province) if address is not None else None
     try:
         return fees.compute(province, lines).amount
     except RegionUndeliverable as error:
         q.shipping_error = error
         return 0
+
+
+def order_shipping_fee(order: Order, province: str) -> int:
+    """What the order's goods cost to send to `province` (a name) under today's templates;
+    raises RegionUndeliverable. Used when staff change the address of an order."""
+    items = [
+        (line.sku, line.quantity, line.paid_amount)
+        for line in order.lines.select_related("sku__product").order_by("pk")
+    ]
+    return fees.compute(regions.province_code(province), _fee_lines(OrderSettings.current(), items)).amount
 
 
 def place_order(

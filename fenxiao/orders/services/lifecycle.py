@@ -6,6 +6,7 @@ from django.utils import timezone
 from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import allocate, format_fen
+from fenxiao.shipping.errors import RegionUndeliverable
 
 from ..errors import PriceAdjustInvalid
 from ..models import (
@@ -206,28 +207,56 @@ def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: i
     return order
 
 
-@transaction.atomic
 def change_address(order: Order, staff, data: dict) -> Order:
+    """A new delivery address for an order not yet shipped. An address the goods are not
+    delivered to is refused. An unpaid order's shipping fee follows the new province: the
+    difference the templates make between the two provinces is added to (or taken off)
+    whatever fee the order carries, so a merchant's own fee change stays. A 包邮 order and
+    one partly paid with store credit keep their fee (the buyer agreed to that price)."""
     from fenxiao.customers.services.addresses import clean_address
 
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    from .checkout import order_shipping_fee
+
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
         raise InvalidTransition("订单已发货，不能修改收货地址")
     new = clean_address(data)
-    before = order.address_text
-    order.recipient, order.recipient_phone = new["recipient"], new["phone"]
-    order.province, order.city, order.district = new["province"], new["city"], new["district"]
-    order.address_detail = new["detail"]
-    order.save(
-        update_fields=["recipient", "recipient_phone", "province", "city", "district", "address_detail"]
+    fee = order_shipping_fee(order, new["province"])
+    shipping = order.shipping_fee
+    repriced = (
+        order.status == OrderStatus.PENDING_PAYMENT
+        and not order.wallet_amount
+        and not order.discounts.filter(kind=DiscountKind.FREE_SHIPPING).exists()
     )
-    log_event(
-        order,
-        "address_changed",
-        ActorKind.STAFF,
-        f"商家修改收货地址：{before} → {order.address_text}",
-        actor=staff,
-    )
+    if repriced:
+        try:
+            shipping = max(order.shipping_fee + fee - order_shipping_fee(order, order.province), 0)
+        except RegionUndeliverable:  # the old province has since stopped being delivered
+            shipping = fee
+        repriced = shipping != order.shipping_fee
+    if repriced:
+        _close_open_payments(order, "买家已付款，请在发货前修改地址")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
+            raise InvalidTransition("订单已发货，不能修改收货地址")
+        if repriced:
+            order = _lock_unpaid(order, "买家已付款，请在发货前修改地址")
+        before = order.address_text
+        order.recipient, order.recipient_phone = new["recipient"], new["phone"]
+        order.province, order.city, order.district = new["province"], new["city"], new["district"]
+        order.address_detail = new["detail"]
+        order.save(
+            update_fields=["recipient", "recipient_phone", "province", "city", "district", "address_detail"]
+        )
+        log_event(
+            order,
+            "address_changed",
+            ActorKind.STAFF,
+            f"商家修改收货地址：{before} → {order.address_text}",
+            actor=staff,
+        )
+        if repriced:
+            _apply_adjustment(order, staff, order.discount_amount, shipping, "收货地址变更，运费重算")
     return order
 
 
