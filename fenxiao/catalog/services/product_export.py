@@ -28,7 +28,8 @@ def product_rows(queryset, user=None):
     paths = columns.category_paths()
     for ids in id_chunks(queryset):
         skus = defaultdict(list)
-        for sku in Sku.objects.filter(product_id__in=ids).select_related("product").order_by("pk"):
+        found = Sku.objects.filter(product_id__in=ids).select_related("product__shipping_template")
+        for sku in found.order_by("pk"):
             skus[sku.product_id].append(sku)
         images = defaultdict(list)
         for image in ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk"):

@@ -43,6 +43,7 @@ from django.utils import timezone
 from fenxiao.core import jobs, safe_fetch
 from fenxiao.core.money import yuan_to_fen
 from fenxiao.core.tabular import FORMULA_STARTS
+from fenxiao.shipping.models import ShippingTemplate
 
 from ..errors import CatalogInvalid
 from ..models import Product, ProductImage, Sku
@@ -117,6 +118,8 @@ class ProductPlan:
     subtitle: str | None = None  # None: keep what the product has
     description: str | None = None
     listed: bool | None = None
+    # None: keep what the product has; 0: the shop's flat fee (no template).
+    shipping_template_id: int | None = None
     images: list[ImageRef] | None = None
     product_id: int | None = None
     skus: list[SkuPlan] = field(default_factory=list)
@@ -424,6 +427,8 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
     fixed number of queries per chunk of rows; writes nothing."""
     plan = Plan(rows=len(rows))
     by_path, by_leaf = _category_index()
+    fee_templates = dict(ShippingTemplate.objects.values_list("name", "pk"))
+    fee_templates[spec.DEFAULT_SHIPPING] = 0
 
     # 1. Each row on its own.
     checked: list[tuple[Row, SkuPlan | None, dict]] = []
@@ -458,6 +463,16 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         listed = _yes_no(plan, row, "listed")
         if listed is not None:
             product_cells["listed"] = listed
+        template_name = c.get("shipping_template", "")
+        if template_name:
+            if template_name in fee_templates:
+                product_cells["shipping_template"] = fee_templates[template_name]
+            else:
+                plan.error(
+                    row.number,
+                    "shipping_template",
+                    f"运费模板“{template_name}”不存在，请先在运费模板中创建，或填 {spec.DEFAULT_SHIPPING}",
+                )
         for key in ("subtitle", "description", "images"):
             if c.get(key):
                 product_cells[key] = c[key]
@@ -554,6 +569,7 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         category_given = any(row.cells.get("category") for row, _, _ in entries)
         product.subtitle = seen["subtitle"][0] if "subtitle" in seen else None
         product.listed = seen["listed"][0] if "listed" in seen else None
+        product.shipping_template_id = seen["shipping_template"][0] if "shipping_template" in seen else None
         if "description" in seen:
             product.description = sanitize_description(seen["description"][0])
         if owner is not None:
@@ -840,6 +856,7 @@ def write(plan: Plan) -> list[int]:
                     category_id=p.category_id,
                     description=p.description or "",
                     is_listed=bool(p.listed),
+                    shipping_template_id=p.shipping_template_id or None,
                 )
                 for p in chunk
             ]
@@ -862,8 +879,11 @@ def write(plan: Plan) -> list[int]:
                 obj.description = p.description
             if p.listed is not None:
                 obj.is_listed = p.listed
+            if p.shipping_template_id is not None:
+                obj.shipping_template_id = p.shipping_template_id or None
         Product.objects.bulk_update(
-            list(objs.values()), ["name", "category", "subtitle", "description", "is_listed", "updated_at"]
+            list(objs.values()),
+            ["name", "category", "subtitle", "description", "is_listed", "shipping_template", "updated_at"],
         )
 
     new_skus, old_skus = [], []

@@ -16,6 +16,8 @@ Rules a merchant reads in the template's 填写说明 sheet (`NOTES`):
 - Product-level optional cells (卖点, 上架, 图片, 详情) left empty keep what an existing
   product has (new products: empty / not listed / no pictures). SKU cells are always what
   the row says (划线价 empty or 0 = none, 重量 empty = 0, SKU可售 empty = 是).
+- 运费模板: the name of a fee template (运费模板), or 默认运费 for the shop's flat fee
+  (订单设置); empty keeps what an existing product has (new products: 默认运费).
 - 图片: several separated by |. Each is an http(s) URL (downloaded through the safe
   fetcher) or a file name inside the uploaded .zip. A URL of a picture the product already
   has (as an export writes it) keeps that picture without downloading it again. The list
@@ -30,6 +32,7 @@ MAX_SPECS = 3
 MAX_IMAGES = 15
 IMAGE_SEPARATOR = "|"
 YES, NO = "是", "否"
+DEFAULT_SHIPPING = "默认运费"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,17 @@ COLUMNS: list[Column] = [
     ),
     Column("active", "SKU可售", note="是 或 否，留空为是", example=YES),
     Column(
+        "shipping_template",
+        "运费模板",
+        product_level=True,
+        note=(
+            f"后台“运费模板”中的模板名称，或填 {DEFAULT_SHIPPING} 使用订单设置中的运费；"
+            f"留空：新商品为{DEFAULT_SHIPPING}，已有商品不修改"
+        ),
+        example="",
+        width=16,
+    ),
+    Column(
         "images",
         "图片",
         product_level=True,
@@ -132,6 +146,7 @@ NOTES = [
     "不会重复创建；文件中没有的SKU保持不变。",
     f"规格：最多 {MAX_SPECS} 组“规格名 + 规格值”，如 规格1名=颜色、规格1值=白色、"
     "规格2名=尺码、规格2值=M。同一商品的各个SKU规格名称和顺序要一致；只有一个SKU的商品可以不填规格。",
+    f"运费模板：填后台“运费模板”中的模板名称，或填“{DEFAULT_SHIPPING}”使用订单设置中的运费；留空不修改已有商品的运费模板。",
     "价格以元为单位，最多两位小数（如 59.90）；划线价不能低于售价。库存、重量为整数。",
     f"图片：多张用 {IMAGE_SEPARATOR} 分隔，可填 http/https 图片链接（JPG、PNG、WebP、"
     "GIF，单张不超过 5MB），或上传 zip 压缩包后填写压缩包内的文件名（如 tshirt-1.jpg）。",
@@ -171,9 +186,10 @@ def spec_cells(specs: dict) -> list[str]:
 
 
 def export_row(sku, *, category_path: str, image_urls: list[str]) -> list:
-    """One SKU as a row of `HEADERS` (sku.product loaded). `category_path` as
-    `category_paths()` gives it; `image_urls` absolute URLs of the product's pictures in
-    order. Money as yuan text with two decimals, so a round trip is exact."""
+    """One SKU as a row of `HEADERS` (sku.product and its shipping template loaded).
+    `category_path` as `category_paths()` gives it; `image_urls` absolute URLs of the
+    product's pictures in order. Money as yuan text with two decimals, so a round trip is
+    exact."""
     product = sku.product
     return [
         product.name,
@@ -187,6 +203,7 @@ def export_row(sku, *, category_path: str, image_urls: list[str]) -> list:
         sku.weight_grams,
         yes_no(product.is_listed),
         yes_no(sku.is_active),
+        product.shipping_template.name if product.shipping_template_id else DEFAULT_SHIPPING,
         IMAGE_SEPARATOR.join(image_urls),
         product.description,
     ]

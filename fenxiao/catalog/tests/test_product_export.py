@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from fenxiao.catalog.models import Product, ProductImage
 from fenxiao.catalog.services import product_import_columns as columns
 from fenxiao.catalog.services.product_export import PRODUCTS
+from fenxiao.shipping.models import ShippingTemplate
 from fenxiao.testing import login, make_category, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,7 @@ def catalog(settings):
     )
     shirt.subtitle = "=透气"  # a spreadsheet must not run it
     shirt.description = "<p>100%纯棉</p>"
+    shirt.shipping_template = ShippingTemplate.objects.create(name="普通快递", first_fee=800)
     shirt.save()
     ProductImage.objects.create(product=shirt, image="products/1/a.jpg", sort_order=0)
     ProductImage.objects.create(product=shirt, image="products/1/b.jpg", sort_order=1)
@@ -63,7 +65,7 @@ def test_the_product_file_is_the_import_format(catalog):
     )
     assert (white["规格3名"], white["规格3值"]) == ("", "")
     assert (white["售价(元)*"], white["划线价(元)"], white["库存*"]) == ("59.90", "89.00", "7")
-    assert (white["上架"], white["SKU可售"]) == ("是", "是")
+    assert (white["上架"], white["SKU可售"], white["运费模板"]) == ("是", "是", "普通快递")
     assert white["图片"] == (
         "https://shop.example.com/media/products/1/a.jpg|https://shop.example.com/media/products/1/b.jpg"
     )
@@ -77,6 +79,7 @@ def test_the_product_file_is_the_import_format(catalog):
     assert values[0][0] == "商品名称*" and [v[0] for v in values[1:]] == ["马克杯"]
     mug = dict(zip(values[0], values[1], strict=True))
     assert (mug["售价(元)*"], mug["划线价(元)"], mug["上架"]) == ("12.34", None, "否")
+    assert mug["运费模板"] == "默认运费"
 
 
 def test_only_staff_who_see_products_export_them(catalog):
@@ -106,7 +109,15 @@ def snapshot() -> dict:
     return {
         "products": list(
             Product.objects.order_by("pk").values_list(
-                "pk", "name", "subtitle", "category_id", "description", "is_listed", "price", "list_price"
+                "pk",
+                "name",
+                "subtitle",
+                "category_id",
+                "description",
+                "is_listed",
+                "price",
+                "list_price",
+                "shipping_template_id",
             )
         ),
         "skus": [

@@ -11,6 +11,7 @@ from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services import product_import
 from fenxiao.core import safe_fetch
 from fenxiao.core.models import Job, JobStatus
+from fenxiao.shipping.models import ShippingTemplate
 from fenxiao.testing import make_product, make_staff
 
 from .import_files import csv_file, image_bytes, row, xlsx_file, zip_file
@@ -544,3 +545,25 @@ def test_a_sku_code_taken_meanwhile_fails_the_whole_import(staff, tshirts, kitch
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and "其他人修改了相同的SKU编码" in job.message
     assert not Product.objects.filter(name__in=["纯棉T恤", "马克杯"]).exists()
+
+
+def test_the_fee_template_is_named_kept_when_empty_and_reset_to_the_shop_fee(staff, tshirts, kitchen):
+    parcel = ShippingTemplate.objects.create(name="普通快递", first_fee=800)
+    rows = shirt_rows()
+    rows[0]["shipping_template"] = "普通快递"
+    rows[2]["shipping_template"] = "顺丰包邮"
+    plan = product_import.dry_run(csv_file(rows), "商品.csv")
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [
+        (4, "运费模板", "运费模板“顺丰包邮”不存在，请先在运费模板中创建，或填 默认运费")
+    ]
+    rows[2]["shipping_template"] = ""
+    assert run_import(staff, csv_file(rows), "商品.csv").status == JobStatus.SUCCEEDED
+    assert Product.objects.get(name="纯棉T恤").shipping_template == parcel
+    assert Product.objects.get(name="马克杯").shipping_template is None
+
+    rows[0]["shipping_template"] = ""  # empty: the product keeps its template
+    run_import(staff, csv_file(rows), "商品.csv")
+    assert Product.objects.get(name="纯棉T恤").shipping_template == parcel
+    rows[0]["shipping_template"] = "默认运费"
+    run_import(staff, csv_file(rows), "商品.csv")
+    assert Product.objects.get(name="纯棉T恤").shipping_template is None
