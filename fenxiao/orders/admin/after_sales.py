@@ -160,31 +160,8 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         ),
         ("协商记录", {"fields": ("history_display",)}),
     )
-    readonly_fields = (
-        "number",
-        "order_link",
-        "buyer_display",
-        "kind",
-        "status_badge",
-        "deadline_display",
-        "amount_display",
-        "reason",
-        "description",
-        "evidence_display",
-        "restock",
-        "requested_by",
-        "created_at",
-        "decider_display",
-        "decided_at",
-        "reject_reason",
-        "return_address_display",
-        "return_shipment_display",
-        "return_shipped_at",
-        "received_at",
-        "refunded_at",
-        "closed_at",
-        "history_display",
-    )
+    # Nothing on an after-sale is edited as a form: every field shown is read-only.
+    readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
     actions_detail = (
         "approve_after_sale",
         "reject_after_sale",

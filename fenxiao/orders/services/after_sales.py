@@ -398,32 +398,18 @@ def _start_refund(order: Order, after_sale: AfterSale) -> AfterSale:
     return after_sale
 
 
-@transaction.atomic
 def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
-    reason = (reason or "").strip()
-    if not reason:
-        raise AfterSaleInvalid("请填写拒绝原因")
-    after_sale = get_for_update(after_sale)
-    if after_sale.status != AfterSaleStatus.REQUESTED:
-        raise InvalidTransition("只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货")
-    _move(
+    return _refuse(
         after_sale,
-        AfterSaleStatus.REJECTED,
-        decided_by=staff,
-        decided_at=timezone.now(),
-        reject_reason=reason[:200],
-        deadline=None,
+        staff,
+        reason,
+        at=AfterSaleStatus.REQUESTED,
+        missing="请填写拒绝原因",
+        refusal="只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货",
+        kind="rejected",
+        note="商家拒绝售后",
+        event="拒绝售后",
     )
-    _note(after_sale, "rejected", ActorKind.STAFF, f"商家拒绝售后：{reason}", staff)
-    log_event(
-        after_sale.order,
-        "after_sale_rejected",
-        ActorKind.STAFF,
-        f"拒绝售后 {after_sale.number}：{reason}",
-        actor=staff,
-        after_sale=after_sale.number,
-    )
-    return after_sale
 
 
 @transaction.atomic
@@ -526,16 +512,32 @@ def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> Afte
     return _start_refund(order, after_sale)
 
 
-@transaction.atomic
 def refuse_receipt(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
     """The parcel came back but not as described: the request ends rejected (no refund),
     its lines are free again and the buyer may file a new request within the window."""
+    return _refuse(
+        after_sale,
+        staff,
+        reason,
+        at=AfterSaleStatus.RETURN_SHIPPED,
+        missing="请填写拒绝收货的原因",
+        refusal="只有买家已寄回的售后可以拒绝收货",
+        kind="receipt_refused",
+        note="商家拒绝收货",
+        event="拒绝收货",
+    )
+
+
+@transaction.atomic
+def _refuse(after_sale, staff, reason, *, at, missing, refusal, kind, note, event) -> AfterSale:
+    """Staff end a request at step `at` without a refund (a request refused, or a parcel
+    sent back refused): the lines are free again."""
     reason = (reason or "").strip()
     if not reason:
-        raise AfterSaleInvalid("请填写拒绝收货的原因")
+        raise AfterSaleInvalid(missing)
     after_sale = get_for_update(after_sale)
-    if after_sale.status != AfterSaleStatus.RETURN_SHIPPED:
-        raise InvalidTransition("只有买家已寄回的售后可以拒绝收货")
+    if after_sale.status != at:
+        raise InvalidTransition(refusal)
     _move(
         after_sale,
         AfterSaleStatus.REJECTED,
@@ -544,12 +546,12 @@ def refuse_receipt(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         reject_reason=reason[:200],
         deadline=None,
     )
-    _note(after_sale, "receipt_refused", ActorKind.STAFF, f"商家拒绝收货：{reason}", staff)
+    _note(after_sale, kind, ActorKind.STAFF, f"{note}：{reason}", staff)
     log_event(
         after_sale.order,
-        "after_sale_receipt_refused",
+        f"after_sale_{kind}",
         ActorKind.STAFF,
-        f"拒绝收货 {after_sale.number}：{reason}",
+        f"{event} {after_sale.number}：{reason}",
         actor=staff,
         after_sale=after_sale.number,
     )
