@@ -188,7 +188,7 @@ def test_finance_settles_pays_out_and_approves_refunds(world, after_sale):  # no
 def test_operations_runs_the_shop_but_moves_no_money(world, after_sale):  # noqa: F811
     ops = member_of(OPERATIONS)
     order = paid_order(world["buyer"], world["sku"])
-    reply = ops.post(change(order, "ship_order"), {"carrier": "顺丰速运", "tracking_number": "SF1"})
+    reply = ops.post(change(order, "ship_order"), {"carrier": "shunfeng", "tracking_number": "SF1"})
     assert reply.status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
