@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "fenxiao.payments",
     "fenxiao.distribution",
     "fenxiao.promotions",
+    # Offline stores, pickup, store QR and POS: above orders (reached through their port).
+    "fenxiao.stores",
     "fenxiao.analytics",
     "fenxiao.storefront",
     # Demo shop and benchmarks: on top of every app, imported by none.

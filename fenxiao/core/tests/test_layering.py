@@ -15,6 +15,7 @@ APPS = (
     "payments",
     "distribution",
     "promotions",
+    "stores",
     "analytics",
     "storefront",
     "demo",

@@ -7,7 +7,17 @@ import fenxiao.notices
 from fenxiao.testing import module_imports, package_modules
 
 NOTICES = Path(fenxiao.notices.__file__).parent
-ABOVE = ("catalog", "orders", "payments", "distribution", "promotions", "analytics", "storefront", "demo")
+ABOVE = (
+    "catalog",
+    "orders",
+    "payments",
+    "distribution",
+    "promotions",
+    "stores",
+    "analytics",
+    "storefront",
+    "demo",
+)
 
 
 def test_notices_import_no_app_above_them():

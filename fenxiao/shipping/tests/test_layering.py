@@ -7,7 +7,17 @@ import fenxiao.shipping
 from fenxiao.testing import module_imports, package_modules
 
 SHIPPING = Path(fenxiao.shipping.__file__).parent
-ABOVE = ("catalog", "orders", "payments", "distribution", "promotions", "analytics", "storefront", "demo")
+ABOVE = (
+    "catalog",
+    "orders",
+    "payments",
+    "distribution",
+    "promotions",
+    "stores",
+    "analytics",
+    "storefront",
+    "demo",
+)
 
 
 def test_shipping_imports_no_app_above_it():
