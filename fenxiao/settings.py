@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "fenxiao.stores",
     "fenxiao.analytics",
     "fenxiao.storefront",
+    # Quick-setup templates and the first-run wizard: configure the apps below it.
+    "fenxiao.shopsetup",
     # Demo shop and benchmarks: on top of every app, imported by none.
     "fenxiao.demo",
 ]
@@ -533,6 +535,17 @@ UNFOLD = {
                     _nav(_("客户"), "person", "customers.customer"),
                     _nav(_("客户标签"), "sell", "customers.tag"),
                     _nav(_("客户分群"), "groups_2", "customers.segment"),
+                ],
+            },
+            {
+                "title": _("设置"),
+                "items": [
+                    {
+                        "title": _("快速开店"),
+                        "icon": "rocket_launch",
+                        "link": reverse_lazy("shopsetup_wizard"),
+                        "permission": lambda request: request.user.is_superuser,
+                    },
                 ],
             },
             {

@@ -11,6 +11,7 @@ from fenxiao.payments.views import sandbox_pay
 urlpatterns = [
     # The 数据 section's report pages (custom admin views, before the admin's catch-all).
     path("backend/data/", include("fenxiao.analytics.admin.urls")),
+    path("backend/setup/", include("fenxiao.shopsetup.urls")),
     path("backend/catalog/product/import/", include("fenxiao.catalog.product_import_admin")),
     path("backend/", admin.site.urls),
     path("api/v1/", api.urls),

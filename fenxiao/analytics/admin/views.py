@@ -186,6 +186,20 @@ def export_view(request, key: str, fmt: str):
 # --- 经营概况 ----------------------------------------------------------------------------------
 
 
+# Notices apps above analytics put at the top of the home page (e.g. the quick-setup wizard
+# on a fresh shop): callables `(request) -> dict | None` with "title", "text", "url", "action".
+PROMPTS: list = []
+
+
+def register_prompt(prompt) -> None:
+    if prompt not in PROMPTS:
+        PROMPTS.append(prompt)
+
+
+def prompts(request) -> list[dict]:
+    return [p for p in (prompt(request) for prompt in PROMPTS) if p]
+
+
 def dashboard_callback(request, context):
     """unfold's DASHBOARD_CALLBACK: the backend home becomes 经营概况."""
     context.update(dashboard_context(request))
@@ -228,6 +242,7 @@ def dashboard_context(request) -> dict:
                 for k in reports_allowed
             ],
             "shortcuts": shortcuts(user),
+            "prompts": prompts(request),
             "has_figures": bool(reports_allowed),
             "freshness": freshness() if reports_allowed else "",
         },

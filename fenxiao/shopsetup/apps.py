@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ShopSetupConfig(AppConfig):
+    name = "fenxiao.shopsetup"
+    label = "shopsetup"
+    verbose_name = "快速开店"
+
+    def ready(self):
+        # The backend home (analytics, below this app) links to the wizard on a fresh shop
+        # through a hook it owns, so analytics never imports this app.
+        from fenxiao.analytics.admin import views as dashboard
+
+        from .views import dashboard_prompt
+
+        dashboard.register_prompt(dashboard_prompt)

@@ -1,0 +1,101 @@
+"""Plan and apply a quick-setup template.
+
+The plan is every row the template touches, with its current and new value and what
+applying will do (`items.STATUS_TEXT`). Applying writes only the rows that are untouched by
+the merchant (or that the merchant confirmed), in one transaction through the owning apps'
+services, and logs the whole plan in a `SetupRecord`. A second application finds every row
+already at its value and writes nothing.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from ..errors import UnknownTemplate
+from ..models import SetupRecord
+from . import items
+
+
+@dataclass
+class Plan:
+    template: object
+    rows: list
+
+    @property
+    def writes(self) -> list:
+        return [r for r in self.rows if r.writes]
+
+    @property
+    def conflicts(self) -> list:
+        return [r for r in self.rows if r.status == items.CONFLICT]
+
+    def counts(self) -> dict:
+        out = {}
+        for row in self.rows:
+            out[row.status] = out.get(row.status, 0) + 1
+        return out
+
+
+def template(key: str):
+    from ..spec import TEMPLATES
+
+    try:
+        return TEMPLATES[key]
+    except KeyError:
+        raise UnknownTemplate() from None
+
+
+def baseline() -> dict:
+    """What templates last set, per key: a value still equal to it is untouched."""
+    last = {}
+    for changes in SetupRecord.objects.order_by("pk").values_list("changes", flat=True):
+        for row in changes:
+            if row.get("status") in items.WRITES:
+                last[row["key"]] = row["new"]
+    return last
+
+
+def build(key: str, *, demo: bool = False, confirmed=None) -> Plan:
+    """The plan for template `key`. `confirmed` is True (override every conflict, --force)
+    or the keys of the conflicts the merchant confirmed one by one."""
+    tpl = template(key)
+    base = baseline()
+    rows = []
+    for item in tpl.items + (tpl.demo if demo else []):
+        rows += item.rows(base, confirmed)
+    return Plan(tpl, rows)
+
+
+@transaction.atomic
+def apply(key: str, staff=None, *, demo: bool = False, confirmed=None) -> SetupRecord:
+    """Apply template `key`; a refusal by any service (e.g. the commission guard) rolls back
+    every write of this application."""
+    # One application at a time: the record table's lock orders two wizards clicking at once.
+    list(SetupRecord.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
+    plan = build(key, demo=demo, confirmed=confirmed)
+    writes = plan.writes
+    items.write_settings([r for r in writes if isinstance(r.item, items.Setting)], staff)
+    grades: dict = {}
+    for row in writes:
+        if isinstance(row.item, items.Grade):
+            grades.setdefault(row.item.name, (row.item, []))[1].append(row)
+    for grade, rows in grades.values():
+        grade.write(rows)
+    for row in writes:
+        if isinstance(row.item, items.Step):
+            row.item.write([row], staff)
+    return SetupRecord.objects.create(
+        template=key,
+        applied_by=staff,
+        forced=any(r.status == items.FORCED for r in plan.rows),
+        changes=[r.as_log() for r in plan.rows],
+    )
+
+
+def is_fresh() -> bool:
+    """A shop no template has set up and whose distribution settings were never saved."""
+    from fenxiao.distribution.models import DistributionSettings
+
+    if SetupRecord.objects.exists():
+        return False
+    return not DistributionSettings.objects.filter(version__gt=1).exists()

@@ -1,0 +1,133 @@
+"""The quick-setup templates, as data: what each one sets, creates and checks.
+
+`services.plan` reads these lists; adding a setting to a template is one line here. Each
+entry is tolerant of features not installed yet (see `services.items`), so the chain
+template can already name what the stores helpers add.
+"""
+
+from dataclasses import dataclass, field
+
+from .services import checks
+from .services.items import Check, Grade, Setting, Step, fmt_bp, fmt_fen
+
+DS = "distribution.DistributionSettings"
+
+
+def ds(name, value, **kw) -> Setting:
+    return Setting(DS, name, value, **kw)
+
+
+@dataclass
+class Template:
+    key: str
+    title: str
+    subtitle: str
+    points: list[str]
+    items: list
+    demo: list = field(default_factory=list)  # applied only with --demo-products
+
+
+STARTER = Template(
+    key="starter",
+    title="初创",
+    subtitle="人人分销，一级佣金，开箱即用",
+    points=[
+        "每位注册买家自动成为分销商（人人分销），申请自动通过",
+        "只有一级佣金：默认 10%",
+        "佣金自动结算（日结），分享链接与海报即刻可用",
+        "可选：添加 3 件示例商品",
+    ],
+    items=[
+        ds("levels", 1),
+        ds("enable_mode", "everyone"),
+        ds("review_mode", "auto"),
+        ds("level1_bp", 1000, fmt=fmt_bp),
+        ds("settlement_mode", "auto"),
+        ds("settlement_cycle", "daily"),
+        Check("share.links", "分享链接与二维码", checks.share_links),
+        Check("share.poster", "分享海报", checks.poster_font),
+    ],
+    demo=[Step("demo.products", "示例商品", "fenxiao.shopsetup.services.demo.demo_products")],
+)
+
+SMB = Template(
+    key="smb",
+    title="中小企业",
+    subtitle="两级分销，等级晋升，团队佣金，周结",
+    points=[
+        "两级佣金：一级 10%、二级 5%，分销商申请后人工审核",
+        "分销等级 普通 / 高级 / 金牌，按推广销售额与直属团队自动升级",
+        "高级、金牌享团队佣金（直属团队销售额 +1% / +2%）",
+        "佣金自动结算，每周结算一次",
+        "经营概况首页展示核心指标与报表入口",
+    ],
+    items=[
+        ds("levels", 2),
+        ds("enable_mode", "apply"),
+        ds("review_mode", "manual"),
+        ds("level1_bp", 1000, fmt=fmt_bp),
+        ds("level2_bp", 500, fmt=fmt_bp),
+        ds("settlement_mode", "auto"),
+        ds("settlement_cycle", "weekly"),
+        Grade("普通", {"weight": 10, "is_default": True}),
+        Grade(
+            "高级",
+            {
+                "weight": 20,
+                "level1_bp": 1200,
+                "level2_bp": 600,
+                "team_bp": 100,
+                "logic": "any",
+                "min_own_sales": 500000,
+                "min_direct_team": 5,
+            },
+        ),
+        Grade(
+            "金牌",
+            {
+                "weight": 30,
+                "level1_bp": 1500,
+                "level2_bp": 800,
+                "team_bp": 200,
+                "logic": "all",
+                "min_own_sales": 3000000,
+                "min_direct_team": 20,
+            },
+        ),
+        Check("dashboard.reports", "经营概况报表", checks.dashboard_reports),
+    ],
+    demo=[Step("demo.products", "示例商品", "fenxiao.shopsetup.services.demo.demo_products")],
+)
+
+CHAIN = Template(
+    key="chain",
+    title="线下连锁",
+    subtitle="门店自提，门店码绑定，导购分佣",
+    points=[
+        "商家指定门店员工为分销商（导购），一级佣金 5%",
+        "买家扫门店码/导购码即绑定，最新扫码优先（7 天保护期）",
+        "门店支持到店自提；门店码、导购佣金、POS 接口在门店功能就绪后一并配置",
+        "佣金自动结算，每月结算一次",
+        "可选：没有门店时新建一家示例门店",
+    ],
+    items=[
+        ds("levels", 1),
+        ds("enable_mode", "designated"),
+        ds("bind_mode", "latest"),
+        ds("protect_days", 7),
+        ds("level1_bp", 500, fmt=fmt_bp),
+        ds("settlement_mode", "auto"),
+        ds("settlement_cycle", "monthly"),
+        Check("stores.count", "门店", checks.stores),
+        # Extension point for the store features landing from the other helpers: one line
+        # each, e.g.
+        #   Setting("stores.StoreSettings", "member_mode", "latest"),
+        #   Step("stores.pos_keys", "POS 接口密钥", "fenxiao.stores.services.pos.ensure_api_keys"),
+        # A Setting on a model/field not installed, or a Step whose function is missing,
+        # shows as "功能未安装" and is skipped.
+    ],
+    demo=[Step("demo.store", "示例门店", "fenxiao.shopsetup.services.demo.sample_store")],
+)
+
+TEMPLATES = {t.key: t for t in (STARTER, SMB, CHAIN)}
+__all__ = ["TEMPLATES", "Template", "fmt_fen"]
