@@ -92,6 +92,14 @@ def fmt_plain(v) -> str:
     return str(v)
 
 
+def _label(model_field, fmt) -> str:
+    """The field's name without its storage unit when the value is shown as % or ¥."""
+    text = str(model_field.verbose_name)
+    if fmt in (fmt_bp, fmt_fen):
+        text = text.replace("（基点）", "").replace("（分）", "")
+    return text
+
+
 def _display(model_field, value, fmt) -> str:
     if fmt:
         return fmt(value)
@@ -151,7 +159,7 @@ class Setting:
             mfield = model._meta.get_field(self.name) if model else None
         except FieldDoesNotExist:
             mfield = None
-        label = self.label or (str(mfield.verbose_name) if mfield else self.name)
+        label = self.label or (_label(mfield, self.fmt) if mfield else self.name)
         if mfield is None:
             return [
                 Row(self.key, label, None, self.value, UNAVAILABLE, "—", fmt_plain(self.value), item=self)
@@ -218,7 +226,7 @@ class Grade:
             mfield = DistributorGrade._meta.get_field(name)
             fmt = fmt_bp if name.endswith("_bp") else fmt_fen if name in GRADE_FEN_FIELDS else None
             key = f"{self.key}.{name}"
-            label = f"分销等级“{self.name}”：{mfield.verbose_name}"
+            label = f"分销等级“{self.name}”：{_label(mfield, fmt)}"
             if grade is None:
                 status, current, note = CREATE, None, ""
                 if name == "weight" and DistributorGrade.objects.filter(weight=value).exists():

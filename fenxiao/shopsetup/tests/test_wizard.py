@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from fenxiao.customers.services.staff import OPERATIONS
+from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
 from fenxiao.distribution.models import DistributorGrade
 from fenxiao.distribution.services import config
 from fenxiao.shopsetup.models import SetupRecord
@@ -23,6 +23,7 @@ def boss():
 
 @pytest.fixture
 def operations():
+    ensure_staff_groups()
     user = make_staff("ops")
     user.groups.add(Group.objects.get(name=OPERATIONS))
     return user
