@@ -11,6 +11,7 @@ from .services import checks
 from .services.items import Check, Grade, Setting, Step, fmt_bp, fmt_fen
 
 DS = "distribution.DistributionSettings"
+STORE_SETTINGS = "stores.StoreSettings"
 
 
 def ds(name, value, **kw) -> Setting:
@@ -106,7 +107,8 @@ CHAIN = Template(
     points=[
         "商家指定门店员工为分销商（导购），一级佣金 5%",
         "买家扫门店码/导购码即绑定，最新扫码优先（7 天保护期）",
-        "门店支持到店自提；门店码、导购佣金、POS 接口在门店功能就绪后一并配置",
+        "扫导购码绑定到该导购，顾客算最近扫码门店的会员",
+        "门店默认支持到店自提",
         "佣金自动结算，每月结算一次",
         "可选：没有门店时新建一家示例门店",
     ],
@@ -118,10 +120,15 @@ CHAIN = Template(
         ds("level1_bp", 500, fmt=fmt_bp),
         ds("settlement_mode", "auto"),
         ds("settlement_cycle", "monthly"),
+        # Store QR binding (门店设置, from the store-QR feature): a scan binds to the 导购
+        # whose personal code it was, re-binds under the latest-wins rule above, and the
+        # buyer counts for the store they scanned last.
+        Setting(STORE_SETTINGS, "bind_target", "staff"),
+        Setting(STORE_SETTINGS, "override_binding", True),
+        Setting(STORE_SETTINGS, "member_mode", "latest"),
         Check("stores.count", "门店", checks.stores),
         # Extension point for the store features landing from the other helpers: one line
         # each, e.g.
-        #   Setting("stores.StoreSettings", "member_mode", "latest"),
         #   Step("stores.pos_keys", "POS 接口密钥", "fenxiao.stores.services.pos.ensure_api_keys"),
         # A Setting on a model/field not installed, or a Step whose function is missing,
         # shows as "功能未安装" and is skipped.

@@ -227,3 +227,37 @@ def test_shopsetup_imports_no_app_above_it():
     }
     assert {k: v for k, v in found.items() if v} == {}
     assert DistributionSettings.objects.count() <= 1
+
+
+def test_chain_store_qr_settings_apply_when_the_store_settings_exist():
+    """The chain template names the store-QR settings; on an installation without them they
+    read "unavailable", with them they are applied like any other setting."""
+    from django.apps import apps
+
+    rows = {r.key: r for r in setup.build("chain").rows}
+    keys = [f"stores.StoreSettings.{n}" for n in ("bind_target", "override_binding", "member_mode")]
+    try:
+        model = apps.get_model("stores", "StoreSettings")
+    except LookupError:
+        assert [rows[k].status for k in keys] == [items.UNAVAILABLE] * 3
+        return
+    setup.apply("chain")
+    obj = model.objects.order_by("pk").first()
+    assert (obj.bind_target, obj.override_binding, obj.member_mode) == ("staff", True, "latest")
+
+
+def test_a_setting_of_another_settings_model_is_written_and_guarded():
+    """The generic writer (settings models without a service): validated, saved, and a
+    merchant's own value is a conflict."""
+    from fenxiao.orders.models import OrderSettings
+
+    item = items.Setting("orders.OrderSettings", "after_sale_days", 30)
+    (row,) = item.rows({}, None)
+    assert (row.current, row.new, row.status) == (15, 30, items.CHANGE)
+    items.write_settings([row], None)
+    assert OrderSettings.current().after_sale_days == 30
+    settings_row = OrderSettings.current()
+    settings_row.after_sale_days = 20
+    settings_row.save()
+    (row,) = item.rows({"orders.OrderSettings.after_sale_days": 30}, None)
+    assert row.status == items.CONFLICT
