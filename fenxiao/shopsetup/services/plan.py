@@ -70,8 +70,12 @@ def build(key: str, *, demo: bool = False, confirmed=None) -> Plan:
 def apply(key: str, staff=None, *, demo: bool = False, confirmed=None) -> SetupRecord:
     """Apply template `key`; a refusal by any service (e.g. the commission guard) rolls back
     every write of this application."""
-    # One application at a time: the record table's lock orders two wizards clicking at once.
-    list(SetupRecord.objects.select_for_update().order_by("pk").values_list("pk", flat=True)[:1])
+    # One application at a time: the settings record's lock (it always exists) orders two
+    # wizards clicking at once, so the second plans against what the first wrote.
+    from fenxiao.distribution.models import DistributionSettings
+    from fenxiao.distribution.services import config
+
+    DistributionSettings.objects.select_for_update().filter(pk=config.current().pk).exists()
     plan = build(key, demo=demo, confirmed=confirmed)
     writes = plan.writes
     items.write_settings([r for r in writes if isinstance(r.item, items.Setting)], staff)
