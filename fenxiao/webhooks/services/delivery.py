@@ -73,7 +73,8 @@ def schedule(event_ids: list[int]) -> None:
 
 
 def deliver_events(event_ids: list[int]) -> None:
-    pending = Delivery.objects.filter(event_id__in=event_ids, status=DeliveryStatus.PENDING)
+    # Only rows never tried in this round: one waiting for its backoff is the sweeper's.
+    pending = Delivery.objects.filter(event_id__in=event_ids, status=DeliveryStatus.PENDING, attempts=0)
     for delivery_id in pending.order_by("pk").values_list("pk", flat=True):
         deliver(delivery_id)
 
