@@ -58,11 +58,7 @@ def test_operations_register_an_endpoint_with_events_as_checkboxes(client, recei
     assert "X-Fenxiao-Signature" in page and "hmac.new" in page
     # No event chosen: refused with a message, nothing saved.
     reply = client.post("/backend/webhooks/endpoint/add/", {"url": receiver.url, "is_active": "on"})
-    assert (
-        reply.status_code == 200
-        and "这个字段是必填项" in reply.content.decode()
-        or "必填" in reply.content.decode()
-    )
+    assert reply.status_code == 200 and "这个字段是必填项" in reply.content.decode()
     assert Endpoint.objects.count() == 1
 
 

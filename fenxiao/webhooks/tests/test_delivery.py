@@ -318,3 +318,15 @@ def test_bad_endpoint_input_is_refused_with_a_message():
     with pytest.raises(EndpointInvalid) as refused:
         endpoints.clean("https://a.example.com", [])
     assert refused.value.message == "请至少选择一个事件"
+
+
+def test_the_minute_sweeper_is_a_periodic_task_that_re_drives_deliveries(receiver):
+    from fenxiao.webhooks.tasks import sweep_webhooks
+
+    receiver.replies = [500]
+    make_endpoint(receiver.url)
+    _withdrawal_paid()
+    assert _only_delivery().status == "pending"
+    with travel(timedelta(minutes=2)):
+        sweep_webhooks.call_local()
+    assert _only_delivery().status == "succeeded"
