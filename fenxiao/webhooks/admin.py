@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminURLInputWidget
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, change_url
 from fenxiao.core.admin_forms import confirm_action
@@ -45,7 +45,9 @@ STATUS_LABELS = {
 
 
 class EndpointForm(forms.ModelForm):
-    url = forms.URLField(label="推送地址", max_length=500, assume_scheme="https")
+    url = forms.URLField(
+        label="推送地址", max_length=500, assume_scheme="https", widget=UnfoldAdminURLInputWidget
+    )
     events = forms.MultipleChoiceField(
         label="订阅事件", choices=SUBSCRIBABLE, widget=UnfoldAdminCheckboxSelectMultipleWidget, required=True
     )
@@ -130,11 +132,17 @@ class EndpointAdmin(ModelAdmin):
 
     @display(description="签名密钥")
     def secret_box(self, obj):
+        # The clipboard API may be refused (plain http, no permission): then the secret is
+        # selected for the user to copy by hand, and the button says so.
         return format_html(
-            '<code id="webhook-secret">{}</code> '
-            '<button type="button" class="border rounded px-2 py-0.5 ml-2" '
-            "onclick=\"navigator.clipboard.writeText(document.getElementById('webhook-secret').textContent);"
-            "this.textContent='已复制'\">复制</button>",
+            '<code id="webhook-secret" class="select-all">{}</code> '
+            '<button type="button" id="webhook-secret-copy" class="border rounded px-2 py-0.5 ml-2" '
+            "onclick=\"var b=this,t=document.getElementById('webhook-secret');"
+            "function pick(){{var r=document.createRange();r.selectNodeContents(t);"
+            "var s=window.getSelection();s.removeAllRanges();s.addRange(r);"
+            "b.textContent='已选中，请按 Ctrl+C 复制';}}"
+            "if(navigator.clipboard){{navigator.clipboard.writeText(t.textContent)"
+            ".then(function(){{b.textContent='已复制';}},pick);}}else{{pick();}}\">复制</button>",
             obj.secret,
         )
 
