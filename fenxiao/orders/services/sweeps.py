@@ -183,5 +183,8 @@ def _complete_chunk(orders: list[Order]) -> int:
         for pk in ids
     )
     hooks.orders_completed(ids, {o.buyer_id for o in orders}, completed_at)
-    webhooks.orders_completed([(o.pk, o.number) for o in orders], completed_at)
+    # The chunk's orders are read without their numbers: one read for them, and only if a
+    # webhook endpoint listens (the iterator runs when consumed).
+    numbers = Order.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "number").iterator()
+    webhooks.orders_completed(numbers, completed_at)
     return moved
