@@ -330,3 +330,32 @@ def test_the_minute_sweeper_is_a_periodic_task_that_re_drives_deliveries(receive
     with travel(timedelta(minutes=2)):
         sweep_webhooks.call_local()
     assert _only_delivery().status == "succeeded"
+
+
+def test_emitting_many_events_costs_a_fixed_number_of_statements(monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(events, "schedule", lambda ids: None)  # the POSTs are per event anyway
+    make_endpoint("http://127.0.0.1:1/a")
+    make_endpoint("http://127.0.0.1:1/b")
+
+    def cost(prefix, n):
+        facts = ((f"{prefix}:{i}", {"i": i}) for i in range(n))
+        with CaptureQueriesContext(connection) as ctx:
+            assert events.emit_many("commission.settled", facts) == n
+        return len(ctx.captured_queries)
+
+    # (40 events keep SQLite's bulk inserts in one statement each; PostgreSQL never splits.)
+    assert cost("few", 3) == cost("many", 40)
+    assert Delivery.objects.count() == 2 * 43
+    # Nobody listening: one read, and the facts are never even consumed.
+    Endpoint.objects.update(is_active=False)
+
+    def never():
+        raise AssertionError("consumed")
+        yield
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert events.emit_many("commission.settled", never()) == 0
+    assert len(ctx.captured_queries) == 1
