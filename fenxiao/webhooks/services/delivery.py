@@ -165,16 +165,18 @@ def deliver(delivery_id: int, *, now=None) -> None:
         Endpoint.objects.filter(pk=endpoint.pk).update(last_success_at=finished, failing_since=None)
         return
     logger.warning("webhook delivery %s attempt %s failed: %s", claimed.pk, claimed.attempts, error)
-    gave_up = claimed.attempts >= MAX_ATTEMPTS
+    # A test push is answered at once in the backend: it is not retried.
+    gave_up = claimed.attempts >= MAX_ATTEMPTS or event.type == EventType.PING
     _mine(claimed).update(
         status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
         next_attempt_at=None if gave_up else finished + retry_delay(claimed.attempts),
         **common,
     )
+    if event.type == EventType.PING:
+        return  # a test push that fails is the merchant testing: it starts no clock
     # The first failure since the last success starts the endpoint's clock.
     Endpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=started)
-    if event.type != EventType.PING:
-        disable_failing(now=finished, endpoint_ids=[endpoint.pk])
+    disable_failing(now=finished, endpoint_ids=[endpoint.pk])
 
 
 def _describe(exc: Exception) -> str:

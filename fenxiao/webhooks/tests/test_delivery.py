@@ -359,3 +359,13 @@ def test_emitting_many_events_costs_a_fixed_number_of_statements(monkeypatch):
     with CaptureQueriesContext(connection) as ctx:
         assert events.emit_many("commission.settled", never()) == 0
     assert len(ctx.captured_queries) == 1
+
+
+def test_a_failed_test_push_is_logged_but_starts_no_failure_clock(receiver):
+    receiver.default = 404
+    endpoint = make_endpoint(receiver.url, ["order.paid"])
+    row = delivery.ping(endpoint)
+    assert (row.status, row.last_response_code, row.last_error) == ("failed", 404, "HTTP 404")
+    assert delivery.sweep(timezone.now() + timedelta(days=1)) == 0  # not retried
+    endpoint.refresh_from_db()
+    assert endpoint.failing_since is None and endpoint.is_active
