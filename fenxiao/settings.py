@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "fenxiao.customers",
     # Messages sit low: orders, payments and distribution call them; they import none.
     "fenxiao.notices",
+    # Webhooks: as low as notices (orders, payments and distribution emit events).
+    "fenxiao.webhooks",
     # Carriers, shipping-fee templates and regions: products and orders use them.
     "fenxiao.shipping",
     "fenxiao.catalog",
@@ -360,6 +362,10 @@ if PRODUCTION and "sandbox" in NOTICE_CHANNEL_ADAPTERS.values():
         "NOTICE_SMS_ADAPTER / NOTICE_WECHAT_ADAPTER is the sandbox, which sends nothing; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
+# Webhooks: a merchant's endpoint may be on localhost or a private network only in
+# development, demo and tests; production refuses such addresses (SSRF).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG or DEMO_MODE)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 NOTICE_EVENT_CHANNELS = {
     "order_shipped": ["sms", "wechat"],
     "refund_done": ["sms", "wechat"],
@@ -527,6 +533,13 @@ UNFOLD = {
                 "items": [
                     _nav(_("站内消息"), "mail", "notices.message"),
                     _nav(_("通知发送记录"), "outbox", "notices.delivery"),
+                ],
+            },
+            {
+                "title": _("开发者"),
+                "items": [
+                    _nav(_("Webhooks"), "webhook", "webhooks.endpoint"),
+                    _nav(_("Webhook 投递记录"), "send_and_archive", "webhooks.delivery"),
                 ],
             },
             {

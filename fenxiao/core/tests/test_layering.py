@@ -10,6 +10,7 @@ APPS = (
     "catalog",
     "customers",
     "notices",
+    "webhooks",
     "shipping",
     "orders",
     "payments",

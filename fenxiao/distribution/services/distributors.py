@@ -9,6 +9,7 @@ from django.utils import timezone
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
+from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
 from ..models import (
@@ -238,6 +239,12 @@ def _move(distributor: Distributor, target: str, **fields) -> None:
 def approve(distributor: Distributor, staff) -> Distributor:
     _move(distributor, DistributorStatus.ACTIVE, reviewed_by=staff)
     notices.distributor_approved(user_id=distributor.user_id, distributor_id=distributor.pk)
+    webhooks.distributor_approved(
+        distributor_id=distributor.pk,
+        user_id=distributor.user_id,
+        code=distributor.referral_code,
+        approved_at=timezone.now(),
+    )
     return distributor
 
 

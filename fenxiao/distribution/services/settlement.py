@@ -33,6 +33,7 @@ from django.utils import timezone
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.notices.services import events as notices
 from fenxiao.orders.models import MAX_AFTER_SALE_DAYS, OPEN_AFTER_SALE, AfterSale, OrderSettings
+from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import BatchNotFound
 from ..models import (
@@ -276,6 +277,17 @@ def _notify_settled(batch: SettlementBatch) -> None:
         .values_list("distributor__user_id", "net")
     )
     notices.commission_settled(batch_id=batch.pk, totals=paid.iterator(chunk_size=UPGRADE_CHUNK))
+    # The same grouped read for the merchant's webhooks, run only if an endpoint listens.
+    by_distributor = (
+        Commission.objects.filter(batch=batch)
+        .values("distributor_id", "distributor__user_id")
+        .annotate(net=Sum("amount") - Sum("reversed_amount"))
+        .order_by("distributor_id")
+        .values_list("distributor_id", "distributor__user_id", "net")
+    )
+    webhooks.commission_settled(
+        batch_id=batch.pk, settled_at=timezone.now(), totals=by_distributor.iterator(chunk_size=UPGRADE_CHUNK)
+    )
 
 
 def _batched(values, size: int):

@@ -25,6 +25,7 @@ from fenxiao.core import effects
 from fenxiao.core.money import apply_bp, format_fen
 from fenxiao.notices.services import events as notices
 from fenxiao.orders.services.events import new_number
+from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import (
     WithdrawalAboveBalance,
@@ -177,6 +178,16 @@ def _paid(withdrawal: Withdrawal, **fields) -> None:
         withdrawal_id=withdrawal.pk,
         number=withdrawal.number,
         payout=withdrawal.payout,
+    )
+    webhooks.withdrawal_paid(
+        withdrawal_id=withdrawal.pk,
+        number=withdrawal.number,
+        distributor_id=withdrawal.distributor_id,
+        amount=withdrawal.amount,
+        fee=withdrawal.fee,
+        payout=withdrawal.payout,
+        method=withdrawal.method,
+        paid_at=withdrawal.paid_at,
     )
 
 

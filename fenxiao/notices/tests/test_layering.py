@@ -14,6 +14,7 @@ ABOVE = (
     "distribution",
     "promotions",
     "stores",
+    "webhooks",
     "analytics",
     "storefront",
     "demo",

@@ -31,6 +31,7 @@ from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
 from fenxiao.shipping.carriers import find_carrier
+from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import (
     AfterSaleInvalid,
@@ -606,6 +607,15 @@ def refund_succeeded(after_sale_id: int) -> None:
         after_sale_number=after_sale.number,
         order_number=order.number,
         amount=after_sale.amount,
+    )
+    webhooks.order_refunded(
+        order_id=order.pk,
+        number=order.number,
+        after_sale_id=after_sale.pk,
+        after_sale_number=after_sale.number,
+        amount=after_sale.amount,
+        order_refunded_amount=order.refunded_amount,
+        refunded_at=after_sale.refunded_at,
     )
     hooks.lines_refunded(order, [(i.order_line, i.amount, i.quantity) for i in items])
 

@@ -7,6 +7,7 @@ from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import allocate, format_fen
 from fenxiao.shipping.errors import RegionUndeliverable
+from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import PriceAdjustInvalid
 from ..models import (
@@ -47,6 +48,7 @@ def mark_paid(order: Order, payment) -> bool:
         transaction_id=payment.transaction_id,
     )
     hooks.order_paid(order)
+    _paid_webhook(order)
     return True
 
 
@@ -58,6 +60,18 @@ def mark_paid_by_wallet(order: Order) -> None:
         order, "paid", ActorKind.BUYER, f"买家已用商城余额付款 {format_fen(order.total)}", gateway="wallet"
     )
     hooks.order_paid(order)
+    _paid_webhook(order)
+
+
+def _paid_webhook(order: Order) -> None:
+    webhooks.order_paid(
+        order_id=order.pk,
+        number=order.number,
+        buyer_id=order.buyer_id,
+        total=order.total,
+        paid_amount=order.paid_amount,
+        paid_at=order.paid_at,
+    )
 
 
 def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
@@ -75,6 +89,7 @@ def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> 
     message = "买家确认收货" if actor_kind == ActorKind.BUYER else "发货后到期，系统自动确认收货"
     log_event(order, "completed", actor_kind, message, actor=actor)
     hooks.order_completed(order)
+    webhooks.orders_completed([(order.pk, order.number)], order.completed_at)
     return order
 
 

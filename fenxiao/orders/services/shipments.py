@@ -24,6 +24,7 @@ from django.utils import timezone
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.notices.services import events as notices
 from fenxiao.shipping.carriers import carrier_name, find_carrier
+from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import ShipmentInvalid
 from ..models import (
@@ -182,6 +183,15 @@ def ship_parcel(
         carrier=name,
         tracking_number=tracking_number,
         parcel_id=parcel.pk,
+    )
+    webhooks.order_shipped(
+        order_id=order.pk,
+        number=order.number,
+        parcel_id=parcel.pk,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        status=order.status,
+        shipped_at=now,
     )
     parcel.order = order
     return parcel

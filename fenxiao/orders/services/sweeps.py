@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from fenxiao.catalog.services.stock import restore_stock_in_order
 from fenxiao.core.errors import InvalidTransition
+from fenxiao.webhooks.services import events as webhooks
 
 from ..models import ORDER_FLOW, ActorKind, Order, OrderEvent, OrderLine, OrderStatus
 from . import hooks, payments_port, tenders
@@ -182,4 +183,8 @@ def _complete_chunk(orders: list[Order]) -> int:
         for pk in ids
     )
     hooks.orders_completed(ids, {o.buyer_id for o in orders}, completed_at)
+    # The chunk's orders are read without their numbers: one read for them, and only if a
+    # webhook endpoint listens (the iterator runs when consumed).
+    numbers = Order.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "number").iterator()
+    webhooks.orders_completed(numbers, completed_at)
     return moved

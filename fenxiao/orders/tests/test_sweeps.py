@@ -275,5 +275,6 @@ def _count_complete_queries(n: int) -> int:
 def test_statements_per_auto_complete_chunk_do_not_grow_with_the_chunk():
     small = _count_complete_queries(3)
     assert _count_complete_queries(30) == small
-    # Plus one running-totals update per distributor the chunk pays (two levels here).
-    assert small <= 12
+    # Plus one running-totals update per distributor the chunk pays (two levels here), and
+    # one read of who subscribes to the order.completed webhook (nobody here).
+    assert small <= 13
