@@ -60,5 +60,4 @@ def verify(request):
             "error": error,
             "done": request.GET.get("done", "")[:32],
         },
-        status=200 if not error else 400,
     )
