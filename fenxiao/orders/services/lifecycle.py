@@ -71,6 +71,9 @@ def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
 @transaction.atomic
 def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.is_pickup:
+        # Its flow allows 待自提 → 已完成: only the store's verification may take that step.
+        raise InvalidTransition("到店自提订单请到门店出示提货码，核销后完成", code="ORDER_IS_PICKUP")
     transition(order, OrderStatus.COMPLETED, completed_at=timezone.now())
     message = "买家确认收货" if actor_kind == ActorKind.BUYER else "发货后到期，系统自动确认收货"
     log_event(order, "completed", actor_kind, message, actor=actor)
@@ -187,6 +190,8 @@ def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int
         raise PriceAdjustInvalid("买家已用商城余额支付部分款项，不能改价，请买家取消后重新下单")
     if shipping_fee < 0:
         raise PriceAdjustInvalid("运费不能为负数")
+    if order.is_pickup and shipping_fee:
+        raise PriceAdjustInvalid("到店自提订单不收运费")
     if discount_amount >= order.goods_amount:
         raise PriceAdjustInvalid("优惠后商品金额至少为0.01元")
     if discount_amount < -order.goods_amount * 10:
@@ -253,6 +258,8 @@ def change_address(order: Order, staff, data: dict) -> Order:
 
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
         raise InvalidTransition("订单已发货，不能修改收货地址")
+    if order.is_pickup:
+        raise InvalidTransition("到店自提订单没有收货地址，买家到门店提货", code="ORDER_IS_PICKUP")
     new = clean_address(data)
     fee = order_shipping_fee(order, new["province"])
     shipping = order.shipping_fee

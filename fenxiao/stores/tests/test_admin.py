@@ -79,3 +79,18 @@ def test_store_stock_page_sets_and_bulk_sets(operations):
     assert (store_stock(store, a), store_stock(store, b)) == (12, 12)
     bad = client.post(f"/backend/stores/store/{store.pk}/stock/", {f"stock_{a.pk}": "-3"}, follow=True)
     assert "不小于 0 的整数" in bad.content.decode() and store_stock(store, a) == 12
+
+
+def test_order_page_shows_pickup_and_its_code(operations):
+    from fenxiao.orders.services import checkout
+    from fenxiao.testing import make_buyer, pay_in_sandbox
+
+    sku = make_product("龙井", stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 3})
+    order = checkout.place_order(make_buyer(), [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    pay_in_sandbox(order)
+    order.refresh_from_db()
+    client = login(operations)
+    text = client.get(f"/backend/orders/order/{order.pk}/change/").content.decode()
+    assert "待自提" in text and f"提货码 {order.pickup_code}" in text and "湖滨店" in text
+    assert "待自提" in client.get("/backend/orders/order/").content.decode()

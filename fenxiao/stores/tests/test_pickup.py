@@ -236,3 +236,25 @@ def test_after_sale_refund_with_restock_goes_back_to_the_store():
     after_sales.approve(request, make_staff(superuser=True))
     assert store_stock(store, sku) == 4
     assert Sku.objects.get(pk=sku.pk).stock == 50
+
+
+def test_a_pickup_order_completes_only_by_verification():
+    from fenxiao.orders.errors import PriceAdjustInvalid
+
+    sku = _sku()
+    store = make_store(stock={sku.pk: 5})
+    buyer = make_buyer()
+    unpaid = _pickup_order(buyer, store, sku)
+    staff = make_staff(superuser=True)
+    with pytest.raises(PriceAdjustInvalid):
+        lifecycle.adjust_price(unpaid, staff, discount_amount=0, shipping_fee=800)
+    order = _pickup_order(buyer, store, sku)
+    pay_in_sandbox(order)
+    order.refresh_from_db()
+    with pytest.raises(InvalidTransition) as refused:
+        lifecycle.complete(order, actor=buyer)  # the buyer's 确认收货
+    assert refused.value.code == "ORDER_IS_PICKUP"
+    with pytest.raises(InvalidTransition):
+        lifecycle.change_address(order, staff, {})
+    order.refresh_from_db()
+    assert order.status == "pending_shipment"
