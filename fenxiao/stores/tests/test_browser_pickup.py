@@ -83,3 +83,19 @@ def test_buy_for_pickup_and_the_store_verifies_the_code(phones, live_server):
 
     page.reload()
     assert page.get_by_test_id("order-status").inner_text() == "已完成"
+
+
+def test_operations_set_store_stock_in_the_backend(operations_desk):
+    tea = make_product("西湖龙井", stock=20).skus.get()
+    cup = make_product("青瓷茶杯", stock=8).skus.get()
+    store = make_store("湖滨店", stock={tea.pk: 2})
+    page = operations_desk.page
+    page.goto("/backend/stores/store/")
+    page.get_by_role("link", name="1 个规格有货 · 共 2 件").click()
+    page.get_by_label("西湖龙井 门店库存").fill("6")
+    page.get_by_label("选择 青瓷茶杯").check()
+    page.get_by_label("批量设置所选规格为").fill("3")
+    page.get_by_role("button", name="保存门店库存").click()
+    page.get_by_text("已更新 2 个规格的门店库存").wait_for()
+    operations_desk.shot("store-stock")
+    assert (store_stock(store, tea), store_stock(store, cup)) == (6, 3)
