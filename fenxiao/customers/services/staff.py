@@ -88,6 +88,8 @@ ROLE_PERMISSIONS = {
         "notices": {"message": VIEW, "delivery": ALL},
         # 开发者 → Webhooks: endpoints, deliveries (redeliver, test push), their log.
         "webhooks": {"endpoint": ALL, "event": VIEW, "delivery": ALL, "deliveryattempt": VIEW},
+        # 门店: stores, their stock and staff; verifying pickups (核销) from the H5 page.
+        "stores": {"store": ALL, "storestock": ALL, "storestaff": ALL, "storemember": VIEW},
     },
     FINANCE: {
         "orders": {

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponseRedirect
 from django.urls import path
+from django.utils import timezone
 from django.utils.html import format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
@@ -289,7 +290,15 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
         ),
         (
             "收货与物流",
-            {"fields": ("recipient", "recipient_phone", "address_display", "parcels_panel")},
+            {
+                "fields": (
+                    "fulfilment_display",
+                    "recipient",
+                    "recipient_phone",
+                    "address_display",
+                    "parcels_panel",
+                )
+            },
         ),
         ("退款记录", {"fields": ("refunds_table",)}),
         ("分销归属", {"fields": ("attribution_panel",)}),
@@ -405,11 +414,23 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     def status_label(self, obj):
         if obj.status == OrderStatus.PENDING_SHIPMENT and getattr(obj, "partly_shipped", False):
             return obj.status, "部分发货"
-        return obj.status, obj.get_status_display()
+        return obj.status, obj.status_label  # a paid pickup order reads 待自提
 
     @display(description="状态")
     def status_badge(self, obj):
-        return label(obj.get_status_display(), ORDER_STATUS_LABELS.get(obj.status))
+        return label(obj.status_label, ORDER_STATUS_LABELS.get(obj.status))
+
+    @display(description="配送方式")
+    def fulfilment_display(self, obj):
+        if not obj.is_pickup:
+            return obj.get_fulfilment_display()
+        parts = [
+            obj.get_fulfilment_display(),
+            f"提货码 {obj.pickup_code}" if obj.paid_at else "付款后生成提货码",
+        ]
+        if obj.picked_up_at:
+            parts.append(f"{timezone.localtime(obj.picked_up_at):%Y-%m-%d %H:%M} 已提货")
+        return " · ".join(parts)
 
     @display(description="应付金额", ordering="total")
     def total_display(self, obj):

@@ -18,7 +18,7 @@ from ..models import (
     OrderLine,
     OrderStatus,
 )
-from . import hooks, payments_port, tenders
+from . import hooks, payments_port, stores_port, tenders
 from .events import actor_kind_for, log_event, transition
 
 # The periodic sweeps (timeout cancel, auto-complete) work on chunks of orders; they live
@@ -85,12 +85,49 @@ def ship(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
 @transaction.atomic
 def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.is_pickup:
+        # Its flow allows 待自提 → 已完成: only the store's verification may take that step.
+        raise InvalidTransition("到店自提订单请到门店出示提货码，核销后完成", code="ORDER_IS_PICKUP")
     transition(order, OrderStatus.COMPLETED, completed_at=timezone.now())
     message = "买家确认收货" if actor_kind == ActorKind.BUYER else "发货后到期，系统自动确认收货"
     log_event(order, "completed", actor_kind, message, actor=actor)
     hooks.order_completed(order)
     webhooks.orders_completed([(order.pk, order.number)], order.completed_at)
     return order
+
+
+@transaction.atomic
+def complete_pickup(order: Order, *, actor=None) -> Order:
+    """The buyer picked the order up at the store (核销): completed, with the same hooks as
+    a confirmed receipt (commission frozen, the buyer's distributor condition). The row is
+    locked and its status moved conditionally: a code verified twice at once completes once."""
+    from ..errors import PickupCodeUsed
+    from ..models import OPEN_AFTER_SALE
+
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not order.is_pickup:
+        raise InvalidTransition("该订单不是到店自提订单")
+    if order.status == OrderStatus.COMPLETED:
+        raise PickupCodeUsed()
+    if order.status != OrderStatus.PENDING_SHIPMENT:
+        raise InvalidTransition(f"订单状态为“{order.status_label}”，不能提货")
+    if order.awaiting_group:
+        raise InvalidTransition("拼团尚未成功，暂不能提货", code="ORDER_AWAITING_GROUP")
+    if order.after_sales.filter(status__in=OPEN_AFTER_SALE).exists():
+        raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
+    now = timezone.now()
+    transition(order, OrderStatus.COMPLETED, completed_at=now, picked_up_at=now)
+    log_event(order, "completed", ActorKind.STAFF, "门店核销提货码，买家已到店提货", actor=actor)
+    hooks.order_completed(order)
+    return order
+
+
+def restore_order_stock(order: Order, quantities: dict[int, int]) -> None:
+    """Put stock back where the order took it: the pickup store's, or the online stock."""
+    if order.is_pickup:
+        stores_port.restore_stock(order.pickup_store_id, quantities)
+    else:
+        restore_stock(quantities)
 
 
 def _close_open_payments(order: Order, refusal: str) -> None:
@@ -129,7 +166,7 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
             cancelled_at=timezone.now(),
             cancel_reason=(reason or "买家取消")[:200],
         )
-        restore_stock(_line_quantities(order))
+        restore_order_stock(order, _line_quantities(order))
         log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
         tenders.release_wallet(order)
         hooks.orders_cancelled([order.pk])
@@ -168,6 +205,8 @@ def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int
         raise PriceAdjustInvalid("买家已用商城余额支付部分款项，不能改价，请买家取消后重新下单")
     if shipping_fee < 0:
         raise PriceAdjustInvalid("运费不能为负数")
+    if order.is_pickup and shipping_fee:
+        raise PriceAdjustInvalid("到店自提订单不收运费")
     if discount_amount >= order.goods_amount:
         raise PriceAdjustInvalid("优惠后商品金额至少为0.01元")
     if discount_amount < -order.goods_amount * 10:
@@ -234,6 +273,8 @@ def change_address(order: Order, staff, data: dict) -> Order:
 
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
         raise InvalidTransition("订单已发货，不能修改收货地址")
+    if order.is_pickup:
+        raise InvalidTransition("到店自提订单没有收货地址，买家到门店提货", code="ORDER_IS_PICKUP")
     new = clean_address(data)
     fee = order_shipping_fee(order, new["province"])
     shipping = order.shipping_fee
