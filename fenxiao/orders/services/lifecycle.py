@@ -119,6 +119,7 @@ def complete_pickup(order: Order, *, actor=None) -> Order:
     transition(order, OrderStatus.COMPLETED, completed_at=now, picked_up_at=now)
     log_event(order, "completed", ActorKind.STAFF, "门店核销提货码，买家已到店提货", actor=actor)
     hooks.order_completed(order)
+    webhooks.orders_completed([(order.pk, order.number)], order.completed_at)
     return order
 
 

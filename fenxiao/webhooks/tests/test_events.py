@@ -170,3 +170,18 @@ def test_an_approved_distributor_is_reported(receiver):
     (approved,) = _data(receiver, "distributor.approved")
     assert approved["distributor_id"] == pending.pk and approved["user_id"] == applicant.pk
     assert approved["status"] == "active" and approved["code"] == pending.referral_code
+
+
+def test_an_order_picked_up_at_the_store_is_reported_completed(receiver):
+    from fenxiao.orders.services import checkout
+    from fenxiao.stores.services import pickup
+    from fenxiao.stores.testing import make_store, make_store_staff
+    from fenxiao.testing import pay_in_sandbox
+
+    make_endpoint(receiver.url, ["order.completed"])
+    goods = sku(make_product(price=3000))
+    store = make_store(stock={goods.pk: 2})
+    order = checkout.place_order(make_buyer(), [(goods.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    pay_in_sandbox(order)
+    pickup.verify(make_store_staff(store), Order.objects.get(pk=order.pk).pickup_code)
+    assert [d["order_number"] for d in _data(receiver, "order.completed")] == [order.number]
