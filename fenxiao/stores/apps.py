@@ -5,3 +5,10 @@ class StoresConfig(AppConfig):
     name = "fenxiao.stores"
     label = "stores"
     verbose_name = "门店"
+
+    def ready(self):
+        from fenxiao.distribution.services import store_rules
+
+        from .services import rules
+
+        store_rules.register(rules.level1_rates)
