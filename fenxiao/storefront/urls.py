@@ -11,6 +11,7 @@ from .views import (
     messages,
     orders,
     shop,
+    store_manager,
     trail,
 )
 
@@ -74,6 +75,8 @@ urlpatterns = [
     path("me/addresses/new/", account.address_form, name="address_new"),
     path("me/addresses/<int:address_id>/edit/", account.address_form, name="address_edit"),
     path("me/addresses/<int:address_id>/delete/", account.address_delete, name="address_delete"),
+    path("store/", store_manager.store_page, name="store"),
+    path("store/qr.png", store_manager.my_store_qr, name="store_qr_png"),
     path("d/", distribution.center, name="distribution"),
     path("d/commissions/", distribution.commissions, name="commissions"),
     path("d/team/", distribution.team, name="team"),
