@@ -9,6 +9,7 @@ class StoresConfig(AppConfig):
     def ready(self):
         from fenxiao.distribution.services import store_rules
 
+        from . import admin_guides  # noqa: F401 - the store QR / 导购 backend pages
         from .services import rules
 
         store_rules.register(rules.level1_rates)

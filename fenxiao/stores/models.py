@@ -233,3 +233,13 @@ class StoreMember(models.Model):
 
     def __str__(self):
         return f"{self.store} {self.buyer}"
+
+
+class StoreQr(Store):
+    """The backend's 门店码与导购 page over the stores (their QR, poster, staff codes and
+    store-level 导购 rate), kept apart from the store editing pages."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "门店码与导购"
+        verbose_name_plural = "门店码与导购"
