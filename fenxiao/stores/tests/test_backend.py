@@ -27,7 +27,11 @@ def test_store_settings_page_saves_the_rules(boss):
     from fenxiao.stores.services import membership
 
     cfg = membership.settings()
-    assert (cfg.member_mode, cfg.bind_target, cfg.override_binding) == (MemberMode.LATEST, BindTarget.STORE, True)
+    assert (cfg.member_mode, cfg.bind_target, cfg.override_binding) == (
+        MemberMode.LATEST,
+        BindTarget.STORE,
+        True,
+    )
 
 
 def test_store_qr_page_shows_the_qr_poster_and_staff_codes(boss):
