@@ -138,3 +138,25 @@ def test_store_qr_and_poster_are_png_pointing_at_the_store():
     assert qr.store_url(store, staff).endswith(f"/s/{store.code}/{staff.code}/")
     assert qr.store_qr_png(store).startswith(b"\x89PNG")
     assert qr.poster_png(store, staff).startswith(b"\x89PNG")
+
+
+def test_store_qr_visit_is_counted_with_source_store_and_binds_after_sign_in():
+    from fenxiao.analytics.models import VisitorDay
+    from fenxiao.distribution.tests.helpers import current_distributor
+
+    store_settings(bind_target=BindTarget.STAFF)
+    store = make_store(manager=make_buyer())
+    staff = guide(store)
+    buyer = make_buyer(password="Buyer#2026")
+    browser = Client()
+    landing = browser.get(f"/s/{store.code}/{staff.code}/")
+    assert landing.status_code == 302 and landing["Location"].startswith("/login/?next=")
+    row = VisitorDay.objects.get()
+    assert (row.source, row.distributor_id) == ("store", staff.user.distributor.pk)
+
+    signed_in = browser.post(landing["Location"], {"phone": buyer.phone, "password": "Buyer#2026"})
+    assert signed_in["Location"] == f"/s/{store.code}/{staff.code}/"
+    back = browser.get(signed_in["Location"], follow=True)
+    assert back.status_code == 200 and "您已成为" in back.content.decode()
+    assert current_distributor(buyer).user_id == staff.user_id
+    assert StoreMember.objects.get(buyer=buyer).staff == staff
