@@ -72,7 +72,9 @@ def _figures(period: Period):
                 bucket["new_members"] += row["new"]
 
     has_pickup = _has_pickup_store()
-    where = Q(attribution__level1_id__in=list(seller_store))
+    # `or [0]` (no such id): an empty IN list would skip the query, and the page's query
+    # count is meant to be the same whatever the data.
+    where = Q(attribution__level1_id__in=list(seller_store) or [0])
     group = ["attribution__level1_id"]
     if has_pickup:
         where |= Q(pickup_store_id__isnull=False)
@@ -93,7 +95,7 @@ def _figures(period: Period):
 
     earned = (
         Commission.objects.filter(
-            distributor_id__in=list(seller_staff), created_at__gte=start, created_at__lt=end
+            distributor_id__in=list(seller_staff) or [0], created_at__gte=start, created_at__lt=end
         )
         .exclude(status=CommissionStatus.CANCELLED)
         .values("distributor_id")

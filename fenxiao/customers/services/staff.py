@@ -70,7 +70,12 @@ ROLE_PERMISSIONS = {
             "commissionadjustment": VIEW,
         },
         "analytics": {
-            "dailysales": ("view_sales_report", "view_distribution_report", "view_traffic_report"),
+            "dailysales": (
+                "view_sales_report",
+                "view_distribution_report",
+                "view_traffic_report",
+                "view_stores_report",
+            ),
         },
         "promotions": {
             "promotion": ALL,

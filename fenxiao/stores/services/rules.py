@@ -22,5 +22,5 @@ def level1_rates(distributor_ids: set[int]) -> dict[int, tuple[int, str]]:
     )
     found: dict[int, tuple[int, str]] = {}
     for _store_id, distributor_id, bp, name in sorted(own.union(staff, all=True)):
-        found.setdefault(distributor_id, (bp, f"{name}导购比例"))
+        found.setdefault(distributor_id, (bp, name))
     return found

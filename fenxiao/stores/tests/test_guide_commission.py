@@ -51,8 +51,11 @@ def test_store_rate_replaces_the_normal_rule_for_its_guides_only():
     assert (c.rule_source, c.rate_bp, c.rule_name) == (
         RuleSource.STORE,
         1550,
-        "湖滨店导购比例",
+        "湖滨店",
     )  # 19998×15.5%
+    from fenxiao.distribution.services.dashboard import why
+
+    assert "1级佣金按门店「湖滨店」导购比例 15.5% = ¥30.99" in why(c)
 
     # A distributor outside the store still earns by the product rule (8%).
     outsider = make_distributor()
