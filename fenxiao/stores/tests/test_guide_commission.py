@@ -100,3 +100,12 @@ def test_store_account_earns_the_store_rate_on_store_bound_buyers():
     scan(buyer, store)
     (c,) = commissions(buy(buyer, (sku(make_product("面包", price=1999)), 3))).values()
     assert (c.distributor.user_id, c.amount, c.rule_source) == (store.manager_id, 179, RuleSource.STORE)
+
+
+def test_the_share_estimate_shows_the_store_rate():
+    from fenxiao.distribution.services import sharing
+
+    store = make_store(manager=make_buyer(), guide_level1_bp=1500)
+    staff = guide(store)
+    product = make_product("香皂", price=2999)
+    assert sharing.estimate_level1(staff.user.distributor, product) == 449  # 2999 × 15%
