@@ -471,6 +471,7 @@ UNFOLD = {
                     _report(_("销售报表"), "bar_chart", "sales"),
                     _report(_("分销报表"), "hub", "distribution"),
                     _report(_("流量报表"), "travel_explore", "traffic"),
+                    _report(_("门店报表"), "storefront", "stores"),
                     {
                         "title": _("任务中心"),
                         "icon": "pending_actions",

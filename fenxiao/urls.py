@@ -7,6 +7,7 @@ from django.views.static import serve
 from fenxiao.api import api
 from fenxiao.distribution.views import referral
 from fenxiao.payments.views import sandbox_pay
+from fenxiao.stores.views import store_qr
 
 urlpatterns = [
     # The 数据 section's report pages (custom admin views, before the admin's catch-all).
@@ -17,6 +18,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(pattern_name="api:openapi-view")),
     path("r/<str:code>", referral, name="referral"),
+    # Store QR codes: counted like referral landings (source 门店) by the traffic middleware.
+    path("s/<str:store_code>/", store_qr, name="store_qr"),
+    path("s/<str:store_code>/<str:staff_code>/", store_qr, name="store_qr"),
     path("sandbox-pay/<str:out_trade_no>/", sandbox_pay, name="sandbox_pay"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("fenxiao.storefront.urls")),

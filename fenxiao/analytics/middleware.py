@@ -53,7 +53,7 @@ class TrafficMiddleware:
         area = match.namespaces[0] if match.namespaces else match.url_name
         if area == "storefront":
             self._storefront(request, response, match.url_name)
-        elif area == "referral":
+        elif area in ("referral", "store_qr"):
             self._referral(request, response)
         elif area == "api":
             self._api(request, response)

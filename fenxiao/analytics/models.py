@@ -128,6 +128,7 @@ class DailySales(models.Model):
             ("view_sales_report", "查看销售报表"),
             ("view_distribution_report", "查看分销报表"),
             ("view_traffic_report", "查看流量报表"),
+            ("view_stores_report", "查看门店报表"),
         ]
 
     def __str__(self):

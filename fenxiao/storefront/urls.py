@@ -12,6 +12,7 @@ from .views import (
     orders,
     shop,
     stores,
+    store_manager,
     trail,
 )
 
@@ -77,6 +78,8 @@ urlpatterns = [
     path("me/addresses/new/", account.address_form, name="address_new"),
     path("me/addresses/<int:address_id>/edit/", account.address_form, name="address_edit"),
     path("me/addresses/<int:address_id>/delete/", account.address_delete, name="address_delete"),
+    path("store/", store_manager.store_page, name="store"),
+    path("store/qr.png", store_manager.my_store_qr, name="store_qr_png"),
     path("d/", distribution.center, name="distribution"),
     path("d/commissions/", distribution.commissions, name="commissions"),
     path("d/team/", distribution.team, name="team"),

@@ -5,9 +5,61 @@ Stores sit above orders and distribution: orders reach them only through
 `orders.services.stores_port` (pickup, store stock), so an order keeps its pickup store by id.
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off posters
+
+
+def new_code(length: int = 6) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+class MemberMode(models.TextChoices):
+    FIRST = "first", "首个门店（先扫码的门店）"
+    LATEST = "latest", "最新门店（最近扫码的门店）"
+
+
+class BindTarget(models.TextChoices):
+    STORE = "store", "绑定到门店"
+    STAFF = "staff", "绑定到扫码的导购（门店码绑定到门店）"
+    NONE = "none", "只成为会员，不绑定"
+
+
+class StoreSettings(models.Model):
+    """The shop's store rules, one record edited in the backend (门店设置)."""
+
+    member_mode = models.CharField(
+        "会员归属门店",
+        max_length=10,
+        choices=MemberMode.choices,
+        default=MemberMode.FIRST,
+        help_text="顾客扫了多个门店的码时，算哪个门店的会员",
+    )
+    bind_target = models.CharField(
+        "扫码绑定",
+        max_length=10,
+        choices=BindTarget.choices,
+        default=BindTarget.STAFF,
+        help_text="扫门店码绑定到门店；扫导购个人码时绑定到该导购或门店",
+    )
+    override_binding = models.BooleanField(
+        "扫码可改绑已有分销商",
+        default=False,
+        help_text="关闭时，已绑定分销商的顾客扫门店码只成为会员，不改绑；"
+        "开启时按分销设置的绑定规则（首次绑定/最新绑定/有效期）决定",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "门店设置"
+        verbose_name_plural = "门店设置"
+
+    def __str__(self):
+        return "门店设置"
 
 
 class Store(models.Model):
@@ -30,6 +82,25 @@ class Store(models.Model):
         verbose_name="店长",
     )
     is_open = models.BooleanField("营业中", default=True, db_index=True)
+    # The code in the store QR's address (/s/<code>/); generated, never reused.
+    code = models.CharField("门店码", max_length=12, unique=True, null=True, blank=True, editable=False)
+    # "Bound to the store itself" binds to this distributor: the store's own account, which is
+    # the manager's distributor account, made on demand (see services.membership).
+    distributor = models.ForeignKey(
+        "distribution.Distributor",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stores",
+        verbose_name="门店分销账户",
+    )
+    guide_level1_bp = models.PositiveIntegerField(
+        "导购一级佣金比例（基点）",
+        null=True,
+        blank=True,
+        help_text="填写后，本店导购（及门店账户）作为一级获得的佣金按此比例计算（1% = 100），"
+        "代替商品/分类/等级/默认比例；营销活动佣金与不计佣金商品仍优先。留空按常规规则",
+    )
     pickup_enabled = models.BooleanField("支持到店自提", default=True)
     sort_order = models.PositiveIntegerField("排序", default=0)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -50,6 +121,11 @@ class Store(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            self.code = new_code()
+        super().save(*args, **kwargs)
 
     @property
     def address_text(self) -> str:
@@ -97,6 +173,8 @@ class StoreStaff(models.Model):
     )
     role = models.CharField("岗位", max_length=10, choices=StaffRole.choices, default=StaffRole.GUIDE)
     is_active = models.BooleanField("在职", default=True)
+    # The code in the staff member's personal store QR (/s/<store code>/<code>/).
+    code = models.CharField("导购码", max_length=12, unique=True, null=True, blank=True, editable=False)
     joined_at = models.DateTimeField("加入时间", auto_now_add=True)
 
     class Meta:
@@ -107,6 +185,11 @@ class StoreStaff(models.Model):
 
     def __str__(self):
         return f"{self.store} {self.get_role_display()} {self.user}"
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            self.code = new_code(8)
+        super().save(*args, **kwargs)
 
 
 class MemberSource(models.TextChoices):
@@ -137,6 +220,9 @@ class StoreMember(models.Model):
         verbose_name="导购",
     )
     joined_at = models.DateTimeField("加入时间", auto_now_add=True, db_index=True)
+    # The store the buyer counts for (first or latest, by `StoreSettings.member_mode`): one
+    # current row per buyer, kept by `services.membership.join` under the buyer's lock.
+    is_current = models.BooleanField("当前归属", default=True)
 
     class Meta:
         verbose_name = "门店会员"
@@ -145,6 +231,17 @@ class StoreMember(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "buyer"], name="one_membership_per_store_buyer")
         ]
+        indexes = [models.Index(fields=["store", "is_current", "joined_at"], name="store_member_current")]
 
     def __str__(self):
         return f"{self.store} {self.buyer}"
+
+
+class StoreQr(Store):
+    """The backend's 门店码与导购 page over the stores (their QR, poster, staff codes and
+    store-level 导购 rate), kept apart from the store editing pages."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "门店码与导购"
+        verbose_name_plural = "门店码与导购"

@@ -6,7 +6,12 @@ from ..services import reports
 # Report page -> the permission that opens it (运营: all three; 财务: sales and distribution).
 REPORT_PERMISSIONS = reports.PERMISSIONS
 REPORT_TITLES = reports.PAGES
-REPORT_ICONS = {"sales": "bar_chart", "distribution": "hub", "traffic": "travel_explore"}
+REPORT_ICONS = {
+    "sales": "bar_chart",
+    "distribution": "hub",
+    "traffic": "travel_explore",
+    "stores": "storefront",
+}
 
 
 def may_view(user, key: str) -> bool:

@@ -3,17 +3,18 @@ with a constant number of queries."""
 
 from fenxiao.core.errors import InvalidInput, NotFound
 
-from . import report_distribution, report_sales, report_traffic
+from . import report_distribution, report_sales, report_stores, report_traffic
 from .periods import Period
 from .shapes import Report
 
-PAGES = {"sales": "销售报表", "distribution": "分销报表", "traffic": "流量报表"}
+PAGES = {"sales": "销售报表", "distribution": "分销报表", "traffic": "流量报表", "stores": "门店报表"}
 # The permission (app label analytics) each page needs.
 PERMISSIONS = {key: f"analytics.view_{key}_report" for key in PAGES}
 BUILDERS = {
     "sales": report_sales.build,
     "distribution": report_distribution.build,
     "traffic": report_traffic.build,
+    "stores": report_stores.build,
 }
 MAX_LIMIT = 200
 

@@ -70,7 +70,12 @@ ROLE_PERMISSIONS = {
             "commissionadjustment": VIEW,
         },
         "analytics": {
-            "dailysales": ("view_sales_report", "view_distribution_report", "view_traffic_report"),
+            "dailysales": (
+                "view_sales_report",
+                "view_distribution_report",
+                "view_traffic_report",
+                "view_stores_report",
+            ),
         },
         "promotions": {
             "promotion": ALL,
@@ -89,7 +94,7 @@ ROLE_PERMISSIONS = {
         # 开发者 → Webhooks: endpoints, deliveries (redeliver, test push), their log.
         "webhooks": {"endpoint": ALL, "event": VIEW, "delivery": ALL, "deliveryattempt": VIEW},
         # 门店: stores, their stock and staff; verifying pickups (核销) from the H5 page.
-        "stores": {"store": ALL, "storestock": ALL, "storestaff": ALL, "storemember": VIEW},
+        "stores": {"store": ALL, "storestock": ALL, "storestaff": ALL, "storemember": VIEW, "storesettings": ALL},
     },
     FINANCE: {
         "orders": {

@@ -19,6 +19,7 @@ from .people import create_people
 from .promotions import create_promotions
 from .shipping import create_shipping_templates
 from .stores import create_stores
+from .store_guides import setup_store_guides
 from .summary import Summary, summarize
 
 SEED = 2026
@@ -47,8 +48,9 @@ def build_demo_shop() -> Summary:
         build_orders(rng, people, skus, settings)
         add_trails()
         finish_distribution(people, tree)
+        people.accounts.append(create_stores(skus))
+        setup_store_guides(people)  # after the tree: the 导购 join as distributors of their own
         create_promotions(people)
         create_shipping_templates()  # after the demo orders, which keep the flat fee they paid
         build_console(rng, people)
-        people.accounts.append(create_stores(skus))
         return summarize(people.accounts)

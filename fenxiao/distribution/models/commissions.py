@@ -73,6 +73,8 @@ class RuleSource(models.TextChoices):
     SKU = "sku", "SKU规则"
     PRODUCT = "product", "商品规则"
     CATEGORY = "category", "分类规则"
+    # A store's own level-1 rate for its 导购 (stores.Store.guide_level1_bp), via store_rules.
+    STORE = "store", "门店导购比例"
     GRADE = "grade", "等级比例"
     DEFAULT = "default", "默认比例"
 

@@ -55,9 +55,19 @@ def visitor_key(client_address: str | None) -> str:
 
 
 def record_touch(
-    buyer, distributor: Distributor, source: str, *, target: str = "", visitor: str = ""
+    buyer,
+    distributor: Distributor,
+    source: str,
+    *,
+    target: str = "",
+    visitor: str = "",
+    keep_existing: bool = False,
 ) -> Touch | None:
     """A visit through a distributor's link / QR / poster / store: bind as the rules say.
+
+    `keep_existing` (a store QR whose store settings forbid taking a customer from another
+    distributor) keeps any binding still in force; it can only bind less than the rules
+    would, never more.
 
     A signed-in buyer's visit is decided and recorded one row per visit (the binding
     history), and that row is returned. A signed-out visit decides nothing, so it is only
@@ -67,10 +77,10 @@ def record_touch(
         visits.count(distributor.pk, source, target=target, visitor=visitor or visitor_key(None))
         return None
     with transaction.atomic():
-        return _decide(buyer, distributor, source, target)
+        return _decide(buyer, distributor, source, target, keep_existing)
 
 
-def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
+def _decide(buyer, distributor: Distributor, source: str, target: str, keep_existing: bool = False) -> Touch:
     cfg = config.current()
     now = timezone.now()
 
@@ -115,6 +125,8 @@ def _decide(buyer, distributor: Distributor, source: str, target: str) -> Touch:
         if not lapsed:
             return touch(TouchDecision.KEPT, cfg.bind_mode, "已绑定该分销商")
     elif not lapsed:
+        if keep_existing:
+            return touch(TouchDecision.KEPT, "store_keep", "门店设置：扫门店码不改绑已有分销商")
         if cfg.bind_mode == BindMode.FIRST:
             return touch(TouchDecision.KEPT, cfg.bind_mode, "首次绑定永久有效，保留原分销商")
         if cfg.bind_mode == BindMode.EXPIRING and binding.expires_at:

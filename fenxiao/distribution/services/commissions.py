@@ -22,7 +22,7 @@ from ..models import (
     RuleKind,
     SalesTier,
 )
-from . import config, ledger, totals
+from . import config, ledger, store_rules, totals
 from .rules import RuleBook
 
 
@@ -94,6 +94,7 @@ def _create(order, attribution: OrderAttribution) -> list[Commission]:
     lines = list(order.lines.all())
     book = RuleBook(lines, cfg)
     bonus = {d.pk: tier_bonus_bp(d.pk) for level, d in beneficiaries if level == 1}
+    store_rates = store_rules.level1_rates(d.pk for level, d in beneficiaries if level == 1)
     commissions = []
     for line in lines:
         if line.paid_amount <= 0:
@@ -102,6 +103,8 @@ def _create(order, attribution: OrderAttribution) -> list[Commission]:
         for level, distributor in beneficiaries:
             grade = distributor.grade
             resolved = book.resolve(line, level, grade)
+            if level == 1:
+                resolved = store_rules.apply(resolved, store_rates.get(distributor.pk))
             if resolved.excluded:
                 # 不计佣金: no level, and no tier bonus or team commission on top of nothing.
                 continue

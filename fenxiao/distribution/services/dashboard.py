@@ -93,6 +93,8 @@ def why(commission: Commission) -> str:
         formula = f"{commission.rate_bp / 100:g}%"
     if commission.rule_source == RuleSource.PROMOTION:
         text += f"；{commission.level}级佣金按活动「{commission.rule_name}」佣金 {formula}"
+    elif commission.rule_source == RuleSource.STORE:
+        text += f"；{commission.level}级佣金按门店「{commission.rule_name}」导购比例 {formula}"
     else:
         source = commission.get_rule_source_display()
         if commission.rule_id or commission.rule_name:

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from fenxiao.core.money import apply_bp, format_fen
 
 from ..models import Distributor, RuleKind
-from . import config
+from . import config, store_rules
 from .commissions import tier_bonus_bp
 from .rules import RuleBook
 
@@ -53,6 +53,7 @@ def estimate_level1(distributor: Distributor, product, *, price: int | None = No
     )
     cfg = config.current()
     resolved = RuleBook([line], cfg).resolve(line, 1, distributor.grade)
+    resolved = store_rules.apply(resolved, store_rules.level1_rates([distributor.pk]).get(distributor.pk))
     if resolved.excluded:
         return 0
     bonus = tier_bonus_bp(distributor.pk)

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('stores', '0001_stores_stock_staff_members'),
+        ('stores', '0003_store_qr_backend_page'),
     ]
 
     operations = [

@@ -1,0 +1,163 @@
+"""门店报表: each store's members, new members, paid orders and sales in the period, and
+each 导购's members, orders, sales and commission.
+
+Read straight from the tables with a fixed number of grouped queries (5) whatever the
+period: store members by (store, 导购) on the `store_member_current` index, the period's
+paid orders from the `order_paid_at` index grouped by (level-1 seller, pickup store), and
+the period's commission from `commission_created_at`. The result rows are bounded by stores
+× staff, not by orders; a shop whose period holds millions of orders would want a daily
+aggregate (like `SalesDay`), which this report can switch to without changing its shape.
+
+An order counts for a store when it was picked up there (once orders carry
+`pickup_store_id`), else when its level-1 seller is the store's own account or one of its
+staff (the first store by id, for a 导购 in several).
+"""
+
+from django.db.models import Count, F, Q, Sum
+
+from fenxiao.distribution.models import Commission, CommissionStatus
+from fenxiao.orders.models import Order
+from fenxiao.stores.models import Store, StoreMember, StoreStaff
+
+from .periods import Period, day_bounds
+from .shapes import FEN, Column, Metric, Report, Table
+
+
+def _has_pickup_store() -> bool:
+    return any(f.attname == "pickup_store_id" for f in Order._meta.concrete_fields)
+
+
+def _figures(period: Period):
+    start, end = day_bounds(period.start, period.end)
+    stores = list(Store.objects.order_by("sort_order", "id"))
+    staff = list(
+        StoreStaff.objects.select_related("user__distributor", "store").order_by("store_id", "role", "id")
+    )
+    by_store = {
+        s.pk: {"store": s.name, "members": 0, "new_members": 0, "orders": 0, "sales": 0} for s in stores
+    }
+    by_staff = {
+        s.pk: {
+            "store": s.store.name,
+            "guide": s.user.display_name + ("" if s.is_active else "（已离职）"),
+            "role": s.get_role_display(),
+            "members": 0,
+            "new_members": 0,
+            "orders": 0,
+            "sales": 0,
+            "commission": 0,
+        }
+        for s in staff
+    }
+    seller_store, seller_staff = {}, {}
+    for s in stores:
+        if s.distributor_id:
+            seller_store.setdefault(s.distributor_id, s.pk)
+    for s in staff:
+        distributor = getattr(s.user, "distributor", None) if hasattr(s.user, "distributor") else None
+        if distributor is not None:
+            seller_store.setdefault(distributor.pk, s.store_id)
+            seller_staff.setdefault(distributor.pk, s.pk)
+
+    members = (
+        StoreMember.objects.filter(is_current=True)
+        .values("store_id", "staff_id")
+        .order_by()
+        .annotate(total=Count("pk"), new=Count("pk", filter=Q(joined_at__gte=start, joined_at__lt=end)))
+    )
+    for row in members:
+        for bucket in (by_store.get(row["store_id"]), by_staff.get(row["staff_id"])):
+            if bucket is not None:
+                bucket["members"] += row["total"]
+                bucket["new_members"] += row["new"]
+
+    has_pickup = _has_pickup_store()
+    # `or [0]` (no such id): an empty IN list would skip the query, and the page's query
+    # count is meant to be the same whatever the data.
+    where = Q(attribution__level1_id__in=list(seller_store) or [0])
+    group = ["attribution__level1_id"]
+    if has_pickup:
+        where |= Q(pickup_store_id__isnull=False)
+        group.append("pickup_store_id")
+    orders = (
+        Order.objects.filter(where, paid_at__gte=start, paid_at__lt=end)
+        .values(*group)
+        .order_by()
+        .annotate(orders=Count("pk"), sales=Sum(F("paid_amount") - F("refunded_amount")))
+    )
+    for row in orders:
+        seller = row["attribution__level1_id"]
+        store_id = row.get("pickup_store_id") or seller_store.get(seller)
+        for bucket in (by_store.get(store_id), by_staff.get(seller_staff.get(seller))):
+            if bucket is not None:
+                bucket["orders"] += row["orders"]
+                bucket["sales"] += row["sales"] or 0
+
+    earned = (
+        Commission.objects.filter(
+            distributor_id__in=list(seller_staff) or [0], created_at__gte=start, created_at__lt=end
+        )
+        .exclude(status=CommissionStatus.CANCELLED)
+        .values("distributor_id")
+        .order_by()
+        .annotate(net=Sum(F("amount") - F("reversed_amount")))
+    )
+    for row in earned:
+        by_staff[seller_staff[row["distributor_id"]]]["commission"] += row["net"] or 0
+    return list(by_store.values()), list(by_staff.values())
+
+
+def _sum(rows, key):
+    return sum(r[key] for r in rows)
+
+
+def build(period: Period, options: dict) -> list[Report]:
+    stores, staff = _figures(period)
+    columns = [
+        Column("store", "门店", text=True),
+        Column("members", "会员数"),
+        Column("new_members", "新增会员"),
+        Column("orders", "付款订单"),
+        Column("sales", "销售额", FEN),
+    ]
+    totals = {"store": "合计", **{k: _sum(stores, k) for k in ("members", "new_members", "orders", "sales")}}
+    metrics = [
+        Metric("members", "门店会员", totals["members"], 0),
+        Metric("new_members", "新增会员", totals["new_members"], 0),
+        Metric("orders", "门店订单", totals["orders"], 0),
+        Metric("sales", "门店销售额", totals["sales"], 0, FEN),
+    ]
+    overview = Report(
+        "stores-overview",
+        "门店概况",
+        period,
+        metrics,
+        None,
+        Table(columns, stores, totals),
+        "会员数为当前归属该门店的会员（首个或最新门店，按门店设置）；销售额为期内付款订单实付减退款，"
+        "按自提门店，或一级分销商为门店账户/门店员工归属门店。",
+    )
+    guide_columns = [
+        Column("store", "门店", text=True),
+        Column("guide", "员工", text=True),
+        Column("role", "岗位", text=True),
+        Column("members", "会员数"),
+        Column("new_members", "新增会员"),
+        Column("orders", "付款订单"),
+        Column("sales", "销售额", FEN),
+        Column("commission", "佣金", FEN),
+    ]
+    guide_totals = {
+        "store": "合计",
+        "guide": "",
+        "role": "",
+        **{k: _sum(staff, k) for k in ("members", "new_members", "orders", "sales", "commission")},
+    }
+    guides = Report(
+        "stores-guides",
+        "导购业绩",
+        period,
+        table=Table(guide_columns, staff, guide_totals),
+        note="佣金为期内产生的佣金（扣除退款冲减，不含已取消）。",
+    )
+    return [overview, guides]

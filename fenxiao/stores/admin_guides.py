@@ -1,0 +1,223 @@
+"""Backend pages for store QR codes and 导购 (registered by `StoresConfig.ready`, apart from
+the store editing pages): 门店设置, 门店码与导购 (QR, printable poster, each staff member's
+code, the store's own 导购 rate) and 门店员工 (add by phone, 指定分销 in one step, leave)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from unfold.admin import ModelAdmin
+from unfold.decorators import action
+
+from fenxiao.core.errors import DomainError
+from fenxiao.distribution.models import Distributor
+
+from .models import StoreQr, StoreSettings, StoreStaff
+from .services import membership, qr
+from .services import staff as staff_service
+
+
+@admin.register(StoreSettings)
+class StoreSettingsAdmin(ModelAdmin):
+    fields = ("member_mode", "bind_target", "override_binding", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not StoreSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        cfg = membership.settings()
+        return HttpResponseRedirect(reverse("admin:stores_storesettings_change", args=[cfg.pk]))
+
+    def response_change(self, request, obj):
+        messages.success(request, "门店设置已保存")
+        return HttpResponseRedirect(reverse("admin:stores_storesettings_change", args=[obj.pk]))
+
+
+def _png(data: bytes, filename: str | None = None) -> HttpResponse:
+    response = HttpResponse(data, content_type="image/png")
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.register(StoreQr)
+class StoreQrAdmin(ModelAdmin):
+    list_display = ("name", "code", "qr_thumb", "poster_link", "guide_level1_bp", "is_open")
+    search_fields = ("name", "code")
+    fields = ("name", "code", "guide_level1_bp", "store_account", "qr_block", "staff_codes")
+    readonly_fields = ("name", "code", "store_account", "qr_block", "staff_codes")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/qr.png", view(self.qr_view), name="stores_storeqr_qr"),
+            path("<int:pk>/poster.png", view(self.poster_view), name="stores_storeqr_poster"),
+            path("<int:pk>/staff/<int:staff_id>/qr.png", view(self.qr_view), name="stores_storeqr_staff_qr"),
+            path(
+                "<int:pk>/staff/<int:staff_id>/poster.png",
+                view(self.poster_view),
+                name="stores_storeqr_staff_poster",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _target(self, request, pk, staff_id):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        store = get_object_or_404(StoreQr, pk=pk)
+        staff = get_object_or_404(StoreStaff, pk=staff_id, store=store) if staff_id else None
+        return store, staff
+
+    def qr_view(self, request, pk, staff_id=None):
+        store, staff = self._target(request, pk, staff_id)
+        return _png(qr.store_qr_png(store, staff))
+
+    def poster_view(self, request, pk, staff_id=None):
+        store, staff = self._target(request, pk, staff_id)
+        name = f"store-{store.code}" + (f"-{staff.code}" if staff else "") + ".png"
+        return _png(qr.poster_png(store, staff), name)
+
+    @admin.display(description="门店码")
+    def qr_thumb(self, obj):
+        url = reverse("admin:stores_storeqr_qr", args=[obj.pk])
+        return format_html('<img src="{}" width="64" height="64" alt="{}门店码">', url, obj.name)
+
+    @admin.display(description="海报")
+    def poster_link(self, obj):
+        return format_html('<a href="{}">下载海报</a>', reverse("admin:stores_storeqr_poster", args=[obj.pk]))
+
+    @admin.display(description="门店分销账户")
+    def store_account(self, obj):
+        if obj.distributor_id:
+            return f"{obj.distributor.user.display_name}（{obj.distributor.referral_code}）"
+        if obj.manager_id:
+            return "首位顾客扫门店码时，为店长开通（指定分销）"
+        return "未设置店长：扫门店码只成为会员，不绑定到门店"
+
+    @admin.display(description="门店二维码")
+    def qr_block(self, obj):
+        return format_html(
+            '<img src="{}" width="200" height="200" alt="门店码"><br>{}<br><a href="{}">下载海报（PNG）</a>',
+            reverse("admin:stores_storeqr_qr", args=[obj.pk]),
+            qr.store_url(obj),
+            reverse("admin:stores_storeqr_poster", args=[obj.pk]),
+        )
+
+    @admin.display(description="员工个人码")
+    def staff_codes(self, obj):
+        rows = obj.staff.select_related("user").filter(is_active=True).order_by("role", "id")
+        return (
+            format_html_join(
+                "",
+                '<div style="display:inline-block;margin:0 16px 16px 0;text-align:center">'
+                '<img src="{}" width="120" height="120" alt="导购码"><br>{} {}<br>'
+                '<a href="{}">海报</a></div>',
+                (
+                    (
+                        reverse("admin:stores_storeqr_staff_qr", args=[obj.pk, s.pk]),
+                        s.get_role_display(),
+                        s.user.display_name,
+                        reverse("admin:stores_storeqr_staff_poster", args=[obj.pk, s.pk]),
+                    )
+                    for s in rows
+                ),
+            )
+            or "还没有员工（在 门店员工 中按手机号添加）"
+        )
+
+
+class StaffAddForm(forms.ModelForm):
+    phone = forms.CharField(label="员工手机号", max_length=20, help_text="员工需先在商城注册")
+    make_distributor = forms.BooleanField(label="同时设为分销商（导购赚佣金）", required=False, initial=True)
+
+    class Meta:
+        model = StoreStaff
+        fields = ("store", "role")
+
+    def clean_phone(self):
+        try:
+            self.user = staff_service.user_by_phone(self.cleaned_data["phone"])
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from None
+        return self.cleaned_data["phone"]
+
+    def _post_clean(self):
+        # The row is written by the service (`save_model`), not by this form.
+        pass
+
+
+@admin.register(StoreStaff)
+class StoreStaffAdmin(ModelAdmin):
+    list_display = ("user", "store", "role", "is_active", "distributor_status", "code")
+    list_filter = ("store", "role", "is_active")
+    search_fields = ("user__phone", "user__nickname", "store__name")
+    list_select_related = ("user__distributor", "store")
+    actions = ["make_distributors", "leave"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = StaffAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("store", "phone", "role", "make_distributor")
+        return ("store", "user", "role", "is_active", "code")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("store", "user", "code") if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        staff = staff_service.add(
+            form.cleaned_data["store"],
+            form.cleaned_data["phone"],
+            form.cleaned_data["role"],
+            make_distributor=form.cleaned_data.get("make_distributor", False),
+            by=request.user,
+        )
+        obj.pk, obj.user_id, obj.store_id = staff.pk, staff.user_id, staff.store_id
+
+    def save_related(self, request, form, formsets, change):
+        pass
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # staff who leave keep their members and commission history
+
+    @admin.display(description="分销商")
+    def distributor_status(self, obj):
+        distributor = getattr(obj.user, "distributor", None) if hasattr(obj.user, "distributor") else None
+        if distributor is None:
+            return "否"
+        return distributor.get_status_display()
+
+    @action(description="设为分销商（指定分销）")
+    def make_distributors(self, request, queryset):
+        made = 0
+        for staff in queryset.select_related("user"):
+            was = Distributor.objects.filter(user=staff.user, status=Distributor.Status.ACTIVE).exists()
+            staff_service.make_guide_distributor(staff, by=request.user)
+            made += not was
+        messages.success(request, f"已设为分销商 {made} 人")
+
+    @action(description="离职（保留历史会员与佣金）")
+    def leave(self, request, queryset):
+        for staff in queryset:
+            staff_service.remove(staff)
+        messages.success(request, f"已设为离职 {queryset.count()} 人")

@@ -1,0 +1,59 @@
+"""Store staff (店长, 导购): added by phone in the backend; a 导购 earns commission as a
+distributor, made one in one step (指定分销) when they are not yet."""
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from fenxiao.core.errors import DomainError
+from fenxiao.customers.services.accounts import normalise_phone
+from fenxiao.distribution.models import Distributor
+from fenxiao.distribution.services import distributors
+
+from ..errors import StaffRefused, StaffUserNotFound
+from ..models import Store, StoreStaff
+
+
+def user_by_phone(phone: str):
+    try:
+        phone = normalise_phone(phone)
+    except DomainError as error:
+        raise StaffUserNotFound(error.message) from None
+    user = get_user_model().objects.filter(phone=phone).first()
+    if user is None:
+        raise StaffUserNotFound()
+    return user
+
+
+@transaction.atomic
+def add(
+    store: Store, phone: str, role: str = StoreStaff.Role.GUIDE, *, make_distributor: bool = False, by=None
+):
+    """Add (or re-activate) the user with `phone` as staff of `store`."""
+    if role not in StoreStaff.Role.values:
+        raise StaffRefused("请选择岗位（店长或导购）")
+    user = user_by_phone(phone)
+    try:
+        with transaction.atomic():
+            staff, created = StoreStaff.objects.get_or_create(
+                store=store, user=user, defaults={"role": role, "is_active": True}
+            )
+    except IntegrityError:
+        staff, created = StoreStaff.objects.get(store=store, user=user), False
+    if not created:
+        StoreStaff.objects.filter(pk=staff.pk).update(role=role, is_active=True)
+        staff.refresh_from_db()
+    if role == StoreStaff.Role.MANAGER and store.manager_id is None:
+        Store.objects.filter(pk=store.pk).update(manager=user)
+    if make_distributor:
+        make_guide_distributor(staff, by=by)
+    return staff
+
+
+def remove(staff: StoreStaff) -> None:
+    """Staff who leave keep their history (members, commission): the row is only deactivated."""
+    StoreStaff.objects.filter(pk=staff.pk).update(is_active=False)
+
+
+def make_guide_distributor(staff: StoreStaff, *, by=None) -> Distributor:
+    """指定分销 in one step: a pending or suspended account is activated, none is created."""
+    return distributors.designate(staff.user, by)

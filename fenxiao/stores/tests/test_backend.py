@@ -1,0 +1,81 @@
+"""Backend: store settings, the store QR page (QR, poster, staff codes), staff by phone."""
+
+import pytest
+
+from fenxiao.distribution.models import Distributor
+from fenxiao.stores.models import BindTarget, MemberMode, StoreStaff
+from fenxiao.testing import login, make_buyer, make_staff
+
+from .helpers import guide, make_store
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def boss():
+    return login(make_staff("boss", superuser=True))
+
+
+def test_store_settings_page_saves_the_rules(boss):
+    page = boss.get("/backend/stores/storesettings/", follow=True)
+    assert page.status_code == 200 and "会员归属门店" in page.content.decode()
+    url = page.redirect_chain[-1][0]
+    reply = boss.post(
+        url, {"member_mode": "latest", "bind_target": "store", "override_binding": "on"}, follow=True
+    )
+    assert "门店设置已保存" in reply.content.decode()
+    from fenxiao.stores.services import membership
+
+    cfg = membership.settings()
+    assert (cfg.member_mode, cfg.bind_target, cfg.override_binding) == (
+        MemberMode.LATEST,
+        BindTarget.STORE,
+        True,
+    )
+
+
+def test_store_qr_page_shows_the_qr_poster_and_staff_codes(boss):
+    store = make_store("龙井店")
+    staff = guide(store)
+    page = boss.get(f"/backend/stores/storeqr/{store.pk}/change/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert f"/s/{store.code}/" in text and "下载海报" in text and staff.user.display_name in text
+    for url in (
+        f"/backend/stores/storeqr/{store.pk}/qr.png",
+        f"/backend/stores/storeqr/{store.pk}/poster.png",
+        f"/backend/stores/storeqr/{store.pk}/staff/{staff.pk}/qr.png",
+        f"/backend/stores/storeqr/{store.pk}/staff/{staff.pk}/poster.png",
+    ):
+        reply = boss.get(url)
+        assert reply.status_code == 200 and reply["Content-Type"] == "image/png", url
+    listing = boss.get("/backend/stores/storeqr/")
+    assert listing.status_code == 200 and "龙井店" in listing.content.decode()
+
+
+def test_staff_added_by_phone_and_made_a_distributor_in_one_step(boss):
+    store = make_store("虎跑店")
+    user = make_buyer()
+    reply = boss.post(
+        "/backend/stores/storestaff/add/",
+        {"store": store.pk, "phone": user.phone, "role": "guide", "make_distributor": "on"},
+    )
+    assert reply.status_code == 302, reply.content.decode()[:2000]
+    staff = StoreStaff.objects.get(store=store, user=user)
+    assert staff.role == "guide" and staff.code
+    assert Distributor.objects.get(user=user).status == Distributor.Status.ACTIVE
+
+    unknown = boss.post(
+        "/backend/stores/storestaff/add/", {"store": store.pk, "phone": "13900000000", "role": "guide"}
+    )
+    assert unknown.status_code == 200 and "没有找到该手机号的用户" in unknown.content.decode()
+
+    other = guide(store, distributor=False)
+    boss.post(
+        "/backend/stores/storestaff/",
+        {"action": "make_distributors", "_selected_action": [other.pk]},
+    )
+    assert Distributor.objects.get(user=other.user).status == Distributor.Status.ACTIVE
+    boss.post("/backend/stores/storestaff/", {"action": "leave", "_selected_action": [other.pk]})
+    other.refresh_from_db()
+    assert other.is_active is False
