@@ -11,8 +11,8 @@ from .views import (
     messages,
     orders,
     shop,
-    stores,
     store_manager,
+    stores,
     trail,
 )
 

@@ -94,7 +94,13 @@ ROLE_PERMISSIONS = {
         # 开发者 → Webhooks: endpoints, deliveries (redeliver, test push), their log.
         "webhooks": {"endpoint": ALL, "event": VIEW, "delivery": ALL, "deliveryattempt": VIEW},
         # 门店: stores, their stock and staff; verifying pickups (核销) from the H5 page.
-        "stores": {"store": ALL, "storestock": ALL, "storestaff": ALL, "storemember": VIEW, "storesettings": ALL},
+        "stores": {
+            "store": ALL,
+            "storestock": ALL,
+            "storestaff": ALL,
+            "storemember": VIEW,
+            "storesettings": ALL,
+        },
     },
     FINANCE: {
         "orders": {

@@ -18,8 +18,8 @@ from .orders import build_orders, configure_order_settings
 from .people import create_people
 from .promotions import create_promotions
 from .shipping import create_shipping_templates
-from .stores import create_stores
 from .store_guides import setup_store_guides
+from .stores import create_stores
 from .summary import Summary, summarize
 
 SEED = 2026
