@@ -5,3 +5,12 @@ class StoresConfig(AppConfig):
     name = "fenxiao.stores"
     label = "stores"
     verbose_name = "门店"
+
+    def ready(self):
+        from fenxiao.customers.services import figures
+
+        from . import admin_pos  # noqa: F401 - the POS keys' backend pages (the stores admin is separate)
+        from .services import pos_sync
+
+        # Till sales pushed by a store's POS count like paid orders when figures are rebuilt.
+        figures.register_extra_purchases(pos_sync.add_offline_sales_to_figures)

@@ -146,3 +146,7 @@ class StoreMember(models.Model):
 
     def __str__(self):
         return f"{self.store} {self.buyer}"
+
+
+# The POS sync API's models live in their own module (keys, nonces, idempotent answers, offline sales).
+from .pos_models import OfflineSale, OfflineSaleLine, PosApiKey, PosIdempotency, PosNonce  # noqa: E402, F401
