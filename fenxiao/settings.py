@@ -498,6 +498,14 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("门店"),
+                "items": [
+                    _nav(_("门店"), "storefront", "stores.store"),
+                    _nav(_("门店库存"), "inventory", "stores.storestock"),
+                    _nav(_("门店会员"), "card_membership", "stores.storemember"),
+                ],
+            },
+            {
                 "title": _("营销"),
                 "items": [
                     _nav(_("营销活动"), "campaign", "promotions.promotion"),

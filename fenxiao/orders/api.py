@@ -118,12 +118,16 @@ def _group(target) -> dict | None:
 def preview(request, payload: PreviewIn):
     """Price the basket as checkout will: flash/group price → 满减 → coupon (the best one
     unless `coupon_id` says otherwise), with every discount, the buyer's coupons and hints."""
-    address = get_address(request.user, payload.address_id) if payload.address_id else None
+    pickup = payload.fulfilment == "pickup"
+    address = get_address(request.user, payload.address_id) if payload.address_id and not pickup else None
     q = checkout.quote(
         [(line.sku_id, line.quantity) for line in payload.lines],
         buyer=request.user,
         choice=_choice(payload),
         address=address,
+        fulfilment=payload.fulfilment,
+        pickup_store_id=payload.pickup_store_id,
+        location=(payload.lat, payload.lng) if payload.lat is not None and payload.lng is not None else None,
     )
     return {
         "lines": [
@@ -165,6 +169,20 @@ def preview(request, payload: PreviewIn):
         "saved_amount_display": format_fen(q.saved_amount),
         "group": _group(q.group),
         "wallet_balance": wallet.balance(request.user.pk),
+        "fulfilment": q.fulfilment,
+        "pickup_stores": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "address_text": s.address_text,
+                "hours": s.hours,
+                "phone": s.phone,
+                "distance_m": s.distance_m,
+            }
+            for s in q.pickup_stores
+        ],
+        "pickup_store_id": q.pickup_store.id if q.pickup_store else None,
+        "pickup_error": q.pickup_error.as_dict() if q.is_pickup and q.pickup_error else None,
     }
 
 
@@ -179,6 +197,8 @@ def place_order(request, payload: CheckoutIn):
         from_cart=payload.from_cart,
         use_wallet=payload.use_wallet,
         choice=_choice(payload),
+        fulfilment=payload.fulfilment,
+        pickup_store_id=payload.pickup_store_id,
     )
     return Status(201, _order_qs(request.user).get(pk=order.pk))
 

@@ -107,3 +107,21 @@ class TrackingSubscriptionNotFound(DomainError):
     code = "TRACKING_SUBSCRIPTION_NOT_FOUND"
     message = "物流订阅不存在"
     status = 404
+
+
+class PickupUnavailable(DomainError):
+    code = "PICKUP_UNAVAILABLE"
+    message = "该门店暂不能自提这些商品，请选择其他门店或快递配送"
+    status = 409
+
+
+class PickupCodeInvalid(DomainError):
+    code = "PICKUP_CODE_INVALID"
+    message = "提货码无效，请核对后重新输入"
+    status = 400
+
+
+class PickupCodeUsed(DomainError):
+    code = "PICKUP_CODE_USED"
+    message = "该提货码已核销，不能重复使用"
+    status = 409

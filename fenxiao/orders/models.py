@@ -163,6 +163,28 @@ ORDER_FLOW = StateMachine(
 )
 
 
+class Fulfilment(models.TextChoices):
+    DELIVERY = "delivery", "快递配送"
+    PICKUP = "pickup", "到店自提"
+
+
+# A pickup order is never shipped: paid, it waits at the store (待自提, still
+# PENDING_SHIPMENT) and completes when store staff verify its code. Its own table, so the
+# delivery flow above never allows skipping the parcel.
+PICKUP_FLOW = StateMachine(
+    OrderStatus,
+    {
+        OrderStatus.PENDING_PAYMENT: {OrderStatus.PENDING_SHIPMENT, OrderStatus.CANCELLED},
+        OrderStatus.PENDING_SHIPMENT: {OrderStatus.COMPLETED, OrderStatus.CANCELLED},
+        OrderStatus.SHIPPED: set(),
+        OrderStatus.COMPLETED: set(),
+        OrderStatus.CANCELLED: set(),
+    },
+)
+# Where a pickup code still opens something: unique among these only, so codes are reused.
+OPEN_PICKUP_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT)
+
+
 class Order(models.Model):
     Status = OrderStatus
 
@@ -204,6 +226,14 @@ class Order(models.Model):
     cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
     # A group-buy (拼团) order is paid at once but ships only once its group is full.
     awaiting_group = models.BooleanField("待成团", default=False)
+    fulfilment = models.CharField(
+        "配送方式", max_length=10, choices=Fulfilment.choices, default=Fulfilment.DELIVERY
+    )
+    # Kept by id: orders sit below stores (see services/stores_port.py). The store's address
+    # is copied into the address fields above at checkout, for the record.
+    pickup_store_id = models.PositiveIntegerField("自提门店", null=True, blank=True, db_index=True)
+    pickup_code = models.CharField("提货码", max_length=12, blank=True)
+    picked_up_at = models.DateTimeField("提货时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "订单"
@@ -237,6 +267,16 @@ class Order(models.Model):
                 condition=Q(total=F("goods_amount") - F("discount_amount") + F("shipping_fee")),
                 name="order_total_adds_up",
             ),
+            models.CheckConstraint(
+                condition=Q(fulfilment="delivery", pickup_store_id__isnull=True)
+                | Q(fulfilment="pickup", pickup_store_id__isnull=False, shipping_fee=0),
+                name="order_pickup_has_store_no_fee",
+            ),
+            models.UniqueConstraint(
+                fields=["pickup_code"],
+                condition=Q(fulfilment="pickup", status__in=["pending_payment", "pending_shipment"]),
+                name="order_pickup_code_unique_open",
+            ),
         ]
 
     def __str__(self):
@@ -245,6 +285,21 @@ class Order(models.Model):
     @property
     def address_text(self) -> str:
         return f"{self.province}{self.city}{self.district}{self.address_detail}"
+
+    @property
+    def is_pickup(self) -> bool:
+        return self.fulfilment == Fulfilment.PICKUP
+
+    @property
+    def flow(self) -> StateMachine:
+        return PICKUP_FLOW if self.is_pickup else ORDER_FLOW
+
+    @property
+    def status_label(self) -> str:
+        """What the buyer and staff read: a paid pickup order waits at the store, 待自提."""
+        if self.is_pickup and self.status == OrderStatus.PENDING_SHIPMENT:
+            return "待自提"
+        return self.get_status_display()
 
     @property
     def refundable_amount(self) -> int:

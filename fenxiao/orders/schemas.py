@@ -76,20 +76,42 @@ class PromotionChoiceIn(Strict):
         return self
 
 
-class CheckoutIn(PromotionChoiceIn):
+class FulfilmentIn(Schema):
+    fulfilment: Literal["delivery", "pickup"] = Field(
+        default="delivery", description="delivery 快递配送 / pickup 到店自提（无需地址、无运费）"
+    )
+    pickup_store_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="自提门店（pickup 时必填）"
+    )
+
+
+class CheckoutIn(PromotionChoiceIn, FulfilmentIn):
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
-    address_id: int = Field(ge=1, le=MAX_ID)
+    address_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="收货地址（快递配送时必填）")
     note: str = Field(default="", max_length=200)
     expected_total: int | None = Field(default=None, ge=0)
     from_cart: bool = False
     use_wallet: bool = Field(default=False, description="用商城余额支付（全部或部分）")
 
 
-class PreviewIn(PromotionChoiceIn):
+class PreviewIn(PromotionChoiceIn, FulfilmentIn):
     lines: list[CheckoutLineIn] = Field(min_length=1, max_length=50)
+    lat: float | None = Field(
+        default=None, ge=-90, le=90, description="买家位置（浏览器定位），自提门店由近到远"
+    )
+    lng: float | None = Field(default=None, ge=-180, le=180)
     address_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="收货地址：运费按其省份计算；不传则按默认运费"
     )
+
+
+class PickupStoreOut(Schema):
+    id: int
+    name: str
+    address_text: str
+    hours: str
+    phone: str
+    distance_m: int | None = Field(description="与买家的距离（米），未提供位置时为空")
 
 
 class ShippingErrorOut(Schema):
@@ -152,6 +174,10 @@ class QuoteOut(Schema):
     saved_amount_display: str
     group: GroupChoiceOut | None
     wallet_balance: int = Field(description="买家的商城余额（分），下单时 use_wallet 可用于支付")
+    fulfilment: str = Field(description="delivery 快递配送 / pickup 到店自提")
+    pickup_stores: list[PickupStoreOut] = Field(description="自提：有货、营业且支持自提的门店，由近到远")
+    pickup_store_id: int | None = Field(description="自提：所选门店（仍可自提时）")
+    pickup_error: ShippingErrorOut | None = Field(default=None, description="自提：未选门店或门店无货")
 
 
 class OrderLineOut(Schema):
@@ -206,11 +232,20 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     cancel_reason: str
     awaiting_group: bool = Field(description="拼团订单：成团前不发货")
+    fulfilment: str = Field(description="delivery 快递配送 / pickup 到店自提")
+    pickup_store_id: int | None
+    pickup_code: str = Field(description="提货码：付款后可见，到店出示核销")
+    picked_up_at: datetime | None
     lines: list[OrderLineOut]
 
     @staticmethod
     def resolve_status_display(obj):
-        return obj.get_status_display()
+        return obj.status_label
+
+    @staticmethod
+    def resolve_pickup_code(obj):
+        # Shown once paid: an unpaid order's code opens nothing at the store anyway.
+        return obj.pickup_code if obj.paid_at else ""
 
     @staticmethod
     def resolve_carrier_name(obj):

@@ -11,6 +11,7 @@ from .views import (
     messages,
     orders,
     shop,
+    stores,
     trail,
 )
 
@@ -28,6 +29,8 @@ urlpatterns = [
     path("cart/add/", cart.add, name="cart_add"),
     path("cart/lines/<int:line_id>/", cart.update, name="cart_update"),
     path("checkout/", checkout.checkout_page, name="checkout"),
+    # 到店自提: store staff verify a buyer's pickup code (核销).
+    path("store/verify/", stores.verify, name="store_verify"),
     path("checkout/buy/", checkout.buy_now, name="buy_now"),
     path("orders/", orders.order_list, name="orders"),
     path("orders/<str:number>/", orders.order_detail, name="order_detail"),

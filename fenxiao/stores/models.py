@@ -38,6 +38,8 @@ class Store(models.Model):
         verbose_name = "门店"
         verbose_name_plural = "门店"
         ordering = ["sort_order", "id"]
+        # Staff outside the store's own roster who may verify pickups (核销) at any store.
+        permissions = [("verify_pickup", "核销自提订单")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)

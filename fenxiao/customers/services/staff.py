@@ -86,6 +86,8 @@ ROLE_PERMISSIONS = {
         },
         # 消息: read what was sent, send a failed notification again.
         "notices": {"message": VIEW, "delivery": ALL},
+        # 门店: stores, their stock and staff; verifying pickups (核销) from the H5 page.
+        "stores": {"store": ALL, "storestock": ALL, "storestaff": ALL, "storemember": VIEW},
     },
     FINANCE: {
         "orders": {

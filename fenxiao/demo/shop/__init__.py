@@ -18,6 +18,7 @@ from .orders import build_orders, configure_order_settings
 from .people import create_people
 from .promotions import create_promotions
 from .shipping import create_shipping_templates
+from .stores import create_stores
 from .summary import Summary, summarize
 
 SEED = 2026
@@ -49,4 +50,5 @@ def build_demo_shop() -> Summary:
         create_promotions(people)
         create_shipping_templates()  # after the demo orders, which keep the flat fee they paid
         build_console(rng, people)
+        people.accounts.append(create_stores(skus))
         return summarize(people.accounts)

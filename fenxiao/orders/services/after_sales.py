@@ -26,7 +26,6 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
@@ -378,7 +377,9 @@ def _start_refund(order: Order, after_sale: AfterSale) -> AfterSale:
             if item.quantity:
                 sku_id = item.order_line.sku_id
                 quantities[sku_id] = quantities.get(sku_id, 0) + item.quantity
-        restore_stock(quantities)
+        from .lifecycle import restore_order_stock  # lifecycle reaches after_sales the same way
+
+        restore_order_stock(order, quantities)
     if order.status == OrderStatus.PENDING_SHIPMENT and order.refunded_amount >= order.paid_amount:
         transition(
             order,

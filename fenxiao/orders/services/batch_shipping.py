@@ -235,7 +235,9 @@ def _check_order(row: Row, orders, disputed, first_line) -> None:
         row.refuse(NUMBER, "订单不存在")
         return
     row.order = order
-    if order.status != OrderStatus.PENDING_SHIPMENT:
+    if order.is_pickup:
+        row.refuse(NUMBER, "到店自提订单无需发货")
+    elif order.status != OrderStatus.PENDING_SHIPMENT:
         row.refuse(NUMBER, f"订单状态为“{order.get_status_display()}”，不是待发货")
     elif order.awaiting_group:
         row.refuse(NUMBER, "拼团尚未成功，订单暂不能发货")

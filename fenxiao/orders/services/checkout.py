@@ -7,8 +7,13 @@ the order flash/group price → 满减 → coupon; store credit is a tender, not
 The shipping fee comes from the products' fee templates for the address's province
 (`fenxiao.shipping.fees`, three more queries when any product names a template); a 包邮
 promotion then waives it whole.
+
+到店自提 (pickup): the buyer picks a store that holds every line (`stores_port`); the order
+takes that store's stock instead of the online stock, carries no shipping fee and no
+delivery address (the store's address is copied for the record), and gets a pickup code.
 """
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,9 +28,16 @@ from fenxiao.shipping import fees, regions
 from fenxiao.shipping.errors import RegionUndeliverable
 from fenxiao.shipping.services import load_fee_templates
 
-from ..errors import CartEmpty, OrderTooLarge, PriceChanged, QuantityTooLarge, TooManyLines
-from ..models import ActorKind, CartLine, Order, OrderDiscount, OrderLine, OrderSettings
-from . import hooks, promotions_port, tenders
+from ..errors import (
+    CartEmpty,
+    OrderTooLarge,
+    PickupUnavailable,
+    PriceChanged,
+    QuantityTooLarge,
+    TooManyLines,
+)
+from ..models import ActorKind, CartLine, Fulfilment, Order, OrderDiscount, OrderLine, OrderSettings
+from . import hooks, promotions_port, stores_port, tenders
 from .cart import MAX_QUANTITY
 from .events import log_event, new_number
 
@@ -100,6 +112,16 @@ class Quote:
     # The address's province is not delivered for some product: shown by checkout, and
     # raised by place_order.
     shipping_error: RegionUndeliverable | None = None
+    fulfilment: str = Fulfilment.DELIVERY
+    # Pickup: the stores that can serve the basket (nearest first with a location), the one
+    # chosen if it still can, or why it cannot (raised by place_order).
+    pickup_stores: list[stores_port.PickupStore] = field(default_factory=list)
+    pickup_store: stores_port.PickupStore | None = None
+    pickup_error: PickupUnavailable | None = None
+
+    @property
+    def is_pickup(self) -> bool:
+        return self.fulfilment == Fulfilment.PICKUP
 
     @property
     def original_amount(self) -> int:
@@ -136,13 +158,19 @@ def quote(
     choice: promotions_port.Choice = promotions_port.Choice(),
     now=None,
     address=None,
+    fulfilment: str = Fulfilment.DELIVERY,
+    pickup_store_id: int | None = None,
+    location: tuple | None = None,
 ) -> Quote:
     """Price a basket from the catalog and the promotions as they are now. Never trusts a
     price from the client. Without `buyer` (a visitor) no coupon or limit is looked at.
-    Without `address` the shipping fee is the templates' default (no region rule)."""
+    Without `address` the shipping fee is the templates' default (no region rule).
+    For pickup, the stores that can serve it are listed (nearest to `location`, (lat, lng),
+    first) and the stock that counts is the chosen store's."""
     wanted = _merge(requested)
     skus = load_saleable(wanted.keys(), with_images=with_images)
-    short = [pk for pk, qty in wanted.items() if skus[pk].stock < qty]
+    pickup = fulfilment == Fulfilment.PICKUP
+    short = [] if pickup else [pk for pk, qty in wanted.items() if skus[pk].stock < qty]
     if short:
         names = "、".join(f"{skus[pk].product.name}（剩{skus[pk].stock}件）" for pk in short)
         raise StockInsufficient(f"库存不足：{names}", short_sku_ids=short)
@@ -162,7 +190,11 @@ def quote(
     goods = sum(line.subtotal for line in q.lines)
     discount = sum(line.discount_share for line in q.lines)
     settings = settings or OrderSettings.current()
-    shipping = _shipping_fee(q, settings, address)
+    if pickup:
+        _pickup(q, wanted, pickup_store_id, location)
+        shipping, q.free_shipping = 0, None  # nothing is sent: no fee, nothing to waive
+    else:
+        shipping = _shipping_fee(q, settings, address)
     if q.free_shipping is not None:
         q.free_shipping.amount, shipping = shipping, 0
         if q.free_shipping.amount:
@@ -174,6 +206,19 @@ def quote(
     q.goods_amount, q.discount_amount, q.shipping_fee = goods, discount, shipping
     q.total = goods - discount + shipping
     return q
+
+
+def _pickup(q: Quote, wanted: dict[int, int], store_id, location) -> None:
+    lat, lng = location or (None, None)
+    q.fulfilment = Fulfilment.PICKUP
+    q.pickup_stores = stores_port.pickup_stores(wanted, lat=lat, lng=lng)
+    if store_id:
+        q.pickup_store = next((s for s in q.pickup_stores if s.id == store_id), None)
+    if q.pickup_store is None:
+        q.pickup_error = PickupUnavailable(
+            "请选择自提门店" if not store_id else None,
+            code="PICKUP_STORE_REQUIRED" if not store_id else None,
+        )
 
 
 def _fee_lines(settings: OrderSettings, items) -> list[fees.Line]:
@@ -219,14 +264,18 @@ def place_order(
     buyer,
     requested,
     *,
-    address_id: int,
+    address_id: int | None = None,
     note: str = "",
     expected_total: int | None = None,
     from_cart: bool = False,
     use_wallet: bool = False,
     choice: promotions_port.Choice = promotions_port.Choice(),
+    fulfilment: str = Fulfilment.DELIVERY,
+    pickup_store_id: int | None = None,
 ) -> Order:
     """Create an unpaid order. `requested` is [(sku_id, quantity)].
+
+    `fulfilment` pickup needs `pickup_store_id` (no address): the store's stock is taken.
 
     `expected_total` is what the buyer's screen showed; if the price moved meanwhile the
     order is refused rather than charged at a price the buyer did not see.
@@ -235,16 +284,34 @@ def place_order(
     `choice` names the coupon and the group buy; what the promotions hand out (flash
     stock, the buyer's limit, the coupon, a group seat) is taken in the same transaction.
     """
-    address = get_address(buyer, address_id)
+    pickup = fulfilment == Fulfilment.PICKUP
+    address = None if pickup else get_address(buyer, address_id)
     settings = OrderSettings.current()
-    q = quote(requested, settings=settings, with_images=True, buyer=buyer, choice=choice, address=address)
+    q = quote(
+        requested,
+        settings=settings,
+        with_images=True,
+        buyer=buyer,
+        choice=choice,
+        address=address,
+        fulfilment=Fulfilment.PICKUP if pickup else Fulfilment.DELIVERY,
+        pickup_store_id=pickup_store_id,
+    )
     if q.shipping_error is not None:
         raise q.shipping_error
+    if q.pickup_error is not None:
+        raise q.pickup_error
     if expected_total is not None and expected_total != q.total:
         raise PriceChanged(expected_total=expected_total, total=q.total)
     now = timezone.now()
     with transaction.atomic():
-        take_stock({line.sku.pk: line.quantity for line in q.lines})
+        taken = {line.sku.pk: line.quantity for line in q.lines}
+        if pickup:
+            # The store's own shelf, by a conditional UPDATE: never oversold (the list above
+            # was read before this transaction).
+            stores_port.take_stock(q.pickup_store.id, taken)
+        else:
+            take_stock(taken)
         order = _create_order(buyer, q, address, note, now, settings)
         lines = OrderLine.objects.bulk_create(
             [
@@ -294,6 +361,12 @@ def _record_discounts(order: Order, q: Quote, lines: list[OrderLine]) -> None:
         OrderDiscount.objects.bulk_create(rows)
 
 
+def new_pickup_code() -> str:
+    """8 random digits: short to read out at the counter, unique among open pickups (a
+    partial unique constraint; a clash is retried with a new code)."""
+    return f"{secrets.randbelow(10**8):08d}"
+
+
 def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:
     fields = {
         "buyer": buyer,
@@ -301,19 +374,36 @@ def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:
         "discount_amount": q.discount_amount,
         "shipping_fee": q.shipping_fee,
         "total": q.total,
-        "recipient": address.recipient,
-        "recipient_phone": address.phone,
-        "province": address.province,
-        "city": address.city,
-        "district": address.district,
-        "address_detail": address.detail,
         "note": (note or "")[:200],
         "pay_deadline": now + timedelta(minutes=settings.payment_timeout_minutes),
     }
+    if q.is_pickup:
+        store = q.pickup_store
+        # The buyer collects it: their own name and phone; the store's address for the record.
+        fields.update(
+            fulfilment=Fulfilment.PICKUP,
+            pickup_store_id=store.id,
+            recipient=buyer.display_name[:40],
+            recipient_phone=(buyer.phone or "")[:11],
+            province=store.province,
+            city=store.city,
+            district=store.district,
+            address_detail=f"{store.name}（到店自提）{store.address_detail}"[:200],
+        )
+    else:
+        fields.update(
+            recipient=address.recipient,
+            recipient_phone=address.phone,
+            province=address.province,
+            city=address.city,
+            district=address.district,
+            address_detail=address.detail,
+        )
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Order.objects.create(number=new_number(), **fields)
+                code = {"pickup_code": new_pickup_code()} if q.is_pickup else {}
+                return Order.objects.create(number=new_number(), **code, **fields)
         except IntegrityError:
             continue
     raise IntegrityError("could not allocate a unique order number")

@@ -4,7 +4,7 @@ import secrets
 
 from django.utils import timezone
 
-from ..models import ORDER_FLOW, ActorKind, Order, OrderEvent
+from ..models import ActorKind, Order, OrderEvent
 
 
 def log_event(order: Order, kind: str, actor_kind: str, message: str, actor=None, **data) -> OrderEvent:
@@ -22,8 +22,9 @@ def new_number(prefix: str = "") -> str:
 
 
 def transition(order: Order, target: str, **fields) -> None:
-    """Move an order to `target` if it is still in the state we read (see StateMachine.move)."""
-    ORDER_FLOW.move(order, target, stale="订单状态已变化，请刷新后重试", **fields)
+    """Move an order to `target` if it is still in the state we read (see StateMachine.move),
+    under its own flow (a pickup order skips the parcel: `models.PICKUP_FLOW`)."""
+    order.flow.move(order, target, stale="订单状态已变化，请刷新后重试", **fields)
 
 
 def actor_kind_for(user) -> str:

@@ -17,7 +17,7 @@ from ..models import (
     OrderLine,
     OrderStatus,
 )
-from . import hooks, payments_port, tenders
+from . import hooks, payments_port, stores_port, tenders
 from .events import actor_kind_for, log_event, transition
 
 # The periodic sweeps (timeout cancel, auto-complete) work on chunks of orders; they live
@@ -78,6 +78,40 @@ def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> 
     return order
 
 
+@transaction.atomic
+def complete_pickup(order: Order, *, actor=None) -> Order:
+    """The buyer picked the order up at the store (核销): completed, with the same hooks as
+    a confirmed receipt (commission frozen, the buyer's distributor condition). The row is
+    locked and its status moved conditionally: a code verified twice at once completes once."""
+    from ..errors import PickupCodeUsed
+    from ..models import OPEN_AFTER_SALE
+
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if not order.is_pickup:
+        raise InvalidTransition("该订单不是到店自提订单")
+    if order.status == OrderStatus.COMPLETED:
+        raise PickupCodeUsed()
+    if order.status != OrderStatus.PENDING_SHIPMENT:
+        raise InvalidTransition(f"订单状态为“{order.status_label}”，不能提货")
+    if order.awaiting_group:
+        raise InvalidTransition("拼团尚未成功，暂不能提货", code="ORDER_AWAITING_GROUP")
+    if order.after_sales.filter(status__in=OPEN_AFTER_SALE).exists():
+        raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
+    now = timezone.now()
+    transition(order, OrderStatus.COMPLETED, completed_at=now, picked_up_at=now)
+    log_event(order, "completed", ActorKind.STAFF, "门店核销提货码，买家已到店提货", actor=actor)
+    hooks.order_completed(order)
+    return order
+
+
+def restore_order_stock(order: Order, quantities: dict[int, int]) -> None:
+    """Put stock back where the order took it: the pickup store's, or the online stock."""
+    if order.is_pickup:
+        stores_port.restore_stock(order.pickup_store_id, quantities)
+    else:
+        restore_stock(quantities)
+
+
 def _close_open_payments(order: Order, refusal: str) -> None:
     """Close the order's open payments at their gateways before changing what it costs.
 
@@ -114,7 +148,7 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
             cancelled_at=timezone.now(),
             cancel_reason=(reason or "买家取消")[:200],
         )
-        restore_stock(_line_quantities(order))
+        restore_order_stock(order, _line_quantities(order))
         log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
         tenders.release_wallet(order)
         hooks.orders_cancelled([order.pk])

@@ -81,6 +81,8 @@ def is_partly_shipped(order: Order) -> bool:
 
 
 def _check_shippable(order: Order) -> None:
+    if order.is_pickup:
+        raise InvalidTransition("到店自提订单无需发货，请在门店核销提货码", code="ORDER_IS_PICKUP")
     if order.status != OrderStatus.PENDING_SHIPMENT:
         # The generic state-transition code, as the one-click 发货 has always answered.
         raise InvalidTransition(f"订单状态为“{order.get_status_display()}”，只有待发货的订单可以发货")

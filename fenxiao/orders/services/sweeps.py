@@ -28,7 +28,7 @@ from fenxiao.catalog.services.stock import restore_stock_in_order
 from fenxiao.core.errors import InvalidTransition
 
 from ..models import ORDER_FLOW, ActorKind, Order, OrderEvent, OrderLine, OrderStatus
-from . import hooks, payments_port, tenders
+from . import hooks, payments_port, stores_port, tenders
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def cancel_expired_orders(
     now = now or timezone.now()
     ORDER_FLOW.check(OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED)
     due = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now).only(
-        "pk", "number", "buyer_id", "wallet_amount", "paid_at", "status"
+        "pk", "number", "buyer_id", "wallet_amount", "paid_at", "status", "fulfilment", "pickup_store_id"
     )
     at_gateway: list[Order] = []
 
@@ -107,14 +107,23 @@ def _cancel_chunk(orders: list[Order]) -> int:
     if moved != len(ids):
         # Cannot happen with the rows locked; if it ever did, nothing of the chunk is kept.
         raise InvalidTransition("订单状态已变化，请刷新后重试")
-    restore_stock_in_order(
-        {
-            row["sku_id"]: row["quantity"]
-            for row in OrderLine.objects.filter(order_id__in=ids)
-            .values("sku_id")
-            .annotate(quantity=Sum("quantity"))
-        }
-    )
+    # Stock goes back where each order took it: pickup orders to their store, set-based too.
+    pickup_store = {o.pk: o.pickup_store_id for o in orders if o.pickup_store_id is not None}
+    online: dict[int, int] = {}
+    at_stores: dict[tuple[int, int], int] = {}
+    for row in (
+        OrderLine.objects.filter(order_id__in=ids)
+        .values("order_id", "sku_id")
+        .annotate(quantity=Sum("quantity"))
+    ):
+        store = pickup_store.get(row["order_id"])
+        if store is None:
+            online[row["sku_id"]] = online.get(row["sku_id"], 0) + row["quantity"]
+        else:
+            key = (store, row["sku_id"])
+            at_stores[key] = at_stores.get(key, 0) + row["quantity"]
+    restore_stock_in_order(online)
+    stores_port.restore_stock_in_order(at_stores)
     OrderEvent.objects.bulk_create(
         OrderEvent(
             order_id=pk,

@@ -52,6 +52,25 @@ def _choice(request) -> tuple[Choice, str]:
     return Choice(coupon=coupon, group_promotion=None if join else group, join_group=join), "&".join(parts)
 
 
+def _fulfilment(request) -> tuple[str, int | None, tuple | None, str]:
+    """快递配送 or 到店自提 (`fulfilment=pickup`), the store picked (`store=<id>`) and the
+    buyer's location when the browser shared it (`lat`, `lng`), and the query carrying them."""
+    if request.GET.get("fulfilment") != "pickup":
+        return "delivery", None, None, ""
+    store = _id(request.GET.get("store"))
+    location = None
+    try:
+        lat, lng = float(request.GET["lat"]), float(request.GET["lng"])
+        if -90 <= lat <= 90 and -180 <= lng <= 180:
+            location = (round(lat, 6), round(lng, 6))
+    except (KeyError, ValueError):
+        pass
+    parts = ["fulfilment=pickup"]
+    if location:
+        parts.append(f"lat={location[0]}&lng={location[1]}")
+    return "pickup", store, location, "&".join(parts)
+
+
 def _coupon_param(coupon) -> str:
     return "" if coupon == AUTO else f"&coupon={'none' if coupon is None else coupon}"
 
@@ -71,6 +90,11 @@ def checkout_page(request):
     choice, group_query = _choice(request)
     if group_query:
         query = f"{query}&{group_query}"
+    goods_query = query
+    fulfilment, store_id, location, pickup_query = _fulfilment(request)
+    pickup = fulfilment == "pickup"
+    if pickup_query:
+        query = f"{query}&{pickup_query}"
     if not requested:
         messages.error(request, "请选择要购买的商品")
         return redirect("/cart/")
@@ -82,14 +106,16 @@ def checkout_page(request):
         or (addresses[0] if addresses else None)
     )
     if request.method == "POST":
-        if address is None:
+        if address is None and not pickup:
             messages.error(request, "请先添加收货地址")
             return redirect(f"/me/addresses/new/?next=/checkout/?{query}")
         try:
             order = checkout.place_order(
                 request.user,
                 requested,
-                address_id=address.pk,
+                address_id=None if pickup else address.pk,
+                fulfilment=fulfilment,
+                pickup_store_id=store_id,
                 note=request.POST.get("note", ""),
                 expected_total=int_or_none(request.POST.get("expected_total")),
                 from_cart=from_cart,
@@ -100,13 +126,21 @@ def checkout_page(request):
             messages.error(request, error.message)
             # A coupon gone meanwhile (used, expired): back to the best one still usable.
             coupon = AUTO if error.code.startswith("COUPON_") else choice.coupon
-            return redirect(f"/checkout/?{query}{_coupon_param(coupon)}")
+            store = f"&store={store_id}" if store_id and error.code != "PICKUP_UNAVAILABLE" else ""
+            return redirect(f"/checkout/?{query}{store}{_coupon_param(coupon)}")
         if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
             return redirect(reverse("storefront:order_result", args=[order.number]))
         return redirect(reverse("storefront:order_pay", args=[order.number]))
     try:
         quote = checkout.quote(
-            requested, with_images=True, buyer=request.user, choice=choice, address=address
+            requested,
+            with_images=True,
+            buyer=request.user,
+            choice=choice,
+            address=None if pickup else address,
+            fulfilment=fulfilment,
+            pickup_store_id=store_id,
+            location=location,
         )
     except DomainError as error:
         if choice.coupon == AUTO or not error.code.startswith("COUPON_"):
@@ -123,8 +157,14 @@ def checkout_page(request):
             "address": address,
             # The form posts what the page shows: the coupon picked (or none) is spelled out.
             "query": query
+            + (f"&store={quote.pickup_store.id}" if quote.pickup_store else "")
             + _coupon_param(quote.coupon_id or None if quote.coupon_options else choice.coupon),
-            "base_query": query,
+            "base_query": query + (f"&store={quote.pickup_store.id}" if quote.pickup_store else ""),
+            # The two tabs and the store list keep the goods, the group and the coupon.
+            "goods_query": goods_query
+            + _coupon_param(quote.coupon_id or None if quote.coupon_options else choice.coupon),
+            "pickup_query": pickup_query,
+            "located": location is not None,
             "wallet_balance": balance,
             "wallet_usable": min(balance, quote.total),
         },

@@ -11,6 +11,8 @@ from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import AfterSale, Order, OrderStatus
 from fenxiao.orders.services import after_sales, lifecycle, shipments
 
+from .stores import pickup_card
+
 TABS = [
     ("", "全部"),
     ("pending_payment", "待付款"),
@@ -56,6 +58,7 @@ def order_detail(request, number: str):
             "events": order.events.all(),
             "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
             "can_after_sale": order.status in after_sales.PAID_STATES and order.refundable_amount > 0,
+            **pickup_card(request, order),
         },
     )
 

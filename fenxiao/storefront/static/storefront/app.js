@@ -149,6 +149,27 @@
     update();
   }
 
+  // Checkout, 到店自提: "按距离排序" asks the browser for the buyer's location and reloads the
+  // store list with it (nearest first); refused or unavailable, the list stays as it is.
+  function initLocate(button) {
+    var status = document.querySelector("[data-locate-status]");
+    button.addEventListener("click", function () {
+      if (!navigator.geolocation) {
+        if (status) status.textContent = "当前浏览器不支持定位";
+        return;
+      }
+      if (status) status.textContent = "正在定位…";
+      navigator.geolocation.getCurrentPosition(
+        function (pos) {
+          var href = button.dataset.href + "&lat=" + pos.coords.latitude.toFixed(6) + "&lng=" + pos.coords.longitude.toFixed(6);
+          location.assign(href);
+        },
+        function () { if (status) status.textContent = "未能获取位置，门店按默认顺序排列"; },
+        { timeout: 10000, maximumAge: 300000 }
+      );
+    });
+  }
+
   // Register: after a code is sent, "获取验证码" waits out the resend interval.
   function initSmsCountdown(notice) {
     var button = document.querySelector("[data-sms-send]");
@@ -171,6 +192,7 @@
     root.querySelectorAll("[data-copy]").forEach(initCopy);
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
     root.querySelectorAll("[data-wallet]").forEach(initWallet);
+    root.querySelectorAll("[data-locate]").forEach(initLocate);
     root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
     // The group page ticks its own countdown (data-countdown without data-until).
     root.querySelectorAll("[data-countdown][data-until]").forEach(initCountdown);

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0003_product_shipping_template'),
-        ('stores', '0001_stores_stock_staff_members'),
+        ('stores', '0002_verify_pickup_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

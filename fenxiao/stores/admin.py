@@ -1,0 +1,222 @@
+"""门店 in the backend: stores (address checked against the 省/市/区 list, location, hours,
+open/closed, pickup), their staff, and each store's stock per SKU on its own page
+(门店库存: every sellable SKU with the online stock beside it, typed in or bulk set)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action, display
+
+from fenxiao.catalog.models import Sku
+from fenxiao.core.errors import DomainError
+from fenxiao.shipping import regions
+
+from .models import Store, StoreMember, StoreStaff, StoreStock
+from .services import stock
+
+STOCK_PAGE_ROWS = 200
+
+
+class StoreForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = (
+            "name",
+            "province",
+            "city",
+            "district",
+            "address_detail",
+            "latitude",
+            "longitude",
+            "hours",
+            "phone",
+            "manager",
+            "is_open",
+            "pickup_enabled",
+            "sort_order",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        problem = regions.find_triple(
+            cleaned.get("province", ""), cleaned.get("city", ""), cleaned.get("district", "")
+        )
+        if problem:
+            self.add_error("district" if "区" in problem or "县" in problem else "city", problem)
+        lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
+        if (lat is None) != (lng is None):
+            raise forms.ValidationError("经纬度需同时填写或同时留空")
+        if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise forms.ValidationError("经纬度超出范围：纬度 -90~90，经度 -180~180")
+        return cleaned
+
+
+class StoreStaffInline(TabularInline):
+    model = StoreStaff
+    extra = 0
+    fields = ("user", "role", "is_active", "joined_at")
+    readonly_fields = ("joined_at",)
+    autocomplete_fields = ("user",)
+    tab = True
+
+
+@admin.register(Store)
+class StoreAdmin(ModelAdmin):
+    form = StoreForm
+    list_display = (
+        "store_header",
+        "address_text",
+        "hours",
+        "phone",
+        "is_open",
+        "pickup_enabled",
+        "stock_summary",
+    )
+    list_filter = ("is_open", "pickup_enabled", "city")
+    list_editable = ("is_open", "pickup_enabled")
+    search_fields = ("name", "address_detail", "phone")
+    autocomplete_fields = ("manager",)
+    inlines = (StoreStaffInline,)
+    fieldsets = (
+        (None, {"fields": ("name", "phone", "hours", "manager", "sort_order")}),
+        (
+            "地址与位置",
+            {"fields": ("province", "city", "district", "address_detail", ("latitude", "longitude"))},
+        ),
+        ("营业与自提", {"fields": ("is_open", "pickup_enabled")}),
+    )
+    actions_detail = ("open_stock",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                sku_count=Count("stock", filter=Q(stock__stock__gt=0)), units=Coalesce(Sum("stock__stock"), 0)
+            )
+        )
+
+    @display(description="门店", header=True, ordering="name")
+    def store_header(self, obj):
+        return obj.name, obj.manager.display_name if obj.manager_id else ""
+
+    @display(description="地址")
+    def address_text(self, obj):
+        return obj.address_text
+
+    @display(description="门店库存")
+    def stock_summary(self, obj):
+        url = reverse("admin:stores_store_stock", args=[obj.pk])
+        return format_html(
+            '<a class="text-primary-600" href="{}">{} 个规格有货 · 共 {} 件</a>',
+            url,
+            obj.sku_count,
+            obj.units,
+        )
+
+    def get_list_select_related(self, request):
+        return ("manager",)
+
+    @action(description="门店库存", url_path="stock", icon="inventory")
+    def open_stock(self, request, object_id):
+        return redirect(reverse("admin:stores_store_stock", args=[object_id]))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:store_id>/stock/",
+                self.admin_site.admin_view(self.stock_view),
+                name="stores_store_stock",
+            )
+        ] + super().get_urls()
+
+    def stock_view(self, request, store_id):
+        """Every sellable SKU (searchable) with the online stock and this store's stock;
+        change a number, or tick rows and set them all at once (批量设置)."""
+        store = get_object_or_404(Store, pk=store_id)
+        may_change = request.user.has_perm("stores.change_storestock")
+        if not (may_change or request.user.has_perm("stores.view_storestock")):
+            return redirect(reverse("admin:index"))
+        query = (request.GET.get("q") or "").strip()[:40]
+        skus = (
+            Sku.objects.filter(is_active=True, product__isnull=False)
+            .select_related("product")
+            .order_by("product_id", "pk")
+        )
+        if query:
+            skus = skus.filter(Q(product__name__icontains=query) | Q(code__icontains=query))
+        skus = list(skus[:STOCK_PAGE_ROWS])
+        if request.method == "POST" and may_change:
+            levels = {}
+            bulk = (request.POST.get("bulk_value") or "").strip()
+            picked = set(request.POST.getlist("pick"))
+            try:
+                for sku in skus:
+                    raw = (request.POST.get(f"stock_{sku.pk}") or "").strip()
+                    if bulk and str(sku.pk) in picked:
+                        raw = bulk
+                    if raw == "":
+                        continue
+                    if not raw.lstrip("-").isdigit() or int(raw) < 0:
+                        raise DomainError(f"{sku.product.name} {sku.spec_text} 的库存须为不小于 0 的整数")
+                    levels[sku.pk] = int(raw)
+                current = stock.stock_of(store.pk, levels)
+                changed = {pk: n for pk, n in levels.items() if current.get(pk) != n and (pk in current or n)}
+                stock.set_stock(store.pk, changed)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"已更新 {len(changed)} 个规格的门店库存")
+                return redirect(request.get_full_path())
+        have = stock.stock_of(store.pk, [s.pk for s in skus])
+        rows = [(sku, have.get(sku.pk)) for sku in skus]
+        return TemplateResponse(
+            request,
+            "admin/stores/store/stock.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"门店库存：{store.name}",
+                "store": store,
+                "rows": rows,
+                "query": query,
+                "may_change": may_change,
+                "truncated": len(skus) >= STOCK_PAGE_ROWS,
+            },
+        )
+
+
+@admin.register(StoreStock)
+class StoreStockAdmin(ModelAdmin):
+    list_display = ("store", "sku_name", "stock", "updated_at")
+    list_filter = ("store",)
+    search_fields = ("sku__product__name", "sku__code", "store__name")
+    list_select_related = ("store", "sku__product")
+    readonly_fields = ("store", "sku", "updated_at")
+
+    def has_add_permission(self, request):
+        return False  # set on the store's 门店库存 page, which knows every SKU
+
+    @display(description="商品规格")
+    def sku_name(self, obj):
+        return f"{obj.sku.product.name} {obj.sku.spec_text}".strip()
+
+
+@admin.register(StoreMember)
+class StoreMemberAdmin(ModelAdmin):
+    list_display = ("store", "buyer", "source", "staff", "joined_at")
+    list_filter = ("store", "source")
+    list_select_related = ("store", "buyer", "staff__user")
+    search_fields = ("buyer__phone", "buyer__nickname", "store__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

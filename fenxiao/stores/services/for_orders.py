@@ -1,0 +1,9 @@
+"""What the stores app answers to orders (registered on `orders.services.stores_port`)."""
+
+from . import pickup, stock
+
+pickup_stores = pickup.pickup_stores
+pickup_store = pickup.pickup_store
+take_stock = stock.take
+restore_stock = stock.restore
+restore_stock_in_order = stock.restore_in_order

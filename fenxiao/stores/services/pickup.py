@@ -1,0 +1,147 @@
+"""到店自提: which stores can serve a basket (nearest first), and verifying a pickup code
+(核销) at the store, which completes the order through the orders' own service."""
+
+import math
+from collections.abc import Mapping
+
+from django.db.models import Count
+
+from fenxiao.core.errors import PermissionDenied
+from fenxiao.orders.errors import PickupCodeInvalid, PickupCodeUsed, PickupUnavailable
+from fenxiao.orders.models import Fulfilment, Order, OrderStatus
+from fenxiao.orders.services import lifecycle
+from fenxiao.orders.services.stores_port import PickupStore
+
+from ..models import Store, StoreStaff, StoreStock
+from .stock import _per_sku
+
+EARTH_RADIUS_M = 6_371_000
+CODE_LENGTH = 8
+
+
+def distance_m(lat1, lng1, lat2, lng2) -> int:
+    """Great-circle distance (haversine): plenty for ordering a city's stores."""
+    p1, p2 = math.radians(float(lat1)), math.radians(float(lat2))
+    dp, dl = p2 - p1, math.radians(float(lng2) - float(lng1))
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return round(2 * EARTH_RADIUS_M * math.asin(math.sqrt(a)))
+
+
+def _location(lat, lng) -> tuple[float, float] | None:
+    try:
+        lat, lng = float(lat), float(lng)
+    except (TypeError, ValueError):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or math.isnan(lat) or math.isnan(lng):
+        return None
+    return lat, lng
+
+
+def _as_pickup(store: Store, here) -> PickupStore:
+    distance = None
+    if here is not None and store.latitude is not None and store.longitude is not None:
+        distance = distance_m(here[0], here[1], store.latitude, store.longitude)
+    return PickupStore(
+        id=store.pk,
+        name=store.name,
+        province=store.province,
+        city=store.city,
+        district=store.district,
+        address_detail=store.address_detail,
+        hours=store.hours,
+        phone=store.phone,
+        latitude=store.latitude,
+        longitude=store.longitude,
+        distance_m=distance,
+    )
+
+
+def _serving(quantities: Mapping[int, int]):
+    """Open, pickup-enabled stores holding every SKU in its quantity (one query)."""
+    if not quantities:
+        return Store.objects.none()
+    ids = (
+        StoreStock.objects.filter(
+            store__is_open=True,
+            store__pickup_enabled=True,
+            sku_id__in=list(quantities),
+            stock__gte=_per_sku(quantities),
+        )
+        .values("store_id")
+        .annotate(n=Count("sku_id"))
+        .filter(n=len(quantities))
+        .values("store_id")
+    )
+    return Store.objects.filter(pk__in=ids)
+
+
+def pickup_stores(quantities: Mapping[int, int], *, lat=None, lng=None) -> list[PickupStore]:
+    here = _location(lat, lng)
+    stores = [_as_pickup(s, here) for s in _serving(quantities)]
+    if here is not None:
+        # Stores without a location go last, in the merchant's order (sorted is stable).
+        stores.sort(key=lambda s: (s.distance_m is None, s.distance_m or 0))
+    return stores
+
+
+def pickup_store(store_id, quantities: Mapping[int, int]) -> PickupStore:
+    store = _serving(quantities).filter(pk=store_id).first() if store_id else None
+    if store is None:
+        raise PickupUnavailable()
+    return _as_pickup(store, None)
+
+
+# --- verification (核销) ------------------------------------------------------------------------
+
+
+def verifiable_store_ids(user) -> set[int] | None:
+    """The stores whose pickups this user verifies: None means every store (staff with the
+    核销 permission), an empty set means none."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if user.is_staff and user.has_perm("stores.verify_pickup"):
+        return None
+    return set(StoreStaff.objects.filter(user=user, is_active=True).values_list("store_id", flat=True))
+
+
+def can_verify(user) -> bool:
+    return verifiable_store_ids(user) != set()
+
+
+def _clean(code) -> str:
+    code = "".join(str(code or "").split())
+    if not code.isdigit() or len(code) != CODE_LENGTH:
+        raise PickupCodeInvalid("提货码为8位数字，请核对后重新输入")
+    return code
+
+
+def find(user, code) -> Order:
+    """The open pickup order this code opens, for this user's stores; refuses a wrong code,
+    a used one, an unpaid order, or another store's code, each with its own message."""
+    stores = verifiable_store_ids(user)
+    if stores == set():
+        raise PermissionDenied("您不是门店员工，不能核销提货码")
+    code = _clean(code)
+    pickups = Order.objects.filter(fulfilment=Fulfilment.PICKUP, pickup_code=code)
+    order = pickups.filter(status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT]).first()
+    if order is None:
+        used = pickups.filter(status=OrderStatus.COMPLETED)
+        if stores is not None:
+            used = used.filter(pickup_store_id__in=stores)
+        done = used.order_by("-completed_at").first()
+        if done is not None:
+            when = done.picked_up_at or done.completed_at
+            raise PickupCodeUsed(f"该提货码已于 {when:%Y-%m-%d %H:%M} 核销，不能重复使用" if when else None)
+        raise PickupCodeInvalid()
+    if stores is not None and order.pickup_store_id not in stores:
+        name = Store.objects.filter(pk=order.pickup_store_id).values_list("name", flat=True).first() or ""
+        raise PickupCodeInvalid(f"该提货码不是本店的订单（自提门店：{name}），请到对应门店提货")
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        raise PickupCodeInvalid("该订单尚未付款，不能提货")
+    return order
+
+
+def verify(user, code) -> Order:
+    """核销: the order completes once, however many times the code is entered at once."""
+    order = find(user, code)
+    return lifecycle.complete_pickup(order, actor=user)

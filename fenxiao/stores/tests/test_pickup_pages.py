@@ -1,0 +1,101 @@
+"""The H5 side of 到店自提: choosing pickup at checkout, the buyer's code and QR, and the
+store staff's verification page (核销)."""
+
+import pytest
+
+from fenxiao.orders.models import Order
+from fenxiao.orders.services import checkout
+from fenxiao.stores.testing import make_store, make_store_staff, store_stock
+from fenxiao.testing import login, make_address, make_buyer, make_product, pay_in_sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+def _paid_pickup(store, sku, buyer=None, qty=1):
+    order = checkout.place_order(
+        buyer or make_buyer(), [(sku.pk, qty)], fulfilment="pickup", pickup_store_id=store.pk
+    )
+    pay_in_sandbox(order)
+    order.refresh_from_db()
+    return order
+
+
+def test_checkout_page_lists_pickup_stores_nearest_first_and_places_a_pickup_order():
+    sku = make_product("龙井茶", price=8800, stock=10).skus.get()
+    make_store("东站店", stock={sku.pk: 3}, lat=30.2905, lng=120.2130)
+    near = make_store("湖滨店", stock={sku.pk: 3}, lat=30.2600, lng=120.1650, hours="10:00-22:00")
+    make_store("空店", stock={sku.pk: 0})
+    buyer = make_buyer()
+    make_address(buyer)
+    client = login(buyer)
+    page = client.get(f"/checkout/?sku={sku.pk}&qty=2&fulfilment=pickup&lat=30.259&lng=120.148")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert text.index("湖滨店") < text.index("东站店") and "空店" not in text
+    assert "10:00-22:00" in text and "到店自提 免运费" in text
+    reply = client.post(
+        f"/checkout/?sku={sku.pk}&qty=2&fulfilment=pickup&store={near.pk}", {"expected_total": 17600}
+    )
+    assert reply.status_code == 302, reply.content
+    order = Order.objects.get()
+    assert order.fulfilment == "pickup" and order.pickup_store_id == near.pk and order.total == 17600
+    assert store_stock(near, sku) == 1
+    # Unpaid: no code yet on the order page; paid: 待自提 with the code, the QR and the store.
+    assert "付款后生成提货码" in client.get(f"/orders/{order.number}/").content.decode()
+    pay_in_sandbox(order)
+    text = client.get(f"/orders/{order.number}/").content.decode()
+    assert "待自提" in text and order.pickup_code in text and "data:image/png;base64," in text
+    assert "湖滨店" in text and "10:00-22:00" in text
+
+
+def test_pickup_without_a_store_is_not_placed():
+    sku = make_product(stock=10).skus.get()
+    client = login(make_buyer())
+    reply = client.post(f"/checkout/?sku={sku.pk}&qty=1&fulfilment=pickup", {})
+    assert reply.status_code == 302 and not Order.objects.exists()
+
+
+def test_staff_verify_a_code_on_the_h5_page(django_assert_max_num_queries):
+    sku = make_product("绿茶", stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    clerk = make_store_staff(store)
+    order = _paid_pickup(store, sku, qty=2)
+    client = login(clerk)
+    with django_assert_max_num_queries(12):
+        page = client.get(f"/store/verify/?code={order.pickup_code}")
+    text = page.content.decode()
+    assert page.status_code == 200 and "绿茶" in text and "×2" in text and "确认核销" in text
+    reply = client.post("/store/verify/", {"code": order.pickup_code, "confirm": "1"}, follow=True)
+    assert "已核销" in reply.content.decode()
+    order.refresh_from_db()
+    assert order.status == "completed"
+    again = client.get(f"/store/verify/?code={order.pickup_code}")
+    assert again.status_code == 200 and "已于" in again.content.decode()
+    wrong = client.get("/store/verify/?code=00000000")
+    assert wrong.status_code == 200 and "提货码无效" in wrong.content.decode()
+
+
+def test_verify_page_refuses_another_stores_code_and_non_staff():
+    sku = make_product(stock=10).skus.get()
+    store, other = make_store("湖滨店", stock={sku.pk: 5}), make_store("东站店", stock={sku.pk: 5})
+    order = _paid_pickup(store, sku)
+    page = login(make_store_staff(other)).get(f"/store/verify/?code={order.pickup_code}")
+    assert page.status_code == 200 and "不是本店的订单" in page.content.decode()
+    reply = login(make_store_staff(other)).post("/store/verify/", {"code": order.pickup_code, "confirm": "1"})
+    assert reply.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "pending_shipment"
+    assert login(make_buyer()).get("/store/verify/").status_code == 403
+
+
+def test_demo_stores_two_in_hangzhou_with_stock_and_a_clerk():
+    from fenxiao.demo.shop.stores import CLERK_PHONE, create_stores
+    from fenxiao.stores.models import Store, StoreStaff
+
+    skus = [make_product(stock=10).skus.get() for _ in range(4)]
+    account = create_stores(skus)
+    create_stores(skus)  # twice changes nothing
+    assert list(Store.objects.values_list("city", flat=True)) == ["杭州市", "杭州市"]
+    first, second = Store.objects.order_by("sort_order")
+    assert first.stock.count() == 2 and second.stock.count() == 1
+    assert StoreStaff.objects.get().user.phone == CLERK_PHONE == account.login
