@@ -135,6 +135,7 @@ class PickupOrderOut(Schema):
     id: int
     number: str
     status: str
+    status_label: str = Field(description="待自提 while it waits at the store, then 已完成 / 已取消")
     recipient: str
     recipient_phone: str
     total: int
@@ -242,6 +243,7 @@ def pickup_orders(request, cursor: Query[Cursor]):
                 "id": o.pk,
                 "number": o.number,
                 "status": o.status,
+                "status_label": o.status_label,
                 "recipient": o.recipient,
                 "recipient_phone": o.recipient_phone,
                 "total": o.total,

@@ -6,8 +6,9 @@ again (even racing the first) finds the row and gets the stored answer without w
 the same key with a different body is refused (409). A refused write leaves nothing behind,
 its key included, so the caller can correct it and send it again.
 
-- Stock push sets the store's level of each SKU (absolute, as the till counts it) with one
-  upsert; a push naming a SKU the shop does not have is refused as a whole.
+- Stock push sets the store's level of each SKU (absolute, as the till counts it) through
+  the store stock service (`stock.set_stock`, one upsert) — the rows checkout takes pickup
+  stock from; a push naming a SKU the shop does not have is refused as a whole.
 - An offline sale is recorded once per (store, sale no.); a sale by a known member counts
   for their figures and automatic tags like a paid online order, and makes them a member of
   the store (source 门店收银). Offline sales create no commission (see README, "POS").
@@ -22,9 +23,10 @@ from datetime import timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from ..models import MemberSource, StoreMember, StoreStock
+from ..models import MemberSource, StoreMember
 from ..pos_errors import IdempotencyKeyMissing, IdempotencyKeyReused, PosPayloadInvalid, UnknownSku
 from ..pos_models import OfflineSale, OfflineSaleLine, PosIdempotency
+from . import stock
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 PHONE = re.compile(r"^1\d{10}$")
@@ -79,16 +81,7 @@ def push_stock(store, items: list[dict]) -> dict:
     missing = [code for code in codes if code not in known]
     if missing:
         raise UnknownSku(missing=missing[:50])
-    now = timezone.now()
-    StoreStock.objects.bulk_create(
-        [
-            StoreStock(store=store, sku_id=known[item["sku_code"]], stock=item["stock"], updated_at=now)
-            for item in items
-        ],
-        update_conflicts=True,
-        unique_fields=["store", "sku"],
-        update_fields=["stock", "updated_at"],
-    )
+    stock.set_stock(store.pk, {known[item["sku_code"]]: item["stock"] for item in items})
     return {"store_id": store.pk, "updated": len(items)}
 
 
@@ -211,13 +204,10 @@ def members_since(store, since: int, limit: int) -> list:
 
 
 def pickup_orders_queryset(store):
-    """Online orders to be picked up at `store`. Reads `Order.pickup_store_id` (added by the
-    pickup work); until that field exists no order is a pickup order."""
-    from fenxiao.orders.models import Order
+    """Paid online orders to be picked up at `store` (whatever happened to them since)."""
+    from fenxiao.orders.models import Fulfilment, Order
 
-    if "pickup_store_id" not in {f.attname for f in Order._meta.concrete_fields}:
-        return Order.objects.none()
-    return Order.objects.filter(pickup_store_id=store.pk, paid_at__isnull=False)
+    return Order.objects.filter(fulfilment=Fulfilment.PICKUP, pickup_store_id=store.pk, paid_at__isnull=False)
 
 
 def pickup_orders_since(store, since: int, limit: int) -> list:

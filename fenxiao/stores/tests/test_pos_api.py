@@ -14,7 +14,7 @@ from fenxiao.customers.models import CustomerFigures, CustomerTag, Tag, TagRule
 from fenxiao.customers.services import figures, tags
 from fenxiao.stores.models import MemberSource, OfflineSale, PosApiKey, Store, StoreMember, StoreStock
 from fenxiao.stores.services import pos_keys
-from fenxiao.testing import assert_refused, login, make_buyer, make_product, make_staff
+from fenxiao.testing import assert_refused, login, make_address, make_buyer, make_product, make_staff
 
 
 def make_store(name="西湖店"):
@@ -303,10 +303,71 @@ def test_members_are_pulled_page_by_page(till, store, django_assert_max_num_quer
     assert seen == [b.phone for b in buyers]
 
 
-def test_pickup_orders_pull_answers_an_empty_page_without_pickup_orders(till):
-    reply = till.call("GET", "/pickup-orders")
-    assert reply.status_code == 200
-    assert reply.json() == {"items": [], "next_since": 0, "has_more": False}
+def test_stock_pushed_from_the_pos_is_what_checkout_sees(till, store):
+    from fenxiao.catalog.errors import StockInsufficient
+    from fenxiao.orders.errors import PickupUnavailable
+    from fenxiao.orders.services import checkout
+
+    sku = make_product(stock=100).skus.get()
+    buyer = make_buyer()
+    assert (
+        till.call(
+            "POST", "/stock", {"items": [{"sku_code": sku.code, "stock": 2}]}, idempotency="a"
+        ).status_code
+        == 200
+    )
+    quote = checkout.quote([(sku.pk, 2)], fulfilment="pickup", pickup_store_id=store.pk)
+    assert quote.pickup_store.id == store.pk and quote.pickup_error is None
+    quote = checkout.quote([(sku.pk, 3)], fulfilment="pickup", pickup_store_id=store.pk)
+    assert quote.pickup_store is None and quote.pickup_error.code == "PICKUP_UNAVAILABLE"
+    checkout.place_order(buyer, [(sku.pk, 2)], fulfilment="pickup", pickup_store_id=store.pk)
+    assert StoreStock.objects.get(store=store, sku=sku).stock == 0
+    # the till counts a delivery of 5: checkout can sell them
+    assert (
+        till.call(
+            "POST", "/stock", {"items": [{"sku_code": sku.code, "stock": 5}]}, idempotency="b"
+        ).status_code
+        == 200
+    )
+    checkout.place_order(buyer, [(sku.pk, 5)], fulfilment="pickup", pickup_store_id=store.pk)
+    with pytest.raises((StockInsufficient, PickupUnavailable)):
+        checkout.place_order(buyer, [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    assert StoreStock.objects.get(store=store, sku=sku).stock == 0
+
+
+def test_paid_pickup_orders_are_pulled_by_their_store(till, store, django_assert_max_num_queries):
+    from fenxiao.orders.services import checkout
+    from fenxiao.testing import pay_in_sandbox
+
+    sku = make_product(stock=100).skus.get()
+    StoreStock.objects.create(store=store, sku=sku, stock=50)
+    other = make_store("滨江店")
+    StoreStock.objects.create(store=other, sku=sku, stock=50)
+    buyer = make_buyer()
+    address = make_address(buyer)
+    paid = []
+    for _ in range(3):
+        order = checkout.place_order(buyer, [(sku.pk, 2)], fulfilment="pickup", pickup_store_id=store.pk)
+        pay_in_sandbox(order)
+        paid.append(order.number)
+    checkout.place_order(buyer, [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)  # unpaid
+    pay_in_sandbox(checkout.place_order(buyer, [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=other.pk))
+    pay_in_sandbox(checkout.place_order(buyer, [(sku.pk, 1)], address_id=address.pk))  # delivery
+    with django_assert_max_num_queries(8):
+        first = till.call("GET", "/pickup-orders", query="?limit=2").json()
+    assert [o["number"] for o in first["items"]] == paid[:2] and first["has_more"] is True
+    assert first["items"][0]["status_label"] == "待自提"
+    assert first["items"][0]["lines"] == [
+        {
+            "sku_code": sku.code,
+            "product_name": sku.product.name,
+            "spec_text": "",
+            "quantity": 2,
+            "paid_amount": 19800,
+        }
+    ]
+    rest = till.call("GET", "/pickup-orders", query=f"?since={first['next_since']}&limit=2").json()
+    assert [o["number"] for o in rest["items"]] == paid[2:] and rest["has_more"] is False
 
 
 def test_bad_cursor_and_bodies_are_4xx_never_500(till):
