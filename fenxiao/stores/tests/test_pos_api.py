@@ -410,3 +410,15 @@ def test_staff_create_a_key_see_the_secret_once_and_revoke_it(store):
     )
     key.refresh_from_db()
     assert key.is_active is False and key.revoked_at is not None
+
+
+def test_idempotent_answers_are_forgotten_after_thirty_days(till):
+    from fenxiao.stores.models import PosIdempotency
+    from fenxiao.stores.services import pos_sync
+
+    till.call("POST", "/sales", sale("S-30", None, 100))
+    assert pos_sync.sweep(timezone.now() + timedelta(days=29)) == 0
+    assert pos_sync.sweep(timezone.now() + timedelta(days=31)) == 1
+    assert not PosIdempotency.objects.exists()
+    # the sale itself stays, and its number still cannot be recorded twice
+    assert_refused(till.call("POST", "/sales", sale("S-30", None, 100)), 409, "POS_SALE_DUPLICATE")
