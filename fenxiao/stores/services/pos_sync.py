@@ -21,6 +21,8 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import MemberSource, StoreMember
@@ -189,6 +191,28 @@ def add_offline_sales_to_figures(low: int, high: int) -> None:
             """,  # noqa: S608 - quoted identifiers and placeholders only
             [low, high, False, False],
         )
+
+
+def window_spenders(since, min_spend: int, low: int | None, high: int | None):
+    """高消费 within N days (registered with the tags in `StoresConfig.ready`): the buyers
+    whose till sales plus paid orders since `since` reach `min_spend`, as a buyer_id query."""
+    from fenxiao.orders.models import Order
+
+    online = (
+        Order.objects.filter(buyer_id=OuterRef("buyer_id"), paid_at__isnull=False, paid_at__gte=since)
+        .values("buyer_id")
+        .annotate(spend=Sum(F("paid_amount") - F("refunded_amount")))
+        .values("spend")
+    )
+    sales = OfflineSale.objects.filter(buyer__isnull=False, sold_at__gte=since)
+    if low is not None:
+        sales = sales.filter(buyer_id__gte=low, buyer_id__lte=high)
+    return (
+        sales.values("buyer_id")
+        .annotate(offline=Sum("total"), online=Coalesce(Subquery(online), 0))
+        .filter(Q(offline__gte=min_spend - F("online")))
+        .values("buyer_id")
+    )
 
 
 # --- Pulls -------------------------------------------------------------------------------------

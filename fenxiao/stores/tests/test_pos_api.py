@@ -422,3 +422,29 @@ def test_idempotent_answers_are_forgotten_after_thirty_days(till):
     assert not PosIdempotency.objects.exists()
     # the sale itself stays, and its number still cannot be recorded twice
     assert_refused(till.call("POST", "/sales", sale("S-30", None, 100)), 409, "POS_SALE_DUPLICATE")
+
+
+def test_till_sales_in_the_window_count_for_high_spend(till):
+    from fenxiao.orders.services import checkout
+    from fenxiao.testing import pay_in_sandbox
+
+    tags.ensure_rule_tags()
+    Tag.objects.filter(rule=TagRule.HIGH_SPEND).update(min_spend=100_000, days=90)
+    high = Tag.objects.get(rule=TagRule.HIGH_SPEND)
+    offline_only, mixed, old = make_buyer(), make_buyer(), make_buyer()
+    till.call("POST", "/sales", sale("H-1", offline_only.phone, 60_000))
+    till.call("POST", "/sales", sale("H-2", offline_only.phone, 40_000))
+    long_ago = sale("H-3", old.phone, 200_000) | {
+        "sold_at": (timezone.now() - timedelta(days=120)).isoformat()
+    }
+    till.call("POST", "/sales", long_ago)
+    sku = make_product(price=50_000).skus.get()
+    pay_in_sandbox(checkout.place_order(mixed, [(sku.pk, 1)], address_id=make_address(mixed).pk))
+    till.call("POST", "/sales", sale("H-4", mixed.phone, 50_000))
+    tags.recompute_all()
+    holders = set(CustomerTag.objects.filter(tag=high).values_list("user_id", flat=True))
+    assert offline_only.pk in holders and mixed.pk in holders and old.pk not in holders
+    # the per-buyer recompute after a sale agrees
+    CustomerTag.objects.filter(tag=high).delete()
+    tags.recompute_for_buyer(mixed.pk)
+    assert CustomerTag.objects.filter(tag=high, user=mixed).exists()
