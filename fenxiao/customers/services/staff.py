@@ -87,7 +87,16 @@ ROLE_PERMISSIONS = {
         # 消息: read what was sent, send a failed notification again.
         "notices": {"message": VIEW, "delivery": ALL},
         # 门店: stores, their stock and staff; verifying pickups (核销) from the H5 page.
-        "stores": {"store": ALL, "storestock": ALL, "storestaff": ALL, "storemember": VIEW},
+        "stores": {
+            "store": ALL,
+            "storestock": ALL,
+            "storestaff": ALL,
+            "storemember": VIEW,
+            # The store's POS keys (created and revoked, never deleted) and the sales its till pushed.
+            "posapikey": ALL,
+            "offlinesale": VIEW,
+            "offlinesaleline": VIEW,
+        },
     },
     FINANCE: {
         "orders": {
