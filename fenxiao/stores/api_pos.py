@@ -4,11 +4,13 @@ write goes through `pos_sync.once` (idempotent by the caller's key)."""
 
 from datetime import datetime
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from ninja import Field, Header, Query, Router, Schema
 from ninja.security import APIKeyHeader
 from pydantic import ConfigDict
 
+from .pos_errors import PosPayloadInvalid
 from .services import pos_keys, pos_sync
 
 SIGNING = """
@@ -52,7 +54,11 @@ class PosSignature(APIKeyHeader):
     param_name = pos_keys.HEADER_KEY
 
     def __call__(self, request):
-        return pos_keys.authenticate(request.headers, request.method, request.path, request.body)
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise PosPayloadInvalid("请求内容过大，请分批推送", code="POS_PAYLOAD_TOO_LARGE") from None
+        return pos_keys.authenticate(request.headers, request.method, request.path, body)
 
     def authenticate(self, request, key):  # pragma: no cover - __call__ does the work
         return None

@@ -448,3 +448,11 @@ def test_till_sales_in_the_window_count_for_high_spend(till):
     CustomerTag.objects.filter(tag=high).delete()
     tags.recompute_for_buyer(mixed.pk)
     assert CustomerTag.objects.filter(tag=high, user=mixed).exists()
+
+
+def test_a_body_too_large_is_refused_as_bad_input_never_a_500(till, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    items = [{"sku_code": f"SKU-{i}", "stock": i} for i in range(100)]
+    assert_refused(
+        till.call("POST", "/stock", {"items": items}, idempotency="big"), 400, "POS_PAYLOAD_TOO_LARGE"
+    )
