@@ -116,6 +116,7 @@ def _register_routers():
     from fenxiao.promotions.api import router as promotions_router
     from fenxiao.promotions.api_groups import router as groups_router
     from fenxiao.shipping.api import router as shipping_router
+    from fenxiao.stores.api_pos import router as pos_router
 
     api.add_router("/", customers_router)
     api.add_router("/", catalog_router)
@@ -131,6 +132,7 @@ def _register_routers():
     api.add_router("/staff/", staff_analytics_router)
     api.add_router("/", notices_router)
     api.add_router("/", shipping_router)
+    api.add_router("/pos/", pos_router)
 
 
 _register_routers()

@@ -7,13 +7,21 @@ class StoresConfig(AppConfig):
     verbose_name = "门店"
 
     def ready(self):
-        # Stores sit above orders and distribution: checkout reaches pickup and store stock, and
-        # the commission engine the store-level 导购 rate, only through these ports.
+        # Stores sit above orders, distribution and customers: checkout reaches pickup and store
+        # stock, the commission engine the store-level 导购 rate, and the customer figures the
+        # till sales, only through these ports.
+        from fenxiao.customers.services import figures, tags
         from fenxiao.distribution.services import store_rules
         from fenxiao.orders.services import stores_port
 
-        from . import admin_guides  # noqa: F401 - the store QR / 导购 backend pages
-        from .services import for_orders, rules
+        from . import (
+            admin_guides,  # noqa: F401 - the store QR / 导购 backend pages
+            admin_pos,  # noqa: F401 - the POS keys' backend pages
+        )
+        from .services import for_orders, pos_sync, rules
 
         stores_port.register(for_orders)
         store_rules.register(rules.level1_rates)
+        # Till sales pushed by a store's POS count like paid orders when figures are rebuilt.
+        figures.register_extra_purchases(pos_sync.add_offline_sales_to_figures)
+        tags.register_extra_window_spenders(pos_sync.window_spenders)

@@ -245,3 +245,7 @@ class StoreQr(Store):
         proxy = True
         verbose_name = "门店码与导购"
         verbose_name_plural = "门店码与导购"
+
+
+# The POS sync API's models live in their own module (keys, nonces, idempotent answers, offline sales).
+from .pos_models import OfflineSale, OfflineSaleLine, PosApiKey, PosIdempotency, PosNonce  # noqa: E402, F401

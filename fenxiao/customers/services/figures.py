@@ -25,6 +25,15 @@ CHUNK = 2000
 # touch this soon after the account was created is how they came.
 REGISTRATION_WINDOW = timedelta(minutes=30)
 _ARRIVALS = [s.value for s in RegistrationSource if s != RegistrationSource.DIRECT]
+# Purchases beyond the orders that count like paid orders (a store's till sales), registered
+# by the apps above that hold them: each is called with a chunk's (low, high) buyer ids inside
+# the rebuild's transaction, after the orders, and adds its own increments.
+_EXTRA_PURCHASES = []
+
+
+def register_extra_purchases(add_range) -> None:
+    if add_range not in _EXTRA_PURCHASES:
+        _EXTRA_PURCHASES.append(add_range)
 
 
 def _table(model) -> str:
@@ -99,6 +108,8 @@ def rebuild(chunk: int = CHUNK) -> int:
     for low, high in _buyer_ranges(chunk):
         with transaction.atomic():
             _rebuild_range(low, high)
+            for add_range in _EXTRA_PURCHASES:
+                add_range(low, high)
             settle_sources(low, high)
         covered += 1
     return covered

@@ -100,6 +100,10 @@ ROLE_PERMISSIONS = {
             "storestaff": ALL,
             "storemember": VIEW,
             "storesettings": ALL,
+            # The store's POS keys (created and revoked, never deleted) and the sales its till pushed.
+            "posapikey": ALL,
+            "offlinesale": VIEW,
+            "offlinesaleline": VIEW,
         },
     },
     FINANCE: {

@@ -36,6 +36,18 @@ DEFAULT_RULES = {
 }
 
 
+# Spend in a window that is not an order (a store's till sales), registered by the app above
+# that holds it: fn(since, min_spend, low, high) gives the buyer ids whose paid orders plus its
+# own purchases since `since` reach min_spend (buyers with enough order spend alone are found
+# by the orders query already).
+_EXTRA_WINDOW_SPENDERS = []
+
+
+def register_extra_window_spenders(fn) -> None:
+    if fn not in _EXTRA_WINDOW_SPENDERS:
+        _EXTRA_WINDOW_SPENDERS.append(fn)
+
+
 def buyers():
     return User.objects.filter(is_staff=False, is_superuser=False)
 
@@ -90,7 +102,10 @@ def qualifying(tag: Tag, now=None, low: int | None = None, high: int | None = No
             .filter(spend__gte=tag.min_spend or 0)
             .values("buyer_id")
         )
-        return qs.filter(pk__in=spenders)
+        holds = Q(pk__in=spenders)
+        for extra in _EXTRA_WINDOW_SPENDERS:
+            holds |= Q(pk__in=extra(now - timedelta(days=tag.days), tag.min_spend or 0, low, high))
+        return qs.filter(holds)
     if rule == TagRule.DORMANT:
         return qs.filter(
             customer_figures__paid_orders__gt=0,

@@ -1,0 +1,77 @@
+"""门店 › 收银系统密钥 and 门店销售 in the backend: staff create a store's POS key (the secret is
+shown once, on the page after creating it), revoke keys, and read the sales the tills pushed.
+Registered from `StoresConfig.ready` so the main stores admin stays its own module."""
+
+from django.contrib import admin, messages
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+
+from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, user_text
+
+from .pos_models import OfflineSale, OfflineSaleLine, PosApiKey
+from .services import pos_keys
+
+
+@admin.register(PosApiKey)
+class PosApiKeyAdmin(ModelAdmin):
+    list_display = ("key_id", "store", "name", "status_label", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("is_active", "store")
+    search_fields = ("key_id", "name", "store__name")
+    list_select_related = ("store",)
+    actions = ["revoke_selected"]
+    readonly_fields = ("key_id", "is_active", "created_at", "created_by", "last_used_at", "revoked_at")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("store", "name")
+        return ("store", "name", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("store", *self.readonly_fields) if obj else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the sales a key pushed keep pointing at it
+
+    @display(description="状态", label={"启用": "success", "已停用": "danger"})
+    def status_label(self, obj):
+        return "启用" if obj.is_active else "已停用"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        obj.created_by = request.user
+        secret = pos_keys.issue(obj)
+        messages.warning(
+            request,
+            f"密钥已创建。Key ID：{obj.key_id}　Secret：{secret}　"
+            "Secret 只显示这一次，请立即复制到收银系统；遗失后请停用并新建密钥。",
+        )
+
+    @action(description="停用所选密钥")
+    def revoke_selected(self, request, queryset):
+        count = pos_keys.revoke_keys(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"已停用 {count} 个密钥")
+
+
+class OfflineSaleLineInline(ReadOnlyInline):
+    model = OfflineSaleLine
+    fields = ("sku_code", "sku", "quantity", "amount_text")
+    readonly_fields = fields
+    amount_text = fen_column("金额")
+
+
+@admin.register(OfflineSale)
+class OfflineSaleAdmin(ReadOnlyAdmin):
+    list_display = ("sale_no", "store", "member", "total_text", "sold_at", "received_at")
+    list_filter = ("store", "sold_at")
+    search_fields = ("=sale_no", "=buyer_phone")
+    list_select_related = ("store", "buyer")
+    inlines = [OfflineSaleLineInline]
+    fields = ("store", "sale_no", "member", "buyer_phone", "total_text", "sold_at", "received_at", "api_key")
+    readonly_fields = fields
+    total_text = fen_column("金额", field="total")
+
+    @display(description="会员")
+    def member(self, obj):
+        return user_text(obj.buyer) if obj.buyer_id else "（非会员）"

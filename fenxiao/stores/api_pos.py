@@ -1,0 +1,273 @@
+"""/api/v1/pos/: the POS sync API for a store's own till or ERP. Thin: every request is
+authenticated by `pos_keys.authenticate` (signature, timestamp window, nonce) and every
+write goes through `pos_sync.once` (idempotent by the caller's key)."""
+
+from datetime import datetime
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponse
+from ninja import Field, Header, Query, Router, Schema
+from ninja.security import APIKeyHeader
+from pydantic import ConfigDict
+
+from .pos_errors import PosPayloadInvalid
+from .services import pos_keys, pos_sync
+
+SIGNING = """
+**Signing (签名).** Every request carries four headers:
+
+| Header | Value |
+|---|---|
+| `X-Fenxiao-Key` | the key id, e.g. `pk_0123456789abcdef01234567` (门店 › 收银系统密钥) |
+| `X-Fenxiao-Timestamp` | unix seconds; refused when more than 300 s from the server clock |
+| `X-Fenxiao-Nonce` | 8-64 characters `[A-Za-z0-9_-]`, new for every request (a reused one is refused) |
+| `X-Fenxiao-Signature` | lowercase hex HMAC-SHA256 of the string below, keyed with the key's secret |
+
+The signed string is five lines joined by `\\n` (no trailing newline):
+
+    {timestamp}\\n{nonce}\\n{METHOD}\\n{path}\\n{hex sha256 of the raw request body}
+
+`path` is the path only (`/api/v1/pos/stock`, no host, no query string); a GET signs the
+sha256 of the empty body (`e3b0c442…b855`). Sign the exact bytes you send.
+
+**Worked example.** Secret `3f1c0e0a6b2d4e8f9a7c5b3d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f`,
+timestamp `1767225600`, nonce `n0nce-2026-0001`, `POST /api/v1/pos/stock` with body
+`{"items":[{"sku_code":"SKU1-0","stock":12}]}`:
+
+- body sha256 = `9a400f909369c0c7f2db5f7930bd62c0a5ccc3766fbb8f068bcdd3acce7d6fc6`
+- signed string = `1767225600\\nn0nce-2026-0001\\nPOST\\n/api/v1/pos/stock\\n9a400f90…6fc6`
+- `X-Fenxiao-Signature: 0e5835a53db3b16bee144c83d07f71f200be58e5cb29d81466d62f117a25ceb5`
+
+**Idempotency (幂等).** Writes take an `Idempotency-Key` header (sales default to
+`sale:{sale_id}`): the same key again returns the first answer without writing again
+(header `Idempotent-Replayed: true`); the same key with a different body is refused
+(409 `IDEMPOTENCY_KEY_REUSED`).
+
+Refusals: 401 `POS_KEY_MISSING` / `POS_KEY_INVALID` / `POS_TIMESTAMP_EXPIRED` /
+`POS_NONCE_INVALID` / `POS_REQUEST_REPLAYED` / `POS_SIGNATURE_INVALID`.
+"""
+
+
+class PosSignature(APIKeyHeader):
+    """The signed-request check; the key header is what the OpenAPI security scheme shows."""
+
+    param_name = pos_keys.HEADER_KEY
+
+    def __call__(self, request):
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise PosPayloadInvalid("请求内容过大，请分批推送", code="POS_PAYLOAD_TOO_LARGE") from None
+        return pos_keys.authenticate(request.headers, request.method, request.path, body)
+
+    def authenticate(self, request, key):  # pragma: no cover - __call__ does the work
+        return None
+
+
+router = Router(tags=["门店收银 POS"], auth=PosSignature())
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StockItemIn(Strict):
+    sku_code: str = Field(min_length=1, max_length=40)
+    stock: int = Field(ge=0, le=10_000_000)
+
+
+class StockPushIn(Strict):
+    items: list[StockItemIn] = Field(min_length=1, max_length=500)
+
+
+class StockPushOut(Schema):
+    store_id: int
+    updated: int
+
+
+class SaleLineIn(Strict):
+    sku_code: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(ge=1, le=9999)
+    amount: int = Field(ge=0, le=100_000_000, description="Line amount actually paid, in fen")
+
+
+class SaleIn(Strict):
+    sale_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$", description="The till's sale no."
+    )
+    member_phone: str | None = Field(None, max_length=20, description="The member's mobile number, if known")
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=200)
+    total: int = Field(ge=0, le=2_000_000_000, description="Sum of the line amounts, in fen")
+    sold_at: datetime = Field(description="ISO 8601; without an offset it is Beijing time")
+
+
+class SaleOut(Schema):
+    sale_id: str
+    id: int
+    member_matched: bool
+    total: int
+    commission: str = Field(description="`disabled`: offline sales create no commission yet")
+
+
+class Cursor(Schema):
+    since: int = Field(0, ge=0, le=2**62, description="The `next_since` of the previous page (0 to start)")
+    limit: int = Field(100, ge=1, le=200)
+
+
+class MemberOut(Schema):
+    id: int
+    phone: str | None
+    nickname: str
+    source: str
+    staff_user_id: int | None
+    joined_at: datetime
+
+
+class MembersPage(Schema):
+    items: list[MemberOut]
+    next_since: int
+    has_more: bool
+
+
+class PickupLineOut(Schema):
+    sku_code: str
+    product_name: str
+    spec_text: str
+    quantity: int
+    paid_amount: int
+
+
+class PickupOrderOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str = Field(description="待自提 while it waits at the store, then 已完成 / 已取消")
+    recipient: str
+    recipient_phone: str
+    total: int
+    paid_amount: int
+    paid_at: datetime | None
+    lines: list[PickupLineOut]
+
+
+class PickupOrdersPage(Schema):
+    items: list[PickupOrderOut]
+    next_since: int
+    has_more: bool
+
+
+def _replayed(response: HttpResponse, replayed: bool) -> None:
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+
+
+@router.post(
+    "/stock",
+    response=StockPushOut,
+    summary="推送门店库存",
+    description="Set the store's stock of each SKU (absolute levels as the till counts them). "
+    "Unknown SKU codes refuse the whole push. Requires `Idempotency-Key`.\n" + SIGNING,
+)
+def push_stock(
+    request,
+    response: HttpResponse,
+    payload: StockPushIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+):
+    store = request.auth.store
+    key = pos_sync.idempotency_key(idempotency_key)
+    body = payload.model_dump()
+    answer, replayed = pos_sync.once(
+        store, key, "stock", body, lambda: pos_sync.push_stock(store, body["items"])
+    )
+    _replayed(response, replayed)
+    return answer
+
+
+@router.post(
+    "/sales",
+    response=SaleOut,
+    summary="上报门店销售",
+    description="Record a sale made at the store's till. With a known member's phone it counts for "
+    "their figures and tags. Idempotent by `Idempotency-Key`, else by `sale:{sale_id}`.\n" + SIGNING,
+)
+def push_sale(
+    request,
+    response: HttpResponse,
+    payload: SaleIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+):
+    api_key = request.auth
+    key = pos_sync.idempotency_key(idempotency_key, f"sale:{payload.sale_id}")
+    body = payload.model_dump()
+    answer, replayed = pos_sync.once(
+        api_key.store, key, "sale", body, lambda: pos_sync.record_sale(api_key.store, api_key, body)
+    )
+    _replayed(response, replayed)
+    return answer
+
+
+@router.get(
+    "/members",
+    response=MembersPage,
+    summary="拉取门店会员",
+    description="The store's members joined after the cursor, oldest first.\n" + SIGNING,
+)
+def members(request, cursor: Query[Cursor]):
+    rows = pos_sync.members_since(request.auth.store, cursor.since, cursor.limit + 1)
+    page = rows[: cursor.limit]
+    return {
+        "items": [
+            {
+                "id": m.pk,
+                "phone": m.buyer.phone,
+                "nickname": m.buyer.nickname or "",
+                "source": m.source,
+                "staff_user_id": m.staff.user_id if m.staff else None,
+                "joined_at": m.joined_at,
+            }
+            for m in page
+        ],
+        "next_since": page[-1].pk if page else cursor.since,
+        "has_more": len(rows) > cursor.limit,
+    }
+
+
+@router.get(
+    "/pickup-orders",
+    response=PickupOrdersPage,
+    summary="拉取到店自提订单",
+    description="Paid online orders to be picked up at this store, after the cursor, oldest first. "
+    "The pickup code is not included: staff verify it with the buyer.\n" + SIGNING,
+)
+def pickup_orders(request, cursor: Query[Cursor]):
+    rows = pos_sync.pickup_orders_since(request.auth.store, cursor.since, cursor.limit + 1)
+    page = rows[: cursor.limit]
+    return {
+        "items": [
+            {
+                "id": o.pk,
+                "number": o.number,
+                "status": o.status,
+                "status_label": o.status_label,
+                "recipient": o.recipient,
+                "recipient_phone": o.recipient_phone,
+                "total": o.total,
+                "paid_amount": o.paid_amount,
+                "paid_at": o.paid_at,
+                "lines": [
+                    {
+                        "sku_code": line.sku_code,
+                        "product_name": line.product_name,
+                        "spec_text": line.spec_text,
+                        "quantity": line.quantity,
+                        "paid_amount": line.paid_amount,
+                    }
+                    for line in o.lines.all()
+                ],
+            }
+            for o in page
+        ],
+        "next_since": page[-1].pk if page else cursor.since,
+        "has_more": len(rows) > cursor.limit,
+    }

@@ -1,0 +1,247 @@
+"""What a store's POS or ERP writes and reads through the POS sync API.
+
+Invariant: every write happens once per caller's key. The key's row (unique per store and
+key) is inserted in the same transaction as the write and holds the answer; the same key
+again (even racing the first) finds the row and gets the stored answer without writing, and
+the same key with a different body is refused (409). A refused write leaves nothing behind,
+its key included, so the caller can correct it and send it again.
+
+- Stock push sets the store's level of each SKU (absolute, as the till counts it) through
+  the store stock service (`stock.set_stock`, one upsert) — the rows checkout takes pickup
+  stock from; a push naming a SKU the shop does not have is refused as a whole.
+- An offline sale is recorded once per (store, sale no.); a sale by a known member counts
+  for their figures and automatic tags like a paid online order, and makes them a member of
+  the store (source 门店收银). Offline sales create no commission (see README, "POS").
+- Pulls (members, pickup orders) page by id cursor with a fixed number of queries.
+"""
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from ..models import MemberSource, StoreMember
+from ..pos_errors import IdempotencyKeyMissing, IdempotencyKeyReused, PosPayloadInvalid, UnknownSku
+from ..pos_models import OfflineSale, OfflineSaleLine, PosIdempotency
+from . import membership, stock
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+PHONE = re.compile(r"^1\d{10}$")
+KEEP_ANSWERS = timedelta(days=30)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _fingerprint(operation: str, payload: dict) -> str:
+    text = json.dumps(
+        [operation, payload], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def idempotency_key(header: str | None, fallback: str | None = None) -> str:
+    key = (header or "").strip() or (fallback or "")
+    if not IDEMPOTENCY_KEY.match(key):
+        raise IdempotencyKeyMissing()
+    return key
+
+
+def once(store, key: str, operation: str, payload: dict, work) -> tuple[dict, bool]:
+    """Run `work()` (returning the answer) once for (store, key). Returns (answer, replayed)."""
+    fingerprint = _fingerprint(operation, payload)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = PosIdempotency.objects.create(
+                    store=store, key=key, operation=operation, request_hash=fingerprint
+                )
+        except IntegrityError:
+            earlier = PosIdempotency.objects.get(store=store, key=key)
+            if earlier.request_hash != fingerprint:
+                raise IdempotencyKeyReused() from None
+            return earlier.response, True
+        answer = work()
+        PosIdempotency.objects.filter(pk=record.pk).update(response=answer)
+    return answer, False
+
+
+# --- Stock -----------------------------------------------------------------------------------
+
+
+def push_stock(store, items: list[dict]) -> dict:
+    """Set the store's stock of each SKU code: one SELECT for the codes, one upsert."""
+    from fenxiao.catalog.models import Sku
+
+    codes = [item["sku_code"] for item in items]
+    if len(set(codes)) != len(codes):
+        raise PosPayloadInvalid("同一 SKU 编码在一次推送中只能出现一次", code="POS_DUPLICATE_SKU")
+    known = dict(Sku.objects.filter(code__in=codes).values_list("code", "pk"))
+    missing = [code for code in codes if code not in known]
+    if missing:
+        raise UnknownSku(missing=missing[:50])
+    stock.set_stock(store.pk, {known[item["sku_code"]]: item["stock"] for item in items})
+    return {"store_id": store.pk, "updated": len(items)}
+
+
+# --- Offline sales -----------------------------------------------------------------------------
+
+
+def record_sale(store, api_key, sale: dict, now=None) -> dict:
+    """Record one till sale and count it for its member. `sale` is the validated payload."""
+    from fenxiao.catalog.models import Sku
+    from fenxiao.customers.models import User
+    from fenxiao.customers.services import figures
+
+    now = now or timezone.now()
+    lines = sale["lines"]
+    if sum(line["amount"] for line in lines) != sale["total"]:
+        raise PosPayloadInvalid("明细金额之和与销售总额不一致", code="POS_TOTAL_MISMATCH")
+    sold_at = sale["sold_at"]
+    if timezone.is_naive(sold_at):
+        sold_at = timezone.make_aware(sold_at)
+    if sold_at > now + FUTURE_TOLERANCE:
+        raise PosPayloadInvalid("销售时间不能晚于当前时间", code="POS_SOLD_AT_INVALID")
+    phone = (sale.get("member_phone") or "").strip()
+    if phone and not PHONE.match(phone):
+        raise PosPayloadInvalid("会员手机号需为 11 位中国大陆手机号", code="POS_PHONE_INVALID")
+    buyer = (
+        User.objects.filter(phone=phone, is_staff=False, is_superuser=False).only("pk").first()
+        if phone
+        else None
+    )
+    skus = dict(Sku.objects.filter(code__in={line["sku_code"] for line in lines}).values_list("code", "pk"))
+    try:
+        with transaction.atomic():
+            record = OfflineSale.objects.create(
+                store=store,
+                sale_no=sale["sale_id"],
+                buyer=buyer,
+                buyer_phone=phone,
+                total=sale["total"],
+                sold_at=sold_at,
+                api_key=api_key,
+            )
+    except IntegrityError:
+        raise PosPayloadInvalid(
+            "该收银单号已上报过（换了幂等键？）", code="POS_SALE_DUPLICATE", status=409
+        ) from None
+    OfflineSaleLine.objects.bulk_create(
+        [
+            OfflineSaleLine(
+                sale=record,
+                sku_code=line["sku_code"],
+                sku_id=skus.get(line["sku_code"]),
+                quantity=line["quantity"],
+                amount=line["amount"],
+            )
+            for line in lines
+        ]
+    )
+    if buyer is not None:
+        # Under the store's member mode (first or latest store), like a scan of its QR.
+        membership.join(store, buyer, MemberSource.POS)
+        if sale["total"] > 0:
+            figures.order_paid(buyer.pk, sale["total"], sold_at)
+            figures._retag_after_commit(buyer.pk)
+    return {
+        "sale_id": record.sale_no,
+        "id": record.pk,
+        "member_matched": buyer is not None,
+        "total": record.total,
+        "commission": "disabled",
+    }
+
+
+def add_offline_sales_to_figures(low: int, high: int) -> None:
+    """The figures rebuild's extension (registered in `StoresConfig.ready`): after a chunk's
+    figures were recomputed from the orders, add the same buyers' till sales on top, so the
+    nightly rebuild keeps what the API added."""
+    from fenxiao.customers.models import CustomerFigures, User
+
+    q = connection.ops.quote_name
+    figures, users, sales = (
+        q(CustomerFigures._meta.db_table),
+        q(User._meta.db_table),
+        q(OfflineSale._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {figures} (user_id, paid_orders, total_spend, refunded, first_paid_at,
+                                   last_paid_at, source)
+            SELECT s.buyer_id, COUNT(s.id), SUM(s.total), 0, MIN(s.sold_at), MAX(s.sold_at), ''
+            FROM {sales} s JOIN {users} u ON u.id = s.buyer_id
+            WHERE s.buyer_id BETWEEN %s AND %s AND s.total > 0
+              AND u.is_staff = %s AND u.is_superuser = %s
+            GROUP BY s.buyer_id
+            ON CONFLICT (user_id) DO UPDATE SET
+                paid_orders = {figures}.paid_orders + EXCLUDED.paid_orders,
+                total_spend = {figures}.total_spend + EXCLUDED.total_spend,
+                first_paid_at = CASE WHEN {figures}.first_paid_at IS NULL
+                    OR {figures}.first_paid_at > EXCLUDED.first_paid_at
+                    THEN EXCLUDED.first_paid_at ELSE {figures}.first_paid_at END,
+                last_paid_at = CASE WHEN {figures}.last_paid_at IS NULL
+                    OR {figures}.last_paid_at < EXCLUDED.last_paid_at
+                    THEN EXCLUDED.last_paid_at ELSE {figures}.last_paid_at END
+            """,  # noqa: S608 - quoted identifiers and placeholders only
+            [low, high, False, False],
+        )
+
+
+def window_spenders(since, min_spend: int, low: int | None, high: int | None):
+    """高消费 within N days (registered with the tags in `StoresConfig.ready`): the buyers
+    whose till sales plus paid orders since `since` reach `min_spend`, as a buyer_id query."""
+    from fenxiao.orders.models import Order
+
+    online = (
+        Order.objects.filter(buyer_id=OuterRef("buyer_id"), paid_at__isnull=False, paid_at__gte=since)
+        .values("buyer_id")
+        .annotate(spend=Sum(F("paid_amount") - F("refunded_amount")))
+        .values("spend")
+    )
+    sales = OfflineSale.objects.filter(buyer__isnull=False, sold_at__gte=since)
+    if low is not None:
+        sales = sales.filter(buyer_id__gte=low, buyer_id__lte=high)
+    return (
+        sales.values("buyer_id")
+        .annotate(offline=Sum("total"), online=Coalesce(Subquery(online), 0))
+        .filter(Q(offline__gte=min_spend - F("online")))
+        .values("buyer_id")
+    )
+
+
+# --- Pulls -------------------------------------------------------------------------------------
+
+
+def members_since(store, since: int, limit: int) -> list:
+    """The store's members with id > since, oldest first (one query)."""
+    return list(
+        StoreMember.objects.filter(store=store, pk__gt=since)
+        .select_related("buyer", "staff")
+        .order_by("pk")[:limit]
+    )
+
+
+def pickup_orders_queryset(store):
+    """Paid online orders to be picked up at `store` (whatever happened to them since)."""
+    from fenxiao.orders.models import Fulfilment, Order
+
+    return Order.objects.filter(fulfilment=Fulfilment.PICKUP, pickup_store_id=store.pk, paid_at__isnull=False)
+
+
+def pickup_orders_since(store, since: int, limit: int) -> list:
+    """Paid pickup orders with id > since, oldest first, lines included (two queries)."""
+    return list(
+        pickup_orders_queryset(store).filter(pk__gt=since).prefetch_related("lines").order_by("pk")[:limit]
+    )
+
+
+def sweep(now=None) -> int:
+    """Forget idempotent answers older than KEEP_ANSWERS (a POS retries within minutes)."""
+    now = now or timezone.now()
+    deleted, _ = PosIdempotency.objects.filter(created_at__lt=now - KEEP_ANSWERS).delete()
+    return deleted

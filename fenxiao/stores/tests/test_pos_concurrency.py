@@ -1,0 +1,40 @@
+"""POS requests racing on PostgreSQL (real threads, each on its own connection): one sale sent
+by a till several times at once is recorded and counted once, every copy getting the same
+answer; one signed request replayed at once passes once."""
+
+import time
+
+from fenxiao.customers.models import CustomerFigures
+from fenxiao.stores.models import OfflineSale, PosIdempotency
+from fenxiao.stores.services import pos_keys
+from fenxiao.testing import assert_refused, make_buyer, postgres_only_marks, run_together
+
+from .test_pos_api import Till, make_store, sale
+
+pytestmark = postgres_only_marks()
+
+
+def test_one_sale_sent_at_once_by_retrying_tills_is_counted_once():
+    till = Till(make_store())
+    buyer = make_buyer()
+    body = sale("RACE-1", buyer.phone, 8800)
+    replies = run_together(8, lambda i: till.call("POST", "/sales", body))
+    assert [r.status_code for r in replies] == [200] * 8, [r.content for r in replies]
+    assert len({r.content for r in replies}) == 1
+    assert OfflineSale.objects.filter(sale_no="RACE-1").count() == 1
+    assert PosIdempotency.objects.count() == 1
+    row = CustomerFigures.objects.get(user=buyer)
+    assert (row.paid_orders, row.total_spend) == (1, 8800)
+
+
+def test_one_signed_request_replayed_at_once_passes_once():
+    till = Till(make_store())
+    timestamp = int(time.time())
+    replies = run_together(
+        6, lambda i: till.call("GET", "/members", timestamp=timestamp, nonce="same-nonce-race")
+    )
+    assert sorted(r.status_code for r in replies) == [200] + [401] * 5
+    for reply in replies:
+        if reply.status_code == 401:
+            assert_refused(reply, 401, "POS_REQUEST_REPLAYED")
+    assert pos_keys.sweep_nonces() == 0  # still inside the window: kept
