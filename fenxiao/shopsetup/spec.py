@@ -127,9 +127,7 @@ CHAIN = Template(
         Setting(STORE_SETTINGS, "override_binding", True),
         Setting(STORE_SETTINGS, "member_mode", "latest"),
         Check("stores.count", "门店", checks.stores),
-        # Extension point for the store features landing from the other helpers: one line
-        # each, e.g.
-        #   Step("stores.pos_keys", "POS 接口密钥", "fenxiao.stores.services.pos.ensure_api_keys"),
+        Check("stores.pos", "POS 接口", checks.pos_keys),
         # A Setting on a model/field not installed, or a Step whose function is missing,
         # shows as "功能未安装" and is skipped.
     ],

@@ -26,3 +26,17 @@ def stores() -> str:
         pickup = Store.objects.filter(pickup_enabled=True).count()
         return f"已有 {count} 家门店，其中 {pickup} 家支持到店自提"
     return "尚无门店：请在后台“门店”中添加（或使用示例数据新建一家示例门店）"
+
+
+def pos_keys() -> str:
+    """POS keys are made per store by the merchant (the secret is shown once, to whoever
+    will type it into the till), so the template only says where, and how many stores
+    are connected already."""
+    from fenxiao.stores.models import PosApiKey, Store
+
+    stores = Store.objects.count()
+    connected = PosApiKey.objects.filter(is_active=True).values("store").distinct().count()
+    return (
+        f"POS 接口已开通：{connected}/{stores} 家门店已有接口密钥；"
+        "在后台“门店 → POS 接口密钥”为门店新增密钥，接口签名说明见 /api/docs"
+    )

@@ -90,6 +90,7 @@ def test_chain_designated_guides_latest_binding_monthly():
     assert cfg.level1_bp == 500
     assert cfg.settlement_mode == "auto" and cfg.settlement_cycle == "monthly"
     assert Store.objects.count() == 0 and "尚无门店" in out
+    assert "POS 接口已开通：0/0 家门店已有接口密钥" in out
     run("--template", "chain", "--demo-products")
     store = Store.objects.get()
     assert store.pickup_enabled and not store.is_open  # closed until its address is real
