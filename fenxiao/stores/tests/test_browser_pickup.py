@@ -1,9 +1,11 @@
-"""到店自提 by tapping at 375 px: the buyer shares their location, picks the nearest store,
-pays, and shows the code; the store clerk verifies it on the H5 page (核销)."""
+"""到店自提 by tapping at 375 px: the buyer scans the store's QR (and joins it), shares
+their location, picks the nearest store, pays, and shows the code; the store clerk verifies
+it on the H5 page (核销)."""
 
 import pytest
 
 from fenxiao.orders.models import Order
+from fenxiao.stores.models import StoreMember
 from fenxiao.stores.testing import make_store, make_store_staff, store_stock
 from fenxiao.testing import make_address, make_buyer, make_product
 
@@ -18,7 +20,7 @@ def sign_in(phone, user, next_url: str):
     page.get_by_role("button", name="登录").click()
 
 
-def test_buy_for_pickup_and_the_store_verifies_the_code(phones, live_server):
+def test_scan_the_store_qr_buy_for_pickup_and_the_store_verifies_the_code(phones, live_server):
     sku = make_product("西湖龙井", price=12800, stock=20).skus.get()
     make_store("文三路店", stock={sku.pk: 5}, lat=30.2795, lng=120.1263, hours="09:00-21:00")
     near = make_store("湖滨店", stock={sku.pk: 5}, lat=30.2598, lng=120.1646, hours="10:00-22:00")
@@ -31,7 +33,15 @@ def test_buy_for_pickup_and_the_store_verifies_the_code(phones, live_server):
     shopper.context.grant_permissions(["geolocation"], origin=live_server.url)
     shopper.context.set_geolocation({"latitude": 30.2590, "longitude": 120.1600})
     page = shopper.page
-    sign_in(shopper, buyer, f"/checkout/?sku={sku.pk}%26qty=2")
+    # The store QR on the counter: signing in after the scan makes the buyer its member.
+    page.goto(f"/s/{near.code}/")
+    page.get_by_role("button", name="登录").wait_for()
+    page.get_by_label("手机号").fill(buyer.phone)
+    page.get_by_label("密码").fill("Buyer#2026")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("您已成为湖滨店会员").wait_for()
+    assert StoreMember.objects.get(buyer=buyer).store == near
+    page.goto(f"/checkout/?sku={sku.pk}&qty=2")
     page.get_by_test_id("fulfilment-pickup").click()
     page.get_by_role("button", name="按距离排序").click()
     page.get_by_text("已按距您由近到远排列").wait_for()
