@@ -17,6 +17,7 @@ from fenxiao.distribution.services import distributors
 from fenxiao.distribution.views import claim_cookie_referral
 from fenxiao.orders.models import Order
 from fenxiao.shipping import regions
+from fenxiao.stores.models import StoreStaff
 
 from .common import safe_next
 
@@ -102,10 +103,18 @@ def logout_view(request):
 def me(request):
     counts = dict(Order.objects.filter(buyer=request.user).values_list("status").annotate(n=Count("pk")))
     wallet = WalletEntry.objects.filter(user=request.user).aggregate(s=Sum("amount"))["s"] or 0
+    # Store staff (店长, 导购) reach their store page and the pickup counter from here.
+    works_in_store = StoreStaff.objects.filter(user=request.user, is_active=True).exists()
     return render(
         request,
         "storefront/account/me.html",
-        {"counts": counts, "wallet": wallet, "distributor": distributors.for_user(request.user), "tab": "me"},
+        {
+            "counts": counts,
+            "wallet": wallet,
+            "distributor": distributors.for_user(request.user),
+            "works_in_store": works_in_store,
+            "tab": "me",
+        },
     )
 
 

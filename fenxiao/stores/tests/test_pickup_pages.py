@@ -99,3 +99,13 @@ def test_demo_stores_two_in_hangzhou_with_stock_and_a_clerk():
     first, second = Store.objects.order_by("sort_order")
     assert first.stock.count() == 2 and second.stock.count() == 1
     assert StoreStaff.objects.get().user.phone == CLERK_PHONE == account.login
+
+
+def test_store_staff_find_their_store_and_the_pickup_counter_under_me():
+    from fenxiao.stores.testing import make_store, make_store_staff
+    from fenxiao.testing import login, make_buyer
+
+    clerk = make_store_staff(make_store("龙翔桥店"))
+    page = login(clerk).get("/me/").content.decode()
+    assert "门店工作台" in page and 'href="/store/verify/"' in page
+    assert "门店工作台" not in login(make_buyer()).get("/me/").content.decode()
