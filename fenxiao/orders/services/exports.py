@@ -77,8 +77,10 @@ ORDER_HEADERS = [
     "订单实付（元）",
     "订单余额支付（元）",
     "订单已退款（元）",
+    "配送方式",
     "物流公司",
     "运单号",
+    "自提时间",
     "自购",
 ]
 for _level in LEVELS:
@@ -147,8 +149,10 @@ def order_rows(queryset, user):
                 money_cell(order.paid_amount),
                 money_cell(order.wallet_amount),
                 money_cell(order.refunded_amount),
+                order.get_fulfilment_display(),
                 carrier_name(order.carrier),
                 order.tracking_number,
+                time_cell(order.picked_up_at),
                 "是" if attribution and attribution.self_purchase else "",
             ]
             for line in order.lines.all():

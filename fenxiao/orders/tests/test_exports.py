@@ -89,7 +89,8 @@ def test_orders_one_row_per_line_with_attribution_and_commission_per_level(shop)
             "129.99",
         )
         assert r["订单已退款（元）"] == "33.33"
-        assert (r["物流公司"], r["运单号"]) == ("顺丰速运", "SF1001")
+        assert (r["配送方式"], r["物流公司"], r["运单号"]) == ("快递配送", "顺丰速运", "SF1001")
+        assert r["自提时间"] == ""
         assert (r["买家昵称"], r["买家手机号"], r["收货人"]) == ("小王", "13812345678", "张三")
         assert (r["省"], r["市"], r["区/县"], r["详细地址"]) == (
             "浙江省",

@@ -258,3 +258,17 @@ def test_a_pickup_order_completes_only_by_verification():
         lifecycle.change_address(order, staff, {})
     order.refresh_from_db()
     assert order.status == "pending_shipment"
+
+
+def test_the_order_export_says_picked_up_at_the_store():
+    from fenxiao.orders.services.exports import ORDER_HEADERS, ORDERS
+
+    sku = _sku()
+    store = make_store("湖滨店", stock={sku.pk: 3})
+    order = _pickup_order(make_buyer(), store, sku)
+    pay_in_sandbox(order)
+    pickup.verify(make_store_staff(store), Order.objects.get(pk=order.pk).pickup_code)
+    rows = ORDERS.rows(Order.objects.all(), make_staff(superuser=True))
+    (row,) = [dict(zip(ORDER_HEADERS, r, strict=True)) for r in rows]
+    assert (row["配送方式"], row["运单号"], row["订单运费（元）"].csv) == ("到店自提", "", "0.00")
+    assert row["自提时间"] and "湖滨店" in row["详细地址"] + row["收货人"] + row["区/县"]
