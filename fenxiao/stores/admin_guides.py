@@ -26,7 +26,9 @@ class StoreSettingsAdmin(ModelAdmin):
     readonly_fields = ("updated_at",)
 
     def has_add_permission(self, request):
-        return super().has_add_permission(request) and not StoreSettings.objects.exists()
+        # The one record is made on first open (the list redirects to it); asking the
+        # database here would cost every backend page a query (the app list asks).
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
