@@ -170,6 +170,19 @@ def package_modules(root: Path, *, skip: tuple[str, ...] = ()) -> list[Path]:
     ]
 
 
+def imports_of_apps(root: Path, apps, *, skip: tuple[str, ...] = ("tests",)) -> dict[str, list[str]]:
+    """{file: the `fenxiao.<app>` modules it imports} for the package's files that import any
+    of `apps`: what a layering test expects to be empty."""
+    found = {}
+    for path in package_modules(root, skip=skip):
+        names = sorted(
+            name for name in module_imports(path) if name.split(".")[:2] in ([["fenxiao", a] for a in apps])
+        )
+        if names:
+            found[str(path.relative_to(root))] = names
+    return found
+
+
 def sms_code_for(phone: str) -> str:
     """Ask for a registration code as a client does, and read it from the sandbox outbox."""
     reply = Client().post(
