@@ -16,7 +16,7 @@ from fenxiao.core.admin import job_progress_html
 from fenxiao.core.errors import DomainError
 from fenxiao.core.models import Job, JobStatus
 
-from .services import product_import
+from .services import product_import, product_import_files
 from .services import product_import_columns as spec
 
 
@@ -38,7 +38,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
             raise forms.ValidationError("只支持 .xlsx 或 .csv 文件")
-        if upload.size > product_import.MAX_FILE_BYTES:
+        if upload.size > product_import_files.MAX_FILE_BYTES:
             raise forms.ValidationError("文件不能超过 10MB")
         return upload
 
@@ -46,7 +46,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data.get("images")
         if upload and not upload.name.lower().endswith(".zip"):
             raise forms.ValidationError("图片请打包为 .zip 上传")
-        if upload and upload.size > product_import.MAX_ZIP_BYTES:
+        if upload and upload.size > product_import_files.MAX_ZIP_BYTES:
             raise forms.ValidationError("图片压缩包不能超过 100MB")
         return upload
 

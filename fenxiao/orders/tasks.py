@@ -3,7 +3,7 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import after_sales, sweeps, tracking
+from .services import after_sale_sweep, sweeps, tracking
 
 
 @once_per_slot(crontab(minute="*"))
@@ -22,7 +22,7 @@ def auto_complete_orders():
 def after_sale_deadlines():
     """After-sales past the deadline of their step: unanswered requests approved, returns
     never shipped back closed, parcels never confirmed received and refunded."""
-    return after_sales.sweep_deadlines()
+    return after_sale_sweep.sweep_deadlines()
 
 
 @db_task()

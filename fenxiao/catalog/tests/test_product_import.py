@@ -8,7 +8,7 @@ import io
 import pytest
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
-from fenxiao.catalog.services import product_import
+from fenxiao.catalog.services import product_import, product_import_files
 from fenxiao.core import safe_fetch
 from fenxiao.core.models import Job, JobStatus
 from fenxiao.shipping.models import ShippingTemplate
@@ -369,7 +369,7 @@ def test_a_gbk_csv_from_excel_reads_too(tshirts):
 
 
 def test_a_zip_bomb_is_refused(tshirts, monkeypatch):
-    monkeypatch.setattr(product_import, "MAX_ZIP_TOTAL", 1000)
+    monkeypatch.setattr(product_import_files, "MAX_ZIP_TOTAL", 1000)
     bomb = zip_file({"big.png": b"\0" * 5000})
     with pytest.raises(product_import.ImportFileInvalid, match="解压后过大"):
         product_import.dry_run(csv_file([row(name="A")]), "a.csv", bomb)

@@ -14,7 +14,7 @@ from fenxiao.customers.models import WalletEntry
 from fenxiao.customers.services import wallet
 from fenxiao.notices.models import Message
 from fenxiao.orders.models import AfterSale, AfterSaleImage, Order, OrderEvent, OrderLine, OrderSettings
-from fenxiao.orders.services import after_sales
+from fenxiao.orders.services import after_sale_sweep, after_sales
 from fenxiao.orders.tests.test_after_sales import approve, place_paid_order, ship, stock
 from fenxiao.orders.tests.test_wallet import checkout, pay_rest, top_up
 from fenxiao.payments.models import Refund
@@ -336,14 +336,14 @@ def test_buyer_never_ships_back_and_the_request_closes(staff):
     client, number, sku, line = shipped_order(staff, quantity=1)
     sale = ask_return(client, number, line, 1)
     approve(staff, sale)
-    assert after_sales.sweep_deadlines(later(6))["closed"] == 0
-    assert after_sales.sweep_deadlines(later(7)) == {"closed": 1, "approved": 0, "received": 0}
+    assert after_sale_sweep.sweep_deadlines(later(6))["closed"] == 0
+    assert after_sale_sweep.sweep_deadlines(later(7)) == {"closed": 1, "approved": 0, "received": 0}
     assert history(client, sale)["status_display"] == "已关闭"
     assert Message.objects.get(kind="after_sale_closed").link == f"/orders/{number}/after-sales/{sale}/"
     assert OrderEvent.objects.filter(kind="after_sale_closed").count() == 1
     assert_refused(ship_back(client, sale), 409, "INVALID_STATE_TRANSITION")
     # The second run finds nothing left to do.
-    assert after_sales.sweep_deadlines(later(7)) == {"closed": 0, "approved": 0, "received": 0}
+    assert after_sale_sweep.sweep_deadlines(later(7)) == {"closed": 0, "approved": 0, "received": 0}
     assert OrderEvent.objects.filter(kind="after_sale_closed").count() == 1
     ask_return(client, number, line, 1)  # the line is free again
 
@@ -351,12 +351,12 @@ def test_buyer_never_ships_back_and_the_request_closes(staff):
 def test_merchant_silent_return_is_auto_approved(staff):
     client, number, sku, line = shipped_order(staff, quantity=1)
     sale = ask_return(client, number, line, 1)
-    assert after_sales.sweep_deadlines(later(1))["approved"] == 0
-    assert after_sales.sweep_deadlines(later(2))["approved"] == 1
+    assert after_sale_sweep.sweep_deadlines(later(1))["approved"] == 0
+    assert after_sale_sweep.sweep_deadlines(later(2))["approved"] == 1
     assert status(sale) == "awaiting_return"
     assert "超时未处理，系统自动同意退货" in history(client, sale)["logs"][-1]["message"]
     assert Refund.objects.count() == 0
-    assert after_sales.sweep_deadlines(later(2))["approved"] == 0  # acts once
+    assert after_sale_sweep.sweep_deadlines(later(2))["approved"] == 0  # acts once
 
 
 def test_merchant_silent_refund_only_is_auto_approved_and_refunded(staff):
@@ -366,10 +366,10 @@ def test_merchant_silent_refund_only_is_auto_approved_and_refunded(staff):
         {"kind": "refund_only", "reason_code": "not_received", "lines": [{"line_id": line.pk}]},
     )
     sale = reply.json()["number"]
-    assert after_sales.sweep_deadlines(later(2))["approved"] == 1
+    assert after_sale_sweep.sweep_deadlines(later(2))["approved"] == 1
     assert status(sale) == "refunded"
     assert Order.objects.get(number=number).refunded_amount == 4000
-    assert after_sales.sweep_deadlines(later(2))["approved"] == 0
+    assert after_sale_sweep.sweep_deadlines(later(2))["approved"] == 0
     assert Refund.objects.count() == 1
 
 
@@ -380,7 +380,7 @@ def test_no_auto_approval_when_switched_off(staff):
     client, number, sku, line = shipped_order(staff, quantity=1)
     sale = ask_return(client, number, line, 1)
     assert AfterSale.objects.get(number=sale).deadline is None
-    assert after_sales.sweep_deadlines(later(30))["approved"] == 0
+    assert after_sale_sweep.sweep_deadlines(later(30))["approved"] == 0
     assert status(sale) == "requested"
 
 
@@ -389,12 +389,12 @@ def test_receipt_not_confirmed_is_auto_received_and_refunded(staff):
     sale = ask_return(client, number, line, 1)
     approve(staff, sale)
     ship_back(client, sale)
-    assert after_sales.sweep_deadlines(later(9))["received"] == 0
-    assert after_sales.sweep_deadlines(later(10))["received"] == 1
+    assert after_sale_sweep.sweep_deadlines(later(9))["received"] == 0
+    assert after_sale_sweep.sweep_deadlines(later(10))["received"] == 1
     assert status(sale) == "refunded"
     assert stock(sku) == 9  # nobody checked the parcel: not restocked
     assert Order.objects.get(number=number).refunded_amount == 4000
-    assert after_sales.sweep_deadlines(later(10))["received"] == 0
+    assert after_sale_sweep.sweep_deadlines(later(10))["received"] == 0
     assert Refund.objects.count() == 1
 
 

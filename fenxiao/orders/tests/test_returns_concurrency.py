@@ -10,7 +10,7 @@ from django.utils import timezone
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.notices.models import Message
 from fenxiao.orders.models import AfterSale, AfterSaleLog, OrderEvent, OrderSettings
-from fenxiao.orders.services import after_sales, lifecycle
+from fenxiao.orders.services import after_sale_sweep, after_sales, lifecycle
 from fenxiao.payments.models import Refund
 from fenxiao.testing import make_staff, postgres_only_marks, run_together
 
@@ -47,7 +47,7 @@ def test_two_sweeps_and_buyers_shipping_back_act_once_each():
 
     def work(i):
         if i < 2:
-            return after_sales.sweep_deadlines(now, chunk_size=2)
+            return after_sale_sweep.sweep_deadlines(now, chunk_size=2)
         sale = late_shippers[i - 2]
         try:
             after_sales.ship_back(
@@ -87,5 +87,9 @@ def test_two_sweeps_and_buyers_shipping_back_act_once_each():
 
     # A third run has nothing left but the returns the first runs approved for the silent
     # merchant: their buyer's own 7 days (from the real approval) are over at `now` too.
-    assert after_sales.sweep_deadlines(now) == {"closed": len(silent[4:]), "approved": 0, "received": 0}
-    assert after_sales.sweep_deadlines(now) == {"closed": 0, "approved": 0, "received": 0}
+    assert after_sale_sweep.sweep_deadlines(now) == {
+        "closed": len(silent[4:]),
+        "approved": 0,
+        "received": 0,
+    }
+    assert after_sale_sweep.sweep_deadlines(now) == {"closed": 0, "approved": 0, "received": 0}
