@@ -117,6 +117,7 @@ class Commission(models.Model):
     team_bp = models.PositiveIntegerField("团队佣金（基点）", default=0)
     capped = models.PositiveIntegerField("封顶扣减", default=0)
     rule_source = models.CharField("规则来源", max_length=10, choices=RuleSource.choices)
+    # Indexed only where set (see Meta): default and grade rates have no rule.
     rule = models.ForeignKey(
         CommissionRule,
         on_delete=models.SET_NULL,
@@ -124,6 +125,7 @@ class Commission(models.Model):
         blank=True,
         related_name="+",
         verbose_name="规则",
+        db_index=False,
     )
     rule_version = models.PositiveIntegerField("规则版本", default=0)
     rule_name = models.CharField("规则名称（当时）", max_length=60, blank=True)
@@ -161,7 +163,16 @@ class Commission(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["distributor", "status"]),
+            # A distributor's commissions of one status, newest first (the H5 tabs, a ban's
+            # held commission). Settled ones are left out, so settling adds no entry: that
+            # tab reads the distributor's index below, where settled rows are most of them.
+            models.Index(
+                fields=["distributor", "status", "id"],
+                condition=~Q(status="settled"),
+                name="commission_unsettled",
+            ),
+            # Deleting a rule sets its commissions' rule to null (`WHERE rule_id IN …`).
+            models.Index(fields=["rule"], condition=Q(rule__isnull=False), name="commission_rule_set"),
             # The commission ranking ("since the start of the week / month").
             models.Index(fields=["created_at"], name="commission_created_at"),
             # A distributor's commission list, newest first, without sorting all of them.

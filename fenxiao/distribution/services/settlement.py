@@ -42,6 +42,7 @@ from ..models import (
     CommissionStatus,
     Cycle,
     DistributorStatus,
+    DistributorTotals,
     LedgerEntry,
     LedgerKind,
     SettlementBatch,
@@ -160,9 +161,42 @@ RETURNING distributor_id, amount
 """
 
 
+# The chunk's running totals on PostgreSQL, one statement with one array per column
+# (`totals.add` binds four values per distributor and locks in a statement of its own,
+# which cost more than the rows themselves). The rows are locked in ascending distributor
+# order before any is updated, as `totals.add` does, so writers never wait crosswise.
+# Returns the distributors updated: one without a totals row yet is left to `totals.add`.
+_TOTALS_SQL = """
+UPDATE {totals} AS t
+SET frozen = t.frozen + d.frozen, settled = t.settled + d.settled, balance = t.balance + d.balance
+FROM (SELECT distributor_id FROM {totals} WHERE distributor_id = ANY(%s)
+      ORDER BY distributor_id FOR UPDATE) AS locked,
+     unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS d(id, frozen, settled, balance)
+WHERE t.distributor_id = locked.distributor_id AND d.id = locked.distributor_id
+RETURNING t.distributor_id
+"""
+
+
 def _tables() -> dict[str, str]:
     quote = connection.ops.quote_name
-    return {"commission": quote(Commission._meta.db_table), "ledger": quote(LedgerEntry._meta.db_table)}
+    return {
+        "commission": quote(Commission._meta.db_table),
+        "ledger": quote(LedgerEntry._meta.db_table),
+        "totals": quote(DistributorTotals._meta.db_table),
+    }
+
+
+def _add_totals(cursor, changes: totals.Deltas) -> None:
+    """`totals.add` for a chunk's frozen, settled and balance deltas."""
+    if connection.vendor != "postgresql":
+        totals.add(changes)
+        return
+    ids = sorted(changes)
+    columns = [[changes[pk][field] for pk in ids] for field in ("frozen", "settled", "balance")]
+    cursor.execute(_TOTALS_SQL.format(**_tables()), [ids, ids, *columns])
+    done = {pk for (pk,) in cursor.fetchall()}
+    if len(done) < len(ids):
+        totals.add({pk: fields for pk, fields in changes.items() if pk not in done})
 
 
 def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
@@ -195,7 +229,7 @@ def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
                 changes[distributor_id]["settled"] += net
             for distributor_id, amount in cursor.fetchall():
                 changes[distributor_id]["balance"] += amount
-            totals.add(changes)
+            _add_totals(cursor, changes)
             # A run counts each commission as it settles, so one that dies between chunks
             # leaves true totals; a manual batch counted its own when it was prepared.
             joined = settled if batch.mode == SettlementMode.AUTO else []
