@@ -117,6 +117,29 @@ def _window_end(after: int) -> int | None:
     return end
 
 
+# The next window of each run in this process whose workers share the windows (see `_run`):
+# each window goes to one worker, so no two test the same rows only to skip each other's
+# locks. Only a hint: the claim's lock is what keeps a commission to one run.
+_next_window: dict[int, int] = {}
+_next_window_lock = threading.Lock()
+# Marks a run whose last, open-ended window has been handed out.
+_ALL_TAKEN = 2**63 - 1
+
+
+def _take_window(batch: SettlementBatch, after: int) -> tuple[int, int | None]:
+    """The window (`after`, end] a worker settles next: after `after`, and after every window
+    the run's other workers took. Raises `_Done` once nothing frozen is left after it."""
+    with _next_window_lock:
+        if batch.pk not in _next_window:
+            return after, _window_end(after)
+        after = max(after, _next_window[batch.pk])
+        if after == _ALL_TAKEN:
+            raise _Done
+        end = _window_end(after)
+        _next_window[batch.pk] = _ALL_TAKEN if end is None else end
+        return after, end
+
+
 def _claim(batch: SettlementBatch, now, after: int, end: int | None):
     """The commissions of the window (`after`, `end`] that are due and belong to this run,
     locked as they are read. The due test and the lock are one statement, so whatever
@@ -205,7 +228,7 @@ def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
     at = connection.ops.adapt_datetimefield_value
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            end = _window_end(after)
+            after, end = _take_window(batch, after)
             claim, claim_params = _claim(batch, now, after, end).query.sql_with_params()
             cursor.execute(
                 _SETTLE_SQL.format(claim=claim, **_tables()),
@@ -355,7 +378,11 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
     """Settle a running batch to the end, from wherever it stands: a new run, an approval,
     or the resume of one that died. Only what is still frozen is touched."""
     _beat(batch)
-    helpers = [threading.Thread(target=_drain, args=(batch,)) for _ in range(_workers() - 1)]
+    workers = _workers()
+    if workers > 1:
+        with _next_window_lock:
+            _next_window[batch.pk] = 0
+    helpers = [threading.Thread(target=_drain, args=(batch,)) for _ in range(workers - 1)]
     for helper in helpers:
         helper.start()
     try:
@@ -364,13 +391,15 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
     finally:
         for helper in helpers:
             helper.join()
+        with _next_window_lock:
+            _next_window.pop(batch.pk, None)
     return _close(batch)
 
 
 def _workers() -> int:
-    """Chunks settled at once by one run. Workers on their own connections leapfrog each
-    other through the windows, each skipping the rows another holds, so every commission
-    is still settled once; a worker that dies leaves its chunk frozen for the next run.
+    """Chunks settled at once by one run. Workers on their own connections take the windows
+    in turn, each skipping the rows another run holds, so every commission is still
+    settled once; a worker that dies leaves its chunk frozen for the next run.
     Only where rows can be skipped (PostgreSQL) and the run is not inside a caller's
     transaction, whose uncommitted rows other connections could not see."""
     if not connection.features.has_select_for_update_skip_locked or connection.in_atomic_block:
