@@ -158,6 +158,7 @@ def test_pages_lists_exports_and_the_api_show_a_till_commission(shop):
     assert change.status_code == 200 and LABEL in change.content.decode()
     exported = boss.get(reverse("admin:distribution_commission_export", args=["csv"]))
     assert exported.status_code == 200
-    assert LABEL in b"".join(exported.streaming_content if exported.streaming else [exported.content]).decode()
+    body = b"".join(exported.streaming_content) if exported.streaming else exported.content
+    assert LABEL in body.decode()
     ledger = boss.get(reverse("admin:distribution_distributor_ledger", args=[shop["guide"].pk]))
     assert ledger.status_code == 200 and LABEL in ledger.content.decode()
