@@ -18,6 +18,7 @@ from ..models import (
     DistributorStatus,
     LedgerEntry,
     LedgerKind,
+    OfflineAttribution,
     OrderAttribution,
     RuleKind,
     SalesTier,
@@ -45,7 +46,11 @@ def period_sales(distributor_id: int, since) -> int:
     sums = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
         paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
     )
-    return (sums["paid"] or 0) - (sums["refunded"] or 0)
+    # Sales at a store's till count too, as they do in the running totals.
+    till = OfflineAttribution.objects.filter(level1_id=distributor_id, created_at__gte=since).aggregate(
+        total=Sum("total")
+    )
+    return (sums["paid"] or 0) - (sums["refunded"] or 0) + (till["total"] or 0)
 
 
 def tier_bonus_bp(distributor_id: int, now=None) -> int:

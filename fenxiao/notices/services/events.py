@@ -122,7 +122,7 @@ def commission_arrived_in_store(*, sale_key: str, label: str, amounts: dict[int,
             Draft(
                 user_id,
                 "有新的佣金",
-                f"您的客户在{label}消费，佣金 {format_fen(amount)}，冻结期满后结算到可提现余额。",
+                f"您的客户在门店消费（{label}），佣金 {format_fen(amount)}，冻结期满后结算到可提现余额。",
                 f"commission-arrived:{sale_key}:{user_id}",
                 "/d/commissions/",
             )

@@ -14,9 +14,11 @@ from fenxiao.distribution.models import (
     LedgerEntry,
     LedgerKind,
     RuleSource,
+    SalesTier,
 )
-from fenxiao.distribution.services import distributors, settlement
+from fenxiao.distribution.services import config, distributors, settlement
 from fenxiao.distribution.tests.helpers import after_freeze, assert_totals_match_history, make_distributor
+from fenxiao.notices.models import Kind, Message
 from fenxiao.stores.models import BindTarget, OfflineSale
 from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
@@ -76,9 +78,24 @@ def test_a_members_till_sale_earns_their_guide_and_upline(shop):
         assert c.status == CommissionStatus.FROZEN and c.frozen_until > timezone.now()
         assert (c.order_id, c.order_line_id, c.offline_label) == (None, None, LABEL)
         assert c.item_name.startswith("保温杯")
+    # Each earner is told, once, what the sale earns them.
+    notices = Message.objects.filter(kind=Kind.COMMISSION_ARRIVED).values_list("user_id", "body")
+    assert sorted(user for user, _ in notices) == sorted([shop["guide"].user_id, shop["upline"].user_id])
+    assert all(f"您的客户在门店消费（{LABEL}），佣金" in body for _, body in notices)
     # The sale counts for the 导购's orders and sales, like a paid online order.
     row = DistributorTotals.objects.get(pk=shop["guide"].pk)
     assert (row.orders, row.sales, row.frozen, row.pending) == (1, 12999, 1499, 0)
+    assert_totals_match_history()
+
+
+def test_till_sales_count_for_the_monthly_tier_bonus(shop):
+    config.save_tier(SalesTier(threshold=20000, bonus_bp=100))
+    shop["till"].call("POST", "/sales", till_sale(shop, "S-1"))  # ¥129.99 this month: no bonus
+    shop["till"].call("POST", "/sales", till_sale(shop, "S-2"))  # ¥259.98: +1%
+
+    first, second = Commission.objects.filter(level=1).order_by("pk")
+    assert (first.bonus_bp, first.amount) == (0, 1499)
+    assert (second.bonus_bp, second.amount) == (100, 1599)  # 9999 × 16% = 1599.84 → 1599
     assert_totals_match_history()
 
 
