@@ -10,6 +10,7 @@ from django.utils import timezone
 from fenxiao.distribution.models import (
     Commission,
     CommissionStatus,
+    DistributorStatus,
     DistributorTotals,
     LedgerEntry,
     LedgerKind,
@@ -19,7 +20,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import config, distributors, settlement
 from fenxiao.distribution.tests.helpers import after_freeze, assert_totals_match_history, make_distributor
 from fenxiao.notices.models import Kind, Message
-from fenxiao.stores.models import BindTarget, OfflineSale
+from fenxiao.stores.models import BindTarget, OfflineSale, PosIdempotency
 from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
 from .helpers import guide, make_store, scan, store_settings
@@ -179,3 +180,24 @@ def test_pages_lists_exports_and_the_api_show_a_till_commission(shop):
     assert LABEL in body.decode()
     ledger = boss.get(reverse("admin:distribution_distributor_ledger", args=[shop["guide"].pk]))
     assert ledger.status_code == 200 and LABEL in ledger.content.decode()
+
+
+def test_an_answer_stored_before_till_commission_replays_in_the_new_shape(shop):
+    body = till_sale(shop)
+    shop["till"].call("POST", "/sales", body)
+    stored = PosIdempotency.objects.get()
+    PosIdempotency.objects.filter(pk=stored.pk).update(response=stored.response | {"commission": "disabled"})
+
+    again = shop["till"].call("POST", "/sales", body)
+    assert again.status_code == 200 and again.json()["commission"] == {"status": "disabled", "amount": 0}
+
+
+def test_banning_the_guide_voids_their_held_till_commission(shop):
+    shop["till"].call("POST", "/sales", till_sale(shop))
+    distributors.set_status(shop["guide"], None, DistributorStatus.BANNED, reason="违规", decision="void")
+
+    voided = Commission.objects.get(level=1)
+    assert (voided.status, voided.net_amount) == (CommissionStatus.CANCELLED, 0)
+    assert voided.adjustments.get().refunded_base == 0
+    assert Commission.objects.get(level=2).status == CommissionStatus.FROZEN
+    assert_totals_match_history()
