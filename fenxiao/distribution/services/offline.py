@@ -24,7 +24,7 @@ from .rules import RuleBook
 
 @dataclass(frozen=True)
 class TillLine:
-    ref: str  # unique for the line, e.g. "pos:<line id>"
+    ref: str  # unique for the line, e.g. "pos:<sale id>:<line id>"
     sku_id: int | None
     product_id: int | None
     quantity: int
@@ -45,7 +45,6 @@ class TillSale:
 
 @dataclass(frozen=True)
 class TillResult:
-    level1_id: int | None
     commissions: list[Commission]
 
     @property
@@ -60,7 +59,7 @@ def create_for_till_sale(sale: TillSale, now: datetime | None = None) -> TillRes
     cfg = config.current()
     chain = chain_for(sale.buyer, cfg)
     if chain is None:
-        return TillResult(None, [])
+        return TillResult([])
     level1, level2, level3 = chain.levels
     OfflineAttribution.objects.create(
         sale_key=sale.key,
@@ -87,7 +86,7 @@ def create_for_till_sale(sale: TillSale, now: datetime | None = None) -> TillRes
         earned[user_id] = earned.get(user_id, 0) + commission.amount
     totals.add(changes)
     notices.commission_arrived_in_store(sale_key=sale.key, label=sale.label, amounts=earned)
-    return TillResult(level1.pk, created)
+    return TillResult(created)
 
 
 def _create(sale: TillSale, beneficiaries, cfg, until, now) -> list[Commission]:
