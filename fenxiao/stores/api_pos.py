@@ -8,7 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from ninja import Field, Header, Query, Router, Schema
 from ninja.security import APIKeyHeader
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from .pos_errors import PosPayloadInvalid
 from .services import pos_keys, pos_sync
@@ -101,12 +101,28 @@ class SaleIn(Strict):
     sold_at: datetime = Field(description="ISO 8601; without an offset it is Beijing time")
 
 
+class SaleCommissionOut(Schema):
+    status: str = Field(
+        description="`created`: the member's bound distributor (导购) and their upline earn "
+        "commission on the lines whose `sku_code` is a shop SKU, frozen until the hold ends; "
+        "`none`: nobody earns (no member matched, nobody bound, or no line earns); "
+        "`disabled`: the shop has 门店收银计佣 off"
+    )
+    amount: int = Field(description="Commission created for the sale, in fen (all levels)")
+
+
 class SaleOut(Schema):
     sale_id: str
     id: int
     member_matched: bool
     total: int
-    commission: str = Field(description="`disabled`: offline sales create no commission yet")
+    commission: SaleCommissionOut
+
+    @field_validator("commission", mode="before")
+    @classmethod
+    def _stored_before_commission(cls, value):
+        # Answers stored (and replayed) before sales could earn commission said "disabled".
+        return {"status": value, "amount": 0} if isinstance(value, str) else value
 
 
 class Cursor(Schema):
@@ -189,7 +205,10 @@ def push_stock(
     response=SaleOut,
     summary="上报门店销售",
     description="Record a sale made at the store's till. With a known member's phone it counts for "
-    "their figures and tags. Idempotent by `Idempotency-Key`, else by `sale:{sale_id}`.\n" + SIGNING,
+    "their figures and tags, and, when the shop turned 门店收银计佣 on, earns commission for the "
+    "distributor (导购) the member is bound to and their upline, like a paid and completed online "
+    "order (`commission` says what was created). Idempotent by `Idempotency-Key`, else by "
+    "`sale:{sale_id}`.\n" + SIGNING,
 )
 def push_sale(
     request,

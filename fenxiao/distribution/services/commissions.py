@@ -18,6 +18,7 @@ from ..models import (
     DistributorStatus,
     LedgerEntry,
     LedgerKind,
+    OfflineAttribution,
     OrderAttribution,
     RuleKind,
     SalesTier,
@@ -45,7 +46,11 @@ def period_sales(distributor_id: int, since) -> int:
     sums = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
         paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
     )
-    return (sums["paid"] or 0) - (sums["refunded"] or 0)
+    # Sales at a store's till count too, as they do in the running totals.
+    till = OfflineAttribution.objects.filter(level1_id=distributor_id, created_at__gte=since).aggregate(
+        total=Sum("total")
+    )
+    return (sums["paid"] or 0) - (sums["refunded"] or 0) + (till["total"] or 0)
 
 
 def tier_bonus_bp(distributor_id: int, now=None) -> int:
@@ -99,48 +104,56 @@ def _create(order, attribution: OrderAttribution) -> list[Commission]:
     for line in lines:
         if line.paid_amount <= 0:
             continue
-        per_line = []
-        for level, distributor in beneficiaries:
-            grade = distributor.grade
-            resolved = book.resolve(line, level, grade)
-            if level == 1:
-                resolved = store_rules.apply(resolved, store_rates.get(distributor.pk))
-            if resolved.excluded:
-                # 不计佣金: no level, and no tier bonus or team commission on top of nothing.
-                continue
-            extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
-            team = grade.team_bp if (level == 2 and grade is not None) else 0
-            if resolved.kind == RuleKind.FIXED:
-                amount = resolved.value * line.quantity + apply_bp(line.paid_amount, extra_bonus + team)
-            else:
-                amount = apply_bp(line.paid_amount, resolved.value + extra_bonus + team)
-            per_line.append(
-                Commission(
-                    order=order,
-                    order_line=line,
-                    distributor=distributor,
-                    level=level,
-                    base=line.paid_amount,
-                    quantity=line.quantity,
-                    rule_kind=resolved.kind,
-                    rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
-                    fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
-                    bonus_bp=extra_bonus,
-                    team_bp=team,
-                    rule_source=resolved.source,
-                    rule=resolved.rule,
-                    rule_version=resolved.rule.version if resolved.rule else 0,
-                    rule_name=resolved.name,
-                    grade_name=grade.name if grade else "",
-                    settings_version=cfg.version,
-                    amount=amount,
-                )
-            )
-        _apply_guard(per_line, apply_bp(line.paid_amount, cfg.max_commission_bp))
-        # A level trimmed to nothing by the guard is kept, so "why ¥0" can be answered.
-        commissions.extend(c for c in per_line if c.amount > 0 or c.capped > 0)
+        commissions += line_commissions(
+            line, line.paid_amount, beneficiaries, book, bonus, store_rates, cfg, order=order, order_line=line
+        )
     Commission.objects.bulk_create(commissions)
     return commissions
+
+
+def line_commissions(line, paid: int, beneficiaries, book, bonus, store_rates, cfg, **source) -> list:
+    """One line's commission for each beneficiary (`(level, distributor)`), guard applied,
+    unsaved. `paid` is what the line paid; `source` names the line on each commission (its
+    order and order line, or a till sale's line) and may set its status."""
+    per_line = []
+    for level, distributor in beneficiaries:
+        grade = distributor.grade
+        resolved = book.resolve(line, level, grade)
+        if level == 1:
+            resolved = store_rules.apply(resolved, store_rates.get(distributor.pk))
+        if resolved.excluded:
+            # 不计佣金: no level, and no tier bonus or team commission on top of nothing.
+            continue
+        extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
+        team = grade.team_bp if (level == 2 and grade is not None) else 0
+        if resolved.kind == RuleKind.FIXED:
+            amount = resolved.value * line.quantity + apply_bp(paid, extra_bonus + team)
+        else:
+            amount = apply_bp(paid, resolved.value + extra_bonus + team)
+        per_line.append(
+            Commission(
+                distributor=distributor,
+                level=level,
+                base=paid,
+                quantity=line.quantity,
+                rule_kind=resolved.kind,
+                rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
+                fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
+                bonus_bp=extra_bonus,
+                team_bp=team,
+                rule_source=resolved.source,
+                rule=resolved.rule,
+                rule_version=resolved.rule.version if resolved.rule else 0,
+                rule_name=resolved.name,
+                grade_name=grade.name if grade else "",
+                settings_version=cfg.version,
+                amount=amount,
+                **source,
+            )
+        )
+    _apply_guard(per_line, apply_bp(paid, cfg.max_commission_bp))
+    # A level trimmed to nothing by the guard is kept, so "why ¥0" can be answered.
+    return [c for c in per_line if c.amount > 0 or c.capped > 0]
 
 
 def _apply_guard(per_line: list[Commission], cap: int) -> None:

@@ -11,7 +11,10 @@ its key included, so the caller can correct it and send it again.
   stock from; a push naming a SKU the shop does not have is refused as a whole.
 - An offline sale is recorded once per (store, sale no.); a sale by a known member counts
   for their figures and automatic tags like a paid online order, and makes them a member of
-  the store (source 门店收银). Offline sales create no commission (see README, "POS").
+  the store (source 门店收银). With 门店收银计佣 on (`StoreSettings.pos_commission`), a
+  member's sale also earns commission for whom they are bound to, through distribution's
+  port (`distribution.services.offline`), in the same transaction as the sale and its key:
+  a replayed key answers what the first call created, and creates nothing.
 - Pulls (members, pickup orders) page by id cursor with a fixed number of queries.
 """
 
@@ -113,7 +116,10 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
         if phone
         else None
     )
-    skus = dict(Sku.objects.filter(code__in={line["sku_code"] for line in lines}).values_list("code", "pk"))
+    skus = {
+        sku.code: sku
+        for sku in Sku.objects.filter(code__in={line["sku_code"] for line in lines}).select_related("product")
+    }
     try:
         with transaction.atomic():
             record = OfflineSale.objects.create(
@@ -129,31 +135,65 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
         raise PosPayloadInvalid(
             "该收银单号已上报过（换了幂等键？）", code="POS_SALE_DUPLICATE", status=409
         ) from None
-    OfflineSaleLine.objects.bulk_create(
+    saved = OfflineSaleLine.objects.bulk_create(
         [
             OfflineSaleLine(
                 sale=record,
                 sku_code=line["sku_code"],
-                sku_id=skus.get(line["sku_code"]),
+                sku=skus.get(line["sku_code"]),
                 quantity=line["quantity"],
                 amount=line["amount"],
             )
             for line in lines
         ]
     )
+    commission = {"status": "disabled", "amount": 0}
     if buyer is not None:
         # Under the store's member mode (first or latest store), like a scan of its QR.
         membership.join(store, buyer, MemberSource.POS)
         if sale["total"] > 0:
             figures.order_paid(buyer.pk, sale["total"], sold_at)
             figures._retag_after_commit(buyer.pk)
+    if membership.settings().pos_commission:
+        commission = _commission(store, record, saved, buyer, now)
     return {
         "sale_id": record.sale_no,
         "id": record.pk,
         "member_matched": buyer is not None,
         "total": record.total,
-        "commission": "disabled",
+        "commission": commission,
     }
+
+
+def _commission(store, record: OfflineSale, lines: list[OfflineSaleLine], buyer, now) -> dict:
+    """The sale's commission through distribution's port: {"status": "created" | "none",
+    "amount": fen}. Only a member's paid sale can earn; a line without a shop SKU earns
+    nothing. (bulk_create returns the lines' ids on both SQLite and PostgreSQL.)"""
+    from fenxiao.distribution.services import offline
+
+    if buyer is None or record.total <= 0:
+        return {"status": "none", "amount": 0}
+    result = offline.create_for_till_sale(
+        offline.TillSale(
+            key=f"pos:{record.pk}",
+            buyer=buyer,
+            total=record.total,
+            label=f"门店收银 {store.name} 单号 {record.sale_no}",
+            lines=[
+                offline.TillLine(
+                    ref=f"pos:{record.pk}:{line.pk}",
+                    sku_id=line.sku_id,
+                    product_id=line.sku.product_id if line.sku else None,
+                    quantity=line.quantity,
+                    amount=line.amount,
+                    name=str(line.sku) if line.sku else line.sku_code,
+                )
+                for line in lines
+            ],
+        ),
+        now=now,
+    )
+    return {"status": "created" if result.commissions else "none", "amount": result.amount}
 
 
 def add_offline_sales_to_figures(low: int, high: int) -> None:
