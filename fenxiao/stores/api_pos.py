@@ -27,7 +27,8 @@ The signed string is five lines joined by `\\n` (no trailing newline):
 
     {timestamp}\\n{nonce}\\n{METHOD}\\n{path}\\n{hex sha256 of the raw request body}
 
-`path` is the path only (`/api/v1/pos/stock`, no host, no query string); a GET signs the
+`path` is the path only (`/api/v1/pos/stock`, no host, no query string), percent-decoded
+(`/api/v1/pos/sales/S:1/refunds` for a request to `/api/v1/pos/sales/S%3A1/refunds`); a GET signs the
 sha256 of the empty body (`e3b0c442…b855`). Sign the exact bytes you send.
 
 **Worked example.** Secret `3f1c0e0a6b2d4e8f9a7c5b3d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f`,
@@ -278,7 +279,9 @@ def push_refund(
     request,
     response: HttpResponse,
     payload: RefundIn,
-    sale_id: str = Path(..., min_length=1, max_length=64, description="The till's sale no."),
+    sale_id: str = Path(
+        ..., min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$", description="The till's sale no."
+    ),
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ):
     api_key = request.auth

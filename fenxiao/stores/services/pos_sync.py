@@ -153,11 +153,13 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
     if buyer is not None:
         # Under the store's member mode (first or latest store), like a scan of its QR.
         membership.join(store, buyer, MemberSource.POS)
-        if sale["total"] > 0:
-            figures.order_paid(buyer.pk, sale["total"], sold_at)
-            figures._retag_after_commit(buyer.pk)
     if membership.settings().pos_commission:
         commission = _commission(store, record, saved, buyer, now)
+    if buyer is not None and sale["total"] > 0:
+        # After the running totals, as an online payment and every refund (online or at the
+        # till) take them: two of them never wait on each other's rows crosswise.
+        figures.order_paid(buyer.pk, sale["total"], sold_at)
+        figures._retag_after_commit(buyer.pk)
     return {
         "sale_id": record.sale_no,
         "id": record.pk,

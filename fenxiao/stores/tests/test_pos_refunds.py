@@ -6,6 +6,8 @@ written once, otherwise."""
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.customers.models import CustomerFigures, CustomerTag, Tag, TagRule
@@ -22,7 +24,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import distributors, ledger, settlement
 from fenxiao.distribution.tests.helpers import after_freeze, assert_totals_match_history, make_distributor
 from fenxiao.stores.models import BindTarget, OfflineRefund, OfflineSale, OfflineSaleLine, PosIdempotency
-from fenxiao.testing import make_buyer, make_product
+from fenxiao.testing import make_buyer, make_product, make_staff
 
 from .helpers import guide, make_store, scan, store_settings
 from .test_pos_api import Till, sale
@@ -278,3 +280,15 @@ def test_a_sale_that_earned_nothing_is_returned_without_commission(shop):
     assert reply.json()["commission"] == {"reduced": 0, "clawed_back": 0}
     assert OfflineSale.objects.get(sale_no="S-2").refunded_amount == 200
     assert_totals_match_history()
+
+
+def test_the_backend_shows_a_sales_returns(shop):
+    refund(shop, "R-1")
+    boss = Client()
+    boss.force_login(make_staff("boss", superuser=True))
+    sale_row = OfflineSale.objects.get(sale_no="S-1")
+    listing = boss.get(reverse("admin:stores_offlinesale_changelist"))
+    assert listing.status_code == 200 and "¥33.33" in listing.content.decode()
+    page = boss.get(reverse("admin:stores_offlinesale_change", args=[sale_row.pk]))
+    assert page.status_code == 200
+    assert "R-1" in page.content.decode() and "¥33.33" in page.content.decode()
