@@ -46,8 +46,6 @@ def record_refund(store, api_key, sale_no: str, refund: dict, now=None) -> dict:
         raise PosSaleNotFound()
     if refunded_at < sale.sold_at:
         raise PosPayloadInvalid("退货时间不能早于销售时间", code="POS_REFUNDED_AT_INVALID")
-    sale_lines = list(sale.lines.order_by("pk"))
-    taken = _allocate(sale_lines, lines)
     try:
         with transaction.atomic():
             record = OfflineRefund.objects.create(
@@ -61,6 +59,9 @@ def record_refund(store, api_key, sale_no: str, refund: dict, now=None) -> dict:
         raise PosPayloadInvalid(
             "该退货单号已上报过（换了幂等键？）", code="POS_REFUND_DUPLICATE", status=409
         ) from None
+    # Checked after the refund no. is taken, so a return sent again says so even when it
+    # could not fit any more (its row goes with the transaction if this refuses).
+    taken = _allocate(list(sale.lines.order_by("pk")), lines)
     OfflineRefundLine.objects.bulk_create(
         [
             OfflineRefundLine(refund=record, sale_line=line, quantity=quantity, amount=amount)
@@ -138,11 +139,10 @@ def _allocate(sale_lines: list[OfflineSaleLine], lines: list[dict]) -> dict:
 def _commission(store, sale: OfflineSale, lines: list[OfflineSaleLine], total: int) -> dict:
     """What the return took back from the sale's commission, through distribution's port,
     {"reduced": fen, "clawed_back": fen}. Asked whatever the setting is now: commission the
-    sale earned while 门店收银计佣 was on still follows its returns."""
+    sale earned while 门店收银计佣 was on still follows its returns, and so does that of a sale
+    whose member's account is gone since (the port finds what there is in two queries)."""
     from fenxiao.distribution.services import offline
 
-    if sale.buyer_id is None:
-        return {"reduced": 0, "clawed_back": 0}
     result = offline.refund_till_sale(
         offline.TillRefund(
             key=sale_key(sale),

@@ -37,6 +37,12 @@ CUP_PAID, L1, L2 = 9999, 1499, 499
 
 @pytest.fixture
 def shop():
+    return open_shop()
+
+
+def open_shop():
+    """湖滨店 pays its 导购 15% at level 1, the upline 5%; its member, bound to the 导购, bought
+    at the till (sale S-1)."""
     store = make_store("湖滨店", manager=make_buyer(), guide_level1_bp=1500)
     upline = make_distributor()
     staff = guide(store)
@@ -164,9 +170,10 @@ def written():
 
 
 def test_the_same_refund_no_under_another_key_is_refused_and_writes_nothing(shop):
-    refund(shop, "R-1")
+    both_cups = [{"sku_code": shop["code"], "quantity": 2, "amount": CUP_PAID}]
+    refund(shop, "R-1", both_cups)
     before = written()
-    reply = refund(shop, "R-1", key="another-key")
+    reply = refund(shop, "R-1", both_cups, key="another-key")
     assert reply.status_code == 409 and reply.json()["code"] == "POS_REFUND_DUPLICATE"
     assert written() == before
 
