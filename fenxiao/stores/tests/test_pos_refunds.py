@@ -3,12 +3,15 @@ back the sale's commission exactly as an online refund does (reduced or cancelle
 clawed back through the ledger once settled) and the member's figures; refused whole, and
 written once, otherwise."""
 
+import itertools
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fenxiao.customers.models import CustomerFigures, CustomerTag, Tag, TagRule
 from fenxiao.customers.services import figures, tags
@@ -120,6 +123,36 @@ def test_partial_returns_reduce_held_commission_to_its_exact_share_without_drift
     row = DistributorTotals.objects.get(pk=shop["guide"].pk)
     assert (row.orders, row.sales, row.frozen) == (1, 3000, 0)
     assert OfflineAttribution.objects.get().refunded == CUP_PAID
+    assert_totals_match_history()
+
+
+_sale_nos = itertools.count(1)
+
+
+@given(cuts=st.lists(st.integers(min_value=1, max_value=CUP_PAID), min_size=1, max_size=4))
+@settings(
+    max_examples=12, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
+def test_any_run_of_partial_returns_leaves_each_commission_at_its_exact_share(shop, cuts):
+    sale_no = f"P-{next(_sale_nos)}"
+    cups = [{"sku_code": shop["code"], "quantity": 2, "amount": CUP_PAID}]
+    shop["till"].call("POST", "/sales", sale(sale_no, shop["member"].phone, CUP_PAID, cups))
+    sold = OfflineSale.objects.get(sale_no=sale_no)
+    earned = Commission.objects.filter(offline_ref__startswith=f"pos:{sold.pk}:")
+    returned = 0
+    for i, cut in enumerate(cuts):
+        cut = min(cut, CUP_PAID - returned)
+        if not cut:
+            break
+        money_back = [{"sku_code": shop["code"], "quantity": 0, "amount": cut}]
+        reply = refund(shop, f"R-{i}", money_back, sale_id=sale_no, refunded_at=timezone.now())
+        assert reply.status_code == 200, reply.content
+        returned += cut
+        remaining = CUP_PAID - returned
+        assert {c.level: c.net_amount for c in earned.all()} == {
+            1: L1 * remaining // CUP_PAID,
+            2: L2 * remaining // CUP_PAID,
+        }
     assert_totals_match_history()
 
 
