@@ -27,7 +27,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.services import distributors, ledger, settlement
 from fenxiao.distribution.tests.helpers import after_freeze, assert_totals_match_history, make_distributor
 from fenxiao.stores.models import BindTarget, OfflineRefund, OfflineSale, OfflineSaleLine, PosIdempotency
-from fenxiao.testing import make_buyer, make_product, make_staff
+from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
 from .helpers import guide, make_store, scan, store_settings
 from .test_pos_api import Till, sale
@@ -332,3 +332,22 @@ def test_the_backend_shows_a_sales_returns(shop):
     page = boss.get(reverse("admin:stores_offlinesale_change", args=[sale_row.pk]))
     assert page.status_code == 200
     assert "R-1" in page.content.decode() and "¥33.33" in page.content.decode()
+
+
+def test_pages_and_the_api_show_a_till_commission_taken_back(shop):
+    settlement.settle_due(after_freeze())
+    refund(shop, "R-1", [{"sku_code": shop["code"], "quantity": 1, "amount": 3333}])
+    guide_user = shop["guide"].user
+    h5 = Client()
+    h5.force_login(guide_user)
+    assert h5.get("/d/commissions/").status_code == 200
+    assert h5.get("/d/").status_code == 200
+    items = api_for(guide_user).get("/distribution/commissions").json()["items"]
+    assert [(c["offline"], c["amount"]) for c in items] == [(True, L1)]
+    boss = Client()
+    boss.force_login(make_staff("boss", superuser=True))
+    commission = Commission.objects.get(level=1)
+    change = boss.get(reverse("admin:distribution_commission_change", args=[commission.pk]))
+    assert change.status_code == 200 and "门店退货" in change.content.decode()
+    ledger_page = boss.get(reverse("admin:distribution_distributor_ledger", args=[shop["guide"].pk]))
+    assert ledger_page.status_code == 200 and "已结算佣金追回" in ledger_page.content.decode()
