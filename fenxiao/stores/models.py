@@ -254,4 +254,12 @@ class StoreQr(Store):
 
 
 # The POS sync API's models live in their own module (keys, nonces, idempotent answers, offline sales).
-from .pos_models import OfflineSale, OfflineSaleLine, PosApiKey, PosIdempotency, PosNonce  # noqa: E402, F401
+from .pos_models import (  # noqa: E402, F401
+    OfflineRefund,
+    OfflineRefundLine,
+    OfflineSale,
+    OfflineSaleLine,
+    PosApiKey,
+    PosIdempotency,
+    PosNonce,
+)

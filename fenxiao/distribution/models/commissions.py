@@ -67,6 +67,9 @@ class OfflineAttribution(models.Model):
     self_purchase = models.BooleanField("自购", default=False)
     reason = models.CharField("归属依据", max_length=200, blank=True)
     total = models.PositiveIntegerField("销售金额")
+    # Given back at the till since (门店退货): the sale counts for `total − refunded`, as an
+    # order counts for its paid amount less refunds.
+    refunded = models.PositiveIntegerField("已退款", default=0)
     settings_version = models.PositiveIntegerField("分销设置版本")
     created_at = models.DateTimeField(auto_now_add=True)
 

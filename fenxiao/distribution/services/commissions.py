@@ -46,11 +46,11 @@ def period_sales(distributor_id: int, since) -> int:
     sums = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
         paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
     )
-    # Sales at a store's till count too, as they do in the running totals.
+    # Sales at a store's till count too, less their returns, as they do in the running totals.
     till = OfflineAttribution.objects.filter(level1_id=distributor_id, created_at__gte=since).aggregate(
-        total=Sum("total")
+        total=Sum("total"), refunded=Sum("refunded")
     )
-    return (sums["paid"] or 0) - (sums["refunded"] or 0) + (till["total"] or 0)
+    return (sums["paid"] or 0) - (sums["refunded"] or 0) + (till["total"] or 0) - (till["refunded"] or 0)
 
 
 def tier_bonus_bp(distributor_id: int, now=None) -> int:
@@ -209,7 +209,7 @@ def apply_line_refunds(order, lines) -> None:
         changes = totals.deltas()
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
-            remaining = max(line.paid_amount - line.refunded_amount, 0)
+            note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
             # Only the commission rows: a distributor's row is locked only for a clawback,
             # which takes from the balance (as a withdrawal does, under the same lock), so a
             # refund of held commission never queues behind, or blocks, that distributor's
@@ -221,25 +221,32 @@ def apply_line_refunds(order, lines) -> None:
                 .order_by("pk")
             )
             for commission in commissions:
-                _bring_to(commission, line, remaining, changes)
+                bring_to_share(commission, line.paid_amount, line.refunded_amount, note, changes)
         totals.add(changes)
 
 
-def _bring_to(commission: Commission, line, remaining: int, changes: totals.Deltas) -> None:
+def bring_to_share(
+    commission: Commission, paid: int, refunded: int, note: str, changes: totals.Deltas
+) -> int:
+    """Bring one commission (locked by the caller) to its share of what its line still has
+    paid, `paid` and `refunded` being the line's paid amount and cumulative refunds: reduced
+    or cancelled while held, clawed back through the ledger once settled. Returns the cut
+    (0 when it already is at or below its share). Online order lines and till sale lines
+    (`offline`) both come through here, so their arithmetic cannot drift apart."""
     if commission.status == CommissionStatus.CANCELLED:
-        return
-    target = commission.amount * remaining // line.paid_amount if line.paid_amount else 0
+        return 0
+    remaining = max(paid - refunded, 0)
+    target = commission.amount * remaining // paid if paid else 0
     cut = commission.net_amount - target
     if cut <= 0:
-        return
-    note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
+        return 0
     if commission.status == CommissionStatus.SETTLED:
         ledger.lock(commission.distributor_id)
         adjustment = CommissionAdjustment.objects.create(
             commission=commission,
             kind=CommissionAdjustment.Kind.CLAWBACK,
             amount=cut,
-            refunded_base=line.refunded_amount,
+            refunded_base=refunded,
             note=note,
         )
         LedgerEntry.objects.create(
@@ -253,10 +260,10 @@ def _bring_to(commission: Commission, line, remaining: int, changes: totals.Delt
         Commission.objects.filter(pk=commission.pk).update(reversed_amount=F("reversed_amount") + cut)
         changes[commission.distributor_id]["settled"] -= cut
         changes[commission.distributor_id]["balance"] -= cut
-        return
+        return cut
     kind = CommissionAdjustment.Kind.CANCELLED if target == 0 else CommissionAdjustment.Kind.REDUCED
     CommissionAdjustment.objects.create(
-        commission=commission, kind=kind, amount=cut, refunded_base=line.refunded_amount, note=note
+        commission=commission, kind=kind, amount=cut, refunded_base=refunded, note=note
     )
     fields = {"reversed_amount": F("reversed_amount") + cut}
     if target == 0:
@@ -264,3 +271,4 @@ def _bring_to(commission: Commission, line, remaining: int, changes: totals.Delt
     Commission.objects.filter(pk=commission.pk).update(**fields)
     # Reduced or cancelled, the cut leaves its bucket (a cancelled commission's net is 0).
     changes[commission.distributor_id][totals.BUCKET[commission.status]] -= cut
+    return cut

@@ -6,19 +6,26 @@ complete, so it earns as an online order would that was paid and then completed,
 the same beneficiaries (`attribution.chain_for`), rules (`RuleBook`, the store's own level-1
 rate, tier bonus, team commission, the guard per line), created frozen until the hold ends,
 and the same running totals. A line the shop has no SKU for earns nothing.
+
+A return at the till (门店退货) takes back as an online refund does: each refunded line's
+commission is brought to its share of what the line still has paid
+(`commissions.bring_to_share`, the same arithmetic, so several partial returns never drift),
+and the sale counts for its level-1 distributor's sales less what went back.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import F
 from django.utils import timezone
 
+from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
 
 from ..models import Commission, CommissionStatus, DistributorStatus, OfflineAttribution
 from . import config, store_rules, totals
 from .attribution import chain_for
-from .commissions import line_commissions, tier_bonus_bp
+from .commissions import bring_to_share, line_commissions, tier_bonus_bp
 from .rules import RuleBook
 
 
@@ -114,3 +121,55 @@ def _create(sale: TillSale, beneficiaries, cfg, until, now) -> list[Commission]:
         )
     Commission.objects.bulk_create(commissions)
     return commissions
+
+
+@dataclass(frozen=True)
+class TillRefundLine:
+    ref: str  # the sale line's `TillLine.ref`
+    paid: int  # fen the line paid (its amount at the sale)
+    refunded: int  # fen refunded on the line so far, this return included
+
+
+@dataclass(frozen=True)
+class TillRefund:
+    key: str  # the sale's `TillSale.key`
+    amount: int  # fen this return gave back (the sum over its lines)
+    label: str  # e.g. "门店收银 <store> 单号 <no>", for the adjustments' notes
+    lines: list[TillRefundLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TillRefundResult:
+    reduced: int = 0  # fen taken off held commission (reduced or cancelled)
+    clawed_back: int = 0  # fen taken back from settled commission, through the ledger
+
+
+def refund_till_sale(refund: TillRefund) -> TillRefundResult:
+    """Call inside the transaction that records the return, after the sale lines' refunded
+    amounts grew. Locks the lines' commission rows (ascending id), a distributor's row only
+    for a clawback, and the running totals last, in one `totals.add`, as online refunds do."""
+    changes = totals.deltas()
+    reduced = clawed_back = 0
+    by_ref = {line.ref: line for line in refund.lines}
+    commissions = (
+        Commission.objects.select_for_update(of=("self",))
+        .select_related("distributor")
+        .filter(offline_ref__in=list(by_ref))
+        .order_by("pk")
+    )
+    for commission in commissions:
+        line = by_ref[commission.offline_ref]
+        note = f"{refund.label} 门店退货，累计退款 {format_fen(line.refunded)}"
+        cut = bring_to_share(commission, line.paid, line.refunded, note, changes)
+        if commission.status == CommissionStatus.SETTLED:
+            clawed_back += cut
+        else:
+            reduced += cut
+    level1_id = (
+        OfflineAttribution.objects.filter(sale_key=refund.key).values_list("level1_id", flat=True).first()
+    )
+    if level1_id and refund.amount:
+        OfflineAttribution.objects.filter(sale_key=refund.key).update(refunded=F("refunded") + refund.amount)
+        changes[level1_id]["sales"] -= refund.amount
+    totals.add(changes)
+    return TillRefundResult(reduced=reduced, clawed_back=clawed_back)

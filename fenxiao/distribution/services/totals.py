@@ -226,15 +226,15 @@ def computed(distributor_ids: Iterable[int]) -> dict[int, dict[str, int]]:
         result[row["attribution__level1_id"]].update(
             orders=row["n"] or 0, sales=(row["paid"] or 0) - (row["refunded"] or 0)
         )
-    # Sales at a store's till count like paid orders (they are never refunded here).
+    # Sales at a store's till count like paid orders, less what the till's returns gave back.
     for row in (
         OfflineAttribution.objects.filter(level1_id__in=ids)
         .order_by()
         .values("level1_id")
-        .annotate(n=Count("pk"), total=Sum("total"))
+        .annotate(n=Count("pk"), total=Sum("total"), refunded=Sum("refunded"))
     ):
         result[row["level1_id"]]["orders"] += row["n"] or 0
-        result[row["level1_id"]]["sales"] += row["total"] or 0
+        result[row["level1_id"]]["sales"] += (row["total"] or 0) - (row["refunded"] or 0)
     return result
 
 
