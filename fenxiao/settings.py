@@ -236,10 +236,14 @@ TRAFFIC_FLUSH_SECONDS = float(os.environ.get("TRAFFIC_FLUSH_SECONDS", 0 if TESTI
 # all of it; the parallel run has tests of its own.
 SETTLEMENT_WORKERS = int(os.environ.get("SETTLEMENT_WORKERS", 1 if TESTING else min(os.cpu_count() or 1, 4)))
 # Threads: the tasks wait on gateways and the network (payouts, refunds, notifications).
+# An idle worker polls the SQLite queue less and less often, up to `max_delay` seconds apart
+# (Redis blocks instead): Huey's 10 s default would leave the first payment after a quiet
+# spell waiting that long for its notification, the buyer watching "支付确认中".
 HUEY["consumer"] = {
     "workers": int(os.environ.get("HUEY_WORKERS", "4")),
     "worker_type": "thread",
     "periodic": True,
+    "max_delay": float(os.environ.get("HUEY_MAX_POLL_SECONDS", "1")),
 }
 
 # --- Auth ---------------------------------------------------------------------------------

@@ -80,7 +80,8 @@ class DashboardOut(Schema):
 
 class CommissionOut(Schema):
     id: int
-    order_number: str
+    order_number: str = Field(description="订单号；门店收银的佣金为“门店收银 <门店> 单号 <单号>”")
+    offline: bool = Field(description="来自门店收银（收银系统上报的会员消费），没有线上订单")
     product_name: str
     level: int
     status: str
@@ -105,11 +106,16 @@ class CommissionOut(Schema):
 
     @staticmethod
     def resolve_order_number(obj):
-        return obj.order.number
+        # A till sale's commission has no order: the sale's label stands in for the number.
+        return obj.offline_label if obj.is_offline else obj.order.number
 
     @staticmethod
     def resolve_product_name(obj):
-        return obj.order_line.product_name
+        return obj.item_label
+
+    @staticmethod
+    def resolve_offline(obj):
+        return obj.is_offline
 
     @staticmethod
     def resolve_status_display(obj):
@@ -117,7 +123,7 @@ class CommissionOut(Schema):
 
     @staticmethod
     def resolve_discount_share(obj):
-        return obj.order_line.discount_share
+        return 0 if obj.is_offline else obj.order_line.discount_share
 
     @staticmethod
     def resolve_rule_name(obj):

@@ -109,6 +109,7 @@ CHAIN = Template(
         "买家扫门店码/导购码即绑定，最新扫码优先（7 天保护期）",
         "扫导购码绑定到该导购，顾客算最近扫码门店的会员",
         "门店默认支持到店自提",
+        "会员在门店收银台消费（收银系统上报）也为其导购计佣",
         "佣金自动结算，每月结算一次",
         "可选：没有门店时新建一家示例门店",
     ],
@@ -126,6 +127,8 @@ CHAIN = Template(
         Setting(STORE_SETTINGS, "bind_target", "staff"),
         Setting(STORE_SETTINGS, "override_binding", True),
         Setting(STORE_SETTINGS, "member_mode", "latest"),
+        # Members' till sales (pushed by the store's POS) earn their 导购 commission too.
+        Setting(STORE_SETTINGS, "pos_commission", True),
         Check("stores.count", "门店", checks.stores),
         Check("stores.pos", "POS 接口", checks.pos_keys),
         # A Setting on a model/field not installed, or a Step whose function is missing,

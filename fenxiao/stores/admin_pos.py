@@ -1,5 +1,6 @@
 """门店 › 收银系统密钥 and 门店销售 in the backend: staff create a store's POS key (the secret is
-shown once, on the page after creating it), revoke keys, and read the sales the tills pushed.
+shown once, on the page after creating it), revoke keys, and read the sales (and their returns)
+the tills pushed.
 Registered from `StoresConfig.ready` so the main stores admin stays its own module."""
 
 from django.contrib import admin, messages
@@ -8,7 +9,7 @@ from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, user_text
 
-from .pos_models import OfflineSale, OfflineSaleLine, PosApiKey
+from .pos_models import OfflineRefund, OfflineSale, OfflineSaleLine, PosApiKey
 from .services import pos_keys
 
 
@@ -56,21 +57,41 @@ class PosApiKeyAdmin(ModelAdmin):
 
 class OfflineSaleLineInline(ReadOnlyInline):
     model = OfflineSaleLine
-    fields = ("sku_code", "sku", "quantity", "amount_text")
+    fields = ("sku_code", "sku", "quantity", "amount_text", "refunded_quantity", "refunded_text")
     readonly_fields = fields
     amount_text = fen_column("金额")
+    refunded_text = fen_column("已退金额", field="refunded_amount")
+
+
+class OfflineRefundInline(ReadOnlyInline):
+    model = OfflineRefund
+    verbose_name_plural = "门店退货"
+    fields = ("refund_no", "total_text", "refunded_at", "received_at")
+    readonly_fields = fields
+    total_text = fen_column("退款金额", field="total")
 
 
 @admin.register(OfflineSale)
 class OfflineSaleAdmin(ReadOnlyAdmin):
-    list_display = ("sale_no", "store", "member", "total_text", "sold_at", "received_at")
+    list_display = ("sale_no", "store", "member", "total_text", "refunded_text", "sold_at", "received_at")
     list_filter = ("store", "sold_at")
     search_fields = ("=sale_no", "=buyer_phone")
     list_select_related = ("store", "buyer")
-    inlines = [OfflineSaleLineInline]
-    fields = ("store", "sale_no", "member", "buyer_phone", "total_text", "sold_at", "received_at", "api_key")
+    inlines = [OfflineSaleLineInline, OfflineRefundInline]
+    fields = (
+        "store",
+        "sale_no",
+        "member",
+        "buyer_phone",
+        "total_text",
+        "refunded_text",
+        "sold_at",
+        "received_at",
+        "api_key",
+    )
     readonly_fields = fields
     total_text = fen_column("金额", field="total")
+    refunded_text = fen_column("已退款", field="refunded_amount")
 
     @display(description="会员")
     def member(self, obj):

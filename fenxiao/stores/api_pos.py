@@ -6,12 +6,12 @@ from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
-from ninja import Field, Header, Query, Router, Schema
+from ninja import Field, Header, Path, Query, Router, Schema
 from ninja.security import APIKeyHeader
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from .pos_errors import PosPayloadInvalid
-from .services import pos_keys, pos_sync
+from .services import pos_keys, pos_refunds, pos_sync
 
 SIGNING = """
 **Signing (签名).** Every request carries four headers:
@@ -27,7 +27,8 @@ The signed string is five lines joined by `\\n` (no trailing newline):
 
     {timestamp}\\n{nonce}\\n{METHOD}\\n{path}\\n{hex sha256 of the raw request body}
 
-`path` is the path only (`/api/v1/pos/stock`, no host, no query string); a GET signs the
+`path` is the path only (`/api/v1/pos/stock`, no host, no query string), percent-decoded
+(`/api/v1/pos/sales/S:1/refunds` for a request to `/api/v1/pos/sales/S%3A1/refunds`); a GET signs the
 sha256 of the empty body (`e3b0c442…b855`). Sign the exact bytes you send.
 
 **Worked example.** Secret `3f1c0e0a6b2d4e8f9a7c5b3d1e2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f`,
@@ -101,12 +102,59 @@ class SaleIn(Strict):
     sold_at: datetime = Field(description="ISO 8601; without an offset it is Beijing time")
 
 
+class SaleCommissionOut(Schema):
+    status: str = Field(
+        description="`created`: the member's bound distributor (导购) and their upline earn "
+        "commission on the lines whose `sku_code` is a shop SKU, frozen until the hold ends; "
+        "`none`: nobody earns (no member matched, nobody bound, or no line earns); "
+        "`disabled`: the shop has 门店收银计佣 off"
+    )
+    amount: int = Field(description="Commission created for the sale, in fen (all levels)")
+
+
 class SaleOut(Schema):
     sale_id: str
     id: int
     member_matched: bool
     total: int
-    commission: str = Field(description="`disabled`: offline sales create no commission yet")
+    commission: SaleCommissionOut
+
+    @field_validator("commission", mode="before")
+    @classmethod
+    def _stored_before_commission(cls, value):
+        # Answers stored (and replayed) before sales could earn commission said "disabled".
+        return {"status": value, "amount": 0} if isinstance(value, str) else value
+
+
+class RefundLineIn(Strict):
+    sku_code: str = Field(min_length=1, max_length=40, description="A `sku_code` of the sale's lines")
+    quantity: int = Field(ge=0, le=9999, description="Units returned (0 for money back only)")
+    amount: int = Field(ge=0, le=100_000_000, description="Money given back for the line, in fen")
+
+
+class RefundIn(Strict):
+    refund_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$", description="The till's refund no."
+    )
+    lines: list[RefundLineIn] = Field(min_length=1, max_length=200)
+    total: int = Field(ge=0, le=2_000_000_000, description="Sum of the line amounts, in fen")
+    refunded_at: datetime = Field(description="ISO 8601; without an offset it is Beijing time")
+
+
+class RefundCommissionOut(Schema):
+    reduced: int = Field(description="Held (frozen) commission reduced or cancelled, in fen")
+    clawed_back: int = Field(
+        description="Settled commission taken back from the distributors' balances, in fen"
+    )
+
+
+class RefundOut(Schema):
+    refund_id: str
+    sale_id: str
+    id: int
+    total: int = Field(description="Money given back by this return, in fen")
+    sale_refunded_total: int = Field(description="Money given back on the sale so far, in fen")
+    commission: RefundCommissionOut
 
 
 class Cursor(Schema):
@@ -189,7 +237,10 @@ def push_stock(
     response=SaleOut,
     summary="上报门店销售",
     description="Record a sale made at the store's till. With a known member's phone it counts for "
-    "their figures and tags. Idempotent by `Idempotency-Key`, else by `sale:{sale_id}`.\n" + SIGNING,
+    "their figures and tags, and, when the shop turned 门店收银计佣 on, earns commission for the "
+    "distributor (导购) the member is bound to and their upline, like a paid and completed online "
+    "order (`commission` says what was created). Idempotent by `Idempotency-Key`, else by "
+    "`sale:{sale_id}`.\n" + SIGNING,
 )
 def push_sale(
     request,
@@ -202,6 +253,46 @@ def push_sale(
     body = payload.model_dump()
     answer, replayed = pos_sync.once(
         api_key.store, key, "sale", body, lambda: pos_sync.record_sale(api_key.store, api_key, body)
+    )
+    _replayed(response, replayed)
+    return answer
+
+
+@router.post(
+    "/sales/{sale_id}/refunds",
+    response=RefundOut,
+    summary="上报门店退货",
+    description="Record a return (退货/退款) at the till of a sale reported before (`sale_id` is its "
+    "till sale no.). Each line names a `sku_code` of the sale; when several of the sale's lines "
+    "have that code, quantity and amount are taken from them in line order. Refused whole when the "
+    "sale is unknown (404 `POS_SALE_NOT_FOUND`), a code is not in the sale (422 "
+    "`POS_REFUND_LINE_UNKNOWN`), a line asks more quantity or money than remains (409 "
+    "`POS_REFUND_EXCEEDS_SALE`), `total` is not the sum of the lines (400 `POS_TOTAL_MISMATCH`), "
+    "`refunded_at` is in the future or before the sale (400 `POS_REFUNDED_AT_INVALID`), or the "
+    "`refund_id` was recorded for the sale before under another key (409 `POS_REFUND_DUPLICATE`). "
+    "The member's figures lose the amount; commission the sale earned is brought to its share of "
+    "what each line still has paid, like an online refund: reduced or cancelled while held, "
+    "taken back from the balance once settled (`commission` says how much). Requires "
+    "`Idempotency-Key` (e.g. `refund:{sale_id}:{refund_id}`).\n" + SIGNING,
+)
+def push_refund(
+    request,
+    response: HttpResponse,
+    payload: RefundIn,
+    sale_id: str = Path(
+        ..., min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$", description="The till's sale no."
+    ),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+):
+    api_key = request.auth
+    key = pos_sync.idempotency_key(idempotency_key)
+    body = payload.model_dump() | {"sale_id": sale_id}
+    answer, replayed = pos_sync.once(
+        api_key.store,
+        key,
+        "refund",
+        body,
+        lambda: pos_refunds.record_refund(api_key.store, api_key, sale_id, body),
     )
     _replayed(response, replayed)
     return answer

@@ -52,6 +52,12 @@ class StoreSettings(models.Model):
         help_text="关闭时，已绑定分销商的顾客扫门店码只成为会员，不改绑；"
         "开启时按分销设置的绑定规则（首次绑定/最新绑定/有效期）决定",
     )
+    pos_commission = models.BooleanField(
+        "门店收银计佣",
+        default=False,
+        help_text="开启后，收银系统上报的门店销售中，已绑定分销商/导购的会员消费像线上订单一样计佣："
+        "只有 SKU 编码与商城 SKU 一致的商品计佣，佣金直接进入冻结期，期满后随常规结算入账",
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:
@@ -248,4 +254,12 @@ class StoreQr(Store):
 
 
 # The POS sync API's models live in their own module (keys, nonces, idempotent answers, offline sales).
-from .pos_models import OfflineSale, OfflineSaleLine, PosApiKey, PosIdempotency, PosNonce  # noqa: E402, F401
+from .pos_models import (  # noqa: E402, F401
+    OfflineRefund,
+    OfflineRefundLine,
+    OfflineSale,
+    OfflineSaleLine,
+    PosApiKey,
+    PosIdempotency,
+    PosNonce,
+)

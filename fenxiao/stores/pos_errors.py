@@ -62,3 +62,15 @@ class PosPayloadInvalid(DomainError):
     code = "POS_PAYLOAD_INVALID"
     message = "请求内容有误"
     status = 400
+
+
+class PosSaleNotFound(DomainError):
+    code = "POS_SALE_NOT_FOUND"
+    message = "该门店没有这个收银单号的销售"
+    status = 404
+
+
+class PosRefundExceedsSale(DomainError):
+    code = "POS_REFUND_EXCEEDS_SALE"
+    message = "退货数量或金额超过该笔销售剩余可退的部分"
+    status = 409

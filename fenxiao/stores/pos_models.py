@@ -1,5 +1,5 @@
 """What the POS sync API keeps: per-store API keys, the nonces seen inside the replay window,
-the answers to idempotent writes, and the sales a store's own till reports (门店收银).
+the answers to idempotent writes, and the sales and returns a store's own till reports (门店收银).
 
 Imported by `stores.models` so Django finds the models; the API lives in `stores.api_pos`,
 the rules in `stores.services.pos_keys` and `stores.services.pos_sync`.
@@ -7,7 +7,7 @@ the rules in `stores.services.pos_keys` and `stores.services.pos_sync`.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class PosApiKey(models.Model):
@@ -96,6 +96,8 @@ class OfflineSale(models.Model):
     )
     buyer_phone = models.CharField("会员手机号", max_length=20, blank=True)
     total = models.PositiveIntegerField("金额")
+    # What the till's returns (`OfflineRefund`) gave back so far: spend is total − refunded.
+    refunded_amount = models.PositiveIntegerField("已退款", default=0)
     sold_at = models.DateTimeField("销售时间", db_index=True)
     received_at = models.DateTimeField("接收时间", auto_now_add=True)
     api_key = models.ForeignKey(PosApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -106,6 +108,9 @@ class OfflineSale(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["store", "sale_no"], name="one_offline_sale_per_store_no"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__lte=F("total")), name="offline_sale_refund_not_above_total"
+            ),
         ]
         indexes = [models.Index(fields=["buyer", "sold_at"])]
 
@@ -121,13 +126,65 @@ class OfflineSaleLine(models.Model):
     sku = models.ForeignKey("catalog.Sku", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     quantity = models.PositiveIntegerField("数量")
     amount = models.PositiveIntegerField("金额")
+    # Returned so far at the till (the sum of this line's `OfflineRefundLine`s): what remains
+    # refundable, and the share of commission the line still earns.
+    refunded_quantity = models.PositiveIntegerField("已退数量", default=0)
+    refunded_amount = models.PositiveIntegerField("已退金额", default=0)
 
     class Meta:
         verbose_name = "门店销售明细"
         verbose_name_plural = "门店销售明细"
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="offline_line_quantity_positive")
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="offline_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=F("quantity")) & Q(refunded_amount__lte=F("amount")),
+                name="offline_line_refund_not_above_sale",
+            ),
         ]
 
     def __str__(self):
         return f"{self.sku_code} x{self.quantity}"
+
+
+class OfflineRefund(models.Model):
+    """A return (门店退货) of a till sale, pushed by the store's POS: once per (sale, the till's
+    refund no.). Its lines say how much of each sale line went back; the sale lines' refunded
+    counters are their running sums."""
+
+    sale = models.ForeignKey(
+        OfflineSale, on_delete=models.CASCADE, related_name="refunds", verbose_name="销售"
+    )
+    refund_no = models.CharField("退货单号", max_length=64)
+    total = models.PositiveIntegerField("退款金额")
+    refunded_at = models.DateTimeField("退货时间")
+    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    api_key = models.ForeignKey(PosApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "门店退货"
+        verbose_name_plural = "门店退货（收银系统）"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "refund_no"], name="one_offline_refund_per_sale_no"),
+        ]
+
+    def __str__(self):
+        return f"{self.sale} 退货 {self.refund_no}"
+
+
+class OfflineRefundLine(models.Model):
+    refund = models.ForeignKey(
+        OfflineRefund, on_delete=models.CASCADE, related_name="lines", verbose_name="退货"
+    )
+    sale_line = models.ForeignKey(
+        OfflineSaleLine, on_delete=models.CASCADE, related_name="refund_lines", verbose_name="销售明细"
+    )
+    quantity = models.PositiveIntegerField("数量")
+    amount = models.PositiveIntegerField("金额")
+
+    class Meta:
+        verbose_name = "门店退货明细"
+        verbose_name_plural = "门店退货明细"
+
+    def __str__(self):
+        return f"{self.sale_line.sku_code} x{self.quantity}"

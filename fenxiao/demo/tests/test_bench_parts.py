@@ -267,7 +267,7 @@ def test_run_for_counts_successes_and_failures_until_the_end():
 def test_generated_rows_must_set_every_column_without_a_default():
     from fenxiao.distribution.models import Commission
 
-    with pytest.raises(ValueError, match=r"Commission\.order_id"):
+    with pytest.raises(ValueError, match=r"Commission\.distributor_id"):
         settlement_bench.insert_select(Commission, {}, "generate_series(1, 1) AS g")
 
 

@@ -101,6 +101,7 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
         "distributor__user__phone",
         "=distributor__referral_code",
         "order_line__product_name",
+        "offline_label",
     )
     list_select_related = ("order", "order_line", "distributor__user", "rule")
     list_per_page = 50
@@ -170,14 +171,17 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
 
     @display(description="订单号", ordering="order__number")
     def order_number(self, obj):
-        return obj.order.number
+        # A till sale's commission has no order: it names the sale (门店收银 …).
+        return obj.offline_label if obj.is_offline else obj.order.number
 
     @display(description="订单")
     def order_link(self, obj):
-        return link(obj.order, obj.order.number)
+        return obj.offline_label if obj.is_offline else link(obj.order, obj.order.number)
 
     @display(description="商品")
     def product_display(self, obj):
+        if obj.is_offline:
+            return obj.item_name
         line = obj.order_line
         return f"{line.product_name} {line.spec_text}".strip()
 
@@ -328,7 +332,7 @@ class SettlementBatchAdmin(DetailActionsMixin, ReadOnlyAdmin):
             (
                 (
                     link(c, f"#{c.pk}"),
-                    c.order.number,
+                    c.offline_label if c.is_offline else c.order.number,
                     distributor_text(c.distributor),
                     c.level,
                     c.get_status_display(),

@@ -29,6 +29,7 @@ from .commissions import (
     Commission,
     CommissionAdjustment,
     CommissionStatus,
+    OfflineAttribution,
     OrderAttribution,
     RuleSource,
 )
@@ -109,6 +110,7 @@ __all__ = [
     "SalesTier",
     "SettlementBatch",
     "SettlementCycleRun",
+    "OfflineAttribution",
     "OrderAttribution",
     "CommissionStatus",
     "COMMISSION_FLOW",

@@ -49,6 +49,40 @@ class OrderAttribution(models.Model):
         return f"{self.order_id}"
 
 
+class OfflineAttribution(models.Model):
+    """Who earned on a sale made at a store's till (门店收银), decided when its POS pushed it.
+    Like an order's attribution it counts the sale for the level-1 distributor's orders and
+    sales (the running totals recompute them from here); `sale_key` makes it once per sale."""
+
+    sale_key = models.CharField("门店收银单", max_length=40, unique=True)
+    level1 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="+", verbose_name="一级", db_index=False
+    )
+    level2 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="二级"
+    )
+    level3 = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="三级"
+    )
+    self_purchase = models.BooleanField("自购", default=False)
+    reason = models.CharField("归属依据", max_length=200, blank=True)
+    total = models.PositiveIntegerField("销售金额")
+    # Given back at the till since (门店退货): the sale counts for `total − refunded`, as an
+    # order counts for its paid amount less refunds.
+    refunded = models.PositiveIntegerField("已退款", default=0)
+    settings_version = models.PositiveIntegerField("分销设置版本")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "门店收银分销归属"
+        verbose_name_plural = "门店收银分销归属"
+        # A distributor's till sales this month (the tier bonus), without reading the rest.
+        indexes = [models.Index(fields=["level1", "created_at"], name="offline_attribution_level1")]
+
+    def __str__(self):
+        return self.sale_key
+
+
 class CommissionStatus(models.TextChoices):
     PENDING = "pending", "待结算（预估）"
     FROZEN = "frozen", "冻结中"
@@ -80,12 +114,21 @@ class RuleSource(models.TextChoices):
 
 
 class Commission(models.Model):
-    """One order line's commission for one beneficiary, with everything that explains it."""
+    """One order line's commission for one beneficiary, with everything that explains it.
+
+    A line sold at a store's till (门店收银, pushed by its POS) has no order: the commission
+    names it by `offline_ref` instead and keeps what it shows (`offline_label`,
+    `item_name`), since distribution never reads the stores app."""
 
     Status = CommissionStatus
 
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="commissions", verbose_name="订单"
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commissions",
+        verbose_name="订单",
     )
     # Settling rewrites every index of a commission row, so none is kept twice: the line is
     # led by the (line, beneficiary) constraint, the distributor by the two indexes below,
@@ -95,8 +138,14 @@ class Commission(models.Model):
         on_delete=models.PROTECT,
         related_name="commissions",
         verbose_name="订单商品",
+        null=True,
+        blank=True,
         db_index=False,
     )
+    # The till sale's line ("pos:<line id>"), unique per beneficiary like an order line.
+    offline_ref = models.CharField("门店收银明细", max_length=40, blank=True, default="")
+    offline_label = models.CharField("门店收银单", max_length=120, blank=True, default="")
+    item_name = models.CharField("商品（门店收银）", max_length=200, blank=True, default="")
     distributor = models.ForeignKey(
         Distributor,
         on_delete=models.PROTECT,
@@ -155,6 +204,17 @@ class Commission(models.Model):
             models.UniqueConstraint(
                 fields=["order_line", "distributor"], name="one_commission_per_line_and_beneficiary"
             ),
+            models.UniqueConstraint(
+                fields=["offline_ref", "distributor"],
+                condition=~Q(offline_ref=""),
+                name="one_commission_per_offline_line_and_beneficiary",
+            ),
+            # An order line's commission, or a till sale line's: never both, never neither.
+            models.CheckConstraint(
+                condition=(Q(order_line__isnull=False, order__isnull=False) & Q(offline_ref=""))
+                | (Q(order_line__isnull=True, order__isnull=True) & ~Q(offline_ref="")),
+                name="commission_from_order_line_or_offline_sale",
+            ),
             models.CheckConstraint(
                 condition=Q(reversed_amount__lte=F("amount")), name="commission_reversal_not_above_amount"
             ),
@@ -183,11 +243,25 @@ class Commission(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order_id}-{self.level}级 {format_fen(self.net_amount)}"
+        return f"{self.order_id or self.offline_ref}-{self.level}级 {format_fen(self.net_amount)}"
 
     @property
     def net_amount(self) -> int:
         return self.amount - self.reversed_amount
+
+    @property
+    def is_offline(self) -> bool:
+        return not self.order_line_id
+
+    @property
+    def source_label(self) -> str:
+        """Where the commission comes from, as lists show it: the order number or the till sale."""
+        return self.offline_label if self.is_offline else f"订单 {self.order.number}"
+
+    @property
+    def item_label(self) -> str:
+        """The product the line sold (a till line keeps its own snapshot)."""
+        return self.item_name if self.is_offline else self.order_line.product_name
 
 
 class CommissionAdjustment(models.Model):

@@ -18,6 +18,7 @@ from ..models import (
     DistributorStatus,
     LedgerEntry,
     LedgerKind,
+    OfflineAttribution,
     OrderAttribution,
     RuleKind,
     SalesTier,
@@ -45,7 +46,11 @@ def period_sales(distributor_id: int, since) -> int:
     sums = Order.objects.filter(attribution__level1_id=distributor_id, paid_at__gte=since).aggregate(
         paid=Sum("paid_amount"), refunded=Sum("refunded_amount")
     )
-    return (sums["paid"] or 0) - (sums["refunded"] or 0)
+    # Sales at a store's till count too, less their returns, as they do in the running totals.
+    till = OfflineAttribution.objects.filter(level1_id=distributor_id, created_at__gte=since).aggregate(
+        total=Sum("total"), refunded=Sum("refunded")
+    )
+    return (sums["paid"] or 0) - (sums["refunded"] or 0) + (till["total"] or 0) - (till["refunded"] or 0)
 
 
 def tier_bonus_bp(distributor_id: int, now=None) -> int:
@@ -99,48 +104,56 @@ def _create(order, attribution: OrderAttribution) -> list[Commission]:
     for line in lines:
         if line.paid_amount <= 0:
             continue
-        per_line = []
-        for level, distributor in beneficiaries:
-            grade = distributor.grade
-            resolved = book.resolve(line, level, grade)
-            if level == 1:
-                resolved = store_rules.apply(resolved, store_rates.get(distributor.pk))
-            if resolved.excluded:
-                # 不计佣金: no level, and no tier bonus or team commission on top of nothing.
-                continue
-            extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
-            team = grade.team_bp if (level == 2 and grade is not None) else 0
-            if resolved.kind == RuleKind.FIXED:
-                amount = resolved.value * line.quantity + apply_bp(line.paid_amount, extra_bonus + team)
-            else:
-                amount = apply_bp(line.paid_amount, resolved.value + extra_bonus + team)
-            per_line.append(
-                Commission(
-                    order=order,
-                    order_line=line,
-                    distributor=distributor,
-                    level=level,
-                    base=line.paid_amount,
-                    quantity=line.quantity,
-                    rule_kind=resolved.kind,
-                    rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
-                    fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
-                    bonus_bp=extra_bonus,
-                    team_bp=team,
-                    rule_source=resolved.source,
-                    rule=resolved.rule,
-                    rule_version=resolved.rule.version if resolved.rule else 0,
-                    rule_name=resolved.name,
-                    grade_name=grade.name if grade else "",
-                    settings_version=cfg.version,
-                    amount=amount,
-                )
-            )
-        _apply_guard(per_line, apply_bp(line.paid_amount, cfg.max_commission_bp))
-        # A level trimmed to nothing by the guard is kept, so "why ¥0" can be answered.
-        commissions.extend(c for c in per_line if c.amount > 0 or c.capped > 0)
+        commissions += line_commissions(
+            line, line.paid_amount, beneficiaries, book, bonus, store_rates, cfg, order=order, order_line=line
+        )
     Commission.objects.bulk_create(commissions)
     return commissions
+
+
+def line_commissions(line, paid: int, beneficiaries, book, bonus, store_rates, cfg, **source) -> list:
+    """One line's commission for each beneficiary (`(level, distributor)`), guard applied,
+    unsaved. `paid` is what the line paid; `source` names the line on each commission (its
+    order and order line, or a till sale's line) and may set its status."""
+    per_line = []
+    for level, distributor in beneficiaries:
+        grade = distributor.grade
+        resolved = book.resolve(line, level, grade)
+        if level == 1:
+            resolved = store_rules.apply(resolved, store_rates.get(distributor.pk))
+        if resolved.excluded:
+            # 不计佣金: no level, and no tier bonus or team commission on top of nothing.
+            continue
+        extra_bonus = bonus.get(distributor.pk, 0) if level == 1 else 0
+        team = grade.team_bp if (level == 2 and grade is not None) else 0
+        if resolved.kind == RuleKind.FIXED:
+            amount = resolved.value * line.quantity + apply_bp(paid, extra_bonus + team)
+        else:
+            amount = apply_bp(paid, resolved.value + extra_bonus + team)
+        per_line.append(
+            Commission(
+                distributor=distributor,
+                level=level,
+                base=paid,
+                quantity=line.quantity,
+                rule_kind=resolved.kind,
+                rate_bp=resolved.value if resolved.kind == RuleKind.RATE else 0,
+                fixed_per_unit=resolved.value if resolved.kind == RuleKind.FIXED else 0,
+                bonus_bp=extra_bonus,
+                team_bp=team,
+                rule_source=resolved.source,
+                rule=resolved.rule,
+                rule_version=resolved.rule.version if resolved.rule else 0,
+                rule_name=resolved.name,
+                grade_name=grade.name if grade else "",
+                settings_version=cfg.version,
+                amount=amount,
+                **source,
+            )
+        )
+    _apply_guard(per_line, apply_bp(paid, cfg.max_commission_bp))
+    # A level trimmed to nothing by the guard is kept, so "why ¥0" can be answered.
+    return [c for c in per_line if c.amount > 0 or c.capped > 0]
 
 
 def _apply_guard(per_line: list[Commission], cap: int) -> None:
@@ -196,7 +209,7 @@ def apply_line_refunds(order, lines) -> None:
         changes = totals.deltas()
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
-            remaining = max(line.paid_amount - line.refunded_amount, 0)
+            note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
             # Only the commission rows: a distributor's row is locked only for a clawback,
             # which takes from the balance (as a withdrawal does, under the same lock), so a
             # refund of held commission never queues behind, or blocks, that distributor's
@@ -208,25 +221,32 @@ def apply_line_refunds(order, lines) -> None:
                 .order_by("pk")
             )
             for commission in commissions:
-                _bring_to(commission, line, remaining, changes)
+                bring_to_share(commission, line.paid_amount, line.refunded_amount, note, changes)
         totals.add(changes)
 
 
-def _bring_to(commission: Commission, line, remaining: int, changes: totals.Deltas) -> None:
+def bring_to_share(
+    commission: Commission, paid: int, refunded: int, note: str, changes: totals.Deltas
+) -> int:
+    """Bring one commission (locked by the caller) to its share of what its line still has
+    paid, `paid` and `refunded` being the line's paid amount and cumulative refunds: reduced
+    or cancelled while held, clawed back through the ledger once settled. Returns the cut
+    (0 when it already is at or below its share). Online order lines and till sale lines
+    (`offline`) both come through here, so their arithmetic cannot drift apart."""
     if commission.status == CommissionStatus.CANCELLED:
-        return
-    target = commission.amount * remaining // line.paid_amount if line.paid_amount else 0
+        return 0
+    remaining = max(paid - refunded, 0)
+    target = commission.amount * remaining // paid if paid else 0
     cut = commission.net_amount - target
     if cut <= 0:
-        return
-    note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
+        return 0
     if commission.status == CommissionStatus.SETTLED:
         ledger.lock(commission.distributor_id)
         adjustment = CommissionAdjustment.objects.create(
             commission=commission,
             kind=CommissionAdjustment.Kind.CLAWBACK,
             amount=cut,
-            refunded_base=line.refunded_amount,
+            refunded_base=refunded,
             note=note,
         )
         LedgerEntry.objects.create(
@@ -240,10 +260,10 @@ def _bring_to(commission: Commission, line, remaining: int, changes: totals.Delt
         Commission.objects.filter(pk=commission.pk).update(reversed_amount=F("reversed_amount") + cut)
         changes[commission.distributor_id]["settled"] -= cut
         changes[commission.distributor_id]["balance"] -= cut
-        return
+        return cut
     kind = CommissionAdjustment.Kind.CANCELLED if target == 0 else CommissionAdjustment.Kind.REDUCED
     CommissionAdjustment.objects.create(
-        commission=commission, kind=kind, amount=cut, refunded_base=line.refunded_amount, note=note
+        commission=commission, kind=kind, amount=cut, refunded_base=refunded, note=note
     )
     fields = {"reversed_amount": F("reversed_amount") + cut}
     if target == 0:
@@ -251,3 +271,4 @@ def _bring_to(commission: Commission, line, remaining: int, changes: totals.Delt
     Commission.objects.filter(pk=commission.pk).update(**fields)
     # Reduced or cancelled, the cut leaves its bucket (a cancelled commission's net is 0).
     changes[commission.distributor_id][totals.BUCKET[commission.status]] -= cut
+    return cut

@@ -83,10 +83,14 @@ def why(commission: Commission) -> str:
     sentence. Reads the line's discount rows: prefetch `order_line__discounts` (as
     `commissions()` does) so a page of them costs one query, not one per row."""
     line = commission.order_line
-    text = f"订单商品实付 {format_fen(commission.base)}"
-    paid_how = line_discounts(line)
-    if paid_how:
-        text += f"（{paid_how}）"
+    if line is None:
+        # A till sale's line: what the POS reported paid, no discounts of the shop's.
+        text = f"{commission.offline_label} 商品实付 {format_fen(commission.base)}"
+    else:
+        text = f"订单商品实付 {format_fen(commission.base)}"
+        paid_how = line_discounts(line)
+        if paid_how:
+            text += f"（{paid_how}）"
     if commission.rule_kind == RuleKind.FIXED:
         formula = f"{format_fen(commission.fixed_per_unit)}/件 × {commission.quantity}件"
     else:

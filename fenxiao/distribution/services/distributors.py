@@ -303,7 +303,8 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
             commission=commission,
             kind=CommissionAdjustment.Kind.VOIDED if void else CommissionAdjustment.Kind.RELEASED,
             amount=commission.net_amount if void else 0,
-            refunded_base=commission.order_line.refunded_amount,
+            # A till sale's line is never refunded here.
+            refunded_base=commission.order_line.refunded_amount if commission.order_line else 0,
             note=(f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200],
         )
         if void:

@@ -73,9 +73,10 @@ def commission_rows(queryset, user):
             rate = c.rule_kind == RuleKind.RATE
             yield [
                 c.pk,
-                c.order.number,
-                line.product_name,
-                line.spec_text,
+                # A till sale's commission: the sale for the order, its product snapshot.
+                c.offline_label if line is None else c.order.number,
+                c.item_name if line is None else line.product_name,
+                "" if line is None else line.spec_text,
                 _name(c.distributor),
                 _phone(user, c.distributor.user.phone),
                 c.distributor.referral_code,

@@ -81,11 +81,12 @@ def _payable() -> Q:
 
 def _due(now):
     open_after_sale = AfterSale.objects.filter(order_id=OuterRef("order_id"), status__in=OPEN_AFTER_SALE)
+    # A till sale's commission (no order) has no after-sale window: its hold is all it waits.
     return Commission.objects.filter(
         _payable(),
+        Q(order__isnull=True) | Q(order__completed_at__lte=after_sale_closed_before(now)),
         status=CommissionStatus.FROZEN,
         frozen_until__lte=now,
-        order__completed_at__lte=after_sale_closed_before(now),
     ).exclude(Exists(open_after_sale))
 
 
@@ -176,7 +177,7 @@ RETURNING id, distributor_id, amount - reversed_amount
 _CREDIT_SQL = """
 INSERT INTO {ledger} (distributor_id, kind, amount, source_key, commission_id, note, created_at)
 SELECT distributor_id, %s, amount - reversed_amount, 'commission:' || id, id,
-       '订单 ' || order_id || ' ' || level || '级佣金结算', %s
+       COALESCE('订单 ' || order_id, '门店收银') || ' ' || level || '级佣金结算', %s
 FROM {commission}
 WHERE id > %s AND id <= %s AND batch_id + 0 = %s AND settled_at IS NOT NULL AND amount > reversed_amount
 ON CONFLICT (source_key) DO NOTHING

@@ -28,6 +28,7 @@ from ..models import (
     Distributor,
     DistributorTotals,
     LedgerEntry,
+    OfflineAttribution,
     Withdrawal,
     WithdrawalStatus,
 )
@@ -179,7 +180,7 @@ def order_refunded(order_id: int, amount: int) -> None:
 
 
 def computed(distributor_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """The totals of these distributors recomputed from history: four grouped queries."""
+    """The totals of these distributors recomputed from history: five grouped queries."""
     from fenxiao.orders.models import Order
 
     ids = list(distributor_ids)
@@ -225,6 +226,15 @@ def computed(distributor_ids: Iterable[int]) -> dict[int, dict[str, int]]:
         result[row["attribution__level1_id"]].update(
             orders=row["n"] or 0, sales=(row["paid"] or 0) - (row["refunded"] or 0)
         )
+    # Sales at a store's till count like paid orders, less what the till's returns gave back.
+    for row in (
+        OfflineAttribution.objects.filter(level1_id__in=ids)
+        .order_by()
+        .values("level1_id")
+        .annotate(n=Count("pk"), total=Sum("total"), refunded=Sum("refunded"))
+    ):
+        result[row["level1_id"]]["orders"] += row["n"] or 0
+        result[row["level1_id"]]["sales"] += (row["total"] or 0) - (row["refunded"] or 0)
     return result
 
 

@@ -113,6 +113,25 @@ def commission_arrived(*, order_id: int, amounts: dict[int, int]) -> None:
     )
 
 
+def commission_arrived_in_store(*, sale_key: str, label: str, amounts: dict[int, int]) -> None:
+    """A member bought at a store's till and it earns commission (already past payment and
+    completion, so it is frozen until the hold ends): one notice per distributor."""
+    notify_many(
+        Kind.COMMISSION_ARRIVED,
+        (
+            Draft(
+                user_id,
+                "有新的佣金",
+                f"您的客户在门店消费（{label}），佣金 {format_fen(amount)}，冻结期满后结算到可提现余额。",
+                f"commission-arrived:{sale_key}:{user_id}",
+                "/d/commissions/",
+            )
+            for user_id, amount in amounts.items()
+            if amount > 0
+        ),
+    )
+
+
 def commission_settled(*, batch_id: int, totals: Iterable[tuple[int, int]]) -> int:
     """A settlement run finished: one notice per distributor (user id, net total settled),
     streamed from the caller's query in chunks."""

@@ -236,15 +236,21 @@ def test_chain_store_qr_settings_apply_when_the_store_settings_exist():
     from django.apps import apps
 
     rows = {r.key: r for r in setup.build("chain").rows}
-    keys = [f"stores.StoreSettings.{n}" for n in ("bind_target", "override_binding", "member_mode")]
+    names = ("bind_target", "override_binding", "member_mode", "pos_commission")
+    keys = [f"stores.StoreSettings.{n}" for n in names]
     try:
         model = apps.get_model("stores", "StoreSettings")
     except LookupError:
-        assert [rows[k].status for k in keys] == [items.UNAVAILABLE] * 3
+        assert [rows[k].status for k in keys] == [items.UNAVAILABLE] * 4
         return
     setup.apply("chain")
     obj = model.objects.order_by("pk").first()
-    assert (obj.bind_target, obj.override_binding, obj.member_mode) == ("staff", True, "latest")
+    assert (obj.bind_target, obj.override_binding, obj.member_mode, obj.pos_commission) == (
+        "staff",
+        True,
+        "latest",
+        True,
+    )
 
 
 def test_a_setting_of_another_settings_model_is_written_and_guarded():

@@ -114,6 +114,7 @@ ICONS = {
     "box": '<path d="M3 7l9-4 9 4-9 4-9-4z"/><path d="M3 7v10l9 4 9-4V7"/><path d="M12 11v10"/>',
     "truck": '<rect x="2" y="6" width="12" height="10"/><path d="M14 9h4l4 4v3h-8"/>'
     '<circle cx="6" cy="18" r="2"/><circle cx="18" cy="18" r="2"/>',
+    "store": '<path d="M4 10v10h16V10"/><path d="M3 10l2-6h14l2 6z"/><path d="M10 20v-5h4v5"/>',
     "check": '<circle cx="12" cy="12" r="9"/><path d="M8 12l3 3 5-6"/>',
     "money": '<circle cx="12" cy="12" r="9"/><path d="M8 8l4 5 4-5M8 13h8M12 13v5"/>',
     "team": '<circle cx="9" cy="8" r="3.5"/><circle cx="17" cy="9" r="2.5"/>'

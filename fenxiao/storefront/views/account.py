@@ -15,11 +15,12 @@ from fenxiao.customers.services import accounts, addresses, sms_codes
 from fenxiao.customers.sms import get_sms_gateway
 from fenxiao.distribution.services import distributors
 from fenxiao.distribution.views import claim_cookie_referral
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Fulfilment, Order, OrderStatus
 from fenxiao.shipping import regions
 from fenxiao.stores.models import StoreStaff
 
 from .common import safe_next
+from .orders import PICKUP_TAB
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -101,7 +102,12 @@ def logout_view(request):
 
 @login_required
 def me(request):
-    counts = dict(Order.objects.filter(buyer=request.user).values_list("status").annotate(n=Count("pk")))
+    counts = {}
+    by_state = Order.objects.filter(buyer=request.user).values_list("status", "fulfilment")
+    for status, fulfilment, n in by_state.annotate(n=Count("pk")).order_by():
+        waiting_at_store = status == OrderStatus.PENDING_SHIPMENT and fulfilment == Fulfilment.PICKUP
+        key = PICKUP_TAB if waiting_at_store else status
+        counts[key] = counts.get(key, 0) + n
     wallet = WalletEntry.objects.filter(user=request.user).aggregate(s=Sum("amount"))["s"] or 0
     # Store staff (店长, 导购) reach their store page and the pickup counter from here.
     works_in_store = StoreStaff.objects.filter(user=request.user, is_active=True).exists()

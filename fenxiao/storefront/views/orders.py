@@ -8,15 +8,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
-from fenxiao.orders.models import AfterSale, Order, OrderStatus
+from fenxiao.orders.models import AfterSale, Fulfilment, Order, OrderStatus
 from fenxiao.orders.services import after_sales, lifecycle, shipments
 
 from .stores import pickup_card
 
+# Paid pickup orders wait at the store, not for a parcel: a tab of their own.
+PICKUP_TAB = "pickup"
 TABS = [
     ("", "全部"),
     ("pending_payment", "待付款"),
     ("pending_shipment", "待发货"),
+    (PICKUP_TAB, "待自提"),
     ("shipped", "待收货"),
     ("completed", "已完成"),
     ("cancelled", "已取消"),
@@ -31,7 +34,11 @@ def _order(request, number):
 def order_list(request):
     status = request.GET.get("status", "")
     qs = Order.objects.filter(buyer=request.user).prefetch_related("lines").order_by("-id")
-    if status in OrderStatus.values:
+    if status == PICKUP_TAB:
+        qs = qs.filter(status=OrderStatus.PENDING_SHIPMENT, fulfilment=Fulfilment.PICKUP)
+    elif status == OrderStatus.PENDING_SHIPMENT:
+        qs = qs.filter(status=status).exclude(fulfilment=Fulfilment.PICKUP)
+    elif status in OrderStatus.values:
         qs = qs.filter(status=status)
     return render(
         request,

@@ -11,7 +11,12 @@ its key included, so the caller can correct it and send it again.
   stock from; a push naming a SKU the shop does not have is refused as a whole.
 - An offline sale is recorded once per (store, sale no.); a sale by a known member counts
   for their figures and automatic tags like a paid online order, and makes them a member of
-  the store (source 门店收银). Offline sales create no commission (see README, "POS").
+  the store (source 门店收银). With 门店收银计佣 on (`StoreSettings.pos_commission`), a
+  member's sale also earns commission for whom they are bound to, through distribution's
+  port (`distribution.services.offline`), in the same transaction as the sale and its key:
+  a replayed key answers what the first call created, and creates nothing.
+- A return of such a sale at the till (门店退货) is `pos_refunds.record_refund`, through the
+  same `once`.
 - Pulls (members, pickup orders) page by id cursor with a fixed number of queries.
 """
 
@@ -113,7 +118,10 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
         if phone
         else None
     )
-    skus = dict(Sku.objects.filter(code__in={line["sku_code"] for line in lines}).values_list("code", "pk"))
+    skus = {
+        sku.code: sku
+        for sku in Sku.objects.filter(code__in={line["sku_code"] for line in lines}).select_related("product")
+    }
     try:
         with transaction.atomic():
             record = OfflineSale.objects.create(
@@ -129,37 +137,88 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
         raise PosPayloadInvalid(
             "该收银单号已上报过（换了幂等键？）", code="POS_SALE_DUPLICATE", status=409
         ) from None
-    OfflineSaleLine.objects.bulk_create(
+    saved = OfflineSaleLine.objects.bulk_create(
         [
             OfflineSaleLine(
                 sale=record,
                 sku_code=line["sku_code"],
-                sku_id=skus.get(line["sku_code"]),
+                sku=skus.get(line["sku_code"]),
                 quantity=line["quantity"],
                 amount=line["amount"],
             )
             for line in lines
         ]
     )
+    commission = {"status": "disabled", "amount": 0}
     if buyer is not None:
         # Under the store's member mode (first or latest store), like a scan of its QR.
         membership.join(store, buyer, MemberSource.POS)
-        if sale["total"] > 0:
-            figures.order_paid(buyer.pk, sale["total"], sold_at)
-            figures._retag_after_commit(buyer.pk)
+    if membership.settings().pos_commission:
+        commission = _commission(store, record, saved, buyer, now)
+    if buyer is not None and sale["total"] > 0:
+        # After the running totals, as an online payment and every refund (online or at the
+        # till) take them: two of them never wait on each other's rows crosswise.
+        figures.order_paid(buyer.pk, sale["total"], sold_at)
+        figures._retag_after_commit(buyer.pk)
     return {
         "sale_id": record.sale_no,
         "id": record.pk,
         "member_matched": buyer is not None,
         "total": record.total,
-        "commission": "disabled",
+        "commission": commission,
     }
+
+
+def _commission(store, record: OfflineSale, lines: list[OfflineSaleLine], buyer, now) -> dict:
+    """The sale's commission through distribution's port: {"status": "created" | "none",
+    "amount": fen}. Only a member's paid sale can earn; a line without a shop SKU earns
+    nothing. (bulk_create returns the lines' ids on both SQLite and PostgreSQL.)"""
+    from fenxiao.distribution.services import offline
+
+    if buyer is None or record.total <= 0:
+        return {"status": "none", "amount": 0}
+    result = offline.create_for_till_sale(
+        offline.TillSale(
+            key=sale_key(record),
+            buyer=buyer,
+            total=record.total,
+            label=sale_label(store, record),
+            lines=[
+                offline.TillLine(
+                    ref=line_ref(line),
+                    sku_id=line.sku_id,
+                    product_id=line.sku.product_id if line.sku else None,
+                    quantity=line.quantity,
+                    amount=line.amount,
+                    name=str(line.sku) if line.sku else line.sku_code,
+                )
+                for line in lines
+            ],
+        ),
+        now=now,
+    )
+    return {"status": "created" if result.commissions else "none", "amount": result.amount}
+
+
+def sale_key(sale: OfflineSale) -> str:
+    """How distribution names the sale (its attribution) and, below, each of its lines (its
+    commission): what a return at the till refers to again."""
+    return f"pos:{sale.pk}"
+
+
+def line_ref(line: OfflineSaleLine) -> str:
+    return f"pos:{line.sale_id}:{line.pk}"
+
+
+def sale_label(store, sale: OfflineSale) -> str:
+    return f"门店收银 {store.name} 单号 {sale.sale_no}"
 
 
 def add_offline_sales_to_figures(low: int, high: int) -> None:
     """The figures rebuild's extension (registered in `StoresConfig.ready`): after a chunk's
-    figures were recomputed from the orders, add the same buyers' till sales on top, so the
-    nightly rebuild keeps what the API added."""
+    figures were recomputed from the orders, add the same buyers' till sales on top (spend
+    less the till's returns, which count as refunds), so the nightly rebuild keeps what the
+    API added."""
     from fenxiao.customers.models import CustomerFigures, User
 
     q = connection.ops.quote_name
@@ -173,7 +232,8 @@ def add_offline_sales_to_figures(low: int, high: int) -> None:
             f"""
             INSERT INTO {figures} (user_id, paid_orders, total_spend, refunded, first_paid_at,
                                    last_paid_at, source)
-            SELECT s.buyer_id, COUNT(s.id), SUM(s.total), 0, MIN(s.sold_at), MAX(s.sold_at), ''
+            SELECT s.buyer_id, COUNT(s.id), SUM(s.total - s.refunded_amount), SUM(s.refunded_amount),
+                   MIN(s.sold_at), MAX(s.sold_at), ''
             FROM {sales} s JOIN {users} u ON u.id = s.buyer_id
             WHERE s.buyer_id BETWEEN %s AND %s AND s.total > 0
               AND u.is_staff = %s AND u.is_superuser = %s
@@ -181,6 +241,7 @@ def add_offline_sales_to_figures(low: int, high: int) -> None:
             ON CONFLICT (user_id) DO UPDATE SET
                 paid_orders = {figures}.paid_orders + EXCLUDED.paid_orders,
                 total_spend = {figures}.total_spend + EXCLUDED.total_spend,
+                refunded = {figures}.refunded + EXCLUDED.refunded,
                 first_paid_at = CASE WHEN {figures}.first_paid_at IS NULL
                     OR {figures}.first_paid_at > EXCLUDED.first_paid_at
                     THEN EXCLUDED.first_paid_at ELSE {figures}.first_paid_at END,
@@ -194,7 +255,8 @@ def add_offline_sales_to_figures(low: int, high: int) -> None:
 
 def window_spenders(since, min_spend: int, low: int | None, high: int | None):
     """高消费 within N days (registered with the tags in `StoresConfig.ready`): the buyers
-    whose till sales plus paid orders since `since` reach `min_spend`, as a buyer_id query."""
+    whose till sales plus paid orders since `since`, both net of refunds, reach `min_spend`, as
+    a buyer_id query."""
     from fenxiao.orders.models import Order
 
     online = (
@@ -208,7 +270,7 @@ def window_spenders(since, min_spend: int, low: int | None, high: int | None):
         sales = sales.filter(buyer_id__gte=low, buyer_id__lte=high)
     return (
         sales.values("buyer_id")
-        .annotate(offline=Sum("total"), online=Coalesce(Subquery(online), 0))
+        .annotate(offline=Sum(F("total") - F("refunded_amount")), online=Coalesce(Subquery(online), 0))
         .filter(Q(offline__gte=min_spend - F("online")))
         .values("buyer_id")
     )

@@ -227,7 +227,7 @@ def test_an_offline_sale_counts_for_the_members_figures_and_tags(till, store):
     reply = till.call("POST", "/sales", sale("S-1", buyer.phone, 12800, lines))
     assert reply.status_code == 200, reply.content
     assert reply.json()["member_matched"] is True
-    assert reply.json()["commission"] == "disabled"
+    assert reply.json()["commission"] == {"status": "disabled", "amount": 0}
     row = CustomerFigures.objects.get(user=buyer)
     assert (row.paid_orders, row.total_spend) == (1, 12800)
     assert StoreMember.objects.get(store=store, buyer=buyer).source == MemberSource.POS
