@@ -7,8 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('distribution', '0011_commission_rule_source_store'),
-        ('orders', '0011_pickup_fulfilment'),
+        ('distribution', '0013_till_refunds'),
     ]
 
     operations = [
