@@ -351,3 +351,43 @@ def test_pages_and_the_api_show_a_till_commission_taken_back(shop):
     assert change.status_code == 200 and "门店退货" in change.content.decode()
     ledger_page = boss.get(reverse("admin:distribution_distributor_ledger", args=[shop["guide"].pk]))
     assert ledger_page.status_code == 200 and "已结算佣金追回" in ledger_page.content.decode()
+
+
+def test_till_sales_count_for_grade_upgrades_net_of_returns(shop):
+    """The sale (S-1: the cup's CUP_PAID plus a 3000 till-only line) counts for the 导购's own
+    sales and orders and the upline's team, like a completed order; returns take it back."""
+    from fenxiao.distribution.models import DistributorGrade
+    from fenxiao.distribution.services import grades
+
+    total = CUP_PAID + 3000
+    guide_id, upline_id = shop["guide"].pk, shop["upline"].pk
+    DistributorGrade.objects.create(name="普通", weight=1, is_default=True)
+    senior = DistributorGrade.objects.create(name="高级", weight=2, min_own_sales=total, min_own_orders=1)
+    measured = grades.metrics([guide_id, upline_id])
+    assert measured[guide_id] == {
+        "min_own_sales": total,
+        "min_own_orders": 1,
+        "min_single_order": total,
+        "min_direct_team": 0,
+        "min_team_sales": 0,
+        "min_team_orders": 0,
+        "min_settled_commission": 0,
+    }
+    assert (measured[upline_id]["min_team_sales"], measured[upline_id]["min_team_orders"]) == (total, 1)
+    assert [(d.pk, d.grade_id) for d in grades.upgrade()] == [(guide_id, senior.pk)]
+
+    assert refund(shop).status_code == 200
+    partly = grades.metrics([guide_id])[guide_id]
+    assert (partly["min_own_sales"], partly["min_single_order"], partly["min_own_orders"]) == (
+        total - 3333,
+        total - 3333,
+        1,
+    )
+    rest = [
+        {"sku_code": shop["code"], "quantity": 1, "amount": CUP_PAID - 3333},
+        {"sku_code": "TILL-ONLY-1", "quantity": 1, "amount": 3000},
+    ]
+    assert refund(shop, "R-2", rest).status_code == 200
+    emptied = grades.metrics([guide_id, upline_id])
+    assert (emptied[guide_id]["min_own_sales"], emptied[guide_id]["min_own_orders"]) == (0, 0)
+    assert (emptied[upline_id]["min_team_sales"], emptied[upline_id]["min_team_orders"]) == (0, 0)
