@@ -22,7 +22,7 @@ import re
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from fenxiao.core.errors import InvalidTransition
@@ -34,138 +34,31 @@ from fenxiao.webhooks.services import events as webhooks
 from ..errors import (
     AfterSaleInvalid,
     AfterSaleNotFound,
-    AfterSaleOpen,
     RefundExceedsPaid,
     ReturnShipmentInvalid,
 )
 from ..models import (
     AFTER_SALE_FLOW,
-    DROPPED_AFTER_SALE,
-    OPEN_AFTER_SALE,
-    RETURN_REASONS,
-    UNSHIPPED_REASONS,
     ActorKind,
     AfterSale,
     AfterSaleKind,
     AfterSaleLine,
     AfterSaleLog,
-    AfterSaleReason,
     AfterSaleStatus,
     Order,
     OrderLine,
     OrderSettings,
     OrderStatus,
 )
+from . import after_sale_checks as checks
 from . import evidence, hooks, tenders
 from .events import actor_kind_for, log_event, new_number, transition
 
 logger = logging.getLogger(__name__)
 
-PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
-
 
 def _lock_order(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
-
-
-def _check_order_accepts(order: Order, kind: str, by_staff: bool) -> None:
-    if order.status not in PAID_STATES:
-        raise InvalidTransition("订单未付款或已关闭，不能申请售后")
-    if kind == AfterSaleKind.RETURN_REFUND and order.status == OrderStatus.PENDING_SHIPMENT:
-        raise AfterSaleInvalid("订单尚未发货，请选择仅退款")
-    if order.status == OrderStatus.COMPLETED and not by_staff:
-        days = OrderSettings.current().after_sale_days
-        if order.completed_at and timezone.now() > order.completed_at + timedelta(days=days):
-            raise AfterSaleInvalid(f"订单完成已超过{days}天，不能再申请售后")
-
-
-def _shipping_refundable(order: Order) -> int:
-    """Shipping not yet refunded or being refunded (it belongs to no line)."""
-    taken = (
-        AfterSale.objects.filter(order=order)
-        .exclude(status__in=DROPPED_AFTER_SALE)
-        .aggregate(total=Sum("shipping_amount"))["total"]
-        or 0
-    )
-    return max(order.shipping_fee - taken, 0)
-
-
-def _units_covered(line: OrderLine, amount: int) -> int:
-    """Units a refund of `amount` (fen) with no quantity named takes off the line.
-
-    Rule: a unit counts as refunded only once the line's refunds, this one included, cover
-    its whole paid price. Units refunded in total = floor(refunded total × quantity / paid),
-    so ¥96.04 back on a 2-unit line that paid ¥192.08 refunds (and may restock) one unit,
-    ¥50.00 refunds none (the buyer keeps both units and still paid for them), and two
-    refunds of ¥48.02 refund one unit between them. An amount covering everything left on
-    the line refunds every remaining unit. Units already refunded explicitly (a return for
-    less than their price) are never counted twice. Commission follows the amount, not
-    the units (see distribution.services.commissions.apply_line_refunds).
-    """
-    remaining_qty = line.quantity - line.refunded_quantity
-    if amount <= 0 or line.paid_amount <= 0:
-        return 0
-    if amount >= line.refundable_amount:
-        return remaining_qty
-    covered = min(line.refunded_amount + amount, line.paid_amount) * line.quantity // line.paid_amount
-    return max(0, min(covered - line.refunded_quantity, remaining_qty))
-
-
-def _plan_lines(
-    order: Order, kind: str, wanted: list[dict], shipping_amount: int = 0
-) -> list[tuple[OrderLine, int, int]]:
-    if shipping_amount < 0 or shipping_amount > _shipping_refundable(order):
-        raise RefundExceedsPaid(f"运费最多可退 {format_fen(_shipping_refundable(order))}")
-    if not wanted and not shipping_amount:
-        raise AfterSaleInvalid("请选择要退款的商品")
-    lines = {line.pk: line for line in order.lines.all()}
-    busy = set(
-        AfterSaleLine.objects.filter(
-            after_sale__order=order, after_sale__status__in=OPEN_AFTER_SALE
-        ).values_list("order_line_id", flat=True)
-    )
-    plan, seen = [], set()
-    for item in wanted:
-        line = lines.get(int(item.get("line_id") or 0))
-        if line is None:
-            raise AfterSaleInvalid("订单中没有该商品")
-        if line.pk in seen:
-            raise AfterSaleInvalid("同一商品不能重复申请")
-        seen.add(line.pk)
-        if line.pk in busy:
-            raise AfterSaleOpen()
-        remaining_qty = line.quantity - line.refunded_quantity
-        quantity = item.get("quantity")
-        if quantity is None:
-            quantity = (
-                remaining_qty if item.get("amount") is None else _units_covered(line, int(item["amount"]))
-            )
-        quantity = int(quantity)
-        if quantity < 0 or quantity > remaining_qty:
-            raise AfterSaleInvalid(f"退货数量有误，最多可退{remaining_qty}件")
-        if kind == AfterSaleKind.RETURN_REFUND and quantity == 0:
-            raise AfterSaleInvalid("退货退款请填写退货数量")
-        amount = item.get("amount")
-        if amount is None:
-            amount = (
-                line.refundable_amount
-                if quantity == remaining_qty
-                else min(line.refundable_amount, line.paid_amount * quantity // line.quantity)
-            )
-        amount = int(amount)
-        if amount <= 0:
-            raise AfterSaleInvalid("退款金额必须大于0")
-        if amount > line.refundable_amount:
-            raise RefundExceedsPaid(
-                f"退款金额不能超过该商品可退金额 {format_fen(line.refundable_amount)}",
-                line_id=line.pk,
-                refundable=line.refundable_amount,
-            )
-        plan.append((line, quantity, amount))
-    total = sum(amount for _, _, amount in plan) + shipping_amount
-    if total > order.refundable_amount:
-        raise RefundExceedsPaid(refundable=order.refundable_amount)
-    return plan
 
 
 def _note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None) -> AfterSaleLog:
@@ -175,28 +68,6 @@ def _note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor
     return AfterSaleLog.objects.create(
         after_sale=after_sale, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:500]
     )
-
-
-def _reason(order: Order, kind: str, reason_code: str | None, reason: str) -> tuple[str, str]:
-    """(code, text) of the reason: a code from the list, or (staff, older clients) free text."""
-    reason_code = (reason_code or "").strip()
-    reason = (reason or "").strip()
-    if not reason_code:
-        if not reason:
-            raise AfterSaleInvalid("请选择售后原因")
-        matched = next((c for c in AfterSaleReason if c.label == reason), None)
-        return (matched.value if matched else ""), reason
-    if reason_code not in AfterSaleReason.values:
-        raise AfterSaleInvalid("售后原因有误")
-    if order.status == OrderStatus.PENDING_SHIPMENT:
-        allowed = UNSHIPPED_REASONS
-    elif kind == AfterSaleKind.RETURN_REFUND:
-        allowed = RETURN_REASONS
-    else:
-        allowed = list(AfterSaleReason)
-    if reason_code not in allowed:
-        raise AfterSaleInvalid("该售后类型不能选择此原因")
-    return reason_code, AfterSaleReason(reason_code).label
 
 
 @transaction.atomic
@@ -223,9 +94,9 @@ def request_after_sale(
         raise AfterSaleInvalid("问题描述最多500字")
     checked = evidence.check_images(images)
     order = _lock_order(order)
-    reason_code, reason = _reason(order, kind, reason_code, reason)
-    _check_order_accepts(order, kind, by_staff)
-    plan = _plan_lines(order, kind, lines, shipping_amount)
+    reason_code, reason = checks.reason_of(order, kind, reason_code, reason)
+    checks.order_accepts(order, kind, by_staff)
+    plan = checks.plan_lines(order, kind, lines, shipping_amount)
     if restock is None:
         # Goods that never left the warehouse, or come back, go back on sale by default.
         restock = order.status == OrderStatus.PENDING_SHIPMENT or kind == AfterSaleKind.RETURN_REFUND
@@ -633,7 +504,7 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
             reason=reason,
             lines=lines,
             restock=True,
-            shipping_amount=_shipping_refundable(locked),
+            shipping_amount=checks.shipping_refundable(locked),
         )
         if after_sale.status == AfterSaleStatus.REQUESTED:
             # The buyer's own cancellation of an unshipped order needs no review.

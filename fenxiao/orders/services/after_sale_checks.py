@@ -1,0 +1,153 @@
+"""What an after-sale request may ask for, checked with the order locked: the order's state
+and after-sale window, the reason (from the list for its kind), and each line's quantity
+and amount against what is still refundable (`plan_lines`), so refunds never exceed what
+was paid. `after_sales.request_after_sale` writes what these allow."""
+
+from datetime import timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from fenxiao.core.errors import InvalidTransition
+from fenxiao.core.money import format_fen
+
+from ..errors import AfterSaleInvalid, AfterSaleOpen, RefundExceedsPaid
+from ..models import (
+    DROPPED_AFTER_SALE,
+    OPEN_AFTER_SALE,
+    RETURN_REASONS,
+    UNSHIPPED_REASONS,
+    AfterSale,
+    AfterSaleKind,
+    AfterSaleLine,
+    AfterSaleReason,
+    Order,
+    OrderLine,
+    OrderSettings,
+    OrderStatus,
+)
+
+PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+
+
+def order_accepts(order: Order, kind: str, by_staff: bool) -> None:
+    if order.status not in PAID_STATES:
+        raise InvalidTransition("订单未付款或已关闭，不能申请售后")
+    if kind == AfterSaleKind.RETURN_REFUND and order.status == OrderStatus.PENDING_SHIPMENT:
+        raise AfterSaleInvalid("订单尚未发货，请选择仅退款")
+    if order.status == OrderStatus.COMPLETED and not by_staff:
+        days = OrderSettings.current().after_sale_days
+        if order.completed_at and timezone.now() > order.completed_at + timedelta(days=days):
+            raise AfterSaleInvalid(f"订单完成已超过{days}天，不能再申请售后")
+
+
+def shipping_refundable(order: Order) -> int:
+    """Shipping not yet refunded or being refunded (it belongs to no line)."""
+    taken = (
+        AfterSale.objects.filter(order=order)
+        .exclude(status__in=DROPPED_AFTER_SALE)
+        .aggregate(total=Sum("shipping_amount"))["total"]
+        or 0
+    )
+    return max(order.shipping_fee - taken, 0)
+
+
+def units_covered(line: OrderLine, amount: int) -> int:
+    """Units a refund of `amount` (fen) with no quantity named takes off the line.
+
+    Rule: a unit counts as refunded only once the line's refunds, this one included, cover
+    its whole paid price. Units refunded in total = floor(refunded total × quantity / paid),
+    so ¥96.04 back on a 2-unit line that paid ¥192.08 refunds (and may restock) one unit,
+    ¥50.00 refunds none (the buyer keeps both units and still paid for them), and two
+    refunds of ¥48.02 refund one unit between them. An amount covering everything left on
+    the line refunds every remaining unit. Units already refunded explicitly (a return for
+    less than their price) are never counted twice. Commission follows the amount, not
+    the units (see distribution.services.commissions.apply_line_refunds).
+    """
+    remaining_qty = line.quantity - line.refunded_quantity
+    if amount <= 0 or line.paid_amount <= 0:
+        return 0
+    if amount >= line.refundable_amount:
+        return remaining_qty
+    covered = min(line.refunded_amount + amount, line.paid_amount) * line.quantity // line.paid_amount
+    return max(0, min(covered - line.refunded_quantity, remaining_qty))
+
+
+def plan_lines(
+    order: Order, kind: str, wanted: list[dict], shipping_amount: int = 0
+) -> list[tuple[OrderLine, int, int]]:
+    shipping_left = shipping_refundable(order)
+    if shipping_amount < 0 or shipping_amount > shipping_left:
+        raise RefundExceedsPaid(f"运费最多可退 {format_fen(shipping_left)}")
+    if not wanted and not shipping_amount:
+        raise AfterSaleInvalid("请选择要退款的商品")
+    lines = {line.pk: line for line in order.lines.all()}
+    busy = set(
+        AfterSaleLine.objects.filter(
+            after_sale__order=order, after_sale__status__in=OPEN_AFTER_SALE
+        ).values_list("order_line_id", flat=True)
+    )
+    plan, seen = [], set()
+    for item in wanted:
+        line = lines.get(int(item.get("line_id") or 0))
+        if line is None:
+            raise AfterSaleInvalid("订单中没有该商品")
+        if line.pk in seen:
+            raise AfterSaleInvalid("同一商品不能重复申请")
+        seen.add(line.pk)
+        if line.pk in busy:
+            raise AfterSaleOpen()
+        remaining_qty = line.quantity - line.refunded_quantity
+        quantity = item.get("quantity")
+        if quantity is None:
+            quantity = (
+                remaining_qty if item.get("amount") is None else units_covered(line, int(item["amount"]))
+            )
+        quantity = int(quantity)
+        if quantity < 0 or quantity > remaining_qty:
+            raise AfterSaleInvalid(f"退货数量有误，最多可退{remaining_qty}件")
+        if kind == AfterSaleKind.RETURN_REFUND and quantity == 0:
+            raise AfterSaleInvalid("退货退款请填写退货数量")
+        amount = item.get("amount")
+        if amount is None:
+            amount = (
+                line.refundable_amount
+                if quantity == remaining_qty
+                else min(line.refundable_amount, line.paid_amount * quantity // line.quantity)
+            )
+        amount = int(amount)
+        if amount <= 0:
+            raise AfterSaleInvalid("退款金额必须大于0")
+        if amount > line.refundable_amount:
+            raise RefundExceedsPaid(
+                f"退款金额不能超过该商品可退金额 {format_fen(line.refundable_amount)}",
+                line_id=line.pk,
+                refundable=line.refundable_amount,
+            )
+        plan.append((line, quantity, amount))
+    total = sum(amount for _, _, amount in plan) + shipping_amount
+    if total > order.refundable_amount:
+        raise RefundExceedsPaid(refundable=order.refundable_amount)
+    return plan
+
+
+def reason_of(order: Order, kind: str, reason_code: str | None, reason: str) -> tuple[str, str]:
+    """(code, text) of the reason: a code from the list, or (staff, older clients) free text."""
+    reason_code = (reason_code or "").strip()
+    reason = (reason or "").strip()
+    if not reason_code:
+        if not reason:
+            raise AfterSaleInvalid("请选择售后原因")
+        matched = next((c for c in AfterSaleReason if c.label == reason), None)
+        return (matched.value if matched else ""), reason
+    if reason_code not in AfterSaleReason.values:
+        raise AfterSaleInvalid("售后原因有误")
+    if order.status == OrderStatus.PENDING_SHIPMENT:
+        allowed = UNSHIPPED_REASONS
+    elif kind == AfterSaleKind.RETURN_REFUND:
+        allowed = RETURN_REASONS
+    else:
+        allowed = list(AfterSaleReason)
+    if reason_code not in allowed:
+        raise AfterSaleInvalid("该售后类型不能选择此原因")
+    return reason_code, AfterSaleReason(reason_code).label
