@@ -1,0 +1,194 @@
+"""The merchant backend's settings for django-unfold: title, dashboard and the sidebar, each
+entry shown only to staff who may open its page. Read by `settings.UNFOLD`; the sandbox
+entries appear only when the sandbox payment gateway or SMS gateway is configured."""
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+
+def _may_open(app_label: str, model: str):
+    """Sidebar entries show only to staff who may open the page (view or change)."""
+
+    def check(request) -> bool:
+        user = request.user
+        return user.has_perm(f"{app_label}.view_{model}") or user.has_perm(f"{app_label}.change_{model}")
+
+    return check
+
+
+def _nav(title, icon: str, model_label: str) -> dict:
+    app_label, model = model_label.split(".")
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(f"admin:{app_label}_{model}_changelist"),
+        "permission": _may_open(app_label, model),
+    }
+
+
+def _has_perm(permission: str):
+    def check(request) -> bool:
+        return request.user.has_perm(permission)
+
+    return check
+
+
+def _report(title, icon: str, key: str) -> dict:
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy("analytics_report", args=[key]),
+        "permission": _has_perm(f"analytics.view_{key}_report"),
+    }
+
+
+def _may_open_job_center(request) -> bool:
+    from fenxiao.core.jobs import may_open_job_center
+
+    return may_open_job_center(request.user)
+
+
+def _staff_list_link():
+    from django.urls import reverse
+    from django.utils.functional import lazy
+
+    return lazy(lambda: reverse("admin:customers_user_changelist") + "?is_staff__exact=1", str)()
+
+
+def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
+    return {
+        "SITE_TITLE": _("分销商城后台"),
+        "SITE_HEADER": _("分销商城"),
+        "SITE_SYMBOL": "storefront",
+        "SHOW_LANGUAGES": True,
+        # The backend home is 经营概况: figures, trend and to-dos (fenxiao/analytics/admin/).
+        "DASHBOARD_CALLBACK": "fenxiao.analytics.admin.views.dashboard_callback",
+        "SIDEBAR": {
+            "show_search": True,
+            "show_all_applications": True,
+            "navigation": [
+                {
+                    "title": _("数据"),
+                    "items": [
+                        {"title": _("经营概况"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
+                        _report(_("销售报表"), "bar_chart", "sales"),
+                        _report(_("分销报表"), "hub", "distribution"),
+                        _report(_("流量报表"), "travel_explore", "traffic"),
+                        _report(_("门店报表"), "storefront", "stores"),
+                        {
+                            "title": _("任务中心"),
+                            "icon": "pending_actions",
+                            "link": reverse_lazy("admin:core_job_changelist"),
+                            "permission": _may_open_job_center,
+                        },
+                    ],
+                },
+                {
+                    "title": _("商品"),
+                    "items": [
+                        _nav(_("商品"), "inventory_2", "catalog.product"),
+                        _nav(_("首页轮播图"), "view_carousel", "storefront.banner"),
+                        _nav(_("商品分类"), "category", "catalog.category"),
+                    ],
+                },
+                {
+                    "title": _("订单"),
+                    "items": [
+                        _nav(_("订单"), "receipt_long", "orders.order"),
+                        _nav(_("售后"), "assignment_return", "orders.aftersale"),
+                        _nav(_("支付记录"), "payments", "payments.payment"),
+                        _nav(_("退款记录"), "currency_yuan", "payments.refund"),
+                        _nav(_("支付通知"), "notifications", "payments.paymentnotification"),
+                        _nav(_("被拒通知统计"), "gpp_bad", "payments.refusednotificationtally"),
+                        *(
+                            [_nav(_("沙箱交易"), "science", "payments.sandboxtrade")]
+                            if "sandbox" in payment_gateways
+                            else []
+                        ),
+                        _nav(_("运费模板"), "local_shipping", "shipping.shippingtemplate"),
+                        _nav(_("订单设置"), "settings", "orders.ordersettings"),
+                    ],
+                },
+                {
+                    "title": _("门店"),
+                    "items": [
+                        _nav(_("门店"), "storefront", "stores.store"),
+                        _nav(_("门店库存"), "inventory", "stores.storestock"),
+                        _nav(_("门店会员"), "card_membership", "stores.storemember"),
+                    ],
+                },
+                {
+                    "title": _("营销"),
+                    "items": [
+                        _nav(_("营销活动"), "campaign", "promotions.promotion"),
+                        _nav(_("优惠券"), "confirmation_number", "promotions.coupon"),
+                        _nav(_("发券记录"), "history", "promotions.couponissue"),
+                        _nav(_("拼团"), "groups", "promotions.groupbuy"),
+                        _nav(_("定向推送"), "send", "promotions.push"),
+                    ],
+                },
+                {
+                    "title": _("分销"),
+                    "items": [
+                        _nav(_("分销商"), "groups", "distribution.distributor"),
+                        _nav(_("佣金记录"), "paid", "distribution.commission"),
+                        _nav(_("结算批次"), "account_balance", "distribution.settlementbatch"),
+                        _nav(_("提现"), "currency_exchange", "distribution.withdrawal"),
+                        _nav(_("客户关系"), "link", "distribution.customerbinding"),
+                        _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),
+                        _nav(_("佣金规则"), "rule", "distribution.commissionrule"),
+                        _nav(_("分销设置"), "tune", "distribution.distributionsettings"),
+                    ],
+                },
+                {
+                    "title": _("消息"),
+                    "items": [
+                        _nav(_("站内消息"), "mail", "notices.message"),
+                        _nav(_("通知发送记录"), "outbox", "notices.delivery"),
+                    ],
+                },
+                {
+                    "title": _("开发者"),
+                    "items": [
+                        _nav(_("Webhooks"), "webhook", "webhooks.endpoint"),
+                        _nav(_("Webhook 投递记录"), "send_and_archive", "webhooks.delivery"),
+                    ],
+                },
+                {
+                    "title": _("客户"),
+                    "items": [
+                        _nav(_("客户"), "person", "customers.customer"),
+                        _nav(_("客户标签"), "sell", "customers.tag"),
+                        _nav(_("客户分群"), "groups_2", "customers.segment"),
+                    ],
+                },
+                {
+                    "title": _("设置"),
+                    "items": [
+                        {
+                            "title": _("快速开店"),
+                            "icon": "rocket_launch",
+                            "link": reverse_lazy("shopsetup_wizard"),
+                            "permission": lambda request: request.user.is_superuser,
+                        },
+                    ],
+                },
+                {
+                    "title": _("员工"),
+                    "items": [
+                        {
+                            **_nav(_("员工"), "badge", "customers.user"),
+                            # The user list opened on staff accounts; buyers are under 客户.
+                            "link": _staff_list_link(),
+                        },
+                        _nav(_("员工角色"), "group", "auth.group"),
+                        *(
+                            [_nav(_("沙箱短信"), "sms", "customers.smsmessage")]
+                            if sms_gateway == "sandbox"
+                            else []
+                        ),
+                    ],
+                },
+            ],
+        },
+    }
