@@ -123,8 +123,9 @@ def _window_end(after: int) -> int | None:
 # locks. Only a hint: the claim's lock is what keeps a commission to one run.
 _next_window: dict[int, int] = {}
 _next_window_lock = threading.Lock()
-# Marks a run whose last, open-ended window has been handed out.
-_ALL_TAKEN = 2**63 - 1
+# The highest id a window can end at; as `_next_window`, it marks a run whose last,
+# open-ended window has been handed out.
+_LAST_ID = 2**63 - 1
 
 
 def _take_window(batch: SettlementBatch, after: int) -> tuple[int, int | None]:
@@ -134,10 +135,10 @@ def _take_window(batch: SettlementBatch, after: int) -> tuple[int, int | None]:
         if batch.pk not in _next_window:
             return after, _window_end(after)
         after = max(after, _next_window[batch.pk])
-        if after == _ALL_TAKEN:
+        if after == _LAST_ID:
             raise _Done
         end = _window_end(after)
-        _next_window[batch.pk] = _ALL_TAKEN if end is None else end
+        _next_window[batch.pk] = _LAST_ID if end is None else end
         return after, end
 
 
@@ -162,9 +163,11 @@ def _claim(batch: SettlementBatch, now, after: int, end: int | None):
 # would send every id of the chunk twice, which costs more than the rows themselves.
 #
 # Claim and settle at once, returning each settled commission's id, distributor and net.
+# The window's bounds are repeated outside the claim so the planner reads the updated rows
+# by primary key: with only the claim to go by it hashes the claim and scans the table.
 _SETTLE_SQL = """
 UPDATE {commission} SET status = %s, settled_at = %s, batch_id = %s
-WHERE id > %s AND id IN ({claim})
+WHERE id > %s AND id <= %s AND id IN ({claim})
 RETURNING id, distributor_id, amount - reversed_amount
 """
 # The chunk's ledger entries, one insert: the unique source key leaves out any entry
@@ -193,7 +196,7 @@ RETURNING distributor_id, amount
 _TOTALS_SQL = """
 UPDATE {totals} AS t
 SET frozen = t.frozen + d.frozen, settled = t.settled + d.settled, balance = t.balance + d.balance
-FROM (SELECT distributor_id FROM {totals} WHERE distributor_id = ANY(%s)
+FROM (SELECT distributor_id FROM {totals} WHERE distributor_id = ANY(%s::bigint[])
       ORDER BY distributor_id FOR UPDATE) AS locked,
      unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS d(id, frozen, settled, balance)
 WHERE t.distributor_id = locked.distributor_id AND d.id = locked.distributor_id
@@ -210,6 +213,12 @@ def _tables() -> dict[str, str]:
     }
 
 
+def _array(values: list[int]) -> str:
+    """A bigint array as PostgreSQL's text literal: the driver's list adapter spends more
+    time on thousands of ints than the statement does."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _add_totals(cursor, changes: totals.Deltas) -> None:
     """`totals.add` for a chunk's frozen, settled and balance deltas."""
     if connection.vendor != "postgresql":
@@ -217,7 +226,7 @@ def _add_totals(cursor, changes: totals.Deltas) -> None:
         return
     ids = sorted(changes)
     columns = [[changes[pk][field] for pk in ids] for field in ("frozen", "settled", "balance")]
-    cursor.execute(_TOTALS_SQL.format(**_tables()), [ids, ids, *columns])
+    cursor.execute(_TOTALS_SQL.format(**_tables()), [_array(ids), _array(ids), *map(_array, columns)])
     done = {pk for (pk,) in cursor.fetchall()}
     if len(done) < len(ids):
         totals.add({pk: fields for pk, fields in changes.items() if pk not in done})
@@ -229,11 +238,17 @@ def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
     at = connection.ops.adapt_datetimefield_value
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Check the chunk's foreign keys as its rows are written, not at commit:
+                # deferred, they would run while the chunk holds its distributors' totals
+                # rows, which the run's other workers are waiting for.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             after, end = _take_window(batch, after)
             claim, claim_params = _claim(batch, now, after, end).query.sql_with_params()
+            last_id = _LAST_ID if end is None else end
             cursor.execute(
                 _SETTLE_SQL.format(claim=claim, **_tables()),
-                [CommissionStatus.SETTLED, at(now), batch.pk, after, *claim_params],
+                [CommissionStatus.SETTLED, at(now), batch.pk, after, last_id, *claim_params],
             )
             settled = cursor.fetchall()
             if not settled:
