@@ -168,7 +168,7 @@ def _claim(batch: SettlementBatch, now, after: int, end: int | None):
 _SETTLE_SQL = """
 UPDATE {commission} SET status = %s, settled_at = %s, batch_id = %s
 WHERE id > %s AND id <= %s AND id IN ({claim})
-RETURNING id, distributor_id, amount - reversed_amount
+RETURNING id, distributor_id, amount - reversed_amount AS net, order_id, level
 """
 # The chunk's ledger entries, one insert: the unique source key leaves out any entry
 # already written, and RETURNING gives back only the rows really inserted. The note reads
@@ -177,10 +177,10 @@ RETURNING id, distributor_id, amount - reversed_amount
 # Only the id range may choose the index: `+ 0` keeps the planner off the batch index (and
 # settled_at, set exactly when a commission settles, has none), whose statistics lag behind
 # a run filling it, and which would make each chunk scan everything settled before it.
+_NOTE = "COALESCE('订单 ' || order_id, '门店收银') || ' ' || level || '级佣金结算'"
 _CREDIT_SQL = """
 INSERT INTO {ledger} (distributor_id, kind, amount, source_key, commission_id, note, created_at)
-SELECT distributor_id, %s, amount - reversed_amount, 'commission:' || id, id,
-       COALESCE('订单 ' || order_id, '门店收银') || ' ' || level || '级佣金结算', %s
+SELECT distributor_id, %s, amount - reversed_amount, 'commission:' || id, id, {note}, %s
 FROM {commission}
 WHERE id > %s AND id <= %s AND batch_id + 0 = %s AND settled_at IS NOT NULL AND amount > reversed_amount
 ON CONFLICT (source_key) DO NOTHING
@@ -188,19 +188,44 @@ RETURNING distributor_id, amount
 """
 
 
-# The chunk's running totals on PostgreSQL, one statement with one array per column
-# (`totals.add` binds four values per distributor and locks in a statement of its own,
-# which cost more than the rows themselves). The rows are locked in ascending distributor
-# order before any is updated, as `totals.add` does, so writers never wait crosswise.
-# Returns the distributors updated: one without a totals row yet is left to `totals.add`.
-_TOTALS_SQL = """
-UPDATE {totals} AS t
-SET frozen = t.frozen + d.frozen, settled = t.settled + d.settled, balance = t.balance + d.balance
-FROM (SELECT distributor_id FROM {totals} WHERE distributor_id = ANY(%s::bigint[])
-      ORDER BY distributor_id FOR UPDATE) AS locked,
-     unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS d(id, frozen, settled, balance)
-WHERE t.distributor_id = locked.distributor_id AND d.id = locked.distributor_id
-RETURNING t.distributor_id
+# On PostgreSQL the whole chunk is this one statement: the settle update above, the
+# ledger entries of exactly the commissions it settled, and the running totals of their
+# distributors, aggregated in the database (no row goes to Python and back). The totals
+# rows are locked in ascending distributor order before any is updated, as `totals.add`
+# does, so writers never wait crosswise. One row comes back: how many settled, their net
+# and the last id; then, for each distributor without a totals row yet (left to
+# `totals.add`), its deltas.
+_CHUNK_SQL = """
+WITH settling AS ({settle}),
+credited AS (
+    INSERT INTO {ledger} (distributor_id, kind, amount, source_key, commission_id, note, created_at)
+    SELECT distributor_id, %s, net, 'commission:' || id, id, {note}, %s
+    FROM settling WHERE net > 0
+    ON CONFLICT (source_key) DO NOTHING
+    RETURNING distributor_id, amount
+),
+moves AS (
+    SELECT distributor_id, sum(frozen)::bigint AS frozen, sum(settled)::bigint AS settled,
+           sum(balance)::bigint AS balance
+    FROM (SELECT distributor_id, -net AS frozen, net AS settled, 0 AS balance FROM settling
+          UNION ALL
+          SELECT distributor_id, 0, 0, amount FROM credited) AS changes
+    GROUP BY distributor_id
+),
+locked AS (
+    SELECT distributor_id FROM {totals} WHERE distributor_id IN (SELECT distributor_id FROM moves)
+    ORDER BY distributor_id FOR UPDATE
+),
+updated AS (
+    UPDATE {totals} AS t
+    SET frozen = t.frozen + m.frozen, settled = t.settled + m.settled, balance = t.balance + m.balance
+    FROM locked, moves AS m
+    WHERE t.distributor_id = locked.distributor_id AND m.distributor_id = locked.distributor_id
+    RETURNING t.distributor_id
+)
+SELECT chunk.n, chunk.net, chunk.last, m.distributor_id, m.frozen, m.settled, m.balance
+FROM (SELECT count(*) AS n, coalesce(sum(net), 0)::bigint AS net, max(id) AS last FROM settling) AS chunk
+LEFT JOIN (SELECT * FROM moves WHERE distributor_id NOT IN (SELECT distributor_id FROM updated)) AS m ON true
 """
 
 
@@ -211,25 +236,6 @@ def _tables() -> dict[str, str]:
         "ledger": quote(LedgerEntry._meta.db_table),
         "totals": quote(DistributorTotals._meta.db_table),
     }
-
-
-def _array(values: list[int]) -> str:
-    """A bigint array as PostgreSQL's text literal: the driver's list adapter spends more
-    time on thousands of ints than the statement does."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def _add_totals(cursor, changes: totals.Deltas) -> None:
-    """`totals.add` for a chunk's frozen, settled and balance deltas."""
-    if connection.vendor != "postgresql":
-        totals.add(changes)
-        return
-    ids = sorted(changes)
-    columns = [[changes[pk][field] for pk in ids] for field in ("frozen", "settled", "balance")]
-    cursor.execute(_TOTALS_SQL.format(**_tables()), [_array(ids), _array(ids), *map(_array, columns)])
-    done = {pk for (pk,) in cursor.fetchall()}
-    if len(done) < len(ids):
-        totals.add({pk: fields for pk, fields in changes.items() if pk not in done})
 
 
 def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
@@ -245,45 +251,72 @@ def _settle_chunk(batch: SettlementBatch, now, after: int) -> int | None:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             after, end = _take_window(batch, after)
             claim, claim_params = _claim(batch, now, after, end).query.sql_with_params()
-            last_id = _LAST_ID if end is None else end
-            cursor.execute(
-                _SETTLE_SQL.format(claim=claim, **_tables()),
-                [CommissionStatus.SETTLED, at(now), batch.pk, after, last_id, *claim_params],
-            )
-            settled = cursor.fetchall()
-            if not settled:
+            settle = _SETTLE_SQL.format(claim=claim, **_tables())
+            params = [CommissionStatus.SETTLED, at(now), batch.pk, after, _LAST_ID if end is None else end]
+            write = _write_at_once if connection.vendor == "postgresql" else _write_in_steps
+            chunk = write(cursor, batch, settle, [*params, *claim_params], after)
+            if chunk is None:
                 # Nothing due in this window (held, refunded, or taken by another run).
                 return end
-            last = max(pk for pk, _, _ in settled)
-            cursor.execute(
-                _CREDIT_SQL.format(**_tables()),
-                [LedgerKind.COMMISSION, at(timezone.now()), after, last, batch.pk],
-            )
-            # The distributors' running totals move in the same transaction: what settled
-            # leaves `frozen` for `settled`, and the balance grows by the entries really
-            # inserted.
-            changes = totals.deltas()
-            for _, distributor_id, net in settled:
-                changes[distributor_id]["frozen"] -= net
-                changes[distributor_id]["settled"] += net
-            for distributor_id, amount in cursor.fetchall():
-                changes[distributor_id]["balance"] += amount
-            _add_totals(cursor, changes)
+            count, net, last = chunk
             # A run counts each commission as it settles, so one that dies between chunks
             # leaves true totals; a manual batch counted its own when it was prepared.
-            joined = settled if batch.mode == SettlementMode.AUTO else []
+            if batch.mode != SettlementMode.AUTO:
+                count = net = 0
             # Once another runner has finished (or removed) the batch, settle nothing more
             # into it: the whole chunk is undone. Last, so that parallel workers of one run
             # hold the batch row only while they commit.
             if not SettlementBatch.objects.filter(pk=batch.pk, status=Status.RUNNING).update(
                 heartbeat_at=timezone.now(),
-                commission_count=F("commission_count") + len(joined),
-                total=F("total") + sum(net for _, _, net in joined),
+                commission_count=F("commission_count") + count,
+                total=F("total") + net,
             ):
                 raise _BatchClosed
     except (_BatchClosed, _Done):
         return None
     return last if end is None else end
+
+
+def _write_at_once(cursor, batch, settle: str, params: list, after: int) -> tuple[int, int, int] | None:
+    """PostgreSQL: settle, credit and move the totals in one statement (`_CHUNK_SQL`).
+    Returns how many settled, their net and the last id, or None if none did."""
+    at = connection.ops.adapt_datetimefield_value
+    cursor.execute(
+        _CHUNK_SQL.format(settle=settle, note=_NOTE, **_tables()),
+        [*params, LedgerKind.COMMISSION, at(timezone.now())],
+    )
+    rows = cursor.fetchall()
+    count, net, last = rows[0][:3]
+    if not count:
+        return None
+    new = {pk: {"frozen": f, "settled": s, "balance": b} for *_, pk, f, s, b in rows if pk is not None}
+    if new:
+        totals.add(new)
+    return count, net, last
+
+
+def _write_in_steps(cursor, batch, settle: str, params: list, after: int) -> tuple[int, int, int] | None:
+    """The same in three steps where one statement cannot (SQLite): settle, credit what the
+    batch settled in the window, then move the distributors' running totals (what settled
+    leaves `frozen` for `settled`; the balance grows by the entries really inserted)."""
+    at = connection.ops.adapt_datetimefield_value
+    cursor.execute(settle, params)
+    settled = cursor.fetchall()
+    if not settled:
+        return None
+    last = max(row[0] for row in settled)
+    cursor.execute(
+        _CREDIT_SQL.format(note=_NOTE, **_tables()),
+        [LedgerKind.COMMISSION, at(timezone.now()), after, last, batch.pk],
+    )
+    changes = totals.deltas()
+    for _, distributor_id, net, *_ in settled:
+        changes[distributor_id]["frozen"] -= net
+        changes[distributor_id]["settled"] += net
+    for distributor_id, amount in cursor.fetchall():
+        changes[distributor_id]["balance"] += amount
+    totals.add(changes)
+    return len(settled), sum(row[2] for row in settled), last
 
 
 def _chunks(batch: SettlementBatch):

@@ -77,6 +77,20 @@ def test_pay_complete_partial_refund_settle_and_claw_back(chain):
     assert stored(b)["balance"] == ledger.balance(b.pk)
 
 
+def test_settling_for_a_distributor_without_a_totals_row_makes_the_row(chain):
+    a, b = chain
+    order = buy(bound_buyer(b), (sku(make_product(price=10000)), 1))
+    receive(order)
+    DistributorTotals.objects.filter(pk=b.pk).delete()  # a row lost, or never built
+    settle_now()
+    # The chunk moves a's row and leaves b's to be made: b's row holds only what the
+    # settlement moved (the lost row's earlier figures are the rebuild's to restore).
+    assert (stored(b)["frozen"], stored(b)["settled"], stored(b)["balance"]) == (-1000, 1000, 1000)
+    assert (stored(a)["frozen"], stored(a)["settled"], stored(a)["balance"]) == (0, 500, 500)
+    totals.rebuild([b.pk])
+    assert_totals_match_history()
+
+
 def test_a_full_refund_before_settlement_cancels_and_after_it_claws_back(chain):
     a, b = chain
     buyer = bound_buyer(b)

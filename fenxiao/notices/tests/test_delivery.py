@@ -166,3 +166,30 @@ def test_outside_demo_mode_the_sandbox_sends_nothing_and_only_the_in_site_messag
     message = shipped_notice(buyer)
     assert message.title == "订单已发货"
     assert not Delivery.objects.exists()
+
+
+def test_many_notices_some_written_before_each_get_their_outbox_rows_once(monkeypatch):
+    Flaky(monkeypatch)
+    buyers = [make_buyer(f"1390000000{i}") for i in range(3)]
+    drafts = [
+        inbox.Draft(buyer.pk, "订单已发货", f"内容{i}", f"many:{buyer.pk}", "/orders/", "order", i)
+        for i, buyer in enumerate(buyers)
+    ]
+    inbox.notify_many("order_shipped", drafts[:1])
+    # An outbox row lost since: the repeated call queues it again, and only it.
+    Delivery.objects.filter(message__source_key=drafts[0].source_key, channel="sms").delete()
+    offsite = inbox.Draft(buyers[2].pk, "标题", "内容", "many:offsite", "https://example.com/x")
+    assert inbox.notify_many("order_shipped", [*drafts, offsite]) == 4
+    messages = Message.objects.filter(source_key__startswith="many:").order_by("pk")
+    assert [(m.user_id, m.kind, m.body, m.link, m.subject_type, m.subject_id) for m in messages] == [
+        (buyers[0].pk, "order_shipped", "内容0", "/orders/", "order", 0),
+        (buyers[1].pk, "order_shipped", "内容1", "/orders/", "order", 1),
+        (buyers[2].pk, "order_shipped", "内容2", "/orders/", "order", 2),
+        (buyers[2].pk, "order_shipped", "内容", "", "", None),  # only links into the mall
+    ]
+    assert all(m.created_at and m.read_at is None for m in messages)
+    rows = Delivery.objects.filter(message__in=messages)
+    assert sorted(rows.values_list("message__source_key", "channel")) == sorted(
+        (m.source_key, channel) for m in messages for channel in ("sms", "wechat")
+    )
+    assert all(row.created_at and row.attempts <= 1 for row in rows)
