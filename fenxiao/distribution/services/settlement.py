@@ -8,7 +8,8 @@ one dies halfway, or a cycle day is missed.
   LOCKED` in the same statement that tests they are still due, so overlapping runs share
   the work instead of waiting on each other, and a just-opened after-sale or a suspension
   keeps a commission out. Its ledger entries go in with one insert that the unique
-  `commission:<id>` source key makes idempotent.
+  `commission:<id>` source key makes idempotent, and its distributors' running totals move
+  in the same transaction (on PostgreSQL all three are one statement, `_CHUNK_SQL`).
 - A run is a batch row: `running` while it works (its heartbeat and totals move with every
   chunk), then `settled`. A run that dies between chunks leaves its batch `running` with
   true totals; the sweeper resumes every batch whose heartbeat has gone quiet, and staff
@@ -159,10 +160,11 @@ def _claim(batch: SettlementBatch, now, after: int, end: int | None):
     )
 
 
-# The two hot statements of a chunk, in plain SQL valid on SQLite and PostgreSQL: the ORM
-# would send every id of the chunk twice, which costs more than the rows themselves.
+# The hot statements of a chunk, in plain SQL: the ORM would send every id of the chunk
+# twice, which costs more than the rows themselves.
 #
-# Claim and settle at once, returning each settled commission's id, distributor and net.
+# Claim and settle at once, returning each settled commission's id, distributor, net, and
+# what its ledger note names.
 # The window's bounds are repeated outside the claim so the planner reads the updated rows
 # by primary key: with only the claim to go by it hashes the claim and scans the table.
 _SETTLE_SQL = """
@@ -170,7 +172,8 @@ UPDATE {commission} SET status = %s, settled_at = %s, batch_id = %s
 WHERE id > %s AND id <= %s AND id IN ({claim})
 RETURNING id, distributor_id, amount - reversed_amount AS net, order_id, level
 """
-# The chunk's ledger entries, one insert: the unique source key leaves out any entry
+# The chunk's ledger entries where the chunk is not one statement (SQLite; PostgreSQL
+# credits inside `_CHUNK_SQL`), one insert: the unique source key leaves out any entry
 # already written, and RETURNING gives back only the rows really inserted. The note reads
 # "订单 <order id> <level>级佣金结算", as each entry always has. The chunk is the batch's
 # settled commissions in its id range: any other there were settled (and credited) before.
