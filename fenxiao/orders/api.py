@@ -1,6 +1,6 @@
 """Buyer-facing order API: cart, checkout, orders, payment, after-sale."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -200,7 +200,11 @@ def place_order(request, payload: CheckoutIn):
         fulfilment=payload.fulfilment,
         pickup_store_id=payload.pickup_store_id,
     )
-    return Status(201, _order_qs(request.user).get(pk=order.pk))
+    # The row is read back (a group seat or store credit may have changed it after it was
+    # written); the lines are the ones the service has just written and kept on the order.
+    placed = Order.objects.get(pk=order.pk, buyer=request.user)
+    placed._prefetched_objects_cache = order._prefetched_objects_cache
+    return Status(201, placed)
 
 
 def _order_qs(buyer):
@@ -227,20 +231,24 @@ def list_orders(request, status: str | None = None):
 
 @router.get("/orders/{number}", response=OrderDetailOut)
 def order_detail(request, number: str):
-    order = (
-        _order_qs(request.user)
-        .prefetch_related("discounts", shipments.parcels_prefetch())
-        .filter(number=number)
-        .first()
-    )
+    order = _order_qs(request.user).prefetch_related("discounts").filter(number=number).first()
     if order is None:
         raise OrderNotFound()
+    if order.status == OrderStatus.PENDING_PAYMENT:
+        # Nothing is shipped before payment, and no order returns to awaiting payment: no
+        # parcels to read. (An app polls this page while the payment is on its way.)
+        order._prefetched_objects_cache["parcels"] = order.parcels.none()
+    else:
+        prefetch_related_objects([order], shipments.parcels_prefetch())
     return order
 
 
 @router.post("/orders/{number}/pay", response=PayOut)
 def pay(request, number: str, payload: PayIn):
-    order = _get_order(request, number)
+    # The order row alone: paying looks at its status, amounts and deadline, not its lines.
+    order = Order.objects.filter(buyer=request.user, number=number).first()
+    if order is None:
+        raise OrderNotFound()
     payment = payments_port.start_payment(order, payload.gateway, return_url=payload.return_url)
     return {
         "out_trade_no": payment.out_trade_no,

@@ -22,7 +22,7 @@ def sandbox_pay(request, out_trade_no: str):
         raise Http404
     if request.method == "POST":
         if request.POST.get("action") == "pay":
-            trade = SandboxGateway().complete_trade(out_trade_no)
+            trade = SandboxGateway().complete_trade(out_trade_no, trade=trade)
         if is_site_path(trade.return_url):
             return HttpResponseRedirect(trade.return_url)
     return render(

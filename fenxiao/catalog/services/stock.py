@@ -17,13 +17,19 @@ def _per_sku(quantities: Mapping[int, int]) -> Case:
     )
 
 
-def take_stock(quantities: Mapping[int, int]) -> None:
-    """Decrement stock for every SKU or for none; raises StockInsufficient naming the short SKUs."""
+def take_stock(quantities: Mapping[int, int], *, savepoint: bool = True) -> None:
+    """Decrement stock for every SKU or for none; raises StockInsufficient naming the short SKUs.
+
+    A short SKU is found after the UPDATE has lowered the others, so they are rolled back
+    with it: by a savepoint of its own, or, with `savepoint=False`, by the caller's
+    transaction, for a caller that lets the error leave its `atomic` block (checkout), which
+    saves two round trips on every order.
+    """
     if not quantities:
         return
     if any(qty <= 0 for qty in quantities.values()):
         raise InvalidQuantity()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         updated = Sku.objects.filter(pk__in=list(quantities), stock__gte=_per_sku(quantities)).update(
             stock=F("stock") - _per_sku(quantities)
         )

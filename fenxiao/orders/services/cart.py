@@ -24,8 +24,10 @@ def _check_quantity(quantity: int) -> None:
         raise QuantityTooLarge()
 
 
-@transaction.atomic
 def add_to_cart(buyer, sku_id: int, quantity: int) -> CartLine:
+    # No transaction around the whole: the reads only check (a cart holds no stock), and
+    # each write stands alone: the insert, whose clash with a simultaneous add of the same
+    # SKU falls back to the increment, and the increment, one UPDATE.
     _check_quantity(quantity)
     sku = load_saleable([sku_id])[sku_id]
     cart = cart_for(buyer)

@@ -311,7 +311,8 @@ def place_order(
             # was read before this transaction).
             stores_port.take_stock(q.pickup_store.id, taken)
         else:
-            take_stock(taken)
+            # A shortage propagates out of this block, which rolls the whole order back.
+            take_stock(taken, savepoint=False)
         order = _create_order(buyer, q, address, note, now, settings)
         lines = OrderLine.objects.bulk_create(
             [
@@ -335,6 +336,7 @@ def place_order(
                 for line in q.lines
             ]
         )
+        _keep_lines(order, lines)
         _record_discounts(order, q, lines)
         promotions_port.order_placed(order, q, buyer, choice)
         log_event(
@@ -346,6 +348,15 @@ def place_order(
         if use_wallet:
             tenders.pay_with_wallet(order)
     return order
+
+
+def _keep_lines(order: Order, lines: list[OrderLine]) -> None:
+    """`order.lines.all()` answers with the lines just written (in id order, as inserted),
+    without reading them back: they change only through later services, on their own rows."""
+    cached = order.lines.order_by("id")
+    cached._result_cache = lines
+    cached._prefetch_done = True
+    order._prefetched_objects_cache = {"lines": cached}
 
 
 def _record_discounts(order: Order, q: Quote, lines: list[OrderLine]) -> None:

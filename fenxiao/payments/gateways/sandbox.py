@@ -79,14 +79,19 @@ class SandboxGateway(PaymentGateway):
     # --- the mall calls these ---------------------------------------------------------------
     def create_payment(self, *, out_trade_no, amount, description, return_url) -> PaymentIntent:
         notify_url = settings.SITE_URL + reverse("api:payment_notify", args=[self.name])
-        SandboxTrade.objects.get_or_create(
-            out_trade_no=out_trade_no,
-            defaults={
-                "amount": amount,
-                "description": description[:200],
-                "notify_url": notify_url,
-                "return_url": return_url,
-            },
+        # Idempotent on the merchant's trade number, like the real gateways: asked again, the
+        # trade already open stays as it is (one INSERT … ON CONFLICT DO NOTHING).
+        SandboxTrade.objects.bulk_create(
+            [
+                SandboxTrade(
+                    out_trade_no=out_trade_no,
+                    amount=amount,
+                    description=description[:200],
+                    notify_url=notify_url,
+                    return_url=return_url,
+                )
+            ],
+            ignore_conflicts=True,
         )
         return PaymentIntent(pay_url=reverse("sandbox_pay", args=[out_trade_no]))
 
@@ -156,23 +161,35 @@ class SandboxGateway(PaymentGateway):
             raise NotificationMalformed() from exc
 
     # --- the gateway's own side: the pay page and the notifier -------------------------------
-    def complete_trade(self, out_trade_no: str, *, notify: bool = True) -> SandboxTrade:
+    def complete_trade(
+        self, out_trade_no: str, *, notify: bool = True, trade: SandboxTrade | None = None
+    ) -> SandboxTrade:
         """The buyer confirmed on the pay page: the gateway takes the money and will notify.
 
         `notify=False` is for loading demo data, which applies the payment directly.
+        `trade` is the row the pay page has just read (saves reading it again); it may be
+        stale, which is harmless: the move to paid is conditional on the row being open.
         """
-        trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
+        if trade is None or trade.out_trade_no != out_trade_no:
+            trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
         if trade is None:
             raise PaymentNotFound()
         trade_no = "SBX" + timezone.now().strftime("%Y%m%d") + secrets.token_hex(8).upper()
-        moved = SandboxTrade.objects.filter(pk=trade.pk, status=SandboxTrade.Status.OPEN).update(
-            status=SandboxTrade.Status.PAID,
-            trade_no=trade_no,
-            paid_at=timezone.now(),
-            notify_status=DeliveryStatus.PENDING if notify else DeliveryStatus.NONE,
-            notify_next_at=timezone.now() + DELIVERY_TIMEOUT,
-        )
-        trade.refresh_from_db()
+        now = timezone.now()
+        changes = {
+            "status": SandboxTrade.Status.PAID,
+            "trade_no": trade_no,
+            "paid_at": now,
+            "notify_status": DeliveryStatus.PENDING if notify else DeliveryStatus.NONE,
+            "notify_next_at": now + DELIVERY_TIMEOUT,
+        }
+        moved = SandboxTrade.objects.filter(pk=trade.pk, status=SandboxTrade.Status.OPEN).update(**changes)
+        if moved:
+            # This call made the change: the row now holds exactly these values.
+            for name, value in changes.items():
+                setattr(trade, name, value)
+        else:
+            trade.refresh_from_db()  # paid or closed by someone else: show what is there
         if moved and notify:
             from ..tasks import deliver_sandbox_notification
 

@@ -45,21 +45,24 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
         opened = next((p for p in attempts if (p.status, p.gateway, p.amount) == wanted), None)
         if opened is not None:
             return opened
-        attempt = len(attempts) + 1
-        payment = Payment.objects.create(
-            order=order,
-            gateway=gateway_name,
-            amount=order.amount_due,  # store credit, if any, has already paid the rest
-            out_trade_no=f"{order.number}P{attempt:02d}",
-        )
+        out_trade_no = f"{order.number}P{len(attempts) + 1:02d}"
+        amount = order.amount_due  # store credit, if any, has already paid the rest
+        # The gateway is asked first so the row is written once, with its pay URL. Both happen
+        # under the order's lock and in one transaction: if the insert failed, the gateway's
+        # trade would be an unpaid one nobody is sent to (gateways are idempotent on the number).
         intent = gateway.create_payment(
-            out_trade_no=payment.out_trade_no,
-            amount=payment.amount,
+            out_trade_no=out_trade_no,
+            amount=amount,
             description=f"订单 {order.number}",
             return_url=return_url,
         )
-        Payment.objects.filter(pk=payment.pk).update(pay_url=intent.pay_url)
-        payment.pay_url = intent.pay_url
+        payment = Payment.objects.create(
+            order=order,
+            gateway=gateway_name,
+            amount=amount,
+            out_trade_no=out_trade_no,
+            pay_url=intent.pay_url,
+        )
     return payment
 
 
