@@ -61,6 +61,10 @@ STALE_AFTER = timedelta(minutes=10)
 CHUNK = 5000
 # Distributors whose grade is checked per call once a run has finished.
 UPGRADE_CHUNK = 1000
+# A run that settled at least this many commissions, and at least this share of the
+# table, refreshes its statistics before closing (`_refresh_statistics`).
+STATISTICS_AFTER = 50_000
+STATISTICS_SHARE = 0.1
 
 Status = SettlementBatch.Status
 CLAIMING = (Status.PENDING_REVIEW, Status.RUNNING)
@@ -445,7 +449,25 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
             helper.join()
         with _next_window_lock:
             _next_window.pop(batch.pk, None)
+    _refresh_statistics(batch)
     return _close(batch)
+
+
+def _refresh_statistics(batch: SettlementBatch) -> None:
+    """After a run that settled a good part of the commission table, refresh the planner's
+    statistics of that table before the closing reads (count, notices, grade checks), as
+    autovacuum would only some time later. They were taken before the run, when the batch
+    had no rows: the planner takes the batch's commissions for a handful and walks a
+    million of them through a nested loop and an on-disk sort. (PostgreSQL; a sample, so
+    its cost does not grow with the table.)"""
+    if connection.vendor != "postgresql":
+        return
+    settled = SettlementBatch.objects.filter(pk=batch.pk).values_list("commission_count", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Commission._meta.db_table])
+        (rows,) = cursor.fetchone() or (0,)
+        if settled and settled >= max(STATISTICS_AFTER, STATISTICS_SHARE * rows):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Commission._meta.db_table)}")
 
 
 def _workers() -> int:
