@@ -200,11 +200,9 @@ def place_order(request, payload: CheckoutIn):
         fulfilment=payload.fulfilment,
         pickup_store_id=payload.pickup_store_id,
     )
-    # The row is read back (a group seat or store credit may have changed it after it was
-    # written); the lines are the ones the service has just written and kept on the order.
-    placed = Order.objects.get(pk=order.pk, buyer=request.user)
-    placed._prefetched_objects_cache = order._prefetched_objects_cache
-    return Status(201, placed)
+    # Read back with its lines: a group seat or store credit may have changed the row after
+    # it was written.
+    return Status(201, _order_qs(request.user).get(pk=order.pk))
 
 
 def _order_qs(buyer):

@@ -336,7 +336,6 @@ def place_order(
                 for line in q.lines
             ]
         )
-        _keep_lines(order, lines)
         _record_discounts(order, q, lines)
         promotions_port.order_placed(order, q, buyer, choice)
         log_event(
@@ -348,15 +347,6 @@ def place_order(
         if use_wallet:
             tenders.pay_with_wallet(order)
     return order
-
-
-def _keep_lines(order: Order, lines: list[OrderLine]) -> None:
-    """`order.lines.all()` answers with the lines just written (in id order, as inserted),
-    without reading them back: they change only through later services, on their own rows."""
-    cached = order.lines.order_by("id")
-    cached._result_cache = lines
-    cached._prefetch_done = True
-    order._prefetched_objects_cache = {"lines": cached}
 
 
 def _record_discounts(order: Order, q: Quote, lines: list[OrderLine]) -> None:
