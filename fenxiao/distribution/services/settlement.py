@@ -201,7 +201,8 @@ RETURNING distributor_id, amount
 # rows are locked in ascending distributor order before any is updated, as `totals.add`
 # does, so writers never wait crosswise. One row comes back: how many settled, their net
 # and the last id; then, for each distributor without a totals row yet (left to
-# `totals.add`), its deltas.
+# `totals.add`), its deltas. Every join has a table's index on one side: the planner takes
+# each CTE for a handful of rows, and would join two CTEs of thousands row by row.
 _CHUNK_SQL = """
 WITH settling AS ({settle}),
 credited AS (
@@ -220,19 +221,20 @@ moves AS (
     GROUP BY distributor_id
 ),
 locked AS (
-    SELECT distributor_id FROM {totals} WHERE distributor_id IN (SELECT distributor_id FROM moves)
-    ORDER BY distributor_id FOR UPDATE
+    SELECT t.distributor_id, m.frozen, m.settled, m.balance
+    FROM {totals} AS t JOIN moves AS m ON m.distributor_id = t.distributor_id
+    ORDER BY t.distributor_id FOR UPDATE OF t
 ),
 updated AS (
     UPDATE {totals} AS t
-    SET frozen = t.frozen + m.frozen, settled = t.settled + m.settled, balance = t.balance + m.balance
-    FROM locked, moves AS m
-    WHERE t.distributor_id = locked.distributor_id AND m.distributor_id = locked.distributor_id
-    RETURNING t.distributor_id
+    SET frozen = t.frozen + l.frozen, settled = t.settled + l.settled, balance = t.balance + l.balance
+    FROM locked AS l
+    WHERE t.distributor_id = l.distributor_id
 )
 SELECT chunk.n, chunk.net, chunk.last, m.distributor_id, m.frozen, m.settled, m.balance
 FROM (SELECT count(*) AS n, coalesce(sum(net), 0)::bigint AS net, max(id) AS last FROM settling) AS chunk
-LEFT JOIN (SELECT * FROM moves WHERE distributor_id NOT IN (SELECT distributor_id FROM updated)) AS m ON true
+LEFT JOIN moves AS m
+       ON NOT EXISTS (SELECT 1 FROM {totals} AS t WHERE t.distributor_id = m.distributor_id)
 """
 
 
