@@ -3,9 +3,11 @@ same way, at once, for a sale made at a store's till."""
 
 from dataclasses import dataclass
 
-from ..models import Distributor, OrderAttribution
+from django.db.models import Q
+from django.utils import timezone
+
+from ..models import CustomerBinding, Distributor, OrderAttribution
 from . import config
-from .binding import active_binding
 
 
 @dataclass(frozen=True)
@@ -20,11 +22,23 @@ class Chain:
 def chain_for(buyer, cfg) -> Chain | None:
     """Who earns on what `buyer` (a user) buys now: their own active distributor account
     (self-purchase setting) or else their active binding, then up the chain to `cfg.levels`.
-    A fixed number of queries. None when nobody does."""
-    own = (
-        Distributor.objects.select_related("parent__parent__parent")
-        .filter(user=buyer, status=Distributor.Status.ACTIVE)
-        .first()
+    One query. None when nobody does."""
+    if buyer is None:
+        return None
+    # Both candidates in one read, with their parents for the chain: the buyer's own active
+    # account and the distributor of their unexpired binding (each at most one row: both
+    # are one-to-one with the buyer). The binding's expiry is the test `active_binding` makes.
+    now = timezone.now()
+    bound = CustomerBinding.objects.filter(buyer=buyer).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    candidates = list(
+        Distributor.objects.select_related("parent__parent__parent").filter(
+            Q(user=buyer, status=Distributor.Status.ACTIVE) | Q(pk__in=bound.values("distributor_id"))
+        )
+    )
+    own = next(
+        (d for d in candidates if d.user_id == buyer.pk and d.status == Distributor.Status.ACTIVE), None
     )
     level1, reason, self_purchase = None, "", False
     if own is not None:
@@ -32,10 +46,9 @@ def chain_for(buyer, cfg) -> Chain | None:
             level1, reason, self_purchase = own, "分销商自购，自购返佣开启", True
         else:
             level1, reason = own.parent, "分销商自购，自购返佣关闭，由上级获得一级佣金"
-    else:
-        binding = active_binding(buyer)
-        if binding is not None:
-            level1, reason = binding.distributor, "客户绑定关系"
+    elif candidates:
+        # Without an active own account, the row read is the bound distributor's.
+        level1, reason = candidates[0], "客户绑定关系"
     if level1 is None:
         return None
     chain = [level1]

@@ -235,9 +235,10 @@ def active_binding(buyer) -> CustomerBinding | None:
     return binding
 
 
-def renew_on_purchase(buyer) -> None:
-    """In 有效期 mode each purchase renews the binding. `buyer` may be the user or its id."""
-    cfg = config.current()
+def renew_on_purchase(buyer, cfg=None) -> None:
+    """In 有效期 mode each purchase renews the binding. `buyer` may be the user or its id;
+    `cfg`, the settings record if the caller has read it in this transaction already."""
+    cfg = cfg or config.current()
     if cfg.bind_mode != BindMode.EXPIRING:
         return
     CustomerBinding.objects.filter(buyer=buyer, expires_at__gt=timezone.now()).update(

@@ -61,14 +61,36 @@ def tier_bonus_bp(distributor_id: int, now=None) -> int:
     return next((t.bonus_bp for t in tiers if sales >= t.threshold), 0)
 
 
-def create_for_paid_order(order) -> list[Commission]:
-    """Called by the order-paid hook inside the payment transaction.
+# What a payment reads of the attribution's three distributors and their grades: who they
+# are, whether they earn, and their grade's rates. The other ~25 columns of each (profile
+# text, review notes, grade conditions) cost the six-table read more to build and convert
+# than the rows cost to fetch.
+_PAID_ATTRIBUTION_FIELDS = ["order_id", "level1_id", "level2_id", "level3_id"] + [
+    f"{level}__{field}"
+    for level in ("level1", "level2", "level3")
+    for field in (
+        "user_id",
+        "status",
+        "grade_id",
+        "grade__name",
+        "grade__level1_bp",
+        "grade__level2_bp",
+        "grade__level3_bp",
+        "grade__team_bp",
+    )
+]
+
+
+def create_for_paid_order(order, cfg=None) -> list[Commission]:
+    """Called by the order-paid hook inside the payment transaction. `cfg`, the settings
+    record when the caller has read it already in this transaction (read here otherwise).
 
     Also counts the order for its level-1 distributor's orders and sales (earning or not:
     a suspended one still sold it), together with the new pending commission in one
     `totals.add`, so the payment takes the totals rows in one ascending order."""
     attribution = (
         OrderAttribution.objects.select_related("level1__grade", "level2__grade", "level3__grade")
+        .only(*_PAID_ATTRIBUTION_FIELDS)
         .filter(order=order)
         .first()
     )
@@ -76,7 +98,7 @@ def create_for_paid_order(order) -> list[Commission]:
         return []
     changes = totals.deltas()
     totals.order_paid(changes, attribution.level1_id, order.paid_amount)
-    created = _create(order, attribution)
+    created = _create(order, attribution, cfg)
     earned: dict[int, int] = {}  # what the order earns each distributor, by user
     for commission in created:
         totals.commission_created(changes, commission)
@@ -87,8 +109,7 @@ def create_for_paid_order(order) -> list[Commission]:
     return created
 
 
-def _create(order, attribution: OrderAttribution) -> list[Commission]:
-    cfg = config.current()
+def _create(order, attribution: OrderAttribution, cfg=None) -> list[Commission]:
     beneficiaries = [
         (level, d)
         for level, d in ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
@@ -96,6 +117,7 @@ def _create(order, attribution: OrderAttribution) -> list[Commission]:
     ]
     if not beneficiaries:
         return []
+    cfg = cfg or config.current()
     lines = list(order.lines.all())
     book = RuleBook(lines, cfg)
     bonus = {d.pk: tier_bonus_bp(d.pk) for level, d in beneficiaries if level == 1}

@@ -38,8 +38,6 @@ class RuleBook:
         self.cfg = cfg
         sku_ids = {line.sku_id for line in lines}
         product_ids = {line.product_id for line in lines}
-        self.parents = dict(Category.objects.values_list("pk", "parent_id"))
-        self.category_of = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "category_id"))
         if rules is None:
             rules = CommissionRule.objects.filter(is_active=True).filter(
                 Q(sku_id__in=sku_ids) | Q(product_id__in=product_ids) | Q(category__isnull=False)
@@ -52,6 +50,15 @@ class RuleBook:
                 self.by_product.setdefault(rule.product_id, []).append(rule)
             else:
                 self.by_category.setdefault(rule.category_id, []).append(rule)
+        # The category tree and the products' categories only matter to a category rule:
+        # without one (the rules read above include every active one) the walk in
+        # `resolve_at` finds nothing, so a payment need not read the whole tree.
+        self.parents, self.category_of = {}, {}
+        if self.by_category:
+            self.parents = dict(Category.objects.values_list("pk", "parent_id"))
+            self.category_of = dict(
+                Product.objects.filter(pk__in=product_ids).values_list("pk", "category_id")
+            )
 
     @staticmethod
     def _pick(rules, grade: DistributorGrade | None, level: int) -> CommissionRule | None:

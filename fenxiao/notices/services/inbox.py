@@ -85,10 +85,11 @@ def notify_many(kind: str, drafts: Iterable[Draft]) -> int:
     return handled
 
 
-# On PostgreSQL a chunk is two statements fed with one array per column: the ORM's
-# multi-row insert costs more to build than the rows cost to write (a settlement run
-# notifies every distributor it paid; a push, every member of its segment). The columns
-# a statement does not feed take what the model would write (`_constant_columns`).
+# On PostgreSQL a chunk is one statement (three when some of it was written before) fed
+# with one array per column: the ORM's multi-row insert costs more to build than the rows
+# cost to write (a settlement run notifies every distributor it paid; a push, every member
+# of its segment). The columns a statement does not feed take what the model would write
+# (`_constant_columns`).
 _MESSAGES_SQL = """
 INSERT INTO {message} (user_id, kind, title, body, link, subject_type, subject_id, source_key{columns})
 SELECT d.user_id, %s, d.title, d.body, d.link, d.subject_type, d.subject_id, d.source_key{values}
@@ -102,6 +103,20 @@ INSERT INTO {delivery} (message_id, channel, adapter, next_attempt_at{columns})
 SELECT m.id, c.channel, c.adapter, %s{values}
 FROM unnest(%s::bigint[]) AS m(id) CROSS JOIN unnest(%s::text[], %s::text[]) AS c(channel, adapter)
 ON CONFLICT (message_id, channel) DO NOTHING
+"""
+# With external channels, the messages and their outbox rows go in one statement (a
+# payment's "有新的佣金" notice is one round trip, not two): the outbox insert reads the
+# ids the message insert returns. The messages' unique key is checked as they are
+# written, so only new messages reach the outbox here; ids already written (a repeated
+# call) are queued after, as `_DELIVERIES_SQL` alone.
+_MESSAGES_AND_DELIVERIES_SQL = """
+WITH m AS ({messages}), q AS (
+    INSERT INTO {delivery} (message_id, channel, adapter, next_attempt_at{columns})
+    SELECT m.id, c.channel, c.adapter, %s{values}
+    FROM m CROSS JOIN unnest(%s::text[], %s::text[]) AS c(channel, adapter)
+    ON CONFLICT (message_id, channel) DO NOTHING
+)
+SELECT id FROM m
 """
 
 
@@ -131,24 +146,36 @@ def _write_postgresql(kind: str, group: list[Draft], channels: list[tuple[str, s
     quote = connection.ops.quote_name
     fed = {"id", "user_id", "kind", "title", "body", "link", "subject_type", "subject_id", "source_key"}
     columns, values, constants = _constant_columns(Message, fed, now)
+    messages = _MESSAGES_SQL.format(message=quote(Message._meta.db_table), columns=columns, values=values)
+    params = [
+        kind,
+        *constants,
+        [d.user_id for d in group],
+        [d.title[:60] for d in group],
+        [d.body[:500] for d in group],
+        [d.link if is_site_path(d.link) else "" for d in group],
+        [d.subject_type for d in group],
+        [d.subject_id for d in group],
+        [d.source_key for d in group],
+    ]
     with connection.cursor() as cursor:
+        if not channels:
+            cursor.execute(messages, params)
+            return
+        fed = {"id", "message_id", "channel", "adapter", "next_attempt_at"}
+        columns, values, constants = _constant_columns(Delivery, fed, now)
+        outbox = [now + QUEUE_GRACE, *constants]
+        channel_arrays = [[channel for channel, _ in channels], [adapter for _, adapter in channels]]
         cursor.execute(
-            _MESSAGES_SQL.format(message=quote(Message._meta.db_table), columns=columns, values=values),
-            [
-                kind,
-                *constants,
-                [d.user_id for d in group],
-                [d.title[:60] for d in group],
-                [d.body[:500] for d in group],
-                [d.link if is_site_path(d.link) else "" for d in group],
-                [d.subject_type for d in group],
-                [d.subject_id for d in group],
-                [d.source_key for d in group],
-            ],
+            _MESSAGES_AND_DELIVERIES_SQL.format(
+                messages=messages.strip(),
+                delivery=quote(Delivery._meta.db_table),
+                columns=columns,
+                values=values,
+            ),
+            [*params, *outbox, *channel_arrays],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        if not channels:
-            return
         if len(ids) < len(group):
             # Some were written before (a repeated call): their outbox rows are queued too,
             # as they would have been then, and the conflict below keeps any already there.
@@ -157,18 +184,10 @@ def _write_postgresql(kind: str, group: list[Draft], channels: list[tuple[str, s
                     "pk", flat=True
                 )
             )
-        fed = {"id", "message_id", "channel", "adapter", "next_attempt_at"}
-        columns, values, constants = _constant_columns(Delivery, fed, now)
-        cursor.execute(
-            _DELIVERIES_SQL.format(delivery=quote(Delivery._meta.db_table), columns=columns, values=values),
-            [
-                now + QUEUE_GRACE,
-                *constants,
-                ids,
-                [channel for channel, _ in channels],
-                [adapter for _, adapter in channels],
-            ],
-        )
+            deliveries = _DELIVERIES_SQL.format(
+                delivery=quote(Delivery._meta.db_table), columns=columns, values=values
+            )
+            cursor.execute(deliveries, [*outbox, ids, *channel_arrays])
     schedule(ids)
 
 

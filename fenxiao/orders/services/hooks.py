@@ -9,7 +9,7 @@ from django.db.models import prefetch_related_objects
 
 from fenxiao.catalog.services.sales import add_sales, remove_sales
 from fenxiao.customers.services import figures as customer_figures
-from fenxiao.distribution.services import attribution, binding, commissions, distributors, totals
+from fenxiao.distribution.services import attribution, binding, commissions, config, distributors, totals
 
 from ..models import Order, OrderLine
 from . import promotions_port
@@ -27,8 +27,11 @@ def order_paid(order: Order) -> None:
     prefetch_related_objects([order], "lines")  # read once, for the counts and the commissions
     add_sales(_quantities_by_product(list(order.lines.all())))  # counted once the payment commits
     promotions_port.order_paid(order)  # a group-buy member now counts towards its group
-    commissions.create_for_paid_order(order)
-    binding.renew_on_purchase(order.buyer_id)
+    # The distribution settings, read once for both the commission and the binding renewal
+    # (the same transaction, so both see the same record).
+    cfg = config.current()
+    commissions.create_for_paid_order(order, cfg)
+    binding.renew_on_purchase(order.buyer_id, cfg)
     customer_figures.record_paid_order(order)  # the buyer's row in the customer list; last, as on refund
 
 
