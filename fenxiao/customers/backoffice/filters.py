@@ -49,9 +49,7 @@ class BoundFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         from fenxiao.distribution.models import CustomerBinding
 
-        live = CustomerBinding.objects.filter(buyer_id=OuterRef("pk")).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
+        live = CustomerBinding.objects.filter(buyer_id=OuterRef("pk")).in_force()
         if self.value() == "yes":
             return queryset.filter(Exists(live))
         if self.value() == "no":

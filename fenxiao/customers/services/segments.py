@@ -161,9 +161,7 @@ def filter_buyers(criteria: dict, now=None):
         )
     bound = criteria.get("bound")
     if bound:
-        live = CustomerBinding.objects.filter(buyer_id=OuterRef("pk")).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
+        live = CustomerBinding.objects.filter(buyer_id=OuterRef("pk")).in_force(now)
         if bound == "one":
             qs = qs.filter(Exists(live.filter(distributor_id=criteria["distributor_id"])))
         elif bound == "any":

@@ -7,6 +7,7 @@ the present state. Both depend only on the distributor.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .distributors import Distributor
 
@@ -79,6 +80,12 @@ class Touch(models.Model):
         return f"{self.get_source_display()} {self.get_decision_display()}"
 
 
+class BindingQuerySet(models.QuerySet):
+    def in_force(self, now=None):
+        """Bindings that have not expired (one without an end never does)."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now()))
+
+
 class CustomerBinding(models.Model):
     """The buyer's current distributor. History is in `Touch`."""
 
@@ -92,6 +99,8 @@ class CustomerBinding(models.Model):
     bound_at = models.DateTimeField("绑定时间")
     expires_at = models.DateTimeField("失效时间", null=True, blank=True)
     protected_until = models.DateTimeField("保护期至", null=True, blank=True)
+
+    objects = BindingQuerySet.as_manager()
 
     class Meta:
         verbose_name = "客户关系"

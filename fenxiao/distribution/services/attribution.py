@@ -29,9 +29,7 @@ def chain_for(buyer, cfg) -> Chain | None:
     # account and the distributor of their unexpired binding (each at most one row: both
     # are one-to-one with the buyer). The binding's expiry is the test `active_binding` makes.
     now = timezone.now()
-    bound = CustomerBinding.objects.filter(buyer=buyer).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
+    bound = CustomerBinding.objects.filter(buyer=buyer).in_force(now)
     candidates = list(
         Distributor.objects.select_related("parent__parent__parent").filter(
             Q(user=buyer, status=Distributor.Status.ACTIVE) | Q(pk__in=bound.values("distributor_id"))

@@ -157,7 +157,7 @@ def _carry_bindings_to_mode(cfg: DistributionSettings, now) -> None:
     - to 有效期: bindings in force run `bind_days` from the switch, not from their bind
       time, so a switch does not end every older binding at once.
     """
-    in_force = CustomerBinding.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    in_force = CustomerBinding.objects.in_force(now)
     if cfg.bind_mode == BindMode.EXPIRING:
         in_force.filter(expires_at__isnull=True).update(expires_at=now + timedelta(days=cfg.bind_days))
     elif cfg.bind_mode == BindMode.LATEST:

@@ -38,7 +38,7 @@ def _members():
 
 def _live_bindings(now=None):
     now = now or timezone.now()
-    return CustomerBinding.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    return CustomerBinding.objects.in_force(now)
 
 
 def _figures(stored: dict, *, bound_buyers: int, team_direct: int, team_indirect: int) -> dict:
