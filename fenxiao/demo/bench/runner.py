@@ -303,6 +303,11 @@ class LoadBench:
         ]
         if done["settled"] != size:
             self.problems.append(f"{label}: the batch settled {done['settled']:,}, not {size:,}")
-        for key in ("not_settled", "ledger_entries_not_exactly_one", "distributors_ledger_mismatch"):
+        for key in (
+            "not_settled",
+            "ledger_entries_not_exactly_one",
+            "distributors_ledger_mismatch",
+            "distributors_totals_mismatch",
+        ):
             if checked[key]:
                 self.problems.append(f"{label}: {key.replace('_', ' ')} = {checked[key]}")

@@ -3,10 +3,10 @@
 
 Generation is `INSERT … SELECT generate_series` on PostgreSQL, one statement per table:
 completed orders (past their after-sale window) with one line, their attribution and one
-level-1 commission each, spread over a pool of generated active distributors. Every column
-a statement does not set takes its model default, so the rows satisfy the model's
-constraints as the ORM would write them, and a column added later without a default fails
-loudly here instead of silently.
+level-1 commission each, spread over a pool of generated active distributors, whose running
+totals show those orders and the commission frozen. Every column a statement does not set
+takes its model default, so the rows satisfy the model's constraints as the ORM would write
+them, and a column added later without a default fails loudly here instead of silently.
 """
 
 import resource
@@ -21,9 +21,10 @@ SETTLEMENT_SKU = "BENCH-SETTLE"  # the one SKU every generated order line is of
 RATE_BP = 1000
 
 
-def insert_select(model, values: dict[str, str], source: str) -> int:
-    """`INSERT INTO <model> (…) SELECT <values> FROM <source>`: `values` maps column names
-    to SQL expressions over `source`; every other column gets its model default."""
+def insert_select(model, values: dict[str, str], source: str, *, on_conflict: str = "") -> int:
+    """`INSERT INTO <model> (…) SELECT <values> FROM <source> [<on_conflict>]`: `values`
+    maps column names to SQL expressions over `source`; every other column gets its model
+    default."""
     columns, expressions, params = [], [], []
     for field in model._meta.concrete_fields:
         column = field.column
@@ -43,7 +44,7 @@ def insert_select(model, values: dict[str, str], source: str) -> int:
         columns.append(connection.ops.quote_name(column))
     # Quoted identifiers and the bench's own expressions: no outside input reaches the SQL.
     table = connection.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(expressions)} FROM {source}"  # noqa: S608
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(expressions)} FROM {source} {on_conflict}"  # noqa: S608, E501
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -85,6 +86,7 @@ def generate(count: int, *, distributors: int = 10_000) -> dict:
         Commission,
         CommissionStatus,
         Distributor,
+        DistributorTotals,
         OrderAttribution,
         RuleKind,
         RuleSource,
@@ -179,6 +181,24 @@ def generate(count: int, *, distributors: int = 10_000) -> dict:
             f"{orders} JOIN {OrderLine._meta.db_table} AS l ON l.order_id = o.id "
             f"JOIN {OrderAttribution._meta.db_table} AS a ON a.order_id = o.id",
         )
+        # The distributors' running totals, as the paid orders and their commissions moved
+        # them in the shop: the orders and sales they brought, and the net amount now frozen.
+        commissions = Commission._meta.db_table
+        moved = (
+            f"(SELECT c.distributor_id, count(*) AS orders, sum(o.paid_amount) AS sales, "  # noqa: S608
+            f"sum(c.amount - c.reversed_amount) AS frozen FROM {commissions} AS c "
+            f"JOIN {Order._meta.db_table} AS o ON o.id = c.order_id "
+            f"WHERE o.number LIKE '{tag}%%' GROUP BY c.distributor_id) AS m"
+        )
+        fields = ("orders", "sales", "frozen")
+        table = DistributorTotals._meta.db_table
+        insert_select(
+            DistributorTotals,
+            {"distributor_id": "m.distributor_id", **{field: f"m.{field}" for field in fields}},
+            moved,
+            on_conflict="ON CONFLICT (distributor_id) DO UPDATE SET "
+            + ", ".join(f"{field} = {table}.{field} + EXCLUDED.{field}" for field in fields),
+        )
     # As autovacuum would have in the days these commissions were held: statistics, and the
     # visibility map and hint bits of the rows just written (VACUUM cannot run inside a
     # transaction, such as a test's: there, statistics only).
@@ -212,6 +232,7 @@ def check(tag: str) -> dict:
     from django.db.models import Count, F, Sum
 
     from fenxiao.distribution.models import Commission, CommissionStatus, LedgerEntry, LedgerKind
+    from fenxiao.distribution.services import totals
 
     generated = Commission.objects.filter(order__number__startswith=tag)
     not_settled = generated.exclude(status=CommissionStatus.SETTLED).count()
@@ -228,10 +249,14 @@ def check(tag: str) -> dict:
         .annotate(total=Sum("amount"))
     )
     wrong = {pk for pk in set(settled_by) | set(booked_by) if settled_by.get(pk, 0) != booked_by.get(pk, 0)}
+    # Each paid distributor's running totals (the dashboard's figures, the balance among
+    # them) against what their history adds up to.
+    off_totals = totals.mismatches(generated.order_by().values_list("distributor_id", flat=True).distinct())
     return {
         "generated": generated.count(),
         "not_settled": not_settled,
         "ledger_entries_not_exactly_one": not_once,
         "distributors_checked": len(settled_by),
         "distributors_ledger_mismatch": len(wrong),
+        "distributors_totals_mismatch": len(off_totals),
     }

@@ -313,6 +313,7 @@ def test_generated_commissions_are_due_and_settle_exactly_once(monkeypatch):
         "ledger_entries_not_exactly_one": 0,
         "distributors_checked": 3,
         "distributors_ledger_mismatch": 0,
+        "distributors_totals_mismatch": 0,
     }
     # A ledger entry lost afterwards is caught.
     LedgerEntry.objects.filter(
@@ -320,6 +321,7 @@ def test_generated_commissions_are_due_and_settle_exactly_once(monkeypatch):
     ).delete()
     broken = settlement_bench.check(made["tag"])
     assert broken["ledger_entries_not_exactly_one"] == 1 and broken["distributors_ledger_mismatch"] == 1
+    assert broken["distributors_totals_mismatch"] == 1  # its balance no longer adds up
 
 
 # --- the flash race ----------------------------------------------------------------------

@@ -23,8 +23,8 @@ one dies halfway, or a cycle day is missed.
 
 import logging
 import threading
+from array import array
 from datetime import date, timedelta
-from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -58,8 +58,8 @@ STALE_AFTER = timedelta(minutes=10)
 # Commissions settled per transaction: large enough that the per-statement cost vanishes,
 # small enough that row locks are held for milliseconds and a dead run loses little work.
 CHUNK = 5000
-# Distributors whose grade is checked per call once a run has finished.
-UPGRADE_CHUNK = 1000
+# Distributors told (notices, webhooks) at a time once a run has finished.
+PAID_CHUNK = 1000
 # A run that settled at least this many commissions, and at least this share of the
 # table, refreshes its statistics before closing (`_refresh_statistics`).
 STATISTICS_AFTER = 50_000
@@ -270,81 +270,61 @@ def _beat(batch: SettlementBatch) -> None:
     SettlementBatch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
 
 
-def _finish(batch: SettlementBatch) -> SettlementBatch | None:
+def _finish(batch: SettlementBatch) -> tuple[SettlementBatch | None, array]:
     """Close a batch with its true totals, under its row lock: a runner still settling into
-    it waits, then finds it closed (or gone) and settles nothing more into it."""
-    # Anything refunded, under after-sale or held meanwhile goes back for a later batch.
-    # (Before the batch lock: a runner holds a commission's lock while it waits for the batch.)
-    Commission.objects.filter(batch=batch).exclude(status=CommissionStatus.SETTLED).update(batch=None)
+    it waits, then finds it closed (or gone) and settles nothing more into it. Returns the
+    batch and the distributors this close paid (for the grade checks, after the lock)."""
+    paid = array("q")
+    if batch.mode == SettlementMode.MANUAL:
+        # Anything refunded, under after-sale or held since the batch was prepared goes back
+        # for a later batch. (A run puts a commission in its batch only as it settles it.)
+        # Before the batch lock: a runner holds a commission's lock while it waits for the batch.
+        Commission.objects.filter(batch=batch).exclude(status=CommissionStatus.SETTLED).update(batch=None)
     with transaction.atomic():
         locked = SettlementBatch.objects.select_for_update().filter(pk=batch.pk).first()
         if locked is None:
-            return None
-        counted = _counted(locked)
-        if (
-            locked.status == Status.RUNNING
-            and locked.mode == SettlementMode.AUTO
-            and not counted["commission_count"]
-        ):
-            # An overlapping run settled everything first: no empty batch is left behind.
-            locked.delete()
-            return None
-        status = Status.SETTLED if locked.status == Status.RUNNING else locked.status
-        SettlementBatch.objects.filter(pk=locked.pk).update(status=status, **counted)
-        if locked.status == Status.RUNNING:
+            return None, paid
+        if locked.status != Status.RUNNING:
+            # Another runner closed it, and told the distributors: only recount.
+            SettlementBatch.objects.filter(pk=locked.pk).update(**_counted(locked))
+        else:
             # With the close, under the batch lock: exactly one closer tells the distributors.
-            _notify_settled(locked)
-    return SettlementBatch.objects.filter(pk=batch.pk).first()
+            count, total = _tell_paid(locked, paid)
+            if not count and locked.mode == SettlementMode.AUTO:
+                # An overlapping run settled everything first: no empty batch is left behind.
+                locked.delete()
+                return None, paid
+            SettlementBatch.objects.filter(pk=locked.pk).update(
+                status=Status.SETTLED, commission_count=count, total=total
+            )
+    return SettlementBatch.objects.filter(pk=batch.pk).first(), paid
 
 
-def _notify_settled(batch: SettlementBatch) -> None:
-    """One notice per distributor the run paid, with their net total: one grouped read
-    streamed into the notices in chunks, nothing per commission."""
-    paid = (
-        Commission.objects.filter(batch=batch)
-        .values("distributor__user_id")
-        .annotate(net=Sum("amount") - Sum("reversed_amount"))
-        .order_by("distributor__user_id")
-        .values_list("distributor__user_id", "net")
-    )
-    notices.commission_settled(batch_id=batch.pk, totals=paid.iterator(chunk_size=UPGRADE_CHUNK))
-    # The same grouped read for the merchant's webhooks, run only if an endpoint listens.
-    by_distributor = (
-        Commission.objects.filter(batch=batch)
-        .values("distributor_id", "distributor__user_id")
-        .annotate(net=Sum("amount") - Sum("reversed_amount"))
-        .order_by("distributor_id")
-        .values_list("distributor_id", "distributor__user_id", "net")
-    )
-    webhooks.commission_settled(
-        batch_id=batch.pk, settled_at=timezone.now(), totals=by_distributor.iterator(chunk_size=UPGRADE_CHUNK)
-    )
-
-
-def _batched(values, size: int):
-    values = iter(values)
-    while group := list(islice(values, size)):
-        yield group
-
-
-def _upgrade_grades(batch: SettlementBatch) -> None:
-    """The grade check once per distributor the batch paid, streamed in groups."""
-    from .grades import upgrade_after_settlement
-
-    paid = (
-        Commission.objects.filter(batch=batch)
-        .order_by("distributor_id")
-        .values_list("distributor_id", flat=True)
-        .distinct()
-    )
-    for group in _batched(paid.iterator(chunk_size=UPGRADE_CHUNK), UPGRADE_CHUNK):
-        upgrade_after_settlement(group)
+def _tell_paid(batch: SettlementBatch, paid: array) -> tuple[int, int]:
+    """One notice per distributor the run paid, with their net total, and the merchant's
+    webhook events: a group of distributors at a time from one grouped read
+    (`sql.PAID_SQL`), nothing per commission. Collects the distributors paid into `paid`;
+    returns the batch's commission count and net total."""
+    count = total = 0
+    settled_at = timezone.now()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql.PAID_SQL.format(**sql.tables()), [batch.pk])
+        while rows := cursor.fetchmany(PAID_CHUNK):
+            count += sum(row[2] for row in rows)
+            total += sum(row[3] for row in rows)
+            paid.extend(row[0] for row in rows)
+            notices.commission_settled(batch_id=batch.pk, totals=((user, net) for _, user, _, net in rows))
+            by_distributor = ((pk, user, net) for pk, user, _, net in rows)
+            webhooks.commission_settled(batch_id=batch.pk, settled_at=settled_at, totals=by_distributor)
+    return count, total
 
 
 def _close(batch: SettlementBatch) -> SettlementBatch | None:
-    batch = _finish(batch)
-    if batch is not None:
-        _upgrade_grades(batch)
+    """Close the batch, then the grade check once per distributor it paid."""
+    from .grades import upgrade_after_settlement
+
+    batch, paid = _finish(batch)
+    upgrade_after_settlement(paid)
     return batch
 
 
@@ -373,11 +353,11 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
 
 def _refresh_statistics(batch: SettlementBatch) -> None:
     """After a run that settled a good part of the commission table, refresh the planner's
-    statistics of that table before the closing reads (count, notices, grade checks), as
-    autovacuum would only some time later. They were taken before the run, when the batch
-    had no rows: the planner takes the batch's commissions for a handful and walks a
-    million of them through a nested loop and an on-disk sort. (PostgreSQL; a sample, so
-    its cost does not grow with the table.)"""
+    statistics of that table before the close, as autovacuum would only some time later.
+    They were taken before the run, when the batch had no rows and these commissions were
+    all frozen: the close's grouped read stays sound without them (`sql.PAID_SQL`), but
+    every later read of the batch or by status would be planned for a handful of rows.
+    (PostgreSQL; a sample, so its cost does not grow with the table.)"""
     if connection.vendor != "postgresql":
         return
     settled = SettlementBatch.objects.filter(pk=batch.pk).values_list("commission_count", flat=True).first()

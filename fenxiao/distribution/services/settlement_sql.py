@@ -3,7 +3,7 @@ send every id of a chunk twice, which costs more than the rows themselves."""
 
 from django.db import connection
 
-from ..models import Commission, DistributorTotals, LedgerEntry
+from ..models import Commission, Distributor, DistributorTotals, LedgerEntry
 
 # Claim and settle at once, returning each settled commission's id, distributor, net, and
 # what its ledger note names.
@@ -76,11 +76,25 @@ LEFT JOIN moves AS m
 """
 
 
+# What a run paid, by distributor, for its close (the batch's totals, the notices, the
+# webhooks and the grade checks all come from this one read): each distributor's count and
+# net, aggregated before the distributor is joined for its user, so the join is one row
+# per distributor whatever the planner thinks of a batch it has not seen filled.
+PAID_SQL = """
+SELECT c.distributor_id, d.user_id, c.n, c.net
+FROM (SELECT distributor_id, count(*) AS n, sum(amount - reversed_amount) AS net
+      FROM {commission} WHERE batch_id = %s GROUP BY distributor_id) AS c
+JOIN {distributor} AS d ON d.id = c.distributor_id
+ORDER BY c.distributor_id
+"""
+
+
 def tables() -> dict[str, str]:
     """The quoted table names the statements are formatted with."""
     quote = connection.ops.quote_name
     return {
         "commission": quote(Commission._meta.db_table),
+        "distributor": quote(Distributor._meta.db_table),
         "ledger": quote(LedgerEntry._meta.db_table),
         "totals": quote(DistributorTotals._meta.db_table),
     }
