@@ -1,11 +1,14 @@
 """Grade upgrades: measured in bulk, upgrade only, never down automatically."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 
 from ..models import (
     ConditionLogic,
     Distributor,
+    DistributorGrade,
     DistributorStatus,
     LedgerEntry,
     LedgerKind,
@@ -15,26 +18,56 @@ from ..models import (
 CHUNK_SIZE = 1000
 
 
-def metrics(distributor_ids) -> dict[int, dict[str, int]]:
-    """The upgrade measures of many distributors in a fixed number of queries."""
+# The measures each grouped read gives (see `metrics`).
+OWN_MEASURES = {"min_own_sales", "min_own_orders", "min_single_order"}
+TEAM_MEASURES = {"min_team_sales", "min_team_orders"}
+
+
+def metrics(distributor_ids, measures: Iterable[str] | None = None) -> dict[int, dict[str, int]]:
+    """The upgrade measures of many distributors in a fixed number of queries: all of them,
+    or only `measures` (the ones the grades' conditions name; the rest stay 0). Each is a
+    read over the distributors' whole history, so a shop whose grades ask only for, say,
+    settled commission does not also read every order they ever brought."""
+    ids = list(distributor_ids)
+    result = {pk: dict.fromkeys(DistributorGrade.CONDITION_FIELDS, 0) for pk in ids}
+    wanted = set(DistributorGrade.CONDITION_FIELDS if measures is None else measures)
+    if not ids:
+        return result
+    if wanted & OWN_MEASURES:
+        _own_sales(result, ids)
+    if "min_direct_team" in wanted:
+        for row in (
+            Distributor.objects.filter(parent_id__in=ids, status=DistributorStatus.ACTIVE)
+            .values("parent_id")
+            .annotate(n=Count("pk"))
+        ):
+            result[row["parent_id"]]["min_direct_team"] = row["n"]
+    if wanted & TEAM_MEASURES:
+        _team_sales(result, ids)
+    if "min_settled_commission" in wanted:
+        for row in (
+            LedgerEntry.objects.filter(
+                distributor_id__in=ids, kind__in=[LedgerKind.COMMISSION, LedgerKind.CLAWBACK]
+            )
+            .values("distributor_id")
+            .annotate(total=Sum("amount"))
+        ):
+            result[row["distributor_id"]]["min_settled_commission"] = row["total"] or 0
+    return result
+
+
+# Till sales (门店收银) count like completed orders: their amount net of returns for own and
+# team sales, each sale not wholly returned as an order, the biggest as a single order.
+_TILL_KEPT = F("total") - F("refunded")
+_TILL_MEASURES = {"sales": Sum(_TILL_KEPT), "kept": Count("pk", filter=Q(refunded__lt=F("total")))}
+
+
+def _own_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
+    """Orders the distributors brought (level 1), then their till sales: two queries."""
     from fenxiao.orders.models import Order
 
-    ids = list(distributor_ids)
-    result = {
-        pk: {
-            "min_own_sales": 0,
-            "min_own_orders": 0,
-            "min_single_order": 0,
-            "min_direct_team": 0,
-            "min_team_sales": 0,
-            "min_team_orders": 0,
-            "min_settled_commission": 0,
-        }
-        for pk in ids
-    }
-    paid = Order.objects.filter(paid_at__isnull=False)
     for row in (
-        paid.filter(attribution__level1_id__in=ids)
+        Order.objects.filter(paid_at__isnull=False, attribution__level1_id__in=ids)
         .values("attribution__level1_id")
         .annotate(
             paid=Sum("paid_amount"),
@@ -49,13 +82,22 @@ def metrics(distributor_ids) -> dict[int, dict[str, int]]:
         m["min_single_order"] = row["biggest"] or 0
         m["min_own_orders"] = row["completed"]
     for row in (
-        Distributor.objects.filter(parent_id__in=ids, status=DistributorStatus.ACTIVE)
-        .values("parent_id")
-        .annotate(n=Count("pk"))
+        OfflineAttribution.objects.filter(level1_id__in=ids)
+        .values("level1_id")
+        .annotate(**_TILL_MEASURES, biggest=Max(_TILL_KEPT))
     ):
-        result[row["parent_id"]]["min_direct_team"] = row["n"]
+        m = result[row["level1_id"]]
+        m["min_own_sales"] += row["sales"] or 0
+        m["min_own_orders"] += row["kept"]
+        m["min_single_order"] = max(m["min_single_order"], row["biggest"] or 0)
+
+
+def _team_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
+    """Orders and till sales of the distributors' direct team: two queries."""
+    from fenxiao.orders.models import Order
+
     for row in (
-        paid.filter(attribution__level1__parent_id__in=ids)
+        Order.objects.filter(paid_at__isnull=False, attribution__level1__parent_id__in=ids)
         .values("attribution__level1__parent_id")
         .annotate(
             paid=Sum("paid_amount"),
@@ -66,37 +108,10 @@ def metrics(distributor_ids) -> dict[int, dict[str, int]]:
         m = result[row["attribution__level1__parent_id"]]
         m["min_team_sales"] = (row["paid"] or 0) - (row["refunded"] or 0)
         m["min_team_orders"] = row["completed"]
-    _add_till_sales(result, ids)
-    for row in (
-        LedgerEntry.objects.filter(
-            distributor_id__in=ids, kind__in=[LedgerKind.COMMISSION, LedgerKind.CLAWBACK]
-        )
-        .values("distributor_id")
-        .annotate(total=Sum("amount"))
-    ):
-        result[row["distributor_id"]]["min_settled_commission"] = row["total"] or 0
-    return result
-
-
-def _add_till_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
-    """Till sales (门店收银) count like completed orders: their amount net of returns for own
-    and team sales, each sale not wholly returned as an order, the biggest as a single order.
-    Two queries, whatever the number of sales."""
-    kept = F("total") - F("refunded")
-    measures = {"sales": Sum(kept), "kept": Count("pk", filter=Q(refunded__lt=F("total")))}
-    for row in (
-        OfflineAttribution.objects.filter(level1_id__in=ids)
-        .values("level1_id")
-        .annotate(**measures, biggest=Max(kept))
-    ):
-        m = result[row["level1_id"]]
-        m["min_own_sales"] += row["sales"] or 0
-        m["min_own_orders"] += row["kept"]
-        m["min_single_order"] = max(m["min_single_order"], row["biggest"] or 0)
     for row in (
         OfflineAttribution.objects.filter(level1__parent_id__in=ids)
         .values("level1__parent_id")
-        .annotate(**measures)
+        .annotate(**_TILL_MEASURES)
     ):
         m = result[row["level1__parent_id"]]
         m["min_team_sales"] += row["sales"] or 0
@@ -130,8 +145,6 @@ def upgrade(distributor_ids=None, *, chunk_size: int | None = None) -> list[Dist
     they qualify for. A chunk of distributors at a time: their measures in a fixed number of
     grouped queries (`metrics`), then one UPDATE per grade they move to. Returns the
     distributors upgraded, with their new grade."""
-    from ..models import DistributorGrade
-
     grades = sorted(DistributorGrade.objects.all(), key=lambda g: -g.weight)
     if not grades:
         return []
@@ -156,7 +169,8 @@ def _upgrade_chunk(chunk: list[Distributor], grades) -> list[Distributor]:
     if not chunk:
         return []
     weight_of = {g.pk: g.weight for g in grades}
-    measured = metrics(d.pk for d in chunk)
+    asked = {field for g in grades for field in g.CONDITION_FIELDS if getattr(g, field) is not None}
+    measured = metrics((d.pk for d in chunk), asked)
     moving: dict[int, list[Distributor]] = {}
     for distributor in chunk:
         target = target_grade(grades, weight_of.get(distributor.grade_id, -1), measured[distributor.pk])

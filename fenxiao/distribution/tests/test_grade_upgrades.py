@@ -17,6 +17,7 @@ from fenxiao.distribution.models import (
     DistributorStatus,
     LedgerEntry,
     LedgerKind,
+    OfflineAttribution,
     OrderAttribution,
 )
 from fenxiao.distribution.services import config, grades
@@ -198,3 +199,21 @@ def test_statements_per_upgrade_chunk_do_not_grow_with_the_chunk():
     Distributor.objects.update(parent=None)
     Distributor.objects.all().delete()
     assert _count_upgrade_queries(30) == small
+
+
+def test_the_check_reads_only_the_history_the_grades_ask_for():
+    """Each measure is a read over the distributors' whole history: grades that ask only for
+    a direct team read no order, till sale or ledger entry."""
+    config.save_grade(DistributorGrade(name="普通", weight=1, is_default=True))
+    senior = config.save_grade(DistributorGrade(name="高级", weight=2, min_direct_team=1))
+    leader = make_distributor()
+    make_distributor(parent=leader)
+    with CaptureQueriesContext(connection) as ctx:
+        upgraded = grades.upgrade()
+    assert [(d.pk, d.grade) for d in upgraded] == [(leader.pk, senior)]
+    read = " ".join(query["sql"] for query in ctx.captured_queries)
+    for model in (Order, OfflineAttribution, LedgerEntry):
+        assert model._meta.db_table not in read
+    # A measure not asked for is not read (it stays 0); asked for none in particular, all are.
+    assert grades.metrics([leader.pk], {"min_own_sales"})[leader.pk]["min_direct_team"] == 0
+    assert grades.metrics([leader.pk])[leader.pk]["min_direct_team"] == 1
