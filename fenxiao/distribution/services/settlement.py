@@ -60,10 +60,6 @@ STALE_AFTER = timedelta(minutes=10)
 CHUNK = 5000
 # Distributors told (notices, webhooks) at a time once a run has finished.
 PAID_CHUNK = 1000
-# A run that settled at least this many commissions, and at least this share of the
-# table, refreshes its statistics before closing (`_refresh_statistics`).
-STATISTICS_AFTER = 50_000
-STATISTICS_SHARE = 0.1
 
 Status = SettlementBatch.Status
 CLAIMING = (Status.PENDING_REVIEW, Status.RUNNING)
@@ -355,25 +351,7 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
             helper.join()
         with _next_window_lock:
             _next_window.pop(batch.pk, None)
-    _refresh_statistics(batch)
     return _close(batch)
-
-
-def _refresh_statistics(batch: SettlementBatch) -> None:
-    """After a run that settled a good part of the commission table, refresh the planner's
-    statistics of that table before the close, as autovacuum would only some time later.
-    They were taken before the run, when the batch had no rows and these commissions were
-    all frozen: the close's grouped read stays sound without them (`sql.PAID_SQL`), but
-    every later read of the batch or by status would be planned for a handful of rows.
-    (PostgreSQL; a sample, so its cost does not grow with the table.)"""
-    if connection.vendor != "postgresql":
-        return
-    settled = SettlementBatch.objects.filter(pk=batch.pk).values_list("commission_count", flat=True).first()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [Commission._meta.db_table])
-        (rows,) = cursor.fetchone() or (0,)
-        if settled and settled >= max(STATISTICS_AFTER, STATISTICS_SHARE * rows):
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(Commission._meta.db_table)}")
 
 
 def _workers() -> int:

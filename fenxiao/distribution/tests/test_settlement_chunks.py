@@ -255,18 +255,3 @@ def test_a_run_takes_as_many_queries_for_many_commissions_as_for_few():
     few = queries_to_settle(1)
     many = queries_to_settle(12)
     assert many == few
-
-
-@postgres_only
-def test_a_run_that_settled_much_of_the_table_refreshes_its_statistics_before_closing(monkeypatch):
-    """The closing reads go by batch, whose statistics were taken before the run filled it."""
-
-    def analyzed(threshold: int) -> list[str]:
-        shop(distributors=2, lines=5)  # 20 commissions
-        monkeypatch.setattr(settlement, "STATISTICS_AFTER", threshold)
-        with CaptureQueriesContext(connection) as run:
-            settle_now()
-        return [q["sql"] for q in run.captured_queries if q["sql"].startswith("ANALYZE")]
-
-    assert analyzed(21) == []
-    assert analyzed(20) == ['ANALYZE "distribution_commission"']
