@@ -4,8 +4,9 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Web processes: gunicorn's threaded workers, one process per core plus one (at most 8),
-# each serving WEB_THREADS requests at a time. Views mostly wait on the database, which
+# Web processes: granian's WSGI workers, one process per core plus one (at most 8), each
+# serving WEB_THREADS requests at a time (granian measured better than gunicorn's threaded
+# workers with the same counts; README, Benchmarks). Views mostly wait on the database, which
 # threads overlap; fewer processes keep memory and database connections down (each thread
 # keeps one open for DB_CONN_MAX_AGE seconds). Override either, e.g. WEB_WORKERS=4 make run.
 CORES := $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
@@ -56,15 +57,16 @@ fonts:
 
 # The web server and the task consumer run side by side. Ctrl-C (or a TERM sent to make)
 # stops the web server gracefully, then the consumer, which finishes its running tasks.
-# The consumer runs in a session of its own, so it gets exactly one stop signal, from here.
+# Each runs in a session of its own, so it gets exactly one stop signal, from here (a
+# granian worker that also got the terminal's Ctrl-C would not stop until killed).
 run: demo static fonts
 	@echo "Serving on $$SITE_URL  (backend: $$SITE_URL/backend/, API docs: $$SITE_URL/api/docs; Ctrl-C stops)"
 	@interrupted=; web=; huey=; \
 	trap 'interrupted=1; kill -TERM $$web 2>/dev/null' INT TERM; \
 	$$(command -v setsid) $(PY) manage.py run_huey --quiet & huey=$$!; \
-	.venv/bin/gunicorn fenxiao.wsgi:application --bind $(HOST):$(PORT) --no-control-socket \
-		--workers $(WEB_WORKERS) --worker-class gthread --threads $(WEB_THREADS) \
-		--access-logfile - --graceful-timeout 10 & web=$$!; \
+	$$(command -v setsid) .venv/bin/granian --interface wsgi --host $(HOST) --port $(PORT) \
+		--workers $(WEB_WORKERS) --blocking-threads $(WEB_THREADS) \
+		--access-log --workers-kill-timeout 10 fenxiao.wsgi:application & web=$$!; \
 	wait $$web; status=$$?; \
 	while kill -0 $$web 2>/dev/null; do wait $$web; status=$$?; done; \
 	kill -INT $$huey 2>/dev/null; \

@@ -1,4 +1,4 @@
-"""Several nodes, one PostgreSQL database and one Redis: two gunicorn web servers and two
+"""Several nodes, one PostgreSQL database and one Redis: two granian web servers and two
 `run_huey` consumers, each a process of its own with its own (empty) var directory, as
 separate machines would run them. Shown here: a scheduled task's slot runs once across the
 consumers, concurrent settlement runs on both consumers settle each commission once, a
@@ -114,17 +114,18 @@ class Cluster:
                 [
                     sys.executable,
                     "-m",
-                    "gunicorn",
-                    "fenxiao.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
+                    "granian",
+                    "--interface",
+                    "wsgi",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
                     "--workers",
                     "1",
-                    "--threads",
+                    "--blocking-threads",
                     "2",
-                    "--worker-class",
-                    "gthread",
-                    "--no-control-socket",
+                    "fenxiao.wsgi:application",
                 ],
             )
         for name in ("consumer-a", "consumer-b"):

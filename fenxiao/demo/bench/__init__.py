@@ -2,7 +2,7 @@
 driven over HTTP and compared with what pgbench gets from the same machine.
 
 - `pgbench`: the machine's limit (TPC-B and select-only TPS on a scratch database).
-- `server`: gunicorn and the Huey consumer on the bench database, started and stopped.
+- `server`: granian and the Huey consumer on the bench database, started and stopped.
 - `loadgen`: a keep-alive HTTP/1.1 client on asyncio streams and latency statistics.
 - `scenarios`: buyers checking out concurrently; pages fetched at a fixed concurrency.
 - `fixtures`: the buyers, distributor and products the scenarios use.

@@ -2,7 +2,7 @@
 
 1. pgbench on a scratch database: the machine's limit.
 2. A fresh, migrated `fenxiao_bench` database with the scenario fixtures; the mall served on
-   it (gunicorn + Huey consumer); buyers, then pages, over HTTP; then the database checked.
+   it (granian + Huey consumer); buyers, then pages, over HTTP; then the database checked.
 3. The flash race on the same database, the mall served afresh: thousands of buyers check
    out at once for the last units of a flash sale; then exactly those units must be sold.
 4. For each settlement size: due commissions generated, settled in a process of its own
@@ -147,7 +147,7 @@ class LoadBench:
     # --- the mall over HTTP ----------------------------------------------------------------
 
     def serve(self) -> MallServer:
-        """The mall as `make run` serves it (gunicorn + Huey), on the bench's port."""
+        """The mall as `make run` serves it (granian + Huey), on the bench's port."""
         opts = self.opts
         return MallServer(
             self.env,
@@ -164,7 +164,7 @@ class LoadBench:
         self.step.manage("collectstatic", "--noinput", "--verbosity", "0")  # as `make run` serves them
         code, product = fixture["referral_code"], fixture["product_ids"][0]
         self.write(
-            f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} gunicorn workers × "
+            f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} granian workers × "
             f"{opts.threads} threads, Huey consumer…"
         )
         with self.serve():

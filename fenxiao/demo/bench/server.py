@@ -1,5 +1,5 @@
-"""The mall served as `make run` serves it: gunicorn workers and the Huey consumer side by
-side, on the bench database, started fresh and stopped gracefully."""
+"""The mall served as `make run` serves it: granian's WSGI workers and the Huey consumer
+side by side, on the bench database, started fresh and stopped gracefully."""
 
 import os
 import signal
@@ -33,7 +33,7 @@ class MallServer:
 
     def start(self, *, ready_timeout: float = 60) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        granian = str(Path(sys.executable).parent / "granian")
         # Its own session, like `make run`, so only we signal it (a Ctrl-C reaches us first).
         self.huey = subprocess.Popen(  # noqa: S603 - this interpreter and manage.py
             [*manage_py(), "run_huey", "--quiet"],
@@ -42,25 +42,26 @@ class MallServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self.web = subprocess.Popen(  # noqa: S603 - the venv's gunicorn
+        self.web = subprocess.Popen(  # noqa: S603 - the venv's granian
             [
-                gunicorn,
-                "fenxiao.wsgi:application",
-                "--bind",
-                f"{self.host}:{self.port}",
+                granian,
+                "--interface",
+                "wsgi",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
                 "--workers",
                 str(self.workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
+                "--blocking-threads",
                 str(self.threads),
-                "--no-control-socket",
-                "--graceful-timeout",
+                "--workers-kill-timeout",
                 "10",
+                "fenxiao.wsgi:application",
             ],
             env=self.env,
             cwd=settings.BASE_DIR,
-            stdout=open(self.log_dir / "gunicorn.log", "wb"),  # noqa: SIM115
+            stdout=open(self.log_dir / "web.log", "wb"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
@@ -71,7 +72,7 @@ class MallServer:
         while time.monotonic() < deadline:
             if self.web.poll() is not None:
                 raise RuntimeError(
-                    f"gunicorn exited ({self.web.returncode}); see {self.log_dir}/gunicorn.log"
+                    f"the web server exited ({self.web.returncode}); see {self.log_dir}/web.log"
                 )
             try:
                 with urllib.request.urlopen(self.url + "/api/v1/products", timeout=5) as reply:  # noqa: S310
