@@ -22,7 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from . import flash_bench, pgbench, report, scenarios
+from . import cpu, flash_bench, pgbench, report, scenarios
 from .database import PgServer
 from .loadgen import Recorder
 from .report import Row, Target, format_table
@@ -105,6 +105,7 @@ class LoadBench:
             redis_url=opts.redis_url,
         )
         self.step = Step(self.env)
+        self.groups = cpu.Groups()  # the served mall's processes, once it is served
 
     def run(self) -> list[Row]:
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -167,7 +168,12 @@ class LoadBench:
             f"serving the mall on http://{HOST}:{opts.port}: {opts.workers} granian workers × "
             f"{opts.threads} threads, Huey consumer…"
         )
-        with self.serve():
+        with self.serve() as server:
+            self.groups = cpu.Groups(
+                sessions={"web": server.web.pid, "consumer": server.huey.pid},
+                names={"PostgreSQL": "postgres"},
+                me="load generator",
+            )
             bought = self.buyers(fixture)
             self.page("product list", f"{scenarios.API}/products?sort=sales")
             self.page("product detail", f"{scenarios.API}/products/{product}")
@@ -189,18 +195,21 @@ class LoadBench:
     def buyers(self, fixture: dict) -> Recorder:
         opts = self.opts
         self.write(f"{opts.buyers} buyers checking out for {opts.duration:g} s…")
-        stages = scenarios.Stages()
+        stages, watch = scenarios.Stages(), cpu.CpuWatch(self.groups)
         bought = asyncio.run(
-            scenarios.buyers(HOST, opts.port, fixture, duration=opts.duration, stages=stages)
+            scenarios.buyers(HOST, opts.port, fixture, duration=opts.duration, stages=stages, watch=watch)
         )
-        self.details["checkout"] = dict(bought.summary(), stages=stages.summary())
+        spent = watch.per(bought.count)
+        self.details["checkout"] = dict(bought.summary(), stages=stages.summary(), cpu_ms_per_purchase=spent)
         self.write(f"checkout stages (p50/p99 ms): {stages.summary()}")
+        self.write(f"checkout CPU per purchase (ms): {spent}")
         self.rows += [
             Row(
                 "checkout (orders/s)", bought.rate, *self.tpcb, target=Target("ratio", CHECKOUT_SHARE_OF_TPCB)
             ),
             Row("checkout iteration p50 (ms)", bought.ms(50)),
             Row("checkout iteration p99 (ms)", bought.ms(99)),
+            *(Row(f"checkout CPU per purchase, {group} (ms)", ms) for group, ms in spent.items()),
         ]
         if bought.errors:
             self.problems.append(
@@ -211,6 +220,7 @@ class LoadBench:
     def page(self, name: str, path: str, *, expect=(200,), target: float | None = None) -> Recorder:
         opts = self.opts
         self.write(f"{name}: {opts.connections} connections for {opts.page_duration:g} s…")
+        watch = cpu.CpuWatch(self.groups)
         fetched = asyncio.run(
             scenarios.page(
                 HOST,
@@ -219,9 +229,13 @@ class LoadBench:
                 connections=opts.connections,
                 duration=opts.page_duration,
                 expect=expect,
+                watch=watch,
             )
         )
-        self.details[name] = fetched.summary()
+        # Microseconds: a page costs well under a millisecond of some groups' CPU.
+        spent = watch.per(fetched.count, unit=1_000_000)
+        self.details[name] = dict(fetched.summary(), cpu_us_per_request=spent)
+        self.write(f"{name}: CPU per request (µs): {spent}")
         self.rows += [
             Row(
                 f"{name} (req/s)",

@@ -12,6 +12,7 @@ import re
 import time
 from urllib.parse import urlsplit
 
+from .cpu import CpuWatch
 from .loadgen import Connection, HttpError, Recorder, Session, percentile, run_for
 
 API = "/api/v1"
@@ -107,8 +108,10 @@ async def buyers(
     duration: float,
     paid_timeout: float = 30,
     stages: Stages | None = None,
+    watch: CpuWatch | None = None,
 ) -> Recorder:
-    """Every fixture buyer signs in, then buys back to back for `duration` seconds."""
+    """Every fixture buyer signs in, then buys back to back for `duration` seconds (`watch`
+    counts the CPU of the buying, not of the signing in)."""
     people = fixture["buyers"]
     sessions = await asyncio.gather(
         *(sign_in(host, port, person["phone"], fixture["password"]) for person in people)
@@ -125,13 +128,20 @@ async def buyers(
         )
 
     try:
-        return await run_for(duration, len(people), iteration)
+        return await _watched(watch, run_for(duration, len(people), iteration))
     finally:
         await asyncio.gather(*(session.close() for session in sessions))
 
 
 async def page(
-    host: str, port: int, path: str, *, connections: int, duration: float, expect=(200,)
+    host: str,
+    port: int,
+    path: str,
+    *,
+    connections: int,
+    duration: float,
+    expect=(200,),
+    watch: CpuWatch | None = None,
 ) -> Recorder:
     """`path` fetched back to back on `connections` keep-alive connections (no cookies)."""
     pool = [Connection(host, port) for _ in range(connections)]
@@ -142,6 +152,16 @@ async def page(
             raise HttpError(f"GET {path}: HTTP {reply.status}")
 
     try:
-        return await run_for(duration, connections, fetch)
+        return await _watched(watch, run_for(duration, connections, fetch))
     finally:
         await asyncio.gather(*(connection.close() for connection in pool))
+
+
+async def _watched(watch: CpuWatch | None, work):
+    if watch is None:
+        return await work
+    watch.start()
+    try:
+        return await work
+    finally:
+        watch.stop()

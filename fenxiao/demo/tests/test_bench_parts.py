@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 
 from fenxiao import testing
-from fenxiao.demo.bench import fixtures, flash_bench, loadgen, report, settlement_bench
+from fenxiao.demo.bench import cpu, fixtures, flash_bench, loadgen, report, settlement_bench
 from fenxiao.demo.bench.database import PgServer
 from fenxiao.demo.bench.pgbench import PgbenchError, parse_tps
 
@@ -112,6 +112,46 @@ def test_report_is_kept_as_json_and_markdown(tmp_path):
     assert data["rows"][0]["ratio"] == pytest.approx(31000 / 1500)
     assert data["details"]["pgbench"]["tpcb_tps"] == 1500.0
     assert "| settle 100,000 (commissions/s) | 31,000 |" in md_path.read_text()
+
+
+def _fake_process(proc, pid: int, name: str, session: int, utime: int, stime: int) -> None:
+    # /proc/<pid>/stat: pid (name) state ppid pgrp session tty tpgid flags 4 fault counts utime stime …
+    (proc / str(pid)).mkdir(exist_ok=True)
+    (proc / str(pid) / "stat").write_text(
+        f"{pid} ({name}) S 1 {session} {session} 0 -1 4194304 10 0 0 0 {utime} {stime} 0 0 20 0 1 0\n"
+    )
+
+
+def test_cpu_is_counted_per_session_and_process_name_between_start_and_stop(tmp_path):
+    ticks = cpu._TICKS
+    _fake_process(tmp_path, 500, "granian", 500, 1 * ticks, 0)
+    _fake_process(tmp_path, 501, "granian (worker) 1", 500, 2 * ticks, 1 * ticks)
+    _fake_process(tmp_path, 600, "python", 600, 0, 0)
+    _fake_process(tmp_path, 700, "postgres", 700, 5 * ticks, 0)
+    _fake_process(tmp_path, 701, "postgres", 701, 0, 0)
+    _fake_process(tmp_path, 800, "redis-server", 800, 9 * ticks, 0)  # not watched
+    (tmp_path / "self").mkdir()  # not a process
+    groups = cpu.Groups(sessions={"web": 500, "consumer": 600}, names={"PostgreSQL": "postgres"})
+    assert groups.read(tmp_path) == {"web": 4.0, "consumer": 0.0, "PostgreSQL": 5.0}
+
+    watch = cpu.CpuWatch(groups, proc=tmp_path)
+    assert watch.per(10) == {}  # nothing measured yet
+    watch.start()
+    _fake_process(tmp_path, 501, "granian (worker) 1", 500, 6 * ticks, 3 * ticks)  # +6 s
+    _fake_process(tmp_path, 600, "python", 600, 1 * ticks, 1 * ticks)  # +2 s
+    _fake_process(tmp_path, 701, "postgres", 701, 1 * ticks, 0)  # +1 s
+    _fake_process(tmp_path, 800, "redis-server", 800, 99 * ticks, 0)
+    watch.stop()
+    assert watch.per(4) == {"web": 1500.0, "consumer": 500.0, "PostgreSQL": 250.0}
+    assert watch.per(4, unit=1_000_000)["PostgreSQL"] == 250_000.0
+    assert watch.per(0) == {}
+
+
+def test_cpu_of_this_process_is_read_from_the_real_proc():
+    before = cpu.Groups(me="load generator").read()["load generator"]
+    sum(i * i for i in range(2_000_000))  # some CPU of our own
+    after = cpu.Groups(me="load generator").read()["load generator"]
+    assert after > before > 0
 
 
 def test_server_url_keeps_credentials_and_names_the_database():
