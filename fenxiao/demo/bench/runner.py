@@ -26,7 +26,7 @@ from . import cpu, flash_bench, pgbench, report, scenarios
 from .database import PgServer
 from .loadgen import Recorder
 from .report import Row, Target, format_table
-from .server import MallServer, manage_py, server_env
+from .server import WEB_THREADS, MallServer, default_workers, manage_py, server_env
 
 PARTS = ("pgbench", "http", "flash", "settlement")
 BENCH_DATABASE = "fenxiao_bench"
@@ -44,8 +44,8 @@ class Options:
     pgbench_duration: int = 30
     buyers: int = 32
     connections: int = 32
-    workers: int = 3
-    threads: int = 4
+    workers: int = field(default_factory=default_workers)
+    threads: int = WEB_THREADS
     port: int = 8077
     flash_buyers: int = 2000
     flash_stock: int = 100

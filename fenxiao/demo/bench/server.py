@@ -12,6 +12,14 @@ from pathlib import Path
 
 from django.conf import settings
 
+# As `make run` serves (the Makefile's WEB_WORKERS / WEB_THREADS): a process per core, at
+# least 2 and at most 8, each serving 6 requests at a time.
+WEB_THREADS = 6
+
+
+def default_workers() -> int:
+    return min(max(os.cpu_count() or 1, 2), 8)
+
 
 def manage_py() -> list[str]:
     return [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]

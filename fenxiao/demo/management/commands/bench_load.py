@@ -6,7 +6,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from fenxiao.demo.bench import runner
+from fenxiao.demo.bench import runner, server
 
 
 def _sizes(text: str) -> list[int]:
@@ -22,9 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--page-duration", type=float, default=12, help="seconds per page")
         parser.add_argument("--buyers", type=int, default=32)
         parser.add_argument("--connections", type=int, default=32, help="connections per page")
-        # `make bench` passes the same WEB_WORKERS / WEB_THREADS that `make run` serves with.
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 3)))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)))
+        # `make bench` passes the same WEB_WORKERS / WEB_THREADS that `make run` serves with;
+        # run directly, the Makefile's defaults.
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_WORKERS") or server.default_workers())
+        )
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("WEB_THREADS") or server.WEB_THREADS)
+        )
         parser.add_argument("--port", type=int, default=8077)
         parser.add_argument("--flash-buyers", type=int, default=2000, help="buyers in the flash race")
         parser.add_argument("--flash-stock", type=int, default=100, help="units of flash stock")
