@@ -5,6 +5,11 @@
 A group is a session (the bench starts the web server and the consumer each in a session of
 its own, so their workers count with them), a process name (PostgreSQL's backends, when the
 server runs on this machine), or this process. Without `/proc` every group reads zero.
+
+A process that ends in between (a database connection closed when it reached its maximum
+age, a web worker restarted) leaves its CPU with its parent, which adds the CPU of every
+child it has waited for to its own record: the groups count that too, so the postmaster
+carries the backends that came and went while the bench ran.
 """
 
 import os
@@ -16,7 +21,8 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _stat(pid_dir: Path) -> tuple[str, int, float] | None:
-    """(name, session id, user + system CPU seconds) of one process, None once it is gone."""
+    """(name, session id, CPU seconds) of one process, None once it is gone: its own user and
+    system time and those of the children it has waited for."""
     try:
         raw = (pid_dir / "stat").read_text()
     except OSError:
@@ -24,8 +30,8 @@ def _stat(pid_dir: Path) -> tuple[str, int, float] | None:
     # The name sits in parentheses and may itself hold spaces or parentheses.
     name = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
-    # After the name: state, ppid, pgrp, session … utime (the 12th), stime (the 13th).
-    return name, int(fields[3]), (int(fields[11]) + int(fields[12])) / _TICKS
+    # After the name: state, ppid, pgrp, session … utime (the 12th), stime, cutime, cstime.
+    return name, int(fields[3]), sum(int(ticks) for ticks in fields[11:15]) / _TICKS
 
 
 @dataclass
@@ -61,7 +67,8 @@ class Groups:
 
 class CpuWatch:
     """CPU seconds per group between `start()` and `stop()`. A process that ends in between
-    takes its seconds with it, so watch processes that outlive the part measured."""
+    counts through its parent (see the module docstring), provided the parent is in the
+    same group and outlives the part measured."""
 
     def __init__(self, groups: Groups, proc: Path = PROC):
         self.groups, self.proc = groups, proc

@@ -6,6 +6,8 @@ import asyncio
 import itertools
 import json
 import math
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -114,11 +116,15 @@ def test_report_is_kept_as_json_and_markdown(tmp_path):
     assert "| settle 100,000 (commissions/s) | 31,000 |" in md_path.read_text()
 
 
-def _fake_process(proc, pid: int, name: str, session: int, utime: int, stime: int) -> None:
-    # /proc/<pid>/stat: pid (name) state ppid pgrp session tty tpgid flags 4 fault counts utime stime …
+def _fake_process(
+    proc, pid: int, name: str, session: int, utime: int, stime: int, *, children: tuple[int, int] = (0, 0)
+) -> None:
+    # /proc/<pid>/stat: pid (name) state ppid pgrp session tty tpgid flags 4 fault counts
+    # utime stime cutime cstime (the CPU of children waited for) …
     (proc / str(pid)).mkdir(exist_ok=True)
     (proc / str(pid) / "stat").write_text(
-        f"{pid} ({name}) S 1 {session} {session} 0 -1 4194304 10 0 0 0 {utime} {stime} 0 0 20 0 1 0\n"
+        f"{pid} ({name}) S 1 {session} {session} 0 -1 4194304 10 0 0 0 {utime} {stime} "
+        f"{children[0]} {children[1]} 20 0 1 0\n"
     )
 
 
@@ -140,10 +146,12 @@ def test_cpu_is_counted_per_session_and_process_name_between_start_and_stop(tmp_
     _fake_process(tmp_path, 501, "granian (worker) 1", 500, 6 * ticks, 3 * ticks)  # +6 s
     _fake_process(tmp_path, 600, "python", 600, 1 * ticks, 1 * ticks)  # +2 s
     _fake_process(tmp_path, 701, "postgres", 701, 1 * ticks, 0)  # +1 s
+    # A backend that came and went: 2 s of its CPU now on the postmaster's record.
+    _fake_process(tmp_path, 700, "postgres", 700, 5 * ticks, 0, children=(1 * ticks, 1 * ticks))
     _fake_process(tmp_path, 800, "redis-server", 800, 99 * ticks, 0)
     watch.stop()
-    assert watch.per(4) == {"web": 1500.0, "consumer": 500.0, "PostgreSQL": 250.0}
-    assert watch.per(4, unit=1_000_000)["PostgreSQL"] == 250_000.0
+    assert watch.per(4) == {"web": 1500.0, "consumer": 500.0, "PostgreSQL": 750.0}
+    assert watch.per(4, unit=1_000_000)["PostgreSQL"] == 750_000.0
     assert watch.per(0) == {}
 
 
@@ -152,6 +160,15 @@ def test_cpu_of_this_process_is_read_from_the_real_proc():
     sum(i * i for i in range(2_000_000))  # some CPU of our own
     after = cpu.Groups(me="load generator").read()["load generator"]
     assert after > before > 0
+
+
+def test_cpu_of_a_child_that_ended_stays_with_its_parent():
+    # As PostgreSQL's backends that close while the bench runs: the kernel adds a child's CPU
+    # to its parent's record once the parent has waited for it.
+    before = cpu.Groups(me="parent").read()["parent"]
+    burn = "import time\nt = time.process_time() + 0.3\nwhile time.process_time() < t: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)  # noqa: S603 - this interpreter
+    assert cpu.Groups(me="parent").read()["parent"] - before >= 0.25
 
 
 def test_server_url_keeps_credentials_and_names_the_database():
