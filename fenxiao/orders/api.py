@@ -26,6 +26,7 @@ from .schemas import (
     CheckoutIn,
     OrderDetailOut,
     OrderOut,
+    OrderStatusOut,
     PayIn,
     PayOut,
     PreviewIn,
@@ -238,6 +239,20 @@ def order_detail(request, number: str):
         order._prefetched_objects_cache["parcels"] = order.parcels.none()
     else:
         prefetch_related_objects([order], shipments.parcels_prefetch())
+    return order
+
+
+@router.get("/orders/{number}/status", response=OrderStatusOut)
+def order_status(request, number: str):
+    """The order's state alone, one row read: for an app to poll after the buyer has paid,
+    until `paid` (the detail page reads lines, discounts and trail too)."""
+    order = (
+        Order.objects.filter(buyer=request.user, number=number)
+        .only("number", "status", "fulfilment", "paid_at", "total", "wallet_amount", "pay_deadline")
+        .first()
+    )
+    if order is None:
+        raise OrderNotFound()
     return order
 
 

@@ -260,6 +260,25 @@ class OrderOut(Schema):
         return list(obj.lines.all())
 
 
+class OrderStatusOut(Schema):
+    """What a payment-result screen polls while the gateway's notification is on its way."""
+
+    number: str
+    status: str
+    status_display: str
+    paid: bool = Field(description="已付款（付款通知已到达）")
+    amount_due: int
+    pay_deadline: datetime
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return obj.status_label
+
+    @staticmethod
+    def resolve_paid(obj):
+        return obj.paid_at is not None
+
+
 class OrderDiscountOut(Schema):
     line_id: int | None = Field(description="所属订单行；包邮为空")
     kind: str

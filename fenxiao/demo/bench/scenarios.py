@@ -17,7 +17,6 @@ from .loadgen import Connection, HttpError, Recorder, Session, percentile, run_f
 
 API = "/api/v1"
 _CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
-PAID_STATUSES = {"pending_shipment", "shipped", "completed"}
 
 
 async def sign_in(host: str, port: int, phone: str, password: str) -> Session:
@@ -85,17 +84,18 @@ async def buy_once(
         cashier, {"action": "pay", "csrfmiddlewaretoken": token.group(1).decode()}, expect=(200, 302)
     )
     lap("cashier")
-    # The notification arrives asynchronously. Poll the order as an app would: often at
-    # first, then once a second, so the polling does not crowd out the notification itself.
+    # The notification arrives asynchronously. Poll the order's status as an app's
+    # payment-result screen would: often at first, then once a second, so the polling does
+    # not crowd out the notification itself.
     deadline = time.perf_counter() + paid_timeout
     delay = 0.1
     while True:
-        status = (await session.get(f"{API}/orders/{number}")).json()["status"]
-        if status in PAID_STATUSES:
+        state = (await session.get(f"{API}/orders/{number}/status")).json()
+        if state["paid"]:
             lap("notified")
             return number
         if time.perf_counter() > deadline:
-            raise HttpError(f"order {number} still {status} after {paid_timeout:.0f} s")
+            raise HttpError(f"order {number} still {state['status']} after {paid_timeout:.0f} s")
         await asyncio.sleep(delay)
         delay = min(delay * 1.5, 1.0)
 

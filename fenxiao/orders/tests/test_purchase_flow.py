@@ -94,7 +94,11 @@ def test_register_browse_buy_pay_ship_confirm():
     assert buyer.get("/cart").json()["lines"] == []
     assert Sku.objects.get(pk=sku_white.pk).stock == 4
 
+    waiting = buyer.get(f"/orders/{order['number']}/status").json()
+    assert (waiting["status"], waiting["paid"], waiting["amount_due"]) == ("pending_payment", False, 9980)
     pay_in_sandbox(buyer, order["number"])
+    # What an app polls on its payment-result screen, then the whole order.
+    assert buyer.get(f"/orders/{order['number']}/status").json()["paid"] is True
     paid = buyer.get(f"/orders/{order['number']}").json()
     assert paid["status"] == "pending_shipment"
     assert paid["paid_amount"] == 9980
@@ -259,4 +263,5 @@ def test_buyer_sees_only_own_orders():
     _, number = _order_for(make_buyer(), sku)
     stranger = api_for(make_buyer())
     assert stranger.get(f"/orders/{number}").status_code == 404
+    assert stranger.get(f"/orders/{number}/status").status_code == 404
     assert stranger.get("/orders").json()["count"] == 0

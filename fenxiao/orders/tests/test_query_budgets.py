@@ -202,6 +202,24 @@ def test_paid_order_detail_is_flat_in_lines_and_parcels(django_assert_num_querie
     assert len(reply.json()["parcels"]) == 3
 
 
+def test_polling_an_orders_status_reads_one_row(django_assert_num_queries):
+    from fenxiao.testing import pay_in_sandbox
+
+    buyer = make_buyer()
+    client = api_for(buyer)
+    client.get("/me")
+    order = checkout.place_order(buyer, _lines(products_with_images(20)), address_id=make_address(buyer).pk)
+    # token, order: not its lines, discounts or trail, however many there are
+    with django_assert_num_queries(2):
+        waiting = client.get(f"/orders/{order.number}/status").json()
+    assert (waiting["status"], waiting["paid"]) == ("pending_payment", False)
+    assert waiting["amount_due"] == order.total
+    pay_in_sandbox(order)
+    with django_assert_num_queries(2):
+        paid = client.get(f"/orders/{order.number}/status").json()
+    assert (paid["status"], paid["status_display"], paid["paid"]) == ("pending_shipment", "待发货", True)
+
+
 def test_paying_through_the_api_and_the_cashier_is_flat_in_lines(django_assert_num_queries, monkeypatch):
     from django.test import Client
 

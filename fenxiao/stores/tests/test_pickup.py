@@ -219,6 +219,7 @@ def test_api_preview_and_place_pickup_order():
     pay_in_sandbox(order)
     shown = client.get(f"/orders/{order.number}").json()
     assert shown["status_display"] == "待自提" and shown["pickup_code"] == order.pickup_code
+    assert client.get(f"/orders/{order.number}/status").json()["status_display"] == "待自提"
 
 
 def test_after_sale_refund_with_restock_goes_back_to_the_store():
