@@ -24,6 +24,7 @@ from fenxiao.distribution.models import (
     Distributor,
     LedgerEntry,
     LedgerKind,
+    OfflineAttribution,
     OrderAttribution,
     Withdrawal,
 )
@@ -67,17 +68,23 @@ def _zero(expr):
     return Coalesce(expr, Value(0))
 
 
-def _upsert(model, queryset, columns: dict, keys: list[str]) -> None:
+def _upsert(model, queryset, columns: dict, keys: list[str], *, add: bool = False) -> None:
     """INSERT INTO model's table the rows of `queryset` (a values()+annotate() query), its
-    aliases renamed to columns by `columns`; on a key already there, set the non-key columns."""
+    aliases renamed to columns by `columns`; on a key already there, set the non-key columns
+    (`add`: add to them — a second source of the same columns, written after the first)."""
     compiler = queryset.order_by().query.get_compiler(connection=connection)
     sql, params = compiler.as_sql()
     aliases = [alias for _, _, alias in compiler.select]
     targets = [columns.get(alias, alias) for alias in aliases]
     quote = connection.ops.quote_name
-    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in targets if c not in keys)
+    table = quote(model._meta.db_table)
+    updates = ", ".join(
+        f"{quote(c)} = {f'{table}.{quote(c)} + ' if add else ''}excluded.{quote(c)}"
+        for c in targets
+        if c not in keys
+    )
     statement = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, targets))}) {sql} "
+        f"INSERT INTO {table} ({', '.join(map(quote, targets))}) {sql} "
         f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
@@ -175,6 +182,16 @@ def _distributor_day(lo, hi, first, last):
         .annotate(orders=Count("id"), sales=Sum("order__paid_amount"))
     )
     _upsert(DistributorDay, sales, names, keys)
+    # A sale at a store's till that earned commission (门店收银计佣) counts for its level-1
+    # distributor like a paid order, as their own running totals count it, on the day the
+    # till reported it (the day its commission was created).
+    till = (
+        OfflineAttribution.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        .annotate(d=TruncDate("created_at"), did=F("level1_id"))
+        .values("d", "did")
+        .annotate(orders=Count("id"), sales=Sum("total"))
+    )
+    _upsert(DistributorDay, till, names, keys, add=True)
     accrued = (
         Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
         .annotate(d=TruncDate("created_at"), did=F("distributor_id"))

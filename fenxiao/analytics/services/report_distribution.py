@@ -4,7 +4,11 @@ Commission figures are flows of the period: accrued on the day a commission was 
 reduced (refund before settlement, ban) and clawed back (refund after settlement) on the
 day of the adjustment, settled on the day it was credited, paid on the day a withdrawal was
 paid out. "Held" (pending / frozen) is what is still held now of the commission accrued in
-the period. Grade and level are the commission's own snapshots."""
+the period. Grade and level are the commission's own snapshots.
+
+The shop's distribution share (orders and paid amount through distributors, against GMV) is
+of online orders, as GMV is; each distributor's row in the rankings also counts the till
+sales that earned them commission (门店收银计佣), as their own dashboard does."""
 
 from fenxiao.distribution.models import Distributor
 
@@ -17,6 +21,7 @@ FLOWS = ["accrued_count", "accrued", "reduced", "settled", "clawed_back", "held_
 NOTE = (
     "佣金按发生日统计：产生于下单付款日，扣减/追回于冲减日，结算于入账日，打款于提现打款日；"
     "待结算、冻结中为本期产生的佣金目前仍未结算的部分。"
+    "分销订单数、分销实付金额及占比只计线上订单，佣金含门店收银计佣。"
 )
 
 
@@ -121,7 +126,10 @@ def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Re
         period,
         chart=chart,
         table=Table(RANK_COLUMNS, rows),
-        note=f"前 {limit} 名；推广订单与金额按一级归属、付款日统计，佣金含各层级。",
+        note=(
+            f"前 {limit} 名；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"
+            "佣金含各层级。"
+        ),
     )
 
 

@@ -201,3 +201,28 @@ def test_banning_the_guide_voids_their_held_till_commission(shop):
     assert voided.adjustments.get().refunded_base == 0
     assert Commission.objects.get(level=2).status == CommissionStatus.FROZEN
     assert_totals_match_history()
+
+
+def test_the_distribution_report_counts_a_till_sale_as_the_running_totals_do(shop):
+    from fenxiao.analytics.services import aggregates, reports
+    from fenxiao.analytics.services.periods import Period
+    from fenxiao.distribution.tests.helpers import buy, sku
+
+    buy(shop["member"], (sku(make_product("台灯", price=8000)), 1))  # online, through the 导购
+    shop["till"].call("POST", "/sales", till_sale(shop))  # ¥129.99 at the till
+    aggregates.refresh()
+    today = timezone.localdate()
+
+    def guide_row():
+        built = {r.key: r for r in reports.build("distribution", Period(today, today), {})}
+        rows = built["distributor-sales-ranking"].table.rows
+        return next(r for r in rows if r["distributor_id"] == shop["guide"].pk)
+
+    row = guide_row()
+    totals = DistributorTotals.objects.get(pk=shop["guide"].pk)
+    assert (row["orders"], row["sales"]) == (2, 8000 + 12999) == (totals.orders, totals.sales)
+    # Its commission was already there: 8000 × 15% (store rate) + 1499 from the till.
+    assert row["commission_accrued"] == 1200 + 1499
+    # A rebuild of the day gives the same row (the till sale is added once, not twice).
+    aggregates.rebuild(today, today)
+    assert guide_row() == row
