@@ -24,16 +24,27 @@ def _stamp() -> str:
 def order_shipped(
     *, buyer_id: int, order_id: int, number: str, carrier: str, tracking_number: str, parcel_id: int = 0
 ) -> None:
-    # An order shipped in several parcels: one notice per parcel (each its own fact).
-    notify(
-        buyer_id,
+    parcels_shipped([(buyer_id, order_id, number, carrier, tracking_number, parcel_id)])
+
+
+def parcels_shipped(parcels: Iterable[tuple[int, int, str, str, str, int]]) -> int:
+    """Parcels that left (one, or a batch shipment's chunk): (buyer id, order id, order
+    number, carrier name, tracking number, parcel id) each. An order shipped in several
+    parcels gets one notice per parcel (each its own fact)."""
+    return notify_many(
         Kind.ORDER_SHIPPED,
-        "订单已发货",
-        f"您的订单 {number} 已发货，{carrier} 运单号 {tracking_number}，请留意查收。",
-        f"/orders/{number}/",
-        source_key=f"order-shipped:{order_id}" + (f":{parcel_id}" if parcel_id else ""),
-        subject_type="order",
-        subject_id=order_id,
+        (
+            Draft(
+                buyer_id,
+                "订单已发货",
+                f"您的订单 {number} 已发货，{carrier} 运单号 {tracking_number}，请留意查收。",
+                f"order-shipped:{order_id}" + (f":{parcel_id}" if parcel_id else ""),
+                f"/orders/{number}/",
+                "order",
+                order_id,
+            )
+            for buyer_id, order_id, number, carrier, tracking_number, parcel_id in parcels
+        ),
     )
 
 

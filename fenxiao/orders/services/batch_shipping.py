@@ -5,10 +5,12 @@ Two steps, and the invariant of each:
 - `read_file` + `check` write nothing. Every row gets a verdict: ready to ship, or a list
   of errors, each with the row number (as the spreadsheet shows it), the column and a
   Chinese message. The orders are read in one query, whatever the file's length.
-- `ship_rows` ships each ready row on its own through `lifecycle.ship` (one transaction
-  per order: each is a merchant's action on a different order, so one refusal, e.g. the
-  buyer asked for a refund since the preview, leaves the others shipped and is reported).
-  The rows are checked again against the database first: the preview may be old.
+- `ship_rows` ships the ready rows through `shipments.ship_orders`: a chunk of orders per
+  transaction, a fixed number of statements each, every order exactly as the one-click
+  发货 ships it. Each row is a merchant's action on a different order, so one refusal
+  (e.g. the buyer asked for a refund since the preview) leaves the others shipped and is
+  reported. The rows are checked again against the database first (the preview may be
+  old), and again under the chunk's lock.
 
 Bad files (too large, not CSV/Excel, unreadable, missing columns, too many rows) are refused
 with a `BatchShipFileInvalid` carrying the reason; nothing is half-read.
@@ -26,14 +28,15 @@ from fenxiao.shipping.carriers import Carrier, carrier_name, find_carrier
 
 from ..errors import BatchShipFileInvalid
 from ..models import OPEN_AFTER_SALE, AfterSale, Order, OrderStatus
-from . import lifecycle
+from . import shipments
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-# Shipping runs in the confirming request, one order at a time (a dozen queries each):
-# 500 orders stay well inside a request's time, and are more than two days of a busy shop.
-# If the request is cut off anyway, the orders shipped stay shipped and a re-upload of the
-# same file reports them as no longer 待发货 — nothing ships twice.
-MAX_ROWS = 500
+# Shipping runs in the confirming request, a chunk of orders per transaction: 600 orders
+# ship in under a second on PostgreSQL (one at a time they took 12 s), so 2,000 — more
+# than a week of a busy shop — stay well inside a request's time. If the request is cut
+# off anyway, the chunks shipped stay shipped and a re-upload of the same file reports
+# them as no longer 待发货: nothing ships twice.
+MAX_ROWS = 2000
 COLUMNS = ("订单号", "物流公司", "运单号")
 NUMBER, CARRIER, TRACKING = COLUMNS
 # Other header spellings merchants (and other systems' exports) use.
@@ -283,20 +286,29 @@ def from_data(data: list[list]) -> list[Row]:
 
 
 def ship_rows(rows: list[Row], staff) -> Outcome:
-    """Ship every row that is still ready, each order on its own (see the module docstring)."""
+    """Ship every row that is still ready (see the module docstring); the outcome lists the
+    rows in file order."""
     preview = check(rows)
-    shipped, failed = [], []
+    why_not: dict[int, str] = {}  # by row number
+    waybills = []
     for row in preview.rows:
         if not row.ok:
-            failed.append((row, "；".join(message for _, message in row.errors)))
+            why_not[row.line] = "；".join(message for _, message in row.errors)
             continue
         try:
-            lifecycle.ship(row.order, staff, carrier=row.carrier, tracking_number=row.tracking_number)
+            carrier, tracking_number = shipments.clean_waybill(row.carrier, row.tracking_number)
         except DomainError as exc:
-            failed.append((row, exc.message))
-        else:
-            shipped.append(row)
-    return Outcome(shipped, failed)
+            why_not[row.line] = exc.message
+            continue
+        waybills.append(shipments.Waybill(row.order.pk, carrier, tracking_number))
+    refused = shipments.ship_orders(waybills, staff)
+    for row in preview.rows:
+        if row.line not in why_not and row.order.pk in refused:
+            why_not[row.line] = refused[row.order.pk]
+    return Outcome(
+        shipped=[row for row in preview.rows if row.line not in why_not],
+        failed=[(row, why_not[row.line]) for row in preview.rows if row.line in why_not],
+    )
 
 
 # --- the template ---------------------------------------------------------------------------

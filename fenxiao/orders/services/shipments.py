@@ -12,16 +12,22 @@ shipping) less what is already in parcels.
 
 Each parcel gets a tracking subscription (an outbox row, see `tracking`) written in the
 same transaction and sent by a task after commit.
+
+Many orders at once (批量发货) ship whole through `ship_orders`: the same checks and the
+same rows as the one-click 发货, written set-based a chunk at a time, under the same order
+locks (taken in id order).
 """
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import Case, Prefetch, Sum, Value, When
 from django.utils import timezone
 
-from fenxiao.core.errors import InvalidTransition
+from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.notices.services import events as notices
 from fenxiao.shipping.carriers import carrier_name, find_carrier
 from fenxiao.webhooks.services import events as webhooks
@@ -29,9 +35,11 @@ from fenxiao.webhooks.services import events as webhooks
 from ..errors import ShipmentInvalid
 from ..models import (
     OPEN_AFTER_SALE,
+    ORDER_FLOW,
     ActorKind,
     AfterSale,
     Order,
+    OrderEvent,
     OrderLine,
     OrderSettings,
     OrderStatus,
@@ -62,18 +70,23 @@ def clean_waybill(carrier: str, tracking_number: str) -> tuple[str, str]:
 
 def remaining_quantities(order: Order) -> dict[int, int]:
     """Per order line id, how many units are still to be put in a parcel."""
+    return remaining_by_order([order.pk]).get(order.pk, {})
+
+
+def remaining_by_order(order_ids: list[int]) -> dict[int, dict[int, int]]:
+    """`remaining_quantities` of many orders, in two queries: {order id: {line id: units}}."""
     shipped = dict(
-        ParcelLine.objects.filter(parcel__order=order)
+        ParcelLine.objects.filter(parcel__order_id__in=order_ids)
         .values("order_line_id")
         .annotate(total=Sum("quantity"))
         .values_list("order_line_id", "total")
     )
-    return {
-        pk: max(quantity - refunded - shipped.get(pk, 0), 0)
-        for pk, quantity, refunded in OrderLine.objects.filter(order=order).values_list(
-            "pk", "quantity", "refunded_quantity"
-        )
-    }
+    remaining: dict[int, dict[int, int]] = {}
+    for pk, order_id, quantity, refunded in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+        "pk", "order_id", "quantity", "refunded_quantity"
+    ):
+        remaining.setdefault(order_id, {})[pk] = max(quantity - refunded - shipped.get(pk, 0), 0)
+    return remaining
 
 
 def is_partly_shipped(order: Order) -> bool:
@@ -81,7 +94,8 @@ def is_partly_shipped(order: Order) -> bool:
     return order.status == OrderStatus.PENDING_SHIPMENT and order.parcels.exists()
 
 
-def _check_shippable(order: Order) -> None:
+def _check_shippable(order: Order, *, disputed: bool | None = None) -> None:
+    """Refuses what cannot ship; `disputed` (an open after-sale) when the caller read it."""
     if order.is_pickup:
         raise InvalidTransition("到店自提订单无需发货，请在门店核销提货码", code="ORDER_IS_PICKUP")
     if order.status != OrderStatus.PENDING_SHIPMENT:
@@ -89,7 +103,9 @@ def _check_shippable(order: Order) -> None:
         raise InvalidTransition(f"订单状态为“{order.get_status_display()}”，只有待发货的订单可以发货")
     if order.awaiting_group:
         raise InvalidTransition("拼团尚未成功，订单暂不能发货", code="ORDER_AWAITING_GROUP")
-    if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():
+    if disputed is None:
+        disputed = AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists()
+    if disputed:
         raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
 
 
@@ -153,13 +169,11 @@ def ship_parcel(
         transition(
             order, OrderStatus.SHIPPED, shipped_at=now, auto_complete_at=now + timedelta(days=days), **waybill
         )
-        count = order.parcels.count()
-        whole = f"（共 {count} 个包裹，已全部发出）" if count > 1 else ""
         log_event(
             order,
             "shipped",
             ActorKind.STAFF,
-            f"商家已发货{whole}：{name} {tracking_number}",
+            _shipped_message(order.parcels.count(), name, tracking_number),
             actor=staff,
             carrier=carrier,
             tracking_number=tracking_number,
@@ -199,9 +213,117 @@ def ship_parcel(
     return parcel
 
 
+def _shipped_message(parcels: int, name: str, tracking_number: str) -> str:
+    whole = f"（共 {parcels} 个包裹，已全部发出）" if parcels > 1 else ""
+    return f"商家已发货{whole}：{name} {tracking_number}"
+
+
 def ship_rest(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
     """Everything still to ship, in one parcel (the one-click 发货)."""
     return ship_parcel(order, staff, carrier=carrier, tracking_number=tracking_number).order
+
+
+# --- many orders at once (批量发货) -----------------------------------------------------------
+
+SHIP_CHUNK = 200
+
+
+@dataclass(frozen=True)
+class Waybill:
+    order_id: int
+    carrier: str  # a carrier code (`clean_waybill`)
+    tracking_number: str
+
+
+def ship_orders(waybills: list[Waybill], staff, *, chunk: int = SHIP_CHUNK) -> dict[int, str]:
+    """Ship each order whole (everything still to ship, in one parcel), as `ship_rest` would,
+    a chunk of orders per transaction with a fixed number of statements whatever its size.
+    An order that cannot ship (someone shipped or refunded it meanwhile, an after-sale opened)
+    is left as it is and the rest of its chunk ships. Returns {order id: why not} for those.
+    """
+    refused: dict[int, str] = {}
+    for start in range(0, len(waybills), chunk):
+        with transaction.atomic():
+            refused.update(_ship_chunk(waybills[start : start + chunk], staff))
+    return refused
+
+
+def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
+    wanted = {w.order_id: w for w in waybills}
+    ids = sorted(wanted)
+    # Locked in id order, as every shipper locks one order: no deadlock with them or another batch.
+    orders = list(Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    refused = dict.fromkeys(set(ids) - {o.pk for o in orders}, "订单不存在")
+    open_after_sales = AfterSale.objects.filter(order_id__in=ids, status__in=OPEN_AFTER_SALE)
+    disputed = set(open_after_sales.values_list("order_id", flat=True))
+    remaining = remaining_by_order(ids)
+    parcels_of = Parcel.objects.filter(order_id__in=ids)
+    earlier = list(parcels_of.values_list("order_id", "carrier", "tracking_number"))
+    parcels_before = Counter(order_id for order_id, _, _ in earlier)
+    used = set(earlier)
+    ready = []
+    for order in orders:
+        waybill = wanted[order.pk]
+        try:
+            _check_shippable(order, disputed=order.pk in disputed)
+            chosen = _chosen(None, remaining.get(order.pk, {}))
+        except DomainError as exc:
+            refused[order.pk] = exc.message
+            continue
+        if (order.pk, waybill.carrier, waybill.tracking_number) in used:
+            refused[order.pk] = "该运单号已用于本订单的其他包裹"
+            continue
+        ready.append((order, waybill, chosen))
+    if not ready:
+        return refused
+
+    now = timezone.now()
+    parcels = Parcel.objects.bulk_create(
+        Parcel(order=o, carrier=w.carrier, tracking_number=w.tracking_number, shipped_at=now, staff=staff)
+        for o, w, _ in ready
+    )
+    ParcelLine.objects.bulk_create(
+        ParcelLine(parcel=parcel, order_line_id=pk, quantity=quantity)
+        for parcel, (_, _, chosen) in zip(parcels, ready, strict=True)
+        for pk, quantity in chosen.items()
+    )
+    tracking.subscribe_many_later(parcels)
+    ORDER_FLOW.check(OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED)
+    days = OrderSettings.current().auto_complete_days
+    shipped_ids = [o.pk for o, _, _ in ready]
+    moved = Order.objects.filter(pk__in=shipped_ids, status=OrderStatus.PENDING_SHIPMENT).update(
+        status=OrderStatus.SHIPPED,
+        shipped_at=now,
+        auto_complete_at=now + timedelta(days=days),
+        carrier=Case(*(When(pk=o.pk, then=Value(w.carrier)) for o, w, _ in ready)),
+        tracking_number=Case(*(When(pk=o.pk, then=Value(w.tracking_number)) for o, w, _ in ready)),
+    )
+    if moved != len(ready):
+        raise InvalidTransition("订单状态已变化，请刷新后重试")  # cannot happen with the rows locked
+    actor = staff if getattr(staff, "is_authenticated", False) else None
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order=o,
+            kind="shipped",
+            actor_kind=ActorKind.STAFF,
+            actor=actor,
+            message=_shipped_message(parcels_before[o.pk] + 1, carrier_name(w.carrier), w.tracking_number),
+            data={"carrier": w.carrier, "tracking_number": w.tracking_number, "parcel_id": parcel.pk},
+        )
+        for parcel, (o, w, _) in zip(parcels, ready, strict=True)
+    )
+    notices.parcels_shipped(
+        (o.buyer_id, o.pk, o.number, carrier_name(w.carrier), w.tracking_number, parcel.pk)
+        for parcel, (o, w, _) in zip(parcels, ready, strict=True)
+    )
+    webhooks.parcels_shipped(
+        (
+            (o.pk, o.number, parcel.pk, w.carrier, w.tracking_number, OrderStatus.SHIPPED)
+            for parcel, (o, w, _) in zip(parcels, ready, strict=True)
+        ),
+        now,
+    )
+    return refused
 
 
 def parcel_details() -> list[Prefetch]:

@@ -71,17 +71,25 @@ def callback_url(subscription: TrackingSubscription) -> str:
 def subscribe_later(parcel: Parcel) -> TrackingSubscription | None:
     """Inside the shipping transaction: the parcel's subscription row, sent after commit.
     None when no tracking service is configured (the parcel ships without a trail)."""
+    made = subscribe_many_later([parcel])
+    return made[0] if made else None
+
+
+def subscribe_many_later(parcels: list[Parcel]) -> list[TrackingSubscription]:
+    """`subscribe_later` for many parcels (a batch shipment's chunk), in one insert."""
     provider = active_provider()
-    if provider is None:
-        return None
-    subscription = TrackingSubscription.objects.create(
-        parcel=parcel,
-        provider=provider.name,
-        salt=secrets.token_urlsafe(32),
-        next_attempt_at=timezone.now() + SEND_TIMEOUT,
+    if provider is None or not parcels:
+        return []
+    due = timezone.now() + SEND_TIMEOUT
+    made = TrackingSubscription.objects.bulk_create(
+        TrackingSubscription(
+            parcel=parcel, provider=provider.name, salt=secrets.token_urlsafe(32), next_attempt_at=due
+        )
+        for parcel in parcels
     )
-    transaction.on_commit(lambda: _enqueue(subscription.pk))
-    return subscription
+    for subscription in made:
+        transaction.on_commit(lambda pk=subscription.pk: _enqueue(pk))
+    return made
 
 
 def _enqueue(subscription_id: int) -> None:

@@ -99,18 +99,29 @@ def order_shipped(
 ) -> None:
     """One event per parcel; `status` is "shipped" once the last parcel left, else still
     "pending_shipment" (a partial shipment)."""
-    emit(
+    parcels_shipped([(order_id, number, parcel_id, carrier, tracking_number, status)], shipped_at)
+
+
+def parcels_shipped(parcels: Iterable[tuple[int, str, int, str, str, str]], shipped_at) -> int:
+    """Parcels that left at `shipped_at` (one, or a batch shipment's chunk): (order id,
+    order number, parcel id, carrier code, tracking number, order status) each."""
+    return emit_many(
         EventType.ORDER_SHIPPED,
-        f"order-shipped:{order_id}:{parcel_id}",
-        {
-            "order_id": order_id,
-            "order_number": number,
-            "parcel_id": parcel_id,
-            "carrier": carrier,
-            "tracking_number": tracking_number,
-            "status": status,
-            "shipped_at": _iso(shipped_at),
-        },
+        (
+            (
+                f"order-shipped:{order_id}:{parcel_id}",
+                {
+                    "order_id": order_id,
+                    "order_number": number,
+                    "parcel_id": parcel_id,
+                    "carrier": carrier,
+                    "tracking_number": tracking_number,
+                    "status": status,
+                    "shipped_at": _iso(shipped_at),
+                },
+            )
+            for order_id, number, parcel_id, carrier, tracking_number, status in parcels
+        ),
     )
 
 
