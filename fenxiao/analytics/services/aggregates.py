@@ -68,23 +68,34 @@ def _zero(expr):
     return Coalesce(expr, Value(0))
 
 
-def _upsert(model, queryset, columns: dict, keys: list[str], *, add: bool = False) -> None:
-    """INSERT INTO model's table the rows of `queryset` (a values()+annotate() query), its
-    aliases renamed to columns by `columns`; on a key already there, set the non-key columns
-    (`add`: add to them — a second source of the same columns, written after the first)."""
-    compiler = queryset.order_by().query.get_compiler(connection=connection)
-    sql, params = compiler.as_sql()
-    aliases = [alias for _, _, alias in compiler.select]
+def _upsert(model, source, columns: dict, keys: list[str]) -> None:
+    """INSERT INTO model's table the rows of `source` (a values()+annotate() query), its
+    aliases renamed to columns by `columns`; on a key already there, set the non-key columns.
+
+    `source` may also be a list of such queries with the same aliases (several sources of
+    the same columns): their rows are summed per key in the one statement, so each column
+    is still written once and two rebuilds of the same days still agree."""
+    queries = source if isinstance(source, list) else [source]
+    compilers = [q.order_by().query.get_compiler(connection=connection) for q in queries]
+    compiled = [c.as_sql() for c in compilers]  # (which also sets each one's `select`)
+    aliases = [alias for _, _, alias in compilers[0].select]
+    if any([alias for _, _, alias in c.select] != aliases for c in compilers):
+        raise ValueError("the sources of one upsert must select the same columns")
     targets = [columns.get(alias, alias) for alias in aliases]
     quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    updates = ", ".join(
-        f"{quote(c)} = {f'{table}.{quote(c)} + ' if add else ''}excluded.{quote(c)}"
-        for c in targets
-        if c not in keys
-    )
+    sql, params = compiled[0]
+    if len(compiled) > 1:
+        names = [(quote(alias), target in keys) for alias, target in zip(aliases, targets, strict=True)]
+        picked = ", ".join(name if key else f"SUM({name})" for name, key in names)
+        union = " UNION ALL ".join(part for part, _ in compiled)
+        grouped = ", ".join(name for name, key in names if key)
+        # Quoted aliases and the ORM's own compiled queries only. (SQLite reads an upsert's
+        # SELECT unambiguously only with a WHERE clause.)
+        sql = f"SELECT {picked} FROM ({union}) AS sources WHERE 1 = 1 GROUP BY {grouped}"  # noqa: S608
+        params = tuple(p for _, part_params in compiled for p in part_params)
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in targets if c not in keys)
     statement = (
-        f"INSERT INTO {table} ({', '.join(map(quote, targets))}) {sql} "
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, targets))}) {sql} "
         f"ON CONFLICT ({', '.join(map(quote, keys))}) DO UPDATE SET {updates}"
     )
     with connection.cursor() as cursor:
@@ -175,13 +186,12 @@ def _product_day(lo, hi, first, last):
 def _distributor_day(lo, hi, first, last):
     names = {"d": "day", "did": "distributor_id"}
     keys = ["day", "distributor_id"]
-    sales = (
+    online = (
         OrderAttribution.objects.filter(level1__isnull=False, order__paid_at__gte=lo, order__paid_at__lt=hi)
         .annotate(d=TruncDate("order__paid_at"), did=F("level1_id"))
         .values("d", "did")
         .annotate(orders=Count("id"), sales=Sum("order__paid_amount"))
     )
-    _upsert(DistributorDay, sales, names, keys)
     # A sale at a store's till that earned commission (门店收银计佣) counts for its level-1
     # distributor like a paid order, as their own running totals count it, on the day the
     # till reported it (the day its commission was created).
@@ -191,7 +201,7 @@ def _distributor_day(lo, hi, first, last):
         .values("d", "did")
         .annotate(orders=Count("id"), sales=Sum("total"))
     )
-    _upsert(DistributorDay, till, names, keys, add=True)
+    _upsert(DistributorDay, [online, till], names, keys)
     accrued = (
         Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
         .annotate(d=TruncDate("created_at"), did=F("distributor_id"))

@@ -76,8 +76,12 @@ class OfflineAttribution(models.Model):
     class Meta:
         verbose_name = "门店收银分销归属"
         verbose_name_plural = "门店收银分销归属"
-        # A distributor's till sales this month (the tier bonus), without reading the rest.
-        indexes = [models.Index(fields=["level1", "created_at"], name="offline_attribution_level1")]
+        indexes = [
+            # A distributor's till sales this month (the tier bonus), without reading the rest.
+            models.Index(fields=["level1", "created_at"], name="offline_attribution_level1"),
+            # The reports' refresh reads the till sales of its last few days.
+            models.Index(fields=["created_at"], name="offline_attribution_created"),
+        ]
 
     def __str__(self):
         return self.sale_key

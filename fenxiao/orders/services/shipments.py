@@ -18,12 +18,13 @@ same rows as the one-click 发货, written set-based a chunk at a time, under th
 locks (taken in id order).
 """
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, Prefetch, Sum, Value, When
 from django.utils import timezone
 
@@ -49,6 +50,8 @@ from ..models import (
 )
 from . import tracking
 from .events import log_event, transition
+
+logger = logging.getLogger(__name__)
 
 # Waybill numbers are letters, digits and hyphens (SF1234567890, JT0001-2); nothing else
 # goes into a search box, a carrier's query or a shipping file.
@@ -239,12 +242,20 @@ def ship_orders(waybills: list[Waybill], staff, *, chunk: int = SHIP_CHUNK) -> d
     """Ship each order whole (everything still to ship, in one parcel), as `ship_rest` would,
     a chunk of orders per transaction with a fixed number of statements whatever its size.
     An order that cannot ship (someone shipped or refunded it meanwhile, an after-sale opened)
-    is left as it is and the rest of its chunk ships. Returns {order id: why not} for those.
+    is left as it is and the rest of its chunk ships. A chunk that fails as a whole (the
+    database gave up on it) ships none of its orders, and the next chunks still run.
+    Returns {order id: why not} for the orders not shipped.
     """
     refused: dict[int, str] = {}
     for start in range(0, len(waybills), chunk):
-        with transaction.atomic():
-            refused.update(_ship_chunk(waybills[start : start + chunk], staff))
+        part = waybills[start : start + chunk]
+        try:
+            with transaction.atomic():
+                refused.update(_ship_chunk(part, staff))
+        except (DomainError, DatabaseError) as exc:
+            logger.warning("batch shipping: a chunk of %d orders failed: %r", len(part), exc)
+            message = exc.message if isinstance(exc, DomainError) else "发货失败，请稍后重新上传这些订单"
+            refused.update(dict.fromkeys((w.order_id for w in part), message))
     return refused
 
 

@@ -143,3 +143,32 @@ def test_a_chunk_costs_the_same_statements_for_two_orders_or_twenty(monkeypatch)
 
     assert ship(few) == ship(many)
     assert Order.objects.filter(status=OrderStatus.SHIPPED).count() == 22
+
+
+def test_a_chunk_the_database_gives_up_on_ships_nothing_and_the_next_chunk_ships(monkeypatch):
+    from django.db import OperationalError
+
+    from fenxiao.notices.services import events as notices
+
+    OrderSettings.current()
+    orders = [paid_order((1,)) for _ in range(4)]
+    real, calls = notices.parcels_shipped, []
+
+    def first_chunk_dies(parcels):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return real(parcels)
+
+    monkeypatch.setattr(notices, "parcels_shipped", first_chunk_dies)
+    refused = shipments.ship_orders(
+        [Waybill(o.pk, "yunda", f"YD{o.pk:05d}") for o in orders], make_staff(), chunk=2
+    )
+
+    first, second = orders[:2], orders[2:]
+    assert refused == dict.fromkeys((o.pk for o in first), "发货失败，请稍后重新上传这些订单")
+    assert not Parcel.objects.filter(order__in=first).exists()
+    assert set(Order.objects.filter(pk__in=[o.pk for o in first]).values_list("status", flat=True)) == {
+        OrderStatus.PENDING_SHIPMENT
+    }
+    assert Order.objects.filter(pk__in=[o.pk for o in second], status=OrderStatus.SHIPPED).count() == 2
