@@ -8,11 +8,19 @@ from ..models import ActorKind, Order, OrderEvent
 
 
 def log_event(order: Order, kind: str, actor_kind: str, message: str, actor=None, **data) -> OrderEvent:
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
     return OrderEvent.objects.create(
-        order=order, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:300], data=data
+        order=order,
+        kind=kind,
+        actor_kind=actor_kind,
+        actor=event_actor(actor),
+        message=message[:300],
+        data=data,
     )
+
+
+def event_actor(actor):
+    """Who an event names: a signed-in user, else nobody (an anonymous request, the system)."""
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 def new_number(prefix: str = "") -> str:

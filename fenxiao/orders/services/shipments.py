@@ -49,7 +49,7 @@ from ..models import (
     TrackingEvent,
 )
 from . import tracking
-from .events import log_event, transition
+from .events import event_actor, log_event, transition
 
 logger = logging.getLogger(__name__)
 
@@ -268,8 +268,9 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
     open_after_sales = AfterSale.objects.filter(order_id__in=ids, status__in=OPEN_AFTER_SALE)
     disputed = set(open_after_sales.values_list("order_id", flat=True))
     remaining = remaining_by_order(ids)
-    parcels_of = Parcel.objects.filter(order_id__in=ids)
-    earlier = list(parcels_of.values_list("order_id", "carrier", "tracking_number"))
+    earlier = list(
+        Parcel.objects.filter(order_id__in=ids).values_list("order_id", "carrier", "tracking_number")
+    )
     parcels_before = Counter(order_id for order_id, _, _ in earlier)
     used = set(earlier)
     ready = []
@@ -311,7 +312,8 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
     )
     if moved != len(ready):
         raise InvalidTransition("订单状态已变化，请刷新后重试")  # cannot happen with the rows locked
-    actor = staff if getattr(staff, "is_authenticated", False) else None
+    sent = [(parcel, o, w) for parcel, (o, w, _) in zip(parcels, ready, strict=True)]
+    actor = event_actor(staff)
     OrderEvent.objects.bulk_create(
         OrderEvent(
             order=o,
@@ -321,16 +323,16 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
             message=_shipped_message(parcels_before[o.pk] + 1, carrier_name(w.carrier), w.tracking_number),
             data={"carrier": w.carrier, "tracking_number": w.tracking_number, "parcel_id": parcel.pk},
         )
-        for parcel, (o, w, _) in zip(parcels, ready, strict=True)
+        for parcel, o, w in sent
     )
     notices.parcels_shipped(
         (o.buyer_id, o.pk, o.number, carrier_name(w.carrier), w.tracking_number, parcel.pk)
-        for parcel, (o, w, _) in zip(parcels, ready, strict=True)
+        for parcel, o, w in sent
     )
     webhooks.parcels_shipped(
         (
             (o.pk, o.number, parcel.pk, w.carrier, w.tracking_number, OrderStatus.SHIPPED)
-            for parcel, (o, w, _) in zip(parcels, ready, strict=True)
+            for parcel, o, w in sent
         ),
         now,
     )
