@@ -179,6 +179,10 @@ class DistributorDay(models.Model):
     distributor_id = models.BigIntegerField("分销商")
     orders = models.PositiveIntegerField("一级推广订单数", db_default=0)
     sales = models.BigIntegerField("一级推广实付金额", db_default=0)
+    # Refunded on the day of the refund (an online after-sale granted, a return at the till),
+    # of the sales above whatever day they were made: over all days, sales − refunds is the
+    # distributor's running total.
+    refunds = models.BigIntegerField("一级推广退款", db_default=0)
     commission_accrued = models.BigIntegerField("产生佣金", db_default=0)
     commission_settled = models.BigIntegerField("结算佣金", db_default=0)
     commission_clawed_back = models.BigIntegerField("追回佣金", db_default=0)

@@ -14,7 +14,7 @@ what is still held of each day's commission.
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -29,6 +29,8 @@ from fenxiao.distribution.models import (
     Withdrawal,
 )
 from fenxiao.orders.models import AfterSale, AfterSaleLine, DiscountKind, Order, OrderDiscount, OrderLine
+from fenxiao.stores.models import OfflineRefund
+from fenxiao.stores.services.pos_sync import sale_key_of
 
 from ..models import (
     BuyerDay,
@@ -202,6 +204,32 @@ def _distributor_day(lo, hi, first, last):
         .annotate(orders=Count("id"), sales=Sum("total"))
     )
     _upsert(DistributorDay, [online, till], names, keys)
+    # What went back of those sales, on the day it went back: an online refund when the
+    # after-sale was granted (when the running totals take it off), a return at the till
+    # when the till reported it, for a sale that counted for a distributor.
+    refunded_online = (
+        AfterSale.objects.filter(
+            status__in=GRANTED,
+            decided_at__gte=lo,
+            decided_at__lt=hi,
+            order__attribution__level1__isnull=False,
+        )
+        .annotate(d=TruncDate("decided_at"), did=F("order__attribution__level1_id"))
+        .values("d", "did")
+        .annotate(refunds=Sum("amount"))
+    )
+    till_sale = OfflineAttribution.objects.filter(sale_key=sale_key_of(OuterRef("sale_id"))).values(
+        "level1_id"
+    )[:1]
+    refunded_till = (
+        OfflineRefund.objects.filter(received_at__gte=lo, received_at__lt=hi)
+        .annotate(did=Subquery(till_sale))
+        .filter(did__isnull=False)
+        .annotate(d=TruncDate("received_at"))
+        .values("d", "did")
+        .annotate(refunds=Sum("total"))
+    )
+    _upsert(DistributorDay, [refunded_online, refunded_till], names, keys)
     accrued = (
         Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
         .annotate(d=TruncDate("created_at"), did=F("distributor_id"))
@@ -383,9 +411,9 @@ def refresh(now=None) -> dict:
     The first run (no watermark yet) builds the whole history, from the earliest day with
     an order or a visit, so a shop upgraded with orders shows them without `rebuild_reports`.
     Raw rows read by timestamp without an index of their own (after-sales by decision time,
-    commission adjustments, distributor activations, withdrawals paid) are tables far smaller
-    than the orders; orders, commissions, ledger entries and visits are read through their
-    time indexes."""
+    commission adjustments, distributor activations, withdrawals paid, till returns) are
+    tables far smaller than the orders; orders, commissions, ledger entries and visits are
+    read through their time indexes."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     mark = ReportWatermark.objects.filter(name=WATERMARK).first()

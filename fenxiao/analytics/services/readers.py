@@ -106,10 +106,18 @@ def distinct_counts(queryset, field: str, period: Period, metric: str) -> tuple[
 
 
 def grouped(
-    model, period: Period, keys: list[str], fields: list[str], order: str | None = None, limit=None, **filters
+    model,
+    period: Period,
+    keys: list[str],
+    fields: list[str],
+    order: str | None = None,
+    limit=None,
+    derived: dict | None = None,
+    **filters,
 ):
     """Rows of `model` over the period grouped by `keys`, with `fields` summed (one row of
-    totals when `keys` is empty)."""
+    totals when `keys` is empty). `derived` names figures computed from the sums (an
+    expression over `F("t_<field>")`): returned, and orderable, like the sums."""
     if not keys:
         total = model.objects.filter(day__gte=period.start, day__lte=period.end, **filters).aggregate(
             **{f"t_{f}": Sum(f) for f in fields}
@@ -119,7 +127,9 @@ def grouped(
         model.objects.filter(day__gte=period.start, day__lte=period.end, **filters)
         .values(*keys)
         .annotate(**{f"t_{f}": Sum(f) for f in fields})
+        .annotate(**{f"t_{name}": expression for name, expression in (derived or {}).items()})
     )
+    fields = [*fields, *(derived or {})]
     rows = rows.order_by(f"-t_{order}", *keys) if order else rows.order_by(*keys)
     if limit:
         rows = rows[:limit]

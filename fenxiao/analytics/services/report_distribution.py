@@ -8,7 +8,10 @@ the period. Grade and level are the commission's own snapshots.
 
 The shop's distribution share (orders and paid amount through distributors, against GMV) is
 of online orders, as GMV is; each distributor's row in the rankings also counts the till
-sales that earned them commission (门店收银计佣), as their own dashboard does."""
+sales that earned them commission (门店收银计佣), and the period's refunds of their sales, so
+that over all days their net sales are their dashboard's."""
+
+from django.db.models import F
 
 from fenxiao.distribution.models import Distributor
 
@@ -100,12 +103,23 @@ def _overview(period: Period) -> Report:
     )
 
 
-RANK_FIELDS = ["orders", "sales", "commission_accrued", "commission_settled", "commission_clawed_back"]
+RANK_FIELDS = [
+    "orders",
+    "sales",
+    "refunds",
+    "commission_accrued",
+    "commission_settled",
+    "commission_clawed_back",
+]
+# Refunds are of the period, whatever day their sales were made (as the sales report's).
+RANK_DERIVED = {"net_sales": F("t_sales") - F("t_refunds")}
 RANK_COLUMNS = [
     Column("rank", "排名"),
     Column("name", "分销商", text=True),
     Column("orders", "一级推广订单数"),
     Column("sales", "一级推广实付金额", FEN),
+    Column("refunds", "退款金额", FEN),
+    Column("net_sales", "净销售额", FEN),
     Column("commission_accrued", "产生佣金", FEN),
     Column("commission_settled", "已结算佣金", FEN),
     Column("commission_clawed_back", "追回佣金", FEN),
@@ -113,7 +127,15 @@ RANK_COLUMNS = [
 
 
 def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Report:
-    rows = readers.grouped(DistributorDay, period, ["distributor_id"], RANK_FIELDS, order=order, limit=limit)
+    rows = readers.grouped(
+        DistributorDay,
+        period,
+        ["distributor_id"],
+        RANK_FIELDS,
+        order=order,
+        limit=limit,
+        derived=RANK_DERIVED,
+    )
     people = Distributor.objects.select_related("user").filter(pk__in=[r["distributor_id"] for r in rows])
     names = {d.pk: f"{d.user.display_name}（{d.referral_code}）" for d in people}
     for n, row in enumerate(rows, 1):
@@ -128,7 +150,7 @@ def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Re
         table=Table(RANK_COLUMNS, rows),
         note=(
             f"前 {limit} 名；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"
-            "佣金含各层级。"
+            "退款按退款日（售后同意日、门店退货上报日）计入，净销售额 = 实付金额 − 退款金额；佣金含各层级。"
         ),
     )
 
@@ -161,7 +183,7 @@ def build(period: Period, options: dict) -> list[Report]:
     limit = options["limit"]
     return [
         _overview(period),
-        _ranking(period, "sales", "distributor-sales-ranking", "分销商销售排行", limit),
+        _ranking(period, "net_sales", "distributor-sales-ranking", "分销商销售排行", limit),
         _ranking(period, "commission_accrued", "distributor-commission-ranking", "分销商佣金排行", limit),
         _by(period, "grade_name", "commission-by-grade", "按等级", Column("grade_name", "等级", text=True)),
         _by(period, "level", "commission-by-level", "按层级", Column("level_label", "层级", text=True)),

@@ -4,6 +4,7 @@ import pytest
 
 from fenxiao.analytics.services import dashboard, reports
 from fenxiao.analytics.services.periods import WEEK, Period
+from fenxiao.distribution.models import DistributorTotals
 
 from .shop import build_shop, day
 
@@ -165,14 +166,24 @@ def test_distribution_report(shop):
         "distributor_id",
         "orders",
         "sales",
+        "refunds",
+        "net_sales",
         "commission_accrued",
         "commission_settled",
         "commission_clawed_back",
     )
+    # B's refunds: o4 in full (D1) and one lamp of o1 (D4); o2's pen was not through B.
     assert [tuple(r[k] for k in keys) for r in ranking] == [
-        (shop["b"].pk, 3, 34000, 3400, 2000, 1000),
-        (shop["a"].pk, 0, 0, 1700, 1000, 500),
+        (shop["b"].pk, 3, 34000, 20000, 14000, 3400, 2000, 1000),
+        (shop["a"].pk, 0, 0, 0, 0, 1700, 1000, 500),
     ]
+    # Over all days, B's net sales are B's running total.
+    assert ranking[0]["net_sales"] == DistributorTotals.objects.get(pk=shop["b"].pk).sales
+    # A refund counts on its own day: D4 has B's refund of o1 and none of its sales.
+    d4 = sections("distribution", Period(day(4), day(4)))["distributor-sales-ranking"].table.rows
+    assert [
+        (r["sales"], r["refunds"], r["net_sales"]) for r in d4 if r["distributor_id"] == shop["b"].pk
+    ] == [(0, 10000, -10000)]
     assert [r["distributor_id"] for r in got["distributor-commission-ranking"].table.rows] == [
         shop["b"].pk,
         shop["a"].pk,

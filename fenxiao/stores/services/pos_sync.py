@@ -26,8 +26,8 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from ..models import MemberSource, StoreMember
@@ -39,6 +39,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 PHONE = re.compile(r"^1\d{10}$")
 KEEP_ANSWERS = timedelta(days=30)
 FUTURE_TOLERANCE = timedelta(minutes=5)
+SALE_KEY_PREFIX = "pos:"
 
 
 def _fingerprint(operation: str, payload: dict) -> str:
@@ -203,7 +204,12 @@ def _commission(store, record: OfflineSale, lines: list[OfflineSaleLine], buyer,
 def sale_key(sale: OfflineSale) -> str:
     """How distribution names the sale (its attribution) and, below, each of its lines (its
     commission): what a return at the till refers to again."""
-    return f"pos:{sale.pk}"
+    return f"{SALE_KEY_PREFIX}{sale.pk}"
+
+
+def sale_key_of(sale_id: str | OuterRef) -> Concat:
+    """`sale_key` in a query, of the sale whose id is in the field `sale_id`."""
+    return Concat(Value(SALE_KEY_PREFIX), Cast(sale_id, CharField()))
 
 
 def line_ref(line: OfflineSaleLine) -> str:

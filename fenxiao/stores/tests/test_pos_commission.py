@@ -203,12 +203,12 @@ def test_banning_the_guide_voids_their_held_till_commission(shop):
     assert_totals_match_history()
 
 
-def test_the_distribution_report_counts_a_till_sale_as_the_running_totals_do(shop):
+def test_the_distribution_report_counts_till_sales_and_refunds_as_the_running_totals_do(shop):
     from fenxiao.analytics.services import aggregates, reports
     from fenxiao.analytics.services.periods import Period
-    from fenxiao.distribution.tests.helpers import buy, sku
+    from fenxiao.distribution.tests.helpers import buy, sku, staff_refund
 
-    buy(shop["member"], (sku(make_product("台灯", price=8000)), 1))  # online, through the 导购
+    lamp_order = buy(shop["member"], (sku(make_product("台灯", price=8000)), 1))  # online, through the 导购
     shop["till"].call("POST", "/sales", till_sale(shop))  # ¥129.99 at the till
     aggregates.refresh()
     today = timezone.localdate()
@@ -224,5 +224,30 @@ def test_the_distribution_report_counts_a_till_sale_as_the_running_totals_do(sho
     # Its commission was already there: 8000 × 15% (store rate) + 1499 from the till.
     assert row["commission_accrued"] == 1200 + 1499
     # A rebuild of the day gives the same row (the till sale is added once, not twice).
+    aggregates.rebuild(today, today)
+    assert guide_row() == row
+
+    # Money back online (¥30 of the lamp) and at the till (¥10 of the cup), and a return of
+    # a till sale that earned nobody anything: the row's refunds are the first two, and
+    # its net sales stay equal to the running total.
+    staff_refund(lamp_order, {"line_id": lamp_order.lines.get().pk, "quantity": 0, "amount": 3000})
+    shop["till"].call("POST", "/sales", sale("S-2", None, 4000))
+    for sale_id, refund_id, lines in (
+        ("S-1", "R-1", [{"sku_code": shop["code"], "quantity": 0, "amount": 1000}]),
+        ("S-2", "R-2", [{"sku_code": "TILL-ONLY-1", "quantity": 1, "amount": 2000}]),
+    ):
+        body = {
+            "refund_id": refund_id,
+            "lines": lines,
+            "total": lines[0]["amount"],
+            "refunded_at": timezone.now().isoformat(),
+        }
+        reply = shop["till"].call("POST", f"/sales/{sale_id}/refunds", body, idempotency=refund_id)
+        assert reply.status_code == 200, reply.content
+    aggregates.refresh()
+    row = guide_row()
+    totals.refresh_from_db()
+    assert (row["sales"], row["refunds"]) == (8000 + 12999, 3000 + 1000)
+    assert row["net_sales"] == 8000 + 12999 - 4000 == totals.sales
     aggregates.rebuild(today, today)
     assert guide_row() == row
