@@ -227,6 +227,10 @@ else:
 # Signed-out referral visits are counted in memory and written together at most this many
 # seconds later (see distribution/services/visits.py); 0 writes each visit at once.
 REFERRAL_VISIT_FLUSH_SECONDS = float(os.environ.get("REFERRAL_VISIT_FLUSH_SECONDS", 0 if TESTING else 1))
+# The H5 home page's shop window is rendered once per web process and served again for at
+# most this many seconds, never past a flash offer's start or end (storefront/views/window.py);
+# 0 renders it on every request.
+STOREFRONT_WINDOW_SECONDS = float(os.environ.get("STOREFRONT_WINDOW_SECONDS", 0 if TESTING else 10))
 # Traffic (page views, product views, cart adds; analytics/services/tracking.py) likewise.
 TRAFFIC_TRACKING = env_bool("TRAFFIC_TRACKING", True)
 TRAFFIC_FLUSH_SECONDS = float(os.environ.get("TRAFFIC_FLUSH_SECONDS", 0 if TESTING else 1))

@@ -4,7 +4,7 @@ claimable coupons. Read-only, a fixed number of queries for any number of produc
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from ..models import BuyerCoupon, Coupon, Promotion, PromotionItem, PromotionKind, running
@@ -76,6 +76,27 @@ def running_flash_items(now=None, limit: int = 10) -> list[PromotionItem]:
         .select_related("promotion", "product", "sku")
         .order_by("promotion__ends_at", "pk")[:limit]
     )
+
+
+def next_window_change(now=None):
+    """The next moment the flash offers a shop window shows change by the clock alone: a
+    flash sale is announced (its window of `UPCOMING_WINDOW_HOURS` opens), starts, or
+    closes. None when no flash sale is ahead. One query."""
+    now = now or timezone.now()
+    soon = now + timedelta(hours=UPCOMING_WINDOW_HOURS)
+    moments = (
+        Promotion.objects.filter(kind=PromotionKind.FLASH, ends_at__gt=now)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))
+        .aggregate(
+            announced=Min("starts_at", filter=Q(starts_at__gt=soon)),
+            starts=Min("starts_at", filter=Q(starts_at__gt=now)),
+            ends=Min("ends_at"),
+            ended=Min("ended_at"),
+        )
+    )
+    if moments["announced"] is not None:
+        moments["announced"] -= timedelta(hours=UPCOMING_WINDOW_HOURS)
+    return min((moment for moment in moments.values() if moment is not None), default=None)
 
 
 def claimable_coupons(buyer=None, *, product=None, now=None) -> list[Coupon]:

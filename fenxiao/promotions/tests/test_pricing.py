@@ -222,3 +222,25 @@ def test_a_full_refund_of_a_shipped_order_returns_its_coupon():
     request_after_sale(order, staff, kind="refund_only", reason="质量问题", lines=[{"line_id": line.pk}])
     copy.refresh_from_db()
     assert (copy.status, copy.order_id) == (BuyerCouponStatus.UNUSED, None)
+
+
+def test_the_next_window_change_is_the_soonest_announcement_start_or_close():
+    from django.utils import timezone
+
+    from fenxiao.promotions.services import offers
+
+    now = timezone.now()
+    assert offers.next_window_change(now) is None
+    make_spend([(10000, 1000)])  # not a flash sale: it never changes a window
+    assert offers.next_window_change(now) is None
+    running = make_flash(make_product(), price=100, hours=5)  # closes in 4 h (started 1 h ago)
+    assert offers.next_window_change(now) == running.ends_at
+    announced = make_flash(make_product(), price=100, starts_in=timedelta(hours=26))
+    announcing = announced.starts_at - timedelta(hours=offers.UPCOMING_WINDOW_HOURS)
+    assert offers.next_window_change(now) == announcing
+    starting = make_flash(make_product(), price=100, starts_in=timedelta(hours=1))
+    assert offers.next_window_change(now) == starting.starts_at
+    # Ended early in 10 minutes; one already ended early counts no more.
+    early = make_flash(make_product(), price=100, ended_at=now + timedelta(minutes=10))
+    make_flash(make_product(), price=100, ended_at=now - timedelta(minutes=1), starts_in=timedelta(minutes=5))
+    assert offers.next_window_change(now) == early.ended_at

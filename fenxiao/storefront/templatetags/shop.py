@@ -63,19 +63,25 @@ def _clock(seconds: int) -> str:
 
 @register.simple_tag
 def countdown(moment, prefix: str = "距结束"):
-    """A countdown to `moment` that static/storefront/app.js ticks (epoch milliseconds). It
-    carries the server's clock (data-now) so a phone with a wrong clock still counts right;
-    at zero the page reloads and the offer shows its next state (started, or ended)."""
-    now = timezone.now()
+    """A countdown to `moment` that static/storefront/app.js ticks (epoch milliseconds) by
+    the server's clock, which the page's body carries (`server_clock`), so a phone with a
+    wrong clock still counts right, and a shop window rendered a few seconds before it was
+    served (views/window.py) too; at zero the page reloads and the offer shows its next
+    state (started, or ended)."""
     return format_html(
-        '<span class="countdown" data-countdown data-until="{}" data-now="{}" data-prefix="{}">'
+        '<span class="countdown" data-countdown data-until="{}" data-prefix="{}">'
         "{} <b data-countdown-clock>{}</b></span>",
         int(moment.timestamp() * 1000),
-        int(now.timestamp() * 1000),
         prefix,
         prefix,
-        _clock((moment - now).total_seconds()),
+        _clock((moment - timezone.now()).total_seconds()),
     )
+
+
+@register.simple_tag
+def server_clock() -> int:
+    """The server's clock as the response leaves it (epoch milliseconds), for countdowns."""
+    return int(timezone.now().timestamp() * 1000)
 
 
 @register.simple_tag

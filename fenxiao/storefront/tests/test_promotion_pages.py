@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -74,6 +75,50 @@ def test_cards_show_the_flash_price_countdown_and_progress():
     # Running items only, soonest to end first; the upcoming sale is not in the block.
     assert "坚果礼盒" in block and "果干" in block and "牛肉干" not in block
     assert "¥59.90" in block and "¥9.90" in block and 'href="/coupons/"' in home
+
+
+@pytest.fixture
+def shop_window(settings):
+    """The home page's window kept for a minute, as a web process keeps it (10 s by default)."""
+    from fenxiao.storefront.views import window
+
+    settings.STOREFRONT_WINDOW_SECONDS = 60
+    window.forget()
+    yield window
+    window.forget()
+
+
+def test_the_home_window_is_served_again_until_its_next_flash_change(shop_window):
+    from unittest import mock
+
+    from django.test.utils import CaptureQueriesContext
+
+    nuts = make_product("坚果礼盒", price=9900)
+    make_flash(nuts, price=5990, starts_in=timedelta(seconds=30))
+    client = Client()
+    first = html_of(client.get("/"))
+    assert "¥19.90" not in first and "距开始" in _card(first, nuts.pk) and "¥99.00" in _card(first, nuts.pk)
+    # Served again without reading the catalog: a product listed since is not in it yet.
+    later = make_product("牛肉干", price=1990)
+    with CaptureQueriesContext(connection) as read:
+        again = html_of(client.get("/"))
+    assert "牛肉干" not in again and not [q for q in read.captured_queries if "catalog_" in q["sql"]]
+    # The body carries the clock of this response, not the copy's.
+    assert 'data-now="' in again and 'data-now="' not in _card(again, nuts.pk)
+
+    # The copy ends when the flash sale starts (30 s), not after its minute.
+    start = timezone.now() + timedelta(seconds=30)
+    stamp = shop_window.monotonic() + 30
+    with (
+        mock.patch("django.utils.timezone.now", lambda: start),
+        mock.patch.object(shop_window, "monotonic", lambda: stamp),
+    ):
+        fresh = html_of(client.get("/"))
+    assert "牛肉干" in fresh and f'href="/products/{later.pk}/"' in fresh
+    card = _card(fresh, nuts.pk)
+    assert "¥59.90" in card and "距结束" in card
+    block = fresh[fresh.index('aria-label="限时抢购"') : fresh.index("为你推荐")]
+    assert "坚果礼盒" in block
 
 
 def _card(html: str, product_id: int) -> str:

@@ -3,6 +3,7 @@
 from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from fenxiao.promotions.services import offers, showcase
 
 from ..models import Banner
 from .common import int_or_none
+from .window import shop_window
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -57,19 +59,20 @@ def favicon(request):
     return redirect(static("storefront/favicon.svg"), permanent=True)
 
 
-def home(request):
-    now = timezone.now()
-    return render(
-        request,
-        "storefront/home.html",
+def _window(now) -> str:
+    return render_to_string(
+        "storefront/partials/home_window.html",
         {
             "banners": Banner.objects.filter(is_active=True)[:5],
             "categories": Category.objects.filter(is_active=True, parent__isnull=True)[:10],
             "products": _with_flash(_cards().order_by("-sales_count", "-id")[:20], now),
             "flash_items": _flash_block(now),
-            "tab": "home",
         },
     )
+
+
+def home(request):
+    return render(request, "storefront/home.html", {"window": shop_window(_window), "tab": "home"})
 
 
 def categories(request):

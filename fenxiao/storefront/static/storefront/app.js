@@ -84,15 +84,17 @@
     return days ? days + "天 " + text : text;
   }
 
-  // Flash sale and group countdowns. They count by the server's clock (data-now, sent with
-  // the page) so a phone set to the wrong time still shows the right figure; at zero the
-  // page reloads once, and the server shows the offer's next state (started, or ended).
+  // Flash sale and group countdowns. They count by the server's clock (the body's data-now,
+  // sent with the page: the offset taken here holds for countdowns swapped in later too) so
+  // a phone set to the wrong time still shows the right figure; at zero the page reloads
+  // once, and the server shows the offer's next state (started, or ended).
+  var clockOffset = (parseInt(document.body.dataset.now, 10) - Date.now()) || 0;
   var countdowns = [];
   var reloading = false;
   function tick() {
-    var now = Date.now();
+    var now = Date.now() + clockOffset;
     countdowns.forEach(function (entry) {
-      var left = Math.max(0, Math.ceil((entry.until - (entry.serverNow + now - entry.loadedAt)) / 1000));
+      var left = Math.max(0, Math.ceil((entry.until - now) / 1000));
       entry.clock.textContent = clock(left);
       if (left === 0 && !reloading) {
         reloading = true;
@@ -106,10 +108,9 @@
     countdowns.push({
       clock: el.querySelector("[data-countdown-clock]"),
       until: parseInt(el.dataset.until, 10),
-      serverNow: parseInt(el.dataset.now, 10),
-      loadedAt: Date.now(),
     });
     if (countdowns.length === 1) setInterval(tick, 1000);
+    tick();
   }
 
   // Cart: the total and the checkout button follow the ticked lines.
