@@ -153,26 +153,22 @@ class StoreAdmin(ModelAdmin):
             skus = skus.filter(Q(product__name__icontains=query) | Q(code__icontains=query))
         skus = list(skus[:STOCK_PAGE_ROWS])
         if request.method == "POST" and may_change:
-            levels = {}
-            bulk = (request.POST.get("bulk_value") or "").strip()
-            picked = set(request.POST.getlist("pick"))
             try:
-                for sku in skus:
-                    raw = (request.POST.get(f"stock_{sku.pk}") or "").strip()
-                    if bulk and str(sku.pk) in picked:
-                        raw = bulk
-                    if raw == "":
-                        continue
-                    if not raw.lstrip("-").isdigit() or int(raw) < 0:
-                        raise DomainError(f"{sku.product.name} {sku.spec_text} 的库存须为不小于 0 的整数")
-                    levels[sku.pk] = int(raw)
-                current = stock.stock_of(store.pk, levels)
-                changed = {pk: n for pk, n in levels.items() if current.get(pk) != n and (pk in current or n)}
-                stock.set_stock(store.pk, changed)
+                changed, shown = _typed_levels(request.POST, skus)
+                moved = stock.set_stock_if_unchanged(store.pk, changed, shown)
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, f"已更新 {len(changed)} 个规格的门店库存")
+                messages.success(request, f"已更新 {len(changed) - len(moved)} 个规格的门店库存")
+                if moved:
+                    names = "、".join(
+                        f"{s.product.name} {s.spec_text}".strip() for s in skus if s.pk in moved
+                    )
+                    messages.warning(
+                        request,
+                        f"以下规格的门店库存在您编辑期间已变动（到店自提订单占用或退回），未保存，"
+                        f"请核对最新库存后重新设置：{names}",
+                    )
                 return redirect(request.get_full_path())
         have = stock.stock_of(store.pk, [s.pk for s in skus])
         rows = [(sku, have.get(sku.pk)) for sku in skus]
@@ -190,6 +186,28 @@ class StoreAdmin(ModelAdmin):
                 "truncated": len(skus) >= STOCK_PAGE_ROWS,
             },
         )
+
+
+def _typed_levels(post, skus) -> tuple[dict[int, int], dict[int, int | None]]:
+    """The levels the merchant changed on the stock page ({sku: level}), and the levels the
+    page showed them ({sku: level, None for 未铺货}); a row left as shown is no change, even
+    if an order moved its stock since (writing it back would undo the order's take)."""
+    bulk = (post.get("bulk_value") or "").strip()
+    picked = set(post.getlist("pick"))
+    changed, shown = {}, {}
+    for sku in skus:
+        raw = (post.get(f"stock_{sku.pk}") or "").strip()
+        if bulk and str(sku.pk) in picked:
+            raw = bulk
+        if raw == "":
+            continue
+        if not raw.lstrip("-").isdigit() or int(raw) < 0:
+            raise DomainError(f"{sku.product.name} {sku.spec_text} 的库存须为不小于 0 的整数")
+        was = (post.get(f"was_{sku.pk}") or "").strip()
+        before = int(was) if was.isdigit() else None
+        if int(raw) != (before or 0):  # 0 typed on 未铺货 is no change either
+            changed[sku.pk], shown[sku.pk] = int(raw), before
+    return changed, shown
 
 
 @admin.register(StoreStock)

@@ -8,7 +8,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from ninja import Field, Header, Path, Query, Router, Schema
 from ninja.security import APIKeyHeader
-from pydantic import ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from .pos_errors import PosPayloadInvalid
 from .services import pos_keys, pos_refunds, pos_sync
@@ -74,16 +74,41 @@ class Strict(Schema):
 
 class StockItemIn(Strict):
     sku_code: str = Field(min_length=1, max_length=40)
-    stock: int = Field(ge=0, le=10_000_000)
+    stock: int | None = Field(
+        None, ge=0, le=10_000_000, description="The level the till counted (a stocktake), absolute"
+    )
+    change: int | None = Field(
+        None,
+        ge=-10_000_000,
+        le=10_000_000,
+        description="Units the till sold (negative) or received (positive) since its last push",
+    )
+
+    @model_validator(mode="after")
+    def _one_of_stock_or_change(self):
+        if (self.stock is None) == (self.change is None):
+            raise ValueError("每个 SKU 须给出 stock（盘点数）或 change（增减数）之一")
+        return self
 
 
 class StockPushIn(Strict):
     items: list[StockItemIn] = Field(min_length=1, max_length=500)
 
 
+class StockLevelOut(Schema):
+    sku_code: str
+    stock: int = Field(description="The store's level of the SKU after this push")
+    short: int = Field(
+        description="Units a `change` could not take: the store had promised them to online "
+        "pickups (the level stops at 0)"
+    )
+
+
 class StockPushOut(Schema):
     store_id: int
     updated: int
+    # Answers stored (and replayed) before levels were reported have none.
+    levels: list[StockLevelOut] = []
 
 
 class SaleLineIn(Strict):
@@ -213,8 +238,13 @@ def _replayed(response: HttpResponse, replayed: bool) -> None:
     "/stock",
     response=StockPushOut,
     summary="推送门店库存",
-    description="Set the store's stock of each SKU (absolute levels as the till counts them). "
-    "Unknown SKU codes refuse the whole push. Requires `Idempotency-Key`.\n" + SIGNING,
+    description="Set the store's stock of each SKU: `stock`, an absolute level (a stocktake), or "
+    "`change`, the units the till sold (negative) or received (positive) since its last push. "
+    "Prefer `change` for day-to-day sales: online pickup orders take from the same stock at any "
+    "moment, and a change leaves what they took taken, where a level counted before they were "
+    "placed gives their units back to sale. A change never takes the level below 0; what it "
+    "could not take is answered as `short`. Unknown SKU codes refuse the whole push. Requires "
+    "`Idempotency-Key`.\n" + SIGNING,
 )
 def push_stock(
     request,
@@ -224,7 +254,8 @@ def push_stock(
 ):
     store = request.auth.store
     key = pos_sync.idempotency_key(idempotency_key)
-    body = payload.model_dump()
+    # Without the mode left out, so a push retried across an upgrade keeps its fingerprint.
+    body = payload.model_dump(exclude_none=True)
     answer, replayed = pos_sync.once(
         store, key, "stock", body, lambda: pos_sync.push_stock(store, body["items"])
     )

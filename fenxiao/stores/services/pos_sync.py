@@ -6,9 +6,10 @@ again (even racing the first) finds the row and gets the stored answer without w
 the same key with a different body is refused (409). A refused write leaves nothing behind,
 its key included, so the caller can correct it and send it again.
 
-- Stock push sets the store's level of each SKU (absolute, as the till counts it) through
-  the store stock service (`stock.set_stock`, one upsert) — the rows checkout takes pickup
-  stock from; a push naming a SKU the shop does not have is refused as a whole.
+- Stock push sets the store's level of each SKU (absolute, as the till counts it:
+  `stock.set_stock`, one upsert) or moves it by what the till sold or received
+  (`stock.adjust`, one UPDATE, never below zero) — the rows checkout takes pickup stock
+  from; a push naming a SKU the shop does not have is refused as a whole.
 - An offline sale is recorded once per (store, sale no.); a sale by a known member counts
   for their figures and automatic tags like a paid online order, and makes them a member of
   the store (source 门店收银). With 门店收银计佣 on (`StoreSettings.pos_commission`), a
@@ -79,7 +80,10 @@ def once(store, key: str, operation: str, payload: dict, work) -> tuple[dict, bo
 
 
 def push_stock(store, items: list[dict]) -> dict:
-    """Set the store's stock of each SKU code: one SELECT for the codes, one upsert."""
+    """Set the store's stock of each SKU code to an absolute level (`stock`, a stocktake) or
+    move it by a signed `change` (the till's own sales and receipts since its last push),
+    in one transaction: one SELECT for the codes, one upsert, one UPDATE. Answers each
+    SKU's level now, and for a change what it could not take (`short`)."""
     from fenxiao.catalog.models import Sku
 
     codes = [item["sku_code"] for item in items]
@@ -89,8 +93,19 @@ def push_stock(store, items: list[dict]) -> dict:
     missing = [code for code in codes if code not in known]
     if missing:
         raise UnknownSku(missing=missing[:50])
-    stock.set_stock(store.pk, {known[item["sku_code"]]: item["stock"] for item in items})
-    return {"store_id": store.pk, "updated": len(items)}
+    levels = {known[item["sku_code"]]: item["stock"] for item in items if item.get("change") is None}
+    changes = {known[item["sku_code"]]: item["change"] for item in items if item.get("change") is not None}
+    with transaction.atomic():
+        stock.set_stock(store.pk, levels)
+        moved = stock.adjust(store.pk, changes)
+    now = {sku: (level, 0) for sku, level in levels.items()} | moved
+    return {
+        "store_id": store.pk,
+        "updated": len(items),
+        "levels": [
+            {"sku_code": code, "stock": now[known[code]][0], "short": now[known[code]][1]} for code in codes
+        ],
+    }
 
 
 # --- Offline sales -----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 
@@ -80,6 +82,39 @@ def set_stock(store_id: int, levels: Mapping[int, int]) -> int:
             update_fields=["stock", "updated_at"],
         )
     return len(levels)
+
+
+def set_stock_if_unchanged(
+    store_id: int, levels: Mapping[int, int], shown: Mapping[int, int | None]
+) -> list[int]:
+    """Set absolute levels as `set_stock` does, but only where the level is still the one
+    `shown` (None: no row) when the merchant typed theirs: a pickup order that took or gave
+    back units meanwhile would otherwise be overwritten (its units sold twice, or lost).
+    Returns the SKUs left as they are; the rest are written, all in one transaction."""
+    with transaction.atomic():
+        rows = StoreStock.objects.filter(store_id=store_id, sku_id__in=list(levels))
+        now = dict(rows.select_for_update().order_by("pk").values_list("sku_id", "stock"))
+        moved = [sku for sku in levels if now.get(sku) != shown.get(sku)]
+        set_stock(store_id, {sku: level for sku, level in levels.items() if sku not in moved})
+    return moved
+
+
+def adjust(store_id: int, changes: Mapping[int, int]) -> dict[int, tuple[int, int]]:
+    """Add signed `changes` to the store's stock of these SKUs (what a till sold or received
+    since its last push), never below zero, in one UPDATE on rows locked in id order: online
+    pickups that took units meanwhile stay taken, as an absolute level would not leave them.
+    Returns {sku_id: (level now, short)}, `short` being what a decrease could not take (units
+    the store had already promised to online pickups)."""
+    if not changes:
+        return {}
+    with transaction.atomic():
+        StoreStock.objects.bulk_create(
+            [StoreStock(store_id=store_id, sku_id=sku, stock=0) for sku in changes], ignore_conflicts=True
+        )
+        rows = StoreStock.objects.filter(store_id=store_id, sku_id__in=list(changes))
+        had = dict(rows.select_for_update().order_by("pk").values_list("sku_id", "stock"))
+        rows.update(stock=Greatest(F("stock") + _per_sku(changes), Value(0)), updated_at=timezone.now())
+    return {sku: (max(had[sku] + change, 0), max(-(had[sku] + change), 0)) for sku, change in changes.items()}
 
 
 def stock_of(store_id: int, sku_ids) -> dict[int, int]:

@@ -70,15 +70,40 @@ def test_store_stock_page_sets_and_bulk_sets(operations):
     page = client.get(f"/backend/stores/store/{store.pk}/stock/")
     text = page.content.decode()
     assert page.status_code == 200 and "龙井" in text and "碧螺春" in text and "未铺货" in text
-    client.post(f"/backend/stores/store/{store.pk}/stock/", {f"stock_{a.pk}": "5", f"stock_{b.pk}": ""})
+    url = f"/backend/stores/store/{store.pk}/stock/"
+    assert f'name="was_{a.pk}" value="1"' in text and f'name="was_{b.pk}" value=""' in text
+    client.post(url, {f"stock_{a.pk}": "5", f"was_{a.pk}": "1", f"stock_{b.pk}": "", f"was_{b.pk}": ""})
     assert (store_stock(store, a), store_stock(store, b)) == (5, 0)
-    client.post(
-        f"/backend/stores/store/{store.pk}/stock/",
-        {"bulk_value": "12", "pick": [a.pk, b.pk], f"stock_{a.pk}": "5"},
-    )
+    client.post(url, {"bulk_value": "12", "pick": [a.pk, b.pk], f"stock_{a.pk}": "5", f"was_{a.pk}": "5"})
     assert (store_stock(store, a), store_stock(store, b)) == (12, 12)
-    bad = client.post(f"/backend/stores/store/{store.pk}/stock/", {f"stock_{a.pk}": "-3"}, follow=True)
+    bad = client.post(url, {f"stock_{a.pk}": "-3", f"was_{a.pk}": "12"}, follow=True)
     assert "不小于 0 的整数" in bad.content.decode() and store_stock(store, a) == 12
+
+
+def test_saving_the_stock_page_never_undoes_a_pickup_placed_while_it_was_open(operations):
+    from fenxiao.orders.services import checkout
+    from fenxiao.testing import make_buyer
+
+    a = make_product("龙井", stock=30).skus.get()
+    b = make_product("碧螺春", stock=40).skus.get()
+    store = make_store("湖滨店", stock={a.pk: 3, b.pk: 3})
+    client = login(operations)
+    url = f"/backend/stores/store/{store.pk}/stock/"
+    assert client.get(url).status_code == 200  # the merchant opens the page: 3 and 3
+    checkout.place_order(make_buyer(), [(a.pk, 1), (b.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    # Saved with 龙井 untouched and 碧螺春 changed from the 3 shown to 10: 龙井 keeps the
+    # pickup's take; 碧螺春 moved meanwhile, so it is left for the merchant to check.
+    saved = client.post(
+        url,
+        {f"stock_{a.pk}": "3", f"was_{a.pk}": "3", f"stock_{b.pk}": "10", f"was_{b.pk}": "3"},
+        follow=True,
+    )
+    text = saved.content.decode()
+    assert (store_stock(store, a), store_stock(store, b)) == (2, 2)
+    assert "已更新 0 个规格" in text and "未保存" in text and "碧螺春" in text
+    # Typed again over the level shown now, it is saved.
+    client.post(url, {f"stock_{b.pk}": "10", f"was_{b.pk}": "2"})
+    assert store_stock(store, b) == 10
 
 
 def test_order_page_shows_pickup_and_its_code(operations):

@@ -142,11 +142,83 @@ def test_stock_pushed_from_the_pos_is_the_stores_stock(till, store):
         idempotency="stock-001",
     )
     assert reply.status_code == 200, reply.content
-    assert reply.json() == {"store_id": store.pk, "updated": 2}
+    assert reply.json() == {
+        "store_id": store.pk,
+        "updated": 2,
+        "levels": [
+            {"sku_code": code_a, "stock": 7, "short": 0},
+            {"sku_code": code_b, "stock": 0, "short": 0},
+        ],
+    }
     levels = dict(StoreStock.objects.filter(store=store).values_list("sku__code", "stock"))
     assert levels == {code_a: 7, code_b: 0}
     # the online (warehouse) stock is untouched
     assert a.skus.get().stock == 100
+
+
+def test_a_change_moves_the_level_and_leaves_what_online_pickups_took(till, store):
+    from fenxiao.orders.services import checkout
+
+    tea, cup, pot = (
+        make_product("龙井", stock=100),
+        make_product("杯", stock=100),
+        make_product("壶", stock=100),
+    )
+    code = {p: p.skus.get().code for p in (tea, cup, pot)}
+    till.call("POST", "/stock", {"items": [{"sku_code": code[tea], "stock": 10}]}, idempotency="count-1")
+    # After the till's count, a buyer orders 3 for pickup at the store.
+    checkout.place_order(
+        make_buyer(), [(tea.skus.get().pk, 3)], fulfilment="pickup", pickup_store_id=store.pk
+    )
+    # The till sold 2 and received 5 cups since: 10 - 3 - 2 = 5 teas, the pickup still taken.
+    reply = till.call(
+        "POST",
+        "/stock",
+        {"items": [{"sku_code": code[tea], "change": -2}, {"sku_code": code[cup], "change": 5}]},
+        idempotency="moves-1",
+    )
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["levels"] == [
+        {"sku_code": code[tea], "stock": 5, "short": 0},
+        {"sku_code": code[cup], "stock": 5, "short": 0},
+    ]
+    # Selling more than is left stops at 0 and says what was short; a stocktake in the same
+    # push sets its level.
+    reply = till.call(
+        "POST",
+        "/stock",
+        {"items": [{"sku_code": code[tea], "change": -7}, {"sku_code": code[pot], "stock": 2}]},
+        idempotency="moves-2",
+    )
+    assert reply.json()["levels"] == [
+        {"sku_code": code[tea], "stock": 0, "short": 2},
+        {"sku_code": code[pot], "stock": 2, "short": 0},
+    ]
+    levels = dict(StoreStock.objects.filter(store=store).values_list("sku__code", "stock"))
+    assert levels == {code[tea]: 0, code[cup]: 5, code[pot]: 2}
+    # A retried change is applied once.
+    again = till.call(
+        "POST",
+        "/stock",
+        {"items": [{"sku_code": code[tea], "change": -2}, {"sku_code": code[cup], "change": 5}]},
+        idempotency="moves-1",
+    )
+    assert (
+        again["Idempotent-Replayed"] == "true"
+        and StoreStock.objects.get(store=store, sku__product=cup).stock == 5
+    )
+
+
+@pytest.mark.parametrize(
+    "item",
+    [{"stock": 1, "change": -1}, {}, {"change": 1.5}, {"stock": -1}],
+    ids=["both", "neither", "fraction", "negative level"],
+)
+def test_each_item_gives_a_level_or_a_change(till, store, item):
+    code = make_product().skus.get().code
+    reply = till.call("POST", "/stock", {"items": [{"sku_code": code, **item}]}, idempotency="bad-1")
+    assert reply.status_code == 422, reply.content
+    assert reply.json()["code"] and not StoreStock.objects.exists()
 
 
 def test_a_push_naming_an_unknown_sku_writes_nothing(till, store):
