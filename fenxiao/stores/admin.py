@@ -203,8 +203,10 @@ def _typed_levels(post, skus) -> tuple[dict[int, int], dict[int, int | None]]:
             continue
         if not raw.lstrip("-").isdigit() or int(raw) < 0:
             raise DomainError(f"{sku.product.name} {sku.spec_text} 的库存须为不小于 0 的整数")
-        was = (post.get(f"was_{sku.pk}") or "").strip()
-        before = int(was) if was.isdigit() else None
+        was = post.get(f"was_{sku.pk}")
+        if was is None:  # a page from before its rows carried what they showed
+            raise DomainError("页面已过期，请刷新后重新填写门店库存")
+        before = int(was) if was.strip().isdigit() else None
         if int(raw) != (before or 0):  # 0 typed on 未铺货 is no change either
             changed[sku.pk], shown[sku.pk] = int(raw), before
     return changed, shown
@@ -216,7 +218,8 @@ class StoreStockAdmin(ModelAdmin):
     list_filter = ("store",)
     search_fields = ("sku__product__name", "sku__code", "store__name")
     list_select_related = ("store", "sku__product")
-    readonly_fields = ("store", "sku", "updated_at")
+    # Levels are set on the store's 门店库存 page, which writes only what moved nowhere else.
+    readonly_fields = ("store", "sku", "stock", "updated_at")
 
     def has_add_permission(self, request):
         return False  # set on the store's 门店库存 page, which knows every SKU

@@ -96,6 +96,8 @@ def push_stock(store, items: list[dict]) -> dict:
     levels = {known[item["sku_code"]]: item["stock"] for item in items if item.get("change") is None}
     changes = {known[item["sku_code"]]: item["change"] for item in items if item.get("change") is not None}
     with transaction.atomic():
+        # Every row of the push locked at once, in id order, before either kind is written.
+        stock.lock_rows(store.pk, [*levels, *changes])
         stock.set_stock(store.pk, levels)
         moved = stock.adjust(store.pk, changes)
     now = {sku: (level, 0) for sku, level in levels.items()} | moved

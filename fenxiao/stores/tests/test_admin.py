@@ -74,10 +74,20 @@ def test_store_stock_page_sets_and_bulk_sets(operations):
     assert f'name="was_{a.pk}" value="1"' in text and f'name="was_{b.pk}" value=""' in text
     client.post(url, {f"stock_{a.pk}": "5", f"was_{a.pk}": "1", f"stock_{b.pk}": "", f"was_{b.pk}": ""})
     assert (store_stock(store, a), store_stock(store, b)) == (5, 0)
-    client.post(url, {"bulk_value": "12", "pick": [a.pk, b.pk], f"stock_{a.pk}": "5", f"was_{a.pk}": "5"})
+    bulk = {
+        "bulk_value": "12",
+        "pick": [a.pk, b.pk],
+        f"stock_{a.pk}": "5",
+        f"was_{a.pk}": "5",
+        f"was_{b.pk}": "",
+    }
+    client.post(url, bulk)
     assert (store_stock(store, a), store_stock(store, b)) == (12, 12)
     bad = client.post(url, {f"stock_{a.pk}": "-3", f"was_{a.pk}": "12"}, follow=True)
     assert "不小于 0 的整数" in bad.content.decode() and store_stock(store, a) == 12
+    # A form without what its rows showed (opened before an upgrade) saves nothing.
+    stale = client.post(url, {f"stock_{a.pk}": "0"}, follow=True)
+    assert "页面已过期" in stale.content.decode() and store_stock(store, a) == 12
 
 
 def test_saving_the_stock_page_never_undoes_a_pickup_placed_while_it_was_open(operations):

@@ -196,6 +196,11 @@ def test_a_change_moves_the_level_and_leaves_what_online_pickups_took(till, stor
     ]
     levels = dict(StoreStock.objects.filter(store=store).values_list("sku__code", "stock"))
     assert levels == {code[tea]: 0, code[cup]: 5, code[pot]: 2}
+    # A sale of a SKU the store does not stock is all short, and gives it no row.
+    other = make_product("茶宠").skus.get().code
+    reply = till.call("POST", "/stock", {"items": [{"sku_code": other, "change": -1}]}, idempotency="moves-3")
+    assert reply.json()["levels"] == [{"sku_code": other, "stock": 0, "short": 1}]
+    assert not StoreStock.objects.filter(sku__code=other).exists()
     # A retried change is applied once.
     again = till.call(
         "POST",
