@@ -336,6 +336,19 @@ STORAGES["jobs"] = {
     "BACKEND": JOB_STORAGE or "django.core.files.storage.FileSystemStorage",
     "OPTIONS": JOB_STORAGE_OPTIONS if JOB_STORAGE else {"location": str(VAR_DIR / "jobs")},
 }
+# Files only the people they concern may see (a buyer's after-sale photos): never under a
+# public URL, served through signed links that expire (core/private_files.py). Several nodes
+# need one shared store: PRIVATE_STORAGE (e.g. an S3 backend on a bucket that is not public)
+# and PRIVATE_STORAGE_OPTIONS, as for jobs.
+PRIVATE_STORAGE = os.environ.get("PRIVATE_STORAGE", "").strip()
+try:
+    PRIVATE_STORAGE_OPTIONS = json.loads(os.environ.get("PRIVATE_STORAGE_OPTIONS", "").strip() or "{}")
+except json.JSONDecodeError as exc:
+    raise ImproperlyConfigured(f"PRIVATE_STORAGE_OPTIONS is not valid JSON: {exc}") from exc
+STORAGES["private"] = {
+    "BACKEND": PRIVATE_STORAGE or "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": PRIVATE_STORAGE_OPTIONS if PRIVATE_STORAGE else {"location": str(VAR_DIR / "private")},
+}
 # A running job reports progress at least this often; one silent for longer lost its worker
 # and is queued again (at most JOB_MAX_ATTEMPTS runs in all).
 JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "600"))

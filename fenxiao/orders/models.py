@@ -438,7 +438,7 @@ class OrderEvent(models.Model):
 
 
 def evidence_image_path(instance, filename):
-    # Unguessable names: a buyer's photos are reachable only through their after-sale.
+    # Unguessable names, in the private storage: reachable only through signed links.
     return f"after_sales/{timezone.now():%Y%m}/{uuid.uuid4().hex}.{instance.extension}"
 
 

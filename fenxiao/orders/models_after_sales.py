@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from fenxiao.core import private_files
 from fenxiao.core.statemachine import StateMachine
 from fenxiao.shipping.carriers import Carrier, carrier_name
 
@@ -213,7 +214,8 @@ class AfterSaleImage(models.Model):
     log = models.ForeignKey(
         AfterSaleLog, on_delete=models.CASCADE, null=True, blank=True, related_name="images"
     )
-    image = models.ImageField("图片", upload_to=evidence_image_path)
+    # Private: a buyer's photos are opened through signed links that expire (`url`).
+    image = models.ImageField("图片", upload_to=evidence_image_path, storage=private_files.storage)
     created_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     extension = "jpg"  # set from the validated format before saving
@@ -225,3 +227,7 @@ class AfterSaleImage(models.Model):
 
     def __str__(self):
         return self.image.name
+
+    @property
+    def url(self) -> str:
+        return private_files.url(self.image.name)

@@ -468,7 +468,7 @@ class AfterSaleLogOut(Schema):
 
     @staticmethod
     def resolve_images(obj):
-        return [item.image.url for item in obj.images.all()]
+        return [item.url for item in obj.images.all()]
 
 
 class AfterSaleDetailOut(AfterSaleOut):
@@ -478,7 +478,7 @@ class AfterSaleDetailOut(AfterSaleOut):
 
     @staticmethod
     def resolve_images(obj):
-        return [item.image.url for item in obj.images.all()]
+        return [item.url for item in obj.images.all()]
 
     @staticmethod
     def resolve_logs(obj):

@@ -20,7 +20,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
 
 
 def photo():
@@ -75,9 +82,9 @@ def test_list_tabs_count_each_step(boss, django_assert_max_num_queries):
 def test_request_shows_photos_deadline_and_approve_asks_for_a_return(boss):
     sale = shipped_return()
     html = page(boss, sale)
-    assert (
-        "颜色和图片差很多" in html and "after-sale-evidence" in html and sale.images.get().image.url in html
-    )
+    photo_url = sale.images.get().url
+    assert "颜色和图片差很多" in html and "after-sale-evidence" in html and photo_url in html
+    assert boss.get(photo_url)["Content-Type"] == "image/jpeg"
     assert "商家处理期限，逾期系统自动同意" in html
     assert "同意退货，等待买家寄回" in page(boss, sale, "approve")
     response = boss.post(url(sale, "approve"), {})

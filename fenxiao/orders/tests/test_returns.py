@@ -3,6 +3,7 @@
 the deadlines on both sides run by the sweep."""
 
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -30,7 +31,14 @@ def staff():
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path},
+        },
+    }
 
 
 @pytest.fixture
@@ -297,6 +305,32 @@ def test_photos_and_messages_make_the_history(staff):
     assert all(item.image.name.endswith(".png") for item in AfterSaleImage.objects.all())
 
 
+def test_photos_are_private_and_open_only_through_their_signed_links(staff, settings, tmp_path):
+    from django.test import Client
+
+    from fenxiao.core import private_files
+
+    client, number, sku, line = shipped_order(staff, quantity=1)
+    sale = ask_return(client, number, line, 1)
+    sent = png()
+    url = upload(client, f"/after-sales/{sale}/evidence", {"images": [sent]}).json()["images"][0]
+    assert url == history(client, sale)["images"][0] and url.startswith("/files/")
+    # Anyone holding the link the buyer's answer carried opens the photo, as it was sent.
+    sent.seek(0)
+    opened = Client().get(url)
+    assert opened.status_code == 200 and opened["Content-Type"] == "image/png"
+    assert b"".join(opened.streaming_content) == sent.read()
+    assert opened["Cache-Control"] == "private, max-age=3600"
+    # Nothing of it is in the public media; a link altered, or past its hours, opens nothing.
+    name = AfterSaleImage.objects.get().image.name
+    assert not (tmp_path / "media").exists() or not list((tmp_path / "media").rglob("*.png"))
+    assert Client().get(f"/media/{name}").status_code == 404
+    token = url.removeprefix("/files/")
+    assert Client().get(f"/files/{token[:-2]}xx").status_code == 404
+    assert Client().get(private_files.url(name, now=time.time() - 2 * 3600)).status_code == 404
+    assert Client().get(private_files.url("../../settings.py")).status_code == 404
+
+
 def test_bad_photos_are_refused_with_nothing_written(staff):
     client, number, sku, line = shipped_order(staff, quantity=1)
     sale = ask_return(client, number, line, 1)
@@ -392,6 +426,9 @@ def test_receipt_not_confirmed_is_auto_received_and_refunded(staff):
     assert after_sale_sweep.sweep_deadlines(later(9))["received"] == 0
     assert after_sale_sweep.sweep_deadlines(later(10))["received"] == 1
     assert status(sale) == "refunded"
+    # Granted when received (the reports count the refund then), not when approved.
+    received = AfterSale.objects.get(number=sale)
+    assert received.decided_at == received.received_at
     assert stock(sku) == 9  # nobody checked the parcel: not restocked
     assert Order.objects.get(number=number).refunded_amount == 4000
     assert after_sale_sweep.sweep_deadlines(later(10))["received"] == 0
@@ -427,3 +464,24 @@ def test_an_open_return_keeps_commission_frozen_until_it_ends():
     after_sales.refuse_receipt(sale, make_staff("boss"), reason="寄回的是空盒")
     assert settlement.settle_due(start + timedelta(days=30)).commission_count == 1
     assert statuses(order) == {"settled"}
+
+
+def test_photos_uploaded_before_move_from_public_media_to_the_private_storage(staff, tmp_path):
+    import importlib
+
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import storages
+    from django.test import Client
+
+    client, number, sku, line = shipped_order(staff, quantity=1)
+    sale = AfterSale.objects.get(number=ask_return(client, number, line, 1))
+    public = storages["default"]
+    name = public.save("after_sales/202611/0123456789abcdef.png", ContentFile(b"old photo"))
+    AfterSaleImage.objects.bulk_create([AfterSaleImage(after_sale=sale, image=name)])
+    migration = importlib.import_module("fenxiao.orders.migrations.0012_after_sale_photos_private")
+    migration.move_photos_to_private_storage(apps, None)
+    migration.move_photos_to_private_storage(apps, None)  # again: nothing left to move, nothing lost
+    photo = AfterSaleImage.objects.get()
+    assert not public.exists(name) and photo.image.name == name
+    assert b"".join(Client().get(photo.url).streaming_content) == b"old photo"
