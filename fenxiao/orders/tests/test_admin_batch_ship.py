@@ -6,6 +6,7 @@ reason, confirm, and the ready orders ship — each on its own."""
 import io
 import re
 
+import barcode
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -288,6 +289,24 @@ def test_the_packing_list_prints_each_order_and_the_picking_totals(boss):
     tee_row = re.search(rf"<td>{tee.skus.get().code}</td>.*?</tr>", summary, re.S).group(0)
     assert '<td class="qty">3</td>' in tee_row  # 2 + 1 over the two orders
     assert "合计 4 件" in summary
+    # Each slip carries its order number as a Code 128 barcode; a scanner types the number
+    # into the order list's search, which finds the order.
+    for order in (first, second):
+        slip = body.split(f'data-order="{order.number}"', 1)[1].split("</section>", 1)[0]
+        svg = slip.split('<div class="barcode">', 1)[1].split("</svg>", 1)[0]
+        assert f'aria-label="条码 {order.number}"' in svg
+        assert bars(svg) == barcode.get("code128", order.number).build()[0]
+        found = boss.get(LIST, {"q": order.number}).content.decode()
+        assert order.number in found and (second if order == first else first).number not in found
+
+
+def bars(svg: str) -> str:
+    """The module pattern an SVG's black bars draw (0.3 mm modules after a 3 mm quiet zone)."""
+    modules: list[str] = []
+    for x, width in re.findall(r'x="([\d.]+)mm" y="[\d.]+mm" width="([\d.]+)mm"[^>]*fill:black', svg):
+        start, count = round((float(x) - 3) / 0.3), round(float(width) / 0.3)
+        modules += ["0"] * (start - len(modules)) + ["1"] * count
+    return "".join(modules)
 
 
 def test_the_order_page_has_a_print_button_and_the_page_has_a_fixed_query_count(
