@@ -289,30 +289,40 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
         reviewed_by=staff,
         ban_decision=decision,
     )
-    held = list(
-        Commission.objects.select_for_update(of=("self",))
-        .select_related("order_line")
-        .filter(distributor=distributor, status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN])
-        .order_by("pk")
+    # Set-based whatever the number held (a store's 导购 may hold thousands): one locking
+    # read, one insert of their history, one update.
+    held_rows = Commission.objects.filter(
+        distributor=distributor, status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN]
     )
-    total = sum(c.net_amount for c in held)
+    held = list(
+        held_rows.select_for_update(of=("self",))
+        .order_by("pk")
+        .annotate(line_refunded=F("order_line__refunded_amount"))
+        .values("pk", "status", "amount", "reversed_amount", "line_refunded")
+    )
+    net = {row["pk"]: row["amount"] - row["reversed_amount"] for row in held}
+    total = sum(net.values())
     void = decision == BanDecision.VOID
-    changes = totals.deltas()
-    for commission in held:
-        CommissionAdjustment.objects.create(
-            commission=commission,
+    note = (f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200]
+    CommissionAdjustment.objects.bulk_create(
+        CommissionAdjustment(
+            commission_id=row["pk"],
             kind=CommissionAdjustment.Kind.VOIDED if void else CommissionAdjustment.Kind.RELEASED,
-            amount=commission.net_amount if void else 0,
+            amount=net[row["pk"]] if void else 0,
             # A till sale's line is never refunded here.
-            refunded_base=commission.order_line.refunded_amount if commission.order_line else 0,
-            note=(f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200],
+            refunded_base=row["line_refunded"] or 0,
+            note=note,
         )
-        if void:
-            # Locked above, so the update always finds it in the status it was read in.
-            Commission.objects.filter(pk=commission.pk, status=commission.status).update(
-                status=CommissionStatus.CANCELLED, reversed_amount=F("amount")
-            )
-            changes[distributor.pk][totals.BUCKET[commission.status]] -= commission.net_amount
+        for row in held
+    )
+    changes = totals.deltas()
+    if void and held:
+        # Locked above, so every one is still in the status it was read in.
+        Commission.objects.filter(pk__in=list(net)).update(
+            status=CommissionStatus.CANCELLED, reversed_amount=F("amount")
+        )
+        for row in held:
+            changes[distributor.pk][totals.BUCKET[row["status"]]] -= net[row["pk"]]
     outcome = "已作废" if void else "保留，照常结算"
     LedgerEntry.objects.create(
         distributor=distributor,

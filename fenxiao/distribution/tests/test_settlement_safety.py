@@ -26,6 +26,7 @@ from fenxiao.testing import api_for, login, make_product, make_staff
 
 from .helpers import (
     after_freeze,
+    assert_totals_match_history,
     bound_buyer,
     buy,
     configure,
@@ -280,6 +281,28 @@ def test_a_ban_that_voids_held_commission_records_why(chain, lamp):
     receive(pending)
     settle_now()
     assert (ledger_sum(b), ledger_sum(a)) == (0, 1000)  # a's level 2 is untouched
+
+
+@pytest.mark.parametrize("decision", ["void", "release"])
+def test_a_ban_costs_the_same_statements_for_2_or_12_held_commissions(chain, lamp, decision):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a, b = chain
+    counts = []
+    for held in (2, 12):
+        banned = make_distributor(parent=b)
+        for _ in range(held):
+            buy(bound_buyer(banned), (sku(lamp), 1))
+        with CaptureQueriesContext(connection) as queries:
+            distributors.ban(banned, None, decision=decision, reason="刷单")
+        counts.append(len(queries))
+        commissions = Commission.objects.filter(distributor=banned)
+        expected = "cancelled" if decision == "void" else "pending"
+        assert set(commissions.values_list("status", flat=True)) == {expected}
+        assert all(c.adjustments.count() == 1 for c in commissions)
+    assert counts[0] == counts[1]
+    assert_totals_match_history()
 
 
 def test_a_ban_that_releases_held_commission_lets_it_settle(chain, lamp):
