@@ -178,6 +178,8 @@ class LoadBench:
             self.page("product list", f"{scenarios.API}/products?sort=sales")
             self.page("product detail", f"{scenarios.API}/products/{product}")
             self.page("H5 home page", "/")
+            # Where a share link lands: the H5 product page, as a visitor signed out sees it.
+            self.page("H5 product page", f"/products/{product}/")
             hits = ("touch-hits", "--distributor", str(fixture["distributor_id"]))
             before = self.step.json(*hits)["hits"]
             visits = self.page(
