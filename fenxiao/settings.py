@@ -323,32 +323,31 @@ STORAGES = {
         )
     },
 }
-# Files of background jobs (imports uploaded, exports made): private, never under a public
-# URL; the backend serves them through a view that checks the staff member's permission.
-# Several nodes need one shared private store: JOB_STORAGE names a storage class (e.g. an S3
-# backend on a bucket that is not public) and JOB_STORAGE_OPTIONS its options as JSON.
-JOB_STORAGE = os.environ.get("JOB_STORAGE", "").strip()
-try:
-    JOB_STORAGE_OPTIONS = json.loads(os.environ.get("JOB_STORAGE_OPTIONS", "").strip() or "{}")
-except json.JSONDecodeError as exc:
-    raise ImproperlyConfigured(f"JOB_STORAGE_OPTIONS is not valid JSON: {exc}") from exc
-STORAGES["jobs"] = {
-    "BACKEND": JOB_STORAGE or "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": JOB_STORAGE_OPTIONS if JOB_STORAGE else {"location": str(VAR_DIR / "jobs")},
-}
+
+
+def private_storage(name: str, location: Path) -> dict:
+    """A private store's STORAGES entry: the storage class named by the environment variable
+    `name` with its options as JSON in `<name>_OPTIONS` (e.g. an S3 backend on a bucket that
+    is not public, which several nodes need to share), else the local disk at `location`."""
+    backend = os.environ.get(name, "").strip()
+    try:
+        options = json.loads(os.environ.get(f"{name}_OPTIONS", "").strip() or "{}")
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name}_OPTIONS is not valid JSON: {exc}") from exc
+    if not backend:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        }
+    return {"BACKEND": backend, "OPTIONS": options}
+
+
+# Files of background jobs (imports uploaded, exports made): never under a public URL; the
+# backend serves them through a view that checks the staff member's permission.
+STORAGES["jobs"] = private_storage("JOB_STORAGE", VAR_DIR / "jobs")
 # Files only the people they concern may see (a buyer's after-sale photos): never under a
-# public URL, served through signed links that expire (core/private_files.py). Several nodes
-# need one shared store: PRIVATE_STORAGE (e.g. an S3 backend on a bucket that is not public)
-# and PRIVATE_STORAGE_OPTIONS, as for jobs.
-PRIVATE_STORAGE = os.environ.get("PRIVATE_STORAGE", "").strip()
-try:
-    PRIVATE_STORAGE_OPTIONS = json.loads(os.environ.get("PRIVATE_STORAGE_OPTIONS", "").strip() or "{}")
-except json.JSONDecodeError as exc:
-    raise ImproperlyConfigured(f"PRIVATE_STORAGE_OPTIONS is not valid JSON: {exc}") from exc
-STORAGES["private"] = {
-    "BACKEND": PRIVATE_STORAGE or "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": PRIVATE_STORAGE_OPTIONS if PRIVATE_STORAGE else {"location": str(VAR_DIR / "private")},
-}
+# public URL, served through signed links that expire (core/private_files.py).
+STORAGES["private"] = private_storage("PRIVATE_STORAGE", VAR_DIR / "private")
 # A running job reports progress at least this often; one silent for longer lost its worker
 # and is queued again (at most JOB_MAX_ATTEMPTS runs in all).
 JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "600"))
