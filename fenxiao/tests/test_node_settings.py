@@ -54,6 +54,33 @@ def test_media_storage_is_chosen_from_the_environment(tmp_path):
     assert "MEDIA_STORAGE_OPTIONS is not valid JSON" in broken.stderr
 
 
+def test_the_job_and_private_stores_are_chosen_from_the_environment(tmp_path):
+    code = "from django.conf import settings as s; print(s.STORAGES['jobs'], s.STORAGES['private'], sep='|')"
+    shared = settings_of(
+        tmp_path,
+        code,
+        PRIVATE_STORAGE=MEMORY,
+        PRIVATE_STORAGE_OPTIONS='{"base_url": "/x/"}',
+        JOB_STORAGE=MEMORY,
+    )
+    assert shared.returncode == 0, shared.stderr
+    jobs, private = shared.stdout.strip().split("|")
+    assert jobs == str({"BACKEND": MEMORY, "OPTIONS": {}})
+    assert private == str({"BACKEND": MEMORY, "OPTIONS": {"base_url": "/x/"}})
+    local = settings_of(tmp_path, code)
+    assert local.stdout.strip().split("|") == [
+        str(
+            {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(tmp_path / "var" / k)},
+            }
+        )
+        for k in ("jobs", "private")
+    ]
+    broken = settings_of(tmp_path, None, PRIVATE_STORAGE=MEMORY, PRIVATE_STORAGE_OPTIONS="{bucket")
+    assert broken.returncode != 0 and "PRIVATE_STORAGE_OPTIONS is not valid JSON" in broken.stderr
+
+
 def test_with_redis_sessions_and_attempt_counters_are_shared(tmp_path):
     code = "from django.conf import settings as s; print(s.SESSION_ENGINE, s.RATE_LIMIT_CACHE or '-')"
     alone = settings_of(tmp_path, code)
