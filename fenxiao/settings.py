@@ -334,6 +334,8 @@ def private_storage(name: str, location: Path) -> dict:
         options = json.loads(os.environ.get(f"{name}_OPTIONS", "").strip() or "{}")
     except json.JSONDecodeError as exc:
         raise ImproperlyConfigured(f"{name}_OPTIONS is not valid JSON: {exc}") from exc
+    if not isinstance(options, dict):
+        raise ImproperlyConfigured(f"{name}_OPTIONS must be a JSON object of the storage's options.")
     if not backend:
         return {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -348,6 +350,9 @@ STORAGES["jobs"] = private_storage("JOB_STORAGE", VAR_DIR / "jobs")
 # Files only the people they concern may see (a buyer's after-sale photos): never under a
 # public URL, served through signed links that expire (core/private_files.py).
 STORAGES["private"] = private_storage("PRIVATE_STORAGE", VAR_DIR / "private")
+if TESTING and not os.environ.get("PRIVATE_STORAGE"):
+    # The suite's uploaded photos stay in memory, never in the checkout's var/.
+    STORAGES["private"] = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
 # A running job reports progress at least this often; one silent for longer lost its worker
 # and is queued again (at most JOB_MAX_ATTEMPTS runs in all).
 JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", "600"))

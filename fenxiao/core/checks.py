@@ -19,3 +19,20 @@ def secrets_shared_by_every_node(app_configs, **kwargs):
             id="fenxiao.W001",
         )
     ]
+
+
+@register()
+def private_files_shared_with_media(app_configs, **kwargs):
+    """Media on a shared store (several nodes) with the private store on this machine's disk:
+    after-sale photos uploaded through one node could not be shown by another."""
+    if not (settings.MEDIA_STORAGE and settings.STORAGES["private"]["BACKEND"].endswith("FileSystemStorage")):
+        return []
+    return [
+        Warning(
+            "MEDIA_STORAGE is a shared store but the private store (after-sale photos) is this "
+            "machine's var/private/.",
+            hint="With several nodes set PRIVATE_STORAGE (and PRIVATE_STORAGE_OPTIONS) to a shared "
+            "store that is not public, before upgrading moves the photos there.",
+            id="fenxiao.W002",
+        )
+    ]

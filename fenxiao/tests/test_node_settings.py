@@ -79,6 +79,11 @@ def test_the_job_and_private_stores_are_chosen_from_the_environment(tmp_path):
     ]
     broken = settings_of(tmp_path, None, PRIVATE_STORAGE=MEMORY, PRIVATE_STORAGE_OPTIONS="{bucket")
     assert broken.returncode != 0 and "PRIVATE_STORAGE_OPTIONS is not valid JSON" in broken.stderr
+    # Shared media with the private store on one machine's disk is warned about.
+    warned = settings_of(tmp_path, None, MEDIA_STORAGE=MEMORY)
+    assert warned.returncode == 0 and "fenxiao.W002" in warned.stderr + warned.stdout
+    both = settings_of(tmp_path, None, MEDIA_STORAGE=MEMORY, PRIVATE_STORAGE=MEMORY)
+    assert "fenxiao.W002" not in both.stderr + both.stdout
 
 
 def test_with_redis_sessions_and_attempt_counters_are_shared(tmp_path):

@@ -5,7 +5,8 @@ from a finished one.
 The copy shares nothing mutable with the original: SKUs get new codes ("<code>-copy-N", the
 first N free across the shop), stock and sales start from the original's stock and zero
 sales, and the picture files are duplicated, so deleting a picture of one never breaks the
-other. Pictures inside the description are referenced by URL (they are never deleted).
+other. Pictures inside the description are referenced by URL: the copy's description names
+them too, and the media sweep removes one only when no description names it any more.
 """
 
 from django.core.files.base import ContentFile

@@ -36,7 +36,7 @@ def sweep(now=None) -> int:
     """Remove the unreferenced pictures described above; returns how many."""
     cutoff = (now or timezone.now()) - GRACE
     removed = _sweep_descriptions(cutoff)
-    dirs, _files = default_storage.listdir("products") if default_storage.exists("products") else ([], [])
+    dirs, _files = _listdir("products")
     batches = {}
     for name in dirs:
         found = IMPORT_BATCH.match(name)
@@ -57,10 +57,17 @@ def sweep(now=None) -> int:
     return removed
 
 
+def _listdir(directory: str) -> tuple[list[str], list[str]]:
+    """A folder's sub-folders and files; none when it does not exist. (Object stores have no
+    folders to test for: a prefix is listed, empty or not.)"""
+    try:
+        return default_storage.listdir(directory)
+    except FileNotFoundError:
+        return [], []
+
+
 def _sweep_descriptions(cutoff) -> int:
-    if not default_storage.exists(DESCRIPTIONS):
-        return 0
-    _dirs, files = default_storage.listdir(DESCRIPTIONS)
+    _dirs, files = _listdir(DESCRIPTIONS)
     if not files:
         return 0
     referenced = set()
@@ -72,7 +79,7 @@ def _sweep_descriptions(cutoff) -> int:
 
 
 def _sweep_batch(directory: str, cutoff) -> int:
-    _dirs, files = default_storage.listdir(directory)
+    _dirs, files = _listdir(directory)
     names = [f"{directory}/{name}" for name in files]
     removed = 0
     for start in range(0, len(names), CHUNK):
@@ -89,7 +96,7 @@ def _remove(names: list[str], cutoff) -> int:
             if default_storage.get_modified_time(name) >= cutoff:
                 continue
             default_storage.delete(name)
-        except (OSError, NotImplementedError) as exc:  # gone meanwhile, or a store without times
+        except Exception as exc:  # gone meanwhile, each store saying so its own way: go on
             logger.warning("media sweep: %s left: %s", name, exc)
             continue
         removed += 1

@@ -318,9 +318,7 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     changes = totals.deltas()
     if void and held:
         # Locked above, so every one is still in the status it was read in.
-        Commission.objects.filter(pk__in=list(net)).update(
-            status=CommissionStatus.CANCELLED, reversed_amount=F("amount")
-        )
+        held_rows.update(status=CommissionStatus.CANCELLED, reversed_amount=F("amount"))
         for row in held:
             changes[distributor.pk][totals.BUCKET[row["status"]]] -= net[row["pk"]]
     outcome = "已作废" if void else "保留，照常结算"

@@ -4,19 +4,27 @@ import fenxiao.core.private_files
 import fenxiao.orders.models
 
 
-def move_photos_to_private_storage(apps, schema_editor):
-    """Photos uploaded before were in the public media storage under unguessable names: each
-    moves, under the same name, to the private storage, and leaves the public one."""
+def _move(apps, source: str, target: str):
+    """Each after-sale photo moves, under the same name, from one storage to the other."""
     from django.core.files.storage import storages
 
-    public, private = storages["default"], storages["private"]
+    source, target = storages[source], storages[target]
     photos = apps.get_model("orders", "AfterSaleImage").objects.order_by("pk").values_list("image", flat=True)
     for name in photos.iterator(chunk_size=500):
-        if not name or private.exists(name) or not public.exists(name):
+        if not name or target.exists(name) or not source.exists(name):
             continue
-        with public.open(name) as handle:
-            private.save(name, handle)
-        public.delete(name)
+        with source.open(name) as handle:
+            target.save(name, handle)
+        source.delete(name)
+
+
+def move_photos_to_private_storage(apps, schema_editor):
+    """Photos uploaded before were in the public media storage under unguessable names."""
+    _move(apps, "default", "private")
+
+
+def move_photos_back_to_media(apps, schema_editor):
+    _move(apps, "private", "default")
 
 
 class Migration(migrations.Migration):
@@ -34,5 +42,5 @@ class Migration(migrations.Migration):
                 verbose_name="图片",
             ),
         ),
-        migrations.RunPython(move_photos_to_private_storage, migrations.RunPython.noop),
+        migrations.RunPython(move_photos_to_private_storage, move_photos_back_to_media),
     ]

@@ -365,9 +365,10 @@ def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> Afte
         received_at=now,
         restock=bool(restock),
         deadline=None,
-        # The refund is granted now, whoever received the parcel: the reports count it today.
+        # The refund is granted now, by whoever received the parcel (the system when the
+        # merchant let the deadline pass): the reports count it today.
         decided_at=now,
-        **({"decided_by": staff} if staff else {}),
+        decided_by=staff,
     )
     who = "商家已确认收货" if staff else "商家超时未确认，系统自动确认收货"
     stocked = "，退货商品已入库" if restock else ""

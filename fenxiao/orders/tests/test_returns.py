@@ -426,9 +426,9 @@ def test_receipt_not_confirmed_is_auto_received_and_refunded(staff):
     assert after_sale_sweep.sweep_deadlines(later(9))["received"] == 0
     assert after_sale_sweep.sweep_deadlines(later(10))["received"] == 1
     assert status(sale) == "refunded"
-    # Granted when received (the reports count the refund then), not when approved.
+    # Granted when received (the reports count the refund then), by the system.
     received = AfterSale.objects.get(number=sale)
-    assert received.decided_at == received.received_at
+    assert (received.decided_at, received.decided_by) == (received.received_at, None)
     assert stock(sku) == 9  # nobody checked the parcel: not restocked
     assert Order.objects.get(number=number).refunded_amount == 4000
     assert after_sale_sweep.sweep_deadlines(later(10))["received"] == 0
@@ -485,3 +485,5 @@ def test_photos_uploaded_before_move_from_public_media_to_the_private_storage(st
     photo = AfterSaleImage.objects.get()
     assert not public.exists(name) and photo.image.name == name
     assert b"".join(Client().get(photo.url).streaming_content) == b"old photo"
+    migration.move_photos_back_to_media(apps, None)  # a downgrade puts them back
+    assert public.open(name).read() == b"old photo" and not storages["private"].exists(name)

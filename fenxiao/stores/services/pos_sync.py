@@ -82,7 +82,7 @@ def once(store, key: str, operation: str, payload: dict, work) -> tuple[dict, bo
 def push_stock(store, items: list[dict]) -> dict:
     """Set the store's stock of each SKU code to an absolute level (`stock`, a stocktake) or
     move it by a signed `change` (the till's own sales and receipts since its last push),
-    in one transaction: one SELECT for the codes, one upsert, one UPDATE. Answers each
+    in one transaction whose statements do not grow with the number of SKUs. Answers each
     SKU's level now, and for a change what it could not take (`short`)."""
     from fenxiao.catalog.models import Sku
 
@@ -96,8 +96,10 @@ def push_stock(store, items: list[dict]) -> dict:
     levels = {known[item["sku_code"]]: item["stock"] for item in items if item.get("change") is None}
     changes = {known[item["sku_code"]]: item["change"] for item in items if item.get("change") is not None}
     with transaction.atomic():
-        # Every row of the push locked at once, in id order, before either kind is written.
-        stock.lock_rows(store.pk, [*levels, *changes])
+        # Every row of the push made (in SKU order) and locked (in id order) at once, before
+        # either kind is written: two pushes, or a push and a checkout, never wait crosswise.
+        receipts = [sku for sku, change in changes.items() if change > 0]
+        stock.lock_rows(store.pk, [*levels, *changes], create=[*levels, *receipts])
         stock.set_stock(store.pk, levels)
         moved = stock.adjust(store.pk, changes)
     now = {sku: (level, 0) for sku, level in levels.items()} | moved

@@ -55,7 +55,7 @@ def restore_in_order(quantities: Mapping[tuple[int, int], int]) -> None:
         return
     with transaction.atomic():
         StoreStock.objects.bulk_create(
-            [StoreStock(store_id=store, sku_id=sku, stock=0) for store, sku in quantities],
+            [StoreStock(store_id=store, sku_id=sku, stock=0) for store, sku in sorted(quantities)],
             ignore_conflicts=True,
         )
         where = Q(pk__in=[])
