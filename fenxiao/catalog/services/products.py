@@ -99,6 +99,18 @@ def check_category_parent(category: Category, parent: Category | None) -> None:
         node = node.parent
 
 
+def ancestor_ids(category_id: int | None) -> list[int]:
+    """The category and every one above it (none for no category); one query reads the tree."""
+    if category_id is None:
+        return []
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    found, current = [], category_id
+    while current is not None and current not in found:
+        found.append(current)
+        current = parents.get(current)
+    return found
+
+
 def descendant_ids(category_id: int) -> list[int]:
     """The category and everything beneath it; the tree is small, one query reads it all."""
     children: dict[int | None, list[int]] = {}

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from ..models import BuyerCoupon, Coupon, Promotion, PromotionItem, PromotionKind, running
+from ..models import BuyerCoupon, Coupon, Promotion, PromotionItem, PromotionKind, Scope, running
 from .coupons import available
 
 UPCOMING_WINDOW_HOURS = 24  # a flash sale is announced ("starts in …") this long before
@@ -78,6 +78,22 @@ def running_flash_items(now=None, limit: int = 10) -> list[PromotionItem]:
     )
 
 
+def _covers(product) -> Q:
+    from fenxiao.catalog.services.products import ancestor_ids
+
+    naming_product = Coupon.products.through.objects.filter(product_id=product.pk)
+    return (
+        Q(scope=Scope.SHOP)
+        | Q(scope=Scope.PRODUCTS, pk__in=naming_product.values("coupon_id"))
+        | Q(
+            scope=Scope.CATEGORIES,
+            pk__in=Coupon.categories.through.objects.filter(
+                category_id__in=ancestor_ids(product.category_id)
+            ).values("coupon_id"),
+        )
+    )
+
+
 def next_window_change(now=None):
     """The next moment the flash offers a shop window shows change by the clock alone: a
     flash sale is announced (its window of `UPCOMING_WINDOW_HOURS` opens), starts, or
@@ -101,15 +117,14 @@ def next_window_change(now=None):
 
 def claimable_coupons(buyer=None, *, product=None, now=None) -> list[Coupon]:
     """Coupons the coupon center (or a product page, for that product) offers; each carries
-    `claimed` (copies the buyer holds) so the page can say 已领取."""
+    `claimed` (copies the buyer holds) so the page can say 已领取. For a product, the scope
+    is decided in the query: shop-wide, naming the product, or naming its category or one
+    above it."""
     now = now or timezone.now()
-    coupons = Coupon.objects.filter(available(now), claimable=True).prefetch_related("categories", "products")
-    coupons = list(coupons.order_by("min_spend", "-pk")[:50])
+    coupons = Coupon.objects.filter(available(now), claimable=True)
     if product is not None:
-        from .pricing import Scopes
-
-        scopes = Scopes()
-        coupons = [c for c in coupons if scopes.covers_product(c, product.pk, product.category_id)]
+        coupons = coupons.filter(_covers(product))
+    coupons = list(coupons.order_by("min_spend", "-pk")[:50])
     held = {}
     if buyer is not None and getattr(buyer, "is_authenticated", False):
         for coupon_id in BuyerCoupon.objects.filter(

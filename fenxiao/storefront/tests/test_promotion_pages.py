@@ -189,6 +189,24 @@ def test_product_page_shows_flash_coupons_and_group_buy(buyer):
     assert 'hx-post="/cart/add/"' in html and 'formaction="/checkout/buy/"' in html
 
 
+def test_a_product_page_offers_the_coupons_whose_scope_covers_the_product(buyer):
+    drinks = make_category("饮品")
+    tea = make_category("茶叶", parent=drinks)
+    product = make_product("龙井", category=tea)
+    make_coupon(amount=100, name="全店券")
+    make_coupon(amount=200, name="饮品券", scope="categories", categories=[drinks])  # the parent
+    make_coupon(amount=300, name="龙井券", scope="products", products=[product, make_product()])
+    make_coupon(
+        amount=400, name="咖啡券", scope="categories", categories=[make_category("咖啡", parent=drinks)]
+    )
+    make_coupon(amount=500, name="别的商品券", scope="products", products=[make_product()])
+    html = html_of(signed_in(buyer).get(f"/products/{product.pk}/"))
+    offered = {name for name in ("全店券", "饮品券", "龙井券", "咖啡券", "别的商品券") if name in html}
+    assert offered == {"全店券", "饮品券", "龙井券"}
+    center = html_of(signed_in(buyer).get("/coupons/"))
+    assert all(name in center for name in ("全店券", "饮品券", "龙井券", "咖啡券", "别的商品券"))
+
+
 def test_product_page_queries_stay_flat(buyer, django_assert_max_num_queries):
     category = make_category("家居")
     product = make_product("抱枕", category=category, specs_list=[{"色": str(i)} for i in range(3)])
