@@ -218,7 +218,7 @@ class StoreStockAdmin(ModelAdmin):
     list_filter = ("store",)
     search_fields = ("sku__product__name", "sku__code", "store__name")
     list_select_related = ("store", "sku__product")
-    # Levels are set on the store's 门店库存 page, which writes only what moved nowhere else.
+    # Levels are set on the store's 门店库存 page, which never overwrites what an order moved.
     readonly_fields = ("store", "sku", "stock", "updated_at")
 
     def has_add_permission(self, request):

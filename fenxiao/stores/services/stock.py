@@ -89,11 +89,15 @@ def lock_rows(store_id: int, sku_ids: Iterable[int], *, create: Iterable[int] = 
     raise DomainError("门店库存正在被修改，请稍后重试", code="STORE_STOCK_BUSY", status=409)
 
 
+def _check_levels(levels: Mapping[int, int]) -> None:
+    if any(level is None or level < 0 for level in levels.values()):
+        raise InvalidQuantity("库存不能为负数")
+
+
 def set_stock(store_id: int, levels: Mapping[int, int]) -> int:
     """Set the store's stock of these SKUs to absolute levels (backend bulk set, POS push).
     Returns how many rows were written."""
-    if any(level is None or level < 0 for level in levels.values()):
-        raise InvalidQuantity("库存不能为负数")
+    _check_levels(levels)
     with transaction.atomic():
         lock_rows(store_id, levels)
         StoreStock.objects.bulk_create(
@@ -112,8 +116,7 @@ def set_stock_if_unchanged(
     `shown` (None: no row) when the merchant typed theirs: a pickup order that took or gave
     back units meanwhile would otherwise be overwritten (its units sold twice, or lost).
     Returns the SKUs left as they are; the rest are written, all in one transaction."""
-    if any(level is None or level < 0 for level in levels.values()):
-        raise InvalidQuantity("库存不能为负数")
+    _check_levels(levels)
     with transaction.atomic():
         now = lock_rows(store_id, levels)
         moved = [sku for sku in levels if now.get(sku) != shown.get(sku)]
