@@ -390,6 +390,19 @@ if PRODUCTION and "sandbox" in NOTICE_CHANNEL_ADAPTERS.values():
         "NOTICE_SMS_ADAPTER / NOTICE_WECHAT_ADAPTER is the sandbox, which sends nothing; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
+# Payout adapters for electronic withdrawals (微信零钱 / 支付宝; empty: none). The sandbox
+# only records the transfer (沙箱打款记录) and moves no money; production has none until a
+# real one is added, and an approved WeChat / Alipay withdrawal then waits for finance to
+# transfer it by hand and mark it paid, as a bank transfer does.
+PAYOUT_ADAPTERS = {
+    "wechat": os.environ.get("PAYOUT_WECHAT_ADAPTER", "" if PRODUCTION else "sandbox"),
+    "alipay": os.environ.get("PAYOUT_ALIPAY_ADAPTER", "" if PRODUCTION else "sandbox"),
+}
+if PRODUCTION and "sandbox" in PAYOUT_ADAPTERS.values():
+    raise ImproperlyConfigured(
+        "PAYOUT_WECHAT_ADAPTER / PAYOUT_ALIPAY_ADAPTER is the sandbox, which pays nobody; "
+        "it is only available in demo mode (FENXIAO_DEMO=1)."
+    )
 # Webhooks: a merchant's endpoint may be on localhost or a private network only in
 # development, demo and tests; production refuses such addresses (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG or DEMO_MODE)

@@ -1,5 +1,10 @@
 """Payout adapters for withdrawals: WeChat 商家转账 / Alipay 转账, and a sandbox for both.
 
+Which adapter pays each method is `PAYOUT_ADAPTERS` (settings). A method without one (as in
+production until a real adapter is added) is paid by hand: finance transfers the money and
+marks the withdrawal paid. The sandbox pays nobody, so it serves only a demo or a
+developer's machine.
+
 Like the real services, a transfer is idempotent on the merchant's number (a second
 request with the same number answers with the first transfer and moves no money) and may
 fail for reasons on the recipient's side (a wrong real name, an unverified account).
@@ -60,5 +65,30 @@ class SandboxPayoutGateway(PayoutGateway):
         return PayoutResult(True, reference=reference)
 
 
+# Adapters that move no real money, and so are never used in production.
+DEMO_ONLY = {"sandbox"}
+
+
+class PayoutUnavailable(Exception):
+    """No payout adapter is set up for the method any more."""
+
+
+def _registry() -> dict[str, type[PayoutGateway]]:
+    return {"sandbox": SandboxPayoutGateway}
+
+
+def adapter_name(method: str) -> str | None:
+    """The adapter that pays `method` automatically, or None when finance pays it by hand."""
+    name = settings.PAYOUT_ADAPTERS.get(method) or None
+    if name is None or name not in _registry():
+        return None
+    if name in DEMO_ONLY and not (settings.DEMO_MODE or settings.DEBUG):
+        return None
+    return name
+
+
 def gateway_for(method: str) -> PayoutGateway:
-    return SandboxPayoutGateway(method)
+    name = adapter_name(method)
+    if name is None:
+        raise PayoutUnavailable(f"提现方式 {method} 未配置自动打款通道")
+    return _registry()[name](method)

@@ -54,12 +54,12 @@ def test_production_settings_are_https_only_without_the_sandbox(tmp_path):
         [
             "from django.conf import settings as s",
             "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT,"
-            " s.SECURE_HSTS_SECONDS, s.PAYMENT_GATEWAYS)",
+            " s.SECURE_HSTS_SECONDS, s.PAYMENT_GATEWAYS, s.PAYOUT_ADAPTERS)",
         ]
     )
     done = start(tmp_path, "shell", "-v", "0", "-c", code, SECRET_KEY=STRONG_KEY)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "True True True 31536000 []"
+    assert done.stdout.strip() == "True True True 31536000 [] {'wechat': '', 'alipay': ''}"
     # A production start writes no secrets of its own.
     assert not (tmp_path / "var" / "secrets.json").exists()
 
@@ -84,8 +84,11 @@ def test_production_refuses_to_start_without_a_real_secret(tmp_path, key, reason
     assert not (tmp_path / "var" / "secrets.json").exists()
 
 
-def test_production_refuses_the_sandbox_gateway(tmp_path):
-    done = start(tmp_path, "check", SECRET_KEY=STRONG_KEY, PAYMENT_GATEWAYS="sandbox")
+@pytest.mark.parametrize(
+    "setting", ["PAYMENT_GATEWAYS", "SMS_GATEWAY", "NOTICE_WECHAT_ADAPTER", "PAYOUT_ALIPAY_ADAPTER"]
+)
+def test_production_refuses_a_sandbox_adapter(tmp_path, setting):
+    done = start(tmp_path, "check", SECRET_KEY=STRONG_KEY, **{setting: "sandbox"})
     assert done.returncode != 0
     assert "only available in demo mode" in done.stderr
 

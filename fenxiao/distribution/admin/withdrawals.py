@@ -322,6 +322,8 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
                 return f"{w.number} 已审核通过并打款 {format_fen(w.payout)}"
             if w.status == WithdrawalStatus.FAILED:
                 return f"{w.number} 已审核通过，但打款失败：{w.failure_reason}（金额已退回余额）"
+            if not w.payout_status:
+                return f"{w.number} 已审核通过，请转账 {format_fen(w.payout)} 后标记为已打款"
             return f"{w.number} 已审核通过，等待打款"
 
         return self._form_action(

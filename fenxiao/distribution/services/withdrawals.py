@@ -58,6 +58,7 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 QUEUE_GRACE = timedelta(minutes=2)
 SWEEP_CHUNK = 100
 SWEEP_LIMIT = 1000
+MANUAL_PAYOUT = "未配置自动打款通道，请人工转账后标记为已打款"
 
 ACCOUNT_FIELDS = {
     PayoutMethod.BANK: ("name", "bank", "account"),
@@ -193,14 +194,17 @@ def _paid(withdrawal: Withdrawal, **fields) -> None:
 
 def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
     """Approve; electronic payouts go out through the payout adapter in the background,
-    store credit is paid at once, bank transfers wait for finance to mark them paid."""
+    store credit is paid at once, bank transfers (and electronic ones with no adapter set
+    up) wait for finance to transfer the money and mark them paid."""
+    from ..payouts import adapter_name
+
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
         _move(withdrawal, WithdrawalStatus.APPROVED, decided_by=staff, decided_at=timezone.now())
         if withdrawal.method == PayoutMethod.STORE_CREDIT:
             _credit_wallet(withdrawal)
             _paid(withdrawal, payout_reference=f"WALLET-{withdrawal.number}")
-        elif withdrawal.method in ELECTRONIC:
+        elif withdrawal.method in ELECTRONIC and adapter_name(withdrawal.method):
             Withdrawal.objects.filter(pk=withdrawal.pk).update(
                 payout_status=PayoutStatus.PENDING, payout_next_at=timezone.now() + QUEUE_GRACE
             )
@@ -261,9 +265,15 @@ def _still_mine(claimed: Withdrawal) -> Withdrawal | None:
 
 def execute_payout(withdrawal_id: int, *, now=None) -> None:
     """Transfer an approved electronic withdrawal; safe to run any number of times."""
-    from ..payouts import gateway_for
+    from ..payouts import adapter_name, gateway_for
 
     now = now or timezone.now()
+    method = Withdrawal.objects.filter(pk=withdrawal_id).values_list("method", flat=True).first()
+    if method is None:
+        return
+    if adapter_name(method) is None:
+        _without_adapter(withdrawal_id, now)
+        return
     claimed = _claim(withdrawal_id, now)
     if claimed is None:
         return
@@ -294,6 +304,26 @@ def execute_payout(withdrawal_id: int, *, now=None) -> None:
             )
         else:
             _fail(withdrawal, result.failure_reason)
+
+
+def _without_adapter(withdrawal_id: int, now) -> None:
+    """The method's payout adapter was taken away after approval. A transfer never tried
+    is handed to finance to pay by hand; one already tried may have gone through, so it is
+    only looked at again hourly until the adapter is back or finance marks it paid."""
+    # A transfer `processing` is left to its worker, or to the sweeper past its deadline.
+    waiting = Withdrawal.objects.filter(
+        pk=withdrawal_id,
+        status=WithdrawalStatus.APPROVED,
+        method__in=ELECTRONIC,
+        payout_status=PayoutStatus.PENDING,
+    )
+    waiting.filter(payout_attempts=0).update(
+        payout_status=PayoutStatus.NONE, payout_next_at=None, payout_last_error=MANUAL_PAYOUT
+    )
+    waiting.filter(payout_attempts__gt=0).update(
+        payout_next_at=now + timedelta(hours=1),
+        payout_last_error="自动打款通道已停用，上次打款结果未知，请核实后处理",
+    )
 
 
 def _due(now) -> Q:

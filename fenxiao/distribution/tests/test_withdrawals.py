@@ -375,3 +375,53 @@ def test_a_payout_with_an_unknown_outcome_cannot_be_marked_failed(rich, finance,
     assert (reply.status_code, reply.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
     assert Withdrawal.objects.get(number=number).status == "approved"
     assert ledger_sum(rich) == 7500  # still held
+
+
+@pytest.mark.parametrize(
+    "adapters",
+    [
+        {"wechat": "", "alipay": ""},  # production before a real adapter is added
+        {"wechat": "sandbox", "alipay": "sandbox"},  # the sandbox, outside demo mode
+    ],
+)
+def test_without_a_payout_adapter_finance_pays_by_hand(rich, finance, settings, adapters):
+    settings.PAYOUT_ADAPTERS = adapters
+    settings.DEMO_MODE = settings.DEBUG = False
+    number = ask(rich, 2500).json()["number"]
+
+    approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+
+    assert approved.status_code == 200, approved.content
+    withdrawal = Withdrawal.objects.get(number=number)
+    # Nobody was "paid": the withdrawal waits, held, for finance's transfer.
+    assert (withdrawal.status, withdrawal.payout_status, withdrawal.payout_attempts) == ("approved", "", 0)
+    assert not SandboxPayout.objects.exists()
+    assert ledger_sum(rich) == 7500
+    paid = finance.post(f"/staff/distribution/withdrawals/{number}/paid", {"reference": "ALI20261202-7"})
+    assert paid.json()["status"] == "paid"
+    assert Withdrawal.objects.get(number=number).payout_reference == "ALI20261202-7"
+
+
+def test_a_payout_queued_before_its_adapter_was_removed_goes_to_finance(rich, finance, settings, monkeypatch):
+    from fenxiao.distribution.services import withdrawals
+
+    monkeypatch.setattr(withdrawals, "_schedule", lambda pk: None)  # approved, not yet sent
+    never_tried = ask(rich, 2500).json()["number"]
+    tried = ask(rich, 1500).json()["number"]
+    for number in (never_tried, tried):
+        finance.post(f"/staff/distribution/withdrawals/{number}/approve")
+    Withdrawal.objects.filter(number=tried).update(payout_attempts=1)  # its answer was lost
+    settings.PAYOUT_ADAPTERS = {"wechat": "", "alipay": ""}
+
+    assert withdrawals.sweep_payouts(minutes_later(3)) == 2
+
+    first, second = (Withdrawal.objects.get(number=n) for n in (never_tried, tried))
+    assert (first.status, first.payout_status, first.payout_next_at) == ("approved", "", None)
+    assert "人工转账" in first.payout_last_error
+    # The second may have been paid: it is neither handed over nor failed, only looked at hourly.
+    assert (second.status, second.payout_status) == ("approved", "pending")
+    assert withdrawals.sweep_payouts(minutes_later(30)) == 0
+    refused = finance.post(f"/staff/distribution/withdrawals/{tried}/failed", {"reason": "x"})
+    assert refused.status_code == 409
+    assert not SandboxPayout.objects.exists()
+    assert ledger_sum(rich) == 6000
