@@ -3,7 +3,7 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import grades, settlement, withdrawals
+from .services import distributors, grades, reconciliation, settlement, withdrawals
 
 # Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
@@ -25,6 +25,24 @@ def resume_interrupted_settlements():
 @once_per_slot(crontab(minute="0", hour="4"))
 def daily_grade_upgrades():
     grades.upgrade()
+
+
+@once_per_slot(crontab(minute="10", hour="5"))
+def daily_reconciliation():
+    """Daily at 05:10, after settlement and grade upgrades: yesterday's 对账."""
+    reconciliation.run()
+
+
+@db_task()
+def enrol_everyone():
+    """人人分销 switched on: every buyer registered before gets a distributor account."""
+    distributors.enrol_everyone()
+
+
+@once_per_slot(crontab(minute="15"))
+def enrol_everyone_hourly():
+    """Hourly under 人人分销: finishes an enrolment that died halfway (else one query)."""
+    distributors.enrol_everyone()
 
 
 @db_task()

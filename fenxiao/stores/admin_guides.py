@@ -22,7 +22,14 @@ from .services import staff as staff_service
 
 @admin.register(StoreSettings)
 class StoreSettingsAdmin(ModelAdmin):
-    fields = ("member_mode", "bind_target", "override_binding", "pos_commission", "updated_at")
+    fields = (
+        "member_mode",
+        "bind_target",
+        "override_binding",
+        "member_distributor",
+        "pos_commission",
+        "updated_at",
+    )
     readonly_fields = ("updated_at",)
 
     def has_add_permission(self, request):

@@ -52,6 +52,12 @@ class StoreSettings(models.Model):
         help_text="关闭时，已绑定分销商的顾客扫门店码只成为会员，不改绑；"
         "开启时按分销设置的绑定规则（首次绑定/最新绑定/有效期）决定",
     )
+    member_distributor = models.BooleanField(
+        "扫码成为分销商",
+        default=False,
+        help_text="开启后，扫门店码或导购码的顾客在成为会员的同时成为分销商（无需申请），"
+        "上级为其绑定的门店或导购；已是分销商或申请被拒、被暂停的顾客不变",
+    )
     pos_commission = models.BooleanField(
         "门店收银计佣",
         default=False,

@@ -37,5 +37,8 @@ def store_qr(request, store_code: str, staff_code: str | None = None):
         text = f"您已成为{store.name}会员"
     if result.touch is not None and result.touch.decision in (TouchDecision.BOUND, TouchDecision.REBOUND):
         text += "，专属导购将为您服务" if staff is not None else ""
+    if result.became_distributor is not None:
+        messages.success(request, f"{text}。您已成为分销商，分享商品即可赚取佣金")
+        return HttpResponseRedirect("/d/")
     messages.success(request, text)
     return HttpResponseRedirect("/")

@@ -138,6 +138,8 @@ ROLE_PERMISSIONS = {
             "commissionadjustment": VIEW,
             "settlementbatch": ALL,
             "withdrawal": ALL,
+            # 每日对账: finance reads the daily results and may reconcile again (add).
+            "reconciliation": ALL,
             "sandboxpayout": VIEW,
             "ledgerentry": VIEW,
             "distributor": VIEW,

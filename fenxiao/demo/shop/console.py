@@ -19,6 +19,7 @@ from fenxiao.customers.models import Segment, Tag, User
 from fenxiao.customers.services import figures, segments, tags
 from fenxiao.customers.services.accounts import create_buyer
 from fenxiao.distribution.models import Distributor, DistributorStatus, Touch
+from fenxiao.distribution.services import reconciliation
 from fenxiao.promotions.models_push import Push, PushCarries
 from fenxiao.promotions.services import push as pushes
 
@@ -59,6 +60,7 @@ def build_console(rng: Random, people: People) -> None:
     _manual_tags(people)
     made = _segments(people)
     backdate_messages(_push(people, made["高消费回头客"]))
+    reconciliation.run()  # 每日对账 shows yesterday's result, as the 05:10 run leaves it
 
 
 def _backdate_registrations(people: People) -> list[User]:

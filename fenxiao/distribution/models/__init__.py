@@ -12,6 +12,7 @@ its foreign keys), never one below, so there is no import cycle.
 - `commissions`: order attribution, commissions and their adjustments
 - `ledger`: ledger entries, withdrawals and payouts
 - `totals`: each distributor's running dashboard totals
+- `reconciliation`: the daily proof that orders, commissions, ledger and payouts agree
 
 Every public name is re-exported here: `from fenxiao.distribution.models import X` is the
 one import path for the rest of the code, and Django finds the models by importing this
@@ -67,6 +68,7 @@ from .ledger import (
     Withdrawal,
     WithdrawalStatus,
 )
+from .reconciliation import Reconciliation
 from .rules import (
     CommissionRule,
     CommissionRuleVersion,
@@ -80,6 +82,7 @@ from .settlement import (
 from .totals import TOTAL_FIELDS, DistributorTotals
 
 __all__ = [
+    "Reconciliation",
     "MAX_LEVELS",
     "MAX_FREEZE_DAYS",
     "MAX_BIND_DAYS",

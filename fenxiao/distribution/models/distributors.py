@@ -100,6 +100,7 @@ class JoinSource(models.TextChoices):
     APPLIED = "applied", "申请"
     DESIGNATED = "designated", "商家指定"
     CONDITION = "condition", "满足条件"
+    STORE = "store", "扫门店码"
 
 
 class Distributor(models.Model):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import CustomerBinding, Distributor, OrderAttribution
+from ..models import CustomerBinding, Distributor, EnableMode, OrderAttribution
 from . import config
 
 
@@ -19,33 +19,47 @@ class Chain:
     self_purchase: bool
 
 
+# A buyer with an account in one of these states is a distributor: their own purchase goes
+# by the self-purchase setting, and where they may not earn (suspended, banned) their level
+# is skipped, not handed to whoever their binding names. Applicants (pending, rejected)
+# are buyers like any other.
+DISTRIBUTOR_STATES = (
+    Distributor.Status.ACTIVE,
+    Distributor.Status.SUSPENDED,
+    Distributor.Status.BANNED,
+)
+
+
 def chain_for(buyer, cfg) -> Chain | None:
-    """Who earns on what `buyer` (a user) buys now: their own active distributor account
+    """Who earns on what `buyer` (a user) buys now: their own distributor account
     (self-purchase setting) or else their active binding, then up the chain to `cfg.levels`.
-    One query. None when nobody does."""
+    One query (under 人人分销, a buyer's first purchase also makes their account). None when
+    nobody does."""
     if buyer is None:
         return None
-    # Both candidates in one read, with their parents for the chain: the buyer's own active
+    # Both candidates in one read, with their parents for the chain: the buyer's own
     # account and the distributor of their unexpired binding (each at most one row: both
     # are one-to-one with the buyer). The binding's expiry is the test `active_binding` makes.
     now = timezone.now()
     bound = CustomerBinding.objects.filter(buyer=buyer).in_force(now)
     candidates = list(
         Distributor.objects.select_related("parent__parent__parent").filter(
-            Q(user=buyer, status=Distributor.Status.ACTIVE) | Q(pk__in=bound.values("distributor_id"))
+            Q(user=buyer, status__in=DISTRIBUTOR_STATES) | Q(pk__in=bound.values("distributor_id"))
         )
     )
-    own = next(
-        (d for d in candidates if d.user_id == buyer.pk and d.status == Distributor.Status.ACTIVE), None
-    )
+    own = next((d for d in candidates if d.user_id == buyer.pk and d.status in DISTRIBUTOR_STATES), None)
+    if own is None and cfg.enable_mode == EnableMode.EVERYONE and _made_distributor(buyer):
+        return chain_for(buyer, cfg)
     level1, reason, self_purchase = None, "", False
     if own is not None:
         if cfg.self_purchase:
             level1, reason, self_purchase = own, "分销商自购，自购返佣开启", True
+            if own.status != Distributor.Status.ACTIVE:
+                reason += f"（本人{own.get_status_display()}，一级不计佣金）"
         else:
             level1, reason = own.parent, "分销商自购，自购返佣关闭，由上级获得一级佣金"
     elif candidates:
-        # Without an active own account, the row read is the bound distributor's.
+        # Without an own account, the row read is the bound distributor's.
         level1, reason = candidates[0], "客户绑定关系"
     if level1 is None:
         return None
@@ -54,6 +68,14 @@ def chain_for(buyer, cfg) -> Chain | None:
         chain.append(chain[-1].parent)
     chain += [None] * (3 - len(chain))
     return Chain(tuple(chain), reason, self_purchase)
+
+
+def _made_distributor(buyer) -> bool:
+    """人人分销: every buyer is a distributor, so one who is not yet gets their account now
+    (False when they have one already, as an applicant turned down before the switch)."""
+    from .distributors import ensure_for_everyone_mode, for_user
+
+    return for_user(buyer) is None and ensure_for_everyone_mode(buyer) is not None
 
 
 def attribute_order(order) -> OrderAttribution | None:

@@ -17,12 +17,13 @@ from ..models import (
     CustomerBinding,
     Distributor,
     DistributorStatus,
+    EnableMode,
     Touch,
     TouchDecision,
     TouchSource,
 )
 from . import config, visits
-from .distributors import is_in_downline
+from .distributors import ensure_for_everyone_mode, is_in_downline
 
 
 def _has_paid_order(buyer) -> bool:
@@ -76,12 +77,21 @@ def record_touch(
     if buyer is None or not getattr(buyer, "is_authenticated", False):
         visits.count(distributor.pk, source, target=target, visitor=visitor or visitor_key(None))
         return None
-    with transaction.atomic():
-        return _decide(buyer, distributor, source, target, keep_existing)
-
-
-def _decide(buyer, distributor: Distributor, source: str, target: str, keep_existing: bool = False) -> Touch:
     cfg = config.current()
+    with transaction.atomic():
+        touch = _decide(cfg, buyer, distributor, source, target, keep_existing)
+        if cfg.enable_mode == EnableMode.EVERYONE and touch.decision in (
+            TouchDecision.BOUND,
+            TouchDecision.REBOUND,
+        ):
+            # 人人分销: a buyer bound here becomes a distributor in this distributor's team.
+            ensure_for_everyone_mode(buyer)
+        return touch
+
+
+def _decide(
+    cfg, buyer, distributor: Distributor, source: str, target: str, keep_existing: bool = False
+) -> Touch:
     now = timezone.now()
 
     def touch(decision, rule, reason):

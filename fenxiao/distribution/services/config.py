@@ -145,6 +145,11 @@ def update_settings(staff, **changes) -> DistributionSettings:
     SettingsChange.objects.create(version=cfg.version, changed_by=staff, changes=diff)
     if "bind_mode" in diff:
         _carry_bindings_to_mode(cfg, timezone.now())
+    if "enable_mode" in diff and cfg.enable_mode == EnableMode.EVERYONE:
+        # 人人分销: every buyer is a distributor from now on, those registered before too.
+        from ..tasks import enrol_everyone
+
+        transaction.on_commit(enrol_everyone)
     return cfg
 
 

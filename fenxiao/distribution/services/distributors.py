@@ -99,8 +99,9 @@ def id_for_code(code: str) -> int | None:
 
 
 def _parent_for(user) -> Distributor | None:
-    """A bound buyer who becomes a distributor joins their binding's distributor's team."""
-    binding = CustomerBinding.objects.select_related("distributor").filter(buyer=user).first()
+    """A bound buyer who becomes a distributor joins their binding's distributor's team (a
+    binding that has lapsed binds nobody any more)."""
+    binding = CustomerBinding.objects.select_related("distributor").filter(buyer=user).in_force().first()
     return binding.distributor if binding else None
 
 
@@ -142,6 +143,86 @@ def ensure_for_everyone_mode(user) -> Distributor | None:
     return _create(
         user, status=DistributorStatus.ACTIVE, source=JoinSource.EVERYONE, parent=_parent_for(user)
     )
+
+
+def join_through_store(user) -> Distributor:
+    """A store QR scan makes the buyer a distributor (门店设置 扫码成为分销商), in the team of
+    whoever the scan bound them to. An account they have already is left as it is: a
+    rejected applicant or a suspended distributor is not let in by a scan."""
+    return for_user(user) or _create(
+        user, status=DistributorStatus.ACTIVE, source=JoinSource.STORE, parent=_parent_for(user)
+    )
+
+
+ENROL_CHUNK = 1000
+
+
+def enrol_everyone(*, chunk: int = ENROL_CHUNK) -> int:
+    """人人分销: every buyer without a distributor account gets an active one, their
+    binding's distributor (if still in force) as parent, as `ensure_for_everyone_mode` would
+    give it one by one. Set-based, a chunk of buyers per transaction; safe to re-run and to
+    run beside sign-ups (an account made meanwhile is left as it is). Returns how many
+    accounts were made."""
+    from fenxiao.customers.models import Customer
+
+    if config.current().enable_mode != EnableMode.EVERYONE:
+        return 0
+    grade = default_grade()
+    made, after = 0, 0
+    while True:
+        ids = list(
+            Customer.objects.filter(pk__gt=after, distributor__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return made
+        after = ids[-1]
+        made += _enrol(ids, grade)
+
+
+def _enrol(user_ids: list[int], grade) -> int:
+    now = timezone.now()
+    parents = dict(
+        CustomerBinding.objects.in_force(now)
+        .filter(buyer_id__in=user_ids)
+        .values_list("buyer_id", "distributor_id")
+    )
+    made = 0
+    with transaction.atomic():
+        # A code already taken makes that row skipped; it is drawn again (5 tries, as `_create`).
+        for _attempt in range(5):
+            missing = set(user_ids) - set(
+                Distributor.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)
+            )
+            if not missing:
+                break
+            Distributor.objects.bulk_create(
+                [
+                    Distributor(
+                        user_id=user_id,
+                        status=DistributorStatus.ACTIVE,
+                        source=JoinSource.EVERYONE,
+                        parent_id=parents.get(user_id),
+                        grade=grade,
+                        referral_code=_new_code(),
+                        activated_at=now,
+                    )
+                    for user_id in sorted(missing)
+                ],
+                ignore_conflicts=True,
+            )
+            # Each account is born with its running totals row, as `_create` makes it.
+            created = list(
+                Distributor.objects.filter(user_id__in=missing, totals__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            DistributorTotals.objects.bulk_create(
+                [DistributorTotals(distributor_id=pk) for pk in created], ignore_conflicts=True
+            )
+            made += len(created)
+    return made
 
 
 def meets_condition(user, cfg=None) -> bool:

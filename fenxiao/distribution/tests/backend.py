@@ -27,6 +27,7 @@ from fenxiao.distribution.services import (
     binding,
     config,
     distributors,
+    reconciliation,
     settlement,
     totals,
     withdrawals,
@@ -134,6 +135,7 @@ def world(staff):
     batch = settlement.create_batch(staff=staff)
     paid_order(buyer, sku)  # pending commission
     withdrawal = request_withdrawal(b, amount=300)
+    reconciliation.run()
     return {
         "a": a,
         "b": b,

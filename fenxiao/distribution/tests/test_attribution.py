@@ -168,3 +168,86 @@ def test_the_settings_version_and_reason_are_recorded_on_each_commission(shirt):
     level1 = order.commissions.get()
     # 10000 × 12% = 1200
     assert (level1.amount, level1.rule_source, level1.settings_version) == (1200, "default", cfg.version)
+
+
+@pytest.mark.parametrize("status", [DistributorStatus.SUSPENDED, DistributorStatus.BANNED])
+def test_a_suspended_or_banned_distributor_buying_is_skipped_at_level_1_not_shifted_up(shirt, status):
+    configure(self_purchase=True)
+    g = make_distributor()
+    a = make_distributor(parent=g)
+    user = make_buyer()
+    visit(user, a)  # bound to a, then made a's recruit
+    b = make_distributor(parent=a, user=user)
+    distributors.set_status(b, None, status, reason="违规推广", decision="void")
+
+    order = buy(b.user, (sku(shirt), 1))
+
+    snapshot = OrderAttribution.objects.get(order=order)
+    assert (snapshot.level1, snapshot.level2, snapshot.self_purchase) == (b, a, True)
+    assert "一级不计佣金" in snapshot.reason
+    # b may not earn: level 1 pays nobody; a keeps level 2, 10000 × 5% = 500 (not 10%),
+    # and g, at level 3 of a two-level shop, nothing.
+    assert amounts(order) == {(0, 2): 500}
+
+
+def test_a_lapsed_binding_does_not_make_the_new_distributors_parent():
+    from datetime import timedelta
+
+    from .helpers import travel
+
+    configure(
+        bind_mode="expiring", bind_days=30, enable_mode="apply", review_mode="auto", require_real_name=False
+    )
+    a = make_distributor()
+    early, late = bound_buyer(a), bound_buyer(a)
+
+    assert distributors.apply(early).parent == a  # binding in force
+    with travel(timedelta(days=31)):
+        assert distributors.apply(late).parent is None  # binding lapsed a day ago
+
+
+def test_everyone_mode_makes_every_buyer_a_distributor_from_the_switch_on(shirt):
+    from fenxiao.distribution.models import Distributor, DistributorTotals, JoinSource
+
+    configure(self_purchase=True)
+    a = make_distributor()
+    bound, unbound = bound_buyer(a), make_buyer()
+    applicant = make_buyer()
+    configure(enable_mode="apply", review_mode="manual", require_real_name=False)
+    distributors.apply(applicant)  # pending review when the mode switches
+
+    configure(enable_mode="everyone")  # the enrolment runs once the switch commits
+
+    accounts = {d.user_id: d for d in Distributor.objects.filter(source=JoinSource.EVERYONE)}
+    assert set(accounts) == {bound.pk, unbound.pk}
+    assert accounts[bound.pk].parent == a and accounts[unbound.pk].parent is None
+    assert all(d.status == DistributorStatus.ACTIVE for d in accounts.values())
+    assert DistributorTotals.objects.filter(distributor__in=accounts.values()).count() == 2
+    assert distributors.for_user(applicant).status == DistributorStatus.PENDING
+    assert distributors.enrol_everyone() == 0  # nothing left: a re-run makes nothing
+
+    # A buyer bound after the switch joins the binder's team at once; one registered
+    # after it without a link becomes a distributor by their first purchase.
+    newcomer = bound_buyer(accounts[bound.pk])
+    assert distributors.for_user(newcomer).parent == accounts[bound.pk]
+    walk_in = make_buyer()
+    order = buy(walk_in, (sku(shirt), 1))
+    snapshot = OrderAttribution.objects.get(order=order)
+    assert snapshot.level1.user == walk_in and snapshot.self_purchase
+    assert amounts(order) == {(0, 1): 1000}  # self-purchase on: the buyer's own 10%
+
+
+def test_everyone_enrolment_works_in_chunks_and_skips_staff():
+    from fenxiao.distribution.models import Distributor
+    from fenxiao.testing import make_staff
+
+    a = make_distributor()
+    buyers = [bound_buyer(a) for _ in range(5)] + [make_buyer() for _ in range(2)]
+    make_staff("clerk")
+    DistributionSettings.objects.update(enable_mode="everyone")
+
+    assert distributors.enrol_everyone(chunk=3) == 7
+    made = Distributor.objects.filter(user__in=buyers)
+    assert made.count() == 7 and made.filter(parent=a).count() == 5
+    assert not Distributor.objects.filter(user__is_staff=True).exists()
+    assert len(set(made.values_list("referral_code", flat=True))) == 7

@@ -9,6 +9,10 @@ latest with protection / expiring, new buyers only, no self-binding, no loops) s
 and every decision is on the buyer's binding history. The store setting can only bind less:
 with `override_binding` off a buyer already bound to a distributor keeps them.
 
+With `member_distributor` on, a scan also makes a buyer who has no distributor account one,
+in the team of whoever the scan bound them to (SPEC: "become a member (and optionally a
+distributor)").
+
 "Bound to the store itself" binds to the store's own distributor account: the store
 manager's distributor account, made (指定分销) the first time it is needed and kept on the
 store, so a later change of manager does not move the customers already bound.
@@ -86,6 +90,7 @@ class ScanResult:
     member: StoreMember | None  # the buyer's current membership after the scan
     joined: bool  # the scan made the buyer a member of this store now
     touch: Touch | None  # the binding decision, None when the mode binds nobody
+    became_distributor: Distributor | None = None  # made a distributor by this scan
 
 
 @transaction.atomic
@@ -125,7 +130,10 @@ def scan(buyer, store: Store, staff: StoreStaff | None = None, *, target: str = 
             touch = binding.record_touch(
                 buyer, distributor, TouchSource.STORE, target=target, keep_existing=not cfg.override_binding
             )
-    return ScanResult(member=member, joined=joined, touch=touch)
+        became = None
+        if cfg.member_distributor and not Distributor.objects.filter(user=buyer).exists():
+            became = distributors.join_through_store(buyer)
+    return ScanResult(member=member, joined=joined, touch=touch, became_distributor=became)
 
 
 def current_store_id(buyer) -> int | None:

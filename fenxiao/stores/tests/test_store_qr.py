@@ -160,3 +160,34 @@ def test_store_qr_visit_is_counted_with_source_store_and_binds_after_sign_in():
     assert back.status_code == 200 and "您已成为" in back.content.decode()
     assert current_distributor(buyer).user_id == staff.user_id
     assert StoreMember.objects.get(buyer=buyer).staff == staff
+
+
+def test_with_member_distributor_on_a_scan_makes_the_buyer_a_distributor_in_the_guides_team():
+    from fenxiao.distribution.models import Distributor, DistributorStatus, JoinSource
+    from fenxiao.distribution.services import distributors
+
+    store = make_store("湖滨店", manager=make_buyer())
+    staff = guide(store)
+    store_settings(bind_target=BindTarget.STAFF, member_distributor=True)
+    buyer, rejected = make_buyer(), make_buyer()
+    configure(enable_mode="apply", review_mode="manual", require_real_name=False)
+    distributors.reject(distributors.apply(rejected), None, reason="资料不全")
+
+    reply = scan(buyer, store, staff)
+    scan(rejected, store, staff)
+
+    assert reply["Location"] == "/d/"  # straight to the distributor center
+    made = Distributor.objects.get(user=buyer)
+    assert (made.status, made.source, made.parent.user_id) == (
+        DistributorStatus.ACTIVE,
+        JoinSource.STORE,
+        staff.user_id,
+    )
+    assert made.totals is not None
+    assert Distributor.objects.get(user=rejected).status == DistributorStatus.REJECTED  # not let in
+    assert memberships(buyer) == {("湖滨店", "staff_qr", True)}
+
+    store_settings(member_distributor=False)
+    other = make_buyer()
+    assert scan(other, store, staff)["Location"] == "/"
+    assert not Distributor.objects.filter(user=other).exists()

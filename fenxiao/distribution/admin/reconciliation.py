@@ -1,0 +1,154 @@
+"""每日对账: one row per day with the day's money movements and every check's result; the
+merchant can reconcile again at any time (立即对账)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from unfold.decorators import action, display
+
+from fenxiao.core.admin import ReadOnlyAdmin
+from fenxiao.core.money import format_fen
+
+from ..models import Reconciliation
+from ..services import reconciliation
+from .common import badge, change_url, form_page, labels, local_time, run, user_text
+
+RESULT_LABELS = {"ok": "success", "problems": "danger"}
+
+
+def _record_url(model_label: str, pk: int) -> str:
+    app_label, model = model_label.split(".")
+    return reverse(f"admin:{app_label}_{model}_change", args=[pk])
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(label="对账日期", help_text="核对截至现在的全部历史，并记为该日的对账结果")
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnlyAdmin):
+    list_display = (
+        "day",
+        "result_label",
+        "problem_count",
+        "settled_display",
+        "paid_out_display",
+        "balance_display",
+        "ran_at",
+        "ran_by_display",
+    )
+    list_filter = ("ok",)
+    list_select_related = ("ran_by",)
+    date_hierarchy = "day"
+    actions_list = ("reconcile_now",)
+    fields = (
+        "day",
+        "result_badge",
+        "figures_table",
+        "checks_table",
+        "ran_at",
+        "ran_by_display",
+        "duration_ms",
+    )
+    readonly_fields = fields
+
+    # unfold checks dotted permission names against the database at start-up; a named one does not.
+    def has_run_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.add_reconciliation")
+
+    @display(description="结果", ordering="ok", label=labels(RESULT_LABELS))
+    def result_label(self, obj):
+        return ("ok", "全部一致") if obj.ok else ("problems", f"{obj.problem_count} 项不一致")
+
+    @display(description="结果")
+    def result_badge(self, obj):
+        if obj.ok:
+            return badge("全部一致", "success")
+        return badge(f"{obj.problem_count} 项不一致", "danger")
+
+    @display(description="当日结算入账")
+    def settled_display(self, obj):
+        return format_fen(obj.figures.get("commission_settled", 0))
+
+    @display(description="当日提现打款")
+    def paid_out_display(self, obj):
+        return format_fen(obj.figures.get("withdrawal_paid", 0))
+
+    @display(description="余额合计（日终）")
+    def balance_display(self, obj):
+        return format_fen(obj.figures.get("balance_total", 0))
+
+    @display(description="发起人")
+    def ran_by_display(self, obj):
+        return user_text(obj.ran_by) if obj.ran_by_id else "系统（每日自动）"
+
+    @display(description="当日资金流水")
+    def figures_table(self, obj):
+        return format_html(
+            '<table class="text-sm">{}</table>',
+            format_html_join(
+                "",
+                '<tr><td class="pr-6 py-1 text-font-subtle-light">{}</td><td class="text-right">{}</td></tr>',
+                (
+                    (label, format_fen(obj.figures.get(key, 0)) if money else obj.figures.get(key, 0))
+                    for key, label, money in reconciliation.FIGURES
+                ),
+            ),
+        )
+
+    @display(description="核对项")
+    def checks_table(self, obj):
+        blocks = []
+        for check in obj.checks:
+            head = format_html(
+                "<div class='font-semibold'>{} {}</div><div class='text-font-subtle-light'>核对 {} 条</div>",
+                badge(
+                    "一致" if check["ok"] else f"{len(check['problems']) + check['more']} 项不一致",
+                    "success" if check["ok"] else "danger",
+                ),
+                check["title"],
+                check["checked"],
+            )
+            rows = format_html_join(
+                "",
+                '<li><a class="text-primary-600" href="{}">{}</a></li>',
+                ((_record_url(p["model"], p["pk"]), p["text"]) for p in check["problems"]),
+            )
+            more = format_html("<li>另有 {} 项未列出</li>", check["more"]) if check["more"] else ""
+            blocks.append(
+                format_html(
+                    "<div class='mb-4'>{}<ul class='list-disc ml-6'>{}{}</ul></div>", head, rows, more
+                )
+            )
+        return format_html_join("", "{}", ((b,) for b in blocks))
+
+    @action(description="立即对账", url_path="reconcile-now", icon="fact_check", permissions=["run"])
+    def reconcile_now(self, request):
+        form = DayForm(request.POST or None, initial={"day": timezone.localdate()})
+        if request.method == "POST" and form.is_valid():
+            day = form.cleaned_data["day"]
+            row, ok = run(request, lambda: reconciliation.run(day, staff=request.user), form)
+            if ok:
+                if row.ok:
+                    messages.success(request, f"{day:%Y-%m-%d} 对账完成：全部一致")
+                else:
+                    messages.error(
+                        request, f"{day:%Y-%m-%d} 对账完成：{row.problem_count} 项不一致，请查看明细"
+                    )
+                return HttpResponseRedirect(change_url(row))
+        last = Reconciliation.objects.order_by("-ran_at").first()
+        return form_page(
+            self,
+            request,
+            title="立即对账",
+            form=form,
+            submit_label="开始对账",
+            summary=[
+                ("核对内容", "订单与佣金、佣金与账户流水、流水与分销商余额、提现与流水及打款"),
+                ("自动对账", "每天 05:10 自动核对，结果记为前一天"),
+                ("上次对账", local_time(last.ran_at) if last else "尚未对账"),
+            ],
+        )

@@ -1,0 +1,33 @@
+"""The daily reconciliation (对账): proof that orders, commissions, ledger, balances and
+payouts agree, kept one row per day so a merchant can show that they agreed every day."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Reconciliation(models.Model):
+    day = models.DateField("对账日期", unique=True)
+    ok = models.BooleanField("全部一致", default=False)
+    problem_count = models.PositiveIntegerField("不一致项", default=0)
+    # The day's money movements (fen and counts), by name: see services/reconciliation.FIGURES.
+    figures = models.JSONField("当日资金流水", default=dict)
+    # One entry per check: {"key", "title", "ok", "checked", "problems": [text, …], "more"}.
+    checks = models.JSONField("核对结果", default=list)
+    ran_at = models.DateTimeField("对账时间")
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="发起人",
+    )
+    duration_ms = models.PositiveIntegerField("耗时（毫秒）", default=0)
+
+    class Meta:
+        verbose_name = "每日对账"
+        verbose_name_plural = "每日对账"
+        ordering = ["-day"]
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} 对账"

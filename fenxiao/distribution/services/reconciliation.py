@@ -1,0 +1,349 @@
+"""The daily reconciliation (对账): every fen traced from order line to commission, to the
+ledger, to each distributor's balance, to the withdrawal and its payout.
+
+Each check is a set-based query over the whole history, walked in windows of ids, so its
+cost grows with the data but its memory and query count per window do not. A check that
+finds rows which disagree looks at just those rows once more before reporting them: a
+payment or settlement committing between two reads of one window is not an error, and
+a real difference is still there the second time.
+
+What is proved, whatever the rules and settings were at the time:
+
+- 订单 → 佣金: a commission belongs to a paid order, to the distributor the order's
+  attribution named at its level, never exceeds its base, and its base never exceeds what
+  the buyer paid for the line; a commission frozen or settled is on a completed order.
+- 佣金 → 流水: a settled commission is on the ledger exactly once, net of clawbacks; one
+  not settled is not on it at all.
+- 流水 → 余额: each distributor's balance (and every running total on their dashboard)
+  equals what their history adds up to.
+- 提现 → 流水 → 打款: each withdrawal holds exactly its amount, gives it back only when
+  rejected or failed; a transfer that arrived is on a paid withdrawal, and one paid to the
+  buyer wallet put exactly its payout there.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as day_time
+
+from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from fenxiao.core.money import format_fen
+
+from ..models import (
+    Commission,
+    CommissionStatus,
+    Distributor,
+    DistributorTotals,
+    LedgerEntry,
+    LedgerKind,
+    PayoutMethod,
+    PayoutStatus,
+    Reconciliation,
+    Withdrawal,
+    WithdrawalStatus,
+)
+from . import totals
+
+WINDOW = 5_000  # ids per query window
+SHOWN = 20  # rows listed per check; the rest are counted
+
+# The day's money movements shown above the checks: (key, label, is an amount in fen).
+FIGURES = (
+    ("paid_orders", "付款订单数", False),
+    ("paid_amount", "付款金额", True),
+    ("commission_created", "新增佣金", True),
+    ("commission_settled", "结算入账", True),
+    ("clawback", "退款追回", True),
+    ("withdrawal_requested", "提现申请", True),
+    ("withdrawal_released", "提现退回", True),
+    ("withdrawal_paid", "提现打款", True),
+    ("balance_total", "分销商余额合计（日终）", True),
+)
+
+
+@dataclass
+class Check:
+    key: str
+    title: str
+    checked: int = 0
+    # {"text": what disagrees, "model": "app.model", "pk": the record to open}
+    problems: list[dict] = field(default_factory=list)
+
+    def add(self, text: str, model, pk: int) -> None:
+        self.problems.append({"text": text, "model": model._meta.label_lower, "pk": pk})
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "ok": not self.problems,
+            "checked": self.checked,
+            "problems": self.problems[:SHOWN],
+            "more": max(len(self.problems) - SHOWN, 0),
+        }
+
+
+def run(day: date | None = None, *, staff=None) -> Reconciliation:
+    """Reconcile now and keep the result as `day`'s (yesterday by default): the checks
+    cover all history up to now, the figures that day's movements."""
+    started = time.monotonic()
+    day = day or (timezone.localdate() - timedelta(days=1))
+    checks = [
+        _orders_and_commissions(),
+        _commissions_and_ledger(),
+        _ledger_and_balances(),
+        _withdrawals(),
+    ]
+    problem_count = sum(len(c.problems) for c in checks)
+    row, _ = Reconciliation.objects.update_or_create(
+        day=day,
+        defaults={
+            "ok": problem_count == 0,
+            "problem_count": problem_count,
+            "figures": day_figures(day),
+            "checks": [c.as_dict() for c in checks],
+            "ran_at": timezone.now(),
+            "ran_by": staff,
+            "duration_ms": int((time.monotonic() - started) * 1000),
+        },
+    )
+    return row
+
+
+# --- walking history ---------------------------------------------------------------------
+
+
+def _windows(model) -> Iterator[tuple[int, int]]:
+    """(after, upto] id windows over the table, WINDOW ids wide (ids may have gaps)."""
+    top = model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    for start in range(0, top, WINDOW):
+        yield start, min(start + WINDOW, top)
+
+
+def _wrong(query: Callable, describe: Callable[[dict], str], check: Check, model) -> None:
+    """Run `query(rows)` (a values() queryset of the rows that disagree, given a base
+    queryset) window by window; rows found are read once more before they are reported."""
+    for after, upto in _windows(model):
+        window = model.objects.filter(pk__gt=after, pk__lte=upto)
+        check.checked += window.count()
+        suspects = [row["pk"] for row in query(window)]
+        if suspects:
+            for row in query(model.objects.filter(pk__in=suspects)):
+                check.add(describe(row), model, row["pk"])
+
+
+# --- the checks --------------------------------------------------------------------------
+
+
+def _orders_and_commissions() -> Check:
+    check = Check("orders", "订单 ↔ 佣金：佣金属于已付款订单、归属与下单时一致、金额不超过实付")
+    level_named = Case(
+        When(level=1, then=F("order__attribution__level1_id")),
+        When(level=2, then=F("order__attribution__level2_id")),
+        When(level=3, then=F("order__attribution__level3_id")),
+        output_field=IntegerField(),
+    )
+
+    def query(rows):
+        return (
+            rows.filter(order__isnull=False)
+            .exclude(status=CommissionStatus.CANCELLED)
+            .annotate(named=level_named)
+            .filter(
+                Q(order__paid_at__isnull=True)
+                | Q(named__isnull=True)
+                | ~Q(distributor_id=F("named"))
+                | Q(amount__gt=F("base"))
+                | Q(base__gt=F("order_line__paid_amount"))
+                | (
+                    Q(status__in=[CommissionStatus.FROZEN, CommissionStatus.SETTLED])
+                    & ~Q(order__status="completed")
+                )
+            )
+            .values("pk", "level", "distributor_id", "named", "amount", "base", "status")
+            .annotate(
+                number=F("order__number"),
+                paid=F("order__paid_at"),
+                line_paid=F("order_line__paid_amount"),
+                order_status=F("order__status"),
+            )
+        )
+
+    def describe(row) -> str:
+        why = []
+        if row["paid"] is None:
+            why.append("订单未付款")
+        if row["named"] != row["distributor_id"]:
+            why.append(f"{row['level']}级归属为分销商#{row['named']}，佣金却给了#{row['distributor_id']}")
+        if row["amount"] > row["base"]:
+            why.append(f"佣金 {format_fen(row['amount'])} 超过计佣金额 {format_fen(row['base'])}")
+        if row["base"] > row["line_paid"]:
+            why.append(f"计佣金额 {format_fen(row['base'])} 超过实付 {format_fen(row['line_paid'])}")
+        if row["status"] in (CommissionStatus.FROZEN, CommissionStatus.SETTLED) and row["order_status"] != (
+            "completed"
+        ):
+            why.append("订单未完成，佣金却已冻结或结算")
+        return f"佣金#{row['pk']}（订单 {row['number']}）：" + "；".join(why)
+
+    _wrong(query, describe, check, Commission)
+    return check
+
+
+def _commissions_and_ledger() -> Check:
+    check = Check("ledger", "佣金 ↔ 账户流水：已结算佣金按净额入账一次，未结算的不入账")
+    expected = Case(
+        When(status=CommissionStatus.SETTLED, then=F("amount") - F("reversed_amount")),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+    def query(rows):
+        return (
+            rows.order_by()
+            .values("pk", "status", "distributor_id")
+            .annotate(booked=Coalesce(Sum("ledger_entries__amount"), 0), expected=expected)
+            .exclude(booked=F("expected"))
+        )
+
+    def describe(row) -> str:
+        status = CommissionStatus(row["status"]).label
+        return (
+            f"佣金#{row['pk']}（{status}，分销商#{row['distributor_id']}）：应入账 "
+            f"{format_fen(row['expected'])}，流水为 {format_fen(row['booked'])}"
+        )
+
+    _wrong(query, describe, check, Commission)
+    return check
+
+
+def _ledger_and_balances() -> Check:
+    check = Check("balances", "账户流水 ↔ 余额：每位分销商的余额和看板累计数等于其流水与佣金历史之和")
+    labels = {name: DistributorTotals._meta.get_field(name).verbose_name for name in totals.TOTAL_FIELDS}
+    for after, upto in _windows(Distributor):
+        ids = list(Distributor.objects.filter(pk__gt=after, pk__lte=upto).values_list("pk", flat=True))
+        check.checked += len(ids)
+        suspects = totals.mismatches(ids)
+        for pk, diff in sorted(totals.mismatches(list(suspects)).items() if suspects else []):
+            parts = [f"{labels[f]}记为 {_amount(f, a)}，历史为 {_amount(f, b)}" for f, (a, b) in diff.items()]
+            check.add(f"分销商#{pk}：" + "；".join(parts), Distributor, pk)
+    return check
+
+
+def _amount(field_name: str, value: int) -> str:
+    return str(value) if field_name == "orders" else format_fen(value)
+
+
+def _withdrawals() -> Check:
+    from fenxiao.customers.models import WalletEntry
+
+    check = Check("withdrawals", "提现 ↔ 流水 ↔ 打款：提现冻结其金额，仅拒绝或失败时退回，已打款的有打款记录")
+    given_back = (WithdrawalStatus.REJECTED, WithdrawalStatus.FAILED)
+
+    def query(rows):
+        return (
+            rows.order_by()
+            .values("pk", "number", "status", "amount", "payout_status")
+            .annotate(
+                held=Coalesce(
+                    Sum("ledger_entries__amount", filter=Q(ledger_entries__kind=LedgerKind.WITHDRAWAL_HOLD)),
+                    0,
+                ),
+                holds=Count("ledger_entries", filter=Q(ledger_entries__kind=LedgerKind.WITHDRAWAL_HOLD)),
+                released=Coalesce(
+                    Sum(
+                        "ledger_entries__amount", filter=Q(ledger_entries__kind=LedgerKind.WITHDRAWAL_RELEASE)
+                    ),
+                    0,
+                ),
+            )
+            .filter(
+                ~Q(held=-F("amount"))
+                | ~Q(holds=1)
+                | (Q(status__in=given_back) & ~Q(released=F("amount")))
+                | (~Q(status__in=given_back) & ~Q(released=0))
+                | (Q(payout_status=PayoutStatus.SUCCEEDED) & ~Q(status=WithdrawalStatus.PAID))
+                | (Q(status=WithdrawalStatus.PAID) & Q(paid_at__isnull=True))
+            )
+        )
+
+    def describe(row) -> str:
+        why = []
+        amount, held, released = row["amount"], -row["held"], row["released"]
+        if row["holds"] != 1 or held != amount:
+            why.append(f"应冻结 {format_fen(amount)}，流水冻结 {format_fen(held)}（{row['holds']} 笔）")
+        if row["status"] in given_back and released != amount:
+            label = WithdrawalStatus(row["status"]).label
+            why.append(f"已{label}，应退回 {format_fen(amount)}，流水退回 {format_fen(released)}")
+        if row["status"] not in given_back and released:
+            why.append(f"未拒绝或失败，流水却退回 {format_fen(released)}")
+        if row["payout_status"] == PayoutStatus.SUCCEEDED and row["status"] != WithdrawalStatus.PAID:
+            why.append("打款已到账，提现单却不是已打款")
+        return f"提现 {row['number']}：" + "；".join(why or ["已打款却没有打款时间"])
+
+    _wrong(query, describe, check, Withdrawal)
+
+    # Store credit: a paid one put exactly its payout into the distributor's wallet.
+    paid_to_wallet = Withdrawal.objects.filter(status=WithdrawalStatus.PAID, method=PayoutMethod.STORE_CREDIT)
+    credited = dict(
+        WalletEntry.objects.filter(source_key__startswith="withdrawal:").values_list("source_key", "amount")
+    )
+    for pk, number, payout in paid_to_wallet.values_list("pk", "number", "payout").iterator(chunk_size=2000):
+        if credited.get(f"withdrawal:{pk}") != payout:
+            check.add(
+                f"提现 {number}：应转入商城余额 {format_fen(payout)}，"
+                f"余额记录为 {format_fen(credited.get(f'withdrawal:{pk}', 0))}",
+                Withdrawal,
+                pk,
+            )
+    return check
+
+
+# --- the day's movements -----------------------------------------------------------------
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, day_time.min))
+    return start, start + timedelta(days=1)
+
+
+def day_figures(day: date) -> dict[str, int]:
+    """What moved on `day` (local time): orders paid, commission earned and settled, clawed
+    back, withdrawals asked for, given back and paid, and the balances at the day's end."""
+    from fenxiao.orders.models import Order
+
+    lo, hi = day_bounds(day)
+    paid = Order.objects.filter(paid_at__gte=lo, paid_at__lt=hi).aggregate(
+        n=Count("pk"), total=Coalesce(Sum("paid_amount"), 0)
+    )
+    ledger = LedgerEntry.objects.filter(created_at__gte=lo, created_at__lt=hi).aggregate(
+        **{
+            name: Coalesce(Sum("amount", filter=Q(kind=kind)), 0)
+            for name, kind in (
+                ("settled", LedgerKind.COMMISSION),
+                ("clawback", LedgerKind.CLAWBACK),
+                ("held", LedgerKind.WITHDRAWAL_HOLD),
+                ("released", LedgerKind.WITHDRAWAL_RELEASE),
+            )
+        }
+    )
+    return {
+        "paid_orders": paid["n"],
+        "paid_amount": paid["total"],
+        "commission_created": Commission.objects.filter(created_at__gte=lo, created_at__lt=hi).aggregate(
+            t=Coalesce(Sum("amount"), 0)
+        )["t"],
+        "commission_settled": ledger["settled"],
+        "clawback": -ledger["clawback"],
+        "withdrawal_requested": -ledger["held"],
+        "withdrawal_released": ledger["released"],
+        "withdrawal_paid": Withdrawal.objects.filter(paid_at__gte=lo, paid_at__lt=hi).aggregate(
+            t=Coalesce(Sum("amount"), 0)
+        )["t"],
+        "balance_total": LedgerEntry.objects.filter(created_at__lt=hi).aggregate(
+            t=Coalesce(Sum("amount"), 0)
+        )["t"],
+    }
