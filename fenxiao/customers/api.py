@@ -30,7 +30,22 @@ class RegisterIn(Strict):
 
 class SmsCodeIn(Strict):
     phone: str = Field(max_length=20)
-    purpose: Literal["register"]
+    purpose: Literal["register", "reset_password"]
+
+
+class PasswordResetIn(Strict):
+    phone: str = Field(max_length=20)
+    code: str = Field(max_length=10, description="The code texted by `/auth/sms-code` (reset_password)")
+    password: str = Field(max_length=128, description="The new password")
+
+
+class PasswordChangeIn(Strict):
+    old_password: str = Field(max_length=128)
+    password: str = Field(max_length=128, description="The new password")
+
+
+class ProfileIn(Strict):
+    nickname: str = Field(max_length=40)
 
 
 class SmsCodeOut(Schema):
@@ -100,11 +115,16 @@ SMS_SENT = "验证码已发送"
 
 @router.post("/auth/sms-code", response={202: SmsCodeOut}, auth=None)
 def sms_code(request, payload: SmsCodeIn):
-    """Text a registration code. The answer is the same whether the number already has an
-    account or not (a registered number is texted that it has one, with no code)."""
+    """Text a code for registering (`register`) or for setting a forgotten password
+    (`reset_password`). The answer is the same whether the number has an account or not:
+    a registered number asking to register, or an unknown one asking to reset, is texted
+    that, with no code."""
     _require_json(request)
     phone = accounts.normalise_phone(payload.phone)
-    sms_codes.request_register_code(phone=phone, client_ip=client_ip(request))
+    if payload.purpose == "reset_password":
+        sms_codes.request_reset_code(phone=phone, client_ip=client_ip(request))
+    else:
+        sms_codes.request_register_code(phone=phone, client_ip=client_ip(request))
     return Status(202, {"message": SMS_SENT, "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS})
 
 
@@ -122,6 +142,18 @@ def register(request, response: HttpResponse, payload: RegisterIn):
     )
     claim_cookie_referral(request, response, user)
     return Status(201, {"token": accounts.issue_token(user), "user": user})
+
+
+@router.post("/auth/password-reset", response=TokenOut, auth=None)
+def reset_password(request, payload: PasswordResetIn):
+    """Set a forgotten password with the code from `/auth/sms-code` (purpose
+    `reset_password`); answers signed in. Every earlier token of the account is revoked. A
+    wrong, expired or missing code and a number without an account: 400 SMS_CODE_INVALID."""
+    _require_json(request)
+    user = accounts.reset_password(
+        phone=payload.phone, code=payload.code, password=payload.password, client_ip=client_ip(request)
+    )
+    return {"token": accounts.issue_token(user), "user": user}
 
 
 @router.post("/auth/login", response=TokenOut, auth=None)
@@ -161,6 +193,20 @@ def logout(request):
 @router.get("/me", response=UserOut, auth=buyer_auth)
 def me(request):
     return request.user
+
+
+@router.patch("/me", response=UserOut, auth=buyer_auth)
+def update_me(request, payload: ProfileIn):
+    return accounts.update_profile(request.user, nickname=payload.nickname)
+
+
+@router.post("/me/password", response=TokenOut, auth=buyer_auth)
+def change_password(request, payload: PasswordChangeIn):
+    """Change the password (the old one is needed). Every token of the account is revoked,
+    this one too: the answer carries the new token to use from now on."""
+    _require_json(request)
+    accounts.change_password(request.user, old_password=payload.old_password, password=payload.password)
+    return {"token": accounts.issue_token(request.user), "user": request.user}
 
 
 @router.get("/addresses", response=list[AddressOut], auth=buyer_auth)

@@ -13,6 +13,18 @@ class RegisterRateLimited(DomainError):
     status = 429
 
 
+class PasswordResetRateLimited(DomainError):
+    code = "RESET_RATE_LIMITED"
+    message = "重置密码尝试过于频繁，请稍后再试"
+    status = 429
+
+
+class WrongPassword(DomainError):
+    code = "WRONG_PASSWORD"
+    message = "原密码不正确"
+    status = 400
+
+
 class WeakPassword(DomainError):
     code = "WEAK_PASSWORD"
     message = "密码不符合要求"

@@ -132,6 +132,7 @@ class SmsCode(models.Model):
 
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册"
+        RESET_PASSWORD = "reset_password", "找回密码"
 
     phone = models.CharField("手机号", max_length=20)
     purpose = models.CharField("用途", max_length=20, choices=Purpose.choices)

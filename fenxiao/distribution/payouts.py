@@ -36,6 +36,11 @@ class PayoutGateway(abc.ABC):
         """Send `amount` fen to the account; the same out_biz_no never pays twice."""
 
 
+# In the reference of every transfer the sandbox books: the reconciliation flags such a
+# "paid" withdrawal outside a demo.
+SANDBOX_MARK = "-SBX-"
+
+
 class SandboxPayoutGateway(PayoutGateway):
     """Refuses accounts without a real name, or whose id starts with "fail" (to test failures)."""
 
@@ -51,7 +56,7 @@ class SandboxPayoutGateway(PayoutGateway):
             return PayoutResult(False, failure_reason="收款人实名信息缺失")
         if not number or number.lower().startswith("fail"):
             return PayoutResult(False, failure_reason="收款账户不存在或未实名认证")
-        reference = f"{self.channel.upper()}-SBX-{secrets.token_hex(8).upper()}"
+        reference = f"{self.channel.upper()}{SANDBOX_MARK}{secrets.token_hex(8).upper()}"
         try:
             with transaction.atomic():
                 SandboxPayout.objects.create(

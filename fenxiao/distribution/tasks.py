@@ -1,3 +1,4 @@
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_task
 
@@ -31,6 +32,14 @@ def daily_grade_upgrades():
 def daily_reconciliation():
     """Daily at 05:10, after settlement and grade upgrades: yesterday's 对账."""
     reconciliation.run()
+
+
+@db_task()
+def reconcile_now(staff_id: int):
+    """立即对账 in the backend: today's result, run by the consumer (it reads all history)."""
+    from django.contrib.auth import get_user_model
+
+    reconciliation.run(timezone.localdate(), staff=get_user_model().objects.filter(pk=staff_id).first())
 
 
 @db_task()

@@ -6,6 +6,7 @@ group fields)."""
 from datetime import datetime
 
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
@@ -57,8 +58,9 @@ class OpenGroupOut(Schema):
 
 
 class OpenGroupsQuery(Schema):
-    promotion: int | None = None
-    product: int | None = None
+    # Ids are 64-bit: a larger number is bad input (422), not a database error.
+    promotion: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    product: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 def _member(member) -> MemberOut:

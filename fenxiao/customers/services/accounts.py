@@ -13,9 +13,11 @@ from ..errors import (
     InvalidPhone,
     LoginFailed,
     LoginRateLimited,
+    PasswordResetRateLimited,
     RegisterRateLimited,
     SmsCodeInvalid,
     WeakPassword,
+    WrongPassword,
 )
 from ..models import PHONE_PATTERN, ApiToken, SmsCode, User
 from . import limits, sms_codes
@@ -61,6 +63,60 @@ def register_buyer(
     return candidate
 
 
+def reset_password(*, phone: str, code: str, password: str, client_ip: str | None = None) -> User:
+    """A buyer who forgot their password sets a new one with the code texted to their phone
+    (`sms_codes.request_reset_code`). Every app token of theirs is signed out, and their
+    web sessions end with the old password; the login lockout on the number is lifted.
+
+    As with registration, a wrong, expired or missing code and a number without an account
+    get one answer (SMS_CODE_INVALID), the password is checked on every path, and attempts
+    are limited per client address on top of each code's own cap on wrong tries.
+    """
+    phone = normalise_phone(phone)
+    user = sms_codes.resettable(phone)
+    _check_new_password(password, user or User(username=phone, phone=phone))
+    if client_ip and (
+        limits.hit(limits.counter_key("reset-ip", client_ip), settings.REGISTER_WINDOW_SECONDS)
+        > settings.REGISTER_LIMIT_PER_ADDRESS
+    ):
+        raise PasswordResetRateLimited()
+    sms_codes.consume_code(phone=phone, purpose=SmsCode.Purpose.RESET_PASSWORD, code=code)
+    if user is None:  # no code is ever texted to such a number; kept for the account gone since
+        raise SmsCodeInvalid()
+    _set_password(user, password)
+    limits.reset(limits.counter_key("login-account", phone))
+    return user
+
+
+def change_password(user: User, *, old_password: str, password: str) -> None:
+    """A signed-in buyer changes their password. Every app token is signed out (the caller
+    issues a new one for the client that asked); other web sessions end."""
+    if not user.check_password(old_password or ""):
+        raise WrongPassword()
+    _check_new_password(password, user)
+    _set_password(user, password)
+
+
+def update_profile(user: User, *, nickname: str) -> User:
+    user.nickname = (nickname or "").strip()[:40]
+    User.objects.filter(pk=user.pk).update(nickname=user.nickname)
+    return user
+
+
+def _check_new_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password or "", user=user)
+    except ValidationError as exc:
+        raise WeakPassword(_password_problems(exc)) from exc
+
+
+def _set_password(user: User, password: str) -> None:
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        ApiToken.objects.filter(user=user).delete()
+
+
 def create_buyer(*, phone: str, password: str, nickname: str = "") -> User:
     """A buyer account without an SMS code: for loading demo data and for tests only; the
     public endpoints go through `register_buyer`."""
@@ -71,10 +127,7 @@ def create_buyer(*, phone: str, password: str, nickname: str = "") -> User:
 
 def _candidate(phone: str, password: str, nickname: str) -> User:
     candidate = User(username=phone, phone=phone, nickname=(nickname or "").strip()[:40])
-    try:
-        password_validation.validate_password(password, user=candidate)
-    except ValidationError as exc:
-        raise WeakPassword(_password_problems(exc)) from exc
+    _check_new_password(password, candidate)
     candidate.set_password(password)
     return candidate
 

@@ -1,11 +1,12 @@
-"""Registration codes by SMS, and the SMS outbox.
+"""Registration and password-reset codes by SMS, and the SMS outbox.
 
 Asking for a registration code answers the same for every valid number, whether it has an
 account or not: a new number is texted a 6-digit code, a registered one is texted that it
 already has an account (and no code). Registering then needs a valid code, which a
 registered number never has, so "wrong code" and "already registered" are one answer
 (SMS_CODE_INVALID). The only party who learns whether a number has an account is the
-owner of the phone.
+owner of the phone. A password-reset code is the mirror image: only a buyer's number is
+texted a code, any other is texted that it has no account.
 
 Messages go through an outbox: the row is written in the transaction that decides to send
 it, handed to the gateway by a Huey task after commit, and a row still pending past its
@@ -39,8 +40,13 @@ KEEP_MESSAGES = timedelta(days=30)
 REGISTER_CODE_TEXT = "【分销商城】您的注册验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人。"
 ALREADY_REGISTERED_TEXT = (
     "【分销商城】该手机号已注册过账号，无需再次注册，请直接用手机号和密码登录；"
-    "忘记密码请联系客服。如非本人操作，请忽略本短信。"
+    "忘记密码可在登录页点击“忘记密码”重置。如非本人操作，请忽略本短信。"
 )
+RESET_CODE_TEXT = (
+    "【分销商城】您正在重置登录密码，验证码为 {code}，{minutes} 分钟内有效。"
+    "如非本人操作，请忽略本短信，不要把验证码告诉任何人。"
+)
+NOT_REGISTERED_TEXT = "【分销商城】该手机号尚未注册账号，无法重置密码，欢迎注册。如非本人操作，请忽略本短信。"
 
 
 def _hash(phone: str, purpose: str, code: str) -> str:
@@ -75,18 +81,46 @@ def request_register_code(*, phone: str, client_ip: str | None = None) -> SmsMes
         if User.objects.filter(phone=phone).exists():
             text = ALREADY_REGISTERED_TEXT
         else:
-            code = f"{secrets.randbelow(10**6):06d}"
-            SmsCode.objects.update_or_create(
-                phone=phone,
-                purpose=purpose,
-                defaults={
-                    "code_hash": _hash(phone, purpose, code),
-                    "expires_at": timezone.now() + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
-                    "failed_attempts": 0,
-                },
+            text = REGISTER_CODE_TEXT.format(
+                code=_new_code(phone, purpose), minutes=settings.SMS_CODE_TTL_SECONDS // 60
             )
-            text = REGISTER_CODE_TEXT.format(code=code, minutes=settings.SMS_CODE_TTL_SECONDS // 60)
         return queue_message(phone=phone, purpose=purpose, text=text, gateway=gateway.name)
+
+
+def resettable(phone: str) -> User | None:
+    """The buyer account that signs in with `phone`, if any (staff reset theirs in the backend)."""
+    return User.objects.filter(username=phone, is_active=True, is_staff=False, is_superuser=False).first()
+
+
+def request_reset_code(*, phone: str, client_ip: str | None = None) -> SmsMessage:
+    """Text a buyer's `phone` a password-reset code, or, when it has no account, a note
+    saying so; limited exactly like registration codes."""
+    gateway = get_sms_gateway()
+    _check_limits(phone, client_ip)
+    purpose = SmsCode.Purpose.RESET_PASSWORD
+    with transaction.atomic():
+        if resettable(phone) is None:
+            text = NOT_REGISTERED_TEXT
+        else:
+            text = RESET_CODE_TEXT.format(
+                code=_new_code(phone, purpose), minutes=settings.SMS_CODE_TTL_SECONDS // 60
+            )
+        return queue_message(phone=phone, purpose=purpose, text=text, gateway=gateway.name)
+
+
+def _new_code(phone: str, purpose: str) -> str:
+    """A fresh 6-digit code for the phone and purpose (any earlier one is replaced)."""
+    code = f"{secrets.randbelow(10**6):06d}"
+    SmsCode.objects.update_or_create(
+        phone=phone,
+        purpose=purpose,
+        defaults={
+            "code_hash": _hash(phone, purpose, code),
+            "expires_at": timezone.now() + timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+            "failed_attempts": 0,
+        },
+    )
+    return code
 
 
 def queue_message(*, phone: str, purpose: str, text: str, gateway: str) -> SmsMessage:

@@ -1,11 +1,9 @@
 """每日对账: one row per day with the day's money movements and every check's result; the
 merchant can reconcile again at any time (立即对账)."""
 
-from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import action, display
 
@@ -14,7 +12,7 @@ from fenxiao.core.money import format_fen
 
 from ..models import Reconciliation
 from ..services import reconciliation
-from .common import badge, change_url, form_page, labels, local_time, run, user_text
+from .common import ConfirmForm, badge, changelist_url, form_page, labels, local_time, user_text
 
 RESULT_LABELS = {"ok": "success", "problems": "danger"}
 
@@ -22,10 +20,6 @@ RESULT_LABELS = {"ok": "success", "problems": "danger"}
 def _record_url(model_label: str, pk: int) -> str:
     app_label, model = model_label.split(".")
     return reverse(f"admin:{app_label}_{model}_change", args=[pk])
-
-
-class DayForm(forms.Form):
-    day = forms.DateField(label="对账日期", help_text="核对截至现在的全部历史，并记为该日的对账结果")
 
 
 @admin.register(Reconciliation)
@@ -127,18 +121,13 @@ class ReconciliationAdmin(ReadOnlyAdmin):
 
     @action(description="立即对账", url_path="reconcile-now", icon="fact_check", permissions=["run"])
     def reconcile_now(self, request):
-        form = DayForm(request.POST or None, initial={"day": timezone.localdate()})
+        form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            day = form.cleaned_data["day"]
-            row, ok = run(request, lambda: reconciliation.run(day, staff=request.user), form)
-            if ok:
-                if row.ok:
-                    messages.success(request, f"{day:%Y-%m-%d} 对账完成：全部一致")
-                else:
-                    messages.error(
-                        request, f"{day:%Y-%m-%d} 对账完成：{row.problem_count} 项不一致，请查看明细"
-                    )
-                return HttpResponseRedirect(change_url(row))
+            from ..tasks import reconcile_now
+
+            reconcile_now(request.user.pk)
+            messages.success(request, "对账已开始，核对全部历史需要一些时间，完成后刷新本页查看结果")
+            return HttpResponseRedirect(changelist_url(Reconciliation))
         last = Reconciliation.objects.order_by("-ran_at").first()
         return form_page(
             self,
@@ -148,7 +137,7 @@ class ReconciliationAdmin(ReadOnlyAdmin):
             submit_label="开始对账",
             summary=[
                 ("核对内容", "订单与佣金、佣金与账户流水、流水与分销商余额、提现与流水及打款"),
-                ("自动对账", "每天 05:10 自动核对，结果记为前一天"),
+                ("自动对账", "每天 05:10 自动核对，结果记为前一天；每次对账都单独保留，不覆盖以往结果"),
                 ("上次对账", local_time(last.ran_at) if last else "尚未对账"),
             ],
         )

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
             name='Reconciliation',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True, verbose_name='对账日期')),
+                ('day', models.DateField(db_index=True, verbose_name='对账日期')),
                 ('ok', models.BooleanField(default=False, verbose_name='全部一致')),
                 ('problem_count', models.PositiveIntegerField(default=0, verbose_name='不一致项')),
                 ('figures', models.JSONField(default=dict, verbose_name='当日资金流水')),
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '每日对账',
                 'verbose_name_plural': '每日对账',
-                'ordering': ['-day'],
+                'ordering': ['-ran_at', '-id'],
             },
         ),
     ]

@@ -1,12 +1,13 @@
 """The daily reconciliation (对账): proof that orders, commissions, ledger, balances and
-payouts agree, kept one row per day so a merchant can show that they agreed every day."""
+payouts agree. Every run is kept (never overwritten), so a merchant can show that they
+agreed every day, and a day that disagreed stays on record after a repair and a re-run."""
 
 from django.conf import settings
 from django.db import models
 
 
 class Reconciliation(models.Model):
-    day = models.DateField("对账日期", unique=True)
+    day = models.DateField("对账日期", db_index=True)
     ok = models.BooleanField("全部一致", default=False)
     problem_count = models.PositiveIntegerField("不一致项", default=0)
     # The day's money movements (fen and counts), by name: see services/reconciliation.FIGURES.
@@ -27,7 +28,7 @@ class Reconciliation(models.Model):
     class Meta:
         verbose_name = "每日对账"
         verbose_name_plural = "每日对账"
-        ordering = ["-day"]
+        ordering = ["-ran_at", "-id"]
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} 对账"

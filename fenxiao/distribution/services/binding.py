@@ -23,7 +23,7 @@ from ..models import (
     TouchSource,
 )
 from . import config, visits
-from .distributors import ensure_for_everyone_mode, is_in_downline
+from .distributors import adopt_orphan, ensure_for_everyone_mode, is_in_downline
 
 
 def _has_paid_order(buyer) -> bool:
@@ -84,8 +84,9 @@ def record_touch(
             TouchDecision.BOUND,
             TouchDecision.REBOUND,
         ):
-            # 人人分销: a buyer bound here becomes a distributor in this distributor's team.
-            ensure_for_everyone_mode(buyer)
+            # 人人分销: a buyer bound here becomes a distributor in this distributor's team,
+            # also one whose account was made before anyone bound them.
+            adopt_orphan(ensure_for_everyone_mode(buyer), distributor)
         return touch
 
 

@@ -145,6 +145,19 @@ def ensure_for_everyone_mode(user) -> Distributor | None:
     )
 
 
+def adopt_orphan(account: Distributor | None, parent: Distributor) -> None:
+    """An account the shop made by itself (人人分销) before anyone bound its owner joins the
+    team of the distributor who now has, as a bound buyer with a new account would. The
+    binding that led here was refused if it closed a loop; an account with a parent, or one
+    whose owner became a distributor some other way, keeps its place."""
+    if account is None or account.parent_id is not None or account.source != JoinSource.EVERYONE:
+        return
+    if is_in_downline(parent, account):
+        return
+    Distributor.objects.filter(pk=account.pk, parent__isnull=True).update(parent=parent)
+    account.parent = parent
+
+
 def join_through_store(user) -> Distributor:
     """A store QR scan makes the buyer a distributor (门店设置 扫码成为分销商), in the team of
     whoever the scan bound them to. An account they have already is left as it is: a
@@ -183,13 +196,13 @@ def enrol_everyone(*, chunk: int = ENROL_CHUNK) -> int:
 
 def _enrol(user_ids: list[int], grade) -> int:
     now = timezone.now()
-    parents = dict(
-        CustomerBinding.objects.in_force(now)
-        .filter(buyer_id__in=user_ids)
-        .values_list("buyer_id", "distributor_id")
-    )
     made = 0
     with transaction.atomic():
+        parents = dict(
+            CustomerBinding.objects.in_force(now)
+            .filter(buyer_id__in=user_ids)
+            .values_list("buyer_id", "distributor_id")
+        )
         # A code already taken makes that row skipped; it is drawn again (5 tries, as `_create`).
         for _attempt in range(5):
             missing = set(user_ids) - set(

@@ -251,3 +251,20 @@ def test_everyone_enrolment_works_in_chunks_and_skips_staff():
     assert made.count() == 7 and made.filter(parent=a).count() == 5
     assert not Distributor.objects.filter(user__is_staff=True).exists()
     assert len(set(made.values_list("referral_code", flat=True))) == 7
+
+
+@pytest.mark.parametrize("made_by", ["first purchase", "enrolment"])
+def test_everyone_mode_an_account_made_before_any_binding_joins_the_first_binders_team(shirt, made_by):
+    configure(self_purchase=False)
+    d = make_distributor()
+    walk_in = make_buyer()
+    configure(enable_mode="everyone")  # enrols the walk-in, without a parent
+    if made_by == "first purchase":
+        buy(walk_in, (sku(shirt), 1))
+    assert distributors.for_user(walk_in).parent is None
+
+    assert visit(walk_in, d).decision == "bound"
+
+    assert distributors.for_user(walk_in).parent == d
+    # Self-purchase off: their own purchase pays their parent at level 1.
+    assert amounts(buy(walk_in, (sku(shirt), 1))) == {(0, 1): 1000}

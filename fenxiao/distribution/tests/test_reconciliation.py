@@ -175,11 +175,46 @@ def test_a_run_costs_the_same_queries_for_more_rows(shop):
     assert queries() == before
 
 
-def test_a_rerun_replaces_the_days_result_and_yesterday_is_the_default(shop):
+def test_every_run_is_kept_and_yesterday_is_the_default(shop):
     first = reconciliation.run()
-    assert first.day == timezone.localdate() - timedelta(days=1)
-    assert reconciliation.run().pk == first.pk
-    assert Reconciliation.objects.count() == 1
+    assert first.day == timezone.localdate() - timedelta(days=1) and first.ok
+    tamper_release_lost(shop)
+    second = reconciliation.run()
+    assert second.pk != first.pk and not second.ok
+    first.refresh_from_db()
+    assert first.ok  # a later run never rewrites an earlier result
+
+
+def test_a_store_credit_paid_while_the_check_runs_is_not_reported(shop, monkeypatch):
+    # The moment between finding a suspect and reading it again: the credit commits then.
+    from fenxiao.customers.models import WalletEntry
+
+    paid = Withdrawal.objects.get(method="store_credit")
+    credit = WalletEntry.objects.get(source_key=f"withdrawal:{paid.pk}")
+    amount = credit.amount
+    WalletEntry.objects.filter(pk=credit.pk).update(amount=0)  # not yet committed, as seen
+    original = reconciliation._wrong
+
+    def late_commit(query, describe, check, model, **kwargs):
+        if kwargs.get("base") is not None:
+            suspects = [row["pk"] for row in query(kwargs["base"])]
+            assert suspects == [paid.pk]
+            WalletEntry.objects.filter(pk=credit.pk).update(amount=amount)
+        return original(query, describe, check, model, **kwargs)
+
+    monkeypatch.setattr(reconciliation, "_wrong", late_commit)
+    assert reconciliation.run(timezone.localdate()).ok
+
+
+def test_a_till_commission_above_its_base_is_found(shop):
+    till = Commission.objects.filter(level=1).first()
+    Commission.objects.filter(pk=till.pk).update(
+        order=None, order_line=None, offline_ref="S1/1", offline_label="西湖店 S1", amount=till.base + 1
+    )
+    row = reconciliation.run(timezone.localdate())
+    problems = checks_of(row)["orders"]["problems"]
+    assert [p["pk"] for p in problems] == [till.pk]
+    assert "门店收银 西湖店 S1" in problems[0]["text"] and "超过计佣金额" in problems[0]["text"]
 
 
 def test_the_backend_lists_days_shows_the_checks_and_reconciles_now(shop):
@@ -192,11 +227,10 @@ def test_the_backend_lists_days_shows_the_checks_and_reconciles_now(shop):
 
     form = client.get(list_url(Reconciliation, "reconcile_now"))
     assert form.status_code == 200
-    today = timezone.localdate()
-    done = client.post(list_url(Reconciliation, "reconcile_now"), {"day": today.isoformat()})
-    row = Reconciliation.objects.get()
-    assert done.status_code == 302 and done["Location"] == url(row)
-    assert (row.day, row.ok, row.ran_by) == (today, False, finance)
+    done = client.post(list_url(Reconciliation, "reconcile_now"), {"confirm": "on"})
+    assert done.status_code == 302 and done["Location"] == list_url(Reconciliation)
+    row = Reconciliation.objects.get()  # run by the task (inline under the tests)
+    assert (row.day, row.ok, row.ran_by) == (timezone.localdate(), False, finance)
 
     page = client.get(url(row)).content.decode()
     assert "2 项不一致" in page and "提现 ↔ 流水 ↔ 打款" in page and "应退回 ¥10.00" in page
@@ -210,7 +244,7 @@ def test_the_backend_lists_days_shows_the_checks_and_reconciles_now(shop):
 def test_staff_without_the_finance_role_cannot_reconcile(shop):
     client = login(make_staff("clerk", perms=["distribution.view_reconciliation"]))
     assert client.get(list_url(Reconciliation)).status_code == 200
-    refused = client.post(list_url(Reconciliation, "reconcile_now"), {"day": "2026-12-01"})
+    refused = client.post(list_url(Reconciliation, "reconcile_now"), {"confirm": "on"})
     assert refused.status_code in (302, 403)
     assert not Reconciliation.objects.exists()
 
@@ -222,3 +256,11 @@ def test_the_daily_task_reconciles_yesterday(shop):
     row = Reconciliation.objects.get()
     assert row.day == timezone.localdate() - timedelta(days=1) and row.ok and row.ran_by is None
     assert api_for(shop["b"].user).get("/distribution/dashboard").status_code == 200
+
+
+def test_outside_a_demo_a_withdrawal_paid_by_the_sandbox_is_reported(shop, settings):
+    paid = Withdrawal.objects.get(method="alipay")
+    assert "-SBX-" in paid.payout_reference and reconciliation.run().ok  # a demo: as it should be
+    settings.DEMO_MODE = settings.DEBUG = False
+    problems = checks_of(reconciliation.run())["withdrawals"]["problems"]
+    assert [(p["pk"], "款项并未实际到账" in p["text"]) for p in problems] == [(paid.pk, True)]

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
@@ -82,10 +82,68 @@ def register_page(request):
     return render(request, "storefront/account/register.html", context)
 
 
-def _send_code(request, phone: str) -> dict:
+RESET_FIELDS = ("phone", "code")
+
+
+def password_reset_page(request):
+    """忘记密码: a new password with a code texted to the phone, then signed in. The code is
+    asked for as on the register page (htmx `action=send_code`)."""
+    typed = {field: request.POST.get(field, "") for field in RESET_FIELDS}
+    context = {"next": safe_next(request, "/me/"), "typed": typed}
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        notice = _send_code(request, typed["phone"], sms_codes.request_reset_code)
+        if request.htmx:
+            return render(request, "storefront/account/sms_notice.html", notice)
+        context.update(notice)
+    elif request.method == "POST":
+        if request.POST.get("password") != request.POST.get("password2"):
+            messages.error(request, "两次输入的密码不一致")
+        else:
+            try:
+                user = accounts.reset_password(
+                    phone=typed["phone"],
+                    code=typed["code"],
+                    password=request.POST.get("password", ""),
+                    client_ip=client_ip(request),
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "密码已重置，已为您登录")
+                return _signed_in(request, user)
+    return render(request, "storefront/account/password_reset.html", context)
+
+
+@login_required
+def settings_page(request):
+    """账号设置: the nickname, and a new password (the old one is needed)."""
+    if request.method == "POST" and request.POST.get("action") == "profile":
+        accounts.update_profile(request.user, nickname=request.POST.get("nickname", ""))
+        messages.success(request, "昵称已保存")
+        return redirect("/me/settings/")
+    if request.method == "POST" and request.POST.get("action") == "password":
+        if request.POST.get("password") != request.POST.get("password2"):
+            messages.error(request, "两次输入的新密码不一致")
+        else:
+            try:
+                accounts.change_password(
+                    request.user,
+                    old_password=request.POST.get("old_password", ""),
+                    password=request.POST.get("password", ""),
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                update_session_auth_hash(request, request.user)  # this browser stays signed in
+                messages.success(request, "密码已修改，其他设备需要重新登录")
+                return redirect("/me/settings/")
+    return render(request, "storefront/account/settings.html")
+
+
+def _send_code(request, phone: str, send=sms_codes.request_register_code) -> dict:
     try:
         phone = accounts.normalise_phone(phone)
-        message = sms_codes.request_register_code(phone=phone, client_ip=client_ip(request))
+        message = send(phone=phone, client_ip=client_ip(request))
     except DomainError as error:
         return {"sms_error": error.message}
     notice = {"sms_sent": "验证码已发送", "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS}
