@@ -58,10 +58,8 @@ def register_page(request):
     typed = {field: request.POST.get(field, "") for field in REGISTER_FIELDS}
     context = {"next": safe_next(request, "/me/"), "typed": typed}
     if request.method == "POST" and request.POST.get("action") == "send_code":
-        notice = _send_code(request, typed["phone"])
-        if request.htmx:
-            return render(request, "storefront/account/sms_notice.html", notice)
-        context.update(notice)
+        if sent := _code_step(request, typed["phone"], sms_codes.request_register_code, context):
+            return sent
     elif request.method == "POST":
         if request.POST.get("password") != request.POST.get("password2"):
             messages.error(request, "两次输入的密码不一致")
@@ -91,10 +89,8 @@ def password_reset_page(request):
     typed = {field: request.POST.get(field, "") for field in RESET_FIELDS}
     context = {"next": safe_next(request, "/me/"), "typed": typed}
     if request.method == "POST" and request.POST.get("action") == "send_code":
-        notice = _send_code(request, typed["phone"], sms_codes.request_reset_code)
-        if request.htmx:
-            return render(request, "storefront/account/sms_notice.html", notice)
-        context.update(notice)
+        if sent := _code_step(request, typed["phone"], sms_codes.request_reset_code, context):
+            return sent
     elif request.method == "POST":
         if request.POST.get("password") != request.POST.get("password2"):
             messages.error(request, "两次输入的密码不一致")
@@ -140,7 +136,17 @@ def settings_page(request):
     return render(request, "storefront/account/settings.html")
 
 
-def _send_code(request, phone: str, send=sms_codes.request_register_code) -> dict:
+def _code_step(request, phone: str, send, context: dict):
+    """获取验证码 (`action=send_code`): by htmx, answered with just the notice; without
+    JavaScript, the notice goes into the whole page's `context` (and None is returned)."""
+    notice = _send_code(request, phone, send)
+    if request.htmx:
+        return render(request, "storefront/account/sms_notice.html", notice)
+    context.update(notice)
+    return None
+
+
+def _send_code(request, phone: str, send) -> dict:
     try:
         phone = accounts.normalise_phone(phone)
         message = send(phone=phone, client_ip=client_ip(request))
