@@ -5,3 +5,6 @@ class DistributionConfig(AppConfig):
     name = "fenxiao.distribution"
     label = "distribution"
     verbose_name = "分销"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks

@@ -82,6 +82,10 @@ def _registry() -> dict[str, type[PayoutGateway]]:
     return {"sandbox": SandboxPayoutGateway}
 
 
+def adapter_names() -> set[str]:
+    return set(_registry())
+
+
 def adapter_name(method: str) -> str | None:
     """The adapter that pays `method` automatically, or None when finance pays it by hand."""
     name = settings.PAYOUT_ADAPTERS.get(method) or None

@@ -121,3 +121,9 @@ def test_demo_generates_private_secrets_once_for_every_process(tmp_path):
     assert len(values["SECRET_KEY"]) >= 50 and values["SECRET_KEY"] != values["SANDBOX_PAY_SECRET"]
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     assert [p.name for p in stored.parent.iterdir() if p.name.startswith(".secrets-")] == []
+
+
+def test_a_mistyped_payout_adapter_stops_the_start(tmp_path):
+    done = start(tmp_path, "check", SECRET_KEY=STRONG_KEY, PAYOUT_WECHAT_ADAPTER="wechatpay-v3")
+    assert done.returncode != 0
+    assert "fenxiao.E001" in done.stderr and "PAYOUT_WECHAT_ADAPTER='wechatpay-v3'" in done.stderr
