@@ -91,8 +91,14 @@ def reset_password(*, phone: str, code: str, password: str, client_ip: str | Non
 def change_password(user: User, *, old_password: str, password: str) -> None:
     """A signed-in buyer changes their password. Every app token is signed out (the caller
     issues a new one for the client that asked); other web sessions end."""
+    # Guesses at the old password count against the account's login budget: a stolen
+    # token or an open session must not be a way to try passwords without limit.
+    key = limits.counter_key("login-account", user.username)
+    if limits.hit(key, settings.LOGIN_FAILURE_WINDOW_SECONDS) > settings.LOGIN_FAILURE_LIMIT:
+        raise LoginRateLimited("原密码错误次数过多，请稍后再试")
     if not user.check_password(old_password or ""):
         raise WrongPassword()
+    limits.reset(key)
     _check_new_password(password, user)
     _set_password(user, password)
 

@@ -136,3 +136,17 @@ def test_staff_cannot_reset_through_the_buyer_flow():
     ask_code(PHONE)
     assert not SmsCode.objects.exists()
     assert "尚未注册" in SmsMessage.objects.get(phone=PHONE).text
+
+
+def test_guessing_the_old_password_is_limited_like_a_login(settings):
+    make_buyer(PHONE, password=OLD)
+    api = ApiClient(login(PHONE, OLD).json()["token"])
+    answers = [
+        api.post("/me/password", {"old_password": f"guess{i}xx", "password": NEW_PASSWORD}).status_code
+        for i in range(settings.LOGIN_FAILURE_LIMIT + 1)
+    ]
+    assert answers[:-1] == [400] * settings.LOGIN_FAILURE_LIMIT
+    assert_refused(
+        api.post("/me/password", {"old_password": OLD, "password": NEW_PASSWORD}), 429, "LOGIN_RATE_LIMITED"
+    )
+    assert login(PHONE, NEW_PASSWORD).status_code != 200  # nothing changed

@@ -84,9 +84,11 @@ def record_touch(
             TouchDecision.BOUND,
             TouchDecision.REBOUND,
         ):
-            # 人人分销: a buyer bound here becomes a distributor in this distributor's team,
-            # also one whose account was made before anyone bound them.
-            adopt_orphan(ensure_for_everyone_mode(buyer), distributor)
+            # 人人分销: a buyer bound here becomes a distributor in this distributor's team;
+            # one whose account was made before anyone bound them joins it at the first binding.
+            account = ensure_for_everyone_mode(buyer)
+            if touch.decision == TouchDecision.BOUND:
+                adopt_orphan(account, distributor)
         return touch
 
 

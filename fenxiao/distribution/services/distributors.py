@@ -1,8 +1,9 @@
 """Becoming a distributor, review, designation, status, parent and grade."""
 
 import secrets
+from contextlib import contextmanager
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -147,15 +148,38 @@ def ensure_for_everyone_mode(user) -> Distributor | None:
 
 def adopt_orphan(account: Distributor | None, parent: Distributor) -> None:
     """An account the shop made by itself (人人分销) before anyone bound its owner joins the
-    team of the distributor who now has, as a bound buyer with a new account would. The
-    binding that led here was refused if it closed a loop; an account with a parent, or one
-    whose owner became a distributor some other way, keeps its place."""
+    team of the distributor who first binds them, as a buyer bound before getting an account
+    would. Only a childless, parentless 人人分销 account moves: one with a team, or one put
+    at the top on purpose and since grown a team, keeps its place. Re-parenting is taken
+    one at a time (the tree lock), so two accounts adopting each other at once cannot
+    close a loop."""
     if account is None or account.parent_id is not None or account.source != JoinSource.EVERYONE:
         return
-    if is_in_downline(parent, account):
-        return
-    Distributor.objects.filter(pk=account.pk, parent__isnull=True).update(parent=parent)
+    with tree_lock():
+        fresh = Distributor.objects.filter(pk=account.pk, parent__isnull=True).first()
+        if fresh is None or Distributor.objects.filter(parent_id=account.pk).exists():
+            return
+        if is_in_downline(parent, fresh):
+            return
+        Distributor.objects.filter(pk=account.pk).update(parent=parent)
     account.parent = parent
+
+
+# The key of the lock every change of parent takes (an arbitrary constant: "fenx").
+TREE_LOCK_KEY = 0x66656E78
+
+
+@contextmanager
+def tree_lock():
+    """Serialises changes of parent (they are rare), so a loop check always sees the parent
+    changes committed before it. PostgreSQL: a transaction-scoped advisory lock, which no
+    other code takes, so it cannot deadlock with row locks; SQLite's write transactions are
+    one at a time already."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+        yield
 
 
 def join_through_store(user) -> Distributor:
@@ -461,17 +485,24 @@ def ancestors(distributor: Distributor | None, limit: int = 64) -> list[Distribu
 
 
 def is_in_downline(candidate: Distributor, root: Distributor) -> bool:
-    """True when `candidate` is `root` or sits anywhere beneath it."""
-    if candidate.pk == root.pk:
-        return True
-    return any(a.pk == root.pk for a in ancestors(candidate))
+    """True when `candidate` is `root` or sits anywhere beneath it, however deep (the walk
+    up reads only parent ids, and stops at a node seen twice)."""
+    seen = set()
+    node_id = candidate.pk
+    while node_id is not None and node_id not in seen:
+        if node_id == root.pk:
+            return True
+        seen.add(node_id)
+        node_id = Distributor.objects.filter(pk=node_id).values_list("parent_id", flat=True).first()
+    return False
 
 
 @transaction.atomic
 def set_parent(distributor: Distributor, parent: Distributor | None, staff=None) -> Distributor:
-    if parent is not None and is_in_downline(parent, distributor):
-        raise LoopRefused()
-    Distributor.objects.filter(pk=distributor.pk).update(parent=parent)
+    with tree_lock():
+        if parent is not None and is_in_downline(parent, distributor):
+            raise LoopRefused()
+        Distributor.objects.filter(pk=distributor.pk).update(parent=parent)
     distributor.parent = parent
     return distributor
 
