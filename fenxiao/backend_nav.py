@@ -134,6 +134,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(_("佣金记录"), "paid", "distribution.commission"),
                         _nav(_("结算批次"), "account_balance", "distribution.settlementbatch"),
                         _nav(_("提现"), "currency_exchange", "distribution.withdrawal"),
+                        _nav(_("风控审核"), "gpp_maybe", "distribution.riskreview"),
                         _nav(_("每日对账"), "fact_check", "distribution.reconciliation"),
                         _nav(_("客户关系"), "link", "distribution.customerbinding"),
                         _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),

@@ -12,7 +12,7 @@ from fenxiao.core.http import client_ip
 from fenxiao.distribution.views import claim_cookie_referral
 
 from .auth import buyer_auth
-from .services import accounts, addresses, sms_codes
+from .services import accounts, addresses, devices, sms_codes
 
 router = Router(tags=["账号"])
 
@@ -128,6 +128,12 @@ def sms_code(request, payload: SmsCodeIn):
     return Status(202, {"message": SMS_SENT, "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS})
 
 
+def _token_for(request, user) -> str:
+    """A new bearer token for an app that has just signed `user` in, on its device."""
+    devices.remember(user, request)
+    return accounts.issue_token(user)
+
+
 @router.post("/auth/register", response={201: TokenOut}, auth=None)
 def register(request, response: HttpResponse, payload: RegisterIn):
     """Needs the code from `/auth/sms-code`. A wrong, expired or missing code and a number
@@ -141,7 +147,7 @@ def register(request, response: HttpResponse, payload: RegisterIn):
         client_ip=client_ip(request),
     )
     claim_cookie_referral(request, response, user)
-    return Status(201, {"token": accounts.issue_token(user), "user": user})
+    return Status(201, {"token": _token_for(request, user), "user": user})
 
 
 @router.post("/auth/password-reset", response=TokenOut, auth=None)
@@ -153,7 +159,7 @@ def reset_password(request, payload: PasswordResetIn):
     user = accounts.reset_password(
         phone=payload.phone, code=payload.code, password=payload.password, client_ip=client_ip(request)
     )
-    return {"token": accounts.issue_token(user), "user": user}
+    return {"token": _token_for(request, user), "user": user}
 
 
 @router.post("/auth/login", response=TokenOut, auth=None)
@@ -178,8 +184,10 @@ def login(request, response: HttpResponse, payload: LoginIn, session: bool = Fal
         )
     claim_cookie_referral(request, response, user)
     if session:
+        # The session sign-in notes the device (the user_logged_in receiver).
         session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    return {"token": accounts.issue_token(user), "user": user}
+        return {"token": accounts.issue_token(user), "user": user}
+    return {"token": _token_for(request, user), "user": user}
 
 
 @router.post("/auth/logout", response={204: None}, auth=buyer_auth)

@@ -19,6 +19,10 @@ class CustomersConfig(AppConfig):
         from .forms import BackendLoginForm
 
         admin.site.login_form = BackendLoginForm
+        # Each sign-in to a session (the H5 pages) notes its device for the abuse guards.
+        from django.contrib.auth.signals import user_logged_in
+
+        user_logged_in.connect(_remember_device, dispatch_uid="fenxiao_sign_in_device")
 
 
 def _ensure_groups(sender, **kwargs):
@@ -31,3 +35,10 @@ def _ensure_rule_tags(sender, **kwargs):
     from .services.tags import ensure_rule_tags
 
     ensure_rule_tags()
+
+
+def _remember_device(sender, request, user, **kwargs):
+    from .services.devices import remember
+
+    if request is not None:
+        remember(user, request)

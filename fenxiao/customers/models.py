@@ -340,3 +340,24 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SignInDevice(models.Model):
+    """A device (a browser, or an app install) an account signed in on, by the mall's
+    first-party visitor id (the traffic cookie, or the id an app sends). Read by the
+    abuse guards: two accounts signed in on one device may be one person."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.CharField("设备标识", max_length=32)
+    first_seen = models.DateTimeField("首次登录", auto_now_add=True)
+    last_seen = models.DateTimeField("最近登录")
+
+    class Meta:
+        verbose_name = "登录设备"
+        verbose_name_plural = "登录设备"
+        constraints = [models.UniqueConstraint(fields=["user", "device"], name="one_row_per_user_device")]
+        # Who else signed in on a device.
+        indexes = [models.Index(fields=["device"], name="sign_in_device")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.device}"

@@ -101,6 +101,7 @@ class CommissionOut(Schema):
     reversed_amount: int
     net_amount: int
     frozen_until: datetime | None
+    under_review: bool = Field(description="风控审核中：暂不结算，商家审核放行后照常结算，作废则取消")
     created_at: datetime
     why: str
 

@@ -1,16 +1,23 @@
 """Staff distribution API (same services as the backend): review, designate, rebind,
-settle, and process withdrawals. Authorised by Django permissions."""
+settle, process withdrawals, and decide what the abuse guards held. Authorised by Django
+permissions."""
 
-from ninja import Router, Schema, Status
+from datetime import datetime
+from typing import Literal
+
+from ninja import Path, Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import ConfigDict, Field
 
+from fenxiao.core.errors import NotFound
+from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth, require_perm
 from fenxiao.customers.models import User
 
 from .api import WithdrawalOut
 from .errors import WithdrawalNotFound
-from .models import SettlementMode, Withdrawal
-from .services import binding, config, distributors, settlement, withdrawals
+from .models import RiskReview, SettlementMode, Withdrawal
+from .services import binding, config, distributors, risk, settlement, withdrawals
 
 router = Router(tags=["商家：分销"], auth=buyer_auth)
 
@@ -64,8 +71,6 @@ def _withdrawal(number: str) -> Withdrawal:
 def _user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        from fenxiao.core.errors import NotFound
-
         raise NotFound("用户不存在")
     return user
 
@@ -143,3 +148,63 @@ def mark_paid(request, number: str, payload: PaidIn):
 def mark_failed(request, number: str, payload: ReasonIn):
     require_perm(request, "distribution.change_withdrawal")
     return withdrawals.mark_failed(_withdrawal(number), request.user, reason=payload.reason)
+
+
+# --- 风控审核 -------------------------------------------------------------------------------
+
+
+class RiskReviewOut(Schema):
+    id: int
+    order_number: str = Field(validation_alias="order.number")
+    distributor_id: int
+    buyer_id: int
+    signals: list[str] = Field(
+        validation_alias="signal_values",
+        description="same_phone 同一手机号 / same_address 同一收货地址 / same_device 同一设备 / "
+        "same_payout 同一收款账户 / circular 循环招募 / refund_abuse 频繁退款",
+    )
+    evidence: list[str]
+    held_amount: int = Field(description="暂扣佣金（分）")
+    status: str = Field(description="open 待审核 / cleared 已放行 / voided 已作废佣金")
+    note: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class RiskReviewQuery(Schema):
+    status: Literal["open", "cleared", "voided"] | None = None
+
+
+ReviewId = Path(..., ge=1, le=2**63 - 1)
+
+
+def _review(review_id: int) -> RiskReview:
+    review = RiskReview.objects.select_related("order").filter(pk=review_id).first()
+    if review is None:
+        raise NotFound("风控记录不存在")
+    return review
+
+
+@router.get("/risk-reviews", response=list[RiskReviewOut])
+@paginate(Pagination, page_size=20)
+def list_risk_reviews(request, query: RiskReviewQuery = Query(...)):
+    """What the abuse guards held, newest first (`status=open`: the review queue)."""
+    require_perm(request, "distribution.view_riskreview")
+    reviews = RiskReview.objects.select_related("order").order_by("-id")
+    return reviews.filter(status=query.status) if query.status else reviews
+
+
+@router.post("/risk-reviews/{review_id}/clear", response=RiskReviewOut)
+def clear_risk_review(request, payload: ReasonIn, review_id: int = ReviewId):
+    """放行: the held commission settles as it would have. 400 RISK_REVIEW_DECIDED once decided."""
+    require_perm(request, "distribution.change_riskreview")
+    risk.clear(_review(review_id), request.user, note=payload.reason)
+    return _review(review_id)
+
+
+@router.post("/risk-reviews/{review_id}/void", response=RiskReviewOut)
+def void_risk_review(request, payload: ReasonIn, review_id: int = ReviewId):
+    """作废: the held commission is cancelled; `reason` is required (400 REASON_REQUIRED)."""
+    require_perm(request, "distribution.change_riskreview")
+    risk.void(_review(review_id), request.user, note=payload.reason)
+    return _review(review_id)

@@ -12,7 +12,14 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from fenxiao.catalog.models import Sku
-from fenxiao.distribution.models import Distributor, DistributorStatus, SettlementBatch, Withdrawal
+from fenxiao.distribution.models import (
+    Distributor,
+    DistributorStatus,
+    RiskReview,
+    RiskReviewStatus,
+    SettlementBatch,
+    Withdrawal,
+)
 from fenxiao.distribution.models.ledger import WithdrawalStatus
 from fenxiao.orders.models import OPEN_AFTER_SALE, AfterSale, Order, OrderSettings, OrderStatus
 
@@ -59,6 +66,12 @@ def _withdrawals(user):
     return Todo("withdrawals", "待审核提现", count, url, "分销商提现申请", "currency_exchange")
 
 
+def _risk_reviews(user):
+    count = RiskReview.objects.filter(status=RiskReviewStatus.OPEN).count()
+    url = _link("admin:distribution_riskreview_changelist", status__exact=RiskReviewStatus.OPEN)
+    return Todo("risk_reviews", "待审核风控", count, url, "疑似刷单或频繁退款，佣金暂扣中", "gpp_maybe")
+
+
 def _batches(user):
     pending = SettlementBatch.Status.PENDING_REVIEW
     count = SettlementBatch.objects.filter(status=pending).count()
@@ -81,6 +94,7 @@ ITEMS = [
     ("orders.change_aftersale", _after_sales),
     ("distribution.change_distributor", _distributors),
     ("distribution.change_withdrawal", _withdrawals),
+    ("distribution.change_riskreview", _risk_reviews),
     ("distribution.change_settlementbatch", _batches),
     ("catalog.change_product", _low_stock),
 ]

@@ -11,7 +11,6 @@ Views note what they showed (`fenxiao/core/traffic.py`); the middleware
 (`analytics/middleware.py`) decides whether the request counts and calls `record`.
 """
 
-import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -19,16 +18,16 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from fenxiao.core.batching import Batch, upsert
+from fenxiao.customers.services import devices
 
 from ..models import ProductView, VisitorDay, VisitSource
 
-VISITOR_COOKIE = "fx_vid"
-VISITOR_COOKIE_AGE = 365 * 24 * 3600
-# Apps and mini-programs that keep no cookies may send their own random id in this header.
-VISITOR_HEADER = "HTTP_X_FENXIAO_VISITOR"
+# The visitor id is also how the abuse guards know a device (customers.services.devices).
+VISITOR_COOKIE = devices.COOKIE
+VISITOR_COOKIE_AGE = devices.COOKIE_AGE
+VISITOR_HEADER = devices.HEADER
 REFERRAL_SOURCES = frozenset({VisitSource.LINK, VisitSource.QR, VisitSource.POSTER, VisitSource.STORE})
 
-_VISITOR_ID = re.compile(r"[0-9a-f]{32}")
 # Hosts whose referer means "came from a search engine" (the host or any subdomain of it).
 SEARCH_ENGINES = (
     "baidu.com",
@@ -45,9 +44,7 @@ SEARCH_ENGINES = (
 
 
 # --- The visitor ---------------------------------------------------------------------------
-def valid_visitor(value: str | None) -> str | None:
-    """The id if it is one this site could have issued (32 lowercase hex), else None."""
-    return value if value and len(value) == 32 and _VISITOR_ID.fullmatch(value) else None
+valid_visitor = devices.valid
 
 
 def new_visitor() -> str:

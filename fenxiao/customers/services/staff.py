@@ -68,6 +68,8 @@ ROLE_PERMISSIONS = {
             "settingschange": VIEW,
             "commission": VIEW,
             "commissionadjustment": VIEW,
+            # 风控审核: operations clear or void what the abuse guards held, as it bans.
+            "riskreview": ALL,
         },
         "analytics": {
             "dailysales": (
@@ -140,6 +142,7 @@ ROLE_PERMISSIONS = {
             "withdrawal": ALL,
             # 每日对账: finance reads the daily results and may reconcile again (add).
             "reconciliation": ALL,
+            "riskreview": ALL,
             "sandboxpayout": VIEW,
             "ledgerentry": VIEW,
             "distributor": VIEW,

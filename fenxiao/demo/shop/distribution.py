@@ -122,6 +122,7 @@ def finish_distribution(people: People, tree: dict) -> None:
     settlement.settle_due()
     grades.upgrade()
     _withdrawals(people, tree)
+    _held_for_review(people, tree)
 
 
 def _withdrawals(people: People, tree: dict) -> None:
@@ -146,3 +147,19 @@ def _withdrawals(people: People, tree: dict) -> None:
             method="bank",
             account={"name": "陈浩", "bank": "招商银行上海张江支行", "account": "6214 8301 2345 6789"},
         )
+
+
+def _held_for_review(people: People, tree: dict) -> None:
+    """风控审核 opens on a real case: D, bound to B, has an order delivered to B's own phone
+    and address, so the guards hold B's commission on it for the merchant's review."""
+    from fenxiao.customers.services.addresses import save_address
+    from fenxiao.orders.services.checkout import place_order
+
+    from .orders import pay_in_sandbox
+
+    b, d_user = tree["b"], people.buyers[3]
+    recipient = b.user.addresses.order_by("id").first()
+    fields = ("recipient", "phone", "province", "city", "district", "detail")
+    address = save_address(d_user, {name: getattr(recipient, name) for name in fields})
+    sku = Product.objects.filter(is_listed=True).order_by("price").first().skus.order_by("id").first()
+    pay_in_sandbox(place_order(d_user, [(sku.pk, 2)], address_id=address.pk))

@@ -4,4 +4,13 @@ Every page calls the distribution services; a refusal (DomainError) shows as a m
 a form error, never a 500.
 """
 
-from . import bindings, commissions, config, distributors, reconciliation, rules, withdrawals  # noqa: F401
+from . import (  # noqa: F401
+    bindings,
+    commissions,
+    config,
+    distributors,
+    reconciliation,
+    risk,
+    rules,
+    withdrawals,
+)

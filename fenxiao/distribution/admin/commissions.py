@@ -67,6 +67,11 @@ class CommissionAdjustmentInline(ReadOnlyInline):
         return format_fen(obj.refunded_base)
 
 
+def _status_text(commission: Commission) -> str:
+    text = commission.get_status_display()
+    return f"{text}（风控审核中）" if commission.under_review else text
+
+
 class OrderFilter(TextFilter):
     """?order=<order number or id>: every commission one order earned."""
 
@@ -94,7 +99,7 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
         "rule_display",
         "frozen_until",
     )
-    list_filter = (OrderFilter, "status", "level", "rule_source")
+    list_filter = (OrderFilter, "status", "under_review", "level", "rule_source")
     list_filter_submit = True
     search_fields = (
         "=order__number",
@@ -195,11 +200,11 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
 
     @display(description="状态", ordering="status", label=labels(COMMISSION_LABELS))
     def status_label(self, obj):
-        return obj.status, obj.get_status_display()
+        return obj.status, _status_text(obj)
 
     @display(description="状态")
     def status_badge(self, obj):
-        return badge(obj.get_status_display(), COMMISSION_LABELS.get(obj.status))
+        return badge(_status_text(obj), COMMISSION_LABELS.get(obj.status))
 
     @display(description="为什么是这个金额")
     def why(self, obj):

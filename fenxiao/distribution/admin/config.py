@@ -143,6 +143,13 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
         ("客户绑定", {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),
         ("结算", {"fields": ("freeze_days", "settlement_mode", "settlement_cycle")}),
         (
+            "风控",
+            {
+                "fields": ("risk_guard", "risk_refund_orders", "risk_refund_rate_bp"),
+                "description": "暂扣的佣金在 分销 → 风控审核 中放行或作废；放行后照常结算",
+            },
+        ),
+        (
             "提现",
             {
                 "fields": (

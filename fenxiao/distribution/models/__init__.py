@@ -12,6 +12,7 @@ its foreign keys), never one below, so there is no import cycle.
 - `commissions`: order attribution, commissions and their adjustments
 - `ledger`: ledger entries, withdrawals and payouts
 - `totals`: each distributor's running dashboard totals
+- `risk`: abuse guards' reviews of held commission
 - `reconciliation`: the daily proof that orders, commissions, ledger and payouts agree
 
 Every public name is re-exported here: `from fenxiao.distribution.models import X` is the
@@ -69,6 +70,7 @@ from .ledger import (
     WithdrawalStatus,
 )
 from .reconciliation import Reconciliation
+from .risk import RISK_REVIEW_FLOW, RiskReview, RiskReviewStatus, RiskSignal
 from .rules import (
     CommissionRule,
     CommissionRuleVersion,
@@ -83,6 +85,10 @@ from .totals import TOTAL_FIELDS, DistributorTotals
 
 __all__ = [
     "Reconciliation",
+    "RISK_REVIEW_FLOW",
+    "RiskReview",
+    "RiskReviewStatus",
+    "RiskSignal",
     "MAX_LEVELS",
     "MAX_FREEZE_DAYS",
     "MAX_BIND_DAYS",

@@ -191,6 +191,9 @@ class Commission(models.Model):
     # column would be one more index rewritten by every settled commission.
     frozen_until = models.DateTimeField("解冻时间", null=True, blank=True)
     settled_at = models.DateTimeField("结算时间", null=True, blank=True)
+    # Held by an abuse guard (see risk.RiskReview) until staff clear or void it: settlement
+    # leaves it frozen. A plain column, so a settlement claim re-tests it on the row it locks.
+    under_review = models.BooleanField("风控审核中", default=False)
     batch = models.ForeignKey(
         SettlementBatch,
         on_delete=models.SET_NULL,
@@ -277,6 +280,8 @@ class CommissionAdjustment(models.Model):
         CLAWBACK = "clawback", "结算后退款追回"
         VOIDED = "voided", "封禁作废"
         RELEASED = "released", "封禁后保留结算"
+        RISK_VOIDED = "risk_void", "风控作废"
+        RISK_CLEARED = "risk_clear", "风控放行"
 
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="adjustments")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)

@@ -114,6 +114,18 @@ class DistributionSettings(models.Model):
         "提现次数周期", max_length=10, choices=Cycle.choices, default=Cycle.MONTHLY
     )
     withdraw_methods = models.JSONField("提现方式", default=list, blank=True)
+    risk_guard = models.BooleanField(
+        "可疑订单暂扣佣金",
+        default=True,
+        help_text="买家与分销商疑似同一人（同一手机号、收货地址、设备或收款账户）、上下级疑似同一人、"
+        "或买家频繁退款时，该笔佣金暂不结算，待风控审核放行或作废",
+    )
+    risk_refund_orders = models.PositiveSmallIntegerField(
+        "频繁退款：近 90 天退款订单数达到", default=3, help_text="0 表示不按退款判断"
+    )
+    risk_refund_rate_bp = models.PositiveIntegerField(
+        "频繁退款：且退款订单占比达到（基点）", default=5000, help_text="100 基点 = 1%"
+    )
     version = models.PositiveIntegerField("版本", default=1)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 

@@ -20,10 +20,11 @@ from ..models import (
     LedgerKind,
     OfflineAttribution,
     OrderAttribution,
+    RiskReview,
     RuleKind,
     SalesTier,
 )
-from . import config, ledger, store_rules, totals
+from . import config, ledger, risk, store_rules, totals
 from .rules import RuleBook
 
 
@@ -129,7 +130,10 @@ def _create(order, attribution: OrderAttribution, cfg=None) -> list[Commission]:
         commissions += line_commissions(
             line, line.paid_amount, beneficiaries, book, bonus, store_rates, cfg, order=order, order_line=line
         )
+    # Screened before they are written, so what the guards hold is never settleable.
+    reviews = risk.screen(order, beneficiaries, commissions, cfg)
     Commission.objects.bulk_create(commissions)
+    RiskReview.objects.bulk_create(reviews)
     return commissions
 
 

@@ -84,6 +84,8 @@ def validate(cfg: DistributionSettings) -> None:
         raise SettingsInvalid("佣金上限不能超过 100%")
     if cfg.withdraw_min > cfg.withdraw_max:
         raise SettingsInvalid("最低提现金额不能高于最高提现金额")
+    if cfg.risk_refund_rate_bp > 10000:
+        raise SettingsInvalid("频繁退款的退款订单占比不能超过 100%")
     if cfg.withdraw_fee_bp >= 10000:
         raise SettingsInvalid("提现手续费必须低于 100%")
     unknown = set(cfg.withdraw_methods or []) - set(PayoutMethod.values)

@@ -118,6 +118,8 @@ def why(commission: Commission) -> str:
         text += (
             f"；退款冲减 {format_fen(commission.reversed_amount)}，实得 {format_fen(commission.net_amount)}"
         )
+    if commission.under_review:
+        text += "；该订单正在风控审核，审核通过后照常结算"
     return text
 
 

@@ -17,7 +17,8 @@ one dies halfway, or a cycle day is missed.
   that overlaps a live run settles nothing twice.
 - Commission is held until its freeze has ended *and* the order's after-sale window has
   closed with no after-sale open, and only while its distributor may be paid (active, or
-  banned with the held commission released by staff).
+  banned with the held commission released by staff) and no abuse guard holds it for
+  review (`risk`).
 - Each cycle day that ran is recorded, so the next scheduled run catches up a missed one.
 """
 
@@ -93,6 +94,7 @@ def _due(now):
             Q(order__isnull=True) | Q(order_completed_at__lte=after_sale_closed_before(now)),
             status=CommissionStatus.FROZEN,
             frozen_until__lte=now,
+            under_review=False,
         )
         .exclude(Exists(open_after_sale))
     )

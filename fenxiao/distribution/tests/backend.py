@@ -136,6 +136,12 @@ def world(staff):
     paid_order(buyer, sku)  # pending commission
     withdrawal = request_withdrawal(b, amount=300)
     reconciliation.run()
+    # Delivered to b's own phone: the abuse guards hold b's commission for review (风控审核).
+    suspect = make_buyer("13900000005")
+    binding.record_touch(suspect, b, TouchSource.LINK)
+    make_address(suspect, phone=b.user.phone)
+    held = paid_order(suspect, sku)
+    lifecycle.ship(held, staff, carrier="顺丰速运", tracking_number=f"SF{held.pk}")
     return {
         "a": a,
         "b": b,

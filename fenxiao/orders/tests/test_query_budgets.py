@@ -309,8 +309,10 @@ def test_paying_is_flat_in_lines_sales_counts_included():
     # (one statement on PostgreSQL; message, its id, its outbox row elsewhere), and the
     # WeChat delivery task that tests run at once (HUEY immediate) after commit (7); who
     # subscribes to the order.paid webhook (1: none here, so nothing more is written); the
-    # stores' own 导购 rates for the order's distributors (1)
-    assert small == {"postgresql": 33}.get(connection.vendor, 35)
+    # stores' own 导购 rates for the order's distributors (1); the abuse guards' reads of
+    # the buyer and distributors (phones, address books, payout accounts, devices) and of
+    # the buyer's recent refunds (5)
+    assert small == {"postgresql": 38}.get(connection.vendor, 40)
     assert _paid_queries(buyer, address, twenty) == small
     assert Commission.objects.filter(order_line__product__in=twenty).count() == 20
     sold = Product.objects.filter(pk__in=[p.pk for p in twenty]).values_list("sales_count", flat=True)

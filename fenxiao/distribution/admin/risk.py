@@ -1,0 +1,266 @@
+"""风控审核: the commission the abuse guards held, why, and staff's decision — clear it
+(it settles as it would have) or void it — one service call each, alone or in bulk."""
+
+from django.contrib import admin
+from django.utils.html import format_html_join
+from unfold.decorators import action, display
+
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
+from fenxiao.core.admin_forms import LocalDateRangeFilter
+from fenxiao.core.money import format_fen
+
+from ..models import Commission, RiskReview, RiskReviewStatus, RiskSignal
+from ..services import risk
+from .common import (
+    OptionalReasonForm,
+    ReasonForm,
+    badge,
+    bulk_step,
+    changelist_url,
+    distributor_text,
+    labels,
+    link,
+    link_to,
+    local_time,
+    object_form_action,
+    run_each,
+    user_text,
+)
+
+REVIEW_LABELS = {
+    RiskReviewStatus.OPEN: "warning",
+    RiskReviewStatus.CLEARED: "success",
+    RiskReviewStatus.VOIDED: "danger",
+}
+
+
+class SignalFilter(admin.SimpleListFilter):
+    title = "风险类型"
+    parameter_name = "signal"
+
+    def lookups(self, request, model_admin):
+        return RiskSignal.choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(signals__contains=value) if value in RiskSignal.values else queryset
+
+
+@admin.register(RiskReview)
+class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    missing_message = "风控记录不存在"
+    list_display = (
+        "id",
+        "created_at",
+        "order_number",
+        "distributor_display",
+        "buyer_display",
+        "signals_display",
+        "held_display",
+        "status_label",
+        "decided_display",
+    )
+    list_filter = ("status", SignalFilter, ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
+    search_fields = (
+        "=order__number",
+        "distributor__user__phone",
+        "=distributor__referral_code",
+        "buyer__phone",
+    )
+    list_select_related = ("order", "distributor__user", "buyer", "decided_by")
+    list_per_page = 50
+    actions = ("clear_selected", "void_selected")
+    actions_detail = ("clear", "void")
+    fieldsets = (
+        (
+            "风控",
+            {
+                "fields": (
+                    "status_badge",
+                    "signals_display",
+                    "evidence_display",
+                    "held_display",
+                    "commissions_link",
+                    "created_at",
+                )
+            },
+        ),
+        ("订单与人", {"fields": ("order_link", "distributor_link", "buyer_display")}),
+        ("审核", {"fields": ("decided_display", "decided_at", "note")}),
+    )
+    readonly_fields = (
+        "status_badge",
+        "signals_display",
+        "evidence_display",
+        "held_display",
+        "commissions_link",
+        "created_at",
+        "order_link",
+        "distributor_link",
+        "buyer_display",
+        "decided_display",
+        "decided_at",
+        "note",
+    )
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("order", "distributor__user", "buyer", "decided_by")
+        )
+
+    # Clearing and voiding decide what a distributor is paid: change permission, not view.
+    def has_process_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_riskreview")
+
+    # --- columns ---
+
+    @display(description="订单号", ordering="order__number")
+    def order_number(self, obj):
+        return obj.order.number
+
+    @display(description="订单")
+    def order_link(self, obj):
+        return link(obj.order, obj.order.number)
+
+    @display(description="分销商", ordering="distributor__user__phone")
+    def distributor_display(self, obj):
+        return distributor_text(obj.distributor)
+
+    @display(description="分销商")
+    def distributor_link(self, obj):
+        return link(obj.distributor, distributor_text(obj.distributor))
+
+    @display(description="买家")
+    def buyer_display(self, obj):
+        return user_text(obj.buyer)
+
+    @display(description="风险类型")
+    def signals_display(self, obj):
+        return "、".join(obj.signal_labels)
+
+    @display(description="依据")
+    def evidence_display(self, obj):
+        return format_html_join("", "<div>{}</div>", ((text,) for text in obj.evidence)) or "-"
+
+    held_display = fen_column("暂扣佣金", field="held_amount", ordering="held_amount")
+
+    @display(description="佣金明细")
+    def commissions_link(self, obj):
+        url = changelist_url(Commission, order=obj.order.number, q=obj.distributor.referral_code)
+        return link_to(url, "查看该订单的佣金记录")
+
+    @display(description="状态", ordering="status", label=labels(REVIEW_LABELS))
+    def status_label(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="状态")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), REVIEW_LABELS.get(obj.status))
+
+    @display(description="审核人")
+    def decided_display(self, obj):
+        if not obj.decided_by_id:
+            return "-"
+        return f"{user_text(obj.decided_by)} · {local_time(obj.decided_at)}"
+
+    # --- bulk actions ---
+
+    @action(description="放行所选（照常结算）", permissions=["process"])
+    def clear_selected(self, request, queryset):
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            OptionalReasonForm,
+            title="放行暂扣佣金",
+            submit_label="确认放行",
+            describe=risk.describe,
+        )
+        if page is not None:
+            return page
+        run_each(
+            request,
+            queryset,
+            lambda review: risk.clear(review, request.user, note=data["reason"]),
+            describe=risk.describe,
+            done="已放行，佣金将照常结算",
+        )
+        return None
+
+    @action(description="作废所选佣金", permissions=["process"])
+    def void_selected(self, request, queryset):
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ReasonForm,
+            title="作废暂扣佣金",
+            submit_label="确认作废",
+            danger=True,
+            describe=risk.describe,
+        )
+        if page is not None:
+            return page
+        run_each(
+            request,
+            queryset,
+            lambda review: risk.void(review, request.user, note=data["reason"]),
+            describe=risk.describe,
+            done="已作废佣金",
+        )
+        return None
+
+    # --- detail actions ---
+
+    def detail_actions_for(self, review):
+        return {"clear", "void"} if review.status == RiskReviewStatus.OPEN else set()
+
+    def _summary(self, review: RiskReview):
+        return [
+            ("订单", review.order.number),
+            ("分销商", distributor_text(review.distributor)),
+            ("买家", user_text(review.buyer)),
+            ("风险类型", "、".join(review.signal_labels)),
+            ("依据", "；".join(review.evidence)),
+            ("暂扣佣金", format_fen(review.held_amount)),
+        ]
+
+    def _form_action(self, request, object_id, form_class, call, **options):
+        review = self.object_or_404(request, object_id)
+        return object_form_action(
+            self,
+            request,
+            review,
+            form_class,
+            call,
+            summary=self._summary(review),
+            **options,
+        )
+
+    @action(description="放行", url_path="clear", icon="check_circle", permissions=["process"])
+    def clear(self, request, object_id):
+        return self._form_action(
+            request,
+            object_id,
+            OptionalReasonForm,
+            lambda review, data: risk.clear(review, request.user, note=data["reason"]),
+            title="放行暂扣佣金",
+            submit_label="确认放行",
+            label="审核说明",
+            success="已放行，佣金将照常结算",
+        )
+
+    @action(description="作废佣金", url_path="void", icon="block", permissions=["process"])
+    def void(self, request, object_id):
+        return self._form_action(
+            request,
+            object_id,
+            ReasonForm,
+            lambda review, data: risk.void(review, request.user, note=data["reason"]),
+            title="作废暂扣佣金",
+            submit_label="确认作废",
+            danger=True,
+            label="作废原因",
+            success="已作废，该笔佣金不再结算",
+        )

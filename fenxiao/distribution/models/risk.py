@@ -1,0 +1,103 @@
+"""Abuse guards (风控): a paid order whose buyer looks like its distributor under another
+account, whose chain is one person recruiting themself, or whose buyer refunds most of
+what they buy is flagged for staff's review, and the commission it would pay that
+distributor is held (not settled) until staff clear it or void it."""
+
+from django.conf import settings
+from django.db import models
+
+from fenxiao.core.statemachine import StateMachine
+
+from .distributors import Distributor
+
+
+class RiskSignal(models.TextChoices):
+    # The order is delivered to the distributor's own phone number, or the buyer's address
+    # book holds it.
+    SAME_PHONE = "same_phone", "同一手机号"
+    # The delivery address is one in the distributor's own address book.
+    SAME_ADDRESS = "same_address", "同一收货地址"
+    # The buyer and the distributor signed in on the same device (browser or app install).
+    SAME_DEVICE = "same_device", "同一设备"
+    # The buyer's own distributor account has been paid to the distributor's payout account.
+    SAME_PAYOUT = "same_payout", "同一收款账户"
+    # Two distributors of the order's chain share a phone, device or payout account: one
+    # person recruited their own second account to earn on both levels.
+    CIRCULAR = "circular", "循环招募（上下级疑似同一人）"
+    # The buyer refunded most of their recent orders.
+    REFUND_ABUSE = "refund_abuse", "频繁退款"
+
+
+class RiskReviewStatus(models.TextChoices):
+    OPEN = "open", "待审核"
+    CLEARED = "cleared", "已放行"
+    VOIDED = "voided", "已作废佣金"
+
+
+RISK_REVIEW_FLOW = StateMachine(
+    RiskReviewStatus,
+    {
+        RiskReviewStatus.OPEN: {RiskReviewStatus.CLEARED, RiskReviewStatus.VOIDED},
+        RiskReviewStatus.CLEARED: set(),
+        RiskReviewStatus.VOIDED: set(),
+    },
+)
+
+
+class RiskReview(models.Model):
+    """One distributor's commission on one paid order, held for review, and why."""
+
+    Status = RiskReviewStatus
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name="订单")
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="risk_reviews", verbose_name="分销商"
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="买家"
+    )
+    # The signals that fired, comma-separated RiskSignal values (filtered with `contains`,
+    # the same on SQLite and PostgreSQL).
+    signals = models.CharField("风险类型", max_length=120)
+    evidence = models.JSONField("依据", default=list)
+    held_amount = models.PositiveIntegerField("暂扣佣金")
+    status = models.CharField(
+        "状态", max_length=10, choices=RiskReviewStatus.choices, default=RiskReviewStatus.OPEN
+    )
+    note = models.CharField("审核说明", max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="审核人",
+    )
+    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
+    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "风控审核"
+        verbose_name_plural = "风控审核"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "distributor"], name="one_risk_review_per_order_distributor"
+            )
+        ]
+        indexes = [
+            # The review queue: what is open, newest first.
+            models.Index(fields=["status", "-id"], name="risk_review_queue"),
+        ]
+
+    def __str__(self):
+        return f"风控审核 #{self.pk}"
+
+    @property
+    def signal_values(self) -> list[str]:
+        return [value for value in self.signals.split(",") if value]
+
+    @property
+    def signal_labels(self) -> list[str]:
+        names = dict(RiskSignal.choices)
+        return [str(names.get(value, value)) for value in self.signal_values]

@@ -1,0 +1,286 @@
+"""Abuse guards (风控): screen each paid order for commission that should not be paid
+without a look, hold it, and let staff clear or void it.
+
+Screening runs while the payment is applied, before its commissions are written, so a held
+commission is never settleable for an instant. It reads a fixed number of rows sets (the
+people's phones, address books, payout accounts and devices, and the buyer's recent
+refunds) whatever the size of the shop, and writes nothing for an order that looks clean.
+
+- Buyer and distributor look like one person under two accounts (the "second account"
+  self-purchase): the order ships to the distributor's phone or to an address in their
+  address book, the two signed in on one device, or the buyer's own distributor account
+  withdrew to the distributor's payout account. A distributor's purchase on their own
+  account is not screened: the self-purchase setting decides it.
+- Circular recruiting: two distributors of the order's chain share a phone, a device or a
+  payout account, so one person earns two levels.
+- Refund abuse: the buyer refunded at least `risk_refund_orders` of their orders paid in
+  the last 90 days, and at least `risk_refund_rate_bp` of them.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from fenxiao.core.errors import InvalidInput
+from fenxiao.core.money import format_fen
+from fenxiao.customers.models import Address, User
+from fenxiao.customers.phones import mask_phone
+from fenxiao.customers.services import devices
+
+from ..models import (
+    RISK_REVIEW_FLOW,
+    Commission,
+    CommissionAdjustment,
+    CommissionStatus,
+    PayoutMethod,
+    RiskReview,
+    RiskReviewStatus,
+    RiskSignal,
+    Withdrawal,
+)
+from . import totals
+
+REFUND_WINDOW = timedelta(days=90)
+LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
+_BLANKS = re.compile(r"[\s\-_·,，]+")
+
+
+@dataclass
+class _Identity:
+    """What ties an account to a person: its phone, the phones and addresses it ships to,
+    the payout accounts its distributor account withdrew to, and its devices."""
+
+    phone: str = ""
+    address_phones: set = field(default_factory=set)
+    addresses: set = field(default_factory=set)
+    payouts: set = field(default_factory=set)
+    devices: set = field(default_factory=set)
+
+
+def _plain(text: str) -> str:
+    return _BLANKS.sub("", text or "").lower()
+
+
+def _identities(user_ids: set[int]) -> dict[int, _Identity]:
+    """Four reads, whatever the number of people or their history."""
+    found = defaultdict(_Identity)
+    for pk, phone in User.objects.filter(pk__in=user_ids).values_list("pk", "phone"):
+        found[pk].phone = phone or ""
+    addresses = Address.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "phone", "province", "city", "district", "detail"
+    )
+    for user_id, phone, *parts in addresses:
+        found[user_id].address_phones.add(phone)
+        found[user_id].addresses.add(_plain("".join(parts)))
+    payouts = (
+        Withdrawal.objects.filter(distributor__user_id__in=user_ids)
+        .exclude(method=PayoutMethod.STORE_CREDIT)
+        .values_list("distributor__user_id", "method", "account")
+        .distinct()
+    )
+    for user_id, method, account in payouts:
+        number = _plain(str((account or {}).get("account", "")))
+        if number:
+            found[user_id].payouts.add((method, number))
+    for user_id, device in devices.of_users(user_ids):
+        found[user_id].devices.add(device)
+    return found
+
+
+PAYOUT_NAMES = {PayoutMethod.BANK: "银行卡", PayoutMethod.WECHAT: "微信", PayoutMethod.ALIPAY: "支付宝"}
+
+
+def _payout_text(payouts: set) -> str:
+    method, number = sorted(payouts)[0]
+    return f"{PAYOUT_NAMES.get(method, method)}账户 {number[:3]}***{number[-3:]}"
+
+
+def _same_person(buyer: _Identity, seller: _Identity, order) -> list[tuple[str, str]]:
+    """The signals saying the buyer is the distributor under another account, with their
+    evidence."""
+    found = []
+    receiver = order.recipient_phone
+    if receiver and receiver == seller.phone:
+        found.append((RiskSignal.SAME_PHONE, f"收货手机号 {mask_phone(receiver)} 是其注册手机号"))
+    elif receiver in seller.address_phones:
+        found.append((RiskSignal.SAME_PHONE, f"收货手机号 {mask_phone(receiver)} 在其地址簿中"))
+    if _plain(order.address_text) in seller.addresses:
+        found.append((RiskSignal.SAME_ADDRESS, f"收货地址「{order.address_text}」在其地址簿中"))
+    if buyer.devices & seller.devices:
+        found.append((RiskSignal.SAME_DEVICE, "买家与其在同一设备上登录过"))
+    shared = buyer.payouts & seller.payouts
+    if shared:
+        found.append((RiskSignal.SAME_PAYOUT, f"买家的分销账户与其提现到同一{_payout_text(shared)}"))
+    return found
+
+
+def _one_person(a: _Identity, b: _Identity) -> str:
+    """Why two distributors look like one person ("" when they do not)."""
+    if a.phone and (a.phone == b.phone or a.phone in b.address_phones or b.phone in a.address_phones):
+        return "手机号相同或互在地址簿中"
+    if a.devices & b.devices:
+        return "在同一设备上登录过"
+    shared = a.payouts & b.payouts
+    if shared:
+        return f"提现到同一{_payout_text(shared)}"
+    return ""
+
+
+def _refund_history(order, cfg) -> str:
+    """The buyer's refund record, when it passes the shop's refund-abuse threshold."""
+    if not cfg.risk_refund_orders:
+        return ""
+    from fenxiao.orders.models import Order
+
+    since = timezone.now() - REFUND_WINDOW
+    counts = (
+        Order.objects.filter(buyer_id=order.buyer_id, paid_at__gte=since)
+        .exclude(pk=order.pk)
+        .aggregate(paid=Count("pk"), refunded=Count("pk", filter=Q(refunded_amount__gt=0)))
+    )
+    paid, refunded = counts["paid"], counts["refunded"]
+    if refunded < cfg.risk_refund_orders or refunded * 10000 < cfg.risk_refund_rate_bp * paid:
+        return ""
+    return f"买家近 90 天 {paid} 笔付款订单中 {refunded} 笔退款"
+
+
+def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[RiskReview]:
+    """Hold what `order` would pay to any distributor it looks abusive for: their
+    commissions (unsaved, about to be written) are marked `under_review`, and the reviews
+    to write are returned. `beneficiaries`: (level, distributor) pairs of the order's chain
+    that earn on it."""
+    if not cfg.risk_guard or not commissions:
+        return []
+    people = _identities({order.buyer_id} | {d.user_id for _, d in beneficiaries})
+    buyer = people[order.buyer_id]
+    signals: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for level, distributor in beneficiaries:
+        if distributor.user_id == order.buyer_id:
+            continue  # the distributor's own purchase: the self-purchase setting decides
+        for signal, evidence in _same_person(buyer, people[distributor.user_id], order):
+            signals[distributor.pk].append((signal, f"{LEVEL_NAMES[level]}分销商：{evidence}"))
+    for i, (level, upper) in enumerate(beneficiaries):
+        for lower_level, lower in beneficiaries[:i]:
+            why = _one_person(people[lower.user_id], people[upper.user_id])
+            if why and lower.user_id != upper.user_id:
+                text = f"{LEVEL_NAMES[lower_level]}与{LEVEL_NAMES[level]}分销商{why}"
+                signals[lower.pk].append((RiskSignal.CIRCULAR, text))
+                signals[upper.pk].append((RiskSignal.CIRCULAR, text))
+    refunds = _refund_history(order, cfg)
+    if refunds:
+        for _, distributor in beneficiaries:
+            signals[distributor.pk].append((RiskSignal.REFUND_ABUSE, refunds))
+    if not signals:
+        return []
+    held = defaultdict(int)
+    for commission in commissions:
+        if commission.distributor_id in signals:
+            commission.under_review = True
+            held[commission.distributor_id] += commission.amount
+    return [
+        RiskReview(
+            order=order,
+            distributor_id=pk,
+            buyer_id=order.buyer_id,
+            signals=",".join(dict.fromkeys(signal for signal, _ in found)),
+            evidence=[text for _, text in found],
+            held_amount=held[pk],
+        )
+        for pk, found in signals.items()
+        if held[pk]
+    ]
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def _locked_open(review: RiskReview) -> RiskReview:
+    locked = RiskReview.objects.select_for_update().filter(pk=review.pk).first()
+    if locked is None:
+        raise InvalidInput("风控记录不存在", code="RISK_REVIEW_NOT_FOUND")
+    if locked.status != RiskReviewStatus.OPEN:
+        raise InvalidInput(f"该风控记录已处理（{locked.get_status_display()}）", code="RISK_REVIEW_DECIDED")
+    return locked
+
+
+def _held_rows(review: RiskReview):
+    return Commission.objects.filter(
+        order_id=review.order_id,
+        distributor_id=review.distributor_id,
+        status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN],
+    )
+
+
+def _decide(review: RiskReview, staff, target: str, note: str) -> None:
+    RISK_REVIEW_FLOW.move(review, target, note=note[:200], decided_by=staff, decided_at=timezone.now())
+
+
+@transaction.atomic
+def clear(review: RiskReview, staff, *, note: str = "") -> RiskReview:
+    """放行: the held commission settles as it would have (once its hold has ended)."""
+    review = _locked_open(review)
+    note = (note or "").strip()
+    rows = list(_held_rows(review).select_for_update(of=("self",)).order_by("pk").values("pk"))
+    CommissionAdjustment.objects.bulk_create(
+        CommissionAdjustment(
+            commission_id=row["pk"],
+            kind=CommissionAdjustment.Kind.RISK_CLEARED,
+            amount=0,
+            refunded_base=0,
+            note=f"风控审核放行{'：' + note if note else ''}"[:200],
+        )
+        for row in rows
+    )
+    Commission.objects.filter(order_id=review.order_id, distributor_id=review.distributor_id).update(
+        under_review=False
+    )
+    _decide(review, staff, RiskReviewStatus.CLEARED, note)
+    return review
+
+
+@transaction.atomic
+def void(review: RiskReview, staff, *, note: str) -> RiskReview:
+    """作废: the held commission is cancelled, with the reason on its history. One locking
+    read, one insert of the history, one update, whatever the number of lines."""
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput("请填写作废原因", code="REASON_REQUIRED")
+    review = _locked_open(review)
+    held_rows = _held_rows(review)
+    held = list(
+        held_rows.select_for_update(of=("self",))
+        .order_by("pk")
+        .annotate(line_refunded=F("order_line__refunded_amount"))
+        .values("pk", "status", "amount", "reversed_amount", "line_refunded")
+    )
+    CommissionAdjustment.objects.bulk_create(
+        CommissionAdjustment(
+            commission_id=row["pk"],
+            kind=CommissionAdjustment.Kind.RISK_VOIDED,
+            amount=row["amount"] - row["reversed_amount"],
+            refunded_base=row["line_refunded"] or 0,
+            note=f"风控作废：{note}"[:200],
+        )
+        for row in held
+    )
+    changes = totals.deltas()
+    if held:
+        # Locked above, so every one is still in the status it was read in.
+        held_rows.update(status=CommissionStatus.CANCELLED, reversed_amount=F("amount"), under_review=False)
+        for row in held:
+            changes[review.distributor_id][totals.BUCKET[row["status"]]] -= (
+                row["amount"] - row["reversed_amount"]
+            )
+    totals.add(changes)
+    _decide(review, staff, RiskReviewStatus.VOIDED, note)
+    return review
+
+
+def describe(review: RiskReview) -> str:
+    signals = "、".join(review.signal_labels)
+    return f"订单 {review.order.number}（{signals}，暂扣 {format_fen(review.held_amount)}）"
