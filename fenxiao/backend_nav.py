@@ -48,6 +48,12 @@ def _may_open_job_center(request) -> bool:
     return may_open_job_center(request.user)
 
 
+def _may_open_compliance(request) -> bool:
+    from fenxiao.distribution.admin.compliance import may_view
+
+    return may_view(request.user)
+
+
 def _staff_list_link():
     from django.urls import reverse
     from django.utils.functional import lazy
@@ -136,6 +142,12 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(_("提现"), "currency_exchange", "distribution.withdrawal"),
                         _nav(_("风控审核"), "gpp_maybe", "distribution.riskreview"),
                         _nav(_("每日对账"), "fact_check", "distribution.reconciliation"),
+                        {
+                            "title": _("合规概览"),
+                            "icon": "verified_user",
+                            "link": reverse_lazy("distribution_compliance"),
+                            "permission": _may_open_compliance,
+                        },
                         _nav(_("客户关系"), "link", "distribution.customerbinding"),
                         _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),
                         _nav(_("佣金规则"), "rule", "distribution.commissionrule"),

@@ -53,6 +53,11 @@ from . import totals
 WINDOW = 5_000  # ids per query window
 SHOWN = 20  # rows listed per check; the rest are counted
 
+# A commission still owed (not cancelled) on an order that was never paid: the first thing
+# 订单 → 佣金 rules out, shared with the compliance summary (合规概览).
+LIVE = ~Q(status=CommissionStatus.CANCELLED)
+ON_UNPAID_ORDER = Q(order__isnull=False, order__paid_at__isnull=True)
+
 # The day's money movements shown above the checks: (key, label, is an amount in fen).
 FIGURES = (
     ("paid_orders", "付款订单数", False),
@@ -156,14 +161,14 @@ def _orders_and_commissions() -> Check:
     def query(rows):
         online = Q(order__isnull=False)
         return (
-            rows.exclude(status=CommissionStatus.CANCELLED)
+            rows.filter(LIVE)
             .annotate(named=level_named)
             .filter(
                 Q(amount__gt=F("base"))
+                | ON_UNPAID_ORDER
                 | online
                 & (
-                    Q(order__paid_at__isnull=True)
-                    | Q(named__isnull=True)
+                    Q(named__isnull=True)
                     | ~Q(distributor_id=F("named"))
                     | Q(base__gt=F("order_line__paid_amount"))
                     | (
