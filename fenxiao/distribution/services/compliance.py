@@ -43,6 +43,8 @@ from ..models import (
     LedgerKind,
     OfflineAttribution,
     Reconciliation,
+    RiskReview,
+    RiskReviewStatus,
     SettingsChange,
 )
 from . import config
@@ -125,7 +127,7 @@ def summary(now: datetime | None = None) -> Summary:
     commissions = _commission_figures(since)
     sections = [
         _levels(cfg, commissions),
-        _real_sales(commissions),
+        _real_sales(cfg, commissions),
         _no_recruiting_pay(cfg),
         _ratios(cfg, commissions, since),
         _team(cfg),
@@ -249,7 +251,7 @@ def _levels(cfg, c: dict) -> Section:
 # --- 2. real sales only ----------------------------------------------------------------------
 
 
-def _real_sales(c: dict) -> Section:
+def _real_sales(cfg, c: dict) -> Section:
     figures = [
         Figure("来自线上订单商品的佣金", count=c["online_n"]),
         Figure("来自门店收银商品的佣金", count=c["till_n"]),
@@ -273,6 +275,20 @@ def _real_sales(c: dict) -> Section:
     for kind in CommissionAdjustment.Kind:
         row = adjustments.get(kind.value, {"n": 0, "total": 0})
         figures.append(Figure(f"佣金冲减：{kind.label}", count=row["n"], amount=row["total"]))
+
+    # 风控审核: what looked like a sale to oneself (second account, circular recruiting,
+    # refund abuse) is held until staff decide; voided ones are among the reductions above.
+    held = RiskReview.objects.filter(status=RiskReviewStatus.OPEN).aggregate(
+        n=Count("pk"), amount=Coalesce(Sum("held_amount"), 0)
+    )
+    figures += [
+        Figure(
+            "可疑订单暂扣佣金（风控）",
+            text="已开启" if cfg.risk_guard else "未开启",
+            note="同一手机号、地址、设备或收款账户，上下级疑似同一人，频繁退款",
+        ),
+        Figure("风控暂扣、待审核的佣金", count=held["n"], amount=held["amount"], note="审核放行前不结算"),
+    ]
 
     from fenxiao.orders.models import OrderStatus
 

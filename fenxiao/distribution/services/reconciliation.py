@@ -28,7 +28,20 @@ from datetime import date, datetime, timedelta
 from datetime import time as day_time
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
@@ -44,6 +57,8 @@ from ..models import (
     PayoutMethod,
     PayoutStatus,
     Reconciliation,
+    RiskReview,
+    RiskReviewStatus,
     Withdrawal,
     WithdrawalStatus,
 )
@@ -158,14 +173,26 @@ def _orders_and_commissions() -> Check:
         output_field=IntegerField(),
     )
 
+    # The abuse guards' review of this commission's order and distributor, if any: what it
+    # held may settle only once cleared, and what is held must have an open review.
+    review = RiskReview.objects.filter(
+        order_id=OuterRef("order_id"), distributor_id=OuterRef("distributor_id")
+    )
+
     def query(rows):
         online = Q(order__isnull=False)
         return (
             rows.filter(LIVE)
-            .annotate(named=level_named)
+            .annotate(
+                named=level_named,
+                unreleased=Exists(review.exclude(status=RiskReviewStatus.CLEARED)),
+                reviewable=Exists(review.filter(status=RiskReviewStatus.OPEN)),
+            )
             .filter(
                 Q(amount__gt=F("base"))
                 | ON_UNPAID_ORDER
+                | Q(status=CommissionStatus.SETTLED, unreleased=True)
+                | Q(under_review=True, reviewable=False)
                 | online
                 & (
                     Q(named__isnull=True)
@@ -177,7 +204,19 @@ def _orders_and_commissions() -> Check:
                     )
                 )
             )
-            .values("pk", "level", "distributor_id", "named", "amount", "base", "status", "offline_label")
+            .values(
+                "pk",
+                "level",
+                "distributor_id",
+                "named",
+                "amount",
+                "base",
+                "status",
+                "offline_label",
+                "under_review",
+                "unreleased",
+                "reviewable",
+            )
             .annotate(
                 number=F("order__number"),
                 paid=F("order__paid_at"),
@@ -202,6 +241,10 @@ def _orders_and_commissions() -> Check:
             "completed"
         ):
             why.append("订单未完成，佣金却已冻结或结算")
+        if row["status"] == CommissionStatus.SETTLED and row["unreleased"]:
+            why.append("风控审核未放行，佣金却已结算")
+        if row["under_review"] and not row["reviewable"]:
+            why.append("风控暂扣，却没有待审核的风控记录（无法放行或作废）")
         return f"佣金#{row['pk']}（订单 {row['number']}）：" + "；".join(why)
 
     _wrong(query, describe, check, Commission)

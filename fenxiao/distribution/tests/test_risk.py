@@ -17,7 +17,7 @@ from fenxiao.distribution.models import (
     RiskReview,
     RiskReviewStatus,
 )
-from fenxiao.distribution.services import config, risk, totals
+from fenxiao.distribution.services import compliance, config, reconciliation, risk, totals
 from fenxiao.testing import api_for, login, make_address, make_staff
 
 from .backend import credit, list_url, request_withdrawal, url
@@ -48,6 +48,12 @@ def held(order) -> set[int]:
     return set(
         Commission.objects.filter(order=order, under_review=True).values_list("distributor_id", flat=True)
     )
+
+
+def held_on_compliance_page() -> tuple[int, int]:
+    sales = next(section for section in compliance.summary().sections if section.key == "sales")
+    figure = next(f for f in sales.figures if f.label == "风控暂扣、待审核的佣金")
+    return figure.count, figure.amount
 
 
 def test_an_order_shipped_to_the_distributors_own_phone_is_held_and_settles_once_cleared(lamp):
@@ -170,6 +176,7 @@ def test_voiding_cancels_the_held_commission_once(lamp):
     order = receive(buy(buyer, (sku(lamp), 1)))
     review = review_of(order)
     staff = superuser()
+    assert held_on_compliance_page() == (1, 1000)
 
     with pytest.raises(DomainError) as refused:
         risk.void(review, staff, note=" ")
@@ -178,6 +185,7 @@ def test_voiding_cancels_the_held_commission_once(lamp):
     line = commission(order, 1)
     assert (line.status, line.reversed_amount, line.under_review) == (CommissionStatus.CANCELLED, 1000, False)
     assert line.adjustments.get().note == "风控作废：自买自卖刷单"
+    assert held_on_compliance_page() == (0, 0)
     assert not totals.mismatches([seller.pk])
     with pytest.raises(DomainError) as twice:
         risk.clear(review, staff)
@@ -315,3 +323,20 @@ def test_the_staff_api_lists_and_decides(lamp):
     nobody = api_for(make_staff("nobody"))
     assert nobody.get("/staff/distribution/risk-reviews").status_code == 403
     assert nobody.post(f"/staff/distribution/risk-reviews/{second}/clear", {}).status_code == 403
+
+
+def test_the_daily_reconciliation_finds_a_hold_that_did_not_hold(lamp):
+    seller = make_distributor()
+    buyer = bound_buyer(seller)
+    make_address(buyer, phone=seller.user.phone)
+    order = receive(buy(buyer, (sku(lamp), 1)))
+    clean = receive(buy(bound_buyer(seller), (sku(lamp), 1)))
+    assert reconciliation.run().ok
+    # Tampered: the held commission marked settled behind the review's back, and a clean
+    # one marked held with no review anyone could decide.
+    Commission.objects.filter(order=order).update(status=CommissionStatus.SETTLED)
+    Commission.objects.filter(order=clean).update(under_review=True)
+    orders = next(c for c in reconciliation.run().checks if c["key"] == "orders")
+    texts = {p["pk"]: p["text"] for p in orders["problems"]}
+    assert "风控审核未放行，佣金却已结算" in texts[commission(order, 1).pk]
+    assert "没有待审核的风控记录" in texts[commission(clean, 1).pk]
