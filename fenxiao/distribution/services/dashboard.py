@@ -20,6 +20,7 @@ from fenxiao.orders.models import PRICE_KINDS, DiscountKind
 
 from ..models import (
     Commission,
+    CommissionAdjustment,
     CommissionStatus,
     CustomerBinding,
     Distributor,
@@ -116,11 +117,29 @@ def why(commission: Commission) -> str:
     text += f" = {format_fen(commission.amount)}"
     if commission.reversed_amount:
         text += (
-            f"；退款冲减 {format_fen(commission.reversed_amount)}，实得 {format_fen(commission.net_amount)}"
+            f"；{_reduced_by(commission)} {format_fen(commission.reversed_amount)}，"
+            f"实得 {format_fen(commission.net_amount)}"
         )
     if commission.under_review:
         text += "；该订单正在风控审核，审核通过后照常结算"
     return text
+
+
+# What reduces a commission, as the explanation names it: refunds, a ban's or a risk
+# review's void.
+Kind = CommissionAdjustment.Kind
+REFUNDS = {Kind.REDUCED, Kind.CANCELLED, Kind.CLAWBACK}
+NOT_REFUNDS = {Kind.VOIDED: "封禁作废", Kind.RISK_VOIDED: "风控审核作废"}
+
+
+def _reduced_by(commission: Commission) -> str:
+    """Why the commission was reduced. Reads its adjustments: prefetch `adjustments` (as
+    `commissions()` does) for a page of them."""
+    kinds = {adjustment.kind for adjustment in commission.adjustments.all()}
+    named = [text for kind, text in NOT_REFUNDS.items() if kind in kinds]
+    if not named or kinds & REFUNDS:
+        named.insert(0, "退款冲减")
+    return "、".join(named)
 
 
 def line_discounts(line) -> str:
@@ -171,7 +190,7 @@ def commissions(distributor: Distributor):
     return (
         Commission.objects.filter(distributor=distributor)
         .select_related("order", "order_line", "rule")
-        .prefetch_related("order_line__discounts")
+        .prefetch_related("order_line__discounts", "adjustments")
         .order_by("-id")
     )
 

@@ -64,7 +64,7 @@ def explain_order(order) -> Explanation:
     result.commissions = list(
         Commission.objects.filter(order=order)
         .select_related("distributor__user", "order_line", "rule")
-        .prefetch_related("order_line__discounts")
+        .prefetch_related("order_line__discounts", "adjustments")
         .order_by("level", "order_line_id", "pk")
     )
     for commission in result.commissions:

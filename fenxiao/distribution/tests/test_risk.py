@@ -185,6 +185,8 @@ def test_voiding_cancels_the_held_commission_once(lamp):
     line = commission(order, 1)
     assert (line.status, line.reversed_amount, line.under_review) == (CommissionStatus.CANCELLED, 1000, False)
     assert line.adjustments.get().note == "风控作废：自买自卖刷单"
+    item = api_for(seller.user).get("/distribution/commissions").json()["items"][0]
+    assert item["why"].endswith("；风控审核作废 ¥10.00，实得 ¥0.00")
     assert held_on_compliance_page() == (0, 0)
     assert not totals.mismatches([seller.pk])
     with pytest.raises(DomainError) as twice:
