@@ -8,3 +8,6 @@ class DistributionConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks
+        from .services import simulation
+
+        simulation.register()  # 佣金模拟 as a background job kind

@@ -1,0 +1,252 @@
+"""佣金模拟 (what-if): before changing the levels, the default rates or the single-product
+cap, replay the last months of real paid orders under the draft and compare what they
+would have paid with what they did pay — in total, per level, as a share of sales, and per
+distributor.
+
+The replay is the live calculation (`commissions.line_commissions`, the rule book, the
+stores' 导购 rates and the guard) on each order's frozen attribution, so it answers exactly
+what checkout would have decided. It reads the orders in key order, `CHUNK` at a time, with
+a fixed number of queries per chunk, and keeps only running sums: memory does not grow
+with the number of orders, only with the number of distributors paid.
+
+What stays as it was: the tier bonus each level-1 distributor earned then (it depends on
+their sales, not on the draft), the product / SKU / category rules and the grades' own
+rates (a grade rate overrides the default for its members), and who earns: the attribution
+taken at checkout, walked further up the current team when the draft pays more levels.
+Amounts are compared at payment, before refunds, on both sides.
+"""
+
+import copy
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from fenxiao.core import jobs
+from fenxiao.core.errors import DomainError, InvalidInput
+from fenxiao.core.money import format_bp, format_fen
+
+from ..models import MAX_LEVELS, Commission, Distributor, DistributorStatus, OrderAttribution
+from . import config, store_rules
+from .commissions import line_commissions
+from .rules import RuleBook
+
+KIND = "distribution.simulation"
+PERMISSION = "distribution.change_distributionsettings"
+CHUNK = 500
+MAX_MONTHS = 12
+# What a draft may change (the rest of the settings are read as they are).
+DRAFT_FIELDS = ("levels", "level1_bp", "level2_bp", "level3_bp", "max_commission_bp")
+LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
+
+
+@dataclass
+class Tally:
+    orders: int = 0
+    sales: int = 0
+    actual: int = 0
+    draft: int = 0
+    actual_by_level: dict = field(default_factory=lambda: defaultdict(int))
+    draft_by_level: dict = field(default_factory=lambda: defaultdict(int))
+    # distributor id → [actual, draft]
+    by_distributor: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+
+def draft_settings(changes: dict):
+    """The current settings with `changes` (unsaved), and what saving them would refuse
+    ("" when they would be accepted). Unknown fields or values out of range: InvalidInput."""
+    cfg = config.current()
+    draft = copy.copy(cfg)
+    for name, value in changes.items():
+        if name not in DRAFT_FIELDS:
+            raise InvalidInput(f"无法模拟该设置项：{name}", code="SIMULATION_FIELD")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput("模拟方案的数值必须是非负整数", code="SIMULATION_VALUE")
+        setattr(draft, name, value)
+    if not 1 <= draft.levels <= MAX_LEVELS:
+        raise InvalidInput(f"分销层级必须是 1–{MAX_LEVELS} 级", code="SIMULATION_VALUE")
+    if draft.max_commission_bp > 10000 or any(draft.level_bp(n) > 10000 for n in (1, 2, 3)):
+        raise InvalidInput("比例不能超过 100%", code="SIMULATION_VALUE")
+    try:
+        config.validate(draft)
+    except DomainError as exc:
+        return draft, exc.message
+    return draft, ""
+
+
+def _beneficiaries(attribution: OrderAttribution, levels: int) -> list:
+    """Who would earn on the order under `levels`: its attribution, walked further up the
+    current team where it stops short, active distributors only (as a payment decides)."""
+    chain = [attribution.level1, attribution.level2, attribution.level3]
+    for index in range(1, MAX_LEVELS):
+        if chain[index] is None and chain[index - 1] is not None:
+            chain[index] = chain[index - 1].parent
+    return [
+        (level, distributor)
+        for level, distributor in enumerate(chain[:levels], start=1)
+        if distributor is not None and distributor.status == DistributorStatus.ACTIVE
+    ]
+
+
+def replay(draft, since, until, progress=None) -> Tally:
+    """Replay the orders paid in [since, until) with an attribution under `draft`."""
+    from fenxiao.orders.models import OrderLine
+
+    tally = Tally()
+    attributions = (
+        OrderAttribution.objects.filter(order__paid_at__gte=since, order__paid_at__lt=until)
+        .select_related(
+            "order",
+            *(f"level{n}__grade" for n in (1, 2, 3)),
+            *(f"level{n}__parent__grade" for n in (1, 2)),
+            "level1__parent__parent__grade",
+        )
+        .order_by("order_id")
+    )
+    total = attributions.count()
+    after = 0
+    while True:
+        chunk = list(attributions.filter(order_id__gt=after)[:CHUNK])
+        if not chunk:
+            return tally
+        after = chunk[-1].order_id
+        ids = [a.order_id for a in chunk]
+        lines = defaultdict(list)
+        for line in OrderLine.objects.filter(order_id__in=ids).order_by("pk"):
+            lines[line.order_id].append(line)
+        book = RuleBook([line for group in lines.values() for line in group], draft)
+        bonus = dict(
+            Commission.objects.filter(order_id__in=ids, level=1)
+            .values_list("order_id")
+            .annotate(bp=Max("bonus_bp"))
+            .values_list("order_id", "bp")
+        )
+        store_rates = store_rules.level1_rates(a.level1_id for a in chunk)
+        for row in Commission.objects.filter(order_id__in=ids).values_list(
+            "level", "distributor_id", "amount"
+        ):
+            level, distributor_id, amount = row
+            tally.actual += amount
+            tally.actual_by_level[level] += amount
+            tally.by_distributor[distributor_id][0] += amount
+        for attribution in chunk:
+            order = attribution.order
+            tally.orders += 1
+            tally.sales += order.paid_amount
+            beneficiaries = _beneficiaries(attribution, draft.levels)
+            if not beneficiaries:
+                continue
+            earned = {attribution.level1_id: bonus.get(order.pk, 0)}
+            for line in lines[order.pk]:
+                if line.paid_amount <= 0:
+                    continue
+                for c in line_commissions(
+                    line, line.paid_amount, beneficiaries, book, earned, store_rates, draft
+                ):
+                    tally.draft += c.amount
+                    tally.draft_by_level[c.level] += c.amount
+                    tally.by_distributor[c.distributor.pk][1] += c.amount
+        if progress:
+            progress(tally.orders, total)
+
+
+def _share(part: int, sales: int) -> str:
+    return format_bp(part * 10000 // sales) if sales else "-"
+
+
+def _signed(amount: int) -> str:
+    return ("+" if amount > 0 else "") + format_fen(amount)
+
+
+def figures(tally: Tally) -> list[tuple[str, str]]:
+    delta = tally.draft - tally.actual
+    rows = [
+        ("订单数", f"{tally.orders}"),
+        ("销售额（实付）", format_fen(tally.sales)),
+        ("实际佣金", f"{format_fen(tally.actual)}（占销售额 {_share(tally.actual, tally.sales)}）"),
+        ("模拟佣金", f"{format_fen(tally.draft)}（占销售额 {_share(tally.draft, tally.sales)}）"),
+        ("佣金变化", _signed(delta)),
+        ("对毛利的影响", f"{_signed(-delta)}（{_share(-delta, tally.sales)} 销售额）"),
+    ]
+    for level in range(1, MAX_LEVELS + 1):
+        actual, draft = tally.actual_by_level.get(level, 0), tally.draft_by_level.get(level, 0)
+        if actual or draft:
+            rows.append((f"{LEVEL_NAMES[level]}佣金", f"{format_fen(actual)} → {format_fen(draft)}"))
+    changed = sum(1 for actual, draft in tally.by_distributor.values() if actual != draft)
+    rows.append(("佣金有变化的分销商", f"{changed} 人"))
+    return rows
+
+
+def distributor_rows(tally: Tally):
+    """The CSV's rows: every distributor paid on either side, biggest change first, names
+    read a thousand at a time."""
+    ordered = sorted(tally.by_distributor.items(), key=lambda item: (-abs(item[1][1] - item[1][0]), item[0]))
+    for start in range(0, len(ordered), 1000):
+        part = ordered[start : start + 1000]
+        people = {
+            d.pk: d
+            for d in Distributor.objects.filter(pk__in=[pk for pk, _ in part]).select_related("user", "grade")
+        }
+        for pk, (actual, draft) in part:
+            d = people.get(pk)
+            yield [
+                pk,
+                d.referral_code if d else "",
+                (d.real_name or d.user.display_name) if d else "",
+                d.grade.name if d and d.grade else "",
+                f"{actual / 100:.2f}",
+                f"{draft / 100:.2f}",
+                f"{(draft - actual) / 100:.2f}",
+            ]
+
+
+HEADERS = ["分销商ID", "推广码", "分销商", "等级", "实际佣金（元）", "模拟佣金（元）", "变化（元）"]
+
+
+def describe(changes: dict, months: int) -> str:
+    cfg = config.current()
+    parts = []
+    for name in DRAFT_FIELDS:
+        if name in changes and changes[name] != getattr(cfg, name):
+            label = str(cfg._meta.get_field(name).verbose_name).replace("（基点）", "")
+            old, new = getattr(cfg, name), changes[name]
+            text = (f"{old} → {new} 级") if name == "levels" else f"{format_bp(old)} → {format_bp(new)}"
+            parts.append(f"{label} {text}")
+    return f"佣金模拟（近 {months} 个月）：" + ("，".join(parts) or "与当前设置相同")
+
+
+def start(user, changes: dict, months: int):
+    """Queue the simulation as a background job (任务中心) and return it."""
+    if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+        raise InvalidInput(f"模拟区间为 1–{MAX_MONTHS} 个月", code="SIMULATION_VALUE")
+    draft_settings(changes)  # refuse bad input now, not in the worker
+    return jobs.create(
+        KIND, user=user, title=describe(changes, months)[:200], params={"changes": changes, "months": months}
+    )
+
+
+def run(job_run: jobs.JobRun) -> None:
+    params = job_run.job.params or {}
+    months = params.get("months", 3)
+    draft, refusal = draft_settings(params.get("changes") or {})
+    until = job_run.job.created_at or timezone.now()
+    since = until - timedelta(days=30 * months)
+    job_run.progress(0, total=0, stage="回放订单", force=True)
+    tally = replay(draft, since, until, lambda done, total: job_run.progress(done, total=total))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    writer.writerows(distributor_rows(tally))
+    job_run.save_result(f"佣金模拟_近{months}个月.csv", ("\ufeff" + out.getvalue()).encode())
+    message = f"回放 {since:%Y-%m-%d} 至 {until:%Y-%m-%d} 的 {tally.orders} 笔分销订单"
+    if refusal:
+        message += f"。注意：该方案保存时会被拒绝：{refusal}"
+    job_run.succeed(summary={"figures": figures(tally)}, message=message)
+
+
+def register() -> None:
+    jobs.register(KIND, label="佣金模拟", permission=PERMISSION, handler=run)

@@ -1,0 +1,166 @@
+"""佣金模拟 (what-if): replaying real orders under the current settings gives back exactly
+what was paid; a draft changes exactly what it should; the backend runs it as a job."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from fenxiao.core.errors import DomainError
+from fenxiao.core.models import Job
+from fenxiao.customers.services.staff import FINANCE, OPERATIONS, role_permissions
+from fenxiao.distribution.models import CommissionRule, DistributionSettings, RuleKind, SalesTier
+from fenxiao.distribution.services import config, simulation
+from fenxiao.testing import login, make_category, make_product, make_staff
+
+from .helpers import bound_buyer, buy, configure, make_distributor, sku
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jobs_in_memory(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "jobs": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+
+
+@pytest.fixture
+def shop():
+    """A three-deep team and orders decided by every kind of rule: default rates, a
+    product rule, a fixed per-unit rule, a category rule, a grade's own rates and a tier."""
+    top = make_distributor()
+    middle = make_distributor(parent=top)
+    seller = make_distributor(parent=middle)
+    lamp = make_product("台灯", price=10000)
+    ruled = make_product("保温杯", price=5000)
+    fixed = make_product("数据线", price=3000)
+    tea = make_product("绿茶", price=8000, category=make_category("茶叶"))
+    config.save_rule(
+        CommissionRule(name="保温杯高佣", product=ruled, kind=RuleKind.RATE, level1=2000, level2=800)
+    )
+    config.save_rule(
+        CommissionRule(name="数据线固定", product=fixed, kind=RuleKind.FIXED, level1=300, level2=100)
+    )
+    config.save_rule(CommissionRule(name="茶叶", category=tea.category, kind=RuleKind.RATE, level1=1500))
+    config.save_tier(SalesTier(threshold=1, bonus_bp=100))
+    orders = [
+        buy(bound_buyer(seller), (sku(lamp), 2), (sku(ruled), 1)),
+        buy(bound_buyer(seller), (sku(fixed), 3), (sku(tea), 1)),
+        buy(bound_buyer(middle), (sku(lamp), 1)),
+        buy(bound_buyer(top), (sku(tea), 2)),
+    ]
+    return {"top": top, "middle": middle, "seller": seller, "lamp": lamp, "orders": orders}
+
+
+def replay(**changes):
+    draft, refusal = simulation.draft_settings(changes)
+    now = timezone.now()
+    return simulation.replay(draft, now - timedelta(days=30), now + timedelta(minutes=1)), refusal
+
+
+def test_the_current_settings_replay_to_exactly_what_was_paid(shop):
+    tally, refusal = replay()
+    assert refusal == ""
+    assert tally.orders == 4 and tally.actual > 0
+    assert tally.draft == tally.actual
+    assert dict(tally.draft_by_level) == dict(tally.actual_by_level)
+    assert all(actual == draft for actual, draft in tally.by_distributor.values())
+
+
+def test_a_higher_default_rate_costs_what_it_should(shop):
+    before, _ = replay()
+    after, refusal = replay(level1_bp=1200)
+    assert refusal == ""
+    # Only lines decided by the default level-1 rate move: the lamps (2 × ¥100 and 1 × ¥100)
+    # pay 12 % instead of 10 %, plus the unchanged 1 % tier bonus.
+    assert after.draft - before.draft == 30000 * 200 // 10000
+    assert after.draft_by_level[2] == before.draft_by_level[2]
+
+
+def test_paying_a_third_level_walks_up_the_team(shop):
+    configure(level3_bp=200)
+    tally, _ = replay(levels=3)
+    top = shop["top"]
+    assert tally.draft_by_level[3] > 0 and tally.actual_by_level.get(3, 0) == 0
+    # The seller's orders now pay top at level 3 (2 % of the default-rated and ruled lines).
+    assert tally.by_distributor[top.pk][1] > tally.by_distributor[top.pk][0]
+
+
+def test_a_draft_over_the_cap_is_trimmed_and_said_to_be_refused(shop):
+    tally, refusal = replay(level1_bp=6000)
+    assert "单商品佣金上限" in refusal
+    assert tally.draft <= tally.sales * 5000 // 10000  # the guard still caps each line
+
+
+def test_bad_drafts_are_refused():
+    for changes in ({"levels": 4}, {"level1_bp": -1}, {"level1_bp": 10001}, {"version": 9}, {"levels": "2"}):
+        with pytest.raises(DomainError):
+            simulation.draft_settings(changes)
+    with pytest.raises(DomainError):
+        simulation.start(make_staff("boss", superuser=True), {}, 13)
+
+
+def test_replay_reads_a_fixed_number_of_queries_per_chunk(shop, monkeypatch):
+    draft, _ = simulation.draft_settings({})
+    now = timezone.now()
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            simulation.replay(draft, now - timedelta(days=1), now + timedelta(minutes=1))
+        return len(ctx.captured_queries)
+
+    few = queries()
+    for _ in range(6):
+        buy(bound_buyer(shop["seller"]), (sku(shop["lamp"]), 1))
+    assert queries() == few
+
+
+def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memory):
+    operations = make_staff("ops")
+    operations.user_permissions.set(role_permissions(OPERATIONS))
+    client = login(operations)
+    cfg = DistributionSettings.objects.get()
+    url = reverse("admin:distribution_distributionsettings_simulate", args=[cfg.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "开始模拟" in page.content.decode()
+    reply = client.post(
+        url,
+        {
+            "months": "3",
+            "levels": "2",
+            "level1_bp": "12",
+            "level2_bp": "5",
+            "level3_bp": "0",
+            "max_commission_bp": "50",
+        },
+    )
+    job = Job.objects.get()
+    assert reply.status_code == 302 and reply["Location"] == reverse("admin:core_job_change", args=[job.pk])
+    assert job.status == "succeeded", job.message
+    assert job.title == "佣金模拟（近 3 个月）：默认一级佣金 10.00 % → 12.00 %"
+    figures = dict(job.summary["figures"])
+    assert figures["订单数"] == "4" and figures["佣金变化"] == "+¥6.00"
+    assert figures["对毛利的影响"].startswith("-¥6.00")
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                b"".join(
+                    client.get(reverse("admin:core_job_download", args=[job.pk])).streaming_content
+                ).decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[0][:2] == ["分销商ID", "推广码"]
+    assert rows[1][0] == str(shop["seller"].pk) and rows[1][-1] == "4.00"  # the biggest change first
+    assert DistributionSettings.objects.get().level1_bp == cfg.level1_bp  # nothing was changed
+
+    finance = make_staff("finance")
+    finance.user_permissions.set(role_permissions(FINANCE))
+    assert login(finance).get(url).status_code == 403
