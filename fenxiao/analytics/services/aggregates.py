@@ -61,6 +61,7 @@ REDUCTIONS = [
     CommissionAdjustment.Kind.REDUCED,
     CommissionAdjustment.Kind.CANCELLED,
     CommissionAdjustment.Kind.VOIDED,
+    CommissionAdjustment.Kind.RISK_VOIDED,
 ]
 
 TABLES = [BuyerDay, DailySales, ProductDay, DistributorDay, CommissionDay, DistributionDay, TrafficDay]

@@ -184,7 +184,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda review: risk.clear(review, request.user, note=data["reason"]),
             describe=risk.describe,
-            done="已放行，佣金将照常结算",
+            done="已放行（未取消的佣金将照常结算）",
         )
         return None
 
@@ -248,7 +248,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             title="放行暂扣佣金",
             submit_label="确认放行",
             label="审核说明",
-            success="已放行，佣金将照常结算",
+            success="已放行，未取消的佣金将照常结算",
         )
 
     @action(description="作废佣金", url_path="void", icon="block", permissions=["process"])

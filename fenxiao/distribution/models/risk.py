@@ -12,8 +12,8 @@ from .distributors import Distributor
 
 
 class RiskSignal(models.TextChoices):
-    # The order is delivered to the distributor's own phone number, or the buyer's address
-    # book holds it.
+    # The order is delivered to the distributor's own phone number, or to a phone from
+    # their address book.
     SAME_PHONE = "same_phone", "同一手机号"
     # The delivery address is one in the distributor's own address book.
     SAME_ADDRESS = "same_address", "同一收货地址"
@@ -21,10 +21,10 @@ class RiskSignal(models.TextChoices):
     SAME_DEVICE = "same_device", "同一设备"
     # The buyer's own distributor account has been paid to the distributor's payout account.
     SAME_PAYOUT = "same_payout", "同一收款账户"
-    # Two distributors of the order's chain share a phone, device or payout account: one
-    # person recruited their own second account to earn on both levels.
+    # Two distributors of the order's chain withdraw to the same payout account: one person
+    # recruited their own second account to earn on both levels.
     CIRCULAR = "circular", "循环招募（上下级疑似同一人）"
-    # The buyer refunded most of their recent orders.
+    # The buyer had most of their recent orders refunded at their own request.
     REFUND_ABUSE = "refund_abuse", "频繁退款"
 
 

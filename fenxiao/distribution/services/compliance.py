@@ -221,7 +221,7 @@ def _levels(cfg, c: dict) -> Section:
         )
     figures += [
         Figure(
-            "历史上发放过佣金的最深层级",
+            "历史上产生过佣金的最深层级",
             text=f"{c['deepest_live']} 级" if c["deepest_live"] else "尚无",
             note="仅计未取消且净额大于 0 的佣金",
             alert=c["deepest_live"] > MAX_LEVELS,
@@ -272,7 +272,11 @@ def _real_sales(cfg, c: dict) -> Section:
         .values("kind")
         .annotate(n=Count("pk"), total=Coalesce(Sum("amount"), 0))
     }
+    # A ban's release and a risk review's clearing reduce nothing: they are decisions.
+    decisions = {CommissionAdjustment.Kind.RELEASED, CommissionAdjustment.Kind.RISK_CLEARED}
     for kind in CommissionAdjustment.Kind:
+        if kind in decisions:
+            continue
         row = adjustments.get(kind.value, {"n": 0, "total": 0})
         figures.append(Figure(f"佣金冲减：{kind.label}", count=row["n"], amount=row["total"]))
 
@@ -467,13 +471,16 @@ def _no_recruiting_pay(cfg) -> Section:
 
 
 def _ratios(cfg, c: dict, since) -> Section:
-    from fenxiao.orders.models import Order
+    from fenxiao.orders.models import OrderLine
 
-    paid = Order.objects.filter(paid_at__isnull=False).aggregate(
+    # Distribution sales: what buyers paid for the goods (no shipping) on orders a
+    # distributor is attributed, less refunds: the sales commission is paid on.
+    lines = OrderLine.objects.filter(order__attribution__isnull=False, order__paid_at__isnull=False)
+    paid = lines.aggregate(
         paid=Coalesce(Sum("paid_amount"), 0),
         refunded=Coalesce(Sum("refunded_amount"), 0),
-        recent_paid=Coalesce(Sum("paid_amount", filter=Q(paid_at__gte=since)), 0),
-        recent_refunded=Coalesce(Sum("refunded_amount", filter=Q(paid_at__gte=since)), 0),
+        recent_paid=Coalesce(Sum("paid_amount", filter=Q(order__paid_at__gte=since)), 0),
+        recent_refunded=Coalesce(Sum("refunded_amount", filter=Q(order__paid_at__gte=since)), 0),
     )
     till = OfflineAttribution.objects.aggregate(
         net=Coalesce(Sum(F("total") - F("refunded")), 0),
@@ -486,16 +493,20 @@ def _ratios(cfg, c: dict, since) -> Section:
     default_sum = sum(cfg.level_bp(level) for level in range(1, cfg.levels + 1))
     over = [bp for bp in (all_bp, recent_bp) if bp is not None and bp > cap]
     figures = [
-        Figure(f"近 {RECENT_DAYS} 天净销售额", amount=recent_sales, note="付款金额减退款，含门店收银"),
+        Figure(
+            f"近 {RECENT_DAYS} 天分销净销售额",
+            amount=recent_sales,
+            note="有分销归属的商品实付减退款，含门店收银",
+        ),
         Figure(f"近 {RECENT_DAYS} 天佣金（净额）", amount=c["recent_net"]),
         Figure(
-            f"近 {RECENT_DAYS} 天佣金占净销售额",
+            f"近 {RECENT_DAYS} 天佣金占分销净销售额",
             rate=recent_bp,
             text=_no_sales(recent_bp),
         ),
-        Figure("累计净销售额", amount=sales),
+        Figure("累计分销净销售额", amount=sales),
         Figure("累计佣金（净额）", amount=c["net"]),
-        Figure("累计佣金占净销售额", rate=all_bp, text=_no_sales(all_bp), alert=bool(over)),
+        Figure("累计佣金占分销净销售额", rate=all_bp, text=_no_sales(all_bp), alert=bool(over)),
         Figure("单商品佣金上限（设置）", rate=cap, note="每个商品行各级佣金合计不超过该行实付的此比例"),
         Figure("默认各级佣金比例合计（设置）", rate=default_sum, note=f"按当前 {cfg.levels} 级计"),
         Figure("因上限被削减的佣金", count=c["capped_n"], amount=c["capped"]),
@@ -508,9 +519,9 @@ def _ratios(cfg, c: dict, since) -> Section:
             "佣金占净销售额的比例高于当前单商品佣金上限（可能是上限曾被调低，或退款尚未冲减），请核查。"
         )
     notes = [
-        "净销售额 = 已付款订单的实付金额（含运费）减已退款，加有分销归属的门店收银销售额减门店退货；"
-        "近 30 天按付款时间统计订单、按产生时间统计佣金。",
-        "未经分销商成交的门店收银不在分销系统中，未计入净销售额，因此比例只会偏高、不会偏低。",
+        "分销净销售额 = 有分销归属的已付款订单的商品实付（不含运费）减已退款，加有分销归属的门店收银"
+        "销售额减门店退货：即计佣的销售额；近 30 天按付款时间统计订单、按产生时间统计佣金。",
+        "没有分销商参与的销售不计入，否则比例会被稀释。",
     ]
     return Section("ratios", "四、佣金占销售额比例", ok, explanation, figures, notes)
 

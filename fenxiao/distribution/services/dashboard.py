@@ -120,7 +120,7 @@ def why(commission: Commission) -> str:
             f"；{_reduced_by(commission)} {format_fen(commission.reversed_amount)}，"
             f"实得 {format_fen(commission.net_amount)}"
         )
-    if commission.under_review:
+    if commission.under_review and commission.status in (CommissionStatus.PENDING, CommissionStatus.FROZEN):
         text += "；该订单正在风控审核，审核通过后照常结算"
     return text
 

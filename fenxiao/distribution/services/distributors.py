@@ -412,6 +412,17 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     held_rows = Commission.objects.filter(
         distributor=distributor, status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN]
     )
+    # Their orders first, as refunds and the auto-complete sweep take them: the sweep reads
+    # a commission's amount under its order's lock and moves it after, so a void between
+    # the two would be counted twice in the running totals.
+    from fenxiao.orders.models import Order
+
+    list(
+        Order.objects.select_for_update()
+        .filter(pk__in=held_rows.exclude(order__isnull=True).values("order_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     held = list(
         held_rows.select_for_update(of=("self",))
         .order_by("pk")

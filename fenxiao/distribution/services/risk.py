@@ -11,10 +11,10 @@ refunds) whatever the size of the shop, and writes nothing for an order that loo
   address book, the two signed in on one device, or the buyer's own distributor account
   withdrew to the distributor's payout account. A distributor's purchase on their own
   account is not screened: the self-purchase setting decides it.
-- Circular recruiting: two distributors of the order's chain share a phone, a device or a
-  payout account, so one person earns two levels.
-- Refund abuse: the buyer refunded at least `risk_refund_orders` of their orders paid in
-  the last 90 days, and at least `risk_refund_rate_bp` of them.
+- Circular recruiting: two distributors of the order's chain withdraw to the same payout
+  account, so one person earns two levels.
+- Refund abuse: at least `risk_refund_orders` of the buyer's orders paid in the last 90
+  days, and at least `risk_refund_rate_bp` of them, were refunded at the buyer's request.
 """
 
 import re
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 
 from fenxiao.core.errors import InvalidInput
@@ -120,33 +120,36 @@ def _same_person(buyer: _Identity, seller: _Identity, order) -> list[tuple[str, 
 
 
 def _one_person(a: _Identity, b: _Identity) -> str:
-    """Why two distributors look like one person ("" when they do not)."""
-    if a.phone and (a.phone == b.phone or a.phone in b.address_phones or b.phone in a.address_phones):
-        return "手机号相同或互在地址簿中"
-    if a.devices & b.devices:
-        return "在同一设备上登录过"
+    """Why two distributors look like one person ("" when they do not): the same payout
+    account is where one person's money goes. A shared phone in an address book or a shared
+    device is common in a family or a store team, and would hold every order they share."""
     shared = a.payouts & b.payouts
-    if shared:
-        return f"提现到同一{_payout_text(shared)}"
-    return ""
+    return f"提现到同一{_payout_text(shared)}" if shared else ""
 
 
 def _refund_history(order, cfg) -> str:
-    """The buyer's refund record, when it passes the shop's refund-abuse threshold."""
+    """The buyer's refund record, when it passes the shop's refund-abuse threshold: orders
+    of the last 90 days refunded on the buyer's own request (not a failed group buy, nor
+    the merchant refunding what it could not ship)."""
     if not cfg.risk_refund_orders:
         return ""
-    from fenxiao.orders.models import Order
+    from fenxiao.orders.models import ActorKind, AfterSale, Order
 
+    asked = AfterSale.objects.filter(
+        order_id=OuterRef("pk"),
+        requested_by=ActorKind.BUYER,
+        status__in=[AfterSale.Status.APPROVED, AfterSale.Status.REFUNDED],
+    )
     since = timezone.now() - REFUND_WINDOW
     counts = (
         Order.objects.filter(buyer_id=order.buyer_id, paid_at__gte=since)
         .exclude(pk=order.pk)
-        .aggregate(paid=Count("pk"), refunded=Count("pk", filter=Q(refunded_amount__gt=0)))
+        .aggregate(paid=Count("pk"), refunded=Count("pk", filter=Exists(asked)))
     )
     paid, refunded = counts["paid"], counts["refunded"]
     if refunded < cfg.risk_refund_orders or refunded * 10000 < cfg.risk_refund_rate_bp * paid:
         return ""
-    return f"买家近 90 天 {paid} 笔付款订单中 {refunded} 笔退款"
+    return f"买家近 90 天 {paid} 笔付款订单中 {refunded} 笔由买家申请退款"
 
 
 def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[RiskReview]:
@@ -180,8 +183,11 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
     held = defaultdict(int)
     for commission in commissions:
         if commission.distributor_id in signals:
-            commission.under_review = True
             held[commission.distributor_id] += commission.amount
+    # Nothing held (every line excluded or capped to ¥0): nothing to review or mark.
+    for commission in commissions:
+        if held.get(commission.distributor_id):
+            commission.under_review = True
     return [
         RiskReview(
             order=order,
@@ -192,7 +198,7 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
             held_amount=held[pk],
         )
         for pk, found in signals.items()
-        if held[pk]
+        if held.get(pk)
     ]
 
 
@@ -206,6 +212,15 @@ def _locked_open(review: RiskReview) -> RiskReview:
     if locked.status != RiskReviewStatus.OPEN:
         raise InvalidInput(f"该风控记录已处理（{locked.get_status_display()}）", code="RISK_REVIEW_DECIDED")
     return locked
+
+
+def _lock_order(review: RiskReview) -> None:
+    """The order first, as refunds and the auto-complete sweep take it: the sweep reads a
+    commission's amount under the order's lock and moves it after, so a void between the
+    two would be counted twice in the running totals."""
+    from fenxiao.orders.models import Order
+
+    list(Order.objects.select_for_update().filter(pk=review.order_id).values_list("pk", flat=True))
 
 
 def _held_rows(review: RiskReview):
@@ -251,6 +266,7 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
     if not note:
         raise InvalidInput("请填写作废原因", code="REASON_REQUIRED")
     review = _locked_open(review)
+    _lock_order(review)
     held_rows = _held_rows(review)
     held = list(
         held_rows.select_for_update(of=("self",))

@@ -14,7 +14,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import compliance, reconciliation
 from fenxiao.distribution.services.offline import TillLine, TillSale, create_for_till_sale
-from fenxiao.testing import login, make_product, make_staff
+from fenxiao.testing import login, make_buyer, make_product, make_staff
 
 from .helpers import (
     bound_buyer,
@@ -81,7 +81,7 @@ def test_the_figures_of_a_small_shop(shop):
     assert (levels["一级佣金"].count, levels["一级佣金"].amount) == (4, 10000 + 3000 + 2000)
     assert (levels["二级佣金"].count, levels["二级佣金"].amount) == (4, 5000 + 1500 + 1000)
     assert (levels["三级佣金"].count, levels["三级佣金"].amount) == (0, 0)
-    assert levels["历史上发放过佣金的最深层级"].text == "2 级"
+    assert levels["历史上产生过佣金的最深层级"].text == "2 级"
     assert levels["超过 3 级的佣金记录"].count == 0
 
     sales = figures(found["sales"])
@@ -108,10 +108,10 @@ def test_the_figures_of_a_small_shop(shop):
 
     ratios = figures(found["ratios"])
     # Paid 1,800 yuan, 500 refunded, 200 at the till: 1,500 net; commission 225 net.
-    assert ratios["累计净销售额"].amount == 150000
+    assert ratios["累计分销净销售额"].amount == 150000
     assert ratios["累计佣金（净额）"].amount == 22500
-    assert ratios["累计佣金占净销售额"].rate == 1500
-    assert ratios["近 30 天佣金占净销售额"].rate == 1500
+    assert ratios["累计佣金占分销净销售额"].rate == 1500
+    assert ratios["近 30 天佣金占分销净销售额"].rate == 1500
     assert ratios["单商品佣金上限（设置）"].rate == 5000
     assert ratios["默认各级佣金比例合计（设置）"].rate == 1500
 
@@ -140,7 +140,7 @@ def test_a_deep_tree_is_not_a_deep_payment(shop):
     assert found["team"].ok and "关系树的深度不是计佣深度" in found["team"].explanation
     levels = figures(found["levels"])
     assert (levels["三级佣金"].count, levels["三级佣金"].amount) == (1, 100)
-    assert levels["历史上发放过佣金的最深层级"].text == "3 级"
+    assert levels["历史上产生过佣金的最深层级"].text == "3 级"
     assert figures(found["history"])["设置变更记录"].count == 1
 
 
@@ -239,7 +239,7 @@ def test_the_csv_has_every_figure_and_verdict(shop):
     assert any(line.startswith("二、只对真实销售计佣,符合,佣金状态：已结算,4,150.00") for line in lines), (
         lines
     )
-    assert any("累计佣金占净销售额" in line and ",15.00," in line for line in lines)
+    assert any("累计佣金占分销净销售额" in line and ",15.00," in line for line in lines)
 
 
 def test_staff_without_the_permissions_get_403_and_no_menu_entry(shop):
@@ -252,3 +252,16 @@ def test_staff_without_the_permissions_get_403_and_no_menu_entry(shop):
 
     anonymous = Client().get(PAGE)
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
+
+
+def test_the_ratio_counts_only_the_sales_commission_is_paid_on():
+    """Sales no distributor took part in, and shipping, would dilute the ratio: one order
+    through a distributor at 10 %, nine without one, still reads 10 %."""
+    seller = make_distributor()
+    lamp = make_product(price=10000)
+    buy(bound_buyer(seller), (sku(lamp), 1))
+    for _ in range(9):
+        buy(make_buyer(), (sku(lamp), 1))
+    ratios = figures(next(s for s in compliance.summary().sections if s.key == "ratios"))
+    assert ratios["累计分销净销售额"].amount == 10000
+    assert ratios["累计佣金占分销净销售额"].rate == 1000

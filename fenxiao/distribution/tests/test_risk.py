@@ -6,7 +6,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from fenxiao.analytics.models import CommissionDay
+from fenxiao.analytics.services import aggregates
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import SignInDevice
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, role_permissions
@@ -18,6 +21,7 @@ from fenxiao.distribution.models import (
     RiskReviewStatus,
 )
 from fenxiao.distribution.services import compliance, config, reconciliation, risk, totals
+from fenxiao.orders.services import after_sales
 from fenxiao.testing import api_for, login, make_address, make_staff
 
 from .backend import credit, list_url, request_withdrawal, url
@@ -152,21 +156,57 @@ def test_one_person_at_two_levels_holds_both(lamp):
         assert review.evidence == ["一级与二级分销商提现到同一银行卡账户 622***001"]
 
 
+def buyer_refund(order):
+    """The buyer asks for their money back (仅退款) and the merchant grants it."""
+    asked = after_sales.request_after_sale(
+        order,
+        order.buyer,
+        kind="refund_only",
+        reason="不想要了",
+        lines=[{"line_id": line.pk} for line in order.lines.all()],
+    )
+    after_sales.approve(asked, superuser())
+
+
 def test_a_buyer_who_refunds_most_orders_is_held_from_the_threshold(lamp):
     seller = make_distributor()
     buyer = bound_buyer(seller)
     for _ in range(2):
-        full_refund(buy(buyer, (sku(lamp), 1)))
-    below = buy(buyer, (sku(lamp), 1))  # 2 of 2 refunded: below the 3 orders
+        buyer_refund(buy(buyer, (sku(lamp), 1)))
+    full_refund(buy(buyer, (sku(lamp), 1)))  # the merchant's own refund is not the buyer's doing
+    below = buy(buyer, (sku(lamp), 1))  # 2 of 3 asked for: below the 3 orders
     assert not RiskReview.objects.filter(order=below).exists()
-    full_refund(below)
-    order = buy(buyer, (sku(lamp), 1))  # 3 of 3
+    buyer_refund(below)
+    order = buy(buyer, (sku(lamp), 1))  # 3 of 4, 75 %
     review = review_of(order)
     assert review.signal_values == ["refund_abuse"]
-    assert review.evidence == ["买家近 90 天 3 笔付款订单中 3 笔退款"]
+    assert review.evidence == ["买家近 90 天 4 笔付款订单中 3 笔由买家申请退款"]
 
-    configure(risk_refund_orders=0)
+    configure(risk_refund_rate_bp=8000)  # 3 of 5 is now below the rate
     assert not RiskReview.objects.filter(order=buy(buyer, (sku(lamp), 1))).exists()
+    configure(risk_refund_orders=0, risk_refund_rate_bp=0)
+    assert not RiskReview.objects.filter(order=buy(buyer, (sku(lamp), 1))).exists()
+
+
+def test_family_in_one_team_and_a_line_paying_nothing_hold_nothing(lamp):
+    """A recruiter who once shipped a gift to the relative they recruited, or who shares
+    a tablet with them, is no second account: their team's ordinary orders are not held."""
+    parent = make_distributor()
+    child = make_distributor(parent=parent)
+    make_address(parent.user, phone=child.user.phone, detail="家里")
+    browser = Client()
+    browser.cookies["fx_vid"] = DEVICE
+    for who in (parent, child):
+        assert browser.post("/login/", {"phone": who.user.phone, "password": "Buyer#2026"}).status_code == 302
+    order = buy(bound_buyer(child), (sku(lamp), 1))
+    assert not RiskReview.objects.filter(order=order).exists()
+
+    # A flagged distributor whose line the guard trimmed to ¥0 has nothing to hold.
+    buyer = bound_buyer(parent)
+    make_address(buyer, phone=parent.user.phone)
+    trimmed = [Commission(distributor=parent, level=1, amount=0, capped=500)]
+    assert risk.screen(order, [(1, parent)], trimmed, config.current()) == []
+    assert not trimmed[0].under_review
 
 
 def test_voiding_cancels_the_held_commission_once(lamp):
@@ -185,6 +225,9 @@ def test_voiding_cancels_the_held_commission_once(lamp):
     line = commission(order, 1)
     assert (line.status, line.reversed_amount, line.under_review) == (CommissionStatus.CANCELLED, 1000, False)
     assert line.adjustments.get().note == "风控作废：自买自卖刷单"
+    aggregates.rebuild(timezone.localdate(), timezone.localdate())
+    day = CommissionDay.objects.get(day=timezone.localdate())
+    assert (day.accrued, day.reduced) == (1000, 1000)  # 分销报表 counts the void as a reduction
     item = api_for(seller.user).get("/distribution/commissions").json()["items"][0]
     assert item["why"].endswith("；风控审核作废 ¥10.00，实得 ¥0.00")
     assert held_on_compliance_page() == (0, 0)
