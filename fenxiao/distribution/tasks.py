@@ -4,7 +4,7 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import distributors, grades, reconciliation, settlement, withdrawals
+from .services import distributors, grades, reconciliation, scheduled, settlement, withdrawals
 
 # Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
@@ -21,6 +21,12 @@ def scheduled_settlement():
 def resume_interrupted_settlements():
     """Every 10 minutes: a settlement run or approval that died halfway is finished."""
     settlement.resume_interrupted()
+
+
+@once_per_slot(crontab(minute="*"))
+def apply_scheduled_changes():
+    """Every minute: settings and rule changes whose 生效时间 has come take effect."""
+    scheduled.apply_due()
 
 
 @once_per_slot(crontab(minute="0", hour="4"))

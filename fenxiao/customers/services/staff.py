@@ -70,6 +70,8 @@ ROLE_PERMISSIONS = {
             "commissionadjustment": VIEW,
             # 风控审核: operations clear or void what the abuse guards held, as it bans.
             "riskreview": ALL,
+            # Settings and rule changes set to take effect later (and their cancelling).
+            "scheduledchange": ALL,
         },
         "analytics": {
             "dailysales": (
@@ -154,6 +156,7 @@ ROLE_PERMISSIONS = {
             "salestier": VIEW,
             "distributionsettings": VIEW,
             "settingschange": VIEW,
+            "scheduledchange": VIEW,
         },
         "analytics": {"dailysales": ("view_sales_report", "view_distribution_report")},
     },

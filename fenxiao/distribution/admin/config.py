@@ -8,20 +8,30 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSplitDateTimeWidget
 
-from fenxiao.core.admin import ReadOnlyAdmin
-from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentField, PercentFieldsMixin, action_page, posted
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin_forms import (
+    MoneyFieldsMixin,
+    PercentField,
+    PercentFieldsMixin,
+    action_page,
+    confirm_action,
+    posted,
+)
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
 
 from ..errors import TooManyLevels
-from ..models import DistributionSettings, PayoutMethod, SettingsChange
-from ..services import config, simulation
+from ..models import DistributionSettings, PayoutMethod, ScheduledChange, SettingsChange
+from ..services import config, scheduled, simulation
 from .common import (
     ServiceSaveMixin,
+    change_url,
     changelist_url,
     local_time,
+    run,
+    run_each,
     user_text,
 )
 
@@ -59,9 +69,9 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
     rows = []
     for name, pair in (changes or {}).items():
         try:
-            # Amounts show as ¥…, so the column's unit "（分）" would only mislead.
+            # Amounts show as ¥… and rates as %, so the column's unit would only mislead.
             label = str(DistributionSettings._meta.get_field(name).verbose_name)
-            label = label.replace("（分）", "")
+            label = label.replace("（分）", "").replace("（基点）", "")
         except FieldDoesNotExist:
             label = name
         before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
@@ -69,7 +79,46 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
+def effective_at_field() -> forms.SplitDateTimeField:
+    return forms.SplitDateTimeField(
+        label="生效时间",
+        required=False,
+        widget=UnfoldAdminSplitDateTimeWidget,
+        help_text="留空则保存后立即生效；填写将来的时间，则本次修改到时自动生效（之前付款的订单仍按原设置计佣）",
+    )
+
+
+def pending_changes_html(changes) -> str:
+    """The pending scheduled changes of a record, each with its time and a link."""
+    rows = [
+        (change_url(c), local_time(c.effective_at), "；".join(f"{a}：{b} → {d}" for a, b, d in describe(c)))
+        for c in changes
+    ]
+    if not rows:
+        return "无"
+    return format_html_join("", '<div><a class="text-primary-600" href="{}">{} 生效</a>：{}</div>', rows)
+
+
+def describe(change: ScheduledChange) -> list[tuple[str, str, str]]:
+    """(label, now, then) of each field a scheduled change sets."""
+    if change.target == ScheduledChange.Target.SETTINGS:
+        current = config.current()
+        pairs = {
+            name: [_plain_value(getattr(current, name, None)), value]
+            for name, value in change.changes.items()
+        }
+        return describe_changes(pairs)
+    from .rules import rule_change_rows
+
+    return rule_change_rows(change.rule, change.changes)
+
+
+def _plain_value(value):
+    return [p.pk for p in value.all()] if hasattr(value, "all") else value
+
+
 class SettingsForm(forms.ModelForm):
+    effective_at = effective_at_field()
     withdraw_methods = forms.MultipleChoiceField(
         label="提现方式",
         choices=PayoutMethod.choices,
@@ -178,9 +227,12 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                 )
             },
         ),
-        ("版本与变更记录", {"fields": ("version", "updated_at", "change_history")}),
+        (
+            "生效时间与变更记录",
+            {"fields": ("effective_at", "pending_changes", "version", "updated_at", "change_history")},
+        ),
     )
-    readonly_fields = ("version", "updated_at", "change_history")
+    readonly_fields = ("version", "updated_at", "change_history", "pending_changes")
 
     actions_detail = ("simulate",)
 
@@ -230,6 +282,13 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
 
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data if name in config.TRACKED}
+        effective_at = form.cleaned_data.get("effective_at")
+        if effective_at:
+            # The record stays as it is: the change is kept and applied at its time.
+            obj.refresh_from_db()
+            request._scheduled_at = effective_at
+            self._save_via(request, lambda: scheduled.schedule_settings(request.user, effective_at, changes))
+            return
         if not changes:
             return
         if self._save_via(request, lambda: config.update_settings(request.user, **changes)):
@@ -241,8 +300,18 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
     def response_change(self, request, obj):
         if self._refused(request):
             return HttpResponseRedirect(request.get_full_path())
-        messages.success(request, f"分销设置已保存（版本 {obj.version}）")
+        when = getattr(request, "_scheduled_at", None)
+        if when:
+            messages.success(
+                request, f"已安排于 {local_time(when)} 生效；在此之前仍按当前设置（版本 {obj.version}）计佣"
+            )
+        else:
+            messages.success(request, f"分销设置已保存（版本 {obj.version}）")
         return HttpResponseRedirect(reverse("admin:distribution_distributionsettings_change", args=[obj.pk]))
+
+    @display(description="待生效的变更")
+    def pending_changes(self, obj):
+        return pending_changes_html(scheduled.pending_for(ScheduledChange.Target.SETTINGS))
 
     @display(description="最近变更")
     def change_history(self, obj):
@@ -296,3 +365,74 @@ class SettingsChangeAdmin(ReadOnlyAdmin):
         if not rows:
             return "-"
         return format_html_join("", "<div>{}：{} → {}</div>", rows)
+
+
+@admin.register(ScheduledChange)
+class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
+    """定时生效的变更: what waits for its time, what took effect and what could not."""
+
+    missing_message = "变更不存在"
+    list_display = (
+        "effective_at",
+        "target_display",
+        "changes_display",
+        "status",
+        "created_display",
+        "result",
+    )
+    list_filter = ("status", "target")
+    list_select_related = ("rule", "created_by")
+    actions = ("cancel_selected",)
+    actions_detail = ("cancel",)
+    fields = (
+        "target_display",
+        "changes_display",
+        "effective_at",
+        "status",
+        "created_display",
+        "applied_at",
+        "result",
+    )
+    readonly_fields = fields
+
+    def has_process_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_scheduledchange")
+
+    @display(description="变更对象")
+    def target_display(self, obj):
+        if obj.rule_id:
+            return format_html(
+                '佣金规则 <a class="text-primary-600" href="{}">{}</a>', change_url(obj.rule), obj.rule.name
+            )
+        return obj.get_target_display()
+
+    @display(description="变更内容")
+    def changes_display(self, obj):
+        rows = describe(obj)
+        return format_html_join("", "<div>{}：{} → {}</div>", rows) if rows else "-"
+
+    @display(description="创建人")
+    def created_display(self, obj):
+        return f"{user_text(obj.created_by)} · {local_time(obj.created_at)}" if obj.created_by_id else "-"
+
+    def detail_actions_for(self, obj):
+        return {"cancel"} if obj.status == ScheduledChange.Status.PENDING else set()
+
+    @action(description="撤销所选", permissions=["process"])
+    def cancel_selected(self, request, queryset):
+        run_each(request, queryset, lambda c: scheduled.cancel(c, request.user), done="已撤销")
+
+    @action(description="撤销", url_path="cancel", icon="undo", permissions=["process"])
+    def cancel(self, request, object_id):
+        change = self.object_or_404(request, object_id)
+        return confirm_action(
+            self,
+            request,
+            change,
+            lambda: run(
+                request, lambda: scheduled.cancel(change, request.user), success="已撤销，该变更不会生效"
+            ),
+            title=f"撤销定时变更：{local_time(change.effective_at)} 生效",
+            submit_label="确认撤销",
+            danger=True,
+        )

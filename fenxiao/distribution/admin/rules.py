@@ -1,8 +1,10 @@
 """分销等级, 佣金规则 and 销售额阶梯: saved only through services.config, whose guard refusals
 show next to the form and leave nothing saved."""
 
+import copy
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
@@ -19,12 +21,14 @@ from ..models import (
     DistributorGrade,
     RuleKind,
     SalesTier,
+    ScheduledChange,
 )
-from ..services import config, grades
+from ..services import config, grades, scheduled
 from .common import (
     ConfirmForm,
     ServiceSaveMixin,
     bp_text,
+    change_url,
     changelist_url,
     form_page,
     link_to,
@@ -33,6 +37,7 @@ from .common import (
     run,
     user_text,
 )
+from .config import effective_at_field, pending_changes_html
 
 GRADE_MONEY_FIELDS = ("min_own_sales", "min_single_order", "min_team_sales", "min_settled_commission")
 
@@ -187,6 +192,7 @@ class CommissionRuleForm(forms.ModelForm):
     fixed1 = MoneyField(label="一级固定佣金（元/件）", required=False)
     fixed2 = MoneyField(label="二级固定佣金（元/件）", required=False)
     fixed3 = MoneyField(label="三级固定佣金（元/件）", required=False)
+    effective_at = effective_at_field()
 
     class Meta:
         model = CommissionRule
@@ -211,6 +217,8 @@ class CommissionRuleForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("effective_at") and not self.instance.pk:
+            self.add_error("effective_at", "新规则请立即保存（可先停用，再定时启用）")
         prefix = "fixed" if cleaned.get("kind") == RuleKind.FIXED else "rate"
         excluded = cleaned.get("kind") == RuleKind.EXCLUDE
         for level in LEVELS:
@@ -223,6 +231,24 @@ class CommissionRuleForm(forms.ModelForm):
             refused = refusal(config.save_rule, self.instance)
             if refused:
                 self.add_error(None, refused)
+
+
+def rule_change_rows(rule, changes: dict) -> list[tuple[str, str, str]]:
+    """(label, now, then) of each field a scheduled rule change sets."""
+    after = copy.copy(rule)
+    for name, value in changes.items():
+        setattr(after, name, value)
+    grades = dict(DistributorGrade.objects.values_list("pk", "name"))
+    texts = {
+        "name": ("规则名称", lambda r: r.name),
+        "kind": ("计算方式", lambda r: r.get_kind_display()),
+        "is_active": ("启用", lambda r: "是" if r.is_active else "否"),
+        "grade_id": ("仅限等级", lambda r: grades.get(r.grade_id, "所有等级")),
+    }
+    rows = [(label, show(rule), show(after)) for name, (label, show) in texts.items() if name in changes]
+    if {"kind", "level1", "level2", "level3"} & set(changes):
+        rows.append(("一/二/三级", rule_values_text(rule), rule_values_text(after)))
+    return rows
 
 
 def rule_values_text(rule) -> str:
@@ -256,9 +282,10 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     list_select_related = ("product", "sku__product", "category", "grade")
     autocomplete_fields = ("product", "category")
     raw_id_fields = ("sku",)
-    readonly_fields = ("version", "updated_at", "version_history")
+    readonly_fields = ("version", "updated_at", "version_history", "pending_changes")
     fieldsets = (
         ("规则", {"fields": ("name", "is_active", "version", "updated_at", "version_history")}),
+        ("生效时间", {"fields": ("effective_at", "pending_changes")}),
         (
             "适用范围",
             {
@@ -286,7 +313,29 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        effective_at = form.cleaned_data.get("effective_at")
+        if change and effective_at:
+            # The rule stays as it is until then; the edit is kept and applied at its time.
+            request._scheduled_at = effective_at
+            self._save_via(
+                request,
+                lambda: scheduled.schedule_rule(request.user, obj, effective_at, scheduled.rule_changes(obj)),
+            )
+            return
         self._save_via(request, lambda: config.save_rule(obj, staff=request.user))
+
+    def response_change(self, request, obj):
+        when = getattr(request, "_scheduled_at", None)
+        if when and not self._refused(request):
+            messages.success(request, f"规则“{obj.name}”的修改已安排于 {local_time(when)} 生效")
+            return HttpResponseRedirect(change_url(CommissionRule.objects.get(pk=obj.pk)))
+        return super().response_change(request, obj)
+
+    @display(description="待生效的修改")
+    def pending_changes(self, obj):
+        if not obj or not obj.pk:
+            return "-"
+        return pending_changes_html(scheduled.pending_for(ScheduledChange.Target.RULE, rule=obj))
 
     @display(description="历史版本")
     def version_history(self, obj):

@@ -8,6 +8,7 @@ its foreign keys), never one below, so there is no import cycle.
 - `distributors`: distributors, grades, the status flow and ban decisions
 - `binding`: customer bindings and touches
 - `rules`: commission rules, their versions, sales-amount tiers
+- `scheduled`: settings and rule changes that take effect at a set time
 - `settlement`: settlement batches and cycle runs
 - `commissions`: order attribution, commissions and their adjustments
 - `ledger`: ledger entries, withdrawals and payouts
@@ -77,6 +78,7 @@ from .rules import (
     RuleKind,
     SalesTier,
 )
+from .scheduled import SCHEDULED_CHANGE_FLOW, ScheduledChange, ScheduledChangeStatus
 from .settlement import (
     SettlementBatch,
     SettlementCycleRun,
@@ -89,6 +91,9 @@ __all__ = [
     "RiskReview",
     "RiskReviewStatus",
     "RiskSignal",
+    "SCHEDULED_CHANGE_FLOW",
+    "ScheduledChange",
+    "ScheduledChangeStatus",
     "MAX_LEVELS",
     "MAX_FREEZE_DAYS",
     "MAX_BIND_DAYS",

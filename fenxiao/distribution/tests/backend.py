@@ -28,6 +28,7 @@ from fenxiao.distribution.services import (
     config,
     distributors,
     reconciliation,
+    scheduled,
     settlement,
     totals,
     withdrawals,
@@ -142,6 +143,8 @@ def world(staff):
     make_address(suspect, phone=b.user.phone)
     held = paid_order(suspect, sku)
     lifecycle.ship(held, staff, carrier="顺丰速运", tracking_number=f"SF{held.pk}")
+    # A rate change set to take effect tomorrow (生效时间).
+    scheduled.schedule_settings(staff, timezone.now() + timedelta(days=1), {"level1_bp": 1200})
     return {
         "a": a,
         "b": b,
