@@ -152,6 +152,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),
                         _nav(_("佣金规则"), "rule", "distribution.commissionrule"),
                         _nav(_("分销设置"), "tune", "distribution.distributionsettings"),
+                        _nav(_("定时生效"), "schedule", "distribution.scheduledchange"),
                     ],
                 },
                 {

@@ -9,7 +9,7 @@ import copy
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -23,6 +23,8 @@ from fenxiao.core.admin_forms import ConfirmForm as ConfirmForm
 from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
+
+from ..services import config
 
 ACTION_TEMPLATE = "admin/fenxiao/action_form.html"
 
@@ -250,20 +252,13 @@ def run_each(request, queryset, call, *, describe=str, done="已处理"):
         messages.error(request, f"另有 {len(refused) - 20} 条未处理")
 
 
-class _DryRun(Exception):
-    pass
-
-
 def refusal(call, instance):
     """What a save service would refuse for `instance`, with nothing kept: the service runs
     on a copy inside a savepoint that is always rolled back. Lets a form show the refusal
     next to the fields instead of after the admin has decided the form was valid."""
     trial = copy.copy(instance)
     try:
-        with transaction.atomic():
-            call(trial)
-            raise _DryRun
-    except _DryRun:
+        config.dry_run(lambda: call(trial))
         return None
     except DomainError as exc:
         return exc.message

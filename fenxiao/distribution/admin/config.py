@@ -102,19 +102,11 @@ def pending_changes_html(changes) -> str:
 def describe(change: ScheduledChange) -> list[tuple[str, str, str]]:
     """(label, now, then) of each field a scheduled change sets."""
     if change.target == ScheduledChange.Target.SETTINGS:
-        current = config.current()
-        pairs = {
-            name: [_plain_value(getattr(current, name, None)), value]
-            for name, value in change.changes.items()
-        }
-        return describe_changes(pairs)
+        current = config.settings_values(config.current())
+        return describe_changes({name: [current.get(name), value] for name, value in change.changes.items()})
     from .rules import rule_change_rows
 
     return rule_change_rows(change.rule, change.changes)
-
-
-def _plain_value(value):
-    return [p.pk for p in value.all()] if hasattr(value, "all") else value
 
 
 class SettingsForm(forms.ModelForm):
@@ -373,7 +365,7 @@ class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     missing_message = "变更不存在"
     list_display = (
-        "effective_at",
+        "effective_display",
         "target_display",
         "changes_display",
         "status",
@@ -397,6 +389,10 @@ class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     def has_process_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_scheduledchange")
+
+    @display(description="生效时间", ordering="effective_at")
+    def effective_display(self, obj):
+        return local_time(obj.effective_at)
 
     @display(description="变更对象")
     def target_display(self, obj):

@@ -12,6 +12,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField, PercentFieldsMixin
+from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -227,6 +228,11 @@ class CommissionRuleForm(forms.ModelForm):
 
     def _post_clean(self):
         super()._post_clean()
+        if not self.errors and self.cleaned_data.get("effective_at"):
+            try:
+                scheduled.check_rule_changes(scheduled.rule_changes(self.instance))
+            except DomainError as exc:
+                self.add_error("effective_at", exc.message)
         if not self.errors:
             refused = refusal(config.save_rule, self.instance)
             if refused:
@@ -285,7 +291,6 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     readonly_fields = ("version", "updated_at", "version_history", "pending_changes")
     fieldsets = (
         ("规则", {"fields": ("name", "is_active", "version", "updated_at", "version_history")}),
-        ("生效时间", {"fields": ("effective_at", "pending_changes")}),
         (
             "适用范围",
             {
@@ -305,7 +310,13 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
                 "不同等级组合后的各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限",
             },
         ),
+        ("生效时间", {"fields": ("effective_at", "pending_changes")}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        # A new rule is saved at once (it can be saved switched off and switched on later).
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj else fieldsets[:-1]
 
     # A rule that paid a commission is named in that commission's "why": rules are switched
     # off (启用), never deleted, so the record of what was in force stays whole.

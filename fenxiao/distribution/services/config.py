@@ -127,7 +127,7 @@ def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = Non
 @transaction.atomic
 def update_settings(staff, **changes) -> DistributionSettings:
     cfg = DistributionSettings.objects.select_for_update().get(pk=current().pk)
-    before = _settings_dict(cfg)
+    before = settings_values(cfg)
     products = None
     for name, value in changes.items():
         if name not in TRACKED:
@@ -142,8 +142,8 @@ def update_settings(staff, **changes) -> DistributionSettings:
     cfg.save()
     if products is not None:
         cfg.condition_products.set(products)
-    after = _settings_dict(cfg)
-    diff = {k: [_plain(before[k]), _plain(after[k])] for k in TRACKED if before[k] != after[k]}
+    after = settings_values(cfg)
+    diff = {k: [plain(before[k]), plain(after[k])] for k in TRACKED if before[k] != after[k]}
     SettingsChange.objects.create(version=cfg.version, changed_by=staff, changes=diff)
     if "bind_mode" in diff:
         _carry_bindings_to_mode(cfg, timezone.now())
@@ -176,13 +176,30 @@ def _carry_bindings_to_mode(cfg: DistributionSettings, now) -> None:
         in_force.update(expires_at=None, protected_until=None)
 
 
-def _plain(value):
+def plain(value):
+    """A JSON value for a setting or rule field: model instances by their key."""
     if isinstance(value, list | tuple):
         return [getattr(v, "pk", v) for v in value]
-    return value
+    return getattr(value, "pk", value)
 
 
-def _settings_dict(cfg: DistributionSettings) -> dict:
+class _DryRun(Exception):
+    pass
+
+
+def dry_run(call) -> None:
+    """Run a save service `call` inside a savepoint that is always rolled back: nothing is
+    kept, and a refusal (DomainError) reaches the caller."""
+    try:
+        with transaction.atomic():
+            call()
+            raise _DryRun
+    except _DryRun:
+        pass
+
+
+def settings_values(cfg: DistributionSettings) -> dict:
+    """The tracked settings of `cfg` as plain values (products by key)."""
     values = model_to_dict(cfg, fields=TRACKED)
     values["condition_products"] = sorted(p.pk for p in values.get("condition_products") or [])
     return values

@@ -29,32 +29,11 @@ DUE_BATCH = 100
 Target = ScheduledChange.Target
 
 
-class _DryRun(Exception):
-    pass
-
-
 def _check_time(effective_at, now) -> None:
     if effective_at is None or effective_at < now + MIN_AHEAD:
         raise InvalidInput("生效时间须晚于当前时间；立即生效请直接保存", code="EFFECTIVE_AT_INVALID")
     if effective_at > now + MAX_AHEAD:
         raise InvalidInput("生效时间最多可设在一年以内", code="EFFECTIVE_AT_INVALID")
-
-
-def _plain(value):
-    """A JSON value for a change: model instances by their key."""
-    if isinstance(value, list | tuple):
-        return [getattr(v, "pk", v) for v in value]
-    return getattr(value, "pk", value)
-
-
-def _dry_run(save) -> None:
-    """Run `save` and roll it back: a refusal (DomainError) reaches the caller."""
-    try:
-        with transaction.atomic():
-            save()
-            raise _DryRun
-    except _DryRun:
-        pass
 
 
 def _apply_rule(rule: CommissionRule, changes: dict, staff) -> CommissionRule:
@@ -67,10 +46,10 @@ def _apply_rule(rule: CommissionRule, changes: dict, staff) -> CommissionRule:
 def schedule_settings(staff, effective_at, changes: dict, now=None) -> ScheduledChange:
     """The distribution settings get `changes` at `effective_at`."""
     _check_time(effective_at, now or timezone.now())
-    values = {name: _plain(value) for name, value in changes.items()}
+    values = {name: config.plain(value) for name, value in changes.items()}
     if not values:
         raise InvalidInput("没有需要定时生效的修改", code="NO_CHANGES")
-    _dry_run(lambda: config.update_settings(staff, **values))
+    config.dry_run(lambda: config.update_settings(staff, **values))
     return ScheduledChange.objects.create(
         target=Target.SETTINGS, changes=values, effective_at=effective_at, created_by=staff
     )
@@ -80,16 +59,20 @@ def schedule_settings(staff, effective_at, changes: dict, now=None) -> Scheduled
 def schedule_rule(staff, rule: CommissionRule, effective_at, changes: dict, now=None) -> ScheduledChange:
     """Rule `rule` gets `changes` (RULE_FIELDS) at `effective_at`."""
     _check_time(effective_at, now or timezone.now())
-    unknown = set(changes) - set(RULE_FIELDS)
-    if unknown:
-        raise InvalidInput("适用范围（商品、SKU、分类）的修改不能定时生效，请立即保存", code="RULE_FIELD")
-    if not changes:
-        raise InvalidInput("没有需要定时生效的修改", code="NO_CHANGES")
+    check_rule_changes(changes)
     fresh = CommissionRule.objects.get(pk=rule.pk)
-    _dry_run(lambda: _apply_rule(fresh, changes, staff))
+    config.dry_run(lambda: _apply_rule(fresh, changes, staff))
     return ScheduledChange.objects.create(
         target=Target.RULE, rule=rule, changes=changes, effective_at=effective_at, created_by=staff
     )
+
+
+def check_rule_changes(changes: dict) -> None:
+    """A rule's target (product, SKU, category) is changed at once, never at a set time."""
+    if set(changes) - set(RULE_FIELDS):
+        raise InvalidInput("适用范围（商品、SKU、分类）的修改不能定时生效，请立即保存", code="RULE_FIELD")
+    if not changes:
+        raise InvalidInput("没有需要定时生效的修改", code="NO_CHANGES")
 
 
 def rule_changes(rule: CommissionRule) -> dict:

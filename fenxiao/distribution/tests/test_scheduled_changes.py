@@ -131,3 +131,45 @@ def test_the_backend_schedules_lists_and_cancels(lamp):
     assert ScheduledChange.objects.get().status == ScheduledChangeStatus.PENDING
     assert client.post(cancel, {}).status_code == 302
     assert ScheduledChange.objects.get().status == ScheduledChangeStatus.CANCELLED
+
+
+def test_a_rule_edit_is_scheduled_from_the_rule_form(lamp):
+    from .test_admin_rules import rule_data
+
+    client = login(superuser())
+    rule = config.save_rule(CommissionRule(name="台灯", product=lamp, kind=RuleKind.RATE, level1=1500))
+    assert "生效时间" not in client.get(reverse("admin:distribution_commissionrule_add")).content.decode()
+    url = reverse("admin:distribution_commissionrule_change", args=[rule.pk])
+    when = timezone.localtime(timezone.now() + timedelta(days=2))
+    reply = client.post(
+        url,
+        rule_data(
+            name="台灯",
+            product=lamp.pk,
+            rate1="20",
+            effective_at_0=f"{when:%Y-%m-%d}",
+            effective_at_1="09:00:00",
+        ),
+        follow=True,
+    )
+    page = reply.content.decode()
+    assert "已安排于" in page and "待生效的修改" in page
+    assert "15.00 % / - / - → 20.00 % / - / -" in page
+    change = ScheduledChange.objects.get()
+    assert (change.rule_id, change.changes) == (rule.pk, {"level1": 2000})
+    rule.refresh_from_db()
+    assert (rule.level1, rule.version) == (1500, 1)  # unchanged until its time
+
+    # Its target (a product here, a category now) is never changed at a set time.
+    reply = client.post(
+        url,
+        rule_data(
+            name="台灯",
+            category=make_category("灯具").pk,
+            rate1="15",
+            effective_at_0=f"{when:%Y-%m-%d}",
+            effective_at_1="09:00:00",
+        ),
+    )
+    assert reply.status_code == 200 and "不能定时生效" in reply.content.decode()
+    assert ScheduledChange.objects.count() == 1 and CommissionRule.objects.get().product_id == lamp.pk
