@@ -165,14 +165,17 @@ class RiskReviewOut(Schema):
     )
     evidence: list[str]
     held_amount: int = Field(description="暂扣佣金（分）")
-    status: str = Field(description="open 待审核 / cleared 已放行 / voided 已作废佣金")
+    status: str = Field(
+        description="open 待审核 / cleared 已放行 / voided 已作废佣金 / "
+        "closed 已失效（暂扣的佣金已因退款或封禁作废取消）"
+    )
     note: str
     created_at: datetime
     decided_at: datetime | None
 
 
 class RiskReviewQuery(Schema):
-    status: Literal["open", "cleared", "voided"] | None = None
+    status: Literal["open", "cleared", "voided", "closed"] | None = None
 
 
 ReviewId = Path(..., ge=1, le=2**63 - 1)

@@ -31,6 +31,7 @@ REVIEW_LABELS = {
     RiskReviewStatus.OPEN: "warning",
     RiskReviewStatus.CLEARED: "success",
     RiskReviewStatus.VOIDED: "danger",
+    RiskReviewStatus.CLOSED: "info",
 }
 
 
@@ -160,9 +161,11 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description="审核人")
     def decided_display(self, obj):
-        if not obj.decided_by_id:
+        if not obj.decided_at:
             return "-"
-        return f"{user_text(obj.decided_by)} · {local_time(obj.decided_at)}"
+        # A review closed as 已失效 was closed by the refund or ban, not by a person.
+        who = user_text(obj.decided_by) if obj.decided_by_id else "系统"
+        return f"{who} · {local_time(obj.decided_at)}"
 
     # --- bulk actions ---
 

@@ -32,14 +32,17 @@ class RiskReviewStatus(models.TextChoices):
     OPEN = "open", "待审核"
     CLEARED = "cleared", "已放行"
     VOIDED = "voided", "已作废佣金"
+    # Nothing left to decide: a refund or a ban's void cancelled all it held.
+    CLOSED = "closed", "已失效"
 
 
 RISK_REVIEW_FLOW = StateMachine(
     RiskReviewStatus,
     {
-        RiskReviewStatus.OPEN: {RiskReviewStatus.CLEARED, RiskReviewStatus.VOIDED},
+        RiskReviewStatus.OPEN: {RiskReviewStatus.CLEARED, RiskReviewStatus.VOIDED, RiskReviewStatus.CLOSED},
         RiskReviewStatus.CLEARED: set(),
         RiskReviewStatus.VOIDED: set(),
+        RiskReviewStatus.CLOSED: set(),
     },
 )
 

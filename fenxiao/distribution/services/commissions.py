@@ -249,6 +249,7 @@ def apply_line_refunds(order, lines) -> None:
             for commission in commissions:
                 bring_to_share(commission, line.paid_amount, line.refunded_amount, note, changes)
         totals.add(changes)
+        risk.close_moot(order_id=order.pk)
 
 
 def bring_to_share(

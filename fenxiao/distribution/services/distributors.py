@@ -31,7 +31,7 @@ from ..models import (
     LedgerKind,
     ReviewMode,
 )
-from . import config, totals
+from . import config, risk, totals
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
 
@@ -460,6 +460,8 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     )
     # The ban entry itself is 0: only voided commission leaves the pending/frozen figures.
     totals.add(changes)
+    if void:
+        risk.close_moot(distributor_id=distributor.pk)
     return distributor
 
 

@@ -46,6 +46,8 @@ from ..models import (
 from . import totals
 
 REFUND_WINDOW = timedelta(days=90)
+# What a review holds: commission not yet settled nor cancelled.
+HELD = (CommissionStatus.PENDING, CommissionStatus.FROZEN)
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
 _BLANKS = re.compile(r"[\s\-_·,，]+")
 
@@ -227,7 +229,7 @@ def _held_rows(review: RiskReview):
     return Commission.objects.filter(
         order_id=review.order_id,
         distributor_id=review.distributor_id,
-        status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN],
+        status__in=HELD,
     )
 
 
@@ -295,6 +297,25 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
     totals.add(changes)
     _decide(review, staff, RiskReviewStatus.VOIDED, note)
     return review
+
+
+def close_moot(**scope) -> int:
+    """Close as 已失效 the open reviews within `scope` (e.g. order_id=…, distributor_id=…)
+    that hold nothing any more — a refund or a ban's void cancelled every commission they
+    held — so the queue and its to-do count list only what a decision still changes. One
+    statement; call it in the transaction that cancelled the commission."""
+    still_held = Commission.objects.filter(
+        order_id=OuterRef("order_id"), distributor_id=OuterRef("distributor_id"), status__in=HELD
+    )
+    return (
+        RiskReview.objects.filter(status__in=RISK_REVIEW_FLOW.sources(RiskReviewStatus.CLOSED), **scope)
+        .exclude(Exists(still_held))
+        .update(
+            status=RiskReviewStatus.CLOSED,
+            note="暂扣的佣金已因退款或封禁作废全部取消，无需审核",
+            decided_at=timezone.now(),
+        )
+    )
 
 
 def describe(review: RiskReview) -> str:

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fenxiao.analytics.models import CommissionDay
-from fenxiao.analytics.services import aggregates
+from fenxiao.analytics.services import aggregates, todo
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import SignInDevice
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, role_permissions
@@ -20,9 +20,9 @@ from fenxiao.distribution.models import (
     RiskReview,
     RiskReviewStatus,
 )
-from fenxiao.distribution.services import compliance, config, reconciliation, risk, totals
+from fenxiao.distribution.services import compliance, config, distributors, reconciliation, risk, totals
 from fenxiao.orders.services import after_sales
-from fenxiao.testing import api_for, login, make_address, make_staff
+from fenxiao.testing import api_for, login, make_address, make_product, make_staff
 
 from .backend import credit, list_url, request_withdrawal, url
 from .helpers import (
@@ -36,6 +36,7 @@ from .helpers import (
     receive,
     settle_now,
     sku,
+    staff_refund,
     superuser,
 )
 
@@ -239,6 +240,36 @@ def test_voiding_cancels_the_held_commission_once(lamp):
     assert ledger_sum(seller) == 0
     full_refund(order)  # a later refund finds nothing left to reduce
     assert not totals.mismatches([seller.pk])
+
+
+def test_a_review_whose_commission_a_refund_or_a_ban_cancelled_closes_itself(lamp):
+    headphones = make_product("耳机", price=20000)
+    seller = make_distributor()
+    buyer = bound_buyer(seller)
+    make_address(buyer, phone=seller.user.phone)
+    refunded = buy(buyer, (sku(lamp), 1))
+    partly = buy(buyer, (sku(lamp), 1), (sku(headphones), 1))
+    banned_too = buy(buyer, (sku(headphones), 1))
+
+    full_refund(refunded)
+    assert review_of(refunded).status == RiskReviewStatus.CLOSED
+    assert review_of(refunded).note.startswith("暂扣的佣金已因退款") and review_of(refunded).decided_at
+    staff_refund(partly, {"line_id": partly.lines.get(sku__product=lamp).pk})  # the other line is held
+    assert review_of(partly).status == RiskReviewStatus.OPEN
+    assert next(t for t in todo.for_user(superuser()) if t.key == "risk_reviews").count == 2
+
+    distributors.ban(seller, None, decision="release", reason="停止合作")  # kept: still to decide
+    assert review_of(banned_too).status == RiskReviewStatus.OPEN
+    closed = make_distributor()
+    other = bound_buyer(closed)
+    make_address(other, phone=closed.user.phone)
+    held_order = buy(other, (sku(lamp), 1))
+    distributors.ban(closed, None, decision="void", reason="刷单")
+    assert review_of(held_order).status == RiskReviewStatus.CLOSED
+    with pytest.raises(DomainError) as decided:
+        risk.clear(review_of(held_order), superuser())
+    assert decided.value.code == "RISK_REVIEW_DECIDED"
+    assert reconciliation.run().ok
 
 
 def test_clean_orders_own_purchases_and_a_guard_turned_off_hold_nothing(lamp):
