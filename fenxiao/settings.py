@@ -416,6 +416,7 @@ NOTICE_EVENT_CHANNELS = {
     "withdrawal_rejected": ["sms", "wechat"],
     "distributor_approved": ["wechat"],
     "distributor_rejected": ["wechat"],
+    "claim_decided": ["wechat"],
     "commission_arrived": ["wechat"],
     "commission_settled": ["wechat"],
     "push": [],

@@ -1,5 +1,5 @@
 """Distributor center API: profile, application, dashboard, commission "why", team,
-rankings, ledger and withdrawals."""
+rankings, ledger, withdrawals and missing-order claims."""
 
 from datetime import datetime
 
@@ -12,9 +12,9 @@ from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
 
 from .errors import NotADistributor
-from .models import LedgerEntry, TouchSource, Withdrawal
+from .models import LedgerEntry, OrderClaim, TouchSource, Withdrawal
 from .paging import KeysetPagination
-from .services import binding, config, dashboard, distributors, ledger, sharing, withdrawals
+from .services import binding, claims, config, dashboard, distributors, ledger, sharing, withdrawals
 
 router = Router(tags=["分销中心"], auth=buyer_auth)
 
@@ -340,3 +340,44 @@ def request_withdrawal(request, payload: WithdrawalIn):
         distributor, amount=payload.amount, method=payload.method, account=payload.account
     )
     return Status(201, withdrawal)
+
+
+# --- 掉单申诉 -------------------------------------------------------------------------------
+
+
+class ClaimIn(Strict):
+    order_number: str = Field(min_length=1, max_length=32, description="订单号")
+    phone_tail: str = Field(pattern=r"^\d{4}$", description="买家或收货人手机号后四位")
+    reason: str = Field(min_length=1, max_length=200, description="客户是如何通过你下单的")
+
+
+class ClaimOut(Schema):
+    id: int
+    order_number: str = Field(validation_alias="order.number")
+    reason: str
+    status: str = Field(description="open 待处理 / approved 已改判 / rejected 已驳回")
+    status_display: str
+    note: str = Field(description="处理说明（驳回原因）")
+    created_at: datetime
+    decided_at: datetime | None
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return obj.get_status_display()
+
+
+@router.get("/claims", response=list[ClaimOut])
+@paginate(Pagination, page_size=20)
+def list_claims(request):
+    """The distributor's missing-order claims, newest first."""
+    return OrderClaim.objects.filter(distributor=_me_reading(request)).select_related("order").order_by("-id")
+
+
+@router.post("/claims", response={201: ClaimOut})
+def file_claim(request, payload: ClaimIn):
+    """掉单申诉: an order the buyer placed through you that did not count for you. Staff
+    review it; if they agree, the order and its commission move to you."""
+    claim = claims.file(
+        _me(request), order_number=payload.order_number, phone_tail=payload.phone_tail, reason=payload.reason
+    )
+    return Status(201, claim)

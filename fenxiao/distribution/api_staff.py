@@ -1,6 +1,6 @@
 """Staff distribution API (same services as the backend): review, designate, rebind,
-settle, process withdrawals, and decide what the abuse guards held. Authorised by Django
-permissions."""
+settle, process withdrawals, decide what the abuse guards held and distributors'
+missing-order claims. Authorised by Django permissions."""
 
 from datetime import datetime
 from typing import Literal
@@ -14,10 +14,10 @@ from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth, require_perm
 from fenxiao.customers.models import User
 
-from .api import WithdrawalOut
+from .api import ClaimOut, WithdrawalOut
 from .errors import WithdrawalNotFound
-from .models import RiskReview, SettlementMode, Withdrawal
-from .services import binding, config, distributors, risk, settlement, withdrawals
+from .models import OrderClaim, RiskReview, SettlementMode, Withdrawal
+from .services import binding, claims, config, distributors, risk, settlement, withdrawals
 
 router = Router(tags=["商家：分销"], auth=buyer_auth)
 
@@ -211,3 +211,54 @@ def void_risk_review(request, payload: ReasonIn, review_id: int = ReviewId):
     require_perm(request, "distribution.change_riskreview")
     risk.void(_review(review_id), request.user, note=payload.reason)
     return _review(review_id)
+
+
+# --- 掉单申诉 -------------------------------------------------------------------------------
+
+
+class StaffClaimOut(ClaimOut):
+    distributor_id: int
+    previous_level1_id: int | None = Field(description="申诉时的一级分销商")
+
+
+class ClaimQuery(Schema):
+    status: Literal["open", "approved", "rejected"] | None = None
+
+
+class ApproveIn(ReasonIn):
+    rebind: bool = Field(default=False, description="同时将客户改绑给申诉分销商")
+
+
+ClaimId = Path(..., ge=1, le=2**63 - 1)
+
+
+def _claim(claim_id: int) -> OrderClaim:
+    claim = OrderClaim.objects.select_related("order").filter(pk=claim_id).first()
+    if claim is None:
+        raise NotFound("申诉不存在")
+    return claim
+
+
+@router.get("/claims", response=list[StaffClaimOut])
+@paginate(Pagination, page_size=20)
+def list_claims(request, query: ClaimQuery = Query(...)):
+    """Distributors' missing-order claims, newest first (`status=open`: the queue)."""
+    require_perm(request, "distribution.view_orderclaim")
+    found = OrderClaim.objects.select_related("order").order_by("-id")
+    return found.filter(status=query.status) if query.status else found
+
+
+@router.post("/claims/{claim_id}/approve", response=StaffClaimOut)
+def approve_claim(request, payload: ApproveIn, claim_id: int = ClaimId):
+    """改判: the order and its unsettled commission move to the claimant's chain."""
+    require_perm(request, "distribution.change_orderclaim")
+    claims.approve(_claim(claim_id), request.user, note=payload.reason, rebind=payload.rebind)
+    return _claim(claim_id)
+
+
+@router.post("/claims/{claim_id}/reject", response=StaffClaimOut)
+def reject_claim(request, payload: ReasonIn, claim_id: int = ClaimId):
+    """驳回: `reason` is required (400 REASON_REQUIRED) and shown to the distributor."""
+    require_perm(request, "distribution.change_orderclaim")
+    claims.reject(_claim(claim_id), request.user, note=payload.reason)
+    return _claim(claim_id)

@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     WITHDRAWAL_REJECTED = "withdrawal_rejected", "提现被拒"
     DISTRIBUTOR_APPROVED = "distributor_approved", "分销商审核通过"
     DISTRIBUTOR_REJECTED = "distributor_rejected", "分销商审核未通过"
+    CLAIM_DECIDED = "claim_decided", "掉单申诉结果"
     # To superusers and 运营: a webhook endpoint failing for a day was disabled.
     WEBHOOK_DISABLED = "webhook_disabled", "Webhook 停用"
     # Staff's targeted push (a product or a coupon to a segment): written by a later step.

@@ -87,6 +87,7 @@ urlpatterns = [
     path("d/team/", distribution.team, name="team"),
     path("d/rankings/", distribution.rankings, name="rankings"),
     path("d/withdraw/", distribution.withdraw, name="withdraw"),
+    path("d/claims/", distribution.claims_page, name="claims"),
     path("d/share/", distribution.share, name="share"),
     path("d/share/qr.png", distribution.qr_image, name="share_qr"),
     path("d/share/poster/<int:product_id>.png", distribution.poster_image, name="share_poster"),

@@ -62,6 +62,7 @@ REDUCTIONS = [
     CommissionAdjustment.Kind.CANCELLED,
     CommissionAdjustment.Kind.VOIDED,
     CommissionAdjustment.Kind.RISK_VOIDED,
+    CommissionAdjustment.Kind.REATTRIBUTED,
 ]
 
 TABLES = [BuyerDay, DailySales, ProductDay, DistributorDay, CommissionDay, DistributionDay, TrafficDay]

@@ -13,8 +13,10 @@ from django.urls import reverse
 
 from fenxiao.catalog.models import Sku
 from fenxiao.distribution.models import (
+    ClaimStatus,
     Distributor,
     DistributorStatus,
+    OrderClaim,
     RiskReview,
     RiskReviewStatus,
     SettlementBatch,
@@ -72,6 +74,12 @@ def _risk_reviews(user):
     return Todo("risk_reviews", "待审核风控", count, url, "疑似刷单或频繁退款，佣金暂扣中", "gpp_maybe")
 
 
+def _claims(user):
+    count = OrderClaim.objects.filter(status=ClaimStatus.OPEN).count()
+    url = _link("admin:distribution_orderclaim_changelist", status__exact=ClaimStatus.OPEN)
+    return Todo("claims", "待处理掉单申诉", count, url, "分销商认为应计入其业绩的订单", "report")
+
+
 def _batches(user):
     pending = SettlementBatch.Status.PENDING_REVIEW
     count = SettlementBatch.objects.filter(status=pending).count()
@@ -95,6 +103,7 @@ ITEMS = [
     ("distribution.change_distributor", _distributors),
     ("distribution.change_withdrawal", _withdrawals),
     ("distribution.change_riskreview", _risk_reviews),
+    ("distribution.change_orderclaim", _claims),
     ("distribution.change_settlementbatch", _batches),
     ("catalog.change_product", _low_stock),
 ]

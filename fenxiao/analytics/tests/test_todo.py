@@ -29,9 +29,9 @@ def buyer():
 @pytest.fixture
 def shop(world):  # noqa: F811
     """world: one order waiting for shipment, one pending distributor, one withdrawal, one
-    settlement batch and one held commission to review. Here also: a group-buy order still
-    waiting for its group, an after-sale request, and stock running low on a listed and on
-    an unlisted product."""
+    settlement batch, one held commission to review and one missing-order claim. Here also:
+    a group-buy order still waiting for its group, an after-sale request, and stock running
+    low on a listed and on an unlisted product."""
     waiting = paid_order(buyer(), world["sku"])
     Order.objects.filter(pk=waiting.pk).update(awaiting_group=True)
     shipped = paid_order(buyer(), world["sku"])
@@ -69,6 +69,7 @@ def test_counts_are_what_the_linked_lists_show(shop):
         "distributors": 1,
         "withdrawals": 1,
         "risk_reviews": 1,
+        "claims": 1,
         "batches": 1,
         "low_stock": 1,  # the unlisted product's SKU is not counted
     }
@@ -89,18 +90,28 @@ def test_the_dashboard_shows_the_counts_with_their_links(shop):
         "待审核分销商",
         "待审核提现",
         "待审核风控",
+        "待处理掉单申诉",
         "待审核结算批次",
         "库存预警",
     ]:
         assert label in html
     shown = dict(re.findall(r'data-todo="(\w+)".*?data-count>(\d+)<', html, re.S))
-    keys = ["shipment", "after_sales", "distributors", "withdrawals", "risk_reviews", "batches", "low_stock"]
+    keys = [
+        "shipment",
+        "after_sales",
+        "distributors",
+        "withdrawals",
+        "risk_reviews",
+        "claims",
+        "batches",
+        "low_stock",
+    ]
     assert shown == dict.fromkeys(keys, "1")
     assert "stock_below=5" in html and "awaiting_group__exact=0" in html
 
 
 def test_each_role_sees_what_it_acts_on(shop):
-    operations = {"shipment", "after_sales", "distributors", "risk_reviews", "low_stock"}
+    operations = {"shipment", "after_sales", "distributors", "risk_reviews", "claims", "low_stock"}
     assert set(counts(member(OPERATIONS))) == operations
     assert set(counts(member(FINANCE))) == {"after_sales", "withdrawals", "risk_reviews", "batches"}
     assert counts(make_staff("nobody")) == {}
@@ -129,4 +140,4 @@ def test_the_panel_costs_the_same_queries_for_a_bigger_shop(shop):
     for n in range(3):
         make_product(f"低库存{n}", price=500, stock=0)
     assert counts(boss)["shipment"] == 4
-    assert queries() == few <= 8
+    assert queries() == few <= 9  # one per item (8) and the stock threshold

@@ -72,6 +72,8 @@ ROLE_PERMISSIONS = {
             "riskreview": ALL,
             # Settings and rule changes set to take effect later (and their cancelling).
             "scheduledchange": ALL,
+            # 掉单申诉: operations decide who an order belongs to, as they rebind buyers.
+            "orderclaim": ALL,
         },
         "analytics": {
             "dailysales": (
@@ -145,6 +147,7 @@ ROLE_PERMISSIONS = {
             # 每日对账: finance reads the daily results and may reconcile again (add).
             "reconciliation": ALL,
             "riskreview": ALL,
+            "orderclaim": VIEW,
             "sandboxpayout": VIEW,
             "ledgerentry": VIEW,
             "distributor": VIEW,

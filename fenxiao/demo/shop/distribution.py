@@ -123,6 +123,7 @@ def finish_distribution(people: People, tree: dict) -> None:
     grades.upgrade()
     _withdrawals(people, tree)
     _held_for_review(people, tree)
+    _missing_order_claim(tree)
 
 
 def _withdrawals(people: People, tree: dict) -> None:
@@ -163,3 +164,29 @@ def _held_for_review(people: People, tree: dict) -> None:
     address = save_address(d_user, {name: getattr(recipient, name) for name in fields})
     sku = Product.objects.filter(is_listed=True).order_by("price").first().skus.order_by("id").first()
     pay_in_sandbox(place_order(d_user, [(sku.pk, 2)], address_id=address.pk))
+
+
+def _missing_order_claim(tree: dict) -> None:
+    """掉单申诉 opens on a real case: C says a recent order nobody was paid on came through
+    their poster; the buyer had indeed arrived through C before."""
+    from fenxiao.distribution.services import claims
+
+    c = tree["c"]
+    recent = timezone.now() - timedelta(days=claims.CLAIM_DAYS - 1)
+    order = (
+        Order.objects.filter(paid_at__gte=recent, attribution__isnull=True, refunded_amount=0)
+        .exclude(buyer=c.user)
+        .order_by("-paid_at")
+        .first()
+    )
+    if order is None:
+        return
+    touch = binding.record_touch(order.buyer, c, TouchSource.POSTER)
+    if touch is not None:  # before the order, as the buyer says it happened
+        Touch.objects.filter(pk=touch.pk).update(created_at=order.paid_at - timedelta(hours=2))
+    claims.file(
+        c,
+        order_number=order.number,
+        phone_tail=order.buyer.phone[-4:],
+        reason="客户是在门店扫了我的海报进入商城的，付款时没有显示我的推荐",
+    )

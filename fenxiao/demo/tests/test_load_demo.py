@@ -15,6 +15,7 @@ from django.utils import timezone
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import sanitize_description
 from fenxiao.customers.models import Address, User
+from fenxiao.distribution.models import ClaimStatus, OrderClaim
 from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings, OrderStatus
 from fenxiao.payments.models import Payment, Refund
 from fenxiao.testing import make_product
@@ -92,6 +93,8 @@ def test_orders_in_every_state_with_refunds_settled():
     assert not OrderEvent.objects.filter(created_at__gt=now).exists()
     assert not Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now).exists()
     assert not Order.objects.filter(status=OrderStatus.SHIPPED, auto_complete_at__lte=now).exists()
+    # 掉单申诉 has a case to open: a recent order nobody earned on, claimed by C.
+    assert OrderClaim.objects.filter(status=ClaimStatus.OPEN, previous_level1__isnull=True).count() == 1
 
 
 def test_demo_accounts_sign_in(settings):

@@ -6,6 +6,7 @@ a form error, never a 500.
 
 from . import (  # noqa: F401
     bindings,
+    claims,
     commissions,
     config,
     distributors,

@@ -14,6 +14,7 @@ its foreign keys), never one below, so there is no import cycle.
 - `ledger`: ledger entries, withdrawals and payouts
 - `totals`: each distributor's running dashboard totals
 - `risk`: abuse guards' reviews of held commission
+- `claims`: distributors' missing-order claims (掉单申诉)
 - `reconciliation`: the daily proof that orders, commissions, ledger and payouts agree
 
 Every public name is re-exported here: `from fenxiao.distribution.models import X` is the
@@ -27,6 +28,7 @@ from .binding import (
     TouchDecision,
     TouchSource,
 )
+from .claims import CLAIM_FLOW, ClaimStatus, OrderClaim
 from .commissions import (
     COMMISSION_FLOW,
     Commission,
@@ -86,6 +88,9 @@ from .settlement import (
 from .totals import TOTAL_FIELDS, DistributorTotals
 
 __all__ = [
+    "CLAIM_FLOW",
+    "ClaimStatus",
+    "OrderClaim",
     "Reconciliation",
     "RISK_REVIEW_FLOW",
     "RiskReview",

@@ -282,6 +282,9 @@ class CommissionAdjustment(models.Model):
         RELEASED = "released", "封禁后保留结算"
         RISK_VOIDED = "risk_void", "风控作废"
         RISK_CLEARED = "risk_clear", "风控放行"
+        # A missing-order claim moved the order to another distributor: what the old chain
+        # held is cancelled, and the new chain's commission is computed afresh.
+        REATTRIBUTED = "reassign", "掉单申诉改判"
 
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="adjustments")
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)

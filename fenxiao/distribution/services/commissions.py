@@ -99,7 +99,7 @@ def create_for_paid_order(order, cfg=None) -> list[Commission]:
         return []
     changes = totals.deltas()
     totals.order_paid(changes, attribution.level1_id, order.paid_amount)
-    created = _create(order, attribution, cfg)
+    created = write_for(order, attribution, cfg)
     earned: dict[int, int] = {}  # what the order earns each distributor, by user
     for commission in created:
         totals.commission_created(changes, commission)
@@ -110,7 +110,9 @@ def create_for_paid_order(order, cfg=None) -> list[Commission]:
     return created
 
 
-def _create(order, attribution: OrderAttribution, cfg=None) -> list[Commission]:
+def write_for(order, attribution: OrderAttribution, cfg=None) -> list[Commission]:
+    """Compute and write the commission `attribution`'s chain earns on the paid `order`
+    (pending, screened by the abuse guards). The caller moves the running totals."""
     beneficiaries = [
         (level, d)
         for level, d in ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))

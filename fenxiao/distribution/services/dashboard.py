@@ -126,10 +126,10 @@ def why(commission: Commission) -> str:
 
 
 # What reduces a commission, as the explanation names it: refunds, a ban's or a risk
-# review's void.
+# review's void, a missing-order claim that moved the order to another distributor.
 Kind = CommissionAdjustment.Kind
 REFUNDS = {Kind.REDUCED, Kind.CANCELLED, Kind.CLAWBACK}
-NOT_REFUNDS = {Kind.VOIDED: "封禁作废", Kind.RISK_VOIDED: "风控审核作废"}
+NOT_REFUNDS = {Kind.VOIDED: "封禁作废", Kind.RISK_VOIDED: "风控审核作废", Kind.REATTRIBUTED: "掉单申诉改判"}
 
 
 def _reduced_by(commission: Commission) -> str:

@@ -25,6 +25,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import (
     binding,
+    claims,
     config,
     distributors,
     reconciliation,
@@ -134,7 +135,7 @@ def world(staff):
         frozen_until=timezone.now() - timedelta(minutes=1)
     )  # its freeze has ended
     batch = settlement.create_batch(staff=staff)
-    paid_order(buyer, sku)  # pending commission
+    claimed = paid_order(buyer, sku)  # pending commission
     withdrawal = request_withdrawal(b, amount=300)
     reconciliation.run()
     # Delivered to b's own phone: the abuse guards hold b's commission for review (风控审核).
@@ -143,6 +144,8 @@ def world(staff):
     make_address(suspect, phone=b.user.phone)
     held = paid_order(suspect, sku)
     lifecycle.ship(held, staff, carrier="顺丰速运", tracking_number=f"SF{held.pk}")
+    # a says the pending order was theirs (掉单申诉), waiting for staff.
+    claims.file(a, order_number=claimed.number, phone_tail=buyer.phone[-4:], reason="客户是我线下介绍的")
     # A rate change set to take effect tomorrow (生效时间).
     scheduled.schedule_settings(staff, timezone.now() + timedelta(days=1), {"level1_bp": 1200})
     return {

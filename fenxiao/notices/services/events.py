@@ -214,3 +214,20 @@ def distributor_rejected(*, user_id: int, distributor_id: int, reason: str) -> N
         subject_type="distributor",
         subject_id=distributor_id,
     )
+
+
+def claim_decided(*, user_id: int, claim_id: int, number: str, approved: bool, note: str) -> None:
+    if approved:
+        title, body = "掉单申诉已改判", f"订单 {number} 已计入您的业绩，佣金按该订单重新计算。"
+    else:
+        title, body = "掉单申诉未通过", f"订单 {number} 的申诉未通过：{note}"
+    notify(
+        user_id,
+        Kind.CLAIM_DECIDED,
+        title,
+        body[:500],
+        "/d/claims/",
+        source_key=f"claim-decided:{claim_id}",
+        subject_type="claim",
+        subject_id=claim_id,
+    )

@@ -1,5 +1,5 @@
 """Distributor center: apply, dashboard, commission "why", team, rankings, withdrawals,
-and sharing (link, QR code, poster, share text)."""
+missing-order claims (掉单申诉), and sharing (link, QR code, poster, share text)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import yuan_to_fen
-from fenxiao.distribution.models import PayoutMethod, Withdrawal
+from fenxiao.distribution.models import OrderClaim, PayoutMethod, Withdrawal
 from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.services import (
+    claims,
     config,
     dashboard,
     distributors,
@@ -163,6 +164,49 @@ def withdraw(request):
             "available": ledger.balance(distributor.pk),
             "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30],
             # A refused request keeps what the distributor typed.
+            "form": request.POST if request.method == "POST" else {},
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def claims_page(request):
+    # Reading, not only active: a decision notice links here, and a distributor suspended
+    # since filing still needs to see how their claims ended.
+    distributor = _reading(request)
+    if distributor is None:
+        return redirect("/d/")
+    if request.method == "POST" and not distributor.is_active:
+        messages.error(request, "分销资格恢复正常后才能提交申诉")
+        return redirect("/d/claims/")
+    if request.method == "POST":
+        try:
+            claims.file(
+                distributor,
+                order_number=request.POST.get("order_number", ""),
+                phone_tail=request.POST.get("phone_tail", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "申诉已提交，商家核实后会通知你")
+            return redirect("/d/claims/")
+    # Keyset paging, as for commissions: every page is one query however many claims exist.
+    before = int_or_none(request.GET.get("before"))
+    mine = OrderClaim.objects.filter(distributor=distributor).select_related("order")
+    rows, cursor = page_before(mine, before if before and before > 0 else None, 20)
+    return render(
+        request,
+        "storefront/distribution/claims.html",
+        {
+            "distributor": distributor,
+            "rows": rows,
+            "next": cursor,
+            "older": before is not None,
+            "claim_days": claims.CLAIM_DAYS,
+            # A refused claim keeps what the distributor typed.
             "form": request.POST if request.method == "POST" else {},
         },
         status=400 if request.method == "POST" else 200,
