@@ -141,6 +141,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(_("结算批次"), "account_balance", "distribution.settlementbatch"),
                         _nav(_("提现"), "currency_exchange", "distribution.withdrawal"),
                         _nav(_("风控审核"), "gpp_maybe", "distribution.riskreview"),
+                        _nav(_("风控信任名单"), "verified", "distribution.risktrust"),
                         _nav(_("掉单申诉"), "report", "distribution.orderclaim"),
                         _nav(_("每日对账"), "fact_check", "distribution.reconciliation"),
                         {

@@ -197,11 +197,15 @@ def list_risk_reviews(request, query: RiskReviewQuery = Query(...)):
     return reviews.filter(status=query.status) if query.status else reviews
 
 
+class ClearIn(ReasonIn):
+    trust: bool = Field(default=False, description="信任该买家与分销商：以后不再因同人信号拦截")
+
+
 @router.post("/risk-reviews/{review_id}/clear", response=RiskReviewOut)
-def clear_risk_review(request, payload: ReasonIn, review_id: int = ReviewId):
+def clear_risk_review(request, payload: ClearIn, review_id: int = ReviewId):
     """放行: the held commission settles as it would have. 400 RISK_REVIEW_DECIDED once decided."""
     require_perm(request, "distribution.change_riskreview")
-    risk.clear(_review(review_id), request.user, note=payload.reason)
+    risk.clear(_review(review_id), request.user, note=payload.reason, trust=payload.trust)
     return _review(review_id)
 
 

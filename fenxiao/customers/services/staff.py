@@ -70,6 +70,7 @@ ROLE_PERMISSIONS = {
             "commissionadjustment": VIEW,
             # 风控审核: operations clear or void what the abuse guards held, as it bans.
             "riskreview": ALL,
+            "risktrust": ALL,
             # Settings and rule changes set to take effect later (and their cancelling).
             "scheduledchange": ALL,
             # 掉单申诉: operations decide who an order belongs to, as they rebind buyers.
@@ -147,6 +148,7 @@ ROLE_PERMISSIONS = {
             # 每日对账: finance reads the daily results and may reconcile again (add).
             "reconciliation": ALL,
             "riskreview": ALL,
+            "risktrust": ALL,
             "orderclaim": VIEW,
             "sandboxpayout": VIEW,
             "ledgerentry": VIEW,

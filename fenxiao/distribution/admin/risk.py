@@ -1,6 +1,7 @@
 """风控审核: the commission the abuse guards held, why, and staff's decision — clear it
 (it settles as it would have) or void it — one service call each, alone or in bulk."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html_join
 from unfold.decorators import action, display
@@ -9,7 +10,7 @@ from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
-from ..models import Commission, RiskReview, RiskReviewStatus, RiskSignal
+from ..models import Commission, RiskReview, RiskReviewStatus, RiskSignal, RiskTrust
 from ..services import risk
 from .common import (
     OptionalReasonForm,
@@ -33,6 +34,15 @@ REVIEW_LABELS = {
     RiskReviewStatus.VOIDED: "danger",
     RiskReviewStatus.CLOSED: "info",
 }
+
+
+class ClearForm(OptionalReasonForm):
+    trust = forms.BooleanField(
+        label="信任该买家与分销商",
+        required=False,
+        help_text="确认是家人、店员等熟人关系：以后不再因同一手机号、地址、设备或收款账户拦截这两人的订单"
+        "（循环招募、频繁退款仍会拦截；可在“风控信任名单”撤销）",
+    )
 
 
 class SignalFilter(admin.SimpleListFilter):
@@ -175,7 +185,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             self,
             request,
             queryset,
-            OptionalReasonForm,
+            ClearForm,
             title="放行暂扣佣金",
             submit_label="确认放行",
             describe=risk.describe,
@@ -185,7 +195,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
         run_each(
             request,
             queryset,
-            lambda review: risk.clear(review, request.user, note=data["reason"]),
+            lambda review: risk.clear(review, request.user, note=data["reason"], trust=data["trust"]),
             describe=risk.describe,
             done="已放行（未取消的佣金将照常结算）",
         )
@@ -246,8 +256,8 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
         return self._form_action(
             request,
             object_id,
-            OptionalReasonForm,
-            lambda review, data: risk.clear(review, request.user, note=data["reason"]),
+            ClearForm,
+            lambda review, data: risk.clear(review, request.user, note=data["reason"], trust=data["trust"]),
             title="放行暂扣佣金",
             submit_label="确认放行",
             label="审核说明",
@@ -267,3 +277,47 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             label="作废原因",
             success="已作废，该笔佣金不再结算",
         )
+
+
+@admin.register(RiskTrust)
+class RiskTrustAdmin(ReadOnlyAdmin):
+    """风控信任名单: the buyer–distributor pairs staff vouched for when clearing a review."""
+
+    list_display = (
+        "created_display",
+        "distributor_display",
+        "buyer_display",
+        "review_link",
+        "note",
+        "created_by_display",
+    )
+    search_fields = ("distributor__user__phone", "=distributor__referral_code", "buyer__phone")
+    list_select_related = ("distributor__user", "buyer", "review__order", "created_by")
+    actions = ("revoke_selected",)
+
+    def has_process_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_riskreview")
+
+    @display(description="信任时间", ordering="created_at")
+    def created_display(self, obj):
+        return local_time(obj.created_at)
+
+    @display(description="分销商")
+    def distributor_display(self, obj):
+        return distributor_text(obj.distributor)
+
+    @display(description="买家")
+    def buyer_display(self, obj):
+        return user_text(obj.buyer)
+
+    @display(description="来源审核")
+    def review_link(self, obj):
+        return link(obj.review, f"订单 {obj.review.order.number}") if obj.review_id else "-"
+
+    @display(description="操作人")
+    def created_by_display(self, obj):
+        return user_text(obj.created_by) if obj.created_by_id else "-"
+
+    @action(description="撤销所选信任（恢复拦截）", permissions=["process"])
+    def revoke_selected(self, request, queryset):
+        run_each(request, queryset, risk.revoke_trust, done="已撤销信任")

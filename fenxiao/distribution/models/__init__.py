@@ -73,7 +73,7 @@ from .ledger import (
     WithdrawalStatus,
 )
 from .reconciliation import Reconciliation
-from .risk import RISK_REVIEW_FLOW, RiskReview, RiskReviewStatus, RiskSignal
+from .risk import RISK_REVIEW_FLOW, RiskReview, RiskReviewStatus, RiskSignal, RiskTrust
 from .rules import (
     CommissionRule,
     CommissionRuleVersion,
@@ -96,6 +96,7 @@ __all__ = [
     "RiskReview",
     "RiskReviewStatus",
     "RiskSignal",
+    "RiskTrust",
     "SCHEDULED_CHANGE_FLOW",
     "ScheduledChange",
     "ScheduledChangeStatus",

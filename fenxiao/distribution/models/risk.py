@@ -104,3 +104,45 @@ class RiskReview(models.Model):
     def signal_labels(self) -> list[str]:
         names = dict(RiskSignal.choices)
         return [str(names.get(value, value)) for value in self.signal_values]
+
+
+class RiskTrust(models.Model):
+    """信任名单: staff cleared a buyer and a distributor who share a phone, an address, a
+    device or a payout account (family, a shop's own staff) and trust the pair: their later
+    orders are not held for those signals. Circular recruiting and refund abuse still are."""
+
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.CASCADE, related_name="+", verbose_name="分销商"
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="买家"
+    )
+    review = models.ForeignKey(
+        RiskReview,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="来源审核",
+    )
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="操作人",
+    )
+    created_at = models.DateTimeField("信任时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "风控信任名单"
+        verbose_name_plural = "风控信任名单"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "distributor"], name="one_risk_trust_per_pair")
+        ]
+
+    def __str__(self):
+        return f"信任 #{self.pk}"

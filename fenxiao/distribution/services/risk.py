@@ -41,6 +41,7 @@ from ..models import (
     RiskReview,
     RiskReviewStatus,
     RiskSignal,
+    RiskTrust,
     Withdrawal,
 )
 from . import totals
@@ -169,6 +170,11 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
             continue  # the distributor's own purchase: the self-purchase setting decides
         for signal, evidence in _same_person(buyer, people[distributor.user_id], order):
             signals[distributor.pk].append((signal, f"{LEVEL_NAMES[level]}分销商：{evidence}"))
+    if signals:  # read only when something fired: a clean order costs no more
+        for pk in RiskTrust.objects.filter(
+            buyer_id=order.buyer_id, distributor_id__in=list(signals)
+        ).values_list("distributor_id", flat=True):
+            del signals[pk]  # staff trust this pair: the same-person signals are answered
     for i, (level, upper) in enumerate(beneficiaries):
         for lower_level, lower in beneficiaries[:i]:
             why = _one_person(people[lower.user_id], people[upper.user_id])
@@ -238,10 +244,18 @@ def _decide(review: RiskReview, staff, target: str, note: str) -> None:
 
 
 @transaction.atomic
-def clear(review: RiskReview, staff, *, note: str = "") -> RiskReview:
-    """放行: the held commission settles as it would have (once its hold has ended)."""
+def clear(review: RiskReview, staff, *, note: str = "", trust: bool = False) -> RiskReview:
+    """放行: the held commission settles as it would have (once its hold has ended).
+    `trust`: the buyer and the distributor are known to staff (family, the shop's own
+    staff), and their later orders are not held for looking like one person."""
     review = _locked_open(review)
     note = (note or "").strip()
+    if trust:
+        RiskTrust.objects.get_or_create(
+            buyer_id=review.buyer_id,
+            distributor_id=review.distributor_id,
+            defaults={"review": review, "note": note[:200], "created_by": staff},
+        )
     rows = list(_held_rows(review).select_for_update(of=("self",)).order_by("pk").values("pk"))
     CommissionAdjustment.objects.bulk_create(
         CommissionAdjustment(
@@ -297,6 +311,11 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
     totals.add(changes)
     _decide(review, staff, RiskReviewStatus.VOIDED, note)
     return review
+
+
+def revoke_trust(trust: RiskTrust) -> None:
+    """The pair is screened like any other again, from their next order."""
+    RiskTrust.objects.filter(pk=trust.pk).delete()
 
 
 def close_moot(**scope) -> int:

@@ -19,6 +19,7 @@ from fenxiao.distribution.models import (
     CommissionStatus,
     RiskReview,
     RiskReviewStatus,
+    RiskTrust,
 )
 from fenxiao.distribution.services import compliance, config, distributors, reconciliation, risk, totals
 from fenxiao.orders.services import after_sales
@@ -303,7 +304,8 @@ def test_screening_reads_the_same_queries_whatever_the_history(lamp):
     configure(withdraw_limit=20)
     credit(seller, 100000)
     for i in range(12):
-        make_address(seller.user, detail=f"文{i}路", is_default=False)
+        # Nothing in common with the buyer's order: a signal that fires reads the trust list.
+        make_address(seller.user, detail=f"文{i}路", phone="13911112222", is_default=False)
         make_address(buyer, detail=f"学院路 {i} 号", is_default=False)
         request_withdrawal(seller, amount=1000, account={"name": "王五", "account": f"w{i}@alipay"})
         SignInDevice.objects.create(user=buyer, device=f"{i:032x}", last_seen=order.created_at)
@@ -358,6 +360,53 @@ def test_staff_clear_and_void_from_the_backend(lamp):
     assert blocked.status_code in (302, 403)
     assert login(make_staff("nobody")).get(list_url(RiskReview)).status_code == 403
     assert RiskReview.objects.get(pk=first.pk).status == "cleared"
+
+
+def test_a_trusted_pair_is_not_held_again_until_the_trust_is_revoked(lamp):
+    seller = make_distributor()
+    family = bound_buyer(seller)
+    make_address(family, phone=seller.user.phone)
+    stranger = bound_buyer(seller)
+    make_address(stranger, phone=seller.user.phone)
+    first = buy(family, (sku(lamp), 1))
+
+    finance = make_staff("finance")
+    finance.user_permissions.set(role_permissions(FINANCE))
+    client = login(finance)
+    assert "信任该买家与分销商" in client.get(url(review_of(first), "clear")).content.decode()
+    reply = client.post(url(review_of(first), "clear"), {"reason": "其母亲，电话核实", "trust": "on"})
+    assert reply.status_code == 302
+    trust = RiskTrust.objects.get()
+    assert (trust.buyer, trust.distributor, trust.review, trust.note) == (
+        family,
+        seller,
+        review_of(first),
+        "其母亲，电话核实",
+    )
+
+    again = buy(family, (sku(lamp), 1))
+    assert not RiskReview.objects.filter(order=again).exists() and not held(again)
+    assert held(buy(stranger, (sku(lamp), 1))) == {seller.pk}  # another buyer, still held
+    listing = client.get(list_url(RiskTrust)).content.decode()
+    assert family.phone[-4:] in listing and first.number in listing
+
+    revoked = client.post(
+        list_url(RiskTrust), {"action": "revoke_selected", "index": "0", "_selected_action": [str(trust.pk)]}
+    )
+    assert revoked.status_code == 302 and not RiskTrust.objects.exists()
+    assert held(buy(family, (sku(lamp), 1))) == {seller.pk}
+
+
+def test_trust_does_not_cover_refund_abuse(lamp):
+    configure(risk_refund_orders=2, risk_refund_rate_bp=5000)
+    seller = make_distributor()
+    buyer = bound_buyer(seller)
+    make_address(buyer, phone=seller.user.phone)
+    risk.clear(review_of(buy(buyer, (sku(lamp), 1))), superuser(), trust=True)
+    for _ in range(2):
+        buyer_refund(buy(buyer, (sku(lamp), 1)))
+    order = buy(buyer, (sku(lamp), 1))
+    assert review_of(order).signal_values == ["refund_abuse"]
 
 
 def test_settings_refuse_a_refund_rate_above_100_percent():
