@@ -18,6 +18,7 @@ from .common import (
     ReasonForm,
     badge,
     changelist_url,
+    decided_text,
     distributor_text,
     labels,
     link,
@@ -127,9 +128,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description="处理人")
     def decided_display(self, obj):
-        if not obj.decided_at:
-            return "-"
-        return f"{user_text(obj.decided_by)} · {local_time(obj.decided_at)}"
+        return decided_text(obj)
 
     @display(description="订单")
     def order_link(self, obj):

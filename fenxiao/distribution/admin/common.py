@@ -75,6 +75,14 @@ def local_time(value) -> str:
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "-"
 
 
+def decided_text(obj) -> str:
+    """Who decided a review or a claim, and when ("系统" when it closed itself)."""
+    if not obj.decided_at:
+        return "-"
+    who = user_text(obj.decided_by) if obj.decided_by_id else "系统"
+    return f"{who} · {local_time(obj.decided_at)}"
+
+
 # --- Forms ---------------------------------------------------------------------------------
 
 

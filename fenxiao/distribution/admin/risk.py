@@ -18,6 +18,7 @@ from .common import (
     badge,
     bulk_step,
     changelist_url,
+    decided_text,
     distributor_text,
     labels,
     link,
@@ -171,11 +172,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description="审核人")
     def decided_display(self, obj):
-        if not obj.decided_at:
-            return "-"
-        # A review closed as 已失效 was closed by the refund or ban, not by a person.
-        who = user_text(obj.decided_by) if obj.decided_by_id else "系统"
-        return f"{who} · {local_time(obj.decided_at)}"
+        return decided_text(obj)  # 已失效: closed by the refund or ban, "系统"
 
     # --- bulk actions ---
 
