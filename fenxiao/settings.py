@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "fenxiao.analytics.middleware.TrafficMiddleware",
+    "fenxiao.distribution.middleware.ShareLinkMiddleware",
 ]
 
 ROOT_URLCONF = "fenxiao.urls"

@@ -202,6 +202,19 @@ class MembersPage(Schema):
     has_more: bool
 
 
+class StockRowOut(Schema):
+    id: int
+    sku_code: str
+    stock: int
+    updated_at: datetime
+
+
+class StockPage(Schema):
+    items: list[StockRowOut]
+    next_since: int
+    has_more: bool
+
+
 class PickupLineOut(Schema):
     sku_code: str
     product_name: str
@@ -349,6 +362,25 @@ def members(request, cursor: Query[Cursor]):
                 "joined_at": m.joined_at,
             }
             for m in page
+        ],
+        "next_since": page[-1].pk if page else cursor.since,
+        "has_more": len(rows) > cursor.limit,
+    }
+
+
+@router.get(
+    "/stock",
+    response=StockPage,
+    summary="拉取门店库存",
+    description="The store's stock as the mall holds it (online pickups already taken off), "
+    "after the cursor, in id order: for the till to reconcile with its own count.\n" + SIGNING,
+)
+def stock(request, cursor: Query[Cursor]):
+    rows = pos_sync.stock_since(request.auth.store, cursor.since, cursor.limit + 1)
+    page = rows[: cursor.limit]
+    return {
+        "items": [
+            {"id": r.pk, "sku_code": r.sku.code, "stock": r.stock, "updated_at": r.updated_at} for r in page
         ],
         "next_since": page[-1].pk if page else cursor.since,
         "has_more": len(rows) > cursor.limit,

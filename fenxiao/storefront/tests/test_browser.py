@@ -76,8 +76,12 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.get_by_text("可提现佣金").wait_for()
     dist.shot("dashboard-empty")
 
-    # On the product page: "share & earn", then the share page with link, QR and poster.
+    # On the product page the address carries the distributor's code (shared from WeChat's
+    # own menu); "share & earn" opens the share page with link, QR and poster.
     page.goto(f"/products/{tea.pk}/")
+    page.wait_for_url("**?ref=*")
+    shared = page.url
+    assert shared.endswith(f"/products/{tea.pk}/?ref={Distributor.objects.get().referral_code}")
     page.get_by_test_id("share-earn").click()
     page.get_by_role("img", name="推广二维码").wait_for()
     loaded(page, "img")
@@ -85,10 +89,10 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     assert link.startswith(f"{live_server.url}/r/")
     dist.shot("share")
 
-    # A buyer opens the shared link, registers, buys now, adds an address, pays.
+    # A buyer opens the page the distributor shared, registers, buys now, adds an address, pays.
     buyer = phones("buyer")
     page = buyer.page
-    page.goto(link)
+    page.goto(shared)
     page.get_by_role("heading", name="高山乌龙茶").wait_for()
     buyer.shot("product")
     page.get_by_role("button", name="立即购买").click()

@@ -168,6 +168,8 @@ def product_detail(request, product_id: int):
             "skus": skus,
             "options": options,
             "earn": earn,
+            # Shared from WeChat's menu, the page's address carries this distributor's code.
+            "share_ref": distributor.referral_code if earn is not None else "",
             "flash": flash,
             "coupons": offers.claimable_coupons(request.user, product=product, now=now),
             "group": group,

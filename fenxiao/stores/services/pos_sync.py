@@ -31,7 +31,7 @@ from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from ..models import MemberSource, StoreMember
+from ..models import MemberSource, StoreMember, StoreStock
 from ..pos_errors import IdempotencyKeyMissing, IdempotencyKeyReused, PosPayloadInvalid, UnknownSku
 from ..pos_models import OfflineSale, OfflineSaleLine, PosIdempotency
 from . import membership, stock
@@ -310,6 +310,14 @@ def members_since(store, since: int, limit: int) -> list:
         StoreMember.objects.filter(store=store, pk__gt=since)
         .select_related("buyer", "staff")
         .order_by("pk")[:limit]
+    )
+
+
+def stock_since(store, since: int, limit: int) -> list:
+    """The store's stock rows with id > since, oldest first (one query): what the mall holds
+    for the store, online pickups taken off, for the till to reconcile with its count."""
+    return list(
+        StoreStock.objects.filter(store=store, pk__gt=since).select_related("sku").order_by("pk")[:limit]
     )
 
 

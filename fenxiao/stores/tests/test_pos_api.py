@@ -380,6 +380,28 @@ def test_members_are_pulled_page_by_page(till, store, django_assert_max_num_quer
     assert seen == [b.phone for b in buyers]
 
 
+def test_the_till_reads_back_the_stock_the_mall_holds_page_by_page(
+    till, store, django_assert_max_num_queries
+):
+    from fenxiao.orders.services import checkout
+
+    skus = [make_product(stock=100).skus.get() for _ in range(3)]
+    items = [{"sku_code": sku.code, "stock": 5} for sku in skus]
+    assert till.call("POST", "/stock", {"items": items}, idempotency="read-back").status_code == 200
+    StoreStock.objects.create(store=make_store("别的店"), sku=skus[0], stock=9)
+    # An online pickup takes two of the first SKU off the store's stock.
+    checkout.place_order(make_buyer(), [(skus[0].pk, 2)], fulfilment="pickup", pickup_store_id=store.pk)
+    seen, since = {}, 0
+    while True:
+        with django_assert_max_num_queries(8):
+            page = till.call("GET", "/stock", query=f"?since={since}&limit=2").json()
+        seen.update({item["sku_code"]: item["stock"] for item in page["items"]})
+        since = page["next_since"]
+        if not page["has_more"]:
+            break
+    assert seen == {skus[0].code: 3, skus[1].code: 5, skus[2].code: 5}
+
+
 def test_stock_pushed_from_the_pos_is_what_checkout_sees(till, store):
     from fenxiao.catalog.errors import StockInsufficient
     from fenxiao.orders.errors import PickupUnavailable

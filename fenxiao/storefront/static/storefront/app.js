@@ -199,6 +199,17 @@
     root.querySelectorAll("[data-countdown][data-until]").forEach(initCountdown);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  // An active distributor's page carries their code in the address bar, so sharing it from
+  // WeChat's own menu, or copying the address, shares their referral (ShareLinkMiddleware).
+  function markShared() {
+    var code = document.body.dataset.shareRef;
+    if (!code || !window.history.replaceState) return;
+    var url = new URL(window.location.href);
+    if (url.searchParams.get("ref") === code) return;
+    url.searchParams.set("ref", code);
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { markShared(); init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
