@@ -116,6 +116,7 @@ def _register_routers():
     from fenxiao.promotions.api import router as promotions_router
     from fenxiao.promotions.api_groups import router as groups_router
     from fenxiao.shipping.api import router as shipping_router
+    from fenxiao.stores.api import router as stores_router
     from fenxiao.stores.api_pos import router as pos_router
 
     api.add_router("/", customers_router)
@@ -133,6 +134,7 @@ def _register_routers():
     api.add_router("/", notices_router)
     api.add_router("/", shipping_router)
     api.add_router("/pos/", pos_router)
+    api.add_router("/", stores_router)
 
 
 _register_routers()

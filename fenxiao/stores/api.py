@@ -1,0 +1,111 @@
+"""Stores in the buyer API, for a mini-program or app: join a store by its QR code (the
+same decision as opening `/s/<store>/<staff>/` in the H5), and, for store staff, check and
+verify a pickup code (提货核销) as the H5 counter page does."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+from pydantic import ConfigDict, Field
+
+from fenxiao.customers.auth import buyer_auth
+
+from .services import membership, pickup
+
+router = Router(tags=["门店"], auth=buyer_auth)
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class JoinIn(Strict):
+    store_code: str = Field(min_length=1, max_length=12, description="门店码（门店二维码中的 /s/<门店码>/）")
+    staff_code: str | None = Field(None, max_length=12, description="导购码（导购二维码中的第二段）")
+
+
+class StoreOut(Schema):
+    id: int
+    name: str
+    address: str
+    hours: str
+    phone: str
+
+
+class JoinOut(Schema):
+    store: StoreOut
+    joined: bool = Field(description="本次扫码成为该店会员")
+    member_store_id: int | None = Field(description="扫码后所属门店（先到先得模式下可能仍是原门店）")
+    binding: str | None = Field(
+        description="绑定结果：bound / rebound / renewed / kept / refused；不绑定时为空"
+    )
+    became_distributor: bool = Field(description="本次扫码成为分销商（门店设置：会员即分销商）")
+
+
+class PickupCodeIn(Strict):
+    code: str = Field(min_length=1, max_length=20, description="买家出示的 8 位提货码")
+
+
+class PickupLineOut(Schema):
+    product_name: str
+    spec_text: str
+    quantity: int
+
+
+class PickupOut(Schema):
+    number: str
+    status: str
+    recipient: str
+    recipient_phone: str
+    paid_amount: int
+    picked_up_at: datetime | None
+    lines: list[PickupLineOut]
+
+
+def _store(store) -> dict:
+    address = f"{store.province}{store.city}{store.district}{store.address_detail}"
+    return {
+        "id": store.pk,
+        "name": store.name,
+        "address": address,
+        "hours": store.hours,
+        "phone": store.phone,
+    }
+
+
+@router.post("/stores/join", response=JoinOut)
+def join_store(request, payload: JoinIn):
+    """扫码入会: the buyer scanned a store's (or a 导购's) QR code in the app."""
+    store, staff = membership.resolve_codes(payload.store_code, payload.staff_code)
+    result = membership.scan(request.user, store, staff, target="/")
+    return {
+        "store": _store(store),
+        "joined": result.joined,
+        "member_store_id": result.member.store_id if result.member else None,
+        "binding": result.touch.decision if result.touch else None,
+        "became_distributor": result.became_distributor is not None,
+    }
+
+
+def _pickup(order) -> dict:
+    return {
+        "number": order.number,
+        "status": order.status,
+        "recipient": order.recipient,
+        "recipient_phone": order.recipient_phone,
+        "paid_amount": order.paid_amount,
+        "picked_up_at": order.picked_up_at,
+        "lines": list(order.lines.values("product_name", "spec_text", "quantity")),
+    }
+
+
+@router.post("/stores/pickups/check", response=PickupOut)
+def check_pickup(request, payload: PickupCodeIn):
+    """Store staff: the order a pickup code opens, before handing the goods over (403 for
+    anyone who is not staff of a store; a wrong, used or other store's code is refused)."""
+    return _pickup(pickup.find(request.user, payload.code))
+
+
+@router.post("/stores/pickups/verify", response=PickupOut)
+def verify_pickup(request, payload: PickupCodeIn):
+    """核销: the order completes, once, however many times the code is sent at once."""
+    return _pickup(pickup.verify(request.user, payload.code))
