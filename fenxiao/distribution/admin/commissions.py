@@ -19,11 +19,13 @@ from ..models import (
     SettlementBatch,
     SettlementMode,
 )
-from ..services import config, dashboard, settlement
+from ..services import config, dashboard, risk, settlement
 from ..services.exports import COMMISSIONS
 from .common import (
     ConfirmForm,
+    ReasonForm,
     badge,
+    bulk_step,
     change_url,
     changelist_url,
     distributor_text,
@@ -32,6 +34,7 @@ from .common import (
     link,
     local_time,
     run,
+    run_each,
     user_text,
 )
 
@@ -112,6 +115,7 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
     list_per_page = 50
     export = COMMISSIONS
     inlines = (CommissionAdjustmentInline,)
+    actions = ("hold_selected",)
     fieldsets = (
         (
             "佣金",
@@ -173,6 +177,37 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
             .get_queryset(request)
             .select_related("order", "order_line", "distributor__user", "rule", "batch")
         )
+
+    # Holding decides what a distributor is paid, as 风控审核 does: its change permission.
+    def has_hold_permission(self, request, obj=None):
+        return request.user.has_perm("distribution.change_riskreview")
+
+    @action(description="人工暂扣（送风控审核）", permissions=["hold"])
+    def hold_selected(self, request, queryset):
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ReasonForm,
+            title="人工暂扣佣金",
+            submit_label="确认暂扣",
+            danger=True,
+            describe=lambda c: f"#{c.pk} {c.order.number if c.order_id else c.offline_label}",
+        )
+        if page is not None:
+            return page
+        # One case per order and distributor, as the guards hold them.
+        pairs = sorted(set(queryset.filter(order__isnull=False).values_list("order_id", "distributor_id")))
+        run_each(
+            request,
+            pairs,
+            lambda pair: risk.hold(*pair, request.user, reason=data["reason"]),
+            describe=lambda pair: f"订单#{pair[0]} 分销商#{pair[1]}",
+            done="已暂扣，请在风控审核中放行或作废",
+        )
+        if queryset.filter(order__isnull=True).exists():
+            messages.warning(request, "门店收银的佣金不能暂扣，已跳过")
+        return None
 
     @display(description="订单号", ordering="order__number")
     def order_number(self, obj):

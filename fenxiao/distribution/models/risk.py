@@ -26,6 +26,8 @@ class RiskSignal(models.TextChoices):
     CIRCULAR = "circular", "循环招募（上下级疑似同一人）"
     # The buyer had most of their recent orders refunded at their own request.
     REFUND_ABUSE = "refund_abuse", "频繁退款"
+    # Staff held it by hand (from 佣金记录 or a settlement batch under review).
+    MANUAL = "manual", "人工暂扣"
 
 
 class RiskReviewStatus(models.TextChoices):
@@ -40,9 +42,10 @@ RISK_REVIEW_FLOW = StateMachine(
     RiskReviewStatus,
     {
         RiskReviewStatus.OPEN: {RiskReviewStatus.CLEARED, RiskReviewStatus.VOIDED, RiskReviewStatus.CLOSED},
-        RiskReviewStatus.CLEARED: set(),
-        RiskReviewStatus.VOIDED: set(),
-        RiskReviewStatus.CLOSED: set(),
+        # Held again by hand (人工暂扣) after it was decided: the same case, reopened.
+        RiskReviewStatus.CLEARED: {RiskReviewStatus.OPEN},
+        RiskReviewStatus.VOIDED: {RiskReviewStatus.OPEN},
+        RiskReviewStatus.CLOSED: {RiskReviewStatus.OPEN},
     },
 )
 

@@ -44,7 +44,7 @@ from ..models import (
     RiskTrust,
     Withdrawal,
 )
-from . import totals
+from . import settlement, totals
 
 REFUND_WINDOW = timedelta(days=90)
 # What a review holds: commission not yet settled nor cancelled.
@@ -222,13 +222,13 @@ def _locked_open(review: RiskReview) -> RiskReview:
     return locked
 
 
-def _lock_order(review: RiskReview) -> None:
+def _lock_order(order_id: int) -> None:
     """The order first, as refunds and the auto-complete sweep take it: the sweep reads a
     commission's amount under the order's lock and moves it after, so a void between the
     two would be counted twice in the running totals."""
     from fenxiao.orders.models import Order
 
-    list(Order.objects.select_for_update().filter(pk=review.order_id).values_list("pk", flat=True))
+    list(Order.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
 
 
 def _held_rows(review: RiskReview):
@@ -282,7 +282,7 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
     if not note:
         raise InvalidInput("请填写作废原因", code="REASON_REQUIRED")
     review = _locked_open(review)
-    _lock_order(review)
+    _lock_order(review.order_id)
     held_rows = _held_rows(review)
     held = list(
         held_rows.select_for_update(of=("self",))
@@ -310,6 +310,66 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
             )
     totals.add(changes)
     _decide(review, staff, RiskReviewStatus.VOIDED, note)
+    return review
+
+
+@transaction.atomic
+def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskReview:
+    """人工暂扣: staff hold what `order_id` still has to pay `distributor_id` (pending or
+    frozen, and out of any batch under review) until the case is cleared or voided in
+    风控审核, like a hold the guards made. A case decided before is reopened."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请填写暂扣原因", code="REASON_REQUIRED")
+    _lock_order(order_id)
+    pair = Commission.objects.filter(order_id=order_id, distributor_id=distributor_id)
+    if pair.filter(status=CommissionStatus.SETTLED).exists():
+        raise InvalidInput("该分销商在该订单上的佣金已结算，不能暂扣（可在售后中追回）", code="HOLD_SETTLED")
+    rows = list(
+        pair.filter(status__in=HELD)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values("pk", "amount", "reversed_amount")
+    )
+    amount = sum(row["amount"] - row["reversed_amount"] for row in rows)
+    if not amount:
+        raise InvalidInput("没有可暂扣的佣金（已取消或金额为零）", code="HOLD_NOTHING")
+    ids = [row["pk"] for row in rows]
+    who = getattr(staff, "username", "") or "员工"
+    evidence = f"{who} 人工暂扣：{reason}"[:200]
+    review = (
+        RiskReview.objects.select_for_update()
+        .filter(order_id=order_id, distributor_id=distributor_id)
+        .first()
+    )
+    if review is None:
+        from fenxiao.orders.models import Order
+
+        buyer_id = Order.objects.filter(pk=order_id).values_list("buyer_id", flat=True).get()
+        review = RiskReview.objects.create(
+            order_id=order_id,
+            distributor_id=distributor_id,
+            buyer_id=buyer_id,
+            signals=RiskSignal.MANUAL,
+            evidence=[evidence],
+            held_amount=amount,
+        )
+    elif review.status == RiskReviewStatus.OPEN:
+        raise InvalidInput("该佣金已在风控审核中", code="HOLD_ALREADY_HELD", status=409)
+    else:
+        signals = list(dict.fromkeys([*review.signal_values, RiskSignal.MANUAL]))
+        RISK_REVIEW_FLOW.move(
+            review,
+            RiskReviewStatus.OPEN,
+            signals=",".join(signals),
+            evidence=[*review.evidence, evidence],
+            held_amount=amount,
+            note="",
+            decided_by=None,
+            decided_at=None,
+        )
+    Commission.objects.filter(pk__in=ids).update(under_review=True)
+    settlement.release_from_review_batches(ids)
     return review
 
 

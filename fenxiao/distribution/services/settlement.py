@@ -419,6 +419,16 @@ def create_batch(now=None, *, staff=None) -> SettlementBatch | None:
     return _refresh_totals(batch)
 
 
+def release_from_review_batches(commission_ids) -> None:
+    """Take these commissions out of the batches under review that hold them (a hold made
+    while finance reviews), and bring those batches' totals to what is left."""
+    held = Commission.objects.filter(pk__in=list(commission_ids), batch__status=Status.PENDING_REVIEW)
+    batches = list(SettlementBatch.objects.filter(pk__in=held.values("batch_id")))
+    held.update(batch=None)
+    for batch in batches:
+        _refresh_totals(batch)
+
+
 def approve_batch(batch: SettlementBatch, staff, now=None) -> SettlementBatch:
     """Finance approves a reviewed batch: its commissions are settled now. The batch is
     `running` until the last one is done, so an approval that dies is resumed, not lost."""

@@ -19,6 +19,7 @@ from fenxiao.distribution.models import (
     DistributorGrade,
     LedgerEntry,
     LedgerKind,
+    RiskReview,
     SalesTier,
     TouchSource,
     Withdrawal,
@@ -29,6 +30,7 @@ from fenxiao.distribution.services import (
     config,
     distributors,
     reconciliation,
+    risk,
     scheduled,
     settlement,
     totals,
@@ -144,6 +146,13 @@ def world(staff):
     make_address(suspect, phone=b.user.phone)
     held = paid_order(suspect, sku)
     lifecycle.ship(held, staff, carrier="顺丰速运", tracking_number=f"SF{held.pk}")
+    # b's mother, cleared and trusted (风控信任名单).
+    mother = make_buyer("13900000006")
+    binding.record_touch(mother, b, TouchSource.LINK)
+    make_address(mother, phone=b.user.phone)
+    trusted = paid_order(mother, sku)
+    lifecycle.ship(trusted, staff, carrier="顺丰速运", tracking_number=f"SF{trusted.pk}")
+    risk.clear(RiskReview.objects.get(order=trusted), staff, note="其母亲", trust=True)
     # a says the pending order was theirs (掉单申诉), waiting for staff.
     claims.file(a, order_number=claimed.number, phone_tail=buyer.phone[-4:], reason="客户是我线下介绍的")
     # A rate change set to take effect tomorrow (生效时间).

@@ -21,12 +21,21 @@ from fenxiao.distribution.models import (
     RiskReviewStatus,
     RiskTrust,
 )
-from fenxiao.distribution.services import compliance, config, distributors, reconciliation, risk, totals
+from fenxiao.distribution.services import (
+    compliance,
+    config,
+    distributors,
+    reconciliation,
+    risk,
+    settlement,
+    totals,
+)
 from fenxiao.orders.services import after_sales
 from fenxiao.testing import api_for, login, make_address, make_product, make_staff
 
 from .backend import credit, list_url, request_withdrawal, url
 from .helpers import (
+    after_freeze,
     bound_buyer,
     buy,
     commission,
@@ -407,6 +416,78 @@ def test_trust_does_not_cover_refund_abuse(lamp):
         buyer_refund(buy(buyer, (sku(lamp), 1)))
     order = buy(buyer, (sku(lamp), 1))
     assert review_of(order).signal_values == ["refund_abuse"]
+
+
+def test_finance_holds_a_commission_out_of_a_batch_under_review(lamp):
+    configure(settlement_mode="manual")
+    seller = make_distributor()
+    doubtful = receive(buy(bound_buyer(seller), (sku(lamp), 1)))
+    fine = receive(buy(bound_buyer(seller), (sku(lamp), 1)))
+    staff = superuser()
+    batch = settlement.create_batch(after_freeze(), staff=staff)
+    assert (batch.commission_count, batch.total) == (2, 2000)
+
+    finance = make_staff("finance")
+    finance.user_permissions.set(role_permissions(FINANCE))
+    client = login(finance)
+    selected = {"index": "0", "_selected_action": [str(commission(doubtful, 1).pk)]}
+    confirm = client.post(list_url(Commission), {"action": "hold_selected", **selected})
+    assert confirm.status_code == 200 and "人工暂扣佣金" in confirm.content.decode()
+    done = client.post(
+        list_url(Commission),
+        {"action": "hold_selected", "_confirm": "1", "reason": "客户投诉刷单", **selected},
+    )
+    assert done.status_code == 302
+    batch.refresh_from_db()
+    assert (batch.commission_count, batch.total) == (1, 1000)
+    review = review_of(doubtful)
+    assert (review.status, review.signal_values, review.held_amount) == (
+        RiskReviewStatus.OPEN,
+        ["manual"],
+        1000,
+    )
+    assert "客户投诉刷单" in review.evidence[0]
+    with pytest.raises(DomainError) as twice:
+        risk.hold(doubtful.pk, seller.pk, staff, reason="再次")
+    assert twice.value.code == "HOLD_ALREADY_HELD"
+
+    settlement.approve_batch(batch, staff, now=after_freeze())
+    assert (commission(fine, 1).status, commission(doubtful, 1).status) == ("settled", "frozen")
+    assert settlement.create_batch(after_freeze(), staff=staff) is None  # held: in no batch
+    risk.clear(review, staff, note="核实无误")
+    later = settlement.create_batch(after_freeze(), staff=staff)
+    settlement.approve_batch(later, staff, now=after_freeze())
+    assert ledger_sum(seller) == 2000 and not totals.mismatches([seller.pk])
+    with pytest.raises(DomainError) as settled:
+        risk.hold(doubtful.pk, seller.pk, staff, reason="事后怀疑")
+    assert settled.value.code == "HOLD_SETTLED"
+    assert reconciliation.run().ok
+
+
+def test_a_decided_case_is_reopened_by_a_hand_hold(lamp):
+    seller = make_distributor()
+    buyer = bound_buyer(seller)
+    make_address(buyer, phone=seller.user.phone)
+    order = buy(buyer, (sku(lamp), 1))
+    staff = superuser()
+    risk.clear(review_of(order), staff, note="家人")
+    assert not held(order)
+    with pytest.raises(DomainError) as blank:
+        risk.hold(order.pk, seller.pk, staff, reason=" ")
+    assert blank.value.code == "REASON_REQUIRED"
+    risk.hold(order.pk, seller.pk, staff, reason="家人说法不实")
+    review = review_of(order)
+    assert (review.status, review.signal_values, review.note) == (
+        RiskReviewStatus.OPEN,
+        ["same_phone", "manual"],
+        "",
+    )
+    assert len(review.evidence) == 2 and held(order) == {seller.pk}
+    risk.void(review, staff, note="刷单")
+    assert commission(order, 1).status == CommissionStatus.CANCELLED
+    with pytest.raises(DomainError) as nothing:
+        risk.hold(order.pk, seller.pk, staff, reason="再查")
+    assert nothing.value.code == "HOLD_NOTHING"
 
 
 def test_settings_refuse_a_refund_rate_above_100_percent():
