@@ -256,6 +256,8 @@ def list_claims(request, query: ClaimQuery = Query(...)):
 def approve_claim(request, payload: ApproveIn, claim_id: int = ClaimId):
     """改判: the order and its unsettled commission move to the claimant's chain."""
     require_perm(request, "distribution.change_orderclaim")
+    if payload.rebind:  # a rebinding, as the rebind call needs
+        require_perm(request, "distribution.change_customerbinding")
     claims.approve(_claim(claim_id), request.user, note=payload.reason, rebind=payload.rebind)
     return _claim(claim_id)
 

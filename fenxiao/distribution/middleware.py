@@ -6,6 +6,8 @@ cookie and traffic as a shared link — then on to the clean page."""
 from urllib.parse import quote, urlencode
 
 from django.http import HttpResponseRedirect
+from django.utils.encoding import escape_uri_path
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .services import distributors
 
@@ -27,7 +29,11 @@ class ShareLinkMiddleware:
         ):
             query = request.GET.copy()
             code = distributors.normalize_code(query.pop(PARAM)[-1])
-            target = request.path + (f"?{query.urlencode()}" if query else "")
+            # The page as it was asked for, re-encoded: a path like "//host/" or one holding
+            # an encoded "?" must not turn into another site or another query.
+            target = escape_uri_path(request.path) + (f"?{query.urlencode()}" if query else "")
+            if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                target = "/"
             if code is None or not code.isalnum() or self._own(request, code):
                 # The distributor reloading their own shared page is no visit.
                 return HttpResponseRedirect(target)

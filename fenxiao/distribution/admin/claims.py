@@ -9,6 +9,7 @@ from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
 from fenxiao.core.admin_forms import LocalDateRangeFilter
+from fenxiao.core.errors import PermissionDenied
 from fenxiao.core.money import format_fen
 
 from ..models import ClaimStatus, Commission, OrderAttribution, OrderClaim
@@ -202,7 +203,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             request,
             claim,
             ApproveForm,
-            lambda c, data: claims.approve(c, request.user, note=data["reason"], rebind=data["rebind"]),
+            lambda c, data: self._approve(request, c, data),
             title="改判订单归属",
             submit_label="确认改判",
             label="处理说明",
@@ -212,6 +213,12 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             ],
             success="已改判，订单及佣金已归申诉分销商",
         )
+
+    @staticmethod
+    def _approve(request, claim, data):
+        if data["rebind"] and not request.user.has_perm("distribution.change_customerbinding"):
+            raise PermissionDenied("没有改绑客户的权限，请不勾选改绑后再改判")
+        return claims.approve(claim, request.user, note=data["reason"], rebind=data["rebind"])
 
     @action(description="驳回", url_path="reject", icon="block", permissions=["process"])
     def reject(self, request, object_id):

@@ -208,8 +208,12 @@ class Commission(models.Model):
         verbose_name_plural = "佣金记录"
         ordering = ["-id"]
         constraints = [
+            # One live commission per line and beneficiary: a 掉单申诉 改判 cancels the old
+            # chain's and may pay a distributor of both chains (a shared upline) afresh.
             models.UniqueConstraint(
-                fields=["order_line", "distributor"], name="one_commission_per_line_and_beneficiary"
+                fields=["order_line", "distributor"],
+                condition=~Q(status="cancelled"),
+                name="one_live_commission_per_line_and_beneficiary",
             ),
             models.UniqueConstraint(
                 fields=["offline_ref", "distributor"],

@@ -34,7 +34,7 @@ class RiskReviewStatus(models.TextChoices):
     OPEN = "open", "待审核"
     CLEARED = "cleared", "已放行"
     VOIDED = "voided", "已作废佣金"
-    # Nothing left to decide: a refund or a ban's void cancelled all it held.
+    # Nothing left to decide: a refund, a ban's void or a 改判 cancelled all it held.
     CLOSED = "closed", "已失效"
 
 

@@ -38,7 +38,7 @@ from ..models import (
     OrderClaim,
     Touch,
 )
-from . import binding, commissions, config, risk, totals
+from . import binding, commissions, config, risk, settlement, totals
 
 CLAIM_DAYS = 30
 # Open claims a distributor may have at once: enough for a real backlog, not for spam.
@@ -50,11 +50,12 @@ FAILED_TRIES = 10
 HOUR = 3600
 
 
-def _claimable(order, distributor) -> None:
-    """Refuse, with the reason, an order whose commission can no longer move to `distributor`."""
+def _claimable(order, distributor, filed_at=None) -> None:
+    """Refuse, with the reason, an order whose commission can no longer move to `distributor`
+    (`filed_at`: when the claim was filed, which the claim window counts to)."""
     if order.paid_at is None:
         raise InvalidInput("订单尚未付款，付款后才能申诉", code="CLAIM_ORDER_UNPAID")
-    if order.paid_at < timezone.now() - timedelta(days=CLAIM_DAYS):
+    if order.paid_at < (filed_at or timezone.now()) - timedelta(days=CLAIM_DAYS):
         raise InvalidInput(f"只能申诉 {CLAIM_DAYS} 天内付款的订单", code="CLAIM_TOO_LATE")
     if order.refunded_amount >= order.paid_amount:
         raise InvalidInput("订单已全额退款，不能申诉", code="CLAIM_ORDER_REFUNDED")
@@ -165,7 +166,11 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
         raise InvalidInput(
             "申诉分销商当前不是正常状态，不能改判", code="CLAIM_DISTRIBUTOR_INACTIVE", status=409
         )
-    _claimable(order, claimant)
+    # Every commission of the order locked before it is read: a settlement run skips locked
+    # rows, so none settles between the test that nothing has and the move.
+    all_rows = Commission.objects.filter(order=order)
+    list(all_rows.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+    _claimable(order, claimant, filed_at=claim.created_at)
     note = (note or "").strip()
     cfg = config.current()
     changes = totals.deltas()
@@ -196,6 +201,7 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
     )
     for row in old:
         changes[row["distributor_id"]][totals.BUCKET[row["status"]]] -= row["amount"] - row["reversed_amount"]
+    settlement.release_from_review_batches([row["pk"] for row in old])
     still_paid = order.paid_amount - order.refunded_amount
     if attribution is not None and attribution.level1_id:
         changes[attribution.level1_id]["orders"] -= 1
@@ -205,6 +211,9 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
     chain = [claimant]
     while len(chain) < cfg.levels and chain[-1].parent_id:
         chain.append(chain[-1].parent)
+    if any(d.user_id == order.buyer_id for d in chain):
+        # The buyer would earn on their own order outside the self-purchase setting.
+        raise InvalidInput("买家是申诉分销商的上级，不能改判给其下级", code="CLAIM_BUYER_UPLINE", status=409)
     levels = chain + [None] * (LEVEL_COUNT - len(chain))
     previous = f"原归属：{attribution.reason}" if attribution and attribution.reason else "原无归属"
     fields = {

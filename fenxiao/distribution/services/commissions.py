@@ -20,7 +20,6 @@ from ..models import (
     LedgerKind,
     OfflineAttribution,
     OrderAttribution,
-    RiskReview,
     RuleKind,
     SalesTier,
 )
@@ -135,7 +134,7 @@ def write_for(order, attribution: OrderAttribution, cfg=None) -> list[Commission
     # Screened before they are written, so what the guards hold is never settleable.
     reviews = risk.screen(order, beneficiaries, commissions, cfg)
     Commission.objects.bulk_create(commissions)
-    RiskReview.objects.bulk_create(reviews)
+    risk.record(reviews)
     return commissions
 
 

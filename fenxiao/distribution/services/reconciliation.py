@@ -185,7 +185,13 @@ def _orders_and_commissions() -> Check:
             rows.filter(LIVE)
             .annotate(
                 named=level_named,
-                unreleased=Exists(review.exclude(status=RiskReviewStatus.CLEARED)),
+                # A case decided before this commission existed (a 掉单申诉 改判 paying a
+                # distributor of both chains afresh) never held it.
+                unreleased=Exists(
+                    review.exclude(status=RiskReviewStatus.CLEARED).filter(
+                        Q(decided_at__isnull=True) | Q(decided_at__gte=OuterRef("created_at"))
+                    )
+                ),
                 reviewable=Exists(review.filter(status=RiskReviewStatus.OPEN)),
             )
             .filter(

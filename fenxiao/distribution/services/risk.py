@@ -47,6 +47,8 @@ from ..models import (
 from . import settlement, totals
 
 REFUND_WINDOW = timedelta(days=90)
+# The signals a trusted pair is no longer held for.
+SAME_PERSON = {RiskSignal.SAME_PHONE, RiskSignal.SAME_ADDRESS, RiskSignal.SAME_DEVICE, RiskSignal.SAME_PAYOUT}
 # What a review holds: commission not yet settled nor cancelled.
 HELD = (CommissionStatus.PENDING, CommissionStatus.FROZEN)
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
@@ -213,6 +215,38 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
 # --- review ---------------------------------------------------------------------------------
 
 
+def record(reviews: list[RiskReview]) -> None:
+    """Write what `screen` found. A pair with a case already (a 掉单申诉 改判 that pays a
+    distributor of both chains, or one held by hand before) gets that case reopened with the
+    new signals and what is held now, so one case per order and distributor decides it all."""
+    if not reviews:
+        return
+    order_id = reviews[0].order_id
+    existing = {
+        r.distributor_id: r
+        for r in RiskReview.objects.select_for_update().filter(
+            order_id=order_id, distributor_id__in=[r.distributor_id for r in reviews]
+        )
+    }
+    RiskReview.objects.bulk_create([r for r in reviews if r.distributor_id not in existing])
+    for new in reviews:
+        case = existing.get(new.distributor_id)
+        if case is None:
+            continue
+        signals = ",".join(dict.fromkeys([*case.signal_values, *new.signal_values]))
+        fields = {
+            "signals": signals,
+            "evidence": [*case.evidence, *new.evidence],
+            "held_amount": new.held_amount,
+        }
+        if case.status == RiskReviewStatus.OPEN:
+            RiskReview.objects.filter(pk=case.pk).update(**fields)
+        else:
+            RISK_REVIEW_FLOW.move(
+                case, RiskReviewStatus.OPEN, note="", decided_by=None, decided_at=None, **fields
+            )
+
+
 def _locked_open(review: RiskReview) -> RiskReview:
     locked = RiskReview.objects.select_for_update().filter(pk=review.pk).first()
     if locked is None:
@@ -248,8 +282,13 @@ def clear(review: RiskReview, staff, *, note: str = "", trust: bool = False) -> 
     """放行: the held commission settles as it would have (once its hold has ended).
     `trust`: the buyer and the distributor are known to staff (family, the shop's own
     staff), and their later orders are not held for looking like one person."""
+    _lock_order(review.order_id)  # the order first, as refunds and 改判 take it
     review = _locked_open(review)
     note = (note or "").strip()
+    if trust and not set(review.signal_values) & SAME_PERSON:
+        raise InvalidInput(
+            "该记录没有同人信号（手机号、地址、设备、收款账户），无需信任", code="TRUST_NOT_APPLICABLE"
+        )
     if trust:
         RiskTrust.objects.get_or_create(
             buyer_id=review.buyer_id,
@@ -281,8 +320,8 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
     note = (note or "").strip()
     if not note:
         raise InvalidInput("请填写作废原因", code="REASON_REQUIRED")
+    _lock_order(review.order_id)  # the order first, as refunds and 改判 take it
     review = _locked_open(review)
-    _lock_order(review.order_id)
     held_rows = _held_rows(review)
     held = list(
         held_rows.select_for_update(of=("self",))
@@ -323,6 +362,9 @@ def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskRevie
         raise InvalidInput("请填写暂扣原因", code="REASON_REQUIRED")
     _lock_order(order_id)
     pair = Commission.objects.filter(order_id=order_id, distributor_id=distributor_id)
+    # Every row of the pair locked before it is read: a settlement run skips locked rows, so
+    # none can settle between the test below and the hold.
+    list(pair.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
     if pair.filter(status=CommissionStatus.SETTLED).exists():
         raise InvalidInput("该分销商在该订单上的佣金已结算，不能暂扣（可在售后中追回）", code="HOLD_SETTLED")
     rows = list(
@@ -337,40 +379,31 @@ def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskRevie
     ids = [row["pk"] for row in rows]
     who = getattr(staff, "username", "") or "员工"
     evidence = f"{who} 人工暂扣：{reason}"[:200]
-    review = (
+    case = (
         RiskReview.objects.select_for_update()
         .filter(order_id=order_id, distributor_id=distributor_id)
         .first()
     )
-    if review is None:
-        from fenxiao.orders.models import Order
-
-        buyer_id = Order.objects.filter(pk=order_id).values_list("buyer_id", flat=True).get()
-        review = RiskReview.objects.create(
-            order_id=order_id,
-            distributor_id=distributor_id,
-            buyer_id=buyer_id,
-            signals=RiskSignal.MANUAL,
-            evidence=[evidence],
-            held_amount=amount,
-        )
-    elif review.status == RiskReviewStatus.OPEN:
+    if case is not None and case.status == RiskReviewStatus.OPEN:
         raise InvalidInput("该佣金已在风控审核中", code="HOLD_ALREADY_HELD", status=409)
-    else:
-        signals = list(dict.fromkeys([*review.signal_values, RiskSignal.MANUAL]))
-        RISK_REVIEW_FLOW.move(
-            review,
-            RiskReviewStatus.OPEN,
-            signals=",".join(signals),
-            evidence=[*review.evidence, evidence],
-            held_amount=amount,
-            note="",
-            decided_by=None,
-            decided_at=None,
-        )
+    from fenxiao.orders.models import Order
+
+    buyer_id = Order.objects.filter(pk=order_id).values_list("buyer_id", flat=True).get()
+    record(
+        [
+            RiskReview(
+                order_id=order_id,
+                distributor_id=distributor_id,
+                buyer_id=buyer_id,
+                signals=RiskSignal.MANUAL,
+                evidence=[evidence],
+                held_amount=amount,
+            )
+        ]
+    )
     Commission.objects.filter(pk__in=ids).update(under_review=True)
     settlement.release_from_review_batches(ids)
-    return review
+    return RiskReview.objects.get(order_id=order_id, distributor_id=distributor_id)
 
 
 def revoke_trust(trust: RiskTrust) -> None:
@@ -391,7 +424,7 @@ def close_moot(**scope) -> int:
         .exclude(Exists(still_held))
         .update(
             status=RiskReviewStatus.CLOSED,
-            note="暂扣的佣金已因退款或封禁作废全部取消，无需审核",
+            note="暂扣的佣金已因退款、封禁作废或掉单申诉改判全部取消，无需审核",
             decided_at=timezone.now(),
         )
     )

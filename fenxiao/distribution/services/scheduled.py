@@ -9,6 +9,7 @@ commission keeps naming the version it was computed with: an order paid before t
 keeps the old rates, one paid after gets the new ones.
 """
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -25,6 +26,7 @@ MAX_AHEAD = timedelta(days=366)
 # What of a rule may change at a set time: its target (product, SKU, category) may not.
 RULE_FIELDS = ("name", "kind", "level1", "level2", "level3", "is_active", "grade_id")
 DUE_BATCH = 100
+logger = logging.getLogger(__name__)
 
 Target = ScheduledChange.Target
 
@@ -127,6 +129,11 @@ def _apply_one(pk: int, now) -> int:
         except DomainError as exc:
             # The shop changed since it was scheduled (the guard, say): nothing is applied.
             _finish(change, ScheduledChangeStatus.FAILED, f"未能生效：{exc.message}", now)
+        except Exception:
+            # Anything else (a grade it names deleted since): this change fails, alone, and
+            # the ones after it still apply.
+            logger.exception("scheduled change %s could not be applied", change.pk)
+            _finish(change, ScheduledChangeStatus.FAILED, "未能生效：所引用的记录已变化，请重新设置", now)
         else:
             _finish(change, ScheduledChangeStatus.APPLIED, done, now)
     return 1

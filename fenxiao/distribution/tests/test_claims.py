@@ -15,10 +15,12 @@ from fenxiao.distribution.models import (
     CommissionStatus,
     OrderAttribution,
     OrderClaim,
+    RiskReview,
+    RiskReviewStatus,
 )
-from fenxiao.distribution.services import binding, claims, reconciliation, totals
+from fenxiao.distribution.services import binding, claims, reconciliation, risk, totals
 from fenxiao.notices.models import Message
-from fenxiao.testing import api_for, login, make_product, make_staff
+from fenxiao.testing import api_for, login, make_address, make_product, make_staff
 
 from .helpers import (
     bound_buyer,
@@ -201,3 +203,53 @@ def test_wrong_guesses_are_limited_and_a_filed_claim_gives_its_try_back(lamp):
     assert refused(lambda: claim(claimant, third, tail=wrong)) == "CLAIM_ORDER_NOT_FOUND"
     assert refused(lambda: claim(claimant, third)) == "CLAIM_TOO_MANY_TRIES"  # right, but too late
     assert claim(make_distributor(), third).status == ClaimStatus.OPEN  # counted per distributor
+
+
+def test_a_shared_upline_is_paid_afresh_and_its_open_case_follows(lamp):
+    parent = make_distributor()
+    seller, claimant = make_distributor(parent=parent), make_distributor(parent=parent)
+    buyer = bound_buyer(seller)
+    make_address(buyer, phone=parent.user.phone)  # ships to the upline's phone: its level is held
+    order = buy(buyer, (sku(lamp), 1))
+    assert RiskReview.objects.get(order=order, distributor=parent).held_amount == 500
+
+    claims.approve(claim(claimant, order), superuser())
+    live = {c.distributor_id: c for c in order.commissions.exclude(status=CommissionStatus.CANCELLED)}
+    assert {pk: c.amount for pk, c in live.items()} == {claimant.pk: 1000, parent.pk: 500}
+    assert live[parent.pk].under_review  # screened again, in the same case
+    case = RiskReview.objects.get(order=order, distributor=parent)
+    assert case.status == RiskReviewStatus.OPEN and case.held_amount == 500
+    assert not totals.mismatches([seller.pk, claimant.pk, parent.pk])
+    assert reconciliation.run().ok
+    receive(order)
+    risk.clear(case, superuser(), note="核实无误")
+    settle_now()
+    assert (ledger_sum(claimant), ledger_sum(parent), ledger_sum(seller)) == (1000, 500, 0)
+    assert reconciliation.run().ok
+
+
+def test_the_window_counts_to_the_filing_and_an_upline_buyer_is_refused(lamp):
+    seller = make_distributor()
+    claimant = make_distributor()
+    order = buy(bound_buyer(seller), (sku(lamp), 1))
+    with travel(timedelta(days=claims.CLAIM_DAYS - 1)):
+        filed = claim(claimant, order)
+    with travel(timedelta(days=claims.CLAIM_DAYS + 2)):
+        claims.approve(filed, superuser())
+    assert OrderAttribution.objects.get(order=order).level1 == claimant
+
+    top = make_distributor()
+    child = make_distributor(parent=top)
+    own_order = buy(top.user, (sku(lamp), 1))  # the top distributor's own purchase
+    assert refused(lambda: claims.approve(claim(child, own_order), superuser())) == "CLAIM_BUYER_UPLINE"
+    assert OrderClaim.objects.get(distributor=child).status == ClaimStatus.OPEN  # nothing written
+
+
+def test_rebinding_with_a_claim_needs_the_rebind_permission(lamp):
+    seller = make_distributor()
+    claimant = make_distributor()
+    filed = claim(claimant, buy(bound_buyer(seller), (sku(lamp), 1)))
+    decider = make_staff("decider", perms=["distribution.view_orderclaim", "distribution.change_orderclaim"])
+    app = api_for(decider)
+    assert app.post(f"/staff/distribution/claims/{filed.pk}/approve", {"rebind": True}).status_code == 403
+    assert app.post(f"/staff/distribution/claims/{filed.pk}/approve", {}).status_code == 200

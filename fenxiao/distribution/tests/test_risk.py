@@ -406,6 +406,16 @@ def test_a_trusted_pair_is_not_held_again_until_the_trust_is_revoked(lamp):
     assert held(buy(family, (sku(lamp), 1))) == {seller.pk}
 
 
+def test_only_a_same_person_case_can_be_trusted(lamp):
+    seller = make_distributor()
+    order = buy(bound_buyer(seller), (sku(lamp), 1))
+    review = risk.hold(order.pk, seller.pk, superuser(), reason="客户投诉")
+    with pytest.raises(DomainError) as refused:
+        risk.clear(review, superuser(), trust=True)
+    assert refused.value.code == "TRUST_NOT_APPLICABLE" and not RiskTrust.objects.exists()
+    assert review_of(order).status == RiskReviewStatus.OPEN  # nothing decided
+
+
 def test_trust_does_not_cover_refund_abuse(lamp):
     configure(risk_refund_orders=2, risk_refund_rate_bp=5000)
     seller = make_distributor()

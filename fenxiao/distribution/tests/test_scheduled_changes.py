@@ -173,3 +173,22 @@ def test_a_rule_edit_is_scheduled_from_the_rule_form(lamp):
     )
     assert reply.status_code == 200 and "不能定时生效" in reply.content.decode()
     assert ScheduledChange.objects.count() == 1 and CommissionRule.objects.get().product_id == lamp.pk
+
+
+def test_a_change_that_breaks_fails_alone_and_the_next_still_applies(lamp, monkeypatch):
+    staff = superuser()
+    rule = config.save_rule(CommissionRule(name="台灯", product=lamp, kind=RuleKind.RATE, level1=1500))
+    broken = scheduled.schedule_rule(staff, rule, timezone.now() + HOUR, {"level1": 1800})
+    later = scheduled.schedule_settings(staff, timezone.now() + 2 * HOUR, {"freeze_days": 9})
+    real_save = config.save_rule
+
+    def save_rule(rule, staff=None):
+        raise ValueError("the grade it names is gone")
+
+    monkeypatch.setattr(config, "save_rule", save_rule)
+    assert scheduled.apply_due(timezone.now() + 3 * HOUR) == 2
+    monkeypatch.setattr(config, "save_rule", real_save)
+    broken.refresh_from_db()
+    later.refresh_from_db()
+    assert broken.status == ScheduledChangeStatus.FAILED and "未能生效" in broken.result
+    assert later.status == ScheduledChangeStatus.APPLIED and config.current().freeze_days == 9

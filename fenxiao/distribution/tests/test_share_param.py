@@ -1,6 +1,8 @@
 """A page shared from WeChat's own menu: an active distributor's product page carries
 `?ref=<code>`; whoever opens it goes through the referral link /r/<code>, then the page."""
 
+from urllib.parse import parse_qs, urlsplit
+
 from django.test import Client
 
 from fenxiao.distribution.models import Touch
@@ -47,3 +49,20 @@ def test_a_bad_code_or_another_area_is_left_alone(db, lamp):
     assert client.get(f"/products/{lamp.pk}/?ref=ABCDEFGHIJKLMNOP")["Location"] == f"/products/{lamp.pk}/"
     assert client.get("/api/v1/products?ref=ABC").status_code == 200
     assert client.get(f"/products/{lamp.pk}/?ref=NOSUCHCODE", follow=True).status_code == 200
+
+
+def test_the_page_to_go_back_to_never_leaves_the_site(db, rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    from fenxiao.distribution.middleware import ShareLinkMiddleware
+
+    middleware = ShareLinkMiddleware(lambda request: None)
+    for code in ("NOSUCH", "<bad>"):
+        for path, expected in (("//evil.example/", "/"), ("/a?b/", "/a%3Fb/")):
+            request = rf.get("/", {"ref": code})
+            request.path = path
+            request.user = AnonymousUser()
+            location = urlsplit(middleware(request)["Location"])
+            # Through the referral link (which checks `to` again) or straight back.
+            back = parse_qs(location.query)["to"][0] if location.path.startswith("/r/") else location.path
+            assert back == expected, (code, path)
