@@ -362,13 +362,30 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Payments -----------------------------------------------------------------------------
-# The sandbox gateway exists for demos only; production has no gateway until one is added.
+# Gateways buyers may pay with, in the order offered: "wechatpay" (WeChat Pay, configured
+# below) and, in demo mode only, "sandbox".
 PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "" if PRODUCTION else "sandbox")
 if PRODUCTION and "sandbox" in PAYMENT_GATEWAYS:
     raise ImproperlyConfigured(
         "PAYMENT_GATEWAYS lists the sandbox gateway, which marks orders paid without money; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
+# WeChat Pay (API v3, Native: the buyer scans a QR code on the mall's pay page), enabled by
+# listing "wechatpay" in PAYMENT_GATEWAYS. From the merchant platform (pay.weixin.qq.com):
+# the merchant id, the app id bound to it, the API certificate's serial number and private
+# key (apiclient_key.pem), the APIv3 key, and the 微信支付公钥 with its id (PUB_KEY_ID_…).
+# Notifications go to SITE_URL, which must then be https. `manage.py check` says what is
+# missing.
+WECHATPAY = {
+    "MCHID": os.environ.get("WECHATPAY_MCHID", ""),
+    "APPID": os.environ.get("WECHATPAY_APPID", ""),
+    "MERCHANT_SERIAL_NO": os.environ.get("WECHATPAY_MERCHANT_SERIAL_NO", ""),
+    "PRIVATE_KEY_FILE": os.environ.get("WECHATPAY_PRIVATE_KEY_FILE", ""),
+    "API_V3_KEY": os.environ.get("WECHATPAY_API_V3_KEY", ""),
+    "PUBLIC_KEY_ID": os.environ.get("WECHATPAY_PUBLIC_KEY_ID", ""),
+    "PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_PUBLIC_KEY_FILE", ""),
+    "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
+}
 # The SMS gateway for verification codes. The sandbox only records messages in the backend
 # (沙箱短信) and shows them on the page; production has none until a real one is added, and
 # asking for a code then answers SMS_UNAVAILABLE.

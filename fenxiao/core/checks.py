@@ -1,7 +1,7 @@
-"""System checks for running several nodes."""
+"""System checks: settings that would fail in production (several nodes, payment gateways)."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register()
@@ -36,3 +36,27 @@ def private_files_shared_with_media(app_configs, **kwargs):
             id="fenxiao.W002",
         )
     ]
+
+
+@register()
+def payment_gateways_configured(app_configs, **kwargs):
+    """A listed gateway that cannot sign or verify would fail every buyer at the cashier."""
+    if "wechatpay" not in settings.PAYMENT_GATEWAYS:
+        return []
+    from fenxiao.payments.gateways import wechatpay_client
+
+    errors = [
+        Error(
+            problem, hint="See WECHATPAY in settings.py for where each value comes from.", id="fenxiao.E001"
+        )
+        for problem in wechatpay_client.problems()
+    ]
+    if settings.PRODUCTION and not settings.SITE_URL.startswith("https://"):
+        errors.append(
+            Error(
+                "WeChat Pay notifies SITE_URL, which must be an https address.",
+                hint="Set SITE_URL to the mall's public https address.",
+                id="fenxiao.E002",
+            )
+        )
+    return errors

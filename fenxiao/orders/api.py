@@ -268,6 +268,7 @@ def pay(request, number: str, payload: PayIn):
         "amount": payment.amount,
         "gateway": payment.gateway,
         "pay_url": request.build_absolute_uri(payment.pay_url),
+        "qr_code": payment.qr_code,
     }
 
 

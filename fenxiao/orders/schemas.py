@@ -377,6 +377,8 @@ class PayOut(Schema):
     amount: int
     gateway: str
     pay_url: str
+    # Scan-to-pay (WeChat Pay Native): what to show as a QR code; pay_url shows it too.
+    qr_code: str = ""
 
 
 class CancelIn(Strict):

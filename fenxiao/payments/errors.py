@@ -47,3 +47,15 @@ class RefundExceedsPayment(DomainError):
     code = "REFUND_EXCEEDS_PAID"
     message = "退款金额不能超过实付金额"
     status = 400
+
+
+class GatewayUnreachable(DomainError):
+    code = "PAYMENT_GATEWAY_UNREACHABLE"
+    message = "支付渠道暂时无法连接，请稍后再试"
+    status = 503
+
+
+class GatewayRefused(DomainError):
+    code = "PAYMENT_GATEWAY_REFUSED"
+    message = "支付渠道拒绝了本次支付，请稍后再试或换一种支付方式"
+    status = 502

@@ -38,6 +38,10 @@ class Payment(models.Model):
     )
     transaction_id = models.CharField("渠道交易号", max_length=64, unique=True, null=True, blank=True)
     pay_url = models.CharField("支付地址", max_length=300, blank=True)
+    # Scan-to-pay gateways (WeChat Pay Native): what the mall's pay page shows as a QR code.
+    qr_code = models.CharField("扫码支付链接", max_length=300, blank=True)
+    # A site path the pay page sends the buyer to once paid.
+    return_url = models.CharField("支付后返回地址", max_length=300, blank=True)
     # The one successful payment that paid the order; any other success is refunded.
     applied = models.BooleanField("计入订单", default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)

@@ -19,13 +19,15 @@ __all__ = [
     "TradeState",
     "get_gateway",
     "enabled_gateways",
+    "gateway_choices",
 ]
 
 
 def _registry() -> dict[str, type[PaymentGateway]]:
     from .sandbox import SandboxGateway
+    from .wechatpay import WechatPayGateway
 
-    return {SandboxGateway.name: SandboxGateway}
+    return {SandboxGateway.name: SandboxGateway, WechatPayGateway.name: WechatPayGateway}
 
 
 # Gateways that move no real money, and so are never enabled in production.
@@ -44,6 +46,12 @@ def enabled_gateways() -> list[str]:
         for name in settings.PAYMENT_GATEWAYS
         if name in registry and (name not in DEMO_ONLY or sandbox_enabled())
     ]
+
+
+def gateway_choices() -> list[tuple[str, str]]:
+    """(name, label) of each gateway a buyer may pay with, in the configured order."""
+    registry = _registry()
+    return [(name, registry[name].label) for name in enabled_gateways()]
 
 
 def get_gateway(name: str) -> PaymentGateway:

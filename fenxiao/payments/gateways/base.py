@@ -8,6 +8,8 @@ from datetime import datetime
 @dataclass(frozen=True)
 class PaymentIntent:
     pay_url: str
+    # What a QR code on the mall's pay page encodes (Native / scan-to-pay), if anything.
+    qr_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class GatewayNotification:
 @dataclass(frozen=True)
 class RefundResult:
     succeeded: bool
+    # The gateway took the refund and is still paying it out: ask again later.
+    pending: bool = False
     gateway_refund_id: str = ""
     failure_reason: str = ""
 
@@ -41,9 +45,16 @@ class PaymentGateway(abc.ABC):
 
     @abc.abstractmethod
     def create_payment(
-        self, *, out_trade_no: str, amount: int, description: str, return_url: str
+        self,
+        *,
+        out_trade_no: str,
+        amount: int,
+        description: str,
+        return_url: str,
+        expires_at: datetime | None = None,
     ) -> PaymentIntent:
-        """Open a trade at the gateway; the buyer is sent to the returned URL to pay."""
+        """Open a trade at the gateway; the buyer is sent to the returned URL to pay.
+        Idempotent on `out_trade_no`. `expires_at` is when the order stops taking payment."""
 
     @abc.abstractmethod
     def query(self, out_trade_no: str) -> TradeState:
@@ -54,8 +65,11 @@ class PaymentGateway(abc.ABC):
         """Close an unpaid trade. False when the buyer has already paid it."""
 
     @abc.abstractmethod
-    def refund(self, *, out_trade_no: str, out_refund_no: str, amount: int, reason: str) -> RefundResult:
-        """Return money to the buyer. Must be idempotent on `out_refund_no`."""
+    def refund(
+        self, *, out_trade_no: str, out_refund_no: str, amount: int, reason: str, total: int | None = None
+    ) -> RefundResult:
+        """Return money to the buyer. Must be idempotent on `out_refund_no`. `total` is what
+        the trade took (some gateways want it with every refund)."""
 
     @abc.abstractmethod
     def verify_notification(self, headers: dict[str, str], body: bytes) -> GatewayNotification:

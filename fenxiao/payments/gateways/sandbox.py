@@ -77,7 +77,9 @@ class SandboxGateway(PaymentGateway):
         self.secret = secret or settings.SANDBOX_PAY_SECRET
 
     # --- the mall calls these ---------------------------------------------------------------
-    def create_payment(self, *, out_trade_no, amount, description, return_url) -> PaymentIntent:
+    def create_payment(
+        self, *, out_trade_no, amount, description, return_url, expires_at=None
+    ) -> PaymentIntent:
         notify_url = settings.SITE_URL + reverse("api:payment_notify", args=[self.name])
         # Idempotent on the merchant's trade number, like the real gateways: asked again, the
         # trade already open stays as it is (one INSERT … ON CONFLICT DO NOTHING).
@@ -114,7 +116,7 @@ class SandboxGateway(PaymentGateway):
             out_trade_no=out_trade_no, status=SandboxTrade.Status.PAID
         ).exists()
 
-    def refund(self, *, out_trade_no, out_refund_no, amount, reason) -> RefundResult:
+    def refund(self, *, out_trade_no, out_refund_no, amount, reason, total=None) -> RefundResult:
         with transaction.atomic():
             try:
                 with transaction.atomic():

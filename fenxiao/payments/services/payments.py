@@ -55,6 +55,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
             amount=amount,
             description=f"订单 {order.number}",
             return_url=return_url,
+            expires_at=order.pay_deadline,
         )
         payment = Payment.objects.create(
             order=order,
@@ -62,6 +63,8 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
             amount=amount,
             out_trade_no=out_trade_no,
             pay_url=intent.pay_url,
+            qr_code=intent.qr_code,
+            return_url=return_url,
         )
     return payment
 

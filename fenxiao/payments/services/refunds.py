@@ -124,12 +124,23 @@ def execute_refund(refund_id: int, *, now=None) -> None:
             out_refund_no=refund.out_refund_no,
             amount=refund.amount,
             reason=refund.reason,
+            total=refund.payment.amount,
         )
     except Exception as exc:  # the far side did not answer: try again later, same number
         logger.warning("refund %s attempt %s got no answer: %r", refund.out_refund_no, refund.attempts, exc)
         _mine(refund).update(
             status=RefundStatus.PENDING,
             last_error=f"{type(exc).__name__}: {exc}"[:300],
+            next_attempt_at=timezone.now() + retry_delay(refund.attempts),
+        )
+        return
+    if result.pending:
+        # Taken by the gateway, still being paid out (WeChat Pay answers PROCESSING): asked
+        # about again later under the same refund number, which cannot pay twice.
+        _mine(refund).update(
+            status=RefundStatus.PENDING,
+            gateway_refund_id=result.gateway_refund_id,
+            last_error="渠道退款处理中",
             next_attempt_at=timezone.now() + retry_delay(refund.attempts),
         )
         return

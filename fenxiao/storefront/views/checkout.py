@@ -13,7 +13,7 @@ from fenxiao.customers.services import wallet
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
 from fenxiao.orders.services.promotions_port import AUTO, Choice
-from fenxiao.payments.gateways import enabled_gateways
+from fenxiao.payments.gateways import gateway_choices
 from fenxiao.payments.services.payments import start_payment
 
 from .common import int_or_none, safe_next
@@ -194,7 +194,7 @@ def pay(request, number: str):
             messages.error(request, error.message)
             return redirect(reverse("storefront:order_detail", args=[number]))
         return redirect(payment.pay_url)
-    return render(request, "storefront/orders/pay.html", {"order": order, "gateways": enabled_gateways()})
+    return render(request, "storefront/orders/pay.html", {"order": order, "gateways": gateway_choices()})
 
 
 @login_required

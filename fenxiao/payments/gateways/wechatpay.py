@@ -1,0 +1,177 @@
+"""WeChat Pay (微信支付, API v3), Native mode: the buyer scans (or, in WeChat, long-presses)
+a QR code on the mall's own pay page, and WeChat Pay notifies the mall asynchronously.
+
+Native needs neither the buyer's openid nor an H5 domain registration, so it works in any
+browser: on a computer the buyer scans with their phone, in WeChat's browser they
+long-press the code. The pay page (`views.payment_qr`) waits for the notification and
+can ask the gateway when it is late.
+
+Refunds are asynchronous at WeChat Pay: a refund answered PROCESSING stays pending here
+and is asked about again (same refund number) until it is SUCCESS or refused; the refund
+number makes every attempt idempotent.
+"""
+
+import json
+import time
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from ..errors import (
+    GatewayRefused,
+    NotificationExpired,
+    NotificationMalformed,
+    SignatureInvalid,
+)
+from .base import GatewayNotification, PaymentGateway, PaymentIntent, RefundResult, TradeState
+from .wechatpay_client import WechatPayClient
+
+PAID_STATES = {"SUCCESS", "REFUND"}
+CLOSED_STATES = {"CLOSED", "REVOKED", "PAYERROR"}
+# Refusals worth asking again about later (the same refund number), not final answers.
+RETRYABLE_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH", "RATELIMIT_EXCEEDED"}
+DESCRIPTION_MAX = 127
+REASON_MAX = 80
+
+
+def _shanghai(moment: datetime) -> str:
+    """RFC 3339 in China time without fractions, as the API wants `time_expire`."""
+    return timezone.localtime(moment, timezone.get_fixed_timezone(480)).replace(microsecond=0).isoformat()
+
+
+def _aware(moment: datetime) -> datetime:
+    if timezone.is_naive(moment):
+        return timezone.make_aware(moment, timezone.get_fixed_timezone(480))
+    return moment
+
+
+def _refusal(reply) -> str:
+    return f"{reply.code or reply.status} {reply.data.get('message', '')}".strip()[:200]
+
+
+class WechatPayGateway(PaymentGateway):
+    name = "wechatpay"
+    label = "微信支付"
+
+    def __init__(self, client: WechatPayClient | None = None):
+        self.client = client or WechatPayClient()
+
+    def create_payment(
+        self, *, out_trade_no, amount, description, return_url, expires_at=None
+    ) -> PaymentIntent:
+        payload = {
+            "appid": self.client.appid,
+            "mchid": self.client.mchid,
+            "description": description[:DESCRIPTION_MAX],
+            "out_trade_no": out_trade_no,
+            "notify_url": settings.SITE_URL + reverse("api:payment_notify", args=[self.name]),
+            "amount": {"total": amount, "currency": "CNY"},
+        }
+        if expires_at is not None:
+            # WeChat Pay closes the trade itself when the order's time to pay runs out.
+            payload["time_expire"] = _shanghai(expires_at)
+        reply = self.client.request("POST", "/v3/pay/transactions/native", payload)
+        code_url = reply.data.get("code_url") if reply.ok else None
+        if not code_url:
+            raise GatewayRefused(gateway=_refusal(reply))
+        return PaymentIntent(pay_url=reverse("payment_qr", args=[out_trade_no]), qr_code=str(code_url))
+
+    def query(self, out_trade_no) -> TradeState:
+        reply = self.client.request(
+            "GET", f"/v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={self.client.mchid}"
+        )
+        if reply.status == 404:
+            return TradeState(paid=False, closed=True)
+        if not reply.ok:
+            raise GatewayRefused(gateway=_refusal(reply))
+        state = reply.data.get("trade_state")
+        total = (reply.data.get("amount") or {}).get("total")
+        return TradeState(
+            paid=state in PAID_STATES,
+            closed=state in CLOSED_STATES,
+            transaction_id=reply.data.get("transaction_id") or None,
+            amount=int(total) if isinstance(total, int) else None,
+        )
+
+    def close(self, out_trade_no) -> bool:
+        reply = self.client.request(
+            "POST", f"/v3/pay/transactions/out-trade-no/{out_trade_no}/close", {"mchid": self.client.mchid}
+        )
+        if reply.ok:
+            return True
+        # Refused: paid meanwhile, already closed, or a failure; the trade's state decides.
+        state = self.query(out_trade_no)
+        if state.paid:
+            return False
+        if state.closed:
+            return True
+        raise GatewayRefused(gateway=_refusal(reply))
+
+    def refund(self, *, out_trade_no, out_refund_no, amount, reason, total=None) -> RefundResult:
+        # Asked first: a refund the gateway already took (an answer lost, a re-drive) is
+        # reported as it stands rather than requested again.
+        reply = self.client.request("GET", f"/v3/refund/domestic/refunds/{out_refund_no}")
+        if reply.status == 404:
+            payload = {
+                "out_trade_no": out_trade_no,
+                "out_refund_no": out_refund_no,
+                "reason": reason[:REASON_MAX],
+                "amount": {"refund": amount, "total": total or amount, "currency": "CNY"},
+            }
+            reply = self.client.request("POST", "/v3/refund/domestic/refunds", payload)
+        if not reply.ok:
+            if reply.status >= 500 or reply.status == 429 or reply.code in RETRYABLE_CODES:
+                raise GatewayRefused(f"微信支付暂不能退款：{_refusal(reply)}")  # asked again later
+            return RefundResult(succeeded=False, failure_reason=_refusal(reply))
+        refund_id = str(reply.data.get("refund_id", ""))
+        status = reply.data.get("status")
+        if status == "SUCCESS":
+            return RefundResult(succeeded=True, gateway_refund_id=refund_id)
+        if status == "PROCESSING":
+            return RefundResult(succeeded=False, pending=True, gateway_refund_id=refund_id)
+        if status == "ABNORMAL":
+            reason = "退款异常（买家的收款账户不可用），请到微信支付商户平台处理"
+        else:
+            reason = f"退款已关闭（{status}）"
+        return RefundResult(succeeded=False, gateway_refund_id=refund_id, failure_reason=reason)
+
+    def verify_notification(self, headers, body) -> GatewayNotification:
+        sent_at = self.client.verify({k.lower(): v for k, v in headers.items()}, body)
+        if abs(time.time() - sent_at) > settings.PAYMENT_NOTIFY_MAX_AGE_SECONDS:
+            raise NotificationExpired()
+        try:
+            envelope = _json_object(body)
+            if envelope.get("event_type") != "TRANSACTION.SUCCESS":
+                raise NotificationMalformed()
+            trade = self.client.decrypt(envelope["resource"])
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise NotificationMalformed() from exc
+        if trade.get("mchid") != self.client.mchid or trade.get("appid") != self.client.appid:
+            # Signed by WeChat Pay but about another merchant: not a payment to this mall.
+            raise SignatureInvalid()
+        try:
+            if trade["trade_state"] != "SUCCESS":
+                raise NotificationMalformed()
+            total = trade["amount"]["total"]
+            if not isinstance(total, int):
+                raise NotificationMalformed()
+            return GatewayNotification(
+                out_trade_no=str(trade["out_trade_no"]),
+                transaction_id=str(trade["transaction_id"]),
+                amount=total,
+                paid_at=_aware(datetime.fromisoformat(trade["success_time"])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NotificationMalformed() from exc
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise NotificationMalformed() from exc
+    if not isinstance(data, dict):
+        raise NotificationMalformed()
+    return data

@@ -1,0 +1,324 @@
+"""A WeChat Pay API v3 stand-in on a local socket, for tests of the real adapter.
+
+It speaks the protocol the adapter must speak and checks it as WeChat Pay would: every
+request's `Authorization` signature is verified against the merchant's public key (a bad
+one is answered 401 SIGN_ERROR), every answer is signed with the "WeChat Pay public key"
+pair, and notifications are encrypted with the APIv3 key. State is in memory: trades by
+merchant trade number and refunds by merchant refund number, as the API keys them.
+"""
+
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MCHID = "1900000109"
+APPID = "wxd678efh567hg6787"
+MERCHANT_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+PUBLIC_KEY_ID = "PUB_KEY_ID_0119000001092025010100000001"
+API_V3_KEY = "a" * 8 + "B" * 8 + "c" * 8 + "D" * 8
+
+_AUTH = re.compile(r'(\w+)="([^"]*)"')
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def private_pem(key) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def public_pem(key) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def rsa_sign(key, message: bytes) -> str:
+    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+@dataclass
+class Trade:
+    out_trade_no: str
+    amount: int
+    description: str
+    notify_url: str
+    time_expire: str
+    code_url: str
+    state: str = "NOTPAY"
+    transaction_id: str = ""
+    success_time: str = ""
+    refunded: int = 0
+
+
+@dataclass
+class FakeRefund:
+    out_refund_no: str
+    out_trade_no: str
+    amount: int
+    refund_id: str
+    status: str
+
+
+@dataclass
+class FakeWechatPay:
+    """The server's state and keys; `start()` serves it on 127.0.0.1."""
+
+    merchant_key: rsa.RSAPrivateKey = field(default_factory=new_key)
+    platform_key: rsa.RSAPrivateKey = field(default_factory=new_key)
+    trades: dict = field(default_factory=dict)
+    refunds: dict = field(default_factory=dict)
+    requests: list = field(default_factory=list)
+    # What a new refund is answered with, and what asking about it later says.
+    refund_first_status: str = "PROCESSING"
+    refund_later_status: str = "SUCCESS"
+    # A refusal for the next refund request, e.g. (403, "NOT_ENOUGH").
+    refuse_refund: tuple[int, str] | None = None
+    # Sign answers with another key (a forger between the mall and WeChat Pay).
+    forge_answers: bool = False
+
+    def start(self) -> "FakeWechatPay":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _serve(self, method):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                status, data = fake.handle(method, self.path, body, self.headers.get("Authorization", ""))
+                raw = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
+                self.send_response(status)
+                for name, value in fake.signed_headers(raw).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def do_GET(self):
+                self._serve("GET")
+
+            def do_POST(self):
+                self._serve("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def settings(self, directory: Path) -> dict:
+        """The mall's WECHATPAY setting for this merchant, keys written to `directory`."""
+        (directory / "apiclient_key.pem").write_bytes(private_pem(self.merchant_key))
+        (directory / "pub_key.pem").write_bytes(public_pem(self.platform_key))
+        return {
+            "MCHID": MCHID,
+            "APPID": APPID,
+            "MERCHANT_SERIAL_NO": MERCHANT_SERIAL,
+            "PRIVATE_KEY_FILE": str(directory / "apiclient_key.pem"),
+            "API_V3_KEY": API_V3_KEY,
+            "PUBLIC_KEY_ID": PUBLIC_KEY_ID,
+            "PUBLIC_KEY_FILE": str(directory / "pub_key.pem"),
+            "API_BASE": self.base,
+        }
+
+    # --- signing ---------------------------------------------------------------------------
+    def signed_headers(self, body: bytes, *, timestamp: int | None = None, key=None) -> dict[str, str]:
+        timestamp = str(timestamp if timestamp is not None else int(time.time()))
+        nonce = secrets.token_hex(16)
+        signer = key or (new_key() if self.forge_answers else self.platform_key)
+        return {
+            "Wechatpay-Timestamp": timestamp,
+            "Wechatpay-Nonce": nonce,
+            "Wechatpay-Serial": PUBLIC_KEY_ID,
+            "Wechatpay-Signature": rsa_sign(signer, f"{timestamp}\n{nonce}\n".encode() + body + b"\n"),
+        }
+
+    def _authorized(self, method: str, path: str, body: str, header: str) -> bool:
+        if not header.startswith("WECHATPAY2-SHA256-RSA2048 "):
+            return False
+        parts = dict(_AUTH.findall(header))
+        if parts.get("mchid") != MCHID or parts.get("serial_no") != MERCHANT_SERIAL:
+            return False
+        message = f"{method}\n{path}\n{parts.get('timestamp')}\n{parts.get('nonce_str')}\n{body}\n".encode()
+        try:
+            self.merchant_key.public_key().verify(
+                base64.b64decode(parts.get("signature", "")), message, padding.PKCS1v15(), hashes.SHA256()
+            )
+        except Exception:
+            return False
+        return abs(time.time() - int(parts.get("timestamp", "0"))) < 300
+
+    # --- the API ----------------------------------------------------------------------------
+    def handle(self, method: str, target: str, body: str, authorization: str):
+        self.requests.append((method, target, body))
+        if not self._authorized(method, target, body, authorization):
+            return 401, {"code": "SIGN_ERROR", "message": "签名错误"}
+        url = urlsplit(target)
+        data = json.loads(body) if body else {}
+        if method == "POST" and url.path == "/v3/pay/transactions/native":
+            return self._native(data)
+        if match := re.fullmatch(r"/v3/pay/transactions/out-trade-no/([^/]+)", url.path):
+            if parse_qs(url.query).get("mchid") != [MCHID]:
+                return 400, {"code": "PARAM_ERROR", "message": "mchid 错误"}
+            return self._query(match[1])
+        if method == "POST" and (
+            match := re.fullmatch(r"/v3/pay/transactions/out-trade-no/([^/]+)/close", url.path)
+        ):
+            return self._close(match[1])
+        if method == "POST" and url.path == "/v3/refund/domestic/refunds":
+            return self._refund(data)
+        if match := re.fullmatch(r"/v3/refund/domestic/refunds/([^/]+)", url.path):
+            refund = self.refunds.get(match[1])
+            if refund is None:
+                return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"}
+            refund.status = self.refund_later_status if refund.status == "PROCESSING" else refund.status
+            return 200, self._refund_body(refund)
+        return 404, {"code": "NOT_FOUND", "message": "无此接口"}
+
+    def _native(self, data):
+        if data.get("mchid") != MCHID or data.get("appid") != APPID:
+            return 400, {"code": "PARAM_ERROR", "message": "appid 和 mch_id 不匹配"}
+        number = data["out_trade_no"]
+        trade = self.trades.get(number)
+        if trade is not None:
+            if trade.amount != data["amount"]["total"]:
+                return 400, {"code": "INVALID_REQUEST", "message": "201 商户订单号重复"}
+            return 200, {"code_url": trade.code_url}
+        trade = Trade(
+            out_trade_no=number,
+            amount=data["amount"]["total"],
+            description=data["description"],
+            notify_url=data["notify_url"],
+            time_expire=data.get("time_expire", ""),
+            code_url=f"weixin://wxpay/bizpayurl?pr={secrets.token_urlsafe(6)}",
+        )
+        self.trades[number] = trade
+        return 200, {"code_url": trade.code_url}
+
+    def _query(self, number):
+        trade = self.trades.get(number)
+        if trade is None:
+            return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
+        reply = {
+            "appid": APPID,
+            "mchid": MCHID,
+            "out_trade_no": number,
+            "trade_state": trade.state,
+            "trade_state_desc": trade.state,
+            "amount": {"total": trade.amount, "currency": "CNY"},
+        }
+        if trade.transaction_id:
+            reply.update(transaction_id=trade.transaction_id, success_time=trade.success_time)
+            reply["amount"].update(payer_total=trade.amount, payer_currency="CNY")
+        return 200, reply
+
+    def _close(self, number):
+        trade = self.trades.get(number)
+        if trade is None:
+            return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
+        if trade.state in ("SUCCESS", "REFUND"):
+            return 400, {"code": "ORDERPAID", "message": "订单已支付"}
+        trade.state = "CLOSED"
+        return 204, None
+
+    def _refund(self, data):
+        if self.refuse_refund:
+            status, code = self.refuse_refund
+            self.refuse_refund = None
+            return status, {"code": code, "message": "退款被拒绝"}
+        trade = self.trades.get(data["out_trade_no"])
+        if trade is None or trade.state not in ("SUCCESS", "REFUND"):
+            return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"}
+        amount = data["amount"]
+        if amount["total"] != trade.amount:
+            return 400, {"code": "PARAM_ERROR", "message": "订单金额与实际不符"}
+        if trade.refunded + amount["refund"] > trade.amount:
+            return 400, {"code": "INVALID_REQUEST", "message": "申请退款金额超过订单可退金额"}
+        trade.refunded += amount["refund"]
+        trade.state = "REFUND"
+        refund = FakeRefund(
+            out_refund_no=data["out_refund_no"],
+            out_trade_no=trade.out_trade_no,
+            amount=amount["refund"],
+            refund_id=f"50000{secrets.randbelow(10**20):020d}",
+            status=self.refund_first_status,
+        )
+        self.refunds[refund.out_refund_no] = refund
+        return 200, self._refund_body(refund)
+
+    def _refund_body(self, refund: FakeRefund) -> dict:
+        return {
+            "refund_id": refund.refund_id,
+            "out_refund_no": refund.out_refund_no,
+            "out_trade_no": refund.out_trade_no,
+            "status": refund.status,
+            "amount": {"refund": refund.amount, "total": self.trades[refund.out_trade_no].amount},
+        }
+
+    # --- the buyer and the notifier ---------------------------------------------------------
+    def pay(self, number: str) -> Trade:
+        trade = self.trades[number]
+        trade.state = "SUCCESS"
+        trade.transaction_id = f"42000{secrets.randbelow(10**23):023d}"
+        trade.success_time = "2026-12-03T10:34:56+08:00"
+        return trade
+
+    def notification(self, number: str, *, total: int | None = None, mchid: str = MCHID, **options):
+        """The signed, encrypted TRANSACTION.SUCCESS notification of a paid trade: (body,
+        headers). `options` go to `signed_headers` (timestamp, key)."""
+        trade = self.trades[number]
+        plain = {
+            "mchid": mchid,
+            "appid": APPID,
+            "out_trade_no": number,
+            "transaction_id": trade.transaction_id,
+            "trade_type": "NATIVE",
+            "trade_state": "SUCCESS",
+            "success_time": trade.success_time,
+            "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "amount": {"total": trade.amount if total is None else total, "currency": "CNY"},
+        }
+        nonce = secrets.token_hex(6)
+        ciphertext = AESGCM(API_V3_KEY.encode()).encrypt(
+            nonce.encode(), json.dumps(plain).encode(), b"transaction"
+        )
+        body = json.dumps(
+            {
+                "id": secrets.token_hex(16),
+                "create_time": "2026-12-03T10:34:57+08:00",
+                "resource_type": "encrypt-resource",
+                "event_type": "TRANSACTION.SUCCESS",
+                "summary": "支付成功",
+                "resource": {
+                    "original_type": "transaction",
+                    "algorithm": "AEAD_AES_256_GCM",
+                    "ciphertext": base64.b64encode(ciphertext).decode(),
+                    "associated_data": "transaction",
+                    "nonce": nonce,
+                },
+            }
+        ).encode()
+        return body, self.signed_headers(body, **options)
