@@ -199,9 +199,17 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                             "link": _staff_list_link(),
                         },
                         _nav(_("员工角色"), "group", "auth.group"),
+                        # The outbox: with the sandbox the only record of a message; with a real
+                        # gateway where a message that could not be sent says why.
                         *(
-                            [_nav(_("沙箱短信"), "sms", "customers.smsmessage")]
-                            if sms_gateway == "sandbox"
+                            [
+                                _nav(
+                                    _("沙箱短信") if sms_gateway == "sandbox" else _("短信发送记录"),
+                                    "sms",
+                                    "customers.smsmessage",
+                                )
+                            ]
+                            if sms_gateway
                             else []
                         ),
                     ],

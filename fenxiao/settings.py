@@ -386,15 +386,29 @@ WECHATPAY = {
     "PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_PUBLIC_KEY_FILE", ""),
     "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
 }
-# The SMS gateway for verification codes. The sandbox only records messages in the backend
-# (沙箱短信) and shows them on the page; production has none until a real one is added, and
-# asking for a code then answers SMS_UNAVAILABLE.
+# The SMS gateway for verification codes: "aliyun" (configured below), or the sandbox, which
+# only records messages in the backend (沙箱短信) and shows them on the page (demo mode only).
+# With none, asking for a code answers SMS_UNAVAILABLE.
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "" if PRODUCTION else "sandbox")
 if PRODUCTION and SMS_GATEWAY == "sandbox":
     raise ImproperlyConfigured(
         "SMS_GATEWAY is the sandbox, which sends no text messages; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
+# Aliyun SMS (SMS_GATEWAY=aliyun): an AccessKey allowed to call dysmsapi, the approved
+# signature (签名, without 【】) and the approved template code of each message, whose text
+# uses ${code} and ${minutes} (wording in customers/services/sms_codes.py). `manage.py check`
+# says what is missing.
+SMS_ALIYUN = {
+    "ACCESS_KEY_ID": os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", ""),
+    "ACCESS_KEY_SECRET": os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", ""),
+    "SIGN_NAME": os.environ.get("SMS_ALIYUN_SIGN_NAME", ""),
+    "TEMPLATES": {
+        template: os.environ.get(f"SMS_ALIYUN_TEMPLATE_{template.upper()}", "")
+        for template in ("register_code", "already_registered", "reset_code", "not_registered")
+    },
+    "ENDPOINT": os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
 # Notices outside the site (消息). Which adapter serves each external channel (empty: the
 # channel is off), and which channels each event kind goes out on ("*": any other kind).
 # The sandbox only records what it would send (消息 → 通知发送记录); production has no

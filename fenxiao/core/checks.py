@@ -1,4 +1,4 @@
-"""System checks: settings that would fail in production (several nodes, payment gateways)."""
+"""System checks: settings that would fail in production (several nodes, payment and SMS gateways)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -60,3 +60,16 @@ def payment_gateways_configured(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register()
+def sms_gateway_configured(app_configs, **kwargs):
+    """Without its keys and templates the SMS gateway fails every registration code."""
+    if settings.SMS_GATEWAY != "aliyun":
+        return []
+    from fenxiao.customers.sms import aliyun
+
+    return [
+        Error(problem, hint="See SMS_ALIYUN in settings.py.", id="fenxiao.E003")
+        for problem in aliyun.problems()
+    ]

@@ -254,15 +254,26 @@ class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
 
 @admin.register(SmsMessage)
 class SmsMessageAdmin(ReadOnlyAdmin):
-    """The SMS outbox; with the sandbox gateway, the only place a sent message exists.
+    """The SMS outbox; with the sandbox gateway, the only place a sent message exists; with
+    a real one, where a message the gateway refused says why (最近错误).
     Superusers only (no staff role is given its permissions): it holds login codes."""
 
-    list_display = ("id", "masked_phone", "purpose", "text", "status_label", "attempts", "created_at")
-    list_filter = ("status", "purpose", "gateway")
+    list_display = (
+        "id",
+        "masked_phone",
+        "purpose",
+        "text",
+        "status_label",
+        "attempts",
+        "last_error",
+        "created_at",
+    )
+    list_filter = ("status", "purpose", "template", "gateway")
     search_fields = ("=phone",)
     fields = (
         "masked_phone",
         "purpose",
+        "template",
         "text",
         "gateway",
         "status_label",

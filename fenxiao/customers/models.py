@@ -162,8 +162,20 @@ class SmsMessage(models.Model):
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
 
+    class Template(models.TextChoices):
+        """Which message this is. Chinese SMS gateways send only templates the merchant has
+        had approved (a template code and its parameters), never free text."""
+
+        REGISTER_CODE = "register_code", "注册验证码"
+        ALREADY_REGISTERED = "already_registered", "已注册提醒"
+        RESET_CODE = "reset_code", "重置密码验证码"
+        NOT_REGISTERED = "not_registered", "未注册提醒"
+
     phone = models.CharField("手机号", max_length=20)
     purpose = models.CharField("用途", max_length=20, choices=SmsCode.Purpose.choices)
+    template = models.CharField("短信模板", max_length=30, choices=Template.choices, blank=True)
+    # The template's parameters (the code and how many minutes it lasts), as the gateway takes them.
+    params = models.JSONField("模板参数", default=dict, blank=True)
     text = models.CharField("内容", max_length=300)
     gateway = models.CharField("短信通道", max_length=20)
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)

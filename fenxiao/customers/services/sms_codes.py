@@ -37,16 +37,23 @@ DELIVERY_TIMEOUT = timedelta(minutes=2)
 MAX_SEND_ATTEMPTS = 5
 KEEP_MESSAGES = timedelta(days=30)
 
-REGISTER_CODE_TEXT = "【分销商城】您的注册验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人。"
-ALREADY_REGISTERED_TEXT = (
-    "【分销商城】该手机号已注册过账号，无需再次注册，请直接用手机号和密码登录；"
-    "忘记密码可在登录页点击“忘记密码”重置。如非本人操作，请忽略本短信。"
-)
-RESET_CODE_TEXT = (
-    "【分销商城】您正在重置登录密码，验证码为 {code}，{minutes} 分钟内有效。"
-    "如非本人操作，请忽略本短信，不要把验证码告诉任何人。"
-)
-NOT_REGISTERED_TEXT = "【分销商城】该手机号尚未注册账号，无法重置密码，欢迎注册。如非本人操作，请忽略本短信。"
+Template = SmsMessage.Template
+# What each message says (the sandbox shows it; a real gateway sends the template the
+# merchant registered with the same wording and the parameters `code` and `minutes`).
+TEXTS = {
+    Template.REGISTER_CODE: "【分销商城】您的注册验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人。",
+    Template.ALREADY_REGISTERED: (
+        "【分销商城】该手机号已注册过账号，无需再次注册，请直接用手机号和密码登录；"
+        "忘记密码可在登录页点击“忘记密码”重置。如非本人操作，请忽略本短信。"
+    ),
+    Template.RESET_CODE: (
+        "【分销商城】您正在重置登录密码，验证码为 {code}，{minutes} 分钟内有效。"
+        "如非本人操作，请忽略本短信，不要把验证码告诉任何人。"
+    ),
+    Template.NOT_REGISTERED: (
+        "【分销商城】该手机号尚未注册账号，无法重置密码，欢迎注册。如非本人操作，请忽略本短信。"
+    ),
+}
 
 
 def _hash(phone: str, purpose: str, code: str) -> str:
@@ -79,12 +86,12 @@ def request_register_code(*, phone: str, client_ip: str | None = None) -> SmsMes
     purpose = SmsCode.Purpose.REGISTER
     with transaction.atomic():
         if User.objects.filter(phone=phone).exists():
-            text = ALREADY_REGISTERED_TEXT
+            template, params = Template.ALREADY_REGISTERED, {}
         else:
-            text = REGISTER_CODE_TEXT.format(
-                code=_new_code(phone, purpose), minutes=settings.SMS_CODE_TTL_SECONDS // 60
-            )
-        return queue_message(phone=phone, purpose=purpose, text=text, gateway=gateway.name)
+            template, params = Template.REGISTER_CODE, _new_code_params(phone, purpose)
+        return queue_message(
+            phone=phone, purpose=purpose, template=template, params=params, gateway=gateway.name
+        )
 
 
 def resettable(phone: str) -> User | None:
@@ -100,12 +107,17 @@ def request_reset_code(*, phone: str, client_ip: str | None = None) -> SmsMessag
     purpose = SmsCode.Purpose.RESET_PASSWORD
     with transaction.atomic():
         if resettable(phone) is None:
-            text = NOT_REGISTERED_TEXT
+            template, params = Template.NOT_REGISTERED, {}
         else:
-            text = RESET_CODE_TEXT.format(
-                code=_new_code(phone, purpose), minutes=settings.SMS_CODE_TTL_SECONDS // 60
-            )
-        return queue_message(phone=phone, purpose=purpose, text=text, gateway=gateway.name)
+            template, params = Template.RESET_CODE, _new_code_params(phone, purpose)
+        return queue_message(
+            phone=phone, purpose=purpose, template=template, params=params, gateway=gateway.name
+        )
+
+
+def _new_code_params(phone: str, purpose: str) -> dict[str, str]:
+    """A fresh code's template parameters. Gateways take parameters as strings."""
+    return {"code": _new_code(phone, purpose), "minutes": str(settings.SMS_CODE_TTL_SECONDS // 60)}
 
 
 def _new_code(phone: str, purpose: str) -> str:
@@ -123,11 +135,13 @@ def _new_code(phone: str, purpose: str) -> str:
     return code
 
 
-def queue_message(*, phone: str, purpose: str, text: str, gateway: str) -> SmsMessage:
+def queue_message(*, phone: str, purpose: str, template: str, params: dict, gateway: str) -> SmsMessage:
     message = SmsMessage.objects.create(
         phone=phone,
         purpose=purpose,
-        text=text,
+        template=template,
+        params=params,
+        text=TEXTS[template].format(**params),
         gateway=gateway,
         next_attempt_at=timezone.now() + DELIVERY_TIMEOUT,
     )
@@ -172,7 +186,13 @@ def deliver(message_id: int) -> None:
     message = SmsMessage.objects.get(pk=message_id)
     try:
         gateway = get_sms_gateway(message.gateway)
-        gateway.send(phone=message.phone, text=message.text, reference=str(message.pk))
+        gateway.send(
+            phone=message.phone,
+            text=message.text,
+            template=message.template,
+            params=message.params,
+            reference=str(message.pk),
+        )
     except Exception as error:  # noqa: BLE001 - any failure is retried by the sweeper
         log.warning("SMS %s not sent: %s", message_id, error)
         gave_up = message.attempts >= MAX_SEND_ATTEMPTS

@@ -9,9 +9,10 @@ __all__ = ["SmsGateway", "SmsSendFailed", "get_sms_gateway", "sms_gateway_name"]
 
 
 def _registry() -> dict[str, type[SmsGateway]]:
+    from .aliyun import AliyunSmsGateway
     from .sandbox import SandboxSmsGateway
 
-    return {SandboxSmsGateway.name: SandboxSmsGateway}
+    return {SandboxSmsGateway.name: SandboxSmsGateway, AliyunSmsGateway.name: AliyunSmsGateway}
 
 
 # Gateways that send no real messages, and so are never enabled in production.

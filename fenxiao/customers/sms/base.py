@@ -14,6 +14,8 @@ class SmsGateway(abc.ABC):
     shows_messages_on_page: bool = False
 
     @abc.abstractmethod
-    def send(self, *, phone: str, text: str, reference: str) -> None:
-        """Hand one message to the gateway. Must be safe to call again for the same
-        `reference` (the outbox delivers at least once). Raises SmsSendFailed."""
+    def send(self, *, phone: str, text: str, template: str, params: dict[str, str], reference: str) -> None:
+        """Hand one message to the gateway: `template` (a `SmsMessage.Template`) with its
+        `params` for gateways that send approved templates, `text` (the same words) for
+        those that take text. The outbox delivers at least once, so `reference` may come
+        again after a lost answer. Raises SmsSendFailed."""

@@ -9,5 +9,5 @@ class SandboxSmsGateway(SmsGateway):
     label = "沙箱短信（不真实发送）"
     shows_messages_on_page = True
 
-    def send(self, *, phone: str, text: str, reference: str) -> None:
+    def send(self, *, phone, text, template, params, reference) -> None:
         return None

@@ -199,7 +199,9 @@ def test_a_message_is_given_up_after_five_failed_sends(monkeypatch):
     monkeypatch.setattr(
         SandboxSmsGateway, "send", lambda self, **kw: (_ for _ in ()).throw(SmsSendFailed("坏"))
     )
-    message = sms_codes.queue_message(phone=NEW, purpose="register", text="测试", gateway="sandbox")
+    message = sms_codes.queue_message(
+        phone=NEW, purpose="register", template="already_registered", params={}, gateway="sandbox"
+    )
     for _ in range(6):
         SmsMessage.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
         sms_codes.sweep()
