@@ -386,6 +386,14 @@ WECHATPAY = {
     "PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_PUBLIC_KEY_FILE", ""),
     "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
 }
+# "wechatpay_jsapi" (WeChat Pay inside WeChat's browser) also needs the 公众号 of WECHATPAY's
+# APPID: its AppSecret, for learning the buyer's openid (网页授权), and SITE_URL's domain set
+# as its 网页授权域名 and as a JSAPI 支付授权目录 (SITE_URL/pay/).
+WECHAT_MP = {
+    "SECRET": os.environ.get("WECHAT_MP_SECRET", ""),
+    "API_BASE": os.environ.get("WECHAT_MP_API_BASE", "https://api.weixin.qq.com"),
+    "OAUTH_BASE": os.environ.get("WECHAT_MP_OAUTH_BASE", "https://open.weixin.qq.com"),
+}
 # The SMS gateway for verification codes: "aliyun" (configured below), or the sandbox, which
 # only records messages in the backend (沙箱短信) and shows them on the page (demo mode only).
 # With none, asking for a code answers SMS_UNAVAILABLE.

@@ -7,7 +7,7 @@ from django.views.static import serve
 from fenxiao.api import api
 from fenxiao.core import private_files
 from fenxiao.distribution.views import referral
-from fenxiao.payments.views import payment_qr, sandbox_pay
+from fenxiao.payments.views import payment_page, sandbox_pay
 from fenxiao.stores.views import store_qr
 
 urlpatterns = [
@@ -24,7 +24,7 @@ urlpatterns = [
     path("s/<str:store_code>/", store_qr, name="store_qr"),
     path("s/<str:store_code>/<str:staff_code>/", store_qr, name="store_qr"),
     path("sandbox-pay/<str:out_trade_no>/", sandbox_pay, name="sandbox_pay"),
-    path("pay/<str:out_trade_no>/qr/", payment_qr, name="payment_qr"),
+    path("pay/<str:out_trade_no>/", payment_page, name="payment_page"),
     # Private files (after-sale photos) through signed links that expire.
     path("files/<str:token>", private_files.serve, name="private_file"),
     path("i18n/", include("django.conf.urls.i18n")),

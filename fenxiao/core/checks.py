@@ -41,7 +41,8 @@ def private_files_shared_with_media(app_configs, **kwargs):
 @register()
 def payment_gateways_configured(app_configs, **kwargs):
     """A listed gateway that cannot sign or verify would fail every buyer at the cashier."""
-    if "wechatpay" not in settings.PAYMENT_GATEWAYS:
+    wechat = {"wechatpay", "wechatpay_jsapi"} & set(settings.PAYMENT_GATEWAYS)
+    if not wechat:
         return []
     from fenxiao.payments.gateways import wechatpay_client
 
@@ -51,6 +52,14 @@ def payment_gateways_configured(app_configs, **kwargs):
         )
         for problem in wechatpay_client.problems()
     ]
+    if "wechatpay_jsapi" in wechat and not settings.WECHAT_MP.get("SECRET"):
+        errors.append(
+            Error(
+                "wechatpay_jsapi needs WECHAT_MP_SECRET, the AppSecret of the 公众号 WECHATPAY_APPID "
+                "names, to learn each buyer's openid.",
+                id="fenxiao.E001",
+            )
+        )
     if settings.PRODUCTION and not settings.SITE_URL.startswith("https://"):
         errors.append(
             Error(

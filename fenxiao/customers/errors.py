@@ -91,3 +91,9 @@ class SegmentInvalid(DomainError):
     code = "SEGMENT_INVALID"
     message = "分群条件有误"
     status = 400
+
+
+class WechatAuthFailed(DomainError):
+    code = "WECHAT_AUTH_FAILED"
+    message = "微信授权失败，请返回重试"
+    status = 400

@@ -198,6 +198,33 @@ class SmsMessage(models.Model):
 # --- Customers (客户): buyers seen from the backend, their figures, tags and segments -----
 
 
+class WechatIdentity(models.Model):
+    """A buyer's WeChat openid under one app id (the 公众号 bound to the merchant's WeChat
+    Pay): what WeChat Pay's in-app payment, and WeChat messages, address them by. Learnt
+    silently (snsapi_base) when a signed-in buyer pays in WeChat's browser."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="wechat_identities",
+        verbose_name="用户",
+    )
+    appid = models.CharField("公众号 AppID", max_length=32)
+    openid = models.CharField("OpenID", max_length=64)
+    created_at = models.DateTimeField("绑定时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "微信身份"
+        verbose_name_plural = "微信身份"
+        constraints = [
+            models.UniqueConstraint(fields=["appid", "openid"], name="one_account_per_openid"),
+            models.UniqueConstraint(fields=["user", "appid"], name="one_openid_per_account_and_app"),
+        ]
+
+    def __str__(self):
+        return f"{self.appid}:{self.openid}"
+
+
 class BuyerManager(models.Manager):
     def get_queryset(self):
         # A buyer is any account that is not staff: distributors are buyers too.

@@ -262,13 +262,15 @@ def pay(request, number: str, payload: PayIn):
     order = Order.objects.filter(buyer=request.user, number=number).first()
     if order is None:
         raise OrderNotFound()
-    payment = payments_port.start_payment(order, payload.gateway, return_url=payload.return_url)
+    payment = payments_port.start_payment(
+        order, payload.gateway, return_url=payload.return_url, payer_id=payload.openid
+    )
     return {
         "out_trade_no": payment.out_trade_no,
         "amount": payment.amount,
         "gateway": payment.gateway,
         "pay_url": request.build_absolute_uri(payment.pay_url),
-        "qr_code": payment.qr_code,
+        "pay_code": payment.pay_code,
     }
 
 

@@ -363,6 +363,9 @@ class PayIn(Strict):
     # Where the cashier sends the buyer after paying: a path on this site only ("/orders/…"),
     # never another host, so a payment link cannot be turned into a phishing redirect.
     return_url: str = Field(default="", max_length=300)
+    # The buyer's openid under the 公众号 bound to WeChat Pay, for `wechatpay_jsapi` (an H5
+    # app in WeChat's browser learns it through 网页授权). Ignored by other gateways.
+    openid: str = Field(default="", max_length=64)
 
     @field_validator("return_url")
     @classmethod
@@ -377,8 +380,9 @@ class PayOut(Schema):
     amount: int
     gateway: str
     pay_url: str
-    # Scan-to-pay (WeChat Pay Native): what to show as a QR code; pay_url shows it too.
-    qr_code: str = ""
+    # WeChat Pay Native: the URL to show as a QR code; JSAPI: the prepay id (pay_url shows
+    # either); empty for gateways with a cashier page of their own.
+    pay_code: str = ""
 
 
 class CancelIn(Strict):

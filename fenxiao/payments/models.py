@@ -38,10 +38,13 @@ class Payment(models.Model):
     )
     transaction_id = models.CharField("渠道交易号", max_length=64, unique=True, null=True, blank=True)
     pay_url = models.CharField("支付地址", max_length=300, blank=True)
-    # Scan-to-pay gateways (WeChat Pay Native): what the mall's pay page shows as a QR code.
-    qr_code = models.CharField("扫码支付链接", max_length=300, blank=True)
+    # What the buyer's client pays with, from the gateway: the code URL a QR code shows
+    # (WeChat Pay Native), or the prepay id WeChat's in-app payment opens (JSAPI).
+    pay_code = models.CharField("支付凭据", max_length=300, blank=True)
     # A site path the pay page sends the buyer to once paid.
     return_url = models.CharField("支付后返回地址", max_length=300, blank=True)
+    # Who the trade was opened for, when the gateway must know (a WeChat openid for JSAPI).
+    payer_id = models.CharField("付款人标识", max_length=64, blank=True)
     # The one successful payment that paid the order; any other success is refunded.
     applied = models.BooleanField("计入订单", default=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)

@@ -65,6 +65,7 @@ urlpatterns = [
     path("coupons/<int:coupon_id>/claim/", coupons.claim, name="coupon_claim"),
     path("me/coupons/", coupons.mine, name="my_coupons"),
     path("login/", account.login_page, name="login"),
+    path("wechat/auth/return/", account.wechat_auth_return, name="wechat_auth_return"),
     path("register/", account.register_page, name="register"),
     path("password-reset/", account.password_reset_page, name="password_reset"),
     path("logout/", account.logout_view, name="logout"),

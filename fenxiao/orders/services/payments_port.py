@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 class PaymentsPort(Protocol):
-    def start_payment(self, order, gateway_name: str, *, return_url: str = ""):
+    def start_payment(self, order, gateway_name: str, *, return_url: str = "", payer_id: str = ""):
         """Open (or reuse) a gateway payment for an unpaid order; returns it with `pay_url`."""
 
     def close_open_payments(self, order) -> bool:
@@ -55,9 +55,9 @@ def _payments() -> PaymentsPort:
     return _port
 
 
-def start_payment(order, gateway_name: str, *, return_url: str = ""):
+def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: str = ""):
     """The buyer taps "pay"."""
-    return _payments().start_payment(order, gateway_name, return_url=return_url)
+    return _payments().start_payment(order, gateway_name, return_url=return_url, payer_id=payer_id)
 
 
 def close_open_payments(order) -> bool:

@@ -20,14 +20,15 @@ __all__ = [
     "get_gateway",
     "enabled_gateways",
     "gateway_choices",
+    "needs_payer_id",
 ]
 
 
 def _registry() -> dict[str, type[PaymentGateway]]:
     from .sandbox import SandboxGateway
-    from .wechatpay import WechatPayGateway
+    from .wechatpay import WechatPayGateway, WechatPayJsapiGateway
 
-    return {SandboxGateway.name: SandboxGateway, WechatPayGateway.name: WechatPayGateway}
+    return {gateway.name: gateway for gateway in (SandboxGateway, WechatPayGateway, WechatPayJsapiGateway)}
 
 
 # Gateways that move no real money, and so are never enabled in production.
@@ -48,10 +49,22 @@ def enabled_gateways() -> list[str]:
     ]
 
 
-def gateway_choices() -> list[tuple[str, str]]:
-    """(name, label) of each gateway a buyer may pay with, in the configured order."""
+def gateway_choices(*, in_wechat: bool | None = None) -> list[tuple[str, str]]:
+    """(name, label) of each gateway a buyer may pay with, in the configured order. Given
+    where the buyer is (`in_wechat`), only those that work there: inside WeChat its in-app
+    payment replaces scanning a code, when both are enabled."""
     registry = _registry()
-    return [(name, registry[name].label) for name in enabled_gateways()]
+    names = enabled_gateways()
+    if in_wechat is not None:
+        names = [n for n in names if registry[n].in_wechat in (None, in_wechat)]
+        if in_wechat and "wechatpay_jsapi" in names:
+            names = [n for n in names if n != "wechatpay"]
+    return [(name, registry[name].label) for name in names]
+
+
+def needs_payer_id(name: str) -> bool:
+    gateway = _registry().get(name)
+    return bool(gateway and gateway.needs_payer_id)
 
 
 def get_gateway(name: str) -> PaymentGateway:

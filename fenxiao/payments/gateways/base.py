@@ -8,8 +8,9 @@ from datetime import datetime
 @dataclass(frozen=True)
 class PaymentIntent:
     pay_url: str
-    # What a QR code on the mall's pay page encodes (Native / scan-to-pay), if anything.
-    qr_code: str = ""
+    # What the buyer's client pays with, if the mall's own page (or app) shows it: the URL a
+    # QR code encodes (scan-to-pay), or a prepay id an in-app payment opens.
+    pay_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,14 @@ class RefundResult:
 class PaymentGateway(abc.ABC):
     name: str
     label: str
+    # How the mall's own pay page (`views.payment_page`) lets the buyer pay: "" (the
+    # gateway has its cashier), "qr" (show `pay_code` as a QR code), "jsapi" (open WeChat's
+    # in-app payment with `client_params`).
+    pay_page: str = ""
+    # Offered only inside WeChat's browser (True), only outside it (False), or anywhere.
+    in_wechat: bool | None = None
+    # The payer must be known (`payer_id`) before a trade can be opened.
+    needs_payer_id: bool = False
 
     @abc.abstractmethod
     def create_payment(
@@ -52,9 +61,11 @@ class PaymentGateway(abc.ABC):
         description: str,
         return_url: str,
         expires_at: datetime | None = None,
+        payer_id: str = "",
     ) -> PaymentIntent:
         """Open a trade at the gateway; the buyer is sent to the returned URL to pay.
-        Idempotent on `out_trade_no`. `expires_at` is when the order stops taking payment."""
+        Idempotent on `out_trade_no`. `expires_at` is when the order stops taking payment;
+        `payer_id` is who pays, for gateways that must know (a WeChat openid)."""
 
     @abc.abstractmethod
     def query(self, out_trade_no: str) -> TradeState:

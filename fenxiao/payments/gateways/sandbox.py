@@ -78,7 +78,7 @@ class SandboxGateway(PaymentGateway):
 
     # --- the mall calls these ---------------------------------------------------------------
     def create_payment(
-        self, *, out_trade_no, amount, description, return_url, expires_at=None
+        self, *, out_trade_no, amount, description, return_url, expires_at=None, payer_id=""
     ) -> PaymentIntent:
         notify_url = settings.SITE_URL + reverse("api:payment_notify", args=[self.name])
         # Idempotent on the merchant's trade number, like the real gateways: asked again, the

@@ -1,9 +1,11 @@
-"""WeChat Pay (微信支付, API v3), Native mode: the buyer scans (or, in WeChat, long-presses)
-a QR code on the mall's own pay page, and WeChat Pay notifies the mall asynchronously.
+"""WeChat Pay (微信支付, API v3). Native (`wechatpay`): the buyer scans (or, in WeChat,
+long-presses) a QR code on the mall's own pay page; JSAPI (`wechatpay_jsapi`, in WeChat's
+browser): the pay page opens WeChat's payment sheet. WeChat Pay notifies the mall
+asynchronously either way.
 
 Native needs neither the buyer's openid nor an H5 domain registration, so it works in any
 browser: on a computer the buyer scans with their phone, in WeChat's browser they
-long-press the code. The pay page (`views.payment_qr`) waits for the notification and
+long-press the code. The pay page (`views.payment_page`) waits for the notification and
 can ask the gateway when it is late.
 
 Refunds are asynchronous at WeChat Pay: a refund answered PROCESSING stays pending here
@@ -12,6 +14,7 @@ number makes every attempt idempotent.
 """
 
 import json
+import secrets
 import time
 from datetime import datetime
 
@@ -55,12 +58,23 @@ class WechatPayGateway(PaymentGateway):
     name = "wechatpay"
     label = "微信支付"
 
+    pay_page = "qr"
+
     def __init__(self, client: WechatPayClient | None = None):
         self.client = client or WechatPayClient()
 
     def create_payment(
-        self, *, out_trade_no, amount, description, return_url, expires_at=None
+        self, *, out_trade_no, amount, description, return_url, expires_at=None, payer_id=""
     ) -> PaymentIntent:
+        reply = self.client.request(
+            "POST", "/v3/pay/transactions/native", self._order(out_trade_no, amount, description, expires_at)
+        )
+        code_url = reply.data.get("code_url") if reply.ok else None
+        if not code_url:
+            raise GatewayRefused(gateway=_refusal(reply))
+        return PaymentIntent(pay_url=reverse("payment_page", args=[out_trade_no]), pay_code=str(code_url))
+
+    def _order(self, out_trade_no, amount, description, expires_at) -> dict:
         payload = {
             "appid": self.client.appid,
             "mchid": self.client.mchid,
@@ -72,11 +86,7 @@ class WechatPayGateway(PaymentGateway):
         if expires_at is not None:
             # WeChat Pay closes the trade itself when the order's time to pay runs out.
             payload["time_expire"] = _shanghai(expires_at)
-        reply = self.client.request("POST", "/v3/pay/transactions/native", payload)
-        code_url = reply.data.get("code_url") if reply.ok else None
-        if not code_url:
-            raise GatewayRefused(gateway=_refusal(reply))
-        return PaymentIntent(pay_url=reverse("payment_qr", args=[out_trade_no]), qr_code=str(code_url))
+        return payload
 
     def query(self, out_trade_no) -> TradeState:
         reply = self.client.request(
@@ -165,6 +175,45 @@ class WechatPayGateway(PaymentGateway):
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise NotificationMalformed() from exc
+
+
+class WechatPayJsapiGateway(WechatPayGateway):
+    """WeChat Pay inside WeChat's browser (JSAPI / 公众号支付): the trade is opened for the
+    buyer's openid and the mall's pay page opens WeChat's own payment sheet with the
+    prepay id, signed with the merchant key. Notifications, queries, closing and refunds
+    are the Native gateway's."""
+
+    name = "wechatpay_jsapi"
+    label = "微信支付"
+    pay_page = "jsapi"
+    in_wechat = True
+    needs_payer_id = True
+
+    def create_payment(
+        self, *, out_trade_no, amount, description, return_url, expires_at=None, payer_id=""
+    ) -> PaymentIntent:
+        payload = self._order(out_trade_no, amount, description, expires_at)
+        payload["payer"] = {"openid": payer_id}
+        reply = self.client.request("POST", "/v3/pay/transactions/jsapi", payload)
+        prepay_id = reply.data.get("prepay_id") if reply.ok else None
+        if not prepay_id:
+            raise GatewayRefused(gateway=_refusal(reply))
+        return PaymentIntent(pay_url=reverse("payment_page", args=[out_trade_no]), pay_code=str(prepay_id))
+
+    def client_params(self, prepay_id: str) -> dict[str, str]:
+        """What `WeixinJSBridge.invoke("getBrandWCPayRequest", …)` takes: signed here, since
+        the merchant key never leaves the server."""
+        params = {
+            "appId": self.client.appid,
+            "timeStamp": str(int(time.time())),
+            "nonceStr": secrets.token_hex(16),
+            "package": f"prepay_id={prepay_id}",
+            "signType": "RSA",
+        }
+        params["paySign"] = self.client.sign(
+            f"{params['appId']}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n"
+        )
+        return params
 
 
 def _json_object(body: bytes) -> dict:

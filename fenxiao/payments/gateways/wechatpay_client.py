@@ -108,10 +108,13 @@ class WechatPayClient:
         self.appid = self.cfg["APPID"]
         self.base = self.cfg.get("API_BASE") or "https://api.mch.weixin.qq.com"
 
+    def sign(self, message: str) -> str:
+        """The merchant's signature of `message` (base64 RSA-SHA256)."""
+        return _sign(_private_key(self.cfg["PRIVATE_KEY_FILE"]), message)
+
     # --- requests ------------------------------------------------------------------------------
     def authorization(self, method: str, path: str, body: str, *, timestamp: str, nonce: str) -> str:
-        message = f"{method}\n{path}\n{timestamp}\n{nonce}\n{body}\n"
-        signature = _sign(_private_key(self.cfg["PRIVATE_KEY_FILE"]), message)
+        signature = self.sign(f"{method}\n{path}\n{timestamp}\n{nonce}\n{body}\n")
         return (
             f'WECHATPAY2-SHA256-RSA2048 mchid="{self.mchid}",nonce_str="{nonce}",'
             f'signature="{signature}",timestamp="{timestamp}",serial_no="{self.cfg["MERCHANT_SERIAL_NO"]}"'

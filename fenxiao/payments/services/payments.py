@@ -15,9 +15,14 @@ from ..models import NotificationOutcome, Payment, PaymentStatus
 logger = logging.getLogger(__name__)
 
 
-def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> Payment:
-    """Open (or reuse) a payment for an unpaid order and return it with the URL to pay at."""
+def start_payment(order: Order, gateway_name: str, *, return_url: str = "", payer_id: str = "") -> Payment:
+    """Open (or reuse) a payment for an unpaid order and return it with the URL to pay at.
+    `payer_id` is the buyer's id at the gateway when it needs one (a WeChat openid)."""
     gateway = get_gateway(gateway_name)
+    if not gateway.needs_payer_id:
+        payer_id = ""
+    elif not payer_id:
+        raise PaymentNotAllowed("请在微信中打开商城并授权后再用微信支付", code="PAYER_ID_REQUIRED")
     if return_url and not is_site_path(return_url):
         # After paying, the gateway sends the buyer here: another site would be an open redirect.
         raise PaymentNotAllowed("支付完成后的返回地址只能是本站页面")
@@ -27,10 +32,11 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
         raise PaymentNotAllowed("订单已超过付款时间")
     existing = order.payments.filter(status=PaymentStatus.CREATED).order_by("-id")
     for payment in existing:
-        if payment.gateway == gateway_name and payment.amount == order.amount_due:
+        # An in-app payment is opened for one payer: another WeChat user needs their own.
+        if (payment.gateway, payment.amount, payment.payer_id) == (gateway_name, order.amount_due, payer_id):
             return payment
-    # An open payment for another amount (the price was adjusted) or another gateway is
-    # closed at its gateway first, so the buyer cannot pay twice.
+    # An open payment for another amount (the price was adjusted), another gateway or another
+    # payer is closed at its gateway first, so the buyer cannot pay twice.
     for payment in existing:
         close_payment(payment)
     with transaction.atomic():
@@ -41,8 +47,8 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
             raise PaymentNotAllowed("订单不是待付款状态，不能支付")
         # An order has a handful of attempts at most: read them once for both questions.
         attempts = list(order.payments.order_by("-id"))
-        wanted = (PaymentStatus.CREATED, gateway_name, order.amount_due)
-        opened = next((p for p in attempts if (p.status, p.gateway, p.amount) == wanted), None)
+        wanted = (PaymentStatus.CREATED, gateway_name, order.amount_due, payer_id)
+        opened = next((p for p in attempts if (p.status, p.gateway, p.amount, p.payer_id) == wanted), None)
         if opened is not None:
             return opened
         out_trade_no = f"{order.number}P{len(attempts) + 1:02d}"
@@ -56,6 +62,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
             description=f"订单 {order.number}",
             return_url=return_url,
             expires_at=order.pay_deadline,
+            payer_id=payer_id,
         )
         payment = Payment.objects.create(
             order=order,
@@ -63,8 +70,9 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "") -> P
             amount=amount,
             out_trade_no=out_trade_no,
             pay_url=intent.pay_url,
-            qr_code=intent.qr_code,
+            pay_code=intent.pay_code,
             return_url=return_url,
+            payer_id=payer_id,
         )
     return payment
 

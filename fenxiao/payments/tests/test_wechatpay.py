@@ -17,31 +17,10 @@ from fenxiao.payments.services import refunds
 from fenxiao.testing import api_for, assert_refused, make_address, make_buyer, make_product
 
 from . import wechatpay_fake
-from .wechatpay_fake import FakeWechatPay
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wechatpay")]
 
 NOTIFY_URL = "/api/v1/payments/notify/wechatpay"
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeWechatPay().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def wechatpay(fake, settings, tmp_path):
-    fake.trades.clear()
-    fake.refunds.clear()
-    fake.requests.clear()
-    fake.refund_first_status, fake.refund_later_status = "PROCESSING", "SUCCESS"
-    fake.refuse_refund, fake.forge_answers = None, False
-    settings.WECHATPAY = fake.settings(tmp_path)
-    settings.PAYMENT_GATEWAYS = ["wechatpay", "sandbox"]
-    settings.SITE_URL = "https://shop.example.com"
-    return fake
 
 
 def notify(body: bytes, headers: dict):
@@ -84,8 +63,8 @@ def test_the_buyer_scans_pays_and_the_signed_notification_marks_the_order_paid(f
     pay = start_wechatpay(client, number)
 
     assert pay["gateway"] == "wechatpay"
-    assert pay["pay_url"].endswith(f"/pay/{pay['out_trade_no']}/qr/")
-    assert pay["qr_code"].startswith("weixin://wxpay/bizpayurl?pr=")
+    assert pay["pay_url"].endswith(f"/pay/{pay['out_trade_no']}/")
+    assert pay["pay_code"].startswith("weixin://wxpay/bizpayurl?pr=")
     trade = fake.trades[pay["out_trade_no"]]
     assert trade.amount == 9980
     assert trade.notify_url == "https://shop.example.com/api/v1/payments/notify/wechatpay"
@@ -94,10 +73,10 @@ def test_the_buyer_scans_pays_and_the_signed_notification_marks_the_order_paid(f
     assert datetime.datetime.fromisoformat(trade.time_expire) == expected
     assert trade.time_expire.endswith("+08:00")
 
-    page = client.client.get(f"/pay/{pay['out_trade_no']}/qr/")
+    page = client.client.get(f"/pay/{pay['out_trade_no']}/")
     assert page.status_code == 200
     assert "<svg" in page.content.decode() and "¥99.80" in page.content.decode()
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/qr/?state=1").json()["paid"] is False
+    assert client.client.get(f"/pay/{pay['out_trade_no']}/?state=1").json()["paid"] is False
 
     fake.pay(pay["out_trade_no"])
     body, headers = fake.notification(pay["out_trade_no"])
@@ -111,16 +90,16 @@ def test_the_buyer_scans_pays_and_the_signed_notification_marks_the_order_paid(f
     assert payment.paid_at == datetime.datetime(2026, 12, 3, 2, 34, 56, tzinfo=datetime.UTC)
     # WeChat Pay retries until answered: the same notification again changes nothing.
     assert notify(body, headers).json()["outcome"] == "duplicate"
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/qr/?state=1").json()["paid"] is True
+    assert client.client.get(f"/pay/{pay['out_trade_no']}/?state=1").json()["paid"] is True
     # The page now sends the buyer on to the order.
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/qr/")["Location"] == f"/orders/{number}/result/"
+    assert client.client.get(f"/pay/{pay['out_trade_no']}/")["Location"] == f"/orders/{number}/result/"
 
 
 def test_paying_again_reuses_the_open_trade(fake):
     client, number = place_order()
     first = start_wechatpay(client, number)
     second = start_wechatpay(client, number)
-    assert first["out_trade_no"] == second["out_trade_no"] and first["qr_code"] == second["qr_code"]
+    assert first["out_trade_no"] == second["out_trade_no"] and first["pay_code"] == second["pay_code"]
     assert len(fake.trades) == 1
 
 
@@ -207,7 +186,7 @@ def test_an_unreachable_gateway_is_a_clear_refusal(settings):
 def test_i_have_paid_asks_the_gateway_when_the_notification_is_late(fake):
     client, number = place_order()
     pay = start_wechatpay(client, number)
-    page = f"/pay/{pay['out_trade_no']}/qr/"
+    page = f"/pay/{pay['out_trade_no']}/"
 
     early = client.client.post(page)
     assert early.status_code == 200 and "暂未查到支付结果" in early.content.decode()
@@ -236,7 +215,7 @@ def test_cancelling_closes_the_trade_at_wechatpay(fake):
     assert fake.trades[pay["out_trade_no"]].state == "CLOSED"
     assert Payment.objects.get(out_trade_no=pay["out_trade_no"]).status == PaymentStatus.CLOSED
     assert Order.objects.get(number=number).status == Order.Status.CANCELLED
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/qr/").status_code == 200
+    assert client.client.get(f"/pay/{pay['out_trade_no']}/").status_code == 200
 
 
 def test_a_trade_paid_before_the_cancel_is_applied_instead(fake):
@@ -327,7 +306,7 @@ def test_the_pay_page_offers_wechatpay_by_name():
     assert 'value="wechatpay" checked' in page and "微信支付" in page
 
     chosen = web.post(f"/orders/{number}/pay/", {"gateway": "wechatpay"})
-    assert chosen.status_code == 302 and chosen["Location"].endswith("/qr/")
+    assert chosen.status_code == 302 and chosen["Location"].endswith("/")
 
 
 def test_the_system_check_says_what_is_missing(settings, tmp_path):

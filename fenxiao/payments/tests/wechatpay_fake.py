@@ -27,6 +27,7 @@ APPID = "wxd678efh567hg6787"
 MERCHANT_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
 PUBLIC_KEY_ID = "PUB_KEY_ID_0119000001092025010100000001"
 API_V3_KEY = "a" * 8 + "B" * 8 + "c" * 8 + "D" * 8
+MP_SECRET = "fenxiao-mp-app-secret"
 
 _AUTH = re.compile(r'(\w+)="([^"]*)"')
 
@@ -58,7 +59,8 @@ class Trade:
     description: str
     notify_url: str
     time_expire: str
-    code_url: str
+    code_url: str  # the prepay id, for a JSAPI trade
+    openid: str = ""
     state: str = "NOTPAY"
     transaction_id: str = ""
     success_time: str = ""
@@ -83,6 +85,8 @@ class FakeWechatPay:
     trades: dict = field(default_factory=dict)
     refunds: dict = field(default_factory=dict)
     requests: list = field(default_factory=list)
+    # Codes WeChat's 网页授权 handed out, each for one openid and usable once.
+    oauth_codes: dict = field(default_factory=dict)
     # What a new refund is answered with, and what asking about it later says.
     refund_first_status: str = "PROCESSING"
     refund_later_status: str = "SUCCESS"
@@ -129,6 +133,10 @@ class FakeWechatPay:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def mp_settings(self) -> dict:
+        """The mall's WECHAT_MP setting for the 公众号 bound to this merchant."""
+        return {"SECRET": MP_SECRET, "API_BASE": self.base, "OAUTH_BASE": "https://open.weixin.qq.com"}
+
     def settings(self, directory: Path) -> dict:
         """The mall's WECHATPAY setting for this merchant, keys written to `directory`."""
         (directory / "apiclient_key.pem").write_bytes(private_pem(self.merchant_key))
@@ -174,12 +182,18 @@ class FakeWechatPay:
     # --- the API ----------------------------------------------------------------------------
     def handle(self, method: str, target: str, body: str, authorization: str):
         self.requests.append((method, target, body))
+        url = urlsplit(target)
+        if url.path == "/sns/oauth2/access_token":  # the 公众号 API: keyed by its AppSecret
+            return self._oauth(parse_qs(url.query))
         if not self._authorized(method, target, body, authorization):
             return 401, {"code": "SIGN_ERROR", "message": "签名错误"}
-        url = urlsplit(target)
         data = json.loads(body) if body else {}
         if method == "POST" and url.path == "/v3/pay/transactions/native":
             return self._native(data)
+        if method == "POST" and url.path == "/v3/pay/transactions/jsapi":
+            if not (data.get("payer") or {}).get("openid"):
+                return 400, {"code": "PARAM_ERROR", "message": "缺少参数 payer.openid"}
+            return self._native(data, prepay=True)
         if match := re.fullmatch(r"/v3/pay/transactions/out-trade-no/([^/]+)", url.path):
             if parse_qs(url.query).get("mchid") != [MCHID]:
                 return 400, {"code": "PARAM_ERROR", "message": "mchid 错误"}
@@ -198,25 +212,39 @@ class FakeWechatPay:
             return 200, self._refund_body(refund)
         return 404, {"code": "NOT_FOUND", "message": "无此接口"}
 
-    def _native(self, data):
+    def _native(self, data, *, prepay=False):
         if data.get("mchid") != MCHID or data.get("appid") != APPID:
             return 400, {"code": "PARAM_ERROR", "message": "appid 和 mch_id 不匹配"}
         number = data["out_trade_no"]
         trade = self.trades.get(number)
+        answer = "prepay_id" if prepay else "code_url"
         if trade is not None:
-            if trade.amount != data["amount"]["total"]:
+            if trade.amount != data["amount"]["total"] or trade.openid != (data.get("payer") or {}).get(
+                "openid", ""
+            ):
                 return 400, {"code": "INVALID_REQUEST", "message": "201 商户订单号重复"}
-            return 200, {"code_url": trade.code_url}
+            return 200, {answer: trade.code_url}
         trade = Trade(
             out_trade_no=number,
             amount=data["amount"]["total"],
             description=data["description"],
             notify_url=data["notify_url"],
             time_expire=data.get("time_expire", ""),
-            code_url=f"weixin://wxpay/bizpayurl?pr={secrets.token_urlsafe(6)}",
+            code_url=f"wx{secrets.token_hex(16)}"
+            if prepay
+            else f"weixin://wxpay/bizpayurl?pr={secrets.token_urlsafe(6)}",
+            openid=(data.get("payer") or {}).get("openid", ""),
         )
         self.trades[number] = trade
-        return 200, {"code_url": trade.code_url}
+        return 200, {answer: trade.code_url}
+
+    def _oauth(self, query):
+        if query.get("appid") != [APPID] or query.get("secret") != [MP_SECRET]:
+            return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+        openid = self.oauth_codes.pop(query.get("code", [""])[0], None)
+        if openid is None:
+            return 200, {"errcode": 40029, "errmsg": "invalid code"}
+        return 200, {"access_token": "ACCESS", "expires_in": 7200, "openid": openid, "scope": "snsapi_base"}
 
     def _query(self, number):
         trade = self.trades.get(number)
@@ -295,10 +323,10 @@ class FakeWechatPay:
             "appid": APPID,
             "out_trade_no": number,
             "transaction_id": trade.transaction_id,
-            "trade_type": "NATIVE",
+            "trade_type": "JSAPI" if trade.openid else "NATIVE",
             "trade_state": "SUCCESS",
             "success_time": trade.success_time,
-            "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "payer": {"openid": trade.openid or "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
             "amount": {"total": trade.amount if total is None else total, "currency": "CNY"},
         }
         nonce = secrets.token_hex(6)

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
-from fenxiao.core.http import client_ip
+from fenxiao.core.http import client_ip, is_site_path
 from fenxiao.customers.models import Address, WalletEntry
-from fenxiao.customers.services import accounts, addresses, sms_codes
+from fenxiao.customers.services import accounts, addresses, sms_codes, wechat_oauth
 from fenxiao.customers.sms import get_sms_gateway
 from fenxiao.distribution.services import distributors
 from fenxiao.distribution.views import claim_cookie_referral
@@ -30,6 +30,20 @@ def _signed_in(request, user):
     response = redirect(safe_next(request, "/me/"))
     claim_cookie_referral(request, response, user)
     return response
+
+
+def wechat_auth_return(request):
+    """WeChat sends the buyer back here with a code for their openid (see `wechat_oauth`)."""
+    pending = request.session.get(wechat_oauth.SESSION_PENDING) or {}
+    try:
+        next_path = wechat_oauth.complete(
+            request, code=request.GET.get("code", ""), state=request.GET.get("state", "")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        back = pending.get("next") or "/"
+        return redirect(back if is_site_path(back) else "/")
+    return redirect(next_path)
 
 
 def login_page(request):

@@ -9,11 +9,11 @@ from django.views.decorators.http import require_POST
 from fenxiao.catalog.models import Sku
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.models import Address
-from fenxiao.customers.services import wallet
+from fenxiao.customers.services import wallet, wechat_oauth
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
 from fenxiao.orders.services.promotions_port import AUTO, Choice
-from fenxiao.payments.gateways import gateway_choices
+from fenxiao.payments.gateways import gateway_choices, needs_payer_id
 from fenxiao.payments.services.payments import start_payment
 
 from .common import int_or_none, safe_next
@@ -186,15 +186,26 @@ def buy_now(request):
 @login_required
 def pay(request, number: str):
     order = get_object_or_404(Order, number=number, buyer=request.user)
+    gateways = gateway_choices(in_wechat="MicroMessenger" in request.headers.get("User-Agent", ""))
+    # Paying inside WeChat needs the buyer's openid: learnt silently before they tap 立即支付.
+    wants_openid = any(needs_payer_id(name) for name, _ in gateways) and wechat_oauth.should_ask(request)
     if request.method == "POST":
+        gateway = request.POST.get("gateway") or (gateways[0][0] if gateways else "")
+        payer_id = ""
+        if needs_payer_id(gateway):
+            payer_id = wechat_oauth.openid_for(request) or ""
+            if not payer_id and wechat_oauth.configured():
+                return redirect(wechat_oauth.authorize_url(request, request.path))
         result = reverse("storefront:order_result", args=[number])  # a site path: never off-site
         try:
-            payment = start_payment(order, request.POST.get("gateway", "sandbox"), return_url=result)
+            payment = start_payment(order, gateway, return_url=result, payer_id=payer_id)
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(reverse("storefront:order_detail", args=[number]))
         return redirect(payment.pay_url)
-    return render(request, "storefront/orders/pay.html", {"order": order, "gateways": gateway_choices()})
+    if wants_openid and order.status == Order.Status.PENDING_PAYMENT:
+        return redirect(wechat_oauth.authorize_url(request, request.path))
+    return render(request, "storefront/orders/pay.html", {"order": order, "gateways": gateways})
 
 
 @login_required

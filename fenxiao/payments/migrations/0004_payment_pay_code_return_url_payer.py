@@ -12,12 +12,17 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='payment',
-            name='qr_code',
-            field=models.CharField(blank=True, max_length=300, verbose_name='扫码支付链接'),
+            name='pay_code',
+            field=models.CharField(blank=True, max_length=300, verbose_name='支付凭据'),
         ),
         migrations.AddField(
             model_name='payment',
             name='return_url',
             field=models.CharField(blank=True, max_length=300, verbose_name='支付后返回地址'),
+        ),
+        migrations.AddField(
+            model_name='payment',
+            name='payer_id',
+            field=models.CharField(blank=True, max_length=64, verbose_name='付款人标识'),
         ),
     ]

@@ -1,0 +1,127 @@
+"""The buyer's openid from WeChat's web authorisation (网页授权, snsapi_base: silent, no
+prompt), for paying inside WeChat's browser.
+
+The buyer is sent to WeChat's authorise address with a one-time `state` kept in their
+session; WeChat sends them back with a `code`, which the server exchanges (with the
+公众号's AppSecret) for the openid. The openid is kept in the session, and bound to the
+signed-in account (`WechatIdentity`) unless it already belongs to another one: a WeChat
+user may pay for any order, but messages go only to the account that first learnt it.
+"""
+
+import hmac
+import json
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from fenxiao.core.http import is_site_path
+
+from ..errors import WechatAuthFailed
+from ..models import WechatIdentity
+
+SESSION_PENDING = "wechat_auth"
+SESSION_OPENID = "wechat_openid"
+# Set when learning the openid failed: the pay page then stops sending the buyer round.
+SESSION_FAILED = "wechat_auth_failed"
+TIMEOUT_SECONDS = 10
+
+
+def appid() -> str:
+    return settings.WECHATPAY.get("APPID", "")
+
+
+def configured() -> bool:
+    return bool(appid() and settings.WECHAT_MP.get("SECRET"))
+
+
+def authorize_url(request, next_path: str) -> str:
+    """Where to send the buyer to learn their openid; they come back to `next_path`."""
+    state = secrets.token_urlsafe(16)
+    request.session[SESSION_PENDING] = {"state": state, "next": next_path if is_site_path(next_path) else "/"}
+    query = urllib.parse.urlencode(
+        {
+            "appid": appid(),
+            "redirect_uri": settings.SITE_URL + reverse("storefront:wechat_auth_return"),
+            "response_type": "code",
+            "scope": "snsapi_base",
+            "state": state,
+        },
+        quote_via=urllib.parse.quote,
+    )
+    return f"{settings.WECHAT_MP['OAUTH_BASE']}/connect/oauth2/authorize?{query}#wechat_redirect"
+
+
+def complete(request, *, code: str, state: str) -> str:
+    """The buyer is back from WeChat: learn their openid; returns the path to go on to."""
+    pending = request.session.pop(SESSION_PENDING, None)
+    try:
+        if not (pending and code and hmac.compare_digest(str(state), pending["state"])):
+            raise WechatAuthFailed()
+        openid = exchange_code(code)
+    except WechatAuthFailed:
+        request.session[SESSION_FAILED] = True
+        raise
+    request.session.pop(SESSION_FAILED, None)
+    request.session[SESSION_OPENID] = {"appid": appid(), "openid": openid}
+    if request.user.is_authenticated:
+        bind(request.user, openid)
+    return pending["next"]
+
+
+def exchange_code(code: str) -> str:
+    query = urllib.parse.urlencode(
+        {
+            "appid": appid(),
+            "secret": settings.WECHAT_MP["SECRET"],
+            "code": code,
+            "grant_type": "authorization_code",
+        }
+    )
+    url = f"{settings.WECHAT_MP['API_BASE']}/sns/oauth2/access_token?{query}"
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - configured https
+            answer = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        raise WechatAuthFailed("暂时无法连接微信，请稍后重试", code="WECHAT_UNREACHABLE", status=503) from exc
+    openid = answer.get("openid") if isinstance(answer, dict) else None
+    if not openid:
+        detail = answer.get("errcode") if isinstance(answer, dict) else None
+        raise WechatAuthFailed(errcode=detail)
+    return str(openid)
+
+
+def bind(user, openid: str) -> WechatIdentity | None:
+    """Record the account's openid, unless the account or the openid already has one."""
+    try:
+        with transaction.atomic():
+            identity, _ = WechatIdentity.objects.get_or_create(
+                user=user, appid=appid(), defaults={"openid": openid}
+            )
+    except IntegrityError:
+        return None  # this WeChat user is another account's: it still pays, it is not bound
+    return identity
+
+
+def should_ask(request) -> bool:
+    """Send this buyer to learn their openid before they pay: it is configured, not known
+    yet, and has not just failed."""
+    return configured() and not request.session.get(SESSION_FAILED) and openid_for(request) is None
+
+
+def openid_for(request) -> str | None:
+    """The openid this browser pays with: learnt in this session, else the account's."""
+    known = request.session.get(SESSION_OPENID)
+    if known and known.get("appid") == appid():
+        return known["openid"]
+    if request.user.is_authenticated:
+        return (
+            WechatIdentity.objects.filter(user=request.user, appid=appid())
+            .values_list("openid", flat=True)
+            .first()
+        )
+    return None
