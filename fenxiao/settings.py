@@ -388,7 +388,7 @@ WECHATPAY = {
 }
 # "wechatpay_jsapi" (WeChat Pay inside WeChat's browser) also needs the 公众号 of WECHATPAY's
 # APPID: its AppSecret, for learning the buyer's openid (网页授权), and SITE_URL's domain set
-# as its 网页授权域名 and as a JSAPI 支付授权目录 (SITE_URL/pay/).
+# as its 网页授权域名, and SITE_URL/pay/ as a JSAPI 支付授权目录.
 WECHAT_MP = {
     "SECRET": os.environ.get("WECHAT_MP_SECRET", ""),
     "API_BASE": os.environ.get("WECHAT_MP_API_BASE", "https://api.weixin.qq.com"),
@@ -404,9 +404,9 @@ if PRODUCTION and SMS_GATEWAY == "sandbox":
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
 # Aliyun SMS (SMS_GATEWAY=aliyun): an AccessKey allowed to call dysmsapi, the approved
-# signature (签名, without 【】) and the approved template code of each message, whose text
-# uses ${code} and ${minutes} (wording in customers/services/sms_codes.py). `manage.py check`
-# says what is missing.
+# signature (签名, without 【】) and the approved template code of each message (wording in
+# customers/services/sms_codes.py; the code templates take ${code}, with the code's 10
+# minutes in their text). `manage.py check` says what is missing.
 SMS_ALIYUN = {
     "ACCESS_KEY_ID": os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", ""),
     "ACCESS_KEY_SECRET": os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", ""),
@@ -419,8 +419,10 @@ SMS_ALIYUN = {
 }
 # Notices outside the site (消息). Which adapter serves each external channel (empty: the
 # channel is off), and which channels each event kind goes out on ("*": any other kind).
-# The sandbox only records what it would send (消息 → 通知发送记录); production has no
-# channel until a real adapter is added. The in-site message is always written.
+# Adapters: "mp" (WeChat template messages through the 公众号 of WECHATPAY/WECHAT_MP) for
+# wechat, "aliyun" (the SMS_ALIYUN account) for sms, each sending the kinds NOTICE_TEMPLATES
+# has a template for; the sandbox only records what it would send (消息 → 通知发送记录).
+# The in-site message is always written.
 NOTICE_CHANNEL_ADAPTERS = {
     "sms": os.environ.get("NOTICE_SMS_ADAPTER", "" if PRODUCTION else "sandbox"),
     "wechat": os.environ.get("NOTICE_WECHAT_ADAPTER", "" if PRODUCTION else "sandbox"),
@@ -447,6 +449,9 @@ if PRODUCTION and "sandbox" in PAYOUT_ADAPTERS.values():
 # development, demo and tests; production refuses such addresses (SSRF).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", DEBUG or DEMO_MODE)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+# The approved template of each notice kind on providers that send only templates
+# (NOTICE_WECHAT_ADAPTER=mp, NOTICE_SMS_ADAPTER=aliyun): JSON, see notices/channels/templates.py.
+NOTICE_TEMPLATES = json.loads(os.environ.get("NOTICE_TEMPLATES", "") or "{}")
 NOTICE_EVENT_CHANNELS = {
     "order_shipped": ["sms", "wechat"],
     "refund_done": ["sms", "wechat"],

@@ -24,7 +24,9 @@ urlpatterns = [
     path("s/<str:store_code>/", store_qr, name="store_qr"),
     path("s/<str:store_code>/<str:staff_code>/", store_qr, name="store_qr"),
     path("sandbox-pay/<str:out_trade_no>/", sandbox_pay, name="sandbox_pay"),
-    path("pay/<str:out_trade_no>/", payment_page, name="payment_page"),
+    # No trailing slash: the page's directory is /pay/, which the merchant registers once as
+    # WeChat Pay's JSAPI 支付授权目录 (WeChat matches a multi-level directory exactly).
+    path("pay/<str:out_trade_no>", payment_page, name="payment_page"),
     # Private files (after-sale photos) through signed links that expire.
     path("files/<str:token>", private_files.serve, name="private_file"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -48,7 +48,7 @@ def payment_gateways_configured(app_configs, **kwargs):
 
     errors = [
         Error(
-            problem, hint="See WECHATPAY in settings.py for where each value comes from.", id="fenxiao.E001"
+            problem, hint="See WECHATPAY in settings.py for where each value comes from.", id="fenxiao.E010"
         )
         for problem in wechatpay_client.problems()
     ]
@@ -57,7 +57,7 @@ def payment_gateways_configured(app_configs, **kwargs):
             Error(
                 "wechatpay_jsapi needs WECHAT_MP_SECRET, the AppSecret of the 公众号 WECHATPAY_APPID "
                 "names, to learn each buyer's openid.",
-                id="fenxiao.E001",
+                id="fenxiao.E010",
             )
         )
     if settings.PRODUCTION and not settings.SITE_URL.startswith("https://"):
@@ -65,7 +65,7 @@ def payment_gateways_configured(app_configs, **kwargs):
             Error(
                 "WeChat Pay notifies SITE_URL, which must be an https address.",
                 hint="Set SITE_URL to the mall's public https address.",
-                id="fenxiao.E002",
+                id="fenxiao.E011",
             )
         )
     return errors
@@ -79,6 +79,28 @@ def sms_gateway_configured(app_configs, **kwargs):
     from fenxiao.customers.sms import aliyun
 
     return [
-        Error(problem, hint="See SMS_ALIYUN in settings.py.", id="fenxiao.E003")
+        Error(problem, hint="See SMS_ALIYUN in settings.py.", id="fenxiao.E012")
         for problem in aliyun.problems()
+    ]
+
+
+@register()
+def notice_channels_configured(app_configs, **kwargs):
+    """A notice channel on a template provider with nothing to send it with, or templates
+    that name unknown kinds or fields, would fail every notice quietly."""
+    from fenxiao.notices.channels import templates
+
+    adapters = settings.NOTICE_CHANNEL_ADAPTERS
+    found = []
+    if adapters.get("wechat") == "mp":
+        if not (settings.WECHATPAY.get("APPID") and settings.WECHAT_MP.get("SECRET")):
+            found.append("NOTICE_WECHAT_ADAPTER=mp needs WECHATPAY_APPID and WECHAT_MP_SECRET (the 公众号).")
+        found += templates.problems("wechat")
+    if adapters.get("sms") == "aliyun":
+        from fenxiao.customers.sms import aliyun
+
+        found += [p for p in aliyun.problems() if "TEMPLATE_" not in p]
+        found += templates.problems("sms")
+    return [
+        Error(problem, hint="See NOTICE_TEMPLATES in settings.py.", id="fenxiao.E013") for problem in found
     ]

@@ -4,8 +4,8 @@ prompt), for paying inside WeChat's browser.
 The buyer is sent to WeChat's authorise address with a one-time `state` kept in their
 session; WeChat sends them back with a `code`, which the server exchanges (with the
 公众号's AppSecret) for the openid. The openid is kept in the session, and bound to the
-signed-in account (`WechatIdentity`) unless it already belongs to another one: a WeChat
-user may pay for any order, but messages go only to the account that first learnt it.
+signed-in account (`WechatIdentity`, for WeChat messages). Paying uses only the openid
+learnt in this session: the account's may be another phone's WeChat user.
 """
 
 import hmac
@@ -16,7 +16,8 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from fenxiao.core.http import is_site_path
@@ -60,7 +61,7 @@ def complete(request, *, code: str, state: str) -> str:
     """The buyer is back from WeChat: learn their openid; returns the path to go on to."""
     pending = request.session.pop(SESSION_PENDING, None)
     try:
-        if not (pending and code and hmac.compare_digest(str(state), pending["state"])):
+        if not (pending and code and hmac.compare_digest(str(state).encode(), pending["state"].encode())):
             raise WechatAuthFailed()
         openid = exchange_code(code)
     except WechatAuthFailed:
@@ -95,33 +96,31 @@ def exchange_code(code: str) -> str:
     return str(openid)
 
 
-def bind(user, openid: str) -> WechatIdentity | None:
-    """Record the account's openid, unless the account or the openid already has one."""
-    try:
-        with transaction.atomic():
-            identity, _ = WechatIdentity.objects.get_or_create(
-                user=user, appid=appid(), defaults={"openid": openid}
-            )
-    except IntegrityError:
-        return None  # this WeChat user is another account's: it still pays, it is not bound
+def bind(user, openid: str) -> WechatIdentity:
+    """Make `openid` the account's: WeChat messages for an account go to the WeChat user who
+    last signed in to it in WeChat (who has just shown they hold its session), and one
+    WeChat user receives one account's messages."""
+    with transaction.atomic():
+        WechatIdentity.objects.filter(appid=appid()).filter(Q(user=user) | Q(openid=openid)).exclude(
+            user=user, openid=openid
+        ).delete()
+        identity, _ = WechatIdentity.objects.get_or_create(
+            user=user, appid=appid(), defaults={"openid": openid}
+        )
     return identity
 
 
 def should_ask(request) -> bool:
     """Send this buyer to learn their openid before they pay: it is configured, not known
-    yet, and has not just failed."""
+    in this session yet, and has not just failed."""
     return configured() and not request.session.get(SESSION_FAILED) and openid_for(request) is None
 
 
 def openid_for(request) -> str | None:
-    """The openid this browser pays with: learnt in this session, else the account's."""
+    """The openid this browser pays with: only one learnt in this session (silently, so it
+    costs the buyer nothing), never the account's bound one, which may be another phone's
+    WeChat user and would be refused by WeChat Pay."""
     known = request.session.get(SESSION_OPENID)
     if known and known.get("appid") == appid():
         return known["openid"]
-    if request.user.is_authenticated:
-        return (
-            WechatIdentity.objects.filter(user=request.user, appid=appid())
-            .values_list("openid", flat=True)
-            .first()
-        )
     return None

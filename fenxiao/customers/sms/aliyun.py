@@ -3,8 +3,8 @@ with their parameters under the merchant's approved signature (签名).
 
 Requests are signed the RPC way (HMAC-SHA1 over the sorted, percent-encoded parameters,
 keyed with the AccessKey secret). Configuration comes from `settings.SMS_ALIYUN`; each
-`SmsMessage.Template` maps to a template code (SMS_…) whose text uses `${code}` and
-`${minutes}` as the mall's own wording does (see `services.sms_codes.TEXTS`).
+`SmsMessage.Template` maps to a template code (SMS_…) worded as the mall's own text (see
+`services.sms_codes.TEXTS`); the code templates take `${code}`, their one variable.
 """
 
 import base64
@@ -67,42 +67,49 @@ class AliyunSmsGateway(SmsGateway):
         code = (self.cfg.get("TEMPLATES") or {}).get(template)
         if not code:
             raise SmsSendFailed(f"未配置短信模板：{template or '无模板'}")
-        query = {
-            "AccessKeyId": self.cfg["ACCESS_KEY_ID"],
-            "Action": "SendSms",
-            "Format": "JSON",
-            "OutId": reference,
-            "PhoneNumbers": phone,
-            "RegionId": "cn-hangzhou",
-            "SignName": self.cfg["SIGN_NAME"],
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureNonce": secrets.token_hex(16),
-            "SignatureVersion": "1.0",
-            "TemplateCode": code,
-            "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":")),
-            "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "Version": API_VERSION,
-        }
-        query["Signature"] = signature(query, self.cfg["ACCESS_KEY_SECRET"])
-        request = urllib.request.Request(  # noqa: S310 - the configured https endpoint
-            self.cfg.get("ENDPOINT") or "https://dysmsapi.aliyuncs.com/",
-            data=urllib.parse.urlencode(query).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-            method="POST",
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-        except (OSError, ValueError) as exc:
-            raise SmsSendFailed(f"短信网关无法连接：{exc}") from exc
-        try:
-            answer = json.loads(raw)
-        except ValueError as exc:
-            raise SmsSendFailed(f"短信网关应答无法解析：{raw[:100]!r}") from exc
-        if not isinstance(answer, dict) or answer.get("Code") != "OK":
-            detail = (
-                answer if not isinstance(answer, dict) else f"{answer.get('Code')} {answer.get('Message')}"
-            )
-            raise SmsSendFailed(f"短信网关拒绝发送：{detail}")
+        # Aliyun allows one variable in a 验证码 template: the code. Its lifetime is in the
+        # template's fixed text.
+        sent = {"code": params["code"]} if "code" in params else {}
+        send_template(self.cfg, phone=phone, template_code=code, params=sent, reference=reference)
+
+
+def send_template(cfg: dict, *, phone: str, template_code: str, params: dict, reference: str) -> None:
+    """One `SendSms` call: the approved template `template_code` with `params`, under the
+    configured signature. Raises SmsSendFailed with Aliyun's reason when it is not sent."""
+    query = {
+        "AccessKeyId": cfg["ACCESS_KEY_ID"],
+        "Action": "SendSms",
+        "Format": "JSON",
+        "OutId": reference,
+        "PhoneNumbers": phone,
+        "RegionId": "cn-hangzhou",
+        "SignName": cfg["SIGN_NAME"],
+        "SignatureMethod": "HMAC-SHA1",
+        "SignatureNonce": secrets.token_hex(16),
+        "SignatureVersion": "1.0",
+        "TemplateCode": template_code,
+        "TemplateParam": json.dumps(params, ensure_ascii=False, separators=(",", ":")),
+        "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "Version": API_VERSION,
+    }
+    query["Signature"] = signature(query, cfg["ACCESS_KEY_SECRET"])
+    request = urllib.request.Request(  # noqa: S310 - the configured https endpoint
+        cfg.get("ENDPOINT") or "https://dysmsapi.aliyuncs.com/",
+        data=urllib.parse.urlencode(query).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+    except (OSError, ValueError) as exc:
+        raise SmsSendFailed(f"短信网关无法连接：{exc}") from exc
+    try:
+        answer = json.loads(raw)
+    except ValueError as exc:
+        raise SmsSendFailed(f"短信网关应答无法解析：{raw[:100]!r}") from exc
+    if not isinstance(answer, dict) or answer.get("Code") != "OK":
+        detail = answer if not isinstance(answer, dict) else f"{answer.get('Code')} {answer.get('Message')}"
+        raise SmsSendFailed(f"短信网关拒绝发送：{detail}")

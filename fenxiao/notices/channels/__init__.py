@@ -13,9 +13,16 @@ DEMO_ONLY = {"sandbox"}
 
 
 def _registry() -> dict[tuple[str, str], type[ChannelAdapter]]:
+    from .aliyun_sms import AliyunSmsNotices
     from .sandbox import SandboxSms, SandboxWechat
+    from .wechat_mp import WechatTemplateMessages
 
-    return {("sms", "sandbox"): SandboxSms, ("wechat", "sandbox"): SandboxWechat}
+    return {
+        ("sms", "sandbox"): SandboxSms,
+        ("wechat", "sandbox"): SandboxWechat,
+        ("sms", AliyunSmsNotices.name): AliyunSmsNotices,
+        ("wechat", WechatTemplateMessages.name): WechatTemplateMessages,
+    }
 
 
 def _sandbox_enabled() -> bool:
@@ -35,7 +42,12 @@ def adapter_name(channel: str) -> str | None:
 def channels_for(kind: str) -> list[tuple[str, str]]:
     """(channel, adapter) for each external channel event `kind` goes out on (no query)."""
     wanted = settings.NOTICE_EVENT_CHANNELS.get(kind, settings.NOTICE_EVENT_CHANNELS.get("*", []))
-    return [(channel, name) for channel in wanted if (name := adapter_name(channel))]
+    registry = _registry()
+    return [
+        (channel, name)
+        for channel in wanted
+        if (name := adapter_name(channel)) and registry[(channel, name)].serves(kind)
+    ]
 
 
 def adapter_for(channel: str, name: str) -> ChannelAdapter:

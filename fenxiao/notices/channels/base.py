@@ -3,6 +3,7 @@ messages, the sandbox) implements."""
 
 import abc
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class SendFailed(Exception):
@@ -16,6 +17,8 @@ class Notice:
     title: str
     body: str
     link: str
+    kind: str = ""
+    created_at: datetime | None = None
 
 
 class ChannelAdapter(abc.ABC):
@@ -23,6 +26,12 @@ class ChannelAdapter(abc.ABC):
     label: str
     # A sandbox sends nothing: what it would have sent is kept on the outbox row.
     is_sandbox: bool = False
+
+    @classmethod
+    def serves(cls, kind: str) -> bool:
+        """Whether this adapter can carry notices of `kind` (providers that send only
+        approved templates carry the kinds the merchant has a template for)."""
+        return True
 
     @abc.abstractmethod
     def address(self, user) -> str | None:

@@ -37,8 +37,8 @@ class SandboxWechat(_Sandbox):
     label = "沙箱微信模板消息（不真实发送）"
 
     def address(self, user) -> str | None:
-        # A real adapter reads the buyer's openid for the official account; the mall keeps
-        # none yet, so the sandbox addresses the account itself.
+        # The real adapter (`wechat_mp`) reaches only buyers with a 微信身份; the sandbox
+        # addresses every account, so a demo shows each notice it would send.
         return f"sandbox-openid-{user.pk}"
 
     def render(self, notice: Notice) -> str:

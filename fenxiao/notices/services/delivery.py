@@ -80,7 +80,13 @@ def deliver(delivery_id: int, *, now=None) -> None:
     if claimed is None:
         return
     message = Message.objects.select_related("user").get(pk=claimed.message_id)
-    notice = Notice(title=message.title, body=message.body, link=message.link)
+    notice = Notice(
+        title=message.title,
+        body=message.body,
+        link=message.link,
+        kind=message.kind,
+        created_at=message.created_at,
+    )
     try:
         adapter = adapter_for(claimed.channel, claimed.adapter)
         address = adapter.address(message.user)

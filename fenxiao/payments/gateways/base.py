@@ -2,7 +2,7 @@
 
 import abc
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class TradeState:
     closed: bool
     transaction_id: str | None = None
     amount: int | None = None
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,9 @@ class PaymentGateway(abc.ABC):
     in_wechat: bool | None = None
     # The payer must be known (`payer_id`) before a trade can be opened.
     needs_payer_id: bool = False
+    # How long a trade's `pay_code` can be paid with; an open payment older than this is
+    # closed and opened afresh rather than handed out again (None: as long as the order).
+    pay_code_lifetime: timedelta | None = None
 
     @abc.abstractmethod
     def create_payment(

@@ -16,7 +16,7 @@ number makes every attempt idempotent.
 import json
 import secrets
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -34,7 +34,16 @@ from .wechatpay_client import WechatPayClient
 PAID_STATES = {"SUCCESS", "REFUND"}
 CLOSED_STATES = {"CLOSED", "REVOKED", "PAYERROR"}
 # Refusals worth asking again about later (the same refund number), not final answers.
-RETRYABLE_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH", "RATELIMIT_EXCEEDED"}
+# A rejected signature or permission (a key being rotated, a misconfigured node) is the
+# mall's to fix, not the refund's: asked again once fixed.
+RETRYABLE_CODES = {
+    "SYSTEM_ERROR",
+    "FREQUENCY_LIMITED",
+    "NOT_ENOUGH",
+    "RATELIMIT_EXCEEDED",
+    "SIGN_ERROR",
+    "NO_AUTH",
+}
 DESCRIPTION_MAX = 127
 REASON_MAX = 80
 
@@ -59,6 +68,8 @@ class WechatPayGateway(PaymentGateway):
     label = "微信支付"
 
     pay_page = "qr"
+    # WeChat Pay's code_url and prepay_id last two hours; a margin for the buyer to pay.
+    pay_code_lifetime = timedelta(minutes=110)
 
     def __init__(self, client: WechatPayClient | None = None):
         self.client = client or WechatPayClient()
@@ -98,11 +109,18 @@ class WechatPayGateway(PaymentGateway):
             raise GatewayRefused(gateway=_refusal(reply))
         state = reply.data.get("trade_state")
         total = (reply.data.get("amount") or {}).get("total")
+        paid_at = None
+        if reply.data.get("success_time"):
+            try:
+                paid_at = _aware(datetime.fromisoformat(reply.data["success_time"]))
+            except (TypeError, ValueError):
+                paid_at = None
         return TradeState(
             paid=state in PAID_STATES,
             closed=state in CLOSED_STATES,
             transaction_id=reply.data.get("transaction_id") or None,
-            amount=int(total) if isinstance(total, int) else None,
+            amount=total if isinstance(total, int) else None,
+            paid_at=paid_at,
         )
 
     def close(self, out_trade_no) -> bool:
@@ -132,7 +150,7 @@ class WechatPayGateway(PaymentGateway):
             }
             reply = self.client.request("POST", "/v3/refund/domestic/refunds", payload)
         if not reply.ok:
-            if reply.status >= 500 or reply.status == 429 or reply.code in RETRYABLE_CODES:
+            if reply.status >= 500 or reply.status in (401, 429) or reply.code in RETRYABLE_CODES:
                 raise GatewayRefused(f"微信支付暂不能退款：{_refusal(reply)}")  # asked again later
             return RefundResult(succeeded=False, failure_reason=_refusal(reply))
         refund_id = str(reply.data.get("refund_id", ""))
@@ -142,10 +160,18 @@ class WechatPayGateway(PaymentGateway):
         if status == "PROCESSING":
             return RefundResult(succeeded=False, pending=True, gateway_refund_id=refund_id)
         if status == "ABNORMAL":
-            reason = "退款异常（买家的收款账户不可用），请到微信支付商户平台处理"
-        else:
-            reason = f"退款已关闭（{status}）"
-        return RefundResult(succeeded=False, gateway_refund_id=refund_id, failure_reason=reason)
+            # The money is held at WeChat Pay until the merchant re-routes it on the merchant
+            # platform, after which the refund reads SUCCESS: not final, still counted, asked
+            # about again.
+            return RefundResult(
+                succeeded=False,
+                pending=True,
+                gateway_refund_id=refund_id,
+                failure_reason="退款异常（买家的收款账户不可用），请到微信支付商户平台处理",
+            )
+        return RefundResult(
+            succeeded=False, gateway_refund_id=refund_id, failure_reason=f"退款已关闭（{status}）"
+        )
 
     def verify_notification(self, headers, body) -> GatewayNotification:
         sent_at = self.client.verify({k.lower(): v for k, v in headers.items()}, body)

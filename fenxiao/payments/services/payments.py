@@ -1,6 +1,7 @@
 """Starting a payment, and applying one the gateway has confirmed."""
 
 import logging
+import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -31,12 +32,18 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "", paye
     if order.pay_deadline <= timezone.now():
         raise PaymentNotAllowed("订单已超过付款时间")
     existing = order.payments.filter(status=PaymentStatus.CREATED).order_by("-id")
+    fresh_since = timezone.now() - gateway.pay_code_lifetime if gateway.pay_code_lifetime else None
     for payment in existing:
         # An in-app payment is opened for one payer: another WeChat user needs their own.
-        if (payment.gateway, payment.amount, payment.payer_id) == (gateway_name, order.amount_due, payer_id):
+        if (payment.gateway, payment.amount, payment.payer_id) == (
+            gateway_name,
+            order.amount_due,
+            payer_id,
+        ) and (fresh_since is None or payment.created_at > fresh_since):
             return payment
-    # An open payment for another amount (the price was adjusted), another gateway or another
-    # payer is closed at its gateway first, so the buyer cannot pay twice.
+    # An open payment for another amount (the price was adjusted), another gateway, another
+    # payer, or whose QR code / prepay id has expired is closed at its gateway first, so the
+    # buyer cannot pay twice.
     for payment in existing:
         close_payment(payment)
     with transaction.atomic():
@@ -48,10 +55,20 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "", paye
         # An order has a handful of attempts at most: read them once for both questions.
         attempts = list(order.payments.order_by("-id"))
         wanted = (PaymentStatus.CREATED, gateway_name, order.amount_due, payer_id)
-        opened = next((p for p in attempts if (p.status, p.gateway, p.amount, p.payer_id) == wanted), None)
+        opened = next(
+            (
+                p
+                for p in attempts
+                if (p.status, p.gateway, p.amount, p.payer_id) == wanted
+                and (fresh_since is None or p.created_at > fresh_since)
+            ),
+            None,
+        )
         if opened is not None:
             return opened
-        out_trade_no = f"{order.number}P{len(attempts) + 1:02d}"
+        # A random tail: an attempt whose answer was lost (and whose row was rolled back)
+        # may exist at the gateway, which refuses its number for a trade with other details.
+        out_trade_no = f"{order.number}P{len(attempts) + 1:02d}{secrets.token_hex(2).upper()}"
         amount = order.amount_due  # store credit, if any, has already paid the rest
         # The gateway is asked first so the row is written once, with its pay URL. Both happen
         # under the order's lock and in one transaction: if the insert failed, the gateway's
@@ -111,8 +128,9 @@ def _as_notification(payment: Payment, state) -> GatewayNotification:
     return GatewayNotification(
         out_trade_no=payment.out_trade_no,
         transaction_id=state.transaction_id,
-        amount=state.amount or payment.amount,
-        paid_at=timezone.now(),
+        # No amount in the answer is no confirmation: the amount check refuses it.
+        amount=state.amount,
+        paid_at=state.paid_at or timezone.now(),
     )
 
 

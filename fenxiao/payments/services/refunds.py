@@ -140,7 +140,7 @@ def execute_refund(refund_id: int, *, now=None) -> None:
         _mine(refund).update(
             status=RefundStatus.PENDING,
             gateway_refund_id=result.gateway_refund_id,
-            last_error="渠道退款处理中",
+            last_error=result.failure_reason or "渠道退款处理中",
             next_attempt_at=timezone.now() + retry_delay(refund.attempts),
         )
         return
@@ -213,10 +213,18 @@ def retry_refund(refund: Refund) -> Refund:
             )
             if others + locked.amount > payment.amount:
                 raise RefundExceedsPayment()
-        Refund.objects.filter(pk=locked.pk).update(
-            status=RefundStatus.PENDING, failure_reason="", next_attempt_at=timezone.now() + CLAIM_TIMEOUT
-        )
-        locked.status = RefundStatus.PENDING
+        changes = {
+            "status": RefundStatus.PENDING,
+            "failure_reason": "",
+            "next_attempt_at": timezone.now() + CLAIM_TIMEOUT,
+        }
+        if locked.status == RefundStatus.FAILED:
+            # A refused or closed refund is final at the gateway under its number: asking
+            # again needs a new one (nothing was paid under the old).
+            changes["out_refund_no"] = f"{locked.out_refund_no.split('-')[0]}-{locked.attempts + 1}"
+        Refund.objects.filter(pk=locked.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(locked, name, value)
         _schedule(locked.pk)
     return locked
 

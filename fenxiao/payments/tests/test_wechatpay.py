@@ -3,6 +3,7 @@ requests, verified answers, encrypted notifications, closing, and asynchronous r
 
 import datetime
 import time
+from datetime import timedelta
 
 import pytest
 from django.core.checks import run_checks
@@ -11,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from fenxiao.orders.models import Order
+from fenxiao.payments.errors import RefundExceedsPayment
 from fenxiao.payments.gateways import gateway_choices, wechatpay_client
 from fenxiao.payments.models import Payment, PaymentNotification, PaymentStatus, Refund, RefundStatus
 from fenxiao.payments.services import refunds
@@ -63,7 +65,7 @@ def test_the_buyer_scans_pays_and_the_signed_notification_marks_the_order_paid(f
     pay = start_wechatpay(client, number)
 
     assert pay["gateway"] == "wechatpay"
-    assert pay["pay_url"].endswith(f"/pay/{pay['out_trade_no']}/")
+    assert pay["pay_url"].endswith(f"/pay/{pay['out_trade_no']}")
     assert pay["pay_code"].startswith("weixin://wxpay/bizpayurl?pr=")
     trade = fake.trades[pay["out_trade_no"]]
     assert trade.amount == 9980
@@ -73,10 +75,10 @@ def test_the_buyer_scans_pays_and_the_signed_notification_marks_the_order_paid(f
     assert datetime.datetime.fromisoformat(trade.time_expire) == expected
     assert trade.time_expire.endswith("+08:00")
 
-    page = client.client.get(f"/pay/{pay['out_trade_no']}/")
+    page = client.client.get(f"/pay/{pay['out_trade_no']}")
     assert page.status_code == 200
     assert "<svg" in page.content.decode() and "¥99.80" in page.content.decode()
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/?state=1").json()["paid"] is False
+    assert client.client.get(f"/pay/{pay['out_trade_no']}?state=1").json()["paid"] is False
 
     fake.pay(pay["out_trade_no"])
     body, headers = fake.notification(pay["out_trade_no"])
@@ -90,9 +92,9 @@ def test_the_buyer_scans_pays_and_the_signed_notification_marks_the_order_paid(f
     assert payment.paid_at == datetime.datetime(2026, 12, 3, 2, 34, 56, tzinfo=datetime.UTC)
     # WeChat Pay retries until answered: the same notification again changes nothing.
     assert notify(body, headers).json()["outcome"] == "duplicate"
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/?state=1").json()["paid"] is True
+    assert client.client.get(f"/pay/{pay['out_trade_no']}?state=1").json()["paid"] is True
     # The page now sends the buyer on to the order.
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/")["Location"] == f"/orders/{number}/result/"
+    assert client.client.get(f"/pay/{pay['out_trade_no']}")["Location"] == f"/orders/{number}/result/"
 
 
 def test_paying_again_reuses_the_open_trade(fake):
@@ -186,7 +188,7 @@ def test_an_unreachable_gateway_is_a_clear_refusal(settings):
 def test_i_have_paid_asks_the_gateway_when_the_notification_is_late(fake):
     client, number = place_order()
     pay = start_wechatpay(client, number)
-    page = f"/pay/{pay['out_trade_no']}/"
+    page = f"/pay/{pay['out_trade_no']}"
 
     early = client.client.post(page)
     assert early.status_code == 200 and "暂未查到支付结果" in early.content.decode()
@@ -215,7 +217,7 @@ def test_cancelling_closes_the_trade_at_wechatpay(fake):
     assert fake.trades[pay["out_trade_no"]].state == "CLOSED"
     assert Payment.objects.get(out_trade_no=pay["out_trade_no"]).status == PaymentStatus.CLOSED
     assert Order.objects.get(number=number).status == Order.Status.CANCELLED
-    assert client.client.get(f"/pay/{pay['out_trade_no']}/").status_code == 200
+    assert client.client.get(f"/pay/{pay['out_trade_no']}").status_code == 200
 
 
 def test_a_trade_paid_before_the_cancel_is_applied_instead(fake):
@@ -282,14 +284,77 @@ def test_a_refund_the_merchant_cannot_fund_yet_is_tried_again(fake):
     assert Refund.objects.filter(pk=row.pk, attempts=3).exists()
 
 
-def test_an_abnormal_refund_fails_for_the_merchant_to_handle(fake):
+def test_an_abnormal_refund_waits_for_the_merchant_and_still_counts(fake):
     _, order, _ = paid_order(fake)
-    fake.refund_first_status = "ABNORMAL"
+    fake.refund_first_status, fake.refund_later_status = "ABNORMAL", "ABNORMAL"
 
     row = refund(order, 1000)
 
     row.refresh_from_db()
-    assert row.status == RefundStatus.FAILED and "商户平台" in row.failure_reason
+    # The money is held at WeChat Pay: not final, and not refundable a second time.
+    assert row.status == RefundStatus.PENDING and "商户平台" in row.last_error
+    with pytest.raises(RefundExceedsPayment), transaction.atomic():
+        refunds.refund_order(order, 9000, reason="再退一次")
+    # The merchant re-routes it on the merchant platform; the next question finds it paid.
+    fake.refunds[row.out_refund_no].status = "SUCCESS"
+    refunds.sweep(timezone.now() + timedelta(hours=2))
+    row.refresh_from_db()
+    assert row.status == RefundStatus.SUCCEEDED
+
+
+def test_a_failed_refund_asked_again_goes_under_a_new_number(fake):
+    _, order, _ = paid_order(fake)
+    fake.refuse_refund = (400, "INVALID_REQUEST")
+    row = refund(order, 1000)
+    row.refresh_from_db()
+    assert row.status == RefundStatus.FAILED
+
+    retried = refunds.retry_refund(row)
+
+    retried.refresh_from_db()
+    assert retried.status == RefundStatus.PENDING and retried.last_error == "渠道退款处理中"
+    assert retried.out_refund_no != row.out_refund_no and retried.out_refund_no.startswith(row.out_refund_no)
+    assert fake.refunds[retried.out_refund_no].amount == 1000
+
+
+def test_a_rejected_signature_on_a_refund_is_tried_again(fake):
+    _, order, _ = paid_order(fake)
+    fake.refuse_refund = (401, "SIGN_ERROR")
+    row = refund(order, 1000)
+    row.refresh_from_db()
+    assert row.status == RefundStatus.PENDING and "SIGN_ERROR" in row.last_error
+
+
+def test_a_number_whose_answer_was_lost_is_not_used_again(fake, monkeypatch):
+    client, number = place_order()
+
+    # WeChat Pay opens the trade, then the mall fails before writing its row.
+    def lost(**fields):
+        raise ConnectionError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Payment.objects, "create", lost)
+        with pytest.raises(ConnectionError):
+            client.post(f"/orders/{number}/pay", {"gateway": "wechatpay"})
+    [orphan] = fake.trades
+
+    pay = start_wechatpay(client, number)
+
+    assert pay["out_trade_no"] != orphan and len(fake.trades) == 2
+
+
+def test_an_expired_qr_code_is_replaced(fake):
+    client, number = place_order()
+    first = start_wechatpay(client, number)
+    Payment.objects.filter(out_trade_no=first["out_trade_no"]).update(
+        created_at=timezone.now() - timedelta(minutes=111)
+    )
+
+    second = start_wechatpay(client, number)
+
+    assert second["out_trade_no"] != first["out_trade_no"]
+    assert fake.trades[first["out_trade_no"]].state == "CLOSED"
+    assert Payment.objects.get(out_trade_no=first["out_trade_no"]).status == PaymentStatus.CLOSED
 
 
 def test_the_pay_page_offers_wechatpay_by_name():
@@ -306,7 +371,8 @@ def test_the_pay_page_offers_wechatpay_by_name():
     assert 'value="wechatpay" checked' in page and "微信支付" in page
 
     chosen = web.post(f"/orders/{number}/pay/", {"gateway": "wechatpay"})
-    assert chosen.status_code == 302 and chosen["Location"].endswith("/")
+    payment = Payment.objects.get(order__number=number, gateway="wechatpay")
+    assert chosen.status_code == 302 and chosen["Location"] == f"/pay/{payment.out_trade_no}"
 
 
 def test_the_system_check_says_what_is_missing(settings, tmp_path):
@@ -317,6 +383,6 @@ def test_the_system_check_says_what_is_missing(settings, tmp_path):
     settings.WECHATPAY = {**settings.WECHATPAY, "APPID": wechatpay_fake.APPID}
     (tmp_path / "broken.pem").write_text("not a key")
     settings.WECHATPAY = {**settings.WECHATPAY, "PUBLIC_KEY_FILE": str(tmp_path / "broken.pem")}
-    found = [m.msg for m in run_checks() if m.id == "fenxiao.E001"]
+    found = [m.msg for m in run_checks() if m.id == "fenxiao.E010"]
     assert len(found) == 2
     assert "32-character" in found[0] and "PUBLIC_KEY_FILE" in found[1]

@@ -1,4 +1,6 @@
-"""A WeChat Pay API v3 stand-in on a local socket, for tests of the real adapter.
+"""A WeChat Pay API v3 stand-in on a local socket, for tests of the real adapter (with the
+few 公众号 endpoints the mall calls: 网页授权's code exchange, stable_token and template
+messages).
 
 It speaks the protocol the adapter must speak and checks it as WeChat Pay would: every
 request's `Authorization` signature is verified against the merchant's public key (a bad
@@ -87,6 +89,9 @@ class FakeWechatPay:
     requests: list = field(default_factory=list)
     # Codes WeChat's 网页授权 handed out, each for one openid and usable once.
     oauth_codes: dict = field(default_factory=dict)
+    # The 公众号's live access tokens, and the template messages it sent (once per client_msg_id).
+    tokens: set = field(default_factory=set)
+    template_messages: list = field(default_factory=list)
     # What a new refund is answered with, and what asking about it later says.
     refund_first_status: str = "PROCESSING"
     refund_later_status: str = "SUCCESS"
@@ -185,6 +190,12 @@ class FakeWechatPay:
         url = urlsplit(target)
         if url.path == "/sns/oauth2/access_token":  # the 公众号 API: keyed by its AppSecret
             return self._oauth(parse_qs(url.query))
+        if url.path == "/cgi-bin/stable_token":
+            return self._token(json.loads(body or "{}"))
+        if url.path == "/cgi-bin/message/template/send":
+            return self._template_message(
+                parse_qs(url.query).get("access_token", [""])[0], json.loads(body or "{}")
+            )
         if not self._authorized(method, target, body, authorization):
             return 401, {"code": "SIGN_ERROR", "message": "签名错误"}
         data = json.loads(body) if body else {}
@@ -237,6 +248,28 @@ class FakeWechatPay:
         )
         self.trades[number] = trade
         return 200, {answer: trade.code_url}
+
+    def _token(self, data):
+        if data.get("appid") != APPID or data.get("secret") != MP_SECRET:
+            return 200, {"errcode": 40125, "errmsg": "invalid appsecret"}
+        token = f"TOKEN-{secrets.token_hex(8)}"
+        self.tokens.add(token)
+        return 200, {"access_token": token, "expires_in": 7200}
+
+    def _template_message(self, token, data):
+        if token not in self.tokens:
+            return 200, {
+                "errcode": 40001,
+                "errmsg": "invalid credential, access_token is invalid or not latest",
+            }
+        fields = data.get("data") or {}
+        if any(key.startswith("thing") and len(value.get("value", "")) > 20 for key, value in fields.items()):
+            return 200, {"errcode": 47003, "errmsg": "argument invalid! data.thing.value exceeds limit"}
+        if not data.get("touser") or not data.get("template_id"):
+            return 200, {"errcode": 40003, "errmsg": "invalid openid"}
+        if all(m.get("client_msg_id") != data.get("client_msg_id") for m in self.template_messages):
+            self.template_messages.append(data)
+        return 200, {"errcode": 0, "errmsg": "ok", "msgid": len(self.template_messages)}
 
     def _oauth(self, query):
         if query.get("appid") != [APPID] or query.get("secret") != [MP_SECRET]:
