@@ -469,9 +469,15 @@ NOTICE_EVENT_CHANNELS = {
 }
 # The sandbox refuses this share of sends (0 to 1), to show retries in a demo.
 NOTICE_SANDBOX_FAILURE_RATE = float(os.environ.get("NOTICE_SANDBOX_FAILURE_RATE", "0"))
-# The tracking service parcels subscribe with (fenxiao/orders/logistics); the sandbox, which
-# only runs in demo or debug mode, moves each parcel on every LOGISTICS_SANDBOX_STEP_SECONDS.
+# The tracking service parcels subscribe with (fenxiao/orders/logistics): "kuaidi100", or the
+# sandbox, which only runs in demo or debug mode and moves each parcel on every
+# LOGISTICS_SANDBOX_STEP_SECONDS.
 LOGISTICS_PROVIDER = os.environ.get("LOGISTICS_PROVIDER", "sandbox")
+# Kuaidi100 (LOGISTICS_PROVIDER=kuaidi100): the 授权 key of its 订阅推送 service.
+KUAIDI100 = {
+    "KEY": os.environ.get("KUAIDI100_KEY", ""),
+    "ENDPOINT": os.environ.get("KUAIDI100_ENDPOINT", "https://poll.kuaidi100.com/poll"),
+}
 LOGISTICS_SANDBOX_STEP_SECONDS = float(os.environ.get("LOGISTICS_SANDBOX_STEP_SECONDS", "120"))
 # A CJK font for share posters; found automatically among Debian's font packages when unset.
 POSTER_FONT_PATH = os.environ.get("POSTER_FONT_PATH", "")

@@ -1,4 +1,5 @@
-"""System checks: settings that would fail in production (several nodes, payment and SMS gateways)."""
+"""System checks: settings that would fail in production (several nodes, payment, SMS,
+notice and tracking providers)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -104,3 +105,11 @@ def notice_channels_configured(app_configs, **kwargs):
     return [
         Error(problem, hint="See NOTICE_TEMPLATES in settings.py.", id="fenxiao.E013") for problem in found
     ]
+
+
+@register()
+def tracking_service_configured(app_configs, **kwargs):
+    """Kuaidi100 refuses every subscription without the customer's key."""
+    if settings.LOGISTICS_PROVIDER != "kuaidi100" or settings.KUAIDI100.get("KEY"):
+        return []
+    return [Error("LOGISTICS_PROVIDER=kuaidi100 needs KUAIDI100_KEY.", id="fenxiao.E014")]

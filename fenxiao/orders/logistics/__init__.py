@@ -18,9 +18,10 @@ DEMO_ONLY = {"sandbox"}
 
 
 def _registry() -> dict[str, type[TrackingProvider]]:
+    from .kuaidi100 import Kuaidi100Tracking
     from .sandbox import SandboxTracking
 
-    return {SandboxTracking.name: SandboxTracking}
+    return {SandboxTracking.name: SandboxTracking, Kuaidi100Tracking.name: Kuaidi100Tracking}
 
 
 def _enabled(name: str) -> bool:

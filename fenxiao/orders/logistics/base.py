@@ -80,10 +80,18 @@ class TrackingProvider(abc.ABC):
 
     @abc.abstractmethod
     def subscribe(
-        self, *, carrier: str, number: str, callback_url: str, salt: str, destination: str = ""
+        self,
+        *,
+        carrier: str,
+        number: str,
+        callback_url: str,
+        salt: str,
+        destination: str = "",
+        phone: str = "",
     ) -> SubscribeResult:
         """Ask the service to push this waybill's trail to `callback_url`, signed with `salt`
-        (`destination`: the recipient's city, which helps some carriers' routing).
+        (`destination`: the recipient's city, which helps some carriers' routing; `phone`:
+        the recipient's phone, which 顺丰 asks for before it shows a trail).
         Must be idempotent: subscribing the same waybill and URL twice is one subscription."""
 
     @abc.abstractmethod
@@ -93,15 +101,22 @@ class TrackingProvider(abc.ABC):
 
 
 def parse_kuaidi100(form: dict[str, str], salt: str) -> TrackingPush:
-    """A Kuaidi100-style push (`param` JSON + `sign`), verified with `salt`."""
-    import json
-    from zoneinfo import ZoneInfo
-
-    from ..errors import TrackingPushMalformed, TrackingSignatureInvalid
+    """A Kuaidi100-style push (`param` JSON + `sign`), verified with `salt` (HMAC-SHA256)."""
+    from ..errors import TrackingSignatureInvalid
 
     param, signature = form.get("param") or "", form.get("sign") or ""
     if not signature_matches(salt, param, signature):
         raise TrackingSignatureInvalid()
+    return parse_kuaidi100_param(param)
+
+
+def parse_kuaidi100_param(param: str) -> TrackingPush:
+    """The trail in a Kuaidi100 push's `param`, whose signature the caller has checked."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    from ..errors import TrackingPushMalformed
+
     try:
         data = json.loads(param)
         result = data["lastResult"]

@@ -68,7 +68,7 @@ class SandboxTracking(TrackingProvider):
     name = "sandbox"
     label = "沙箱物流"
 
-    def subscribe(self, *, carrier, number, callback_url, salt, destination: str = "") -> SubscribeResult:
+    def subscribe(self, *, carrier, number, callback_url, salt, destination="", phone="") -> SubscribeResult:
         if carrier not in Carrier.values or carrier == Carrier.OTHER:
             return SubscribeResult(accepted=False, retryable=False, message="该物流公司不支持轨迹订阅")
         with transaction.atomic():

@@ -131,6 +131,7 @@ def send_subscription(subscription_id: int, *, now=None) -> bool:
             callback_url=callback_url(sub),
             salt=sub.salt,
             destination=parcel.order.city,
+            phone=parcel.order.recipient_phone,
         )
     except Exception as exc:  # the service is unreachable: try again later
         logger.warning("tracking subscription %s failed: %s", sub.pk, exc)

@@ -1,0 +1,191 @@
+"""Kuaidi100's subscription API against a local stand-in: what the mall subscribes with,
+how each answer is taken, and pushes signed MD5(param + salt) as Kuaidi100 signs them."""
+
+import hashlib
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.core.checks import run_checks
+from django.test import Client
+
+from fenxiao.orders.models import Parcel, TrackingEvent, TrackingSubscription
+from fenxiao.orders.services import shipments
+from fenxiao.testing import assert_refused, make_staff
+
+from .logistics_helpers import paid_order
+
+pytestmark = pytest.mark.django_db
+
+KEY = "kuaidi100-customer-key"
+
+
+class FakeKuaidi100:
+    """The 订阅推送 endpoint: checks the key, remembers each subscription, answers as told."""
+
+    def __init__(self):
+        self.subscriptions: list[dict] = []
+        self.answer = {"result": True, "returnCode": "200", "message": "提交成功"}
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                form = dict(
+                    urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                )
+                param = json.loads(form["param"])
+                if form.get("schema") != "json" or param.get("key") != KEY:
+                    answer = {"result": False, "returnCode": "600", "message": "您不是合法的订阅者"}
+                else:
+                    fake.subscriptions.append(param)
+                    answer = fake.answer
+                raw = json.dumps(answer, ensure_ascii=False).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/poll"
+
+    def push(self, subscription: dict, states: list[tuple[str, str]], *, salt: str | None = None):
+        """Kuaidi100 pushes the whole trail (newest first) to the subscription's callback."""
+        data = [
+            {
+                "context": context,
+                "time": f"2026-12-0{3 + i} 10:00:00",
+                "ftime": f"2026-12-0{3 + i} 10:00:00",
+                "status": "在途",
+                "statusCode": code,
+                "areaName": "广东省,深圳市",
+            }
+            for i, (code, context) in enumerate(states)
+        ][::-1]
+        param = json.dumps(
+            {
+                "status": "polling",
+                "billstatus": "got",
+                "message": "",
+                "lastResult": {
+                    "message": "ok",
+                    "state": states[-1][0],
+                    "status": "200",
+                    "ischeck": "1" if states[-1][0] == "3" else "0",
+                    "com": subscription["company"],
+                    "nu": subscription["number"],
+                    "data": data,
+                },
+            },
+            ensure_ascii=False,
+        )
+        salt = subscription["parameters"]["salt"] if salt is None else salt
+        sign = hashlib.md5((param + salt).encode()).hexdigest().upper()
+        path = urllib.parse.urlsplit(subscription["parameters"]["callbackurl"]).path
+        body = urllib.parse.urlencode({"param": param, "sign": sign})
+        return Client().post(path, body, content_type="application/x-www-form-urlencoded")
+
+
+@pytest.fixture(scope="module")
+def kuaidi100():
+    fake = FakeKuaidi100()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def tracking_by_kuaidi100(settings, kuaidi100):
+    kuaidi100.subscriptions.clear()
+    kuaidi100.answer = {"result": True, "returnCode": "200", "message": "提交成功"}
+    settings.LOGISTICS_PROVIDER = "kuaidi100"
+    settings.KUAIDI100 = {"KEY": KEY, "ENDPOINT": kuaidi100.endpoint}
+    settings.SITE_URL = "https://shop.example.com"
+
+
+def ship(number="SF1234567890", carrier="顺丰") -> Parcel:
+    order = paid_order((1,))
+    return shipments.ship_parcel(order, make_staff(), carrier=carrier, tracking_number=number)
+
+
+def test_a_shipped_parcel_is_subscribed_with_its_callback_salt_and_recipient(kuaidi100):
+    parcel = ship()
+
+    [sent] = kuaidi100.subscriptions
+    sub = TrackingSubscription.objects.get(parcel=parcel)
+    assert sub.status == "subscribed" and sub.provider == "kuaidi100"
+    assert (sent["company"], sent["number"], sent["key"]) == ("shunfeng", "SF1234567890", KEY)
+    assert sent["parameters"]["callbackurl"] == (
+        f"https://shop.example.com/api/v1/logistics/callback/kuaidi100/{sub.pk}"
+    )
+    assert sent["parameters"]["salt"] == sub.salt and len(sub.salt) >= 16
+    assert sent["parameters"]["phone"] == parcel.order.recipient_phone
+    assert sent["to"] == parcel.order.city
+
+
+def test_kuaidi100s_signed_pushes_build_the_trail(kuaidi100):
+    parcel = ship()
+    [sent] = kuaidi100.subscriptions
+
+    first = kuaidi100.push(sent, [("1", "【深圳市】顺丰速运 已揽收")])
+    later = kuaidi100.push(
+        sent,
+        [("1", "【深圳市】顺丰速运 已揽收"), ("0", "快件已发往 杭州"), ("3", "快件已签收，签收人：本人")],
+    )
+
+    assert first.status_code == later.status_code == 200 and later.json()["returnCode"] == "200"
+    assert later.json()["added"] == 2
+    parcel.refresh_from_db()
+    assert parcel.tracking_state == "signed" and parcel.signed_at is not None
+    assert TrackingEvent.objects.filter(parcel=parcel).count() == 3
+
+
+def test_a_push_not_signed_with_the_parcels_salt_is_refused_and_stores_nothing(kuaidi100):
+    parcel = ship()
+    [sent] = kuaidi100.subscriptions
+
+    forged = kuaidi100.push(sent, [("3", "快件已签收")], salt="guessed-salt")
+
+    assert_refused(forged, 400, "TRACKING_SIGNATURE_INVALID")
+    assert not TrackingEvent.objects.filter(parcel=parcel).exists()
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        ({"result": False, "returnCode": "501", "message": "重复订阅"}, "subscribed"),
+        ({"result": False, "returnCode": "700", "message": "不支持的快递公司"}, "failed"),
+        ({"result": False, "returnCode": "500", "message": "服务器错误"}, "pending"),
+    ],
+)
+def test_each_answer_is_taken_as_kuaidi100_means_it(kuaidi100, answer, status):
+    kuaidi100.answer = answer
+    sub = TrackingSubscription.objects.get(parcel=ship())
+    assert sub.status == status
+    if status != "subscribed":
+        assert answer["returnCode"] in sub.last_error
+
+
+def test_a_wrong_key_or_no_answer_is_tried_again(settings):
+    settings.KUAIDI100 = {**settings.KUAIDI100, "KEY": "wrong"}
+    sub = TrackingSubscription.objects.get(parcel=ship("SF1"))
+    assert sub.status == "pending" and "600" in sub.last_error
+
+    settings.KUAIDI100 = {**settings.KUAIDI100, "ENDPOINT": "http://127.0.0.1:9/poll"}
+    sub = TrackingSubscription.objects.get(parcel=ship("SF2"))
+    assert sub.status == "pending" and sub.last_error
+
+
+def test_the_system_check_wants_the_key(settings):
+    assert [m for m in run_checks() if m.id == "fenxiao.E014"] == []
+    settings.KUAIDI100 = {**settings.KUAIDI100, "KEY": ""}
+    assert [m.id for m in run_checks() if m.id == "fenxiao.E014"] == ["fenxiao.E014"]
