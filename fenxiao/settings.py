@@ -386,6 +386,15 @@ WECHATPAY = {
     "PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_PUBLIC_KEY_FILE", ""),
     "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
 }
+# Alipay (PAYMENT_GATEWAYS lists "alipay": 手机网站支付, offered outside WeChat's browser):
+# the app's id on the open platform, its RSA2 private key, and the Alipay public key (公钥
+# mode). Notifications go to SITE_URL. `manage.py check` says what is missing.
+ALIPAY = {
+    "APP_ID": os.environ.get("ALIPAY_APP_ID", ""),
+    "PRIVATE_KEY_FILE": os.environ.get("ALIPAY_PRIVATE_KEY_FILE", ""),
+    "PUBLIC_KEY_FILE": os.environ.get("ALIPAY_PUBLIC_KEY_FILE", ""),
+    "GATEWAY": os.environ.get("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
+}
 # "wechatpay_jsapi" (WeChat Pay inside WeChat's browser) also needs the 公众号 of WECHATPAY's
 # APPID: its AppSecret, for learning the buyer's openid (网页授权), and SITE_URL's domain set
 # as its 网页授权域名, and SITE_URL/pay/ as a JSAPI 支付授权目录.

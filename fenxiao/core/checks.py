@@ -42,17 +42,20 @@ def private_files_shared_with_media(app_configs, **kwargs):
 @register()
 def payment_gateways_configured(app_configs, **kwargs):
     """A listed gateway that cannot sign or verify would fail every buyer at the cashier."""
-    wechat = {"wechatpay", "wechatpay_jsapi"} & set(settings.PAYMENT_GATEWAYS)
-    if not wechat:
-        return []
-    from fenxiao.payments.gateways import wechatpay_client
+    listed = set(settings.PAYMENT_GATEWAYS)
+    wechat = {"wechatpay", "wechatpay_jsapi"} & listed
+    errors = []
+    if wechat:
+        from fenxiao.payments.gateways import wechatpay_client
 
-    errors = [
-        Error(
-            problem, hint="See WECHATPAY in settings.py for where each value comes from.", id="fenxiao.E010"
-        )
-        for problem in wechatpay_client.problems()
-    ]
+        errors += [
+            Error(
+                problem,
+                hint="See WECHATPAY in settings.py for where each value comes from.",
+                id="fenxiao.E010",
+            )
+            for problem in wechatpay_client.problems()
+        ]
     if "wechatpay_jsapi" in wechat and not settings.WECHAT_MP.get("SECRET"):
         errors.append(
             Error(
@@ -61,10 +64,21 @@ def payment_gateways_configured(app_configs, **kwargs):
                 id="fenxiao.E010",
             )
         )
-    if settings.PRODUCTION and not settings.SITE_URL.startswith("https://"):
+    if "alipay" in listed:
+        from fenxiao.payments.gateways import alipay_client
+
+        errors += [
+            Error(problem, hint="See ALIPAY in settings.py.", id="fenxiao.E010")
+            for problem in alipay_client.problems()
+        ]
+    if (
+        (wechat or "alipay" in listed)
+        and settings.PRODUCTION
+        and not settings.SITE_URL.startswith("https://")
+    ):
         errors.append(
             Error(
-                "WeChat Pay notifies SITE_URL, which must be an https address.",
+                "Payment gateways notify SITE_URL, which must be an https address.",
                 hint="Set SITE_URL to the mall's public https address.",
                 id="fenxiao.E011",
             )

@@ -59,3 +59,8 @@ class GatewayRefused(DomainError):
     code = "PAYMENT_GATEWAY_REFUSED"
     message = "支付渠道拒绝了本次支付，请稍后再试或换一种支付方式"
     status = 502
+
+
+class NotificationIgnored(Exception):
+    """A genuine notification about something other than a payment (a trade closed or
+    refunded): acknowledged so the gateway stops sending it, and nothing is applied."""

@@ -145,6 +145,7 @@ class NotificationOutcome(models.TextChoices):
     UNKNOWN_PAYMENT = "unknown_payment", "未知支付单"
     MALFORMED = "malformed", "格式错误"
     LATE_REFUNDED = "late_refunded", "订单已关闭，已原路退回"
+    IGNORED = "ignored", "非支付通知，无需处理"
 
 
 class PaymentNotification(models.Model):

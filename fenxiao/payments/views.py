@@ -1,6 +1,6 @@
-"""Pay pages: the sandbox gateway's cashier, and the mall's own page for WeChat Pay, which
-shows the trade's QR code (Native) or opens WeChat's payment sheet (JSAPI) and waits for
-the payment to be confirmed."""
+"""Pay pages: the sandbox gateway's cashier, and the mall's own page for real gateways,
+which shows the trade's QR code (WeChat Pay Native), opens WeChat's payment sheet (JSAPI)
+or sends the buyer on to Alipay's cashier, and waits for the payment to be confirmed."""
 
 import qrcode
 import qrcode.image.svg
@@ -58,10 +58,11 @@ def payment_page(request, out_trade_no: str):
     the gateway's notification has marked the payment; "我已完成支付" asks the gateway
     directly (for a late notification). Like the gateway's own pay link, the trade number
     is the key: the page shows only the amount and lets whoever holds it pay."""
-    payment = (
-        Payment.objects.select_related("order").filter(out_trade_no=out_trade_no).exclude(pay_code="").first()
-    )
+    payment = Payment.objects.select_related("order").filter(out_trade_no=out_trade_no).first()
     if payment is None or payment.gateway not in enabled_gateways():
+        raise Http404
+    gateway = get_gateway(payment.gateway)
+    if not gateway.pay_page:
         raise Http404
     if request.GET.get("state"):
         return JsonResponse({"paid": payment.status == PaymentStatus.SUCCEEDED, "status": payment.status})
@@ -77,8 +78,8 @@ def payment_page(request, out_trade_no: str):
             error = "暂未查到支付结果，如已付款请稍候，结果到达后页面会自动跳转"
     if payment.status == PaymentStatus.SUCCEEDED and is_site_path(payment.return_url):
         return HttpResponseRedirect(payment.return_url)
-    gateway = get_gateway(payment.gateway)
     open_trade = payment.status == PaymentStatus.CREATED
+    alipay_form = gateway.page_form(payment) if open_trade and gateway.pay_page == "alipay" else None
     return render(
         request,
         "payments/payment_page.html",
@@ -91,6 +92,8 @@ def payment_page(request, out_trade_no: str):
             "jsapi_params": gateway.client_params(payment.pay_code)
             if open_trade and gateway.pay_page == "jsapi"
             else None,
+            "alipay_action": alipay_form[0] if alipay_form else "",
+            "alipay_fields": alipay_form[1] if alipay_form else None,
             "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
             "error": error,
         },

@@ -25,10 +25,14 @@ __all__ = [
 
 
 def _registry() -> dict[str, type[PaymentGateway]]:
+    from .alipay import AlipayGateway
     from .sandbox import SandboxGateway
     from .wechatpay import WechatPayGateway, WechatPayJsapiGateway
 
-    return {gateway.name: gateway for gateway in (SandboxGateway, WechatPayGateway, WechatPayJsapiGateway)}
+    return {
+        gateway.name: gateway
+        for gateway in (SandboxGateway, WechatPayGateway, WechatPayJsapiGateway, AlipayGateway)
+    }
 
 
 # Gateways that move no real money, and so are never enabled in production.

@@ -52,6 +52,9 @@ class PaymentGateway(abc.ABC):
     in_wechat: bool | None = None
     # The payer must be known (`payer_id`) before a trade can be opened.
     needs_payer_id: bool = False
+    # What the gateway must read back to stop re-sending a notification (Alipay: "success");
+    # empty: the mall's JSON answer with HTTP 200.
+    ack_text: str = ""
     # How long a trade's `pay_code` can be paid with; an open payment older than this is
     # closed and opened afresh rather than handed out again (None: as long as the order).
     pay_code_lifetime: timedelta | None = None

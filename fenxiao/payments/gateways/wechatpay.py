@@ -25,6 +25,7 @@ from django.utils import timezone
 from ..errors import (
     GatewayRefused,
     NotificationExpired,
+    NotificationIgnored,
     NotificationMalformed,
     SignatureInvalid,
 )
@@ -180,7 +181,8 @@ class WechatPayGateway(PaymentGateway):
         try:
             envelope = _json_object(body)
             if envelope.get("event_type") != "TRANSACTION.SUCCESS":
-                raise NotificationMalformed()
+                # Signed by WeChat Pay but not a payment (a refund's news): acknowledged only.
+                raise NotificationIgnored()
             trade = self.client.decrypt(envelope["resource"])
         except (KeyError, TypeError, AttributeError) as exc:
             raise NotificationMalformed() from exc

@@ -19,6 +19,7 @@ from fenxiao.core.errors import DomainError
 from ..errors import (
     AmountMismatch,
     NotificationExpired,
+    NotificationIgnored,
     PaymentNotFound,
     SignatureInvalid,
 )
@@ -48,6 +49,8 @@ def handle_notification(gateway_name: str, headers: dict[str, str], body: bytes)
         log.transaction_id = note.transaction_id
         log.amount = note.amount
         log.outcome = apply_gateway_payment(gateway_name, note)
+    except NotificationIgnored:
+        log.outcome = NotificationOutcome.IGNORED
     except DomainError as exc:
         log.outcome = _OUTCOME_FOR.get(type(exc), NotificationOutcome.MALFORMED)
         log.detail = exc.message
