@@ -1,8 +1,7 @@
-"""System checks: settings that would fail in production (several nodes, payment, SMS,
-notice and tracking providers)."""
+"""System checks for running several nodes."""
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Warning, register
 
 
 @register()
@@ -37,93 +36,3 @@ def private_files_shared_with_media(app_configs, **kwargs):
             id="fenxiao.W002",
         )
     ]
-
-
-@register()
-def payment_gateways_configured(app_configs, **kwargs):
-    """A listed gateway that cannot sign or verify would fail every buyer at the cashier."""
-    listed = set(settings.PAYMENT_GATEWAYS)
-    wechat = {"wechatpay", "wechatpay_jsapi"} & listed
-    errors = []
-    if wechat:
-        from fenxiao.payments.gateways import wechatpay_client
-
-        errors += [
-            Error(
-                problem,
-                hint="See WECHATPAY in settings.py for where each value comes from.",
-                id="fenxiao.E010",
-            )
-            for problem in wechatpay_client.problems()
-        ]
-    if "wechatpay_jsapi" in wechat and not settings.WECHAT_MP.get("SECRET"):
-        errors.append(
-            Error(
-                "wechatpay_jsapi needs WECHAT_MP_SECRET, the AppSecret of the 公众号 WECHATPAY_APPID "
-                "names, to learn each buyer's openid.",
-                id="fenxiao.E010",
-            )
-        )
-    if "alipay" in listed:
-        from fenxiao.payments.gateways import alipay_client
-
-        errors += [
-            Error(problem, hint="See ALIPAY in settings.py.", id="fenxiao.E010")
-            for problem in alipay_client.problems()
-        ]
-    if (
-        (wechat or "alipay" in listed)
-        and settings.PRODUCTION
-        and not settings.SITE_URL.startswith("https://")
-    ):
-        errors.append(
-            Error(
-                "Payment gateways notify SITE_URL, which must be an https address.",
-                hint="Set SITE_URL to the mall's public https address.",
-                id="fenxiao.E011",
-            )
-        )
-    return errors
-
-
-@register()
-def sms_gateway_configured(app_configs, **kwargs):
-    """Without its keys and templates the SMS gateway fails every registration code."""
-    if settings.SMS_GATEWAY != "aliyun":
-        return []
-    from fenxiao.customers.sms import aliyun
-
-    return [
-        Error(problem, hint="See SMS_ALIYUN in settings.py.", id="fenxiao.E012")
-        for problem in aliyun.problems()
-    ]
-
-
-@register()
-def notice_channels_configured(app_configs, **kwargs):
-    """A notice channel on a template provider with nothing to send it with, or templates
-    that name unknown kinds or fields, would fail every notice quietly."""
-    from fenxiao.notices.channels import templates
-
-    adapters = settings.NOTICE_CHANNEL_ADAPTERS
-    found = []
-    if adapters.get("wechat") == "mp":
-        if not (settings.WECHATPAY.get("APPID") and settings.WECHAT_MP.get("SECRET")):
-            found.append("NOTICE_WECHAT_ADAPTER=mp needs WECHATPAY_APPID and WECHAT_MP_SECRET (the 公众号).")
-        found += templates.problems("wechat")
-    if adapters.get("sms") == "aliyun":
-        from fenxiao.customers.sms import aliyun
-
-        found += [p for p in aliyun.problems() if "TEMPLATE_" not in p]
-        found += templates.problems("sms")
-    return [
-        Error(problem, hint="See NOTICE_TEMPLATES in settings.py.", id="fenxiao.E013") for problem in found
-    ]
-
-
-@register()
-def tracking_service_configured(app_configs, **kwargs):
-    """Kuaidi100 refuses every subscription without the customer's key."""
-    if settings.LOGISTICS_PROVIDER != "kuaidi100" or settings.KUAIDI100.get("KEY"):
-        return []
-    return [Error("LOGISTICS_PROVIDER=kuaidi100 needs KUAIDI100_KEY.", id="fenxiao.E014")]

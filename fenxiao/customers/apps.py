@@ -8,6 +8,8 @@ class CustomersConfig(AppConfig):
     verbose_name = "客户与账号"
 
     def ready(self):
+        from . import checks  # noqa: F401 - registers the system checks
+
         # The roles reference permissions, which Django creates per app after migrating;
         # refreshing after every app's post_migrate picks up each app's permissions.
         post_migrate.connect(_ensure_groups, dispatch_uid="fenxiao_staff_groups")

@@ -10,6 +10,7 @@ class PaymentsConfig(AppConfig):
         # Payments sits above orders: orders reaches it only through this registration.
         from fenxiao.orders.services import payments_port
 
+        from . import checks  # noqa: F401 - registers the system checks
         from .services import for_orders
 
         payments_port.register(for_orders)

@@ -7,6 +7,7 @@ import qrcode.image.svg
 from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 
@@ -78,7 +79,9 @@ def payment_page(request, out_trade_no: str):
             error = "暂未查到支付结果，如已付款请稍候，结果到达后页面会自动跳转"
     if payment.status == PaymentStatus.SUCCEEDED and is_site_path(payment.return_url):
         return HttpResponseRedirect(payment.return_url)
-    open_trade = payment.status == PaymentStatus.CREATED
+    # Past the order's time to pay the gateway would refuse it: the page says so instead.
+    expired = payment.order.pay_deadline <= timezone.now()
+    open_trade = payment.status == PaymentStatus.CREATED and not expired
     alipay_form = gateway.page_form(payment) if open_trade and gateway.pay_page == "alipay" else None
     return render(
         request,
@@ -96,5 +99,6 @@ def payment_page(request, out_trade_no: str):
             "alipay_fields": alipay_form[1] if alipay_form else None,
             "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
             "error": error,
+            "expired": expired and payment.status == PaymentStatus.CREATED,
         },
     )

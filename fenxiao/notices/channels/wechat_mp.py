@@ -22,21 +22,10 @@ from .templates import clip, source_value, template_for
 TIMEOUT_SECONDS = 10
 # Answers meaning the access token is no longer good: fetch a new one next time.
 TOKEN_ERRORS = {40001, 40014, 42001}
-# How long each kind of template field may be (WeChat refuses longer values: errcode 47003).
-FIELD_LIMITS = {
-    "thing": 20,
-    "character_string": 32,
-    "number": 32,
-    "letter": 32,
-    "symbol": 5,
-    "phrase": 5,
-    "name": 10,
-    "phone_number": 17,
-    "car_number": 8,
-    "amount": 10,
-    "time": 20,
-    "date": 20,
-}
+# How long each kind of free-text template field may be (WeChat refuses longer values:
+# errcode 47003). Fields with a format (time, date, amount, numbers) are never cut: a cut
+# value would be no value of that format.
+FIELD_LIMITS = {"thing": 20, "character_string": 32, "letter": 32, "symbol": 5, "phrase": 5, "name": 10}
 
 
 def _appid() -> str:
@@ -77,9 +66,9 @@ def access_token() -> str:
     return token
 
 
-def _limit(field: str) -> int:
-    prefix = field.rstrip("0123456789")
-    return FIELD_LIMITS.get(prefix, 20)
+def _fill(field: str, value: str) -> str:
+    limit = FIELD_LIMITS.get(field.rstrip("0123456789"))
+    return clip(value, limit) if limit else value
 
 
 class WechatTemplateMessages(ChannelAdapter):
@@ -102,8 +91,7 @@ class WechatTemplateMessages(ChannelAdapter):
         if entry is None:
             raise SendFailed(f"未配置“{notice.kind}”的模板消息")
         values = {
-            field: clip(source_value(notice, source), _limit(field))
-            for field, source in entry["fields"].items()
+            field: _fill(field, source_value(notice, source)) for field, source in entry["fields"].items()
         }
         return entry["template"], values
 

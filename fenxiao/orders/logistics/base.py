@@ -30,6 +30,27 @@ KUAIDI100_STATES = {
     "8": TrackingState.IN_TRANSIT,  # 清关
     "14": TrackingState.RETURNED,  # 拒签
 }
+# Kuaidi100's advanced codes (高级物流状态, resultv2=4) by their family: 1xx 揽收 (1001 and
+# 1002, 到达派件城市 / 干线, are 在途), 2xx 疑难, 3xx 签收, 4xx 退签, 5xx 派件.
+_FAMILIES = {
+    "1": TrackingState.COLLECTED,
+    "2": TrackingState.PROBLEM,
+    "3": TrackingState.SIGNED,
+    "4": TrackingState.RETURNED,
+    "5": TrackingState.DELIVERING,
+}
+
+
+def kuaidi100_state(code: str) -> str:
+    """Our state for a Kuaidi100 state code, basic ("3") or advanced ("301")."""
+    code = str(code).strip()
+    if code in KUAIDI100_STATES:
+        return KUAIDI100_STATES[code]
+    if len(code) == 4 and code.startswith("10"):
+        return TrackingState.IN_TRANSIT
+    return _FAMILIES.get(code[:1], TrackingState.IN_TRANSIT) if len(code) == 3 else TrackingState.IN_TRANSIT
+
+
 STATE_CODES = {
     TrackingState.COLLECTED: "1",
     TrackingState.IN_TRANSIT: "0",
@@ -64,6 +85,7 @@ class TrackingPush:
     number: str
     state: str
     lines: list[TrackingLine] = field(default_factory=list)
+    previous_carrier: str = ""
 
 
 @dataclass(frozen=True)
@@ -121,13 +143,16 @@ def parse_kuaidi100_param(param: str) -> TrackingPush:
         data = json.loads(param)
         result = data["lastResult"]
         lines = []
-        for row in result.get("data") or []:
+        trail_state = str(result.get("state", "0"))
+        for index, row in enumerate(result.get("data") or []):
             when = datetime.strptime(str(row.get("ftime") or row["time"]), "%Y-%m-%d %H:%M:%S")
-            code = str(row.get("statusCode", result.get("state", "0")))
+            # A line without its own code: only the newest (first) one is in the trail's state;
+            # giving older lines that state would date a signing back to the collection.
+            code = str(row.get("statusCode") or (trail_state if index == 0 else "0"))
             lines.append(
                 TrackingLine(
                     occurred_at=when.replace(tzinfo=ZoneInfo("Asia/Shanghai")),  # carriers' clocks
-                    state=KUAIDI100_STATES.get(code, TrackingState.IN_TRANSIT),
+                    state=kuaidi100_state(code),
                     context=str(row["context"])[:300],
                     location=str(row.get("areaName") or row.get("location") or "")[:80],
                 )
@@ -135,7 +160,9 @@ def parse_kuaidi100_param(param: str) -> TrackingPush:
         return TrackingPush(
             carrier=str(result["com"]),
             number=str(result["nu"]),
-            state=KUAIDI100_STATES.get(str(result.get("state", "0")), TrackingState.IN_TRANSIT),
+            state=kuaidi100_state(trail_state),
+            # Kuaidi100 corrected the carrier it was given (autoCheck): the waybill's own carrier.
+            previous_carrier=str(data.get("comOld") or ""),
             lines=lines,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

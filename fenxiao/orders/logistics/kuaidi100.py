@@ -40,8 +40,9 @@ class Kuaidi100Tracking(TrackingProvider):
     def subscribe(self, *, carrier, number, callback_url, salt, destination="", phone="") -> SubscribeResult:
         if carrier not in Carrier.values or carrier == Carrier.OTHER:
             return SubscribeResult(accepted=False, retryable=False, message="该物流公司不支持轨迹订阅")
-        parameters = {"callbackurl": callback_url, "salt": salt, "resultv2": "1"}
-        if phone:
+        # resultv2=4: every trail line carries its own (advanced) state code.
+        parameters = {"callbackurl": callback_url, "salt": salt, "resultv2": "4"}
+        if phone and carrier == Carrier.SF:
             parameters["phone"] = phone  # 顺丰 shows a trail only with the recipient's phone
         request_param = {
             "company": carrier,
@@ -72,6 +73,8 @@ class Kuaidi100Tracking(TrackingProvider):
         except (ValueError, AttributeError):
             return SubscribeResult(accepted=False, message=f"快递100 应答无法解析：{raw[:100]!r}")
         if answer.get("result") is True or code == DUPLICATE:
+            # 501: the waybill is already followed (another order's parcel shipped under it);
+            # its pushes are recorded on every parcel with the waybill (`record_push`).
             return SubscribeResult(accepted=True)
         message = f"快递100 {code} {answer.get('message', '')}".strip()
         return SubscribeResult(accepted=False, retryable=code not in FINAL_REFUSALS, message=message)

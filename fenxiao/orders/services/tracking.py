@@ -197,19 +197,47 @@ def _digest(state: str, context: str) -> str:
 
 
 def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) -> int:
-    """Verify and apply one push. Returns how many new trail lines it brought."""
+    """Verify and apply one push. Returns how many new trail lines it brought.
+
+    One waybill may carry the parcels of several orders (合并发货). Kuaidi100 keeps one
+    subscription per waybill (another is answered 501, "already subscribed") and pushes
+    to the first one's callback only, so a verified push is every such parcel's trail."""
     provider = get_provider(provider_name)
     sub = TrackingSubscription.objects.filter(pk=subscription_id, provider=provider_name).first()
     if provider is None or sub is None:
         raise TrackingSubscriptionNotFound()
     push = provider.parse_push(form, sub.salt)  # raises on a bad signature: nothing stored
+    subscribed = Parcel.objects.get(pk=sub.parcel_id)
+    # The service may correct the carrier it was given (Kuaidi100's autoCheck): the push then
+    # names the old one as well.
+    if push.number.upper() != subscribed.tracking_number.upper() or subscribed.carrier not in (
+        push.carrier,
+        push.previous_carrier,
+    ):
+        raise TrackingPushMalformed("推送的运单与订阅不一致", code="TRACKING_WAYBILL_MISMATCH")
+    sharing = (
+        Parcel.objects.filter(carrier=subscribed.carrier, tracking_number=subscribed.tracking_number)
+        .order_by("order_id", "pk")
+        .values_list("pk", flat=True)
+    )
+    added = 0
+    for parcel_id in sharing:
+        added += _record_trail(parcel_id, push)
+    if sub.status != SubscriptionStatus.SUBSCRIBED:
+        # A push proves the service has the subscription, whatever our outbox thought.
+        TrackingSubscription.objects.filter(pk=sub.pk).update(
+            status=SubscriptionStatus.SUBSCRIBED, subscribed_at=timezone.now(), next_attempt_at=None
+        )
+    return added
+
+
+def _record_trail(parcel_id: int, push) -> int:
+    """Store the push's lines on one parcel (once each) and move the parcel on."""
     with transaction.atomic():
-        parcel = Parcel.objects.select_related("order").get(pk=sub.parcel_id)
+        parcel = Parcel.objects.select_related("order").get(pk=parcel_id)
         # Lock order first, as shipping does, so "every parcel signed" is read consistently.
         order = Order.objects.select_for_update().get(pk=parcel.order_id)
         parcel = Parcel.objects.select_for_update().get(pk=parcel.pk)
-        if push.number.upper() != parcel.tracking_number.upper() or push.carrier != parcel.carrier:
-            raise TrackingPushMalformed("推送的运单与订阅不一致", code="TRACKING_WAYBILL_MISMATCH")
         before = TrackingEvent.objects.filter(parcel=parcel).count()
         TrackingEvent.objects.bulk_create(
             [
@@ -228,11 +256,6 @@ def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) 
         added = TrackingEvent.objects.filter(parcel=parcel).count() - before
         if added:
             _update_parcel(order, parcel)
-        if sub.status != SubscriptionStatus.SUBSCRIBED:
-            # A push proves the service has the subscription, whatever our outbox thought.
-            TrackingSubscription.objects.filter(pk=sub.pk).update(
-                status=SubscriptionStatus.SUBSCRIBED, subscribed_at=timezone.now(), next_attempt_at=None
-            )
     return added
 
 

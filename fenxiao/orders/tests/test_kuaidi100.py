@@ -39,10 +39,15 @@ class FakeKuaidi100:
                     urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode())
                 )
                 param = json.loads(form["param"])
+                waybill = (param.get("company"), param.get("number"))
                 if form.get("schema") != "json" or param.get("key") != KEY:
                     answer = {"result": False, "returnCode": "600", "message": "您不是合法的订阅者"}
+                elif any((s["company"], s["number"]) == waybill for s in fake.subscriptions):
+                    # Followed already: the new request (and its callback) is ignored.
+                    answer = {"result": False, "returnCode": "501", "message": "重复订阅"}
                 else:
-                    fake.subscriptions.append(param)
+                    if fake.answer["returnCode"] == "200":
+                        fake.subscriptions.append(param)
                     answer = fake.answer
                 raw = json.dumps(answer, ensure_ascii=False).encode()
                 self.send_response(200)
@@ -58,15 +63,24 @@ class FakeKuaidi100:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/poll"
 
-    def push(self, subscription: dict, states: list[tuple[str, str]], *, salt: str | None = None):
-        """Kuaidi100 pushes the whole trail (newest first) to the subscription's callback."""
+    def push(
+        self,
+        subscription: dict,
+        states: list[tuple[str, str]],
+        *,
+        salt: str | None = None,
+        codes=True,
+        **extra,
+    ):
+        """Kuaidi100 pushes the whole trail (newest first) to the subscription's callback,
+        each line with its advanced state code (resultv2=4) unless `codes` is False."""
         data = [
             {
                 "context": context,
                 "time": f"2026-12-0{3 + i} 10:00:00",
                 "ftime": f"2026-12-0{3 + i} 10:00:00",
                 "status": "在途",
-                "statusCode": code,
+                **({"statusCode": code} if codes else {}),
                 "areaName": "广东省,深圳市",
             }
             for i, (code, context) in enumerate(states)
@@ -76,12 +90,13 @@ class FakeKuaidi100:
                 "status": "polling",
                 "billstatus": "got",
                 "message": "",
+                **extra,
                 "lastResult": {
                     "message": "ok",
                     "state": states[-1][0],
                     "status": "200",
                     "ischeck": "1" if states[-1][0] == "3" else "0",
-                    "com": subscription["company"],
+                    "com": extra.get("comNew") or subscription["company"],
                     "nu": subscription["number"],
                     "data": data,
                 },
@@ -136,17 +151,61 @@ def test_kuaidi100s_signed_pushes_build_the_trail(kuaidi100):
     parcel = ship()
     [sent] = kuaidi100.subscriptions
 
-    first = kuaidi100.push(sent, [("1", "【深圳市】顺丰速运 已揽收")])
+    first = kuaidi100.push(sent, [("103", "【深圳市】顺丰速运 已揽收")])
     later = kuaidi100.push(
         sent,
-        [("1", "【深圳市】顺丰速运 已揽收"), ("0", "快件已发往 杭州"), ("3", "快件已签收，签收人：本人")],
+        [
+            ("103", "【深圳市】顺丰速运 已揽收"),
+            ("1002", "快件已发往 杭州"),
+            ("301", "快件已签收，签收人：本人"),
+        ],
     )
 
     assert first.status_code == later.status_code == 200 and later.json()["returnCode"] == "200"
     assert later.json()["added"] == 2
     parcel.refresh_from_db()
     assert parcel.tracking_state == "signed" and parcel.signed_at is not None
-    assert TrackingEvent.objects.filter(parcel=parcel).count() == 3
+    trail = TrackingEvent.objects.filter(parcel=parcel).order_by("occurred_at")
+    assert list(trail.values_list("state", flat=True)) == ["collected", "in_transit", "signed"]
+    assert parcel.signed_at == trail.last().occurred_at
+    assert sent["parameters"]["resultv2"] == "4"
+
+
+def test_lines_without_their_own_code_do_not_date_the_signing_back(kuaidi100):
+    parcel = ship()
+    [sent] = kuaidi100.subscriptions
+    states = [("1", "已揽收"), ("0", "运输中"), ("3", "已签收")]
+
+    kuaidi100.push(sent, states, codes=False)
+
+    trail = TrackingEvent.objects.filter(parcel=parcel).order_by("occurred_at")
+    assert list(trail.values_list("state", flat=True)) == ["in_transit", "in_transit", "signed"]
+    parcel.refresh_from_db()
+    assert parcel.signed_at == trail.last().occurred_at
+
+
+def test_one_waybill_for_two_orders_gives_both_parcels_the_trail(kuaidi100):
+    first, second = ship("SF777"), ship("SF777")  # 合并发货: two orders in one box
+
+    # Kuaidi100 follows the waybill once; the second subscription is "already subscribed".
+    assert [s.status for s in TrackingSubscription.objects.order_by("pk")] == ["subscribed", "subscribed"]
+    [sent] = kuaidi100.subscriptions
+    kuaidi100.push(sent, [("103", "已揽收"), ("301", "已签收")])
+
+    for parcel in (first, second):
+        parcel.refresh_from_db()
+        assert parcel.tracking_state == "signed"
+        assert TrackingEvent.objects.filter(parcel=parcel).count() == 2
+
+
+def test_a_carrier_kuaidi100_corrected_is_still_the_parcels_trail(kuaidi100):
+    parcel = ship("YT123", carrier="顺丰")  # the merchant picked the wrong carrier
+    [sent] = kuaidi100.subscriptions
+    answer = kuaidi100.push(
+        sent, [("103", "【杭州市】圆通速递 已揽收")], autoCheck="1", comOld="shunfeng", comNew="yuantong"
+    )
+    assert answer.status_code == 200
+    assert TrackingEvent.objects.filter(parcel=parcel).count() == 1
 
 
 def test_a_push_not_signed_with_the_parcels_salt_is_refused_and_stores_nothing(kuaidi100):
@@ -163,6 +222,7 @@ def test_a_push_not_signed_with_the_parcels_salt_is_refused_and_stores_nothing(k
     ("answer", "status"),
     [
         ({"result": False, "returnCode": "501", "message": "重复订阅"}, "subscribed"),
+        ({"result": False, "returnCode": "702", "message": "识别不到该单号对应的快递公司"}, "failed"),
         ({"result": False, "returnCode": "700", "message": "不支持的快递公司"}, "failed"),
         ({"result": False, "returnCode": "500", "message": "服务器错误"}, "pending"),
     ],

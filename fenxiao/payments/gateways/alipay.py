@@ -24,7 +24,6 @@ PAID_STATES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 RETRYABLE = {
     "ACQ.SYSTEM_ERROR",
     "ACQ.SELLER_BALANCE_NOT_ENOUGH",
-    "ACQ.REFUND_FEE_ERROR",
     "aop.ACQ.SYSTEM_ERROR",
 }
 
@@ -120,20 +119,21 @@ class AlipayGateway(PaymentGateway):
                 "refund_reason": reason[:256],
             },
         )
-        if answer.get("code") != "10000":
-            if answer.get("code") == "20000" or answer.get("sub_code") in RETRYABLE:
-                raise GatewayRefused(f"支付宝暂不能退款：{_refusal(answer)}")  # asked again later
-            return RefundResult(succeeded=False, failure_reason=_refusal(answer))
         refund_id = str(answer.get("trade_no", ""))
-        if answer.get("fund_change") == "Y":
+        if answer.get("code") == "10000" and answer.get("fund_change") == "Y":
             return RefundResult(succeeded=True, gateway_refund_id=refund_id)
-        # No money moved in this call: an earlier attempt may have refunded it already.
+        if answer.get("code") == "20000" or answer.get("sub_code") in RETRYABLE:
+            raise GatewayRefused(f"支付宝暂不能退款：{_refusal(answer)}")  # asked again later
+        # No money moved in this call, or a refusal: an earlier attempt under this number may
+        # have refunded it already. Only a refund Alipay does not have is refused or pending.
         found = self.client.call(
             "alipay.trade.fastpay.refund.query",
             {"out_trade_no": out_trade_no, "out_request_no": out_refund_no},
         )
         if found.get("code") == "10000" and found.get("refund_status") == "REFUND_SUCCESS":
             return RefundResult(succeeded=True, gateway_refund_id=refund_id)
+        if answer.get("code") != "10000":
+            return RefundResult(succeeded=False, failure_reason=_refusal(answer))
         return RefundResult(succeeded=False, pending=True, gateway_refund_id=refund_id)
 
     def verify_notification(self, headers, body) -> GatewayNotification:

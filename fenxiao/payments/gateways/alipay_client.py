@@ -9,6 +9,7 @@ fields, with the Alipay public key (公钥 mode). Configuration comes from
 """
 
 import base64
+import http.client
 import json
 import re
 import urllib.error
@@ -99,6 +100,8 @@ class AlipayClient:
         return base64.b64encode(key.sign(content.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
     def verify(self, content: str, signature: str) -> None:
+        if not isinstance(signature, str):
+            raise SignatureInvalid()
         try:
             _public_key(self.cfg["PUBLIC_KEY_FILE"]).verify(
                 base64.b64decode(signature, validate=True),
@@ -138,14 +141,14 @@ class AlipayClient:
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
                 text = response.read().decode("utf-8")
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # incl. UnicodeDecodeError
             raise GatewayUnreachable() from exc
         node = method.replace(".", "_") + "_response"
         try:
             raw, signature = _response_text(text, node)
             self.verify(raw, signature)
             answer = json.loads(raw)
-        except (ValueError, SignatureInvalid) as exc:
+        except (ValueError, IndexError, TypeError, AttributeError, SignatureInvalid) as exc:
             # Unsigned or not Alipay's (a proxy's page, or forged): not an answer.
             raise GatewayUnreachable() from exc
         if not isinstance(answer, dict):

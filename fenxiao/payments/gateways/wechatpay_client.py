@@ -11,6 +11,7 @@ variables); `problems()` lists what is missing or wrong, for the system check.
 """
 
 import base64
+import http.client
 import json
 import secrets
 import time
@@ -145,7 +146,7 @@ class WechatPayClient:
                 status, reply_headers, raw = response.status, response.headers, response.read()
         except urllib.error.HTTPError as exc:
             status, reply_headers, raw = exc.code, exc.headers, exc.read()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             raise GatewayUnreachable() from exc
         try:
             self.verify({k.lower(): v for k, v in reply_headers.items()}, raw)

@@ -122,6 +122,9 @@ class FakeAlipay:
             "sub_msg": "交易不存在",
         }
 
+    def _failed(self, sub_code: str, sub_msg: str = "") -> dict:
+        return {"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg}
+
     def _query(self, biz):
         trade = self.trades.get(biz["out_trade_no"])
         if trade is None:

@@ -254,3 +254,39 @@ def test_the_system_check_names_what_is_missing(settings):
     settings.ALIPAY = {**settings.ALIPAY, "APP_ID": ""}
     assert [m.msg for m in run_checks() if m.id == "fenxiao.E010"] == ["ALIPAY_APP_ID is not set"]
     assert alipay_fake.APP_ID
+
+
+def test_a_garbled_answer_is_a_clear_refusal_not_an_error(alipay, monkeypatch):
+    client, number = place_order()
+    pay = start_alipay(client, number)
+    alipay.open_cashier(cashier_form(client, pay)[1])
+    monkeypatch.setattr(alipay, "handle", lambda form: '{"alipay_trade_close_response":')
+
+    assert_refused(
+        client.post(f"/orders/{number}/cancel", {"reason": "不想要了"}), 503, "PAYMENT_GATEWAY_UNREACHABLE"
+    )
+    assert Order.objects.get(number=number).status == Order.Status.PENDING_PAYMENT
+
+
+def test_a_refusal_for_a_refund_alipay_already_paid_is_not_a_failure(alipay, monkeypatch):
+    _, order, pay = paid(alipay)
+    trade = alipay.trades[pay["out_trade_no"]]
+    real_refund = alipay._refund
+
+    def paid_then_refused(biz):
+        real_refund(biz)  # Alipay pays it, then the answer is a refusal (a rival attempt)
+        return alipay._failed("ACQ.TRADE_HAS_CLOSE", "交易已关闭")
+
+    monkeypatch.setattr(alipay, "_refund", paid_then_refused)
+    with transaction.atomic():
+        row = refunds.refund_order(order, 3000, reason="商品有破损")
+    row.refresh_from_db()
+    assert row.status == RefundStatus.SUCCEEDED and trade.refunds == {row.out_refund_no: 3000}
+
+
+def test_the_pay_page_of_an_order_past_its_time_sends_nobody_to_alipay(alipay):
+    client, number = place_order()
+    pay = start_alipay(client, number)
+    Order.objects.filter(number=number).update(pay_deadline=timezone.now() - timedelta(minutes=1))
+    page = client.client.get(f"/pay/{pay['out_trade_no']}").content.decode()
+    assert "订单已超过付款时间" in page and 'id="alipay-form"' not in page
