@@ -8,23 +8,18 @@ fields, with the Alipay public key (公钥 mode). Configuration comes from
 `settings.ALIPAY`; `problems()` lists what is missing or wrong, for the system check.
 """
 
-import base64
 import http.client
 import json
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from functools import lru_cache
-from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.utils import timezone
 
 from ..errors import GatewayUnreachable, SignatureInvalid
+from . import signing
 
 TIMEOUT_SECONDS = 10
 REQUIRED = ("APP_ID", "PRIVATE_KEY_FILE", "PUBLIC_KEY_FILE")
@@ -40,29 +35,7 @@ def problems() -> list[str]:
     missing = [f"ALIPAY_{name} is not set" for name in REQUIRED if not cfg.get(name)]
     if missing:
         return missing
-    found = []
-    for name, loader in (("PRIVATE_KEY_FILE", _private_key), ("PUBLIC_KEY_FILE", _public_key)):
-        try:
-            loader(cfg[name])
-        except (OSError, ValueError, TypeError) as exc:
-            found.append(f"ALIPAY_{name} ({cfg[name]}) cannot be read as an RSA key: {exc}")
-    return found
-
-
-@lru_cache(maxsize=4)
-def _private_key(path: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("not an RSA private key")
-    return key
-
-
-@lru_cache(maxsize=4)
-def _public_key(path: str) -> rsa.RSAPublicKey:
-    key = serialization.load_pem_public_key(Path(path).read_bytes())
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ValueError("not an RSA public key")
-    return key
+    return signing.key_problems("ALIPAY", cfg)
 
 
 def yuan(fen: int) -> str:
@@ -96,21 +69,10 @@ class AlipayClient:
         self.gateway = self.cfg.get("GATEWAY") or "https://openapi.alipay.com/gateway.do"
 
     def sign(self, content: str) -> str:
-        key = _private_key(self.cfg["PRIVATE_KEY_FILE"])
-        return base64.b64encode(key.sign(content.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+        return signing.sign(self.cfg["PRIVATE_KEY_FILE"], content.encode())
 
     def verify(self, content: str, signature: str) -> None:
-        if not isinstance(signature, str):
-            raise SignatureInvalid()
-        try:
-            _public_key(self.cfg["PUBLIC_KEY_FILE"]).verify(
-                base64.b64decode(signature, validate=True),
-                content.encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
-            )
-        except (InvalidSignature, ValueError) as exc:
-            raise SignatureInvalid() from exc
+        signing.verify(self.cfg["PUBLIC_KEY_FILE"], content.encode(), signature)
 
     def signed(self, method: str, biz: dict, **extra: str) -> dict[str, str]:
         """The request's parameters, signed: what a form posts or a call sends."""

@@ -18,16 +18,13 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 from ..errors import GatewayUnreachable, NotificationMalformed, SignatureInvalid
+from . import signing
 
 TIMEOUT_SECONDS = 10
 USER_AGENT = "fenxiao-wechatpay/1"
@@ -74,32 +71,8 @@ def problems() -> list[str]:
     found = []
     if len(cfg["API_V3_KEY"].encode()) != 32:
         found.append("WECHATPAY_API_V3_KEY must be the 32-character APIv3 key")
-    for name, loader in (("PRIVATE_KEY_FILE", _private_key), ("PUBLIC_KEY_FILE", _public_key)):
-        try:
-            loader(cfg[name])
-        except (OSError, ValueError, TypeError) as exc:
-            found.append(f"WECHATPAY_{name} ({cfg[name]}) cannot be read as an RSA key: {exc}")
+    found += signing.key_problems("WECHATPAY", cfg)
     return found
-
-
-@lru_cache(maxsize=4)
-def _private_key(path: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("not an RSA private key")
-    return key
-
-
-@lru_cache(maxsize=4)
-def _public_key(path: str) -> rsa.RSAPublicKey:
-    key = serialization.load_pem_public_key(Path(path).read_bytes())
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise ValueError("not an RSA public key")
-    return key
-
-
-def _sign(key: rsa.RSAPrivateKey, message: str) -> str:
-    return base64.b64encode(key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
 class WechatPayClient:
@@ -111,7 +84,7 @@ class WechatPayClient:
 
     def sign(self, message: str) -> str:
         """The merchant's signature of `message` (base64 RSA-SHA256)."""
-        return _sign(_private_key(self.cfg["PRIVATE_KEY_FILE"]), message)
+        return signing.sign(self.cfg["PRIVATE_KEY_FILE"], message.encode())
 
     # --- requests ------------------------------------------------------------------------------
     def authorization(self, method: str, path: str, body: str, *, timestamp: str, nonce: str) -> str:
@@ -171,13 +144,11 @@ class WechatPayClient:
             raise SignatureInvalid()
         if serial != self.cfg["PUBLIC_KEY_ID"]:
             raise SignatureInvalid()
+        message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
+        signing.verify(self.cfg["PUBLIC_KEY_FILE"], message, signature)
         try:
-            message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
-            _public_key(self.cfg["PUBLIC_KEY_FILE"]).verify(
-                base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256()
-            )
             return int(timestamp)
-        except (InvalidSignature, ValueError) as exc:
+        except ValueError as exc:
             raise SignatureInvalid() from exc
 
     def decrypt(self, resource: dict) -> dict:

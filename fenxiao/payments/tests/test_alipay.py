@@ -23,6 +23,7 @@ from fenxiao.payments.services import refunds
 from fenxiao.testing import api_for, assert_refused, make_address, make_buyer, make_product
 
 from . import alipay_fake
+from .helpers import place_order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("alipay")]
 
@@ -32,18 +33,6 @@ FORM_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 def notify(body: bytes):
     return Client().post(NOTIFY_URL, body, content_type="application/x-www-form-urlencoded; charset=utf-8")
-
-
-def place_order(price=4990, quantity=2):
-    buyer = make_buyer()
-    client = api_for(buyer)
-    sku = make_product(price=price, stock=10).skus.get()
-    placed = client.post(
-        "/checkout",
-        {"lines": [{"sku_id": sku.pk, "quantity": quantity}], "address_id": make_address(buyer).pk},
-    )
-    assert placed.status_code == 201, placed.content
-    return client, placed.json()["number"]
 
 
 def start_alipay(client, number) -> dict:

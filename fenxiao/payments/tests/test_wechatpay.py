@@ -19,6 +19,7 @@ from fenxiao.payments.services import refunds
 from fenxiao.testing import api_for, assert_refused, make_address, make_buyer, make_product
 
 from . import wechatpay_fake
+from .helpers import place_order
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wechatpay")]
 
@@ -28,18 +29,6 @@ NOTIFY_URL = "/api/v1/payments/notify/wechatpay"
 def notify(body: bytes, headers: dict):
     extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
     return Client().post(NOTIFY_URL, body, content_type="application/json", **extra)
-
-
-def place_order(price=4990, quantity=2):
-    buyer = make_buyer()
-    client = api_for(buyer)
-    sku = make_product(price=price, stock=10).skus.get()
-    placed = client.post(
-        "/checkout",
-        {"lines": [{"sku_id": sku.pk, "quantity": quantity}], "address_id": make_address(buyer).pk},
-    )
-    assert placed.status_code == 201, placed.content
-    return client, placed.json()["number"]
 
 
 def start_wechatpay(client, number):
