@@ -102,12 +102,7 @@ class AlipayGateway(PaymentGateway):
         if answer.get("code") == "10000" or answer.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
             # Never opened: the pay page no longer posts to Alipay once the payment is closed.
             return True
-        state = self.query(out_trade_no)
-        if state.paid:
-            return False
-        if state.closed:
-            return True
-        raise GatewayRefused(gateway=_refusal(answer))
+        return self.closed_unless_paid(out_trade_no, _refusal(answer))
 
     def refund(self, *, out_trade_no, out_refund_no, amount, reason, total=None) -> RefundResult:
         answer = self.client.call(

@@ -82,6 +82,18 @@ class PaymentGateway(abc.ABC):
     def close(self, out_trade_no: str) -> bool:
         """Close an unpaid trade. False when the buyer has already paid it."""
 
+    def closed_unless_paid(self, out_trade_no: str, refusal: str) -> bool:
+        """After the gateway refused to close a trade: paid meanwhile (False), closed already
+        (True), or a real failure (GatewayRefused), as its query says."""
+        from ..errors import GatewayRefused
+
+        state = self.query(out_trade_no)
+        if state.paid:
+            return False
+        if state.closed:
+            return True
+        raise GatewayRefused(gateway=refusal)
+
     @abc.abstractmethod
     def refund(
         self, *, out_trade_no: str, out_refund_no: str, amount: int, reason: str, total: int | None = None

@@ -131,12 +131,7 @@ class WechatPayGateway(PaymentGateway):
         if reply.ok:
             return True
         # Refused: paid meanwhile, already closed, or a failure; the trade's state decides.
-        state = self.query(out_trade_no)
-        if state.paid:
-            return False
-        if state.closed:
-            return True
-        raise GatewayRefused(gateway=_refusal(reply))
+        return self.closed_unless_paid(out_trade_no, _refusal(reply))
 
     def refund(self, *, out_trade_no, out_refund_no, amount, reason, total=None) -> RefundResult:
         # Asked first: a refund the gateway already took (an answer lost, a re-drive) is
