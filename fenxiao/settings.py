@@ -384,6 +384,9 @@ WECHATPAY = {
     "API_V3_KEY": os.environ.get("WECHATPAY_API_V3_KEY", ""),
     "PUBLIC_KEY_ID": os.environ.get("WECHATPAY_PUBLIC_KEY_ID", ""),
     "PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_PUBLIC_KEY_FILE", ""),
+    # While WeChat Pay switches to a new 微信支付公钥: its id and file, accepted as well.
+    "NEXT_PUBLIC_KEY_ID": os.environ.get("WECHATPAY_NEXT_PUBLIC_KEY_ID", ""),
+    "NEXT_PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_NEXT_PUBLIC_KEY_FILE", ""),
     "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
 }
 # Alipay (PAYMENT_GATEWAYS lists "alipay": 手机网站支付, offered outside WeChat's browser):

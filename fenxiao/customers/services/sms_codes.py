@@ -195,7 +195,7 @@ def deliver(message_id: int) -> None:
         )
     except Exception as error:  # noqa: BLE001 - any failure is retried by the sweeper
         log.warning("SMS %s not sent: %s", message_id, error)
-        gave_up = message.attempts >= MAX_SEND_ATTEMPTS
+        gave_up = message.attempts >= MAX_SEND_ATTEMPTS or getattr(error, "permanent", False)
         status = SmsMessage.Status.FAILED if gave_up else SmsMessage.Status.PENDING
         SmsMessage.objects.filter(pk=message_id).update(status=status, last_error=str(error)[:200])
         return

@@ -25,6 +25,8 @@ from .base import SmsGateway, SmsSendFailed
 TIMEOUT_SECONDS = 10
 API_VERSION = "2017-05-25"
 REQUIRED = ("ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "SIGN_NAME")
+# Refusals about the number itself: sending again cannot succeed.
+PERMANENT = {"isv.MOBILE_NUMBER_ILLEGAL", "isv.BLACK_KEY_CONTROL_LIMIT", "isv.MOBILE_COUNT_OVER_LIMIT"}
 
 
 def config() -> dict:
@@ -112,4 +114,5 @@ def send_template(cfg: dict, *, phone: str, template_code: str, params: dict, re
         raise SmsSendFailed(f"短信网关应答无法解析：{raw[:100]!r}") from exc
     if not isinstance(answer, dict) or answer.get("Code") != "OK":
         detail = answer if not isinstance(answer, dict) else f"{answer.get('Code')} {answer.get('Message')}"
-        raise SmsSendFailed(f"短信网关拒绝发送：{detail}")
+        permanent = isinstance(answer, dict) and answer.get("Code") in PERMANENT
+        raise SmsSendFailed(f"短信网关拒绝发送：{detail}", permanent=permanent)

@@ -4,7 +4,12 @@ import abc
 
 
 class SmsSendFailed(Exception):
-    """The gateway did not accept the message; the outbox row is tried again later."""
+    """The gateway did not accept the message; the outbox row is tried again later, unless
+    `permanent` (the gateway says no retry can succeed: a number it cannot text)."""
+
+    def __init__(self, message: str = "", *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class SmsGateway(abc.ABC):

@@ -160,3 +160,11 @@ def test_the_backend_keeps_the_outbox_in_reach_with_a_real_gateway(gateway, titl
         str(item["title"]) for group in nav for item in group["items"] if "smsmessage" in str(item["link"])
     ]
     assert titles == ([title] if title else [])
+
+
+def test_a_number_aliyun_cannot_text_is_given_up_at_once(dysms):
+    dysms.refuse = {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}
+    assert ask_code("13900000038").status_code == 202
+    message = SmsMessage.objects.get(phone="13900000038")
+    assert message.status == SmsMessage.Status.FAILED and message.attempts == 1
+    assert "isv.MOBILE_NUMBER_ILLEGAL" in message.last_error

@@ -72,6 +72,11 @@ def problems() -> list[str]:
     if len(cfg["API_V3_KEY"].encode()) != 32:
         found.append("WECHATPAY_API_V3_KEY must be the 32-character APIv3 key")
     found += signing.key_problems("WECHATPAY", cfg)
+    if cfg.get("NEXT_PUBLIC_KEY_ID") and cfg.get("NEXT_PUBLIC_KEY_FILE"):
+        try:
+            signing.public_key(cfg["NEXT_PUBLIC_KEY_FILE"])
+        except (OSError, ValueError, TypeError) as exc:
+            found.append(f"WECHATPAY_NEXT_PUBLIC_KEY_FILE cannot be read as an RSA key: {exc}")
     return found
 
 
@@ -133,6 +138,14 @@ class WechatPayClient:
         return Reply(status=status, data=data if isinstance(data, dict) else {})
 
     # --- what WeChat Pay sends ---------------------------------------------------------------
+    def public_keys(self) -> dict[str, str]:
+        """The 微信支付公钥 answers may be signed with, by id: the current one and, while
+        WeChat Pay switches keys, the next one (both accepted until the switch is done)."""
+        keys = {self.cfg["PUBLIC_KEY_ID"]: self.cfg["PUBLIC_KEY_FILE"]}
+        if self.cfg.get("NEXT_PUBLIC_KEY_ID") and self.cfg.get("NEXT_PUBLIC_KEY_FILE"):
+            keys[self.cfg["NEXT_PUBLIC_KEY_ID"]] = self.cfg["NEXT_PUBLIC_KEY_FILE"]
+        return keys
+
     def verify(self, headers: dict[str, str], body: bytes) -> int:
         """Check the signature of an answer or a notification (headers in lower case);
         returns its timestamp."""
@@ -142,10 +155,11 @@ class WechatPayClient:
         serial = headers.get("wechatpay-serial", "")
         if not (timestamp and nonce and signature) or signature.startswith(SIGN_TEST_PREFIX):
             raise SignatureInvalid()
-        if serial != self.cfg["PUBLIC_KEY_ID"]:
+        key_file = self.public_keys().get(serial)
+        if key_file is None:
             raise SignatureInvalid()
         message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
-        signing.verify(self.cfg["PUBLIC_KEY_FILE"], message, signature)
+        signing.verify(key_file, message, signature)
         try:
             return int(timestamp)
         except ValueError as exc:

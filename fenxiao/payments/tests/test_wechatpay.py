@@ -384,3 +384,25 @@ def test_the_system_check_says_what_is_missing(settings, tmp_path):
     found = [m.msg for m in run_checks() if m.id == "fenxiao.E010"]
     assert len(found) == 2
     assert "32-character" in found[0] and "PUBLIC_KEY_FILE" in found[1]
+
+
+def test_while_wechatpay_switches_keys_both_are_accepted(fake, settings, tmp_path):
+    client, number = place_order()
+    pay = start_wechatpay(client, number)
+    fake.pay(pay["out_trade_no"])
+    new_key = wechatpay_fake.new_key()
+    (tmp_path / "next.pem").write_bytes(wechatpay_fake.public_pem(new_key))
+    body, headers = fake.notification(pay["out_trade_no"], key=new_key)
+    headers["Wechatpay-Serial"] = "PUB_KEY_ID_NEXT"
+
+    assert_refused(notify(body, headers), 400, "PAYMENT_SIGNATURE_INVALID")  # not announced yet
+    settings.WECHATPAY = {
+        **settings.WECHATPAY,
+        "NEXT_PUBLIC_KEY_ID": "PUB_KEY_ID_NEXT",
+        "NEXT_PUBLIC_KEY_FILE": str(tmp_path / "next.pem"),
+    }
+    assert notify(body, headers).json()["outcome"] == "accepted"
+    # The new id with the old key's signature does not pass.
+    body2, headers2 = fake.notification(pay["out_trade_no"])
+    headers2["Wechatpay-Serial"] = "PUB_KEY_ID_NEXT"
+    assert_refused(notify(body2, headers2), 400, "PAYMENT_SIGNATURE_INVALID")
