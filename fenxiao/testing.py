@@ -239,3 +239,46 @@ def run_together(count: int, work, *, start_timeout: float = 30, join_timeout: f
         thread.join(timeout=join_timeout)
     assert not any(thread.is_alive() for thread in threads), "a racing thread hung"
     return results
+
+
+class LocalProvider:
+    """An outside provider's stand-in (a payment gateway, an SMS or tracking service) on a
+    socket of this machine, so an adapter's real HTTP calls are exercised in tests.
+    Subclasses answer each request in `answer`; `start()` serves, `stop()` ends."""
+
+    def answer(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) for one request."""
+        raise NotImplementedError
+
+    def start(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _serve(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, raw = provider.answer(self.command, self.path, self.headers, body)
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            do_GET = do_POST = _serve
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -2,38 +2,24 @@
 
 import json
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 from fenxiao.customers.sms import aliyun
+from fenxiao.testing import LocalProvider
 
 
-class FakeDysms:
+class FakeDysms(LocalProvider):
     """dysmsapi's SendSms on a local socket: checks the signature, records what it sent."""
 
     def __init__(self, key_id: str, secret: str):
         self.key_id, self.secret = key_id, secret
         self.sent: list[dict] = []
         self.refuse: dict | None = None
-        fake = self
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                answer = fake.handle(dict(parse_qsl(body, keep_blank_values=True)))
-                raw = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(200 if answer["Code"] == "OK" else 400)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, method, path, headers, body):
+        answer = self.handle(dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        return 200 if answer["Code"] == "OK" else 400, {}, json.dumps(answer, ensure_ascii=False).encode()
 
     def handle(self, params: dict) -> dict:
         given = params.pop("Signature", "")
@@ -53,8 +39,4 @@ class FakeDysms:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.base + "/"

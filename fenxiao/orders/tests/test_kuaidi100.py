@@ -3,9 +3,7 @@ how each answer is taken, and pushes signed MD5(param + salt) as Kuaidi100 signs
 
 import hashlib
 import json
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.checks import run_checks
@@ -13,7 +11,7 @@ from django.test import Client
 
 from fenxiao.orders.models import Parcel, TrackingEvent, TrackingSubscription
 from fenxiao.orders.services import shipments
-from fenxiao.testing import assert_refused, make_staff
+from fenxiao.testing import LocalProvider, assert_refused, make_staff
 
 from .logistics_helpers import paid_order
 
@@ -22,46 +20,32 @@ pytestmark = pytest.mark.django_db
 KEY = "kuaidi100-customer-key"
 
 
-class FakeKuaidi100:
+class FakeKuaidi100(LocalProvider):
     """The 订阅推送 endpoint: checks the key, remembers each subscription, answers as told."""
 
     def __init__(self):
         self.subscriptions: list[dict] = []
-        self.answer = {"result": True, "returnCode": "200", "message": "提交成功"}
-        fake = self
+        self.answer_with = {"result": True, "returnCode": "200", "message": "提交成功"}
+        self.start()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                form = dict(
-                    urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                )
-                param = json.loads(form["param"])
-                waybill = (param.get("company"), param.get("number"))
-                if form.get("schema") != "json" or param.get("key") != KEY:
-                    answer = {"result": False, "returnCode": "600", "message": "您不是合法的订阅者"}
-                elif any((s["company"], s["number"]) == waybill for s in fake.subscriptions):
-                    # Followed already: the new request (and its callback) is ignored.
-                    answer = {"result": False, "returnCode": "501", "message": "重复订阅"}
-                else:
-                    if fake.answer["returnCode"] == "200":
-                        fake.subscriptions.append(param)
-                    answer = fake.answer
-                raw = json.dumps(answer, ensure_ascii=False).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, method, path, headers, body):
+        form = dict(urllib.parse.parse_qsl(body.decode()))
+        param = json.loads(form["param"])
+        waybill = (param.get("company"), param.get("number"))
+        if form.get("schema") != "json" or param.get("key") != KEY:
+            answer = {"result": False, "returnCode": "600", "message": "您不是合法的订阅者"}
+        elif any((s["company"], s["number"]) == waybill for s in self.subscriptions):
+            # Followed already: the new request (and its callback) is ignored.
+            answer = {"result": False, "returnCode": "501", "message": "重复订阅"}
+        else:
+            if self.answer_with["returnCode"] == "200":
+                self.subscriptions.append(param)
+            answer = self.answer_with
+        return 200, {}, json.dumps(answer, ensure_ascii=False).encode()
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/poll"
+        return self.base + "/poll"
 
     def push(
         self,
@@ -114,14 +98,13 @@ class FakeKuaidi100:
 def kuaidi100():
     fake = FakeKuaidi100()
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()
 
 
 @pytest.fixture(autouse=True)
 def tracking_by_kuaidi100(settings, kuaidi100):
     kuaidi100.subscriptions.clear()
-    kuaidi100.answer = {"result": True, "returnCode": "200", "message": "提交成功"}
+    kuaidi100.answer_with = {"result": True, "returnCode": "200", "message": "提交成功"}
     settings.LOGISTICS_PROVIDER = "kuaidi100"
     settings.KUAIDI100 = {"KEY": KEY, "ENDPOINT": kuaidi100.endpoint}
     settings.SITE_URL = "https://shop.example.com"
@@ -228,7 +211,7 @@ def test_a_push_not_signed_with_the_parcels_salt_is_refused_and_stores_nothing(k
     ],
 )
 def test_each_answer_is_taken_as_kuaidi100_means_it(kuaidi100, answer, status):
-    kuaidi100.answer = answer
+    kuaidi100.answer_with = answer
     sub = TrackingSubscription.objects.get(parcel=ship())
     assert sub.status == status
     if status != "subscribed":

@@ -9,9 +9,7 @@ key. The buyer's side is `open_cashier` (the form the mall's pay page posts) and
 import base64
 import json
 import secrets
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
@@ -19,6 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from fenxiao.payments.gateways.alipay_client import fen, sign_content, yuan
+from fenxiao.testing import LocalProvider
 
 from .wechatpay_fake import new_key, private_pem, public_pem
 
@@ -43,40 +42,20 @@ class AliTrade:
 
 
 @dataclass
-class FakeAlipay:
+class FakeAlipay(LocalProvider):
     app_key: rsa.RSAPrivateKey = field(default_factory=new_key)
     alipay_key: rsa.RSAPrivateKey = field(default_factory=new_key)
     trades: dict = field(default_factory=dict)
     calls: list = field(default_factory=list)
     forge_answers: bool = False
 
-    def start(self) -> "FakeAlipay":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                form = dict(parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8")))
-                raw = fake.handle(form).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html;charset=utf-8")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, method, path, headers, body):
+        raw = self.handle(dict(parse_qsl(body.decode("utf-8")))).encode()
+        return 200, {"Content-Type": "text/html;charset=utf-8"}, raw
 
     @property
     def gateway(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/gateway.do"
+        return self.base + "/gateway.do"
 
     def settings(self, directory: Path) -> dict:
         (directory / "alipay_app_key.pem").write_bytes(private_pem(self.app_key))

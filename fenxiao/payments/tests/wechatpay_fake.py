@@ -13,16 +13,16 @@ import base64
 import json
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from fenxiao.testing import LocalProvider
 
 MCHID = "1900000109"
 APPID = "wxd678efh567hg6787"
@@ -79,7 +79,7 @@ class FakeRefund:
 
 
 @dataclass
-class FakeWechatPay:
+class FakeWechatPay(LocalProvider):
     """The server's state and keys; `start()` serves it on 127.0.0.1."""
 
     merchant_key: rsa.RSAPrivateKey = field(default_factory=new_key)
@@ -100,43 +100,10 @@ class FakeWechatPay:
     # Sign answers with another key (a forger between the mall and WeChat Pay).
     forge_answers: bool = False
 
-    def start(self) -> "FakeWechatPay":
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _serve(self, method):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode() if length else ""
-                status, data = fake.handle(method, self.path, body, self.headers.get("Authorization", ""))
-                raw = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
-                self.send_response(status)
-                for name, value in fake.signed_headers(raw).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def do_GET(self):
-                self._serve("GET")
-
-            def do_POST(self):
-                self._serve("POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+    def answer(self, method, path, headers, body):
+        status, data = self.handle(method, path, body.decode(), headers.get("Authorization", ""))
+        raw = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
+        return status, self.signed_headers(raw), raw
 
     def mp_settings(self) -> dict:
         """The mall's WECHAT_MP setting for the 公众号 bound to this merchant."""
