@@ -17,6 +17,8 @@ from . import config, store_rules
 from .commissions import tier_bonus_bp
 from .rules import RuleBook
 
+SHOP_CARD_TITLE = "分销商城"
+SHOP_CARD_DESC = "精选好物，限时特惠，好友推荐更优惠"
 FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
@@ -37,6 +39,59 @@ def share_text(distributor: Distributor, product, url: str) -> str:
         f"【{product.name}】仅需 {format_fen(product.price)}"
         + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > product.price else "")
         + f"，{distributor.user.display_name} 推荐给你，点击购买：{url}"
+    )
+
+
+def absolute_url(url: str) -> str:
+    """`url` as a page outside the mall can load it: media the mall serves itself get its site."""
+    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+
+
+def share_card(
+    *, title: str, desc: str, link: str, image_url: str = "", timeline_title: str = ""
+) -> dict[str, str]:
+    """What WeChat shows for a shared page: the card sent to a friend or a group (the fields
+    of the JS-SDK's updateAppMessageShareData) and, in 朋友圈, which shows no description,
+    `timeline_title`. A tap on either opens `link`."""
+    return {
+        "title": title,
+        "desc": desc,
+        "link": link,
+        "imgUrl": absolute_url(image_url) if image_url else "",
+        "timelineTitle": timeline_title or title,
+    }
+
+
+def product_card(distributor: Distributor | None, product, *, price: int, image=None) -> dict[str, str]:
+    """The share card of a product page at `price` (a running flash sale's, or its own). An
+    active distributor's card opens their referral link, so whoever taps it is bound as
+    from any shared link."""
+    path = f"/products/{product.pk}/"
+    desc = f"仅需 {format_fen(price)}" + (
+        f"（原价 {format_fen(product.list_price)}）" if product.list_price > price else ""
+    )
+    if product.subtitle:
+        desc += f"，{product.subtitle}"
+    if distributor is not None:
+        desc = f"{distributor.user.display_name} 推荐：{desc}"
+    return share_card(
+        title=product.name,
+        desc=desc,
+        link=referral_url(distributor, path) if distributor is not None else f"{settings.SITE_URL}{path}",
+        image_url=image.image.url if image is not None else "",
+        timeline_title=f"{product.name}｜仅需 {format_fen(price)}",
+    )
+
+
+def shop_card(distributor: Distributor | None) -> dict[str, str]:
+    """The share card of the shop's home page; an active distributor's opens their referral
+    link."""
+    if distributor is None:
+        return share_card(title=SHOP_CARD_TITLE, desc=SHOP_CARD_DESC, link=f"{settings.SITE_URL}/")
+    return share_card(
+        title=SHOP_CARD_TITLE,
+        desc=f"{distributor.user.display_name} 邀请你逛逛：{SHOP_CARD_DESC}",
+        link=referral_url(distributor, "/"),
     )
 
 

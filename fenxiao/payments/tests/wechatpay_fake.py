@@ -1,6 +1,6 @@
 """A WeChat Pay API v3 stand-in on a local socket, for tests of the real adapter (with the
-few 公众号 endpoints the mall calls: 网页授权's code exchange, stable_token and template
-messages).
+few 公众号 endpoints the mall calls: 网页授权's code exchange, stable_token, template
+messages and the JS-SDK ticket).
 
 It speaks the protocol the adapter must speak and checks it as WeChat Pay would: every
 request's `Authorization` signature is verified against the merchant's public key (a bad
@@ -92,6 +92,8 @@ class FakeWechatPay(LocalProvider):
     # The 公众号's live access tokens, and the template messages it sent (once per client_msg_id).
     tokens: set = field(default_factory=set)
     template_messages: list = field(default_factory=list)
+    # The JS-SDK tickets handed out, newest last.
+    tickets: list = field(default_factory=list)
     # What a new refund is answered with, and what asking about it later says.
     refund_first_status: str = "PROCESSING"
     refund_later_status: str = "SUCCESS"
@@ -159,6 +161,8 @@ class FakeWechatPay(LocalProvider):
             return self._oauth(parse_qs(url.query))
         if url.path == "/cgi-bin/stable_token":
             return self._token(json.loads(body or "{}"))
+        if url.path == "/cgi-bin/ticket/getticket":
+            return self._ticket(parse_qs(url.query))
         if url.path == "/cgi-bin/message/template/send":
             return self._template_message(
                 parse_qs(url.query).get("access_token", [""])[0], json.loads(body or "{}")
@@ -222,6 +226,17 @@ class FakeWechatPay(LocalProvider):
         token = f"TOKEN-{secrets.token_hex(8)}"
         self.tokens.add(token)
         return 200, {"access_token": token, "expires_in": 7200}
+
+    def _ticket(self, query):
+        if query.get("access_token", [""])[0] not in self.tokens:
+            return 200, {
+                "errcode": 40001,
+                "errmsg": "invalid credential, access_token is invalid or not latest",
+            }
+        if query.get("type") != ["jsapi"]:
+            return 200, {"errcode": 40097, "errmsg": "invalid args"}
+        self.tickets.append(f"TICKET-{secrets.token_urlsafe(24)}")
+        return 200, {"errcode": 0, "errmsg": "ok", "ticket": self.tickets[-1], "expires_in": 7200}
 
     def _template_message(self, token, data):
         if token not in self.tokens:

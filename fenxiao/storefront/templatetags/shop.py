@@ -1,8 +1,10 @@
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
 
 from fenxiao.core.money import format_fen
+from fenxiao.customers.services import wechat_mp
 from fenxiao.orders.models import DiscountKind
 
 register = template.Library()
@@ -144,3 +146,22 @@ def icon(name: str, size: int = 22):
         size,
         mark_safe(ICONS[name]),  # noqa: S308 - constant markup defined above
     )
+
+
+@register.inclusion_tag("storefront/partials/wechat_share.html", takes_context=True)
+def wechat_share(context):
+    """The page's share card (`share_card` in its context, a callable so that pages seen
+    outside WeChat never build one) and the JS-SDK signature that lets the page set it, in
+    WeChat's browser only. The page is signed at the address the buyer loaded it by, under
+    `SITE_URL`, the 公众号's JS接口安全域名."""
+    request = context.get("request")
+    card = context.get("share_card")
+    if card is None or request is None or "MicroMessenger" not in request.headers.get("User-Agent", ""):
+        return {}
+    config = wechat_mp.jssdk_config(settings.SITE_URL + request.get_full_path())
+    if config is None:
+        return {}
+    return {
+        "wx": {"config": config, "card": card() if callable(card) else card},
+        "jssdk_url": settings.WECHAT_MP["JSSDK_URL"],
+    }

@@ -241,6 +241,14 @@ def share(request):
             if product
             else f"{distributor.user.display_name} 邀请你逛逛好店：{url}",
             "earn": sharing.estimate_level1(distributor, product) if product else None,
+            # In WeChat, 发送给朋友 from this page sends the card of what is being shared.
+            "share_card": (
+                lambda: sharing.product_card(
+                    distributor, product, price=product.price, image=product.images.first()
+                )
+            )
+            if product
+            else (lambda: sharing.shop_card(distributor)),
         },
     )
 

@@ -49,6 +49,13 @@ def group_page(request, group_id: int):
                 f"【{format_fen(view.group_price)} 拼{product.name}】"
                 f"还差{view.seats_left}人成团，快来和我一起拼：{share_url}"
             ),
+            "share_card": lambda: sharing.share_card(
+                title=(f"还差{view.seats_left}人成团｜" if view.seats_left else "")
+                + f"{format_fen(view.group_price)} 拼{product.name}",
+                desc=f"拼团价 {format_fen(view.group_price)}，快来和我一起拼",
+                link=share_url,
+                image_url=image.image.url if image is not None else "",
+            ),
             "seconds_left": max(int((group.deadline - now).total_seconds()), 0),
             "join_url": f"/checkout/?sku={view.sku.pk}&qty=1&join={group.pk}" if view.sku else "",
             "open_url": f"/checkout/?sku={view.sku.pk}&qty=1&group={promotion.pk}" if view.can_open else "",

@@ -72,7 +72,16 @@ def _window(now) -> str:
 
 
 def home(request):
-    return render(request, "storefront/home.html", {"window": shop_window(_window), "tab": "home"})
+    return render(
+        request,
+        "storefront/home.html",
+        {"window": shop_window(_window), "tab": "home", "share_card": lambda: _home_card(request.user)},
+    )
+
+
+def _home_card(user) -> dict[str, str]:
+    distributor = distributors.for_user(user)
+    return sharing.shop_card(distributor if distributor is not None and distributor.is_active else None)
 
 
 def categories(request):
@@ -148,9 +157,10 @@ def product_detail(request, product_id: int):
     flash = offers.flash_offers([product], now).get(product.pk)
     distributor = distributors.for_user(request.user)
     earn = None
+    selling = flash is not None and flash.started and not flash.sold_out
+    images = list(product.images.all())
     if distributor and distributor.is_active:
         # 分享赚 during a flash sale: its price, and its own commission if it sets one.
-        selling = flash is not None and flash.started and not flash.sold_out
         earn = sharing.estimate_level1(
             distributor,
             product,
@@ -164,12 +174,18 @@ def product_detail(request, product_id: int):
         "storefront/product.html",
         {
             "product": product,
-            "images": list(product.images.all()),
+            "images": images,
             "skus": skus,
             "options": options,
             "earn": earn,
             # Shared from WeChat's menu, the page's address carries this distributor's code.
             "share_ref": distributor.referral_code if earn is not None else "",
+            "share_card": lambda: sharing.product_card(
+                distributor if earn is not None else None,
+                product,
+                price=flash.price if selling else product.price,
+                image=images[0] if images else None,
+            ),
             "flash": flash,
             "coupons": offers.claimable_coupons(request.user, product=product, now=now),
             "group": group,

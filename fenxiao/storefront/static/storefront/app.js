@@ -210,6 +210,32 @@
     window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
 
-  document.addEventListener("DOMContentLoaded", function () { markShared(); init(document); });
+  // In WeChat, a page with a share card sets what 发送给朋友 and 分享到朋友圈 show, through
+  // the JS-SDK and the signature the server gave this page's address. The address bar is
+  // marked for sharing only afterwards: the signature is for the address the page came by.
+  function initWechatShare(then) {
+    var data = document.getElementById("wx-share");
+    if (!data || !window.wx) { then(); return; }
+    var share = JSON.parse(data.textContent);
+    var card = share.card;
+    var done = false;
+    function once() { if (!done) { done = true; then(); } }
+    window.wx.config({
+      debug: false,
+      appId: share.config.appId,
+      timestamp: share.config.timestamp,
+      nonceStr: share.config.nonceStr,
+      signature: share.config.signature,
+      jsApiList: ["updateAppMessageShareData", "updateTimelineShareData"]
+    });
+    window.wx.ready(function () {
+      window.wx.updateAppMessageShareData({ title: card.title, desc: card.desc, link: card.link, imgUrl: card.imgUrl });
+      window.wx.updateTimelineShareData({ title: card.timelineTitle, link: card.link, imgUrl: card.imgUrl });
+      once();
+    });
+    window.wx.error(once);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { initWechatShare(markShared); init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();

@@ -1,0 +1,160 @@
+"""The 公众号's server API, shared by WeChat template messages and the JS-SDK.
+
+Its access token comes from `stable_token`, which does not revoke the token another node
+holds; the JS-SDK ticket (jsapi_ticket) comes from that token. Both are kept in the shared
+cache until shortly before they expire, so the whole cluster asks WeChat about once in two
+hours (WeChat caps both calls a day).
+
+`jssdk_config` signs a mall page for the JS-SDK (`wx.config`), which the share card needs:
+the page's address must lie under the 公众号's JS接口安全域名, the mall's `SITE_URL`.
+"""
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .wechat_oauth import appid, configured
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 10
+# A page waits at most this long for a ticket; without one it is served without a share card.
+PAGE_TIMEOUT_SECONDS = 3
+# After a failed ticket fetch, pages stop asking WeChat for this long.
+PAGE_RETRY_AFTER_SECONDS = 60
+# Answers meaning the access token is no longer good: fetch a new one next time.
+TOKEN_ERRORS = {40001, 40014, 42001}
+
+
+class WechatApiFailed(Exception):
+    """WeChat's server API could not be reached or refused the call."""
+
+    def __init__(self, message: str, errcode: int | None = None):
+        super().__init__(message)
+        self.errcode = errcode
+
+
+def call(
+    path: str, payload: dict | None = None, query: dict | None = None, *, timeout=TIMEOUT_SECONDS
+) -> dict:
+    """POST `payload` as JSON (or GET without one) to the 公众号 API; its answer. An answer
+    with a non-zero `errcode` is returned, not raised: each caller reads its own codes."""
+    url = settings.WECHAT_MP["API_BASE"] + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    request = urllib.request.Request(  # noqa: S310 - the configured https API base
+        url,
+        data=None if payload is None else json.dumps(payload, ensure_ascii=False).encode(),
+        headers={"Content-Type": "application/json"},
+        method="GET" if payload is None else "POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            answer = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        raise WechatApiFailed(f"微信接口无法连接：{exc}") from exc
+    if not isinstance(answer, dict):
+        raise WechatApiFailed("微信接口应答无法解析")
+    if answer.get("errcode") in TOKEN_ERRORS:
+        forget_token()
+    return answer
+
+
+def _token_key() -> str:
+    return f"wechat-mp-token:{appid()}"
+
+
+def _ticket_key() -> str:
+    return f"wechat-mp-jsapi-ticket:{appid()}"
+
+
+def _lifetime(answer: dict) -> int:
+    """How long to keep a token or ticket: five minutes short of what WeChat gives it."""
+    try:
+        expires_in = int(answer.get("expires_in") or 7200)
+    except (TypeError, ValueError):
+        expires_in = 7200
+    return max(expires_in - 300, 60)
+
+
+def access_token(*, timeout=TIMEOUT_SECONDS) -> str:
+    token = cache.get(_token_key())
+    if token:
+        return token
+    answer = call(
+        "/cgi-bin/stable_token",
+        {"grant_type": "client_credential", "appid": appid(), "secret": settings.WECHAT_MP["SECRET"]},
+        timeout=timeout,
+    )
+    token = answer.get("access_token")
+    if not token:
+        raise WechatApiFailed(
+            f"获取公众号 access_token 失败：{answer.get('errcode')} {answer.get('errmsg')}",
+            answer.get("errcode"),
+        )
+    cache.set(_token_key(), token, _lifetime(answer))
+    return token
+
+
+def forget_token() -> None:
+    cache.delete(_token_key())
+
+
+def jsapi_ticket(*, timeout=TIMEOUT_SECONDS, cached: str | None = None) -> str:
+    ticket = cached or cache.get(_ticket_key())
+    if ticket:
+        return ticket
+    # A token another node dropped as stale is fetched afresh once, then the ticket again.
+    for _attempt in range(2):
+        answer = call(
+            "/cgi-bin/ticket/getticket",
+            query={"access_token": access_token(timeout=timeout), "type": "jsapi"},
+            timeout=timeout,
+        )
+        if answer.get("errcode") not in TOKEN_ERRORS:
+            break
+    ticket = answer.get("ticket")
+    if answer.get("errcode") or not ticket:
+        raise WechatApiFailed(
+            f"获取 JS-SDK ticket 失败：{answer.get('errcode')} {answer.get('errmsg')}", answer.get("errcode")
+        )
+    cache.set(_ticket_key(), ticket, _lifetime(answer))
+    return ticket
+
+
+def jssdk_signature(*, ticket: str, nonce: str, timestamp: int, url: str) -> str:
+    """WeChat's JS-SDK signature: SHA-1 of the four fields in this order, the page's address
+    without its #fragment."""
+    plain = f"jsapi_ticket={ticket}&noncestr={nonce}&timestamp={timestamp}&url={url.split('#')[0]}"
+    return hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324 - the algorithm WeChat specifies
+
+
+def jssdk_config(url: str) -> dict | None:
+    """What `wx.config` needs on the page at `url`, or None when the 公众号 is not configured
+    or WeChat cannot give a ticket now (the page then goes without a share card)."""
+    if not configured():
+        return None
+    # One read of the shared cache on a page: the ticket, or the note that WeChat just failed.
+    known = cache.get_many([_ticket_key(), f"{_ticket_key()}:failed"])
+    if known.get(f"{_ticket_key()}:failed"):
+        return None
+    try:
+        ticket = jsapi_ticket(timeout=PAGE_TIMEOUT_SECONDS, cached=known.get(_ticket_key()))
+    except WechatApiFailed as exc:
+        logger.warning("JS-SDK share card unavailable: %s", exc)
+        cache.set(f"{_ticket_key()}:failed", True, PAGE_RETRY_AFTER_SECONDS)
+        return None
+    nonce = secrets.token_urlsafe(12)
+    timestamp = int(time.time())
+    return {
+        "appId": appid(),
+        "timestamp": timestamp,
+        "nonceStr": nonce,
+        "signature": jssdk_signature(ticket=ticket, nonce=nonce, timestamp=timestamp, url=url),
+    }
