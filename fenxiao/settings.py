@@ -405,7 +405,8 @@ WECHAT_MP = {
     "SECRET": os.environ.get("WECHAT_MP_SECRET", ""),
     "API_BASE": os.environ.get("WECHAT_MP_API_BASE", "https://api.weixin.qq.com"),
     "OAUTH_BASE": os.environ.get("WECHAT_MP_OAUTH_BASE", "https://open.weixin.qq.com"),
-    # WeChat's JS-SDK, loaded by pages with a share card in WeChat's browser only.
+    # WeChat's JS-SDK, loaded by pages with a share card in WeChat's browser only (their
+    # script loads it, so a slow download never holds the page up).
     "JSSDK_URL": os.environ.get("WECHAT_MP_JSSDK_URL", "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"),
 }
 # The SMS gateway for verification codes: "aliyun" (configured below), or the sandbox, which

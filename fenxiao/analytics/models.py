@@ -15,6 +15,7 @@ class VisitSource(models.TextChoices):
     QR = "qr", "二维码"
     POSTER = "poster", "海报"
     STORE = "store", "门店"
+    COUPON = "coupon", "优惠券"
     SEARCH = "search", "搜索"
     DIRECT = "direct", "直接访问"
 

@@ -244,12 +244,13 @@ class Customer(User):
 
 
 class RegistrationSource(models.TextChoices):
-    # The first four are `distribution.TouchSource` values: the touch that came with the
+    # All but the last are `distribution.TouchSource` values: the touch that came with the
     # registration. Staff adjustments (manual) are not a way of arriving.
     LINK = "link", "推广链接"
     QR = "qr", "二维码"
     POSTER = "poster", "海报"
     STORE = "store", "门店"
+    COUPON = "coupon", "优惠券"
     DIRECT = "direct", "自然注册"
 
 

@@ -45,7 +45,7 @@ class ApplyIn(Strict):
 
 class BindIn(Strict):
     code: str = Field(max_length=12)
-    source: str = Field(default=TouchSource.LINK, pattern="^(link|qr|poster|store)$")
+    source: str = Field(default=TouchSource.LINK, pattern="^(link|qr|poster|store|coupon)$")
 
 
 class TouchOut(Schema):

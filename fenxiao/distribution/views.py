@@ -1,4 +1,4 @@
-"""The referral link: /r/<code>?to=<page>&src=link|qr|poster|store."""
+"""The referral link: /r/<code>?to=<page>&src=link|qr|poster|store|coupon."""
 
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,7 +11,7 @@ from .services import binding, distributors, visits
 
 REFERRAL_COOKIE = "fx_ref"
 REFERRAL_COOKIE_AGE = 30 * 24 * 3600
-SOURCES = {TouchSource.LINK, TouchSource.QR, TouchSource.POSTER, TouchSource.STORE}
+SOURCES = {TouchSource.LINK, TouchSource.QR, TouchSource.POSTER, TouchSource.STORE, TouchSource.COUPON}
 
 
 def referral(request, code: str):

@@ -18,7 +18,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.customers.auth import TokenAuth, buyer_auth
 from fenxiao.orders.schemas import MAX_ID
 
-from .models import BuyerCoupon, Coupon, CouponKind, Promotion, PromotionState, Scope, SpendTier
+from .models import BuyerCoupon, Coupon, Promotion, PromotionState, Scope, SpendTier
 from .services import catalog_offers, coupons, offers
 
 
@@ -37,26 +37,6 @@ router = Router(tags=["营销活动"])
 def _buyer(request):
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
-
-
-# --- what the figures say in words ------------------------------------------------------------
-
-
-def _fold(bp: int) -> str:
-    """10% off is 9折, 15% off 8.5折 (integer arithmetic: no float ever shows)."""
-    paid = 10000 - bp
-    return f"{paid // 1000}.{paid % 1000:03d}".rstrip("0").rstrip(".") + "折"
-
-
-def coupon_summary(coupon: Coupon) -> str:
-    if coupon.kind == CouponKind.PERCENT:
-        text = _fold(coupon.discount_bp)
-        if coupon.max_discount:
-            text += f"，最多减{format_fen(coupon.max_discount)}"
-    else:
-        text = f"减{format_fen(coupon.amount)}"
-    threshold = f"满{format_fen(coupon.min_spend)}" if coupon.min_spend else "无门槛"
-    return threshold + text
 
 
 def tier_text(tier: SpendTier, repeat: bool) -> str:
@@ -292,7 +272,7 @@ def _coupon_terms(coupon: Coupon) -> dict:
     return {
         "name": coupon.name,
         "kind": coupon.kind,
-        "summary": coupon_summary(coupon),
+        "summary": coupons.summary(coupon),
         "amount": coupon.amount,
         "discount_bp": coupon.discount_bp,
         "max_discount": coupon.max_discount,

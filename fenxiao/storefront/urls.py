@@ -62,6 +62,7 @@ urlpatterns = [
     ),
     # Promotions (issue 9): coupons.
     path("coupons/", coupons.center, name="coupons"),
+    path("coupons/<int:coupon_id>/", coupons.detail, name="coupon"),
     path("coupons/<int:coupon_id>/claim/", coupons.claim, name="coupon_claim"),
     path("me/coupons/", coupons.mine, name="my_coupons"),
     path("login/", account.login_page, name="login"),

@@ -26,7 +26,9 @@ from ..models import ProductView, VisitorDay, VisitSource
 VISITOR_COOKIE = devices.COOKIE
 VISITOR_COOKIE_AGE = devices.COOKIE_AGE
 VISITOR_HEADER = devices.HEADER
-REFERRAL_SOURCES = frozenset({VisitSource.LINK, VisitSource.QR, VisitSource.POSTER, VisitSource.STORE})
+REFERRAL_SOURCES = frozenset(
+    {VisitSource.LINK, VisitSource.QR, VisitSource.POSTER, VisitSource.STORE, VisitSource.COUPON}
+)
 
 # Hosts whose referer means "came from a search engine" (the host or any subdomain of it).
 SEARCH_ENGINES = (

@@ -10,6 +10,7 @@ the page's address must lie under the 公众号's JS接口安全域名, the mall
 """
 
 import hashlib
+import http.client
 import json
 import logging
 import secrets
@@ -26,10 +27,14 @@ from .wechat_oauth import appid, configured
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
-# A page waits at most this long for a ticket; without one it is served without a share card.
-PAGE_TIMEOUT_SECONDS = 3
+# A page waits at most this long for each of the (at most two) calls that fetch a ticket;
+# without one it is served without a share card.
+PAGE_TIMEOUT_SECONDS = 2
 # After a failed ticket fetch, pages stop asking WeChat for this long.
 PAGE_RETRY_AFTER_SECONDS = 60
+# One page of the cluster fetches a missing ticket at a time; the others go without a card
+# meanwhile (at most this long, should the fetching one die).
+FETCH_LOCK_SECONDS = 10
 # Answers meaning the access token is no longer good: fetch a new one next time.
 TOKEN_ERRORS = {40001, 40014, 42001}
 
@@ -51,13 +56,13 @@ def call(
     request = urllib.request.Request(  # noqa: S310 - the configured https API base
         url,
         data=None if payload is None else json.dumps(payload, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={} if payload is None else {"Content-Type": "application/json"},
         method="GET" if payload is None else "POST",
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             answer = json.loads(response.read())
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         raise WechatApiFailed(f"微信接口无法连接：{exc}") from exc
     if not isinstance(answer, dict):
         raise WechatApiFailed("微信接口应答无法解析")
@@ -106,19 +111,18 @@ def forget_token() -> None:
     cache.delete(_token_key())
 
 
-def jsapi_ticket(*, timeout=TIMEOUT_SECONDS, cached: str | None = None) -> str:
-    ticket = cached or cache.get(_ticket_key())
+def jsapi_ticket(*, timeout=TIMEOUT_SECONDS) -> str:
+    """The JS-SDK ticket, fetched when the cache has none. A cached token that WeChat calls
+    stale (another node's `stable_token` call can replace it) is dropped, and the caller
+    asks again later with a fresh one."""
+    ticket = cache.get(_ticket_key())
     if ticket:
         return ticket
-    # A token another node dropped as stale is fetched afresh once, then the ticket again.
-    for _attempt in range(2):
-        answer = call(
-            "/cgi-bin/ticket/getticket",
-            query={"access_token": access_token(timeout=timeout), "type": "jsapi"},
-            timeout=timeout,
-        )
-        if answer.get("errcode") not in TOKEN_ERRORS:
-            break
+    answer = call(
+        "/cgi-bin/ticket/getticket",
+        query={"access_token": access_token(timeout=timeout), "type": "jsapi"},
+        timeout=timeout,
+    )
     ticket = answer.get("ticket")
     if answer.get("errcode") or not ticket:
         raise WechatApiFailed(
@@ -137,19 +141,26 @@ def jssdk_signature(*, ticket: str, nonce: str, timestamp: int, url: str) -> str
 
 def jssdk_config(url: str) -> dict | None:
     """What `wx.config` needs on the page at `url`, or None when the 公众号 is not configured
-    or WeChat cannot give a ticket now (the page then goes without a share card)."""
+    or no ticket is at hand: WeChat cannot give one now, or another page is fetching it.
+    The page then goes without a share card."""
     if not configured():
         return None
     # One read of the shared cache on a page: the ticket, or the note that WeChat just failed.
-    known = cache.get_many([_ticket_key(), f"{_ticket_key()}:failed"])
-    if known.get(f"{_ticket_key()}:failed"):
-        return None
-    try:
-        ticket = jsapi_ticket(timeout=PAGE_TIMEOUT_SECONDS, cached=known.get(_ticket_key()))
-    except WechatApiFailed as exc:
-        logger.warning("JS-SDK share card unavailable: %s", exc)
-        cache.set(f"{_ticket_key()}:failed", True, PAGE_RETRY_AFTER_SECONDS)
-        return None
+    failed = f"{_ticket_key()}:failed"
+    known = cache.get_many([_ticket_key(), failed])
+    ticket = known.get(_ticket_key())
+    if ticket is None:
+        if known.get(failed) or not cache.add(f"{_ticket_key()}:fetching", True, FETCH_LOCK_SECONDS):
+            return None
+        try:
+            ticket = jsapi_ticket(timeout=PAGE_TIMEOUT_SECONDS)
+        except WechatApiFailed as exc:
+            logger.warning("JS-SDK share card unavailable: %s", exc)
+            if exc.errcode not in TOKEN_ERRORS:  # a stale token is fetched afresh by the next page
+                cache.set(failed, True, PAGE_RETRY_AFTER_SECONDS)
+            return None
+        finally:
+            cache.delete(f"{_ticket_key()}:fetching")
     nonce = secrets.token_urlsafe(12)
     timestamp = int(time.time())
     return {

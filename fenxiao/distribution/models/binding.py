@@ -17,6 +17,7 @@ class TouchSource(models.TextChoices):
     QR = "qr", "二维码"
     POSTER = "poster", "海报"
     STORE = "store", "门店"
+    COUPON = "coupon", "优惠券"
     MANUAL = "manual", "后台调整"
 
 

@@ -34,17 +34,18 @@ def referral_url(distributor: Distributor, path: str = "/", source: str = "link"
     return f"{settings.SITE_URL}/r/{distributor.referral_code}?{urlencode(query)}"
 
 
-def share_text(distributor: Distributor, product, url: str) -> str:
+def share_text(distributor: Distributor, product, url: str, price: int | None = None) -> str:
+    price = product.price if price is None else price
     return (
-        f"【{product.name}】仅需 {format_fen(product.price)}"
-        + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > product.price else "")
+        f"【{product.name}】仅需 {format_fen(price)}"
+        + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > price else "")
         + f"，{distributor.user.display_name} 推荐给你，点击购买：{url}"
     )
 
 
 def absolute_url(url: str) -> str:
     """`url` as a page outside the mall can load it: media the mall serves itself get its site."""
-    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+    return f"{settings.SITE_URL}{url}" if url.startswith("/") and not url.startswith("//") else url
 
 
 def share_card(
@@ -72,8 +73,8 @@ def product_card(distributor: Distributor | None, product, *, price: int, image=
     )
     if product.subtitle:
         desc += f"，{product.subtitle}"
-    if distributor is not None:
-        desc = f"{distributor.user.display_name} 推荐：{desc}"
+    if name := card_name(distributor):
+        desc = f"{name} 推荐：{desc}"
     return share_card(
         title=product.name,
         desc=desc,
@@ -83,16 +84,21 @@ def product_card(distributor: Distributor | None, product, *, price: int, image=
     )
 
 
-def shop_card(distributor: Distributor | None) -> dict[str, str]:
-    """The share card of the shop's home page; an active distributor's opens their referral
-    link."""
-    if distributor is None:
-        return share_card(title=SHOP_CARD_TITLE, desc=SHOP_CARD_DESC, link=f"{settings.SITE_URL}/")
+def shop_card(distributor: Distributor | None, path: str = "/") -> dict[str, str]:
+    """The share card of the shop (its home page, or another page of it at `path`); an active
+    distributor's opens their referral link."""
+    name = card_name(distributor)
     return share_card(
         title=SHOP_CARD_TITLE,
-        desc=f"{distributor.user.display_name} 邀请你逛逛：{SHOP_CARD_DESC}",
-        link=referral_url(distributor, "/"),
+        desc=f"{name} 邀请你逛逛：{SHOP_CARD_DESC}" if name else SHOP_CARD_DESC,
+        link=referral_url(distributor, path) if distributor is not None else f"{settings.SITE_URL}{path}",
     )
+
+
+def card_name(distributor: Distributor | None) -> str:
+    """Who recommends, on a card that may reach strangers: the distributor's nickname, never
+    their (masked) phone number; "" without one."""
+    return distributor.user.nickname if distributor is not None else ""
 
 
 def estimate_level1(distributor: Distributor, product, *, price: int | None = None, override=None) -> int:

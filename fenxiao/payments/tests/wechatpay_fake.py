@@ -109,7 +109,12 @@ class FakeWechatPay(LocalProvider):
 
     def mp_settings(self) -> dict:
         """The mall's WECHAT_MP setting for the 公众号 bound to this merchant."""
-        return {"SECRET": MP_SECRET, "API_BASE": self.base, "OAUTH_BASE": "https://open.weixin.qq.com"}
+        return {
+            "SECRET": MP_SECRET,
+            "API_BASE": self.base,
+            "OAUTH_BASE": "https://open.weixin.qq.com",
+            "JSSDK_URL": "https://res.wx.qq.com/open/js/jweixin-1.6.0.js",
+        }
 
     def settings(self, directory: Path) -> dict:
         """The mall's WECHATPAY setting for this merchant, keys written to `directory`."""

@@ -124,7 +124,17 @@ def claimable_coupons(buyer=None, *, product=None, now=None) -> list[Coupon]:
     coupons = Coupon.objects.filter(available(now), claimable=True)
     if product is not None:
         coupons = coupons.filter(_covers(product))
-    coupons = list(coupons.order_by("min_spend", "-pk")[:50])
+    return _with_claims(list(coupons.order_by("min_spend", "-pk")[:50]), buyer)
+
+
+def claimable_coupon(coupon_id: int, buyer=None, *, now=None) -> Coupon | None:
+    """One coupon of the coupon center (the page a shared coupon opens), with `claimed` and
+    `can_claim` as in `claimable_coupons`; None once it cannot be claimed."""
+    coupon = Coupon.objects.filter(available(now or timezone.now()), claimable=True, pk=coupon_id).first()
+    return _with_claims([coupon], buyer)[0] if coupon is not None else None
+
+
+def _with_claims(coupons: list[Coupon], buyer) -> list[Coupon]:
     held = {}
     if buyer is not None and getattr(buyer, "is_authenticated", False):
         for coupon_id in BuyerCoupon.objects.filter(

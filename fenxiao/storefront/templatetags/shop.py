@@ -1,6 +1,10 @@
+import logging
+from urllib.parse import urlsplit
+
 from django import template
 from django.conf import settings
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path
 from django.utils.html import format_html
 
 from fenxiao.core.money import format_fen
@@ -8,6 +12,7 @@ from fenxiao.customers.services import wechat_mp
 from fenxiao.orders.models import DiscountKind
 
 register = template.Library()
+logger = logging.getLogger(__name__)
 
 
 @register.filter
@@ -152,16 +157,30 @@ def icon(name: str, size: int = 22):
 def wechat_share(context):
     """The page's share card (`share_card` in its context, a callable so that pages seen
     outside WeChat never build one) and the JS-SDK signature that lets the page set it, in
-    WeChat's browser only. The page is signed at the address the buyer loaded it by, under
-    `SITE_URL`, the 公众号's JS接口安全域名."""
+    WeChat's browser only, on the site's own address (`SITE_URL`, the 公众号's JS接口安全域名).
+    A card can never break a page: whatever goes wrong, the page goes without one."""
     request = context.get("request")
     card = context.get("share_card")
-    if card is None or request is None or "MicroMessenger" not in request.headers.get("User-Agent", ""):
+    sdk = settings.WECHAT_MP.get("JSSDK_URL")
+    if not (card and sdk and request) or "MicroMessenger" not in request.headers.get("User-Agent", ""):
         return {}
-    config = wechat_mp.jssdk_config(settings.SITE_URL + request.get_full_path())
-    if config is None:
+    site = urlsplit(settings.SITE_URL)
+    if request.get_host() != site.netloc or request.scheme != site.scheme:
+        return {}  # opened by another address: a signature for SITE_URL would not hold there
+    # Signed as the browser holds the address: the path as sent, the query exactly as sent.
+    query = request.META.get("QUERY_STRING", "")
+    url = settings.SITE_URL + escape_uri_path(request.path) + (f"?{query}" if query else "")
+    try:
+        config = wechat_mp.jssdk_config(url)
+        if config is None:
+            return {}
+        return {
+            "wx": {
+                "config": config,
+                "card": card() if callable(card) else card,
+                "sdk": sdk,
+            }
+        }
+    except Exception:
+        logger.exception("share card left out of %s", request.path)
         return {}
-    return {
-        "wx": {"config": config, "card": card() if callable(card) else card},
-        "jssdk_url": settings.WECHAT_MP["JSSDK_URL"],
-    }

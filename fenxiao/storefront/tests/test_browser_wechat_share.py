@@ -81,3 +81,39 @@ def test_a_distributor_shares_a_product_card_from_wechats_menu(
     # Then the address bar carries the code, for 复制链接 and for browsers without the SDK.
     page.wait_for_url(f"**{path}?ref={distributor.referral_code}")
     phone.shot("product")
+
+
+# jweixin refusing the signature (wx.error), never answering (no WeChat bridge), or not
+# loading at all: the page works, and the address bar still takes the distributor's code.
+REFUSES = "window.wx = {config: function () {}, ready: function () {}, error: function (f) { f({}); }};"
+SILENT = "window.wx = {config: function () {}, ready: function () {}, error: function () {}};"
+
+
+@pytest.mark.parametrize("sdk", ["refuses", "silent", "blocked"])
+def test_the_page_works_and_is_marked_for_sharing_whatever_the_sdk_does(
+    sdk, phones, settings, tmp_path, live_server, wechat
+):
+    settings.SITE_URL = live_server.url
+    settings.WECHATPAY = wechat.settings(Path(tmp_path))
+    settings.WECHAT_MP = {**wechat.mp_settings(), "JSSDK_URL": JSSDK}
+    cache.clear()
+    product = make_product("高山乌龙茶", price=8800, specs_list=[{"规格": "100g"}, {"规格": "250g"}])
+    distributor = make_distributor()
+    phone = phones(f"wechat-share-{sdk}")
+    page = phone.page
+    if sdk == "blocked":
+        page.route(JSSDK, lambda route: route.abort())
+    else:
+        body = REFUSES if sdk == "refuses" else SILENT
+        page.route(JSSDK, lambda route: route.fulfill(body=body, content_type="application/javascript"))
+    path = f"/products/{product.pk}/"
+    page.goto(f"/login/?next={path}")
+    page.get_by_label("手机号").fill(distributor.user.phone)
+    page.get_by_label("密码").fill("Buyer#2026")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"**{path}?ref={distributor.referral_code}", timeout=8000)
+    # The page's own script ran: the SKU picker answers.
+    page.get_by_text("250g").click()
+    assert page.locator("[name=sku]").input_value() == str(product.skus.get(specs={"规格": "250g"}).pk)
+    if sdk == "blocked":  # the blocked download is the console error this case is about
+        phone.errors[:] = [e for e in phone.errors if "Failed to load resource" not in e]

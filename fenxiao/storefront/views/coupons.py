@@ -1,4 +1,5 @@
-"""领券中心, 我的优惠券 and claiming a coupon (from the center or a product page)."""
+"""领券中心, a coupon's own page (where a shared coupon opens), 我的优惠券 and claiming a
+coupon (from the center, its page or a product page)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,7 +7,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
-from fenxiao.promotions.services import coupons, offers
+from fenxiao.distribution.services import distributors
+from fenxiao.promotions.models import Scope
+from fenxiao.promotions.services import coupon_sharing, coupons, offers
 
 from .cart import sign_in_first
 from .common import safe_next
@@ -14,12 +17,52 @@ from .common import safe_next
 WALLET_TABS = [("unused", "未使用"), ("used", "已使用"), ("expired", "已过期")]
 
 
+def _sharer(user):
+    """The signed-in active distributor, who gets 分享 on every coupon."""
+    distributor = distributors.for_user(user)
+    return distributor if distributor is not None and distributor.is_active else None
+
+
 def center(request):
     return render(
         request,
         "storefront/coupons/center.html",
-        {"coupons": offers.claimable_coupons(request.user), "tab": "me"},
+        {
+            "coupons": offers.claimable_coupons(request.user),
+            "share_coupons": _sharer(request.user) is not None,
+            "tab": "me",
+        },
     )
+
+
+def detail(request, coupon_id: int):
+    coupon = offers.claimable_coupon(coupon_id, request.user)
+    if coupon is None:
+        # A shared coupon opened after it ran out or ended: say so, and where to look instead.
+        return render(request, "storefront/coupons/detail.html", {"coupon": None, "tab": "me"}, status=404)
+    sharer = _sharer(request.user)
+    return render(
+        request,
+        "storefront/coupons/detail.html",
+        {
+            "coupon": coupon,
+            "use_url": _where_to_use(coupon),
+            "share_coupons": sharer is not None,
+            "share_card": lambda: coupon_sharing.coupon_card(sharer, coupon),
+            "tab": "me",
+        },
+    )
+
+
+def _where_to_use(coupon) -> str:
+    """去使用: the one product or category the coupon names, else the shop."""
+    if coupon.scope == Scope.PRODUCTS:
+        ids = list(coupon.products.filter(is_listed=True).values_list("pk", flat=True)[:2])
+        return f"/products/{ids[0]}/" if len(ids) == 1 else "/"
+    if coupon.scope == Scope.CATEGORIES:
+        ids = list(coupon.categories.values_list("pk", flat=True)[:2])
+        return f"/categories/?c={ids[0]}" if len(ids) == 1 else "/categories/"
+    return "/"
 
 
 @login_required
@@ -64,5 +107,5 @@ def claim(request, coupon_id: int):
     return render(
         request,
         "storefront/partials/coupon_claimed.html",
-        {"coupon": coupon, "message": "领取成功"},
+        {"coupon": coupon, "message": "领取成功", "share_coupons": _sharer(request.user) is not None},
     )

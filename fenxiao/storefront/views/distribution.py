@@ -1,5 +1,6 @@
 """Distributor center: apply, dashboard, commission "why", team, rankings, withdrawals,
-missing-order claims (掉单申诉), and sharing (link, QR code, poster, share text)."""
+missing-order claims (掉单申诉), and sharing (link, QR code, poster, share text) of the
+shop, a product or a coupon."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from fenxiao.distribution.services import (
     sharing,
     withdrawals,
 )
+from fenxiao.promotions.services import coupon_sharing, offers
 
 from .common import int_or_none
 
@@ -223,11 +225,25 @@ def share(request):
     distributor = _active(request)
     if distributor is None:
         return redirect("/d/")
+    coupon_id = int_or_none(request.GET.get("coupon"))
+    if coupon_id:
+        return _share_coupon(request, distributor, coupon_id)
     path = _share_path(request)
     product_id = int_or_none(request.GET.get("product"))
     product = get_object_or_404(Product, pk=product_id, is_listed=True) if product_id else None
+    price, earn = None, None
     if product is not None:
         path = f"/products/{product.pk}/"
+        # During a flash sale, its price and its own commission, as on the product page.
+        flash = offers.flash_offers([product]).get(product.pk)
+        selling = flash is not None and flash.started and not flash.sold_out
+        price = flash.price if selling else product.price
+        earn = sharing.estimate_level1(
+            distributor,
+            product,
+            price=flash.price if selling else None,
+            override=flash.promotion.commission_snapshot() if selling else None,
+        )
     url = sharing.referral_url(distributor, path)
     return render(
         request,
@@ -237,18 +253,37 @@ def share(request):
             "product": product,
             "url": url,
             "path": path,
-            "text": sharing.share_text(distributor, product, url)
+            "price": price,
+            "text": sharing.share_text(distributor, product, url, price)
             if product
             else f"{distributor.user.display_name} 邀请你逛逛好店：{url}",
-            "earn": sharing.estimate_level1(distributor, product) if product else None,
+            "earn": earn,
             # In WeChat, 发送给朋友 from this page sends the card of what is being shared.
             "share_card": (
-                lambda: sharing.product_card(
-                    distributor, product, price=product.price, image=product.images.first()
-                )
+                lambda: sharing.product_card(distributor, product, price=price, image=product.images.first())
             )
             if product
-            else (lambda: sharing.shop_card(distributor)),
+            else (lambda: sharing.shop_card(distributor, path)),
+        },
+    )
+
+
+def _share_coupon(request, distributor, coupon_id: int):
+    """A coupon of the coupon center, shared: whoever opens it is a touch of source 优惠券."""
+    coupon = offers.claimable_coupon(coupon_id)
+    if coupon is None:
+        raise Http404("优惠券已领完或已结束")
+    url = coupon_sharing.coupon_url(distributor, coupon)
+    return render(
+        request,
+        "storefront/distribution/share.html",
+        {
+            "distributor": distributor,
+            "coupon": coupon,
+            "url": url,
+            "path": coupon_sharing.coupon_path(coupon),
+            "text": coupon_sharing.coupon_text(distributor, coupon, url),
+            "share_card": lambda: coupon_sharing.coupon_card(distributor, coupon),
         },
     )
 

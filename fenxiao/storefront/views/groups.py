@@ -52,7 +52,8 @@ def group_page(request, group_id: int):
             "share_card": lambda: sharing.share_card(
                 title=(f"还差{view.seats_left}人成团｜" if view.seats_left else "")
                 + f"{format_fen(view.group_price)} 拼{product.name}",
-                desc=f"拼团价 {format_fen(view.group_price)}，快来和我一起拼",
+                desc=f"拼团价 {format_fen(view.group_price)}"
+                + ("，快来和我一起拼" if view.seats_left else ""),
                 link=share_url,
                 image_url=image.image.url if image is not None else "",
             ),

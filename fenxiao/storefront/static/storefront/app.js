@@ -211,31 +211,46 @@
   }
 
   // In WeChat, a page with a share card sets what 发送给朋友 and 分享到朋友圈 show, through
-  // the JS-SDK and the signature the server gave this page's address. The address bar is
-  // marked for sharing only afterwards: the signature is for the address the page came by.
+  // the JS-SDK (loaded here, so a slow download holds nothing up) and the signature the
+  // server gave this page's address. The address bar is marked for sharing only afterwards:
+  // the signature is for the address the page came by. Whatever happens, `then` runs once,
+  // at the latest after a few seconds.
   function initWechatShare(then) {
     var data = document.getElementById("wx-share");
-    if (!data || !window.wx) { then(); return; }
-    var share = JSON.parse(data.textContent);
-    var card = share.card;
+    if (!data) { then(); return; }
     var done = false;
     function once() { if (!done) { done = true; then(); } }
-    window.wx.config({
-      debug: false,
-      appId: share.config.appId,
-      timestamp: share.config.timestamp,
-      nonceStr: share.config.nonceStr,
-      signature: share.config.signature,
-      jsApiList: ["updateAppMessageShareData", "updateTimelineShareData"]
-    });
-    window.wx.ready(function () {
-      window.wx.updateAppMessageShareData({ title: card.title, desc: card.desc, link: card.link, imgUrl: card.imgUrl });
-      window.wx.updateTimelineShareData({ title: card.timelineTitle, link: card.link, imgUrl: card.imgUrl });
+    setTimeout(once, 3000);
+    try {
+      var share = JSON.parse(data.textContent);
+      var card = share.card;
+      var script = document.createElement("script");
+      script.src = share.sdk;
+      script.onerror = once;
+      script.onload = function () {
+        var wx = window.wx;
+        if (!wx) { once(); return; }
+        wx.config({
+          debug: false,
+          appId: share.config.appId,
+          timestamp: share.config.timestamp,
+          nonceStr: share.config.nonceStr,
+          signature: share.config.signature,
+          jsApiList: ["updateAppMessageShareData", "updateTimelineShareData"]
+        });
+        wx.ready(function () {
+          wx.updateAppMessageShareData({ title: card.title, desc: card.desc, link: card.link, imgUrl: card.imgUrl });
+          wx.updateTimelineShareData({ title: card.timelineTitle, link: card.link, imgUrl: card.imgUrl });
+          once();
+        });
+        wx.error(once);
+      };
+      document.head.appendChild(script);
+    } catch (error) {
       once();
-    });
-    window.wx.error(once);
+    }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { initWechatShare(markShared); init(document); });
+  document.addEventListener("DOMContentLoaded", function () { init(document); initWechatShare(markShared); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();

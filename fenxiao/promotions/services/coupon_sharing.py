@@ -1,0 +1,39 @@
+"""A distributor shares a coupon: its page opens through their referral link, as a touch of
+source 优惠券 that the binding rules decide like any other, with its own share text and
+WeChat share card."""
+
+from django.conf import settings
+
+from fenxiao.distribution.models import Distributor, TouchSource
+from fenxiao.distribution.services.sharing import card_name, referral_url, share_card
+
+from ..models import Coupon
+from .coupons import summary
+
+
+def coupon_path(coupon: Coupon) -> str:
+    return f"/coupons/{coupon.pk}/"
+
+
+def coupon_url(distributor: Distributor | None, coupon: Coupon) -> str:
+    """Where a shared coupon opens: its page, through the distributor's referral link when a
+    distributor shares it."""
+    if distributor is None:
+        return f"{settings.SITE_URL}{coupon_path(coupon)}"
+    return referral_url(distributor, coupon_path(coupon), source=TouchSource.COUPON)
+
+
+def coupon_text(distributor: Distributor, coupon: Coupon, url: str) -> str:
+    return (
+        f"{distributor.user.display_name} 送你一张优惠券【{coupon.name}】{summary(coupon)}，点击领取：{url}"
+    )
+
+
+def coupon_card(distributor: Distributor | None, coupon: Coupon) -> dict[str, str]:
+    """The share card of a coupon's page."""
+    desc = f"【{coupon.name}】{coupon.get_scope_display()}，先领券再下单更划算"
+    if name := card_name(distributor):
+        desc = f"{name} 送你的{desc}"
+    return share_card(
+        title=f"送你一张优惠券：{summary(coupon)}", desc=desc, link=coupon_url(distributor, coupon)
+    )
