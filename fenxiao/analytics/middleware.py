@@ -84,7 +84,7 @@ class TrafficMiddleware:
 
     def _referral(self, request, response):
         """The landing itself is a redirect, not a page view: it only gives the day's source
-        (link / QR / poster / store) and the distributor, if it is the day's first. The
+        (link / QR / poster / store / coupon) and the distributor, if it is the day's first. The
         referral view notes them once it knows the code (an unknown code notes nothing)."""
         noted = traffic.noted(request)
         if noted is None or noted.referral is None or response.status_code >= 400 or is_bot(request):

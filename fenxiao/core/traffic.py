@@ -40,5 +40,6 @@ def note_cart_add(request) -> None:
 
 
 def note_referral(request, distributor_id: int, source: str) -> None:
-    """The visitor came through a distributor's link / QR code / poster / store (`/r/<code>`)."""
+    """The visitor came through a distributor's link / QR code / poster / store / shared
+    coupon (`/r/<code>`)."""
     _note(request).referral = (distributor_id, source)

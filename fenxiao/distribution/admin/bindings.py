@@ -1,5 +1,5 @@
 """客户关系 (who each buyer belongs to, re-assigned by hand with a reason) and 推广访问记录
-(every visit through a link / QR / poster / store, with the rule that decided it)."""
+(every visit through a link / QR / poster / store / coupon, with the rule that decided it)."""
 
 from django import forms
 from django.contrib import admin

@@ -31,7 +31,8 @@ class TouchDecision(models.TextChoices):
 
 
 class Touch(models.Model):
-    """Every arrival through a distributor's link, QR code, poster or store, and what it did."""
+    """Every arrival through a distributor's link, QR code, poster, store or shared coupon, and what it
+    did."""
 
     distributor = models.ForeignKey(
         Distributor, on_delete=models.CASCADE, related_name="touches", verbose_name="分销商"

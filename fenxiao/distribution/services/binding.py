@@ -64,7 +64,7 @@ def record_touch(
     visitor: str = "",
     keep_existing: bool = False,
 ) -> Touch | None:
-    """A visit through a distributor's link / QR / poster / store: bind as the rules say.
+    """A visit through a distributor's link / QR / poster / store / coupon: bind as the rules say.
 
     `keep_existing` (a store QR whose store settings forbid taking a customer from another
     distributor) keeps any binding still in force; it can only bind less than the rules

@@ -111,7 +111,7 @@ def _file(distributor, number: str, tail: str, reason: str) -> OrderClaim:
 
 
 def touches(claim: OrderClaim, limit: int = 20):
-    """The buyer's latest arrivals through any distributor (link, QR, poster, store, a staff
+    """The buyer's latest arrivals through any distributor (link, QR, poster, store, coupon, a staff
     rebinding), newest first, each with what it did and the rule that decided it: the
     evidence staff weigh, the claimant's next to whoever won."""
     return (

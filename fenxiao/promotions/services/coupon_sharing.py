@@ -24,9 +24,10 @@ def coupon_url(distributor: Distributor | None, coupon: Coupon) -> str:
 
 
 def coupon_text(distributor: Distributor, coupon: Coupon, url: str) -> str:
-    return (
-        f"{distributor.user.display_name} 送你一张优惠券【{coupon.name}】{summary(coupon)}，点击领取：{url}"
-    )
+    """The text to paste into a chat: it may reach strangers, so the distributor is named by
+    their nickname only."""
+    name = card_name(distributor)
+    return f"{name + ' ' if name else ''}送你一张优惠券【{coupon.name}】{summary(coupon)}，点击领取：{url}"
 
 
 def coupon_card(distributor: Distributor | None, coupon: Coupon) -> dict[str, str]:

@@ -37,20 +37,26 @@ window.wx = {
 
 
 @pytest.fixture
-def wechat():
+def wechat(settings, tmp_path, live_server):
+    """The mall served with its 公众号 on a WeChat stand-in."""
     server = FakeWechatPay().start()
+    settings.MEDIA_ROOT = tmp_path
+    settings.SITE_URL = live_server.url
+    settings.WECHATPAY = server.settings(Path(tmp_path))
+    settings.WECHAT_MP = {**server.mp_settings(), "JSSDK_URL": JSSDK}
+    cache.clear()
     yield server
     server.stop()
 
 
-def test_a_distributor_shares_a_product_card_from_wechats_menu(
-    phones, settings, tmp_path, live_server, wechat
-):
-    settings.MEDIA_ROOT = tmp_path
-    settings.SITE_URL = live_server.url
-    settings.WECHATPAY = wechat.settings(Path(tmp_path))
-    settings.WECHAT_MP = {**wechat.mp_settings(), "JSSDK_URL": JSSDK}
-    cache.clear()
+def sign_in_to(page, user, path: str) -> None:
+    page.goto(f"/login/?next={path}")
+    page.get_by_label("手机号").fill(user.phone)
+    page.get_by_label("密码").fill("Buyer#2026")
+    page.get_by_role("button", name="登录").click()
+
+
+def test_a_distributor_shares_a_product_card_from_wechats_menu(phones, live_server, wechat):
     product = make_product("高山乌龙茶", price=8800, list_price=12800)
     buffer = io.BytesIO()
     Image.new("RGB", (600, 600), "#2f855a").save(buffer, format="JPEG")
@@ -61,10 +67,7 @@ def test_a_distributor_shares_a_product_card_from_wechats_menu(
     page = phone.page
     page.route(JSSDK, lambda route: route.fulfill(body=STAND_IN, content_type="application/javascript"))
     path = f"/products/{product.pk}/"
-    page.goto(f"/login/?next={path}")
-    page.get_by_label("手机号").fill(distributor.user.phone)
-    page.get_by_label("密码").fill("Buyer#2026")
-    page.get_by_role("button", name="登录").click()
+    sign_in_to(page, distributor.user, path)
     page.wait_for_function("window.wxCalls && window.wxCalls.length === 3")
     (_, options, address), (_, friend), (_, timeline) = page.evaluate("window.wxCalls")
     # Signed for the address the browser was on when it configured the JS-SDK.
@@ -90,13 +93,7 @@ SILENT = "window.wx = {config: function () {}, ready: function () {}, error: fun
 
 
 @pytest.mark.parametrize("sdk", ["refuses", "silent", "blocked"])
-def test_the_page_works_and_is_marked_for_sharing_whatever_the_sdk_does(
-    sdk, phones, settings, tmp_path, live_server, wechat
-):
-    settings.SITE_URL = live_server.url
-    settings.WECHATPAY = wechat.settings(Path(tmp_path))
-    settings.WECHAT_MP = {**wechat.mp_settings(), "JSSDK_URL": JSSDK}
-    cache.clear()
+def test_the_page_works_and_is_marked_for_sharing_whatever_the_sdk_does(sdk, phones, wechat):
     product = make_product("高山乌龙茶", price=8800, specs_list=[{"规格": "100g"}, {"规格": "250g"}])
     distributor = make_distributor()
     phone = phones(f"wechat-share-{sdk}")
@@ -107,11 +104,9 @@ def test_the_page_works_and_is_marked_for_sharing_whatever_the_sdk_does(
         body = REFUSES if sdk == "refuses" else SILENT
         page.route(JSSDK, lambda route: route.fulfill(body=body, content_type="application/javascript"))
     path = f"/products/{product.pk}/"
-    page.goto(f"/login/?next={path}")
-    page.get_by_label("手机号").fill(distributor.user.phone)
-    page.get_by_label("密码").fill("Buyer#2026")
-    page.get_by_role("button", name="登录").click()
+    sign_in_to(page, distributor.user, path)
     page.wait_for_url(f"**{path}?ref={distributor.referral_code}", timeout=8000)
+    assert page.locator("#wx-share").count() == 1  # the page did go through the JS-SDK
     # The page's own script ran: the SKU picker answers.
     page.get_by_text("250g").click()
     assert page.locator("[name=sku]").input_value() == str(product.skus.get(specs={"规格": "250g"}).pk)

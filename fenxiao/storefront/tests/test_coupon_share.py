@@ -12,6 +12,7 @@ from fenxiao.analytics.models import VisitorDay
 from fenxiao.customers.models import CustomerFigures, RegistrationSource
 from fenxiao.customers.services import figures
 from fenxiao.distribution.models import CustomerBinding, Touch, TouchDecision, TouchSource
+from fenxiao.distribution.services import sharing
 from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.promotions.models import BuyerCoupon
 from fenxiao.promotions.tests.factories import make_coupon
@@ -32,7 +33,7 @@ def coupon():
     return make_coupon(amount=2000, min_spend=10000, name="满100减20", per_buyer_limit=1)
 
 
-def test_a_distributor_shares_a_coupon_from_the_coupon_center(coupon):
+def test_a_distributor_shares_a_coupon_from_the_coupon_center(coupon, monkeypatch):
     distributor = make_distributor()
     client = login(distributor.user)
     center = client.get("/coupons/").content.decode()
@@ -43,7 +44,16 @@ def test_a_distributor_shares_a_coupon_from_the_coupon_center(coupon):
     link = f"{SITE}/r/{distributor.referral_code}?to=%2Fcoupons%2F{coupon.pk}%2F&amp;src=coupon"
     assert link in html and "满100减20" in html
     assert f"送你一张优惠券【满100减20】满¥100.00减¥20.00，点击领取：{link}" in html
-    assert f"/d/share/qr.png?path=/coupons/{coupon.pk}/" in html
+    assert f"/d/share/qr.png?path=/coupons/{coupon.pk}/&amp;src=coupon" in html
+    # Its QR code refers as the coupon does; a plain QR code stays 二维码.
+    encoded = []
+    monkeypatch.setattr(sharing, "qr_png", lambda url: encoded.append(url) or b"\x89PNG")
+    client.get("/d/share/qr.png", {"path": f"/coupons/{coupon.pk}/", "src": "coupon"})
+    client.get("/d/share/qr.png", {"path": "/"})
+    assert encoded == [
+        f"{SITE}/r/{distributor.referral_code}?to=%2Fcoupons%2F{coupon.pk}%2F&src=coupon",
+        f"{SITE}/r/{distributor.referral_code}?to=%2F&src=qr",
+    ]
     # A buyer who is no distributor is offered no sharing; a coupon that cannot be claimed
     # is not shared.
     assert "/d/share/?coupon=" not in login(make_buyer()).get("/coupons/").content.decode()

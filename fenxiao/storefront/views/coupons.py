@@ -100,7 +100,7 @@ def claim(request, coupon_id: int):
         messages.success(request, "领取成功，已放入我的优惠券")
         return redirect(safe_next(request, "/coupons/"))
     # The card comes back as it now stands for this buyer (再领一张, or 已领取).
-    coupon = next((c for c in offers.claimable_coupons(request.user) if c.pk == copy.coupon_id), None)
+    coupon = offers.claimable_coupon(copy.coupon_id, request.user)
     if coupon is None:  # that was the last copy: the coupon left the center
         coupon = copy.coupon
         coupon.claimed, coupon.can_claim = 1, False

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import yuan_to_fen
-from fenxiao.distribution.models import OrderClaim, PayoutMethod, Withdrawal
+from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal
 from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.services import (
     claims,
@@ -293,7 +293,9 @@ def qr_image(request):
     distributor = _active(request)
     if distributor is None:
         raise Http404
-    url = sharing.referral_url(distributor, _share_path(request), source="qr")
+    # The QR code of a shared coupon refers as the coupon does.
+    source = TouchSource.COUPON if request.GET.get("src") == TouchSource.COUPON else TouchSource.QR
+    url = sharing.referral_url(distributor, _share_path(request), source=source)
     response = HttpResponse(sharing.qr_png(url), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
