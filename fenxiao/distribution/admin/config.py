@@ -23,7 +23,7 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
 
 from ..errors import TooManyLevels
-from ..models import DistributionSettings, PayoutMethod, ScheduledChange, SettingsChange
+from ..models import MAX_FREEZE_DAYS, DistributionSettings, PayoutMethod, ScheduledChange, SettingsChange
 from ..services import config, scheduled, simulation
 from .common import (
     ServiceSaveMixin,
@@ -148,7 +148,7 @@ class SettingsForm(forms.ModelForm):
 
 
 class SimulationForm(forms.Form):
-    """A draft of the settings a what-if replays (佣金模拟): levels, default rates, cap."""
+    """A draft of the settings a what-if replays (佣金模拟): levels, default rates, cap, freeze."""
 
     months = forms.TypedChoiceField(
         label="回放最近",
@@ -161,6 +161,12 @@ class SimulationForm(forms.Form):
     level2_bp = PercentField(label="默认二级佣金（%）")
     level3_bp = PercentField(label="默认三级佣金（%）")
     max_commission_bp = PercentField(label="单商品佣金上限（%）")
+    freeze_days = forms.IntegerField(
+        label="冻结期（天）",
+        min_value=0,
+        max_value=MAX_FREEZE_DAYS,
+        help_text="订单完成后佣金冻结的天数；售后期未结束时也不会结算",
+    )
 
 
 @admin.register(DistributionSettings)
@@ -262,6 +268,10 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                 (
                     "不变的部分",
                     "商品 / SKU / 分类规则、等级比例、阶梯奖励（按当时所得）、门店导购比例、订单归属",
+                ),
+                (
+                    "冻结期",
+                    "只改变佣金何时可结算：结果列出冻结期满（且售后期结束）后才申请、需从分销商余额追回佣金的退款",
                 ),
             ],
         )

@@ -60,15 +60,20 @@ DAY_BOUNDS = {
 def hold_until(completed_at):
     """When an order's commission may settle: after the freeze, and never before the
     buyer's after-sale window has closed, so a routine refund is a reduction, not a
-    clawback. Both counts are bounded, so no stored value can overflow the date."""
+    clawback."""
+    return completed_at + timedelta(days=hold_days(current()))
+
+
+def hold_days(cfg: DistributionSettings) -> int:
+    """How many days after completion an order's commission is held under `cfg`: its freeze,
+    or the after-sale window if longer. Both counts are bounded, so no stored value can
+    overflow a date."""
     from fenxiao.orders.models import MAX_AFTER_SALE_DAYS, OrderSettings
 
-    cfg = current()
-    days = max(
+    return max(
         min(cfg.freeze_days, MAX_FREEZE_DAYS),
         min(OrderSettings.current().after_sale_days, MAX_AFTER_SALE_DAYS),
     )
-    return completed_at + timedelta(days=days)
 
 
 def validate(cfg: DistributionSettings) -> None:

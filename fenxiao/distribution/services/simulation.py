@@ -1,7 +1,13 @@
-"""佣金模拟 (what-if): before changing the levels, the default rates or the single-product
-cap, replay the last months of real paid orders under the draft and compare what they
-would have paid with what they did pay — in total, per level, as a share of sales, and per
-distributor.
+"""佣金模拟 (what-if): before changing the levels, the default rates, the single-product
+cap or the freeze, replay the last months of real paid orders under the draft and compare
+what they would have paid with what they did pay — in total, per level, as a share of
+sales, and per distributor.
+
+The freeze changes when commission can settle, not how much: the replay reports the hold
+either way (the freeze, or the after-sale window if longer) and the refunds asked for after
+it, whose commission would have been settled already and had to be clawed back from the
+distributor's balance (its share of the order's commission, in proportion to the goods
+refunded).
 
 The replay is the live calculation (`commissions.line_commissions`, the rule book, the
 stores' 导购 rates and the guard) on each order's frozen attribution, so it answers exactly
@@ -30,7 +36,7 @@ from fenxiao.core import jobs
 from fenxiao.core.errors import DomainError, InvalidInput
 from fenxiao.core.money import format_bp, format_fen
 
-from ..models import MAX_LEVELS, Commission, Distributor, DistributorStatus, OrderAttribution
+from ..models import MAX_FREEZE_DAYS, MAX_LEVELS, Commission, Distributor, DistributorStatus, OrderAttribution
 from . import config, store_rules
 from .commissions import line_commissions
 from .rules import RuleBook
@@ -40,7 +46,7 @@ PERMISSION = "distribution.change_distributionsettings"
 CHUNK = 500
 MAX_MONTHS = 12
 # What a draft may change (the rest of the settings are read as they are).
-DRAFT_FIELDS = ("levels", "level1_bp", "level2_bp", "level3_bp", "max_commission_bp")
+DRAFT_FIELDS = ("levels", "level1_bp", "level2_bp", "level3_bp", "max_commission_bp", "freeze_days")
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
 
 
@@ -54,6 +60,12 @@ class Tally:
     draft_by_level: dict = field(default_factory=lambda: defaultdict(int))
     # distributor id → [actual, draft]
     by_distributor: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    # Days an order's commission is held after completion, now and under the draft.
+    hold_actual: int = 0
+    hold_draft: int = 0
+    # Refunds asked for after the hold, and the commission they claw back: [count, fen].
+    late_actual: list = field(default_factory=lambda: [0, 0])
+    late_draft: list = field(default_factory=lambda: [0, 0])
 
 
 def draft_settings(changes: dict):
@@ -71,6 +83,8 @@ def draft_settings(changes: dict):
         raise InvalidInput(f"分销层级必须是 1–{MAX_LEVELS} 级", code="SIMULATION_VALUE")
     if draft.max_commission_bp > 10000 or any(draft.level_bp(n) > 10000 for n in (1, 2, 3)):
         raise InvalidInput("比例不能超过 100%", code="SIMULATION_VALUE")
+    if draft.freeze_days > MAX_FREEZE_DAYS:
+        raise InvalidInput(f"冻结期不能超过 {MAX_FREEZE_DAYS} 天", code="SIMULATION_VALUE")
     try:
         config.validate(draft)
     except DomainError as exc:
@@ -94,9 +108,9 @@ def _beneficiaries(attribution: OrderAttribution, levels: int) -> list:
 
 def replay(draft, since, until, progress=None) -> Tally:
     """Replay the orders paid in [since, until) with an attribution under `draft`."""
-    from fenxiao.orders.models import OrderLine
+    from fenxiao.orders.models import AfterSale, OrderLine
 
-    tally = Tally()
+    tally = Tally(hold_actual=config.hold_days(config.current()), hold_draft=config.hold_days(draft))
     attributions = (
         OrderAttribution.objects.filter(order__paid_at__gte=since, order__paid_at__lt=until)
         .select_related(
@@ -126,13 +140,16 @@ def replay(draft, since, until, progress=None) -> Tally:
             .values_list("order_id", "bp")
         )
         store_rates = store_rules.level1_rates(a.level1_id for a in chunk)
+        # order id → [actual, draft] commission
+        per_order = defaultdict(lambda: [0, 0])
         for row in Commission.objects.filter(order_id__in=ids).values_list(
-            "level", "distributor_id", "amount"
+            "order_id", "level", "distributor_id", "amount"
         ):
-            level, distributor_id, amount = row
+            order_id, level, distributor_id, amount = row
             tally.actual += amount
             tally.actual_by_level[level] += amount
             tally.by_distributor[distributor_id][0] += amount
+            per_order[order_id][0] += amount
         for attribution in chunk:
             order = attribution.order
             tally.orders += 1
@@ -150,8 +167,30 @@ def replay(draft, since, until, progress=None) -> Tally:
                     tally.draft += c.amount
                     tally.draft_by_level[c.level] += c.amount
                     tally.by_distributor[c.distributor.pk][1] += c.amount
+                    per_order[order.pk][1] += c.amount
+        orders = {a.order_id: a.order for a in chunk}
+        for order_id, asked_at, amount, shipping in AfterSale.objects.filter(
+            order_id__in=ids, refunded_at__isnull=False
+        ).values_list("order_id", "created_at", "amount", "shipping_amount"):
+            _count_late_refund(tally, orders[order_id], asked_at, amount - shipping, per_order[order_id])
         if progress:
             progress(tally.orders, total)
+
+
+def _count_late_refund(tally: Tally, order, asked_at, goods_refunded: int, commission: list) -> None:
+    """A refund of `order` asked for at `asked_at`: after either hold, its share of the
+    order's commission (actual, draft) would have been clawed back from settled money."""
+    goods = order.paid_amount - order.shipping_fee
+    if order.completed_at is None or goods <= 0:
+        return
+    refunded = min(max(goods_refunded, 0), goods)
+    for hold, late, amount in (
+        (tally.hold_actual, tally.late_actual, commission[0]),
+        (tally.hold_draft, tally.late_draft, commission[1]),
+    ):
+        if asked_at > order.completed_at + timedelta(days=hold):
+            late[0] += 1
+            late[1] += amount * refunded // goods
 
 
 def _share(part: int, sales: int) -> str:
@@ -178,6 +217,14 @@ def figures(tally: Tally) -> list[tuple[str, str]]:
             rows.append((f"{LEVEL_NAMES[level]}佣金", f"{format_fen(actual)} → {format_fen(draft)}"))
     changed = sum(1 for actual, draft in tally.by_distributor.values() if actual != draft)
     rows.append(("佣金有变化的分销商", f"{changed} 人"))
+    rows.append(("佣金可结算时间", f"订单完成后 {tally.hold_actual} 天 → {tally.hold_draft} 天"))
+    rows.append(
+        (
+            "结算后才申请的退款（需追回佣金）",
+            f"{tally.late_actual[0]} 笔 {format_fen(tally.late_actual[1])} → "
+            f"{tally.late_draft[0]} 笔 {format_fen(tally.late_draft[1])}",
+        )
+    )
     return rows
 
 
@@ -212,9 +259,14 @@ def describe(changes: dict, months: int) -> str:
     parts = []
     for name in DRAFT_FIELDS:
         if name in changes and changes[name] != getattr(cfg, name):
-            label = str(cfg._meta.get_field(name).verbose_name).replace("（基点）", "")
+            label = str(cfg._meta.get_field(name).verbose_name).replace("（基点）", "").replace("（天）", "")
             old, new = getattr(cfg, name), changes[name]
-            text = (f"{old} → {new} 级") if name == "levels" else f"{format_bp(old)} → {format_bp(new)}"
+            if name == "levels":
+                text = f"{old} → {new} 级"
+            elif name == "freeze_days":
+                text = f"{old} → {new} 天"
+            else:
+                text = f"{format_bp(old)} → {format_bp(new)}"
             parts.append(f"{label} {text}")
     return f"佣金模拟（近 {months} 个月）：" + ("，".join(parts) or "与当前设置相同")
 

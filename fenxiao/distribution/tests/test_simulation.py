@@ -99,8 +99,55 @@ def test_a_draft_over_the_cap_is_trimmed_and_said_to_be_refused(shop):
     assert tally.draft <= tally.sales * 5000 // 10000  # the guard still caps each line
 
 
+def test_a_freeze_draft_says_when_commission_settles_and_which_refunds_came_after_it(shop):
+    """Commission held 7 days now (the after-sale window is shorter); a refund asked for 10
+    days after completion came after that hold, so its share of the commission had to be
+    clawed back. With a 15-day freeze it would not have."""
+    from fenxiao.orders.models import AfterSale, OrderSettings
+
+    settings = OrderSettings.current()
+    settings.after_sale_days = 3
+    settings.save()
+    configure(freeze_days=7)
+    completed = timezone.now() - timedelta(days=12)
+    late, early = shop["orders"][0], shop["orders"][2]
+    for order in (late, early):
+        type(order).objects.filter(pk=order.pk).update(completed_at=completed)
+    goods = late.paid_amount - late.shipping_fee
+    commission = sum(late.commissions.values_list("amount", flat=True))
+    for number, order, days, amount in (("AS-LATE", late, 10, goods // 2), ("AS-EARLY", early, 2, 1000)):
+        refund = AfterSale.objects.create(
+            number=number,
+            order=order,
+            kind="refund_only",
+            status="refunded",
+            amount=amount,
+            reason="测试",
+            requested_by="buyer",
+            refunded_at=completed + timedelta(days=days + 1),
+        )
+        AfterSale.objects.filter(pk=refund.pk).update(created_at=completed + timedelta(days=days))
+    tally, refusal = replay(freeze_days=15)
+    assert refusal == "" and tally.draft == tally.actual  # the freeze moves no amount
+    assert (tally.hold_actual, tally.hold_draft) == (7, 15)
+    assert tally.late_actual == [1, commission * (goods // 2) // goods] and tally.late_draft == [0, 0]
+    figures = dict(simulation.figures(tally))
+    assert figures["佣金可结算时间"] == "订单完成后 7 天 → 15 天"
+    assert figures["结算后才申请的退款（需追回佣金）"].endswith("→ 0 笔 ¥0.00")
+    # A freeze shorter than the after-sale window holds for the window.
+    assert replay(freeze_days=0)[0].hold_draft == 3
+    assert simulation.describe({"freeze_days": 15}, 3) == "佣金模拟（近 3 个月）：冻结期 7 → 15 天"
+
+
 def test_bad_drafts_are_refused():
-    for changes in ({"levels": 4}, {"level1_bp": -1}, {"level1_bp": 10001}, {"version": 9}, {"levels": "2"}):
+    for changes in (
+        {"levels": 4},
+        {"level1_bp": -1},
+        {"level1_bp": 10001},
+        {"version": 9},
+        {"levels": "2"},
+        {"freeze_days": 366},
+    ):
         with pytest.raises(DomainError):
             simulation.draft_settings(changes)
     with pytest.raises(DomainError):
@@ -139,6 +186,7 @@ def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memo
             "level2_bp": "5",
             "level3_bp": "0",
             "max_commission_bp": "50",
+            "freeze_days": "7",
         },
     )
     job = Job.objects.get()
