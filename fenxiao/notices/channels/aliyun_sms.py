@@ -45,4 +45,4 @@ class AliyunSmsNotices(ChannelAdapter):
                 settings.SMS_ALIYUN, phone=address, template_code=template, params=params, reference=reference
             )
         except SmsSendFailed as exc:
-            raise SendFailed(str(exc)) from exc
+            raise SendFailed(str(exc), permanent=exc.permanent) from exc

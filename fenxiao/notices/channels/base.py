@@ -7,7 +7,13 @@ from datetime import datetime
 
 
 class SendFailed(Exception):
-    """The channel did not accept the notice; the outbox row is tried again later."""
+    """The channel did not accept the notice; the outbox row is tried again later, unless
+    `permanent` (the provider says no retry can succeed: the buyer unfollowed the 公众号, a
+    number it cannot text), when it is given up at once."""
+
+    def __init__(self, message: str = "", *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,10 @@ from .templates import clip, source_value, template_for
 # errcode 47003). Fields with a format (time, date, amount, numbers) are never cut: a cut
 # value would be no value of that format.
 FIELD_LIMITS = {"thing": 20, "character_string": 32, "letter": 32, "symbol": 5, "phrase": 5, "name": 10}
+# Refusals no retry can change: the buyer unfollowed the 公众号 (43004) or refuses its
+# messages (43101), an openid or template this 公众号 does not have (40003, 40037), fields
+# WeChat will not take (47003). Staff can send such a row again once the cause is fixed.
+PERMANENT_ERRORS = {40003, 40037, 43004, 43101, 47003}
 
 
 def _fill(field: str, value: str) -> str:
@@ -73,4 +77,6 @@ class WechatTemplateMessages(ChannelAdapter):
             raise SendFailed(str(exc)) from exc
         code = answer.get("errcode")
         if code != 0:
-            raise SendFailed(f"微信模板消息发送失败：{code} {answer.get('errmsg')}")
+            raise SendFailed(
+                f"微信模板消息发送失败：{code} {answer.get('errmsg')}", permanent=code in PERMANENT_ERRORS
+            )

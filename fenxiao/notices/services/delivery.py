@@ -97,7 +97,7 @@ def deliver(delivery_id: int, *, now=None) -> None:
         adapter.send(address=address, notice=notice, reference=f"notice-{claimed.pk}")
     except Exception as exc:  # noqa: BLE001 - any failure is tried again later
         logger.warning("notice delivery %s attempt %s failed: %r", claimed.pk, claimed.attempts, exc)
-        gave_up = claimed.attempts >= MAX_ATTEMPTS
+        gave_up = claimed.attempts >= MAX_ATTEMPTS or getattr(exc, "permanent", False)
         _mine(claimed).update(
             status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
             last_error=f"{exc}"[:300] or type(exc).__name__,

@@ -149,6 +149,26 @@ def test_a_stale_access_token_is_dropped_and_the_sweeper_sends_again(wechat):
     assert row.status == DeliveryStatus.SENT and len(wechat.template_messages) == 2
 
 
+def test_a_buyer_who_unfollowed_or_cannot_be_texted_is_given_up_at_once(wechat, dysms):
+    buyer = buyer_with_openid("13900000052")
+    wechat.unfollowed.add(OPENID)
+    dysms.refuse = {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号"}
+    try:
+        shipped(buyer)
+    finally:
+        wechat.unfollowed.clear()
+        dysms.refuse = None
+    by_channel = {row.channel: row for row in Delivery.objects.all()}
+    assert by_channel["wechat"].status == DeliveryStatus.FAILED and "43004" in by_channel["wechat"].last_error
+    assert (
+        by_channel["sms"].status == DeliveryStatus.FAILED
+        and "MOBILE_NUMBER_ILLEGAL" in by_channel["sms"].last_error
+    )
+    assert {row.attempts for row in by_channel.values()} == {1}
+    # Nothing is left for the sweeper to try again.
+    assert delivery.sweep(timezone.now() + timedelta(hours=2)) == 0
+
+
 def test_the_system_check_names_bad_templates(settings):
     assert [m for m in run_checks() if m.id == "fenxiao.E013"] == []
     settings.NOTICE_TEMPLATES = {

@@ -92,6 +92,8 @@ class FakeWechatPay(LocalProvider):
     # The 公众号's live access tokens, and the template messages it sent (once per client_msg_id).
     tokens: set = field(default_factory=set)
     template_messages: list = field(default_factory=list)
+    # Buyers who unfollowed the 公众号: template messages to them are refused (43004).
+    unfollowed: set = field(default_factory=set)
     # The JS-SDK tickets handed out, newest last.
     tickets: list = field(default_factory=list)
     # What a new refund is answered with, and what asking about it later says.
@@ -254,6 +256,8 @@ class FakeWechatPay(LocalProvider):
             return 200, {"errcode": 47003, "errmsg": "argument invalid! data.thing.value exceeds limit"}
         if not data.get("touser") or not data.get("template_id"):
             return 200, {"errcode": 40003, "errmsg": "invalid openid"}
+        if data["touser"] in self.unfollowed:
+            return 200, {"errcode": 43004, "errmsg": "require subscribe"}
         if all(m.get("client_msg_id") != data.get("client_msg_id") for m in self.template_messages):
             self.template_messages.append(data)
         return 200, {"errcode": 0, "errmsg": "ok", "msgid": len(self.template_messages)}
