@@ -1,10 +1,12 @@
 """The referral link: /r/<code>?to=<page>&src=link|qr|poster|store|coupon."""
 
+from urllib.parse import quote, unquote
+
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from fenxiao.core import traffic
-from fenxiao.core.http import client_ip
+from fenxiao.core.http import client_ip, is_site_path
 
 from .models import TouchSource
 from .services import binding, distributors, visits
@@ -39,10 +41,11 @@ def referral(request, code: str):
         return response
     traffic.note_referral(request, distributor_id, source)
     visits.count(distributor_id, source, target=target, visitor=binding.visitor_key(client_ip(request)))
-    # The cookie only carries the referral until sign-in; binding is decided then.
+    # The cookie only carries the referral until sign-in; binding is decided then, with the
+    # page the visitor landed on (which product or coupon brought them) kept on the touch.
     response.set_cookie(
         REFERRAL_COOKIE,
-        f"{distributors.normalize_code(code)}:{source}",
+        f"{distributors.normalize_code(code)}:{source}:{quote(target[:200], safe='')}",
         max_age=REFERRAL_COOKIE_AGE,
         httponly=True,
         samesite="Lax",
@@ -53,7 +56,14 @@ def referral(request, code: str):
 def claim_cookie_referral(request, response, user) -> None:
     """Called right after a sign-in or registration on the web: bind from the cookie."""
     raw = request.COOKIES.get(REFERRAL_COOKIE, "")
-    code, _, source = raw.partition(":")
+    code, _, rest = raw.partition(":")
+    source, _, target = rest.partition(":")
+    target = unquote(target)[:200]
     if code:
-        binding.claim_referral(user, code, source if source in SOURCES else TouchSource.LINK)
+        binding.claim_referral(
+            user,
+            code,
+            source if source in SOURCES else TouchSource.LINK,
+            target=target if is_site_path(target) else "",
+        )
         response.delete_cookie(REFERRAL_COOKIE)

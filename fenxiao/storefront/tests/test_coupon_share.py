@@ -87,13 +87,17 @@ def test_a_visitor_signs_in_on_the_coupon_page_and_is_bound_with_the_coupon_as_s
     make_buyer("13900000066", password="Secret#2026")
     browser = Client()
     browser.get(f"/r/{distributor.referral_code}", {"to": f"/coupons/{coupon.pk}/", "src": "coupon"})
-    assert browser.cookies["fx_ref"].value == f"{distributor.referral_code}:coupon"
+    assert (
+        browser.cookies["fx_ref"].value == f"{distributor.referral_code}:coupon:%2Fcoupons%2F{coupon.pk}%2F"
+    )
     # Claiming signed out asks for a sign-in, then comes back to the coupon.
     asked = browser.post(f"/coupons/{coupon.pk}/claim/", {"next": f"/coupons/{coupon.pk}/"})
     assert asked.status_code == 302 and asked["Location"].startswith("/login/")
     browser.post("/login/", {"phone": "13900000066", "password": "Secret#2026"})
     touch = Touch.objects.get(buyer__phone="13900000066")
     assert touch.source == TouchSource.COUPON and touch.decision == TouchDecision.BOUND
+    # The decided touch says which coupon brought them.
+    assert touch.target == f"/coupons/{coupon.pk}/"
     assert VisitorDay.objects.get(distributor=distributor).source == "coupon"
 
 
@@ -130,3 +134,13 @@ def test_the_coupon_page_says_where_to_use_it_and_when_it_is_gone():
     gone = client.get(f"/coupons/{only_tea.pk}/")
     assert gone.status_code == 404 and "这张优惠券已领完或活动已结束" in gone.content.decode()
     assert client.get("/coupons/999999/").status_code == 404
+
+
+def test_a_forged_landing_page_in_the_cookie_is_not_kept():
+    distributor = make_distributor()
+    make_buyer("13900000067", password="Secret#2026")
+    browser = Client()
+    browser.cookies["fx_ref"] = f"{distributor.referral_code}:coupon:%2F%2Fevil.example%2F"
+    browser.post("/login/", {"phone": "13900000067", "password": "Secret#2026"})
+    touch = Touch.objects.get(buyer__phone="13900000067")
+    assert touch.source == TouchSource.COUPON and touch.target == ""
