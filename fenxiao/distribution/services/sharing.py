@@ -164,8 +164,11 @@ def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
     return lines[:max_lines]
 
 
-def poster_png(product, distributor: Distributor, url: str) -> bytes:
-    """A 750×1200 share poster: product image, name, price, the distributor and the QR code."""
+def poster_png(product, distributor: Distributor, url: str, price: int | None = None) -> bytes:
+    """A 750×1200 share poster: product image, name, price (a running flash sale's `price`,
+    the regular one struck through), the distributor and the QR code."""
+    price = product.price if price is None else price
+    struck = product.price if price < product.price else product.list_price
     width, height = 750, 1200
     poster = Image.new("RGB", (width, height), "#ffffff")
     draw = ImageDraw.Draw(poster)
@@ -183,10 +186,10 @@ def poster_png(product, distributor: Distributor, url: str) -> bytes:
     for line in _wrap(draw, product.name, _font(40), width - 80, 2):
         draw.text((40, y), line, font=_font(40), fill="#1f2937")
         y += 54
-    draw.text((40, y + 10), format_fen(product.price), font=_font(56), fill="#e4393c")
-    if product.list_price > product.price:
-        price_width = draw.textlength(format_fen(product.price), font=_font(56))
-        list_text = format_fen(product.list_price)
+    draw.text((40, y + 10), format_fen(price), font=_font(56), fill="#e4393c")
+    if struck > price:
+        price_width = draw.textlength(format_fen(price), font=_font(56))
+        list_text = format_fen(struck)
         x = 40 + price_width + 24
         draw.text((x, y + 30), list_text, font=_font(30), fill="#9ca3af")
         strike = y + 48
@@ -196,7 +199,9 @@ def poster_png(product, distributor: Distributor, url: str) -> bytes:
     code = Image.open(io.BytesIO(qr_png(url, box_size=6))).convert("RGB")
     code = code.resize((220, 220))
     poster.paste(code, (width - 260, height - 260))
-    draw.text((40, height - 220), f"{distributor.user.display_name} 为你推荐", font=_font(32), fill="#374151")
+    draw.text(
+        (40, height - 220), f"{card_name(distributor) or '好友'} 为你推荐", font=_font(32), fill="#374151"
+    )
     draw.text((40, height - 170), "长按识别二维码购买", font=_font(28), fill="#6b7280")
     buffer = io.BytesIO()
     poster.save(buffer, format="PNG", optimize=True)

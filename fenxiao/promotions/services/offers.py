@@ -35,6 +35,13 @@ class FlashOffer:
         return self.item.percent_sold
 
 
+def selling_flash(product, now=None) -> FlashOffer | None:
+    """The product's flash offer if it is selling now (started, not sold out): the price
+    and commission a share of the product carries."""
+    flash = flash_offers([product], now).get(product.pk)
+    return flash if flash is not None and flash.started and not flash.sold_out else None
+
+
 def flash_offers(products, now=None) -> dict[int, FlashOffer]:
     """The running (or about-to-start) flash offer of each product, by product id."""
     now = now or timezone.now()

@@ -144,3 +144,20 @@ def test_a_forged_landing_page_in_the_cookie_is_not_kept():
     browser.post("/login/", {"phone": "13900000067", "password": "Secret#2026"})
     touch = Touch.objects.get(buyer__phone="13900000067")
     assert touch.source == TouchSource.COUPON and touch.target == ""
+
+
+def test_a_product_shared_during_its_flash_sale_carries_the_flash_price(monkeypatch):
+    from fenxiao.promotions.tests.factories import make_flash
+
+    scarf = make_product("羊绒围巾", price=19900, list_price=25900)
+    make_flash(scarf, price=12900, quota=50)
+    distributor = make_distributor()
+    client = login(distributor.user)
+    html = client.get(f"/d/share/?product={scarf.pk}").content.decode()
+    assert '<span class="price">¥129.00</span>' in html and "仅需 ¥129.00（原价 ¥259.00）" in html
+    drawn = []
+    real = sharing.poster_png
+    monkeypatch.setattr(sharing, "poster_png", lambda *args, **kw: drawn.append(kw) or real(*args, **kw))
+    poster = client.get(f"/d/share/poster/{scarf.pk}.png")
+    assert poster.status_code == 200 and poster.content[:4] == b"\x89PNG"
+    assert drawn == [{"price": 12900}]

@@ -235,14 +235,13 @@ def share(request):
     if product is not None:
         path = f"/products/{product.pk}/"
         # During a flash sale, its price and its own commission, as on the product page.
-        flash = offers.flash_offers([product]).get(product.pk)
-        selling = flash is not None and flash.started and not flash.sold_out
-        price = flash.price if selling else product.price
+        flash = offers.selling_flash(product)
+        price = flash.price if flash else product.price
         earn = sharing.estimate_level1(
             distributor,
             product,
-            price=flash.price if selling else None,
-            override=flash.promotion.commission_snapshot() if selling else None,
+            price=flash.price if flash else None,
+            override=flash.promotion.commission_snapshot() if flash else None,
         )
     url = sharing.referral_url(distributor, path)
     return render(
@@ -308,7 +307,11 @@ def poster_image(request, product_id: int):
         raise Http404
     product = get_object_or_404(Product, pk=product_id, is_listed=True)
     url = sharing.referral_url(distributor, f"/products/{product.pk}/", source="poster")
-    response = HttpResponse(sharing.poster_png(product, distributor, url), content_type="image/png")
+    flash = offers.selling_flash(product)
+    response = HttpResponse(
+        sharing.poster_png(product, distributor, url, price=flash.price if flash else None),
+        content_type="image/png",
+    )
     response["Content-Disposition"] = f'inline; filename="poster-{product.pk}.png"'
     response["Cache-Control"] = "private, max-age=600"
     return response
