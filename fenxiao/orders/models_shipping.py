@@ -92,6 +92,9 @@ class SubscriptionStatus(models.TextChoices):
     SENDING = "sending", "订阅中"
     SUBSCRIBED = "subscribed", "已订阅"
     FAILED = "failed", "订阅失败"
+    # The service stopped following the waybill (Kuaidi100's "abort": no record for days, or
+    # no change for months); staff check the waybill and subscribe again.
+    STOPPED = "stopped", "已停止跟踪"
 
 
 SUBSCRIPTION_FLOW = StateMachine(
@@ -103,9 +106,10 @@ SUBSCRIPTION_FLOW = StateMachine(
             SubscriptionStatus.PENDING,
             SubscriptionStatus.FAILED,
         },
-        SubscriptionStatus.SUBSCRIBED: set(),
-        # Staff may retry a failed subscription from the backend.
+        SubscriptionStatus.SUBSCRIBED: {SubscriptionStatus.STOPPED},
+        # Staff may retry a failed or stopped subscription from the backend.
         SubscriptionStatus.FAILED: {SubscriptionStatus.PENDING},
+        SubscriptionStatus.STOPPED: {SubscriptionStatus.PENDING},
     },
 )
 

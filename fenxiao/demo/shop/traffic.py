@@ -30,7 +30,8 @@ ANONYMOUS_SOURCES = [
     (VisitSource.SEARCH, 22, False),
     (VisitSource.LINK, 22, True),
     (VisitSource.QR, 12, True),
-    (VisitSource.POSTER, 10, True),
+    (VisitSource.POSTER, 8, True),
+    (VisitSource.COUPON, 4, True),
 ]
 
 

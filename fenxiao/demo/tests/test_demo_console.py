@@ -45,7 +45,7 @@ def test_traffic_comes_from_several_sources_and_buyers_who_ordered_visited_that_
         if r.key == "traffic-by-source"
     ]
     sources = {row["source"] for row in by_source.table.rows if row["visitors"] > 0}
-    assert {"direct", "search", "link", "qr", "poster"} <= sources
+    assert {"direct", "search", "link", "qr", "poster", "coupon"} <= sources
     assert VisitorDay.objects.filter(distributor__isnull=False).exists()
     for order in Order.objects.all():
         day = timezone.localtime(order.created_at).date()

@@ -103,7 +103,7 @@ def _subscription_text(parcel) -> str:
     if sub is None:
         return "未订阅轨迹"
     text = f"轨迹订阅：{sub.get_status_display()}"
-    if sub.status == SubscriptionStatus.FAILED and sub.last_error:
+    if sub.status in (SubscriptionStatus.FAILED, SubscriptionStatus.STOPPED) and sub.last_error:
         text += f"（{sub.last_error}）"
     return text
 
@@ -145,6 +145,7 @@ SUBSCRIPTION_LABELS = {
     SubscriptionStatus.SENDING: "info",
     SubscriptionStatus.SUBSCRIBED: "success",
     SubscriptionStatus.FAILED: "danger",
+    SubscriptionStatus.STOPPED: "warning",
 }
 
 

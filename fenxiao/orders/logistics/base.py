@@ -86,6 +86,8 @@ class TrackingPush:
     state: str
     lines: list[TrackingLine] = field(default_factory=list)
     previous_carrier: str = ""
+    # Set when the service says it stops following the waybill: why.
+    stopped: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,11 @@ def parse_kuaidi100_param(param: str) -> TrackingPush:
             # Kuaidi100 corrected the carrier it was given (autoCheck): the waybill's own carrier.
             previous_carrier=str(data.get("comOld") or ""),
             lines=lines,
+            # "abort": Kuaidi100 gives up the waybill (3 days without a record, or 60 without
+            # a change) and pushes no more.
+            stopped=(str(data.get("message") or "") or "快递100已停止跟踪")[:200]
+            if data.get("status") == "abort"
+            else "",
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TrackingPushMalformed() from exc

@@ -176,7 +176,7 @@ def sweep_subscriptions(now=None, *, limit: int = SWEEP_LIMIT) -> int:
 
 
 def retry_subscription(subscription: TrackingSubscription) -> TrackingSubscription:
-    """Staff send a failed (or stuck) subscription again."""
+    """Staff send a failed, stopped (the waybill checked) or stuck subscription again."""
     with transaction.atomic():
         locked = TrackingSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
         if locked is None or locked.status == SubscriptionStatus.SUBSCRIBED:
@@ -223,7 +223,14 @@ def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) 
     added = 0
     for parcel_id in sharing:
         added += _record_trail(parcel_id, push)
-    if sub.status != SubscriptionStatus.SUBSCRIBED:
+    if push.stopped:
+        # The service follows the waybill no more: staff see why and may subscribe again.
+        TrackingSubscription.objects.filter(pk=sub.pk).update(
+            status=SubscriptionStatus.STOPPED,
+            last_error=f"已停止跟踪：{push.stopped}"[:300],
+            next_attempt_at=None,
+        )
+    elif sub.status != SubscriptionStatus.SUBSCRIBED:
         # A push proves the service has the subscription, whatever our outbox thought.
         TrackingSubscription.objects.filter(pk=sub.pk).update(
             status=SubscriptionStatus.SUBSCRIBED, subscribed_at=timezone.now(), next_attempt_at=None

@@ -10,7 +10,7 @@ from django.core.checks import run_checks
 from django.test import Client
 
 from fenxiao.orders.models import Parcel, TrackingEvent, TrackingSubscription
-from fenxiao.orders.services import shipments
+from fenxiao.orders.services import shipments, tracking
 from fenxiao.testing import LocalProvider, assert_refused, make_staff
 
 from .logistics_helpers import paid_order
@@ -152,6 +152,27 @@ def test_kuaidi100s_signed_pushes_build_the_trail(kuaidi100):
     assert list(trail.values_list("state", flat=True)) == ["collected", "in_transit", "signed"]
     assert parcel.signed_at == trail.last().occurred_at
     assert sent["parameters"]["resultv2"] == "4"
+
+
+def test_a_waybill_kuaidi100_stops_following_says_why_and_can_be_subscribed_again(kuaidi100):
+    ship()
+    [sent] = kuaidi100.subscriptions
+    stopped = kuaidi100.push(
+        sent, [("103", "【深圳市】顺丰速运 已揽收")], status="abort", message="3天查询无记录"
+    )
+    assert stopped.status_code == 200 and stopped.json()["returnCode"] == "200"
+    sub = TrackingSubscription.objects.get()
+    assert sub.status == "stopped" and sub.last_error == "已停止跟踪：3天查询无记录"
+    assert TrackingEvent.objects.count() == 1  # what it did push is kept
+    kuaidi100.subscriptions.clear()  # Kuaidi100 follows the waybill no more
+    tracking.retry_subscription(sub)  # staff checked the waybill
+    sub.refresh_from_db()
+    [again] = kuaidi100.subscriptions
+    assert sub.status == "subscribed" and again["parameters"] == sent["parameters"]
+    # Pushes coming again show it followed once more.
+    kuaidi100.push(sent, [("103", "【深圳市】顺丰速运 已揽收"), ("1002", "快件已发往 杭州")])
+    sub.refresh_from_db()
+    assert sub.status == "subscribed"
 
 
 def test_lines_without_their_own_code_do_not_date_the_signing_back(kuaidi100):
