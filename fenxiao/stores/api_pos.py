@@ -196,6 +196,29 @@ class MemberOut(Schema):
     joined_at: datetime
 
 
+class EnrolIn(Strict):
+    phone: str = Field(
+        min_length=11, max_length=11, description="The member's 11-digit mainland mobile number"
+    )
+    nickname: str = Field(
+        "", max_length=40, description="What to call a new member (an existing one keeps theirs)"
+    )
+
+
+class EnrolOut(Schema):
+    user_id: int
+    phone: str
+    account_created: bool = Field(
+        description="The phone was new to the mall: it now has a buyer account without a password, "
+        "set with 忘记密码 (a code texted to the phone) before the member signs in"
+    )
+    joined: bool = Field(description="The member joined this store with this call")
+    member_of_this_store: bool = Field(
+        description="The store the member counts for is this one (false when the shop keeps a "
+        "member with the first store they joined, and that was another)"
+    )
+
+
 class MembersPage(Schema):
     items: list[MemberOut]
     next_since: int
@@ -338,6 +361,29 @@ def push_refund(
         body,
         lambda: pos_refunds.record_refund(api_key.store, api_key, sale_id, body),
     )
+    _replayed(response, replayed)
+    return answer
+
+
+@router.post(
+    "/members",
+    response=EnrolOut,
+    summary="登记门店会员",
+    description="Enrol a member at the till without a sale: the phone's holder joins the store "
+    "(source 门店收银) under the shop's member mode, as a till sale by them would; a phone the "
+    "mall does not know gets a buyer account first. Staff accounts are refused (409 "
+    "`POS_PHONE_STAFF`). Idempotent by `Idempotency-Key`, else by `member:{phone}`.\n" + SIGNING,
+)
+def enrol_member(
+    request,
+    response: HttpResponse,
+    payload: EnrolIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+):
+    store = request.auth.store
+    key = pos_sync.idempotency_key(idempotency_key, f"member:{payload.phone}")
+    body = payload.model_dump()
+    answer, replayed = pos_sync.once(store, key, "member", body, lambda: pos_sync.enrol_member(store, body))
     _replayed(response, replayed)
     return answer
 

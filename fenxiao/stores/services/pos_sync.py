@@ -18,6 +18,9 @@ its key included, so the caller can correct it and send it again.
   a replayed key answers what the first call created, and creates nothing.
 - A return of such a sale at the till (门店退货) is `pos_refunds.record_refund`, through the
   same `once`.
+- A member enrolled at the till without a sale (`enrol_member`) joins the store (source 门店
+  收银); a phone the mall does not know gets a buyer account without a password, which its
+  holder sets with 忘记密码 (a code texted to the phone) before signing in.
 - Pulls (members, pickup orders) page by id cursor with a fixed number of queries.
 """
 
@@ -302,6 +305,41 @@ def window_spenders(since, min_spend: int, low: int | None, high: int | None):
 
 
 # --- Pulls -------------------------------------------------------------------------------------
+
+
+def enrol_member(store, member: dict) -> dict:
+    """Make the holder of `member["phone"]` a member of `store` (under the store's member
+    mode, as a till sale does), opening a buyer account for a phone the mall does not know.
+    `member` is the validated payload."""
+    from fenxiao.customers.models import User
+
+    phone = member["phone"].strip()
+    if not PHONE.match(phone):
+        raise PosPayloadInvalid("会员手机号需为 11 位中国大陆手机号", code="POS_PHONE_INVALID")
+    with transaction.atomic():
+        holder = User.objects.select_for_update().filter(phone=phone).first()
+        if holder is not None and (holder.is_staff or holder.is_superuser):
+            raise PosPayloadInvalid(
+                "该手机号属于员工账号，不能登记为会员", code="POS_PHONE_STAFF", status=409
+            )
+        created = holder is None
+        if created:
+            holder = User(username=phone, phone=phone, nickname=(member.get("nickname") or "").strip()[:40])
+            # No password until its holder sets one with a code texted to the phone.
+            holder.set_unusable_password()
+            try:
+                with transaction.atomic():
+                    holder.save()
+            except IntegrityError:  # registered meanwhile: the same person, enrolled as they are
+                holder, created = User.objects.get(phone=phone), False
+        current, joined = membership.join(store, holder, MemberSource.POS)
+    return {
+        "user_id": holder.pk,
+        "phone": phone,
+        "account_created": created,
+        "joined": joined,
+        "member_of_this_store": current is not None and current.store_id == store.pk,
+    }
 
 
 def members_since(store, since: int, limit: int) -> list:

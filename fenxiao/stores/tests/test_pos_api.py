@@ -14,7 +14,15 @@ from fenxiao.customers.models import CustomerFigures, CustomerTag, Tag, TagRule
 from fenxiao.customers.services import figures, tags
 from fenxiao.stores.models import MemberSource, OfflineSale, PosApiKey, Store, StoreMember, StoreStock
 from fenxiao.stores.services import pos_keys
-from fenxiao.testing import assert_refused, login, make_address, make_buyer, make_product, make_staff
+from fenxiao.testing import (
+    assert_refused,
+    last_sms_code,
+    login,
+    make_address,
+    make_buyer,
+    make_product,
+    make_staff,
+)
 
 
 def make_store(name="西湖店"):
@@ -555,3 +563,60 @@ def test_a_body_too_large_is_refused_as_bad_input_never_a_500(till, settings):
     reply = till.call("POST", "/stock", {"items": items}, idempotency="big")
     assert reply.status_code == 400 and reply.json()["code"] in {"BAD_REQUEST", "POS_PAYLOAD_TOO_LARGE"}
     assert not StoreStock.objects.exists()
+
+
+def test_the_till_enrols_a_new_phone_as_a_member_who_sets_a_password_by_sms(till, store):
+    reply = till.call("POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"})
+    assert reply.status_code == 200, reply.content
+    answer = reply.json()
+    assert answer["account_created"] and answer["joined"] and answer["member_of_this_store"]
+    member = StoreMember.objects.get(buyer_id=answer["user_id"])
+    assert (member.store, member.source, member.buyer.nickname) == (store, MemberSource.POS, "王阿姨")
+    assert not member.buyer.has_usable_password()
+    # The same call again (the till retried): the first answer, nothing written twice.
+    again = till.call("POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"})
+    assert again.json() == answer and again["Idempotent-Replayed"] == "true"
+    assert StoreMember.objects.count() == 1
+    # The member signs in after setting a password with a code texted to the phone.
+    api = Client()
+    asked = api.post(
+        "/api/v1/auth/sms-code",
+        {"phone": "13900000301", "purpose": "reset_password"},
+        content_type="application/json",
+    )
+    assert asked.status_code == 202, asked.content
+    reset = api.post(
+        "/api/v1/auth/password-reset",
+        {"phone": "13900000301", "code": last_sms_code("13900000301"), "password": "Member#2026"},
+        content_type="application/json",
+    )
+    assert reset.status_code == 200, reset.content
+    login_reply = api.post(
+        "/api/v1/auth/login",
+        {"phone": "13900000301", "password": "Member#2026"},
+        content_type="application/json",
+    )
+    assert login_reply.status_code == 200
+
+
+def test_the_till_enrols_a_known_buyer_without_touching_their_account(till, store):
+    buyer = make_buyer("13900000302", nickname="老客")
+    answer = till.call("POST", "/members", {"phone": "13900000302", "nickname": "别的名字"}).json()
+    assert answer["user_id"] == buyer.pk and not answer["account_created"] and answer["joined"]
+    buyer.refresh_from_db()
+    assert buyer.nickname == "老客" and buyer.has_usable_password()
+    # Already a member of another store under "first store": stays theirs.
+    other = Till(make_store("滨江店"))
+    later = other.call("POST", "/members", {"phone": "13900000302"}).json()
+    assert not later["joined"] and not later["member_of_this_store"]
+    assert StoreMember.objects.get(buyer=buyer, is_current=True).store == store
+
+
+def test_the_till_cannot_enrol_a_staff_phone_or_a_bad_number(till):
+    clerk = make_staff("clerk")
+    clerk.phone = "13900000303"
+    clerk.save(update_fields=["phone"])
+    assert_refused(till.call("POST", "/members", {"phone": "13900000303"}), 409, "POS_PHONE_STAFF")
+    assert_refused(till.call("POST", "/members", {"phone": "23900000303"}), 400, "POS_PHONE_INVALID")
+    assert till.call("POST", "/members", {"phone": "1390000030"}).status_code == 422
+    assert not StoreMember.objects.exists()
