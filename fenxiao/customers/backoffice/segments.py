@@ -9,12 +9,15 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
+from unfold.fields import UnfoldAdminMultipleAutocompleteModelChoiceField
+from unfold.views import BaseAutocompleteView
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextInputWidget,
 )
 
+from fenxiao.catalog.models import Product
 from fenxiao.core.admin_forms import MoneyField, MoneyWidget, style_fields
 
 from ..errors import SegmentInvalid
@@ -87,6 +90,22 @@ class SegmentForm(forms.ModelForm):
         error_messages={"invalid_choice": "注册来源有误"},
     )
     registered_within = _days("最近 N 天内注册")
+    product_action = forms.ChoiceField(
+        label="商品行为",
+        required=False,
+        choices=[("", "不限"), *segment_service.PRODUCT_ACTIONS.items()],
+        widget=UnfoldAdminSelectWidget,
+        error_messages={"invalid_choice": "商品行为条件有误"},
+    )
+    products = UnfoldAdminMultipleAutocompleteModelChoiceField(
+        "admin:customers_segment_products",
+        label="商品",
+        queryset=Product.objects.all(),
+        required=False,
+        help_text=f"输入商品名称搜索，最多 {segment_service.MAX_PRODUCTS} 个；不选即任意商品",
+        error_messages={"invalid_choice": "所选商品不存在", "invalid_pk_value": "所选商品不存在"},
+    )
+    product_within = _days("商品行为发生在最近 N 天内（不填即不限）")
 
     class Meta:
         model = Segment
@@ -110,6 +129,9 @@ class SegmentForm(forms.ModelForm):
                 "bound",
                 "sources",
                 "registered_within",
+                "product_action",
+                "products",
+                "product_within",
             ):
                 if key in criteria:
                     self.initial[key] = criteria[key]
@@ -129,6 +151,8 @@ class SegmentForm(forms.ModelForm):
             "tags_none": [t.pk for t in data.get("tags_none") or []],
             "sources": list(data.get("sources") or []),
             "bound": data.get("bound") or "",
+            "product_action": data.get("product_action") or "",
+            "products": [p.pk for p in data.get("products") or []],
         }
         for key in (
             "spend_min",
@@ -138,6 +162,7 @@ class SegmentForm(forms.ModelForm):
             "paid_within",
             "not_paid_within",
             "registered_within",
+            "product_within",
         ):
             raw[key] = data.get(key)
         if raw["bound"] == "one":
@@ -164,6 +189,15 @@ class SegmentForm(forms.ModelForm):
         return super().save(commit)
 
 
+class ProductLookup(BaseAutocompleteView):
+    def get_queryset(self):
+        term = (self.request.GET.get("term") or "").strip()[:40]
+        products = Product.objects.order_by("-is_listed", "-sales_count", "pk").only(
+            "pk", "name", "is_listed"
+        )
+        return products.filter(name__icontains=term) if term else products
+
+
 @admin.register(Segment)
 class SegmentAdmin(ModelAdmin):
     form = SegmentForm
@@ -187,6 +221,7 @@ class SegmentAdmin(ModelAdmin):
             },
         ),
         ("来源与绑定", {"fields": ("bound", "distributor_code", "sources", "registered_within")}),
+        ("商品行为", {"fields": ("product_action", "products", "product_within")}),
     )
 
     def get_changelist_instance(self, request):
@@ -215,8 +250,19 @@ class SegmentAdmin(ModelAdmin):
                 "live-count/",
                 self.admin_site.admin_view(self.live_count),
                 name="customers_segment_live_count",
-            )
+            ),
+            path(
+                "products/",
+                self.admin_site.admin_view(self.product_lookup),
+                name="customers_segment_products",
+            ),
         ] + super().get_urls()
+
+    def product_lookup(self, request):
+        """The 商品 picker's search (select2's JSON): products whose name holds the term."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return ProductLookup.as_view()(request)
 
     def live_count(self, request):
         """The member count of the filter being edited (htmx, GET with the form's fields)."""

@@ -15,6 +15,10 @@ Criteria (all optional, combined with AND):
 - bound: "any" (has a current distributor) / "none" / "one" with distributor_id
 - sources: registration sources (any of)
 - registered_within: days
+- product_action: what the buyer did with products — "viewed" (浏览过), "bought" (买过, in
+  a paid order), "viewed_not_bought" (浏览过但没买: the browse that did not convert);
+  with products (up to MAX_PRODUCTS ids; none means any product) and product_within
+  (days; none means ever). Views are the signed-in buyer's browsing trail.
 """
 
 from datetime import timedelta
@@ -30,7 +34,9 @@ from .tags import buyers
 MAX_DAYS = 3650
 MAX_COUNT = 1_000_000
 MAX_FEN = 1_000_000_000
+MAX_PRODUCTS = 50
 BOUND_CHOICES = {"any": "已绑定分销商", "none": "未绑定分销商", "one": "绑定指定分销商"}
+PRODUCT_ACTIONS = {"viewed": "浏览过", "bought": "购买过", "viewed_not_bought": "浏览过但未购买"}
 CRITERIA_KEYS = (
     "tags_any",
     "tags_all",
@@ -45,6 +51,9 @@ CRITERIA_KEYS = (
     "distributor_id",
     "sources",
     "registered_within",
+    "product_action",
+    "products",
+    "product_within",
 )
 
 
@@ -76,6 +85,24 @@ def _ids(criteria, key, label) -> list[int]:
     return ids
 
 
+def _product_ids(criteria) -> list[int]:
+    raw = criteria.get("products") or []
+    if not isinstance(raw, (list, tuple)):
+        raise SegmentInvalid("商品格式有误")
+    try:
+        ids = sorted({int(v) for v in raw})
+    except (TypeError, ValueError) as exc:
+        raise SegmentInvalid("商品格式有误") from exc
+    if len(ids) > MAX_PRODUCTS:
+        raise SegmentInvalid(f"商品最多选 {MAX_PRODUCTS} 个")
+    if ids:
+        from fenxiao.catalog.models import Product
+
+        if Product.objects.filter(pk__in=ids).count() != len(ids):
+            raise SegmentInvalid("所选商品不存在")
+    return ids
+
+
 def clean_criteria(criteria: dict) -> dict:
     """The criteria as stored: known keys only, typed and checked; Chinese SegmentInvalid otherwise."""
     if not isinstance(criteria, dict):
@@ -94,6 +121,9 @@ def clean_criteria(criteria: dict) -> dict:
         "bound": criteria.get("bound") or "",
         "distributor_id": None,
         "sources": sorted(set(criteria.get("sources") or [])),
+        "product_action": criteria.get("product_action") or "",
+        "products": _product_ids(criteria),
+        "product_within": _int(criteria, "product_within", 1, MAX_DAYS, "商品行为的天数"),
     }
     if (
         clean["spend_min"] is not None
@@ -120,6 +150,10 @@ def clean_criteria(criteria: dict) -> dict:
         clean["distributor_id"] = pk
     if not set(clean["sources"]) <= set(RegistrationSource.values):
         raise SegmentInvalid("注册来源有误")
+    if clean["product_action"] not in ("", *PRODUCT_ACTIONS):
+        raise SegmentInvalid("商品行为条件有误")
+    if not clean["product_action"] and (clean["products"] or clean["product_within"] is not None):
+        raise SegmentInvalid("选了商品或天数时，请同时选择商品行为（浏览过 / 购买过 / 浏览过但未购买）")
     return {k: v for k, v in clean.items() if v not in (None, "", [])}
 
 
@@ -172,7 +206,32 @@ def filter_buyers(criteria: dict, now=None):
         qs = qs.filter(customer_figures__source__in=criteria["sources"])
     if "registered_within" in criteria:
         qs = qs.filter(date_joined__gte=now - timedelta(days=criteria["registered_within"]))
+    if criteria.get("product_action"):
+        qs = _by_products(qs, criteria, now)
     return qs
+
+
+def _by_products(qs, criteria: dict, now):
+    """Buyers who viewed / bought the products (any product without a list) within the
+    window: each an EXISTS on the browsing trail or the paid order lines, on indexed keys."""
+    from fenxiao.analytics.models import ProductView
+    from fenxiao.orders.models import OrderLine
+
+    views = ProductView.objects.filter(buyer_id=OuterRef("pk"))
+    bought = OrderLine.objects.filter(order__buyer_id=OuterRef("pk"), order__paid_at__isnull=False)
+    if criteria.get("products"):
+        views = views.filter(product_id__in=criteria["products"])
+        bought = bought.filter(product_id__in=criteria["products"])
+    if "product_within" in criteria:
+        since = now - timedelta(days=criteria["product_within"])
+        views = views.filter(last_viewed_at__gte=since)
+        bought = bought.filter(order__paid_at__gte=since)
+    action = criteria["product_action"]
+    if action == "viewed":
+        return qs.filter(Exists(views))
+    if action == "bought":
+        return qs.filter(Exists(bought))
+    return qs.filter(Exists(views)).exclude(Exists(bought))
 
 
 def members(segment: Segment, now=None):
