@@ -23,7 +23,14 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
 
 from ..errors import TooManyLevels
-from ..models import MAX_FREEZE_DAYS, DistributionSettings, PayoutMethod, ScheduledChange, SettingsChange
+from ..models import (
+    MAX_FREEZE_DAYS,
+    DistributionSettings,
+    DistributorGrade,
+    PayoutMethod,
+    ScheduledChange,
+    SettingsChange,
+)
 from ..services import config, scheduled, simulation
 from .common import (
     ServiceSaveMixin,
@@ -168,6 +175,30 @@ class SimulationForm(forms.Form):
         help_text="订单完成后佣金冻结的天数；售后期未结束时也不会结算",
     )
 
+    def __init__(self, *args, grades=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each grade's rates, as the grade sets them now: a blank level follows the default.
+        self.grades = list(grades)
+        for grade in self.grades:
+            for name, label in simulation.GRADE_FIELDS.items():
+                key = f"grade_{grade.pk}_{name}"
+                self.fields[key] = PercentField(
+                    label=f"{grade.name} · {label}佣金（%）",
+                    required=name == "team_bp",
+                    help_text="留空则使用默认比例" if name != "team_bp" else "",
+                )
+                self.initial.setdefault(key, getattr(grade, name))
+
+    def draft(self) -> tuple[dict, int]:
+        """(the changes a valid form drafts, the months to replay)."""
+        data = dict(self.cleaned_data)
+        changes = {name: data[name] for name in simulation.DRAFT_FIELDS}
+        changes["grades"] = {
+            str(grade.pk): {name: data[f"grade_{grade.pk}_{name}"] for name in simulation.GRADE_FIELDS}
+            for grade in self.grades
+        }
+        return changes, data["months"]
+
 
 @admin.register(DistributionSettings)
 class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
@@ -245,12 +276,13 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
         """What-if: replay recent orders under a draft of these settings, in the 任务中心."""
         cfg = config.current()
         initial = {name: getattr(cfg, name) for name in simulation.DRAFT_FIELDS}
-        form = SimulationForm(posted(request), initial=initial)
+        form = SimulationForm(
+            posted(request), initial=initial, grades=DistributorGrade.objects.order_by("weight")
+        )
         if request.method == "POST" and form.is_valid():
-            data = dict(form.cleaned_data)
-            months = data.pop("months")
+            changes, months = form.draft()
             try:
-                job = simulation.start(request.user, data, months)
+                job = simulation.start(request.user, changes, months)
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -267,7 +299,7 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                 ("说明", "按草稿方案重算所选期间每笔分销订单的佣金，与实际发放对比；不修改任何设置或佣金"),
                 (
                     "不变的部分",
-                    "商品 / SKU / 分类规则、等级比例、阶梯奖励（按当时所得）、门店导购比例、订单归属",
+                    "商品 / SKU / 分类规则、阶梯奖励（按当时所得）、门店导购比例、订单归属（按当前等级）",
                 ),
                 (
                     "冻结期",

@@ -1,5 +1,5 @@
-"""佣金模拟 (what-if): before changing the levels, the default rates, the single-product
-cap or the freeze, replay the last months of real paid orders under the draft and compare
+"""佣金模拟 (what-if): before changing the levels, the default rates, the grades' rates,
+the single-product cap or the freeze, replay the last months of real paid orders under the draft and compare
 what they would have paid with what they did pay — in total, per level, as a share of
 sales, and per distributor.
 
@@ -16,9 +16,10 @@ a fixed number of queries per chunk, and keeps only running sums: memory does no
 with the number of orders, only with the number of distributors paid.
 
 What stays as it was: the tier bonus each level-1 distributor earned then (it depends on
-their sales, not on the draft), the product / SKU / category rules and the grades' own
-rates (a grade rate overrides the default for its members), and who earns: the attribution
-taken at checkout, walked further up the current team when the draft pays more levels.
+their sales, not on the draft), the product / SKU / category rules, and who earns: the
+attribution taken at checkout, walked further up the current team when the draft pays more
+levels, each distributor in their current grade. A grade's drafted rates (a rate of its
+own, or none to follow the default) replace its rates for its members in the replay.
 Amounts are compared at payment, before refunds, on both sides.
 """
 
@@ -36,7 +37,15 @@ from fenxiao.core import jobs
 from fenxiao.core.errors import DomainError, InvalidInput
 from fenxiao.core.money import format_bp, format_fen
 
-from ..models import MAX_FREEZE_DAYS, MAX_LEVELS, Commission, Distributor, DistributorStatus, OrderAttribution
+from ..models import (
+    MAX_FREEZE_DAYS,
+    MAX_LEVELS,
+    Commission,
+    Distributor,
+    DistributorGrade,
+    DistributorStatus,
+    OrderAttribution,
+)
 from . import config, store_rules
 from .commissions import line_commissions
 from .rules import RuleBook
@@ -48,6 +57,9 @@ MAX_MONTHS = 12
 # What a draft may change (the rest of the settings are read as they are).
 DRAFT_FIELDS = ("levels", "level1_bp", "level2_bp", "level3_bp", "max_commission_bp", "freeze_days")
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
+# A grade's rates a draft may change ("grades": {grade id: {field: bp, or None for the
+# default}}); team_bp is never None.
+GRADE_FIELDS = {"level1_bp": "一级", "level2_bp": "二级", "level3_bp": "三级", "team_bp": "团队"}
 
 
 @dataclass
@@ -74,6 +86,8 @@ def draft_settings(changes: dict):
     cfg = config.current()
     draft = copy.copy(cfg)
     for name, value in changes.items():
+        if name == "grades":
+            continue  # the grades' rates: `draft_grades`
         if name not in DRAFT_FIELDS:
             raise InvalidInput(f"无法模拟该设置项：{name}", code="SIMULATION_FIELD")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -92,6 +106,47 @@ def draft_settings(changes: dict):
     return draft, ""
 
 
+def draft_grades(changes: dict) -> dict[int, dict]:
+    """The grades' rates a draft changes, checked: {grade id: {field: bp or None}}. An
+    unknown grade or field, or a value out of range: InvalidInput."""
+    raw = changes.get("grades") or {}
+    if not isinstance(raw, dict):
+        raise InvalidInput("等级方案格式有误", code="SIMULATION_VALUE")
+    try:
+        wanted = {int(key): rates for key, rates in raw.items()}
+    except (TypeError, ValueError):
+        raise InvalidInput("等级不存在", code="SIMULATION_FIELD") from None
+    known = set(DistributorGrade.objects.filter(pk__in=list(wanted)).values_list("pk", flat=True))
+    drafts = {}
+    for pk, rates in wanted.items():
+        if pk not in known or not isinstance(rates, dict):
+            raise InvalidInput("等级不存在", code="SIMULATION_FIELD")
+        for name, value in rates.items():
+            if name not in GRADE_FIELDS:
+                raise InvalidInput(f"无法模拟该等级设置项：{name}", code="SIMULATION_FIELD")
+            if value is None and name != "team_bp":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10000:
+                raise InvalidInput("等级比例须在 0–100% 之间", code="SIMULATION_VALUE")
+        drafts[pk] = dict(rates)
+    return drafts
+
+
+def _with_draft_grades(chunk, grades: dict[int, dict]) -> None:
+    """Give the grades loaded with the chunk's distributors (each row its own copy, never
+    saved) the draft's rates."""
+    if not grades:
+        return
+    for attribution in chunk:
+        for start in (attribution.level1, attribution.level2, attribution.level3):
+            distributor = start
+            while distributor is not None:
+                if distributor.grade_id in grades and Distributor.grade.is_cached(distributor):
+                    for name, value in grades[distributor.grade_id].items():
+                        setattr(distributor.grade, name, value)
+                distributor = distributor.parent if Distributor.parent.is_cached(distributor) else None
+
+
 def _beneficiaries(attribution: OrderAttribution, levels: int) -> list:
     """Who would earn on the order under `levels`: its attribution, walked further up the
     current team where it stops short, active distributors only (as a payment decides)."""
@@ -106,8 +161,9 @@ def _beneficiaries(attribution: OrderAttribution, levels: int) -> list:
     ]
 
 
-def replay(draft, since, until, progress=None) -> Tally:
-    """Replay the orders paid in [since, until) with an attribution under `draft`."""
+def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = None) -> Tally:
+    """Replay the orders paid in [since, until) with an attribution under `draft` (and the
+    grades' drafted rates)."""
     from fenxiao.orders.models import AfterSale, OrderLine
 
     tally = Tally(hold_actual=config.hold_days(config.current()), hold_draft=config.hold_days(draft))
@@ -129,6 +185,7 @@ def replay(draft, since, until, progress=None) -> Tally:
             return tally
         after = chunk[-1].order_id
         ids = [a.order_id for a in chunk]
+        _with_draft_grades(chunk, grades or {})
         lines = defaultdict(list)
         for line in OrderLine.objects.filter(order_id__in=ids).order_by("pk"):
             lines[line.order_id].append(line)
@@ -268,7 +325,19 @@ def describe(changes: dict, months: int) -> str:
             else:
                 text = f"{format_bp(old)} → {format_bp(new)}"
             parts.append(f"{label} {text}")
+    drafts = draft_grades(changes)
+    grades = {g.pk: g for g in DistributorGrade.objects.filter(pk__in=list(drafts))}
+    for pk, rates in drafts.items():
+        grade = grades[pk]
+        for name, value in rates.items():
+            old = getattr(grade, name)
+            if value != old:
+                parts.append(f"{grade.name}{GRADE_FIELDS[name]} {_grade_rate(old)} → {_grade_rate(value)}")
     return f"佣金模拟（近 {months} 个月）：" + ("，".join(parts) or "与当前设置相同")
+
+
+def _grade_rate(bp: int | None) -> str:
+    return "默认" if bp is None else format_bp(bp)
 
 
 def start(user, changes: dict, months: int):
@@ -276,6 +345,7 @@ def start(user, changes: dict, months: int):
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise InvalidInput(f"模拟区间为 1–{MAX_MONTHS} 个月", code="SIMULATION_VALUE")
     draft_settings(changes)  # refuse bad input now, not in the worker
+    draft_grades(changes)
     return jobs.create(
         KIND, user=user, title=describe(changes, months)[:200], params={"changes": changes, "months": months}
     )
@@ -288,7 +358,13 @@ def run(job_run: jobs.JobRun) -> None:
     until = job_run.job.created_at or timezone.now()
     since = until - timedelta(days=30 * months)
     job_run.progress(0, total=0, stage="回放订单", force=True)
-    tally = replay(draft, since, until, lambda done, total: job_run.progress(done, total=total))
+    tally = replay(
+        draft,
+        since,
+        until,
+        lambda done, total: job_run.progress(done, total=total),
+        grades=draft_grades(params.get("changes") or {}),
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADERS)

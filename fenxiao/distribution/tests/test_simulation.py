@@ -14,7 +14,13 @@ from django.utils import timezone
 from fenxiao.core.errors import DomainError
 from fenxiao.core.models import Job
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, role_permissions
-from fenxiao.distribution.models import CommissionRule, DistributionSettings, RuleKind, SalesTier
+from fenxiao.distribution.models import (
+    CommissionRule,
+    DistributionSettings,
+    DistributorGrade,
+    RuleKind,
+    SalesTier,
+)
 from fenxiao.distribution.services import config, simulation
 from fenxiao.testing import login, make_category, make_product, make_staff
 
@@ -61,8 +67,11 @@ def shop():
 
 def replay(**changes):
     draft, refusal = simulation.draft_settings(changes)
+    grades = simulation.draft_grades(changes)
     now = timezone.now()
-    return simulation.replay(draft, now - timedelta(days=30), now + timedelta(minutes=1)), refusal
+    return simulation.replay(
+        draft, now - timedelta(days=30), now + timedelta(minutes=1), grades=grades
+    ), refusal
 
 
 def test_the_current_settings_replay_to_exactly_what_was_paid(shop):
@@ -139,6 +148,30 @@ def test_a_freeze_draft_says_when_commission_settles_and_which_refunds_came_afte
     assert simulation.describe({"freeze_days": 15}, 3) == "佣金模拟（近 3 个月）：冻结期 7 → 15 天"
 
 
+def test_a_grades_drafted_rate_moves_its_members_lines_only(shop):
+    gold = DistributorGrade.objects.create(name="金牌", weight=9, level1_bp=1500)
+    star = make_distributor(grade=gold)
+    buy(bound_buyer(star), (sku(shop["lamp"]), 1))  # ¥100 at gold's 15 %
+    before, _ = replay()
+    assert before.draft == before.actual
+    raised, _ = replay(
+        grades={str(gold.pk): {"level1_bp": 2000, "level2_bp": None, "level3_bp": None, "team_bp": 0}}
+    )
+    assert raised.draft - before.draft == 10000 * 500 // 10000
+    assert raised.by_distributor[star.pk][1] - raised.by_distributor[star.pk][0] == 500
+    assert all(a == d for pk, (a, d) in raised.by_distributor.items() if pk != star.pk)
+    # None: the grade follows the default rate (10 %).
+    default, _ = replay(grades={gold.pk: {"level1_bp": None}})
+    assert before.draft - default.draft == 500
+    # Nothing was saved.
+    gold.refresh_from_db()
+    assert gold.level1_bp == 1500
+    assert (
+        simulation.describe({"grades": {str(gold.pk): {"level1_bp": 2000, "team_bp": 0}}}, 1)
+        == "佣金模拟（近 1 个月）：金牌一级 15.00 % → 20.00 %"
+    )
+
+
 def test_bad_drafts_are_refused():
     for changes in (
         {"levels": 4},
@@ -152,6 +185,19 @@ def test_bad_drafts_are_refused():
             simulation.draft_settings(changes)
     with pytest.raises(DomainError):
         simulation.start(make_staff("boss", superuser=True), {}, 13)
+    grade = DistributorGrade.objects.create(name="银牌", weight=7)
+    for rates in (
+        {"level1_bp": 10001},
+        {"level1_bp": -1},
+        {"team_bp": None},
+        {"min_own_sales": 1},
+        {"level1_bp": True},
+    ):
+        with pytest.raises(DomainError):
+            simulation.draft_grades({"grades": {str(grade.pk): rates}})
+    for grades in ({"999999": {"level1_bp": 100}}, {"abc": {}}, "x"):
+        with pytest.raises(DomainError):
+            simulation.draft_grades({"grades": grades})
 
 
 def test_replay_reads_a_fixed_number_of_queries_per_chunk(shop, monkeypatch):
@@ -170,6 +216,7 @@ def test_replay_reads_a_fixed_number_of_queries_per_chunk(shop, monkeypatch):
 
 
 def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memory):
+    gold = DistributorGrade.objects.create(name="金牌", weight=9, level1_bp=1500, team_bp=100)
     operations = make_staff("ops")
     operations.user_permissions.set(role_permissions(OPERATIONS))
     client = login(operations)
@@ -177,6 +224,7 @@ def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memo
     url = reverse("admin:distribution_distributionsettings_simulate", args=[cfg.pk])
     page = client.get(url)
     assert page.status_code == 200 and "开始模拟" in page.content.decode()
+    assert "金牌 · 一级佣金（%）" in page.content.decode()
     reply = client.post(
         url,
         {
@@ -187,6 +235,10 @@ def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memo
             "level3_bp": "0",
             "max_commission_bp": "50",
             "freeze_days": "7",
+            f"grade_{gold.pk}_level1_bp": "15",
+            f"grade_{gold.pk}_level2_bp": "",
+            f"grade_{gold.pk}_level3_bp": "",
+            f"grade_{gold.pk}_team_bp": "1",
         },
     )
     job = Job.objects.get()
