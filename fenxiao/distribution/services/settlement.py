@@ -500,6 +500,15 @@ def cycle_day(cycle: str, now) -> date:
     return today
 
 
+def next_cycle_day(cycle: str, day: date) -> date:
+    """The first settlement day of `cycle` on or after `day`."""
+    if cycle == Cycle.WEEKLY:
+        return day + timedelta(days=-day.weekday() % 7)  # the Monday on or after
+    if cycle == Cycle.MONTHLY:
+        return day if day.day == 1 else (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day
+
+
 def is_settlement_day(cycle: str, now) -> bool:
     return cycle_day(cycle, now) == timezone.localdate(now)
 

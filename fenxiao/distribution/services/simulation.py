@@ -4,10 +4,13 @@ what they would have paid with what they did pay — in total, per level, as a s
 sales, and per distributor.
 
 The freeze changes when commission can settle, not how much: the replay reports the hold
-either way (the freeze, or the after-sale window if longer) and the refunds asked for after
-it, whose commission would have been settled already and had to be clawed back from the
-distributor's balance (its share of the order's commission, in proportion to the goods
-refunded).
+either way (the freeze, or the after-sale window if longer) and, under the current and the
+drafted hold, the refunds asked for on or after the first settlement day past it (the
+cycle's; a manual batch settles no earlier), whose commission would have been settled and
+clawed back from the distributor's balance: each refunded line's share of that line's
+commission, as a refund brings it down. While the hold covers the after-sale window such
+refunds are only ones the merchant makes. What was really clawed back in the period is
+reported beside them.
 
 The replay is the live calculation (`commissions.line_commissions`, the rule book, the
 stores' 导购 rates and the guard) on each order's frozen attribution, so it answers exactly
@@ -41,12 +44,13 @@ from ..models import (
     MAX_FREEZE_DAYS,
     MAX_LEVELS,
     Commission,
+    CommissionAdjustment,
     Distributor,
     DistributorGrade,
     DistributorStatus,
     OrderAttribution,
 )
-from . import config, store_rules
+from . import config, settlement, store_rules
 from .commissions import line_commissions
 from .rules import RuleBook
 
@@ -75,9 +79,12 @@ class Tally:
     # Days an order's commission is held after completion, now and under the draft.
     hold_actual: int = 0
     hold_draft: int = 0
-    # Refunds asked for after the hold, and the commission they claw back: [count, fen].
+    # Refunds asked for once the commission would have settled, and the commission they
+    # claw back, under the current and the drafted hold: [count, fen].
     late_actual: list = field(default_factory=lambda: [0, 0])
     late_draft: list = field(default_factory=lambda: [0, 0])
+    # What was really clawed back from the period's orders: [count, fen].
+    clawed_back: list = field(default_factory=lambda: [0, 0])
 
 
 def draft_settings(changes: dict):
@@ -164,7 +171,7 @@ def _beneficiaries(attribution: OrderAttribution, levels: int) -> list:
 def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = None) -> Tally:
     """Replay the orders paid in [since, until) with an attribution under `draft` (and the
     grades' drafted rates)."""
-    from fenxiao.orders.models import AfterSale, OrderLine
+    from fenxiao.orders.models import AfterSaleLine, OrderLine
 
     tally = Tally(hold_actual=config.hold_days(config.current()), hold_draft=config.hold_days(draft))
     attributions = (
@@ -197,16 +204,16 @@ def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = 
             .values_list("order_id", "bp")
         )
         store_rates = store_rules.level1_rates(a.level1_id for a in chunk)
-        # order id → [actual, draft] commission
-        per_order = defaultdict(lambda: [0, 0])
+        # order line id → [actual, draft] commission
+        per_line = defaultdict(lambda: [0, 0])
         for row in Commission.objects.filter(order_id__in=ids).values_list(
-            "order_id", "level", "distributor_id", "amount"
+            "order_line_id", "level", "distributor_id", "amount"
         ):
-            order_id, level, distributor_id, amount = row
+            line_id, level, distributor_id, amount = row
             tally.actual += amount
             tally.actual_by_level[level] += amount
             tally.by_distributor[distributor_id][0] += amount
-            per_order[order_id][0] += amount
+            per_line[line_id][0] += amount
         for attribution in chunk:
             order = attribution.order
             tally.orders += 1
@@ -224,30 +231,50 @@ def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = 
                     tally.draft += c.amount
                     tally.draft_by_level[c.level] += c.amount
                     tally.by_distributor[c.distributor.pk][1] += c.amount
-                    per_order[order.pk][1] += c.amount
-        orders = {a.order_id: a.order for a in chunk}
-        for order_id, asked_at, amount, shipping in AfterSale.objects.filter(
-            order_id__in=ids, refunded_at__isnull=False
-        ).values_list("order_id", "created_at", "amount", "shipping_amount"):
-            _count_late_refund(tally, orders[order_id], asked_at, amount - shipping, per_order[order_id])
+                    per_line[line.pk][1] += c.amount
+        _count_late_refunds(
+            tally,
+            {a.order_id: a.order for a in chunk},
+            AfterSaleLine.objects.filter(
+                after_sale__order_id__in=ids, after_sale__refunded_at__isnull=False
+            ).values_list(
+                "after_sale_id", "after_sale__order_id", "after_sale__created_at", "order_line_id", "amount"
+            ),
+            per_line,
+            {line.pk: line.paid_amount for group in lines.values() for line in group},
+            draft.settlement_cycle,
+        )
+        for amount in CommissionAdjustment.objects.filter(
+            commission__order_id__in=ids, kind=CommissionAdjustment.Kind.CLAWBACK
+        ).values_list("amount", flat=True):
+            tally.clawed_back[0] += 1
+            tally.clawed_back[1] += amount
         if progress:
             progress(tally.orders, total)
 
 
-def _count_late_refund(tally: Tally, order, asked_at, goods_refunded: int, commission: list) -> None:
-    """A refund of `order` asked for at `asked_at`: after either hold, its share of the
-    order's commission (actual, draft) would have been clawed back from settled money."""
-    goods = order.paid_amount - order.shipping_fee
-    if order.completed_at is None or goods <= 0:
-        return
-    refunded = min(max(goods_refunded, 0), goods)
-    for hold, late, amount in (
-        (tally.hold_actual, tally.late_actual, commission[0]),
-        (tally.hold_draft, tally.late_draft, commission[1]),
-    ):
-        if asked_at > order.completed_at + timedelta(days=hold):
-            late[0] += 1
-            late[1] += amount * refunded // goods
+def _count_late_refunds(
+    tally: Tally, orders: dict, refunded_lines, per_line: dict, paid: dict, cycle
+) -> None:
+    """The chunk's refunded lines: each asked for on or after the first settlement day past
+    the hold (current, draft) of its order's completion claws back its share of the line's
+    commission (`amount × refunded // paid`, as a refund brings commission down)."""
+    late = ({}, {})  # after-sale id → commission it claws back, current and draft
+    for after_sale_id, order_id, asked_at, line_id, refunded in refunded_lines:
+        order = orders[order_id]
+        if order.completed_at is None or not paid.get(line_id):
+            continue
+        asked_on = timezone.localdate(asked_at)
+        for side, hold in enumerate((tally.hold_actual, tally.hold_draft)):
+            settles_on = settlement.next_cycle_day(
+                cycle, timezone.localdate(order.completed_at + timedelta(days=hold))
+            )
+            amount = per_line[line_id][side] * min(refunded, paid[line_id]) // paid[line_id]
+            if asked_on >= settles_on and amount > 0:
+                late[side][after_sale_id] = late[side].get(after_sale_id, 0) + amount
+    for side, totals in zip(late, (tally.late_actual, tally.late_draft), strict=True):
+        totals[0] += len(side)
+        totals[1] += sum(side.values())
 
 
 def _share(part: int, sales: int) -> str:
@@ -274,7 +301,9 @@ def figures(tally: Tally) -> list[tuple[str, str]]:
             rows.append((f"{LEVEL_NAMES[level]}佣金", f"{format_fen(actual)} → {format_fen(draft)}"))
     changed = sum(1 for actual, draft in tally.by_distributor.values() if actual != draft)
     rows.append(("佣金有变化的分销商", f"{changed} 人"))
-    rows.append(("佣金可结算时间", f"订单完成后 {tally.hold_actual} 天 → {tally.hold_draft} 天"))
+    rows.append(
+        ("佣金可结算时间", f"订单完成后 {tally.hold_actual} 天 → {tally.hold_draft} 天（之后的首个结算日）")
+    )
     rows.append(
         (
             "结算后才申请的退款（需追回佣金）",
@@ -282,6 +311,7 @@ def figures(tally: Tally) -> list[tuple[str, str]]:
             f"{tally.late_draft[0]} 笔 {format_fen(tally.late_draft[1])}",
         )
     )
+    rows.append(("期间实际追回的佣金", f"{tally.clawed_back[0]} 笔 {format_fen(tally.clawed_back[1])}"))
     return rows
 
 

@@ -3,7 +3,7 @@ what was paid; a draft changes exactly what it should; the backend runs it as a 
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -21,7 +21,7 @@ from fenxiao.distribution.models import (
     RuleKind,
     SalesTier,
 )
-from fenxiao.distribution.services import config, simulation
+from fenxiao.distribution.services import config, settlement, simulation
 from fenxiao.testing import login, make_category, make_product, make_staff
 
 from .helpers import bound_buyer, buy, configure, make_distributor, sku
@@ -109,10 +109,12 @@ def test_a_draft_over_the_cap_is_trimmed_and_said_to_be_refused(shop):
 
 
 def test_a_freeze_draft_says_when_commission_settles_and_which_refunds_came_after_it(shop):
-    """Commission held 7 days now (the after-sale window is shorter); a refund asked for 10
-    days after completion came after that hold, so its share of the commission had to be
-    clawed back. With a 15-day freeze it would not have."""
-    from fenxiao.orders.models import AfterSale, OrderSettings
+    """Commission held 7 days now (the after-sale window is shorter) and settled daily; the
+    merchant refunded the 保温杯 line (20 % rule) of a two-line order 10 days after it
+    completed: settled by then, that line's commission (and only that line's) had to be
+    clawed back. With a 15-day freeze it would not have. A refund within the hold claws
+    back nothing either way."""
+    from fenxiao.orders.models import AfterSale, AfterSaleLine, OrderSettings
 
     settings = OrderSettings.current()
     settings.after_sale_days = 3
@@ -122,27 +124,34 @@ def test_a_freeze_draft_says_when_commission_settles_and_which_refunds_came_afte
     late, early = shop["orders"][0], shop["orders"][2]
     for order in (late, early):
         type(order).objects.filter(pk=order.pk).update(completed_at=completed)
-    goods = late.paid_amount - late.shipping_fee
-    commission = sum(late.commissions.values_list("amount", flat=True))
-    for number, order, days, amount in (("AS-LATE", late, 10, goods // 2), ("AS-EARLY", early, 2, 1000)):
+    cup = late.lines.get(product_name="保温杯")
+    cup_commission = sum(cup.commissions.values_list("amount", flat=True))
+    assert cup_commission < sum(late.commissions.values_list("amount", flat=True))
+    for number, order, days, line, amount in (
+        ("AS-LATE", late, 10, cup, cup.paid_amount // 2),
+        ("AS-EARLY", early, 2, early.lines.get(), 1000),
+    ):
         refund = AfterSale.objects.create(
             number=number,
             order=order,
             kind="refund_only",
             status="refunded",
             amount=amount,
-            reason="测试",
-            requested_by="buyer",
+            reason="商家退款",
+            requested_by="staff",
             refunded_at=completed + timedelta(days=days + 1),
         )
+        AfterSaleLine.objects.create(after_sale=refund, order_line=line, amount=amount)
         AfterSale.objects.filter(pk=refund.pk).update(created_at=completed + timedelta(days=days))
     tally, refusal = replay(freeze_days=15)
     assert refusal == "" and tally.draft == tally.actual  # the freeze moves no amount
     assert (tally.hold_actual, tally.hold_draft) == (7, 15)
-    assert tally.late_actual == [1, commission * (goods // 2) // goods] and tally.late_draft == [0, 0]
+    assert tally.late_actual == [1, cup_commission * (cup.paid_amount // 2) // cup.paid_amount]
+    assert tally.late_draft == [0, 0]
     figures = dict(simulation.figures(tally))
-    assert figures["佣金可结算时间"] == "订单完成后 7 天 → 15 天"
+    assert figures["佣金可结算时间"] == "订单完成后 7 天 → 15 天（之后的首个结算日）"
     assert figures["结算后才申请的退款（需追回佣金）"].endswith("→ 0 笔 ¥0.00")
+    assert figures["期间实际追回的佣金"] == "0 笔 ¥0.00"
     # A freeze shorter than the after-sale window holds for the window.
     assert replay(freeze_days=0)[0].hold_draft == 3
     assert simulation.describe({"freeze_days": 15}, 3) == "佣金模拟（近 3 个月）：冻结期 7 → 15 天"
@@ -264,3 +273,18 @@ def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memo
     finance = make_staff("finance")
     finance.user_permissions.set(role_permissions(FINANCE))
     assert login(finance).get(url).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("cycle", "day", "settles"),
+    [
+        ("daily", date(2026, 12, 3), date(2026, 12, 3)),
+        ("weekly", date(2026, 12, 3), date(2026, 12, 7)),  # a Thursday: the next Monday
+        ("weekly", date(2026, 12, 7), date(2026, 12, 7)),
+        ("monthly", date(2026, 12, 1), date(2026, 12, 1)),
+        ("monthly", date(2026, 12, 31), date(2027, 1, 1)),
+        ("monthly", date(2026, 2, 15), date(2026, 3, 1)),
+    ],
+)
+def test_the_first_settlement_day_on_or_after_a_hold(cycle, day, settles):
+    assert settlement.next_cycle_day(cycle, day) == settles
