@@ -100,15 +100,21 @@ class SubscriptionStatus(models.TextChoices):
 SUBSCRIPTION_FLOW = StateMachine(
     SubscriptionStatus,
     {
-        SubscriptionStatus.PENDING: {SubscriptionStatus.SENDING},
+        # A push shows the service has it, whatever the outbox thought.
+        SubscriptionStatus.PENDING: {SubscriptionStatus.SENDING, SubscriptionStatus.SUBSCRIBED},
         SubscriptionStatus.SENDING: {
             SubscriptionStatus.SUBSCRIBED,
             SubscriptionStatus.PENDING,
             SubscriptionStatus.FAILED,
         },
         SubscriptionStatus.SUBSCRIBED: {SubscriptionStatus.STOPPED},
-        # Staff may retry a failed or stopped subscription from the backend.
-        SubscriptionStatus.FAILED: {SubscriptionStatus.PENDING},
+        # Staff may retry a failed or stopped subscription from the backend; a push shows a
+        # failed one stands after all (subscribed), or that the service stopped following.
+        SubscriptionStatus.FAILED: {
+            SubscriptionStatus.PENDING,
+            SubscriptionStatus.SUBSCRIBED,
+            SubscriptionStatus.STOPPED,
+        },
         SubscriptionStatus.STOPPED: {SubscriptionStatus.PENDING},
     },
 )

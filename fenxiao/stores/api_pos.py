@@ -372,7 +372,9 @@ def push_refund(
     description="Enrol a member at the till without a sale: the phone's holder joins the store "
     "(source 门店收银) under the shop's member mode, as a till sale by them would; a phone the "
     "mall does not know gets a buyer account first. Staff accounts are refused (409 "
-    "`POS_PHONE_STAFF`). Idempotent by `Idempotency-Key`, else by `member:{phone}`.\n" + SIGNING,
+    "`POS_PHONE_STAFF`), as is a phone another account uses as its user name (409 "
+    "`POS_PHONE_CONFLICT`). Enrolling is idempotent in itself (the member joins once); with an "
+    "`Idempotency-Key` the same key answers as the first call did.\n" + SIGNING,
 )
 def enrol_member(
     request,
@@ -381,8 +383,12 @@ def enrol_member(
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
 ):
     store = request.auth.store
-    key = pos_sync.idempotency_key(idempotency_key, f"member:{payload.phone}")
     body = payload.model_dump()
+    if not idempotency_key:
+        # Without a key each call answers as things stand now (the member may have moved
+        # to another store since an earlier call): enrolling twice joins once.
+        return pos_sync.enrol_member(store, body)
+    key = pos_sync.idempotency_key(idempotency_key)
     answer, replayed = pos_sync.once(store, key, "member", body, lambda: pos_sync.enrol_member(store, body))
     _replayed(response, replayed)
     return answer

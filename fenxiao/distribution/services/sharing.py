@@ -35,12 +35,25 @@ def referral_url(distributor: Distributor, path: str = "/", source: str = "link"
 
 
 def share_text(distributor: Distributor, product, url: str, price: int | None = None) -> str:
+    """The text to paste into a chat: it may reach strangers, so the distributor is named by
+    their nickname only."""
     price = product.price if price is None else price
+    was = was_price(product, price)
+    name = card_name(distributor)
     return (
         f"【{product.name}】仅需 {format_fen(price)}"
-        + (f"（原价 {format_fen(product.list_price)}）" if product.list_price > price else "")
-        + f"，{distributor.user.display_name} 推荐给你，点击购买：{url}"
+        + (f"（原价 {format_fen(was)}）" if was else "")
+        + (f"，{name} 推荐给你" if name else "")
+        + f"，点击购买：{url}"
     )
+
+
+def was_price(product, price: int) -> int:
+    """The price a share shows struck through beside `price` (0 for none): the product's
+    list price, else its own price when `price` is a flash sale's below it."""
+    if product.list_price > price:
+        return product.list_price
+    return product.price if product.price > price else 0
 
 
 def absolute_url(url: str) -> str:
@@ -68,9 +81,8 @@ def product_card(distributor: Distributor | None, product, *, price: int, image=
     active distributor's card opens their referral link, so whoever taps it is bound as
     from any shared link."""
     path = f"/products/{product.pk}/"
-    desc = f"仅需 {format_fen(price)}" + (
-        f"（原价 {format_fen(product.list_price)}）" if product.list_price > price else ""
-    )
+    was = was_price(product, price)
+    desc = f"仅需 {format_fen(price)}" + (f"（原价 {format_fen(was)}）" if was else "")
     if product.subtitle:
         desc += f"，{product.subtitle}"
     if name := card_name(distributor):
@@ -168,7 +180,7 @@ def poster_png(product, distributor: Distributor, url: str, price: int | None = 
     """A 750×1200 share poster: product image, name, price (a running flash sale's `price`,
     the regular one struck through), the distributor and the QR code."""
     price = product.price if price is None else price
-    struck = product.price if price < product.price else product.list_price
+    struck = was_price(product, price)
     width, height = 750, 1200
     poster = Image.new("RGB", (width, height), "#ffffff")
     draw = ImageDraw.Draw(poster)

@@ -181,9 +181,12 @@ def retry_subscription(subscription: TrackingSubscription) -> TrackingSubscripti
         locked = TrackingSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
         if locked is None or locked.status == SubscriptionStatus.SUBSCRIBED:
             raise InvalidTransition("物流订阅已成功，无需重试", code="SUBSCRIPTION_NOT_RETRYABLE")
-        TrackingSubscription.objects.filter(pk=locked.pk).update(
-            status=SubscriptionStatus.PENDING, next_attempt_at=timezone.now() + SEND_TIMEOUT
-        )
+        changes = {"status": SubscriptionStatus.PENDING, "next_attempt_at": timezone.now() + SEND_TIMEOUT}
+        if locked.status == SubscriptionStatus.STOPPED:
+            # A new signing key: a push captured before the stop (the stop itself
+            # included) can never be replayed against the new subscription.
+            changes["salt"] = secrets.token_urlsafe(32)
+        TrackingSubscription.objects.filter(pk=locked.pk).update(**changes)
         locked.status = SubscriptionStatus.PENDING
         transaction.on_commit(lambda: _enqueue(locked.pk))
     return locked
@@ -224,14 +227,19 @@ def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) 
     for parcel_id in sharing:
         added += _record_trail(parcel_id, push)
     if push.stopped:
-        # The service follows the waybill no more: staff see why and may subscribe again.
-        TrackingSubscription.objects.filter(pk=sub.pk).update(
+        # The service follows the waybill no more: every parcel under it shows why, and
+        # staff may subscribe again. A subscription being (re)sent is left to its answer.
+        TrackingSubscription.objects.filter(
+            parcel_id__in=list(sharing), status__in=[SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.FAILED]
+        ).update(
             status=SubscriptionStatus.STOPPED,
             last_error=f"已停止跟踪：{push.stopped}"[:300],
             next_attempt_at=None,
         )
-    elif sub.status != SubscriptionStatus.SUBSCRIBED:
-        # A push proves the service has the subscription, whatever our outbox thought.
+    elif sub.status in (SubscriptionStatus.PENDING, SubscriptionStatus.SENDING, SubscriptionStatus.FAILED):
+        # A push proves the service has the subscription, whatever our outbox thought. A
+        # stopped one stays stopped: the service pushes nothing after a stop, so this is an
+        # older push arriving late.
         TrackingSubscription.objects.filter(pk=sub.pk).update(
             status=SubscriptionStatus.SUBSCRIBED, subscribed_at=timezone.now(), next_attempt_at=None
         )

@@ -157,22 +157,36 @@ def test_kuaidi100s_signed_pushes_build_the_trail(kuaidi100):
 def test_a_waybill_kuaidi100_stops_following_says_why_and_can_be_subscribed_again(kuaidi100):
     ship()
     [sent] = kuaidi100.subscriptions
-    stopped = kuaidi100.push(
-        sent, [("103", "【深圳市】顺丰速运 已揽收")], status="abort", message="3天查询无记录"
-    )
+    first = [("103", "【深圳市】顺丰速运 已揽收")]
+    stopped = kuaidi100.push(sent, first, status="abort", message="3天查询无记录")
     assert stopped.status_code == 200 and stopped.json()["returnCode"] == "200"
     sub = TrackingSubscription.objects.get()
     assert sub.status == "stopped" and sub.last_error == "已停止跟踪：3天查询无记录"
     assert TrackingEvent.objects.count() == 1  # what it did push is kept
+    # An older push arriving late does not undo the stop.
+    kuaidi100.push(sent, first)
+    sub.refresh_from_db()
+    assert sub.status == "stopped"
+
     kuaidi100.subscriptions.clear()  # Kuaidi100 follows the waybill no more
     tracking.retry_subscription(sub)  # staff checked the waybill
     sub.refresh_from_db()
     [again] = kuaidi100.subscriptions
-    assert sub.status == "subscribed" and again["parameters"] == sent["parameters"]
-    # Pushes coming again show it followed once more.
-    kuaidi100.push(sent, [("103", "【深圳市】顺丰速运 已揽收"), ("1002", "快件已发往 杭州")])
+    assert sub.status == "subscribed" and again["parameters"]["salt"] != sent["parameters"]["salt"]
+    # The stop captured before cannot be replayed against the new subscription.
+    replayed = kuaidi100.push(sent, first, status="abort", message="3天查询无记录")
+    assert replayed.status_code != 200
+    kuaidi100.push(again, [*first, ("1002", "快件已发往 杭州")])
     sub.refresh_from_db()
-    assert sub.status == "subscribed"
+    assert sub.status == "subscribed" and TrackingEvent.objects.count() == 2
+
+
+def test_a_stop_on_a_shared_waybill_shows_on_every_order(kuaidi100):
+    ship("SF5550001", "顺丰")
+    ship("SF5550001", "顺丰")
+    [sent] = kuaidi100.subscriptions  # the second was answered 501: followed already
+    kuaidi100.push(sent, [("103", "已揽收")], status="abort", message="60天无变化")
+    assert [s.status for s in TrackingSubscription.objects.order_by("pk")] == ["stopped", "stopped"]
 
 
 def test_lines_without_their_own_code_do_not_date_the_signing_back(kuaidi100):

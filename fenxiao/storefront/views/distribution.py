@@ -255,7 +255,7 @@ def share(request):
             "price": price,
             "text": sharing.share_text(distributor, product, url, price)
             if product
-            else f"{distributor.user.display_name} 邀请你逛逛好店：{url}",
+            else f"{sharing.card_name(distributor) or '好友'} 邀请你逛逛好店：{url}",
             "earn": earn,
             # In WeChat, 发送给朋友 from this page sends the card of what is being shared.
             "share_card": (

@@ -311,17 +311,27 @@ def enrol_member(store, member: dict) -> dict:
     """Make the holder of `member["phone"]` a member of `store` (under the store's member
     mode, as a till sale does), opening a buyer account for a phone the mall does not know.
     `member` is the validated payload."""
+    from fenxiao.customers.errors import InvalidPhone
     from fenxiao.customers.models import User
+    from fenxiao.customers.services.accounts import normalise_phone
 
-    phone = member["phone"].strip()
-    if not PHONE.match(phone):
-        raise PosPayloadInvalid("会员手机号需为 11 位中国大陆手机号", code="POS_PHONE_INVALID")
+    try:
+        # As registration writes it, so the member can reset a password for it by SMS.
+        phone = normalise_phone(member["phone"])
+    except InvalidPhone:
+        raise PosPayloadInvalid("会员手机号需为 11 位中国大陆手机号", code="POS_PHONE_INVALID") from None
     with transaction.atomic():
-        holder = User.objects.select_for_update().filter(phone=phone).first()
-        if holder is not None and (holder.is_staff or holder.is_superuser):
+        # A buyer signs in by phone and resets a password by username: both must be theirs.
+        holders = list(User.objects.select_for_update().filter(Q(phone=phone) | Q(username=phone)))
+        if any(h.is_staff or h.is_superuser for h in holders):
             raise PosPayloadInvalid(
                 "该手机号属于员工账号，不能登记为会员", code="POS_PHONE_STAFF", status=409
             )
+        if len(holders) > 1 or (holders and holders[0].phone != phone):
+            raise PosPayloadInvalid(
+                "该手机号与已有账号冲突，请在后台核对客户资料", code="POS_PHONE_CONFLICT", status=409
+            )
+        holder = holders[0] if holders else None
         created = holder is None
         if created:
             holder = User(username=phone, phone=phone, nickname=(member.get("nickname") or "").strip()[:40])
@@ -330,8 +340,10 @@ def enrol_member(store, member: dict) -> dict:
             try:
                 with transaction.atomic():
                     holder.save()
-            except IntegrityError:  # registered meanwhile: the same person, enrolled as they are
-                holder, created = User.objects.get(phone=phone), False
+            except IntegrityError:
+                raise PosPayloadInvalid(
+                    "该手机号刚刚注册，请重试登记", code="POS_PHONE_CONFLICT", status=409
+                ) from None
         current, joined = membership.join(store, holder, MemberSource.POS)
     return {
         "user_id": holder.pk,

@@ -566,7 +566,9 @@ def test_a_body_too_large_is_refused_as_bad_input_never_a_500(till, settings):
 
 
 def test_the_till_enrols_a_new_phone_as_a_member_who_sets_a_password_by_sms(till, store):
-    reply = till.call("POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"})
+    reply = till.call(
+        "POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"}, idempotency="enrol-1"
+    )
     assert reply.status_code == 200, reply.content
     answer = reply.json()
     assert answer["account_created"] and answer["joined"] and answer["member_of_this_store"]
@@ -574,8 +576,13 @@ def test_the_till_enrols_a_new_phone_as_a_member_who_sets_a_password_by_sms(till
     assert (member.store, member.source, member.buyer.nickname) == (store, MemberSource.POS, "王阿姨")
     assert not member.buyer.has_usable_password()
     # The same call again (the till retried): the first answer, nothing written twice.
-    again = till.call("POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"})
+    again = till.call(
+        "POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"}, idempotency="enrol-1"
+    )
     assert again.json() == answer and again["Idempotent-Replayed"] == "true"
+    # Without a key, enrolling again answers as things stand: a member already.
+    plain = till.call("POST", "/members", {"phone": "13900000301"}).json()
+    assert not plain["account_created"] and not plain["joined"] and plain["member_of_this_store"]
     assert StoreMember.objects.count() == 1
     # The member signs in after setting a password with a code texted to the phone.
     api = Client()
@@ -618,5 +625,17 @@ def test_the_till_cannot_enrol_a_staff_phone_or_a_bad_number(till):
     clerk.save(update_fields=["phone"])
     assert_refused(till.call("POST", "/members", {"phone": "13900000303"}), 409, "POS_PHONE_STAFF")
     assert_refused(till.call("POST", "/members", {"phone": "23900000303"}), 400, "POS_PHONE_INVALID")
+    assert_refused(till.call("POST", "/members", {"phone": "12900000303"}), 400, "POS_PHONE_INVALID")
+    assert_refused(till.call("POST", "/members", {"phone": "1３900000304"}), 400, "POS_PHONE_INVALID")
+    # A staff account named by the number (its phone elsewhere) is staff all the same.
+    named = make_staff("named")
+    named.username = "13900000305"
+    named.save(update_fields=["username"])
+    assert_refused(till.call("POST", "/members", {"phone": "13900000305"}), 409, "POS_PHONE_STAFF")
+    # A buyer whose user name is the number but whose phone changed: staff sort it out.
+    moved = make_buyer("13900000306")
+    moved.phone = "13900000307"
+    moved.save(update_fields=["phone"])
+    assert_refused(till.call("POST", "/members", {"phone": "13900000306"}), 409, "POS_PHONE_CONFLICT")
     assert till.call("POST", "/members", {"phone": "1390000030"}).status_code == 422
     assert not StoreMember.objects.exists()
