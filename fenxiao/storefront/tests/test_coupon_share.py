@@ -151,6 +151,8 @@ def test_a_product_shared_during_its_flash_sale_carries_the_flash_price(monkeypa
 
     scarf = make_product("羊绒围巾", price=19900, list_price=25900)
     make_flash(scarf, price=12900, quota=50)
+    almost_over = make_product("羊毛手套", price=9900)
+    make_flash(almost_over, price=5900, quota=50, hours=1.05)  # began an hour ago, three minutes left
     distributor = make_distributor()
     client = login(distributor.user)
     html = client.get(f"/d/share/?product={scarf.pk}").content.decode()
@@ -161,3 +163,6 @@ def test_a_product_shared_during_its_flash_sale_carries_the_flash_price(monkeypa
     poster = client.get(f"/d/share/poster/{scarf.pk}.png")
     assert poster.status_code == 200 and poster.content[:4] == b"\x89PNG"
     assert drawn == [{"price": 12900}]
+    assert poster["Cache-Control"] == "private, max-age=600"
+    glove = client.get(f"/d/share/poster/{almost_over.pk}.png")["Cache-Control"]
+    assert 0 < int(glove.split("max-age=")[1]) <= 180

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
@@ -313,5 +314,7 @@ def poster_image(request, product_id: int):
         content_type="image/png",
     )
     response["Content-Disposition"] = f'inline; filename="poster-{product.pk}.png"'
-    response["Cache-Control"] = "private, max-age=600"
+    # A flash sale's poster is kept no longer than the sale's price holds.
+    seconds = 600 if flash is None else int((flash.promotion.closes_at - timezone.now()).total_seconds())
+    response["Cache-Control"] = f"private, max-age={max(min(seconds, 600), 0)}"
     return response
