@@ -151,14 +151,16 @@ def register(request, response: HttpResponse, payload: RegisterIn):
 
 
 @router.post("/auth/password-reset", response=TokenOut, auth=None)
-def reset_password(request, payload: PasswordResetIn):
+def reset_password(request, response: HttpResponse, payload: PasswordResetIn):
     """Set a forgotten password with the code from `/auth/sms-code` (purpose
-    `reset_password`); answers signed in. Every earlier token of the account is revoked. A
-    wrong, expired or missing code and a number without an account: 400 SMS_CODE_INVALID."""
+    `reset_password`); answers signed in (the first sign-in of a member a store's till
+    enrolled). Every earlier token of the account is revoked. A wrong, expired or missing
+    code and a number without an account: 400 SMS_CODE_INVALID."""
     _require_json(request)
     user = accounts.reset_password(
         phone=payload.phone, code=payload.code, password=payload.password, client_ip=client_ip(request)
     )
+    claim_cookie_referral(request, response, user)
     return {"token": _token_for(request, user), "user": user}
 
 

@@ -156,6 +156,12 @@ def _rebuild_range(low: int, high: int) -> None:
         )
 
 
+def start_row(user, source: str) -> None:
+    """A new buyer's row with the registration source known when the account was opened
+    (a store's till enrolled them: 门店); the sweep's rows start blank instead."""
+    CustomerFigures.objects.get_or_create(user=user, defaults={"source": source})
+
+
 def add_new_buyers(now=None) -> int:
     """Give every buyer without a row one (zeros), and settle the registration sources
     that can be settled now: one statement each, for the frequent sweep."""

@@ -150,3 +150,21 @@ def test_guessing_the_old_password_is_limited_like_a_login(settings):
         api.post("/me/password", {"old_password": OLD, "password": NEW_PASSWORD}), 429, "LOGIN_RATE_LIMITED"
     )
     assert login(PHONE, NEW_PASSWORD).status_code != 200  # nothing changed
+
+
+def test_a_reset_that_signs_a_visitor_in_claims_the_referral_they_came_by():
+    from fenxiao.distribution.models import CustomerBinding
+    from fenxiao.distribution.tests.helpers import make_distributor
+
+    distributor = make_distributor()
+    make_buyer(PHONE, password=OLD)
+    browser = Client()
+    browser.get(f"/r/{distributor.referral_code}", {"to": "/"})
+    assert ask_code(PHONE).status_code == 202
+    done = browser.post(
+        "/api/v1/auth/password-reset",
+        {"phone": PHONE, "code": last_sms_code(PHONE), "password": NEW_PASSWORD},
+        content_type="application/json",
+    )
+    assert done.status_code == 200, done.content
+    assert CustomerBinding.objects.get(buyer__phone=PHONE).distributor == distributor

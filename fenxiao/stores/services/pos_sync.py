@@ -312,7 +312,8 @@ def enrol_member(store, member: dict) -> dict:
     mode, as a till sale does), opening a buyer account for a phone the mall does not know.
     `member` is the validated payload."""
     from fenxiao.customers.errors import InvalidPhone
-    from fenxiao.customers.models import User
+    from fenxiao.customers.models import RegistrationSource, User
+    from fenxiao.customers.services import figures
     from fenxiao.customers.services.accounts import normalise_phone
 
     try:
@@ -344,6 +345,8 @@ def enrol_member(store, member: dict) -> dict:
                 raise PosPayloadInvalid(
                     "该手机号刚刚注册，请重试登记", code="POS_PHONE_CONFLICT", status=409
                 ) from None
+            # Registered at the store: its registration source, with no distributor.
+            figures.start_row(holder, RegistrationSource.STORE)
         current, joined = membership.join(store, holder, MemberSource.POS)
     return {
         "user_id": holder.pk,

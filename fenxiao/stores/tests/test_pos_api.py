@@ -575,6 +575,10 @@ def test_the_till_enrols_a_new_phone_as_a_member_who_sets_a_password_by_sms(till
     member = StoreMember.objects.get(buyer_id=answer["user_id"])
     assert (member.store, member.source, member.buyer.nickname) == (store, MemberSource.POS, "王阿姨")
     assert not member.buyer.has_usable_password()
+    # Registered at the store, as the customer list and segments read it.
+    assert CustomerFigures.objects.get(user=member.buyer).source == "store"
+    figures.add_new_buyers(now=timezone.now() + timedelta(days=30))
+    assert CustomerFigures.objects.get(user=member.buyer).source == "store"
     # The same call again (the till retried): the first answer, nothing written twice.
     again = till.call(
         "POST", "/members", {"phone": "13900000301", "nickname": "王阿姨"}, idempotency="enrol-1"
