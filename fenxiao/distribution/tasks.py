@@ -10,10 +10,10 @@ from .services import distributors, grades, reconciliation, scheduled, settlemen
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
 
 
-@once_per_slot(crontab(minute="30", hour="2"))
+@once_per_slot(crontab(minute=str(settlement.RUN_AT.minute), hour=str(settlement.RUN_AT.hour)))
 def scheduled_settlement():
-    """Daily at 02:30: settles (auto mode) or prepares a batch (manual) on cycle days, and
-    catches up a cycle day that was missed."""
+    """Daily at 02:30 (`settlement.RUN_AT`): settles (auto mode) or prepares a batch
+    (manual) on cycle days, and catches up a cycle day that was missed."""
     settlement.run_scheduled()
 
 

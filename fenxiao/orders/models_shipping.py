@@ -108,6 +108,8 @@ SUBSCRIPTION_FLOW = StateMachine(
             SubscriptionStatus.FAILED,
         },
         SubscriptionStatus.SUBSCRIBED: {SubscriptionStatus.STOPPED},
+        # Another parcel's subscription under the same waybill, followed again after a stop.
+        SubscriptionStatus.STOPPED: {SubscriptionStatus.PENDING, SubscriptionStatus.SUBSCRIBED},
         # Staff may retry a failed or stopped subscription from the backend; a push shows a
         # failed one stands after all (subscribed), or that the service stopped following.
         SubscriptionStatus.FAILED: {
@@ -115,7 +117,6 @@ SUBSCRIPTION_FLOW = StateMachine(
             SubscriptionStatus.SUBSCRIBED,
             SubscriptionStatus.STOPPED,
         },
-        SubscriptionStatus.STOPPED: {SubscriptionStatus.PENDING},
     },
 )
 

@@ -10,7 +10,7 @@ class StoresConfig(AppConfig):
         # Stores sit above orders, distribution and customers: checkout reaches pickup and store
         # stock, the commission engine the store-level 导购 rate, and the customer figures the
         # till sales, only through these ports.
-        from fenxiao.customers.services import figures, tags
+        from fenxiao.customers.services import figures, segments, tags
         from fenxiao.distribution.services import store_rules
         from fenxiao.orders.services import stores_port
 
@@ -24,4 +24,6 @@ class StoresConfig(AppConfig):
         store_rules.register(rules.level1_rates)
         # Till sales pushed by a store's POS count like paid orders when figures are rebuilt.
         figures.register_extra_purchases(pos_sync.add_offline_sales_to_figures)
+        # …and as bought in the segments that ask what buyers bought.
+        segments.register_extra_bought(pos_sync.kept_till_lines)
         tags.register_extra_window_spenders(pos_sync.window_spenders)

@@ -5,6 +5,7 @@ statement for the page). Who is in a segment is `services.segments.members`."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from unfold.admin import ModelAdmin
@@ -13,6 +14,7 @@ from unfold.fields import UnfoldAdminMultipleAutocompleteModelChoiceField
 from unfold.views import BaseAutocompleteView
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextInputWidget,
 )
@@ -55,6 +57,24 @@ def _tags(label):
 
 
 UNBOUNDED = {"placeholder": "不限"}
+
+
+class ProductPicker(UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget):
+    """The 商品 picker: renders only the chosen products (the search brings the rest), so the
+    page never reads the whole catalogue."""
+
+    def optgroups(self, name, value, attrs=None):
+        chosen = [v for v in (str(v) for v in value) if v.isdigit()]
+        products = Product.objects.filter(pk__in=chosen).only("pk", "name", "is_listed").order_by("pk")
+        options = [
+            self.create_option(name, product.pk, product_label(product), True, index)
+            for index, product in enumerate(products)
+        ]
+        return [(None, options, 0)]
+
+
+def product_label(product) -> str:
+    return product.name if product.is_listed else f"{product.name}（已下架）"
 
 
 class SegmentForm(forms.ModelForm):
@@ -100,7 +120,8 @@ class SegmentForm(forms.ModelForm):
     products = UnfoldAdminMultipleAutocompleteModelChoiceField(
         "admin:customers_segment_products",
         label="商品",
-        queryset=Product.objects.all(),
+        queryset=Product.objects.only("pk", "name", "is_listed"),
+        widget=ProductPicker,
         required=False,
         help_text=f"输入商品名称搜索，最多 {segment_service.MAX_PRODUCTS} 个；不选即任意商品",
         error_messages={"invalid_choice": "所选商品不存在", "invalid_pk_value": "所选商品不存在"},
@@ -190,6 +211,16 @@ class SegmentForm(forms.ModelForm):
 
 
 class ProductLookup(BaseAutocompleteView):
+    def get(self, request, *args, **kwargs):
+        self.object_list = self.get_queryset()
+        page = self.get_context_data()["page_obj"]
+        return JsonResponse(
+            {
+                "results": [{"id": str(p.pk), "text": product_label(p)} for p in page.object_list],
+                "pagination": {"more": page.has_next()},
+            }
+        )
+
     def get_queryset(self):
         term = (self.request.GET.get("term") or "").strip()[:40]
         products = Product.objects.order_by("-is_listed", "-sales_count", "pk").only(

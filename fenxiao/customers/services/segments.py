@@ -15,15 +15,17 @@ Criteria (all optional, combined with AND):
 - bound: "any" (has a current distributor) / "none" / "one" with distributor_id
 - sources: registration sources (any of)
 - registered_within: days
-- product_action: what the buyer did with products — "viewed" (浏览过), "bought" (买过, in
-  a paid order), "viewed_not_bought" (浏览过但没买: the browse that did not convert);
-  with products (up to MAX_PRODUCTS ids; none means any product) and product_within
-  (days; none means ever). Views are the signed-in buyer's browsing trail.
+- product_action: what the buyer did with products — "viewed" (浏览过), "bought" (买过 and
+  kept: a paid order line or a store till sale not returned in full), "viewed_not_bought"
+  (浏览过但没买: a product viewed that the buyer did not buy, product by product — the
+  browse that did not convert); with products (up to MAX_PRODUCTS ids; none means any
+  product) and product_within (days; none means ever). Views are the signed-in buyer's
+  browsing trail.
 """
 
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -213,25 +215,57 @@ def filter_buyers(criteria: dict, now=None):
 
 def _by_products(qs, criteria: dict, now):
     """Buyers who viewed / bought the products (any product without a list) within the
-    window: each an EXISTS on the browsing trail or the paid order lines, on indexed keys."""
+    window: each an EXISTS on the browsing trail, the paid order lines and the till sales,
+    on indexed keys. "Viewed but not bought" asks, for some product viewed, that the buyer
+    bought none of that product."""
     from fenxiao.analytics.models import ProductView
-    from fenxiao.orders.models import OrderLine
 
+    products = criteria.get("products") or []
+    since = now - timedelta(days=criteria["product_within"]) if "product_within" in criteria else None
     views = ProductView.objects.filter(buyer_id=OuterRef("pk"))
-    bought = OrderLine.objects.filter(order__buyer_id=OuterRef("pk"), order__paid_at__isnull=False)
-    if criteria.get("products"):
-        views = views.filter(product_id__in=criteria["products"])
-        bought = bought.filter(product_id__in=criteria["products"])
-    if "product_within" in criteria:
-        since = now - timedelta(days=criteria["product_within"])
+    if products:
+        views = views.filter(product_id__in=products)
+    if since is not None:
         views = views.filter(last_viewed_at__gte=since)
-        bought = bought.filter(order__paid_at__gte=since)
     action = criteria["product_action"]
     if action == "viewed":
         return qs.filter(Exists(views))
     if action == "bought":
-        return qs.filter(Exists(bought))
-    return qs.filter(Exists(views)).exclude(Exists(bought))
+        return qs.filter(_bought(OuterRef("pk"), products, since))
+    return qs.filter(Exists(views.exclude(_bought(OuterRef(OuterRef("pk")), OuterRef("product_id"), since))))
+
+
+def register_extra_bought(kept_lines) -> None:
+    """Purchases beyond the orders (a store's till sales), registered by the app above that
+    holds them: `kept_lines(buyer, products, since)` is a queryset of its purchase lines of
+    `buyer` not returned in full, as `_bought` narrows order lines."""
+    if kept_lines not in _EXTRA_BOUGHT:
+        _EXTRA_BOUGHT.append(kept_lines)
+
+
+_EXTRA_BOUGHT = []
+
+
+def _bought(buyer, products, since) -> Q:
+    """The buyer kept a purchase of the products (a list, one product's reference, or any
+    when the list is empty) since `since`: an order line (or a registered till sale line)
+    not returned in full."""
+    from fenxiao.orders.models import OrderLine
+
+    online = OrderLine.objects.filter(
+        order__buyer_id=buyer, order__paid_at__isnull=False, refunded_quantity__lt=F("quantity")
+    )
+    if isinstance(products, list):
+        if products:
+            online = online.filter(product_id__in=products)
+    else:
+        online = online.filter(product_id=products)
+    if since is not None:
+        online = online.filter(order__paid_at__gte=since)
+    bought = Q(Exists(online))
+    for kept_lines in _EXTRA_BOUGHT:
+        bought |= Q(Exists(kept_lines(buyer, products, since)))
+    return bought
 
 
 def members(segment: Segment, now=None):

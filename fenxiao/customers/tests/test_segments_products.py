@@ -64,6 +64,39 @@ def test_viewed_bought_and_viewed_but_not_bought(shop):
     assert ids({"product_action": "viewed_not_bought", "product_within": 7}) == {pk["looker"]}
 
 
+def test_not_bought_is_per_product_and_counts_till_sales_but_not_full_refunds(shop):
+    from fenxiao.orders.models import OrderLine
+    from fenxiao.stores.models import Store
+    from fenxiao.stores.pos_models import OfflineSale, OfflineSaleLine
+
+    tea, coffee = shop["tea"], shop["coffee"]
+    both = [tea.pk, coffee.pk]
+    # Viewed the tea, bought the coffee: the tea is still a browse that did not convert.
+    switcher = make_buyer()
+    viewed(switcher, tea)
+    buy(switcher, (sku(coffee), 1))
+    # Viewed the tea online, bought it at the store's till: bought.
+    member = make_buyer()
+    viewed(member, tea)
+    store = Store.objects.create(
+        name="西湖店", province="浙江省", city="杭州市", district="西湖区", address_detail="1号"
+    )
+    sale = OfflineSale.objects.create(
+        store=store, sale_no="S1", buyer=member, total=9900, sold_at=timezone.now()
+    )
+    OfflineSaleLine.objects.create(sale=sale, sku_code="T", sku=sku(tea), quantity=1, amount=9900)
+    # Bought the tea and returned all of it: not bought after all.
+    returner = make_buyer()
+    viewed(returner, tea)
+    order = buy(returner, (sku(tea), 1))
+    OrderLine.objects.filter(order=order).update(refunded_quantity=1)
+    members = ids({"product_action": "viewed_not_bought", "products": both})
+    assert {switcher.pk, returner.pk} <= members and member.pk not in members
+    assert shop["buyer"].pk not in members
+    bought = ids({"product_action": "bought", "products": [tea.pk]})
+    assert member.pk in bought and returner.pk not in bought
+
+
 def test_product_criteria_are_checked(shop):
     for bad in (
         {"products": [shop["tea"].pk]},  # products without saying what was done with them
@@ -98,6 +131,9 @@ def test_the_backend_saves_product_behaviour_and_its_picker_searches_by_name(sho
     found = client.get(lookup, {"term": "龙井"}).json()
     assert found["results"] == [{"id": str(shop["tea"].pk), "text": "龙井茶"}]
     assert finance().get(lookup, {"term": "龙井"}).status_code == 403
+    shop["coffee"].is_listed = False
+    shop["coffee"].save(update_fields=["is_listed"])
+    assert client.get(lookup, {"term": "咖啡"}).json()["results"][0]["text"] == "挂耳咖啡（已下架）"
 
     live = client.get(
         reverse("admin:customers_segment_live_count"),
@@ -121,7 +157,12 @@ def test_the_backend_saves_product_behaviour_and_its_picker_searches_by_name(sho
         "products": [shop["tea"].pk],
         "product_within": 30,
     }
-    page = client.get(reverse("admin:customers_segment_change", args=[segment.pk])).content.decode()
-    assert "商品行为" in page and "龙井茶" in page
+    # The edit page reads only the chosen products, however large the catalogue.
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(reverse("admin:customers_segment_change", args=[segment.pk])).content.decode()
+    assert "商品行为" in page and "龙井茶" in page and "挂耳咖啡" not in page
+    assert not [
+        q for q in ctx.captured_queries if 'FROM "catalog_product"' in q["sql"] and "IN" not in q["sql"]
+    ]
     refused = client.post(add, {"name": "缺行为", "products": [shop["tea"].pk]})
     assert refused.status_code == 200 and "请同时选择商品行为" in refused.content.decode()

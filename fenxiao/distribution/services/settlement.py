@@ -25,7 +25,7 @@ one dies halfway, or a cycle day is missed.
 import logging
 import threading
 from array import array
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -498,6 +498,21 @@ def cycle_day(cycle: str, now) -> date:
     if cycle == Cycle.MONTHLY:
         return today.replace(day=1)
     return today
+
+
+# When the daily settlement task runs (distribution.tasks), shop time.
+RUN_AT = time(2, 30)
+
+
+def first_run_after(cycle: str, moment) -> datetime:
+    """The first settlement run of `cycle` at or after `moment`: the run settles commission
+    held until `moment` no earlier."""
+    day = next_cycle_day(cycle, timezone.localdate(moment))
+    run = timezone.make_aware(datetime.combine(day, RUN_AT))
+    if run < moment:
+        day = next_cycle_day(cycle, day + timedelta(days=1))
+        run = timezone.make_aware(datetime.combine(day, RUN_AT))
+    return run
 
 
 def next_cycle_day(cycle: str, day: date) -> date:

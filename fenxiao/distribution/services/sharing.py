@@ -34,11 +34,13 @@ def referral_url(distributor: Distributor, path: str = "/", source: str = "link"
     return f"{settings.SITE_URL}/r/{distributor.referral_code}?{urlencode(query)}"
 
 
-def share_text(distributor: Distributor, product, url: str, price: int | None = None) -> str:
+def share_text(
+    distributor: Distributor, product, url: str, price: int | None = None, was: int | None = None
+) -> str:
     """The text to paste into a chat: it may reach strangers, so the distributor is named by
     their nickname only."""
     price = product.price if price is None else price
-    was = was_price(product, price)
+    was = was_price(product, price, was)
     name = card_name(distributor)
     return (
         f"【{product.name}】仅需 {format_fen(price)}"
@@ -48,9 +50,12 @@ def share_text(distributor: Distributor, product, url: str, price: int | None = 
     )
 
 
-def was_price(product, price: int) -> int:
-    """The price a share shows struck through beside `price` (0 for none): the product's
-    list price, else its own price when `price` is a flash sale's below it."""
+def was_price(product, price: int, was: int | None = None) -> int:
+    """The price a share shows struck through beside `price` (0 for none): `was` when a
+    flash sale gives it (the regular price of the SKU on sale, as the product page strikes),
+    else the product's list price, else its own price when `price` is below it."""
+    if was is not None:
+        return was if was > price else 0
     if product.list_price > price:
         return product.list_price
     return product.price if product.price > price else 0
@@ -76,12 +81,14 @@ def share_card(
     }
 
 
-def product_card(distributor: Distributor | None, product, *, price: int, image=None) -> dict[str, str]:
+def product_card(
+    distributor: Distributor | None, product, *, price: int, image=None, was: int | None = None
+) -> dict[str, str]:
     """The share card of a product page at `price` (a running flash sale's, or its own). An
     active distributor's card opens their referral link, so whoever taps it is bound as
     from any shared link."""
     path = f"/products/{product.pk}/"
-    was = was_price(product, price)
+    was = was_price(product, price, was)
     desc = f"仅需 {format_fen(price)}" + (f"（原价 {format_fen(was)}）" if was else "")
     if product.subtitle:
         desc += f"，{product.subtitle}"
@@ -176,11 +183,13 @@ def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
     return lines[:max_lines]
 
 
-def poster_png(product, distributor: Distributor, url: str, price: int | None = None) -> bytes:
+def poster_png(
+    product, distributor: Distributor, url: str, price: int | None = None, was: int | None = None
+) -> bytes:
     """A 750×1200 share poster: product image, name, price (a running flash sale's `price`,
     the regular one struck through), the distributor and the QR code."""
     price = product.price if price is None else price
-    struck = was_price(product, price)
+    struck = was_price(product, price, was)
     width, height = 750, 1200
     poster = Image.new("RGB", (width, height), "#ffffff")
     draw = ImageDraw.Draw(poster)

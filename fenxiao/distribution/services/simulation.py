@@ -106,11 +106,20 @@ def draft_settings(changes: dict):
         raise InvalidInput("比例不能超过 100%", code="SIMULATION_VALUE")
     if draft.freeze_days > MAX_FREEZE_DAYS:
         raise InvalidInput(f"冻结期不能超过 {MAX_FREEZE_DAYS} 天", code="SIMULATION_VALUE")
+    grades = draft_grades(changes)
     try:
-        config.validate(draft)
+        # Checked with the drafted grade rates in place (written in a savepoint that is
+        # rolled back), as saving the settings and the grades would check them.
+        config.dry_run(lambda: _validate(draft, grades))
     except DomainError as exc:
         return draft, exc.message
     return draft, ""
+
+
+def _validate(draft, grades: dict[int, dict]) -> None:
+    for pk, rates in grades.items():
+        DistributorGrade.objects.filter(pk=pk).update(**rates)
+    config.validate(draft)
 
 
 def draft_grades(changes: dict) -> dict[int, dict]:
@@ -256,21 +265,21 @@ def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = 
 def _count_late_refunds(
     tally: Tally, orders: dict, refunded_lines, per_line: dict, paid: dict, cycle
 ) -> None:
-    """The chunk's refunded lines: each asked for on or after the first settlement day past
-    the hold (current, draft) of its order's completion claws back its share of the line's
-    commission (`amount × refunded // paid`, as a refund brings commission down)."""
+    """The chunk's refunded lines: each asked for once the first settlement run past the
+    hold (current, draft) of its order's completion has settled it claws back its share of
+    the line's commission (`amount × refunded // paid`, as a refund brings commission down;
+    to within a fen of each commission's own rounding)."""
     late = ({}, {})  # after-sale id → commission it claws back, current and draft
     for after_sale_id, order_id, asked_at, line_id, refunded in refunded_lines:
         order = orders[order_id]
         if order.completed_at is None or not paid.get(line_id):
             continue
-        asked_on = timezone.localdate(asked_at)
         for side, hold in enumerate((tally.hold_actual, tally.hold_draft)):
-            settles_on = settlement.next_cycle_day(
-                cycle, timezone.localdate(order.completed_at + timedelta(days=hold))
-            )
+            # Settled by the first run once the hold is over; a refund asked before that run
+            # only reduces what is still held.
+            settled = settlement.first_run_after(cycle, order.completed_at + timedelta(days=hold))
             amount = per_line[line_id][side] * min(refunded, paid[line_id]) // paid[line_id]
-            if asked_on >= settles_on and amount > 0:
+            if asked_at >= settled and amount > 0:
                 late[side][after_sale_id] = late[side].get(after_sale_id, 0) + amount
     for side, totals in zip(late, (tally.late_actual, tally.late_draft), strict=True):
         totals[0] += len(side)
@@ -311,7 +320,9 @@ def figures(tally: Tally) -> list[tuple[str, str]]:
             f"{tally.late_draft[0]} 笔 {format_fen(tally.late_draft[1])}",
         )
     )
-    rows.append(("期间实际追回的佣金", f"{tally.clawed_back[0]} 笔 {format_fen(tally.clawed_back[1])}"))
+    rows.append(
+        ("期间实际追回的佣金", f"{format_fen(tally.clawed_back[1])}（{tally.clawed_back[0]} 条佣金记录）")
+    )
     return rows
 
 

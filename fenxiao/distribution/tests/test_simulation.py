@@ -3,7 +3,7 @@ what was paid; a draft changes exactly what it should; the backend runs it as a 
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -151,7 +151,7 @@ def test_a_freeze_draft_says_when_commission_settles_and_which_refunds_came_afte
     figures = dict(simulation.figures(tally))
     assert figures["佣金可结算时间"] == "订单完成后 7 天 → 15 天（之后的首个结算日）"
     assert figures["结算后才申请的退款（需追回佣金）"].endswith("→ 0 笔 ¥0.00")
-    assert figures["期间实际追回的佣金"] == "0 笔 ¥0.00"
+    assert figures["期间实际追回的佣金"] == "¥0.00（0 条佣金记录）"
     # A freeze shorter than the after-sale window holds for the window.
     assert replay(freeze_days=0)[0].hold_draft == 3
     assert simulation.describe({"freeze_days": 15}, 3) == "佣金模拟（近 3 个月）：冻结期 7 → 15 天"
@@ -273,6 +273,29 @@ def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memo
     finance = make_staff("finance")
     finance.user_permissions.set(role_permissions(FINANCE))
     assert login(finance).get(url).status_code == 403
+
+
+def test_a_hold_ending_after_the_days_run_settles_at_the_next_run():
+    tz = timezone.get_current_timezone()
+    at = lambda *parts: timezone.make_aware(datetime(*parts), tz)  # noqa: E731
+    assert settlement.first_run_after("daily", at(2026, 12, 3, 1, 0)) == at(2026, 12, 3, 2, 30)
+    assert settlement.first_run_after("daily", at(2026, 12, 3, 15, 0)) == at(2026, 12, 4, 2, 30)
+    assert settlement.first_run_after("weekly", at(2026, 12, 7, 9, 0)) == at(2026, 12, 14, 2, 30)
+    assert settlement.first_run_after("monthly", at(2026, 12, 1, 2, 30)) == at(2026, 12, 1, 2, 30)
+    assert settlement.first_run_after("monthly", at(2026, 12, 1, 3, 0)) == at(2027, 1, 1, 2, 30)
+
+
+def test_a_grade_draft_over_the_cap_is_said_to_be_refused(shop):
+    gold = DistributorGrade.objects.create(name="金牌", weight=9, level1_bp=1500)
+    _, refusal = simulation.draft_settings({"grades": {str(gold.pk): {"level1_bp": 6000}}})
+    assert "金牌" in refusal and "上限" in refusal
+    gold.refresh_from_db()
+    assert gold.level1_bp == 1500  # the check's write was rolled back
+    # Lowering the cap and the grade together is fine.
+    _, refusal = simulation.draft_settings(
+        {"max_commission_bp": 3000, "grades": {str(gold.pk): {"level1_bp": 1200}}}
+    )
+    assert refusal == ""
 
 
 @pytest.mark.parametrize(

@@ -218,7 +218,7 @@ def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) 
         push.previous_carrier,
     ):
         raise TrackingPushMalformed("推送的运单与订阅不一致", code="TRACKING_WAYBILL_MISMATCH")
-    sharing = (
+    sharing = list(
         Parcel.objects.filter(carrier=subscribed.carrier, tracking_number=subscribed.tracking_number)
         .order_by("order_id", "pk")
         .values_list("pk", flat=True)
@@ -230,19 +230,27 @@ def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) 
         # The service follows the waybill no more: every parcel under it shows why, and
         # staff may subscribe again. A subscription being (re)sent is left to its answer.
         TrackingSubscription.objects.filter(
-            parcel_id__in=list(sharing), status__in=[SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.FAILED]
+            parcel_id__in=sharing, status__in=[SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.FAILED]
         ).update(
             status=SubscriptionStatus.STOPPED,
             last_error=f"已停止跟踪：{push.stopped}"[:300],
             next_attempt_at=None,
         )
-    elif sub.status in (SubscriptionStatus.PENDING, SubscriptionStatus.SENDING, SubscriptionStatus.FAILED):
-        # A push proves the service has the subscription, whatever our outbox thought. A
-        # stopped one stays stopped: the service pushes nothing after a stop, so this is an
-        # older push arriving late.
-        TrackingSubscription.objects.filter(pk=sub.pk).update(
-            status=SubscriptionStatus.SUBSCRIBED, subscribed_at=timezone.now(), next_attempt_at=None
-        )
+    else:
+        # A push proves the service has the subscription, whatever our outbox thought (the
+        # status is tested in the statement, so a stop handled meanwhile stands). A stopped
+        # one stays stopped: the service pushes nothing after a stop, so such a push is an
+        # older one arriving late.
+        TrackingSubscription.objects.filter(
+            pk=sub.pk,
+            status__in=[SubscriptionStatus.PENDING, SubscriptionStatus.SENDING, SubscriptionStatus.FAILED],
+        ).update(status=SubscriptionStatus.SUBSCRIBED, subscribed_at=timezone.now(), next_attempt_at=None)
+        if sub.status == SubscriptionStatus.SUBSCRIBED:
+            # Followed again after a stop (this subscription was re-sent, with a new salt):
+            # the other parcels under the waybill are followed again too.
+            TrackingSubscription.objects.filter(
+                parcel_id__in=sharing, status=SubscriptionStatus.STOPPED
+            ).exclude(pk=sub.pk).update(status=SubscriptionStatus.SUBSCRIBED, last_error="")
     return added
 
 

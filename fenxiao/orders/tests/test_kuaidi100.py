@@ -186,7 +186,14 @@ def test_a_stop_on_a_shared_waybill_shows_on_every_order(kuaidi100):
     ship("SF5550001", "顺丰")
     [sent] = kuaidi100.subscriptions  # the second was answered 501: followed already
     kuaidi100.push(sent, [("103", "已揽收")], status="abort", message="60天无变化")
-    assert [s.status for s in TrackingSubscription.objects.order_by("pk")] == ["stopped", "stopped"]
+    first, second = TrackingSubscription.objects.order_by("pk")
+    assert (first.status, second.status) == ("stopped", "stopped")
+    # Followed again: the waybill's pushes bring every parcel under it back.
+    kuaidi100.subscriptions.clear()
+    tracking.retry_subscription(first)
+    [again] = kuaidi100.subscriptions
+    kuaidi100.push(again, [("103", "已揽收"), ("1002", "快件已发往 杭州")])
+    assert [s.status for s in TrackingSubscription.objects.order_by("pk")] == ["subscribed", "subscribed"]
 
 
 def test_lines_without_their_own_code_do_not_date_the_signing_back(kuaidi100):

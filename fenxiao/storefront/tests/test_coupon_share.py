@@ -156,13 +156,14 @@ def test_a_product_shared_during_its_flash_sale_carries_the_flash_price(monkeypa
     distributor = make_distributor()
     client = login(distributor.user)
     html = client.get(f"/d/share/?product={scarf.pk}").content.decode()
-    assert '<span class="price">¥129.00</span>' in html and "仅需 ¥129.00（原价 ¥259.00）" in html
+    # Struck through as the product page strikes it in the sale: the SKU's regular price.
+    assert '<span class="price">¥129.00</span>' in html and "仅需 ¥129.00（原价 ¥199.00）" in html
     drawn = []
     real = sharing.poster_png
     monkeypatch.setattr(sharing, "poster_png", lambda *args, **kw: drawn.append(kw) or real(*args, **kw))
     poster = client.get(f"/d/share/poster/{scarf.pk}.png")
     assert poster.status_code == 200 and poster.content[:4] == b"\x89PNG"
-    assert drawn == [{"price": 12900}]
+    assert drawn == [{"price": 12900, "was": 19900}]
     assert poster["Cache-Control"] == "private, max-age=600"
     glove = client.get(f"/d/share/poster/{almost_over.pk}.png")["Cache-Control"]
     assert 0 < int(glove.split("max-age=")[1]) <= 180

@@ -232,12 +232,13 @@ def share(request):
     path = _share_path(request)
     product_id = int_or_none(request.GET.get("product"))
     product = get_object_or_404(Product, pk=product_id, is_listed=True) if product_id else None
-    price, earn = None, None
+    price, was, earn = None, None, None
     if product is not None:
         path = f"/products/{product.pk}/"
         # During a flash sale, its price and its own commission, as on the product page.
         flash = offers.selling_flash(product)
         price = flash.price if flash else product.price
+        was = flash.regular if flash else None
         earn = sharing.estimate_level1(
             distributor,
             product,
@@ -254,13 +255,15 @@ def share(request):
             "url": url,
             "path": path,
             "price": price,
-            "text": sharing.share_text(distributor, product, url, price)
+            "text": sharing.share_text(distributor, product, url, price, was)
             if product
             else f"{sharing.card_name(distributor) or '好友'} 邀请你逛逛好店：{url}",
             "earn": earn,
             # In WeChat, 发送给朋友 from this page sends the card of what is being shared.
             "share_card": (
-                lambda: sharing.product_card(distributor, product, price=price, image=product.images.first())
+                lambda: sharing.product_card(
+                    distributor, product, price=price, image=product.images.first(), was=was
+                )
             )
             if product
             else (lambda: sharing.shop_card(distributor, path)),
@@ -310,7 +313,13 @@ def poster_image(request, product_id: int):
     url = sharing.referral_url(distributor, f"/products/{product.pk}/", source="poster")
     flash = offers.selling_flash(product)
     response = HttpResponse(
-        sharing.poster_png(product, distributor, url, price=flash.price if flash else None),
+        sharing.poster_png(
+            product,
+            distributor,
+            url,
+            price=flash.price if flash else None,
+            was=flash.regular if flash else None,
+        ),
         content_type="image/png",
     )
     response["Content-Disposition"] = f'inline; filename="poster-{product.pk}.png"'

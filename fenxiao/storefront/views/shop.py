@@ -185,6 +185,7 @@ def product_detail(request, product_id: int):
                 product,
                 price=flash.price if selling else product.price,
                 image=images[0] if images else None,
+                was=flash.regular if selling else None,
             ),
             "flash": flash,
             "coupons": offers.claimable_coupons(request.user, product=product, now=now),

@@ -242,6 +242,19 @@ def sale_label(store, sale: OfflineSale) -> str:
     return f"门店收银 {store.name} 单号 {sale.sale_no}"
 
 
+def kept_till_lines(buyer, products, since):
+    """The segments' extension (registered in `StoresConfig.ready`): `buyer`'s till sale
+    lines of the products (a list, one product's reference, or any when the list is empty)
+    since `since`, not returned in full — bought as much as a paid order line."""
+    lines = OfflineSaleLine.objects.filter(sale__buyer_id=buyer, refunded_quantity__lt=F("quantity"))
+    if isinstance(products, list):
+        if products:
+            lines = lines.filter(sku__product_id__in=products)
+    else:
+        lines = lines.filter(sku__product_id=products)
+    return lines if since is None else lines.filter(sale__sold_at__gte=since)
+
+
 def add_offline_sales_to_figures(low: int, high: int) -> None:
     """The figures rebuild's extension (registered in `StoresConfig.ready`): after a chunk's
     figures were recomputed from the orders, add the same buyers' till sales on top (spend
@@ -328,7 +341,7 @@ def enrol_member(store, member: dict) -> dict:
             raise PosPayloadInvalid(
                 "该手机号属于员工账号，不能登记为会员", code="POS_PHONE_STAFF", status=409
             )
-        if len(holders) > 1 or (holders and holders[0].phone != phone):
+        if len(holders) > 1 or (holders and (holders[0].phone, holders[0].username) != (phone, phone)):
             raise PosPayloadInvalid(
                 "该手机号与已有账号冲突，请在后台核对客户资料", code="POS_PHONE_CONFLICT", status=409
             )
