@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -78,19 +79,19 @@ def validation_error(request, exc: ValidationError):
         fields.append({"field": ".".join(loc), "error": err.get("msg", "")})
     return api.create_response(
         request,
-        {"code": "INVALID_INPUT", "message": "请求参数有误，请检查后重试", "details": fields},
+        {"code": "INVALID_INPUT", "message": _("请求参数有误，请检查后重试"), "details": fields},
         status=422,
     )
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request, exc):
-    return api.create_response(request, {"code": "UNAUTHORIZED", "message": "请先登录"}, status=401)
+    return api.create_response(request, {"code": "UNAUTHORIZED", "message": _("请先登录")}, status=401)
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return api.create_response(request, {"code": "NOT_FOUND", "message": "未找到对应的记录"}, status=404)
+    return api.create_response(request, {"code": "NOT_FOUND", "message": _("未找到对应的记录")}, status=404)
 
 
 @api.exception_handler(HttpError)
@@ -98,7 +99,7 @@ def http_error(request, exc: HttpError):
     code = {400: "BAD_REQUEST", 403: "PERMISSION_DENIED", 405: "METHOD_NOT_ALLOWED", 429: "RATE_LIMITED"}.get(
         exc.status_code, "HTTP_ERROR"
     )
-    return api.create_response(request, {"code": code, "message": "请求无法处理"}, status=exc.status_code)
+    return api.create_response(request, {"code": code, "message": _("请求无法处理")}, status=exc.status_code)
 
 
 def _register_routers():

@@ -3,7 +3,7 @@ entry shown only to staff who may open its page. Read by `settings.UNFOLD`; the 
 entries appear only when the sandbox payment gateway or SMS gateway is configured."""
 
 from django.urls import reverse_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def _may_open(app_label: str, model: str):
@@ -63,8 +63,8 @@ def _staff_list_link():
 
 def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
     return {
-        "SITE_TITLE": _("分销商城后台"),
-        "SITE_HEADER": _("分销商城"),
+        "SITE_TITLE": pgettext_lazy("menu", "分销商城后台"),
+        "SITE_HEADER": pgettext_lazy("menu", "分销商城"),
         "SITE_SYMBOL": "storefront",
         "SHOW_LANGUAGES": True,
         # The backend home is 经营概况: figures, trend and to-dos (fenxiao/analytics/admin/).
@@ -74,15 +74,19 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
             "show_all_applications": True,
             "navigation": [
                 {
-                    "title": _("数据"),
+                    "title": pgettext_lazy("menu", "数据"),
                     "items": [
-                        {"title": _("经营概况"), "icon": "dashboard", "link": reverse_lazy("admin:index")},
-                        _report(_("销售报表"), "bar_chart", "sales"),
-                        _report(_("分销报表"), "hub", "distribution"),
-                        _report(_("流量报表"), "travel_explore", "traffic"),
-                        _report(_("门店报表"), "storefront", "stores"),
                         {
-                            "title": _("任务中心"),
+                            "title": pgettext_lazy("menu", "经营概况"),
+                            "icon": "dashboard",
+                            "link": reverse_lazy("admin:index"),
+                        },
+                        _report(pgettext_lazy("menu", "销售报表"), "bar_chart", "sales"),
+                        _report(pgettext_lazy("menu", "分销报表"), "hub", "distribution"),
+                        _report(pgettext_lazy("menu", "流量报表"), "travel_explore", "traffic"),
+                        _report(pgettext_lazy("menu", "门店报表"), "storefront", "stores"),
+                        {
+                            "title": pgettext_lazy("menu", "任务中心"),
                             "icon": "pending_actions",
                             "link": reverse_lazy("admin:core_job_changelist"),
                             "permission": _may_open_job_center,
@@ -90,100 +94,118 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                     ],
                 },
                 {
-                    "title": _("商品"),
+                    "title": pgettext_lazy("menu", "商品"),
                     "items": [
-                        _nav(_("商品"), "inventory_2", "catalog.product"),
-                        _nav(_("首页轮播图"), "view_carousel", "storefront.banner"),
-                        _nav(_("商品分类"), "category", "catalog.category"),
+                        _nav(pgettext_lazy("menu", "商品"), "inventory_2", "catalog.product"),
+                        _nav(pgettext_lazy("menu", "首页轮播图"), "view_carousel", "storefront.banner"),
+                        _nav(pgettext_lazy("menu", "商品分类"), "category", "catalog.category"),
                     ],
                 },
                 {
-                    "title": _("订单"),
+                    "title": pgettext_lazy("menu", "订单"),
                     "items": [
-                        _nav(_("订单"), "receipt_long", "orders.order"),
-                        _nav(_("售后"), "assignment_return", "orders.aftersale"),
-                        _nav(_("支付记录"), "payments", "payments.payment"),
-                        _nav(_("退款记录"), "currency_yuan", "payments.refund"),
-                        _nav(_("支付通知"), "notifications", "payments.paymentnotification"),
-                        _nav(_("被拒通知统计"), "gpp_bad", "payments.refusednotificationtally"),
+                        _nav(pgettext_lazy("menu", "订单"), "receipt_long", "orders.order"),
+                        _nav(pgettext_lazy("menu", "售后"), "assignment_return", "orders.aftersale"),
+                        _nav(pgettext_lazy("menu", "支付记录"), "payments", "payments.payment"),
+                        _nav(pgettext_lazy("menu", "退款记录"), "currency_yuan", "payments.refund"),
+                        _nav(
+                            pgettext_lazy("menu", "支付通知"), "notifications", "payments.paymentnotification"
+                        ),
+                        _nav(
+                            pgettext_lazy("menu", "被拒通知统计"),
+                            "gpp_bad",
+                            "payments.refusednotificationtally",
+                        ),
                         *(
-                            [_nav(_("沙箱交易"), "science", "payments.sandboxtrade")]
+                            [_nav(pgettext_lazy("menu", "沙箱交易"), "science", "payments.sandboxtrade")]
                             if "sandbox" in payment_gateways
                             else []
                         ),
-                        _nav(_("运费模板"), "local_shipping", "shipping.shippingtemplate"),
-                        _nav(_("订单设置"), "settings", "orders.ordersettings"),
+                        _nav(
+                            pgettext_lazy("menu", "运费模板"), "local_shipping", "shipping.shippingtemplate"
+                        ),
+                        _nav(pgettext_lazy("menu", "订单设置"), "settings", "orders.ordersettings"),
                     ],
                 },
                 {
-                    "title": _("门店"),
+                    "title": pgettext_lazy("menu", "门店"),
                     "items": [
-                        _nav(_("门店"), "storefront", "stores.store"),
-                        _nav(_("门店库存"), "inventory", "stores.storestock"),
-                        _nav(_("门店会员"), "card_membership", "stores.storemember"),
+                        _nav(pgettext_lazy("menu", "门店"), "storefront", "stores.store"),
+                        _nav(pgettext_lazy("menu", "门店库存"), "inventory", "stores.storestock"),
+                        _nav(pgettext_lazy("menu", "门店会员"), "card_membership", "stores.storemember"),
                     ],
                 },
                 {
-                    "title": _("营销"),
+                    "title": pgettext_lazy("menu", "营销"),
                     "items": [
-                        _nav(_("营销活动"), "campaign", "promotions.promotion"),
-                        _nav(_("优惠券"), "confirmation_number", "promotions.coupon"),
-                        _nav(_("发券记录"), "history", "promotions.couponissue"),
-                        _nav(_("拼团"), "groups", "promotions.groupbuy"),
-                        _nav(_("定向推送"), "send", "promotions.push"),
+                        _nav(pgettext_lazy("menu", "营销活动"), "campaign", "promotions.promotion"),
+                        _nav(pgettext_lazy("menu", "优惠券"), "confirmation_number", "promotions.coupon"),
+                        _nav(pgettext_lazy("menu", "发券记录"), "history", "promotions.couponissue"),
+                        _nav(pgettext_lazy("menu", "拼团"), "groups", "promotions.groupbuy"),
+                        _nav(pgettext_lazy("menu", "定向推送"), "send", "promotions.push"),
                     ],
                 },
                 {
-                    "title": _("分销"),
+                    "title": pgettext_lazy("menu", "分销"),
                     "items": [
-                        _nav(_("分销商"), "groups", "distribution.distributor"),
-                        _nav(_("佣金记录"), "paid", "distribution.commission"),
-                        _nav(_("结算批次"), "account_balance", "distribution.settlementbatch"),
-                        _nav(_("提现"), "currency_exchange", "distribution.withdrawal"),
-                        _nav(_("风控审核"), "gpp_maybe", "distribution.riskreview"),
-                        _nav(_("风控信任名单"), "verified", "distribution.risktrust"),
-                        _nav(_("掉单申诉"), "report", "distribution.orderclaim"),
-                        _nav(_("每日对账"), "fact_check", "distribution.reconciliation"),
+                        _nav(pgettext_lazy("menu", "分销商"), "groups", "distribution.distributor"),
+                        _nav(pgettext_lazy("menu", "佣金记录"), "paid", "distribution.commission"),
+                        _nav(
+                            pgettext_lazy("menu", "结算批次"),
+                            "account_balance",
+                            "distribution.settlementbatch",
+                        ),
+                        _nav(pgettext_lazy("menu", "提现"), "currency_exchange", "distribution.withdrawal"),
+                        _nav(pgettext_lazy("menu", "风控审核"), "gpp_maybe", "distribution.riskreview"),
+                        _nav(pgettext_lazy("menu", "风控信任名单"), "verified", "distribution.risktrust"),
+                        _nav(pgettext_lazy("menu", "掉单申诉"), "report", "distribution.orderclaim"),
+                        _nav(pgettext_lazy("menu", "每日对账"), "fact_check", "distribution.reconciliation"),
                         {
-                            "title": _("合规概览"),
+                            "title": pgettext_lazy("menu", "合规概览"),
                             "icon": "verified_user",
                             "link": reverse_lazy("distribution_compliance"),
                             "permission": _may_open_compliance,
                         },
-                        _nav(_("客户关系"), "link", "distribution.customerbinding"),
-                        _nav(_("分销等级"), "military_tech", "distribution.distributorgrade"),
-                        _nav(_("佣金规则"), "rule", "distribution.commissionrule"),
-                        _nav(_("分销设置"), "tune", "distribution.distributionsettings"),
-                        _nav(_("定时生效"), "schedule", "distribution.scheduledchange"),
+                        _nav(pgettext_lazy("menu", "客户关系"), "link", "distribution.customerbinding"),
+                        _nav(
+                            pgettext_lazy("menu", "分销等级"),
+                            "military_tech",
+                            "distribution.distributorgrade",
+                        ),
+                        _nav(pgettext_lazy("menu", "佣金规则"), "rule", "distribution.commissionrule"),
+                        _nav(pgettext_lazy("menu", "分销设置"), "tune", "distribution.distributionsettings"),
+                        _nav(pgettext_lazy("menu", "定时生效"), "schedule", "distribution.scheduledchange"),
                     ],
                 },
                 {
-                    "title": _("消息"),
+                    "title": pgettext_lazy("menu", "消息"),
                     "items": [
-                        _nav(_("站内消息"), "mail", "notices.message"),
-                        _nav(_("通知发送记录"), "outbox", "notices.delivery"),
+                        _nav(pgettext_lazy("menu", "站内消息"), "mail", "notices.message"),
+                        _nav(pgettext_lazy("menu", "通知发送记录"), "outbox", "notices.delivery"),
                     ],
                 },
                 {
-                    "title": _("开发者"),
+                    "title": pgettext_lazy("menu", "开发者"),
                     "items": [
-                        _nav(_("Webhooks"), "webhook", "webhooks.endpoint"),
-                        _nav(_("Webhook 投递记录"), "send_and_archive", "webhooks.delivery"),
+                        _nav(pgettext_lazy("menu", "Webhooks"), "webhook", "webhooks.endpoint"),
+                        _nav(
+                            pgettext_lazy("menu", "Webhook 投递记录"), "send_and_archive", "webhooks.delivery"
+                        ),
                     ],
                 },
                 {
-                    "title": _("客户"),
+                    "title": pgettext_lazy("menu", "客户"),
                     "items": [
-                        _nav(_("客户"), "person", "customers.customer"),
-                        _nav(_("客户标签"), "sell", "customers.tag"),
-                        _nav(_("客户分群"), "groups_2", "customers.segment"),
+                        _nav(pgettext_lazy("menu", "客户"), "person", "customers.customer"),
+                        _nav(pgettext_lazy("menu", "客户标签"), "sell", "customers.tag"),
+                        _nav(pgettext_lazy("menu", "客户分群"), "groups_2", "customers.segment"),
                     ],
                 },
                 {
-                    "title": _("设置"),
+                    "title": pgettext_lazy("menu", "设置"),
                     "items": [
                         {
-                            "title": _("快速开店"),
+                            "title": pgettext_lazy("menu", "快速开店"),
                             "icon": "rocket_launch",
                             "link": reverse_lazy("shopsetup_wizard"),
                             "permission": lambda request: request.user.is_superuser,
@@ -191,20 +213,22 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                     ],
                 },
                 {
-                    "title": _("员工"),
+                    "title": pgettext_lazy("menu", "员工"),
                     "items": [
                         {
-                            **_nav(_("员工"), "badge", "customers.user"),
+                            **_nav(pgettext_lazy("menu", "员工"), "badge", "customers.user"),
                             # The user list opened on staff accounts; buyers are under 客户.
                             "link": _staff_list_link(),
                         },
-                        _nav(_("员工角色"), "group", "auth.group"),
+                        _nav(pgettext_lazy("menu", "员工角色"), "group", "auth.group"),
                         # The outbox: with the sandbox the only record of a message; with a real
                         # gateway where a message that could not be sent says why.
                         *(
                             [
                                 _nav(
-                                    _("沙箱短信") if sms_gateway == "sandbox" else _("短信发送记录"),
+                                    pgettext_lazy("menu", "沙箱短信")
+                                    if sms_gateway == "sandbox"
+                                    else pgettext_lazy("menu", "短信发送记录"),
                                     "sms",
                                     "customers.smsmessage",
                                 )

@@ -122,9 +122,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fenxiao.core.middleware.LanguageMiddleware",
     "fenxiao.core.middleware.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -287,6 +287,9 @@ SMS_CODE_ADDRESS_WINDOW_SECONDS = int(os.environ.get("SMS_CODE_ADDRESS_WINDOW_SE
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The visitor's choice of language outlives the browser session (pages follow only it).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
@@ -518,6 +521,7 @@ UNFOLD = unfold_settings(payment_gateways=PAYMENT_GATEWAYS, sms_gateway=SMS_GATE
 # plain-http address keeps them off unless HTTPS=1.
 HTTPS = env_bool("HTTPS", PRODUCTION)
 SESSION_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
 # Behind a reverse proxy that terminates TLS, the header it sets to "https" for secure

@@ -282,3 +282,38 @@ class LocalProvider:
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+def in_english(client: Client) -> Client:
+    """The client has picked English, as `/i18n/setlang/` records it."""
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+# CJK punctuation and ideographs; the ideographic space (U+3000) is a space in any page.
+_CJK = re.compile(r"[\u3001-\u303f\u3400-\u9fff\uff01-\uff5e]+")
+_NOT_SHOWN = re.compile(r"<(script|style|template)\b.*?</\1>|<!--.*?-->", re.S | re.I)
+_SHOWN_ATTRIBUTES = re.compile(r"\b(?:placeholder|title|alt|aria-label|value|content)=\"([^\"]*)\"", re.I)
+
+
+def chinese_left(html: str, *data: str) -> list[str]:
+    """The Chinese a page shows outside the given data (product names, addresses …): its
+    text and the attributes a reader sees or hears, language names aside. An English page
+    returns []."""
+    from django.conf import settings
+
+    html = _NOT_SHOWN.sub(" ", html)
+    data = (*data, *(name for _code, name in settings.LANGUAGES))
+    for text in sorted(data, key=len, reverse=True):
+        html = html.replace(text, " ")
+    attributes = " ".join(_SHOWN_ATTRIBUTES.findall(html))
+    text = re.sub(r"<[^>]*>", " ", html)
+    return _CJK.findall(text + " " + attributes)
+
+
+def backend_content(html: str) -> str:
+    """A backend page's own content: what follows the sidebar and the header, whose menu
+    names every app."""
+    return html[html.index('id="content"') :]

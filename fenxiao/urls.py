@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.cache import cache_control
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from fenxiao.api import api
@@ -9,6 +11,9 @@ from fenxiao.core import private_files
 from fenxiao.distribution.views import referral
 from fenxiao.payments.views import payment_page, sandbox_pay
 from fenxiao.stores.views import store_qr
+
+# Apps whose static scripts have translated strings.
+SCRIPT_CATALOGS = ["fenxiao.storefront", "fenxiao.catalog", "fenxiao.shipping"]
 
 urlpatterns = [
     # The 数据 section's report pages (custom admin views, before the admin's catch-all).
@@ -30,6 +35,13 @@ urlpatterns = [
     # Private files (after-sale photos) through signed links that expire.
     path("files/<str:token>", private_files.serve, name="private_file"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The English for scripts' strings; pages load it only when English is chosen (a
+    # script's Chinese msgid is already what a Chinese page shows).
+    path(
+        "jsi18n/",
+        cache_control(max_age=3600)(JavaScriptCatalog.as_view(packages=SCRIPT_CATALOGS)),
+        name="javascript-catalog",
+    ),
     path("", include("fenxiao.storefront.urls")),
 ]
 

@@ -5,6 +5,7 @@ backend pages show, for integrations (a BI tool, a mobile console).
 (day, week, month); anything else is refused with 400 REPORT_PERIOD_INVALID.
 """
 
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from fenxiao.core.errors import NotFound, PermissionDenied
@@ -41,7 +42,7 @@ def overview(request):
 @router.get("/reports/{key}")
 def report(request, key: str):
     if key not in reports.PAGES:
-        raise NotFound("没有这个报表", code="REPORT_NOT_FOUND")
+        raise NotFound(_("没有这个报表"), code="REPORT_NOT_FOUND")
     require_perm(request, reports.PERMISSIONS[key])
     period = periods.parse(request.GET)
     return {

@@ -8,50 +8,52 @@ days, not with clicks. The visitor is a random first-party cookie id; no IP addr
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VisitSource(models.TextChoices):
-    LINK = "link", "推广链接"
-    QR = "qr", "二维码"
-    POSTER = "poster", "海报"
-    STORE = "store", "门店"
-    COUPON = "coupon", "优惠券"
-    SEARCH = "search", "搜索"
-    DIRECT = "direct", "直接访问"
+    LINK = "link", _("推广链接")
+    QR = "qr", _("二维码")
+    POSTER = "poster", _("海报")
+    STORE = "store", _("门店")
+    COUPON = "coupon", _("优惠券")
+    SEARCH = "search", _("搜索")
+    DIRECT = "direct", _("直接访问")
 
 
 class VisitorDay(models.Model):
     """A visitor's day in the mall: where they came from (the day's first source) and how
     far they went. Orders are joined through `buyer` for the funnel."""
 
-    day = models.DateField("日期")
-    visitor = models.CharField("访客标识", max_length=32)
+    day = models.DateField(_("日期"))
+    visitor = models.CharField(_("访客标识"), max_length=32)
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="客户",
+        verbose_name=_("客户"),
     )
-    source = models.CharField("来源", max_length=10, choices=VisitSource.choices)
+    source = models.CharField(_("来源"), max_length=10, choices=VisitSource.choices)
     distributor = models.ForeignKey(
         "distribution.Distributor",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="带来访问的分销商",
+        verbose_name=_("带来访问的分销商"),
     )
-    page_views = models.PositiveIntegerField("浏览量", default=0)
-    product_views = models.PositiveIntegerField("商品浏览次数", default=0)
-    cart_adds = models.PositiveIntegerField("加购次数", default=0)
-    first_seen_at = models.DateTimeField("首次访问")
-    last_seen_at = models.DateTimeField("最近访问")
+    page_views = models.PositiveIntegerField(_("浏览量"), default=0)
+    product_views = models.PositiveIntegerField(_("商品浏览次数"), default=0)
+    cart_adds = models.PositiveIntegerField(_("加购次数"), default=0)
+    first_seen_at = models.DateTimeField(_("首次访问"))
+    last_seen_at = models.DateTimeField(_("最近访问"))
 
     class Meta:
-        verbose_name = "访客日记录"
-        verbose_name_plural = "访客日记录"
+        verbose_name = _("访客日记录")
+        verbose_name_plural = pgettext_lazy("plural", "访客日记录")
         constraints = [models.UniqueConstraint(fields=["day", "visitor"], name="one_row_per_visitor_and_day")]
         indexes = [
             models.Index(fields=["day", "source"], name="visitor_day_source"),
@@ -66,19 +68,19 @@ class ProductView(models.Model):
     """The browsing trail (浏览轨迹): which products a signed-in buyer looked at, per day."""
 
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="客户"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("客户")
     )
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name="商品"
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("商品")
     )
-    day = models.DateField("日期")
-    views = models.PositiveIntegerField("浏览次数", default=1)
-    first_viewed_at = models.DateTimeField("首次浏览")
-    last_viewed_at = models.DateTimeField("最近浏览")
+    day = models.DateField(_("日期"))
+    views = models.PositiveIntegerField(_("浏览次数"), default=1)
+    first_viewed_at = models.DateTimeField(_("首次浏览"))
+    last_viewed_at = models.DateTimeField(_("最近浏览"))
 
     class Meta:
-        verbose_name = "浏览轨迹"
-        verbose_name_plural = "浏览轨迹"
+        verbose_name = _("浏览轨迹")
+        verbose_name_plural = pgettext_lazy("plural", "浏览轨迹")
         constraints = [
             models.UniqueConstraint(
                 fields=["buyer", "product", "day"], name="one_view_row_per_buyer_product_day"
@@ -105,26 +107,26 @@ class ProductView(models.Model):
 
 
 class DailySales(models.Model):
-    day = models.DateField("日期", unique=True)
-    paid_orders = models.PositiveIntegerField("付款订单数", db_default=0)
-    units = models.PositiveIntegerField("付款件数", db_default=0)
-    gmv = models.BigIntegerField("实付金额", db_default=0)
-    goods_amount = models.BigIntegerField("商品金额", db_default=0)
-    shipping = models.BigIntegerField("运费", db_default=0)
-    discount_flash = models.BigIntegerField("限时折扣", db_default=0)
-    discount_group = models.BigIntegerField("拼团价", db_default=0)
-    discount_spend = models.BigIntegerField("满减", db_default=0)
-    discount_coupon = models.BigIntegerField("优惠券", db_default=0)
-    discount_free_shipping = models.BigIntegerField("满额包邮", db_default=0)
-    discount_adjust = models.BigIntegerField("商家改价", db_default=0)
-    refund_count = models.PositiveIntegerField("退款笔数", db_default=0)
-    refunds = models.BigIntegerField("退款金额", db_default=0)
-    distributor_orders = models.PositiveIntegerField("分销订单数", db_default=0)
-    distributor_gmv = models.BigIntegerField("分销实付金额", db_default=0)
+    day = models.DateField(_("日期"), unique=True)
+    paid_orders = models.PositiveIntegerField(_("付款订单数"), db_default=0)
+    units = models.PositiveIntegerField(_("付款件数"), db_default=0)
+    gmv = models.BigIntegerField(_("实付金额"), db_default=0)
+    goods_amount = models.BigIntegerField(_("商品金额"), db_default=0)
+    shipping = models.BigIntegerField(_("运费"), db_default=0)
+    discount_flash = models.BigIntegerField(_("限时折扣"), db_default=0)
+    discount_group = models.BigIntegerField(_("拼团价"), db_default=0)
+    discount_spend = models.BigIntegerField(_("满减"), db_default=0)
+    discount_coupon = models.BigIntegerField(_("优惠券"), db_default=0)
+    discount_free_shipping = models.BigIntegerField(_("满额包邮"), db_default=0)
+    discount_adjust = models.BigIntegerField(_("商家改价"), db_default=0)
+    refund_count = models.PositiveIntegerField(_("退款笔数"), db_default=0)
+    refunds = models.BigIntegerField(_("退款金额"), db_default=0)
+    distributor_orders = models.PositiveIntegerField(_("分销订单数"), db_default=0)
+    distributor_gmv = models.BigIntegerField(_("分销实付金额"), db_default=0)
 
     class Meta:
-        verbose_name = "每日销售"
-        verbose_name_plural = "每日销售"
+        verbose_name = _("每日销售")
+        verbose_name_plural = pgettext_lazy("plural", "每日销售")
         permissions = [
             ("view_sales_report", "查看销售报表"),
             ("view_distribution_report", "查看分销报表"),
@@ -140,15 +142,15 @@ class BuyerDay(models.Model):
     """One row per buyer and day on which they placed or paid an order: the distinct paying
     buyers of any period, and the order/paid steps of the traffic funnel."""
 
-    day = models.DateField("日期")
-    buyer_id = models.BigIntegerField("客户")
-    placed_orders = models.PositiveIntegerField("下单数", db_default=0)
-    paid_orders = models.PositiveIntegerField("付款订单数", db_default=0)
-    paid_amount = models.BigIntegerField("实付金额", db_default=0)
+    day = models.DateField(_("日期"))
+    buyer_id = models.BigIntegerField(_("客户"))
+    placed_orders = models.PositiveIntegerField(_("下单数"), db_default=0)
+    paid_orders = models.PositiveIntegerField(_("付款订单数"), db_default=0)
+    paid_amount = models.BigIntegerField(_("实付金额"), db_default=0)
 
     class Meta:
-        verbose_name = "客户日交易"
-        verbose_name_plural = "客户日交易"
+        verbose_name = _("客户日交易")
+        verbose_name_plural = pgettext_lazy("plural", "客户日交易")
         constraints = [models.UniqueConstraint(fields=["day", "buyer_id"], name="one_buyer_day")]
         indexes = [models.Index(fields=["buyer_id", "day"], name="buyer_day_buyer")]
 
@@ -157,18 +159,18 @@ class BuyerDay(models.Model):
 
 
 class ProductDay(models.Model):
-    day = models.DateField("日期")
-    product_id = models.BigIntegerField("商品")
-    category_id = models.BigIntegerField("分类", db_default=0)
-    orders = models.PositiveIntegerField("订单数", db_default=0)
-    units = models.PositiveIntegerField("件数", db_default=0)
-    sales = models.BigIntegerField("实付金额", db_default=0)
-    refunded_units = models.PositiveIntegerField("退款件数", db_default=0)
-    refunds = models.BigIntegerField("退款金额", db_default=0)
+    day = models.DateField(_("日期"))
+    product_id = models.BigIntegerField(_("商品"))
+    category_id = models.BigIntegerField(_("分类"), db_default=0)
+    orders = models.PositiveIntegerField(_("订单数"), db_default=0)
+    units = models.PositiveIntegerField(_("件数"), db_default=0)
+    sales = models.BigIntegerField(_("实付金额"), db_default=0)
+    refunded_units = models.PositiveIntegerField(_("退款件数"), db_default=0)
+    refunds = models.BigIntegerField(_("退款金额"), db_default=0)
 
     class Meta:
-        verbose_name = "商品日销售"
-        verbose_name_plural = "商品日销售"
+        verbose_name = _("商品日销售")
+        verbose_name_plural = pgettext_lazy("plural", "商品日销售")
         constraints = [models.UniqueConstraint(fields=["day", "product_id"], name="one_product_day")]
 
     def __str__(self):
@@ -176,21 +178,21 @@ class ProductDay(models.Model):
 
 
 class DistributorDay(models.Model):
-    day = models.DateField("日期")
-    distributor_id = models.BigIntegerField("分销商")
-    orders = models.PositiveIntegerField("一级推广订单数", db_default=0)
-    sales = models.BigIntegerField("一级推广实付金额", db_default=0)
+    day = models.DateField(_("日期"))
+    distributor_id = models.BigIntegerField(_("分销商"))
+    orders = models.PositiveIntegerField(_("一级推广订单数"), db_default=0)
+    sales = models.BigIntegerField(_("一级推广实付金额"), db_default=0)
     # Refunded on the day of the refund (an online after-sale granted, a return at the till),
     # of the sales above whatever day they were made: over all days, sales − refunds is the
     # distributor's running total.
-    refunds = models.BigIntegerField("一级推广退款", db_default=0)
-    commission_accrued = models.BigIntegerField("产生佣金", db_default=0)
-    commission_settled = models.BigIntegerField("结算佣金", db_default=0)
-    commission_clawed_back = models.BigIntegerField("追回佣金", db_default=0)
+    refunds = models.BigIntegerField(_("一级推广退款"), db_default=0)
+    commission_accrued = models.BigIntegerField(_("产生佣金"), db_default=0)
+    commission_settled = models.BigIntegerField(_("结算佣金"), db_default=0)
+    commission_clawed_back = models.BigIntegerField(_("追回佣金"), db_default=0)
 
     class Meta:
-        verbose_name = "分销商日业绩"
-        verbose_name_plural = "分销商日业绩"
+        verbose_name = _("分销商日业绩")
+        verbose_name_plural = pgettext_lazy("plural", "分销商日业绩")
         constraints = [models.UniqueConstraint(fields=["day", "distributor_id"], name="one_distributor_day")]
 
     def __str__(self):
@@ -200,22 +202,22 @@ class DistributorDay(models.Model):
 class CommissionDay(models.Model):
     """Commission flows per day, level and grade (the commission's own snapshots)."""
 
-    day = models.DateField("日期")
-    level = models.PositiveSmallIntegerField("层级")
-    grade_name = models.CharField("等级（当时）", max_length=20)
-    accrued_count = models.PositiveIntegerField("产生笔数", db_default=0)
-    accrued = models.BigIntegerField("产生佣金", db_default=0)
-    reduced = models.BigIntegerField("结算前扣减", db_default=0)
-    settled = models.BigIntegerField("结算佣金", db_default=0)
-    clawed_back = models.BigIntegerField("追回佣金", db_default=0)
+    day = models.DateField(_("日期"))
+    level = models.PositiveSmallIntegerField(_("层级"))
+    grade_name = models.CharField(_("等级（当时）"), max_length=20)
+    accrued_count = models.PositiveIntegerField(_("产生笔数"), db_default=0)
+    accrued = models.BigIntegerField(_("产生佣金"), db_default=0)
+    reduced = models.BigIntegerField(_("结算前扣减"), db_default=0)
+    settled = models.BigIntegerField(_("结算佣金"), db_default=0)
+    clawed_back = models.BigIntegerField(_("追回佣金"), db_default=0)
     # Of the commission accrued on this day, what is held now (kept fresh by the refresh,
     # which re-runs the creation days of commissions that moved since its last run).
-    held_pending = models.BigIntegerField("待结算", db_default=0)
-    held_frozen = models.BigIntegerField("冻结中", db_default=0)
+    held_pending = models.BigIntegerField(_("待结算"), db_default=0)
+    held_frozen = models.BigIntegerField(_("冻结中"), db_default=0)
 
     class Meta:
-        verbose_name = "佣金日汇总"
-        verbose_name_plural = "佣金日汇总"
+        verbose_name = _("佣金日汇总")
+        verbose_name_plural = pgettext_lazy("plural", "佣金日汇总")
         constraints = [
             models.UniqueConstraint(fields=["day", "level", "grade_name"], name="one_commission_day")
         ]
@@ -225,15 +227,15 @@ class CommissionDay(models.Model):
 
 
 class DistributionDay(models.Model):
-    day = models.DateField("日期", unique=True)
-    new_distributors = models.PositiveIntegerField("新增分销商", db_default=0)
-    withdrawals_paid = models.PositiveIntegerField("打款笔数", db_default=0)
-    withdrawn_amount = models.BigIntegerField("提现金额", db_default=0)
-    withdrawal_fees = models.BigIntegerField("手续费", db_default=0)
+    day = models.DateField(_("日期"), unique=True)
+    new_distributors = models.PositiveIntegerField(_("新增分销商"), db_default=0)
+    withdrawals_paid = models.PositiveIntegerField(_("打款笔数"), db_default=0)
+    withdrawn_amount = models.BigIntegerField(_("提现金额"), db_default=0)
+    withdrawal_fees = models.BigIntegerField(_("手续费"), db_default=0)
 
     class Meta:
-        verbose_name = "分销日汇总"
-        verbose_name_plural = "分销日汇总"
+        verbose_name = _("分销日汇总")
+        verbose_name_plural = pgettext_lazy("plural", "分销日汇总")
 
     def __str__(self):
         return str(self.day)
@@ -242,19 +244,19 @@ class DistributionDay(models.Model):
 class TrafficDay(models.Model):
     """Visitor-days per day, source and distributor, and how far they went that day."""
 
-    day = models.DateField("日期")
-    source = models.CharField("来源", max_length=10)
-    distributor_id = models.BigIntegerField("分销商", db_default=0)
-    visits = models.PositiveIntegerField("访客日数", db_default=0)
-    page_views = models.PositiveIntegerField("浏览量", db_default=0)
-    product_visits = models.PositiveIntegerField("浏览商品", db_default=0)
-    cart_visits = models.PositiveIntegerField("加购", db_default=0)
-    order_visits = models.PositiveIntegerField("下单", db_default=0)
-    paid_visits = models.PositiveIntegerField("付款", db_default=0)
+    day = models.DateField(_("日期"))
+    source = models.CharField(_("来源"), max_length=10)
+    distributor_id = models.BigIntegerField(_("分销商"), db_default=0)
+    visits = models.PositiveIntegerField(_("访客日数"), db_default=0)
+    page_views = models.PositiveIntegerField(_("浏览量"), db_default=0)
+    product_visits = models.PositiveIntegerField(_("浏览商品"), db_default=0)
+    cart_visits = models.PositiveIntegerField(_("加购"), db_default=0)
+    order_visits = models.PositiveIntegerField(_("下单"), db_default=0)
+    paid_visits = models.PositiveIntegerField(_("付款"), db_default=0)
 
     class Meta:
-        verbose_name = "流量日汇总"
-        verbose_name_plural = "流量日汇总"
+        verbose_name = _("流量日汇总")
+        verbose_name_plural = pgettext_lazy("plural", "流量日汇总")
         constraints = [
             models.UniqueConstraint(fields=["day", "source", "distributor_id"], name="one_traffic_day")
         ]
@@ -270,8 +272,8 @@ class ReportWatermark(models.Model):
     refreshed_at = models.DateTimeField()
 
     class Meta:
-        verbose_name = "报表刷新进度"
-        verbose_name_plural = "报表刷新进度"
+        verbose_name = _("报表刷新进度")
+        verbose_name_plural = pgettext_lazy("plural", "报表刷新进度")
 
     def __str__(self):
         return str(self.name)
@@ -283,14 +285,14 @@ class DistinctCount(models.Model):
     does not change, unless a rebuild of one of its days deletes it. Spans that include
     today are never kept."""
 
-    metric = models.CharField("指标", max_length=40)
-    first = models.DateField("开始日期")
-    last = models.DateField("结束日期")
-    value = models.PositiveIntegerField("去重数")
+    metric = models.CharField(_("指标"), max_length=40)
+    first = models.DateField(_("开始日期"))
+    last = models.DateField(_("结束日期"))
+    value = models.PositiveIntegerField(_("去重数"))
 
     class Meta:
-        verbose_name = "去重计数"
-        verbose_name_plural = "去重计数"
+        verbose_name = _("去重计数")
+        verbose_name_plural = pgettext_lazy("plural", "去重计数")
         constraints = [models.UniqueConstraint(fields=["metric", "first", "last"], name="one_distinct_count")]
         indexes = [models.Index(fields=["first", "last"], name="distinct_count_span")]
 

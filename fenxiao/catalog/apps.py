@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CatalogConfig(AppConfig):
     name = "fenxiao.catalog"
     label = "catalog"
-    verbose_name = "商品"
+    verbose_name = _("商品")
 
     def ready(self):
         from .services import product_import

@@ -1,37 +1,39 @@
+from django.utils.translation import gettext_lazy as _
+
 from fenxiao.core.errors import DomainError
 
 
 class SkuNotFound(DomainError):
     code = "SKU_NOT_FOUND"
-    message = "商品规格不存在"
+    message = _("商品规格不存在")
     status = 404
 
 
 class ProductNotFound(DomainError):
     code = "PRODUCT_NOT_FOUND"
-    message = "商品不存在或已下架"
+    message = _("商品不存在或已下架")
     status = 404
 
 
 class ProductDelisted(DomainError):
     code = "PRODUCT_DELISTED"
-    message = "商品已下架"
+    message = _("商品已下架")
     status = 409
 
 
 class StockInsufficient(DomainError):
     code = "STOCK_INSUFFICIENT"
-    message = "库存不足"
+    message = _("库存不足")
     status = 409
 
 
 class InvalidQuantity(DomainError):
     code = "INVALID_QUANTITY"
-    message = "购买数量必须大于0"
+    message = _("购买数量必须大于0")
     status = 400
 
 
 class CatalogInvalid(DomainError):
     code = "CATALOG_INVALID"
-    message = "商品信息有误"
+    message = _("商品信息有误")
     status = 400

@@ -1,25 +1,27 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.fields import OrderedJSONField
 
 
 class Category(models.Model):
-    name = models.CharField("分类名称", max_length=40)
+    name = models.CharField(_("分类名称"), max_length=40)
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="children",
-        verbose_name="上级分类",
+        verbose_name=_("上级分类"),
     )
-    sort_order = models.PositiveIntegerField("排序", default=0)
-    is_active = models.BooleanField("显示", default=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("显示"), default=True)
 
     class Meta:
-        verbose_name = "商品分类"
-        verbose_name_plural = "商品分类"
+        verbose_name = _("商品分类")
+        verbose_name_plural = pgettext_lazy("plural", "商品分类")
         ordering = ["sort_order", "id"]
 
     def __str__(self):
@@ -38,18 +40,20 @@ def product_image_path(instance, filename):
 
 
 class Product(models.Model):
-    name = models.CharField("商品名称", max_length=80, db_index=True)
-    subtitle = models.CharField("卖点", max_length=120, blank=True)
+    name = models.CharField(_("商品名称"), max_length=80, db_index=True)
+    subtitle = models.CharField(_("卖点"), max_length=120, blank=True)
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="products", verbose_name="分类"
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("分类")
     )
-    description = models.TextField("商品详情", blank=True, help_text="富文本，保存时会清除不安全的标签和脚本")
-    is_listed = models.BooleanField("上架", default=False, db_index=True)
+    description = models.TextField(
+        _("商品详情"), blank=True, help_text=_("富文本，保存时会清除不安全的标签和脚本")
+    )
+    is_listed = models.BooleanField(_("上架"), default=False, db_index=True)
     # Denormalised from the SKUs so lists can sort and show a price without joining.
-    price = models.PositiveIntegerField("售价（分，最低SKU价）", default=0)
-    list_price = models.PositiveIntegerField("划线价（分）", default=0)
-    sales_count = models.PositiveIntegerField("销量", default=0)
-    weight_grams = models.PositiveIntegerField("重量（克）", default=0)
+    price = models.PositiveIntegerField(_("售价（分，最低SKU价）"), default=0)
+    list_price = models.PositiveIntegerField(_("划线价（分）"), default=0)
+    sales_count = models.PositiveIntegerField(_("销量"), default=0)
+    weight_grams = models.PositiveIntegerField(_("重量（克）"), default=0)
     # Null: the shop's flat fee and free-shipping threshold (订单设置).
     shipping_template = models.ForeignKey(
         "shipping.ShippingTemplate",
@@ -57,15 +61,15 @@ class Product(models.Model):
         null=True,
         blank=True,
         related_name="products",
-        verbose_name="运费模板",
-        help_text="不选则使用订单设置中的统一运费",
+        verbose_name=_("运费模板"),
+        help_text=_("不选则使用订单设置中的统一运费"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "商品"
-        verbose_name_plural = "商品"
+        verbose_name = _("商品")
+        verbose_name_plural = pgettext_lazy("plural", "商品")
         ordering = ["-id"]
         indexes = [models.Index(fields=["is_listed", "category"])]
 
@@ -74,14 +78,16 @@ class Product(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images", verbose_name="商品")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("商品")
+    )
     uuid = models.CharField(max_length=32, editable=False, default=_new_uuid)
-    image = models.ImageField("图片", upload_to=product_image_path)
-    sort_order = models.PositiveIntegerField("排序", default=0)
+    image = models.ImageField(_("图片"), upload_to=product_image_path)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "商品图片"
-        verbose_name_plural = "商品图片"
+        verbose_name = _("商品图片")
+        verbose_name_plural = pgettext_lazy("plural", "商品图片")
         ordering = ["sort_order", "id"]
 
     def __str__(self):
@@ -89,15 +95,17 @@ class ProductImage(models.Model):
 
 
 class Sku(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus", verbose_name="商品")
-    code = models.CharField("SKU编码", max_length=40, unique=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("商品")
+    )
+    code = models.CharField(_("SKU编码"), max_length=40, unique=True)
     # Spec values in display order, e.g. {"颜色": "红色", "尺码": "M"}.
-    specs = OrderedJSONField("规格", default=dict, blank=True)
-    price = models.PositiveIntegerField("售价（分）")
-    list_price = models.PositiveIntegerField("划线价（分）", default=0)
-    stock = models.IntegerField("库存", default=0)
-    weight_grams = models.PositiveIntegerField("重量（克）", default=0)
-    is_active = models.BooleanField("可售", default=True)
+    specs = OrderedJSONField(_("规格"), default=dict, blank=True)
+    price = models.PositiveIntegerField(_("售价（分）"))
+    list_price = models.PositiveIntegerField(_("划线价（分）"), default=0)
+    stock = models.IntegerField(_("库存"), default=0)
+    weight_grams = models.PositiveIntegerField(_("重量（克）"), default=0)
+    is_active = models.BooleanField(_("可售"), default=True)
 
     class Meta:
         verbose_name = "SKU"

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from unfold.widgets import UnfoldAdminFileFieldWidget
 
@@ -26,10 +28,10 @@ class FileInput(UnfoldAdminFileFieldWidget):
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="商品文件（.xlsx 或 .csv）", widget=FileInput(attrs={"accept": ".xlsx,.csv"})
+        label=gettext_lazy("商品文件（.xlsx 或 .csv）"), widget=FileInput(attrs={"accept": ".xlsx,.csv"})
     )
     images = forms.FileField(
-        label="图片压缩包（.zip，可选）",
+        label=gettext_lazy("图片压缩包（.zip，可选）"),
         required=False,
         widget=FileInput(attrs={"accept": ".zip"}),
     )
@@ -37,17 +39,17 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError("只支持 .xlsx 或 .csv 文件")
+            raise forms.ValidationError(_("只支持 .xlsx 或 .csv 文件"))
         if upload.size > product_import_files.MAX_FILE_BYTES:
-            raise forms.ValidationError("文件不能超过 10MB")
+            raise forms.ValidationError(_("文件不能超过 10MB"))
         return upload
 
     def clean_images(self):
         upload = self.cleaned_data.get("images")
         if upload and not upload.name.lower().endswith(".zip"):
-            raise forms.ValidationError("图片请打包为 .zip 上传")
+            raise forms.ValidationError(_("图片请打包为 .zip 上传"))
         if upload and upload.size > product_import_files.MAX_ZIP_BYTES:
-            raise forms.ValidationError("图片压缩包不能超过 100MB")
+            raise forms.ValidationError(_("图片压缩包不能超过 100MB"))
         return upload
 
 
@@ -61,7 +63,7 @@ def _page(request, template: str, context: dict, status: int = 200) -> TemplateR
     return TemplateResponse(
         request,
         template,
-        {**admin.site.each_context(request), "title": "导入商品", "columns": spec.COLUMNS, **context},
+        {**admin.site.each_context(request), "title": _("导入商品"), "columns": spec.COLUMNS, **context},
         status=status,
     )
 
@@ -73,7 +75,7 @@ def import_page(request):
     if request.method == "POST" and form.is_valid():
         upload, images = form.cleaned_data["file"], form.cleaned_data.get("images")
         try:
-            job, _ = product_import.start(
+            job, _created = product_import.start(
                 request.user,
                 upload.read(),
                 upload.name,
@@ -105,7 +107,7 @@ def _job(request, job_id) -> Job:
     _allowed(request)
     job = Job.objects.filter(pk=job_id, kind=product_import.IMPORT_KIND).first()
     if job is None or not jobs.may_see(request.user, job):
-        raise Http404("导入任务不存在")
+        raise Http404(_("导入任务不存在"))
     return job
 
 

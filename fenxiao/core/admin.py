@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
@@ -179,18 +181,18 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def detail_actions_for(self, obj) -> set[str]:
         return {"retry_job"} if obj.status == JobStatus.FAILED and not obj.errors else set()
 
-    @display(description="类型")
+    @display(description=gettext_lazy("类型"))
     def kind_display(self, obj):
         return jobs.kind_label(obj.kind)
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_display(self, obj):
         return render_to_string(
             "unfold/helpers/label.html",
             {"text": obj.get_status_display(), "type": JOB_BADGES.get(obj.status)},
         )
 
-    @display(description="进度")
+    @display(description=gettext_lazy("进度"))
     def progress_display(self, obj):
         return format_html(
             '<div class="flex items-center gap-2"><div class="h-2 w-24 rounded-default bg-base-200 '
@@ -200,17 +202,18 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
             obj.percent,
         )
 
-    @display(description="创建人")
+    @display(description=gettext_lazy("创建人"))
     def creator(self, obj):
         return user_text(obj.created_by)
 
-    @display(description="结果文件")
+    @display(description=gettext_lazy("结果文件"))
     def download(self, obj):
         if not obj.result_name:
             return "-"
         return format_html(
-            '<a class="text-primary-600" href="{}">下载</a>',
+            '<a class="text-primary-600" href="{}">{}</a>',
             reverse("admin:core_job_download", args=[obj.pk]),
+            _("下载"),
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -258,7 +261,7 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
         response["Cache-Control"] = "private, no-store"
         return response
 
-    @action(description="重新执行", url_path="retry", icon="replay")
+    @action(description=gettext_lazy("重新执行"), url_path="retry", icon="replay")
     def retry_job(self, request, object_id):
         from .admin_forms import confirm_action
 
@@ -270,14 +273,14 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, "任务已重新排队")
+                messages.success(request, _("任务已重新排队"))
 
         return confirm_action(
             self,
             request,
             job,
             act,
-            title=f"重新执行：{job.title}",
-            submit_label="重新执行",
-            summary=[("任务", job.title), ("上次失败原因", job.message or "-")],
+            title=_("重新执行：%(title)s") % {"title": job.title},
+            submit_label=_("重新执行"),
+            summary=[(_("任务"), job.title), (_("上次失败原因"), job.message or "-")],
         )

@@ -11,6 +11,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.utils import parse_date_str
 from unfold.widgets import (
@@ -108,10 +112,10 @@ class MoneyField(_UnitField):
 
     widget = MoneyWidget
     default_error_messages = {
-        "invalid": "请输入正确的金额（元），最多两位小数，例如 12.34",
-        "negative": "金额不能为负数",
-        "min_value": "金额不能小于 %(limit)s",
-        "max_value": "金额不能大于 %(limit)s",
+        "invalid": gettext_lazy("请输入正确的金额（元），最多两位小数，例如 12.34"),
+        "negative": gettext_lazy("金额不能为负数"),
+        "min_value": gettext_lazy("金额不能小于 %(limit)s"),
+        "max_value": gettext_lazy("金额不能大于 %(limit)s"),
     }
 
     def __init__(
@@ -149,14 +153,21 @@ class MoneyField(_UnitField):
             )
 
 
-def yuan_label(verbose_name) -> str:
+def _yuan_label(verbose_name) -> str:
     """ "售价（分）" -> "售价（元）": model labels name the stored unit, forms the typed one."""
     label = str(verbose_name)
     if "（分）" in label:
         return label.replace("（分）", "（元）")
-    if label.endswith("（元）"):
+    if "(fen)" in label:  # an English label naming the stored unit
+        return label.replace("(fen)", "(¥)")
+    if label.endswith(("（元）", "(¥)")):
         return label
-    return f"{label}（元）"
+    return _("%(label)s（元）") % {"label": label}
+
+
+# Lazy, as the model's own label is: the admin's change history stores labels with
+# translation off (the shop's language) and each reader sees them in theirs.
+yuan_label = lazy(_yuan_label, str)
 
 
 class MoneyFieldsMixin:
@@ -213,9 +224,9 @@ class PercentField(_UnitField):
     widget = PercentWidget
     max_input_length = 12
     default_error_messages = {
-        "invalid": "请输入百分比，最多两位小数，例如 15.5",
-        "min_value": "比例不能小于 %(limit)s",
-        "max_value": "比例不能大于 %(limit)s",
+        "invalid": gettext_lazy("请输入百分比，最多两位小数，例如 15.5"),
+        "min_value": gettext_lazy("比例不能小于 %(limit)s"),
+        "max_value": gettext_lazy("比例不能大于 %(limit)s"),
     }
 
     def __init__(self, *, min_bp: int = 0, max_bp: int = MAX_BP, empty_value=None, **kwargs):
@@ -240,22 +251,28 @@ class PercentField(_UnitField):
             )
 
 
-def percent_label(verbose_name) -> str:
+def _percent_label(verbose_name) -> str:
     """ "一级佣金（基点）" -> "一级佣金（%）": model labels name the stored unit, forms the typed one."""
     label = str(verbose_name)
     if "（基点）" in label:
         return label.replace("（基点）", "（%）")
-    return label if label.endswith("（%）") else f"{label}（%）"
+    if "(bp)" in label:  # an English label naming the stored unit
+        return label.replace("(bp)", "(%)")
+    return label if label.endswith(("（%）", "(%)")) else _("%(label)s（%%）") % {"label": label}
+
+
+percent_label = lazy(_percent_label, str)
 
 
 def percent_formfield(db_field, **kwargs) -> PercentField:
     required = not (db_field.blank or db_field.has_default())
-    help_text = str(db_field.help_text or "")
+    with translation.override(None):  # the text as written, whatever the page's language
+        written = str(db_field.help_text or "")
     defaults = {
         "label": percent_label(db_field.verbose_name),
         "required": required,
         # The model's own "100 基点 = 1%" note is for the column, not for a percent box.
-        "help_text": "" if "基点" in help_text else help_text,
+        "help_text": "" if "基点" in written else db_field.help_text,
     }
     if not required and isinstance(db_field.default, int):
         defaults["empty_value"] = db_field.default
@@ -319,7 +336,7 @@ def action_page(
     *,
     title: str,
     form=None,
-    submit_label: str = "确定",
+    submit_label: str | None = None,
     summary=None,
     danger: bool = False,
     template: str = "admin/fenxiao/action_form.html",
@@ -343,7 +360,7 @@ def action_page(
         "title": title,
         "form": form,
         "summary": summary or [],
-        "submit_label": submit_label,
+        "submit_label": submit_label or _("确定"),
         "danger": danger,
         "back_url": _change_url(model_admin, obj),
         **extra,
@@ -392,11 +409,11 @@ def report_each(request, objects, call, *, name, done: str, failed: str, limit: 
             call(obj)
             ok.append(name(obj))
         except DomainError as exc:
-            refused.append(f"{name(obj)}（{exc.message}）")
+            refused.append(_("%(name)s（%(reason)s）") % {"name": name(obj), "reason": exc.message})
     if ok:
-        messages.success(request, done + "、".join(ok[:limit]))
+        messages.success(request, str(done) + pgettext("list separator", "、").join(ok[:limit]))
     if refused:
-        messages.error(request, failed + "；".join(refused[:limit]))
+        messages.error(request, str(failed) + pgettext("list separator", "；").join(refused[:limit]))
 
 
 class LocalDateRangeFilter(RangeDateFilter):
@@ -413,7 +430,7 @@ class LocalDateRangeFilter(RangeDateFilter):
             if isinstance(raw, str) and raw:
                 day = parse_date_str(raw)
                 if day is None:
-                    messages.warning(request, f"日期“{raw}”格式有误，已忽略")
+                    messages.warning(request, _("日期“%(date)s”格式有误，已忽略") % {"date": raw})
                     continue
                 filters[f"{self.parameter_name}__date__{lookup}"] = day
         return queryset.filter(**filters)

@@ -1,5 +1,6 @@
-"""Error pages (400/403/404/500) in Chinese: the storefront's style for buyers, the backend's
-for staff under /backend/, and the API's JSON error body under /api/.
+"""Error pages (400/403/404/500) in Chinese (English if the visitor chose it): the
+storefront's style for buyers, the backend's for staff under /backend/, and the API's JSON
+error body under /api/.
 
 A 500 page renders without touching the database: it may be the database that failed.
 """
@@ -9,17 +10,19 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
 BACKEND = "/backend/"
 
 PAGES = {
-    400: ("BAD_REQUEST", "请求有误", "请求的内容无法识别，请返回上一页重试。"),
-    403: ("FORBIDDEN", "没有权限", "你没有权限访问这个页面。如需开通，请联系管理员。"),
-    404: ("NOT_FOUND", "页面不存在", "你要找的页面不存在，可能已被删除或链接有误。"),
-    "csrf": ("CSRF_FAILED", "页面已过期", "页面停留太久或已在别处退出登录，请刷新页面后重试。"),
-    500: ("SERVER_ERROR", "服务器开小差了", "我们已经记录了这个问题，请稍后再试。"),
+    400: ("BAD_REQUEST", _("请求有误"), _("请求的内容无法识别，请返回上一页重试。")),
+    403: ("FORBIDDEN", _("没有权限"), _("你没有权限访问这个页面。如需开通，请联系管理员。")),
+    404: ("NOT_FOUND", _("页面不存在"), _("你要找的页面不存在，可能已被删除或链接有误。")),
+    "csrf": ("CSRF_FAILED", _("页面已过期"), _("页面停留太久或已在别处退出登录，请刷新页面后重试。")),
+    500: ("SERVER_ERROR", _("服务器开小差了"), _("我们已经记录了这个问题，请稍后再试。")),
 }
 
 
@@ -27,7 +30,8 @@ def _render(request, status: int, page=None) -> HttpResponse:
     code, title, message = PAGES[page or status]
     path = getattr(request, "path", "") or ""
     if path.startswith("/api/"):
-        return JsonResponse({"code": code, "message": title + "：" + message}, status=status)
+        text = gettext("%(title)s：%(message)s") % {"title": title, "message": message}
+        return JsonResponse({"code": code, "message": text}, status=status)
     context = {"status": status, "title": title, "message": message}
     if path.startswith(BACKEND):
         context.update(_backend_context(request, status))

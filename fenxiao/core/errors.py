@@ -4,16 +4,20 @@ Apps declare their own subclasses in `<app>/errors.py`; the API turns any of the
 4xx JSON body `{"code": ..., "message": ...}` and the H5 pages show the message.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     code = "DOMAIN_ERROR"
-    message = "操作失败"
+    message = _("操作失败")
     status = 400
 
     def __init__(
         self, message: str | None = None, *, code: str | None = None, status: int | None = None, **details
     ):
-        self.message = message or self.message
+        # A class's message is translated lazily; the refusal keeps it in the language of
+        # the request that raised it.
+        self.message = str(message or self.message)
         if code:
             self.code = code
         if status:
@@ -30,23 +34,23 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
-    message = "未找到对应的记录"
+    message = _("未找到对应的记录")
     status = 404
 
 
 class PermissionDenied(DomainError):
     code = "PERMISSION_DENIED"
-    message = "没有权限执行此操作"
+    message = _("没有权限执行此操作")
     status = 403
 
 
 class InvalidTransition(DomainError):
     code = "INVALID_STATE_TRANSITION"
-    message = "当前状态不允许此操作"
+    message = _("当前状态不允许此操作")
     status = 409
 
 
 class InvalidInput(DomainError):
     code = "INVALID_INPUT"
-    message = "请求参数有误"
+    message = _("请求参数有误")
     status = 400

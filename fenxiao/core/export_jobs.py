@@ -14,10 +14,14 @@ the job's result, downloaded through the job centre's permission-checked view.
 
 import tempfile
 
+from django.conf import settings
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.urls import reverse
+from django.utils import translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from . import jobs, tabular
 from .exports import reporting
@@ -39,12 +43,15 @@ def register_for(model_admin) -> None:
         run_export(model_admin, run)
 
     jobs.register(
-        kind_key(model_admin, phones=False), label=f"导出{export.title}", permission=view, handler=handler
+        kind_key(model_admin, phones=False),
+        label=format_lazy(gettext_lazy("导出{title}"), title=export.title),
+        permission=view,
+        handler=handler,
     )
     if export.phone_permission:
         jobs.register(
             kind_key(model_admin, phones=True),
-            label=f"导出{export.title}（含完整手机号）",
+            label=format_lazy(gettext_lazy("导出{title}（含完整手机号）"), title=export.title),
             permission=(view, export.phone_permission),
             handler=handler,
         )
@@ -108,7 +115,8 @@ def run_export(model_admin, run) -> None:
         done = min(total, done + count)
         run.progress(done)
 
-    with tempfile.TemporaryFile() as out:
+    # In the shop's language even when the job runs in the asking request's thread.
+    with tempfile.TemporaryFile() as out, translation.override(settings.LANGUAGE_CODE):
         with reporting(tick):
             rows = tabular.write(
                 out, fmt, export.title, export.headers, export.rows(queryset, viewer), widths=export.widths

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def client_ip(request) -> str | None:
@@ -23,8 +24,8 @@ def is_api_request(request) -> bool:
 def error_response(request, code: str, message: str, status: int = 400):
     """A refusal as the caller reads it: JSON `{"code","message"}` for the API, a page for H5."""
     if is_api_request(request):
-        return JsonResponse({"code": code, "message": message}, status=status)
-    context = {"status": status, "title": message, "message": f"错误代码：{code}"}
+        return JsonResponse({"code": code, "message": str(message)}, status=status)
+    context = {"status": status, "title": message, "message": _("错误代码：%(code)s") % {"code": code}}
     return render(request, "errors/base.html", context, status=status)
 
 

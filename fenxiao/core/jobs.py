@@ -49,6 +49,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .errors import DomainError, NotFound
 from .models import JOB_MACHINE, Job, JobStatus
@@ -175,9 +176,9 @@ def create(
     Refuses staff without the kind's permission."""
     job_kind = _KINDS.get(kind)
     if job_kind is None:
-        raise NotFound("未知的任务类型")
+        raise NotFound(_("未知的任务类型"))
     if not user.has_perms(job_kind.perms):
-        raise DomainError("没有权限执行此操作", code="PERMISSION_DENIED", status=403)
+        raise DomainError(_("没有权限执行此操作"), code="PERMISSION_DENIED", status=403)
     key = uuid.uuid4().hex
     inputs = {
         role: {"name": _store(key, role, filename, content), "filename": str(filename)[:200]}
@@ -202,8 +203,8 @@ def create(
 def confirm(job: Job, user) -> Job:
     """Queue a draft job (the staff member confirmed its dry run)."""
     if not may_see(user, job):
-        raise DomainError("没有权限执行此操作", code="PERMISSION_DENIED", status=403)
-    JOB_MACHINE.move(job, JobStatus.PENDING, stale="任务已开始，请勿重复提交", queued_at=timezone.now())
+        raise DomainError(_("没有权限执行此操作"), code="PERMISSION_DENIED", status=403)
+    JOB_MACHINE.move(job, JobStatus.PENDING, stale=_("任务已开始，请勿重复提交"), queued_at=timezone.now())
     _enqueue_on_commit(job.pk)
     return job
 
@@ -211,7 +212,7 @@ def confirm(job: Job, user) -> Job:
 def retry(job: Job, user) -> Job:
     """Run a failed job again from the start."""
     if not may_see(user, job):
-        raise DomainError("没有权限执行此操作", code="PERMISSION_DENIED", status=403)
+        raise DomainError(_("没有权限执行此操作"), code="PERMISSION_DENIED", status=403)
     JOB_MACHINE.move(
         job,
         JobStatus.PENDING,

@@ -7,18 +7,23 @@
 - A domain error that an H5 view did not handle itself (e.g. someone else's address id in
   the URL) becomes its 4xx page with the Chinese message, never a 500. The API turns them
   into JSON itself (`fenxiao/api.py`).
+- The language is Simplified Chinese unless the visitor chose English (`LanguageMiddleware`).
 """
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http.multipartparser import MultiPartParserError
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
 from .http import error_response, is_api_request
 
 NUL_CODE = "INVALID_CHARACTERS"
-NUL_MESSAGE = "请求中包含无效字符，请检查后重试"
+NUL_MESSAGE = _("请求中包含无效字符，请检查后重试")
 
 # "\u0000" inside a JSON string is a NUL once parsed; an escaped backslash before it is not.
 _json_nul = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
@@ -61,12 +66,60 @@ class BadInputMiddleware:
         try:
             refused = _has_nul(request)
         except BadRequest:
-            return error_response(request, "INVALID_INPUT", "请求格式有误，请检查后重试", 400)
+            return self._refuse(request, "INVALID_INPUT", _("请求格式有误，请检查后重试"))
         if refused:
-            return error_response(request, NUL_CODE, NUL_MESSAGE, 400)
+            return self._refuse(request, NUL_CODE, NUL_MESSAGE)
         return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, code: str, message):
+        # LanguageMiddleware runs first, so the refusal is in the visitor's language.
+        return error_response(request, code, str(message), 400)
 
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError) and 400 <= exception.status < 500:
             return error_response(request, exception.code, exception.message, exception.status)
         return None
+
+
+class LanguageMiddleware:
+    """Pages speak Simplified Chinese unless the visitor picked English.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language, which every browser
+    sends on its own: a Chinese shopper whose phone is set to English would get an English
+    shop they never asked for. So pages follow only an explicit choice, the language cookie
+    that `/i18n/setlang/` (the H5 settings page, the backend's switcher) writes. An API
+    client states its language in Accept-Language on purpose, so the API follows it (after
+    that cookie, which a page's own calls carry).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        api = is_api_request(request)
+        language = _chosen_language(request, api)
+        outside = translation.get_language()
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        try:
+            response = self.get_response(request)
+        finally:
+            # Back to what the thread spoke before, so work done outside a request on it (a
+            # task run in process, a test) is not in the last visitor's language.
+            translation.activate(outside)
+        patch_vary_headers(response, ("Cookie", "Accept-Language") if api else ("Cookie",))
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response
+
+
+def _chosen_language(request, api: bool) -> str:
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if cookie:
+        try:
+            return translation.get_supported_language_variant(cookie)
+        except LookupError:
+            pass
+    if api:
+        return translation.get_language_from_request(request)
+    return settings.LANGUAGE_CODE

@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .statemachine import StateMachine
 
@@ -8,14 +10,14 @@ class PeriodicRun(models.Model):
     """One row per scheduled task and schedule slot: the claim that lets exactly one of the
     task consumers run it (see `core.periodic`). Rows older than a week are pruned."""
 
-    task = models.CharField("任务", max_length=120)
-    slot = models.DateTimeField("计划时间")
-    claimed_at = models.DateTimeField("开始时间", auto_now_add=True)
-    claimed_by = models.CharField("执行节点", max_length=120, blank=True)
+    task = models.CharField(_("任务"), max_length=120)
+    slot = models.DateTimeField(_("计划时间"))
+    claimed_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
+    claimed_by = models.CharField(_("执行节点"), max_length=120, blank=True)
 
     class Meta:
-        verbose_name = "定时任务执行记录"
-        verbose_name_plural = "定时任务执行记录"
+        verbose_name = _("定时任务执行记录")
+        verbose_name_plural = pgettext_lazy("plural", "定时任务执行记录")
         constraints = [models.UniqueConstraint(fields=["task", "slot"], name="periodic_run_once_per_slot")]
 
     def __str__(self):
@@ -23,11 +25,11 @@ class PeriodicRun(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    DRAFT = "draft", "待确认"
-    PENDING = "pending", "排队中"
-    RUNNING = "running", "进行中"
-    SUCCEEDED = "succeeded", "已完成"
-    FAILED = "failed", "失败"
+    DRAFT = "draft", _("待确认")
+    PENDING = "pending", _("排队中")
+    RUNNING = "running", _("进行中")
+    SUCCEEDED = "succeeded", _("已完成")
+    FAILED = "failed", _("失败")
 
 
 FINAL_JOB_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED)
@@ -43,44 +45,44 @@ class Job(models.Model):
     kind's permission, never by a public media URL.
     """
 
-    kind = models.CharField("任务类型", max_length=60, db_index=True)
-    title = models.CharField("任务", max_length=200)
+    kind = models.CharField(_("任务类型"), max_length=60, db_index=True)
+    title = models.CharField(_("任务"), max_length=200)
     status = models.CharField(
-        "状态", max_length=12, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
+        _("状态"), max_length=12, choices=JobStatus.choices, default=JobStatus.PENDING, db_index=True
     )
     # Options for the handler (an export's filters, an import's choices).
-    params = models.JSONField("参数", default=dict, blank=True)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
     # Uploaded files by role, e.g. {"file": {"name": <storage name>, "filename": "商品.xlsx"}}.
-    inputs = models.JSONField("上传文件", default=dict, blank=True)
-    stage = models.CharField("当前步骤", max_length=40, blank=True)
-    total = models.PositiveIntegerField("总数", default=0)
-    done = models.PositiveIntegerField("已处理", default=0)
-    attempts = models.PositiveIntegerField("执行次数", default=0)
-    result_name = models.CharField("结果文件", max_length=255, blank=True)
-    result_filename = models.CharField("结果文件名", max_length=200, blank=True)
+    inputs = models.JSONField(_("上传文件"), default=dict, blank=True)
+    stage = models.CharField(_("当前步骤"), max_length=40, blank=True)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    done = models.PositiveIntegerField(_("已处理"), default=0)
+    attempts = models.PositiveIntegerField(_("执行次数"), default=0)
+    result_name = models.CharField(_("结果文件"), max_length=255, blank=True)
+    result_filename = models.CharField(_("结果文件名"), max_length=200, blank=True)
     # What the job did (counts by what, shown on its page) or why it failed.
-    summary = models.JSONField("结果", default=dict, blank=True)
-    message = models.CharField("说明", max_length=500, blank=True)
+    summary = models.JSONField(_("结果"), default=dict, blank=True)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
     # Per-row problems: [{"row": 3, "column": "售价(元)", "message": "…"}].
-    errors = models.JSONField("错误明细", default=list, blank=True)
+    errors = models.JSONField(_("错误明细"), default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True, db_index=True)
-    queued_at = models.DateTimeField("排队时间", null=True, blank=True)
-    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    queued_at = models.DateTimeField(_("排队时间"), null=True, blank=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     # Written with every progress report; a running job whose heartbeat stops is re-driven.
-    heartbeat_at = models.DateTimeField("最近进度", null=True, blank=True)
-    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近进度"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "任务"
-        verbose_name_plural = "任务中心"
+        verbose_name = _("任务")
+        verbose_name_plural = pgettext_lazy("plural", "任务中心")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
 

@@ -6,6 +6,7 @@ refused as bad input (422 `INVALID_INPUT` in the API, 400 `INVALID_PAGE` on H5 p
 before a query runs.
 """
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.pagination import PageNumberPagination
 
@@ -30,5 +31,5 @@ def page_number(value) -> int:
     except (TypeError, ValueError):
         return 1
     if page > MAX_PAGE:
-        raise InvalidInput("页码超出范围", code="INVALID_PAGE")
+        raise InvalidInput(_("页码超出范围"), code="INVALID_PAGE")
     return max(page, 1)

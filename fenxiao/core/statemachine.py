@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from django.db import models
+from django.utils.translation import gettext as _
 
 from .errors import InvalidTransition
 
@@ -26,12 +27,14 @@ class StateMachine:
         if not self.can(current, target):
             label = dict(self.choices.choices)
             raise InvalidTransition(
-                message or f"当前状态“{label.get(current, current)}”不能变为“{label.get(target, target)}”",
+                message
+                or _("当前状态“%(current)s”不能变为“%(target)s”")
+                % {"current": label.get(current, current), "target": label.get(target, target)},
                 current=str(current),
                 target=str(target),
             )
 
-    def move(self, obj, target: str, *, stale: str = "状态已变化，请刷新后重试", **fields) -> None:
+    def move(self, obj, target: str, *, stale: str | None = None, **fields) -> None:
         """Move `obj.status` to `target` if, and only if, it is still what we read.
 
         The conditional UPDATE makes racing requests safe: the loser changes nothing and gets
@@ -40,7 +43,7 @@ class StateMachine:
         self.check(obj.status, target)
         moved = type(obj).objects.filter(pk=obj.pk, status=obj.status).update(status=target, **fields)
         if not moved:
-            raise InvalidTransition(stale)
+            raise InvalidTransition(stale or _("状态已变化，请刷新后重试"))
         obj.status = target
         for name, value in fields.items():
             setattr(obj, name, value)

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import BooleanField, Value
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
@@ -18,6 +20,36 @@ from fenxiao.core.admin import ReadOnlyAdmin
 from .models import Address, SmsMessage, User
 from .phones import mask_phone
 from .services.staff import ROLE_DESCRIPTIONS
+
+
+class LabelColours(dict):
+    """Badge colours for unfold's `@display(label=...)`, keyed by (lazily translated)
+    labels: a display method answers a label in the page's language, so the keys are
+    compared as text in that language when looked up, never hashed once at import."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        self.pairs = list(pairs)
+
+    def _colour(self, value):
+        for label, colour in self.pairs:
+            if str(label) == str(value):
+                return colour
+        raise KeyError(value)
+
+    def __contains__(self, value):
+        try:
+            self._colour(value)
+        except KeyError:
+            return False
+        return True
+
+    def __getitem__(self, value):
+        return self._colour(value)
+
+    def __bool__(self):
+        # unfold draws badges only for a truthy `label`; the pairs live outside the dict.
+        return bool(self.pairs)
 
 
 class StaffUserCreationForm(UserCreationForm):
@@ -31,11 +63,17 @@ class StaffUserChangeForm(UserChangeForm):
         model = User
 
 
-ACTION_WORDS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
+ACTION_WORDS = {
+    "add": gettext_lazy("新增"),
+    "change": gettext_lazy("修改"),
+    "delete": gettext_lazy("删除"),
+    "view": gettext_lazy("查看"),
+}
 
 
 def permission_label(permission: Permission) -> str:
-    """A permission in Chinese: Django stores "Can add xxx" in English when it creates them."""
+    """A permission in the page's language: Django stores "Can add xxx" in English when it
+    creates them, whatever the language."""
     model = permission.content_type.model_class()
     action = permission.codename.split("_", 1)[0]
     if model is None or action not in ACTION_WORDS:
@@ -61,7 +99,7 @@ class AddressInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-    verbose_name_plural = "收货地址"
+    verbose_name_plural = pgettext_lazy("plural", "收货地址")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -72,7 +110,7 @@ class AddressInline(TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="地址")
+    @display(description=gettext_lazy("地址"))
     def full_address(self, obj):
         return obj.full_text
 
@@ -100,15 +138,15 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     # The stored password (even its hash) is never shown: only a link to set a new one.
     fieldsets = (
         (None, {"fields": ("username", "password_reset")}),
-        ("个人信息", {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
+        (gettext_lazy("个人信息"), {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
         (
-            "权限",
+            gettext_lazy("权限"),
             {
                 "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
-                "description": "员工需勾选“员工状态”才能登录后台；“运营”“财务”角色已预置权限",
+                "description": gettext_lazy("员工需勾选“员工状态”才能登录后台；“运营”“财务”角色已预置权限"),
             },
         ),
-        ("重要日期", {"fields": ("last_login", "date_joined")}),
+        (gettext_lazy("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "phone", "nickname", "password1", "password2")}),
@@ -139,13 +177,13 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
             context = {**context, "original": shown, "subtitle": str(shown)}
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    @display(description="手机号", ordering="phone")
+    @display(description=gettext_lazy("手机号"), ordering="phone")
     def phone_display(self, obj):
         if not obj.phone:
             return "-"
         return obj.phone if obj.is_staff or getattr(obj, "full_phone", False) else mask_phone(obj.phone)
 
-    @display(description="手机号")
+    @display(description=gettext_lazy("手机号"))
     def masked_phone(self, obj):
         return mask_phone(obj.phone) if obj and obj.phone else "-"
 
@@ -185,24 +223,25 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
             fields += ["is_superuser", "is_staff", "groups", "user_permissions", "permissions_display"]
         return fields
 
-    @display(description="用户权限")
+    @display(description=gettext_lazy("用户权限"))
     def permissions_display(self, obj):
         perms = obj.user_permissions.select_related("content_type") if obj and obj.pk else []
-        return "、".join(permission_label(p) for p in perms) or "-"
+        return _("、").join(permission_label(p) for p in perms) or "-"
 
-    @display(description="密码")
+    @display(description=gettext_lazy("密码"))
     def password_reset(self, obj):
         if obj is None or obj.pk is None:
             return "-"
         url = reverse("admin:auth_user_password_change", args=[obj.pk])
-        state = "已设置" if obj.has_usable_password() else "未设置（无法用密码登录）"
+        state = _("已设置") if obj.has_usable_password() else _("未设置（无法用密码登录）")
         return format_html(
-            '{}　<a class="text-primary-600 dark:text-primary-500 font-medium" href="{}">重置密码</a>',
+            '{}　<a class="text-primary-600 dark:text-primary-500 font-medium" href="{}">{}</a>',
             state,
             url,
+            _("重置密码"),
         )
 
-    @display(description="用户", header=True, ordering="username")
+    @display(description=gettext_lazy("用户"), header=True, ordering="username")
     def user_header(self, obj):
         # A buyer's username is their phone number: masked like the phone column.
         username = obj.username
@@ -215,12 +254,12 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
             None,
         ]
 
-    @display(description="角色")
+    @display(description=gettext_lazy("角色"))
     def role_names(self, obj):
         names = [group.name for group in obj.groups.all()]
         if obj.is_superuser:
-            names.insert(0, "超级管理员")
-        return "、".join(names) or "-"
+            names.insert(0, _("超级管理员"))
+        return _("、").join(names) or "-"
 
 
 admin.site.unregister(Group)
@@ -239,15 +278,14 @@ class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None or obj.name not in ROLE_DESCRIPTIONS:
             return fieldsets
-        note = (
-            ROLE_DESCRIPTIONS[obj.name]
-            + "预置角色的权限在每次升级后恢复为系统定义；需要不同的权限组合请新建角色。"
+        note = str(ROLE_DESCRIPTIONS[obj.name]) + _(
+            "预置角色的权限在每次升级后恢复为系统定义；需要不同的权限组合请新建角色。"
         )
         return [(name, {**options, "description": note}) for name, options in fieldsets[:1]] + list(
             fieldsets[1:]
         )
 
-    @display(description="成员数", ordering="member_count")
+    @display(description=gettext_lazy("成员数"), ordering="member_count")
     def member_count(self, obj):
         return obj.member_count
 
@@ -285,17 +323,19 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @display(description="手机号")
+    @display(description=gettext_lazy("手机号"))
     def masked_phone(self, obj):
         return mask_phone(obj.phone)
 
     @display(
-        description="状态",
-        label={
-            SmsMessage.Status.PENDING.label: "warning",
-            SmsMessage.Status.SENT.label: "success",
-            SmsMessage.Status.FAILED.label: "danger",
-        },
+        description=gettext_lazy("状态"),
+        label=LabelColours(
+            [
+                (SmsMessage.Status.PENDING.label, "warning"),
+                (SmsMessage.Status.SENT.label, "success"),
+                (SmsMessage.Status.FAILED.label, "danger"),
+            ]
+        ),
     )
     def status_label(self, obj):
         return obj.get_status_display()

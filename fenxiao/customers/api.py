@@ -3,6 +3,8 @@ from typing import Literal
 from django.conf import settings
 from django.contrib.auth import login as session_login
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
 from ninja.utils import check_csrf
 from pydantic import ConfigDict, Field
@@ -99,7 +101,9 @@ def _require_json(request) -> None:
     # A browser may send text/plain across origins without a preflight; JSON it may not.
     if request.content_type != "application/json":
         raise DomainError(
-            "请以 JSON 格式提交（Content-Type: application/json）", code="UNSUPPORTED_MEDIA_TYPE", status=415
+            _("请以 JSON 格式提交（Content-Type: application/json）"),
+            code="UNSUPPORTED_MEDIA_TYPE",
+            status=415,
         )
 
 
@@ -107,10 +111,10 @@ def _require_same_origin(request) -> None:
     """A request that will set a session cookie must come from our own pages (CSRF check:
     Origin/Referer against the host and CSRF_TRUSTED_ORIGINS, plus the CSRF token)."""
     if check_csrf(request) is not None:
-        raise DomainError("请求来源无法验证，请刷新页面后重试", code="CSRF_FAILED", status=403)
+        raise DomainError(_("请求来源无法验证，请刷新页面后重试"), code="CSRF_FAILED", status=403)
 
 
-SMS_SENT = "验证码已发送"
+SMS_SENT = gettext_lazy("验证码已发送")
 
 
 @router.post("/auth/sms-code", response={202: SmsCodeOut}, auth=None)
@@ -125,7 +129,7 @@ def sms_code(request, payload: SmsCodeIn):
         sms_codes.request_reset_code(phone=phone, client_ip=client_ip(request))
     else:
         sms_codes.request_register_code(phone=phone, client_ip=client_ip(request))
-    return Status(202, {"message": SMS_SENT, "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS})
+    return Status(202, {"message": str(SMS_SENT), "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS})
 
 
 def _token_for(request, user) -> str:
@@ -172,7 +176,7 @@ def login(request, response: HttpResponse, payload: LoginIn, session: bool = Fal
     if session:
         _require_same_origin(request)
     if bool(payload.phone) == bool(payload.username):
-        raise InvalidInput("请填写手机号或用户名其中一项")
+        raise InvalidInput(_("请填写手机号或用户名其中一项"))
     if payload.phone:
         user = accounts.login_with_phone(
             phone=payload.phone, password=payload.password, client_ip=client_ip(request), request=request

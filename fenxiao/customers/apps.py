@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomersConfig(AppConfig):
     name = "fenxiao.customers"
     label = "customers"
-    verbose_name = "客户与账号"
+    verbose_name = _("客户与账号")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

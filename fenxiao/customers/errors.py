@@ -1,63 +1,65 @@
+from django.utils.translation import gettext_lazy as _
+
 from fenxiao.core.errors import DomainError
 
 
 class InvalidPhone(DomainError):
     code = "INVALID_PHONE"
-    message = "请输入有效的中国大陆手机号"
+    message = _("请输入有效的中国大陆手机号")
     status = 400
 
 
 class RegisterRateLimited(DomainError):
     code = "REGISTER_RATE_LIMITED"
-    message = "注册尝试过于频繁，请稍后再试"
+    message = _("注册尝试过于频繁，请稍后再试")
     status = 429
 
 
 class PasswordResetRateLimited(DomainError):
     code = "RESET_RATE_LIMITED"
-    message = "重置密码尝试过于频繁，请稍后再试"
+    message = _("重置密码尝试过于频繁，请稍后再试")
     status = 429
 
 
 class WrongPassword(DomainError):
     code = "WRONG_PASSWORD"
-    message = "原密码不正确"
+    message = _("原密码不正确")
     status = 400
 
 
 class WeakPassword(DomainError):
     code = "WEAK_PASSWORD"
-    message = "密码不符合要求"
+    message = _("密码不符合要求")
     status = 400
 
 
 class LoginFailed(DomainError):
     code = "LOGIN_FAILED"
-    message = "手机号或密码错误"
+    message = _("手机号或密码错误")
     status = 401
 
 
 class LoginRateLimited(DomainError):
     code = "LOGIN_RATE_LIMITED"
-    message = "登录失败次数过多，请稍后再试"
+    message = _("登录失败次数过多，请稍后再试")
     status = 429
 
 
 class AddressInvalid(DomainError):
     code = "ADDRESS_INVALID"
-    message = "收货地址信息不完整"
+    message = _("收货地址信息不完整")
     status = 400
 
 
 class AddressNotFound(DomainError):
     code = "ADDRESS_NOT_FOUND"
-    message = "收货地址不存在"
+    message = _("收货地址不存在")
     status = 404
 
 
 class WalletInsufficient(DomainError):
     code = "WALLET_INSUFFICIENT"
-    message = "商城余额不足"
+    message = _("商城余额不足")
     status = 409
 
 
@@ -65,35 +67,35 @@ class SmsCodeInvalid(DomainError):
     # Also the answer for a number that already has an account: such a number is never sent
     # a registration code, so the two cannot be told apart.
     code = "SMS_CODE_INVALID"
-    message = "验证码错误或已过期"
+    message = _("验证码错误或已过期")
     status = 400
 
 
 class SmsRateLimited(DomainError):
     code = "SMS_RATE_LIMITED"
-    message = "验证码发送过于频繁，请稍后再试"
+    message = _("验证码发送过于频繁，请稍后再试")
     status = 429
 
 
 class SmsUnavailable(DomainError):
     code = "SMS_UNAVAILABLE"
-    message = "短信服务暂未开通，暂时无法发送验证码，请稍后再试或联系客服"
+    message = _("短信服务暂未开通，暂时无法发送验证码，请稍后再试或联系客服")
     status = 503
 
 
 class TagInvalid(DomainError):
     code = "TAG_INVALID"
-    message = "标签设置有误"
+    message = _("标签设置有误")
     status = 400
 
 
 class SegmentInvalid(DomainError):
     code = "SEGMENT_INVALID"
-    message = "分群条件有误"
+    message = _("分群条件有误")
     status = 400
 
 
 class WechatAuthFailed(DomainError):
     code = "WECHAT_AUTH_FAILED"
-    message = "微信授权失败，请返回重试"
+    message = _("微信授权失败，请返回重试")
     status = 400

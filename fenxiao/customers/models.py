@@ -5,22 +5,24 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
-phone_validator = RegexValidator(PHONE_PATTERN, "请输入有效的中国大陆手机号")
+phone_validator = RegexValidator(PHONE_PATTERN, _("请输入有效的中国大陆手机号"))
 
 
 class User(AbstractUser):
     """Buyers sign in with a mainland phone number; staff keep a username as well."""
 
     phone = models.CharField(
-        "手机号", max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
+        _("手机号"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
     )
-    nickname = models.CharField("昵称", max_length=40, blank=True)
+    nickname = models.CharField(_("昵称"), max_length=40, blank=True)
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self):
         return self.nickname or self.phone or self.username
@@ -36,20 +38,20 @@ class User(AbstractUser):
 
 class Address(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name="用户"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("用户")
     )
-    recipient = models.CharField("收货人", max_length=40)
-    phone = models.CharField("联系电话", max_length=11, validators=[phone_validator])
-    province = models.CharField("省", max_length=20)
-    city = models.CharField("市", max_length=20)
-    district = models.CharField("区/县", max_length=20, blank=True)
-    detail = models.CharField("详细地址", max_length=200)
-    is_default = models.BooleanField("默认地址", default=False)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    recipient = models.CharField(_("收货人"), max_length=40)
+    phone = models.CharField(_("联系电话"), max_length=11, validators=[phone_validator])
+    province = models.CharField(_("省"), max_length=20)
+    city = models.CharField(_("市"), max_length=20)
+    district = models.CharField(_("区/县"), max_length=20, blank=True)
+    detail = models.CharField(_("详细地址"), max_length=200)
+    is_default = models.BooleanField(_("默认地址"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "收货地址"
-        verbose_name_plural = "收货地址"
+        verbose_name = _("收货地址")
+        verbose_name_plural = pgettext_lazy("plural", "收货地址")
         ordering = ["-is_default", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -75,8 +77,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "访问令牌"
-        verbose_name_plural = "访问令牌"
+        verbose_name = _("访问令牌")
+        verbose_name_plural = pgettext_lazy("plural", "访问令牌")
 
     def __str__(self):
         return f"{self.prefix}…"
@@ -90,16 +92,19 @@ class WalletEntry(models.Model):
     """A buyer's store credit (商城余额), append-only; balance is the sum of entries."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_entries", verbose_name="用户"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="wallet_entries",
+        verbose_name=_("用户"),
     )
-    amount = models.BigIntegerField("金额")
-    source_key = models.CharField("来源", max_length=60, unique=True)
-    note = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    amount = models.BigIntegerField(_("金额"))
+    source_key = models.CharField(_("来源"), max_length=60, unique=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "商城余额流水"
-        verbose_name_plural = "商城余额流水"
+        verbose_name = _("商城余额流水")
+        verbose_name_plural = pgettext_lazy("plural", "商城余额流水")
         ordering = ["-id"]
 
     def __str__(self):
@@ -119,8 +124,8 @@ class RateCounter(models.Model):
     expires_at = models.BigIntegerField(db_index=True)
 
     class Meta:
-        verbose_name = "频率计数"
-        verbose_name_plural = "频率计数"
+        verbose_name = _("频率计数")
+        verbose_name_plural = pgettext_lazy("plural", "频率计数")
 
     def __str__(self):
         return f"{self.key}={self.hits}"
@@ -131,19 +136,19 @@ class SmsCode(models.Model):
     stored; issuing a new code replaces the old one, using it deletes it."""
 
     class Purpose(models.TextChoices):
-        REGISTER = "register", "注册"
-        RESET_PASSWORD = "reset_password", "找回密码"
+        REGISTER = "register", _("注册")
+        RESET_PASSWORD = "reset_password", _("找回密码")
 
-    phone = models.CharField("手机号", max_length=20)
-    purpose = models.CharField("用途", max_length=20, choices=Purpose.choices)
+    phone = models.CharField(_("手机号"), max_length=20)
+    purpose = models.CharField(_("用途"), max_length=20, choices=Purpose.choices)
     code_hash = models.CharField(max_length=64)
-    expires_at = models.DateTimeField("过期时间")
-    failed_attempts = models.PositiveSmallIntegerField("错误次数", default=0)
-    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"))
+    failed_attempts = models.PositiveSmallIntegerField(_("错误次数"), default=0)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "短信验证码"
-        verbose_name_plural = "短信验证码"
+        verbose_name = _("短信验证码")
+        verbose_name_plural = pgettext_lazy("plural", "短信验证码")
         constraints = [
             models.UniqueConstraint(fields=["phone", "purpose"], name="one_sms_code_per_phone_purpose")
         ]
@@ -158,36 +163,36 @@ class SmsMessage(models.Model):
     `next_attempt_at` is handed over again by the sweeper (at least once)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待发送"
-        SENT = "sent", "已发送"
-        FAILED = "failed", "发送失败"
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
 
     class Template(models.TextChoices):
         """Which message this is. Chinese SMS gateways send only templates the merchant has
         had approved (a template code and its parameters), never free text."""
 
-        REGISTER_CODE = "register_code", "注册验证码"
-        ALREADY_REGISTERED = "already_registered", "已注册提醒"
-        RESET_CODE = "reset_code", "重置密码验证码"
-        NOT_REGISTERED = "not_registered", "未注册提醒"
+        REGISTER_CODE = "register_code", _("注册验证码")
+        ALREADY_REGISTERED = "already_registered", _("已注册提醒")
+        RESET_CODE = "reset_code", _("重置密码验证码")
+        NOT_REGISTERED = "not_registered", _("未注册提醒")
 
-    phone = models.CharField("手机号", max_length=20)
-    purpose = models.CharField("用途", max_length=20, choices=SmsCode.Purpose.choices)
-    template = models.CharField("短信模板", max_length=30, choices=Template.choices, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20)
+    purpose = models.CharField(_("用途"), max_length=20, choices=SmsCode.Purpose.choices)
+    template = models.CharField(_("短信模板"), max_length=30, choices=Template.choices, blank=True)
     # The template's parameters (the code and how many minutes it lasts), as the gateway takes them.
-    params = models.JSONField("模板参数", default=dict, blank=True)
-    text = models.CharField("内容", max_length=300)
-    gateway = models.CharField("短信通道", max_length=20)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField("发送次数", default=0)
-    next_attempt_at = models.DateTimeField("下次发送时间", db_index=True)
-    last_error = models.CharField("最近错误", max_length=200, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    params = models.JSONField(_("模板参数"), default=dict, blank=True)
+    text = models.CharField(_("内容"), max_length=300)
+    gateway = models.CharField(_("短信通道"), max_length=20)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), db_index=True)
+    last_error = models.CharField(_("最近错误"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "短信"
-        verbose_name_plural = "短信"
+        verbose_name = _("短信")
+        verbose_name_plural = pgettext_lazy("plural", "短信")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="sms_message_due")]
 
@@ -207,15 +212,15 @@ class WechatIdentity(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="wechat_identities",
-        verbose_name="用户",
+        verbose_name=_("用户"),
     )
-    appid = models.CharField("公众号 AppID", max_length=32)
+    appid = models.CharField(_("公众号 AppID"), max_length=32)
     openid = models.CharField("OpenID", max_length=64)
-    created_at = models.DateTimeField("绑定时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("绑定时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "微信身份"
-        verbose_name_plural = "微信身份"
+        verbose_name = _("微信身份")
+        verbose_name_plural = pgettext_lazy("plural", "微信身份")
         constraints = [
             models.UniqueConstraint(fields=["appid", "openid"], name="one_account_per_openid"),
             models.UniqueConstraint(fields=["user", "appid"], name="one_openid_per_account_and_app"),
@@ -238,20 +243,20 @@ class Customer(User):
 
     class Meta:
         proxy = True
-        verbose_name = "客户"
-        verbose_name_plural = "客户"
+        verbose_name = _("客户")
+        verbose_name_plural = pgettext_lazy("plural", "客户")
         permissions = [("view_customer_phone", "可查看客户完整手机号")]
 
 
 class RegistrationSource(models.TextChoices):
     # All but the last are `distribution.TouchSource` values: the touch that came with the
     # registration. Staff adjustments (manual) are not a way of arriving.
-    LINK = "link", "推广链接"
-    QR = "qr", "二维码"
-    POSTER = "poster", "海报"
-    STORE = "store", "门店"
-    COUPON = "coupon", "优惠券"
-    DIRECT = "direct", "自然注册"
+    LINK = "link", _("推广链接")
+    QR = "qr", _("二维码")
+    POSTER = "poster", _("海报")
+    STORE = "store", _("门店")
+    COUPON = "coupon", _("优惠券")
+    DIRECT = "direct", _("自然注册")
 
 
 class CustomerFigures(models.Model):
@@ -264,17 +269,17 @@ class CustomerFigures(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="customer_figures",
-        verbose_name="客户",
+        verbose_name=_("客户"),
     )
-    paid_orders = models.PositiveIntegerField("付款订单数", default=0)
+    paid_orders = models.PositiveIntegerField(_("付款订单数"), default=0)
     # Paid minus refunded, in fen.
-    total_spend = models.BigIntegerField("累计消费", default=0)
-    refunded = models.BigIntegerField("累计退款", default=0)
-    first_paid_at = models.DateTimeField("首次付款", null=True, blank=True)
-    last_paid_at = models.DateTimeField("最近付款", null=True, blank=True, db_index=True)
+    total_spend = models.BigIntegerField(_("累计消费"), default=0)
+    refunded = models.BigIntegerField(_("累计退款"), default=0)
+    first_paid_at = models.DateTimeField(_("首次付款"), null=True, blank=True)
+    last_paid_at = models.DateTimeField(_("最近付款"), null=True, blank=True, db_index=True)
     # How the buyer came, settled once after registration (blank until then).
     source = models.CharField(
-        "注册来源", max_length=10, choices=RegistrationSource.choices, blank=True, db_index=True
+        _("注册来源"), max_length=10, choices=RegistrationSource.choices, blank=True, db_index=True
     )
     source_distributor = models.ForeignKey(
         "distribution.Distributor",
@@ -282,46 +287,46 @@ class CustomerFigures(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="注册时的分销商",
+        verbose_name=_("注册时的分销商"),
     )
 
     class Meta:
-        verbose_name = "客户消费统计"
-        verbose_name_plural = "客户消费统计"
+        verbose_name = _("客户消费统计")
+        verbose_name_plural = pgettext_lazy("plural", "客户消费统计")
         indexes = [
             models.Index(fields=["total_spend"], name="customer_fig_spend"),
             models.Index(fields=["paid_orders"], name="customer_fig_orders"),
         ]
 
     def __str__(self):
-        return f"{self.user_id}: {self.paid_orders} 单"
+        return _("%(user)s: %(orders)s 单") % {"user": self.user_id, "orders": self.paid_orders}
 
 
 class TagRule(models.TextChoices):
-    NEW = "new", "新客"
-    RETURNING = "returning", "回头客"
-    HIGH_SPEND = "high_spend", "高消费"
-    DORMANT = "dormant", "沉睡"
+    NEW = "new", _("新客")
+    RETURNING = "returning", _("回头客")
+    HIGH_SPEND = "high_spend", _("高消费")
+    DORMANT = "dormant", _("沉睡")
 
 
 class Tag(models.Model):
     """A customer tag: automatic (one per rule, thresholds edited by the merchant) or
     manual (applied by staff from the customer list)."""
 
-    name = models.CharField("标签名", max_length=20, unique=True)
+    name = models.CharField(_("标签名"), max_length=20, unique=True)
     rule = models.CharField(
-        "自动规则", max_length=12, choices=TagRule.choices, blank=True, help_text="留空为手动标签"
+        _("自动规则"), max_length=12, choices=TagRule.choices, blank=True, help_text=_("留空为手动标签")
     )
-    days = models.PositiveIntegerField("天数 N", null=True, blank=True)
-    min_orders = models.PositiveIntegerField("付款订单数 ≥", null=True, blank=True)
-    min_spend = models.BigIntegerField("消费金额 ≥", null=True, blank=True)
-    description = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    computed_at = models.DateTimeField("最近计算", null=True, blank=True)
+    days = models.PositiveIntegerField(_("天数 N"), null=True, blank=True)
+    min_orders = models.PositiveIntegerField(_("付款订单数 ≥"), null=True, blank=True)
+    min_spend = models.BigIntegerField(_("消费金额 ≥"), null=True, blank=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    computed_at = models.DateTimeField(_("最近计算"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "客户标签"
-        verbose_name_plural = "客户标签"
+        verbose_name = _("客户标签")
+        verbose_name_plural = pgettext_lazy("plural", "客户标签")
         ordering = ["rule", "id"]
         constraints = [
             models.UniqueConstraint(fields=["rule"], condition=~Q(rule=""), name="one_tag_per_rule"),
@@ -340,14 +345,17 @@ class Tag(models.Model):
 
 class CustomerTag(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_tags", verbose_name="客户"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="customer_tags",
+        verbose_name=_("客户"),
     )
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="assignments", verbose_name="标签")
-    created_at = models.DateTimeField("打标时间")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("标签"))
+    created_at = models.DateTimeField(_("打标时间"))
 
     class Meta:
-        verbose_name = "客户标签记录"
-        verbose_name_plural = "客户标签记录"
+        verbose_name = _("客户标签记录")
+        verbose_name_plural = pgettext_lazy("plural", "客户标签记录")
         constraints = [models.UniqueConstraint(fields=["user", "tag"], name="one_customer_tag")]
         indexes = [models.Index(fields=["tag", "user"], name="customer_tag_by_tag")]
 
@@ -359,23 +367,23 @@ class Segment(models.Model):
     """A saved filter over tags and behaviour (客户分群). `criteria` holds the cleaned
     filter (see `services/segments.py`); members are computed when asked, never stored."""
 
-    name = models.CharField("分群名称", max_length=40, unique=True)
-    criteria = models.JSONField("筛选条件", default=dict)
-    description = models.CharField("说明", max_length=200, blank=True)
+    name = models.CharField(_("分群名称"), max_length=40, unique=True)
+    criteria = models.JSONField(_("筛选条件"), default=dict)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "客户分群"
-        verbose_name_plural = "客户分群"
+        verbose_name = _("客户分群")
+        verbose_name_plural = pgettext_lazy("plural", "客户分群")
         ordering = ["-id"]
 
     def __str__(self):
@@ -388,13 +396,13 @@ class SignInDevice(models.Model):
     abuse guards: two accounts signed in on one device may be one person."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    device = models.CharField("设备标识", max_length=32)
-    first_seen = models.DateTimeField("首次登录", auto_now_add=True)
-    last_seen = models.DateTimeField("最近登录")
+    device = models.CharField(_("设备标识"), max_length=32)
+    first_seen = models.DateTimeField(_("首次登录"), auto_now_add=True)
+    last_seen = models.DateTimeField(_("最近登录"))
 
     class Meta:
-        verbose_name = "登录设备"
-        verbose_name_plural = "登录设备"
+        verbose_name = _("登录设备")
+        verbose_name_plural = pgettext_lazy("plural", "登录设备")
         constraints = [models.UniqueConstraint(fields=["user", "device"], name="one_row_per_user_device")]
         # Who else signed in on a device.
         indexes = [models.Index(fields=["device"], name="sign_in_device")]

@@ -5,6 +5,7 @@ missing-order claims. Authorised by Django permissions."""
 from datetime import datetime
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict, Field
@@ -71,7 +72,7 @@ def _withdrawal(number: str) -> Withdrawal:
 def _user(user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise NotFound("用户不存在")
+        raise NotFound(_("用户不存在"))
     return user
 
 
@@ -184,7 +185,7 @@ ReviewId = Path(..., ge=1, le=2**63 - 1)
 def _review(review_id: int) -> RiskReview:
     review = RiskReview.objects.select_related("order").filter(pk=review_id).first()
     if review is None:
-        raise NotFound("风控记录不存在")
+        raise NotFound(_("风控记录不存在"))
     return review
 
 
@@ -239,7 +240,7 @@ ClaimId = Path(..., ge=1, le=2**63 - 1)
 def _claim(claim_id: int) -> OrderClaim:
     claim = OrderClaim.objects.select_related("order").filter(pk=claim_id).first()
     if claim is None:
-        raise NotFound("申诉不存在")
+        raise NotFound(_("申诉不存在"))
     return claim
 
 

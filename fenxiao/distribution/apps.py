@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DistributionConfig(AppConfig):
     name = "fenxiao.distribution"
     label = "distribution"
-    verbose_name = "分销"
+    verbose_name = _("分销")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

@@ -1,90 +1,92 @@
+from django.utils.translation import gettext_lazy as _
+
 from fenxiao.core.errors import DomainError
 
 
 class SettingsInvalid(DomainError):
     code = "DISTRIBUTION_SETTINGS_INVALID"
-    message = "分销设置有误"
+    message = _("分销设置有误")
 
 
 class TooManyLevels(DomainError):
     code = "DISTRIBUTION_LEVELS_EXCEEDED"
-    message = "分销层级最多 3 级（超过 3 级涉嫌传销）"
+    message = _("分销层级最多 3 级（超过 3 级涉嫌传销）")
 
 
 class RuleExceedsGuard(DomainError):
     code = "COMMISSION_RULE_EXCEEDS_GUARD"
-    message = "佣金规则可能超过单商品佣金上限"
+    message = _("佣金规则可能超过单商品佣金上限")
 
 
 class RuleInvalid(DomainError):
     code = "COMMISSION_RULE_INVALID"
-    message = "佣金规则有误"
+    message = _("佣金规则有误")
 
 
 class NotADistributor(DomainError):
     code = "NOT_A_DISTRIBUTOR"
-    message = "您还不是分销商"
+    message = _("您还不是分销商")
     status = 403
 
 
 class DistributorNotFound(DomainError):
     code = "DISTRIBUTOR_NOT_FOUND"
-    message = "分销商不存在"
+    message = _("分销商不存在")
     status = 404
 
 
 class ApplicationNotAllowed(DomainError):
     code = "DISTRIBUTOR_APPLICATION_NOT_ALLOWED"
-    message = "当前不能申请成为分销商"
+    message = _("当前不能申请成为分销商")
     status = 409
 
 
 class BindingRefused(DomainError):
     code = "BINDING_REFUSED"
-    message = "无法绑定该分销商"
+    message = _("无法绑定该分销商")
     status = 409
 
 
 class LoopRefused(DomainError):
     code = "DISTRIBUTOR_LOOP_REFUSED"
-    message = "不能形成循环的上下级关系"
+    message = _("不能形成循环的上下级关系")
     status = 409
 
 
 class WithdrawalInvalid(DomainError):
     code = "WITHDRAWAL_INVALID"
-    message = "提现申请有误"
+    message = _("提现申请有误")
 
 
 class WithdrawalBelowMinimum(DomainError):
     code = "WITHDRAWAL_BELOW_MINIMUM"
-    message = "提现金额低于最低提现金额"
+    message = _("提现金额低于最低提现金额")
 
 
 class WithdrawalAboveMaximum(DomainError):
     code = "WITHDRAWAL_ABOVE_MAXIMUM"
-    message = "提现金额超过单次最高提现金额"
+    message = _("提现金额超过单次最高提现金额")
 
 
 class WithdrawalAboveBalance(DomainError):
     code = "WITHDRAWAL_ABOVE_BALANCE"
-    message = "提现金额超过可提现余额"
+    message = _("提现金额超过可提现余额")
     status = 409
 
 
 class WithdrawalLimitReached(DomainError):
     code = "WITHDRAWAL_LIMIT_REACHED"
-    message = "本周期提现次数已用完"
+    message = _("本周期提现次数已用完")
     status = 409
 
 
 class WithdrawalNotFound(DomainError):
     code = "WITHDRAWAL_NOT_FOUND"
-    message = "提现单不存在"
+    message = _("提现单不存在")
     status = 404
 
 
 class BatchNotFound(DomainError):
     code = "SETTLEMENT_BATCH_NOT_FOUND"
-    message = "结算批次不存在"
+    message = _("结算批次不存在")
     status = 404

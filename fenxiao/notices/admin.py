@@ -3,11 +3,13 @@ staff see what each channel sent (with the sandbox, the only record of it) and s
 rows again through the service."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin
 from fenxiao.core.errors import DomainError
-from fenxiao.customers.admin import mask_phone
+from fenxiao.customers.admin import LabelColours, mask_phone
 
 from .models import Channel, Delivery, DeliveryStatus, Message
 from .services import delivery
@@ -17,7 +19,11 @@ def _person(user) -> str:
     """Who got it, with the phone masked: a message list is no place for phone numbers."""
     phone = mask_phone(user.phone) if user.phone else ""
     name = user.nickname or user.username
-    return f"{name}（{phone}）" if phone and name != user.phone else phone or name
+    return (
+        _("%(name)s（%(phone)s）") % {"name": name, "phone": phone}
+        if phone and name != user.phone
+        else phone or name
+    )
 
 
 @admin.register(Message)
@@ -40,21 +46,26 @@ class MessageAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @display(description="接收人")
+    @display(description=gettext_lazy("接收人"))
     def recipient(self, obj):
         return _person(obj.user)
 
-    @display(description="阅读", label={"已读": "success", "未读": "warning"})
+    @display(
+        description=gettext_lazy("阅读"),
+        label=LabelColours([(gettext_lazy("已读"), "success"), (gettext_lazy("未读"), "warning")]),
+    )
     def read_label(self, obj):
-        return "已读" if obj.read_at else "未读"
+        return _("已读") if obj.read_at else _("未读")
 
 
-STATUS_LABELS = {
-    DeliveryStatus.PENDING.label: "warning",
-    DeliveryStatus.PROCESSING.label: "info",
-    DeliveryStatus.SENT.label: "success",
-    DeliveryStatus.FAILED.label: "danger",
-}
+STATUS_LABELS = LabelColours(
+    [
+        (DeliveryStatus.PENDING.label, "warning"),
+        (DeliveryStatus.PROCESSING.label, "info"),
+        (DeliveryStatus.SENT.label, "success"),
+        (DeliveryStatus.FAILED.label, "danger"),
+    ]
+)
 
 
 @admin.register(Delivery)
@@ -93,35 +104,35 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def has_retry_permission(self, request, obj=None):
         return request.user.has_perm("notices.change_delivery")
 
-    @display(description="消息")
+    @display(description=gettext_lazy("消息"))
     def message_title(self, obj):
         return obj.message.title
 
-    @display(description="通道", label={"沙箱": "info"})
+    @display(description=gettext_lazy("通道"), label=LabelColours([(gettext_lazy("沙箱"), "info")]))
     def adapter_label(self, obj):
-        return "沙箱" if obj.adapter == "sandbox" else obj.adapter
+        return _("沙箱") if obj.adapter == "sandbox" else obj.adapter
 
-    @display(description="接收方")
+    @display(description=gettext_lazy("接收方"))
     def masked_recipient(self, obj):
         if obj.channel == Channel.SMS and obj.recipient:
             return mask_phone(obj.recipient)
         return obj.recipient or "-"
 
-    @display(description="状态", label=STATUS_LABELS)
+    @display(description=gettext_lazy("状态"), label=STATUS_LABELS)
     def status_label(self, obj):
         return obj.get_status_display()
 
-    @action(description="重新发送所选（发送失败的）通知", permissions=["retry"])
+    @action(description=gettext_lazy("重新发送所选（发送失败的）通知"), permissions=["retry"])
     def retry_selected(self, request, queryset):
         done, refused = 0, []
         for row in queryset.order_by("pk"):
             try:
                 delivery.retry(row)
             except DomainError as error:
-                refused.append(f"#{row.pk}：{error.message}")
+                refused.append(_("#%(id)s：%(message)s") % {"id": row.pk, "message": error.message})
             else:
                 done += 1
         if done:
-            messages.success(request, f"已重新发送 {done} 条通知")
+            messages.success(request, _("已重新发送 %(count)s 条通知") % {"count": done})
         for text in refused[:20]:
             messages.warning(request, text)

@@ -9,47 +9,49 @@ channel's adapter after commit (at least once; `services/delivery.py`).
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
-    ORDER_SHIPPED = "order_shipped", "订单发货"
-    REFUND_DONE = "refund_done", "退款到账"
-    AFTER_SALE_APPROVED = "after_sale_approved", "售后已同意"
-    AFTER_SALE_CLOSED = "after_sale_closed", "售后已关闭"
-    COMMISSION_ARRIVED = "commission_arrived", "新佣金"
-    COMMISSION_SETTLED = "commission_settled", "佣金结算"
-    WITHDRAWAL_PAID = "withdrawal_paid", "提现到账"
-    WITHDRAWAL_REJECTED = "withdrawal_rejected", "提现被拒"
-    DISTRIBUTOR_APPROVED = "distributor_approved", "分销商审核通过"
-    DISTRIBUTOR_REJECTED = "distributor_rejected", "分销商审核未通过"
-    CLAIM_DECIDED = "claim_decided", "掉单申诉结果"
+    ORDER_SHIPPED = "order_shipped", _("订单发货")
+    REFUND_DONE = "refund_done", _("退款到账")
+    AFTER_SALE_APPROVED = "after_sale_approved", _("售后已同意")
+    AFTER_SALE_CLOSED = "after_sale_closed", _("售后已关闭")
+    COMMISSION_ARRIVED = "commission_arrived", _("新佣金")
+    COMMISSION_SETTLED = "commission_settled", _("佣金结算")
+    WITHDRAWAL_PAID = "withdrawal_paid", _("提现到账")
+    WITHDRAWAL_REJECTED = "withdrawal_rejected", _("提现被拒")
+    DISTRIBUTOR_APPROVED = "distributor_approved", _("分销商审核通过")
+    DISTRIBUTOR_REJECTED = "distributor_rejected", _("分销商审核未通过")
+    CLAIM_DECIDED = "claim_decided", _("掉单申诉结果")
     # To superusers and 运营: a webhook endpoint failing for a day was disabled.
-    WEBHOOK_DISABLED = "webhook_disabled", "Webhook 停用"
+    WEBHOOK_DISABLED = "webhook_disabled", _("Webhook 停用")
     # Staff's targeted push (a product or a coupon to a segment): written by a later step.
-    PUSH = "push", "活动推送"
+    PUSH = "push", _("活动推送")
 
 
 class Message(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name="接收人"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("接收人")
     )
-    kind = models.CharField("类型", max_length=30, choices=Kind.choices)
-    title = models.CharField("标题", max_length=60)
-    body = models.CharField("内容", max_length=500)
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=60)
+    body = models.CharField(_("内容"), max_length=500)
     # An in-site path only ("/orders/…"); the click redirect refuses anything else.
-    link = models.CharField("链接", max_length=200, blank=True)
+    link = models.CharField(_("链接"), max_length=200, blank=True)
     # What the message is about, for reports and pushes ("order", 123); optional.
-    subject_type = models.CharField("关联对象", max_length=30, blank=True)
-    subject_id = models.BigIntegerField("关联对象编号", null=True, blank=True)
+    subject_type = models.CharField(_("关联对象"), max_length=30, blank=True)
+    subject_id = models.BigIntegerField(_("关联对象编号"), null=True, blank=True)
     # One message per event and recipient ("order-shipped:123"): a repeated call adds nothing.
     source_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
-    read_at = models.DateTimeField("阅读时间", null=True, blank=True)
-    clicked_at = models.DateTimeField("点击时间", null=True, blank=True)
-    created_at = models.DateTimeField("发送时间", auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("点击时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "站内消息"
-        verbose_name_plural = "站内消息"
+        verbose_name = _("站内消息")
+        verbose_name_plural = pgettext_lazy("plural", "站内消息")
         ordering = ["-id"]
         indexes = [
             # "My messages, newest first": ids grow with time.
@@ -63,15 +65,15 @@ class Message(models.Model):
 
 
 class Channel(models.TextChoices):
-    SMS = "sms", "短信"
-    WECHAT = "wechat", "微信模板消息"
+    SMS = "sms", _("短信")
+    WECHAT = "wechat", _("微信模板消息")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "待发送"
-    PROCESSING = "processing", "发送中"
-    SENT = "sent", "已发送"
-    FAILED = "failed", "发送失败"
+    PENDING = "pending", _("待发送")
+    PROCESSING = "processing", _("发送中")
+    SENT = "sent", _("已发送")
+    FAILED = "failed", _("发送失败")
 
 
 # Staff may send these again (`services.delivery.retry`); a sent row is final.
@@ -82,25 +84,25 @@ class Delivery(models.Model):
     """The outbox: one message on one external channel."""
 
     message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, related_name="deliveries", verbose_name="消息"
+        Message, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("消息")
     )
-    channel = models.CharField("渠道", max_length=10, choices=Channel.choices)
-    adapter = models.CharField("通道", max_length=20)
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    adapter = models.CharField(_("通道"), max_length=20)
     status = models.CharField(
-        "状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveSmallIntegerField("发送次数", default=0)
-    next_attempt_at = models.DateTimeField("下次发送时间", null=True, blank=True)
-    last_error = models.CharField("最近错误", max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
     # What was handed to the adapter, as it was sent (the sandbox's whole record).
-    recipient = models.CharField("接收方", max_length=64, blank=True)
-    content = models.CharField("发送内容", max_length=600, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    recipient = models.CharField(_("接收方"), max_length=64, blank=True)
+    content = models.CharField(_("发送内容"), max_length=600, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "通知发送记录"
-        verbose_name_plural = "通知发送记录"
+        verbose_name = _("通知发送记录")
+        verbose_name_plural = pgettext_lazy("plural", "通知发送记录")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["message", "channel"], name="one_delivery_per_message_channel")

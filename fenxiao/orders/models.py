@@ -5,6 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -24,73 +26,75 @@ class OrderSettings(models.Model):
     """The shop's order rules, one record edited in the backend."""
 
     payment_timeout_minutes = models.PositiveIntegerField(
-        "未付款自动取消（分钟）",
+        _("未付款自动取消（分钟）"),
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_PAYMENT_TIMEOUT_MINUTES)],
-        help_text="下单后在此时间内未付款的订单自动取消并恢复库存",
+        help_text=_("下单后在此时间内未付款的订单自动取消并恢复库存"),
     )
     auto_complete_days = models.PositiveIntegerField(
-        "发货后自动确认收货（天）",
+        _("发货后自动确认收货（天）"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_AUTO_COMPLETE_DAYS)],
     )
     signed_auto_complete_days = models.PositiveIntegerField(
-        "签收后自动确认收货（天）",
+        _("签收后自动确认收货（天）"),
         default=3,
         validators=[MaxValueValidator(MAX_AUTO_COMPLETE_DAYS)],
-        help_text="快递签收后经过此天数自动确认收货（不晚于发货后的期限）；0 表示签收即确认",
+        help_text=_("快递签收后经过此天数自动确认收货（不晚于发货后的期限）；0 表示签收即确认"),
     )
     after_sale_days = models.PositiveIntegerField(
-        "完成后可申请售后（天）",
+        _("完成后可申请售后（天）"),
         default=15,
         validators=[MaxValueValidator(MAX_AFTER_SALE_DAYS)],
-        help_text="订单完成后买家可在此期限内申请售后；商家发起的退款不受限制",
+        help_text=_("订单完成后买家可在此期限内申请售后；商家发起的退款不受限制"),
     )
-    shipping_fee = models.PositiveIntegerField("运费（分）", default=0)
+    shipping_fee = models.PositiveIntegerField(_("运费（分）"), default=0)
     free_shipping_threshold = models.PositiveIntegerField(
-        "满额包邮（分）", default=0, help_text="商品金额达到此数免运费；0 表示始终收取运费"
+        _("满额包邮（分）"), default=0, help_text=_("商品金额达到此数免运费；0 表示始终收取运费")
     )
     # Stock is taken and restored by orders, so the warning level lives with the order rules.
     low_stock_threshold = models.PositiveIntegerField(
-        "库存预警（件）",
+        _("库存预警（件）"),
         default=10,
         validators=[MaxValueValidator(MAX_LOW_STOCK_THRESHOLD)],
-        help_text="上架商品的可售 SKU 库存低于此数时，在经营概况的待办中提醒；0 表示不提醒",
+        help_text=_("上架商品的可售 SKU 库存低于此数时，在经营概况的待办中提醒；0 表示不提醒"),
     )
     after_sale_respond_days = models.PositiveIntegerField(
-        "商家处理售后期限（天）",
+        _("商家处理售后期限（天）"),
         default=2,
         validators=[MaxValueValidator(MAX_AFTER_SALE_RESPOND_DAYS)],
         help_text=(
-            "买家申请后商家在此期限内未处理的，系统自动同意"
-            "（退货退款进入待买家退货，仅退款直接退款）；0 表示不自动同意"
+            _(
+                "买家申请后商家在此期限内未处理的，系统自动同意"
+                "（退货退款进入待买家退货，仅退款直接退款）；0 表示不自动同意"
+            )
         ),
     )
     return_ship_days = models.PositiveIntegerField(
-        "买家退货期限（天）",
+        _("买家退货期限（天）"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_RETURN_SHIP_DAYS)],
-        help_text="商家同意退货后买家在此期限内未填写退货物流的，售后自动关闭",
+        help_text=_("商家同意退货后买家在此期限内未填写退货物流的，售后自动关闭"),
     )
     return_receive_days = models.PositiveIntegerField(
-        "商家确认收货期限（天）",
+        _("商家确认收货期限（天）"),
         default=10,
         validators=[MaxValueValidator(MAX_RETURN_RECEIVE_DAYS)],
-        help_text="买家寄回后商家在此期限内未确认收货的，系统自动确认收货并退款；0 表示不自动确认",
+        help_text=_("买家寄回后商家在此期限内未确认收货的，系统自动确认收货并退款；0 表示不自动确认"),
     )
-    return_recipient = models.CharField("退货收件人", max_length=40, blank=True)
-    return_phone = models.CharField("退货联系电话", max_length=20, blank=True)
+    return_recipient = models.CharField(_("退货收件人"), max_length=40, blank=True)
+    return_phone = models.CharField(_("退货联系电话"), max_length=20, blank=True)
     return_address = models.CharField(
-        "退货地址", max_length=200, blank=True, help_text="买家退货时寄回的地址，在售后详情页展示给买家"
+        _("退货地址"), max_length=200, blank=True, help_text=_("买家退货时寄回的地址，在售后详情页展示给买家")
     )
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "订单设置"
-        verbose_name_plural = "订单设置"
+        verbose_name = _("订单设置")
+        verbose_name_plural = pgettext_lazy("plural", "订单设置")
 
     def __str__(self):
-        return "订单设置"
+        return gettext("订单设置")
 
     @classmethod
     def current(cls) -> "OrderSettings":
@@ -115,8 +119,8 @@ class Cart(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "购物车"
-        verbose_name_plural = "购物车"
+        verbose_name = _("购物车")
+        verbose_name_plural = pgettext_lazy("plural", "购物车")
 
     def __str__(self):
         return f"{self.buyer}"
@@ -129,8 +133,8 @@ class CartLine(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "购物车商品"
-        verbose_name_plural = "购物车商品"
+        verbose_name = _("购物车商品")
+        verbose_name_plural = pgettext_lazy("plural", "购物车商品")
         ordering = ["-added_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["cart", "sku"], name="one_cart_line_per_sku"),
@@ -142,11 +146,11 @@ class CartLine(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "待付款"
-    PENDING_SHIPMENT = "pending_shipment", "待发货"
-    SHIPPED = "shipped", "已发货"
-    COMPLETED = "completed", "已完成"
-    CANCELLED = "cancelled", "已取消"
+    PENDING_PAYMENT = "pending_payment", _("待付款")
+    PENDING_SHIPMENT = "pending_shipment", _("待发货")
+    SHIPPED = "shipped", _("已发货")
+    COMPLETED = "completed", _("已完成")
+    CANCELLED = "cancelled", _("已取消")
 
 
 ORDER_FLOW = StateMachine(
@@ -163,8 +167,8 @@ ORDER_FLOW = StateMachine(
 
 
 class Fulfilment(models.TextChoices):
-    DELIVERY = "delivery", "快递配送"
-    PICKUP = "pickup", "到店自提"
+    DELIVERY = "delivery", _("快递配送")
+    PICKUP = "pickup", _("到店自提")
 
 
 # A pickup order is never shipped: paid, it waits at the store (待自提, still
@@ -187,56 +191,60 @@ OPEN_PICKUP_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMEN
 class Order(models.Model):
     Status = OrderStatus
 
-    number = models.CharField("订单号", max_length=32, unique=True)
+    number = models.CharField(_("订单号"), max_length=32, unique=True)
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name="买家"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", verbose_name=_("买家")
     )
     status = models.CharField(
-        "状态", max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT, db_index=True
+        _("状态"),
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.PENDING_PAYMENT,
+        db_index=True,
     )
     # Amounts in fen. total = goods_amount - discount_amount + shipping_fee.
-    goods_amount = models.PositiveIntegerField("商品金额")
-    discount_amount = models.IntegerField("优惠/改价", default=0, help_text="正数为优惠，负数为加价")
-    shipping_fee = models.PositiveIntegerField("运费", default=0)
-    total = models.PositiveIntegerField("应付金额")
-    paid_amount = models.PositiveIntegerField("实付金额", default=0)
-    refunded_amount = models.PositiveIntegerField("已退款", default=0)
+    goods_amount = models.PositiveIntegerField(_("商品金额"))
+    discount_amount = models.IntegerField(_("优惠/改价"), default=0, help_text=_("正数为优惠，负数为加价"))
+    shipping_fee = models.PositiveIntegerField(_("运费"), default=0)
+    total = models.PositiveIntegerField(_("应付金额"))
+    paid_amount = models.PositiveIntegerField(_("实付金额"), default=0)
+    refunded_amount = models.PositiveIntegerField(_("已退款"), default=0)
     # Store credit is a way to pay, not a discount: the lines' paid amounts (the commission
     # base) are the same whether the buyer pays by gateway, by wallet or by both.
-    wallet_amount = models.PositiveIntegerField("余额支付", default=0)
-    wallet_refunded = models.PositiveIntegerField("已退回余额", default=0)
+    wallet_amount = models.PositiveIntegerField(_("余额支付"), default=0)
+    wallet_refunded = models.PositiveIntegerField(_("已退回余额"), default=0)
     # Delivery address, copied at checkout so later edits to the address book change nothing.
-    recipient = models.CharField("收货人", max_length=40)
-    recipient_phone = models.CharField("联系电话", max_length=11)
-    province = models.CharField("省", max_length=20)
-    city = models.CharField("市", max_length=20)
-    district = models.CharField("区/县", max_length=20, blank=True)
-    address_detail = models.CharField("详细地址", max_length=200)
-    note = models.CharField("买家留言", max_length=200, blank=True)
-    carrier = models.CharField("物流公司", max_length=40, blank=True)
-    tracking_number = models.CharField("运单号", max_length=40, blank=True)
-    created_at = models.DateTimeField("下单时间", auto_now_add=True, db_index=True)
-    pay_deadline = models.DateTimeField("付款截止")
-    paid_at = models.DateTimeField("付款时间", null=True, blank=True)
-    shipped_at = models.DateTimeField("发货时间", null=True, blank=True)
-    auto_complete_at = models.DateTimeField("自动确认收货时间", null=True, blank=True)
-    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
-    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
-    cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
+    recipient = models.CharField(_("收货人"), max_length=40)
+    recipient_phone = models.CharField(_("联系电话"), max_length=11)
+    province = models.CharField(_("省"), max_length=20)
+    city = models.CharField(_("市"), max_length=20)
+    district = models.CharField(_("区/县"), max_length=20, blank=True)
+    address_detail = models.CharField(_("详细地址"), max_length=200)
+    note = models.CharField(_("买家留言"), max_length=200, blank=True)
+    carrier = models.CharField(_("物流公司"), max_length=40, blank=True)
+    tracking_number = models.CharField(_("运单号"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("下单时间"), auto_now_add=True, db_index=True)
+    pay_deadline = models.DateTimeField(_("付款截止"))
+    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
+    auto_complete_at = models.DateTimeField(_("自动确认收货时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
     # A group-buy (拼团) order is paid at once but ships only once its group is full.
-    awaiting_group = models.BooleanField("待成团", default=False)
+    awaiting_group = models.BooleanField(_("待成团"), default=False)
     fulfilment = models.CharField(
-        "配送方式", max_length=10, choices=Fulfilment.choices, default=Fulfilment.DELIVERY
+        _("配送方式"), max_length=10, choices=Fulfilment.choices, default=Fulfilment.DELIVERY
     )
     # Kept by id: orders sit below stores (see services/stores_port.py). The store's address
     # is copied into the address fields above at checkout, for the record.
-    pickup_store_id = models.PositiveIntegerField("自提门店", null=True, blank=True, db_index=True)
-    pickup_code = models.CharField("提货码", max_length=12, blank=True)
-    picked_up_at = models.DateTimeField("提货时间", null=True, blank=True)
+    pickup_store_id = models.PositiveIntegerField(_("自提门店"), null=True, blank=True, db_index=True)
+    pickup_code = models.CharField(_("提货码"), max_length=12, blank=True)
+    picked_up_at = models.DateTimeField(_("提货时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "订单"
-        verbose_name_plural = "订单"
+        verbose_name = _("订单")
+        verbose_name_plural = pgettext_lazy("plural", "订单")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["status", "pay_deadline"]),
@@ -297,7 +305,7 @@ class Order(models.Model):
     def status_label(self) -> str:
         """What the buyer and staff read: a paid pickup order waits at the store, 待自提."""
         if self.is_pickup and self.status == OrderStatus.PENDING_SHIPMENT:
-            return "待自提"
+            return gettext("待自提")
         return self.get_status_display()
 
     @property
@@ -311,32 +319,32 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name="订单")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("订单"))
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     # Snapshot at checkout: what the buyer saw and agreed to pay.
-    product_name = models.CharField("商品名称", max_length=80)
-    sku_code = models.CharField("SKU编码", max_length=40)
-    spec_text = models.CharField("规格", max_length=120, blank=True)
-    image_url = models.CharField("图片", max_length=300, blank=True)
-    unit_price = models.PositiveIntegerField("单价")
-    list_price = models.PositiveIntegerField("划线价", default=0)
+    product_name = models.CharField(_("商品名称"), max_length=80)
+    sku_code = models.CharField(_("SKU编码"), max_length=40)
+    spec_text = models.CharField(_("规格"), max_length=120, blank=True)
+    image_url = models.CharField(_("图片"), max_length=300, blank=True)
+    unit_price = models.PositiveIntegerField(_("单价"))
+    list_price = models.PositiveIntegerField(_("划线价"), default=0)
     # The SKU's own price at checkout; above `unit_price` when a flash or group price applied.
-    original_price = models.PositiveIntegerField("原价", default=0)
-    quantity = models.PositiveIntegerField("数量")
-    subtotal = models.PositiveIntegerField("小计")
-    discount_share = models.IntegerField("分摊优惠", default=0)
-    paid_amount = models.PositiveIntegerField("实付")
-    refunded_amount = models.PositiveIntegerField("已退款", default=0)
-    refunded_quantity = models.PositiveIntegerField("已退数量", default=0)
+    original_price = models.PositiveIntegerField(_("原价"), default=0)
+    quantity = models.PositiveIntegerField(_("数量"))
+    subtotal = models.PositiveIntegerField(_("小计"))
+    discount_share = models.IntegerField(_("分摊优惠"), default=0)
+    paid_amount = models.PositiveIntegerField(_("实付"))
+    refunded_amount = models.PositiveIntegerField(_("已退款"), default=0)
+    refunded_quantity = models.PositiveIntegerField(_("已退数量"), default=0)
     # A promotion's own commission rates for this line, copied at checkout (rule priority 1):
     # {"promotion_id", "name", "mode": rate|fixed|exclude, "level1", "level2", "level3"};
     # null when the normal rules decide.
-    commission_override = models.JSONField("活动佣金", null=True, blank=True)
+    commission_override = models.JSONField(_("活动佣金"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "订单商品"
-        verbose_name_plural = "订单商品"
+        verbose_name = _("订单商品")
+        verbose_name_plural = pgettext_lazy("plural", "订单商品")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
@@ -363,12 +371,12 @@ class OrderLine(models.Model):
 
 
 class DiscountKind(models.TextChoices):
-    FLASH = "flash", "限时折扣"
-    GROUP = "group", "拼团价"
-    SPEND = "spend", "满减"
-    COUPON = "coupon", "优惠券"
-    FREE_SHIPPING = "free_shipping", "满额包邮"
-    ADJUST = "adjust", "商家改价"
+    FLASH = "flash", _("限时折扣")
+    GROUP = "group", _("拼团价")
+    SPEND = "spend", _("满减")
+    COUPON = "coupon", _("优惠券")
+    FREE_SHIPPING = "free_shipping", _("满额包邮")
+    ADJUST = "adjust", _("商家改价")
 
 
 # Discounts that lower a line's unit price (its `unit_price` is already the promotion price)
@@ -390,15 +398,15 @@ class OrderDiscount(models.Model):
     line = models.ForeignKey(
         OrderLine, on_delete=models.CASCADE, null=True, blank=True, related_name="discounts"
     )
-    kind = models.CharField("类型", max_length=20, choices=DiscountKind.choices)
-    promotion_id = models.PositiveIntegerField("活动", null=True, blank=True, db_index=True)
-    coupon_id = models.PositiveIntegerField("优惠券", null=True, blank=True, db_index=True)
-    name = models.CharField("名称", max_length=80)
-    amount = models.IntegerField("金额")
+    kind = models.CharField(_("类型"), max_length=20, choices=DiscountKind.choices)
+    promotion_id = models.PositiveIntegerField(_("活动"), null=True, blank=True, db_index=True)
+    coupon_id = models.PositiveIntegerField(_("优惠券"), null=True, blank=True, db_index=True)
+    name = models.CharField(_("名称"), max_length=80)
+    amount = models.IntegerField(_("金额"))
 
     class Meta:
-        verbose_name = "订单优惠"
-        verbose_name_plural = "订单优惠"
+        verbose_name = _("订单优惠")
+        verbose_name_plural = pgettext_lazy("plural", "订单优惠")
         ordering = ["id"]
 
     def __str__(self):
@@ -406,31 +414,31 @@ class OrderDiscount(models.Model):
 
 
 class ActorKind(models.TextChoices):
-    BUYER = "buyer", "买家"
-    STAFF = "staff", "商家"
-    SYSTEM = "system", "系统"
-    GATEWAY = "gateway", "支付网关"
+    BUYER = "buyer", _("买家")
+    STAFF = "staff", _("商家")
+    SYSTEM = "system", _("系统")
+    GATEWAY = "gateway", _("支付网关")
 
 
 class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField("事件", max_length=40)
-    actor_kind = models.CharField("操作方", max_length=10, choices=ActorKind.choices)
+    kind = models.CharField(_("事件"), max_length=40)
+    actor_kind = models.CharField(_("操作方"), max_length=10, choices=ActorKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
     )
-    message = models.CharField("说明", max_length=300)
+    message = models.CharField(_("说明"), max_length=300)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "订单日志"
-        verbose_name_plural = "订单日志"
+        verbose_name = _("订单日志")
+        verbose_name_plural = pgettext_lazy("plural", "订单日志")
         ordering = ["id"]
 
     def __str__(self):

@@ -5,6 +5,8 @@ module, so Django finds these models)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core import private_files
 from fenxiao.core.statemachine import StateMachine
@@ -14,20 +16,20 @@ from .models import ActorKind, Order, OrderLine, evidence_image_path
 
 
 class AfterSaleKind(models.TextChoices):
-    REFUND_ONLY = "refund_only", "仅退款"
-    RETURN_REFUND = "return_refund", "退货退款"
+    REFUND_ONLY = "refund_only", _("仅退款")
+    RETURN_REFUND = "return_refund", _("退货退款")
 
 
 class AfterSaleStatus(models.TextChoices):
-    REQUESTED = "requested", "待商家处理"
+    REQUESTED = "requested", _("待商家处理")
     # Refund only: approved; a return: received. The refund is on its way back.
-    APPROVED = "approved", "退款中"
-    AWAITING_RETURN = "awaiting_return", "待买家退货"
-    RETURN_SHIPPED = "return_shipped", "待商家收货"
-    REFUNDED = "refunded", "已退款"
-    REJECTED = "rejected", "已拒绝"
-    WITHDRAWN = "withdrawn", "已撤销"
-    CLOSED = "closed", "已关闭"
+    APPROVED = "approved", _("退款中")
+    AWAITING_RETURN = "awaiting_return", _("待买家退货")
+    RETURN_SHIPPED = "return_shipped", _("待商家收货")
+    REFUNDED = "refunded", _("已退款")
+    REJECTED = "rejected", _("已拒绝")
+    WITHDRAWN = "withdrawn", _("已撤销")
+    CLOSED = "closed", _("已关闭")
 
 
 # 仅退款: requested → approved → refunded (one step for staff).
@@ -69,16 +71,16 @@ DROPPED_AFTER_SALE = [AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN, After
 
 
 class AfterSaleReason(models.TextChoices):
-    NOT_WANTED = "not_wanted", "不想要了"
-    WRONG_ORDER = "wrong_order", "拍错了/多拍了"
-    NOT_RECEIVED = "not_received", "未收到货"
-    QUALITY = "quality", "商品质量问题"
-    NOT_AS_DESCRIBED = "not_as_described", "与描述不符"
-    MISSING = "missing", "少件/漏发"
-    WRONG_ITEM = "wrong_item", "发错货"
-    DAMAGED = "damaged", "物流破损"
-    AGREED = "agreed", "与商家协商一致"
-    OTHER = "other", "其他"
+    NOT_WANTED = "not_wanted", _("不想要了")
+    WRONG_ORDER = "wrong_order", _("拍错了/多拍了")
+    NOT_RECEIVED = "not_received", _("未收到货")
+    QUALITY = "quality", _("商品质量问题")
+    NOT_AS_DESCRIBED = "not_as_described", _("与描述不符")
+    MISSING = "missing", _("少件/漏发")
+    WRONG_ITEM = "wrong_item", _("发错货")
+    DAMAGED = "damaged", _("物流破损")
+    AGREED = "agreed", _("与商家协商一致")
+    OTHER = "other", _("其他")
 
 
 # A return needs goods in the buyer's hands: "not received" is a refund-only reason.
@@ -98,33 +100,33 @@ class AfterSale(models.Model):
     Status = AfterSaleStatus
     Kind = AfterSaleKind
 
-    number = models.CharField("售后单号", max_length=32, unique=True)
+    number = models.CharField(_("售后单号"), max_length=32, unique=True)
     order = models.ForeignKey(
-        Order, on_delete=models.PROTECT, related_name="after_sales", verbose_name="订单"
+        Order, on_delete=models.PROTECT, related_name="after_sales", verbose_name=_("订单")
     )
-    kind = models.CharField("类型", max_length=20, choices=AfterSaleKind.choices)
+    kind = models.CharField(_("类型"), max_length=20, choices=AfterSaleKind.choices)
     status = models.CharField(
-        "状态",
+        _("状态"),
         max_length=20,
         choices=AfterSaleStatus.choices,
         default=AfterSaleStatus.REQUESTED,
         db_index=True,
     )
-    amount = models.PositiveIntegerField("退款金额", help_text="含退运费")
-    shipping_amount = models.PositiveIntegerField("退运费", default=0)
-    reason = models.CharField("原因", max_length=200)
-    reason_code = models.CharField("原因类型", max_length=20, choices=AfterSaleReason.choices, blank=True)
-    description = models.CharField("问题描述", max_length=500, blank=True)
-    restock = models.BooleanField("退回库存", default=False)
+    amount = models.PositiveIntegerField(_("退款金额"), help_text=_("含退运费"))
+    shipping_amount = models.PositiveIntegerField(_("退运费"), default=0)
+    reason = models.CharField(_("原因"), max_length=200)
+    reason_code = models.CharField(_("原因类型"), max_length=20, choices=AfterSaleReason.choices, blank=True)
+    description = models.CharField(_("问题描述"), max_length=500, blank=True)
+    restock = models.BooleanField(_("退回库存"), default=False)
     # The deadline of the current step (the merchant's answer, the buyer's parcel, the
     # receipt); null when nobody is waited for. The periodic sweep acts on it.
-    deadline = models.DateTimeField("处理期限", null=True, blank=True)
-    return_carrier = models.CharField("退货物流公司", max_length=20, choices=Carrier.choices, blank=True)
-    return_tracking_number = models.CharField("退货运单号", max_length=40, blank=True)
-    return_shipped_at = models.DateTimeField("买家寄回时间", null=True, blank=True)
-    received_at = models.DateTimeField("商家收货时间", null=True, blank=True)
-    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
-    requested_by = models.CharField("发起方", max_length=10, choices=ActorKind.choices)
+    deadline = models.DateTimeField(_("处理期限"), null=True, blank=True)
+    return_carrier = models.CharField(_("退货物流公司"), max_length=20, choices=Carrier.choices, blank=True)
+    return_tracking_number = models.CharField(_("退货运单号"), max_length=40, blank=True)
+    return_shipped_at = models.DateTimeField(_("买家寄回时间"), null=True, blank=True)
+    received_at = models.DateTimeField(_("商家收货时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    requested_by = models.CharField(_("发起方"), max_length=10, choices=ActorKind.choices)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -134,16 +136,16 @@ class AfterSale(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="处理人",
+        verbose_name=_("处理人"),
     )
-    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
-    reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
-    refunded_at = models.DateTimeField("退款时间", null=True, blank=True)
-    created_at = models.DateTimeField("申请时间", auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    reject_reason = models.CharField(_("拒绝原因"), max_length=200, blank=True)
+    refunded_at = models.DateTimeField(_("退款时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "售后"
-        verbose_name_plural = "售后"
+        verbose_name = _("售后")
+        verbose_name_plural = pgettext_lazy("plural", "售后")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "deadline"], name="after_sale_due")]
         constraints = [
@@ -165,14 +167,14 @@ class AfterSale(models.Model):
 class AfterSaleLine(models.Model):
     after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name="订单商品"
+        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("订单商品")
     )
-    quantity = models.PositiveIntegerField("数量", default=0)
-    amount = models.PositiveIntegerField("金额")
+    quantity = models.PositiveIntegerField(_("数量"), default=0)
+    amount = models.PositiveIntegerField(_("金额"))
 
     class Meta:
-        verbose_name = "售后商品"
-        verbose_name_plural = "售后商品"
+        verbose_name = _("售后商品")
+        verbose_name_plural = pgettext_lazy("plural", "售后商品")
         constraints = [
             models.UniqueConstraint(
                 fields=["after_sale", "order_line"], name="one_after_sale_line_per_order_line"
@@ -187,22 +189,22 @@ class AfterSaleLog(models.Model):
     """The negotiation history of one after-sale: every step and every message, by whom."""
 
     after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="logs")
-    actor_kind = models.CharField("操作方", max_length=10, choices=ActorKind.choices)
+    actor_kind = models.CharField(_("操作方"), max_length=10, choices=ActorKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
     )
-    kind = models.CharField("事件", max_length=30)
-    message = models.CharField("内容", max_length=500)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    kind = models.CharField(_("事件"), max_length=30)
+    message = models.CharField(_("内容"), max_length=500)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "售后协商记录"
-        verbose_name_plural = "售后协商记录"
+        verbose_name = _("售后协商记录")
+        verbose_name_plural = pgettext_lazy("plural", "售后协商记录")
         ordering = ["id"]
 
     def __str__(self):
@@ -215,14 +217,14 @@ class AfterSaleImage(models.Model):
         AfterSaleLog, on_delete=models.CASCADE, null=True, blank=True, related_name="images"
     )
     # Private: a buyer's photos are opened through signed links that expire (`url`).
-    image = models.ImageField("图片", upload_to=evidence_image_path, storage=private_files.storage)
-    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    image = models.ImageField(_("图片"), upload_to=evidence_image_path, storage=private_files.storage)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     extension = "jpg"  # set from the validated format before saving
 
     class Meta:
-        verbose_name = "售后凭证"
-        verbose_name_plural = "售后凭证"
+        verbose_name = _("售后凭证")
+        verbose_name_plural = pgettext_lazy("plural", "售后凭证")
         ordering = ["id"]
 
     def __str__(self):

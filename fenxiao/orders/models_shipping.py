@@ -8,6 +8,8 @@ finds these models because `models.py` imports this module.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 from fenxiao.shipping.carriers import Carrier, carrier_name
@@ -18,39 +20,39 @@ from .models import Order, OrderLine
 class TrackingState(models.TextChoices):
     """Where a parcel is, in the terms every Chinese tracking service uses."""
 
-    WAITING = "waiting", "待揽收"
-    COLLECTED = "collected", "已揽收"
-    IN_TRANSIT = "in_transit", "运输中"
-    DELIVERING = "delivering", "派件中"
-    SIGNED = "signed", "已签收"
-    PROBLEM = "problem", "疑难件"
-    RETURNED = "returned", "退回"
+    WAITING = "waiting", _("待揽收")
+    COLLECTED = "collected", _("已揽收")
+    IN_TRANSIT = "in_transit", _("运输中")
+    DELIVERING = "delivering", _("派件中")
+    SIGNED = "signed", _("已签收")
+    PROBLEM = "problem", _("疑难件")
+    RETURNED = "returned", _("退回")
 
 
 class Parcel(models.Model):
     """One box that left the warehouse: a carrier, a tracking number and what is inside."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name="订单")
-    carrier = models.CharField("物流公司", max_length=20, choices=Carrier.choices)
-    tracking_number = models.CharField("运单号", max_length=40)
-    shipped_at = models.DateTimeField("发货时间")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="parcels", verbose_name=_("订单"))
+    carrier = models.CharField(_("物流公司"), max_length=20, choices=Carrier.choices)
+    tracking_number = models.CharField(_("运单号"), max_length=40)
+    shipped_at = models.DateTimeField(_("发货时间"))
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="发货人",
+        verbose_name=_("发货人"),
     )
     tracking_state = models.CharField(
-        "物流状态", max_length=20, choices=TrackingState.choices, default=TrackingState.WAITING
+        _("物流状态"), max_length=20, choices=TrackingState.choices, default=TrackingState.WAITING
     )
-    tracking_updated_at = models.DateTimeField("物流更新时间", null=True, blank=True)
-    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    tracking_updated_at = models.DateTimeField(_("物流更新时间"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "包裹"
-        verbose_name_plural = "包裹"
+        verbose_name = _("包裹")
+        verbose_name_plural = pgettext_lazy("plural", "包裹")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -68,15 +70,15 @@ class Parcel(models.Model):
 
 
 class ParcelLine(models.Model):
-    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="lines", verbose_name="包裹")
+    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="lines", verbose_name=_("包裹"))
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="parcel_lines", verbose_name="订单商品"
+        OrderLine, on_delete=models.PROTECT, related_name="parcel_lines", verbose_name=_("订单商品")
     )
-    quantity = models.PositiveIntegerField("数量")
+    quantity = models.PositiveIntegerField(_("数量"))
 
     class Meta:
-        verbose_name = "包裹商品"
-        verbose_name_plural = "包裹商品"
+        verbose_name = _("包裹商品")
+        verbose_name_plural = pgettext_lazy("plural", "包裹商品")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="parcel_line_quantity_positive"),
@@ -88,13 +90,13 @@ class ParcelLine(models.Model):
 
 
 class SubscriptionStatus(models.TextChoices):
-    PENDING = "pending", "待订阅"
-    SENDING = "sending", "订阅中"
-    SUBSCRIBED = "subscribed", "已订阅"
-    FAILED = "failed", "订阅失败"
+    PENDING = "pending", _("待订阅")
+    SENDING = "sending", _("订阅中")
+    SUBSCRIBED = "subscribed", _("已订阅")
+    FAILED = "failed", _("订阅失败")
     # The service stopped following the waybill (Kuaidi100's "abort": no record for days, or
     # no change for months); staff check the waybill and subscribe again.
-    STOPPED = "stopped", "已停止跟踪"
+    STOPPED = "stopped", _("已停止跟踪")
 
 
 SUBSCRIPTION_FLOW = StateMachine(
@@ -129,22 +131,22 @@ class TrackingSubscription(models.Model):
     never shown: a push is accepted only when signed with it (Kuaidi100's `salt`)."""
 
     parcel = models.OneToOneField(
-        Parcel, on_delete=models.CASCADE, related_name="subscription", verbose_name="包裹"
+        Parcel, on_delete=models.CASCADE, related_name="subscription", verbose_name=_("包裹")
     )
-    provider = models.CharField("物流服务", max_length=20)
+    provider = models.CharField(_("物流服务"), max_length=20)
     status = models.CharField(
-        "状态", max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
+        _("状态"), max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.PENDING
     )
     salt = models.CharField(max_length=64)
-    attempts = models.PositiveIntegerField("尝试次数", default=0)
-    next_attempt_at = models.DateTimeField("下次尝试", null=True, blank=True)
-    last_error = models.CharField("最近错误", max_length=300, blank=True)
-    subscribed_at = models.DateTimeField("订阅时间", null=True, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    subscribed_at = models.DateTimeField(_("订阅时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "物流订阅"
-        verbose_name_plural = "物流订阅"
+        verbose_name = _("物流订阅")
+        verbose_name_plural = pgettext_lazy("plural", "物流订阅")
         indexes = [
             models.Index(
                 fields=["next_attempt_at"],
@@ -162,19 +164,19 @@ class TrackingEvent(models.Model):
     the whole trail with every push; the unique key makes a line seen twice one row."""
 
     parcel = models.ForeignKey(
-        Parcel, on_delete=models.CASCADE, related_name="tracking_events", verbose_name="包裹"
+        Parcel, on_delete=models.CASCADE, related_name="tracking_events", verbose_name=_("包裹")
     )
-    occurred_at = models.DateTimeField("时间")
-    state = models.CharField("状态", max_length=20, choices=TrackingState.choices)
-    context = models.CharField("描述", max_length=300)
-    location = models.CharField("地点", max_length=80, blank=True)
+    occurred_at = models.DateTimeField(_("时间"))
+    state = models.CharField(_("状态"), max_length=20, choices=TrackingState.choices)
+    context = models.CharField(_("描述"), max_length=300)
+    location = models.CharField(_("地点"), max_length=80, blank=True)
     # sha256 of state + context: the context is free text of any length.
     digest = models.CharField(max_length=64)
-    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "物流轨迹"
-        verbose_name_plural = "物流轨迹"
+        verbose_name = _("物流轨迹")
+        verbose_name_plural = pgettext_lazy("plural", "物流轨迹")
         ordering = ["-occurred_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -201,8 +203,8 @@ class SandboxWaybill(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "沙箱运单"
-        verbose_name_plural = "沙箱运单"
+        verbose_name = _("沙箱运单")
+        verbose_name_plural = pgettext_lazy("plural", "沙箱运单")
         constraints = [
             models.UniqueConstraint(fields=["callback_url"], name="one_sandbox_waybill_per_callback"),
         ]

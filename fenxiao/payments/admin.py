@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
@@ -85,7 +87,7 @@ class RefundInline(TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    verbose_name_plural = "退款记录"
+    verbose_name_plural = pgettext_lazy("plural", "退款记录")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -96,7 +98,7 @@ class RefundInline(TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    amount_display = fen_column("退款金额")
+    amount_display = fen_column(gettext_lazy("退款金额"))
 
 
 @admin.register(Payment)
@@ -137,13 +139,13 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
         # Applying a payment marks an order paid: payment staff only.
         return request.user.has_perm("payments.change_payment")
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return _order_link(obj.order)
 
-    amount_display = fen_column("金额", ordering="amount")
+    amount_display = fen_column(gettext_lazy("金额"), ordering="amount")
 
-    @display(description="状态", ordering="status", label=_labels(PAYMENT_LABELS))
+    @display(description=gettext_lazy("状态"), ordering="status", label=_labels(PAYMENT_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
@@ -154,15 +156,22 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
         try:
             outcome = query_gateway(payment)
         except DomainError as exc:
-            messages.error(request, f"{payment.out_trade_no}：{exc.message}")
+            messages.error(
+                request, _("%(no)s：%(reason)s") % {"no": payment.out_trade_no, "reason": exc.message}
+            )
         else:
             if outcome is None:
-                messages.warning(request, f"{payment.out_trade_no}：渠道显示买家尚未支付")
+                messages.warning(request, _("%(no)s：渠道显示买家尚未支付") % {"no": payment.out_trade_no})
             else:
                 label = NotificationOutcome(outcome).label
-                messages.success(request, f"{payment.out_trade_no}：渠道显示已支付，{label}")
+                messages.success(
+                    request,
+                    _("%(no)s：渠道显示已支付，%(outcome)s") % {"no": payment.out_trade_no, "outcome": label},
+                )
 
-    @action(description="向渠道查询支付结果", url_path="query", permissions=["query"], icon="sync")
+    @action(
+        description=gettext_lazy("向渠道查询支付结果"), url_path="query", permissions=["query"], icon="sync"
+    )
     def query_one(self, request, object_id):
         payment = self.object_or_404(request, object_id)
         return confirm_action(
@@ -170,17 +179,17 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
             request,
             payment,
             lambda: self._query(request, payment),
-            title=f"向渠道查询支付结果：{payment.out_trade_no}",
-            submit_label="查询并补单",
+            title=_("向渠道查询支付结果：%(no)s") % {"no": payment.out_trade_no},
+            submit_label=_("查询并补单"),
             summary=[
-                ("商户支付单号", payment.out_trade_no),
-                ("订单", payment.order.number),
-                ("金额", format_fen(payment.amount)),
-                ("状态", payment.get_status_display()),
+                (_("商户支付单号"), payment.out_trade_no),
+                (_("订单"), payment.order.number),
+                (_("金额"), format_fen(payment.amount)),
+                (_("状态"), payment.get_status_display()),
             ],
         )
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return _badge(obj.get_status_display(), PAYMENT_LABELS.get(obj.status))
 
@@ -227,17 +236,17 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
         # Refunds are an after-sale matter: the same permission as approving one.
         return request.user.has_perm("orders.change_aftersale")
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return _order_link(obj.payment.order)
 
-    amount_display = fen_column("退款金额", ordering="amount")
+    amount_display = fen_column(gettext_lazy("退款金额"), ordering="amount")
 
-    @display(description="状态", ordering="status", label=_labels(REFUND_LABELS))
+    @display(description=gettext_lazy("状态"), ordering="status", label=_labels(REFUND_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return _badge(obj.get_status_display(), REFUND_LABELS.get(obj.status))
 
@@ -247,21 +256,31 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
             refunds,
             retry_refund,
             name=lambda refund: refund.out_refund_no,
-            done="已重新发起退款：",
-            failed="未能重试：",
+            done=_("已重新发起退款："),
+            failed=_("未能重试："),
         )
 
-    @action(description="重试所选未完成退款", permissions=["retry_refund"])
+    @action(description=gettext_lazy("重试所选未完成退款"), permissions=["retry_refund"])
     def retry_selected(self, request, queryset):
         self._retry(request, queryset.filter(status__in=RETRYABLE_REFUND))
         skipped = queryset.exclude(status__in=RETRYABLE_REFUND).count()
         if skipped:
-            messages.warning(request, f"{skipped} 笔退款已完成，无需重试，已跳过")
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)s 笔退款已完成，无需重试，已跳过",
+                    "%(count)s 笔退款已完成，无需重试，已跳过",
+                    skipped,
+                )
+                % {"count": skipped},
+            )
 
     def detail_actions_for(self, refund):
         return {"retry_one"} if refund.status in RETRYABLE_REFUND else set()
 
-    @action(description="重试退款", url_path="retry", permissions=["retry_refund"], icon="replay")
+    @action(
+        description=gettext_lazy("重试退款"), url_path="retry", permissions=["retry_refund"], icon="replay"
+    )
     def retry_one(self, request, object_id):
         refund = self.object_or_404(request, object_id)
         return confirm_action(
@@ -269,15 +288,18 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
             request,
             refund,
             lambda: self._retry(request, [refund]),
-            title=f"重试退款：{refund.out_refund_no}",
-            submit_label="重新发起退款",
+            title=_("重试退款：%(no)s") % {"no": refund.out_refund_no},
+            submit_label=_("重新发起退款"),
             summary=[
-                ("退款单号", refund.out_refund_no),
-                ("订单", refund.payment.order.number),
-                ("金额", format_fen(refund.amount)),
-                ("状态", refund.get_status_display()),
-                ("失败原因", refund.failure_reason or refund.last_error or "-"),
-                ("已尝试", f"{refund.attempts} 次"),
+                (_("退款单号"), refund.out_refund_no),
+                (_("订单"), refund.payment.order.number),
+                (_("金额"), format_fen(refund.amount)),
+                (_("状态"), refund.get_status_display()),
+                (_("失败原因"), refund.failure_reason or refund.last_error or "-"),
+                (
+                    _("已尝试"),
+                    ngettext("%(count)s 次", "%(count)s 次", refund.attempts) % {"count": refund.attempts},
+                ),
             ],
         )
 
@@ -308,13 +330,13 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    amount_display = fen_column("通知金额", ordering="amount")
+    amount_display = fen_column(gettext_lazy("通知金额"), ordering="amount")
 
-    @display(description="处理结果", ordering="outcome", label=_labels(OUTCOME_LABELS))
+    @display(description=gettext_lazy("处理结果"), ordering="outcome", label=_labels(OUTCOME_LABELS))
     def outcome_label(self, obj):
         return obj.outcome, obj.get_outcome_display()
 
-    @display(description="处理结果")
+    @display(description=gettext_lazy("处理结果"))
     def outcome_badge(self, obj):
         return _badge(obj.get_outcome_display(), OUTCOME_LABELS.get(obj.outcome))
 
@@ -375,9 +397,9 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
         # Re-sending a payment notification can mark an order paid: payment staff only.
         return request.user.has_perm("payments.change_payment")
 
-    amount_display = fen_column("金额", ordering="amount")
+    amount_display = fen_column(gettext_lazy("金额"), ordering="amount")
 
-    @display(description="通知状态", ordering="notify_status", label=_labels(DELIVERY_LABELS))
+    @display(description=gettext_lazy("通知状态"), ordering="notify_status", label=_labels(DELIVERY_LABELS))
     def notify_label(self, obj):
         return obj.notify_status, obj.get_notify_status_display()
 
@@ -387,11 +409,11 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
             trades,
             retry_notification,
             name=lambda trade: trade.out_trade_no,
-            done="已重新投递支付通知：",
-            failed="未能重新投递：",
+            done=_("已重新投递支付通知："),
+            failed=_("未能重新投递："),
         )
 
-    @action(description="重新投递所选支付通知", permissions=["redeliver"])
+    @action(description=gettext_lazy("重新投递所选支付通知"), permissions=["redeliver"])
     def redeliver_selected(self, request, queryset):
         self._redeliver(request, queryset)
 
@@ -400,7 +422,12 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
             return {"redeliver_one"}
         return set()
 
-    @action(description="重新投递通知", url_path="redeliver", permissions=["redeliver"], icon="replay")
+    @action(
+        description=gettext_lazy("重新投递通知"),
+        url_path="redeliver",
+        permissions=["redeliver"],
+        icon="replay",
+    )
     def redeliver_one(self, request, object_id):
         trade = self.object_or_404(request, object_id)
         return confirm_action(
@@ -408,13 +435,17 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
             request,
             trade,
             lambda: self._redeliver(request, [trade]),
-            title=f"重新投递支付通知：{trade.out_trade_no}",
-            submit_label="重新投递",
+            title=_("重新投递支付通知：%(no)s") % {"no": trade.out_trade_no},
+            submit_label=_("重新投递"),
             summary=[
-                ("商户支付单号", trade.out_trade_no),
-                ("金额", format_fen(trade.amount)),
-                ("通知状态", trade.get_notify_status_display()),
-                ("最近一次错误", trade.notify_last_error or "-"),
-                ("已投递", f"{trade.notify_attempts} 次"),
+                (_("商户支付单号"), trade.out_trade_no),
+                (_("金额"), format_fen(trade.amount)),
+                (_("通知状态"), trade.get_notify_status_display()),
+                (_("最近一次错误"), trade.notify_last_error or "-"),
+                (
+                    _("已投递"),
+                    ngettext("%(count)s 次", "%(count)s 次", trade.notify_attempts)
+                    % {"count": trade.notify_attempts},
+                ),
             ],
         )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PaymentsConfig(AppConfig):
     name = "fenxiao.payments"
     label = "payments"
-    verbose_name = "支付"
+    verbose_name = _("支付")
 
     def ready(self):
         # Payments sits above orders: orders reaches it only through this registration.

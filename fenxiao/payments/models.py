@@ -1,13 +1,15 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 
 
 class PaymentStatus(models.TextChoices):
-    CREATED = "created", "待支付"
-    SUCCEEDED = "succeeded", "已支付"
-    CLOSED = "closed", "已关闭"
+    CREATED = "created", _("待支付")
+    SUCCEEDED = "succeeded", _("已支付")
+    CLOSED = "closed", _("已关闭")
 
 
 PAYMENT_FLOW = StateMachine(
@@ -28,31 +30,31 @@ class Payment(models.Model):
     Status = PaymentStatus
 
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="payments", verbose_name="订单"
+        "orders.Order", on_delete=models.PROTECT, related_name="payments", verbose_name=_("订单")
     )
-    gateway = models.CharField("支付渠道", max_length=20)
-    out_trade_no = models.CharField("商户支付单号", max_length=40, unique=True)
-    amount = models.PositiveIntegerField("金额")
+    gateway = models.CharField(_("支付渠道"), max_length=20)
+    out_trade_no = models.CharField(_("商户支付单号"), max_length=40, unique=True)
+    amount = models.PositiveIntegerField(_("金额"))
     status = models.CharField(
-        "状态", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.CREATED
+        _("状态"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.CREATED
     )
-    transaction_id = models.CharField("渠道交易号", max_length=64, unique=True, null=True, blank=True)
-    pay_url = models.CharField("支付地址", max_length=300, blank=True)
+    transaction_id = models.CharField(_("渠道交易号"), max_length=64, unique=True, null=True, blank=True)
+    pay_url = models.CharField(_("支付地址"), max_length=300, blank=True)
     # What the buyer's client pays with, from the gateway: the code URL a QR code shows
     # (WeChat Pay Native), or the prepay id WeChat's in-app payment opens (JSAPI).
-    pay_code = models.CharField("支付凭据", max_length=300, blank=True)
+    pay_code = models.CharField(_("支付凭据"), max_length=300, blank=True)
     # A site path the pay page sends the buyer to once paid.
-    return_url = models.CharField("支付后返回地址", max_length=300, blank=True)
+    return_url = models.CharField(_("支付后返回地址"), max_length=300, blank=True)
     # Who the trade was opened for, when the gateway must know (a WeChat openid for JSAPI).
-    payer_id = models.CharField("付款人标识", max_length=64, blank=True)
+    payer_id = models.CharField(_("付款人标识"), max_length=64, blank=True)
     # The one successful payment that paid the order; any other success is refunded.
-    applied = models.BooleanField("计入订单", default=False)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    paid_at = models.DateTimeField("支付时间", null=True, blank=True)
+    applied = models.BooleanField(_("计入订单"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "支付记录"
-        verbose_name_plural = "支付记录"
+        verbose_name = _("支付记录")
+        verbose_name_plural = pgettext_lazy("plural", "支付记录")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
@@ -66,10 +68,10 @@ class Payment(models.Model):
 
 
 class RefundStatus(models.TextChoices):
-    PENDING = "pending", "退款中"
-    PROCESSING = "processing", "渠道处理中"
-    SUCCEEDED = "succeeded", "已退款"
-    FAILED = "failed", "退款失败"
+    PENDING = "pending", _("退款中")
+    PROCESSING = "processing", _("渠道处理中")
+    SUCCEEDED = "succeeded", _("已退款")
+    FAILED = "failed", _("退款失败")
 
 
 REFUND_FLOW = StateMachine(
@@ -98,7 +100,7 @@ class Refund(models.Model):
     Status = RefundStatus
 
     payment = models.ForeignKey(
-        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name="支付记录"
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("支付记录")
     )
     after_sale = models.ForeignKey(
         "orders.AfterSale",
@@ -106,27 +108,27 @@ class Refund(models.Model):
         null=True,
         blank=True,
         related_name="refunds",
-        verbose_name="售后单",
+        verbose_name=_("售后单"),
     )
-    out_refund_no = models.CharField("商户退款单号", max_length=40, unique=True)
-    amount = models.PositiveIntegerField("退款金额")
-    reason = models.CharField("原因", max_length=200, blank=True)
+    out_refund_no = models.CharField(_("商户退款单号"), max_length=40, unique=True)
+    amount = models.PositiveIntegerField(_("退款金额"))
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
     status = models.CharField(
-        "状态", max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING
+        _("状态"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING
     )
-    gateway_refund_id = models.CharField("渠道退款号", max_length=64, blank=True)
-    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
-    attempts = models.PositiveIntegerField("尝试次数", default=0)
-    last_error = models.CharField("最近一次错误", max_length=300, blank=True)
+    gateway_refund_id = models.CharField(_("渠道退款号"), max_length=64, blank=True)
+    failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近一次错误"), max_length=300, blank=True)
     # Pending: when the sweeper may (re)start it. Processing: the claim's deadline, after
     # which the attempt is presumed dead (worker killed) and the refund is re-driven.
-    next_attempt_at = models.DateTimeField("下次尝试时间", null=True, blank=True, db_index=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "退款记录"
-        verbose_name_plural = "退款记录"
+        verbose_name = _("退款记录")
+        verbose_name_plural = pgettext_lazy("plural", "退款记录")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
@@ -137,15 +139,15 @@ class Refund(models.Model):
 
 
 class NotificationOutcome(models.TextChoices):
-    ACCEPTED = "accepted", "已入账"
-    DUPLICATE = "duplicate", "重复通知"
-    BAD_SIGNATURE = "bad_signature", "签名错误"
-    EXPIRED = "expired", "过期/重放"
-    AMOUNT_MISMATCH = "amount_mismatch", "金额不符"
-    UNKNOWN_PAYMENT = "unknown_payment", "未知支付单"
-    MALFORMED = "malformed", "格式错误"
-    LATE_REFUNDED = "late_refunded", "订单已关闭，已原路退回"
-    IGNORED = "ignored", "非支付通知，无需处理"
+    ACCEPTED = "accepted", _("已入账")
+    DUPLICATE = "duplicate", _("重复通知")
+    BAD_SIGNATURE = "bad_signature", _("签名错误")
+    EXPIRED = "expired", _("过期/重放")
+    AMOUNT_MISMATCH = "amount_mismatch", _("金额不符")
+    UNKNOWN_PAYMENT = "unknown_payment", _("未知支付单")
+    MALFORMED = "malformed", _("格式错误")
+    LATE_REFUNDED = "late_refunded", _("订单已关闭，已原路退回")
+    IGNORED = "ignored", _("非支付通知，无需处理")
 
 
 class PaymentNotification(models.Model):
@@ -153,18 +155,18 @@ class PaymentNotification(models.Model):
 
     Outcome = NotificationOutcome
 
-    gateway = models.CharField("支付渠道", max_length=20)
-    out_trade_no = models.CharField("商户支付单号", max_length=40, blank=True, db_index=True)
-    transaction_id = models.CharField("渠道交易号", max_length=64, blank=True)
-    amount = models.BigIntegerField("通知金额", null=True, blank=True)
-    outcome = models.CharField("处理结果", max_length=20, choices=NotificationOutcome.choices)
-    detail = models.CharField("说明", max_length=300, blank=True)
-    body = models.TextField("原文", blank=True)
-    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    gateway = models.CharField(_("支付渠道"), max_length=20)
+    out_trade_no = models.CharField(_("商户支付单号"), max_length=40, blank=True, db_index=True)
+    transaction_id = models.CharField(_("渠道交易号"), max_length=64, blank=True)
+    amount = models.BigIntegerField(_("通知金额"), null=True, blank=True)
+    outcome = models.CharField(_("处理结果"), max_length=20, choices=NotificationOutcome.choices)
+    detail = models.CharField(_("说明"), max_length=300, blank=True)
+    body = models.TextField(_("原文"), blank=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "支付通知"
-        verbose_name_plural = "支付通知"
+        verbose_name = _("支付通知")
+        verbose_name_plural = pgettext_lazy("plural", "支付通知")
         ordering = ["-id"]
 
     def __str__(self):
@@ -179,15 +181,15 @@ class RefusedNotificationTally(models.Model):
     grow the database faster than a fixed number of rows an hour.
     """
 
-    gateway = models.CharField("支付渠道", max_length=20)
-    outcome = models.CharField("拒绝原因", max_length=20, choices=NotificationOutcome.choices)
-    hour = models.DateTimeField("时段")
-    count = models.PositiveIntegerField("次数", default=0)
-    last_at = models.DateTimeField("最近一次", auto_now=True)
+    gateway = models.CharField(_("支付渠道"), max_length=20)
+    outcome = models.CharField(_("拒绝原因"), max_length=20, choices=NotificationOutcome.choices)
+    hour = models.DateTimeField(_("时段"))
+    count = models.PositiveIntegerField(_("次数"), default=0)
+    last_at = models.DateTimeField(_("最近一次"), auto_now=True)
 
     class Meta:
-        verbose_name = "被拒通知统计"
-        verbose_name_plural = "被拒通知统计"
+        verbose_name = _("被拒通知统计")
+        verbose_name_plural = pgettext_lazy("plural", "被拒通知统计")
         ordering = ["-hour", "gateway", "outcome"]
         constraints = [
             models.UniqueConstraint(fields=["gateway", "outcome", "hour"], name="one_tally_per_reason_hour"),
@@ -198,20 +200,20 @@ class RefusedNotificationTally(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    NONE = "", "无需通知"
-    PENDING = "pending", "待投递"
-    SENDING = "sending", "投递中"
-    DELIVERED = "delivered", "已送达"
-    FAILED = "failed", "投递失败"
+    NONE = "", _("无需通知")
+    PENDING = "pending", _("待投递")
+    SENDING = "sending", _("投递中")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("投递失败")
 
 
 RETRYABLE_DELIVERY = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.FAILED)
 
 
 class SandboxTradeStatus(models.TextChoices):
-    OPEN = "open", "待支付"
-    PAID = "paid", "已支付"
-    CLOSED = "closed", "已关闭"
+    OPEN = "open", _("待支付")
+    PAID = "paid", _("已支付")
+    CLOSED = "closed", _("已关闭")
 
 
 class SandboxTrade(models.Model):
@@ -235,19 +237,19 @@ class SandboxTrade(models.Model):
     return_url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField("通知送达时间", null=True, blank=True)
-    notify_attempts = models.PositiveIntegerField("通知次数", default=0)
+    notified_at = models.DateTimeField(_("通知送达时间"), null=True, blank=True)
+    notify_attempts = models.PositiveIntegerField(_("通知次数"), default=0)
     # The gateway's own outbox for the payment notification: retried with backoff until
     # the mall answers SUCCESS, re-driven by the sweeper if a delivery dies mid-way.
     notify_status = models.CharField(
-        "通知状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
+        _("通知状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
     )
-    notify_next_at = models.DateTimeField("下次投递时间", null=True, blank=True, db_index=True)
-    notify_last_error = models.CharField("最近一次错误", max_length=300, blank=True)
+    notify_next_at = models.DateTimeField(_("下次投递时间"), null=True, blank=True, db_index=True)
+    notify_last_error = models.CharField(_("最近一次错误"), max_length=300, blank=True)
 
     class Meta:
-        verbose_name = "沙箱交易"
-        verbose_name_plural = "沙箱交易"
+        verbose_name = _("沙箱交易")
+        verbose_name_plural = pgettext_lazy("plural", "沙箱交易")
         constraints = [
             models.CheckConstraint(
                 condition=Q(refunded_amount__lte=models.F("amount")), name="sandbox_refund_not_above_amount"
@@ -274,8 +276,8 @@ class SandboxRefund(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "沙箱退款"
-        verbose_name_plural = "沙箱退款"
+        verbose_name = _("沙箱退款")
+        verbose_name_plural = pgettext_lazy("plural", "沙箱退款")
 
     def __str__(self):
         return self.out_refund_no

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fenxiao.core.errors import DomainError
@@ -76,7 +77,7 @@ def payment_page(request, out_trade_no: str):
                 error = exc.message
             payment.refresh_from_db()
         if payment.status == PaymentStatus.CREATED and not error:
-            error = "暂未查到支付结果，如已付款请稍候，结果到达后页面会自动跳转"
+            error = _("暂未查到支付结果，如已付款请稍候，结果到达后页面会自动跳转")
     if payment.status == PaymentStatus.SUCCEEDED and is_site_path(payment.return_url):
         return HttpResponseRedirect(payment.return_url)
     # Past the order's time to pay the gateway would refuse it: the page says so instead.

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import django_auth
 
@@ -40,11 +41,20 @@ def _buyer(request):
 
 
 def tier_text(tier: SpendTier, repeat: bool) -> str:
-    head = f"{'每满' if repeat else '满'}{format_fen(tier.threshold)}"
-    rewards = [f"减{format_fen(tier.reduction)}"] if tier.reduction else []
-    if tier.free_shipping:
-        rewards.append("包邮")
-    return head + "、".join(rewards)
+    values = {"threshold": format_fen(tier.threshold), "reduction": format_fen(tier.reduction)}
+    if tier.reduction and tier.free_shipping:
+        text = (
+            _("每满%(threshold)s减%(reduction)s、包邮")
+            if repeat
+            else _("满%(threshold)s减%(reduction)s、包邮")
+        )
+    elif tier.reduction:
+        text = _("每满%(threshold)s减%(reduction)s") if repeat else _("满%(threshold)s减%(reduction)s")
+    elif tier.free_shipping:
+        text = _("每满%(threshold)s包邮") if repeat else _("满%(threshold)s包邮")
+    else:
+        text = _("每满%(threshold)s") if repeat else _("满%(threshold)s")
+    return text % values
 
 
 # --- schemas ------------------------------------------------------------------------------------
@@ -195,7 +205,7 @@ def _flash_sale(request, sale: catalog_offers.FlashSaleView) -> dict:
         "id": promotion.pk,
         "name": promotion.name,
         "state": sale.state,
-        "state_display": PromotionState(sale.state).label,
+        "state_display": str(PromotionState(sale.state).label),
         "starts_at": promotion.starts_at,
         "ends_at": promotion.closes_at,
         "countdown_to": sale.countdown_to,
@@ -250,7 +260,7 @@ def _spend(promotion: Promotion) -> dict:
         "starts_at": promotion.starts_at,
         "ends_at": promotion.closes_at,
         "scope": promotion.scope,
-        "scope_display": Scope(promotion.scope).label,
+        "scope_display": str(Scope(promotion.scope).label),
         "category_ids": [c.pk for c in promotion.categories.all()],
         "product_ids": [p.pk for p in promotion.products.all()],
         "repeat": promotion.repeat,
@@ -278,7 +288,7 @@ def _coupon_terms(coupon: Coupon) -> dict:
         "max_discount": coupon.max_discount,
         "min_spend": coupon.min_spend,
         "scope": coupon.scope,
-        "scope_display": Scope(coupon.scope).label,
+        "scope_display": str(Scope(coupon.scope).label),
     }
 
 

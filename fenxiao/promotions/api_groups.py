@@ -5,6 +5,7 @@ group fields)."""
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -65,7 +66,7 @@ class OpenGroupsQuery(Schema):
 
 def _member(member) -> MemberOut:
     return MemberOut(
-        name=member.buyer.display_name if member.buyer else "拼团用户",
+        name=member.buyer.display_name if member.buyer else _("拼团用户"),
         is_leader=member.is_leader,
         is_virtual=member.is_virtual,
         paid=member.status in (GroupMemberStatus.PAID, GroupMemberStatus.REFUNDED),
@@ -92,7 +93,7 @@ def group_detail(request, group_id: int):
         paid_count=group.paid_count,
         seats_left=view.seats_left,
         status=group.status,
-        status_display=GroupStatus(group.status).label,
+        status_display=str(GroupStatus(group.status).label),
         deadline=group.deadline,
         closed_at=group.closed_at,
         joinable=view.joinable,
@@ -104,7 +105,7 @@ def group_detail(request, group_id: int):
 @router.get("/groups", response=list[OpenGroupOut], summary="可参加的团")
 def open_groups(request, query: Query[OpenGroupsQuery]):
     if query.promotion is None and query.product is None:
-        raise InvalidInput("请指定拼团活动（promotion）或商品（product）")
+        raise InvalidInput(_("请指定拼团活动（promotion）或商品（product）"))
     found: list[GroupBuy] = groups.open_groups(promotion_id=query.promotion, product_id=query.product)
     return [
         OpenGroupOut(

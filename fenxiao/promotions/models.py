@@ -8,70 +8,74 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PromotionKind(models.TextChoices):
-    FLASH = "flash", "限时折扣"
-    SPEND = "spend", "满减"
-    GROUP = "group", "拼团"
+    FLASH = "flash", _("限时折扣")
+    SPEND = "spend", _("满减")
+    GROUP = "group", _("拼团")
 
 
 class PromotionState(models.TextChoices):
-    UPCOMING = "upcoming", "未开始"
-    RUNNING = "running", "进行中"
-    ENDED = "ended", "已结束"
+    UPCOMING = "upcoming", _("未开始")
+    RUNNING = "running", _("进行中")
+    ENDED = "ended", _("已结束")
 
 
 class Scope(models.TextChoices):
-    SHOP = "shop", "全店通用"
-    CATEGORIES = "categories", "指定分类"
-    PRODUCTS = "products", "指定商品"
+    SHOP = "shop", _("全店通用")
+    CATEGORIES = "categories", _("指定分类")
+    PRODUCTS = "products", _("指定商品")
 
 
 class CommissionMode(models.TextChoices):
-    NORMAL = "normal", "按常规佣金规则"
-    RATE = "rate", "活动佣金比例"
-    FIXED = "fixed", "活动每件固定佣金"
-    EXCLUDE = "exclude", "不计佣金"
+    NORMAL = "normal", _("按常规佣金规则")
+    RATE = "rate", _("活动佣金比例")
+    FIXED = "fixed", _("活动每件固定佣金")
+    EXCLUDE = "exclude", _("不计佣金")
 
 
 class Promotion(models.Model):
     Kind = PromotionKind
 
-    kind = models.CharField("类型", max_length=10, choices=PromotionKind.choices)
-    name = models.CharField("活动名称", max_length=40)
-    starts_at = models.DateTimeField("开始时间")
-    ends_at = models.DateTimeField("结束时间")
-    ended_at = models.DateTimeField("提前结束时间", null=True, blank=True)
-    per_buyer_limit = models.PositiveIntegerField("每人限购（件）", default=0, help_text="0 表示不限")
+    kind = models.CharField(_("类型"), max_length=10, choices=PromotionKind.choices)
+    name = models.CharField(_("活动名称"), max_length=40)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    ended_at = models.DateTimeField(_("提前结束时间"), null=True, blank=True)
+    per_buyer_limit = models.PositiveIntegerField(_("每人限购（件）"), default=0, help_text=_("0 表示不限"))
     # 满减
-    scope = models.CharField("适用范围", max_length=12, choices=Scope.choices, default=Scope.SHOP)
-    categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+", verbose_name="分类")
-    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name="商品")
-    repeat = models.BooleanField("每满减", default=False, help_text="按第一档：每满 X 减 Y，上不封顶")
-    stackable = models.BooleanField("可与优惠券叠加", default=True)
+    scope = models.CharField(_("适用范围"), max_length=12, choices=Scope.choices, default=Scope.SHOP)
+    categories = models.ManyToManyField(
+        "catalog.Category", blank=True, related_name="+", verbose_name=_("分类")
+    )
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name=_("商品"))
+    repeat = models.BooleanField(_("每满减"), default=False, help_text=_("按第一档：每满 X 减 Y，上不封顶"))
+    stackable = models.BooleanField(_("可与优惠券叠加"), default=True)
     # 拼团
-    group_size = models.PositiveSmallIntegerField("成团人数", default=2)
-    group_hours = models.PositiveSmallIntegerField("成团时限（小时）", default=24)
+    group_size = models.PositiveSmallIntegerField(_("成团人数"), default=2)
+    group_hours = models.PositiveSmallIntegerField(_("成团时限（小时）"), default=24)
     virtual_fill = models.BooleanField(
-        "模拟成团", default=False, help_text="到期未满员时以虚拟成员补足并成团（默认关闭）"
+        _("模拟成团"), default=False, help_text=_("到期未满员时以虚拟成员补足并成团（默认关闭）")
     )
     # Rule priority 1: the promotion's own commission on the lines it priced or discounted.
     commission_mode = models.CharField(
-        "佣金设置", max_length=10, choices=CommissionMode.choices, default=CommissionMode.NORMAL
+        _("佣金设置"), max_length=10, choices=CommissionMode.choices, default=CommissionMode.NORMAL
     )
-    commission_level1 = models.PositiveIntegerField("一级佣金", null=True, blank=True)
-    commission_level2 = models.PositiveIntegerField("二级佣金", null=True, blank=True)
-    commission_level3 = models.PositiveIntegerField("三级佣金", null=True, blank=True)
+    commission_level1 = models.PositiveIntegerField(_("一级佣金"), null=True, blank=True)
+    commission_level2 = models.PositiveIntegerField(_("二级佣金"), null=True, blank=True)
+    commission_level3 = models.PositiveIntegerField(_("三级佣金"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "营销活动"
-        verbose_name_plural = "营销活动"
+        verbose_name = _("营销活动")
+        verbose_name_plural = pgettext_lazy("plural", "营销活动")
         ordering = ["-id"]
         indexes = [models.Index(fields=["kind", "ends_at"], name="promotion_kind_ends")]
         constraints = [
@@ -98,7 +102,7 @@ class Promotion(models.Model):
         return PromotionState.RUNNING
 
     def state_label(self, now=None) -> str:
-        return PromotionState(self.state(now)).label
+        return str(PromotionState(self.state(now)).label)
 
     def commission_value(self, level: int) -> int | None:
         return getattr(self, f"commission_level{level}")
@@ -125,10 +129,10 @@ class PromotionItem(models.Model):
     """A product (or one of its SKUs) in a flash sale or group buy, at its promotion price."""
 
     promotion = models.ForeignKey(
-        Promotion, on_delete=models.CASCADE, related_name="items", verbose_name="活动"
+        Promotion, on_delete=models.CASCADE, related_name="items", verbose_name=_("活动")
     )
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name="商品"
+        "catalog.Product", on_delete=models.CASCADE, related_name="+", verbose_name=_("商品")
     )
     sku = models.ForeignKey(
         "catalog.Sku",
@@ -137,18 +141,18 @@ class PromotionItem(models.Model):
         blank=True,
         related_name="+",
         verbose_name="SKU",
-        help_text="留空表示该商品的全部规格",
+        help_text=_("留空表示该商品的全部规格"),
     )
-    price = models.PositiveIntegerField("活动价（分）", null=True, blank=True)
-    discount_bp = models.PositiveIntegerField("立减比例", null=True, blank=True, help_text="如 20% off")
+    price = models.PositiveIntegerField(_("活动价（分）"), null=True, blank=True)
+    discount_bp = models.PositiveIntegerField(_("立减比例"), null=True, blank=True, help_text=_("如 20% off"))
     quota = models.PositiveIntegerField(
-        "活动库存", null=True, blank=True, help_text="从商品库存中划出的活动件数；留空表示不限"
+        _("活动库存"), null=True, blank=True, help_text=_("从商品库存中划出的活动件数；留空表示不限")
     )
-    sold = models.PositiveIntegerField("已售", default=0)
+    sold = models.PositiveIntegerField(_("已售"), default=0)
 
     class Meta:
-        verbose_name = "活动商品"
-        verbose_name_plural = "活动商品"
+        verbose_name = _("活动商品")
+        verbose_name_plural = pgettext_lazy("plural", "活动商品")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -193,15 +197,15 @@ class PromotionItem(models.Model):
 
 class SpendTier(models.Model):
     promotion = models.ForeignKey(
-        Promotion, on_delete=models.CASCADE, related_name="tiers", verbose_name="活动"
+        Promotion, on_delete=models.CASCADE, related_name="tiers", verbose_name=_("活动")
     )
-    threshold = models.PositiveIntegerField("满（分）")
-    reduction = models.PositiveIntegerField("减（分）", default=0)
-    free_shipping = models.BooleanField("包邮", default=False)
+    threshold = models.PositiveIntegerField(_("满（分）"))
+    reduction = models.PositiveIntegerField(_("减（分）"), default=0)
+    free_shipping = models.BooleanField(_("包邮"), default=False)
 
     class Meta:
-        verbose_name = "满减档位"
-        verbose_name_plural = "满减档位"
+        verbose_name = _("满减档位")
+        verbose_name_plural = pgettext_lazy("plural", "满减档位")
         ordering = ["threshold"]
         constraints = [
             models.UniqueConstraint(fields=["promotion", "threshold"], name="one_spend_tier_per_threshold"),
@@ -222,8 +226,8 @@ class BuyerAllowance(models.Model):
     quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
-        verbose_name = "限购记录"
-        verbose_name_plural = "限购记录"
+        verbose_name = _("限购记录")
+        verbose_name_plural = pgettext_lazy("plural", "限购记录")
         constraints = [
             models.UniqueConstraint(fields=["promotion", "buyer"], name="one_allowance_per_buyer"),
         ]
@@ -244,8 +248,8 @@ class PromotionUse(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "活动占用"
-        verbose_name_plural = "活动占用"
+        verbose_name = _("活动占用")
+        verbose_name_plural = pgettext_lazy("plural", "活动占用")
         constraints = [models.UniqueConstraint(fields=["order", "item"], name="one_use_per_order_item")]
 
     def __str__(self):
@@ -253,39 +257,41 @@ class PromotionUse(models.Model):
 
 
 class CouponKind(models.TextChoices):
-    FIXED = "fixed", "满减券"
-    PERCENT = "percent", "折扣券"
+    FIXED = "fixed", _("满减券")
+    PERCENT = "percent", _("折扣券")
 
 
 class Coupon(models.Model):
     Kind = CouponKind
 
-    name = models.CharField("券名称", max_length=40)
-    kind = models.CharField("类型", max_length=10, choices=CouponKind.choices, default=CouponKind.FIXED)
-    amount = models.PositiveIntegerField("面额（分）", default=0)
-    discount_bp = models.PositiveIntegerField("折扣比例", default=0, help_text="如 10% off")
+    name = models.CharField(_("券名称"), max_length=40)
+    kind = models.CharField(_("类型"), max_length=10, choices=CouponKind.choices, default=CouponKind.FIXED)
+    amount = models.PositiveIntegerField(_("面额（分）"), default=0)
+    discount_bp = models.PositiveIntegerField(_("折扣比例"), default=0, help_text=_("如 10% off"))
     max_discount = models.PositiveIntegerField(
-        "最多优惠（分）", default=0, help_text="折扣券封顶；0 表示不封顶"
+        _("最多优惠（分）"), default=0, help_text=_("折扣券封顶；0 表示不封顶")
     )
-    min_spend = models.PositiveIntegerField("使用门槛（分）", default=0)
-    scope = models.CharField("适用范围", max_length=12, choices=Scope.choices, default=Scope.SHOP)
-    categories = models.ManyToManyField("catalog.Category", blank=True, related_name="+", verbose_name="分类")
-    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name="商品")
-    valid_from = models.DateTimeField("有效期开始", null=True, blank=True)
-    valid_until = models.DateTimeField("有效期结束", null=True, blank=True)
+    min_spend = models.PositiveIntegerField(_("使用门槛（分）"), default=0)
+    scope = models.CharField(_("适用范围"), max_length=12, choices=Scope.choices, default=Scope.SHOP)
+    categories = models.ManyToManyField(
+        "catalog.Category", blank=True, related_name="+", verbose_name=_("分类")
+    )
+    products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name=_("商品"))
+    valid_from = models.DateTimeField(_("有效期开始"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("有效期结束"), null=True, blank=True)
     valid_days = models.PositiveIntegerField(
-        "领取后有效天数", null=True, blank=True, help_text="填写后按领取时间计算有效期"
+        _("领取后有效天数"), null=True, blank=True, help_text=_("填写后按领取时间计算有效期")
     )
-    total_quantity = models.PositiveIntegerField("发行量", default=0, help_text="0 表示不限")
-    issued = models.PositiveIntegerField("已发放", default=0)
-    per_buyer_limit = models.PositiveIntegerField("每人限领", default=1)
-    claimable = models.BooleanField("领券中心展示", default=True, help_text="关闭后只能由商家发放")
-    is_active = models.BooleanField("启用", default=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    total_quantity = models.PositiveIntegerField(_("发行量"), default=0, help_text=_("0 表示不限"))
+    issued = models.PositiveIntegerField(_("已发放"), default=0)
+    per_buyer_limit = models.PositiveIntegerField(_("每人限领"), default=1)
+    claimable = models.BooleanField(_("领券中心展示"), default=True, help_text=_("关闭后只能由商家发放"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "优惠券"
-        verbose_name_plural = "优惠券"
+        verbose_name = _("优惠券")
+        verbose_name_plural = pgettext_lazy("plural", "优惠券")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
@@ -300,36 +306,38 @@ class Coupon(models.Model):
 
 
 class BuyerCouponStatus(models.TextChoices):
-    UNUSED = "unused", "未使用"
-    USED = "used", "已使用"
-    VOIDED = "voided", "已作废"
+    UNUSED = "unused", _("未使用")
+    USED = "used", _("已使用")
+    VOIDED = "voided", _("已作废")
 
 
 class CouponSource(models.TextChoices):
-    CLAIMED = "claimed", "买家领取"
-    ISSUED = "issued", "商家发放"
+    CLAIMED = "claimed", _("买家领取")
+    ISSUED = "issued", _("商家发放")
 
 
 class CouponIssue(models.Model):
     """The issuance log: one row per time staff handed a coupon out to buyers."""
 
-    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="issues", verbose_name="优惠券")
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="issues", verbose_name=_("优惠券")
+    )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
     )
-    audience = models.CharField("发放对象", max_length=200)
-    requested = models.PositiveIntegerField("计划发放", default=0)
-    issued = models.PositiveIntegerField("实际发放", default=0)
-    note = models.CharField("备注", max_length=200, blank=True)
-    created_at = models.DateTimeField("发放时间", auto_now_add=True)
+    audience = models.CharField(_("发放对象"), max_length=200)
+    requested = models.PositiveIntegerField(_("计划发放"), default=0)
+    issued = models.PositiveIntegerField(_("实际发放"), default=0)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("发放时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "发券记录"
-        verbose_name_plural = "发券记录"
+        verbose_name = _("发券记录")
+        verbose_name_plural = pgettext_lazy("plural", "发券记录")
         ordering = ["-id"]
 
     def __str__(self):
@@ -339,36 +347,38 @@ class CouponIssue(models.Model):
 class BuyerCoupon(models.Model):
     Status = BuyerCouponStatus
 
-    coupon = models.ForeignKey(Coupon, on_delete=models.PROTECT, related_name="copies", verbose_name="优惠券")
+    coupon = models.ForeignKey(
+        Coupon, on_delete=models.PROTECT, related_name="copies", verbose_name=_("优惠券")
+    )
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupons", verbose_name="买家"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coupons", verbose_name=_("买家")
     )
     status = models.CharField(
-        "状态", max_length=10, choices=BuyerCouponStatus.choices, default=BuyerCouponStatus.UNUSED
+        _("状态"), max_length=10, choices=BuyerCouponStatus.choices, default=BuyerCouponStatus.UNUSED
     )
     source = models.CharField(
-        "来源", max_length=10, choices=CouponSource.choices, default=CouponSource.CLAIMED
+        _("来源"), max_length=10, choices=CouponSource.choices, default=CouponSource.CLAIMED
     )
     issue = models.ForeignKey(
         CouponIssue, on_delete=models.SET_NULL, null=True, blank=True, related_name="copies"
     )
-    valid_from = models.DateTimeField("生效时间")
-    valid_until = models.DateTimeField("失效时间")
+    valid_from = models.DateTimeField(_("生效时间"))
+    valid_until = models.DateTimeField(_("失效时间"))
     order = models.ForeignKey(
         "orders.Order",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="使用订单",
+        verbose_name=_("使用订单"),
     )
-    used_at = models.DateTimeField("使用时间", null=True, blank=True)
-    returned_at = models.DateTimeField("退回时间", null=True, blank=True)
-    claimed_at = models.DateTimeField("领取时间", auto_now_add=True)
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("领取时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "买家优惠券"
-        verbose_name_plural = "买家优惠券"
+        verbose_name = _("买家优惠券")
+        verbose_name_plural = pgettext_lazy("plural", "买家优惠券")
         ordering = ["-id"]
         indexes = [models.Index(fields=["buyer", "status", "valid_until"], name="buyer_coupon_wallet")]
 
@@ -381,9 +391,9 @@ class BuyerCoupon(models.Model):
 
 
 class GroupStatus(models.TextChoices):
-    OPEN = "open", "拼团中"
-    SUCCEEDED = "succeeded", "拼团成功"
-    FAILED = "failed", "拼团失败"
+    OPEN = "open", _("拼团中")
+    SUCCEEDED = "succeeded", _("拼团成功")
+    FAILED = "failed", _("拼团失败")
 
 
 class GroupBuy(models.Model):
@@ -393,25 +403,27 @@ class GroupBuy(models.Model):
     Status = GroupStatus
 
     promotion = models.ForeignKey(
-        Promotion, on_delete=models.PROTECT, related_name="groups", verbose_name="活动"
+        Promotion, on_delete=models.PROTECT, related_name="groups", verbose_name=_("活动")
     )
     item = models.ForeignKey(
-        PromotionItem, on_delete=models.PROTECT, related_name="groups", verbose_name="商品"
+        PromotionItem, on_delete=models.PROTECT, related_name="groups", verbose_name=_("商品")
     )
     leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="团长"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("团长")
     )
-    size = models.PositiveSmallIntegerField("成团人数")
-    seats_taken = models.PositiveSmallIntegerField("已占名额", default=0, help_text="已下单（含未付款）")
-    paid_count = models.PositiveSmallIntegerField("已付款人数", default=0)
-    status = models.CharField("状态", max_length=10, choices=GroupStatus.choices, default=GroupStatus.OPEN)
-    deadline = models.DateTimeField("截止时间")
-    closed_at = models.DateTimeField("成团/失败时间", null=True, blank=True)
-    created_at = models.DateTimeField("开团时间", auto_now_add=True)
+    size = models.PositiveSmallIntegerField(_("成团人数"))
+    seats_taken = models.PositiveSmallIntegerField(
+        _("已占名额"), default=0, help_text=_("已下单（含未付款）")
+    )
+    paid_count = models.PositiveSmallIntegerField(_("已付款人数"), default=0)
+    status = models.CharField(_("状态"), max_length=10, choices=GroupStatus.choices, default=GroupStatus.OPEN)
+    deadline = models.DateTimeField(_("截止时间"))
+    closed_at = models.DateTimeField(_("成团/失败时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("开团时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "拼团"
-        verbose_name_plural = "拼团"
+        verbose_name = _("拼团")
+        verbose_name_plural = pgettext_lazy("plural", "拼团")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["deadline"], condition=Q(status="open"), name="group_open_by_deadline"),
@@ -428,32 +440,34 @@ class GroupBuy(models.Model):
 
 
 class GroupMemberStatus(models.TextChoices):
-    JOINED = "joined", "待付款"
-    PAID = "paid", "已付款"
-    LEFT = "left", "已取消"
-    REFUNDED = "refunded", "已退款"
+    JOINED = "joined", _("待付款")
+    PAID = "paid", _("已付款")
+    LEFT = "left", _("已取消")
+    REFUNDED = "refunded", _("已退款")
 
 
 class GroupMember(models.Model):
     Status = GroupMemberStatus
 
-    group = models.ForeignKey(GroupBuy, on_delete=models.CASCADE, related_name="members", verbose_name="拼团")
+    group = models.ForeignKey(
+        GroupBuy, on_delete=models.CASCADE, related_name="members", verbose_name=_("拼团")
+    )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     order = models.OneToOneField(
         "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="group_member"
     )
-    is_leader = models.BooleanField("团长", default=False)
-    is_virtual = models.BooleanField("虚拟成员", default=False)
+    is_leader = models.BooleanField(_("团长"), default=False)
+    is_virtual = models.BooleanField(_("虚拟成员"), default=False)
     status = models.CharField(
-        "状态", max_length=10, choices=GroupMemberStatus.choices, default=GroupMemberStatus.JOINED
+        _("状态"), max_length=10, choices=GroupMemberStatus.choices, default=GroupMemberStatus.JOINED
     )
-    joined_at = models.DateTimeField("参团时间", auto_now_add=True)
+    joined_at = models.DateTimeField(_("参团时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "拼团成员"
-        verbose_name_plural = "拼团成员"
+        verbose_name = _("拼团成员")
+        verbose_name_plural = pgettext_lazy("plural", "拼团成员")
         ordering = ["id"]
         constraints = [
             # A buyer holds one seat per group (a cancelled order's seat is given back).

@@ -4,15 +4,17 @@ customer segment. Imported by `promotions.models`, so these are `promotions` mod
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 
 
 class PushStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    SENDING = "sending", "发送中"
-    DONE = "done", "已完成"
-    CANCELLED = "cancelled", "已取消"
+    DRAFT = "draft", _("草稿")
+    SENDING = "sending", _("发送中")
+    DONE = "done", _("已完成")
+    CANCELLED = "cancelled", _("已取消")
 
 
 PUSH_FLOW = StateMachine(
@@ -27,24 +29,24 @@ PUSH_FLOW = StateMachine(
 
 
 class PushCarries(models.TextChoices):
-    PRODUCT = "product", "商品"
-    COUPON = "coupon", "优惠券（直接发到券包）"
+    PRODUCT = "product", _("商品")
+    COUPON = "coupon", _("优惠券（直接发到券包）")
 
 
 class Push(models.Model):
     Status = PushStatus
     Carries = PushCarries
 
-    title = models.CharField("标题", max_length=40)
-    body = models.CharField("内容", max_length=300)
-    carries = models.CharField("推送内容", max_length=10, choices=PushCarries.choices)
+    title = models.CharField(_("标题"), max_length=40)
+    body = models.CharField(_("内容"), max_length=300)
+    carries = models.CharField(_("推送内容"), max_length=10, choices=PushCarries.choices)
     product = models.ForeignKey(
         "catalog.Product",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="商品",
+        verbose_name=_("商品"),
     )
     coupon = models.ForeignKey(
         "promotions.Coupon",
@@ -52,24 +54,24 @@ class Push(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="优惠券",
+        verbose_name=_("优惠券"),
     )
     segment = models.ForeignKey(
-        "customers.Segment", on_delete=models.PROTECT, related_name="+", verbose_name="客户分群"
+        "customers.Segment", on_delete=models.PROTECT, related_name="+", verbose_name=_("客户分群")
     )
-    status = models.CharField("状态", max_length=10, choices=PushStatus.choices, default=PushStatus.DRAFT)
+    status = models.CharField(_("状态"), max_length=10, choices=PushStatus.choices, default=PushStatus.DRAFT)
     # Frozen when the push starts: one PushRecipient per member of the segment at that moment.
-    total = models.PositiveIntegerField("接收人数", default=0)
+    total = models.PositiveIntegerField(_("接收人数"), default=0)
     # Recipients the job has handled (progress); the report counts the messages themselves.
-    processed = models.PositiveIntegerField("已处理", default=0)
-    coupons_issued = models.PositiveIntegerField("已发券", default=0)
+    processed = models.PositiveIntegerField(_("已处理"), default=0)
+    coupons_issued = models.PositiveIntegerField(_("已发券"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -77,20 +79,20 @@ class Push(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="发送人",
+        verbose_name=_("发送人"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    started_at = models.DateTimeField("开始发送", null=True, blank=True)
-    finished_at = models.DateTimeField("发送完成", null=True, blank=True)
-    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
-    stop_reason = models.CharField("取消原因", max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始发送"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("发送完成"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    stop_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
     # Moved by every delivered chunk; a sending push whose heartbeat is old has lost its
     # job, and the sweeper queues a new one.
-    heartbeat_at = models.DateTimeField("最近进展", null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近进展"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "定向推送"
-        verbose_name_plural = "定向推送"
+        verbose_name = _("定向推送")
+        verbose_name_plural = pgettext_lazy("plural", "定向推送")
         ordering = ["-id"]
         indexes = [models.Index(fields=["heartbeat_at"], condition=Q(status="sending"), name="push_sending")]
         constraints = [
@@ -117,24 +119,26 @@ class PushRecipient(models.Model):
     the same transaction that creates the member's message (and coupon), so nobody gets
     two. A coupon push sends no message to a member who got no copy (limit or quantity)."""
 
-    push = models.ForeignKey(Push, on_delete=models.CASCADE, related_name="recipients", verbose_name="推送")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="买家"
+    push = models.ForeignKey(
+        Push, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("推送")
     )
-    processed_at = models.DateTimeField("处理时间", null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("买家")
+    )
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     message = models.ForeignKey(
         "notices.Message",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="消息",
+        verbose_name=_("消息"),
     )
-    got_coupon = models.BooleanField("已发券", default=False)
+    got_coupon = models.BooleanField(_("已发券"), default=False)
 
     class Meta:
-        verbose_name = "推送接收人"
-        verbose_name_plural = "推送接收人"
+        verbose_name = _("推送接收人")
+        verbose_name_plural = pgettext_lazy("plural", "推送接收人")
         constraints = [models.UniqueConstraint(fields=["push", "user"], name="one_recipient_per_push")]
         indexes = [
             # What the delivery job walks: the push's undelivered recipients in id order.

@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelect2MultipleWidget
@@ -27,17 +29,24 @@ class ProvincesField(forms.MultipleChoiceField):
     def clean(self, value):
         chosen = super().clean(value)
         # Kept in the data's order whatever the order ticked, so two saves compare equal.
-        order = {code: i for i, (code, _) in enumerate(regions.province_choices())}
+        order = {code: i for i, (code, _name) in enumerate(regions.province_choices())}
         return sorted(chosen, key=order.__getitem__)
 
 
 def _rates_text(first_units, first_fee, additional_units, additional_fee, unit: str) -> str:
-    first = f"首{first_units}{unit} {format_fen(first_fee)}"
-    return f"{first}，每增加{additional_units}{unit} {format_fen(additional_fee)}"
+    return _(
+        "首%(first_units)s%(unit)s %(first_fee)s，每增加%(additional_units)s%(unit)s %(additional_fee)s"
+    ) % {
+        "first_units": first_units,
+        "first_fee": format_fen(first_fee),
+        "additional_units": additional_units,
+        "additional_fee": format_fen(additional_fee),
+        "unit": unit,
+    }
 
 
 class ShippingTemplateForm(forms.ModelForm):
-    undelivered_provinces = ProvincesField(label="不配送地区", required=False)
+    undelivered_provinces = ProvincesField(label=gettext_lazy("不配送地区"), required=False)
 
     class Meta:
         model = ShippingTemplate
@@ -67,11 +76,13 @@ class _ProvincesFormSet(forms.BaseInlineFormSet):
                 seen[code] = seen.get(code, 0) + 1
         twice = [code for code, n in seen.items() if n > 1]
         if twice:
-            raise ValidationError(f"同一地区只能出现在一条规则中：{province_names(twice)}")
+            raise ValidationError(
+                _("同一地区只能出现在一条规则中：%(names)s") % {"names": province_names(twice)}
+            )
 
 
 class ShippingRuleForm(forms.ModelForm):
-    provinces = ProvincesField(label="配送地区")
+    provinces = ProvincesField(label=gettext_lazy("配送地区"))
 
     class Meta:
         model = ShippingRule
@@ -79,7 +90,7 @@ class ShippingRuleForm(forms.ModelForm):
 
 
 class ShippingFreeRuleForm(forms.ModelForm):
-    provinces = ProvincesField(label="包邮地区")
+    provinces = ProvincesField(label=gettext_lazy("包邮地区"))
 
     class Meta:
         model = ShippingFreeRule
@@ -88,7 +99,7 @@ class ShippingFreeRuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if not data.get("over_amount") and not data.get("over_units"):
-            raise ValidationError("请填写满额或满件/满重中的至少一项")
+            raise ValidationError(_("请填写满额或满件/满重中的至少一项"))
         return data
 
 
@@ -98,8 +109,8 @@ class ShippingRuleInline(MoneyFieldsMixin, TabularInline):
     formset = _ProvincesFormSet
     money_fields = ("first_fee", "additional_fee")
     extra = 0
-    verbose_name = "指定地区运费"
-    verbose_name_plural = "指定地区运费（所列省份按此计费，其余按默认运费）"
+    verbose_name = gettext_lazy("指定地区运费")
+    verbose_name_plural = pgettext_lazy("plural", "指定地区运费（所列省份按此计费，其余按默认运费）")
 
 
 class ShippingFreeRuleInline(MoneyFieldsMixin, TabularInline):
@@ -108,8 +119,8 @@ class ShippingFreeRuleInline(MoneyFieldsMixin, TabularInline):
     formset = _ProvincesFormSet
     money_fields = ("over_amount",)
     extra = 0
-    verbose_name = "指定地区包邮"
-    verbose_name_plural = "指定地区包邮（所列省份按此包邮，代替上面的包邮条件）"
+    verbose_name = gettext_lazy("指定地区包邮")
+    verbose_name_plural = pgettext_lazy("plural", "指定地区包邮（所列省份按此包邮，代替上面的包邮条件）")
 
 
 @admin.register(ShippingTemplate)
@@ -126,37 +137,39 @@ class ShippingTemplateAdmin(MoneyFieldsMixin, ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "charge_by")}),
         (
-            "默认运费",
+            gettext_lazy("默认运费"),
             {
                 "fields": ("first_units", "first_fee", "additional_units", "additional_fee"),
-                "description": "按件数计费时单位为件，按重量计费时单位为千克（不足 1 千克按 1 千克计）。",
+                "description": gettext_lazy(
+                    "按件数计费时单位为件，按重量计费时单位为千克（不足 1 千克按 1 千克计）。"
+                ),
             },
         ),
-        ("包邮条件", {"fields": ("free_over_amount", "free_over_units")}),
-        ("不配送地区", {"fields": ("undelivered_provinces",)}),
+        (gettext_lazy("包邮条件"), {"fields": ("free_over_amount", "free_over_units")}),
+        (gettext_lazy("不配送地区"), {"fields": ("undelivered_provinces",)}),
     )
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(product_total=Count("products"))
 
-    @display(description="默认运费")
+    @display(description=gettext_lazy("默认运费"))
     def default_rates(self, obj):
-        unit = "件" if obj.charge_by == ChargeBy.PIECE else "kg"
+        unit = _("件") if obj.charge_by == ChargeBy.PIECE else "kg"
         return _rates_text(obj.first_units, obj.first_fee, obj.additional_units, obj.additional_fee, unit)
 
-    @display(description="包邮条件")
+    @display(description=gettext_lazy("包邮条件"))
     def free_text(self, obj):
         parts = []
         if obj.free_over_amount:
-            parts.append(f"满{format_fen(obj.free_over_amount)}")
+            parts.append(_("满%(amount)s") % {"amount": format_fen(obj.free_over_amount)})
         if obj.free_over_units:
-            parts.append(f"满{obj.free_over_units}{obj.unit_label}")
-        return " 或 ".join(parts) or "-"
+            parts.append(_("满%(units)s%(unit)s") % {"units": obj.free_over_units, "unit": obj.unit_label})
+        return _(" 或 ").join(parts) or "-"
 
-    @display(description="不配送地区")
+    @display(description=gettext_lazy("不配送地区"))
     def undelivered_text(self, obj):
         return province_names(obj.undelivered_provinces) or "-"
 
-    @display(description="使用商品数")
+    @display(description=gettext_lazy("使用商品数"))
     def product_count(self, obj):
         return obj.product_total

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ShippingConfig(AppConfig):
     name = "fenxiao.shipping"
     label = "shipping"
-    verbose_name = "物流"
+    verbose_name = _("物流")

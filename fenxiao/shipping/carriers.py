@@ -3,20 +3,21 @@
 push maps to one name."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Carrier(models.TextChoices):
-    SF = "shunfeng", "顺丰速运"
-    ZTO = "zhongtong", "中通快递"
-    YTO = "yuantong", "圆通速递"
-    YUNDA = "yunda", "韵达快递"
-    STO = "shentong", "申通快递"
+    SF = "shunfeng", _("顺丰速运")
+    ZTO = "zhongtong", _("中通快递")
+    YTO = "yuantong", _("圆通速递")
+    YUNDA = "yunda", _("韵达快递")
+    STO = "shentong", _("申通快递")
     EMS = "ems", "EMS"
-    JD = "jd", "京东物流"
-    JTEXPRESS = "jtexpress", "极兔速递"
-    DEPPON = "debangkuaidi", "德邦快递"
-    YZPY = "youzhengguonei", "邮政快递包裹"
-    OTHER = "other", "其他"
+    JD = "jd", _("京东物流")
+    JTEXPRESS = "jtexpress", _("极兔速递")
+    DEPPON = "debangkuaidi", _("德邦快递")
+    YZPY = "youzhengguonei", _("邮政快递包裹")
+    OTHER = "other", _("其他")
 
 
 # What merchants type in a shipping file besides the code: the name, and the short names
@@ -34,9 +35,25 @@ _ALIASES = {
     Carrier.YZPY: ("邮政", "中国邮政", "邮政包裹"),
 }
 
+# The Chinese names, what shipping files and carriers' pushes carry, whatever language the
+# page is shown in (the labels above are translated when read).
+_NAMES = {
+    Carrier.SF: "顺丰速运",
+    Carrier.ZTO: "中通快递",
+    Carrier.YTO: "圆通速递",
+    Carrier.YUNDA: "韵达快递",
+    Carrier.STO: "申通快递",
+    Carrier.EMS: "EMS",
+    Carrier.JD: "京东物流",
+    Carrier.JTEXPRESS: "极兔速递",
+    Carrier.DEPPON: "德邦快递",
+    Carrier.YZPY: "邮政快递包裹",
+    Carrier.OTHER: "其他",
+}
+
 _LOOKUP = {}
 for _carrier in Carrier:
-    for _name in (_carrier.value, _carrier.label, *_ALIASES.get(_carrier, ())):
+    for _name in (_carrier.value, _NAMES[_carrier], *_ALIASES.get(_carrier, ())):
         _LOOKUP[_name.strip().lower()] = _carrier
 
 
@@ -48,4 +65,11 @@ def find_carrier(text: str) -> Carrier | None:
 def carrier_name(code: str) -> str:
     """The display name of a stored carrier code; an unknown (older, free-text) value as is."""
     carrier = _LOOKUP.get((code or "").strip().lower())
-    return carrier.label if carrier else code
+    return str(carrier.label) if carrier else code
+
+
+def carrier_record_name(code: str) -> str:
+    """The Chinese name of a stored carrier code, for text that is stored or sent (order
+    logs, buyers' notifications, export files): the same whatever language the page is in."""
+    carrier = _LOOKUP.get((code or "").strip().lower())
+    return _NAMES[carrier] if carrier else code

@@ -24,6 +24,8 @@ Fees are integer fen; steps are rounded up (a partial step is a whole step).
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from . import regions
 from .errors import RegionUndeliverable
 
@@ -134,7 +136,8 @@ def check_deliverable(province: str | None, lines: Iterable[Line]) -> None:
     refused = list(dict.fromkeys(line.name for line in lines if province in line.template.undelivered))
     if refused:
         raise RegionUndeliverable(
-            f"{'、'.join(refused)}不支持配送至{regions.province_name(province)}，请更换收货地址或移除该商品",
+            _("%(names)s不支持配送至%(province)s，请更换收货地址或移除该商品")
+            % {"names": "、".join(refused), "province": regions.province_name(province)},
             province=province,
         )
 

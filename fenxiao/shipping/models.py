@@ -13,6 +13,8 @@ whole at checkout, and a list on the row is one read instead of a join per provi
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import regions
 
@@ -22,8 +24,8 @@ MAX_UNITS = 100_000
 
 
 class ChargeBy(models.TextChoices):
-    PIECE = "piece", "按件数"
-    WEIGHT = "weight", "按重量"
+    PIECE = "piece", _("按件数")
+    WEIGHT = "weight", _("按重量")
 
 
 def _unit_bounds(prefix: str, fields: tuple[str, ...]) -> list[models.CheckConstraint]:
@@ -38,40 +40,42 @@ def _unit_bounds(prefix: str, fields: tuple[str, ...]) -> list[models.CheckConst
 
 def validate_provinces(codes) -> None:
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        raise ValidationError("地区格式不正确")
+        raise ValidationError(gettext("地区格式不正确"))
     unknown = [c for c in codes if regions.get(c) is None or len(c) != 2]
     if unknown:
-        raise ValidationError(f"未知的省份代码：{'、'.join(unknown)}")
+        raise ValidationError(gettext("未知的省份代码：%(names)s") % {"names": "、".join(unknown)})
 
 
 def province_names(codes) -> str:
-    return "、".join(regions.province_name(c) for c in codes or ())
+    return gettext("、").join(regions.province_name(c) for c in codes or ())
 
 
 class ShippingTemplate(models.Model):
-    name = models.CharField("模板名称", max_length=40, unique=True)
-    charge_by = models.CharField("计费方式", max_length=10, choices=ChargeBy.choices, default=ChargeBy.PIECE)
-    first_units = models.PositiveIntegerField(
-        "首件/首重", default=1, help_text="按件数计费为件数，按重量计费为千克数"
+    name = models.CharField(_("模板名称"), max_length=40, unique=True)
+    charge_by = models.CharField(
+        _("计费方式"), max_length=10, choices=ChargeBy.choices, default=ChargeBy.PIECE
     )
-    first_fee = models.PositiveIntegerField("首费", default=0)
-    additional_units = models.PositiveIntegerField("续件/续重", default=1)
-    additional_fee = models.PositiveIntegerField("续费", default=0)
+    first_units = models.PositiveIntegerField(
+        _("首件/首重"), default=1, help_text=_("按件数计费为件数，按重量计费为千克数")
+    )
+    first_fee = models.PositiveIntegerField(_("首费"), default=0)
+    additional_units = models.PositiveIntegerField(_("续件/续重"), default=1)
+    additional_fee = models.PositiveIntegerField(_("续费"), default=0)
     free_over_amount = models.PositiveIntegerField(
-        "满额包邮", default=0, help_text="同一模板的商品实付金额达到此数免运费；0 表示不设"
+        _("满额包邮"), default=0, help_text=_("同一模板的商品实付金额达到此数免运费；0 表示不设")
     )
     free_over_units = models.PositiveIntegerField(
-        "满件/满重包邮", default=0, help_text="同一模板的商品件数（或千克数）达到此数免运费；0 表示不设"
+        _("满件/满重包邮"), default=0, help_text=_("同一模板的商品件数（或千克数）达到此数免运费；0 表示不设")
     )
     undelivered_provinces = models.JSONField(
-        "不配送地区", default=list, blank=True, validators=[validate_provinces]
+        _("不配送地区"), default=list, blank=True, validators=[validate_provinces]
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "运费模板"
-        verbose_name_plural = "运费模板"
+        verbose_name = _("运费模板")
+        verbose_name_plural = pgettext_lazy("plural", "运费模板")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -98,24 +102,24 @@ class ShippingTemplate(models.Model):
 
     @property
     def unit_label(self) -> str:
-        return "件" if self.charge_by == ChargeBy.PIECE else "kg"
+        return gettext("件") if self.charge_by == ChargeBy.PIECE else "kg"
 
 
 class ShippingRule(models.Model):
     """The template's numbers for the listed provinces instead of its defaults."""
 
     template = models.ForeignKey(
-        ShippingTemplate, on_delete=models.CASCADE, related_name="rules", verbose_name="运费模板"
+        ShippingTemplate, on_delete=models.CASCADE, related_name="rules", verbose_name=_("运费模板")
     )
-    provinces = models.JSONField("配送地区", default=list, validators=[validate_provinces])
-    first_units = models.PositiveIntegerField("首件/首重", default=1)
-    first_fee = models.PositiveIntegerField("首费", default=0)
-    additional_units = models.PositiveIntegerField("续件/续重", default=1)
-    additional_fee = models.PositiveIntegerField("续费", default=0)
+    provinces = models.JSONField(_("配送地区"), default=list, validators=[validate_provinces])
+    first_units = models.PositiveIntegerField(_("首件/首重"), default=1)
+    first_fee = models.PositiveIntegerField(_("首费"), default=0)
+    additional_units = models.PositiveIntegerField(_("续件/续重"), default=1)
+    additional_fee = models.PositiveIntegerField(_("续费"), default=0)
 
     class Meta:
-        verbose_name = "指定地区运费"
-        verbose_name_plural = "指定地区运费"
+        verbose_name = _("指定地区运费")
+        verbose_name_plural = pgettext_lazy("plural", "指定地区运费")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
@@ -138,15 +142,17 @@ class ShippingFreeRule(models.Model):
     enough). A province with rules here uses them instead of the template's own."""
 
     template = models.ForeignKey(
-        ShippingTemplate, on_delete=models.CASCADE, related_name="free_rules", verbose_name="运费模板"
+        ShippingTemplate, on_delete=models.CASCADE, related_name="free_rules", verbose_name=_("运费模板")
     )
-    provinces = models.JSONField("包邮地区", default=list, validators=[validate_provinces])
-    over_amount = models.PositiveIntegerField("满额包邮", default=0, help_text="0 表示不按金额")
-    over_units = models.PositiveIntegerField("满件/满重包邮", default=0, help_text="0 表示不按件数/重量")
+    provinces = models.JSONField(_("包邮地区"), default=list, validators=[validate_provinces])
+    over_amount = models.PositiveIntegerField(_("满额包邮"), default=0, help_text=_("0 表示不按金额"))
+    over_units = models.PositiveIntegerField(
+        _("满件/满重包邮"), default=0, help_text=_("0 表示不按件数/重量")
+    )
 
     class Meta:
-        verbose_name = "指定地区包邮"
-        verbose_name_plural = "指定地区包邮"
+        verbose_name = _("指定地区包邮")
+        verbose_name_plural = pgettext_lazy("plural", "指定地区包邮")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 DATA_FILE = Path(__file__).parent / "data" / "regions.json"
 
 # The province-level regions a mainland shop usually treats apart (remote, or not served).
@@ -93,17 +95,27 @@ def find_triple(province: str, city: str, district: str = "") -> str | None:
     """Why (province, city, district) names are not a real place, or None when they are.
 
     The district may be left out only where the city has none below it."""
+    problem = find_problem(province, city, district)
+    return problem[1] if problem else None
+
+
+def find_problem(province: str, city: str, district: str = "") -> tuple[str, str] | None:
+    """As `find_triple`, with the field at fault ("province", "city" or "district")."""
     p = _index().province_by_name.get((province or "").strip())
     if p is None:
-        return f"未知的省份：{province}"
+        return "province", _("未知的省份：%(province)s") % {"province": province}
     c = next((r for r in p.children if r.name == (city or "").strip()), None)
     if c is None:
-        return f"{p.name}下没有“{city}”"
+        return "city", _("%(province)s下没有“%(city)s”") % {"province": p.name, "city": city}
     district = (district or "").strip()
     if not district:
-        return "请选择区/县" if c.children else None
+        return ("district", _("请选择区/县")) if c.children else None
     if not any(r.name == district for r in c.children):
-        return f"{p.name}{c.name}下没有“{district}”"
+        return "district", _("%(province)s%(city)s下没有“%(district)s”") % {
+            "province": p.name,
+            "city": c.name,
+            "district": district,
+        }
     return None
 
 

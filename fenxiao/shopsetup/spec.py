@@ -7,6 +7,8 @@ template can already name what the stores helpers add.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 from .services import checks
 from .services.items import Check, Grade, Setting, Step, fmt_bp, fmt_fen
 
@@ -30,13 +32,13 @@ class Template:
 
 STARTER = Template(
     key="starter",
-    title="初创",
-    subtitle="人人分销，一级佣金，开箱即用",
+    title=_("初创"),
+    subtitle=_("人人分销，一级佣金，开箱即用"),
     points=[
-        "每位注册买家自动成为分销商（人人分销），申请自动通过",
-        "只有一级佣金：默认 10%",
-        "佣金自动结算（日结），分享链接与海报即刻可用",
-        "可选：添加 3 件示例商品",
+        _("每位注册买家自动成为分销商（人人分销），申请自动通过"),
+        _("只有一级佣金：默认 10%"),
+        _("佣金自动结算（日结），分享链接与海报即刻可用"),
+        _("可选：添加 3 件示例商品"),
     ],
     items=[
         ds("levels", 1),
@@ -45,22 +47,22 @@ STARTER = Template(
         ds("level1_bp", 1000, fmt=fmt_bp),
         ds("settlement_mode", "auto"),
         ds("settlement_cycle", "daily"),
-        Check("share.links", "分享链接与二维码", checks.share_links),
-        Check("share.poster", "分享海报", checks.poster_font),
+        Check("share.links", _("分享链接与二维码"), checks.share_links),
+        Check("share.poster", _("分享海报"), checks.poster_font),
     ],
-    demo=[Step("demo.products", "示例商品", "fenxiao.shopsetup.services.demo.demo_products")],
+    demo=[Step("demo.products", _("示例商品"), "fenxiao.shopsetup.services.demo.demo_products")],
 )
 
 SMB = Template(
     key="smb",
-    title="中小企业",
-    subtitle="两级分销，等级晋升，团队佣金，周结",
+    title=_("中小企业"),
+    subtitle=_("两级分销，等级晋升，团队佣金，周结"),
     points=[
-        "两级佣金：一级 10%、二级 5%，分销商申请后人工审核",
-        "分销等级 普通 / 高级 / 金牌，按推广销售额与直属团队自动升级",
-        "高级、金牌享团队佣金（直属团队销售额 +1% / +2%）",
-        "佣金自动结算，每周结算一次",
-        "经营概况首页展示核心指标与报表入口",
+        _("两级佣金：一级 10%、二级 5%，分销商申请后人工审核"),
+        _("分销等级 普通 / 高级 / 金牌，按推广销售额与直属团队自动升级"),
+        _("高级、金牌享团队佣金（直属团队销售额 +1% / +2%）"),
+        _("佣金自动结算，每周结算一次"),
+        _("经营概况首页展示核心指标与报表入口"),
     ],
     items=[
         ds("levels", 2),
@@ -95,23 +97,23 @@ SMB = Template(
                 "min_direct_team": 20,
             },
         ),
-        Check("dashboard.reports", "经营概况报表", checks.dashboard_reports),
+        Check("dashboard.reports", _("经营概况报表"), checks.dashboard_reports),
     ],
-    demo=[Step("demo.products", "示例商品", "fenxiao.shopsetup.services.demo.demo_products")],
+    demo=[Step("demo.products", _("示例商品"), "fenxiao.shopsetup.services.demo.demo_products")],
 )
 
 CHAIN = Template(
     key="chain",
-    title="线下连锁",
-    subtitle="门店自提，门店码绑定，导购分佣",
+    title=_("线下连锁"),
+    subtitle=_("门店自提，门店码绑定，导购分佣"),
     points=[
-        "商家指定门店员工为分销商（导购），一级佣金 5%",
-        "买家扫门店码/导购码即绑定，最新扫码优先（7 天保护期）",
-        "扫导购码绑定到该导购，顾客算最近扫码门店的会员",
-        "门店默认支持到店自提",
-        "会员在门店收银台消费（收银系统上报）也为其导购计佣",
-        "佣金自动结算，每月结算一次",
-        "可选：没有门店时新建一家示例门店",
+        _("商家指定门店员工为分销商（导购），一级佣金 5%"),
+        _("买家扫门店码/导购码即绑定，最新扫码优先（7 天保护期）"),
+        _("扫导购码绑定到该导购，顾客算最近扫码门店的会员"),
+        _("门店默认支持到店自提"),
+        _("会员在门店收银台消费（收银系统上报）也为其导购计佣"),
+        _("佣金自动结算，每月结算一次"),
+        _("可选：没有门店时新建一家示例门店"),
     ],
     items=[
         ds("levels", 1),
@@ -129,12 +131,12 @@ CHAIN = Template(
         Setting(STORE_SETTINGS, "member_mode", "latest"),
         # Members' till sales (pushed by the store's POS) earn their 导购 commission too.
         Setting(STORE_SETTINGS, "pos_commission", True),
-        Check("stores.count", "门店", checks.stores),
-        Check("stores.pos", "POS 接口", checks.pos_keys),
+        Check("stores.count", _("门店"), checks.stores),
+        Check("stores.pos", _("POS 接口"), checks.pos_keys),
         # A Setting on a model/field not installed, or a Step whose function is missing,
         # shows as "功能未安装" and is skipped.
     ],
-    demo=[Step("demo.store", "示例门店", "fenxiao.shopsetup.services.demo.sample_store")],
+    demo=[Step("demo.store", _("示例门店"), "fenxiao.shopsetup.services.demo.sample_store")],
 )
 
 TEMPLATES = {t.key: t for t in (STARTER, SMB, CHAIN)}

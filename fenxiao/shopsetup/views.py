@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fenxiao.core.errors import DomainError
@@ -40,7 +41,7 @@ def wizard(request):
         request,
         "shopsetup/wizard.html",
         {
-            "title": "快速开店",
+            "title": _("快速开店"),
             "templates": [
                 {**vars(t), "url": reverse("shopsetup_plan", args=[t.key])} for t in TEMPLATES.values()
             ],
@@ -59,9 +60,17 @@ def plan_view(request, key: str):
         try:
             record = setup.apply(key, request.user, demo=demo, confirmed=confirmed)
         except DomainError as exc:
-            return _render_plan(request, key, demo, error=f"{exc.message}（{exc.code}）", status=exc.status)
+            return _render_plan(
+                request,
+                key,
+                demo,
+                error=_("%(message)s（%(code)s）") % {"message": exc.message, "code": exc.code},
+                status=exc.status,
+            )
         messages.success(
-            request, f"已应用“{TEMPLATES[key].title}”模板：写入 {record.changed_count} 项，详见下方记录"
+            request,
+            _("已应用“%(title)s”模板：写入 %(count)s 项，详见下方记录")
+            % {"title": TEMPLATES[key].title, "count": record.changed_count},
         )
         return HttpResponseRedirect(reverse("shopsetup_wizard"))
     return _render_plan(request, key, demo)
@@ -71,12 +80,14 @@ def _render_plan(request, key, demo, *, error="", status=200):
     try:
         plan = setup.build(key, demo=demo)
     except DomainError as exc:
-        return _page(request, "shopsetup/plan.html", {"title": "快速开店", "error": exc.message}, exc.status)
+        return _page(
+            request, "shopsetup/plan.html", {"title": _("快速开店"), "error": exc.message}, exc.status
+        )
     return _page(
         request,
         "shopsetup/plan.html",
         {
-            "title": f"快速开店：{plan.template.title}",
+            "title": _("快速开店：%(title)s") % {"title": plan.template.title},
             "tpl": plan.template,
             "rows": plan.rows,
             "demo": demo,
@@ -95,8 +106,8 @@ def dashboard_prompt(request):
     if not request.user.is_superuser or not setup.is_fresh():
         return None
     return {
-        "title": "欢迎！一步完成开店配置",
-        "text": "选择“初创”“中小企业”或“线下连锁”模板，先看将要修改的设置，确认后一键应用。",
+        "title": _("欢迎！一步完成开店配置"),
+        "text": _("选择“初创”“中小企业”或“线下连锁”模板，先看将要修改的设置，确认后一键应用。"),
         "url": reverse("shopsetup_wizard"),
-        "action": "打开快速开店向导",
+        "action": _("打开快速开店向导"),
     }

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
@@ -44,16 +46,17 @@ class StoreForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        problem = regions.find_triple(
+        problem = regions.find_problem(
             cleaned.get("province", ""), cleaned.get("city", ""), cleaned.get("district", "")
         )
         if problem:
-            self.add_error("district" if "区" in problem or "县" in problem else "city", problem)
+            field, message = problem
+            self.add_error(field, message)
         lat, lng = cleaned.get("latitude"), cleaned.get("longitude")
         if (lat is None) != (lng is None):
-            raise forms.ValidationError("经纬度需同时填写或同时留空")
+            raise forms.ValidationError(_("经纬度需同时填写或同时留空"))
         if lat is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise forms.ValidationError("经纬度超出范围：纬度 -90~90，经度 -180~180")
+            raise forms.ValidationError(_("经纬度超出范围：纬度 -90~90，经度 -180~180"))
         return cleaned
 
 
@@ -86,10 +89,10 @@ class StoreAdmin(ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "phone", "hours", "manager", "sort_order")}),
         (
-            "地址与位置",
+            gettext_lazy("地址与位置"),
             {"fields": ("province", "city", "district", "address_detail", ("latitude", "longitude"))},
         ),
-        ("营业与自提", {"fields": ("is_open", "pickup_enabled")}),
+        (gettext_lazy("营业与自提"), {"fields": ("is_open", "pickup_enabled")}),
     )
     actions_detail = ("open_stock",)
 
@@ -102,28 +105,27 @@ class StoreAdmin(ModelAdmin):
             )
         )
 
-    @display(description="门店", header=True, ordering="name")
+    @display(description=gettext_lazy("门店"), header=True, ordering="name")
     def store_header(self, obj):
         return obj.name, obj.manager.display_name if obj.manager_id else ""
 
-    @display(description="地址")
+    @display(description=gettext_lazy("地址"))
     def address_text(self, obj):
         return obj.address_text
 
-    @display(description="门店库存")
+    @display(description=gettext_lazy("门店库存"))
     def stock_summary(self, obj):
         url = reverse("admin:stores_store_stock", args=[obj.pk])
         return format_html(
-            '<a class="text-primary-600" href="{}">{} 个规格有货 · 共 {} 件</a>',
+            '<a class="text-primary-600" href="{}">{}</a>',
             url,
-            obj.sku_count,
-            obj.units,
+            _("%(skus)s 个规格有货 · 共 %(units)s 件") % {"skus": obj.sku_count, "units": obj.units},
         )
 
     def get_list_select_related(self, request):
         return ("manager",)
 
-    @action(description="门店库存", url_path="stock", icon="inventory")
+    @action(description=gettext_lazy("门店库存"), url_path="stock", icon="inventory")
     def open_stock(self, request, object_id):
         return redirect(reverse("admin:stores_store_stock", args=[object_id]))
 
@@ -159,15 +161,20 @@ class StoreAdmin(ModelAdmin):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, f"已更新 {len(changed) - len(moved)} 个规格的门店库存")
+                messages.success(
+                    request, _("已更新 %(count)s 个规格的门店库存") % {"count": len(changed) - len(moved)}
+                )
                 if moved:
-                    names = "、".join(
+                    names = _("、").join(
                         f"{s.product.name} {s.spec_text}".strip() for s in skus if s.pk in moved
                     )
                     messages.warning(
                         request,
-                        f"以下规格的门店库存在您编辑期间已变动（到店自提订单占用或退回），未保存，"
-                        f"请核对最新库存后重新设置：{names}",
+                        _(
+                            "以下规格的门店库存在您编辑期间已变动（到店自提订单占用或退回），未保存，"
+                            "请核对最新库存后重新设置：%(names)s"
+                        )
+                        % {"names": names},
                     )
                 return redirect(request.get_full_path())
         have = stock.stock_of(store.pk, [s.pk for s in skus])
@@ -178,7 +185,7 @@ class StoreAdmin(ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
-                "title": f"门店库存：{store.name}",
+                "title": _("门店库存：%(store)s") % {"store": store.name},
                 "store": store,
                 "rows": rows,
                 "query": query,
@@ -202,10 +209,13 @@ def _typed_levels(post, skus) -> tuple[dict[int, int], dict[int, int | None]]:
         if raw == "":
             continue
         if not raw.lstrip("-").isdigit() or int(raw) < 0:
-            raise DomainError(f"{sku.product.name} {sku.spec_text} 的库存须为不小于 0 的整数")
+            raise DomainError(
+                _("%(sku)s 的库存须为不小于 0 的整数")
+                % {"sku": f"{sku.product.name} {sku.spec_text}".strip()}
+            )
         was = post.get(f"was_{sku.pk}")
         if was is None:  # a page from before its rows carried what they showed
-            raise DomainError("页面已过期，请刷新后重新填写门店库存")
+            raise DomainError(_("页面已过期，请刷新后重新填写门店库存"))
         before = int(was) if was.strip().isdigit() else None
         if int(raw) != (before or 0):  # 0 typed on 未铺货 is no change either
             changed[sku.pk], shown[sku.pk] = int(raw), before
@@ -224,7 +234,7 @@ class StoreStockAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False  # set on the store's 门店库存 page, which knows every SKU
 
-    @display(description="商品规格")
+    @display(description=gettext_lazy("商品规格"))
     def sku_name(self, obj):
         return f"{obj.sku.product.name} {obj.sku.spec_text}".strip()
 

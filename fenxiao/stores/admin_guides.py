@@ -9,6 +9,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
@@ -47,7 +49,7 @@ class StoreSettingsAdmin(ModelAdmin):
         return HttpResponseRedirect(reverse("admin:stores_storesettings_change", args=[cfg.pk]))
 
     def response_change(self, request, obj):
-        messages.success(request, "门店设置已保存")
+        messages.success(request, _("门店设置已保存"))
         return HttpResponseRedirect(reverse("admin:stores_storesettings_change", args=[obj.pk]))
 
 
@@ -101,58 +103,70 @@ class StoreQrAdmin(ModelAdmin):
         name = f"store-{store.code}" + (f"-{staff.code}" if staff else "") + ".png"
         return _png(qr.poster_png(store, staff), name)
 
-    @admin.display(description="门店码")
+    @admin.display(description=gettext_lazy("门店码"))
     def qr_thumb(self, obj):
         url = reverse("admin:stores_storeqr_qr", args=[obj.pk])
-        return format_html('<img src="{}" width="64" height="64" alt="{}门店码">', url, obj.name)
+        return format_html(
+            '<img src="{}" width="64" height="64" alt="{}">', url, _("%(store)s门店码") % {"store": obj.name}
+        )
 
-    @admin.display(description="海报")
+    @admin.display(description=gettext_lazy("海报"))
     def poster_link(self, obj):
-        return format_html('<a href="{}">下载海报</a>', reverse("admin:stores_storeqr_poster", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:stores_storeqr_poster", args=[obj.pk]), _("下载海报")
+        )
 
-    @admin.display(description="门店分销账户")
+    @admin.display(description=gettext_lazy("门店分销账户"))
     def store_account(self, obj):
         if obj.distributor_id:
-            return f"{obj.distributor.user.display_name}（{obj.distributor.referral_code}）"
+            return _("%(name)s（%(code)s）") % {
+                "name": obj.distributor.user.display_name,
+                "code": obj.distributor.referral_code,
+            }
         if obj.manager_id:
-            return "首位顾客扫门店码时，为店长开通（指定分销）"
-        return "未设置店长：扫门店码只成为会员，不绑定到门店"
+            return _("首位顾客扫门店码时，为店长开通（指定分销）")
+        return _("未设置店长：扫门店码只成为会员，不绑定到门店")
 
-    @admin.display(description="门店二维码")
+    @admin.display(description=gettext_lazy("门店二维码"))
     def qr_block(self, obj):
         return format_html(
-            '<img src="{}" width="200" height="200" alt="门店码"><br>{}<br><a href="{}">下载海报（PNG）</a>',
+            '<img src="{}" width="200" height="200" alt="{}"><br>{}<br><a href="{}">{}</a>',
             reverse("admin:stores_storeqr_qr", args=[obj.pk]),
+            _("门店码"),
             qr.store_url(obj),
             reverse("admin:stores_storeqr_poster", args=[obj.pk]),
+            _("下载海报（PNG）"),
         )
 
-    @admin.display(description="员工个人码")
+    @admin.display(description=gettext_lazy("员工个人码"))
     def staff_codes(self, obj):
         rows = obj.staff.select_related("user").filter(is_active=True).order_by("role", "id")
-        return (
-            format_html_join(
-                "",
-                '<div style="display:inline-block;margin:0 16px 16px 0;text-align:center">'
-                '<img src="{}" width="120" height="120" alt="导购码"><br>{} {}<br>'
-                '<a href="{}">海报</a></div>',
+        return format_html_join(
+            "",
+            '<div style="display:inline-block;margin:0 16px 16px 0;text-align:center">'
+            '<img src="{}" width="120" height="120" alt="{}"><br>{} {}<br>'
+            '<a href="{}">{}</a></div>',
+            (
                 (
-                    (
-                        reverse("admin:stores_storeqr_staff_qr", args=[obj.pk, s.pk]),
-                        s.get_role_display(),
-                        s.user.display_name,
-                        reverse("admin:stores_storeqr_staff_poster", args=[obj.pk, s.pk]),
-                    )
-                    for s in rows
-                ),
-            )
-            or "还没有员工（在 门店员工 中按手机号添加）"
-        )
+                    reverse("admin:stores_storeqr_staff_qr", args=[obj.pk, s.pk]),
+                    _("导购码"),
+                    s.get_role_display(),
+                    s.user.display_name,
+                    reverse("admin:stores_storeqr_staff_poster", args=[obj.pk, s.pk]),
+                    _("海报"),
+                )
+                for s in rows
+            ),
+        ) or _("还没有员工（在 门店员工 中按手机号添加）")
 
 
 class StaffAddForm(forms.ModelForm):
-    phone = forms.CharField(label="员工手机号", max_length=20, help_text="员工需先在商城注册")
-    make_distributor = forms.BooleanField(label="同时设为分销商（导购赚佣金）", required=False, initial=True)
+    phone = forms.CharField(
+        label=gettext_lazy("员工手机号"), max_length=20, help_text=gettext_lazy("员工需先在商城注册")
+    )
+    make_distributor = forms.BooleanField(
+        label=gettext_lazy("同时设为分销商（导购赚佣金）"), required=False, initial=True
+    )
 
     class Meta:
         model = StoreStaff
@@ -209,24 +223,24 @@ class StoreStaffAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # staff who leave keep their members and commission history
 
-    @admin.display(description="分销商")
+    @admin.display(description=gettext_lazy("分销商"))
     def distributor_status(self, obj):
         distributor = getattr(obj.user, "distributor", None) if hasattr(obj.user, "distributor") else None
         if distributor is None:
-            return "否"
+            return _("否")
         return distributor.get_status_display()
 
-    @action(description="设为分销商（指定分销）")
+    @action(description=gettext_lazy("设为分销商（指定分销）"))
     def make_distributors(self, request, queryset):
         made = 0
         for staff in queryset.select_related("user"):
             was = Distributor.objects.filter(user=staff.user, status=Distributor.Status.ACTIVE).exists()
             staff_service.make_guide_distributor(staff, by=request.user)
             made += not was
-        messages.success(request, f"已设为分销商 {made} 人")
+        messages.success(request, _("已设为分销商 %(count)s 人") % {"count": made})
 
-    @action(description="离职（保留历史会员与佣金）")
+    @action(description=gettext_lazy("离职（保留历史会员与佣金）"))
     def leave(self, request, queryset):
         for staff in queryset:
             staff_service.remove(staff)
-        messages.success(request, f"已设为离职 {queryset.count()} 人")
+        messages.success(request, _("已设为离职 %(count)s 人") % {"count": queryset.count()})

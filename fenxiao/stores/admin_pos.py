@@ -4,6 +4,8 @@ the tills pushed.
 Registered from `StoresConfig.ready` so the main stores admin stays its own module."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -33,9 +35,9 @@ class PosApiKeyAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the sales a key pushed keep pointing at it
 
-    @display(description="状态", label={"启用": "success", "已停用": "danger"})
+    @display(description=gettext_lazy("状态"), label={"active": "success", "revoked": "danger"})
     def status_label(self, obj):
-        return "启用" if obj.is_active else "已停用"
+        return ("active", _("启用")) if obj.is_active else ("revoked", _("已停用"))
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -45,30 +47,33 @@ class PosApiKeyAdmin(ModelAdmin):
         secret = pos_keys.issue(obj)
         messages.warning(
             request,
-            f"密钥已创建。Key ID：{obj.key_id}　Secret：{secret}　"
-            "Secret 只显示这一次，请立即复制到收银系统；遗失后请停用并新建密钥。",
+            _(
+                "密钥已创建。Key ID：%(key_id)s　Secret：%(secret)s　"
+                "Secret 只显示这一次，请立即复制到收银系统；遗失后请停用并新建密钥。"
+            )
+            % {"key_id": obj.key_id, "secret": secret},
         )
 
-    @action(description="停用所选密钥")
+    @action(description=gettext_lazy("停用所选密钥"))
     def revoke_selected(self, request, queryset):
         count = pos_keys.revoke_keys(queryset.values_list("pk", flat=True))
-        self.message_user(request, f"已停用 {count} 个密钥")
+        self.message_user(request, _("已停用 %(count)s 个密钥") % {"count": count})
 
 
 class OfflineSaleLineInline(ReadOnlyInline):
     model = OfflineSaleLine
     fields = ("sku_code", "sku", "quantity", "amount_text", "refunded_quantity", "refunded_text")
     readonly_fields = fields
-    amount_text = fen_column("金额")
-    refunded_text = fen_column("已退金额", field="refunded_amount")
+    amount_text = fen_column(gettext_lazy("金额"))
+    refunded_text = fen_column(gettext_lazy("已退金额"), field="refunded_amount")
 
 
 class OfflineRefundInline(ReadOnlyInline):
     model = OfflineRefund
-    verbose_name_plural = "门店退货"
+    verbose_name_plural = pgettext_lazy("plural", "门店退货")
     fields = ("refund_no", "total_text", "refunded_at", "received_at")
     readonly_fields = fields
-    total_text = fen_column("退款金额", field="total")
+    total_text = fen_column(gettext_lazy("退款金额"), field="total")
 
 
 @admin.register(OfflineSale)
@@ -90,9 +95,9 @@ class OfflineSaleAdmin(ReadOnlyAdmin):
         "api_key",
     )
     readonly_fields = fields
-    total_text = fen_column("金额", field="total")
-    refunded_text = fen_column("已退款", field="refunded_amount")
+    total_text = fen_column(gettext_lazy("金额"), field="total")
+    refunded_text = fen_column(gettext_lazy("已退款"), field="refunded_amount")
 
-    @display(description="会员")
+    @display(description=gettext_lazy("会员"))
     def member(self, obj):
-        return user_text(obj.buyer) if obj.buyer_id else "（非会员）"
+        return user_text(obj.buyer) if obj.buyer_id else _("（非会员）")

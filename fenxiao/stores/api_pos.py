@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Path, Query, Router, Schema
 from ninja.security import APIKeyHeader
 from pydantic import ConfigDict, field_validator, model_validator
@@ -58,7 +59,7 @@ class PosSignature(APIKeyHeader):
         try:
             body = request.body
         except RequestDataTooBig:
-            raise PosPayloadInvalid("请求内容过大，请分批推送", code="POS_PAYLOAD_TOO_LARGE") from None
+            raise PosPayloadInvalid(_("请求内容过大，请分批推送"), code="POS_PAYLOAD_TOO_LARGE") from None
         return pos_keys.authenticate(request.headers, request.method, request.path, body)
 
     def authenticate(self, request, key):  # pragma: no cover - __call__ does the work
@@ -87,7 +88,7 @@ class StockItemIn(Strict):
     @model_validator(mode="after")
     def _one_of_stock_or_change(self):
         if (self.stock is None) == (self.change is None):
-            raise ValueError("每个 SKU 须给出 stock（盘点数）或 change（增减数）之一")
+            raise ValueError(_("每个 SKU 须给出 stock（盘点数）或 change（增减数）之一"))
         return self
 
 

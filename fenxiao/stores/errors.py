@@ -1,25 +1,27 @@
+from django.utils.translation import gettext_lazy as _
+
 from fenxiao.core.errors import DomainError
 
 
 class StoreNotFound(DomainError):
     code = "STORE_NOT_FOUND"
-    message = "门店不存在或已停止营业"
+    message = _("门店不存在或已停止营业")
     status = 404
 
 
 class StaffNotFound(DomainError):
     code = "STAFF_NOT_FOUND"
-    message = "导购码无效"
+    message = _("导购码无效")
     status = 404
 
 
 class StaffUserNotFound(DomainError):
     code = "STAFF_USER_NOT_FOUND"
-    message = "没有找到该手机号的用户，请先让员工注册"
+    message = _("没有找到该手机号的用户，请先让员工注册")
     status = 400
 
 
 class StaffRefused(DomainError):
     code = "STAFF_REFUSED"
-    message = "无法添加该员工"
+    message = _("无法添加该员工")
     status = 400

@@ -8,6 +8,8 @@ the rules in `stores.services.pos_keys` and `stores.services.pos_sync`.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PosApiKey(models.Model):
@@ -17,27 +19,27 @@ class PosApiKey(models.Model):
     therefore signs nothing; rotating SECRET_KEY invalidates every key (create new ones)."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.CASCADE, related_name="pos_keys", verbose_name="门店"
+        "stores.Store", on_delete=models.CASCADE, related_name="pos_keys", verbose_name=_("门店")
     )
     key_id = models.CharField("Key ID", max_length=40, unique=True)
     salt = models.CharField(max_length=64, editable=False)
-    name = models.CharField("用途", max_length=40, blank=True, help_text="如：前台收银机、ERP")
-    is_active = models.BooleanField("启用", default=True, db_index=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    name = models.CharField(_("用途"), max_length=40, blank=True, help_text=_("如：前台收银机、ERP"))
+    is_active = models.BooleanField(_("启用"), default=True, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
-    revoked_at = models.DateTimeField("停用时间", null=True, blank=True)
-    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    revoked_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "收银系统密钥"
-        verbose_name_plural = "收银系统密钥（POS API）"
+        verbose_name = _("收银系统密钥")
+        verbose_name_plural = pgettext_lazy("plural", "收银系统密钥（POS API）")
         ordering = ["-id"]
 
     def __str__(self):
@@ -83,28 +85,28 @@ class OfflineSale(models.Model):
     and automatic tags like a paid online order."""
 
     store = models.ForeignKey(
-        "stores.Store", on_delete=models.PROTECT, related_name="offline_sales", verbose_name="门店"
+        "stores.Store", on_delete=models.PROTECT, related_name="offline_sales", verbose_name=_("门店")
     )
-    sale_no = models.CharField("收银单号", max_length=64)
+    sale_no = models.CharField(_("收银单号"), max_length=64)
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="offline_sales",
-        verbose_name="会员",
+        verbose_name=_("会员"),
     )
-    buyer_phone = models.CharField("会员手机号", max_length=20, blank=True)
-    total = models.PositiveIntegerField("金额")
+    buyer_phone = models.CharField(_("会员手机号"), max_length=20, blank=True)
+    total = models.PositiveIntegerField(_("金额"))
     # What the till's returns (`OfflineRefund`) gave back so far: spend is total − refunded.
-    refunded_amount = models.PositiveIntegerField("已退款", default=0)
-    sold_at = models.DateTimeField("销售时间", db_index=True)
-    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    refunded_amount = models.PositiveIntegerField(_("已退款"), default=0)
+    sold_at = models.DateTimeField(_("销售时间"), db_index=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
     api_key = models.ForeignKey(PosApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
-        verbose_name = "门店销售"
-        verbose_name_plural = "门店销售（收银系统）"
+        verbose_name = _("门店销售")
+        verbose_name_plural = pgettext_lazy("plural", "门店销售（收银系统）")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["store", "sale_no"], name="one_offline_sale_per_store_no"),
@@ -119,21 +121,23 @@ class OfflineSale(models.Model):
 
 
 class OfflineSaleLine(models.Model):
-    sale = models.ForeignKey(OfflineSale, on_delete=models.CASCADE, related_name="lines", verbose_name="销售")
+    sale = models.ForeignKey(
+        OfflineSale, on_delete=models.CASCADE, related_name="lines", verbose_name=_("销售")
+    )
     # The till may sell goods the online shop does not list: the code is kept as given,
     # the SKU linked when the shop has it.
-    sku_code = models.CharField("SKU编码", max_length=40)
+    sku_code = models.CharField(_("SKU编码"), max_length=40)
     sku = models.ForeignKey("catalog.Sku", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    quantity = models.PositiveIntegerField("数量")
-    amount = models.PositiveIntegerField("金额")
+    quantity = models.PositiveIntegerField(_("数量"))
+    amount = models.PositiveIntegerField(_("金额"))
     # Returned so far at the till (the sum of this line's `OfflineRefundLine`s): what remains
     # refundable, and the share of commission the line still earns.
-    refunded_quantity = models.PositiveIntegerField("已退数量", default=0)
-    refunded_amount = models.PositiveIntegerField("已退金额", default=0)
+    refunded_quantity = models.PositiveIntegerField(_("已退数量"), default=0)
+    refunded_amount = models.PositiveIntegerField(_("已退金额"), default=0)
 
     class Meta:
-        verbose_name = "门店销售明细"
-        verbose_name_plural = "门店销售明细"
+        verbose_name = _("门店销售明细")
+        verbose_name_plural = pgettext_lazy("plural", "门店销售明细")
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="offline_line_quantity_positive"),
             models.CheckConstraint(
@@ -152,17 +156,17 @@ class OfflineRefund(models.Model):
     counters are their running sums."""
 
     sale = models.ForeignKey(
-        OfflineSale, on_delete=models.CASCADE, related_name="refunds", verbose_name="销售"
+        OfflineSale, on_delete=models.CASCADE, related_name="refunds", verbose_name=_("销售")
     )
-    refund_no = models.CharField("退货单号", max_length=64)
-    total = models.PositiveIntegerField("退款金额")
-    refunded_at = models.DateTimeField("退货时间")
-    received_at = models.DateTimeField("接收时间", auto_now_add=True)
+    refund_no = models.CharField(_("退货单号"), max_length=64)
+    total = models.PositiveIntegerField(_("退款金额"))
+    refunded_at = models.DateTimeField(_("退货时间"))
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
     api_key = models.ForeignKey(PosApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
-        verbose_name = "门店退货"
-        verbose_name_plural = "门店退货（收银系统）"
+        verbose_name = _("门店退货")
+        verbose_name_plural = pgettext_lazy("plural", "门店退货（收银系统）")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["sale", "refund_no"], name="one_offline_refund_per_sale_no"),
@@ -174,17 +178,17 @@ class OfflineRefund(models.Model):
 
 class OfflineRefundLine(models.Model):
     refund = models.ForeignKey(
-        OfflineRefund, on_delete=models.CASCADE, related_name="lines", verbose_name="退货"
+        OfflineRefund, on_delete=models.CASCADE, related_name="lines", verbose_name=_("退货")
     )
     sale_line = models.ForeignKey(
-        OfflineSaleLine, on_delete=models.CASCADE, related_name="refund_lines", verbose_name="销售明细"
+        OfflineSaleLine, on_delete=models.CASCADE, related_name="refund_lines", verbose_name=_("销售明细")
     )
-    quantity = models.PositiveIntegerField("数量")
-    amount = models.PositiveIntegerField("金额")
+    quantity = models.PositiveIntegerField(_("数量"))
+    amount = models.PositiveIntegerField(_("金额"))
 
     class Meta:
-        verbose_name = "门店退货明细"
-        verbose_name_plural = "门店退货明细"
+        verbose_name = _("门店退货明细")
+        verbose_name_plural = pgettext_lazy("plural", "门店退货明细")
 
     def __str__(self):
         return f"{self.sale_line.sku_code} x{self.quantity}"

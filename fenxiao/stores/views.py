@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 from fenxiao.core import traffic
 from fenxiao.core.errors import DomainError
@@ -32,13 +33,13 @@ def store_qr(request, store_code: str, staff_code: str | None = None):
     if not request.user.is_authenticated:
         return HttpResponseRedirect("/login/?" + urlencode({"next": request.path}))
     result = membership.scan(request.user, store, staff, target="/")
-    text = f"欢迎光临{store.name}"
+    text = _("欢迎光临%(store)s") % {"store": store.name}
     if result.joined:
-        text = f"您已成为{store.name}会员"
+        text = _("您已成为%(store)s会员") % {"store": store.name}
     if result.touch is not None and result.touch.decision in (TouchDecision.BOUND, TouchDecision.REBOUND):
-        text += "，专属导购将为您服务" if staff is not None else ""
+        text = _("%(text)s，专属导购将为您服务") % {"text": text} if staff is not None else text
     if result.became_distributor is not None:
-        messages.success(request, f"{text}。您已成为分销商，分享商品即可赚取佣金")
+        messages.success(request, _("%(text)s。您已成为分销商，分享商品即可赚取佣金") % {"text": text})
         return HttpResponseRedirect("/d/")
     messages.success(request, text)
     return HttpResponseRedirect("/")

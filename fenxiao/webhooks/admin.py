@@ -4,7 +4,9 @@ and duration (重新投递). Changes go through the services; the pages only cal
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import escapejs, format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminURLInputWidget
@@ -12,18 +14,12 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminU
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, change_url
 from fenxiao.core.admin_forms import confirm_action
 from fenxiao.core.errors import DomainError
+from fenxiao.customers.admin import LabelColours
 
 from .models import SUBSCRIBABLE, Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, Event
 from .services import delivery, endpoints
 
-SIGNING_HELP = format_html(
-    "每次推送为 POST JSON，请求头：<code>X-Fenxiao-Event</code>（事件类型）、"
-    "<code>X-Fenxiao-Event-Id</code>（事件编号，重试时不变，请据此去重）、"
-    "<code>X-Fenxiao-Timestamp</code>（Unix 秒）、<code>X-Fenxiao-Signature</code>。"
-    "签名 = 十六进制 HMAC-SHA256(签名密钥, 时间戳 + &quot;.&quot; + 原始请求体)。"
-    "校验示例（Python）：<pre style='white-space:pre-wrap'>{}</pre>"
-    "返回 2xx 即视为送达；其他状态码或超时（{} 秒）按 1 分钟、5 分钟、30 分钟、2 小时、6 小时……重试，"
-    "连续失败 24 小时的地址将被自动停用并通知管理员。",
+SIGNING_EXAMPLE = (
     "import hashlib, hmac, time\n"
     "def verify(secret, headers, body: bytes) -> bool:\n"
     "    ts = headers['X-Fenxiao-Timestamp']\n"
@@ -31,25 +27,49 @@ SIGNING_HELP = format_html(
     "        return False  # too old: a replay\n"
     "    expected = hmac.new(secret.encode(), ts.encode() + b'.' + body,\n"
     "                        hashlib.sha256).hexdigest()\n"
-    "    return hmac.compare_digest(expected, headers['X-Fenxiao-Signature'])",
-    10,
+    "    return hmac.compare_digest(expected, headers['X-Fenxiao-Signature'])"
 )
 
-STATUS_LABELS = {
-    DeliveryStatus.PENDING.label: "warning",
-    DeliveryStatus.SENDING.label: "info",
-    DeliveryStatus.SUCCEEDED.label: "success",
-    DeliveryStatus.FAILED.label: "danger",
-    DeliveryStatus.CANCELLED.label: "info",
-}
+
+def signing_help_html():
+    return format_html(
+        _(
+            "每次推送为 POST JSON，请求头：<code>X-Fenxiao-Event</code>（事件类型）、"
+            "<code>X-Fenxiao-Event-Id</code>（事件编号，重试时不变，请据此去重）、"
+            "<code>X-Fenxiao-Timestamp</code>（Unix 秒）、<code>X-Fenxiao-Signature</code>。"
+            "签名 = 十六进制 HMAC-SHA256(签名密钥, 时间戳 + &quot;.&quot; + 原始请求体)。"
+            "校验示例（Python）：<pre style='white-space:pre-wrap'>{}</pre>"
+            "返回 2xx 即视为送达；其他状态码或超时（{} 秒）按 1 分钟、5 分钟、30 分钟、2 小时、6 小时……重试，"
+            "连续失败 24 小时的地址将被自动停用并通知管理员。"
+        ),
+        SIGNING_EXAMPLE,
+        10,
+    )
+
+
+STATUS_LABELS = LabelColours(
+    [
+        (DeliveryStatus.PENDING.label, "warning"),
+        (DeliveryStatus.SENDING.label, "info"),
+        (DeliveryStatus.SUCCEEDED.label, "success"),
+        (DeliveryStatus.FAILED.label, "danger"),
+        (DeliveryStatus.CANCELLED.label, "info"),
+    ]
+)
 
 
 class EndpointForm(forms.ModelForm):
     url = forms.URLField(
-        label="推送地址", max_length=500, assume_scheme="https", widget=UnfoldAdminURLInputWidget
+        label=gettext_lazy("推送地址"),
+        max_length=500,
+        assume_scheme="https",
+        widget=UnfoldAdminURLInputWidget,
     )
     events = forms.MultipleChoiceField(
-        label="订阅事件", choices=SUBSCRIBABLE, widget=UnfoldAdminCheckboxSelectMultipleWidget, required=True
+        label=gettext_lazy("订阅事件"),
+        choices=SUBSCRIBABLE,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        required=True,
     )
 
     class Meta:
@@ -62,7 +82,8 @@ class EndpointForm(forms.ModelForm):
             try:
                 data["url"], data["events"] = endpoints.clean(data["url"], data["events"])
             except DomainError as exc:
-                self.add_error("url" if "地址" in exc.message else "events", exc.message)
+                event_problem = exc.code in ("WEBHOOK_EVENT_UNKNOWN", "WEBHOOK_NO_EVENTS")
+                self.add_error("events" if event_problem else "url", exc.message)
         return data
 
 
@@ -99,9 +120,9 @@ class EndpointAdmin(ModelAdmin):
             return [(None, {"fields": main})]
         return [
             (None, {"fields": main}),
-            ("签名", {"fields": ("secret_box", "signing_help")}),
+            (_("签名"), {"fields": ("secret_box", "signing_help")}),
             (
-                "状态",
+                _("状态"),
                 {
                     "fields": (
                         "disabled_reason",
@@ -121,16 +142,19 @@ class EndpointAdmin(ModelAdmin):
             was_active = Endpoint.objects.filter(pk=obj.pk).values_list("is_active", flat=True).first()
         endpoints.save(obj, request.user, was_active=was_active)
 
-    @display(description="订阅事件")
+    @display(description=gettext_lazy("订阅事件"))
     def events_text(self, obj):
         names = dict(SUBSCRIBABLE)
-        return "、".join(names.get(e, e) for e in obj.events or [])
+        return _("、").join(str(names.get(e, e)) for e in obj.events or [])
 
-    @display(description="状态", label={"启用": "success", "已停用": "danger"})
+    @display(
+        description=gettext_lazy("状态"),
+        label=LabelColours([(gettext_lazy("启用"), "success"), (gettext_lazy("已停用"), "danger")]),
+    )
     def active_label(self, obj):
-        return "启用" if obj.is_active else "已停用"
+        return _("启用") if obj.is_active else _("已停用")
 
-    @display(description="签名密钥")
+    @display(description=gettext_lazy("签名密钥"))
     def secret_box(self, obj):
         # The clipboard API may be refused (plain http, no permission): then the secret is
         # selected for the user to copy by hand, and the button says so.
@@ -140,15 +164,18 @@ class EndpointAdmin(ModelAdmin):
             "onclick=\"var b=this,t=document.getElementById('webhook-secret');"
             "function pick(){{var r=document.createRange();r.selectNodeContents(t);"
             "var s=window.getSelection();s.removeAllRanges();s.addRange(r);"
-            "b.textContent='已选中，请按 Ctrl+C 复制';}}"
+            "b.textContent='{}';}}"
             "if(navigator.clipboard){{navigator.clipboard.writeText(t.textContent)"
-            ".then(function(){{b.textContent='已复制';}},pick);}}else{{pick();}}\">复制</button>",
+            ".then(function(){{b.textContent='{}';}},pick);}}else{{pick();}}\">{}</button>",
             obj.secret,
+            escapejs(_("已选中，请按 Ctrl+C 复制")),
+            escapejs(_("已复制")),
+            _("复制"),
         )
 
-    @display(description="签名与校验")
+    @display(description=gettext_lazy("签名与校验"))
     def signing_help(self, obj):
-        return SIGNING_HELP
+        return signing_help_html()
 
     def has_ping_permission(self, request, obj=None):
         return request.user.has_perm("webhooks.change_endpoint")
@@ -159,20 +186,26 @@ class EndpointAdmin(ModelAdmin):
         row = delivery.ping(endpoint)
         row.refresh_from_db()
         if row.status == DeliveryStatus.SUCCEEDED:
-            messages.success(request, f"测试推送已送达 {endpoint.url}（HTTP {row.last_response_code}）")
+            messages.success(
+                request,
+                _("测试推送已送达 %(url)s（HTTP %(code)s）")
+                % {"url": endpoint.url, "code": row.last_response_code},
+            )
         elif row.status == DeliveryStatus.PENDING and not row.attempts:
-            messages.info(request, f"测试推送已排队，稍后投递到 {endpoint.url}")
+            messages.info(request, _("测试推送已排队，稍后投递到 %(url)s") % {"url": endpoint.url})
         else:
             messages.warning(
-                request, f"测试推送未送达 {endpoint.url}：{row.last_error or row.get_status_display()}"
+                request,
+                _("测试推送未送达 %(url)s：%(reason)s")
+                % {"url": endpoint.url, "reason": row.last_error or row.get_status_display()},
             )
 
-    @action(description="测试推送所选地址", permissions=["ping"])
+    @action(description=gettext_lazy("测试推送所选地址"), permissions=["ping"])
     def ping_selected(self, request, queryset):
         for endpoint in queryset.order_by("pk"):
             self._ping(request, endpoint)
 
-    @action(description="测试推送", url_path="ping", icon="send", permissions=["ping"])
+    @action(description=gettext_lazy("测试推送"), url_path="ping", icon="send", permissions=["ping"])
     def ping_endpoint(self, request, object_id):
         endpoint = self.get_object(request, object_id)
         return confirm_action(
@@ -180,27 +213,29 @@ class EndpointAdmin(ModelAdmin):
             request,
             endpoint,
             lambda: self._ping(request, endpoint),
-            title=f"测试推送：{endpoint.url}",
-            submit_label="发送测试推送",
-            summary=[("推送地址", endpoint.url), ("事件类型", "ping")],
+            title=_("测试推送：%(url)s") % {"url": endpoint.url},
+            submit_label=_("发送测试推送"),
+            summary=[(_("推送地址"), endpoint.url), (_("事件类型"), "ping")],
         )
 
-    @action(description="更换签名密钥", url_path="rotate-secret", icon="key", permissions=["rotate"])
+    @action(
+        description=gettext_lazy("更换签名密钥"), url_path="rotate-secret", icon="key", permissions=["rotate"]
+    )
     def rotate_secret(self, request, object_id):
         endpoint = self.get_object(request, object_id)
 
         def act():
             endpoints.rotate_secret(endpoint)
-            messages.success(request, "签名密钥已更换，请在接收服务中改用新密钥")
+            messages.success(request, _("签名密钥已更换，请在接收服务中改用新密钥"))
 
         return confirm_action(
             self,
             request,
             endpoint,
             act,
-            title=f"更换签名密钥：{endpoint.url}",
-            submit_label="更换密钥",
-            summary=[("说明", "更换后旧密钥立即失效，之后的推送用新密钥签名。")],
+            title=_("更换签名密钥：%(url)s") % {"url": endpoint.url},
+            submit_label=_("更换密钥"),
+            summary=[(_("说明"), _("更换后旧密钥立即失效，之后的推送用新密钥签名。"))],
         )
 
 
@@ -208,7 +243,7 @@ class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = ("number", "started_at", "response_code", "duration_ms", "error", "response_excerpt")
     readonly_fields = fields
-    verbose_name_plural = "投递日志"
+    verbose_name_plural = pgettext_lazy("plural", "投递日志")
 
 
 @admin.register(Delivery)
@@ -251,23 +286,23 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def has_redeliver_permission(self, request, obj=None):
         return request.user.has_perm("webhooks.change_delivery")
 
-    @display(description="事件")
+    @display(description=gettext_lazy("事件"))
     def event_type(self, obj):
         return obj.event.get_type_display()
 
-    @display(description="事件编号")
+    @display(description=gettext_lazy("事件编号"))
     def event_id_text(self, obj):
         return str(obj.event.event_id)
 
-    @display(description="推送地址")
+    @display(description=gettext_lazy("推送地址"))
     def endpoint_link(self, obj):
         return format_html('<a href="{}">{}</a>', change_url(obj.endpoint), obj.endpoint.url)
 
-    @display(description="状态", label=STATUS_LABELS)
+    @display(description=gettext_lazy("状态"), label=STATUS_LABELS)
     def status_label(self, obj):
         return obj.get_status_display()
 
-    @display(description="推送内容")
+    @display(description=gettext_lazy("推送内容"))
     def payload(self, obj):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", delivery.body_of(obj.event).decode())
 
@@ -277,19 +312,21 @@ class DeliveryAdmin(ReadOnlyAdmin):
             try:
                 delivery.redeliver(row)
             except DomainError as error:
-                refused.append(f"#{row.pk}：{error.message}")
+                refused.append(_("#%(id)s：%(message)s") % {"id": row.pk, "message": error.message})
             else:
                 done += 1
         if done:
-            messages.success(request, f"已重新投递 {done} 条")
+            messages.success(request, _("已重新投递 %(count)s 条") % {"count": done})
         for text in refused[:20]:
             messages.warning(request, text)
 
-    @action(description="重新投递所选", permissions=["redeliver"])
+    @action(description=gettext_lazy("重新投递所选"), permissions=["redeliver"])
     def redeliver_selected(self, request, queryset):
         self._redeliver(request, list(queryset.order_by("pk")))
 
-    @action(description="重新投递", url_path="redeliver", icon="replay", permissions=["redeliver"])
+    @action(
+        description=gettext_lazy("重新投递"), url_path="redeliver", icon="replay", permissions=["redeliver"]
+    )
     def redeliver_one(self, request, object_id):
         row = self.get_object(request, object_id)
         return confirm_action(
@@ -297,11 +334,11 @@ class DeliveryAdmin(ReadOnlyAdmin):
             request,
             row,
             lambda: self._redeliver(request, [row]),
-            title=f"重新投递 #{row.pk}",
-            submit_label="重新投递",
+            title=_("重新投递 #%(id)s") % {"id": row.pk},
+            submit_label=_("重新投递"),
             summary=[
-                ("事件", f"{row.event.get_type_display()} {row.event.event_id}"),
-                ("推送地址", row.endpoint.url),
+                (_("事件"), f"{row.event.get_type_display()} {row.event.event_id}"),
+                (_("推送地址"), row.endpoint.url),
             ],
         )
 

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhooksConfig(AppConfig):
     name = "fenxiao.webhooks"
     label = "webhooks"
-    verbose_name = "开发者"
+    verbose_name = _("开发者")

@@ -13,18 +13,20 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EventType(models.TextChoices):
-    ORDER_PAID = "order.paid", "订单已付款"
-    ORDER_SHIPPED = "order.shipped", "订单已发货"
-    ORDER_COMPLETED = "order.completed", "订单已完成"
-    ORDER_REFUNDED = "order.refunded", "订单已退款"
-    COMMISSION_SETTLED = "commission.settled", "佣金已结算"
-    WITHDRAWAL_PAID = "withdrawal.paid", "提现已打款"
-    DISTRIBUTOR_APPROVED = "distributor.approved", "分销商审核通过"
+    ORDER_PAID = "order.paid", _("订单已付款")
+    ORDER_SHIPPED = "order.shipped", _("订单已发货")
+    ORDER_COMPLETED = "order.completed", _("订单已完成")
+    ORDER_REFUNDED = "order.refunded", _("订单已退款")
+    COMMISSION_SETTLED = "commission.settled", _("佣金已结算")
+    WITHDRAWAL_PAID = "withdrawal.paid", _("提现已打款")
+    DISTRIBUTOR_APPROVED = "distributor.approved", _("分销商审核通过")
     # Sent only by 测试推送 in the backend, to one endpoint; never subscribed to.
-    PING = "ping", "测试推送"
+    PING = "ping", _("测试推送")
 
 
 SUBSCRIBABLE = [choice for choice in EventType.choices if choice[0] != EventType.PING]
@@ -36,31 +38,31 @@ def new_secret() -> str:
 
 
 class Endpoint(models.Model):
-    url = models.URLField("推送地址", max_length=500)
-    description = models.CharField("备注", max_length=100, blank=True)
-    secret = models.CharField("签名密钥", max_length=80, default=new_secret)
+    url = models.URLField(_("推送地址"), max_length=500)
+    description = models.CharField(_("备注"), max_length=100, blank=True)
+    secret = models.CharField(_("签名密钥"), max_length=80, default=new_secret)
     # The event types (EventType values) this endpoint receives.
-    events = models.JSONField("订阅事件", default=list)
-    is_active = models.BooleanField("启用", default=True)
-    disabled_reason = models.CharField("停用原因", max_length=200, blank=True)
-    disabled_at = models.DateTimeField("停用时间", null=True, blank=True)
+    events = models.JSONField(_("订阅事件"), default=list)
+    is_active = models.BooleanField(_("启用"), default=True)
+    disabled_reason = models.CharField(_("停用原因"), max_length=200, blank=True)
+    disabled_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
     # The first failure since the last success; cleared by a success. A day of this
     # without a success disables the endpoint.
-    failing_since = models.DateTimeField("连续失败起始", null=True, blank=True)
-    last_success_at = models.DateTimeField("最近成功", null=True, blank=True)
+    failing_since = models.DateTimeField(_("连续失败起始"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("最近成功"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "Webhook 推送地址"
-        verbose_name_plural = "Webhook 推送地址"
+        verbose_name = _("Webhook 推送地址")
+        verbose_name_plural = pgettext_lazy("plural", "Webhook 推送地址")
         ordering = ["-id"]
 
     def __str__(self):
@@ -68,16 +70,16 @@ class Endpoint(models.Model):
 
 
 class Event(models.Model):
-    event_id = models.UUIDField("事件编号", default=uuid.uuid4, unique=True, editable=False)
-    type = models.CharField("事件类型", max_length=40, choices=EventType.choices)
-    payload = models.JSONField("数据", default=dict)
+    event_id = models.UUIDField(_("事件编号"), default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(_("事件类型"), max_length=40, choices=EventType.choices)
+    payload = models.JSONField(_("数据"), default=dict)
     # The fact this event reports ("order-paid:123"): a repeated call writes nothing more.
     source_key = models.CharField(max_length=120, unique=True)
-    created_at = models.DateTimeField("发生时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("发生时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "Webhook 事件"
-        verbose_name_plural = "Webhook 事件"
+        verbose_name = _("Webhook 事件")
+        verbose_name_plural = pgettext_lazy("plural", "Webhook 事件")
         ordering = ["-id"]
 
     def __str__(self):
@@ -85,33 +87,35 @@ class Event(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "待投递"
-    SENDING = "sending", "投递中"
-    SUCCEEDED = "succeeded", "已送达"
-    FAILED = "failed", "投递失败"
+    PENDING = "pending", _("待投递")
+    SENDING = "sending", _("投递中")
+    SUCCEEDED = "succeeded", _("已送达")
+    FAILED = "failed", _("投递失败")
     # The endpoint was disabled before this row got through: kept for the record.
-    CANCELLED = "cancelled", "已取消"
+    CANCELLED = "cancelled", _("已取消")
 
 
 class Delivery(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name="事件")
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("事件")
+    )
     endpoint = models.ForeignKey(
-        Endpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name="推送地址"
+        Endpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("推送地址")
     )
     status = models.CharField(
-        "状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        _("状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
-    attempts = models.PositiveSmallIntegerField("投递次数", default=0)
-    next_attempt_at = models.DateTimeField("下次投递时间", null=True, blank=True)
-    last_response_code = models.PositiveSmallIntegerField("最近响应码", null=True, blank=True)
-    last_duration_ms = models.PositiveIntegerField("最近耗时(ms)", null=True, blank=True)
-    last_error = models.CharField("最近错误", max_length=300, blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("投递次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次投递时间"), null=True, blank=True)
+    last_response_code = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(_("最近耗时(ms)"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "Webhook 投递记录"
-        verbose_name_plural = "Webhook 投递记录"
+        verbose_name = _("Webhook 投递记录")
+        verbose_name_plural = pgettext_lazy("plural", "Webhook 投递记录")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="one_delivery_per_event_endpoint")
@@ -124,18 +128,18 @@ class Delivery(models.Model):
 
 class DeliveryAttempt(models.Model):
     delivery = models.ForeignKey(
-        Delivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name="投递记录"
+        Delivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("投递记录")
     )
-    number = models.PositiveSmallIntegerField("第几次")
-    started_at = models.DateTimeField("时间")
-    response_code = models.PositiveSmallIntegerField("响应码", null=True, blank=True)
-    duration_ms = models.PositiveIntegerField("耗时(ms)", default=0)
-    error = models.CharField("错误", max_length=300, blank=True)
-    response_excerpt = models.CharField("响应内容（节选）", max_length=200, blank=True)
+    number = models.PositiveSmallIntegerField(_("第几次"))
+    started_at = models.DateTimeField(_("时间"))
+    response_code = models.PositiveSmallIntegerField(_("响应码"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("耗时(ms)"), default=0)
+    error = models.CharField(_("错误"), max_length=300, blank=True)
+    response_excerpt = models.CharField(_("响应内容（节选）"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "投递尝试"
-        verbose_name_plural = "投递尝试"
+        verbose_name = _("投递尝试")
+        verbose_name_plural = pgettext_lazy("plural", "投递尝试")
         ordering = ["-id"]
 
     def __str__(self):

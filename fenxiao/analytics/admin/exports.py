@@ -4,6 +4,7 @@ amounts in yuan (two decimals) and rates in percent, as numbers a spreadsheet ca
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import bp_to_percent, fen_to_yuan
 from fenxiao.core.tabular import Cell, csv_response, xlsx_response
@@ -16,7 +17,7 @@ FORMATS = ("csv", "xlsx")
 def headers(report: Report) -> list[str]:
     out = []
     for column in report.table.columns:
-        suffix = {FEN: "（元）", BP: "（%）"}.get(column.unit, "") if not column.text else ""
+        suffix = {FEN: _("（元）"), BP: _("（%）")}.get(column.unit, "") if not column.text else ""
         out.append(f"{column.label}{suffix}")
     return out
 
@@ -44,7 +45,7 @@ def rows(report: Report):
         for index, column in enumerate(columns):
             if column.text:
                 if not total[index]:
-                    total[index] = "合计"
+                    total[index] = _("合计")
                 break
         yield total
 

@@ -8,6 +8,9 @@ the dashboard show figures the same way.
 import json
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from fenxiao.core.money import format_bp, format_fen
 
 from ..services.shapes import BP, FEN, Chart, Metric, Report, Table
@@ -17,7 +20,7 @@ LOWER_IS_BETTER = {"refunds", "refund_amount", "refunded", "clawed_back"}
 
 # Colours of chart series, in order (unfold's primary first, then distinct hues).
 SERIES_COLOURS = ["var(--color-primary-600)", "#10b981", "#f59e0b", "#ef4444", "#6366f1", "#0ea5e9"]
-AXIS_TITLES = {FEN: "金额（元）", BP: "比率（%）"}
+AXIS_TITLES = {FEN: gettext_lazy("金额（元）"), BP: gettext_lazy("比率（%）")}
 
 
 def format_value(value, unit: str) -> str:
@@ -37,10 +40,10 @@ def change(metric: Metric) -> dict:
     bp = metric.change_bp
     if bp is None:
         # Nothing to compare with: a percentage of zero means nothing, the card shows "上期 0".
-        text = "—" if metric.value else "持平"
+        text = "—" if metric.value else _("持平")
         return {"text": text, "direction": "flat", "tone": "flat"}
     if bp == 0:
-        return {"text": "持平", "direction": "flat", "tone": "flat"}
+        return {"text": _("持平"), "direction": "flat", "tone": "flat"}
     up = bp > 0
     good = up != (metric.key in LOWER_IS_BETTER)
     arrow = "↑" if up else "↓"
@@ -107,7 +110,7 @@ def chart_config(chart: Chart | None) -> dict | None:
         scales[axis] = {
             "position": "left" if axis == "y" else "right",
             "beginAtZero": True,
-            "title": {"display": True, "text": AXIS_TITLES.get(unit, "数量"), "color": "#9ca3af"},
+            "title": {"display": True, "text": str(AXIS_TITLES.get(unit) or _("数量")), "color": "#9ca3af"},
             "ticks": {"color": "#9ca3af", "precision": 0},
             "grid": {"display": axis == "y", "color": "rgba(156,163,175,0.2)"},
         }
@@ -159,7 +162,7 @@ def table_context(table: Table | None) -> dict | None:
         for cell in totals:
             if not cell["numeric"]:
                 if cell["text"] == "-":
-                    cell["text"] = "合计"
+                    cell["text"] = _("合计")
                 break
     return {
         "columns": columns,

@@ -11,6 +11,8 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import DomainError
 
@@ -58,8 +60,8 @@ def freshness() -> str:
     marks = ReportWatermark.objects.filter(name=aggregates.WATERMARK)
     at = marks.values_list("refreshed_at", flat=True).first()
     if at is None:
-        return "报表数据尚未更新：后台任务每 5 分钟更新一次"
-    return f"数据更新于 {timezone.localtime(at):%Y-%m-%d %H:%M}（每 5 分钟更新）"
+        return _("报表数据尚未更新：后台任务每 5 分钟更新一次")
+    return _("数据更新于 %(at)s（每 5 分钟更新）") % {"at": f"{timezone.localtime(at):%Y-%m-%d %H:%M}"}
 
 
 def report_url(key: str, params: dict | None = None) -> str:
@@ -98,7 +100,8 @@ def picker(request, period, key: str | None = None) -> dict:
         "range": current,
         "custom": custom,
         "limits": [
-            {"key": k, "label": f"前 {k} 名", "active": k == (limit or DEFAULT_LIMIT)} for k in LIMITS
+            {"key": k, "label": _("前 %(count)s 名") % {"count": k}, "active": k == (limit or DEFAULT_LIMIT)}
+            for k in LIMITS
         ],
     }
 
@@ -108,7 +111,7 @@ def picker(request, period, key: str | None = None) -> dict:
 
 def _checked(request, key: str):
     if key not in REPORT_PERMISSIONS:
-        raise Http404("没有这个报表")
+        raise Http404(_("没有这个报表"))
     if not may_view(request.user, key):
         raise PermissionDenied
 
@@ -158,7 +161,7 @@ def _tabs(user, current: str) -> list[dict]:
 def export_view(request, key: str, fmt: str):
     _checked(request, key)
     if fmt not in exports.FORMATS:
-        raise Http404("不支持的导出格式")
+        raise Http404(_("不支持的导出格式"))
     try:
         period = periods.parse(request.GET)
         built = build_reports(key, period, request.GET)
@@ -180,7 +183,7 @@ def export_view(request, key: str, fmt: str):
     for report in built:
         if report.table is not None and (report.key == wanted or not wanted):
             return exports.export(report, fmt)
-    raise Http404("没有可导出的报表")
+    raise Http404(_("没有可导出的报表"))
 
 
 # --- 经营概况 ----------------------------------------------------------------------------------
@@ -211,7 +214,7 @@ def dashboard_context(request) -> dict:
     chosen = request.GET.get("range") or "today"
     error = ""
     if chosen not in DASHBOARD_RANGES:
-        error, chosen = "未知的时间范围，已显示今日", "today"
+        error, chosen = _("未知的时间范围，已显示今日"), "today"
     period = periods.preset(chosen)
     reports_allowed = allowed_reports(user)
     cards, chart, chart_period = [], None, None
@@ -225,7 +228,7 @@ def dashboard_context(request) -> dict:
         chart_period = trend_period(period)
         chart = render.chart_config(_trend(period, chart_period, visible))
     return {
-        "title": "经营概况",
+        "title": _("经营概况"),
         "console": {
             "period": period,
             "ranges": [
@@ -235,7 +238,10 @@ def dashboard_context(request) -> dict:
             "error": error,
             "cards": cards,
             "chart": chart,
-            "chart_title": f"趋势（{chart_period.start:%m-%d} 至 {chart_period.end:%m-%d}）" if chart else "",
+            "chart_title": _("趋势（%(start)s 至 %(end)s）")
+            % {"start": f"{chart_period.start:%m-%d}", "end": f"{chart_period.end:%m-%d}"}
+            if chart
+            else "",
             "todos": todo_service.for_user(user),
             "reports": [
                 {"title": page_title(k), "url": report_url(k), "icon": REPORT_ICONS[k]}
@@ -253,7 +259,7 @@ def trend_period(period):
     """A one-day range (今日, 昨日) draws the seven days up to it: one point is no trend."""
     if period.days > 1:
         return period
-    return periods.Period(period.start - timedelta(days=6), period.end, periods.DAY, "近7天")
+    return periods.Period(period.start - timedelta(days=6), period.end, periods.DAY, _("近7天"))
 
 
 def _trend(period, chart_period, visible):
@@ -269,13 +275,38 @@ def _trend(period, chart_period, visible):
 
 # (title, icon, url name, permission): the pages a merchant opens most, if they may.
 SHORTCUTS = [
-    ("发布商品", "add_box", "admin:catalog_product_add", "catalog.add_product"),
-    ("订单管理", "receipt_long", "admin:orders_order_changelist", "orders.view_order"),
-    ("营销活动", "campaign", "admin:promotions_promotion_changelist", "promotions.view_promotion"),
-    ("优惠券", "confirmation_number", "admin:promotions_coupon_changelist", "promotions.view_coupon"),
-    ("分销商", "groups", "admin:distribution_distributor_changelist", "distribution.view_distributor"),
-    ("佣金记录", "paid", "admin:distribution_commission_changelist", "distribution.view_commission"),
-    ("订单设置", "settings", "admin:orders_ordersettings_changelist", "orders.view_ordersettings"),
+    (gettext_lazy("发布商品"), "add_box", "admin:catalog_product_add", "catalog.add_product"),
+    (gettext_lazy("订单管理"), "receipt_long", "admin:orders_order_changelist", "orders.view_order"),
+    (
+        gettext_lazy("营销活动"),
+        "campaign",
+        "admin:promotions_promotion_changelist",
+        "promotions.view_promotion",
+    ),
+    (
+        gettext_lazy("优惠券"),
+        "confirmation_number",
+        "admin:promotions_coupon_changelist",
+        "promotions.view_coupon",
+    ),
+    (
+        gettext_lazy("分销商"),
+        "groups",
+        "admin:distribution_distributor_changelist",
+        "distribution.view_distributor",
+    ),
+    (
+        gettext_lazy("佣金记录"),
+        "paid",
+        "admin:distribution_commission_changelist",
+        "distribution.view_commission",
+    ),
+    (
+        gettext_lazy("订单设置"),
+        "settings",
+        "admin:orders_ordersettings_changelist",
+        "orders.view_ordersettings",
+    ),
 ]
 
 

@@ -1,6 +1,8 @@
 """经营概况: the shop's headline figures for a period, each against the period before and
 with its trend per bucket. Reads aggregate tables only (eight queries in all)."""
 
+from django.utils.translation import gettext_lazy
+
 from ..models import BuyerDay, CommissionDay, DailySales, DistributionDay, TrafficDay, VisitorDay
 from . import readers
 from .periods import Period
@@ -22,17 +24,17 @@ METRIC_REPORT = {
 }
 
 LABELS = {
-    "gmv": ("实付金额", FEN),
-    "paid_orders": ("付款订单数", COUNT),
-    "paying_buyers": ("付款人数", COUNT),
-    "avg_order_value": ("客单价", FEN),
-    "refunds": ("退款金额", FEN),
-    "visitors": ("访客数", COUNT),
-    "page_views": ("浏览量", COUNT),
-    "conversion_bp": ("转化率", BP),
-    "new_distributors": ("新增分销商", COUNT),
-    "commission_accrued": ("产生佣金", FEN),
-    "commission_paid": ("佣金提现打款", FEN),
+    "gmv": (gettext_lazy("实付金额"), FEN),
+    "paid_orders": (gettext_lazy("付款订单数"), COUNT),
+    "paying_buyers": (gettext_lazy("付款人数"), COUNT),
+    "avg_order_value": (gettext_lazy("客单价"), FEN),
+    "refunds": (gettext_lazy("退款金额"), FEN),
+    "visitors": (gettext_lazy("访客数"), COUNT),
+    "page_views": (gettext_lazy("浏览量"), COUNT),
+    "conversion_bp": (gettext_lazy("转化率"), BP),
+    "new_distributors": (gettext_lazy("新增分销商"), COUNT),
+    "commission_accrued": (gettext_lazy("产生佣金"), FEN),
+    "commission_paid": (gettext_lazy("佣金提现打款"), FEN),
 }
 
 

@@ -9,18 +9,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..errors import PeriodInvalid
 
 DAY, WEEK, MONTH = "day", "week", "month"
-GRAINS = {DAY: "按日", WEEK: "按周", MONTH: "按月"}
+GRAINS = {DAY: gettext_lazy("按日"), WEEK: gettext_lazy("按周"), MONTH: gettext_lazy("按月")}
 
 # Presets the dashboard and the period picker offer: key -> (label, days back from today).
 PRESETS = {
-    "today": ("今日", 0),
-    "yesterday": ("昨日", 1),
-    "7d": ("近7天", 7),
-    "30d": ("近30天", 30),
+    "today": (gettext_lazy("今日"), 0),
+    "yesterday": (gettext_lazy("昨日"), 1),
+    "7d": (gettext_lazy("近7天"), 7),
+    "30d": (gettext_lazy("近30天"), 30),
 }
 # A custom range may cover up to three years: a yearly comparison, still bucketed monthly.
 MAX_DAYS = 3 * 366
@@ -40,7 +42,7 @@ class Period:
     def previous(self) -> "Period":
         """The period of the same length ending the day before this one starts."""
         end = self.start - timedelta(days=1)
-        return Period(end - timedelta(days=self.days - 1), end, self.grain, "上一周期")
+        return Period(end - timedelta(days=self.days - 1), end, self.grain, _("上一周期"))
 
     def dates(self) -> list[date]:
         return [self.start + timedelta(days=n) for n in range(self.days)]
@@ -54,7 +56,7 @@ class Period:
                 label = day.strftime("%Y-%m")
             elif self.grain == WEEK:
                 following = day - timedelta(days=day.weekday()) + timedelta(days=7)
-                label = f"{day:%m-%d}周"
+                label = _("%(day)s周") % {"day": f"{day:%m-%d}"}
             else:
                 following = day + timedelta(days=1)
                 label = day.strftime("%m-%d")
@@ -80,8 +82,9 @@ class Period:
 def preset(key: str, today: date | None = None, grain: str = DAY) -> Period:
     today = today or timezone.localdate()
     if key not in PRESETS:
-        raise PeriodInvalid(f"未知的时间范围：{key}", field="range")
+        raise PeriodInvalid(_("未知的时间范围：%(key)s") % {"key": key}, field="range")
     label, back = PRESETS[key]
+    label = str(label)
     if key == "today":
         return Period(today, today, grain, label)
     if key == "yesterday":
@@ -99,7 +102,7 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
     today = today or timezone.localdate()
     grain = (params.get("grain") or DAY).strip()
     if grain not in GRAINS:
-        raise PeriodInvalid("统计粒度只能是按日、按周或按月", field="grain")
+        raise PeriodInvalid(_("统计粒度只能是按日、按周或按月"), field="grain")
     start, end = (params.get("start") or "").strip(), (params.get("end") or "").strip()
     if not start and not end:
         return preset((params.get("range") or default).strip(), today, grain)
@@ -107,14 +110,19 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
         first = date.fromisoformat(start)
         last = date.fromisoformat(end or start)
     except ValueError:
-        raise PeriodInvalid("日期格式应为 YYYY-MM-DD", field="start") from None
+        raise PeriodInvalid(_("日期格式应为 YYYY-MM-DD"), field="start") from None
     if last < first:
-        raise PeriodInvalid("结束日期不能早于开始日期", field="end")
+        raise PeriodInvalid(_("结束日期不能早于开始日期"), field="end")
     if last > today:
-        raise PeriodInvalid("结束日期不能晚于今天", field="end")
+        raise PeriodInvalid(_("结束日期不能晚于今天"), field="end")
     if (last - first).days + 1 > MAX_DAYS:
-        raise PeriodInvalid(f"时间范围最长 {MAX_DAYS} 天", field="start")
-    return Period(first, last, grain, f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}")
+        raise PeriodInvalid(_("时间范围最长 %(days)s 天") % {"days": MAX_DAYS}, field="start")
+    return Period(
+        first,
+        last,
+        grain,
+        _("%(start)s 至 %(end)s") % {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"},
+    )
 
 
 def day_bounds(first: date, last: date):

@@ -12,6 +12,8 @@ sales that earned them commission (门店收银计佣), and the period's refunds
 that over all days their net sales are their dashboard's."""
 
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.distribution.models import Distributor
 
@@ -21,7 +23,7 @@ from .periods import Period
 from .shapes import BP, FEN, Chart, Column, Dataset, Metric, Report, Table
 
 FLOWS = ["accrued_count", "accrued", "reduced", "settled", "clawed_back", "held_pending", "held_frozen"]
-NOTE = (
+NOTE = gettext_lazy(
     "佣金按发生日统计：产生于下单付款日，扣减/追回于冲减日，结算于入账日，打款于提现打款日；"
     "待结算、冻结中为本期产生的佣金目前仍未结算的部分。"
     "分销订单数、分销实付金额及占比只计线上订单，佣金含门店收银计佣。"
@@ -48,20 +50,20 @@ def _overview(period: Period) -> Report:
         readers.ratio_bp(s_old["distributor_gmv"], s_old["gmv"]),
     )
     metrics = [
-        Metric("distributor_orders", "分销订单数", s["distributor_orders"], s_old["distributor_orders"]),
-        Metric("distributor_sales", "分销实付金额", s["distributor_gmv"], s_old["distributor_gmv"], FEN),
-        Metric("distributor_share_bp", "分销销售占比", share, share_old, BP),
-        Metric("commission_accrued", "产生佣金", c["accrued"], c_old["accrued"], FEN),
-        Metric("commission_pending", "待结算", c["held_pending"], c_old["held_pending"], FEN),
-        Metric("commission_frozen", "冻结中", c["held_frozen"], c_old["held_frozen"], FEN),
-        Metric("commission_settled", "已结算", c["settled"], c_old["settled"], FEN),
-        Metric("commission_paid", "已打款", d["withdrawn_amount"], d_old["withdrawn_amount"], FEN),
-        Metric("commission_reduced", "结算前扣减", c["reduced"], c_old["reduced"], FEN),
-        Metric("commission_clawed_back", "已追回", c["clawed_back"], c_old["clawed_back"], FEN),
-        Metric("new_distributors", "新增分销商", d["new_distributors"], d_old["new_distributors"]),
+        Metric("distributor_orders", _("分销订单数"), s["distributor_orders"], s_old["distributor_orders"]),
+        Metric("distributor_sales", _("分销实付金额"), s["distributor_gmv"], s_old["distributor_gmv"], FEN),
+        Metric("distributor_share_bp", _("分销销售占比"), share, share_old, BP),
+        Metric("commission_accrued", _("产生佣金"), c["accrued"], c_old["accrued"], FEN),
+        Metric("commission_pending", _("待结算"), c["held_pending"], c_old["held_pending"], FEN),
+        Metric("commission_frozen", _("冻结中"), c["held_frozen"], c_old["held_frozen"], FEN),
+        Metric("commission_settled", _("已结算"), c["settled"], c_old["settled"], FEN),
+        Metric("commission_paid", _("已打款"), d["withdrawn_amount"], d_old["withdrawn_amount"], FEN),
+        Metric("commission_reduced", _("结算前扣减"), c["reduced"], c_old["reduced"], FEN),
+        Metric("commission_clawed_back", _("已追回"), c["clawed_back"], c_old["clawed_back"], FEN),
+        Metric("new_distributors", _("新增分销商"), d["new_distributors"], d_old["new_distributors"]),
     ]
     rows = []
-    for (label, first, _), a, b, e in zip(period.buckets(), s_per, c_per, d_per, strict=True):
+    for (label, first, _last), a, b, e in zip(period.buckets(), s_per, c_per, d_per, strict=True):
         rows.append(
             {
                 "bucket": label,
@@ -77,29 +79,29 @@ def _overview(period: Period) -> Report:
                 "new_distributors": e["new_distributors"],
             }
         )
-    totals = {"bucket": "合计", **{m.key: m.value for m in metrics}}
+    totals = {"bucket": _("合计"), **{m.key: m.value for m in metrics}}
     columns = [
-        Column("bucket", "时间", text=True),
-        Column("distributor_orders", "分销订单数"),
-        Column("distributor_sales", "分销实付金额", FEN),
-        Column("distributor_share_bp", "分销占比", BP),
-        Column("commission_accrued", "产生佣金", FEN),
-        Column("commission_reduced", "结算前扣减", FEN),
-        Column("commission_settled", "已结算", FEN),
-        Column("commission_clawed_back", "已追回", FEN),
-        Column("commission_paid", "已打款", FEN),
-        Column("new_distributors", "新增分销商"),
+        Column("bucket", _("时间"), text=True),
+        Column("distributor_orders", _("分销订单数")),
+        Column("distributor_sales", _("分销实付金额"), FEN),
+        Column("distributor_share_bp", _("分销占比"), BP),
+        Column("commission_accrued", _("产生佣金"), FEN),
+        Column("commission_reduced", _("结算前扣减"), FEN),
+        Column("commission_settled", _("已结算"), FEN),
+        Column("commission_clawed_back", _("已追回"), FEN),
+        Column("commission_paid", _("已打款"), FEN),
+        Column("new_distributors", _("新增分销商")),
     ]
     chart = Chart(
         [r["bucket"] for r in rows],
         [
-            Dataset("分销实付金额", [r["distributor_sales"] for r in rows], FEN),
-            Dataset("产生佣金", [r["commission_accrued"] for r in rows], FEN),
-            Dataset("已结算", [r["commission_settled"] for r in rows], FEN),
+            Dataset(_("分销实付金额"), [r["distributor_sales"] for r in rows], FEN),
+            Dataset(_("产生佣金"), [r["commission_accrued"] for r in rows], FEN),
+            Dataset(_("已结算"), [r["commission_settled"] for r in rows], FEN),
         ],
     )
     return Report(
-        "distribution-by-period", "分销概况", period, metrics, chart, Table(columns, rows, totals), NOTE
+        "distribution-by-period", _("分销概况"), period, metrics, chart, Table(columns, rows, totals), NOTE
     )
 
 
@@ -113,17 +115,20 @@ RANK_FIELDS = [
 ]
 # Refunds are of the period, whatever day their sales were made (as the sales report's).
 RANK_DERIVED = {"net_sales": F("t_sales") - F("t_refunds")}
-RANK_COLUMNS = [
-    Column("rank", "排名"),
-    Column("name", "分销商", text=True),
-    Column("orders", "一级推广订单数"),
-    Column("sales", "一级推广实付金额", FEN),
-    Column("refunds", "退款金额", FEN),
-    Column("net_sales", "净销售额", FEN),
-    Column("commission_accrued", "产生佣金", FEN),
-    Column("commission_settled", "已结算佣金", FEN),
-    Column("commission_clawed_back", "追回佣金", FEN),
-]
+
+
+def rank_columns() -> list[Column]:
+    return [
+        Column("rank", _("排名")),
+        Column("name", _("分销商"), text=True),
+        Column("orders", _("一级推广订单数")),
+        Column("sales", _("一级推广实付金额"), FEN),
+        Column("refunds", _("退款金额"), FEN),
+        Column("net_sales", _("净销售额"), FEN),
+        Column("commission_accrued", _("产生佣金"), FEN),
+        Column("commission_settled", _("已结算佣金"), FEN),
+        Column("commission_clawed_back", _("追回佣金"), FEN),
+    ]
 
 
 def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Report:
@@ -137,21 +142,25 @@ def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Re
         derived=RANK_DERIVED,
     )
     people = Distributor.objects.select_related("user").filter(pk__in=[r["distributor_id"] for r in rows])
-    names = {d.pk: f"{d.user.display_name}（{d.referral_code}）" for d in people}
+    names = {
+        d.pk: _("%(name)s（%(code)s）") % {"name": d.user.display_name, "code": d.referral_code}
+        for d in people
+    }
     for n, row in enumerate(rows, 1):
         row["rank"] = n
-        row["name"] = names.get(row["distributor_id"], f"分销商#{row['distributor_id']}")
+        row["name"] = names.get(row["distributor_id"], _("分销商#%(id)s") % {"id": row["distributor_id"]})
     chart = Chart([r["name"] for r in rows], [Dataset(title, [r[order] for r in rows], FEN)], kind="bar")
     return Report(
         key,
         title,
         period,
         chart=chart,
-        table=Table(RANK_COLUMNS, rows),
-        note=(
-            f"前 {limit} 名；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"
+        table=Table(rank_columns(), rows),
+        note=_(
+            "前 %(limit)s 名；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"
             "退款按退款日（售后同意日、门店退货上报日）计入，净销售额 = 实付金额 − 退款金额；佣金含各层级。"
-        ),
+        )
+        % {"limit": limit},
     )
 
 
@@ -160,22 +169,22 @@ def _by(period: Period, field: str, key: str, title: str, first: Column) -> Repo
     for row in rows:
         row["held"] = row["held_pending"] + row["held_frozen"]
         if field == "level":
-            row["level_label"] = f"{row['level']}级"
+            row["level_label"] = _("%(level)s级") % {"level": row["level"]}
         elif not row["grade_name"]:
-            row["grade_name"] = "无等级"
+            row["grade_name"] = _("无等级")
     columns = [
         first,
-        Column("accrued_count", "佣金笔数"),
-        Column("accrued", "产生佣金", FEN),
-        Column("reduced", "结算前扣减", FEN),
-        Column("settled", "已结算", FEN),
-        Column("clawed_back", "已追回", FEN),
-        Column("held_pending", "待结算", FEN),
-        Column("held_frozen", "冻结中", FEN),
+        Column("accrued_count", _("佣金笔数")),
+        Column("accrued", _("产生佣金"), FEN),
+        Column("reduced", _("结算前扣减"), FEN),
+        Column("settled", _("已结算"), FEN),
+        Column("clawed_back", _("已追回"), FEN),
+        Column("held_pending", _("待结算"), FEN),
+        Column("held_frozen", _("冻结中"), FEN),
     ]
-    totals = {first.key: "合计", **{f: sum(r[f] for r in rows) for f in FLOWS}}
+    totals = {first.key: _("合计"), **{f: sum(r[f] for r in rows) for f in FLOWS}}
     return Report(
-        key, title, period, table=Table(columns, rows, totals), note="等级、层级取佣金产生时的快照。"
+        key, title, period, table=Table(columns, rows, totals), note=_("等级、层级取佣金产生时的快照。")
     )
 
 
@@ -183,8 +192,14 @@ def build(period: Period, options: dict) -> list[Report]:
     limit = options["limit"]
     return [
         _overview(period),
-        _ranking(period, "net_sales", "distributor-sales-ranking", "分销商销售排行", limit),
-        _ranking(period, "commission_accrued", "distributor-commission-ranking", "分销商佣金排行", limit),
-        _by(period, "grade_name", "commission-by-grade", "按等级", Column("grade_name", "等级", text=True)),
-        _by(period, "level", "commission-by-level", "按层级", Column("level_label", "层级", text=True)),
+        _ranking(period, "net_sales", "distributor-sales-ranking", _("分销商销售排行"), limit),
+        _ranking(period, "commission_accrued", "distributor-commission-ranking", _("分销商佣金排行"), limit),
+        _by(
+            period,
+            "grade_name",
+            "commission-by-grade",
+            _("按等级"),
+            Column("grade_name", _("等级"), text=True),
+        ),
+        _by(period, "level", "commission-by-level", _("按层级"), Column("level_label", _("层级"), text=True)),
     ]

@@ -2,6 +2,9 @@
 and category, and the top products. An order counts on the day it was paid, a refund on the
 day it was granted; net sales = paid amount - refunds."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from fenxiao.catalog.models import Category, Product
 from fenxiao.orders.models import DiscountKind
 
@@ -12,7 +15,7 @@ from .shapes import COUNT, FEN, Chart, Column, Dataset, Metric, Report, Table
 
 DISCOUNTS = [f"discount_{kind}" for kind in DiscountKind.values]
 FIELDS = ["paid_orders", "units", "gmv", "refund_count", "refunds", *DISCOUNTS]
-NOTE = "订单按付款日统计，退款按同意退款日统计；净销售额 = 实付金额 − 退款金额；实付含运费。"
+NOTE = gettext_lazy("订单按付款日统计，退款按同意退款日统计；净销售额 = 实付金额 − 退款金额；实付含运费。")
 
 
 def _derive(row: dict) -> dict:
@@ -30,42 +33,44 @@ def _trend(period: Period) -> Report:
         BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, dashboard.PAYING_BUYERS
     )
     metrics = [
-        Metric("paid_orders", "付款订单数", cur["paid_orders"], old["paid_orders"]),
-        Metric("paying_buyers", "付款人数", buyers[0], buyers[1]),
-        Metric("units", "付款件数", cur["units"], old["units"]),
-        Metric("gmv", "实付金额", cur["gmv"], old["gmv"], FEN),
-        Metric("discounts", "优惠金额", cur["discounts"], old["discounts"], FEN),
-        Metric("refunds", "退款金额", cur["refunds"], old["refunds"], FEN),
-        Metric("net_sales", "净销售额", cur["net_sales"], old["net_sales"], FEN),
+        Metric("paid_orders", _("付款订单数"), cur["paid_orders"], old["paid_orders"]),
+        Metric("paying_buyers", _("付款人数"), buyers[0], buyers[1]),
+        Metric("units", _("付款件数"), cur["units"], old["units"]),
+        Metric("gmv", _("实付金额"), cur["gmv"], old["gmv"], FEN),
+        Metric("discounts", _("优惠金额"), cur["discounts"], old["discounts"], FEN),
+        Metric("refunds", _("退款金额"), cur["refunds"], old["refunds"], FEN),
+        Metric("net_sales", _("净销售额"), cur["net_sales"], old["net_sales"], FEN),
     ]
     rows = []
-    for (label, first, _), row, paying in zip(period.buckets(), buckets, buyers[2], strict=True):
+    for (label, first, _last), row, paying in zip(period.buckets(), buckets, buyers[2], strict=True):
         rows.append({"bucket": label, "start": first.isoformat(), "paying_buyers": paying, **_derive(row)})
     columns = [
-        Column("bucket", "时间", text=True),
-        Column("paid_orders", "付款订单数"),
-        Column("paying_buyers", "付款人数"),
-        Column("units", "付款件数"),
-        Column("gmv", "实付金额", FEN),
+        Column("bucket", _("时间"), text=True),
+        Column("paid_orders", _("付款订单数")),
+        Column("paying_buyers", _("付款人数")),
+        Column("units", _("付款件数")),
+        Column("gmv", _("实付金额"), FEN),
         *[Column(f"discount_{kind}", label, FEN) for kind, label in DiscountKind.choices],
-        Column("discounts", "优惠合计", FEN),
-        Column("refund_count", "退款笔数"),
-        Column("refunds", "退款金额", FEN),
-        Column("net_sales", "净销售额", FEN),
+        Column("discounts", _("优惠合计"), FEN),
+        Column("refund_count", _("退款笔数")),
+        Column("refunds", _("退款金额"), FEN),
+        Column("net_sales", _("净销售额"), FEN),
     ]
     totals = {
-        "bucket": "合计",
+        "bucket": _("合计"),
         "paying_buyers": buyers[0],
         **{k: cur[k] for k in [*FIELDS, "discounts", "net_sales"]},
     }
     chart = Chart(
         [r["bucket"] for r in rows],
         [
-            Dataset("实付金额", [r["gmv"] for r in rows], FEN),
-            Dataset("净销售额", [r["net_sales"] for r in rows], FEN),
+            Dataset(_("实付金额"), [r["gmv"] for r in rows], FEN),
+            Dataset(_("净销售额"), [r["net_sales"] for r in rows], FEN),
         ],
     )
-    return Report("sales-by-period", "销售趋势", period, metrics, chart, Table(columns, rows, totals), NOTE)
+    return Report(
+        "sales-by-period", _("销售趋势"), period, metrics, chart, Table(columns, rows, totals), NOTE
+    )
 
 
 PRODUCT_FIELDS = ["orders", "units", "sales", "refunded_units", "refunds"]
@@ -75,7 +80,7 @@ def _product_rows(period: Period, limit: int | None) -> list[dict]:
     rows = readers.grouped(ProductDay, period, ["product_id"], PRODUCT_FIELDS, order="sales", limit=limit)
     names = dict(Product.objects.filter(pk__in=[r["product_id"] for r in rows]).values_list("pk", "name"))
     for row in rows:
-        row["name"] = names.get(row["product_id"], f"商品#{row['product_id']}")
+        row["name"] = names.get(row["product_id"], _("商品#%(id)s") % {"id": row["product_id"]})
         row["net_sales"] = row["sales"] - row["refunds"]
     return rows
 
@@ -83,49 +88,53 @@ def _product_rows(period: Period, limit: int | None) -> list[dict]:
 def _product_columns(first: Column) -> list[Column]:
     return [
         first,
-        Column("orders", "订单数"),
-        Column("units", "件数"),
-        Column("sales", "实付金额", FEN),
-        Column("refunded_units", "退款件数"),
-        Column("refunds", "退款金额", FEN),
-        Column("net_sales", "净销售额", FEN),
+        Column("orders", _("订单数")),
+        Column("units", _("件数")),
+        Column("sales", _("实付金额"), FEN),
+        Column("refunded_units", _("退款件数")),
+        Column("refunds", _("退款金额"), FEN),
+        Column("net_sales", _("净销售额"), FEN),
     ]
 
 
 def _by_product(period: Period, limit: int) -> Report:
     rows = _product_rows(period, limit)
-    table = Table(_product_columns(Column("name", "商品", text=True)), rows)
+    table = Table(_product_columns(Column("name", _("商品"), text=True)), rows)
     return Report(
-        "sales-by-product", "商品销售", period, table=table, note=f"按实付金额排序，前 {limit} 个商品。"
+        "sales-by-product",
+        _("商品销售"),
+        period,
+        table=table,
+        note=_("按实付金额排序，前 %(limit)s 个商品。") % {"limit": limit},
     )
 
 
 def _top_products(period: Period) -> Report:
     rows = _product_rows(period, 10)
     chart = Chart(
-        [r["name"] for r in rows], [Dataset("实付金额", [r["sales"] for r in rows], FEN)], kind="bar"
+        [r["name"] for r in rows], [Dataset(_("实付金额"), [r["sales"] for r in rows], FEN)], kind="bar"
     )
-    table = Table(_product_columns(Column("name", "商品", text=True)), rows)
-    return Report("top-products", "热销商品 TOP 10", period, chart=chart, table=table)
+    table = Table(_product_columns(Column("name", _("商品"), text=True)), rows)
+    return Report("top-products", _("热销商品 TOP 10"), period, chart=chart, table=table)
 
 
 def _by_category(period: Period) -> Report:
     rows = readers.grouped(ProductDay, period, ["category_id"], PRODUCT_FIELDS, order="sales")
     names = dict(Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values_list("pk", "name"))
     for row in rows:
-        row["name"] = names.get(row["category_id"], "未分类")
+        row["name"] = names.get(row["category_id"], _("未分类"))
         row["net_sales"] = row["sales"] - row["refunds"]
     chart = Chart(
-        [r["name"] for r in rows], [Dataset("实付金额", [r["sales"] for r in rows], FEN)], kind="bar"
+        [r["name"] for r in rows], [Dataset(_("实付金额"), [r["sales"] for r in rows], FEN)], kind="bar"
     )
-    table = Table(_product_columns(Column("name", "分类", text=True)), rows)
+    table = Table(_product_columns(Column("name", _("分类"), text=True)), rows)
     return Report(
         "sales-by-category",
-        "分类销售",
+        _("分类销售"),
         period,
         chart=chart,
         table=table,
-        note="商品实付金额不含运费，因此各分类合计可能小于订单实付金额。",
+        note=_("商品实付金额不含运费，因此各分类合计可能小于订单实付金额。"),
     )
 
 

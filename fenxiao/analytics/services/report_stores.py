@@ -14,6 +14,7 @@ staff (the first store by id, for a 导购 in several).
 """
 
 from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext as _
 
 from fenxiao.distribution.models import Commission, CommissionStatus
 from fenxiao.orders.models import Order
@@ -39,7 +40,7 @@ def _figures(period: Period):
     by_staff = {
         s.pk: {
             "store": s.store.name,
-            "guide": s.user.display_name + ("" if s.is_active else "（已离职）"),
+            "guide": s.user.display_name + ("" if s.is_active else _("（已离职）")),
             "role": s.get_role_display(),
             "members": 0,
             "new_members": 0,
@@ -114,50 +115,55 @@ def _sum(rows, key):
 def build(period: Period, options: dict) -> list[Report]:
     stores, staff = _figures(period)
     columns = [
-        Column("store", "门店", text=True),
-        Column("members", "会员数"),
-        Column("new_members", "新增会员"),
-        Column("orders", "付款订单"),
-        Column("sales", "销售额", FEN),
+        Column("store", _("门店"), text=True),
+        Column("members", _("会员数")),
+        Column("new_members", _("新增会员")),
+        Column("orders", _("付款订单")),
+        Column("sales", _("销售额"), FEN),
     ]
-    totals = {"store": "合计", **{k: _sum(stores, k) for k in ("members", "new_members", "orders", "sales")}}
+    totals = {
+        "store": _("合计"),
+        **{k: _sum(stores, k) for k in ("members", "new_members", "orders", "sales")},
+    }
     metrics = [
-        Metric("members", "门店会员", totals["members"], 0),
-        Metric("new_members", "新增会员", totals["new_members"], 0),
-        Metric("orders", "门店订单", totals["orders"], 0),
-        Metric("sales", "门店销售额", totals["sales"], 0, FEN),
+        Metric("members", _("门店会员"), totals["members"], 0),
+        Metric("new_members", _("新增会员"), totals["new_members"], 0),
+        Metric("orders", _("门店订单"), totals["orders"], 0),
+        Metric("sales", _("门店销售额"), totals["sales"], 0, FEN),
     ]
     overview = Report(
         "stores-overview",
-        "门店概况",
+        _("门店概况"),
         period,
         metrics,
         None,
         Table(columns, stores, totals),
-        "会员数为当前归属该门店的会员（首个或最新门店，按门店设置）；销售额为期内付款订单实付减退款，"
-        "按自提门店，或一级分销商为门店账户/门店员工归属门店。",
+        _(
+            "会员数为当前归属该门店的会员（首个或最新门店，按门店设置）；销售额为期内付款订单实付减退款，"
+            "按自提门店，或一级分销商为门店账户/门店员工归属门店。"
+        ),
     )
     guide_columns = [
-        Column("store", "门店", text=True),
-        Column("guide", "员工", text=True),
-        Column("role", "岗位", text=True),
-        Column("members", "会员数"),
-        Column("new_members", "新增会员"),
-        Column("orders", "付款订单"),
-        Column("sales", "销售额", FEN),
-        Column("commission", "佣金", FEN),
+        Column("store", _("门店"), text=True),
+        Column("guide", _("员工"), text=True),
+        Column("role", _("岗位"), text=True),
+        Column("members", _("会员数")),
+        Column("new_members", _("新增会员")),
+        Column("orders", _("付款订单")),
+        Column("sales", _("销售额"), FEN),
+        Column("commission", _("佣金"), FEN),
     ]
     guide_totals = {
-        "store": "合计",
+        "store": _("合计"),
         "guide": "",
         "role": "",
         **{k: _sum(staff, k) for k in ("members", "new_members", "orders", "sales", "commission")},
     }
     guides = Report(
         "stores-guides",
-        "导购业绩",
+        _("导购业绩"),
         period,
         table=Table(guide_columns, staff, guide_totals),
-        note="佣金为期内产生的佣金（扣除退款冲减，不含已取消）。",
+        note=_("佣金为期内产生的佣金（扣除退款冲减，不含已取消）。"),
     )
     return [overview, guides]

@@ -5,6 +5,9 @@ Visitors (UV) are distinct over the span shown, counted on the per-visitor-per-d
 `VisitorDay` rows. Funnel steps count visits (a visitor's day) that reached the step: a
 visit "ordered" or "paid" when its signed-in buyer placed or paid an order that same day."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from fenxiao.distribution.models import Distributor
 
 from ..models import TrafficDay, VisitorDay, VisitSource
@@ -13,13 +16,19 @@ from .periods import Period
 from .shapes import BP, Chart, Column, Dataset, Metric, Report, Table
 
 STEPS = [
-    ("visits", "访问"),
-    ("product_visits", "浏览商品"),
-    ("cart_visits", "加入购物车"),
-    ("order_visits", "下单"),
-    ("paid_visits", "付款"),
+    ("visits", gettext_lazy("访问")),
+    ("product_visits", gettext_lazy("浏览商品")),
+    ("cart_visits", gettext_lazy("加入购物车")),
+    ("order_visits", gettext_lazy("下单")),
+    ("paid_visits", gettext_lazy("付款")),
 ]
-FIELDS = ["page_views", *[k for k, _ in STEPS]]
+STEP_RATES = {
+    "product_visits": gettext_lazy("浏览商品率"),
+    "cart_visits": gettext_lazy("加入购物车率"),
+    "order_visits": gettext_lazy("下单率"),
+    "paid_visits": gettext_lazy("付款率"),
+}
+FIELDS = ["page_views", *[k for k, _label in STEPS]]
 SOURCES = dict(VisitSource.choices)
 
 
@@ -32,10 +41,10 @@ def _trend(period: Period) -> Report:
         VisitorDay.objects.all(), "visitor", period, dashboard.VISITORS
     )
     metrics = [
-        Metric("page_views", "浏览量（PV）", cur["page_views"], old["page_views"]),
-        Metric("visitors", "访客数（UV）", uv, uv_old),
-        Metric("visits", "访问次数（访客日）", cur["visits"], old["visits"]),
-        Metric("paid_visits", "付款访问", cur["paid_visits"], old["paid_visits"]),
+        Metric("page_views", _("浏览量（PV）"), cur["page_views"], old["page_views"]),
+        Metric("visitors", _("访客数（UV）"), uv, uv_old),
+        Metric("visits", _("访问次数（访客日）"), cur["visits"], old["visits"]),
+        Metric("paid_visits", _("付款访问"), cur["paid_visits"], old["paid_visits"]),
     ]
     rows = [
         {
@@ -45,65 +54,68 @@ def _trend(period: Period) -> Report:
             "visitors": n,
             "visits": row["visits"],
         }
-        for (label, first, _), row, n in zip(period.buckets(), per, uv_per, strict=True)
+        for (label, first, _last), row, n in zip(period.buckets(), per, uv_per, strict=True)
     ]
     columns = [
-        Column("bucket", "时间", text=True),
-        Column("page_views", "浏览量（PV）"),
-        Column("visitors", "访客数（UV）"),
-        Column("visits", "访问次数"),
+        Column("bucket", _("时间"), text=True),
+        Column("page_views", _("浏览量（PV）")),
+        Column("visitors", _("访客数（UV）")),
+        Column("visits", _("访问次数")),
     ]
     chart = Chart(
         [r["bucket"] for r in rows],
         [
-            Dataset("浏览量", [r["page_views"] for r in rows]),
-            Dataset("访客数", [r["visitors"] for r in rows]),
+            Dataset(_("浏览量"), [r["page_views"] for r in rows]),
+            Dataset(_("访客数"), [r["visitors"] for r in rows]),
         ],
     )
-    totals = {"bucket": "合计", "page_views": cur["page_views"], "visitors": uv, "visits": cur["visits"]}
+    totals = {"bucket": _("合计"), "page_views": cur["page_views"], "visitors": uv, "visits": cur["visits"]}
     return Report(
         "traffic-by-period",
-        "流量趋势",
+        _("流量趋势"),
         period,
         metrics,
         chart,
         Table(columns, rows, totals),
-        "访客数按访客去重：整段时间的访客数不是各日访客数之和。",
+        _("访客数按访客去重：整段时间的访客数不是各日访客数之和。"),
     )
 
 
 def _funnel_row(row: dict) -> dict:
-    for key, _ in STEPS[1:]:
+    for key, _label in STEPS[1:]:
         row[f"{key}_bp"] = readers.ratio_bp(row[key], row["visits"])
     return row
 
 
-FUNNEL_COLUMNS = [
-    *[Column(k, label) for k, label in STEPS],
-    *[Column(f"{k}_bp", f"{label}率", BP) for k, label in STEPS[1:]],
-]
+def funnel_columns() -> list[Column]:
+    return [
+        *[Column(k, label) for k, label in STEPS],
+        *[Column(f"{k}_bp", STEP_RATES[k], BP) for k, _label in STEPS[1:]],
+    ]
 
 
 def _by_source(period: Period) -> Report:
     rows = readers.grouped(TrafficDay, period, ["source"], FIELDS, order="visits")
     uv = readers.grouped_distinct(VisitorDay.objects.all(), period, "source", "visitor", "visitors_by_source")
     for row in rows:
-        row["label"] = SOURCES.get(row["source"], row["source"])
+        row["label"] = str(SOURCES.get(row["source"], row["source"]))
         row["visitors"] = uv.get(row["source"], 0)
     columns = [
-        Column("label", "来源", text=True),
-        Column("page_views", "浏览量（PV）"),
-        Column("visitors", "访客数（UV）"),
-        Column("visits", "访问次数"),
+        Column("label", _("来源"), text=True),
+        Column("page_views", _("浏览量（PV）")),
+        Column("visitors", _("访客数（UV）")),
+        Column("visits", _("访问次数")),
     ]
-    chart = Chart([r["label"] for r in rows], [Dataset("访客数", [r["visitors"] for r in rows])], kind="bar")
+    chart = Chart(
+        [r["label"] for r in rows], [Dataset(_("访客数"), [r["visitors"] for r in rows])], kind="bar"
+    )
     return Report(
         "traffic-by-source",
-        "访问来源",
+        _("访问来源"),
         period,
         chart=chart,
         table=Table(columns, rows),
-        note="来源取访客当天第一次访问的来源。",
+        note=_("来源取访客当天第一次访问的来源。"),
     )
 
 
@@ -112,17 +124,24 @@ def _by_distributor(period: Period, limit: int) -> Report:
         TrafficDay, period, ["distributor_id"], FIELDS, order="visits", limit=limit, distributor_id__gt=0
     )
     people = Distributor.objects.select_related("user").filter(pk__in=[r["distributor_id"] for r in rows])
-    names = {d.pk: f"{d.user.display_name}（{d.referral_code}）" for d in people}
+    names = {
+        d.pk: _("%(name)s（%(code)s）") % {"name": d.user.display_name, "code": d.referral_code}
+        for d in people
+    }
     for row in rows:
         _funnel_row(row)
-        row["name"] = names.get(row["distributor_id"], f"分销商#{row['distributor_id']}")
-    columns = [Column("name", "分销商", text=True), Column("page_views", "浏览量（PV）"), *FUNNEL_COLUMNS]
+        row["name"] = names.get(row["distributor_id"], _("分销商#%(id)s") % {"id": row["distributor_id"]})
+    columns = [
+        Column("name", _("分销商"), text=True),
+        Column("page_views", _("浏览量（PV）")),
+        *funnel_columns(),
+    ]
     return Report(
         "traffic-by-distributor",
-        "分销商带来的访问",
+        _("分销商带来的访问"),
         period,
         table=Table(columns, rows),
-        note=f"按访问次数排序，前 {limit} 名。",
+        note=_("按访问次数排序，前 %(limit)s 名。") % {"limit": limit},
     )
 
 
@@ -130,22 +149,22 @@ def _funnel(period: Period) -> Report:
     rows = readers.grouped(TrafficDay, period, [], FIELDS)
     total = _funnel_row(rows[0])
     steps = [
-        {"step": label, "visits": total[key], "rate_bp": readers.ratio_bp(total[key], total["visits"])}
+        {"step": str(label), "visits": total[key], "rate_bp": readers.ratio_bp(total[key], total["visits"])}
         for key, label in STEPS
     ]
-    chart = Chart([s["step"] for s in steps], [Dataset("访问", [s["visits"] for s in steps])], kind="bar")
+    chart = Chart([s["step"] for s in steps], [Dataset(_("访问"), [s["visits"] for s in steps])], kind="bar")
     columns = [
-        Column("step", "环节", text=True),
-        Column("visits", "访问次数"),
-        Column("rate_bp", "占访问", BP),
+        Column("step", _("环节"), text=True),
+        Column("visits", _("访问次数")),
+        Column("rate_bp", _("占访问"), BP),
     ]
     return Report(
         "traffic-funnel",
-        "转化漏斗",
+        _("转化漏斗"),
         period,
         chart=chart,
         table=Table(columns, steps),
-        note="每个环节计当天到达该环节的访问（访客日）；下单、付款指访客登录的账号当天下单、付款。",
+        note=_("每个环节计当天到达该环节的访问（访客日）；下单、付款指访客登录的账号当天下单、付款。"),
     )
 
 
@@ -153,12 +172,12 @@ def _funnel_by_source(period: Period) -> Report:
     rows = readers.grouped(TrafficDay, period, ["source"], FIELDS, order="visits")
     for row in rows:
         _funnel_row(row)
-        row["label"] = SOURCES.get(row["source"], row["source"])
+        row["label"] = str(SOURCES.get(row["source"], row["source"]))
     return Report(
         "traffic-funnel-by-source",
-        "各来源转化漏斗",
+        _("各来源转化漏斗"),
         period,
-        table=Table([Column("label", "来源", text=True), *FUNNEL_COLUMNS], rows),
+        table=Table([Column("label", _("来源"), text=True), *funnel_columns()], rows),
     )
 
 

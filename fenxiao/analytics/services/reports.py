@@ -1,13 +1,21 @@
 """The reports: each page is a list of sections (`Report`), built from aggregate tables
 with a constant number of queries."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from fenxiao.core.errors import InvalidInput, NotFound
 
 from . import report_distribution, report_sales, report_stores, report_traffic
 from .periods import Period
 from .shapes import Report
 
-PAGES = {"sales": "销售报表", "distribution": "分销报表", "traffic": "流量报表", "stores": "门店报表"}
+PAGES = {
+    "sales": gettext_lazy("销售报表"),
+    "distribution": gettext_lazy("分销报表"),
+    "traffic": gettext_lazy("流量报表"),
+    "stores": gettext_lazy("门店报表"),
+}
 # The permission (app label analytics) each page needs.
 PERMISSIONS = {key: f"analytics.view_{key}_report" for key in PAGES}
 BUILDERS = {
@@ -25,11 +33,13 @@ def options(params) -> dict:
     if not raw:
         return {"limit": 20}
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidInput(f"排行条数应为 1 至 {MAX_LIMIT}", code="REPORT_LIMIT_INVALID", field="limit")
+        raise InvalidInput(
+            _("排行条数应为 1 至 %(max)s") % {"max": MAX_LIMIT}, code="REPORT_LIMIT_INVALID", field="limit"
+        )
     return {"limit": int(raw)}
 
 
 def build(key: str, period: Period, params=None) -> list[Report]:
     if key not in PAGES:
-        raise NotFound("没有这个报表", code="REPORT_NOT_FOUND")
+        raise NotFound(_("没有这个报表"), code="REPORT_NOT_FOUND")
     return BUILDERS[key](period, options(params or {}))

@@ -24,6 +24,9 @@ class Metric:
     # The trend of this figure over the period, one value per bucket (may be empty).
     trend: list[int] = field(default_factory=list)
 
+    def __post_init__(self):
+        self.label = str(self.label)  # a translated label, in the language of the request
+
     @property
     def change_bp(self) -> int | None:
         """Change against the previous period in basis points; None when it was zero."""
@@ -38,6 +41,9 @@ class Dataset:
     values: list[int]
     unit: str = COUNT
 
+    def __post_init__(self):
+        self.label = str(self.label)
+
 
 @dataclass
 class Chart:
@@ -47,6 +53,9 @@ class Chart:
     datasets: list[Dataset]
     kind: str = "line"  # "line" or "bar"
 
+    def __post_init__(self):
+        self.labels = [str(label) for label in self.labels]
+
 
 @dataclass
 class Column:
@@ -54,6 +63,9 @@ class Column:
     label: str
     unit: str = COUNT  # FEN values show as ¥, BP values as %, anything else as is
     text: bool = False  # a text column (a name), not a figure
+
+    def __post_init__(self):
+        self.label = str(self.label)
 
 
 @dataclass
@@ -75,3 +87,7 @@ class Report:
     chart: Chart | None = None
     table: Table | None = None
     note: str = ""  # how the figures are counted, shown under the table
+
+    def __post_init__(self):
+        # Titles and notes are translated: plain strings, in the language of the request.
+        self.title, self.note = str(self.title), str(self.note)

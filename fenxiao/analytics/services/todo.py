@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Sku
 from fenxiao.distribution.models import (
@@ -46,45 +47,47 @@ def _pending_shipment(user):
     url = _link(
         "admin:orders_order_changelist", status__exact=OrderStatus.PENDING_SHIPMENT, awaiting_group__exact=0
     )
-    return Todo("shipment", "待发货", count, url, "已付款、可发货的订单", "local_shipping")
+    return Todo("shipment", _("待发货"), count, url, _("已付款、可发货的订单"), "local_shipping")
 
 
 def _after_sales(user):
     statuses = OPEN_AFTER_SALE  # returns waiting for the parcel or its receipt are open too
     count = AfterSale.objects.filter(status__in=statuses).count()
     url = _link("admin:orders_aftersale_changelist", status__in=",".join(statuses))
-    return Todo("after_sales", "待处理售后", count, url, "待处理、待收退货或退款中", "assignment_return")
+    return Todo(
+        "after_sales", _("待处理售后"), count, url, _("待处理、待收退货或退款中"), "assignment_return"
+    )
 
 
 def _distributors(user):
     count = Distributor.objects.filter(status=DistributorStatus.PENDING).count()
     url = _link("admin:distribution_distributor_changelist", status__exact=DistributorStatus.PENDING)
-    return Todo("distributors", "待审核分销商", count, url, "分销商申请", "person_add")
+    return Todo("distributors", _("待审核分销商"), count, url, _("分销商申请"), "person_add")
 
 
 def _withdrawals(user):
     count = Withdrawal.objects.filter(status=WithdrawalStatus.REQUESTED).count()
     url = _link("admin:distribution_withdrawal_changelist", status__exact=WithdrawalStatus.REQUESTED)
-    return Todo("withdrawals", "待审核提现", count, url, "分销商提现申请", "currency_exchange")
+    return Todo("withdrawals", _("待审核提现"), count, url, _("分销商提现申请"), "currency_exchange")
 
 
 def _risk_reviews(user):
     count = RiskReview.objects.filter(status=RiskReviewStatus.OPEN).count()
     url = _link("admin:distribution_riskreview_changelist", status__exact=RiskReviewStatus.OPEN)
-    return Todo("risk_reviews", "待审核风控", count, url, "疑似刷单或频繁退款，佣金暂扣中", "gpp_maybe")
+    return Todo("risk_reviews", _("待审核风控"), count, url, _("疑似刷单或频繁退款，佣金暂扣中"), "gpp_maybe")
 
 
 def _claims(user):
     count = OrderClaim.objects.filter(status=ClaimStatus.OPEN).count()
     url = _link("admin:distribution_orderclaim_changelist", status__exact=ClaimStatus.OPEN)
-    return Todo("claims", "待处理掉单申诉", count, url, "分销商认为应计入其业绩的订单", "report")
+    return Todo("claims", _("待处理掉单申诉"), count, url, _("分销商认为应计入其业绩的订单"), "report")
 
 
 def _batches(user):
     pending = SettlementBatch.Status.PENDING_REVIEW
     count = SettlementBatch.objects.filter(status=pending).count()
     url = _link("admin:distribution_settlementbatch_changelist", status__exact=pending)
-    return Todo("batches", "待审核结算批次", count, url, "审核后佣金入账", "account_balance")
+    return Todo("batches", _("待审核结算批次"), count, url, _("审核后佣金入账"), "account_balance")
 
 
 def _low_stock(user):
@@ -93,7 +96,14 @@ def _low_stock(user):
         return None  # the merchant turned the warning off
     count = Sku.objects.filter(is_active=True, product__is_listed=True, stock__lt=threshold).count()
     url = _link("admin:catalog_product_changelist", is_listed__exact=1, stock_below=threshold)
-    return Todo("low_stock", "库存预警", count, url, f"上架商品中库存低于 {threshold} 件的 SKU", "inventory")
+    return Todo(
+        "low_stock",
+        _("库存预警"),
+        count,
+        url,
+        _("上架商品中库存低于 %(threshold)s 件的 SKU") % {"threshold": threshold},
+        "inventory",
+    )
 
 
 # (permission to act, item builder), in the order the panel shows them.

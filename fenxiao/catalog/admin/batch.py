@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.admin_forms import style_fields
 from fenxiao.core.errors import DomainError
@@ -21,11 +23,11 @@ PREVIEW_ROWS = 50
 
 
 class BatchPriceStockForm(forms.Form):
-    operation = forms.ChoiceField(label="修改方式", choices=list(OPERATIONS.items()))
+    operation = forms.ChoiceField(label=gettext_lazy("修改方式"), choices=list(OPERATIONS.items()))
     amount = forms.CharField(
-        label="数值",
+        label=gettext_lazy("数值"),
         max_length=20,
-        help_text="金额填元（如 9.90），比例填百分数（如 10 表示 10%），库存填件数",
+        help_text=gettext_lazy("金额填元（如 9.90），比例填百分数（如 10 表示 10%），库存填件数"),
     )
 
     def clean(self):
@@ -45,10 +47,10 @@ class BatchPriceStockForm(forms.Form):
                 if operation == batch_edit.STOCK_SET and value < 0:
                     raise ValueError
         except ValueError:
-            self.add_error("amount", "数值格式有误：金额最多两位小数且大于0，比例为百分数，库存为整数")
+            self.add_error("amount", _("数值格式有误：金额最多两位小数且大于0，比例为百分数，库存为整数"))
             return cleaned
         if value < 0 and operation != batch_edit.STOCK_ADD:
-            self.add_error("amount", "数值不能为负数")
+            self.add_error("amount", _("数值不能为负数"))
         cleaned["value"] = value
         return cleaned
 
@@ -64,8 +66,12 @@ def batch_price_stock_page(model_admin, request, queryset):
         else:
             label = OPERATIONS[form.cleaned_data["operation"]]
             amount = form.cleaned_data["amount"]
-            done = f"已修改 {result.products} 个商品的 {result.skus} 个规格"
-            messages.success(request, f"{done}（{label}，{amount}）")
+            messages.success(
+                request,
+                _("已修改 %(products)s 个商品的 %(skus)s 个规格（%(operation)s，%(amount)s）")
+                % {"products": result.products, "skus": result.skus, "operation": label, "amount": amount},
+            )
+
             return None  # back to the list
     style_fields(form)
     skus = list(
@@ -76,7 +82,7 @@ def batch_price_stock_page(model_admin, request, queryset):
     rows = [
         (
             sku.product.name,
-            sku.spec_text or "默认规格",
+            sku.spec_text or _("默认规格"),
             sku.code,
             format_fen(sku.price),
             format_fen(sku.list_price) if sku.list_price else "-",
@@ -87,13 +93,13 @@ def batch_price_stock_page(model_admin, request, queryset):
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": "批量改价 / 改库存",
+        "title": _("批量改价 / 改库存"),
         "form": form,
         "ids": ids,
         "action_name": request.POST.get("action", "batch_price_stock"),
         "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "product_count": len(ids),
-        "headers": ["商品", "规格", "SKU编码", "售价", "划线价", "库存"],
+        "headers": [_("商品"), _("规格"), _("SKU编码"), _("售价"), _("划线价"), _("库存")],
         "rows": rows,
         "more": len(skus) > PREVIEW_ROWS,
     }

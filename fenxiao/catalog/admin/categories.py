@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR
 from django.db.models import Case, Count, F, IntegerField, Value, When
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.views import ChangeList
@@ -25,7 +26,7 @@ def category_tree() -> dict[int, tuple[int, int, str]]:
     rows = list(Category.objects.order_by("sort_order", "id").values_list("pk", "parent_id", "name"))
     names = {pk: name for pk, _, name in rows}
     children: dict[int | None, list[int]] = {}
-    for pk, parent_id, _ in rows:
+    for pk, parent_id, _name in rows:
         children.setdefault(parent_id if parent_id in names else None, []).append(pk)
     tree: dict[int, tuple[int, int, str]] = {}
     stack = [(pk, 0, names[pk]) for pk in reversed(children.get(None, []))]
@@ -106,13 +107,13 @@ class CategoryAdmin(ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return CategoryChangeList
 
-    @display(description="分类名称", ordering="tree_pos")
+    @display(description=_("分类名称"), ordering="tree_pos")
     def tree_name(self, obj):
         depth = getattr(obj, "tree_depth", 0) or 0
         if not depth:
             return obj.name
         return format_html('<span style="padding-left:{}rem">└ {}</span>', depth * 1.25, obj.name)
 
-    @display(description="商品数", ordering="product_count")
+    @display(description=_("商品数"), ordering="product_count")
     def product_count(self, obj):
         return obj.product_count

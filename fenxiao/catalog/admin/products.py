@@ -19,6 +19,8 @@ from django.db.models.functions import Coalesce
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
@@ -46,18 +48,22 @@ COPY_LIMIT = 50  # copies duplicate picture files: a bounded amount of work per 
 
 class ProductForm(forms.ModelForm):
     list_now = forms.BooleanField(
-        label="上架", required=False, help_text="保存后上架销售；至少需要一个可售规格"
+        label=gettext_lazy("上架"),
+        required=False,
+        help_text=gettext_lazy("保存后上架销售；至少需要一个可售规格"),
     )
     sku_matrix = forms.CharField(
-        label="规格与库存",
+        label=gettext_lazy("规格与库存"),
         required=False,
         widget=SpecMatrixWidget,
         help_text=(
-            "添加规格名和规格值，自动生成每个组合的 SKU；双击规格值可改名（原 SKU 保留）；"
-            "去掉的组合会停售（有订单的规格不会被删除）。"
+            gettext_lazy(
+                "添加规格名和规格值，自动生成每个组合的 SKU；双击规格值可改名（原 SKU 保留）；"
+                "去掉的组合会停售（有订单的规格不会被删除）。"
+            )
         ),
     )
-    gallery_order = forms.CharField(label="商品图片", required=False, widget=GalleryWidget)
+    gallery_order = forms.CharField(label=gettext_lazy("商品图片"), required=False, widget=GalleryWidget)
 
     class Meta:
         model = Product
@@ -118,7 +124,7 @@ class StockBelowFilter(TextFilter):
     to-do links here with the shop's threshold (which lives with the order rules, above
     this app, so it comes in the address)."""
 
-    title = "可售 SKU 库存低于（件）"
+    title = gettext_lazy("可售 SKU 库存低于（件）")
     parameter_name = "stock_below"
 
     def queryset(self, request, queryset):
@@ -132,7 +138,7 @@ class StockBelowFilter(TextFilter):
 class ProductTabFilter(admin.SimpleListFilter):
     """The tabs above the list; drawn as tabs (see `tabs.html`), not in the filter panel."""
 
-    title = "状态"
+    title = gettext_lazy("状态")
     parameter_name = "tab"
     template = "admin/catalog/product/hidden_filter.html"
 
@@ -151,9 +157,9 @@ def _in_stock():
 
 
 TABS = [
-    ("on_sale", "出售中", Q(is_listed=True) & Q(_in_stock())),
-    ("sold_out", "已售罄", Q(is_listed=True) & ~Q(_in_stock())),
-    ("warehouse", "仓库中", Q(is_listed=False)),
+    ("on_sale", gettext_lazy("出售中"), Q(is_listed=True) & Q(_in_stock())),
+    ("sold_out", gettext_lazy("已售罄"), Q(is_listed=True) & ~Q(_in_stock())),
+    ("warehouse", gettext_lazy("仓库中"), Q(is_listed=False)),
 ]
 
 
@@ -171,7 +177,7 @@ class ProductChangeList(ChangeList):
             current = request.GET.get(ProductTabFilter.parameter_name, "")
             self.product_tabs = [
                 {
-                    "label": "全部",
+                    "label": _("全部"),
                     "count": counts["all"],
                     "url": self.get_query_string(remove=[ProductTabFilter.parameter_name, "p"]),
                     "active": current not in {key for key, _l, _q in TABS},
@@ -220,12 +226,15 @@ class ProductAdmin(ProductExports, ModelAdmin):
         "updated_at",
     )
     fieldsets = (
-        ("基本信息", {"fields": ("name", "subtitle", "category", "list_now", "shipping_template")}),
-        ("商品图片（拖动排序，第一张为封面）", {"fields": ("gallery_order",)}),
-        ("规格与价格", {"fields": ("sku_matrix",)}),
-        ("商品详情", {"fields": ("description",)}),
         (
-            "汇总（保存后按规格自动计算）",
+            gettext_lazy("基本信息"),
+            {"fields": ("name", "subtitle", "category", "list_now", "shipping_template")},
+        ),
+        (gettext_lazy("商品图片（拖动排序，第一张为封面）"), {"fields": ("gallery_order",)}),
+        (gettext_lazy("规格与价格"), {"fields": ("sku_matrix",)}),
+        (gettext_lazy("商品详情"), {"fields": ("description",)}),
+        (
+            gettext_lazy("汇总（保存后按规格自动计算）"),
             {
                 "classes": ("collapse",),
                 "fields": (
@@ -277,7 +286,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
 
     # --- list columns ---
 
-    @display(description="商品", header=True, ordering="name")
+    @display(description=gettext_lazy("商品"), header=True, ordering="name")
     def product_header(self, obj):
         images = list(obj.images.all())
         picture = (
@@ -287,7 +296,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
         )
         return [obj.name, obj.subtitle, obj.name[:1], picture]
 
-    @display(description="售价", ordering="price")
+    @display(description=gettext_lazy("售价"), ordering="price")
     def price_range(self, obj):
         low, high = getattr(obj, "price_min", None), getattr(obj, "price_max", None)
         if low is None:
@@ -296,28 +305,30 @@ class ProductAdmin(ProductExports, ModelAdmin):
             return format_fen(low)
         return f"{format_fen(low)} ~ {format_fen(high)}"
 
-    @display(description="可售库存", ordering="stock_sum")
+    @display(description=gettext_lazy("可售库存"), ordering="stock_sum")
     def stock_total(self, obj):
         return getattr(obj, "stock_sum", 0)
 
     @display(
-        description="状态",
-        label={"出售中": "success", "已售罄": "warning", "仓库中": "info"},
+        description=gettext_lazy("状态"),
+        label={"on_sale": "success", "sold_out": "warning", "warehouse": "info"},
     )
     def status_label(self, obj):
         if not obj.is_listed:
-            return "仓库中"
-        return "出售中" if getattr(obj, "in_stock", False) else "已售罄"
+            return "warehouse", _("仓库中")
+        if getattr(obj, "in_stock", False):
+            return "on_sale", _("出售中")
+        return "sold_out", _("已售罄")
 
-    @display(description="售价")
+    @display(description=gettext_lazy("售价"))
     def price_display(self, obj):
         return format_fen(obj.price)
 
-    @display(description="划线价")
+    @display(description=gettext_lazy("划线价"))
     def list_price_display(self, obj):
         return format_fen(obj.list_price) if obj.list_price else "-"
 
-    @display(description="可售库存合计")
+    @display(description=gettext_lazy("可售库存合计"))
     def stock_total_display(self, obj):
         return getattr(obj, "stock_sum", "-")
 
@@ -359,7 +370,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
 
     def _not_saved(self, request, obj, change: bool):
         # No query here: the admin's transaction is marked for rollback.
-        messages.error(request, f"商品未保存：{request._product_not_saved}")
+        messages.error(request, _("商品未保存：%(reason)s") % {"reason": request._product_not_saved})
         if change:
             return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[obj.pk]))
         return HttpResponseRedirect(reverse("admin:catalog_product_add"))
@@ -391,39 +402,45 @@ class ProductAdmin(ProductExports, ModelAdmin):
         form = ConfirmForm(posted(request))
         if request.method == "POST" and form.is_valid():
             copy = copy_product(product)
-            messages.success(request, f"已复制为“{copy.name}”（仓库中，未上架），可在此修改后上架")
+            messages.success(
+                request, _("已复制为“%(name)s”（仓库中，未上架），可在此修改后上架") % {"name": copy.name}
+            )
             return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[copy.pk]))
         return action_page(
             self,
             request,
             product,
-            title=f"复制商品：{product.name}",
+            title=_("复制商品：%(name)s") % {"name": product.name},
             form=form,
-            submit_label="复制",
+            submit_label=_("复制"),
             summary=[
-                ("商品", product.name),
-                ("规格数", Sku.objects.filter(product=product).count()),
-                ("图片数", ProductImage.objects.filter(product=product).count()),
-                ("复制后", "放入仓库中（未上架），SKU 编码加后缀 -copy-N"),
+                (_("商品"), product.name),
+                (_("规格数"), Sku.objects.filter(product=product).count()),
+                (_("图片数"), ProductImage.objects.filter(product=product).count()),
+                (_("复制后"), _("放入仓库中（未上架），SKU 编码加后缀 -copy-N")),
             ],
         )
 
-    @action(description="复制商品", url_path="copy", permissions=["copy"], icon="content_copy")
+    @action(description=gettext_lazy("复制商品"), url_path="copy", permissions=["copy"], icon="content_copy")
     def copy_detail(self, request, object_id):
         return HttpResponseRedirect(reverse("admin:catalog_product_copy", args=[object_id]))
 
-    @action(description="复制所选商品", permissions=["copy"])
+    @action(description=gettext_lazy("复制所选商品"), permissions=["copy"])
     def copy_selected(self, request, queryset):
         chosen = list(queryset.order_by("pk")[: COPY_LIMIT + 1])
         names = [copy_product(product).name for product in chosen[:COPY_LIMIT]]
         if names:
-            messages.success(request, f"已复制 {len(names)} 个商品到仓库中：" + "、".join(names[:10]))
+            messages.success(
+                request,
+                _("已复制 %(count)s 个商品到仓库中：%(names)s")
+                % {"count": len(names), "names": "、".join(names[:10])},
+            )
         if len(chosen) > COPY_LIMIT:
-            messages.warning(request, f"一次最多复制 {COPY_LIMIT} 个商品，其余未复制")
+            messages.warning(request, _("一次最多复制 %(limit)s 个商品，其余未复制") % {"limit": COPY_LIMIT})
 
     # --- batch price / stock ---
 
-    @action(description="批量改价 / 改库存", permissions=["change"])
+    @action(description=gettext_lazy("批量改价 / 改库存"), permissions=["change"])
     def batch_price_stock(self, request, queryset):
         return batch_price_stock_page(self, request, queryset)
 
@@ -436,18 +453,20 @@ class ProductAdmin(ProductExports, ModelAdmin):
                 set_listed(product, listed)
                 done += 1
             except DomainError as exc:
-                failed.append(f"{product.name}（{exc.message}）")
-        verb = "上架" if listed else "下架"
-        if done:
-            messages.success(request, f"已{verb} {done} 个商品")
-        if failed:
-            messages.error(request, f"以下商品未能{verb}：" + "；".join(failed[:20]))
+                failed.append(_("%(name)s（%(reason)s）") % {"name": product.name, "reason": exc.message})
 
-    @action(description="上架所选商品", permissions=["change"])
+        if done:
+            text = _("已上架 %(count)s 个商品") if listed else _("已下架 %(count)s 个商品")
+            messages.success(request, text % {"count": done})
+        if failed:
+            text = _("以下商品未能上架：%(names)s") if listed else _("以下商品未能下架：%(names)s")
+            messages.error(request, text % {"names": "；".join(failed[:20])})
+
+    @action(description=gettext_lazy("上架所选商品"), permissions=["change"])
     def list_selected(self, request, queryset):
         self._set_listed(request, queryset, True)
 
-    @action(description="下架所选商品", permissions=["change"])
+    @action(description=gettext_lazy("下架所选商品"), permissions=["change"])
     def delist_selected(self, request, queryset):
         self._set_listed(request, queryset, False)
 
@@ -455,12 +474,12 @@ class ProductAdmin(ProductExports, ModelAdmin):
 def _upload_image(model_admin, request):
     """Staff-only (admin_view) and CSRF-checked; one picture in, its URL out as JSON."""
     if request.method != "POST":
-        return JsonResponse({"code": "METHOD_NOT_ALLOWED", "message": "请用 POST 上传"}, status=405)
+        return JsonResponse({"code": "METHOD_NOT_ALLOWED", "message": _("请用 POST 上传")}, status=405)
     if not (model_admin.has_change_permission(request) or model_admin.has_add_permission(request)):
-        return JsonResponse({"code": "FORBIDDEN", "message": "没有编辑商品的权限"}, status=403)
+        return JsonResponse({"code": "FORBIDDEN", "message": _("没有编辑商品的权限")}, status=403)
     upload = request.FILES.get("image")
     if upload is None:
-        return JsonResponse({"code": "IMAGE_MISSING", "message": "请选择图片"}, status=400)
+        return JsonResponse({"code": "IMAGE_MISSING", "message": _("请选择图片")}, status=400)
     try:
         url = store_description_image(upload)
     except DomainError as exc:

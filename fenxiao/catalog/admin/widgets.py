@@ -12,8 +12,25 @@ as any other) that a small vanilla script turns into the merchant's tool.
 import json
 
 from django import forms
+from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import get_language
 
 QUILL = "catalog/vendor/quill/"
+
+
+class _ScriptCatalog:
+    """Django's JavaScript catalog (`gettext()` for the editor scripts), loaded before them
+    when the page is not in the source language (the scripts' msgids are the Chinese)."""
+
+    def __html__(self):
+        if (get_language() or settings.LANGUAGE_CODE).lower() == settings.LANGUAGE_CODE.lower():
+            return ""
+        return format_html('<script src="{}"></script>', reverse("javascript-catalog"))
+
+
+SCRIPT_CATALOG = _ScriptCatalog()  # one object, so the widgets' media merge it once
 
 
 class RichTextWidget(forms.Textarea):
@@ -25,7 +42,7 @@ class RichTextWidget(forms.Textarea):
 
     class Media:
         css = {"all": (QUILL + "quill.snow.css", "catalog/editor/editor.css")}
-        js = (QUILL + "quill.js", "catalog/editor/rich_text.js")
+        js = (SCRIPT_CATALOG, QUILL + "quill.js", "catalog/editor/rich_text.js")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -38,7 +55,7 @@ class SpecMatrixWidget(forms.Widget):
 
     class Media:
         css = {"all": ("catalog/editor/editor.css",)}
-        js = ("catalog/editor/spec_matrix.js",)
+        js = (SCRIPT_CATALOG, "catalog/editor/spec_matrix.js")
 
     def format_value(self, value):
         if isinstance(value, dict):
@@ -59,7 +76,7 @@ class GalleryWidget(forms.Widget):
 
     class Media:
         css = {"all": ("catalog/editor/editor.css",)}
-        js = ("catalog/editor/gallery.js",)
+        js = (SCRIPT_CATALOG, "catalog/editor/gallery.js")
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import F, IntegerField, Q, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
 
@@ -32,13 +34,13 @@ PRICE_SET, PRICE_UP, PRICE_DOWN, PRICE_UP_PCT, PRICE_DOWN_PCT = (
 )
 STOCK_SET, STOCK_ADD = "stock_set", "stock_add"
 OPERATIONS = {
-    PRICE_SET: "售价改为 ¥X",
-    PRICE_UP: "售价提高 ¥X",
-    PRICE_DOWN: "售价降低 ¥X",
-    PRICE_UP_PCT: "售价提高 N%",
-    PRICE_DOWN_PCT: "售价降低 N%",
-    STOCK_SET: "库存改为 N 件",
-    STOCK_ADD: "库存增加 N 件（负数为减少）",
+    PRICE_SET: gettext_lazy("售价改为 ¥X"),
+    PRICE_UP: gettext_lazy("售价提高 ¥X"),
+    PRICE_DOWN: gettext_lazy("售价降低 ¥X"),
+    PRICE_UP_PCT: gettext_lazy("售价提高 N%"),
+    PRICE_DOWN_PCT: gettext_lazy("售价降低 N%"),
+    STOCK_SET: gettext_lazy("库存改为 N 件"),
+    STOCK_ADD: gettext_lazy("库存增加 N 件（负数为减少）"),
 }
 MAX_LISTED = 20
 
@@ -68,32 +70,39 @@ def _new_value(operation: str, value: int):
         return "stock", Value(value, output_field=as_int)
     if operation == STOCK_ADD:
         return "stock", ExpressionWrapper(F("stock") + value, output_field=as_int)
-    raise CatalogInvalid("未知的批量操作")
+    raise CatalogInvalid(_("未知的批量操作"))
 
 
 def _why(sku, field: str) -> str:
     if field == "stock":
-        return f"（{sku.code}，改后库存 {sku.new_value}）"
+        return _("（%(code)s，改后库存 %(new_value)s）") % {"code": sku.code, "new_value": sku.new_value}
     if sku.new_value <= 0:
-        return f"（{sku.code}，改后售价 {format_fen(sku.new_value)}）"
-    return f"（{sku.code}，改后售价 {format_fen(sku.new_value)}，划线价 {format_fen(sku.list_price)}）"
+        return _("（%(code)s，改后售价 %(new_value)s）") % {
+            "code": sku.code,
+            "new_value": format_fen(sku.new_value),
+        }
+    return _("（%(code)s，改后售价 %(new_value)s，划线价 %(list_price)s）") % {
+        "code": sku.code,
+        "new_value": format_fen(sku.new_value),
+        "list_price": format_fen(sku.list_price),
+    }
 
 
 @transaction.atomic
 def batch_change(product_ids, operation: str, value: int) -> BatchResult:
     ids = sorted({int(pk) for pk in product_ids})
     if not ids:
-        raise CatalogInvalid("请先选择商品")
+        raise CatalogInvalid(_("请先选择商品"))
     if value < 0 and operation != STOCK_ADD:
-        raise CatalogInvalid("数值不能为负数")
+        raise CatalogInvalid(_("数值不能为负数"))
     if operation == PRICE_DOWN_PCT and value >= 10_000:
-        raise CatalogInvalid("降价比例必须小于100%")
+        raise CatalogInvalid(_("降价比例必须小于100%"))
     field, expression = _new_value(operation, value)
     skus = Sku.objects.filter(product_id__in=ids, is_active=True)
     # Lock in id order, like every other writer of SKU rows (orders take stock the same way).
     locked = list(skus.select_for_update().order_by("pk").values_list("pk", flat=True))
     if not locked:
-        raise CatalogInvalid("所选商品没有可售的规格")
+        raise CatalogInvalid(_("所选商品没有可售的规格"))
     annotated = Sku.objects.filter(pk__in=locked).annotate(new_value=expression)
     if field == "price":
         bad = Q(new_value__lte=0) | (Q(list_price__gt=0) & Q(list_price__lt=F("new_value")))
@@ -106,9 +115,11 @@ def batch_change(product_ids, operation: str, value: int) -> BatchResult:
         names = [
             f"{sku.product.name} {sku.spec_text}".strip() + _why(sku, field) for sku in offenders[:MAX_LISTED]
         ]
-        more = "等" if len(offenders) > MAX_LISTED else ""
-        reason = "改价后售价须大于 ¥0 且不高于划线价" if field == "price" else "改后库存不能为负数"
-        raise CatalogInvalid(f"{reason}，以下规格不符合，未做任何修改：" + "、".join(names) + more)
+        more = _("等") if len(offenders) > MAX_LISTED else ""
+        reason = _("改价后售价须大于 ¥0 且不高于划线价") if field == "price" else _("改后库存不能为负数")
+        raise CatalogInvalid(
+            _("%(reason)s，以下规格不符合，未做任何修改：") % {"reason": reason} + "、".join(names) + more
+        )
     updated = Sku.objects.filter(pk__in=locked).update(**{field: expression})
     if field == "price":
         refresh_summary(ids)

@@ -7,6 +7,7 @@ are kept by their own services and may have moved while the page was open.
 """
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import DomainError
 
@@ -42,5 +43,5 @@ def save_edited_product(
         try:
             set_listed(product, listed)
         except DomainError as exc:
-            warnings.append(f"商品已保存，但未能上架：{exc.message}")
+            warnings.append(_("商品已保存，但未能上架：%(message)s") % {"message": exc.message})
     return warnings

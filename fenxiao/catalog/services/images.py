@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import CatalogInvalid
@@ -37,14 +38,14 @@ class CheckedImage:
 
 def check_image(upload) -> CheckedImage:
     """An uploaded file → its bytes if it is an acceptable picture, else CatalogInvalid."""
-    name = getattr(upload, "name", "") or "图片"
+    name = getattr(upload, "name", "") or _("图片")
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_IMAGE_BYTES:
-        raise CatalogInvalid(f"图片“{name}”超过 5MB", code="IMAGE_TOO_LARGE")
+        raise CatalogInvalid(_("图片“%(name)s”超过 5MB") % {"name": name}, code="IMAGE_TOO_LARGE")
     upload.seek(0)
     content = upload.read(MAX_IMAGE_BYTES + 1)
     if len(content) > MAX_IMAGE_BYTES:
-        raise CatalogInvalid(f"图片“{name}”超过 5MB", code="IMAGE_TOO_LARGE")
+        raise CatalogInvalid(_("图片“%(name)s”超过 5MB") % {"name": name}, code="IMAGE_TOO_LARGE")
     import io
 
     try:
@@ -52,14 +53,16 @@ def check_image(upload) -> CheckedImage:
             fmt = probe.format
             width, height = probe.size
             if width * height > MAX_PIXELS:
-                raise CatalogInvalid(f"图片“{name}”尺寸过大", code="IMAGE_TOO_LARGE")
+                raise CatalogInvalid(_("图片“%(name)s”尺寸过大") % {"name": name}, code="IMAGE_TOO_LARGE")
             probe.verify()
     except CatalogInvalid:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise CatalogInvalid(f"“{name}”不是有效的图片", code="IMAGE_INVALID") from exc
+        raise CatalogInvalid(_("“%(name)s”不是有效的图片") % {"name": name}, code="IMAGE_INVALID") from exc
     if fmt not in FORMATS:
-        raise CatalogInvalid(f"图片“{name}”格式不支持，请上传 JPG、PNG、GIF 或 WebP", code="IMAGE_INVALID")
+        raise CatalogInvalid(
+            _("图片“%(name)s”格式不支持，请上传 JPG、PNG、GIF 或 WebP") % {"name": name}, code="IMAGE_INVALID"
+        )
     return CheckedImage(content=content, ext=FORMATS[fmt], width=width, height=height)
 
 
@@ -93,7 +96,7 @@ def save_gallery(product: Product, order: list[str], uploads: list) -> None:
     placed: list[tuple[str, int]] = []
     seen: set[str] = set()
     for token in tokens:
-        kind, _, raw = token.partition(":")
+        kind, _sep, raw = token.partition(":")
         if token in seen or not raw.isdigit():
             continue
         seen.add(token)
@@ -101,7 +104,9 @@ def save_gallery(product: Product, order: list[str], uploads: list) -> None:
         if (kind == "id" and index in existing) or (kind == "new" and index < len(checked)):
             placed.append((kind, index))
     if len(placed) > MAX_GALLERY:
-        raise CatalogInvalid(f"商品图片最多{MAX_GALLERY}张", code="GALLERY_TOO_LARGE")
+        raise CatalogInvalid(
+            _("商品图片最多%(MAX_GALLERY)s张") % {"MAX_GALLERY": MAX_GALLERY}, code="GALLERY_TOO_LARGE"
+        )
     kept = {index for kind, index in placed if kind == "id"}
     removed = [img for pk, img in existing.items() if pk not in kept]
     if removed:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePosixPath
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from fenxiao.core import safe_fetch
 from fenxiao.core.tabular import FORMULA_STARTS
 
@@ -25,7 +28,7 @@ MAX_ZIP_TOTAL = 300 * 1024 * 1024  # uncompressed, all entries together
 
 class ImportFileInvalid(CatalogInvalid):
     code = "IMPORT_FILE_INVALID"
-    message = "文件无法读取"
+    message = gettext_lazy("文件无法读取")
 
 
 @dataclass
@@ -66,11 +69,11 @@ def _csv_rows(data: bytes) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportFileInvalid("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传")
+        raise ImportFileInvalid(_("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传"))
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise ImportFileInvalid("CSV 文件格式有误，无法读取") from exc
+        raise ImportFileInvalid(_("CSV 文件格式有误，无法读取")) from exc
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
@@ -79,7 +82,7 @@ def _xlsx_rows(data: bytes) -> list[list]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a file that is not .xlsx
-        raise ImportFileInvalid("Excel 文件无法打开，请使用模板另存为 .xlsx 后重新上传") from exc
+        raise ImportFileInvalid(_("Excel 文件无法打开，请使用模板另存为 .xlsx 后重新上传")) from exc
     try:
         sheet = book["商品"] if "商品" in book.sheetnames else book.worksheets[0]
         rows = []
@@ -96,20 +99,24 @@ def read_rows(data: bytes, filename: str) -> list[Row]:
     """The data rows of the file by header; refuses a file that cannot be read, lacks a
     required column or has no rows."""
     if len(data) > MAX_FILE_BYTES:
-        raise ImportFileInvalid(f"文件不能超过 {MAX_FILE_BYTES // (1024 * 1024)}MB")
+        raise ImportFileInvalid(
+            _("文件不能超过 %(MAX_FILE_BYTES)sMB") % {"MAX_FILE_BYTES": MAX_FILE_BYTES // (1024 * 1024)}
+        )
     lower = filename.lower()
     if lower.endswith(".xlsx"):
         raw = _xlsx_rows(data)
     elif lower.endswith(".csv"):
         raw = _csv_rows(data)
     else:
-        raise ImportFileInvalid("只支持 .xlsx 或 .csv 文件")
+        raise ImportFileInvalid(_("只支持 .xlsx 或 .csv 文件"))
     if not raw:
-        raise ImportFileInvalid("文件是空的")
+        raise ImportFileInvalid(_("文件是空的"))
     keys = [spec.HEADER_KEYS.get(spec.normalize_header(h)) for h in raw[0]]
     missing = [c.header for c in spec.REQUIRED if c.key not in keys]
     if missing:
-        raise ImportFileInvalid(f"缺少必填列：{'、'.join(missing)}（请使用导入模板）")
+        raise ImportFileInvalid(
+            _("缺少必填列：%(missing)s（请使用导入模板）") % {"missing": "、".join(missing)}
+        )
     rows = []
     for number, values in enumerate(raw[1:], start=2):
         cells = {}
@@ -119,9 +126,9 @@ def read_rows(data: bytes, filename: str) -> list[Row]:
         if any(cells.values()):
             rows.append(Row(number, cells))
     if not rows:
-        raise ImportFileInvalid("文件中没有商品数据")
+        raise ImportFileInvalid(_("文件中没有商品数据"))
     if len(rows) > MAX_ROWS:
-        raise ImportFileInvalid(f"一次最多导入 {MAX_ROWS} 行，请拆分文件")
+        raise ImportFileInvalid(_("一次最多导入 %(MAX_ROWS)s 行，请拆分文件") % {"MAX_ROWS": MAX_ROWS})
     return rows
 
 
@@ -139,24 +146,30 @@ class ImageZip:
         if not data:
             return
         if len(data) > MAX_ZIP_BYTES:
-            raise ImportFileInvalid(f"图片压缩包不能超过 {MAX_ZIP_BYTES // (1024 * 1024)}MB")
+            raise ImportFileInvalid(
+                _("图片压缩包不能超过 %(MAX_ZIP_BYTES)sMB")
+                % {"MAX_ZIP_BYTES": MAX_ZIP_BYTES // (1024 * 1024)}
+            )
         try:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zip.infolist()
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            raise ImportFileInvalid("图片压缩包无法打开，请上传 .zip 文件") from exc
+            raise ImportFileInvalid(_("图片压缩包无法打开，请上传 .zip 文件")) from exc
         files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")]
         if len(files) > MAX_ZIP_ENTRIES:
-            raise ImportFileInvalid(f"图片压缩包最多 {MAX_ZIP_ENTRIES} 个文件")
+            raise ImportFileInvalid(
+                _("图片压缩包最多 %(MAX_ZIP_ENTRIES)s 个文件") % {"MAX_ZIP_ENTRIES": MAX_ZIP_ENTRIES}
+            )
         if sum(i.file_size for i in files) > MAX_ZIP_TOTAL:
-            raise ImportFileInvalid("图片压缩包解压后过大")
+            raise ImportFileInvalid(_("图片压缩包解压后过大"))
         for info in files:
             name = PurePosixPath(info.filename.replace("\\", "/")).name
             if name and not name.startswith("."):
                 self.entries[name.casefold()].append(info)
 
     def find(self, name: str) -> zipfile.ZipInfo | str:
-        """The entry named `name` (or its last path part), or a Chinese reason."""
+        """The entry named `name` (or its last path part), or a Chinese reason: reasons are
+        kept on the import job as its row errors are (in the shop's language)."""
         if self.zip is None:
             return "未上传图片压缩包，图片请填 http(s) 链接或同时上传 zip"
         found = self.entries.get(PurePosixPath(name.replace("\\", "/")).name.casefold(), [])

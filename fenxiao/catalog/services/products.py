@@ -4,6 +4,7 @@ import nh3
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from ..errors import CatalogInvalid
 from ..models import Category, Product, Sku
@@ -77,7 +78,7 @@ def refresh_summary(product_ids) -> None:
 
 def set_listed(product: Product, listed: bool) -> Product:
     if listed and not Sku.objects.filter(product=product, is_active=True).exists():
-        raise CatalogInvalid("没有可售的规格，不能上架")
+        raise CatalogInvalid(_("没有可售的规格，不能上架"))
     Product.objects.filter(pk=product.pk).update(is_listed=listed)
     product.is_listed = listed
     return product
@@ -95,7 +96,7 @@ def check_category_parent(category: Category, parent: Category | None) -> None:
     node = parent
     while node is not None:
         if category.pk and node.pk == category.pk:
-            raise CatalogInvalid("分类不能放在自己或自己的下级分类下面")
+            raise CatalogInvalid(_("分类不能放在自己或自己的下级分类下面"))
         node = node.parent
 
 

@@ -1,6 +1,7 @@
 """Which SKUs can be sold right now."""
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 
 from ..errors import ProductDelisted, SkuNotFound
 from ..models import ProductImage, Sku
@@ -25,5 +26,5 @@ def load_saleable(sku_ids, *, with_images: bool = False) -> dict[int, Sku]:
     off_sale = [pk for pk, sku in skus.items() if not (sku.is_active and sku.product.is_listed)]
     if off_sale:
         names = "、".join(skus[pk].product.name for pk in off_sale)
-        raise ProductDelisted(f"商品已下架：{names}", sku_ids=off_sale)
+        raise ProductDelisted(_("商品已下架：%(names)s") % {"names": names}, sku_ids=off_sale)
     return skus

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import fen_to_yuan, yuan_to_fen
 
@@ -78,18 +79,20 @@ def _fen(value, label: str, errors: list[str], *, required: bool) -> int:
     text = str(value if value is not None else "").strip()
     if not text:
         if required:
-            errors.append(f"{label}：请填写售价")
+            errors.append(_("%(label)s：请填写售价") % {"label": label})
         return 0
     try:
         fen = yuan_to_fen(text)
     except ValueError:
-        errors.append(f"{label}：金额“{text[:20]}”格式有误，最多两位小数")
+        errors.append(
+            _("%(label)s：金额“%(text)s”格式有误，最多两位小数") % {"label": label, "text": text[:20]}
+        )
         return 0
     if fen < 0:
-        errors.append(f"{label}：金额不能为负数")
+        errors.append(_("%(label)s：金额不能为负数") % {"label": label})
         return 0
     if fen > MAX_PRICE_FEN:
-        errors.append(f"{label}：金额超出范围")
+        errors.append(_("%(label)s：金额超出范围") % {"label": label})
         return 0
     return fen
 
@@ -101,10 +104,10 @@ def _int(value, label: str, name: str, errors: list[str], *, default=0, allow_no
     try:
         number = int(text)
     except ValueError:
-        errors.append(f"{label}：{name}必须是整数")
+        errors.append(_("%(label)s：%(name)s必须是整数") % {"label": label, "name": name})
         return default
     if number < 0 or number > MAX_STOCK:
-        errors.append(f"{label}：{name}不能为负数或过大")
+        errors.append(_("%(label)s：%(name)s不能为负数或过大") % {"label": label, "name": name})
         return default
     return number
 
@@ -114,43 +117,50 @@ def parse_matrix(raw: str) -> Matrix:
     try:
         data = json.loads(raw or "{}")
     except ValueError as exc:
-        raise CatalogInvalid("规格数据格式有误，请刷新页面后重试") from exc
+        raise CatalogInvalid(_("规格数据格式有误，请刷新页面后重试")) from exc
     if not isinstance(data, dict) or not isinstance(data.get("specs", []), list):
-        raise CatalogInvalid("规格数据格式有误，请刷新页面后重试")
+        raise CatalogInvalid(_("规格数据格式有误，请刷新页面后重试"))
     errors: list[str] = []
     specs: list[tuple[str, list[str]]] = []
     for spec in data.get("specs") or []:
         if not isinstance(spec, dict):
-            raise CatalogInvalid("规格数据格式有误，请刷新页面后重试")
+            raise CatalogInvalid(_("规格数据格式有误，请刷新页面后重试"))
         name = _text(spec.get("name"), 100)
         values = [_text(v, 100) for v in (spec.get("values") or []) if isinstance(v, (str, int))]
         if not name:
-            errors.append("规格名不能为空")
+            errors.append(_("规格名不能为空"))
             continue
         if len(name) > 20:
-            errors.append(f"规格名“{name}”最多20个字")
+            errors.append(_("规格名“%(name)s”最多20个字") % {"name": name})
         if any(name == other for other, _ in specs):
-            errors.append(f"规格名“{name}”重复")
+            errors.append(_("规格名“%(name)s”重复") % {"name": name})
         if not values:
-            errors.append(f"规格“{name}”至少需要一个规格值")
+            errors.append(_("规格“%(name)s”至少需要一个规格值") % {"name": name})
         if any(not v for v in values):
-            errors.append(f"规格“{name}”有空的规格值")
+            errors.append(_("规格“%(name)s”有空的规格值") % {"name": name})
         if any(len(v) > 40 for v in values):
-            errors.append(f"规格“{name}”的规格值最多40个字")
+            errors.append(_("规格“%(name)s”的规格值最多40个字") % {"name": name})
         duplicates = sorted({v for v in values if v and values.count(v) > 1})
         if duplicates:
-            errors.append(f"规格“{name}”的规格值重复：{'、'.join(duplicates)}")
+            errors.append(
+                _("规格“%(name)s”的规格值重复：%(duplicates)s")
+                % {"name": name, "duplicates": "、".join(duplicates)}
+            )
         if len(values) > MAX_VALUES:
-            errors.append(f"规格“{name}”最多{MAX_VALUES}个规格值")
+            errors.append(
+                _("规格“%(name)s”最多%(MAX_VALUES)s个规格值") % {"name": name, "MAX_VALUES": MAX_VALUES}
+            )
         specs.append((name, [v for v in values if v]))
     if len(specs) > MAX_SPECS:
-        errors.append(f"最多{MAX_SPECS}种规格")
+        errors.append(_("最多%(MAX_SPECS)s种规格") % {"MAX_SPECS": MAX_SPECS})
     if errors:
         raise CatalogInvalid("；".join(errors), errors=errors)
 
     wanted = combinations(specs)
     if len(wanted) > MAX_ROWS:
-        raise CatalogInvalid(f"规格组合最多{MAX_ROWS}个，当前{len(wanted)}个")
+        raise CatalogInvalid(
+            _("规格组合最多%(MAX_ROWS)s个，当前%(count)s个") % {"MAX_ROWS": MAX_ROWS, "count": len(wanted)}
+        )
     posted: dict[frozenset, dict] = {}
     for row in data.get("rows") or []:
         if isinstance(row, dict) and isinstance(row.get("specs", {}), dict):
@@ -158,23 +168,28 @@ def parse_matrix(raw: str) -> Matrix:
     rows: list[SkuRow] = []
     codes: dict[str, str] = {}
     for combo in wanted:
-        label = " / ".join(combo.values()) or "默认规格"
+        label = " / ".join(combo.values()) or _("默认规格")
         row = posted.get(combination_key(combo))
         if row is None:
-            errors.append(f"{label}：缺少这一行，请刷新页面后重试")
+            errors.append(_("%(label)s：缺少这一行，请刷新页面后重试") % {"label": label})
             continue
         before = len(errors)
         price = _fen(row.get("price"), label, errors, required=True)
         if price == 0 and len(errors) == before:
-            errors.append(f"{label}：售价必须大于0")
+            errors.append(_("%(label)s：售价必须大于0") % {"label": label})
         list_price = _fen(row.get("list_price"), label, errors, required=False)
         if price and list_price and list_price < price:
-            errors.append(f"{label}：划线价不能低于售价（不显示请留空）")
+            errors.append(_("%(label)s：划线价不能低于售价（不显示请留空）") % {"label": label})
         code = _text(row.get("code"), 200)
         if len(code) > CODE_MAX:
-            errors.append(f"{label}：SKU编码最多{CODE_MAX}个字符")
+            errors.append(
+                _("%(label)s：SKU编码最多%(CODE_MAX)s个字符") % {"label": label, "CODE_MAX": CODE_MAX}
+            )
         if code and code in codes:
-            errors.append(f"SKU编码“{code}”重复（{codes[code]}、{label}）")
+            errors.append(
+                _("SKU编码“%(code)s”重复（%(codes)s、%(label)s）")
+                % {"code": code, "codes": codes[code], "label": label}
+            )
         if code:
             codes[code] = label
         rows.append(
@@ -183,9 +198,9 @@ def parse_matrix(raw: str) -> Matrix:
                 code=code,
                 price=price,
                 list_price=list_price,
-                stock=_int(row.get("stock"), label, "库存", errors),
-                weight_grams=_int(row.get("weight_grams"), label, "重量", errors),
-                stock_seen=_int(row.get("stock_seen"), label, "库存", errors, allow_none=True),
+                stock=_int(row.get("stock"), label, _("库存"), errors),
+                weight_grams=_int(row.get("weight_grams"), label, _("重量"), errors),
+                stock_seen=_int(row.get("stock_seen"), label, _("库存"), errors, allow_none=True),
                 sku_id=row["id"] if type(row.get("id")) is int and row["id"] > 0 else None,
             )
         )
@@ -202,7 +217,7 @@ def check_codes_free(product: Product | None, matrix: Matrix) -> None:
         taken = taken.exclude(product=product)
     clashes = sorted(taken.values_list("code", flat=True))
     if clashes:
-        message = "SKU编码已被其他商品使用：" + "、".join(clashes[:20])
+        message = _("SKU编码已被其他商品使用：") + "、".join(clashes[:20])
         raise CatalogInvalid(message, errors=[message])
 
 
@@ -291,7 +306,7 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
     for row, sku in zip(matrix.rows, matched, strict=True):
         if not row.code and sku is not None:
             if any(other.code == sku.code for other in matrix.rows if other is not row):
-                message = f"SKU编码“{sku.code}”重复"
+                message = _("SKU编码“%(code)s”重复") % {"code": sku.code}
                 raise CatalogInvalid(message, errors=[message])
             row.code = sku.code
     wanted_codes = {row.code for row in matrix.rows if row.code}
@@ -338,9 +353,12 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
         result.updated += 1
         delta = row.stock - (sku.stock if row.stock_seen is None else row.stock_seen)
         if delta and not Sku.objects.filter(pk=sku.pk, stock__gte=-delta).update(stock=F("stock") + delta):
-            short.append(f"{' / '.join(row.specs.values()) or '默认规格'}（当前库存 {sku.stock}）")
+            short.append(
+                _("%(spec)s（当前库存 %(stock)s）")
+                % {"spec": " / ".join(row.specs.values()) or _("默认规格"), "stock": sku.stock}
+            )
     if short:
-        raise CatalogInvalid("库存未调整，可能已有新订单，请刷新后重试：" + "；".join(short), errors=short)
+        raise CatalogInvalid(_("库存未调整，可能已有新订单，请刷新后重试：") + "；".join(short), errors=short)
     gone = [sku.pk for sku in existing if sku.pk not in kept_ids and sku.is_active]
     if gone:
         result.deactivated = Sku.objects.filter(pk__in=gone).update(is_active=False)

@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Value
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -37,9 +39,12 @@ from .profile import profile_page
 
 class ManualTagForm(forms.Form):
     tag = forms.ModelChoiceField(
-        label="手动标签",
+        label=gettext_lazy("手动标签"),
         queryset=Tag.objects.filter(rule="").order_by("name"),
-        error_messages={"required": "请选择标签", "invalid_choice": "请选择手动标签（自动标签由规则计算）"},
+        error_messages={
+            "required": gettext_lazy("请选择标签"),
+            "invalid_choice": gettext_lazy("请选择手动标签（自动标签由规则计算）"),
+        },
     )
 
 
@@ -58,7 +63,7 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
     )
     list_filter = (TagFilter, SourceFilter, BoundFilter, SpendFilter, OrdersFilter, LastPaidFilter)
     search_fields = ("phone", "nickname")
-    search_help_text = "按手机号或昵称搜索"
+    search_help_text = gettext_lazy("按手机号或昵称搜索")
     ordering = ("-id",)
     list_per_page = 50
     show_full_result_count = False
@@ -88,47 +93,47 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
 
     # --- columns ---
 
-    @display(description="客户", header=True, ordering="nickname")
+    @display(description=gettext_lazy("客户"), header=True, ordering="nickname")
     def customer_header(self, obj):
-        name = obj.nickname or "未设置昵称"
+        name = obj.nickname or _("未设置昵称")
         return [name, f"ID {obj.pk}", name[:1], None]
 
-    @display(description="手机号")
+    @display(description=gettext_lazy("手机号"))
     def phone_display(self, obj):
         return phone_text(obj.phone, getattr(obj, "full_phone", False))
 
-    @display(description="注册时间", ordering="date_joined")
+    @display(description=gettext_lazy("注册时间"), ordering="date_joined")
     def joined_display(self, obj):
         return f"{timezone.localtime(obj.date_joined):%Y-%m-%d %H:%M}"
 
-    @display(description="注册来源")
+    @display(description=gettext_lazy("注册来源"))
     def source_display(self, obj):
         return source_text(obj)
 
-    @display(description="绑定分销商")
+    @display(description=gettext_lazy("绑定分销商"))
     def distributor_display(self, obj):
         return distributor_text(obj)
 
-    @display(description="付款订单", ordering="customer_figures__paid_orders")
+    @display(description=gettext_lazy("付款订单"), ordering="customer_figures__paid_orders")
     def orders_display(self, obj):
         figures = figures_of(obj)
         return figures.paid_orders if figures else 0
 
-    @display(description="累计消费", ordering="customer_figures__total_spend")
+    @display(description=gettext_lazy("累计消费"), ordering="customer_figures__total_spend")
     def spend_display(self, obj):
         figures = figures_of(obj)
         return format_fen(figures.total_spend if figures else 0)
 
-    @display(description="最近购买", ordering="customer_figures__last_paid_at")
+    @display(description=gettext_lazy("最近购买"), ordering="customer_figures__last_paid_at")
     def last_paid_display(self, obj):
         figures = figures_of(obj)
         if figures is None or figures.last_paid_at is None:
             return "-"
         return f"{timezone.localtime(figures.last_paid_at):%Y-%m-%d %H:%M}"
 
-    @display(description="标签")
+    @display(description=gettext_lazy("标签"))
     def tags_display(self, obj):
-        return "、".join(tag_names(obj)) or "-"
+        return _("、").join(tag_names(obj)) or "-"
 
     # --- the profile ---
 
@@ -136,23 +141,22 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         if not str(object_id).isdigit():
-            raise Http404("客户不存在")
+            raise Http404(_("客户不存在"))
         customer = customers_queryset().filter(pk=int(object_id)).first()
         if customer is None:
-            raise Http404("客户不存在")
+            raise Http404(_("客户不存在"))
         return profile_page(self, request, customer)
 
     # --- bulk manual tags ---
 
     def _tag_action(self, request, queryset, *, adding: bool):
-        verb = "添加" if adding else "移除"
         data, page = bulk_step(
             self,
             request,
             queryset,
             ManualTagForm,
-            title=f"为所选客户{verb}标签",
-            submit_label=f"{verb}标签",
+            title=_("为所选客户添加标签") if adding else _("为所选客户移除标签"),
+            submit_label=_("添加标签") if adding else _("移除标签"),
             describe=lambda c: c.nickname or phone_text(c.phone, may_see_phones(request)),
         )
         if page is not None:
@@ -164,13 +168,18 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
         except TagInvalid as exc:
             messages.error(request, exc.message)
             return None
-        messages.success(request, f"已为 {count} 位客户{verb}标签“{tag.name}”")
+        done = (
+            _("已为 %(count)s 位客户添加标签“%(tag)s”")
+            if adding
+            else _("已为 %(count)s 位客户移除标签“%(tag)s”")
+        )
+        messages.success(request, done % {"count": count, "tag": tag.name})
         return None
 
-    @action(description="添加手动标签", permissions=["tag"])
+    @action(description=gettext_lazy("添加手动标签"), permissions=["tag"])
     def add_tag(self, request, queryset):
         return self._tag_action(request, queryset, adding=True)
 
-    @action(description="移除手动标签", permissions=["tag"])
+    @action(description=gettext_lazy("移除手动标签"), permissions=["tag"])
     def remove_tag(self, request, queryset):
         return self._tag_action(request, queryset, adding=False)

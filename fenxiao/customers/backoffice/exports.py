@@ -2,6 +2,9 @@
 cell starts a formula). Phones are masked unless the staff member may see them, exactly
 as on the page."""
 
+from django.conf import settings
+from django.utils import translation
+
 from fenxiao.core.exports import Export, id_chunks, in_order
 from fenxiao.core.tabular import money_cell, time_cell
 
@@ -28,7 +31,9 @@ def customer_rows(queryset, user):
     full_phone = may_see_phones(user)
     for ids in id_chunks(queryset):
         for customer in in_order(customers_queryset().filter(pk__in=ids), ids):
-            r = row(customer, full_phone)
+            # The file is written in Chinese, as its headers are, whoever asks for it.
+            with translation.override(settings.LANGUAGE_CODE):
+                r = row(customer, full_phone)
             yield [
                 r["id"],
                 r["nickname"],

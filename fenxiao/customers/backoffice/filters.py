@@ -6,12 +6,13 @@ from datetime import timedelta
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..models import CustomerTag, RegistrationSource, Tag
 
 
 class TagFilter(admin.SimpleListFilter):
-    title = "标签"
+    title = _("标签")
     parameter_name = "tag"
 
     def lookups(self, request, model_admin):
@@ -27,7 +28,7 @@ class TagFilter(admin.SimpleListFilter):
 
 
 class SourceFilter(admin.SimpleListFilter):
-    title = "注册来源"
+    title = _("注册来源")
     parameter_name = "source"
 
     def lookups(self, request, model_admin):
@@ -40,11 +41,11 @@ class SourceFilter(admin.SimpleListFilter):
 
 
 class BoundFilter(admin.SimpleListFilter):
-    title = "绑定分销商"
+    title = _("绑定分销商")
     parameter_name = "bound"
 
     def lookups(self, request, model_admin):
-        return [("yes", "已绑定"), ("no", "未绑定")]
+        return [("yes", _("已绑定")), ("no", _("未绑定"))]
 
     def queryset(self, request, queryset):
         from fenxiao.distribution.models import CustomerBinding
@@ -79,31 +80,31 @@ def _spend(low, high=None):
 
 
 class SpendFilter(_BracketFilter):
-    title = "累计消费"
+    title = _("累计消费")
     parameter_name = "spend"
     brackets = {
         "0": (
-            "¥0（未消费）",
+            _("¥0（未消费）"),
             lambda: Q(customer_figures__isnull=True) | Q(customer_figures__total_spend__lte=0),
         ),
         "1": ("¥0.01–¥99.99", _spend(1, 10_000)),
         "2": ("¥100–¥499.99", _spend(10_000, 50_000)),
         "3": ("¥500–¥1,999.99", _spend(50_000, 200_000)),
-        "4": ("¥2,000 及以上", _spend(200_000)),
+        "4": (_("¥2,000 及以上"), _spend(200_000)),
     }
 
 
 class OrdersFilter(_BracketFilter):
-    title = "付款订单数"
+    title = _("付款订单数")
     parameter_name = "orders"
     brackets = {
-        "0": ("0 单", lambda: Q(customer_figures__isnull=True) | Q(customer_figures__paid_orders=0)),
-        "1": ("1 单", lambda: Q(customer_figures__paid_orders=1)),
+        "0": (_("0 单"), lambda: Q(customer_figures__isnull=True) | Q(customer_figures__paid_orders=0)),
+        "1": (_("1 单"), lambda: Q(customer_figures__paid_orders=1)),
         "2": (
-            "2–4 单",
+            _("2–4 单"),
             lambda: Q(customer_figures__paid_orders__gte=2, customer_figures__paid_orders__lte=4),
         ),
-        "5": ("5 单及以上", lambda: Q(customer_figures__paid_orders__gte=5)),
+        "5": (_("5 单及以上"), lambda: Q(customer_figures__paid_orders__gte=5)),
     }
 
 
@@ -112,18 +113,18 @@ def _since(days):
 
 
 class LastPaidFilter(_BracketFilter):
-    title = "最近购买"
+    title = _("最近购买")
     parameter_name = "last_paid"
     brackets = {
-        "7": ("7 天内", _since(7)),
-        "30": ("30 天内", _since(30)),
-        "90": ("90 天内", _since(90)),
+        "7": (_("7 天内"), _since(7)),
+        "30": (_("30 天内"), _since(30)),
+        "90": (_("90 天内"), _since(90)),
         "old": (
-            "超过 90 天",
+            _("超过 90 天"),
             lambda: Q(customer_figures__last_paid_at__lt=timezone.now() - timedelta(days=90)),
         ),
         "never": (
-            "从未购买",
+            _("从未购买"),
             lambda: Q(customer_figures__isnull=True) | Q(customer_figures__last_paid_at__isnull=True),
         ),
     }

@@ -4,6 +4,7 @@ joined, and their tags prefetched (one more query)."""
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import format_fen
 
@@ -53,18 +54,21 @@ def distributor_text(customer) -> str:
     user = binding.distributor.user
     name = binding.distributor.real_name or user.nickname or binding.distributor.referral_code
     if binding.expires_at is not None and binding.expires_at <= timezone.now():
-        return f"{name}（已过期）"
+        return _("%(name)s（已过期）") % {"name": name}
     return name
 
 
 def source_text(customer) -> str:
     figures = figures_of(customer)
     if figures is None or not figures.source:
-        return "待确认"
-    text = RegistrationSource(figures.source).label
+        return _("待确认")
+    text = str(RegistrationSource(figures.source).label)
     if figures.source_distributor_id:
         d = figures.source_distributor
-        text += f"（{d.real_name or d.user.nickname or d.referral_code}）"
+        text = _("%(source)s（%(distributor)s）") % {
+            "source": text,
+            "distributor": d.real_name or d.user.nickname or d.referral_code,
+        }
     return text
 
 
@@ -84,7 +88,7 @@ def row(customer, full_phone: bool) -> dict:
         "paid_orders": figures.paid_orders if figures else 0,
         "total_spend": figures.total_spend if figures else 0,
         "last_paid_at": figures.last_paid_at if figures else None,
-        "tags": "、".join(tag_names(customer)),
+        "tags": _("、").join(tag_names(customer)),
     }
 
 

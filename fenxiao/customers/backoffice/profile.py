@@ -7,6 +7,7 @@ import copy
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import format_fen
 
@@ -64,15 +65,15 @@ def profile_page(model_admin, request, customer):
             "url": _url("admin:distribution_distributor_change", distributor.pk),
             "figures": f,
             "money": [
-                ("推广销售额", format_fen(f["sales"])),
-                ("推广订单", f["orders"]),
-                ("待结算佣金（预估）", format_fen(f["commission_pending"])),
-                ("冻结中佣金", format_fen(f["commission_frozen"])),
-                ("已结算佣金", format_fen(f["commission_total"] - f["commission_estimated"])),
-                ("可提现余额", format_fen(f["commission_available"])),
-                ("已提现", format_fen(f["commission_withdrawn"])),
-                ("团队（直属 / 间接）", f"{f['team_direct']} / {f['team_indirect']}"),
-                ("绑定客户", f["bound_buyers"]),
+                (_("推广销售额"), format_fen(f["sales"])),
+                (_("推广订单"), f["orders"]),
+                (_("待结算佣金（预估）"), format_fen(f["commission_pending"])),
+                (_("冻结中佣金"), format_fen(f["commission_frozen"])),
+                (_("已结算佣金"), format_fen(f["commission_total"] - f["commission_estimated"])),
+                (_("可提现余额"), format_fen(f["commission_available"])),
+                (_("已提现"), format_fen(f["commission_withdrawn"])),
+                (_("团队（直属 / 间接）"), f"{f['team_direct']} / {f['team_indirect']}"),
+                (_("绑定客户"), f["bound_buyers"]),
             ],
         }
     binding = binding_of(customer)
@@ -88,19 +89,19 @@ def profile_page(model_admin, request, customer):
         "opts": model_admin.model._meta,
         "original": named,
         "subtitle": str(named),
-        "title": f"客户详情：{customer.nickname or phone_text(customer.phone, full)}",
+        "title": _("客户详情：%(name)s") % {"name": customer.nickname or phone_text(customer.phone, full)},
         "customer": customer,
         "phone": phone_text(customer.phone, full),
         "summary": [
-            ("手机号", phone_text(customer.phone, full)),
-            ("注册时间", f"{timezone.localtime(customer.date_joined):%Y-%m-%d %H:%M}"),
-            ("注册来源", source_text(customer)),
-            ("绑定分销商", distributor_text(customer)),
-            ("付款订单", figures.paid_orders if figures else 0),
-            ("累计消费", format_fen(figures.total_spend if figures else 0)),
-            ("累计退款", format_fen(figures.refunded if figures else 0)),
+            (_("手机号"), phone_text(customer.phone, full)),
+            (_("注册时间"), f"{timezone.localtime(customer.date_joined):%Y-%m-%d %H:%M}"),
+            (_("注册来源"), source_text(customer)),
+            (_("绑定分销商"), distributor_text(customer)),
+            (_("付款订单"), figures.paid_orders if figures else 0),
+            (_("累计消费"), format_fen(figures.total_spend if figures else 0)),
+            (_("累计退款"), format_fen(figures.refunded if figures else 0)),
             (
-                "最近购买",
+                _("最近购买"),
                 f"{timezone.localtime(figures.last_paid_at):%Y-%m-%d %H:%M}"
                 if figures and figures.last_paid_at
                 else "-",

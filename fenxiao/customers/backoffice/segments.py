@@ -8,6 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.fields import UnfoldAdminMultipleAutocompleteModelChoiceField
@@ -26,8 +29,16 @@ from ..errors import SegmentInvalid
 from ..models import RegistrationSource, Segment, Tag
 from ..services import segments as segment_service
 
-DAYS_ERRORS = {"invalid": "请输入整数天数", "min_value": "天数至少为 1", "max_value": "天数不能超过 3650"}
-COUNT_ERRORS = {"invalid": "请输入整数", "min_value": "不能小于 0", "max_value": "数值过大"}
+DAYS_ERRORS = {
+    "invalid": gettext_lazy("请输入整数天数"),
+    "min_value": gettext_lazy("天数至少为 1"),
+    "max_value": gettext_lazy("天数不能超过 3650"),
+}
+COUNT_ERRORS = {
+    "invalid": gettext_lazy("请输入整数"),
+    "min_value": gettext_lazy("不能小于 0"),
+    "max_value": gettext_lazy("数值过大"),
+}
 
 
 def _days(label):
@@ -52,11 +63,14 @@ def _tags(label):
         queryset=Tag.objects.order_by("rule", "name"),
         required=False,
         widget=UnfoldAdminCheckboxSelectMultipleWidget,
-        error_messages={"invalid_choice": "所选标签不存在", "invalid_pk_value": "所选标签不存在"},
+        error_messages={
+            "invalid_choice": gettext_lazy("所选标签不存在"),
+            "invalid_pk_value": gettext_lazy("所选标签不存在"),
+        },
     )
 
 
-UNBOUNDED = {"placeholder": "不限"}
+UNBOUNDED = {"placeholder": gettext_lazy("不限")}
 
 
 class ProductPicker(UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget):
@@ -74,64 +88,76 @@ class ProductPicker(UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget):
 
 
 def product_label(product) -> str:
-    return product.name if product.is_listed else f"{product.name}（已下架）"
+    return product.name if product.is_listed else _("%(name)s（已下架）") % {"name": product.name}
 
 
 class SegmentForm(forms.ModelForm):
-    tags_any = _tags("包含任一标签")
-    tags_all = _tags("包含全部标签")
-    tags_none = _tags("不包含标签")
+    tags_any = _tags(gettext_lazy("包含任一标签"))
+    tags_all = _tags(gettext_lazy("包含全部标签"))
+    tags_none = _tags(gettext_lazy("不包含标签"))
     # Blank means no bound; a "0.00" placeholder would read like a limit of zero.
-    spend_min = MoneyField(label="累计消费 ≥（元）", required=False, widget=MoneyWidget(UNBOUNDED))
-    spend_max = MoneyField(label="累计消费 ≤（元）", required=False, widget=MoneyWidget(UNBOUNDED))
-    orders_min = _count("付款订单数 ≥")
-    orders_max = _count("付款订单数 ≤")
-    paid_within = _days("最近 N 天内有付款")
-    not_paid_within = _days("最近 N 天内无付款（含从未付款）")
+    spend_min = MoneyField(
+        label=gettext_lazy("累计消费 ≥（元）"), required=False, widget=MoneyWidget(UNBOUNDED)
+    )
+    spend_max = MoneyField(
+        label=gettext_lazy("累计消费 ≤（元）"), required=False, widget=MoneyWidget(UNBOUNDED)
+    )
+    orders_min = _count(gettext_lazy("付款订单数 ≥"))
+    orders_max = _count(gettext_lazy("付款订单数 ≤"))
+    paid_within = _days(gettext_lazy("最近 N 天内有付款"))
+    not_paid_within = _days(gettext_lazy("最近 N 天内无付款（含从未付款）"))
     bound = forms.ChoiceField(
-        label="绑定分销商",
+        label=gettext_lazy("绑定分销商"),
         required=False,
-        choices=[("", "不限"), *segment_service.BOUND_CHOICES.items()],
+        choices=[("", gettext_lazy("不限")), *segment_service.BOUND_CHOICES.items()],
         widget=UnfoldAdminSelectWidget,
-        error_messages={"invalid_choice": "绑定分销商条件有误"},
+        error_messages={"invalid_choice": gettext_lazy("绑定分销商条件有误")},
     )
     distributor_code = forms.CharField(
-        label="指定分销商推广码",
+        label=gettext_lazy("指定分销商推广码"),
         required=False,
         max_length=20,
         widget=UnfoldAdminTextInputWidget,
-        help_text="选择“绑定指定分销商”时填写",
+        help_text=gettext_lazy("选择“绑定指定分销商”时填写"),
     )
     sources = forms.MultipleChoiceField(
-        label="注册来源",
+        label=gettext_lazy("注册来源"),
         required=False,
         choices=RegistrationSource.choices,
         widget=UnfoldAdminCheckboxSelectMultipleWidget,
-        error_messages={"invalid_choice": "注册来源有误"},
+        error_messages={"invalid_choice": gettext_lazy("注册来源有误")},
     )
-    registered_within = _days("最近 N 天内注册")
+    registered_within = _days(gettext_lazy("最近 N 天内注册"))
     product_action = forms.ChoiceField(
-        label="商品行为",
+        label=gettext_lazy("商品行为"),
         required=False,
-        choices=[("", "不限"), *segment_service.PRODUCT_ACTIONS.items()],
+        choices=[("", gettext_lazy("不限")), *segment_service.PRODUCT_ACTIONS.items()],
         widget=UnfoldAdminSelectWidget,
-        error_messages={"invalid_choice": "商品行为条件有误"},
+        error_messages={"invalid_choice": gettext_lazy("商品行为条件有误")},
     )
     products = UnfoldAdminMultipleAutocompleteModelChoiceField(
         "admin:customers_segment_products",
-        label="商品",
+        label=gettext_lazy("商品"),
         queryset=Product.objects.only("pk", "name", "is_listed"),
         widget=ProductPicker,
         required=False,
-        help_text=f"输入商品名称搜索，最多 {segment_service.MAX_PRODUCTS} 个；不选即任意商品",
-        error_messages={"invalid_choice": "所选商品不存在", "invalid_pk_value": "所选商品不存在"},
+        help_text=format_lazy(
+            gettext_lazy("输入商品名称搜索，最多 {count} 个；不选即任意商品"),
+            count=segment_service.MAX_PRODUCTS,
+        ),
+        error_messages={
+            "invalid_choice": gettext_lazy("所选商品不存在"),
+            "invalid_pk_value": gettext_lazy("所选商品不存在"),
+        },
     )
-    product_within = _days("商品行为发生在最近 N 天内（不填即不限）")
+    product_within = _days(gettext_lazy("商品行为发生在最近 N 天内（不填即不限）"))
 
     class Meta:
         model = Segment
         fields = ("name", "description")
-        error_messages = {"name": {"unique": "已有同名分群", "required": "请填写分群名称"}}
+        error_messages = {
+            "name": {"unique": gettext_lazy("已有同名分群"), "required": gettext_lazy("请填写分群名称")}
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,7 +218,7 @@ class SegmentForm(forms.ModelForm):
             code = (data.get("distributor_code") or "").strip()
             distributor = by_code(code) if code else None
             if distributor is None:
-                raise SegmentInvalid("请填写存在的分销商推广码")
+                raise SegmentInvalid(_("请填写存在的分销商推广码"))
             raw["distributor_id"] = distributor.pk
         return segment_service.clean_criteria(raw)
 
@@ -237,9 +263,9 @@ class SegmentAdmin(ModelAdmin):
     search_fields = ("name",)
     fieldsets = (
         (None, {"fields": ("name", "description")}),
-        ("标签", {"fields": ("tags_any", "tags_all", "tags_none")}),
+        (gettext_lazy("标签"), {"fields": ("tags_any", "tags_all", "tags_none")}),
         (
-            "消费行为",
+            gettext_lazy("消费行为"),
             {
                 "fields": (
                     "spend_min",
@@ -251,8 +277,11 @@ class SegmentAdmin(ModelAdmin):
                 )
             },
         ),
-        ("来源与绑定", {"fields": ("bound", "distributor_code", "sources", "registered_within")}),
-        ("商品行为", {"fields": ("product_action", "products", "product_within")}),
+        (
+            gettext_lazy("来源与绑定"),
+            {"fields": ("bound", "distributor_code", "sources", "registered_within")},
+        ),
+        (gettext_lazy("商品行为"), {"fields": ("product_action", "products", "product_within")}),
     )
 
     def get_changelist_instance(self, request):
@@ -265,10 +294,12 @@ class SegmentAdmin(ModelAdmin):
         changelist.result_list = rows
         return changelist
 
-    @display(description="当前客户数")
+    @display(description=gettext_lazy("当前客户数"))
     def member_count(self, obj):
         value = getattr(obj, "member_total", None)
-        return "-" if value is None else f"{value} 人"
+        if value is None:
+            return "-"
+        return ngettext("%(count)s 人", "%(count)s 人", value) % {"count": value}
 
     def save_model(self, request, obj, form, change):
         if not change:

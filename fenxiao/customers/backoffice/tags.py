@@ -7,6 +7,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -24,18 +26,20 @@ class TagForm(forms.ModelForm):
     class Meta:
         model = Tag
         fields = ("name", "days", "min_orders", "min_spend", "description")
-        error_messages = {"name": {"unique": "已有同名标签", "required": "请填写标签名"}}
+        error_messages = {
+            "name": {"unique": gettext_lazy("已有同名标签"), "required": gettext_lazy("请填写标签名")}
+        }
 
     def clean_days(self):
         days = self.cleaned_data.get("days")
         if days is not None and not 1 <= days <= MAX_DAYS:
-            raise forms.ValidationError(f"天数应在 1 到 {MAX_DAYS} 之间")
+            raise forms.ValidationError(_("天数应在 1 到 %(max)s 之间") % {"max": MAX_DAYS})
         return days
 
     def clean_min_orders(self):
         value = self.cleaned_data.get("min_orders")
         if value is not None and not 1 <= value <= 100_000:
-            raise forms.ValidationError("付款订单数应在 1 到 100000 之间")
+            raise forms.ValidationError(_("付款订单数应在 1 到 100000 之间"))
         return value
 
     def clean(self):
@@ -60,7 +64,7 @@ class TagAdmin(ModelAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "min_spend":
-            return money_formfield(db_field, label="消费金额 ≥（元）")
+            return money_formfield(db_field, label=_("消费金额 ≥（元）"))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -92,47 +96,54 @@ class TagAdmin(ModelAdmin):
     def has_run_permission(self, request):
         return request.user.has_perm("customers.change_tag")
 
-    @display(description="类型")
+    @display(description=gettext_lazy("类型"))
     def kind_display(self, obj):
-        return "自动" if obj.rule else "手动"
+        return _("自动") if obj.rule else _("手动")
 
-    @display(description="规则")
+    @display(description=gettext_lazy("规则"))
     def rule_display(self, obj):
-        return obj.get_rule_display() if obj.rule else "手动标签"
+        return obj.get_rule_display() if obj.rule else _("手动标签")
 
-    @display(description="规则与阈值")
+    @display(description=gettext_lazy("规则与阈值"))
     def threshold_display(self, obj):
         if obj.rule == TagRule.NEW:
-            return f"没有付款订单，或首单在 {obj.days} 天内"
+            return _("没有付款订单，或首单在 %(days)s 天内") % {"days": obj.days}
         if obj.rule == TagRule.RETURNING:
-            return f"付款订单数 ≥ {obj.min_orders}"
+            return _("付款订单数 ≥ %(orders)s") % {"orders": obj.min_orders}
         if obj.rule == TagRule.HIGH_SPEND:
-            span = f"{obj.days} 天内" if obj.days else "累计"
-            return f"{span}消费 ≥ {format_fen(obj.min_spend or 0)}"
+            spend = format_fen(obj.min_spend or 0)
+            if obj.days:
+                return _("%(days)s 天内消费 ≥ %(spend)s") % {"days": obj.days, "spend": spend}
+            return _("累计消费 ≥ %(spend)s") % {"spend": spend}
         if obj.rule == TagRule.DORMANT:
-            return f"曾付款，且 {obj.days} 天没有付款订单"
-        return "由员工在客户列表中添加"
+            return _("曾付款，且 %(days)s 天没有付款订单") % {"days": obj.days}
+        return _("由员工在客户列表中添加")
 
-    @display(description="客户数", ordering="members")
+    @display(description=gettext_lazy("客户数"), ordering="members")
     def member_count(self, obj):
         return obj.members
 
-    @action(description="立即重新计算", url_path="recompute", icon="refresh", permissions=["run"])
+    @action(
+        description=gettext_lazy("立即重新计算"), url_path="recompute", icon="refresh", permissions=["run"]
+    )
     def recompute_now(self, request):
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             from ..tasks import recompute_tags_now
 
             recompute_tags_now()
-            messages.success(request, "已开始重新计算客户统计与自动标签，稍后刷新即可看到结果")
+            messages.success(request, _("已开始重新计算客户统计与自动标签，稍后刷新即可看到结果"))
             return HttpResponseRedirect(reverse("admin:customers_tag_changelist"))
         return form_page(
             self,
             request,
-            title="立即重新计算自动标签",
+            title=_("立即重新计算自动标签"),
             form=form,
-            submit_label="立即重新计算",
+            submit_label=_("立即重新计算"),
             summary=[
-                ("说明", "按当前阈值重新计算所有客户的自动标签（每天凌晨也会自动计算一次），手动标签不受影响")
+                (
+                    _("说明"),
+                    _("按当前阈值重新计算所有客户的自动标签（每天凌晨也会自动计算一次），手动标签不受影响"),
+                )
             ],
         )

@@ -8,6 +8,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import (
     InvalidPhone,
@@ -95,7 +96,7 @@ def change_password(user: User, *, old_password: str, password: str) -> None:
     # token or an open session must not be a way to try passwords without limit.
     key = limits.counter_key("login-account", user.username)
     if limits.hit(key, settings.LOGIN_FAILURE_WINDOW_SECONDS) > settings.LOGIN_FAILURE_LIMIT:
-        raise LoginRateLimited("原密码错误次数过多，请稍后再试")
+        raise LoginRateLimited(_("原密码错误次数过多，请稍后再试"))
     if not user.check_password(old_password or ""):
         raise WrongPassword()
     limits.reset(key)
@@ -140,15 +141,16 @@ def _candidate(phone: str, password: str, nickname: str) -> User:
 
 def _password_problems(exc: ValidationError) -> str:
     # Django 5.2's zh-hans catalogue has no translation for the minimum-length message
-    # (its msgid changed), so that one would reach buyers in English.
+    # (its msgid changed), so that one would reach buyers in English; ours is in the
+    # customers catalogue (English in English).
     messages = []
     for error in exc.error_list:
         if error.code == "password_too_short":
             min_length = (error.params or {}).get("min_length", 8)
-            messages.append(f"密码太短，至少需要{min_length}个字符。")
+            messages.append(_("密码太短，至少需要%(min_length)s个字符。") % {"min_length": min_length})
         else:
             messages.extend(error.messages)
-    return "；".join(messages)
+    return _("；").join(messages)
 
 
 def login_with_phone(*, phone: str, password: str, client_ip: str | None = None, request=None) -> User:

@@ -6,6 +6,7 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from fenxiao.shipping import regions
 
@@ -28,16 +29,18 @@ def get_address(user: User, address_id: int) -> Address:
 def _validate(address: Address) -> None:
     for field in ("recipient", "phone", "province", "city", "detail"):
         if not str(getattr(address, field) or "").strip():
-            raise AddressInvalid(f"请填写{Address._meta.get_field(field).verbose_name}")
+            raise AddressInvalid(
+                _("请填写%(field)s") % {"field": Address._meta.get_field(field).verbose_name}
+            )
     if not _phone_re.fullmatch(address.phone):
-        raise AddressInvalid("请输入有效的中国大陆手机号")
+        raise AddressInvalid(_("请输入有效的中国大陆手机号"))
     problem = regions.find_triple(address.province, address.city, address.district)
     if problem:
-        raise AddressInvalid(f"请选择正确的省/市/区：{problem}")
+        raise AddressInvalid(_("请选择正确的省/市/区：%(problem)s") % {"problem": problem})
     try:
         address.full_clean(exclude=["user"])
     except ValidationError as exc:
-        raise AddressInvalid("；".join(exc.messages)) from exc
+        raise AddressInvalid(_("；").join(exc.messages)) from exc
 
 
 def clean_address(data: dict) -> dict:

@@ -28,6 +28,8 @@ from datetime import timedelta
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..errors import SegmentInvalid
 from ..models import CustomerTag, RegistrationSource, Segment, Tag
@@ -37,8 +39,16 @@ MAX_DAYS = 3650
 MAX_COUNT = 1_000_000
 MAX_FEN = 1_000_000_000
 MAX_PRODUCTS = 50
-BOUND_CHOICES = {"any": "已绑定分销商", "none": "未绑定分销商", "one": "绑定指定分销商"}
-PRODUCT_ACTIONS = {"viewed": "浏览过", "bought": "购买过", "viewed_not_bought": "浏览过但未购买"}
+BOUND_CHOICES = {
+    "any": gettext_lazy("已绑定分销商"),
+    "none": gettext_lazy("未绑定分销商"),
+    "one": gettext_lazy("绑定指定分销商"),
+}
+PRODUCT_ACTIONS = {
+    "viewed": gettext_lazy("浏览过"),
+    "bought": gettext_lazy("购买过"),
+    "viewed_not_bought": gettext_lazy("浏览过但未购买"),
+}
 CRITERIA_KEYS = (
     "tags_any",
     "tags_all",
@@ -64,44 +74,46 @@ def _int(criteria, key, low, high, label):
     if value in (None, ""):
         return None
     if isinstance(value, bool):
-        raise SegmentInvalid(f"{label}必须是整数")
+        raise SegmentInvalid(_("%(label)s必须是整数") % {"label": label})
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
-        raise SegmentInvalid(f"{label}必须是整数") from exc
+        raise SegmentInvalid(_("%(label)s必须是整数") % {"label": label}) from exc
     if number < low or number > high:
-        raise SegmentInvalid(f"{label}应在 {low} 到 {high} 之间")
+        raise SegmentInvalid(
+            _("%(label)s应在 %(low)s 到 %(high)s 之间") % {"label": label, "low": low, "high": high}
+        )
     return number
 
 
 def _ids(criteria, key, label) -> list[int]:
     raw = criteria.get(key) or []
     if not isinstance(raw, (list, tuple)):
-        raise SegmentInvalid(f"{label}格式有误")
+        raise SegmentInvalid(_("%(label)s格式有误") % {"label": label})
     try:
         ids = sorted({int(v) for v in raw})
     except (TypeError, ValueError) as exc:
-        raise SegmentInvalid(f"{label}格式有误") from exc
+        raise SegmentInvalid(_("%(label)s格式有误") % {"label": label}) from exc
     if ids and Tag.objects.filter(pk__in=ids).count() != len(ids):
-        raise SegmentInvalid(f"{label}中有不存在的标签")
+        raise SegmentInvalid(_("%(label)s中有不存在的标签") % {"label": label})
     return ids
 
 
 def _product_ids(criteria) -> list[int]:
     raw = criteria.get("products") or []
     if not isinstance(raw, (list, tuple)):
-        raise SegmentInvalid("商品格式有误")
+        raise SegmentInvalid(_("商品格式有误"))
     try:
         ids = sorted({int(v) for v in raw})
     except (TypeError, ValueError) as exc:
-        raise SegmentInvalid("商品格式有误") from exc
+        raise SegmentInvalid(_("商品格式有误")) from exc
     if len(ids) > MAX_PRODUCTS:
-        raise SegmentInvalid(f"商品最多选 {MAX_PRODUCTS} 个")
+        raise SegmentInvalid(_("商品最多选 %(count)s 个") % {"count": MAX_PRODUCTS})
     if ids:
         from fenxiao.catalog.models import Product
 
         if Product.objects.filter(pk__in=ids).count() != len(ids):
-            raise SegmentInvalid("所选商品不存在")
+            raise SegmentInvalid(_("所选商品不存在"))
     return ids
 
 
@@ -110,52 +122,52 @@ def clean_criteria(criteria: dict) -> dict:
     if not isinstance(criteria, dict):
         raise SegmentInvalid()
     clean = {
-        "tags_any": _ids(criteria, "tags_any", "“包含任一标签”"),
-        "tags_all": _ids(criteria, "tags_all", "“包含全部标签”"),
-        "tags_none": _ids(criteria, "tags_none", "“不包含标签”"),
-        "spend_min": _int(criteria, "spend_min", 0, MAX_FEN, "累计消费下限"),
-        "spend_max": _int(criteria, "spend_max", 0, MAX_FEN, "累计消费上限"),
-        "orders_min": _int(criteria, "orders_min", 0, MAX_COUNT, "付款订单数下限"),
-        "orders_max": _int(criteria, "orders_max", 0, MAX_COUNT, "付款订单数上限"),
-        "paid_within": _int(criteria, "paid_within", 1, MAX_DAYS, "“N 天内有付款”的天数"),
-        "not_paid_within": _int(criteria, "not_paid_within", 1, MAX_DAYS, "“N 天内无付款”的天数"),
-        "registered_within": _int(criteria, "registered_within", 1, MAX_DAYS, "“N 天内注册”的天数"),
+        "tags_any": _ids(criteria, "tags_any", _("“包含任一标签”")),
+        "tags_all": _ids(criteria, "tags_all", _("“包含全部标签”")),
+        "tags_none": _ids(criteria, "tags_none", _("“不包含标签”")),
+        "spend_min": _int(criteria, "spend_min", 0, MAX_FEN, _("累计消费下限")),
+        "spend_max": _int(criteria, "spend_max", 0, MAX_FEN, _("累计消费上限")),
+        "orders_min": _int(criteria, "orders_min", 0, MAX_COUNT, _("付款订单数下限")),
+        "orders_max": _int(criteria, "orders_max", 0, MAX_COUNT, _("付款订单数上限")),
+        "paid_within": _int(criteria, "paid_within", 1, MAX_DAYS, _("“N 天内有付款”的天数")),
+        "not_paid_within": _int(criteria, "not_paid_within", 1, MAX_DAYS, _("“N 天内无付款”的天数")),
+        "registered_within": _int(criteria, "registered_within", 1, MAX_DAYS, _("“N 天内注册”的天数")),
         "bound": criteria.get("bound") or "",
         "distributor_id": None,
         "sources": sorted(set(criteria.get("sources") or [])),
         "product_action": criteria.get("product_action") or "",
         "products": _product_ids(criteria),
-        "product_within": _int(criteria, "product_within", 1, MAX_DAYS, "商品行为的天数"),
+        "product_within": _int(criteria, "product_within", 1, MAX_DAYS, _("商品行为的天数")),
     }
     if (
         clean["spend_min"] is not None
         and clean["spend_max"] is not None
         and clean["spend_min"] > clean["spend_max"]
     ):
-        raise SegmentInvalid("累计消费下限不能大于上限")
+        raise SegmentInvalid(_("累计消费下限不能大于上限"))
     if (
         clean["orders_min"] is not None
         and clean["orders_max"] is not None
         and clean["orders_min"] > clean["orders_max"]
     ):
-        raise SegmentInvalid("付款订单数下限不能大于上限")
+        raise SegmentInvalid(_("付款订单数下限不能大于上限"))
     if set(clean["tags_none"]) & set(clean["tags_any"] + clean["tags_all"]):
-        raise SegmentInvalid("同一个标签不能既要求包含又要求不包含")
+        raise SegmentInvalid(_("同一个标签不能既要求包含又要求不包含"))
     if clean["bound"] not in ("", *BOUND_CHOICES):
-        raise SegmentInvalid("绑定分销商条件有误")
+        raise SegmentInvalid(_("绑定分销商条件有误"))
     if clean["bound"] == "one":
         from fenxiao.distribution.models import Distributor
 
-        pk = _int(criteria, "distributor_id", 1, 2**62, "分销商")
+        pk = _int(criteria, "distributor_id", 1, 2**62, _("分销商"))
         if pk is None or not Distributor.objects.filter(pk=pk).exists():
-            raise SegmentInvalid("请选择存在的分销商")
+            raise SegmentInvalid(_("请选择存在的分销商"))
         clean["distributor_id"] = pk
     if not set(clean["sources"]) <= set(RegistrationSource.values):
-        raise SegmentInvalid("注册来源有误")
+        raise SegmentInvalid(_("注册来源有误"))
     if clean["product_action"] not in ("", *PRODUCT_ACTIONS):
-        raise SegmentInvalid("商品行为条件有误")
+        raise SegmentInvalid(_("商品行为条件有误"))
     if not clean["product_action"] and (clean["products"] or clean["product_within"] is not None):
-        raise SegmentInvalid("选了商品或天数时，请同时选择商品行为（浏览过 / 购买过 / 浏览过但未购买）")
+        raise SegmentInvalid(_("选了商品或天数时，请同时选择商品行为（浏览过 / 购买过 / 浏览过但未购买）"))
     return {k: v for k, v in clean.items() if v not in (None, "", [])}
 
 
@@ -300,7 +312,7 @@ def counts(segments, now=None) -> dict[int, int]:
 def save(segment: Segment, *, name: str, criteria: dict, description: str = "", staff=None) -> Segment:
     name = (name or "").strip()
     if not name:
-        raise SegmentInvalid("请填写分群名称")
+        raise SegmentInvalid(_("请填写分群名称"))
     segment.name = name[:40]
     segment.description = (description or "")[:200]
     segment.criteria = clean_criteria(criteria)

@@ -14,17 +14,22 @@ removed one is taken away. A merchant who wants other powers creates a role of t
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 OPERATIONS = "运营"
 FINANCE = "财务"
 
 # What each role does, shown on its page in the backend.
 ROLE_DESCRIPTIONS = {
-    OPERATIONS: "运营：商品与首页、订单发货与改价、售后、分销商审核与管理、客户绑定、分销等级/规则/设置、"
-    "营销活动与优惠券、定向推送、Webhooks、客户（完整手机号）、客户标签与分群；"
-    "可查看佣金，不能结算、审核提现或重试退款。",
-    FINANCE: "财务：佣金、结算批次、提现审核与打款、分销商账户流水、售后退款审核与退款重试、支付记录；"
-    "可查看订单、商品、分销商和客户（手机号隐去中间四位），不能发货、改价或改商品。",
+    OPERATIONS: _(
+        "运营：商品与首页、订单发货与改价、售后、分销商审核与管理、客户绑定、分销等级/规则/设置、"
+        "营销活动与优惠券、定向推送、Webhooks、客户（完整手机号）、客户标签与分群；"
+        "可查看佣金，不能结算、审核提现或重试退款。"
+    ),
+    FINANCE: _(
+        "财务：佣金、结算批次、提现审核与打款、分销商账户流水、售后退款审核与退款重试、支付记录；"
+        "可查看订单、商品、分销商和客户（手机号隐去中间四位），不能发货、改价或改商品。"
+    ),
 }
 
 ALL = "all"

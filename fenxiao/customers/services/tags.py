@@ -17,6 +17,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import TagInvalid
 from ..models import CustomerTag, Tag, TagRule, User
@@ -65,13 +66,13 @@ def ensure_rule_tags() -> None:
 def rule_problem(rule: str, days, min_orders, min_spend) -> str | None:
     """What is missing for a rule's thresholds, in Chinese, or None."""
     if rule == TagRule.NEW and not days:
-        return "新客规则需要填写天数 N（首单在 N 天内仍算新客）"
+        return _("新客规则需要填写天数 N（首单在 N 天内仍算新客）")
     if rule == TagRule.RETURNING and not min_orders:
-        return "回头客规则需要填写付款订单数 N（至少 1）"
+        return _("回头客规则需要填写付款订单数 N（至少 1）")
     if rule == TagRule.HIGH_SPEND and not min_spend:
-        return "高消费规则需要填写消费金额 X（大于 0）"
+        return _("高消费规则需要填写消费金额 X（大于 0）")
     if rule == TagRule.DORMANT and not days:
-        return "沉睡规则需要填写天数 N（至少 1）"
+        return _("沉睡规则需要填写天数 N（至少 1）")
     return None
 
 
@@ -111,7 +112,7 @@ def qualifying(tag: Tag, now=None, low: int | None = None, high: int | None = No
             customer_figures__paid_orders__gt=0,
             customer_figures__last_paid_at__lte=now - timedelta(days=tag.days or 0),
         )
-    raise TagInvalid("手动标签没有自动规则")
+    raise TagInvalid(_("手动标签没有自动规则"))
 
 
 def _apply_rule(tag: Tag, low: int, high: int, now) -> None:
@@ -197,7 +198,7 @@ def tag_new_buyers(since, now=None) -> None:
 
 def _manual(tag: Tag) -> Tag:
     if tag.is_automatic:
-        raise TagInvalid("自动标签由规则计算，不能手动添加或移除")
+        raise TagInvalid(_("自动标签由规则计算，不能手动添加或移除"))
     return tag
 
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from fenxiao.core.http import is_site_path
 
@@ -88,7 +89,9 @@ def exchange_code(code: str) -> str:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - configured https
             answer = json.loads(response.read())
     except (OSError, ValueError) as exc:
-        raise WechatAuthFailed("暂时无法连接微信，请稍后重试", code="WECHAT_UNREACHABLE", status=503) from exc
+        raise WechatAuthFailed(
+            gettext("暂时无法连接微信，请稍后重试"), code="WECHAT_UNREACHABLE", status=503
+        ) from exc
     openid = answer.get("openid") if isinstance(answer, dict) else None
     if not openid:
         detail = answer.get("errcode") if isinstance(answer, dict) else None

@@ -5,6 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
@@ -37,27 +39,30 @@ DECISION_LABELS = {
 
 
 class ReassignForm(forms.Form):
-    distributor = DistributorLookupField(label="新分销商")
+    distributor = DistributorLookupField(label=gettext_lazy("新分销商"))
     reason = forms.CharField(
-        label="调整原因", max_length=200, widget=forms.Textarea, help_text="必填，会记入推广访问记录"
+        label=gettext_lazy("调整原因"),
+        max_length=200,
+        widget=forms.Textarea,
+        help_text=gettext_lazy("必填，会记入推广访问记录"),
     )
 
 
 class BindForm(ReassignForm):
-    buyer = forms.CharField(label="客户手机号", max_length=150)
+    buyer = forms.CharField(label=gettext_lazy("客户手机号"), max_length=150)
 
     field_order = ("buyer", "distributor", "reason")
 
     def clean_buyer(self):
         user = find_user(self.cleaned_data["buyer"])
         if user is None:
-            raise ValidationError("找不到该客户，请确认对方已注册")
+            raise ValidationError(_("找不到该客户，请确认对方已注册"))
         return user
 
 
 @admin.register(CustomerBinding)
 class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
-    missing_message = "客户关系不存在"
+    missing_message = gettext_lazy("客户关系不存在")
     list_display = (
         "buyer_display",
         "distributor_display",
@@ -93,23 +98,23 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def has_rebind_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_customerbinding")
 
-    @display(description="客户", ordering="buyer__phone")
+    @display(description=gettext_lazy("客户"), ordering="buyer__phone")
     def buyer_display(self, obj):
         return user_text(obj.buyer)
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
         return distributor_text(obj.distributor)
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
         return link(obj.distributor, distributor_text(obj.distributor))
 
-    @display(description="访问记录")
+    @display(description=gettext_lazy("访问记录"))
     def touches_link(self, obj):
-        return link_to(changelist_url(Touch, buyer__id__exact=obj.buyer_id), "查看该客户的访问记录")
+        return link_to(changelist_url(Touch, buyer__id__exact=obj.buyer_id), _("查看该客户的访问记录"))
 
-    @action(description="改绑", url_path="reassign", icon="swap_horiz", permissions=["rebind"])
+    @action(description=gettext_lazy("改绑"), url_path="reassign", icon="swap_horiz", permissions=["rebind"])
     def reassign(self, request, object_id):
         current = self.object_or_404(request, object_id)
         form = ReassignForm(request.POST or None)
@@ -121,27 +126,28 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
                     current.buyer, data["distributor"], request.user, reason=data["reason"]
                 ),
                 form,
-                success=f"已改绑到 {distributor_text(data['distributor'])}",
+                success=_("已改绑到 %(distributor)s")
+                % {"distributor": distributor_text(data["distributor"])},
             )
             if ok:
                 return HttpResponseRedirect(change_url(result))
         summary = [
-            ("客户", user_text(current.buyer)),
-            ("当前分销商", distributor_text(current.distributor)),
-            ("来源", current.get_source_display()),
-            ("绑定时间", local_time(current.bound_at)),
+            (_("客户"), user_text(current.buyer)),
+            (_("当前分销商"), distributor_text(current.distributor)),
+            (_("来源"), current.get_source_display()),
+            (_("绑定时间"), local_time(current.bound_at)),
         ]
         return action_page(
             self,
             request,
             current,
-            title=f"改绑：{user_text(current.buyer)}",
+            title=_("改绑：%(buyer)s") % {"buyer": user_text(current.buyer)},
             form=form,
             summary=summary,
-            submit_label="确认改绑",
+            submit_label=_("确认改绑"),
         )
 
-    @action(description="绑定客户", url_path="bind", icon="person_pin", permissions=["rebind"])
+    @action(description=gettext_lazy("绑定客户"), url_path="bind", icon="person_pin", permissions=["rebind"])
     def bind_buyer(self, request):
         form = BindForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -152,17 +158,18 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
                     data["buyer"], data["distributor"], request.user, reason=data["reason"]
                 ),
                 form,
-                success=f"{user_text(data['buyer'])} 已绑定到 {distributor_text(data['distributor'])}",
+                success=_("%(buyer)s 已绑定到 %(distributor)s")
+                % {"buyer": user_text(data["buyer"]), "distributor": distributor_text(data["distributor"])},
             )
             if ok:
                 return HttpResponseRedirect(change_url(result))
         return form_page(
             self,
             request,
-            title="绑定客户",
+            title=_("绑定客户"),
             form=form,
-            submit_label="确认绑定",
-            summary=[("说明", "为客户指定分销商（已有绑定的会被改绑），原因会记入推广访问记录")],
+            submit_label=_("确认绑定"),
+            summary=[(_("说明"), _("为客户指定分销商（已有绑定的会被改绑），原因会记入推广访问记录"))],
         )
 
 
@@ -196,18 +203,18 @@ class TouchAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @display(description="客户")
+    @display(description=gettext_lazy("客户"))
     def buyer_display(self, obj):
-        return user_text(obj.buyer) if obj.buyer_id else "未登录访客"
+        return user_text(obj.buyer) if obj.buyer_id else _("未登录访客")
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
         return distributor_text(obj.distributor)
 
-    @display(description="结果", ordering="decision", label=labels(DECISION_LABELS))
+    @display(description=gettext_lazy("结果"), ordering="decision", label=labels(DECISION_LABELS))
     def decision_label(self, obj):
         return obj.decision, obj.get_decision_display()
 
-    @display(description="操作人")
+    @display(description=gettext_lazy("操作人"))
     def staff_display(self, obj):
         return user_text(obj.staff) if obj.staff_id else "-"

@@ -5,6 +5,8 @@ touches, with the rule that decided each) — then 改判 or 驳回, one service
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
@@ -38,15 +40,15 @@ CLAIM_LABELS = {
 
 class ApproveForm(OptionalReasonForm):
     rebind = forms.BooleanField(
-        label="同时将该客户改绑给申诉分销商",
+        label=gettext_lazy("同时将该客户改绑给申诉分销商"),
         required=False,
-        help_text="勾选后，该客户以后的订单也归申诉分销商（按后台改绑记录）",
+        help_text=gettext_lazy("勾选后，该客户以后的订单也归申诉分销商（按后台改绑记录）"),
     )
 
 
 @admin.register(OrderClaim)
 class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
-    missing_message = "申诉不存在"
+    missing_message = gettext_lazy("申诉不存在")
     list_display = (
         "id",
         "created_display",
@@ -64,13 +66,13 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_per_page = 50
     actions_detail = ("approve", "reject")
     fieldsets = (
-        ("申诉", {"fields": ("status_badge", "claimant_link", "reason", "created_display")}),
+        (gettext_lazy("申诉"), {"fields": ("status_badge", "claimant_link", "reason", "created_display")}),
         (
-            "订单与归属",
+            gettext_lazy("订单与归属"),
             {"fields": ("order_link", "order_summary", "attribution_display", "commissions_link")},
         ),
-        ("客户最近的访问与绑定记录", {"fields": ("touches_display",)}),
-        ("处理", {"fields": ("decided_display", "note")}),
+        (gettext_lazy("客户最近的访问与绑定记录"), {"fields": ("touches_display",)}),
+        (gettext_lazy("处理"), {"fields": ("decided_display", "note")}),
     )
     readonly_fields = (
         "status_badge",
@@ -99,53 +101,62 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     # --- columns ---
 
-    @display(description="申诉时间", ordering="created_at")
+    @display(description=gettext_lazy("申诉时间"), ordering="created_at")
     def created_display(self, obj):
         return local_time(obj.created_at)
 
-    @display(description="订单号", ordering="order__number")
+    @display(description=gettext_lazy("订单号"), ordering="order__number")
     def order_number(self, obj):
         return obj.order.number
 
-    @display(description="申诉分销商")
+    @display(description=gettext_lazy("申诉分销商"))
     def claimant_display(self, obj):
         return distributor_text(obj.distributor)
 
-    @display(description="申诉分销商")
+    @display(description=gettext_lazy("申诉分销商"))
     def claimant_link(self, obj):
         return link(obj.distributor, distributor_text(obj.distributor))
 
-    @display(description="申诉时的一级分销商")
+    @display(description=gettext_lazy("申诉时的一级分销商"))
     def previous_display(self, obj):
-        return distributor_text(obj.previous_level1) if obj.previous_level1_id else "无（未归属任何分销商）"
+        return (
+            distributor_text(obj.previous_level1) if obj.previous_level1_id else _("无（未归属任何分销商）")
+        )
 
-    @display(description="状态", ordering="status", label=labels(CLAIM_LABELS))
+    @display(description=gettext_lazy("状态"), ordering="status", label=labels(CLAIM_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return badge(obj.get_status_display(), CLAIM_LABELS.get(obj.status))
 
-    @display(description="处理人")
+    @display(description=gettext_lazy("处理人"))
     def decided_display(self, obj):
         return decided_text(obj)
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return link(obj.order, obj.order.number)
 
-    @display(description="订单概况")
+    @display(description=gettext_lazy("订单概况"))
     def order_summary(self, obj):
         order = obj.order
-        refunded = f"，已退款 {format_fen(order.refunded_amount)}" if order.refunded_amount else ""
-        paid = format_fen(order.paid_amount)
-        return (
-            f"买家 {user_text(order.buyer)} · {order.get_status_display()} · 实付 {paid}{refunded}"
-            f" · 付款于 {local_time(order.paid_at)}"
+        refunded = (
+            _("，已退款 %(amount)s") % {"amount": format_fen(order.refunded_amount)}
+            if order.refunded_amount
+            else ""
         )
+        paid = format_fen(order.paid_amount)
+        return _("买家 %(buyer)s · %(status)s · 实付 %(paid)s%(refunded)s · 付款于 %(paid_at)s") % {
+            "buyer": user_text(order.buyer),
+            "status": order.get_status_display(),
+            "paid": paid,
+            "refunded": refunded,
+            "paid_at": local_time(order.paid_at),
+        }
 
-    @display(description="当前归属")
+    @display(description=gettext_lazy("当前归属"))
     def attribution_display(self, obj):
         attribution = (
             OrderAttribution.objects.select_related("level1__user", "level2__user", "level3__user")
@@ -153,26 +164,26 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             .first()
         )
         if attribution is None:
-            return "未归属任何分销商（下单时客户没有有效的绑定关系）"
+            return _("未归属任何分销商（下单时客户没有有效的绑定关系）")
         levels = [
-            (f"{n}级", distributor_text(d))
+            (_("%(level)s级") % {"level": n}, distributor_text(d))
             for n, d in ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
             if d is not None
         ]
-        rows = [*levels, ("依据", attribution.reason or "-")]
-        return format_html_join("", "<div>{}：{}</div>", rows)
+        rows = [*levels, (_("依据"), attribution.reason or "-")]
+        return format_html_join("", _("<div>{}：{}</div>"), rows)
 
-    @display(description="佣金明细")
+    @display(description=gettext_lazy("佣金明细"))
     def commissions_link(self, obj):
-        return link_to(changelist_url(Commission, order=obj.order.number), "查看该订单的佣金记录")
+        return link_to(changelist_url(Commission, order=obj.order.number), _("查看该订单的佣金记录"))
 
-    @display(description="访问记录")
+    @display(description=gettext_lazy("访问记录"))
     def touches_display(self, obj):
         rows = [
             (
                 local_time(t.created_at),
                 distributor_text(t.distributor),
-                "（申诉人）" if t.distributor_id == obj.distributor_id else "",
+                _("（申诉人）") if t.distributor_id == obj.distributor_id else "",
                 t.get_source_display(),
                 t.get_decision_display(),
                 t.reason or "-",
@@ -180,8 +191,8 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             for t in claims.touches(obj)
         ]
         if not rows:
-            return "没有该客户经由任何分销商进入的记录"
-        return format_html_join("", "<div>{} · {}{} · {} · {}（{}）</div>", rows)
+            return _("没有该客户经由任何分销商进入的记录")
+        return format_html_join("", _("<div>{} · {}{} · {} · {}（{}）</div>"), rows)
 
     # --- detail actions ---
 
@@ -190,12 +201,17 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     def _summary(self, claim: OrderClaim):
         return [
-            ("订单", claim.order.number),
-            ("申诉分销商", distributor_text(claim.distributor)),
-            ("申诉说明", claim.reason),
+            (_("订单"), claim.order.number),
+            (_("申诉分销商"), distributor_text(claim.distributor)),
+            (_("申诉说明"), claim.reason),
         ]
 
-    @action(description="改判给申诉人", url_path="approve", icon="swap_horiz", permissions=["process"])
+    @action(
+        description=gettext_lazy("改判给申诉人"),
+        url_path="approve",
+        icon="swap_horiz",
+        permissions=["process"],
+    )
     def approve(self, request, object_id):
         claim = self.object_or_404(request, object_id)
         return object_form_action(
@@ -204,23 +220,23 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             claim,
             ApproveForm,
             lambda c, data: self._approve(request, c, data),
-            title="改判订单归属",
-            submit_label="确认改判",
-            label="处理说明",
+            title=_("改判订单归属"),
+            submit_label=_("确认改判"),
+            label=_("处理说明"),
             summary=[
                 *self._summary(claim),
-                ("改判后", "原分销链上未结算的佣金取消，按当前规则为申诉人及其上级重新计算佣金"),
+                (_("改判后"), _("原分销链上未结算的佣金取消，按当前规则为申诉人及其上级重新计算佣金")),
             ],
-            success="已改判，订单及佣金已归申诉分销商",
+            success=_("已改判，订单及佣金已归申诉分销商"),
         )
 
     @staticmethod
     def _approve(request, claim, data):
         if data["rebind"] and not request.user.has_perm("distribution.change_customerbinding"):
-            raise PermissionDenied("没有改绑客户的权限，请不勾选改绑后再改判")
+            raise PermissionDenied(_("没有改绑客户的权限，请不勾选改绑后再改判"))
         return claims.approve(claim, request.user, note=data["reason"], rebind=data["rebind"])
 
-    @action(description="驳回", url_path="reject", icon="block", permissions=["process"])
+    @action(description=gettext_lazy("驳回"), url_path="reject", icon="block", permissions=["process"])
     def reject(self, request, object_id):
         claim = self.object_or_404(request, object_id)
         return object_form_action(
@@ -229,10 +245,10 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             claim,
             ReasonForm,
             lambda c, data: claims.reject(c, request.user, note=data["reason"]),
-            title="驳回掉单申诉",
-            submit_label="确认驳回",
-            label="驳回原因（分销商会看到）",
+            title=_("驳回掉单申诉"),
+            submit_label=_("确认驳回"),
+            label=_("驳回原因（分销商会看到）"),
             summary=self._summary(claim),
             danger=True,
-            success="已驳回",
+            success=_("已驳回"),
         )

@@ -16,6 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.admin import change_url as change_url
 from fenxiao.core.admin import user_text as user_text
@@ -79,7 +81,7 @@ def decided_text(obj) -> str:
     """Who decided a review or a claim, and when ("系统" when it closed itself)."""
     if not obj.decided_at:
         return "-"
-    who = user_text(obj.decided_by) if obj.decided_by_id else "系统"
+    who = user_text(obj.decided_by) if obj.decided_by_id else _("系统")
     return f"{who} · {local_time(obj.decided_at)}"
 
 
@@ -87,16 +89,21 @@ def decided_text(obj) -> str:
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
+    reason = forms.CharField(label=gettext_lazy("原因"), max_length=200, widget=forms.Textarea)
 
 
 class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(label="说明", max_length=200, required=False, widget=forms.Textarea)
+    reason = forms.CharField(
+        label=gettext_lazy("说明"), max_length=200, required=False, widget=forms.Textarea
+    )
 
 
 class ReferenceForm(forms.Form):
     reference = forms.CharField(
-        label="打款凭证号", max_length=64, required=False, help_text="银行流水号或转账单号，便于对账"
+        label=gettext_lazy("打款凭证号"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy("银行流水号或转账单号，便于对账"),
     )
 
 
@@ -132,7 +139,7 @@ def form_page(
     title,
     form=None,
     summary=None,
-    submit_label="确定",
+    submit_label=gettext_lazy("确定"),
     danger=False,
     back_url=None,
     **extra,
@@ -177,8 +184,8 @@ def bulk_step(
     count = queryset.count()
     shown = [describe(obj) for obj in queryset[:limit]]
     if count > limit:
-        shown.append(f"…… 共 {count} 条")
-    summary = [("已选择", f"{count} 条"), ("记录", "；".join(shown) or "-")]
+        shown.append(_("…… 共 %(count)s 条") % {"count": count})
+    summary = [(_("已选择"), _("%(count)s 条") % {"count": count}), (_("记录"), _("；").join(shown) or "-")]
     page = form_page(
         model_admin,
         request,
@@ -227,7 +234,7 @@ def object_form_action(
     if label and "reason" in form.fields:
         form.fields["reason"].label = label
     if request.method == "POST" and form.is_valid():
-        _, ok = run(request, lambda: call(obj, form.cleaned_data), form, success=success)
+        _result, ok = run(request, lambda: call(obj, form.cleaned_data), form, success=success)
         if ok:
             return HttpResponseRedirect(change_url(obj))
     return action_page(
@@ -242,22 +249,22 @@ def object_form_action(
     )
 
 
-def run_each(request, queryset, call, *, describe=str, done="已处理"):
+def run_each(request, queryset, call, *, describe=str, done=gettext_lazy("已处理")):
     """A bulk action: the service for each record on its own; refusals are listed by record."""
     ok, refused = 0, []
     for obj in queryset:
         try:
             call(obj)
         except DomainError as exc:
-            refused.append(f"{describe(obj)}：{exc.message}")
+            refused.append(_("%(record)s：%(reason)s") % {"record": describe(obj), "reason": exc.message})
         else:
             ok += 1
     if ok:
-        messages.success(request, f"{done} {ok} 条")
+        messages.success(request, _("%(done)s %(count)s 条") % {"done": done, "count": ok})
     for text in refused[:20]:
         messages.error(request, text)
     if len(refused) > 20:
-        messages.error(request, f"另有 {len(refused) - 20} 条未处理")
+        messages.error(request, _("另有 %(count)s 条未处理") % {"count": len(refused) - 20})
 
 
 def refusal(call, instance):
@@ -271,7 +278,7 @@ def refusal(call, instance):
     except DomainError as exc:
         return exc.message
     except IntegrityError:
-        return "与已有记录冲突，请检查后重试"
+        return _("与已有记录冲突，请检查后重试")
 
 
 class ServiceSaveMixin:

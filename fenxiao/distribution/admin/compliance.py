@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import bp_to_percent, format_bp, format_fen
 from fenxiao.core.tabular import csv_response, money_cell, safe_text
@@ -23,12 +25,21 @@ PERMISSIONS = ("distribution.view_commission", "distribution.view_distributionse
 
 # Where a section's evidence lives in the backend: (model, the permission to open it, label).
 EVIDENCE = {
-    "levels": (DistributionSettings, "distribution.view_distributionsettings", "查看分销设置"),
-    "sales": (Reconciliation, "distribution.view_reconciliation", "查看每日对账"),
-    "history": (SettingsChange, "distribution.view_settingschange", "查看全部设置变更记录"),
+    "levels": (DistributionSettings, "distribution.view_distributionsettings", gettext_lazy("查看分销设置")),
+    "sales": (Reconciliation, "distribution.view_reconciliation", gettext_lazy("查看每日对账")),
+    "history": (SettingsChange, "distribution.view_settingschange", gettext_lazy("查看全部设置变更记录")),
 }
 
-CSV_HEADERS = ["分区", "结论", "项目", "数量", "金额（元）", "比例（%）", "说明", "备注"]
+CSV_HEADERS = [
+    gettext_lazy("分区"),
+    gettext_lazy("结论"),
+    gettext_lazy("项目"),
+    gettext_lazy("数量"),
+    gettext_lazy("金额（元）"),
+    gettext_lazy("比例（%）"),
+    gettext_lazy("说明"),
+    gettext_lazy("备注"),
+]
 
 
 def may_view(user) -> bool:
@@ -81,7 +92,7 @@ def page(request):
     request.current_app = admin.site.name
     context = {
         **admin.site.each_context(request),
-        "title": "合规概览",
+        "title": _("合规概览"),
         "report": report,
         "generated_at": timezone.localtime(report.generated_at),
         "sections": [_section(request.user, s) for s in report.sections],
@@ -102,12 +113,12 @@ def _rows(report: compliance.Summary):
                 money_cell(figure.amount),
                 "" if figure.rate is None else bp_to_percent(figure.rate),
                 safe_text(figure.text),
-                safe_text(("需关注：" if figure.alert else "") + figure.note),
+                safe_text((_("需关注：") if figure.alert else "") + figure.note),
             ]
         yield [
             safe_text(section.title),
             section.verdict,
-            "结论",
+            _("结论"),
             "",
             "",
             "",

@@ -6,6 +6,8 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSplitDateTimeWidget
@@ -58,15 +60,15 @@ def _value_text(name: str, value) -> str:
     if name.endswith("_bp") and isinstance(value, int):
         return format_bp(value)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return _("是") if value else _("否")
     if name == "withdraw_methods":
         names = dict(PayoutMethod.choices)
-        return "、".join(str(names.get(v, v)) for v in value) or "全部"
+        return _("、").join(str(names.get(v, v)) for v in value) or _("全部")
     if name == "condition_products":
         from fenxiao.catalog.models import Product
 
         names = dict(Product.objects.filter(pk__in=value).values_list("pk", "name"))
-        return "、".join(names.get(pk, f"#{pk}") for pk in value) or "无"
+        return _("、").join(names.get(pk, f"#{pk}") for pk in value) or _("无")
     if field.choices:
         return str(dict(field.choices).get(value, value))
     return str(value)
@@ -78,7 +80,7 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
         try:
             # Amounts show as ¥… and rates as %, so the column's unit would only mislead.
             label = str(DistributionSettings._meta.get_field(name).verbose_name)
-            label = label.replace("（分）", "").replace("（基点）", "")
+            label = label.replace(_("（分）"), "").replace(_("（基点）"), "")
         except FieldDoesNotExist:
             label = name
         before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
@@ -88,22 +90,31 @@ def describe_changes(changes: dict) -> list[tuple[str, str, str]]:
 
 def effective_at_field() -> forms.SplitDateTimeField:
     return forms.SplitDateTimeField(
-        label="生效时间",
+        label=gettext_lazy("生效时间"),
         required=False,
         widget=UnfoldAdminSplitDateTimeWidget,
-        help_text="留空则保存后立即生效；填写将来的时间，则本次修改到时自动生效（之前付款的订单仍按原设置计佣）",
+        help_text=gettext_lazy(
+            "留空则保存后立即生效；填写将来的时间，则本次修改到时自动生效（之前付款的订单仍按原设置计佣）"
+        ),
     )
 
 
 def pending_changes_html(changes) -> str:
     """The pending scheduled changes of a record, each with its time and a link."""
     rows = [
-        (change_url(c), local_time(c.effective_at), "；".join(f"{a}：{b} → {d}" for a, b, d in describe(c)))
+        (
+            change_url(c),
+            local_time(c.effective_at),
+            _("；").join(
+                _("%(label)s：%(before)s → %(after)s") % {"label": a, "before": b, "after": d}
+                for a, b, d in describe(c)
+            ),
+        )
         for c in changes
     ]
     if not rows:
-        return "无"
-    return format_html_join("", '<div><a class="text-primary-600" href="{}">{} 生效</a>：{}</div>', rows)
+        return _("无")
+    return format_html_join("", _('<div><a class="text-primary-600" href="{}">{} 生效</a>：{}</div>'), rows)
 
 
 def describe(change: ScheduledChange) -> list[tuple[str, str, str]]:
@@ -119,11 +130,11 @@ def describe(change: ScheduledChange) -> list[tuple[str, str, str]]:
 class SettingsForm(forms.ModelForm):
     effective_at = effective_at_field()
     withdraw_methods = forms.MultipleChoiceField(
-        label="提现方式",
+        label=gettext_lazy("提现方式"),
         choices=PayoutMethod.choices,
         required=False,
         widget=UnfoldAdminCheckboxSelectMultipleWidget,
-        help_text="都不勾选表示全部开放",
+        help_text=gettext_lazy("都不勾选表示全部开放"),
     )
 
     class Meta:
@@ -158,21 +169,25 @@ class SimulationForm(forms.Form):
     """A draft of the settings a what-if replays (佣金模拟): levels, default rates, cap, freeze."""
 
     months = forms.TypedChoiceField(
-        label="回放最近",
-        choices=[(n, f"{n} 个月") for n in (1, 3, 6, 12)],
+        label=gettext_lazy("回放最近"),
+        choices=lambda: [(n, ngettext("%(n)s 个月", "%(n)s 个月", n) % {"n": n}) for n in (1, 3, 6, 12)],
         coerce=int,
         initial=3,
     )
-    levels = forms.TypedChoiceField(label="分销层级", choices=[(n, f"{n} 级") for n in (1, 2, 3)], coerce=int)
-    level1_bp = PercentField(label="默认一级佣金（%）")
-    level2_bp = PercentField(label="默认二级佣金（%）")
-    level3_bp = PercentField(label="默认三级佣金（%）")
-    max_commission_bp = PercentField(label="单商品佣金上限（%）")
+    levels = forms.TypedChoiceField(
+        label=gettext_lazy("分销层级"),
+        choices=lambda: [(n, ngettext("%(n)s 级", "%(n)s 级", n) % {"n": n}) for n in (1, 2, 3)],
+        coerce=int,
+    )
+    level1_bp = PercentField(label=gettext_lazy("默认一级佣金（%）"))
+    level2_bp = PercentField(label=gettext_lazy("默认二级佣金（%）"))
+    level3_bp = PercentField(label=gettext_lazy("默认三级佣金（%）"))
+    max_commission_bp = PercentField(label=gettext_lazy("单商品佣金上限（%）"))
     freeze_days = forms.IntegerField(
-        label="冻结期（天）",
+        label=gettext_lazy("冻结期（天）"),
         min_value=0,
         max_value=MAX_FREEZE_DAYS,
-        help_text="订单完成后佣金冻结的天数；售后期未结束时也不会结算",
+        help_text=gettext_lazy("订单完成后佣金冻结的天数；售后期未结束时也不会结算"),
     )
 
     def __init__(self, *args, grades=(), **kwargs):
@@ -183,9 +198,9 @@ class SimulationForm(forms.Form):
             for name, label in simulation.GRADE_FIELDS.items():
                 key = f"grade_{grade.pk}_{name}"
                 self.fields[key] = PercentField(
-                    label=f"{grade.name} · {label}佣金（%）",
+                    label=_("%(grade)s · %(level)s佣金（%%）") % {"grade": grade.name, "level": label},
                     required=name == "team_bp",
-                    help_text="留空则使用默认比例" if name != "team_bp" else "",
+                    help_text=_("留空则使用默认比例") if name != "team_bp" else "",
                 )
                 self.initial.setdefault(key, getattr(grade, name))
 
@@ -207,7 +222,7 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
     autocomplete_fields = ("condition_products",)
     fieldsets = (
         (
-            "分销层级与佣金",
+            gettext_lazy("分销层级与佣金"),
             {
                 "fields": (
                     "levels",
@@ -217,11 +232,13 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                     "max_commission_bp",
                     "self_purchase",
                 ),
-                "description": "佣金层级最多 3 级；只对真实商品销售计佣，不收入门费、不按拉人头计酬",
+                "description": gettext_lazy(
+                    "佣金层级最多 3 级；只对真实商品销售计佣，不收入门费、不按拉人头计酬"
+                ),
             },
         ),
         (
-            "成为分销商",
+            gettext_lazy("成为分销商"),
             {
                 "fields": (
                     "enable_mode",
@@ -234,17 +251,17 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                 )
             },
         ),
-        ("客户绑定", {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),
-        ("结算", {"fields": ("freeze_days", "settlement_mode", "settlement_cycle")}),
+        (gettext_lazy("客户绑定"), {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),
+        (gettext_lazy("结算"), {"fields": ("freeze_days", "settlement_mode", "settlement_cycle")}),
         (
-            "风控",
+            gettext_lazy("风控"),
             {
                 "fields": ("risk_guard", "risk_refund_orders", "risk_refund_rate_bp"),
-                "description": "暂扣的佣金在 分销 → 风控审核 中放行或作废；放行后照常结算",
+                "description": gettext_lazy("暂扣的佣金在 分销 → 风控审核 中放行或作废；放行后照常结算"),
             },
         ),
         (
-            "提现",
+            gettext_lazy("提现"),
             {
                 "fields": (
                     "withdraw_min",
@@ -257,7 +274,7 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
             },
         ),
         (
-            "生效时间与变更记录",
+            gettext_lazy("生效时间与变更记录"),
             {"fields": ("effective_at", "pending_changes", "version", "updated_at", "change_history")},
         ),
     )
@@ -271,7 +288,9 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @action(description="佣金模拟", url_path="simulate", icon="query_stats", permissions=["change"])
+    @action(
+        description=gettext_lazy("佣金模拟"), url_path="simulate", icon="query_stats", permissions=["change"]
+    )
     def simulate(self, request, object_id):
         """What-if: replay recent orders under a draft of these settings, in the 任务中心."""
         cfg = config.current()
@@ -286,24 +305,29 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "已开始模拟，完成后在此查看结果并下载分销商明细")
+                messages.success(request, _("已开始模拟，完成后在此查看结果并下载分销商明细"))
                 return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
         return action_page(
             self,
             request,
             cfg,
-            title="佣金模拟：用最近的真实订单试算新方案",
+            title=_("佣金模拟：用最近的真实订单试算新方案"),
             form=form,
-            submit_label="开始模拟",
+            submit_label=_("开始模拟"),
             summary=[
-                ("说明", "按草稿方案重算所选期间每笔分销订单的佣金，与实际发放对比；不修改任何设置或佣金"),
                 (
-                    "不变的部分",
-                    "商品 / SKU / 分类规则、阶梯奖励（按当时所得）、门店导购比例、订单归属（按当前等级）",
+                    _("说明"),
+                    _("按草稿方案重算所选期间每笔分销订单的佣金，与实际发放对比；不修改任何设置或佣金"),
                 ),
                 (
-                    "冻结期",
-                    "只改变佣金何时可结算：结果列出冻结期满（且售后期结束）后才申请、需从分销商余额追回佣金的退款",
+                    _("不变的部分"),
+                    _("商品 / SKU / 分类规则、阶梯奖励（按当时所得）、门店导购比例、订单归属（按当前等级）"),
+                ),
+                (
+                    _("冻结期"),
+                    _(
+                        "只改变佣金何时可结算：结果列出冻结期满（且售后期结束）后才申请、需从分销商余额追回佣金的退款"
+                    ),
                 ),
             ],
         )
@@ -337,21 +361,23 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
         when = getattr(request, "_scheduled_at", None)
         if when:
             messages.success(
-                request, f"已安排于 {local_time(when)} 生效；在此之前仍按当前设置（版本 {obj.version}）计佣"
+                request,
+                _("已安排于 %(when)s 生效；在此之前仍按当前设置（版本 %(version)s）计佣")
+                % {"when": local_time(when), "version": obj.version},
             )
         else:
-            messages.success(request, f"分销设置已保存（版本 {obj.version}）")
+            messages.success(request, _("分销设置已保存（版本 %(version)s）") % {"version": obj.version})
         return HttpResponseRedirect(reverse("admin:distribution_distributionsettings_change", args=[obj.pk]))
 
-    @display(description="待生效的变更")
+    @display(description=gettext_lazy("待生效的变更"))
     def pending_changes(self, obj):
         return pending_changes_html(scheduled.pending_for(ScheduledChange.Target.SETTINGS))
 
-    @display(description="最近变更")
+    @display(description=gettext_lazy("最近变更"))
     def change_history(self, obj):
         changes = list(SettingsChange.objects.select_related("changed_by")[:10])
         if not changes:
-            return "暂无变更"
+            return _("暂无变更")
         blocks = []
         for change in changes:
             rows = describe_changes(change.changes)
@@ -360,14 +386,14 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                     change.version,
                     local_time(change.created_at),
                     user_text(change.changed_by),
-                    format_html_join("", "<div>{}：{} → {}</div>", rows) if rows else "-",
+                    format_html_join("", _("<div>{}：{} → {}</div>"), rows) if rows else "-",
                 )
             )
         table = format_html_join(
             "", '<div class="mb-3"><div class="font-semibold">v{} · {} · {}</div>{}</div>', blocks
         )
         return format_html(
-            '{}<a class="text-primary-600" href="{}">查看全部变更记录</a>',
+            _('{}<a class="text-primary-600" href="{}">查看全部变更记录</a>'),
             table,
             changelist_url(SettingsChange),
         )
@@ -381,31 +407,34 @@ class SettingsChangeAdmin(ReadOnlyAdmin):
     fields = ("version", "changed_by_display", "created_at", "details")
     readonly_fields = fields
 
-    @display(description="修改人")
+    @display(description=gettext_lazy("修改人"))
     def changed_by_display(self, obj):
         return user_text(obj.changed_by)
 
-    @display(description="变更内容")
+    @display(description=gettext_lazy("变更内容"))
     def summary(self, obj):
         rows = describe_changes(obj.changes)
-        text = "；".join(f"{label}：{before} → {after}" for label, before, after in rows[:4])
+        text = _("；").join(
+            _("%(label)s：%(before)s → %(after)s") % {"label": label, "before": before, "after": after}
+            for label, before, after in rows[:4]
+        )
         if len(rows) > 4:
-            text += f" 等 {len(rows)} 项"
+            text += _(" 等 %(count)s 项") % {"count": len(rows)}
         return text or "-"
 
-    @display(description="变更明细")
+    @display(description=gettext_lazy("变更明细"))
     def details(self, obj):
         rows = describe_changes(obj.changes)
         if not rows:
             return "-"
-        return format_html_join("", "<div>{}：{} → {}</div>", rows)
+        return format_html_join("", _("<div>{}：{} → {}</div>"), rows)
 
 
 @admin.register(ScheduledChange)
 class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
     """定时生效的变更: what waits for its time, what took effect and what could not."""
 
-    missing_message = "变更不存在"
+    missing_message = gettext_lazy("变更不存在")
     list_display = (
         "effective_display",
         "target_display",
@@ -432,35 +461,37 @@ class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def has_process_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_scheduledchange")
 
-    @display(description="生效时间", ordering="effective_at")
+    @display(description=gettext_lazy("生效时间"), ordering="effective_at")
     def effective_display(self, obj):
         return local_time(obj.effective_at)
 
-    @display(description="变更对象")
+    @display(description=gettext_lazy("变更对象"))
     def target_display(self, obj):
         if obj.rule_id:
             return format_html(
-                '佣金规则 <a class="text-primary-600" href="{}">{}</a>', change_url(obj.rule), obj.rule.name
+                _('佣金规则 <a class="text-primary-600" href="{}">{}</a>'),
+                change_url(obj.rule),
+                obj.rule.name,
             )
         return obj.get_target_display()
 
-    @display(description="变更内容")
+    @display(description=gettext_lazy("变更内容"))
     def changes_display(self, obj):
         rows = describe(obj)
-        return format_html_join("", "<div>{}：{} → {}</div>", rows) if rows else "-"
+        return format_html_join("", _("<div>{}：{} → {}</div>"), rows) if rows else "-"
 
-    @display(description="创建人")
+    @display(description=gettext_lazy("创建人"))
     def created_display(self, obj):
         return f"{user_text(obj.created_by)} · {local_time(obj.created_at)}" if obj.created_by_id else "-"
 
     def detail_actions_for(self, obj):
         return {"cancel"} if obj.status == ScheduledChange.Status.PENDING else set()
 
-    @action(description="撤销所选", permissions=["process"])
+    @action(description=gettext_lazy("撤销所选"), permissions=["process"])
     def cancel_selected(self, request, queryset):
-        run_each(request, queryset, lambda c: scheduled.cancel(c, request.user), done="已撤销")
+        run_each(request, queryset, lambda c: scheduled.cancel(c, request.user), done=_("已撤销"))
 
-    @action(description="撤销", url_path="cancel", icon="undo", permissions=["process"])
+    @action(description=gettext_lazy("撤销"), url_path="cancel", icon="undo", permissions=["process"])
     def cancel(self, request, object_id):
         change = self.object_or_404(request, object_id)
         return confirm_action(
@@ -468,9 +499,9 @@ class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
             request,
             change,
             lambda: run(
-                request, lambda: scheduled.cancel(change, request.user), success="已撤销，该变更不会生效"
+                request, lambda: scheduled.cancel(change, request.user), success=_("已撤销，该变更不会生效")
             ),
-            title=f"撤销定时变更：{local_time(change.effective_at)} 生效",
-            submit_label="确认撤销",
+            title=_("撤销定时变更：%(when)s 生效") % {"when": local_time(change.effective_at)},
+            submit_label=_("确认撤销"),
             danger=True,
         )

@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
@@ -60,7 +62,7 @@ class FiguresChangeList(ChangeList):
 
 @admin.register(Distributor)
 class DistributorAdmin(DetailActionsMixin, ModelAdmin):
-    missing_message = "分销商不存在"
+    missing_message = gettext_lazy("分销商不存在")
     list_display = (
         "user_display",
         "status_label",
@@ -94,7 +96,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
     )
     fieldsets = (
         (
-            "分销商",
+            gettext_lazy("分销商"),
             {
                 "fields": (
                     "user_display",
@@ -113,7 +115,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
                 )
             },
         ),
-        ("实时数据", {"fields": ("figures_table", "related_links")}),
+        (gettext_lazy("实时数据"), {"fields": ("figures_table", "related_links")}),
     )
     readonly_fields = (
         "user_display",
@@ -169,87 +171,97 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             figures = obj.figures = dashboard.figures(obj)
         return figures.get(key, 0)
 
-    @display(description="用户", ordering="user__phone")
+    @display(description=gettext_lazy("用户"), ordering="user__phone")
     def user_display(self, obj):
         return user_text(obj.user)
 
-    @display(description="状态", ordering="status", label=labels(DISTRIBUTOR_LABELS))
+    @display(description=gettext_lazy("状态"), ordering="status", label=labels(DISTRIBUTOR_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return badge(obj.get_status_display(), DISTRIBUTOR_LABELS.get(obj.status))
 
-    @display(description="上级")
+    @display(description=gettext_lazy("上级"))
     def parent_display(self, obj):
         return distributor_text(obj.parent) if obj.parent_id else "-"
 
-    @display(description="绑定客户")
+    @display(description=gettext_lazy("绑定客户"))
     def bound_buyers(self, obj):
         return self._figure(obj, "bound_buyers")
 
-    @display(description="团队（直属/间接）")
+    @display(description=gettext_lazy("团队（直属/间接）"))
     def team_display(self, obj):
         return f"{self._figure(obj, 'team_direct')} / {self._figure(obj, 'team_indirect')}"
 
-    @display(description="推广销售额")
+    @display(description=gettext_lazy("推广销售额"))
     def sales_display(self, obj):
         return format_fen(self._figure(obj, "sales"))
 
-    @display(description="预估佣金")
+    @display(description=gettext_lazy("预估佣金"))
     def estimated_display(self, obj):
         return format_fen(self._figure(obj, "commission_estimated"))
 
-    @display(description="可提现")
+    @display(description=gettext_lazy("可提现"))
     def available_display(self, obj):
         return format_fen(self._figure(obj, "commission_available"))
 
-    @display(description="已提现")
+    @display(description=gettext_lazy("已提现"))
     def withdrawn_display(self, obj):
         return format_fen(self._figure(obj, "commission_withdrawn"))
 
-    @display(description="审核人")
+    @display(description=gettext_lazy("审核人"))
     def reviewed_by_display(self, obj):
         return user_text(obj.reviewed_by) if obj.reviewed_by_id else "-"
 
-    @display(description="数据")
+    @display(description=gettext_lazy("数据"))
     def figures_table(self, obj):
         f = dashboard.figures(obj)
         rows = [
-            ("绑定客户", f["bound_buyers"]),
-            ("团队（直属 / 间接）", f"{f['team_direct']} / {f['team_indirect']}"),
-            ("推广订单", f["orders"]),
-            ("推广销售额（扣除退款）", format_fen(f["sales"])),
+            (_("绑定客户"), f["bound_buyers"]),
+            (_("团队（直属 / 间接）"), f"{f['team_direct']} / {f['team_indirect']}"),
+            (_("推广订单"), f["orders"]),
+            (_("推广销售额（扣除退款）"), format_fen(f["sales"])),
             (
-                "预估佣金（待结算 + 冻结中）",
-                f"{format_fen(f['commission_estimated'])}（"
-                f"{format_fen(f['commission_pending'])} + "
-                f"{format_fen(f['commission_frozen'])}）",
+                _("预估佣金（待结算 + 冻结中）"),
+                _("%(estimated)s（%(pending)s + %(frozen)s）")
+                % {
+                    "estimated": format_fen(f["commission_estimated"]),
+                    "pending": format_fen(f["commission_pending"]),
+                    "frozen": format_fen(f["commission_frozen"]),
+                },
             ),
-            ("可提现余额", format_fen(f["commission_available"])),
-            ("已提现", format_fen(f["commission_withdrawn"])),
-            ("累计佣金", format_fen(f["commission_total"])),
+            (_("可提现余额"), format_fen(f["commission_available"])),
+            (_("已提现"), format_fen(f["commission_withdrawn"])),
+            (_("累计佣金"), format_fen(f["commission_total"])),
         ]
-        return format_html_join("", "<div>{}：<b>{}</b></div>", rows)
+        return format_html_join("", _("<div>{}：<b>{}</b></div>"), rows)
 
-    @display(description="明细")
+    @display(description=gettext_lazy("明细"))
     def related_links(self, obj):
         return format_html(
             "{} · {} · {} · {}",
-            link_to(reverse("admin:distribution_distributor_ledger", args=[obj.pk]), "账户流水"),
-            link_to(changelist_url(Commission, distributor__id__exact=obj.pk), "佣金记录"),
-            link_to(changelist_url(Withdrawal, distributor__id__exact=obj.pk), "提现记录"),
-            link_to(changelist_url(Distributor, parent__id__exact=obj.pk), "直属团队"),
+            link_to(reverse("admin:distribution_distributor_ledger", args=[obj.pk]), _("账户流水")),
+            link_to(changelist_url(Commission, distributor__id__exact=obj.pk), _("佣金记录")),
+            link_to(changelist_url(Withdrawal, distributor__id__exact=obj.pk), _("提现记录")),
+            link_to(changelist_url(Distributor, parent__id__exact=obj.pk), _("直属团队")),
         )
 
     # --- list actions ---
 
-    @action(description="审核队列", url_path="review-queue", icon="how_to_reg", permissions=["view"])
+    @action(
+        description=gettext_lazy("审核队列"), url_path="review-queue", icon="how_to_reg", permissions=["view"]
+    )
     def review_queue(self, request):
         return HttpResponseRedirect(changelist_url(Distributor, status__exact=DistributorStatus.PENDING))
 
-    @action(description="指定分销商", url_path="designate", icon="person_add", permissions=["designate"])
+    @action(
+        description=gettext_lazy("指定分销商"),
+        url_path="designate",
+        icon="person_add",
+        permissions=["designate"],
+    )
     def designate(self, request):
         form = DesignateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
@@ -263,31 +275,33 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             )
             if ok:
                 messages.success(
-                    request, f"{user_text(distributor.user)} 已是分销商，推广码 {distributor.referral_code}"
+                    request,
+                    _("%(user)s 已是分销商，推广码 %(code)s")
+                    % {"user": user_text(distributor.user), "code": distributor.referral_code},
                 )
                 return HttpResponseRedirect(change_url(distributor))
         return form_page(
             self,
             request,
-            title="指定分销商",
+            title=_("指定分销商"),
             form=form,
-            submit_label="设为分销商",
-            summary=[("说明", "被指定的用户直接成为正常状态的分销商；已申请或被拒绝的用户会直接通过")],
+            submit_label=_("设为分销商"),
+            summary=[(_("说明"), _("被指定的用户直接成为正常状态的分销商；已申请或被拒绝的用户会直接通过"))],
         )
 
     # --- bulk actions (review queue) ---
 
-    @action(description="通过所选申请", permissions=["review"])
+    @action(description=gettext_lazy("通过所选申请"), permissions=["review"])
     def approve_selected(self, request, queryset):
         run_each(
             request,
             queryset.select_related("user"),
             lambda d: distributors.approve(d, request.user),
             describe=distributor_text,
-            done="已通过",
+            done=_("已通过"),
         )
 
-    @action(description="拒绝所选申请", permissions=["review"])
+    @action(description=gettext_lazy("拒绝所选申请"), permissions=["review"])
     def reject_selected(self, request, queryset):
         queryset = queryset.select_related("user")
         data, page = bulk_step(
@@ -295,8 +309,8 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             request,
             queryset,
             ReasonForm,
-            title="拒绝分销商申请",
-            submit_label="确认拒绝",
+            title=_("拒绝分销商申请"),
+            submit_label=_("确认拒绝"),
             danger=True,
             describe=distributor_text,
         )
@@ -307,7 +321,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             queryset,
             lambda d: distributors.reject(d, request.user, reason=data["reason"]),
             describe=distributor_text,
-            done="已拒绝",
+            done=_("已拒绝"),
         )
         return None
 
@@ -327,13 +341,13 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
 
     def _summary(self, d: Distributor):
         return [
-            ("分销商", user_text(d.user)),
-            ("推广码", d.referral_code),
-            ("状态", d.get_status_display()),
-            ("等级", d.grade.name if d.grade else "-"),
-            ("上级", distributor_text(d.parent) if d.parent_id else "-"),
-            ("真实姓名", d.real_name or "-"),
-            ("申请说明", d.apply_note or "-"),
+            (_("分销商"), user_text(d.user)),
+            (_("推广码"), d.referral_code),
+            (_("状态"), d.get_status_display()),
+            (_("等级"), d.grade.name if d.grade else "-"),
+            (_("上级"), distributor_text(d.parent) if d.parent_id else "-"),
+            (_("真实姓名"), d.real_name or "-"),
+            (_("申请说明"), d.apply_note or "-"),
         ]
 
     def _form_action(
@@ -357,7 +371,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             obj,
             form_class,
             call,
-            title=f"{title}：{user_text(obj.user)}",
+            title=_("%(title)s：%(user)s") % {"title": title, "user": user_text(obj.user)},
             submit_label=submit_label,
             success=success,
             summary=self._summary(obj),
@@ -366,33 +380,35 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             initial=initial,
         )
 
-    @action(description="通过申请", url_path="approve", icon="check_circle", permissions=["manage"])
+    @action(
+        description=gettext_lazy("通过申请"), url_path="approve", icon="check_circle", permissions=["manage"]
+    )
     def approve(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ConfirmForm,
             lambda d, data: distributors.approve(d, request.user),
-            title="通过分销商申请",
-            submit_label="确认通过",
-            success="已通过，该用户成为分销商",
+            title=_("通过分销商申请"),
+            submit_label=_("确认通过"),
+            success=_("已通过，该用户成为分销商"),
         )
 
-    @action(description="拒绝申请", url_path="reject", icon="block", permissions=["manage"])
+    @action(description=gettext_lazy("拒绝申请"), url_path="reject", icon="block", permissions=["manage"])
     def reject(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ReasonForm,
             lambda d, data: distributors.reject(d, request.user, reason=data["reason"]),
-            title="拒绝分销商申请",
-            submit_label="确认拒绝",
-            success="已拒绝该申请",
+            title=_("拒绝分销商申请"),
+            submit_label=_("确认拒绝"),
+            success=_("已拒绝该申请"),
             danger=True,
-            label="拒绝原因",
+            label=_("拒绝原因"),
         )
 
-    @action(description="暂停", url_path="suspend", icon="pause_circle", permissions=["manage"])
+    @action(description=gettext_lazy("暂停"), url_path="suspend", icon="pause_circle", permissions=["manage"])
     def suspend(self, request, object_id):
         return self._form_action(
             request,
@@ -401,14 +417,14 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             lambda d, data: distributors.set_status(
                 d, request.user, DistributorStatus.SUSPENDED, reason=data["reason"]
             ),
-            title="暂停分销资格",
-            submit_label="确认暂停",
+            title=_("暂停分销资格"),
+            submit_label=_("确认暂停"),
             danger=True,
-            label="暂停原因",
-            success="已暂停：暂停期间不产生佣金、不能提现",
+            label=_("暂停原因"),
+            success=_("已暂停：暂停期间不产生佣金、不能提现"),
         )
 
-    @action(description="封禁", url_path="ban", icon="gpp_bad", permissions=["manage"])
+    @action(description=gettext_lazy("封禁"), url_path="ban", icon="gpp_bad", permissions=["manage"])
     def ban(self, request, object_id):
         return self._form_action(
             request,
@@ -417,14 +433,16 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             lambda d, data: distributors.ban(
                 d, request.user, decision=data["decision"], reason=data["reason"]
             ),
-            title="封禁分销商",
-            submit_label="确认封禁",
+            title=_("封禁分销商"),
+            submit_label=_("确认封禁"),
             danger=True,
-            label="封禁原因",
-            success="已封禁该分销商",
+            label=_("封禁原因"),
+            success=_("已封禁该分销商"),
         )
 
-    @action(description="恢复", url_path="reactivate", icon="play_circle", permissions=["manage"])
+    @action(
+        description=gettext_lazy("恢复"), url_path="reactivate", icon="play_circle", permissions=["manage"]
+    )
     def reactivate(self, request, object_id):
         return self._form_action(
             request,
@@ -433,12 +451,14 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             lambda d, data: distributors.set_status(
                 d, request.user, DistributorStatus.ACTIVE, reason=data["reason"]
             ),
-            title="恢复分销资格",
-            submit_label="确认恢复",
-            success="已恢复为正常状态",
+            title=_("恢复分销资格"),
+            submit_label=_("确认恢复"),
+            success=_("已恢复为正常状态"),
         )
 
-    @action(description="设置等级", url_path="grade", icon="military_tech", permissions=["manage"])
+    @action(
+        description=gettext_lazy("设置等级"), url_path="grade", icon="military_tech", permissions=["manage"]
+    )
     def change_grade(self, request, object_id):
         distributor = self.object_or_404(request, object_id)
         return self._form_action(
@@ -446,13 +466,15 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             object_id,
             GradeForm,
             lambda d, data: distributors.set_grade(d, data["grade"], request.user),
-            title="设置等级",
-            submit_label="保存等级",
-            success="等级已更新",
+            title=_("设置等级"),
+            submit_label=_("保存等级"),
+            success=_("等级已更新"),
             initial={"grade": distributor.grade_id},
         )
 
-    @action(description="调整上级", url_path="parent", icon="account_tree", permissions=["manage"])
+    @action(
+        description=gettext_lazy("调整上级"), url_path="parent", icon="account_tree", permissions=["manage"]
+    )
     def change_parent(self, request, object_id):
         distributor = self.object_or_404(request, object_id)
         return self._form_action(
@@ -460,12 +482,17 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             object_id,
             ParentForm,
             lambda d, data: distributors.set_parent(d, data["parent"], request.user),
-            title="调整上级",
-            submit_label="保存上级",
-            success="上级已更新",
+            title=_("调整上级"),
+            submit_label=_("保存上级"),
+            success=_("上级已更新"),
             initial={"parent": distributor.parent.referral_code if distributor.parent_id else ""},
         )
 
-    @action(description="账户流水", url_path="ledger", icon="account_balance_wallet", permissions=["view"])
+    @action(
+        description=gettext_lazy("账户流水"),
+        url_path="ledger",
+        icon="account_balance_wallet",
+        permissions=["view"],
+    )
     def ledger(self, request, object_id):
         return ledger_page(self, request, self.object_or_404(request, object_id))

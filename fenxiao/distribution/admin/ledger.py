@@ -4,6 +4,7 @@ latest commissions, withdrawals and direct team."""
 from django.core.paginator import Paginator
 from django.db.models import F, Sum, Window
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import format_fen
 
@@ -35,7 +36,7 @@ def ledger_page(model_admin, request, distributor: Distributor):
         **model_admin.admin_site.each_context(request),
         "opts": Distributor._meta,
         "original": distributor,
-        "title": f"账户流水：{user_text(distributor.user)}",
+        "title": _("账户流水：%(user)s") % {"user": user_text(distributor.user)},
         "distributor": distributor,
         "figures": dashboard.figures(distributor),
         "balance": balance,

@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin
@@ -53,33 +55,37 @@ class ReconciliationAdmin(ReadOnlyAdmin):
     def has_run_permission(self, request, obj=None):
         return request.user.has_perm("distribution.add_reconciliation")
 
-    @display(description="结果", ordering="ok", label=labels(RESULT_LABELS))
+    @display(description=gettext_lazy("结果"), ordering="ok", label=labels(RESULT_LABELS))
     def result_label(self, obj):
-        return ("ok", "全部一致") if obj.ok else ("problems", f"{obj.problem_count} 项不一致")
+        return (
+            ("ok", _("全部一致"))
+            if obj.ok
+            else ("problems", _("%(count)s 项不一致") % {"count": obj.problem_count})
+        )
 
-    @display(description="结果")
+    @display(description=gettext_lazy("结果"))
     def result_badge(self, obj):
         if obj.ok:
-            return badge("全部一致", "success")
-        return badge(f"{obj.problem_count} 项不一致", "danger")
+            return badge(_("全部一致"), "success")
+        return badge(_("%(count)s 项不一致") % {"count": obj.problem_count}, "danger")
 
-    @display(description="当日结算入账")
+    @display(description=gettext_lazy("当日结算入账"))
     def settled_display(self, obj):
         return format_fen(obj.figures.get("commission_settled", 0))
 
-    @display(description="当日提现打款")
+    @display(description=gettext_lazy("当日提现打款"))
     def paid_out_display(self, obj):
         return format_fen(obj.figures.get("withdrawal_paid", 0))
 
-    @display(description="余额合计（日终）")
+    @display(description=gettext_lazy("余额合计（日终）"))
     def balance_display(self, obj):
         return format_fen(obj.figures.get("balance_total", 0))
 
-    @display(description="发起人")
+    @display(description=gettext_lazy("发起人"))
     def ran_by_display(self, obj):
-        return user_text(obj.ran_by) if obj.ran_by_id else "系统（每日自动）"
+        return user_text(obj.ran_by) if obj.ran_by_id else _("系统（每日自动）")
 
-    @display(description="当日资金流水")
+    @display(description=gettext_lazy("当日资金流水"))
     def figures_table(self, obj):
         return format_html(
             '<table class="text-sm">{}</table>',
@@ -93,25 +99,31 @@ class ReconciliationAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @display(description="核对项")
+    @display(description=gettext_lazy("核对项"))
     def checks_table(self, obj):
         blocks = []
         for check in obj.checks:
             head = format_html(
-                "<div class='font-semibold'>{} {}</div><div class='text-font-subtle-light'>核对 {} 条</div>",
+                "<div class='font-semibold'>{} {}</div><div class='text-font-subtle-light'>{}</div>",
                 badge(
-                    "一致" if check["ok"] else f"{len(check['problems']) + check['more']} 项不一致",
+                    _("一致")
+                    if check["ok"]
+                    else _("%(count)s 项不一致") % {"count": len(check["problems"]) + check["more"]},
                     "success" if check["ok"] else "danger",
                 ),
                 check["title"],
-                check["checked"],
+                _("核对 %(count)s 条") % {"count": check["checked"]},
             )
             rows = format_html_join(
                 "",
                 '<li><a class="text-primary-600" href="{}">{}</a></li>',
                 ((_record_url(p["model"], p["pk"]), p["text"]) for p in check["problems"]),
             )
-            more = format_html("<li>另有 {} 项未列出</li>", check["more"]) if check["more"] else ""
+            more = (
+                format_html("<li>{}</li>", _("另有 %(count)s 项未列出") % {"count": check["more"]})
+                if check["more"]
+                else ""
+            )
             blocks.append(
                 format_html(
                     "<div class='mb-4'>{}<ul class='list-disc ml-6'>{}{}</ul></div>", head, rows, more
@@ -119,25 +131,27 @@ class ReconciliationAdmin(ReadOnlyAdmin):
             )
         return format_html_join("", "{}", ((b,) for b in blocks))
 
-    @action(description="立即对账", url_path="reconcile-now", icon="fact_check", permissions=["run"])
+    @action(
+        description=gettext_lazy("立即对账"), url_path="reconcile-now", icon="fact_check", permissions=["run"]
+    )
     def reconcile_now(self, request):
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             from ..tasks import reconcile_now
 
             reconcile_now(request.user.pk)
-            messages.success(request, "对账已开始，核对全部历史需要一些时间，完成后刷新本页查看结果")
+            messages.success(request, _("对账已开始，核对全部历史需要一些时间，完成后刷新本页查看结果"))
             return HttpResponseRedirect(changelist_url(Reconciliation))
         last = Reconciliation.objects.order_by("-ran_at").first()
         return form_page(
             self,
             request,
-            title="立即对账",
+            title=_("立即对账"),
             form=form,
-            submit_label="开始对账",
+            submit_label=_("开始对账"),
             summary=[
-                ("核对内容", "订单与佣金、佣金与账户流水、流水与分销商余额、提现与流水及打款"),
-                ("自动对账", "每天 05:10 自动核对，结果记为前一天；每次对账都单独保留，不覆盖以往结果"),
-                ("上次对账", local_time(last.ran_at) if last else "尚未对账"),
+                (_("核对内容"), _("订单与佣金、佣金与账户流水、流水与分销商余额、提现与流水及打款")),
+                (_("自动对账"), _("每天 05:10 自动核对，结果记为前一天；每次对账都单独保留，不覆盖以往结果")),
+                (_("上次对账"), local_time(last.ran_at) if last else _("尚未对账")),
             ],
         )

@@ -4,6 +4,8 @@
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
@@ -39,15 +41,17 @@ REVIEW_LABELS = {
 
 class ClearForm(OptionalReasonForm):
     trust = forms.BooleanField(
-        label="信任该买家与分销商",
+        label=gettext_lazy("信任该买家与分销商"),
         required=False,
-        help_text="确认是家人、店员等熟人关系：以后不再因同一手机号、地址、设备或收款账户拦截这两人的订单"
-        "（循环招募、频繁退款仍会拦截；可在“风控信任名单”撤销）",
+        help_text=gettext_lazy(
+            "确认是家人、店员等熟人关系：以后不再因同一手机号、地址、设备或收款账户拦截这两人的订单"
+            "（循环招募、频繁退款仍会拦截；可在“风控信任名单”撤销）"
+        ),
     )
 
 
 class SignalFilter(admin.SimpleListFilter):
-    title = "风险类型"
+    title = gettext_lazy("风险类型")
     parameter_name = "signal"
 
     def lookups(self, request, model_admin):
@@ -60,7 +64,7 @@ class SignalFilter(admin.SimpleListFilter):
 
 @admin.register(RiskReview)
 class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
-    missing_message = "风控记录不存在"
+    missing_message = gettext_lazy("风控记录不存在")
     list_display = (
         "id",
         "created_at",
@@ -86,7 +90,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
     actions_detail = ("clear", "void")
     fieldsets = (
         (
-            "风控",
+            gettext_lazy("风控"),
             {
                 "fields": (
                     "status_badge",
@@ -98,8 +102,8 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
                 )
             },
         ),
-        ("订单与人", {"fields": ("order_link", "distributor_link", "buyer_display")}),
-        ("审核", {"fields": ("decided_display", "decided_at", "note")}),
+        (gettext_lazy("订单与人"), {"fields": ("order_link", "distributor_link", "buyer_display")}),
+        (gettext_lazy("审核"), {"fields": ("decided_display", "decided_at", "note")}),
     )
     readonly_fields = (
         "status_badge",
@@ -127,64 +131,64 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     # --- columns ---
 
-    @display(description="订单号", ordering="order__number")
+    @display(description=gettext_lazy("订单号"), ordering="order__number")
     def order_number(self, obj):
         return obj.order.number
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return link(obj.order, obj.order.number)
 
-    @display(description="分销商", ordering="distributor__user__phone")
+    @display(description=gettext_lazy("分销商"), ordering="distributor__user__phone")
     def distributor_display(self, obj):
         return distributor_text(obj.distributor)
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
         return link(obj.distributor, distributor_text(obj.distributor))
 
-    @display(description="买家")
+    @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
         return user_text(obj.buyer)
 
-    @display(description="风险类型")
+    @display(description=gettext_lazy("风险类型"))
     def signals_display(self, obj):
-        return "、".join(obj.signal_labels)
+        return _("、").join(obj.signal_labels)
 
-    @display(description="依据")
+    @display(description=gettext_lazy("依据"))
     def evidence_display(self, obj):
         return format_html_join("", "<div>{}</div>", ((text,) for text in obj.evidence)) or "-"
 
-    held_display = fen_column("暂扣佣金", field="held_amount", ordering="held_amount")
+    held_display = fen_column(gettext_lazy("暂扣佣金"), field="held_amount", ordering="held_amount")
 
-    @display(description="佣金明细")
+    @display(description=gettext_lazy("佣金明细"))
     def commissions_link(self, obj):
         url = changelist_url(Commission, order=obj.order.number, q=obj.distributor.referral_code)
-        return link_to(url, "查看该订单的佣金记录")
+        return link_to(url, _("查看该订单的佣金记录"))
 
-    @display(description="状态", ordering="status", label=labels(REVIEW_LABELS))
+    @display(description=gettext_lazy("状态"), ordering="status", label=labels(REVIEW_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return badge(obj.get_status_display(), REVIEW_LABELS.get(obj.status))
 
-    @display(description="审核人")
+    @display(description=gettext_lazy("审核人"))
     def decided_display(self, obj):
         return decided_text(obj)  # 已失效: closed by the refund or ban, "系统"
 
     # --- bulk actions ---
 
-    @action(description="放行所选（照常结算）", permissions=["process"])
+    @action(description=gettext_lazy("放行所选（照常结算）"), permissions=["process"])
     def clear_selected(self, request, queryset):
         data, page = bulk_step(
             self,
             request,
             queryset,
             ClearForm,
-            title="放行暂扣佣金",
-            submit_label="确认放行",
+            title=_("放行暂扣佣金"),
+            submit_label=_("确认放行"),
             describe=risk.describe,
         )
         if page is not None:
@@ -194,19 +198,19 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda review: risk.clear(review, request.user, note=data["reason"], trust=data["trust"]),
             describe=risk.describe,
-            done="已放行（未取消的佣金将照常结算）",
+            done=_("已放行（未取消的佣金将照常结算）"),
         )
         return None
 
-    @action(description="作废所选佣金", permissions=["process"])
+    @action(description=gettext_lazy("作废所选佣金"), permissions=["process"])
     def void_selected(self, request, queryset):
         data, page = bulk_step(
             self,
             request,
             queryset,
             ReasonForm,
-            title="作废暂扣佣金",
-            submit_label="确认作废",
+            title=_("作废暂扣佣金"),
+            submit_label=_("确认作废"),
             danger=True,
             describe=risk.describe,
         )
@@ -217,7 +221,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda review: risk.void(review, request.user, note=data["reason"]),
             describe=risk.describe,
-            done="已作废佣金",
+            done=_("已作废佣金"),
         )
         return None
 
@@ -228,12 +232,12 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     def _summary(self, review: RiskReview):
         return [
-            ("订单", review.order.number),
-            ("分销商", distributor_text(review.distributor)),
-            ("买家", user_text(review.buyer)),
-            ("风险类型", "、".join(review.signal_labels)),
-            ("依据", "；".join(review.evidence)),
-            ("暂扣佣金", format_fen(review.held_amount)),
+            (_("订单"), review.order.number),
+            (_("分销商"), distributor_text(review.distributor)),
+            (_("买家"), user_text(review.buyer)),
+            (_("风险类型"), _("、").join(review.signal_labels)),
+            (_("依据"), "；".join(review.evidence)),
+            (_("暂扣佣金"), format_fen(review.held_amount)),
         ]
 
     def _form_action(self, request, object_id, form_class, call, **options):
@@ -248,31 +252,31 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             **options,
         )
 
-    @action(description="放行", url_path="clear", icon="check_circle", permissions=["process"])
+    @action(description=gettext_lazy("放行"), url_path="clear", icon="check_circle", permissions=["process"])
     def clear(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ClearForm,
             lambda review, data: risk.clear(review, request.user, note=data["reason"], trust=data["trust"]),
-            title="放行暂扣佣金",
-            submit_label="确认放行",
-            label="审核说明",
-            success="已放行，未取消的佣金将照常结算",
+            title=_("放行暂扣佣金"),
+            submit_label=_("确认放行"),
+            label=_("审核说明"),
+            success=_("已放行，未取消的佣金将照常结算"),
         )
 
-    @action(description="作废佣金", url_path="void", icon="block", permissions=["process"])
+    @action(description=gettext_lazy("作废佣金"), url_path="void", icon="block", permissions=["process"])
     def void(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ReasonForm,
             lambda review, data: risk.void(review, request.user, note=data["reason"]),
-            title="作废暂扣佣金",
-            submit_label="确认作废",
+            title=_("作废暂扣佣金"),
+            submit_label=_("确认作废"),
             danger=True,
-            label="作废原因",
-            success="已作废，该笔佣金不再结算",
+            label=_("作废原因"),
+            success=_("已作废，该笔佣金不再结算"),
         )
 
 
@@ -295,26 +299,30 @@ class RiskTrustAdmin(ReadOnlyAdmin):
     def has_process_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_riskreview")
 
-    @display(description="信任时间", ordering="created_at")
+    @display(description=gettext_lazy("信任时间"), ordering="created_at")
     def created_display(self, obj):
         return local_time(obj.created_at)
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
         return distributor_text(obj.distributor)
 
-    @display(description="买家")
+    @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
         return user_text(obj.buyer)
 
-    @display(description="来源审核")
+    @display(description=gettext_lazy("来源审核"))
     def review_link(self, obj):
-        return link(obj.review, f"订单 {obj.review.order.number}") if obj.review_id else "-"
+        return (
+            link(obj.review, _("订单 %(number)s") % {"number": obj.review.order.number})
+            if obj.review_id
+            else "-"
+        )
 
-    @display(description="操作人")
+    @display(description=gettext_lazy("操作人"))
     def created_by_display(self, obj):
         return user_text(obj.created_by) if obj.created_by_id else "-"
 
-    @action(description="撤销所选信任（恢复拦截）", permissions=["process"])
+    @action(description=gettext_lazy("撤销所选信任（恢复拦截）"), permissions=["process"])
     def revoke_selected(self, request, queryset):
-        run_each(request, queryset, risk.revoke_trust, done="已撤销信任")
+        run_each(request, queryset, risk.revoke_trust, done=_("已撤销信任"))

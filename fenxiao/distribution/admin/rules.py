@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -90,16 +92,16 @@ class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMix
     ordering = ("weight",)
     actions_list = ("evaluate_upgrades",)
     fieldsets = (
-        ("等级", {"fields": ("name", "weight", "is_default")}),
+        (gettext_lazy("等级"), {"fields": ("name", "weight", "is_default")}),
         (
-            "佣金比例",
+            gettext_lazy("佣金比例"),
             {
                 "fields": ("level1_bp", "level2_bp", "level3_bp", "team_bp"),
-                "description": "留空则使用分销设置中的默认比例",
+                "description": gettext_lazy("留空则使用分销设置中的默认比例"),
             },
         ),
         (
-            "升级条件",
+            gettext_lazy("升级条件"),
             {
                 "fields": (
                     "logic",
@@ -111,8 +113,9 @@ class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMix
                     "min_team_orders",
                     "min_settled_commission",
                 ),
-                "description": "留空的条件不参与判断；没有任何条件的等级只能手动设置。"
-                "每次结算后及每天自动评估，只升不降",
+                "description": gettext_lazy(
+                    "留空的条件不参与判断；没有任何条件的等级只能手动设置。每次结算后及每天自动评估，只升不降"
+                ),
             },
         ),
     )
@@ -128,53 +131,58 @@ class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMix
     def save_model(self, request, obj, form, change):
         self._save_via(request, lambda: config.save_grade(obj))
 
-    @display(description="佣金比例（一/二/三级）")
+    @display(description=gettext_lazy("佣金比例（一/二/三级）"))
     def rates_display(self, obj):
         return " / ".join(
-            "默认" if bp is None else bp_text(bp) for bp in (obj.level1_bp, obj.level2_bp, obj.level3_bp)
+            _("默认") if bp is None else bp_text(bp) for bp in (obj.level1_bp, obj.level2_bp, obj.level3_bp)
         )
 
-    @display(description="团队佣金")
+    @display(description=gettext_lazy("团队佣金"))
     def team_display(self, obj):
         return bp_text(obj.team_bp)
 
-    @display(description="升级条件")
+    @display(description=gettext_lazy("升级条件"))
     def conditions_display(self, obj):
         parts = []
         for name in obj.CONDITION_FIELDS:
             value = getattr(obj, name)
             if value is None:
                 continue
-            label = str(obj._meta.get_field(name).verbose_name).replace("（分）", "")
+            label = str(obj._meta.get_field(name).verbose_name).replace(_("（分）"), "")
             parts.append(f"{label} {format_fen(value) if name in GRADE_MONEY_FIELDS else value}")
         if not parts:
-            return "仅手动设置"
-        joiner = "，且 " if obj.logic == "all" else "，或 "
+            return _("仅手动设置")
+        joiner = _("，且 ") if obj.logic == "all" else _("，或 ")
         return joiner.join(parts)
 
-    @display(description="分销商数", ordering="member_count")
+    @display(description=gettext_lazy("分销商数"), ordering="member_count")
     def member_count(self, obj):
         return link_to(changelist_url(Distributor, grade__id__exact=obj.pk), obj.member_count)
 
-    @action(description="立即评估升级", url_path="evaluate", icon="upgrade", permissions=["evaluate"])
+    @action(
+        description=gettext_lazy("立即评估升级"),
+        url_path="evaluate",
+        icon="upgrade",
+        permissions=["evaluate"],
+    )
     def evaluate_upgrades(self, request):
         form = ConfirmForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            _, ok = run(
+            _result, ok = run(
                 request,
                 grades.upgrade,
                 form,
-                success=lambda upgraded: f"评估完成，{len(upgraded)} 位分销商已升级",
+                success=lambda upgraded: _("评估完成，%(count)s 位分销商已升级") % {"count": len(upgraded)},
             )
             if ok:
                 return HttpResponseRedirect(changelist_url(DistributorGrade))
         return form_page(
             self,
             request,
-            title="立即评估等级升级",
+            title=_("立即评估等级升级"),
             form=form,
-            submit_label="开始评估",
-            summary=[("说明", "按各等级的升级条件评估所有正常状态的分销商，满足条件即升级；只升不降")],
+            submit_label=_("开始评估"),
+            summary=[(_("说明"), _("按各等级的升级条件评估所有正常状态的分销商，满足条件即升级；只升不降"))],
         )
 
 
@@ -187,12 +195,12 @@ class CommissionRuleForm(forms.ModelForm):
     """A rate rule takes a percentage, a fixed rule takes yuan per unit; both are stored in
     the rule's level1..3 columns (bp or fen) by the kind chosen."""
 
-    rate1 = PercentField(label="一级比例（%）", required=False)
-    rate2 = PercentField(label="二级比例（%）", required=False)
-    rate3 = PercentField(label="三级比例（%）", required=False)
-    fixed1 = MoneyField(label="一级固定佣金（元/件）", required=False)
-    fixed2 = MoneyField(label="二级固定佣金（元/件）", required=False)
-    fixed3 = MoneyField(label="三级固定佣金（元/件）", required=False)
+    rate1 = PercentField(label=gettext_lazy("一级比例（%）"), required=False)
+    rate2 = PercentField(label=gettext_lazy("二级比例（%）"), required=False)
+    rate3 = PercentField(label=gettext_lazy("三级比例（%）"), required=False)
+    fixed1 = MoneyField(label=gettext_lazy("一级固定佣金（元/件）"), required=False)
+    fixed2 = MoneyField(label=gettext_lazy("二级固定佣金（元/件）"), required=False)
+    fixed3 = MoneyField(label=gettext_lazy("三级固定佣金（元/件）"), required=False)
     effective_at = effective_at_field()
 
     class Meta:
@@ -203,9 +211,9 @@ class CommissionRuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "kind" in self.fields:  # the unit typed here, not the unit stored
             self.fields["kind"].choices = [
-                (RuleKind.RATE, "按比例"),
-                (RuleKind.FIXED, "固定金额（每件）"),
-                (RuleKind.EXCLUDE, "不计佣金（各级佣金、阶梯奖励、团队佣金均不发放）"),
+                (RuleKind.RATE, _("按比例")),
+                (RuleKind.FIXED, _("固定金额（每件）")),
+                (RuleKind.EXCLUDE, _("不计佣金（各级佣金、阶梯奖励、团队佣金均不发放）")),
             ]
         rule = self.instance
         prefix = "fixed" if rule.kind == RuleKind.FIXED else "rate"
@@ -219,7 +227,7 @@ class CommissionRuleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("effective_at") and not self.instance.pk:
-            self.add_error("effective_at", "新规则请立即保存（可先停用，再定时启用）")
+            self.add_error("effective_at", _("新规则请立即保存（可先停用，再定时启用）"))
         prefix = "fixed" if cleaned.get("kind") == RuleKind.FIXED else "rate"
         excluded = cleaned.get("kind") == RuleKind.EXCLUDE
         for level in LEVELS:
@@ -246,26 +254,30 @@ def rule_change_rows(rule, changes: dict) -> list[tuple[str, str, str]]:
         setattr(after, name, value)
     grades = dict(DistributorGrade.objects.values_list("pk", "name"))
     texts = {
-        "name": ("规则名称", lambda r: r.name),
-        "kind": ("计算方式", lambda r: r.get_kind_display()),
-        "is_active": ("启用", lambda r: "是" if r.is_active else "否"),
-        "grade_id": ("仅限等级", lambda r: grades.get(r.grade_id, "所有等级")),
+        "name": (_("规则名称"), lambda r: r.name),
+        "kind": (_("计算方式"), lambda r: r.get_kind_display()),
+        "is_active": (_("启用"), lambda r: _("是") if r.is_active else _("否")),
+        "grade_id": (_("仅限等级"), lambda r: grades.get(r.grade_id, _("所有等级"))),
     }
     rows = [(label, show(rule), show(after)) for name, (label, show) in texts.items() if name in changes]
     if {"kind", "level1", "level2", "level3"} & set(changes):
-        rows.append(("一/二/三级", rule_values_text(rule), rule_values_text(after)))
+        rows.append((_("一/二/三级"), rule_values_text(rule), rule_values_text(after)))
     return rows
 
 
 def rule_values_text(rule) -> str:
     """一/二/三级 of a rule or of one of its versions, as staff read them."""
     if rule.kind == RuleKind.EXCLUDE:
-        return "不计佣金"
+        return _("不计佣金")
 
     def one(value):
         if value is None:
             return "-"
-        return bp_text(value) if rule.kind == RuleKind.RATE else f"{format_fen(value)}/件"
+        return (
+            bp_text(value)
+            if rule.kind == RuleKind.RATE
+            else _("%(amount)s/件") % {"amount": format_fen(value)}
+        )
 
     return " / ".join(one(rule.value(level)) for level in LEVELS)
 
@@ -290,27 +302,31 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     raw_id_fields = ("sku",)
     readonly_fields = ("version", "updated_at", "version_history", "pending_changes")
     fieldsets = (
-        ("规则", {"fields": ("name", "is_active", "version", "updated_at", "version_history")}),
+        (gettext_lazy("规则"), {"fields": ("name", "is_active", "version", "updated_at", "version_history")}),
         (
-            "适用范围",
+            gettext_lazy("适用范围"),
             {
                 "fields": ("product", "sku", "category", "grade"),
-                "description": "商品、SKU、分类三选一；SKU 规则优先于商品规则，商品规则优先于"
-                "分类规则；“仅限等级”留空表示所有等级",
+                "description": gettext_lazy(
+                    "商品、SKU、分类三选一；SKU 规则优先于商品规则，商品规则优先于"
+                    "分类规则；“仅限等级”留空表示所有等级"
+                ),
             },
         ),
         (
-            "佣金",
+            gettext_lazy("佣金"),
             {
                 "fields": ("kind", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
-                "description": "按比例时填写百分比（如 15 表示 15%），固定金额时填写每件的元；"
-                "留空的层级不适用本规则。"
-                "选择“不计佣金”时无需填写，适用的商品不产生任何佣金"
-                "（不同于 0%：0% 仍会发放阶梯奖励和团队佣金）。"
-                "不同等级组合后的各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限",
+                "description": gettext_lazy(
+                    "按比例时填写百分比（如 15 表示 15%），固定金额时填写每件的元；"
+                    "留空的层级不适用本规则。"
+                    "选择“不计佣金”时无需填写，适用的商品不产生任何佣金"
+                    "（不同于 0%：0% 仍会发放阶梯奖励和团队佣金）。"
+                    "不同等级组合后的各级合计（含阶梯/团队奖励）不得超过分销设置中的单商品佣金上限"
+                ),
             },
         ),
-        ("生效时间", {"fields": ("effective_at", "pending_changes")}),
+        (gettext_lazy("生效时间"), {"fields": ("effective_at", "pending_changes")}),
     )
 
     def get_fieldsets(self, request, obj=None):
@@ -338,17 +354,21 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     def response_change(self, request, obj):
         when = getattr(request, "_scheduled_at", None)
         if when and not self._refused(request):
-            messages.success(request, f"规则“{obj.name}”的修改已安排于 {local_time(when)} 生效")
+            messages.success(
+                request,
+                _("规则“%(name)s”的修改已安排于 %(when)s 生效")
+                % {"name": obj.name, "when": local_time(when)},
+            )
             return HttpResponseRedirect(change_url(CommissionRule.objects.get(pk=obj.pk)))
         return super().response_change(request, obj)
 
-    @display(description="待生效的修改")
+    @display(description=gettext_lazy("待生效的修改"))
     def pending_changes(self, obj):
         if not obj or not obj.pk:
             return "-"
         return pending_changes_html(scheduled.pending_for(ScheduledChange.Target.RULE, rule=obj))
 
-    @display(description="历史版本")
+    @display(description=gettext_lazy("历史版本"))
     def version_history(self, obj):
         """Each version as it was: commissions name the version they were computed with."""
         if not obj or not obj.pk:
@@ -357,9 +377,9 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
             (
                 v.version,
                 v.name,
-                v.grade_name or "所有等级",
+                v.grade_name or _("所有等级"),
                 rule_values_text(v),
-                "启用" if v.is_active else "停用",
+                _("启用") if v.is_active else _("停用"),
                 local_time(v.created_at),
                 user_text(v.changed_by),
             )
@@ -369,17 +389,17 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
             return "-"
         return format_html_join("", "<div>v{} · {} · {} · {} · {} · {} · {}</div>", rows)
 
-    @display(description="适用于")
+    @display(description=gettext_lazy("适用于"))
     def target_display(self, obj):
         if obj.sku_id:
-            return f"SKU：{obj.sku.product.name} {obj.sku.code}"
+            return _("SKU：%(name)s %(code)s") % {"name": obj.sku.product.name, "code": obj.sku.code}
         if obj.product_id:
-            return f"商品：{obj.product.name}"
+            return _("商品：%(name)s") % {"name": obj.product.name}
         if obj.category_id:
-            return f"分类：{obj.category.name}"
+            return _("分类：%(name)s") % {"name": obj.category.name}
         return "-"
 
-    @display(description="一/二/三级")
+    @display(description=gettext_lazy("一/二/三级"))
     def values_display(self, obj):
         return rule_values_text(obj)
 
@@ -410,10 +430,10 @@ class SalesTierAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, Mod
     def save_model(self, request, obj, form, change):
         self._save_via(request, lambda: config.save_tier(obj))
 
-    @display(description="本月销售额满", ordering="threshold")
+    @display(description=gettext_lazy("本月销售额满"), ordering="threshold")
     def threshold_display(self, obj):
         return format_fen(obj.threshold)
 
-    @display(description="额外一级佣金")
+    @display(description=gettext_lazy("额外一级佣金"))
     def bonus_display(self, obj):
         return bp_text(obj.bonus_bp)

@@ -2,6 +2,8 @@
 (CSV / Excel) of the selected or the filtered withdrawals."""
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
@@ -33,11 +35,19 @@ WITHDRAWAL_LABELS = {
     WithdrawalStatus.REJECTED: "default",
     WithdrawalStatus.FAILED: "danger",
 }
-ACCOUNT_LABELS = {"name": "收款人", "bank": "开户银行", "account": "收款账号"}
+ACCOUNT_LABELS = {
+    "name": gettext_lazy("收款人"),
+    "bank": gettext_lazy("开户银行"),
+    "account": gettext_lazy("收款账号"),
+}
 
 
 def describe(w: Withdrawal) -> str:
-    return f"{w.number}（{format_fen(w.amount)}，{w.get_status_display()}）"
+    return _("%(number)s（%(amount)s，%(status)s）") % {
+        "number": w.number,
+        "amount": format_fen(w.amount),
+        "status": w.get_status_display(),
+    }
 
 
 class LedgerInline(ReadOnlyInline):
@@ -45,14 +55,14 @@ class LedgerInline(ReadOnlyInline):
     fk_name = "withdrawal"
     fields = ("created_at", "kind", "amount_display", "note")
     readonly_fields = fields
-    verbose_name_plural = "账户流水"
+    verbose_name_plural = pgettext_lazy("plural", "账户流水")
 
-    amount_display = fen_column("金额")
+    amount_display = fen_column(gettext_lazy("金额"))
 
 
 @admin.register(Withdrawal)
 class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
-    missing_message = "提现单不存在"
+    missing_message = gettext_lazy("提现单不存在")
     list_display = (
         "number",
         "distributor_display",
@@ -87,7 +97,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
     actions_detail = ("approve", "reject", "mark_paid", "mark_failed", "retry_payout")
     fieldsets = (
         (
-            "提现",
+            gettext_lazy("提现"),
             {
                 "fields": (
                     "number",
@@ -103,7 +113,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             },
         ),
         (
-            "处理",
+            gettext_lazy("处理"),
             {
                 "fields": (
                     "created_at",
@@ -153,67 +163,67 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
 
     # --- columns ---
 
-    @display(description="分销商", ordering="distributor__user__phone")
+    @display(description=gettext_lazy("分销商"), ordering="distributor__user__phone")
     def distributor_display(self, obj):
         return distributor_text(obj.distributor)
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
         return link(obj.distributor, distributor_text(obj.distributor))
 
-    @display(description="收款账户")
+    @display(description=gettext_lazy("收款账户"))
     def account_display(self, obj):
         account = obj.account or {}
         parts = [f"{ACCOUNT_LABELS.get(k, k)} {v}" for k, v in account.items() if v]
         return " · ".join(parts) or "-"
 
-    amount_display = fen_column("提现金额", ordering="amount")
+    amount_display = fen_column(gettext_lazy("提现金额"), ordering="amount")
 
-    @display(description="手续费")
+    @display(description=gettext_lazy("手续费"))
     def fee_display(self, obj):
         return format_fen(obj.fee)
 
-    @display(description="实际到账")
+    @display(description=gettext_lazy("实际到账"))
     def payout_display(self, obj):
         return format_fen(obj.payout)
 
-    @display(description="分销商当前余额")
+    @display(description=gettext_lazy("分销商当前余额"))
     def balance_display(self, obj):
         return format_fen(ledger.balance(obj.distributor_id))
 
-    @display(description="状态", ordering="status", label=labels(WITHDRAWAL_LABELS))
+    @display(description=gettext_lazy("状态"), ordering="status", label=labels(WITHDRAWAL_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return badge(obj.get_status_display(), WITHDRAWAL_LABELS.get(obj.status))
 
-    @display(description="审核人")
+    @display(description=gettext_lazy("审核人"))
     def decided_by_display(self, obj):
         return user_text(obj.decided_by) if obj.decided_by_id else "-"
 
     # --- bulk actions ---
 
-    @action(description="审核通过所选提现", permissions=["process"])
+    @action(description=gettext_lazy("审核通过所选提现"), permissions=["process"])
     def approve_selected(self, request, queryset):
         run_each(
             request,
             queryset,
             lambda w: withdrawals.approve(w, request.user),
             describe=describe,
-            done="已审核通过",
+            done=_("已审核通过"),
         )
 
-    @action(description="拒绝所选提现", permissions=["process"])
+    @action(description=gettext_lazy("拒绝所选提现"), permissions=["process"])
     def reject_selected(self, request, queryset):
         data, page = bulk_step(
             self,
             request,
             queryset,
             ReasonForm,
-            title="拒绝提现",
-            submit_label="确认拒绝",
+            title=_("拒绝提现"),
+            submit_label=_("确认拒绝"),
             danger=True,
             describe=describe,
         )
@@ -224,19 +234,19 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda w: withdrawals.reject(w, request.user, reason=data["reason"]),
             describe=describe,
-            done="已拒绝（金额已退回余额）",
+            done=_("已拒绝（金额已退回余额）"),
         )
         return None
 
-    @action(description="标记所选为已打款", permissions=["process"])
+    @action(description=gettext_lazy("标记所选为已打款"), permissions=["process"])
     def mark_paid_selected(self, request, queryset):
         data, page = bulk_step(
             self,
             request,
             queryset,
             ReferenceForm,
-            title="标记为已打款",
-            submit_label="确认已打款",
+            title=_("标记为已打款"),
+            submit_label=_("确认已打款"),
             describe=describe,
         )
         if page is not None:
@@ -246,18 +256,18 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             queryset,
             lambda w: withdrawals.mark_paid(w, request.user, reference=data["reference"]),
             describe=describe,
-            done="已标记为已打款",
+            done=_("已标记为已打款"),
         )
         return None
 
-    @action(description="重试所选自动打款", permissions=["process"])
+    @action(description=gettext_lazy("重试所选自动打款"), permissions=["process"])
     def retry_payout_selected(self, request, queryset):
         run_each(
             request,
             queryset,
             lambda w: withdrawals.retry_payout(w, request.user),
             describe=describe,
-            done="已重新发起打款",
+            done=_("已重新发起打款"),
         )
 
     # --- detail actions ---
@@ -275,15 +285,15 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
 
     def _summary(self, w: Withdrawal):
         return [
-            ("提现单号", w.number),
-            ("分销商", distributor_text(w.distributor)),
-            ("状态", w.get_status_display()),
-            ("提现方式", w.get_method_display()),
-            ("收款账户", self.account_display(w)),
-            ("提现金额", format_fen(w.amount)),
-            ("手续费", format_fen(w.fee)),
-            ("实际到账", format_fen(w.payout)),
-            ("分销商当前余额", format_fen(ledger.balance(w.distributor_id))),
+            (_("提现单号"), w.number),
+            (_("分销商"), distributor_text(w.distributor)),
+            (_("状态"), w.get_status_display()),
+            (_("提现方式"), w.get_method_display()),
+            (_("收款账户"), self.account_display(w)),
+            (_("提现金额"), format_fen(w.amount)),
+            (_("手续费"), format_fen(w.fee)),
+            (_("实际到账"), format_fen(w.payout)),
+            (_("分销商当前余额"), format_fen(ledger.balance(w.distributor_id))),
         ]
 
     def _form_action(
@@ -306,7 +316,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             obj,
             form_class,
             call,
-            title=f"{title}：{obj.number}",
+            title=_("%(title)s：%(number)s") % {"title": title, "number": obj.number},
             submit_label=submit_label,
             success=success,
             summary=self._summary(obj),
@@ -314,76 +324,91 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             label=label,
         )
 
-    @action(description="审核通过", url_path="approve", icon="check_circle", permissions=["process"])
+    @action(
+        description=gettext_lazy("审核通过"), url_path="approve", icon="check_circle", permissions=["process"]
+    )
     def approve(self, request, object_id):
         def done(w):
             w.refresh_from_db()
             if w.status == WithdrawalStatus.PAID:
-                return f"{w.number} 已审核通过并打款 {format_fen(w.payout)}"
+                return _("%(number)s 已审核通过并打款 %(amount)s") % {
+                    "number": w.number,
+                    "amount": format_fen(w.payout),
+                }
             if w.status == WithdrawalStatus.FAILED:
-                return f"{w.number} 已审核通过，但打款失败：{w.failure_reason}（金额已退回余额）"
+                return _("%(number)s 已审核通过，但打款失败：%(reason)s（金额已退回余额）") % {
+                    "number": w.number,
+                    "reason": w.failure_reason,
+                }
             if not w.payout_status:
-                return f"{w.number} 已审核通过，请转账 {format_fen(w.payout)} 后标记为已打款"
-            return f"{w.number} 已审核通过，等待打款"
+                return _("%(number)s 已审核通过，请转账 %(amount)s 后标记为已打款") % {
+                    "number": w.number,
+                    "amount": format_fen(w.payout),
+                }
+            return _("%(number)s 已审核通过，等待打款") % {"number": w.number}
 
         return self._form_action(
             request,
             object_id,
             ConfirmForm,
             lambda w, data: withdrawals.approve(w, request.user),
-            title="审核提现",
-            submit_label="审核通过",
+            title=_("审核提现"),
+            submit_label=_("审核通过"),
             success=done,
         )
 
-    @action(description="拒绝", url_path="reject", icon="block", permissions=["process"])
+    @action(description=gettext_lazy("拒绝"), url_path="reject", icon="block", permissions=["process"])
     def reject(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ReasonForm,
             lambda w, data: withdrawals.reject(w, request.user, reason=data["reason"]),
-            title="拒绝提现",
-            submit_label="确认拒绝",
+            title=_("拒绝提现"),
+            submit_label=_("确认拒绝"),
             danger=True,
-            label="拒绝原因",
-            success="已拒绝，提现金额已退回分销商余额",
+            label=_("拒绝原因"),
+            success=_("已拒绝，提现金额已退回分销商余额"),
         )
 
-    @action(description="标记已打款", url_path="paid", icon="paid", permissions=["process"])
+    @action(description=gettext_lazy("标记已打款"), url_path="paid", icon="paid", permissions=["process"])
     def mark_paid(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ReferenceForm,
             lambda w, data: withdrawals.mark_paid(w, request.user, reference=data["reference"]),
-            title="标记已打款",
-            submit_label="确认已打款",
-            success="已标记为已打款",
+            title=_("标记已打款"),
+            submit_label=_("确认已打款"),
+            success=_("已标记为已打款"),
         )
 
-    @action(description="标记打款失败", url_path="failed", icon="error", permissions=["process"])
+    @action(
+        description=gettext_lazy("标记打款失败"), url_path="failed", icon="error", permissions=["process"]
+    )
     def mark_failed(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ReasonForm,
             lambda w, data: withdrawals.mark_failed(w, request.user, reason=data["reason"]),
-            title="标记打款失败",
-            submit_label="确认打款失败",
+            title=_("标记打款失败"),
+            submit_label=_("确认打款失败"),
             danger=True,
-            label="失败原因",
-            success="已标记为打款失败，金额已退回分销商余额",
+            label=_("失败原因"),
+            success=_("已标记为打款失败，金额已退回分销商余额"),
         )
 
-    @action(description="重试打款", url_path="retry-payout", icon="replay", permissions=["process"])
+    @action(
+        description=gettext_lazy("重试打款"), url_path="retry-payout", icon="replay", permissions=["process"]
+    )
     def retry_payout(self, request, object_id):
         return self._form_action(
             request,
             object_id,
             ConfirmForm,
             lambda w, data: withdrawals.retry_payout(w, request.user),
-            title="重试自动打款",
-            submit_label="重新发起打款",
-            success="已重新发起打款（同一提现单号，不会重复到账）",
+            title=_("重试自动打款"),
+            submit_label=_("重新发起打款"),
+            success=_("已重新发起打款（同一提现单号，不会重复到账）"),
         )

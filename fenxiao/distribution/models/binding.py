@@ -8,26 +8,28 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .distributors import Distributor
 
 
 class TouchSource(models.TextChoices):
-    LINK = "link", "推广链接"
-    QR = "qr", "二维码"
-    POSTER = "poster", "海报"
-    STORE = "store", "门店"
-    COUPON = "coupon", "优惠券"
-    MANUAL = "manual", "后台调整"
+    LINK = "link", _("推广链接")
+    QR = "qr", _("二维码")
+    POSTER = "poster", _("海报")
+    STORE = "store", _("门店")
+    COUPON = "coupon", _("优惠券")
+    MANUAL = "manual", _("后台调整")
 
 
 class TouchDecision(models.TextChoices):
-    BOUND = "bound", "已绑定"
-    REBOUND = "rebound", "改绑"
-    RENEWED = "renewed", "续期"
-    KEPT = "kept", "保留原绑定"
-    PENDING_LOGIN = "pending_login", "待登录后绑定"
-    REFUSED = "refused", "未绑定"
+    BOUND = "bound", _("已绑定")
+    REBOUND = "rebound", _("改绑")
+    RENEWED = "renewed", _("续期")
+    KEPT = "kept", _("保留原绑定")
+    PENDING_LOGIN = "pending_login", _("待登录后绑定")
+    REFUSED = "refused", _("未绑定")
 
 
 class Touch(models.Model):
@@ -35,7 +37,7 @@ class Touch(models.Model):
     did."""
 
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.CASCADE, related_name="touches", verbose_name="分销商"
+        Distributor, on_delete=models.CASCADE, related_name="touches", verbose_name=_("分销商")
     )
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -43,32 +45,32 @@ class Touch(models.Model):
         null=True,
         blank=True,
         related_name="touches",
-        verbose_name="客户",
+        verbose_name=_("客户"),
     )
-    source = models.CharField("来源", max_length=10, choices=TouchSource.choices)
-    decision = models.CharField("结果", max_length=20, choices=TouchDecision.choices)
-    rule = models.CharField("依据规则", max_length=20, blank=True)
-    reason = models.CharField("说明", max_length=200, blank=True)
-    target = models.CharField("落地页", max_length=300, blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=TouchSource.choices)
+    decision = models.CharField(_("结果"), max_length=20, choices=TouchDecision.choices)
+    rule = models.CharField(_("依据规则"), max_length=20, blank=True)
+    reason = models.CharField(_("说明"), max_length=200, blank=True)
+    target = models.CharField(_("落地页"), max_length=300, blank=True)
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
     )
-    created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     # Anonymous visits are aggregated: one row per distributor, visitor (a keyed hash of the
     # client address) and day, counting repeats, so a script cannot grow the table at will.
-    visitor = models.CharField("访客标识", max_length=32, blank=True)
-    day = models.DateField("日期", null=True, blank=True)
-    hits = models.PositiveIntegerField("访问次数", default=1)
-    last_seen_at = models.DateTimeField("最近访问", null=True, blank=True)
+    visitor = models.CharField(_("访客标识"), max_length=32, blank=True)
+    day = models.DateField(_("日期"), null=True, blank=True)
+    hits = models.PositiveIntegerField(_("访问次数"), default=1)
+    last_seen_at = models.DateTimeField(_("最近访问"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "推广访问记录"
-        verbose_name_plural = "推广访问记录"
+        verbose_name = _("推广访问记录")
+        verbose_name_plural = pgettext_lazy("plural", "推广访问记录")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -92,21 +94,21 @@ class CustomerBinding(models.Model):
     """The buyer's current distributor. History is in `Touch`."""
 
     buyer = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding", verbose_name="客户"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="binding", verbose_name=_("客户")
     )
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="bindings", verbose_name="分销商"
+        Distributor, on_delete=models.PROTECT, related_name="bindings", verbose_name=_("分销商")
     )
-    source = models.CharField("来源", max_length=10, choices=TouchSource.choices)
-    bound_at = models.DateTimeField("绑定时间")
-    expires_at = models.DateTimeField("失效时间", null=True, blank=True)
-    protected_until = models.DateTimeField("保护期至", null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=10, choices=TouchSource.choices)
+    bound_at = models.DateTimeField(_("绑定时间"))
+    expires_at = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    protected_until = models.DateTimeField(_("保护期至"), null=True, blank=True)
 
     objects = BindingQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "客户关系"
-        verbose_name_plural = "客户关系"
+        verbose_name = _("客户关系")
+        verbose_name_plural = pgettext_lazy("plural", "客户关系")
         ordering = ["-bound_at"]
 
     def __str__(self):

@@ -4,6 +4,8 @@ staff decide, with the attribution record and the buyer's touches in front of th
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -11,9 +13,9 @@ from .distributors import Distributor
 
 
 class ClaimStatus(models.TextChoices):
-    OPEN = "open", "待处理"
-    APPROVED = "approved", "已改判"
-    REJECTED = "rejected", "已驳回"
+    OPEN = "open", _("待处理")
+    APPROVED = "approved", _("已改判")
+    REJECTED = "rejected", _("已驳回")
 
 
 CLAIM_FLOW = StateMachine(
@@ -33,10 +35,12 @@ class OrderClaim(models.Model):
     Status = ClaimStatus
 
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="claims", verbose_name="申诉分销商"
+        Distributor, on_delete=models.PROTECT, related_name="claims", verbose_name=_("申诉分销商")
     )
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name="订单")
-    reason = models.CharField("申诉说明", max_length=200)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name=_("订单")
+    )
+    reason = models.CharField(_("申诉说明"), max_length=200)
     # Who had level 1 when the claim was filed, as the claimant and staff saw it.
     previous_level1 = models.ForeignKey(
         Distributor,
@@ -44,24 +48,24 @@ class OrderClaim(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="原一级分销商",
+        verbose_name=_("原一级分销商"),
     )
-    status = models.CharField("状态", max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
-    note = models.CharField("处理说明", max_length=200, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
+    note = models.CharField(_("处理说明"), max_length=200, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="处理人",
+        verbose_name=_("处理人"),
     )
-    decided_at = models.DateTimeField("处理时间", null=True, blank=True)
-    created_at = models.DateTimeField("申诉时间", auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申诉时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "掉单申诉"
-        verbose_name_plural = "掉单申诉"
+        verbose_name = _("掉单申诉")
+        verbose_name_plural = pgettext_lazy("plural", "掉单申诉")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["order", "distributor"], name="one_claim_per_order_distributor")
@@ -72,4 +76,4 @@ class OrderClaim(models.Model):
         ]
 
     def __str__(self):
-        return f"掉单申诉 #{self.pk}"
+        return gettext("掉单申诉 #%(pk)s") % {"pk": self.pk}

@@ -8,6 +8,8 @@ table of allowed transitions, next to the model.
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.money import format_fen
 from fenxiao.core.statemachine import StateMachine
@@ -22,25 +24,25 @@ class OrderAttribution(models.Model):
     """Who earns on an order, frozen at checkout: a rebind before payment changes nothing."""
 
     order = models.OneToOneField(
-        "orders.Order", on_delete=models.CASCADE, related_name="attribution", verbose_name="订单"
+        "orders.Order", on_delete=models.CASCADE, related_name="attribution", verbose_name=_("订单")
     )
     level1 = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="一级"
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("一级")
     )
     level2 = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="二级"
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("二级")
     )
     level3 = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="三级"
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("三级")
     )
-    self_purchase = models.BooleanField("自购", default=False)
-    reason = models.CharField("归属依据", max_length=200, blank=True)
-    settings_version = models.PositiveIntegerField("分销设置版本")
+    self_purchase = models.BooleanField(_("自购"), default=False)
+    reason = models.CharField(_("归属依据"), max_length=200, blank=True)
+    settings_version = models.PositiveIntegerField(_("分销设置版本"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "订单分销归属"
-        verbose_name_plural = "订单分销归属"
+        verbose_name = _("订单分销归属")
+        verbose_name_plural = pgettext_lazy("plural", "订单分销归属")
         # A distributor's orders (tier bonus, figures, order list) as an index-only scan
         # yielding order ids, newest last.
         indexes = [models.Index(fields=["level1", "order"], name="attribution_level1_order")]
@@ -54,28 +56,28 @@ class OfflineAttribution(models.Model):
     Like an order's attribution it counts the sale for the level-1 distributor's orders and
     sales (the running totals recompute them from here); `sale_key` makes it once per sale."""
 
-    sale_key = models.CharField("门店收银单", max_length=40, unique=True)
+    sale_key = models.CharField(_("门店收银单"), max_length=40, unique=True)
     level1 = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="+", verbose_name="一级", db_index=False
+        Distributor, on_delete=models.PROTECT, related_name="+", verbose_name=_("一级"), db_index=False
     )
     level2 = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="二级"
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("二级")
     )
     level3 = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="三级"
+        Distributor, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("三级")
     )
-    self_purchase = models.BooleanField("自购", default=False)
-    reason = models.CharField("归属依据", max_length=200, blank=True)
-    total = models.PositiveIntegerField("销售金额")
+    self_purchase = models.BooleanField(_("自购"), default=False)
+    reason = models.CharField(_("归属依据"), max_length=200, blank=True)
+    total = models.PositiveIntegerField(_("销售金额"))
     # Given back at the till since (门店退货): the sale counts for `total − refunded`, as an
     # order counts for its paid amount less refunds.
-    refunded = models.PositiveIntegerField("已退款", default=0)
-    settings_version = models.PositiveIntegerField("分销设置版本")
+    refunded = models.PositiveIntegerField(_("已退款"), default=0)
+    settings_version = models.PositiveIntegerField(_("分销设置版本"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "门店收银分销归属"
-        verbose_name_plural = "门店收银分销归属"
+        verbose_name = _("门店收银分销归属")
+        verbose_name_plural = pgettext_lazy("plural", "门店收银分销归属")
         indexes = [
             # A distributor's till sales this month (the tier bonus), without reading the rest.
             models.Index(fields=["level1", "created_at"], name="offline_attribution_level1"),
@@ -88,10 +90,10 @@ class OfflineAttribution(models.Model):
 
 
 class CommissionStatus(models.TextChoices):
-    PENDING = "pending", "待结算（预估）"
-    FROZEN = "frozen", "冻结中"
-    SETTLED = "settled", "已结算"
-    CANCELLED = "cancelled", "已取消"
+    PENDING = "pending", _("待结算（预估）")
+    FROZEN = "frozen", _("冻结中")
+    SETTLED = "settled", _("已结算")
+    CANCELLED = "cancelled", _("已取消")
 
 
 COMMISSION_FLOW = StateMachine(
@@ -107,14 +109,14 @@ COMMISSION_FLOW = StateMachine(
 
 class RuleSource(models.TextChoices):
     # Rule priority 1: the promotion the line was bought in set its own commission.
-    PROMOTION = "promotion", "营销活动"
-    SKU = "sku", "SKU规则"
-    PRODUCT = "product", "商品规则"
-    CATEGORY = "category", "分类规则"
+    PROMOTION = "promotion", _("营销活动")
+    SKU = "sku", _("SKU规则")
+    PRODUCT = "product", _("商品规则")
+    CATEGORY = "category", _("分类规则")
     # A store's own level-1 rate for its 导购 (stores.Store.guide_level1_bp), via store_rules.
-    STORE = "store", "门店导购比例"
-    GRADE = "grade", "等级比例"
-    DEFAULT = "default", "默认比例"
+    STORE = "store", _("门店导购比例")
+    GRADE = "grade", _("等级比例")
+    DEFAULT = "default", _("默认比例")
 
 
 class Commission(models.Model):
@@ -132,7 +134,7 @@ class Commission(models.Model):
         null=True,
         blank=True,
         related_name="commissions",
-        verbose_name="订单",
+        verbose_name=_("订单"),
     )
     # Settling rewrites every index of a commission row, so none is kept twice: the line is
     # led by the (line, beneficiary) constraint, the distributor by the two indexes below,
@@ -141,35 +143,35 @@ class Commission(models.Model):
         "orders.OrderLine",
         on_delete=models.PROTECT,
         related_name="commissions",
-        verbose_name="订单商品",
+        verbose_name=_("订单商品"),
         null=True,
         blank=True,
         db_index=False,
     )
     # The till sale's line ("pos:<line id>"), unique per beneficiary like an order line.
-    offline_ref = models.CharField("门店收银明细", max_length=40, blank=True, default="")
-    offline_label = models.CharField("门店收银单", max_length=120, blank=True, default="")
-    item_name = models.CharField("商品（门店收银）", max_length=200, blank=True, default="")
+    offline_ref = models.CharField(_("门店收银明细"), max_length=40, blank=True, default="")
+    offline_label = models.CharField(_("门店收银单"), max_length=120, blank=True, default="")
+    item_name = models.CharField(_("商品（门店收银）"), max_length=200, blank=True, default="")
     distributor = models.ForeignKey(
         Distributor,
         on_delete=models.PROTECT,
         related_name="commissions",
-        verbose_name="分销商",
+        verbose_name=_("分销商"),
         db_index=False,
     )
-    level = models.PositiveSmallIntegerField("层级")
+    level = models.PositiveSmallIntegerField(_("层级"))
     status = models.CharField(
-        "状态", max_length=10, choices=CommissionStatus.choices, default=CommissionStatus.PENDING
+        _("状态"), max_length=10, choices=CommissionStatus.choices, default=CommissionStatus.PENDING
     )
-    base = models.PositiveIntegerField("计佣金额", help_text="该商品实付金额（已扣优惠，不含运费）")
-    quantity = models.PositiveIntegerField("数量")
-    rule_kind = models.CharField("计算方式", max_length=10, choices=RuleKind.choices)
-    rate_bp = models.PositiveIntegerField("比例（基点）", default=0)
-    fixed_per_unit = models.PositiveIntegerField("固定金额（分/件）", default=0)
-    bonus_bp = models.PositiveIntegerField("阶梯奖励（基点）", default=0)
-    team_bp = models.PositiveIntegerField("团队佣金（基点）", default=0)
-    capped = models.PositiveIntegerField("封顶扣减", default=0)
-    rule_source = models.CharField("规则来源", max_length=10, choices=RuleSource.choices)
+    base = models.PositiveIntegerField(_("计佣金额"), help_text=_("该商品实付金额（已扣优惠，不含运费）"))
+    quantity = models.PositiveIntegerField(_("数量"))
+    rule_kind = models.CharField(_("计算方式"), max_length=10, choices=RuleKind.choices)
+    rate_bp = models.PositiveIntegerField(_("比例（基点）"), default=0)
+    fixed_per_unit = models.PositiveIntegerField(_("固定金额（分/件）"), default=0)
+    bonus_bp = models.PositiveIntegerField(_("阶梯奖励（基点）"), default=0)
+    team_bp = models.PositiveIntegerField(_("团队佣金（基点）"), default=0)
+    capped = models.PositiveIntegerField(_("封顶扣减"), default=0)
+    rule_source = models.CharField(_("规则来源"), max_length=10, choices=RuleSource.choices)
     # Indexed only where set (see Meta): default and grade rates have no rule.
     rule = models.ForeignKey(
         CommissionRule,
@@ -177,35 +179,35 @@ class Commission(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="规则",
+        verbose_name=_("规则"),
         db_index=False,
     )
-    rule_version = models.PositiveIntegerField("规则版本", default=0)
-    rule_name = models.CharField("规则名称（当时）", max_length=60, blank=True)
-    grade_name = models.CharField("当时等级", max_length=20, blank=True)
-    settings_version = models.PositiveIntegerField("设置版本")
-    amount = models.PositiveIntegerField("佣金金额（原始）")
-    reversed_amount = models.PositiveIntegerField("已冲减", default=0)
-    created_at = models.DateTimeField("产生时间", auto_now_add=True)
+    rule_version = models.PositiveIntegerField(_("规则版本"), default=0)
+    rule_name = models.CharField(_("规则名称（当时）"), max_length=60, blank=True)
+    grade_name = models.CharField(_("当时等级"), max_length=20, blank=True)
+    settings_version = models.PositiveIntegerField(_("设置版本"))
+    amount = models.PositiveIntegerField(_("佣金金额（原始）"))
+    reversed_amount = models.PositiveIntegerField(_("已冲减"), default=0)
+    created_at = models.DateTimeField(_("产生时间"), auto_now_add=True)
     # Not indexed: settlement finds what is held through the frozen-id index, and this
     # column would be one more index rewritten by every settled commission.
-    frozen_until = models.DateTimeField("解冻时间", null=True, blank=True)
-    settled_at = models.DateTimeField("结算时间", null=True, blank=True)
+    frozen_until = models.DateTimeField(_("解冻时间"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("结算时间"), null=True, blank=True)
     # Held by an abuse guard (see risk.RiskReview) until staff clear or void it: settlement
     # leaves it frozen. A plain column, so a settlement claim re-tests it on the row it locks.
-    under_review = models.BooleanField("风控审核中", default=False)
+    under_review = models.BooleanField(_("风控审核中"), default=False)
     batch = models.ForeignKey(
         SettlementBatch,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="commissions",
-        verbose_name="结算批次",
+        verbose_name=_("结算批次"),
     )
 
     class Meta:
-        verbose_name = "佣金记录"
-        verbose_name_plural = "佣金记录"
+        verbose_name = _("佣金记录")
+        verbose_name_plural = pgettext_lazy("plural", "佣金记录")
         ordering = ["-id"]
         constraints = [
             # One live commission per line and beneficiary: a 掉单申诉 改判 cancels the old
@@ -254,7 +256,11 @@ class Commission(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order_id or self.offline_ref}-{self.level}级 {format_fen(self.net_amount)}"
+        return gettext("%(source)s-%(level)s级 %(amount)s") % {
+            "source": self.order_id or self.offline_ref,
+            "level": self.level,
+            "amount": format_fen(self.net_amount),
+        }
 
     @property
     def net_amount(self) -> int:
@@ -267,7 +273,11 @@ class Commission(models.Model):
     @property
     def source_label(self) -> str:
         """Where the commission comes from, as lists show it: the order number or the till sale."""
-        return self.offline_label if self.is_offline else f"订单 {self.order.number}"
+        return (
+            self.offline_label
+            if self.is_offline
+            else gettext("订单 %(number)s") % {"number": self.order.number}
+        )
 
     @property
     def item_label(self) -> str:
@@ -279,27 +289,27 @@ class CommissionAdjustment(models.Model):
     """A reduction of a commission (refund before settlement, or clawback after it)."""
 
     class Kind(models.TextChoices):
-        REDUCED = "reduced", "部分退款按比例扣减"
-        CANCELLED = "cancelled", "全额退款取消"
-        CLAWBACK = "clawback", "结算后退款追回"
-        VOIDED = "voided", "封禁作废"
-        RELEASED = "released", "封禁后保留结算"
-        RISK_VOIDED = "risk_void", "风控作废"
-        RISK_CLEARED = "risk_clear", "风控放行"
+        REDUCED = "reduced", _("部分退款按比例扣减")
+        CANCELLED = "cancelled", _("全额退款取消")
+        CLAWBACK = "clawback", _("结算后退款追回")
+        VOIDED = "voided", _("封禁作废")
+        RELEASED = "released", _("封禁后保留结算")
+        RISK_VOIDED = "risk_void", _("风控作废")
+        RISK_CLEARED = "risk_clear", _("风控放行")
         # A missing-order claim moved the order to another distributor: what the old chain
         # held is cancelled, and the new chain's commission is computed afresh.
-        REATTRIBUTED = "reassign", "掉单申诉改判"
+        REATTRIBUTED = "reassign", _("掉单申诉改判")
 
     commission = models.ForeignKey(Commission, on_delete=models.CASCADE, related_name="adjustments")
-    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    amount = models.PositiveIntegerField("冲减金额")
-    refunded_base = models.PositiveIntegerField("商品累计退款")
-    note = models.CharField("说明", max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    amount = models.PositiveIntegerField(_("冲减金额"))
+    refunded_base = models.PositiveIntegerField(_("商品累计退款"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "佣金冲减记录"
-        verbose_name_plural = "佣金冲减记录"
+        verbose_name = _("佣金冲减记录")
+        verbose_name_plural = pgettext_lazy("plural", "佣金冲减记录")
         ordering = ["id"]
 
     def __str__(self):

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 MAX_LEVELS = 3  # three or more levels of team-based pay is pyramid selling under PRC law
 
@@ -21,117 +23,125 @@ MAX_PROTECT_DAYS = 365
 
 
 class EnableMode(models.TextChoices):
-    EVERYONE = "everyone", "人人分销"
-    DESIGNATED = "designated", "指定分销"
-    APPLY = "apply", "申请审核"
-    CONDITION = "condition", "满足条件"
+    EVERYONE = "everyone", _("人人分销")
+    DESIGNATED = "designated", _("指定分销")
+    APPLY = "apply", _("申请审核")
+    CONDITION = "condition", _("满足条件")
 
 
 class ReviewMode(models.TextChoices):
-    AUTO = "auto", "自动通过"
-    MANUAL = "manual", "人工审核"
+    AUTO = "auto", _("自动通过")
+    MANUAL = "manual", _("人工审核")
 
 
 class ConditionKind(models.TextChoices):
-    LIFETIME_SPEND = "lifetime_spend", "累计消费满额"
-    COMPLETED_ORDERS = "completed_orders", "完成订单数"
-    BOUGHT_PRODUCTS = "bought_products", "购买指定商品"
+    LIFETIME_SPEND = "lifetime_spend", _("累计消费满额")
+    COMPLETED_ORDERS = "completed_orders", _("完成订单数")
+    BOUGHT_PRODUCTS = "bought_products", _("购买指定商品")
 
 
 class BindMode(models.TextChoices):
-    FIRST = "first", "首次绑定永久有效"
-    EXPIRING = "expiring", "绑定有效期"
-    LATEST = "latest", "最新链接优先（含保护期）"
+    FIRST = "first", _("首次绑定永久有效")
+    EXPIRING = "expiring", _("绑定有效期")
+    LATEST = "latest", _("最新链接优先（含保护期）")
 
 
 class SettlementMode(models.TextChoices):
-    AUTO = "auto", "自动结算"
-    MANUAL = "manual", "人工审核结算"
+    AUTO = "auto", _("自动结算")
+    MANUAL = "manual", _("人工审核结算")
 
 
 class Cycle(models.TextChoices):
-    DAILY = "daily", "日结"
-    WEEKLY = "weekly", "周结"
-    MONTHLY = "monthly", "月结"
+    DAILY = "daily", _("日结")
+    WEEKLY = "weekly", _("周结")
+    MONTHLY = "monthly", _("月结")
 
 
 class PayoutMethod(models.TextChoices):
-    BANK = "bank", "银行卡（人工转账）"
-    WECHAT = "wechat", "微信零钱"
-    ALIPAY = "alipay", "支付宝"
-    STORE_CREDIT = "store_credit", "商城余额"
+    BANK = "bank", _("银行卡（人工转账）")
+    WECHAT = "wechat", _("微信零钱")
+    ALIPAY = "alipay", _("支付宝")
+    STORE_CREDIT = "store_credit", _("商城余额")
 
 
 class DistributionSettings(models.Model):
     """The merchant's distribution rules: one record, every change versioned and logged."""
 
-    levels = models.PositiveSmallIntegerField("分销层级", default=2, help_text="1–3 级；超过 3 级不允许")
+    levels = models.PositiveSmallIntegerField(
+        _("分销层级"), default=2, help_text=_("1–3 级；超过 3 级不允许")
+    )
     enable_mode = models.CharField(
-        "成为分销商方式", max_length=20, choices=EnableMode.choices, default=EnableMode.APPLY
+        _("成为分销商方式"), max_length=20, choices=EnableMode.choices, default=EnableMode.APPLY
     )
     review_mode = models.CharField(
-        "申请审核方式", max_length=10, choices=ReviewMode.choices, default=ReviewMode.MANUAL
+        _("申请审核方式"), max_length=10, choices=ReviewMode.choices, default=ReviewMode.MANUAL
     )
-    require_real_name = models.BooleanField("申请需填写真实姓名", default=True)
+    require_real_name = models.BooleanField(_("申请需填写真实姓名"), default=True)
     condition_kind = models.CharField(
-        "满足条件类型", max_length=20, choices=ConditionKind.choices, default=ConditionKind.LIFETIME_SPEND
+        _("满足条件类型"), max_length=20, choices=ConditionKind.choices, default=ConditionKind.LIFETIME_SPEND
     )
-    condition_amount = models.PositiveIntegerField("累计消费满（分）", default=0)
-    condition_orders = models.PositiveIntegerField("完成订单数", default=1)
+    condition_amount = models.PositiveIntegerField(_("累计消费满（分）"), default=0)
+    condition_orders = models.PositiveIntegerField(_("完成订单数"), default=1)
     condition_products = models.ManyToManyField(
-        "catalog.Product", blank=True, verbose_name="指定商品", related_name="+"
+        "catalog.Product", blank=True, verbose_name=_("指定商品"), related_name="+"
     )
     bind_mode = models.CharField(
-        "客户绑定方式", max_length=10, choices=BindMode.choices, default=BindMode.FIRST
+        _("客户绑定方式"), max_length=10, choices=BindMode.choices, default=BindMode.FIRST
     )
     bind_days = models.PositiveIntegerField(
-        "绑定有效期（天）", default=30, validators=[MaxValueValidator(MAX_BIND_DAYS)]
+        _("绑定有效期（天）"), default=30, validators=[MaxValueValidator(MAX_BIND_DAYS)]
     )
     protect_days = models.PositiveIntegerField(
-        "保护期（天）", default=7, validators=[MaxValueValidator(MAX_PROTECT_DAYS)]
+        _("保护期（天）"), default=7, validators=[MaxValueValidator(MAX_PROTECT_DAYS)]
     )
-    new_buyers_only = models.BooleanField("仅绑定新客户（无付款订单）", default=False)
-    self_purchase = models.BooleanField("自购返佣", default=False)
-    level1_bp = models.PositiveIntegerField("默认一级佣金（基点）", default=1000, help_text="100 基点 = 1%")
-    level2_bp = models.PositiveIntegerField("默认二级佣金（基点）", default=500)
-    level3_bp = models.PositiveIntegerField("默认三级佣金（基点）", default=0)
-    max_commission_bp = models.PositiveIntegerField("单商品佣金上限（基点）", default=5000)
+    new_buyers_only = models.BooleanField(_("仅绑定新客户（无付款订单）"), default=False)
+    self_purchase = models.BooleanField(_("自购返佣"), default=False)
+    level1_bp = models.PositiveIntegerField(
+        _("默认一级佣金（基点）"), default=1000, help_text=_("100 基点 = 1%")
+    )
+    level2_bp = models.PositiveIntegerField(_("默认二级佣金（基点）"), default=500)
+    level3_bp = models.PositiveIntegerField(_("默认三级佣金（基点）"), default=0)
+    max_commission_bp = models.PositiveIntegerField(_("单商品佣金上限（基点）"), default=5000)
     freeze_days = models.PositiveIntegerField(
-        "冻结期（天）",
+        _("冻结期（天）"),
         default=7,
         validators=[MaxValueValidator(MAX_FREEZE_DAYS)],
-        help_text="订单完成后佣金冻结的天数；售后期未结束的订单佣金也不会结算",
+        help_text=_("订单完成后佣金冻结的天数；售后期未结束的订单佣金也不会结算"),
     )
     settlement_mode = models.CharField(
-        "结算方式", max_length=10, choices=SettlementMode.choices, default=SettlementMode.AUTO
+        _("结算方式"), max_length=10, choices=SettlementMode.choices, default=SettlementMode.AUTO
     )
-    settlement_cycle = models.CharField("结算周期", max_length=10, choices=Cycle.choices, default=Cycle.DAILY)
-    withdraw_min = models.PositiveIntegerField("最低提现（分）", default=100)
-    withdraw_max = models.PositiveIntegerField("单次最高提现（分）", default=500000)
-    withdraw_fee_bp = models.PositiveIntegerField("提现手续费（基点）", default=0)
-    withdraw_limit = models.PositiveIntegerField("每周期最多提现次数", default=3)
+    settlement_cycle = models.CharField(
+        _("结算周期"), max_length=10, choices=Cycle.choices, default=Cycle.DAILY
+    )
+    withdraw_min = models.PositiveIntegerField(_("最低提现（分）"), default=100)
+    withdraw_max = models.PositiveIntegerField(_("单次最高提现（分）"), default=500000)
+    withdraw_fee_bp = models.PositiveIntegerField(_("提现手续费（基点）"), default=0)
+    withdraw_limit = models.PositiveIntegerField(_("每周期最多提现次数"), default=3)
     withdraw_period = models.CharField(
-        "提现次数周期", max_length=10, choices=Cycle.choices, default=Cycle.MONTHLY
+        _("提现次数周期"), max_length=10, choices=Cycle.choices, default=Cycle.MONTHLY
     )
-    withdraw_methods = models.JSONField("提现方式", default=list, blank=True)
+    withdraw_methods = models.JSONField(_("提现方式"), default=list, blank=True)
     risk_guard = models.BooleanField(
-        "可疑订单暂扣佣金",
+        _("可疑订单暂扣佣金"),
         default=True,
-        help_text="买家与分销商疑似同一人（同一手机号、收货地址、设备或收款账户）、上下级疑似同一人、"
-        "或买家频繁退款时，该笔佣金暂不结算，待风控审核放行或作废",
+        help_text=_(
+            "买家与分销商疑似同一人（同一手机号、收货地址、设备或收款账户）、上下级疑似同一人、"
+            "或买家频繁退款时，该笔佣金暂不结算，待风控审核放行或作废"
+        ),
     )
     risk_refund_orders = models.PositiveSmallIntegerField(
-        "频繁退款：近 90 天退款订单数达到", default=3, help_text="0 表示不按退款判断"
+        _("频繁退款：近 90 天退款订单数达到"), default=3, help_text=_("0 表示不按退款判断")
     )
     risk_refund_rate_bp = models.PositiveIntegerField(
-        "频繁退款：且退款订单占比达到（基点）", default=5000, help_text="100 基点 = 1%"
+        _("频繁退款：且退款订单占比达到（基点）"), default=5000, help_text=_("100 基点 = 1%")
     )
-    version = models.PositiveIntegerField("版本", default=1)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "分销设置"
-        verbose_name_plural = "分销设置"
+        verbose_name = _("分销设置")
+        verbose_name_plural = pgettext_lazy("plural", "分销设置")
         constraints = [
             models.CheckConstraint(
                 condition=Q(levels__gte=1, levels__lte=MAX_LEVELS), name="distribution_levels_1_to_3"
@@ -142,7 +152,7 @@ class DistributionSettings(models.Model):
         ]
 
     def __str__(self):
-        return "分销设置"
+        return gettext("分销设置")
 
     def level_bp(self, level: int) -> int:
         return [self.level1_bp, self.level2_bp, self.level3_bp][level - 1]
@@ -153,20 +163,20 @@ class DistributionSettings(models.Model):
 
 
 class SettingsChange(models.Model):
-    version = models.PositiveIntegerField("版本")
+    version = models.PositiveIntegerField(_("版本"))
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
-        verbose_name="修改人",
+        verbose_name=_("修改人"),
     )
-    changes = models.JSONField("变更内容", default=dict)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    changes = models.JSONField(_("变更内容"), default=dict)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "分销设置变更记录"
-        verbose_name_plural = "分销设置变更记录"
+        verbose_name = _("分销设置变更记录")
+        verbose_name_plural = pgettext_lazy("plural", "分销设置变更记录")
         ordering = ["-id"]
 
     def __str__(self):

@@ -7,43 +7,45 @@ model so the states and the moves between them read together.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
 
 
 class ConditionLogic(models.TextChoices):
-    ALL = "all", "全部满足"
-    ANY = "any", "满足任一"
+    ALL = "all", _("全部满足")
+    ANY = "any", _("满足任一")
 
 
 class DistributorGrade(models.Model):
-    name = models.CharField("等级名称", max_length=20, unique=True)
+    name = models.CharField(_("等级名称"), max_length=20, unique=True)
     weight = models.PositiveIntegerField(
-        "权重", unique=True, help_text="数字越大等级越高；只会自动升级，不会自动降级"
+        _("权重"), unique=True, help_text=_("数字越大等级越高；只会自动升级，不会自动降级")
     )
-    is_default = models.BooleanField("新分销商默认等级", default=False)
+    is_default = models.BooleanField(_("新分销商默认等级"), default=False)
     level1_bp = models.PositiveIntegerField(
-        "一级佣金（基点）", null=True, blank=True, help_text="留空则使用默认比例"
+        _("一级佣金（基点）"), null=True, blank=True, help_text=_("留空则使用默认比例")
     )
-    level2_bp = models.PositiveIntegerField("二级佣金（基点）", null=True, blank=True)
-    level3_bp = models.PositiveIntegerField("三级佣金（基点）", null=True, blank=True)
+    level2_bp = models.PositiveIntegerField(_("二级佣金（基点）"), null=True, blank=True)
+    level3_bp = models.PositiveIntegerField(_("三级佣金（基点）"), null=True, blank=True)
     team_bp = models.PositiveIntegerField(
-        "团队佣金（基点）", default=0, help_text="直属团队成员的销售额额外奖励"
+        _("团队佣金（基点）"), default=0, help_text=_("直属团队成员的销售额额外奖励")
     )
     logic = models.CharField(
-        "升级条件关系", max_length=5, choices=ConditionLogic.choices, default=ConditionLogic.ALL
+        _("升级条件关系"), max_length=5, choices=ConditionLogic.choices, default=ConditionLogic.ALL
     )
-    min_own_sales = models.PositiveBigIntegerField("个人推广销售额满（分）", null=True, blank=True)
-    min_own_orders = models.PositiveIntegerField("完成订单数满", null=True, blank=True)
-    min_single_order = models.PositiveIntegerField("单笔订单金额满（分）", null=True, blank=True)
-    min_direct_team = models.PositiveIntegerField("直属团队人数满", null=True, blank=True)
-    min_team_sales = models.PositiveBigIntegerField("团队销售额满（分）", null=True, blank=True)
-    min_team_orders = models.PositiveIntegerField("团队订单数满", null=True, blank=True)
-    min_settled_commission = models.PositiveBigIntegerField("已结算佣金满（分）", null=True, blank=True)
+    min_own_sales = models.PositiveBigIntegerField(_("个人推广销售额满（分）"), null=True, blank=True)
+    min_own_orders = models.PositiveIntegerField(_("完成订单数满"), null=True, blank=True)
+    min_single_order = models.PositiveIntegerField(_("单笔订单金额满（分）"), null=True, blank=True)
+    min_direct_team = models.PositiveIntegerField(_("直属团队人数满"), null=True, blank=True)
+    min_team_sales = models.PositiveBigIntegerField(_("团队销售额满（分）"), null=True, blank=True)
+    min_team_orders = models.PositiveIntegerField(_("团队订单数满"), null=True, blank=True)
+    min_settled_commission = models.PositiveBigIntegerField(_("已结算佣金满（分）"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "分销等级"
-        verbose_name_plural = "分销等级"
+        verbose_name = _("分销等级")
+        verbose_name_plural = pgettext_lazy("plural", "分销等级")
         ordering = ["weight"]
         constraints = [
             models.UniqueConstraint(
@@ -69,11 +71,11 @@ class DistributorGrade(models.Model):
 
 
 class DistributorStatus(models.TextChoices):
-    PENDING = "pending", "待审核"
-    ACTIVE = "active", "正常"
-    REJECTED = "rejected", "已拒绝"
-    SUSPENDED = "suspended", "暂停"
-    BANNED = "banned", "已封禁"
+    PENDING = "pending", _("待审核")
+    ACTIVE = "active", pgettext_lazy("distributor status", "正常")
+    REJECTED = "rejected", _("已拒绝")
+    SUSPENDED = "suspended", _("暂停")
+    BANNED = "banned", _("已封禁")
 
 
 DISTRIBUTOR_FLOW = StateMachine(
@@ -91,26 +93,26 @@ DISTRIBUTOR_FLOW = StateMachine(
 class BanDecision(models.TextChoices):
     """What becomes of a banned distributor's held (pending and frozen) commission."""
 
-    VOID = "void", "作废待结算佣金"
-    RELEASE = "release", "保留，照常结算"
+    VOID = "void", _("作废待结算佣金")
+    RELEASE = "release", _("保留，照常结算")
 
 
 class JoinSource(models.TextChoices):
-    EVERYONE = "everyone", "人人分销"
-    APPLIED = "applied", "申请"
-    DESIGNATED = "designated", "商家指定"
-    CONDITION = "condition", "满足条件"
-    STORE = "store", "扫门店码"
+    EVERYONE = "everyone", _("人人分销")
+    APPLIED = "applied", _("申请")
+    DESIGNATED = "designated", _("商家指定")
+    CONDITION = "condition", _("满足条件")
+    STORE = "store", _("扫门店码")
 
 
 class Distributor(models.Model):
     Status = DistributorStatus
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="distributor", verbose_name="用户"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="distributor", verbose_name=_("用户")
     )
     status = models.CharField(
-        "状态",
+        _("状态"),
         max_length=10,
         choices=DistributorStatus.choices,
         default=DistributorStatus.PENDING,
@@ -122,34 +124,39 @@ class Distributor(models.Model):
         null=True,
         blank=True,
         related_name="distributors",
-        verbose_name="等级",
+        verbose_name=_("等级"),
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name="上级"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
-    referral_code = models.CharField("推广码", max_length=12, unique=True)
-    real_name = models.CharField("真实姓名", max_length=40, blank=True)
-    apply_note = models.CharField("申请说明", max_length=200, blank=True)
-    reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
-    status_reason = models.CharField("状态说明", max_length=200, blank=True)
+    referral_code = models.CharField(_("推广码"), max_length=12, unique=True)
+    real_name = models.CharField(_("真实姓名"), max_length=40, blank=True)
+    apply_note = models.CharField(_("申请说明"), max_length=200, blank=True)
+    reject_reason = models.CharField(_("拒绝原因"), max_length=200, blank=True)
+    status_reason = models.CharField(_("状态说明"), max_length=200, blank=True)
     ban_decision = models.CharField(
-        "封禁时待结算佣金处理", max_length=10, choices=BanDecision.choices, blank=True
+        _("封禁时待结算佣金处理"), max_length=10, choices=BanDecision.choices, blank=True
     )
-    source = models.CharField("来源", max_length=12, choices=JoinSource.choices)
-    created_at = models.DateTimeField("申请时间", auto_now_add=True)
-    activated_at = models.DateTimeField("成为分销商时间", null=True, blank=True)
+    source = models.CharField(_("来源"), max_length=12, choices=JoinSource.choices)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    activated_at = models.DateTimeField(_("成为分销商时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="审核人",
+        verbose_name=_("审核人"),
     )
 
     class Meta:
-        verbose_name = "分销商"
-        verbose_name_plural = "分销商"
+        verbose_name = _("分销商")
+        verbose_name_plural = pgettext_lazy("plural", "分销商")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(parent=F("id")), name="distributor_not_own_parent"),
@@ -158,7 +165,7 @@ class Distributor(models.Model):
         indexes = [models.Index(fields=["parent", "status"], name="distributor_parent_status")]
 
     def __str__(self):
-        return f"{self.user.display_name}（{self.referral_code}）"
+        return gettext("%(name)s（%(code)s）") % {"name": self.user.display_name, "code": self.referral_code}
 
     @property
     def is_active(self) -> bool:

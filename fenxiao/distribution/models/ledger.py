@@ -8,6 +8,8 @@ status) and `PayoutStatus` (the transfer's own progress) stay next to `Withdrawa
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -17,24 +19,24 @@ from .distributors import Distributor
 
 
 class LedgerKind(models.TextChoices):
-    COMMISSION = "commission", "佣金结算"
-    CLAWBACK = "clawback", "退款追回"
-    WITHDRAWAL_HOLD = "withdrawal_hold", "提现冻结"
-    WITHDRAWAL_RELEASE = "withdrawal_release", "提现退回"
-    BAN = "ban", "封禁处理"
+    COMMISSION = "commission", _("佣金结算")
+    CLAWBACK = "clawback", _("退款追回")
+    WITHDRAWAL_HOLD = "withdrawal_hold", _("提现冻结")
+    WITHDRAWAL_RELEASE = "withdrawal_release", _("提现退回")
+    BAN = "ban", _("封禁处理")
 
 
 class LedgerEntry(models.Model):
     """Append-only: a distributor's balance is the sum of their entries, nothing else."""
 
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="ledger", verbose_name="分销商"
+        Distributor, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("分销商")
     )
-    kind = models.CharField("类型", max_length=20, choices=LedgerKind.choices)
-    amount = models.BigIntegerField("金额", help_text="正数入账，负数出账")
+    kind = models.CharField(_("类型"), max_length=20, choices=LedgerKind.choices)
+    amount = models.BigIntegerField(_("金额"), help_text=_("正数入账，负数出账"))
     # Unique through a constraint in Meta: it is only ever matched whole (settlement's
     # `ON CONFLICT (source_key)`), so no second, pattern-matching index is written per entry.
-    source_key = models.CharField("来源", max_length=60)
+    source_key = models.CharField(_("来源"), max_length=60)
     # Not indexed: an entry is only ever read towards its commission, never found by it
     # (settlement finds a credit by its source key), and each index is one more write per
     # commission settled.
@@ -55,12 +57,12 @@ class LedgerEntry(models.Model):
         related_name="ledger_entries",
         db_index=False,
     )
-    note = models.CharField("说明", max_length=200, blank=True)
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "账户流水"
-        verbose_name_plural = "账户流水"
+        verbose_name = _("账户流水")
+        verbose_name_plural = pgettext_lazy("plural", "账户流水")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["source_key"], name="ledger_source_key_unique")]
         indexes = [
@@ -78,11 +80,11 @@ class LedgerEntry(models.Model):
 
 
 class WithdrawalStatus(models.TextChoices):
-    REQUESTED = "requested", "待审核"
-    APPROVED = "approved", "已审核，打款中"
-    PAID = "paid", "已打款"
-    REJECTED = "rejected", "已拒绝"
-    FAILED = "failed", "打款失败"
+    REQUESTED = "requested", _("待审核")
+    APPROVED = "approved", _("已审核，打款中")
+    PAID = "paid", _("已打款")
+    REJECTED = "rejected", _("已拒绝")
+    FAILED = "failed", _("打款失败")
 
 
 WITHDRAWAL_FLOW = StateMachine(
@@ -101,10 +103,10 @@ class PayoutStatus(models.TextChoices):
     """The electronic transfer of an approved withdrawal (WeChat / Alipay)."""
 
     NONE = "", "-"
-    PENDING = "pending", "待打款"
-    PROCESSING = "processing", "打款中"
-    SUCCEEDED = "succeeded", "已到账"
-    FAILED = "failed", "打款失败"
+    PENDING = "pending", _("待打款")
+    PROCESSING = "processing", _("打款中")
+    SUCCEEDED = "succeeded", _("已到账")
+    FAILED = "failed", _("打款失败")
 
 
 # A transfer in these states may be re-driven by staff or the sweeper: the payout adapter
@@ -115,48 +117,48 @@ RETRYABLE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.PROCESSING)
 class Withdrawal(models.Model):
     Status = WithdrawalStatus
 
-    number = models.CharField("提现单号", max_length=32, unique=True)
+    number = models.CharField(_("提现单号"), max_length=32, unique=True)
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="withdrawals", verbose_name="分销商"
+        Distributor, on_delete=models.PROTECT, related_name="withdrawals", verbose_name=_("分销商")
     )
-    amount = models.PositiveIntegerField("提现金额")
-    fee = models.PositiveIntegerField("手续费")
-    payout = models.PositiveIntegerField("实际到账")
-    method = models.CharField("提现方式", max_length=20, choices=PayoutMethod.choices)
-    account = models.JSONField("收款账户", default=dict, blank=True)
+    amount = models.PositiveIntegerField(_("提现金额"))
+    fee = models.PositiveIntegerField(_("手续费"))
+    payout = models.PositiveIntegerField(_("实际到账"))
+    method = models.CharField(_("提现方式"), max_length=20, choices=PayoutMethod.choices)
+    account = models.JSONField(_("收款账户"), default=dict, blank=True)
     status = models.CharField(
-        "状态",
+        _("状态"),
         max_length=10,
         choices=WithdrawalStatus.choices,
         default=WithdrawalStatus.REQUESTED,
         db_index=True,
     )
-    reject_reason = models.CharField("拒绝原因", max_length=200, blank=True)
-    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
-    payout_reference = models.CharField("打款凭证号", max_length=64, blank=True)
+    reject_reason = models.CharField(_("拒绝原因"), max_length=200, blank=True)
+    failure_reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    payout_reference = models.CharField(_("打款凭证号"), max_length=64, blank=True)
     payout_status = models.CharField(
-        "打款进度", max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.NONE, blank=True
+        _("打款进度"), max_length=10, choices=PayoutStatus.choices, default=PayoutStatus.NONE, blank=True
     )
-    payout_attempts = models.PositiveIntegerField("打款尝试次数", default=0)
+    payout_attempts = models.PositiveIntegerField(_("打款尝试次数"), default=0)
     # Pending: when the sweeper may (re)start the transfer. Processing: the claim's deadline,
     # after which the attempt is presumed dead (worker killed) and the transfer re-driven.
-    payout_next_at = models.DateTimeField("下次打款尝试", null=True, blank=True, db_index=True)
-    payout_last_error = models.CharField("最近一次打款错误", max_length=300, blank=True)
-    created_at = models.DateTimeField("申请时间", auto_now_add=True, db_index=True)
+    payout_next_at = models.DateTimeField(_("下次打款尝试"), null=True, blank=True, db_index=True)
+    payout_last_error = models.CharField(_("最近一次打款错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="审核人",
+        verbose_name=_("审核人"),
     )
-    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
-    paid_at = models.DateTimeField("打款时间", null=True, blank=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("打款时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "提现"
-        verbose_name_plural = "提现"
+        verbose_name = _("提现")
+        verbose_name_plural = pgettext_lazy("plural", "提现")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
@@ -179,8 +181,8 @@ class SandboxPayout(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "沙箱打款"
-        verbose_name_plural = "沙箱打款"
+        verbose_name = _("沙箱打款")
+        verbose_name_plural = pgettext_lazy("plural", "沙箱打款")
 
     def __str__(self):
         return self.out_biz_no

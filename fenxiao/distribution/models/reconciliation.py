@@ -4,31 +4,33 @@ agreed every day, and a day that disagreed stays on record after a repair and a 
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 
 class Reconciliation(models.Model):
-    day = models.DateField("对账日期", db_index=True)
-    ok = models.BooleanField("全部一致", default=False)
-    problem_count = models.PositiveIntegerField("不一致项", default=0)
+    day = models.DateField(_("对账日期"), db_index=True)
+    ok = models.BooleanField(_("全部一致"), default=False)
+    problem_count = models.PositiveIntegerField(_("不一致项"), default=0)
     # The day's money movements (fen and counts), by name: see services/reconciliation.FIGURES.
-    figures = models.JSONField("当日资金流水", default=dict)
+    figures = models.JSONField(_("当日资金流水"), default=dict)
     # One entry per check: {"key", "title", "ok", "checked", "problems": [text, …], "more"}.
-    checks = models.JSONField("核对结果", default=list)
-    ran_at = models.DateTimeField("对账时间")
+    checks = models.JSONField(_("核对结果"), default=list)
+    ran_at = models.DateTimeField(_("对账时间"))
     ran_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="发起人",
+        verbose_name=_("发起人"),
     )
-    duration_ms = models.PositiveIntegerField("耗时（毫秒）", default=0)
+    duration_ms = models.PositiveIntegerField(_("耗时（毫秒）"), default=0)
 
     class Meta:
-        verbose_name = "每日对账"
-        verbose_name_plural = "每日对账"
+        verbose_name = _("每日对账")
+        verbose_name_plural = pgettext_lazy("plural", "每日对账")
         ordering = ["-ran_at", "-id"]
 
     def __str__(self):
-        return f"{self.day:%Y-%m-%d} 对账"
+        return gettext("%(day)s 对账") % {"day": f"{self.day:%Y-%m-%d}"}

@@ -5,6 +5,8 @@ distributor is held (not settled) until staff clear it or void it."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -14,28 +16,28 @@ from .distributors import Distributor
 class RiskSignal(models.TextChoices):
     # The order is delivered to the distributor's own phone number, or to a phone from
     # their address book.
-    SAME_PHONE = "same_phone", "同一手机号"
+    SAME_PHONE = "same_phone", _("同一手机号")
     # The delivery address is one in the distributor's own address book.
-    SAME_ADDRESS = "same_address", "同一收货地址"
+    SAME_ADDRESS = "same_address", _("同一收货地址")
     # The buyer and the distributor signed in on the same device (browser or app install).
-    SAME_DEVICE = "same_device", "同一设备"
+    SAME_DEVICE = "same_device", _("同一设备")
     # The buyer's own distributor account has been paid to the distributor's payout account.
-    SAME_PAYOUT = "same_payout", "同一收款账户"
+    SAME_PAYOUT = "same_payout", _("同一收款账户")
     # Two distributors of the order's chain withdraw to the same payout account: one person
     # recruited their own second account to earn on both levels.
-    CIRCULAR = "circular", "循环招募（上下级疑似同一人）"
+    CIRCULAR = "circular", _("循环招募（上下级疑似同一人）")
     # The buyer had most of their recent orders refunded at their own request.
-    REFUND_ABUSE = "refund_abuse", "频繁退款"
+    REFUND_ABUSE = "refund_abuse", _("频繁退款")
     # Staff held it by hand (from 佣金记录 or a settlement batch under review).
-    MANUAL = "manual", "人工暂扣"
+    MANUAL = "manual", _("人工暂扣")
 
 
 class RiskReviewStatus(models.TextChoices):
-    OPEN = "open", "待审核"
-    CLEARED = "cleared", "已放行"
-    VOIDED = "voided", "已作废佣金"
+    OPEN = "open", _("待审核")
+    CLEARED = "cleared", _("已放行")
+    VOIDED = "voided", _("已作废佣金")
     # Nothing left to decide: a refund, a ban's void or a 改判 cancelled all it held.
-    CLOSED = "closed", "已失效"
+    CLOSED = "closed", _("已失效")
 
 
 RISK_REVIEW_FLOW = StateMachine(
@@ -55,36 +57,38 @@ class RiskReview(models.Model):
 
     Status = RiskReviewStatus
 
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name="订单")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name=_("订单")
+    )
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="risk_reviews", verbose_name="分销商"
+        Distributor, on_delete=models.PROTECT, related_name="risk_reviews", verbose_name=_("分销商")
     )
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="买家"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("买家")
     )
     # The signals that fired, comma-separated RiskSignal values (filtered with `contains`,
     # the same on SQLite and PostgreSQL).
-    signals = models.CharField("风险类型", max_length=120)
-    evidence = models.JSONField("依据", default=list)
-    held_amount = models.PositiveIntegerField("暂扣佣金")
+    signals = models.CharField(_("风险类型"), max_length=120)
+    evidence = models.JSONField(_("依据"), default=list)
+    held_amount = models.PositiveIntegerField(_("暂扣佣金"))
     status = models.CharField(
-        "状态", max_length=10, choices=RiskReviewStatus.choices, default=RiskReviewStatus.OPEN
+        _("状态"), max_length=10, choices=RiskReviewStatus.choices, default=RiskReviewStatus.OPEN
     )
-    note = models.CharField("审核说明", max_length=200, blank=True)
+    note = models.CharField(_("审核说明"), max_length=200, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="审核人",
+        verbose_name=_("审核人"),
     )
-    decided_at = models.DateTimeField("审核时间", null=True, blank=True)
-    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "风控审核"
-        verbose_name_plural = "风控审核"
+        verbose_name = _("风控审核")
+        verbose_name_plural = pgettext_lazy("plural", "风控审核")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -97,7 +101,7 @@ class RiskReview(models.Model):
         ]
 
     def __str__(self):
-        return f"风控审核 #{self.pk}"
+        return gettext("风控审核 #%(pk)s") % {"pk": self.pk}
 
     @property
     def signal_values(self) -> list[str]:
@@ -115,10 +119,10 @@ class RiskTrust(models.Model):
     orders are not held for those signals. Circular recruiting and refund abuse still are."""
 
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.CASCADE, related_name="+", verbose_name="分销商"
+        Distributor, on_delete=models.CASCADE, related_name="+", verbose_name=_("分销商")
     )
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="买家"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("买家")
     )
     review = models.ForeignKey(
         RiskReview,
@@ -126,26 +130,26 @@ class RiskTrust(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="来源审核",
+        verbose_name=_("来源审核"),
     )
-    note = models.CharField("说明", max_length=200, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
     )
-    created_at = models.DateTimeField("信任时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("信任时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "风控信任名单"
-        verbose_name_plural = "风控信任名单"
+        verbose_name = _("风控信任名单")
+        verbose_name_plural = pgettext_lazy("plural", "风控信任名单")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["buyer", "distributor"], name="one_risk_trust_per_pair")
         ]
 
     def __str__(self):
-        return f"信任 #{self.pk}"
+        return gettext("信任 #%(pk)s") % {"pk": self.pk}

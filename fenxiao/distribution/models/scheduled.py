@@ -6,6 +6,8 @@ never rewritten."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -13,10 +15,10 @@ from .rules import CommissionRule
 
 
 class ScheduledChangeStatus(models.TextChoices):
-    PENDING = "pending", "待生效"
-    APPLIED = "applied", "已生效"
-    FAILED = "failed", "未能生效"
-    CANCELLED = "cancelled", "已撤销"
+    PENDING = "pending", _("待生效")
+    APPLIED = "applied", _("已生效")
+    FAILED = "failed", _("未能生效")
+    CANCELLED = "cancelled", _("已撤销")
 
 
 SCHEDULED_CHANGE_FLOW = StateMachine(
@@ -38,39 +40,39 @@ class ScheduledChange(models.Model):
     Status = ScheduledChangeStatus
 
     class Target(models.TextChoices):
-        SETTINGS = "settings", "分销设置"
-        RULE = "rule", "佣金规则"
+        SETTINGS = "settings", _("分销设置")
+        RULE = "rule", _("佣金规则")
 
-    target = models.CharField("变更对象", max_length=10, choices=Target.choices)
+    target = models.CharField(_("变更对象"), max_length=10, choices=Target.choices)
     rule = models.ForeignKey(
         CommissionRule,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="scheduled_changes",
-        verbose_name="佣金规则",
+        verbose_name=_("佣金规则"),
     )
     # Field name → new value, as the settings or the rule store it (rates in basis points).
-    changes = models.JSONField("变更内容")
-    effective_at = models.DateTimeField("生效时间")
+    changes = models.JSONField(_("变更内容"))
+    effective_at = models.DateTimeField(_("生效时间"))
     status = models.CharField(
-        "状态", max_length=10, choices=ScheduledChangeStatus.choices, default=ScheduledChangeStatus.PENDING
+        _("状态"), max_length=10, choices=ScheduledChangeStatus.choices, default=ScheduledChangeStatus.PENDING
     )
-    result = models.CharField("结果", max_length=300, blank=True)
+    result = models.CharField(_("结果"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    applied_at = models.DateTimeField("实际生效时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("实际生效时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "定时生效的变更"
-        verbose_name_plural = "定时生效的变更"
+        verbose_name = _("定时生效的变更")
+        verbose_name_plural = pgettext_lazy("plural", "定时生效的变更")
         ordering = ["-effective_at", "-id"]
         constraints = [
             models.CheckConstraint(

@@ -9,6 +9,8 @@ flow.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .distributors import Distributor
 
@@ -22,19 +24,19 @@ class DistributorTotals(models.Model):
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="totals",
-        verbose_name="分销商",
+        verbose_name=_("分销商"),
     )
-    pending = models.BigIntegerField("待结算佣金（净额）", default=0)
-    frozen = models.BigIntegerField("冻结中佣金（净额）", default=0)
-    settled = models.BigIntegerField("已结算佣金（净额）", default=0)
-    balance = models.BigIntegerField("可提现余额", default=0, help_text="账户流水之和")
-    withdrawn = models.BigIntegerField("已提现", default=0, help_text="已打款的提现金额之和")
-    orders = models.BigIntegerField("一级推广已付款订单数", default=0)
-    sales = models.BigIntegerField("一级推广销售额", default=0, help_text="实付减已退款")
+    pending = models.BigIntegerField(_("待结算佣金（净额）"), default=0)
+    frozen = models.BigIntegerField(_("冻结中佣金（净额）"), default=0)
+    settled = models.BigIntegerField(_("已结算佣金（净额）"), default=0)
+    balance = models.BigIntegerField(_("可提现余额"), default=0, help_text=_("账户流水之和"))
+    withdrawn = models.BigIntegerField(_("已提现"), default=0, help_text=_("已打款的提现金额之和"))
+    orders = models.BigIntegerField(_("一级推广已付款订单数"), default=0)
+    sales = models.BigIntegerField(_("一级推广销售额"), default=0, help_text=_("实付减已退款"))
 
     class Meta:
-        verbose_name = "分销商累计数据"
-        verbose_name_plural = "分销商累计数据"
+        verbose_name = _("分销商累计数据")
+        verbose_name_plural = pgettext_lazy("plural", "分销商累计数据")
 
     def __str__(self):
         return f"{self.distributor_id}"

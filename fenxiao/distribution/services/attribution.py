@@ -3,8 +3,9 @@ same way, at once, for a sale made at a store's till."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ..models import CustomerBinding, Distributor, EnableMode, OrderAttribution
 from . import config
@@ -55,7 +56,10 @@ def chain_for(buyer, cfg) -> Chain | None:
         if cfg.self_purchase:
             level1, reason, self_purchase = own, "分销商自购，自购返佣开启", True
             if own.status != Distributor.Status.ACTIVE:
-                reason += f"（本人{own.get_status_display()}，一级不计佣金）"
+                # The reason is kept: in the shop's language, whoever's request it is.
+                with translation.override(settings.LANGUAGE_CODE):
+                    status = own.get_status_display()
+                reason += f"（本人{status}，一级不计佣金）"
         else:
             level1, reason = own.parent, "分销商自购，自购返佣关闭，由上级获得一级佣金"
     elif candidates:

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ..errors import BindingRefused, DistributorNotFound, LoopRefused
 from ..models import (
@@ -41,12 +43,12 @@ def _windows(cfg, now):
 def _refusal(buyer, distributor: Distributor, cfg) -> tuple[str, str] | None:
     """(rule, reason) when this buyer may not be bound to this distributor at all."""
     if distributor.status != DistributorStatus.ACTIVE:
-        return "inactive", "分销商当前不是正常状态"
+        return "inactive", gettext_noop("分销商当前不是正常状态")
     if distributor.user_id == buyer.pk:
-        return "self", "分销商不能绑定自己"
+        return "self", gettext_noop("分销商不能绑定自己")
     own = Distributor.objects.filter(user=buyer).first()
     if own is not None and is_in_downline(distributor, own):
-        return "loop", "该分销商是您的下级，绑定会形成循环"
+        return "loop", gettext_noop("该分销商是您的下级，绑定会形成循环")
     return None
 
 
@@ -171,8 +173,8 @@ def _decide(
 def _raise_refusal(refused: tuple[str, str]) -> None:
     rule, why = refused
     if rule == "loop":
-        raise LoopRefused(why)
-    raise BindingRefused(why)
+        raise LoopRefused(_(why))
+    raise BindingRefused(_(why))
 
 
 def bind_by_code(buyer, code: str, source: str = TouchSource.LINK) -> Touch:
@@ -186,7 +188,7 @@ def bind_by_code(buyer, code: str, source: str = TouchSource.LINK) -> Touch:
 
     distributor = by_code(code)
     if distributor is None:
-        raise DistributorNotFound("推广码无效")
+        raise DistributorNotFound(_("推广码无效"))
     refused = _refusal(buyer, distributor, config.current())
     if refused:
         _raise_refusal(refused)
@@ -208,14 +210,14 @@ def reassign(buyer, distributor: Distributor, staff, *, reason: str) -> Customer
     """Staff moves a buyer to another distributor by hand, with the reason on record."""
     reason = (reason or "").strip()
     if not reason:
-        raise BindingRefused("请填写调整原因", code="REASON_REQUIRED", status=400)
+        raise BindingRefused(_("请填写调整原因"), code="REASON_REQUIRED", status=400)
     cfg = config.current()
     refused = _refusal(buyer, distributor, cfg)
     if refused:
         _raise_refusal(refused)
     now = timezone.now()
     expires, protected = _windows(cfg, now)
-    binding, _ = CustomerBinding.objects.update_or_create(
+    binding, _created = CustomerBinding.objects.update_or_create(
         buyer=buyer,
         defaults={
             "distributor": distributor,

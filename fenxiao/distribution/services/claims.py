@@ -20,6 +20,8 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import InvalidInput
 from fenxiao.customers.services import limits
@@ -44,7 +46,7 @@ CLAIM_DAYS = 30
 # Open claims a distributor may have at once: enough for a real backlog, not for spam.
 MAX_OPEN = 20
 LEVEL_COUNT = 3
-NOT_FOUND = "订单号或买家手机号后四位不正确"
+NOT_FOUND = gettext_lazy("订单号或买家手机号后四位不正确")
 # Wrong order number or phone digits a distributor may type in an hour.
 FAILED_TRIES = 10
 HOUR = 3600
@@ -54,18 +56,20 @@ def _claimable(order, distributor, filed_at=None) -> None:
     """Refuse, with the reason, an order whose commission can no longer move to `distributor`
     (`filed_at`: when the claim was filed, which the claim window counts to)."""
     if order.paid_at is None:
-        raise InvalidInput("订单尚未付款，付款后才能申诉", code="CLAIM_ORDER_UNPAID")
+        raise InvalidInput(_("订单尚未付款，付款后才能申诉"), code="CLAIM_ORDER_UNPAID")
     if order.paid_at < (filed_at or timezone.now()) - timedelta(days=CLAIM_DAYS):
-        raise InvalidInput(f"只能申诉 {CLAIM_DAYS} 天内付款的订单", code="CLAIM_TOO_LATE")
+        raise InvalidInput(
+            _("只能申诉 %(days)s 天内付款的订单") % {"days": CLAIM_DAYS}, code="CLAIM_TOO_LATE"
+        )
     if order.refunded_amount >= order.paid_amount:
-        raise InvalidInput("订单已全额退款，不能申诉", code="CLAIM_ORDER_REFUNDED")
+        raise InvalidInput(_("订单已全额退款，不能申诉"), code="CLAIM_ORDER_REFUNDED")
     if order.buyer_id == distributor.user_id:
-        raise InvalidInput("自己的订单按自购规则计佣，不能申诉", code="CLAIM_OWN_ORDER")
+        raise InvalidInput(_("自己的订单按自购规则计佣，不能申诉"), code="CLAIM_OWN_ORDER")
     level1 = OrderAttribution.objects.filter(order=order).values_list("level1_id", flat=True).first()
     if level1 == distributor.pk:
-        raise InvalidInput("该订单已计入你的业绩", code="CLAIM_ALREADY_YOURS")
+        raise InvalidInput(_("该订单已计入你的业绩"), code="CLAIM_ALREADY_YOURS")
     if Commission.objects.filter(order=order, status=CommissionStatus.SETTLED).exists():
-        raise InvalidInput("该订单的佣金已结算，不能再改判", code="CLAIM_SETTLED")
+        raise InvalidInput(_("该订单的佣金已结算，不能再改判"), code="CLAIM_SETTLED")
 
 
 def file(distributor, *, order_number: str, phone_tail: str, reason: str) -> OrderClaim:
@@ -78,10 +82,10 @@ def file(distributor, *, order_number: str, phone_tail: str, reason: str) -> Ord
         raise NotADistributor()
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请说明客户是如何通过你下单的", code="REASON_REQUIRED")
+        raise InvalidInput(_("请说明客户是如何通过你下单的"), code="REASON_REQUIRED")
     tries = limits.counter_key("order-claim", str(distributor.pk))
     if limits.hit(tries, HOUR) > FAILED_TRIES:
-        raise InvalidInput("尝试次数过多，请一小时后再试", code="CLAIM_TOO_MANY_TRIES", status=429)
+        raise InvalidInput(_("尝试次数过多，请一小时后再试"), code="CLAIM_TOO_MANY_TRIES", status=429)
     claim = _file(distributor, (order_number or "").strip(), (phone_tail or "").strip(), reason)
     limits.release(tries)
     return claim
@@ -98,7 +102,9 @@ def _file(distributor, number: str, tail: str, reason: str) -> OrderClaim:
     _claimable(order, distributor)
     if OrderClaim.objects.filter(distributor=distributor, status=ClaimStatus.OPEN).count() >= MAX_OPEN:
         raise InvalidInput(
-            f"待处理的申诉已有 {MAX_OPEN} 条，请等处理后再提交", code="CLAIM_TOO_MANY", status=429
+            _("待处理的申诉已有 %(count)s 条，请等处理后再提交") % {"count": MAX_OPEN},
+            code="CLAIM_TOO_MANY",
+            status=429,
         )
     level1 = OrderAttribution.objects.filter(order=order).values_list("level1_id", flat=True).first()
     try:
@@ -107,7 +113,7 @@ def _file(distributor, number: str, tail: str, reason: str) -> OrderClaim:
                 distributor=distributor, order=order, reason=reason[:200], previous_level1_id=level1
             )
     except IntegrityError:
-        raise InvalidInput("你已申诉过该订单", code="CLAIM_DUPLICATE", status=409) from None
+        raise InvalidInput(_("你已申诉过该订单"), code="CLAIM_DUPLICATE", status=409) from None
 
 
 def touches(claim: OrderClaim, limit: int = 20):
@@ -124,9 +130,13 @@ def touches(claim: OrderClaim, limit: int = 20):
 def _locked_open(claim: OrderClaim) -> OrderClaim:
     locked = OrderClaim.objects.select_for_update().filter(pk=claim.pk).first()
     if locked is None:
-        raise InvalidInput("申诉不存在", code="CLAIM_NOT_FOUND", status=404)
+        raise InvalidInput(_("申诉不存在"), code="CLAIM_NOT_FOUND", status=404)
     if locked.status != ClaimStatus.OPEN:
-        raise InvalidInput(f"该申诉已处理（{locked.get_status_display()}）", code="CLAIM_DECIDED", status=409)
+        raise InvalidInput(
+            _("该申诉已处理（%(status)s）") % {"status": locked.get_status_display()},
+            code="CLAIM_DECIDED",
+            status=409,
+        )
     return locked
 
 
@@ -145,7 +155,7 @@ def _decide(claim: OrderClaim, staff, target: str, note: str) -> None:
 def reject(claim: OrderClaim, staff, *, note: str) -> OrderClaim:
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("请填写驳回原因（分销商会看到）", code="REASON_REQUIRED")
+        raise InvalidInput(_("请填写驳回原因（分销商会看到）"), code="REASON_REQUIRED")
     claim = _locked_open(claim)
     _decide(claim, staff, ClaimStatus.REJECTED, note)
     return claim
@@ -164,7 +174,7 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
     claimant = Distributor.objects.select_related("parent__parent").get(pk=claim.distributor_id)
     if claimant.status != DistributorStatus.ACTIVE:
         raise InvalidInput(
-            "申诉分销商当前不是正常状态，不能改判", code="CLAIM_DISTRIBUTOR_INACTIVE", status=409
+            _("申诉分销商当前不是正常状态，不能改判"), code="CLAIM_DISTRIBUTOR_INACTIVE", status=409
         )
     # Every commission of the order locked before it is read: a settlement run skips locked
     # rows, so none settles between the test that nothing has and the move.
@@ -213,7 +223,9 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
         chain.append(chain[-1].parent)
     if any(d.user_id == order.buyer_id for d in chain):
         # The buyer would earn on their own order outside the self-purchase setting.
-        raise InvalidInput("买家是申诉分销商的上级，不能改判给其下级", code="CLAIM_BUYER_UPLINE", status=409)
+        raise InvalidInput(
+            _("买家是申诉分销商的上级，不能改判给其下级"), code="CLAIM_BUYER_UPLINE", status=409
+        )
     levels = chain + [None] * (LEVEL_COUNT - len(chain))
     previous = f"原归属：{attribution.reason}" if attribution and attribution.reason else "原无归属"
     fields = {
@@ -224,7 +236,7 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
         "reason": f"掉单申诉改判（申诉 #{claim.pk}；{previous}）"[:200],
         "settings_version": cfg.version,
     }
-    attribution, _ = OrderAttribution.objects.update_or_create(order=order, defaults=fields)
+    attribution, _created = OrderAttribution.objects.update_or_create(order=order, defaults=fields)
     attribution = OrderAttribution.objects.select_related(
         "level1__grade", "level2__grade", "level3__grade"
     ).get(pk=attribution.pk)

@@ -5,11 +5,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import BP_DENOMINATOR
 
-LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
-PASS, ATTENTION = "符合", "需关注"
+LEVEL_NAMES = {1: gettext_lazy("一级"), 2: gettext_lazy("二级"), 3: gettext_lazy("三级")}
+PASS, ATTENTION = gettext_lazy("符合"), gettext_lazy("需关注")
 
 
 @dataclass
@@ -60,7 +62,7 @@ def local_minute(value) -> str:
 
 
 def no_sales(bp: int | None) -> str:
-    return "" if bp is not None else "无销售"
+    return "" if bp is not None else _("无销售")
 
 
 def ratio_bp(part: int, whole: int) -> int | None:

@@ -4,6 +4,7 @@ paid (one recursive query), and the settings and rule change history."""
 from django.db import connection
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import MAX_LEVELS, CommissionRuleVersion, Distributor, DistributorStatus, SettingsChange
 from .compliance_figures import Figure, Section
@@ -46,40 +47,46 @@ def team(cfg) -> Section:
     }
     total = sum(r["n"] for r in rows.values())
     figures = [
-        Figure(f"分销商：{status.label}", count=rows.get(status.value, {}).get("n", 0))
+        Figure(
+            _("分销商：%(status)s") % {"status": status.label}, count=rows.get(status.value, {}).get("n", 0)
+        )
         for status in DistributorStatus
     ]
-    figures.append(Figure("有上级（推荐人）的分销商", count=sum(r["with_parent"] for r in rows.values())))
+    figures.append(Figure(_("有上级（推荐人）的分销商"), count=sum(r["with_parent"] for r in rows.values())))
     tree = _tree_depths()
     unreachable = total - tree["reached"]
     figures += [
-        Figure("招募关系树最深层数", count=tree["depth"], note="从没有上级的分销商算起为第 1 层"),
+        Figure(_("招募关系树最深层数"), count=tree["depth"], note=_("从没有上级的分销商算起为第 1 层")),
         Figure(
-            f"处于第 {MAX_LEVELS + 1} 层及以下的分销商",
+            _("处于第 %(depth)s 层及以下的分销商") % {"depth": MAX_LEVELS + 1},
             count=tree["below"],
-            note=f"他们成交的订单也只向上计佣 {cfg.levels} 级",
+            note=_("他们成交的订单也只向上计佣 %(levels)s 级") % {"levels": cfg.levels},
         ),
-        Figure("计佣层级（设置）", count=cfg.levels, note="每笔订单最多向上几级发放佣金"),
+        Figure(_("计佣层级（设置）"), count=cfg.levels, note=_("每笔订单最多向上几级发放佣金")),
         Figure(
-            "无法追溯到顶层的分销商（疑似循环关系）",
+            _("无法追溯到顶层的分销商（疑似循环关系）"),
             count=unreachable,
-            note="应为 0：绑定和招募时拒绝形成循环",
+            note=_("应为 0：绑定和招募时拒绝形成循环"),
             alert=unreachable > 0,
         ),
     ]
     ok = unreachable == 0
     if ok:
-        explanation = (
-            f"招募关系树最深 {tree['depth']} 层，但每笔订单只向上计佣 {cfg.levels} 级（最多 3 级）："
+        explanation = _(
+            "招募关系树最深 %(depth)s 层，但每笔订单只向上计佣 %(levels)s 级（最多 3 级）："
             "关系树的深度不是计佣深度。"
-        )
+        ) % {"depth": tree["depth"], "levels": cfg.levels}
     else:
-        explanation = f"{unreachable} 位分销商的上级关系无法追溯到顶层，可能存在循环，请核查。"
+        explanation = _("%(count)s 位分销商的上级关系无法追溯到顶层，可能存在循环，请核查。") % {
+            "count": unreachable
+        }
     notes = [
-        "订单的佣金归属在下单时确定：一级为绑定的分销商，二级、三级为其上级、上上级，"
-        "不论关系树有多深，都不会超过设置的层级。",
+        _(
+            "订单的佣金归属在下单时确定：一级为绑定的分销商，二级、三级为其上级、上上级，"
+            "不论关系树有多深，都不会超过设置的层级。"
+        ),
     ]
-    return Section("team", "五、团队结构", ok, explanation, figures, notes)
+    return Section("team", _("五、团队结构"), ok, explanation, figures, notes)
 
 
 # --- 6. rule and settings history -------------------------------------------------------------------
@@ -91,34 +98,36 @@ def history(cfg) -> Section:
     # Every save raises the version by one and logs one change, from version 1.
     missing = max(cfg.version - 1 - changes["n"], 0)
     figures = [
-        Figure("当前分销设置版本", text=f"v{cfg.version}"),
+        Figure(_("当前分销设置版本"), text=f"v{cfg.version}"),
         Figure(
-            "设置变更记录",
+            _("设置变更记录"),
             count=changes["n"],
-            note=f"最近一次：{timezone.localtime(changes['last']):%Y-%m-%d %H:%M}"
+            note=_("最近一次：%(at)s") % {"at": f"{timezone.localtime(changes['last']):%Y-%m-%d %H:%M}"}
             if changes["last"]
-            else "尚无变更",
+            else _("尚无变更"),
         ),
         Figure(
-            "缺失的设置变更记录",
+            _("缺失的设置变更记录"),
             count=missing,
-            note="应为 0：每次保存设置都会留下一条变更记录",
+            note=_("应为 0：每次保存设置都会留下一条变更记录"),
             alert=missing > 0,
         ),
-        Figure("佣金规则版本记录", count=rule_versions, note="每次保存规则都保留当时的版本"),
+        Figure(_("佣金规则版本记录"), count=rule_versions, note=_("每次保存规则都保留当时的版本")),
     ]
     ok = missing == 0
     if ok:
-        explanation = (
-            f"分销设置当前为 v{cfg.version}，共 {changes['n']} 次变更均有记录；"
+        explanation = _(
+            "分销设置当前为 v%(version)s，共 %(count)s 次变更均有记录；"
             "每笔佣金都记录了计算时的规则、规则版本和设置版本。"
-        )
+        ) % {"version": cfg.version, "count": changes["n"]}
     else:
-        explanation = (
-            f"设置版本为 v{cfg.version}，但只有 {changes['n']} 条变更记录，有 {missing} 次变更未留痕。"
-        )
+        explanation = _(
+            "设置版本为 v%(version)s，但只有 %(count)s 条变更记录，有 %(missing)s 次变更未留痕。"
+        ) % {"version": cfg.version, "count": changes["n"], "missing": missing}
     notes = [
-        "分销等级和阶梯奖励的修改不单独留版本（后台操作日志仍有记录）；"
-        "每笔佣金保存了当时的等级名称、比例、阶梯奖励和团队佣金比例。"
+        _(
+            "分销等级和阶梯奖励的修改不单独留版本（后台操作日志仍有记录）；"
+            "每笔佣金保存了当时的等级名称、比例、阶梯奖励和团队佣金比例。"
+        )
     ]
-    return Section("history", "六、规则与设置变更记录", ok, explanation, figures, notes)
+    return Section("history", _("六、规则与设置变更记录"), ok, explanation, figures, notes)

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import F, Min, Q
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import apply_bp, format_fen
 
@@ -46,14 +48,14 @@ def current() -> DistributionSettings:
     obj = DistributionSettings.objects.order_by("pk").first()
     if obj is None:
         # get_or_create on a fixed key: two first readers at once still make one record.
-        obj, _ = DistributionSettings.objects.get_or_create(pk=1)
+        obj, _created = DistributionSettings.objects.get_or_create(pk=1)
     return obj
 
 
 DAY_BOUNDS = {
-    "freeze_days": ("冻结期", 0, MAX_FREEZE_DAYS),
-    "bind_days": ("绑定有效期", 1, MAX_BIND_DAYS),
-    "protect_days": ("保护期", 0, MAX_PROTECT_DAYS),
+    "freeze_days": (gettext_lazy("冻结期"), 0, MAX_FREEZE_DAYS),
+    "bind_days": (gettext_lazy("绑定有效期"), 1, MAX_BIND_DAYS),
+    "protect_days": (gettext_lazy("保护期"), 0, MAX_PROTECT_DAYS),
 }
 
 
@@ -80,26 +82,29 @@ def validate(cfg: DistributionSettings) -> None:
     for name, (label, low, high) in DAY_BOUNDS.items():
         value = getattr(cfg, name)
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise SettingsInvalid(f"{label}必须是 {low}–{high} 天之间的整数")
+            raise SettingsInvalid(
+                _("%(label)s必须是 %(low)s–%(high)s 天之间的整数")
+                % {"label": label, "low": low, "high": high}
+            )
     if cfg.levels < 1:
-        raise SettingsInvalid("分销层级至少为 1 级")
+        raise SettingsInvalid(_("分销层级至少为 1 级"))
     if cfg.levels > MAX_LEVELS:
         raise TooManyLevels()
     if cfg.max_commission_bp > 10000:
-        raise SettingsInvalid("佣金上限不能超过 100%")
+        raise SettingsInvalid(_("佣金上限不能超过 100%"))
     if cfg.withdraw_min > cfg.withdraw_max:
-        raise SettingsInvalid("最低提现金额不能高于最高提现金额")
+        raise SettingsInvalid(_("最低提现金额不能高于最高提现金额"))
     if cfg.risk_refund_rate_bp > 10000:
-        raise SettingsInvalid("频繁退款的退款订单占比不能超过 100%")
+        raise SettingsInvalid(_("频繁退款的退款订单占比不能超过 100%"))
     if cfg.withdraw_fee_bp >= 10000:
-        raise SettingsInvalid("提现手续费必须低于 100%")
+        raise SettingsInvalid(_("提现手续费必须低于 100%"))
     unknown = set(cfg.withdraw_methods or []) - set(PayoutMethod.values)
     if unknown:
-        raise SettingsInvalid("不支持的提现方式：" + "、".join(sorted(unknown)))
+        raise SettingsInvalid(_("不支持的提现方式：%(methods)s") % {"methods": "、".join(sorted(unknown))})
     default_sum = sum(cfg.level_bp(level) for level in range(1, cfg.levels + 1))
     bonus = SalesTier.objects.order_by("-bonus_bp").values_list("bonus_bp", flat=True).first() or 0
     if default_sum + bonus > cfg.max_commission_bp:
-        raise RuleExceedsGuard("默认佣金比例合计（含阶梯奖励）超过单商品佣金上限")
+        raise RuleExceedsGuard(_("默认佣金比例合计（含阶梯奖励）超过单商品佣金上限"))
     for grade in DistributorGrade.objects.all():
         check_grade(grade, cfg)
     _recheck_rules(cfg)
@@ -113,7 +118,7 @@ def check_condition_products(cfg: DistributionSettings, products) -> None:
         and cfg.condition_kind == ConditionKind.BOUGHT_PRODUCTS
         and not list(products)
     ):
-        raise SettingsInvalid("成为分销商条件为“购买指定商品”时，请至少选择一个指定商品")
+        raise SettingsInvalid(_("成为分销商条件为“购买指定商品”时，请至少选择一个指定商品"))
 
 
 def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = None) -> None:
@@ -126,7 +131,10 @@ def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = Non
         try:
             check_rule(rule, cfg)
         except RuleExceedsGuard as exc:
-            raise RuleExceedsGuard(f"保存后规则“{rule.name}”会超过单商品佣金上限：{exc.message}") from exc
+            raise RuleExceedsGuard(
+                _("保存后规则“%(name)s”会超过单商品佣金上限：%(why)s")
+                % {"name": rule.name, "why": exc.message}
+            ) from exc
 
 
 @transaction.atomic
@@ -136,7 +144,7 @@ def update_settings(staff, **changes) -> DistributionSettings:
     products = None
     for name, value in changes.items():
         if name not in TRACKED:
-            raise SettingsInvalid(f"未知设置项：{name}")
+            raise SettingsInvalid(_("未知设置项：%(name)s") % {"name": name})
         if name == "condition_products":
             products = [getattr(p, "pk", p) for p in value or []]
             continue
@@ -228,15 +236,15 @@ def check_rule(rule: CommissionRule, cfg: DistributionSettings | None = None) ->
         return  # pays nothing on the lines it decides
     values = [rule.value(level) for level in range(1, cfg.levels + 1)]
     if all(v is None for v in values):
-        raise RuleInvalid("请至少填写一个层级的佣金")
+        raise RuleInvalid(_("请至少填写一个层级的佣金"))
     # A level the rule leaves empty is still paid, at the rate it falls back to.
     fallback = sum(_fallback_bp(rule, level, cfg) for level, v in enumerate(values, start=1) if v is None)
     if rule.kind == RuleKind.RATE:
         total = sum(v or 0 for v in values) + fallback + _max_grade_extra(cfg.levels)
         if total > cfg.max_commission_bp:
             raise RuleExceedsGuard(
-                f"该规则各级比例合计（含阶梯/团队奖励及未填层级沿用的比例）{total / 100:g}% "
-                f"超过上限 {cfg.max_commission_bp / 100:g}%"
+                _("该规则各级比例合计（含阶梯/团队奖励及未填层级沿用的比例）%(total)s 超过上限 %(limit)s")
+                % {"total": f"{total / 100:g}%", "limit": f"{cfg.max_commission_bp / 100:g}%"}
             )
         return
     price = _cheapest_price(rule)
@@ -246,7 +254,13 @@ def check_rule(rule: CommissionRule, cfg: DistributionSettings | None = None) ->
     total = sum(v or 0 for v in values)
     bonus_bp = _max_grade_extra(cfg.levels) + fallback
     if total + price * bonus_bp // 10000 > limit:
-        raise RuleExceedsGuard(f"固定佣金每件合计 {format_fen(total)} 超过最低售价的上限 {format_fen(limit)}")
+        raise RuleExceedsGuard(
+            _("固定佣金每件合计 %(total)s 超过最低售价的上限 %(limit)s")
+            % {
+                "total": format_fen(total),
+                "limit": format_fen(limit),
+            }
+        )
 
 
 def _fallback_bp(rule: CommissionRule, level: int, cfg: DistributionSettings) -> int:
@@ -308,10 +322,10 @@ def check_grade(grade: DistributorGrade, cfg: DistributionSettings | None = None
     bonus = SalesTier.objects.order_by("-bonus_bp").values_list("bonus_bp", flat=True).first() or 0
     team = grade.team_bp if cfg.levels >= 2 else 0
     if total + bonus + team > cfg.max_commission_bp:
-        raise RuleExceedsGuard(f"等级“{grade.name}”的佣金比例合计超过单商品佣金上限")
+        raise RuleExceedsGuard(_("等级“%(name)s”的佣金比例合计超过单商品佣金上限") % {"name": grade.name})
 
 
-LEVEL_NAMES = ("一级", "二级", "三级")
+LEVEL_NAMES = (gettext_lazy("一级"), gettext_lazy("二级"), gettext_lazy("三级"))
 
 
 def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
@@ -352,7 +366,7 @@ def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
         )
     )
 
-    targets = [("默认比例与等级比例", None, None, None, None)]
+    targets = [(_("默认比例与等级比例"), None, None, None, None)]
     seen = set()
     for rule in rules:
         key = (rule.sku_id, rule.product_id, rule.category_id)
@@ -361,7 +375,7 @@ def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
         seen.add(key)
         if rule.sku_id and rule.sku_id in skus:
             sku = skus[rule.sku_id]
-            where = f"SKU“{sku['product__name']} {sku['code']}”"
+            where = _("SKU“%(name)s %(code)s”") % {"name": sku["product__name"], "code": sku["code"]}
             targets.append(
                 (where, rule.sku_id, sku["product_id"], sku["product__category_id"], lambda s=sku: s["price"])
             )
@@ -369,7 +383,7 @@ def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
             product = products[rule.product_id]
             targets.append(
                 (
-                    f"商品“{product['name']}”",
+                    _("商品“%(name)s”") % {"name": product["name"]},
                     None,
                     rule.product_id,
                     product["category_id"],
@@ -379,7 +393,7 @@ def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
         elif rule.category_id:
             targets.append(
                 (
-                    f"分类“{categories.get(rule.category_id, rule.category_id)}”",
+                    _("分类“%(name)s”") % {"name": categories.get(rule.category_id, rule.category_id)},
                     None,
                     None,
                     rule.category_id,
@@ -417,21 +431,31 @@ def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
                 continue
             who = paid[kind][best]
             names = (
-                "任意等级" if len(who) == len(grades) else "、".join(g.name if g else "无等级" for g in who)
+                _("任意等级")
+                if len(who) == len(grades)
+                else "、".join(g.name if g else _("无等级") for g in who)
             )
-            parts.append(f"{LEVEL_NAMES[level - 1]} {text(best)}（{names}）")
+            parts.append(
+                _("%(level)s %(value)s（%(grades)s）")
+                % {"level": LEVEL_NAMES[level - 1], "value": text(best), "grades": names}
+            )
     extras = []
     if bonus:
-        extras.append(f"阶梯奖励 {bonus / 100:g}%")
+        extras.append(_("阶梯奖励 %(rate)s") % {"rate": f"{bonus / 100:g}%"})
     if team:
-        extras.append(f"团队佣金 {team / 100:g}%")
+        extras.append(_("团队佣金 %(rate)s") % {"rate": f"{team / 100:g}%"})
     explain = " + ".join(parts + extras)
     if not any_fixed:
         total = rate_total + bonus + team
         if total > cfg.max_commission_bp:
             raise RuleExceedsGuard(
-                f"{where}：不同等级的分销商组合后，{explain} = {total / 100:g}%，"
-                f"超过单商品佣金上限 {cfg.max_commission_bp / 100:g}%"
+                _("%(where)s：不同等级的分销商组合后，%(explain)s = %(total)s，超过单商品佣金上限 %(limit)s")
+                % {
+                    "where": where,
+                    "explain": explain,
+                    "total": f"{total / 100:g}%",
+                    "limit": f"{cfg.max_commission_bp / 100:g}%",
+                }
             )
         return
     cheapest = price() if price else None
@@ -443,13 +467,22 @@ def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
     limit = apply_bp(cheapest, cfg.max_commission_bp)
     if total > limit:
         raise RuleExceedsGuard(
-            f"{where}：不同等级的分销商组合后，按最低售价 {format_fen(cheapest)} 计，{explain} "
-            f"合计 {format_fen(total)}，超过单商品佣金上限 {format_fen(limit)}"
+            _(
+                "%(where)s：不同等级的分销商组合后，按最低售价 %(price)s 计，%(explain)s "
+                "合计 %(total)s，超过单商品佣金上限 %(limit)s"
+            )
+            % {
+                "where": where,
+                "price": format_fen(cheapest),
+                "explain": explain,
+                "total": format_fen(total),
+                "limit": format_fen(limit),
+            }
         )
 
 
 def _fen_per_unit(fen: int) -> str:
-    return f"{format_fen(fen)}/件"
+    return _("%(amount)s/件") % {"amount": format_fen(fen)}
 
 
 def _rule_target_text(rule: CommissionRule) -> str:
@@ -468,7 +501,7 @@ def save_rule(rule: CommissionRule, staff=None) -> CommissionRule:
     as it now is in a version row, so commissions computed with it explain themselves."""
     targets = [rule.product_id, rule.sku_id, rule.category_id]
     if sum(1 for t in targets if t) != 1:
-        raise RuleInvalid("规则必须且只能指定商品、SKU 或分类之一")
+        raise RuleInvalid(_("规则必须且只能指定商品、SKU 或分类之一"))
     if rule.excludes:
         rule.level1 = rule.level2 = rule.level3 = None
     check_rule(rule)

@@ -14,6 +14,8 @@ from datetime import timedelta
 
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
 from fenxiao.orders.models import PRICE_KINDS, DiscountKind
@@ -86,42 +88,64 @@ def why(commission: Commission) -> str:
     line = commission.order_line
     if line is None:
         # A till sale's line: what the POS reported paid, no discounts of the shop's.
-        text = f"{commission.offline_label} 商品实付 {format_fen(commission.base)}"
+        text = _("%(sale)s 商品实付 %(base)s") % {
+            "sale": commission.offline_label,
+            "base": format_fen(commission.base),
+        }
     else:
-        text = f"订单商品实付 {format_fen(commission.base)}"
+        text = _("订单商品实付 %(base)s") % {"base": format_fen(commission.base)}
         paid_how = line_discounts(line)
         if paid_how:
-            text += f"（{paid_how}）"
+            text += _("（%(how)s）") % {"how": paid_how}
     if commission.rule_kind == RuleKind.FIXED:
-        formula = f"{format_fen(commission.fixed_per_unit)}/件 × {commission.quantity}件"
+        formula = _("%(amount)s/件 × %(quantity)s件") % {
+            "amount": format_fen(commission.fixed_per_unit),
+            "quantity": commission.quantity,
+        }
     else:
         formula = f"{commission.rate_bp / 100:g}%"
     if commission.rule_source == RuleSource.PROMOTION:
-        text += f"；{commission.level}级佣金按活动「{commission.rule_name}」佣金 {formula}"
+        text += _("；%(level)s级佣金按活动「%(name)s」佣金 %(formula)s") % {
+            "level": commission.level,
+            "name": commission.rule_name,
+            "formula": formula,
+        }
     elif commission.rule_source == RuleSource.STORE:
-        text += f"；{commission.level}级佣金按门店「{commission.rule_name}」导购比例 {formula}"
+        text += _("；%(level)s级佣金按门店「%(name)s」导购比例 %(formula)s") % {
+            "level": commission.level,
+            "name": commission.rule_name,
+            "formula": formula,
+        }
     else:
         source = commission.get_rule_source_display()
         if commission.rule_id or commission.rule_name:
-            source += f"“{rule_name(commission)}” v{commission.rule_version}"
-        text += f"；{commission.level}级佣金按{source}：{formula}"
+            source += _("“%(name)s” v%(version)s") % {
+                "name": rule_name(commission),
+                "version": commission.rule_version,
+            }
+        text += _("；%(level)s级佣金按%(source)s：%(formula)s") % {
+            "level": commission.level,
+            "source": source,
+            "formula": formula,
+        }
     extras = []
     if commission.bonus_bp:
-        extras.append(f"阶梯奖励 +{commission.bonus_bp / 100:g}%")
+        extras.append(_("阶梯奖励 +%(rate)s") % {"rate": f"{commission.bonus_bp / 100:g}%"})
     if commission.team_bp:
-        extras.append(f"团队佣金 +{commission.team_bp / 100:g}%")
+        extras.append(_("团队佣金 +%(rate)s") % {"rate": f"{commission.team_bp / 100:g}%"})
     if extras:
-        text += "，" + "，".join(extras)
+        text += _("，") + _("，").join(extras)
     if commission.capped:
-        text += f"；超出单商品佣金上限，扣减 {format_fen(commission.capped)}"
+        text += _("；超出单商品佣金上限，扣减 %(amount)s") % {"amount": format_fen(commission.capped)}
     text += f" = {format_fen(commission.amount)}"
     if commission.reversed_amount:
-        text += (
-            f"；{_reduced_by(commission)} {format_fen(commission.reversed_amount)}，"
-            f"实得 {format_fen(commission.net_amount)}"
-        )
+        text += _("；%(reason)s %(reversed)s，实得 %(net)s") % {
+            "reason": _reduced_by(commission),
+            "reversed": format_fen(commission.reversed_amount),
+            "net": format_fen(commission.net_amount),
+        }
     if commission.under_review and commission.status in (CommissionStatus.PENDING, CommissionStatus.FROZEN):
-        text += "；该订单正在风控审核，审核通过后照常结算"
+        text += _("；该订单正在风控审核，审核通过后照常结算")
     return text
 
 
@@ -129,17 +153,21 @@ def why(commission: Commission) -> str:
 # review's void, a missing-order claim that moved the order to another distributor.
 Kind = CommissionAdjustment.Kind
 REFUNDS = {Kind.REDUCED, Kind.CANCELLED, Kind.CLAWBACK}
-NOT_REFUNDS = {Kind.VOIDED: "封禁作废", Kind.RISK_VOIDED: "风控审核作废", Kind.REATTRIBUTED: "掉单申诉改判"}
+NOT_REFUNDS = {
+    Kind.VOIDED: gettext_lazy("封禁作废"),
+    Kind.RISK_VOIDED: gettext_lazy("风控审核作废"),
+    Kind.REATTRIBUTED: gettext_lazy("掉单申诉改判"),
+}
 
 
 def _reduced_by(commission: Commission) -> str:
     """Why the commission was reduced. Reads its adjustments: prefetch `adjustments` (as
     `commissions()` does) for a page of them."""
     kinds = {adjustment.kind for adjustment in commission.adjustments.all()}
-    named = [text for kind, text in NOT_REFUNDS.items() if kind in kinds]
+    named = [str(text) for kind, text in NOT_REFUNDS.items() if kind in kinds]
     if not named or kinds & REFUNDS:
-        named.insert(0, "退款冲减")
-    return "、".join(named)
+        named.insert(0, _("退款冲减"))
+    return _("、").join(named)
 
 
 def line_discounts(line) -> str:
@@ -152,22 +180,31 @@ def line_discounts(line) -> str:
     parts = []
     if line.original_price > line.unit_price:
         parts.append(
-            f"原价 {format_fen(line.original_price)} × {line.quantity}件 = "
-            f"{format_fen(line.original_price * line.quantity)}"
+            _("原价 %(price)s × %(quantity)s件 = %(total)s")
+            % {
+                "price": format_fen(line.original_price),
+                "quantity": line.quantity,
+                "total": format_fen(line.original_price * line.quantity),
+            }
         )
-        by = "、".join(f"{r.get_kind_display()}「{r.name}」" for r in priced) or "活动价"
-        parts.append(f"{by} {format_fen(line.unit_price)}/件，小计 {format_fen(line.subtotal)}")
+        by = _("、").join(
+            _("%(kind)s「%(name)s」") % {"kind": r.get_kind_display(), "name": r.name} for r in priced
+        ) or _("活动价")
+        parts.append(
+            _("%(by)s %(price)s/件，小计 %(subtotal)s")
+            % {"by": by, "price": format_fen(line.unit_price), "subtotal": format_fen(line.subtotal)}
+        )
     elif line.discount_share:
-        parts.append(f"小计 {format_fen(line.subtotal)}")
+        parts.append(_("小计 %(subtotal)s") % {"subtotal": format_fen(line.subtotal)})
     # Rows that do not add up to the share (an order repriced before adjustments were kept
     # as rows) are not shown: the share itself is what the line paid less.
     if shares and sum(r.amount for r in shares) == line.discount_share:
         parts += [_share_text(r) for r in shares]
     elif line.discount_share:
-        parts.append(f"分摊优惠 {format_fen(line.discount_share)}")
+        parts.append(_("分摊优惠 %(amount)s") % {"amount": format_fen(line.discount_share)})
     if rows:
-        parts.append("佣金按实付金额计算")
-    return "，".join(parts)
+        parts.append(_("佣金按实付金额计算"))
+    return _("，").join(parts)
 
 
 def rule_name(commission: Commission) -> str:
@@ -302,5 +339,5 @@ def _share_text(row) -> str:
     if row.kind == DiscountKind.ADJUST:
         label = f"{row.get_kind_display()} "
     else:
-        label = f"{row.get_kind_display()}「{row.name}」"
+        label = _("%(kind)s「%(name)s」") % {"kind": row.get_kind_display(), "name": row.name}
     return f"{label}-{format_fen(row.amount)}" if row.amount >= 0 else f"{label}+{format_fen(-row.amount)}"

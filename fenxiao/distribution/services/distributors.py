@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
@@ -287,19 +288,19 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
     cfg = config.current()
     existing = for_user(user)
     if existing and existing.status in (DistributorStatus.ACTIVE, DistributorStatus.PENDING):
-        raise ApplicationNotAllowed("您已提交申请或已是分销商")
+        raise ApplicationNotAllowed(_("您已提交申请或已是分销商"))
     if existing and existing.status in (DistributorStatus.SUSPENDED, DistributorStatus.BANNED):
-        raise ApplicationNotAllowed("您的分销资格已被暂停或封禁，请联系商家")
+        raise ApplicationNotAllowed(_("您的分销资格已被暂停或封禁，请联系商家"))
     if cfg.enable_mode == EnableMode.DESIGNATED:
-        raise ApplicationNotAllowed("本店分销商由商家指定，暂不开放申请")
+        raise ApplicationNotAllowed(_("本店分销商由商家指定，暂不开放申请"))
     if cfg.enable_mode == EnableMode.EVERYONE:
         return ensure_for_everyone_mode(user)
     real_name = (real_name or "").strip()
     if cfg.enable_mode == EnableMode.APPLY and cfg.require_real_name and not real_name:
-        raise ApplicationNotAllowed("请填写真实姓名", code="REAL_NAME_REQUIRED", status=400)
+        raise ApplicationNotAllowed(_("请填写真实姓名"), code="REAL_NAME_REQUIRED", status=400)
     if cfg.enable_mode == EnableMode.CONDITION:
         if not meets_condition(user, cfg):
-            raise ApplicationNotAllowed("您暂未满足成为分销商的条件")
+            raise ApplicationNotAllowed(_("您暂未满足成为分销商的条件"))
         status, source = DistributorStatus.ACTIVE, JoinSource.CONDITION
     else:
         status = DistributorStatus.ACTIVE if cfg.review_mode == ReviewMode.AUTO else DistributorStatus.PENDING
@@ -350,7 +351,7 @@ def check_condition_after_completions(buyer_ids) -> list[Distributor]:
 def _move(distributor: Distributor, target: str, **fields) -> None:
     if target == DistributorStatus.ACTIVE and not distributor.activated_at:
         fields["activated_at"] = timezone.now()
-    DISTRIBUTOR_FLOW.move(distributor, target, stale="分销商状态已变化，请刷新后重试", **fields)
+    DISTRIBUTOR_FLOW.move(distributor, target, stale=_("分销商状态已变化，请刷新后重试"), **fields)
 
 
 @transaction.atomic
@@ -370,7 +371,7 @@ def approve(distributor: Distributor, staff) -> Distributor:
 def reject(distributor: Distributor, staff, *, reason: str) -> Distributor:
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationNotAllowed("请填写拒绝原因", code="REASON_REQUIRED", status=400)
+        raise ApplicationNotAllowed(_("请填写拒绝原因"), code="REASON_REQUIRED", status=400)
     _move(distributor, DistributorStatus.REJECTED, reviewed_by=staff, reject_reason=reason[:200])
     notices.distributor_rejected(
         user_id=distributor.user_id, distributor_id=distributor.pk, reason=reason[:200]
@@ -397,9 +398,11 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     decision and its reason go on each held commission's history and on the ledger."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写封禁原因", code="REASON_REQUIRED")
+        raise InvalidInput(_("请填写封禁原因"), code="REASON_REQUIRED")
     if decision not in BanDecision.values:
-        raise InvalidInput("请选择封禁后待结算佣金的处理方式（作废或保留结算）", code="BAN_DECISION_REQUIRED")
+        raise InvalidInput(
+            _("请选择封禁后待结算佣金的处理方式（作废或保留结算）"), code="BAN_DECISION_REQUIRED"
+        )
     _move(
         distributor,
         DistributorStatus.BANNED,

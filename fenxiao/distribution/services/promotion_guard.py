@@ -9,6 +9,8 @@ and the largest tier bonus and team commission are added on top, as for rules.
 Promotions sit above distribution: they call this module, this module never reads them.
 """
 
+from django.utils.translation import gettext as _
+
 from fenxiao.core.money import apply_bp, format_fen
 
 from ..errors import RuleExceedsGuard
@@ -45,8 +47,11 @@ def check_promotion_commission(mode: str, levels: dict[int, int | None], cheapes
         total = sum(levels.get(level) or 0 for level in active) + fallback + extra
         if total > cfg.max_commission_bp:
             raise RuleExceedsGuard(
-                f"活动各级佣金比例合计（含阶梯/团队奖励及未填层级沿用的比例）{total / 100:g}% "
-                f"超过单商品佣金上限 {cfg.max_commission_bp / 100:g}%"
+                _(
+                    "活动各级佣金比例合计（含阶梯/团队奖励及未填层级沿用的比例）%(total)s "
+                    "超过单商品佣金上限 %(limit)s"
+                )
+                % {"total": f"{total / 100:g}%", "limit": f"{cfg.max_commission_bp / 100:g}%"}
             )
         return
     if cheapest_price is None:
@@ -56,6 +61,9 @@ def check_promotion_commission(mode: str, levels: dict[int, int | None], cheapes
     limit = apply_bp(cheapest_price, cfg.max_commission_bp)
     if total > limit:
         raise RuleExceedsGuard(
-            f"活动固定佣金每件合计 {format_fen(total)}（含阶梯/团队奖励及未填层级沿用的比例），"
-            f"超过最低活动价 {format_fen(cheapest_price)} 的佣金上限 {format_fen(limit)}"
+            _(
+                "活动固定佣金每件合计 %(total)s（含阶梯/团队奖励及未填层级沿用的比例），"
+                "超过最低活动价 %(price)s 的佣金上限 %(limit)s"
+            )
+            % {"total": format_fen(total), "price": format_fen(cheapest_price), "limit": format_fen(limit)}
         )

@@ -43,7 +43,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
 
@@ -75,15 +76,15 @@ ON_UNPAID_ORDER = Q(order__isnull=False, order__paid_at__isnull=True)
 
 # The day's money movements shown above the checks: (key, label, is an amount in fen).
 FIGURES = (
-    ("paid_orders", "付款订单数", False),
-    ("paid_amount", "付款金额", True),
-    ("commission_created", "新增佣金", True),
-    ("commission_settled", "结算入账", True),
-    ("clawback", "退款追回", True),
-    ("withdrawal_requested", "提现申请", True),
-    ("withdrawal_released", "提现退回", True),
-    ("withdrawal_paid", "提现打款", True),
-    ("balance_total", "分销商余额合计（日终）", True),
+    ("paid_orders", gettext_lazy("付款订单数"), False),
+    ("paid_amount", gettext_lazy("付款金额"), True),
+    ("commission_created", gettext_lazy("新增佣金"), True),
+    ("commission_settled", gettext_lazy("结算入账"), True),
+    ("clawback", gettext_lazy("退款追回"), True),
+    ("withdrawal_requested", gettext_lazy("提现申请"), True),
+    ("withdrawal_released", gettext_lazy("提现退回"), True),
+    ("withdrawal_paid", gettext_lazy("提现打款"), True),
+    ("balance_total", gettext_lazy("分销商余额合计（日终）"), True),
 )
 
 
@@ -114,12 +115,15 @@ def run(day: date | None = None, *, staff=None) -> Reconciliation:
     checks cover all history up to now, the figures that day's movements."""
     started = time.monotonic()
     day = day or (timezone.localdate() - timedelta(days=1))
-    checks = [
-        _orders_and_commissions(),
-        _commissions_and_ledger(),
-        _ledger_and_balances(),
-        _withdrawals(),
-    ]
+    # The result is kept: its texts (status and field names among them) stay in the
+    # shop's language whoever asked for the run.
+    with translation.override(settings.LANGUAGE_CODE):
+        checks = [
+            _orders_and_commissions(),
+            _commissions_and_ledger(),
+            _ledger_and_balances(),
+            _withdrawals(),
+        ]
     problem_count = sum(len(c.problems) for c in checks)
     return Reconciliation.objects.create(
         day=day,

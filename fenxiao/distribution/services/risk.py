@@ -25,6 +25,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
@@ -186,7 +187,7 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
                 signals[upper.pk].append((RiskSignal.CIRCULAR, text))
     refunds = _refund_history(order, cfg)
     if refunds:
-        for _, distributor in beneficiaries:
+        for _level, distributor in beneficiaries:
             signals[distributor.pk].append((RiskSignal.REFUND_ABUSE, refunds))
     if not signals:
         return []
@@ -250,9 +251,12 @@ def record(reviews: list[RiskReview]) -> None:
 def _locked_open(review: RiskReview) -> RiskReview:
     locked = RiskReview.objects.select_for_update().filter(pk=review.pk).first()
     if locked is None:
-        raise InvalidInput("风控记录不存在", code="RISK_REVIEW_NOT_FOUND")
+        raise InvalidInput(_("风控记录不存在"), code="RISK_REVIEW_NOT_FOUND")
     if locked.status != RiskReviewStatus.OPEN:
-        raise InvalidInput(f"该风控记录已处理（{locked.get_status_display()}）", code="RISK_REVIEW_DECIDED")
+        raise InvalidInput(
+            _("该风控记录已处理（%(status)s）") % {"status": locked.get_status_display()},
+            code="RISK_REVIEW_DECIDED",
+        )
     return locked
 
 
@@ -287,7 +291,7 @@ def clear(review: RiskReview, staff, *, note: str = "", trust: bool = False) -> 
     note = (note or "").strip()
     if trust and not set(review.signal_values) & SAME_PERSON:
         raise InvalidInput(
-            "该记录没有同人信号（手机号、地址、设备、收款账户），无需信任", code="TRUST_NOT_APPLICABLE"
+            _("该记录没有同人信号（手机号、地址、设备、收款账户），无需信任"), code="TRUST_NOT_APPLICABLE"
         )
     if trust:
         RiskTrust.objects.get_or_create(
@@ -319,7 +323,7 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
     read, one insert of the history, one update, whatever the number of lines."""
     note = (note or "").strip()
     if not note:
-        raise InvalidInput("请填写作废原因", code="REASON_REQUIRED")
+        raise InvalidInput(_("请填写作废原因"), code="REASON_REQUIRED")
     _lock_order(review.order_id)  # the order first, as refunds and 改判 take it
     review = _locked_open(review)
     held_rows = _held_rows(review)
@@ -359,14 +363,16 @@ def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskRevie
     风控审核, like a hold the guards made. A case decided before is reopened."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("请填写暂扣原因", code="REASON_REQUIRED")
+        raise InvalidInput(_("请填写暂扣原因"), code="REASON_REQUIRED")
     _lock_order(order_id)
     pair = Commission.objects.filter(order_id=order_id, distributor_id=distributor_id)
     # Every row of the pair locked before it is read: a settlement run skips locked rows, so
     # none can settle between the test below and the hold.
     list(pair.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
     if pair.filter(status=CommissionStatus.SETTLED).exists():
-        raise InvalidInput("该分销商在该订单上的佣金已结算，不能暂扣（可在售后中追回）", code="HOLD_SETTLED")
+        raise InvalidInput(
+            _("该分销商在该订单上的佣金已结算，不能暂扣（可在售后中追回）"), code="HOLD_SETTLED"
+        )
     rows = list(
         pair.filter(status__in=HELD)
         .select_for_update(of=("self",))
@@ -375,7 +381,7 @@ def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskRevie
     )
     amount = sum(row["amount"] - row["reversed_amount"] for row in rows)
     if not amount:
-        raise InvalidInput("没有可暂扣的佣金（已取消或金额为零）", code="HOLD_NOTHING")
+        raise InvalidInput(_("没有可暂扣的佣金（已取消或金额为零）"), code="HOLD_NOTHING")
     ids = [row["pk"] for row in rows]
     who = getattr(staff, "username", "") or "员工"
     evidence = f"{who} 人工暂扣：{reason}"[:200]
@@ -385,7 +391,7 @@ def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskRevie
         .first()
     )
     if case is not None and case.status == RiskReviewStatus.OPEN:
-        raise InvalidInput("该佣金已在风控审核中", code="HOLD_ALREADY_HELD", status=409)
+        raise InvalidInput(_("该佣金已在风控审核中"), code="HOLD_ALREADY_HELD", status=409)
     from fenxiao.orders.models import Order
 
     buyer_id = Order.objects.filter(pk=order_id).values_list("buyer_id", flat=True).get()
@@ -431,5 +437,9 @@ def close_moot(**scope) -> int:
 
 
 def describe(review: RiskReview) -> str:
-    signals = "、".join(review.signal_labels)
-    return f"订单 {review.order.number}（{signals}，暂扣 {format_fen(review.held_amount)}）"
+    """A review as the bulk actions list it (shown, never stored)."""
+    return _("订单 %(number)s（%(signals)s，暂扣 %(held)s）") % {
+        "number": review.order.number,
+        "signals": _("、").join(review.signal_labels),
+        "held": format_fen(review.held_amount),
+    }

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import DomainError, InvalidInput
 
@@ -33,9 +34,9 @@ Target = ScheduledChange.Target
 
 def _check_time(effective_at, now) -> None:
     if effective_at is None or effective_at < now + MIN_AHEAD:
-        raise InvalidInput("生效时间须晚于当前时间；立即生效请直接保存", code="EFFECTIVE_AT_INVALID")
+        raise InvalidInput(_("生效时间须晚于当前时间；立即生效请直接保存"), code="EFFECTIVE_AT_INVALID")
     if effective_at > now + MAX_AHEAD:
-        raise InvalidInput("生效时间最多可设在一年以内", code="EFFECTIVE_AT_INVALID")
+        raise InvalidInput(_("生效时间最多可设在一年以内"), code="EFFECTIVE_AT_INVALID")
 
 
 def _apply_rule(rule: CommissionRule, changes: dict, staff) -> CommissionRule:
@@ -50,7 +51,7 @@ def schedule_settings(staff, effective_at, changes: dict, now=None) -> Scheduled
     _check_time(effective_at, now or timezone.now())
     values = {name: config.plain(value) for name, value in changes.items()}
     if not values:
-        raise InvalidInput("没有需要定时生效的修改", code="NO_CHANGES")
+        raise InvalidInput(_("没有需要定时生效的修改"), code="NO_CHANGES")
     config.dry_run(lambda: config.update_settings(staff, **values))
     return ScheduledChange.objects.create(
         target=Target.SETTINGS, changes=values, effective_at=effective_at, created_by=staff
@@ -72,9 +73,9 @@ def schedule_rule(staff, rule: CommissionRule, effective_at, changes: dict, now=
 def check_rule_changes(changes: dict) -> None:
     """A rule's target (product, SKU, category) is changed at once, never at a set time."""
     if set(changes) - set(RULE_FIELDS):
-        raise InvalidInput("适用范围（商品、SKU、分类）的修改不能定时生效，请立即保存", code="RULE_FIELD")
+        raise InvalidInput(_("适用范围（商品、SKU、分类）的修改不能定时生效，请立即保存"), code="RULE_FIELD")
     if not changes:
-        raise InvalidInput("没有需要定时生效的修改", code="NO_CHANGES")
+        raise InvalidInput(_("没有需要定时生效的修改"), code="NO_CHANGES")
 
 
 def rule_changes(rule: CommissionRule) -> dict:
@@ -89,7 +90,7 @@ def rule_changes(rule: CommissionRule) -> dict:
 def cancel(change: ScheduledChange, staff) -> ScheduledChange:
     who = getattr(staff, "username", "") or "系统"
     SCHEDULED_CHANGE_FLOW.move(
-        change, ScheduledChangeStatus.CANCELLED, stale="该变更已生效或已撤销", result=f"已由 {who} 撤销"
+        change, ScheduledChangeStatus.CANCELLED, stale=_("该变更已生效或已撤销"), result=f"已由 {who} 撤销"
     )
     return change
 

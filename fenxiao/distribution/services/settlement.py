@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.notices.services import events as notices
@@ -241,7 +242,7 @@ def _write_in_steps(cursor, batch, settle: str, params: list, after: int) -> tup
         [LedgerKind.COMMISSION, at(timezone.now()), after, last, batch.pk],
     )
     changes = totals.deltas()
-    for _, distributor_id, net, *_ in settled:
+    for _pk, distributor_id, net, *_rest in settled:
         changes[distributor_id]["frozen"] -= net
         changes[distributor_id]["settled"] += net
     for distributor_id, amount in cursor.fetchall():
@@ -346,7 +347,7 @@ def _run(batch: SettlementBatch) -> SettlementBatch | None:
     for helper in helpers:
         helper.start()
     try:
-        for _ in _chunks(batch):
+        for _chunk in _chunks(batch):
             pass
     finally:
         for helper in helpers:
@@ -369,7 +370,7 @@ def _workers() -> int:
 
 def _drain(batch: SettlementBatch) -> None:
     try:
-        for _ in _chunks(batch):
+        for _chunk in _chunks(batch):
             pass
     except Exception:
         logger.exception("settlement worker stopped; batch %s continues without it", batch.pk)
@@ -437,7 +438,7 @@ def approve_batch(batch: SettlementBatch, staff, now=None) -> SettlementBatch:
         status=Status.RUNNING, approved_by=staff, approved_at=now, heartbeat_at=timezone.now()
     )
     if not moved:
-        raise InvalidTransition("该结算批次不是待审核状态")
+        raise InvalidTransition(_("该结算批次不是待审核状态"))
     batch.refresh_from_db()
     return _run(batch)
 
@@ -448,7 +449,7 @@ def cancel_batch(batch: SettlementBatch, staff) -> SettlementBatch:
             status=Status.CANCELLED, approved_by=staff, approved_at=timezone.now()
         )
         if not moved:
-            raise InvalidTransition("该结算批次不是待审核状态")
+            raise InvalidTransition(_("该结算批次不是待审核状态"))
         Commission.objects.filter(batch=batch, status=CommissionStatus.FROZEN).update(batch=None)
     batch.refresh_from_db()
     return batch
@@ -459,7 +460,7 @@ def resume_batch(batch: SettlementBatch, staff=None) -> SettlementBatch | None:
     # Re-read: an overlapping run may have closed it, or removed it when it had nothing left.
     current = SettlementBatch.objects.filter(pk=batch.pk).first()
     if current is None or current.status != Status.RUNNING:
-        raise InvalidTransition("只有“结算中”的批次可以继续结算")
+        raise InvalidTransition(_("只有“结算中”的批次可以继续结算"))
     # One resumer per batch: it takes the batch by moving the heartbeat it read. A second
     # resumer (the sweeper on another node, staff's button) finds it moved and leaves the
     # batch alone; two runners on one batch would each stop when the other closed it,
@@ -468,7 +469,7 @@ def resume_batch(batch: SettlementBatch, staff=None) -> SettlementBatch | None:
         pk=current.pk, status=Status.RUNNING, heartbeat_at=current.heartbeat_at
     ).update(heartbeat_at=timezone.now())
     if not taken:
-        raise InvalidTransition("该批次正在由另一个任务继续结算", code="SETTLEMENT_BATCH_BUSY")
+        raise InvalidTransition(_("该批次正在由另一个任务继续结算"), code="SETTLEMENT_BATCH_BUSY")
     current.refresh_from_db()
     return _run(current)
 

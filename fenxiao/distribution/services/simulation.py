@@ -33,8 +33,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core import jobs
 from fenxiao.core.errors import DomainError, InvalidInput
@@ -63,7 +66,14 @@ DRAFT_FIELDS = ("levels", "level1_bp", "level2_bp", "level3_bp", "max_commission
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
 # A grade's rates a draft may change ("grades": {grade id: {field: bp, or None for the
 # default}}); team_bp is never None.
-GRADE_FIELDS = {"level1_bp": "一级", "level2_bp": "二级", "level3_bp": "三级", "team_bp": "团队"}
+GRADE_FIELDS = {
+    "level1_bp": gettext_lazy("一级"),
+    "level2_bp": gettext_lazy("二级"),
+    "level3_bp": gettext_lazy("三级"),
+    "team_bp": gettext_lazy("团队"),
+}
+# The same, in the job's own (stored, Chinese) description.
+_GRADE_FIELDS_ZH = {"level1_bp": "一级", "level2_bp": "二级", "level3_bp": "三级", "team_bp": "团队"}
 
 
 @dataclass
@@ -96,16 +106,18 @@ def draft_settings(changes: dict):
         if name == "grades":
             continue  # the grades' rates: `draft_grades`
         if name not in DRAFT_FIELDS:
-            raise InvalidInput(f"无法模拟该设置项：{name}", code="SIMULATION_FIELD")
+            raise InvalidInput(_("无法模拟该设置项：%(name)s") % {"name": name}, code="SIMULATION_FIELD")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidInput("模拟方案的数值必须是非负整数", code="SIMULATION_VALUE")
+            raise InvalidInput(_("模拟方案的数值必须是非负整数"), code="SIMULATION_VALUE")
         setattr(draft, name, value)
     if not 1 <= draft.levels <= MAX_LEVELS:
-        raise InvalidInput(f"分销层级必须是 1–{MAX_LEVELS} 级", code="SIMULATION_VALUE")
+        raise InvalidInput(_("分销层级必须是 1–%(max)s 级") % {"max": MAX_LEVELS}, code="SIMULATION_VALUE")
     if draft.max_commission_bp > 10000 or any(draft.level_bp(n) > 10000 for n in (1, 2, 3)):
-        raise InvalidInput("比例不能超过 100%", code="SIMULATION_VALUE")
+        raise InvalidInput(_("比例不能超过 100%"), code="SIMULATION_VALUE")
     if draft.freeze_days > MAX_FREEZE_DAYS:
-        raise InvalidInput(f"冻结期不能超过 {MAX_FREEZE_DAYS} 天", code="SIMULATION_VALUE")
+        raise InvalidInput(
+            _("冻结期不能超过 %(days)s 天") % {"days": MAX_FREEZE_DAYS}, code="SIMULATION_VALUE"
+        )
     grades = draft_grades(changes)
     try:
         # Checked with the drafted grade rates in place (written in a savepoint that is
@@ -127,23 +139,25 @@ def draft_grades(changes: dict) -> dict[int, dict]:
     unknown grade or field, or a value out of range: InvalidInput."""
     raw = changes.get("grades") or {}
     if not isinstance(raw, dict):
-        raise InvalidInput("等级方案格式有误", code="SIMULATION_VALUE")
+        raise InvalidInput(_("等级方案格式有误"), code="SIMULATION_VALUE")
     try:
         wanted = {int(key): rates for key, rates in raw.items()}
     except (TypeError, ValueError):
-        raise InvalidInput("等级不存在", code="SIMULATION_FIELD") from None
+        raise InvalidInput(_("等级不存在"), code="SIMULATION_FIELD") from None
     known = set(DistributorGrade.objects.filter(pk__in=list(wanted)).values_list("pk", flat=True))
     drafts = {}
     for pk, rates in wanted.items():
         if pk not in known or not isinstance(rates, dict):
-            raise InvalidInput("等级不存在", code="SIMULATION_FIELD")
+            raise InvalidInput(_("等级不存在"), code="SIMULATION_FIELD")
         for name, value in rates.items():
             if name not in GRADE_FIELDS:
-                raise InvalidInput(f"无法模拟该等级设置项：{name}", code="SIMULATION_FIELD")
+                raise InvalidInput(
+                    _("无法模拟该等级设置项：%(name)s") % {"name": name}, code="SIMULATION_FIELD"
+                )
             if value is None and name != "team_bp":
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 10000:
-                raise InvalidInput("等级比例须在 0–100% 之间", code="SIMULATION_VALUE")
+                raise InvalidInput(_("等级比例须在 0–100% 之间"), code="SIMULATION_VALUE")
         drafts[pk] = dict(rates)
     return drafts
 
@@ -353,6 +367,13 @@ HEADERS = ["分销商ID", "推广码", "分销商", "等级", "实际佣金（�
 
 
 def describe(changes: dict, months: int) -> str:
+    # The job keeps it: in the shop's language. (A `with`, not a decorator: the decorator
+    # is one object shared by every thread calling it.)
+    with translation.override(settings.LANGUAGE_CODE):
+        return _describe(changes, months)
+
+
+def _describe(changes: dict, months: int) -> str:
     cfg = config.current()
     parts = []
     for name in DRAFT_FIELDS:
@@ -373,7 +394,8 @@ def describe(changes: dict, months: int) -> str:
         for name, value in rates.items():
             old = getattr(grade, name)
             if value != old:
-                parts.append(f"{grade.name}{GRADE_FIELDS[name]} {_grade_rate(old)} → {_grade_rate(value)}")
+                zh = _GRADE_FIELDS_ZH[name]
+                parts.append(f"{grade.name}{zh} {_grade_rate(old)} → {_grade_rate(value)}")
     return f"佣金模拟（近 {months} 个月）：" + ("，".join(parts) or "与当前设置相同")
 
 
@@ -384,7 +406,7 @@ def _grade_rate(bp: int | None) -> str:
 def start(user, changes: dict, months: int):
     """Queue the simulation as a background job (任务中心) and return it."""
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
-        raise InvalidInput(f"模拟区间为 1–{MAX_MONTHS} 个月", code="SIMULATION_VALUE")
+        raise InvalidInput(_("模拟区间为 1–%(max)s 个月") % {"max": MAX_MONTHS}, code="SIMULATION_VALUE")
     draft_settings(changes)  # refuse bad input now, not in the worker
     draft_grades(changes)
     return jobs.create(

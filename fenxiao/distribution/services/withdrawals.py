@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core import effects
 from fenxiao.core.money import apply_bp, format_fen
@@ -80,10 +81,10 @@ def period_start(period: str, now):
 
 def _clean_account(method: str, account: dict) -> dict:
     account = {k: str(v).strip()[:60] for k, v in (account or {}).items() if v is not None}
-    labels = {"name": "收款人姓名", "bank": "开户银行", "account": "收款账号"}
+    missing = {"name": _("请填写收款人姓名"), "bank": _("请填写开户银行"), "account": _("请填写收款账号")}
     for field in ACCOUNT_FIELDS[method]:
         if not account.get(field):
-            raise WithdrawalInvalid(f"请填写{labels[field]}")
+            raise WithdrawalInvalid(missing[field])
     return {k: account[k] for k in ACCOUNT_FIELDS[method]}
 
 
@@ -93,28 +94,29 @@ def request(
     cfg = config.current()
     now = now or timezone.now()
     if method not in cfg.methods:
-        raise WithdrawalInvalid("不支持该提现方式")
+        raise WithdrawalInvalid(_("不支持该提现方式"))
     if amount <= 0:
-        raise WithdrawalInvalid("提现金额必须大于0")
+        raise WithdrawalInvalid(_("提现金额必须大于0"))
     if amount < cfg.withdraw_min:
-        raise WithdrawalBelowMinimum(f"最低提现 {format_fen(cfg.withdraw_min)}")
+        raise WithdrawalBelowMinimum(_("最低提现 %(amount)s") % {"amount": format_fen(cfg.withdraw_min)})
     if amount > cfg.withdraw_max:
-        raise WithdrawalAboveMaximum(f"单次最高提现 {format_fen(cfg.withdraw_max)}")
+        raise WithdrawalAboveMaximum(_("单次最高提现 %(amount)s") % {"amount": format_fen(cfg.withdraw_max)})
     account = _clean_account(method, account or {})
     fee = apply_bp(amount, cfg.withdraw_fee_bp)
     if amount - fee <= 0:
-        raise WithdrawalInvalid("扣除手续费后到账金额必须大于0")
+        raise WithdrawalInvalid(_("扣除手续费后到账金额必须大于0"))
     with transaction.atomic():
         locked = ledger.lock(distributor.pk)
         if not locked.may_withdraw:
-            raise WithdrawalInvalid("分销资格暂停期间不能提现", code="DISTRIBUTOR_INACTIVE", status=409)
+            raise WithdrawalInvalid(_("分销资格暂停期间不能提现"), code="DISTRIBUTOR_INACTIVE", status=409)
         available = ledger.balance(locked.pk)
         if available < 0:
             raise WithdrawalAboveBalance(
-                f"账户余额为 {format_fen(available)}（退款追回），需由后续佣金抵扣后才能提现"
+                _("账户余额为 %(amount)s（退款追回），需由后续佣金抵扣后才能提现")
+                % {"amount": format_fen(available)}
             )
         if amount > available:
-            raise WithdrawalAboveBalance(f"可提现余额 {format_fen(available)}")
+            raise WithdrawalAboveBalance(_("可提现余额 %(amount)s") % {"amount": format_fen(available)})
         used = (
             Withdrawal.objects.filter(
                 distributor=locked, created_at__gte=period_start(cfg.withdraw_period, now)
@@ -124,7 +126,12 @@ def request(
         )
         if used >= cfg.withdraw_limit:
             raise WithdrawalLimitReached(
-                f"本{Cycle(cfg.withdraw_period).label[0]}最多提现{cfg.withdraw_limit}次"
+                {
+                    Cycle.DAILY: _("本日最多提现%(count)s次"),
+                    Cycle.WEEKLY: _("本周最多提现%(count)s次"),
+                    Cycle.MONTHLY: _("本月最多提现%(count)s次"),
+                }[cfg.withdraw_period]
+                % {"count": cfg.withdraw_limit}
             )
         withdrawal = Withdrawal.objects.create(
             number=new_number("W"),
@@ -155,7 +162,7 @@ def get_for_update(withdrawal_id: int) -> Withdrawal:
 
 
 def _move(withdrawal: Withdrawal, target: str, **fields) -> None:
-    WITHDRAWAL_FLOW.move(withdrawal, target, stale="提现单状态已变化，请刷新后重试", **fields)
+    WITHDRAWAL_FLOW.move(withdrawal, target, stale=_("提现单状态已变化，请刷新后重试"), **fields)
 
 
 def _release(withdrawal: Withdrawal, note: str) -> None:
@@ -363,12 +370,12 @@ def retry_payout(withdrawal: Withdrawal, staff) -> Withdrawal:
         withdrawal = get_for_update(withdrawal.pk)
         if withdrawal.status != WithdrawalStatus.APPROVED or withdrawal.method not in ELECTRONIC:
             raise WithdrawalInvalid(
-                f"提现单{withdrawal.get_status_display()}，没有进行中的自动打款",
+                _("提现单%(status)s，没有进行中的自动打款") % {"status": withdrawal.get_status_display()},
                 code="PAYOUT_NOT_RETRYABLE",
                 status=409,
             )
         if withdrawal.payout_status not in RETRYABLE_PAYOUT:
-            raise WithdrawalInvalid("打款已结束，无需重试", code="PAYOUT_NOT_RETRYABLE", status=409)
+            raise WithdrawalInvalid(_("打款已结束，无需重试"), code="PAYOUT_NOT_RETRYABLE", status=409)
         Withdrawal.objects.filter(pk=withdrawal.pk).update(
             payout_status=PayoutStatus.PENDING, payout_next_at=timezone.now() + CLAIM_TIMEOUT
         )
@@ -380,7 +387,7 @@ def retry_payout(withdrawal: Withdrawal, staff) -> Withdrawal:
 def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
     reason = (reason or "").strip()
     if not reason:
-        raise WithdrawalInvalid("请填写拒绝原因")
+        raise WithdrawalInvalid(_("请填写拒绝原因"))
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
         _move(
@@ -435,7 +442,7 @@ def mark_failed(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
         if withdrawal.payout_status in RETRYABLE_PAYOUT and withdrawal.payout_attempts:
             # The transfer may have gone through: releasing the hold now could pay twice.
             raise WithdrawalInvalid(
-                "自动打款结果未知，请先重试打款确认结果", code="PAYOUT_IN_FLIGHT", status=409
+                _("自动打款结果未知，请先重试打款确认结果"), code="PAYOUT_IN_FLIGHT", status=409
             )
         _fail(withdrawal, reason)
     return withdrawal

@@ -22,7 +22,7 @@ from fenxiao.distribution.services import (
     settlement,
     withdrawals,
 )
-from fenxiao.testing import make_staff
+from fenxiao.testing import in_english, make_staff
 
 from .backend import (
     completed_order,
@@ -271,3 +271,12 @@ def test_view_only_staff_see_distributors_but_cannot_change_them(world):
     assert settings_viewer.post(url(cfg), settings_data(cfg, levels=3)).status_code == 403
     cfg.refresh_from_db()
     assert cfg.levels == 2
+
+
+def test_an_export_asked_for_in_english_is_the_shop_file_in_chinese(earner, boss):
+    """Finance hands the file on as it is: its labels are those of the file a background
+    job writes, whatever language the list was read in."""
+    request_withdrawal(earner, amount=2000)
+    reply = in_english(boss).get(reverse("admin:distribution_withdrawal_export", args=["csv"]))
+    rows = read_csv(reply)
+    assert rows[0][0] == "提现单号" and rows[1][4] == "支付宝" and rows[1][11] == "待审核"

@@ -11,7 +11,7 @@ A kind without a template is not sent on that channel (the in-site message still
 """
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .base import Notice
 
@@ -57,7 +57,11 @@ def source_value(notice: Notice, source: str) -> str:
     if source == "kind":
         from ..models import Kind
 
-        return str(Kind(notice.kind).label) if notice.kind in Kind.values else notice.kind
+        if notice.kind not in Kind.values:
+            return notice.kind
+        # What is sent stays in Chinese, whatever language the request that sends it speaks.
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(Kind(notice.kind).label)
     return {"title": notice.title, "body": notice.body, "link": notice.link}.get(source, "")
 
 

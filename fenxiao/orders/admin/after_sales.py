@@ -11,6 +11,8 @@ from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -29,19 +31,19 @@ from .exporting import AfterSaleExports
 
 # The list's tabs: what waits on whom. (title, statuses)
 TABS = [
-    ("全部", []),
-    ("待处理", [AfterSaleStatus.REQUESTED]),
-    ("待买家退货", [AfterSaleStatus.AWAITING_RETURN]),
-    ("待收货", [AfterSaleStatus.RETURN_SHIPPED]),
-    ("退款中", [AfterSaleStatus.APPROVED]),
-    ("已完成", [AfterSaleStatus.REFUNDED]),
-    ("已关闭", [AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN, AfterSaleStatus.CLOSED]),
+    (gettext_lazy("全部"), []),
+    (gettext_lazy("待处理"), [AfterSaleStatus.REQUESTED]),
+    (gettext_lazy("待买家退货"), [AfterSaleStatus.AWAITING_RETURN]),
+    (gettext_lazy("待收货"), [AfterSaleStatus.RETURN_SHIPPED]),
+    (gettext_lazy("退款中"), [AfterSaleStatus.APPROVED]),
+    (gettext_lazy("已完成"), [AfterSaleStatus.REFUNDED]),
+    (gettext_lazy("已关闭"), [AfterSaleStatus.REJECTED, AfterSaleStatus.WITHDRAWN, AfterSaleStatus.CLOSED]),
 ]
 # What the current step's deadline means, by status.
 DEADLINE_TEXT = {
-    AfterSaleStatus.REQUESTED: "商家处理期限，逾期系统自动同意",
-    AfterSaleStatus.AWAITING_RETURN: "买家寄回期限，逾期售后自动关闭",
-    AfterSaleStatus.RETURN_SHIPPED: "商家收货期限，逾期系统自动确认收货并退款",
+    AfterSaleStatus.REQUESTED: gettext_lazy("商家处理期限，逾期系统自动同意"),
+    AfterSaleStatus.AWAITING_RETURN: gettext_lazy("买家寄回期限，逾期售后自动关闭"),
+    AfterSaleStatus.RETURN_SHIPPED: gettext_lazy("商家收货期限，逾期系统自动确认收货并退款"),
 }
 
 
@@ -49,37 +51,40 @@ def remaining_text(deadline, now=None) -> str:
     """ "剩余 2 天 3 小时" / "已逾期" for a deadline."""
     left = deadline - (now or timezone.now())
     if left.total_seconds() <= 0:
-        return "已逾期，等待系统处理"
+        return _("已逾期，等待系统处理")
     days, hours = left.days, left.seconds // 3600
     if days:
-        return f"剩余 {days} 天 {hours} 小时"
-    return f"剩余 {hours} 小时 {left.seconds % 3600 // 60} 分钟"
+        return _("剩余 %(days)s 天 %(hours)s 小时") % {"days": days, "hours": hours}
+    return _("剩余 %(hours)s 小时 %(minutes)s 分钟") % {"hours": hours, "minutes": left.seconds % 3600 // 60}
 
 
 class ReceiveForm(forms.Form):
     restock = forms.BooleanField(
-        label="退回库存", required=False, initial=True, help_text="勾选后退回的商品数量重新计入可售库存"
+        label=gettext_lazy("退回库存"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy("勾选后退回的商品数量重新计入可售库存"),
     )
 
 
 class MessageForm(forms.Form):
-    message = forms.CharField(label="留言内容", max_length=500, widget=forms.Textarea)
+    message = forms.CharField(label=gettext_lazy("留言内容"), max_length=500, widget=forms.Textarea)
 
 
 class AfterSaleLineInline(ReadOnlyInline):
     model = AfterSaleLine
     fields = ("line_display", "quantity", "amount_display")
     readonly_fields = fields
-    verbose_name_plural = "售后商品"
+    verbose_name_plural = pgettext_lazy("plural", "售后商品")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order_line")
 
-    @display(description="订单商品")
+    @display(description=gettext_lazy("订单商品"))
     def line_display(self, obj):
         return str(obj.order_line)
 
-    amount_display = fen_column("金额")
+    amount_display = fen_column(gettext_lazy("金额"))
 
 
 class RefundInline(ReadOnlyInline):
@@ -94,14 +99,14 @@ class RefundInline(ReadOnlyInline):
         "completed_at",
     )
     readonly_fields = fields
-    verbose_name_plural = "退款记录"
+    verbose_name_plural = pgettext_lazy("plural", "退款记录")
 
-    amount_display = fen_column("退款金额")
+    amount_display = fen_column(gettext_lazy("退款金额"))
 
 
 @admin.register(AfterSale)
 class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
-    missing_message = "售后单不存在"
+    missing_message = gettext_lazy("售后单不存在")
     list_display = (
         "number",
         "order_link",
@@ -146,7 +151,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             },
         ),
         (
-            "退货物流",
+            gettext_lazy("退货物流"),
             {
                 "fields": (
                     "return_address_display",
@@ -158,7 +163,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
                 )
             },
         ),
-        ("协商记录", {"fields": ("history_display",)}),
+        (gettext_lazy("协商记录"), {"fields": ("history_display",)}),
     )
     # Nothing on an after-sale is edited as a form: every field shown is read-only.
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
@@ -185,60 +190,66 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "order__buyer", "decided_by")
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return link(obj.order, obj.order.number)
 
-    @display(description="买家")
+    @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
         return buyer_text(obj.order.buyer)
 
     @display(
-        description="状态", ordering="status", label={str(k): v for k, v in AFTER_SALE_STATUS_LABELS.items()}
+        description=gettext_lazy("状态"),
+        ordering="status",
+        label={str(k): v for k, v in AFTER_SALE_STATUS_LABELS.items()},
     )
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
-    amount_display = fen_column("退款金额", ordering="amount")
+    amount_display = fen_column(gettext_lazy("退款金额"), ordering="amount")
 
-    @display(description="处理人")
+    @display(description=gettext_lazy("处理人"))
     def decider_display(self, obj):
         return str(obj.decided_by) if obj.decided_by_id else "-"
 
-    @display(description="处理期限")
+    @display(description=gettext_lazy("处理期限"))
     def deadline_short(self, obj):
         if obj.deadline is None:
             return "-"
         return remaining_text(obj.deadline)
 
-    @display(description="处理期限")
+    @display(description=gettext_lazy("处理期限"))
     def deadline_display(self, obj):
         if obj.deadline is None:
             return "-"
         when = timezone.localtime(obj.deadline).strftime("%Y-%m-%d %H:%M")
-        return f"{when} 前（{remaining_text(obj.deadline)}）· {DEADLINE_TEXT.get(obj.status, '')}"
+        return _("%(when)s 前（%(remaining)s）· %(rule)s") % {
+            "when": when,
+            "remaining": remaining_text(obj.deadline),
+            "rule": DEADLINE_TEXT.get(obj.status, ""),
+        }
 
-    @display(description="凭证图片")
+    @display(description=gettext_lazy("凭证图片"))
     def evidence_display(self, obj):
         return render_to_string("admin/orders/after_sale_images.html", {"images": list(obj.images.all())})
 
-    @display(description="退货地址")
+    @display(description=gettext_lazy("退货地址"))
     def return_address_display(self, obj):
         if obj.kind != AfterSaleKind.RETURN_REFUND:
             return "-"
-        return OrderSettings.current().return_address_text or "未设置（请在订单设置中填写退货地址）"
+        return OrderSettings.current().return_address_text or _("未设置（请在订单设置中填写退货地址）")
 
-    @display(description="退货物流")
+    @display(description=gettext_lazy("退货物流"))
     def return_shipment_display(self, obj):
         if not obj.return_tracking_number:
             return "-"
         return f"{obj.return_carrier_name} {obj.return_tracking_number}"
 
-    @display(description="协商记录")
+    @display(description=gettext_lazy("协商记录"))
     def history_display(self, obj):
         logs = AfterSaleLog.objects.filter(after_sale=obj).select_related("actor").prefetch_related("images")
         return render_to_string("admin/orders/after_sale_history.html", {"logs": list(logs)})
@@ -268,29 +279,35 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         return super().changelist_view(request, {**(extra_context or {}), "after_sale_tabs": tabs})
 
     def _summary(self, after_sale: AfterSale):
-        lines = "；".join(
-            f"{item.order_line} 退 {item.quantity} 件 {format_fen(item.amount)}"
+        lines = _("；").join(
+            _("%(order_line)s 退 %(quantity)s 件 %(amount)s")
+            % {"order_line": item.order_line, "quantity": item.quantity, "amount": format_fen(item.amount)}
             for item in after_sale.lines.select_related("order_line")
         )
         return [
-            ("售后单号", after_sale.number),
-            ("订单", after_sale.order.number),
-            ("买家", buyer_text(after_sale.order.buyer)),
-            ("类型", after_sale.get_kind_display()),
-            ("状态", after_sale.get_status_display()),
-            ("退款金额", format_fen(after_sale.amount)),
-            ("原因", after_sale.reason),
-            ("商品", lines or "-"),
-            ("退回库存", "是" if after_sale.restock else "否"),
+            (_("售后单号"), after_sale.number),
+            (_("订单"), after_sale.order.number),
+            (_("买家"), buyer_text(after_sale.order.buyer)),
+            (_("类型"), after_sale.get_kind_display()),
+            (_("状态"), after_sale.get_status_display()),
+            (_("退款金额"), format_fen(after_sale.amount)),
+            (_("原因"), after_sale.reason),
+            (_("商品"), lines or "-"),
+            (_("退回库存"), _("是") if after_sale.restock else _("否")),
             (
-                "退货物流",
+                _("退货物流"),
                 f"{after_sale.return_carrier_name} {after_sale.return_tracking_number}"
                 if after_sale.return_tracking_number
                 else "-",
             ),
         ]
 
-    @action(description="同意", url_path="approve", permissions=["change_aftersale"], icon="check_circle")
+    @action(
+        description=gettext_lazy("同意"),
+        url_path="approve",
+        permissions=["change_aftersale"],
+        icon="check_circle",
+    )
     def approve_after_sale(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
         is_return = after_sale.kind == AfterSaleKind.RETURN_REFUND
@@ -303,28 +320,33 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             else:
                 messages.success(
                     request,
-                    f"已同意退货 {after_sale.number}，等待买家寄回商品"
+                    _("已同意退货 %(number)s，等待买家寄回商品") % {"number": after_sale.number}
                     if is_return
-                    else f"已同意售后 {after_sale.number}，{format_fen(after_sale.amount)} 原路退回",
+                    else _("已同意售后 %(number)s，%(amount)s 原路退回")
+                    % {"number": after_sale.number, "amount": format_fen(after_sale.amount)},
                 )
                 return HttpResponseRedirect(change_url(after_sale))
         summary = self._summary(after_sale)
         if is_return:
             days = OrderSettings.current().return_ship_days
-            address = OrderSettings.current().return_address_text or "未设置（请在订单设置中填写退货地址）"
-            summary += [("买家寄回期限", f"同意后 {days} 天内"), ("退货地址", address)]
+            address = OrderSettings.current().return_address_text or _("未设置（请在订单设置中填写退货地址）")
+            summary += [
+                (_("买家寄回期限"), _("同意后 %(days)s 天内") % {"days": days}),
+                (_("退货地址"), address),
+            ]
         return action_page(
             self,
             request,
             after_sale,
-            title=f"{'同意退货' if is_return else '同意退款'}：{after_sale.number}",
+            title=(_("同意退货：%(number)s") if is_return else _("同意退款：%(number)s"))
+            % {"number": after_sale.number},
             form=form,
             summary=summary,
-            submit_label="同意退货，等待买家寄回" if is_return else "同意并退款",
+            submit_label=_("同意退货，等待买家寄回") if is_return else _("同意并退款"),
         )
 
     @action(
-        description="确认收货并退款",
+        description=gettext_lazy("确认收货并退款"),
         url_path="receive",
         permissions=["change_aftersale"],
         icon="inventory",
@@ -338,32 +360,39 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             after_sale,
             form,
             lambda data: after_sales.receive(after_sale, request.user, restock=data["restock"]),
-            success=f"已确认收货，{format_fen(after_sale.amount)} 原路退回",
-            title=f"确认收货并退款：{after_sale.number}",
+            success=_("已确认收货，%(amount)s 原路退回") % {"amount": format_fen(after_sale.amount)},
+            title=_("确认收货并退款：%(number)s") % {"number": after_sale.number},
             summary=self._summary(after_sale),
-            submit_label="确认收货并退款",
+            submit_label=_("确认收货并退款"),
         )
 
-    @action(description="拒绝收货", url_path="refuse-receipt", permissions=["change_aftersale"], icon="block")
+    @action(
+        description=gettext_lazy("拒绝收货"),
+        url_path="refuse-receipt",
+        permissions=["change_aftersale"],
+        icon="block",
+    )
     def refuse_receipt(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
         form = ReasonForm(posted(request))
-        form.fields["reason"].label = "拒绝收货原因"
-        form.fields["reason"].help_text = "如寄回的商品与描述不符、不是本店商品；买家可在售后期内重新申请"
+        form.fields["reason"].label = _("拒绝收货原因")
+        form.fields["reason"].help_text = _("如寄回的商品与描述不符、不是本店商品；买家可在售后期内重新申请")
         return form_action(
             self,
             request,
             after_sale,
             form,
             lambda data: after_sales.refuse_receipt(after_sale, request.user, reason=data["reason"]),
-            success=f"已拒绝收货 {after_sale.number}",
-            title=f"拒绝收货：{after_sale.number}",
+            success=_("已拒绝收货 %(number)s") % {"number": after_sale.number},
+            title=_("拒绝收货：%(number)s") % {"number": after_sale.number},
             summary=self._summary(after_sale),
-            submit_label="确认拒绝收货",
+            submit_label=_("确认拒绝收货"),
             danger=True,
         )
 
-    @action(description="留言", url_path="message", permissions=["change_aftersale"], icon="chat")
+    @action(
+        description=gettext_lazy("留言"), url_path="message", permissions=["change_aftersale"], icon="chat"
+    )
     def message_after_sale(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
         form = MessageForm(posted(request))
@@ -373,26 +402,28 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             after_sale,
             form,
             lambda data: after_sales.add_message(after_sale, request.user, message=data["message"]),
-            success="留言已发送，买家可在售后详情中看到",
-            title=f"留言：{after_sale.number}",
+            success=_("留言已发送，买家可在售后详情中看到"),
+            title=_("留言：%(number)s") % {"number": after_sale.number},
             summary=self._summary(after_sale),
-            submit_label="发送留言",
+            submit_label=_("发送留言"),
         )
 
-    @action(description="拒绝", url_path="reject", permissions=["change_aftersale"], icon="block")
+    @action(
+        description=gettext_lazy("拒绝"), url_path="reject", permissions=["change_aftersale"], icon="block"
+    )
     def reject_after_sale(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
         form = ReasonForm(posted(request))
-        form.fields["reason"].label = "拒绝原因"
+        form.fields["reason"].label = _("拒绝原因")
         return form_action(
             self,
             request,
             after_sale,
             form,
             lambda data: after_sales.reject(after_sale, request.user, reason=data["reason"]),
-            success=f"已拒绝售后 {after_sale.number}",
-            title=f"拒绝售后：{after_sale.number}",
+            success=_("已拒绝售后 %(number)s") % {"number": after_sale.number},
+            title=_("拒绝售后：%(number)s") % {"number": after_sale.number},
             summary=self._summary(after_sale),
-            submit_label="确认拒绝",
+            submit_label=_("确认拒绝"),
             danger=True,
         )

@@ -4,6 +4,7 @@ The explanation itself is the distribution app's; this module only lays it out.
 """
 
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import format_fen
 
@@ -35,4 +36,7 @@ def render_attribution(order) -> str:
 
 def _name(distributor) -> str:
     user = distributor.user
-    return f"{user.nickname or user.phone or user.username}（{distributor.referral_code}）"
+    return _("%(name)s（%(referral_code)s）") % {
+        "name": user.nickname or user.phone or user.username,
+        "referral_code": distributor.referral_code,
+    }

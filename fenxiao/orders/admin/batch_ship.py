@@ -12,6 +12,8 @@ from django.core import signing
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from fenxiao.core.tabular import csv_response, xlsx_response
@@ -32,8 +34,11 @@ class ShipFileWidget(UnfoldAdminFileFieldWidget):
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="发货文件",
-        error_messages={"required": "请选择要上传的发货文件", "empty": "文件是空的"},
+        label=gettext_lazy("发货文件"),
+        error_messages={
+            "required": gettext_lazy("请选择要上传的发货文件"),
+            "empty": gettext_lazy("文件是空的"),
+        },
         # unfold's file box: its script fills the chosen file's name into the box.
         widget=ShipFileWidget(attrs={"accept": ".xlsx,.csv"}),
     )
@@ -60,7 +65,8 @@ def _preview(request) -> dict:
     try:
         if upload.size > service.MAX_FILE_BYTES:
             raise BatchShipFileInvalid(
-                f"文件不能超过 {service.MAX_FILE_BYTES // 1024 // 1024}MB，请分成多个文件上传"
+                _("文件不能超过 %(size)sMB，请分成多个文件上传")
+                % {"size": service.MAX_FILE_BYTES // 1024 // 1024}
             )
         rows = service.read_file(upload.name, upload.read())
     except BatchShipFileInvalid as exc:
@@ -76,13 +82,13 @@ def _ship(request) -> dict:
         data = signing.loads(request.POST.get("payload", ""), salt=_salt(request), max_age=PAYLOAD_MAX_AGE)
         rows = service.from_data(data)
     except (signing.BadSignature, TypeError, ValueError):
-        messages.error(request, "预览已过期或无效，请重新上传文件")
+        messages.error(request, _("预览已过期或无效，请重新上传文件"))
         return {"step": "upload", "form": UploadForm()}
     outcome = service.ship_rows(rows, request.user)
     if outcome.shipped:
-        messages.success(request, f"已发货 {len(outcome.shipped)} 单")
+        messages.success(request, _("已发货 %(count)s 单") % {"count": len(outcome.shipped)})
     if outcome.failed:
-        messages.error(request, f"{len(outcome.failed)} 单未发货，原因见下表")
+        messages.error(request, _("%(count)s 单未发货，原因见下表") % {"count": len(outcome.failed)})
     return {"step": "done", "outcome": outcome}
 
 
@@ -93,7 +99,7 @@ def _render(model_admin, request, context):
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": opts,
-        "title": "批量发货",
+        "title": _("批量发货"),
         "changelist_url": changelist,
         "shipped_url": f"{changelist}?tab=shipped",
         "template_xlsx": reverse(

@@ -4,6 +4,8 @@ and the small confirmation forms."""
 from django import forms
 from django.template.loader import render_to_string
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.admin import change_url as change_url
 from fenxiao.core.admin import user_text as buyer_text
@@ -45,19 +47,22 @@ def label(text, kind):
 
 def order_summary(order: Order) -> list[tuple[str, str]]:
     rows = [
-        ("订单号", order.number),
-        ("状态", order.get_status_display()),
-        ("买家", buyer_text(order.buyer)),
-        ("商品金额", format_fen(order.goods_amount)),
-        ("优惠/改价", format_fen(order.discount_amount)),
-        ("运费", format_fen(order.shipping_fee)),
-        ("应付金额", format_fen(order.total)),
+        (_("订单号"), order.number),
+        (_("状态"), order.get_status_display()),
+        (_("买家"), buyer_text(order.buyer)),
+        (_("商品金额"), format_fen(order.goods_amount)),
+        (_("优惠/改价"), format_fen(order.discount_amount)),
+        (_("运费"), format_fen(order.shipping_fee)),
+        (_("应付金额"), format_fen(order.total)),
     ]
     if order.paid_amount:
-        rows += [("实付金额", format_fen(order.paid_amount)), ("已退款", format_fen(order.refunded_amount))]
-    rows.append(("收货信息", f"{order.recipient} {order.recipient_phone} {order.address_text}"))
+        rows += [
+            (_("实付金额"), format_fen(order.paid_amount)),
+            (_("已退款"), format_fen(order.refunded_amount)),
+        ]
+    rows.append((_("收货信息"), f"{order.recipient} {order.recipient_phone} {order.address_text}"))
     return rows
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="原因", max_length=200, widget=forms.Textarea)
+    reason = forms.CharField(label=gettext_lazy("原因"), max_length=200, widget=forms.Textarea)

@@ -3,6 +3,8 @@ parse and check what staff typed; the services decide."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.admin_forms import MoneyField
 from fenxiao.core.money import format_fen
@@ -12,57 +14,63 @@ from ..models import AfterSaleKind
 
 class AdjustPriceForm(forms.Form):
     discount_amount = MoneyField(
-        label="优惠金额（元）",
+        label=gettext_lazy("优惠金额（元）"),
         allow_negative=True,
-        help_text="正数为优惠，负数为加价；按商品金额比例分摊到每件商品",
+        help_text=gettext_lazy("正数为优惠，负数为加价；按商品金额比例分摊到每件商品"),
     )
-    shipping_fee = MoneyField(label="运费（元）")
-    reason = forms.CharField(label="改价原因", max_length=100, required=False)
+    shipping_fee = MoneyField(label=gettext_lazy("运费（元）"))
+    reason = forms.CharField(label=gettext_lazy("改价原因"), max_length=100, required=False)
 
 
 class AddressForm(forms.Form):
-    recipient = forms.CharField(label="收货人", max_length=40)
-    phone = forms.CharField(label="联系电话", max_length=11)
-    province = forms.CharField(label="省", max_length=20)
-    city = forms.CharField(label="市", max_length=20)
-    district = forms.CharField(label="区/县", max_length=20, required=False)
-    detail = forms.CharField(label="详细地址", max_length=200)
+    recipient = forms.CharField(label=gettext_lazy("收货人"), max_length=40)
+    phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=11)
+    province = forms.CharField(label=gettext_lazy("省"), max_length=20)
+    city = forms.CharField(label=gettext_lazy("市"), max_length=20)
+    district = forms.CharField(label=gettext_lazy("区/县"), max_length=20, required=False)
+    detail = forms.CharField(label=gettext_lazy("详细地址"), max_length=200)
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="取消原因",
+        label=gettext_lazy("取消原因"),
         max_length=200,
         required=False,
-        help_text="已付款的订单取消后全额原路退款，并退回库存",
+        help_text=gettext_lazy("已付款的订单取消后全额原路退款，并退回库存"),
     )
 
 
-RESTOCK_CHOICES = [("", "默认（未发货或退货退款时退回库存）"), ("yes", "退回库存"), ("no", "不退回库存")]
+RESTOCK_CHOICES = [
+    ("", gettext_lazy("默认（未发货或退货退款时退回库存）")),
+    ("yes", gettext_lazy("退回库存")),
+    ("no", gettext_lazy("不退回库存")),
+]
 
 
 class StaffRefundForm(forms.Form):
     kind = forms.ChoiceField(
-        label="售后类型", choices=AfterSaleKind.choices, initial=AfterSaleKind.REFUND_ONLY
+        label=gettext_lazy("售后类型"), choices=AfterSaleKind.choices, initial=AfterSaleKind.REFUND_ONLY
     )
-    reason = forms.CharField(label="退款原因", max_length=200)
-    restock = forms.ChoiceField(label="库存", choices=RESTOCK_CHOICES, required=False)
-    shipping = MoneyField(label="退运费（元）", required=False, min_fen=0)
+    reason = forms.CharField(label=gettext_lazy("退款原因"), max_length=200)
+    restock = forms.ChoiceField(label=gettext_lazy("库存"), choices=RESTOCK_CHOICES, required=False)
+    shipping = MoneyField(label=gettext_lazy("退运费（元）"), required=False, min_fen=0)
 
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
             remaining = line.quantity - line.refunded_quantity
-            self.fields[f"line_{line.pk}_selected"] = forms.BooleanField(label="退款", required=False)
+            self.fields[f"line_{line.pk}_selected"] = forms.BooleanField(label=_("退款"), required=False)
             self.fields[f"line_{line.pk}_quantity"] = forms.IntegerField(
-                label="数量",
+                label=_("数量"),
                 required=False,
                 min_value=0,
                 max_value=remaining,
                 widget=forms.NumberInput(attrs={"placeholder": str(remaining)}),
             )
-            self.fields[f"line_{line.pk}_amount"] = MoneyField(label="金额（元）", required=False, min_fen=1)
+            self.fields[f"line_{line.pk}_amount"] = MoneyField(
+                label=_("金额（元）"), required=False, min_fen=1
+            )
             self.fields[f"line_{line.pk}_amount"].widget.attrs["placeholder"] = format_fen(
                 line.refundable_amount
             ).lstrip("¥")
@@ -76,7 +84,8 @@ class StaffRefundForm(forms.Form):
             yield [
                 self[f"line_{line.pk}_selected"],
                 f"{line.product_name} {line.spec_text}".strip(),
-                f"{line.quantity}（已退 {line.refunded_quantity}）",
+                _("%(quantity)s（已退 %(refunded_quantity)s）")
+                % {"quantity": line.quantity, "refunded_quantity": line.refunded_quantity},
                 format_fen(line.paid_amount),
                 format_fen(line.refundable_amount),
                 self[f"line_{line.pk}_quantity"],
@@ -97,7 +106,7 @@ class StaffRefundForm(forms.Form):
                 }
             )
         if not chosen and not cleaned.get("shipping") and not self.errors:
-            raise ValidationError("请勾选要退款的商品")
+            raise ValidationError(_("请勾选要退款的商品"))
         cleaned["lines"] = chosen
         cleaned["restock_flag"] = {"yes": True, "no": False}.get(cleaned.get("restock"))
         return cleaned

@@ -13,6 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
 
@@ -33,13 +35,13 @@ def open_after_sale() -> Exists:
 
 # (key, label, condition); None is every order. Order is the order of the tabs.
 TABS = (
-    ("all", "全部", None),
-    ("pending_payment", "待付款", Q(status=OrderStatus.PENDING_PAYMENT)),
-    ("pending_shipment", "待发货", Q(status=OrderStatus.PENDING_SHIPMENT)),
-    ("shipped", "已发货", Q(status=OrderStatus.SHIPPED)),
-    ("completed", "已完成", Q(status=OrderStatus.COMPLETED)),
-    ("closed", "已关闭", Q(status=OrderStatus.CANCELLED)),
-    ("after_sale", "售后中", None),  # condition built per query: it is a subquery
+    ("all", gettext_lazy("全部"), None),
+    ("pending_payment", gettext_lazy("待付款"), Q(status=OrderStatus.PENDING_PAYMENT)),
+    ("pending_shipment", gettext_lazy("待发货"), Q(status=OrderStatus.PENDING_SHIPMENT)),
+    ("shipped", gettext_lazy("已发货"), Q(status=OrderStatus.SHIPPED)),
+    ("completed", gettext_lazy("已完成"), Q(status=OrderStatus.COMPLETED)),
+    ("closed", gettext_lazy("已关闭"), Q(status=OrderStatus.CANCELLED)),
+    ("after_sale", gettext_lazy("售后中"), None),  # condition built per query: it is a subquery
 )
 TAB_KEYS = {key for key, _, _ in TABS}
 # Older links (the dashboard's to-do panel) still filter by status; they open on their tab.
@@ -56,7 +58,7 @@ STATUS_PARAMS = ("status", "status__exact")
 def tab_condition(key: str):
     if key == "after_sale":
         return Q(open_after_sale())
-    for tab, _, condition in TABS:
+    for tab, _label, condition in TABS:
         if tab == key:
             return condition
     return None
@@ -67,7 +69,7 @@ class OrderTabFilter(admin.SimpleListFilter):
     keeps it. It draws nothing in the filter panel but a hidden field, so submitting the
     panel keeps the tab too; the tabs themselves are drawn above the list."""
 
-    title = "订单状态"
+    title = gettext_lazy("订单状态")
     parameter_name = TAB_PARAM
     template = "admin/orders/order_tab_filter.html"
 
@@ -98,7 +100,7 @@ def tab_counts(queryset) -> dict[str, int]:
     """Every tab's count over `queryset` (the list with all filters but the tab), in one
     query."""
     aggregates = {"all": Count("pk")}
-    for key, _, _ in TABS[1:]:
+    for key, _label, _condition in TABS[1:]:
         aggregates[key] = Count("pk", filter=tab_condition(key))
     return queryset.order_by().aggregate(**aggregates)
 
@@ -164,7 +166,7 @@ def products_cell(order) -> str:
         return "-"
     first = lines[0]
     quantity = sum(line.quantity for line in lines)
-    more = f"等{quantity}件" if len(lines) > 1 else f"×{first.quantity}"
+    more = _("等%(quantity)s件") % {"quantity": quantity} if len(lines) > 1 else f"×{first.quantity}"
     image = (
         format_html(
             '<img src="{}" alt="" width="40" height="40" loading="lazy" '
@@ -210,7 +212,11 @@ def distributor_cell(order) -> str:
 
 
 def amount_cell(order) -> str:
-    shipping = f"含运费 {format_fen(order.shipping_fee)}" if order.shipping_fee else "免运费"
+    shipping = (
+        _("含运费 %(shipping_fee)s") % {"shipping_fee": format_fen(order.shipping_fee)}
+        if order.shipping_fee
+        else _("免运费")
+    )
     return format_html(
         '<div class="font-medium text-font-important-light dark:text-font-important-dark">{}</div>'
         '<div class="text-xs text-base-500">{}</div>',

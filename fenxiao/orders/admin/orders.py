@@ -9,6 +9,8 @@ from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -62,25 +64,25 @@ class OrderLineInline(ReadOnlyInline):
         "refunded_quantity",
     )
     readonly_fields = fields
-    verbose_name_plural = "订单商品"
+    verbose_name_plural = pgettext_lazy("plural", "订单商品")
 
-    @display(description="单价")
+    @display(description=gettext_lazy("单价"))
     def unit_price_display(self, obj):
         return format_fen(obj.unit_price)
 
-    @display(description="小计")
+    @display(description=gettext_lazy("小计"))
     def subtotal_display(self, obj):
         return format_fen(obj.subtotal)
 
-    @display(description="分摊优惠")
+    @display(description=gettext_lazy("分摊优惠"))
     def discount_display(self, obj):
         return format_fen(obj.discount_share)
 
-    @display(description="实付")
+    @display(description=gettext_lazy("实付"))
     def paid_display(self, obj):
         return format_fen(obj.paid_amount)
 
-    @display(description="已退款")
+    @display(description=gettext_lazy("已退款"))
     def refunded_display(self, obj):
         return format_fen(obj.refunded_amount)
 
@@ -89,12 +91,12 @@ class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ("created_at", "actor_kind", "actor_display", "message")
     readonly_fields = fields
-    verbose_name_plural = "订单日志"
+    verbose_name_plural = pgettext_lazy("plural", "订单日志")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
 
-    @display(description="操作人")
+    @display(description=gettext_lazy("操作人"))
     def actor_display(self, obj):
         return buyer_text(obj.actor) if obj.actor_id else obj.get_actor_kind_display()
 
@@ -103,17 +105,17 @@ class AfterSaleInline(ReadOnlyInline):
     model = AfterSale
     fields = ("number_link", "kind", "status_label", "amount_display", "reason", "created_at")
     readonly_fields = fields
-    verbose_name_plural = "售后"
+    verbose_name_plural = pgettext_lazy("plural", "售后")
 
-    @display(description="售后单号")
+    @display(description=gettext_lazy("售后单号"))
     def number_link(self, obj):
         return link(obj, obj.number)
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_label(self, obj):
         return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
 
-    amount_display = fen_column("退款金额")
+    amount_display = fen_column(gettext_lazy("退款金额"))
 
 
 class PaymentInline(ReadOnlyInline):
@@ -129,14 +131,14 @@ class PaymentInline(ReadOnlyInline):
         "paid_at",
     )
     readonly_fields = fields
-    verbose_name_plural = "支付记录"
+    verbose_name_plural = pgettext_lazy("plural", "支付记录")
 
-    amount_display = fen_column("金额")
+    amount_display = fen_column(gettext_lazy("金额"))
 
 
 @admin.register(Order)
 class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
-    missing_message = "订单不存在"
+    missing_message = gettext_lazy("订单不存在")
     list_display = (
         "number",
         "products_display",
@@ -153,14 +155,16 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     list_before_template = "admin/orders/order_tabs.html"
     # The search itself is order_list.search (one box over every field below).
     search_fields = ("=number", "lines__product_name", "buyer__phone", "recipient_phone", "tracking_number")
-    search_help_text = "订单号、商品名称、买家手机号、收货人/手机号、运单号、分销商姓名/手机号/推广码"
+    search_help_text = gettext_lazy(
+        "订单号、商品名称、买家手机号、收货人/手机号、运单号、分销商姓名/手机号/推广码"
+    )
     list_select_related = ("buyer", "attribution__level1__user")
     show_full_result_count = False
     list_per_page = 50
     inlines = (OrderLineInline, AfterSaleInline, PaymentInline, OrderEventInline)
     fieldsets = (
         (
-            "订单",
+            gettext_lazy("订单"),
             {
                 "fields": (
                     "number",
@@ -179,7 +183,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             },
         ),
         (
-            "金额",
+            gettext_lazy("金额"),
             {
                 "fields": (
                     "goods_display",
@@ -193,7 +197,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             },
         ),
         (
-            "收货与物流",
+            gettext_lazy("收货与物流"),
             {
                 "fields": (
                     "fulfilment_display",
@@ -204,8 +208,8 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 )
             },
         ),
-        ("退款记录", {"fields": ("refunds_table",)}),
-        ("分销归属", {"fields": ("attribution_panel",)}),
+        (gettext_lazy("退款记录"), {"fields": ("refunds_table",)}),
+        (gettext_lazy("分销归属"), {"fields": ("attribution_panel",)}),
     )
     # Every field shown is read only.
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
@@ -250,7 +254,12 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             path("packing-list/", view(self.packing_list_view), name="orders_order_packing_list"),
         ] + super().get_urls()
 
-    @action(description="批量发货", url_path="batch-ship", permissions=["change_order"], icon="upload_file")
+    @action(
+        description=gettext_lazy("批量发货"),
+        url_path="batch-ship",
+        permissions=["change_order"],
+        icon="upload_file",
+    )
     def batch_ship(self, request):
         return batch_ship.page(self, request)
 
@@ -259,11 +268,13 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             raise PermissionDenied
         return batch_ship.template_file(request, fmt)
 
-    @action(description="打印发货单/拣货单", permissions=["change_order"])
+    @action(description=gettext_lazy("打印发货单/拣货单"), permissions=["change_order"])
     def print_packing_list(self, request, queryset):
         return packing.redirect_for(self, request, queryset)
 
-    @action(description="打印发货单", url_path="packing", permissions=["change_order"], icon="print")
+    @action(
+        description=gettext_lazy("打印发货单"), url_path="packing", permissions=["change_order"], icon="print"
+    )
     def print_packing_slip(self, request, object_id):
         order = self.object_or_404(request, object_id)
         return HttpResponseRedirect(packing.url(self, [order.pk]))
@@ -292,85 +303,94 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             response.context_data["order_tabs"] = tabs_context(changelist, request)
         return response
 
-    @display(description="商品")
+    @display(description=gettext_lazy("商品"))
     def products_display(self, obj):
         return products_cell(obj)
 
-    @display(description="订单金额", ordering="total")
+    @display(description=gettext_lazy("订单金额"), ordering="total")
     def amount_display(self, obj):
         return amount_cell(obj)
 
-    @display(description="分销商")
+    @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
         return distributor_cell(obj)
 
-    @display(description="下单时间", ordering="created_at")
+    @display(description=gettext_lazy("下单时间"), ordering="created_at")
     def created_display(self, obj):
         return time_cell(obj)
 
     # --- columns ---
 
-    @display(description="买家", ordering="buyer__phone")
+    @display(description=gettext_lazy("买家"), ordering="buyer__phone")
     def buyer_display(self, obj):
         return buyer_text(obj.buyer)
 
-    @display(description="状态", ordering="status", label={str(k): v for k, v in ORDER_STATUS_LABELS.items()})
+    @display(
+        description=gettext_lazy("状态"),
+        ordering="status",
+        label={str(k): v for k, v in ORDER_STATUS_LABELS.items()},
+    )
     def status_label(self, obj):
         if obj.status == OrderStatus.PENDING_SHIPMENT and getattr(obj, "partly_shipped", False):
-            return obj.status, "部分发货"
+            return obj.status, _("部分发货")
         return obj.status, obj.status_label  # a paid pickup order reads 待自提
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return label(obj.status_label, ORDER_STATUS_LABELS.get(obj.status))
 
-    @display(description="配送方式")
+    @display(description=gettext_lazy("配送方式"))
     def fulfilment_display(self, obj):
         if not obj.is_pickup:
             return obj.get_fulfilment_display()
         parts = [
             obj.get_fulfilment_display(),
-            f"提货码 {obj.pickup_code}" if obj.paid_at else "付款后生成提货码",
+            _("提货码 %(pickup_code)s") % {"pickup_code": obj.pickup_code}
+            if obj.paid_at
+            else _("付款后生成提货码"),
         ]
         if obj.picked_up_at:
-            parts.append(f"{timezone.localtime(obj.picked_up_at):%Y-%m-%d %H:%M} 已提货")
+            parts.append(
+                _("%(time)s 已提货")
+                % {"time": format(timezone.localtime(obj.picked_up_at), "%Y-%m-%d %H:%M")}
+            )
         return " · ".join(parts)
 
-    @display(description="应付金额", ordering="total")
+    @display(description=gettext_lazy("应付金额"), ordering="total")
     def total_display(self, obj):
         return format_fen(obj.total)
 
-    @display(description="商品金额")
+    @display(description=gettext_lazy("商品金额"))
     def goods_display(self, obj):
         return format_fen(obj.goods_amount)
 
-    @display(description="优惠/改价")
+    @display(description=gettext_lazy("优惠/改价"))
     def discount_display(self, obj):
         return format_fen(obj.discount_amount)
 
-    @display(description="优惠明细")
+    @display(description=gettext_lazy("优惠明细"))
     def discounts_table(self, obj):
         if "_admin_discounts" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
             obj._admin_discounts = render_discounts(obj)
         return obj._admin_discounts
 
-    @display(description="运费")
+    @display(description=gettext_lazy("运费"))
     def shipping_display(self, obj):
         return format_fen(obj.shipping_fee)
 
-    @display(description="实付金额")
+    @display(description=gettext_lazy("实付金额"))
     def paid_display(self, obj):
         return format_fen(obj.paid_amount)
 
-    @display(description="已退款")
+    @display(description=gettext_lazy("已退款"))
     def refunded_display(self, obj):
         return format_fen(obj.refunded_amount)
 
-    @display(description="收货地址")
+    @display(description=gettext_lazy("收货地址"))
     def address_display(self, obj):
         return obj.address_text
 
-    @display(description="退款")
+    @display(description=gettext_lazy("退款"))
     def refunds_table(self, obj):
         # unfold resolves a read-only field several times per page; read the rows once.
         if "_admin_refunds" not in obj.__dict__:
@@ -379,7 +399,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             )
         refunds = obj._admin_refunds
         if not refunds:
-            return "暂无退款"
+            return _("暂无退款")
         return format_html_join(
             "",
             "<div>{} · {} · {} · {}{}</div>",
@@ -388,14 +408,16 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                     r.out_refund_no,
                     format_fen(r.amount),
                     r.get_status_display(),
-                    r.after_sale.number if r.after_sale else "订单关闭退回",
-                    f"（{r.failure_reason}）" if r.failure_reason else "",
+                    r.after_sale.number if r.after_sale else _("订单关闭退回"),
+                    _("（%(failure_reason)s）") % {"failure_reason": r.failure_reason}
+                    if r.failure_reason
+                    else "",
                 )
                 for r in refunds
             ),
         )
 
-    @display(description="分销归属与佣金")
+    @display(description=gettext_lazy("分销归属与佣金"))
     def attribution_panel(self, obj):
         """The chain snapshotted at checkout, the rule behind each commission, and why a level
         (or the whole order) earned nothing."""
@@ -403,7 +425,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             obj._admin_attribution = render_attribution(obj)
         return obj._admin_attribution
 
-    @display(description="包裹与物流")
+    @display(description=gettext_lazy("包裹与物流"))
     def parcels_panel(self, obj):
         if "_admin_parcels" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
             obj._admin_parcels = render_parcels(obj)
@@ -429,7 +451,9 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     def detail_actions_for(self, order):
         return self.ACTIONS_BY_STATUS.get(order.status, set())
 
-    @action(description="发货", url_path="ship", permissions=["change_order"], icon="local_shipping")
+    @action(
+        description=gettext_lazy("发货"), url_path="ship", permissions=["change_order"], icon="local_shipping"
+    )
     def ship_order(self, request, object_id):
         """Whole order or part of it (拆单发货): each submit is one parcel."""
         order = self.object_or_404(request, object_id)
@@ -437,8 +461,11 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
         def shipped(parcel):
             if parcel.order.status == OrderStatus.SHIPPED:
-                return f"订单 {order.number} 已发货"
-            return f"订单 {order.number} 已部分发货（包裹 {parcel.tracking_number}），其余商品待发货"
+                return _("订单 %(number)s 已发货") % {"number": order.number}
+            return _("订单 %(number)s 已部分发货（包裹 %(tracking_number)s），其余商品待发货") % {
+                "number": order.number,
+                "tracking_number": parcel.tracking_number,
+            }
 
         return form_action(
             self,
@@ -453,17 +480,19 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 lines=data["lines"],
             ),
             success=shipped,
-            title=f"发货：{order.number}",
+            title=_("发货：%(number)s") % {"number": order.number},
             summary=order_summary(order),
-            submit_label="确认发货",
+            submit_label=_("确认发货"),
             table={
-                "headers": ["商品", "购买数量", "已发货", "待发货", "本次发货"],
+                "headers": [_("商品"), _("购买数量"), _("已发货"), _("待发货"), _("本次发货")],
                 "rows": list(form.line_rows()),
             },
             plain_fields=form.plain_fields,
         )
 
-    @action(description="改价", url_path="adjust", permissions=["change_order"], icon="price_change")
+    @action(
+        description=gettext_lazy("改价"), url_path="adjust", permissions=["change_order"], icon="price_change"
+    )
     def adjust_price(self, request, object_id):
         order = self.object_or_404(request, object_id)
         form = AdjustPriceForm(
@@ -471,9 +500,12 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             initial={"discount_amount": order.discount_amount, "shipping_fee": order.shipping_fee},
         )
 
-        def adjusted(_):
+        def adjusted(_result):
             order.refresh_from_db()
-            return f"订单 {order.number} 已改价，应付 {format_fen(order.total)}"
+            return _("订单 %(number)s 已改价，应付 %(total)s") % {
+                "number": order.number,
+                "total": format_fen(order.total),
+            }
 
         return form_action(
             self,
@@ -488,12 +520,17 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 reason=data["reason"],
             ),
             success=adjusted,
-            title=f"改价：{order.number}",
+            title=_("改价：%(number)s") % {"number": order.number},
             summary=order_summary(order),
-            submit_label="确认改价",
+            submit_label=_("确认改价"),
         )
 
-    @action(description="修改地址", url_path="address", permissions=["change_order"], icon="edit_location")
+    @action(
+        description=gettext_lazy("修改地址"),
+        url_path="address",
+        permissions=["change_order"],
+        icon="edit_location",
+    )
     def change_address(self, request, object_id):
         order = self.object_or_404(request, object_id)
         form = AddressForm(
@@ -513,13 +550,18 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             order,
             form,
             lambda data: lifecycle.change_address(order, request.user, dict(data)),
-            success=f"订单 {order.number} 收货地址已修改",
-            title=f"修改收货地址：{order.number}",
+            success=_("订单 %(number)s 收货地址已修改") % {"number": order.number},
+            title=_("修改收货地址：%(number)s") % {"number": order.number},
             summary=order_summary(order),
-            submit_label="保存地址",
+            submit_label=_("保存地址"),
         )
 
-    @action(description="退款", url_path="refund", permissions=["change_aftersale"], icon="currency_exchange")
+    @action(
+        description=gettext_lazy("退款"),
+        url_path="refund",
+        permissions=["change_aftersale"],
+        icon="currency_exchange",
+    )
     def staff_refund(self, request, object_id):
         order = self.object_or_404(request, object_id)
         form = StaffRefundForm(posted(request), lines=list(order.lines.all()))
@@ -538,22 +580,33 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 shipping_amount=data.get("shipping") or 0,
             ),
             success=lambda after_sale: (
-                f"已发起退货 {after_sale.number}，买家寄回商品并确认收货后退款"
+                _("已发起退货 %(number)s，买家寄回商品并确认收货后退款") % {"number": after_sale.number}
                 if after_sale.status == "awaiting_return"
-                else f"已发起退款 {after_sale.number}：{format_fen(after_sale.amount)}，原路退回"
+                else _("已发起退款 %(number)s：%(amount)s，原路退回")
+                % {"number": after_sale.number, "amount": format_fen(after_sale.amount)}
             ),
-            title=f"退款：{order.number}",
+            title=_("退款：%(number)s") % {"number": order.number},
             summary=order_summary(order),
-            submit_label="确认退款",
+            submit_label=_("确认退款"),
             danger=True,
             table={
-                "headers": ["选择", "商品", "数量", "实付", "可退金额", "退货数量", "退款金额（元）"],
+                "headers": [
+                    _("选择"),
+                    _("商品"),
+                    _("数量"),
+                    _("实付"),
+                    _("可退金额"),
+                    _("退货数量"),
+                    _("退款金额（元）"),
+                ],
                 "rows": list(form.line_rows()),
             },
             plain_fields=form.plain_fields,
         )
 
-    @action(description="取消订单", url_path="cancel", permissions=["change_order"], icon="cancel")
+    @action(
+        description=gettext_lazy("取消订单"), url_path="cancel", permissions=["change_order"], icon="cancel"
+    )
     def cancel_order(self, request, object_id):
         order = self.object_or_404(request, object_id)
 
@@ -561,7 +614,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             if order.status != OrderStatus.PENDING_PAYMENT and not request.user.has_perm(
                 "orders.change_aftersale"
             ):
-                raise DomainError("取消已付款的订单会全额退款，需要售后处理权限")
+                raise DomainError(_("取消已付款的订单会全额退款，需要售后处理权限"))
             return lifecycle.cancel(order, request.user, reason=data["reason"] or "商家取消")
 
         return form_action(
@@ -570,9 +623,9 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
             order,
             CancelForm(posted(request)),
             cancel,
-            success=f"订单 {order.number} 已取消",
-            title=f"取消订单：{order.number}",
+            success=_("订单 %(number)s 已取消") % {"number": order.number},
+            title=_("取消订单：%(number)s") % {"number": order.number},
             summary=order_summary(order),
-            submit_label="确认取消订单",
+            submit_label=_("确认取消订单"),
             danger=True,
         )

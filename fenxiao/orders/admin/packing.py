@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from ..models import Order, OrderLine
 
@@ -34,7 +35,7 @@ def redirect_for(model_admin, request, queryset):
     """From the list's bulk action: the print page of the selected orders."""
     ids = list(queryset.order_by("id").values_list("pk", flat=True)[: MAX_ORDERS + 1])
     if len(ids) > MAX_ORDERS:
-        messages.error(request, f"一次最多打印 {MAX_ORDERS} 单，请分批选择")
+        messages.error(request, _("一次最多打印 %(count)s 单，请分批选择") % {"count": MAX_ORDERS})
         return None
     return HttpResponseRedirect(url(model_admin, ids))
 
@@ -49,7 +50,8 @@ def barcode_svg(text: str) -> str:
     # The XML declaration and doctype are not for inline use, nor the group's id (one a slip).
     svg = svg[svg.index("<svg") :].replace(' id="barcode_group"', "")
     # Only bars of our own order number: nothing in it comes from a visitor.
-    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="条码 {escape(text)}" ', 1))  # noqa: S308
+    aria = escape(_("条码 %(code)s") % {"code": text})
+    return mark_safe(svg.replace("<svg ", f'<svg role="img" aria-label="{aria}" ', 1))  # noqa: S308
 
 
 def _ids(request) -> list[int]:

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 
 from fenxiao.core.admin_forms import MoneyFieldsMixin
@@ -56,7 +58,7 @@ class OrderSettingsForm(forms.ModelForm):
     def clean_return_phone(self):
         phone = (self.cleaned_data.get("return_phone") or "").strip()
         if phone and not re.fullmatch(r"[0-9+\- ]{5,20}", phone):
-            raise forms.ValidationError("请填写正确的联系电话")
+            raise forms.ValidationError(_("请填写正确的联系电话"))
         return phone
 
     def __init__(self, *args, **kwargs):
@@ -88,7 +90,7 @@ class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
             },
         ),
         (
-            "售后与退货",
+            gettext_lazy("售后与退货"),
             {
                 "fields": (
                     "after_sale_respond_days",
@@ -117,5 +119,5 @@ class OrderSettingsAdmin(MoneyFieldsMixin, ModelAdmin):
         return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[settings.pk]))
 
     def response_change(self, request, obj):
-        messages.success(request, "订单设置已保存")
+        messages.success(request, _("订单设置已保存"))
         return HttpResponseRedirect(reverse("admin:orders_ordersettings_change", args=[obj.pk]))

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
@@ -30,9 +32,13 @@ TRAIL_SHOWN = 5
 
 
 class ShipForm(forms.Form):
-    carrier = forms.ChoiceField(label="物流公司", choices=[("", "请选择物流公司"), *Carrier.choices])
+    carrier = forms.ChoiceField(
+        label=gettext_lazy("物流公司"), choices=[("", gettext_lazy("请选择物流公司")), *Carrier.choices]
+    )
     tracking_number = forms.CharField(
-        label="运单号", max_length=40, widget=forms.TextInput(attrs={"placeholder": "如 SF1234567890"})
+        label=gettext_lazy("运单号"),
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("如 SF1234567890")}),
     )
 
     def __init__(self, *args, order, **kwargs):
@@ -42,7 +48,7 @@ class ShipForm(forms.Form):
         for line in self.lines:
             left = self.remaining.get(line.pk, 0)
             self.fields[f"line_{line.pk}"] = forms.IntegerField(
-                label="本次发货",
+                label=_("本次发货"),
                 required=False,
                 min_value=0,
                 max_value=left,
@@ -77,7 +83,7 @@ class ShipForm(forms.Form):
             if self.remaining.get(line.pk) and cleaned.get(f"line_{line.pk}")
         }
         if not chosen and not self.errors:
-            raise ValidationError("请填写本次发货的商品数量")
+            raise ValidationError(_("请填写本次发货的商品数量"))
         cleaned["lines"] = chosen
         return cleaned
 
@@ -90,7 +96,7 @@ def render_parcels(order) -> str:
         .order_by("id")
     )
     if not parcels:
-        return "尚未发货"
+        return _("尚未发货")
     return format_html_join("", "{}", ((_parcel(p, i),) for i, p in enumerate(parcels, 1)))
 
 
@@ -101,15 +107,15 @@ def _local(moment) -> str:
 def _subscription_text(parcel) -> str:
     sub = getattr(parcel, "subscription", None)
     if sub is None:
-        return "未订阅轨迹"
-    text = f"轨迹订阅：{sub.get_status_display()}"
+        return _("未订阅轨迹")
+    text = _("轨迹订阅：%(status)s") % {"status": sub.get_status_display()}
     if sub.status in (SubscriptionStatus.FAILED, SubscriptionStatus.STOPPED) and sub.last_error:
-        text += f"（{sub.last_error}）"
+        text += _("（%(last_error)s）") % {"last_error": sub.last_error}
     return text
 
 
 def _parcel(parcel, index: int) -> str:
-    goods = "、".join(f"{pl.order_line.product_name} ×{pl.quantity}" for pl in parcel.lines.all())
+    goods = _("、").join(f"{pl.order_line.product_name} ×{pl.quantity}" for pl in parcel.lines.all())
     trail = list(parcel.tracking_events.all())
     rows = format_html_join(
         "",
@@ -117,23 +123,22 @@ def _parcel(parcel, index: int) -> str:
         "<b class='mr-2'>{}</b>{}</li>",
         ((_local(e.occurred_at), e.get_state_display(), e.context) for e in trail[:TRAIL_SHOWN]),
     )
-    more = f"… 共 {len(trail)} 条" if len(trail) > TRAIL_SHOWN else ""
+    more = _("… 共 %(count)s 条") % {"count": len(trail)} if len(trail) > TRAIL_SHOWN else ""
     return format_html(
         "<div class='mb-4' data-parcel='{}'>"
-        "<div class='flex flex-wrap items-center gap-2 mb-1'><b>包裹{} · {} {}</b>{}"
-        "<span class='text-font-subtle-light dark:text-font-subtle-dark'>发货 {} · {}</span></div>"
+        "<div class='flex flex-wrap items-center gap-2 mb-1'><b>{}</b>{}"
+        "<span class='text-font-subtle-light dark:text-font-subtle-dark'>{}</span></div>"
         "<div class='mb-1'>{}</div><ul class='pl-2 border-l'>{}</ul>{}</div>",
         parcel.pk,
-        index,
-        parcel.carrier_name,
-        parcel.tracking_number,
+        _("包裹%(index)s · %(carrier)s %(number)s")
+        % {"index": index, "carrier": parcel.carrier_name, "number": parcel.tracking_number},
         label(
             parcel.get_tracking_state_display(), TRACKING_STATE_LABELS.get(parcel.tracking_state, "default")
         ),
-        _local(parcel.shipped_at),
-        _subscription_text(parcel),
+        _("发货 %(time)s · %(subscription)s")
+        % {"time": _local(parcel.shipped_at), "subscription": _subscription_text(parcel)},
         goods,
-        rows or format_html("<li>{}</li>", "暂无物流轨迹"),
+        rows or format_html("<li>{}</li>", _("暂无物流轨迹")),
         more,
     )
 
@@ -154,7 +159,7 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     """Each parcel's request for its trail at the tracking service; staff re-send the ones
     that failed or are stuck."""
 
-    missing_message = "物流订阅不存在"
+    missing_message = gettext_lazy("物流订阅不存在")
     list_display = (
         "parcel_display",
         "order_link",
@@ -185,15 +190,19 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def has_retry_permission(self, request, obj=None):
         return request.user.has_perm("orders.change_order")
 
-    @display(description="包裹")
+    @display(description=gettext_lazy("包裹"))
     def parcel_display(self, obj):
         return str(obj.parcel)
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return link(obj.parcel.order)
 
-    @display(description="状态", ordering="status", label={str(k): v for k, v in SUBSCRIPTION_LABELS.items()})
+    @display(
+        description=gettext_lazy("状态"),
+        ordering="status",
+        label={str(k): v for k, v in SUBSCRIPTION_LABELS.items()},
+    )
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
@@ -203,18 +212,18 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
             rows,
             retry_subscription,
             name=lambda sub: str(sub.parcel),
-            done="已重新发送物流订阅：",
-            failed="未能重新发送：",
+            done=_("已重新发送物流订阅："),
+            failed=_("未能重新发送："),
         )
 
-    @action(description="重新发送所选物流订阅", permissions=["retry"])
+    @action(description=gettext_lazy("重新发送所选物流订阅"), permissions=["retry"])
     def retry_selected(self, request, queryset):
         self._retry(request, queryset.select_related("parcel"))
 
     def detail_actions_for(self, sub):
         return set() if sub.status == SubscriptionStatus.SUBSCRIBED else {"retry_one"}
 
-    @action(description="重新发送订阅", url_path="retry", permissions=["retry"], icon="replay")
+    @action(description=gettext_lazy("重新发送订阅"), url_path="retry", permissions=["retry"], icon="replay")
     def retry_one(self, request, object_id):
         sub = self.object_or_404(request, object_id)
         return confirm_action(
@@ -222,13 +231,13 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
             request,
             sub,
             lambda: self._retry(request, [sub]),
-            title=f"重新发送物流订阅：{sub.parcel}",
-            submit_label="重新发送",
+            title=_("重新发送物流订阅：%(parcel)s") % {"parcel": sub.parcel},
+            submit_label=_("重新发送"),
             summary=[
-                ("包裹", str(sub.parcel)),
-                ("订单", sub.parcel.order.number),
-                ("状态", sub.get_status_display()),
-                ("最近一次错误", sub.last_error or "-"),
-                ("已尝试", f"{sub.attempts} 次"),
+                (_("包裹"), str(sub.parcel)),
+                (_("订单"), sub.parcel.order.number),
+                (_("状态"), sub.get_status_display()),
+                (_("最近一次错误"), sub.last_error or "-"),
+                (_("已尝试"), _("%(attempts)s 次") % {"attempts": sub.attempts}),
             ],
         )

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from fenxiao.shipping.carriers import Carrier, carrier_name
+from fenxiao.shipping.carriers import Carrier, carrier_record_name
 
 from ..models import SandboxWaybill, TrackingState
 from .base import STATE_CODES, SubscribeResult, TrackingProvider, TrackingPush, parse_kuaidi100, sign
@@ -109,8 +109,8 @@ def _advance(waybill: SandboxWaybill) -> None:
     line = {
         "time": when,
         "ftime": when,
-        "context": text.format(carrier=carrier_name(waybill.carrier), to=to),
-        "status": TrackingState(state).label,
+        "context": text.format(carrier=carrier_record_name(waybill.carrier), to=to),
+        "status": _carrier_label(state),
         "statusCode": STATE_CODES[state],
         "areaName": location.format(to=to),
     }
@@ -174,3 +174,9 @@ def push(waybill_id: int, *, advance: bool = True, attempt: int = 0) -> bool:
     if advance and waybill.steps_pushed < len(STEPS):
         schedule_push(waybill.pk, advance=True)
     return ok
+
+
+def _carrier_label(state) -> str:
+    """The state as the carrier writes it: in Chinese, whatever the language of the request."""
+    with translation.override("zh-hans"):
+        return str(TrackingState(state).label)

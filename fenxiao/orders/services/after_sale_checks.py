@@ -6,7 +6,8 @@ was paid. `after_sales.request_after_sale` writes what these allow."""
 from datetime import timedelta
 
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import format_fen
@@ -32,13 +33,13 @@ PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.CO
 
 def order_accepts(order: Order, kind: str, by_staff: bool) -> None:
     if order.status not in PAID_STATES:
-        raise InvalidTransition("订单未付款或已关闭，不能申请售后")
+        raise InvalidTransition(_("订单未付款或已关闭，不能申请售后"))
     if kind == AfterSaleKind.RETURN_REFUND and order.status == OrderStatus.PENDING_SHIPMENT:
-        raise AfterSaleInvalid("订单尚未发货，请选择仅退款")
+        raise AfterSaleInvalid(_("订单尚未发货，请选择仅退款"))
     if order.status == OrderStatus.COMPLETED and not by_staff:
         days = OrderSettings.current().after_sale_days
         if order.completed_at and timezone.now() > order.completed_at + timedelta(days=days):
-            raise AfterSaleInvalid(f"订单完成已超过{days}天，不能再申请售后")
+            raise AfterSaleInvalid(_("订单完成已超过%(days)s天，不能再申请售后") % {"days": days})
 
 
 def shipping_refundable(order: Order) -> int:
@@ -78,9 +79,11 @@ def plan_lines(
 ) -> list[tuple[OrderLine, int, int]]:
     shipping_left = shipping_refundable(order)
     if shipping_amount < 0 or shipping_amount > shipping_left:
-        raise RefundExceedsPaid(f"运费最多可退 {format_fen(shipping_left)}")
+        raise RefundExceedsPaid(
+            _("运费最多可退 %(shipping_left)s") % {"shipping_left": format_fen(shipping_left)}
+        )
     if not wanted and not shipping_amount:
-        raise AfterSaleInvalid("请选择要退款的商品")
+        raise AfterSaleInvalid(_("请选择要退款的商品"))
     lines = {line.pk: line for line in order.lines.all()}
     busy = set(
         AfterSaleLine.objects.filter(
@@ -91,9 +94,9 @@ def plan_lines(
     for item in wanted:
         line = lines.get(int(item.get("line_id") or 0))
         if line is None:
-            raise AfterSaleInvalid("订单中没有该商品")
+            raise AfterSaleInvalid(_("订单中没有该商品"))
         if line.pk in seen:
-            raise AfterSaleInvalid("同一商品不能重复申请")
+            raise AfterSaleInvalid(_("同一商品不能重复申请"))
         seen.add(line.pk)
         if line.pk in busy:
             raise AfterSaleOpen()
@@ -105,9 +108,11 @@ def plan_lines(
             )
         quantity = int(quantity)
         if quantity < 0 or quantity > remaining_qty:
-            raise AfterSaleInvalid(f"退货数量有误，最多可退{remaining_qty}件")
+            raise AfterSaleInvalid(
+                _("退货数量有误，最多可退%(remaining_qty)s件") % {"remaining_qty": remaining_qty}
+            )
         if kind == AfterSaleKind.RETURN_REFUND and quantity == 0:
-            raise AfterSaleInvalid("退货退款请填写退货数量")
+            raise AfterSaleInvalid(_("退货退款请填写退货数量"))
         amount = item.get("amount")
         if amount is None:
             amount = (
@@ -117,10 +122,11 @@ def plan_lines(
             )
         amount = int(amount)
         if amount <= 0:
-            raise AfterSaleInvalid("退款金额必须大于0")
+            raise AfterSaleInvalid(_("退款金额必须大于0"))
         if amount > line.refundable_amount:
             raise RefundExceedsPaid(
-                f"退款金额不能超过该商品可退金额 {format_fen(line.refundable_amount)}",
+                _("退款金额不能超过该商品可退金额 %(refundable_amount)s")
+                % {"refundable_amount": format_fen(line.refundable_amount)},
                 line_id=line.pk,
                 refundable=line.refundable_amount,
             )
@@ -137,11 +143,11 @@ def reason_of(order: Order, kind: str, reason_code: str | None, reason: str) -> 
     reason = (reason or "").strip()
     if not reason_code:
         if not reason:
-            raise AfterSaleInvalid("请选择售后原因")
-        matched = next((c for c in AfterSaleReason if c.label == reason), None)
+            raise AfterSaleInvalid(_("请选择售后原因"))
+        matched = next((c for c in AfterSaleReason if _stored_label(c) == reason), None)
         return (matched.value if matched else ""), reason
     if reason_code not in AfterSaleReason.values:
-        raise AfterSaleInvalid("售后原因有误")
+        raise AfterSaleInvalid(_("售后原因有误"))
     if order.status == OrderStatus.PENDING_SHIPMENT:
         allowed = UNSHIPPED_REASONS
     elif kind == AfterSaleKind.RETURN_REFUND:
@@ -149,5 +155,11 @@ def reason_of(order: Order, kind: str, reason_code: str | None, reason: str) -> 
     else:
         allowed = list(AfterSaleReason)
     if reason_code not in allowed:
-        raise AfterSaleInvalid("该售后类型不能选择此原因")
-    return reason_code, AfterSaleReason(reason_code).label
+        raise AfterSaleInvalid(_("该售后类型不能选择此原因"))
+    return reason_code, _stored_label(AfterSaleReason(reason_code))
+
+
+def _stored_label(reason: AfterSaleReason) -> str:
+    """The reason's Chinese label, what the after-sale keeps (whatever language the request)."""
+    with translation.override("zh-hans"):
+        return str(reason.label)

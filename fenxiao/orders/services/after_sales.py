@@ -23,12 +23,13 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
-from fenxiao.shipping.carriers import find_carrier
+from fenxiao.shipping.carriers import carrier_record_name, find_carrier
 from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import (
@@ -88,10 +89,10 @@ def request_after_sale(
     `images` are the buyer's uploaded photos (checked before anything is written)."""
     by_staff = actor_kind_for(actor) == ActorKind.STAFF
     if kind not in AfterSaleKind.values:
-        raise AfterSaleInvalid("售后类型有误")
+        raise AfterSaleInvalid(_("售后类型有误"))
     description = (description or "").strip()
     if len(description) > 500:
-        raise AfterSaleInvalid("问题描述最多500字")
+        raise AfterSaleInvalid(_("问题描述最多500字"))
     checked = evidence.check_images(images)
     order = _lock_order(order)
     reason_code, reason = checks.reason_of(order, kind, reason_code, reason)
@@ -122,7 +123,9 @@ def request_after_sale(
         ]
     )
     who = "商家发起" if by_staff else "买家申请"
-    summary = f"{who}{after_sale.get_kind_display()} {format_fen(after_sale.amount)}：{reason}"
+    with translation.override("zh-hans"):  # the history is kept in Chinese
+        kind_name = after_sale.get_kind_display()
+    summary = f"{who}{kind_name} {format_fen(after_sale.amount)}：{reason}"
     log = _note(
         after_sale,
         "requested",
@@ -152,7 +155,7 @@ def get_for_update(after_sale: AfterSale) -> AfterSale:
 
 
 def _move(after_sale: AfterSale, target: str, **fields) -> None:
-    AFTER_SALE_FLOW.move(after_sale, target, stale="售后单状态已变化，请刷新后重试", **fields)
+    AFTER_SALE_FLOW.move(after_sale, target, stale=_("售后单状态已变化，请刷新后重试"), **fields)
 
 
 def _due(after_sale: AfterSale, now) -> bool:
@@ -169,7 +172,7 @@ def approve(after_sale: AfterSale, staff, *, due_at=None) -> AfterSale:
     if due_at is not None and not (
         after_sale.status == AfterSaleStatus.REQUESTED and _due(after_sale, due_at)
     ):
-        raise InvalidTransition("售后单状态已变化，请刷新后重试")
+        raise InvalidTransition(_("售后单状态已变化，请刷新后重试"))
     actor_kind = ActorKind.STAFF if staff else ActorKind.SYSTEM
     by = "商家" if staff else ("超时未处理，系统自动" if due_at is not None else "系统")
     now = timezone.now()
@@ -275,8 +278,8 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         staff,
         reason,
         at=AfterSaleStatus.REQUESTED,
-        missing="请填写拒绝原因",
-        refusal="只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货",
+        missing=_("请填写拒绝原因"),
+        refusal=_("只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货"),
         kind="rejected",
         note="商家拒绝售后",
         event="拒绝售后",
@@ -290,7 +293,7 @@ def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
     if after_sale.order.buyer_id != buyer.pk:
         raise AfterSaleNotFound()
     if after_sale.status == AfterSaleStatus.RETURN_SHIPPED:
-        raise InvalidTransition("商品已寄回，不能撤销申请，请等待商家收货")
+        raise InvalidTransition(_("商品已寄回，不能撤销申请，请等待商家收货"))
     _move(after_sale, AfterSaleStatus.WITHDRAWN, deadline=None)
     _note(after_sale, "withdrawn", ActorKind.BUYER, "买家撤销了售后申请", buyer)
     log_event(
@@ -313,14 +316,14 @@ def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: st
     found = find_carrier(carrier or "")
     tracking_number = re.sub(r"\s+", "", tracking_number or "")
     if found is None:
-        raise ReturnShipmentInvalid("请选择物流公司")
+        raise ReturnShipmentInvalid(_("请选择物流公司"))
     if not TRACKING_NUMBER.match(tracking_number):
-        raise ReturnShipmentInvalid("运单号应为6–40位字母或数字")
+        raise ReturnShipmentInvalid(_("运单号应为6–40位字母或数字"))
     after_sale = get_for_update(after_sale)
     if after_sale.order.buyer_id != buyer.pk:
         raise AfterSaleNotFound()
     if after_sale.status != AfterSaleStatus.AWAITING_RETURN:
-        raise InvalidTransition("当前售后状态不能填写退货物流")
+        raise InvalidTransition(_("当前售后状态不能填写退货物流"))
     now = timezone.now()
     days = OrderSettings.current().return_receive_days
     _move(
@@ -332,13 +335,17 @@ def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: st
         deadline=now + timedelta(days=days) if days else None,
     )
     _note(
-        after_sale, "shipped_back", ActorKind.BUYER, f"买家已寄回商品：{found.label} {tracking_number}", buyer
+        after_sale,
+        "shipped_back",
+        ActorKind.BUYER,
+        f"买家已寄回商品：{carrier_record_name(found)} {tracking_number}",
+        buyer,
     )
     log_event(
         after_sale.order,
         "after_sale_shipped_back",
         ActorKind.BUYER,
-        f"买家寄回售后 {after_sale.number} 的商品：{found.label} {tracking_number}",
+        f"买家寄回售后 {after_sale.number} 的商品：{carrier_record_name(found)} {tracking_number}",
         actor=buyer,
         after_sale=after_sale.number,
     )
@@ -354,9 +361,9 @@ def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> Afte
     if due_at is not None and not (
         after_sale.status == AfterSaleStatus.RETURN_SHIPPED and _due(after_sale, due_at)
     ):
-        raise InvalidTransition("售后单状态已变化，请刷新后重试")
+        raise InvalidTransition(_("售后单状态已变化，请刷新后重试"))
     if after_sale.status != AfterSaleStatus.RETURN_SHIPPED:
-        raise InvalidTransition("买家尚未寄回商品，不能确认收货")
+        raise InvalidTransition(_("买家尚未寄回商品，不能确认收货"))
     actor_kind = ActorKind.STAFF if staff else ActorKind.SYSTEM
     now = timezone.now()
     _move(
@@ -394,8 +401,8 @@ def refuse_receipt(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         staff,
         reason,
         at=AfterSaleStatus.RETURN_SHIPPED,
-        missing="请填写拒绝收货的原因",
-        refusal="只有买家已寄回的售后可以拒绝收货",
+        missing=_("请填写拒绝收货的原因"),
+        refusal=_("只有买家已寄回的售后可以拒绝收货"),
         kind="receipt_refused",
         note="商家拒绝收货",
         event="拒绝收货",
@@ -437,9 +444,9 @@ def add_message(after_sale: AfterSale, actor, *, message: str, images=()) -> Aft
     """A message (and photos) in the negotiation, from the buyer or from staff."""
     message = (message or "").strip()
     if not message and not images:
-        raise AfterSaleInvalid("请填写留言内容")
+        raise AfterSaleInvalid(_("请填写留言内容"))
     if len(message) > 500:
-        raise AfterSaleInvalid("留言最多500字")
+        raise AfterSaleInvalid(_("留言最多500字"))
     actor_kind = actor_kind_for(actor)
     after_sale = get_for_update(after_sale)
     if actor_kind == ActorKind.BUYER and after_sale.order.buyer_id != actor.pk:
@@ -498,7 +505,7 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
     with transaction.atomic():
         locked = _lock_order(order)
         if locked.status != OrderStatus.PENDING_SHIPMENT:
-            raise InvalidTransition("只有已付款未发货的订单可以取消并全额退款")
+            raise InvalidTransition(_("只有已付款未发货的订单可以取消并全额退款"))
         lines = [{"line_id": line.pk} for line in locked.lines.all() if line.refundable_amount > 0]
         after_sale = request_after_sale(
             locked,

@@ -22,9 +22,12 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
+from django.utils.functional import lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import DomainError
-from fenxiao.shipping.carriers import Carrier, carrier_name, find_carrier
+from fenxiao.shipping.carriers import Carrier, carrier_name, carrier_record_name, find_carrier
 
 from ..errors import BatchShipFileInvalid
 from ..models import OPEN_AFTER_SALE, AfterSale, Order, OrderStatus
@@ -46,11 +49,16 @@ HEADER_ALIASES = {
     "物流公司编码": CARRIER,
     "快递单号": TRACKING,
     "物流单号": TRACKING,
+    # The English the page names them by, any case.
+    "order number": NUMBER,
+    "carrier": CARRIER,
+    "tracking number": TRACKING,
 }
 TRACKING_PATTERN = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 # What Excel makes of a long number typed into a General cell: 2.02612E+19.
 SCIENTIFIC = re.compile(r"^\d+(\.\d+)?[eE][+]?\d+$")
-CARRIER_HINT = "、".join(c.label for c in Carrier if c != Carrier.OTHER)
+# The Chinese names: what a file may say, whatever language the page is in.
+CARRIER_HINT = "、".join(carrier_record_name(c) for c in Carrier if c != Carrier.OTHER)
 
 
 @dataclass
@@ -100,16 +108,18 @@ class Outcome:
 def read_file(name: str, data: bytes) -> list[Row]:
     """The file's data rows (blank rows skipped), or a refusal saying what is wrong with it."""
     if not data:
-        raise BatchShipFileInvalid("文件是空的")
+        raise BatchShipFileInvalid(_("文件是空的"))
     if len(data) > MAX_FILE_BYTES:
-        raise BatchShipFileInvalid(f"文件不能超过 {MAX_FILE_BYTES // 1024 // 1024}MB，请分成多个文件上传")
+        raise BatchShipFileInvalid(
+            _("文件不能超过 %(size)sMB，请分成多个文件上传") % {"size": MAX_FILE_BYTES // 1024 // 1024}
+        )
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if suffix == "csv":
         table = _csv_rows(data)
     elif suffix == "xlsx":
         table = _xlsx_rows(data)
     else:
-        raise BatchShipFileInvalid("只支持 CSV 或 Excel（.xlsx）文件；.xls 请在 Excel 中另存为 .xlsx")
+        raise BatchShipFileInvalid(_("只支持 CSV 或 Excel（.xlsx）文件；.xls 请在 Excel 中另存为 .xlsx"))
     return _rows(table)
 
 
@@ -123,11 +133,11 @@ def _csv_rows(data: bytes) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:  # pragma: no cover - gb18030 decodes any byte string
-        raise BatchShipFileInvalid("无法识别文件编码，请另存为 UTF-8 编码的 CSV")
+        raise BatchShipFileInvalid(_("无法识别文件编码，请另存为 UTF-8 编码的 CSV"))
     try:
         return list(csv.reader(io.StringIO(text)))
     except csv.Error as exc:
-        raise BatchShipFileInvalid("CSV 文件格式有误，请用模板重新填写") from exc
+        raise BatchShipFileInvalid(_("CSV 文件格式有误，请用模板重新填写")) from exc
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
@@ -136,7 +146,7 @@ def _xlsx_rows(data: bytes) -> list[list]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a damaged or disguised file: zip, xml or openpyxl errors
-        raise BatchShipFileInvalid("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏") from exc
+        raise BatchShipFileInvalid(_("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏")) from exc
     try:
         sheet = book.worksheets[0]
         rows, filled = [], 0
@@ -172,13 +182,14 @@ def _rows(table: list[list]) -> list[Row]:
     # The header is the first non-blank row.
     start = next((i for i, values in enumerate(table) if any(_cell(v) for v in values)), None)
     if start is None:
-        raise BatchShipFileInvalid("文件中没有内容，请按模板填写")
+        raise BatchShipFileInvalid(_("文件中没有内容，请按模板填写"))
     header = [_cell(v).replace("\ufeff", "").strip() for v in table[start]]
-    header = [HEADER_ALIASES.get(h, h) for h in header]
+    header = [HEADER_ALIASES.get(h.lower(), h) for h in header]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise BatchShipFileInvalid(
-            f"缺少列：{'、'.join(missing)}（第{start + 1}行应为表头：订单号、物流公司、运单号）"
+            _("缺少列：%(names)s（第%(line)s行应为表头：订单号、物流公司、运单号）")
+            % {"names": "、".join(missing), "line": start + 1}
         )
     where = {c: header.index(c) for c in COLUMNS}
     rows = []
@@ -195,9 +206,9 @@ def _rows(table: list[list]) -> list[Row]:
             Row(line=index + 1, number=get(NUMBER), carrier_text=get(CARRIER), tracking_number=get(TRACKING))
         )
         if len(rows) > MAX_ROWS:
-            raise BatchShipFileInvalid(f"一次最多发货 {MAX_ROWS} 单，请分成多个文件上传")
+            raise BatchShipFileInvalid(_("一次最多发货 %(rows)s 单，请分成多个文件上传") % {"rows": MAX_ROWS})
     if not rows:
-        raise BatchShipFileInvalid("文件中只有表头，没有要发货的订单")
+        raise BatchShipFileInvalid(_("文件中只有表头，没有要发货的订单"))
     return rows
 
 
@@ -224,38 +235,40 @@ def check(rows: list[Row]) -> Preview:
 
 def _check_order(row: Row, orders, disputed, first_line) -> None:
     if not row.number:
-        row.refuse(NUMBER, "订单号不能为空")
+        row.refuse(NUMBER, _("订单号不能为空"))
         return
     if SCIENTIFIC.match(row.number):
-        row.refuse(NUMBER, "订单号被 Excel 存成了科学计数法，位数已丢失；请把该列设为“文本”后重新填写")
+        row.refuse(NUMBER, _("订单号被 Excel 存成了科学计数法，位数已丢失；请把该列设为“文本”后重新填写"))
         return
     if row.number in first_line:
-        row.refuse(NUMBER, f"订单号在文件中重复（与第{first_line[row.number]}行相同）")
+        row.refuse(NUMBER, _("订单号在文件中重复（与第%(line)s行相同）") % {"line": first_line[row.number]})
         return
     first_line[row.number] = row.line
     order = orders.get(row.number)
     if order is None:
-        row.refuse(NUMBER, "订单不存在")
+        row.refuse(NUMBER, _("订单不存在"))
         return
     row.order = order
     if order.is_pickup:
-        row.refuse(NUMBER, "到店自提订单无需发货")
+        row.refuse(NUMBER, _("到店自提订单无需发货"))
     elif order.status != OrderStatus.PENDING_SHIPMENT:
-        row.refuse(NUMBER, f"订单状态为“{order.get_status_display()}”，不是待发货")
+        row.refuse(NUMBER, _("订单状态为“%(status)s”，不是待发货") % {"status": order.get_status_display()})
     elif order.awaiting_group:
-        row.refuse(NUMBER, "拼团尚未成功，订单暂不能发货")
+        row.refuse(NUMBER, _("拼团尚未成功，订单暂不能发货"))
     elif order.pk in disputed:
-        row.refuse(NUMBER, "订单有处理中的售后申请，请先处理售后")
+        row.refuse(NUMBER, _("订单有处理中的售后申请，请先处理售后"))
 
 
 def _check_carrier(row: Row) -> None:
     if not row.carrier_text:
-        row.refuse(CARRIER, "请填写物流公司")
+        row.refuse(CARRIER, _("请填写物流公司"))
         return
     carrier = find_carrier(row.carrier_text)
     if carrier is None:
         row.refuse(
-            CARRIER, f"无法识别的物流公司“{row.carrier_text[:20]}”，可填写：{CARRIER_HINT}（或其编码）"
+            CARRIER,
+            _("无法识别的物流公司“%(carrier)s”，可填写：%(carriers)s（或其编码）")
+            % {"carrier": row.carrier_text[:20], "carriers": CARRIER_HINT},
         )
         return
     row.carrier = carrier.value
@@ -263,11 +276,11 @@ def _check_carrier(row: Row) -> None:
 
 def _check_tracking(row: Row) -> None:
     if not row.tracking_number:
-        row.refuse(TRACKING, "请填写运单号")
+        row.refuse(TRACKING, _("请填写运单号"))
     elif SCIENTIFIC.match(row.tracking_number):
-        row.refuse(TRACKING, "运单号被 Excel 存成了科学计数法，位数已丢失；请把该列设为“文本”后重新填写")
+        row.refuse(TRACKING, _("运单号被 Excel 存成了科学计数法，位数已丢失；请把该列设为“文本”后重新填写"))
     elif not TRACKING_PATTERN.match(row.tracking_number):
-        row.refuse(TRACKING, "运单号格式有误：应为 6-40 位字母、数字或短横线")
+        row.refuse(TRACKING, _("运单号格式有误：应为 6-40 位字母、数字或短横线"))
 
 
 # --- shipping -------------------------------------------------------------------------------
@@ -293,7 +306,7 @@ def ship_rows(rows: list[Row], staff) -> Outcome:
     waybills = []
     for row in preview.rows:
         if not row.ok:
-            why_not[row.line] = "；".join(message for _, message in row.errors)
+            why_not[row.line] = _("；").join(message for _column, message in row.errors)
             continue
         try:
             carrier, tracking_number = shipments.clean_waybill(row.carrier, row.tracking_number)
@@ -314,11 +327,16 @@ def ship_rows(rows: list[Row], staff) -> Outcome:
 # --- the template ---------------------------------------------------------------------------
 
 TEMPLATE_NOTES = (
-    "每行一个订单：订单号、物流公司、运单号三列必填，其余列不读取。",
-    "物流公司可填名称、简称或编码，例如：顺丰 / 顺丰速运 / shunfeng。",
-    "订单号和运单号请保持为“文本”格式，否则 Excel 会把长数字改成科学计数法。",
-    f"一次最多 {MAX_ROWS} 单，文件不超过 {MAX_FILE_BYTES // 1024 // 1024}MB；"
-    "支持 .xlsx 和 CSV（UTF-8 或 GBK 编码）。",
+    gettext_lazy("每行一个订单：订单号、物流公司、运单号三列必填，其余列不读取。"),
+    gettext_lazy("物流公司可填名称、简称或编码，例如：顺丰 / 顺丰速运 / shunfeng。"),
+    gettext_lazy("订单号和运单号请保持为“文本”格式，否则 Excel 会把长数字改成科学计数法。"),
+    lazy(
+        lambda: (
+            _("一次最多 %(rows)s 单，文件不超过 %(size)sMB；支持 .xlsx 和 CSV（UTF-8 或 GBK 编码）。")
+            % {"rows": MAX_ROWS, "size": MAX_FILE_BYTES // 1024 // 1024}
+        ),
+        str,
+    )(),
 )
 
 

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
@@ -13,7 +14,7 @@ MAX_QUANTITY = 999
 
 
 def cart_for(buyer) -> Cart:
-    cart, _ = Cart.objects.get_or_create(buyer=buyer)
+    cart, _created = Cart.objects.get_or_create(buyer=buyer)
     return cart
 
 
@@ -35,7 +36,7 @@ def add_to_cart(buyer, sku_id: int, quantity: int) -> CartLine:
     wanted = quantity + (line.quantity if line else 0)
     _check_quantity(wanted)
     if wanted > sku.stock:
-        raise StockInsufficient(f"库存不足，仅剩{sku.stock}件")
+        raise StockInsufficient(_("库存不足，仅剩%(stock)s件") % {"stock": sku.stock})
     if line is None:
         try:
             with transaction.atomic():
@@ -54,14 +55,14 @@ def set_quantity(buyer, line_id: int, quantity: int) -> CartLine:
     if line is None:
         from fenxiao.core.errors import NotFound
 
-        raise NotFound("购物车中没有该商品")
+        raise NotFound(_("购物车中没有该商品"))
     if quantity > line.sku.stock:
-        raise StockInsufficient(f"库存不足，仅剩{line.sku.stock}件")
+        raise StockInsufficient(_("库存不足，仅剩%(stock)s件") % {"stock": line.sku.stock})
     # A conditional update: the line may be removed (another tab, checkout) since it was read.
     if not CartLine.objects.filter(pk=line.pk).update(quantity=quantity):
         from fenxiao.core.errors import NotFound
 
-        raise NotFound("购物车中没有该商品")
+        raise NotFound(_("购物车中没有该商品"))
     line.quantity = quantity
     return line
 

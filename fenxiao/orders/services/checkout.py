@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
@@ -172,8 +173,11 @@ def quote(
     pickup = fulfilment == Fulfilment.PICKUP
     short = [] if pickup else [pk for pk, qty in wanted.items() if skus[pk].stock < qty]
     if short:
-        names = "、".join(f"{skus[pk].product.name}（剩{skus[pk].stock}件）" for pk in short)
-        raise StockInsufficient(f"库存不足：{names}", short_sku_ids=short)
+        names = _("、").join(
+            _("%(name)s（剩%(left)s件）") % {"name": skus[pk].product.name, "left": skus[pk].stock}
+            for pk in short
+        )
+        raise StockInsufficient(_("库存不足：%(names)s") % {"names": names}, short_sku_ids=short)
     q = Quote(
         lines=[
             LineQuote(
@@ -216,7 +220,7 @@ def _pickup(q: Quote, wanted: dict[int, int], store_id, location) -> None:
         q.pickup_store = next((s for s in q.pickup_stores if s.id == store_id), None)
     if q.pickup_store is None:
         q.pickup_error = PickupUnavailable(
-            "请选择自提门店" if not store_id else None,
+            _("请选择自提门店") if not store_id else None,
             code="PICKUP_STORE_REQUIRED" if not store_id else None,
         )
 

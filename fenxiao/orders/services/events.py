@@ -3,6 +3,7 @@
 import secrets
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import ActorKind, Order, OrderEvent
 
@@ -32,7 +33,7 @@ def new_number(prefix: str = "") -> str:
 def transition(order: Order, target: str, **fields) -> None:
     """Move an order to `target` if it is still in the state we read (see StateMachine.move),
     under its own flow (a pickup order skips the parcel: `models.PICKUP_FLOW`)."""
-    order.flow.move(order, target, stale="订单状态已变化，请刷新后重试", **fields)
+    order.flow.move(order, target, stale=_("订单状态已变化，请刷新后重试"), **fields)
 
 
 def actor_kind_for(user) -> str:

@@ -7,6 +7,7 @@ checked first, so a bad third photo refuses the whole request with nothing half-
 
 import warnings
 
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import AfterSaleImageInvalid
@@ -21,16 +22,16 @@ def check_images(files, *, already: int = 0) -> list[tuple[object, str]]:
     """[(file, extension)] for the uploaded `files`, or AfterSaleImageInvalid."""
     files = [f for f in files or [] if f]
     if len(files) > MAX_EVIDENCE_IMAGES:
-        raise AfterSaleImageInvalid(f"一次最多上传{MAX_EVIDENCE_IMAGES}张图片")
+        raise AfterSaleImageInvalid(_("一次最多上传%(max)s张图片") % {"max": MAX_EVIDENCE_IMAGES})
     if already + len(files) > MAX_AFTER_SALE_IMAGES:
-        raise AfterSaleImageInvalid(f"每个售后最多上传{MAX_AFTER_SALE_IMAGES}张图片")
+        raise AfterSaleImageInvalid(_("每个售后最多上传%(max)s张图片") % {"max": MAX_AFTER_SALE_IMAGES})
     return [(f, _check(f)) for f in files]
 
 
 def _check(upload) -> str:
     size = getattr(upload, "size", None)
     if size is None or size > MAX_IMAGE_BYTES:
-        raise AfterSaleImageInvalid("单张图片不能超过5MB")
+        raise AfterSaleImageInvalid(_("单张图片不能超过5MB"))
     try:
         upload.seek(0)
         with warnings.catch_warnings():
@@ -53,7 +54,7 @@ def _check(upload) -> str:
     if kind not in FORMATS:
         raise AfterSaleImageInvalid()
     if width * height > MAX_IMAGE_PIXELS:
-        raise AfterSaleImageInvalid("图片尺寸过大")
+        raise AfterSaleImageInvalid(_("图片尺寸过大"))
     return FORMATS[kind]
 
 

@@ -15,17 +15,25 @@ exact to the fen. Reading is a fixed number of queries per chunk of rows.
 
 from collections import defaultdict
 
+from django.utils import translation
+
 from fenxiao.core.exports import Export, id_chunks, in_order
 from fenxiao.core.tabular import money_cell, time_cell
 from fenxiao.customers.phones import mask_phone
 from fenxiao.distribution.models import Commission
-from fenxiao.shipping.carriers import carrier_name
+from fenxiao.shipping.carriers import carrier_record_name
 
 from ..models import AfterSale, AfterSaleLine, Order
 
 PHONE_PERMISSION = "customers.view_customer_phone"
 LEVELS = (1, 2, 3)
 LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
+
+
+def _zh(display) -> str:
+    """A choice's label in Chinese, like the headers, whatever language the page asking is in."""
+    with translation.override("zh-hans"):
+        return str(display())
 
 
 def phone_for(user, phone: str | None) -> str:
@@ -125,7 +133,7 @@ def order_rows(queryset, user):
             attribution = _attribution(order)
             head = [
                 order.number,
-                order.get_status_display(),
+                _zh(order.get_status_display),
                 time_cell(order.created_at),
                 time_cell(order.paid_at),
                 time_cell(order.shipped_at),
@@ -149,8 +157,8 @@ def order_rows(queryset, user):
                 money_cell(order.paid_amount),
                 money_cell(order.wallet_amount),
                 money_cell(order.refunded_amount),
-                order.get_fulfilment_display(),
-                carrier_name(order.carrier),
+                _zh(order.get_fulfilment_display),
+                carrier_record_name(order.carrier),
                 order.tracking_number,
                 time_cell(order.picked_up_at),
                 "是" if attribution and attribution.self_purchase else "",
@@ -255,19 +263,19 @@ def after_sale_rows(queryset, user):
             yield [
                 a.number,
                 a.order.number,
-                a.get_kind_display(),
-                a.get_status_display(),
+                _zh(a.get_kind_display),
+                _zh(a.get_status_display),
                 money_cell(a.amount),
                 money_cell(a.shipping_amount),
                 _goods_text(lines[a.pk]),
                 a.reason,
                 a.description,
-                carrier_name(a.return_carrier),
+                carrier_record_name(a.return_carrier),
                 a.return_tracking_number,
                 time_cell(a.return_shipped_at),
                 time_cell(a.received_at),
                 "是" if a.restock else "否",
-                a.get_requested_by_display(),
+                _zh(a.get_requested_by_display),
                 buyer.nickname or "",
                 phone_for(user, buyer.phone),
                 time_cell(a.created_at),

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
@@ -87,7 +88,7 @@ def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if order.is_pickup:
         # Its flow allows 待自提 → 已完成: only the store's verification may take that step.
-        raise InvalidTransition("到店自提订单请到门店出示提货码，核销后完成", code="ORDER_IS_PICKUP")
+        raise InvalidTransition(_("到店自提订单请到门店出示提货码，核销后完成"), code="ORDER_IS_PICKUP")
     transition(order, OrderStatus.COMPLETED, completed_at=timezone.now())
     message = "买家确认收货" if actor_kind == ActorKind.BUYER else "发货后到期，系统自动确认收货"
     log_event(order, "completed", actor_kind, message, actor=actor)
@@ -106,15 +107,15 @@ def complete_pickup(order: Order, *, actor=None) -> Order:
 
     order = Order.objects.select_for_update().get(pk=order.pk)
     if not order.is_pickup:
-        raise InvalidTransition("该订单不是到店自提订单")
+        raise InvalidTransition(_("该订单不是到店自提订单"))
     if order.status == OrderStatus.COMPLETED:
         raise PickupCodeUsed()
     if order.status != OrderStatus.PENDING_SHIPMENT:
-        raise InvalidTransition(f"订单状态为“{order.status_label}”，不能提货")
+        raise InvalidTransition(_("订单状态为“%(status)s”，不能提货") % {"status": order.status_label})
     if order.awaiting_group:
-        raise InvalidTransition("拼团尚未成功，暂不能提货", code="ORDER_AWAITING_GROUP")
+        raise InvalidTransition(_("拼团尚未成功，暂不能提货"), code="ORDER_AWAITING_GROUP")
     if order.after_sales.filter(status__in=OPEN_AFTER_SALE).exists():
-        raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
+        raise InvalidTransition(_("订单有处理中的售后申请，请先处理售后"), code="ORDER_HAS_OPEN_AFTER_SALE")
     now = timezone.now()
     transition(order, OrderStatus.COMPLETED, completed_at=now, picked_up_at=now)
     log_event(order, "completed", ActorKind.STAFF, "门店核销提货码，买家已到店提货", actor=actor)
@@ -146,7 +147,7 @@ def _lock_unpaid(order: Order, refusal: str) -> Order:
     if order.status != OrderStatus.PENDING_PAYMENT:
         raise InvalidTransition(refusal)
     if payments_port.payment_in_progress(order):
-        raise InvalidTransition("买家正在付款，请稍后重试", code="ORDER_PAYMENT_IN_PROGRESS")
+        raise InvalidTransition(_("买家正在付款，请稍后重试"), code="ORDER_PAYMENT_IN_PROGRESS")
     return order
 
 
@@ -157,10 +158,10 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
     payment is applied instead and the order is not cancelled.
     """
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise InvalidTransition("只有待付款的订单可以直接取消")
-    _close_open_payments(order, "买家已付款，订单不能取消")
+        raise InvalidTransition(_("只有待付款的订单可以直接取消"))
+    _close_open_payments(order, _("买家已付款，订单不能取消"))
     with transaction.atomic():
-        order = _lock_unpaid(order, "只有待付款的订单可以直接取消")
+        order = _lock_unpaid(order, _("只有待付款的订单可以直接取消"))
         transition(
             order,
             OrderStatus.CANCELLED,
@@ -188,9 +189,11 @@ def cancel(order: Order, actor, *, reason: str = "") -> Order:
         return cancel_unpaid(order, actor=actor, actor_kind=kind, reason=reason)
     if order.status == OrderStatus.PENDING_SHIPMENT:
         if order.parcels.exists():  # part of it is on its way: what comes back is an after-sale
-            raise InvalidTransition("订单已部分发货，不能整单取消，请申请售后", code="ORDER_PARTLY_SHIPPED")
+            raise InvalidTransition(
+                _("订单已部分发货，不能整单取消，请申请售后"), code="ORDER_PARTLY_SHIPPED"
+            )
         return cancel_paid_order(order, actor, reason=reason)
-    raise InvalidTransition("订单已发货，请申请售后")
+    raise InvalidTransition(_("订单已发货，请申请售后"))
 
 
 def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int, reason: str = "") -> Order:
@@ -200,26 +203,26 @@ def adjust_price(order: Order, staff, *, discount_amount: int, shipping_fee: int
     keeps an exact paid amount for commission and partial refunds.
     """
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise InvalidTransition("只有待付款的订单可以改价")
+        raise InvalidTransition(_("只有待付款的订单可以改价"))
     if order.wallet_amount:
         # The buyer agreed to spend store credit on the old price; a new price is a new deal.
-        raise PriceAdjustInvalid("买家已用商城余额支付部分款项，不能改价，请买家取消后重新下单")
+        raise PriceAdjustInvalid(_("买家已用商城余额支付部分款项，不能改价，请买家取消后重新下单"))
     if shipping_fee < 0:
-        raise PriceAdjustInvalid("运费不能为负数")
+        raise PriceAdjustInvalid(_("运费不能为负数"))
     if order.is_pickup and shipping_fee:
-        raise PriceAdjustInvalid("到店自提订单不收运费")
+        raise PriceAdjustInvalid(_("到店自提订单不收运费"))
     if discount_amount >= order.goods_amount:
-        raise PriceAdjustInvalid("优惠后商品金额至少为0.01元")
+        raise PriceAdjustInvalid(_("优惠后商品金额至少为0.01元"))
     if discount_amount < -order.goods_amount * 10:
-        raise PriceAdjustInvalid("加价幅度过大")
+        raise PriceAdjustInvalid(_("加价幅度过大"))
     from .checkout import MAX_ORDER_TOTAL
 
     if order.goods_amount - discount_amount + shipping_fee > MAX_ORDER_TOTAL:
-        raise PriceAdjustInvalid("改价后订单金额过大")
-    _close_open_payments(order, "买家已付款，不能改价")
+        raise PriceAdjustInvalid(_("改价后订单金额过大"))
+    _close_open_payments(order, _("买家已付款，不能改价"))
     with transaction.atomic():
         return _apply_adjustment(
-            _lock_unpaid(order, "只有待付款的订单可以改价"), staff, discount_amount, shipping_fee, reason
+            _lock_unpaid(order, _("只有待付款的订单可以改价")), staff, discount_amount, shipping_fee, reason
         )
 
 
@@ -273,9 +276,9 @@ def change_address(order: Order, staff, data: dict) -> Order:
     from .checkout import order_shipping_fee
 
     if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
-        raise InvalidTransition("订单已发货，不能修改收货地址")
+        raise InvalidTransition(_("订单已发货，不能修改收货地址"))
     if order.is_pickup:
-        raise InvalidTransition("到店自提订单没有收货地址，买家到门店提货", code="ORDER_IS_PICKUP")
+        raise InvalidTransition(_("到店自提订单没有收货地址，买家到门店提货"), code="ORDER_IS_PICKUP")
     new = clean_address(data)
     fee = order_shipping_fee(order, new["province"])
     shipping = order.shipping_fee
@@ -291,13 +294,13 @@ def change_address(order: Order, staff, data: dict) -> Order:
             shipping = fee
         repriced = shipping != order.shipping_fee
     if repriced:
-        _close_open_payments(order, "买家已付款，请在发货前修改地址")
+        _close_open_payments(order, _("买家已付款，请在发货前修改地址"))
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status not in (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT):
-            raise InvalidTransition("订单已发货，不能修改收货地址")
+            raise InvalidTransition(_("订单已发货，不能修改收货地址"))
         if repriced:
-            order = _lock_unpaid(order, "买家已付款，请在发货前修改地址")
+            order = _lock_unpaid(order, _("买家已付款，请在发货前修改地址"))
         before = order.address_text
         order.recipient, order.recipient_phone = new["recipient"], new["phone"]
         order.province, order.city, order.district = new["province"], new["city"], new["district"]

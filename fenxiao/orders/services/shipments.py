@@ -27,10 +27,11 @@ from datetime import timedelta
 from django.db import DatabaseError, transaction
 from django.db.models import Case, Prefetch, Sum, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.notices.services import events as notices
-from fenxiao.shipping.carriers import carrier_name, find_carrier
+from fenxiao.shipping.carriers import carrier_record_name, find_carrier
 from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import ShipmentInvalid
@@ -65,9 +66,12 @@ def clean_waybill(carrier: str, tracking_number: str) -> tuple[str, str]:
         raise ShipmentInvalid()
     found = find_carrier(carrier)
     if found is None:
-        raise ShipmentInvalid(f"不支持的物流公司“{carrier[:20]}”，请从列表中选择", code="CARRIER_UNKNOWN")
+        raise ShipmentInvalid(
+            _("不支持的物流公司“%(carrier)s”，请从列表中选择") % {"carrier": carrier[:20]},
+            code="CARRIER_UNKNOWN",
+        )
     if not TRACKING_NUMBER.match(tracking_number):
-        raise ShipmentInvalid("运单号只能包含字母、数字和“-”，最多40位", code="TRACKING_NUMBER_INVALID")
+        raise ShipmentInvalid(_("运单号只能包含字母、数字和“-”，最多40位"), code="TRACKING_NUMBER_INVALID")
     return found.value, tracking_number.upper()
 
 
@@ -100,42 +104,45 @@ def is_partly_shipped(order: Order) -> bool:
 def _check_shippable(order: Order, *, disputed: bool | None = None) -> None:
     """Refuses what cannot ship; `disputed` (an open after-sale) when the caller read it."""
     if order.is_pickup:
-        raise InvalidTransition("到店自提订单无需发货，请在门店核销提货码", code="ORDER_IS_PICKUP")
+        raise InvalidTransition(_("到店自提订单无需发货，请在门店核销提货码"), code="ORDER_IS_PICKUP")
     if order.status != OrderStatus.PENDING_SHIPMENT:
         # The generic state-transition code, as the one-click 发货 has always answered.
-        raise InvalidTransition(f"订单状态为“{order.get_status_display()}”，只有待发货的订单可以发货")
+        raise InvalidTransition(
+            _("订单状态为“%(status)s”，只有待发货的订单可以发货") % {"status": order.get_status_display()}
+        )
     if order.awaiting_group:
-        raise InvalidTransition("拼团尚未成功，订单暂不能发货", code="ORDER_AWAITING_GROUP")
+        raise InvalidTransition(_("拼团尚未成功，订单暂不能发货"), code="ORDER_AWAITING_GROUP")
     if disputed is None:
         disputed = AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists()
     if disputed:
-        raise InvalidTransition("订单有处理中的售后申请，请先处理售后", code="ORDER_HAS_OPEN_AFTER_SALE")
+        raise InvalidTransition(_("订单有处理中的售后申请，请先处理售后"), code="ORDER_HAS_OPEN_AFTER_SALE")
 
 
 def _chosen(lines: dict | None, remaining: dict[int, int]) -> dict[int, int]:
     if lines is None:  # everything left
         chosen = {pk: left for pk, left in remaining.items() if left}
         if not chosen:
-            raise ShipmentInvalid("订单商品已全部发货", code="NOTHING_TO_SHIP")
+            raise ShipmentInvalid(_("订单商品已全部发货"), code="NOTHING_TO_SHIP")
         return chosen
     chosen = {}
     for raw_id, raw_quantity in lines.items():
         try:
             line_id, quantity = int(raw_id), int(raw_quantity)
         except (TypeError, ValueError) as exc:
-            raise ShipmentInvalid("发货数量有误") from exc
+            raise ShipmentInvalid(_("发货数量有误")) from exc
         if line_id not in remaining:
-            raise ShipmentInvalid("商品不属于该订单", code="LINE_NOT_IN_ORDER")
+            raise ShipmentInvalid(_("商品不属于该订单"), code="LINE_NOT_IN_ORDER")
         if quantity < 0:
-            raise ShipmentInvalid("发货数量不能为负数")
+            raise ShipmentInvalid(_("发货数量不能为负数"))
         if quantity > remaining[line_id]:
             raise ShipmentInvalid(
-                f"发货数量超过待发货数量（还可发 {remaining[line_id]} 件）", code="SHIPMENT_EXCEEDS_REMAINING"
+                _("发货数量超过待发货数量（还可发 %(left)s 件）") % {"left": remaining[line_id]},
+                code="SHIPMENT_EXCEEDS_REMAINING",
             )
         if quantity:
             chosen[line_id] = quantity
     if not chosen:
-        raise ShipmentInvalid("请填写要发货的商品数量", code="NOTHING_TO_SHIP")
+        raise ShipmentInvalid(_("请填写要发货的商品数量"), code="NOTHING_TO_SHIP")
     return chosen
 
 
@@ -151,7 +158,7 @@ def ship_parcel(
     remaining = remaining_quantities(order)
     chosen = _chosen(lines, remaining)
     if Parcel.objects.filter(order=order, carrier=carrier, tracking_number=tracking_number).exists():
-        raise ShipmentInvalid("该运单号已用于本订单的其他包裹", code="TRACKING_NUMBER_USED")
+        raise ShipmentInvalid(_("该运单号已用于本订单的其他包裹"), code="TRACKING_NUMBER_USED")
 
     now = timezone.now()
     parcel = Parcel.objects.create(
@@ -162,7 +169,7 @@ def ship_parcel(
     )
     tracking.subscribe_later(parcel)
 
-    name = carrier_name(carrier)
+    name = carrier_record_name(carrier)
     units = sum(chosen.values())
     complete = all(left == chosen.get(pk, 0) for pk, left in remaining.items())
     # Order.carrier / tracking_number keep the latest parcel, for readers that know one.
@@ -254,7 +261,7 @@ def ship_orders(waybills: list[Waybill], staff, *, chunk: int = SHIP_CHUNK) -> d
                 refused.update(_ship_chunk(part, staff))
         except (DomainError, DatabaseError) as exc:
             logger.warning("batch shipping: a chunk of %d orders failed: %r", len(part), exc)
-            message = exc.message if isinstance(exc, DomainError) else "发货失败，请稍后重新上传这些订单"
+            message = exc.message if isinstance(exc, DomainError) else _("发货失败，请稍后重新上传这些订单")
             refused.update(dict.fromkeys((w.order_id for w in part), message))
     return refused
 
@@ -264,7 +271,7 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
     ids = sorted(wanted)
     # Locked in id order, as every shipper locks one order: no deadlock with them or another batch.
     orders = list(Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-    refused = dict.fromkeys(set(ids) - {o.pk for o in orders}, "订单不存在")
+    refused = dict.fromkeys(set(ids) - {o.pk for o in orders}, _("订单不存在"))
     open_after_sales = AfterSale.objects.filter(order_id__in=ids, status__in=OPEN_AFTER_SALE)
     disputed = set(open_after_sales.values_list("order_id", flat=True))
     remaining = remaining_by_order(ids)
@@ -283,7 +290,7 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
             refused[order.pk] = exc.message
             continue
         if (order.pk, waybill.carrier, waybill.tracking_number) in used:
-            refused[order.pk] = "该运单号已用于本订单的其他包裹"
+            refused[order.pk] = _("该运单号已用于本订单的其他包裹")
             continue
         ready.append((order, waybill, chosen))
     if not ready:
@@ -311,7 +318,7 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
         tracking_number=Case(*(When(pk=o.pk, then=Value(w.tracking_number)) for o, w, _ in ready)),
     )
     if moved != len(ready):
-        raise InvalidTransition("订单状态已变化，请刷新后重试")  # cannot happen with the rows locked
+        raise InvalidTransition(_("订单状态已变化，请刷新后重试"))  # cannot happen with the rows locked
     sent = [(parcel, o, w) for parcel, (o, w, _) in zip(parcels, ready, strict=True)]
     actor = event_actor(staff)
     OrderEvent.objects.bulk_create(
@@ -320,13 +327,15 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
             kind="shipped",
             actor_kind=ActorKind.STAFF,
             actor=actor,
-            message=_shipped_message(parcels_before[o.pk] + 1, carrier_name(w.carrier), w.tracking_number),
+            message=_shipped_message(
+                parcels_before[o.pk] + 1, carrier_record_name(w.carrier), w.tracking_number
+            ),
             data={"carrier": w.carrier, "tracking_number": w.tracking_number, "parcel_id": parcel.pk},
         )
         for parcel, o, w in sent
     )
     notices.parcels_shipped(
-        (o.buyer_id, o.pk, o.number, carrier_name(w.carrier), w.tracking_number, parcel.pk)
+        (o.buyer_id, o.pk, o.number, carrier_record_name(w.carrier), w.tracking_number, parcel.pk)
         for parcel, o, w in sent
     )
     webhooks.parcels_shipped(

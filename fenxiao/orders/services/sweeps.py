@@ -23,6 +23,7 @@ import time
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.services.stock import restore_stock_in_order
 from fenxiao.core.errors import InvalidTransition
@@ -107,7 +108,7 @@ def _cancel_chunk(orders: list[Order]) -> int:
     )
     if moved != len(ids):
         # Cannot happen with the rows locked; if it ever did, nothing of the chunk is kept.
-        raise InvalidTransition("订单状态已变化，请刷新后重试")
+        raise InvalidTransition(_("订单状态已变化，请刷新后重试"))
     # Stock goes back where each order took it: pickup orders to their store, set-based too.
     pickup_store = {o.pk: o.pickup_store_id for o in orders if o.pickup_store_id is not None}
     online: dict[int, int] = {}
@@ -186,7 +187,7 @@ def _complete_chunk(orders: list[Order]) -> int:
         status=OrderStatus.COMPLETED, completed_at=completed_at
     )
     if moved != len(ids):
-        raise InvalidTransition("订单状态已变化，请刷新后重试")  # cannot happen with the rows locked
+        raise InvalidTransition(_("订单状态已变化，请刷新后重试"))  # cannot happen with the rows locked
     OrderEvent.objects.bulk_create(
         OrderEvent(order_id=pk, kind="completed", actor_kind=ActorKind.SYSTEM, message=AUTO_COMPLETE_MESSAGE)
         for pk in ids

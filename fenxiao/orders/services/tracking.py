@@ -28,11 +28,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from fenxiao.core import effects
 from fenxiao.core.errors import InvalidTransition
-from fenxiao.shipping.carriers import carrier_name
+from fenxiao.shipping.carriers import carrier_record_name
 
 from ..errors import TrackingPushMalformed, TrackingSubscriptionNotFound
 from ..logistics import active_provider, get_provider
@@ -180,7 +181,7 @@ def retry_subscription(subscription: TrackingSubscription) -> TrackingSubscripti
     with transaction.atomic():
         locked = TrackingSubscription.objects.select_for_update().filter(pk=subscription.pk).first()
         if locked is None or locked.status == SubscriptionStatus.SUBSCRIBED:
-            raise InvalidTransition("物流订阅已成功，无需重试", code="SUBSCRIPTION_NOT_RETRYABLE")
+            raise InvalidTransition(_("物流订阅已成功，无需重试"), code="SUBSCRIPTION_NOT_RETRYABLE")
         changes = {"status": SubscriptionStatus.PENDING, "next_attempt_at": timezone.now() + SEND_TIMEOUT}
         if locked.status == SubscriptionStatus.STOPPED:
             # A new signing key: a push captured before the stop (the stop itself
@@ -217,7 +218,7 @@ def record_push(provider_name: str, subscription_id: int, form: dict[str, str]) 
         push.carrier,
         push.previous_carrier,
     ):
-        raise TrackingPushMalformed("推送的运单与订阅不一致", code="TRACKING_WAYBILL_MISMATCH")
+        raise TrackingPushMalformed(_("推送的运单与订阅不一致"), code="TRACKING_WAYBILL_MISMATCH")
     sharing = list(
         Parcel.objects.filter(carrier=subscribed.carrier, tracking_number=subscribed.tracking_number)
         .order_by("order_id", "pk")
@@ -299,7 +300,7 @@ def _update_parcel(order: Order, parcel: Parcel) -> None:
         tracking_state=state, tracking_updated_at=timezone.now(), signed_at=signed_at
     )
     parcel.tracking_state, parcel.signed_at = state, signed_at
-    name = f"{carrier_name(parcel.carrier)} {parcel.tracking_number}"
+    name = f"{carrier_record_name(parcel.carrier)} {parcel.tracking_number}"
     if signed_at and not was_signed:
         _signed_for(order, parcel, name)
     elif state != old_state and state in LOGGED_STATES and state != TrackingState.SIGNED:
@@ -307,7 +308,7 @@ def _update_parcel(order: Order, parcel: Parcel) -> None:
             order,
             "parcel_" + state,
             ActorKind.SYSTEM,
-            f"包裹 {name}：{TrackingState(state).label}，{newest.context}"[:300],
+            f"包裹 {name}：{_zh(TrackingState(state).label)}，{newest.context}"[:300],
             parcel_id=parcel.pk,
         )
 
@@ -333,3 +334,9 @@ def _signed_for(order: Order, parcel: Parcel, name: str) -> None:
         message += f"，全部包裹已签收，将于 {local:%m-%d %H:%M} 自动确认收货"
         data["auto_complete_at"] = order.auto_complete_at.isoformat()
     log_event(order, "parcel_signed", ActorKind.SYSTEM, message, **data)
+
+
+def _zh(label) -> str:
+    """A label in Chinese, for the order's log (kept as written)."""
+    with translation.override("zh-hans"):
+        return str(label)

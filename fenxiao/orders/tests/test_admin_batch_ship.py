@@ -194,6 +194,15 @@ def test_csv_files_in_every_encoding_excel_writes(boss, orders, encoding):
     assert (a.status, a.carrier, a.tracking_number) == ("shipped", "zhongtong", "ZT9988776655")
 
 
+def test_the_header_may_be_written_in_english(boss, orders):
+    a = orders["ready"][0]
+    data = csv_bytes(
+        [[a.number, "中通快递", "ZT9988776655"]], header=["Order number", "CARRIER", "Tracking number"]
+    )
+    body = upload(boss, "ship.csv", data).content.decode()
+    assert "可发货 1 单" in body
+
+
 @pytest.mark.parametrize(
     "name, data, message",
     [

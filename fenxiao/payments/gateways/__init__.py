@@ -63,7 +63,7 @@ def gateway_choices(*, in_wechat: bool | None = None) -> list[tuple[str, str]]:
         names = [n for n in names if registry[n].in_wechat in (None, in_wechat)]
         if in_wechat and "wechatpay_jsapi" in names:
             names = [n for n in names if n != "wechatpay"]
-    return [(name, registry[name].label) for name in names]
+    return [(name, str(registry[name].label)) for name in names]
 
 
 def needs_payer_id(name: str) -> bool:

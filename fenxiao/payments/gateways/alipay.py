@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy
 
 from ..errors import GatewayRefused, NotificationIgnored, NotificationMalformed, SignatureInvalid
 from .alipay_client import AlipayClient, china_time, fen, yuan
@@ -44,7 +45,7 @@ def _china(text: str | None):
 
 class AlipayGateway(PaymentGateway):
     name = "alipay"
-    label = "支付宝"
+    label = gettext_lazy("支付宝")
     pay_page = "alipay"
     in_wechat = False
     ack_text = "success"

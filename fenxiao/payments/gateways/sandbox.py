@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from fenxiao.core import effects
 
@@ -71,7 +72,7 @@ def deliver(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]
 
 class SandboxGateway(PaymentGateway):
     name = "sandbox"
-    label = "沙箱支付"
+    label = gettext_lazy("沙箱支付")
 
     def __init__(self, secret: str | None = None):
         self.secret = secret or settings.SANDBOX_PAY_SECRET
@@ -325,9 +326,11 @@ def retry_notification(trade: SandboxTrade) -> SandboxTrade:
     with transaction.atomic():
         locked = SandboxTrade.objects.select_for_update().filter(pk=trade.pk).first()
         if locked is None or locked.status != SandboxTrade.Status.PAID:
-            raise InvalidTransition("交易未支付，没有可投递的通知", code="NOTIFICATION_NOT_RETRYABLE")
+            raise InvalidTransition(
+                gettext("交易未支付，没有可投递的通知"), code="NOTIFICATION_NOT_RETRYABLE"
+            )
         if locked.notify_status not in RETRYABLE_DELIVERY:
-            raise InvalidTransition("通知已送达，无需重试", code="NOTIFICATION_NOT_RETRYABLE")
+            raise InvalidTransition(gettext("通知已送达，无需重试"), code="NOTIFICATION_NOT_RETRYABLE")
         SandboxTrade.objects.filter(pk=locked.pk).update(
             notify_status=DeliveryStatus.PENDING, notify_next_at=timezone.now() + DELIVERY_TIMEOUT
         )

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ..errors import (
     GatewayRefused,
@@ -66,7 +67,7 @@ def _refusal(reply) -> str:
 
 class WechatPayGateway(PaymentGateway):
     name = "wechatpay"
-    label = "微信支付"
+    label = gettext_lazy("微信支付")
 
     pay_page = "qr"
     # WeChat Pay's code_url and prepay_id last two hours; a margin for the buyer to pay.
@@ -207,7 +208,7 @@ class WechatPayJsapiGateway(WechatPayGateway):
     are the Native gateway's."""
 
     name = "wechatpay_jsapi"
-    label = "微信支付"
+    label = gettext_lazy("微信支付")
     pay_page = "jsapi"
     in_wechat = True
     needs_payer_id = True

@@ -10,9 +10,10 @@ anonymous client sends, the log grows by a bounded number of rows an hour.
 
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fenxiao.core.errors import DomainError
 
@@ -41,6 +42,13 @@ _OUTCOME_FOR = {
 
 
 def handle_notification(gateway_name: str, headers: dict[str, str], body: bytes) -> str:
+    # A gateway calls, not a visitor: a refusal is kept on the row in the shop's language,
+    # whatever Accept-Language the call carried.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _handle_notification(gateway_name, headers, body)
+
+
+def _handle_notification(gateway_name: str, headers: dict[str, str], body: bytes) -> str:
     gateway = get_gateway(gateway_name)
     log = PaymentNotification(gateway=gateway_name, body=body.decode("utf-8", "replace")[:4000])
     try:

@@ -5,6 +5,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core.http import is_site_path
 from fenxiao.orders.models import Order
@@ -23,14 +24,14 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "", paye
     if not gateway.needs_payer_id:
         payer_id = ""
     elif not payer_id:
-        raise PaymentNotAllowed("请在微信中打开商城并授权后再用微信支付", code="PAYER_ID_REQUIRED")
+        raise PaymentNotAllowed(_("请在微信中打开商城并授权后再用微信支付"), code="PAYER_ID_REQUIRED")
     if return_url and not is_site_path(return_url):
         # After paying, the gateway sends the buyer here: another site would be an open redirect.
-        raise PaymentNotAllowed("支付完成后的返回地址只能是本站页面")
+        raise PaymentNotAllowed(_("支付完成后的返回地址只能是本站页面"))
     if order.status != Order.Status.PENDING_PAYMENT:
-        raise PaymentNotAllowed("订单不是待付款状态，不能支付")
+        raise PaymentNotAllowed(_("订单不是待付款状态，不能支付"))
     if order.pay_deadline <= timezone.now():
-        raise PaymentNotAllowed("订单已超过付款时间")
+        raise PaymentNotAllowed(_("订单已超过付款时间"))
     existing = order.payments.filter(status=PaymentStatus.CREATED).order_by("-id")
     fresh_since = timezone.now() - gateway.pay_code_lifetime if gateway.pay_code_lifetime else None
     for payment in existing:
@@ -51,7 +52,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "", paye
         # 500): the order row serialises them, and the second reuses what the first opened.
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.PENDING_PAYMENT:
-            raise PaymentNotAllowed("订单不是待付款状态，不能支付")
+            raise PaymentNotAllowed(_("订单不是待付款状态，不能支付"))
         # An order has a handful of attempts at most: read them once for both questions.
         attempts = list(order.payments.order_by("-id"))
         wanted = (PaymentStatus.CREATED, gateway_name, order.amount_due, payer_id)
@@ -116,7 +117,7 @@ def query_gateway(payment: Payment) -> str | None:
     from fenxiao.core.errors import InvalidTransition
 
     if payment.status != PaymentStatus.CREATED:
-        raise InvalidTransition("支付单已有结果，无需查询", code="PAYMENT_ALREADY_SETTLED")
+        raise InvalidTransition(_("支付单已有结果，无需查询"), code="PAYMENT_ALREADY_SETTLED")
     state = get_gateway(payment.gateway).query(payment.out_trade_no)
     if not (state.paid and state.transaction_id):
         return None

@@ -24,7 +24,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from fenxiao.core import effects
 from fenxiao.core.errors import InvalidTransition
@@ -84,11 +85,13 @@ def refund_unapplied_payment(payment: Payment, order: Order) -> Refund:
     from fenxiao.orders.models import ActorKind
     from fenxiao.orders.services.events import log_event
 
+    with translation.override("zh-hans"):  # the order's log is written in Chinese
+        status = order.get_status_display()
     log_event(
         order,
         "late_payment_refunded",
         ActorKind.SYSTEM,
-        f"订单已{order.get_status_display()}，支付单 {payment.out_trade_no} 的款项原路退回",
+        f"订单已{status}，支付单 {payment.out_trade_no} 的款项原路退回",
         amount=payment.amount,
     )
     return _new_refund(payment, payment.amount, "订单已关闭或已支付，款项原路退回", None)
@@ -203,7 +206,7 @@ def retry_refund(refund: Refund) -> Refund:
     with transaction.atomic():
         locked = Refund.objects.select_for_update().select_related("payment").filter(pk=refund.pk).first()
         if locked is None or locked.status not in RETRYABLE_REFUND:
-            raise InvalidTransition("退款已完成，无需重试", code="REFUND_NOT_RETRYABLE")
+            raise InvalidTransition(_("退款已完成，无需重试"), code="REFUND_NOT_RETRYABLE")
         if locked.status == RefundStatus.FAILED:
             # Money refused once may have been refunded another way since: check again.
             payment = Payment.objects.select_for_update().get(pk=locked.payment_id)

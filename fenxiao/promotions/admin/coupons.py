@@ -9,6 +9,9 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
@@ -79,11 +82,13 @@ class CouponChangeList(ChangeList):
 
 class IssueForm(forms.Form):
     phones = forms.CharField(
-        label="买家手机号",
-        widget=forms.Textarea(attrs={"rows": 8, "placeholder": "每行一个手机号"}),
-        help_text=f"每行一个，最多 {MAX_PHONES} 个；未注册的手机号会被跳过",
+        label=gettext_lazy("买家手机号"),
+        widget=forms.Textarea(attrs={"rows": 8, "placeholder": gettext_lazy("每行一个手机号")}),
+        help_text=format_lazy(
+            gettext_lazy("每行一个，最多 {limit} 个；未注册的手机号会被跳过"), limit=MAX_PHONES
+        ),
     )
-    note = forms.CharField(label="备注", max_length=200, required=False)
+    note = forms.CharField(label=gettext_lazy("备注"), max_length=200, required=False)
 
     def clean_phones(self):
         phones = []
@@ -92,13 +97,15 @@ class IssueForm(forms.Form):
             if not phone:
                 continue
             if not PHONE.match(phone):
-                raise forms.ValidationError(f"手机号格式有误：{line.strip()[:20]}")
+                raise forms.ValidationError(_("手机号格式有误：%(strip)s") % {"strip": line.strip()[:20]})
             phones.append(phone)
         phones = list(dict.fromkeys(phones))
         if not phones:
-            raise forms.ValidationError("请至少填写一个手机号")
+            raise forms.ValidationError(_("请至少填写一个手机号"))
         if len(phones) > MAX_PHONES:
-            raise forms.ValidationError(f"一次最多发放给 {MAX_PHONES} 位买家")
+            raise forms.ValidationError(
+                _("一次最多发放给 %(MAX_PHONES)s 位买家") % {"MAX_PHONES": MAX_PHONES}
+            )
         return phones
 
 
@@ -106,7 +113,7 @@ class IssueForm(forms.Form):
 class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = CouponForm
     money_fields = ("amount", "max_discount", "min_spend")
-    missing_message = "优惠券不存在"
+    missing_message = gettext_lazy("优惠券不存在")
     list_display = (
         "name",
         "kind",
@@ -123,23 +130,27 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
     readonly_fields = ("issued", "figures_panel")
     actions_detail = ("issue_to_buyers",)
     fieldsets = (
-        ("优惠券", {"fields": ("name", "kind", "is_active", "claimable")}),
+        (gettext_lazy("优惠券"), {"fields": ("name", "kind", "is_active", "claimable")}),
         (
-            "优惠",
+            gettext_lazy("优惠"),
             {
                 "fields": ("amount", "discount_bp", "max_discount", "min_spend"),
-                "description": "满减券填写面额；折扣券填写折扣比例（如 10 表示 10% off）和封顶金额",
+                "description": gettext_lazy(
+                    "满减券填写面额；折扣券填写折扣比例（如 10 表示 10% off）和封顶金额"
+                ),
             },
         ),
-        ("适用范围", {"fields": ("scope", "categories", "products")}),
+        (gettext_lazy("适用范围"), {"fields": ("scope", "categories", "products")}),
         (
-            "有效期",
+            gettext_lazy("有效期"),
             {
                 "fields": ("valid_from", "valid_until", "valid_days"),
-                "description": "填写固定的开始/结束时间，或领取后有效天数（可同时设置最晚结束时间）",
+                "description": gettext_lazy(
+                    "填写固定的开始/结束时间，或领取后有效天数（可同时设置最晚结束时间）"
+                ),
             },
         ),
-        ("数量", {"fields": ("total_quantity", "per_buyer_limit", "issued", "figures_panel")}),
+        (gettext_lazy("数量"), {"fields": ("total_quantity", "per_buyer_limit", "issued", "figures_panel")}),
     )
 
     def get_changelist(self, request, **kwargs):
@@ -165,56 +176,72 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
 
     # --- columns ---
 
-    @display(description="优惠")
+    @display(description=gettext_lazy("优惠"))
     def value_display(self, obj):
         if obj.kind == CouponKind.PERCENT:
-            cap = f"，最多减 {format_fen(obj.max_discount)}" if obj.max_discount else ""
+            cap = (
+                _("，最多减 %(max_discount)s") % {"max_discount": format_fen(obj.max_discount)}
+                if obj.max_discount
+                else ""
+            )
             text = f"{format_bp(obj.discount_bp)} off{cap}"
         else:
-            text = f"减 {format_fen(obj.amount)}"
-        return f"满 {format_fen(obj.min_spend)} {text}" if obj.min_spend else text
+            text = _("减 %(amount)s") % {"amount": format_fen(obj.amount)}
+        return (
+            _("满 %(min_spend)s %(text)s") % {"min_spend": format_fen(obj.min_spend), "text": text}
+            if obj.min_spend
+            else text
+        )
 
-    @display(description="有效期")
+    @display(description=gettext_lazy("有效期"))
     def validity_display(self, obj):
         if obj.valid_days:
-            text = f"领取后 {obj.valid_days} 天"
-            return f"{text}（最晚 {local_time(obj.valid_until)}）" if obj.valid_until else text
-        return f"{local_time(obj.valid_from)} 至 {local_time(obj.valid_until)}"
+            text = _("领取后 %(valid_days)s 天") % {"valid_days": obj.valid_days}
+            return (
+                _("%(text)s（最晚 %(valid_until)s）")
+                % {"text": text, "valid_until": local_time(obj.valid_until)}
+                if obj.valid_until
+                else text
+            )
+        return _("%(valid_from)s 至 %(valid_until)s") % {
+            "valid_from": local_time(obj.valid_from),
+            "valid_until": local_time(obj.valid_until),
+        }
 
-    @display(description="已发放 / 发行量")
+    @display(description=gettext_lazy("已发放 / 发行量"))
     def issued_display(self, obj):
-        return f"{obj.issued} / {obj.total_quantity or '不限'}"
+        return f"{obj.issued} / {obj.total_quantity or _('不限')}"
 
     def _figures(self, obj) -> CouponFigures:
         if getattr(obj, "_figures", None) is None:
             obj._figures = coupon_figures([obj.pk])[obj.pk]
         return obj._figures
 
-    @display(description="已领取")
+    @display(description=gettext_lazy("已领取"))
     def claimed_display(self, obj):
         return self._figures(obj).claimed
 
-    @display(description="已使用")
+    @display(description=gettext_lazy("已使用"))
     def used_display(self, obj):
         return self._figures(obj).used
 
-    @display(description="使用情况")
+    @display(description=gettext_lazy("使用情况"))
     def figures_panel(self, obj):
         if not obj or not obj.pk:
             return "-"
         f = self._figures(obj)
         log_url = reverse("admin:promotions_couponissue_changelist") + f"?coupon__id__exact={obj.pk}"
         return format_html(
-            '已领取 {} 张 · 已使用 {} 张 · 优惠金额 {} · <a class="text-primary-600" href="{}">发券记录</a>',
-            f.claimed,
-            f.used,
-            format_fen(f.discount),
+            '{} · <a class="text-primary-600" href="{}">{}</a>',
+            _("已领取 %(claimed)s 张 · 已使用 %(used)s 张 · 优惠金额 %(discount)s")
+            % {"claimed": f.claimed, "used": f.used, "discount": format_fen(f.discount)},
             log_url,
+            _("发券记录"),
         )
 
     # --- 发放给买家 ---
 
-    @action(description="发放给买家", url_path="issue", icon="send", permissions=["issue"])
+    @action(description=gettext_lazy("发放给买家"), url_path="issue", icon="send", permissions=["issue"])
     def issue_to_buyers(self, request, object_id):
         coupon = self.object_or_404(request, object_id)
         form = IssueForm(posted(request))
@@ -229,11 +256,14 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
 
         def success(result):
             log, unknown = result
-            text = f"已发放 {log.issued} 张（共 {log.requested} 位买家）"
+            text = _("已发放 %(issued)s 张（共 %(requested)s 位买家）") % {
+                "issued": log.issued,
+                "requested": log.requested,
+            }
             if log.requested > log.issued:
-                text += f"，{log.requested - log.issued} 位已达领取上限或券已发完"
+                text += _("，%(issued)s 位已达领取上限或券已发完") % {"issued": log.requested - log.issued}
             if unknown:
-                text += f"，{unknown} 个手机号未注册已跳过"
+                text += _("，%(unknown)s 个手机号未注册已跳过") % {"unknown": unknown}
             return text
 
         return form_action(
@@ -243,13 +273,13 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
             form,
             call,
             success=success,
-            title=f"发放优惠券：{coupon.name}",
-            submit_label="发放",
+            title=_("发放优惠券：%(name)s") % {"name": coupon.name},
+            submit_label=_("发放"),
             summary=[
-                ("优惠券", coupon.name),
-                ("优惠", self.value_display(coupon)),
-                ("已发放 / 发行量", self.issued_display(coupon)),
-                ("每人限领", coupon.per_buyer_limit or "不限"),
+                (_("优惠券"), coupon.name),
+                (_("优惠"), self.value_display(coupon)),
+                (_("已发放 / 发行量"), self.issued_display(coupon)),
+                (_("每人限领"), coupon.per_buyer_limit or _("不限")),
             ],
         )
 
@@ -261,6 +291,6 @@ class CouponIssueAdmin(ReadOnlyAdmin):
     list_select_related = ("coupon", "staff")
     search_fields = ("coupon__name", "audience", "note")
 
-    @display(description="操作人")
+    @display(description=gettext_lazy("操作人"))
     def staff_display(self, obj):
         return user_text(obj.staff)

@@ -2,6 +2,8 @@
 fill, succeed and fail through services.groups and the sweeper)."""
 
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
@@ -16,16 +18,16 @@ class MemberInline(ReadOnlyInline):
     model = GroupMember
     fields = ("member_display", "is_leader", "status", "order_display", "joined_at")
     readonly_fields = fields
-    verbose_name_plural = "成员"
+    verbose_name_plural = pgettext_lazy("plural", "成员")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("buyer", "order")
 
-    @display(description="成员")
+    @display(description=gettext_lazy("成员"))
     def member_display(self, obj):
-        return "虚拟成员" if obj.is_virtual else user_text(obj.buyer)
+        return _("虚拟成员") if obj.is_virtual else user_text(obj.buyer)
 
-    @display(description="订单")
+    @display(description=gettext_lazy("订单"))
     def order_display(self, obj):
         return obj.order.number if obj.order_id else "-"
 
@@ -57,22 +59,22 @@ class GroupBuyAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = (MemberInline,)
 
-    @display(description="商品")
+    @display(description=gettext_lazy("商品"))
     def product_display(self, obj):
         return obj.item.product.name
 
-    @display(description="团长")
+    @display(description=gettext_lazy("团长"))
     def leader_display(self, obj):
         return user_text(obj.leader)
 
-    @display(description="已付款 / 已占 / 成团人数")
+    @display(description=gettext_lazy("已付款 / 已占 / 成团人数"))
     def members_display(self, obj):
         return f"{obj.paid_count} / {obj.seats_taken} / {obj.size}"
 
-    @display(description="状态", ordering="status")
+    @display(description=gettext_lazy("状态"), ordering="status")
     def status_badge(self, obj):
         return badge(obj.get_status_display(), GROUP_BADGES.get(obj.status, ""))
 
-    @display(description="截止时间", ordering="deadline")
+    @display(description=gettext_lazy("截止时间"), ordering="deadline")
     def deadline_display(self, obj):
         return local_time(obj.deadline)

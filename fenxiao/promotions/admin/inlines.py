@@ -6,6 +6,8 @@ import copy
 
 from django import forms
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import TabularInline
 from unfold.decorators import display
 
@@ -21,9 +23,14 @@ from .common import refusal
 class ItemForm(forms.ModelForm):
     """A product, optionally one of its SKUs by code, at a price in yuan or a % off."""
 
-    sku_code = forms.CharField(label="SKU编码", max_length=40, required=False, help_text="留空表示全部规格")
-    price = MoneyField(label="活动价（元）", required=False, min_fen=1)
-    discount_bp = PercentField(label="立减比例（%）", required=False, min_bp=1, max_bp=9999)
+    sku_code = forms.CharField(
+        label=gettext_lazy("SKU编码"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("留空表示全部规格"),
+    )
+    price = MoneyField(label=gettext_lazy("活动价（元）"), required=False, min_fen=1)
+    discount_bp = PercentField(label=gettext_lazy("立减比例（%）"), required=False, min_bp=1, max_bp=9999)
 
     class Meta:
         model = PromotionItem
@@ -45,7 +52,7 @@ class ItemForm(forms.ModelForm):
         if code:
             sku = Sku.objects.filter(code=code).first()
             if sku is None:
-                self.add_error("sku_code", "没有这个 SKU 编码")
+                self.add_error("sku_code", _("没有这个 SKU 编码"))
             else:
                 self.instance.sku = sku
         return cleaned
@@ -137,21 +144,21 @@ class ItemInline(_KindInline):
     readonly_fields = ("sold",)
     shown_fields = ("product", "sku_text", "price_text", "discount_text", "quota", "sold")
     autocomplete_fields = ("product",)
-    verbose_name = "活动商品"
-    verbose_name_plural = "活动商品（活动价与立减比例二选一；活动库存留空表示不限）"
+    verbose_name = gettext_lazy("活动商品")
+    verbose_name_plural = pgettext_lazy("plural", "活动商品（活动价与立减比例二选一；活动库存留空表示不限）")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "sku")
 
-    @display(description="SKU编码")
+    @display(description=gettext_lazy("SKU编码"))
     def sku_text(self, obj):
-        return obj.sku.code if obj.sku_id else "全部规格"
+        return obj.sku.code if obj.sku_id else _("全部规格")
 
-    @display(description="活动价")
+    @display(description=gettext_lazy("活动价"))
     def price_text(self, obj):
         return format_fen(obj.price) if obj.price is not None else "-"
 
-    @display(description="立减比例")
+    @display(description=gettext_lazy("立减比例"))
     def discount_text(self, obj):
         return format_bp(obj.discount_bp) if obj.discount_bp is not None else "-"
 
@@ -172,13 +179,13 @@ class TierInline(MoneyFieldsMixin, _KindInline):
     money_fields = ("threshold", "reduction")
     fields = ("threshold", "reduction", "free_shipping")
     shown_fields = ("threshold_text", "reduction_text", "free_shipping")
-    verbose_name = "满减档位"
-    verbose_name_plural = "满减档位（每满减只设一档）"
+    verbose_name = gettext_lazy("满减档位")
+    verbose_name_plural = pgettext_lazy("plural", "满减档位（每满减只设一档）")
 
-    @display(description="满")
+    @display(description=gettext_lazy("满"))
     def threshold_text(self, obj):
         return format_fen(obj.threshold)
 
-    @display(description="减")
+    @display(description=gettext_lazy("减"))
     def reduction_text(self, obj):
         return format_fen(obj.reduction)

@@ -10,6 +10,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
@@ -39,7 +41,7 @@ LEVELS = (1, 2, 3)
 
 
 class StateFilter(admin.SimpleListFilter):
-    title = "状态"
+    title = gettext_lazy("状态")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
@@ -64,12 +66,12 @@ class PromotionForm(forms.ModelForm):
     """Commission is typed as % (按比例) or yuan per unit (固定金额) and stored in the
     promotion's commission_level1..3 by the mode chosen."""
 
-    rate1 = PercentField(label="一级比例（%）", required=False)
-    rate2 = PercentField(label="二级比例（%）", required=False)
-    rate3 = PercentField(label="三级比例（%）", required=False)
-    fixed1 = MoneyField(label="一级固定佣金（元/件）", required=False)
-    fixed2 = MoneyField(label="二级固定佣金（元/件）", required=False)
-    fixed3 = MoneyField(label="三级固定佣金（元/件）", required=False)
+    rate1 = PercentField(label=gettext_lazy("一级比例（%）"), required=False)
+    rate2 = PercentField(label=gettext_lazy("二级比例（%）"), required=False)
+    rate3 = PercentField(label=gettext_lazy("三级比例（%）"), required=False)
+    fixed1 = MoneyField(label=gettext_lazy("一级固定佣金（元/件）"), required=False)
+    fixed2 = MoneyField(label=gettext_lazy("二级固定佣金（元/件）"), required=False)
+    fixed3 = MoneyField(label=gettext_lazy("三级固定佣金（元/件）"), required=False)
 
     kind = PromotionKind.FLASH  # set per page by PromotionAdmin.get_form
 
@@ -125,34 +127,36 @@ class PromotionForm(forms.ModelForm):
 
 COMMON_FIELDS = ("name", "starts_at", "ends_at")
 COMMISSION_FIELDSET = (
-    "活动佣金",
+    gettext_lazy("活动佣金"),
     {
         "fields": ("commission_mode", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3"),
-        "description": "活动比例填写百分比，固定金额填写每件的元；留空的层级按常规佣金规则。"
-        "保存时按分销设置中的单商品佣金上限检查（含阶梯/团队奖励）",
+        "description": gettext_lazy(
+            "活动比例填写百分比，固定金额填写每件的元；留空的层级按常规佣金规则。"
+            "保存时按分销设置中的单商品佣金上限检查（含阶梯/团队奖励）"
+        ),
     },
 )
 KIND_FIELDSETS = {
-    PromotionKind.FLASH: (("活动", {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),),
+    PromotionKind.FLASH: ((gettext_lazy("活动"), {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),),
     PromotionKind.SPEND: (
-        ("活动", {"fields": COMMON_FIELDS}),
+        (gettext_lazy("活动"), {"fields": COMMON_FIELDS}),
         (
-            "满减规则",
+            gettext_lazy("满减规则"),
             {
                 "fields": ("scope", "categories", "products", "repeat", "stackable"),
-                "description": "满减按实付商品金额计算，取满足条件的最高一档",
+                "description": gettext_lazy("满减按实付商品金额计算，取满足条件的最高一档"),
             },
         ),
     ),
     PromotionKind.GROUP: (
-        ("活动", {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),
-        ("拼团规则", {"fields": ("group_size", "group_hours", "virtual_fill")}),
+        (gettext_lazy("活动"), {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),
+        (gettext_lazy("拼团规则"), {"fields": ("group_size", "group_hours", "virtual_fill")}),
     ),
 }
 ADD_LABELS = {
-    PromotionKind.FLASH: "新建限时折扣",
-    PromotionKind.SPEND: "新建满减",
-    PromotionKind.GROUP: "新建拼团",
+    PromotionKind.FLASH: gettext_lazy("新建限时折扣"),
+    PromotionKind.SPEND: gettext_lazy("新建满减"),
+    PromotionKind.GROUP: gettext_lazy("新建拼团"),
 }
 
 
@@ -169,7 +173,7 @@ class PromotionChangeList(ChangeList):
 @admin.register(Promotion)
 class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     form = PromotionForm
-    missing_message = "活动不存在"
+    missing_message = gettext_lazy("活动不存在")
     list_display = ("name", "kind", "window_display", "state_badge", "figures_display")
     list_filter = (StateFilter, "kind")
     search_fields = ("name",)
@@ -190,13 +194,13 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         head = (
-            (("概况", {"fields": ("kind_display", "state_badge", "window_display", "figures_panel")}),)
+            ((_("概况"), {"fields": ("kind_display", "state_badge", "window_display", "figures_panel")}),)
             if obj
             else ()
         )
         commission = COMMISSION_FIELDSET
         if obj is not None and not self.has_change_permission(request, obj):
-            commission = ("活动佣金", {"fields": ("commission_mode", "commission_text")})
+            commission = (_("活动佣金"), {"fields": ("commission_mode", "commission_text")})
         return (*head, *KIND_FIELDSETS[self._kind(request, obj)], commission)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -249,45 +253,56 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
 
     # --- columns ---
 
-    @display(description="类型")
+    @display(description=gettext_lazy("类型"))
     def kind_display(self, obj):
         return obj.get_kind_display()
 
-    @display(description="各级佣金")
+    @display(description=gettext_lazy("各级佣金"))
     def commission_text(self, obj):
         if obj.commission_mode not in (CommissionMode.RATE, CommissionMode.FIXED):
             return "-"
-        shown = format_bp if obj.commission_mode == CommissionMode.RATE else (lambda v: f"{format_fen(v)}/件")
-        return " / ".join("常规" if v is None else shown(v) for v in map(obj.commission_value, LEVELS))
+        shown = (
+            format_bp
+            if obj.commission_mode == CommissionMode.RATE
+            else (lambda v: _("%(amount)s/件") % {"amount": format_fen(v)})
+        )
+        return " / ".join(_("常规") if v is None else shown(v) for v in map(obj.commission_value, LEVELS))
 
-    @display(description="活动时间", ordering="starts_at")
+    @display(description=gettext_lazy("活动时间"), ordering="starts_at")
     def window_display(self, obj):
-        text = f"{local_time(obj.starts_at)} 至 {local_time(obj.ends_at)}"
+        text = _("%(starts_at)s 至 %(ends_at)s") % {
+            "starts_at": local_time(obj.starts_at),
+            "ends_at": local_time(obj.ends_at),
+        }
         if obj.ended_at and obj.ended_at < obj.ends_at:
-            text += f"（{local_time(obj.ended_at)} 提前结束）"
+            text += _("（%(ended_at)s 提前结束）") % {"ended_at": local_time(obj.ended_at)}
         return text
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def state_badge(self, obj):
         state = obj.state()
         return badge(PromotionState(state).label, STATE_BADGES[state])
 
-    @display(description="订单 / 成交额 / 优惠")
+    @display(description=gettext_lazy("订单 / 成交额 / 优惠"))
     def figures_display(self, obj):
         f = getattr(obj, "_figures", None) or Figures()
-        return f"{f.orders} 单 / {format_fen(f.gmv)} / {format_fen(f.discount)}"
+        return _("%(orders)s 单 / %(gmv)s / %(discount)s") % {
+            "orders": f.orders,
+            "gmv": format_fen(f.gmv),
+            "discount": format_fen(f.discount),
+        }
 
-    @display(description="活动数据")
+    @display(description=gettext_lazy("活动数据"))
     def figures_panel(self, obj):
         if "_admin_figures" not in obj.__dict__:  # unfold resolves read-only fields repeatedly
             obj._admin_figures = promotion_figures([obj.pk])[obj.pk]
         f = obj._admin_figures
         rows = (
-            ("订单数", f"{f.orders} 单"),
-            ("下单人数", f"{f.buyers} 人"),
-            ("成交额（活动商品实付）", format_fen(f.gmv)),
-            ("优惠成本", format_fen(f.discount)),
-            ("活动商品佣金", format_fen(f.commission)),
+            (_("订单数"), _("%(orders)s 单") % {"orders": f.orders}),
+            (_("下单人数"), _("%(buyers)s 人") % {"buyers": f.buyers}),
+            (_("成交额（活动商品实付）"), format_fen(f.gmv)),
+            (_("优惠成本"), format_fen(f.discount)),
+            (_("活动商品佣金"), format_fen(f.commission)),
         )
         return format_html(
             '<div class="grid grid-cols-2 gap-x-6 gap-y-1 md:grid-cols-5">{}</div>',
@@ -331,7 +346,7 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     def add_group(self, request):
         return HttpResponseRedirect(self._add_url(PromotionKind.GROUP))
 
-    @action(description="提前结束", url_path="end", icon="stop_circle", permissions=["end"])
+    @action(description=gettext_lazy("提前结束"), url_path="end", icon="stop_circle", permissions=["end"])
     def end_now(self, request, object_id):
         promotion = self.object_or_404(request, object_id)
 
@@ -341,20 +356,20 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"活动“{promotion.name}”已结束")
+                messages.success(request, _("活动“%(name)s”已结束") % {"name": promotion.name})
 
         return confirm_action(
             self,
             request,
             promotion,
             act,
-            title=f"提前结束活动：{promotion.name}",
-            submit_label="立即结束",
+            title=_("提前结束活动：%(name)s") % {"name": promotion.name},
+            submit_label=_("立即结束"),
             danger=True,
             summary=[
-                ("活动", promotion.name),
-                ("类型", promotion.get_kind_display()),
-                ("活动时间", self.window_display(promotion)),
-                ("说明", "结束后买家立即恢复原价购买；已下单的订单不受影响，活动不能再修改"),
+                (_("活动"), promotion.name),
+                (_("类型"), promotion.get_kind_display()),
+                (_("活动时间"), self.window_display(promotion)),
+                (_("说明"), _("结束后买家立即恢复原价购买；已下单的订单不受影响，活动不能再修改")),
             ],
         )

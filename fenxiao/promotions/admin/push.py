@@ -9,6 +9,8 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -30,7 +32,7 @@ STATUS_BADGES = {
     PushStatus.DONE: "success",
     PushStatus.CANCELLED: "danger",
 }
-COUPON_NOTE = (
+COUPON_NOTE = gettext_lazy(
     "选择优惠券时，发送过程中会把券直接发到每位接收人的券包（按券的发行量和每人限领发放，记入发券记录）；"
     "未能领到券的客户（已达限领或券已发完）不会收到这条消息。"
 )
@@ -41,7 +43,11 @@ class PushForm(forms.ModelForm):
         model = Push
         fields = ("title", "body", "segment", "carries", "product", "coupon")
         widgets = {"body": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"carries": COUPON_NOTE, "product": "只能推送已上架的商品", "body": "最多 300 字"}
+        help_texts = {
+            "carries": COUPON_NOTE,
+            "product": gettext_lazy("只能推送已上架的商品"),
+            "body": gettext_lazy("最多 300 字"),
+        }
 
     def __init__(self, *args, preview_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,16 +91,15 @@ def progress_html(push: Push, url: str) -> str:
     )
     return format_html(
         '<div id="push-progress" data-status="{}"{}>'
-        '<div class="flex gap-2 items-center">{} <span data-progress>已处理 {} / {} 人（{}%）</span>{}</div>'
+        '<div class="flex gap-2 items-center">{} <span data-progress>{}</span>{}</div>'
         '<div class="mt-2 h-2 w-64 rounded-default bg-base-200 dark:bg-base-700">'
         '<div class="h-2 rounded-default bg-primary-600" style="width: {}%"></div></div>'
         "</div>",
         push.status,
         poll,
         badge(push.get_status_display(), STATUS_BADGES.get(push.status)),
-        push.processed,
-        push.total,
-        push.percent,
+        _("已处理 %(processed)s / %(total)s 人（%(percent)s%%）")
+        % {"processed": push.processed, "total": push.total, "percent": push.percent},
         reason,
         push.percent,
     )
@@ -103,7 +108,7 @@ def progress_html(push: Push, url: str) -> str:
 @admin.register(Push)
 class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     form = PushForm
-    missing_message = "推送不存在"
+    missing_message = gettext_lazy("推送不存在")
     list_display = ("title", "segment", "carries_display", "status_badge", "progress_display", "created_at")
     list_filter = ("status", "carries")
     list_select_related = ("segment", "product", "coupon")
@@ -144,13 +149,13 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None or obj.status == PushStatus.DRAFT:
             return (
-                ("推送内容", {"fields": ("title", "body", "carries", "product", "coupon")}),
-                ("接收人", {"fields": ("segment", "audience_preview")}),
+                (_("推送内容"), {"fields": ("title", "body", "carries", "product", "coupon")}),
+                (_("接收人"), {"fields": ("segment", "audience_preview")}),
             )
         return (
-            ("发送进度", {"fields": ("progress_panel", "people_panel")}),
-            ("推送效果", {"fields": ("report_panel",)}),
-            ("推送内容", {"fields": self.EDITABLE}),
+            (_("发送进度"), {"fields": ("progress_panel", "people_panel")}),
+            (_("推送效果"), {"fields": ("report_panel",)}),
+            (_("推送内容"), {"fields": self.EDITABLE}),
         )
 
     def save_model(self, request, obj, form, change):
@@ -158,38 +163,38 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
 
     # --- columns and panels ---
 
-    @display(description="推送内容")
+    @display(description=gettext_lazy("推送内容"))
     def carries_display(self, obj):
         if obj.carries == PushCarries.PRODUCT:
-            return f"商品：{obj.product}"
-        return f"优惠券：{obj.coupon}"
+            return _("商品：%(product)s") % {"product": obj.product}
+        return _("优惠券：%(coupon)s") % {"coupon": obj.coupon}
 
-    @display(description="状态")
+    @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return badge(obj.get_status_display(), STATUS_BADGES.get(obj.status))
 
-    @display(description="进度")
+    @display(description=gettext_lazy("进度"))
     def progress_display(self, obj):
         return f"{obj.processed} / {obj.total}" if obj.status != PushStatus.DRAFT else "-"
 
-    @display(description="预计接收人数")
+    @display(description=gettext_lazy("预计接收人数"))
     def audience_preview(self, obj):
         count = service.preview_count(obj.segment) if obj and obj.segment_id else None
-        text = f"当前 {count} 位客户" if count is not None else "选择客户分群后显示"
+        text = _("当前 %(count)s 位客户") % {"count": count} if count is not None else _("选择客户分群后显示")
         return format_html(
             '<span id="push-audience-preview">{}</span><p class="text-xs text-base-500 mt-1">{}</p>',
             text,
-            "开始发送时按分群当时的客户确定接收人，之后新进入分群的客户不会收到",
+            _("开始发送时按分群当时的客户确定接收人，之后新进入分群的客户不会收到"),
         )
 
-    @display(description="进度")
+    @display(description=gettext_lazy("进度"))
     def progress_panel(self, obj):
         return progress_html(obj, reverse("admin:promotions_push_progress", args=[obj.pk]))
 
-    @display(description="发送记录")
+    @display(description=gettext_lazy("发送记录"))
     def people_panel(self, obj):
         return format_html(
-            "创建：{} {} · 发送：{} {} · 完成：{}",
+            _("创建：{} {} · 发送：{} {} · 完成：{}"),
             user_text(obj.created_by) if obj.created_by_id else "-",
             local_time(obj.created_at),
             user_text(obj.sent_by) if obj.sent_by_id else "-",
@@ -197,37 +202,43 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
             local_time(obj.finished_at or obj.cancelled_at),
         )
 
-    @display(description="效果")
+    @display(description=gettext_lazy("效果"))
     def report_panel(self, obj):
         r = report(obj)
         rows = [
-            ("接收人数", f"{r.recipients}"),
-            ("已送达（收到消息）", f"{r.delivered}"),
-            ("已读", f"{r.read}（{format_bp(r.read_bp)}）"),
-            ("已点击", f"{r.clicked}（{format_bp(r.clicked_bp)}）"),
+            (_("接收人数"), f"{r.recipients}"),
+            (_("已送达（收到消息）"), f"{r.delivered}"),
+            (_("已读"), f"{r.read}（{format_bp(r.read_bp)}）"),
+            (_("已点击"), f"{r.clicked}（{format_bp(r.clicked_bp)}）"),
         ]
         if obj.carries == PushCarries.COUPON:
-            rows.append(("已发券", f"{r.coupons_issued} 张"))
+            rows.append((_("已发券"), _("%(coupons_issued)s 张") % {"coupons_issued": r.coupons_issued}))
         rows += [
-            (f"{r.window_days} 天内下单客户", f"{r.buyers_ordered}（{format_bp(r.ordered_bp)}）"),
-            (f"{r.window_days} 天内付款订单", f"{r.orders} 单"),
-            (f"{r.window_days} 天内付款金额", format_fen(r.paid_amount)),
+            (
+                _("%(window_days)s 天内下单客户") % {"window_days": r.window_days},
+                f"{r.buyers_ordered}（{format_bp(r.ordered_bp)}）",
+            ),
+            (
+                _("%(window_days)s 天内付款订单") % {"window_days": r.window_days},
+                _("%(orders)s 单") % {"orders": r.orders},
+            ),
+            (_("%(window_days)s 天内付款金额") % {"window_days": r.window_days}, format_fen(r.paid_amount)),
         ]
         cells = format_html(
             "".join(
                 '<div class="flex flex-col gap-1 border border-base-200 rounded-default px-3 py-2 '
                 'dark:border-base-800"><span class="text-xs text-base-500">{}</span>'
                 '<span class="font-semibold text-important" data-figure>{}</span></div>'
-                for _ in rows
+                for _row in rows
             ),
             *[x for row in rows for x in row],
         )
         return format_html(
             '<div id="push-report" class="grid grid-cols-2 md:grid-cols-4 gap-2">{}</div>'
-            '<p class="text-xs text-base-500 mt-2">'
-            "下单统计：收到消息后 {} 天内付款的订单（按付款金额，不扣除退款）。</p>",
+            '<p class="text-xs text-base-500 mt-2">{}</p>',
             cells,
-            ORDER_WINDOW_DAYS,
+            _("下单统计：收到消息后 %(days)s 天内付款的订单（按付款金额，不扣除退款）。")
+            % {"days": ORDER_WINDOW_DAYS},
         )
 
     # --- live pieces ---
@@ -248,8 +259,8 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
         raw = request.GET.get("segment", "")
         segment = Segment.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
         if segment is None:
-            return HttpResponse("选择客户分群后显示")
-        return HttpResponse(f"当前 {service.preview_count(segment)} 位客户")
+            return HttpResponse(_("选择客户分群后显示"))
+        return HttpResponse(_("当前 %(count)s 位客户") % {"count": service.preview_count(segment)})
 
     def progress_view(self, request, object_id):
         if not self.has_view_permission(request):
@@ -276,7 +287,7 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
 
     # --- actions ---
 
-    @action(description="开始发送", url_path="start", icon="send", permissions=["send"])
+    @action(description=gettext_lazy("开始发送"), url_path="start", icon="send", permissions=["send"])
     def start_push(self, request, object_id):
         push = self.object_or_404(request, object_id)
 
@@ -286,30 +297,34 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"推送“{started.title}”开始发送，共 {started.total} 位客户")
+                messages.success(
+                    request,
+                    _("推送“%(title)s”开始发送，共 %(total)s 位客户")
+                    % {"title": started.title, "total": started.total},
+                )
 
         return confirm_action(
             self,
             request,
             push,
             act,
-            title=f"开始发送：{push.title}",
-            submit_label="开始发送",
+            title=_("开始发送：%(title)s") % {"title": push.title},
+            submit_label=_("开始发送"),
             summary=[
-                ("标题", push.title),
-                ("内容", push.body),
-                ("推送", self.carries_display(push)),
-                ("客户分群", str(push.segment)),
-                ("预计接收人数", f"{service.preview_count(push.segment)} 位客户"),
+                (_("标题"), push.title),
+                (_("内容"), push.body),
+                (_("推送"), self.carries_display(push)),
+                (_("客户分群"), str(push.segment)),
+                (_("预计接收人数"), _("%(count)s 位客户") % {"count": service.preview_count(push.segment)}),
                 (
-                    "说明",
-                    "接收人按分群此刻的客户确定，每人最多收到一次。"
-                    + (COUPON_NOTE if push.coupon_id else ""),
+                    _("说明"),
+                    _("接收人按分群此刻的客户确定，每人最多收到一次。")
+                    + (str(COUPON_NOTE) if push.coupon_id else ""),
                 ),
             ],
         )
 
-    @action(description="取消推送", url_path="cancel", icon="cancel", permissions=["send"])
+    @action(description=gettext_lazy("取消推送"), url_path="cancel", icon="cancel", permissions=["send"])
     def cancel_push(self, request, object_id):
         push = self.object_or_404(request, object_id)
 
@@ -319,19 +334,19 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"推送“{push.title}”已取消")
+                messages.success(request, _("推送“%(title)s”已取消") % {"title": push.title})
 
         return confirm_action(
             self,
             request,
             push,
             act,
-            title=f"取消推送：{push.title}",
-            submit_label="取消推送",
+            title=_("取消推送：%(title)s") % {"title": push.title},
+            submit_label=_("取消推送"),
             danger=True,
             summary=[
-                ("标题", push.title),
-                ("进度", f"{push.processed} / {push.total}"),
-                ("说明", "已收到消息的客户不受影响；尚未发送的客户不会再收到"),
+                (_("标题"), push.title),
+                (_("进度"), f"{push.processed} / {push.total}"),
+                (_("说明"), _("已收到消息的客户不受影响；尚未发送的客户不会再收到")),
             ],
         )

@@ -11,6 +11,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import format_fen
 from fenxiao.customers.models import User
@@ -36,16 +38,29 @@ def _fold(bp: int) -> str:
     return f"{paid // 1000}.{paid % 1000:03d}".rstrip("0").rstrip(".") + "折"
 
 
+def _discount_words(bp: int) -> str:
+    """9折 in Chinese (what is paid); other languages say what comes off ("10% off")."""
+    if (get_language() or "zh-hans").startswith("zh"):
+        return _fold(bp)
+    percent = f"{bp // 100}.{bp % 100:02d}".rstrip("0").rstrip(".")
+    return _("%(percent)s%% off") % {"percent": percent}
+
+
 def summary(coupon: Coupon) -> str:
     """What the coupon takes off, in words: 满¥100.00减¥20.00, 无门槛8.5折，最多减¥30.00."""
+    values = {"min_spend": format_fen(coupon.min_spend), "amount": format_fen(coupon.amount)}
     if coupon.kind == CouponKind.PERCENT:
-        text = _fold(coupon.discount_bp)
+        values["discount"] = _discount_words(coupon.discount_bp)
+        if coupon.min_spend:
+            text = _("满%(min_spend)s%(discount)s") % values
+        else:
+            text = _("无门槛%(discount)s") % values
         if coupon.max_discount:
-            text += f"，最多减{format_fen(coupon.max_discount)}"
-    else:
-        text = f"减{format_fen(coupon.amount)}"
-    threshold = f"满{format_fen(coupon.min_spend)}" if coupon.min_spend else "无门槛"
-    return threshold + text
+            text += _("，最多减%(max_discount)s") % {"max_discount": format_fen(coupon.max_discount)}
+        return text
+    if coupon.min_spend:
+        return _("满%(min_spend)s减%(amount)s") % values
+    return _("无门槛减%(amount)s") % values
 
 
 def available(now=None) -> Q:
@@ -62,7 +77,7 @@ def _check_open(coupon: Coupon, now) -> None:
     if not coupon.is_active:
         raise errors.CouponUnavailable()
     if coupon.valid_until and coupon.valid_until <= now:
-        raise errors.CouponExpired("优惠券已过期，不能再领取")
+        raise errors.CouponExpired(_("优惠券已过期，不能再领取"))
 
 
 def _take_quantity(coupon_id: int, count: int) -> int:
@@ -96,7 +111,9 @@ def claim(buyer, coupon_id: int, now=None) -> BuyerCoupon:
     User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").first()
     held = BuyerCoupon.objects.filter(coupon=coupon, buyer=buyer).count()
     if coupon.per_buyer_limit and held >= coupon.per_buyer_limit:
-        raise errors.CouponLimitReached(f"每人限领{coupon.per_buyer_limit}张，您已领取")
+        raise errors.CouponLimitReached(
+            _("每人限领%(per_buyer_limit)s张，您已领取") % {"per_buyer_limit": coupon.per_buyer_limit}
+        )
     if not _take_quantity(coupon.pk, 1):
         raise errors.CouponSoldOut()
     start, end = validity(coupon, now)
@@ -115,7 +132,8 @@ def issue(coupon: Coupon, buyer_ids, staff, *, audience: str, note: str = "", no
     buyer_ids = sorted(set(User.objects.filter(pk__in=list(buyer_ids)).values_list("pk", flat=True)))
     if len(buyer_ids) > MAX_ISSUE_BATCH:
         raise errors.PromotionInvalid(
-            f"一次最多发放给 {MAX_ISSUE_BATCH} 位买家", code="COUPON_ISSUE_TOO_MANY"
+            _("一次最多发放给 %(MAX_ISSUE_BATCH)s 位买家") % {"MAX_ISSUE_BATCH": MAX_ISSUE_BATCH},
+            code="COUPON_ISSUE_TOO_MANY",
         )
     if coupon.per_buyer_limit:
         full = set(

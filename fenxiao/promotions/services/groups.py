@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Sku
 from fenxiao.orders.models import ActorKind, Order
@@ -56,9 +57,9 @@ def resolve_target(choice, lines, buyer, now) -> GroupTarget:
     else:
         promotion = Promotion.objects.filter(pk=choice.group_promotion, kind=PromotionKind.GROUP).first()
         if promotion is None:
-            raise errors.PromotionInvalid("拼团活动不存在", code="PROMOTION_NOT_FOUND", status=404)
+            raise errors.PromotionInvalid(_("拼团活动不存在"), code="PROMOTION_NOT_FOUND", status=404)
     if not Promotion.objects.filter(running(now), pk=promotion.pk).exists():
-        raise errors.PromotionNotRunning("拼团活动未开始或已结束")
+        raise errors.PromotionNotRunning(_("拼团活动未开始或已结束"))
     if len(lines) != 1:
         raise errors.GroupInvalid()
     line = lines[0]
@@ -69,7 +70,7 @@ def resolve_target(choice, lines, buyer, now) -> GroupTarget:
         items = items.filter(pk=group.item_id)
     item = next((i for i in items if i.sku_id in (None, line.sku.pk)), None)
     if item is None:
-        raise errors.GroupInvalid("该商品规格不参加此拼团活动")
+        raise errors.GroupInvalid(_("该商品规格不参加此拼团活动"))
     return GroupTarget(promotion, item, group, line)
 
 

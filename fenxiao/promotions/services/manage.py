@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Product, Sku
 from fenxiao.core.money import format_fen
@@ -88,69 +89,76 @@ def save_promotion(
 
 def _check_promotion(promotion: Promotion, before: Promotion | None, now) -> None:
     if promotion.kind not in PromotionKind.values:
-        _refuse("请选择活动类型")
+        _refuse(_("请选择活动类型"))
     if not (promotion.name or "").strip():
-        _refuse("请填写活动名称")
+        _refuse(_("请填写活动名称"))
     if before is not None:
         if before.state(now) == PromotionState.ENDED:
-            _refuse("活动已结束，不能再修改", code="PROMOTION_ENDED", status=409)
+            _refuse(_("活动已结束，不能再修改"), code="PROMOTION_ENDED", status=409)
         if promotion.kind != before.kind:
-            _refuse("活动类型创建后不能修改")
+            _refuse(_("活动类型创建后不能修改"))
     if not promotion.starts_at or not promotion.ends_at:
-        _refuse("请填写活动的开始和结束时间")
+        _refuse(_("请填写活动的开始和结束时间"))
     if promotion.ends_at <= promotion.starts_at:
-        _refuse("结束时间必须晚于开始时间")
+        _refuse(_("结束时间必须晚于开始时间"))
     if promotion.ends_at <= now:
-        _refuse("结束时间必须晚于当前时间")
+        _refuse(_("结束时间必须晚于当前时间"))
     if before is not None and abs(promotion.starts_at - before.starts_at) < SAME_MINUTE:
         # Forms show times to the minute: the start typed back unchanged is the saved one.
         promotion.starts_at = before.starts_at
     elif promotion.starts_at < now - START_GRACE:
-        _refuse("开始时间不能早于当前时间")
+        _refuse(_("开始时间不能早于当前时间"))
     if promotion.kind == PromotionKind.GROUP:
         if not GROUP_SIZE[0] <= (promotion.group_size or 0) <= GROUP_SIZE[1]:
-            _refuse(f"成团人数必须在 {GROUP_SIZE[0]}–{GROUP_SIZE[1]} 人之间")
+            _refuse(
+                _("成团人数必须在 %(low)s–%(high)s 人之间") % {"low": GROUP_SIZE[0], "high": GROUP_SIZE[1]}
+            )
         if not GROUP_HOURS[0] <= (promotion.group_hours or 0) <= GROUP_HOURS[1]:
-            _refuse(f"成团时限必须在 {GROUP_HOURS[0]}–{GROUP_HOURS[1]} 小时之间")
+            _refuse(
+                _("成团时限必须在 %(low)s–%(high)s 小时之间")
+                % {"low": GROUP_HOURS[0], "high": GROUP_HOURS[1]}
+            )
 
 
 def _check_scope(scope: str, categories, products, promotion=None, code="PROMOTION_INVALID") -> None:
     if scope not in Scope.values:
-        _refuse("请选择适用范围", code)
+        _refuse(_("请选择适用范围"), code)
     if categories is None and promotion is not None and promotion.pk:
         categories = list(promotion.categories.all())
     if products is None and promotion is not None and promotion.pk:
         products = list(promotion.products.all())
     if scope == Scope.CATEGORIES and not categories:
-        _refuse("适用范围为指定分类时，请至少选择一个分类", code)
+        _refuse(_("适用范围为指定分类时，请至少选择一个分类"), code)
     if scope == Scope.PRODUCTS and not products:
-        _refuse("适用范围为指定商品时，请至少选择一个商品", code)
+        _refuse(_("适用范围为指定商品时，请至少选择一个商品"), code)
 
 
 def _check_tiers(promotion: Promotion, tiers) -> None:
     if not tiers:
-        _refuse("请至少设置一个满减档位")
+        _refuse(_("请至少设置一个满减档位"))
     if promotion.repeat and len(tiers) != 1:
-        _refuse("每满减只能设置一个档位")
+        _refuse(_("每满减只能设置一个档位"))
     seen = set()
     for tier in tiers:
         threshold, reduction = tier.threshold or 0, tier.reduction or 0
         if threshold <= 0:
-            _refuse("满减门槛必须大于 0")
+            _refuse(_("满减门槛必须大于 0"))
         if threshold in seen:
-            _refuse(f"满 {format_fen(threshold)} 的档位重复了")
+            _refuse(_("满 %(threshold)s 的档位重复了") % {"threshold": format_fen(threshold)})
         seen.add(threshold)
         if reduction >= threshold:
-            _refuse(f"满 {format_fen(threshold)} 的减免金额必须小于门槛")
+            _refuse(_("满 %(threshold)s 的减免金额必须小于门槛") % {"threshold": format_fen(threshold)})
         if reduction <= 0 and not tier.free_shipping:
-            _refuse(f"满 {format_fen(threshold)} 的档位请填写减免金额或勾选包邮")
+            _refuse(
+                _("满 %(threshold)s 的档位请填写减免金额或勾选包邮") % {"threshold": format_fen(threshold)}
+            )
         if promotion.repeat and reduction <= 0:
-            _refuse("每满减的档位必须填写减免金额")
+            _refuse(_("每满减的档位必须填写减免金额"))
 
 
 def _check_items(promotion: Promotion, items, before: Promotion | None) -> None:
     if not items:
-        _refuse("请至少添加一个活动商品")
+        _refuse(_("请至少添加一个活动商品"))
     existing = {i.pk: i for i in PromotionItem.objects.filter(promotion=before)} if before else {}
     product_ids = {i.product_id for i in items}
     skus = {
@@ -170,35 +178,38 @@ def _check_items(promotion: Promotion, items, before: Promotion | None) -> None:
     for item in items:
         product = products.get(item.product_id)
         if product is None:
-            _refuse("请选择活动商品")
+            _refuse(_("请选择活动商品"))
         name = product["name"]
         if item.pk and item.pk not in existing:
-            _refuse(f"“{name}”不是本活动的商品")
+            _refuse(_("“%(name)s”不是本活动的商品") % {"name": name})
         if item.sku_id:
             sku = skus.get(item.sku_id)
             if sku is None or sku["product_id"] != item.product_id:
-                _refuse(f"所选 SKU 不属于商品“{name}”")
+                _refuse(_("所选 SKU 不属于商品“%(name)s”") % {"name": name})
             if item.sku_id in by_sku or item.product_id in whole:
-                _refuse(f"商品“{name}”在活动中重复了")
+                _refuse(_("商品“%(name)s”在活动中重复了") % {"name": name})
             by_sku.add(item.sku_id)
             regular, stock = sku["price"], sku["stock"]
         else:
             if item.product_id in whole or any(skus[s]["product_id"] == item.product_id for s in by_sku):
-                _refuse(f"商品“{name}”在活动中重复了")
+                _refuse(_("商品“%(name)s”在活动中重复了") % {"name": name})
             whole.add(item.product_id)
             regular, stock = product["cheapest"], product["stock"] or 0
         if regular is None:
-            _refuse(f"商品“{name}”没有可售的规格")
+            _refuse(_("商品“%(name)s”没有可售的规格") % {"name": name})
         _check_price(item, name, regular)
         old = existing.get(item.pk)
         sold = old.sold if old else 0
         if old and sold and (old.product_id, old.sku_id) != (item.product_id, item.sku_id):
-            _refuse(f"“{name}”已售出 {sold} 件，不能更换商品或规格")
+            _refuse(_("“%(name)s”已售出 %(sold)s 件，不能更换商品或规格") % {"name": name, "sold": sold})
         if item.quota is not None:
             if item.quota < sold:
-                _refuse(f"“{name}”的活动库存不能少于已售的 {sold} 件")
+                _refuse(_("“%(name)s”的活动库存不能少于已售的 %(sold)s 件") % {"name": name, "sold": sold})
             if item.quota - sold > stock:
-                _refuse(f"“{name}”的活动库存不能超过商品当前库存 {stock} 件")
+                _refuse(
+                    _("“%(name)s”的活动库存不能超过商品当前库存 %(stock)s 件")
+                    % {"name": name, "stock": stock}
+                )
     if before is not None:
         kept = {i.pk for i in items if i.pk}
         dropped = [pk for pk in existing if pk not in kept]
@@ -207,7 +218,7 @@ def _check_items(promotion: Promotion, items, before: Promotion | None) -> None:
             or PromotionUse.objects.filter(item_id__in=dropped).exists()
             or GroupBuy.objects.filter(item_id__in=dropped).exists()
         ):
-            _refuse("已有订单的活动商品不能删除")
+            _refuse(_("已有订单的活动商品不能删除"))
     if promotion.kind == PromotionKind.FLASH:
         # Two flash sales saved at once for one product: the product rows, locked in a fixed
         # order, make the second save see the first.
@@ -217,14 +228,17 @@ def _check_items(promotion: Promotion, items, before: Promotion | None) -> None:
 
 def _check_price(item: PromotionItem, name: str, regular: int) -> None:
     if (item.price is None) == (item.discount_bp is None):
-        _refuse(f"“{name}”请填写活动价或折扣比例（二选一）")
+        _refuse(_("“%(name)s”请填写活动价或折扣比例（二选一）") % {"name": name})
     if item.price is not None:
         if item.price <= 0:
-            _refuse(f"“{name}”的活动价必须大于 0")
+            _refuse(_("“%(name)s”的活动价必须大于 0") % {"name": name})
         if item.price >= regular:
-            _refuse(f"“{name}”的活动价必须低于售价 {format_fen(regular)}")
+            _refuse(
+                _("“%(name)s”的活动价必须低于售价 %(regular)s")
+                % {"name": name, "regular": format_fen(regular)}
+            )
     elif not MIN_DISCOUNT_BP <= item.discount_bp <= MAX_DISCOUNT_BP:
-        _refuse(f"“{name}”的立减比例必须在 1%–99% 之间")
+        _refuse(_("“%(name)s”的立减比例必须在 1%%–99%% 之间") % {"name": name})
 
 
 def _check_overlap(promotion: Promotion, product_ids) -> None:
@@ -244,7 +258,8 @@ def _check_overlap(promotion: Promotion, product_ids) -> None:
     )
     if clash:
         _refuse(
-            f"商品“{clash.product.name}”已在同一时段的限时折扣“{clash.promotion.name}”中",
+            _("商品“%(name)s”已在同一时段的限时折扣“%(name2)s”中")
+            % {"name": clash.product.name, "name2": clash.promotion.name},
             code="PROMOTION_OVERLAP",
             status=409,
         )
@@ -253,15 +268,15 @@ def _check_overlap(promotion: Promotion, product_ids) -> None:
 def _check_commission(promotion: Promotion, items, categories, products) -> None:
     mode = promotion.commission_mode
     if mode not in CommissionMode.values:
-        _refuse("请选择佣金设置")
+        _refuse(_("请选择佣金设置"))
     if mode in (CommissionMode.NORMAL, CommissionMode.EXCLUDE):
         promotion.commission_level1 = promotion.commission_level2 = promotion.commission_level3 = None
         return
     levels = {n: promotion.commission_value(n) for n in (1, 2, 3)}
     if all(v is None for v in levels.values()):
-        _refuse("活动佣金请至少填写一个层级")
+        _refuse(_("活动佣金请至少填写一个层级"))
     if mode == CommissionMode.RATE and any(v is not None and v > 10000 for v in levels.values()):
-        _refuse("佣金比例不能超过 100%")
+        _refuse(_("佣金比例不能超过 100%"))
     cheapest = None
     if mode == CommissionMode.FIXED:
         cheapest = _cheapest_price(promotion, items, categories, products)
@@ -313,7 +328,7 @@ def _write_items(promotion: Promotion, items) -> None:
         if item.quota is not None:
             guarded = guarded.filter(sold__lte=item.quota)
         if not guarded.update(**values):
-            _refuse("活动库存不能少于已售件数，请刷新后重试")
+            _refuse(_("活动库存不能少于已售件数，请刷新后重试"))
 
 
 def _write_tiers(promotion: Promotion, tiers) -> None:
@@ -338,7 +353,7 @@ def end_early(promotion: Promotion, staff, now=None) -> Promotion:
         .update(ended_at=now, updated_at=now)
     )
     if not ended:
-        _refuse("活动已结束", code="PROMOTION_ENDED", status=409)
+        _refuse(_("活动已结束"), code="PROMOTION_ENDED", status=409)
     promotion.refresh_from_db()
     return promotion
 
@@ -368,29 +383,29 @@ def _check_coupon(coupon: Coupon, before: Coupon | None, now) -> None:
         _refuse(message, code="COUPON_INVALID")
 
     if not (coupon.name or "").strip():
-        refuse("请填写券名称")
+        refuse(_("请填写券名称"))
     if coupon.kind == CouponKind.FIXED:
         if (coupon.amount or 0) <= 0:
-            refuse("满减券请填写面额")
+            refuse(_("满减券请填写面额"))
         if coupon.min_spend < coupon.amount:
-            refuse(f"使用门槛不能低于面额 {format_fen(coupon.amount)}")
+            refuse(_("使用门槛不能低于面额 %(amount)s") % {"amount": format_fen(coupon.amount)})
         coupon.discount_bp = coupon.max_discount = 0
     elif coupon.kind == CouponKind.PERCENT:
         if not MIN_DISCOUNT_BP <= (coupon.discount_bp or 0) <= MAX_DISCOUNT_BP:
-            refuse("折扣券的折扣比例必须在 1%–99% 之间")
+            refuse(_("折扣券的折扣比例必须在 1%–99% 之间"))
         coupon.amount = 0
     else:
-        refuse("请选择券类型")
+        refuse(_("请选择券类型"))
     if coupon.valid_days is not None:
         if not 1 <= coupon.valid_days <= MAX_VALID_DAYS:
-            refuse(f"领取后有效天数必须在 1–{MAX_VALID_DAYS} 天之间")
+            refuse(_("领取后有效天数必须在 1–%(max)s 天之间") % {"max": MAX_VALID_DAYS})
     elif coupon.valid_until is None:
-        refuse("请填写有效期结束时间，或领取后有效天数")
+        refuse(_("请填写有效期结束时间，或领取后有效天数"))
     if coupon.valid_from and coupon.valid_until and coupon.valid_until <= coupon.valid_from:
-        refuse("有效期结束时间必须晚于开始时间")
+        refuse(_("有效期结束时间必须晚于开始时间"))
     changed_until = before is None or coupon.valid_until != before.valid_until
     if coupon.valid_until and changed_until and coupon.valid_until <= now:
-        refuse("有效期结束时间必须晚于当前时间")
+        refuse(_("有效期结束时间必须晚于当前时间"))
     issued = before.issued if before else 0
     if coupon.total_quantity and coupon.total_quantity < issued:
-        refuse(f"发行量不能少于已发放的 {issued} 张")
+        refuse(_("发行量不能少于已发放的 %(issued)s 张") % {"issued": issued})

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Category, Product
 from fenxiao.core.money import allocate, apply_bp, format_fen
@@ -124,9 +125,11 @@ def _set_price(line, item, kind) -> None:
     if remaining is not None and remaining < line.quantity:
         name = line.sku.product.name
         if remaining <= 0:
-            raise errors.FlashSoldOut(f"“{name}”活动库存已抢光", sku_id=line.sku.pk)
+            raise errors.FlashSoldOut(_("“%(name)s”活动库存已抢光") % {"name": name}, sku_id=line.sku.pk)
         raise errors.FlashSoldOut(
-            f"“{name}”活动库存仅剩{remaining}件", sku_id=line.sku.pk, remaining=remaining
+            _("“%(name)s”活动库存仅剩%(left)s件") % {"name": name, "left": remaining},
+            sku_id=line.sku.pk,
+            remaining=remaining,
         )
     line.promotion_item = item
     line.unit_price = promo_price
@@ -162,10 +165,24 @@ def _check_limits(lines, buyer) -> None:
         already = held.get(promotion_id, 0)
         if already + quantity > promotion.per_buyer_limit:
             left = max(promotion.per_buyer_limit - already, 0)
+            values = {
+                "name": promotion.name,
+                "limit": promotion.per_buyer_limit,
+                "bought": already,
+                "left": left,
+            }
+            if already and left:
+                text = (
+                    _("“%(name)s”每人限购%(limit)s件，您已购买%(bought)s件，最多还可购买%(left)s件") % values
+                )
+            elif already:
+                text = _("“%(name)s”每人限购%(limit)s件，您已购买%(bought)s件") % values
+            elif left:
+                text = _("“%(name)s”每人限购%(limit)s件，最多还可购买%(left)s件") % values
+            else:
+                text = _("“%(name)s”每人限购%(limit)s件") % values
             raise errors.FlashLimitExceeded(
-                f"“{promotion.name}”每人限购{promotion.per_buyer_limit}件"
-                + (f"，您已购买{already}件" if already else "")
-                + (f"，最多还可购买{left}件" if left else ""),
+                text,
                 limit=promotion.per_buyer_limit,
                 bought=already,
             )
@@ -227,10 +244,12 @@ def _gain(entry):
 
 
 def _hint(need: int, save: int, free: bool, promotion) -> str:
-    reward = "、".join(
-        part for part in (f"减 {format_fen(save)}" if save else "", "包邮" if free else "") if part
-    )
-    return f"{promotion.name}：再买 {format_fen(need)} 可{reward}"
+    values = {"name": promotion.name, "need": format_fen(need), "save": format_fen(save)}
+    if save and free:
+        return _("%(name)s：再买 %(need)s 可减 %(save)s、包邮") % values
+    if save:
+        return _("%(name)s：再买 %(need)s 可减 %(save)s") % values
+    return _("%(name)s：再买 %(need)s 可包邮") % values
 
 
 # --- 3. coupons, and putting 满减 and the coupon on the lines -----------------------------------
@@ -255,7 +274,11 @@ def _coupon_take(copy: BuyerCoupon, q, paying: list[int], scopes: Scopes, now):
     if not coupon.is_active:
         return 0, [], errors.CouponUnavailable()
     if copy.valid_from > now:
-        return 0, [], errors.CouponNotStarted(f"优惠券 {timezone_text(copy.valid_from)} 起可用")
+        return (
+            0,
+            [],
+            errors.CouponNotStarted(_("优惠券 %(start)s 起可用") % {"start": timezone_text(copy.valid_from)}),
+        )
     eligible = [i for i, line in enumerate(q.lines) if paying[i] > 0 and scopes.covers(coupon, line)]
     if not eligible:
         return 0, [], errors.CouponNotInScope()
@@ -265,7 +288,8 @@ def _coupon_take(copy: BuyerCoupon, q, paying: list[int], scopes: Scopes, now):
             0,
             [],
             errors.CouponBelowMinimum(
-                f"满 {format_fen(coupon.min_spend)} 可用，还差 {format_fen(coupon.min_spend - base)}",
+                _("满 %(min_spend)s 可用，还差 %(short)s")
+                % {"min_spend": format_fen(coupon.min_spend), "short": format_fen(coupon.min_spend - base)},
                 min_spend=coupon.min_spend,
             ),
         )

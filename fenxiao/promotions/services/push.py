@@ -28,6 +28,7 @@ from django.db.models import CharField, F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
@@ -67,25 +68,25 @@ def preview_count(segment: Segment | None) -> int:
 
 def _check(push: Push, now) -> None:
     if not (push.title or "").strip():
-        raise PushInvalid("请填写推送标题")
+        raise PushInvalid(_("请填写推送标题"))
     if not (push.body or "").strip():
-        raise PushInvalid("请填写推送内容")
+        raise PushInvalid(_("请填写推送内容"))
     if push.segment_id is None:
-        raise PushInvalid("请选择客户分群")
+        raise PushInvalid(_("请选择客户分群"))
     if push.carries == PushCarries.PRODUCT:
         push.coupon = None
         if push.product_id is None:
-            raise PushInvalid("推送商品时请选择商品")
+            raise PushInvalid(_("推送商品时请选择商品"))
         if not Product.objects.filter(pk=push.product_id, is_listed=True).exists():
-            raise PushInvalid("该商品未上架，不能推送")
+            raise PushInvalid(_("该商品未上架，不能推送"))
     elif push.carries == PushCarries.COUPON:
         push.product = None
         if push.coupon_id is None:
-            raise PushInvalid("推送优惠券时请选择优惠券")
+            raise PushInvalid(_("推送优惠券时请选择优惠券"))
         if not Coupon.objects.filter(coupons.available(now), pk=push.coupon_id).exists():
-            raise PushInvalid("该优惠券已停用、已过期或已发完，不能推送")
+            raise PushInvalid(_("该优惠券已停用、已过期或已发完，不能推送"))
     else:
-        raise PushInvalid("请选择推送内容：商品或优惠券")
+        raise PushInvalid(_("请选择推送内容：商品或优惠券"))
 
 
 @transaction.atomic
@@ -97,7 +98,7 @@ def save_draft(push: Push, staff, now=None) -> Push:
         if before is None:
             raise PushNotFound()
         if before.status != PushStatus.DRAFT:
-            raise PushInvalid("推送已开始发送或已取消，不能修改")
+            raise PushInvalid(_("推送已开始发送或已取消，不能修改"))
         push.status = before.status
     else:
         push.status = PushStatus.DRAFT

@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .. import errors
 from ..models import BuyerAllowance, BuyerCoupon, BuyerCouponStatus, PromotionItem, PromotionUse
@@ -64,7 +65,9 @@ def _limit_exceeded(wanted) -> errors.FlashLimitExceeded:
     if len(wanted) == 1:
         ((promotion, _quantity),) = wanted.values()
         limit = promotion.per_buyer_limit
-        return errors.FlashLimitExceeded(f"“{promotion.name}”每人限购{limit}件", limit=limit)
+        return errors.FlashLimitExceeded(
+            _("“%(name)s”每人限购%(limit)s件") % {"name": promotion.name, "limit": limit}, limit=limit
+        )
     return errors.FlashLimitExceeded()
 
 
@@ -111,7 +114,7 @@ def _use_coupon(copy_id: int, order, buyer, now) -> None:
         valid_until__gt=now,
     ).update(status=BuyerCouponStatus.USED, order=order, used_at=now)
     if not used:
-        raise errors.CouponUsed("优惠券已使用或已失效，请重新选择")
+        raise errors.CouponUsed(_("优惠券已使用或已失效，请重新选择"))
 
 
 def give_back(order_ids, now=None) -> None:

@@ -2,6 +2,7 @@
 category's name, the SKU codes, the sample store's name), so a second run adds nothing."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 DEMO_CATEGORY = "示例商品"
 # (SKU code, product name, price in fen): a shop with something to share on day one.
@@ -16,18 +17,18 @@ SAMPLE_STORE = "示例门店（请修改地址）"
 def demo_products(apply: bool, staff):
     from fenxiao.catalog.models import Category, Product, Sku
 
-    have = set(Sku.objects.filter(code__in=[c for c, _, _ in DEMO_PRODUCTS]).values_list("code", flat=True))
+    have = set(Sku.objects.filter(code__in=[row[0] for row in DEMO_PRODUCTS]).values_list("code", flat=True))
     missing = [row for row in DEMO_PRODUCTS if row[0] not in have]
-    current = f"已有 {len(have)} 件示例商品"
+    current = _("已有 %(count)s 件示例商品") % {"count": len(have)}
     if not missing:
         return "same", current, current
     if apply:
         with transaction.atomic():
-            category, _ = Category.objects.get_or_create(name=DEMO_CATEGORY, parent=None)
+            category, _created = Category.objects.get_or_create(name=DEMO_CATEGORY, parent=None)
             for code, name, price in missing:
                 product = Product.objects.create(name=name, category=category, is_listed=True, price=price)
                 Sku.objects.create(product=product, code=code, price=price, stock=100)
-    return "create", current, f"新建 {len(missing)} 件上架示例商品（库存各 100）"
+    return "create", current, _("新建 %(count)s 件上架示例商品（库存各 100）") % {"count": len(missing)}
 
 
 def sample_store(apply: bool, staff):
@@ -36,7 +37,7 @@ def sample_store(apply: bool, staff):
 
     count = Store.objects.count()
     if count:
-        return "same", f"已有 {count} 家门店", "保留商家的门店"
+        return "same", _("已有 %(count)s 家门店") % {"count": count}, _("保留商家的门店")
     if apply:
         Store.objects.get_or_create(
             name=SAMPLE_STORE,
@@ -50,4 +51,4 @@ def sample_store(apply: bool, staff):
                 "is_open": False,  # closed until the merchant fills in the real address
             },
         )
-    return "create", "尚无门店", "新建示例门店（暂停营业，改好地址后开启）"
+    return "create", _("尚无门店"), _("新建示例门店（暂停营业，改好地址后开启）")

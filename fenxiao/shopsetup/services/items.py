@@ -8,12 +8,15 @@ feature another app adds later and starts applying it the day that app is instal
 """
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
 
@@ -27,13 +30,13 @@ INFO = "info"  # a readiness note, nothing to write
 UNAVAILABLE = "unavailable"  # the feature is not installed here
 
 STATUS_TEXT = {
-    CHANGE: "将修改 / will change",
-    CREATE: "将新建 / will create",
-    SAME: "已是目标值 / kept",
-    CONFLICT: "商家已修改，跳过 / conflict, skipped",
-    FORCED: "覆盖商家修改 / forced",
-    INFO: "提示 / note",
-    UNAVAILABLE: "功能未安装 / unavailable",
+    CHANGE: gettext_lazy("将修改 / will change"),
+    CREATE: gettext_lazy("将新建 / will create"),
+    SAME: gettext_lazy("已是目标值 / kept"),
+    CONFLICT: gettext_lazy("商家已修改，跳过 / conflict, skipped"),
+    FORCED: gettext_lazy("覆盖商家修改 / forced"),
+    INFO: gettext_lazy("提示 / note"),
+    UNAVAILABLE: gettext_lazy("功能未安装 / unavailable"),
 }
 WRITES = {CHANGE, CREATE, FORCED}
 
@@ -50,9 +53,15 @@ class Row:
     note: str = ""
     item: Any = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self):
+        # Texts are translated when the plan is built (the log is built in Chinese, see
+        # `plan.apply`): plain strings, so the row can be logged as JSON.
+        self.label, self.note = str(self.label), str(self.note)
+        self.current_text, self.new_text = str(self.current_text), str(self.new_text)
+
     @property
     def status_text(self) -> str:
-        return STATUS_TEXT[self.status]
+        return str(STATUS_TEXT[self.status])
 
     @property
     def writes(self) -> bool:
@@ -86,17 +95,21 @@ def fmt_plain(v) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool):
-        return "是" if v else "否"
+        return _("是") if v else _("否")
     if isinstance(v, list):
-        return "、".join(str(x) for x in v) or "—"
+        return _("、").join(str(x) for x in v) or "—"
     return str(v)
+
+
+_STORAGE_UNIT = re.compile(r"\s*[（(](?:基点|分|bp|fen|basis points)[)）]$")
 
 
 def _label(model_field, fmt) -> str:
     """The field's name without its storage unit when the value is shown as % or ¥."""
     text = str(model_field.verbose_name)
     if fmt in (fmt_bp, fmt_fen):
-        text = text.replace("（基点）", "").replace("（分）", "")
+        # The unit closes the name in brackets, in any language: "（基点）", " (bp)".
+        text = _STORAGE_UNIT.sub("", text)
     return text
 
 
@@ -171,7 +184,7 @@ class Setting:
         return [
             Row(
                 self.key,
-                f"{model._meta.verbose_name}：{label}",
+                _("%(model)s：%(field)s") % {"model": model._meta.verbose_name, "field": label},
                 current,
                 self.value,
                 status,
@@ -226,17 +239,17 @@ class Grade:
             mfield = DistributorGrade._meta.get_field(name)
             fmt = fmt_bp if name.endswith("_bp") else fmt_fen if name in GRADE_FEN_FIELDS else None
             key = f"{self.key}.{name}"
-            label = f"分销等级“{self.name}”：{_label(mfield, fmt)}"
+            label = _("分销等级“%(grade)s”：%(field)s") % {"grade": self.name, "field": _label(mfield, fmt)}
             if grade is None:
                 status, current, note = CREATE, None, ""
                 if name == "weight" and DistributorGrade.objects.filter(weight=value).exists():
-                    note = f"权重 {value} 已被其他等级使用，将使用下一个空闲权重"
+                    note = _("权重 %(weight)s 已被其他等级使用，将使用下一个空闲权重") % {"weight": value}
                 if (
                     name == "is_default"
                     and value
                     and DistributorGrade.objects.filter(is_default=True).exists()
                 ):
-                    value, note = False, "已有默认等级，保持商家的默认等级"
+                    value, note = False, _("已有默认等级，保持商家的默认等级")
                 out.append(
                     Row(key, label, None, value, status, "—", _display(mfield, value, fmt), note, item=self)
                 )

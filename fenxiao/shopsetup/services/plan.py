@@ -9,7 +9,9 @@ already at its value and writes nothing.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import translation
 
 from ..errors import UnknownTemplate
 from ..models import SetupRecord
@@ -76,7 +78,10 @@ def apply(key: str, staff=None, *, demo: bool = False, confirmed=None) -> SetupR
     from fenxiao.distribution.services import config
 
     DistributionSettings.objects.select_for_update().filter(pk=config.current().pk).exists()
-    plan = build(key, demo=demo, confirmed=confirmed)
+    template(key)  # an unknown template is refused in the language of the request
+    # The plan is logged (`SetupRecord.changes`): its texts are kept in the shop's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        plan = build(key, demo=demo, confirmed=confirmed)
     writes = plan.writes
     items.write_settings([r for r in writes if isinstance(r.item, items.Setting)], staff)
     grades: dict = {}

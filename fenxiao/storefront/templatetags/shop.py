@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from fenxiao.core.money import format_fen
 from fenxiao.customers.services import wechat_mp
@@ -48,16 +50,21 @@ def discount_label(kind):
     try:
         return DiscountKind(kind).label
     except ValueError:
-        return "优惠"
+        return _("优惠")
 
 
 @register.filter
 def off_text(bp):
     """A percent-off coupon the way Chinese shops print it: {{ 1500|off_text }} → 8.5折"""
     try:
-        return f"{(10000 - int(bp)) / 1000:g}折"
+        bp = int(bp)
     except (TypeError, ValueError):
         return "-"
+    if (get_language() or "zh-hans").startswith("zh"):
+        return f"{(10000 - bp) / 1000:g}折"
+    # 折 counts what is paid (8.5折 = 15% off) and has no word-for-word English: other
+    # languages read the share taken off.
+    return f"{bp / 100:g}% off"
 
 
 def _clock(seconds: int) -> str:
@@ -65,16 +72,18 @@ def _clock(seconds: int) -> str:
     seconds = max(int(seconds), 0)
     days, rest = divmod(seconds, 86400)
     text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
-    return f"{days}天 {text}" if days else text
+    return _("%(days)s天 %(clock)s") % {"days": days, "clock": text} if days else text
 
 
 @register.simple_tag
-def countdown(moment, prefix: str = "距结束"):
+def countdown(moment, prefix: str | None = None):
     """A countdown to `moment` that static/storefront/app.js ticks (epoch milliseconds) by
     the server's clock, which the page's body carries (`server_clock`), so a phone with a
     wrong clock still counts right, and a shop window rendered a few seconds before it was
     served (views/window.py) too; at zero the page reloads and the offer shows its next
-    state (started, or ended)."""
+    state (started, or ended). Templates pass the prefix translated: _("距开始")."""
+    if prefix is None:
+        prefix = _("距结束")
     return format_html(
         '<span class="countdown" data-countdown data-until="{}" data-prefix="{}">'
         "{} <b data-countdown-clock>{}</b></span>",

@@ -6,6 +6,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
@@ -76,7 +77,7 @@ def register_page(request):
             return sent
     elif request.method == "POST":
         if request.POST.get("password") != request.POST.get("password2"):
-            messages.error(request, "两次输入的密码不一致")
+            messages.error(request, _("两次输入的密码不一致"))
         else:
             try:
                 user = accounts.register_buyer(
@@ -89,7 +90,7 @@ def register_page(request):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "注册成功")
+                messages.success(request, _("注册成功"))
                 return _signed_in(request, user)
     return render(request, "storefront/account/register.html", context)
 
@@ -107,7 +108,7 @@ def password_reset_page(request):
             return sent
     elif request.method == "POST":
         if request.POST.get("password") != request.POST.get("password2"):
-            messages.error(request, "两次输入的密码不一致")
+            messages.error(request, _("两次输入的密码不一致"))
         else:
             try:
                 user = accounts.reset_password(
@@ -119,7 +120,7 @@ def password_reset_page(request):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "密码已重置，已为您登录")
+                messages.success(request, _("密码已重置，已为您登录"))
                 return _signed_in(request, user)
     return render(request, "storefront/account/password_reset.html", context)
 
@@ -129,11 +130,11 @@ def settings_page(request):
     """账号设置: the nickname, and a new password (the old one is needed)."""
     if request.method == "POST" and request.POST.get("action") == "profile":
         accounts.update_profile(request.user, nickname=request.POST.get("nickname", ""))
-        messages.success(request, "昵称已保存")
+        messages.success(request, _("昵称已保存"))
         return redirect("/me/settings/")
     if request.method == "POST" and request.POST.get("action") == "password":
         if request.POST.get("password") != request.POST.get("password2"):
-            messages.error(request, "两次输入的新密码不一致")
+            messages.error(request, _("两次输入的新密码不一致"))
         else:
             try:
                 accounts.change_password(
@@ -145,7 +146,7 @@ def settings_page(request):
                 messages.error(request, error.message)
             else:
                 update_session_auth_hash(request, request.user)  # this browser stays signed in
-                messages.success(request, "密码已修改，其他设备需要重新登录")
+                messages.success(request, _("密码已修改，其他设备需要重新登录"))
                 return redirect("/me/settings/")
     return render(request, "storefront/account/settings.html")
 
@@ -166,7 +167,7 @@ def _send_code(request, phone: str, send) -> dict:
         message = send(phone=phone, client_ip=client_ip(request))
     except DomainError as error:
         return {"sms_error": error.message}
-    notice = {"sms_sent": "验证码已发送", "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS}
+    notice = {"sms_sent": _("验证码已发送"), "resend_after": settings.SMS_CODE_PHONE_INTERVAL_SECONDS}
     if get_sms_gateway(message.gateway).shows_messages_on_page:
         notice["sandbox_text"] = message.text
     return notice
@@ -223,7 +224,7 @@ def address_form(request, address_id: int | None = None):
             messages.error(request, error.message)
             instance = Address(**data)
         else:
-            messages.success(request, "地址已保存")
+            messages.success(request, _("地址已保存"))
             return redirect(safe_next(request, "/me/addresses/"))
     return render(
         request,
@@ -245,7 +246,7 @@ def address_form(request, address_id: int | None = None):
 def address_delete(request, address_id: int):
     try:
         addresses.delete_address(request.user, address_id)
-        messages.success(request, "地址已删除")
+        messages.success(request, _("地址已删除"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("/me/addresses/")

@@ -7,6 +7,8 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
@@ -31,14 +33,14 @@ from .common import int_or_none
 
 # What the buyer is waiting for, in the words of the page's banner.
 STATUS_HINTS = {
-    AfterSaleStatus.REQUESTED: "等待商家处理",
-    AfterSaleStatus.AWAITING_RETURN: "商家已同意退货，请寄回商品",
-    AfterSaleStatus.RETURN_SHIPPED: "商品已寄回，等待商家确认收货",
-    AfterSaleStatus.APPROVED: "退款处理中，款项将原路退回",
-    AfterSaleStatus.REFUNDED: "退款成功",
-    AfterSaleStatus.REJECTED: "商家已拒绝",
-    AfterSaleStatus.WITHDRAWN: "您已撤销申请",
-    AfterSaleStatus.CLOSED: "售后已关闭",
+    AfterSaleStatus.REQUESTED: gettext_lazy("等待商家处理"),
+    AfterSaleStatus.AWAITING_RETURN: gettext_lazy("商家已同意退货，请寄回商品"),
+    AfterSaleStatus.RETURN_SHIPPED: gettext_lazy("商品已寄回，等待商家确认收货"),
+    AfterSaleStatus.APPROVED: gettext_lazy("退款处理中，款项将原路退回"),
+    AfterSaleStatus.REFUNDED: gettext_lazy("退款成功"),
+    AfterSaleStatus.REJECTED: gettext_lazy("商家已拒绝"),
+    AfterSaleStatus.WITHDRAWN: gettext_lazy("您已撤销申请"),
+    AfterSaleStatus.CLOSED: gettext_lazy("售后已关闭"),
 }
 
 
@@ -65,10 +67,10 @@ def countdown(deadline, now=None) -> str:
     seconds = max(int(left.total_seconds()), 0)
     days, hours, minutes = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60
     if days:
-        return f"{days} 天 {hours} 小时"
+        return _("%(days)s 天 %(hours)s 小时") % {"days": days, "hours": hours}
     if hours:
-        return f"{hours} 小时 {minutes} 分钟"
-    return f"{max(minutes, 1)} 分钟"
+        return _("%(hours)s 小时 %(minutes)s 分钟") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s 分钟") % {"minutes": max(minutes, 1)}
 
 
 @login_required
@@ -96,11 +98,11 @@ def request_page(request, number: str):
                 images=request.FILES.getlist("images"),
             )
         except ValueError:
-            messages.error(request, "退款金额格式有误")
+            messages.error(request, _("退款金额格式有误"))
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "售后申请已提交，请等待商家处理")
+            messages.success(request, _("售后申请已提交，请等待商家处理"))
             return redirect(_detail_url(number, after_sale.number))
     # What the buyer typed stays on the page when the request is refused.
     posted = request.POST if request.method == "POST" else None
@@ -164,7 +166,7 @@ def ship_back(request, number: str, after_sale_number: str):
     carrier, tracking = request.POST.get("carrier", ""), request.POST.get("tracking_number", "")
     try:
         after_sales.ship_back(after_sale, request.user, carrier=carrier, tracking_number=tracking)
-        messages.success(request, "退货物流已提交，等待商家确认收货")
+        messages.success(request, _("退货物流已提交，等待商家确认收货"))
     except DomainError as error:
         messages.error(request, error.message)
         # What the buyer typed comes back with the refusal.
@@ -183,7 +185,7 @@ def message(request, number: str, after_sale_number: str):
             message=request.POST.get("message", ""),
             images=request.FILES.getlist("images"),
         )
-        messages.success(request, "留言已发送")
+        messages.success(request, _("留言已发送"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(_detail_url(number, after_sale_number) + "#history")
@@ -195,7 +197,7 @@ def withdraw(request, number: str, after_sale_number: str):
     item = _after_sale(request, number, after_sale_number)
     try:
         after_sales.withdraw(item, request.user)
-        messages.success(request, "已撤销售后申请")
+        messages.success(request, _("已撤销售后申请"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(_detail_url(number, after_sale_number))

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -113,7 +114,7 @@ def sign_in_first(request):
     login = redirect_to_login(_page_to_come_back_to(request))
     if request.htmx:
         return HttpResponseClientRedirect(login["Location"])
-    messages.info(request, "请先登录")
+    messages.info(request, _("请先登录"))
     return login
 
 
@@ -137,8 +138,8 @@ def add(request):
         return redirect(_page_to_come_back_to(request))
     traffic.note_cart_add(request)
     if request.htmx:
-        return render(request, "storefront/partials/toast.html", {"message": "已加入购物车"})
-    messages.success(request, "已加入购物车")
+        return render(request, "storefront/partials/toast.html", {"message": _("已加入购物车")})
+    messages.success(request, _("已加入购物车"))
     return redirect("/cart/")
 
 

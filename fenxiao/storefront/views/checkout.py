@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fenxiao.catalog.models import Sku
@@ -96,7 +97,7 @@ def checkout_page(request):
     if pickup_query:
         query = f"{query}&{pickup_query}"
     if not requested:
-        messages.error(request, "请选择要购买的商品")
+        messages.error(request, _("请选择要购买的商品"))
         return redirect("/cart/")
     addresses = list(Address.objects.filter(user=request.user))
     chosen = int_or_none(request.POST.get("address") or request.GET.get("address"))
@@ -107,7 +108,7 @@ def checkout_page(request):
     )
     if request.method == "POST":
         if address is None and not pickup:
-            messages.error(request, "请先添加收货地址")
+            messages.error(request, _("请先添加收货地址"))
             return redirect(f"/me/addresses/new/?next=/checkout/?{query}")
         try:
             order = checkout.place_order(
@@ -178,7 +179,7 @@ def buy_now(request):
     sku = int_or_none(request.POST.get("sku"))
     qty = int_or_none(request.POST.get("qty")) or 1
     if not sku or not 0 < sku < 2**31 or not 0 < qty <= 999:
-        messages.error(request, "请选择商品规格和数量")
+        messages.error(request, _("请选择商品规格和数量"))
         return redirect(safe_next(request, "/"))
     return redirect(f"/checkout/?sku={sku}&qty={qty}")
 

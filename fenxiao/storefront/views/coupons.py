@@ -4,6 +4,8 @@ coupon (from the center, its page or a product page)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
@@ -14,7 +16,11 @@ from fenxiao.promotions.services import coupon_sharing, coupons, offers
 from .cart import sign_in_first
 from .common import safe_next
 
-WALLET_TABS = [("unused", "未使用"), ("used", "已使用"), ("expired", "已过期")]
+WALLET_TABS = [
+    ("unused", pgettext_lazy("coupon", "未使用")),
+    ("used", pgettext_lazy("coupon", "已使用")),
+    ("expired", pgettext_lazy("coupon", "已过期")),
+]
 
 
 def _sharer(user):
@@ -97,7 +103,7 @@ def claim(request, coupon_id: int):
         messages.error(request, error.message)
         return redirect(safe_next(request, "/coupons/"))
     if not request.htmx:
-        messages.success(request, "领取成功，已放入我的优惠券")
+        messages.success(request, _("领取成功，已放入我的优惠券"))
         return redirect(safe_next(request, "/coupons/"))
     # The card comes back as it now stands for this buyer (再领一张, or 已领取).
     coupon = offers.claimable_coupon(copy.coupon_id, request.user)
@@ -107,5 +113,5 @@ def claim(request, coupon_id: int):
     return render(
         request,
         "storefront/partials/coupon_claimed.html",
-        {"coupon": coupon, "message": "领取成功", "share_coupons": _sharer(request.user) is not None},
+        {"coupon": coupon, "message": _("领取成功"), "share_coupons": _sharer(request.user) is not None},
     )

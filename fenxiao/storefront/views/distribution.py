@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
@@ -59,7 +60,7 @@ def center(request):
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "申请已提交")
+                messages.success(request, _("申请已提交"))
             return redirect("/d/")
         return render(
             request,
@@ -141,7 +142,7 @@ def withdraw(request):
         return redirect("/d/")
     cfg = config.current()
     if request.method == "POST" and not distributor.may_withdraw:
-        messages.error(request, "分销资格暂停期间不能提现")
+        messages.error(request, _("分销资格暂停期间不能提现"))
         return redirect("/d/withdraw/")
     if request.method == "POST":
         method = request.POST.get("method", "")
@@ -150,11 +151,11 @@ def withdraw(request):
             amount = yuan_to_fen(request.POST.get("amount") or "0")
             withdrawals.request(distributor, amount=amount, method=method, account=account)
         except ValueError:
-            messages.error(request, "请输入正确的金额")
+            messages.error(request, _("请输入正确的金额"))
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "提现申请已提交")
+            messages.success(request, _("提现申请已提交"))
             return redirect("/d/withdraw/")
     methods = [(m, PayoutMethod(m).label) for m in cfg.methods]
     return render(
@@ -181,7 +182,7 @@ def claims_page(request):
     if distributor is None:
         return redirect("/d/")
     if request.method == "POST" and not distributor.is_active:
-        messages.error(request, "分销资格恢复正常后才能提交申诉")
+        messages.error(request, _("分销资格恢复正常后才能提交申诉"))
         return redirect("/d/claims/")
     if request.method == "POST":
         try:
@@ -194,7 +195,7 @@ def claims_page(request):
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "申诉已提交，商家核实后会通知你")
+            messages.success(request, _("申诉已提交，商家核实后会通知你"))
             return redirect("/d/claims/")
     # Keyset paging, as for commissions: every page is one query however many claims exist.
     before = int_or_none(request.GET.get("before"))
@@ -275,7 +276,7 @@ def _share_coupon(request, distributor, coupon_id: int):
     """A coupon of the coupon center, shared: whoever opens it is a touch of source 优惠券."""
     coupon = offers.claimable_coupon(coupon_id)
     if coupon is None:
-        raise Http404("优惠券已领完或已结束")
+        raise Http404(_("优惠券已领完或已结束"))
     url = coupon_sharing.coupon_url(distributor, coupon)
     return render(
         request,

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import ProductImage
 from fenxiao.core.money import format_fen
@@ -19,7 +20,7 @@ def group_page(request, group_id: int):
     try:
         view = groups.group_view(group_id, now)
     except errors.GroupNotFound:
-        raise Http404("拼团不存在") from None
+        raise Http404(_("拼团不存在")) from None
     group = view.group
     product = group.item.product
     path = f"/groups/{group.pk}/"

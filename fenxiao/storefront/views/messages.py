@@ -4,6 +4,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from fenxiao.distribution.paging import page_before
@@ -12,7 +13,7 @@ from fenxiao.notices.services import inbox
 
 from .common import int_or_none
 
-TABS = [("", "全部"), ("unread", "未读")]
+TABS = [("", gettext_lazy("全部")), ("unread", gettext_lazy("未读"))]
 PAGE_SIZE = 20
 
 
@@ -54,5 +55,9 @@ def message_go(request, message_id: int):
 @require_POST
 def read_all(request):
     marked = inbox.mark_all_read(request.user)
-    flash.success(request, f"已将 {marked} 条消息标为已读" if marked else "没有未读消息")
+    if marked:
+        text = ngettext("已将 %(n)s 条消息标为已读", "已将 %(n)s 条消息标为已读", marked) % {"n": marked}
+    else:
+        text = gettext("没有未读消息")
+    flash.success(request, text)
     return redirect("/me/messages/")

@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
@@ -16,13 +18,13 @@ from .stores import pickup_card
 # Paid pickup orders wait at the store, not for a parcel: a tab of their own.
 PICKUP_TAB = "pickup"
 TABS = [
-    ("", "全部"),
-    ("pending_payment", "待付款"),
-    ("pending_shipment", "待发货"),
-    (PICKUP_TAB, "待自提"),
-    ("shipped", "待收货"),
-    ("completed", "已完成"),
-    ("cancelled", "已取消"),
+    ("", gettext_lazy("全部")),
+    ("pending_payment", gettext_lazy("待付款")),
+    ("pending_shipment", gettext_lazy("待发货")),
+    (PICKUP_TAB, gettext_lazy("待自提")),
+    ("shipped", gettext_lazy("待收货")),
+    ("completed", gettext_lazy("已完成")),
+    ("cancelled", gettext_lazy("已取消")),
 ]
 
 
@@ -76,7 +78,9 @@ def cancel(request, number: str):
     order = _order(request, number)
     try:
         lifecycle.cancel(order, request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, "订单已取消" if order.paid_at is None else "订单已取消，款项将原路退回")
+        messages.success(
+            request, _("订单已取消") if order.paid_at is None else _("订单已取消，款项将原路退回")
+        )
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(reverse("storefront:order_detail", args=[number]))
@@ -87,7 +91,7 @@ def cancel(request, number: str):
 def confirm(request, number: str):
     try:
         lifecycle.complete(_order(request, number), actor=request.user)
-        messages.success(request, "已确认收货")
+        messages.success(request, _("已确认收货"))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(reverse("storefront:order_detail", args=[number]))

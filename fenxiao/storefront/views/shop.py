@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import descendant_ids
@@ -129,7 +130,12 @@ def search(request):
             "products": _with_flash(products[:PAGE_SIZE]),
             "page": page,
             "has_more": has_more,
-            "sorts": [("sales", "销量"), ("newest", "新品"), ("price", "价格↑"), ("-price", "价格↓")],
+            "sorts": [
+                ("sales", _("销量")),
+                ("newest", _("新品")),
+                ("price", _("价格↑")),
+                ("-price", _("价格↓")),
+            ],
             "tab": "categories",
         },
     )

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import DomainError
 from fenxiao.distribution.services.sharing import qr_png
@@ -40,7 +41,7 @@ def verify(request):
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(f"{reverse('storefront:store_verify')}?code={code}")
-        messages.success(request, f"核销成功：订单 {order.number} 已完成提货")
+        messages.success(request, _("核销成功：订单 %(number)s 已完成提货") % {"number": order.number})
         return redirect(f"{reverse('storefront:store_verify')}?done={order.number}")
     order, error, store = None, "", None
     if code:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fenxiao.analytics.services import tracking_trail
@@ -37,5 +38,5 @@ def trail_page(request):
 @require_POST
 def clear(request):
     tracking_trail.clear(request.user)
-    messages.success(request, "足迹已清空")
+    messages.success(request, _("足迹已清空"))
     return redirect("/me/trail/")

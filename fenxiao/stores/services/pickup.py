@@ -5,6 +5,7 @@ import math
 from collections.abc import Mapping
 
 from django.db.models import Count
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import PermissionDenied
 from fenxiao.orders.errors import PickupCodeInvalid, PickupCodeUsed, PickupUnavailable
@@ -111,7 +112,7 @@ def can_verify(user) -> bool:
 def _clean(code) -> str:
     code = "".join(str(code or "").split())
     if not code.isdigit() or len(code) != CODE_LENGTH:
-        raise PickupCodeInvalid("提货码为8位数字，请核对后重新输入")
+        raise PickupCodeInvalid(_("提货码为8位数字，请核对后重新输入"))
     return code
 
 
@@ -120,7 +121,7 @@ def find(user, code) -> Order:
     a used one, an unpaid order, or another store's code, each with its own message."""
     stores = verifiable_store_ids(user)
     if stores == set():
-        raise PermissionDenied("您不是门店员工，不能核销提货码")
+        raise PermissionDenied(_("您不是门店员工，不能核销提货码"))
     code = _clean(code)
     pickups = Order.objects.filter(fulfilment=Fulfilment.PICKUP, pickup_code=code)
     order = pickups.filter(status__in=[OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT]).first()
@@ -131,13 +132,19 @@ def find(user, code) -> Order:
         done = used.order_by("-completed_at").first()
         if done is not None:
             when = done.picked_up_at or done.completed_at
-            raise PickupCodeUsed(f"该提货码已于 {when:%Y-%m-%d %H:%M} 核销，不能重复使用" if when else None)
+            raise PickupCodeUsed(
+                _("该提货码已于 %(when)s 核销，不能重复使用") % {"when": f"{when:%Y-%m-%d %H:%M}"}
+                if when
+                else None
+            )
         raise PickupCodeInvalid()
     if stores is not None and order.pickup_store_id not in stores:
         name = Store.objects.filter(pk=order.pickup_store_id).values_list("name", flat=True).first() or ""
-        raise PickupCodeInvalid(f"该提货码不是本店的订单（自提门店：{name}），请到对应门店提货")
+        raise PickupCodeInvalid(
+            _("该提货码不是本店的订单（自提门店：%(store)s），请到对应门店提货") % {"store": name}
+        )
     if order.status == OrderStatus.PENDING_PAYMENT:
-        raise PickupCodeInvalid("该订单尚未付款，不能提货")
+        raise PickupCodeInvalid(_("该订单尚未付款，不能提货"))
     return order
 
 

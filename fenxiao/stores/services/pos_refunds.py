@@ -17,6 +17,7 @@ The idempotency key (`pos_sync.once`) answers a retry with the first answer; the
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..pos_errors import PosPayloadInvalid, PosRefundExceedsSale, PosSaleNotFound
 from ..pos_models import OfflineRefund, OfflineRefundLine, OfflineSale, OfflineSaleLine
@@ -32,20 +33,20 @@ def record_refund(store, api_key, sale_no: str, refund: dict, now=None) -> dict:
     lines = refund["lines"]
     total = sum(line["amount"] for line in lines)
     if total != refund["total"]:
-        raise PosPayloadInvalid("明细金额之和与退款总额不一致", code="POS_TOTAL_MISMATCH")
+        raise PosPayloadInvalid(_("明细金额之和与退款总额不一致"), code="POS_TOTAL_MISMATCH")
     if any(line["quantity"] == 0 and line["amount"] == 0 for line in lines):
-        raise PosPayloadInvalid("退货明细的数量和金额不能同时为 0", code="POS_REFUND_LINE_EMPTY")
+        raise PosPayloadInvalid(_("退货明细的数量和金额不能同时为 0"), code="POS_REFUND_LINE_EMPTY")
     refunded_at = refund["refunded_at"]
     if timezone.is_naive(refunded_at):
         refunded_at = timezone.make_aware(refunded_at)
     if refunded_at > now + FUTURE_TOLERANCE:
-        raise PosPayloadInvalid("退货时间不能晚于当前时间", code="POS_REFUNDED_AT_INVALID")
+        raise PosPayloadInvalid(_("退货时间不能晚于当前时间"), code="POS_REFUNDED_AT_INVALID")
     # Locked: two returns of one sale are checked against what remains one after the other.
     sale = OfflineSale.objects.select_for_update().filter(store=store, sale_no=sale_no).first()
     if sale is None:
         raise PosSaleNotFound()
     if refunded_at < sale.sold_at:
-        raise PosPayloadInvalid("退货时间不能早于销售时间", code="POS_REFUNDED_AT_INVALID")
+        raise PosPayloadInvalid(_("退货时间不能早于销售时间"), code="POS_REFUNDED_AT_INVALID")
     try:
         with transaction.atomic():
             record = OfflineRefund.objects.create(
@@ -57,7 +58,7 @@ def record_refund(store, api_key, sale_no: str, refund: dict, now=None) -> dict:
             )
     except IntegrityError:
         raise PosPayloadInvalid(
-            "该退货单号已上报过（换了幂等键？）", code="POS_REFUND_DUPLICATE", status=409
+            _("该退货单号已上报过（换了幂等键？）"), code="POS_REFUND_DUPLICATE", status=409
         ) from None
     # Checked after the refund no. is taken, so a return sent again says so even when it
     # could not fit any more (its row goes with the transaction if this refuses).
@@ -107,7 +108,7 @@ def _allocate(sale_lines: list[OfflineSaleLine], lines: list[dict]) -> dict:
     unknown = [code for code in asked if code not in by_code]
     if unknown:
         raise PosPayloadInvalid(
-            "退货明细中有该笔销售没有的 SKU 编码",
+            _("退货明细中有该笔销售没有的 SKU 编码"),
             code="POS_REFUND_LINE_UNKNOWN",
             status=422,
             missing=unknown[:50],

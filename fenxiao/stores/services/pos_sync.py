@@ -33,6 +33,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..models import MemberSource, StoreMember, StoreStock
 from ..pos_errors import IdempotencyKeyMissing, IdempotencyKeyReused, PosPayloadInvalid, UnknownSku
@@ -91,7 +92,7 @@ def push_stock(store, items: list[dict]) -> dict:
 
     codes = [item["sku_code"] for item in items]
     if len(set(codes)) != len(codes):
-        raise PosPayloadInvalid("同一 SKU 编码在一次推送中只能出现一次", code="POS_DUPLICATE_SKU")
+        raise PosPayloadInvalid(_("同一 SKU 编码在一次推送中只能出现一次"), code="POS_DUPLICATE_SKU")
     known = dict(Sku.objects.filter(code__in=codes).values_list("code", "pk"))
     missing = [code for code in codes if code not in known]
     if missing:
@@ -127,15 +128,15 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
     now = now or timezone.now()
     lines = sale["lines"]
     if sum(line["amount"] for line in lines) != sale["total"]:
-        raise PosPayloadInvalid("明细金额之和与销售总额不一致", code="POS_TOTAL_MISMATCH")
+        raise PosPayloadInvalid(_("明细金额之和与销售总额不一致"), code="POS_TOTAL_MISMATCH")
     sold_at = sale["sold_at"]
     if timezone.is_naive(sold_at):
         sold_at = timezone.make_aware(sold_at)
     if sold_at > now + FUTURE_TOLERANCE:
-        raise PosPayloadInvalid("销售时间不能晚于当前时间", code="POS_SOLD_AT_INVALID")
+        raise PosPayloadInvalid(_("销售时间不能晚于当前时间"), code="POS_SOLD_AT_INVALID")
     phone = (sale.get("member_phone") or "").strip()
     if phone and not PHONE.match(phone):
-        raise PosPayloadInvalid("会员手机号需为 11 位中国大陆手机号", code="POS_PHONE_INVALID")
+        raise PosPayloadInvalid(_("会员手机号需为 11 位中国大陆手机号"), code="POS_PHONE_INVALID")
     buyer = (
         User.objects.filter(phone=phone, is_staff=False, is_superuser=False).only("pk").first()
         if phone
@@ -158,7 +159,7 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
             )
     except IntegrityError:
         raise PosPayloadInvalid(
-            "该收银单号已上报过（换了幂等键？）", code="POS_SALE_DUPLICATE", status=409
+            _("该收银单号已上报过（换了幂等键？）"), code="POS_SALE_DUPLICATE", status=409
         ) from None
     saved = OfflineSaleLine.objects.bulk_create(
         [
@@ -333,17 +334,17 @@ def enrol_member(store, member: dict) -> dict:
         # As registration writes it, so the member can reset a password for it by SMS.
         phone = normalise_phone(member["phone"])
     except InvalidPhone:
-        raise PosPayloadInvalid("会员手机号需为 11 位中国大陆手机号", code="POS_PHONE_INVALID") from None
+        raise PosPayloadInvalid(_("会员手机号需为 11 位中国大陆手机号"), code="POS_PHONE_INVALID") from None
     with transaction.atomic():
         # A buyer signs in by phone and resets a password by username: both must be theirs.
         holders = list(User.objects.select_for_update().filter(Q(phone=phone) | Q(username=phone)))
         if any(h.is_staff or h.is_superuser for h in holders):
             raise PosPayloadInvalid(
-                "该手机号属于员工账号，不能登记为会员", code="POS_PHONE_STAFF", status=409
+                _("该手机号属于员工账号，不能登记为会员"), code="POS_PHONE_STAFF", status=409
             )
         if len(holders) > 1 or (holders and (holders[0].phone, holders[0].username) != (phone, phone)):
             raise PosPayloadInvalid(
-                "该手机号与已有账号冲突，请在后台核对客户资料", code="POS_PHONE_CONFLICT", status=409
+                _("该手机号与已有账号冲突，请在后台核对客户资料"), code="POS_PHONE_CONFLICT", status=409
             )
         holder = holders[0] if holders else None
         created = holder is None
@@ -356,7 +357,7 @@ def enrol_member(store, member: dict) -> dict:
                     holder.save()
             except IntegrityError:
                 raise PosPayloadInvalid(
-                    "该手机号刚刚注册，请重试登记", code="POS_PHONE_CONFLICT", status=409
+                    _("该手机号刚刚注册，请重试登记"), code="POS_PHONE_CONFLICT", status=409
                 ) from None
             # Registered at the store: its registration source, with no distributor.
             figures.start_row(holder, RegistrationSource.STORE)
@@ -404,5 +405,5 @@ def pickup_orders_since(store, since: int, limit: int) -> list:
 def sweep(now=None) -> int:
     """Forget idempotent answers older than KEEP_ANSWERS (a POS retries within minutes)."""
     now = now or timezone.now()
-    deleted, _ = PosIdempotency.objects.filter(created_at__lt=now - KEEP_ANSWERS).delete()
+    deleted, _rows = PosIdempotency.objects.filter(created_at__lt=now - KEEP_ANSWERS).delete()
     return deleted

@@ -3,6 +3,7 @@ distributor, made one in one step (指定分销) when they are not yet."""
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import DomainError
 from fenxiao.customers.services.accounts import normalise_phone
@@ -30,7 +31,7 @@ def add(
 ):
     """Add (or re-activate) the user with `phone` as staff of `store`."""
     if role not in StoreStaff.Role.values:
-        raise StaffRefused("请选择岗位（店长或导购）")
+        raise StaffRefused(_("请选择岗位（店长或导购）"))
     user = user_by_phone(phone)
     try:
         with transaction.atomic():

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 from fenxiao.core.errors import DomainError
@@ -36,7 +37,7 @@ def take(store_id: int, quantities: Mapping[int, int]) -> None:
         updated = rows.filter(stock__gte=_per_sku(quantities)).update(stock=F("stock") - _per_sku(quantities))
         if updated != len(quantities):
             short = [pk for pk, qty in quantities.items() if have.get(pk, 0) < qty]
-            raise StockInsufficient("门店库存不足", short_sku_ids=short or list(quantities))
+            raise StockInsufficient(_("门店库存不足"), short_sku_ids=short or list(quantities))
 
 
 def restore(store_id: int, quantities: Mapping[int, int]) -> None:
@@ -86,12 +87,12 @@ def lock_rows(store_id: int, sku_ids: Iterable[int], *, create: Iterable[int] = 
         if all(sku in levels for sku in create):
             return levels
     # A row deleted between its insert and the lock, three times over.
-    raise DomainError("门店库存正在被修改，请稍后重试", code="STORE_STOCK_BUSY", status=409)
+    raise DomainError(_("门店库存正在被修改，请稍后重试"), code="STORE_STOCK_BUSY", status=409)
 
 
 def _check_levels(levels: Mapping[int, int]) -> None:
     if any(level is None or level < 0 for level in levels.values()):
-        raise InvalidQuantity("库存不能为负数")
+        raise InvalidQuantity(_("库存不能为负数"))
 
 
 def set_stock(store_id: int, levels: Mapping[int, int]) -> int:

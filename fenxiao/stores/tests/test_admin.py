@@ -2,12 +2,13 @@
 bulk set, and 运营's access."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 
 from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
 from fenxiao.stores.models import Store
 from fenxiao.stores.testing import make_store, store_stock
-from fenxiao.testing import login, make_product, make_staff
+from fenxiao.testing import in_english, login, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,14 @@ def test_operations_add_a_store_and_the_region_is_checked(operations):
     client = login(operations)
     bad = client.post("/backend/stores/store/add/", _form(district="不存在区"))
     assert bad.status_code == 200 and "下没有“不存在区”" in bad.content.decode()
+    assert bad.context["adminform"].form.errors["district"] == ["浙江省杭州市下没有“不存在区”"]
+    # The field at fault is known by where the check stopped, in any language and even when
+    # the province's own name holds 区.
+    bad = in_english(client).post(
+        "/backend/stores/store/add/", _form(province="广西壮族自治区", city="不存在市", district="")
+    )
+    assert list(bad.context["adminform"].form.errors) == ["city"]
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
     assert not Store.objects.exists()
     reply = client.post("/backend/stores/store/add/", _form())
     assert reply.status_code == 302, reply.content.decode()[:3000]

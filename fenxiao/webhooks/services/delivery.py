@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fenxiao.core import effects
 from fenxiao.core.errors import DomainError
@@ -250,12 +251,12 @@ def redeliver(delivery: Delivery) -> Delivery:
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().filter(pk=delivery.pk).first()
         if locked is None:
-            raise EndpointInactive("投递记录不存在")
+            raise EndpointInactive(_("投递记录不存在"))
         endpoint = Endpoint.objects.get(pk=locked.endpoint_id)
         if not endpoint.is_active:
             raise EndpointInactive()
         if locked.status == DeliveryStatus.SENDING:
-            raise EndpointInactive("正在投递中，请稍后再试", code="WEBHOOK_DELIVERY_BUSY")
+            raise EndpointInactive(_("正在投递中，请稍后再试"), code="WEBHOOK_DELIVERY_BUSY")
         Delivery.objects.filter(pk=locked.pk).update(
             status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now() + QUEUE_GRACE
         )

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..errors import EndpointInvalid
 from ..models import SUBSCRIBABLE, Endpoint, new_secret
@@ -16,9 +17,11 @@ def clean(url: str, events) -> tuple[str, list[str]]:
     events = [e for e in (events or []) if e]
     unknown = [e for e in events if e not in EVENT_VALUES]
     if unknown:
-        raise EndpointInvalid(f"不支持的事件：{'、'.join(unknown)}", code="WEBHOOK_EVENT_UNKNOWN")
+        raise EndpointInvalid(
+            _("不支持的事件：%(events)s") % {"events": _("、").join(unknown)}, code="WEBHOOK_EVENT_UNKNOWN"
+        )
     if not events:
-        raise EndpointInvalid("请至少选择一个事件", code="WEBHOOK_NO_EVENTS")
+        raise EndpointInvalid(_("请至少选择一个事件"), code="WEBHOOK_NO_EVENTS")
     return url, sorted(set(events))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from fenxiao.core import safe_fetch
 
@@ -40,11 +41,11 @@ def check_url(url: str) -> None:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as exc:
-        raise EndpointInvalid("推送地址无效") from exc
+        raise EndpointInvalid(_("推送地址无效")) from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise EndpointInvalid("推送地址须以 http:// 或 https:// 开头")
+        raise EndpointInvalid(_("推送地址须以 http:// 或 https:// 开头"))
     if parts.username or parts.password:
-        raise EndpointInvalid("推送地址不能包含用户名或密码")
+        raise EndpointInvalid(_("推送地址不能包含用户名或密码"))
     if allow_private():
         return
     if parts.hostname.lower() in ("localhost", "localhost.localdomain") or parts.hostname.endswith(".local"):
@@ -64,10 +65,10 @@ def _target(url: str):
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise EndpointInvalid("无法解析推送地址的域名") from exc
+        raise EndpointInvalid(_("无法解析推送地址的域名")) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     if not addresses:
-        raise EndpointInvalid("无法解析推送地址的域名")
+        raise EndpointInvalid(_("无法解析推送地址的域名"))
     if not allow_private() and not all(safe_fetch.is_public(a) for a in addresses):
         raise EndpointRefused()
     path = parts.path or "/"

@@ -1,4 +1,15 @@
 /* Small progressive enhancements; every page works without them. */
+
+// Django's JavaScript catalog (/jsi18n/) is loaded only for a language other than Chinese,
+// the source language; without it the texts stay as written.
+var gettext = window.gettext || function (s) { return s; };
+var interpolate = window.interpolate || function (fmt, obj, named) {
+  if (named) {
+    return fmt.replace(/%\(\w+\)s/g, function (match) { return String(obj[match.slice(2, -2)]); });
+  }
+  return fmt.replace(/%s/g, function () { return String(obj.shift()); });
+};
+
 (function () {
   "use strict";
 
@@ -33,10 +44,10 @@
           strikeEl.hidden = !struck;
           strikeEl.textContent = struck ? yuan(struck) : "";
         }
-        stockEl.textContent = match.stock > 0 ? "库存 " + match.stock + " 件" : "暂时缺货";
+        stockEl.textContent = match.stock > 0 ? interpolate(gettext("库存 %(stock)s 件"), { stock: match.stock }, true) : gettext("暂时缺货");
         if (groupLink && match.group) {
           groupLink.href = "/checkout/?sku=" + match.id + "&qty=1&group=" + groupLink.dataset.groupPromotion;
-          groupLink.textContent = "发起拼团 " + yuan(match.group);
+          groupLink.textContent = interpolate(gettext("发起拼团 %(price)s"), { price: yuan(match.group) }, true);
         }
       }
       buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0; });
@@ -60,7 +71,7 @@
     button.addEventListener("click", function () {
       var target = document.getElementById(button.dataset.copy);
       target.select();
-      var done = function () { button.textContent = "已复制"; };
+      var done = function () { button.textContent = gettext("已复制"); };
       if (navigator.clipboard) {
         navigator.clipboard.writeText(target.value).then(done, function () {
           document.execCommand("copy"); done();
@@ -81,7 +92,7 @@
     var rest = seconds % 86400;
     var pad = function (n) { return (n < 10 ? "0" : "") + n; };
     var text = pad(Math.floor(rest / 3600)) + ":" + pad(Math.floor(rest % 3600 / 60)) + ":" + pad(rest % 60);
-    return days ? days + "天 " + text : text;
+    return days ? interpolate(gettext("%(days)s天 %(time)s"), { days: days, time: text }, true) : text;
   }
 
   // Flash sale and group countdowns. They count by the server's clock (the body's data-now,
@@ -156,16 +167,16 @@
     var status = document.querySelector("[data-locate-status]");
     button.addEventListener("click", function () {
       if (!navigator.geolocation) {
-        if (status) status.textContent = "当前浏览器不支持定位";
+        if (status) status.textContent = gettext("当前浏览器不支持定位");
         return;
       }
-      if (status) status.textContent = "正在定位…";
+      if (status) status.textContent = gettext("正在定位…");
       navigator.geolocation.getCurrentPosition(
         function (pos) {
           var href = button.dataset.href + "&lat=" + pos.coords.latitude.toFixed(6) + "&lng=" + pos.coords.longitude.toFixed(6);
           location.assign(href);
         },
-        function () { if (status) status.textContent = "未能获取位置，门店按默认顺序排列"; },
+        function () { if (status) status.textContent = gettext("未能获取位置，门店按默认顺序排列"); },
         { timeout: 10000, maximumAge: 300000 }
       );
     });
@@ -181,10 +192,10 @@
     button.disabled = true;
     var timer = setInterval(function () {
       left -= 1;
-      button.textContent = left > 0 ? left + " 秒后重发" : label;
+      button.textContent = left > 0 ? interpolate(gettext("%(seconds)s 秒后重发"), { seconds: left }, true) : label;
       if (left <= 0) { button.disabled = false; clearInterval(timer); }
     }, 1000);
-    button.textContent = left + " 秒后重发";
+    button.textContent = interpolate(gettext("%(seconds)s 秒后重发"), { seconds: left }, true);
   }
 
   function init(root) {

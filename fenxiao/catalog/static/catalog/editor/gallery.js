@@ -4,6 +4,7 @@
    of the file input, which holds exactly the files still shown. */
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };
 
   function setup(root) {
     if (root.dataset.ready) return;
@@ -72,12 +73,12 @@
         img.src = URL.createObjectURL(file);
         var cover = document.createElement("span");
         cover.className = "fx-cover";
-        cover.textContent = "封面";
+        cover.textContent = gettext("封面");
         var del = document.createElement("button");
         del.type = "button";
         del.className = "fx-thumb-del";
         del.setAttribute("data-delete", "1");
-        del.title = "删除这张图片";
+        del.title = gettext("删除这张图片");
         del.textContent = "×";
         li.appendChild(img);
         li.appendChild(cover);

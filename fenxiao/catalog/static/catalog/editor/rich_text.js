@@ -3,6 +3,7 @@
    change. Pictures are uploaded to the staff-only endpoint and inserted as <img src>. */
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };
 
   function csrfToken(form) {
     var input = form && form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -20,7 +21,7 @@
 
     var quill = new window.Quill(holder, {
       theme: "snow",
-      placeholder: "介绍商品的卖点、材质、尺码、售后……",
+      placeholder: gettext("介绍商品的卖点、材质、尺码、售后……"),
       modules: {
         toolbar: {
           container: [
@@ -36,12 +37,12 @@
       },
     });
     var titles = {
-      "ql-bold": "加粗", "ql-italic": "斜体", "ql-underline": "下划线", "ql-strike": "删除线",
-      "ql-blockquote": "引用", "ql-link": "插入链接", "ql-image": "插入图片", "ql-clean": "清除格式",
+      "ql-bold": gettext("加粗"), "ql-italic": gettext("斜体"), "ql-underline": gettext("下划线"), "ql-strike": gettext("删除线"),
+      "ql-blockquote": gettext("引用"), "ql-link": gettext("插入链接"), "ql-image": gettext("插入图片"), "ql-clean": gettext("清除格式"),
     };
     root.querySelectorAll(".ql-toolbar button").forEach(function (button) {
       Object.keys(titles).forEach(function (cls) { if (button.classList.contains(cls)) button.title = titles[cls]; });
-      if (button.classList.contains("ql-list")) button.title = button.value === "ordered" ? "编号列表" : "项目符号列表";
+      if (button.classList.contains("ql-list")) button.title = button.value === "ordered" ? gettext("编号列表") : gettext("项目符号列表");
     });
     var linkBox = root.querySelector(".ql-tooltip input[type=text]");
     if (linkBox) linkBox.setAttribute("data-link", "https://");
@@ -77,7 +78,7 @@
     function upload(file) {
       var body = new FormData();
       body.append("image", file);
-      say("图片上传中……");
+      say(gettext("图片上传中……"));
       fetch(root.dataset.uploadUrl, {
         method: "POST",
         body: body,
@@ -86,7 +87,7 @@
       })
         .then(function (response) {
           return response.json().then(function (data) {
-            if (!response.ok) throw new Error(data.message || "图片上传失败");
+            if (!response.ok) throw new Error(data.message || gettext("图片上传失败"));
             return data;
           });
         })
@@ -98,7 +99,7 @@
           say(hint);
         })
         .catch(function (error) {
-          say(error.message || "图片上传失败", true);
+          say(error.message || gettext("图片上传失败"), true);
         });
     }
     root.quill = quill;

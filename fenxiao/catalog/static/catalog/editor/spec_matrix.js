@@ -4,13 +4,15 @@
    is what the form posts; the server checks everything again. */
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  var interpolate = window.interpolate || function (fmt, args) { var i = 0; return fmt.replace(/%s/g, function () { return args[i++]; }); };
   var MAX_SPECS = 3;
   var COLUMNS = [
-    { key: "price", label: "售价（元）", required: true, placeholder: "0.00", mode: "decimal" },
-    { key: "list_price", label: "划线价（元）", placeholder: "选填", mode: "decimal" },
-    { key: "stock", label: "库存", placeholder: "0", mode: "numeric" },
-    { key: "code", label: "SKU编码", placeholder: "留空自动生成", mode: "text" },
-    { key: "weight_grams", label: "重量（克）", placeholder: "0", mode: "numeric" },
+    { key: "price", label: gettext("售价（元）"), required: true, placeholder: "0.00", mode: "decimal" },
+    { key: "list_price", label: gettext("划线价（元）"), placeholder: gettext("选填"), mode: "decimal" },
+    { key: "stock", label: gettext("库存"), placeholder: "0", mode: "numeric" },
+    { key: "code", label: gettext("SKU编码"), placeholder: gettext("留空自动生成"), mode: "text" },
+    { key: "weight_grams", label: gettext("重量（克）"), placeholder: "0", mode: "numeric" },
   ];
 
   function el(tag, attrs, children) {
@@ -123,7 +125,7 @@
     function drawSpecs() {
       specsBox.textContent = "";
       specs.forEach(function (spec, index) {
-        var name = el("input", { type: "text", className: "fx-input fx-spec-name", placeholder: "规格名，如 颜色", maxlength: "20", value: spec.name, "aria-label": "规格名" });
+        var name = el("input", { type: "text", className: "fx-input fx-spec-name", placeholder: gettext("规格名，如 颜色"), maxlength: "20", value: spec.name, "aria-label": gettext("规格名") });
         name.addEventListener("input", function () {
           var before = spec.name.trim();
           spec.name = name.value;
@@ -132,11 +134,11 @@
         });
         var tags = el("div", { className: "fx-tags" });
         spec.values.forEach(function (value, vi) {
-          var remove = el("button", { type: "button", className: "fx-tag-del", title: "删除", text: "×" });
+          var remove = el("button", { type: "button", className: "fx-tag-del", title: gettext("删除"), text: "×" });
           remove.addEventListener("click", function () { spec.values.splice(vi, 1); drawSpecs(); drawGrid(); });
-          var label = el("span", { text: value, title: "双击修改" });
+          var label = el("span", { text: value, title: gettext("双击修改") });
           label.addEventListener("dblclick", function () {
-            var box = el("input", { type: "text", className: "fx-input fx-tag-edit", value: value, maxlength: "40", "aria-label": "修改规格值" });
+            var box = el("input", { type: "text", className: "fx-input fx-tag-edit", value: value, maxlength: "40", "aria-label": gettext("修改规格值") });
             var done = false;
             function finish(save) {
               if (done) return;
@@ -160,8 +162,8 @@
           });
           tags.appendChild(el("span", { className: "fx-tag" }, [label, remove]));
         });
-        var valueInput = el("input", { type: "text", className: "fx-input fx-spec-value", placeholder: "输入规格值后回车，如 红色", maxlength: "40", "aria-label": "规格值" });
-        var addButton = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "添加" });
+        var valueInput = el("input", { type: "text", className: "fx-input fx-spec-value", placeholder: gettext("输入规格值后回车，如 红色"), maxlength: "40", "aria-label": gettext("规格值") });
+        var addButton = el("button", { type: "button", className: "fx-btn fx-btn-small", text: gettext("添加") });
         function commit() {
           if (!valueInput.value.trim()) return;
           addValue(spec, valueInput.value);
@@ -174,7 +176,7 @@
           if (event.key === "Enter" || event.key === ",") { event.preventDefault(); commit(); }
         });
         addButton.addEventListener("click", commit);
-        var drop = el("button", { type: "button", className: "fx-link-danger", text: "删除规格" });
+        var drop = el("button", { type: "button", className: "fx-link-danger", text: gettext("删除规格") });
         drop.addEventListener("click", function () { specs.splice(index, 1); drawSpecs(); drawGrid(); });
         specsBox.appendChild(el("div", { className: "fx-spec" }, [
           el("div", { className: "fx-spec-head" }, [name, drop]),
@@ -199,7 +201,7 @@
       grid.textContent = "";
       var names = usable().map(function (s) { return s.name.trim(); });
       var head = el("tr", {}, names.map(function (n) { return el("th", { text: n }); }));
-      if (!names.length) head.appendChild(el("th", { text: "规格" }));
+      if (!names.length) head.appendChild(el("th", { text: gettext("规格") }));
       COLUMNS.forEach(function (c) { head.appendChild(el("th", { text: c.label + (c.required ? " *" : "") })); });
       grid.appendChild(el("thead", {}, [head]));
 
@@ -207,12 +209,12 @@
       var combos = combinations();
       // The bulk row: fill any column, press 批量设置, every row gets it.
       var bulk = el("tr", { className: "fx-bulk" });
-      var apply = el("button", { type: "button", className: "fx-btn fx-btn-small", text: "批量设置", "data-bulk-apply": "1" });
+      var apply = el("button", { type: "button", className: "fx-btn fx-btn-small", text: gettext("批量设置"), "data-bulk-apply": "1" });
       bulk.appendChild(el("td", { colspan: String(Math.max(names.length, 1)) }, [apply]));
       var bulkInputs = {};
       COLUMNS.forEach(function (c) {
-        if (c.key === "code") { bulk.appendChild(el("td", { className: "fx-hint", text: "填写后点“批量设置”" })); return; }
-        var box = el("input", { type: "text", className: "fx-input", inputmode: c.mode, placeholder: c.label.replace(/（.*）/, ""), "data-bulk": c.key, "aria-label": "批量" + c.label });
+        if (c.key === "code") { bulk.appendChild(el("td", { className: "fx-hint", text: gettext("填写后点“批量设置”") })); return; }
+        var box = el("input", { type: "text", className: "fx-input", inputmode: c.mode, placeholder: c.label.replace(/\s*[（(].*[）)]/, ""), "data-bulk": c.key, "aria-label": interpolate(gettext("批量%s"), [c.label]) });
         bulkInputs[c.key] = box;
         bulk.appendChild(el("td", {}, [box]));
       });
@@ -231,7 +233,7 @@
       combos.forEach(function (combo) {
         var row = rowFor(combo);
         var tr = el("tr", { "data-row": keyOf(combo) });
-        if (!names.length) tr.appendChild(el("td", { text: "默认规格" }));
+        if (!names.length) tr.appendChild(el("td", { text: gettext("默认规格") }));
         names.forEach(function (n) { tr.appendChild(el("td", { className: "fx-spec-cell", text: combo[n] })); });
         COLUMNS.forEach(function (c) { tr.appendChild(cell(row, c)); });
         body.appendChild(tr);

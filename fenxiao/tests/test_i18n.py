@@ -1,0 +1,105 @@
+"""English is available: a visitor picks it, pages and the API then speak it, and every
+English catalog translates each Chinese string it holds (compiled as written)."""
+
+import ast
+import gettext
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from fenxiao.testing import chinese_left, in_english, make_buyer
+
+ROOT = Path(settings.BASE_DIR) / "fenxiao"
+CATALOGS = sorted(ROOT.glob("**/locale/en/LC_MESSAGES/*.po"))
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def read_po(path: Path) -> list[dict]:
+    """The entries of a .po file: msgctxt, msgid, msgid_plural, msgstr (or msgstr[n]), flags."""
+    entries, entry, field = [], {}, None
+    for line in path.read_text(encoding="utf-8").splitlines() + [""]:
+        if not line.strip():
+            if "msgid" in entry:
+                entries.append(entry)
+            entry, field = {}, None
+        elif line.startswith("#,"):
+            entry["flags"] = {flag.strip() for flag in line[2:].split(",")}
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            entry[field] += ast.literal_eval(line)
+        else:
+            field, _, value = line.partition(" ")
+            entry[field] = ast.literal_eval(value)
+    return entries
+
+
+def test_english_catalogs_exist():
+    assert CATALOGS, "no English catalog under fenxiao/**/locale/en"
+
+
+@pytest.mark.parametrize("po", CATALOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_catalog_translates_every_chinese_string_and_is_compiled(po):
+    entries = read_po(po)
+    with po.with_suffix(".mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    for entry in entries:
+        msgid = entry["msgid"]
+        if not msgid:
+            assert "fuzzy" not in entry.get("flags", ()), "the header must not be fuzzy"
+            continue
+        assert "fuzzy" not in entry.get("flags", ()), msgid
+        if "msgid_plural" in entry:
+            forms = [entry[key] for key in sorted(entry) if key.startswith("msgstr[")]
+            assert forms and all(forms), msgid
+            assert not any(CJK.search(form) for form in forms), msgid
+            assert compiled.ngettext(msgid, entry["msgid_plural"], 2) == forms[-1], msgid
+            continue
+        if CJK.search(msgid):
+            assert entry["msgstr"] and not CJK.search(entry["msgstr"]), msgid
+        if entry["msgstr"]:
+            context = entry.get("msgctxt")
+            got = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
+            assert got == entry["msgstr"], f"{po.with_suffix('.mo').name} is older than {po.name}: {msgid}"
+
+
+def test_pages_stay_chinese_whatever_the_browser_asks(client):
+    body = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "请输入手机号" in body and '<html lang="zh-hans">' in body
+
+
+def test_a_visitor_picks_english_and_back_on_the_settings_form(client):
+    reply = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert reply.status_code == 302 and reply["Location"] == "/login/"
+    assert reply.cookies[settings.LANGUAGE_COOKIE_NAME]["max-age"] == 365 * 24 * 3600
+    body = client.get("/login/").content.decode()
+    assert '<html lang="en">' in body
+    assert chinese_left(body) == []
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
+    assert "请输入手机号" in client.get("/login/").content.decode()
+
+
+@pytest.mark.django_db
+def test_signed_in_settings_page_offers_the_switch(client):
+    client.force_login(make_buyer())
+    body = in_english(client).get("/me/settings/").content.decode()
+    assert 'data-testid="language-switch"' in body
+    assert chinese_left(body) == []
+
+
+def test_the_api_follows_accept_language(client):
+    chinese = client.get("/api/v1/orders").json()
+    english = client.get("/api/v1/orders", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert chinese["code"] == english["code"]
+    assert CJK.search(chinese["message"]) and not CJK.search(english["message"])
+    reply = client.get("/api/v1/orders", HTTP_ACCEPT_LANGUAGE="en")
+    assert {"Cookie", "Accept-Language"} <= {v.strip() for v in reply["Vary"].split(",")}
+
+
+def test_an_english_request_leaves_the_thread_speaking_chinese(client):
+    from fenxiao.core.errors import NotFound
+
+    in_english(client).get("/login/")
+    assert NotFound().message == "未找到对应的记录"
