@@ -17,7 +17,7 @@ UPCOMING_WINDOW_HOURS = 24  # a flash sale is announced ("starts in …") this l
 class FlashOffer:
     promotion: Promotion
     item: PromotionItem
-    price: int  # the lowest flash price among the product's SKUs
+    price: int  # the lowest flash price among the product's SKUs still selling
     regular: int
     started: bool
 
@@ -68,8 +68,13 @@ def flash_offers(products, now=None) -> dict[int, FlashOffer]:
         started = item.promotion.starts_at <= now
         offer = FlashOffer(item.promotion, item, price, regular, started)
         best = offers.get(item.product_id)
-        # A running offer beats an upcoming one; then the lower price.
-        if best is None or (not started, price) < (not best.started, best.price):
+        # A running offer beats an upcoming one, one with flash stock left beats a sold-out
+        # one (a share or a card offers what can still be bought); then the lower price.
+        if best is None or (not started, offer.sold_out, price) < (
+            not best.started,
+            best.sold_out,
+            best.price,
+        ):
             offers[item.product_id] = offer
     return offers
 

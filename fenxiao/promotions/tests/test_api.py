@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, Coupon, GroupBuy, PromotionItem
+from fenxiao.promotions.services import offers as offers_service
 from fenxiao.testing import (
     ApiClient,
     api_for,
@@ -107,6 +108,11 @@ def test_flash_offers_for_product_cards():
     assert offers[bag.pk]["countdown_to"] == offers[bag.pk]["starts_at"]
     # The card shows the lowest flash price among the SKUs.
     assert (offers[multi.pk]["flash_price"], offers[multi.pk]["sku_id"]) == (6000, blue.pk)
+    # Once that SKU's flash stock is gone, the card and a share offer the SKU still selling.
+    PromotionItem.objects.filter(promotion=sale, sku=blue).update(quota=2, sold=2)
+    reply = ApiClient().get("/flash-offers", product_ids=[multi.pk])
+    assert [(o["flash_price"], o["sku_id"]) for o in reply.json()] == [(7000, red.pk)]
+    assert offers_service.selling_flash(multi).price == 7000
 
 
 # --- 满减 ---------------------------------------------------------------------------------------

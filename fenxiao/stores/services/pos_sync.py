@@ -41,11 +41,22 @@ from ..pos_models import OfflineSale, OfflineSaleLine, PosIdempotency
 from . import membership, stock
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
-PHONE = re.compile(r"^1\d{10}$")
 KEEP_ANSWERS = timedelta(days=30)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 SALE_KEY_PREFIX = "pos:"
 
+
+
+def _member_phone(text: str) -> str:
+    """A member's phone as registration writes it ("+86 138-0000-0001" → "13800000001"),
+    so a till's spelling finds the account the member signs in with."""
+    from fenxiao.customers.errors import InvalidPhone
+    from fenxiao.customers.services.accounts import normalise_phone
+
+    try:
+        return normalise_phone(text)
+    except InvalidPhone:
+        raise PosPayloadInvalid(_("会员手机号需为 11 位中国大陆手机号"), code="POS_PHONE_INVALID") from None
 
 def _fingerprint(operation: str, payload: dict) -> str:
     text = json.dumps(
@@ -134,9 +145,7 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
         sold_at = timezone.make_aware(sold_at)
     if sold_at > now + FUTURE_TOLERANCE:
         raise PosPayloadInvalid(_("销售时间不能晚于当前时间"), code="POS_SOLD_AT_INVALID")
-    phone = (sale.get("member_phone") or "").strip()
-    if phone and not PHONE.match(phone):
-        raise PosPayloadInvalid(_("会员手机号需为 11 位中国大陆手机号"), code="POS_PHONE_INVALID")
+    phone = _member_phone(sale["member_phone"]) if (sale.get("member_phone") or "").strip() else ""
     buyer = (
         User.objects.filter(phone=phone, is_staff=False, is_superuser=False).only("pk").first()
         if phone
@@ -325,16 +334,10 @@ def enrol_member(store, member: dict) -> dict:
     """Make the holder of `member["phone"]` a member of `store` (under the store's member
     mode, as a till sale does), opening a buyer account for a phone the mall does not know.
     `member` is the validated payload."""
-    from fenxiao.customers.errors import InvalidPhone
     from fenxiao.customers.models import RegistrationSource, User
     from fenxiao.customers.services import figures
-    from fenxiao.customers.services.accounts import normalise_phone
 
-    try:
-        # As registration writes it, so the member can reset a password for it by SMS.
-        phone = normalise_phone(member["phone"])
-    except InvalidPhone:
-        raise PosPayloadInvalid(_("会员手机号需为 11 位中国大陆手机号"), code="POS_PHONE_INVALID") from None
+    phone = _member_phone(member["phone"])
     with transaction.atomic():
         # A buyer signs in by phone and resets a password by username: both must be theirs.
         holders = list(User.objects.select_for_update().filter(Q(phone=phone) | Q(username=phone)))

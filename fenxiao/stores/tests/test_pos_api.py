@@ -643,3 +643,14 @@ def test_the_till_cannot_enrol_a_staff_phone_or_a_bad_number(till):
     assert_refused(till.call("POST", "/members", {"phone": "13900000306"}), 409, "POS_PHONE_CONFLICT")
     assert till.call("POST", "/members", {"phone": "1390000030"}).status_code == 422
     assert not StoreMember.objects.exists()
+
+
+def test_a_sales_member_phone_is_read_as_registration_writes_it(till):
+    buyer = make_buyer("13900000311")
+    reply = till.call("POST", "/sales", sale("S-P1", "+86 139-0000-0311"))
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["member_matched"] is True
+    assert OfflineSale.objects.get(sale_no="S-P1").buyer_phone == buyer.phone
+    for bad in ("1３900000311", "12900000311", "23900000311"):
+        assert_refused(till.call("POST", "/sales", sale("S-P2", bad)), 400, "POS_PHONE_INVALID")
+    assert not OfflineSale.objects.filter(sale_no="S-P2").exists()
