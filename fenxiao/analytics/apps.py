@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AnalyticsConfig(AppConfig):
     name = "fenxiao.analytics"
     label = "analytics"
-    verbose_name = _("数据")
+    verbose_name = pgettext_lazy("menu", "数据")

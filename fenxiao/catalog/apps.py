@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CatalogConfig(AppConfig):
     name = "fenxiao.catalog"
     label = "catalog"
-    verbose_name = _("商品")
+    verbose_name = pgettext_lazy("menu", "商品")
 
     def ready(self):
         from .services import product_import

@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CoreConfig(AppConfig):
     name = "fenxiao.core"
     label = "core"
-    verbose_name = _("基础")
+    verbose_name = pgettext_lazy("menu", "基础")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

@@ -1,12 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustomersConfig(AppConfig):
     name = "fenxiao.customers"
     label = "customers"
-    verbose_name = _("客户与账号")
+    verbose_name = pgettext_lazy("menu", "客户与账号")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

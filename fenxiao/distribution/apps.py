@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DistributionConfig(AppConfig):
     name = "fenxiao.distribution"
     label = "distribution"
-    verbose_name = _("分销")
+    verbose_name = pgettext_lazy("menu", "分销")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

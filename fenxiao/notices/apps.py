@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NoticesConfig(AppConfig):
     name = "fenxiao.notices"
     label = "notices"
-    verbose_name = _("消息")
+    verbose_name = pgettext_lazy("menu", "消息")
 
     def ready(self):
         from . import checks  # noqa: F401 - registers the system checks

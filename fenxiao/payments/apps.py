@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PaymentsConfig(AppConfig):
     name = "fenxiao.payments"
     label = "payments"
-    verbose_name = _("支付")
+    verbose_name = pgettext_lazy("menu", "支付")
 
     def ready(self):
         # Payments sits above orders: orders reaches it only through this registration.

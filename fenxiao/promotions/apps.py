@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PromotionsConfig(AppConfig):
     name = "fenxiao.promotions"
     label = "promotions"
-    verbose_name = _("营销活动")
+    verbose_name = pgettext_lazy("menu", "营销活动")
 
     def ready(self):
         # Promotions sit above orders: checkout reaches the pricing engine only through this.

@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ShippingConfig(AppConfig):
     name = "fenxiao.shipping"
     label = "shipping"
-    verbose_name = _("物流")
+    verbose_name = pgettext_lazy("menu", "物流")

@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ShopSetupConfig(AppConfig):
     name = "fenxiao.shopsetup"
     label = "shopsetup"
-    verbose_name = _("快速开店")
+    verbose_name = pgettext_lazy("menu", "快速开店")
 
     def ready(self):
         # The backend home (analytics, below this app) links to the wizard on a fresh shop

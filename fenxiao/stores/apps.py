@@ -1,11 +1,11 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class StoresConfig(AppConfig):
     name = "fenxiao.stores"
     label = "stores"
-    verbose_name = _("门店")
+    verbose_name = pgettext_lazy("menu", "门店")
 
     def ready(self):
         # Stores sit above orders, distribution and customers: checkout reaches pickup and store

@@ -103,3 +103,89 @@ def test_an_english_request_leaves_the_thread_speaking_chinese(client):
 
     in_english(client).get("/login/")
     assert NotFound().message == "未找到对应的记录"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "page",
+    ["/backend/", "/backend/orders/order/", "/backend/storefront/banner/", "/backend/catalog/product/add/"],
+)
+def test_a_whole_backend_page_menu_and_headings_included_is_english(client, page):
+    from fenxiao.testing import make_staff
+
+    client.force_login(make_staff("boss", superuser=True))
+    body = in_english(client).get(page).content.decode()
+    assert chinese_left(body) == []
+
+
+def _changelists():
+    from django.contrib import admin
+
+    return sorted(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist" for m in admin.site._registry)
+
+
+@pytest.mark.django_db
+def test_every_backend_list_is_english(client):
+    """Every list (or the single record's page a settings list opens), in an empty shop:
+    columns, filters, actions, tabs, menus and headings. What data migrations seed (grade
+    and tag names and descriptions, the staff roles) is data."""
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from fenxiao.customers.models import Tag
+    from fenxiao.distribution.models import DistributorGrade
+    from fenxiao.testing import make_staff
+
+    client.force_login(make_staff("boss", superuser=True))
+    in_english(client)
+    data = [
+        *DistributorGrade.objects.values_list("name", flat=True),
+        *Tag.objects.values_list("name", flat=True),
+        *Tag.objects.values_list("description", flat=True),
+        *Group.objects.values_list("name", flat=True),
+    ]
+    left = {}
+    for name in _changelists():
+        reply = client.get(reverse(name), follow=True)
+        assert reply.status_code == 200, name
+        found = chinese_left(reply.content.decode(), *data)
+        if found:
+            left[name] = found
+    assert left == {}
+
+
+@pytest.mark.django_db
+def test_every_backend_add_form_is_english(client):
+    """Every add form a superuser may open, empty: labels, help, choices, fieldsets. Region
+    names, seeded names and permission names (the staff role form lists them) are data."""
+    from django.contrib.auth.models import Group, Permission
+    from django.urls import NoReverseMatch, reverse
+
+    from fenxiao.customers.models import Tag
+    from fenxiao.distribution.models import DistributorGrade
+    from fenxiao.shipping import regions
+    from fenxiao.testing import make_staff
+
+    client.force_login(make_staff("boss", superuser=True))
+    in_english(client)
+    data = [
+        *DistributorGrade.objects.values_list("name", flat=True),
+        *Tag.objects.values_list("name", flat=True),
+        *Group.objects.values_list("name", flat=True),
+        *Permission.objects.values_list("name", flat=True),
+        *(province.name for province in regions.provinces()),
+    ]
+    opened, left = 0, {}
+    for name in _changelists():
+        try:
+            url = reverse(name.replace("_changelist", "_add"))
+        except NoReverseMatch:
+            continue
+        reply = client.get(url)
+        if reply.status_code != 200:  # a list with nothing to add by hand
+            continue
+        opened += 1
+        found = chinese_left(reply.content.decode(), *data)
+        if found:
+            left[url] = found
+    assert opened >= 15 and left == {}

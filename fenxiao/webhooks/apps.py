@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class WebhooksConfig(AppConfig):
     name = "fenxiao.webhooks"
     label = "webhooks"
-    verbose_name = _("开发者")
+    verbose_name = pgettext_lazy("menu", "开发者")

@@ -46,7 +46,6 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 SALE_KEY_PREFIX = "pos:"
 
 
-
 def _member_phone(text: str) -> str:
     """A member's phone as registration writes it ("+86 138-0000-0001" → "13800000001"),
     so a till's spelling finds the account the member signs in with."""
@@ -57,6 +56,7 @@ def _member_phone(text: str) -> str:
         return normalise_phone(text)
     except InvalidPhone:
         raise PosPayloadInvalid(_("会员手机号需为 11 位中国大陆手机号"), code="POS_PHONE_INVALID") from None
+
 
 def _fingerprint(operation: str, payload: dict) -> str:
     text = json.dumps(
