@@ -49,7 +49,7 @@ class Promotion(models.Model):
     # 满减
     scope = models.CharField(_("适用范围"), max_length=12, choices=Scope.choices, default=Scope.SHOP)
     categories = models.ManyToManyField(
-        "catalog.Category", blank=True, related_name="+", verbose_name=_("分类")
+        "catalog.Category", blank=True, related_name="+", verbose_name=pgettext_lazy("plural", "分类")
     )
     products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name=_("商品"))
     repeat = models.BooleanField(_("每满减"), default=False, help_text=_("按第一档：每满 X 减 Y，上不封顶"))
@@ -274,7 +274,7 @@ class Coupon(models.Model):
     min_spend = models.PositiveIntegerField(_("使用门槛（分）"), default=0)
     scope = models.CharField(_("适用范围"), max_length=12, choices=Scope.choices, default=Scope.SHOP)
     categories = models.ManyToManyField(
-        "catalog.Category", blank=True, related_name="+", verbose_name=_("分类")
+        "catalog.Category", blank=True, related_name="+", verbose_name=pgettext_lazy("plural", "分类")
     )
     products = models.ManyToManyField("catalog.Product", blank=True, related_name="+", verbose_name=_("商品"))
     valid_from = models.DateTimeField(_("有效期开始"), null=True, blank=True)

@@ -189,3 +189,14 @@ def test_every_backend_add_form_is_english(client):
         if found:
             left[url] = found
     assert opened >= 15 and left == {}
+
+
+@pytest.mark.django_db
+def test_one_chinese_word_two_english_senses(client):
+    """分类 is the tab of every page (Categories) and a product's field (Category)."""
+    from fenxiao.testing import make_staff
+
+    assert ">Categories</a>" in in_english(client).get("/").content.decode()
+    client.force_login(make_staff("boss", superuser=True))
+    form = client.get("/backend/catalog/product/add/").content.decode()
+    assert re.search(r"<label[^>]*>\s*Category\b", form)
