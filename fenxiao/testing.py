@@ -317,3 +317,13 @@ def backend_content(html: str) -> str:
     """A backend page's own content: what follows the sidebar and the header, whose menu
     names every app."""
     return html[html.index('id="content"') :]
+
+
+def english_backend_page(client: Client, url: str, *data: str) -> str:
+    """A backend page read in English: it answers 200 and its own content shows no Chinese
+    outside `data`."""
+    reply = in_english(client).get(url)
+    assert reply.status_code == 200, (url, reply.status_code)
+    body = reply.content.decode()
+    assert chinese_left(backend_content(body), *data) == [], url
+    return body

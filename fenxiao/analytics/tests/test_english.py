@@ -28,6 +28,7 @@ from fenxiao.stores.models import Store, StoreStaff
 from fenxiao.testing import (
     backend_content,
     chinese_left,
+    english_backend_page,
     in_english,
     login,
     make_buyer,
@@ -92,11 +93,7 @@ def shop():
 
 
 def english_page(client, url):
-    reply = client.get(url)
-    assert reply.status_code == 200, (url, reply.status_code)
-    html = reply.content.decode()
-    assert chinese_left(backend_content(html), *DATA) == [], url
-    return html
+    return english_backend_page(client, url, *DATA)
 
 
 def test_the_dashboard_is_english(shop):

@@ -1,10 +1,17 @@
 """The catalog's backend pages in English when the merchant chose it, Chinese by default."""
 
 import pytest
-from django.test import Client
 from django.utils.html import escape
 
-from fenxiao.testing import backend_content, chinese_left, in_english, make_category, make_product, make_staff
+from fenxiao.testing import (
+    backend_content,
+    chinese_left,
+    in_english,
+    login,
+    make_category,
+    make_product,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +23,7 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def boss():
-    client = Client()
-    client.force_login(make_staff("boss", superuser=True))
-    return client
+    return login(make_staff("boss", superuser=True))
 
 
 @pytest.fixture

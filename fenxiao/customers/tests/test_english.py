@@ -16,9 +16,10 @@ from fenxiao.customers.models import Segment, SmsMessage, Tag
 from fenxiao.customers.services import accounts, tags
 from fenxiao.customers.services.staff import ensure_staff_groups
 from fenxiao.testing import (
-    backend_content,
     chinese_left,
+    english_backend_page,
     in_english,
+    login,
     make_address,
     make_buyer,
     make_category,
@@ -36,9 +37,7 @@ ROLES = ("运营", "财务")
 
 @pytest.fixture
 def boss() -> Client:
-    client = Client()
-    client.force_login(make_staff("boss", superuser=True))
-    return in_english(client)
+    return in_english(login(make_staff("boss", superuser=True)))
 
 
 @pytest.fixture
@@ -69,11 +68,7 @@ def permission_data() -> list[str]:
 
 
 def english_page(client, url, *data) -> str:
-    reply = client.get(url)
-    assert reply.status_code == 200, url
-    body = reply.content.decode()
-    assert chinese_left(backend_content(body), *data, *CORE_ACTIONS) == [], url
-    return body
+    return english_backend_page(client, url, *data, *CORE_ACTIONS)
 
 
 def test_user_list_and_pages_in_english(boss, buyer):

@@ -11,16 +11,23 @@ from django.utils import timezone, translation
 
 from fenxiao.notices.channels.templates import source_value
 from fenxiao.notices.models import Channel, Delivery, DeliveryStatus, Message
-from fenxiao.testing import api_for, backend_content, chinese_left, in_english, make_buyer, make_staff
+from fenxiao.testing import (
+    api_for,
+    backend_content,
+    chinese_left,
+    english_backend_page,
+    in_english,
+    login,
+    make_buyer,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def boss() -> Client:
-    client = Client()
-    client.force_login(make_staff("boss", superuser=True))
-    return in_english(client)
+    return in_english(login(make_staff("boss", superuser=True)))
 
 
 @pytest.fixture
@@ -57,26 +64,18 @@ def outbox():
     return buyer, [read, unread], rows
 
 
-def english_page(client, url) -> str:
-    reply = client.get(url)
-    assert reply.status_code == 200, url
-    body = reply.content.decode()
-    assert chinese_left(backend_content(body)) == [], url
-    return body
-
-
 def test_message_pages_in_english(boss, outbox):
     _buyer, (read, _unread), _rows = outbox
-    body = english_page(boss, reverse("admin:notices_message_changelist"))
+    body = english_backend_page(boss, reverse("admin:notices_message_changelist"))
     assert "Recipient" in body and "Order shipped" in body and "Unread" in body
-    english_page(boss, reverse("admin:notices_message_change", args=[read.pk]))
+    english_backend_page(boss, reverse("admin:notices_message_change", args=[read.pk]))
 
 
 def test_outbox_pages_in_english(boss, outbox):
     _buyer, _messages, (sent, failed) = outbox
-    body = english_page(boss, reverse("admin:notices_delivery_changelist"))
+    body = english_backend_page(boss, reverse("admin:notices_delivery_changelist"))
     assert "Sandbox" in body and "Failed" in body and "WeChat template message" in body
-    body = english_page(boss, reverse("admin:notices_delivery_change", args=[failed.pk]))
+    body = english_backend_page(boss, reverse("admin:notices_delivery_change", args=[failed.pk]))
     assert "Failed" in backend_content(body) and "('failed'" not in body  # a label, never a tuple
 
 

@@ -1,4 +1,4 @@
-"""The order page: its lines, after-sales, payments and log, and one page per change (ship,
+"""The order page (its panels in `order_inlines`) and one page per change (ship,
 price adjustment, address, refund, cancellation), each calling one service and showing its
 refusal, if any. Orders are never edited as a form."""
 
@@ -10,31 +10,30 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
+from fenxiao.core.admin import DetailActionsMixin
 from fenxiao.core.admin_forms import LocalDateRangeFilter, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
-from fenxiao.payments.models import Payment, Refund
+from fenxiao.payments.models import Refund
 
-from ..models import AfterSale, Order, OrderEvent, OrderLine, OrderStatus, Parcel
+from ..models import Order, OrderLine, OrderStatus, Parcel
 from ..services import after_sales, lifecycle, shipments
 from . import batch_ship, packing
 from .attribution import render_attribution
 from .common import (
-    AFTER_SALE_STATUS_LABELS,
     ORDER_STATUS_LABELS,
     buyer_text,
     label,
-    link,
     order_summary,
 )
 from .discounts import render_discounts
 from .exporting import OrderExports
 from .order_forms import AddressForm, AdjustPriceForm, CancelForm, StaffRefundForm
+from .order_inlines import AfterSaleInline, OrderEventInline, OrderLineInline, PaymentInline
 from .order_list import (
     OrderTabFilter,
     amount_cell,
@@ -47,93 +46,6 @@ from .order_list import (
 from .shipping import ShipForm, render_parcels
 
 # --- Order ---------------------------------------------------------------------------------
-
-
-class OrderLineInline(ReadOnlyInline):
-    model = OrderLine
-    fields = (
-        "product_name",
-        "spec_text",
-        "sku_code",
-        "unit_price_display",
-        "quantity",
-        "subtotal_display",
-        "discount_display",
-        "paid_display",
-        "refunded_display",
-        "refunded_quantity",
-    )
-    readonly_fields = fields
-    verbose_name_plural = pgettext_lazy("plural", "订单商品")
-
-    @display(description=gettext_lazy("单价"))
-    def unit_price_display(self, obj):
-        return format_fen(obj.unit_price)
-
-    @display(description=gettext_lazy("小计"))
-    def subtotal_display(self, obj):
-        return format_fen(obj.subtotal)
-
-    @display(description=gettext_lazy("分摊优惠"))
-    def discount_display(self, obj):
-        return format_fen(obj.discount_share)
-
-    @display(description=gettext_lazy("实付"))
-    def paid_display(self, obj):
-        return format_fen(obj.paid_amount)
-
-    @display(description=gettext_lazy("已退款"))
-    def refunded_display(self, obj):
-        return format_fen(obj.refunded_amount)
-
-
-class OrderEventInline(ReadOnlyInline):
-    model = OrderEvent
-    fields = ("created_at", "actor_kind", "actor_display", "message")
-    readonly_fields = fields
-    verbose_name_plural = pgettext_lazy("plural", "订单日志")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-    @display(description=gettext_lazy("操作人"))
-    def actor_display(self, obj):
-        return buyer_text(obj.actor) if obj.actor_id else obj.get_actor_kind_display()
-
-
-class AfterSaleInline(ReadOnlyInline):
-    model = AfterSale
-    fields = ("number_link", "kind", "status_label", "amount_display", "reason", "created_at")
-    readonly_fields = fields
-    verbose_name_plural = pgettext_lazy("plural", "售后")
-
-    @display(description=gettext_lazy("售后单号"))
-    def number_link(self, obj):
-        return link(obj, obj.number)
-
-    @display(description=gettext_lazy("状态"))
-    def status_label(self, obj):
-        return label(obj.get_status_display(), AFTER_SALE_STATUS_LABELS.get(obj.status))
-
-    amount_display = fen_column(gettext_lazy("退款金额"))
-
-
-class PaymentInline(ReadOnlyInline):
-    model = Payment
-    fields = (
-        "out_trade_no",
-        "gateway",
-        "amount_display",
-        "status",
-        "applied",
-        "transaction_id",
-        "created_at",
-        "paid_at",
-    )
-    readonly_fields = fields
-    verbose_name_plural = pgettext_lazy("plural", "支付记录")
-
-    amount_display = fen_column(gettext_lazy("金额"))
 
 
 @admin.register(Order)

@@ -13,6 +13,7 @@ from fenxiao.testing import (
     backend_content,
     chinese_left,
     in_english,
+    login,
     make_buyer,
     make_category,
     make_product,
@@ -26,9 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def boss():
-    client = Client()
-    client.force_login(make_staff("boss", superuser=True))
-    return client
+    return login(make_staff("boss", superuser=True))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from fenxiao.testing import backend_content, chinese_left, in_english, make_staff
+from fenxiao.testing import backend_content, chinese_left, english_backend_page, in_english, login, make_staff
 from fenxiao.webhooks.models import Delivery, Endpoint
 from fenxiao.webhooks.services import events
 
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def boss() -> Client:
-    client = Client()
-    client.force_login(make_staff("boss", superuser=True))
-    return in_english(client)
+    return in_english(login(make_staff("boss", superuser=True)))
 
 
 def _emit(n=1):
@@ -33,25 +31,17 @@ def _emit(n=1):
         )
 
 
-def english_page(client, url, *data) -> str:
-    reply = client.get(url)
-    assert reply.status_code == 200, url
-    body = reply.content.decode()
-    assert chinese_left(backend_content(body), *data) == [], url
-    return body
-
-
 def test_endpoint_pages_in_english(boss, receiver):
     endpoint = make_endpoint(receiver.url, ["order.paid", "order.shipped"], description="ERP")
     make_endpoint("http://127.0.0.1:1/off", ["order.paid"], is_active=False, description="Old")
-    body = english_page(boss, "/backend/webhooks/endpoint/")
+    body = english_backend_page(boss, "/backend/webhooks/endpoint/")
     assert "Order paid, Order shipped" in body and "Disabled" in body and "Active" in body
-    english_page(boss, "/backend/webhooks/endpoint/add/")
-    body = english_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/change/")
+    english_backend_page(boss, "/backend/webhooks/endpoint/add/")
+    body = english_backend_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/change/")
     assert "Signing and verification" in body and "navigator.clipboard" in body and "hmac.new" in body
     assert "Selected, press Ctrl+C to copy" in body
-    english_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/rotate-secret/")
-    english_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/ping/")
+    english_backend_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/rotate-secret/")
+    english_backend_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/ping/")
 
 
 def test_form_refusals_and_messages_in_english(boss, receiver, settings):
@@ -80,15 +70,15 @@ def test_delivery_pages_in_english(boss, receiver):
     make_endpoint(receiver.url, ["order.paid"])
     _emit(2)
     failed = Delivery.objects.get(last_response_code=500)
-    body = english_page(boss, "/backend/webhooks/delivery/")
+    body = english_backend_page(boss, "/backend/webhooks/delivery/")
     assert "Delivered" in body and "Pending" in body and "Order paid" in body
-    body = english_page(boss, f"/backend/webhooks/delivery/{failed.pk}/change/")
+    body = english_backend_page(boss, f"/backend/webhooks/delivery/{failed.pk}/change/")
     assert "Delivery log" in body and "HTTP 500" in body
-    english_page(boss, f"/backend/webhooks/delivery/{failed.pk}/redeliver/")
+    english_backend_page(boss, f"/backend/webhooks/delivery/{failed.pk}/redeliver/")
     reply = boss.post(f"/backend/webhooks/delivery/{failed.pk}/redeliver/", {"confirm": "1"}, follow=True)
     body = reply.content.decode()
     assert "Redelivered 1" in body and chinese_left(backend_content(body)) == []
-    english_page(boss, "/backend/webhooks/event/")
+    english_backend_page(boss, "/backend/webhooks/event/")
 
 
 def test_chinese_stays_the_default(receiver):
