@@ -391,14 +391,30 @@ WECHATPAY = {
     "NEXT_PUBLIC_KEY_ID": os.environ.get("WECHATPAY_NEXT_PUBLIC_KEY_ID", ""),
     "NEXT_PUBLIC_KEY_FILE": os.environ.get("WECHATPAY_NEXT_PUBLIC_KEY_FILE", ""),
     "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
+    # 商家转账 (PAYOUT_WECHAT_ADAPTER=wechatpay): the 转账场景 the merchant platform granted
+    # (1005 佣金报酬), what the recipient sees as the reason (收款感知), and the scene's 报备信息
+    # (JSON list of {"info_type", "info_content"}).
+    "TRANSFER_SCENE_ID": os.environ.get("WECHATPAY_TRANSFER_SCENE_ID", "1005"),
+    "TRANSFER_RECV_PERCEPTION": os.environ.get("WECHATPAY_TRANSFER_RECV_PERCEPTION", "劳务报酬"),
+    "TRANSFER_REPORT_INFOS": json.loads(
+        os.environ.get("WECHATPAY_TRANSFER_REPORT_INFOS", "")
+        or '[{"info_type": "岗位类型", "info_content": "分销员"},'
+        ' {"info_type": "报酬说明", "info_content": "分销佣金提现"}]'
+    ),
 }
-# Alipay (PAYMENT_GATEWAYS lists "alipay": 手机网站支付, offered outside WeChat's browser):
-# the app's id on the open platform, its RSA2 private key, and the Alipay public key (公钥
-# mode). Notifications go to SITE_URL. `manage.py check` says what is missing.
+# Alipay (PAYMENT_GATEWAYS lists "alipay": 手机网站支付, offered outside WeChat's browser;
+# PAYOUT_ALIPAY_ADAPTER=alipay: 单笔转账 to distributors): the app's id on the open platform,
+# its RSA2 private key, and either the Alipay public key (公钥 mode) or the three
+# certificates of 公钥证书 mode, which Alipay requires for transfers (the app's public key
+# certificate, Alipay's public key certificate and Alipay's root certificate). Notifications
+# go to SITE_URL. `manage.py check` says what is missing.
 ALIPAY = {
     "APP_ID": os.environ.get("ALIPAY_APP_ID", ""),
     "PRIVATE_KEY_FILE": os.environ.get("ALIPAY_PRIVATE_KEY_FILE", ""),
     "PUBLIC_KEY_FILE": os.environ.get("ALIPAY_PUBLIC_KEY_FILE", ""),
+    "APP_CERT_FILE": os.environ.get("ALIPAY_APP_CERT_FILE", ""),
+    "ALIPAY_CERT_FILE": os.environ.get("ALIPAY_ALIPAY_CERT_FILE", ""),
+    "ROOT_CERT_FILE": os.environ.get("ALIPAY_ROOT_CERT_FILE", ""),
     "GATEWAY": os.environ.get("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
 }
 # "wechatpay_jsapi" (WeChat Pay inside WeChat's browser) also needs the 公众号 of WECHATPAY's
@@ -450,10 +466,11 @@ if PRODUCTION and "sandbox" in NOTICE_CHANNEL_ADAPTERS.values():
         "NOTICE_SMS_ADAPTER / NOTICE_WECHAT_ADAPTER is the sandbox, which sends nothing; "
         "it is only available in demo mode (FENXIAO_DEMO=1)."
     )
-# Payout adapters for electronic withdrawals (微信零钱 / 支付宝; empty: none). The sandbox
-# only records the transfer (沙箱打款记录) and moves no money; production has none until a
-# real one is added, and an approved WeChat / Alipay withdrawal then waits for finance to
-# transfer it by hand and mark it paid, as a bank transfer does.
+# Payout adapters for electronic withdrawals (empty: none): "wechatpay" (商家转账 to 微信零钱,
+# with WECHATPAY's merchant; the distributor confirms receipt in WeChat), "alipay" (单笔转账,
+# with ALIPAY's app in 公钥证书 mode). The sandbox only records the transfer (沙箱打款记录)
+# and moves no money. Without an adapter an approved WeChat / Alipay withdrawal waits for
+# finance to transfer it by hand and mark it paid, as a bank transfer does.
 PAYOUT_ADAPTERS = {
     "wechat": os.environ.get("PAYOUT_WECHAT_ADAPTER", "" if PRODUCTION else "sandbox"),
     "alipay": os.environ.get("PAYOUT_ALIPAY_ADAPTER", "" if PRODUCTION else "sandbox"),
@@ -476,6 +493,8 @@ NOTICE_EVENT_CHANNELS = {
     "after_sale_approved": ["sms", "wechat"],
     "after_sale_closed": ["wechat"],
     "withdrawal_paid": ["sms", "wechat"],
+    "withdrawal_to_confirm": ["sms", "wechat"],
+    "withdrawal_failed": ["sms", "wechat"],
     "withdrawal_rejected": ["sms", "wechat"],
     "distributor_approved": ["wechat"],
     "distributor_rejected": ["wechat"],

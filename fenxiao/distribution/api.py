@@ -14,7 +14,7 @@ from fenxiao.customers.auth import buyer_auth
 from .errors import NotADistributor
 from .models import LedgerEntry, OrderClaim, TouchSource, Withdrawal
 from .paging import KeysetPagination
-from .services import binding, claims, config, dashboard, distributors, ledger, sharing, withdrawals
+from .services import binding, claims, config, dashboard, distributors, ledger, payouts, sharing, withdrawals
 
 router = Router(tags=["分销中心"], auth=buyer_auth)
 
@@ -182,6 +182,15 @@ class WithdrawalOut(Schema):
     status_display: str
     reject_reason: str
     failure_reason: str
+    payout_status: str = Field(
+        description="自动打款进度：pending 待打款 / processing 打款中 / waiting 待到账 / succeeded 已到账 / "
+        "failed 打款失败；空：人工打款或不经打款通道"
+    )
+    confirm_package: str = Field(
+        validation_alias="payout_package",
+        description="微信商家转账待收款人确认时的 package：在微信中调用 requestMerchantTransfer"
+        "（mchId、appId 为商户的）确认收款，之后调用 …/confirmed",
+    )
     created_at: datetime
     paid_at: datetime | None
 
@@ -340,6 +349,22 @@ def request_withdrawal(request, payload: WithdrawalIn):
         distributor, amount=payload.amount, method=payload.method, account=payload.account
     )
     return Status(201, withdrawal)
+
+
+@router.post("/withdrawals/{number}/confirmed", response=WithdrawalOut)
+def withdrawal_confirmed(request, number: str):
+    """The distributor confirmed receipt in WeChat (requestMerchantTransfer answered ok):
+    the transfer's outcome is asked for now rather than at the next check."""
+    return payouts.confirmed_by_distributor(_me_reading(request), number)
+
+
+@router.post("/payout-notify/{method}", auth=None, url_name="payout_notify", response={200: dict})
+def payout_notify(request, method: str):
+    """Where a payout service (WeChat 商家转账) delivers its signed notification of how a
+    transfer ended. Answers SUCCESS once recorded (or already recorded), so it stops
+    re-sending; a notification that does not verify is refused."""
+    outcome = payouts.notified(method, {k.lower(): v for k, v in request.headers.items()}, request.body)
+    return {"code": "SUCCESS", "message": "成功", "outcome": outcome}
 
 
 # --- 掉单申诉 -------------------------------------------------------------------------------

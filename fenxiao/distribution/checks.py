@@ -20,3 +20,41 @@ def payout_adapters_exist(app_configs, **kwargs):
         for method, name in sorted(settings.PAYOUT_ADAPTERS.items())
         if name and name not in known
     ]
+
+
+@register()
+def payout_adapters_configured(app_configs, **kwargs):
+    """A real payout adapter that cannot sign would leave every approved withdrawal waiting
+    on an error: say what is missing at start-up instead."""
+    from fenxiao.payments.gateways import alipay_client, wechatpay_client
+
+    chosen = set(settings.PAYOUT_ADAPTERS.values())
+    errors = []
+    if "wechatpay" in chosen:
+        errors += [
+            Error(problem, hint="See WECHATPAY in settings.py.", id="fenxiao.E002")
+            for problem in wechatpay_client.problems()
+        ]
+        if not settings.WECHAT_MP.get("SECRET"):
+            errors.append(
+                Error(
+                    "PAYOUT_WECHAT_ADAPTER=wechatpay needs WECHAT_MP_SECRET, the AppSecret of the 公众号 "
+                    "WECHATPAY_APPID names, to learn each distributor's openid.",
+                    id="fenxiao.E002",
+                )
+            )
+    if "alipay" in chosen:
+        errors += [
+            Error(problem, hint="See ALIPAY in settings.py.", id="fenxiao.E002")
+            for problem in alipay_client.problems()
+        ]
+        if not alipay_client.config().get("APP_CERT_FILE"):
+            errors.append(
+                Error(
+                    "PAYOUT_ALIPAY_ADAPTER=alipay needs 公钥证书 mode: Alipay accepts transfers only from "
+                    "apps that sign with certificates.",
+                    hint="Set ALIPAY_APP_CERT_FILE, ALIPAY_ALIPAY_CERT_FILE and ALIPAY_ROOT_CERT_FILE.",
+                    id="fenxiao.E002",
+                )
+            )
+    return errors

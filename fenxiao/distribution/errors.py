@@ -90,3 +90,9 @@ class BatchNotFound(DomainError):
     code = "SETTLEMENT_BATCH_NOT_FOUND"
     message = _("结算批次不存在")
     status = 404
+
+
+class PayoutNotificationUnsupported(DomainError):
+    code = "PAYOUT_NOTIFICATION_UNSUPPORTED"
+    message = _("该提现方式不接收打款通知")
+    status = 404

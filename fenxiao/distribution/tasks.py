@@ -4,7 +4,7 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import distributors, grades, reconciliation, scheduled, settlement, withdrawals
+from .services import distributors, grades, payouts, reconciliation, scheduled, settlement
 
 # Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
@@ -63,10 +63,10 @@ def enrol_everyone_hourly():
 @db_task()
 def execute_payout(withdrawal_id: int):
     """One transfer attempt; the row holds its state and the sweeper re-drives it."""
-    withdrawals.execute_payout(withdrawal_id)
+    payouts.execute_payout(withdrawal_id)
 
 
 @once_per_slot(crontab(minute="*"))
 def sweep_payouts():
     """Every minute: re-drive payouts due again or stranded by a worker that died."""
-    withdrawals.sweep_payouts()
+    payouts.sweep_payouts()

@@ -22,6 +22,8 @@ class Kind(models.TextChoices):
     COMMISSION_SETTLED = "commission_settled", _("佣金结算")
     WITHDRAWAL_PAID = "withdrawal_paid", _("提现到账")
     WITHDRAWAL_REJECTED = "withdrawal_rejected", _("提现被拒")
+    WITHDRAWAL_TO_CONFIRM = "withdrawal_to_confirm", _("提现待确认收款")
+    WITHDRAWAL_FAILED = "withdrawal_failed", _("提现打款失败")
     DISTRIBUTOR_APPROVED = "distributor_approved", _("分销商审核通过")
     DISTRIBUTOR_REJECTED = "distributor_rejected", _("分销商审核未通过")
     CLAIM_DECIDED = "claim_decided", _("掉单申诉结果")

@@ -89,6 +89,7 @@ urlpatterns = [
     path("d/team/", distribution.team, name="team"),
     path("d/rankings/", distribution.rankings, name="rankings"),
     path("d/withdraw/", distribution.withdraw, name="withdraw"),
+    path("d/withdraw/<str:number>/confirmed", distribution.withdrawal_confirmed, name="withdrawal_confirmed"),
     path("d/claims/", distribution.claims_page, name="claims"),
     path("d/share/", distribution.share, name="share"),
     path("d/share/qr.png", distribution.qr_image, name="share_qr"),

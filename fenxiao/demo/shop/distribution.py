@@ -26,6 +26,7 @@ from fenxiao.distribution.services import (
     config,
     distributors,
     grades,
+    payouts,
     settlement,
     withdrawals,
 )
@@ -139,7 +140,7 @@ def _withdrawals(people: People, tree: dict) -> None:
             account={"name": "林晓雨", "account": "linxiaoyu@example.com"},
         )
         withdrawals.approve(done, people.finance)
-        withdrawals.execute_payout(done.pk)  # the worker would do this moments later
+        payouts.execute_payout(done.pk)  # the worker would do this moments later
     waiting = min(balance(b.pk), 5000)
     if waiting >= 1000:
         withdrawals.request(

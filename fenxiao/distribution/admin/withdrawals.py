@@ -12,7 +12,7 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
 from ..models import RETRYABLE_PAYOUT, LedgerEntry, Withdrawal, WithdrawalStatus
-from ..services import ledger, withdrawals
+from ..services import ledger, payouts, withdrawals
 from ..services.exports import PAYOUTS
 from .common import (
     ConfirmForm,
@@ -39,6 +39,7 @@ ACCOUNT_LABELS = {
     "name": gettext_lazy("收款人"),
     "bank": gettext_lazy("开户银行"),
     "account": gettext_lazy("收款账号"),
+    "openid": gettext_lazy("微信 OpenID"),
 }
 
 
@@ -125,6 +126,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
                     "payout_attempts",
                     "payout_next_at",
                     "payout_last_error",
+                    "payout_package_display",
                     "reject_reason",
                     "failure_reason",
                 )
@@ -150,6 +152,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         "payout_attempts",
         "payout_next_at",
         "payout_last_error",
+        "payout_package_display",
         "reject_reason",
         "failure_reason",
     )
@@ -178,6 +181,12 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         return " · ".join(parts) or "-"
 
     amount_display = fen_column(gettext_lazy("提现金额"), ordering="amount")
+
+    @display(description=gettext_lazy("收款确认"))
+    def payout_package_display(self, obj):
+        if obj.payout_package:
+            return _("待分销商在微信中确认收款（逾期未确认，微信支付撤销转账，金额退回余额）")
+        return "-"
 
     @display(description=gettext_lazy("手续费"))
     def fee_display(self, obj):
@@ -265,7 +274,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         run_each(
             request,
             queryset,
-            lambda w: withdrawals.retry_payout(w, request.user),
+            lambda w: payouts.retry_payout(w, request.user),
             describe=describe,
             done=_("已重新发起打款"),
         )
@@ -407,7 +416,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             request,
             object_id,
             ConfirmForm,
-            lambda w, data: withdrawals.retry_payout(w, request.user),
+            lambda w, data: payouts.retry_payout(w, request.user),
             title=_("重试自动打款"),
             submit_label=_("重新发起打款"),
             success=_("已重新发起打款（同一提现单号，不会重复到账）"),

@@ -105,13 +105,17 @@ class PayoutStatus(models.TextChoices):
     NONE = "", "-"
     PENDING = "pending", _("待打款")
     PROCESSING = "processing", _("打款中")
+    # Accepted by the service, outcome to come: the bank is still moving it, or (WeChat
+    # 商家转账) the distributor has to confirm receipt in WeChat first.
+    WAITING = "waiting", _("待到账")
     SUCCEEDED = "succeeded", _("已到账")
     FAILED = "failed", _("打款失败")
 
 
 # A transfer in these states may be re-driven by staff or the sweeper: the payout adapter
-# is idempotent on the withdrawal number, so a re-drive never pays twice.
-RETRYABLE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.PROCESSING)
+# is idempotent on the withdrawal number, so a re-drive never pays twice (a waiting one is
+# asked for its outcome).
+RETRYABLE_PAYOUT = (PayoutStatus.PENDING, PayoutStatus.PROCESSING, PayoutStatus.WAITING)
 
 
 class Withdrawal(models.Model):
@@ -142,8 +146,11 @@ class Withdrawal(models.Model):
     payout_attempts = models.PositiveIntegerField(_("打款尝试次数"), default=0)
     # Pending: when the sweeper may (re)start the transfer. Processing: the claim's deadline,
     # after which the attempt is presumed dead (worker killed) and the transfer re-driven.
+    # Waiting: when the service is next asked for the outcome.
     payout_next_at = models.DateTimeField(_("下次打款尝试"), null=True, blank=True, db_index=True)
     payout_last_error = models.CharField(_("最近一次打款错误"), max_length=300, blank=True)
+    # WeChat 商家转账's package_info while the distributor has yet to confirm receipt.
+    payout_package = models.CharField(_("收款确认参数"), max_length=512, blank=True)
     created_at = models.DateTimeField(_("申请时间"), auto_now_add=True, db_index=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -153,7 +153,7 @@ def payout_rows(queryset, user=None):
                 w.get_method_display(),
                 account.get("name", ""),
                 account.get("bank", ""),
-                account.get("account", ""),
+                account.get("account") or account.get("openid", ""),
                 money_cell(w.amount),
                 money_cell(w.fee),
                 money_cell(w.payout),

@@ -218,7 +218,7 @@ def minutes_later(minutes):
 
 def test_a_payout_whose_worker_died_mid_transfer_is_redriven_and_pays_once(rich, finance, monkeypatch):
     from fenxiao.distribution import payouts
-    from fenxiao.distribution.services import withdrawals
+    from fenxiao.distribution.services import payouts as payout_runs
 
     number = ask(rich, 2500).json()["number"]
     original = payouts.SandboxPayoutGateway.transfer
@@ -239,8 +239,8 @@ def test_a_payout_whose_worker_died_mid_transfer_is_redriven_and_pays_once(rich,
     assert SandboxPayout.objects.count() == 1
     monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", original)
 
-    assert withdrawals.sweep_payouts(minutes_later(1)) == 0  # the claim has not expired yet
-    assert withdrawals.sweep_payouts(minutes_later(6)) == 1
+    assert payout_runs.sweep_payouts(minutes_later(1)) == 0  # the claim has not expired yet
+    assert payout_runs.sweep_payouts(minutes_later(6)) == 1
 
     withdrawal.refresh_from_db()
     assert (withdrawal.status, withdrawal.payout_status, withdrawal.payout_attempts) == (
@@ -252,12 +252,12 @@ def test_a_payout_whose_worker_died_mid_transfer_is_redriven_and_pays_once(rich,
     assert (payout.out_biz_no, payout.amount) == (number, 2500)
     assert withdrawal.payout_reference == payout.reference
     assert ledger_sum(rich) == 7500  # held once, never released
-    assert withdrawals.sweep_payouts(minutes_later(60)) == 0
+    assert payout_runs.sweep_payouts(minutes_later(60)) == 0
 
 
 def test_a_payout_service_that_does_not_answer_is_retried_not_failed(rich, finance, monkeypatch):
     from fenxiao.distribution import payouts
-    from fenxiao.distribution.services import withdrawals
+    from fenxiao.distribution.services import payouts as payout_runs
 
     number = ask(rich, 2500).json()["number"]
     original = payouts.SandboxPayoutGateway.transfer
@@ -276,7 +276,7 @@ def test_a_payout_service_that_does_not_answer_is_retried_not_failed(rich, finan
     assert ledger_sum(rich) == 7500  # still held: the outcome is unknown, nothing released
 
     monkeypatch.setattr(payouts.SandboxPayoutGateway, "transfer", original)
-    assert withdrawals.sweep_payouts(minutes_later(2)) == 1
+    assert payout_runs.sweep_payouts(minutes_later(2)) == 1
     withdrawal.refresh_from_db()
     assert (withdrawal.status, withdrawal.payout_status) == ("paid", "succeeded")
     assert SandboxPayout.objects.count() == 1
@@ -403,9 +403,9 @@ def test_without_a_payout_adapter_finance_pays_by_hand(rich, finance, settings, 
 
 
 def test_a_payout_queued_before_its_adapter_was_removed_goes_to_finance(rich, finance, settings, monkeypatch):
-    from fenxiao.distribution.services import withdrawals
+    from fenxiao.distribution.services import payouts as payout_runs
 
-    monkeypatch.setattr(withdrawals, "_schedule", lambda pk: None)  # approved, not yet sent
+    monkeypatch.setattr(payout_runs, "schedule", lambda pk: None)  # approved, not yet sent
     never_tried = ask(rich, 2500).json()["number"]
     tried = ask(rich, 1500).json()["number"]
     for number in (never_tried, tried):
@@ -413,14 +413,14 @@ def test_a_payout_queued_before_its_adapter_was_removed_goes_to_finance(rich, fi
     Withdrawal.objects.filter(number=tried).update(payout_attempts=1)  # its answer was lost
     settings.PAYOUT_ADAPTERS = {"wechat": "", "alipay": ""}
 
-    assert withdrawals.sweep_payouts(minutes_later(3)) == 2
+    assert payout_runs.sweep_payouts(minutes_later(3)) == 2
 
     first, second = (Withdrawal.objects.get(number=n) for n in (never_tried, tried))
     assert (first.status, first.payout_status, first.payout_next_at) == ("approved", "", None)
     assert "人工转账" in first.payout_last_error
     # The second may have been paid: it is neither handed over nor failed, only looked at hourly.
     assert (second.status, second.payout_status) == ("approved", "pending")
-    assert withdrawals.sweep_payouts(minutes_later(30)) == 0
+    assert payout_runs.sweep_payouts(minutes_later(30)) == 0
     refused = finance.post(f"/staff/distribution/withdrawals/{tried}/failed", {"reason": "x"})
     assert refused.status_code == 409
     assert not SandboxPayout.objects.exists()

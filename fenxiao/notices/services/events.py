@@ -190,6 +190,34 @@ def withdrawal_rejected(*, user_id: int, withdrawal_id: int, number: str, amount
     )
 
 
+def withdrawal_to_confirm(*, user_id: int, withdrawal_id: int, number: str, payout: int) -> None:
+    notify(
+        user_id,
+        Kind.WITHDRAWAL_TO_CONFIRM,
+        "提现待确认收款",
+        f"您的提现 {number} 已转出 {format_fen(payout)}，请在微信中打开「佣金提现」页点击确认收款，"
+        "逾期未确认将退回可提现余额。",
+        "/d/withdraw/",
+        source_key=f"withdrawal-to-confirm:{withdrawal_id}",
+        subject_type="withdrawal",
+        subject_id=withdrawal_id,
+    )
+
+
+def withdrawal_failed(*, user_id: int, withdrawal_id: int, number: str, amount: int, reason: str) -> None:
+    notify(
+        user_id,
+        Kind.WITHDRAWAL_FAILED,
+        "提现打款失败",
+        f"您的提现 {number} 打款失败：{reason}。{format_fen(amount)} 已退回可提现余额，"
+        "可修改收款信息后重新申请。",
+        "/d/withdraw/",
+        source_key=f"withdrawal-failed:{withdrawal_id}",
+        subject_type="withdrawal",
+        subject_id=withdrawal_id,
+    )
+
+
 def distributor_approved(*, user_id: int, distributor_id: int) -> None:
     notify(
         user_id,

@@ -162,34 +162,51 @@ def icon(name: str, size: int = 22):
     )
 
 
-@register.inclusion_tag("storefront/partials/wechat_share.html", takes_context=True)
-def wechat_share(context):
-    """The page's share card (`share_card` in its context, a callable so that pages seen
-    outside WeChat never build one) and the JS-SDK signature that lets the page set it, in
-    WeChat's browser only, on the site's own address (`SITE_URL`, the 公众号's JS接口安全域名).
-    A card can never break a page: whatever goes wrong, the page goes without one."""
-    request = context.get("request")
-    card = context.get("share_card")
+def _jssdk(request) -> dict | None:
+    """WeChat's JS-SDK and its signature for this page, in WeChat's browser only, on the
+    site's own address (`SITE_URL`, the 公众号's JS接口安全域名); None elsewhere."""
     sdk = settings.WECHAT_MP.get("JSSDK_URL")
-    if not (card and sdk and request) or "MicroMessenger" not in request.headers.get("User-Agent", ""):
-        return {}
+    if not (sdk and request) or "MicroMessenger" not in request.headers.get("User-Agent", ""):
+        return None
     site = urlsplit(settings.SITE_URL)
     if request.get_host() != site.netloc or request.scheme != site.scheme:
-        return {}  # opened by another address: a signature for SITE_URL would not hold there
+        return None  # opened by another address: a signature for SITE_URL would not hold there
     # Signed as the browser holds the address: the path as sent, the query exactly as sent.
     query = request.META.get("QUERY_STRING", "")
     url = settings.SITE_URL + escape_uri_path(request.path) + (f"?{query}" if query else "")
+    config = wechat_mp.jssdk_config(url)
+    return None if config is None else {"config": config, "sdk": sdk}
+
+
+@register.inclusion_tag("storefront/partials/wechat_share.html", takes_context=True)
+def wechat_share(context):
+    """The page's share card (`share_card` in its context, a callable so that pages seen
+    outside WeChat never build one) and the JS-SDK signature that lets the page set it.
+    A card can never break a page: whatever goes wrong, the page goes without one."""
+    request = context.get("request")
+    card = context.get("share_card")
+    if not card:
+        return {}
     try:
-        config = wechat_mp.jssdk_config(url)
-        if config is None:
+        jssdk = _jssdk(request)
+        if jssdk is None:
             return {}
-        return {
-            "wx": {
-                "config": config,
-                "card": card() if callable(card) else card,
-                "sdk": sdk,
-            }
-        }
+        return {"wx": {**jssdk, "card": card() if callable(card) else card}, "name": "wx-share"}
     except Exception:
         logger.exception("share card left out of %s", request.path)
         return {}
+
+
+@register.inclusion_tag("storefront/partials/wechat_share.html", takes_context=True)
+def wechat_transfer(context):
+    """What 确认收款 needs on a page listing WeChat 商家转账 transfers awaiting the
+    distributor's confirmation: the JS-SDK signature and the merchant's id."""
+    request = context.get("request")
+    try:
+        jssdk = _jssdk(request)
+    except Exception:
+        logger.exception("WeChat JS-SDK left out of %s", request.path)
+        return {}
+    if jssdk is None:
+        return {}
+    return {"wx": {**jssdk, "mchId": settings.WECHATPAY.get("MCHID", "")}, "name": "wx-transfer"}

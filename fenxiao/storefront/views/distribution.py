@@ -9,18 +9,22 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import yuan_to_fen
+from fenxiao.customers.services import wechat_oauth
 from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal
 from fenxiao.distribution.paging import page_before
+from fenxiao.distribution.payouts import pays_by_openid
 from fenxiao.distribution.services import (
     claims,
     config,
     dashboard,
     distributors,
     ledger,
+    payouts,
     sharing,
     withdrawals,
 )
@@ -144,12 +148,24 @@ def withdraw(request):
     if request.method == "POST" and not distributor.may_withdraw:
         messages.error(request, _("分销资格暂停期间不能提现"))
         return redirect("/d/withdraw/")
+    # WeChat 商家转账 pays the WeChat user holding this browser: learn their openid silently
+    # (as the pay page does) before they ask.
+    by_openid = PayoutMethod.WECHAT in cfg.methods and pays_by_openid(PayoutMethod.WECHAT)
+    in_wechat = "MicroMessenger" in request.headers.get("User-Agent", "")
+    if request.method == "GET" and by_openid and in_wechat and wechat_oauth.should_ask(request):
+        return redirect(wechat_oauth.authorize_url(request, request.path))
     if request.method == "POST":
         method = request.POST.get("method", "")
         account = {k: request.POST.get(k, "") for k in ("name", "bank", "account")}
         try:
             amount = yuan_to_fen(request.POST.get("amount") or "0")
-            withdrawals.request(distributor, amount=amount, method=method, account=account)
+            withdrawals.request(
+                distributor,
+                amount=amount,
+                method=method,
+                account=account,
+                openid=wechat_oauth.openid_for(request) if method == PayoutMethod.WECHAT else None,
+            )
         except ValueError:
             messages.error(request, _("请输入正确的金额"))
         except DomainError as error:
@@ -158,6 +174,7 @@ def withdraw(request):
             messages.success(request, _("提现申请已提交"))
             return redirect("/d/withdraw/")
     methods = [(m, PayoutMethod(m).label) for m in cfg.methods]
+    history = list(Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30])
     return render(
         request,
         "storefront/distribution/withdraw.html",
@@ -166,12 +183,30 @@ def withdraw(request):
             "distributor": distributor,
             "methods": methods,
             "available": ledger.balance(distributor.pk),
-            "history": Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30],
+            "history": history,
+            "wechat_by_openid": by_openid,
+            "awaiting_confirmation": any(w.payout_package for w in history),
             # A refused request keeps what the distributor typed.
             "form": request.POST if request.method == "POST" else {},
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_POST
+def withdrawal_confirmed(request, number: str):
+    """确认收款 answered ok in WeChat: ask WeChat Pay how the transfer ended, now."""
+    distributor = _reading(request)
+    if distributor is None:
+        return redirect("/d/")
+    try:
+        payouts.confirmed_by_distributor(distributor, number)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("已确认收款，到账结果稍后更新"))
+    return redirect("/d/withdraw/")
 
 
 @login_required

@@ -221,11 +221,33 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
   }
 
+  // WeChat's JS-SDK, configured with the signature the server gave this page's address
+  // (`data`: sdk, config) for `apis`; `ready(wx)` runs once it is, `failed()` otherwise.
+  function withWechatSdk(data, apis, ready, failed) {
+    var script = document.createElement("script");
+    script.src = data.sdk;
+    script.onerror = failed;
+    script.onload = function () {
+      var wx = window.wx;
+      if (!wx) { failed(); return; }
+      wx.config({
+        debug: false,
+        appId: data.config.appId,
+        timestamp: data.config.timestamp,
+        nonceStr: data.config.nonceStr,
+        signature: data.config.signature,
+        jsApiList: apis
+      });
+      wx.ready(function () { ready(wx); });
+      wx.error(failed);
+    };
+    document.head.appendChild(script);
+  }
+
   // In WeChat, a page with a share card sets what 发送给朋友 and 分享到朋友圈 show, through
-  // the JS-SDK (loaded here, so a slow download holds nothing up) and the signature the
-  // server gave this page's address. The address bar is marked for sharing only afterwards:
-  // the signature is for the address the page came by. Whatever happens, `then` runs once,
-  // at the latest after a few seconds.
+  // the JS-SDK (loaded here, so a slow download holds nothing up). The address bar is marked
+  // for sharing only afterwards: the signature is for the address the page came by.
+  // Whatever happens, `then` runs once, at the latest after a few seconds.
   function initWechatShare(then) {
     var data = document.getElementById("wx-share");
     if (!data) { then(); return; }
@@ -235,33 +257,45 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     try {
       var share = JSON.parse(data.textContent);
       var card = share.card;
-      var script = document.createElement("script");
-      script.src = share.sdk;
-      script.onerror = once;
-      script.onload = function () {
-        var wx = window.wx;
-        if (!wx) { once(); return; }
-        wx.config({
-          debug: false,
-          appId: share.config.appId,
-          timestamp: share.config.timestamp,
-          nonceStr: share.config.nonceStr,
-          signature: share.config.signature,
-          jsApiList: ["updateAppMessageShareData", "updateTimelineShareData"]
-        });
-        wx.ready(function () {
-          wx.updateAppMessageShareData({ title: card.title, desc: card.desc, link: card.link, imgUrl: card.imgUrl });
-          wx.updateTimelineShareData({ title: card.timelineTitle, link: card.link, imgUrl: card.imgUrl });
-          once();
-        });
-        wx.error(once);
-      };
-      document.head.appendChild(script);
+      withWechatSdk(share, ["updateAppMessageShareData", "updateTimelineShareData"], function (wx) {
+        wx.updateAppMessageShareData({ title: card.title, desc: card.desc, link: card.link, imgUrl: card.imgUrl });
+        wx.updateTimelineShareData({ title: card.timelineTitle, link: card.link, imgUrl: card.imgUrl });
+        once();
+      }, once);
     } catch (error) {
       once();
     }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { init(document); initWechatShare(markShared); });
+  // A withdrawal paid by WeChat 商家转账 reaches 微信零钱 once the distributor confirms
+  // receipt in WeChat: 确认收款 opens WeChat's own confirmation with the transfer's package,
+  // then tells the server (its form), which asks WeChat Pay how the transfer ended.
+  function initMerchantTransfer() {
+    var buttons = document.querySelectorAll("[data-transfer-package]");
+    var data = document.getElementById("wx-transfer");
+    if (!buttons.length || !data) return;
+    var transfer = JSON.parse(data.textContent);
+    withWechatSdk(transfer, ["requestMerchantTransfer"], function () {
+      buttons.forEach(function (button) {
+        button.disabled = false;
+        button.addEventListener("click", function (event) {
+          event.preventDefault();
+          window.WeixinJSBridge.invoke("requestMerchantTransfer", {
+            mchId: transfer.mchId,
+            appId: transfer.config.appId,
+            package: button.dataset.transferPackage
+          }, function (res) {
+            if (res.err_msg === "requestMerchantTransfer:ok") button.form.submit();
+          });
+        });
+      });
+    }, function () {});
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    init(document);
+    initWechatShare(markShared);
+    initMerchantTransfer();
+  });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();

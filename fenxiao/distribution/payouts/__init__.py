@@ -1,9 +1,10 @@
-"""Payout adapters for withdrawals: WeChat 商家转账 / Alipay 转账, and a sandbox for both.
+"""Payout adapters for withdrawals: WeChat 商家转账 ("wechatpay", to the distributor's
+微信零钱 by openid; they confirm receipt in WeChat), Alipay 单笔转账 ("alipay", to a 支付宝
+account by its login id and real name), and a sandbox for both.
 
-Which adapter pays each method is `PAYOUT_ADAPTERS` (settings). A method without one (as in
-production until a real adapter is added) is paid by hand: finance transfers the money and
-marks the withdrawal paid. The sandbox pays nobody, so it serves only a demo or a
-developer's machine.
+Which adapter pays each method is `PAYOUT_ADAPTERS` (settings). A method without one is
+paid by hand: finance transfers the money and marks the withdrawal paid. The sandbox pays
+nobody, so it serves only a demo or a developer's machine.
 
 Like the real services, a transfer is idempotent on the merchant's number (a second
 request with the same number answers with the first transfer and moves no money) and may
@@ -14,27 +15,16 @@ after booking the transfer, like a service whose reply is lost: tests use it to 
 worker mid-call.
 """
 
-import abc
 import secrets
 import time
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
+from .base import PayoutGateway, PayoutNotice, PayoutResult
 
-@dataclass(frozen=True)
-class PayoutResult:
-    succeeded: bool
-    reference: str = ""
-    failure_reason: str = ""
-
-
-class PayoutGateway(abc.ABC):
-    @abc.abstractmethod
-    def transfer(self, *, out_biz_no: str, amount: int, account: dict) -> PayoutResult:
-        """Send `amount` fen to the account; the same out_biz_no never pays twice."""
-
+__all__ = ["PayoutGateway", "PayoutNotice", "PayoutResult", "adapter_name", "gateway_for", "pays_by_openid"]
 
 # In the reference of every transfer the sandbox books: the reconciliation flags such a
 # "paid" withdrawal outside a demo.
@@ -44,18 +34,15 @@ SANDBOX_MARK = "-SBX-"
 class SandboxPayoutGateway(PayoutGateway):
     """Refuses accounts without a real name, or whose id starts with "fail" (to test failures)."""
 
-    def __init__(self, channel: str):
-        self.channel = channel
-
     def transfer(self, *, out_biz_no, amount, account) -> PayoutResult:
-        from .models import SandboxPayout
+        from ..models import SandboxPayout
 
         name = str(account.get("name") or "").strip()
         number = str(account.get("account") or "").strip()
         if not name:
-            return PayoutResult(False, failure_reason="收款人实名信息缺失")
+            return PayoutResult.refused("收款人实名信息缺失")
         if not number or number.lower().startswith("fail"):
-            return PayoutResult(False, failure_reason="收款账户不存在或未实名认证")
+            return PayoutResult.refused("收款账户不存在或未实名认证")
         reference = f"{self.channel.upper()}{SANDBOX_MARK}{secrets.token_hex(8).upper()}"
         try:
             with transaction.atomic():
@@ -67,7 +54,7 @@ class SandboxPayoutGateway(PayoutGateway):
         delay = float(getattr(settings, "SANDBOX_GATEWAY_DELAY_SECONDS", 0) or 0)
         if delay > 0:
             time.sleep(delay)
-        return PayoutResult(True, reference=reference)
+        return PayoutResult.paid(reference)
 
 
 # Adapters that move no real money, and so are never used in production.
@@ -78,26 +65,39 @@ class PayoutUnavailable(Exception):
     """No payout adapter is set up for the method any more."""
 
 
-def _registry() -> dict[str, type[PayoutGateway]]:
-    return {"sandbox": SandboxPayoutGateway}
+# Each adapter's class, imported only when it pays.
+ADAPTERS = {
+    "sandbox": "fenxiao.distribution.payouts.SandboxPayoutGateway",
+    "wechatpay": "fenxiao.distribution.payouts.wechatpay.WechatTransferGateway",
+    "alipay": "fenxiao.distribution.payouts.alipay.AlipayTransferGateway",
+}
+
+
+# Adapters that pay a WeChat user by their openid under the 公众号 (learnt in WeChat's
+# browser), not by an account number the distributor types.
+BY_OPENID = {"wechatpay"}
 
 
 def adapter_names() -> set[str]:
-    return set(_registry())
+    return set(ADAPTERS)
 
 
 def adapter_name(method: str) -> str | None:
     """The adapter that pays `method` automatically, or None when finance pays it by hand."""
     name = settings.PAYOUT_ADAPTERS.get(method) or None
-    if name is None or name not in _registry():
+    if name is None or name not in ADAPTERS:
         return None
     if name in DEMO_ONLY and not (settings.DEMO_MODE or settings.DEBUG):
         return None
     return name
 
 
+def pays_by_openid(method: str) -> bool:
+    return adapter_name(method) in BY_OPENID
+
+
 def gateway_for(method: str) -> PayoutGateway:
     name = adapter_name(method)
     if name is None:
         raise PayoutUnavailable(f"提现方式 {method} 未配置自动打款通道")
-    return _registry()[name](method)
+    return import_string(ADAPTERS[name])(method)
