@@ -11,7 +11,7 @@ from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
-from ..models import RETRYABLE_PAYOUT, LedgerEntry, Withdrawal, WithdrawalStatus
+from ..models import RETRYABLE_PAYOUT, LedgerEntry, PayoutStatus, Withdrawal, WithdrawalStatus
 from ..services import ledger, payouts, withdrawals
 from ..services.exports import PAYOUTS
 from .common import (
@@ -95,7 +95,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
     )
     # The payout file: the selected or the filtered withdrawals (core/admin_exports.py).
     export = PAYOUTS
-    actions_detail = ("approve", "reject", "mark_paid", "mark_failed", "retry_payout")
+    actions_detail = ("approve", "reject", "mark_paid", "mark_failed", "retry_payout", "cancel_payout")
     fieldsets = (
         (
             gettext_lazy("提现"),
@@ -290,6 +290,12 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         allowed = set(self.ACTIONS_BY_STATUS.get(withdrawal.status, set()))
         if withdrawal.status == WithdrawalStatus.APPROVED and withdrawal.payout_status in RETRYABLE_PAYOUT:
             allowed.add("retry_payout")
+        if (
+            withdrawal.status == WithdrawalStatus.APPROVED
+            and withdrawal.payout_status == PayoutStatus.WAITING
+        ):
+            allowed.add("cancel_payout")
+            allowed.discard("mark_paid")  # the service may still pay it
         return allowed
 
     def _summary(self, w: Withdrawal):
@@ -420,4 +426,26 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             title=_("重试自动打款"),
             submit_label=_("重新发起打款"),
             success=_("已重新发起打款（同一提现单号，不会重复到账）"),
+        )
+
+    @action(
+        description=gettext_lazy("撤销转账"), url_path="cancel-payout", icon="undo", permissions=["process"]
+    )
+    def cancel_payout(self, request, object_id):
+        def done(w):
+            w.refresh_from_db()
+            if w.status == WithdrawalStatus.FAILED:
+                return _("%(number)s 的转账已撤销，金额已退回分销商余额") % {"number": w.number}
+            if w.status == WithdrawalStatus.PAID:
+                return _("%(number)s 已到账，无法撤销") % {"number": w.number}
+            return _("%(number)s 撤销中，结果稍后更新") % {"number": w.number}
+
+        return self._form_action(
+            request,
+            object_id,
+            ConfirmForm,
+            lambda w, data: payouts.cancel_payout(w, request.user),
+            title=_("撤销转账"),
+            submit_label=_("撤销转账"),
+            success=done,
         )

@@ -131,6 +131,16 @@ class AlipayTransferGateway(PayoutGateway):
             return self._state(answer, out_biz_no, amount)
         if _deferred(answer):
             raise AlipayTransferDelayed(f"支付宝暂未转账（{_said(answer)}），稍后以同一单号重试")
+        # A refusal may be of the number itself, re-sent after a lost answer: whether a
+        # transfer stands under it, not the refusal, says what became of the money.
+        found = self.client.call(
+            "alipay.fund.trans.common.query",
+            {"out_biz_no": out_biz_no, "product_code": PRODUCT_CODE, "biz_scene": BIZ_SCENE},
+        )
+        if found.get("code") == "10000":
+            return self._state(found, out_biz_no, amount)
+        if str(found.get("sub_code") or "") != "ORDER_NOT_EXIST":
+            raise AlipayTransferDelayed(f"支付宝拒绝转账但查询未确认结果（{_said(found)}），稍后重试")
         return PayoutResult.refused(_refusal(answer), reference=str(answer.get("order_id") or ""))
 
     def query(self, *, out_biz_no, amount, account) -> PayoutResult:

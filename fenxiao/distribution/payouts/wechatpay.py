@@ -45,6 +45,8 @@ from .base import PayoutGateway, PayoutNotice, PayoutResult
 
 TRANSFER_BILLS = "/v3/fund-app/mch-transfer/transfer-bills"
 FINISHED_EVENT = "MCHTRANSFER.BILL.FINISHED"
+# A bill in these states is sent again when asked about (see `query`).
+RESEND_STATES = ("ACCEPTED", "PROCESSING", "WAIT_USER_CONFIRM")
 REMARK_PREFIX = "佣金提现 "
 REMARK_MAX = 32
 REASON_MAX = 200
@@ -199,6 +201,11 @@ class WechatTransferGateway(PayoutGateway):
             # Asked only about bills WeChat Pay accepted: one it does not know is not an
             # answer (its records lagging, or a wrong account), so asked again later.
             raise GatewayRefused(f"微信支付查无转账单 {out_biz_no}，稍后再查")
+        if bill.get("state") in RESEND_STATES and account:
+            # ACCEPTED and PROCESSING (funds short) move on only when the same bill is sent
+            # again, and only the answer to sending carries WAIT_USER_CONFIRM's package:
+            # re-sent under the same number, which never makes a second bill.
+            return self.transfer(out_biz_no=out_biz_no, amount=amount, account=account)
         return self._checked(bill, out_biz_no, amount)
 
     def cancel(self, out_biz_no: str) -> PayoutResult:

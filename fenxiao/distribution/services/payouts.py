@@ -20,6 +20,7 @@ recorded once, under the row lock, only while the payout is still under way.
 import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +48,7 @@ MANUAL_PAYOUT = "未配置自动打款通道，请人工转账后标记为已打
 # often (a sixth of its age), at most hourly: WeChat holds a transfer for the
 # distributor's confirmation for a day.
 POLL_MIN = timedelta(minutes=1)
+CONFIRM_GAP = timedelta(seconds=30)
 POLL_MAX = timedelta(hours=1)
 
 
@@ -103,19 +105,23 @@ def _record(withdrawal: Withdrawal, result: PayoutResult, now) -> None:
             fields["payout_reference"] = result.reference[:64]
         # Only the answer to the transfer itself carries WeChat's package; a later query
         # does not, and must not take the distributor's 确认收款 away.
-        if result.confirm_package:
-            fields["payout_package"] = result.confirm_package[:512]
         Withdrawal.objects.filter(pk=withdrawal.pk).update(**fields)
         if result.confirm_package:
-            # Once per withdrawal (the message's key): the money waits for the distributor.
-            notices.withdrawal_to_confirm(
-                user_id=withdrawal.distributor.user_id,
-                withdrawal_id=withdrawal.pk,
-                number=withdrawal.number,
-                payout=withdrawal.payout,
-            )
+            _keep_package(withdrawal, result.confirm_package)
     else:
         withdrawals.fail(withdrawal, result.failure_reason)
+
+
+def _keep_package(withdrawal: Withdrawal, package: str) -> None:
+    """WeChat's 收款确认 package for the distributor's 确认收款, and word that the money
+    waits for them (once per withdrawal: the message's key)."""
+    Withdrawal.objects.filter(pk=withdrawal.pk).update(payout_package=package)
+    notices.withdrawal_to_confirm(
+        user_id=withdrawal.distributor.user_id,
+        withdrawal_id=withdrawal.pk,
+        number=withdrawal.number,
+        payout=withdrawal.payout,
+    )
 
 
 def execute_payout(withdrawal_id: int, *, now=None) -> None:
@@ -155,7 +161,15 @@ def execute_payout(withdrawal_id: int, *, now=None) -> None:
             or withdrawal.payout_status != PayoutStatus.PROCESSING
             or withdrawal.payout_attempts != claimed.payout_attempts
         ):
-            return  # re-driven or told meanwhile: that answer is (the same and) recorded
+            # Re-driven or told meanwhile: that answer is recorded. Only WeChat's package
+            # may be in this answer alone, and the distributor needs it to confirm.
+            if (
+                result.confirm_package
+                and not withdrawal.payout_package
+                and withdrawal.payout_status in (RETRYABLE_PAYOUT)
+            ):
+                _keep_package(withdrawal, result.confirm_package)
+            return
         _record(withdrawal, result, timezone.now())
 
 
@@ -221,6 +235,10 @@ def confirmed_by_distributor(distributor, number: str) -> Withdrawal:
     withdrawal = Withdrawal.objects.filter(number=number, distributor=distributor).first()
     if withdrawal is None:
         raise WithdrawalNotFound()
+    # At most one check per withdrawal every CONFIRM_GAP, in the shared cache: a loop of
+    # taps must not spend the merchant's query quota.
+    if not cache.add(f"payout-confirmed:{withdrawal.pk}", 1, int(CONFIRM_GAP.total_seconds())):
+        return withdrawal
     updated = Withdrawal.objects.filter(
         pk=withdrawal.pk, status=WithdrawalStatus.APPROVED, payout_status=PayoutStatus.WAITING
     ).update(payout_next_at=timezone.now())
@@ -235,16 +253,16 @@ def _without_adapter(withdrawal_id: int, now) -> None:
     is handed to finance to pay by hand; one already tried may have gone through, so it is
     only looked at again hourly until the adapter is back or finance marks it paid."""
     # A transfer `processing` is left to its worker, or to the sweeper past its deadline.
-    waiting = Withdrawal.objects.filter(
+    under_way = Withdrawal.objects.filter(
         pk=withdrawal_id,
         status=WithdrawalStatus.APPROVED,
         method__in=ELECTRONIC,
         payout_status__in=[PayoutStatus.PENDING, PayoutStatus.WAITING],
     )
-    waiting.filter(payout_status=PayoutStatus.PENDING, payout_attempts=0).update(
+    under_way.filter(payout_status=PayoutStatus.PENDING, payout_attempts=0).update(
         payout_status=PayoutStatus.NONE, payout_next_at=None, payout_last_error=MANUAL_PAYOUT
     )
-    waiting.filter(Q(payout_attempts__gt=0) | Q(payout_status=PayoutStatus.WAITING)).update(
+    under_way.filter(Q(payout_attempts__gt=0) | Q(payout_status=PayoutStatus.WAITING)).update(
         payout_next_at=now + timedelta(hours=1),
         payout_last_error="自动打款通道已停用，上次打款结果未知，请核实后处理",
     )
@@ -304,3 +322,29 @@ def retry_payout(withdrawal: Withdrawal, staff) -> Withdrawal:
             withdrawal.payout_status = PayoutStatus.PENDING
         schedule(withdrawal.pk)
     return withdrawal
+
+
+def cancel_payout(withdrawal: Withdrawal, staff) -> Withdrawal:
+    """Staff withdraw a transfer the distributor has not confirmed (WeChat 商家转账): once
+    the service says it is cancelled, the withdrawal fails and the hold is released."""
+    withdrawal = Withdrawal.objects.filter(pk=withdrawal.pk).first()
+    if withdrawal is None:
+        raise WithdrawalNotFound()
+    gateway = gateway_for(withdrawal.method) if adapter_name(withdrawal.method) else None
+    cancel = getattr(gateway, "cancel", None)
+    if withdrawal.status != WithdrawalStatus.APPROVED or withdrawal.payout_status != PayoutStatus.WAITING:
+        raise WithdrawalInvalid(_("只有待到账的转账可以撤销"), code="PAYOUT_NOT_CANCELLABLE", status=409)
+    if cancel is None:
+        raise WithdrawalInvalid(_("该打款通道不支持撤销转账"), code="PAYOUT_NOT_CANCELLABLE", status=409)
+    try:
+        result = cancel(withdrawal.number)
+    except Exception as exc:
+        logger.warning("payout %s: cancelling got no answer: %r", withdrawal.number, exc)
+        raise WithdrawalInvalid(
+            _("撤销请求未得到答复，请稍后重试"), code="PAYOUT_CANCEL_UNANSWERED", status=503
+        ) from exc
+    with transaction.atomic():
+        locked = withdrawals.get_for_update(withdrawal.pk)
+        if locked.status == WithdrawalStatus.APPROVED and locked.payout_status == PayoutStatus.WAITING:
+            _record(locked, result, timezone.now())
+    return locked

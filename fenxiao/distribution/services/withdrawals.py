@@ -278,6 +278,12 @@ def _closed_payout(withdrawal: Withdrawal, outcome: str) -> dict:
 def mark_paid(withdrawal: Withdrawal, staff, *, reference: str = "") -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
+        if withdrawal.payout_status == PayoutStatus.WAITING:
+            # The service still holds the transfer (WeChat's waits for the distributor's
+            # confirmation): paying by hand as well could pay twice.
+            raise WithdrawalInvalid(
+                _("打款通道的转账仍在进行中，请等待结果或先撤销转账"), code="PAYOUT_IN_FLIGHT", status=409
+            )
         paid(
             withdrawal,
             payout_reference=(reference or "")[:64],

@@ -42,8 +42,10 @@ def gateway():
     return AlipayTransferGateway("alipay")
 
 
-def sent(alipay, index=-1) -> dict:
-    return json.loads(alipay.forms[index]["biz_content"])
+def sent(alipay, index=-1, method="alipay.fund.trans.uni.transfer") -> dict:
+    """The biz_content of a call of `method` the fake was sent (the last by default)."""
+    calls = [form for form in alipay.forms if form.get("method") == method]
+    return json.loads(calls[index]["biz_content"])
 
 
 def test_a_transfer_is_paid_with_alipays_order_id(alipay):
@@ -78,7 +80,7 @@ def test_a_transfer_under_way_is_pending_then_asked_until_paid(alipay):
 
     still = gateway().query(out_biz_no="W2", amount=5000, account=WANG)
     assert (still.succeeded, still.waiting) == (False, True)
-    assert sent(alipay) == {
+    assert sent(alipay, method="alipay.fund.trans.common.query") == {
         "out_biz_no": "W2",
         "product_code": "TRANS_ACCOUNT_NO_PWD",
         "biz_scene": "DIRECT_TRANSFER",
@@ -325,3 +327,18 @@ def test_a_balance_short_at_alipay_keeps_the_withdrawal_pending_not_failed(adapt
     assert (withdrawal.status, withdrawal.payout_status) == ("approved", "pending")
     assert "PAYER_BALANCE_NOT_ENOUGH" in withdrawal.payout_last_error
     assert adapter.transfers == {}
+
+
+def test_a_refusal_of_a_number_that_already_paid_reads_paid_never_failed(alipay):
+    """Sent again after its answer was lost, a paid transfer's number may be refused: what
+    stands under the number decides, so the hold is never released for money that left."""
+    first = gateway().transfer(out_biz_no="W30", amount=2500, account=WANG)
+    assert first.succeeded
+    alipay.transfer_error = "SOME_NEW_REFUSAL"
+
+    again = gateway().transfer(out_biz_no="W30", amount=2500, account=WANG)
+
+    assert (again.succeeded, again.reference) == (True, first.reference)
+    # A number Alipay never booked is refused as it says.
+    refused = gateway().transfer(out_biz_no="W31", amount=2500, account=WANG)
+    assert not refused.succeeded and not refused.waiting and "SOME_NEW_REFUSAL" in refused.failure_reason

@@ -165,3 +165,55 @@ def test_the_system_check_names_what_a_real_payout_adapter_lacks(settings):
     assert any("公钥证书" in m for m in messages)
     settings.PAYOUT_ADAPTERS = {"wechat": "", "alipay": "sandbox"}
     assert payout_adapters_configured(None) == []
+
+
+def approved_in_wechat(fake, rich) -> Withdrawal:
+    web = in_wechat(rich.user)
+    authorise(fake, web, web.get("/d/withdraw/", secure=True)["Location"])
+    web.post("/d/withdraw/", {"amount": "25", "method": "wechat", "name": "王五"}, secure=True)
+    withdrawal = Withdrawal.objects.get(distributor=rich)
+    api_for(make_staff(perms=["distribution.change_withdrawal"])).post(
+        f"/staff/distribution/withdrawals/{withdrawal.number}/approve"
+    )
+    withdrawal.refresh_from_db()
+    assert withdrawal.payout_status == "waiting"
+    return withdrawal
+
+
+def test_while_wechat_holds_the_transfer_finance_cannot_also_pay_it_by_hand_but_can_cancel_it(fake, rich):
+    withdrawal = approved_in_wechat(fake, rich)
+    finance = api_for(make_staff(perms=["distribution.change_withdrawal"]))
+
+    by_hand = finance.post(f"/staff/distribution/withdrawals/{withdrawal.number}/paid", {"reference": "x"})
+    assert (by_hand.status_code, by_hand.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
+
+    payout_runs.cancel_payout(withdrawal, make_staff())
+
+    withdrawal.refresh_from_db()
+    assert fake.transfers[withdrawal.number].state == "CANCELLED"
+    assert (withdrawal.status, withdrawal.payout_status, withdrawal.payout_package) == (
+        "failed",
+        "failed",
+        "",
+    )
+    assert ledger_sum(rich) == 10000
+    with pytest.raises(Exception) as refused:
+        payout_runs.cancel_payout(withdrawal, make_staff())
+    assert refused.value.code == "PAYOUT_NOT_CANCELLABLE"
+
+
+def test_asking_about_a_transfer_still_unconfirmed_keeps_its_package_and_taps_do_not_flood_wechat(fake, rich):
+    withdrawal = approved_in_wechat(fake, rich)
+    package = withdrawal.payout_package
+
+    payout_runs.check_payout(withdrawal.pk)
+
+    withdrawal.refresh_from_db()
+    assert (withdrawal.payout_status, withdrawal.payout_package) == ("waiting", package)
+    assert len(fake.transfers) == 1  # sent again under the same number: still one bill
+    fake.requests.clear()
+    client = api_for(rich.user)
+    for _ in range(5):
+        assert client.post(f"/distribution/withdrawals/{withdrawal.number}/confirmed").status_code == 200
+    lookups = [r for r in fake.requests if r[0] == "GET" and wechatpay_fake.TRANSFER_PATH in r[1]]
+    assert len(lookups) == 1

@@ -370,6 +370,8 @@ class FakeAlipay(LocalProvider):
         except (KeyError, ValueError):
             return self._failed("INVALID_PARAMETER", "转账金额格式有误")
         number = biz["out_biz_no"]
+        if self.transfer_error:  # every request, a number already booked included
+            return self._failed(self.transfer_error, "转账失败")
         transfer = self.transfers.get(number)
         if transfer is not None:
             if (transfer.amount, transfer.identity, transfer.name) != (
@@ -381,8 +383,6 @@ class FakeAlipay(LocalProvider):
                     "PAYMENT_INFO_INCONSISTENCY", "两次请求商户单号一样，但是收款人或金额不一致"
                 )
             return self._transfer_answer(transfer)  # idempotent: the first transfer, no money moves
-        if self.transfer_error:
-            return self._failed(self.transfer_error, "转账失败")
         if amount < 10:
             return self._failed("EXCEED_LIMIT_SM_MIN_AMOUNT", "单笔最低转账金额0.1元")
         for prefix, sub_code in self.refused_payees.items():
