@@ -12,6 +12,7 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
 from ..models import RETRYABLE_PAYOUT, LedgerEntry, PayoutStatus, Withdrawal, WithdrawalStatus
+from ..payouts import adapter_name
 from ..services import ledger, payouts, withdrawals
 from ..services.exports import PAYOUTS
 from .common import (
@@ -293,6 +294,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         if (
             withdrawal.status == WithdrawalStatus.APPROVED
             and withdrawal.payout_status == PayoutStatus.WAITING
+            and adapter_name(withdrawal.method)
         ):
             allowed.add("cancel_payout")
             allowed.discard("mark_paid")  # the service may still pay it

@@ -217,3 +217,39 @@ def test_asking_about_a_transfer_still_unconfirmed_keeps_its_package_and_taps_do
         assert client.post(f"/distribution/withdrawals/{withdrawal.number}/confirmed").status_code == 200
     lookups = [r for r in fake.requests if r[0] == "GET" and wechatpay_fake.TRANSFER_PATH in r[1]]
     assert len(lookups) == 1
+
+
+def test_a_waiting_transfer_whose_adapter_was_removed_is_left_to_finance_to_record(fake, rich, settings):
+    withdrawal = approved_in_wechat(fake, rich)
+    settings.PAYOUT_ADAPTERS = {"wechat": "", "alipay": ""}
+    finance = api_for(make_staff(perms=["distribution.change_withdrawal"]))
+
+    payout_runs.execute_payout(withdrawal.pk)  # the sweeper's next look
+    withdrawal.refresh_from_db()
+    assert withdrawal.payout_status == "waiting" and "已停用" in withdrawal.payout_last_error
+    # It may have gone through: not failed by hand, but recorded paid once finance has seen it.
+    failed = finance.post(f"/staff/distribution/withdrawals/{withdrawal.number}/failed", {"reason": "x"})
+    assert (failed.status_code, failed.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
+    paid = finance.post(f"/staff/distribution/withdrawals/{withdrawal.number}/paid", {"reference": "seen"})
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+
+
+def test_the_backend_offers_cancel_not_paid_by_hand_for_a_waiting_transfer(fake, rich):
+    from django.urls import reverse
+
+    from fenxiao.testing import login
+
+    withdrawal = approved_in_wechat(fake, rich)
+    boss = login(make_staff(perms=["distribution.view_withdrawal", "distribution.change_withdrawal"]))
+    page = boss.get(reverse("admin:distribution_withdrawal_change", args=[withdrawal.pk])).content.decode()
+    assert "撤销转账" in page and "待分销商在微信中确认收款" in page
+    assert reverse("admin:distribution_withdrawal_mark_paid", args=[withdrawal.pk]) not in page
+
+    cancelled = boss.post(
+        reverse("admin:distribution_withdrawal_cancel_payout", args=[withdrawal.pk]), {"_confirm": "1"}
+    )
+
+    assert cancelled.status_code == 302
+    withdrawal.refresh_from_db()
+    assert (withdrawal.status, withdrawal.payout_status) == ("failed", "failed")
+    assert ledger_sum(rich) == 10000
