@@ -428,9 +428,9 @@ WECHAT_MP = {
     # script loads it, so a slow download never holds the page up).
     "JSSDK_URL": os.environ.get("WECHAT_MP_JSSDK_URL", "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"),
 }
-# The SMS gateway for verification codes: "aliyun" (configured below), or the sandbox, which
-# only records messages in the backend (沙箱短信) and shows them on the page (demo mode only).
-# With none, asking for a code answers SMS_UNAVAILABLE.
+# The SMS gateway for verification codes: "aliyun" or "tencent" (configured below), or the
+# sandbox, which only records messages in the backend (沙箱短信) and shows them on the page
+# (demo mode only). With none, asking for a code answers SMS_UNAVAILABLE.
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "" if PRODUCTION else "sandbox")
 if PRODUCTION and SMS_GATEWAY == "sandbox":
     raise ImproperlyConfigured(
@@ -451,12 +451,32 @@ SMS_ALIYUN = {
     },
     "ENDPOINT": os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
 }
+# Tencent Cloud SMS (SMS_GATEWAY=tencent): a SecretId/SecretKey allowed to call sms
+# SendSms, the 短信应用's SdkAppId, the approved signature (签名, without 【】) and the
+# approved template id of each message (wording in customers/services/sms_codes.py; the code
+# templates take {1} the code and {2} its minutes). Notices (NOTICE_SMS_ADAPTER=tencent) cut
+# each template variable to VARIABLE_LIMIT characters: 12 is what Tencent allows accounts
+# verified as a person; an enterprise account may set more, or 0 for no cut.
+# `manage.py check` says what is missing.
+SMS_TENCENT = {
+    "SECRET_ID": os.environ.get("SMS_TENCENT_SECRET_ID", ""),
+    "SECRET_KEY": os.environ.get("SMS_TENCENT_SECRET_KEY", ""),
+    "SDK_APP_ID": os.environ.get("SMS_TENCENT_SDK_APP_ID", ""),
+    "SIGN_NAME": os.environ.get("SMS_TENCENT_SIGN_NAME", ""),
+    "TEMPLATES": {
+        template: os.environ.get(f"SMS_TENCENT_TEMPLATE_{template.upper()}", "")
+        for template in ("register_code", "already_registered", "reset_code", "not_registered")
+    },
+    "REGION": os.environ.get("SMS_TENCENT_REGION", "ap-guangzhou"),
+    "ENDPOINT": os.environ.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com"),
+    "VARIABLE_LIMIT": int(os.environ.get("SMS_TENCENT_VARIABLE_LIMIT", "12")),
+}
 # Notices outside the site (消息). Which adapter serves each external channel (empty: the
 # channel is off), and which channels each event kind goes out on ("*": any other kind).
 # Adapters: "mp" (WeChat template messages through the 公众号 of WECHATPAY/WECHAT_MP) for
-# wechat, "aliyun" (the SMS_ALIYUN account) for sms, each sending the kinds NOTICE_TEMPLATES
-# has a template for; the sandbox only records what it would send (消息 → 通知发送记录).
-# The in-site message is always written.
+# wechat, "aliyun" (the SMS_ALIYUN account) or "tencent" (SMS_TENCENT) for sms, each sending
+# the kinds NOTICE_TEMPLATES has a template for; the sandbox only records what it would send
+# (消息 → 通知发送记录). The in-site message is always written.
 NOTICE_CHANNEL_ADAPTERS = {
     "sms": os.environ.get("NOTICE_SMS_ADAPTER", "" if PRODUCTION else "sandbox"),
     "wechat": os.environ.get("NOTICE_WECHAT_ADAPTER", "" if PRODUCTION else "sandbox"),

@@ -21,6 +21,14 @@ def notice_channels_configured(app_configs, **kwargs):
 
         found += [p for p in aliyun.problems() if "TEMPLATE_" not in p]
         found += templates.problems("sms")
+    if adapters.get("sms") == "tencent":
+        from fenxiao.customers.sms import tencent
+
+        from .channels import tencent_sms
+
+        # Notices need the account, not the verification-code templates.
+        found += tencent.problems(with_templates=False)
+        found += templates.problems("sms") + tencent_sms.problems()
     return [
         Error(problem, hint="See NOTICE_TEMPLATES in settings.py.", id="fenxiao.E013") for problem in found
     ]

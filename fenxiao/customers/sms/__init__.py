@@ -11,8 +11,13 @@ __all__ = ["SmsGateway", "SmsSendFailed", "get_sms_gateway", "sms_gateway_name"]
 def _registry() -> dict[str, type[SmsGateway]]:
     from .aliyun import AliyunSmsGateway
     from .sandbox import SandboxSmsGateway
+    from .tencent import TencentSmsGateway
 
-    return {SandboxSmsGateway.name: SandboxSmsGateway, AliyunSmsGateway.name: AliyunSmsGateway}
+    return {
+        SandboxSmsGateway.name: SandboxSmsGateway,
+        AliyunSmsGateway.name: AliyunSmsGateway,
+        TencentSmsGateway.name: TencentSmsGateway,
+    }
 
 
 # Gateways that send no real messages, and so are never enabled in production.

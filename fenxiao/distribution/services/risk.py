@@ -90,7 +90,9 @@ def _identities(user_ids: set[int]) -> dict[int, _Identity]:
         .distinct()
     )
     for user_id, method, account in payouts:
-        number = _plain(str((account or {}).get("account", "")))
+        # WeChat 商家转账 pays a WeChat user by openid: the same openid is the same wallet.
+        account = account or {}
+        number = _plain(str(account.get("account") or account.get("openid") or ""))
         if number:
             found[user_id].payouts.add((method, number))
     for user_id, device in devices.of_users(user_ids):

@@ -53,6 +53,7 @@ from .helpers import (
 pytestmark = pytest.mark.django_db
 
 DEVICE = "0123456789abcdef" * 2
+BANK = {"name": "王五", "bank": "招商银行", "account": "6225000000000009"}
 
 
 def review_of(order) -> RiskReview:
@@ -148,6 +149,23 @@ def test_a_second_account_paid_to_the_same_payout_account_is_held(lamp):
     review = review_of(order)
     assert review.distributor == first and review.signal_values == ["same_payout"]
     assert "支付宝账户" in review.evidence[0]
+
+
+def test_a_second_account_paid_to_the_same_wechat_user_is_held(lamp):
+    """WeChat 商家转账 pays by openid: two accounts withdrawing to one WeChat user's 零钱
+    are one wallet, though neither typed an account number."""
+    first = make_distributor()
+    second = make_distributor(parent=first)
+    for account in (first, second):
+        credit(account, 5000)
+        withdrawal = request_withdrawal(account, method="bank", account=BANK)
+        type(withdrawal).objects.filter(pk=withdrawal.pk).update(
+            method="wechat", account={"name": "王五", "openid": "o-same-wechat-user"}
+        )
+    order = buy(second.user, (sku(lamp), 1))
+    review = review_of(order)
+    assert review.distributor == first and review.signal_values == ["same_payout"]
+    assert "微信账户" in review.evidence[0]
 
 
 def test_one_person_at_two_levels_holds_both(lamp):

@@ -15,12 +15,14 @@ DEMO_ONLY = {"sandbox"}
 def _registry() -> dict[tuple[str, str], type[ChannelAdapter]]:
     from .aliyun_sms import AliyunSmsNotices
     from .sandbox import SandboxSms, SandboxWechat
+    from .tencent_sms import TencentSmsNotices
     from .wechat_mp import WechatTemplateMessages
 
     return {
         ("sms", "sandbox"): SandboxSms,
         ("wechat", "sandbox"): SandboxWechat,
         ("sms", AliyunSmsNotices.name): AliyunSmsNotices,
+        ("sms", TencentSmsNotices.name): TencentSmsNotices,
         ("wechat", WechatTemplateMessages.name): WechatTemplateMessages,
     }
 

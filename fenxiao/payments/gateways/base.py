@@ -46,12 +46,18 @@ class PaymentGateway(abc.ABC):
     label: str
     # How the mall's own pay page (`views.payment_page`) lets the buyer pay: "" (the
     # gateway has its cashier), "qr" (show `pay_code` as a QR code), "jsapi" (open WeChat's
-    # in-app payment with `client_params`).
+    # in-app payment with `client_params`), "h5" (send a phone's browser to `pay_link`, which
+    # opens the WeChat app).
     pay_page: str = ""
     # Offered only inside WeChat's browser (True), only outside it (False), or anywhere.
     in_wechat: bool | None = None
+    # Offered only on a phone or tablet (True), only on a computer (False), or anywhere.
+    on_phone: bool | None = None
     # The payer must be known (`payer_id`) before a trade can be opened.
     needs_payer_id: bool = False
+    # The buyer's network address must go with the trade (`create_payment(client_ip=…)`):
+    # the gateway checks it against where the buyer pays from.
+    needs_client_ip: bool = False
     # What the gateway must read back to stop re-sending a notification (Alipay: "success");
     # empty: the mall's JSON answer with HTTP 200.
     ack_text: str = ""
@@ -72,7 +78,8 @@ class PaymentGateway(abc.ABC):
     ) -> PaymentIntent:
         """Open a trade at the gateway; the buyer is sent to the returned URL to pay.
         Idempotent on `out_trade_no`. `expires_at` is when the order stops taking payment;
-        `payer_id` is who pays, for gateways that must know (a WeChat openid)."""
+        `payer_id` is who pays, for gateways that must know (a WeChat openid). Gateways
+        that declare `needs_client_ip` also take `client_ip`, the buyer's address."""
 
     @abc.abstractmethod
     def query(self, out_trade_no: str) -> TradeState:
