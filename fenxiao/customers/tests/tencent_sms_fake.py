@@ -66,7 +66,9 @@ class FakeTencentSms(LocalProvider):
     number with another per-number code than "Ok"; `templates` (template id → how many
     variables) refuses a template it does not know or the wrong number of parameters."""
 
-    def __init__(self, secret_id: str, secret_key: str, sdk_app_id: str, templates: dict[str, int] | None = None):
+    def __init__(
+        self, secret_id: str, secret_key: str, sdk_app_id: str, templates: dict[str, int] | None = None
+    ):
         self.secret_id, self.secret_key, self.sdk_app_id = secret_id, secret_key, sdk_app_id
         self.templates = templates
         self.sent: list[dict] = []
