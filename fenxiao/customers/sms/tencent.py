@@ -141,7 +141,8 @@ def send_template(cfg: dict, *, phone: str, template_id: str, params: list[str],
     ({1} is params[0]), under the configured signature. Raises SmsSendFailed with Tencent's
     reason when it is not sent (permanent when the number cannot be texted)."""
     endpoint = cfg.get("ENDPOINT") or DEFAULT_ENDPOINT
-    host = urllib.parse.urlsplit(endpoint).netloc
+    # Signed as Tencent reads it: header values in lower case.
+    host = urllib.parse.urlsplit(endpoint).netloc.lower()
     payload = json.dumps(
         {
             "PhoneNumberSet": [e164(phone)],
@@ -194,13 +195,14 @@ def _check(raw: bytes, number: str) -> None:
         raise SmsSendFailed(f"短信网关应答无法解析：{raw[:100]!r}")
     error = answer.get("Error")
     if isinstance(error, dict):
-        code = error.get("Code")
+        code = str(error.get("Code"))
         raise SmsSendFailed(f"短信网关拒绝发送：{code} {error.get('Message')}", permanent=code in PERMANENT)
-    statuses = [s for s in answer.get("SendStatusSet") or [] if isinstance(s, dict)]
+    listed = answer.get("SendStatusSet")
+    statuses = [s for s in listed if isinstance(s, dict)] if isinstance(listed, list) else []
     # One number per request: its status is the one with its number (or the only one).
     status = next((s for s in statuses if s.get("PhoneNumber") == number), statuses[0] if statuses else None)
     if status is None:
         raise SmsSendFailed(f"短信网关未返回发送状态：RequestId {answer.get('RequestId')}")
-    code = status.get("Code")
+    code = str(status.get("Code"))
     if code != "Ok":
         raise SmsSendFailed(f"短信网关拒绝发送：{code} {status.get('Message')}", permanent=code in PERMANENT)

@@ -132,6 +132,11 @@ class FakeTencentSms(LocalProvider):
         if abs(time.time() - timestamp) > CLOCK_SKEW_SECONDS:
             return error("AuthFailure.SignatureExpire", "签名过期。")
         signed = match["signed"].split(";")
+        if match["service"] != "sms" or match["date"] != datetime.fromtimestamp(timestamp, UTC).strftime(
+            "%Y-%m-%d"
+        ):
+            # The credential's day must be the timestamp's (UTC) and the service must be sms.
+            return error("AuthFailure.SignatureFailure", "请求签名验证失败，请检查您的签名计算是否正确。")
         path, _, query = path.partition("?")
         expected = tc3_signature(
             self.secret_key,
@@ -142,9 +147,8 @@ class FakeTencentSms(LocalProvider):
             signed_headers=signed,
             payload=body,
             timestamp=timestamp,
-            # The credential's day must be the timestamp's (UTC) and the service must be sms.
-            date=datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d"),
-            service="sms",
+            date=match["date"],
+            service=match["service"],
         )
         if not {"content-type", "host"} <= set(signed) or not hmac.compare_digest(
             expected, match["signature"]

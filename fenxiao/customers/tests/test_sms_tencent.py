@@ -215,12 +215,29 @@ def test_a_number_tencent_cannot_text_is_given_up_at_once(sms, code, whole_reque
         (b"<html>502 Bad Gateway</html>", "无法解析"),
         (b'{"Response": {"RequestId": "r-1"}}', "未返回发送状态"),
         (b'{"Response": {"SendStatusSet": [], "RequestId": "r-2"}}', "未返回发送状态"),
+        (b'{"Response": {"SendStatusSet": 5, "RequestId": "r-3"}}', "未返回发送状态"),
+        (b'{"Response": {"Error": {"Code": ["x"], "Message": "?"}}}', "拒绝发送"),
     ],
 )
 def test_an_answer_without_a_status_is_retried(raw, reason):
     with pytest.raises(SmsSendFailed, match=reason) as refused:
         tencent._check(raw, "+8613900000140")
     assert not refused.value.permanent
+
+
+def test_an_endpoint_written_in_capitals_is_signed_as_tencent_reads_it(settings, sms):
+    settings.SMS_TENCENT = {
+        **settings.SMS_TENCENT,
+        "ENDPOINT": sms.endpoint.replace("127.0.0.1", "LOCALHOST"),
+    }
+    tencent.send_template(
+        settings.SMS_TENCENT,
+        phone="13900000141",
+        template_id=TEMPLATES["register_code"],
+        params=["1", "2"],
+        reference="r",
+    )
+    assert sms.sent[-1]["PhoneNumberSet"] == ["+8613900000141"]
 
 
 def test_the_gateway_is_tencent_when_configured():
