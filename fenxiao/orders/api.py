@@ -6,6 +6,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from fenxiao.core import traffic
+from fenxiao.core.http import client_ip
 from fenxiao.core.money import format_fen
 from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
@@ -263,7 +264,11 @@ def pay(request, number: str, payload: PayIn):
     if order is None:
         raise OrderNotFound()
     payment = payments_port.start_payment(
-        order, payload.gateway, return_url=payload.return_url, payer_id=payload.openid
+        order,
+        payload.gateway,
+        return_url=payload.return_url,
+        payer_id=payload.openid,
+        client_ip=client_ip(request) or "",
     )
     return {
         "out_trade_no": payment.out_trade_no,

@@ -8,7 +8,8 @@ from django.core.checks import Error, register
 def payment_gateways_configured(app_configs, **kwargs):
     """A listed gateway that cannot sign or verify would fail every buyer at the cashier."""
     listed = set(settings.PAYMENT_GATEWAYS)
-    wechat = {"wechatpay", "wechatpay_jsapi"} & listed
+    # Native, JSAPI and H5 are one merchant account's products: all need WECHATPAY.
+    wechat = {"wechatpay", "wechatpay_jsapi", "wechatpay_h5"} & listed
     errors = []
     if wechat:
         from .gateways import wechatpay_client

@@ -1,6 +1,7 @@
 """Pay pages: the sandbox gateway's cashier, and the mall's own page for real gateways,
-which shows the trade's QR code (WeChat Pay Native), opens WeChat's payment sheet (JSAPI)
-or sends the buyer on to Alipay's cashier, and waits for the payment to be confirmed."""
+which shows the trade's QR code (WeChat Pay Native), opens WeChat's payment sheet (JSAPI),
+sends a phone's browser on to the WeChat app (H5) or to Alipay's cashier, and waits for the
+payment to be confirmed."""
 
 import qrcode
 import qrcode.image.svg
@@ -13,13 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from fenxiao.core.errors import DomainError
-from fenxiao.core.http import is_site_path
+from fenxiao.core.http import client_ip, is_site_path
 from fenxiao.core.money import format_fen
 
 from .gateways import enabled_gateways, get_gateway
 from .gateways.sandbox import SandboxGateway
 from .models import Payment, PaymentStatus, SandboxTrade
-from .services.payments import query_gateway
+from .services.payments import query_gateway, start_payment
 
 # The buyer's "我已支付" asks the gateway at most this often per payment.
 QUERY_INTERVAL_SECONDS = 5
@@ -69,7 +70,24 @@ def payment_page(request, out_trade_no: str):
     if request.GET.get("state"):
         return JsonResponse({"paid": payment.status == PaymentStatus.SUCCEEDED, "status": payment.status})
     error = ""
-    if request.method == "POST" and payment.status == PaymentStatus.CREATED:
+    if request.method == "POST" and request.POST.get("action") == "renew" and gateway.pay_page == "h5":
+        if payment.status == PaymentStatus.CREATED:
+            # The WeChat link lasts minutes, the order longer: a new trade (the old one is
+            # closed, or applied if it was paid after all) with a new link.
+            try:
+                renewed = start_payment(
+                    payment.order,
+                    payment.gateway,
+                    return_url=payment.return_url,
+                    payer_id=payment.payer_id,
+                    client_ip=client_ip(request) or "",
+                )
+            except DomainError as exc:
+                error = exc.message
+                payment.refresh_from_db()
+            else:
+                return HttpResponseRedirect(renewed.pay_url)
+    elif request.method == "POST" and payment.status == PaymentStatus.CREATED:
         if cache.add(f"payment-query:{payment.pk}", 1, QUERY_INTERVAL_SECONDS):
             try:
                 query_gateway(payment)
@@ -84,7 +102,8 @@ def payment_page(request, out_trade_no: str):
     expired = payment.order.pay_deadline <= timezone.now()
     open_trade = payment.status == PaymentStatus.CREATED and not expired
     alipay_form = gateway.page_form(payment) if open_trade and gateway.pay_page == "alipay" else None
-    return render(
+    h5_fresh = gateway.pay_page == "h5" and payment.created_at > timezone.now() - gateway.pay_code_lifetime
+    response = render(
         request,
         "payments/payment_page.html",
         {
@@ -98,8 +117,18 @@ def payment_page(request, out_trade_no: str):
             else None,
             "alipay_action": alipay_form[0] if alipay_form else "",
             "alipay_fields": alipay_form[1] if alipay_form else None,
+            "h5_link": gateway.pay_link(payment) if open_trade and h5_fresh else "",
+            # Straight on to WeChat when the page is first opened; not when the buyer comes
+            # back from it, asks about the payment or renews the link.
+            "h5_auto": request.method == "GET" and not request.GET.get("returned"),
+            "h5_stale": open_trade and gateway.pay_page == "h5" and not h5_fresh,
             "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
             "error": error,
             "expired": expired and payment.status == PaymentStatus.CREATED,
         },
     )
+    if gateway.pay_page == "h5":
+        # WeChat opens `h5_url` only for a Referer on the H5 支付域名; the site's same-origin
+        # policy would send none to wx.tenpay.com. The origin alone names the domain.
+        response["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    return response

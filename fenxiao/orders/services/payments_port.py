@@ -20,8 +20,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 
 class PaymentsPort(Protocol):
-    def start_payment(self, order, gateway_name: str, *, return_url: str = "", payer_id: str = ""):
-        """Open (or reuse) a gateway payment for an unpaid order; returns it with `pay_url`."""
+    def start_payment(
+        self, order, gateway_name: str, *, return_url: str = "", payer_id: str = "", client_ip: str = ""
+    ):
+        """Open (or reuse) a gateway payment for an unpaid order; returns it with `pay_url`.
+        `client_ip` is the buyer's address, which some gateways (WeChat Pay H5) require."""
 
     def close_open_payments(self, order) -> bool:
         """Close the order's unpaid gateway payments. False if one turns out paid (it is
@@ -55,9 +58,11 @@ def _payments() -> PaymentsPort:
     return _port
 
 
-def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: str = ""):
+def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: str = "", client_ip: str = ""):
     """The buyer taps "pay"."""
-    return _payments().start_payment(order, gateway_name, return_url=return_url, payer_id=payer_id)
+    return _payments().start_payment(
+        order, gateway_name, return_url=return_url, payer_id=payer_id, client_ip=client_ip
+    )
 
 
 def close_open_payments(order) -> bool:

@@ -20,6 +20,7 @@ __all__ = [
     "get_gateway",
     "enabled_gateways",
     "gateway_choices",
+    "is_phone",
     "needs_payer_id",
 ]
 
@@ -27,16 +28,30 @@ __all__ = [
 def _registry() -> dict[str, type[PaymentGateway]]:
     from .alipay import AlipayGateway
     from .sandbox import SandboxGateway
-    from .wechatpay import WechatPayGateway, WechatPayJsapiGateway
+    from .wechatpay import WechatPayGateway, WechatPayH5Gateway, WechatPayJsapiGateway
 
     return {
         gateway.name: gateway
-        for gateway in (SandboxGateway, WechatPayGateway, WechatPayJsapiGateway, AlipayGateway)
+        for gateway in (
+            SandboxGateway,
+            WechatPayGateway,
+            WechatPayJsapiGateway,
+            WechatPayH5Gateway,
+            AlipayGateway,
+        )
     }
 
 
 # Gateways that move no real money, and so are never enabled in production.
 DEMO_ONLY = {"sandbox"}
+
+# What a phone's or tablet's browser puts in its User-Agent: "Mobile" (Safari on iPhone,
+# Chrome on Android phones, HarmonyOS, most in-app browsers), "Android" (tablets too, which
+# leave "Mobile" out), "iPhone" / "iPad" / "iPod" (apps' web views), "OpenHarmony". A
+# deliberately simple test: a miss only means the buyer is shown the QR code (which they
+# can still long-press or save), never a payment they cannot make. iPadOS Safari presents
+# itself as a Mac, and is treated as a computer.
+PHONE_MARKERS = ("Mobile", "Android", "iPhone", "iPad", "iPod", "OpenHarmony")
 
 
 def sandbox_enabled() -> bool:
@@ -53,15 +68,27 @@ def enabled_gateways() -> list[str]:
     ]
 
 
-def gateway_choices(*, in_wechat: bool | None = None) -> list[tuple[str, str]]:
+def is_phone(user_agent: str) -> bool:
+    """Whether a browser is on a phone or tablet, by its User-Agent (see PHONE_MARKERS)."""
+    return any(marker in user_agent for marker in PHONE_MARKERS)
+
+
+def gateway_choices(*, in_wechat: bool | None = None, mobile: bool | None = None) -> list[tuple[str, str]]:
     """(name, label) of each gateway a buyer may pay with, in the configured order. Given
-    where the buyer is (`in_wechat`), only those that work there: inside WeChat its in-app
-    payment replaces scanning a code, when both are enabled."""
+    where the buyer is (`in_wechat`, and `mobile`: a phone or tablet, see `is_phone`), only
+    those that work there, and one WeChat Pay at most when several are enabled: inside
+    WeChat its in-app payment replaces scanning a code; on a phone outside WeChat, H5 (which
+    opens the WeChat app) replaces a code the phone itself would have to scan; on a computer
+    the code stays."""
     registry = _registry()
     names = enabled_gateways()
     if in_wechat is not None:
         names = [n for n in names if registry[n].in_wechat in (None, in_wechat)]
         if in_wechat and "wechatpay_jsapi" in names:
+            names = [n for n in names if n != "wechatpay"]
+    if mobile is not None:
+        names = [n for n in names if registry[n].on_phone in (None, mobile)]
+        if mobile and "wechatpay_h5" in names:
             names = [n for n in names if n != "wechatpay"]
     return [(name, str(registry[name].label)) for name in names]
 

@@ -1,7 +1,8 @@
 """WeChat Pay (微信支付, API v3). Native (`wechatpay`): the buyer scans (or, in WeChat,
 long-presses) a QR code on the mall's own pay page; JSAPI (`wechatpay_jsapi`, in WeChat's
-browser): the pay page opens WeChat's payment sheet. WeChat Pay notifies the mall
-asynchronously either way.
+browser): the pay page opens WeChat's payment sheet; H5 (`wechatpay_h5`, a phone's browser
+outside WeChat): the pay page sends the browser to WeChat's page that opens the WeChat app.
+WeChat Pay notifies the mall asynchronously in every case.
 
 Native needs neither the buyer's openid nor an H5 domain registration, so it works in any
 browser: on a computer the buyer scans with their phone, in WeChat's browser they
@@ -14,17 +15,22 @@ number makes every attempt idempotent.
 """
 
 import json
+import logging
 import secrets
 import time
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
+
+from fenxiao.core.http import is_site_path
 
 from ..errors import (
     GatewayRefused,
+    GatewayUnavailable,
     NotificationExpired,
     NotificationIgnored,
     NotificationMalformed,
@@ -48,6 +54,11 @@ RETRYABLE_CODES = {
 }
 DESCRIPTION_MAX = 127
 REASON_MAX = 80
+# What H5 reports as the site the buyer pays on (h5_info.app_name): the mall's name, as in
+# its SMS signature and share cards.
+H5_APP_NAME = "分销商城"
+
+logger = logging.getLogger(__name__)
 
 
 def _shanghai(moment: datetime) -> str:
@@ -238,6 +249,69 @@ class WechatPayJsapiGateway(WechatPayGateway):
             f"{params['appId']}\n{params['timeStamp']}\n{params['nonceStr']}\n{params['package']}\n"
         )
         return params
+
+
+class WechatPayH5Gateway(WechatPayGateway):
+    """WeChat Pay H5 (H5 支付) in a phone's browser outside WeChat, where a QR code cannot be
+    scanned by the phone showing it: the trade is opened with the buyer's network address
+    and WeChat answers an `h5_url`, its page on wx.tenpay.com that opens the WeChat app. The
+    mall's pay page sends the browser there (`pay_link`) with `redirect_url`, where WeChat
+    brings the buyer back. Notifications, queries, closing and refunds are the Native
+    gateway's.
+
+    What WeChat checks, and the mall must get right: the page that opens `h5_url` is on the
+    merchant platform's H5 支付域名 (SITE_URL's) and says so in its Referer, which the pay
+    page sends although the site's policy is same-origin; `payer_client_ip` is the address
+    the buyer pays from (behind a proxy: CLIENT_IP_HEADER); and an `h5_url` lasts five
+    minutes, so an older one is opened afresh. WeChat brings the buyer back whether they
+    paid or not (also after a few seconds in the WeChat app), so the page they return to
+    waits for the notification rather than taking the return as payment.
+    """
+
+    name = "wechatpay_h5"
+    label = gettext_lazy("微信支付")
+    pay_page = "h5"
+    # WeChat refuses H5 inside its own browser (JSAPI is for there), and a computer has no
+    # WeChat app to open (Native's QR code is for there).
+    in_wechat = False
+    on_phone = True
+    needs_client_ip = True
+    # `h5_url` lasts five minutes; a margin for the browser to get there.
+    pay_code_lifetime = timedelta(minutes=4)
+
+    def create_payment(
+        self, *, out_trade_no, amount, description, return_url, expires_at=None, payer_id="", client_ip=""
+    ) -> PaymentIntent:
+        payload = self._order(out_trade_no, amount, description, expires_at)
+        payload["scene_info"] = {
+            "payer_client_ip": client_ip,
+            "h5_info": {"type": "Wap", "app_name": H5_APP_NAME, "app_url": settings.SITE_URL},
+        }
+        reply = self.client.request("POST", "/v3/pay/transactions/h5", payload)
+        h5_url = reply.data.get("h5_url") if reply.ok else None
+        if h5_url:
+            return PaymentIntent(pay_url=reverse("payment_page", args=[out_trade_no]), pay_code=str(h5_url))
+        if reply.code == "NO_AUTH":
+            # The merchant has not (or no longer) got H5 支付 on the merchant platform: no
+            # retry helps, the buyer must pay another way and the merchant must apply for it.
+            logger.error("WeChat Pay refused H5 payment for %s: %s", out_trade_no, _refusal(reply))
+            raise GatewayUnavailable(
+                gettext("商城暂未开通微信 H5 支付，请换一种支付方式，或在微信中打开商城支付"),
+                code="WECHATPAY_H5_NOT_ENABLED",
+                gateway=_refusal(reply),
+            )
+        raise GatewayRefused(gateway=_refusal(reply))
+
+    def pay_link(self, payment) -> str:
+        """`h5_url` with where WeChat brings the buyer back: the page the payment was started
+        for (the order's result page), else the mall's pay page (marked as a return, so it
+        does not send them straight back to WeChat). Absolute on SITE_URL, whose domain is the
+        one registered for H5."""
+        back = payment.return_url
+        if not is_site_path(back):
+            back = reverse("payment_page", args=[payment.out_trade_no]) + "?returned=1"
+        joiner = "&" if "?" in payment.pay_code else "?"
+        return f"{payment.pay_code}{joiner}redirect_url={quote(settings.SITE_URL + back, safe='')}"
 
 
 def _json_object(body: bytes) -> dict:

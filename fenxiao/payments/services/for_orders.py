@@ -8,8 +8,10 @@ from ..models import Payment, PaymentStatus
 from . import payments, refunds
 
 
-def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: str = ""):
-    return payments.start_payment(order, gateway_name, return_url=return_url, payer_id=payer_id)
+def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: str = "", client_ip: str = ""):
+    return payments.start_payment(
+        order, gateway_name, return_url=return_url, payer_id=payer_id, client_ip=client_ip
+    )
 
 
 def close_open_payments(order) -> bool:

@@ -1,5 +1,6 @@
 """Starting a payment, and applying one the gateway has confirmed."""
 
+import ipaddress
 import logging
 import secrets
 
@@ -17,14 +18,23 @@ from ..models import NotificationOutcome, Payment, PaymentStatus
 logger = logging.getLogger(__name__)
 
 
-def start_payment(order: Order, gateway_name: str, *, return_url: str = "", payer_id: str = "") -> Payment:
+def start_payment(
+    order: Order, gateway_name: str, *, return_url: str = "", payer_id: str = "", client_ip: str = ""
+) -> Payment:
     """Open (or reuse) a payment for an unpaid order and return it with the URL to pay at.
-    `payer_id` is the buyer's id at the gateway when it needs one (a WeChat openid)."""
+    `payer_id` is the buyer's id at the gateway when it needs one (a WeChat openid);
+    `client_ip` the address the buyer's request came from (`core.http.client_ip`), which
+    some gateways (WeChat Pay H5) check against where the buyer pays from."""
     gateway = get_gateway(gateway_name)
     if not gateway.needs_payer_id:
         payer_id = ""
     elif not payer_id:
         raise PaymentNotAllowed(_("请在微信中打开商城并授权后再用微信支付"), code="PAYER_ID_REQUIRED")
+    if gateway.needs_client_ip and not _is_ip(client_ip):
+        # Only a caller that forgot to pass it (or a proxy that hides it) gets here.
+        raise PaymentNotAllowed(_("无法识别您的网络地址，请换一种支付方式"), code="CLIENT_IP_REQUIRED")
+    # Only the gateways that want it are given it (the others do not take it).
+    address = {"client_ip": client_ip} if gateway.needs_client_ip else {}
     if return_url and not is_site_path(return_url):
         # After paying, the gateway sends the buyer here: another site would be an open redirect.
         raise PaymentNotAllowed(_("支付完成后的返回地址只能是本站页面"))
@@ -81,6 +91,7 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "", paye
             return_url=return_url,
             expires_at=order.pay_deadline,
             payer_id=payer_id,
+            **address,
         )
         payment = Payment.objects.create(
             order=order,
@@ -93,6 +104,14 @@ def start_payment(order: Order, gateway_name: str, *, return_url: str = "", paye
             payer_id=payer_id,
         )
     return payment
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def close_payment(payment: Payment) -> bool:

@@ -134,6 +134,8 @@ class FakeWechatPay(LocalProvider):
     transfer_first_state: str = "WAIT_USER_CONFIRM"
     refuse_transfer: tuple[int, str] | None = None
     cancel_answer: str = "CANCELLED"
+    # H5 下单's answer for a merchant not granted H5 支付, e.g. (403, "NO_AUTH"); None: granted.
+    h5_refusal: tuple[int, str] | None = None
 
     def reset_transfers(self) -> None:
         """No transfer bills, and the transfer switches as they start."""
@@ -227,6 +229,8 @@ class FakeWechatPay(LocalProvider):
             if not (data.get("payer") or {}).get("openid"):
                 return 400, {"code": "PARAM_ERROR", "message": "缺少参数 payer.openid"}
             return self._native(data, prepay=True)
+        if method == "POST" and url.path == "/v3/pay/transactions/h5":
+            return self._h5(data)
         if match := re.fullmatch(r"/v3/pay/transactions/out-trade-no/([^/]+)", url.path):
             if parse_qs(url.query).get("mchid") != [MCHID]:
                 return 400, {"code": "PARAM_ERROR", "message": "mchid 错误"}
@@ -272,6 +276,40 @@ class FakeWechatPay(LocalProvider):
         )
         self.trades[number] = trade
         return 200, {answer: trade.code_url}
+
+    def _h5(self, data):
+        """H5 下单: the trade's `code_url` is the h5_url, which WeChat Pay hands out only to a
+        merchant granted H5 支付 (`h5_refusal`, e.g. (403, "NO_AUTH"), answers otherwise)."""
+        if self.h5_refusal:
+            status, code = self.h5_refusal
+            return status, {
+                "code": code,
+                "message": "商户号该产品权限未开通，请前往商户平台>产品中心检查后重试",
+            }
+        if data.get("mchid") != MCHID or data.get("appid") != APPID:
+            return 400, {"code": "PARAM_ERROR", "message": "appid 和 mch_id 不匹配"}
+        scene = data.get("scene_info") or {}
+        if not scene.get("payer_client_ip") or not (scene.get("h5_info") or {}).get("type"):
+            return 400, {
+                "code": "PARAM_ERROR",
+                "message": "缺少参数 scene_info.payer_client_ip 或 h5_info.type",
+            }
+        trade = self.trades.get(data["out_trade_no"])
+        if trade is not None:
+            if trade.amount != data["amount"]["total"]:
+                return 400, {"code": "INVALID_REQUEST", "message": "201 商户订单号重复"}
+            return 200, {"h5_url": trade.code_url}
+        trade = Trade(
+            out_trade_no=data["out_trade_no"],
+            amount=data["amount"]["total"],
+            description=data["description"],
+            notify_url=data["notify_url"],
+            time_expire=data.get("time_expire", ""),
+            code_url="https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb"
+            f"?prepay_id=wx{secrets.token_hex(16)}&package={secrets.randbelow(10**10)}",
+        )
+        self.trades[trade.out_trade_no] = trade
+        return 200, {"h5_url": trade.code_url}
 
     def _token(self, data):
         if data.get("appid") != APPID or data.get("secret") != MP_SECRET:

@@ -9,12 +9,13 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.catalog.models import Sku
 from fenxiao.core.errors import DomainError
+from fenxiao.core.http import client_ip
 from fenxiao.customers.models import Address
 from fenxiao.customers.services import wallet, wechat_oauth
 from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
 from fenxiao.orders.services.promotions_port import AUTO, Choice
-from fenxiao.payments.gateways import gateway_choices, needs_payer_id
+from fenxiao.payments.gateways import gateway_choices, is_phone, needs_payer_id
 from fenxiao.payments.services.payments import start_payment
 
 from .common import int_or_none, safe_next
@@ -187,7 +188,10 @@ def buy_now(request):
 @login_required
 def pay(request, number: str):
     order = get_object_or_404(Order, number=number, buyer=request.user)
-    gateways = gateway_choices(in_wechat="MicroMessenger" in request.headers.get("User-Agent", ""))
+    agent = request.headers.get("User-Agent", "")
+    # Where the buyer is decides how WeChat Pay works: its in-app sheet inside WeChat, the
+    # WeChat app opened from a phone's browser (H5), a QR code on a computer.
+    gateways = gateway_choices(in_wechat="MicroMessenger" in agent, mobile=is_phone(agent))
     # Paying inside WeChat needs the buyer's openid: learnt silently before they tap 立即支付.
     wants_openid = any(needs_payer_id(name) for name, _ in gateways) and wechat_oauth.should_ask(request)
     if request.method == "POST":
@@ -199,7 +203,9 @@ def pay(request, number: str):
                 return redirect(wechat_oauth.authorize_url(request, request.path))
         result = reverse("storefront:order_result", args=[number])  # a site path: never off-site
         try:
-            payment = start_payment(order, gateway, return_url=result, payer_id=payer_id)
+            payment = start_payment(
+                order, gateway, return_url=result, payer_id=payer_id, client_ip=client_ip(request) or ""
+            )
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(reverse("storefront:order_detail", args=[number]))
