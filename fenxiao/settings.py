@@ -365,7 +365,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Payments -----------------------------------------------------------------------------
-# Gateways buyers may pay with, in the order offered: "wechatpay" (WeChat Pay, configured
+# Gateways buyers may pay with, in the order offered: "wechatpay" (WeChat Pay Native, a QR
+# code), "wechatpay_h5" (H5 支付, phone browsers outside WeChat; SITE_URL's domain must be
+# the merchant's H5 支付域名), "wechatpay_jsapi" (inside WeChat), "alipay" (configured
 # below) and, in demo mode only, "sandbox".
 PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "" if PRODUCTION else "sandbox")
 if PRODUCTION and "sandbox" in PAYMENT_GATEWAYS:

@@ -380,8 +380,9 @@ class PayOut(Schema):
     amount: int
     gateway: str
     pay_url: str
-    # WeChat Pay Native: the URL to show as a QR code; JSAPI: the prepay id (pay_url shows
-    # either); empty for gateways with a cashier page of their own.
+    # WeChat Pay Native: the URL to show as a QR code; H5: WeChat's h5_url (append
+    # &redirect_url=<urlencoded return page>); JSAPI: the prepay id (pay_url shows each);
+    # empty for gateways with a cashier page of their own.
     pay_code: str = ""
 
 
