@@ -359,12 +359,13 @@ class OrderDetailOut(OrderOut):
 
 
 class PayIn(Strict):
-    gateway: str = Field(default="sandbox", max_length=20)
+    gateway: str = Field(default="sandbox", max_length=32)
     # Where the cashier sends the buyer after paying: a path on this site only ("/orders/…"),
     # never another host, so a payment link cannot be turned into a phishing redirect.
     return_url: str = Field(default="", max_length=300)
     # The buyer's openid under the 公众号 bound to WeChat Pay, for `wechatpay_jsapi` (an H5
-    # app in WeChat's browser learns it through 网页授权). Ignored by other gateways.
+    # app in WeChat's browser learns it through 网页授权). Ignored by other gateways, and by
+    # `wechatpay_miniprogram`, which pays with the openid bound at the mini-program sign-in.
     openid: str = Field(default="", max_length=64)
 
     @field_validator("return_url")
@@ -380,10 +381,18 @@ class PayOut(Schema):
     amount: int
     gateway: str
     pay_url: str
-    # WeChat Pay Native: the URL to show as a QR code; H5: WeChat's h5_url (append
-    # &redirect_url=<urlencoded return page>); JSAPI: the prepay id (pay_url shows each);
-    # empty for gateways with a cashier page of their own.
+    # WeChat Pay Native: the URL to show as a QR code; H5: WeChat's h5_url, for reference
+    # only: open pay_url, which sends WeChat the Referer and return address it insists on;
+    # JSAPI: the prepay id (pay_url shows each); empty for gateways with a cashier page of
+    # their own.
     pay_code: str = ""
+    pay_params: dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "wechatpay_miniprogram：直接传给 wx.requestPayment 的参数（timeStamp、nonceStr、"
+            "package、signType、paySign）；其他支付方式为 null"
+        ),
+    )
 
 
 class CancelIn(Strict):
