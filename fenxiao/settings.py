@@ -367,7 +367,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # --- Payments -----------------------------------------------------------------------------
 # Gateways buyers may pay with, in the order offered: "wechatpay" (WeChat Pay Native, a QR
 # code), "wechatpay_h5" (H5 支付, phone browsers outside WeChat; SITE_URL's domain must be
-# the merchant's H5 支付域名), "wechatpay_jsapi" (inside WeChat), "alipay" (configured
+# the merchant's H5 支付域名), "wechatpay_jsapi" (inside WeChat), "wechatpay_miniprogram"
+# (the mini-program, through the API; WECHAT_MINIPROGRAM below), "alipay" (configured
 # below) and, in demo mode only, "sandbox".
 PAYMENT_GATEWAYS = env_list("PAYMENT_GATEWAYS", "" if PRODUCTION else "sandbox")
 if PRODUCTION and "sandbox" in PAYMENT_GATEWAYS:
@@ -429,6 +430,14 @@ WECHAT_MP = {
     # WeChat's JS-SDK, loaded by pages with a share card in WeChat's browser only (their
     # script loads it, so a slow download never holds the page up).
     "JSSDK_URL": os.environ.get("WECHAT_MP_JSSDK_URL", "https://res.wx.qq.com/open/js/jweixin-1.6.0.js"),
+}
+# The merchant's WeChat mini-program (微信小程序), for its sign-in (`/api/v1/auth/
+# wechat-miniprogram`: wx.login and getPhoneNumber codes) and for "wechatpay_miniprogram"
+# in PAYMENT_GATEWAYS (its AppID must be bound to WECHATPAY's merchant).
+WECHAT_MINIPROGRAM = {
+    "APPID": os.environ.get("WECHAT_MINIPROGRAM_APPID", ""),
+    "SECRET": os.environ.get("WECHAT_MINIPROGRAM_SECRET", ""),
+    "API_BASE": os.environ.get("WECHAT_MINIPROGRAM_API_BASE", "https://api.weixin.qq.com"),
 }
 # The SMS gateway for verification codes: "aliyun" or "tencent" (configured below), or the
 # sandbox, which only records messages in the backend (沙箱短信) and shows them on the page

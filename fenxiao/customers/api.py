@@ -11,10 +11,11 @@ from pydantic import ConfigDict, Field
 
 from fenxiao.core.errors import DomainError, InvalidInput
 from fenxiao.core.http import client_ip
+from fenxiao.distribution.services import binding
 from fenxiao.distribution.views import claim_cookie_referral
 
 from .auth import buyer_auth
-from .services import accounts, addresses, devices, sms_codes
+from .services import accounts, addresses, devices, sms_codes, wechat_miniprogram
 
 router = Router(tags=["账号"])
 
@@ -61,6 +62,19 @@ class LoginIn(Strict):
     phone: str | None = Field(default=None, max_length=20)
     username: str | None = Field(default=None, max_length=150)
     password: str = Field(max_length=128)
+
+
+class WechatMiniProgramIn(Strict):
+    code: str = Field(min_length=1, max_length=128, description="The code of `wx.login` (good once)")
+    phone_code: str = Field(
+        default="",
+        max_length=128,
+        description="The code of the `getPhoneNumber` button, needed the first time (PHONE_REQUIRED)",
+    )
+    ref: str = Field(default="", max_length=32, description="The referral code of the share the user came by")
+    ref_source: Literal["link", "qr", "poster", "store", "coupon"] = Field(
+        default="link", description="What the share was: link, qr, poster, store, coupon"
+    )
 
 
 class UserOut(Schema):
@@ -194,6 +208,38 @@ def login(request, response: HttpResponse, payload: LoginIn, session: bool = Fal
         session_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return {"token": accounts.issue_token(user), "user": user}
     return {"token": _token_for(request, user), "user": user}
+
+
+# WeChat unreachable is a documented answer here: the mini-program shows "retry later".
+WECHAT_UNAVAILABLE = {
+    "503": {
+        "description": "暂时无法连接微信，请稍后重试",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+    }
+}
+
+
+@router.post(
+    "/auth/wechat-miniprogram",
+    response={200: TokenOut, 201: TokenOut},
+    auth=None,
+    openapi_extra={"responses": WECHAT_UNAVAILABLE},
+)
+def wechat_miniprogram_sign_in(request, payload: WechatMiniProgramIn):
+    """Sign in from the merchant's WeChat mini-program with the code of `wx.login`. A WeChat
+    user not bound to an account yet is answered 409 PHONE_REQUIRED: the mini-program then
+    shows the `getPhoneNumber` button and sends a new `wx.login` code with its `phone_code`,
+    which signs in the account of that (WeChat-verified) number, or makes one (201). `ref`
+    is the referral code of the distributor's share the user came by, bound as a visit
+    through that share is. Staff accounts cannot sign in this way (403)."""
+    _require_json(request)
+    user, created = wechat_miniprogram.sign_in(
+        code=payload.code, phone_code=payload.phone_code, client_ip=client_ip(request)
+    )
+    if payload.ref:
+        # As a web sign-in claims the share cookie: the same binding rules decide.
+        binding.claim_referral(user, payload.ref, payload.ref_source)
+    return Status(201 if created else 200, {"token": _token_for(request, user), "user": user})
 
 
 @router.post("/auth/logout", response={204: None}, auth=buyer_auth)

@@ -99,3 +99,17 @@ class WechatAuthFailed(DomainError):
     code = "WECHAT_AUTH_FAILED"
     message = _("微信授权失败，请返回重试")
     status = 400
+
+
+class WechatMiniProgramSignInFailed(DomainError):
+    """The mini-program's sign-in was refused; each case raises it with its own code."""
+
+    code = "WECHAT_CODE_INVALID"
+    message = _("微信登录凭证无效或已过期，请重新进入小程序后再试")
+    status = 400
+
+
+class WechatBindConflict(DomainError):
+    code = "WECHAT_BIND_CONFLICT"
+    message = _("该微信正在绑定另一个账号，请稍后重试")
+    status = 409

@@ -274,8 +274,10 @@ def pay(request, number: str, payload: PayIn):
         "out_trade_no": payment.out_trade_no,
         "amount": payment.amount,
         "gateway": payment.gateway,
-        "pay_url": request.build_absolute_uri(payment.pay_url),
+        # A payment made inside an app (the mini-program's) has no page to send the buyer to.
+        "pay_url": request.build_absolute_uri(payment.pay_url) if payment.pay_url else "",
         "pay_code": payment.pay_code,
+        "pay_params": payments_port.client_params(payment),
     }
 
 

@@ -8,8 +8,9 @@ from django.core.checks import Error, register
 def payment_gateways_configured(app_configs, **kwargs):
     """A listed gateway that cannot sign or verify would fail every buyer at the cashier."""
     listed = set(settings.PAYMENT_GATEWAYS)
-    # Native, JSAPI and H5 are one merchant account's products: all need WECHATPAY.
-    wechat = {"wechatpay", "wechatpay_jsapi", "wechatpay_h5"} & listed
+    # Native, JSAPI, H5 and the mini-program's are one merchant account's products: all
+    # need WECHATPAY.
+    wechat = {"wechatpay", "wechatpay_jsapi", "wechatpay_h5", "wechatpay_miniprogram"} & listed
     errors = []
     if wechat:
         from .gateways import wechatpay_client
@@ -30,6 +31,18 @@ def payment_gateways_configured(app_configs, **kwargs):
                 id="fenxiao.E010",
             )
         )
+    if "wechatpay_miniprogram" in wechat:
+        miniprogram = getattr(settings, "WECHAT_MINIPROGRAM", {}) or {}
+        errors += [
+            Error(
+                f"wechatpay_miniprogram needs WECHAT_MINIPROGRAM[{key!r}], the mini-program's "
+                f"{what}, to sign buyers in and open trades for them.",
+                hint="The mini-program must also be bound to WECHATPAY_MCHID on the merchant platform.",
+                id="fenxiao.E010",
+            )
+            for key, what in (("APPID", "AppID"), ("SECRET", "AppSecret"))
+            if not miniprogram.get(key)
+        ]
     if "alipay" in listed:
         from .gateways import alipay_client
 

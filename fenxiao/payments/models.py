@@ -32,7 +32,7 @@ class Payment(models.Model):
     order = models.ForeignKey(
         "orders.Order", on_delete=models.PROTECT, related_name="payments", verbose_name=_("订单")
     )
-    gateway = models.CharField(_("支付渠道"), max_length=20)
+    gateway = models.CharField(_("支付渠道"), max_length=32)
     out_trade_no = models.CharField(_("商户支付单号"), max_length=40, unique=True)
     amount = models.PositiveIntegerField(_("金额"))
     status = models.CharField(
@@ -155,7 +155,7 @@ class PaymentNotification(models.Model):
 
     Outcome = NotificationOutcome
 
-    gateway = models.CharField(_("支付渠道"), max_length=20)
+    gateway = models.CharField(_("支付渠道"), max_length=32)
     out_trade_no = models.CharField(_("商户支付单号"), max_length=40, blank=True, db_index=True)
     transaction_id = models.CharField(_("渠道交易号"), max_length=64, blank=True)
     amount = models.BigIntegerField(_("通知金额"), null=True, blank=True)
@@ -181,7 +181,7 @@ class RefusedNotificationTally(models.Model):
     grow the database faster than a fixed number of rows an hour.
     """
 
-    gateway = models.CharField(_("支付渠道"), max_length=20)
+    gateway = models.CharField(_("支付渠道"), max_length=32)
     outcome = models.CharField(_("拒绝原因"), max_length=20, choices=NotificationOutcome.choices)
     hour = models.DateTimeField(_("时段"))
     count = models.PositiveIntegerField(_("次数"), default=0)

@@ -5,6 +5,10 @@ holds; the JS-SDK ticket (jsapi_ticket) comes from that token. Both are kept in 
 cache until shortly before they expire, so the whole cluster asks WeChat about once in two
 hours (WeChat caps both calls a day).
 
+The same calls serve another WeChat app of the merchant (the mini-program, see
+`wechat_miniprogram`): each takes an `App` (appid, secret, API base) and defaults to the
+公众号's, so each app's token is fetched and cached under its own appid.
+
 `jssdk_config` signs a mall page for the JS-SDK (`wx.config`), which the share card needs:
 the page's address must lie under the 公众号's JS接口安全域名, the mall's `SITE_URL`.
 """
@@ -18,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -39,6 +44,20 @@ FETCH_LOCK_SECONDS = 10
 TOKEN_ERRORS = {40001, 40014, 42001}
 
 
+@dataclass(frozen=True)
+class App:
+    """A WeChat app whose server API the mall calls with its own AppSecret."""
+
+    appid: str
+    secret: str
+    api_base: str
+
+
+def mp_app() -> App:
+    """The 公众号 bound to the merchant's WeChat Pay (WECHATPAY's APPID, WECHAT_MP's SECRET)."""
+    return App(appid(), settings.WECHAT_MP.get("SECRET", ""), settings.WECHAT_MP["API_BASE"])
+
+
 class WechatApiFailed(Exception):
     """WeChat's server API could not be reached or refused the call."""
 
@@ -48,11 +67,18 @@ class WechatApiFailed(Exception):
 
 
 def call(
-    path: str, payload: dict | None = None, query: dict | None = None, *, timeout=TIMEOUT_SECONDS
+    path: str,
+    payload: dict | None = None,
+    query: dict | None = None,
+    *,
+    timeout=TIMEOUT_SECONDS,
+    app: App | None = None,
 ) -> dict:
-    """POST `payload` as JSON (or GET without one) to the 公众号 API; its answer. An answer
-    with a non-zero `errcode` is returned, not raised: each caller reads its own codes."""
-    url = settings.WECHAT_MP["API_BASE"] + path + ("?" + urllib.parse.urlencode(query) if query else "")
+    """POST `payload` as JSON (or GET without one) to the API of `app` (the 公众号 unless
+    given); its answer. An answer with a non-zero `errcode` is returned, not raised: each
+    caller reads its own codes."""
+    app = app or mp_app()
+    url = app.api_base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     request = urllib.request.Request(  # noqa: S310 - the configured https API base
         url,
         data=None if payload is None else json.dumps(payload, ensure_ascii=False).encode(),
@@ -64,15 +90,15 @@ def call(
             answer = json.loads(response.read())
     except (OSError, ValueError, http.client.HTTPException) as exc:
         raise WechatApiFailed(f"微信接口无法连接：{exc}") from exc
-    if not isinstance(answer, dict):
+    if not isinstance(answer, dict) or not isinstance(answer.get("errcode", 0), int):
         raise WechatApiFailed("微信接口应答无法解析")
     if answer.get("errcode") in TOKEN_ERRORS:
-        forget_token()
+        forget_token(app)
     return answer
 
 
-def _token_key() -> str:
-    return f"wechat-mp-token:{appid()}"
+def _token_key(app: App | None = None) -> str:
+    return f"wechat-mp-token:{(app or mp_app()).appid}"
 
 
 def _ticket_key() -> str:
@@ -88,27 +114,31 @@ def _lifetime(answer: dict) -> int:
     return max(expires_in - 300, 60)
 
 
-def access_token(*, timeout=TIMEOUT_SECONDS) -> str:
-    token = cache.get(_token_key())
+def access_token(*, timeout=TIMEOUT_SECONDS, app: App | None = None) -> str:
+    """The access token of `app` (the 公众号 unless given), from the shared cache or, when
+    it has none, from `stable_token`."""
+    app = app or mp_app()
+    token = cache.get(_token_key(app))
     if token:
         return token
     answer = call(
         "/cgi-bin/stable_token",
-        {"grant_type": "client_credential", "appid": appid(), "secret": settings.WECHAT_MP["SECRET"]},
+        {"grant_type": "client_credential", "appid": app.appid, "secret": app.secret},
         timeout=timeout,
+        app=app,
     )
     token = answer.get("access_token")
     if not token:
         raise WechatApiFailed(
-            f"获取公众号 access_token 失败：{answer.get('errcode')} {answer.get('errmsg')}",
+            f"获取 access_token 失败（{app.appid}）：{answer.get('errcode')} {answer.get('errmsg')}",
             answer.get("errcode"),
         )
-    cache.set(_token_key(), token, _lifetime(answer))
+    cache.set(_token_key(app), token, _lifetime(answer))
     return token
 
 
-def forget_token() -> None:
-    cache.delete(_token_key())
+def forget_token(app: App | None = None) -> None:
+    cache.delete(_token_key(app))
 
 
 def jsapi_ticket(*, timeout=TIMEOUT_SECONDS) -> str:

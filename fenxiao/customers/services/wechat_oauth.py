@@ -16,14 +16,14 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from fenxiao.core.http import is_site_path
 
-from ..errors import WechatAuthFailed
+from ..errors import WechatAuthFailed, WechatBindConflict
 from ..models import WechatIdentity
 
 SESSION_PENDING = "wechat_auth"
@@ -99,17 +99,23 @@ def exchange_code(code: str) -> str:
     return str(openid)
 
 
-def bind(user, openid: str) -> WechatIdentity:
-    """Make `openid` the account's: WeChat messages for an account go to the WeChat user who
-    last signed in to it in WeChat (who has just shown they hold its session), and one
-    WeChat user receives one account's messages."""
-    with transaction.atomic():
-        WechatIdentity.objects.filter(appid=appid()).filter(Q(user=user) | Q(openid=openid)).exclude(
-            user=user, openid=openid
-        ).delete()
-        identity, _ = WechatIdentity.objects.get_or_create(
-            user=user, appid=appid(), defaults={"openid": openid}
-        )
+def bind(user, openid: str, *, app_id: str | None = None) -> WechatIdentity:
+    """Make `openid` the account's under `app_id` (the 公众号 unless given; the mini-program
+    binds its own): WeChat messages for an account go to the WeChat user who last signed in
+    to it in WeChat (who has just shown they hold its session), and one WeChat user
+    receives one account's messages."""
+    app_id = app_id or appid()
+    try:
+        with transaction.atomic():
+            WechatIdentity.objects.filter(appid=app_id).filter(Q(user=user) | Q(openid=openid)).exclude(
+                user=user, openid=openid
+            ).delete()
+            identity, _ = WechatIdentity.objects.get_or_create(
+                user=user, appid=app_id, defaults={"openid": openid}
+            )
+    except IntegrityError as exc:
+        # The same WeChat user signing in to two accounts at the same moment: one wins.
+        raise WechatBindConflict() from exc
     return identity
 
 

@@ -14,6 +14,7 @@ from fenxiao.distribution.models import Withdrawal
 from fenxiao.distribution.services import payouts as payout_runs
 from fenxiao.notices.models import Message
 from fenxiao.payments.tests import wechatpay_fake
+from fenxiao.payments.tests.wechatpay_transfer_fake import TRANSFER_PATH
 from fenxiao.testing import api_for, make_staff
 
 from .helpers import earn, ledger_sum, make_distributor
@@ -215,7 +216,7 @@ def test_asking_about_a_transfer_still_unconfirmed_keeps_its_package_and_taps_do
     client = api_for(rich.user)
     for _ in range(5):
         assert client.post(f"/distribution/withdrawals/{withdrawal.number}/confirmed").status_code == 200
-    lookups = [r for r in fake.requests if r[0] == "GET" and wechatpay_fake.TRANSFER_PATH in r[1]]
+    lookups = [r for r in fake.requests if r[0] == "GET" and TRANSFER_PATH in r[1]]
     assert len(lookups) == 1
 
 

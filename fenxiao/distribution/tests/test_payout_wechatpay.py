@@ -19,6 +19,7 @@ from fenxiao.payments.errors import (
 )
 from fenxiao.payments.tests import wechatpay_fake
 from fenxiao.payments.tests.wechatpay_fake import FakeWechatPay
+from fenxiao.payments.tests.wechatpay_transfer_fake import TRANSFER_PATH
 
 OPENID = "o-MYE42l80oelYMDE34nYD456Xoy"
 ACCOUNT = {"name": "张三", "openid": OPENID}
@@ -37,7 +38,7 @@ def gateway(notify_at):
 
 
 def transfer_calls(fake, method="POST"):
-    return [r for r in fake.requests if r[0] == method and r[1].startswith(wechatpay_fake.TRANSFER_PATH)]
+    return [r for r in fake.requests if r[0] == method and r[1].startswith(TRANSFER_PATH)]
 
 
 def test_a_transfer_waits_for_the_distributor_to_confirm_then_reads_paid(fake, gateway, notify_at):

@@ -26,6 +26,10 @@ class PaymentsPort(Protocol):
         """Open (or reuse) a gateway payment for an unpaid order; returns it with `pay_url`.
         `client_ip` is the buyer's address, which some gateways (WeChat Pay H5) require."""
 
+    def client_params(self, payment) -> dict[str, str] | None:
+        """What an app opens the gateway's payment with (the mini-program's
+        `wx.requestPayment`), or None for gateways paid on a page."""
+
     def close_open_payments(self, order) -> bool:
         """Close the order's unpaid gateway payments. False if one turns out paid (it is
         then applied, and committed, by the payments app)."""
@@ -63,6 +67,11 @@ def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: s
     return _payments().start_payment(
         order, gateway_name, return_url=return_url, payer_id=payer_id, client_ip=client_ip
     )
+
+
+def client_params(payment) -> dict[str, str] | None:
+    """The app's payment parameters for a payment `start_payment` returned (or None)."""
+    return _payments().client_params(payment)
 
 
 def close_open_payments(order) -> bool:

@@ -29,6 +29,7 @@ def _registry() -> dict[str, type[PaymentGateway]]:
     from .alipay import AlipayGateway
     from .sandbox import SandboxGateway
     from .wechatpay import WechatPayGateway, WechatPayH5Gateway, WechatPayJsapiGateway
+    from .wechatpay_miniprogram import WechatPayMiniProgramGateway
 
     return {
         gateway.name: gateway
@@ -37,6 +38,7 @@ def _registry() -> dict[str, type[PaymentGateway]]:
             WechatPayGateway,
             WechatPayJsapiGateway,
             WechatPayH5Gateway,
+            WechatPayMiniProgramGateway,
             AlipayGateway,
         )
     }
@@ -74,14 +76,15 @@ def is_phone(user_agent: str) -> bool:
 
 
 def gateway_choices(*, in_wechat: bool | None = None, mobile: bool | None = None) -> list[tuple[str, str]]:
-    """(name, label) of each gateway a buyer may pay with, in the configured order. Given
-    where the buyer is (`in_wechat`, and `mobile`: a phone or tablet, see `is_phone`), only
-    those that work there, and one WeChat Pay at most when several are enabled: inside
-    WeChat its in-app payment replaces scanning a code; on a phone outside WeChat, H5 (which
-    opens the WeChat app) replaces a code the phone itself would have to scan; on a computer
-    the code stays."""
+    """(name, label) of each gateway a buyer may pay with on a web page, in the configured
+    order. Given where the buyer is (`in_wechat`, and `mobile`: a phone or tablet, see
+    `is_phone`), only those that work there, and one WeChat Pay at most when several are
+    enabled: inside WeChat its in-app payment replaces scanning a code; on a phone outside
+    WeChat, H5 (which opens the WeChat app) replaces a code the phone itself would have to
+    scan; on a computer the code stays. Gateways paid only inside an app (the mini-program's)
+    are never listed: a browser cannot pay with them."""
     registry = _registry()
-    names = enabled_gateways()
+    names = [n for n in enabled_gateways() if not registry[n].app_only]
     if in_wechat is not None:
         names = [n for n in names if registry[n].in_wechat in (None, in_wechat)]
         if in_wechat and "wechatpay_jsapi" in names:

@@ -55,6 +55,13 @@ class PaymentGateway(abc.ABC):
     on_phone: bool | None = None
     # The payer must be known (`payer_id`) before a trade can be opened.
     needs_payer_id: bool = False
+    # The payer is the account's own openid under `payer_appid` (bound when it signed in
+    # there), which the payments service looks up; whatever the request says is ignored.
+    payer_from_account: bool = False
+    payer_appid: str = ""
+    # Paid inside an app (a WeChat mini-program) with `client_params`, never on a web page:
+    # offered through the API only, not listed by the H5 pages (`gateway_choices`).
+    app_only: bool = False
     # The buyer's network address must go with the trade (`create_payment(client_ip=…)`):
     # the gateway checks it against where the buyer pays from.
     needs_client_ip: bool = False

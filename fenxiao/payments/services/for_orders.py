@@ -14,6 +14,10 @@ def start_payment(order, gateway_name: str, *, return_url: str = "", payer_id: s
     )
 
 
+def client_params(payment) -> dict[str, str] | None:
+    return payments.client_params(payment)
+
+
 def close_open_payments(order) -> bool:
     return all(payments.close_payment(p) for p in order.payments.filter(status=PaymentStatus.CREATED))
 

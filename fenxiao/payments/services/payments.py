@@ -26,6 +26,10 @@ def start_payment(
     `client_ip` the address the buyer's request came from (`core.http.client_ip`), which
     some gateways (WeChat Pay H5) check against where the buyer pays from."""
     gateway = get_gateway(gateway_name)
+    if gateway.payer_from_account:
+        # The mini-program's payer is the openid bound to the buyer's own account when they
+        # signed in there: never one the request names, which could be anyone's.
+        payer_id = _bound_openid(order.buyer_id, gateway.payer_appid)
     if not gateway.needs_payer_id:
         payer_id = ""
     elif not payer_id:
@@ -104,6 +108,30 @@ def start_payment(
             payer_id=payer_id,
         )
     return payment
+
+
+def _bound_openid(buyer_id: int, appid: str) -> str:
+    from fenxiao.customers.models import WechatIdentity
+
+    openid = (
+        WechatIdentity.objects.filter(user_id=buyer_id, appid=appid).values_list("openid", flat=True).first()
+        if appid
+        else None
+    )
+    if not openid:
+        raise PaymentNotAllowed(
+            _("请先在小程序中用微信登录商城账号，再用微信支付"), code="WECHAT_MINIPROGRAM_NOT_BOUND"
+        )
+    return openid
+
+
+def client_params(payment: Payment) -> dict[str, str] | None:
+    """What an app opens its gateway's payment with (`wx.requestPayment` in the
+    mini-program), signed afresh; None for gateways paid on a page or a cashier."""
+    gateway = get_gateway(payment.gateway)
+    if not gateway.app_only or payment.status != PaymentStatus.CREATED or not payment.pay_code:
+        return None
+    return gateway.client_params(payment.pay_code)
 
 
 def _is_ip(value: str) -> bool:

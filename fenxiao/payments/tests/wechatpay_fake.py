@@ -26,6 +26,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from fenxiao.testing import LocalProvider
 
+from .wechat_miniprogram_fake import MINI_APPID, MiniProgramStandIn
+from .wechatpay_transfer_fake import TRANSFER_PATH, TransferBillsStandIn
+
 MCHID = "1900000109"
 APPID = "wxd678efh567hg6787"
 MERCHANT_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
@@ -65,6 +68,7 @@ class Trade:
     time_expire: str
     code_url: str  # the prepay id, for a JSAPI trade
     openid: str = ""
+    appid: str = APPID  # the mini-program's for its trades
     state: str = "NOTPAY"
     transaction_id: str = ""
     success_time: str = ""
@@ -81,29 +85,12 @@ class FakeRefund:
 
 
 @dataclass
-class FakeTransfer:
-    out_bill_no: str
-    transfer_bill_no: str
-    amount: int
-    openid: str
-    user_name: str  # as WeChat Pay decrypted it ("" when none was sent)
-    request: dict  # the create request's body, as sent
-    state: str
-    package_info: str = ""
-    fail_reason: str = ""
-
-
-TRANSFER_PATH = "/v3/fund-app/mch-transfer/transfer-bills"
-# The report infos 商家转账 wants for a scene (1005 佣金报酬), checked like WeChat Pay does.
-SCENE_REPORT_INFOS = {"1005": {"岗位类型", "报酬说明"}}
-# The states a bill can no longer leave, and those a merchant may still cancel in.
-TRANSFER_FINAL = {"SUCCESS", "FAIL", "CANCELLED"}
-TRANSFER_CANCELLABLE = {"ACCEPTED", "PROCESSING", "WAIT_USER_CONFIRM", "TRANSFERING"}
-
-
-@dataclass
-class FakeWechatPay(LocalProvider):
+class FakeWechatPay(LocalProvider, MiniProgramStandIn, TransferBillsStandIn):
     """The server's state and keys; `start()` serves it on 127.0.0.1."""
+
+    MCHID = MCHID
+    APPID = APPID
+    PUBLIC_KEY_ID = PUBLIC_KEY_ID
 
     merchant_key: rsa.RSAPrivateKey = field(default_factory=new_key)
     platform_key: rsa.RSAPrivateKey = field(default_factory=new_key)
@@ -126,23 +113,8 @@ class FakeWechatPay(LocalProvider):
     refuse_refund: tuple[int, str] | None = None
     # Sign answers with another key (a forger between the mall and WeChat Pay).
     forge_answers: bool = False
-    # 商家转账 bills by out_bill_no; the state a new bill starts in (WAIT_USER_CONFIRM, with
-    # a package_info, ACCEPTED or SUCCESS); a refusal for the next transfer call of any kind
-    # (create, query, cancel), e.g. (500, "SYSTEM_ERROR"), (403, "NOT_ENOUGH"),
-    # (400, "PARAM_ERROR"); what a cancel answers (CANCELLED, or CANCELING until next asked).
-    transfers: dict = field(default_factory=dict)
-    transfer_first_state: str = "WAIT_USER_CONFIRM"
-    refuse_transfer: tuple[int, str] | None = None
-    cancel_answer: str = "CANCELLED"
     # H5 下单's answer for a merchant not granted H5 支付, e.g. (403, "NO_AUTH"); None: granted.
     h5_refusal: tuple[int, str] | None = None
-
-    def reset_transfers(self) -> None:
-        """No transfer bills, and the transfer switches as they start."""
-        self.transfers.clear()
-        self.transfer_first_state = "WAIT_USER_CONFIRM"
-        self.refuse_transfer = None
-        self.cancel_answer = "CANCELLED"
 
     def answer(self, method, path, headers, body):
         status, data = self.handle(
@@ -210,6 +182,8 @@ class FakeWechatPay(LocalProvider):
     def handle(self, method: str, target: str, body: str, authorization: str, *, serial: str = ""):
         self.requests.append((method, target, body))
         url = urlsplit(target)
+        if (mini := self.miniprogram_answer(url.path, url.query, body)) is not None:
+            return mini
         if url.path == "/sns/oauth2/access_token":  # the 公众号 API: keyed by its AppSecret
             return self._oauth(parse_qs(url.query))
         if url.path == "/cgi-bin/stable_token":
@@ -252,7 +226,8 @@ class FakeWechatPay(LocalProvider):
         return 404, {"code": "NOT_FOUND", "message": "无此接口"}
 
     def _native(self, data, *, prepay=False):
-        if data.get("mchid") != MCHID or data.get("appid") != APPID:
+        # The merchant has the 公众号 and (for JSAPI) the mini-program bound to it.
+        if data.get("mchid") != MCHID or data.get("appid") not in (APPID, MINI_APPID if prepay else APPID):
             return 400, {"code": "PARAM_ERROR", "message": "appid 和 mch_id 不匹配"}
         number = data["out_trade_no"]
         trade = self.trades.get(number)
@@ -273,6 +248,7 @@ class FakeWechatPay(LocalProvider):
             if prepay
             else f"weixin://wxpay/bizpayurl?pr={secrets.token_urlsafe(6)}",
             openid=(data.get("payer") or {}).get("openid", ""),
+            appid=data["appid"],
         )
         self.trades[number] = trade
         return 200, {answer: trade.code_url}
@@ -359,7 +335,7 @@ class FakeWechatPay(LocalProvider):
         if trade is None:
             return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
         reply = {
-            "appid": APPID,
+            "appid": trade.appid,
             "mchid": MCHID,
             "out_trade_no": number,
             "trade_state": trade.state,
@@ -414,132 +390,6 @@ class FakeWechatPay(LocalProvider):
             "amount": {"refund": refund.amount, "total": self.trades[refund.out_trade_no].amount},
         }
 
-    # --- 商家转账 -------------------------------------------------------------------------------
-    def _transfer_api(self, method, path, data, serial):
-        if self.refuse_transfer:
-            status, code = self.refuse_transfer
-            self.refuse_transfer = None
-            return status, {"code": code, "message": f"转账请求被拒绝（{code}）"}
-        if method == "POST" and path == TRANSFER_PATH:
-            return self._create_transfer(data, serial)
-        match = re.fullmatch(TRANSFER_PATH + r"/out-bill-no/([^/]+)(/cancel)?", path)
-        if match is None or (method == "POST") != bool(match[2]):
-            return 404, {"code": "NOT_FOUND", "message": "无此接口"}
-        bill = self.transfers.get(match[1])
-        if bill is None:
-            return 404, {"code": "NOT_FOUND", "message": "记录不存在"}
-        if match[2]:
-            if bill.state in ("SUCCESS", "FAIL"):
-                return 400, {"code": "INVALID_REQUEST", "message": "转账单已完成，不可撤销"}
-            if bill.state in TRANSFER_CANCELLABLE:
-                bill.state = self.cancel_answer
-            return 200, {
-                "out_bill_no": bill.out_bill_no,
-                "transfer_bill_no": bill.transfer_bill_no,
-                "state": bill.state,
-                "update_time": "2026-12-03T10:40:00+08:00",
-            }
-        if bill.state == "CANCELING":
-            bill.state = "CANCELLED"
-        # The query answers no package_info: only the create request hands it out.
-        reply = {
-            "mch_id": MCHID,
-            "appid": APPID,
-            "out_bill_no": bill.out_bill_no,
-            "transfer_bill_no": bill.transfer_bill_no,
-            "state": bill.state,
-            "transfer_amount": bill.amount,
-            "transfer_remark": bill.request["transfer_remark"],
-            "openid": bill.openid,
-            "create_time": "2026-12-03T10:34:56+08:00",
-            "update_time": "2026-12-03T10:35:56+08:00",
-        }
-        if bill.fail_reason:
-            reply["fail_reason"] = bill.fail_reason
-        return 200, reply
-
-    def _transfer_problem(self, data, serial) -> str:
-        """Why WeChat Pay would answer PARAM_ERROR to this create request ("" if nothing)."""
-        amount, remark = data.get("transfer_amount"), data.get("transfer_remark")
-        infos = data.get("transfer_scene_report_infos") or []
-        wanted = SCENE_REPORT_INFOS.get(data.get("transfer_scene_id"), set())
-        if data.get("appid") != APPID:
-            return "appid 与商户号不匹配"
-        if not re.fullmatch(r"[0-9A-Za-z]{1,32}", str(data.get("out_bill_no", ""))):
-            return "out_bill_no 只能由 32 位以内的数字、大小写字母组成"
-        if not data.get("transfer_scene_id") or not data.get("openid"):
-            return "缺少参数 transfer_scene_id 或 openid"
-        if type(amount) is not int or amount <= 0:
-            return "transfer_amount 须为正整数（分）"
-        if not isinstance(remark, str) or not 0 < len(remark) <= 32:
-            return "transfer_remark 须为 1-32 个字符"
-        url = data.get("notify_url", "")
-        if url and (not url.startswith("https://") or "?" in url):
-            return "notify_url 须为 https 地址且不带参数"
-        if not wanted <= {info.get("info_type") for info in infos if info.get("info_content")}:
-            return "transfer_scene_report_infos 缺少该转账场景需报备的信息"
-        if data.get("user_name") and serial != PUBLIC_KEY_ID:
-            return "Wechatpay-Serial 与加密所用的微信支付公钥不符"
-        return ""
-
-    def _create_transfer(self, data, serial):
-        if problem := self._transfer_problem(data, serial):
-            return 400, {"code": "PARAM_ERROR", "message": problem}
-        name = ""
-        if data.get("user_name"):
-            try:
-                name = self.platform_key.decrypt(
-                    base64.b64decode(data["user_name"]),
-                    padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None),
-                ).decode()
-            except Exception:
-                return 400, {"code": "PARAM_ERROR", "message": "user_name 解密失败"}
-        bill = self.transfers.get(data["out_bill_no"])
-        if bill is None:
-            bill = FakeTransfer(
-                out_bill_no=data["out_bill_no"],
-                transfer_bill_no=f"1330000{secrets.randbelow(10**25):025d}",
-                amount=data["transfer_amount"],
-                openid=data["openid"],
-                user_name=name,
-                request=data,
-                state=self.transfer_first_state,
-            )
-            if bill.state == "WAIT_USER_CONFIRM":
-                bill.package_info = base64.b64encode(secrets.token_bytes(48)).decode()
-            self.transfers[bill.out_bill_no] = bill
-        elif (bill.amount, bill.openid, bill.user_name) != (data["transfer_amount"], data["openid"], name):
-            return 400, {"code": "INVALID_REQUEST", "message": "商户单号重复，且与原单信息不一致"}
-        # The same number answers the bill it already made (no second bill, no second payment).
-        reply = {
-            "out_bill_no": bill.out_bill_no,
-            "transfer_bill_no": bill.transfer_bill_no,
-            "create_time": "2026-12-03T10:34:56+08:00",
-            "state": bill.state,
-        }
-        if bill.state == "WAIT_USER_CONFIRM":
-            reply["package_info"] = bill.package_info
-        if bill.fail_reason:
-            reply["fail_reason"] = bill.fail_reason
-        return 200, reply
-
-    def confirm_transfer(self, number: str) -> FakeTransfer:
-        """The distributor confirmed receipt in WeChat: the money is in their 零钱."""
-        bill = self.transfers[number]
-        bill.state = "SUCCESS"
-        return bill
-
-    def fail_transfer(self, number: str, reason: str = "ACCOUNT_FROZEN") -> FakeTransfer:
-        bill = self.transfers[number]
-        bill.state, bill.fail_reason = "FAIL", reason
-        return bill
-
-    def cancel_transfer(self, number: str) -> FakeTransfer:
-        """Cancelled on WeChat Pay's side (the recipient did not confirm in time)."""
-        bill = self.transfers[number]
-        bill.state = "CANCELLED"
-        return bill
-
     # --- the buyer and the notifier ---------------------------------------------------------
     def pay(self, number: str) -> Trade:
         trade = self.trades[number]
@@ -554,7 +404,7 @@ class FakeWechatPay(LocalProvider):
         trade = self.trades[number]
         plain = {
             "mchid": mchid,
-            "appid": APPID,
+            "appid": trade.appid,
             "out_trade_no": number,
             "transaction_id": trade.transaction_id,
             "trade_type": "JSAPI" if trade.openid else "NATIVE",
@@ -563,35 +413,13 @@ class FakeWechatPay(LocalProvider):
             "payer": {"openid": trade.openid or "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
             "amount": {"total": trade.amount if total is None else total, "currency": "CNY"},
         }
-        body = _envelope("TRANSACTION.SUCCESS", "支付成功", "transaction", plain)
+        body = self.envelope("TRANSACTION.SUCCESS", "支付成功", "transaction", plain)
         return body, self.signed_headers(body, **options)
 
-    def transfer_notification(
-        self,
-        number: str,
-        *,
-        amount: int | None = None,
-        mch_id: str = MCHID,
-        event_type: str = "MCHTRANSFER.BILL.FINISHED",
-        **options,
-    ):
-        """The signed, encrypted notification of a finished transfer bill: (body, headers),
-        as `notification`. `options` go to `signed_headers` (timestamp, key)."""
-        bill = self.transfers[number]
-        plain = {
-            "mch_id": mch_id,
-            "out_bill_no": number,
-            "transfer_bill_no": bill.transfer_bill_no,
-            "transfer_amount": bill.amount if amount is None else amount,
-            "state": bill.state,
-            "openid": bill.openid,
-            "create_time": "2026-12-03T10:34:56+08:00",
-            "update_time": "2026-12-03T10:35:56+08:00",
-        }
-        if bill.fail_reason:
-            plain["fail_reason"] = bill.fail_reason
-        body = _envelope(event_type, "商家转账单据终态通知", "mch_payment", plain)
-        return body, self.signed_headers(body, **options)
+    @staticmethod
+    def envelope(event_type: str, summary: str, original_type: str, plain: dict) -> bytes:
+        """A notification body: `plain` encrypted with the APIv3 key, as WeChat Pay sends it."""
+        return _envelope(event_type, summary, original_type, plain)
 
 
 def _envelope(event_type: str, summary: str, original_type: str, plain: dict) -> bytes:

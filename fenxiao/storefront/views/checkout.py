@@ -196,6 +196,10 @@ def pay(request, number: str):
     wants_openid = any(needs_payer_id(name) for name, _ in gateways) and wechat_oauth.should_ask(request)
     if request.method == "POST":
         gateway = request.POST.get("gateway") or (gateways[0][0] if gateways else "")
+        if gateway not in dict(gateways):
+            # Only what this page offers here (a mini-program's gateway has no page to pay on).
+            messages.error(request, _("请选择可用的支付方式"))
+            return redirect(reverse("storefront:order_detail", args=[number]))
         payer_id = ""
         if needs_payer_id(gateway):
             payer_id = wechat_oauth.openid_for(request) or ""
