@@ -20,7 +20,7 @@ import urllib.request
 from django.conf import settings
 
 from ..models import SmsMessage
-from .base import SmsGateway, SmsSendFailed
+from .base import SmsSendFailed, TemplateSmsGateway
 
 TIMEOUT_SECONDS = 10
 API_VERSION = "2017-05-25"
@@ -58,17 +58,14 @@ def signature(params: dict[str, str], secret: str, method: str = "POST") -> str:
     return base64.b64encode(digest).decode()
 
 
-class AliyunSmsGateway(SmsGateway):
+class AliyunSmsGateway(TemplateSmsGateway):
     name = "aliyun"
     label = "阿里云短信"
 
-    def __init__(self, cfg: dict | None = None):
-        self.cfg = cfg or config()
+    config = staticmethod(config)
 
     def send(self, *, phone, text, template, params, reference) -> None:
-        code = (self.cfg.get("TEMPLATES") or {}).get(template)
-        if not code:
-            raise SmsSendFailed(f"未配置短信模板：{template or '无模板'}")
+        code = self.template_id(template)
         # Aliyun allows one variable in a 验证码 template: the code. Its lifetime is in the
         # template's fixed text.
         sent = {"code": params["code"]} if "code" in params else {}

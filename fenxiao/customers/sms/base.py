@@ -24,3 +24,22 @@ class SmsGateway(abc.ABC):
         `params` for gateways that send approved templates, `text` (the same words) for
         those that take text. The outbox delivers at least once, so `reference` may come
         again after a lost answer. Raises SmsSendFailed."""
+
+
+class TemplateSmsGateway(SmsGateway):
+    """A provider that sends only the merchant's approved templates, under the account its
+    settings block names (`config`, with a `TEMPLATES` map of template ids)."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def config() -> dict:
+        """The provider's settings block."""
+
+    def __init__(self, cfg: dict | None = None):
+        self.cfg = cfg or self.config()
+
+    def template_id(self, template: str) -> str:
+        found = (self.cfg.get("TEMPLATES") or {}).get(template)
+        if not found:
+            raise SmsSendFailed(f"未配置短信模板：{template or '无模板'}")
+        return found

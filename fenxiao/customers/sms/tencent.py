@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from ..models import SmsMessage
-from .base import SmsGateway, SmsSendFailed
+from .base import SmsSendFailed, TemplateSmsGateway
 
 TIMEOUT_SECONDS = 10
 SERVICE = "sms"
@@ -120,17 +120,14 @@ def e164(phone: str) -> str:
     return phone if phone.startswith("+") else f"+86{phone}"
 
 
-class TencentSmsGateway(SmsGateway):
+class TencentSmsGateway(TemplateSmsGateway):
     name = "tencent"
     label = "腾讯云短信"
 
-    def __init__(self, cfg: dict | None = None):
-        self.cfg = cfg or config()
+    config = staticmethod(config)
 
     def send(self, *, phone, text, template, params, reference) -> None:
-        template_id = (self.cfg.get("TEMPLATES") or {}).get(template)
-        if not template_id:
-            raise SmsSendFailed(f"未配置短信模板：{template or '无模板'}")
+        template_id = self.template_id(template)
         # The reminders (already registered, not registered) take no parameter at all.
         ordered = [str(params[name]) for name in PARAM_ORDER if name in params]
         send_template(self.cfg, phone=phone, template_id=template_id, params=ordered, reference=reference)
