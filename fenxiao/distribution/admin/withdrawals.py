@@ -297,7 +297,12 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             and adapter_name(withdrawal.method)
         ):
             allowed.add("cancel_payout")
-            allowed.discard("mark_paid")  # the service may still pay it
+        # Only what the service would accept: a transfer still in flight is neither paid
+        # nor failed by hand.
+        if not withdrawals.may_mark_paid(withdrawal):
+            allowed.discard("mark_paid")
+        if not withdrawals.may_mark_failed(withdrawal):
+            allowed.discard("mark_failed")
         return allowed
 
     def _summary(self, w: Withdrawal):

@@ -275,15 +275,27 @@ def _closed_payout(withdrawal: Withdrawal, outcome: str) -> dict:
     return {}
 
 
-def mark_paid(withdrawal: Withdrawal, staff, *, reference: str = "") -> Withdrawal:
+def may_mark_paid(withdrawal: Withdrawal) -> bool:
+    """Whether finance may record the payout as made by hand. Not while the service still
+    holds the transfer (WeChat's waits for the distributor's confirmation): paying by hand
+    as well could pay twice. With its adapter gone, finance checks the merchant platform and
+    records what it shows."""
     from ..payouts import adapter_name
 
+    return not (withdrawal.payout_status == PayoutStatus.WAITING and adapter_name(withdrawal.method))
+
+
+def may_mark_failed(withdrawal: Withdrawal) -> bool:
+    """Whether finance may record the payout as failed (releasing the hold). Not once an
+    automatic transfer was attempted without a final answer: it may have gone through, and
+    releasing the hold could pay twice."""
+    return not (withdrawal.payout_status in RETRYABLE_PAYOUT and withdrawal.payout_attempts)
+
+
+def mark_paid(withdrawal: Withdrawal, staff, *, reference: str = "") -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        if withdrawal.payout_status == PayoutStatus.WAITING and adapter_name(withdrawal.method):
-            # The service still holds the transfer (WeChat's waits for the distributor's
-            # confirmation): paying by hand as well could pay twice. With its adapter gone,
-            # finance checks the merchant platform and records what it shows.
+        if not may_mark_paid(withdrawal):
             raise WithdrawalInvalid(
                 _("打款通道的转账仍在进行中，请等待结果或先撤销转账"), code="PAYOUT_IN_FLIGHT", status=409
             )
@@ -315,8 +327,7 @@ def fail(withdrawal: Withdrawal, reason: str) -> None:
 def mark_failed(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
     with transaction.atomic():
         withdrawal = get_for_update(withdrawal.pk)
-        if withdrawal.payout_status in RETRYABLE_PAYOUT and withdrawal.payout_attempts:
-            # The transfer may have gone through: releasing the hold now could pay twice.
+        if not may_mark_failed(withdrawal):
             raise WithdrawalInvalid(
                 _("自动打款结果未知，请先重试打款确认结果"), code="PAYOUT_IN_FLIGHT", status=409
             )

@@ -9,13 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from fenxiao.distribution.models import Withdrawal
 from fenxiao.distribution.services import payouts as payout_runs
 from fenxiao.notices.models import Message
 from fenxiao.payments.tests import wechatpay_fake
 from fenxiao.payments.tests.wechatpay_transfer_fake import TRANSFER_PATH
-from fenxiao.testing import api_for, make_staff
+from fenxiao.testing import api_for, login, make_staff
 
 from .helpers import earn, ledger_sum, make_distributor
 
@@ -231,20 +232,22 @@ def test_a_waiting_transfer_whose_adapter_was_removed_is_left_to_finance_to_reco
     # It may have gone through: not failed by hand, but recorded paid once finance has seen it.
     failed = finance.post(f"/staff/distribution/withdrawals/{withdrawal.number}/failed", {"reason": "x"})
     assert (failed.status_code, failed.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
+    # The backend offers what the service accepts.
+    boss = login(make_staff(perms=["distribution.view_withdrawal", "distribution.change_withdrawal"]))
+    page = boss.get(reverse("admin:distribution_withdrawal_change", args=[withdrawal.pk])).content.decode()
+    assert reverse("admin:distribution_withdrawal_mark_paid", args=[withdrawal.pk]) in page
+    assert reverse("admin:distribution_withdrawal_mark_failed", args=[withdrawal.pk]) not in page
     paid = finance.post(f"/staff/distribution/withdrawals/{withdrawal.number}/paid", {"reference": "seen"})
     assert paid.status_code == 200 and paid.json()["status"] == "paid"
 
 
-def test_the_backend_offers_cancel_not_paid_by_hand_for_a_waiting_transfer(fake, rich):
-    from django.urls import reverse
-
-    from fenxiao.testing import login
-
+def test_the_backend_offers_cancel_not_paid_or_failed_by_hand_for_a_waiting_transfer(fake, rich):
     withdrawal = approved_in_wechat(fake, rich)
     boss = login(make_staff(perms=["distribution.view_withdrawal", "distribution.change_withdrawal"]))
     page = boss.get(reverse("admin:distribution_withdrawal_change", args=[withdrawal.pk])).content.decode()
     assert "撤销转账" in page and "待分销商在微信中确认收款" in page
     assert reverse("admin:distribution_withdrawal_mark_paid", args=[withdrawal.pk]) not in page
+    assert reverse("admin:distribution_withdrawal_mark_failed", args=[withdrawal.pk]) not in page
 
     cancelled = boss.post(
         reverse("admin:distribution_withdrawal_cancel_payout", args=[withdrawal.pk]), {"_confirm": "1"}
