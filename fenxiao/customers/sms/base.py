@@ -1,6 +1,11 @@
 """The adapter interface every SMS gateway (Aliyun, Tencent Cloud, the sandbox) implements."""
 
 import abc
+import urllib.error
+import urllib.request
+
+# How long a provider may take to answer one send.
+TIMEOUT_SECONDS = 10
 
 
 class SmsSendFailed(Exception):
@@ -37,6 +42,19 @@ class TemplateSmsGateway(SmsGateway):
 
     def __init__(self, cfg: dict | None = None):
         self.cfg = cfg or self.config()
+
+    @staticmethod
+    def exchange(request: urllib.request.Request) -> bytes:
+        """Send one signed request to the provider and return its answer's body: an HTTP
+        error status still carries the provider's reason, which the caller reads; no answer
+        at all raises SmsSendFailed (the outbox tries again)."""
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.read()
+        except (OSError, ValueError) as exc:
+            raise SmsSendFailed(f"短信网关无法连接：{exc}") from exc
 
     def template_id(self, template: str) -> str:
         found = (self.cfg.get("TEMPLATES") or {}).get(template)

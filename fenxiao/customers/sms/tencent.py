@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import json
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
@@ -27,7 +26,6 @@ from django.conf import settings
 from ..models import SmsMessage
 from .base import SmsSendFailed, TemplateSmsGateway
 
-TIMEOUT_SECONDS = 10
 SERVICE = "sms"
 ACTION = "SendSms"
 API_VERSION = "2021-01-11"
@@ -172,13 +170,7 @@ def send_template(cfg: dict, *, phone: str, template_id: str, params: list[str],
         },
         method="POST",
     )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-    except (OSError, ValueError) as exc:
-        raise SmsSendFailed(f"短信网关无法连接：{exc}") from exc
+    raw = TemplateSmsGateway.exchange(request)
     _check(raw, e164(phone))
 
 
