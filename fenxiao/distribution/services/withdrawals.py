@@ -276,13 +276,15 @@ def _closed_payout(withdrawal: Withdrawal, outcome: str) -> dict:
 
 
 def may_mark_paid(withdrawal: Withdrawal) -> bool:
-    """Whether finance may record the payout as made by hand. Not while the service still
-    holds the transfer (WeChat's waits for the distributor's confirmation): paying by hand
-    as well could pay twice. With its adapter gone, finance checks the merchant platform and
-    records what it shows."""
+    """Whether finance may record the payout as made by hand. Not while the service may
+    still pay it: a transfer it accepted (WeChat's waits for the distributor's
+    confirmation) or one sent without a final answer. Paying by hand as well could pay
+    twice; retrying asks the service how it ended. With its adapter gone, finance checks the
+    merchant platform and records what it shows."""
     from ..payouts import adapter_name
 
-    return not (withdrawal.payout_status == PayoutStatus.WAITING and adapter_name(withdrawal.method))
+    in_flight = withdrawal.payout_status == PayoutStatus.WAITING or not may_mark_failed(withdrawal)
+    return not (in_flight and adapter_name(withdrawal.method))
 
 
 def may_mark_failed(withdrawal: Withdrawal) -> bool:

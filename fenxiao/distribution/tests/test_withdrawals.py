@@ -1,6 +1,7 @@
 """Withdrawals: limits, fee, every payout method, and every way one can end."""
 
 import pytest
+from django.urls import reverse
 
 from fenxiao.customers.models import WalletEntry
 from fenxiao.distribution.models import LedgerEntry, SandboxPayout, Withdrawal
@@ -292,8 +293,6 @@ def finance_backend():
 
 
 def retry_page(withdrawal):
-    from django.urls import reverse
-
     return reverse("admin:distribution_withdrawal_changelist") + f"{withdrawal.pk}/retry-payout/"
 
 
@@ -301,8 +300,6 @@ def retry_page(withdrawal):
 def test_finance_can_retry_a_payout_that_is_pending_or_stuck(
     rich, finance, finance_backend, monkeypatch, state
 ):
-    from django.urls import reverse
-
     from fenxiao.distribution import tasks
 
     number = ask(rich, 2500).json()["number"]
@@ -326,7 +323,6 @@ def test_finance_can_retry_a_payout_that_is_pending_or_stuck(
 @pytest.mark.parametrize("final", ["paid", "failed", "rejected", "requested", "bank"])
 def test_retrying_a_payout_that_is_not_in_flight_is_refused(rich, finance, finance_backend, final):
     from django.contrib.messages import get_messages
-    from django.urls import reverse
 
     account = {"name": "王五", "account": "fail-x"} if final == "failed" else None
     if final == "bank":
@@ -359,7 +355,9 @@ def test_retrying_a_payout_that_is_not_in_flight_is_refused(rich, finance, finan
     assert SandboxPayout.objects.count() == (1 if final == "paid" else 0)
 
 
-def test_a_payout_with_an_unknown_outcome_cannot_be_marked_failed(rich, finance, monkeypatch):
+def test_a_payout_with_an_unknown_outcome_cannot_be_marked_failed_or_paid_by_hand(
+    rich, finance, finance_backend, monkeypatch
+):
     from fenxiao.distribution import payouts
 
     number = ask(rich, 2500).json()["number"]
@@ -373,8 +371,18 @@ def test_a_payout_with_an_unknown_outcome_cannot_be_marked_failed(rich, finance,
 
     reply = finance.post(f"/staff/distribution/withdrawals/{number}/failed", {"reason": "超时"})
     assert (reply.status_code, reply.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
+    # The transfer may still arrive: paying by bank as well could pay twice.
+    reply = finance.post(f"/staff/distribution/withdrawals/{number}/paid", {"reference": "CMB-1"})
+    assert (reply.status_code, reply.json()["code"]) == (409, "PAYOUT_IN_FLIGHT")
     assert Withdrawal.objects.get(number=number).status == "approved"
     assert ledger_sum(rich) == 7500  # still held
+    # The backend offers the retry, which asks the service how it ended, and nothing by hand.
+    withdrawal = Withdrawal.objects.get(number=number)
+    page = finance_backend.get(reverse("admin:distribution_withdrawal_change", args=[withdrawal.pk]))
+    page = page.content.decode()
+    assert reverse("admin:distribution_withdrawal_retry_payout", args=[withdrawal.pk]) in page
+    for name in ("mark_paid", "mark_failed"):
+        assert reverse(f"admin:distribution_withdrawal_{name}", args=[withdrawal.pk]) not in page
 
 
 @pytest.mark.parametrize(
