@@ -47,6 +47,10 @@ class Payment(models.Model):
     return_url = models.CharField(_("支付后返回地址"), max_length=300, blank=True)
     # Who the trade was opened for, when the gateway must know (a WeChat openid for JSAPI).
     payer_id = models.CharField(_("付款人标识"), max_length=64, blank=True)
+    # The buyer's network address the trade was opened with, when the gateway binds the trade
+    # to it (WeChat Pay H5 lets only that address pay): a buyer who has changed networks gets
+    # a new trade rather than one WeChat would refuse.
+    client_ip = models.GenericIPAddressField(_("付款人网络地址"), null=True, blank=True)
     # The one successful payment that paid the order; any other success is refunded.
     applied = models.BooleanField(_("计入订单"), default=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

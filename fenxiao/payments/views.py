@@ -20,7 +20,7 @@ from fenxiao.core.money import format_fen
 from .gateways import enabled_gateways, get_gateway
 from .gateways.sandbox import SandboxGateway
 from .models import Payment, PaymentStatus, SandboxTrade
-from .services.payments import query_gateway, start_payment
+from .services.payments import query_gateway, same_address, start_payment
 
 # The buyer's "我已支付" asks the gateway at most this often per payment.
 QUERY_INTERVAL_SECONDS = 5
@@ -103,6 +103,11 @@ def payment_page(request, out_trade_no: str):
     open_trade = payment.status == PaymentStatus.CREATED and not expired
     alipay_form = gateway.page_form(payment) if open_trade and gateway.pay_page == "alipay" else None
     h5_fresh = gateway.pay_page == "h5" and payment.created_at > timezone.now() - gateway.pay_code_lifetime
+    # WeChat lets only the address the trade was opened with pay it: a buyer who has changed
+    # networks since (Wi-Fi to mobile data) is offered a new trade, not a link WeChat refuses.
+    here = client_ip(request)
+    h5_moved = h5_fresh and bool(here) and not same_address(payment.client_ip, here)
+    h5_fresh = h5_fresh and not h5_moved
     response = render(
         request,
         "payments/payment_page.html",
@@ -122,6 +127,7 @@ def payment_page(request, out_trade_no: str):
             # back from it, asks about the payment or renews the link.
             "h5_auto": request.method == "GET" and not request.GET.get("returned"),
             "h5_stale": open_trade and gateway.pay_page == "h5" and not h5_fresh,
+            "h5_moved": h5_moved,
             "in_wechat": "MicroMessenger" in request.headers.get("User-Agent", ""),
             "error": error,
             "expired": expired and payment.status == PaymentStatus.CREATED,

@@ -1,8 +1,22 @@
-"""Starting a payment, and applying one the gateway has confirmed."""
+"""Starting a payment, and applying one the gateway has confirmed.
+
+Starting keeps one invariant: an unpaid order has at most one open trade at its gateways
+(the one the buyer was last sent to), however many pay requests arrive at once. Whether to
+reuse an open trade or open a new one is decided under the order's row lock (on SQLite, the
+write lock its IMMEDIATE transactions take), so simultaneous requests queue up and all but
+the first reuse what it opened. An open trade that does not fit the request (another gateway,
+payer, amount or network address, or a pay code past its life) is closed at its gateway
+first, outside the lock; one that another request opened in between is found under the lock,
+and the request goes round again to close it rather than leave two trades the buyer could
+both pay. A trade whose gateway would not close it is the one exception: the buyer may pay
+another way, and should both be paid, the second payment is refunded when it arrives.
+"""
 
 import ipaddress
 import logging
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,10 +26,34 @@ from fenxiao.core.http import is_site_path
 from fenxiao.orders.models import Order
 
 from ..errors import AmountMismatch, PaymentNotAllowed, PaymentNotFound
-from ..gateways import GatewayNotification, get_gateway
+from ..gateways import GatewayNotification, PaymentGateway, get_gateway
 from ..models import NotificationOutcome, Payment, PaymentStatus
 
 logger = logging.getLogger(__name__)
+
+# How many times one pay request closes what other requests for the order opened meanwhile
+# before it gives up (the buyer keeps switching gateways or networks in several tabs).
+OPEN_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What a pay request may be given: an open trade at its gateway for the order's amount,
+    opened for the same payer (WeChat openid) and network address (WeChat Pay H5), whose pay
+    code is still good."""
+
+    gateway: str
+    payer_id: str
+    client_ip: str
+    fresh_since: datetime | None
+
+    def fits(self, payment: Payment, amount: int) -> bool:
+        return (
+            payment.status == PaymentStatus.CREATED
+            and (payment.gateway, payment.amount, payment.payer_id) == (self.gateway, amount, self.payer_id)
+            and same_address(payment.client_ip, self.client_ip)
+            and (self.fresh_since is None or payment.created_at > self.fresh_since)
+        )
 
 
 def start_payment(
@@ -37,8 +75,9 @@ def start_payment(
     if gateway.needs_client_ip and not _is_ip(client_ip):
         # Only a caller that forgot to pass it (or a proxy that hides it) gets here.
         raise PaymentNotAllowed(_("无法识别您的网络地址，请换一种支付方式"), code="CLIENT_IP_REQUIRED")
-    # Only the gateways that want it are given it (the others do not take it).
-    address = {"client_ip": client_ip} if gateway.needs_client_ip else {}
+    # Only the gateways that want it are given it (the others do not take it), and only theirs
+    # keep it: their trade can be paid from that address alone.
+    client_ip = str(ipaddress.ip_address(client_ip)) if gateway.needs_client_ip else ""
     if return_url and not is_site_path(return_url):
         # After paying, the gateway sends the buyer here: another site would be an open redirect.
         raise PaymentNotAllowed(_("支付完成后的返回地址只能是本站页面"))
@@ -46,68 +85,88 @@ def start_payment(
         raise PaymentNotAllowed(_("订单不是待付款状态，不能支付"))
     if order.pay_deadline <= timezone.now():
         raise PaymentNotAllowed(_("订单已超过付款时间"))
-    existing = order.payments.filter(status=PaymentStatus.CREATED).order_by("-id")
-    fresh_since = timezone.now() - gateway.pay_code_lifetime if gateway.pay_code_lifetime else None
-    for payment in existing:
-        # An in-app payment is opened for one payer: another WeChat user needs their own.
-        if (payment.gateway, payment.amount, payment.payer_id) == (
-            gateway_name,
-            order.amount_due,
-            payer_id,
-        ) and (fresh_since is None or payment.created_at > fresh_since):
-            return payment
-    # An open payment for another amount (the price was adjusted), another gateway, another
-    # payer, or whose QR code / prepay id has expired is closed at its gateway first, so the
-    # buyer cannot pay twice.
-    for payment in existing:
-        close_payment(payment)
-    with transaction.atomic():
-        # Two taps on "pay" at once would both number their attempt P01 (a unique clash, a
-        # 500): the order row serialises them, and the second reuses what the first opened.
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status != Order.Status.PENDING_PAYMENT:
-            raise PaymentNotAllowed(_("订单不是待付款状态，不能支付"))
-        # An order has a handful of attempts at most: read them once for both questions.
-        attempts = list(order.payments.order_by("-id"))
-        wanted = (PaymentStatus.CREATED, gateway_name, order.amount_due, payer_id)
-        opened = next(
-            (
-                p
-                for p in attempts
-                if (p.status, p.gateway, p.amount, p.payer_id) == wanted
-                and (fresh_since is None or p.created_at > fresh_since)
-            ),
-            None,
-        )
-        if opened is not None:
-            return opened
-        # A random tail: an attempt whose answer was lost (and whose row was rolled back)
-        # may exist at the gateway, which refuses its number for a trade with other details.
-        out_trade_no = f"{order.number}P{len(attempts) + 1:02d}{secrets.token_hex(2).upper()}"
-        amount = order.amount_due  # store credit, if any, has already paid the rest
-        # The gateway is asked first so the row is written once, with its pay URL. Both happen
-        # under the order's lock and in one transaction: if the insert failed, the gateway's
-        # trade would be an unpaid one nobody is sent to (gateways are idempotent on the number).
-        intent = gateway.create_payment(
-            out_trade_no=out_trade_no,
-            amount=amount,
-            description=f"订单 {order.number}",
-            return_url=return_url,
-            expires_at=order.pay_deadline,
-            payer_id=payer_id,
-            **address,
-        )
-        payment = Payment.objects.create(
-            order=order,
-            gateway=gateway_name,
-            amount=amount,
-            out_trade_no=out_trade_no,
-            pay_url=intent.pay_url,
-            pay_code=intent.pay_code,
-            return_url=return_url,
-            payer_id=payer_id,
-        )
-    return payment
+    lifetime = gateway.pay_code_lifetime
+    wanted = _Wanted(gateway_name, payer_id, client_ip, timezone.now() - lifetime if lifetime else None)
+    for _round in range(OPEN_ROUNDS):
+        existing = _open_payments(order)
+        reusable = next((p for p in existing if wanted.fits(p, order.amount_due)), None)
+        if reusable is not None:
+            return reusable
+        # An open payment for another amount (the price was adjusted), another gateway, another
+        # payer or address, or whose QR code / prepay id / h5_url has expired is closed at its
+        # gateway first, so the buyer cannot pay twice. Outside the order's lock: a gateway
+        # call, and one that may apply a payment made meanwhile (which locks the order).
+        for payment in existing:
+            close_payment(payment)
+        # One its gateway would not close (unreachable, say) is left as it was: the buyer may
+        # still pay another way, and a second payment is refunded when it arrives.
+        tried = {payment.pk for payment in existing}
+        with transaction.atomic():
+            # Simultaneous taps on "pay" queue up here: each decides under the order's lock,
+            # so the second reuses what the first opened (and never numbers its attempt P01
+            # too, a unique clash).
+            order = Order.objects.select_for_update().get(pk=order.pk)
+            if order.status != Order.Status.PENDING_PAYMENT:
+                raise PaymentNotAllowed(_("订单不是待付款状态，不能支付"))
+            # An order has a handful of attempts at most: read them once for every question.
+            attempts = list(order.payments.order_by("-id"))
+            opened = next((p for p in attempts if wanted.fits(p, order.amount_due)), None)
+            if opened is not None:
+                return opened
+            if not any(p.status == PaymentStatus.CREATED and p.pk not in tried for p in attempts):
+                return _open(order, gateway, wanted, len(attempts), return_url)
+        # Another request opened a trade this one cannot use (another gateway, payer or
+        # address) after the closing above: round again to close it before opening ours.
+    raise PaymentNotAllowed(_("该订单正在发起另一笔支付，请稍后再试"), code="PAYMENT_IN_PROGRESS")
+
+
+def _open_payments(order: Order) -> list[Payment]:
+    """The order's open payments, newest first, read without a lock (whatever is found is
+    checked again under it)."""
+    return list(order.payments.filter(status=PaymentStatus.CREATED).order_by("-id"))
+
+
+def _open(order: Order, gateway: PaymentGateway, wanted: _Wanted, attempts: int, return_url: str) -> Payment:
+    """Open a trade at the gateway and record it; the order is locked by the caller."""
+    # A random tail: an attempt whose answer was lost (and whose row was rolled back) may
+    # exist at the gateway, which refuses its number for a trade with other details.
+    out_trade_no = f"{order.number}P{attempts + 1:02d}{secrets.token_hex(2).upper()}"
+    amount = order.amount_due  # store credit, if any, has already paid the rest
+    address = {"client_ip": wanted.client_ip} if gateway.needs_client_ip else {}
+    # The gateway is asked first so the row is written once, with its pay URL. Both happen
+    # under the order's lock and in one transaction: if the insert failed, the gateway's
+    # trade would be an unpaid one nobody is sent to (gateways are idempotent on the number).
+    intent = gateway.create_payment(
+        out_trade_no=out_trade_no,
+        amount=amount,
+        description=f"订单 {order.number}",
+        return_url=return_url,
+        expires_at=order.pay_deadline,
+        payer_id=wanted.payer_id,
+        **address,
+    )
+    return Payment.objects.create(
+        order=order,
+        gateway=wanted.gateway,
+        amount=amount,
+        out_trade_no=out_trade_no,
+        pay_url=intent.pay_url,
+        pay_code=intent.pay_code,
+        return_url=return_url,
+        payer_id=wanted.payer_id,
+        client_ip=wanted.client_ip or None,
+    )
+
+
+def same_address(opened_with: str | None, address: str | None) -> bool:
+    """Whether two network addresses are one (however an IPv6 one is written); two empty
+    ones are (a trade bound to no address)."""
+    if not opened_with or not address:
+        return not opened_with and not address
+    try:
+        return ipaddress.ip_address(opened_with) == ipaddress.ip_address(address)
+    except ValueError:
+        return False
 
 
 def _bound_openid(buyer_id: int, appid: str) -> str:
@@ -136,10 +195,12 @@ def client_params(payment: Payment) -> dict[str, str] | None:
 
 def _is_ip(value: str) -> bool:
     try:
-        ipaddress.ip_address(value)
+        address = ipaddress.ip_address(value)
     except ValueError:
         return False
-    return True
+    # A zone (fe80::1%eth0) names an interface of the machine that saw the address: never a
+    # buyer's address, and not one the database can store.
+    return not getattr(address, "scope_id", None)
 
 
 def close_payment(payment: Payment) -> bool:

@@ -19,7 +19,7 @@ from fenxiao.payments.errors import PaymentNotAllowed
 from fenxiao.payments.gateways import gateway_choices, is_phone
 from fenxiao.payments.models import Payment, PaymentStatus
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import assert_refused
+from fenxiao.testing import assert_refused, in_english
 
 from .helpers import place_order
 
@@ -230,6 +230,78 @@ def test_an_expired_wechat_link_is_opened_afresh(fake):
     assert page_link(web.get(renewed["Location"])).startswith(fake.trades[new.out_trade_no].code_url)
 
 
+def test_a_buyer_who_changed_networks_gets_a_trade_for_the_new_address(fake):
+    _, web, number = buyer_on(IPHONE_SAFARI)
+    first = web.post(f"/orders/{number}/pay/", {"gateway": "wechatpay_h5"})["Location"]
+    old = Payment.objects.get(order__number=number)
+    assert old.client_ip == BUYER_IP and fake.trades[old.out_trade_no].client_ip == BUYER_IP
+    # Tapped again from the same network within the link's life: the same trade.
+    assert web.post(f"/orders/{number}/pay/", {"gateway": "wechatpay_h5"})["Location"] == first
+
+    # From mobile data now: WeChat would refuse the old trade, so a new one is opened there.
+    moved = Client(HTTP_USER_AGENT=IPHONE_SAFARI, REMOTE_ADDR="198.51.100.23")
+    moved.force_login(old.order.buyer)
+    again = moved.post(f"/orders/{number}/pay/", {"gateway": "wechatpay_h5"})
+
+    new = Payment.objects.get(order__number=number, status=PaymentStatus.CREATED)
+    assert again.status_code == 302 and again["Location"] == f"/pay/{new.out_trade_no}" != first
+    assert new.client_ip == "198.51.100.23"
+    assert h5_request(fake, new.out_trade_no)["scene_info"]["payer_client_ip"] == "198.51.100.23"
+    assert fake.trades[old.out_trade_no].state == "CLOSED"
+    assert Payment.objects.get(pk=old.pk).status == PaymentStatus.CLOSED
+    assert page_link(moved.get(again["Location"])).startswith(fake.trades[new.out_trade_no].code_url)
+
+    fake.pay(new.out_trade_no, from_ip="198.51.100.23")
+    assert notify_h5(fake, new.out_trade_no).json()["outcome"] == "accepted"
+    assert Order.objects.get(number=number).status == Order.Status.PENDING_SHIPMENT
+    assert not Payment.objects.filter(order__number=number, status=PaymentStatus.CREATED).exists()
+
+
+def test_the_pay_page_opened_from_another_network_offers_a_new_trade(fake):
+    _, web, number = buyer_on(ANDROID_CHROME)
+    page = web.post(f"/orders/{number}/pay/", {"gateway": "wechatpay_h5"})["Location"]
+    old = Payment.objects.get(order__number=number)
+    assert page_link(web.get(page)).startswith(old.pay_code)
+
+    moved = Client(HTTP_USER_AGENT=ANDROID_CHROME, REMOTE_ADDR="2001:db8::7")
+    shown = moved.get(page).content.decode()
+    # Not sent on to WeChat with a trade it would refuse from here, but asked to start again.
+    assert 'data-testid="wxpay-h5-stale"' in shown and 'wxpay-h5"' not in shown
+    assert "您的网络已切换" in shown and "window.location.replace" not in shown
+    english = in_english(Client(HTTP_USER_AGENT=ANDROID_CHROME, REMOTE_ADDR="2001:db8::7")).get(page)
+    assert "Your network has changed" in english.content.decode()
+
+    renewed = moved.post(page, {"action": "renew"})
+
+    new = Payment.objects.get(order__number=number, status=PaymentStatus.CREATED)
+    assert renewed.status_code == 302 and renewed["Location"] == f"/pay/{new.out_trade_no}"
+    assert new.client_ip == "2001:db8::7" and fake.trades[new.out_trade_no].client_ip == "2001:db8::7"
+    assert fake.trades[old.out_trade_no].state == "CLOSED"
+    assert page_link(moved.get(renewed["Location"])).startswith(new.pay_code)
+
+
+def test_one_address_written_two_ways_is_one_network():
+    client, number = place_order(price=990, quantity=1)
+    client.client.defaults["REMOTE_ADDR"] = "2001:DB8:0:0::42"
+    pay = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay_h5"}).json()
+    client.client.defaults["REMOTE_ADDR"] = "2001:db8::42"
+    assert client.post(f"/orders/{number}/pay", {"gateway": "wechatpay_h5"}).json() == pay
+    assert Payment.objects.get().client_ip == "2001:db8::42"
+
+
+def test_an_h5_trade_whose_address_is_unknown_is_not_reused(fake):
+    """Trades opened before the address was kept: any address may be the wrong one."""
+    client, number = place_order(price=990, quantity=1)
+    first = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay_h5"}).json()
+    Payment.objects.filter(out_trade_no=first["out_trade_no"]).update(client_ip=None)
+
+    second = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay_h5"}).json()
+
+    assert second["out_trade_no"] != first["out_trade_no"]
+    assert fake.trades[first["out_trade_no"]].state == "CLOSED"
+    assert Payment.objects.filter(status=PaymentStatus.CREATED).get().out_trade_no == second["out_trade_no"]
+
+
 def test_a_merchant_without_h5_gets_a_clear_refusal_not_an_error(fake):
     fake.h5_refusal = (403, "NO_AUTH")
     client, number = place_order()
@@ -249,7 +321,7 @@ def test_a_merchant_without_h5_gets_a_clear_refusal_not_an_error(fake):
 def test_the_buyers_address_is_required():
     _, number = place_order()
     order = Order.objects.get(number=number)
-    for address in ("", "unknown", "203.0.113.7, 10.0.0.1"):
+    for address in ("", "unknown", "203.0.113.7, 10.0.0.1", "fe80::1%eth0"):
         with pytest.raises(PaymentNotAllowed) as refused:
             start_payment(order, "wechatpay_h5", client_ip=address)
         assert refused.value.code == "CLIENT_IP_REQUIRED"

@@ -12,6 +12,7 @@ WeChat Pay public key pair, as WeChat Pay decrypts it.
 """
 
 import base64
+import ipaddress
 import json
 import re
 import secrets
@@ -73,6 +74,8 @@ class Trade:
     transaction_id: str = ""
     success_time: str = ""
     refunded: int = 0
+    # H5: the only address WeChat lets pay the trade (scene_info.payer_client_ip).
+    client_ip: str = ""
 
 
 @dataclass
@@ -283,6 +286,7 @@ class FakeWechatPay(LocalProvider, MiniProgramStandIn, TransferBillsStandIn):
             time_expire=data.get("time_expire", ""),
             code_url="https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb"
             f"?prepay_id=wx{secrets.token_hex(16)}&package={secrets.randbelow(10**10)}",
+            client_ip=scene["payer_client_ip"],
         )
         self.trades[trade.out_trade_no] = trade
         return 200, {"h5_url": trade.code_url}
@@ -391,8 +395,16 @@ class FakeWechatPay(LocalProvider, MiniProgramStandIn, TransferBillsStandIn):
         }
 
     # --- the buyer and the notifier ---------------------------------------------------------
-    def pay(self, number: str) -> Trade:
+    def pay(self, number: str, *, from_ip: str = "") -> Trade:
+        """The buyer pays the trade; an H5 trade only from the address it was opened with
+        (WeChat's page answers "网络环境未能通过安全验证" to any other)."""
         trade = self.trades[number]
+        if (
+            trade.client_ip
+            and from_ip
+            and ipaddress.ip_address(from_ip) != ipaddress.ip_address(trade.client_ip)
+        ):
+            raise PermissionError(f"H5 trade {number} opened for {trade.client_ip}, paid from {from_ip}")
         trade.state = "SUCCESS"
         trade.transaction_id = f"42000{secrets.randbelow(10**23):023d}"
         trade.success_time = "2026-12-03T10:34:56+08:00"

@@ -1,0 +1,92 @@
+"""Starting a payment while another request for the same order opens one: the moment
+between a request closing the trades it cannot use and taking the order's lock, replayed
+step by step (on SQLite and PostgreSQL; `test_start_payment_concurrency` races it for real)."""
+
+import pytest
+
+from fenxiao.orders.models import Order
+from fenxiao.payments.models import Payment, PaymentStatus, SandboxTrade
+from fenxiao.payments.services import payments
+from fenxiao.testing import assert_refused
+
+from .helpers import place_order
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("wechatpay")]
+
+BUYER_IP = "203.0.113.7"
+
+
+@pytest.fixture(autouse=True)
+def gateways(wechatpay, settings):
+    settings.PAYMENT_GATEWAYS = ["wechatpay", "wechatpay_h5", "sandbox"]
+
+
+def meanwhile(monkeypatch, *others):
+    """Each time the request under test has read the order's open payments, another request
+    opens a trade with the next gateway of `others` before it goes on."""
+    read = payments._open_payments
+    queue = list(others)
+    other_running = []
+
+    def read_then_another_opens(order):
+        seen = read(order)
+        if queue and not other_running:
+            other_running.append(True)
+            try:
+                payments.start_payment(Order.objects.get(pk=order.pk), queue.pop(0), client_ip=BUYER_IP)
+            finally:
+                other_running.clear()
+        return seen
+
+    monkeypatch.setattr(payments, "_open_payments", read_then_another_opens)
+
+
+def test_a_trade_opened_by_another_request_meanwhile_is_closed_before_this_one_opens(fake, monkeypatch):
+    client, number = place_order()
+    meanwhile(monkeypatch, "sandbox")
+
+    pay = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay_h5"})
+
+    assert pay.status_code == 200, pay.content
+    other = Payment.objects.get(gateway="sandbox")
+    # The other request's trade is closed at its gateway: the buyer can pay only once.
+    assert other.status == PaymentStatus.CLOSED
+    assert SandboxTrade.objects.get(out_trade_no=other.out_trade_no).status == "closed"
+    [opened] = Payment.objects.filter(status=PaymentStatus.CREATED)
+    assert opened.out_trade_no == pay.json()["out_trade_no"] and opened.gateway == "wechatpay_h5"
+    assert fake.trades[opened.out_trade_no].state == "NOTPAY"
+
+
+def test_a_request_that_keeps_losing_the_order_to_others_is_refused_clearly(fake, monkeypatch):
+    client, number = place_order()
+    meanwhile(monkeypatch, "sandbox", "wechatpay", "sandbox")
+
+    body = assert_refused(
+        client.post(f"/orders/{number}/pay", {"gateway": "wechatpay_h5"}), 409, "PAYMENT_IN_PROGRESS"
+    )
+
+    assert "另一笔支付" in body["message"]
+    # Whatever the others opened last is the one open trade; nothing of this request's.
+    [still_open] = Payment.objects.filter(status=PaymentStatus.CREATED)
+    assert still_open.gateway == "sandbox"
+    assert not Payment.objects.filter(gateway="wechatpay_h5").exists()
+    assert [t.state for t in fake.trades.values()] == ["CLOSED"]
+
+
+def test_a_trade_its_gateway_will_not_close_does_not_stop_the_buyer_paying_another_way(monkeypatch):
+    from fenxiao.payments.gateways.sandbox import SandboxGateway
+
+    client, number = place_order()
+    first = client.post(f"/orders/{number}/pay", {"gateway": "sandbox"})
+    assert first.status_code == 200, first.content
+    # The sandbox is down: its trade cannot be closed (nor was it paid).
+    monkeypatch.setattr(SandboxGateway, "close", lambda self, out_trade_no: False)
+
+    other = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay"})
+
+    assert other.status_code == 200, other.content
+    assert other.json()["out_trade_no"] != first.json()["out_trade_no"]
+    assert sorted(Payment.objects.filter(status=PaymentStatus.CREATED).values_list("gateway", flat=True)) == [
+        "sandbox",
+        "wechatpay",
+    ]
