@@ -17,12 +17,13 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
-from fenxiao.core.admin_forms import ConfirmForm, LocalDateRangeFilter, action_page, form_action, posted
+from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Refund
 
 from ..models import AfterSale, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus, OrderSettings
+from ..services import after_sale_checks as checks
 from ..services import after_sales
 from .common import AFTER_SALE_STATUS_LABELS, ReasonForm, buyer_text, change_url, label, link
 from .exporting import AfterSaleExports
@@ -65,6 +66,27 @@ class ReceiveForm(forms.Form):
         initial=True,
         help_text=gettext_lazy("勾选后退回的商品数量重新计入可售库存"),
     )
+
+
+class ApproveForm(forms.Form):
+    """同意: a POST is the confirmation. A refund only of units not yet in a parcel (still in
+    the warehouse) asks whether they go back on sale, ticked when the request says so."""
+
+    def __init__(self, *args, after_sale: AfterSale, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = 0
+        if after_sale.kind == AfterSaleKind.REFUND_ONLY:
+            items = [
+                (item.order_line, item.quantity) for item in after_sale.lines.select_related("order_line")
+            ]
+            units = sum(checks.in_warehouse(after_sale.order, items).values())
+        if units:
+            self.fields["restock"] = forms.BooleanField(
+                label=_("退回库存（未发货的 %(units)s 件）") % {"units": units},
+                required=False,
+                initial=after_sale.restock,
+                help_text=_("这些商品尚未发出，勾选后重新计入可售库存；已发出的商品不退回库存"),
+            )
 
 
 class MessageForm(forms.Form):
@@ -311,10 +333,10 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     def approve_after_sale(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
         is_return = after_sale.kind == AfterSaleKind.RETURN_REFUND
-        form = ConfirmForm(posted(request))
+        form = ApproveForm(posted(request), after_sale=after_sale)
         if request.method == "POST" and form.is_valid():
             try:
-                after_sales.approve(after_sale, request.user)
+                after_sales.approve(after_sale, request.user, restock=form.cleaned_data.get("restock"))
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:

@@ -1,7 +1,14 @@
 """What an after-sale request may ask for, checked with the order locked: the order's state
 and after-sale window, the reason (from the list for its kind), and each line's quantity
 and amount against what is still refundable (`plan_lines`), so refunds never exceed what
-was paid. `after_sales.request_after_sale` writes what these allow."""
+was paid. `after_sales.request_after_sale` writes what these allow.
+
+A partly shipped order (待发货 with parcels) takes returns of lines that are wholly in
+parcels: a refund takes a line's units not yet in a parcel first (see `shipments`), so a
+return on a line with units still to ship would count a unit sent as one never sent.
+Units not in a parcel are still in the warehouse: they are what a refund only puts back
+on sale by default (`in_warehouse`). A request that takes everything left of an order none
+of which has shipped is a cancellation: it takes the postage too (`closes_unshipped`)."""
 
 from datetime import timedelta
 
@@ -22,19 +29,29 @@ from ..models import (
     AfterSaleKind,
     AfterSaleLine,
     AfterSaleReason,
+    AfterSaleStatus,
     Order,
     OrderLine,
     OrderSettings,
     OrderStatus,
+    Parcel,
 )
+from .shipments import remaining_quantities
 
 PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+# Open requests whose units are not yet counted on the lines (approval counts them).
+UNCOUNTED_AFTER_SALE = [s for s in OPEN_AFTER_SALE if s != AfterSaleStatus.APPROVED]
+
+
+def nothing_shipped(order: Order) -> bool:
+    """Paid and waiting, not a single parcel sent yet."""
+    return order.status == OrderStatus.PENDING_SHIPMENT and not Parcel.objects.filter(order=order).exists()
 
 
 def order_accepts(order: Order, kind: str, by_staff: bool) -> None:
     if order.status not in PAID_STATES:
         raise InvalidTransition(_("订单未付款或已关闭，不能申请售后"))
-    if kind == AfterSaleKind.RETURN_REFUND and order.status == OrderStatus.PENDING_SHIPMENT:
+    if kind == AfterSaleKind.RETURN_REFUND and nothing_shipped(order):
         raise AfterSaleInvalid(_("订单尚未发货，请选择仅退款"))
     if order.status == OrderStatus.COMPLETED and not by_staff:
         days = OrderSettings.current().after_sale_days
@@ -90,6 +107,9 @@ def plan_lines(
             after_sale__order=order, after_sale__status__in=OPEN_AFTER_SALE
         ).values_list("order_line_id", flat=True)
     )
+    # A return on a partly shipped order: only of lines with nothing left to ship.
+    early_return = kind == AfterSaleKind.RETURN_REFUND and order.status == OrderStatus.PENDING_SHIPMENT
+    unsent = remaining_quantities(order) if early_return else {}
     plan, seen = [], set()
     for item in wanted:
         line = lines.get(int(item.get("line_id") or 0))
@@ -113,6 +133,12 @@ def plan_lines(
             )
         if kind == AfterSaleKind.RETURN_REFUND and quantity == 0:
             raise AfterSaleInvalid(_("退货退款请填写退货数量"))
+        if unsent.get(line.pk):
+            raise AfterSaleInvalid(
+                _("“%(name)s”还有 %(left)s 件未发货：未发货的商品请申请仅退款，全部发出后再申请退货")
+                % {"name": line.product_name, "left": unsent[line.pk]},
+                code="RETURN_LINE_NOT_SHIPPED",
+            )
         amount = item.get("amount")
         if amount is None:
             amount = (
@@ -137,6 +163,35 @@ def plan_lines(
     return plan
 
 
+def in_warehouse(order: Order, requested) -> dict[int, int]:
+    """Per order line id, how many of the `requested` units ((line, quantity) pairs) have not
+    been put in a parcel: a refund takes those first, and they never left the warehouse.
+    Read before the refund is counted on the lines."""
+    if order.status != OrderStatus.PENDING_SHIPMENT:
+        return {}
+    left = remaining_quantities(order)
+    return {line.pk: min(quantity, left.get(line.pk, 0)) for line, quantity in requested}
+
+
+def closes_unshipped(order: Order, plan) -> bool:
+    """Whether `plan` ((line, quantity, amount) triples), with the requests still open,
+    takes every unit left of an order none of which has shipped: nothing would be left to
+    ship, so the request is a cancellation and takes the postage with it."""
+    if not nothing_shipped(order):
+        return False
+    pending = dict(
+        AfterSaleLine.objects.filter(after_sale__order=order, after_sale__status__in=UNCOUNTED_AFTER_SALE)
+        .values("order_line_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("order_line_id", "units")
+    )
+    taken = {line.pk: quantity for line, quantity, _ in plan}
+    return all(
+        line.quantity - line.refunded_quantity - taken.get(line.pk, 0) - pending.get(line.pk, 0) <= 0
+        for line in order.lines.all()
+    )
+
+
 def reason_of(order: Order, kind: str, reason_code: str | None, reason: str) -> tuple[str, str]:
     """(code, text) of the reason: a code from the list, or (staff, older clients) free text."""
     reason_code = (reason_code or "").strip()
@@ -148,10 +203,10 @@ def reason_of(order: Order, kind: str, reason_code: str | None, reason: str) -> 
         return (matched.value if matched else ""), reason
     if reason_code not in AfterSaleReason.values:
         raise AfterSaleInvalid(_("售后原因有误"))
-    if order.status == OrderStatus.PENDING_SHIPMENT:
-        allowed = UNSHIPPED_REASONS
-    elif kind == AfterSaleKind.RETURN_REFUND:
+    if kind == AfterSaleKind.RETURN_REFUND:
         allowed = RETURN_REASONS
+    elif nothing_shipped(order):
+        allowed = UNSHIPPED_REASONS
     else:
         allowed = list(AfterSaleReason)
     if reason_code not in allowed:

@@ -12,6 +12,14 @@ buyer can file a new request while the after-sale window is open (that is how th
 sides go back to negotiating). Every step writes the after-sale's history (AfterSaleLog)
 next to the order's event.
 
+What goes back on sale: a return's goods when staff receive them and say so; for a refund
+only, the units not yet in a parcel (still in the warehouse) by default, never those sent
+unless staff say so when they refund. What closes the order: a refund that leaves nothing
+to ship on an order none of which has shipped cancels it, as the buyer's cancellation
+would (the postage goes back with the request that takes the last units, and promotions
+give back what the order took); on a partly shipped order it moves the order to 已发货,
+as its last parcel would have.
+
 Deadlines (OrderSettings), run by `sweep_deadlines`: a request the merchant leaves
 unanswered is approved by the system; a return never shipped back is closed; a parcel
 never confirmed is received (without restock: nobody checked it) and refunded.
@@ -52,7 +60,7 @@ from ..models import (
     OrderStatus,
 )
 from . import after_sale_checks as checks
-from . import evidence, hooks, tenders
+from . import evidence, hooks, shipments, tenders
 from .events import actor_kind_for, log_event, new_number, transition
 
 logger = logging.getLogger(__name__)
@@ -85,8 +93,12 @@ def request_after_sale(
     description: str = "",
     images=(),
 ) -> AfterSale:
-    """`shipping_amount` refunds (part of) the shipping fee, which belongs to no line.
-    `images` are the buyer's uploaded photos (checked before anything is written)."""
+    """`shipping_amount` refunds (part of) the shipping fee, which belongs to no line; a
+    request that leaves nothing to ship on an order none of which has shipped takes all the
+    postage left. `restock` None: the units not yet in a parcel go back on sale (a return's
+    goods when received); True (staff): every unit of the request, e.g. a parcel refused at
+    the door that came back. `images` are the buyer's uploaded photos (checked before
+    anything is written)."""
     by_staff = actor_kind_for(actor) == ActorKind.STAFF
     if kind not in AfterSaleKind.values:
         raise AfterSaleInvalid(_("售后类型有误"))
@@ -98,9 +110,14 @@ def request_after_sale(
     reason_code, reason = checks.reason_of(order, kind, reason_code, reason)
     checks.order_accepts(order, kind, by_staff)
     plan = checks.plan_lines(order, kind, lines, shipping_amount)
+    if checks.closes_unshipped(order, plan):
+        shipping_amount = checks.shipping_refundable(order)
+    every_unit = restock is True
     if restock is None:
         # Goods that never left the warehouse, or come back, go back on sale by default.
-        restock = order.status == OrderStatus.PENDING_SHIPMENT or kind == AfterSaleKind.RETURN_REFUND
+        restock = kind == AfterSaleKind.RETURN_REFUND or any(
+            checks.in_warehouse(order, [(line, qty) for line, qty, _ in plan]).values()
+        )
     respond_days = OrderSettings.current().after_sale_respond_days
     after_sale = AfterSale.objects.create(
         number=new_number("AS"),
@@ -143,7 +160,7 @@ def request_after_sale(
         after_sale=after_sale.number,
     )
     if by_staff:
-        after_sale = approve(after_sale, actor)
+        after_sale = approve(after_sale, actor, every_unit=every_unit)
     return after_sale
 
 
@@ -163,10 +180,15 @@ def _due(after_sale: AfterSale, now) -> bool:
 
 
 @transaction.atomic
-def approve(after_sale: AfterSale, staff, *, due_at=None) -> AfterSale:
+def approve(
+    after_sale: AfterSale, staff, *, due_at=None, restock: bool | None = None, every_unit: bool = False
+) -> AfterSale:
     """Staff agree. Refund only: the refund starts now. A return: the buyer is to ship the
     goods back (nothing is refunded before the goods arrive). `staff` None is the system:
-    `due_at` then says the merchant's deadline must have passed by then (the sweep)."""
+    `due_at` then says the merchant's deadline must have passed by then (the sweep).
+    Refund only: `restock` True / False puts the units not yet in a parcel back on sale or
+    not (None: as requested); `every_unit` (the request's own restock=True by staff) puts
+    back every unit. A return's restock is decided when the goods arrive (`receive`)."""
     order = _lock_order(after_sale.order)
     after_sale = get_for_update(after_sale)
     if due_at is not None and not (
@@ -212,7 +234,16 @@ def approve(after_sale: AfterSale, staff, *, due_at=None) -> AfterSale:
             address=address,
         )
         return after_sale
-    _move(after_sale, AfterSaleStatus.APPROVED, decided_by=staff, decided_at=now, deadline=None)
+    if restock is not None:
+        after_sale.restock = restock
+    _move(
+        after_sale,
+        AfterSaleStatus.APPROVED,
+        decided_by=staff,
+        decided_at=now,
+        deadline=None,
+        restock=after_sale.restock,
+    )
     _note(
         after_sale, "approved", actor_kind, f"{by}同意退款，{format_fen(after_sale.amount)} 原路退回", staff
     )
@@ -224,14 +255,21 @@ def approve(after_sale: AfterSale, staff, *, due_at=None) -> AfterSale:
         actor=staff,
         after_sale=after_sale.number,
     )
-    return _start_refund(order, after_sale)
+    return _start_refund(order, after_sale, every_unit=every_unit)
 
 
-def _start_refund(order: Order, after_sale: AfterSale) -> AfterSale:
+def _start_refund(order: Order, after_sale: AfterSale, *, every_unit: bool = False) -> AfterSale:
     """The money half of an approval: with the order and the after-sale locked and the
     after-sale just moved to approved, count the refund on its lines (never above what
-    they paid), restock, and send the money back where it came from."""
+    they paid), restock, close or ship the order if nothing is left to ship, and send the
+    money back where it came from."""
     items = list(after_sale.lines.select_related("order_line"))
+    restocked: dict[int, int] = {}
+    if after_sale.restock:
+        if every_unit or after_sale.kind == AfterSaleKind.RETURN_REFUND:
+            restocked = {item.order_line_id: item.quantity for item in items}
+        else:  # read before the refund is counted on the lines
+            restocked = checks.in_warehouse(order, [(item.order_line, item.quantity) for item in items])
     for item in items:
         line = item.order_line
         if item.amount > line.refundable_amount or item.quantity > line.quantity - line.refunded_quantity:
@@ -244,25 +282,18 @@ def _start_refund(order: Order, after_sale: AfterSale) -> AfterSale:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + after_sale.amount)
     order.refunded_amount += after_sale.amount
-    if after_sale.restock:
-        quantities: dict[int, int] = {}
-        for item in items:
-            if item.quantity:
-                sku_id = item.order_line.sku_id
-                quantities[sku_id] = quantities.get(sku_id, 0) + item.quantity
+    quantities: dict[int, int] = {}
+    for item in items:
+        if restocked.get(item.order_line_id):
+            sku_id = item.order_line.sku_id
+            quantities[sku_id] = quantities.get(sku_id, 0) + restocked[item.order_line_id]
+    if quantities:
         from .lifecycle import restore_order_stock  # lifecycle reaches after_sales the same way
 
         restore_order_stock(order, quantities)
-    if order.status == OrderStatus.PENDING_SHIPMENT and order.refunded_amount >= order.paid_amount:
-        transition(
-            order,
-            OrderStatus.CANCELLED,
-            cancelled_at=timezone.now(),
-            cancel_reason=f"全额退款：{after_sale.reason}"[:200],
-        )
-        log_event(order, "cancelled", ActorKind.SYSTEM, "未发货订单全额退款，订单已关闭")
-        hooks.orders_cancelled([order.pk])
-    elif order.refunded_amount >= order.paid_amount:
+    if order.status == OrderStatus.PENDING_SHIPMENT and not shipments.ship_if_nothing_left(order):
+        _close_if_nothing_left(order, after_sale)
+    if order.status != OrderStatus.CANCELLED and order.refunded_amount >= order.paid_amount:
         hooks.order_refunded_in_full(order)
     if tenders.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale) is None:
         # All of it went back to the store credit: nothing waits on the gateway.
@@ -270,6 +301,26 @@ def _start_refund(order: Order, after_sale: AfterSale) -> AfterSale:
         after_sale.refresh_from_db()
     hooks.refund_approved(order, after_sale.amount)
     return after_sale
+
+
+def _close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
+    """An order none of which has shipped, refunded in full or with nothing left to ship:
+    closed as the buyer's cancellation closes it, and promotions give back what it took
+    (flash stock, the buyer's allowance, the coupon, a group seat)."""
+    if order.parcels.exists():
+        return
+    in_full = order.refunded_amount >= order.paid_amount
+    if not in_full and any(shipments.remaining_quantities(order).values()):
+        return
+    what = "全额退款" if in_full else "商品已全部退款"
+    transition(
+        order,
+        OrderStatus.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancel_reason=f"{what}：{after_sale.reason}"[:200],
+    )
+    log_event(order, "cancelled", ActorKind.SYSTEM, f"未发货订单{what}，订单已关闭")
+    hooks.orders_cancelled([order.pk])
 
 
 def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:

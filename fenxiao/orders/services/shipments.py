@@ -7,8 +7,14 @@ waits and then sees the first one's parcel. An order stays 待发货 (shown as �
 until every line's quantity still owed to the buyer is in a parcel; the parcel that
 completes it moves the order to 已发货 through the order state machine, exactly once.
 
-What is still owed of a line is its quantity less what was refunded (refund-only before
-shipping) less what is already in parcels.
+What is still owed of a line is its quantity less what was refunded less what is already
+in parcels: a refund takes the units not yet in a parcel first (they are the ones still in
+the warehouse), so only a line with nothing left to ship may be returned while the order
+is still 待发货 (see `after_sale_checks`). A refund that takes away the last units still to
+ship of a partly shipped order moves it to 已发货 exactly as the last parcel would have
+(`ship_if_nothing_left`). An open after-sale holds back shipping only when it concerns
+units still to ship (or the postage alone): a return of goods already sent does not keep
+the rest of the order in the warehouse.
 
 Each parcel gets a tracking subscription (an outbox row, see `tracking`) written in the
 same transaction and sent by a task after commit.
@@ -101,8 +107,22 @@ def is_partly_shipped(order: Order) -> bool:
     return order.status == OrderStatus.PENDING_SHIPMENT and order.parcels.exists()
 
 
-def _check_shippable(order: Order, *, disputed: bool | None = None) -> None:
-    """Refuses what cannot ship; `disputed` (an open after-sale) when the caller read it."""
+def disputed_orders(order_ids: list[int], remaining: dict[int, dict[int, int]]) -> set[int]:
+    """Of `order_ids`, those with an open after-sale that must be settled before shipping:
+    one on a line with units still to ship (`remaining`, as `remaining_by_order` gives it),
+    or on the postage alone. One query."""
+    rows = AfterSale.objects.filter(order_id__in=order_ids, status__in=OPEN_AFTER_SALE).values_list(
+        "order_id", "lines__order_line_id"
+    )
+    return {
+        order_id
+        for order_id, line_id in rows
+        if line_id is None or remaining.get(order_id, {}).get(line_id, 0) > 0
+    }
+
+
+def _check_shippable(order: Order, *, disputed: bool) -> None:
+    """Refuses what cannot ship; `disputed`: see `disputed_orders`."""
     if order.is_pickup:
         raise InvalidTransition(_("到店自提订单无需发货，请在门店核销提货码"), code="ORDER_IS_PICKUP")
     if order.status != OrderStatus.PENDING_SHIPMENT:
@@ -112,8 +132,6 @@ def _check_shippable(order: Order, *, disputed: bool | None = None) -> None:
         )
     if order.awaiting_group:
         raise InvalidTransition(_("拼团尚未成功，订单暂不能发货"), code="ORDER_AWAITING_GROUP")
-    if disputed is None:
-        disputed = AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists()
     if disputed:
         raise InvalidTransition(_("订单有处理中的售后申请，请先处理售后"), code="ORDER_HAS_OPEN_AFTER_SALE")
 
@@ -154,8 +172,8 @@ def ship_parcel(
     parcel. Returns the parcel; `parcel.order` is the order as it now is."""
     carrier, tracking_number = clean_waybill(carrier, tracking_number)
     order = Order.objects.select_for_update().get(pk=order.pk)
-    _check_shippable(order)
     remaining = remaining_quantities(order)
+    _check_shippable(order, disputed=order.pk in disputed_orders([order.pk], {order.pk: remaining}))
     chosen = _chosen(lines, remaining)
     if Parcel.objects.filter(order=order, carrier=carrier, tracking_number=tracking_number).exists():
         raise ShipmentInvalid(_("该运单号已用于本订单的其他包裹"), code="TRACKING_NUMBER_USED")
@@ -173,24 +191,11 @@ def ship_parcel(
     units = sum(chosen.values())
     complete = all(left == chosen.get(pk, 0) for pk, left in remaining.items())
     # Order.carrier / tracking_number keep the latest parcel, for readers that know one.
-    waybill = {"carrier": carrier, "tracking_number": tracking_number}
     if complete:
-        days = OrderSettings.current().auto_complete_days
-        transition(
-            order, OrderStatus.SHIPPED, shipped_at=now, auto_complete_at=now + timedelta(days=days), **waybill
-        )
-        log_event(
-            order,
-            "shipped",
-            ActorKind.STAFF,
-            _shipped_message(order.parcels.count(), name, tracking_number),
-            actor=staff,
-            carrier=carrier,
-            tracking_number=tracking_number,
-            parcel_id=parcel.pk,
-        )
+        message = _shipped_message(order.parcels.count(), name, tracking_number)
+        _move_to_shipped(order, parcel, staff, ActorKind.STAFF, message, now)
     else:
-        Order.objects.filter(pk=order.pk).update(**waybill)
+        Order.objects.filter(pk=order.pk).update(carrier=carrier, tracking_number=tracking_number)
         order.carrier, order.tracking_number = carrier, tracking_number
         log_event(
             order,
@@ -221,6 +226,42 @@ def ship_parcel(
     )
     parcel.order = order
     return parcel
+
+
+def _move_to_shipped(order: Order, last: Parcel, actor, actor_kind: str, message: str, now) -> None:
+    """Nothing is left to ship: 待发货 → 已发货 through the state machine, the auto-complete
+    countdown from `now`, the order showing its latest parcel, and the "shipped" event.
+    The one way an order becomes 已发货 one at a time, whether its last parcel just left
+    or a refund took away what was still to ship."""
+    days = OrderSettings.current().auto_complete_days
+    waybill = {"carrier": last.carrier, "tracking_number": last.tracking_number}
+    transition(
+        order, OrderStatus.SHIPPED, shipped_at=now, auto_complete_at=now + timedelta(days=days), **waybill
+    )
+    log_event(order, "shipped", actor_kind, message, actor=actor, parcel_id=last.pk, **waybill)
+
+
+def ship_if_nothing_left(order: Order) -> bool:
+    """After a refund was counted on the lines of a partly shipped order (the caller holds
+    the order row locked): if it took away every unit still to ship, or the whole amount
+    paid, the order moves to 已发货 as if its last parcel had just left, so it can be
+    confirmed, auto-completed and its commission frozen. No parcel leaves: the buyer's
+    notice and the webhook, which are per parcel, were sent when each parcel left.
+    Returns whether the order moved."""
+    if order.status != OrderStatus.PENDING_SHIPMENT or order.is_pickup:
+        return False
+    parcels = list(Parcel.objects.filter(order=order).order_by("id"))
+    if not parcels:
+        return False
+    if order.refunded_amount < order.paid_amount and any(remaining_quantities(order).values()):
+        return False
+    last = parcels[-1]
+    message = (
+        f"未发货的商品已全部退款，无需再发货，订单已发货（共 {len(parcels)} 个包裹）："
+        f"{carrier_record_name(last.carrier)} {last.tracking_number}"
+    )
+    _move_to_shipped(order, last, None, ActorKind.SYSTEM, message, timezone.now())
+    return True
 
 
 def _shipped_message(parcels: int, name: str, tracking_number: str) -> str:
@@ -272,9 +313,8 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
     # Locked in id order, as every shipper locks one order: no deadlock with them or another batch.
     orders = list(Order.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     refused = dict.fromkeys(set(ids) - {o.pk for o in orders}, _("订单不存在"))
-    open_after_sales = AfterSale.objects.filter(order_id__in=ids, status__in=OPEN_AFTER_SALE)
-    disputed = set(open_after_sales.values_list("order_id", flat=True))
     remaining = remaining_by_order(ids)
+    disputed = disputed_orders(ids, remaining)
     earlier = list(
         Parcel.objects.filter(order_id__in=ids).values_list("order_id", "carrier", "tracking_number")
     )

@@ -111,7 +111,9 @@ def request_page(request, number: str):
         line.form_ticked = bool(posted and posted.get(f"line_{line.pk}"))
         line.form_quantity = posted.get(f"qty_{line.pk}", "") if posted else ""
         line.form_amount = posted.get(f"amount_{line.pk}", "") if posted else ""
-    unshipped = order.status == OrderStatus.PENDING_SHIPMENT
+    # Nothing sent yet: refund only, for a change of mind. Once a parcel has left, its goods
+    # may be returned (the service says which lines).
+    unshipped = order.status == OrderStatus.PENDING_SHIPMENT and not order.parcels.exists()
     return render(
         request,
         "storefront/orders/after_sale.html",
@@ -123,6 +125,7 @@ def request_page(request, number: str):
             "description": (posted.get("description") or posted.get("reason", "")) if posted else "",
             "refund_reasons": UNSHIPPED_REASONS if unshipped else list(AfterSaleReason),
             "return_reasons": [] if unshipped else RETURN_REASONS,
+            "unshipped": unshipped,
             "max_images": MAX_EVIDENCE_IMAGES,
         },
         status=400 if posted else 200,
