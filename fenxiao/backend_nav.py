@@ -131,8 +131,13 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                     "title": pgettext_lazy("menu", "门店"),
                     "items": [
                         _nav(pgettext_lazy("menu", "门店"), "storefront", "stores.store"),
+                        _nav(pgettext_lazy("menu", "门店码与导购"), "qr_code_2", "stores.storeqr"),
+                        _nav(pgettext_lazy("menu", "门店员工（导购）"), "badge", "stores.storestaff"),
                         _nav(pgettext_lazy("menu", "门店库存"), "inventory", "stores.storestock"),
                         _nav(pgettext_lazy("menu", "门店会员"), "card_membership", "stores.storemember"),
+                        _nav(pgettext_lazy("menu", "门店收银记录"), "point_of_sale", "stores.offlinesale"),
+                        _nav(pgettext_lazy("menu", "收银系统密钥"), "key", "stores.posapikey"),
+                        _nav(pgettext_lazy("menu", "门店设置"), "settings", "stores.storesettings"),
                     ],
                 },
                 {
@@ -173,6 +178,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                             "distribution.distributorgrade",
                         ),
                         _nav(pgettext_lazy("menu", "佣金规则"), "rule", "distribution.commissionrule"),
+                        _nav(pgettext_lazy("menu", "销售额阶梯奖励"), "stairs", "distribution.salestier"),
                         _nav(pgettext_lazy("menu", "分销设置"), "tune", "distribution.distributionsettings"),
                         _nav(pgettext_lazy("menu", "定时生效"), "schedule", "distribution.scheduledchange"),
                     ],

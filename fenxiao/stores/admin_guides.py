@@ -1,6 +1,9 @@
 """Backend pages for store QR codes and 导购 (registered by `StoresConfig.ready`, apart from
 the store editing pages): 门店设置, 门店码与导购 (QR, printable poster, each staff member's
-code, the store's own 导购 rate) and 门店员工 (add by phone, 指定分销 in one step, leave)."""
+code, the store's own 导购 rate — typed in %, held to the guard when saved) and 门店员工 (add by
+phone, 指定分销 in one step, leave)."""
+
+import copy
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,11 +17,15 @@ from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
+from fenxiao.core.admin_forms import PercentFieldsMixin
 from fenxiao.core.errors import DomainError
+from fenxiao.core.money import format_bp
+from fenxiao.distribution.admin.common import ServiceSaveMixin
 from fenxiao.distribution.models import Distributor
+from fenxiao.distribution.services import config
 
 from .models import StoreQr, StoreSettings, StoreStaff
-from .services import membership, qr
+from .services import membership, qr, rules
 from .services import staff as staff_service
 
 
@@ -60,12 +67,40 @@ def _png(data: bytes, filename: str | None = None) -> HttpResponse:
     return response
 
 
+class GuideRateForm(forms.ModelForm):
+    """The store's 导购 rate in %; what the guard would refuse shows next to the field, and
+    nothing is saved (the service runs dry here, for real in `save_model`)."""
+
+    class Meta:
+        model = StoreQr
+        fields = ("guide_level1_bp",)
+
+    def _post_clean(self):
+        super()._post_clean()
+        if "guide_level1_bp" in self.errors:
+            return
+        bp = self.cleaned_data.get("guide_level1_bp")
+        trial = copy.copy(self.instance)
+        try:
+            config.dry_run(lambda: rules.set_guide_rate(trial, bp))
+        except DomainError as exc:
+            self.add_error("guide_level1_bp", exc.message)
+
+
 @admin.register(StoreQr)
-class StoreQrAdmin(ModelAdmin):
-    list_display = ("name", "code", "qr_thumb", "poster_link", "guide_level1_bp", "is_open")
+class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
+    form = GuideRateForm
+    list_display = ("name", "code", "qr_thumb", "poster_link", "guide_rate", "is_open")
     search_fields = ("name", "code")
     fields = ("name", "code", "guide_level1_bp", "store_account", "qr_block", "staff_codes")
     readonly_fields = ("name", "code", "store_account", "qr_block", "staff_codes")
+
+    def save_model(self, request, obj, form, change):
+        self._save_via(request, lambda: rules.set_guide_rate(obj, form.cleaned_data.get("guide_level1_bp")))
+
+    @admin.display(description=gettext_lazy("导购一级佣金比例"), ordering="guide_level1_bp")
+    def guide_rate(self, obj):
+        return _("常规规则") if obj.guide_level1_bp is None else format_bp(obj.guide_level1_bp)
 
     def has_add_permission(self, request):
         return False

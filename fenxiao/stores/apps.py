@@ -22,7 +22,7 @@ class StoresConfig(AppConfig):
         from .services import for_orders, pos_sync, rules
 
         stores_port.register(for_orders)
-        store_rules.register(rules.level1_rates)
+        store_rules.register(rules.level1_rates, rules.highest_level1_rate)
         # Till sales pushed by a store's POS count like paid orders when figures are rebuilt.
         figures.register_extra_purchases(pos_sync.add_offline_sales_to_figures)
         # …and as bought in the segments that ask what buyers bought.

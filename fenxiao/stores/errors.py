@@ -25,3 +25,9 @@ class StaffRefused(DomainError):
     code = "STAFF_REFUSED"
     message = _("无法添加该员工")
     status = 400
+
+
+class GuideRateInvalid(DomainError):
+    code = "STORE_GUIDE_RATE_INVALID"
+    message = _("导购一级佣金比例必须是 0%–100% 之间的比例")
+    status = 400

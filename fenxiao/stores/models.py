@@ -8,11 +8,13 @@ Stores sit above orders and distribution: orders reach them only through
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+MAX_GUIDE_BP = 10_000  # a store's 导购 rate is at most 100 %
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off posters
 
 
@@ -116,13 +118,16 @@ class Store(models.Model):
         related_name="stores",
         verbose_name=_("门店分销账户"),
     )
+    # Set only through services.rules.set_guide_rate, which holds it to the guard.
     guide_level1_bp = models.PositiveIntegerField(
         _("导购一级佣金比例（基点）"),
         null=True,
         blank=True,
+        validators=[MaxValueValidator(MAX_GUIDE_BP, message=_("导购一级佣金比例不能超过 100%%"))],
         help_text=_(
-            "填写后，本店导购（及门店账户）作为一级获得的佣金按此比例计算（1% = 100），"
-            "代替商品/分类/等级/默认比例；营销活动佣金与不计佣金商品仍优先。留空按常规规则"
+            "填写后，本店导购（及门店账户）作为一级获得的佣金按此比例计算，"
+            "代替商品/分类/等级/默认比例；营销活动佣金与不计佣金商品仍优先。"
+            "二、三级仍按常规规则，合计（含阶梯/团队奖励）不得超过单商品佣金上限。留空按常规规则"
         ),
     )
     pickup_enabled = models.BooleanField(_("支持到店自提"), default=True)
@@ -140,6 +145,10 @@ class Store(models.Model):
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
                 name="store_location_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(guide_level1_bp__isnull=True) | Q(guide_level1_bp__lte=MAX_GUIDE_BP),
+                name="store_guide_rate_at_most_100pct",
             ),
         ]
 

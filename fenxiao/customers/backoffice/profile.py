@@ -1,6 +1,6 @@
 """The customer profile (客户详情): read-only, in a fixed number of queries whatever the
 customer's history: each section is one query limited to its latest rows, with a link to
-the full list where there is one."""
+the full list where there is one (the 商城余额 panel adds its balance: `wallet.py`)."""
 
 import copy
 
@@ -21,6 +21,7 @@ from .listing import (
     source_text,
     tag_names,
 )
+from .wallet import wallet_panel
 
 ROWS = 20
 TRAIL_ROWS = 50
@@ -133,5 +134,6 @@ def profile_page(model_admin, request, customer):
         "binding_expired": bool(binding and binding.expires_at and binding.expires_at <= now),
         "touches": touches,
         "distribution": distribution,
+        "wallet": wallet_panel(request, customer),
     }
     return TemplateResponse(request, "admin/customers/customer/profile.html", context)

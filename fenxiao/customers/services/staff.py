@@ -53,6 +53,8 @@ ROLE_PERMISSIONS = {
         "customers": {
             "user": VIEW,
             "address": VIEW,
+            # The buyer's 商城余额 on the profile: operations handles the refunds paid into it.
+            "walletentry": VIEW,
             # Operations works with customers: full phone numbers, tags and segments.
             "customer": ("view_customer", "view_customer_phone"),
             "tag": ALL,
@@ -108,6 +110,8 @@ ROLE_PERMISSIONS = {
         # 门店: stores, their stock and staff; verifying pickups (核销) from the H5 page.
         "stores": {
             "store": ALL,
+            # 门店码与导购: the stores' QR codes, posters and 导购 rate (a page over the stores).
+            "storeqr": ALL,
             "storestock": ALL,
             "storestaff": ALL,
             "storemember": VIEW,

@@ -12,7 +12,7 @@ from .crm import finance, full_refund, operations, paid
 
 LIST = "admin:customers_customer_changelist"
 LIST_BUDGET = 9
-PROFILE_BUDGET = 13
+PROFILE_BUDGET = 15  # 13, and the 商城余额 panel: its balance and its latest entries
 
 
 def test_list_shows_buyers_only_and_masks_phones_for_finance(db):
@@ -132,3 +132,67 @@ def test_user_pages_mask_buyer_phones_for_finance_too(db):
     assert "13712345678" in operations().get(user_list).content.decode()
     page = finance().get(reverse("admin:customers_user_change", args=[buyer.pk])).content.decode()
     assert "137****5678" in page and "13712345678" not in page
+
+
+# --- 商城余额 on the profile -------------------------------------------------------------------
+
+
+def _wallet_section(page) -> str:
+    text = page.content.decode()
+    start = text.index('id="customer-wallet"')
+    return text[start : text.index("</section>", start)]
+
+
+def test_profile_shows_the_store_credit_balance_and_latest_entries(db):
+    from fenxiao.customers.services import wallet
+
+    buyer = make_buyer(nickname="小李")
+    wallet.credit(buyer.pk, 5000, source_key="withdrawal:123", note="佣金提现到商城余额 W123")
+    wallet.debit(buyer.pk, 1234, source_key="order-pay:77", note="订单 N77 余额支付")
+    wallet.credit(buyer.pk, 200, source_key="order-refund:9", note="订单 N77 售后 A9 退回余额")
+    wallet.credit(buyer.pk, 300, source_key="order-release:78", note="订单 N78 取消，余额退回")
+    url = reverse("admin:customers_customer_change", args=[buyer.pk])
+
+    section = _wallet_section(operations().get(url))
+    assert 'data-field="商城余额">¥42.66<' in section  # 50.00 − 12.34 + 2.00 + 3.00
+    rows = section[section.index("<tbody") :].split("<tr")[1:]
+    assert len(rows) == 4
+    assert "取消退回" in rows[0] and "+¥3.00" in rows[0] and "/backend/orders/order/78/change/" in rows[0]
+    assert "售后退款" in rows[1] and "+¥2.00" in rows[1] and "/backend/orders/aftersale/9/change/" in rows[1]
+    assert "余额支付" in rows[2] and "-¥12.34" in rows[2] and "订单 N77 余额支付" in rows[2]
+    assert "/backend/orders/order/77/change/" in rows[2]
+    assert "佣金提现" in rows[3] and "+¥50.00" in rows[3]
+    assert "/backend/distribution/withdrawal/123/change/" in rows[3]
+    # 财务 reads it too; a role without the wallet's view permission does not.
+    assert "¥42.66" in _wallet_section(finance().get(url))
+    other = make_staff("crm", perms=["customers.view_customer"])
+    page = login(other).get(url)
+    assert page.status_code == 200 and 'id="customer-wallet"' not in page.content.decode()
+
+
+def test_an_empty_wallet_says_so(db):
+    buyer = make_buyer()
+    section = _wallet_section(operations().get(reverse("admin:customers_customer_change", args=[buyer.pk])))
+    assert 'data-field="商城余额">¥0.00<' in section and "暂无余额流水" in section
+
+
+def test_the_wallet_section_costs_the_same_queries_whatever_the_history(db, django_assert_max_num_queries):
+    from fenxiao.customers.models import WalletEntry
+    from fenxiao.customers.services import wallet
+
+    client = operations()
+    buyer = make_buyer()
+    wallet.credit(buyer.pk, 100, source_key="order-refund:1", note="退回")
+    url = reverse("admin:customers_customer_change", args=[buyer.pk])
+    with django_assert_max_num_queries(PROFILE_BUDGET):
+        assert client.get(url).status_code == 200
+    WalletEntry.objects.bulk_create(
+        WalletEntry(user=buyer, amount=100, source_key=f"order-refund:{n}", note="退回") for n in range(2, 41)
+    )
+    with django_assert_max_num_queries(PROFILE_BUDGET):
+        page = client.get(url)
+    section = _wallet_section(page)
+    assert 'data-field="商城余额">¥40.00<' in section
+    assert section[section.index("<tbody") :].count("<tr") == 20  # the latest 20, newest first
+    assert "order-refund" not in section and "/backend/orders/aftersale/40/change/" in section
+    assert "共 40 笔" in section

@@ -3,7 +3,9 @@
 The guard (单商品佣金上限) holds for the worst line the shop could sell: level 1 and level 2
 go to different people, who may have different grades, so every save of the settings, a
 grade, a tier or a rule checks the highest rate each level could pay across grades, plus the
-largest tier bonus and team commission, against `max_commission_bp`.
+largest tier bonus and team commission, against `max_commission_bp`. A store's own 导购 rate
+(`store_rules`) replaces level 1 for whoever sells for that store, so the highest one is one
+more level-1 candidate in the same check.
 """
 
 from datetime import timedelta
@@ -273,6 +275,9 @@ def _fallback_bp(rule: CommissionRule, level: int, cfg: DistributionSettings) ->
     rates += [
         bp for bp in DistributorGrade.objects.values_list(f"level{level}_bp", flat=True) if bp is not None
     ]
+    store = _store_rate() if level == 1 else None
+    if store is not None:
+        rates.append(store[0])  # a 导购's level 1 falls back to their store's rate
     product_id = rule.product_id
     if rule.sku_id:
         product_id = Sku.objects.filter(pk=rule.sku_id).values_list("product_id", flat=True).first()
@@ -328,12 +333,19 @@ def check_grade(grade: DistributorGrade, cfg: DistributionSettings | None = None
 LEVEL_NAMES = (gettext_lazy("一级"), gettext_lazy("二级"), gettext_lazy("三级"))
 
 
+def _store_rate() -> tuple[int, str] | None:
+    from . import store_rules
+
+    return store_rules.highest_rate()
+
+
 def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
     """Refuse settings, grades, tiers and rules that together could pay more than the guard.
 
     Each level of an order goes to a different distributor, with a grade of their own: the
     worst line pays, at every level, the highest rate any grade (or no grade) resolves to
     there, plus the largest tier bonus at level 1 and the largest team commission at level 2.
+    At level 1 the highest store 导购 rate is a candidate too, wherever level 1 is not 不计佣金.
     It is checked for a line no rule decides and for every rule target (SKU, product,
     category), resolved exactly as a paid order would be. Reads the saved grades and rules,
     so call it after the save inside the transaction: raising rolls the save back.
@@ -400,11 +412,12 @@ def check_worst_combination(cfg: DistributionSettings | None = None) -> None:
                     lambda r=rule: _cheapest_price(r),
                 )
             )
+    store = _store_rate()
     for where, sku_id, product_id, category_id, price in targets:
-        _check_target(book, cfg, grades, bonus, where, (sku_id, product_id, category_id), price)
+        _check_target(book, cfg, grades, bonus, where, (sku_id, product_id, category_id), price, store)
 
 
-def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
+def _check_target(book, cfg, grades, bonus, where, target, price, store=None) -> None:
     parts, rate_total, fixed_total, any_fixed = [], 0, [], False
     team = 0
     for level in range(1, cfg.levels + 1):
@@ -416,6 +429,9 @@ def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
             if level == 2 and grade is not None:
                 team = max(team, grade.team_bp)
             paid[resolved.kind].setdefault(resolved.value, []).append(grade)
+        if level == 1 and store is not None and (paid[RuleKind.RATE] or paid[RuleKind.FIXED]):
+            # A store's 导购 earns the store's rate here instead, whatever their grade.
+            paid[RuleKind.RATE].setdefault(store[0], []).append(_("门店“%(name)s”导购") % {"name": store[1]})
         best_rate = max(paid[RuleKind.RATE], default=None)
         best_fixed = max(paid[RuleKind.FIXED], default=None)
         if level == 1 and best_rate is None and best_fixed is None:
@@ -430,10 +446,14 @@ def _check_target(book, cfg, grades, bonus, where, target, price) -> None:
             if best is None:
                 continue
             who = paid[kind][best]
-            names = (
-                _("任意等级")
-                if len(who) == len(grades)
-                else "、".join(g.name if g else _("无等级") for g in who)
+            graded = [g for g in who if not isinstance(g, str)]  # the rest name a store's 导购
+            names = "、".join(
+                (
+                    [_("任意等级")]
+                    if len(graded) == len(grades)
+                    else [g.name if g else _("无等级") for g in graded]
+                )
+                + [w for w in who if isinstance(w, str)]
             )
             parts.append(
                 _("%(level)s %(value)s（%(grades)s）")

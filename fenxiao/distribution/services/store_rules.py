@@ -15,11 +15,17 @@ from .rules import Resolved
 
 # distributor ids -> {distributor id: (rate in basis points, store name)}
 _level1_rates: Callable[[set[int]], dict[int, tuple[int, str]]] | None = None
+# () -> (rate in basis points, store name) of the store paying the highest rate, or None
+_highest_rate: Callable[[], tuple[int, str] | None] | None = None
 
 
-def register(level1_rates: Callable[[set[int]], dict[int, tuple[int, str]]]) -> None:
-    global _level1_rates
+def register(
+    level1_rates: Callable[[set[int]], dict[int, tuple[int, str]]],
+    highest_rate: Callable[[], tuple[int, str] | None] | None = None,
+) -> None:
+    global _level1_rates, _highest_rate
     _level1_rates = level1_rates
+    _highest_rate = highest_rate
 
 
 def level1_rates(distributor_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
@@ -28,6 +34,12 @@ def level1_rates(distributor_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     if not ids or _level1_rates is None:
         return {}
     return _level1_rates(ids)
+
+
+def highest_rate() -> tuple[int, str] | None:
+    """The highest level-1 rate any store pays its 导购, with that store's name, for the
+    guard (`config.check_worst_combination`): whoever sells for that store could earn it."""
+    return _highest_rate() if _highest_rate is not None else None
 
 
 def apply(resolved: Resolved, store_rate: tuple[int, str] | None) -> Resolved:
