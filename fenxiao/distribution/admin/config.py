@@ -165,8 +165,8 @@ class SettingsForm(forms.ModelForm):
                 self.add_error("condition_products", exc.message)
 
 
-class SimulationForm(forms.Form):
-    """A draft of the settings a what-if replays (佣金模拟): levels, default rates, cap, freeze."""
+class ReplayForm(forms.Form):
+    """How far back a what-if (佣金模拟) replays."""
 
     months = forms.TypedChoiceField(
         label=gettext_lazy("回放最近"),
@@ -174,6 +174,11 @@ class SimulationForm(forms.Form):
         coerce=int,
         initial=3,
     )
+
+
+class SimulationForm(ReplayForm):
+    """A draft of the settings a what-if replays (佣金模拟): levels, default rates, cap, freeze."""
+
     levels = forms.TypedChoiceField(
         label=gettext_lazy("分销层级"),
         choices=lambda: [(n, ngettext("%(n)s 级", "%(n)s 级", n) % {"n": n}) for n in (1, 2, 3)],
@@ -321,7 +326,10 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
                 ),
                 (
                     _("不变的部分"),
-                    _("商品 / SKU / 分类规则、阶梯奖励（按当时所得）、门店导购比例、订单归属（按当前等级）"),
+                    _(
+                        "阶梯奖励（按当时所得）、门店导购比例、订单归属（按当前等级）；"
+                        "商品 / SKU / 分类规则在各规则页单独模拟"
+                    ),
                 ),
                 (
                     _("冻结期"),

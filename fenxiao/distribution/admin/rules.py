@@ -7,13 +7,22 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField, PercentFieldsMixin
+from fenxiao.core.admin_forms import (
+    MoneyField,
+    MoneyFieldsMixin,
+    PercentField,
+    PercentFieldsMixin,
+    action_page,
+    posted,
+)
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
@@ -26,7 +35,7 @@ from ..models import (
     SalesTier,
     ScheduledChange,
 )
-from ..services import config, grades, scheduled
+from ..services import config, grades, rules, scheduled, simulation
 from .common import (
     ConfirmForm,
     ServiceSaveMixin,
@@ -40,7 +49,7 @@ from .common import (
     run,
     user_text,
 )
-from .config import effective_at_field, pending_changes_html
+from .config import ReplayForm, effective_at_field, pending_changes_html
 
 GRADE_MONEY_FIELDS = ("min_own_sales", "min_single_order", "min_team_sales", "min_settled_commission")
 
@@ -191,9 +200,9 @@ class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMix
 LEVELS = (1, 2, 3)
 
 
-class CommissionRuleForm(forms.ModelForm):
-    """A rate rule takes a percentage, a fixed rule takes yuan per unit; both are stored in
-    the rule's level1..3 columns (bp or fen) by the kind chosen."""
+class RuleValuesForm(forms.Form):
+    """How a rule computes: a rate rule takes a percentage, a fixed rule takes yuan per
+    unit; both are stored in the rule's level1..3 columns (bp or fen) by the kind chosen."""
 
     rate1 = PercentField(label=gettext_lazy("一级比例（%）"), required=False)
     rate2 = PercentField(label=gettext_lazy("二级比例（%）"), required=False)
@@ -201,6 +210,29 @@ class CommissionRuleForm(forms.ModelForm):
     fixed1 = MoneyField(label=gettext_lazy("一级固定佣金（元/件）"), required=False)
     fixed2 = MoneyField(label=gettext_lazy("二级固定佣金（元/件）"), required=False)
     fixed3 = MoneyField(label=gettext_lazy("三级固定佣金（元/件）"), required=False)
+
+    @staticmethod
+    def kind_choices():  # the unit typed here, not the unit stored
+        return [
+            (RuleKind.RATE, _("按比例")),
+            (RuleKind.FIXED, _("固定金额（每件）")),
+            (RuleKind.EXCLUDE, _("不计佣金（各级佣金、阶梯奖励、团队佣金均不发放）")),
+        ]
+
+    def show_values_of(self, rule) -> None:
+        prefix = "fixed" if rule.kind == RuleKind.FIXED else "rate"
+        for level in LEVELS:
+            self.initial.setdefault(f"{prefix}{level}", rule.value(level))
+
+    @staticmethod
+    def level_values(cleaned: dict) -> dict:
+        """level1..3 as stored, from the fields of the kind chosen (none for 不计佣金)."""
+        prefix = "fixed" if cleaned.get("kind") == RuleKind.FIXED else "rate"
+        excluded = cleaned.get("kind") == RuleKind.EXCLUDE
+        return {f"level{n}": None if excluded else cleaned.get(f"{prefix}{n}") for n in LEVELS}
+
+
+class CommissionRuleForm(RuleValuesForm, forms.ModelForm):
     effective_at = effective_at_field()
 
     class Meta:
@@ -209,16 +241,9 @@ class CommissionRuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "kind" in self.fields:  # the unit typed here, not the unit stored
-            self.fields["kind"].choices = [
-                (RuleKind.RATE, _("按比例")),
-                (RuleKind.FIXED, _("固定金额（每件）")),
-                (RuleKind.EXCLUDE, _("不计佣金（各级佣金、阶梯奖励、团队佣金均不发放）")),
-            ]
-        rule = self.instance
-        prefix = "fixed" if rule.kind == RuleKind.FIXED else "rate"
-        for level in LEVELS:
-            self.initial.setdefault(f"{prefix}{level}", rule.value(level))
+        if "kind" in self.fields:
+            self.fields["kind"].choices = self.kind_choices()
+        self.show_values_of(self.instance)
 
     def _get_validation_exclusions(self):
         # "exactly one of product, SKU, category" is refused by save_rule in Chinese.
@@ -228,10 +253,8 @@ class CommissionRuleForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("effective_at") and not self.instance.pk:
             self.add_error("effective_at", _("新规则请立即保存（可先停用，再定时启用）"))
-        prefix = "fixed" if cleaned.get("kind") == RuleKind.FIXED else "rate"
-        excluded = cleaned.get("kind") == RuleKind.EXCLUDE
-        for level in LEVELS:
-            setattr(self.instance, f"level{level}", None if excluded else cleaned.get(f"{prefix}{level}"))
+        for name, value in self.level_values(cleaned).items():
+            setattr(self.instance, name, value)
         return cleaned
 
     def _post_clean(self):
@@ -245,6 +268,29 @@ class CommissionRuleForm(forms.ModelForm):
             refused = refusal(config.save_rule, self.instance)
             if refused:
                 self.add_error(None, refused)
+
+
+class RuleSimulationForm(RuleValuesForm, ReplayForm):
+    """A draft of one rule a what-if replays (佣金模拟): how it computes, on or off."""
+
+    is_active = forms.BooleanField(label=gettext_lazy("启用"), required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("计算方式"))
+
+    field_order = ("months", "is_active", "kind", "rate1", "rate2", "rate3", "fixed1", "fixed2", "fixed3")
+
+    def __init__(self, *args, rule, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rule = rule
+        self.fields["kind"].choices = self.kind_choices()
+        self.initial.setdefault("kind", rule.kind)
+        self.initial.setdefault("is_active", rule.is_active)
+        self.show_values_of(rule)
+
+    def draft(self) -> tuple[dict, int]:
+        """(the changes a valid form drafts, the months to replay)."""
+        data = self.cleaned_data
+        rule = {"id": self.rule.pk, "kind": data["kind"], "is_active": data["is_active"]}
+        return {"rule": rule | self.level_values(data)}, data["months"]
 
 
 def rule_change_rows(rule, changes: dict) -> list[tuple[str, str, str]]:
@@ -261,25 +307,8 @@ def rule_change_rows(rule, changes: dict) -> list[tuple[str, str, str]]:
     }
     rows = [(label, show(rule), show(after)) for name, (label, show) in texts.items() if name in changes]
     if {"kind", "level1", "level2", "level3"} & set(changes):
-        rows.append((_("一/二/三级"), rule_values_text(rule), rule_values_text(after)))
+        rows.append((_("一/二/三级"), rules.values_text(rule), rules.values_text(after)))
     return rows
-
-
-def rule_values_text(rule) -> str:
-    """一/二/三级 of a rule or of one of its versions, as staff read them."""
-    if rule.kind == RuleKind.EXCLUDE:
-        return _("不计佣金")
-
-    def one(value):
-        if value is None:
-            return "-"
-        return (
-            bp_text(value)
-            if rule.kind == RuleKind.RATE
-            else _("%(amount)s/件") % {"amount": format_fen(value)}
-        )
-
-    return " / ".join(one(rule.value(level)) for level in LEVELS)
 
 
 @admin.register(CommissionRule)
@@ -334,6 +363,52 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         return fieldsets if obj else fieldsets[:-1]
 
+    actions_detail = ("simulate",)
+
+    @action(
+        description=gettext_lazy("佣金模拟"),
+        url_path="simulate",
+        icon="query_stats",
+        permissions=["simulate"],
+    )
+    def simulate(self, request, object_id):
+        """What-if: replay recent orders with this rule changed, in the 任务中心."""
+        rule = get_object_or_404(CommissionRule.objects.select_related("grade"), pk=object_id)
+        form = RuleSimulationForm(posted(request), rule=rule)
+        if request.method == "POST" and form.is_valid():
+            changes, months = form.draft()
+            try:
+                job = simulation.start(request.user, changes, months)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("已开始模拟，完成后在此查看结果并下载分销商明细"))
+                return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
+        return action_page(
+            self,
+            request,
+            rule,
+            title=_("佣金模拟：规则“%(name)s”改为…") % {"name": rule.name},
+            form=form,
+            submit_label=_("开始模拟"),
+            summary=[
+                (_("适用于"), self.target_display(rule)),
+                (_("仅限等级"), rule.grade.name if rule.grade_id else _("所有等级")),
+                (_("当前"), rules.values_text(rule) if rule.is_active else _("停用")),
+                (
+                    _("说明"),
+                    _(
+                        "按草稿重算所选期间每笔分销订单的佣金，与实际发放对比；不修改规则或佣金。"
+                        "新规则可先停用保存，再在此模拟启用后的效果"
+                    ),
+                ),
+            ],
+        )
+
+    def has_simulate_permission(self, request, obj=None):
+        # Whoever may change the rule and run the settings' what-if (its job is theirs to read).
+        return self.has_change_permission(request, obj) and request.user.has_perm(simulation.PERMISSION)
+
     # A rule that paid a commission is named in that commission's "why": rules are switched
     # off (启用), never deleted, so the record of what was in force stays whole.
     def has_delete_permission(self, request, obj=None):
@@ -378,7 +453,7 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
                 v.version,
                 v.name,
                 v.grade_name or _("所有等级"),
-                rule_values_text(v),
+                rules.values_text(v),
                 _("启用") if v.is_active else _("停用"),
                 local_time(v.created_at),
                 user_text(v.changed_by),
@@ -401,7 +476,7 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
 
     @display(description=gettext_lazy("一/二/三级"))
     def values_display(self, obj):
-        return rule_values_text(obj)
+        return rules.values_text(obj)
 
 
 # --- 销售额阶梯 -------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ changes what its orders pay, and distribution never imports promotions.
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Category, Product
+from fenxiao.core.money import format_bp, format_fen
 
 from ..models import CommissionRule, DistributionSettings, DistributorGrade, RuleKind, RuleSource
 
@@ -103,6 +105,23 @@ class RuleBook:
         if grade is not None and grade.level_bp(level) is not None:
             return Resolved(RuleKind.RATE, grade.level_bp(level), RuleSource.GRADE)
         return Resolved(RuleKind.RATE, self.cfg.level_bp(level), RuleSource.DEFAULT)
+
+
+def values_text(rule) -> str:
+    """一/二/三级 of a rule or of one of its versions, as staff read them."""
+    if rule.kind == RuleKind.EXCLUDE:
+        return _("不计佣金")
+
+    def one(value):
+        if value is None:
+            return "-"
+        return (
+            format_bp(value)
+            if rule.kind == RuleKind.RATE
+            else _("%(amount)s/件") % {"amount": format_fen(value)}
+        )
+
+    return " / ".join(one(rule.value(level)) for level in (1, 2, 3))
 
 
 PROMOTION_KINDS = {"rate": RuleKind.RATE, "fixed": RuleKind.FIXED, "exclude": RuleKind.EXCLUDE}

@@ -19,10 +19,12 @@ a fixed number of queries per chunk, and keeps only running sums: memory does no
 with the number of orders, only with the number of distributors paid.
 
 What stays as it was: the tier bonus each level-1 distributor earned then (it depends on
-their sales, not on the draft), the product / SKU / category rules, and who earns: the
-attribution taken at checkout, walked further up the current team when the draft pays more
-levels, each distributor in their current grade. A grade's drafted rates (a rate of its
-own, or none to follow the default) replace its rates for its members in the replay.
+their sales, not on the draft), and who earns: the attribution taken at checkout, walked
+further up the current team when the draft pays more levels, each distributor in their
+current grade. A grade's drafted rates (a rate of its own, or none to follow the default)
+replace its rates for its members in the replay. One product / SKU / category rule may be
+drafted too (how it computes, its levels, on or off; not what it applies to): the replay
+reads the active rules once and decides every line with the draft in place of the rule.
 Amounts are compared at payment, before refunds, on both sides.
 """
 
@@ -48,14 +50,16 @@ from ..models import (
     MAX_LEVELS,
     Commission,
     CommissionAdjustment,
+    CommissionRule,
     Distributor,
     DistributorGrade,
     DistributorStatus,
     OrderAttribution,
+    RuleKind,
 )
 from . import config, settlement, store_rules
 from .commissions import line_commissions
-from .rules import RuleBook
+from .rules import RuleBook, values_text
 
 KIND = "distribution.simulation"
 PERMISSION = "distribution.change_distributionsettings"
@@ -72,6 +76,9 @@ GRADE_FIELDS = {
     "level3_bp": gettext_lazy("三级"),
     "team_bp": gettext_lazy("团队"),
 }
+# What a draft may change of one commission rule ("rule": {"id": rule id, field: value}):
+# how it computes and whether it is on, not what it applies to.
+RULE_FIELDS = ("kind", "level1", "level2", "level3", "is_active")
 # The same, in the job's own (stored, Chinese) description.
 _GRADE_FIELDS_ZH = {"level1_bp": "一级", "level2_bp": "二级", "level3_bp": "三级", "team_bp": "团队"}
 
@@ -103,8 +110,8 @@ def draft_settings(changes: dict):
     cfg = config.current()
     draft = copy.copy(cfg)
     for name, value in changes.items():
-        if name == "grades":
-            continue  # the grades' rates: `draft_grades`
+        if name in ("grades", "rule"):
+            continue  # the grades' rates and a rule: `draft_grades`, `draft_rule`
         if name not in DRAFT_FIELDS:
             raise InvalidInput(_("无法模拟该设置项：%(name)s") % {"name": name}, code="SIMULATION_FIELD")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
@@ -119,19 +126,70 @@ def draft_settings(changes: dict):
             _("冻结期不能超过 %(days)s 天") % {"days": MAX_FREEZE_DAYS}, code="SIMULATION_VALUE"
         )
     grades = draft_grades(changes)
+    rule = draft_rule(changes)
     try:
-        # Checked with the drafted grade rates in place (written in a savepoint that is
-        # rolled back), as saving the settings and the grades would check them.
-        config.dry_run(lambda: _validate(draft, grades))
+        # Checked with the drafted grade rates and rule in place (written in a savepoint
+        # that is rolled back), as saving the settings, the grades and the rule would check them.
+        config.dry_run(lambda: _validate(draft, grades, rule))
     except DomainError as exc:
         return draft, exc.message
     return draft, ""
 
 
-def _validate(draft, grades: dict[int, dict]) -> None:
+def _validate(draft, grades: dict[int, dict], rule: CommissionRule | None) -> None:
     for pk, rates in grades.items():
         DistributorGrade.objects.filter(pk=pk).update(**rates)
+    if rule is not None:
+        CommissionRule.objects.filter(pk=rule.pk).update(
+            **{name: getattr(rule, name) for name in RULE_FIELDS}
+        )
+        if rule.is_active:
+            config.check_rule(rule, draft)
     config.validate(draft)
+
+
+def draft_rule(changes: dict) -> CommissionRule | None:
+    """The commission rule a draft changes, as it would be (unsaved), or None. An unknown
+    rule or field, or a value out of range: InvalidInput."""
+    raw = changes.get("rule")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise InvalidInput(_("规则方案格式有误"), code="SIMULATION_VALUE")
+    pk = raw.get("id")
+    rule = None
+    if isinstance(pk, int) and not isinstance(pk, bool):
+        rule = CommissionRule.objects.select_related("grade").filter(pk=pk).first()
+    if rule is None:
+        raise InvalidInput(_("规则不存在"), code="SIMULATION_FIELD")
+    for name, value in raw.items():
+        if name == "id":
+            continue
+        if name not in RULE_FIELDS:
+            raise InvalidInput(_("无法模拟该规则设置项：%(name)s") % {"name": name}, code="SIMULATION_FIELD")
+        if name == "kind":
+            valid = value in RuleKind.values
+        elif name == "is_active":
+            valid = isinstance(value, bool)
+        else:
+            valid = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+        if not valid:
+            raise InvalidInput(_("规则方案的取值有误：%(name)s") % {"name": name}, code="SIMULATION_VALUE")
+        setattr(rule, name, value)
+    if rule.excludes:
+        rule.level1 = rule.level2 = rule.level3 = None
+    if rule.kind == RuleKind.RATE and any((rule.value(n) or 0) > 10000 for n in (1, 2, 3)):
+        raise InvalidInput(_("比例不能超过 100%"), code="SIMULATION_VALUE")
+    return rule
+
+
+def _rules_with(rule: CommissionRule | None) -> list | None:
+    """The active rules with the drafted one in place of its saved self (left out when the
+    draft switches it off); None (each chunk reads its own) without a drafted rule."""
+    if rule is None:
+        return None
+    rules = list(CommissionRule.objects.filter(is_active=True).exclude(pk=rule.pk))
+    return [*rules, rule] if rule.is_active else rules
 
 
 def draft_grades(changes: dict) -> dict[int, dict]:
@@ -191,11 +249,19 @@ def _beneficiaries(attribution: OrderAttribution, levels: int) -> list:
     ]
 
 
-def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = None) -> Tally:
+def replay(
+    draft,
+    since,
+    until,
+    progress=None,
+    grades: dict[int, dict] | None = None,
+    rule: CommissionRule | None = None,
+) -> Tally:
     """Replay the orders paid in [since, until) with an attribution under `draft` (and the
-    grades' drafted rates)."""
+    grades' drafted rates, and the drafted rule)."""
     from fenxiao.orders.models import AfterSaleLine, OrderLine
 
+    rules = _rules_with(rule)
     tally = Tally(hold_actual=config.hold_days(config.current()), hold_draft=config.hold_days(draft))
     attributions = (
         OrderAttribution.objects.filter(order__paid_at__gte=since, order__paid_at__lt=until)
@@ -219,7 +285,7 @@ def replay(draft, since, until, progress=None, grades: dict[int, dict] | None = 
         lines = defaultdict(list)
         for line in OrderLine.objects.filter(order_id__in=ids).order_by("pk"):
             lines[line.order_id].append(line)
-        book = RuleBook([line for group in lines.values() for line in group], draft)
+        book = RuleBook([line for group in lines.values() for line in group], draft, rules=rules)
         bonus = dict(
             Commission.objects.filter(order_id__in=ids, level=1)
             .values_list("order_id")
@@ -396,6 +462,12 @@ def _describe(changes: dict, months: int) -> str:
             if value != old:
                 zh = _GRADE_FIELDS_ZH[name]
                 parts.append(f"{grade.name}{zh} {_grade_rate(old)} → {_grade_rate(value)}")
+    drafted = draft_rule(changes)
+    if drafted is not None:
+        saved = CommissionRule.objects.get(pk=drafted.pk)
+        before, after = _rule_state(saved), _rule_state(drafted)
+        if before != after:
+            parts.append(f"规则“{saved.name}” {before} → {after}")
     return f"佣金模拟（近 {months} 个月）：" + ("，".join(parts) or "与当前设置相同")
 
 
@@ -403,12 +475,15 @@ def _grade_rate(bp: int | None) -> str:
     return "默认" if bp is None else format_bp(bp)
 
 
+def _rule_state(rule: CommissionRule) -> str:
+    return values_text(rule) if rule.is_active else "停用"
+
+
 def start(user, changes: dict, months: int):
     """Queue the simulation as a background job (任务中心) and return it."""
     if not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise InvalidInput(_("模拟区间为 1–%(max)s 个月") % {"max": MAX_MONTHS}, code="SIMULATION_VALUE")
-    draft_settings(changes)  # refuse bad input now, not in the worker
-    draft_grades(changes)
+    draft_settings(changes)  # refuse bad input now (the grades and the rule too), not in the worker
     return jobs.create(
         KIND, user=user, title=describe(changes, months)[:200], params={"changes": changes, "months": months}
     )
@@ -427,6 +502,7 @@ def run(job_run: jobs.JobRun) -> None:
         until,
         lambda done, total: job_run.progress(done, total=total),
         grades=draft_grades(params.get("changes") or {}),
+        rule=draft_rule(params.get("changes") or {}),
     )
     out = io.StringIO()
     writer = csv.writer(out)
