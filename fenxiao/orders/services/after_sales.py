@@ -546,6 +546,7 @@ def refund_succeeded(after_sale_id: int) -> None:
         after_sale_number=after_sale.number,
         amount=after_sale.amount,
         order_refunded_amount=order.refunded_amount,
+        status=order.status,
         refunded_at=after_sale.refunded_at,
     )
     hooks.lines_refunded(order, [(i.order_line, i.amount, i.quantity) for i in items])

@@ -152,8 +152,11 @@ def order_refunded(
     after_sale_number: str,
     amount: int,
     order_refunded_amount: int,
+    status: str,
     refunded_at,
 ) -> None:
+    """`status` is the order's once the refund was counted: a refund can close an unshipped
+    order ("cancelled") or leave a partly shipped one nothing to ship ("shipped")."""
     emit(
         EventType.ORDER_REFUNDED,
         f"order-refunded:{after_sale_id}",
@@ -164,6 +167,7 @@ def order_refunded(
             "after_sale_number": after_sale_number,
             "amount": amount,
             "order_refunded_amount": order_refunded_amount,
+            "status": status,
             "refunded_at": _iso(refunded_at),
         },
     )

@@ -113,11 +113,30 @@ def test_a_refund_is_reported_once_when_the_money_is_back(receiver):
         "after_sale_number": reply["number"],
         "amount": 12345,
         "order_refunded_amount": 12345,
+        "status": "pending_shipment",  # one unit still to ship
         "refunded_at": refunded["refunded_at"],
     }
     # The gateway's success reported again: the service does nothing more, nor do webhooks.
     after_sales.refund_succeeded(refunded["after_sale_id"])
     assert len(_data(receiver, "order.refunded")) == 1
+
+
+def test_a_refund_says_what_became_of_the_order(receiver):
+    from fenxiao.orders.services import shipments
+
+    make_endpoint(receiver.url, ["order.refunded"])
+    closed = buy(make_buyer(), (sku(make_product(price=2000)), 1))
+    staff_refund(closed, {"line_id": line(closed).pk})
+    partly = buy(make_buyer(), (sku(make_product(price=3000)), 1), (sku(make_product(price=5000)), 1))
+    shipments.ship_parcel(
+        partly, superuser(), carrier="SF", tracking_number="SF0009", lines={line(partly).pk: 1}
+    )
+    staff_refund(partly, {"line_id": line(partly, 1).pk})
+
+    statuses = {d["order_number"]: d["status"] for d in _data(receiver, "order.refunded")}
+    # The unshipped order refunded in full is closed; the partly shipped one has nothing
+    # left to ship once its second line is refunded.
+    assert statuses == {closed.number: "cancelled", partly.number: "shipped"}
 
 
 def test_a_settlement_batch_reports_each_distributor_once_with_their_total(receiver):
