@@ -49,6 +49,13 @@ class RejectIn(Strict):
     reason: str = Field(min_length=1, max_length=200)
 
 
+class ApproveIn(Strict):
+    restock: bool | None = Field(
+        default=None,
+        description="仅退款：尚未发货的商品是否退回库存；不填按申请时的设置（已发出的商品不退回）",
+    )
+
+
 class ReceiveIn(Strict):
     restock: bool = Field(default=True, description="退回的商品是否重新入库")
 
@@ -124,9 +131,10 @@ def staff_refund(request, number: str, payload: StaffRefundIn):
 
 
 @router.post("/after-sales/{number}/approve", response=AfterSaleOut)
-def approve(request, number: str):
+def approve(request, number: str, payload: ApproveIn | None = None):
     require_perm(request, "orders.change_aftersale")
-    after_sales.approve(_after_sale(number), request.user)
+    restock = payload.restock if payload is not None else None
+    after_sales.approve(_after_sale(number), request.user, restock=restock)
     return _after_sale(number)
 
 

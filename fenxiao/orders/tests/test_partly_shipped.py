@@ -318,6 +318,25 @@ def test_approve_with_the_box_ticked_restocks_the_unshipped_units(staff):
     assert stock(a) == before + 1
 
 
+@pytest.mark.parametrize(("body", "restocked"), [(None, 1), ({}, 1), ({"restock": False}, 0)])
+def test_the_staff_api_approves_with_or_without_a_restock_choice(staff, body, restocked):
+    order = two_line_order()
+    _, b = lines(order)
+    ship_a(order, staff)
+    sale = after_sales.request_after_sale(
+        order, order.buyer, kind="refund_only", reason_code="not_wanted", lines=[{"line_id": b.pk}]
+    )
+    before = stock(b)
+    client = api_for(staff)
+    reply = (
+        client.post(f"/staff/after-sales/{sale.number}/approve", body)
+        if body is not None
+        else (client.post(f"/staff/after-sales/{sale.number}/approve"))
+    )
+    assert reply.status_code == 200, reply.content
+    assert (reply.json()["status"], stock(b)) == ("refunded", before + restocked)
+
+
 def test_the_approve_form_offers_no_restock_for_goods_with_the_buyer(staff):
     order = two_line_order()
     a, _ = lines(order)
