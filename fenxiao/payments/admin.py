@@ -129,6 +129,10 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "applied",
         "transaction_id",
         "pay_url",
+        # Who and where a trade was opened for (a WeChat openid, the H5 buyer's network):
+        # what to quote when the gateway refused it.
+        "payer_id",
+        "client_ip",
         "created_at",
         "paid_at",
     )

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import pytest
 from django.core.checks import run_checks
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from fenxiao.orders.models import Order
@@ -19,7 +20,7 @@ from fenxiao.payments.errors import PaymentNotAllowed
 from fenxiao.payments.gateways import gateway_choices, is_phone
 from fenxiao.payments.models import Payment, PaymentStatus
 from fenxiao.payments.services.payments import start_payment
-from fenxiao.testing import assert_refused, in_english
+from fenxiao.testing import assert_refused, in_english, login, make_staff
 
 from .helpers import place_order
 
@@ -255,6 +256,11 @@ def test_a_buyer_who_changed_networks_gets_a_trade_for_the_new_address(fake):
     assert notify_h5(fake, new.out_trade_no).json()["outcome"] == "accepted"
     assert Order.objects.get(number=number).status == Order.Status.PENDING_SHIPMENT
     assert not Payment.objects.filter(order__number=number, status=PaymentStatus.CREATED).exists()
+    # Staff see which network each trade was opened for.
+    page = login(make_staff(perms=["payments.view_payment"])).get(
+        reverse("admin:payments_payment_change", args=[old.pk])
+    )
+    assert "付款人网络地址" in page.content.decode() and BUYER_IP in page.content.decode()
 
 
 def test_the_pay_page_opened_from_another_network_offers_a_new_trade(fake):
