@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from fenxiao.core.http import is_site_path
 from fenxiao.orders.models import Order
 
-from ..errors import AmountMismatch, PaymentNotAllowed, PaymentNotFound
+from ..errors import AmountMismatch, GatewayRefused, GatewayUnreachable, PaymentNotAllowed, PaymentNotFound
 from ..gateways import GatewayNotification, PaymentGateway, get_gateway
 from ..models import NotificationOutcome, Payment, PaymentStatus
 
@@ -91,15 +91,14 @@ def start_payment(
         existing = _open_payments(order)
         reusable = next((p for p in existing if wanted.fits(p, order.amount_due)), None)
         if reusable is not None:
+            # Any other still open (its gateway could not close it earlier) is closed now.
+            _close_all([p for p in existing if p.pk != reusable.pk])
             return reusable
         # An open payment for another amount (the price was adjusted), another gateway, another
         # payer or address, or whose QR code / prepay id / h5_url has expired is closed at its
         # gateway first, so the buyer cannot pay twice. Outside the order's lock: a gateway
         # call, and one that may apply a payment made meanwhile (which locks the order).
-        for payment in existing:
-            close_payment(payment)
-        # One its gateway would not close (unreachable, say) is left as it was: the buyer may
-        # still pay another way, and a second payment is refunded when it arrives.
+        _close_all(existing)
         tried = {payment.pk for payment in existing}
         with transaction.atomic():
             # Simultaneous taps on "pay" queue up here: each decides under the order's lock,
@@ -118,6 +117,16 @@ def start_payment(
         # Another request opened a trade this one cannot use (another gateway, payer or
         # address) after the closing above: round again to close it before opening ours.
     raise PaymentNotAllowed(_("该订单正在发起另一笔支付，请稍后再试"), code="PAYMENT_IN_PROGRESS")
+
+
+def _close_all(payments: list[Payment]) -> None:
+    for payment in payments:
+        try:
+            close_payment(payment)
+        except (GatewayUnreachable, GatewayRefused) as exc:
+            # Left as it was: the buyer may still pay another way (WeChat Pay down, say), and
+            # should both be paid, the second payment is refunded when it arrives.
+            logger.warning("could not close trade %s: %r", payment.out_trade_no, exc)
 
 
 def _open_payments(order: Order) -> list[Payment]:
