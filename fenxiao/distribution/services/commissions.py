@@ -33,7 +33,11 @@ def month_start(now=None):
 
 
 def period_sales(distributor_id: int, since) -> int:
-    """A distributor's level-1 paid sales since `since`, net of refunds.
+    """A distributor's level-1 paid sales since `since`, net of refunds, as they stand: an
+    order cancelled after payment is refunded in full (`refunded_amount`), so it stops
+    counting at once. A bonus already written on an earlier order is not revisited when a
+    later refund drops the month below the threshold: a commission changes only with
+    refunds of its own line (SPEC, commission lifecycle).
 
     Read while a payment is applied (the tier bonus), so it must stay cheap at any history
     size: the distributor's order ids come from the `attribution_level1_order` index alone,
@@ -249,6 +253,26 @@ def apply_line_refunds(order, lines) -> None:
             )
             for commission in commissions:
                 bring_to_share(commission, line.paid_amount, line.refunded_amount, note, changes)
+        totals.add(changes)
+        risk.close_moot(order_id=order.pk)
+
+
+def cancel_for_unsold_order(order, note: str) -> None:
+    """The order was closed before anything shipped, with part of what was paid kept (every
+    unit refunded for less than its price): nothing was sold, so nothing is owed on what the
+    merchant kept. Each commission still standing is cancelled, as a full refund of its line
+    would cancel it."""
+    with transaction.atomic():
+        changes = totals.deltas()
+        commissions = (
+            Commission.objects.select_for_update(of=("self",))
+            .select_related("distributor", "order_line")
+            .filter(order_id=order.pk)
+            .order_by("pk")
+        )
+        for commission in commissions:
+            paid = commission.order_line.paid_amount if commission.order_line_id else commission.base
+            bring_to_share(commission, paid, paid, note, changes)
         totals.add(changes)
         risk.close_moot(order_id=order.pk)
 

@@ -174,21 +174,15 @@ def in_warehouse(order: Order, requested) -> dict[int, int]:
 
 
 def closes_unshipped(order: Order, plan) -> bool:
-    """Whether `plan` ((line, quantity, amount) triples), with the requests still open,
-    takes every unit left of an order none of which has shipped: nothing would be left to
-    ship, so the request is a cancellation and takes the postage with it."""
+    """Whether `plan` ((line, quantity, amount) triples) takes every unit not yet refunded
+    of an order none of which has shipped: nothing would be left to ship, so the request is
+    a cancellation and asks for the postage too. (Several requests that together take
+    everything get it when the last of them is approved: `after_sales`.)"""
     if not nothing_shipped(order):
         return False
-    pending = dict(
-        AfterSaleLine.objects.filter(after_sale__order=order, after_sale__status__in=UNCOUNTED_AFTER_SALE)
-        .values("order_line_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("order_line_id", "units")
-    )
     taken = {line.pk: quantity for line, quantity, _ in plan}
     return all(
-        line.quantity - line.refunded_quantity - taken.get(line.pk, 0) - pending.get(line.pk, 0) <= 0
-        for line in order.lines.all()
+        line.quantity - line.refunded_quantity - taken.get(line.pk, 0) <= 0 for line in order.lines.all()
     )
 
 

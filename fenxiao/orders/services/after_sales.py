@@ -278,6 +278,7 @@ def _start_refund(order: Order, after_sale: AfterSale, *, every_unit: bool = Fal
             refunded_amount=F("refunded_amount") + item.amount,
             refunded_quantity=F("refunded_quantity") + item.quantity,
         )
+    _add_postage_if_nothing_left(order, after_sale)
     if after_sale.amount > order.refundable_amount:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + after_sale.amount)
@@ -303,6 +304,31 @@ def _start_refund(order: Order, after_sale: AfterSale, *, every_unit: bool = Fal
     return after_sale
 
 
+def _add_postage_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
+    """A refund (its units just counted on the lines) that leaves nothing to ship on an
+    order none of which has shipped makes the order a cancellation: the postage still held
+    goes back with it. Decided here, under the order's lock, not when the request was filed:
+    a request for the other units may since have been rejected, or approved."""
+    if order.status != OrderStatus.PENDING_SHIPMENT or order.parcels.exists():
+        return
+    if any(shipments.remaining_quantities(order).values()):
+        return
+    extra = checks.shipping_refundable(order)
+    if extra <= 0:
+        return
+    AfterSale.objects.filter(pk=after_sale.pk).update(
+        shipping_amount=F("shipping_amount") + extra, amount=F("amount") + extra
+    )
+    after_sale.shipping_amount += extra
+    after_sale.amount += extra
+    _note(
+        after_sale,
+        "shipping_added",
+        ActorKind.SYSTEM,
+        f"订单商品已全部退款，运费 {format_fen(extra)} 一并退回，共退 {format_fen(after_sale.amount)}",
+    )
+
+
 def _close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
     """An order none of which has shipped, refunded in full or with nothing left to ship:
     closed as the buyer's cancellation closes it, and promotions give back what it took
@@ -321,6 +347,8 @@ def _close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
     )
     log_event(order, "cancelled", ActorKind.SYSTEM, f"未发货订单{what}，订单已关闭")
     hooks.orders_cancelled([order.pk])
+    if not in_full:
+        hooks.order_closed_unsold(order)
 
 
 def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
@@ -558,6 +586,12 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
         locked = _lock_order(order)
         if locked.status != OrderStatus.PENDING_SHIPMENT:
             raise InvalidTransition(_("只有已付款未发货的订单可以取消并全额退款"))
+        if locked.parcels.exists():
+            # Checked again under the lock: a parcel that left while the cancel was on its way
+            # is with the buyer, and neither refunded nor restocked by a cancel.
+            raise InvalidTransition(
+                _("订单已部分发货，不能整单取消，请申请售后"), code="ORDER_PARTLY_SHIPPED"
+            )
         lines = [{"line_id": line.pk} for line in locked.lines.all() if line.refundable_amount > 0]
         after_sale = request_after_sale(
             locked,

@@ -42,6 +42,12 @@ def orders_cancelled(order_ids: list[int]) -> None:
     promotions_port.orders_closed(order_ids)
 
 
+def order_closed_unsold(order: Order) -> None:
+    """An unshipped order was closed with part of its money kept (every unit refunded for
+    less than paid): no goods were sold, so its commission is cancelled."""
+    commissions.cancel_for_unsold_order(order, f"订单 {order.number} 未发货即关闭，商品已全部退款")
+
+
 def order_refunded_in_full(order: Order) -> None:
     """Everything paid on a shipped or completed order has been refunded (approved): its
     coupon returns to the buyer if still valid."""

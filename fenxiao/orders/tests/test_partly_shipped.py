@@ -9,8 +9,14 @@ import pytest
 from fenxiao.catalog.models import Sku
 from fenxiao.core.errors import DomainError
 from fenxiao.distribution.models import Commission
-from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, sku
-from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings, OrderStatus
+from fenxiao.distribution.tests.helpers import (
+    assert_totals_match_history,
+    bound_buyer,
+    buy,
+    make_distributor,
+    sku,
+)
+from fenxiao.orders.models import AfterSale, AfterSaleLog, Order, OrderEvent, OrderSettings, OrderStatus
 from fenxiao.orders.services import after_sales, lifecycle, shipments
 from fenxiao.payments.models import SandboxTrade
 from fenxiao.testing import api_for, assert_refused, login, make_product, make_staff
@@ -467,3 +473,66 @@ def test_nothing_left_to_ship_on_an_unshipped_order_closes_it_even_for_less_than
     assert order.events.get(kind="cancelled").message == "未发货订单商品已全部退款，订单已关闭"
     with pytest.raises(DomainError):
         shipments.ship_parcel(order, staff, carrier="顺丰", tracking_number="SF9")
+    # Nothing was sold: no commission is owed on the ¥20 kept, none stays pending for ever.
+    commissions = Commission.objects.filter(order=order)
+    assert commissions.exists()
+    assert {(c.status, c.net_amount) for c in commissions} == {("cancelled", 0)}
+    assert_totals_match_history(*{c.distributor for c in commissions})
+
+
+def test_a_cancel_that_loses_the_race_to_a_parcel_refunds_and_restocks_nothing(staff):
+    order = two_line_order()
+    a, _ = lines(order)
+    before = stock(a)
+    # The cancel read the order before the parcel left, and takes the lock after it.
+    ship_a(order, staff)
+
+    with pytest.raises(DomainError) as refused:
+        after_sales.start_full_refund(order, staff, reason="取消订单")
+
+    assert refused.value.code == "ORDER_PARTLY_SHIPPED"
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount, stock(a)) == (OrderStatus.PENDING_SHIPMENT, 0, before)
+    assert not AfterSale.objects.filter(order=order).exists()
+
+
+def test_two_requests_for_the_whole_order_get_the_postage_when_the_last_is_approved(postage, staff):
+    order = two_line_order()
+    a, b = lines(order)
+    first, second = (
+        after_sales.request_after_sale(
+            order, order.buyer, kind="refund_only", reason_code="not_wanted", lines=[{"line_id": line.pk}]
+        )
+        for line in (a, b)
+    )
+    # Neither takes every unit on its own: neither asks for the postage yet.
+    assert (first.shipping_amount, second.shipping_amount) == (0, 0)
+    after_sales.approve(second, staff)
+    after_sales.approve(first, staff)
+
+    first.refresh_from_db()
+    order.refresh_from_db()
+    assert (first.amount, first.shipping_amount) == (6000 + POSTAGE, POSTAGE)
+    assert (order.status, order.refunded_amount) == (OrderStatus.CANCELLED, order.paid_amount)
+    assert SandboxTrade.objects.get().refunded_amount == order.paid_amount
+    assert "运费 ¥8.00 一并退回" in AfterSaleLog.objects.get(after_sale=first, kind="shipping_added").message
+
+
+def test_a_rejected_sibling_request_leaves_the_postage_with_the_order_still_to_ship(postage, staff):
+    order = two_line_order()
+    a, b = lines(order)
+    first, second = (
+        after_sales.request_after_sale(
+            order, order.buyer, kind="refund_only", reason_code="not_wanted", lines=[{"line_id": line.pk}]
+        )
+        for line in (a, b)
+    )
+    after_sales.approve(second, staff)
+    after_sales.reject(first, staff, reason="商品可正常发货")
+
+    second.refresh_from_db()
+    order.refresh_from_db()
+    # A still ships: the merchant keeps the postage that pays for it.
+    assert (second.amount, second.shipping_amount) == (4000, 0)
+    assert (order.status, order.refunded_amount) == (OrderStatus.PENDING_SHIPMENT, 4000)
+    assert shipments.remaining_quantities(order) == {a.pk: 1, b.pk: 0}
