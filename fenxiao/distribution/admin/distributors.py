@@ -20,7 +20,7 @@ from ..models import (
     DistributorStatus,
     Withdrawal,
 )
-from ..services import dashboard, distributors
+from ..services import dashboard, distributors, totals
 from .common import (
     ConfirmForm,
     OptionalReasonForm,
@@ -363,6 +363,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
         danger=False,
         label=None,
         initial=None,
+        more=None,
     ):
         obj = self.object_or_404(request, object_id)
         return object_form_action(
@@ -374,7 +375,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             title=_("%(title)s：%(user)s") % {"title": title, "user": user_text(obj.user)},
             submit_label=submit_label,
             success=success,
-            summary=self._summary(obj),
+            summary=self._summary(obj) + (more(obj) if more else []),
             danger=danger,
             label=label,
             initial=initial,
@@ -438,7 +439,17 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             danger=True,
             label=_("封禁原因"),
             success=_("已封禁该分销商"),
+            more=self._money,
         )
+
+    @staticmethod
+    def _money(d: Distributor):
+        """What a ban decides about: the held commission and the balance, as they stand."""
+        figures = totals.stored([d.pk])[d.pk]
+        return [
+            (_("待结算和冻结中的佣金"), format_fen(figures["pending"] + figures["frozen"])),
+            (_("可提现余额"), format_fen(figures["balance"])),
+        ]
 
     @action(
         description=gettext_lazy("恢复"), url_path="reactivate", icon="play_circle", permissions=["manage"]

@@ -123,7 +123,8 @@ class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMix
                     "min_settled_commission",
                 ),
                 "description": gettext_lazy(
-                    "留空的条件不参与判断；没有任何条件的等级只能手动设置。每次结算后及每天自动评估，只升不降"
+                    "留空的条件不参与判断；没有任何条件的等级只能手动设置。每次结算后及每天自动评估，只升不降；"
+                    "销售额与订单数只计已完成（确认收货）的订单，按实付减退款计，全额退款的订单不计"
                 ),
             },
         ),

@@ -4,22 +4,17 @@ import secrets
 from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fenxiao.core.errors import InvalidInput
-from fenxiao.core.money import format_fen
+from fenxiao.core.errors import InvalidTransition
 from fenxiao.notices.services import events as notices
 from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
 from ..models import (
     DISTRIBUTOR_FLOW,
-    BanDecision,
-    Commission,
-    CommissionAdjustment,
-    CommissionStatus,
     ConditionKind,
     CustomerBinding,
     Distributor,
@@ -28,16 +23,16 @@ from ..models import (
     DistributorTotals,
     EnableMode,
     JoinSource,
-    LedgerEntry,
-    LedgerKind,
     ReviewMode,
+    Touch,
+    TouchSource,
 )
-from . import config, risk, totals
+from . import config
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
 
 
-def _new_code() -> str:
+def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
@@ -100,11 +95,39 @@ def id_for_code(code: str) -> int | None:
     return found
 
 
+# The rule of a link visit that recruited but could not bind: 仅绑定新客户 keeps a buyer
+# who has paid before from being bound (a buyer matter), not from being recruited.
+RECRUITED_UNBOUND = "new_buyers_only"
+
+
 def _parent_for(user) -> Distributor | None:
     """A bound buyer who becomes a distributor joins their binding's distributor's team (a
-    binding that has lapsed binds nobody any more)."""
+    binding that has lapsed binds nobody any more). Without one, a customer recruited
+    through a distributor's link joins that distributor's team: the last link they came
+    through, if it did not bind them only because they had paid before (`recruiters`).
+    A new account has no team, so either parent keeps the tree free of cycles."""
     binding = CustomerBinding.objects.select_related("distributor").filter(buyer=user).in_force().first()
-    return binding.distributor if binding else None
+    if binding is not None:
+        return binding.distributor
+    recruiter = recruiters([user.pk]).get(user.pk)
+    return Distributor.objects.filter(pk=recruiter).first() if recruiter else None
+
+
+def recruiters(user_ids: list[int]) -> dict[int, int]:
+    """{user id: distributor id} for the buyers whose last signed-in visit through a link
+    recruited them without binding them: two grouped queries whatever their number."""
+    last = (
+        Touch.objects.filter(buyer_id__in=user_ids)
+        .order_by()
+        .values("buyer_id")
+        .annotate(last=Max("pk"))
+        .values_list("last", flat=True)
+    )
+    return dict(
+        Touch.objects.filter(pk__in=list(last), rule=RECRUITED_UNBOUND)
+        .exclude(source=TouchSource.MANUAL)
+        .values_list("buyer_id", "distributor_id")
+    )
 
 
 def _create(user, *, status, source, parent=None, real_name="", note="", reviewer=None):
@@ -120,7 +143,7 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
                     source=source,
                     parent=parent,
                     grade=default_grade(),
-                    referral_code=_new_code(),
+                    referral_code=new_code(),
                     real_name=real_name[:40],
                     apply_note=note[:200],
                     reviewed_by=reviewer,
@@ -137,13 +160,46 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
     raise IntegrityError("could not allocate a referral code")
 
 
+# An application still waiting for a yes (pending review) or turned down: under 人人分销
+# ("every registered buyer is a distributor") such an applicant is let in. A suspended or
+# banned distributor is not: that was staff's decision about them, not about the mode.
+WAITING = (DistributorStatus.PENDING, DistributorStatus.REJECTED)
+EVERYONE_NOTE = "人人分销：注册买家均为分销商"
+
+
 def ensure_for_everyone_mode(user) -> Distributor | None:
-    """In 人人分销 mode every registered buyer is a distributor, created when first needed."""
+    """In 人人分销 mode every registered buyer is a distributor, created when first needed
+    (an applicant waiting or turned down is let in)."""
     existing = for_user(user)
-    if existing or config.current().enable_mode != EnableMode.EVERYONE:
+    if existing is not None and existing.status not in WAITING:
         return existing
+    if config.current().enable_mode != EnableMode.EVERYONE:
+        return existing
+    if existing is not None:
+        return _let_in(existing)
     return _create(
         user, status=DistributorStatus.ACTIVE, source=JoinSource.EVERYONE, parent=_parent_for(user)
+    )
+
+
+def _let_in(distributor: Distributor) -> Distributor:
+    """One waiting applicant made active by 人人分销, told as a reviewed application is."""
+    try:
+        with transaction.atomic():
+            _move(distributor, DistributorStatus.ACTIVE, reject_reason="", status_reason=EVERYONE_NOTE)
+            _tell_approved(distributor)
+    except InvalidTransition:  # staff decided meanwhile: what they decided stands
+        return for_user(distributor.user)
+    return distributor
+
+
+def _tell_approved(distributor: Distributor) -> None:
+    notices.distributor_approved(user_id=distributor.user_id, distributor_id=distributor.pk)
+    webhooks.distributor_approved(
+        distributor_id=distributor.pk,
+        user_id=distributor.user_id,
+        code=distributor.referral_code,
+        approved_at=timezone.now(),
     )
 
 
@@ -192,75 +248,11 @@ def join_through_store(user) -> Distributor:
     )
 
 
-ENROL_CHUNK = 1000
+def enrol_everyone(*, chunk: int | None = None) -> int:
+    """人人分销's enrolment of everyone not yet a distributor (`enrolment.enrol_everyone`)."""
+    from . import enrolment
 
-
-def enrol_everyone(*, chunk: int = ENROL_CHUNK) -> int:
-    """人人分销: every buyer without a distributor account gets an active one, their
-    binding's distributor (if still in force) as parent, as `ensure_for_everyone_mode` would
-    give it one by one. Set-based, a chunk of buyers per transaction; safe to re-run and to
-    run beside sign-ups (an account made meanwhile is left as it is). Returns how many
-    accounts were made."""
-    from fenxiao.customers.models import Customer
-
-    if config.current().enable_mode != EnableMode.EVERYONE:
-        return 0
-    grade = default_grade()
-    made, after = 0, 0
-    while True:
-        ids = list(
-            Customer.objects.filter(pk__gt=after, distributor__isnull=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk]
-        )
-        if not ids:
-            return made
-        after = ids[-1]
-        made += _enrol(ids, grade)
-
-
-def _enrol(user_ids: list[int], grade) -> int:
-    now = timezone.now()
-    made = 0
-    with transaction.atomic():
-        parents = dict(
-            CustomerBinding.objects.in_force(now)
-            .filter(buyer_id__in=user_ids)
-            .values_list("buyer_id", "distributor_id")
-        )
-        # A code already taken makes that row skipped; it is drawn again (5 tries, as `_create`).
-        for _attempt in range(5):
-            missing = set(user_ids) - set(
-                Distributor.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)
-            )
-            if not missing:
-                break
-            Distributor.objects.bulk_create(
-                [
-                    Distributor(
-                        user_id=user_id,
-                        status=DistributorStatus.ACTIVE,
-                        source=JoinSource.EVERYONE,
-                        parent_id=parents.get(user_id),
-                        grade=grade,
-                        referral_code=_new_code(),
-                        activated_at=now,
-                    )
-                    for user_id in sorted(missing)
-                ],
-                ignore_conflicts=True,
-            )
-            # Each account is born with its running totals row, as `_create` makes it.
-            created = list(
-                Distributor.objects.filter(user_id__in=missing, totals__isnull=True).values_list(
-                    "pk", flat=True
-                )
-            )
-            DistributorTotals.objects.bulk_create(
-                [DistributorTotals(distributor_id=pk) for pk in created], ignore_conflicts=True
-            )
-            made += len(created)
-    return made
+    return enrolment.enrol_everyone(chunk=chunk or enrolment.CHUNK)
 
 
 def meets_condition(user, cfg=None) -> bool:
@@ -273,7 +265,9 @@ def meets_condition(user, cfg=None) -> bool:
         refunded = completed.aggregate(total=Sum("refunded_amount"))["total"] or 0
         return spent - refunded >= cfg.condition_amount
     if cfg.condition_kind == ConditionKind.COMPLETED_ORDERS:
-        return completed.count() >= cfg.condition_orders
+        # An order refunded in full after receipt stays 已完成 but was no purchase.
+        kept = completed.filter(refunded_amount__lt=F("paid_amount"))
+        return kept.count() >= cfg.condition_orders
     # 购买指定商品: a listed product in a completed order, not wholly refunded.
     wanted = list(cfg.condition_products.values_list("pk", flat=True))
     return (
@@ -287,14 +281,14 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
     """A buyer asks to become a distributor, as the enable mode allows."""
     cfg = config.current()
     existing = for_user(user)
+    if cfg.enable_mode == EnableMode.EVERYONE and (existing is None or existing.status in WAITING):
+        return ensure_for_everyone_mode(user)
     if existing and existing.status in (DistributorStatus.ACTIVE, DistributorStatus.PENDING):
         raise ApplicationNotAllowed(_("您已提交申请或已是分销商"))
     if existing and existing.status in (DistributorStatus.SUSPENDED, DistributorStatus.BANNED):
         raise ApplicationNotAllowed(_("您的分销资格已被暂停或封禁，请联系商家"))
     if cfg.enable_mode == EnableMode.DESIGNATED:
         raise ApplicationNotAllowed(_("本店分销商由商家指定，暂不开放申请"))
-    if cfg.enable_mode == EnableMode.EVERYONE:
-        return ensure_for_everyone_mode(user)
     real_name = (real_name or "").strip()
     if cfg.enable_mode == EnableMode.APPLY and cfg.require_real_name and not real_name:
         raise ApplicationNotAllowed(_("请填写真实姓名"), code="REAL_NAME_REQUIRED", status=400)
@@ -357,13 +351,7 @@ def _move(distributor: Distributor, target: str, **fields) -> None:
 @transaction.atomic
 def approve(distributor: Distributor, staff) -> Distributor:
     _move(distributor, DistributorStatus.ACTIVE, reviewed_by=staff)
-    notices.distributor_approved(user_id=distributor.user_id, distributor_id=distributor.pk)
-    webhooks.distributor_approved(
-        distributor_id=distributor.pk,
-        user_id=distributor.user_id,
-        code=distributor.referral_code,
-        approved_at=timezone.now(),
-    )
+    _tell_approved(distributor)
     return distributor
 
 
@@ -391,81 +379,19 @@ def set_status(
     return distributor
 
 
-@transaction.atomic
 def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distributor:
-    """Ban a distributor; staff decide what becomes of their held (pending and frozen)
-    commission: voided (cancelled now) or released (it settles as it would have). The
-    decision and its reason go on each held commission's history and on the ledger."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("请填写封禁原因"), code="REASON_REQUIRED")
-    if decision not in BanDecision.values:
-        raise InvalidInput(
-            _("请选择封禁后待结算佣金的处理方式（作废或保留结算）"), code="BAN_DECISION_REQUIRED"
-        )
-    _move(
-        distributor,
-        DistributorStatus.BANNED,
-        status_reason=reason[:200],
-        reviewed_by=staff,
-        ban_decision=decision,
-    )
-    # Set-based whatever the number held (a store's 导购 may hold thousands): one locking
-    # read, one insert of their history, one update.
-    held_rows = Commission.objects.filter(
-        distributor=distributor, status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN]
-    )
-    # Their orders first, as refunds and the auto-complete sweep take them: the sweep reads
-    # a commission's amount under its order's lock and moves it after, so a void between
-    # the two would be counted twice in the running totals.
-    from fenxiao.orders.models import Order
+    """Ban a distributor, with staff's decision on their held commission and balance
+    (`bans.ban`)."""
+    from . import bans
 
-    list(
-        Order.objects.select_for_update()
-        .filter(pk__in=held_rows.exclude(order__isnull=True).values("order_id"))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    held = list(
-        held_rows.select_for_update(of=("self",))
-        .order_by("pk")
-        .annotate(line_refunded=F("order_line__refunded_amount"))
-        .values("pk", "status", "amount", "reversed_amount", "line_refunded")
-    )
-    net = {row["pk"]: row["amount"] - row["reversed_amount"] for row in held}
-    total = sum(net.values())
-    void = decision == BanDecision.VOID
-    note = (f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200]
-    CommissionAdjustment.objects.bulk_create(
-        CommissionAdjustment(
-            commission_id=row["pk"],
-            kind=CommissionAdjustment.Kind.VOIDED if void else CommissionAdjustment.Kind.RELEASED,
-            amount=net[row["pk"]] if void else 0,
-            # A till sale's line is never refunded here.
-            refunded_base=row["line_refunded"] or 0,
-            note=note,
-        )
-        for row in held
-    )
-    changes = totals.deltas()
-    if void and held:
-        # Locked above, so every one is still in the status it was read in.
-        held_rows.update(status=CommissionStatus.CANCELLED, reversed_amount=F("amount"))
-        for row in held:
-            changes[distributor.pk][totals.BUCKET[row["status"]]] -= net[row["pk"]]
-    outcome = "已作废" if void else "保留，照常结算"
-    LedgerEntry.objects.create(
-        distributor=distributor,
-        kind=LedgerKind.BAN,
-        amount=0,
-        source_key=f"ban:{distributor.pk}",
-        note=f"封禁：待结算佣金 {len(held)} 笔 {format_fen(total)} {outcome}（原因：{reason}）"[:200],
-    )
-    # The ban entry itself is 0: only voided commission leaves the pending/frozen figures.
-    totals.add(changes)
-    if void:
-        risk.close_moot(distributor_id=distributor.pk)
-    return distributor
+    return bans.ban(distributor, staff, decision=decision, reason=reason)
+
+
+def write_off_after_ban(distributor_id: int) -> int:
+    """See `bans.write_off_after_ban`."""
+    from . import bans
+
+    return bans.write_off_after_ban(distributor_id)
 
 
 @transaction.atomic

@@ -1,4 +1,10 @@
-"""Grade upgrades: measured in bulk, upgrade only, never down automatically."""
+"""Grade upgrades: measured in bulk, upgrade only, never down automatically.
+
+Because an upgrade is never undone, every measure counts only what cannot be taken back
+any more by the buyer alone: orders received (completed), each for what the buyer kept
+(paid less refunded), and an order refunded in full not at all. An order paid but not
+yet received may still be cancelled with a full refund, so it counts once it is received,
+not before. Till sales are complete at the till and count the same way, net of returns."""
 
 from collections.abc import Iterable
 
@@ -56,31 +62,37 @@ def metrics(distributor_ids, measures: Iterable[str] | None = None) -> dict[int,
     return result
 
 
-# Till sales (门店收银) count like completed orders: their amount net of returns for own and
-# team sales, each sale not wholly returned as an order, the biggest as a single order.
+# Orders and till sales (门店收银) count alike: their amount net of refunds (returns) for own
+# and team sales, each one not wholly refunded as an order, the biggest kept as a single order.
+_ORDER_KEPT = F("paid_amount") - F("refunded_amount")
+_ORDER_MEASURES = {
+    "sales": Sum(_ORDER_KEPT),
+    "kept": Count("pk", filter=Q(refunded_amount__lt=F("paid_amount"))),
+}
 _TILL_KEPT = F("total") - F("refunded")
 _TILL_MEASURES = {"sales": Sum(_TILL_KEPT), "kept": Count("pk", filter=Q(refunded__lt=F("total")))}
 
 
-def _own_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
-    """Orders the distributors brought (level 1), then their till sales: two queries."""
+def _received_orders():
+    """Orders the buyer has received: only these count (see the module's docstring). Read
+    from the attribution's level-1 index, joined to orders by key, as before."""
     from fenxiao.orders.models import Order
 
+    return Order.objects.filter(status=Order.Status.COMPLETED)
+
+
+def _own_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
+    """Orders the distributors brought (level 1), then their till sales: two queries."""
     for row in (
-        Order.objects.filter(paid_at__isnull=False, attribution__level1_id__in=ids)
+        _received_orders()
+        .filter(attribution__level1_id__in=ids)
         .values("attribution__level1_id")
-        .annotate(
-            paid=Sum("paid_amount"),
-            refunded=Sum("refunded_amount"),
-            # What the buyer kept: a fully refunded order counts 0, a partial refund its rest.
-            biggest=Max(F("paid_amount") - F("refunded_amount")),
-            completed=Count("pk", filter=Q(status=Order.Status.COMPLETED)),
-        )
+        .annotate(**_ORDER_MEASURES, biggest=Max(_ORDER_KEPT))
     ):
         m = result[row["attribution__level1_id"]]
-        m["min_own_sales"] = (row["paid"] or 0) - (row["refunded"] or 0)
+        m["min_own_sales"] = row["sales"] or 0
         m["min_single_order"] = row["biggest"] or 0
-        m["min_own_orders"] = row["completed"]
+        m["min_own_orders"] = row["kept"]
     for row in (
         OfflineAttribution.objects.filter(level1_id__in=ids)
         .values("level1_id")
@@ -94,20 +106,15 @@ def _own_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
 
 def _team_sales(result: dict[int, dict[str, int]], ids: list[int]) -> None:
     """Orders and till sales of the distributors' direct team: two queries."""
-    from fenxiao.orders.models import Order
-
     for row in (
-        Order.objects.filter(paid_at__isnull=False, attribution__level1__parent_id__in=ids)
+        _received_orders()
+        .filter(attribution__level1__parent_id__in=ids)
         .values("attribution__level1__parent_id")
-        .annotate(
-            paid=Sum("paid_amount"),
-            refunded=Sum("refunded_amount"),
-            completed=Count("pk", filter=Q(status=Order.Status.COMPLETED)),
-        )
+        .annotate(**_ORDER_MEASURES)
     ):
         m = result[row["attribution__level1__parent_id"]]
-        m["min_team_sales"] = (row["paid"] or 0) - (row["refunded"] or 0)
-        m["min_team_orders"] = row["completed"]
+        m["min_team_sales"] = row["sales"] or 0
+        m["min_team_orders"] = row["kept"]
     for row in (
         OfflineAttribution.objects.filter(level1__parent_id__in=ids)
         .values("level1__parent_id")

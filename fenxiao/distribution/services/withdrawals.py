@@ -36,7 +36,7 @@ from ..models import (
     Withdrawal,
     WithdrawalStatus,
 )
-from . import config, ledger, totals
+from . import bans, config, ledger, totals
 
 ELECTRONIC = (PayoutMethod.WECHAT, PayoutMethod.ALIPAY)
 
@@ -187,6 +187,9 @@ def _release(withdrawal: Withdrawal, note: str) -> None:
         note=note,
     )
     totals.add({withdrawal.distributor_id: {"balance": withdrawal.amount}})
+    # A distributor banned with 作废 since asking cannot withdraw again: what comes back is
+    # written off as the ban wrote off their balance (nothing for anyone else).
+    bans.write_off_after_ban(withdrawal.distributor_id)
 
 
 def paid(withdrawal: Withdrawal, **fields) -> None:
@@ -234,11 +237,11 @@ def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
 
 
 def _credit_wallet(withdrawal: Withdrawal) -> None:
-    from fenxiao.customers.models import WalletEntry
+    from fenxiao.customers.services import wallet
 
-    WalletEntry.objects.create(
-        user_id=withdrawal.distributor.user_id,
-        amount=withdrawal.payout,
+    wallet.credit(
+        withdrawal.distributor.user_id,
+        withdrawal.payout,
         source_key=f"withdrawal:{withdrawal.pk}",
         note=f"佣金提现到商城余额 {withdrawal.number}",
     )

@@ -223,7 +223,8 @@ def test_everyone_mode_makes_every_buyer_a_distributor_from_the_switch_on(shirt)
     assert accounts[bound.pk].parent == a and accounts[unbound.pk].parent is None
     assert all(d.status == DistributorStatus.ACTIVE for d in accounts.values())
     assert DistributorTotals.objects.filter(distributor__in=accounts.values()).count() == 2
-    assert distributors.for_user(applicant).status == DistributorStatus.PENDING
+    # Every registered buyer is a distributor: the applicant waiting for review is let in.
+    assert distributors.for_user(applicant).status == DistributorStatus.ACTIVE
     assert distributors.enrol_everyone() == 0  # nothing left: a re-run makes nothing
 
     # A buyer bound after the switch joins the binder's team at once; one registered

@@ -105,25 +105,19 @@ def random_shop(rng: random.Random, grade_list: list[DistributorGrade]) -> list[
 
 
 def measured_alone(distributor: Distributor) -> dict[str, int]:
-    """The measures read for one distributor with nothing shared: the reference."""
-    own = [
-        o
-        for o in Order.objects.filter(paid_at__isnull=False).select_related("attribution__level1")
-        if o.attribution.level1_id == distributor.pk
-    ]
+    """The measures read for one distributor with nothing shared: the reference. Only
+    orders received count, each for what the buyer kept; one refunded in full is no order."""
+    received = Order.objects.filter(status="completed").select_related("attribution")
+    own = [o for o in received if o.attribution.level1_id == distributor.pk]
     team_ids = set(Distributor.objects.filter(parent=distributor).values_list("pk", flat=True))
-    team = [
-        o
-        for o in Order.objects.filter(paid_at__isnull=False).select_related("attribution")
-        if o.attribution.level1_id in team_ids
-    ]
+    team = [o for o in received if o.attribution.level1_id in team_ids]
     return {
         "min_own_sales": sum(o.paid_amount - o.refunded_amount for o in own),
-        "min_own_orders": sum(o.status == "completed" for o in own),
+        "min_own_orders": sum(o.refunded_amount < o.paid_amount for o in own),
         "min_single_order": max((o.paid_amount - o.refunded_amount for o in own), default=0),
         "min_direct_team": Distributor.objects.filter(parent=distributor, status="active").count(),
         "min_team_sales": sum(o.paid_amount - o.refunded_amount for o in team),
-        "min_team_orders": sum(o.status == "completed" for o in team),
+        "min_team_orders": sum(o.refunded_amount < o.paid_amount for o in team),
         "min_settled_commission": sum(
             e.amount
             for e in LedgerEntry.objects.filter(distributor=distributor, kind__in=["commission", "clawback"])

@@ -276,7 +276,7 @@ def test_a_ban_that_voids_held_commission_records_why(chain, lamp):
         assert (adjustment.kind, adjustment.amount, adjustment.note) == ("voided", 1000, "封禁作废：刷单")
     entry = LedgerEntry.objects.get(distributor=b)
     assert (entry.kind, entry.amount) == ("ban", 0)
-    assert entry.note == "封禁：待结算佣金 2 笔 ¥20.00 已作废（原因：刷单）"
+    assert entry.note == "封禁：待结算佣金 2 笔 ¥20.00 已作废；可提现余额 ¥0.00 清零（原因：刷单）"
 
     receive(pending)
     settle_now()
@@ -313,7 +313,7 @@ def test_a_ban_that_releases_held_commission_lets_it_settle(chain, lamp):
     assert mine.status == "frozen"
     assert mine.adjustments.get().note == "封禁后保留，照常结算：停止合作，佣金照付"
     assert LedgerEntry.objects.get(distributor=b).note == (
-        "封禁：待结算佣金 1 笔 ¥10.00 保留，照常结算（原因：停止合作，佣金照付）"
+        "封禁：待结算佣金 1 笔 ¥10.00 保留，照常结算；可提现余额 ¥0.00 可继续提现（原因：停止合作，佣金照付）"
     )
     settle_now()
     assert (ledger_sum(b), ledger_sum(a)) == (1000, 500)
@@ -427,15 +427,16 @@ def test_the_single_order_condition_ignores_what_was_refunded(chain):
     distributors.set_grade(b, normal)
     expensive = make_product("音响", price=20000)
 
-    full_refund(buy(bound_buyer(b), (sku(expensive), 1)))  # 20000 paid, all refunded
-    partly = buy(bound_buyer(b), (sku(expensive), 1))
+    full_refund(receive(buy(bound_buyer(b), (sku(expensive), 1))))  # 20000 paid, all refunded
+    partly = receive(buy(bound_buyer(b), (sku(expensive), 1)))
     staff_refund(partly, {"line_id": partly.lines.get().pk, "amount": 15000})  # keeps 5000
     grades.upgrade()
     b.refresh_from_db()
     assert b.grade == normal
     assert grades.metrics([b.pk])[b.pk]["min_single_order"] == 5000
 
-    buy(bound_buyer(b), (sku(make_product(price=10000)), 1))
+    # Orders count once received (an upgrade is for good; see test_grade_measures).
+    receive(buy(bound_buyer(b), (sku(make_product(price=10000)), 1)))
     grades.upgrade()
     b.refresh_from_db()
     assert b.grade == big
