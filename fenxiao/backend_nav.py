@@ -205,6 +205,11 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(pgettext_lazy("menu", "客户"), "person", "customers.customer"),
                         _nav(pgettext_lazy("menu", "客户标签"), "sell", "customers.tag"),
                         _nav(pgettext_lazy("menu", "客户分群"), "groups_2", "customers.segment"),
+                        _nav(
+                            pgettext_lazy("menu", "商城余额流水"),
+                            "account_balance_wallet",
+                            "customers.walletentry",
+                        ),
                     ],
                 },
                 {

@@ -341,7 +341,9 @@ class SmsMessageAdmin(ReadOnlyAdmin):
         return obj.get_status_display()
 
 
-# The customer console (客户, 客户标签, 客户分群) registers its pages from its own modules.
+# The customer console (客户, 客户标签, 客户分群, 商城余额流水) registers its pages from its
+# own modules.
 from .backoffice import customers as _customers  # noqa: E402, F401
 from .backoffice import segments as _segments  # noqa: E402, F401
 from .backoffice import tags as _tags  # noqa: E402, F401
+from .backoffice import wallet_entries as _wallet_entries  # noqa: E402, F401

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fenxiao.core.money import format_fen
+
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 phone_validator = RegexValidator(PHONE_PATTERN, _("请输入有效的中国大陆手机号"))
 
@@ -108,7 +110,8 @@ class WalletEntry(models.Model):
         ordering = ["-id"]
 
     def __str__(self):
-        return f"{self.user_id} {self.amount:+d}"
+        sign = "+" if self.amount >= 0 else "-"
+        return f"{sign}{format_fen(abs(self.amount))} {self.note}".strip()
 
 
 class RateCounter(models.Model):

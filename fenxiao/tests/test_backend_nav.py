@@ -1,6 +1,6 @@
 """The curated backend sidebar (fenxiao/backend_nav.py) lists the merchant's pages in their
 groups, each entry only for staff who may open it: the store pages (门店码与导购, 导购, 收银,
-门店设置) and 销售额阶梯奖励 are there, not only under "all applications"."""
+门店设置), 销售额阶梯奖励 and 商城余额流水 are there, not only under "all applications"."""
 
 import re
 
@@ -21,6 +21,7 @@ ADDED = [
     ("门店", "收银系统密钥", "admin:stores_posapikey_changelist"),
     ("门店", "门店设置", "admin:stores_storesettings_changelist"),
     ("分销", "销售额阶梯奖励", "admin:distribution_salestier_changelist"),
+    ("客户", "商城余额流水", "admin:customers_walletentry_changelist"),
 ]
 
 
@@ -74,3 +75,16 @@ def test_entries_show_only_to_staff_who_may_open_them():
 def test_operations_open_the_store_qr_page_they_see():
     client = role(OPERATIONS)
     assert client.get(reverse("admin:stores_storeqr_changelist")).status_code == 200
+
+
+def test_the_wallet_entries_show_to_staff_who_may_read_wallets():
+    wallet = ("商城余额流水", reverse("admin:customers_walletentry_changelist"))
+    for name in (OPERATIONS, FINANCE):  # both roles read wallets (and the profile's panel)
+        customers = sidebar(role(name))["客户"]
+        assert (
+            customers[-1] == wallet and ("客户", reverse("admin:customers_customer_changelist")) in customers
+        )
+    reader = make_staff("wallets", perms=["customers.view_walletentry"])
+    assert sidebar(login(reader))["客户"] == [wallet]
+    crm = make_staff("crm", perms=["customers.view_customer"])
+    assert wallet not in sidebar(login(crm))["客户"]

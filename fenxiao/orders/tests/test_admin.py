@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fenxiao.customers.models import Segment
+from fenxiao.customers.services import wallet
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.orders.services.checkout import place_order
@@ -55,6 +56,7 @@ def everything(settings, tmp_path):
     forged = Client().post("/api/v1/payments/notify/sandbox", b"{}", content_type="application/json")
     assert forged.status_code == 400
     sms_code_for("13912345678")  # a registration code in the sandbox SMS outbox
+    wallet.credit(requested.buyer_id, 500, source_key="adjust:test-admin", note="客服补偿")  # 商城余额流水
     Segment.objects.create(name="回头客", criteria={"orders_min": 2})
     return {"unpaid": unpaid, "shipped": shipped, "requested": requested}
 
