@@ -81,3 +81,15 @@ def test_an_applicant_who_applies_under_everyone_is_let_in_at_once():
     reply = api_for(banned.user).post("/distribution/apply", {})
     assert (reply.status_code, reply.json()["message"]) == (409, "您的分销资格已被暂停或封禁，请联系商家")
     assert status_of(banned) == "banned"
+
+
+def test_a_waiting_applicant_is_let_in_on_opening_the_distribution_centre():
+    from fenxiao.testing import login
+
+    pending, rejected = applicants(2, rejected=1)[::-1]
+    DistributionSettings.objects.update(enable_mode="everyone")  # before the enrolment ran
+
+    for person in (pending, rejected):
+        page = login(person.user).get("/d/")
+        assert page.status_code == 200, page.status_code
+        assert status_of(person) == "active"

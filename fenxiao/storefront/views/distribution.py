@@ -34,7 +34,7 @@ from .common import int_or_none
 
 
 def _active(request):
-    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
+    distributor = distributors.ensure_for_everyone_mode(request.user)
     if distributor is None or not distributor.is_active:
         return None
     return distributor
@@ -42,7 +42,7 @@ def _active(request):
 
 def _reading(request):
     """Active, or suspended and reading their own money (read-only)."""
-    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
+    distributor = distributors.ensure_for_everyone_mode(request.user)
     if distributor is None or not distributor.sees_own_account:
         return None
     return distributor
@@ -50,7 +50,7 @@ def _reading(request):
 
 @login_required
 def center(request):
-    distributor = distributors.for_user(request.user) or distributors.ensure_for_everyone_mode(request.user)
+    distributor = distributors.ensure_for_everyone_mode(request.user)
     cfg = config.current()
     readable = distributor is not None and distributor.sees_own_account and request.method != "POST"
     if distributor is None or not (distributor.is_active or readable):
