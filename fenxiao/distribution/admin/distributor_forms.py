@@ -90,17 +90,10 @@ class ParentForm(forms.Form):
 
 
 class BanForm(forms.Form):
-    # Each choice says what it does with the balance too (services/bans.py).
     decision = forms.ChoiceField(
-        label=gettext_lazy("待结算佣金与余额处理"),
-        choices=[
-            (BanDecision.VOID, gettext_lazy("作废待结算佣金，可提现余额清零")),
-            (BanDecision.RELEASE, gettext_lazy("保留，照常结算，余额可继续提现")),
-        ],
+        label=gettext_lazy("待结算佣金处理"),
+        choices=BanDecision.choices,
         widget=forms.RadioSelect,
-        help_text=gettext_lazy(
-            "作废：待结算（预估）和冻结中的佣金不再结算，账户中的可提现余额一并清零（记入账户流水）；"
-            "保留：待结算佣金到期后照常计入余额，分销商仍可提现"
-        ),
+        help_text=gettext_lazy("待结算（预估）和冻结中的佣金：作废后不再结算；保留则到期后照常计入余额"),
     )
     reason = forms.CharField(label=gettext_lazy("封禁原因"), max_length=200, widget=forms.Textarea)

@@ -1,20 +1,12 @@
-"""Banning a distributor: staff's decision settles all of their money that is not paid out.
+"""Banning a distributor: staff decide what becomes of their held (pending and frozen)
+commission: voided (cancelled now) or released (it settles as it would have). The decision
+and its reason go on each held commission's history and on the ledger, in one ban entry
+(`ban:<id>`) of 0: only voided commission leaves the pending/frozen figures. A ban is
+set-based whatever the number of held commissions: a fixed number of statements.
 
-The invariant: after a ban, every fen the distributor had with the shop has a stated fate,
-on the ledger, and none is left where nobody can reach it.
-
-- 保留 (release): held (pending and frozen) commission settles as it would have, and the
-  balance stays withdrawable (`Distributor.may_withdraw`).
-- 作废 (void): held commission is cancelled, and the available balance (settled, not yet
-  asked for) is written off, since a distributor banned this way can never withdraw it.
-  A negative balance (a clawback larger than what was left) is a debt, not money: it is
-  left as it is. A withdrawal already asked for keeps its hold and goes on as staff decide;
-  if it is rejected or fails, the amount it gives back is written off the same way
-  (`write_off_after_ban`, for the release of a hold).
-
-The ban's one ledger entry (`ban:<id>`) carries what it took from the balance (0 or less)
-and says what became of the held commission and of the balance, and why. A ban is set-based
-whatever the number of held commissions: a fixed number of statements.
+The balance is left as it is. A 作废 ban stops withdrawals (`Distributor.may_withdraw`), so
+what is settled stays with the shop; writing it off on the ledger as well would take it a
+second time whenever a later refund claws back a commission it was made of.
 """
 
 from django.db import transaction
@@ -35,13 +27,14 @@ from ..models import (
     LedgerEntry,
     LedgerKind,
 )
-from . import ledger, risk, totals
+from . import risk, totals
 
 
 @transaction.atomic
 def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distributor:
-    """Ban a distributor with staff's decision on their money (see the module's docstring).
-    The decision and its reason go on each held commission's history and on the ledger."""
+    """Ban a distributor with staff's decision on their held commission (see the module's
+    docstring). The decision and its reason go on each held commission's history and on the
+    ledger."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("请填写封禁原因"), code="REASON_REQUIRED")
@@ -50,8 +43,7 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
             _("请选择封禁后待结算佣金的处理方式（作废或保留结算）"), code="BAN_DECISION_REQUIRED"
         )
     # The conditional update locks the distributor's row until commit: a withdrawal request
-    # or a clawback (both take this lock, `ledger.lock`) waits, so the balance read below
-    # stays what it is until the write-off is in.
+    # (which takes this lock, `ledger.lock`) waits, and then finds withdrawals stopped.
     DISTRIBUTOR_FLOW.move(
         distributor,
         DistributorStatus.BANNED,
@@ -63,32 +55,18 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     void = decision == BanDecision.VOID
     changes = totals.deltas()
     count, held_total = _decide_held(distributor, void, reason, changes)
-    # Read after the held rows are locked: a settlement chunk that had claimed one of them
-    # has committed its credit by now, and none can claim them any more.
-    available = ledger.balance(distributor.pk)
-    written_off = available if void and available > 0 else 0
-    held = f"待结算佣金 {count} 笔 {format_fen(held_total)} " + ("已作废" if void else "保留，照常结算")
+    outcome = "已作废" if void else "保留，照常结算"
     LedgerEntry.objects.create(
         distributor=distributor,
         kind=LedgerKind.BAN,
-        amount=-written_off,
+        amount=0,
         source_key=f"ban:{distributor.pk}",
-        note=f"封禁：{held}；{_balance_fate(void, available)}（原因：{reason}）"[:200],
+        note=f"封禁：待结算佣金 {count} 笔 {format_fen(held_total)} {outcome}（原因：{reason}）"[:200],
     )
-    changes[distributor.pk]["balance"] -= written_off
     totals.add(changes)
     if void:
         risk.close_moot(distributor_id=distributor.pk)
     return distributor
-
-
-def _balance_fate(void: bool, available: int) -> str:
-    """What the ban does with the balance, in the ban entry's words."""
-    if available < 0:  # a clawback's debt: nothing to write off or to withdraw
-        return f"账户余额 {format_fen(available)}（退款追回），未清零"
-    if void:
-        return f"可提现余额 {format_fen(available)} 清零"
-    return f"可提现余额 {format_fen(available)} 可继续提现"
 
 
 def _decide_held(
@@ -135,33 +113,3 @@ def _decide_held(
         for row in held:
             changes[distributor.pk][totals.BUCKET[row["status"]]] -= net[row["pk"]]
     return len(held), sum(net.values())
-
-
-@transaction.atomic
-def write_off_after_ban(distributor_id: int) -> int:
-    """Money that came back to a distributor banned with 作废 (a withdrawal asked for
-    before the ban, then rejected or failed) is written off as the ban wrote off their
-    balance: one more ban entry, keyed by the last entry it answers, so a repeated call
-    writes nothing. Anyone else: nothing. Returns the amount written off."""
-    distributor = ledger.lock(distributor_id)
-    if distributor.status != DistributorStatus.BANNED or distributor.ban_decision != BanDecision.VOID:
-        return 0
-    available = ledger.balance(distributor_id)
-    if available <= 0:
-        return 0
-    reason = distributor.status_reason
-    last = (
-        LedgerEntry.objects.filter(distributor_id=distributor_id)
-        .order_by("-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    LedgerEntry.objects.create(
-        distributor_id=distributor_id,
-        kind=LedgerKind.BAN,
-        amount=-available,
-        source_key=f"ban:{distributor_id}:after:{last}",
-        note=f"封禁作废：退回的可提现余额 {format_fen(available)} 清零（原因：{reason}）"[:200],
-    )
-    totals.add({distributor_id: {"balance": -available}})
-    return available

@@ -317,10 +317,10 @@ def _no_recruiting_pay(cfg) -> Section:
             total=Coalesce(Sum("amount"), 0),
             no_commission=Count("pk", filter=Q(commission__isnull=True)),
             no_withdrawal=Count("pk", filter=Q(withdrawal__isnull=True)),
-            credits=Count("pk", filter=Q(amount__gt=0)),
+            nonzero=Count("pk", filter=~Q(amount=0)),
         )
     }
-    empty = {"n": 0, "total": 0, "no_commission": 0, "no_withdrawal": 0, "credits": 0}
+    empty = {"n": 0, "total": 0, "no_commission": 0, "no_withdrawal": 0, "nonzero": 0}
     figures = []
     for kind in LedgerKind:
         row = rows.get(kind.value, empty)
@@ -334,7 +334,7 @@ def _no_recruiting_pay(cfg) -> Section:
         rows.get(k, empty)["no_withdrawal"]
         for k in (LedgerKind.WITHDRAWAL_HOLD, LedgerKind.WITHDRAWAL_RELEASE)
     )
-    ban_money = rows.get(LedgerKind.BAN, empty)["credits"]
+    ban_money = rows.get(LedgerKind.BAN, empty)["nonzero"]
     figures += [
         Figure(
             _("其他类型的流水"),
@@ -355,9 +355,9 @@ def _no_recruiting_pay(cfg) -> Section:
             alert=unheld > 0,
         ),
         Figure(
-            _("增加余额的封禁处理流水"),
+            _("金额不为 0 的封禁处理流水"),
             count=ban_money,
-            note=_("应为 0：封禁从不给余额入账，作废时清零的可提现余额记为负数"),
+            note=_("应为 0：封禁只作废或保留待结算佣金，本身不增减余额"),
             alert=ban_money > 0,
         ),
     ]

@@ -380,18 +380,10 @@ def set_status(
 
 
 def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distributor:
-    """Ban a distributor, with staff's decision on their held commission and balance
-    (`bans.ban`)."""
+    """Ban a distributor, with staff's decision on their held commission (`bans.ban`)."""
     from . import bans
 
     return bans.ban(distributor, staff, decision=decision, reason=reason)
-
-
-def write_off_after_ban(distributor_id: int) -> int:
-    """See `bans.write_off_after_ban`."""
-    from . import bans
-
-    return bans.write_off_after_ban(distributor_id)
 
 
 @transaction.atomic

@@ -36,7 +36,7 @@ from ..models import (
     Withdrawal,
     WithdrawalStatus,
 )
-from . import bans, config, ledger, totals
+from . import config, ledger, totals
 
 ELECTRONIC = (PayoutMethod.WECHAT, PayoutMethod.ALIPAY)
 
@@ -187,9 +187,6 @@ def _release(withdrawal: Withdrawal, note: str) -> None:
         note=note,
     )
     totals.add({withdrawal.distributor_id: {"balance": withdrawal.amount}})
-    # A distributor banned with 作废 since asking cannot withdraw again: what comes back is
-    # written off as the ban wrote off their balance (nothing for anyone else).
-    bans.write_off_after_ban(withdrawal.distributor_id)
 
 
 def paid(withdrawal: Withdrawal, **fields) -> None:

@@ -276,7 +276,7 @@ def test_a_ban_that_voids_held_commission_records_why(chain, lamp):
         assert (adjustment.kind, adjustment.amount, adjustment.note) == ("voided", 1000, "封禁作废：刷单")
     entry = LedgerEntry.objects.get(distributor=b)
     assert (entry.kind, entry.amount) == ("ban", 0)
-    assert entry.note == "封禁：待结算佣金 2 笔 ¥20.00 已作废；可提现余额 ¥0.00 清零（原因：刷单）"
+    assert entry.note == "封禁：待结算佣金 2 笔 ¥20.00 已作废（原因：刷单）"
 
     receive(pending)
     settle_now()
@@ -313,7 +313,7 @@ def test_a_ban_that_releases_held_commission_lets_it_settle(chain, lamp):
     assert mine.status == "frozen"
     assert mine.adjustments.get().note == "封禁后保留，照常结算：停止合作，佣金照付"
     assert LedgerEntry.objects.get(distributor=b).note == (
-        "封禁：待结算佣金 1 笔 ¥10.00 保留，照常结算；可提现余额 ¥0.00 可继续提现（原因：停止合作，佣金照付）"
+        "封禁：待结算佣金 1 笔 ¥10.00 保留，照常结算（原因：停止合作，佣金照付）"
     )
     settle_now()
     assert (ledger_sum(b), ledger_sum(a)) == (1000, 500)
