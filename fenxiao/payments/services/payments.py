@@ -25,7 +25,14 @@ from django.utils.translation import gettext as _
 from fenxiao.core.http import is_site_path
 from fenxiao.orders.models import Order
 
-from ..errors import AmountMismatch, GatewayRefused, GatewayUnreachable, PaymentNotAllowed, PaymentNotFound
+from ..errors import (
+    AmountMismatch,
+    GatewayRefused,
+    GatewayUnavailable,
+    GatewayUnreachable,
+    PaymentNotAllowed,
+    PaymentNotFound,
+)
 from ..gateways import GatewayNotification, PaymentGateway, get_gateway
 from ..models import NotificationOutcome, Payment, PaymentStatus
 
@@ -91,8 +98,11 @@ def start_payment(
         existing = _open_payments(order)
         reusable = next((p for p in existing if wanted.fits(p, order.amount_due)), None)
         if reusable is not None:
-            # Any other still open (its gateway could not close it earlier) is closed now.
-            _close_all([p for p in existing if p.pk != reusable.pk])
+            # Any other still open (its gateway could not close it earlier) is closed now;
+            # one found paid meanwhile has paid the order, which is then no longer payable.
+            if not _close_all([p for p in existing if p.pk != reusable.pk]):
+                _close_all([reusable])
+                raise PaymentNotAllowed(_("订单不是待付款状态，不能支付"))
             return reusable
         # An open payment for another amount (the price was adjusted), another gateway, another
         # payer or address, or whose QR code / prepay id / h5_url has expired is closed at its
@@ -119,14 +129,19 @@ def start_payment(
     raise PaymentNotAllowed(_("该订单正在发起另一笔支付，请稍后再试"), code="PAYMENT_IN_PROGRESS")
 
 
-def _close_all(payments: list[Payment]) -> None:
+def _close_all(payments: list[Payment]) -> bool:
+    """Close each at its gateway; False if one of them turned out to be paid (and the
+    payment was applied)."""
+    none_paid = True
     for payment in payments:
         try:
-            close_payment(payment)
-        except (GatewayUnreachable, GatewayRefused) as exc:
-            # Left as it was: the buyer may still pay another way (WeChat Pay down, say), and
-            # should both be paid, the second payment is refunded when it arrives.
+            none_paid = close_payment(payment) and none_paid
+        except (GatewayUnreachable, GatewayRefused, GatewayUnavailable) as exc:
+            # Left as it was: the buyer may still pay another way (WeChat Pay down, or a
+            # gateway since switched off), and should both be paid, the second payment is
+            # refunded when it arrives.
             logger.warning("could not close trade %s: %r", payment.out_trade_no, exc)
+    return none_paid
 
 
 def _open_payments(order: Order) -> list[Payment]:

@@ -93,3 +93,20 @@ def test_a_trade_its_gateway_cannot_close_does_not_stop_the_buyer_paying_another
     again = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay"})
     assert again.status_code == 200, again.content
     assert Payment.objects.get(gateway="sandbox").status == PaymentStatus.CLOSED
+
+
+def test_a_trade_found_paid_while_reusing_another_stops_the_buyer_paying_twice(fake):
+    client, number = place_order()
+    wechat = client.post(f"/orders/{number}/pay", {"gateway": "wechatpay"}).json()["out_trade_no"]
+    fake.forge_answers = True  # WeChat Pay unreachable: its trade stays open
+    sandbox = client.post(f"/orders/{number}/pay", {"gateway": "sandbox"})
+    assert sandbox.status_code == 200, sandbox.content
+    fake.forge_answers = False
+    fake.pay(wechat)  # paid in WeChat; its notification is late
+
+    again = client.post(f"/orders/{number}/pay", {"gateway": "sandbox"})
+
+    assert_refused(again, 409, "PAYMENT_NOT_ALLOWED")
+    assert Order.objects.get(number=number).status == "pending_shipment"  # applied on the way
+    assert not Payment.objects.filter(status=PaymentStatus.CREATED).exists()
+    assert SandboxTrade.objects.get(out_trade_no=sandbox.json()["out_trade_no"]).status == "closed"
