@@ -155,7 +155,7 @@ def order_refunded(
     status: str,
     refunded_at,
 ) -> None:
-    """`status` is the order's once the refund was counted: a refund can close an unshipped
+    """`status` is the order's when the money went back: a refund can close an unshipped
     order ("cancelled") or leave a partly shipped one nothing to ship ("shipped")."""
     emit(
         EventType.ORDER_REFUNDED,
