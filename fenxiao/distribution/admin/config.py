@@ -176,6 +176,21 @@ class ReplayForm(forms.Form):
     )
 
 
+def start_simulation(request, form: ReplayForm):
+    """Queue the what-if a valid posted `form` drafts (its `draft()`) and send staff to its
+    job; None to show the form again (invalid, or refused with the reason on it)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    changes, months = form.draft()
+    try:
+        job = simulation.start(request.user, changes, months)
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return None
+    messages.success(request, _("已开始模拟，完成后在此查看结果并下载分销商明细"))
+    return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
+
+
 class SimulationForm(ReplayForm):
     """A draft of the settings a what-if replays (佣金模拟): levels, default rates, cap, freeze."""
 
@@ -303,15 +318,9 @@ class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSav
         form = SimulationForm(
             posted(request), initial=initial, grades=DistributorGrade.objects.order_by("weight")
         )
-        if request.method == "POST" and form.is_valid():
-            changes, months = form.draft()
-            try:
-                job = simulation.start(request.user, changes, months)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("已开始模拟，完成后在此查看结果并下载分销商明细"))
-                return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
+        started = start_simulation(request, form)
+        if started is not None:
+            return started
         return action_page(
             self,
             request,

@@ -8,7 +8,6 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,7 +48,7 @@ from .common import (
     run,
     user_text,
 )
-from .config import ReplayForm, effective_at_field, pending_changes_html
+from .config import ReplayForm, effective_at_field, pending_changes_html, start_simulation
 
 GRADE_MONEY_FIELDS = ("min_own_sales", "min_single_order", "min_team_sales", "min_settled_commission")
 
@@ -376,15 +375,9 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
         """What-if: replay recent orders with this rule changed, in the 任务中心."""
         rule = get_object_or_404(CommissionRule.objects.select_related("grade"), pk=object_id)
         form = RuleSimulationForm(posted(request), rule=rule)
-        if request.method == "POST" and form.is_valid():
-            changes, months = form.draft()
-            try:
-                job = simulation.start(request.user, changes, months)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("已开始模拟，完成后在此查看结果并下载分销商明细"))
-                return HttpResponseRedirect(reverse("admin:core_job_change", args=[job.pk]))
+        started = start_simulation(request, form)
+        if started is not None:
+            return started
         return action_page(
             self,
             request,
