@@ -60,23 +60,15 @@ from ..models import (
     OrderStatus,
 )
 from . import after_sale_checks as checks
+from . import after_sale_outcome as outcome
 from . import evidence, hooks, shipments, tenders
-from .events import actor_kind_for, log_event, new_number, transition
+from .events import actor_kind_for, log_event, new_number
 
 logger = logging.getLogger(__name__)
 
 
 def _lock_order(order: Order) -> Order:
     return Order.objects.select_for_update().get(pk=order.pk)
-
-
-def _note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None) -> AfterSaleLog:
-    """One line of the after-sale's history (what the buyer and staff both see)."""
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    return AfterSaleLog.objects.create(
-        after_sale=after_sale, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:500]
-    )
 
 
 @transaction.atomic
@@ -143,7 +135,7 @@ def request_after_sale(
     with translation.override("zh-hans"):  # the history is kept in Chinese
         kind_name = after_sale.get_kind_display()
     summary = f"{who}{kind_name} {format_fen(after_sale.amount)}：{reason}"
-    log = _note(
+    log = outcome.note(
         after_sale,
         "requested",
         actor_kind_for(actor),
@@ -209,7 +201,7 @@ def approve(
             deadline=now + timedelta(days=days),
         )
         address = rules.return_address_text
-        _note(
+        outcome.note(
             after_sale,
             "approved",
             actor_kind,
@@ -244,7 +236,7 @@ def approve(
         deadline=None,
         restock=after_sale.restock,
     )
-    _note(
+    outcome.note(
         after_sale, "approved", actor_kind, f"{by}同意退款，{format_fen(after_sale.amount)} 原路退回", staff
     )
     log_event(
@@ -278,7 +270,7 @@ def _start_refund(order: Order, after_sale: AfterSale, *, every_unit: bool = Fal
             refunded_amount=F("refunded_amount") + item.amount,
             refunded_quantity=F("refunded_quantity") + item.quantity,
         )
-    _add_postage_if_nothing_left(order, after_sale)
+    outcome.add_postage_if_nothing_left(order, after_sale)
     if after_sale.amount > order.refundable_amount:
         raise RefundExceedsPaid(refundable=order.refundable_amount)
     Order.objects.filter(pk=order.pk).update(refunded_amount=F("refunded_amount") + after_sale.amount)
@@ -293,7 +285,7 @@ def _start_refund(order: Order, after_sale: AfterSale, *, every_unit: bool = Fal
 
         restore_order_stock(order, quantities)
     if order.status == OrderStatus.PENDING_SHIPMENT and not shipments.ship_if_nothing_left(order):
-        _close_if_nothing_left(order, after_sale)
+        outcome.close_if_nothing_left(order, after_sale)
     if order.status != OrderStatus.CANCELLED and order.refunded_amount >= order.paid_amount:
         hooks.order_refunded_in_full(order)
     if tenders.refund(order, after_sale.amount, reason=after_sale.reason, after_sale=after_sale) is None:
@@ -302,53 +294,6 @@ def _start_refund(order: Order, after_sale: AfterSale, *, every_unit: bool = Fal
         after_sale.refresh_from_db()
     hooks.refund_approved(order, after_sale.amount)
     return after_sale
-
-
-def _add_postage_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
-    """A refund (its units just counted on the lines) that leaves nothing to ship on an
-    order none of which has shipped makes the order a cancellation: the postage still held
-    goes back with it. Decided here, under the order's lock, not when the request was filed:
-    a request for the other units may since have been rejected, or approved."""
-    if order.status != OrderStatus.PENDING_SHIPMENT or order.parcels.exists():
-        return
-    if any(shipments.remaining_quantities(order).values()):
-        return
-    extra = checks.shipping_refundable(order)
-    if extra <= 0:
-        return
-    AfterSale.objects.filter(pk=after_sale.pk).update(
-        shipping_amount=F("shipping_amount") + extra, amount=F("amount") + extra
-    )
-    after_sale.shipping_amount += extra
-    after_sale.amount += extra
-    _note(
-        after_sale,
-        "shipping_added",
-        ActorKind.SYSTEM,
-        f"订单商品已全部退款，运费 {format_fen(extra)} 一并退回，共退 {format_fen(after_sale.amount)}",
-    )
-
-
-def _close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
-    """An order none of which has shipped, refunded in full or with nothing left to ship:
-    closed as the buyer's cancellation closes it, and promotions give back what it took
-    (flash stock, the buyer's allowance, the coupon, a group seat)."""
-    if order.parcels.exists():
-        return
-    in_full = order.refunded_amount >= order.paid_amount
-    if not in_full and any(shipments.remaining_quantities(order).values()):
-        return
-    what = "全额退款" if in_full else "商品已全部退款"
-    transition(
-        order,
-        OrderStatus.CANCELLED,
-        cancelled_at=timezone.now(),
-        cancel_reason=f"{what}：{after_sale.reason}"[:200],
-    )
-    log_event(order, "cancelled", ActorKind.SYSTEM, f"未发货订单{what}，订单已关闭")
-    hooks.orders_cancelled([order.pk])
-    if not in_full:
-        hooks.order_closed_unsold(order)
 
 
 def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
@@ -374,7 +319,7 @@ def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
     if after_sale.status == AfterSaleStatus.RETURN_SHIPPED:
         raise InvalidTransition(_("商品已寄回，不能撤销申请，请等待商家收货"))
     _move(after_sale, AfterSaleStatus.WITHDRAWN, deadline=None)
-    _note(after_sale, "withdrawn", ActorKind.BUYER, "买家撤销了售后申请", buyer)
+    outcome.note(after_sale, "withdrawn", ActorKind.BUYER, "买家撤销了售后申请", buyer)
     log_event(
         after_sale.order,
         "after_sale_withdrawn",
@@ -413,7 +358,7 @@ def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: st
         return_shipped_at=now,
         deadline=now + timedelta(days=days) if days else None,
     )
-    _note(
+    outcome.note(
         after_sale,
         "shipped_back",
         ActorKind.BUYER,
@@ -458,7 +403,7 @@ def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> Afte
     )
     who = "商家已确认收货" if staff else "商家超时未确认，系统自动确认收货"
     stocked = "，退货商品已入库" if restock else ""
-    _note(
+    outcome.note(
         after_sale, "received", actor_kind, f"{who}{stocked}，{format_fen(after_sale.amount)} 原路退回", staff
     )
     log_event(
@@ -506,7 +451,7 @@ def _refuse(after_sale, staff, reason, *, at, missing, refusal, kind, note, even
         reject_reason=reason[:200],
         deadline=None,
     )
-    _note(after_sale, kind, ActorKind.STAFF, f"{note}：{reason}", staff)
+    outcome.note(after_sale, kind, ActorKind.STAFF, f"{note}：{reason}", staff)
     log_event(
         after_sale.order,
         f"after_sale_{kind}",
@@ -531,7 +476,7 @@ def add_message(after_sale: AfterSale, actor, *, message: str, images=()) -> Aft
     if actor_kind == ActorKind.BUYER and after_sale.order.buyer_id != actor.pk:
         raise AfterSaleNotFound()
     checked = evidence.check_images(images, already=after_sale.images.count())
-    log = _note(after_sale, "message", actor_kind, message or "上传了图片", actor)
+    log = outcome.note(after_sale, "message", actor_kind, message or "上传了图片", actor)
     evidence.save_images(after_sale, log, checked)
     return log
 
@@ -552,7 +497,9 @@ def refund_succeeded(after_sale_id: int) -> None:
         return
     _move(after_sale, AfterSaleStatus.REFUNDED, refunded_at=timezone.now())
     items = list(after_sale.lines.select_related("order_line"))
-    _note(after_sale, "refunded", ActorKind.SYSTEM, f"退款成功，{format_fen(after_sale.amount)} 已原路退回")
+    outcome.note(
+        after_sale, "refunded", ActorKind.SYSTEM, f"退款成功，{format_fen(after_sale.amount)} 已原路退回"
+    )
     log_event(
         order,
         "refunded",

@@ -1,0 +1,69 @@
+"""An after-sale's history, and what a refund, once counted on its lines, does to the
+order: the postage of the last units of an unshipped order goes back with it, and an order
+none of which has shipped is closed when nothing is left to ship (`after_sales`)."""
+
+from django.db.models import F
+from django.utils import timezone
+
+from fenxiao.core.money import format_fen
+
+from ..models import ActorKind, AfterSale, AfterSaleLog, Order, OrderStatus
+from . import after_sale_checks as checks
+from . import hooks, shipments
+from .events import log_event, transition
+
+
+def note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None) -> AfterSaleLog:
+    """One line of the after-sale's history (what the buyer and staff both see)."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AfterSaleLog.objects.create(
+        after_sale=after_sale, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:500]
+    )
+
+
+def add_postage_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
+    """A refund (its units just counted on the lines) that leaves nothing to ship on an
+    order none of which has shipped makes the order a cancellation: the postage still held
+    goes back with it. Decided here, under the order's lock, not when the request was filed:
+    a request for the other units may since have been rejected, or approved."""
+    if order.status != OrderStatus.PENDING_SHIPMENT or order.parcels.exists():
+        return
+    if any(shipments.remaining_quantities(order).values()):
+        return
+    extra = checks.shipping_refundable(order)
+    if extra <= 0:
+        return
+    AfterSale.objects.filter(pk=after_sale.pk).update(
+        shipping_amount=F("shipping_amount") + extra, amount=F("amount") + extra
+    )
+    after_sale.shipping_amount += extra
+    after_sale.amount += extra
+    note(
+        after_sale,
+        "shipping_added",
+        ActorKind.SYSTEM,
+        f"订单商品已全部退款，运费 {format_fen(extra)} 一并退回，共退 {format_fen(after_sale.amount)}",
+    )
+
+
+def close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
+    """An order none of which has shipped, refunded in full or with nothing left to ship:
+    closed as the buyer's cancellation closes it, and promotions give back what it took
+    (flash stock, the buyer's allowance, the coupon, a group seat)."""
+    if order.parcels.exists():
+        return
+    in_full = order.refunded_amount >= order.paid_amount
+    if not in_full and any(shipments.remaining_quantities(order).values()):
+        return
+    what = "全额退款" if in_full else "商品已全部退款"
+    transition(
+        order,
+        OrderStatus.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancel_reason=f"{what}：{after_sale.reason}"[:200],
+    )
+    log_event(order, "cancelled", ActorKind.SYSTEM, f"未发货订单{what}，订单已关闭")
+    hooks.orders_cancelled([order.pk])
+    if not in_full:
+        hooks.order_closed_unsold(order)
