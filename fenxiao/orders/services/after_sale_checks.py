@@ -29,7 +29,6 @@ from ..models import (
     AfterSaleKind,
     AfterSaleLine,
     AfterSaleReason,
-    AfterSaleStatus,
     Order,
     OrderLine,
     OrderSettings,
@@ -39,8 +38,6 @@ from ..models import (
 from .shipments import remaining_quantities
 
 PAID_STATES = (OrderStatus.PENDING_SHIPMENT, OrderStatus.SHIPPED, OrderStatus.COMPLETED)
-# Open requests whose units are not yet counted on the lines (approval counts them).
-UNCOUNTED_AFTER_SALE = [s for s in OPEN_AFTER_SALE if s != AfterSaleStatus.APPROVED]
 
 
 def nothing_shipped(order: Order) -> bool:
