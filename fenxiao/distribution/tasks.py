@@ -4,7 +4,7 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import distributors, grades, payouts, reconciliation, scheduled, settlement
+from .services import bans, distributors, grades, payouts, reconciliation, scheduled, settlement
 
 # Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
@@ -46,6 +46,13 @@ def reconcile_now(staff_id: int):
     from django.contrib.auth import get_user_model
 
     reconciliation.run(timezone.localdate(), staff=get_user_model().objects.filter(pk=staff_id).first())
+
+
+@once_per_slot(crontab(minute="40"))
+def void_late_held_commission():
+    """Hourly: commission a payment in flight wrote for a distributor just banned with 作废
+    is voided as the ban voided the rest (else one query)."""
+    bans.void_late_held()
 
 
 @db_task()

@@ -7,6 +7,10 @@ set-based whatever the number of held commissions: a fixed number of statements.
 The balance is left as it is. A 作废 ban stops withdrawals (`Distributor.may_withdraw`), so
 what is settled stays with the shop; writing it off on the ledger as well would take it a
 second time whenever a later refund claws back a commission it was made of.
+
+A payment that read its chain before a 作废 ban committed still writes that distributor's
+commission after the ban has voided what was held then: `void_late_held` (hourly) voids
+such late commission the same way, so none stays pending or frozen for ever.
 """
 
 from django.db import transaction
@@ -67,6 +71,32 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     if void:
         risk.close_moot(distributor_id=distributor.pk)
     return distributor
+
+
+def void_late_held() -> int:
+    """Void the held commission of distributors banned with 作废 that their ban could not
+    see (written by a payment in flight when it committed); one query when there is none.
+    Each distributor in a transaction of its own, locked first as `ban` locks them.
+    Returns how many commissions were voided."""
+    late = (
+        Distributor.objects.filter(
+            status=DistributorStatus.BANNED,
+            ban_decision=BanDecision.VOID,
+            commissions__status__in=[CommissionStatus.PENDING, CommissionStatus.FROZEN],
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    voided = 0
+    for pk in list(late):
+        with transaction.atomic():
+            distributor = Distributor.objects.select_for_update().get(pk=pk)
+            changes = totals.deltas()
+            count, _net = _decide_held(distributor, True, distributor.status_reason, changes)
+            totals.add(changes)
+            risk.close_moot(distributor_id=pk)
+        voided += count
+    return voided
 
 
 def _decide_held(

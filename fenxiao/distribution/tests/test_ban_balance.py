@@ -4,10 +4,20 @@ withdrawn, and a later refund claws back from it once, whichever came first. The
 shows what is at stake before staff confirm."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from fenxiao.distribution import tasks
 from fenxiao.distribution.models import LedgerEntry, LedgerKind
-from fenxiao.distribution.services import compliance, distributors, reconciliation, withdrawals
+from fenxiao.distribution.services import (
+    bans,
+    commissions,
+    compliance,
+    distributors,
+    reconciliation,
+    withdrawals,
+)
 from fenxiao.testing import api_for, login, make_staff
 
 from .helpers import (
@@ -17,6 +27,8 @@ from .helpers import (
     earn,
     full_refund,
     ledger_sum,
+    receive,
+    settle_now,
     sku,
 )
 
@@ -89,3 +101,35 @@ def test_the_backend_ban_shows_what_is_at_stake(chain, lamp):
     assert browser.post(page, {"reason": "刷单", "decision": "void"}).status_code == 302
     b.refresh_from_db()
     assert (b.status, b.ban_decision, ledger_sum(b)) == ("banned", "void", 1000)
+
+
+def test_commission_a_payment_writes_just_after_a_void_ban_is_voided_by_the_sweep(chain, lamp, monkeypatch):
+    """The payment read the chain (b active) before the ban committed, so the ban found
+    nothing held and the commission is written after: it would stay frozen for ever."""
+    a, b = chain
+    write_for = commissions.write_for
+
+    def ban_first(order, attribution, cfg=None):
+        distributors.ban(b, None, decision="void", reason="刷单")
+        return write_for(order, attribution, cfg)
+
+    monkeypatch.setattr(commissions, "write_for", ban_first)
+    order = receive(buy(bound_buyer(b), (sku(lamp), 1)))
+    monkeypatch.undo()
+    late = order.commissions.get(distributor=b)
+    assert late.status == "frozen"
+    settle_now()
+    late.refresh_from_db()
+    assert late.status == "frozen"  # a void-banned distributor is never paid
+
+    tasks.void_late_held_commission.call_local()
+
+    late.refresh_from_db()
+    assert (late.status, late.reversed_amount) == ("cancelled", late.amount)
+    assert late.adjustments.get().note == "封禁作废：刷单"
+    assert ledger_sum(b) == 0
+    assert_totals_match_history()
+    assert reconciliation.run().ok
+    with CaptureQueriesContext(connection) as nothing_late:
+        assert bans.void_late_held() == 0
+    assert len(nothing_late) == 1
