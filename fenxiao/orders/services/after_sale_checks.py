@@ -144,7 +144,10 @@ def plan_lines(
                 else min(line.refundable_amount, line.paid_amount * quantity // line.quantity)
             )
         amount = int(amount)
-        if amount <= 0:
+        # A line that cost nothing (a giveaway, or a discount that took its whole price) has
+        # units to take back and no money: its after-sale line is for ¥0.
+        free_units = amount == 0 and quantity > 0 and line.refundable_amount == 0
+        if amount <= 0 and not free_units:
             raise AfterSaleInvalid(_("退款金额必须大于0"))
         if amount > line.refundable_amount:
             raise RefundExceedsPaid(

@@ -539,7 +539,12 @@ def start_full_refund(order: Order, actor, *, reason: str) -> Order:
             raise InvalidTransition(
                 _("订单已部分发货，不能整单取消，请申请售后"), code="ORDER_PARTLY_SHIPPED"
             )
-        lines = [{"line_id": line.pk} for line in locked.lines.all() if line.refundable_amount > 0]
+        # Every line with money or units left: a line that cost nothing is restocked too.
+        lines = [
+            {"line_id": line.pk}
+            for line in locked.lines.all()
+            if line.refundable_amount > 0 or line.quantity > line.refunded_quantity
+        ]
         after_sale = request_after_sale(
             locked,
             actor,

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fenxiao.catalog.models import Sku
+from fenxiao.catalog.models import Product, Sku
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import lifecycle
 from fenxiao.payments.models import Payment, PaymentNotification, Refund, SandboxTrade
@@ -265,3 +265,32 @@ def test_buyer_sees_only_own_orders():
     assert stranger.get(f"/orders/{number}").status_code == 404
     assert stranger.get(f"/orders/{number}/status").status_code == 404
     assert stranger.get("/orders").json()["count"] == 0
+
+
+def test_cancelling_a_paid_order_restocks_a_line_its_discount_made_free():
+    """A price adjustment of ¥99.99 on two ¥50 lines leaves one of them at ¥0: it is
+    restocked and its sale uncounted like the other."""
+    products = [make_product(price=5000, stock=10) for _ in range(2)]
+    skus = [p.skus.get() for p in products]
+    buyer = make_buyer()
+    client = api_for(buyer)
+    placed = client.post(
+        "/checkout",
+        {"lines": [{"sku_id": s.pk, "quantity": 1} for s in skus], "address_id": make_address(buyer).pk},
+    )
+    number = placed.json()["number"]
+    lifecycle.adjust_price(
+        Order.objects.get(number=number), make_staff(), discount_amount=9999, shipping_fee=0, reason="赠品"
+    )
+    pay_in_sandbox(client, number)
+    order = Order.objects.get(number=number)
+    assert sorted(line.paid_amount for line in order.lines.all()) == [0, 1]
+
+    reply = client.post(f"/orders/{number}/cancel", {"reason": "不要了"})
+
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["status"] == "cancelled"
+    assert [Sku.objects.get(pk=s.pk).stock for s in skus] == [10, 10]
+    assert [p.sales_count for p in Product.objects.filter(pk__in=[p.pk for p in products])] == [0, 0]
+    assert all(line.refunded_quantity == 1 for line in order.lines.all())
+    assert Refund.objects.get().amount == 1
