@@ -125,7 +125,10 @@ class SaleIn(Strict):
     member_phone: str | None = Field(None, max_length=20, description="The member's mobile number, if known")
     lines: list[SaleLineIn] = Field(min_length=1, max_length=200)
     total: int = Field(ge=0, le=2_000_000_000, description="Sum of the line amounts, in fen")
-    sold_at: datetime = Field(description="ISO 8601; without an offset it is Beijing time")
+    sold_at: datetime = Field(
+        description="ISO 8601; without an offset it is Beijing time. Refused (400 `POS_SOLD_AT_INVALID`) "
+        "when in the future or before 2000-01-01 Beijing time"
+    )
 
 
 class SaleCommissionOut(Schema):
@@ -336,7 +339,8 @@ def push_sale(
     "sale is unknown (404 `POS_SALE_NOT_FOUND`), a code is not in the sale (422 "
     "`POS_REFUND_LINE_UNKNOWN`), a line asks more quantity or money than remains (409 "
     "`POS_REFUND_EXCEEDS_SALE`), `total` is not the sum of the lines (400 `POS_TOTAL_MISMATCH`), "
-    "`refunded_at` is in the future or before the sale (400 `POS_REFUNDED_AT_INVALID`), or the "
+    "`refunded_at` is in the future, before the sale or before 2000-01-01 (400 "
+    "`POS_REFUNDED_AT_INVALID`), or the "
     "`refund_id` was recorded for the sale before under another key (409 `POS_REFUND_DUPLICATE`). "
     "The member's figures lose the amount; commission the sale earned is brought to its share of "
     "what each line still has paid, like an online refund: reduced or cancelled while held, "

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from ..pos_errors import PosPayloadInvalid, PosRefundExceedsSale, PosSaleNotFound
 from ..pos_models import OfflineRefund, OfflineRefundLine, OfflineSale, OfflineSaleLine
-from .pos_sync import FUTURE_TOLERANCE, line_ref, sale_key, sale_label
+from .pos_sync import line_ref, sale_key, sale_label, till_time
 
 
 def record_refund(store, api_key, sale_no: str, refund: dict, now=None) -> dict:
@@ -36,11 +36,13 @@ def record_refund(store, api_key, sale_no: str, refund: dict, now=None) -> dict:
         raise PosPayloadInvalid(_("明细金额之和与退款总额不一致"), code="POS_TOTAL_MISMATCH")
     if any(line["quantity"] == 0 and line["amount"] == 0 for line in lines):
         raise PosPayloadInvalid(_("退货明细的数量和金额不能同时为 0"), code="POS_REFUND_LINE_EMPTY")
-    refunded_at = refund["refunded_at"]
-    if timezone.is_naive(refunded_at):
-        refunded_at = timezone.make_aware(refunded_at)
-    if refunded_at > now + FUTURE_TOLERANCE:
-        raise PosPayloadInvalid(_("退货时间不能晚于当前时间"), code="POS_REFUNDED_AT_INVALID")
+    refunded_at = till_time(
+        refund["refunded_at"],
+        now,
+        "POS_REFUNDED_AT_INVALID",
+        early=_("退货时间不能早于 2000-01-01"),
+        late=_("退货时间不能晚于当前时间"),
+    )
     # Locked: two returns of one sale are checked against what remains one after the other.
     sale = OfflineSale.objects.select_for_update().filter(store=store, sale_no=sale_no).first()
     if sale is None:

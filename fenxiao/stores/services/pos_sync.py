@@ -27,7 +27,7 @@ its key included, so the caller can correct it and send it again.
 import hashlib
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, OuterRef, Q, Subquery, Sum, Value
@@ -43,7 +43,26 @@ from . import membership, stock
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 KEEP_ANSWERS = timedelta(days=30)
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1)  # shop time: no till sold or took back anything before
 SALE_KEY_PREFIX = "pos:"
+
+
+def till_time(value: datetime, now, code: str, *, early: str, late: str) -> datetime:
+    """A time the till sent (`sold_at`, `refunded_at`), aware (shop time when it names no
+    offset). Refused with `code` when it is more than a few minutes after `now` (`late`) or
+    before 2000-01-01 shop time (`early`): a till whose clock was reset, or a year such as 1
+    that no database date holds once turned into UTC."""
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        if value < timezone.make_aware(EARLIEST):
+            raise PosPayloadInvalid(early, code=code)
+        if value > now + FUTURE_TOLERANCE:
+            raise PosPayloadInvalid(late, code=code)
+        value.astimezone(UTC)  # what the database is given; raises rather than fail on save
+    except OverflowError:
+        raise PosPayloadInvalid(early if value.year < 2000 else late, code=code) from None
+    return value
 
 
 def _member_phone(text: str) -> str:
@@ -140,11 +159,13 @@ def record_sale(store, api_key, sale: dict, now=None) -> dict:
     lines = sale["lines"]
     if sum(line["amount"] for line in lines) != sale["total"]:
         raise PosPayloadInvalid(_("明细金额之和与销售总额不一致"), code="POS_TOTAL_MISMATCH")
-    sold_at = sale["sold_at"]
-    if timezone.is_naive(sold_at):
-        sold_at = timezone.make_aware(sold_at)
-    if sold_at > now + FUTURE_TOLERANCE:
-        raise PosPayloadInvalid(_("销售时间不能晚于当前时间"), code="POS_SOLD_AT_INVALID")
+    sold_at = till_time(
+        sale["sold_at"],
+        now,
+        "POS_SOLD_AT_INVALID",
+        early=_("销售时间不能早于 2000-01-01"),
+        late=_("销售时间不能晚于当前时间"),
+    )
     phone = _member_phone(sale["member_phone"]) if (sale.get("member_phone") or "").strip() else ""
     buyer = (
         User.objects.filter(phone=phone, is_staff=False, is_superuser=False).only("pk").first()
