@@ -17,6 +17,7 @@ from unfold.decorators import action, display
 
 from fenxiao.catalog.models import Sku
 from fenxiao.core.errors import DomainError
+from fenxiao.core.numbers import whole_number
 from fenxiao.shipping import regions
 
 from .models import Store, StoreMember, StoreStaff, StoreStock
@@ -208,17 +209,18 @@ def _typed_levels(post, skus) -> tuple[dict[int, int], dict[int, int | None]]:
             raw = bulk
         if raw == "":
             continue
-        if not raw.lstrip("-").isdigit() or int(raw) < 0:
+        level = whole_number(raw)
+        if level is None or level > stock.MAX_LEVEL:
             raise DomainError(
-                _("%(sku)s 的库存须为不小于 0 的整数")
-                % {"sku": f"{sku.product.name} {sku.spec_text}".strip()}
+                _("%(sku)s 的库存须为不小于 0、不大于 %(max)s 的整数")
+                % {"sku": f"{sku.product.name} {sku.spec_text}".strip(), "max": f"{stock.MAX_LEVEL:,}"}
             )
         was = post.get(f"was_{sku.pk}")
         if was is None:  # a page from before its rows carried what they showed
             raise DomainError(_("页面已过期，请刷新后重新填写门店库存"))
-        before = int(was) if was.strip().isdigit() else None
-        if int(raw) != (before or 0):  # 0 typed on 未铺货 is no change either
-            changed[sku.pk], shown[sku.pk] = int(raw), before
+        before = whole_number(was.strip())
+        if level != (before or 0):  # 0 typed on 未铺货 is no change either
+            changed[sku.pk], shown[sku.pk] = level, before
     return changed, shown
 
 

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, field_validator, model_validator
 
 from .pos_errors import PosPayloadInvalid
 from .services import pos_keys, pos_refunds, pos_sync
+from .services.stock import MAX_LEVEL as MAX_STOCK_LEVEL
 
 SIGNING = """
 **Signing (签名).** Every request carries four headers:
@@ -76,12 +77,12 @@ class Strict(Schema):
 class StockItemIn(Strict):
     sku_code: str = Field(min_length=1, max_length=40)
     stock: int | None = Field(
-        None, ge=0, le=10_000_000, description="The level the till counted (a stocktake), absolute"
+        None, ge=0, le=MAX_STOCK_LEVEL, description="The level the till counted (a stocktake), absolute"
     )
     change: int | None = Field(
         None,
-        ge=-10_000_000,
-        le=10_000_000,
+        ge=-MAX_STOCK_LEVEL,
+        le=MAX_STOCK_LEVEL,
         description="Units the till sold (negative) or received (positive) since its last push",
     )
 

@@ -15,6 +15,8 @@ from fenxiao.core.errors import DomainError
 
 from ..models import StoreStock
 
+MAX_LEVEL = 10_000_000  # a store's level of one SKU, as the POS API and the backend take it
+
 
 def _per_sku(quantities: Mapping[int, int]) -> Case:
     return Case(
@@ -93,6 +95,8 @@ def lock_rows(store_id: int, sku_ids: Iterable[int], *, create: Iterable[int] = 
 def _check_levels(levels: Mapping[int, int]) -> None:
     if any(level is None or level < 0 for level in levels.values()):
         raise InvalidQuantity(_("库存不能为负数"))
+    if any(level > MAX_LEVEL for level in levels.values()):
+        raise InvalidQuantity(_("库存不能超过 %(max)s") % {"max": f"{MAX_LEVEL:,}"})
 
 
 def set_stock(store_id: int, levels: Mapping[int, int]) -> int:

@@ -93,10 +93,38 @@ def test_store_stock_page_sets_and_bulk_sets(operations):
     client.post(url, bulk)
     assert (store_stock(store, a), store_stock(store, b)) == (12, 12)
     bad = client.post(url, {f"stock_{a.pk}": "-3", f"was_{a.pk}": "12"}, follow=True)
-    assert "不小于 0 的整数" in bad.content.decode() and store_stock(store, a) == 12
+    assert "不小于 0、不大于 10,000,000 的整数" in bad.content.decode() and store_stock(store, a) == 12
     # A form without what its rows showed (opened before an upgrade) saves nothing.
     stale = client.post(url, {f"stock_{a.pk}": "0"}, follow=True)
     assert "页面已过期" in stale.content.decode() and store_stock(store, a) == 12
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["²", "１２", "1.5", "+3", "10000001", "3000000000", "99999999999999999999", "9" * 200],
+)
+def test_the_stock_page_refuses_what_is_no_level_it_can_hold(operations, typed):
+    # ASCII digits up to the POS API's cap only: "²" passes isdigit() but not int(), and a
+    # long number overflowed SQLite's integer and PostgreSQL's int column (a 500 either way).
+    a = make_product("龙井", stock=30).skus.get()
+    store = make_store("湖滨店", stock={a.pk: 1})
+    url = f"/backend/stores/store/{store.pk}/stock/"
+    reply = login(operations).post(url, {f"stock_{a.pk}": typed, f"was_{a.pk}": "1"}, follow=True)
+    assert reply.status_code == 200
+    assert "龙井 的库存须为不小于 0、不大于 10,000,000 的整数" in reply.content.decode()
+    assert store_stock(store, a) == 1
+
+
+def test_the_stock_page_takes_the_cap_and_a_shown_level_it_cannot_read_as_none(operations):
+    a = make_product("龙井", stock=30).skus.get()
+    store = make_store("湖滨店", stock={a.pk: 1})
+    client = login(operations)
+    url = f"/backend/stores/store/{store.pk}/stock/"
+    client.post(url, {f"stock_{a.pk}": "10000000", f"was_{a.pk}": "1"})
+    assert store_stock(store, a) == 10_000_000
+    # A shown level that is no number (a tampered page) is 未铺货: the row moved, nothing saved.
+    reply = client.post(url, {f"stock_{a.pk}": "3", f"was_{a.pk}": "²"}, follow=True)
+    assert reply.status_code == 200 and store_stock(store, a) == 10_000_000
 
 
 def test_saving_the_stock_page_never_undoes_a_pickup_placed_while_it_was_open(operations):
