@@ -1,5 +1,7 @@
 """What each promotion brought in, for the backend: orders, buyers, GMV, discount cost and
-commission paid, counted over orders that were not cancelled.
+commission paid, counted over the orders that were sold: paid, not cancelled and not
+refunded in full (an order still waiting for its money, or whose money all went back,
+brought in nothing). GMV is what the lines were paid less what was refunded on them.
 
 A promotion's orders are those with an OrderDiscount row naming it; its lines are the lines
 that carry such a row (pricing writes one row per line and promotion, so joining lines to
@@ -26,14 +28,21 @@ class Figures:
     commission: int = 0  # commission on the promotion's lines, after reversals, fen
 
 
+# Rows whose order was paid and kept at least in part.
+SOLD = (
+    Q(order__paid_at__isnull=False)
+    & ~Q(order__status=OrderStatus.CANCELLED)
+    & Q(order__refunded_amount__lt=F("order__paid_amount"))
+)
+
+
 def promotion_figures(promotion_ids) -> dict[int, Figures]:
     ids = list(promotion_ids)
     if not ids:
         return {}
-    live = ~Q(order__status=OrderStatus.CANCELLED)
     rows = {
         r["promotion_id"]: r
-        for r in OrderDiscount.objects.filter(live, promotion_id__in=ids)
+        for r in OrderDiscount.objects.filter(SOLD, promotion_id__in=ids)
         .values("promotion_id")
         .annotate(
             orders=Count("order_id", distinct=True),
@@ -42,12 +51,12 @@ def promotion_figures(promotion_ids) -> dict[int, Figures]:
         )
     }
     gmv = dict(
-        OrderLine.objects.filter(live, discounts__promotion_id__in=ids)
+        OrderLine.objects.filter(SOLD, discounts__promotion_id__in=ids)
         .values_list("discounts__promotion_id")
-        .annotate(total=Sum("paid_amount"))
+        .annotate(total=Sum(F("paid_amount") - F("refunded_amount")))
     )
     commission = dict(
-        Commission.objects.filter(live, order_line__discounts__promotion_id__in=ids)
+        Commission.objects.filter(SOLD, order_line__discounts__promotion_id__in=ids)
         .exclude(status=CommissionStatus.CANCELLED)
         .values_list("order_line__discounts__promotion_id")
         .annotate(total=Sum(F("amount") - F("reversed_amount")))
@@ -69,7 +78,7 @@ def promotion_figures(promotion_ids) -> dict[int, Figures]:
 class CouponFigures:
     claimed: int = 0  # copies in buyers' hands, claimed or issued
     used: int = 0
-    discount: int = 0  # what the used copies took off orders not cancelled, fen
+    discount: int = 0  # what the used copies took off orders sold, fen
 
 
 def coupon_figures(coupon_ids) -> dict[int, CouponFigures]:
@@ -86,7 +95,7 @@ def coupon_figures(coupon_ids) -> dict[int, CouponFigures]:
     copy_of = BuyerCoupon.objects.filter(pk=OuterRef("coupon_id")).values("coupon_id")[:1]
     discount = dict(
         OrderDiscount.objects.filter(
-            ~Q(order__status=OrderStatus.CANCELLED),
+            SOLD,
             coupon_id__in=BuyerCoupon.objects.filter(coupon_id__in=ids).values("pk"),
         )
         .annotate(coupon=Subquery(copy_of))

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from fenxiao.distribution.tests.helpers import bound_buyer, make_distributor
+from fenxiao.distribution.tests.helpers import bound_buyer, full_refund, make_distributor, receive
 from fenxiao.orders.models import Order
 from fenxiao.orders.services import lifecycle
 from fenxiao.orders.services.checkout import place_order
@@ -404,6 +404,13 @@ def test_figures_to_the_fen_after_a_paid_order(boss):
     cancelled = place_order(other, [(flash_product.skus.get().pk, 1)], address_id=make_address(other).pk)
     lifecycle.cancel_unpaid(cancelled, actor=other, reason="不要了")
     assert Order.objects.get(pk=cancelled.pk).status == "cancelled"
+    # Nor does an order still waiting for its money, nor one whose money all went back.
+    waiting = make_buyer()
+    place_order(waiting, [(flash_product.skus.get().pk, 1)], address_id=make_address(waiting).pk)
+    returned = bound_buyer(distributor)
+    refunded = place_order(returned, [(flash_product.skus.get().pk, 1)], address_id=make_address(returned).pk)
+    pay_in_sandbox(refunded)
+    full_refund(receive(Order.objects.get(pk=refunded.pk)))
 
     figures = promotion_figures([flash.pk])[flash.pk]
     # 2 × ¥59.00 paid on the flash line; ¥40.00 × 2 below the original price;
