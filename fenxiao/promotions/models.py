@@ -238,13 +238,20 @@ class BuyerAllowance(models.Model):
 
 class PromotionUse(models.Model):
     """What one order took from a promotion item (flash stock, the buyer's allowance), so a
-    cancelled order gives back exactly that, once."""
+    cancelled order gives back exactly that, once.
+
+    `stock_taken` and `allowance_taken` are the units taken from the item's quota and from
+    the buyer's allowance at checkout, whatever the merchant sets later (a quota or a limit
+    added or removed after the order). Null on rows written before they were recorded: those
+    give back by the promotion's settings at the time."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
     promotion = models.ForeignKey(Promotion, on_delete=models.PROTECT, related_name="uses")
     item = models.ForeignKey(PromotionItem, on_delete=models.PROTECT, null=True, related_name="+")
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
+    stock_taken = models.PositiveIntegerField(null=True)
+    allowance_taken = models.PositiveIntegerField(null=True)
     released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,15 +3,18 @@
 Taken inside checkout's transaction with conditional UPDATEs, so no count ever passes its
 limit however many buyers race: flash stock (`sold <= quota`), the buyer's units in a
 limited promotion (`quantity <= per_buyer_limit`), the coupon (`unused → used`), the group
-seat (see `groups`). Each take is a `PromotionUse` row; giving back locks the unreleased
-rows it finds and marks them released, so a second giver waits, then finds nothing: the
-units go back once, whoever cancels.
+seat (see `groups`). Each take is a `PromotionUse` row that records the units it took from
+the flash stock and from the buyer's allowance; giving back returns exactly those (never
+by the quota or limit set now, which the merchant may have changed since), locks the
+unreleased rows it finds and marks them released, so a second giver waits, then finds
+nothing: the units go back once, whoever cancels.
 """
 
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,15 +32,26 @@ def take(order, q, buyer, now=None) -> None:
         if line.promotion_item is not None:
             by_item[line.promotion_item.pk] += line.quantity
             items[line.promotion_item.pk] = line.promotion_item
-    _take_stock({pk: n for pk, n in by_item.items() if items[pk].quota is not None})
+    stocked = {pk for pk in by_item if items[pk].quota is not None}
+    _take_stock({pk: by_item[pk] for pk in stocked})
     limited: dict[int, int] = defaultdict(int)
     for pk, quantity in by_item.items():
         if items[pk].promotion.per_buyer_limit:
             limited[items[pk].promotion_id] += quantity
     promotions = {item.promotion_id: item.promotion for item in items.values()}
     _take_allowances(buyer, {pk: (promotions[pk], n) for pk, n in limited.items()})
+    # What was taken is recorded, so giving back never depends on a quota or limit the
+    # merchant set after the order.
     PromotionUse.objects.bulk_create(
-        PromotionUse(order=order, promotion_id=items[pk].promotion_id, item_id=pk, buyer=buyer, quantity=n)
+        PromotionUse(
+            order=order,
+            promotion_id=items[pk].promotion_id,
+            item_id=pk,
+            buyer=buyer,
+            quantity=n,
+            stock_taken=n if pk in stocked else 0,
+            allowance_taken=n if items[pk].promotion_id in limited else 0,
+        )
         for pk, n in by_item.items()
     )
     if q.coupon_id is not None:
@@ -118,8 +132,9 @@ def _use_coupon(copy_id: int, order, buyer, now) -> None:
 
 
 def give_back(order_ids, now=None) -> None:
-    """Cancelled orders (any number, e.g. a timeout sweep's chunk): flash stock and the
-    buyers' allowances go back, coupons return if still valid, group seats are freed."""
+    """Cancelled orders (any number, e.g. a timeout sweep's chunk): the flash stock and the
+    allowance units each order took go back, coupons return if still valid, group seats
+    are freed. A counter never goes below zero, whatever happened to it meanwhile."""
     now = now or timezone.now()
     order_ids = list(order_ids)
     uses = list(
@@ -131,6 +146,8 @@ def give_back(order_ids, now=None) -> None:
             "promotion_id",
             "buyer_id",
             "quantity",
+            "stock_taken",
+            "allowance_taken",
             "item__quota",
             "promotion__per_buyer_limit",
         )
@@ -139,18 +156,29 @@ def give_back(order_ids, now=None) -> None:
         PromotionUse.objects.filter(pk__in=[u["pk"] for u in uses]).update(released_at=now)
         stock, allowance = defaultdict(int), defaultdict(int)
         for use in uses:
-            if use["item__quota"] is not None:
-                stock[use["item_id"]] += use["quantity"]
-            if use["promotion__per_buyer_limit"]:
-                allowance[(use["promotion_id"], use["buyer_id"])] += use["quantity"]
-        for item_id in sorted(stock):
-            PromotionItem.objects.filter(pk=item_id).update(sold=F("sold") - stock[item_id])
-        for (promotion_id, buyer_id), quantity in sorted(allowance.items()):
-            BuyerAllowance.objects.filter(promotion_id=promotion_id, buyer_id=buyer_id).update(
-                quantity=F("quantity") - quantity
+            if use["item_id"] is not None:
+                stock[use["item_id"]] += _taken(use, "stock_taken", use["item__quota"] is not None)
+            allowance[(use["promotion_id"], use["buyer_id"])] += _taken(
+                use, "allowance_taken", bool(use["promotion__per_buyer_limit"])
             )
+        for item_id, quantity in sorted(stock.items()):
+            if quantity:
+                PromotionItem.objects.filter(pk=item_id).update(sold=Greatest(F("sold") - quantity, Value(0)))
+        for (promotion_id, buyer_id), quantity in sorted(allowance.items()):
+            if quantity:
+                BuyerAllowance.objects.filter(promotion_id=promotion_id, buyer_id=buyer_id).update(
+                    quantity=Greatest(F("quantity") - quantity, Value(0))
+                )
     return_coupons(order_ids, now)
     groups.members_left(order_ids)
+
+
+def _taken(use: dict, column: str, by_settings_now: bool) -> int:
+    """Units a use took from a counter; a row written before this was recorded (null)
+    falls back to the promotion's settings now."""
+    if use[column] is not None:
+        return use[column]
+    return use["quantity"] if by_settings_now else 0
 
 
 def return_coupons(order_ids, now=None) -> int:
