@@ -7,7 +7,9 @@ commission statement), whatever its size. Only what moves money or creates a rec
 per person stays per row, inside the chunk: store credit returned on part-wallet orders
 (one ledger entry each) and, in 满足条件 mode, buyers measured for becoming distributors.
 Orders with a payment open at a gateway are closed there one by one, after the chunk
-has committed.
+has committed. A chunk of cancellations that fails as a whole is done again order by
+order, each on its own savepoint, so one order that cannot be cancelled waits alone
+(logged) for the next run instead of holding up every other order for ever.
 
 Chunks are taken in id order after the last one (a keyset cursor, served by the partial
 indexes on Order), so a run passes over each due order at most once and a row it could
@@ -85,7 +87,7 @@ def cancel_expired_orders(
     def handle(chunk: list[Order]) -> int:
         open_ids = payments_port.orders_with_open_payments([o.pk for o in chunk])
         at_gateway.extend(o for o in chunk if o.pk in open_ids)
-        return _cancel_chunk([o for o in chunk if o.pk not in open_ids])
+        return _cancel_chunk_or_each([o for o in chunk if o.pk not in open_ids])
 
     def then(stop_at: float) -> int:
         # Outside the chunk's transaction: a gateway call never holds the chunk's locks.
@@ -94,6 +96,26 @@ def cancel_expired_orders(
         return _cancel_at_gateway(orders, stop_at)
 
     return _chunks(due, budget_seconds, chunk_size, handle, then)
+
+
+def _cancel_chunk_or_each(orders: list[Order]) -> int:
+    """The chunk at once; if that fails, each order on its own savepoint, so one order that
+    cannot be cancelled (it waits for the next run, logged) never holds up the others."""
+    try:
+        with transaction.atomic():
+            return _cancel_chunk(orders)
+    except Exception:
+        logger.exception(
+            "timeout sweep: a chunk of %s orders failed, cancelling them one by one", len(orders)
+        )
+    cancelled = 0
+    for order in orders:
+        try:
+            with transaction.atomic():
+                cancelled += _cancel_chunk([order])
+        except Exception:
+            logger.exception("timeout sweep could not cancel order %s", order.pk)
+    return cancelled
 
 
 def _cancel_chunk(orders: list[Order]) -> int:
