@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import InvalidInput, NotFound
+from fenxiao.core.numbers import whole_number
 
 from . import report_distribution, report_sales, report_stores, report_traffic
 from .periods import Period
@@ -32,11 +33,12 @@ def options(params) -> dict:
     raw = (params.get("limit") or "").strip() if params else ""
     if not raw:
         return {"limit": 20}
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    limit = whole_number(raw, max_digits=len(str(MAX_LIMIT)))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
             _("排行条数应为 1 至 %(max)s") % {"max": MAX_LIMIT}, code="REPORT_LIMIT_INVALID", field="limit"
         )
-    return {"limit": int(raw)}
+    return {"limit": limit}
 
 
 def build(key: str, period: Period, params=None) -> list[Report]:

@@ -29,6 +29,7 @@ from unfold.views import ChangeList
 from fenxiao.core.admin_forms import ConfirmForm, action_page, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
+from fenxiao.core.numbers import whole_number
 
 from ..exporting import ProductExports
 from ..models import Product, ProductImage, Sku
@@ -128,10 +129,10 @@ class StockBelowFilter(TextFilter):
     parameter_name = "stock_below"
 
     def queryset(self, request, queryset):
-        value = (self.value() or "").strip()
-        if not value.isdigit() or len(value) > 9:
+        below = whole_number((self.value() or "").strip(), max_digits=9)
+        if below is None:
             return queryset
-        low = Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__lt=int(value))
+        low = Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__lt=below)
         return queryset.filter(Exists(low))
 
 

@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 
+from fenxiao.core.numbers import whole_number
+
 QUILL = "catalog/vendor/quill/"
 
 
@@ -89,8 +91,9 @@ class GalleryWidget(forms.Widget):
         if isinstance(posted, list):  # a re-shown form keeps the arrangement made
             for token in posted:
                 kind, _, raw = str(token).partition(":")
-                if kind == "id" and raw.isdigit() and int(raw) in urls:
-                    order.append((int(raw), urls[int(raw)]))
+                pk = whole_number(raw)
+                if kind == "id" and pk in urls:
+                    order.append((pk, urls[pk]))
         else:
             order = list(self.images)
         context["widget"]["images"] = [{"token": f"id:{pk}", "url": url} for pk, url in order]

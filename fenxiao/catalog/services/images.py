@@ -19,6 +19,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from fenxiao.core.numbers import whole_number
+
 from ..errors import CatalogInvalid
 from ..models import Product, ProductImage
 
@@ -97,10 +99,10 @@ def save_gallery(product: Product, order: list[str], uploads: list) -> None:
     seen: set[str] = set()
     for token in tokens:
         kind, _sep, raw = token.partition(":")
-        if token in seen or not raw.isdigit():
+        index = whole_number(raw)
+        if token in seen or index is None:
             continue
         seen.add(token)
-        index = int(raw)
         if (kind == "id" and index in existing) or (kind == "new" and index < len(checked)):
             placed.append((kind, index))
     if len(placed) > MAX_GALLERY:

@@ -18,6 +18,7 @@ from unfold.decorators import action, display
 
 from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.money import format_fen
+from fenxiao.core.numbers import whole_number
 from fenxiao.distribution.admin.common import bulk_step
 
 from ..errors import TagInvalid
@@ -140,9 +141,10 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if not str(object_id).isdigit():
+        pk = whole_number(str(object_id))
+        if pk is None:
             raise Http404(_("客户不存在"))
-        customer = customers_queryset().filter(pk=int(object_id)).first()
+        customer = customers_queryset().filter(pk=pk).first()
         if customer is None:
             raise Http404(_("客户不存在"))
         return profile_page(self, request, customer)

@@ -8,6 +8,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.core.numbers import whole_number
+
 from ..models import CustomerTag, RegistrationSource, Tag
 
 
@@ -21,10 +23,10 @@ class TagFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value or not value.isdigit():
+        tag = whole_number(self.value())
+        if tag is None:
             return queryset
-        return queryset.filter(Exists(CustomerTag.objects.filter(user_id=OuterRef("pk"), tag_id=int(value))))
+        return queryset.filter(Exists(CustomerTag.objects.filter(user_id=OuterRef("pk"), tag_id=tag)))
 
 
 class SourceFilter(admin.SimpleListFilter):

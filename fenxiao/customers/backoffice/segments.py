@@ -24,6 +24,7 @@ from unfold.widgets import (
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.admin_forms import MoneyField, MoneyWidget, style_fields
+from fenxiao.core.numbers import whole_number
 
 from ..errors import SegmentInvalid
 from ..models import RegistrationSource, Segment, Tag
@@ -78,7 +79,7 @@ class ProductPicker(UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget):
     page never reads the whole catalogue."""
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in (str(v) for v in value) if v.isdigit()]
+        chosen = [pk for pk in (whole_number(str(v)) for v in value) if pk is not None]
         products = Product.objects.filter(pk__in=chosen).only("pk", "name", "is_listed").order_by("pk")
         options = [
             self.create_option(name, product.pk, product_label(product), True, index)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
+from fenxiao.core.numbers import whole_number
 
 from ..models import WalletEntry
 
@@ -99,12 +100,13 @@ def source_of(entry: WalletEntry) -> tuple[str, str, str, str]:
     prefix, _sep, key = entry.source_key.partition(":")
     kind, label, page = SOURCES.get(prefix, (_("其他"), "", ""))
     url = ""
-    if page and key.isdigit():
+    pk = whole_number(key)
+    if page and pk is not None:
         try:
-            url = reverse(page, args=[int(key)])
+            url = reverse(page, args=[pk])
         except NoReverseMatch:  # the app of that record is not installed
             url = ""
-    return str(kind), str(label), key if label and key.isdigit() else "", url
+    return str(kind), str(label), key if label and pk is not None else "", url
 
 
 def signed_amount(fen: int) -> str:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
+from fenxiao.core.numbers import whole_number
 from fenxiao.orders.models import PRICE_KINDS, DiscountKind
 
 from ..models import (
@@ -218,8 +219,9 @@ def for_order(commissions_qs, order: str):
     """Narrow commissions to one order, named by its number or its id."""
     order = (order or "").strip()
     match = Q(order__number=order)
-    if order.isdigit() and len(order) <= 18:
-        match |= Q(order_id=int(order))
+    order_id = whole_number(order)
+    if order_id is not None:
+        match |= Q(order_id=order_id)
     return commissions_qs.filter(match)
 
 

@@ -21,6 +21,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from fenxiao.core.numbers import whole_number
+
 from ..models import Order, OrderLine
 
 MAX_ORDERS = 200
@@ -57,9 +59,9 @@ def barcode_svg(text: str) -> str:
 def _ids(request) -> list[int]:
     ids = []
     for part in request.GET.get("ids", "").split(",")[:MAX_ORDERS]:
-        part = part.strip()
-        if part.isdigit() and len(part) < 12:
-            ids.append(int(part))
+        pk = whole_number(part.strip(), max_digits=11)
+        if pk is not None:
+            ids.append(pk)
     return ids
 
 

@@ -18,6 +18,7 @@ from fenxiao.core.admin import DetailActionsMixin, user_text
 from fenxiao.core.admin_forms import confirm_action
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
+from fenxiao.core.numbers import whole_number
 from fenxiao.customers.models import Segment
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
@@ -256,8 +257,8 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     def preview_view(self, request):
         if not self.has_view_permission(request):
             raise Http404
-        raw = request.GET.get("segment", "")
-        segment = Segment.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        pk = whole_number(request.GET.get("segment", ""))
+        segment = Segment.objects.filter(pk=pk).first() if pk is not None else None
         if segment is None:
             return HttpResponse(_("选择客户分群后显示"))
         return HttpResponse(_("当前 %(count)s 位客户") % {"count": service.preview_count(segment)})

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import PermissionDenied
+from fenxiao.core.numbers import whole_number
 from fenxiao.orders.errors import PickupCodeInvalid, PickupCodeUsed, PickupUnavailable
 from fenxiao.orders.models import Fulfilment, Order, OrderStatus
 from fenxiao.orders.services import lifecycle
@@ -111,7 +112,7 @@ def can_verify(user) -> bool:
 
 def _clean(code) -> str:
     code = "".join(str(code or "").split())
-    if not code.isdigit() or len(code) != CODE_LENGTH:
+    if len(code) != CODE_LENGTH or whole_number(code) is None:
         raise PickupCodeInvalid(_("提货码为8位数字，请核对后重新输入"))
     return code
 
