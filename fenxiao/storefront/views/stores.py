@@ -2,6 +2,7 @@
 the store staff's verification page (核销) at /store/verify/."""
 
 import base64
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,7 +41,7 @@ def verify(request):
             order = pickup.verify(request.user, code)
         except DomainError as error:
             messages.error(request, error.message)
-            return redirect(f"{reverse('storefront:store_verify')}?code={code}")
+            return redirect(f"{reverse('storefront:store_verify')}?{urlencode({'code': code})}")
         messages.success(request, _("核销成功：订单 %(number)s 已完成提货") % {"number": order.number})
         return redirect(f"{reverse('storefront:store_verify')}?done={order.number}")
     order, error, store = None, "", None

@@ -5,6 +5,7 @@ import math
 from collections.abc import Mapping
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import PermissionDenied
@@ -134,7 +135,8 @@ def find(user, code) -> Order:
         if done is not None:
             when = done.picked_up_at or done.completed_at
             raise PickupCodeUsed(
-                _("该提货码已于 %(when)s 核销，不能重复使用") % {"when": f"{when:%Y-%m-%d %H:%M}"}
+                _("该提货码已于 %(when)s 核销，不能重复使用")
+                % {"when": f"{timezone.localtime(when):%Y-%m-%d %H:%M}"}
                 if when
                 else None
             )

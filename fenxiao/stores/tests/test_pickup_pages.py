@@ -109,3 +109,31 @@ def test_store_staff_find_their_store_and_the_pickup_counter_under_me():
     page = login(clerk).get("/me/").content.decode()
     assert "门店工作台" in page and 'href="/store/verify/"' in page
     assert "门店工作台" not in login(make_buyer()).get("/me/").content.decode()
+
+
+def test_a_used_code_says_when_in_shop_time():
+    from datetime import UTC, datetime
+
+    sku = make_product(stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    clerk = make_store_staff(store)
+    order = _paid_pickup(store, sku)
+    client = login(clerk)
+    client.post("/store/verify/", {"code": order.pickup_code, "confirm": "1"})
+    Order.objects.filter(pk=order.pk).update(picked_up_at=datetime(2026, 1, 1, 18, 30, tzinfo=UTC))
+    page = client.get(f"/store/verify/?code={order.pickup_code}").content.decode()
+    assert "该提货码已于 2026-01-02 02:30 核销" in page  # Beijing time, not 2026-01-01 18:30 UTC
+
+
+def test_a_refused_code_goes_back_to_the_page_as_typed_and_encoded():
+    from urllib.parse import parse_qs, urlsplit
+
+    store = make_store("湖滨店")
+    client = login(make_store_staff(store))
+    typed = "1234&done=X 5#"
+    reply = client.post("/store/verify/", {"code": typed, "confirm": "1"})
+    assert reply.status_code == 302
+    assert parse_qs(urlsplit(reply["Location"]).query) == {"code": [typed]}
+    # Digits other than 0-9 are no code, said as such (not looked up as an unknown one).
+    page = client.get("/store/verify/", {"code": "²" * 8})
+    assert "提货码为8位数字" in page.content.decode()
