@@ -24,6 +24,7 @@ from ..models import (
     Coupon,
     CouponKind,
     GroupBuy,
+    GroupStatus,
     Promotion,
     PromotionItem,
     PromotionKind,
@@ -344,8 +345,12 @@ def _write_tiers(promotion: Promotion, tiers) -> None:
     )
 
 
+@transaction.atomic
 def end_early(promotion: Promotion, staff, now=None) -> Promotion:
-    """提前结束: the promotion stops now; one conditional UPDATE, so it ends once."""
+    """提前结束: the promotion stops now; one conditional UPDATE, so it ends once. Its open
+    groups can take no one any more, so their deadline becomes now too: the next group
+    sweep closes them (failed and refunded, or filled with virtual members if allowed)
+    instead of holding the members' money until the old deadline."""
     now = now or timezone.now()
     ended = (
         Promotion.objects.filter(pk=promotion.pk, ends_at__gt=now)
@@ -354,6 +359,9 @@ def end_early(promotion: Promotion, staff, now=None) -> Promotion:
     )
     if not ended:
         _refuse(_("活动已结束"), code="PROMOTION_ENDED", status=409)
+    GroupBuy.objects.filter(promotion_id=promotion.pk, status=GroupStatus.OPEN, deadline__gt=now).update(
+        deadline=now
+    )
     promotion.refresh_from_db()
     return promotion
 
