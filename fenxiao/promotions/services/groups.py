@@ -154,7 +154,9 @@ def succeed(group: GroupBuy) -> None:
 
 def members_left(order_ids) -> None:
     """Orders cancelled (unpaid, or refunded before shipping): their seats in groups still
-    open go back; a member refunded because the group failed is already marked so."""
+    open go back; a member refunded because the group failed is already marked so. A group
+    left with no one in it is closed as failed: it would otherwise stay listed, and
+    joinable, as its departed leader's group."""
     members = list(
         GroupMember.objects.filter(
             order_id__in=list(order_ids), status__in=[GroupMemberStatus.JOINED, GroupMemberStatus.PAID]
@@ -165,8 +167,11 @@ def members_left(order_ids) -> None:
         GroupMember.objects.filter(pk=member.pk).update(status=GroupMemberStatus.LEFT)
         if group.status == GroupStatus.OPEN:
             paid = 1 if member.status == GroupMemberStatus.PAID else 0
+            empty = (
+                {"status": GroupStatus.FAILED, "closed_at": timezone.now()} if group.seats_taken <= 1 else {}
+            )
             GroupBuy.objects.filter(pk=group.pk).update(
-                seats_taken=F("seats_taken") - 1, paid_count=F("paid_count") - paid
+                seats_taken=F("seats_taken") - 1, paid_count=F("paid_count") - paid, **empty
             )
 
 
