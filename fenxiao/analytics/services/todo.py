@@ -9,10 +9,11 @@ one query per visible item (plus one for the stock threshold), whatever the shop
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fenxiao.catalog.models import Sku
+from fenxiao.catalog.models import Product, Sku
 from fenxiao.distribution.models import (
     ClaimStatus,
     Distributor,
@@ -24,7 +25,7 @@ from fenxiao.distribution.models import (
     Withdrawal,
 )
 from fenxiao.distribution.models.ledger import WithdrawalStatus
-from fenxiao.orders.models import OPEN_AFTER_SALE, AfterSale, Order, OrderSettings, OrderStatus
+from fenxiao.orders.models import OPEN_AFTER_SALE, AfterSale, Fulfilment, Order, OrderSettings, OrderStatus
 
 
 @dataclass
@@ -42,12 +43,18 @@ def _link(name: str, **params) -> str:
 
 
 def _pending_shipment(user):
-    # Paid group-buy orders wait for their group to fill before they may ship.
-    count = Order.objects.filter(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False).count()
+    # Paid group-buy orders wait for their group to fill before they may ship; a paid pickup
+    # order (到店自提) is never shipped: it waits at its store until staff there verify its code.
+    count = Order.objects.filter(
+        status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False, fulfilment=Fulfilment.DELIVERY
+    ).count()
     url = _link(
-        "admin:orders_order_changelist", status__exact=OrderStatus.PENDING_SHIPMENT, awaiting_group__exact=0
+        "admin:orders_order_changelist",
+        status__exact=OrderStatus.PENDING_SHIPMENT,
+        awaiting_group__exact=0,
+        fulfilment__exact=Fulfilment.DELIVERY,
     )
-    return Todo("shipment", _("待发货"), count, url, _("已付款、可发货的订单"), "local_shipping")
+    return Todo("shipment", _("待发货"), count, url, _("已付款、待快递发货的订单"), "local_shipping")
 
 
 def _after_sales(user):
@@ -94,14 +101,17 @@ def _low_stock(user):
     threshold = OrderSettings.current().low_stock_threshold
     if not threshold:
         return None  # the merchant turned the warning off
-    count = Sku.objects.filter(is_active=True, product__is_listed=True, stock__lt=threshold).count()
+    # Products, as the linked list shows them (the product list's 库存低于 filter): a
+    # product with three low SKUs is one product to restock.
+    low = Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__lt=threshold)
+    count = Product.objects.filter(Exists(low), is_listed=True).count()
     url = _link("admin:catalog_product_changelist", is_listed__exact=1, stock_below=threshold)
     return Todo(
         "low_stock",
         _("库存预警"),
         count,
         url,
-        _("上架商品中库存低于 %(threshold)s 件的 SKU") % {"threshold": threshold},
+        _("上架商品中有规格库存低于 %(threshold)s 件的商品") % {"threshold": threshold},
         "inventory",
     )
 

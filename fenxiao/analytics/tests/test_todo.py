@@ -141,3 +141,25 @@ def test_the_panel_costs_the_same_queries_for_a_bigger_shop(shop):
         make_product(f"低库存{n}", price=500, stock=0)
     assert counts(boss)["shipment"] == 4
     assert queries() == few <= 9  # one per item (8) and the stock threshold
+
+
+def test_pickup_orders_are_not_to_ship_and_a_product_low_on_several_skus_is_one(shop):
+    from fenxiao.orders.services import checkout
+    from fenxiao.stores.testing import make_store
+    from fenxiao.testing import pay_in_sandbox
+
+    # A paid 到店自提 order waits at its store for its code, never for a parcel.
+    store = make_store("湖滨店", stock={shop["sku"].pk: 5})
+    pickup = checkout.place_order(
+        buyer(), [(shop["sku"].pk, 1)], fulfilment="pickup", pickup_store_id=store.pk
+    )
+    pay_in_sandbox(pickup)
+    # Two SKUs of one listed product run low: one product to restock, one row in the list.
+    make_product("围巾", price=3000, stock=2, specs_list=[{"颜色": "红"}, {"颜色": "蓝"}])
+    boss = make_staff("boss", superuser=True)
+    items = {item.key: item for item in todo.for_user(boss)}
+    assert (items["shipment"].count, items["low_stock"].count) == (1, 2)
+    assert "上架商品中有规格库存低于 5 件的商品" in items["low_stock"].hint
+    client = login(boss)
+    for item in items.values():
+        assert client.get(item.url).context["cl"].result_count == item.count, (item.label, item.url)
