@@ -3,7 +3,9 @@ by staff (the issuance log keeps each batch).
 
 The coupon's quantity is a counter moved by one conditional UPDATE (`issued < total`), so
 50 buyers claiming the last 10 get 10 copies between them; a buyer's own limit is checked
-with the buyer's row locked, so one buyer claiming twice at once gets what the limit allows.
+with the buyer's row locked, so one buyer claiming twice at once gets what the limit allows,
+and checked again once the coupon row is locked (by taking its quantity), so a claim racing
+staff issuing the same coupon to the same buyer never goes over the limit either.
 """
 
 from datetime import timedelta
@@ -99,6 +101,14 @@ def _take_quantity(coupon_id: int, count: int) -> int:
     return 0
 
 
+def _check_buyer_limit(coupon: Coupon, buyer) -> None:
+    held = BuyerCoupon.objects.filter(coupon=coupon, buyer=buyer).count()
+    if coupon.per_buyer_limit and held >= coupon.per_buyer_limit:
+        raise errors.CouponLimitReached(
+            _("每人限领%(per_buyer_limit)s张，您已领取") % {"per_buyer_limit": coupon.per_buyer_limit}
+        )
+
+
 @transaction.atomic
 def claim(buyer, coupon_id: int, now=None) -> BuyerCoupon:
     """The buyer taps 领取."""
@@ -108,14 +118,15 @@ def claim(buyer, coupon_id: int, now=None) -> BuyerCoupon:
         raise errors.CouponNotFound()
     _check_open(coupon, now)
     # The buyer's row serialises one buyer's claims; the coupon row is left free for others.
-    User.objects.select_for_update().filter(pk=buyer.pk).values_list("pk").first()
-    held = BuyerCoupon.objects.filter(coupon=coupon, buyer=buyer).count()
-    if coupon.per_buyer_limit and held >= coupon.per_buyer_limit:
-        raise errors.CouponLimitReached(
-            _("每人限领%(per_buyer_limit)s张，您已领取") % {"per_buyer_limit": coupon.per_buyer_limit}
-        )
+    # NO KEY UPDATE: staff issuing to this buyer meanwhile may still insert copies pointing
+    # at the row (a plain FOR UPDATE blocks their foreign key check: a deadlock).
+    User.objects.select_for_update(no_key=True).filter(pk=buyer.pk).values_list("pk").first()
+    _check_buyer_limit(coupon, buyer)
     if not _take_quantity(coupon.pk, 1):
         raise errors.CouponSoldOut()
+    # Taking the quantity locked the coupon row until this commits, as staff issuing the
+    # coupon (`issue`) do: a batch that gave this buyer a copy meanwhile is seen now.
+    _check_buyer_limit(coupon, buyer)
     start, end = validity(coupon, now)
     return BuyerCoupon.objects.create(
         coupon=coupon, buyer=buyer, valid_from=start, valid_until=end, source=CouponSource.CLAIMED
