@@ -5,8 +5,11 @@ stock is taken by one conditional UPDATE, lines and their discounts are written 
 bulk insert each. Promotions price the basket in one place (`promotions_port.price`), in
 the order flash/group price → 满减 → coupon; store credit is a tender, not a discount.
 The shipping fee comes from the products' fee templates for the address's province
-(`fenxiao.shipping.fees`, three more queries when any product names a template); a 包邮
-promotion then waives it whole.
+(`fenxiao.shipping.fees`, three more queries when any product names a template, read once
+before pricing); a 包邮 promotion then waives it whole. The pricing engine is handed the fee
+as arithmetic on those templates, so what it picks by itself (which 满减, the automatic
+coupon) is what the buyer pays least for with postage — a coupon that takes the goods
+below a free-shipping amount is not picked for them.
 
 到店自提 (pickup): the buyer picks a store that holds every line (`stores_port`); the order
 takes that store's stock instead of the online stock, carries no shipping fee and no
@@ -14,7 +17,7 @@ delivery address (the store's address is copied for the record), and gets a pick
 """
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -190,15 +193,18 @@ def quote(
             for pk, qty in wanted.items()
         ]
     )
-    promotions_port.price(q, buyer, choice, now or timezone.now())
+    settings = settings or OrderSettings.current()
+    parcel = None if pickup else _Parcel(settings, q, address)
+    # The engine weighs its choices (which 满减, the automatic coupon) by the finished total,
+    # so it is told the postage; pickup sends nothing.
+    promotions_port.price(q, buyer, choice, now or timezone.now(), parcel.fee if parcel else None)
     goods = sum(line.subtotal for line in q.lines)
     discount = sum(line.discount_share for line in q.lines)
-    settings = settings or OrderSettings.current()
     if pickup:
         _pickup(q, wanted, pickup_store_id, location)
         shipping, q.free_shipping = 0, None  # nothing is sent: no fee, nothing to waive
     else:
-        shipping = _shipping_fee(q, settings, address)
+        shipping = parcel.quoted_fee(q)
     if q.free_shipping is not None:
         q.free_shipping.amount, shipping = shipping, 0
         if q.free_shipping.amount:
@@ -242,16 +248,34 @@ def _fee_lines(settings: OrderSettings, items) -> list[fees.Line]:
     ]
 
 
-def _shipping_fee(q: Quote, settings: OrderSettings, address) -> int:
-    """The fee of the basket to the address's province; an undeliverable province is kept
-    on the quote (fee 0) for the page to say so."""
-    lines = _fee_lines(settings, ((line.sku, line.quantity, line.paid_amount) for line in q.lines))
-    province = regions.province_code(address.province) if address is not None else None
-    try:
-        return fees.compute(province, lines).amount
-    except RegionUndeliverable as error:
-        q.shipping_error = error
-        return 0
+class _Parcel:
+    """The basket's goods on their way to the address's province: the fee templates are read
+    once (before pricing), and the fee for any amounts the lines might pay is arithmetic."""
+
+    def __init__(self, settings: OrderSettings, q: Quote, address):
+        self.lines = _fee_lines(settings, ((line.sku, line.quantity, line.subtotal) for line in q.lines))
+        self.province = regions.province_code(address.province) if address is not None else None
+
+    def _compute(self, paid: list[int]) -> int:
+        lines = [replace(line, amount=amount) for line, amount in zip(self.lines, paid, strict=True)]
+        return fees.compute(self.province, lines).amount
+
+    def fee(self, paid: list[int]) -> int:
+        """`promotions_port.ShippingFee`: an undeliverable province costs every choice the
+        same (nothing), so it decides none of them."""
+        try:
+            return self._compute(paid)
+        except RegionUndeliverable:
+            return 0
+
+    def quoted_fee(self, q: Quote) -> int:
+        """The fee of the priced basket; an undeliverable province is kept on the quote
+        (fee 0) for the page to say so."""
+        try:
+            return self._compute([line.paid_amount for line in q.lines])
+        except RegionUndeliverable as error:
+            q.shipping_error = error
+            return 0
 
 
 def order_shipping_fee(order: Order, province: str) -> int:

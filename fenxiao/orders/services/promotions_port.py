@@ -6,10 +6,16 @@ The promotions app registers what answers these moments at startup
 reservations, nothing held back from shipping.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 AUTO = "auto"
+
+# What sending the goods would cost were each line (in the quote's order) to pay these
+# amounts after discounts, before any 包邮 promotion waives it. Plain arithmetic on data
+# checkout has already read: it never queries, so the engine may call it many times.
+ShippingFee = Callable[[list[int]], int]
 
 
 @dataclass(frozen=True)
@@ -26,10 +32,14 @@ class Choice:
 
 
 class PromotionsPort(Protocol):
-    def price(self, quote, buyer, choice: Choice, now) -> None:
+    def price(self, quote, buyer, choice: Choice, now, shipping: ShippingFee | None = None) -> None:
         """Apply promotions to a quote in the one order that is allowed: flash/group price →
         满减 → coupon. Sets each line's unit price, subtotal and discount share, records
-        every discount (`quote.discounts`) and whether shipping is waived."""
+        every discount (`quote.discounts`) and whether shipping is waived.
+
+        What the engine picks by itself (which 满减, the coupon under AUTO) is what the
+        buyer pays least for in the end: goods after discounts plus `shipping` of them (no
+        postage when `shipping` is None, e.g. pickup)."""
 
     def order_placed(self, order, quote, buyer, choice: Choice) -> None:
         """Inside checkout's transaction, after the lines are written: take flash stock, the
@@ -47,7 +57,7 @@ class PromotionsPort(Protocol):
 
 
 class _NoPromotions:
-    def price(self, quote, buyer, choice, now):
+    def price(self, quote, buyer, choice, now, shipping=None):
         return None
 
     def order_placed(self, order, quote, buyer, choice):
@@ -72,8 +82,8 @@ def register(port: PromotionsPort) -> None:
     _port = port
 
 
-def price(quote, buyer, choice: Choice, now) -> None:
-    _port.price(quote, buyer, choice, now)
+def price(quote, buyer, choice: Choice, now, shipping: ShippingFee | None = None) -> None:
+    _port.price(quote, buyer, choice, now, shipping)
 
 
 def order_placed(order, quote, buyer, choice: Choice) -> None:

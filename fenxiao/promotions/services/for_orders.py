@@ -3,8 +3,8 @@
 from . import groups, pricing, reservations
 
 
-def price(quote, buyer, choice, now) -> None:
-    pricing.price(quote, buyer, choice, now)
+def price(quote, buyer, choice, now, shipping=None) -> None:
+    pricing.price(quote, buyer, choice, now, shipping)
 
 
 def order_placed(order, quote, buyer, choice) -> None:

@@ -2,11 +2,20 @@
 
 1. **Flash or group price** sets the line's unit price (the SKU's own price stays as
    `original_price`); a group price only when the buyer opens or joins a group.
-2. **满减**: of the running spend promotions, the one that takes most off; its reduction is
-   spread over the lines in its scope by largest remainder.
-3. **Coupon**: on what the lines in its scope still pay after 满减; the buyer's pick, or
-   by default the one that takes most off. A 满减 that does not stack with coupons competes
-   with them: the engine keeps whichever of the two gives the buyer more.
+2. **满减**: at most one of the running spend promotions; its reduction is spread over the
+   lines in its scope by largest remainder.
+3. **Coupon**: on what the lines in its scope still pay after 满减; the buyer's pick (or
+   none), or by default (AUTO) the engine's. A 满减 that does not stack with coupons
+   competes with them. Whether a coupon can be used at all is judged as the buyer sees it:
+   after the 满减 that takes most off if they stack, else on its own.
+
+What the engine picks by itself — which 满减 (or none), and under AUTO which coupon (or
+none) — is the combination the buyer pays least for in the end: the goods after discounts
+plus the postage of what they then pay (checkout hands in the fee as arithmetic on
+templates it has read). A coupon that takes the goods below a free-shipping amount, or a
+small 满减 chosen over a 包邮 one, would cost the buyer more than it saves. Equal totals
+fall back on the discount alone, as before: no coupon over a coupon, more off, 包邮, a
+coupon with a 满减, the older promotion, the coupon that expires first.
 
 Store credit is a tender, not a discount: it never reaches this module. Every amount is
 integer fen; no line is discounted below zero (a discount never exceeds what its lines
@@ -24,7 +33,7 @@ from fenxiao.catalog.models import Category, Product
 from fenxiao.core.money import allocate, apply_bp, format_fen
 from fenxiao.orders.models import DiscountKind
 from fenxiao.orders.services.checkout import CouponOption, DiscountQuote
-from fenxiao.orders.services.promotions_port import AUTO
+from fenxiao.orders.services.promotions_port import AUTO, ShippingFee
 
 from .. import errors
 from ..models import (
@@ -69,14 +78,14 @@ class Scopes:
         return False
 
 
-def price(q, buyer, choice, now) -> None:
+def price(q, buyer, choice, now, shipping: ShippingFee | None = None) -> None:
     scopes = Scopes()
     target = groups.resolve_target(choice, q.lines, buyer, now) if _wants_group(choice) else None
     q.group = target
     _item_prices(q.lines, buyer, now, target)
-    offer = _best_spend(q, scopes, now)
+    offers = _spend_offers(q, scopes, now)
     copies = _coupons(buyer, now) if buyer is not None else []
-    _order_discounts(q, offer, copies, choice, scopes, now, buyer)
+    _order_discounts(q, offers, copies, choice, scopes, now, buyer, shipping)
 
 
 def _wants_group(choice) -> bool:
@@ -199,7 +208,9 @@ class SpendOffer:
     free_shipping: bool = False
 
 
-def _best_spend(q, scopes: Scopes, now) -> SpendOffer | None:
+def _spend_offers(q, scopes: Scopes, now) -> list[SpendOffer]:
+    """Every 满减 the basket reaches (a reduction or 包邮), the most off first (then 包邮, then
+    the older promotion); sets the quote's "再买 ¥N 可减 ¥M" hints."""
     promotions = list(
         Promotion.objects.filter(running(now), kind=PromotionKind.SPEND)
         .prefetch_related(
@@ -209,7 +220,7 @@ def _best_spend(q, scopes: Scopes, now) -> SpendOffer | None:
         )
         .order_by("pk")
     )
-    best, hints = None, []
+    found, hints = [], []
     for promotion in promotions:
         eligible = [i for i, line in enumerate(q.lines) if scopes.covers(promotion, line)]
         base = sum(q.lines[i].subtotal for i in eligible)
@@ -229,13 +240,12 @@ def _best_spend(q, scopes: Scopes, now) -> SpendOffer | None:
         offer.free_shipping = any(t.free_shipping for t in reached)
         if nxt is not None:
             hints.append((nxt, promotion))
-        worth = (offer.reduction, offer.free_shipping)
-        if any(worth) and (best is None or worth > (best.reduction, best.free_shipping)):
-            best = offer
+        if offer.reduction or offer.free_shipping:
+            found.append(offer)
     q.hints = [
         _hint(need, save, free, promotion) for (need, save, free), promotion in sorted(hints, key=_gain)
     ]
-    return best
+    return sorted(found, key=lambda o: (-o.reduction, not o.free_shipping, o.promotion.pk))
 
 
 def _gain(entry):
@@ -313,6 +323,7 @@ class _Plan:
     coupon: BuyerCoupon | None = None
     coupon_take: int = 0
     coupon_lines: list = field(default_factory=list)
+    rank: int = 0  # the coupon's place in the buyer's wallet (soonest to expire first)
 
     @property
     def total(self) -> int:
@@ -328,42 +339,85 @@ def _spend_shares(q, offer: SpendOffer | None) -> list[int]:
     return shares
 
 
-def _order_discounts(q, offer, copies, choice, scopes: Scopes, now, buyer) -> None:
-    stacks = offer is None or offer.promotion.stackable
-    with_spend = _spend_shares(q, offer)
-    paying_with = [line.subtotal - with_spend[i] for i, line in enumerate(q.lines)]
-    paying_alone = [line.subtotal for line in q.lines]
+def _key(spend: SpendOffer | None):
+    return spend.promotion.pk if spend is not None else None
 
-    plans, options = [], []
-    for copy in copies:
-        # Each coupon is weighed where it would be used: on top of the 满减 if they stack,
-        # otherwise instead of it.
-        paying = paying_with if stacks else paying_alone
-        take, eligible, refusal = _coupon_take(copy, q, paying, scopes, now)
+
+def _order_discounts(q, offers, copies, choice, scopes: Scopes, now, buyer, shipping) -> None:
+    # What each line still pays under each 满减 (or none), which coupons are weighed on.
+    paying = {None: [line.subtotal for line in q.lines]}
+    for offer in offers:
+        shares = _spend_shares(q, offer)
+        paying[_key(offer)] = [line.subtotal - shares[i] for i, line in enumerate(q.lines)]
+    best = offers[0] if offers else None
+    # Whether a coupon can be used, and why not, as the buyer has always been told: after the
+    # 满减 that takes most off if they stack, otherwise instead of it.
+    judged_on = paying[_key(best)] if best is not None and best.promotion.stackable else paying[None]
+    stacking = [None, *(o for o in offers if o.promotion.stackable)]
+
+    plans = [_Plan(offer) for offer in offers] + [_Plan(None)]
+    options, refusals = [], {}
+    for rank, copy in enumerate(copies):
+        take, _lines, refusal = _coupon_take(copy, q, judged_on, scopes, now)
         options.append(
             CouponOption(
                 copy.pk, copy.coupon.name, copy.valid_until, take, refusal.message if refusal else ""
             )
         )
-        if refusal is None and take > 0:
-            plans.append((_Plan(offer if stacks else None, copy, take, eligible), refusal))
+        if refusal is not None:
+            refusals[copy.pk] = refusal
+            continue
+        # A usable coupon goes with no 满减 or one it stacks with: whichever costs least.
+        for spend in stacking:
+            take, eligible, refused = _coupon_take(copy, q, paying[_key(spend)], scopes, now)
+            if refused is None:
+                plans.append(_Plan(spend, copy, take, eligible, rank))
+
+    ranked = sorted(plans, key=_ranking(offers, paying, shipping))
+    for option in options:
+        # What the coupon takes off with the 满减 it would go with if the buyer picked it.
+        mine = next((p for p in ranked if p.coupon is not None and p.coupon.pk == option.id), None)
+        if mine is not None:
+            option.discount = mine.coupon_take
     q.coupon_options = sorted(options, key=lambda o: (not o.usable, -o.discount, o.valid_until, o.id))
 
-    plan = _Plan(offer)
     if choice.coupon == AUTO:
-        best = max((p for p, _ in plans), key=lambda p: (p.total, p.spend is not None), default=None)
-        if best is not None and best.total > plan.total:
-            plan = best
-    elif choice.coupon is not None:
+        plan = ranked[0]
+    elif choice.coupon is None:
+        plan = next(p for p in ranked if p.coupon is None)
+    else:
         copy = next((c for c in copies if c.pk == choice.coupon), None)
         if copy is None:
             raise _missing_coupon(choice.coupon, buyer)
-        paying = paying_with if stacks else paying_alone
-        take, eligible, refusal = _coupon_take(copy, q, paying, scopes, now)
-        if refusal is not None:
-            raise refusal
-        plan = _Plan(offer if stacks else None, copy, take, eligible)
+        if copy.pk in refusals:
+            raise refusals[copy.pk]
+        # The buyer's pick, even where no coupon would cost them less.
+        plan = next(p for p in ranked if p.coupon is copy)
     _apply(q, plan)
+
+
+def _ranking(offers, paying, shipping: ShippingFee | None):
+    """Sort key of the plans: the buyer's finished total (goods after discounts, plus the
+    postage unless the 满减 waives it or nothing is sent), then the discount alone."""
+    place = {o.promotion.pk: i for i, o in enumerate(offers)}
+
+    def key(plan: _Plan):
+        paid = list(paying[_key(plan.spend)])
+        if plan.coupon is not None:
+            weights = [paid[i] for i in plan.coupon_lines]
+            for i, share in zip(plan.coupon_lines, allocate(plan.coupon_take, weights), strict=True):
+                paid[i] -= share
+        waived = shipping is None or (plan.spend is not None and plan.spend.free_shipping)
+        return (
+            sum(paid) + (0 if waived else shipping(paid)),
+            plan.coupon is not None,
+            -plan.total,
+            plan.spend is None,
+            place[plan.spend.promotion.pk] if plan.spend is not None else 0,
+            plan.rank,
+        )
+
+    return key
 
 
 def _missing_coupon(copy_id, buyer):
