@@ -7,9 +7,9 @@ commission statement), whatever its size. Only what moves money or creates a rec
 per person stays per row, inside the chunk: store credit returned on part-wallet orders
 (one ledger entry each) and, in 满足条件 mode, buyers measured for becoming distributors.
 Orders with a payment open at a gateway are closed there one by one, after the chunk
-has committed. A chunk of cancellations that fails as a whole is done again order by
-order, each on its own savepoint, so one order that cannot be cancelled waits alone
-(logged) for the next run instead of holding up every other order for ever.
+has committed. A chunk of cancellations that fails is rolled back and done again one
+order per transaction, so one order that cannot be cancelled waits alone (logged) for the
+next run instead of holding up every other order for ever.
 
 Chunks are taken in id order after the last one (a keyset cursor, served by the partial
 indexes on Order), so a run passes over each due order at most once and a row it could
@@ -46,23 +46,50 @@ TIMEOUT_REASON = "超时未付款，系统自动取消"
 AUTO_COMPLETE_MESSAGE = "发货后到期，系统自动确认收货"
 
 
-def _chunks(due, budget_seconds: float, chunk_size: int | None, handle, then=None) -> int:
+def _chunks(
+    due, budget_seconds: float, chunk_size: int | None, handle, then=None, *, one_by_one_on_failure=False
+) -> int:
     """Call `handle(locked_orders)` per chunk of `due`, each in its own transaction, and
     then `then()` once it has committed, until the backlog is drained or the budget is
-    spent; returns the sum of what they returned."""
+    spent; returns the sum of what they returned. With `one_by_one_on_failure`, a chunk
+    whose `handle` fails is rolled back and handled again one order per transaction: the
+    order that fails is logged and skipped, the others go through."""
     size = chunk_size or CHUNK_SIZE
     stop_at = time.monotonic() + budget_seconds
     after, done = 0, 0
     while True:
-        with transaction.atomic():
-            chunk = list(due.select_for_update(skip_locked=True).filter(pk__gt=after).order_by("pk")[:size])
-            if chunk:
-                done += handle(chunk)
+        chunk = []
+        try:
+            with transaction.atomic():
+                chunk = list(
+                    due.select_for_update(skip_locked=True).filter(pk__gt=after).order_by("pk")[:size]
+                )
+                if chunk:
+                    done += handle(chunk)
+        except Exception:
+            if not (one_by_one_on_failure and chunk):
+                raise
+            logger.exception("sweep: a chunk of %s orders failed, handling them one by one", len(chunk))
+            done += _one_by_one(due, chunk, handle)
         if then is not None:
             done += then(stop_at)
         if len(chunk) < size or time.monotonic() >= stop_at:
             return done
         after = chunk[-1].pk
+
+
+def _one_by_one(due, chunk: list[Order], handle) -> int:
+    done = 0
+    for order in chunk:
+        try:
+            with transaction.atomic():
+                again = list(due.select_for_update(skip_locked=True).filter(pk=order.pk))
+                if again:
+                    done += handle(again)
+        except Exception:
+            # This order waits for the next run; it no longer holds up the others.
+            logger.exception("sweep could not handle order %s", order.pk)
+    return done
 
 
 # --- unpaid orders past their payment deadline -------------------------------------------------
@@ -82,40 +109,20 @@ def cancel_expired_orders(
     due = Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, pay_deadline__lte=now).only(
         "pk", "number", "buyer_id", "wallet_amount", "paid_at", "status", "fulfilment", "pickup_store_id"
     )
-    at_gateway: list[Order] = []
+    at_gateway: dict[int, Order] = {}  # by id: a chunk handled again one by one adds them again
 
     def handle(chunk: list[Order]) -> int:
         open_ids = payments_port.orders_with_open_payments([o.pk for o in chunk])
-        at_gateway.extend(o for o in chunk if o.pk in open_ids)
-        return _cancel_chunk_or_each([o for o in chunk if o.pk not in open_ids])
+        at_gateway.update((o.pk, o) for o in chunk if o.pk in open_ids)
+        return _cancel_chunk([o for o in chunk if o.pk not in open_ids])
 
     def then(stop_at: float) -> int:
         # Outside the chunk's transaction: a gateway call never holds the chunk's locks.
-        orders = at_gateway[:]
+        orders = list(at_gateway.values())
         at_gateway.clear()
         return _cancel_at_gateway(orders, stop_at)
 
-    return _chunks(due, budget_seconds, chunk_size, handle, then)
-
-
-def _cancel_chunk_or_each(orders: list[Order]) -> int:
-    """The chunk at once; if that fails, each order on its own savepoint, so one order that
-    cannot be cancelled (it waits for the next run, logged) never holds up the others."""
-    try:
-        with transaction.atomic():
-            return _cancel_chunk(orders)
-    except Exception:
-        logger.exception(
-            "timeout sweep: a chunk of %s orders failed, cancelling them one by one", len(orders)
-        )
-    cancelled = 0
-    for order in orders:
-        try:
-            with transaction.atomic():
-                cancelled += _cancel_chunk([order])
-        except Exception:
-            logger.exception("timeout sweep could not cancel order %s", order.pk)
-    return cancelled
+    return _chunks(due, budget_seconds, chunk_size, handle, then, one_by_one_on_failure=True)
 
 
 def _cancel_chunk(orders: list[Order]) -> int:
