@@ -54,7 +54,7 @@ def _pending_shipment(user):
         awaiting_group__exact=0,
         fulfilment__exact=Fulfilment.DELIVERY,
     )
-    return Todo("shipment", _("待发货"), count, url, _("已付款、待快递发货的订单"), "local_shipping")
+    return Todo("shipment", _("待发货"), count, url, _("已付款、可发货的订单"), "local_shipping")
 
 
 def _after_sales(user):
