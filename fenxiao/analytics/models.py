@@ -177,6 +177,23 @@ class ProductDay(models.Model):
         return str(self.day)
 
 
+class CategoryDay(models.Model):
+    """Paid orders per category and day, each order once however many of the category's
+    products it bought (summing `ProductDay.orders` would count it once per product)."""
+
+    day = models.DateField(_("日期"))
+    category_id = models.BigIntegerField(_("分类"))  # 0: products without a category
+    orders = models.PositiveIntegerField(_("订单数"), db_default=0)
+
+    class Meta:
+        verbose_name = _("分类日订单")
+        verbose_name_plural = pgettext_lazy("plural", "分类日订单")
+        constraints = [models.UniqueConstraint(fields=["day", "category_id"], name="one_category_day")]
+
+    def __str__(self):
+        return str(self.day)
+
+
 class DistributorDay(models.Model):
     day = models.DateField(_("日期"))
     distributor_id = models.BigIntegerField(_("分销商"))

@@ -34,6 +34,7 @@ from fenxiao.stores.services.pos_sync import sale_key_of
 
 from ..models import (
     BuyerDay,
+    CategoryDay,
     CommissionDay,
     DailySales,
     DistinctCount,
@@ -65,7 +66,16 @@ REDUCTIONS = [
     CommissionAdjustment.Kind.REATTRIBUTED,
 ]
 
-TABLES = [BuyerDay, DailySales, ProductDay, DistributorDay, CommissionDay, DistributionDay, TrafficDay]
+TABLES = [
+    BuyerDay,
+    DailySales,
+    ProductDay,
+    CategoryDay,
+    DistributorDay,
+    CommissionDay,
+    DistributionDay,
+    TrafficDay,
+]
 
 
 def _zero(expr):
@@ -185,6 +195,17 @@ def _product_day(lo, hi, first, last):
         .annotate(refunded_units=Sum("quantity"), refunds=Sum("amount"))
     )
     _upsert(ProductDay, refunds, names, ["day", "product_id"])
+
+
+def _category_day(lo, hi, first, last):
+    # Distinct per category: one order buying two of its products counts once.
+    lines = (
+        OrderLine.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi)
+        .annotate(d=TruncDate("order__paid_at"), cid=_zero(F("product__category_id")))
+        .values("d", "cid")
+        .annotate(orders=Count("order_id", distinct=True))
+    )
+    _upsert(CategoryDay, lines, {"d": "day", "cid": "category_id"}, ["day", "category_id"])
 
 
 def _distributor_day(lo, hi, first, last):
@@ -339,6 +360,7 @@ BUILDERS = {
     BuyerDay: _buyer_day,
     DailySales: _daily_sales,
     ProductDay: _product_day,
+    CategoryDay: _category_day,
     DistributorDay: _distributor_day,
     CommissionDay: _commission_day,
     DistributionDay: _distribution_day,

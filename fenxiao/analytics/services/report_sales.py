@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from fenxiao.catalog.models import Category, Product
 from fenxiao.orders.models import DiscountKind
 
-from ..models import BuyerDay, DailySales, ProductDay
+from ..models import BuyerDay, CategoryDay, DailySales, ProductDay
 from . import dashboard, readers
 from .periods import Period
 from .shapes import COUNT, FEN, Chart, Column, Dataset, Metric, Report, Table
@@ -120,9 +120,16 @@ def _top_products(period: Period) -> Report:
 
 def _by_category(period: Period) -> Report:
     rows = readers.grouped(ProductDay, period, ["category_id"], PRODUCT_FIELDS, order="sales")
+    # An order counts once in its category however many of the category's products it
+    # bought (the products' own counts add it once per product).
+    orders = {
+        r["category_id"]: r["orders"]
+        for r in readers.grouped(CategoryDay, period, ["category_id"], ["orders"])
+    }
     names = dict(Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values_list("pk", "name"))
     for row in rows:
         row["name"] = names.get(row["category_id"], _("未分类"))
+        row["orders"] = orders.get(row["category_id"], 0)
         row["net_sales"] = row["sales"] - row["refunds"]
     chart = Chart(
         [r["name"] for r in rows], [Dataset(_("实付金额"), [r["sales"] for r in rows], FEN)], kind="bar"

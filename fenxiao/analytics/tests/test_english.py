@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from fenxiao.analytics.models import (
     BuyerDay,
+    CategoryDay,
     CommissionDay,
     DailySales,
     DistributionDay,
@@ -75,6 +76,7 @@ def shop():
             units=scale,
             sales=9900 * scale,
         )
+        CategoryDay.objects.create(day=day, category_id=product.category_id, orders=scale)
         DistributorDay.objects.create(
             day=day, distributor_id=987654, orders=scale, sales=5000 * scale, commission_accrued=500
         )
