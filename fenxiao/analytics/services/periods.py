@@ -26,6 +26,9 @@ PRESETS = {
 }
 # A custom range may cover up to three years: a yearly comparison, still bucketed monthly.
 MAX_DAYS = 3 * 366
+# The shop sold nothing before this day (the tills' floor too); a range starting near year 1
+# would also leave no calendar for the period it is compared against.
+EARLIEST = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def preset(key: str, today: date | None = None, grain: str = DAY) -> Period:
 def parse(params, today: date | None = None, default: str = "7d") -> Period:
     """A period from request parameters: `range` (a preset) or `start`/`end` (YYYY-MM-DD),
     and `grain`. Refuses an unknown grain, a malformed or reversed range, a range longer than
-    MAX_DAYS, and days after today."""
+    MAX_DAYS, days after today and days before EARLIEST."""
     today = today or timezone.localdate()
     grain = (params.get("grain") or DAY).strip()
     if grain not in GRAINS:
@@ -115,6 +118,8 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
         raise PeriodInvalid(_("结束日期不能早于开始日期"), field="end")
     if last > today:
         raise PeriodInvalid(_("结束日期不能晚于今天"), field="end")
+    if first < EARLIEST:
+        raise PeriodInvalid(_("开始日期不能早于 %(day)s") % {"day": f"{EARLIEST:%Y-%m-%d}"}, field="start")
     if (last - first).days + 1 > MAX_DAYS:
         raise PeriodInvalid(_("时间范围最长 %(days)s 天") % {"days": MAX_DAYS}, field="start")
     return Period(
