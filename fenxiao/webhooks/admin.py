@@ -4,6 +4,7 @@ and duration (重新投递). Changes go through the services; the pages only cal
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import Http404
 from django.utils.html import escapejs, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -45,6 +46,15 @@ def signing_help_html():
         SIGNING_EXAMPLE,
         10,
     )
+
+
+def object_or_404(model_admin, request, object_id):
+    """The row a detail action's address names; a malformed or unknown id is a 404, not a
+    crash on None (`get_object` answers None for both)."""
+    obj = model_admin.get_object(request, object_id)
+    if obj is None:
+        raise Http404(_("未找到对应的记录"))
+    return obj
 
 
 STATUS_LABELS = LabelColours(
@@ -207,7 +217,7 @@ class EndpointAdmin(ModelAdmin):
 
     @action(description=gettext_lazy("测试推送"), url_path="ping", icon="send", permissions=["ping"])
     def ping_endpoint(self, request, object_id):
-        endpoint = self.get_object(request, object_id)
+        endpoint = object_or_404(self, request, object_id)
         return confirm_action(
             self,
             request,
@@ -222,7 +232,7 @@ class EndpointAdmin(ModelAdmin):
         description=gettext_lazy("更换签名密钥"), url_path="rotate-secret", icon="key", permissions=["rotate"]
     )
     def rotate_secret(self, request, object_id):
-        endpoint = self.get_object(request, object_id)
+        endpoint = object_or_404(self, request, object_id)
 
         def act():
             endpoints.rotate_secret(endpoint)
@@ -328,7 +338,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         description=gettext_lazy("重新投递"), url_path="redeliver", icon="replay", permissions=["redeliver"]
     )
     def redeliver_one(self, request, object_id):
-        row = self.get_object(request, object_id)
+        row = object_or_404(self, request, object_id)
         return confirm_action(
             self,
             request,
