@@ -14,6 +14,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.http import RawPostDataException
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -24,6 +25,7 @@ from .http import error_response, is_api_request
 
 NUL_CODE = "INVALID_CHARACTERS"
 NUL_MESSAGE = _("请求中包含无效字符，请检查后重试")
+BAD_FORMAT_MESSAGE = _("请求格式有误，请检查后重试")
 
 # "\u0000" inside a JSON string is a NUL once parsed; an escaped backslash before it is not.
 _json_nul = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
@@ -42,20 +44,33 @@ def _has_nul(request) -> bool:
         return False
     content_type = request.content_type or ""
     if content_type == "multipart/form-data":
-        if is_api_request(request):
-            # The API takes JSON only; parsing a multipart stream here would consume the raw
-            # body an endpoint (a gateway notification) may still want to read and refuse.
-            return False
-        # Form fields only: uploaded files (images) hold NUL bytes by nature.
-        try:
-            fields = request.POST
-        except MultiPartParserError:
-            raise BadRequest("malformed multipart body") from None
-        return _fields_have_nul(fields)
+        return _multipart_has_nul(request)
     if content_type == "application/x-www-form-urlencoded":
-        return _fields_have_nul(request.POST) or b"\x00" in request.body
-    body = request.body
+        return _fields_have_nul(request.POST) or _raw_has_nul(request.body)
+    return _raw_has_nul(request.body)
+
+
+def _raw_has_nul(body: bytes) -> bool:
     return b"\x00" in body or (b"\\u0000" in body.lower() and bool(_json_nul.search(body)))
+
+
+def _multipart_has_nul(request) -> bool:
+    # The API parses a JSON body whatever the request says it is, so a body labelled as a
+    # form that does not hold an upload is checked whole. Reading it first keeps it for an
+    # endpoint that reads the raw bytes (a gateway notification, a signed POS call); only a
+    # body too big to hold in memory is parsed straight from the stream.
+    api = is_api_request(request)
+    size = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = request.body if api and size.isascii() and size.isdigit() and int(size) <= limit else None
+    # Form fields only: uploaded files (images) hold NUL bytes by nature.
+    try:
+        fields, files = request.POST, request.FILES
+    except MultiPartParserError:
+        raise BadRequest("malformed multipart body") from None
+    if _fields_have_nul(fields):
+        return True
+    return body is not None and not files and _raw_has_nul(body)
 
 
 class BadInputMiddleware:
@@ -66,7 +81,7 @@ class BadInputMiddleware:
         try:
             refused = _has_nul(request)
         except BadRequest:
-            return self._refuse(request, "INVALID_INPUT", _("请求格式有误，请检查后重试"))
+            return self._refuse(request, "INVALID_INPUT", BAD_FORMAT_MESSAGE)
         if refused:
             return self._refuse(request, NUL_CODE, NUL_MESSAGE)
         return self.get_response(request)
@@ -79,6 +94,11 @@ class BadInputMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, DomainError) and 400 <= exception.status < 500:
             return error_response(request, exception.code, exception.message, exception.status)
+        if isinstance(exception, RawPostDataException):
+            # An upload too big to hold, sent to an endpoint that reads the raw body (a
+            # gateway notification): the middleware parsed it as a form, and no such endpoint
+            # takes a form.
+            return self._refuse(request, "INVALID_INPUT", BAD_FORMAT_MESSAGE)
         return None
 
 

@@ -14,7 +14,15 @@ from PIL import Image
 from fenxiao.customers.models import WalletEntry
 from fenxiao.customers.services import wallet
 from fenxiao.notices.models import Message
-from fenxiao.orders.models import AfterSale, AfterSaleImage, Order, OrderEvent, OrderLine, OrderSettings
+from fenxiao.orders.models import (
+    AfterSale,
+    AfterSaleImage,
+    AfterSaleLog,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderSettings,
+)
 from fenxiao.orders.services import after_sale_sweep, after_sales
 from fenxiao.orders.tests.test_after_sales import approve, place_paid_order, ship, stock
 from fenxiao.orders.tests.test_wallet import checkout, pay_rest, top_up
@@ -284,6 +292,15 @@ def test_reasons_come_from_the_list(staff):
 
 
 # --- photos and messages ---------------------------------------------------------------------
+
+
+def test_a_message_with_a_nul_is_refused_and_writes_nothing(staff):
+    client, number, sku, line = shipped_order(staff, quantity=1)
+    sale = ask_return(client, number, line, 1)
+    logs = AfterSaleLog.objects.count()
+    for data in ({"message": "x\x00"}, {"message": "ok", "images": [png()], "note\x00": "1"}):
+        assert_refused(upload(client, f"/after-sales/{sale}/messages", data), 400, "INVALID_CHARACTERS")
+    assert AfterSaleLog.objects.count() == logs
 
 
 def test_photos_and_messages_make_the_history(staff):

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from fenxiao.customers.models import Address, User
@@ -214,7 +215,7 @@ def test_a_malformed_multipart_form_is_a_400_not_a_500():
 
 def test_a_gateway_notification_in_an_unexpected_format_is_refused_not_a_500():
     reply = Client().post("/api/v1/payments/notify/sandbox", b"x", content_type="multipart/form-data")
-    assert 400 <= reply.status_code < 500, reply.content
+    assert_json_refused(reply, 400, "INVALID_INPUT")
 
 
 BIG = str(2**64)
@@ -240,3 +241,49 @@ def test_numbers_past_64_bits_in_h5_addresses_are_never_a_500(path):
     browser.force_login(make_distributor().user)
     assert browser.get(path).status_code < 500
     assert browser.post(path, {"quantity": BIG, "qty": BIG, "sku": BIG, "address": BIG}).status_code < 500
+
+
+# --- a JSON body labelled as a form: the API parses it as JSON all the same ------------------
+
+
+@pytest.mark.parametrize("body", [b'"x\x00"', b'"x\\u0000"'])
+def test_nul_in_json_labelled_multipart_writes_nothing(body):
+    buyer = make_buyer()
+    address = {
+        "recipient": "张三",
+        "phone": "13800138000",
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": "西湖区",
+        "detail": "@",
+    }
+    payload = json.dumps(address, ensure_ascii=False).encode().replace(b'"@"', body)
+    client = Client()
+    client.force_login(buyer)
+    token = api_for(buyer).token
+    for content_type in (
+        "multipart/form-data; boundary=x",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+    ):
+        reply = client.post(
+            "/api/v1/addresses", payload, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert_json_refused(reply, 400, "INVALID_CHARACTERS")
+    assert not Address.objects.exists()
+
+
+def test_nul_in_a_gateway_notification_labelled_multipart_is_refused():
+    reply = Client().post(
+        "/api/v1/payments/notify/sandbox",
+        b'{"trade": "\x00"}',
+        content_type="multipart/form-data; boundary=x",
+    )
+    assert_json_refused(reply, 400, "INVALID_CHARACTERS")
+
+
+def test_an_upload_too_big_to_hold_sent_to_a_raw_body_endpoint_is_refused(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    photo = SimpleUploadedFile("x.jpg", b"\xff\xd8\x00" * 1000, content_type="image/jpeg")
+    reply = Client().post("/api/v1/payments/notify/sandbox", {"trade": "T1", "photo": photo})
+    assert_json_refused(reply, 400, "INVALID_INPUT")
