@@ -37,6 +37,7 @@ def generate(
             "DailySales",
             "BuyerDay",
             "ProductDay",
+            "CategoryDay",
             "DistributorDay",
             "CommissionDay",
             "DistributionDay",
@@ -77,6 +78,11 @@ def generate(
             (d + p) %% 2, 700 * ((d + p) %% 2)
         FROM generate_series(0, %s) AS d, generate_series(1, %s) AS p WHERE (d + p) %% 2 = 0""",  # noqa: S608
         [first, days - 1, products],
+    )
+    # Each category's orders of the day: about the orders of its products (category p % 40 + 1).
+    made["CategoryDay"] = _execute(
+        f"""INSERT INTO {t["CategoryDay"]} (day, category_id, orders)
+        SELECT day, category_id, SUM(orders) FROM {t["ProductDay"]} GROUP BY day, category_id"""  # noqa: S608
     )
     made["DistributorDay"] = _execute(
         f"""INSERT INTO {t["DistributorDay"]} (day, distributor_id, orders, sales, commission_accrued,
