@@ -270,6 +270,9 @@ LOGIN_REDIRECT_URL = "/backend/"
 # Where the client's address is read for login rate limits; behind a reverse proxy set it to
 # the header the proxy writes, e.g. HTTP_X_REAL_IP.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "REMOTE_ADDR")
+# With CLIENT_IP_HEADER=HTTP_X_FORWARDED_FOR: how many proxies of ours append to it (a CDN in
+# front of nginx is 2); the client is that many entries from the right.
+CLIENT_IP_PROXY_COUNT = max(int(os.environ.get("CLIENT_IP_PROXY_COUNT", "1")), 1)
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_FAILURE_WINDOW_SECONDS = int(os.environ.get("LOGIN_FAILURE_WINDOW_SECONDS", "900"))
 # Registration attempts per client address and window (bounds phone-number probing).

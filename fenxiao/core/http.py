@@ -10,10 +10,17 @@ from django.utils.translation import gettext as _
 
 def client_ip(request) -> str | None:
     """The caller's address. Behind a reverse proxy, set CLIENT_IP_HEADER to the header the
-    proxy writes (e.g. HTTP_X_REAL_IP); it is trusted as is, so only set it behind one."""
+    proxy writes (e.g. HTTP_X_REAL_IP); it is trusted as is, so only set it behind one.
+
+    X-Forwarded-For is a list each proxy appends the address it saw to, after whatever the
+    client sent: only the entries our own proxies wrote can be believed, so the client is the
+    CLIENT_IP_PROXY_COUNT-th entry from the right (the last one behind a single proxy). The
+    first entry is whatever the client typed, and would let anyone pick an address to dodge
+    the login and SMS limits."""
     value = request.META.get(settings.CLIENT_IP_HEADER) or request.META.get("REMOTE_ADDR")
-    if value and "," in value:  # X-Forwarded-For: the first entry is the client
-        value = value.split(",", 1)[0]
+    if value and "," in value:
+        entries = [entry.strip() for entry in value.split(",")]
+        value = entries[-min(settings.CLIENT_IP_PROXY_COUNT, len(entries))]
     return value.strip() if value else None
 
 
