@@ -234,6 +234,8 @@ class StoreStaffAdmin(ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
+            if not self.may_designate(request):
+                return ("store", "phone", "role")
             return ("store", "phone", "role", "make_distributor")
         return ("store", "user", "role", "is_active", "code")
 
@@ -247,7 +249,7 @@ class StoreStaffAdmin(ModelAdmin):
             form.cleaned_data["store"],
             form.cleaned_data["phone"],
             form.cleaned_data["role"],
-            make_distributor=form.cleaned_data.get("make_distributor", False),
+            make_distributor=form.cleaned_data.get("make_distributor", False) and self.may_designate(request),
             by=request.user,
         )
         obj.pk, obj.user_id, obj.store_id = staff.pk, staff.user_id, staff.store_id
@@ -258,6 +260,16 @@ class StoreStaffAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # staff who leave keep their members and commission history
 
+    @staticmethod
+    def may_designate(request) -> bool:
+        """指定分销 makes distributors: it takes the distributor page's own permission, as there."""
+        return request.user.has_perm("distribution.add_distributor")
+
+    def has_designate_permission(self, request, obj=None):
+        # One name for both rights: Django offers a bulk action when any one of its
+        # permissions holds (unfold runs it only when all do).
+        return self.has_change_permission(request) and self.may_designate(request)
+
     @admin.display(description=gettext_lazy("分销商"))
     def distributor_status(self, obj):
         distributor = getattr(obj.user, "distributor", None) if hasattr(obj.user, "distributor") else None
@@ -265,7 +277,7 @@ class StoreStaffAdmin(ModelAdmin):
             return _("否")
         return distributor.get_status_display()
 
-    @action(description=gettext_lazy("设为分销商（指定分销）"))
+    @action(description=gettext_lazy("设为分销商（指定分销）"), permissions=["designate"])
     def make_distributors(self, request, queryset):
         made = 0
         for staff in queryset.select_related("user"):
@@ -274,7 +286,7 @@ class StoreStaffAdmin(ModelAdmin):
             made += not was
         messages.success(request, _("已设为分销商 %(count)s 人") % {"count": made})
 
-    @action(description=gettext_lazy("离职（保留历史会员与佣金）"))
+    @action(description=gettext_lazy("离职（保留历史会员与佣金）"), permissions=["change"])
     def leave(self, request, queryset):
         for staff in queryset:
             staff_service.remove(staff)

@@ -54,7 +54,7 @@ class PosApiKeyAdmin(ModelAdmin):
             % {"key_id": obj.key_id, "secret": secret},
         )
 
-    @action(description=gettext_lazy("停用所选密钥"))
+    @action(description=gettext_lazy("停用所选密钥"), permissions=["change"])
     def revoke_selected(self, request, queryset):
         count = pos_keys.revoke_keys(queryset.values_list("pk", flat=True))
         self.message_user(request, _("已停用 %(count)s 个密钥") % {"count": count})
