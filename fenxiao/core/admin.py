@@ -18,13 +18,23 @@ def change_url(obj) -> str:
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
 
-def user_text(user) -> str:
-    """A person as staff see them, with the full phone number (the H5 pages mask it)."""
+def masked_phone(phone: str) -> str:
+    """138****1234, as `customers.phones.mask_phone` writes it (core imports no app)."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+def user_text(user, full_phone: bool = True) -> str:
+    """A person as staff see them. A buyer's phone is masked unless `full_phone` (the staff
+    member may see phones: `customers.view_customer_phone`); a staff account's phone is
+    shown whole, as on the user pages."""
     if user is None:
         return "-"
-    if user.phone and user.nickname:
-        return f"{user.nickname}（{user.phone}）"
-    return user.phone or user.nickname or user.username
+    phone = user.phone
+    if phone and not full_phone and not user.is_staff:
+        phone = masked_phone(phone)
+    if phone and user.nickname:
+        return f"{user.nickname}（{phone}）"
+    return phone or user.nickname or user.username
 
 
 def fen_column(description: str, *, field: str = "amount", ordering: str | None = None):

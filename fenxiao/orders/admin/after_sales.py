@@ -25,7 +25,17 @@ from fenxiao.payments.models import Refund
 from ..models import AfterSale, AfterSaleKind, AfterSaleLine, AfterSaleLog, AfterSaleStatus, OrderSettings
 from ..services import after_sale_checks as checks
 from ..services import after_sales
-from .common import AFTER_SALE_STATUS_LABELS, ReasonForm, buyer_text, change_url, label, link
+from .common import (
+    AFTER_SALE_STATUS_LABELS,
+    ReasonForm,
+    buyer_text,
+    change_url,
+    full_phones,
+    label,
+    link,
+    shown_user,
+    with_phone_flag,
+)
 from .exporting import AfterSaleExports
 
 # --- After-sale ------------------------------------------------------------------------------
@@ -210,7 +220,8 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         return request.user.has_perm("orders.change_aftersale")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order", "order__buyer", "decided_by")
+        queryset = super().get_queryset(request).select_related("order", "order__buyer", "decided_by")
+        return with_phone_flag(queryset, request)
 
     @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
@@ -218,7 +229,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
-        return buyer_text(obj.order.buyer)
+        return buyer_text(obj.order.buyer, full_phones(obj))
 
     @display(
         description=gettext_lazy("状态"),
@@ -273,8 +284,13 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("协商记录"))
     def history_display(self, obj):
-        logs = AfterSaleLog.objects.filter(after_sale=obj).select_related("actor").prefetch_related("images")
-        return render_to_string("admin/orders/after_sale_history.html", {"logs": list(logs)})
+        logs = list(
+            AfterSaleLog.objects.filter(after_sale=obj).select_related("actor").prefetch_related("images")
+        )
+        for log in logs:
+            if log.actor_id:
+                log.actor = shown_user(log.actor, full_phones(obj))  # the template prints it
+        return render_to_string("admin/orders/after_sale_history.html", {"logs": logs})
 
     def detail_actions_for(self, after_sale):
         by_status = {
@@ -309,7 +325,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         return [
             (_("售后单号"), after_sale.number),
             (_("订单"), after_sale.order.number),
-            (_("买家"), buyer_text(after_sale.order.buyer)),
+            (_("买家"), buyer_text(after_sale.order.buyer, full_phones(after_sale))),
             (_("类型"), after_sale.get_kind_display()),
             (_("状态"), after_sale.get_status_display()),
             (_("退款金额"), format_fen(after_sale.amount)),

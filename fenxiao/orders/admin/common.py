@@ -1,7 +1,16 @@
 """Pieces shared by the order and after-sale backend pages: status badges, links, buyer text
-and the small confirmation forms."""
+and the small confirmation forms.
+
+Phones (buyer, recipient, distributor) are masked (138****1234) unless the staff member may
+see them (`customers.view_customer_phone`: 运营 may, 财务 may not), as on the 客户 pages. The
+admin object serves every request, so whether this one may see them travels with the rows:
+`with_phone_flag` annotates it in `get_queryset`, `full_phones` reads it back.
+"""
+
+import copy
 
 from django import forms
+from django.db.models import BooleanField, Value
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -10,6 +19,9 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.admin import change_url as change_url
 from fenxiao.core.admin import user_text as buyer_text
 from fenxiao.core.money import format_fen
+from fenxiao.customers.backoffice.listing import may_see_phones
+from fenxiao.customers.backoffice.listing import phone_text as phone_text
+from fenxiao.customers.phones import mask_phone
 
 from ..models import AfterSaleStatus, Order, OrderStatus
 
@@ -33,6 +45,27 @@ AFTER_SALE_STATUS_LABELS = {
 REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
 
 
+def with_phone_flag(queryset, request):
+    return queryset.annotate(full_phone=Value(may_see_phones(request), output_field=BooleanField()))
+
+
+def full_phones(obj) -> bool:
+    """Whether the page showing `obj` (read through `with_phone_flag`) shows whole phones."""
+    return getattr(obj, "full_phone", False)
+
+
+def shown_user(user, full: bool):
+    """`user` for a template that prints it (str() is the phone when there is no nickname):
+    a buyer's copy with the phone masked unless `full`."""
+    if full or user is None or user.is_staff or not user.phone:
+        return user
+    shown = copy.copy(user)
+    shown.phone = mask_phone(user.phone)
+    if user.username == user.phone:
+        shown.username = shown.phone
+    return shown
+
+
 def link(obj, text=None):
     return format_html(
         '<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>',
@@ -46,10 +79,11 @@ def label(text, kind):
 
 
 def order_summary(order: Order) -> list[tuple[str, str]]:
+    full = full_phones(order)
     rows = [
         (_("订单号"), order.number),
         (_("状态"), order.get_status_display()),
-        (_("买家"), buyer_text(order.buyer)),
+        (_("买家"), buyer_text(order.buyer, full)),
         (_("商品金额"), format_fen(order.goods_amount)),
         (_("优惠/改价"), format_fen(order.discount_amount)),
         (_("运费"), format_fen(order.shipping_fee)),
@@ -60,7 +94,8 @@ def order_summary(order: Order) -> list[tuple[str, str]]:
             (_("实付金额"), format_fen(order.paid_amount)),
             (_("已退款"), format_fen(order.refunded_amount)),
         ]
-    rows.append((_("收货信息"), f"{order.recipient} {order.recipient_phone} {order.address_text}"))
+    phone = phone_text(order.recipient_phone, full)
+    rows.append((_("收货信息"), f"{order.recipient} {phone} {order.address_text}"))
     return rows
 
 

@@ -8,7 +8,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Payment
 
 from ..models import AfterSale, OrderEvent, OrderLine
-from .common import AFTER_SALE_STATUS_LABELS, buyer_text, label, link
+from .common import AFTER_SALE_STATUS_LABELS, buyer_text, full_phones, label, link, with_phone_flag
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -56,11 +56,11 @@ class OrderEventInline(ReadOnlyInline):
     verbose_name_plural = pgettext_lazy("plural", "订单日志")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        return with_phone_flag(super().get_queryset(request).select_related("actor"), request)
 
     @display(description=gettext_lazy("操作人"))
     def actor_display(self, obj):
-        return buyer_text(obj.actor) if obj.actor_id else obj.get_actor_kind_display()
+        return buyer_text(obj.actor, full_phones(obj)) if obj.actor_id else obj.get_actor_kind_display()
 
 
 class AfterSaleInline(ReadOnlyInline):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
+from fenxiao.customers.backoffice.listing import phone_text
 
 from ..models import OPEN_AFTER_SALE, AfterSale, OrderLine, OrderStatus, Parcel
 
@@ -198,7 +199,7 @@ def attributed_distributor(order):
     return attribution.level1 if attribution else None
 
 
-def distributor_cell(order) -> str:
+def distributor_cell(order, full_phone: bool) -> str:
     distributor = attributed_distributor(order)
     if distributor is None:
         return "-"
@@ -207,7 +208,7 @@ def distributor_cell(order) -> str:
     return format_html(
         '<div>{}</div><div class="text-xs text-base-500">{}</div>',
         name,
-        user.phone or distributor.referral_code,
+        phone_text(user.phone, full_phone) if user.phone else distributor.referral_code,
     )
 
 

@@ -27,8 +27,11 @@ from .attribution import render_attribution
 from .common import (
     ORDER_STATUS_LABELS,
     buyer_text,
+    full_phones,
     label,
     order_summary,
+    phone_text,
+    with_phone_flag,
 )
 from .discounts import render_discounts
 from .exporting import OrderExports
@@ -114,7 +117,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 "fields": (
                     "fulfilment_display",
                     "recipient",
-                    "recipient_phone",
+                    "recipient_phone_display",
                     "address_display",
                     "parcels_panel",
                 )
@@ -197,7 +200,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
         return packing.page(self, request)
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+        queryset = with_phone_flag(super().get_queryset(request), request)
         if request.resolver_match and request.resolver_match.url_name == "orders_order_changelist":
             line_fields = ("id", "order_id", "product_name", "spec_text", "image_url", "quantity")
             queryset = queryset.prefetch_related(
@@ -225,7 +228,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
-        return distributor_cell(obj)
+        return distributor_cell(obj, full_phones(obj))
 
     @display(description=gettext_lazy("下单时间"), ordering="created_at")
     def created_display(self, obj):
@@ -235,7 +238,11 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("买家"), ordering="buyer__phone")
     def buyer_display(self, obj):
-        return buyer_text(obj.buyer)
+        return buyer_text(obj.buyer, full_phones(obj))
+
+    @display(description=gettext_lazy("联系电话"))
+    def recipient_phone_display(self, obj):
+        return phone_text(obj.recipient_phone, full_phones(obj))
 
     @display(
         description=gettext_lazy("状态"),
