@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -424,6 +424,9 @@ class ProductAdmin(ProductExports, ModelAdmin):
 
     @action(description=gettext_lazy("复制商品"), url_path="copy", permissions=["copy"], icon="content_copy")
     def copy_detail(self, request, object_id):
+        # A numeric id is routed to copy_view above; whatever else reaches this is no product.
+        if whole_number(object_id) is None:
+            raise Http404(_("未找到对应的记录"))
         return HttpResponseRedirect(reverse("admin:catalog_product_copy", args=[object_id]))
 
     @action(description=gettext_lazy("复制所选商品"), permissions=["copy"])
