@@ -4,8 +4,10 @@ open/closed, pickup), their staff, and each store's stock per SKU on its own pag
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -128,6 +130,9 @@ class StoreAdmin(ModelAdmin):
 
     @action(description=gettext_lazy("门店库存"), url_path="stock", icon="inventory")
     def open_stock(self, request, object_id):
+        # A numeric id is routed to stock_view; whatever else reaches this is no store.
+        if whole_number(object_id) is None:
+            raise Http404(_("未找到对应的记录"))
         return redirect(reverse("admin:stores_store_stock", args=[object_id]))
 
     def get_urls(self):
@@ -142,10 +147,15 @@ class StoreAdmin(ModelAdmin):
     def stock_view(self, request, store_id):
         """Every sellable SKU (searchable) with the online stock and this store's stock;
         change a number, or tick rows and set them all at once (批量设置)."""
+        # The page is a store's and sets its stock: reading it takes the right to view both,
+        # saving it the right to change both.
+        user = request.user
+        may_change = self.has_change_permission(request) and user.has_perm("stores.change_storestock")
+        stock_readable = user.has_perm("stores.view_storestock") or user.has_perm("stores.change_storestock")
+        may_view = self.has_view_or_change_permission(request) and stock_readable
+        if not may_view or (request.method == "POST" and not may_change):
+            raise PermissionDenied
         store = get_object_or_404(Store, pk=store_id)
-        may_change = request.user.has_perm("stores.change_storestock")
-        if not (may_change or request.user.has_perm("stores.view_storestock")):
-            return redirect(reverse("admin:index"))
         query = (request.GET.get("q") or "").strip()[:40]
         skus = (
             Sku.objects.filter(is_active=True, product__isnull=False)
@@ -155,7 +165,7 @@ class StoreAdmin(ModelAdmin):
         if query:
             skus = skus.filter(Q(product__name__icontains=query) | Q(code__icontains=query))
         skus = list(skus[:STOCK_PAGE_ROWS])
-        if request.method == "POST" and may_change:
+        if request.method == "POST":
             try:
                 changed, shown = _typed_levels(request.POST, skus)
                 moved = stock.set_stock_if_unchanged(store.pk, changed, shown)
