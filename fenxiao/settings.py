@@ -280,6 +280,9 @@ REGISTER_LIMIT_PER_ADDRESS = int(os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "1
 REGISTER_WINDOW_SECONDS = int(os.environ.get("REGISTER_WINDOW_SECONDS", "3600"))
 # Registration codes by SMS. Limits per phone number (one a minute, a daily cap) and per client
 # address (per SMS_CODE_ADDRESS_WINDOW_SECONDS); the same answer for new and registered numbers.
+# An API token (apps, mini-programs) unused this many days stops working and is deleted
+# nightly; each use within the window keeps it alive.
+API_TOKEN_IDLE_DAYS = max(int(os.environ.get("API_TOKEN_IDLE_DAYS", "30")), 1)
 SMS_CODE_TTL_SECONDS = 600
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_PHONE_INTERVAL_SECONDS = int(os.environ.get("SMS_CODE_PHONE_INTERVAL_SECONDS", "60"))

@@ -58,3 +58,11 @@ def recompute_tags_now() -> None:
 
     figures.rebuild()
     tags.recompute_all()
+
+
+@once_per_slot(crontab(minute="25", hour="4"))
+def drop_idle_api_tokens() -> None:
+    """Every night: API tokens idle past API_TOKEN_IDLE_DAYS are deleted."""
+    from .services import accounts
+
+    accounts.drop_idle_tokens()

@@ -2,11 +2,13 @@
 
 import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,6 +204,8 @@ def issue_token(user: User) -> str:
 
 
 def user_for_token(key: str) -> User | None:
+    """The token's user, or None for a token unknown, revoked or idle past
+    API_TOKEN_IDLE_DAYS: a phone lost or sold on stays signed in no longer than that."""
     if not key:
         return None
     token = (
@@ -212,10 +216,30 @@ def user_for_token(key: str) -> User | None:
     if token is None:
         return None
     now = timezone.now()
+    if (token.last_used_at or token.created_at) < now - token_idle_limit():
+        ApiToken.objects.filter(pk=token.pk).delete()
+        return None
     # Touch at most once a minute: a write per request would serialise SQLite readers.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def token_idle_limit() -> timedelta:
+    return timedelta(days=settings.API_TOKEN_IDLE_DAYS)
+
+
+def drop_idle_tokens(chunk: int = 5000) -> int:
+    """Deletes tokens idle past the limit (each login adds one; most apps never log out),
+    a chunk per statement. Returns how many went."""
+    cutoff = timezone.now() - token_idle_limit()
+    idle = ApiToken.objects.filter(
+        Q(last_used_at__lt=cutoff) | Q(last_used_at__isnull=True, created_at__lt=cutoff)
+    )
+    dropped = 0
+    while ids := list(idle.values_list("pk", flat=True)[:chunk]):
+        dropped += ApiToken.objects.filter(pk__in=ids).delete()[0]
+    return dropped
 
 
 def revoke_token(key: str) -> None:

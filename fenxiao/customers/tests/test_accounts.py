@@ -1,11 +1,14 @@
 """Accounts through the API: register, login (rate-limited), tokens, the address book."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from fenxiao.customers.errors import InvalidPhone
 from fenxiao.customers.models import Address, ApiToken, User
-from fenxiao.customers.services.accounts import normalise_phone
+from fenxiao.customers.services.accounts import drop_idle_tokens, normalise_phone
 from fenxiao.testing import ApiClient, api_for, assert_refused, make_address, make_buyer, sms_code_for
 
 pytestmark = pytest.mark.django_db
@@ -277,3 +280,33 @@ def test_addresses_need_a_signed_in_buyer():
     assert_refused(ApiClient().get("/addresses"), 401, "UNAUTHORIZED")
     assert_refused(ApiClient().post("/addresses", ADDRESS), 401, "UNAUTHORIZED")
     assert Address.objects.count() == 0
+
+
+def test_a_token_idle_past_the_limit_stops_working_and_is_dropped(settings):
+    assert settings.API_TOKEN_IDLE_DAYS == 30
+    make_buyer("13800000006", password=PASSWORD)
+    idle, used, fresh = (login("13800000006").json()["token"] for _ in range(3))
+    now = timezone.now()
+    keys = {key: ApiToken.objects.get(key_hash=ApiToken.hash_key(key)).pk for key in (idle, used, fresh)}
+    ApiToken.objects.filter(pk=keys[idle]).update(created_at=now - timedelta(days=40), last_used_at=None)
+    ApiToken.objects.filter(pk=keys[used]).update(
+        created_at=now - timedelta(days=90), last_used_at=now - timedelta(days=29)
+    )
+    assert ApiClient(used).get("/me").status_code == 200  # used within the window: still works
+    assert ApiToken.objects.get(pk=keys[used]).last_used_at > now - timedelta(minutes=1)
+    assert_refused(ApiClient(idle).get("/me"), 401, "UNAUTHORIZED")
+    assert not ApiToken.objects.filter(pk=keys[idle]).exists()
+
+
+def test_the_nightly_sweep_drops_only_idle_tokens():
+    make_buyer("13800000007", password=PASSWORD)
+    keys = [login("13800000007").json()["token"] for _ in range(4)]
+    now = timezone.now()
+    tokens = ApiToken.objects.order_by("pk")
+    ApiToken.objects.filter(pk=tokens[0].pk).update(created_at=now - timedelta(days=31))
+    ApiToken.objects.filter(pk=tokens[1].pk).update(last_used_at=now - timedelta(days=31))
+    ApiToken.objects.filter(pk=tokens[2].pk).update(
+        created_at=now - timedelta(days=200), last_used_at=now - timedelta(days=1)
+    )
+    assert drop_idle_tokens(chunk=1) == 2
+    assert [ApiClient(key).get("/me").status_code for key in keys] == [401, 401, 200, 200]
