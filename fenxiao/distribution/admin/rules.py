@@ -6,7 +6,7 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from fenxiao.core.admin_forms import (
 )
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
+from fenxiao.core.numbers import whole_number
 
 from ..models import (
     CommissionRule,
@@ -373,7 +374,10 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
     )
     def simulate(self, request, object_id):
         """What-if: replay recent orders with this rule changed, in the 任务中心."""
-        rule = get_object_or_404(CommissionRule.objects.select_related("grade"), pk=object_id)
+        pk = whole_number(object_id)
+        if pk is None:
+            raise Http404(_("未找到对应的记录"))
+        rule = get_object_or_404(CommissionRule.objects.select_related("grade"), pk=pk)
         form = RuleSimulationForm(posted(request), rule=rule)
         started = start_simulation(request, form)
         if started is not None:
