@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.money import format_fen
 from fenxiao.customers.backoffice.listing import phone_text
 
-from ..models import OPEN_AFTER_SALE, AfterSale, OrderLine, OrderStatus, Parcel
+from ..models import OPEN_AFTER_SALE, AfterSale, Fulfilment, OrderLine, OrderStatus, Parcel
 
 TAB_PARAM = "tab"
 # Longer search text is cut: nobody types more to find an order, and each word is one
@@ -38,7 +38,18 @@ def open_after_sale() -> Exists:
 TABS = (
     ("all", gettext_lazy("全部"), None),
     ("pending_payment", gettext_lazy("待付款"), Q(status=OrderStatus.PENDING_PAYMENT)),
-    ("pending_shipment", gettext_lazy("待发货"), Q(status=OrderStatus.PENDING_SHIPMENT)),
+    # A paid 到店自提 order is never shipped: it waits at its store for staff there to verify
+    # its code, so it has its own tab and stays out of the list to ship.
+    (
+        "pending_shipment",
+        gettext_lazy("待发货"),
+        Q(status=OrderStatus.PENDING_SHIPMENT, fulfilment=Fulfilment.DELIVERY),
+    ),
+    (
+        "pending_pickup",
+        gettext_lazy("待自提"),
+        Q(status=OrderStatus.PENDING_SHIPMENT, fulfilment=Fulfilment.PICKUP),
+    ),
     ("shipped", gettext_lazy("已发货"), Q(status=OrderStatus.SHIPPED)),
     ("completed", gettext_lazy("已完成"), Q(status=OrderStatus.COMPLETED)),
     ("closed", gettext_lazy("已关闭"), Q(status=OrderStatus.CANCELLED)),

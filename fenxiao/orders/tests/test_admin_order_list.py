@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, place
 from fenxiao.orders.models import Order
-from fenxiao.orders.services import after_sales, lifecycle, shipments
-from fenxiao.testing import make_address, make_buyer, make_product, make_staff
+from fenxiao.orders.services import after_sales, checkout, lifecycle, shipments
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
 from .backend import url
 
@@ -79,6 +79,7 @@ def test_tabs_show_every_state_with_its_count(boss, shop):
         "all": ("全部", 7),
         "pending_payment": ("待付款", 1),
         "pending_shipment": ("待发货", 3),
+        "pending_pickup": ("待自提", 0),
         "shipped": ("已发货", 1),
         "completed": ("已完成", 1),
         "closed": ("已关闭", 1),
@@ -116,6 +117,7 @@ def test_tabs_keep_the_search_and_filters_and_count_within_them(boss, shop):
         "all": 4,
         "pending_payment": 0,
         "pending_shipment": 1,
+        "pending_pickup": 0,
         "shipped": 1,
         "completed": 1,
         "closed": 1,
@@ -137,6 +139,21 @@ def test_the_dashboard_status_link_opens_on_its_tab(boss, shop):
     assert active_tab(body) == "pending_shipment"
     assert numbers_in(body, shop) == {"sold", "two", "disputed"}
     assert numbers_in(boss.get(LIST, {"status": "nonsense"}).content.decode(), shop) == set()
+
+
+def test_a_paid_pickup_order_waits_under_its_own_tab_not_with_the_orders_to_ship(boss, shop):
+    from fenxiao.stores.testing import make_store
+
+    sku = make_product("桂花乌龙", price=4500).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    pickup = checkout.place_order(make_buyer(), [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    pay_in_sandbox(pickup)
+    body = boss.get(LIST).content.decode()
+    assert (tabs(body)["pending_shipment"], tabs(body)["pending_pickup"]) == (("待发货", 3), ("待自提", 1))
+    waiting = boss.get(LIST, {"tab": "pending_pickup"}).content.decode()
+    assert pickup.number in waiting and numbers_in(waiting, shop) == set()
+    to_ship = boss.get(LIST, {"tab": "pending_shipment"}).content.decode()
+    assert pickup.number not in to_ship and numbers_in(to_ship, shop) == {"sold", "two", "disputed"}
 
 
 @pytest.mark.parametrize(
