@@ -1,10 +1,12 @@
-"""门店报表: each store's members, new members, paid orders and sales in the period, and
-each 导购's members, orders, sales and commission.
+"""门店报表: each store's members, new members, paid online orders and their sales, and
+its till sales (pushed by its POS) in the period; each 导购's members, orders, sales and
+commission.
 
-Read straight from the tables with a fixed number of grouped queries (5) whatever the
+Read straight from the tables with a fixed number of grouped queries (6) whatever the
 period: store members by (store, 导购) on the `store_member_current` index, the period's
-paid orders from the `order_paid_at` index grouped by (level-1 seller, pickup store), and
-the period's commission from `commission_created_at`. The result rows are bounded by stores
+paid orders from the `order_paid_at` index grouped by (level-1 seller, pickup store), the
+period's till sales from the `sold_at` index grouped by store, and the period's commission
+from `commission_created_at`. The result rows are bounded by stores
 × staff, not by orders; a shop whose period holds millions of orders would want a daily
 aggregate (like `SalesDay`), which this report can switch to without changing its shape.
 
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from fenxiao.distribution.models import Commission, CommissionStatus
 from fenxiao.orders.models import Order
-from fenxiao.stores.models import Store, StoreMember, StoreStaff
+from fenxiao.stores.models import OfflineSale, Store, StoreMember, StoreStaff
 
 from .periods import Period, day_bounds
 from .shapes import FEN, Column, Metric, Report, Table
@@ -35,7 +37,16 @@ def _figures(period: Period):
         StoreStaff.objects.select_related("user__distributor", "store").order_by("store_id", "role", "id")
     )
     by_store = {
-        s.pk: {"store": s.name, "members": 0, "new_members": 0, "orders": 0, "sales": 0} for s in stores
+        s.pk: {
+            "store": s.name,
+            "members": 0,
+            "new_members": 0,
+            "orders": 0,
+            "sales": 0,
+            "till_sales": 0,
+            "till_amount": 0,
+        }
+        for s in stores
     }
     by_staff = {
         s.pk: {
@@ -94,6 +105,18 @@ def _figures(period: Period):
                 bucket["orders"] += row["orders"]
                 bucket["sales"] += row["sales"] or 0
 
+    # Sales at the store's till: net of the till's returns, as online sales are of refunds.
+    till = (
+        OfflineSale.objects.filter(sold_at__gte=start, sold_at__lt=end)
+        .values("store_id")
+        .order_by()
+        .annotate(count=Count("pk"), net=Sum(F("total") - F("refunded_amount")))
+    )
+    for row in till:
+        if bucket := by_store.get(row["store_id"]):
+            bucket["till_sales"] += row["count"]
+            bucket["till_amount"] += row["net"] or 0
+
     earned = (
         Commission.objects.filter(
             distributor_id__in=list(seller_staff) or [0], created_at__gte=start, created_at__lt=end
@@ -120,16 +143,22 @@ def build(period: Period, options: dict) -> list[Report]:
         Column("new_members", _("新增会员")),
         Column("orders", _("付款订单")),
         Column("sales", _("销售额"), FEN),
+        Column("till_sales", _("收银笔数")),
+        Column("till_amount", _("收银销售额"), FEN),
     ]
     totals = {
         "store": _("合计"),
-        **{k: _sum(stores, k) for k in ("members", "new_members", "orders", "sales")},
+        **{
+            k: _sum(stores, k)
+            for k in ("members", "new_members", "orders", "sales", "till_sales", "till_amount")
+        },
     }
     metrics = [
         Metric("members", _("门店会员"), totals["members"], 0),
         Metric("new_members", _("新增会员"), totals["new_members"], 0),
         Metric("orders", _("门店订单"), totals["orders"], 0),
         Metric("sales", _("门店销售额"), totals["sales"], 0, FEN),
+        Metric("till_amount", _("收银销售额"), totals["till_amount"], 0, FEN),
     ]
     overview = Report(
         "stores-overview",
@@ -140,7 +169,7 @@ def build(period: Period, options: dict) -> list[Report]:
         Table(columns, stores, totals),
         _(
             "会员数为当前归属该门店的会员（首个或最新门店，按门店设置）；销售额为期内付款订单实付减退款，"
-            "按自提门店，或一级分销商为门店账户/门店员工归属门店。"
+            "按自提门店，或一级分销商为门店账户/门店员工归属门店。收银为收银系统上报的期内门店销售，减门店退货。"
         ),
     )
     guide_columns = [

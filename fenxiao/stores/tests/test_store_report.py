@@ -2,13 +2,14 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from fenxiao.analytics.services import periods, report_stores
 from fenxiao.distribution.tests.helpers import buy, sku
-from fenxiao.stores.models import BindTarget
+from fenxiao.stores.models import BindTarget, OfflineSale, Store
 from fenxiao.testing import login, make_buyer, make_product, make_staff
 
 from .helpers import guide, make_store, scan, store_settings
@@ -41,7 +42,7 @@ def today():
 
 def test_store_report_figures_per_store_and_per_guide(django_assert_max_num_queries):
     a, b, ga, gb = setup_shop()
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         overview, guides = report_stores.build(today(), {"limit": 20})
     rows = {r["store"]: r for r in overview.table.rows}
     assert rows["南山店"] == {
@@ -50,8 +51,18 @@ def test_store_report_figures_per_store_and_per_guide(django_assert_max_num_quer
         "new_members": 3,
         "orders": 3,
         "sales": 8888 * 4,
+        "till_sales": 0,
+        "till_amount": 0,
     }
-    assert rows["北山店"] == {"store": "北山店", "members": 1, "new_members": 1, "orders": 1, "sales": 8888}
+    assert rows["北山店"] == {
+        "store": "北山店",
+        "members": 1,
+        "new_members": 1,
+        "orders": 1,
+        "sales": 8888,
+        "till_sales": 0,
+        "till_amount": 0,
+    }
     assert overview.table.totals["sales"] == 8888 * 5
     by_guide = {r["guide"]: r for r in guides.table.rows}
     assert by_guide[ga.user.display_name]["orders"] == 2
@@ -70,9 +81,36 @@ def test_store_report_query_count_does_not_grow(django_assert_max_num_queries):
             buyer = make_buyer()
             scan(buyer, store, staff)
             buy(buyer, (sku(product), 1))
-    with django_assert_max_num_queries(5):
+    for n, store in enumerate(Store.objects.all()):
+        till_sale(store, f"S{n}", 1000)
+    with django_assert_max_num_queries(6):
         overview, _ = report_stores.build(today(), {"limit": 20})
     assert {r["store"]: r["orders"] for r in overview.table.rows}["新店2"] == 2
+
+
+def till_sale(store, sale_no, total, *, refunded=0, sold_at=None):
+    return OfflineSale.objects.create(
+        store=store,
+        sale_no=sale_no,
+        total=total,
+        refunded_amount=refunded,
+        sold_at=sold_at or timezone.now(),
+    )
+
+
+def test_till_sales_count_for_their_store_net_of_returns_within_the_period():
+    a, b, _ga, _gb = setup_shop()
+    till_sale(a, "S1", 5000, refunded=1200)
+    till_sale(a, "S2", 3000)
+    till_sale(b, "S1", 2000, refunded=2000)  # returned in full: a sale, of nothing
+    till_sale(b, "S0", 9900, sold_at=timezone.now() - timedelta(days=3))  # before the period
+    overview, _ = report_stores.build(today(), {"limit": 20})
+    rows = {r["store"]: r for r in overview.table.rows}
+    assert (rows["南山店"]["till_sales"], rows["南山店"]["till_amount"]) == (2, 6800)
+    assert (rows["北山店"]["till_sales"], rows["北山店"]["till_amount"]) == (1, 0)
+    assert rows["南山店"]["sales"] == 8888 * 4  # online sales apart
+    assert (overview.table.totals["till_sales"], overview.table.totals["till_amount"]) == (3, 6800)
+    assert {m.key: m.value for m in overview.metrics}["till_amount"] == 6800
 
 
 def test_store_report_page_and_export(client):
