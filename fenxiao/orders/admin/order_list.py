@@ -38,17 +38,20 @@ def open_after_sale() -> Exists:
 TABS = (
     ("all", gettext_lazy("全部"), None),
     ("pending_payment", gettext_lazy("待付款"), Q(status=OrderStatus.PENDING_PAYMENT)),
-    # A paid 到店自提 order is never shipped: it waits at its store for staff there to verify
-    # its code, so it has its own tab and stays out of the list to ship.
+    # A paid group-buy order waits for its group to fill before it may ship or be picked up,
+    # and a paid 到店自提 order is never shipped (it waits at its store for staff there to
+    # verify its code): each has its own tab, and 待发货 lists only the orders to ship now,
+    # as the dashboard's to-do counts them.
+    ("awaiting_group", gettext_lazy("待成团"), Q(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=True)),
     (
         "pending_shipment",
         gettext_lazy("待发货"),
-        Q(status=OrderStatus.PENDING_SHIPMENT, fulfilment=Fulfilment.DELIVERY),
+        Q(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False, fulfilment=Fulfilment.DELIVERY),
     ),
     (
         "pending_pickup",
         gettext_lazy("待自提"),
-        Q(status=OrderStatus.PENDING_SHIPMENT, fulfilment=Fulfilment.PICKUP),
+        Q(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False, fulfilment=Fulfilment.PICKUP),
     ),
     ("shipped", gettext_lazy("已发货"), Q(status=OrderStatus.SHIPPED)),
     ("completed", gettext_lazy("已完成"), Q(status=OrderStatus.COMPLETED)),
@@ -111,10 +114,12 @@ class OrderTabFilter(admin.SimpleListFilter):
 def tab_counts(queryset) -> dict[str, int]:
     """Every tab's count over `queryset` (the list with all filters but the tab), in one
     query."""
-    aggregates = {"all": Count("pk")}
+    # Aliased: a tab may share its key with a field of the order (awaiting_group).
+    aggregates = {"tab_all": Count("pk")}
     for key, _label, _condition in TABS[1:]:
-        aggregates[key] = Count("pk", filter=tab_condition(key))
-    return queryset.order_by().aggregate(**aggregates)
+        aggregates[f"tab_{key}"] = Count("pk", filter=tab_condition(key))
+    counts = queryset.order_by().aggregate(**aggregates)
+    return {key.removeprefix("tab_"): count for key, count in counts.items()}
 
 
 def tabs_context(changelist, request) -> list[dict]:

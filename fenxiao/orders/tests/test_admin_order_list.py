@@ -78,6 +78,7 @@ def test_tabs_show_every_state_with_its_count(boss, shop):
     assert tabs(body) == {
         "all": ("全部", 7),
         "pending_payment": ("待付款", 1),
+        "awaiting_group": ("待成团", 0),
         "pending_shipment": ("待发货", 3),
         "pending_pickup": ("待自提", 0),
         "shipped": ("已发货", 1),
@@ -116,6 +117,7 @@ def test_tabs_keep_the_search_and_filters_and_count_within_them(boss, shop):
     assert counts == {
         "all": 4,
         "pending_payment": 0,
+        "awaiting_group": 0,
         "pending_shipment": 1,
         "pending_pickup": 0,
         "shipped": 1,
@@ -141,19 +143,27 @@ def test_the_dashboard_status_link_opens_on_its_tab(boss, shop):
     assert numbers_in(boss.get(LIST, {"status": "nonsense"}).content.decode(), shop) == set()
 
 
-def test_a_paid_pickup_order_waits_under_its_own_tab_not_with_the_orders_to_ship(boss, shop):
+def test_orders_that_cannot_ship_yet_wait_under_their_own_tabs(boss, shop):
     from fenxiao.stores.testing import make_store
 
     sku = make_product("桂花乌龙", price=4500).skus.get()
     store = make_store("湖滨店", stock={sku.pk: 5})
     pickup = checkout.place_order(make_buyer(), [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
     pay_in_sandbox(pickup)
+    # A paid group-buy order whose group has not filled yet.
+    Order.objects.filter(pk=shop["two"].pk).update(awaiting_group=True)
     body = boss.get(LIST).content.decode()
-    assert (tabs(body)["pending_shipment"], tabs(body)["pending_pickup"]) == (("待发货", 3), ("待自提", 1))
+    assert [tabs(body)[key] for key in ("awaiting_group", "pending_shipment", "pending_pickup")] == [
+        ("待成团", 1),
+        ("待发货", 2),
+        ("待自提", 1),
+    ]
     waiting = boss.get(LIST, {"tab": "pending_pickup"}).content.decode()
     assert pickup.number in waiting and numbers_in(waiting, shop) == set()
+    grouping = boss.get(LIST, {"tab": "awaiting_group"}).content.decode()
+    assert pickup.number not in grouping and numbers_in(grouping, shop) == {"two"}
     to_ship = boss.get(LIST, {"tab": "pending_shipment"}).content.decode()
-    assert pickup.number not in to_ship and numbers_in(to_ship, shop) == {"sold", "two", "disputed"}
+    assert pickup.number not in to_ship and numbers_in(to_ship, shop) == {"sold", "disputed"}
 
 
 @pytest.mark.parametrize(
