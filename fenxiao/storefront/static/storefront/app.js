@@ -198,6 +198,49 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     button.textContent = interpolate(gettext("%(seconds)s 秒后重发"), { seconds: left }, true);
   }
 
+  // An action that cannot be undone (取消订单, 确认收货) asks first: its form names the
+  // dialog (data-confirm) the page rendered for it. Without JavaScript the form posts as is.
+  function closeConfirm(dialog) {
+    if (dialog.hidden) return;
+    dialog.hidden = true;
+    if (dialog.opener) dialog.opener.focus();
+  }
+  function wireConfirm(dialog) {
+    if (dialog.dataset.wired) return;
+    dialog.dataset.wired = "1";
+    var ok = dialog.querySelector("[data-confirm-ok]");
+    dialog.querySelector("[data-confirm-cancel]").addEventListener("click", function () { closeConfirm(dialog); });
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) closeConfirm(dialog);
+    });
+    dialog.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") closeConfirm(dialog);
+    });
+    ok.addEventListener("click", function () {
+      ok.disabled = true;  // one tap, one request
+      dialog.opener = null;
+      dialog.form.submit();  // submit() skips the submit event: no second dialog
+    });
+    // Back from the next page (the browser's page cache): the dialog is closed again.
+    window.addEventListener("pageshow", function () {
+      ok.disabled = false;
+      dialog.hidden = true;
+    });
+  }
+  function initConfirm(form) {
+    var dialog = document.getElementById(form.dataset.confirm);
+    if (!dialog || form.dataset.confirming) return;
+    form.dataset.confirming = "1";
+    wireConfirm(dialog);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      dialog.form = form;  // one dialog may serve several forms: the last one opened
+      dialog.opener = document.activeElement;
+      dialog.hidden = false;
+      dialog.querySelector("[data-confirm-cancel]").focus();
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("[data-sku-picker]").forEach(initSkuPicker);
     root.querySelectorAll("[data-quantity]").forEach(initQuantity);
@@ -206,6 +249,7 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     root.querySelectorAll("[data-wallet]").forEach(initWallet);
     root.querySelectorAll("[data-locate]").forEach(initLocate);
     root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
+    root.querySelectorAll("form[data-confirm]").forEach(initConfirm);
     // The group page ticks its own countdown (data-countdown without data-until).
     root.querySelectorAll("[data-countdown][data-until]").forEach(initCountdown);
   }
