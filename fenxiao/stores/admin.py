@@ -128,6 +128,14 @@ class StoreAdmin(ModelAdmin):
     def get_list_select_related(self, request):
         return ("manager",)
 
+    def get_changeform_initial_data(self, request):
+        # ?manager=12 may preset a new store's manager; a value that is no id is dropped, as
+        # the picker would look it up as one (a 500).
+        initial = super().get_changeform_initial_data(request)
+        if "manager" in initial and whole_number(initial["manager"]) is None:
+            del initial["manager"]
+        return initial
+
     @action(description=gettext_lazy("门店库存"), url_path="stock", icon="inventory")
     def open_stock(self, request, object_id):
         # A numeric id is routed to stock_view; whatever else reaches this is no store.

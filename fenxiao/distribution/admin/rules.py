@@ -359,6 +359,15 @@ class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
         (gettext_lazy("生效时间"), {"fields": ("effective_at", "pending_changes")}),
     )
 
+    def get_changeform_initial_data(self, request):
+        # A link may preset what a new rule applies to (?product=12); a value that is no id
+        # is dropped, as the product and category pickers would look it up as one (a 500).
+        initial = super().get_changeform_initial_data(request)
+        for name in ("product", "sku", "category", "grade"):
+            if name in initial and whole_number(initial[name]) is None:
+                del initial[name]
+        return initial
+
     def get_fieldsets(self, request, obj=None):
         # A new rule is saved at once (it can be saved switched off and switched on later).
         fieldsets = super().get_fieldsets(request, obj)

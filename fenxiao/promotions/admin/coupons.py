@@ -19,6 +19,7 @@ from unfold.views import ChangeList
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, user_text
 from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin, form_action, posted
 from fenxiao.core.money import format_bp, format_fen
+from fenxiao.core.numbers import whole_number
 from fenxiao.customers.models import User
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
@@ -155,6 +156,20 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
 
     def get_changelist(self, request, **kwargs):
         return CouponChangeList
+
+    def get_changeform_initial_data(self, request):
+        # The address may preset fields of a new coupon (?products=1,2). The pickers look the
+        # ids up, so only ids are kept; the validity's date-and-time inputs read no text, so
+        # a preset there is dropped (either way a 500 otherwise).
+        initial = super().get_changeform_initial_data(request)
+        for name in ("categories", "products"):
+            if name in initial:
+                ids = [v for v in initial.pop(name) if whole_number(v) is not None]
+                if ids:
+                    initial[name] = ids
+        initial.pop("valid_from", None)
+        initial.pop("valid_until", None)
+        return initial
 
     def has_delete_permission(self, request, obj=None):
         return False  # copies in buyers' wallets point at it; switch it off instead

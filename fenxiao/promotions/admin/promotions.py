@@ -24,6 +24,7 @@ from fenxiao.core.admin_forms import (
 )
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
+from fenxiao.core.numbers import whole_number
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
 from ..models import CommissionMode, Promotion, PromotionKind, PromotionState, running
@@ -185,6 +186,20 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return PromotionChangeList
+
+    def get_changeform_initial_data(self, request):
+        # The address may preset fields of a new promotion (?kind=group, ?products=1,2). The
+        # pickers look the ids up, so only ids are kept; the window's date-and-time inputs
+        # read no text, so a preset there is dropped (either way a 500 otherwise).
+        initial = super().get_changeform_initial_data(request)
+        for name in ("categories", "products"):
+            if name in initial:
+                ids = [v for v in initial.pop(name) if whole_number(v) is not None]
+                if ids:
+                    initial[name] = ids
+        initial.pop("starts_at", None)
+        initial.pop("ends_at", None)
+        return initial
 
     def _kind(self, request, obj) -> str:
         if obj is not None:

@@ -132,6 +132,15 @@ class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
             return {"cancel_push"}
         return set()
 
+    def get_changeform_initial_data(self, request):
+        # A link may preset what a new push carries (?coupon=3); a value that is no id is
+        # dropped, as the product and coupon pickers would look it up as one (a 500).
+        initial = super().get_changeform_initial_data(request)
+        for name in ("product", "coupon", "segment"):
+            if name in initial and whole_number(initial[name]) is None:
+                del initial[name]
+        return initial
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         url = reverse("admin:promotions_push_preview")
