@@ -43,3 +43,27 @@ def test_confirm_receipt_asks_first_and_still_posts_without_javascript(buyer):
     assert "已确认收货" in done.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.COMPLETED
+
+
+def test_the_pay_page_of_a_paid_order_says_it_is_paid(buyer):
+    order = place(buyer)
+    client = signed_in(buyer)
+    unpaid = client.get(f"/orders/{order.number}/pay/").content.decode()
+    assert "立即支付" in unpaid and "订单已支付" not in unpaid
+
+    pay_in_sandbox(order)
+    page = client.get(f"/orders/{order.number}/pay/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "订单已支付" in text and "¥128.00" in text
+    # Nothing to pay any more: no deadline, no 立即支付.
+    assert "立即支付" not in text and "前完成支付" not in text
+    assert f'href="/orders/{order.number}/"' in text
+
+
+def test_the_pay_page_of_a_cancelled_order_says_it_is_closed(buyer):
+    order = place(buyer)
+    lifecycle.cancel(order, buyer, reason="不想要了")
+    text = signed_in(buyer).get(f"/orders/{order.number}/pay/").content.decode()
+    assert "订单已关闭" in text and "不想要了" in text
+    assert "立即支付" not in text and "前完成支付" not in text
