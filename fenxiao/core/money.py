@@ -107,6 +107,16 @@ def bp_to_percent(bp: int) -> str:
     return f"{sign}{bp // 100}.{bp % 100:02d}"
 
 
+def ratio_bp(part: int, whole: int) -> int:
+    """part / whole in basis points, rounded half away from zero as a spreadsheet rounds
+    (2 of 3 is 66.67 %, not 66.66 %); 0 when there is no whole. For figures shown to
+    people (shares, conversion, change), never for money."""
+    if not whole:
+        return 0
+    sign = -1 if (part < 0) != (whole < 0) else 1
+    return sign * ((abs(part) * 20000 + abs(whole)) // (2 * abs(whole)))
+
+
 def format_bp(bp: int | None) -> str:
     """1550 -> "15.50 %": how every rate is shown to people."""
     if bp is None:

@@ -3,6 +3,8 @@ with its trend per bucket. Reads aggregate tables only (eight queries in all).""
 
 from django.utils.translation import gettext_lazy
 
+from fenxiao.core.money import ratio_bp
+
 from ..models import BuyerDay, CommissionDay, DailySales, DistributionDay, TrafficDay, VisitorDay
 from . import readers
 from .periods import Period
@@ -71,7 +73,7 @@ def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
         return f(a[0], b[0]), f(a[1], b[1]), [f(x, y) for x, y in zip(a[2], b[2], strict=True)]
 
     out["avg_order_value"] = per(out["gmv"], out["paid_orders"], lambda g, n: g // n if n else 0)
-    out["conversion_bp"] = per(out["paying_buyers"], out["visitors"], readers.ratio_bp)
+    out["conversion_bp"] = per(out["paying_buyers"], out["visitors"], ratio_bp)
     return out
 
 

@@ -11,10 +11,6 @@ from .periods import Period
 CURRENT, PREVIOUS = 0, 1
 
 
-def ratio_bp(part: int, whole: int) -> int:
-    return part * 10000 // whole if whole else 0
-
-
 def daily_sums(model, first, last, fields: list[str], **filters) -> dict:
     """{day: {field: sum}} over `first`..`last`."""
     rows = (

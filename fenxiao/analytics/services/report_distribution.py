@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fenxiao.core.money import ratio_bp
 from fenxiao.distribution.models import Distributor
 
 from ..models import CommissionDay, DailySales, DistributionDay, DistributorDay
@@ -46,8 +47,8 @@ def _overview(period: Period) -> Report:
     )
     (s, s_old, s_per), (c, c_old, c_per), (d, d_old, d_per) = sales, flows, dist
     share, share_old = (
-        readers.ratio_bp(s["distributor_gmv"], s["gmv"]),
-        readers.ratio_bp(s_old["distributor_gmv"], s_old["gmv"]),
+        ratio_bp(s["distributor_gmv"], s["gmv"]),
+        ratio_bp(s_old["distributor_gmv"], s_old["gmv"]),
     )
     metrics = [
         Metric("distributor_orders", _("分销订单数"), s["distributor_orders"], s_old["distributor_orders"]),
@@ -70,7 +71,7 @@ def _overview(period: Period) -> Report:
                 "start": first.isoformat(),
                 "distributor_orders": a["distributor_orders"],
                 "distributor_sales": a["distributor_gmv"],
-                "distributor_share_bp": readers.ratio_bp(a["distributor_gmv"], a["gmv"]),
+                "distributor_share_bp": ratio_bp(a["distributor_gmv"], a["gmv"]),
                 "commission_accrued": b["accrued"],
                 "commission_reduced": b["reduced"],
                 "commission_settled": b["settled"],

@@ -8,6 +8,7 @@ visit "ordered" or "paid" when its signed-in buyer placed or paid an order that 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fenxiao.core.money import ratio_bp
 from fenxiao.distribution.models import Distributor
 
 from ..models import TrafficDay, VisitorDay, VisitSource
@@ -83,7 +84,7 @@ def _trend(period: Period) -> Report:
 
 def _funnel_row(row: dict) -> dict:
     for key, _label in STEPS[1:]:
-        row[f"{key}_bp"] = readers.ratio_bp(row[key], row["visits"])
+        row[f"{key}_bp"] = ratio_bp(row[key], row["visits"])
     return row
 
 
@@ -149,7 +150,7 @@ def _funnel(period: Period) -> Report:
     rows = readers.grouped(TrafficDay, period, [], FIELDS)
     total = _funnel_row(rows[0])
     steps = [
-        {"step": str(label), "visits": total[key], "rate_bp": readers.ratio_bp(total[key], total["visits"])}
+        {"step": str(label), "visits": total[key], "rate_bp": ratio_bp(total[key], total["visits"])}
         for key, label in STEPS
     ]
     chart = Chart([s["step"] for s in steps], [Dataset(_("访问"), [s["visits"] for s in steps])], kind="bar")

@@ -7,6 +7,8 @@ are integer fen, rates integer basis points, counts integers: formatting is the 
 
 from dataclasses import dataclass, field
 
+from fenxiao.core.money import ratio_bp
+
 from .periods import Period
 
 FEN, COUNT, BP = "fen", "count", "bp"  # units of a value
@@ -32,7 +34,7 @@ class Metric:
         """Change against the previous period in basis points; None when it was zero."""
         if not self.previous:
             return None
-        return (self.value - self.previous) * 10000 // abs(self.previous)
+        return ratio_bp(self.value - self.previous, abs(self.previous))
 
 
 @dataclass

@@ -36,7 +36,7 @@ def test_dashboard_over_the_five_days(shop):
         # v1 came on D0, D1 and D2: four visitors, six visitor-days.
         "visitors": (4, 0, [3, 2, 1, 0, 0]),
         "page_views": (18, 0, [9, 6, 3, 0, 0]),
-        "conversion_bp": (7500, 0, [6666, 5000, 10000, 0, 0]),
+        "conversion_bp": (7500, 0, [6667, 5000, 10000, 0, 0]),
         "new_distributors": (3, 0, [2, 1, 0, 0, 0]),
         "commission_accrued": (5100, 0, [3000, 1500, 600, 0, 0]),
         "commission_paid": (1000, 0, [0, 0, 0, 0, 1000]),
@@ -60,7 +60,7 @@ def test_dashboard_against_the_previous_period(shop):
         "commission_paid": (0, 0),
     }
     metric = next(m for m in dashboard.overview(Period(day(2), day(3))) if m.key == "gmv")
-    assert metric.change_bp == (4000 - 35000) * 10000 // 35000
+    assert metric.change_bp == -8857  # ¥350 → ¥40: down 88.57 % (88.571…), rounded
 
 
 def test_dashboard_trend_chart(shop, django_assert_num_queries):
@@ -148,7 +148,7 @@ def test_distribution_report(shop):
     assert {m.key: m.value for m in overview.metrics} == {
         "distributor_orders": 3,
         "distributor_sales": 34000,
-        "distributor_share_bp": 34000 * 10000 // 39000,
+        "distributor_share_bp": 8718,  # 34000 / 39000 = 87.179… %, rounded
         "commission_accrued": 5100,
         # o5's commission (B 4.00, A 2.00) is still pending; nothing is frozen.
         "commission_pending": 600,
@@ -250,3 +250,13 @@ def test_unknown_report_and_bad_limit_are_refused():
         reports.build("profit", period, {})
     with pytest.raises(InvalidInput):
         reports.build("sales", period, {"limit": "0"})
+
+
+@pytest.mark.parametrize(
+    "part, whole, bp",
+    [(2, 3, 6667), (140, 185, 7568), (1, 8, 1250), (-1, 3, -3333), (1, 0, 0), (0, 7, 0), (5, 5, 10000)],
+)
+def test_rates_are_rounded_as_a_spreadsheet_rounds(part, whole, bp):
+    from fenxiao.core.money import ratio_bp
+
+    assert ratio_bp(part, whole) == bp

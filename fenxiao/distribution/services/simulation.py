@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy
 
 from fenxiao.core import jobs
 from fenxiao.core.errors import DomainError, InvalidInput
-from fenxiao.core.money import format_bp, format_fen
+from fenxiao.core.money import format_bp, format_fen, ratio_bp
 
 from ..models import (
     MAX_FREEZE_DAYS,
@@ -367,7 +367,7 @@ def _count_late_refunds(
 
 
 def _share(part: int, sales: int) -> str:
-    return format_bp(part * 10000 // sales) if sales else "-"
+    return format_bp(ratio_bp(part, sales)) if sales else "-"
 
 
 def _signed(amount: int) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Sum
 
+from fenxiao.core.money import ratio_bp
 from fenxiao.orders.models import Order
 
 from ..models_push import Push, PushRecipient
@@ -33,7 +34,7 @@ class PushReport:
     @staticmethod
     def _rate(part: int, whole: int) -> int:
         """Basis points of `whole`."""
-        return part * 10000 // whole if whole else 0
+        return ratio_bp(part, whole)
 
     @property
     def read_bp(self) -> int:
