@@ -5,6 +5,7 @@ shop, a product or a coupon."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,7 +16,7 @@ from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import yuan_to_fen
 from fenxiao.customers.services import wechat_oauth
-from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal
+from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal, WithdrawalStatus
 from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.payouts import pays_by_openid
 from fenxiao.distribution.services import (
@@ -84,10 +85,22 @@ def center(request):
         {
             "distributor": distributor,
             "figures": dashboard.figures(distributor),
+            "withdrawing": _withdrawing(distributor),
             "link": sharing.referral_url(distributor),
             "tab": "me",
         },
     )
+
+
+def _withdrawing(distributor) -> int:
+    """提现中: what the distributor's withdrawals not yet paid or refused hold (待审核 and
+    已审核，打款中). The hold has left the balance (可提现) and is not paid (已提现) yet, so
+    without it the page would lose money in between. One query, on the distributor's own
+    withdrawals; the running totals keep no such figure."""
+    held = Withdrawal.objects.filter(
+        distributor=distributor, status__in=[WithdrawalStatus.REQUESTED, WithdrawalStatus.APPROVED]
+    ).aggregate(total=Sum("amount"))
+    return held["total"] or 0
 
 
 @login_required
