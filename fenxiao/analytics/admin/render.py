@@ -38,6 +38,8 @@ def format_value(value, unit: str) -> str:
 def change(metric: Metric) -> dict:
     """The change against the previous period, as a card shows it."""
     bp = metric.change_bp
+    if metric.previous is None:
+        return {"text": "", "direction": "flat", "tone": "flat"}
     if bp is None:
         # Nothing to compare with: a percentage of zero means nothing, the card shows "上期 0".
         text = "—" if metric.value else _("持平")
@@ -59,7 +61,7 @@ def metric_card(metric: Metric, href: str = "") -> dict:
         "key": metric.key,
         "label": metric.label,
         "value": format_value(metric.value, metric.unit),
-        "previous": format_value(metric.previous, metric.unit),
+        "previous": None if metric.previous is None else format_value(metric.previous, metric.unit),
         "change": change(metric),
         "href": href,
     }

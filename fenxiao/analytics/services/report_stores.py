@@ -2,13 +2,14 @@
 its till sales (pushed by its POS) in the period; each 导购's members, orders, sales and
 commission.
 
-Read straight from the tables with a fixed number of grouped queries (6) whatever the
-period: store members by (store, 导购) on the `store_member_current` index, the period's
-paid orders from the `order_paid_at` index grouped by (level-1 seller, pickup store), the
-period's till sales from the `sold_at` index grouped by store, and the period's commission
-from `commission_created_at`. The result rows are bounded by stores
-× staff, not by orders; a shop whose period holds millions of orders would want a daily
-aggregate (like `SalesDay`), which this report can switch to without changing its shape.
+Read straight from the tables with a fixed number of grouped queries (6, and 6 more for
+the period before that the cards compare with) whatever the period: store members by
+(store, 导购) on the `store_member_current` index, the period's paid orders from the
+`order_paid_at` index grouped by (level-1 seller, pickup store), the period's till sales
+from the `sold_at` index grouped by store, and the period's commission from
+`commission_created_at`. The result rows are bounded by stores × staff, not by orders; a
+shop whose period holds millions of orders would want a daily aggregate (like `SalesDay`),
+which this report can switch to without changing its shape.
 
 An order counts for a store when it was picked up there (once orders carry
 `pickup_store_id`), else when its level-1 seller is the store's own account or one of its
@@ -137,6 +138,8 @@ def _sum(rows, key):
 
 def build(period: Period, options: dict) -> list[Report]:
     stores, staff = _figures(period)
+    # The period before, for the cards' comparison (the same fixed queries once more).
+    before, _staff = _figures(period.previous())
     columns = [
         Column("store", _("门店"), text=True),
         Column("members", _("会员数")),
@@ -154,11 +157,12 @@ def build(period: Period, options: dict) -> list[Report]:
         },
     }
     metrics = [
-        Metric("members", _("门店会员"), totals["members"], 0),
-        Metric("new_members", _("新增会员"), totals["new_members"], 0),
-        Metric("orders", _("门店订单"), totals["orders"], 0),
-        Metric("sales", _("门店销售额"), totals["sales"], 0, FEN),
-        Metric("till_amount", _("收银销售额"), totals["till_amount"], 0, FEN),
+        # Members are counted as they stand today: there is nothing to compare them with.
+        Metric("members", _("门店会员"), totals["members"], None),
+        Metric("new_members", _("新增会员"), totals["new_members"], _sum(before, "new_members")),
+        Metric("orders", _("门店订单"), totals["orders"], _sum(before, "orders")),
+        Metric("sales", _("门店销售额"), totals["sales"], _sum(before, "sales"), FEN),
+        Metric("till_amount", _("收银销售额"), totals["till_amount"], _sum(before, "till_amount"), FEN),
     ]
     overview = Report(
         "stores-overview",

@@ -21,7 +21,8 @@ class Metric:
     key: str
     label: str
     value: int
-    previous: int
+    # None: a figure as it stands now (e.g. current members), with nothing to compare.
+    previous: int | None
     unit: str = COUNT
     # The trend of this figure over the period, one value per bucket (may be empty).
     trend: list[int] = field(default_factory=list)

@@ -42,7 +42,7 @@ def today():
 
 def test_store_report_figures_per_store_and_per_guide(django_assert_max_num_queries):
     a, b, ga, gb = setup_shop()
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(12):
         overview, guides = report_stores.build(today(), {"limit": 20})
     rows = {r["store"]: r for r in overview.table.rows}
     assert rows["南山店"] == {
@@ -83,7 +83,7 @@ def test_store_report_query_count_does_not_grow(django_assert_max_num_queries):
             buy(buyer, (sku(product), 1))
     for n, store in enumerate(Store.objects.all()):
         till_sale(store, f"S{n}", 1000)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(12):
         overview, _ = report_stores.build(today(), {"limit": 20})
     assert {r["store"]: r["orders"] for r in overview.table.rows}["新店2"] == 2
 
@@ -111,6 +111,20 @@ def test_till_sales_count_for_their_store_net_of_returns_within_the_period():
     assert rows["南山店"]["sales"] == 8888 * 4  # online sales apart
     assert (overview.table.totals["till_sales"], overview.table.totals["till_amount"]) == (3, 6800)
     assert {m.key: m.value for m in overview.metrics}["till_amount"] == 6800
+
+
+def test_store_report_cards_compare_with_the_period_before_but_members_stand_alone():
+    a, _b, _ga, _gb = setup_shop()
+    till_sale(a, "S1", 5000)
+    till_sale(a, "S0", 700, sold_at=timezone.now() - timedelta(days=1))  # the period before
+    overview, _ = report_stores.build(today(), {"limit": 20})
+    cards = {m.key: (m.value, m.previous) for m in overview.metrics}
+    assert cards["till_amount"] == (5000, 700)
+    assert cards["orders"] == (4, 0) and cards["new_members"] == (4, 0)
+    assert cards["members"] == (4, None)  # as it stands today: nothing to compare with
+    boss = login(make_staff("boss", superuser=True))
+    html = boss.get("/backend/data/stores/?range=today").content.decode()
+    assert html.count("当前数，不对比上期") == 1 and "上期 ¥7.00" in html
 
 
 def test_store_report_page_and_export(client):
