@@ -1,6 +1,7 @@
 """Sharing: referral links, QR codes, share posters and the "share & earn ¥X" estimate."""
 
 import io
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -167,6 +168,38 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
+# A character no font has a glyph for (a noncharacter of the last private plane): what the
+# font draws for it is its "missing glyph" box.
+_MISSING = "\U0010fffd"
+
+
+@lru_cache(maxsize=4096)
+def _has_glyph(path: str, char: str) -> bool:
+    """Whether the font at `path` draws `char` itself rather than its missing-glyph box
+    (□): drawn alone, the two differ. The answer is a fact about the font file."""
+    font = ImageFont.truetype(path, 32)
+    mask, missing = font.getmask(char), font.getmask(_MISSING)
+    return (mask.size, bytes(mask)) != (missing.size, bytes(missing))
+
+
+def _drawable(text: str) -> str:
+    """`text` without what the poster font cannot draw — emoji in a nickname or a product
+    name, rare characters — so it reads cleanly instead of with boxes (□); the spaces and
+    invisible joiners (ZWJ, variation selectors) left around them go too. Pillow's built-in
+    font (no Chinese font installed) draws no Chinese at all: the text is kept as it is."""
+    path = _font_path()
+    if not path:
+        return text
+    kept = "".join(char for char in text if char.isspace() or (not _joiner(char) and _has_glyph(path, char)))
+    return " ".join(kept.split())
+
+
+def _joiner(char: str) -> bool:
+    """Zero-width joiners, tags and variation selectors: they only shape an emoji."""
+    code = ord(char)
+    return unicodedata.category(char) == "Cf" or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
 def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
     lines, current = [], ""
     for char in text:
@@ -204,7 +237,7 @@ def poster_png(
     else:
         draw.rectangle([0, 0, width, width], fill="#f4f4f5")
     y = width + 30
-    for line in _wrap(draw, product.name, _font(40), width - 80, 2):
+    for line in _wrap(draw, _drawable(product.name), _font(40), width - 80, 2):
         draw.text((40, y), line, font=_font(40), fill="#1f2937")
         y += 54
     draw.text((40, y + 10), format_fen(price), font=_font(56), fill="#e4393c")
@@ -221,7 +254,10 @@ def poster_png(
     code = code.resize((220, 220))
     poster.paste(code, (width - 260, height - 260))
     draw.text(
-        (40, height - 220), f"{card_name(distributor) or '好友'} 为你推荐", font=_font(32), fill="#374151"
+        (40, height - 220),
+        f"{_drawable(card_name(distributor)) or '好友'} 为你推荐",
+        font=_font(32),
+        fill="#374151",
     )
     draw.text((40, height - 170), "长按识别二维码购买", font=_font(28), fill="#6b7280")
     buffer = io.BytesIO()
