@@ -51,8 +51,11 @@ def rows(report: Report):
 
 
 def filename(report: Report, ext: str) -> str:
+    """Named as merchants file them, in the page's language ("按商品-20261101-20261130.csv"),
+    as the order export is; the download's Content-Disposition carries it as UTF-8."""
     period = report.period
-    return f"{report.key}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{ext}"
+    title = "".join("-" if ch in '/\\:*?"<>|' else ch for ch in str(report.title))
+    return f"{title}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{ext}"
 
 
 def export(report: Report, fmt: str) -> HttpResponse:

@@ -53,16 +53,18 @@ class Period:
     def buckets(self) -> list[tuple[str, date, date]]:
         """(label, first day, last day) for each bucket of the grain, clipped to the period."""
         out, day = [], self.start
+        # A day without its year is ambiguous once the period spans New Year (12-31, 01-01).
+        day_format = "%m-%d" if self.start.year == self.end.year else "%Y-%m-%d"
         while day <= self.end:
             if self.grain == MONTH:
                 following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
                 label = day.strftime("%Y-%m")
             elif self.grain == WEEK:
                 following = day - timedelta(days=day.weekday()) + timedelta(days=7)
-                label = _("%(day)s周") % {"day": f"{day:%m-%d}"}
+                label = _("%(day)s周") % {"day": day.strftime(day_format)}
             else:
                 following = day + timedelta(days=1)
-                label = day.strftime("%m-%d")
+                label = day.strftime(day_format)
             last = min(following - timedelta(days=1), self.end)
             out.append((label, day, last))
             day = following

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group
@@ -146,7 +147,8 @@ def test_the_csv_export_equals_the_table(boss):
     reply = boss.get("/backend/data/sales/export/csv/?range=7d&report=sales-by-day")
     assert reply.status_code == 200
     assert reply["Content-Type"].startswith("text/csv")
-    assert "sales-by-day-" in reply["Content-Disposition"]
+    # Named by the report's title, as merchants file them (UTF-8, with an ASCII fallback).
+    assert quote("按商品-") in reply["Content-Disposition"]
     body = reply.content.decode("utf-8")
     assert body.startswith("\ufeff")  # Excel opens UTF-8 Chinese with the BOM
     lines = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))

@@ -72,3 +72,12 @@ def test_parse_refuses_bad_ranges_with_a_code(params, field):
 def test_longest_custom_range_is_accepted():
     first = date.fromordinal(TODAY.toordinal() - MAX_DAYS)
     assert parse({"start": first.isoformat(), "end": "2026-11-30"}, TODAY).days == MAX_DAYS
+
+
+def test_bucket_labels_carry_the_year_when_the_period_spans_new_year():
+    within = Period(date(2026, 12, 29), date(2026, 12, 31))
+    assert [label for label, _first, _last in within.buckets()] == ["12-29", "12-30", "12-31"]
+    across = Period(date(2026, 12, 31), date(2027, 1, 1))
+    assert [label for label, _first, _last in across.buckets()] == ["2026-12-31", "2027-01-01"]
+    weeks = Period(date(2026, 12, 28), date(2027, 1, 10), WEEK)
+    assert [label for label, _first, _last in weeks.buckets()] == ["2026-12-28周", "2027-01-04周"]
