@@ -57,9 +57,21 @@ for _carrier in Carrier:
         _LOOKUP[_name.strip().lower()] = _carrier
 
 
+# Merchants end a carrier's short name with whichever word they are used to: 圆通快递 for
+# 圆通速递, 顺丰快递 for 顺丰速运.
+_SUFFIXES = ("快递", "速递", "速运", "物流", "快运", "express")
+
+
 def find_carrier(text: str) -> Carrier | None:
-    """The carrier a merchant means by `text` (code, name or short name), or None."""
-    return _LOOKUP.get((text or "").strip().lower())
+    """The carrier a merchant means by `text` (code, name or short name, with any of the
+    usual endings), or None."""
+    key = (text or "").strip().lower()
+    if key in _LOOKUP:
+        return _LOOKUP[key]
+    for suffix in _SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return _LOOKUP.get(key.removesuffix(suffix).strip())
+    return None
 
 
 def carrier_name(code: str) -> str:
