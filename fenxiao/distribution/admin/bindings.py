@@ -19,12 +19,16 @@ from .common import (
     changelist_url,
     distributor_text,
     form_page,
+    full_phones,
     labels,
     link,
     link_to,
     local_time,
+    may_see_phones,
     run,
+    shown_binding,
     user_text,
+    with_phone_flag,
 )
 from .distributor_forms import DistributorLookupField, find_user
 
@@ -98,17 +102,26 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def has_rebind_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_customerbinding")
 
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:  # the page title and breadcrumb name the buyer
+            shown = shown_binding(obj)
+            context = {**context, "original": shown, "subtitle": str(shown)}
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     @display(description=gettext_lazy("客户"), ordering="buyer__phone")
     def buyer_display(self, obj):
-        return user_text(obj.buyer)
+        return user_text(obj.buyer, full_phones(obj))
 
     @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
-        return link(obj.distributor, distributor_text(obj.distributor))
+        return link(obj.distributor, distributor_text(obj.distributor, full_phones(obj)))
 
     @display(description=gettext_lazy("访问记录"))
     def touches_link(self, obj):
@@ -117,6 +130,7 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
     @action(description=gettext_lazy("改绑"), url_path="reassign", icon="swap_horiz", permissions=["rebind"])
     def reassign(self, request, object_id):
         current = self.object_or_404(request, object_id)
+        full = full_phones(current)
         form = ReassignForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -127,21 +141,21 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
                 ),
                 form,
                 success=_("已改绑到 %(distributor)s")
-                % {"distributor": distributor_text(data["distributor"])},
+                % {"distributor": distributor_text(data["distributor"], full)},
             )
             if ok:
                 return HttpResponseRedirect(change_url(result))
         summary = [
-            (_("客户"), user_text(current.buyer)),
-            (_("当前分销商"), distributor_text(current.distributor)),
+            (_("客户"), user_text(current.buyer, full)),
+            (_("当前分销商"), distributor_text(current.distributor, full)),
             (_("来源"), current.get_source_display()),
             (_("绑定时间"), local_time(current.bound_at)),
         ]
         return action_page(
             self,
             request,
-            current,
-            title=_("改绑：%(buyer)s") % {"buyer": user_text(current.buyer)},
+            shown_binding(current),
+            title=_("改绑：%(buyer)s") % {"buyer": user_text(current.buyer, full)},
             form=form,
             summary=summary,
             submit_label=_("确认改绑"),
@@ -159,7 +173,10 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
                 ),
                 form,
                 success=_("%(buyer)s 已绑定到 %(distributor)s")
-                % {"buyer": user_text(data["buyer"]), "distributor": distributor_text(data["distributor"])},
+                % {
+                    "buyer": user_text(data["buyer"], may_see_phones(request)),
+                    "distributor": distributor_text(data["distributor"], may_see_phones(request)),
+                },
             )
             if ok:
                 return HttpResponseRedirect(change_url(result))
@@ -203,13 +220,16 @@ class TouchAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
     @display(description=gettext_lazy("客户"))
     def buyer_display(self, obj):
-        return user_text(obj.buyer) if obj.buyer_id else _("未登录访客")
+        return user_text(obj.buyer, full_phones(obj)) if obj.buyer_id else _("未登录访客")
 
     @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("结果"), ordering="decision", label=labels(DECISION_LABELS))
     def decision_label(self, obj):
@@ -217,4 +237,4 @@ class TouchAdmin(ReadOnlyAdmin):
 
     @display(description=gettext_lazy("操作人"))
     def staff_display(self, obj):
-        return user_text(obj.staff) if obj.staff_id else "-"
+        return user_text(obj.staff, full_phones(obj)) if obj.staff_id else "-"

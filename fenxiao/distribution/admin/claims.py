@@ -23,12 +23,14 @@ from .common import (
     changelist_url,
     decided_text,
     distributor_text,
+    full_phones,
     labels,
     link,
     link_to,
     local_time,
     object_form_action,
     user_text,
+    with_phone_flag,
 )
 
 CLAIM_LABELS = {
@@ -89,11 +91,12 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
     )
 
     def get_queryset(self, request):
-        return (
+        queryset = (
             super()
             .get_queryset(request)
             .select_related("order__buyer", "distributor__user", "previous_level1__user", "decided_by")
         )
+        return with_phone_flag(queryset, request)
 
     # Deciding moves an order's commission between distributors: change permission.
     def has_process_permission(self, request, obj=None):
@@ -111,16 +114,18 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description=gettext_lazy("申诉分销商"))
     def claimant_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("申诉分销商"))
     def claimant_link(self, obj):
-        return link(obj.distributor, distributor_text(obj.distributor))
+        return link(obj.distributor, distributor_text(obj.distributor, full_phones(obj)))
 
     @display(description=gettext_lazy("申诉时的一级分销商"))
     def previous_display(self, obj):
         return (
-            distributor_text(obj.previous_level1) if obj.previous_level1_id else _("无（未归属任何分销商）")
+            distributor_text(obj.previous_level1, full_phones(obj))
+            if obj.previous_level1_id
+            else _("无（未归属任何分销商）")
         )
 
     @display(description=gettext_lazy("状态"), ordering="status", label=labels(CLAIM_LABELS))
@@ -149,7 +154,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
         )
         paid = format_fen(order.paid_amount)
         return _("买家 %(buyer)s · %(status)s · 实付 %(paid)s%(refunded)s · 付款于 %(paid_at)s") % {
-            "buyer": user_text(order.buyer),
+            "buyer": user_text(order.buyer, full_phones(obj)),
             "status": order.get_status_display(),
             "paid": paid,
             "refunded": refunded,
@@ -166,7 +171,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
         if attribution is None:
             return _("未归属任何分销商（下单时客户没有有效的绑定关系）")
         levels = [
-            (_("%(level)s级") % {"level": n}, distributor_text(d))
+            (_("%(level)s级") % {"level": n}, distributor_text(d, full_phones(obj)))
             for n, d in ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
             if d is not None
         ]
@@ -182,7 +187,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
         rows = [
             (
                 local_time(t.created_at),
-                distributor_text(t.distributor),
+                distributor_text(t.distributor, full_phones(obj)),
                 _("（申诉人）") if t.distributor_id == obj.distributor_id else "",
                 t.get_source_display(),
                 t.get_decision_display(),
@@ -202,7 +207,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def _summary(self, claim: OrderClaim):
         return [
             (_("订单"), claim.order.number),
-            (_("申诉分销商"), distributor_text(claim.distributor)),
+            (_("申诉分销商"), distributor_text(claim.distributor, full_phones(claim))),
             (_("申诉说明"), claim.reason),
         ]
 

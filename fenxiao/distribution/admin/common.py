@@ -2,6 +2,11 @@
 one-form pages for list and bulk actions, and running a service with its refusal shown.
 
 Every state change is a service call; these helpers only collect input and show results.
+
+Phones of buyers and distributors are masked (138****1234) unless the staff member may see
+them (`customers.view_customer_phone`: 运营 may, 财务 may not), as on the order pages and
+with their helpers: `with_phone_flag` annotates the flag in `get_queryset`, `full_phones`
+reads it back from the row, and `user_text` / `distributor_text` take it.
 """
 
 import copy
@@ -25,6 +30,10 @@ from fenxiao.core.admin_forms import ConfirmForm as ConfirmForm
 from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
+from fenxiao.customers.backoffice.listing import may_see_phones as may_see_phones
+from fenxiao.orders.admin.common import full_phones as full_phones
+from fenxiao.orders.admin.common import shown_user
+from fenxiao.orders.admin.common import with_phone_flag as with_phone_flag
 
 from ..services import config
 
@@ -63,10 +72,25 @@ def link_to(url: str, text) -> str:
     return format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a>', url, text)
 
 
-def distributor_text(distributor) -> str:
+def distributor_text(distributor, full_phone: bool = True) -> str:
+    """A distributor as staff see them: their user (phone masked unless `full_phone`) and
+    referral code."""
     if distributor is None:
         return "-"
-    return f"{user_text(distributor.user)} · {distributor.referral_code}"
+    return f"{user_text(distributor.user, full_phone)} · {distributor.referral_code}"
+
+
+def row_distributor_text(distributor) -> str:
+    """`distributor_text` for a row of a list's queryset (bulk actions' summaries)."""
+    return distributor_text(distributor, full_phones(distributor))
+
+
+def shown_binding(binding):
+    """`binding` for a page title or breadcrumb (str() names the buyer, often by phone): a copy
+    whose buyer's phone is masked unless the row says the page shows whole phones."""
+    shown = copy.copy(binding)
+    shown.buyer = shown_user(binding.buyer, full_phones(binding))
+    return shown
 
 
 def bp_text(bp: int | None) -> str:

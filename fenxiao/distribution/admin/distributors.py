@@ -31,12 +31,16 @@ from .common import (
     changelist_url,
     distributor_text,
     form_page,
+    full_phones,
     labels,
     link_to,
+    may_see_phones,
     object_form_action,
+    row_distributor_text,
     run,
     run_each,
     user_text,
+    with_phone_flag,
 )
 from .distributor_forms import BanForm, DesignateForm, GradeForm, ParentForm
 from .ledger import ledger_page
@@ -161,7 +165,10 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
         return FiguresChangeList
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user", "grade", "parent__user", "reviewed_by")
+        queryset = (
+            super().get_queryset(request).select_related("user", "grade", "parent__user", "reviewed_by")
+        )
+        return with_phone_flag(queryset, request)
 
     # --- columns ---
 
@@ -173,7 +180,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("用户"), ordering="user__phone")
     def user_display(self, obj):
-        return user_text(obj.user)
+        return user_text(obj.user, full_phones(obj))
 
     @display(description=gettext_lazy("状态"), ordering="status", label=labels(DISTRIBUTOR_LABELS))
     def status_label(self, obj):
@@ -185,7 +192,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("上级"))
     def parent_display(self, obj):
-        return distributor_text(obj.parent) if obj.parent_id else "-"
+        return distributor_text(obj.parent, full_phones(obj)) if obj.parent_id else "-"
 
     @display(description=gettext_lazy("绑定客户"))
     def bound_buyers(self, obj):
@@ -213,7 +220,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("审核人"))
     def reviewed_by_display(self, obj):
-        return user_text(obj.reviewed_by) if obj.reviewed_by_id else "-"
+        return user_text(obj.reviewed_by, full_phones(obj)) if obj.reviewed_by_id else "-"
 
     @display(description=gettext_lazy("数据"))
     def figures_table(self, obj):
@@ -277,7 +284,10 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
                 messages.success(
                     request,
                     _("%(user)s 已是分销商，推广码 %(code)s")
-                    % {"user": user_text(distributor.user), "code": distributor.referral_code},
+                    % {
+                        "user": user_text(distributor.user, may_see_phones(request)),
+                        "code": distributor.referral_code,
+                    },
                 )
                 return HttpResponseRedirect(change_url(distributor))
         return form_page(
@@ -297,7 +307,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             request,
             queryset.select_related("user"),
             lambda d: distributors.approve(d, request.user),
-            describe=distributor_text,
+            describe=row_distributor_text,
             done=_("已通过"),
         )
 
@@ -312,7 +322,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             title=_("拒绝分销商申请"),
             submit_label=_("确认拒绝"),
             danger=True,
-            describe=distributor_text,
+            describe=row_distributor_text,
         )
         if page is not None:
             return page
@@ -320,7 +330,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             request,
             queryset,
             lambda d: distributors.reject(d, request.user, reason=data["reason"]),
-            describe=distributor_text,
+            describe=row_distributor_text,
             done=_("已拒绝"),
         )
         return None
@@ -340,12 +350,13 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
         return self.ACTIONS_BY_STATUS.get(distributor.status, set()) | self.ALWAYS
 
     def _summary(self, d: Distributor):
+        full = full_phones(d)
         return [
-            (_("分销商"), user_text(d.user)),
+            (_("分销商"), user_text(d.user, full)),
             (_("推广码"), d.referral_code),
             (_("状态"), d.get_status_display()),
             (_("等级"), d.grade.name if d.grade else "-"),
-            (_("上级"), distributor_text(d.parent) if d.parent_id else "-"),
+            (_("上级"), distributor_text(d.parent, full) if d.parent_id else "-"),
             (_("真实姓名"), d.real_name or "-"),
             (_("申请说明"), d.apply_note or "-"),
         ]
@@ -372,7 +383,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
             obj,
             form_class,
             call,
-            title=_("%(title)s：%(user)s") % {"title": title, "user": user_text(obj.user)},
+            title=_("%(title)s：%(user)s") % {"title": title, "user": user_text(obj.user, full_phones(obj))},
             submit_label=submit_label,
             success=success,
             summary=self._summary(obj) + (more(obj) if more else []),

@@ -10,7 +10,7 @@ from fenxiao.core.money import format_fen
 
 from ..models import Commission, Distributor, LedgerEntry, Withdrawal
 from ..services import dashboard
-from .common import change_url, changelist_url, user_text
+from .common import change_url, changelist_url, full_phones, user_text
 
 LEDGER_PAGE_SIZE = 50
 RELATED_ROWS = 20
@@ -19,7 +19,9 @@ RELATED_ROWS = 20
 def ledger_page(model_admin, request, distributor: Distributor):
     """Every ledger entry with the balance after it, newest first; the balance is the sum
     of the entries and nothing else. Also the distributor's latest commissions,
-    withdrawals and direct team."""
+    withdrawals and direct team. `distributor` is the admin's row: it carries whether the
+    page shows whole phones (`with_phone_flag`)."""
+    full = full_phones(distributor)
     entries = (
         LedgerEntry.objects.filter(distributor=distributor)
         .select_related("commission__order", "withdrawal")
@@ -36,7 +38,7 @@ def ledger_page(model_admin, request, distributor: Distributor):
         **model_admin.admin_site.each_context(request),
         "opts": Distributor._meta,
         "original": distributor,
-        "title": _("账户流水：%(user)s") % {"user": user_text(distributor.user)},
+        "title": _("账户流水：%(user)s") % {"user": user_text(distributor.user, full)},
         "distributor": distributor,
         "figures": dashboard.figures(distributor),
         "balance": balance,
@@ -53,7 +55,7 @@ def ledger_page(model_admin, request, distributor: Distributor):
         ],
         "commissions": [{"c": c, "url": change_url(c), "net": format_fen(c.net_amount)} for c in commissions],
         "withdrawals": [{"w": w, "url": change_url(w), "amount": format_fen(w.amount)} for w in withdrawals],
-        "team": [{"d": d, "url": change_url(d), "name": user_text(d.user)} for d in team],
+        "team": [{"d": d, "url": change_url(d), "name": user_text(d.user, full)} for d in team],
         "all_commissions_url": changelist_url(Commission, distributor__id__exact=distributor.pk),
         "all_withdrawals_url": changelist_url(Withdrawal, distributor__id__exact=distributor.pk),
         "all_team_url": changelist_url(Distributor, parent__id__exact=distributor.pk),

@@ -22,6 +22,7 @@ from .common import (
     changelist_url,
     decided_text,
     distributor_text,
+    full_phones,
     labels,
     link,
     link_to,
@@ -29,6 +30,7 @@ from .common import (
     object_form_action,
     run_each,
     user_text,
+    with_phone_flag,
 )
 
 REVIEW_LABELS = {
@@ -121,9 +123,10 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
     )
 
     def get_queryset(self, request):
-        return (
+        queryset = (
             super().get_queryset(request).select_related("order", "distributor__user", "buyer", "decided_by")
         )
+        return with_phone_flag(queryset, request)
 
     # Clearing and voiding decide what a distributor is paid: change permission, not view.
     def has_process_permission(self, request, obj=None):
@@ -141,15 +144,15 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description=gettext_lazy("分销商"), ordering="distributor__user__phone")
     def distributor_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
-        return link(obj.distributor, distributor_text(obj.distributor))
+        return link(obj.distributor, distributor_text(obj.distributor, full_phones(obj)))
 
     @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
-        return user_text(obj.buyer)
+        return user_text(obj.buyer, full_phones(obj))
 
     @display(description=gettext_lazy("风险类型"))
     def signals_display(self, obj):
@@ -233,8 +236,8 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def _summary(self, review: RiskReview):
         return [
             (_("订单"), review.order.number),
-            (_("分销商"), distributor_text(review.distributor)),
-            (_("买家"), user_text(review.buyer)),
+            (_("分销商"), distributor_text(review.distributor, full_phones(review))),
+            (_("买家"), user_text(review.buyer, full_phones(review))),
             (_("风险类型"), _("、").join(review.signal_labels)),
             (_("依据"), "；".join(review.evidence)),
             (_("暂扣佣金"), format_fen(review.held_amount)),
@@ -299,17 +302,20 @@ class RiskTrustAdmin(ReadOnlyAdmin):
     def has_process_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_riskreview")
 
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
     @display(description=gettext_lazy("信任时间"), ordering="created_at")
     def created_display(self, obj):
         return local_time(obj.created_at)
 
     @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
-        return user_text(obj.buyer)
+        return user_text(obj.buyer, full_phones(obj))
 
     @display(description=gettext_lazy("来源审核"))
     def review_link(self, obj):
@@ -321,7 +327,7 @@ class RiskTrustAdmin(ReadOnlyAdmin):
 
     @display(description=gettext_lazy("操作人"))
     def created_by_display(self, obj):
-        return user_text(obj.created_by) if obj.created_by_id else "-"
+        return user_text(obj.created_by, full_phones(obj)) if obj.created_by_id else "-"
 
     @action(description=gettext_lazy("撤销所选信任（恢复拦截）"), permissions=["process"])
     def revoke_selected(self, request, queryset):

@@ -22,11 +22,13 @@ from .common import (
     badge,
     bulk_step,
     distributor_text,
+    full_phones,
     labels,
     link,
     object_form_action,
     run_each,
     user_text,
+    with_phone_flag,
 )
 
 WITHDRAWAL_LABELS = {
@@ -159,7 +161,8 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("distributor__user", "decided_by")
+        queryset = super().get_queryset(request).select_related("distributor__user", "decided_by")
+        return with_phone_flag(queryset, request)
 
     # Approving, paying, failing and rejecting move money: change permission, not view.
     def has_process_permission(self, request, obj=None):
@@ -169,14 +172,15 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description=gettext_lazy("分销商"), ordering="distributor__user__phone")
     def distributor_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
-        return link(obj.distributor, distributor_text(obj.distributor))
+        return link(obj.distributor, distributor_text(obj.distributor, full_phones(obj)))
 
     @display(description=gettext_lazy("收款账户"))
     def account_display(self, obj):
+        # In full whoever looks: finance pays into it (an Alipay account may be a phone).
         account = obj.account or {}
         parts = [f"{ACCOUNT_LABELS.get(k, k)} {v}" for k, v in account.items() if v]
         return " · ".join(parts) or "-"
@@ -211,7 +215,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description=gettext_lazy("审核人"))
     def decided_by_display(self, obj):
-        return user_text(obj.decided_by) if obj.decided_by_id else "-"
+        return user_text(obj.decided_by, full_phones(obj)) if obj.decided_by_id else "-"
 
     # --- bulk actions ---
 
@@ -308,7 +312,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
     def _summary(self, w: Withdrawal):
         return [
             (_("提现单号"), w.number),
-            (_("分销商"), distributor_text(w.distributor)),
+            (_("分销商"), distributor_text(w.distributor, full_phones(w))),
             (_("状态"), w.get_status_display()),
             (_("提现方式"), w.get_method_display()),
             (_("收款账户"), self.account_display(w)),
