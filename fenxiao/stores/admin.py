@@ -2,6 +2,8 @@
 open/closed, pickup), their staff, and each store's stock per SKU on its own page
 (门店库存: every sellable SKU with the online stock beside it, typed in or bulk set)."""
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -18,8 +20,10 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
 from fenxiao.catalog.models import Sku
+from fenxiao.core.admin import user_text
 from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
+from fenxiao.orders.admin.common import full_phones, shown_user, with_phone_flag
 from fenxiao.shipping import regions
 
 from .models import Store, StoreMember, StoreStaff, StoreStock
@@ -261,13 +265,32 @@ class StoreStockAdmin(ModelAdmin):
 
 @admin.register(StoreMember)
 class StoreMemberAdmin(ModelAdmin):
-    list_display = ("store", "buyer", "source", "staff", "joined_at")
+    """A buyer is named by their phone when they have no nickname: masked (138****1234) unless
+    the staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
+
+    list_display = ("store", "buyer_display", "source", "staff", "joined_at")
     list_filter = ("store", "source")
     list_select_related = ("store", "buyer", "staff__user")
     search_fields = ("buyer__phone", "buyer__nickname", "store__name")
+    fields = ("store", "buyer_display", "source", "staff", "joined_at", "is_current")
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:  # the page title and breadcrumb name the member
+            shown = copy.copy(obj)
+            shown.buyer = shown_user(obj.buyer, full_phones(obj))
+            context = {**context, "original": shown, "subtitle": str(shown)}
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @display(description=gettext_lazy("会员"), ordering="buyer__phone")
+    def buyer_display(self, obj):
+        return user_text(obj.buyer, full_phones(obj))

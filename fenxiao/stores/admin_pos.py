@@ -1,7 +1,10 @@
 """门店 › 收银系统密钥 and 门店销售 in the backend: staff create a store's POS key (the secret is
 shown once, on the page after creating it), revoke keys, and read the sales (and their returns)
 the tills pushed.
-Registered from `StoresConfig.ready` so the main stores admin stays its own module."""
+Registered from `StoresConfig.ready` so the main stores admin stays its own module.
+
+The buyer's phone on a sale (and the member it names) is masked (138****1234) unless the
+staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
@@ -10,6 +13,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, user_text
+from fenxiao.orders.admin.common import full_phones, phone_text, with_phone_flag
 
 from .pos_models import OfflineRefund, OfflineSale, OfflineSaleLine, PosApiKey
 from .services import pos_keys
@@ -87,7 +91,7 @@ class OfflineSaleAdmin(ReadOnlyAdmin):
         "store",
         "sale_no",
         "member",
-        "buyer_phone",
+        "buyer_phone_display",
         "total_text",
         "refunded_text",
         "sold_at",
@@ -98,6 +102,13 @@ class OfflineSaleAdmin(ReadOnlyAdmin):
     total_text = fen_column(gettext_lazy("金额"), field="total")
     refunded_text = fen_column(gettext_lazy("已退款"), field="refunded_amount")
 
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
     @display(description=gettext_lazy("会员"))
     def member(self, obj):
-        return user_text(obj.buyer) if obj.buyer_id else _("（非会员）")
+        return user_text(obj.buyer, full_phones(obj)) if obj.buyer_id else _("（非会员）")
+
+    @display(description=gettext_lazy("会员手机号"))
+    def buyer_phone_display(self, obj):
+        return phone_text(obj.buyer_phone, full_phones(obj))
