@@ -1,5 +1,8 @@
 """拼团: the groups of every group-buy promotion with their members, read only (groups open,
-fill, succeed and fail through services.groups and the sweeper)."""
+fill, succeed and fail through services.groups and the sweeper).
+
+The leader and members are named by phone when they have no nickname: masked (138****1234)
+unless the staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
 from django.contrib import admin
 from django.utils.translation import gettext as _
@@ -7,6 +10,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
+from fenxiao.orders.admin.common import full_phones, with_phone_flag
 
 from ..models import GroupBuy, GroupMember, GroupStatus
 from .common import badge, local_time
@@ -21,11 +25,11 @@ class MemberInline(ReadOnlyInline):
     verbose_name_plural = pgettext_lazy("plural", "成员")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("buyer", "order")
+        return with_phone_flag(super().get_queryset(request).select_related("buyer", "order"), request)
 
     @display(description=gettext_lazy("成员"))
     def member_display(self, obj):
-        return _("虚拟成员") if obj.is_virtual else user_text(obj.buyer)
+        return _("虚拟成员") if obj.is_virtual else user_text(obj.buyer, full_phones(obj))
 
     @display(description=gettext_lazy("订单"))
     def order_display(self, obj):
@@ -59,13 +63,16 @@ class GroupBuyAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     inlines = (MemberInline,)
 
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
     @display(description=gettext_lazy("商品"))
     def product_display(self, obj):
         return obj.item.product.name
 
     @display(description=gettext_lazy("团长"))
     def leader_display(self, obj):
-        return user_text(obj.leader)
+        return user_text(obj.leader, full_phones(obj))
 
     @display(description=gettext_lazy("已付款 / 已占 / 成团人数"))
     def members_display(self, obj):
