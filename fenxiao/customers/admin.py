@@ -16,6 +16,7 @@ from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from fenxiao.core.admin import ReadOnlyAdmin
+from fenxiao.orders.admin.common import full_phones, phone_text, with_phone_flag
 
 from .models import Address, SmsMessage, User
 from .phones import mask_phone
@@ -94,7 +95,7 @@ class PermissionLabelsMixin:
 
 class AddressInline(TabularInline):
     model = Address
-    fields = ("recipient", "phone", "full_address", "is_default", "created_at")
+    fields = ("recipient", "phone_display", "full_address", "is_default", "created_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -109,6 +110,13 @@ class AddressInline(TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
+    @display(description=gettext_lazy("联系电话"))
+    def phone_display(self, obj):
+        return phone_text(obj.phone, full_phones(obj))
 
     @display(description=gettext_lazy("地址"))
     def full_address(self, obj):
