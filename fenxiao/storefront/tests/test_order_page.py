@@ -1,10 +1,17 @@
 """The buyer's order pages, read through the test client (what the server sends)."""
 
+import re
+
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from fenxiao.orders.models import OrderStatus
 from fenxiao.orders.services import checkout, lifecycle
+from fenxiao.payments.gateways.base import TradeState
+from fenxiao.payments.gateways.sandbox import SandboxGateway
+from fenxiao.payments.services.payments import start_payment
+from fenxiao.storefront.views.checkout import RESULT_WAIT_SECONDS
 from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +74,54 @@ def test_the_pay_page_of_a_cancelled_order_says_it_is_closed(buyer):
     text = signed_in(buyer).get(f"/orders/{order.number}/pay/").content.decode()
     assert "订单已关闭" in text and "不想要了" in text
     assert "立即支付" not in text and "前完成支付" not in text
+
+
+def test_the_result_page_stops_polling_and_offers_to_query_again(buyer):
+    order = place(buyer)
+    client = signed_in(buyer)
+    first = client.get(f"/orders/{order.number}/result/").content.decode()
+    since = int(re.search(r'result/\?since=(\d+)" hx-trigger="every 1s"', first).group(1))
+    assert "正在确认支付结果" in first
+
+    # A poll within the wait keeps polling, with the same start.
+    poll = client.get(f"/orders/{order.number}/result/?since={since}", HTTP_HX_REQUEST="true")
+    assert f'?since={since}" hx-trigger="every 1s"' in poll.content.decode()
+
+    # Past the wait: no more polling, a clear next step.
+    late = client.get(
+        f"/orders/{order.number}/result/?since={since - RESULT_WAIT_SECONDS}", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "hx-trigger" not in late
+    assert "暂未收到支付结果" in late and "到订单页查看" in late
+    assert f'action="/orders/{order.number}/result/"' in late and "重新查询" in late
+    assert f'href="/orders/{order.number}/"' in late
+
+
+def test_query_again_asks_the_gateway_when_its_notification_never_came(buyer):
+    order = place(buyer)
+    payment = start_payment(order, "sandbox")
+    client = signed_in(buyer)
+    # Nothing paid yet: the gateway says so, the page says so.
+    nothing = client.post(f"/orders/{order.number}/result/", follow=True).content.decode()
+    assert "暂未查到支付结果" in nothing
+    # The buyer pays; the gateway's notification is lost.
+    SandboxGateway().complete_trade(payment.out_trade_no, notify=False)
+    cache.clear()  # past the few seconds between two questions about one payment
+    done = client.post(f"/orders/{order.number}/result/", follow=True)
+    assert done.redirect_chain == [(f"/orders/{order.number}/result/", 302)]
+    assert "支付成功" in done.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_SHIPMENT
+
+
+def test_query_again_asks_a_payment_at_most_every_few_seconds(buyer, monkeypatch):
+    order = place(buyer)
+    start_payment(order, "sandbox")
+    asked = []
+    monkeypatch.setattr(
+        SandboxGateway, "query", lambda self, no: asked.append(no) or TradeState(paid=False, closed=False)
+    )
+    client = signed_in(buyer)
+    client.post(f"/orders/{order.number}/result/")
+    client.post(f"/orders/{order.number}/result/")
+    assert len(asked) == 1

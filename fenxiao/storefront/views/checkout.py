@@ -1,7 +1,10 @@
 """Checkout, payment hand-off to the gateway's cashier, and the result page."""
 
+import time
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,9 +19,17 @@ from fenxiao.orders.models import CartLine, Order
 from fenxiao.orders.services import checkout
 from fenxiao.orders.services.promotions_port import AUTO, Choice
 from fenxiao.payments.gateways import gateway_choices, is_phone, needs_payer_id
-from fenxiao.payments.services.payments import start_payment
+from fenxiao.payments.models import PaymentStatus
+from fenxiao.payments.services.payments import query_gateway, start_payment
 
 from .common import int_or_none, safe_next
+
+# The result page waits this long for the gateway's notification before it stops polling
+# and offers 重新查询 instead.
+RESULT_WAIT_SECONDS = 30
+# 重新查询 asks the gateway about one payment at most this often; the cashier's 我已完成支付
+# (payments.views) shares the limit (the same cache key).
+QUERY_INTERVAL_SECONDS = 5
 
 
 def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
@@ -221,6 +232,46 @@ def pay(request, number: str):
 
 @login_required
 def result(request, number: str):
+    """支付结果: polls until the gateway's notification marks the order paid, for
+    RESULT_WAIT_SECONDS counted from the page's first load (`since`, carried by each poll);
+    then it stops and offers 重新查询, which asks the gateway (POST)."""
     order = get_object_or_404(Order, number=number, buyer=request.user)
+    if request.method == "POST":
+        _query_gateway(request, order)
+        return redirect(reverse("storefront:order_result", args=[number]))
+    now = int(time.time())
+    since = int_or_none(request.GET.get("since")) if request.htmx else None
+    if since is None or not 0 <= now - since <= 86400:
+        since = now
     template = "storefront/partials/pay_status.html" if request.htmx else "storefront/orders/result.html"
-    return render(request, template, {"order": order})
+    waiting = order.status == Order.Status.PENDING_PAYMENT
+    return render(
+        request,
+        template,
+        {
+            "order": order,
+            "since": since,
+            "polling": waiting and now - since < RESULT_WAIT_SECONDS,
+            "waited": waiting and now - since >= RESULT_WAIT_SECONDS,
+        },
+    )
+
+
+def _query_gateway(request, order: Order) -> None:
+    """重新查询: ask the gateway about each payment of the order still waiting for its
+    notification, and apply one it says is paid (the notification is late, or lost). A
+    payment is asked at most once per QUERY_INTERVAL_SECONDS, however often the buyer taps
+    (the same limit as the cashier's 我已完成支付)."""
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return
+    for payment in order.payments.filter(status=PaymentStatus.CREATED).order_by("pk"):
+        if not cache.add(f"payment-query:{payment.pk}", 1, QUERY_INTERVAL_SECONDS):
+            continue
+        try:
+            query_gateway(payment)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return
+    if not Order.objects.filter(pk=order.pk, status=Order.Status.PENDING_PAYMENT).exists():
+        return
+    messages.info(request, _("暂未查到支付结果，如已付款请稍候，结果到达后页面会自动跳转"))
