@@ -57,6 +57,15 @@ class Cycle(models.TextChoices):
     MONTHLY = "monthly", _("月结")
 
 
+class WithdrawPeriod(models.TextChoices):
+    """The window 每周期最多提现次数 counts in: the same values as `Cycle`, named as a span of
+    time (每周 at most 3 times), not as a settlement term."""
+
+    DAILY = "daily", _("每日")
+    WEEKLY = "weekly", _("每周")
+    MONTHLY = "monthly", _("每月")
+
+
 class PayoutMethod(models.TextChoices):
     BANK = "bank", _("银行卡（人工转账）")
     WECHAT = "wechat", _("微信零钱")
@@ -119,7 +128,7 @@ class DistributionSettings(models.Model):
     withdraw_fee_bp = models.PositiveIntegerField(_("提现手续费（基点）"), default=0)
     withdraw_limit = models.PositiveIntegerField(_("每周期最多提现次数"), default=3)
     withdraw_period = models.CharField(
-        _("提现次数周期"), max_length=10, choices=Cycle.choices, default=Cycle.MONTHLY
+        _("提现次数周期"), max_length=10, choices=WithdrawPeriod.choices, default=WithdrawPeriod.MONTHLY
     )
     withdraw_methods = models.JSONField(_("提现方式"), default=list, blank=True)
     risk_guard = models.BooleanField(
