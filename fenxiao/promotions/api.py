@@ -222,7 +222,7 @@ def _flash_sale(request, sale: catalog_offers.FlashSaleView) -> dict:
                 "regular_price": view.regular,
                 "regular_price_display": format_fen(view.regular),
                 "quota": view.item.quota,
-                "sold": view.item.sold,
+                "sold": view.item.units_sold,
                 "remaining": view.item.remaining,
                 "percent_sold": view.percent_sold,
                 "sold_out": view.sold_out,

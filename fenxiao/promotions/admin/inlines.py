@@ -16,7 +16,7 @@ from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField
 from fenxiao.core.money import format_bp, format_fen
 
 from ..models import PromotionItem, PromotionKind, PromotionState, SpendTier
-from ..services import manage
+from ..services import manage, reservations
 from .common import refusal
 
 
@@ -140,15 +140,20 @@ class _KindInline(TabularInline):
 class ItemInline(_KindInline):
     model = PromotionItem
     form = ItemForm
-    fields = ("product", "sku_code", "price", "discount_bp", "quota", "sold")
-    readonly_fields = ("sold",)
-    shown_fields = ("product", "sku_text", "price_text", "discount_text", "quota", "sold")
+    fields = ("product", "sku_code", "price", "discount_bp", "quota", "sold_text")
+    readonly_fields = ("sold_text",)
+    shown_fields = ("product", "sku_text", "price_text", "discount_text", "quota", "sold_text")
     autocomplete_fields = ("product",)
     verbose_name = gettext_lazy("活动商品")
     verbose_name_plural = pgettext_lazy("plural", "活动商品（活动价与立减比例二选一；活动库存留空表示不限）")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product", "sku")
+        return reservations.with_units_sold(super().get_queryset(request).select_related("product", "sku"))
+
+    @display(description=gettext_lazy("已售"))
+    def sold_text(self, obj):
+        # Items without a 活动库存 keep no counter: their units are summed from the orders.
+        return reservations.units_sold(obj)
 
     @display(description=gettext_lazy("SKU编码"))
     def sku_text(self, obj):

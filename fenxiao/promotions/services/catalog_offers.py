@@ -16,6 +16,7 @@ from fenxiao.catalog.models import Product, ProductImage
 from ..models import Promotion, PromotionItem, PromotionKind, PromotionState, running
 from .offers import UPCOMING_WINDOW_HOURS
 from .pricing import Scopes
+from .reservations import with_units_sold
 
 MAX_FLASH_SALES = 20
 MAX_ITEMS_PER_SALE = 50
@@ -69,7 +70,7 @@ def flash_sales(state: str | None = None, now=None) -> list[FlashSaleView]:
     else:
         promotions = promotions.filter(starts_at__lte=soon)
     promotions = list(promotions.order_by("starts_at", "ends_at", "pk")[:MAX_FLASH_SALES])
-    items = (
+    items = with_units_sold(
         PromotionItem.objects.filter(promotion__in=[p.pk for p in promotions], product__is_listed=True)
         .select_related("product", "sku")
         .prefetch_related(
