@@ -1,5 +1,6 @@
 """Becoming a distributor, review, designation, status, parent and grade."""
 
+import re
 import secrets
 from contextlib import contextmanager
 
@@ -277,6 +278,12 @@ def meets_condition(user, cfg=None) -> bool:
     )
 
 
+# A person's name as on their ID: Chinese characters or Latin letters, with the middle dot
+# of minority and foreign names (阿依古丽·买买提) and spaces.
+_LETTER = "\u3400-\u4dbf\u4e00-\u9fffA-Za-z"
+_REAL_NAME = re.compile(f"[{_LETTER}][{_LETTER}·• .]{{0,38}}[{_LETTER}.]")
+
+
 def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
     """A buyer asks to become a distributor, as the enable mode allows."""
     cfg = config.current()
@@ -292,6 +299,12 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
     real_name = (real_name or "").strip()
     if cfg.enable_mode == EnableMode.APPLY and cfg.require_real_name and not real_name:
         raise ApplicationNotAllowed(_("请填写真实姓名"), code="REAL_NAME_REQUIRED", status=400)
+    if real_name and not _REAL_NAME.fullmatch(real_name):
+        # Staff check it against the payee account before paying out: emoji or digits
+        # are never a name.
+        raise ApplicationNotAllowed(
+            _("真实姓名须为 2-40 个汉字或英文字母，可含间隔号“·”和空格"), code="REAL_NAME_INVALID", status=400
+        )
     if cfg.enable_mode == EnableMode.CONDITION:
         if not meets_condition(user, cfg):
             raise ApplicationNotAllowed(_("您暂未满足成为分销商的条件"))

@@ -196,6 +196,20 @@ def test_malformed_bind_requests():
     assert Touch.objects.count() == 0
 
 
+@pytest.mark.parametrize("name", ["😀😀", "张三123", "王", "·李四", "<b>李</b>"])
+def test_a_real_name_that_is_no_name_is_refused(name):
+    configure(enable_mode="apply", review_mode="manual", require_real_name=True)
+    api = api_for(make_buyer())
+    refused(api.post("/distribution/apply", {"real_name": name}), 400, "REAL_NAME_INVALID")
+    assert not Distributor.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["赵六", "阿依古丽·买买提", "John Smith", "Mary J. Lee", "欧阳娜娜"])
+def test_real_names_as_on_an_id_are_taken(name):
+    configure(enable_mode="apply", review_mode="manual", require_real_name=True)
+    assert api_for(make_buyer()).post("/distribution/apply", {"real_name": name}).status_code == 201
+
+
 def test_applying_twice():
     configure(enable_mode="apply", review_mode="manual", require_real_name=True)
     buyer = make_buyer()
