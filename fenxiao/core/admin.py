@@ -1,7 +1,10 @@
 """Backend building blocks shared by every app's admin."""
 
+import functools
+
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -45,6 +48,43 @@ def fen_column(description: str, *, field: str = "amount", ordering: str | None 
         return format_fen(getattr(obj, field))
 
     return column
+
+
+class Label(tuple):
+    """A (value, text) pair as a `label_display` column answers it. unfold's list code sees
+    the tuple and draws `text` as a badge coloured by `value`; a change page's read-only
+    field, which prints a plain tuple as "('paid', '已支付')", renders the same badge
+    through `__html__`, and anything else that prints it gets `text`."""
+
+    def __new__(cls, value, text, colour=None):
+        pair = super().__new__(cls, (value, text))
+        pair.colour = colour
+        return pair
+
+    def __str__(self) -> str:
+        return str(self[1])
+
+    def __html__(self) -> str:
+        return render_to_string("unfold/helpers/label.html", {"text": self[1], "type": self.colour})
+
+
+def label_display(*, label: dict, **kwargs):
+    """unfold's `@display(label=...)` for a method answering (value, text): the method's
+    answer becomes a `Label`, so the column is a badge in lists and on change pages."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def column(self, obj):
+            value, text = method(self, obj)
+            try:
+                colour = label[value]
+            except KeyError:
+                colour = None
+            return Label(value, text, colour)
+
+        return display(label=label, **kwargs)(column)
+
+    return decorate
 
 
 class _NoEditing:
@@ -110,7 +150,6 @@ class DetailActionsMixin:
 # Imported here, at the end, so the building blocks above load without the models.
 from django.contrib import admin, messages  # noqa: E402
 from django.http import FileResponse, HttpResponse  # noqa: E402
-from django.template.loader import render_to_string  # noqa: E402
 from django.urls import path  # noqa: E402
 from unfold.decorators import action  # noqa: E402
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from unfold.admin import TabularInline
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column, label_display
 from fenxiao.core.admin_forms import LocalDateRangeFilter, confirm_action, report_each
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -149,7 +149,7 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     amount_display = fen_column(gettext_lazy("金额"), ordering="amount")
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=_labels(PAYMENT_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=_labels(PAYMENT_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
@@ -246,7 +246,7 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     amount_display = fen_column(gettext_lazy("退款金额"), ordering="amount")
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=_labels(REFUND_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=_labels(REFUND_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 
@@ -336,7 +336,7 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
 
     amount_display = fen_column(gettext_lazy("通知金额"), ordering="amount")
 
-    @display(description=gettext_lazy("处理结果"), ordering="outcome", label=_labels(OUTCOME_LABELS))
+    @label_display(description=gettext_lazy("处理结果"), ordering="outcome", label=_labels(OUTCOME_LABELS))
     def outcome_label(self, obj):
         return obj.outcome, obj.get_outcome_display()
 
@@ -403,7 +403,9 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     amount_display = fen_column(gettext_lazy("金额"), ordering="amount")
 
-    @display(description=gettext_lazy("通知状态"), ordering="notify_status", label=_labels(DELIVERY_LABELS))
+    @label_display(
+        description=gettext_lazy("通知状态"), ordering="notify_status", label=_labels(DELIVERY_LABELS)
+    )
     def notify_label(self, obj):
         return obj.notify_status, obj.get_notify_status_display()
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, user_text
+from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display, user_text
 from fenxiao.orders.admin.common import full_phones, phone_text, with_phone_flag
 
 from .pos_models import OfflineRefund, OfflineSale, OfflineSaleLine, PosApiKey
@@ -39,7 +39,7 @@ class PosApiKeyAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the sales a key pushed keep pointing at it
 
-    @display(description=gettext_lazy("状态"), label={"active": "success", "revoked": "danger"})
+    @label_display(description=gettext_lazy("状态"), label={"active": "success", "revoked": "danger"})
     def status_label(self, obj):
         return ("active", _("启用")) if obj.is_active else ("revoked", _("已停用"))
 

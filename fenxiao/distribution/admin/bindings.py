@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, label_display
 from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
 
 from ..models import CustomerBinding, Touch, TouchDecision
@@ -231,7 +231,7 @@ class TouchAdmin(ReadOnlyAdmin):
     def distributor_display(self, obj):
         return distributor_text(obj.distributor, full_phones(obj))
 
-    @display(description=gettext_lazy("结果"), ordering="decision", label=labels(DECISION_LABELS))
+    @label_display(description=gettext_lazy("结果"), ordering="decision", label=labels(DECISION_LABELS))
     def decision_label(self, obj):
         return obj.decision, obj.get_decision_display()
 

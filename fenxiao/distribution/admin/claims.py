@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, label_display
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.errors import PermissionDenied
 from fenxiao.core.money import format_fen
@@ -128,7 +128,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             else _("无（未归属任何分销商）")
         )
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=labels(CLAIM_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(CLAIM_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display
 from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import action_page
 from fenxiao.core.money import format_bp, format_fen
@@ -240,7 +240,7 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
     def distributor_link(self, obj):
         return link(obj.distributor, distributor_text(obj.distributor))
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=labels(COMMISSION_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(COMMISSION_LABELS))
     def status_label(self, obj):
         return obj.status, _status_text(obj)
 
@@ -344,7 +344,7 @@ class SettlementBatchAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def has_decide_permission(self, request, obj=None):
         return request.user.has_perm("distribution.change_settlementbatch")
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=labels(BATCH_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(BATCH_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 

@@ -11,7 +11,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
-from fenxiao.core.admin import DetailActionsMixin
+from fenxiao.core.admin import DetailActionsMixin, label_display
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -182,7 +182,7 @@ class DistributorAdmin(DetailActionsMixin, ModelAdmin):
     def user_display(self, obj):
         return user_text(obj.user, full_phones(obj))
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=labels(DISTRIBUTOR_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(DISTRIBUTOR_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 

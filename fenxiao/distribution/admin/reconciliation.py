@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import ReadOnlyAdmin
+from fenxiao.core.admin import ReadOnlyAdmin, label_display
 from fenxiao.core.money import format_fen
 
 from ..models import Reconciliation
@@ -55,7 +55,7 @@ class ReconciliationAdmin(ReadOnlyAdmin):
     def has_run_permission(self, request, obj=None):
         return request.user.has_perm("distribution.add_reconciliation")
 
-    @display(description=gettext_lazy("结果"), ordering="ok", label=labels(RESULT_LABELS))
+    @label_display(description=gettext_lazy("结果"), ordering="ok", label=labels(RESULT_LABELS))
     def result_label(self, obj):
         return (
             ("ok", _("全部一致"))

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, fen_column, label_display
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
@@ -169,7 +169,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
         url = changelist_url(Commission, order=obj.order.number, q=obj.distributor.referral_code)
         return link_to(url, _("查看该订单的佣金记录"))
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=labels(REVIEW_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(REVIEW_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 

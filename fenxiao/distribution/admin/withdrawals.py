@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display
 from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
@@ -205,7 +205,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
     def balance_display(self, obj):
         return format_fen(ledger.balance(obj.distributor_id))
 
-    @display(description=gettext_lazy("状态"), ordering="status", label=labels(WITHDRAWAL_LABELS))
+    @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(WITHDRAWAL_LABELS))
     def status_label(self, obj):
         return obj.status, obj.get_status_display()
 

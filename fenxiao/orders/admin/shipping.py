@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, label_display
 from fenxiao.core.admin_forms import confirm_action, report_each
 from fenxiao.shipping.carriers import Carrier
 
@@ -198,7 +198,7 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     def order_link(self, obj):
         return link(obj.parcel.order)
 
-    @display(
+    @label_display(
         description=gettext_lazy("状态"),
         ordering="status",
         label={str(k): v for k, v in SUBSCRIPTION_LABELS.items()},
