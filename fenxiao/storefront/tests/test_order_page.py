@@ -125,3 +125,13 @@ def test_query_again_asks_a_payment_at_most_every_few_seconds(buyer, monkeypatch
     client.post(f"/orders/{order.number}/result/")
     client.post(f"/orders/{order.number}/result/")
     assert len(asked) == 1
+
+
+def test_the_order_page_shows_the_buyers_note(buyer):
+    order = place(buyer, note="请放门口快递柜，<b>谢谢</b>")
+    text = signed_in(buyer).get(f"/orders/{order.number}/").content.decode()
+    assert "买家留言" in text
+    assert "请放门口快递柜，&lt;b&gt;谢谢&lt;/b&gt;" in text
+
+    plain = place(buyer)
+    assert "买家留言" not in signed_in(buyer).get(f"/orders/{plain.number}/").content.decode()
