@@ -36,7 +36,7 @@ from ..models import Product, ProductImage, Sku
 from ..services.copying import copy_product
 from ..services.editor import save_edited_product
 from ..services.images import check_image, store_description_image
-from ..services.products import set_listed
+from ..services.products import set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
 from .batch import batch_price_stock_page
 from .categories import label_categories_by_path
@@ -451,20 +451,20 @@ class ProductAdmin(ProductExports, ModelAdmin):
     # --- listing ---
 
     def _set_listed(self, request, queryset, listed: bool):
-        done, failed = 0, []
-        for product in queryset:
-            try:
-                set_listed(product, listed)
-                done += 1
-            except DomainError as exc:
-                failed.append(_("%(name)s（%(reason)s）") % {"name": product.name, "reason": exc.message})
-
-        if done:
+        outcome = set_listed_many(queryset, listed)
+        if outcome.changed:
             text = _("已上架 %(count)s 个商品") if listed else _("已下架 %(count)s 个商品")
-            messages.success(request, text % {"count": done})
-        if failed:
-            text = _("以下商品未能上架：%(names)s") if listed else _("以下商品未能下架：%(names)s")
-            messages.error(request, text % {"names": "；".join(failed[:20])})
+            messages.success(request, text % {"count": outcome.changed})
+        if outcome.already:
+            text = (
+                _("%(count)s 个商品原本已上架，未改动")
+                if listed
+                else _("%(count)s 个商品原本已在仓库中，未改动")
+            )
+            messages.info(request, text % {"count": outcome.already})
+        if outcome.refused:
+            failed = [_("%(name)s（%(reason)s）") % {"name": n, "reason": r} for n, r in outcome.refused]
+            messages.error(request, _("以下商品未能上架：%(names)s") % {"names": "；".join(failed[:20])})
 
     @action(description=gettext_lazy("上架所选商品"), permissions=["change"])
     def list_selected(self, request, queryset):
