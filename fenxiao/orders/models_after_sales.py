@@ -182,7 +182,10 @@ class AfterSaleLine(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.order_line_id} ×{self.quantity}"
+        """The product and how many, as the after-sale page titles the row (its inline
+        loads `order_line` with the rows)."""
+        line = self.order_line
+        return " ".join(part for part in (line.product_name, line.spec_text, f"×{self.quantity}") if part)
 
 
 class AfterSaleLog(models.Model):

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class PromotionKind(models.TextChoices):
@@ -486,7 +486,11 @@ class GroupMember(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.group_id} · {self.buyer_id or '虚拟成员'}"
+        """Who holds the seat, as the group's page titles the row: the buyer's name (a phone
+        masked, as `display_name` writes it), or 虚拟成员; the leader marked 团长. The
+        group page's inline loads `buyer` with the rows."""
+        name = self.buyer.display_name if self.buyer_id else gettext("虚拟成员")
+        return gettext("团长 %(name)s") % {"name": name} if self.is_leader else name
 
 
 # Targeted pushes live in their own module; importing them here makes them this app's models.

@@ -256,8 +256,10 @@ class Commission(models.Model):
         ]
 
     def __str__(self):
-        return gettext("%(source)s-%(level)s级 %(amount)s") % {
-            "source": self.order_id or self.offline_ref,
+        """ "订单 FX… · 1级佣金 ¥3.58", as the commission page is titled (its pages load
+        `order` with the row; a till sale's commission names the sale it keeps)."""
+        return gettext("%(source)s · %(level)s级佣金 %(amount)s") % {
+            "source": self.source_label,
             "level": self.level,
             "amount": format_fen(self.net_amount),
         }
@@ -313,4 +315,4 @@ class CommissionAdjustment(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} -{self.amount}"
+        return f"{self.get_kind_display()} -{format_fen(self.amount)}"

@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fenxiao.core.money import format_fen
 from fenxiao.core.statemachine import StateMachine
 
 from .commissions import Commission
@@ -76,7 +77,8 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.amount:+d}"
+        sign = "+" if self.amount > 0 else ""
+        return f"{self.get_kind_display()} {sign}{format_fen(self.amount)}"
 
 
 class WithdrawalStatus(models.TextChoices):

@@ -240,7 +240,7 @@ def apply_line_refunds(order, lines) -> None:
         changes = totals.deltas()
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
-            note = f"订单 {line.order_id} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
+            note = f"订单 {order.number} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
             # Only the commission rows: a distributor's row is locked only for a clawback,
             # which takes from the balance (as a withdrawal does, under the same lock), so a
             # refund of held commission never queues behind, or blocks, that distributor's
