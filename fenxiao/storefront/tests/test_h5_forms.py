@@ -226,3 +226,26 @@ def test_a_cart_action_after_the_session_ended_sends_the_page_to_login():
         "/cart/lines/1/", {"quantity": 2}, HTTP_HX_CURRENT_URL="http://testserver/cart/", **HTMX
     )
     assert (reply.status_code, reply["HX-Redirect"]) == (200, "/login/?next=/cart/")
+
+
+@pytest.mark.parametrize("qty", ["0", "-5", "abc", "", "2.5"])
+def test_a_quantity_that_is_not_a_whole_number_from_one_is_refused_not_made_one(qty):
+    sku = make_product("围巾", price=5900).skus.get()
+    client = signed_in(make_buyer())
+    toast = client.post("/cart/add/", {"sku": sku.pk, "qty": qty}, **HTMX)
+    assert "购买数量必须大于0" in toast.content.decode()
+    plain = client.post("/cart/add/", {"sku": sku.pk, "qty": qty}, follow=True)
+    assert "购买数量必须大于0" in plain.content.decode()
+    assert CartLine.objects.count() == 0
+    # 立即购买 from the same form: refused the same way, no checkout of one.
+    now = client.post("/checkout/buy/", {"sku": sku.pk, "qty": qty}, follow=True)
+    assert now.redirect_chain[-1][0] == "/" and "请选择商品规格和数量" in now.content.decode()
+
+
+def test_a_whole_quantity_or_none_at_all_goes_in_the_cart():
+    sku = make_product("围巾", price=5900).skus.get()
+    buyer = make_buyer()
+    client = signed_in(buyer)
+    client.post("/cart/add/", {"sku": sku.pk, "qty": " 2 "}, **HTMX)
+    client.post("/cart/add/", {"sku": sku.pk}, **HTMX)  # a form without a quantity: one
+    assert CartLine.objects.get(cart__buyer=buyer).quantity == 3

@@ -17,7 +17,7 @@ from fenxiao.orders.models import CartLine
 from fenxiao.orders.services import cart, checkout
 from fenxiao.orders.services.promotions_port import Choice
 
-from .common import int_or_none
+from .common import int_or_none, quantity_posted
 
 
 def _lines(user):
@@ -123,7 +123,7 @@ def add(request):
     if not request.user.is_authenticated:
         return sign_in_first(request)
     sku_id = int_or_none(request.POST.get("sku"))
-    quantity = int_or_none(request.POST.get("qty")) or 1
+    quantity = quantity_posted(request)
     try:
         cart.add_to_cart(request.user, sku_id or 0, quantity)
     except DomainError as error:

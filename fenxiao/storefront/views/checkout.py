@@ -22,7 +22,7 @@ from fenxiao.payments.gateways import gateway_choices, is_phone, needs_payer_id
 from fenxiao.payments.models import PaymentStatus
 from fenxiao.payments.services.payments import query_gateway, start_payment
 
-from .common import int_or_none, safe_next
+from .common import int_or_none, quantity_posted, safe_next
 
 # The result page waits this long for the gateway's notification before it stops polling
 # and offers 重新查询 instead.
@@ -189,7 +189,7 @@ def buy_now(request):
     """立即购买 on the product page posts here (its form carries the CSRF token, which must
     never end up in a URL); the checkout page itself is a plain GET of the SKU and quantity."""
     sku = int_or_none(request.POST.get("sku"))
-    qty = int_or_none(request.POST.get("qty")) or 1
+    qty = quantity_posted(request)
     if not sku or not 0 < sku < 2**31 or not 0 < qty <= 999:
         messages.error(request, _("请选择商品规格和数量"))
         return redirect(safe_next(request, "/"))

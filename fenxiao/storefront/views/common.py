@@ -28,3 +28,13 @@ def int_or_none(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if -_INT_LIMIT <= number <= _INT_LIMIT else None
+
+
+def quantity_posted(request) -> int:
+    """The quantity a product form posts (`qty`): 1 when the form has no such field, else
+    the whole number typed. Anything else ("0", "abc", "2.5", "", "-5") reads as 0, which the
+    service refuses like any quantity below 1 — never quietly as 1."""
+    raw = request.POST.get("qty")
+    if raw is None:
+        return 1
+    return int_or_none(raw.strip()) or 0
