@@ -64,12 +64,11 @@ def batch_price_stock_page(model_admin, request, queryset):
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            label = OPERATIONS[form.cleaned_data["operation"]]
-            amount = form.cleaned_data["amount"]
+            change = batch_edit.describe(form.cleaned_data["operation"], form.cleaned_data["value"])
             messages.success(
                 request,
-                _("已修改 %(products)s 个商品的 %(skus)s 个规格（%(operation)s，%(amount)s）")
-                % {"products": result.products, "skus": result.skus, "operation": label, "amount": amount},
+                _("已修改 %(products)s 个商品的 %(skus)s 个规格（%(change)s）")
+                % {"products": result.products, "skus": result.skus, "change": change},
             )
 
             return None  # back to the list

@@ -45,6 +45,31 @@ OPERATIONS = {
 MAX_LISTED = 20
 
 
+def _percent(bp: int) -> str:
+    """1000 -> "10", 1250 -> "12.5": a rate as the merchant typed it."""
+    return f"{bp // 100}.{bp % 100:02d}".rstrip("0").rstrip(".")
+
+
+def describe(operation: str, value: int) -> str:
+    """The change in words with its number in place: 售价降低 10%, 售价改为 ¥9.90,
+    库存减少 5 件 (`value` is fen, bp or pieces, as for `batch_change`)."""
+    if operation == PRICE_SET:
+        return _("售价改为 %(amount)s") % {"amount": format_fen(value)}
+    if operation == PRICE_UP:
+        return _("售价提高 %(amount)s") % {"amount": format_fen(value)}
+    if operation == PRICE_DOWN:
+        return _("售价降低 %(amount)s") % {"amount": format_fen(value)}
+    if operation == PRICE_UP_PCT:
+        return _("售价提高 %(percent)s%%") % {"percent": _percent(value)}
+    if operation == PRICE_DOWN_PCT:
+        return _("售价降低 %(percent)s%%") % {"percent": _percent(value)}
+    if operation == STOCK_SET:
+        return _("库存改为 %(count)s 件") % {"count": value}
+    if operation == STOCK_ADD and value < 0:
+        return _("库存减少 %(count)s 件") % {"count": -value}
+    return _("库存增加 %(count)s 件") % {"count": value}
+
+
 @dataclass
 class BatchResult:
     products: int
