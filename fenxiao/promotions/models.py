@@ -486,11 +486,14 @@ class GroupMember(models.Model):
         ]
 
     def __str__(self):
-        """Who holds the seat, as the group's page titles the row: the buyer's name (a phone
-        masked, as `display_name` writes it), or 虚拟成员; the leader marked 团长. The
-        group page's inline loads `buyer` with the rows."""
-        name = self.buyer.display_name if self.buyer_id else gettext("虚拟成员")
-        return gettext("团长 %(name)s") % {"name": name} if self.is_leader else name
+        """The seat as the group's page titles its row: the order that took it (团长 marked),
+        or 虚拟成员. Never the buyer's phone, which the row shows masked or whole by who
+        is looking; the group page's inline loads `order` with the rows."""
+        if self.order_id:
+            name = gettext("订单 %(number)s") % {"number": self.order.number}
+        else:
+            name = gettext("虚拟成员") if self.is_virtual else gettext("拼团成员")
+        return f"{gettext('团长')} · {name}" if self.is_leader else name
 
 
 # Targeted pushes live in their own module; importing them here makes them this app's models.
