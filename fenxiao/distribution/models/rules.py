@@ -18,7 +18,7 @@ from .distributors import DistributorGrade
 
 class RuleKind(models.TextChoices):
     RATE = "rate", _("按比例")
-    FIXED = "fixed", _("固定金额（分/件）")
+    FIXED = "fixed", _("固定金额（元/件）")
     # Not 0 %: a line this rule decides pays no level, no tier bonus and no team commission.
     EXCLUDE = "exclude", _("不计佣金")
 
