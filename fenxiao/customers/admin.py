@@ -16,8 +16,8 @@ from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from fenxiao.core.admin import ReadOnlyAdmin
-from fenxiao.orders.admin.common import full_phones, phone_text, with_phone_flag
 
+from .backoffice.listing import full_phones, phone_text, with_phone_flag
 from .models import Address, SmsMessage, User
 from .phones import mask_phone
 from .services.staff import ROLE_DESCRIPTIONS

@@ -23,7 +23,7 @@ from fenxiao.catalog.models import Sku
 from fenxiao.core.admin import user_text
 from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
-from fenxiao.orders.admin.common import full_phones, shown_user, with_phone_flag
+from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_phone_flag
 from fenxiao.shipping import regions
 
 from .models import Store, StoreMember, StoreStaff, StoreStock

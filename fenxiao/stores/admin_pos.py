@@ -13,7 +13,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display, user_text
-from fenxiao.orders.admin.common import full_phones, phone_text, with_phone_flag
+from fenxiao.customers.backoffice.listing import full_phones, phone_text, with_phone_flag
 
 from .pos_models import OfflineRefund, OfflineSale, OfflineSaleLine, PosApiKey
 from .services import pos_keys

@@ -2,7 +2,9 @@
 queries: the page's buyers with their figures row, current binding and distributor
 joined, and their tags prefetched (one more query)."""
 
-from django.db.models import Prefetch
+import copy
+
+from django.db.models import BooleanField, Prefetch, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,29 @@ def phone_text(phone: str | None, full: bool) -> str:
     if not phone:
         return "-"
     return phone if full else mask_phone(phone)
+
+
+def with_phone_flag(queryset, request):
+    """`queryset` with whether this request may see whole phones (`full_phone`): a
+    ModelAdmin serves every request, so the answer travels with the rows."""
+    return queryset.annotate(full_phone=Value(may_see_phones(request), output_field=BooleanField()))
+
+
+def full_phones(obj) -> bool:
+    """Whether the page showing `obj` (read through `with_phone_flag`) shows whole phones."""
+    return getattr(obj, "full_phone", False)
+
+
+def shown_user(user, full: bool):
+    """`user` for a template that prints it (str() is the phone when there is no nickname):
+    a buyer's copy with the phone masked unless `full`."""
+    if full or user is None or user.is_staff or not user.phone:
+        return user
+    shown = copy.copy(user)
+    shown.phone = mask_phone(user.phone)
+    if user.username == user.phone:
+        shown.username = shown.phone
+    return shown
 
 
 def customers_queryset():

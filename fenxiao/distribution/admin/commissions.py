@@ -32,12 +32,14 @@ from .common import (
     changelist_url,
     distributor_text,
     form_page,
+    full_phones,
     labels,
     link,
     local_time,
     run,
     run_each,
     user_text,
+    with_phone_flag,
 )
 
 COMMISSION_LABELS = {
@@ -177,10 +179,9 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
     )
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("order", "order_line", "distributor__user", "rule", "batch")
+        queryset = super().get_queryset(request)
+        return with_phone_flag(
+            queryset.select_related("order", "order_line", "distributor__user", "rule", "batch"), request
         )
 
     # Holding decides what a distributor is paid, as 风控审核 does: its change permission.
@@ -234,11 +235,11 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
 
     @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
-        return distributor_text(obj.distributor)
+        return distributor_text(obj.distributor, full_phones(obj))
 
     @display(description=gettext_lazy("分销商"))
     def distributor_link(self, obj):
-        return link(obj.distributor, distributor_text(obj.distributor))
+        return link(obj.distributor, distributor_text(obj.distributor, full_phones(obj)))
 
     @label_display(description=gettext_lazy("状态"), ordering="status", label=labels(COMMISSION_LABELS))
     def status_label(self, obj):
@@ -321,6 +322,10 @@ class SettlementBatchAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", "mode")
     list_select_related = ("created_by", "approved_by")
     actions_list = ("create_batch", "settle_now")
+
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
     actions_detail = ("approve_batch", "cancel_batch", "resume_batch")
     fields = (
         "mode",
@@ -380,7 +385,7 @@ class SettlementBatchAdmin(DetailActionsMixin, ReadOnlyAdmin):
                 (
                     link(c, f"#{c.pk}"),
                     c.offline_label if c.is_offline else c.order.number,
-                    distributor_text(c.distributor),
+                    distributor_text(c.distributor, full_phones(obj)),
                     _("%(level)s级") % {"level": c.level},
                     c.get_status_display(),
                     format_fen(c.net_amount),

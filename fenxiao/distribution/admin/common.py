@@ -30,10 +30,10 @@ from fenxiao.core.admin_forms import ConfirmForm as ConfirmForm
 from fenxiao.core.admin_forms import action_page, style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
+from fenxiao.customers.backoffice.listing import full_phones as full_phones
 from fenxiao.customers.backoffice.listing import may_see_phones as may_see_phones
-from fenxiao.orders.admin.common import full_phones as full_phones
-from fenxiao.orders.admin.common import shown_user
-from fenxiao.orders.admin.common import with_phone_flag as with_phone_flag
+from fenxiao.customers.backoffice.listing import shown_user
+from fenxiao.customers.backoffice.listing import with_phone_flag as with_phone_flag
 
 from ..services import config
 

@@ -7,10 +7,7 @@ admin object serves every request, so whether this one may see them travels with
 `with_phone_flag` annotates it in `get_queryset`, `full_phones` reads it back.
 """
 
-import copy
-
 from django import forms
-from django.db.models import BooleanField, Value
 from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -19,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.admin import change_url as change_url
 from fenxiao.core.admin import user_text as buyer_text
 from fenxiao.core.money import format_fen
-from fenxiao.customers.backoffice.listing import may_see_phones
+from fenxiao.customers.backoffice.listing import full_phones as full_phones
 from fenxiao.customers.backoffice.listing import phone_text as phone_text
-from fenxiao.customers.phones import mask_phone
+from fenxiao.customers.backoffice.listing import shown_user as shown_user
+from fenxiao.customers.backoffice.listing import with_phone_flag as with_phone_flag
 
 from ..models import AfterSaleStatus, Order, OrderStatus
 
@@ -43,27 +41,6 @@ AFTER_SALE_STATUS_LABELS = {
     AfterSaleStatus.CLOSED: "default",
 }
 REFUND_STATUS_LABELS = {"pending": "warning", "succeeded": "success", "failed": "danger"}
-
-
-def with_phone_flag(queryset, request):
-    return queryset.annotate(full_phone=Value(may_see_phones(request), output_field=BooleanField()))
-
-
-def full_phones(obj) -> bool:
-    """Whether the page showing `obj` (read through `with_phone_flag`) shows whole phones."""
-    return getattr(obj, "full_phone", False)
-
-
-def shown_user(user, full: bool):
-    """`user` for a template that prints it (str() is the phone when there is no nickname):
-    a buyer's copy with the phone masked unless `full`."""
-    if full or user is None or user.is_staff or not user.phone:
-        return user
-    shown = copy.copy(user)
-    shown.phone = mask_phone(user.phone)
-    if user.username == user.phone:
-        shown.username = shown.phone
-    return shown
 
 
 def link(obj, text=None):

@@ -42,3 +42,17 @@ def test_payments_is_the_upper_app_and_is_wired_in_at_startup():
     from fenxiao.payments.services import for_orders
 
     assert payments_port._port is for_orders
+
+
+def test_other_apps_never_import_the_order_backend_pages():
+    """The phone helpers the other apps' pages share live in customers.backoffice.listing;
+    importing them from orders.admin loaded every order page into those apps."""
+    root = ORDERS.parent
+    offenders = {
+        str(path.relative_to(root)): names
+        for app in root.iterdir()
+        if app.is_dir() and app.name != "orders" and (app / "__init__.py").exists()
+        for path in modules(app, skip=("tests",))
+        if (names := sorted(n for n in imports(path) if n.startswith("fenxiao.orders.admin")))
+    }
+    assert offenders == {}

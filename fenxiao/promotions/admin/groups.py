@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
-from fenxiao.orders.admin.common import full_phones, with_phone_flag
+from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 
 from ..models import GroupBuy, GroupMember, GroupStatus
 from .common import badge, local_time
