@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import TabularInline
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fenxiao.catalog.models import Sku
 from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField
@@ -28,6 +29,7 @@ class ItemForm(forms.ModelForm):
         max_length=40,
         required=False,
         help_text=gettext_lazy("留空表示全部规格"),
+        widget=UnfoldAdminTextInputWidget,  # a declared field gets no backend look by itself
     )
     price = MoneyField(label=gettext_lazy("活动价（元）"), required=False, min_fen=1)
     discount_bp = PercentField(label=gettext_lazy("立减比例（%）"), required=False, min_bp=1, max_bp=9999)

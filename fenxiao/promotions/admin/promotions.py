@@ -119,11 +119,22 @@ class PromotionForm(forms.ModelForm):
     def _post_clean(self):
         super()._post_clean()
         promotion = self.instance
+        if not self.errors:
+            self._check_own_fields(promotion)
         promotion._admin_form_valid = not self.errors
         promotion._admin_categories = (
             self.cleaned_data.get("categories") if "categories" in self.fields else None
         )
         promotion._admin_products = self.cleaned_data.get("products") if "products" in self.fields else None
+
+    def _check_own_fields(self, promotion) -> None:
+        """A refusal about the promotion's own fields (a start in the past, group rules)
+        shows at that field; the items are tried only once these pass (see inlines)."""
+        try:
+            manage.check_promotion(promotion)
+        except DomainError as exc:
+            field = exc.details.get("field")
+            self.add_error(field if field in self.fields else None, exc.message)
 
 
 COMMON_FIELDS = ("name", "starts_at", "ends_at")
@@ -200,6 +211,13 @@ class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
         initial.pop("starts_at", None)
         initial.pop("ends_at", None)
         return initial
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # The header and the tab say which kind is being created (新建限时折扣 …).
+        heading = ADD_LABELS[self._kind(request, None)]
+        return super().add_view(
+            request, form_url, {"title": heading, "kind_heading": heading, **(extra_context or {})}
+        )
 
     def _kind(self, request, obj) -> str:
         if obj is not None:

@@ -7,6 +7,7 @@ or coupon row is locked, items are updated column by column with a condition on 
 a coupon keeps the `issued` it has under the lock. An ended promotion is read only.
 """
 
+import copy
 from datetime import timedelta
 
 from django.db import transaction
@@ -44,8 +45,9 @@ SAME_MINUTE = timedelta(minutes=1)
 ITEM_COLUMNS = ("product_id", "sku_id", "price", "discount_bp", "quota")
 
 
-def _refuse(message: str, code: str = "PROMOTION_INVALID", status: int | None = None):
-    raise PromotionInvalid(message, code=code, status=status)
+def _refuse(message: str, code: str = "PROMOTION_INVALID", status: int | None = None, field: str = ""):
+    """`field` names the promotion's own field a refusal is about, so a form shows it there."""
+    raise PromotionInvalid(message, code=code, status=status, **({"field": field} if field else {}))
 
 
 # --- Promotions --------------------------------------------------------------------------
@@ -88,36 +90,46 @@ def save_promotion(
     return promotion
 
 
+def check_promotion(promotion: Promotion, now=None) -> None:
+    """The promotion's own fields (name, window, group rules) as `save_promotion` checks
+    them, without its items and without writing: a form shows such a refusal at the field
+    it names before the whole promotion is tried."""
+    before = Promotion.objects.filter(pk=promotion.pk).first() if promotion.pk else None
+    _check_promotion(copy.copy(promotion), before, now or timezone.now())
+
+
 def _check_promotion(promotion: Promotion, before: Promotion | None, now) -> None:
     if promotion.kind not in PromotionKind.values:
         _refuse(_("请选择活动类型"))
     if not (promotion.name or "").strip():
-        _refuse(_("请填写活动名称"))
+        _refuse(_("请填写活动名称"), field="name")
     if before is not None:
         if before.state(now) == PromotionState.ENDED:
             _refuse(_("活动已结束，不能再修改"), code="PROMOTION_ENDED", status=409)
         if promotion.kind != before.kind:
             _refuse(_("活动类型创建后不能修改"))
     if not promotion.starts_at or not promotion.ends_at:
-        _refuse(_("请填写活动的开始和结束时间"))
+        _refuse(_("请填写活动的开始和结束时间"), field="ends_at" if promotion.starts_at else "starts_at")
     if promotion.ends_at <= promotion.starts_at:
-        _refuse(_("结束时间必须晚于开始时间"))
+        _refuse(_("结束时间必须晚于开始时间"), field="ends_at")
     if promotion.ends_at <= now:
-        _refuse(_("结束时间必须晚于当前时间"))
+        _refuse(_("结束时间必须晚于当前时间"), field="ends_at")
     if before is not None and abs(promotion.starts_at - before.starts_at) < SAME_MINUTE:
         # Forms show times to the minute: the start typed back unchanged is the saved one.
         promotion.starts_at = before.starts_at
     elif promotion.starts_at < now - START_GRACE:
-        _refuse(_("开始时间不能早于当前时间"))
+        _refuse(_("开始时间不能早于当前时间"), field="starts_at")
     if promotion.kind == PromotionKind.GROUP:
         if not GROUP_SIZE[0] <= (promotion.group_size or 0) <= GROUP_SIZE[1]:
             _refuse(
-                _("成团人数必须在 %(low)s–%(high)s 人之间") % {"low": GROUP_SIZE[0], "high": GROUP_SIZE[1]}
+                _("成团人数必须在 %(low)s–%(high)s 人之间") % {"low": GROUP_SIZE[0], "high": GROUP_SIZE[1]},
+                field="group_size",
             )
         if not GROUP_HOURS[0] <= (promotion.group_hours or 0) <= GROUP_HOURS[1]:
             _refuse(
                 _("成团时限必须在 %(low)s–%(high)s 小时之间")
-                % {"low": GROUP_HOURS[0], "high": GROUP_HOURS[1]}
+                % {"low": GROUP_HOURS[0], "high": GROUP_HOURS[1]},
+                field="group_hours",
             )
 
 
