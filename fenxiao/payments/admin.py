@@ -19,6 +19,7 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter, confirm_action, repor
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
+from .gateways import gateway_label
 from .gateways.sandbox import retry_notification
 from .models import (
     RETRYABLE_DELIVERY,
@@ -101,13 +102,18 @@ class RefundInline(TabularInline):
     amount_display = fen_column(gettext_lazy("退款金额"))
 
 
+@display(description=gettext_lazy("支付渠道"), ordering="gateway")
+def gateway_display(admin_self, obj):
+    return gateway_label(obj.gateway)
+
+
 @admin.register(Payment)
 class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
     missing_message = "支付记录不存在"
     list_display = (
         "out_trade_no",
         "order_link",
-        "gateway",
+        "gateway_display",
         "amount_display",
         "status_label",
         "applied",
@@ -123,7 +129,7 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
     fields = (
         "out_trade_no",
         "order_link",
-        "gateway",
+        "gateway_display",
         "amount_display",
         "status_badge",
         "applied",
@@ -148,6 +154,7 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
         return _order_link(obj.order)
 
     amount_display = fen_column(gettext_lazy("金额"), ordering="amount")
+    gateway_display = gateway_display
 
     @label_display(description=gettext_lazy("状态"), ordering="status", label=_labels(PAYMENT_LABELS))
     def status_label(self, obj):
@@ -312,7 +319,7 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
 class PaymentNotificationAdmin(ReadOnlyAdmin):
     list_display = (
         "received_at",
-        "gateway",
+        "gateway_display",
         "out_trade_no",
         "transaction_id",
         "amount_display",
@@ -324,7 +331,7 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     search_fields = ("=out_trade_no", "=transaction_id")
     fields = (
         "received_at",
-        "gateway",
+        "gateway_display",
         "out_trade_no",
         "transaction_id",
         "amount_display",
@@ -335,6 +342,7 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     amount_display = fen_column(gettext_lazy("通知金额"), ordering="amount")
+    gateway_display = gateway_display
 
     @label_display(description=gettext_lazy("处理结果"), ordering="outcome", label=_labels(OUTCOME_LABELS))
     def outcome_label(self, obj):

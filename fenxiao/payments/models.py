@@ -229,18 +229,18 @@ class SandboxTrade(models.Model):
 
     Status = SandboxTradeStatus
 
-    out_trade_no = models.CharField(max_length=40, unique=True)
-    trade_no = models.CharField(max_length=64, unique=True, null=True, blank=True)
-    amount = models.PositiveIntegerField()
-    refunded_amount = models.PositiveIntegerField(default=0)
-    description = models.CharField(max_length=200, blank=True)
+    out_trade_no = models.CharField(_("商户订单号"), max_length=40, unique=True)
+    trade_no = models.CharField(_("渠道交易号"), max_length=64, unique=True, null=True, blank=True)
+    amount = models.PositiveIntegerField(_("金额"))
+    refunded_amount = models.PositiveIntegerField(_("已退款"), default=0)
+    description = models.CharField(_("商品说明"), max_length=200, blank=True)
     status = models.CharField(
-        max_length=10, choices=SandboxTradeStatus.choices, default=SandboxTradeStatus.OPEN
+        _("状态"), max_length=10, choices=SandboxTradeStatus.choices, default=SandboxTradeStatus.OPEN
     )
-    notify_url = models.CharField(max_length=300)
-    return_url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    notify_url = models.CharField(_("通知地址"), max_length=300)
+    return_url = models.CharField(_("返回地址"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("支付时间"), null=True, blank=True)
     notified_at = models.DateTimeField(_("通知送达时间"), null=True, blank=True)
     notify_attempts = models.PositiveIntegerField(_("通知次数"), default=0)
     # The gateway's own outbox for the payment notification: retried with backoff until

@@ -55,6 +55,8 @@ class PosNonce(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("收银系统请求随机数")
+        verbose_name_plural = pgettext_lazy("plural", "收银系统请求随机数")
         constraints = [models.UniqueConstraint(fields=["key", "nonce"], name="one_use_per_pos_nonce")]
 
     def __str__(self):
@@ -74,6 +76,8 @@ class PosIdempotency(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("收银系统幂等记录")
+        verbose_name_plural = pgettext_lazy("plural", "收银系统幂等记录")
         constraints = [models.UniqueConstraint(fields=["store", "key"], name="one_answer_per_pos_key")]
 
     def __str__(self):

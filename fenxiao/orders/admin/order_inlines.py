@@ -5,6 +5,7 @@ from unfold.decorators import display
 
 from fenxiao.core.admin import ReadOnlyInline, fen_column
 from fenxiao.core.money import format_fen
+from fenxiao.payments.gateways import gateway_label
 from fenxiao.payments.models import Payment
 
 from ..models import AfterSale, OrderEvent, OrderLine
@@ -84,7 +85,7 @@ class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = (
         "out_trade_no",
-        "gateway",
+        "gateway_display",
         "amount_display",
         "status",
         "applied",
@@ -96,3 +97,7 @@ class PaymentInline(ReadOnlyInline):
     verbose_name_plural = pgettext_lazy("plural", "支付记录")
 
     amount_display = fen_column(gettext_lazy("金额"))
+
+    @display(description=gettext_lazy("支付渠道"))
+    def gateway_display(self, obj):
+        return gateway_label(obj.gateway)

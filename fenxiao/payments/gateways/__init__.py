@@ -96,6 +96,12 @@ def gateway_choices(*, in_wechat: bool | None = None, mobile: bool | None = None
     return [(name, str(registry[name].label)) for name in names]
 
 
+def gateway_label(name: str) -> str:
+    """A stored gateway name as staff read it (沙箱支付, 微信支付); one since removed as is."""
+    gateway = _registry().get(name)
+    return str(gateway.label) if gateway else name
+
+
 def needs_payer_id(name: str) -> bool:
     gateway = _registry().get(name)
     return bool(gateway and gateway.needs_payer_id)
