@@ -142,7 +142,10 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page = buyer.page
     page.goto(f"/orders/{order.number}/")
     assert page.get_by_test_id("tracking").input_value() == "SF2026"
-    page.get_by_role("button", name="确认收货").click()
+    page.locator(".buybar").get_by_role("button", name="确认收货").click()
+    # It cannot be undone: the page asks first.
+    page.get_by_test_id("confirm-receipt").get_by_role("button", name="确认收货").click()
+    page.get_by_text("已确认收货").wait_for()
     assert page.get_by_test_id("order-status").inner_text() == "已完成"
 
     # The freeze and the 15-day after-sale window pass; the settlement run credits the balance.
