@@ -131,6 +131,12 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                     "title": pgettext_lazy("menu", "门店"),
                     "items": [
                         _nav(pgettext_lazy("menu", "门店"), "storefront", "stores.store"),
+                        {
+                            "title": pgettext_lazy("menu", "核销提货码"),
+                            "icon": "qr_code_scanner",
+                            "link": reverse_lazy("stores_pickup_verify"),
+                            "permission": _has_perm("stores.verify_pickup"),
+                        },
                         _nav(pgettext_lazy("menu", "门店码与导购"), "qr_code_2", "stores.storeqr"),
                         _nav(pgettext_lazy("menu", "门店员工（导购）"), "badge", "stores.storestaff"),
                         _nav(pgettext_lazy("menu", "门店库存"), "inventory", "stores.storestock"),

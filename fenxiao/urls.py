@@ -21,6 +21,7 @@ urlpatterns = [
     path("backend/setup/", include("fenxiao.shopsetup.urls")),
     path("backend/catalog/product/import/", include("fenxiao.catalog.product_import_admin")),
     path("backend/distribution/compliance/", include("fenxiao.distribution.admin.compliance")),
+    path("backend/stores/pickup-verify/", include("fenxiao.stores.admin_pickup")),
     path("backend/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(pattern_name="api:openapi-view")),

@@ -22,7 +22,7 @@ from fenxiao.payments.models import Refund
 
 from ..models import Order, OrderLine, OrderStatus, Parcel
 from ..services import after_sales, lifecycle, shipments
-from . import batch_ship, packing
+from . import batch_ship, packing, pickup_orders
 from .attribution import render_attribution
 from .common import (
     ORDER_STATUS_LABELS,
@@ -129,6 +129,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     # Every field shown is read only.
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
     actions_detail = (
+        "verify_pickup",
         "ship_order",
         "adjust_price",
         "change_address",
@@ -155,6 +156,10 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
     def has_change_aftersale_permission(self, request, obj=None):
         return request.user.has_perm("orders.change_aftersale")
+
+    def has_verify_pickup_permission(self, request, obj=None):
+        # 核销自提订单, a permission of the stores app (named, never imported).
+        return request.user.has_perm("stores.verify_pickup")
 
     # --- the list ---
 
@@ -185,19 +190,25 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
 
     @action(description=gettext_lazy("打印发货单/拣货单"), permissions=["change_order"])
     def print_packing_list(self, request, queryset):
-        return packing.redirect_for(self, request, queryset)
+        queryset = pickup_orders.without_pickups(request, queryset)
+        return None if queryset is None else packing.redirect_for(self, request, queryset)
 
     @action(
         description=gettext_lazy("打印发货单"), url_path="packing", permissions=["change_order"], icon="print"
     )
     def print_packing_slip(self, request, object_id):
         order = self.object_or_404(request, object_id)
+        if order.is_pickup:
+            return pickup_orders.refuse(request, order, "print_packing_slip")
         return HttpResponseRedirect(packing.url(self, [order.pk]))
 
     def packing_list_view(self, request):
         if not self.has_change_order_permission(request):
             raise PermissionDenied
-        return packing.page(self, request)
+        skipped = pickup_orders.pickups_among(
+            request, packing._ids(request), lambda ids: packing.url(self, ids)
+        )
+        return skipped or packing.page(self, request)
 
     def get_queryset(self, request):
         queryset = with_phone_flag(super().get_queryset(request), request)
@@ -368,7 +379,19 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     }
 
     def detail_actions_for(self, order):
-        return self.ACTIONS_BY_STATUS.get(order.status, set())
+        # A pickup order is handed over at the store against its code (核销), never shipped.
+        return pickup_orders.actions_for(order, self.ACTIONS_BY_STATUS.get(order.status, set()))
+
+    @action(
+        description=gettext_lazy("核销提货码"),
+        url_path="verify-pickup",
+        permissions=["verify_pickup"],
+        icon="qr_code_scanner",
+    )
+    def verify_pickup(self, request, object_id):
+        """To the backend 核销 page (the stores app's, by URL name: orders never import
+        stores) with this order's code filled in."""
+        return pickup_orders.verify_redirect(request, self.object_or_404(request, object_id))
 
     @action(
         description=gettext_lazy("发货"), url_path="ship", permissions=["change_order"], icon="local_shipping"
@@ -376,6 +399,8 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     def ship_order(self, request, object_id):
         """Whole order or part of it (拆单发货): each submit is one parcel."""
         order = self.object_or_404(request, object_id)
+        if order.is_pickup:
+            return pickup_orders.refuse(request, order, "ship_order")
         form = ShipForm(posted(request), order=order)
 
         def shipped(parcel):
@@ -452,6 +477,8 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     )
     def change_address(self, request, object_id):
         order = self.object_or_404(request, object_id)
+        if order.is_pickup:
+            return pickup_orders.refuse(request, order, "change_address")
         form = AddressForm(
             posted(request),
             initial={
