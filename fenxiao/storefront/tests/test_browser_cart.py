@@ -91,9 +91,11 @@ def test_checkout_with_use_wallet_pays_part_with_store_credit(phones):
     assert page.get_by_test_id("wallet-balance").inner_text() == "¥50.00"
     due = page.get_by_test_id("checkout-due")
     assert due.inner_text() == "¥88.00"
+    used = page.get_by_test_id("wallet-used")
+    assert used.is_hidden()  # 余额支付 shows only once 使用余额 is ticked
     page.get_by_label("使用余额").check()
     assert due.inner_text() == "¥38.00"
-    assert page.get_by_test_id("wallet-used").inner_text() == "-¥50.00"
+    assert used.is_visible() and used.inner_text() == "-¥50.00"
     phone.shot("checkout-wallet")
     page.get_by_role("button", name="提交订单").click()
     assert page.get_by_test_id("pay-due").inner_text() == "¥38.00"
