@@ -30,6 +30,10 @@ def configure_order_settings() -> OrderSettings:
     settings = OrderSettings.current()
     settings.shipping_fee = 1000
     settings.free_shipping_threshold = 9900
+    # A return is approved only with an address to send the goods back to.
+    settings.return_recipient = "售后仓 王仓管"
+    settings.return_phone = "0571-86880000"
+    settings.return_address = "浙江省杭州市余杭区仓前街道文一西路 1288 号 退货仓 3 号门"
     settings.save()
     return settings
 

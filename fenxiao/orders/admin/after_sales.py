@@ -349,6 +349,8 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     def approve_after_sale(self, request, object_id):
         after_sale = self.object_or_404(request, object_id)
         is_return = after_sale.kind == AfterSaleKind.RETURN_REFUND
+        if is_return and after_sales.return_address_missing():
+            return self._return_address_missing(request, after_sale)
         form = ApproveForm(posted(request), after_sale=after_sale)
         if request.method == "POST" and form.is_valid():
             try:
@@ -381,6 +383,24 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             form=form,
             summary=summary,
             submit_label=_("同意退货，等待买家寄回") if is_return else _("同意并退款"),
+        )
+
+    def _return_address_missing(self, request, after_sale: AfterSale):
+        """同意 of a return while the shop has no return address: the reason and the way to
+        订单设置 instead of the button (the service refuses the approval anyway)."""
+        refusal = after_sales.ReturnAddressMissing()
+        if request.method == "POST":
+            messages.error(request, refusal.message)
+        may_edit = request.user.has_perm("orders.change_ordersettings")
+        return action_page(
+            self,
+            request,
+            after_sale,
+            title=_("同意退货：%(number)s") % {"number": after_sale.number},
+            summary=self._summary(after_sale) + [(_("退货地址"), _("未设置"))],
+            template="admin/orders/return_address_missing.html",
+            refusal=refusal.message,
+            settings_url=reverse("admin:orders_ordersettings_changelist") if may_edit else "",
         )
 
     @action(

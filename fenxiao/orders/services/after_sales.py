@@ -23,6 +23,11 @@ as its last parcel would have.
 Deadlines (OrderSettings), run by `sweep_deadlines`: a request the merchant leaves
 unanswered is approved by the system; a return never shipped back is closed; a parcel
 never confirmed is received (without restock: nobody checked it) and refunded.
+
+A return is approved only when the shop has a return address (订单设置 → 退货地址): the
+approval tells the buyer where to send the goods, so without one every path (backend, staff
+API, a staff-initiated return, the sweep) is refused alike and the request waits until the
+address is filled in. A refund only needs no address.
 """
 
 import logging
@@ -33,6 +38,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import format_fen
@@ -65,6 +71,20 @@ from . import evidence, hooks, shipments, tenders
 from .events import actor_kind_for, log_event, new_number
 
 logger = logging.getLogger(__name__)
+
+
+class ReturnAddressMissing(AfterSaleInvalid):
+    code = "RETURN_ADDRESS_MISSING"
+    message = gettext_lazy(
+        "尚未设置退货地址，不能同意退货：请先在“订单设置”中填写退货地址，买家才知道把商品寄回哪里"
+    )
+    status = 409
+
+
+def return_address_missing(rules: OrderSettings | None = None) -> bool:
+    """Whether a return cannot be approved yet: the shop has no address to send goods back to."""
+    rules = rules or OrderSettings.current()
+    return not (rules.return_address or "").strip()
 
 
 def _lock_order(order: Order) -> Order:
@@ -192,6 +212,8 @@ def approve(
     now = timezone.now()
     if after_sale.kind == AfterSaleKind.RETURN_REFUND:
         rules = OrderSettings.current()
+        if return_address_missing(rules):
+            raise ReturnAddressMissing()
         days = rules.return_ship_days
         _move(
             after_sale,

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from fenxiao.orders.models import AfterSale, Order, OrderEvent
+from fenxiao.orders.models import AfterSale, Order, OrderEvent, OrderSettings
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.gateways.sandbox import SandboxGateway
 from fenxiao.payments.models import Refund
@@ -24,6 +24,14 @@ def make_order(*, prices=(4990,), quantity=1, stock=10, buyer=None) -> Order:
     address = make_address(buyer)
     skus = [make_product(price=price, stock=stock).skus.get() for price in prices]
     return place_order(buyer, [(sku.pk, quantity) for sku in skus], address_id=address.pk)
+
+
+def set_return_address(address: str = "浙江省杭州市余杭区仓前街道 1 号退货仓") -> OrderSettings:
+    """订单设置 with a return address: a return (退货退款) is approved only with one."""
+    rules = OrderSettings.current()
+    rules.return_recipient, rules.return_phone, rules.return_address = "王仓管", "13800000000", address
+    rules.save()
+    return rules
 
 
 def pay(order: Order) -> Order:

@@ -13,7 +13,7 @@ from fenxiao.orders.models import AfterSale, OrderSettings
 from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.testing import make_staff
 
-from .backend import login, make_order, pay, texts, url
+from .backend import login, make_order, pay, set_return_address, texts, url
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,7 @@ def photo():
 
 
 def shipped_return(status="requested"):
+    set_return_address()
     order = pay(make_order(prices=(3000,), quantity=2))
     lifecycle.ship(order, make_staff("shipper"), carrier="shunfeng", tracking_number="SF123456")
     sale = after_sales.request_after_sale(

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from fenxiao.catalog.models import Product, Sku
 from fenxiao.orders.models import AfterSale, Order, OrderLine, OrderSettings
+from fenxiao.orders.tests.backend import set_return_address
 from fenxiao.payments.models import Refund, SandboxTrade
 from fenxiao.testing import (
     ApiClient,
@@ -174,6 +175,7 @@ def test_staff_refund_is_approved_at_once(staff):
 
 
 def test_return_refund_on_shipped_order_restocks(staff):
+    set_return_address()
     sku = make_product(price=4000, stock=10).skus.get()
     product = Product.objects.get(pk=sku.product_id)
     client, number = place_paid_order([(sku, 3)])

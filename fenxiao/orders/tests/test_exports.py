@@ -19,6 +19,7 @@ from fenxiao.distribution.tests.helpers import bound_buyer, buy, line, make_dist
 from fenxiao.orders.models import AfterSale, Order
 from fenxiao.orders.services import after_sales, lifecycle
 from fenxiao.orders.services.exports import AFTER_SALE_HEADERS, AFTER_SALES, ORDER_HEADERS, ORDERS
+from fenxiao.orders.tests.backend import set_return_address
 from fenxiao.testing import login, make_buyer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +177,7 @@ def test_after_sales(shop):
 
 
 def test_a_return_exports_its_reason_and_the_parcel_sent_back(shop):
+    set_return_address()
     order, boss = shop["order"], make_staff("returns-desk", superuser=True)
     socks = order.lines.get(product_name="袜子")
     sale = after_sales.request_after_sale(

@@ -21,7 +21,7 @@ from fenxiao.orders.services import after_sales, lifecycle, shipments
 from fenxiao.payments.models import SandboxTrade
 from fenxiao.testing import api_for, assert_refused, login, make_product, make_staff
 
-from .backend import texts, url
+from .backend import set_return_address, texts, url
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,7 @@ def test_the_last_parcel_still_ships_the_order_after_a_refund_of_part_of_it(staf
 
 
 def test_a_shipped_line_of_a_partly_shipped_order_can_be_returned(staff):
+    set_return_address()
     order = two_line_order()
     a, b = lines(order)
     ship_a(order, staff)

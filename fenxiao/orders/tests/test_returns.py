@@ -49,7 +49,7 @@ def media(settings, tmp_path):
     }
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def rules():
     settings = OrderSettings.current()
     settings.return_recipient, settings.return_phone = "王仓管", "13800000000"
