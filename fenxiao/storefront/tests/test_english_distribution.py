@@ -15,6 +15,7 @@ from fenxiao.distribution.services import dashboard as dashboard_service
 from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.orders.models import AfterSale
 from fenxiao.orders.services import after_sales, checkout, lifecycle
+from fenxiao.orders.tests.backend import set_return_address
 from fenxiao.promotions.tests.factories import give_coupon, make_coupon, make_group
 from fenxiao.stores.models import StoreStaff
 from fenxiao.stores.testing import make_store
@@ -238,6 +239,9 @@ def test_after_sale_pages_speak_english():
     )
     assert reply.status_code == 302, reply.content.decode()
     item = AfterSale.objects.get(order=order)
+    rules = set_return_address("1 Warehouse Road, Hangzhou")  # a return is approved only with one
+    rules.return_recipient = "Wang"
+    rules.save(update_fields=["return_recipient"])
     after_sales.approve(item, make_staff("boss", superuser=True))
     page = english_page(client, reply["Location"], "It flickers", *records(order))
     assert "Enter return tracking" in page
