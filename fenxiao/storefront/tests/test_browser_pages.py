@@ -85,7 +85,9 @@ def all_pages(shop) -> dict[str, str]:
 
 
 def overflow(page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    # Against the screen's width, not window.innerWidth: a phone's browser widens its layout
+    # viewport (zooming out) to fit a page that overflows, so that difference reads 0.
+    return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
 
 
 def test_every_page_at_375(phones, shop):
