@@ -274,7 +274,9 @@ class Coupon(models.Model):
     name = models.CharField(_("券名称"), max_length=40)
     kind = models.CharField(_("类型"), max_length=10, choices=CouponKind.choices, default=CouponKind.FIXED)
     amount = models.PositiveIntegerField(_("面额（分）"), default=0)
-    discount_bp = models.PositiveIntegerField(_("折扣比例"), default=0, help_text=_("如 10% off"))
+    discount_bp = models.PositiveIntegerField(
+        _("折扣比例"), default=0, help_text=_("减去的比例：如 10 表示减 10%，即 9折")
+    )
     max_discount = models.PositiveIntegerField(
         _("最多优惠（分）"), default=0, help_text=_("折扣券封顶；0 表示不封顶")
     )

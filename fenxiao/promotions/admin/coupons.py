@@ -18,12 +18,12 @@ from unfold.views import ChangeList
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, user_text
 from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin, form_action, posted
-from fenxiao.core.money import format_bp, format_fen
+from fenxiao.core.money import format_fen
 from fenxiao.core.numbers import whole_number
 from fenxiao.customers.models import User
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
-from ..models import Coupon, CouponIssue, CouponKind
+from ..models import Coupon, CouponIssue
 from ..services import coupons, manage
 from ..services.figures import CouponFigures, coupon_figures
 from .common import local_time, refusal
@@ -137,7 +137,7 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
             {
                 "fields": ("amount", "discount_bp", "max_discount", "min_spend"),
                 "description": gettext_lazy(
-                    "满减券填写面额；折扣券填写折扣比例（如 10 表示 10% off）和封顶金额"
+                    "满减券填写面额；折扣券填写减去的比例（如 10 表示减 10%，即 9折）和封顶金额"
                 ),
             },
         ),
@@ -193,20 +193,8 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
 
     @display(description=gettext_lazy("优惠"))
     def value_display(self, obj):
-        if obj.kind == CouponKind.PERCENT:
-            cap = (
-                _("，最多减 %(max_discount)s") % {"max_discount": format_fen(obj.max_discount)}
-                if obj.max_discount
-                else ""
-            )
-            text = f"{format_bp(obj.discount_bp)} off{cap}"
-        else:
-            text = _("减 %(amount)s") % {"amount": format_fen(obj.amount)}
-        return (
-            _("满 %(min_spend)s %(text)s") % {"min_spend": format_fen(obj.min_spend), "text": text}
-            if obj.min_spend
-            else text
-        )
+        # Worded as the buyer reads it on H5 and in the API: 满¥50.00打9折，最多减¥30.00.
+        return coupons.summary(obj)
 
     @display(description=gettext_lazy("有效期"))
     def validity_display(self, obj):

@@ -40,8 +40,10 @@ def _fold(bp: int) -> str:
     return f"{paid // 1000}.{paid % 1000:03d}".rstrip("0").rstrip(".") + "折"
 
 
-def _discount_words(bp: int) -> str:
-    """9折 in Chinese (what is paid); other languages say what comes off ("10% off")."""
+def discount_words(bp: int) -> str:
+    """9折 in Chinese (what is paid); other languages say what comes off ("10% off"), through
+    the catalog's '%(percent)s%% off'. The backend, the API and share cards all word a
+    percentage coupon through here."""
     if (get_language() or "zh-hans").startswith("zh"):
         return _fold(bp)
     percent = f"{bp // 100}.{bp % 100:02d}".rstrip("0").rstrip(".")
@@ -49,12 +51,14 @@ def _discount_words(bp: int) -> str:
 
 
 def summary(coupon: Coupon) -> str:
-    """What the coupon takes off, in words: 满¥100.00减¥20.00, 无门槛8.5折，最多减¥30.00."""
+    """What the coupon takes off, in words: 满¥100.00减¥20.00, 满¥50.00打9折,
+    无门槛8.5折，最多减¥30.00."""
     values = {"min_spend": format_fen(coupon.min_spend), "amount": format_fen(coupon.amount)}
     if coupon.kind == CouponKind.PERCENT:
-        values["discount"] = _discount_words(coupon.discount_bp)
+        values["discount"] = discount_words(coupon.discount_bp)
         if coupon.min_spend:
-            text = _("满%(min_spend)s%(discount)s") % values
+            # 打 keeps the two numbers apart: 满¥50.00打9折, never 满¥50.009折.
+            text = _("满%(min_spend)s打%(discount)s") % values
         else:
             text = _("无门槛%(discount)s") % values
         if coupon.max_discount:

@@ -99,7 +99,9 @@ def test_group_buys_in_english(boss, shop):
 def test_coupon_list_and_forms_in_english(boss, shop):
     body = english_page(boss, reverse("admin:promotions_coupon_changelist"))
     assert "Spend ¥50.00 ¥10.00 off" not in body  # no glued fragments
-    assert "¥10.00 off orders over ¥50.00" in body and "7 days after claiming" in body
+    # Worded as the API and the share card word it (services.coupons.summary).
+    assert "Spend ¥50.00, save ¥10.00" in body and "7 days after claiming" in body
+    assert "15% off, no minimum spend, up to ¥30.00 off" in body
     english_page(boss, reverse("admin:promotions_coupon_add"))
     from fenxiao.promotions.models import Coupon
 
