@@ -48,7 +48,7 @@ def test_approve_and_reject_pending_distributors(staff, boss):
 
 
 def test_bulk_reject_asks_for_a_reason_first(boss):
-    people = [distributors.apply(make_buyer(), real_name=f"申请人{i}") for i in range(2)]
+    people = [distributors.apply(make_buyer(), real_name=f"申请人{n}") for n in "甲乙"]
     ids = [str(d.pk) for d in people]
     reply = boss.post(
         list_url(Distributor), {"action": "reject_selected", "index": "0", "_selected_action": ids}
