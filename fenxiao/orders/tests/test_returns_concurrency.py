@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.notices.models import Message
-from fenxiao.orders.models import AfterSale, AfterSaleLog, OrderEvent, OrderSettings
+from fenxiao.orders.models import AfterSale, AfterSaleLog, OrderEvent
 from fenxiao.orders.services import after_sale_sweep, after_sales, lifecycle
 from fenxiao.payments.models import Refund
 from fenxiao.testing import make_staff, postgres_only_marks, run_together
 
-from .backend import make_order, pay
+from .backend import make_order, pay, set_return_address
 
 pytestmark = postgres_only_marks()
 
@@ -33,7 +33,7 @@ def shipped_sale(staff, kind, step):
 
 
 def test_two_sweeps_and_buyers_shipping_back_act_once_each():
-    OrderSettings.current()
+    set_return_address()
     staff = make_staff("boss")
     silent = [shipped_sale(staff, "refund_only", "requested") for _ in range(4)]
     silent += [shipped_sale(staff, "return_refund", "requested") for _ in range(3)]
