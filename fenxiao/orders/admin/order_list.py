@@ -111,6 +111,25 @@ class OrderTabFilter(admin.SimpleListFilter):
         return queryset.filter(condition) if condition is not None else queryset.none()
 
 
+class SourceFilter(admin.SimpleListFilter):
+    """分销订单 (a distributor was credited at checkout, self-purchases included) or 普通订单,
+    read from the attribution frozen on the order."""
+
+    title = gettext_lazy("订单来源")
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return [("distribution", _("分销订单")), ("direct", _("普通订单"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "distribution":
+            return queryset.filter(attribution__level1__isnull=False)
+        if self.value() == "direct":
+            # An order without an attribution row is a direct sale too (the outer join's null).
+            return queryset.filter(attribution__level1__isnull=True)
+        return queryset
+
+
 def tab_counts(queryset) -> dict[str, int]:
     """Every tab's count over `queryset` (the list with all filters but the tab), in one
     query."""
@@ -243,4 +262,11 @@ def amount_cell(order) -> str:
 
 
 def time_cell(order) -> str:
-    return f"{timezone.localtime(order.created_at):%Y-%m-%d %H:%M}"
+    created = f"{timezone.localtime(order.created_at):%Y-%m-%d %H:%M}"
+    if order.paid_at is None:
+        return created
+    return format_html(
+        '<div>{}</div><div class="text-xs text-base-500">{}</div>',
+        created,
+        _("付款 %(time)s") % {"time": f"{timezone.localtime(order.paid_at):%m-%d %H:%M}"},
+    )

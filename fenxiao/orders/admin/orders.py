@@ -39,6 +39,7 @@ from .order_forms import AddressForm, AdjustPriceForm, CancelForm, StaffRefundFo
 from .order_inlines import AfterSaleInline, OrderEventInline, OrderLineInline, PaymentInline
 from .order_list import (
     OrderTabFilter,
+    SourceFilter,
     amount_cell,
     distributor_cell,
     products_cell,
@@ -65,7 +66,14 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     )
     # The state tabs above the list are a filter too (order_list.OrderTabFilter).
     # 待成团: paid group-buy orders that must not ship yet; the to-do panel links here with it.
-    list_filter = (OrderTabFilter, "awaiting_group", ("created_at", LocalDateRangeFilter))
+    list_filter = (
+        OrderTabFilter,
+        "fulfilment",
+        SourceFilter,
+        "awaiting_group",
+        ("created_at", LocalDateRangeFilter),
+        ("paid_at", LocalDateRangeFilter),
+    )
     list_filter_submit = True
     list_before_template = "admin/orders/order_tabs.html"
     # The search itself is order_list.search (one box over every field below).

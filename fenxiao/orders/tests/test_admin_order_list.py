@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, place
 from fenxiao.orders.models import Order
@@ -164,6 +165,39 @@ def test_orders_that_cannot_ship_yet_wait_under_their_own_tabs(boss, shop):
     assert pickup.number not in grouping and numbers_in(grouping, shop) == {"two"}
     to_ship = boss.get(LIST, {"tab": "pending_shipment"}).content.decode()
     assert pickup.number not in to_ship and numbers_in(to_ship, shop) == {"sold", "disputed"}
+
+
+def test_filters_by_delivery_source_and_payment_day_and_keep_the_tab(boss, shop):
+    from fenxiao.stores.testing import make_store
+
+    sku = make_product("桂花乌龙", price=4500).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    pickup = checkout.place_order(make_buyer(), [(sku.pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    pay_in_sandbox(pickup)
+    paid = {"sold", "two", "shipped", "done", "disputed"}
+
+    body = boss.get(LIST, {"fulfilment__exact": "pickup"}).content.decode()
+    assert pickup.number in body and numbers_in(body, shop) == set()
+    body = boss.get(LIST, {"fulfilment__exact": "delivery"}).content.decode()
+    assert pickup.number not in body and numbers_in(body, shop) == set(shop) - {"seller"}
+    assert "配送方式" in body and "到店自提" in body and "订单来源" in body and "付款时间" in body
+
+    body = boss.get(LIST, {"source": "distribution"}).content.decode()
+    assert numbers_in(body, shop) == {"sold"} and pickup.number not in body
+    body = boss.get(LIST, {"source": "direct", "tab": "pending_shipment"}).content.decode()
+    assert active_tab(body) == "pending_shipment" and numbers_in(body, shop) == {"two", "disputed"}
+    assert tabs(body)["all"][1] == 7  # the tabs count within the filter: all but 王小二's sale
+
+    today = timezone.localdate().isoformat()
+    body = boss.get(LIST, {"paid_at_from": today, "paid_at_to": today}).content.decode()
+    assert numbers_in(body, shop) == paid and pickup.number in body
+    # The time column gives the payment under the order's time.
+    assert len(re.findall(r"付款 \d\d-\d\d \d\d:\d\d", body)) == len(paid) + 1
+    body = boss.get(LIST, {"paid_at_from": "2000-01-01", "paid_at_to": "2000-01-31"}).content.decode()
+    assert numbers_in(body, shop) == set() and pickup.number not in body
+    # A malformed day is ignored with a notice, never a 500; unknown choices are ignored.
+    response = boss.get(LIST, {"paid_at_from": "2026-13-45", "source": "nonsense"}, follow=True)
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
