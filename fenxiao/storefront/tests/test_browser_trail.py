@@ -44,5 +44,10 @@ def test_a_browsed_product_is_on_my_trail_at_375(phones, settings, tmp_path, liv
     page.wait_for_url(f"**/products/{tea.pk}/")
     page.goto("/me/trail/")
     page.get_by_role("button", name="清空足迹").click()
+    # Clearing cannot be undone: the page asks first.
+    dialog = page.get_by_test_id("confirm-clear")
+    dialog.wait_for()
+    assert "清空后不能恢复" in dialog.inner_text()
+    dialog.get_by_role("button", name="清空", exact=True).click()
     page.get_by_text("足迹已清空").wait_for()
     assert page.get_by_test_id("trail-item").count() == 0
