@@ -5,7 +5,7 @@ import io
 from django.conf import settings
 from PIL import Image, ImageDraw
 
-from fenxiao.distribution.services.sharing import _font, qr_png
+from fenxiao.distribution.services.sharing import _drawable, _font, _wrap, qr_png
 
 from ..models import Store, StoreStaff
 
@@ -20,35 +20,44 @@ def store_qr_png(store: Store, staff: StoreStaff | None = None) -> bytes:
 
 
 def poster_png(store: Store, staff: StoreStaff | None = None) -> bytes:
-    """A 750×1200 poster to print and put on the counter: store, address, hours, the QR."""
-    width, height = 750, 1200
+    """A 750×1200 poster to print and put on the counter: store, address, hours, the QR.
+
+    Every text is fitted to the page: a long store name takes two lines, the address up to
+    two, each ending in … only past that; what the font cannot draw (emoji) is left out
+    rather than printed as boxes (□)."""
+    width, height, margin = 750, 1200, 50
+    text_width = width - 2 * margin
     poster = Image.new("RGB", (width, height), "#ffffff")
     draw = ImageDraw.Draw(poster)
     draw.rectangle([0, 0, width, 260], fill="#e4393c")
-    draw.text((50, 70), store.name, font=_font(56), fill="#ffffff")
-    draw.text((50, 160), "扫码成为门店会员", font=_font(36), fill="#ffffff")
-    y = 300
-    for text in (
-        store.address_text,
-        store.hours and f"营业时间：{store.hours}",
-        store.phone and f"电话：{store.phone}",
-    ):
+    name_font = _font(52)
+    name = _wrap(draw, _drawable(store.name), name_font, text_width, 2)
+    y = 70 if len(name) < 2 else 36
+    for line in name:
+        draw.text((margin, y), line, font=name_font, fill="#ffffff")
+        y += 68
+    draw.text((margin, y + 22), "扫码成为门店会员", font=_font(36), fill="#ffffff")
+    body_font = _font(30)
+    lines = _wrap(draw, _drawable(store.address_text), body_font, text_width, 2)
+    for text in (store.hours and f"营业时间：{store.hours}", store.phone and f"电话：{store.phone}"):
         if text:
-            draw.text((50, y), text[:24], font=_font(30), fill="#374151")
-            y += 50
+            lines += _wrap(draw, _drawable(text), body_font, text_width, 1)
+    y = 296
+    for line in lines:
+        draw.text((margin, y), line, font=body_font, fill="#374151")
+        y += 46
     code = (
         Image.open(io.BytesIO(qr_png(store_url(store, staff), box_size=10))).convert("RGB").resize((460, 460))
     )
     poster.paste(code, ((width - 460) // 2, 520))
-    caption = (
-        f"导购 {staff.user.display_name} 为您服务"
-        if staff is not None
-        else "微信扫一扫 · 到店自提 · 会员专享"
-    )
+    caption_font = _font(30)
+    guide_name = _drawable(staff.user.display_name) if staff is not None else ""
+    caption = f"导购 {guide_name} 为您服务" if guide_name else "微信扫一扫 · 到店自提 · 会员专享"
+    (caption,) = _wrap(draw, caption, caption_font, text_width, 1)
     draw.text(
-        ((width - draw.textlength(caption, font=_font(30))) / 2, 1010),
+        ((width - draw.textlength(caption, font=caption_font)) / 2, 1010),
         caption,
-        font=_font(30),
+        font=caption_font,
         fill="#6b7280",
     )
     buffer = io.BytesIO()
