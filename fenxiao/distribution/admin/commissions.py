@@ -10,7 +10,7 @@ from unfold.decorators import action, display
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display
 from fenxiao.core.admin_exports import ExportMixin
-from fenxiao.core.admin_forms import action_page
+from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
 from fenxiao.core.money import format_bp, format_fen
 
 from ..models import (
@@ -106,7 +106,16 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
         "rule_display",
         "frozen_until",
     )
-    list_filter = (OrderFilter, "status", "under_review", "level", "rule_source")
+    # Finance reconciles and exports a period: by when commission arose or was settled.
+    list_filter = (
+        OrderFilter,
+        "status",
+        "under_review",
+        "level",
+        "rule_source",
+        ("created_at", LocalDateRangeFilter),
+        ("settled_at", LocalDateRangeFilter),
+    )
     list_filter_submit = True
     search_fields = (
         "=order__number",
