@@ -12,6 +12,7 @@ from unfold.decorators import action, display
 from unfold.views import ChangeList
 
 from fenxiao.core.admin import DetailActionsMixin, label_display
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -21,6 +22,7 @@ from ..models import (
     Withdrawal,
 )
 from ..services import dashboard, distributors, totals
+from ..services.exports import DISTRIBUTORS
 from .common import (
     ConfirmForm,
     OptionalReasonForm,
@@ -65,8 +67,9 @@ class FiguresChangeList(ChangeList):
 
 
 @admin.register(Distributor)
-class DistributorAdmin(DetailActionsMixin, ModelAdmin):
+class DistributorAdmin(ExportMixin, DetailActionsMixin, ModelAdmin):
     missing_message = gettext_lazy("分销商不存在")
+    export = DISTRIBUTORS
     list_display = (
         "user_display",
         "status_label",

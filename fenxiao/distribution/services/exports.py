@@ -1,5 +1,6 @@
-"""Distribution lists as files: commissions (one row per commission, with its rule and
-reversals) and the payout file finance sends to the bank (one row per withdrawal).
+"""Distribution lists as files: distributors (one row per distributor, with the figures
+the list shows), commissions (one row per commission, with its rule and reversals) and the
+payout file finance sends to the bank (one row per withdrawal).
 
 Amounts are yuan with two decimals, exact to the fen; times in the mall's zone. Text typed
 by distributors (names, account numbers) never runs as a formula: the writing is
@@ -12,7 +13,8 @@ from fenxiao.core.money import bp_to_percent
 from fenxiao.core.tabular import money_cell, time_cell
 from fenxiao.customers.phones import mask_phone
 
-from ..models import Commission, RuleKind, Withdrawal
+from ..models import Commission, Distributor, RuleKind, Withdrawal
+from . import dashboard
 
 PHONE_PERMISSION = "customers.view_customer_phone"
 
@@ -25,6 +27,73 @@ def _phone(user, phone: str | None) -> str:
 
 def _name(distributor) -> str:
     return distributor.real_name or distributor.user.nickname or ""
+
+
+# --- distributors -----------------------------------------------------------------------------
+
+DISTRIBUTOR_HEADERS = [
+    "分销商",
+    "手机号",
+    "推广码",
+    "状态",
+    "等级",
+    "上级",
+    "上级推广码",
+    "来源",
+    "绑定客户",
+    "直属团队",
+    "间接团队",
+    "推广订单",
+    "推广销售额（元）",
+    "预估佣金（元）",
+    "可提现（元）",
+    "已提现（元）",
+    "累计佣金（元）",
+    "申请时间",
+    "成为分销商时间",
+]
+DISTRIBUTOR_WIDTHS = {0: 16, 1: 14, 2: 12, 5: 16, 6: 12, 17: 20, 18: 20}
+
+
+def distributor_rows(queryset, user):
+    """One row per distributor with the list's figures; six queries per chunk."""
+    for ids in id_chunks(queryset):
+        found = Distributor.objects.filter(pk__in=ids).select_related("user", "grade", "parent__user")
+        figures = dashboard.figures_for_page(ids)
+        for d in in_order(found, ids):
+            f = figures[d.pk]
+            parent = d.parent
+            yield [
+                _name(d),
+                _phone(user, d.user.phone),
+                d.referral_code,
+                d.get_status_display(),
+                d.grade.name if d.grade_id else "",
+                _name(parent) if parent else "",
+                parent.referral_code if parent else "",
+                d.get_source_display(),
+                f["bound_buyers"],
+                f["team_direct"],
+                f["team_indirect"],
+                f["orders"],
+                money_cell(f["sales"]),
+                money_cell(f["commission_estimated"]),
+                money_cell(f["commission_available"]),
+                money_cell(f["commission_withdrawn"]),
+                money_cell(f["commission_total"]),
+                time_cell(d.created_at),
+                time_cell(d.activated_at),
+            ]
+
+
+DISTRIBUTORS = Export(
+    title="分销商",
+    name="distributors",
+    headers=DISTRIBUTOR_HEADERS,
+    rows=distributor_rows,
+    widths=DISTRIBUTOR_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)
 
 
 # --- commissions ------------------------------------------------------------------------------
