@@ -135,3 +135,25 @@ def test_the_order_page_shows_the_buyers_note(buyer):
 
     plain = place(buyer)
     assert "买家留言" not in signed_in(buyer).get(f"/orders/{plain.number}/").content.decode()
+
+
+def order_total_label(html: str, number: str | None = None) -> str:
+    """The words before an order's amount: in the list, the card of order `number`."""
+    if number:
+        html = html[html.index(f'href="/orders/{number}/"') :]
+    match = re.search(r'data-testid="order-total">(?:<span>)?\s*([^<]+?)\s*<', html)
+    return match.group(1)
+
+
+def test_only_a_paid_order_reads_as_paid(buyer):
+    """实付 is what the buyer paid: an order still to pay says 需付款, one closed before
+    payment says 合计, in the list and on the order page."""
+    unpaid, closed, paid = place(buyer), place(buyer), place(buyer)
+    lifecycle.cancel(closed, buyer, reason="不想要了")
+    pay_in_sandbox(paid)
+    client = signed_in(buyer)
+    listing = client.get("/orders/").content.decode()
+    expected = {unpaid: "需付款", closed: "合计", paid: "实付"}
+    for order, label in expected.items():
+        assert order_total_label(listing, order.number) == label
+        assert order_total_label(client.get(f"/orders/{order.number}/").content.decode()) == label
