@@ -39,7 +39,7 @@ from ..services.images import check_image, store_description_image
 from ..services.products import set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
 from .batch import batch_price_stock_page
-from .categories import label_categories_by_path
+from .categories import CategoryFilter, label_categories_by_path
 from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
 
 # What the product form writes; listing, prices, sales and weight are kept by services.
@@ -211,7 +211,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
         "status_label",
         "created_at",
     )
-    list_filter = (ProductTabFilter, "category", StockBelowFilter)
+    list_filter = (ProductTabFilter, CategoryFilter, StockBelowFilter)
     list_filter_submit = True
     search_fields = ("name", "=skus__code")
     list_select_related = ("category",)
