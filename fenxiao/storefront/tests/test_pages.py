@@ -161,3 +161,13 @@ def test_buyer_requests_a_partial_refund_and_cancels_an_order_from_the_h5_pages(
     client.post(f"/orders/{number}/cancel/", {"reason": "不想要了"})
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == ("cancelled", order.paid_amount)
+
+
+def test_my_group_buys_are_reached_from_my_page_and_empty_has_a_next_step():
+    """我的拼团 was only linked from a group's own page: a buyer who left it could not find
+    their groups again. 我的 lists it; with no group yet, the page offers 去逛逛."""
+    client = signed_in(make_buyer())
+    assert 'href="/groups/mine/"' in client.get("/me/").content.decode()
+    empty = client.get("/groups/mine/").content.decode()
+    assert "还没有参加过拼团" in empty
+    assert '<a class="btn" href="/">去逛逛</a>' in empty
