@@ -11,7 +11,7 @@ from fenxiao.customers.auth import buyer_auth, require_perm
 from .errors import AfterSaleNotFound, OrderNotFound
 from .models import AfterSale, Order
 from .schemas import AfterSaleIn, AfterSaleLineIn, AfterSaleOut, OrderDetailOut
-from .services import after_sales, lifecycle, shipments
+from .services import after_sales, lifecycle, merchant_notes, shipments
 
 router = Router(tags=["商家：订单"], auth=buyer_auth)
 
@@ -64,6 +64,20 @@ class MessageIn(Strict):
     message: str = Field(min_length=1, max_length=500)
 
 
+class MerchantNoteIn(Strict):
+    note: str = Field(max_length=200, description="商家备注（买家看不到）；空字符串清空备注")
+
+
+class StaffOrderDetailOut(OrderDetailOut):
+    """The order as staff see it: with the 商家备注 and every event, staff-only ones too."""
+
+    merchant_note: str = Field(description="商家备注（买家看不到）")
+
+    @staticmethod
+    def resolve_events(obj):
+        return list(obj.events.all())
+
+
 def _order(number: str) -> Order:
     order = Order.objects.prefetch_related(shipments.parcels_prefetch()).filter(number=number).first()
     if order is None:
@@ -78,13 +92,13 @@ def _after_sale(number: str) -> AfterSale:
     return after_sale
 
 
-@router.get("/orders/{number}", response=OrderDetailOut)
+@router.get("/orders/{number}", response=StaffOrderDetailOut)
 def order_detail(request, number: str):
     require_perm(request, "orders.view_order")
     return _order(number)
 
 
-@router.post("/orders/{number}/ship", response=OrderDetailOut)
+@router.post("/orders/{number}/ship", response=StaffOrderDetailOut)
 def ship(request, number: str, payload: ShipIn):
     require_perm(request, "orders.change_order")
     lines = None
@@ -102,7 +116,7 @@ def ship(request, number: str, payload: ShipIn):
     return _order(parcel.order.number)
 
 
-@router.post("/orders/{number}/adjust", response=OrderDetailOut)
+@router.post("/orders/{number}/adjust", response=StaffOrderDetailOut)
 def adjust(request, number: str, payload: AdjustIn):
     require_perm(request, "orders.change_order")
     lifecycle.adjust_price(
@@ -112,6 +126,13 @@ def adjust(request, number: str, payload: AdjustIn):
         shipping_fee=payload.shipping_fee,
         reason=payload.reason,
     )
+    return _order(number)
+
+
+@router.post("/orders/{number}/merchant-note", response=StaffOrderDetailOut)
+def merchant_note(request, number: str, payload: MerchantNoteIn):
+    require_perm(request, "orders.change_order")
+    merchant_notes.set_merchant_note(_order(number), request.user, payload.note)
     return _order(number)
 
 

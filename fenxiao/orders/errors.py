@@ -39,6 +39,12 @@ class PriceAdjustInvalid(DomainError):
     status = 400
 
 
+class MerchantNoteInvalid(DomainError):
+    code = "MERCHANT_NOTE_INVALID"
+    message = _("商家备注有误")
+    status = 400
+
+
 class ShipmentInvalid(DomainError):
     code = "SHIPMENT_INVALID"
     message = _("请填写物流公司和运单号")

@@ -221,6 +221,9 @@ class Order(models.Model):
     district = models.CharField(_("区/县"), max_length=20, blank=True)
     address_detail = models.CharField(_("详细地址"), max_length=200)
     note = models.CharField(_("买家留言"), max_length=200, blank=True)
+    # Staff's own note (加急, 送赠品, 客户要求周五发货): on the backend and the packing slip,
+    # never shown to the buyer.
+    merchant_note = models.CharField(_("商家备注"), max_length=200, blank=True)
     carrier = models.CharField(_("物流公司"), max_length=40, blank=True)
     tracking_number = models.CharField(_("运单号"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("下单时间"), auto_now_add=True, db_index=True)
@@ -434,6 +437,9 @@ class OrderEvent(models.Model):
     )
     message = models.CharField(_("说明"), max_length=300)
     data = models.JSONField(default=dict, blank=True)
+    # The buyer's order page lists the events as the order's history; staff-only ones (a
+    # 商家备注 written or changed) stay on the backend.
+    buyer_visible = models.BooleanField(_("买家可见"), default=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:

@@ -8,6 +8,8 @@ from fenxiao.core.http import is_site_path
 from fenxiao.core.money import format_fen
 from fenxiao.shipping.carriers import carrier_name
 
+from .services.events import buyer_events
+
 # Ids beyond a 64-bit integer cannot exist; refused here, SQLite would fail on them (a 500).
 MAX_ID = 2**63 - 1
 
@@ -351,7 +353,7 @@ class OrderDetailOut(OrderOut):
 
     @staticmethod
     def resolve_events(obj):
-        return list(obj.events.all())
+        return buyer_events(obj)
 
     @staticmethod
     def resolve_discounts(obj):

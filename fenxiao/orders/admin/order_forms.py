@@ -1,4 +1,4 @@
-"""The forms behind the order page's actions (改价, 修改地址, 取消, 商家退款): they only
+"""The forms behind the order page's actions (改价, 修改地址, 取消, 商家退款, 备注): they only
 parse and check what staff typed; the services decide."""
 
 from django import forms
@@ -37,6 +37,18 @@ class CancelForm(forms.Form):
         max_length=200,
         required=False,
         help_text=gettext_lazy("已付款的订单取消后全额原路退款，并退回库存"),
+    )
+
+
+class MerchantNoteForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("商家备注"),
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": gettext_lazy("如：加急发货、送小样、客户要求周五送达")}
+        ),
+        help_text=gettext_lazy("仅商家可见，显示在订单列表和发货单上；清空即删除备注"),
     )
 
 

@@ -21,7 +21,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Refund
 
 from ..models import Order, OrderLine, OrderStatus, Parcel
-from ..services import after_sales, lifecycle, shipments
+from ..services import after_sales, lifecycle, merchant_notes, shipments
 from . import batch_ship, packing, pickup_orders
 from .attribution import render_attribution
 from .common import (
@@ -35,13 +35,14 @@ from .common import (
 )
 from .discounts import render_discounts
 from .exporting import OrderExports
-from .order_forms import AddressForm, AdjustPriceForm, CancelForm, StaffRefundForm
+from .order_forms import AddressForm, AdjustPriceForm, CancelForm, MerchantNoteForm, StaffRefundForm
 from .order_inlines import AfterSaleInline, OrderEventInline, OrderLineInline, PaymentInline
 from .order_list import (
     OrderTabFilter,
     SourceFilter,
     amount_cell,
     distributor_cell,
+    number_cell,
     products_cell,
     search,
     tabs_context,
@@ -56,7 +57,7 @@ from .shipping import ShipForm, render_parcels
 class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     missing_message = gettext_lazy("订单不存在")
     list_display = (
-        "number",
+        "number_display",
         "products_display",
         "buyer_display",
         "amount_display",
@@ -79,7 +80,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     # The search itself is order_list.search (one box over every field below).
     search_fields = ("=number", "lines__product_name", "buyer__phone", "recipient_phone", "tracking_number")
     search_help_text = gettext_lazy(
-        "订单号、商品名称、买家手机号、收货人/手机号、运单号、分销商姓名/手机号/推广码"
+        "订单号、商品名称、买家手机号、收货人/手机号、运单号、分销商姓名/手机号/推广码、商家备注"
     )
     list_select_related = ("buyer", "attribution__level1__user")
     show_full_result_count = False
@@ -94,6 +95,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                     "status_badge",
                     "buyer_display",
                     "note",
+                    "merchant_note_display",
                     "created_at",
                     "pay_deadline",
                     "paid_at",
@@ -144,6 +146,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
         "staff_refund",
         "cancel_order",
         "print_packing_slip",
+        "edit_merchant_note",
     )
     actions_list = ("batch_ship",)
     actions = ("print_packing_list",)
@@ -248,6 +251,14 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     @display(description=gettext_lazy("分销商"))
     def distributor_display(self, obj):
         return distributor_cell(obj, full_phones(obj))
+
+    @display(description=gettext_lazy("订单号"), ordering="number")
+    def number_display(self, obj):
+        return number_cell(obj)
+
+    @display(description=gettext_lazy("商家备注"))
+    def merchant_note_display(self, obj):
+        return obj.merchant_note or "-"
 
     @display(description=gettext_lazy("下单时间"), ordering="created_at")
     def created_display(self, obj):
@@ -372,18 +383,20 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     # --- detail actions ---
 
     # Which actions make sense in which state; the services refuse anything else anyway.
+    # 备注 is open in every state.
     ACTIONS_BY_STATUS = {
-        OrderStatus.PENDING_PAYMENT: {"adjust_price", "change_address", "cancel_order"},
+        OrderStatus.PENDING_PAYMENT: {"adjust_price", "change_address", "cancel_order", "edit_merchant_note"},
         OrderStatus.PENDING_SHIPMENT: {
             "ship_order",
             "change_address",
             "staff_refund",
             "cancel_order",
             "print_packing_slip",
+            "edit_merchant_note",
         },
-        OrderStatus.SHIPPED: {"staff_refund", "print_packing_slip"},
-        OrderStatus.COMPLETED: {"staff_refund"},
-        OrderStatus.CANCELLED: set(),
+        OrderStatus.SHIPPED: {"staff_refund", "print_packing_slip", "edit_merchant_note"},
+        OrderStatus.COMPLETED: {"staff_refund", "edit_merchant_note"},
+        OrderStatus.CANCELLED: {"edit_merchant_note"},
     }
 
     def detail_actions_for(self, order):
@@ -440,6 +453,22 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
                 "rows": list(form.line_rows()),
             },
             plain_fields=form.plain_fields,
+        )
+
+    @action(description=gettext_lazy("备注"), url_path="note", permissions=["change_order"], icon="edit_note")
+    def edit_merchant_note(self, request, object_id):
+        order = self.object_or_404(request, object_id)
+        form = MerchantNoteForm(posted(request), initial={"note": order.merchant_note})
+        return form_action(
+            self,
+            request,
+            order,
+            form,
+            lambda data: merchant_notes.set_merchant_note(order, request.user, data["note"]),
+            success=_("订单 %(number)s 的商家备注已保存") % {"number": order.number},
+            title=_("商家备注：%(number)s") % {"number": order.number},
+            summary=order_summary(order),
+            submit_label=_("保存备注"),
         )
 
     @action(

@@ -8,7 +8,9 @@ from django.utils.translation import gettext as _
 from ..models import ActorKind, Order, OrderEvent
 
 
-def log_event(order: Order, kind: str, actor_kind: str, message: str, actor=None, **data) -> OrderEvent:
+def log_event(
+    order: Order, kind: str, actor_kind: str, message: str, actor=None, *, buyer_visible=True, **data
+) -> OrderEvent:
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
@@ -16,7 +18,14 @@ def log_event(order: Order, kind: str, actor_kind: str, message: str, actor=None
         actor=event_actor(actor),
         message=message[:300],
         data=data,
+        buyer_visible=buyer_visible,
     )
+
+
+def buyer_events(order: Order) -> list[OrderEvent]:
+    """The order's history as its buyer sees it: staff-only events (商家备注) left out. Reads
+    the prefetched events when there are any."""
+    return [event for event in order.events.all() if event.buyer_visible]
 
 
 def event_actor(actor):

@@ -68,6 +68,7 @@ ORDER_HEADERS = [
     "区/县",
     "详细地址",
     "买家留言",
+    "商家备注",
     "商品名称",
     "规格",
     "SKU编码",
@@ -93,7 +94,7 @@ ORDER_HEADERS = [
 ]
 for _level in LEVELS:
     ORDER_HEADERS += [f"{LEVEL_NAMES[_level]}分销商", f"{LEVEL_NAMES[_level]}佣金（元）"]
-ORDER_WIDTHS = {0: 22, 2: 20, 3: 20, 4: 20, 5: 20, 8: 14, 10: 14, 14: 30, 15: 20, 16: 24, 17: 16}
+ORDER_WIDTHS = {0: 22, 2: 20, 3: 20, 4: 20, 5: 20, 8: 14, 10: 14, 14: 30, 15: 20, 16: 20, 17: 24, 18: 16}
 
 
 def _attribution(order):
@@ -148,6 +149,7 @@ def order_rows(queryset, user):
                 order.district,
                 order.address_detail,
                 order.note,
+                order.merchant_note,
             ]
             tail = [
                 money_cell(order.goods_amount),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import AfterSale, Fulfilment, Order, OrderStatus
 from fenxiao.orders.services import after_sale_checks, lifecycle, shipments
+from fenxiao.orders.services.events import buyer_events
 
 from .stores import pickup_card
 
@@ -64,7 +65,7 @@ def order_detail(request, number: str):
             "order": order,
             "parcels": parcels,
             "partly_shipped": order.status == OrderStatus.PENDING_SHIPMENT and bool(parcels),
-            "events": order.events.all(),
+            "events": buyer_events(order),
             "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
             "can_after_sale": order.status in after_sale_checks.PAID_STATES and order.refundable_amount > 0,
             **pickup_card(request, order),
