@@ -171,3 +171,15 @@ def test_my_group_buys_are_reached_from_my_page_and_empty_has_a_next_step():
     empty = client.get("/groups/mine/").content.decode()
     assert "还没有参加过拼团" in empty
     assert '<a class="btn" href="/">去逛逛</a>' in empty
+
+
+def test_empty_lists_offer_a_next_step():
+    """An empty 我的订单 (any tab) offers 去逛逛; an empty 佣金明细 or 我的团队 offers 去分享,
+    where the distributor gets their link, instead of only saying 快去分享吧."""
+    user = make_buyer()
+    distributors.designate(user, make_staff())
+    client = signed_in(user)
+    for url in ["/orders/", "/orders/?status=pending_payment"]:
+        assert '<a class="btn" href="/">去逛逛</a>' in client.get(url).content.decode(), url
+    for url in ["/d/commissions/", "/d/commissions/?status=settled", "/d/team/", "/d/team/?depth=2"]:
+        assert '<a class="btn" href="/d/share/">去分享</a>' in client.get(url).content.decode(), url
