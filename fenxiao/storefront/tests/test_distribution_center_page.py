@@ -51,3 +51,26 @@ def test_withdrawals_under_review_show_as_withdrawing(django_assert_max_num_quer
     ask(distributor, 1)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/d/")
+
+
+def test_the_withdraw_page_asks_for_details_only_when_there_is_enough_to_withdraw():
+    """Below the minimum a withdrawal is refused whatever is typed: the page says how much is
+    needed and where commission comes from, with no form to fill in for nothing."""
+    from fenxiao.distribution.services import config
+
+    config.update_settings(make_staff(superuser=True), withdraw_min=2000)  # ¥20.00
+    distributor = make_distributor()
+    client = Client()
+    client.force_login(distributor.user)
+    for yuan in (0, 19.8):
+        if yuan:
+            earn(distributor, 19800, product=make_product(price=19800))  # 10%: ¥19.80
+        page = client.get("/d/withdraw/").content.decode()
+        assert "可提现佣金满 ¥20.00 即可申请提现" in page, yuan
+        assert 'name="amount"' not in page and "申请提现</button>" not in page
+        assert 'href="/d/commissions/"' in page
+
+    earn(distributor, 29800, product=make_product(price=29800))
+    page = client.get("/d/withdraw/").content.decode()
+    assert 'name="amount"' in page and "申请提现</button>" in page
+    assert "即可申请提现" not in page
