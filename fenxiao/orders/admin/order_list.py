@@ -202,7 +202,8 @@ def number_cell(order) -> str:
     if not order.merchant_note:
         return order.number
     return format_html(
-        '<div>{}</div><div class="text-xs text-primary-600 truncate max-w-48 dark:text-primary-500" title="{}">{}</div>',
+        '<div>{}</div><div class="text-xs text-primary-600 truncate max-w-48 dark:text-primary-500" '
+        'title="{}">{}</div>',
         order.number,
         order.merchant_note,
         _("备注：%(note)s") % {"note": order.merchant_note},

@@ -22,7 +22,7 @@ from fenxiao.payments.models import Refund
 
 from ..models import Order, OrderLine, OrderStatus, Parcel
 from ..services import after_sales, lifecycle, merchant_notes, shipments
-from . import batch_ship, packing, pickup_orders
+from . import batch_ship, bulk_notes, packing, pickup_orders
 from .attribution import render_attribution
 from .common import (
     ORDER_STATUS_LABELS,
@@ -149,7 +149,7 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
         "edit_merchant_note",
     )
     actions_list = ("batch_ship",)
-    actions = ("print_packing_list",)
+    actions = ("print_packing_list", "note_selected")
 
     # Orders change only through the actions above, never by saving a form.
     def has_add_permission(self, request):
@@ -203,6 +203,10 @@ class OrderAdmin(OrderExports, DetailActionsMixin, ModelAdmin):
     def print_packing_list(self, request, queryset):
         queryset = pickup_orders.without_pickups(request, queryset)
         return None if queryset is None else packing.redirect_for(self, request, queryset)
+
+    @action(description=gettext_lazy("批量备注"), permissions=["change_order"])
+    def note_selected(self, request, queryset):
+        return bulk_notes.page(self, request, queryset)
 
     @action(
         description=gettext_lazy("打印发货单"), url_path="packing", permissions=["change_order"], icon="print"

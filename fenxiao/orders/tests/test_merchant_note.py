@@ -108,3 +108,55 @@ def test_the_staff_api_reads_and_writes_the_note():
     reader = api_for(make_staff(perms=["orders.view_order"]))
     assert reader.post(f"/staff/orders/{order.number}/merchant-note", {"note": "x"}).status_code == 403
     assert staff.post("/staff/orders/NOPE/merchant-note", {"note": "x"}).status_code == 404
+
+
+def bulk(client, orders, **data):
+    post = {"action": "note_selected", "_selected_action": [o.pk for o in orders], **data}
+    return client.post(LIST, post, follow=True)
+
+
+def test_bulk_note_asks_first_then_notes_every_selected_order_at_once(boss, django_assert_max_num_queries):
+    orders = [make_order() for _ in range(3)]
+    merchant_notes.set_merchant_note(orders[0], make_staff(), "旧备注")
+    untouched = make_order()
+
+    page = bulk(boss, orders)  # the action's page: nothing changed yet
+    body = page.content.decode()
+    assert "批量备注（已选 3 个订单）" in body and "其中 1 个订单已有商家备注" in body
+    assert not type(untouched).objects.filter(merchant_note="双11加急").exists()
+
+    reply = bulk(boss, orders, _apply="1", note=" 双11加急 ")
+    assert any("已为 3 个订单保存商家备注" in text for text in texts(reply))
+    notes = dict(type(untouched).objects.values_list("pk", "merchant_note"))
+    assert [notes[o.pk] for o in orders] == ["双11加急"] * 3 and notes[untouched.pk] == ""
+    assert OrderEvent.objects.filter(kind="merchant_note", buyer_visible=False).count() == 4
+
+    # Again with the same note: nothing to change, said so; no new log lines.
+    reply = bulk(boss, orders, _apply="1", note="双11加急")
+    assert any("3 个订单原本就是这条备注" in text for text in texts(reply))
+    assert OrderEvent.objects.filter(kind="merchant_note").count() == 4
+
+    # Set-based: the statements do not grow with the orders selected.
+    few = [make_order() for _ in range(2)]
+    many = [make_order() for _ in range(12)]
+    with django_assert_max_num_queries(40) as small:
+        merchant_notes.set_merchant_note_many([o.pk for o in few], make_staff(), "批量")
+    budget = len(small.captured_queries)
+    with django_assert_max_num_queries(budget):
+        assert merchant_notes.set_merchant_note_many([o.pk for o in many], make_staff(), "批量") == 12
+
+
+def test_bulk_note_refuses_a_note_too_long_and_staff_without_the_right(boss):
+    orders = [make_order() for _ in range(2)]
+    page = bulk(boss, orders, _apply="1", note="长" * 201)
+    assert page.status_code == 200 and "批量备注（已选 2 个订单）" in page.content.decode()
+    with pytest.raises(merchant_notes.MerchantNoteInvalid):
+        merchant_notes.set_merchant_note_many([o.pk for o in orders], make_staff(), "长" * 201)
+    with pytest.raises(merchant_notes.MerchantNoteInvalid):
+        merchant_notes.set_merchant_note_many(range(1, merchant_notes.MAX_BATCH + 2), make_staff(), "x")
+    assert not type(orders[0]).objects.exclude(merchant_note="").exists()
+
+    reader = login(make_staff("reader", perms=["orders.view_order"]))
+    assert "note_selected" not in reader.get(LIST).content.decode()
+    bulk(reader, orders, _apply="1", note="改一下")
+    assert not type(orders[0]).objects.exclude(merchant_note="").exists()
