@@ -78,3 +78,33 @@ def test_long_unbroken_text_wraps_at_375(phones, live_server):
     on_screen(page.get_by_role("button", name="取消订单并退款"))
     page.goto(pages["after-sale"])
     assert LONG_MESSAGE in page.locator("#history").inner_text().replace("\n", "")
+
+
+# The height of an element's text, not of its box (a table cell is as tall as its row).
+TEXT_HEIGHT = """el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return range.getBoundingClientRect().height;
+}"""
+
+
+def test_a_spec_table_keeps_its_headings_whole_at_375(phones, live_server):
+    """A 规格参数 table in a product's description: next to a long value its headings broke one
+    character a line (商品名 / 称); they stay on one line and the page keeps its width."""
+    long_value = "颜色：白色、黑色、雾霾蓝、燕麦灰、豆沙粉；尺码：S、M、L、XL、XXL、XXXL；" * 2
+    rows = [("商品名称", "新疆长绒棉圆领短袖T恤"), ("可选规格", long_value), ("重量", "约 220 克")]
+    table = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    product = make_product("长绒棉T恤", price=5900)
+    product.description = f"<h3>规格参数</h3><table><tbody>{table}</tbody></table>"
+    product.save(update_fields=["description"])
+
+    phone = phones("spec-table")
+    page = phone.page
+    page.goto(f"/products/{product.pk}/")
+    headings = page.locator(".description th")
+    line = float(headings.first.evaluate("th => getComputedStyle(th).lineHeight").removesuffix("px"))
+    for th in headings.all():
+        text = th.evaluate(TEXT_HEIGHT)
+        assert text < 2 * line, th.inner_text()
+    assert page_width(page) <= 375
+    phone.shot("product")
