@@ -1,4 +1,5 @@
-"""优惠券: the list with issued / claimed / used counts, the form (saved through
+"""优惠券: the list with issued / claimed / used counts and bulk 停用 / 启用 (coupons are
+never deleted: buyers' copies point at them), the form (saved through
 services.manage), 发放给买家 (phone numbers pasted one per line → services.coupons.issue)
 and the issuance log."""
 
@@ -6,12 +7,12 @@ import copy
 import re
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
@@ -129,6 +130,7 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
     search_fields = ("name",)
     autocomplete_fields = ("categories", "products")
     readonly_fields = ("issued", "figures_panel")
+    actions = ("stop_selected", "restart_selected")
     actions_detail = ("issue_to_buyers",)
     fieldsets = (
         (gettext_lazy("优惠券"), {"fields": ("name", "kind", "is_active", "claimable")}),
@@ -241,6 +243,32 @@ class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, Serv
             log_url,
             _("发券记录"),
         )
+
+    # --- 停用 / 启用 ---
+
+    @action(description=gettext_lazy("停用所选优惠券"), permissions=["change"])
+    def stop_selected(self, request, queryset):
+        self._switch(request, queryset, False)
+
+    @action(description=gettext_lazy("启用所选优惠券"), permissions=["change"])
+    def restart_selected(self, request, queryset):
+        self._switch(request, queryset, True)
+
+    def _switch(self, request, queryset, active: bool):
+        outcome = manage.set_coupons_active(queryset, active)
+        if outcome.changed:
+            text = _("已启用 %(count)s 个优惠券") if active else _("已停用 %(count)s 个优惠券")
+            messages.success(request, text % {"count": outcome.changed})
+        if outcome.already:
+            names = pgettext("list separator", "、").join(outcome.already_names)
+            if outcome.already > len(outcome.already_names):
+                names = _("%(names)s 等") % {"names": names}
+            text = (
+                _("%(count)s 个优惠券原本已启用，未改动：%(names)s")
+                if active
+                else _("%(count)s 个优惠券原本已停用，未改动：%(names)s")
+            )
+            messages.info(request, text % {"count": outcome.already, "names": names})
 
     # --- 发放给买家 ---
 
