@@ -6,6 +6,8 @@ and basis points (1550). The conversion goes through `fenxiao.core.money` only, 
 and Decimals, never through floats.
 """
 
+from datetime import date, timedelta
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,6 +27,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from .days import day_start
 from .errors import DomainError
 from .money import bp_to_percent, fen_to_yuan, format_bp, format_fen, percent_to_bp, yuan_to_fen
 
@@ -416,6 +419,9 @@ def report_each(request, objects, call, *, name, done: str, failed: str, limit: 
         messages.error(request, str(failed) + pgettext("list separator", "；").join(refused[:limit]))
 
 
+FILTER_DAYS = (date(1970, 1, 1), date(2999, 12, 31))
+
+
 class LocalDateRangeFilter(RangeDateFilter):
     """A from/to date filter on a datetime column, in whole local calendar days.
 
@@ -424,13 +430,16 @@ class LocalDateRangeFilter(RangeDateFilter):
     """
 
     def queryset(self, request, queryset):
+        # Compared as a range of moments ([start of from, start of the day after to)), not
+        # as the column cast to a date: the column's index serves the filter.
         filters = {}
-        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+        for suffix, lookup, offset in (("_from", "gte", 0), ("_to", "lt", 1)):
             raw = self.used_parameters.get(f"{self.parameter_name}{suffix}")
             if isinstance(raw, str) and raw:
                 day = parse_date_str(raw)
-                if day is None:
+                # A day out of any shop's life (0001-01-01) would overflow as a moment in UTC.
+                if day is None or not FILTER_DAYS[0] <= day <= FILTER_DAYS[1]:
                     messages.warning(request, _("日期“%(date)s”格式有误，已忽略") % {"date": raw})
                     continue
-                filters[f"{self.parameter_name}__date__{lookup}"] = day
+                filters[f"{self.parameter_name}__{lookup}"] = day_start(day + timedelta(days=offset))
         return queryset.filter(**filters)

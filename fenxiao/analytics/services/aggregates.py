@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from fenxiao.core.days import day_bounds
 from fenxiao.distribution.models import (
     Commission,
     CommissionAdjustment,
@@ -46,7 +47,6 @@ from ..models import (
     VisitorDay,
 )
 from . import dashboard, periods
-from .periods import day_bounds
 
 CHUNK_DAYS = 31
 # A transaction that started before the last run but committed after it wrote rows with

@@ -6,7 +6,7 @@ that ends the day before it starts.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -129,14 +129,4 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
         last,
         grain,
         _("%(start)s 至 %(end)s") % {"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}"},
-    )
-
-
-def day_bounds(first: date, last: date):
-    """The aware datetimes [start of `first`, start of the day after `last`) in shop time,
-    for filtering raw rows by a timestamp with an index."""
-    tz = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(first, time.min), tz),
-        timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min), tz),
     )

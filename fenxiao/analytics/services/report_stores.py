@@ -19,11 +19,12 @@ staff (the first store by id, for a 导购 in several).
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 
+from fenxiao.core.days import day_bounds
 from fenxiao.distribution.models import Commission, CommissionStatus
 from fenxiao.orders.models import Order
 from fenxiao.stores.models import OfflineSale, Store, StoreMember, StoreStaff
 
-from .periods import Period, day_bounds
+from .periods import Period
 from .shapes import FEN, Column, Metric, Report, Table
 
 

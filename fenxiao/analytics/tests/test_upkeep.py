@@ -9,7 +9,8 @@ from django.utils import timezone
 from fenxiao.analytics import tasks
 from fenxiao.analytics.models import VisitorDay
 from fenxiao.analytics.services import aggregates, dashboard, reports
-from fenxiao.analytics.services.periods import Period, day_bounds
+from fenxiao.analytics.services.periods import Period
+from fenxiao.core.days import day_bounds
 from fenxiao.distribution.models import Commission, CommissionAdjustment, Distributor, LedgerEntry, Withdrawal
 from fenxiao.orders.models import AfterSale, Order, OrderLine
 from fenxiao.orders.services import lifecycle

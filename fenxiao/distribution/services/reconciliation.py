@@ -24,8 +24,7 @@ What is proved, whatever the rules and settings were at the time:
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import time as day_time
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import (
@@ -46,6 +45,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from fenxiao.core.days import day_bounds
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -393,17 +393,12 @@ def _withdrawals() -> Check:
 # --- the day's movements -----------------------------------------------------------------
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = timezone.make_aware(datetime.combine(day, day_time.min))
-    return start, start + timedelta(days=1)
-
-
 def day_figures(day: date) -> dict[str, int]:
     """What moved on `day` (local time): orders paid, commission earned and settled, clawed
     back, withdrawals asked for, given back and paid, and the balances at the day's end."""
     from fenxiao.orders.models import Order
 
-    lo, hi = day_bounds(day)
+    lo, hi = day_bounds(day, day)
     paid = Order.objects.filter(paid_at__gte=lo, paid_at__lt=hi).aggregate(
         n=Count("pk"), total=Coalesce(Sum("paid_amount"), 0)
     )
