@@ -324,11 +324,13 @@ class SettlementBatchAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "cutoff",
         "commission_count",
         "total_display",
+        "created_at",
         "created_by_display",
         "approved_by_display",
         "approved_at",
     )
-    list_filter = ("status", "mode")
+    list_filter = ("status", "mode", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
     list_select_related = ("created_by", "approved_by")
     actions_list = ("create_batch", "settle_now")
 
