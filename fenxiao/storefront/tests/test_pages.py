@@ -103,7 +103,10 @@ def test_apply_page_follows_enable_mode(shop):
     assert "暂不开放申请" in client.get("/d/").content.decode()
     config.update_settings(None, enable_mode="apply", review_mode="manual")
     client.post("/d/", {"real_name": "张三"})
-    assert "等待商家审核" in client.get("/d/").content.decode()
+    waiting = client.get("/d/").content.decode()
+    assert "等待商家审核" in waiting
+    # A next step while the merchant reviews: where the answer arrives, and the shop.
+    assert "审核结果会通知到“我的 - 消息”" in waiting and 'href="/" data-testid="apply-browse"' in waiting
 
 
 def test_home_and_product_queries_are_flat(django_assert_max_num_queries):
