@@ -67,7 +67,7 @@ def test_a_suspended_distributor_reads_their_account_in_the_h5_center(suspended)
     page = center.content.decode()
     assert 'data-testid="available">¥90.00' in page
     assert "违规推广，暂停" in page and "不能推广或提现" in page
-    assert "推广店铺" not in page and "我的推广链接" not in page
+    assert "/d/share/" not in page and "我的推广链接" not in page
     assert suspended.referral_code not in page
 
     commissions = browser.get("/d/commissions/")
