@@ -8,6 +8,8 @@ conditional aggregate. Search uses EXISTS for the to-many parts (lines, parcels)
 rows never need DISTINCT and the counts never double.
 """
 
+import re
+
 from django.contrib import admin
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, Exists, OuterRef, Q
@@ -189,8 +191,19 @@ def term_condition(term: str) -> Q:
     return condition | Q(Exists(Parcel.objects.filter(order=OuterRef("pk"), tracking_number__iexact=term)))
 
 
+# An order number (events.new_number: 14 digits of time, 6 random): what a scanner types
+# from a packing slip's barcode.
+ORDER_NUMBER = re.compile(r"\d{20}")
+
+
 def search(queryset, search_term: str):
     terms = [t[:MAX_TERM_LENGTH] for t in (search_term or "").split()][:MAX_SEARCH_TERMS]
+    if len(terms) == 1 and ORDER_NUMBER.fullmatch(terms[0]):
+        # A scanned slip finds its order through the number's index; the search over every
+        # field below reads the whole table (its substrings cannot use an index).
+        found = queryset.filter(number=terms[0])
+        if found.exists():
+            return found
     for term in terms:
         queryset = queryset.filter(term_condition(term))
     return queryset

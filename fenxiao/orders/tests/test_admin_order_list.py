@@ -282,3 +282,19 @@ def test_the_tab_counts_read_open_after_sales_once_not_per_order(boss, shop):
     assert tabs(body)["after_sale"] == ("售后中", 1)
     (counts,) = [q["sql"] for q in queries.captured_queries if '"tab_after_sale"' in q["sql"]]
     assert "EXISTS" not in counts and 'IN (SELECT U0."order_id"' in counts
+
+
+def test_a_scanned_order_number_is_found_through_its_index(boss, shop):
+    """A packing slip's barcode types the order number into the search: it is looked up by
+    the number alone (an indexed equality), not by the substring search over every field,
+    which reads the whole table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        body = boss.get(LIST, {"q": shop["two"].number}).content.decode()
+    assert numbers_in(body, shop) == {"two"} and tabs(body)["pending_shipment"] == ("待发货", 1)
+    order_reads = [q["sql"] for q in queries.captured_queries if 'FROM "orders_order"' in q["sql"]]
+    assert order_reads and not any("LIKE" in sql for sql in order_reads)
+    # A number no order has falls back to the whole search (it may be a tracking number).
+    assert numbers_in(boss.get(LIST, {"q": "2" * 20}).content.decode(), shop) == set()
