@@ -16,6 +16,11 @@ from .order_forms import MerchantNoteForm
 
 def page(model_admin, request, queryset):
     ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: merchant_notes.MAX_BATCH + 1])
+    if len(ids) > merchant_notes.MAX_BATCH:
+        messages.error(
+            request, _("一次最多备注 %(max)s 个订单，请分批选择") % {"max": merchant_notes.MAX_BATCH}
+        )
+        return None  # back to the list, before anything is typed
     form = MerchantNoteForm(request.POST if "_apply" in request.POST else None)
     if "_apply" in request.POST and form.is_valid():
         try:

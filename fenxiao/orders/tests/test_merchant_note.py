@@ -146,7 +146,7 @@ def test_bulk_note_asks_first_then_notes_every_selected_order_at_once(boss, djan
         assert merchant_notes.set_merchant_note_many([o.pk for o in many], make_staff(), "批量") == 12
 
 
-def test_bulk_note_refuses_a_note_too_long_and_staff_without_the_right(boss):
+def test_bulk_note_refuses_a_note_too_long_and_staff_without_the_right(boss, monkeypatch):
     orders = [make_order() for _ in range(2)]
     page = bulk(boss, orders, _apply="1", note="长" * 201)
     assert page.status_code == 200 and "批量备注（已选 2 个订单）" in page.content.decode()
@@ -155,6 +155,12 @@ def test_bulk_note_refuses_a_note_too_long_and_staff_without_the_right(boss):
     with pytest.raises(merchant_notes.MerchantNoteInvalid):
         merchant_notes.set_merchant_note_many(range(1, merchant_notes.MAX_BATCH + 2), make_staff(), "x")
     assert not type(orders[0]).objects.exclude(merchant_note="").exists()
+
+    # More than a batch selected (all across the pages): refused on the list, before typing.
+    monkeypatch.setattr(merchant_notes, "MAX_BATCH", 1)
+    reply = bulk(boss, orders)
+    assert any("一次最多备注 1 个订单" in text for text in texts(reply))
+    assert "批量备注（已选" not in reply.content.decode()
 
     reader = login(make_staff("reader", perms=["orders.view_order"]))
     assert "note_selected" not in reader.get(LIST).content.decode()
