@@ -1,8 +1,8 @@
 """门店销售 and 门店会员 mask the buyer's phone (138****0001) for staff who may not see phones
 (a role without `customers.view_customer_phone`, such as 财务 given these pages), as the order
 and 客户 pages do: the member a sale names, the phone the till sent, and the member list and
-page. 运营 and a superuser see the whole numbers; the lists cost the same queries for any
-number of rows."""
+page with the 导购 the member joined through (a guide's account is a buyer's). 运营 and a
+superuser see the whole numbers; the lists cost the same queries for any number of rows."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -11,14 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, ensure_staff_groups
-from fenxiao.stores.models import MemberSource, OfflineSale, StoreMember
+from fenxiao.stores.models import MemberSource, OfflineSale, StoreMember, StoreStaff
 from fenxiao.stores.testing import make_store
 from fenxiao.testing import login, make_buyer, make_staff
 
 pytestmark = pytest.mark.django_db
 
-MEMBER, WALK_IN = "13800000001", "13700000002"
-MASKED = {MEMBER: "138****0001", WALK_IN: "137****0002"}
+MEMBER, WALK_IN, GUIDE = "13800000001", "13700000002", "13900000003"
+MASKED = {MEMBER: "138****0001", WALK_IN: "137****0002", GUIDE: "139****0003"}
 PAGES_PERMS = ["stores.view_offlinesale", "stores.view_offlinesaleline", "stores.view_storemember"]
 
 
@@ -42,13 +42,15 @@ def sale(store, number: str, buyer=None, phone: str = "") -> OfflineSale:
 
 @pytest.fixture
 def shop():
-    """A member who bought at the till (no nickname: named by phone), and a walk-in whose
-    phone the till sent without an account."""
+    """A member who joined through a guide and bought at the till (both without a nickname:
+    named by phone), and a walk-in whose phone the till sent without an account."""
     store = make_store("湖滨店")
     member = make_buyer(MEMBER)
-    StoreMember.objects.create(store=store, buyer=member, source=MemberSource.POS)
+    guide = StoreStaff.objects.create(store=store, user=make_buyer(GUIDE), role="guide")
+    StoreMember.objects.create(store=store, buyer=member, source=MemberSource.STAFF_QR, staff=guide)
     return {
         "store": store,
+        "guide": guide,
         "member": StoreMember.objects.get(buyer=member),
         "bought": sale(store, "S-1", member),
         "walk_in": sale(store, "S-2", phone=WALK_IN),
@@ -60,8 +62,8 @@ def pages(shop) -> dict[str, list[str]]:
         "/backend/stores/offlinesale/": [MEMBER],  # a walk-in is （非会员） there
         f"/backend/stores/offlinesale/{shop['bought'].pk}/change/": [MEMBER],
         f"/backend/stores/offlinesale/{shop['walk_in'].pk}/change/": [WALK_IN],
-        "/backend/stores/storemember/": [MEMBER],
-        f"/backend/stores/storemember/{shop['member'].pk}/change/": [MEMBER],
+        "/backend/stores/storemember/": [MEMBER, GUIDE],
+        f"/backend/stores/storemember/{shop['member'].pk}/change/": [MEMBER, GUIDE],
     }
 
 
@@ -83,7 +85,7 @@ def test_a_role_without_the_phone_permission_sees_masked_phones(shop):
     client = role(FINANCE, PAGES_PERMS)
     for url, phones in pages(shop).items():
         text = body(client, url)
-        for phone in (MEMBER, WALK_IN):
+        for phone in MASKED:
             assert phone not in text, (url, phone)
         for phone in phones:
             assert MASKED[phone] in text, (url, phone)
@@ -99,7 +101,8 @@ def test_the_member_page_shows_the_buyer_masked_in_its_fields(shop):
         for field in line
     }
     assert fields["buyer_display"] == MASKED[MEMBER]
-    assert "buyer" not in fields
+    assert fields["staff_display"] == MASKED[GUIDE]
+    assert "buyer" not in fields and "staff" not in fields
 
 
 @pytest.mark.parametrize("who", [OPERATIONS, "superuser"])
@@ -130,7 +133,8 @@ def test_the_lists_cost_the_same_queries_for_more_rows(shop, url):
     store = shop["store"]
     for n in range(12):
         buyer = make_buyer()
-        StoreMember.objects.create(store=store, buyer=buyer, source=MemberSource.STORE_QR)
+        guide = StoreStaff.objects.create(store=make_store(f"分店{n}"), user=make_buyer(), role="guide")
+        StoreMember.objects.create(store=guide.store, buyer=buyer, source=MemberSource.STAFF_QR, staff=guide)
         sale(store, f"S-{n + 10}", buyer)
     with CaptureQueriesContext(connection) as many:
         reply = client.get(url)
