@@ -43,6 +43,16 @@ LABELS = {
 PAYING_BUYERS, VISITORS = "paying_buyers", "visitors"  # their kept distinct counts
 
 
+def average_order_value(gmv: int, orders: int) -> int:
+    """客单价 in fen (rounded down), as the dashboard and the sales report show it."""
+    return gmv // orders if orders else 0
+
+
+def conversion_bp(paying_buyers: int, visitors: int) -> int:
+    """转化率: paying buyers of visitors, as the dashboard and the traffic report show it."""
+    return ratio_bp(paying_buyers, visitors)
+
+
 def warm(period: Period) -> None:
     """Count the distinct figures of `period` (and the one before) ahead of the page."""
     readers.distinct_counts(BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, PAYING_BUYERS)
@@ -72,8 +82,8 @@ def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
     def per(a: tuple, b: tuple, f) -> tuple:
         return f(a[0], b[0]), f(a[1], b[1]), [f(x, y) for x, y in zip(a[2], b[2], strict=True)]
 
-    out["avg_order_value"] = per(out["gmv"], out["paid_orders"], lambda g, n: g // n if n else 0)
-    out["conversion_bp"] = per(out["paying_buyers"], out["visitors"], ratio_bp)
+    out["avg_order_value"] = per(out["gmv"], out["paid_orders"], average_order_value)
+    out["conversion_bp"] = per(out["paying_buyers"], out["visitors"], conversion_bp)
     return out
 
 

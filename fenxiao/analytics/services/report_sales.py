@@ -37,6 +37,14 @@ def _trend(period: Period) -> Report:
         Metric("paying_buyers", _("付款人数"), buyers[0], buyers[1]),
         Metric("units", _("付款件数"), cur["units"], old["units"]),
         Metric("gmv", _("实付金额"), cur["gmv"], old["gmv"], FEN),
+        # The dashboard's 客单价 card opens this report: the same figure, computed the same way.
+        Metric(
+            "avg_order_value",
+            _("客单价"),
+            dashboard.average_order_value(cur["gmv"], cur["paid_orders"]),
+            dashboard.average_order_value(old["gmv"], old["paid_orders"]),
+            FEN,
+        ),
         Metric("discounts", _("优惠金额"), cur["discounts"], old["discounts"], FEN),
         Metric("refunds", _("退款金额"), cur["refunds"], old["refunds"], FEN),
         Metric("net_sales", _("净销售额"), cur["net_sales"], old["net_sales"], FEN),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.money import ratio_bp
 from fenxiao.distribution.models import Distributor
 
-from ..models import TrafficDay, VisitorDay, VisitSource
+from ..models import BuyerDay, TrafficDay, VisitorDay, VisitSource
 from . import dashboard, readers
 from .periods import Period
 from .shapes import BP, Chart, Column, Dataset, Metric, Report, Table
@@ -41,11 +41,22 @@ def _trend(period: Period) -> Report:
     uv, uv_old, uv_per = readers.distinct_counts(
         VisitorDay.objects.all(), "visitor", period, dashboard.VISITORS
     )
+    # The dashboard's 转化率 card opens this report: paying buyers of visitors, as there.
+    paying, paying_old, paying_per = readers.distinct_counts(
+        BuyerDay.objects.filter(paid_orders__gt=0), "buyer_id", period, dashboard.PAYING_BUYERS
+    )
     metrics = [
         Metric("page_views", _("浏览量（PV）"), cur["page_views"], old["page_views"]),
         Metric("visitors", _("访客数（UV）"), uv, uv_old),
         Metric("visits", _("访问次数（访客日）"), cur["visits"], old["visits"]),
         Metric("paid_visits", _("付款访问"), cur["paid_visits"], old["paid_visits"]),
+        Metric(
+            "conversion_bp",
+            _("转化率"),
+            dashboard.conversion_bp(paying, uv),
+            dashboard.conversion_bp(paying_old, uv_old),
+            BP,
+        ),
     ]
     rows = [
         {
@@ -54,14 +65,18 @@ def _trend(period: Period) -> Report:
             "page_views": row["page_views"],
             "visitors": n,
             "visits": row["visits"],
+            "conversion_bp": dashboard.conversion_bp(buyers, n),
         }
-        for (label, first, _last), row, n in zip(period.buckets(), per, uv_per, strict=True)
+        for (label, first, _last), row, n, buyers in zip(
+            period.buckets(), per, uv_per, paying_per, strict=True
+        )
     ]
     columns = [
         Column("bucket", _("时间"), text=True),
         Column("page_views", _("浏览量（PV）")),
         Column("visitors", _("访客数（UV）")),
         Column("visits", _("访问次数")),
+        Column("conversion_bp", _("转化率"), BP),
     ]
     chart = Chart(
         [r["bucket"] for r in rows],
@@ -70,7 +85,13 @@ def _trend(period: Period) -> Report:
             Dataset(_("访客数"), [r["visitors"] for r in rows]),
         ],
     )
-    totals = {"bucket": _("合计"), "page_views": cur["page_views"], "visitors": uv, "visits": cur["visits"]}
+    totals = {
+        "bucket": _("合计"),
+        "page_views": cur["page_views"],
+        "visitors": uv,
+        "visits": cur["visits"],
+        "conversion_bp": metrics[-1].value,
+    }
     return Report(
         "traffic-by-period",
         _("流量趋势"),
@@ -78,7 +99,10 @@ def _trend(period: Period) -> Report:
         metrics,
         chart,
         Table(columns, rows, totals),
-        _("访客数按访客去重：整段时间的访客数不是各日访客数之和。"),
+        _(
+            "访客数按访客去重：整段时间的访客数不是各日访客数之和。"
+            "转化率 = 付款人数 ÷ 访客数，与经营概况相同；付款访问指访客登录的账号在访问当天付款。"
+        ),
     )
 
 

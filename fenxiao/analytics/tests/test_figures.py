@@ -88,6 +88,7 @@ def test_sales_report(shop):
         "paying_buyers": 3,
         "units": 8,
         "gmv": 39000,
+        "avg_order_value": 9750,
         "discounts": 1000,
         "refunds": 21000,
         "net_sales": 18000,
@@ -204,14 +205,16 @@ def test_traffic_report(shop):
         "visitors": 4,
         "visits": 6,
         "paid_visits": 4,
+        "conversion_bp": 7500,  # three paying buyers of four visitors
     }
-    assert [(r["page_views"], r["visitors"]) for r in trend.table.rows] == [
-        (9, 3),
-        (6, 2),
-        (3, 1),
-        (0, 0),
-        (0, 0),
+    assert [(r["page_views"], r["visitors"], r["conversion_bp"]) for r in trend.table.rows] == [
+        (9, 3, 6667),
+        (6, 2, 5000),
+        (3, 1, 10000),
+        (0, 0, 0),
+        (0, 0, 0),
     ]
+    assert trend.table.totals["conversion_bp"] == 7500
     by_source = {
         r["source"]: (r["page_views"], r["visitors"], r["visits"])
         for r in got["traffic-by-source"].table.rows
@@ -234,6 +237,20 @@ def test_traffic_report(shop):
         "qr": (1, 1, 1, 1, 1),
         "search": (1, 0, 0, 0, 0),
     }
+
+
+@pytest.mark.parametrize(
+    "figure, key", [("avg_order_value", "sales"), ("conversion_bp", "traffic")], ids=["客单价", "转化率"]
+)
+@pytest.mark.parametrize("first, last", [(0, 4), (2, 3), (1, 1)])
+def test_a_dashboard_card_shows_the_same_figure_on_the_report_it_opens(shop, figure, key, first, last):
+    """Each card links to its report (dashboard.METRIC_REPORT): the figure is there, equal,
+    against the same previous period."""
+    period = Period(day(first), day(last))
+    card = next(m for m in dashboard.overview(period) if m.key == figure)
+    trend = next(iter(sections(key, period).values()))
+    shown = {m.key: (m.value, m.previous) for m in trend.metrics}
+    assert shown[figure] == (card.value, card.previous)
 
 
 def test_an_empty_period_is_all_zero(shop):
