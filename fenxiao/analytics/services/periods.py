@@ -101,9 +101,9 @@ def preset(key: str, today: date | None = None, grain: str = DAY) -> Period:
 
 
 def parse(params, today: date | None = None, default: str = "7d") -> Period:
-    """A period from request parameters: `range` (a preset) or `start`/`end` (YYYY-MM-DD),
-    and `grain`. Refuses an unknown grain, a malformed or reversed range, a range longer than
-    MAX_DAYS, days after today and days before EARLIEST."""
+    """A period from request parameters: `range` (a preset) or `start`/`end` (YYYY-MM-DD;
+    either alone is that one day), and `grain`. Refuses an unknown grain, a malformed or
+    reversed range, a range longer than MAX_DAYS, days after today and days before EARLIEST."""
     today = today or timezone.localdate()
     grain = (params.get("grain") or DAY).strip()
     if grain not in GRAINS:
@@ -112,7 +112,8 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
     if not start and not end:
         return preset((params.get("range") or default).strip(), today, grain)
     try:
-        first = date.fromisoformat(start)
+        # One day given, start or end alone (the picker's other field left empty): that day.
+        first = date.fromisoformat(start or end)
         last = date.fromisoformat(end or start)
     except ValueError:
         raise PeriodInvalid(_("日期格式应为 YYYY-MM-DD"), field="start") from None

@@ -50,6 +50,14 @@ def test_parse_reads_presets_and_custom_ranges():
     assert parse({"start": "2026-11-05"}, TODAY).days == 1
 
 
+def test_an_end_date_alone_is_that_day_as_a_start_date_alone_is():
+    """The picker sends both fields; a merchant who fills in only 结束日期 gets that day, not
+    "日期格式应为 YYYY-MM-DD" about the start they left empty."""
+    alone = parse({"start": "", "end": "2026-11-05"}, TODAY)
+    assert (alone.start, alone.end) == (date(2026, 11, 5), date(2026, 11, 5))
+    assert alone == parse({"start": "2026-11-05", "end": ""}, TODAY)
+
+
 @pytest.mark.parametrize(
     "params, field",
     [
