@@ -55,8 +55,10 @@ def _overview(period: Period) -> Report:
         Metric("distributor_sales", _("分销实付金额"), s["distributor_gmv"], s_old["distributor_gmv"], FEN),
         Metric("distributor_share_bp", _("分销销售占比"), share, share_old, BP),
         Metric("commission_accrued", _("产生佣金"), c["accrued"], c_old["accrued"], FEN),
-        Metric("commission_pending", _("待结算"), c["held_pending"], c_old["held_pending"], FEN),
-        Metric("commission_frozen", _("冻结中"), c["held_frozen"], c_old["held_frozen"], FEN),
+        # What is still held now of the period's commission, not a flow: the period before has
+        # had longer to settle, so it always compares lower. Shown as it stands, not compared.
+        Metric("commission_pending", _("待结算"), c["held_pending"], None, FEN),
+        Metric("commission_frozen", _("冻结中"), c["held_frozen"], None, FEN),
         Metric("commission_settled", _("已结算"), c["settled"], c_old["settled"], FEN),
         Metric("commission_paid", _("已打款"), d["withdrawn_amount"], d_old["withdrawn_amount"], FEN),
         Metric("commission_reduced", _("结算前扣减"), c["reduced"], c_old["reduced"], FEN),

@@ -197,6 +197,17 @@ def test_distribution_report(shop):
     assert grades == [("金牌", 6, 5100, 1500, 3000, 1500, 600, 0)]
 
 
+def test_what_is_still_held_is_not_compared_with_the_period_before(shop):
+    """D2..D3 against D0..D1: o5's commission (D2) is still pending, D0..D1's has long since
+    settled or gone. 待结算 / 冻结中 are what is held now, not flows of each period: a
+    comparison would always read as a rise (here from ¥0, which was ¥3000 at the time)."""
+    overview = sections("distribution", Period(day(2), day(3)))["distribution-by-period"]
+    held = {m.key: (m.value, m.previous) for m in overview.metrics if m.key.startswith("commission_")}
+    assert held["commission_pending"] == (600, None)
+    assert held["commission_frozen"] == (0, None)
+    assert held["commission_accrued"] == (600, 4500)  # a flow: compared
+
+
 def test_traffic_report(shop):
     got = sections("traffic", Period(day(0), day(4)))
     trend = got["traffic-by-period"]
