@@ -23,7 +23,7 @@ from fenxiao.core.admin import user_text
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 from fenxiao.customers.backoffice.listing import may_see_phones, phone_text
-from fenxiao.orders.models import OPEN_AFTER_SALE, Fulfilment, Order, OrderStatus
+from fenxiao.orders.models import Fulfilment, Order, OrderStatus
 
 from .models import Store
 from .services import pickup
@@ -51,20 +51,10 @@ def _when(moment) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else "-"
 
 
-def _blocked(order: Order) -> str:
-    """Why the verification would be refused now, said before staff try (the service checks
-    it again under the order's lock)."""
-    if order.awaiting_group:
-        return _("拼团尚未成功，暂不能提货")
-    if order.after_sales.filter(status__in=OPEN_AFTER_SALE).exists():
-        return _("订单有处理中的售后申请，请先处理售后")
-    return ""
-
-
 def _order_panel(request, order: Order) -> dict:
     full = may_see_phones(request)
     store = Store.objects.filter(pk=order.pickup_store_id).first()
-    lines = list(order.lines.order_by("id"))
+    lines = pickup.hand_over(order)
     return {
         "order": order,
         "order_url": _order_url(request.user, order),
@@ -78,15 +68,11 @@ def _order_panel(request, order: Order) -> dict:
             (_("买家留言"), order.note or "-"),
         ],
         "lines": [
-            {
-                "line": line,
-                "paid": format_fen(line.paid_amount),
-                "hand_over": max(line.quantity - line.refunded_quantity, 0),
-            }
-            for line in lines
+            {"line": row["line"], "paid": format_fen(row["line"].paid_amount), "hand_over": row["quantity"]}
+            for row in lines
         ],
-        "pieces": sum(max(line.quantity - line.refunded_quantity, 0) for line in lines),
-        "blocked": _blocked(order),
+        "pieces": sum(row["quantity"] for row in lines),
+        "blocked": pickup.blocked_reason(order),
     }
 
 

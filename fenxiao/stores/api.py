@@ -48,7 +48,9 @@ class PickupCodeIn(Strict):
 class PickupLineOut(Schema):
     product_name: str
     spec_text: str
-    quantity: int
+    quantity: int = Field(description="购买数量")
+    refunded_quantity: int = Field(description="已退数量（提货前退款的件数，留在门店）")
+    hand_over: int = Field(description="应交付数量：购买数量减已退数量")
 
 
 class PickupOut(Schema):
@@ -94,7 +96,16 @@ def _pickup(order) -> dict:
         "recipient_phone": order.recipient_phone,
         "paid_amount": order.paid_amount,
         "picked_up_at": order.picked_up_at,
-        "lines": list(order.lines.values("product_name", "spec_text", "quantity")),
+        "lines": [
+            {
+                "product_name": row["line"].product_name,
+                "spec_text": row["line"].spec_text,
+                "quantity": row["line"].quantity,
+                "refunded_quantity": row["line"].refunded_quantity,
+                "hand_over": row["quantity"],
+            }
+            for row in pickup.hand_over(order)
+        ],
     }
 
 

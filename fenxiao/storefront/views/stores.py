@@ -8,9 +8,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import DomainError
+from fenxiao.customers.phones import mask_phone
 from fenxiao.distribution.services.sharing import qr_png
 from fenxiao.orders.models import Order, OrderStatus
 from fenxiao.stores.models import Store
@@ -42,24 +42,36 @@ def verify(request):
         except DomainError as error:
             messages.error(request, error.message)
             return redirect(f"{reverse('storefront:store_verify')}?{urlencode({'code': code})}")
-        messages.success(request, _("核销成功：订单 %(number)s 已完成提货") % {"number": order.number})
+        # The page then says so (?done=), and is ready for the next code.
         return redirect(f"{reverse('storefront:store_verify')}?done={order.number}")
-    order, error, store = None, "", None
+    order, error, store, lines, blocked = None, "", None, [], ""
     if code:
         try:
             order = pickup.find(request.user, code)
-            store = Store.objects.filter(pk=order.pickup_store_id).first()
         except DomainError as refusal:
             error = refusal.message
+        else:
+            store = Store.objects.filter(pk=order.pickup_store_id).first()
+            lines = pickup.hand_over(order)
+            blocked = pickup.blocked_reason(order)
+    # ?done= names the order just verified only if it is one (a completed pickup of the
+    # clerk's stores): the page must not say "已核销" of any number put in its address.
+    done = pickup.verified_order(request.user, request.GET.get("done", ""))
+    # The clerk confirms the buyer by the last digits, as the backend shows them to most
+    # staff (a recipient named by their masked phone is not named twice).
+    phone = mask_phone(order.recipient_phone) if order and order.recipient_phone else ""
     return render(
         request,
         "storefront/stores/verify.html",
         {
             "code": code,
             "order": order,
-            "lines": list(order.lines.all()) if order else [],
+            "recipient_phone": "" if order and phone == order.recipient else phone,
+            "lines": lines,
+            "pieces": sum(row["quantity"] for row in lines),
+            "blocked": blocked,
             "store": store,
             "error": error,
-            "done": request.GET.get("done", "")[:32],
+            "done": done.number if done else "",
         },
     )

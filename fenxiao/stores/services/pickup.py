@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from fenxiao.core.errors import PermissionDenied
 from fenxiao.core.numbers import whole_number
 from fenxiao.orders.errors import PickupCodeInvalid, PickupCodeUsed, PickupUnavailable
-from fenxiao.orders.models import Fulfilment, Order, OrderStatus
+from fenxiao.orders.models import OPEN_AFTER_SALE, Fulfilment, Order, OrderStatus
 from fenxiao.orders.services import lifecycle
 from fenxiao.orders.services.stores_port import PickupStore
 
@@ -149,6 +149,46 @@ def find(user, code) -> Order:
     if order.status == OrderStatus.PENDING_PAYMENT:
         raise PickupCodeInvalid(_("该订单尚未付款，不能提货"))
     return order
+
+
+def hand_over(order: Order) -> list[dict]:
+    """What the counter hands over, line by line: what was bought less what was refunded
+    (a unit refunded before pickup stays in the store), in line order, with a note on a
+    line that had units refunded."""
+    rows = []
+    for line in order.lines.order_by("id"):
+        note = ""
+        if line.refunded_quantity:
+            note = _("购买 %(bought)s 件，已退 %(refunded)s 件，只交付余下的") % {
+                "bought": line.quantity,
+                "refunded": line.refunded_quantity,
+            }
+        rows.append({"line": line, "quantity": max(line.quantity - line.refunded_quantity, 0), "note": note})
+    return rows
+
+
+def blocked_reason(order: Order) -> str:
+    """Why verifying would be refused now (a group not yet formed, an open after-sale), said
+    before staff try; `verify` checks it again under the order's lock."""
+    if order.awaiting_group:
+        return _("拼团尚未成功，暂不能提货")
+    if order.after_sales.filter(status__in=OPEN_AFTER_SALE).exists():
+        return _("订单有处理中的售后申请，请先处理售后")
+    return ""
+
+
+def verified_order(user, number) -> Order | None:
+    """The pickup order `number` this user verified or may have (one of their stores),
+    completed: what a page names after a confirmation, never a number taken on trust."""
+    stores = verifiable_store_ids(user)
+    if stores == set() or not number:
+        return None
+    orders = Order.objects.filter(
+        number=str(number)[:32], fulfilment=Fulfilment.PICKUP, status=OrderStatus.COMPLETED
+    )
+    if stores is not None:
+        orders = orders.filter(pickup_store_id__in=stores)
+    return orders.only("pk", "number", "picked_up_at", "completed_at").first()
 
 
 def verify(user, code) -> Order:

@@ -137,3 +137,71 @@ def test_a_refused_code_goes_back_to_the_page_as_typed_and_encoded():
     # Digits other than 0-9 are no code, said as such (not looked up as an unknown one).
     page = client.get("/store/verify/", {"code": "²" * 8})
     assert "提货码为8位数字" in page.content.decode()
+
+
+def _refund_one(order):
+    from fenxiao.orders.services import after_sales
+    from fenxiao.testing import make_staff
+
+    request = after_sales.request_after_sale(
+        order,
+        order.buyer,
+        kind="refund_only",
+        reason="不想要了",
+        lines=[{"line_id": order.lines.get().pk, "quantity": 1}],
+    )
+    after_sales.approve(request, make_staff(superuser=True))
+    request.refresh_from_db()
+    assert request.status == "refunded"
+
+
+def test_the_counter_hands_over_only_what_was_not_refunded():
+    # 3 bought, 1 refunded before pickup: the clerk's phone says hand over 2, as the
+    # backend's counter page does, and the app's check answers the same.
+    sku = make_product("绿茶", price=1000, stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    clerk = make_store_staff(store)
+    order = _paid_pickup(store, sku, buyer=make_buyer(phone="13912345678"), qty=3)
+    _refund_one(order)
+    page = login(clerk).get(f"/store/verify/?code={order.pickup_code}").content.decode()
+    assert "×2" in page and "×3" not in page
+    assert "购买 3 件，已退 1 件，只交付余下的" in page and "共 2 件" in page
+    assert "确认核销" in page
+    # The buyer's phone by its last digits only, as the backend shows it to most staff.
+    assert "139****5678" in page and "13912345678" not in page
+
+    from fenxiao.testing import api_for
+
+    checked = api_for(clerk).post("/stores/pickups/check", {"code": order.pickup_code}).json()
+    assert [(x["quantity"], x["refunded_quantity"], x["hand_over"]) for x in checked["lines"]] == [(3, 1, 2)]
+
+
+def test_the_counter_says_why_an_order_cannot_be_handed_over_yet():
+    from fenxiao.orders.services import after_sales
+
+    sku = make_product("绿茶", stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    clerk = make_store_staff(store)
+    order = _paid_pickup(store, sku, qty=2)
+    after_sales.request_after_sale(
+        order, order.buyer, kind="refund_only", reason="不想要了", lines=[{"line_id": order.lines.get().pk}]
+    )
+    page = login(clerk).get(f"/store/verify/?code={order.pickup_code}").content.decode()
+    assert "订单有处理中的售后申请，请先处理售后" in page and "确认核销" not in page
+
+
+def test_the_page_says_verified_only_of_an_order_it_verified():
+    sku = make_product(stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 5})
+    clerk = login(make_store_staff(store))
+    order = _paid_pickup(store, sku)
+    forged = clerk.get("/store/verify/?done=20260101000000000001").content.decode()
+    assert "已核销" not in forged
+    pending = clerk.get(f"/store/verify/?done={order.number}").content.decode()
+    assert "已核销" not in pending  # not picked up yet
+    done = clerk.post("/store/verify/", {"code": order.pickup_code, "confirm": "1"}, follow=True)
+    text = done.content.decode()
+    assert text.count(order.number) == 1 and "已核销，买家已提货" in text
+    # Another store's clerk is not told of this store's pickups.
+    other = login(make_store_staff(make_store("东站店")))
+    assert "已核销" not in other.get(f"/store/verify/?done={order.number}").content.decode()
