@@ -59,10 +59,16 @@ class SkuOut(Schema):
     stock: int
     weight_grams: int
     available: bool
+    # The SKU's 规格图 (null: show the product's cover), for the picker and the cart line.
+    image_url: str | None
 
     @staticmethod
     def resolve_price_display(obj):
         return format_fen(obj.price)
+
+    @staticmethod
+    def resolve_image_url(obj, context):
+        return _image_url(context["request"], obj.own_picture)
 
     @staticmethod
     def resolve_available(obj):

@@ -106,6 +106,17 @@ class Sku(models.Model):
     stock = models.IntegerField(_("库存"), default=0)
     weight_grams = models.PositiveIntegerField(_("重量（克）"), default=0)
     is_active = models.BooleanField(_("可售"), default=True)
+    # 规格图: one of the product's own gallery pictures (the editor sets it per value of the
+    # first spec, e.g. each 颜色). Shown when the buyer picks the SKU and on its cart and
+    # order lines; removing the picture from the gallery leaves the SKU on the cover.
+    image = models.ForeignKey(
+        ProductImage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("规格图"),
+    )
 
     class Meta:
         verbose_name = "SKU"
@@ -122,6 +133,20 @@ class Sku(models.Model):
 
     def __str__(self):
         return f"{self.product.name} {self.spec_text}".strip()
+
+    @property
+    def own_picture(self) -> "ProductImage | None":
+        """Its 规格图, read from the product's pictures (prefetch `product__images` to keep
+        it free of queries)."""
+        if not self.image_id:
+            return None
+        return next((image for image in self.product.images.all() if image.pk == self.image_id), None)
+
+    @property
+    def picture(self) -> "ProductImage | None":
+        """What shows for this SKU: its 规格图, else the product's cover."""
+        images = list(self.product.images.all())
+        return self.own_picture or (images[0] if images else None)
 
     @property
     def spec_text(self) -> str:

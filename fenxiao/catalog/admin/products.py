@@ -85,6 +85,7 @@ class ProductForm(forms.ModelForm):
                 if img.image
             ]
         self.fields["gallery_order"].widget = GalleryWidget(images=images)
+        self.fields["sku_matrix"].widget = SpecMatrixWidget(pictures=images)
         self.fields["description"].widget = RichTextWidget(
             upload_url=reverse("admin:catalog_product_upload_image")
         )

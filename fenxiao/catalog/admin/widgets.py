@@ -4,7 +4,8 @@ as any other) that a small vanilla script turns into the merchant's tool.
 - RichTextWidget: a textarea edited through Quill (vendored under static, no CDN); pictures
   go to the staff-only upload endpoint and come back as <img src>.
 - SpecMatrixWidget: a hidden input holding the spec matrix as JSON; the script draws spec
-  names, value tags and the generated SKU grid with its bulk-set row.
+  names, value tags (the first spec's with their 规格图, chosen from the saved pictures) and
+  the generated SKU grid with its bulk-set row.
 - GalleryWidget: a hidden input holding the picture order ("id:12", "new:0" …) plus a
   multiple file input; thumbnails can be dragged, deleted, and the first is the cover.
 """
@@ -53,11 +54,22 @@ class RichTextWidget(forms.Textarea):
 
 
 class SpecMatrixWidget(forms.Widget):
+    """`pictures` is [(pk, url)] of the product's saved pictures, the 规格图 to choose from."""
+
     template_name = "catalog/widgets/spec_matrix.html"
+
+    def __init__(self, attrs=None, pictures=()):
+        super().__init__(attrs)
+        self.pictures = list(pictures)
 
     class Media:
         css = {"all": ("catalog/editor/editor.css",)}
         js = (SCRIPT_CATALOG, "catalog/editor/spec_matrix.js")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["pictures"] = json.dumps([{"id": pk, "url": url} for pk, url in self.pictures])
+        return context
 
     def format_value(self, value):
         if isinstance(value, dict):

@@ -5,8 +5,9 @@ from a finished one.
 The copy shares nothing mutable with the original: SKUs get new codes ("<code>-copy-N", the
 first N free across the shop), stock and sales start from the original's stock and zero
 sales, and the picture files are duplicated, so deleting a picture of one never breaks the
-other. Pictures inside the description are referenced by URL: the copy's description names
-them too, and the media sweep removes one only when no description names it any more.
+other (a SKU's 规格图 is the copy's duplicate of its picture). Pictures inside the
+description are referenced by URL: the copy's description names them too, and the media
+sweep removes one only when no description names it any more.
 """
 
 from django.core.files.base import ContentFile
@@ -43,22 +44,7 @@ def copy_product(product: Product) -> Product:
         is_listed=False,
         weight_grams=product.weight_grams,
     )
-    taken = set(Sku.objects.filter(code__regex=r"-copy-[0-9]+$").values_list("code", flat=True))
-    Sku.objects.bulk_create(
-        [
-            Sku(
-                product=copy,
-                code=_copy_code(sku.code, taken),
-                specs=sku.specs,
-                price=sku.price,
-                list_price=sku.list_price,
-                stock=sku.stock,
-                weight_grams=sku.weight_grams,
-                is_active=sku.is_active,
-            )
-            for sku in skus
-        ]
-    )
+    duplicates: dict[int, ProductImage] = {}  # original picture id → its copy
     for image in ProductImage.objects.filter(product=product).order_by("sort_order", "id"):
         if not image.image:
             continue
@@ -71,6 +57,24 @@ def copy_product(product: Product) -> Product:
         duplicate = ProductImage(product=copy, sort_order=image.sort_order)
         duplicate.image.save(f"{duplicate.uuid}.{ext}", ContentFile(content), save=False)
         duplicate.save()
+        duplicates[image.pk] = duplicate
+    taken = set(Sku.objects.filter(code__regex=r"-copy-[0-9]+$").values_list("code", flat=True))
+    Sku.objects.bulk_create(
+        [
+            Sku(
+                product=copy,
+                code=_copy_code(sku.code, taken),
+                specs=sku.specs,
+                price=sku.price,
+                list_price=sku.list_price,
+                stock=sku.stock,
+                weight_grams=sku.weight_grams,
+                is_active=sku.is_active,
+                image=duplicates.get(sku.image_id),  # the 规格图 follows to the copy's picture
+            )
+            for sku in skus
+        ]
+    )
     refresh_summary([copy.pk])
     copy.refresh_from_db()
     return copy

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from fenxiao.core.money import fen_to_yuan, yuan_to_fen
 
 from ..errors import CatalogInvalid
-from ..models import Product, Sku
+from ..models import Product, ProductImage, Sku
 from .products import refresh_summary
 
 MAX_SPECS = 3
@@ -48,6 +48,7 @@ class SkuRow:
     weight_grams: int = 0
     stock_seen: int | None = None
     sku_id: int | None = None  # the SKU this row was shown for, when the page opened
+    image_id: int | None = None  # its 规格图, a ProductImage of the same product
 
 
 @dataclass
@@ -110,6 +111,10 @@ def _int(value, label: str, name: str, errors: list[str], *, default=0, allow_no
         errors.append(_("%(label)s：%(name)s不能为负数或过大") % {"label": label, "name": name})
         return default
     return number
+
+
+def _posted_id(value) -> int | None:
+    return value if type(value) is int and value > 0 else None
 
 
 def parse_matrix(raw: str) -> Matrix:
@@ -201,7 +206,8 @@ def parse_matrix(raw: str) -> Matrix:
                 stock=_int(row.get("stock"), label, _("库存"), errors),
                 weight_grams=_int(row.get("weight_grams"), label, _("重量"), errors),
                 stock_seen=_int(row.get("stock_seen"), label, _("库存"), errors, allow_none=True),
-                sku_id=row["id"] if type(row.get("id")) is int and row["id"] > 0 else None,
+                sku_id=_posted_id(row.get("id")),
+                image_id=_posted_id(row.get("image")),
             )
         )
     if errors:
@@ -250,6 +256,7 @@ def matrix_state(product: Product | None) -> dict:
                 "stock": sku.stock,
                 "stock_seen": sku.stock,
                 "weight_grams": sku.weight_grams,
+                "image": sku.image_id,
             }
             for sku in skus
         ],
@@ -325,10 +332,12 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
         if sku is not None and row.code and row.code != sku.code:
             Sku.objects.filter(pk=sku.pk).update(code=f"~{sku.pk}")
 
+    pictures = set(ProductImage.objects.filter(product=product).values_list("pk", flat=True))
     result = MatrixResult()
     short: list[str] = []
     for row, sku in zip(matrix.rows, matched, strict=True):
         code = row.code or (sku.code if sku is not None else _new_code(product, taken))
+        image_id = row.image_id if row.image_id in pictures else None
         if sku is None:
             Sku.objects.create(
                 product=product,
@@ -338,6 +347,7 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
                 list_price=row.list_price,
                 stock=row.stock,
                 weight_grams=row.weight_grams,
+                image_id=image_id,
                 is_active=True,
             )
             result.created += 1
@@ -348,6 +358,7 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
             price=row.price,
             list_price=row.list_price,
             weight_grams=row.weight_grams,
+            image_id=image_id,
             is_active=True,
         )
         result.updated += 1

@@ -193,3 +193,63 @@ def test_batch_price_from_the_list(merchant, transactional_db):
     cheap.refresh_from_db()
     dear.refresh_from_db()
     assert (cheap.price, dear.price) == (1350, 3510)
+
+
+def test_staff_give_each_colour_its_picture_and_the_buyer_sees_it(merchant, phones, transactional_db):
+    """规格图: in the editor each 颜色 value takes one of the saved pictures; on the phone,
+    the colour choices show them and picking one turns the gallery to it."""
+    from django.core.files.base import ContentFile
+
+    from fenxiao.catalog.models import ProductImage
+
+    product = make_product(
+        "亚麻衬衫",
+        specs_list=[{"颜色": c, "尺码": s} for c in ("白色", "蓝色") for s in ("M", "L")],
+    )
+    pictures = []
+    for i, colour in enumerate(("gray", "white", "blue")):
+        image = ProductImage(product=product, sort_order=i)
+        image.image.save(f"{image.uuid}.png", ContentFile(png_bytes(colour)), save=False)
+        image.save()
+        pictures.append(image)
+    cover, white, blue = pictures
+    page = merchant.page
+    page.goto(f"/backend/catalog/product/{product.pk}/change/")
+    for value, image in (("白色", white), ("蓝色", blue)):
+        page.locator(f'[data-picture-for="{value}"]').click()
+        page.locator(f'.fx-pic-menu [data-picture="{image.pk}"]').click()
+    assert page.locator('[data-picture-for="蓝色"] img').get_attribute("src") == blue.image.url
+    rows = page.locator(".fx-grid tbody tr[data-row]")
+    assert rows.nth(3).locator(".fx-spec-pic").get_attribute("src") == blue.image.url
+    page.locator('[data-picture-for="白色"]').click()  # change of mind: none, then white again
+    page.get_by_role("menuitem", name="不用图片").click()
+    assert rows.nth(0).locator(".fx-spec-pic").count() == 0
+    page.locator('[data-picture-for="白色"]').click()
+    page.locator(f'.fx-pic-menu [data-picture="{white.pk}"]').click()
+    page.locator('[data-picture-for="蓝色"]').click()  # the menu open for the screenshot
+    merchant.shot("spec-pictures")
+    page.keyboard.press("Escape")
+    page.locator("button[name=_save]").click()
+    page.wait_for_url("**/backend/catalog/product/")
+    chosen = {(s.specs["颜色"], s.specs["尺码"]): s.image_id for s in product.skus.all()}
+    assert chosen == {
+        ("白色", "M"): white.pk,
+        ("白色", "L"): white.pk,
+        ("蓝色", "M"): blue.pk,
+        ("蓝色", "L"): blue.pk,
+    }
+    assert product.images.count() == 3  # the gallery as it was
+
+    buyer = phones("buyer-spec-pictures")
+    h5 = buyer.page
+    h5.goto(f"/products/{product.pk}/")
+    gallery = h5.locator(".gallery")
+    assert gallery.evaluate("g => g.scrollLeft") == 0  # the cover first
+    h5.locator(".spec-group label", has_text="蓝色").click()
+    h5.wait_for_function("(g => g.scrollLeft >= 2 * g.clientWidth - 2)(document.querySelector('.gallery'))")
+    h5.locator(".spec-group label", has_text="L").click()
+    assert h5.locator("input[name=sku]").input_value() == str(
+        product.skus.get(specs={"颜色": "蓝色", "尺码": "L"}).pk
+    )
+    assert h5.evaluate("document.scrollingElement.scrollWidth") <= 375
+    buyer.shot("spec-pictures")

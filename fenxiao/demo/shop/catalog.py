@@ -50,7 +50,13 @@ def _product(index: int, item: DemoProduct, category: Category, top: DemoCategor
         )
     )
     _skus(product, index, item, rng)
-    _pictures(product, index, item, top, rng)
+    pictures = _pictures(product, index, item, top, rng)
+    if list(item.options)[:1] == ["颜色"]:
+        # Each colour's picture is its 规格图, as the editor sets it on the first spec.
+        skus = list(Sku.objects.filter(product=product))
+        for sku in skus:
+            sku.image = pictures.get(sku.specs["颜色"])
+        Sku.objects.bulk_update(skus, ["image"])
     return product
 
 
@@ -74,18 +80,27 @@ def _skus(product: Product, index: int, item: DemoProduct, rng: Random) -> None:
     Sku.objects.bulk_create(skus)
 
 
-def _pictures(product: Product, index: int, item: DemoProduct, top: DemoCategory, rng: Random) -> None:
-    """One picture per colour on offer (at most three), else one or two in the accent colour."""
+def _pictures(
+    product: Product, index: int, item: DemoProduct, top: DemoCategory, rng: Random
+) -> dict[str, ProductImage]:
+    """One picture per colour on offer (at most three), else one or two in the accent colour.
+    Returns each colour value's picture."""
     motif = item.motif or top.children[item.category]
-    colours = [images.shade_for(value) for value in item.options.get("颜色", [])][:3]
+    values = list(item.options.get("颜色", []))[:3]
+    colours = [images.shade_for(value) for value in values]
+    drawn = {}
     for position, colour in enumerate(colours or [None] * rng.randint(1, 2)):
         picture = images.render(motif, top.palette, colour, rng)
         # Saving the model (not image.save) lets ProductImage.save name the file by its uuid.
-        ProductImage(
+        image = ProductImage(
             product=product,
             sort_order=position,
             image=ContentFile(picture, name=f"demo-{index:03d}-{position}.jpg"),
-        ).save()
+        )
+        image.save()
+        if values:
+            drawn[values[position]] = image
+    return drawn
 
 
 def _extra(item: DemoProduct, values: tuple[str, ...]) -> int:

@@ -57,6 +57,13 @@ def test_catalog_is_listed_priced_and_illustrated(media_root):
             assert default_storage.exists(image.image.name)
             assert Path(image.image.path).is_relative_to(media_root)
             assert (image.image.width, image.image.height) == (800, 800)
+        # 颜色 first: each of the (first three) colours shows its own picture as its 规格图.
+        if list(skus[0].specs)[:1] == ["颜色"]:
+            colours = list(dict.fromkeys(sku.specs["颜色"] for sku in skus))
+            by_colour = {colour: images[i].pk for i, colour in enumerate(colours[:3])}
+            assert {sku.specs["颜色"]: sku.image_id for sku in skus} == {
+                colour: by_colour.get(colour) for colour in colours
+            }, product.name
     # Two levels: every product sits in a leaf whose parent is a top-level category.
     assert not Product.objects.filter(category__parent__isnull=True).exists()
     assert not Category.objects.filter(parent__parent__isnull=False).exists()

@@ -351,7 +351,7 @@ def place_order(
                     product_name=line.sku.product.name,
                     sku_code=line.sku.code,
                     spec_text=line.sku.spec_text[:120],
-                    image_url=_cover(line.sku.product),
+                    image_url=_picture_url(line.sku),
                     unit_price=line.unit_price,
                     list_price=line.sku.list_price,
                     original_price=line.original_price,
@@ -438,6 +438,7 @@ def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:
     raise IntegrityError("could not allocate a unique order number")
 
 
-def _cover(product) -> str:
-    images = list(product.images.all())
-    return images[0].image.url if images else ""
+def _picture_url(sku) -> str:
+    """The line's picture as the buyer chose it: the SKU's 规格图, else the cover."""
+    picture = sku.picture
+    return picture.image.url if picture else ""

@@ -31,8 +31,7 @@ def _lines(user):
         line.available = sku.is_active and sku.product.is_listed and sku.stock >= line.quantity
         line.unit_price = sku.price
         line.subtotal = sku.price * line.quantity
-        images = list(sku.product.images.all())
-        line.cover = images[0] if images else None
+        line.cover = sku.picture
     return lines
 
 

@@ -154,11 +154,7 @@ def product_detail(request, product_id: int):
         raise Http404("商品不存在或已下架")
     traffic.note_product_view(request, product.pk)
     skus = list(product.skus.all())
-    options: dict[str, list[str]] = {}
-    for sku in skus:
-        for name, value in (sku.specs or {}).items():
-            if value not in options.setdefault(name, []):
-                options[name].append(value)
+    options = _spec_options(skus)
     now = timezone.now()
     flash = offers.flash_offers([product], now).get(product.pk)
     distributor = distributors.for_user(request.user)
@@ -214,6 +210,26 @@ def product_detail(request, product_id: int):
             ],
         },
     )
+
+
+def _spec_options(skus) -> list[dict]:
+    """The picker's specs in order, each value once; a value of the first spec whose SKUs
+    carry a 规格图 shows it (the gallery picture it names, by id)."""
+    options: dict[str, list[str]] = {}
+    pictures: dict[str, object] = {}
+    for sku in skus:
+        for position, (name, value) in enumerate((sku.specs or {}).items()):
+            if value not in options.setdefault(name, []):
+                options[name].append(value)
+            if position == 0 and value not in pictures and sku.own_picture:
+                pictures[value] = sku.own_picture
+    return [
+        {
+            "name": name,
+            "values": [{"value": v, "picture": pictures.get(v) if i == 0 else None} for v in values],
+        }
+        for i, (name, values) in enumerate(options.items())
+    ]
 
 
 def _flash_price(flash, sku) -> int | None:

@@ -22,6 +22,14 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     var strikeEl = document.querySelector("[data-sku-strike]");
     var groupLink = document.querySelector("[data-group-link]");
     var buttons = document.querySelectorAll("[data-needs-sku]");
+    var gallery = document.querySelector(".gallery");
+    // Picking a value with a 规格图 (颜色) turns the gallery to that picture.
+    function showPicture(id) {
+      if (!gallery || !id) return;
+      var pictures = Array.prototype.slice.call(gallery.querySelectorAll("[data-picture-id]"));
+      var index = pictures.findIndex(function (img) { return img.dataset.pictureId === String(id); });
+      if (index >= 0) gallery.scrollTo({ left: index * gallery.clientWidth, behavior: "smooth" });
+    }
     function chosen() {
       var specs = {};
       root.querySelectorAll("input[type=radio]:checked").forEach(function (input) {
@@ -52,7 +60,10 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
       }
       buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0; });
     }
-    root.addEventListener("change", update);
+    root.addEventListener("change", function (event) {
+      update();
+      if (event.target.dataset && event.target.dataset.picture) showPicture(event.target.dataset.picture);
+    });
     update();
   }
 

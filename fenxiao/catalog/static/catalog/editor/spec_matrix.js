@@ -1,7 +1,9 @@
 /* The spec matrix: spec names with value tags → one row per combination (cartesian
    product), each with price, list price, stock, SKU code and weight; a bulk row sets a
-   column for every row at once. The whole state lives as JSON in the hidden input, which
-   is what the form posts; the server checks everything again. */
+   column for every row at once. Each value of the first spec (颜色) may take one of the
+   product's saved pictures as its 规格图, which every row with that value carries. The whole
+   state lives as JSON in the hidden input, which is what the form posts; the server checks
+   everything again. */
 (function () {
   "use strict";
   var gettext = window.gettext || function (s) { return s; };
@@ -41,6 +43,19 @@
     });
     var rows = {};
     (state.rows || []).forEach(function (row) { rows[keyOf(row.specs || {})] = row; });
+    // The saved gallery pictures a value can take: [{id, url}].
+    var pictures = [];
+    try { pictures = JSON.parse(root.dataset.pictures || "[]"); } catch (e) { pictures = []; }
+    var pictureUrl = {};
+    pictures.forEach(function (p) { pictureUrl[p.id] = p.url; });
+    // 规格图 by value of the first spec, read from the rows the page opened with.
+    var pictureOf = {};
+    if (specs.length) {
+      (state.rows || []).forEach(function (row) {
+        var value = (row.specs || {})[specs[0].name];
+        if (value !== undefined && pictureUrl[row.image] && !pictureOf[value]) pictureOf[value] = row.image;
+      });
+    }
     var specsBox = root.querySelector("[data-specs]");
     var grid = root.querySelector("[data-grid]");
     var addSpec = root.querySelector("[data-add-spec]");
@@ -87,8 +102,17 @@
       return rows[key];
     }
 
+    function firstName() {
+      var first = usable()[0];
+      return first ? first.name.trim() : null;
+    }
+
     function sync() {
       var combos = combinations();
+      var first = firstName();
+      combos.forEach(function (combo) {
+        rowFor(combo).image = first && pictureOf[combo[first]] ? pictureOf[combo[first]] : null;
+      });
       input.value = JSON.stringify({
         specs: specs.map(function (s) { return { name: s.name.trim(), values: s.values }; }),
         rows: combos.map(rowFor),
@@ -146,6 +170,7 @@
               var renamed = box.value.trim();
               if (save && renamed && renamed !== value && spec.values.indexOf(renamed) < 0) {
                 spec.values[vi] = renamed;
+                if (index === 0 && pictureOf[value]) { pictureOf[renamed] = pictureOf[value]; delete pictureOf[value]; }
                 renameInRows(spec.name.trim(), spec.name.trim(), value, renamed);
               }
               drawSpecs();
@@ -160,7 +185,9 @@
             box.focus();
             box.select();
           });
-          tags.appendChild(el("span", { className: "fx-tag" }, [label, remove]));
+          var parts = [label, remove];
+          if (index === 0 && pictures.length) parts.unshift(picturePicker(value));
+          tags.appendChild(el("span", { className: "fx-tag" }, parts));
         });
         var valueInput = el("input", { type: "text", className: "fx-input fx-spec-value", placeholder: gettext("输入规格值后回车，如 红色"), maxlength: "40", "aria-label": gettext("规格值") });
         var addButton = el("button", { type: "button", className: "fx-btn fx-btn-small", text: gettext("添加") });
@@ -177,14 +204,57 @@
         });
         addButton.addEventListener("click", commit);
         var drop = el("button", { type: "button", className: "fx-link-danger", text: gettext("删除规格") });
-        drop.addEventListener("click", function () { specs.splice(index, 1); drawSpecs(); drawGrid(); });
-        specsBox.appendChild(el("div", { className: "fx-spec" }, [
+        drop.addEventListener("click", function () {
+          if (index === 0) pictureOf = {}; // the pictures went with the first spec's values
+          specs.splice(index, 1);
+          drawSpecs();
+          drawGrid();
+        });
+        var box = [
           el("div", { className: "fx-spec-head" }, [name, drop]),
           el("div", { className: "fx-spec-values" }, [tags, valueInput, addButton]),
-        ]));
+        ];
+        if (index === 0) {
+          box.push(el("p", { className: "fx-hint", text: pictures.length
+            ? gettext("点规格值前的图标，从已保存的商品图片中选一张规格图：买家选中这个规格时看到它。")
+            : gettext("上传商品图片并保存后，可为这里的每个规格值选一张规格图。") }));
+        }
+        specsBox.appendChild(el("div", { className: "fx-spec" }, box));
       });
       addSpec.hidden = specs.length >= MAX_SPECS;
     }
+
+    // A value's 规格图 button: its picture (or an empty square); a click lists the saved
+    // pictures to choose from, and 不用图片.
+    function picturePicker(value) {
+      var chosen = pictureOf[value];
+      var button = el("button", {
+        type: "button", className: "fx-pic" + (chosen ? "" : " fx-pic-empty"), "data-picture-for": value,
+        title: chosen ? gettext("更换规格图") : gettext("选择规格图"),
+        "aria-label": interpolate(gettext("%s 的规格图"), [value]),
+      }, chosen ? [el("img", { src: pictureUrl[chosen], alt: "" })] : [el("span", { text: "+" })]);
+      button.addEventListener("click", function (event) {
+        event.stopPropagation();
+        var open = root.querySelector(".fx-pic-menu");
+        if (open) { open.remove(); if (open.dataset.value === value) return; }
+        var menu = el("div", { className: "fx-pic-menu", role: "menu" });
+        menu.dataset.value = value;
+        pictures.forEach(function (p) {
+          var pick = el("button", { type: "button", className: "fx-pic-choice" + (p.id === chosen ? " fx-chosen" : ""), "data-picture": String(p.id), role: "menuitem" }, [el("img", { src: p.url, alt: "" })]);
+          pick.addEventListener("click", function () { pictureOf[value] = p.id; menu.remove(); drawSpecs(); drawGrid(); });
+          menu.appendChild(pick);
+        });
+        var none = el("button", { type: "button", className: "fx-btn fx-btn-small", text: gettext("不用图片"), role: "menuitem" });
+        none.addEventListener("click", function () { delete pictureOf[value]; menu.remove(); drawSpecs(); drawGrid(); });
+        menu.appendChild(none);
+        button.parentNode.appendChild(menu);
+      });
+      return button;
+    }
+    document.addEventListener("click", function (event) {
+      var open = root.querySelector(".fx-pic-menu");
+      if (open && !open.contains(event.target)) open.remove();
+    });
 
     function cell(row, column) {
       var value = row[column.key];
@@ -234,7 +304,12 @@
         var row = rowFor(combo);
         var tr = el("tr", { "data-row": keyOf(combo) });
         if (!names.length) tr.appendChild(el("td", { text: gettext("默认规格") }));
-        names.forEach(function (n) { tr.appendChild(el("td", { className: "fx-spec-cell", text: combo[n] })); });
+        names.forEach(function (n, ni) {
+          var td = el("td", { className: "fx-spec-cell", text: combo[n] });
+          var picture = ni === 0 && pictureOf[combo[n]];
+          if (picture) td.insertBefore(el("img", { className: "fx-spec-pic", src: pictureUrl[picture], alt: "" }), td.firstChild);
+          tr.appendChild(td);
+        });
         COLUMNS.forEach(function (c) { tr.appendChild(cell(row, c)); });
         body.appendChild(tr);
       });
