@@ -9,6 +9,13 @@ class StoreNotFound(DomainError):
     status = 404
 
 
+class StoreClosed(StoreNotFound):
+    """The code is a store's, but the store is closed (营业中 off): a scan joins nobody, and
+    the H5 page says so instead of a bare 页面不存在."""
+
+    message = _("该门店已停止营业")
+
+
 class StaffNotFound(DomainError):
     code = "STAFF_NOT_FOUND"
     message = _("导购码无效")

@@ -16,12 +16,17 @@ from fenxiao.core import traffic
 from fenxiao.core.errors import DomainError
 from fenxiao.distribution.models import TouchDecision, TouchSource
 
+from .errors import StoreClosed
 from .services import membership
 
 
 def store_qr(request, store_code: str, staff_code: str | None = None):
     try:
         store, staff = membership.resolve_codes(store_code, staff_code)
+    except StoreClosed as closed:
+        # A closed store's poster still hangs somewhere: say so, and let them shop online.
+        messages.info(request, _("%(closed)s，欢迎在线选购") % {"closed": closed.message})
+        return HttpResponseRedirect("/")
     except DomainError:
         raise Http404 from None
     # The counted distributor, without making the store's account on an anonymous visit.

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from fenxiao.distribution.models import Distributor, Touch, TouchSource
 from fenxiao.distribution.services import binding, distributors
 
-from ..errors import StaffNotFound, StoreNotFound
+from ..errors import StaffNotFound, StoreClosed, StoreNotFound
 from ..models import BindTarget, MemberMode, MemberSource, Store, StoreMember, StoreSettings, StoreStaff
 
 
@@ -38,18 +39,25 @@ def settings() -> StoreSettings:
 
 
 def resolve_codes(store_code: str, staff_code: str | None = None) -> tuple[Store, StoreStaff | None]:
+    """The store and staff member a QR's codes name. A closed store's code is refused
+    (`StoreClosed`); the code of a 导购 who has left is the store's own: their posters stay on
+    counters and in chats, and a buyer scanning one joins the store, looked after by nobody."""
     store = Store.objects.select_related("distributor").filter(code=(store_code or "").upper()).first()
-    if store is None or not store.is_open:
+    if store is None:
         raise StoreNotFound()
+    if not store.is_open:
+        raise StoreClosed(_("%(store)s已停止营业") % {"store": store.name})
     staff = None
     if staff_code:
         staff = (
             StoreStaff.objects.select_related("user__distributor")
-            .filter(store=store, code=staff_code.upper(), is_active=True)
+            .filter(store=store, code=staff_code.upper())
             .first()
         )
         if staff is None:
             raise StaffNotFound()
+        if not staff.is_active:
+            staff = None
     return store, staff
 
 

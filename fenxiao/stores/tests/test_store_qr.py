@@ -121,12 +121,48 @@ def test_a_visitor_signs_in_first_and_is_bound_on_coming_back():
     assert reply["Location"] == f"/login/?next=%2Fs%2F{store.code}%2F"
 
 
-def test_unknown_or_closed_store_codes_are_not_found():
-    store = make_store(is_open=False)
-    assert Client().get(f"/s/{store.code}/").status_code == 404
+def test_unknown_codes_are_not_found():
     assert Client().get("/s/NOPE42/").status_code == 404
     open_store = make_store()
     assert Client().get(f"/s/{open_store.code}/WRONGCODE/").status_code == 404
+
+
+def test_a_closed_stores_qr_says_it_closed_and_opens_the_shop_joining_nobody():
+    # Its posters still hang in the street and sit in chats: 页面不存在 would say the link
+    # is wrong, where the store has closed.
+    store = make_store("湖滨店", manager=make_buyer(), is_open=False)
+    staff = guide(store)
+    buyer = make_buyer()
+    browser = Client()
+    browser.force_login(buyer)
+    for path in (f"/s/{store.code}/", f"/s/{store.code}/{staff.code}/"):
+        reply = browser.get(path, follow=True)
+        assert reply.redirect_chain == [("/", 302)]
+        assert "湖滨店已停止营业，欢迎在线选购" in reply.content.decode()
+    assert not StoreMember.objects.filter(buyer=buyer).exists()
+    assert Client().get(f"/s/{store.code}/").status_code == 302  # a visitor too, without signing in
+    from fenxiao.testing import api_for
+
+    refused = api_for(buyer).post("/stores/join", {"store_code": store.code})
+    assert refused.status_code == 404 and refused.json()["code"] == "STORE_NOT_FOUND"
+
+
+def test_a_guide_who_left_hands_their_buyers_to_the_store():
+    # A 导购's poster outlives their job: scanning it joins the store (store QR) and binds
+    # to the store, not to a guide who no longer looks after anyone, and no 404.
+    store_settings(bind_target=BindTarget.STAFF)
+    store = make_store("滨江店", manager=make_buyer())
+    staff = guide(store)
+    from fenxiao.stores.services import staff as staff_service
+
+    staff_service.remove(staff)
+    buyer = make_buyer()
+    reply = scan(buyer, store, staff)
+    assert reply["Location"] == "/"
+    member = StoreMember.objects.get(buyer=buyer)
+    assert (member.store, member.source, member.staff) == (store, "store_qr", None)
+    store.refresh_from_db()
+    assert current_distributor(buyer) == store.distributor and store.distributor.user_id == store.manager_id
 
 
 def test_store_qr_and_poster_are_png_pointing_at_the_store():
