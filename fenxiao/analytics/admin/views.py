@@ -106,6 +106,25 @@ def picker(request, period, key: str | None = None) -> dict:
     }
 
 
+def wider(request, period) -> dict | None:
+    """The next step an empty table offers: a longer range, keeping the grain and ranking
+    length — 近30天 for a shorter period, then the last year by month; nothing past a year."""
+    if period is None:
+        return None
+    keep = {"limit": request.GET["limit"]} if request.GET.get("limit") in LIMITS else {}
+    if period.days < 30:
+        return {
+            "label": periods.PRESETS["30d"][0],
+            "url": "?" + urlencode({"range": "30d", "grain": period.grain, **keep}),
+        }
+    if period.days < 365:
+        end = timezone.localdate() - timedelta(days=1)
+        start = end - timedelta(days=364)
+        params = {"start": start.isoformat(), "end": end.isoformat(), "grain": periods.MONTH, **keep}
+        return {"label": _("近一年（按月）"), "url": "?" + urlencode(params)}
+    return None
+
+
 # --- report pages ------------------------------------------------------------------------------
 
 
@@ -147,6 +166,7 @@ def report_view(request, key: str):
         "sections": sections,
         "tabs": _tabs(request.user, key),
         "freshness": freshness() if sections else "",
+        "wider": wider(request, period),
     }
     return _backend(request, "analytics/report.html", context, status)
 

@@ -263,3 +263,35 @@ def test_an_empty_table_says_so(boss, monkeypatch):
     monkeypatch.setattr(views, "build_reports", empty)
     html = text(boss.get("/backend/data/sales/"))
     assert "所选时间范围内没有数据" in html and 'class="chart"' not in html
+
+
+def wider_link(html: str) -> tuple[str, str] | None:
+    found = re.search(r'<a href="([^"]*)"[^>]*data-wider>([^<]*)</a>', html)
+    return (found.group(1).replace("&amp;", "&"), found.group(2)) if found else None
+
+
+def test_an_empty_table_offers_a_longer_range_and_no_empty_export(boss, monkeypatch):
+    """An empty table is not a dead end: it links to a longer range (keeping the grain and
+    ranking length), and offers no export of a file with nothing in it."""
+    from fenxiao.analytics.admin import views
+
+    def empty(key, period, params):
+        report = sample_report(period)
+        report.table = Table(columns=[Column("name", "商品", text=True)], rows=[])
+        return [report]
+
+    monkeypatch.setattr(views, "build_reports", empty)
+    html = text(boss.get("/backend/data/sales/?range=7d&grain=week&limit=50"))
+    assert wider_link(html) == ("?range=30d&grain=week&limit=50", "查看近30天")
+    assert "data-export" not in html
+    end = timezone.localdate() - timezone.timedelta(days=1)
+    start = end - timezone.timedelta(days=364)
+    html = text(boss.get("/backend/data/sales/?range=30d"))
+    assert wider_link(html) == (f"?start={start}&end={end}&grain=month", "查看近一年（按月）")
+    # A year or more shown already: nothing longer to offer.
+    html = text(boss.get(f"/backend/data/sales/?start={start}&end={end}"))
+    assert "所选时间范围内没有数据" in html and wider_link(html) is None
+    # A table with rows is exported as before.
+    monkeypatch.setattr(views, "build_reports", lambda key, period, params: [sample_report(period)])
+    html = text(boss.get("/backend/data/sales/?range=7d"))
+    assert "data-export" in html and wider_link(html) is None

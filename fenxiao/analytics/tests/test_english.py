@@ -145,3 +145,10 @@ def test_without_a_choice_the_pages_stay_chinese(shop):
     assert "销售趋势" in html and "导出 CSV" in html and "Export CSV" not in html
     html = client.get("/backend/").content.decode()
     assert "核心指标" in html and "Key figures" not in html
+
+
+def test_an_empty_report_and_its_next_step_are_english(shop):
+    html = english_page(shop, "/backend/data/sales/?start=2020-01-01&end=2020-01-05")
+    assert "No data in the selected time range" in html and "Show: Last 30 days" in html
+    html = english_page(shop, "/backend/data/sales/?start=2020-01-01&end=2020-01-31")
+    assert "Show: Last year (by month)" in html
