@@ -133,6 +133,8 @@ def chart_config(chart: Chart | None) -> dict | None:
         "scales": scales,
     }
     kind = chart.kind if chart.kind in ("line", "bar") else "line"
+    if len(chart.labels) == 1:
+        kind = "bar"  # one bucket (今日, 昨日, a one-day range): a line of one point is a dot
     return {
         "kind": kind,
         "data": json.dumps({"labels": chart.labels, "datasets": datasets}, ensure_ascii=False),

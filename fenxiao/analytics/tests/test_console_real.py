@@ -102,6 +102,20 @@ def test_each_report_page_renders_every_section_and_exports_it(shop, key):
             assert str(first) in html or render.format_value(first, report.table.columns[0].unit) in html
 
 
+@pytest.mark.parametrize("key", ["sales", "distribution", "traffic"])
+def test_a_one_day_trend_is_drawn_as_bars_not_a_dot(shop, key):
+    """今日 or 昨日 is one bucket: a line chart of it is a single dot on an empty canvas."""
+    client = member(OPERATIONS)
+
+    def trend_chart(query) -> str:
+        html = text(client.get(f"/backend/data/{key}/?{query}"))
+        section = html[html.index(f'data-report="{key}-by-period"') :]
+        return re.search(r'class="chart" data-type="(\w+)"', section).group(1)
+
+    assert trend_chart("range=yesterday") == trend_chart("range=today") == "bar"
+    assert trend_chart("range=7d") == "line"
+
+
 def test_the_ranking_length_reaches_the_service(shop):
     client = member(OPERATIONS)
     html = text(client.get("/backend/data/sales/?range=30d&limit=10"))
