@@ -3,11 +3,13 @@ open/closed, pickup), their staff, and each store's stock per SKU on its own pag
 (门店库存: every sellable SKU with the online stock beside it, typed in or bulk set)."""
 
 import copy
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, Sum
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -30,6 +32,13 @@ from .models import Store, StoreMember, StoreStaff, StoreStock
 from .services import stock
 
 STOCK_PAGE_ROWS = 200
+# The stock page's filter: what the merchant looks for when stocking a store.
+STOCK_SHELVES = {
+    "": gettext_lazy("全部"),
+    "carried": gettext_lazy("已铺货"),
+    "none": gettext_lazy("未铺货"),
+    "out": gettext_lazy("门店缺货"),
+}
 
 
 class StoreForm(forms.ModelForm):
@@ -169,6 +178,8 @@ class StoreAdmin(ModelAdmin):
             raise PermissionDenied
         store = get_object_or_404(Store, pk=store_id)
         query = (request.GET.get("q") or "").strip()[:40]
+        shelf = request.GET.get("shelf", "")
+        shelf = shelf if shelf in STOCK_SHELVES else ""
         skus = (
             Sku.objects.filter(is_active=True, product__isnull=False)
             .select_related("product")
@@ -176,10 +187,20 @@ class StoreAdmin(ModelAdmin):
         )
         if query:
             skus = skus.filter(Q(product__name__icontains=query) | Q(code__icontains=query))
-        skus = list(skus[:STOCK_PAGE_ROWS])
+        here = StoreStock.objects.filter(store=store, sku=OuterRef("pk"))
+        if shelf == "carried":
+            skus = skus.filter(Exists(here))
+        elif shelf == "none":
+            skus = skus.filter(~Exists(here))
+        elif shelf == "out":
+            skus = skus.filter(Exists(here.filter(stock=0)))
+        # Every SKU a page at a time (a chain's range runs to thousands); ?page= past the
+        # end, or no number, is the nearest page.
+        page = Paginator(skus, STOCK_PAGE_ROWS).get_page(request.GET.get("page"))
+        skus = list(page.object_list)
         if request.method == "POST":
             try:
-                changed, shown = _typed_levels(request.POST, skus)
+                changed, shown = _typed_levels(request.POST, _posted_skus(request.POST))
                 moved = stock.set_stock_if_unchanged(store.pk, changed, shown)
             except DomainError as error:
                 messages.error(request, error.message)
@@ -189,7 +210,8 @@ class StoreAdmin(ModelAdmin):
                 )
                 if moved:
                     names = _("、").join(
-                        f"{s.product.name} {s.spec_text}".strip() for s in skus if s.pk in moved
+                        f"{s.product.name} {s.spec_text}".strip()
+                        for s in Sku.objects.select_related("product").filter(pk__in=moved).order_by("pk")
                     )
                     messages.warning(
                         request,
@@ -202,6 +224,11 @@ class StoreAdmin(ModelAdmin):
                 return redirect(request.get_full_path())
         have = stock.stock_of(store.pk, [s.pk for s in skus])
         rows = [(sku, have.get(sku.pk)) for sku in skus]
+
+        def url(**change) -> str:
+            params = {"q": query, "shelf": shelf, "page": page.number, **change}
+            return "?" + urlencode({k: v for k, v in params.items() if v and not (k == "page" and v == 1)})
+
         return TemplateResponse(
             request,
             "admin/stores/store/stock.html",
@@ -212,10 +239,29 @@ class StoreAdmin(ModelAdmin):
                 "store": store,
                 "rows": rows,
                 "query": query,
+                "shelf": shelf,
+                "shelves": [
+                    (label, url(shelf=key, page=1), key == shelf) for key, label in STOCK_SHELVES.items()
+                ],
+                "page": page,
+                "previous_url": url(page=page.number - 1) if page.has_previous() else "",
+                "next_url": url(page=page.number + 1) if page.has_next() else "",
                 "may_change": may_change,
-                "truncated": len(skus) >= STOCK_PAGE_ROWS,
             },
         )
+
+
+def _posted_skus(post) -> list[Sku]:
+    """The SKUs of the rows the merchant saw and sent, whatever the filter or page shows
+    now (a row stocked meanwhile leaves 未铺货, and the page's rows shift)."""
+    ids = {whole_number(key.split("_", 1)[1]) for key in post if key.startswith(("stock_", "was_"))}
+    ids |= {whole_number(value) for value in post.getlist("pick")}
+    ids = sorted(pk for pk in ids if pk is not None and pk < 2**63)[: STOCK_PAGE_ROWS * 2]
+    return list(
+        Sku.objects.filter(pk__in=ids, is_active=True, product__isnull=False)
+        .select_related("product")
+        .order_by("product_id", "pk")
+    )
 
 
 def _typed_levels(post, skus) -> tuple[dict[int, int], dict[int, int | None]]:

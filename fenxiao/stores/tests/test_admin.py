@@ -166,3 +166,49 @@ def test_order_page_shows_pickup_and_its_code(operations):
     text = client.get(f"/backend/orders/order/{order.pk}/change/").content.decode()
     assert "待自提" in text and f"提货码 {order.pickup_code}" in text and "湖滨店" in text
     assert "待自提" in client.get("/backend/orders/order/").content.decode()
+
+
+def test_the_stock_page_reaches_every_sku_a_page_at_a_time(operations, monkeypatch):
+    # It showed the first 200 SKUs and no more: a range beyond that was out of reach but by
+    # searching each product.
+    monkeypatch.setattr("fenxiao.stores.admin.STOCK_PAGE_ROWS", 2)
+    skus = [make_product(f"茶{i}", stock=10).skus.get() for i in range(5)]
+    store = make_store("湖滨店", stock={skus[4].pk: 3})
+    client = login(operations)
+    url = f"/backend/stores/store/{store.pk}/stock/"
+    first = client.get(url).content.decode()
+    assert "茶0" in first and "茶2" not in first and "第 1 / 3 页，共 5 个规格" in first
+    assert 'href="?page=2"' in first
+    last = client.get(url, {"page": "3"}).content.decode()
+    assert "茶4" in last and "茶0" not in last and 'href="?page=2"' in last
+    # Past the end, or no number: the nearest page, never an error.
+    for junk in ("99", "99999999999999999999", "abc", "-1"):
+        assert client.get(url, {"page": junk}).status_code == 200
+    # A search keeps to its own pages.
+    assert "第 1 / 1 页，共 1 个规格" in client.get(url, {"q": "茶3"}).content.decode()
+    # What is saved is the rows the merchant saw, even where the list has shifted since
+    # (another SKU stocked or added moves a row to the next page).
+    client.post(f"{url}?page=2", {f"stock_{skus[0].pk}": "7", f"was_{skus[0].pk}": ""})
+    assert store_stock(store, skus[0]) == 7
+
+
+def test_the_stock_page_filters_by_what_the_store_carries(operations):
+    carried, empty, absent = (make_product(name, stock=10).skus.get() for name in ("龙井", "白茶", "普洱"))
+    store = make_store("湖滨店", stock={carried.pk: 4, empty.pk: 0})
+    client = login(operations)
+    url = f"/backend/stores/store/{store.pk}/stock/"
+
+    def names(shelf):
+        text = client.get(url, {"shelf": shelf}).content.decode()
+        cell = '<td class="px-3 py-2 border-b border-base-200 dark:border-base-800">{}</td>'
+        return {name for name in ("龙井", "白茶", "普洱") if cell.format(name) in text}
+
+    assert names("") == {"龙井", "白茶", "普洱"}
+    assert names("carried") == {"龙井", "白茶"}
+    assert names("none") == {"普洱"}
+    assert names("out") == {"白茶"}
+    assert names("bogus") == {"龙井", "白茶", "普洱"}
+    # Stocking the 未铺货 rows saves them, though they leave the filter as they are saved.
+    reply = client.post(f"{url}?shelf=none", {f"stock_{absent.pk}": "6", f"was_{absent.pk}": ""}, follow=True)
+    assert "已更新 1 个规格的门店库存" in reply.content.decode()
+    assert store_stock(store, absent) == 6 and names("none") == set()
