@@ -31,15 +31,16 @@ def product_rows(queryset, user=None):
         found = Sku.objects.filter(product_id__in=ids).select_related("product__shipping_template")
         for sku in found.order_by("pk"):
             skus[sku.product_id].append(sku)
-        images = defaultdict(list)
+        images = defaultdict(dict)
         for image in ProductImage.objects.filter(product_id__in=ids).order_by("sort_order", "pk"):
-            images[image.product_id].append(image_url(image))
+            images[image.product_id][image.pk] = image_url(image)
         for product_id in ids:
             for sku in skus[product_id]:
                 yield columns.export_row(
                     sku,
                     category_path=paths.get(sku.product.category_id, ""),
-                    image_urls=images[product_id],
+                    image_urls=list(images[product_id].values()),
+                    sku_image_url=images[product_id].get(sku.image_id, ""),
                 )
 
 

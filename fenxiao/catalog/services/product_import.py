@@ -254,10 +254,12 @@ def write(plan: Plan) -> list[int]:
             ["name", "category", "subtitle", "description", "is_listed", "shipping_template", "updated_at"],
         )
 
+    _write_images(plan)  # first: a SKU's 规格图 is one of them
     new_skus, old_skus = [], []
     for p in plan.products:
         for s in p.skus:
             sku = Sku(
+                image_id=s.picture_id(),
                 product_id=p.product_id,
                 code=s.code,
                 specs=s.specs,
@@ -274,10 +276,9 @@ def write(plan: Plan) -> list[int]:
                 old_skus.append(sku)
     for chunk in _chunks(new_skus):
         Sku.objects.bulk_create(chunk)
+    fields = ["specs", "price", "list_price", "stock", "weight_grams", "is_active"]
     for chunk in _chunks(old_skus):
-        Sku.objects.bulk_update(chunk, ["specs", "price", "list_price", "stock", "weight_grams", "is_active"])
-
-    _write_images(plan)
+        Sku.objects.bulk_update(chunk, [*fields, "image"] if plan.sku_images else fields)
     product_ids = [p.product_id for p in plan.products]
     refresh_summaries(product_ids)
     return product_ids
@@ -305,13 +306,18 @@ def _write_images(plan: Plan) -> None:
     for p in replacing:
         for order, ref in enumerate(p.images):
             if ref.source == "keep":
-                kept.append(ProductImage(pk=int(ref.value), product_id=p.product_id, sort_order=order))
+                ref.image_id = int(ref.value)
+                kept.append(ProductImage(pk=ref.image_id, product_id=p.product_id, sort_order=order))
             elif ref.stored:
-                new_images.append(ProductImage(product_id=p.product_id, image=ref.stored, sort_order=order))
+                new_images.append(
+                    (ref, ProductImage(product_id=p.product_id, image=ref.stored, sort_order=order))
+                )
     for chunk in _chunks(kept):
         ProductImage.objects.bulk_update(chunk, ["sort_order"])
     for chunk in _chunks(new_images):
-        ProductImage.objects.bulk_create(chunk)
+        ProductImage.objects.bulk_create([image for _, image in chunk])
+        for ref, image in chunk:
+            ref.image_id = image.pk  # set by the insert (RETURNING) on both databases
 
 
 def refresh_summaries(product_ids) -> None:

@@ -22,6 +22,9 @@ Rules a merchant reads in the template's 填写说明 sheet (`NOTES`):
   fetcher) or a file name inside the uploaded .zip. A URL of a picture the product already
   has (as an export writes it) keeps that picture without downloading it again. The list
   replaces the product's pictures, in that order (the first is the cover).
+- 规格图 (a SKU cell): one of the product's 图片, written as it is there; with 图片 left
+  empty on an existing product, the URL of one of its pictures (as an export writes it).
+  Empty: the SKU shows the cover. A file without the column leaves every 规格图 as it is.
 """
 
 from dataclasses import dataclass
@@ -126,6 +129,13 @@ COLUMNS: list[Column] = [
         width=40,
     ),
     Column(
+        "sku_image",
+        "规格图",
+        note="买家选中这个规格时看到的图片：填本商品“图片”中的一张，写法与图片列相同；留空则显示封面",
+        example="https://example.com/tshirt-white.jpg",
+        width=40,
+    ),
+    Column(
         "description",
         "详情",
         product_level=True,
@@ -150,6 +160,8 @@ NOTES = [
     "价格以元为单位，最多两位小数（如 59.90）；划线价不能低于售价。库存、重量为整数。",
     f"图片：多张用 {IMAGE_SEPARATOR} 分隔，可填 http/https 图片链接（JPG、PNG、WebP、"
     "GIF，单张不超过 5MB），或上传 zip 压缩包后填写压缩包内的文件名（如 tshirt-1.jpg）。",
+    "规格图：每个SKU可填本商品“图片”中的一张（写法与图片列相同），买家选中该规格时显示；"
+    "已有商品的图片列留空时，可填它现有图片的链接（导出文件中的写法）；留空显示封面。",
     "导入前会先检查整个文件，列出每一处错误（行号、列、原因）；只要有一处错误，整个文件都不会导入。",
     "带 * 的列为必填。CSV 文件请使用 UTF-8 编码（Excel 另存为“CSV UTF-8”），GBK 编码也可识别。",
 ]
@@ -185,11 +197,11 @@ def spec_cells(specs: dict) -> list[str]:
     return cells
 
 
-def export_row(sku, *, category_path: str, image_urls: list[str]) -> list:
+def export_row(sku, *, category_path: str, image_urls: list[str], sku_image_url: str = "") -> list:
     """One SKU as a row of `HEADERS` (sku.product and its shipping template loaded).
     `category_path` as `category_paths()` gives it; `image_urls` absolute URLs of the
-    product's pictures in order. Money as yuan text with two decimals, so a round trip is
-    exact."""
+    product's pictures in order, `sku_image_url` the one that is the SKU's 规格图. Money as
+    yuan text with two decimals, so a round trip is exact."""
     product = sku.product
     return [
         product.name,
@@ -205,6 +217,7 @@ def export_row(sku, *, category_path: str, image_urls: list[str]) -> list:
         yes_no(sku.is_active),
         product.shipping_template.name if product.shipping_template_id else DEFAULT_SHIPPING,
         IMAGE_SEPARATOR.join(image_urls),
+        sku_image_url,
         product.description,
     ]
 

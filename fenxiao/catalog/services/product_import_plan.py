@@ -1,6 +1,7 @@
 """Checking a product file's rows and working out what the import would write (a `Plan`):
 per-row errors by row and column, products grouped by name, SKUs matched by code, pictures
-to keep, fetch or take from the zip. Reads the catalog; writes nothing."""
+to keep, fetch or take from the zip, and which of them is each SKU's 规格图. Reads the
+catalog; writes nothing."""
 
 import re
 from collections import defaultdict
@@ -46,6 +47,13 @@ class SkuPlan:
     weight: int
     active: bool
     sku_id: int | None = None
+    image: str = ""  # the 规格图 cell
+    # The 规格图: one of the product's pictures in the file, or one it has (its id).
+    image_ref: "ImageRef | None" = None
+    image_id: int | None = None
+
+    def picture_id(self) -> int | None:
+        return self.image_ref.image_id if self.image_ref is not None else self.image_id
 
 
 @dataclass
@@ -54,6 +62,11 @@ class ImageRef:
     source: str  # "keep" (a picture the product has), "zip" or "url"
     value: str  # ProductImage id for keep, zip name, URL
     stored: str = ""  # storage name once fetched / read
+    image_id: int | None = None  # the ProductImage, once written
+    text: str = ""  # as the file wrote it
+
+    def __post_init__(self):
+        self.text = self.text or self.value
 
 
 @dataclass
@@ -76,6 +89,8 @@ class Plan:
     rows: int = 0
     products: list[ProductPlan] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Whether the file has the 规格图 column: without it every SKU keeps its 规格图.
+    sku_images: bool = False
 
     def error(self, row: int, column_key: str, message: str) -> None:
         header = spec.BY_KEY[column_key].header if column_key in spec.BY_KEY else column_key
@@ -226,7 +241,7 @@ def _existing_image(url: str, pictures: dict[str, int]) -> int | None:
 def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
     """Check every row and work out what the import would write. Reads the catalog with a
     fixed number of queries per chunk of rows; writes nothing."""
-    plan = Plan(rows=len(rows))
+    plan = Plan(rows=len(rows), sku_images=any("sku_image" in row.cells for row in rows))
     by_path, by_leaf = _category_index()
     fee_templates = dict(ShippingTemplate.objects.values_list("name", "pk"))
     fee_templates[spec.DEFAULT_SHIPPING] = 0
@@ -307,6 +322,7 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
                 stock=stock,
                 weight=weight,
                 active=True if active is None else active,
+                image=c.get("sku_image", ""),
             )
         checked.append((row, sku, product_cells))
 
@@ -423,16 +439,22 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
             product.images = [ImageRef(seen["images"][1], "", ref) for ref in refs[: spec.MAX_IMAGES]]
         plan.products.append(product)
 
-    # 4. Pictures: the product's own (kept), in the zip (checked now), or URLs (later).
-    _check_images(plan, images)
+    # 4. Pictures: the product's own (kept), in the zip (checked now), or URLs (later); then
+    # each SKU's 规格图 among them.
+    pictures = _check_images(plan, images)
+    _check_sku_images(plan, pictures)
     # 5. Listing needs something to sell.
     _check_listing(plan)
     plan.errors.sort(key=lambda e: (e.row, spec.HEADERS.index(e.column) if e.column in spec.HEADERS else 99))
     return plan
 
 
-def _check_images(plan: Plan, images: ImageZip) -> None:
-    existing_ids = [p.product_id for p in plan.products if p.product_id and p.images]
+def _check_images(plan: Plan, images: ImageZip) -> dict[int, dict[str, int]]:
+    """Checks the 图片 cells; returns the pictures (storage name → id) of each existing
+    product whose 图片 or 规格图 cells may name them."""
+    existing_ids = [
+        p.product_id for p in plan.products if p.product_id and (p.images or any(s.image for s in p.skus))
+    ]
     pictures: dict[int, dict[str, int]] = defaultdict(dict)
     for start in range(0, len(existing_ids), CHUNK):
         for pk, product_id, name in ProductImage.objects.filter(
@@ -467,6 +489,27 @@ def _check_images(plan: Plan, images: ImageZip) -> None:
                     plan.error(ref.row, "images", f"图片“{text}”：{exc.message}")
                     continue
                 ref.source = "zip"
+    return pictures
+
+
+def _check_sku_images(plan: Plan, pictures: dict[int, dict[str, int]]) -> None:
+    """A 规格图 names one of the product's 图片 in the file, as written there; with no 图片
+    cell, one of the pictures an existing product has (by its URL, as an export writes it)."""
+    for product in plan.products:
+        listed: dict[str, ImageRef] = {}
+        for ref in product.images or []:
+            listed.setdefault(ref.text, ref)
+        for sku in product.skus:
+            if not sku.image:
+                continue
+            if product.images is not None:
+                sku.image_ref = listed.get(sku.image)
+            elif product.product_id and "://" in sku.image:
+                sku.image_id = _existing_image(sku.image, pictures.get(product.product_id, {}))
+            if sku.image_ref is None and sku.image_id is None:
+                plan.error(
+                    sku.row, "sku_image", f"规格图须是本商品“图片”中的一张，写法与图片列相同：{sku.image}"
+                )
 
 
 def _check_listing(plan: Plan) -> None:

@@ -39,7 +39,8 @@ def catalog(settings):
     shirt.shipping_template = ShippingTemplate.objects.create(name="普通快递", first_fee=800)
     shirt.save()
     ProductImage.objects.create(product=shirt, image="products/1/a.jpg", sort_order=0)
-    ProductImage.objects.create(product=shirt, image="products/1/b.jpg", sort_order=1)
+    black = ProductImage.objects.create(product=shirt, image="products/1/b.jpg", sort_order=1)
+    shirt.skus.filter(specs={"颜色": "黑色", "尺码": "L"}).update(image=black)  # its 规格图
     mug = make_product("马克杯", price=1234, listed=False)
     return {"shirt": shirt, "mug": mug}
 
@@ -70,6 +71,7 @@ def test_the_product_file_is_the_import_format(catalog):
         "https://shop.example.com/media/products/1/a.jpg|https://shop.example.com/media/products/1/b.jpg"
     )
     assert white["详情"] == "<p>100%纯棉</p>"
+    assert white["规格图"] == "" and black["规格图"] == "https://shop.example.com/media/products/1/b.jpg"
     assert black["规格1值"] == "黑色" and black["SKU编码*"] == catalog["shirt"].skus.order_by("pk")[1].code
 
     book = load_workbook(

@@ -6,9 +6,11 @@ network here) or from a zip."""
 import io
 
 import pytest
+from django.core.files.base import ContentFile
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services import product_import, product_import_files
+from fenxiao.catalog.services import product_import_columns as spec
 from fenxiao.core import safe_fetch
 from fenxiao.core.models import Job, JobStatus
 from fenxiao.shipping.models import ShippingTemplate
@@ -480,7 +482,10 @@ def test_rows_written_with_the_column_spec_import_back_unchanged(staff, tshirts,
     Product.objects.filter(pk=second.pk).update(is_listed=False)
     refresh_summary([second.pk])  # as the backend does when a SKU is switched off
     ProductImage.objects.create(product=first, image=ContentFile(image_bytes(), name="a.png"), sort_order=0)
-    ProductImage.objects.create(product=first, image=ContentFile(image_bytes(), name="b.png"), sort_order=1)
+    blue = ProductImage.objects.create(
+        product=first, image=ContentFile(image_bytes(), name="b.png"), sort_order=1
+    )
+    Sku.objects.filter(product=first, specs={"颜色": "蓝"}).update(image=blue)  # its 规格图
 
     def snapshot():
         return (
@@ -493,8 +498,17 @@ def test_rows_written_with_the_column_spec_import_back_unchanged(staff, tshirts,
     paths = spec.category_paths()
     rows = []
     for sku in Sku.objects.select_related("product").order_by("product_id", "pk"):
-        urls = [f"http://testserver{i.image.url}" for i in sku.product.images.order_by("sort_order", "pk")]
-        rows.append(spec.export_row(sku, category_path=paths[sku.product.category_id], image_urls=urls))
+        urls = {
+            i.pk: f"http://testserver{i.image.url}" for i in sku.product.images.order_by("sort_order", "pk")
+        }
+        rows.append(
+            spec.export_row(
+                sku,
+                category_path=paths[sku.product.category_id],
+                image_urls=list(urls.values()),
+                sku_image_url=urls.get(sku.image_id, ""),
+            )
+        )
     data = tabular.csv_response("x.csv", spec.HEADERS, rows).content
     assert "'-50%限时" in data.decode("utf-8-sig")  # the formula guard was applied
     plan = product_import.dry_run(data, "export.csv")
@@ -567,3 +581,61 @@ def test_the_fee_template_is_named_kept_when_empty_and_reset_to_the_shop_fee(sta
     rows[0]["shipping_template"] = "默认运费"
     run_import(staff, csv_file(rows), "商品.csv")
     assert Product.objects.get(name="纯棉T恤").shipping_template is None
+
+
+def test_each_skus_picture_is_one_of_its_products_pictures(staff, tshirts, web):
+    """规格图: a new product names it among its 图片 (zip or URL, as written there); an
+    existing product with 图片 left empty names one of its own pictures by URL; anything
+    else is a row error; a file without the column leaves every 规格图 as it is."""
+    common = {"name": "衬衫", "category": "T恤", "price": "99", "stock": "5", "spec1_name": "颜色"}
+    rows = [
+        row(
+            **common,
+            spec1_value="白",
+            code="SH-W",
+            images="cover.png|white.png|blue.png",
+            sku_image="white.png",
+        ),
+        row(**common, spec1_value="蓝", code="SH-B", sku_image="blue.png"),
+        row(**common, spec1_value="灰", code="SH-G"),
+    ]
+    pictures = zip_file({"cover.png": image_bytes(), "white.png": image_bytes(), "blue.png": image_bytes()})
+    job = run_import(staff, csv_file(rows), "商品.csv", zip_data=pictures)
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    shirt = Product.objects.get(name="衬衫")
+    cover, white, blue = shirt.images.order_by("sort_order")
+    chosen = dict(shirt.skus.values_list("code", "image"))
+    assert chosen == {"SH-W": white.pk, "SH-B": blue.pk, "SH-G": None}
+
+    # Again with 图片 empty: 规格图 by the URL of one of the product's pictures (as exported).
+    for r in rows:
+        r.pop("images", None)
+    rows[0]["sku_image"] = f"http://testserver{blue.image.url}"
+    rows[1]["sku_image"] = ""
+    rows[2]["sku_image"] = f"http://testserver{cover.image.url}"
+    job = run_import(staff, csv_file(rows), "商品.csv")
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert dict(shirt.skus.values_list("code", "image")) == {"SH-W": blue.pk, "SH-B": None, "SH-G": cover.pk}
+
+    # Not one of the product's pictures: a row error, nothing written. Once the file gives
+    # 图片, a 规格图 must be among them (SH-G's cover is not).
+    other = make_product("别的商品", category=tshirts)
+    foreign = ProductImage.objects.create(product=other, image=ContentFile(image_bytes(), name="f.png"))
+    rows[0]["sku_image"] = f"http://testserver{foreign.image.url}"
+    rows[1].update(images="https://cdn.example/x.png", sku_image="y.png")
+    plan = product_import.dry_run(csv_file(rows), "a.csv")
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "规格图"), (3, "规格图"), (4, "规格图")]
+    assert "规格图须是本商品“图片”中的一张" in plan.errors[0].message
+
+    # A file made before the column existed keeps what each SKU shows.
+    old_columns = [c for c in spec.COLUMNS if c.key != "sku_image"]
+    data = "\n".join(
+        ",".join(values)
+        for values in [
+            [spec.header_text(c) for c in old_columns],
+            *([str(r.get(c.key, "")) for c in old_columns] for r in rows[2:]),
+        ]
+    ).encode()
+    job = run_import(staff, data, "old.csv")
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+    assert shirt.skus.get(code="SH-G").image_id == cover.pk
