@@ -101,3 +101,36 @@ def test_finance_sees_its_own_dashboard(phones):
     assert page.locator('[data-todo="withdrawals"]').count() == 1
     assert page.locator('[data-todo="shipment"]').count() == 0
     merchant.shot("dashboard-finance")
+
+
+# Where a cell is drawn inside its table's scrolling box, after the box scrolled to (x, y).
+SEEN = """(cell, [x, y]) => {
+    const box = cell.closest(".fx-table-wrap");
+    box.scrollIntoView({block: "center"});
+    box.scrollTo(x, y);
+    const b = box.getBoundingClientRect(), c = cell.getBoundingClientRect();
+    return {
+        inside: c.top >= b.top - 1 && c.bottom <= b.bottom + 1
+            && c.left >= b.left - 1 && c.right <= b.right + 1,
+        covered: document.elementFromPoint(c.left + 4, c.top + c.height / 2) !== cell,
+        scrolls: box.scrollHeight > box.clientHeight && box.scrollWidth > box.clientWidth,
+    };
+}"""
+
+
+def test_a_long_wide_table_keeps_its_total_and_first_column_in_sight(phones):
+    """30 days by day of 销售趋势: more rows than its box shows, more columns than fit at
+    1280 px. The 合计 row and the date column stay in sight wherever the box is scrolled."""
+    build_shop()
+    boss = make_staff("boss", superuser=True)
+    merchant = phones("console-table", desktop=True)
+    page = merchant.page
+    sign_in(page, boss)
+    page.goto("/backend/data/sales/?range=30d")
+    table = page.locator('[data-report="sales-by-period"] table')
+    total = table.locator("tfoot td").first
+    assert total.inner_text() == "合计"
+    assert total.evaluate(SEEN, [0, 0]) == {"inside": True, "covered": False, "scrolls": True}
+    day = table.locator("tbody tr").nth(20).locator("td").first
+    assert day.evaluate(SEEN, [10000, 10000]) == {"inside": True, "covered": False, "scrolls": True}
+    merchant.shot("sales-table-scrolled")
