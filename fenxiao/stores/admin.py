@@ -23,11 +23,13 @@ from unfold.decorators import action, display
 
 from fenxiao.catalog.models import Sku
 from fenxiao.core.admin import user_text
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
 from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_phone_flag
 from fenxiao.shipping import regions
 
+from .exports import STORE_MEMBERS
 from .models import Store, StoreMember, StoreStaff, StoreStock
 from .services import stock
 
@@ -310,7 +312,7 @@ class StoreStockAdmin(ModelAdmin):
 
 
 @admin.register(StoreMember)
-class StoreMemberAdmin(ModelAdmin):
+class StoreMemberAdmin(ExportMixin, ModelAdmin):
     """A buyer is named by their phone when they have no nickname: masked (138****1234) unless
     the staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
@@ -320,6 +322,7 @@ class StoreMemberAdmin(ModelAdmin):
     search_fields = ("buyer__phone", "buyer__nickname", "store__name")
     fields = ("store", "buyer_display", "source", "staff_display", "joined_at", "is_current")
     readonly_fields = fields
+    export = STORE_MEMBERS
 
     def has_add_permission(self, request):
         return False

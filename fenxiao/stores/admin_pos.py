@@ -13,8 +13,10 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display, user_text
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.customers.backoffice.listing import full_phones, phone_text, with_phone_flag
 
+from .exports import OFFLINE_SALES
 from .pos_models import OfflineRefund, OfflineSale, OfflineSaleLine, PosApiKey
 from .services import pos_keys
 
@@ -81,7 +83,7 @@ class OfflineRefundInline(ReadOnlyInline):
 
 
 @admin.register(OfflineSale)
-class OfflineSaleAdmin(ReadOnlyAdmin):
+class OfflineSaleAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = ("sale_no", "store", "member", "total_text", "refunded_text", "sold_at", "received_at")
     list_filter = ("store", "sold_at")
     search_fields = ("=sale_no", "=buyer_phone")
@@ -101,6 +103,7 @@ class OfflineSaleAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     total_text = fen_column(gettext_lazy("金额"), field="total")
     refunded_text = fen_column(gettext_lazy("已退款"), field="refunded_amount")
+    export = OFFLINE_SALES
 
     def get_queryset(self, request):
         return with_phone_flag(super().get_queryset(request), request)

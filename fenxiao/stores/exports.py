@@ -1,0 +1,100 @@
+"""门店会员 and 门店销售 as CSV (UTF-8 with BOM) or Excel, the lists as filtered and searched
+(`core.admin_exports`): a store's members for its own follow-up (who joined, through which
+导购, when), and what the tills reported for reconciling with them. Phones are masked unless
+the staff member may see them, exactly as on the pages; rows are read a chunk of ids at a
+time, each chunk in a fixed number of queries."""
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import translation
+
+from fenxiao.core.exports import Export, id_chunks, in_order
+from fenxiao.core.tabular import money_cell, time_cell
+from fenxiao.customers.backoffice.listing import PHONE_PERMISSION, may_see_phones, phone_text
+
+from .models import StoreMember
+from .pos_models import OfflineSale
+
+MEMBER_HEADERS = ["门店", "会员ID", "会员昵称", "手机号", "入会方式", "导购", "加入时间", "当前所属门店"]
+MEMBER_WIDTHS = dict(enumerate([18, 10, 16, 14, 12, 16, 20, 12]))
+
+
+def member_rows(queryset, user):
+    full_phone = may_see_phones(user)
+    for ids in id_chunks(queryset):
+        chunk = StoreMember.objects.filter(pk__in=ids).select_related("store", "buyer", "staff__user")
+        for member in in_order(chunk, ids):
+            guide = member.staff.user if member.staff_id else None
+            with translation.override(settings.LANGUAGE_CODE):
+                source = member.get_source_display()
+            yield [
+                member.store.name,
+                member.buyer_id,
+                member.buyer.nickname,
+                phone_text(member.buyer.phone, full_phone),
+                source,
+                (guide.nickname or phone_text(guide.phone, full_phone)) if guide else "",
+                time_cell(member.joined_at),
+                "是" if member.is_current else "否",
+            ]
+
+
+STORE_MEMBERS = Export(
+    title="门店会员",
+    name="store_members",
+    headers=MEMBER_HEADERS,
+    rows=member_rows,
+    widths=MEMBER_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)
+
+
+SALE_HEADERS = [
+    "门店",
+    "收银单号",
+    "会员",
+    "会员手机号",
+    "金额（元）",
+    "已退款（元）",
+    "实收（元）",
+    "商品件数",
+    "销售时间",
+    "接收时间",
+]
+SALE_WIDTHS = dict(enumerate([18, 22, 16, 14, 12, 12, 12, 10, 20, 20]))
+
+
+def sale_rows(queryset, user):
+    full_phone = may_see_phones(user)
+    for ids in id_chunks(queryset):
+        chunk = (
+            OfflineSale.objects.filter(pk__in=ids)
+            .select_related("store", "buyer")
+            .annotate(pieces=Sum("lines__quantity"))
+        )
+        for sale in in_order(chunk, ids):
+            member = ""
+            if sale.buyer_id:
+                member = sale.buyer.nickname or phone_text(sale.buyer.phone, full_phone)
+            yield [
+                sale.store.name,
+                sale.sale_no,
+                member,
+                phone_text(sale.buyer_phone, full_phone) if sale.buyer_phone else "",
+                money_cell(sale.total),
+                money_cell(sale.refunded_amount),
+                money_cell(sale.total - sale.refunded_amount),
+                sale.pieces or 0,
+                time_cell(sale.sold_at),
+                time_cell(sale.received_at),
+            ]
+
+
+OFFLINE_SALES = Export(
+    title="门店销售",
+    name="offline_sales",
+    headers=SALE_HEADERS,
+    rows=sale_rows,
+    widths=SALE_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
+)
