@@ -99,6 +99,10 @@ def picker(request, period, key: str | None = None) -> dict:
         "end": (request.GET.get("end") or (period.end.isoformat() if period else ""))[:10],
         "range": current,
         "custom": custom,
+        # The days a range may take (periods.parse refuses the others): the date inputs'
+        # calendars offer only those.
+        "first_day": periods.EARLIEST.isoformat(),
+        "last_day": timezone.localdate().isoformat(),
         "limits": [
             {"key": k, "label": _("前 %(count)s 名") % {"count": k}, "active": k == (limit or DEFAULT_LIMIT)}
             for k in LIMITS

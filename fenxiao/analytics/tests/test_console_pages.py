@@ -99,6 +99,15 @@ def test_the_period_picker_offers_presets_custom_range_and_grain(boss):
     assert f'value="{first}"' in html and f'value="{last}"' in html
 
 
+def test_the_date_inputs_offer_only_days_a_period_may_take(boss):
+    """No day after today nor before the shop's calendar starts: the browser's calendar greys
+    them out instead of the page refusing them after 查询."""
+    html = text(boss.get("/backend/data/sales/?range=7d"))
+    bounds = f'min="{periods.EARLIEST}" max="{timezone.localdate()}"'
+    for name in ("start", "end"):
+        assert re.search(rf'<input[^>]*name="{name}"[^>]*{bounds}', html), name
+
+
 @pytest.mark.parametrize(
     "query, message",
     [
