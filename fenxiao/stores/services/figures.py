@@ -1,4 +1,5 @@
-"""The store manager's page (/store/): members, sales, pickups and each 导购's figures.
+"""The store manager's page (/store/): members, sales, pickups, the till's sales and each
+导购's figures.
 
 Read in a fixed number of queries whatever the store's size: grouped counts and sums, one
 short list. A store's sales are its paid orders attributed (level 1) to the store's own
@@ -15,6 +16,7 @@ from fenxiao.distribution.models import Commission, CommissionStatus, Distributo
 from fenxiao.orders.models import Order
 
 from ..models import Store, StoreMember, StoreStaff
+from ..pos_models import OfflineSale
 
 RECENT_MEMBERS = 10
 PERIOD_DAYS = 30
@@ -44,6 +46,8 @@ class StoreFigures:
     orders: int = 0
     sales: int = 0
     pickups: int | None = None  # None until orders carry a pickup store
+    till_sales: int | None = None  # the store's till sales (POS), None on a 导购's own page
+    till_amount: int = 0  # fen, net of the till's returns
     recent: list = field(default_factory=list)
     guides: list[GuideFigures] = field(default_factory=list)
 
@@ -116,6 +120,13 @@ def store_figures(store: Store, *, only: StoreStaff | None = None, now=None) -> 
         figures.pickups = Order.objects.filter(
             pickup_store_id=store.pk, status=Order.Status.COMPLETED, completed_at__gte=since
         ).count()
+    if not only:
+        # The till's sales (pushed by the store's POS), net of its returns as online sales
+        # are of refunds: for a store with a till, most of what it sells.
+        till = OfflineSale.objects.filter(store=store, sold_at__gte=since).aggregate(
+            count=Count("pk"), net=Sum(F("total") - F("refunded_amount"))
+        )
+        figures.till_sales, figures.till_amount = till["count"], till["net"] or 0
     earned = dict(
         Commission.objects.filter(distributor_id__in=[g.distributor_id for g in guides if g.distributor_id])
         .filter(created_at__gte=since)

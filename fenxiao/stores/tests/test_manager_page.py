@@ -72,10 +72,42 @@ def test_store_page_query_count_is_fixed(django_assert_max_num_queries):
     shop(store, guides=1, members_each=1)
     browser = login(manager)
     # session, user, roles, managed stores, staff, distributors, member counts, recent
-    # members, sales by seller, commission by guide (+ pickups once orders carry the store).
-    budget = 13
+    # members, sales by seller, pickups, the till's sales, commission by guide.
+    budget = 14
     with django_assert_max_num_queries(budget):
         assert browser.get("/store/").status_code == 200
     shop(store, guides=4, members_each=3)
     with django_assert_max_num_queries(budget):
         assert browser.get("/store/").status_code == 200
+
+
+def test_manager_sees_the_tills_sales_net_of_returns():
+    # A store with a till sells most at it: the page showed online orders only.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fenxiao.stores.models import OfflineSale
+
+    manager = make_buyer()
+    store, other = make_store("黄龙店", manager=manager), make_store("西溪店", manager=make_buyer())
+    (a, _b), _ = shop(store)
+    now = timezone.now()
+    for number, total, refunded, when, at in (
+        ("T-1", 12000, 0, now, store),
+        ("T-2", 8000, 3000, now - timedelta(days=2), store),
+        ("T-OLD", 50000, 0, now - timedelta(days=40), store),  # before the 30 days
+        ("T-ELSEWHERE", 70000, 0, now, other),
+    ):
+        OfflineSale.objects.create(
+            store=at, sale_no=number, total=total, refunded_amount=refunded, sold_at=when
+        )
+    text = login(manager).get("/store/").content.decode()
+    assert '<b id="till-amount">¥170.00</b>' in text  # 120 + 80 − 30
+    assert '<b id="sales">¥400.00</b>' in text  # online sales as before
+    # A 导购's own page has no till figure (the till names no guide).
+    assert 'id="till-amount"' not in login(a.user).get("/store/").content.decode()
+    assert '<b id="till-amount">¥700.00</b>' in login(other.manager).get("/store/").content.decode()
+    # A store without till sales shows no till row.
+    bare = make_store("空店", manager=make_buyer())
+    assert 'id="till-amount"' not in login(bare.manager).get("/store/").content.decode()
