@@ -39,8 +39,18 @@ from .services import after_sales, cart, checkout, lifecycle, payments_port, pro
 router = Router(tags=["购物车与订单"], auth=buyer_auth)
 
 
-def _cart_out(buyer) -> dict:
-    lines = list(CartLine.objects.filter(cart__buyer=buyer).select_related("sku__product"))
+def _picture_url(request, sku) -> str | None:
+    """The SKU's 规格图, else its product's cover (product__images prefetched)."""
+    picture = sku.picture
+    return request.build_absolute_uri(picture.image.url) if picture else None
+
+
+def _cart_out(request) -> dict:
+    lines = list(
+        CartLine.objects.filter(cart__buyer=request.user)
+        .select_related("sku__product")
+        .prefetch_related("sku__product__images")
+    )
     out = []
     for line in lines:
         sku = line.sku
@@ -51,6 +61,7 @@ def _cart_out(buyer) -> dict:
                 "product_id": sku.product_id,
                 "product_name": sku.product.name,
                 "spec_text": sku.spec_text,
+                "image_url": _picture_url(request, sku),
                 "unit_price": sku.price,
                 "quantity": line.quantity,
                 "subtotal": sku.price * line.quantity,
@@ -72,26 +83,26 @@ def get_cart(request):
     """The cart at catalog prices. Promotion prices, 满减 and "再买 ¥N 可减 ¥M" hints for
     the lines the buyer ticks come from POST /checkout/preview (with `coupon_id: null`
     until the buyer reaches checkout), which prices them exactly as the order will be."""
-    return _cart_out(request.user)
+    return _cart_out(request)
 
 
 @router.post("/cart/lines", response={201: CartOut})
 def add_cart_line(request, payload: CartLineIn):
     cart.add_to_cart(request.user, payload.sku_id, payload.quantity)
     traffic.note_cart_add(request)
-    return Status(201, _cart_out(request.user))
+    return Status(201, _cart_out(request))
 
 
 @router.patch("/cart/lines/{line_id}", response=CartOut)
 def update_cart_line(request, line_id: int, payload: CartQuantityIn):
     cart.set_quantity(request.user, line_id, payload.quantity)
-    return _cart_out(request.user)
+    return _cart_out(request)
 
 
 @router.delete("/cart/lines/{line_id}", response=CartOut)
 def delete_cart_line(request, line_id: int):
     cart.remove_lines(request.user, [line_id])
-    return _cart_out(request.user)
+    return _cart_out(request)
 
 
 def _choice(payload) -> promotions_port.Choice:
@@ -126,6 +137,7 @@ def preview(request, payload: PreviewIn):
         [(line.sku_id, line.quantity) for line in payload.lines],
         buyer=request.user,
         choice=_choice(payload),
+        with_images=True,
         address=address,
         fulfilment=payload.fulfilment,
         pickup_store_id=payload.pickup_store_id,
@@ -137,6 +149,7 @@ def preview(request, payload: PreviewIn):
                 "sku_id": ln.sku.pk,
                 "product_name": ln.sku.product.name,
                 "spec_text": ln.sku.spec_text,
+                "image_url": _picture_url(request, ln.sku),
                 "original_price": ln.original_price,
                 "unit_price": ln.unit_price,
                 "quantity": ln.quantity,

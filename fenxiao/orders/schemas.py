@@ -33,6 +33,7 @@ class CartLineOut(Schema):
     product_id: int
     product_name: str
     spec_text: str
+    image_url: str | None = Field(description="这个规格的规格图，没有时为商品封面")
     unit_price: int
     quantity: int
     subtotal: int
@@ -149,6 +150,7 @@ class QuoteLineOut(Schema):
     sku_id: int
     product_name: str
     spec_text: str
+    image_url: str | None = Field(description="这个规格的规格图，没有时为商品封面")
     original_price: int = Field(description="商品原价（分）")
     unit_price: int = Field(description="成交单价（分）：限时折扣或拼团价后")
     quantity: int

@@ -161,3 +161,23 @@ def test_the_editor_offers_the_saved_pictures(shirt):
     )
     assert offered == [{"id": image.pk, "url": image.image.url} for image in (cover, white, blue)]
     assert "data-pictures=" in page.content.decode()
+
+
+def test_the_apis_cart_and_checkout_preview_lines_show_the_skus_picture(shirt):
+    from fenxiao.testing import api_for
+
+    product, cover, white, _blue = shirt
+    post_matrix(product, {"白色": white.pk})
+    white_m = Sku.objects.get(product=product, specs={"颜色": "白色", "尺码": "M"})
+    blue_m = Sku.objects.get(product=product, specs={"颜色": "蓝色", "尺码": "M"})
+    api = api_for(make_buyer())
+    api.post("/cart/lines", {"sku_id": white_m.pk, "quantity": 1})
+    cart = api.post("/cart/lines", {"sku_id": blue_m.pk, "quantity": 1}).json()
+    shown = {line["sku_id"]: line["image_url"] for line in cart["lines"]}
+    assert shown == {
+        white_m.pk: f"http://testserver{white.image.url}",
+        blue_m.pk: f"http://testserver{cover.image.url}",
+    }
+    lines = [{"sku_id": white_m.pk, "quantity": 1}, {"sku_id": blue_m.pk, "quantity": 2}]
+    preview = api.post("/checkout/preview", {"lines": lines}).json()
+    assert {line["sku_id"]: line["image_url"] for line in preview["lines"]} == shown
