@@ -21,9 +21,9 @@ from .schemas import (
     AfterSaleLogOut,
     AfterSaleOut,
     CancelIn,
+    CartLineChangeIn,
     CartLineIn,
     CartOut,
-    CartQuantityIn,
     CheckoutIn,
     OrderDetailOut,
     OrderOut,
@@ -94,8 +94,10 @@ def add_cart_line(request, payload: CartLineIn):
 
 
 @router.patch("/cart/lines/{line_id}", response=CartOut)
-def update_cart_line(request, line_id: int, payload: CartQuantityIn):
-    cart.set_quantity(request.user, line_id, payload.quantity)
+def update_cart_line(request, line_id: int, payload: CartLineChangeIn):
+    """Change a line's quantity, its spec (`sku_id`, a SKU of the same product), or both
+    (the spec first; merged into a line of that spec, the quantity is the merged line's)."""
+    cart.change_line(request.user, line_id, sku_id=payload.sku_id, quantity=payload.quantity)
     return _cart_out(request)
 
 

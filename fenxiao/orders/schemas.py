@@ -23,8 +23,23 @@ class CartLineIn(Strict):
     quantity: int = Field(ge=1, le=999)
 
 
-class CartQuantityIn(Strict):
-    quantity: int = Field(ge=1, le=999)
+class CartLineChangeIn(Strict):
+    """A cart line's quantity, its spec (another SKU of the same product: 选规格), or both."""
+
+    quantity: int | None = Field(default=None, ge=1, le=999)
+    sku_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        strict=True,  # JSON true or "5" is not an id
+        description="换成同一商品的另一个规格；购物车里已有这个规格时两行合并、数量相加",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_change(self):
+        if self.quantity is None and self.sku_id is None:
+            raise ValueError("请提供 quantity 或 sku_id")
+        return self
 
 
 class CartLineOut(Schema):

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
+from fenxiao.catalog.errors import InvalidQuantity, SkuNotFound, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
 
 from ..errors import QuantityTooLarge
@@ -64,6 +64,53 @@ def set_quantity(buyer, line_id: int, quantity: int) -> CartLine:
 
         raise NotFound(_("购物车中没有该商品"))
     line.quantity = quantity
+    return line
+
+
+@transaction.atomic
+def change_sku(buyer, line_id: int, sku_id: int) -> CartLine:
+    """Another spec of the same product for a cart line (选规格 in the cart). Moved onto a
+    SKU the cart already holds, the two lines become one with both quantities."""
+    # The cart row locked: one change of this buyer's lines at a time.
+    cart = Cart.objects.select_for_update().filter(buyer=buyer).first()
+    line = CartLine.objects.select_related("sku").filter(cart=cart, pk=line_id).first() if cart else None
+    if line is None:
+        from fenxiao.core.errors import NotFound
+
+        raise NotFound(_("购物车中没有该商品"))
+    sku = load_saleable([sku_id])[sku_id]
+    if sku.product_id != line.sku.product_id:
+        raise SkuNotFound(_("请选择这个商品的规格"))
+    if sku.pk == line.sku_id:
+        return line
+    other = CartLine.objects.filter(cart=cart, sku=sku).first()
+    wanted = line.quantity + (other.quantity if other else 0)
+    _check_quantity(wanted)
+    if wanted > sku.stock:
+        raise StockInsufficient(_("库存不足，仅剩%(stock)s件") % {"stock": sku.stock})
+    if other is None:
+        try:
+            with transaction.atomic():
+                CartLine.objects.filter(pk=line.pk).update(sku=sku)
+                line.sku = sku
+                return line
+        except IntegrityError:  # added from a product page meanwhile (no cart lock there)
+            other = CartLine.objects.get(cart=cart, sku=sku)
+    CartLine.objects.filter(pk=other.pk).update(quantity=F("quantity") + line.quantity)
+    line.delete()
+    other.refresh_from_db()
+    return other
+
+
+@transaction.atomic
+def change_line(buyer, line_id: int, *, sku_id: int | None = None, quantity: int | None = None) -> CartLine:
+    """The spec, then the quantity, of a line, all or nothing (merged into a line of that
+    spec, the quantity is the merged line's)."""
+    line = None
+    if sku_id is not None:
+        line = change_sku(buyer, line_id, sku_id)
+    if quantity is not None:
+        line = set_quantity(buyer, line.pk if line else line_id, quantity)
     return line
 
 

@@ -106,3 +106,32 @@ def test_checkout_with_use_wallet_pays_part_with_store_credit(phones):
     order = Order.objects.get(buyer=buyer)
     assert (order.status, order.paid_amount, order.wallet_amount) == ("pending_shipment", 8800, 5000)
     assert wallet.balance(buyer.pk) == 0
+
+
+def test_a_line_switches_spec_in_the_cart(phones):
+    """选规格: the line's spec opens the product's specs; picking one moves the line, and
+    the price follows."""
+    from fenxiao.catalog.models import Sku
+
+    product = make_product(
+        "亚麻衬衫", price=9900, stock=20, specs_list=[{"颜色": "白色"}, {"颜色": "雾霾蓝"}]
+    )
+    white, blue = product.skus.order_by("pk")
+    Sku.objects.filter(pk=blue.pk).update(price=10900)
+    buyer = make_buyer("13700000013")
+    add_to_cart(buyer, white.pk, 2)
+    phone = phones("cart-spec")
+    page = phone.page
+    page.goto("/login/?next=/cart/")
+    page.get_by_label("手机号").fill(buyer.phone)
+    page.get_by_label("密码").fill("Buyer#2026")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_test_id("spec-switch").locator("summary").click()
+    phone.shot("open")
+    page.get_by_role("button", name="雾霾蓝").click()
+    page.wait_for_function("document.querySelector('[data-testid=cart-total]').textContent === '¥218.00'")
+    assert page.get_by_test_id("spec-switch").locator("summary").inner_text().startswith("雾霾蓝")
+    assert list(CartLine.objects.filter(cart__buyer=buyer).values_list("sku_id", "quantity")) == [
+        (blue.pk, 2)
+    ]
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 375

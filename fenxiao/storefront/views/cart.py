@@ -5,12 +5,14 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from fenxiao.catalog.models import Sku
 from fenxiao.core import traffic
 from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import CartLine
@@ -24,7 +26,11 @@ def _lines(user):
     lines = list(
         CartLine.objects.filter(cart__buyer=user)
         .select_related("sku__product")
-        .prefetch_related("sku__product__images")
+        .prefetch_related(
+            "sku__product__images",
+            # The specs a line can switch to (选规格).
+            Prefetch("sku__product__skus", queryset=Sku.objects.filter(is_active=True), to_attr="choices"),
+        )
     )
     for line in lines:
         sku = line.sku
@@ -149,6 +155,8 @@ def update(request, line_id: int):
     try:
         if request.POST.get("remove"):
             cart.remove_lines(request.user, [line_id])
+        elif request.POST.get("sku"):
+            cart.change_sku(request.user, line_id, int_or_none(request.POST.get("sku")) or 0)
         else:
             cart.set_quantity(request.user, line_id, int_or_none(request.POST.get("quantity")) or 0)
     except DomainError as error:
