@@ -2,6 +2,7 @@
 
 import functools
 
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -85,6 +86,51 @@ def label_display(*, label: dict, **kwargs):
         return display(label=label, **kwargs)(column)
 
     return decorate
+
+
+class _PostedChoicesMixin:
+    """Django's autocomplete widget looks the posted value up to draw it again; a value the
+    related key cannot be ("abc", "1.5", a number past 64 bits), posted by hand, made that
+    lookup raise while the form was shown with its error (a 500). Such values are left out:
+    the form says 请选择有效的选项 as for any wrong choice."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        return super().optgroups(name, [v for v in value if _fits(key, v)], attr)
+
+
+def _fits(key, value) -> bool:
+    try:
+        parsed = key.to_python(value)
+    except ValidationError:
+        return False
+    return not isinstance(parsed, int) or -(2**63) <= parsed < 2**63
+
+
+class _SafeAutocompleteSelect(_PostedChoicesMixin, AutocompleteSelect):
+    pass
+
+
+class _SafeAutocompleteSelectMultiple(_PostedChoicesMixin, AutocompleteSelectMultiple):
+    pass
+
+
+class SafeAutocompleteMixin:
+    """For a ModelAdmin or inline with `autocomplete_fields`: their widgets survive a
+    hand-made value (see `_PostedChoicesMixin`). `fenxiao.core.checks` requires it."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = _SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = _SafeAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class _NoEditing:

@@ -1,7 +1,7 @@
-"""System checks for running several nodes."""
+"""System checks: running several nodes, and backend pages that must hold any input."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register()
@@ -36,3 +36,34 @@ def private_files_shared_with_media(app_configs, **kwargs):
             id="fenxiao.W002",
         )
     ]
+
+
+@register(Tags.admin)
+def autocomplete_survives_posted_values(app_configs, **kwargs):
+    """A backend form with autocomplete fields redraws a hand-made value (?manager=abc) only
+    through `SafeAutocompleteMixin`; Django's own widget raises on it (a 500)."""
+    from django.contrib import admin
+    from django.contrib.admin.options import InlineModelAdmin
+
+    from .admin import SafeAutocompleteMixin
+
+    # Inlines too, those an admin picks per request (get_inlines) included.
+    holders = {type(model_admin) for model_admin in admin.site._registry.values()}
+    pending = [InlineModelAdmin]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            holders.add(sub)
+            pending.append(sub)
+    errors = []
+    for holder in sorted(holders, key=lambda h: (h.__module__, h.__qualname__)):
+        own = holder.__module__.startswith("fenxiao.")
+        if own and holder.autocomplete_fields and not issubclass(holder, SafeAutocompleteMixin):
+            errors.append(
+                Error(
+                    f"{holder.__module__}.{holder.__qualname__} has autocomplete_fields without "
+                    "SafeAutocompleteMixin.",
+                    hint="Add fenxiao.core.admin.SafeAutocompleteMixin first among its bases.",
+                    id="fenxiao.E001",
+                )
+            )
+    return errors

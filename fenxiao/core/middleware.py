@@ -5,7 +5,10 @@
   its path, query string, form fields or JSON body, is refused with 400 before a view runs
   and nothing is written.
 - A domain error that an H5 view did not handle itself (e.g. someone else's address id in
-  the URL) becomes its 4xx page with the Chinese message, never a 500. The API turns them
+  the URL) becomes its 4xx page with the Chinese message, never a 500.
+- A number too large for the database (SQLite binds integers as 64 bits; a hand-typed
+  `?store=99999999999999999999` on a backend list's filter) is bad input too: a backend list
+  goes back to itself with Django's invalid-filter notice (`?e=1`), anything else gets 400. The API turns them
   into JSON itself (`fenxiao/api.py`).
 - The language is Simplified Chinese unless the visitor chose English (`LanguageMiddleware`).
 """
@@ -13,8 +16,9 @@
 import re
 
 from django.conf import settings
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import BadRequest
-from django.http import RawPostDataException
+from django.http import HttpResponseRedirect, RawPostDataException
 from django.http.multipartparser import MultiPartParserError
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -26,6 +30,7 @@ from .http import error_response, is_api_request
 NUL_CODE = "INVALID_CHARACTERS"
 NUL_MESSAGE = _("请求中包含无效字符，请检查后重试")
 BAD_FORMAT_MESSAGE = _("请求格式有误，请检查后重试")
+TOO_LARGE_MESSAGE = _("数字超出范围，请检查后重试")
 
 # "\u0000" inside a JSON string is a NUL once parsed; an escaped backslash before it is not.
 _json_nul = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
@@ -99,6 +104,17 @@ class BadInputMiddleware:
             # gateway notification): the middleware parsed it as a form, and no such endpoint
             # takes a form.
             return self._refuse(request, "INVALID_INPUT", BAD_FORMAT_MESSAGE)
+        if isinstance(exception, OverflowError):
+            match = request.resolver_match
+            if (
+                request.method == "GET"
+                and match is not None
+                and match.namespace == "admin"
+                and (match.url_name or "").endswith("_changelist")
+                and ERROR_FLAG not in request.GET
+            ):
+                return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+            return self._refuse(request, "INVALID_INPUT", TOO_LARGE_MESSAGE)
         return None
 
 

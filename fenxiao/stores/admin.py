@@ -22,7 +22,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
 from fenxiao.catalog.models import Sku
-from fenxiao.core.admin import user_text
+from fenxiao.core.admin import SafeAutocompleteMixin, user_text
 from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
@@ -78,7 +78,7 @@ class StoreForm(forms.ModelForm):
         return cleaned
 
 
-class StoreStaffInline(TabularInline):
+class StoreStaffInline(SafeAutocompleteMixin, TabularInline):
     model = StoreStaff
     extra = 0
     fields = ("user", "role", "is_active", "joined_at")
@@ -88,7 +88,7 @@ class StoreStaffInline(TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(ModelAdmin):
+class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
     form = StoreForm
     list_display = (
         "store_header",

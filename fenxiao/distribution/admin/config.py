@@ -12,7 +12,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSplitDateTimeWidget
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, SafeAutocompleteMixin
 from fenxiao.core.admin_forms import (
     MoneyFieldsMixin,
     PercentField,
@@ -236,7 +236,9 @@ class SimulationForm(ReplayForm):
 
 
 @admin.register(DistributionSettings)
-class DistributionSettingsAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+class DistributionSettingsAdmin(
+    SafeAutocompleteMixin, PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin
+):
     form = SettingsForm
     money_fields = SETTINGS_MONEY_FIELDS
     autocomplete_fields = ("condition_products",)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from fenxiao.core.admin import SafeAutocompleteMixin
 from fenxiao.core.admin_forms import (
     MoneyField,
     MoneyFieldsMixin,
@@ -313,7 +314,7 @@ def rule_change_rows(rule, changes: dict) -> list[tuple[str, str, str]]:
 
 
 @admin.register(CommissionRule)
-class CommissionRuleAdmin(ServiceSaveMixin, ModelAdmin):
+class CommissionRuleAdmin(SafeAutocompleteMixin, ServiceSaveMixin, ModelAdmin):
     form = CommissionRuleForm
     list_display = (
         "name",

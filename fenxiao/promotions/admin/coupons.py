@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, user_text
+from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, SafeAutocompleteMixin, user_text
 from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin, form_action, posted
 from fenxiao.core.money import format_fen
 from fenxiao.core.numbers import whole_number
@@ -112,7 +112,14 @@ class IssueForm(forms.Form):
 
 
 @admin.register(Coupon)
-class CouponAdmin(DetailActionsMixin, PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMixin, ModelAdmin):
+class CouponAdmin(
+    SafeAutocompleteMixin,
+    DetailActionsMixin,
+    PercentFieldsMixin,
+    MoneyFieldsMixin,
+    ServiceSaveMixin,
+    ModelAdmin,
+):
     form = CouponForm
     money_fields = ("amount", "max_discount", "min_spend")
     missing_message = gettext_lazy("优惠券不存在")

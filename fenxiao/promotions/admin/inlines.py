@@ -13,6 +13,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from fenxiao.catalog.models import Sku
+from fenxiao.core.admin import SafeAutocompleteMixin
 from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField
 from fenxiao.core.money import format_bp, format_fen
 
@@ -139,7 +140,7 @@ class _KindInline(TabularInline):
         return self.readonly_fields if self.has_change_permission(request, obj) else self.shown_fields
 
 
-class ItemInline(_KindInline):
+class ItemInline(SafeAutocompleteMixin, _KindInline):
     model = PromotionItem
     form = ItemForm
     fields = ("product", "sku_code", "price", "discount_bp", "quota", "sold_text")

@@ -16,7 +16,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
-from fenxiao.core.admin import DetailActionsMixin
+from fenxiao.core.admin import DetailActionsMixin, SafeAutocompleteMixin
 from fenxiao.core.admin_forms import (
     MoneyField,
     PercentField,
@@ -183,7 +183,7 @@ class PromotionChangeList(ChangeList):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
+class PromotionAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     form = PromotionForm
     missing_message = gettext_lazy("活动不存在")
     list_display = ("name", "kind", "window_display", "state_badge", "figures_display")

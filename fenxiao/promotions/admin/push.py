@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, user_text
+from fenxiao.core.admin import DetailActionsMixin, SafeAutocompleteMixin, user_text
 from fenxiao.core.admin_forms import confirm_action
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
@@ -107,7 +107,7 @@ def progress_html(push: Push, url: str) -> str:
 
 
 @admin.register(Push)
-class PushAdmin(DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
+class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     form = PushForm
     missing_message = gettext_lazy("推送不存在")
     list_display = ("title", "segment", "carries_display", "status_badge", "progress_display", "created_at")
