@@ -214,6 +214,16 @@ class StaffAddForm(forms.ModelForm):
             raise forms.ValidationError(error.message) from None
         return self.cleaned_data["phone"]
 
+    def clean(self):
+        cleaned = super().clean()
+        store, user = cleaned.get("store"), getattr(self, "user", None)
+        if store is not None and user is not None:
+            try:
+                staff_service.refuse_if_on_staff(store, user)
+            except DomainError as error:
+                self.add_error("phone", error.message)
+        return cleaned
+
     def _post_clean(self):
         # The row is written by the service (`save_model`), not by this form.
         pass

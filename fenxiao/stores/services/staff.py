@@ -25,14 +25,27 @@ def user_by_phone(phone: str):
     return user
 
 
+def refuse_if_on_staff(store: Store, user) -> None:
+    """Adding someone already working at the store would change their role unnoticed (店长
+    → 导购): a role is changed on the staff member's own page instead. Someone who left may
+    be added again."""
+    current = StoreStaff.objects.filter(store=store, user=user, is_active=True).first()
+    if current is not None:
+        raise StaffRefused(
+            _("%(name)s 已是%(store)s的%(role)s；调整岗位请打开这名员工修改")
+            % {"name": user.display_name, "store": store.name, "role": current.get_role_display()}
+        )
+
+
 @transaction.atomic
 def add(
     store: Store, phone: str, role: str = StoreStaff.Role.GUIDE, *, make_distributor: bool = False, by=None
 ):
-    """Add (or re-activate) the user with `phone` as staff of `store`."""
+    """Add the user with `phone` as staff of `store`, or take back someone who left."""
     if role not in StoreStaff.Role.values:
         raise StaffRefused(_("请选择岗位（店长或导购）"))
     user = user_by_phone(phone)
+    refuse_if_on_staff(store, user)
     try:
         with transaction.atomic():
             staff, created = StoreStaff.objects.get_or_create(

@@ -79,3 +79,18 @@ def test_staff_added_by_phone_and_made_a_distributor_in_one_step(boss):
     boss.post("/backend/stores/storestaff/", {"action": "leave", "_selected_action": [other.pk]})
     other.refresh_from_db()
     assert other.is_active is False
+
+    # Added again while still on staff: refused, the role stays (changed on their own page);
+    # someone who left comes back with the role chosen now.
+    again = boss.post(
+        "/backend/stores/storestaff/add/", {"store": store.pk, "phone": user.phone, "role": "manager"}
+    )
+    assert again.status_code == 200
+    assert "已是虎跑店的导购；调整岗位请打开这名员工修改" in again.content.decode()
+    assert StoreStaff.objects.get(store=store, user=user).role == "guide"
+    back = boss.post(
+        "/backend/stores/storestaff/add/", {"store": store.pk, "phone": other.user.phone, "role": "manager"}
+    )
+    assert back.status_code == 302
+    other.refresh_from_db()
+    assert (other.is_active, other.role) == (True, "manager")
