@@ -37,7 +37,7 @@ def user_text(user, full_phone: bool = True) -> str:
     if phone and not full_phone and not user.is_staff:
         phone = masked_phone(phone)
     if phone and user.nickname:
-        return f"{user.nickname}（{phone}）"
+        return _("%(name)s（%(phone)s）") % {"name": user.nickname, "phone": phone}
     return phone or user.nickname or user.username
 
 
