@@ -72,6 +72,7 @@ urlpatterns = [
     path("logout/", account.logout_view, name="logout"),
     path("me/", account.me, name="me"),
     path("me/settings/", account.settings_page, name="account_settings"),
+    path("me/store/", stores.my_store, name="my_store"),
     path("me/trail/", trail.trail_page, name="trail"),
     path("me/trail/clear/", trail.clear, name="trail_clear"),
     path("me/messages/", messages.message_list, name="messages"),

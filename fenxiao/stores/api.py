@@ -1,6 +1,7 @@
 """Stores in the buyer API, for a mini-program or app: join a store by its QR code (the
-same decision as opening `/s/<store>/<staff>/` in the H5), and, for store staff, check and
-verify a pickup code (提货核销) as the H5 counter page does."""
+same decision as opening `/s/<store>/<staff>/` in the H5), the buyer's own store (我的门店, as
+the H5 page /me/store/ shows it), and, for store staff, check and verify a pickup code
+(提货核销) as the H5 counter page does."""
 
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from pydantic import ConfigDict, Field
 
 from fenxiao.customers.auth import buyer_auth
 
-from .services import membership, pickup
+from .services import membership, my_store, pickup
 
 router = Router(tags=["门店"], auth=buyer_auth)
 
@@ -39,6 +40,28 @@ class JoinOut(Schema):
         description="绑定结果：bound / rebound / renewed / kept / refused；不绑定时为空"
     )
     became_distributor: bool = Field(description="本次扫码成为分销商（门店设置：会员即分销商）")
+
+
+class MyStoreDetailOut(StoreOut):
+    province: str
+    city: str
+    district: str
+    address_detail: str
+    is_open: bool = Field(description="营业中；停业门店的扫码与自提都不可用")
+    pickup_enabled: bool = Field(description="门店开通了到店自提")
+    pickup_offered: bool = Field(description="现在可选该店到店自提：营业中且开通自提")
+
+
+class MyGuideOut(Schema):
+    name: str = Field(description="导购昵称（不含手机号）；导购未设昵称时为空字符串")
+
+
+class MyStoreOut(Schema):
+    member: bool = Field(description="买家是否为某门店会员；否时其余字段为空")
+    store: MyStoreDetailOut | None = Field(description="买家当前所属门店")
+    joined_at: datetime | None = Field(description="成为该店会员的时间")
+    source: str | None = Field(description="入会方式：store_qr / staff_qr / pickup / pos")
+    guide: MyGuideOut | None = Field(description="照顾买家的在职导购；没有或已离职时为空")
 
 
 class PickupCodeIn(Strict):
@@ -85,6 +108,34 @@ def join_store(request, payload: JoinIn):
         "member_store_id": result.member.store_id if result.member else None,
         "binding": result.touch.decision if result.touch else None,
         "became_distributor": result.became_distributor is not None,
+    }
+
+
+@router.get("/stores/mine", response=MyStoreOut, summary="我的门店")
+def mine(request):
+    """我的门店: the store the buyer counts for (scanned its QR, or registered by its till),
+    with address, hours, phone, whether it is open and offers 到店自提, and the 导购 who looks
+    after them by name only. A buyer of no store gets `member: false` and nulls, not an error.
+    One query."""
+    found = my_store.for_buyer(request.user)
+    if found is None:
+        return {"member": False, "store": None, "joined_at": None, "source": None, "guide": None}
+    store = found.store
+    return {
+        "member": True,
+        "store": {
+            **_store(store),
+            "province": store.province,
+            "city": store.city,
+            "district": store.district,
+            "address_detail": store.address_detail,
+            "is_open": store.is_open,
+            "pickup_enabled": store.pickup_enabled,
+            "pickup_offered": found.pickup_offered,
+        },
+        "joined_at": found.joined_at,
+        "source": found.source,
+        "guide": {"name": found.guide_name} if found.has_guide else None,
     }
 
 

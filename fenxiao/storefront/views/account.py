@@ -19,6 +19,7 @@ from fenxiao.distribution.views import claim_cookie_referral
 from fenxiao.orders.models import Fulfilment, Order, OrderStatus
 from fenxiao.shipping import regions
 from fenxiao.stores.models import StoreStaff
+from fenxiao.stores.services import my_store
 
 from .common import safe_next
 from .orders import PICKUP_TAB
@@ -190,6 +191,8 @@ def me(request):
     wallet = WalletEntry.objects.filter(user=request.user).aggregate(s=Sum("amount"))["s"] or 0
     # Store staff (店长, 导购) reach their store page and the pickup counter from here.
     works_in_store = StoreStaff.objects.filter(user=request.user, is_active=True).exists()
+    # A store member (scanned its or a 导购's QR, registered by its till) reaches 我的门店.
+    member_store = my_store.current_store_name(request.user)
     return render(
         request,
         "storefront/account/me.html",
@@ -198,6 +201,7 @@ def me(request):
             "wallet": wallet,
             "distributor": distributors.for_user(request.user),
             "works_in_store": works_in_store,
+            "member_store": member_store,
             "tab": "me",
         },
     )

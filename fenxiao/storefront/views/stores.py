@@ -1,5 +1,6 @@
-"""到店自提 on the H5 side: the buyer's pickup card (code, QR, store) on the order page, and
-the store staff's verification page (核销) at /store/verify/."""
+"""Stores on the H5 side for buyers and clerks: 我的门店 (/me/store/, the store a buyer counts
+for), the buyer's pickup card (code, QR, store) on the order page, and the store staff's
+verification page (核销) at /store/verify/."""
 
 import base64
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from fenxiao.customers.phones import mask_phone
 from fenxiao.distribution.services.sharing import qr_png
 from fenxiao.orders.models import Order, OrderStatus
 from fenxiao.stores.models import Store
+from fenxiao.stores.services import my_store as my_store_service
 from fenxiao.stores.services import pickup
 
 
@@ -28,6 +30,13 @@ def pickup_card(request, order: Order) -> dict:
         url = request.build_absolute_uri(f"{reverse('storefront:store_verify')}?code={order.pickup_code}")
         card["pickup_qr"] = "data:image/png;base64," + base64.b64encode(qr_png(url, box_size=6)).decode()
     return card
+
+
+@login_required
+def my_store(request):
+    """我的门店: the store the buyer joined (address, hours, phone, open or not, 到店自提, their
+    导购 by name); a buyer with none is told so and sent shopping. One query for the store."""
+    return render(request, "storefront/stores/mine.html", {"mine": my_store_service.for_buyer(request.user)})
 
 
 @login_required

@@ -1,0 +1,55 @@
+"""Browser, on a 375 px phone: a store member opens 我的门店 from 我的 and can call the store."""
+
+import pytest
+
+from fenxiao.stores.testing import make_store as make_store_at
+from fenxiao.testing import make_buyer
+
+from .helpers import guide, scan
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FITS = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def sign_in(phone, number: str, next_path: str):
+    phone.page.goto(f"/login/?next={next_path}")
+    phone.page.get_by_label("手机号").fill(number)
+    phone.page.get_by_label("密码").fill("Buyer#2026")
+    phone.page.get_by_role("button", name="登录").click()
+
+
+def shot(phone, tmp_path, label):
+    """A full-page picture to look at, in pytest's temporary folder (not the repository)."""
+    phone.page.screenshot(path=str(tmp_path / f"{label}.png"), full_page=True)
+
+
+def test_a_member_opens_my_store_from_me_and_sees_it_whole(phones, tmp_path):
+    store = make_store_at(
+        "分销商城杭州西湖文化广场旗舰店（二期）",
+        address_detail="文三路 100 号黄龙时代广场 B 座一楼 101 室",
+        phone="0571-88886666",
+    )
+    staff = guide(store)
+    type(staff.user).objects.filter(pk=staff.user_id).update(nickname="小王")
+    buyer = make_buyer()
+    scan(buyer, store, staff)
+
+    phone = phones("my-store")
+    sign_in(phone, buyer.phone, "/me/")
+    entry = phone.page.get_by_test_id("me-my-store")
+    assert "分销商城杭州西湖文化广场旗舰店" in entry.inner_text()
+    assert phone.page.evaluate(FITS)
+    shot(phone, tmp_path, "me")
+    entry.click()
+    phone.page.wait_for_url("**/me/store/")
+    assert phone.page.get_by_test_id("my-store-guide").inner_text() == "小王"
+    assert phone.page.get_by_role("link", name="致电门店").get_attribute("href") == "tel:0571-88886666"
+    assert phone.page.evaluate(FITS)
+    shot(phone, tmp_path, "my-store")
+
+    nobody = phones("my-store-none")
+    sign_in(nobody, make_buyer().phone, "/me/store/")
+    nobody.page.get_by_test_id("my-store-none").wait_for()
+    nobody.page.get_by_role("link", name="去逛逛").wait_for()
+    shot(nobody, tmp_path, "my-store-none")
