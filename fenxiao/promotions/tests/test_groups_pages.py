@@ -12,7 +12,15 @@ from django.utils import timezone
 from fenxiao.distribution.tests.helpers import make_distributor
 from fenxiao.promotions.models import GroupBuy, Promotion
 from fenxiao.promotions.services import group_failures
-from fenxiao.testing import ApiClient, assert_refused, login, make_buyer, make_product, pay_in_sandbox
+from fenxiao.testing import (
+    ApiClient,
+    assert_refused,
+    in_english,
+    login,
+    make_buyer,
+    make_product,
+    pay_in_sandbox,
+)
 
 from .factories import make_group
 from .test_groups import GROUP_PRICE, buy_in_group, expire
@@ -68,6 +76,31 @@ def test_a_failed_group_says_so_and_offers_a_new_group(open_group):
     assert "拼团失败" in html and "全额原路退回" in html
     assert 'data-testid="join"' not in html and 'data-countdown="' not in html
     assert f"&amp;group={open_group.promotion_id}" in html
+
+
+def test_a_refunded_member_of_a_failed_group_sees_the_refund_and_can_open_a_new_group(open_group):
+    """Not 您已在团中 and nothing to tap: the group is over for them, their money is back."""
+    leader = open_group.leader
+    expire(open_group)
+    group_failures.sweep()
+    order = leader.orders.get()
+    assert order.refunded_amount == GROUP_PRICE and order.refunded_amount == order.paid_amount
+    html = login(leader).get(f"/groups/{open_group.pk}/").content.decode()
+    assert "您已在团中" not in html
+    seat = html.split('data-testid="my-seat"')[1].split("</p>")[0]
+    assert "拼团未成功，¥59.00 已全额退回" in seat and f'href="/orders/{order.number}/"' in seat
+    assert 'data-testid="open-new"' in html and f"&amp;group={open_group.promotion_id}" in html
+
+    english = in_english(login(leader)).get(f"/groups/{open_group.pk}/").content.decode()
+    assert "The group didn't fill: ¥59.00 has been refunded in full" in english
+
+
+def test_a_paid_member_of_a_failed_group_waiting_for_the_refund_is_told_it_is_on_its_way(open_group):
+    leader = open_group.leader
+    expire(open_group)
+    GroupBuy.objects.filter(pk=open_group.pk).update(status="failed")  # closed, refund not yet run
+    html = login(leader).get(f"/groups/{open_group.pk}/").content.decode()
+    assert "拼团未成功，已付款项正在原路退回" in html and "您已在团中" not in html
 
 
 def test_the_group_page_costs_the_same_queries_whatever_the_size(open_group):
