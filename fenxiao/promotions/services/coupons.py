@@ -11,7 +11,7 @@ staff issuing the same coupon to the same buyer never goes over the limit either
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.customers.models import User
 
 from .. import errors
-from ..models import BuyerCoupon, BuyerCouponStatus, Coupon, CouponIssue, CouponKind, CouponSource
+from ..models import BuyerCoupon, BuyerCouponStatus, Coupon, CouponIssue, CouponKind, CouponSource, Scope
 
 MAX_ISSUE_BATCH = 10_000
 
@@ -196,3 +196,33 @@ def wallet(buyer, now=None) -> dict[str, list[BuyerCoupon]]:
         "used": [c for c in copies if c.status == BuyerCouponStatus.USED],
         "expired": [c for c in copies if c.status == BuyerCouponStatus.UNUSED and c.valid_until <= now],
     }
+
+
+def where_to_use(coupons) -> dict[int, str]:
+    """去使用 of each coupon, by id: the one listed product or the one category it names,
+    else the shop (a coupon for several goes to the whole shop or category tree). Two
+    queries however many coupons."""
+    coupons = list(coupons)
+    ids = [c.pk for c in coupons]
+    products = {
+        row["coupon_id"]: row
+        for row in Coupon.products.through.objects.filter(coupon_id__in=ids, product__is_listed=True)
+        .values("coupon_id")
+        .annotate(count=Count("product_id"), first=Min("product_id"))
+    }
+    categories = {
+        row["coupon_id"]: row
+        for row in Coupon.categories.through.objects.filter(coupon_id__in=ids)
+        .values("coupon_id")
+        .annotate(count=Count("category_id"), first=Min("category_id"))
+    }
+    urls = {}
+    for coupon in coupons:
+        url = "/"
+        if coupon.scope == Scope.PRODUCTS and (row := products.get(coupon.pk)) and row["count"] == 1:
+            url = f"/products/{row['first']}/"
+        elif coupon.scope == Scope.CATEGORIES:
+            row = categories.get(coupon.pk)
+            url = f"/categories/?c={row['first']}" if row and row["count"] == 1 else "/categories/"
+        urls[coupon.pk] = url
+    return urls

@@ -15,7 +15,7 @@ from django.utils import timezone
 from fenxiao.orders.models import Order, OrderDiscount
 from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, GroupBuy
 from fenxiao.promotions.tests.factories import give_coupon, make_coupon, make_flash, make_group, make_spend
-from fenxiao.testing import make_address, make_buyer, make_category, make_product
+from fenxiao.testing import in_english, make_address, make_buyer, make_category, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -288,6 +288,54 @@ def test_my_coupons_tabs(buyer):
     assert "用过的" in pages["used"] and "过期的" in pages["expired"] and "能用的" not in pages["expired"]
     assert "未使用（1）" in html_of(client.get("/me/coupons/?tab=bogus"))
     assert Client().get("/me/coupons/").status_code == 302
+
+
+def _my_coupon(html: str, name: str) -> str:
+    return next(c for c in html.split('data-testid="my-coupon"')[1:] if name in c)
+
+
+def test_my_coupons_says_which_held_coupons_cannot_be_used_yet_or_any_more(buyer):
+    """A copy that starts later, or of a coupon the merchant stopped, is not offered 去使用
+    (checkout would refuse it); the others go where they can be used."""
+    client = signed_in(buyer)
+    scarf = make_product("羊绒围巾", price=19900)
+    shoes = make_category("鞋靴")
+    give_coupon(buyer, make_coupon(amount=1000, name="围巾券", scope="products", products=[scarf]))
+    give_coupon(buyer, make_coupon(amount=1000, name="鞋靴券", scope="categories", categories=[shoes]))
+    give_coupon(buyer, make_coupon(amount=1000, name="全店券"))
+    give_coupon(buyer, make_coupon(amount=1000, name="停用券", is_active=False))
+    later = give_coupon(buyer, make_coupon(amount=1000, name="明天券"), starts_in=timedelta(days=1))
+
+    html = html_of(client.get("/me/coupons/"))
+    assert "未使用（5）" in html
+    assert f'href="/products/{scarf.pk}/">去使用' in _my_coupon(html, "围巾券")
+    assert f'href="/categories/?c={shoes.pk}">去使用' in _my_coupon(html, "鞋靴券")
+    assert 'href="/">去使用' in _my_coupon(html, "全店券")
+    stopped = _my_coupon(html, "停用券")
+    assert "商家已停用此券，暂不能使用" in stopped and "已停用" in stopped and "去使用" not in stopped
+    tomorrow = _my_coupon(html, "明天券")
+    start = timezone.localtime(later.valid_from).strftime("%Y-%m-%d %H:%M")
+    assert f"{start} 起可用" in tomorrow and "未开始" in tomorrow and "去使用" not in tomorrow
+
+    english = html_of(in_english(client).get("/me/coupons/"))
+    assert "The shop has stopped this coupon" in english and f"Usable from {start}" in english
+
+
+def test_my_coupons_costs_the_same_queries_however_many_coupons(buyer, django_assert_max_num_queries):
+    client = signed_in(buyer)
+    for n in range(2):
+        product = make_product(f"商品{n}")
+        give_coupon(buyer, make_coupon(amount=100, name=f"券{n}", scope="products", products=[product]))
+    with django_assert_max_num_queries(20) as few:
+        html_of(client.get("/me/coupons/"))
+    for n in range(2, 8):
+        product = make_product(f"商品{n}")
+        give_coupon(buyer, make_coupon(amount=100, name=f"券{n}", scope="products", products=[product]))
+        give_coupon(
+            buyer, make_coupon(amount=100, name=f"类{n}", scope="categories", categories=[make_category()])
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html_of(client.get("/me/coupons/"))
 
 
 # --- the cart -------------------------------------------------------------------------------------

@@ -4,13 +4,13 @@ coupon (from the center, its page or a product page)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.distribution.services import distributors
-from fenxiao.promotions.models import Scope
 from fenxiao.promotions.services import coupon_sharing, coupons, offers
 
 from .cart import sign_in_first
@@ -52,7 +52,7 @@ def detail(request, coupon_id: int):
         "storefront/coupons/detail.html",
         {
             "coupon": coupon,
-            "use_url": _where_to_use(coupon),
+            "use_url": coupons.where_to_use([coupon])[coupon.pk],
             "share_coupons": sharer is not None,
             "share_card": lambda: coupon_sharing.coupon_card(sharer, coupon),
             "tab": "me",
@@ -60,21 +60,19 @@ def detail(request, coupon_id: int):
     )
 
 
-def _where_to_use(coupon) -> str:
-    """去使用: the one product or category the coupon names, else the shop."""
-    if coupon.scope == Scope.PRODUCTS:
-        ids = list(coupon.products.filter(is_listed=True).values_list("pk", flat=True)[:2])
-        return f"/products/{ids[0]}/" if len(ids) == 1 else "/"
-    if coupon.scope == Scope.CATEGORIES:
-        ids = list(coupon.categories.values_list("pk", flat=True)[:2])
-        return f"/categories/?c={ids[0]}" if len(ids) == 1 else "/categories/"
-    return "/"
-
-
 @login_required
 def mine(request):
-    wallet = coupons.wallet(request.user)
+    now = timezone.now()
+    wallet = coupons.wallet(request.user, now)
     tab = request.GET.get("tab") if request.GET.get("tab") in wallet else "unused"
+    if tab == "unused":
+        # Held but not usable yet (starts later) or any more (the merchant stopped the coupon:
+        # checkout refuses it): said on the copy instead of a 去使用 that ends in a refusal.
+        urls = coupons.where_to_use({copy.coupon_id: copy.coupon for copy in wallet[tab]}.values())
+        for copy in wallet[tab]:
+            copy.stopped = not copy.coupon.is_active
+            copy.not_started = copy.valid_from > now
+            copy.use_url = urls[copy.coupon_id]
     return render(
         request,
         "storefront/coupons/mine.html",
