@@ -174,3 +174,24 @@ def test_my_groups_lists_the_buyers_seats(open_group):
     assert f'href="/groups/{open_group.pk}/"' in html and "已参团 2/4 人" in html and "我开的团" in html
     assert "还没有参加过拼团" in login(make_buyer()).get("/groups/mine/").content.decode()
     assert Client().get("/groups/mine/").status_code == 302
+
+
+def test_my_groups_says_what_each_seat_waits_for(open_group):
+    """An unpaid seat says 待付款; a group past its deadline that the sweep has not closed yet
+    says 拼团已到期 (as its page does), not 拼团中; a failed group's paid seat awaits its refund."""
+    unpaid = open_group.members.get(is_leader=False).buyer
+    html = login(unpaid).get("/groups/mine/").content.decode()
+    assert 'data-testid="seat-unpaid"' in html and "已参团 2/4 人" in html
+    assert 'data-testid="seat-unpaid"' not in login(open_group.leader).get("/groups/mine/").content.decode()
+
+    expire(open_group)
+    html = login(open_group.leader).get("/groups/mine/").content.decode()
+    assert "拼团已到期" in html and "正在结算拼团结果" in html and "拼团中" not in html
+    assert "拼团已到期" in login(open_group.leader).get(f"/groups/{open_group.pk}/").content.decode()
+
+    GroupBuy.objects.filter(pk=open_group.pk).update(status="failed")  # closed, refund not yet run
+    html = login(open_group.leader).get("/groups/mine/").content.decode()
+    assert "拼团失败" in html and "退款处理中" in html
+    group_failures.sweep()
+    html = login(open_group.leader).get("/groups/mine/").content.decode()
+    assert "拼团失败" in html and "已全额退款" in html and "退款处理中" not in html

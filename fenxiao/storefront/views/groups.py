@@ -69,5 +69,7 @@ def group_page(request, group_id: int):
 @login_required
 def my_groups(request):
     return render(
-        request, "storefront/groups/mine.html", {"seats": groups.buyer_groups(request.user), "tab": "me"}
+        request,
+        "storefront/groups/mine.html",
+        {"seats": groups.buyer_groups(request.user), "now": timezone.now(), "tab": "me"},
     )
