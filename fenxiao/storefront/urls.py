@@ -85,6 +85,7 @@ urlpatterns = [
     path("me/addresses/<int:address_id>/delete/", account.address_delete, name="address_delete"),
     path("store/", store_manager.store_page, name="store"),
     path("store/qr.png", store_manager.my_store_qr, name="store_qr_png"),
+    path("store/poster.png", store_manager.my_store_poster, name="store_poster_png"),
     path("d/", distribution.center, name="distribution"),
     path("d/commissions/", distribution.commissions, name="commissions"),
     path("d/team/", distribution.team, name="team"),

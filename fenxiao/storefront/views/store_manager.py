@@ -1,11 +1,14 @@
 """The store page for store staff (/store/): a 店长 sees the store's members, sales, pickups
-and each 导购's figures; a 导购 sees their own, with their personal store QR."""
+and each 导购's figures, with the store's poster; a 导购 sees their own, with their personal
+store QR and poster.
+
+The QR and poster images answer only for the signed-in staff member's own code: the address
+names no staff member, so nobody can fetch another 导购's, and one who left fetches nothing."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from fenxiao.stores.models import StoreStaff
 from fenxiao.stores.services import figures, qr
 
 from .common import int_or_none
@@ -36,15 +39,42 @@ def store_page(request):
     )
 
 
+def _own_code(request):
+    """(store, staff) of the code the signed-in user hands out, as the page shows it: a
+    店长's store (?store= picks one of theirs; any other is refused, not swapped), a 导购's
+    personal code. 404 for anyone else, a 导购 who has left included."""
+    managed, guide = figures.stores_for(request.user)
+    if managed:
+        asked = request.GET.get("store")
+        if asked is None:
+            return managed[0], None
+        store = next((s for s in managed if s.pk == int_or_none(asked)), None)
+        if store is None:
+            raise Http404
+        return store, None
+    if guide is not None:
+        return guide.store, guide
+    raise Http404
+
+
 @login_required
 def my_store_qr(request):
     """The signed-in 导购's personal store QR (or the store's, for a 店长) as a PNG."""
-    role = (
-        StoreStaff.objects.select_related("store", "user").filter(user=request.user, is_active=True).first()
-    )
-    if role is None:
+    store, staff = _own_code(request)
+    response = HttpResponse(qr.store_qr_png(store, staff), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def my_store_poster(request):
+    """The printable poster of the same code (the backend's 海报), to long-press-save or
+    download. A closed store's is refused: its QR joins nobody."""
+    store, staff = _own_code(request)
+    if not store.is_open:
         raise Http404
-    staff = role if role.role == StoreStaff.Role.GUIDE else None
-    response = HttpResponse(qr.store_qr_png(role.store, staff), content_type="image/png")
+    name = f"store-{store.code}" + (f"-{staff.code}" if staff else "") + ".png"
+    response = HttpResponse(qr.poster_png(store, staff), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
     response["Cache-Control"] = "private, max-age=3600"
     return response

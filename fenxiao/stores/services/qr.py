@@ -21,6 +21,7 @@ def store_qr_png(store: Store, staff: StoreStaff | None = None) -> bytes:
 
 def poster_png(store: Store, staff: StoreStaff | None = None) -> bytes:
     """A 750×1200 poster to print and put on the counter: store, address, hours, the QR.
+    The backend's 海报 and the staff member's own on /store/ are this one drawing.
 
     Every text is fitted to the page: a long store name takes two lines, the address up to
     two, each ending in … only past that; what the font cannot draw (emoji) is left out
@@ -51,8 +52,15 @@ def poster_png(store: Store, staff: StoreStaff | None = None) -> bytes:
     )
     poster.paste(code, ((width - 460) // 2, 520))
     caption_font = _font(30)
-    guide_name = _drawable(staff.user.display_name) if staff is not None else ""
-    caption = f"导购 {guide_name} 为您服务" if guide_name else "微信扫一扫 · 到店自提 · 会员专享"
+    # The guide by nickname only: a poster hangs in public, so a guide without one is not
+    # named by their (masked) phone.
+    guide_name = _drawable(staff.user.nickname or "").strip() if staff is not None else ""
+    if guide_name:
+        caption = f"导购 {guide_name} 为您服务"
+    elif staff is not None:
+        caption = "专属导购为您服务 · 到店自提 · 会员专享"
+    else:
+        caption = "微信扫一扫 · 到店自提 · 会员专享"
     (caption,) = _wrap(draw, caption, caption_font, text_width, 1)
     draw.text(
         ((width - draw.textlength(caption, font=caption_font)) / 2, 1010),

@@ -1,11 +1,12 @@
-"""Browser, on a 375 px phone: a store member opens 我的门店 from 我的 and can call the store."""
+"""Browser, on a 375 px phone: a store member opens 我的门店 from 我的 and can call the store;
+a 导购 sees their own poster on /store/, ready to long-press-save."""
 
 import pytest
 
 from fenxiao.stores.testing import make_store as make_store_at
 from fenxiao.testing import make_buyer
 
-from .helpers import guide, scan
+from .helpers import guide, make_store, scan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,3 +54,17 @@ def test_a_member_opens_my_store_from_me_and_sees_it_whole(phones, tmp_path):
     nobody.page.get_by_test_id("my-store-none").wait_for()
     nobody.page.get_by_role("link", name="去逛逛").wait_for()
     shot(nobody, tmp_path, "my-store-none")
+
+
+def test_a_guide_sees_their_poster_on_the_store_page(phones, tmp_path):
+    store = make_store("西湖店", phone="0571-1", manager=make_buyer())
+    staff = guide(store)
+    phone = phones("guide-poster")
+    sign_in(phone, staff.user.phone, "/store/")
+    poster = phone.page.get_by_test_id("store-poster").locator("img.poster")
+    poster.scroll_into_view_if_needed()
+    phone.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster.element_handle())
+    assert poster.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [750, 1200]
+    assert poster.evaluate("img => img.getBoundingClientRect().right") <= 375
+    assert phone.page.evaluate(FITS)
+    shot(phone, tmp_path, "guide-poster")
