@@ -8,7 +8,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from ..models import BuyerCoupon, Coupon, Promotion, PromotionItem, PromotionKind, Scope, running
-from .coupons import available
+from .coupons import available, validity
 
 UPCOMING_WINDOW_HOURS = 24  # a flash sale is announced ("starts in …") this long before
 
@@ -136,17 +136,19 @@ def claimable_coupons(buyer=None, *, product=None, now=None) -> list[Coupon]:
     coupons = Coupon.objects.filter(available(now), claimable=True)
     if product is not None:
         coupons = coupons.filter(_covers(product))
-    return _with_claims(list(coupons.order_by("min_spend", "-pk")[:50]), buyer)
+    return _with_claims(list(coupons.order_by("min_spend", "-pk")[:50]), buyer, now)
 
 
 def claimable_coupon(coupon_id: int, buyer=None, *, now=None) -> Coupon | None:
     """One coupon of the coupon center (the page a shared coupon opens), with `claimed` and
     `can_claim` as in `claimable_coupons`; None once it cannot be claimed."""
-    coupon = Coupon.objects.filter(available(now or timezone.now()), claimable=True, pk=coupon_id).first()
-    return _with_claims([coupon], buyer)[0] if coupon is not None else None
+    now = now or timezone.now()
+    coupon = Coupon.objects.filter(available(now), claimable=True, pk=coupon_id).first()
+    return _with_claims([coupon], buyer, now)[0] if coupon is not None else None
 
 
-def _with_claims(coupons: list[Coupon], buyer) -> list[Coupon]:
+def _with_claims(coupons: list[Coupon], buyer, now=None) -> list[Coupon]:
+    now = now or timezone.now()
     held = {}
     if buyer is not None and getattr(buyer, "is_authenticated", False):
         for coupon_id in BuyerCoupon.objects.filter(
@@ -156,4 +158,11 @@ def _with_claims(coupons: list[Coupon], buyer) -> list[Coupon]:
     for coupon in coupons:
         coupon.claimed = held.get(coupon.pk, 0)
         coupon.can_claim = not coupon.per_buyer_limit or coupon.claimed < coupon.per_buyer_limit
+        # The window of a copy claimed now, for the card to say: a coupon whose dates begin
+        # later is usable only from then (its N days count from then too), and N days after
+        # claiming stop at the coupon's own end.
+        start, end = validity(coupon, now)
+        coupon.copy_starts = start if start > now else None
+        coupon.copy_end = end
+        coupon.copy_capped = bool(coupon.valid_days) and end < start + timedelta(days=coupon.valid_days)
     return coupons

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from fenxiao.orders.models import Order, OrderDiscount
-from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, GroupBuy
+from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, Coupon, GroupBuy
 from fenxiao.promotions.tests.factories import give_coupon, make_coupon, make_flash, make_group, make_spend
 from fenxiao.testing import in_english, make_address, make_buyer, make_category, make_product
 
@@ -288,6 +288,35 @@ def test_my_coupons_tabs(buyer):
     assert "用过的" in pages["used"] and "过期的" in pages["expired"] and "能用的" not in pages["expired"]
     assert "未使用（1）" in html_of(client.get("/me/coupons/?tab=bogus"))
     assert Client().get("/me/coupons/").status_code == 302
+
+
+def test_the_coupon_center_says_when_a_coupon_claimed_now_can_be_used(buyer):
+    """A coupon whose dates start later is usable from then (not 领取后7天内有效 from today),
+    and N days after claiming that pass the coupon's end say the end."""
+    now = timezone.now()
+    starts = now + timedelta(days=3)
+    make_coupon(amount=100, name="下周券", valid_from=starts, valid_days=7)
+    make_coupon(amount=200, name="月底券", valid_until=now + timedelta(days=2), valid_days=7)
+    make_coupon(amount=300, name="七天券", valid_days=7)
+
+    def card(html, name):
+        return next(c for c in html.split('<div class="coupon')[1:] if name in c)
+
+    html = html_of(signed_in(buyer).get("/coupons/"))
+    local = timezone.localtime
+    start, end = (
+        local(starts).strftime("%Y-%m-%d %H:%M"),
+        local(starts + timedelta(days=7)).strftime("%Y-%m-%d %H:%M"),
+    )
+    assert f"{start} 起可用，{end} 前有效" in card(html, "下周券")
+    month_end = card(html, "月底券")
+    assert f"{local(now + timedelta(days=2)):%Y-%m-%d} 前有效" in month_end and "领取后" not in month_end
+    assert "领取后7天内有效" in card(html, "七天券")
+
+    copy = signed_in(buyer).post(f"/coupons/{Coupon.objects.get(name='下周券').pk}/claim/")
+    assert copy.status_code == 302
+    held = BuyerCoupon.objects.get(coupon__name="下周券")
+    assert (held.valid_from, held.valid_until) == (starts, starts + timedelta(days=7))
 
 
 def _my_coupon(html: str, name: str) -> str:
