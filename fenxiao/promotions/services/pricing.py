@@ -229,15 +229,25 @@ def _spend_offers(q, scopes: Scopes, now) -> list[SpendOffer]:
             continue
         offer = SpendOffer(promotion, eligible)
         reached = [t for t in tiers if t.threshold <= base]
+        offer.free_shipping = any(t.free_shipping for t in reached)
+        # The hint names what the next step adds: 包邮 only while shipping is not yet waived,
+        # and no hint for a tier that gives nothing more than the basket already gets.
         if promotion.repeat:
             times = base // tiers[0].threshold
             offer.reduction = tiers[0].reduction * times
-            nxt = (tiers[0].threshold * (times + 1) - base, tiers[0].reduction * (times + 1), False)
+            nxt = (
+                tiers[0].threshold * (times + 1) - base,
+                tiers[0].reduction * (times + 1),
+                tiers[0].free_shipping and not offer.free_shipping,
+            )
         else:
             offer.reduction = reached[-1].reduction if reached else 0
             upper = [t for t in tiers if t.threshold > base]
-            nxt = (upper[0].threshold - base, upper[0].reduction, upper[0].free_shipping) if upper else None
-        offer.free_shipping = any(t.free_shipping for t in reached)
+            nxt = None
+            if upper:
+                free = upper[0].free_shipping and not offer.free_shipping
+                if upper[0].reduction > offer.reduction or free:
+                    nxt = (upper[0].threshold - base, upper[0].reduction, free)
         if nxt is not None:
             hints.append((nxt, promotion))
         if offer.reduction or offer.free_shipping:

@@ -65,6 +65,29 @@ def test_spend_hint_names_what_is_missing():
     assert q.hints == ["满200减15：再买 ¥50.00 可减 ¥15.00"]
 
 
+def test_spend_hint_offers_free_shipping_only_while_it_is_not_yet_waived():
+    """满99包邮 / 满200减15包邮: at ¥150 shipping is already free, so the next step is ¥15 off,
+    not "可减 ¥15.00、包邮"; a 每满 whose tier waives shipping says so before it is reached."""
+    product = make_product(price=15000)
+    make_spend([(9900, 0, True), (20000, 1500, True)], name="冬季焕新季")
+    assert quote([(_sku(product).pk, 1)]).hints == ["冬季焕新季：再买 ¥50.00 可减 ¥15.00"]
+    cheap = make_product(price=5000)
+    assert quote([(_sku(cheap).pk, 1)]).hints == ["冬季焕新季：再买 ¥49.00 可包邮"]
+
+
+def test_every_x_hint_says_free_shipping_until_it_is_reached():
+    product = make_product(price=6000)
+    make_spend([(10000, 1000, True)], repeat=True, name="每满100减10包邮")
+    assert quote([(_sku(product).pk, 1)]).hints == ["每满100减10包邮：再买 ¥40.00 可减 ¥10.00、包邮"]
+    assert quote([(_sku(product).pk, 2)]).hints == ["每满100减10包邮：再买 ¥80.00 可减 ¥20.00"]
+
+
+def test_no_hint_for_a_tier_that_adds_nothing():
+    product = make_product(price=15000)
+    make_spend([(10000, 1000, True), (20000, 1000, True)], name="满100减10")
+    assert quote([(_sku(product).pk, 1)]).hints == []
+
+
 def test_spend_scope_by_category_includes_children():
     shoes = make_category("鞋")
     sport = make_category("运动鞋", parent=shoes)
