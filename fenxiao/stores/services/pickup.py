@@ -4,6 +4,7 @@
 import math
 from collections.abc import Mapping
 
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,8 @@ from fenxiao.orders.models import OPEN_AFTER_SALE, Fulfilment, Order, OrderStatu
 from fenxiao.orders.services import lifecycle
 from fenxiao.orders.services.stores_port import PickupStore
 
-from ..models import Store, StoreStaff, StoreStock
+from ..models import MemberSource, Store, StoreStaff, StoreStock
+from . import membership
 from .stock import _per_sku
 
 EARTH_RADIUS_M = 6_371_000
@@ -192,6 +194,12 @@ def verified_order(user, number) -> Order | None:
 
 
 def verify(user, code) -> Order:
-    """核销: the order completes once, however many times the code is entered at once."""
+    """核销: the order completes once, however many times the code is entered at once. The
+    buyer, at the counter now, becomes a member of the store (门店会员, source 到店自提) under
+    the member mode, as a scan of its QR would make them; nobody is bound by it."""
     order = find(user, code)
-    return lifecycle.complete_pickup(order, actor=user)
+    with transaction.atomic():
+        order = lifecycle.complete_pickup(order, actor=user)
+        store = Store.objects.get(pk=order.pickup_store_id)
+        membership.join(store, order.buyer, MemberSource.PICKUP)
+    return order

@@ -177,6 +177,33 @@ def test_verify_completes_once_and_refuses_wrong_used_and_foreign_codes():
     assert pickup.verify(boss, second.pickup_code).status == "completed"
 
 
+def test_picking_up_makes_the_buyer_a_member_of_the_store_without_binding_them():
+    from fenxiao.distribution.models import Touch
+    from fenxiao.stores.models import MemberSource, StoreMember
+
+    sku = _sku()
+    store, other = make_store("湖滨店", stock={sku.pk: 5}), make_store("西溪店", stock={sku.pk: 5})
+    buyer = make_buyer()
+    first = _pickup_order(buyer, store, sku)
+    pay_in_sandbox(first)
+    assert not StoreMember.objects.filter(buyer=buyer).exists()  # paying is not coming in
+    pickup.verify(make_store_staff(store), first.pickup_code)
+    member = StoreMember.objects.get(buyer=buyer)
+    assert (member.store, member.source, member.staff, member.is_current) == (
+        store,
+        MemberSource.PICKUP,
+        None,
+        True,
+    )
+    assert not Touch.objects.filter(buyer=buyer).exists()
+    # Under 首个门店 (the default) the first store keeps them after a pickup elsewhere.
+    later = _pickup_order(buyer, other, sku)
+    pay_in_sandbox(later)
+    pickup.verify(make_store_staff(other), later.pickup_code)
+    current = StoreMember.objects.filter(buyer=buyer, is_current=True)
+    assert list(current.values_list("store", flat=True)) == [store.pk]
+
+
 def test_pickup_orders_are_never_shipped():
     sku = _sku()
     store = make_store(stock={sku.pk: 5})
