@@ -5,6 +5,8 @@ The leader and members are named by phone when they have no nickname: masked (13
 unless the staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import display
@@ -25,6 +27,8 @@ class MemberInline(ReadOnlyInline):
     verbose_name_plural = pgettext_lazy("plural", "成员")
 
     def get_queryset(self, request):
+        # Inline instances are made per request: whether the rows may link their orders.
+        self.links_orders = request.user.has_perm("orders.view_order")
         return with_phone_flag(super().get_queryset(request).select_related("buyer", "order"), request)
 
     @display(description=gettext_lazy("成员"))
@@ -33,7 +37,13 @@ class MemberInline(ReadOnlyInline):
 
     @display(description=gettext_lazy("订单"))
     def order_display(self, obj):
-        return obj.order.number if obj.order_id else "-"
+        """The member's order opens (its payment, refund and events), for staff who may see it."""
+        if not obj.order_id:
+            return "-"
+        if not getattr(self, "links_orders", False):
+            return obj.order.number
+        url = reverse("admin:orders_order_change", args=[obj.order_id])
+        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
 
 
 @admin.register(GroupBuy)

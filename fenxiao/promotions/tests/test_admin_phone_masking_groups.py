@@ -94,3 +94,14 @@ def test_the_group_list_costs_the_same_queries_for_more_groups(group):
         reply = client.get(url)
     assert len(reply.context["cl"].result_list) == 9
     assert len(many) <= len(few), [q["sql"] for q in many.captured_queries]
+
+
+def test_a_members_order_opens_from_the_group_for_staff_who_may_see_orders(group):
+    """From a failed or open group the merchant reaches each member's order (its payment and
+    refund); staff who may not see orders get the number without a link."""
+    order = group.members.get(is_leader=True).order
+    url = reverse("admin:promotions_groupbuy_change", args=[group.pk])
+    link = f'href="{reverse("admin:orders_order_change", args=[order.pk])}"'
+    assert link in body(login(make_staff("boss", superuser=True)), url)
+    plain = body(login(make_staff("viewer", perms=PAGE_PERMS)), url)
+    assert order.number in plain and link not in plain
