@@ -42,6 +42,11 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def running(self) -> bool:
+        """Today is in it: its figures are so far, against a period whose day has ended."""
+        return self.end >= timezone.localdate()
+
     def previous(self) -> "Period":
         """The period of the same length ending the day before this one starts."""
         end = self.start - timedelta(days=1)

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -194,6 +195,9 @@ def test_the_dashboard_shows_figures_trend_and_shortcuts(boss):
     assert reply.status_code == 200
     html = text(reply)
     assert "经营概况" in html and "核心指标" in html
+    # Today is still running: its figures are so far, against the whole of yesterday.
+    today = timezone.localdate()
+    assert f"{today:%Y-%m-%d} 截至此刻 · 对比昨日全天 {today - timedelta(days=1):%Y-%m-%d}" in html
     assert "¥1234.50" in html and "↑ 23.45 %" in html  # 1234.50 against 1000.00
     assert "↓ 25.00 %" in html  # 12 paid orders against 16
     assert re.search(r'data-metric="visitors".*?300.*?>—</span> <span[^>]*>上期 0<', html)
