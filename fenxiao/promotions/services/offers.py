@@ -6,8 +6,18 @@ from datetime import timedelta
 
 from django.db.models import Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from ..models import BuyerCoupon, Coupon, Promotion, PromotionItem, PromotionKind, Scope, running
+from ..models import (
+    BuyerAllowance,
+    BuyerCoupon,
+    Coupon,
+    Promotion,
+    PromotionItem,
+    PromotionKind,
+    Scope,
+    running,
+)
 from .coupons import available, validity
 
 UPCOMING_WINDOW_HOURS = 24  # a flash sale is announced ("starts in …") this long before
@@ -40,6 +50,25 @@ def selling_flash(product, now=None) -> FlashOffer | None:
     and commission a share of the product carries."""
     flash = flash_offers([product], now).get(product.pk)
     return flash if flash is not None and flash.started and not flash.sold_out else None
+
+
+def flash_refusal(offer: FlashOffer | None, buyer) -> str:
+    """Why checkout would refuse the SKUs a running flash offer covers right now, as the
+    product page says it beside its disabled buttons ("" while they can be bought): its
+    flash stock is gone, or this buyer holds the per-buyer limit. Checkout refuses both
+    (FLASH_SOLD_OUT, FLASH_LIMIT_EXCEEDED) rather than charge the regular price unasked."""
+    if offer is None or not offer.started:
+        return ""
+    if offer.sold_out:
+        return _("活动库存已抢光，活动结束后可按原价购买")
+    limit = offer.promotion.per_buyer_limit
+    if limit and buyer is not None and buyer.is_authenticated:
+        held = BuyerAllowance.objects.filter(promotion=offer.promotion, buyer=buyer).values_list(
+            "quantity", flat=True
+        )
+        if next(iter(held), 0) >= limit:
+            return _("每人限购%(limit)s件，您已购买%(limit)s件") % {"limit": limit}
+    return ""
 
 
 def flash_offers(products, now=None) -> dict[int, FlashOffer]:

@@ -160,3 +160,21 @@ def test_an_announced_flash_sale_counts_down_and_flips_when_it_starts(phones):
     assert page.locator("[data-sku-price]").inner_text() == "¥299.00"
     assert "已抢 0%" in page.get_by_test_id("flash-banner").inner_text()
     shot(page, "08-flash-started")
+
+
+def test_a_sold_out_flash_spec_cannot_be_bought_while_others_can(phones):
+    """The flash sale covers 白 and its stock is gone: picking 白 leaves 加入购物车 and
+    立即购买 disabled under the page's notice, picking 黑 (outside the sale) enables them."""
+    shirt = make_product("秒杀T恤", price=5900, stock=20, specs_list=[{"颜色": "白"}, {"颜色": "黑"}])
+    white = shirt.skus.order_by("pk").first()
+    make_flash(shirt, price=2900, sku=white, quota=3).items.update(sold=3)
+    phone = phones("flash-sold-out")
+    page = phone.page
+    page.goto(f"/products/{shirt.pk}/")
+    page.get_by_test_id("flash-refusal").wait_for()
+    buy = page.get_by_role("button", name="立即购买")
+    page.locator(".spec-group label", has_text="白").click()
+    assert buy.is_disabled() and page.get_by_role("button", name="加入购物车").is_disabled()
+    page.locator(".spec-group label", has_text="黑").click()
+    assert buy.is_enabled()
+    phone.shot("notice")

@@ -572,3 +572,32 @@ def test_cart_and_checkout_queries_stay_flat_with_promotions(buyer, django_asser
         assert 'data-testid="cart-total">¥119.00<' in html_of(client.get("/cart/"))  # 10 × ¥12 − ¥1
     with django_assert_max_num_queries(checkout_budget):
         html_of(client.get(f"/checkout/?lines={lines}"))
+
+
+def test_the_product_page_stops_selling_what_checkout_would_refuse_in_a_flash_sale(buyer):
+    """Flash stock gone, or the buyer's limit reached: the product page says so and its
+    buttons are disabled for the SKUs the sale covers (checkout refuses them rather than
+    charge the regular price); SKUs outside the sale still sell."""
+    one = make_product("秒杀耳机", price=19900)
+    promo = make_flash(one, price=9900, quota=2)
+    page = html_of(Client().get(f"/products/{one.pk}/"))
+    assert 'data-testid="flash-refusal"' not in page
+    assert page.count("data-needs-sku disabled") == 0
+    promo.items.update(sold=2)
+    page = html_of(Client().get(f"/products/{one.pk}/"))
+    assert "活动库存已抢光，活动结束后可按原价购买" in page
+    assert page.count("data-needs-sku disabled") == 2  # 加入购物车 and 立即购买
+
+    shirt = make_product("秒杀T恤", price=5900, specs_list=[{"颜色": "白"}, {"颜色": "黑"}])
+    white, black = shirt.skus.order_by("pk")
+    make_flash(shirt, price=2900, sku=white, limit=1, name="T恤秒杀")
+    client = signed_in(buyer)
+    client.post(f"/checkout/?sku={white.pk}&qty=1", {"expected_total": 2900})
+    page = html_of(client.get(f"/products/{shirt.pk}/"))
+    assert "每人限购1件，您已购买1件" in page
+    skus = {
+        s["id"]: s["refused"]
+        for s in json.loads(re.search(r'id="sku-data"[^>]*>(.*?)</script>', page).group(1))
+    }
+    assert skus == {white.pk: True, black.pk: False}
+    assert "您已购买" not in html_of(Client().get(f"/products/{shirt.pk}/"))  # a visitor holds none

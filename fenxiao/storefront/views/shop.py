@@ -171,6 +171,7 @@ def product_detail(request, product_id: int):
         )
     group = showcase.group_offer(product, now)
     group_sku = _group_sku(group, skus)
+    refusal = offers.flash_refusal(flash, request.user)
     return render(
         request,
         "storefront/product.html",
@@ -190,6 +191,9 @@ def product_detail(request, product_id: int):
                 was=flash.regular if selling else None,
             ),
             "flash": flash,
+            "flash_refusal": refusal,
+            # A product of one SKU that checkout would refuse: its buttons start disabled.
+            "refused": bool(refusal) and len(skus) == 1 and _flash_covers(flash, skus[0]),
             "coupons": offers.claimable_coupons(request.user, product=product, now=now),
             "group": group,
             "group_sku": group_sku,
@@ -202,6 +206,7 @@ def product_detail(request, product_id: int):
                     "stock": s.stock,
                     "list_price": s.list_price,
                     "flash": _flash_price(flash, s),
+                    "refused": bool(refusal) and _flash_covers(flash, s),
                     "group": group.price_for(s.price)
                     if group and group.item.sku_id in (None, s.pk)
                     else None,
@@ -232,9 +237,13 @@ def _spec_options(skus) -> list[dict]:
     ]
 
 
+def _flash_covers(flash, sku) -> bool:
+    return flash is not None and flash.started and flash.item.sku_id in (None, sku.pk)
+
+
 def _flash_price(flash, sku) -> int | None:
     """The SKU's price in the running flash sale, if the sale covers it."""
-    if flash is None or not flash.started or flash.item.sku_id not in (None, sku.pk):
+    if not _flash_covers(flash, sku):
         return None
     return flash.item.price_for(sku.price)
 

@@ -58,7 +58,9 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
           groupLink.textContent = interpolate(gettext("发起拼团 %(price)s"), { price: yuan(match.group) }, true);
         }
       }
-      buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0; });
+      // A SKU the flash sale covers while its flash stock is gone (or the buyer's limit is
+      // reached) stays disabled: checkout would refuse it (the page says why).
+      buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0 || match.refused; });
     }
     root.addEventListener("change", function (event) {
       update();
