@@ -264,7 +264,16 @@ def order_status(request, number: str):
     until `paid` (the detail page reads lines, discounts and trail too)."""
     order = (
         Order.objects.filter(buyer=request.user, number=number)
-        .only("number", "status", "fulfilment", "paid_at", "total", "wallet_amount", "pay_deadline")
+        .only(
+            "number",
+            "status",
+            "fulfilment",
+            "awaiting_group",
+            "paid_at",
+            "total",
+            "wallet_amount",
+            "pay_deadline",
+        )
         .first()
     )
     if order is None:

@@ -306,7 +306,10 @@ class Order(models.Model):
 
     @property
     def status_label(self) -> str:
-        """What the buyer and staff read: a paid pickup order waits at the store, 待自提."""
+        """What the buyer and staff read: a paid 拼团 order waits for its group (待成团, not
+        to be shipped yet), a paid pickup order waits at the store (待自提)."""
+        if self.status == OrderStatus.PENDING_SHIPMENT and self.awaiting_group:
+            return gettext("待成团")
         if self.is_pickup and self.status == OrderStatus.PENDING_SHIPMENT:
             return gettext("待自提")
         return self.get_status_display()

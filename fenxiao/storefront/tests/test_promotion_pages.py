@@ -15,7 +15,7 @@ from django.utils import timezone
 from fenxiao.orders.models import Order, OrderDiscount
 from fenxiao.promotions.models import BuyerCoupon, BuyerCouponStatus, Coupon, GroupBuy
 from fenxiao.promotions.tests.factories import give_coupon, make_coupon, make_flash, make_group, make_spend
-from fenxiao.testing import in_english, make_address, make_buyer, make_category, make_product
+from fenxiao.testing import in_english, make_address, make_buyer, make_category, make_product, pay_in_sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -522,6 +522,11 @@ def test_group_checkout_prices_at_the_group_price_and_keeps_the_group_in_the_url
     order = Order.objects.get(buyer=buyer)
     assert reply["Location"] == f"/orders/{order.number}/pay/" and order.total == 12900
     group = GroupBuy.objects.get()
+    # Paid, the order waits for its group: 待成团 in the buyer's list and page, not 待发货.
+    pay_in_sandbox(order)
+    for page in ("/orders/", f"/orders/{order.number}/"):
+        body = html_of(client.get(page))
+        assert "待成团" in body and "待发货" not in body.split("</nav>")[-1], page
     # A second buyer joins it from the URL the group page links to.
     other = make_buyer()
     make_address(other)
