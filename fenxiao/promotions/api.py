@@ -183,6 +183,10 @@ class BuyerCouponOut(CouponTermsOut):
     valid_until: datetime
     used_at: datetime | None
     claimed_at: datetime
+    usable: bool = Field(description="现在下单可用（未使用、未过期、已开始、商家未停用）")
+    unusable_reason: str = Field(
+        description="未使用、未过期却暂不可用时的原因，如“商家已停用此券，暂不能使用”；其余为空"
+    )
 
 
 class MyCouponsOut(Schema):
@@ -306,8 +310,11 @@ def _claimable(coupon: Coupon) -> dict:
     }
 
 
-def _copy(copy: BuyerCoupon, status: str) -> dict:
+def _copy(copy: BuyerCoupon, status: str, now) -> dict:
+    refusal = coupons.held_refusal(copy, now) if status == "unused" else ""
     return {
+        "usable": status == "unused" and not refusal,
+        "unusable_reason": refusal,
         "id": copy.pk,
         "coupon_id": copy.coupon_id,
         **_coupon_terms(copy.coupon),
@@ -394,12 +401,13 @@ def claim_coupon(request, coupon_id: int = Path(..., ge=1, le=MAX_ID)):
     """Claim one copy of a coupon (its quantity and the per-buyer limit permitting)."""
     copy = coupons.claim(request.user, coupon_id)
     copy = BuyerCoupon.objects.select_related("coupon").get(pk=copy.pk)
-    return Status(201, _copy(copy, "unused"))
+    return Status(201, _copy(copy, "unused", timezone.now()))
 
 
 @router.get("/me/coupons", response=MyCouponsOut, auth=buyer_auth)
 def my_coupons(request):
     """The buyer's coupons: usable (`unused`, its `id` is what checkout takes as `coupon_id`),
     used, and expired unused."""
-    wallet = coupons.wallet(request.user)
-    return {status: [_copy(c, status) for c in copies] for status, copies in wallet.items()}
+    now = timezone.now()
+    wallet = coupons.wallet(request.user, now)
+    return {status: [_copy(c, status, now) for c in copies] for status, copies in wallet.items()}

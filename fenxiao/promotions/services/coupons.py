@@ -198,6 +198,19 @@ def wallet(buyer, now=None) -> dict[str, list[BuyerCoupon]]:
     }
 
 
+def held_refusal(copy: BuyerCoupon, now=None) -> str:
+    """Why checkout would refuse an unused, unexpired copy the buyer holds ("" if it would
+    take it): the merchant stopped the coupon, or its dates start later."""
+    now = now or timezone.now()
+    if not copy.coupon.is_active:
+        return _("商家已停用此券，暂不能使用")
+    if copy.valid_from > now:
+        return _("%(start)s 起可用") % {
+            "start": timezone.localtime(copy.valid_from).strftime("%Y-%m-%d %H:%M")
+        }
+    return ""
+
+
 def where_to_use(coupons) -> dict[int, str]:
     """去使用 of each coupon, by id: the one listed product or the one category it names,
     else the shop (a coupon for several goes to the whole shop or category tree). Two

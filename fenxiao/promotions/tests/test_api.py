@@ -283,6 +283,22 @@ def test_my_coupons_needs_a_buyer_and_sorts_unused_used_expired():
     assert body["unused"][0]["summary"] == "无门槛8.5折，最多减¥30.00"
     assert body["used"][0]["used_at"] is not None
     assert body["expired"][0]["status"] == "expired"
+    assert (body["unused"][0]["usable"], body["unused"][0]["unusable_reason"]) == (True, "")
+    assert not body["used"][0]["usable"] and not body["expired"][0]["usable"]
+
+    # Held, unexpired, yet checkout would refuse it: said on the copy, as 我的优惠券 says it.
+    later = give_coupon(buyer, make_coupon(amount=500, name="周末券"), starts_in=timedelta(days=2))
+    stopped_coupon = make_coupon(amount=800, name="停用券")
+    stopped = give_coupon(buyer, stopped_coupon)
+    Coupon.objects.filter(pk=stopped_coupon.pk).update(is_active=False)
+    body = api_for(buyer).get("/me/coupons").json()
+    held = {c["id"]: (c["usable"], c["unusable_reason"]) for c in body["unused"]}
+    start = timezone.localtime(later.valid_from).strftime("%Y-%m-%d %H:%M")
+    assert held == {
+        unused.pk: (True, ""),
+        later.pk: (False, f"{start} 起可用"),
+        stopped.pk: (False, "商家已停用此券，暂不能使用"),
+    }
 
 
 # --- checkout with promotions -----------------------------------------------------------------
@@ -454,3 +470,16 @@ def test_preview_with_promotions_is_flat_in_lines(django_assert_num_queries):
     with django_assert_num_queries(len(single.captured_queries)):
         reply = client.post("/checkout/preview", twenty)
     assert reply.json()["discount_amount"] == 6000 + 500
+
+
+def test_my_coupons_says_why_in_the_callers_language():
+    buyer = make_buyer()
+    coupon = make_coupon(amount=800, name="停用券")
+    give_coupon(buyer, coupon)
+    Coupon.objects.filter(pk=coupon.pk).update(is_active=False)
+    api = api_for(buyer)
+    reply = api.client.get("/api/v1/me/coupons", HTTP_ACCEPT_LANGUAGE="en", **api._headers())
+    assert (
+        reply.json()["unused"][0]["unusable_reason"]
+        == "The shop has stopped this coupon; it can't be used for now"
+    )
