@@ -9,6 +9,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field
 
 from fenxiao.customers.auth import buyer_auth
+from fenxiao.customers.phones import mask_phone
 
 from .services import membership, my_store, pickup
 
@@ -80,7 +81,7 @@ class PickupOut(Schema):
     number: str
     status: str
     recipient: str
-    recipient_phone: str
+    recipient_phone: str = Field(description="提货人手机，隐去中间四位（138****1234），与门店核销页一致")
     paid_amount: int
     picked_up_at: datetime | None
     lines: list[PickupLineOut]
@@ -144,7 +145,9 @@ def _pickup(order) -> dict:
         "number": order.number,
         "status": order.status,
         "recipient": order.recipient,
-        "recipient_phone": order.recipient_phone,
+        # Masked as on the H5 counter page: the pickup code is the proof, and a clerk's
+        # phone is no place for a buyer's whole number.
+        "recipient_phone": mask_phone(order.recipient_phone) if order.recipient_phone else "",
         "paid_amount": order.paid_amount,
         "picked_up_at": order.picked_up_at,
         "lines": [

@@ -50,9 +50,12 @@ def test_store_staff_check_and_verify_a_pickup_code_once():
     checked = clerk.post("/stores/pickups/check", code)
     assert checked.status_code == 200 and checked.json()["number"] == order.number
     assert checked.json()["lines"][0]["quantity"] == 1 and checked.json()["picked_up_at"] is None
+    phone = order.recipient_phone
+    assert checked.json()["recipient_phone"] == f"{phone[:3]}****{phone[-4:]}"  # as the counter page
     assert clerk.post("/stores/pickups/check", {"code": "12345"}).json()["code"] == "PICKUP_CODE_INVALID"
     done = clerk.post("/stores/pickups/verify", code)
     assert done.status_code == 200 and done.json()["status"] == "completed"
+    assert phone not in done.content.decode()
     assert clerk.post("/stores/pickups/verify", code).json()["code"] == "PICKUP_CODE_USED"
     boss = api_for(make_staff(perms=["stores.verify_pickup"]))
     assert boss.post("/stores/pickups/check", code).json()["code"] == "PICKUP_CODE_USED"
