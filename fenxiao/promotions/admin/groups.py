@@ -5,6 +5,7 @@ The leader and members are named by phone when they have no nickname: masked (13
 unless the staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from unfold.decorators import display
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 
-from ..models import GroupBuy, GroupMember, GroupStatus
+from ..models import GroupBuy, GroupMember, GroupMemberStatus, GroupStatus
 from .common import badge, local_time
 
 GROUP_BADGES = {GroupStatus.OPEN: "info", GroupStatus.SUCCEEDED: "success", GroupStatus.FAILED: "danger"}
@@ -22,7 +23,7 @@ GROUP_BADGES = {GroupStatus.OPEN: "info", GroupStatus.SUCCEEDED: "success", Grou
 
 class MemberInline(ReadOnlyInline):
     model = GroupMember
-    fields = ("member_display", "is_leader", "status", "order_display", "joined_at")
+    fields = ("member_display", "is_leader", "status", "order_display", "joined_display")
     readonly_fields = fields
     verbose_name_plural = pgettext_lazy("plural", "成员")
 
@@ -44,6 +45,10 @@ class MemberInline(ReadOnlyInline):
             return obj.order.number
         url = reverse("admin:orders_order_change", args=[obj.order_id])
         return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
+
+    @display(description=gettext_lazy("参团时间"))
+    def joined_display(self, obj):
+        return local_time(obj.joined_at)
 
 
 @admin.register(GroupBuy)
@@ -67,14 +72,17 @@ class GroupBuyAdmin(ReadOnlyAdmin):
         "members_display",
         "status_badge",
         "deadline_display",
-        "closed_at",
-        "created_at",
+        "closed_display",
+        "created_display",
     )
     readonly_fields = fields
     inlines = (MemberInline,)
 
     def get_queryset(self, request):
-        return with_phone_flag(super().get_queryset(request), request)
+        # How many paid members a failed group has refunded, counted with the rows: 已付款
+        # stays the number who paid, so the list also says the money went back.
+        refunded = Count("members", filter=Q(members__status=GroupMemberStatus.REFUNDED))
+        return with_phone_flag(super().get_queryset(request).annotate(refunded_count=refunded), request)
 
     @display(description=gettext_lazy("商品"))
     def product_display(self, obj):
@@ -86,7 +94,10 @@ class GroupBuyAdmin(ReadOnlyAdmin):
 
     @display(description=gettext_lazy("已付款 / 已占 / 成团人数"))
     def members_display(self, obj):
-        return f"{obj.paid_count} / {obj.seats_taken} / {obj.size}"
+        counts = f"{obj.paid_count} / {obj.seats_taken} / {obj.size}"
+        if obj.refunded_count:
+            return _("%(counts)s（已退款 %(refunded)s）") % {"counts": counts, "refunded": obj.refunded_count}
+        return counts
 
     @display(description=gettext_lazy("状态"), ordering="status")
     def status_badge(self, obj):
@@ -95,3 +106,11 @@ class GroupBuyAdmin(ReadOnlyAdmin):
     @display(description=gettext_lazy("截止时间"), ordering="deadline")
     def deadline_display(self, obj):
         return local_time(obj.deadline)
+
+    @display(description=gettext_lazy("成团/失败时间"))
+    def closed_display(self, obj):
+        return local_time(obj.closed_at)
+
+    @display(description=gettext_lazy("开团时间"))
+    def created_display(self, obj):
+        return local_time(obj.created_at)
