@@ -20,7 +20,7 @@ from fenxiao.testing import (
     make_staff,
 )
 
-from .test_pos_api import Till
+from .pos_till import Till
 
 pytestmark = pytest.mark.django_db
 

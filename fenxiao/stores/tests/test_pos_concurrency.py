@@ -12,7 +12,7 @@ from fenxiao.stores.models import OfflineRefund, OfflineSale, OfflineSaleLine, P
 from fenxiao.stores.services import pos_keys
 from fenxiao.testing import assert_refused, make_buyer, postgres_only_marks, run_together
 
-from .test_pos_api import Till, make_store, sale
+from .pos_till import Till, make_store, sale
 from .test_pos_refunds import open_shop, refund
 
 pytestmark = postgres_only_marks()

@@ -30,7 +30,7 @@ from fenxiao.stores.models import BindTarget, OfflineRefund, OfflineSale, Offlin
 from fenxiao.testing import api_for, make_buyer, make_product, make_staff
 
 from .helpers import guide, make_store, scan, store_settings
-from .test_pos_api import Till, sale
+from .pos_till import Till, sale
 
 pytestmark = pytest.mark.django_db
 

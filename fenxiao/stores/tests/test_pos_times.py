@@ -9,7 +9,7 @@ from fenxiao.customers.models import CustomerFigures
 from fenxiao.stores.models import OfflineRefund, OfflineSale, PosIdempotency
 from fenxiao.testing import make_buyer
 
-from .test_pos_api import Till, make_store, sale
+from .pos_till import Till, make_store, sale
 from .test_pos_refunds import open_shop, refund
 
 pytestmark = pytest.mark.django_db
