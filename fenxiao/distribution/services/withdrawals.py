@@ -58,6 +58,37 @@ def period_start(period: str, now):
     return start
 
 
+def next_period_start(period: str, now):
+    """The first moment of the period after the one `now` is in (shop time)."""
+    start = period_start(period, now)
+    if period == Cycle.WEEKLY:
+        return start + timedelta(days=7)
+    if period == Cycle.MONTHLY:
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+def _used_in_period(distributor_id: int, period: str, now) -> int:
+    """Requests that count against 每日/每周/每月最多 N 次: this period's, except those
+    rejected or failed (their hold went back)."""
+    return (
+        Withdrawal.objects.filter(distributor_id=distributor_id, created_at__gte=period_start(period, now))
+        .exclude(status__in=[WithdrawalStatus.REJECTED, WithdrawalStatus.FAILED])
+        .count()
+    )
+
+
+def reopens_at(distributor: Distributor, cfg=None, now=None):
+    """When a distributor who has used up this period's requests may ask again (the start
+    of the next period), or None while they may ask now. One query. The withdraw page says
+    so instead of offering a form that `request` would refuse."""
+    cfg = cfg or config.current()
+    now = now or timezone.now()
+    if _used_in_period(distributor.pk, cfg.withdraw_period, now) < cfg.withdraw_limit:
+        return None
+    return next_period_start(cfg.withdraw_period, now)
+
+
 def _clean_account(method: str, account: dict, *, user_id: int, openid: str | None) -> dict:
     from ..payouts import pays_by_openid
 
@@ -129,14 +160,7 @@ def request(
             )
         if amount > available:
             raise WithdrawalAboveBalance(_("可提现余额 %(amount)s") % {"amount": format_fen(available)})
-        used = (
-            Withdrawal.objects.filter(
-                distributor=locked, created_at__gte=period_start(cfg.withdraw_period, now)
-            )
-            .exclude(status__in=[WithdrawalStatus.REJECTED, WithdrawalStatus.FAILED])
-            .count()
-        )
-        if used >= cfg.withdraw_limit:
+        if _used_in_period(locked.pk, cfg.withdraw_period, now) >= cfg.withdraw_limit:
             raise WithdrawalLimitReached(
                 {
                     Cycle.DAILY: _("本日最多提现%(count)s次"),

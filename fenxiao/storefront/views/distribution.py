@@ -196,6 +196,8 @@ def withdraw(request):
             "distributor": distributor,
             "methods": methods,
             "available": ledger.balance(distributor.pk),
+            # This period's requests used up: the page says when they may ask again.
+            "reopens_at": withdrawals.reopens_at(distributor, cfg) if distributor.may_withdraw else None,
             "history": history,
             "wechat_by_openid": by_openid,
             "awaiting_confirmation": any(w.payout_package for w in history),

@@ -1,0 +1,81 @@
+"""The H5 withdraw page (/d/withdraw/) offers a request only when the server would take it:
+once the period's requests (每日/每周/每月最多 N 次) are used up it says when the next one
+is possible instead of a form that is refused after it is filled in."""
+
+from datetime import datetime
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from fenxiao.distribution.services import withdrawals
+from fenxiao.testing import make_staff
+
+from .helpers import configure, earn, make_distributor
+
+pytestmark = pytest.mark.django_db
+
+ALIPAY = {"name": "王五", "account": "wangwu@example.com"}
+FORM = {"amount": "10.00", "method": "alipay", "name": "王五", "account": "wangwu@example.com"}
+
+
+@pytest.fixture
+def rich():
+    """¥100.00 withdrawable (a ¥1000.00 sale at 10%), signed in on the H5 center."""
+    distributor = make_distributor()
+    earn(distributor, 100000)
+    client = Client()
+    client.force_login(distributor.user)
+    return distributor, client
+
+
+def offers_the_form(page: str) -> bool:
+    return 'name="amount"' in page and "申请提现</button>" in page
+
+
+def test_the_page_says_when_the_next_request_is_possible_once_the_month_is_used_up(rich):
+    distributor, client = rich
+    configure(withdraw_limit=2, withdraw_period="monthly")
+    now = timezone.localtime()
+    next_month = datetime(now.year + now.month // 12, now.month % 12 + 1, 1).strftime("%Y-%m-%d")
+    first = withdrawals.request(distributor, amount=1000, method="alipay", account=ALIPAY)
+    assert offers_the_form(client.get("/d/withdraw/").content.decode())
+
+    withdrawals.request(distributor, amount=1000, method="alipay", account=ALIPAY)
+    page = client.get("/d/withdraw/").content.decode()
+    assert not offers_the_form(page)
+    assert f"每月最多提现 2 次，本月的次数已用完，{next_month} 起可再申请。" in page
+    assert 'data-testid="withdraw-available">¥80.00<' in page
+
+    # A request sent all the same (another tab) is refused and the page stays without a form.
+    refused = client.post("/d/withdraw/", FORM)
+    assert refused.status_code == 400
+    assert "本月最多提现2次" in refused.content.decode()
+    assert not offers_the_form(refused.content.decode())
+
+    # A rejected request gives its turn back: the form returns.
+    withdrawals.reject(first, make_staff(superuser=True), reason="账号有误")
+    page = client.get("/d/withdraw/").content.decode()
+    assert offers_the_form(page) and "次数已用完" not in page
+    assert client.post("/d/withdraw/", FORM).status_code == 302
+
+
+def test_a_daily_limit_reopens_tomorrow(rich):
+    distributor, client = rich
+    configure(withdraw_limit=1, withdraw_period="daily")
+    withdrawals.request(distributor, amount=1000, method="alipay", account=ALIPAY)
+    tomorrow = (timezone.localtime() + timezone.timedelta(days=1)).strftime("%Y-%m-%d")
+    page = client.get("/d/withdraw/").content.decode()
+    assert not offers_the_form(page)
+    assert f"每天最多提现 1 次，今天的次数已用完，{tomorrow} 起可再申请。" in page
+
+
+def test_the_next_period_starts_where_the_service_counts_from():
+    tz = timezone.get_current_timezone()
+    wednesday = datetime(2026, 12, 30, 23, 59, tzinfo=tz)
+    assert withdrawals.next_period_start("daily", wednesday) == datetime(2026, 12, 31, tzinfo=tz)
+    assert withdrawals.next_period_start("weekly", wednesday) == datetime(2027, 1, 4, tzinfo=tz)
+    assert withdrawals.next_period_start("monthly", wednesday) == datetime(2027, 1, 1, tzinfo=tz)
+    for period in ("daily", "weekly", "monthly"):
+        nxt = withdrawals.next_period_start(period, wednesday)
+        assert withdrawals.period_start(period, nxt) == nxt
