@@ -56,6 +56,16 @@ def order_accepts(order: Order, kind: str, by_staff: bool) -> None:
             raise AfterSaleInvalid(_("订单完成已超过%(days)s天，不能再申请售后") % {"days": days})
 
 
+def buyer_refusal(order: Order) -> str:
+    """Why the buyer may not file any after-sale on `order` now ("" when they may): what the
+    order page says instead of offering 申请售后 that `order_accepts` would refuse."""
+    try:
+        order_accepts(order, AfterSaleKind.REFUND_ONLY, by_staff=False)
+    except (AfterSaleInvalid, InvalidTransition) as refusal:
+        return str(refusal.message)
+    return ""
+
+
 def shipping_refundable(order: Order) -> int:
     """Shipping not yet refunded or being refunded (it belongs to no line)."""
     taken = (

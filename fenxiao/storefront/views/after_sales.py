@@ -26,7 +26,7 @@ from fenxiao.orders.models import (
     OrderSettings,
     OrderStatus,
 )
-from fenxiao.orders.services import after_sales
+from fenxiao.orders.services import after_sale_checks, after_sales
 from fenxiao.shipping.carriers import Carrier
 
 from .common import int_or_none
@@ -76,6 +76,10 @@ def countdown(deadline, now=None) -> str:
 @login_required
 def request_page(request, number: str):
     order = _order(request, number)
+    refusal = after_sale_checks.buyer_refusal(order)
+    if refusal:  # unpaid, closed, or past the after-sale window: no form to fill in for nothing
+        messages.error(request, refusal)
+        return redirect("storefront:order_detail", number)
     lines = list(order.lines.all())
     if request.method == "POST":
         chosen = []

@@ -58,6 +58,8 @@ def order_detail(request, number: str):
         buyer=request.user,
     )
     parcels = list(order.parcels.all())
+    # A completed order past its after-sale window says so instead of offering 申请售后.
+    refusal = after_sale_checks.buyer_refusal(order) if order.status in after_sale_checks.PAID_STATES else ""
     return render(
         request,
         "storefront/orders/detail.html",
@@ -67,7 +69,10 @@ def order_detail(request, number: str):
             "partly_shipped": order.status == OrderStatus.PENDING_SHIPMENT and bool(parcels),
             "events": buyer_events(order),
             "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
-            "can_after_sale": order.status in after_sale_checks.PAID_STATES and order.refundable_amount > 0,
+            "can_after_sale": order.status in after_sale_checks.PAID_STATES
+            and order.refundable_amount > 0
+            and not refusal,
+            "after_sale_refusal": refusal,
             **pickup_card(request, order),
         },
     )

@@ -1,0 +1,54 @@
+"""The H5 offers an after-sale only where the server would take it: not on a completed order
+past its after-sale window, and not on a line another request already holds."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from fenxiao.customers.models import Address
+from fenxiao.orders.models import Order, OrderSettings
+from fenxiao.orders.services import checkout, lifecycle
+from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def shipped_order(buyer, prices=(5900,)) -> Order:
+    skus = [make_product(f"商品{i}", price=price, stock=10).skus.get() for i, price in enumerate(prices)]
+    address = Address.objects.filter(user=buyer).first() or make_address(buyer)
+    order = checkout.place_order(buyer, [(sku.pk, 1) for sku in skus], address_id=address.pk)
+    pay_in_sandbox(order)
+    lifecycle.ship(order, make_staff("shipper"), carrier="shunfeng", tracking_number="SF10001")
+    return order
+
+
+def completed_days_ago(order: Order, days: int) -> Order:
+    lifecycle.complete(order, actor=order.buyer)
+    Order.objects.filter(pk=order.pk).update(completed_at=timezone.now() - timedelta(days=days))
+    return order
+
+
+def test_a_completed_order_past_its_window_says_so_instead_of_offering_an_after_sale():
+    OrderSettings.objects.create(after_sale_days=15)
+    buyer = make_buyer()
+    client = signed_in(buyer)
+    recent = completed_days_ago(shipped_order(buyer), 14)
+    page = client.get(f"/orders/{recent.number}/").content.decode()
+    assert f'href="/orders/{recent.number}/after-sale/"' in page
+
+    old = completed_days_ago(shipped_order(buyer), 16)
+    page = client.get(f"/orders/{old.number}/").content.decode()
+    assert f'href="/orders/{old.number}/after-sale/"' not in page
+    assert "订单完成已超过15天，不能再申请售后" in page
+    # The form's address, typed or bookmarked, leads back to the order with the reason.
+    reply = client.get(f"/orders/{old.number}/after-sale/", follow=True)
+    assert reply.redirect_chain == [(f"/orders/{old.number}/", 302)]
+    assert "订单完成已超过15天，不能再申请售后" in reply.content.decode()
