@@ -4,7 +4,6 @@ shop, a product or a coupon."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -131,11 +130,15 @@ def team(request):
     if distributor is None:
         return redirect("/d/")
     depth = 2 if request.GET.get("depth") == "2" else 1
-    page = Paginator(dashboard.team(distributor, depth), 20).get_page(request.GET.get("page"))
-    stats = dashboard.member_stats(m.pk for m in page)
-    members = [(m, stats[m.pk]) for m in page]
+    # Keyset paging, as for commissions: every page costs the same however big the team.
+    before = int_or_none(request.GET.get("before"))
+    rows, cursor = page_before(dashboard.team(distributor, depth), before if before and before > 0 else None, 20)
+    stats = dashboard.member_stats(m.pk for m in rows)
+    members = [(m, stats[m.pk]) for m in rows]
     return render(
-        request, "storefront/distribution/team.html", {"page": page, "members": members, "depth": depth}
+        request,
+        "storefront/distribution/team.html",
+        {"members": members, "depth": depth, "next": cursor, "older": before is not None},
     )
 
 
