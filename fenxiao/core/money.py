@@ -85,6 +85,17 @@ def format_fen(fen: int | None) -> str:
     return f"¥{text}"
 
 
+def format_fen_grouped(fen: int | None) -> str:
+    """73909889 -> "¥739,098.89": `format_fen` with the yuan grouped by thousands, for
+    figures read at a glance (report pages, the dashboard). Never for exports or form
+    fields, which keep plain numbers; `yuan_to_fen` reads it back."""
+    if fen is None:
+        return "-"
+    sign = "-" if fen < 0 else ""
+    fen = abs(int(fen))
+    return f"{sign}¥{fen // 100:,}.{fen % 100:02d}"
+
+
 def percent_to_bp(value: str | int | Decimal) -> int:
     """Parse a percentage typed by a person ("15", "15.5", "15.50 %") into basis points."""
     text = str(value).strip().rstrip("%").strip()

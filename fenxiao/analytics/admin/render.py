@@ -1,8 +1,9 @@
 """How any `Report` looks in the backend: metric cards, a Chart.js chart, a table.
 
 Services hand over integer fen, basis points and counts; this module is the one place that
-turns them into what a merchant reads (¥12.34, 12.50 %, ↑ 3.20 %), so every report page and
-the dashboard show figures the same way.
+turns them into what a merchant reads (¥739,098.89, 12,345, 12.50 %, ↑ 3.20 %), so every
+report page and the dashboard show figures the same way. Amounts and counts are grouped by
+thousands here only: exports and the API keep plain numbers.
 """
 
 import json
@@ -11,9 +12,9 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fenxiao.core.money import format_bp, format_fen
+from fenxiao.core.money import format_bp, format_fen_grouped
 
-from ..services.shapes import BP, FEN, Chart, Metric, Report, Table
+from ..services.shapes import BP, COUNT, FEN, Chart, Metric, Report, Table
 
 # Figures where going up is bad news: shown in red when they rise.
 LOWER_IS_BETTER = {"refunds", "refund_amount", "refunded", "clawed_back"}
@@ -27,7 +28,7 @@ def format_value(value, unit: str) -> str:
     if value is None or value == "":
         return "-"
     if unit == FEN:
-        return format_fen(value)
+        return format_fen_grouped(value)
     if unit == BP:
         return format_bp(value)
     if isinstance(value, int):
@@ -64,6 +65,19 @@ def metric_card(metric: Metric, href: str = "") -> dict:
         "previous": None if metric.previous is None else format_value(metric.previous, metric.unit),
         "change": change(metric),
         "href": href,
+    }
+
+
+def todo_card(todo) -> dict:
+    """A to-do of 经营概况 with its count as the cards show counts (12,345)."""
+    return {
+        "key": todo.key,
+        "label": todo.label,
+        "count": todo.count,
+        "count_text": format_value(todo.count, COUNT),
+        "url": todo.url,
+        "hint": todo.hint,
+        "icon": todo.icon,
     }
 
 

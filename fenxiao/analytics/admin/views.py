@@ -266,7 +266,7 @@ def dashboard_context(request) -> dict:
             % {"start": f"{chart_period.start:%m-%d}", "end": f"{chart_period.end:%m-%d}"}
             if chart
             else "",
-            "todos": todo_service.for_user(user),
+            "todos": [render.todo_card(t) for t in todo_service.for_user(user)],
             "reports": [
                 {"title": page_title(k), "url": report_url(k), "icon": REPORT_ICONS[k]}
                 for k in reports_allowed

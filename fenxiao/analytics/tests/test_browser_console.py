@@ -134,3 +134,52 @@ def test_a_long_wide_table_keeps_its_total_and_first_column_in_sight(phones):
     day = table.locator("tbody tr").nth(20).locator("td").first
     assert day.evaluate(SEEN, [10000, 10000]) == {"inside": True, "covered": False, "scrolls": True}
     merchant.shot("sales-table-scrolled")
+
+
+# Whether a card's figure and comparison line stay inside the card's padding.
+FITS = """(card) => {
+    const box = card.getBoundingClientRect();
+    const right = box.right - parseFloat(getComputedStyle(card).paddingRight) + 0.5;
+    return [...card.querySelectorAll(".fx-value, .fx-compare > span")].every(
+        (el) => el.scrollWidth <= el.clientWidth + 0.5 && el.getBoundingClientRect().right <= right
+    );
+}"""
+
+
+def test_nine_digit_amounts_fit_their_cards_at_laptop_widths(phones, monkeypatch):
+    """¥123,456,789.01 on a card of a four-column row, at 1280 and 1440 px: the figure and
+    its comparison stay inside the card (they ran past its right edge at 1280)."""
+    from fenxiao.analytics.admin import views
+    from fenxiao.analytics.services.shapes import COUNT, FEN, Metric
+
+    from . import console_fakes
+
+    console_fakes.install(monkeypatch)
+    big = [
+        Metric("gmv", "支付金额", 12345678901, 9876543210, FEN),
+        Metric("paid_orders", "支付订单数", 1234567, 987654, COUNT),
+        Metric("visitors", "访客数", 12345678, 9876543, COUNT),
+        Metric("commission_accrued", "新增佣金", 9999999999, 8888888888, FEN),
+    ]
+    monkeypatch.setattr(views, "dashboard_overview", lambda period: big)
+
+    def report(key, period, params):
+        built = console_fakes.sample_report(period)
+        built.metrics = big
+        return [built]
+
+    monkeypatch.setattr(views, "build_reports", report)
+    boss = make_staff("boss", superuser=True)
+    merchant = phones("console-big", desktop=True)
+    page = merchant.page
+    sign_in(page, boss)
+    for width in (1280, 1440):
+        page.set_viewport_size({"width": width, "height": 860})
+        for url in ("/backend/?range=30d", "/backend/data/sales/?range=30d"):
+            page.goto(url)
+            assert "¥123,456,789.01" in page.locator('[data-metric="gmv"]').inner_text()
+            cards = page.locator("[data-metric]")
+            assert cards.count() == 4
+            for card in cards.all():
+                assert card.evaluate(FITS), (width, url, card.inner_text())
+        merchant.shot(f"cards-{width}")

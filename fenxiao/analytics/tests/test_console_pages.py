@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from fenxiao.analytics.services import periods
-from fenxiao.analytics.services.shapes import Column, Metric, Table
+from fenxiao.analytics.services.shapes import FEN, Column, Metric, Table
 from fenxiao.customers.services.staff import FINANCE, OPERATIONS, ensure_staff_groups
 from fenxiao.testing import login, make_staff
 
@@ -53,15 +53,15 @@ def test_a_report_page_shows_cards_chart_and_table(boss):
     html = text(reply)
     assert "销售报表" in html and "按商品" in html
     # Cards: amounts in ¥, rates in %, the change with its arrow; "—" with nothing to compare.
-    assert "¥3703.50" in html and "上期 ¥2962.80" in html and "↑ 25.00 %" in html
+    assert "¥3,703.50" in html and "上期 ¥2,962.80" in html and "↑ 25.00 %" in html
     assert re.search(r'data-metric="conversion_bp".*?12.50 %.*?>—</span> <span[^>]*>上期 0.00 %', html)
     # The refund card went up: bad news, shown in red.
     refunds = re.search(r'data-metric="refunds".*?</div> </div>', html).group(0)
     assert "fx-bad" in refunds and "↑ 100.00 %" in refunds
     # The table: names as typed (escaped), amounts and rates formatted, a total row.
-    assert "连衣裙" in html and "¥1234.50" in html and "¥2469.00" in html and "37.50 %" in html
+    assert "连衣裙" in html and "¥1,234.50" in html and "¥2,469.00" in html and "37.50 %" in html
     assert "=HYPERLINK(&quot;http://evil&quot;,&quot;点我&quot;)" in html
-    assert re.search(r"<tfoot>.*合计.*¥7407.00", html)
+    assert re.search(r"<tfoot>.*合计.*¥7,407.00", html)
     assert "按支付时间统计" in html
     assert "报表数据尚未更新：后台任务每 5 分钟更新一次" in html  # no refresh has run here
     # The chart: bar, amounts in yuan on the left axis, counts on the right.
@@ -198,7 +198,7 @@ def test_the_dashboard_shows_figures_trend_and_shortcuts(boss):
     # Today is still running: its figures are so far, against the whole of yesterday.
     today = timezone.localdate()
     assert f"{today:%Y-%m-%d} 截至此刻 · 对比昨日全天 {today - timedelta(days=1):%Y-%m-%d}" in html
-    assert "¥1234.50" in html and "↑ 23.45 %" in html  # 1234.50 against 1000.00
+    assert "¥1,234.50" in html and "↑ 23.45 %" in html  # 1234.50 against 1000.00
     assert "↓ 25.00 %" in html  # 12 paid orders against 16
     assert re.search(r'data-metric="visitors".*?300.*?>—</span> <span[^>]*>上期 0<', html)
     assert re.search(r'data-metric="commission_accrued".*?¥45.60.*?>持平</span>', html)
@@ -308,3 +308,45 @@ def test_an_empty_table_offers_a_longer_range_and_no_empty_export(boss, monkeypa
     monkeypatch.setattr(views, "build_reports", lambda key, period, params: [sample_report(period)])
     html = text(boss.get("/backend/data/sales/?range=7d"))
     assert "data-export" in html and wider_link(html) is None
+
+
+def test_large_figures_are_grouped_on_the_page_and_plain_in_the_files(boss, monkeypatch):
+    """¥739,098.89 and 12,345 on the page and the dashboard; the CSV/Excel files keep
+    739098.89 and 12345, numbers a spreadsheet sums."""
+    from fenxiao.analytics.admin import views
+    from fenxiao.analytics.services.todo import Todo
+
+    def big(key, period, params):
+        report = sample_report(period)
+        report.metrics[0] = Metric("gmv", "支付金额", 73909889, 12345678901, FEN)
+        report.table.rows[0].update(orders=12345, gmv=73909889)
+        report.table.totals.update(orders=12345 + 5, gmv=-73909889)
+        return [report]
+
+    monkeypatch.setattr(views, "build_reports", big)
+    html = text(boss.get("/backend/data/sales/?range=7d"))
+    assert "¥739,098.89" in html and "上期 ¥123,456,789.01" in html
+    assert re.search(r"<td[^>]*>12,345</td>\s*<td[^>]*>¥739,098.89</td>", html)
+    assert re.search(r"<tfoot>.*12,350.*-¥739,098.89", html)
+    assert "739098.89" not in html and "12345<" not in html
+
+    body = boss.get("/backend/data/sales/export/csv/?range=7d").content.decode("utf-8")
+    lines = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
+    assert lines[1][:3] == ["连衣裙", "12345", "739098.89"] and lines[-1][2] == "-739098.89"
+    assert "," not in "".join(lines[1][1:3])
+
+    monkeypatch.setattr(
+        views,
+        "dashboard_overview",
+        lambda period: [
+            Metric("gmv", "支付金额", 73909889, 100000, FEN),
+            Metric("paid_orders", "支付订单数", 12345, 9999),
+        ],
+    )
+    monkeypatch.setattr(
+        views.todo_service, "for_user", lambda user: [Todo("ship", "待发货", 12345, "/backend/orders/")]
+    )
+    html = text(boss.get("/backend/"))
+    assert "¥739,098.89" in html and "上期 ¥1,000.00" in html
+    assert re.search(r'data-metric="paid_orders".*?12,345.*?上期 9,999', html)
+    assert re.search(r'data-todo="ship".*?data-count>12,345<', html)

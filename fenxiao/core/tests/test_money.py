@@ -1,12 +1,20 @@
 """Property tests for the one module that does money arithmetic."""
 
+import re
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fenxiao.core.money import allocate, apply_bp, fen_to_yuan, format_fen, yuan_to_fen
+from fenxiao.core.money import (
+    allocate,
+    apply_bp,
+    fen_to_yuan,
+    format_fen,
+    format_fen_grouped,
+    yuan_to_fen,
+)
 
 FAST = settings(max_examples=200, deadline=None)
 
@@ -199,3 +207,36 @@ def test_format_fen_examples(fen, shown):
 )
 def test_fen_to_yuan_examples(fen, text):
     assert fen_to_yuan(fen) == text
+
+
+@FAST
+@given(fen=st.integers(min_value=-(10**15), max_value=10**15))
+def test_grouped_amounts_read_back_exactly(fen):
+    shown = format_fen_grouped(fen)
+    assert yuan_to_fen(shown.replace("-¥", "-")) == fen
+    # The same figure as format_fen, only with thousands separated.
+    assert shown.replace(",", "") == format_fen(fen)
+    whole = shown.lstrip("-¥").split(".")[0]
+    # Groups of three digits after the first group of one to three, no leading zeros.
+    assert re.fullmatch(r"(0|[1-9]\d{0,2}(,\d{3})*)", whole), shown
+
+
+@pytest.mark.parametrize(
+    ("fen", "shown"),
+    [
+        (0, "¥0.00"),
+        (5, "¥0.05"),
+        (99, "¥0.99"),
+        (100, "¥1.00"),
+        (99999, "¥999.99"),
+        (100000, "¥1,000.00"),
+        (73909889, "¥739,098.89"),
+        (12345678901, "¥123,456,789.01"),
+        (-5, "-¥0.05"),
+        (-100000, "-¥1,000.00"),
+        (-73909889, "-¥739,098.89"),
+        (None, "-"),
+    ],
+)
+def test_format_fen_grouped_examples(fen, shown):
+    assert format_fen_grouped(fen) == shown
