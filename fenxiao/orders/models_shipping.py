@@ -156,7 +156,13 @@ class TrackingSubscription(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.provider}:{self.parcel_id}"
+        return str(self.parcel)  # the backend titles the page with the parcel it follows
+
+    @property
+    def provider_name(self) -> str:
+        from .logistics import provider_label  # the adapters import the models
+
+        return provider_label(self.provider)
 
 
 class TrackingEvent(models.Model):

@@ -14,6 +14,7 @@ from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, label_display
 from fenxiao.core.admin_forms import confirm_action, report_each
 from fenxiao.shipping.carriers import Carrier
 
+from ..logistics import provider_choices
 from ..models import Parcel, SubscriptionStatus, TrackingState, TrackingSubscription
 from ..services.shipments import parcel_details, remaining_quantities
 from ..services.tracking import retry_subscription
@@ -154,6 +155,17 @@ SUBSCRIPTION_LABELS = {
 }
 
 
+class ProviderFilter(admin.SimpleListFilter):
+    title = gettext_lazy("物流服务")
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return provider_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(provider=self.value()) if self.value() else queryset
+
+
 @admin.register(TrackingSubscription)
 class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     """Each parcel's request for its trail at the tracking service; staff re-send the ones
@@ -163,19 +175,19 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_display = (
         "parcel_display",
         "order_link",
-        "provider",
+        "provider_display",
         "status_label",
         "attempts",
         "last_error",
         "created_at",
     )
-    list_filter = ("status", "provider")
+    list_filter = ("status", ProviderFilter)
     search_fields = ("=parcel__tracking_number", "=parcel__order__number")
     list_select_related = ("parcel", "parcel__order")
     fields = (
         "parcel_display",
         "order_link",
-        "provider",
+        "provider_display",
         "status_label",
         "attempts",
         "next_attempt_at",
@@ -197,6 +209,10 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     @display(description=gettext_lazy("订单"))
     def order_link(self, obj):
         return link(obj.parcel.order)
+
+    @display(description=gettext_lazy("物流服务"))
+    def provider_display(self, obj):
+        return obj.provider_name
 
     @label_display(
         description=gettext_lazy("状态"),

@@ -11,6 +11,8 @@ __all__ = [
     "TrackingPush",
     "active_provider",
     "get_provider",
+    "provider_choices",
+    "provider_label",
 ]
 
 # Providers that report journeys that never happened: a demo or a developer's machine only.
@@ -37,3 +39,15 @@ def active_provider() -> TrackingProvider | None:
     """The provider new parcels subscribe with (`LOGISTICS_PROVIDER`), or None: then
     parcels ship without a trail."""
     return get_provider(getattr(settings, "LOGISTICS_PROVIDER", "sandbox") or "")
+
+
+def provider_label(name: str) -> str:
+    """What staff read for a provider's code: 模拟物流 for the test service, 快递100 …; the
+    code itself for one this version does not know."""
+    provider = _registry().get(name)
+    return str(provider.label) if provider else name
+
+
+def provider_choices() -> list[tuple[str, str]]:
+    """(code, name) of every provider, for the backend's filter."""
+    return [(name, str(provider.label)) for name, provider in _registry().items()]

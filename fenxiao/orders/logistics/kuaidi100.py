@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from fenxiao.shipping.carriers import Carrier
 
@@ -35,7 +36,7 @@ def kuaidi100_sign(param: str, salt: str) -> str:
 
 class Kuaidi100Tracking(TrackingProvider):
     name = "kuaidi100"
-    label = "快递100"
+    label = gettext_lazy("快递100")
 
     def subscribe(self, *, carrier, number, callback_url, salt, destination="", phone="") -> SubscribeResult:
         if carrier not in Carrier.values or carrier == Carrier.OTHER:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from fenxiao.shipping.carriers import Carrier, carrier_record_name
 
@@ -66,7 +67,8 @@ def deliver(url: str, body: bytes) -> tuple[int, bytes]:
 
 class SandboxTracking(TrackingProvider):
     name = "sandbox"
-    label = "沙箱物流"
+    # Staff are told plainly that its journeys are simulated; buyers never see the service.
+    label = gettext_lazy("模拟物流")
 
     def subscribe(self, *, carrier, number, callback_url, salt, destination="", phone="") -> SubscribeResult:
         if carrier not in Carrier.values or carrier == Carrier.OTHER:

@@ -1,6 +1,8 @@
 """The order page's 发货 form ships the whole order or part of it (per line quantity, carrier
 from the list), and the page shows each parcel with its goods, state and trail."""
 
+import re
+
 import pytest
 
 from fenxiao.orders.models import Order, Parcel, TrackingEvent
@@ -100,3 +102,27 @@ def test_staff_resend_a_failed_tracking_subscription(boss):
     assert any("已重新发送物流订阅" in text for text in texts(response)), texts(response)
     sub.refresh_from_db()
     assert sub.status == "subscribed"
+
+
+def test_tracking_subscriptions_name_the_test_service_in_words_not_its_code(boss):
+    """The backend names the demo's tracking service 模拟物流 (the list, its filter and the
+    page, titled by its parcel), never by its code "sandbox"."""
+    from django.urls import reverse
+
+    from fenxiao.orders.models import TrackingSubscription
+    from fenxiao.orders.services import shipments
+    from fenxiao.testing import make_staff
+
+    order = paid_order((1,))
+    parcel = shipments.ship_parcel(order, make_staff(), carrier="顺丰", tracking_number="SF8002")
+    sub = TrackingSubscription.objects.get(parcel=parcel)
+    assert sub.provider == "sandbox"
+    changelist = reverse("admin:orders_trackingsubscription_changelist")
+    for page in (
+        boss.get(changelist).content.decode(),
+        boss.get(changelist + "?provider=sandbox").content.decode(),
+        boss.get(reverse("admin:orders_trackingsubscription_change", args=[sub.pk])).content.decode(),
+    ):
+        assert "模拟物流" in page and "顺丰速运 SF8002" in page
+        shown = re.sub(r'(href|action|src|class|id|name|value)="[^"]*"', "", page)
+        assert "sandbox" not in shown.lower()
