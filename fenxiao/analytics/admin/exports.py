@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from fenxiao.core.money import bp_to_percent, fen_to_yuan
 from fenxiao.core.tabular import Cell, csv_response, xlsx_response
 
+from ..services import periods
 from ..services.shapes import BP, FEN, Report
 
 FORMATS = ("csv", "xlsx")
@@ -50,15 +51,37 @@ def rows(report: Report):
         yield total
 
 
-def filename(report: Report, ext: str) -> str:
-    """Named as merchants file them, in the page's language ("按商品-20261101-20261130.csv"),
-    as the order export is; the download's Content-Disposition carries it as UTF-8."""
+def by_grain(report: Report) -> bool:
+    """Whether the table has a row per bucket of the period (day, week, month): only then
+    does the grain change the file."""
+    return any(column.key == "bucket" for column in report.table.columns)
+
+
+# Characters a file name may not hold on some system, or that would end the quoted
+# `filename="…"` of the download's Content-Disposition.
+UNSAFE = set('/\\:*?"<>|;')
+
+
+def _safe(text: str) -> str:
+    return "".join("-" if ch in UNSAFE or not ch.isprintable() else ch for ch in text).strip()
+
+
+def filename(report: Report, ext: str, page: str = "") -> str:
+    """Says what the file holds, as merchants file them, in the page's language:
+    the report page, the section, the grain when rows are buckets, and the period
+    ("销售报表_销售趋势_按周_2026-11-01_2026-11-30.xlsx"), so two exports of different
+    grains or periods never share a name. The download's Content-Disposition carries it as
+    UTF-8 with an ASCII fallback, as every export's."""
     period = report.period
-    title = "".join("-" if ch in '/\\:*?"<>|' else ch for ch in str(report.title))
-    return f"{title}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.{ext}"
+    parts = [page, report.title]
+    if by_grain(report):
+        parts.append(str(periods.GRAINS.get(period.grain, period.grain)))
+    parts += [f"{period.start:%Y-%m-%d}", f"{period.end:%Y-%m-%d}"]
+    return "_".join(part for part in map(_safe, map(str, parts)) if part) + f".{ext}"
 
 
-def export(report: Report, fmt: str) -> HttpResponse:
+def export(report: Report, fmt: str, page: str = "") -> HttpResponse:
+    name = filename(report, fmt, page)
     if fmt == "xlsx":
-        return xlsx_response(filename(report, "xlsx"), report.title, headers(report), rows(report))
-    return csv_response(filename(report, "csv"), headers(report), rows(report))
+        return xlsx_response(name, report.title, headers(report), rows(report))
+    return csv_response(name, headers(report), rows(report))

@@ -206,7 +206,7 @@ def export_view(request, key: str, fmt: str):
     wanted = request.GET.get("report") or ""
     for report in built:
         if report.table is not None and (report.key == wanted or not wanted):
-            return exports.export(report, fmt)
+            return exports.export(report, fmt, page=page_title(key))
     raise Http404(_("没有可导出的报表"))
 
 

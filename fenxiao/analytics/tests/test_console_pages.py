@@ -157,8 +157,11 @@ def test_the_csv_export_equals_the_table(boss):
     reply = boss.get("/backend/data/sales/export/csv/?range=7d&report=sales-by-day")
     assert reply.status_code == 200
     assert reply["Content-Type"].startswith("text/csv")
-    # Named by the report's title, as merchants file them (UTF-8, with an ASCII fallback).
-    assert quote("按商品-") in reply["Content-Disposition"]
+    # Named by the page, the report and the period, as merchants file them (UTF-8, with an
+    # ASCII fallback); a table of products has no grain to name.
+    period = periods.preset("7d")
+    name = f"销售报表_按商品_{period.start:%Y-%m-%d}_{period.end:%Y-%m-%d}.csv"
+    assert reply["Content-Disposition"].endswith(f"filename*=UTF-8''{quote(name)}")
     body = reply.content.decode("utf-8")
     assert body.startswith("\ufeff")  # Excel opens UTF-8 Chinese with the BOM
     lines = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))

@@ -160,3 +160,41 @@ def test_pages_cost_the_same_queries_for_a_bigger_shop(shop):
     assert few["/backend/?range=today"] <= DASHBOARD_BUDGET
     for key in ("sales", "distribution", "traffic"):
         assert few[f"/backend/data/{key}/?range=30d"] <= REPORT_BUDGET
+
+
+def download_name(reply) -> str:
+    """The file name a browser saves: the RFC 6266 UTF-8 one, checked against its fallback."""
+    from urllib.parse import unquote
+
+    disposition = reply["Content-Disposition"]
+    fallback = re.search(r'filename="([^"]*)"', disposition).group(1)
+    assert fallback.isascii() and fallback.endswith((".csv", ".xlsx"))
+    return unquote(re.search(r"filename\*=UTF-8''(\S+)$", disposition).group(1))
+
+
+def test_export_file_names_say_the_report_grain_and_period(shop):
+    """A trend exported by day and by week, or for two periods, gets two file names: the
+    page, the section, the grain and the period (they were both 销售趋势-<start>-<end>)."""
+    client = member(OPERATIONS)
+    week = periods.preset("30d")
+    first, last = f"{week.start:%Y-%m-%d}", f"{week.end:%Y-%m-%d}"
+
+    def name(query):
+        reply = client.get(f"/backend/data/sales/export/{query}")
+        assert reply.status_code == 200
+        return download_name(reply)
+
+    by_day = name("csv/?range=30d&grain=day&report=sales-by-period")
+    by_week = name("csv/?range=30d&grain=week&report=sales-by-period")
+    assert by_day == f"销售报表_销售趋势_按日_{first}_{last}.csv"
+    assert by_week == f"销售报表_销售趋势_按周_{first}_{last}.csv"
+    seven = periods.preset("7d")
+    assert name("xlsx/?range=7d&grain=week&report=sales-by-period") == (
+        f"销售报表_销售趋势_按周_{seven.start:%Y-%m-%d}_{seven.end:%Y-%m-%d}.xlsx"
+    )
+    # A table whose rows are not buckets does not change with the grain: no grain in its name.
+    assert (
+        name("xlsx/?range=30d&grain=week&report=sales-by-product") == f"销售报表_商品销售_{first}_{last}.xlsx"
+    )
+    reply = client.get("/backend/data/distribution/export/csv/?range=30d&grain=month")
+    assert download_name(reply) == f"分销报表_分销概况_按月_{first}_{last}.csv"
