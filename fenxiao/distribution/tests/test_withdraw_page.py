@@ -2,6 +2,7 @@
 once the period's requests (每日/每周/每月最多 N 次) are used up it says when the next one
 is possible instead of a form that is refused after it is filled in."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -79,3 +80,29 @@ def test_the_next_period_starts_where_the_service_counts_from():
     for period in ("daily", "weekly", "monthly"):
         nxt = withdrawals.next_period_start(period, wednesday)
         assert withdrawals.period_start(period, nxt) == nxt
+
+
+def test_the_whole_withdrawal_history_is_reachable(rich, django_assert_max_num_queries):
+    """Past the newest 20 the page leads on to earlier withdrawals (it stopped at 30 before),
+    and an earlier page is the history alone, at no greater cost."""
+    distributor, client = rich
+    configure(withdraw_limit=50, withdraw_period="daily")
+    earn(distributor, 400000)  # ¥500.00 in all
+    for n in range(33):
+        withdrawals.request(distributor, amount=1000 + n, method="alipay", account=ALIPAY)
+    asked = [f"¥10.{n:02d}" for n in range(33)]
+    seen, address, pages = [], "/d/withdraw/", []
+    while address:
+        with django_assert_max_num_queries(40) as counted:
+            page = client.get(address).content.decode()
+        pages.append((page, len(counted.captured_queries)))
+        seen += re.findall(r'data-testid="withdrawal">\s*<div class="row"><b>(¥[\d.]+)</b>', page)
+        more = re.search(r'href="(\?before=\d+)" data-testid="more"', page)
+        address = "/d/withdraw/" + more.group(1) if more else None
+        assert len(pages) < 5
+    assert seen == asked[::-1]
+    assert len(pages) == 2
+    newest, earlier = pages[0][0], pages[1][0]
+    assert offers_the_form(newest) and not offers_the_form(earlier)
+    assert 'href="/d/withdraw/">回到最新</a>' in earlier
+    assert pages[1][1] <= pages[0][1]

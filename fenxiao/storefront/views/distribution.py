@@ -190,7 +190,11 @@ def withdraw(request):
             messages.success(request, _("提现申请已提交"))
             return redirect("/d/withdraw/")
     methods = [(m, PayoutMethod(m).label) for m in cfg.methods]
-    history = list(Withdrawal.objects.filter(distributor=distributor).order_by("-id")[:30])
+    # Keyset paging, as for commissions: the whole history stays reachable, a page at a time.
+    before = int_or_none(request.GET.get("before"))
+    history, cursor = page_before(
+        Withdrawal.objects.filter(distributor=distributor), before if before and before > 0 else None, 20
+    )
     return render(
         request,
         "storefront/distribution/withdraw.html",
@@ -202,6 +206,8 @@ def withdraw(request):
             # This period's requests used up: the page says when they may ask again.
             "reopens_at": withdrawals.reopens_at(distributor, cfg) if distributor.may_withdraw else None,
             "history": history,
+            "next": cursor,
+            "older": before is not None,
             "wechat_by_openid": by_openid,
             "awaiting_confirmation": any(w.payout_package for w in history),
             # A refused request keeps what the distributor typed.
