@@ -170,7 +170,8 @@ def table_context(table: Table | None) -> dict | None:
                 text = "-" if value is None or value == "" else str(value)
             else:
                 text = format_value(value, column.unit)
-            out.append({"text": text, "numeric": not column.text})
+            href = row.get(column.link, "") if column.link else ""
+            out.append({"text": text, "numeric": not column.text, "href": href})
         return out
 
     totals = None

@@ -2,10 +2,14 @@
 and category, and the top products. An order counts on the day it was paid, a refund on the
 day it was granted; net sales = paid amount - refunds."""
 
+from collections import Counter
+
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fenxiao.catalog.models import Category, Product
+from fenxiao.catalog.models import Product
+from fenxiao.catalog.services.product_import_columns import category_paths
 from fenxiao.orders.models import DiscountKind
 
 from ..models import BuyerDay, CategoryDay, DailySales, ProductDay
@@ -85,17 +89,44 @@ PRODUCT_FIELDS = ["orders", "units", "sales", "refunded_units", "refunds"]
 
 
 def _product_rows(period: Period, limit: int | None) -> list[dict]:
+    """The best-selling products, each with its id and its backend page: two products may
+    share a name (a relaunch, a colour sold as its own product)."""
     rows = readers.grouped(ProductDay, period, ["product_id"], PRODUCT_FIELDS, order="sales", limit=limit)
     names = dict(Product.objects.filter(pk__in=[r["product_id"] for r in rows]).values_list("pk", "name"))
     for row in rows:
-        row["name"] = names.get(row["product_id"], _("商品#%(id)s") % {"id": row["product_id"]})
+        pk = row["product_id"]
+        row["name"] = names.get(pk, _("商品#%(id)s") % {"id": pk})
+        row["code"] = str(pk)
+        row["url"] = reverse("admin:catalog_product_change", args=[pk]) if pk in names else ""
         row["net_sales"] = row["sales"] - row["refunds"]
     return rows
 
 
-def _product_columns(first: Column) -> list[Column]:
+def _chart_labels(rows: list[dict]) -> list[str]:
+    """Bar labels: a name two bars share carries the product id, so the bars can be told apart."""
+    seen = Counter(r["name"] for r in rows)
     return [
-        first,
+        r["name"]
+        if seen[r["name"]] == 1
+        else _("%(name)s（ID %(id)s）") % {"name": r["name"], "id": r["code"]}
+        for r in rows
+    ]
+
+
+def _product_table_columns() -> list[Column]:
+    return [
+        Column("name", _("商品"), text=True, link="url"),
+        Column("code", _("商品ID"), text=True),
+        *_figure_columns(),
+    ]
+
+
+def _product_columns(first: Column) -> list[Column]:
+    return [first, *_figure_columns()]
+
+
+def _figure_columns() -> list[Column]:
+    return [
         Column("orders", _("订单数")),
         Column("units", _("件数")),
         Column("sales", _("实付金额"), FEN),
@@ -107,7 +138,7 @@ def _product_columns(first: Column) -> list[Column]:
 
 def _by_product(period: Period, limit: int) -> Report:
     rows = _product_rows(period, limit)
-    table = Table(_product_columns(Column("name", _("商品"), text=True)), rows)
+    table = Table(_product_table_columns(), rows)
     return Report(
         "sales-by-product",
         _("商品销售"),
@@ -119,10 +150,8 @@ def _by_product(period: Period, limit: int) -> Report:
 
 def _top_products(period: Period) -> Report:
     rows = _product_rows(period, 10)
-    chart = Chart(
-        [r["name"] for r in rows], [Dataset(_("实付金额"), [r["sales"] for r in rows], FEN)], kind="bar"
-    )
-    table = Table(_product_columns(Column("name", _("商品"), text=True)), rows)
+    chart = Chart(_chart_labels(rows), [Dataset(_("实付金额"), [r["sales"] for r in rows], FEN)], kind="bar")
+    table = Table(_product_table_columns(), rows)
     return Report("top-products", _("热销商品 TOP 10"), period, chart=chart, table=table)
 
 
@@ -134,9 +163,11 @@ def _by_category(period: Period) -> Report:
         r["category_id"]: r["orders"]
         for r in readers.grouped(CategoryDay, period, ["category_id"], ["orders"])
     }
-    names = dict(Category.objects.filter(pk__in=[r["category_id"] for r in rows]).values_list("pk", "name"))
+    # Named by their path ("服饰/配件", "数码/配件"): a name alone may be shared by categories
+    # under different parents. One query, whatever the categories.
+    paths = category_paths()
     for row in rows:
-        row["name"] = names.get(row["category_id"], _("未分类"))
+        row["name"] = paths.get(row["category_id"], _("未分类"))
         row["orders"] = orders.get(row["category_id"], 0)
         row["net_sales"] = row["sales"] - row["refunds"]
     chart = Chart(

@@ -66,6 +66,9 @@ class Column:
     label: str
     unit: str = COUNT  # FEN values show as ¥, BP values as %, anything else as is
     text: bool = False  # a text column (a name), not a figure
+    # The row key holding the address of the page this cell's subject has in the backend
+    # (a product's page): the report page links the cell there; files and the API show it as is.
+    link: str = ""
 
     def __post_init__(self):
         self.label = str(self.label)
