@@ -12,7 +12,7 @@ from django.utils import timezone
 from fenxiao.distribution.services import withdrawals
 from fenxiao.testing import make_staff
 
-from .helpers import configure, earn, make_distributor
+from .helpers import configure, earn, full_refund, make_distributor
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +106,20 @@ def test_the_whole_withdrawal_history_is_reachable(rich, django_assert_max_num_q
     assert offers_the_form(newest) and not offers_the_form(earlier)
     assert 'href="/d/withdraw/">回到最新</a>' in earlier
     assert pages[1][1] <= pages[0][1]
+
+
+def test_a_balance_owed_after_a_refund_is_explained_not_read_as_a_small_one():
+    """A refund after the money was paid out leaves the balance below zero (退款追回): the page
+    says later commission pays it off first, not only that ¥10.00 is enough to withdraw."""
+    distributor = make_distributor()
+    order = earn(distributor, 10000)  # ¥10.00
+    withdrawals.approve(
+        withdrawals.request(distributor, amount=1000, method="store_credit"), make_staff(superuser=True)
+    )
+    full_refund(order)  # clawed back after it was paid out: −¥10.00
+    client = Client()
+    client.force_login(distributor.user)
+    page = client.get("/d/withdraw/").content.decode()
+    assert not offers_the_form(page)
+    assert 'data-testid="withdraw-available">-¥10.00<' in page
+    assert "账户余额为 -¥10.00（退款追回），需由后续佣金抵扣后才能提现" in page
