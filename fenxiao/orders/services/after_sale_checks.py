@@ -77,6 +77,16 @@ def shipping_refundable(order: Order) -> int:
     return max(order.shipping_fee - taken, 0)
 
 
+def open_after_sale_lines(order: Order) -> dict[int, str]:
+    """Per order line id, the number of the open after-sale that holds the line: no other
+    request may take it until that one ends."""
+    return dict(
+        AfterSaleLine.objects.filter(
+            after_sale__order=order, after_sale__status__in=OPEN_AFTER_SALE
+        ).values_list("order_line_id", "after_sale__number")
+    )
+
+
 def units_covered(line: OrderLine, amount: int) -> int:
     """Units a refund of `amount` (fen) with no quantity named takes off the line.
 
@@ -109,11 +119,7 @@ def plan_lines(
     if not wanted and not shipping_amount:
         raise AfterSaleInvalid(_("请选择要退款的商品"))
     lines = {line.pk: line for line in order.lines.all()}
-    busy = set(
-        AfterSaleLine.objects.filter(
-            after_sale__order=order, after_sale__status__in=OPEN_AFTER_SALE
-        ).values_list("order_line_id", flat=True)
-    )
+    busy = open_after_sale_lines(order)
     # A return on a partly shipped order: only of lines with nothing left to ship.
     early_return = kind == AfterSaleKind.RETURN_REFUND and order.status == OrderStatus.PENDING_SHIPMENT
     unsent = remaining_quantities(order) if early_return else {}

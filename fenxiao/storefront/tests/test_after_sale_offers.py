@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from fenxiao.customers.models import Address
 from fenxiao.orders.models import Order, OrderSettings
-from fenxiao.orders.services import checkout, lifecycle
+from fenxiao.orders.services import after_sales, checkout, lifecycle
 from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,35 @@ def test_a_completed_order_past_its_window_says_so_instead_of_offering_an_after_
     reply = client.get(f"/orders/{old.number}/after-sale/", follow=True)
     assert reply.redirect_chain == [(f"/orders/{old.number}/", 302)]
     assert "订单完成已超过15天，不能再申请售后" in reply.content.decode()
+
+
+def test_a_line_another_request_holds_shows_its_progress_instead_of_being_offered_again():
+    buyer = make_buyer()
+    client = signed_in(buyer)
+    order = shipped_order(buyer, prices=(5900, 12900))
+    first, second = order.lines.order_by("pk")
+    held = after_sales.request_after_sale(
+        order, buyer, kind="refund_only", reason_code="quality", lines=[{"line_id": first.pk, "quantity": 1}]
+    )
+    form = client.get(f"/orders/{order.number}/after-sale/").content.decode()
+    assert f'name="line_{first.pk}"' not in form and f'name="line_{second.pk}"' in form
+    assert "该商品的售后正在处理中" in form
+    assert f'href="/orders/{order.number}/after-sales/{held.number}/"' in form
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f'href="/orders/{order.number}/after-sale/"' in page
+
+    # With every line held, there is nothing left to ask for: no 申请售后, and the form's
+    # address leads back to the order, where each request shows its progress.
+    after_sales.request_after_sale(
+        order, buyer, kind="refund_only", reason_code="quality", lines=[{"line_id": second.pk}]
+    )
+    page = client.get(f"/orders/{order.number}/").content.decode()
+    assert f'href="/orders/{order.number}/after-sale/"' not in page
+    reply = client.get(f"/orders/{order.number}/after-sale/", follow=True)
+    assert reply.redirect_chain == [(f"/orders/{order.number}/", 302)]
+    assert "订单商品均已退款或正在售后中，可在订单页查看售后进度" in reply.content.decode()
+
+    # Once the merchant rejects the first request, its line is offered again.
+    after_sales.reject(held, make_staff("merchant"), reason="请补充照片")
+    form = client.get(f"/orders/{order.number}/after-sale/").content.decode()
+    assert f'name="line_{first.pk}"' in form and f'name="line_{second.pk}"' not in form

@@ -151,13 +151,14 @@ def test_buyer_requests_a_partial_refund_and_cancels_an_order_from_the_h5_pages(
     assert response.status_code == 302
     after_sale = AfterSale.objects.get(order=order)
     assert (after_sale.amount, after_sale.status) == (500, "requested")
-    # A second request for the same line is refused with the reason shown, nothing written.
+    # A second request for the same line is refused with the reason shown, nothing written:
+    # the only line is held, so the form leads back to the order and its request.
     again = client.post(
         f"/orders/{number}/after-sale/",
         {"kind": "refund_only", "reason": "再试一次", f"line_{line.pk}": "1"},
         follow=True,
     )
-    assert "已有处理中的售后申请" in again.content.decode()
+    assert "订单商品均已退款或正在售后中" in again.content.decode()
     assert AfterSale.objects.filter(order=order).count() == 1
     # Withdraw it, then cancel the paid, unshipped order: a full refund.
     client.post(f"/orders/{number}/after-sale/{after_sale.number}/withdraw/")

@@ -81,6 +81,11 @@ def request_page(request, number: str):
         messages.error(request, refusal)
         return redirect("storefront:order_detail", number)
     lines = list(order.lines.all())
+    # A line another request holds is shown with its progress, not offered again.
+    held = after_sale_checks.open_after_sale_lines(order)
+    if not any(line.refundable_amount > 0 and line.pk not in held for line in lines):
+        messages.info(request, _("订单商品均已退款或正在售后中，可在订单页查看售后进度"))
+        return redirect("storefront:order_detail", number)
     if request.method == "POST":
         chosen = []
         try:
@@ -111,6 +116,7 @@ def request_page(request, number: str):
     # What the buyer typed stays on the page when the request is refused.
     posted = request.POST if request.method == "POST" else None
     for line in lines:
+        line.open_after_sale = held.get(line.pk, "")
         line.remaining_quantity = line.quantity - line.refunded_quantity
         line.form_ticked = bool(posted and posted.get(f"line_{line.pk}"))
         line.form_quantity = posted.get(f"qty_{line.pk}", "") if posted else ""

@@ -58,6 +58,8 @@ def order_detail(request, number: str):
         buyer=request.user,
     )
     parcels = list(order.parcels.all())
+    after_sales = list(AfterSale.objects.filter(order=order).prefetch_related("lines"))
+    held = {item.order_line_id for sale in after_sales if sale.is_open for item in sale.lines.all()}
     # A completed order past its after-sale window says so instead of offering 申请售后.
     refusal = after_sale_checks.buyer_refusal(order) if order.status in after_sale_checks.PAID_STATES else ""
     return render(
@@ -68,9 +70,10 @@ def order_detail(request, number: str):
             "parcels": parcels,
             "partly_shipped": order.status == OrderStatus.PENDING_SHIPMENT and bool(parcels),
             "events": buyer_events(order),
-            "after_sales": AfterSale.objects.filter(order=order).prefetch_related("lines"),
+            "after_sales": after_sales,
+            # Something left to ask for: a line with money to refund that no open request holds.
             "can_after_sale": order.status in after_sale_checks.PAID_STATES
-            and order.refundable_amount > 0
+            and any(line.refundable_amount > 0 and line.pk not in held for line in order.lines.all())
             and not refusal,
             "after_sale_refusal": refusal,
             **pickup_card(request, order),
