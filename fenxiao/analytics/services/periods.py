@@ -56,21 +56,35 @@ class Period:
         return [self.start + timedelta(days=n) for n in range(self.days)]
 
     def buckets(self) -> list[tuple[str, date, date]]:
-        """(label, first day, last day) for each bucket of the grain, clipped to the period."""
+        """(label, first day, last day) for each bucket of the grain, clipped to the period.
+
+        A week or month the period cuts short is labelled by the days it has ("11-05~11-08",
+        "2026-01-15~01-31"): its lower figures are those of fewer days, not a worse week."""
         out, day = [], self.start
         # A day without its year is ambiguous once the period spans New Year (12-31, 01-01).
         day_format = "%m-%d" if self.start.year == self.end.year else "%Y-%m-%d"
         while day <= self.end:
             if self.grain == MONTH:
-                following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-                label = day.strftime("%Y-%m")
+                whole = day.replace(day=1)
+                following = (whole + timedelta(days=32)).replace(day=1)
             elif self.grain == WEEK:
-                following = day - timedelta(days=day.weekday()) + timedelta(days=7)
+                whole = day - timedelta(days=day.weekday())
+                following = whole + timedelta(days=7)
+            else:
+                whole, following = day, day + timedelta(days=1)
+            last = min(following - timedelta(days=1), self.end)
+            cut = day != whole or last != following - timedelta(days=1)
+            if self.grain == MONTH and cut:
+                # One month: its year is the first day's.
+                label = f"{day:%Y-%m-%d}" + (f"~{last:%m-%d}" if last != day else "")
+            elif self.grain == MONTH:
+                label = day.strftime("%Y-%m")
+            elif self.grain == WEEK and cut:
+                label = f"{day:{day_format}}" + (f"~{last:{day_format}}" if last != day else "")
+            elif self.grain == WEEK:
                 label = _("%(day)s周") % {"day": day.strftime(day_format)}
             else:
-                following = day + timedelta(days=1)
                 label = day.strftime(day_format)
-            last = min(following - timedelta(days=1), self.end)
             out.append((label, day, last))
             day = following
         return out

@@ -32,7 +32,12 @@ def test_week_and_month_buckets_are_clipped_to_the_period():
         (date(2026, 12, 7), date(2026, 12, 8)),
     ]
     months = Period(date(2026, 1, 15), date(2026, 3, 3), MONTH)
-    assert [label for label, _f, _l in months.buckets()] == ["2026-01", "2026-02", "2026-03"]
+    # A month cut short says which of its days it has.
+    assert [label for label, _f, _l in months.buckets()] == [
+        "2026-01-15~01-31",
+        "2026-02",
+        "2026-03-01~03-03",
+    ]
     assert months.bucket_start(date(2026, 2, 20)) == date(2026, 2, 1)
     assert months.bucket_start(date(2026, 1, 20)) == date(2026, 1, 15)
 
@@ -89,3 +94,30 @@ def test_bucket_labels_carry_the_year_when_the_period_spans_new_year():
     assert [label for label, _first, _last in across.buckets()] == ["2026-12-31", "2027-01-01"]
     weeks = Period(date(2026, 12, 28), date(2027, 1, 10), WEEK)
     assert [label for label, _first, _last in weeks.buckets()] == ["2026-12-28周", "2027-01-04周"]
+
+
+def test_a_week_or_month_cut_short_is_labelled_by_its_days():
+    """近30天 by week starts on a Thursday and ends on a Friday: those two buckets hold 4 and
+    5 days. Labelled 11-05周 and 11-30周 like whole weeks, their lower figures read as bad
+    weeks; their labels now say the days they cover."""
+    weeks = Period(date(2026, 11, 5), date(2026, 12, 4), WEEK)
+    assert [label for label, _f, _l in weeks.buckets()] == [
+        "11-05~11-08",
+        "11-09周",
+        "11-16周",
+        "11-23周",
+        "11-30~12-04",
+    ]
+    across = Period(date(2026, 12, 30), date(2027, 1, 12), WEEK)
+    assert [label for label, _f, _l in across.buckets()] == [
+        "2026-12-30~2027-01-03",
+        "2027-01-04周",
+        "2027-01-11~2027-01-12",
+    ]
+    months = Period(date(2026, 12, 15), date(2027, 1, 1), MONTH)
+    assert [label for label, _f, _l in months.buckets()] == ["2026-12-15~12-31", "2027-01-01"]
+    whole = Period(date(2026, 11, 1), date(2026, 12, 31), MONTH)
+    assert [label for label, _f, _l in whole.buckets()] == ["2026-11", "2026-12"]
+    assert [label for label, _f, _l in Period(date(2026, 11, 4), date(2026, 11, 4), WEEK).buckets()] == [
+        "11-04"
+    ]
