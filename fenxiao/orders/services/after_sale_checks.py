@@ -87,6 +87,12 @@ def open_after_sale_lines(order: Order) -> dict[int, str]:
     )
 
 
+def has_requestable_line(lines, held) -> bool:
+    """Whether any of the order's `lines` has money left to refund and no open request
+    (`held`: order line ids, as `open_after_sale_lines`) holds it: something to ask for."""
+    return any(line.refundable_amount > 0 and line.pk not in held for line in lines)
+
+
 def units_covered(line: OrderLine, amount: int) -> int:
     """Units a refund of `amount` (fen) with no quantity named takes off the line.
 

@@ -84,3 +84,26 @@ def test_a_line_another_request_holds_shows_its_progress_instead_of_being_offere
     after_sales.reject(held, make_staff("merchant"), reason="请补充照片")
     form = client.get(f"/orders/{order.number}/after-sale/").content.decode()
     assert f'name="line_{first.pk}"' in form and f'name="line_{second.pk}"' not in form
+
+
+def test_a_rejected_request_offers_a_new_one_while_the_order_still_takes_it():
+    OrderSettings.objects.create(after_sale_days=15)
+    buyer = make_buyer()
+    client = signed_in(buyer)
+    order = completed_days_ago(shipped_order(buyer), 3)
+    sale = after_sales.request_after_sale(
+        order, buyer, kind="refund_only", reason_code="quality", lines=[{"line_id": order.lines.get().pk}]
+    )
+    detail = f"/orders/{order.number}/after-sales/{sale.number}/"
+    form = f'href="/orders/{order.number}/after-sale/"'
+    assert form not in client.get(detail).content.decode()  # still waiting for the merchant
+
+    after_sales.reject(sale, make_staff("merchant"), reason="请补充照片")
+    page = client.get(detail).content.decode()
+    assert "商家已拒绝" in page and "原因：请补充照片" in page
+    assert form in page and "重新申请" in page and "可补充说明和凭证后重新申请" in page
+
+    # Past the window the order takes no new request: the page does not offer one.
+    Order.objects.filter(pk=order.pk).update(completed_at=timezone.now() - timedelta(days=16))
+    page = client.get(detail).content.decode()
+    assert "商家已拒绝" in page and form not in page and "重新申请" not in page

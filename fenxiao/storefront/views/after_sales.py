@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import yuan_to_fen
 from fenxiao.orders.models import (
+    DROPPED_AFTER_SALE,
     MAX_EVIDENCE_IMAGES,
     RETURN_REASONS,
     UNSHIPPED_REASONS,
@@ -83,7 +84,7 @@ def request_page(request, number: str):
     lines = list(order.lines.all())
     # A line another request holds is shown with its progress, not offered again.
     held = after_sale_checks.open_after_sale_lines(order)
-    if not any(line.refundable_amount > 0 and line.pk not in held for line in lines):
+    if not after_sale_checks.has_requestable_line(lines, held):
         messages.info(request, _("订单商品均已退款或正在售后中，可在订单页查看售后进度"))
         return redirect("storefront:order_detail", number)
     if request.method == "POST":
@@ -155,6 +156,16 @@ def detail(request, number: str, after_sale_number: str):
         order__buyer=request.user,
     )
     rules = OrderSettings.current()
+    order = after_sale.order
+    # Ended without a refund (rejected, withdrawn, not shipped back in time): the next step is
+    # a new request, offered while the order still takes one for a line left to ask for.
+    can_reapply = (
+        after_sale.status in DROPPED_AFTER_SALE
+        and not after_sale_checks.buyer_refusal(order)
+        and after_sale_checks.has_requestable_line(
+            order.lines.all(), after_sale_checks.open_after_sale_lines(order)
+        )
+    )
     return render(
         request,
         "storefront/orders/after_sale_detail.html",
@@ -168,6 +179,7 @@ def detail(request, number: str, after_sale_number: str):
             "carriers": [c for c in Carrier if c != Carrier.OTHER] + [Carrier.OTHER],
             "form": request.session.pop("ship_back_form", None) or {},
             "max_images": MAX_EVIDENCE_IMAGES,
+            "can_reapply": can_reapply,
         },
     )
 

@@ -73,7 +73,7 @@ def order_detail(request, number: str):
             "after_sales": after_sales,
             # Something left to ask for: a line with money to refund that no open request holds.
             "can_after_sale": order.status in after_sale_checks.PAID_STATES
-            and any(line.refundable_amount > 0 and line.pk not in held for line in order.lines.all())
+            and after_sale_checks.has_requestable_line(order.lines.all(), held)
             and not refusal,
             "after_sale_refusal": refusal,
             **pickup_card(request, order),
