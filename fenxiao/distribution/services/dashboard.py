@@ -246,19 +246,12 @@ def team(distributor: Distributor, depth: int = 1):
 
 
 def member_stats(member_ids) -> dict[int, dict]:
-    """Paid sales, orders and team size of a page of members, in two queries."""
-    from fenxiao.orders.models import Order
-
+    """Sales, orders and team size of a page of members, in two queries. Orders and sales
+    are each member's running totals, as their own center shows them: paid orders less
+    refunds, and sales at a store's till less its returns."""
     ids = list(member_ids)
-    stats = {pk: {"sales": 0, "orders": 0, "members": 0} for pk in ids}
-    for row in (
-        Order.objects.filter(attribution__level1_id__in=ids, paid_at__isnull=False)
-        .values("attribution__level1_id")
-        .annotate(paid=Sum("paid_amount"), refunded=Sum("refunded_amount"), n=Count("pk"))
-    ):
-        stats[row["attribution__level1_id"]].update(
-            sales=(row["paid"] or 0) - (row["refunded"] or 0), orders=row["n"]
-        )
+    stored = totals.stored(ids)
+    stats = {pk: {"sales": stored[pk]["sales"], "orders": stored[pk]["orders"], "members": 0} for pk in ids}
     for row in _members().filter(parent_id__in=ids).values("parent_id").annotate(n=Count("pk")):
         stats[row["parent_id"]]["members"] = row["n"]
     return stats

@@ -1,12 +1,17 @@
 """我的团队 (/d/team/) reaches every member: past the first 20 the page leads on to the
-earlier ones, direct and indirect alike, at a cost that does not grow with the team."""
+earlier ones, direct and indirect alike, at a cost that does not grow with the team. Each
+member's orders and sales are the figures their own center shows."""
 
 import re
 
 import pytest
 from django.test import Client
 
-from .helpers import make_distributor
+from fenxiao.distribution.services import dashboard
+from fenxiao.distribution.services.offline import TillLine, TillSale, create_for_till_sale
+from fenxiao.testing import api_for, make_product
+
+from .helpers import bound_buyer, earn, full_refund, make_distributor, sku
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +64,36 @@ def test_a_hand_made_cursor_is_a_page_not_an_error():
     client.force_login(leader.user)
     for cursor in ("abc", "-1", "0", "99999999999999999999999", "１２"):
         assert client.get("/d/team/", {"before": cursor}).status_code == 200, cursor
+
+
+def till_sale(distributor, key: str, amount: int):
+    product = make_product(price=amount)
+    return create_for_till_sale(
+        TillSale(
+            key=f"pos:{key}",
+            buyer=bound_buyer(distributor),
+            total=amount,
+            label=f"门店收银 西湖店 单号 {key}",
+            lines=[TillLine(f"pos:{key}:1", sku(product).pk, product.pk, 1, amount, product.name)],
+        )
+    )
+
+
+def test_a_members_orders_and_sales_agree_with_their_own_center():
+    """A 导购 in the team who sells at the store's till: the sale counts in their center's
+    推广订单 and 推广销售额, and so on their upline's 我的团队 (page and app); it showed only
+    their online orders there."""
+    leader = make_distributor()
+    guide = make_distributor(parent=leader)
+    earn(guide, 10000)  # online: ¥100.00
+    full_refund(earn(guide, 5000))  # online, refunded in full: counts, for ¥0.00
+    till_sale(guide, "T1", 20000)  # at the till: ¥200.00
+    own = dashboard.figures(guide)
+    assert (own["orders"], own["sales"]) == (3, 30000)
+
+    client = Client()
+    client.force_login(leader.user)
+    page = client.get("/d/team/").content.decode()
+    assert "推广 3 单 · 销售额 ¥300.00" in page
+    members = api_for(leader.user).get("/distribution/team").json()["items"]
+    assert [(m["orders"], m["sales"]) for m in members] == [(3, 30000)]
