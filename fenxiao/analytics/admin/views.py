@@ -24,7 +24,8 @@ from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_rep
 
 DASHBOARD_RANGES = ["today", "yesterday", "7d", "30d"]
 # Rows of the rankings (top products, distributors) the picker offers; the service checks it.
-LIMITS = ["10", "20", "50", "100", "200"]
+# 全部 gives every row, for a shop with more products or distributors than 200.
+LIMITS = ["10", "20", "50", "100", "200", reports.ALL]
 DEFAULT_LIMIT = "20"
 
 
@@ -104,7 +105,11 @@ def picker(request, period, key: str | None = None) -> dict:
         "first_day": periods.EARLIEST.isoformat(),
         "last_day": timezone.localdate().isoformat(),
         "limits": [
-            {"key": k, "label": _("前 %(count)s 名") % {"count": k}, "active": k == (limit or DEFAULT_LIMIT)}
+            {
+                "key": k,
+                "label": _("全部") if k == reports.ALL else _("前 %(count)s 名") % {"count": k},
+                "active": k == (limit or DEFAULT_LIMIT),
+            }
             for k in LIMITS
         ],
     }

@@ -134,7 +134,11 @@ def rank_columns() -> list[Column]:
     ]
 
 
-def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Report:
+# A ranking's chart draws at most this many bars (its table has every row).
+CHART_ROWS = 200
+
+
+def _ranking(period: Period, order: str, key: str, title: str, limit: int | None) -> Report:
     rows = readers.grouped(
         DistributorDay,
         period,
@@ -152,19 +156,19 @@ def _ranking(period: Period, order: str, key: str, title: str, limit: int) -> Re
     for n, row in enumerate(rows, 1):
         row["rank"] = n
         row["name"] = names.get(row["distributor_id"], _("分销商#%(id)s") % {"id": row["distributor_id"]})
-    chart = Chart([r["name"] for r in rows], [Dataset(title, [r[order] for r in rows], FEN)], kind="bar")
-    return Report(
-        key,
-        title,
-        period,
-        chart=chart,
-        table=Table(rank_columns(), rows),
-        note=_(
+    drawn = rows[:CHART_ROWS]
+    chart = Chart([r["name"] for r in drawn], [Dataset(title, [r[order] for r in drawn], FEN)], kind="bar")
+    if limit:
+        note = _(
             "前 %(limit)s 名；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"
             "退款按退款日（售后同意日、门店退货上报日）计入，净销售额 = 实付金额 − 退款金额；佣金含各层级。"
+        ) % {"limit": limit}
+    else:
+        note = _(
+            "全部分销商；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"
+            "退款按退款日（售后同意日、门店退货上报日）计入，净销售额 = 实付金额 − 退款金额；佣金含各层级。"
         )
-        % {"limit": limit},
-    )
+    return Report(key, title, period, chart=chart, table=Table(rank_columns(), rows), note=note)
 
 
 def _by(period: Period, field: str, key: str, title: str, first: Column) -> Report:

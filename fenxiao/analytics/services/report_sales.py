@@ -136,16 +136,14 @@ def _figure_columns() -> list[Column]:
     ]
 
 
-def _by_product(period: Period, limit: int) -> Report:
+def _by_product(period: Period, limit: int | None) -> Report:
     rows = _product_rows(period, limit)
     table = Table(_product_table_columns(), rows)
-    return Report(
-        "sales-by-product",
-        _("商品销售"),
-        period,
-        table=table,
-        note=_("按实付金额排序，前 %(limit)s 个商品。") % {"limit": limit},
-    )
+    if limit:
+        note = _("按实付金额排序，前 %(limit)s 个商品。") % {"limit": limit}
+    else:
+        note = _("按实付金额排序，期内有销售的全部商品。")
+    return Report("sales-by-product", _("商品销售"), period, table=table, note=note)
 
 
 def _top_products(period: Period) -> Report:

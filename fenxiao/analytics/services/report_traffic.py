@@ -144,7 +144,7 @@ def _by_source(period: Period) -> Report:
     )
 
 
-def _by_distributor(period: Period, limit: int) -> Report:
+def _by_distributor(period: Period, limit: int | None) -> Report:
     rows = readers.grouped(
         TrafficDay, period, ["distributor_id"], FIELDS, order="visits", limit=limit, distributor_id__gt=0
     )
@@ -166,7 +166,9 @@ def _by_distributor(period: Period, limit: int) -> Report:
         _("分销商带来的访问"),
         period,
         table=Table(columns, rows),
-        note=_("按访问次数排序，前 %(limit)s 名。") % {"limit": limit},
+        note=_("按访问次数排序，前 %(limit)s 名。") % {"limit": limit}
+        if limit
+        else _("按访问次数排序，全部分销商。"),
     )
 
 

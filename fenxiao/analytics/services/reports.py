@@ -26,17 +26,25 @@ BUILDERS = {
     "stores": report_stores.build,
 }
 MAX_LIMIT = 200
+# `limit=all`: every row of a ranking, e.g. the sales of each of a shop's 500 products for a
+# spreadsheet (the numbered lengths stop at MAX_LIMIT).
+ALL = "all"
 
 
 def options(params) -> dict:
-    """Report options besides the period: `limit`, the rows of a ranking (1..200)."""
+    """Report options besides the period: `limit`, the rows of a ranking (1..200, or
+    "all": None, every row)."""
     raw = (params.get("limit") or "").strip() if params else ""
     if not raw:
         return {"limit": 20}
+    if raw == ALL:
+        return {"limit": None}
     limit = whole_number(raw, max_digits=len(str(MAX_LIMIT)))
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
-            _("排行条数应为 1 至 %(max)s") % {"max": MAX_LIMIT}, code="REPORT_LIMIT_INVALID", field="limit"
+            _("排行条数应为 1 至 %(max)s，或 all（全部）") % {"max": MAX_LIMIT},
+            code="REPORT_LIMIT_INVALID",
+            field="limit",
         )
     return {"limit": limit}
 
