@@ -297,6 +297,8 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LOCALE_PATHS = [BASE_DIR / "fenxiao" / "locale"]
+# 2026-12-04 16:30 wherever a page leaves the format to Django, in either language.
+FORMAT_MODULE_PATH = ["fenxiao.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
