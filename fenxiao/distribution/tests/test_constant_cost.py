@@ -86,7 +86,7 @@ def test_dashboard_figures_for_page_and_rankings_cost_the_same_for_3_or_300_comm
     assert measure() == few
     assert few[1] == 3  # the totals row, bound buyers, the team
     assert few[2] == 4  # the totals rows, and one grouped count each for buyers, direct, indirect
-    assert few[3] == 2  # the ranking and its distributors' names
+    assert few[3] == 3  # the online and till rankings, and their distributors' names
     page = dashboard.figures_for_page([b.pk])[b.pk]
     assert page == dashboard.figures(b)
     assert (page["orders"], page["team_direct"], page["team_indirect"]) == (11, 3, 0)

@@ -1,0 +1,40 @@
+"""排行榜's 销售额榜 ranks by 推广销售额 as each distributor's center counts it (and the
+sales-amount tier measures it): a 导购's sales at the store's till count with their online
+orders."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from fenxiao.distribution.services import dashboard
+from fenxiao.testing import api_for
+
+from .helpers import earn, full_refund, make_distributor
+from .test_team_page import till_sale
+
+pytestmark = pytest.mark.django_db
+
+
+def test_till_sales_count_in_the_sales_ranking():
+    online = make_distributor()
+    guide = make_distributor()
+    earn(online, 30000)  # ¥300.00 online
+    earn(guide, 10000)  # ¥100.00 online
+    till_sale(guide, "T1", 50000)  # ¥500.00 at the till
+    full_refund(earn(online, 40000))  # refunded in full: ¥0.00 more
+    assert dashboard.figures(guide)["sales"] == 60000
+
+    for period in ("week", "month"):
+        ranked = [(r["distributor_id"], r["value"]) for r in dashboard.ranking("sales", period)]
+        assert ranked == [(guide.pk, 60000), (online.pk, 30000)], period
+
+    client = Client()
+    client.force_login(online.user)
+    page = client.get("/d/rankings/?by=sales&period=month").content.decode()
+    assert re.findall(r'<span class="price">(¥[\d.]+)</span>', page) == ["¥600.00", "¥300.00"]
+    app = api_for(guide.user).get("/distribution/rankings", by="sales").json()
+    assert [(r["rank"], r["distributor_id"], r["value"]) for r in app] == [
+        (1, guide.pk, 60000),
+        (2, online.pk, 30000),
+    ]
