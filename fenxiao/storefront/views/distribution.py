@@ -132,7 +132,9 @@ def team(request):
     depth = 2 if request.GET.get("depth") == "2" else 1
     # Keyset paging, as for commissions: every page costs the same however big the team.
     before = int_or_none(request.GET.get("before"))
-    rows, cursor = page_before(dashboard.team(distributor, depth), before if before and before > 0 else None, 20)
+    rows, cursor = page_before(
+        dashboard.team(distributor, depth), before if before and before > 0 else None, 20
+    )
     stats = dashboard.member_stats(m.pk for m in rows)
     members = [(m, stats[m.pk]) for m in rows]
     return render(
