@@ -1,6 +1,7 @@
 """The H5 offers an after-sale only where the server would take it: not on a completed order
 past its after-sale window, and not on a line another request already holds."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from fenxiao.customers.models import Address
 from fenxiao.orders.models import Order, OrderSettings
 from fenxiao.orders.services import after_sales, checkout, lifecycle
+from fenxiao.orders.tests.backend import set_return_address
 from fenxiao.testing import make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +109,49 @@ def test_a_rejected_request_offers_a_new_one_while_the_order_still_takes_it():
     Order.objects.filter(pk=order.pk).update(completed_at=timezone.now() - timedelta(days=16))
     page = client.get(detail).content.decode()
     assert "商家已拒绝" in page and form not in page and "重新申请" not in page
+
+
+def steps_done(page: str) -> list[str]:
+    steps = re.search(r'<ol class="as-steps".*?</ol>', page, re.S).group(0)
+    return re.findall(r'<li class="done">([^<]+)</li>', steps)
+
+
+def test_the_progress_marks_only_the_steps_that_happened():
+    set_return_address()
+    buyer = make_buyer()
+    client = signed_in(buyer)
+    order = shipped_order(buyer, prices=(5900, 12900))
+    first, second = order.lines.order_by("pk")
+    merchant = make_staff("merchant")
+
+    refused = after_sales.request_after_sale(
+        order,
+        buyer,
+        kind="return_refund",
+        reason_code="quality",
+        lines=[{"line_id": first.pk, "quantity": 1}],
+    )
+    after_sales.reject(refused, merchant, reason="请补充照片")
+    page = client.get(f"/orders/{order.number}/after-sales/{refused.number}/").content.decode()
+    assert steps_done(page) == ["提交申请"]  # it read 商家同意 as done
+
+    withdrawn = after_sales.request_after_sale(
+        order, buyer, kind="refund_only", reason_code="quality", lines=[{"line_id": second.pk}]
+    )
+    after_sales.withdraw(withdrawn, buyer)
+    page = client.get(f"/orders/{order.number}/after-sales/{withdrawn.number}/").content.decode()
+    assert steps_done(page) == ["提交申请"]
+
+    # A return agreed, shipped back, then refused at the door: agreed and shipped, not received.
+    returned = after_sales.request_after_sale(
+        order,
+        buyer,
+        kind="return_refund",
+        reason_code="quality",
+        lines=[{"line_id": first.pk, "quantity": 1}],
+    )
+    after_sales.approve(returned, merchant)
+    after_sales.ship_back(returned, buyer, carrier="shunfeng", tracking_number="SF20002")
+    after_sales.refuse_receipt(returned, merchant, reason="不是本店商品")
+    page = client.get(f"/orders/{order.number}/after-sales/{returned.number}/").content.decode()
+    assert steps_done(page) == ["提交申请", "商家同意", "寄回商品"]

@@ -180,6 +180,9 @@ def detail(request, number: str, after_sale_number: str):
             "form": request.session.pop("ship_back_form", None) or {},
             "max_images": MAX_EVIDENCE_IMAGES,
             "can_reapply": can_reapply,
+            # The merchant (or the system, on their deadline) agreed at some point: the
+            # history says so, whatever became of the request since.
+            "agreed": any(log.kind == "approved" for log in after_sale.logs.all()),
         },
     )
 
