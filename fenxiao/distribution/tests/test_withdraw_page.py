@@ -17,6 +17,7 @@ from .helpers import configure, earn, full_refund, make_distributor
 pytestmark = pytest.mark.django_db
 
 ALIPAY = {"name": "王五", "account": "wangwu@example.com"}
+BANK = {"name": "王五", "bank": "招商银行杭州分行", "account": "6214830123456789"}
 FORM = {"amount": "10.00", "method": "alipay", "name": "王五", "account": "wangwu@example.com"}
 
 
@@ -123,3 +124,28 @@ def test_a_balance_owed_after_a_refund_is_explained_not_read_as_a_small_one():
     assert not offers_the_form(page)
     assert 'data-testid="withdraw-available">-¥10.00<' in page
     assert "账户余额为 -¥10.00（退款追回），需由后续佣金抵扣后才能提现" in page
+
+
+def test_a_refused_or_failed_withdrawal_says_where_the_money_went_under_the_notice_s_number(rich):
+    """The notice names the withdrawal by number and says the money is back; its page lists
+    it under that number and says the same, with the next step for a failed payout."""
+    distributor, client = rich
+    staff = make_staff(superuser=True)
+    rejected = withdrawals.request(distributor, amount=1000, method="alipay", account=ALIPAY)
+    withdrawals.reject(rejected, staff, reason="账号有误")
+    failed = withdrawals.request(distributor, amount=2000, method="bank", account=BANK)
+    withdrawals.approve(failed, staff)
+    withdrawals.mark_failed(failed, staff, reason="账户已销户")
+    waiting = withdrawals.request(distributor, amount=3000, method="alipay", account=ALIPAY)
+
+    page = client.get("/d/withdraw/").content.decode()
+    rows = page.split('data-testid="withdrawal"')[1:]
+    assert [re.search(r"提现单号 (W\d+)", row).group(1) for row in rows] == [
+        waiting.number,
+        failed.number,
+        rejected.number,
+    ]
+    assert "已退回可提现余额" not in rows[0]
+    assert "¥20.00 已退回可提现余额，可修改收款信息后重新申请" in rows[1]
+    assert "失败原因：账户已销户" in rows[1]
+    assert "¥10.00 已退回可提现余额<" in rows[2] and "拒绝原因：账号有误" in rows[2]
