@@ -113,6 +113,7 @@ def chart_config(chart: Chart | None) -> dict | None:
                 "borderColor": colour,
                 "backgroundColor": colour,
                 "yAxisID": axis_of[dataset.unit],
+                "fxUnit": dataset.unit,  # how the tooltip reads it (console.js)
                 # Monotone curves never swing past the data (no dip below zero between days).
                 "cubicInterpolationMode": "monotone",
                 "pointRadius": 2 if len(chart.labels) <= 31 else 0,

@@ -183,3 +183,29 @@ def test_nine_digit_amounts_fit_their_cards_at_laptop_widths(phones, monkeypatch
             for card in cards.all():
                 assert card.evaluate(FITS), (width, url, card.inner_text())
         merchant.shot(f"cards-{width}")
+
+
+def test_chart_tooltips_read_figures_as_the_page_does(phones, monkeypatch):
+    """Hovering a bar shows 支付金额: ¥1,234.50 as the table does (Chart.js showed the float it
+    draws, 1,234.5, without ¥), and a count as 3."""
+    from . import console_fakes
+
+    console_fakes.install(monkeypatch)
+    boss = make_staff("boss", superuser=True)
+    merchant = phones("console-tooltip", desktop=True)
+    page = merchant.page
+    sign_in(page, boss)
+    page.goto("/backend/data/sales/?range=7d")
+    canvas = page.locator("canvas.chart").first
+    canvas.scroll_into_view_if_needed()
+    assert canvas.evaluate(DRAWN)
+    point = canvas.evaluate(
+        "(c) => { const p = Chart.getChart(c).getDatasetMeta(0).data[0]; return [p.x, p.y]; }"
+    )
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1] + 2)
+    lines = canvas.evaluate(
+        "(c) => { const t = Chart.getChart(c).tooltip; return (t.body || []).flatMap((b) => b.lines); }"
+    )
+    assert lines == ["支付金额: ¥1,234.50", "支付订单数: 3"]
+    merchant.shot("tooltip")
