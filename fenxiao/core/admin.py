@@ -249,6 +249,7 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
     )
     list_filter = ("status",)
     search_fields = ("title",)
+    search_help_text = gettext_lazy("按任务名称搜索")
     list_select_related = ("created_by",)
     list_per_page = 50
     fields = ("title", "kind_display", "creator", "created_at", "started_at", "finished_at")

@@ -63,7 +63,27 @@ def autocomplete_survives_posted_values(app_configs, **kwargs):
                     f"{holder.__module__}.{holder.__qualname__} has autocomplete_fields without "
                     "SafeAutocompleteMixin.",
                     hint="Add fenxiao.core.admin.SafeAutocompleteMixin first among its bases.",
-                    id="fenxiao.E001",
+                    id="fenxiao.E020",
                 )
             )
     return errors
+
+
+@register(Tags.admin)
+def search_box_says_what_it_searches(app_configs, **kwargs):
+    """A backend list with a search box says what the box looks in (按完整订单号或买家手机号搜索):
+    unfold's own placeholder, "输入以搜索", leaves a merchant guessing whether a phone, a
+    product or a part of an order number will find anything."""
+    from django.contrib import admin
+
+    return [
+        Error(
+            f"{type(model_admin).__module__}.{type(model_admin).__qualname__} has search_fields "
+            "without search_help_text.",
+            hint='Add search_help_text = gettext_lazy("按…搜索"), naming each field searched '
+            "(and 完整 for an exact match).",
+            id="fenxiao.E021",
+        )
+        for model_admin in admin.site._registry.values()
+        if model_admin.search_fields and not model_admin.search_help_text
+    ]

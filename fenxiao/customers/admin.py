@@ -140,6 +140,7 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     )
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("phone", "username", "nickname")
+    search_help_text = gettext_lazy("按手机号、登录名或昵称搜索")
     ordering = ("-id",)
     show_full_result_count = False
     readonly_fields = ("password_reset", "last_login", "date_joined")
@@ -275,6 +276,7 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
+    search_help_text = gettext_lazy("按角色名称搜索")
     list_display = ("name", "member_count")
 
     def get_queryset(self, request):
@@ -316,6 +318,7 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "purpose", "template", "gateway")
     search_fields = ("=phone",)
+    search_help_text = gettext_lazy("按完整手机号搜索")
     fields = (
         "masked_phone",
         "purpose",

@@ -31,6 +31,7 @@ class MessageAdmin(ReadOnlyAdmin):
     list_display = ("id", "recipient", "kind", "title", "created_at", "read_label", "clicked_at")
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("=user__phone", "title")
+    search_help_text = gettext_lazy("按完整手机号或消息标题搜索")
     list_select_related = ("user",)
     fields = (
         "recipient",
@@ -84,6 +85,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "channel", "adapter")
     search_fields = ("=message__user__phone",)
+    search_help_text = gettext_lazy("按接收人完整手机号搜索")
     list_select_related = ("message",)
     actions = ["retry_selected"]
     fields = (

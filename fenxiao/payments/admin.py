@@ -124,6 +124,7 @@ class PaymentAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", "gateway", "applied", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=out_trade_no", "=transaction_id", "=order__number")
+    search_help_text = gettext_lazy("按完整商户支付单号、渠道交易号或订单号搜索")
     list_select_related = ("order",)
     inlines = (RefundInline,)
     fields = (
@@ -222,6 +223,7 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=out_refund_no", "=payment__out_trade_no", "=payment__order__number")
+    search_help_text = gettext_lazy("按完整商户退款单号、商户支付单号或订单号搜索")
     list_select_related = ("payment", "payment__order", "after_sale")
     fields = (
         "out_refund_no",
@@ -329,6 +331,7 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     list_filter = ("outcome", "gateway", ("received_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=out_trade_no", "=transaction_id")
+    search_help_text = gettext_lazy("按完整商户支付单号或渠道交易号搜索")
     fields = (
         "received_at",
         "gateway_display",
@@ -388,6 +391,7 @@ class SandboxTradeAdmin(DetailActionsMixin, ReadOnlyAdmin):
     )
     list_filter = ("status", "notify_status")
     search_fields = ("=out_trade_no", "=trade_no")
+    search_help_text = gettext_lazy("按完整商户订单号或渠道交易号搜索")
     fields = (
         "out_trade_no",
         "trade_no",

@@ -134,6 +134,7 @@ class ShippingTemplateAdmin(MoneyFieldsMixin, ModelAdmin):
 
     list_display = ("name", "charge_by", "default_rates", "free_text", "undelivered_text", "product_count")
     search_fields = ("name",)
+    search_help_text = gettext_lazy("按模板名称搜索")
     fieldsets = (
         (None, {"fields": ("name", "charge_by")}),
         (

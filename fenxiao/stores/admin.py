@@ -102,6 +102,7 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
     list_filter = ("is_open", "pickup_enabled", "city")
     list_editable = ("is_open", "pickup_enabled")
     search_fields = ("name", "address_detail", "phone")
+    search_help_text = gettext_lazy("按门店名称、详细地址或电话搜索")
     autocomplete_fields = ("manager",)
     inlines = (StoreStaffInline,)
     fieldsets = (
@@ -299,6 +300,7 @@ class StoreStockAdmin(ModelAdmin):
     list_display = ("store", "sku_name", "stock", "updated_at")
     list_filter = ("store",)
     search_fields = ("sku__product__name", "sku__code", "store__name")
+    search_help_text = gettext_lazy("按商品名称、规格编码或门店名称搜索")
     list_select_related = ("store", "sku__product")
     # Levels are set on the store's 门店库存 page, which never overwrites what an order moved.
     readonly_fields = ("store", "sku", "stock", "updated_at")
@@ -320,6 +322,7 @@ class StoreMemberAdmin(ExportMixin, ModelAdmin):
     list_filter = ("store", "source")
     list_select_related = ("store", "buyer", "staff__user")
     search_fields = ("buyer__phone", "buyer__nickname", "store__name")
+    search_help_text = gettext_lazy("按会员手机号、昵称或门店名称搜索")
     fields = ("store", "buyer_display", "source", "staff_display", "joined_at", "is_current")
     readonly_fields = fields
     export = STORE_MEMBERS

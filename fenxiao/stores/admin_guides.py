@@ -92,6 +92,7 @@ class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
     form = GuideRateForm
     list_display = ("name", "code", "qr_thumb", "poster_link", "guide_rate", "is_open")
     search_fields = ("name", "code")
+    search_help_text = gettext_lazy("按门店名称或门店码搜索")
     fields = ("name", "code", "guide_level1_bp", "store_account", "qr_block", "staff_codes")
     readonly_fields = ("name", "code", "store_account", "qr_block", "staff_codes")
 
@@ -234,6 +235,7 @@ class StoreStaffAdmin(ModelAdmin):
     list_display = ("user", "store", "role", "is_active", "distributor_status", "code")
     list_filter = ("store", "role", "is_active")
     search_fields = ("user__phone", "user__nickname", "store__name")
+    search_help_text = gettext_lazy("按员工手机号、昵称或门店名称搜索")
     list_select_related = ("user__distributor", "store")
     actions = ["make_distributors", "leave"]
 

@@ -26,6 +26,7 @@ class PosApiKeyAdmin(ModelAdmin):
     list_display = ("key_id", "store", "name", "status_label", "created_at", "last_used_at", "revoked_at")
     list_filter = ("is_active", "store")
     search_fields = ("key_id", "name", "store__name")
+    search_help_text = gettext_lazy("按密钥 ID、名称或门店名称搜索")
     list_select_related = ("store",)
     actions = ["revoke_selected"]
     readonly_fields = ("key_id", "is_active", "created_at", "created_by", "last_used_at", "revoked_at")
@@ -87,6 +88,7 @@ class OfflineSaleAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = ("sale_no", "store", "member", "total_text", "refunded_text", "sold_at", "received_at")
     list_filter = ("store", "sold_at")
     search_fields = ("=sale_no", "=buyer_phone")
+    search_help_text = gettext_lazy("按完整小票号或会员手机号搜索")
     list_select_related = ("store", "buyer")
     inlines = [OfflineSaleLineInline, OfflineRefundInline]
     fields = (

@@ -111,6 +111,7 @@ class EndpointAdmin(ModelAdmin):
     )
     list_filter = ("is_active",)
     search_fields = ("url", "description")
+    search_help_text = gettext_lazy("按地址或说明搜索")
     actions = ["ping_selected"]
     actions_detail = ("ping_endpoint", "rotate_secret")
     readonly_fields = (
@@ -273,6 +274,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "event__type", "endpoint")
     search_fields = ("=event__event_id",)
+    search_help_text = gettext_lazy("按完整事件 ID 搜索")
     list_select_related = ("event", "endpoint")
     inlines = [AttemptInline]
     actions = ["redeliver_selected"]
@@ -358,5 +360,6 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ("id", "type", "event_id", "created_at")
     list_filter = ("type",)
     search_fields = ("=event_id", "source_key")
+    search_help_text = gettext_lazy("按完整事件 ID 或来源键搜索")
     fields = ("event_id", "type", "source_key", "payload", "created_at")
     readonly_fields = fields

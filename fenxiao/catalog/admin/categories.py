@@ -129,6 +129,7 @@ class CategoryAdmin(ModelAdmin):
     list_editable = ("sort_order", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name",)
+    search_help_text = _("按分类名称搜索")
     list_select_related = ("parent",)
     list_per_page = 100
 

@@ -215,6 +215,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
     list_filter = (ProductTabFilter, CategoryFilter, StockBelowFilter)
     list_filter_submit = True
     search_fields = ("name", "=skus__code")
+    search_help_text = gettext_lazy("按商品名称或完整规格编码搜索")
     list_select_related = ("category",)
     list_per_page = 50
     show_full_result_count = False

@@ -262,6 +262,7 @@ class SegmentAdmin(ModelAdmin):
     change_form_template = "admin/customers/segment/change_form.html"
     list_display = ("name", "member_count", "description", "updated_at")
     search_fields = ("name",)
+    search_help_text = gettext_lazy("按分群名称搜索")
     fieldsets = (
         (None, {"fields": ("name", "description")}),
         (gettext_lazy("标签"), {"fields": ("tags_any", "tags_all", "tags_none")}),

@@ -78,6 +78,7 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_filter = ("source", ("bound_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
+    search_help_text = gettext_lazy("按买家手机号、分销商手机号或完整推广码搜索")
     list_select_related = ("buyer", "distributor__user")
     list_per_page = 50
     actions_list = ("bind_buyer",)
@@ -205,6 +206,7 @@ class TouchAdmin(ReadOnlyAdmin):
     list_filter = ("decision", "source", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
+    search_help_text = gettext_lazy("按买家手机号、分销商手机号或完整推广码搜索")
     list_select_related = ("buyer", "distributor__user", "staff")
     list_per_page = 100
     fields = (

@@ -64,6 +64,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("=order__number", "distributor__user__phone", "=distributor__referral_code")
+    search_help_text = gettext_lazy("按完整订单号、分销商手机号或完整推广码搜索")
     list_select_related = ("order", "distributor__user", "previous_level1__user", "decided_by")
     list_per_page = 50
     actions_detail = ("approve", "reject")

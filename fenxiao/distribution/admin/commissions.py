@@ -124,6 +124,7 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
         "order_line__product_name",
         "offline_label",
     )
+    search_help_text = gettext_lazy("按完整订单号、分销商手机号、完整推广码、商品名称或门店收银单搜索")
     list_select_related = ("order", "order_line", "distributor__user", "rule")
     list_per_page = 50
     export = COMMISSIONS

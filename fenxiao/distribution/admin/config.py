@@ -423,6 +423,7 @@ class SettingsChangeAdmin(ReadOnlyAdmin):
     list_display = ("version", "changed_by_display", "summary", "created_at")
     list_select_related = ("changed_by",)
     search_fields = ("=version",)
+    search_help_text = gettext_lazy("按完整版本号搜索")
     fields = ("version", "changed_by_display", "created_at", "details")
     readonly_fields = fields
 

@@ -86,6 +86,7 @@ class DistributorAdmin(ExportMixin, DetailActionsMixin, ModelAdmin):
     )
     list_filter = ("status", "grade", "source")
     search_fields = ("user__phone", "=referral_code", "real_name", "user__nickname")
+    search_help_text = gettext_lazy("按手机号、完整推广码、真实姓名或昵称搜索")
     list_select_related = ("user", "grade", "parent__user")
     show_full_result_count = False
     list_per_page = 50

@@ -86,6 +86,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "=distributor__referral_code",
         "buyer__phone",
     )
+    search_help_text = gettext_lazy("按完整订单号、分销商手机号、完整推广码或买家手机号搜索")
     list_select_related = ("order", "distributor__user", "buyer", "decided_by")
     list_per_page = 50
     actions = ("clear_selected", "void_selected")
@@ -296,6 +297,7 @@ class RiskTrustAdmin(ReadOnlyAdmin):
         "created_by_display",
     )
     search_fields = ("distributor__user__phone", "=distributor__referral_code", "buyer__phone")
+    search_help_text = gettext_lazy("按分销商手机号、完整推广码或买家手机号搜索")
     list_select_related = ("distributor__user", "buyer", "review__order", "created_by")
     actions = ("revoke_selected",)
 

@@ -99,6 +99,7 @@ class DistributorGradeAdmin(PercentFieldsMixin, MoneyFieldsMixin, ServiceSaveMix
         "member_count",
     )
     search_fields = ("name",)
+    search_help_text = gettext_lazy("按等级名称搜索")
     ordering = ("weight",)
     actions_list = ("evaluate_upgrades",)
     fieldsets = (
@@ -328,6 +329,7 @@ class CommissionRuleAdmin(SafeAutocompleteMixin, ServiceSaveMixin, ModelAdmin):
     )
     list_filter = ("kind", "is_active", "grade")
     search_fields = ("name", "product__name", "category__name", "=sku__code")
+    search_help_text = gettext_lazy("按规则名称、商品名称、分类名称或完整规格编码搜索")
     list_select_related = ("product", "sku__product", "category", "grade")
     autocomplete_fields = ("product", "category")
     raw_id_fields = ("sku",)

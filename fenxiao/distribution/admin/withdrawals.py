@@ -87,6 +87,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         "=distributor__referral_code",
         "distributor__real_name",
     )
+    search_help_text = gettext_lazy("按完整提现单号、分销商手机号、完整推广码或真实姓名搜索")
     list_select_related = ("distributor__user",)
     list_per_page = 50
     inlines = (LedgerInline,)

@@ -155,6 +155,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     list_before_template = "admin/orders/after_sale_tabs.html"
     list_filter_submit = True
     search_fields = ("=number", "=order__number", "order__buyer__phone")
+    search_help_text = gettext_lazy("按完整售后单号、完整订单号或买家手机号搜索")
     list_select_related = ("order", "order__buyer")
     show_full_result_count = False
     inlines = (AfterSaleLineInline, RefundInline)

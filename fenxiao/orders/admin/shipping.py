@@ -183,6 +183,7 @@ class TrackingSubscriptionAdmin(DetailActionsMixin, ReadOnlyAdmin):
     )
     list_filter = ("status", ProviderFilter)
     search_fields = ("=parcel__tracking_number", "=parcel__order__number")
+    search_help_text = gettext_lazy("按完整运单号或完整订单号搜索")
     list_select_related = ("parcel", "parcel__order")
     fields = (
         "parcel_display",

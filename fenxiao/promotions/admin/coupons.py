@@ -135,6 +135,7 @@ class CouponAdmin(
     )
     list_filter = ("kind", "is_active", "claimable")
     search_fields = ("name",)
+    search_help_text = gettext_lazy("按券名称搜索")
     autocomplete_fields = ("categories", "products")
     readonly_fields = ("issued", "figures_panel")
     actions = ("stop_selected", "restart_selected")
@@ -328,6 +329,7 @@ class CouponIssueAdmin(ReadOnlyAdmin):
     list_filter = ("coupon",)
     list_select_related = ("coupon", "staff")
     search_fields = ("coupon__name", "audience", "note")
+    search_help_text = gettext_lazy("按券名称、发放对象或备注搜索")
 
     @display(description=gettext_lazy("操作人"))
     def staff_display(self, obj):

@@ -64,6 +64,7 @@ class GroupBuyAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "promotion")
     search_fields = ("promotion__name", "leader__phone", "item__product__name")
+    search_help_text = gettext_lazy("按活动名称、团长手机号或商品名称搜索")
     list_select_related = ("promotion", "item__product", "leader")
     fields = (
         "promotion",

@@ -189,6 +189,7 @@ class PromotionAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin
     list_display = ("name", "kind", "window_display", "state_badge", "figures_display")
     list_filter = (StateFilter, "kind")
     search_fields = ("name",)
+    search_help_text = gettext_lazy("按活动名称搜索")
     autocomplete_fields = ("categories", "products")
     list_per_page = 50
     actions_list = ("add_flash", "add_spend", "add_group")

@@ -114,6 +114,7 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
     list_filter = ("status", "carries")
     list_select_related = ("segment", "product", "coupon")
     search_fields = ("title",)
+    search_help_text = gettext_lazy("按推送标题搜索")
     autocomplete_fields = ("product", "coupon")
     actions_detail = ("start_push", "cancel_push")
     change_form_template = "admin/promotions/push/change_form.html"
