@@ -10,7 +10,7 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
 from ..models import OrderStatus
-from ..services import after_sales, lifecycle, merchant_notes, shipments
+from ..services import after_sale_checks, after_sales, lifecycle, merchant_notes, shipments
 from . import pickup_orders
 from .common import order_summary
 from .order_forms import AddressForm, AdjustPriceForm, CancelForm, MerchantNoteForm, StaffRefundForm
@@ -164,7 +164,8 @@ class OrderChangePages:
     )
     def staff_refund(self, request, object_id):
         order = self.object_or_404(request, object_id)
-        form = StaffRefundForm(posted(request), lines=list(order.lines.all()))
+        held = after_sale_checks.open_after_sale_lines(order)
+        form = StaffRefundForm(posted(request), lines=list(order.lines.all()), held=held)
         return form_action(
             self,
             request,

@@ -1,8 +1,12 @@
 """The forms behind the order page's actions (改价, 修改地址, 取消, 商家退款, 备注): they only
 parse and check what staff typed; the services decide."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -67,10 +71,15 @@ class StaffRefundForm(forms.Form):
     restock = forms.ChoiceField(label=gettext_lazy("库存"), choices=RESTOCK_CHOICES, required=False)
     shipping = MoneyField(label=gettext_lazy("退运费（元）"), required=False, min_fen=0)
 
-    def __init__(self, *args, lines, **kwargs):
+    def __init__(self, *args, lines, held=None, **kwargs):
+        """`held`: {order line id: number} of the open after-sales holding lines (a buyer's
+        request waiting for an answer): such a line is shown with its request, not offered."""
         super().__init__(*args, **kwargs)
         self.lines = lines
+        self.held = held or {}
         for line in lines:
+            if line.pk in self.held:
+                continue
             remaining = line.quantity - line.refunded_quantity
             self.fields[f"line_{line.pk}_selected"] = forms.BooleanField(label=_("退款"), required=False)
             self.fields[f"line_{line.pk}_quantity"] = forms.IntegerField(
@@ -93,6 +102,20 @@ class StaffRefundForm(forms.Form):
 
     def line_rows(self):
         for line in self.lines:
+            if line.pk in self.held:
+                number = self.held[line.pk]
+                search = reverse("admin:orders_aftersale_changelist") + "?" + urlencode({"q": number})
+                yield [
+                    format_html('<a href="{}" class="text-primary-600">{}</a>', search, _("售后处理中")),
+                    f"{line.product_name} {line.spec_text}".strip(),
+                    _("%(quantity)s（已退 %(refunded_quantity)s）")
+                    % {"quantity": line.quantity, "refunded_quantity": line.refunded_quantity},
+                    format_fen(line.paid_amount),
+                    format_fen(line.refundable_amount),
+                    "-",
+                    _("请先处理售后 %(number)s") % {"number": number},
+                ]
+                continue
             yield [
                 self[f"line_{line.pk}_selected"],
                 f"{line.product_name} {line.spec_text}".strip(),

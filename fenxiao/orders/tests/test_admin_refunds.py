@@ -202,3 +202,22 @@ def test_failed_refund_can_be_retried(boss, monkeypatch):
     assert any("已完成，无需重试" in text for text in texts(response))
     assert Refund.objects.get().status == "succeeded"
     assert SandboxTrade.objects.get().refunded_amount == 3000
+
+
+def test_a_line_the_buyer_asked_about_is_shown_with_that_request_not_offered_to_refund(boss):
+    """商家退款 on an order whose buyer has a request waiting: that line reads 售后处理中 with
+    the way to the request, instead of a checkbox the service then refused (该商品已有处理中
+    的售后申请); the other lines are refunded as before."""
+    order = pay(make_order(prices=(3000, 2000)))
+    first, second = order.lines.order_by("id")
+    waiting = after_sales.request_after_sale(
+        order, order.buyer, kind="refund_only", reason_code="not_wanted", lines=[{"line_id": first.pk}]
+    )
+    page = boss.get(url(order, "refund")).content.decode()
+    assert f'name="line_{first.pk}_selected"' not in page and f'name="line_{second.pk}_selected"' in page
+    assert "售后处理中" in page and f"请先处理售后 {waiting.number}" in page
+    assert f"?q={waiting.number}" in page
+    response = boss.post(url(order, "refund"), refund_form(order, **{str(second.pk): ("", "")}))
+    assert response.status_code == 302, texts(response)
+    order.refresh_from_db()
+    assert order.refunded_amount == 2000
