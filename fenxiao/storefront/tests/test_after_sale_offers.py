@@ -155,3 +155,22 @@ def test_the_progress_marks_only_the_steps_that_happened():
     after_sales.refuse_receipt(returned, merchant, reason="不是本店商品")
     page = client.get(f"/orders/{order.number}/after-sales/{returned.number}/").content.decode()
     assert steps_done(page) == ["提交申请", "商家同意", "寄回商品"]
+
+
+def test_a_return_waiting_for_the_parcel_can_be_withdrawn_from_the_order_page_too():
+    """The after-sale page offers 撤销申请 until the goods are sent back; the order page
+    offered it only before the merchant answered."""
+    set_return_address()
+    buyer = make_buyer()
+    client = signed_in(buyer)
+    order = shipped_order(buyer)
+    sale = after_sales.request_after_sale(
+        order, buyer, kind="return_refund", reason_code="quality", lines=[{"line_id": order.lines.get().pk}]
+    )
+    after_sales.approve(sale, make_staff("merchant"))
+    withdraw = f'action="/orders/{order.number}/after-sale/{sale.number}/withdraw/"'
+    assert withdraw in client.get(f"/orders/{order.number}/").content.decode()
+    client.post(f"/orders/{order.number}/after-sale/{sale.number}/withdraw/")
+    sale.refresh_from_db()
+    assert sale.status == "withdrawn"
+    assert withdraw not in client.get(f"/orders/{order.number}/").content.decode()
