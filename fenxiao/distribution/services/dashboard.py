@@ -35,6 +35,9 @@ from ..models import (
 from . import totals
 
 TEAM_STATUSES = (DistributorStatus.ACTIVE,)
+# 排行榜 is shown to every distributor, so it holds up only those in good standing: a
+# suspended or banned distributor's sales still happened, but the list is no place for them.
+RANKED_STATUS = DistributorStatus.ACTIVE
 
 
 def _members():
@@ -267,10 +270,12 @@ def period_since(period: str, now=None):
 
 
 def ranking(by: str, period: str, limit: int = 20) -> list[dict]:
+    """The period's top `limit` active distributors. The others are left out in the grouped
+    query itself (a join, not a query more), so they never take a place from one who shows."""
     since = period_since(period)
     if by == "commission":
         rows = (
-            Commission.objects.filter(created_at__gte=since)
+            Commission.objects.filter(created_at__gte=since, distributor__status=RANKED_STATUS)
             .exclude(status=CommissionStatus.CANCELLED)
             .values("distributor_id")
             .annotate(value=Sum("amount") - Sum("reversed_amount"))
@@ -298,20 +303,20 @@ def ranking(by: str, period: str, limit: int = 20) -> list[dict]:
 
 
 def _sales_ranking(since, limit: int) -> list[dict]:
-    """The period's top sellers by 推广销售额 as their centers and the tier bonus count it:
+    """The period's top active sellers by 推广销售额 as their centers and the tier bonus count it:
     level-1 paid orders less refunds, plus sales at a store's till less its returns. Two
     grouped queries over the period, merged: a 导购 selling at the till ranks by all of it."""
     from fenxiao.orders.models import Order
 
     sales: dict[int, int] = {}
     online = (
-        Order.objects.filter(paid_at__gte=since, attribution__level1__isnull=False)
+        Order.objects.filter(paid_at__gte=since, attribution__level1__status=RANKED_STATUS)
         .order_by()
         .values(distributor_id=F("attribution__level1_id"))
         .annotate(value=Sum("paid_amount") - Sum("refunded_amount"))
     )
     till = (
-        OfflineAttribution.objects.filter(created_at__gte=since)
+        OfflineAttribution.objects.filter(created_at__gte=since, level1__status=RANKED_STATUS)
         .order_by()
         .values(distributor_id=F("level1_id"))
         .annotate(value=Sum("total") - Sum("refunded"))

@@ -7,10 +7,11 @@ import re
 import pytest
 from django.test import Client
 
-from fenxiao.distribution.services import dashboard
+from fenxiao.distribution.models import DistributorStatus
+from fenxiao.distribution.services import dashboard, distributors
 from fenxiao.testing import api_for
 
-from .helpers import earn, full_refund, make_distributor
+from .helpers import earn, full_refund, make_distributor, suspend
 from .test_team_page import till_sale
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +39,31 @@ def test_till_sales_count_in_the_sales_ranking():
         (1, guide.pk, 60000),
         (2, online.pk, 30000),
     ]
+
+
+@pytest.mark.parametrize("by", ["sales", "commission"])
+def test_suspended_and_banned_distributors_are_left_out_of_the_rankings(by):
+    """排行榜 is public to every distributor: one suspended or banned is not held up as an
+    example (both showed, at their old place). Their sales still happened; only the list
+    leaves them out, and the active ones move up."""
+    active = make_distributor()
+    suspended = make_distributor()
+    banned = make_distributor()
+    earn(active, 10000)
+    earn(suspended, 30000)
+    earn(banned, 20000)
+    till_sale(suspended, "T2", 40000)  # the till's ranking leaves them out too
+    suspend(suspended)
+    # Keep what they earned, so the commission ranking would still have a figure for them.
+    distributors.set_status(banned, None, DistributorStatus.BANNED, reason="刷单", decision="release")
+
+    ranked = [(r["rank"], r["distributor_id"]) for r in dashboard.ranking(by, "month")]
+    assert ranked == [(1, active.pk)]
+
+    client = Client()
+    client.force_login(active.user)
+    page = client.get(f"/d/rankings/?by={by}&period=month").content.decode()
+    assert active.user.display_name in page
+    assert suspended.user.display_name not in page and banned.user.display_name not in page
+    app = api_for(active.user).get("/distribution/rankings", by=by).json()
+    assert [(r["rank"], r["distributor_id"]) for r in app] == [(1, active.pk)]
