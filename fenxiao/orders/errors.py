@@ -75,6 +75,12 @@ class AfterSaleOpen(DomainError):
     status = 409
 
 
+class AfterSaleFinished(DomainError):
+    code = "AFTER_SALE_FINISHED"
+    message = _("该售后已结束，不能再留言或补充凭证")
+    status = 409
+
+
 class AfterSaleImageInvalid(DomainError):
     code = "AFTER_SALE_IMAGE_INVALID"
     message = _("图片格式有误，请上传 JPG、PNG 或 WEBP 图片")

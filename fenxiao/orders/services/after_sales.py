@@ -47,6 +47,7 @@ from fenxiao.shipping.carriers import carrier_record_name, find_carrier
 from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import (
+    AfterSaleFinished,
     AfterSaleInvalid,
     AfterSaleNotFound,
     RefundExceedsPaid,
@@ -497,6 +498,11 @@ def add_message(after_sale: AfterSale, actor, *, message: str, images=()) -> Aft
     after_sale = get_for_update(after_sale)
     if actor_kind == ActorKind.BUYER and after_sale.order.buyer_id != actor.pk:
         raise AfterSaleNotFound()
+    # The buyer's page stops offering the box once the request has ended (`is_open`); the
+    # same rule here, read under the lock, so an old page or a bare API call cannot add to
+    # a closed case. Staff may still write: a note after the refund reaches the buyer.
+    if actor_kind == ActorKind.BUYER and not after_sale.is_open:
+        raise AfterSaleFinished()
     checked = evidence.check_images(images, already=after_sale.images.count())
     log = outcome.note(after_sale, "message", actor_kind, message or "上传了图片", actor)
     evidence.save_images(after_sale, log, checked)
