@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.catalog.models import Product
@@ -75,6 +76,7 @@ def center(request):
                 "meets": distributors.meets_condition(request.user, cfg)
                 if cfg.enable_mode == "condition"
                 else None,
+                "payout_to": _payout_destinations(cfg),
                 "tab": "me",
             },
         )
@@ -89,6 +91,29 @@ def center(request):
             "tab": "me",
         },
     )
+
+
+# The short names 可提现到… gives the payout methods, in the order the sentence reads best.
+PAYOUT_DESTINATIONS = {
+    PayoutMethod.WECHAT: pgettext_lazy("withdraw to", "微信"),
+    PayoutMethod.ALIPAY: pgettext_lazy("withdraw to", "支付宝"),
+    PayoutMethod.BANK: pgettext_lazy("withdraw to", "银行卡"),
+    PayoutMethod.STORE_CREDIT: pgettext_lazy("withdraw to", "商城余额"),
+}
+
+
+def _payout_destinations(cfg) -> str:
+    """微信、支付宝或银行卡: the methods the withdraw page will offer, so the apply page never
+    promises one the shop has turned off."""
+    order = list(PAYOUT_DESTINATIONS)
+    methods = sorted(cfg.methods, key=lambda m: order.index(m) if m in order else len(order))
+    names = [str(PAYOUT_DESTINATIONS.get(m) or PayoutMethod(m).label) for m in methods]
+    if len(names) < 2:
+        return "".join(names)
+    return pgettext("list of choices", "%(items)s或%(last)s") % {
+        "items": _("、").join(names[:-1]),
+        "last": names[-1],
+    }
 
 
 def _withdrawing(distributor) -> int:
