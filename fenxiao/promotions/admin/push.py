@@ -145,8 +145,17 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
         url = reverse("admin:promotions_push_preview")
+        # "最多 300 字" and the like speak to someone typing; on a read-only record (a push
+        # started, or a reader without the right to change it) they only add noise.
+        editable = obj is None or (
+            obj.status == PushStatus.DRAFT and self.has_change_permission(request, obj)
+        )
+        shown_help = form._meta.help_texts if editable else {}
 
         class Form(form):
+            class Meta(form.Meta):
+                help_texts = shown_help
+
             def __init__(self, *args, **kw):
                 super().__init__(*args, preview_url=url, **kw)
 
