@@ -64,22 +64,14 @@ def center(request):
                 )
             except DomainError as error:
                 messages.error(request, error.message)
+                if distributor is None or not distributor.sees_own_account:
+                    # A refused application keeps what the applicant typed; one who has a
+                    # center to read (already a distributor) goes back to it.
+                    return _apply_page(request, distributor, cfg, form=request.POST, status=400)
             else:
                 messages.success(request, _("申请已提交"))
             return redirect("/d/")
-        return render(
-            request,
-            "storefront/distribution/apply.html",
-            {
-                "distributor": distributor,
-                "cfg": cfg,
-                "meets": distributors.meets_condition(request.user, cfg)
-                if cfg.enable_mode == "condition"
-                else None,
-                "payout_to": _payout_destinations(cfg),
-                "tab": "me",
-            },
-        )
+        return _apply_page(request, distributor, cfg)
     return render(
         request,
         "storefront/distribution/dashboard.html",
@@ -90,6 +82,24 @@ def center(request):
             "link": sharing.referral_url(distributor),
             "tab": "me",
         },
+    )
+
+
+def _apply_page(request, distributor, cfg, *, form=None, status=200):
+    return render(
+        request,
+        "storefront/distribution/apply.html",
+        {
+            "distributor": distributor,
+            "cfg": cfg,
+            "meets": distributors.meets_condition(request.user, cfg)
+            if cfg.enable_mode == "condition"
+            else None,
+            "payout_to": _payout_destinations(cfg),
+            "form": form or {},
+            "tab": "me",
+        },
+        status=status,
     )
 
 
