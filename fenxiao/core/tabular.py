@@ -8,6 +8,7 @@ never as text, so they stay summable; only text goes through `safe_text`.
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -68,13 +69,29 @@ def _csv_value(value) -> str:
     return safe_text(value)
 
 
+def ascii_filename(filename: str) -> str:
+    """The name a client without RFC 6266 support saves: the name's ASCII parts (its dates,
+    numbers and extension) joined by "_", led by "export" when no word is left. Dropping the
+    Chinese alone turned "订单-20260102-030405.xlsx" into "-20260102-030405.xlsx" and
+    "销售报表_商品销售_…" into "__…"."""
+    stem, dot, ext = filename.rpartition(".")
+    if not dot:
+        stem, ext = filename, ""
+    parts = [part.strip(".-") for part in re.split(r"[^A-Za-z0-9.-]+", stem)]
+    parts = [part for part in parts if part]
+    if not any(re.search(r"[A-Za-z]", part) for part in parts):
+        parts.insert(0, "export")
+    ext = re.sub(r"[^A-Za-z0-9]", "", ext)
+    return "_".join(parts) + (f".{ext}" if ext else "")
+
+
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
     # An ASCII name for old clients; the UTF-8 one (RFC 6266) lets Chinese names through.
     from urllib.parse import quote
 
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export"
+    fallback = filename if re.fullmatch(r"[A-Za-z0-9._-]+", filename) else ascii_filename(filename)
     response["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     )
     return response
 

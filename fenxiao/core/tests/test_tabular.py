@@ -55,3 +55,21 @@ def test_excel_has_numbers_exact_to_the_fen_and_survives_control_characters():
     assert sheet.cell(row=2, column=2).number_format == "0.00"
     assert sheet.cell(row=3, column=4).is_date
     assert sheet.column_dimensions["A"].width == 30
+
+
+def test_a_download_keeps_the_ascii_parts_of_its_name_for_old_clients():
+    """Clients without RFC 6266 save the quoted fallback: it keeps the dates, words and
+    extension, led by "export" when dropping the Chinese left no word (it was
+    "__2026-11-01_2026-11-30.xlsx" or "-20260102-030405.xlsx")."""
+    from urllib.parse import unquote
+
+    reply = tabular.csv_response("销售报表_商品销售_2026-11-01_2026-11-30.csv", ["a"], [[1]])
+    disposition = reply["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="export_2026-11-01_2026-11-30.csv"; ')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == "销售报表_商品销售_2026-11-01_2026-11-30.csv"
+    assert tabular.ascii_filename("订单-20260102-030405.xlsx") == "export_20260102-030405.xlsx"
+    assert (
+        tabular.ascii_filename("Sales trend_by week_2026-11-01.xlsx") == "Sales_trend_by_week_2026-11-01.xlsx"
+    )
+    assert tabular.ascii_filename('导出"；\\.csv') == "export.csv"
+    assert 'filename="store-A1.csv"' in tabular.csv_response("store-A1.csv", ["a"], [])["Content-Disposition"]
