@@ -25,7 +25,8 @@ def headers(report: Report) -> list[str]:
 
 def _cell(value, column):
     if column.text:
-        return "" if value is None else str(value)
+        # An id (商品ID) stays a number, so a spreadsheet can match it against other files.
+        return value if isinstance(value, int) else "" if value is None else str(value)
     if value is None or value == "":
         return ""
     if column.unit == FEN:

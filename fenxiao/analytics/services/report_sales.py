@@ -96,7 +96,7 @@ def _product_rows(period: Period, limit: int | None) -> list[dict]:
     for row in rows:
         pk = row["product_id"]
         row["name"] = names.get(pk, _("商品#%(id)s") % {"id": pk})
-        row["code"] = str(pk)
+        row["code"] = pk
         row["url"] = reverse("admin:catalog_product_change", args=[pk]) if pk in names else ""
         row["net_sales"] = row["sales"] - row["refunds"]
     return rows
