@@ -295,10 +295,30 @@ def _typed_levels(post, skus) -> tuple[dict[int, int], dict[int, int | None]]:
     return changed, shown
 
 
+class StockLevelFilter(admin.SimpleListFilter):
+    """门店缺货 / 有货: the rows a merchant restocks from, across every store."""
+
+    title = gettext_lazy("库存状态")
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return (("out", STOCK_SHELVES["out"]), ("in", gettext_lazy("有货")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "out":
+            return queryset.filter(stock=0)
+        if self.value() == "in":
+            return queryset.filter(stock__gt=0)
+        return queryset
+
+
 @admin.register(StoreStock)
 class StoreStockAdmin(ModelAdmin):
+    """Every store's stock in one list, to find where a SKU is or what a store ran out of;
+    each row opens its store's 门店库存 page at that SKU, where levels are set."""
+
     list_display = ("store", "sku_name", "stock", "updated_at")
-    list_filter = ("store",)
+    list_filter = ("store", StockLevelFilter)
     search_fields = ("sku__product__name", "sku__code", "store__name")
     search_help_text = gettext_lazy("按商品名称、规格编码或门店名称搜索")
     list_select_related = ("store", "sku__product")
@@ -308,9 +328,27 @@ class StoreStockAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False  # set on the store's 门店库存 page, which knows every SKU
 
+    def get_list_display(self, request):
+        # The store's page takes the right to view stores too: without it, no dead link.
+        if request.user.has_perm("stores.view_store") or request.user.has_perm("stores.change_store"):
+            return ("store", "sku_link", "stock", "updated_at")
+        return self.list_display
+
     @display(description=gettext_lazy("商品规格"))
     def sku_name(self, obj):
         return f"{obj.sku.product.name} {obj.sku.spec_text}".strip()
+
+    @display(description=gettext_lazy("商品规格"))
+    def sku_link(self, obj):
+        # The store's page searches names and codes; the code finds this SKU.
+        query = urlencode({"q": obj.sku.code})
+        url = f"{reverse('admin:stores_store_stock', args=[obj.store_id])}?{query}"
+        return format_html(
+            '<a class="text-primary-600" href="{}" title="{}">{}</a>',
+            url,
+            _("到门店库存页调整"),
+            self.sku_name(obj),
+        )
 
 
 @admin.register(StoreMember)
