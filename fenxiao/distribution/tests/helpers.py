@@ -259,6 +259,24 @@ def earn(distributor: Distributor, price: int, product=None) -> Order:
     return order
 
 
+def till_sale(distributor: Distributor, key: str, amount: int):
+    """A buyer bound to `distributor` pays `amount` for one unit at a store's till (西湖店,
+    单号 `key`), as the POS reports it: the sale earns commission like an online order."""
+    from fenxiao.distribution.services.offline import TillLine, TillSale, create_for_till_sale
+    from fenxiao.testing import make_product
+
+    product = make_product(price=amount)
+    return create_for_till_sale(
+        TillSale(
+            key=f"pos:{key}",
+            buyer=bound_buyer(distributor),
+            total=amount,
+            label=f"门店收银 西湖店 单号 {key}",
+            lines=[TillLine(f"pos:{key}:1", sku(product).pk, product.pk, 1, amount, product.name)],
+        )
+    )
+
+
 def settings_data(cfg: DistributionSettings | None = None, **overrides) -> dict:
     """The distribution settings page as it is (`cfg`, else the current settings), with
     `overrides` typed in; None leaves a field out."""

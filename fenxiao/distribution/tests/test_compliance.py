@@ -13,7 +13,6 @@ from fenxiao.distribution.models import (
     SettingsChange,
 )
 from fenxiao.distribution.services import compliance, reconciliation
-from fenxiao.distribution.services.offline import TillLine, TillSale, create_for_till_sale
 from fenxiao.testing import login, make_buyer, make_product, make_staff
 
 from .helpers import (
@@ -25,25 +24,12 @@ from .helpers import (
     make_distributor,
     place,
     sku,
+    till_sale,
 )
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "/backend/distribution/compliance/"
-
-
-def till_sale(distributor, key: str, amount: int):
-    product = make_product(price=amount)
-    item = sku(product)
-    return create_for_till_sale(
-        TillSale(
-            key=f"pos:{key}",
-            buyer=bound_buyer(distributor),
-            total=amount,
-            label=f"门店收银 西湖店 单号 {key}",
-            lines=[TillLine(f"pos:{key}:1", item.pk, product.pk, 1, amount, product.name)],
-        )
-    )
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from fenxiao.distribution.models import DistributorStatus
 from fenxiao.distribution.services import dashboard, distributors
 from fenxiao.testing import api_for
 
-from .helpers import earn, full_refund, make_distributor, suspend
-from .test_team_page import till_sale
+from .helpers import earn, full_refund, make_distributor, suspend, till_sale
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 
 from fenxiao.distribution.services import dashboard
-from fenxiao.distribution.services.offline import TillLine, TillSale, create_for_till_sale
-from fenxiao.testing import api_for, make_product
+from fenxiao.testing import api_for
 
-from .helpers import bound_buyer, earn, full_refund, make_distributor, sku
+from .helpers import earn, full_refund, make_distributor, till_sale
 
 pytestmark = pytest.mark.django_db
 
@@ -64,19 +63,6 @@ def test_a_hand_made_cursor_is_a_page_not_an_error():
     client.force_login(leader.user)
     for cursor in ("abc", "-1", "0", "99999999999999999999999", "１２"):
         assert client.get("/d/team/", {"before": cursor}).status_code == 200, cursor
-
-
-def till_sale(distributor, key: str, amount: int):
-    product = make_product(price=amount)
-    return create_for_till_sale(
-        TillSale(
-            key=f"pos:{key}",
-            buyer=bound_buyer(distributor),
-            total=amount,
-            label=f"门店收银 西湖店 单号 {key}",
-            lines=[TillLine(f"pos:{key}:1", sku(product).pk, product.pk, 1, amount, product.name)],
-        )
-    )
 
 
 def test_a_members_orders_and_sales_agree_with_their_own_center():
