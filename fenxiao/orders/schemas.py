@@ -445,10 +445,6 @@ class ShipBackIn(Strict):
     tracking_number: str = Field(min_length=1, max_length=40)
 
 
-class AfterSaleMessageIn(Strict):
-    message: str = Field(min_length=1, max_length=500)
-
-
 class AfterSaleLineOut(Schema):
     order_line_id: int
     quantity: int

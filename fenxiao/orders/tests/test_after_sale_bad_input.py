@@ -12,7 +12,8 @@ from fenxiao.orders.models import AfterSale, AfterSaleImage, AfterSaleLog, Order
 from fenxiao.orders.tests.test_after_sales import place_paid_order, ship
 from fenxiao.testing import api_for, assert_refused, make_product, make_staff
 
-pytestmark = pytest.mark.django_db
+# Photos land in this test's own folder (public media and the private evidence store).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 # (label, body with LINE for this order's line and OTHER for another buyer's, status, code)
 REQUESTS = [
@@ -47,18 +48,6 @@ def png() -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4)).save(buffer, format="PNG")
     return SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png")
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
 
 
 @pytest.fixture

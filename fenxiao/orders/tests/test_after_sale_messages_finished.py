@@ -16,24 +16,13 @@ from fenxiao.orders.services import after_sale_sweep
 from fenxiao.orders.tests.test_after_sales import approve, place_paid_order, ship
 from fenxiao.testing import api_for, assert_refused, login, make_buyer, make_product, make_staff
 
-pytestmark = pytest.mark.django_db
+# Photos land in this test's own folder (public media and the private evidence store).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_in_tmp")]
 
 
 @pytest.fixture
 def staff():
     return api_for(make_staff(perms=["orders.change_order", "orders.view_order", "orders.change_aftersale"]))
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path},
-        },
-    }
 
 
 @pytest.fixture(autouse=True)
