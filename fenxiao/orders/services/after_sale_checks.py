@@ -114,9 +114,22 @@ def units_covered(line: OrderLine, amount: int) -> int:
     return max(0, min(covered - line.refunded_quantity, remaining_qty))
 
 
+def units_share(line: OrderLine, quantity: int) -> int:
+    """What `quantity` of the line's units not yet refunded are worth: the line's refundable
+    amount for all of them, else their share of what was paid (rounded down, so the last
+    unit carries the odd fen), never more than is left."""
+    if quantity >= line.quantity - line.refunded_quantity:
+        return line.refundable_amount
+    return min(line.refundable_amount, line.paid_amount * quantity // line.quantity)
+
+
 def plan_lines(
-    order: Order, kind: str, wanted: list[dict], shipping_amount: int = 0
+    order: Order, kind: str, wanted: list[dict], shipping_amount: int = 0, *, by_staff: bool = False
 ) -> list[tuple[OrderLine, int, int]]:
+    """(line, quantity, amount) for each line asked for. A buyer naming some of a line's
+    units asks at most their share: 1 of 2 units for the whole line's money would leave the
+    unit kept refundable for ¥0. Staff may refund any amount up to what is left (a goodwill
+    refund is theirs to give)."""
     shipping_left = shipping_refundable(order)
     if shipping_amount < 0 or shipping_amount > shipping_left:
         raise RefundExceedsPaid(
@@ -158,14 +171,9 @@ def plan_lines(
                 % {"name": line.product_name, "left": unsent[line.pk]},
                 code="RETURN_LINE_NOT_SHIPPED",
             )
+        share = units_share(line, quantity)
         amount = item.get("amount")
-        if amount is None:
-            amount = (
-                line.refundable_amount
-                if quantity == remaining_qty
-                else min(line.refundable_amount, line.paid_amount * quantity // line.quantity)
-            )
-        amount = int(amount)
+        amount = share if amount is None else int(amount)
         # A line that cost nothing (a giveaway, or a discount that took its whole price) has
         # units to take back and no money: its after-sale line is for ¥0.
         free_units = amount == 0 and quantity > 0 and line.refundable_amount == 0
@@ -177,6 +185,13 @@ def plan_lines(
                 % {"refundable_amount": format_fen(line.refundable_amount)},
                 line_id=line.pk,
                 refundable=line.refundable_amount,
+            )
+        if not by_staff and 0 < quantity < remaining_qty and amount > share:
+            raise RefundExceedsPaid(
+                _("退 %(quantity)s 件最多可退 %(share)s，请修改退款金额")
+                % {"quantity": quantity, "share": format_fen(share)},
+                line_id=line.pk,
+                refundable=share,
             )
         plan.append((line, quantity, amount))
     total = sum(amount for _, _, amount in plan) + shipping_amount

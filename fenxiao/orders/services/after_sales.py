@@ -122,7 +122,7 @@ def request_after_sale(
     order = _lock_order(order)
     reason_code, reason = checks.reason_of(order, kind, reason_code, reason)
     checks.order_accepts(order, kind, by_staff)
-    plan = checks.plan_lines(order, kind, lines, shipping_amount)
+    plan = checks.plan_lines(order, kind, lines, shipping_amount, by_staff=by_staff)
     if checks.closes_unshipped(order, plan):
         shipping_amount = checks.shipping_refundable(order)
     every_unit = restock is True
