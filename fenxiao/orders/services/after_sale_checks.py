@@ -186,7 +186,8 @@ def plan_lines(
                 line_id=line.pk,
                 refundable=line.refundable_amount,
             )
-        if not by_staff and 0 < quantity < remaining_qty and amount > share:
+        named = item.get("quantity") is not None  # units the buyer chose, not read off the amount
+        if named and not by_staff and 0 < quantity < remaining_qty and amount > share:
             raise RefundExceedsPaid(
                 _("退 %(quantity)s 件最多可退 %(share)s，请修改退款金额")
                 % {"quantity": quantity, "share": format_fen(share)},

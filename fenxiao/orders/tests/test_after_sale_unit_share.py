@@ -46,6 +46,11 @@ def test_all_units_or_money_alone_may_ask_what_is_left(shipped):
     reply = request(client, number, "refund_only", [{"line_id": line, "quantity": 0, "amount": 8000}])
     assert reply.status_code == 201, reply.content
     AfterSale.objects.all().delete()
+    # No units named: the amount is what is asked (the units it covers are read off it).
+    reply = request(client, number, "refund_only", [{"line_id": line, "amount": 6000}])
+    assert reply.status_code == 201, reply.content
+    assert reply.json()["amount"] == 6000
+    AfterSale.objects.all().delete()
     reply = request(client, number, "return_refund", [{"line_id": line, "quantity": 2, "amount": 8000}])
     assert reply.status_code == 201, reply.content
 
