@@ -89,13 +89,21 @@ def reopens_at(distributor: Distributor, cfg=None, now=None):
     return next_period_start(cfg.withdraw_period, now)
 
 
+def account_fields(method: str) -> tuple[str, ...]:
+    """What a withdrawal by `method` asks the distributor for. WeChat 商家转账 pays the WeChat
+    user holding the browser (their openid), so only the name it checks is asked."""
+    from ..payouts import pays_by_openid
+
+    return ("name",) if pays_by_openid(method) else ACCOUNT_FIELDS[method]
+
+
 def _clean_account(method: str, account: dict, *, user_id: int, openid: str | None) -> dict:
     from ..payouts import pays_by_openid
 
     account = {k: str(v).strip()[:60] for k, v in (account or {}).items() if v is not None}
     by_openid = pays_by_openid(method)
     missing = {"name": _("请填写收款人姓名"), "bank": _("请填写开户银行"), "account": _("请填写收款账号")}
-    fields = ("name",) if by_openid else ACCOUNT_FIELDS[method]
+    fields = account_fields(method)
     for field in fields:
         if not account.get(field):
             raise WithdrawalInvalid(missing[field])

@@ -51,3 +51,30 @@ def test_the_next_request_date_stays_on_one_line_at_375(phones, live_server, lan
 
     assert page.evaluate(DATE_LINES, [limit.element_handle(), day]) == 1
     assert page.evaluate("document.documentElement.scrollWidth") == 375
+
+
+def test_the_form_shows_the_fields_the_chosen_method_asks_for(phones, live_server):
+    """A bank card asks for the bank, Alipay for an account, the mall balance for nothing:
+    the fields follow the 提现方式 chosen (all of them showed, whatever was chosen)."""
+    distributor = make_distributor()
+    earn(distributor, 100000)
+    configure(withdraw_methods=["bank", "alipay", "store_credit"])
+    page = signed_in_phone(phones, live_server, distributor.user, "withdraw-fields").page
+    assert page.goto("/d/withdraw/").status == 200
+
+    def shown():
+        return [
+            name for name in ("name", "account", "bank") if page.locator(f"input[name={name}]").is_visible()
+        ]
+
+    assert page.get_by_label("提现方式").input_value() == "bank"
+    assert shown() == ["name", "account", "bank"]
+    page.get_by_label("提现方式").select_option("alipay")
+    assert shown() == ["name", "account"]
+    page.get_by_label("收款人姓名").fill("刘分享")
+    page.get_by_label("收款账号（支付宝账号/银行卡号）").fill("liu@alipay")
+    page.get_by_label("提现方式").select_option("store_credit")
+    assert shown() == []
+    page.get_by_label("提现金额（元）").fill("20")
+    page.get_by_role("button", name="申请提现").click()
+    page.get_by_text("提现申请已提交").wait_for()

@@ -126,6 +126,27 @@ def _payout_destinations(cfg) -> str:
     }
 
 
+# What the 收款账号 field holds for each method that asks for one.
+ACCOUNT_KINDS = {
+    PayoutMethod.WECHAT: pgettext_lazy("payout account", "微信号"),
+    PayoutMethod.ALIPAY: pgettext_lazy("payout account", "支付宝账号"),
+    PayoutMethod.BANK: pgettext_lazy("payout account", "银行卡号"),
+}
+
+
+def _account_form(cfg) -> dict:
+    """The withdraw form's fields for the methods this shop offers: for each field, the
+    methods that ask for it (the page shows the field only while one of them is chosen, and
+    leaves out a field none of them asks for), and the 收款账号 label naming what it holds."""
+    asks: dict[str, list[str]] = {"name": [], "account": [], "bank": []}
+    for method in cfg.methods:
+        for field in withdrawals.account_fields(method):
+            asks[field].append(method)
+    kinds = [str(ACCOUNT_KINDS[m]) for m in ACCOUNT_KINDS if m in asks["account"]]
+    label = _("收款账号（%(kinds)s）") % {"kinds": "/".join(kinds)} if kinds else ""
+    return {field: " ".join(methods) for field, methods in asks.items()} | {"account_label": label}
+
+
 def _withdrawing(distributor) -> int:
     """提现中: what the distributor's withdrawals not yet paid or refused hold (待审核 and
     已审核，打款中). The hold has left the balance (可提现) and is not paid (已提现) yet, so
@@ -246,6 +267,7 @@ def withdraw(request):
             "next": cursor,
             "older": before is not None,
             "wechat_by_openid": by_openid,
+            "asks": _account_form(cfg),
             "awaiting_confirmation": any(w.payout_package for w in history),
             # A refused request keeps what the distributor typed.
             "form": request.POST if request.method == "POST" else {},

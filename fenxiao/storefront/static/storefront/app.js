@@ -254,6 +254,20 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     });
   }
 
+  // Withdraw form: only the fields the chosen payout method asks for show (a bank card asks
+  // for the bank, the mall balance for nothing). Without JavaScript every field shows.
+  function initPayoutFields(form) {
+    var select = form.querySelector("select[name=method]");
+    if (!select) return;
+    function update() {
+      form.querySelectorAll("[data-methods]").forEach(function (field) {
+        field.hidden = field.dataset.methods.split(" ").indexOf(select.value) < 0;
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
   function init(root) {
     root.querySelectorAll("[data-sku-picker]").forEach(initSkuPicker);
     root.querySelectorAll("[data-quantity]").forEach(initQuantity);
@@ -263,6 +277,7 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     root.querySelectorAll("[data-locate]").forEach(initLocate);
     root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
     root.querySelectorAll("form[data-confirm]").forEach(initConfirm);
+    root.querySelectorAll("form[data-payout-form]").forEach(initPayoutFields);
     // The group page ticks its own countdown (data-countdown without data-until).
     root.querySelectorAll("[data-countdown][data-until]").forEach(initCountdown);
   }
