@@ -279,7 +279,7 @@ def ranking(by: str, period: str, limit: int = 20) -> list[dict]:
             .exclude(status=CommissionStatus.CANCELLED)
             .values("distributor_id")
             .annotate(value=Sum("amount") - Sum("reversed_amount"))
-            .order_by("-value")[:limit]
+            .order_by("-value", "distributor_id")[:limit]  # a tie: the earlier distributor first, as in sales
         )
     else:
         rows = _sales_ranking(since, limit)

@@ -66,3 +66,14 @@ def test_suspended_and_banned_distributors_are_left_out_of_the_rankings(by):
     assert suspended.user.display_name not in page and banned.user.display_name not in page
     app = api_for(active.user).get("/distribution/rankings", by=by).json()
     assert [(r["rank"], r["distributor_id"]) for r in app] == [(1, active.pk)]
+
+
+@pytest.mark.parametrize("by", ["sales", "commission"])
+def test_a_tie_ranks_the_earlier_distributor_first(by):
+    """Equal figures come out in one order on every view (the commission ranking had no
+    tie-break, so two equal earners could swap places from one refresh to the next)."""
+    first, second, third = make_distributor(), make_distributor(), make_distributor()
+    for distributor in (third, second, first):
+        earn(distributor, 10000)
+    ranked = [r["distributor_id"] for r in dashboard.ranking(by, "month")]
+    assert ranked == [first.pk, second.pk, third.pk]
