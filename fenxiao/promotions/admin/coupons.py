@@ -24,9 +24,10 @@ from fenxiao.core.numbers import whole_number
 from fenxiao.customers.models import User
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
-from ..models import Coupon, CouponIssue
+from ..models import BuyerCouponStatus, Coupon, CouponIssue
 from ..services import coupons, manage
 from ..services.figures import CouponFigures, coupon_figures
+from .buyer_coupons import copies_url
 from .common import local_time, refusal
 
 PHONE = re.compile(r"^1\d{10}$")
@@ -80,6 +81,10 @@ class CouponChangeList(ChangeList):
         figures = coupon_figures([c.pk for c in self.result_list])
         for coupon in self.result_list:
             coupon._figures = figures.get(coupon.pk, CouponFigures())
+
+
+def _count_link(count: int, url: str):
+    return format_html('<a class="text-primary-600" href="{}">{}</a>', url, count) if count else count
 
 
 class IssueForm(forms.Form):
@@ -230,13 +235,15 @@ class CouponAdmin(
             obj._figures = coupon_figures([obj.pk])[obj.pk]
         return obj._figures
 
+    # The counts open the buyers' copies behind them: who holds the coupon, who used it on
+    # which order (发券记录 logs only staff hand-outs, not buyers' own claims).
     @display(description=gettext_lazy("已领取"))
     def claimed_display(self, obj):
-        return self._figures(obj).claimed
+        return _count_link(self._figures(obj).claimed, copies_url(obj.pk))
 
     @display(description=gettext_lazy("已使用"))
     def used_display(self, obj):
-        return self._figures(obj).used
+        return _count_link(self._figures(obj).used, copies_url(obj.pk, BuyerCouponStatus.USED))
 
     @display(description=gettext_lazy("使用情况"))
     def figures_panel(self, obj):
@@ -244,10 +251,14 @@ class CouponAdmin(
             return "-"
         f = self._figures(obj)
         log_url = reverse("admin:promotions_couponissue_changelist") + f"?coupon__id__exact={obj.pk}"
+        link = '<a class="text-primary-600" href="{}">{}</a>'
         return format_html(
-            '{} · <a class="text-primary-600" href="{}">{}</a>',
-            _("已领取 %(claimed)s 张 · 已使用 %(used)s 张 · 优惠金额 %(discount)s")
-            % {"claimed": f.claimed, "used": f.used, "discount": format_fen(f.discount)},
+            link + " · " + link + " · {} · " + link,
+            copies_url(obj.pk),
+            _("已领取 %(claimed)s 张") % {"claimed": f.claimed},
+            copies_url(obj.pk, BuyerCouponStatus.USED),
+            _("已使用 %(used)s 张") % {"used": f.used},
+            _("优惠金额 %(discount)s") % {"discount": format_fen(f.discount)},
             log_url,
             _("发券记录"),
         )

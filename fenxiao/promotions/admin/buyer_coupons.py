@@ -1,0 +1,86 @@
+"""买家优惠券: every copy of a coupon a buyer holds, whether claimed in the 领券中心 or
+handed out by staff, with its status and the order that used it. Read only: copies are
+claimed, used, returned and voided through services.coupons.
+
+The coupon page's 已领取 / 已使用 figures open this list for that coupon: the 发券记录 log
+holds only staff hand-outs, so a coupon buyers claimed themselves showed a count there
+with no way to see who holds it. Buyers are named by phone masked (138****1234) unless the
+staff member may see phones, as on the other buyer lists."""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
+from unfold.decorators import display
+
+from fenxiao.core.admin import ReadOnlyAdmin, user_text
+from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
+
+from ..models import BuyerCoupon, BuyerCouponStatus
+from .common import badge, local_time
+
+STATUS_BADGES = {
+    BuyerCouponStatus.UNUSED: "info",
+    BuyerCouponStatus.USED: "success",
+    BuyerCouponStatus.VOIDED: "danger",
+}
+
+
+def copies_url(coupon_id: int, status: str | None = None) -> str:
+    """The list of a coupon's copies (only those in `status`, if given)."""
+    url = reverse("admin:promotions_buyercoupon_changelist") + f"?coupon__id__exact={coupon_id}"
+    return url + (f"&status__exact={status}" if status else "")
+
+
+@admin.register(BuyerCoupon)
+class BuyerCouponAdmin(ReadOnlyAdmin):
+    list_display = (
+        "coupon",
+        "buyer_display",
+        "source",
+        "status_badge",
+        "claimed_display",
+        "valid_until_display",
+        "order_display",
+        "used_display",
+    )
+    list_filter = ("status", "source", "coupon")
+    list_select_related = ("coupon", "buyer", "order")
+    search_fields = ("coupon__name", "buyer__phone", "buyer__nickname")
+    search_help_text = gettext_lazy("按券名称、买家手机号或昵称搜索")
+    fields = list_display
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        self.links_orders = request.user.has_perm("orders.view_order")
+        return with_phone_flag(super().get_queryset(request), request)
+
+    @display(description=gettext_lazy("买家"))
+    def buyer_display(self, obj):
+        return user_text(obj.buyer, full_phones(obj))
+
+    @display(description=gettext_lazy("状态"), ordering="status")
+    def status_badge(self, obj):
+        return badge(obj.get_status_display(), STATUS_BADGES.get(obj.status, ""))
+
+    @display(description=gettext_lazy("领取时间"), ordering="claimed_at")
+    def claimed_display(self, obj):
+        return local_time(obj.claimed_at)
+
+    @display(description=gettext_lazy("失效时间"), ordering="valid_until")
+    def valid_until_display(self, obj):
+        return local_time(obj.valid_until)
+
+    @display(description=gettext_lazy("使用订单"))
+    def order_display(self, obj):
+        """The order opens for staff who may see orders; others read its number."""
+        if not obj.order_id:
+            return "-"
+        if not getattr(self, "links_orders", False):
+            return obj.order.number
+        url = reverse("admin:orders_order_change", args=[obj.order_id])
+        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
+
+    @display(description=gettext_lazy("使用时间"), ordering="used_at")
+    def used_display(self, obj):
+        return local_time(obj.used_at)
