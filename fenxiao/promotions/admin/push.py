@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from fenxiao.core.admin import DetailActionsMixin, SafeAutocompleteMixin, user_text
 from fenxiao.core.admin_forms import confirm_action
@@ -43,7 +44,9 @@ class PushForm(forms.ModelForm):
     class Meta:
         model = Push
         fields = ("title", "body", "segment", "carries", "product", "coupon")
-        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
+        # Unfold's textarea: a plain forms.Textarea here is rendered bare (no border), so
+        # the 内容 box could not be seen on the page.
+        widgets = {"body": UnfoldAdminTextareaWidget(attrs={"rows": 3})}
         help_texts = {
             "carries": COUPON_NOTE,
             "product": gettext_lazy("只能推送已上架的商品"),
