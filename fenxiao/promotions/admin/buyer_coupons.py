@@ -8,6 +8,7 @@ with no way to see who holds it. Buyers are named by phone masked (138****1234) 
 staff member may see phones, as on the other buyer lists."""
 
 from django.contrib import admin
+from django.db.models import BooleanField, Value
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
@@ -52,8 +53,10 @@ class BuyerCouponAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        self.links_orders = request.user.has_perm("orders.view_order")
-        return with_phone_flag(super().get_queryset(request), request)
+        # One ModelAdmin serves every request: whether the rows may link their orders
+        # travels with the rows, as the phone flag does.
+        links = Value(request.user.has_perm("orders.view_order"), output_field=BooleanField())
+        return with_phone_flag(super().get_queryset(request), request).annotate(links_order=links)
 
     @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
@@ -76,7 +79,7 @@ class BuyerCouponAdmin(ReadOnlyAdmin):
         """The order opens for staff who may see orders; others read its number."""
         if not obj.order_id:
             return "-"
-        if not getattr(self, "links_orders", False):
+        if not getattr(obj, "links_order", False):
             return obj.order.number
         url = reverse("admin:orders_order_change", args=[obj.order_id])
         return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)

@@ -57,3 +57,28 @@ def test_the_holders_page_is_read_only_and_survives_odd_filters():
     assert b'name="_save"' not in detail.content
     assert client.post(reverse("admin:promotions_buyercoupon_change", args=[copy.pk]), {}).status_code == 403
     assert BuyerCoupon.objects.get(pk=copy.pk).status == BuyerCoupon.Status.UNUSED
+
+
+@pytest.mark.parametrize("may_see_orders", [True, False])
+def test_a_used_copy_names_its_order_linked_for_staff_who_may_see_orders(may_see_orders):
+    """The link travels with the rows (one ModelAdmin serves every request at once)."""
+    from fenxiao.orders.services import checkout
+    from fenxiao.orders.services.promotions_port import Choice
+    from fenxiao.testing import make_address, make_product
+
+    coupon = make_coupon(amount=1000)
+    buyer = make_buyer()
+    copy = coupons.claim(buyer, coupon.pk)
+    sku = make_product(price=5000).skus.get()
+    order = checkout.place_order(
+        buyer, [(sku.pk, 1)], address_id=make_address(buyer).pk, choice=Choice(coupon=copy.pk)
+    )
+    user = make_staff("marketing")
+    perms = Permission.objects.filter(content_type__app_label="promotions")
+    if may_see_orders:
+        perms = perms | Permission.objects.filter(codename="view_order")
+    user.user_permissions.set(perms)
+    text = login(user).get(reverse("admin:promotions_buyercoupon_changelist")).content.decode()
+    link = f'href="{reverse("admin:orders_order_change", args=[order.pk])}"'
+    assert order.number in text
+    assert (link in text) is may_see_orders
