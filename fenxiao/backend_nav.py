@@ -152,6 +152,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(pgettext_lazy("menu", "营销活动"), "campaign", "promotions.promotion"),
                         _nav(pgettext_lazy("menu", "优惠券"), "confirmation_number", "promotions.coupon"),
                         _nav(pgettext_lazy("menu", "发券记录"), "history", "promotions.couponissue"),
+                        _nav(pgettext_lazy("menu", "买家优惠券"), "wallet", "promotions.buyercoupon"),
                         _nav(pgettext_lazy("menu", "拼团"), "groups", "promotions.groupbuy"),
                         _nav(pgettext_lazy("menu", "定向推送"), "send", "promotions.push"),
                     ],

@@ -22,6 +22,7 @@ ADDED = [
     ("门店", "门店设置", "admin:stores_storesettings_changelist"),
     ("分销", "销售额阶梯奖励", "admin:distribution_salestier_changelist"),
     ("客户", "商城余额流水", "admin:customers_walletentry_changelist"),
+    ("营销", "买家优惠券", "admin:promotions_buyercoupon_changelist"),
 ]
 
 
