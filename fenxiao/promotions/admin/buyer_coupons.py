@@ -10,7 +10,6 @@ staff member may see phones, as on the other buyer lists."""
 from django.contrib import admin
 from django.db.models import BooleanField, Value
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 from unfold.decorators import display
 
@@ -18,7 +17,7 @@ from fenxiao.core.admin import ReadOnlyAdmin, user_text
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 
 from ..models import BuyerCoupon, BuyerCouponStatus
-from .common import badge, local_time
+from .common import badge, local_time, order_link
 
 STATUS_BADGES = {
     BuyerCouponStatus.UNUSED: "info",
@@ -76,13 +75,7 @@ class BuyerCouponAdmin(ReadOnlyAdmin):
 
     @display(description=gettext_lazy("使用订单"))
     def order_display(self, obj):
-        """The order opens for staff who may see orders; others read its number."""
-        if not obj.order_id:
-            return "-"
-        if not getattr(obj, "links_order", False):
-            return obj.order.number
-        url = reverse("admin:orders_order_change", args=[obj.order_id])
-        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
+        return order_link(obj, getattr(obj, "links_order", False))
 
     @display(description=gettext_lazy("使用时间"), ordering="used_at")
     def used_display(self, obj):

@@ -2,13 +2,26 @@
 
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from fenxiao.core.errors import DomainError
 
 
 def badge(text, kind) -> str:
     return render_to_string("unfold/helpers/label.html", {"text": text, "type": kind})
+
+
+def order_link(obj, links: bool) -> str:
+    """`obj`'s order: its number, opening the order's page for staff who may see orders
+    (`links`), as plain text for others; "-" when there is none."""
+    if not obj.order_id:
+        return "-"
+    if not links:
+        return obj.order.number
+    url = reverse("admin:orders_order_change", args=[obj.order_id])
+    return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
 
 
 def local_time(value) -> str:

@@ -6,8 +6,6 @@ unless the staff member may see phones, as on the order pages (`with_phone_flag`
 
 from django.contrib import admin
 from django.db.models import Count, Q
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import display
@@ -16,7 +14,7 @@ from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 
 from ..models import GroupBuy, GroupMember, GroupMemberStatus, GroupStatus
-from .common import badge, local_time
+from .common import badge, local_time, order_link
 
 GROUP_BADGES = {GroupStatus.OPEN: "info", GroupStatus.SUCCEEDED: "success", GroupStatus.FAILED: "danger"}
 
@@ -39,12 +37,7 @@ class MemberInline(ReadOnlyInline):
     @display(description=gettext_lazy("订单"))
     def order_display(self, obj):
         """The member's order opens (its payment, refund and events), for staff who may see it."""
-        if not obj.order_id:
-            return "-"
-        if not getattr(self, "links_orders", False):
-            return obj.order.number
-        url = reverse("admin:orders_order_change", args=[obj.order_id])
-        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
+        return order_link(obj, getattr(self, "links_orders", False))
 
     @display(description=gettext_lazy("参团时间"))
     def joined_display(self, obj):
