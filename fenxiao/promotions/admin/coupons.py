@@ -62,6 +62,8 @@ class CouponForm(forms.ModelForm):
             "total_quantity",
             "per_buyer_limit",
         )
+        # As 发行量 says: a merchant typing 0 must know it lifts the limit, not forbids claims.
+        help_texts = {"per_buyer_limit": gettext_lazy("0 表示不限")}
 
     def _get_validation_exclusions(self):
         # The discount range is refused by the service in Chinese.
