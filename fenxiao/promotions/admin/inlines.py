@@ -20,6 +20,7 @@ from fenxiao.core.money import format_bp, format_fen
 from ..models import PromotionItem, PromotionKind, PromotionState, SpendTier
 from ..services import manage, reservations
 from .common import refusal
+from .product_actions import preset_products
 
 
 class ItemForm(forms.ModelForm):
@@ -152,6 +153,26 @@ class ItemInline(SafeAutocompleteMixin, _KindInline):
 
     def get_queryset(self, request):
         return reservations.with_units_sold(super().get_queryset(request).select_related("product", "sku"))
+
+    # A new promotion opened from the product list (?products=1,2) starts with one row per
+    # product; the preset is the form's first look only, so a posted form keeps its rows.
+    def _preset(self, request, obj) -> list[int]:
+        return preset_products(request) if obj is None and request.method == "GET" else []
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return len(self._preset(request, obj)) or super().get_extra(request, obj, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        initial = [{"product": pk} for pk in self._preset(request, obj)]
+        if not initial:
+            return formset
+
+        class Preset(formset):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, initial=initial, **kwargs)
+
+        return Preset
 
     @display(description=gettext_lazy("已售"))
     def sold_text(self, obj):
