@@ -1,11 +1,14 @@
 """Request helpers shared by the API and the H5 views."""
 
+import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from .errors import InvalidInput
 
 
 def client_ip(request) -> str | None:
@@ -26,6 +29,19 @@ def client_ip(request) -> str | None:
 
 def is_api_request(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def json_text(request, name: str) -> str:
+    """The text field `name` of a JSON object body ("" when it is left out). A body that is no
+    JSON object, or a field that is no text, is refused with a 400 naming it."""
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(_("请求内容不是有效的 JSON")) from None
+    value = body.get(name, "") if isinstance(body, dict) else None
+    if not isinstance(value, str):
+        raise InvalidInput(_("%(field)s 须为文字") % {"field": name}, field=name)
+    return value
 
 
 def error_response(request, code: str, message: str, status: int = 400):

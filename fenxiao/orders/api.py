@@ -6,7 +6,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from fenxiao.core import traffic
-from fenxiao.core.http import client_ip
+from fenxiao.core.http import client_ip, json_text
 from fenxiao.core.money import format_fen
 from fenxiao.core.pagination import Pagination
 from fenxiao.customers.auth import buyer_auth
@@ -390,7 +390,10 @@ def ship_back(request, number: str, payload: ShipBackIn):
 
 @router.post("/after-sales/{number}/messages", response={201: AfterSaleLogOut})
 def add_message(request, number: str, message: Form[str] = "", images: File[list[UploadedFile]] = None):
-    """A message to the merchant, with up to 6 photos (multipart: `message`, `images`)."""
+    """A message to the merchant: multipart (`message`, up to 6 `images`), or a JSON body
+    `{"message": "…"}` for words alone, as a mini-program's plain request sends them."""
+    if request.content_type == "application/json":
+        message = json_text(request, "message")
     log = after_sales.add_message(_mine(request, number), request.user, message=message, images=images or [])
     return Status(201, AfterSaleLog.objects.prefetch_related("images").get(pk=log.pk))
 
