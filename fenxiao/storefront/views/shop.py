@@ -34,7 +34,7 @@ def _cards():
     )
 
 
-def _with_flash(products, now=None) -> list:
+def with_flash(products, now=None) -> list:
     """The products, each with `flash`: its running or announced flash offer (or None)."""
     products = list(products)
     found = offers.flash_offers(products, now)
@@ -66,7 +66,7 @@ def _window(now) -> str:
         {
             "banners": Banner.objects.filter(is_active=True)[:5],
             "categories": Category.objects.filter(is_active=True, parent__isnull=True)[:10],
-            "products": _with_flash(_cards().order_by("-sales_count", "-id")[:20], now),
+            "products": with_flash(_cards().order_by("-sales_count", "-id")[:20], now),
             "flash_items": _flash_block(now),
         },
     )
@@ -101,7 +101,7 @@ def categories(request):
             "roots": roots,
             "current": current,
             "children": children,
-            "products": _with_flash(products),
+            "products": with_flash(products),
             "tab": "categories",
         },
     )
@@ -127,7 +127,7 @@ def search(request):
             "query": query,
             "sort": sort,
             "category": category,
-            "products": _with_flash(products[:PAGE_SIZE]),
+            "products": with_flash(products[:PAGE_SIZE]),
             "page": page,
             "has_more": has_more,
             "sorts": [

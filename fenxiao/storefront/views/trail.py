@@ -12,6 +12,8 @@ from django.views.decorators.http import require_POST
 from fenxiao.analytics.services import tracking_trail
 from fenxiao.core.pagination import page_number
 
+from .shop import with_flash
+
 PAGE_SIZE = 40
 
 
@@ -20,6 +22,8 @@ def trail_page(request):
     page = page_number(request.GET.get("page"))
     today = timezone.localdate()
     views = list(tracking_trail.entries(request.user)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    # Priced as the product list prices them (a running flash price), one query a page.
+    with_flash([view.product for view in views[:PAGE_SIZE]])
     return render(
         request,
         "storefront/account/trail.html",
