@@ -11,11 +11,43 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminSelect2MultipleWidget
 
-from fenxiao.core.admin_forms import MoneyFieldsMixin
+from fenxiao.core.admin_forms import MoneyFieldsMixin, money_formfield
 from fenxiao.core.money import format_fen
 
 from . import regions
-from .models import ChargeBy, ShippingFreeRule, ShippingRule, ShippingTemplate, province_names
+from .models import (
+    MAX_FEE,
+    MAX_UNITS,
+    ChargeBy,
+    ShippingFreeRule,
+    ShippingRule,
+    ShippingTemplate,
+    province_names,
+)
+
+# The least each count/weight column takes: a step of 0 units would divide by nothing, and
+# a 包邮 threshold of 0 means "not set".
+UNIT_MINIMA = {"first_units": 1, "additional_units": 1, "free_over_units": 0, "over_units": 0}
+UNITS_ERRORS = {
+    "invalid": gettext_lazy("请输入整数（件数或千克数）"),
+    "min_value": gettext_lazy("不能小于 %(limit_value)s"),
+    "max_value": gettext_lazy("不能超过 %(limit_value)s"),
+}
+
+
+class BoundedFieldsMixin(MoneyFieldsMixin):
+    """The columns' database bounds checked on the field itself: without them a 0 or a
+    too-large number passed the form and failed the table's constraint, which Django shows
+    above the form by the constraint's name (约束 “shipping_rule_first_units_positive” …)."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.money_fields and db_field.name.endswith("_fee"):
+            return money_formfield(db_field, max_fen=MAX_FEE)
+        if db_field.name in UNIT_MINIMA:
+            kwargs.update(
+                min_value=UNIT_MINIMA[db_field.name], max_value=MAX_UNITS, error_messages=UNITS_ERRORS
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 class ProvincesField(forms.MultipleChoiceField):
@@ -98,12 +130,14 @@ class ShippingFreeRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not data.get("over_amount") and not data.get("over_units"):
+        # Only when both were read: a refused amount is not a missing one.
+        both_read = "over_amount" in data and "over_units" in data
+        if both_read and not data["over_amount"] and not data["over_units"]:
             raise ValidationError(_("请填写满额或满件/满重中的至少一项"))
         return data
 
 
-class ShippingRuleInline(MoneyFieldsMixin, TabularInline):
+class ShippingRuleInline(BoundedFieldsMixin, TabularInline):
     model = ShippingRule
     form = ShippingRuleForm
     formset = _ProvincesFormSet
@@ -113,7 +147,7 @@ class ShippingRuleInline(MoneyFieldsMixin, TabularInline):
     verbose_name_plural = pgettext_lazy("plural", "指定地区运费（所列省份按此计费，其余按默认运费）")
 
 
-class ShippingFreeRuleInline(MoneyFieldsMixin, TabularInline):
+class ShippingFreeRuleInline(BoundedFieldsMixin, TabularInline):
     model = ShippingFreeRule
     form = ShippingFreeRuleForm
     formset = _ProvincesFormSet
@@ -124,7 +158,7 @@ class ShippingFreeRuleInline(MoneyFieldsMixin, TabularInline):
 
 
 @admin.register(ShippingTemplate)
-class ShippingTemplateAdmin(MoneyFieldsMixin, ModelAdmin):
+class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
     form = ShippingTemplateForm
     money_fields = ("first_fee", "additional_fee", "free_over_amount")
     inlines = (ShippingRuleInline, ShippingFreeRuleInline)

@@ -109,3 +109,53 @@ def test_the_product_page_names_a_template(operations):
     listing = operations.get("/backend/shipping/shippingtemplate/")
     assert listing.status_code == 200 and "普通快递" in listing.content.decode()
     assert template.products.count() == 0
+
+
+def test_counts_and_fees_out_of_range_are_refused_next_to_their_field(operations):
+    """A 0 step or a number past the column's bound: said on the field, in words, never
+    by the name of a database constraint above the form."""
+    row = {"first_units": "1", "first_fee": "30", "additional_units": "1", "additional_fee": "15"}
+    for fields, rules, free_rules, where, words in (
+        ({"first_units": "0"}, (), (), "first_units", "不能小于 1"),
+        ({"additional_units": "0"}, (), (), "additional_units", "不能小于 1"),
+        ({"first_units": "100001"}, (), (), "first_units", "不能超过 100000"),
+        ({"free_over_units": "100001"}, (), (), "free_over_units", "不能超过 100000"),
+        ({"first_fee": "100000.01"}, (), (), "first_fee", "金额不能大于 ¥100000.00"),
+        ({}, [{**row, "provinces": ["65"], "first_units": "0"}], (), "rules.first_units", "不能小于 1"),
+        (
+            {},
+            [{**row, "provinces": ["65"], "additional_fee": "200000"}],
+            (),
+            "rules.additional_fee",
+            "¥100000.00",
+        ),
+        (
+            {},
+            (),
+            [{"provinces": ["31"], "over_amount": "0", "over_units": "100001"}],
+            "free_rules.over_units",
+            "100000",
+        ),
+    ):
+        reply = operations.post(ADD, _form(rules=rules, free_rules=free_rules, **fields))
+        assert reply.status_code == 200
+        page = reply.content.decode()
+        assert "约束" not in page and "constraint" not in page.lower()
+        if "." in where:
+            prefix, name = where.split(".")
+            formset = next(
+                f.formset for f in reply.context["inline_admin_formsets"] if f.formset.prefix == prefix
+            )
+            errors = formset.errors[0].get(name, [])
+        else:
+            errors = reply.context["adminform"].form.errors.get(where, [])
+        assert any(words in str(e) for e in errors), (where, errors)
+    assert not ShippingTemplate.objects.exists()
+
+
+def test_a_free_rule_amount_too_large_is_not_also_called_missing(operations):
+    reply = operations.post(
+        ADD, _form(free_rules=[{"provinces": ["31"], "over_amount": "99999999", "over_units": "0"}])
+    )
+    page = reply.content.decode()
+    assert "金额不能大于" in page and "请填写满额或满件/满重中的至少一项" not in page
