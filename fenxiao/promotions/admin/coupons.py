@@ -1,7 +1,7 @@
-"""优惠券: the list with issued / claimed / used counts and bulk 停用 / 启用 (coupons are
-never deleted: buyers' copies point at them), the form (saved through
-services.manage), 发放给买家 (phone numbers pasted one per line → services.coupons.issue)
-and the issuance log."""
+"""优惠券: the list with issued / claimed / used counts, filtered by creation date and
+exported as filtered, and bulk 停用 / 启用 (coupons are never deleted: buyers' copies point
+at them), the form (saved through services.manage), 发放给买家 (phone numbers pasted one
+per line → services.coupons.issue) and the issuance log (by date, exported likewise)."""
 
 import copy
 import re
@@ -21,16 +21,23 @@ from fenxiao.core.admin import (
     DetailActionsMixin,
     ReadOnlyAdmin,
     SafeAutocompleteMixin,
-    masked_phone,
     user_text,
 )
-from fenxiao.core.admin_forms import MoneyFieldsMixin, PercentFieldsMixin, form_action, posted
+from fenxiao.core.admin_exports import ExportMixin
+from fenxiao.core.admin_forms import (
+    LocalDateRangeFilter,
+    MoneyFieldsMixin,
+    PercentFieldsMixin,
+    form_action,
+    posted,
+)
 from fenxiao.core.money import format_fen
 from fenxiao.core.numbers import whole_number
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 from fenxiao.customers.models import User
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
+from ..exports import COUPON_ISSUES, COUPONS, shown_audience
 from ..models import BuyerCouponStatus, Coupon, CouponIssue
 from ..services import coupons, manage
 from ..services.figures import CouponFigures, coupon_figures
@@ -127,6 +134,7 @@ class IssueForm(forms.Form):
 
 @admin.register(Coupon)
 class CouponAdmin(
+    ExportMixin,
     SafeAutocompleteMixin,
     DetailActionsMixin,
     PercentFieldsMixin,
@@ -135,6 +143,7 @@ class CouponAdmin(
     ModelAdmin,
 ):
     form = CouponForm
+    export = COUPONS
     money_fields = ("amount", "max_discount", "min_spend")
     missing_message = gettext_lazy("优惠券不存在")
     list_display = (
@@ -147,7 +156,9 @@ class CouponAdmin(
         "used_display",
         "is_active",
     )
-    list_filter = ("kind", "is_active", "claimable")
+    # By creation date: a coupon valid N days after claiming has no validity dates to filter.
+    list_filter = ("kind", "is_active", "claimable", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
     search_fields = ("name",)
     search_help_text = gettext_lazy("按券名称搜索")
     autocomplete_fields = ("categories", "products")
@@ -343,12 +354,9 @@ class CouponAdmin(
         )
 
 
-# A hand-out's audience names the phones it was pasted with (手动发放：3 个手机号（138…）).
-BUYER_PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
-
-
 @admin.register(CouponIssue)
-class CouponIssueAdmin(ReadOnlyAdmin):
+class CouponIssueAdmin(ExportMixin, ReadOnlyAdmin):
+    export = COUPON_ISSUES
     list_display = (
         "created_at",
         "coupon",
@@ -358,7 +366,8 @@ class CouponIssueAdmin(ReadOnlyAdmin):
         "staff_display",
         "note",
     )
-    list_filter = ("coupon",)
+    list_filter = ("coupon", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
     list_select_related = ("coupon", "staff")
     search_fields = ("coupon__name", "audience", "note")
     search_help_text = gettext_lazy("按券名称、发放对象或备注搜索")
@@ -372,9 +381,7 @@ class CouponIssueAdmin(ReadOnlyAdmin):
     def audience_display(self, obj):
         # The phones are masked (138****1234) unless the staff member may see buyers'
         # phones, as everywhere else in the backend: the log is open to all marketing staff.
-        if full_phones(obj):
-            return obj.audience
-        return BUYER_PHONE.sub(lambda m: masked_phone(m.group()), obj.audience)
+        return shown_audience(obj.audience, full_phones(obj))
 
     @display(description=gettext_lazy("实际发放"), ordering="issued")
     def issued_display(self, obj):

@@ -1,5 +1,6 @@
-"""营销活动: the list by state, one form per kind (限时折扣 / 满减 / 拼团) with its items or
-tiers (see inlines.py), 提前结束, and each promotion's figures. Saved only through
+"""营销活动: the list by state and start date (exported as filtered), one form per kind
+(限时折扣 / 满减 / 拼团) with its items or tiers (see inlines.py), 提前结束 of one promotion
+or of those selected, and each promotion's figures. Saved only through
 services.manage: the whole promotion is tried before the admin decides the form is valid,
 so a refusal shows next to the form and nothing is written."""
 
@@ -11,13 +12,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
 from fenxiao.core.admin import DetailActionsMixin, SafeAutocompleteMixin
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import (
+    ConfirmForm,
+    LocalDateRangeFilter,
     MoneyField,
     PercentField,
     confirm_action,
@@ -25,8 +29,9 @@ from fenxiao.core.admin_forms import (
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp, format_fen
 from fenxiao.core.numbers import whole_number
-from fenxiao.distribution.admin.common import ServiceSaveMixin
+from fenxiao.distribution.admin.common import ServiceSaveMixin, bulk_step
 
+from ..exports import PROMOTIONS
 from ..models import CommissionMode, Promotion, PromotionKind, PromotionState, running
 from ..services import manage
 from ..services.figures import Figures, promotion_figures
@@ -39,6 +44,7 @@ STATE_BADGES = {
     PromotionState.ENDED: "",
 }
 LEVELS = (1, 2, 3)
+END_NOTE = gettext_lazy("结束后买家立即恢复原价购买；已下单的订单不受影响，活动不能再修改")
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -183,15 +189,18 @@ class PromotionChangeList(ChangeList):
 
 
 @admin.register(Promotion)
-class PromotionAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
+class PromotionAdmin(ExportMixin, SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, ModelAdmin):
     form = PromotionForm
+    export = PROMOTIONS
     missing_message = gettext_lazy("活动不存在")
     list_display = ("name", "kind", "window_display", "state_badge", "figures_display")
-    list_filter = (StateFilter, "kind")
+    list_filter = (StateFilter, "kind", ("starts_at", LocalDateRangeFilter))
+    list_filter_submit = True
     search_fields = ("name",)
     search_help_text = gettext_lazy("按活动名称搜索")
     autocomplete_fields = ("categories", "products")
     list_per_page = 50
+    actions = ("end_selected",)
     actions_list = ("add_flash", "add_spend", "add_group")
     actions_detail = ("end_now",)
     readonly_fields = ("kind_display", "state_badge", "window_display", "figures_panel", "commission_text")
@@ -404,6 +413,35 @@ class PromotionAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin
                 (_("活动"), promotion.name),
                 (_("类型"), promotion.get_kind_display()),
                 (_("活动时间"), self.window_display(promotion)),
-                (_("说明"), _("结束后买家立即恢复原价购买；已下单的订单不受影响，活动不能再修改")),
+                (_("说明"), END_NOTE),
             ],
         )
+
+    @action(description=gettext_lazy("提前结束所选活动"), permissions=["end"])
+    def end_selected(self, request, queryset):
+        _data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ConfirmForm,
+            title=_("提前结束所选活动"),
+            submit_label=_("立即结束"),
+            danger=True,
+            # The state shows which of those ticked have ended already (they are skipped).
+            describe=lambda p: _("%(name)s（%(state)s）") % {"name": p.name, "state": p.state_label()},
+        )
+        if page is not None:
+            page.context_data["summary"].append((_("说明"), END_NOTE))
+            return page
+        outcome = manage.end_early_many(queryset, request.user)
+        if outcome.ended:
+            messages.success(request, _("已结束 %(count)s 个活动") % {"count": outcome.ended})
+        if outcome.skipped:
+            names = pgettext("list separator", "、").join(outcome.skipped_names)
+            if outcome.skipped > len(outcome.skipped_names):
+                names = _("%(names)s 等") % {"names": names}
+            messages.info(
+                request,
+                _("跳过 %(count)s 个已结束的活动：%(names)s") % {"count": outcome.skipped, "names": names},
+            )
+        return None

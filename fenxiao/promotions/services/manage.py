@@ -46,6 +46,8 @@ MAX_VALID_DAYS = 3650
 START_GRACE = timedelta(minutes=5)
 SAME_MINUTE = timedelta(minutes=1)
 ITEM_COLUMNS = ("product_id", "sku_id", "price", "discount_bp", "quota")
+# A bulk action names at most this many of the records it left alone.
+ALREADY_NAMES = 20
 
 
 def _refuse(message: str, code: str = "PROMOTION_INVALID", status: int | None = None, field: str = ""):
@@ -362,23 +364,53 @@ def _write_tiers(promotion: Promotion, tiers) -> None:
 
 @transaction.atomic
 def end_early(promotion: Promotion, staff, now=None) -> Promotion:
-    """提前结束: the promotion stops now; one conditional UPDATE, so it ends once. Its open
-    groups can take no one any more, so their deadline becomes now too: the next group
-    sweep closes them (failed and refunded, or filled with virtual members if allowed)
-    instead of holding the members' money until the old deadline."""
+    """提前结束: the promotion stops now, or is refused if it has already ended."""
     now = now or timezone.now()
+    if not _end(Promotion.objects.filter(pk=promotion.pk), now):
+        _refuse(_("活动已结束"), code="PROMOTION_ENDED", status=409)
+    promotion.refresh_from_db()
+    return promotion
+
+
+@dataclass
+class BulkEnd:
+    """What a bulk 提前结束 did: how many promotions it ended, how many of those selected had
+    already ended (left alone), and the names of the first of those."""
+
+    ended: int = 0
+    skipped: int = 0
+    skipped_names: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def end_early_many(promotions, staff, now=None) -> BulkEnd:
+    """提前结束 for every promotion of a queryset still running or upcoming, all or none.
+    Those already ended are skipped, not refused: a merchant ticking a page of promotions
+    means "stop whatever of these still runs"."""
+    now = now or timezone.now()
+    selected = Promotion.objects.filter(pk__in=list(promotions.order_by().values_list("pk", flat=True)))
+    ended = _end(selected, now)
+    skipped = selected.exclude(ended_at=now)
+    names = list(skipped.order_by("pk").values_list("name", flat=True)[:ALREADY_NAMES])
+    return BulkEnd(ended=ended, skipped=selected.count() - ended, skipped_names=names)
+
+
+def _end(promotions, now) -> int:
+    """Ends those of `promotions` still open in one conditional UPDATE, so each ends once
+    whoever else is ending it; returns how many it ended. Their open groups can take no one
+    any more, so their deadline becomes now too: the next group sweep closes them (failed
+    and refunded, or filled with virtual members if allowed) instead of holding the
+    members' money until the old deadline."""
     ended = (
-        Promotion.objects.filter(pk=promotion.pk, ends_at__gt=now)
+        promotions.filter(ends_at__gt=now)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=now))
         .update(ended_at=now, updated_at=now)
     )
-    if not ended:
-        _refuse(_("活动已结束"), code="PROMOTION_ENDED", status=409)
-    GroupBuy.objects.filter(promotion_id=promotion.pk, status=GroupStatus.OPEN, deadline__gt=now).update(
-        deadline=now
-    )
-    promotion.refresh_from_db()
-    return promotion
+    if ended:
+        GroupBuy.objects.filter(
+            promotion__in=promotions.filter(ended_at=now), status=GroupStatus.OPEN, deadline__gt=now
+        ).update(deadline=now)
+    return ended
 
 
 # --- Coupons -----------------------------------------------------------------------------
@@ -432,9 +464,6 @@ def _check_coupon(coupon: Coupon, before: Coupon | None, now) -> None:
     issued = before.issued if before else 0
     if coupon.total_quantity and coupon.total_quantity < issued:
         refuse(_("发行量不能少于已发放的 %(issued)s 张") % {"issued": issued})
-
-
-ALREADY_NAMES = 20
 
 
 @dataclass
