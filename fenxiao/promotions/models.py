@@ -392,7 +392,11 @@ class BuyerCoupon(models.Model):
         indexes = [models.Index(fields=["buyer", "status", "valid_until"], name="buyer_coupon_wallet")]
 
     def __str__(self):
-        return f"{self.coupon} · {self.buyer_id}"
+        """The copy as its record page titles it: the coupon's name and the copy's number
+        (the page shows the coupon anyway, so naming it costs no extra query). Not the buyer's
+        database id, which tells staff nothing, nor their phone, which the page shows masked
+        or whole by who is looking."""
+        return gettext("%(coupon)s · 券 #%(id)s") % {"coupon": self.coupon, "id": self.pk}
 
     def usable(self, now=None) -> bool:
         now = now or timezone.now()
