@@ -101,11 +101,12 @@ def server_clock() -> int:
 
 
 @register.simple_tag
-def order_discounts(order) -> dict[str, list[dict]]:
+def order_discounts(order) -> dict:
     """An order's discounts as the buyer reads them, one row per promotion or coupon with its
     amounts summed over the lines (OrderDiscount rows are kept per line): "price" (flash and
     group prices, already in the goods amount), "money" (满减, coupon, price adjustments,
-    in the order's discount) and "shipping" (a waived fee)."""
+    in the order's discount) and "shipping" (a waived fee); and "price_amount", what the
+    flash and group prices took off in all (确认订单's 活动价优惠)."""
     groups = {"price": {}, "money": {}, "shipping": {}}
     for discount in order.discounts.all():
         if discount.kind in (DiscountKind.FLASH, DiscountKind.GROUP):
@@ -119,7 +120,8 @@ def order_discounts(order) -> dict[str, list[dict]]:
             key, {"label": discount.get_kind_display(), "name": discount.name, "amount": 0}
         )
         row["amount"] += discount.amount
-    return {part: list(rows.values()) for part, rows in groups.items()}
+    found = {part: list(rows.values()) for part, rows in groups.items()}
+    return {**found, "price_amount": sum(row["amount"] for row in found["price"])}
 
 
 # Line icons (24×24, stroke = currentColor); inline so the tab bar needs no icon font.

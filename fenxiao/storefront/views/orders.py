@@ -53,7 +53,8 @@ def order_list(request):
 @login_required
 def order_detail(request, number: str):
     order = get_object_or_404(
-        Order.objects.prefetch_related("lines", shipments.parcels_prefetch()),
+        # Each line with its discounts: its 限时折扣 or 拼团 badge, as on 确认订单.
+        Order.objects.prefetch_related("lines__discounts", shipments.parcels_prefetch()),
         number=number,
         buyer=request.user,
     )
