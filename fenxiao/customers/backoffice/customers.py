@@ -25,7 +25,15 @@ from ..errors import TagInvalid
 from ..models import Customer, Tag
 from ..services import tags as tag_service
 from .exports import CUSTOMERS
-from .filters import BoundFilter, LastPaidFilter, OrdersFilter, SourceFilter, SpendFilter, TagFilter
+from .filters import (
+    BoundFilter,
+    LastPaidFilter,
+    OrdersFilter,
+    SegmentFilter,
+    SourceFilter,
+    SpendFilter,
+    TagFilter,
+)
 from .listing import (
     customers_queryset,
     distributor_text,
@@ -62,7 +70,15 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
         "last_paid_display",
         "tags_display",
     )
-    list_filter = (TagFilter, SourceFilter, BoundFilter, SpendFilter, OrdersFilter, LastPaidFilter)
+    list_filter = (
+        TagFilter,
+        SegmentFilter,
+        SourceFilter,
+        BoundFilter,
+        SpendFilter,
+        OrdersFilter,
+        LastPaidFilter,
+    )
     search_fields = ("phone", "nickname")
     search_help_text = gettext_lazy("按手机号或昵称搜索")
     ordering = ("-id",)

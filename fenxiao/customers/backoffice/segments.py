@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -260,7 +261,7 @@ class ProductLookup(BaseAutocompleteView):
 class SegmentAdmin(ModelAdmin):
     form = SegmentForm
     change_form_template = "admin/customers/segment/change_form.html"
-    list_display = ("name", "member_count", "description", "updated_at")
+    list_display = ("name", "member_count", "description", "updated_at", "next_step")
     search_fields = ("name",)
     search_help_text = gettext_lazy("按分群名称搜索")
     fieldsets = (
@@ -291,8 +292,17 @@ class SegmentAdmin(ModelAdmin):
         # The page's segments counted in one statement before the rows are rendered.
         rows = list(changelist.result_list)
         counts = segment_service.counts(rows)
+        # Where each row may lead this staff member travels with the rows: the admin object
+        # is shared by every request.
+        user = request.user
+        may_list = user.has_perm("customers.view_customer")
+        may_push = user.has_perm("promotions.add_push")
         for row in rows:
             row.member_total = counts.get(row.pk)
+            row.members_url = (
+                f"{reverse('admin:customers_customer_changelist')}?segment={row.pk}" if may_list else ""
+            )
+            row.push_url = f"{reverse('admin:promotions_push_add')}?segment={row.pk}" if may_push else ""
         changelist.result_list = rows
         return changelist
 
@@ -301,7 +311,16 @@ class SegmentAdmin(ModelAdmin):
         value = getattr(obj, "member_total", None)
         if value is None:
             return "-"
-        return ngettext("%(count)s 人", "%(count)s 人", value) % {"count": value}
+        text = ngettext("%(count)s 人", "%(count)s 人", value) % {"count": value}
+        url = getattr(obj, "members_url", "")
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text) if url else text
+
+    @display(description=gettext_lazy("下一步"))
+    def next_step(self, obj):
+        url = getattr(obj, "push_url", "")
+        if not url or not getattr(obj, "member_total", None):
+            return "-"
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, _("定向推送"))
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -166,3 +166,44 @@ def test_finance_may_not_edit_segments_or_ask_counts(shop):
     client = finance()
     assert client.get(reverse("admin:customers_segment_live_count")).status_code == 403
     assert client.get(reverse("admin:customers_segment_add")).status_code == 403
+
+
+def test_a_segment_leads_to_its_customers_their_export_and_a_push(shop):
+    """A segment's count opens the customer list on its members now (read, export, tag
+    them), and 定向推送 opens a push to it; before, the count led nowhere."""
+    segment = Segment.objects.create(name="VIP 客户", criteria={"tags_any": [shop["vip"].pk]})
+    client = operations()
+    listing = client.get(reverse("admin:customers_segment_changelist")).content.decode()
+    members_url = f"{reverse('admin:customers_customer_changelist')}?segment={segment.pk}"
+    assert f'href="{members_url}"' in listing
+    assert f'href="{reverse("admin:promotions_push_add")}?segment={segment.pk}"' in listing
+    edit = client.get(reverse("admin:customers_segment_change", args=[segment.pk])).content.decode()
+    assert f'href="{members_url}"' in edit
+
+    page = client.get(members_url)
+    shown = {row.pk for row in page.context["cl"].result_list}
+    assert shown == {shop["a"].pk, shop["b"].pk}
+    export = client.get(reverse("admin:customers_customer_export", args=["csv"]), {"segment": segment.pk})
+    lines = export.content.decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 3 and {line.split(",")[0] for line in lines[1:]} == {
+        str(shop["a"].pk),
+        str(shop["b"].pk),
+    }
+    # An unknown or malformed segment narrows nothing and is no error.
+    for value in ("999999", "abc"):
+        assert (
+            client.get(reverse("admin:customers_customer_changelist"), {"segment": value}).status_code == 200
+        )
+
+
+def test_the_segment_list_offers_only_the_pages_the_staff_member_may_open(shop):
+    from django.contrib.auth.models import Permission
+
+    from fenxiao.testing import login, make_staff
+
+    segment = Segment.objects.create(name="全部", criteria={})
+    staff = make_staff()
+    staff.user_permissions.add(Permission.objects.get(codename="view_segment"))
+    listing = login(staff).get(reverse("admin:customers_segment_changelist")).content.decode()
+    assert "全部" in listing
+    assert f"?segment={segment.pk}" not in listing  # neither the customer list nor a push
