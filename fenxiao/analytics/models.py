@@ -179,11 +179,16 @@ class ProductDay(models.Model):
 
 class CategoryDay(models.Model):
     """Paid orders per category and day, each order once however many of the category's
-    products it bought (summing `ProductDay.orders` would count it once per product)."""
+    products it bought (summing `ProductDay.orders` would count it once per product).
+
+    `orders` counts the category's own products; `tree_orders` also those of every
+    category beneath it (a parent's 小计), each order once, by the tree as it was when the
+    day was aggregated."""
 
     day = models.DateField(_("日期"))
     category_id = models.BigIntegerField(_("分类"))  # 0: products without a category
     orders = models.PositiveIntegerField(_("订单数"), db_default=0)
+    tree_orders = models.PositiveIntegerField(_("含下级分类订单数"), db_default=0)
 
     class Meta:
         verbose_name = _("分类日订单")

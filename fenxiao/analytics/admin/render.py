@@ -186,7 +186,8 @@ def table_context(table: Table | None) -> dict | None:
                 break
     return {
         "columns": columns,
-        "rows": [cells(row) for row in table.rows],
+        # A 小计 row (分类销售) reads as a heading of the rows beneath it.
+        "rows": [{"cells": cells(row), "subtotal": row.get("subtotal", False)} for row in table.rows],
         "totals": totals,
         "empty": not table.rows,
     }

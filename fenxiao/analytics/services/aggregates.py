@@ -14,10 +14,11 @@ what is still held of each day's commission.
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from fenxiao.catalog.services.products import parent_subtrees
 from fenxiao.core.days import day_bounds
 from fenxiao.distribution.models import (
     Commission,
@@ -199,13 +200,26 @@ def _product_day(lo, hi, first, last):
 
 def _category_day(lo, hi, first, last):
     # Distinct per category: one order buying two of its products counts once.
-    lines = (
-        OrderLine.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi)
-        .annotate(d=TruncDate("order__paid_at"), cid=_zero(F("product__category_id")))
-        .values("d", "cid")
-        .annotate(orders=Count("order_id", distinct=True))
+    paid = OrderLine.objects.filter(order__paid_at__gte=lo, order__paid_at__lt=hi).annotate(
+        d=TruncDate("order__paid_at")
     )
-    _upsert(CategoryDay, lines, {"d": "day", "cid": "category_id"}, ["day", "category_id"])
+    names, keys = {"d": "day", "cid": "category_id"}, ["day", "category_id"]
+    own = paid.annotate(cid=_zero(F("product__category_id"))).values("d", "cid")
+    _upsert(CategoryDay, own.annotate(orders=Count("order_id", distinct=True)), names, keys)
+    # A parent's 小计 counts an order once across its whole subtree, so it is counted from
+    # the lines, one query per parent (a shop has few); a category with nothing beneath it
+    # counts as its own.
+    subtrees = parent_subtrees()
+    counted = Count("order_id", distinct=True)
+    trees = [own.exclude(product__category_id__in=list(subtrees)).annotate(tree_orders=counted)]
+    trees += [
+        paid.filter(product__category_id__in=ids)
+        .annotate(cid=Value(parent, output_field=BigIntegerField()))
+        .values("d", "cid")
+        .annotate(tree_orders=counted)
+        for parent, ids in subtrees.items()
+    ]
+    _upsert(CategoryDay, trees, names, keys)
 
 
 def _distributor_day(lo, hi, first, last):

@@ -9,12 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.catalog.models import Product
-from fenxiao.catalog.services.product_import_columns import category_paths
 from fenxiao.orders.models import DiscountKind
 
-from ..models import BuyerDay, CategoryDay, DailySales, ProductDay
+from ..models import BuyerDay, DailySales, ProductDay
 from . import dashboard, readers
 from .periods import Period
+from .report_categories import by_category
 from .shapes import COUNT, FEN, Chart, Column, Dataset, Metric, Report, Table
 
 DISCOUNTS = [f"discount_{kind}" for kind in DiscountKind.values]
@@ -121,10 +121,6 @@ def _product_table_columns() -> list[Column]:
     ]
 
 
-def _product_columns(first: Column) -> list[Column]:
-    return [first, *_figure_columns()]
-
-
 def _figure_columns() -> list[Column]:
     return [
         Column("orders", _("订单数")),
@@ -153,40 +149,11 @@ def _top_products(period: Period) -> Report:
     return Report("top-products", _("热销商品 TOP 10"), period, chart=chart, table=table)
 
 
-def _by_category(period: Period) -> Report:
-    rows = readers.grouped(ProductDay, period, ["category_id"], PRODUCT_FIELDS, order="sales")
-    # An order counts once in its category however many of the category's products it
-    # bought (the products' own counts add it once per product).
-    orders = {
-        r["category_id"]: r["orders"]
-        for r in readers.grouped(CategoryDay, period, ["category_id"], ["orders"])
-    }
-    # Named by their path ("服饰/配件", "数码/配件"): a name alone may be shared by categories
-    # under different parents. One query, whatever the categories.
-    paths = category_paths()
-    for row in rows:
-        row["name"] = paths.get(row["category_id"], _("未分类"))
-        row["orders"] = orders.get(row["category_id"], 0)
-        row["net_sales"] = row["sales"] - row["refunds"]
-    chart = Chart(
-        [r["name"] for r in rows], [Dataset(_("实付金额"), [r["sales"] for r in rows], FEN)], kind="bar"
-    )
-    table = Table(_product_columns(Column("name", _("分类"), text=True)), rows)
-    return Report(
-        "sales-by-category",
-        _("分类销售"),
-        period,
-        chart=chart,
-        table=table,
-        note=_("商品实付金额不含运费，因此各分类合计可能小于订单实付金额。"),
-    )
-
-
 def build(period: Period, options: dict) -> list[Report]:
     return [
         _trend(period),
         _by_product(period, options["limit"]),
-        _by_category(period),
+        by_category(period, _figure_columns()),
         _top_products(period),
     ]
 

@@ -222,11 +222,13 @@ def export_row(sku, *, category_path: str, image_urls: list[str], sku_image_url:
     ]
 
 
-def category_paths() -> dict[int, str]:
-    """{category id: "服饰/女装/T恤"} from one query: the paths the import reads back."""
+def category_paths(rows=None) -> dict[int, str]:
+    """{category id: "服饰/女装/T恤"} from one query: the paths the import reads back.
+    `rows` are the categories' (id, parent id, name) when the caller has read them."""
     from ..models import Category
 
-    rows = list(Category.objects.values_list("pk", "parent_id", "name"))
+    if rows is None:
+        rows = list(Category.objects.values_list("pk", "parent_id", "name"))
     parents = {pk: parent for pk, parent, _ in rows}
     names = {pk: name for pk, _, name in rows}
     paths: dict[int, str] = {}

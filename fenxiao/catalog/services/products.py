@@ -144,14 +144,32 @@ def ancestor_ids(category_id: int | None) -> list[int]:
     return found
 
 
-def descendant_ids(category_id: int) -> list[int]:
-    """The category and everything beneath it; the tree is small, one query reads it all."""
+def _children() -> dict[int | None, list[int]]:
+    """{category id (None: the top): its children's ids}; the tree is small, one query."""
     children: dict[int | None, list[int]] = {}
     for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    found, frontier = [], [category_id]
+    return children
+
+
+def _beneath(children: dict, category_id: int) -> list[int]:
+    found, frontier, seen = [], [category_id], set()
     while frontier:
         current = frontier.pop()
+        if current in seen:
+            continue  # a loop in bad data must not hang the caller
+        seen.add(current)
         found.append(current)
         frontier.extend(children.get(current, []))
     return found
+
+
+def descendant_ids(category_id: int) -> list[int]:
+    """The category and everything beneath it."""
+    return _beneath(_children(), category_id)
+
+
+def parent_subtrees() -> dict[int, list[int]]:
+    """{each category with children: it and everything beneath it}, from one query."""
+    children = _children()
+    return {pk: _beneath(children, pk) for pk in children if pk is not None}
