@@ -40,5 +40,5 @@ def pos_keys() -> str:
     connected = PosApiKey.objects.filter(is_active=True).values("store").distinct().count()
     return _(
         "POS 接口已开通：%(connected)s/%(stores)s 家门店已有接口密钥；"
-        "在后台“门店 → POS 接口密钥”为门店新增密钥，接口签名说明见 /api/docs"
+        "在后台“门店 → 收银系统密钥”为门店新增密钥，接口签名说明见 /api/docs"
     ) % {"connected": connected, "stores": stores}

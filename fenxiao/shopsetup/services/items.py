@@ -30,13 +30,13 @@ INFO = "info"  # a readiness note, nothing to write
 UNAVAILABLE = "unavailable"  # the feature is not installed here
 
 STATUS_TEXT = {
-    CHANGE: gettext_lazy("将修改 / will change"),
-    CREATE: gettext_lazy("将新建 / will create"),
-    SAME: gettext_lazy("已是目标值 / kept"),
-    CONFLICT: gettext_lazy("商家已修改，跳过 / conflict, skipped"),
-    FORCED: gettext_lazy("覆盖商家修改 / forced"),
-    INFO: gettext_lazy("提示 / note"),
-    UNAVAILABLE: gettext_lazy("功能未安装 / unavailable"),
+    CHANGE: gettext_lazy("将修改"),
+    CREATE: gettext_lazy("将新建"),
+    SAME: gettext_lazy("已是目标值"),
+    CONFLICT: gettext_lazy("商家已修改，跳过"),
+    FORCED: gettext_lazy("将覆盖商家修改"),
+    INFO: gettext_lazy("提示"),
+    UNAVAILABLE: gettext_lazy("功能未安装"),
 }
 WRITES = {CHANGE, CREATE, FORCED}
 

@@ -48,7 +48,7 @@ def test_starter_sets_one_level_everyone_distributes():
     assert cfg.settlement_mode == "auto" and cfg.settlement_cycle == "daily"
     assert not DistributorGrade.objects.exists()
     assert Product.objects.count() == 0  # demo products only on request
-    assert "分销层级: 2 → 1" in out and "将修改" in out and "will change" in out
+    assert "分销层级: 2 → 1" in out and "[将修改 / Will change]" in out
     assert "分享海报" in out
     record = SetupRecord.objects.get()
     assert record.template == "starter" and record.changed_count == 3

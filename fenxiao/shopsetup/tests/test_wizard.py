@@ -9,7 +9,7 @@ from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
 from fenxiao.distribution.models import DistributorGrade
 from fenxiao.distribution.services import config
 from fenxiao.shopsetup.models import SetupRecord
-from fenxiao.testing import login, make_staff
+from fenxiao.testing import in_english, login, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +104,16 @@ def test_home_invites_to_the_wizard_while_fresh(boss):
     client.post(reverse("shopsetup_plan", args=["starter"]))
     assert "打开快速开店向导" not in client.get("/backend/").content.decode()
     assert "快速开店" in client.get("/backend/").content.decode()  # still in the sidebar under 设置
+
+
+def test_the_plan_speaks_one_language_and_names_the_sidebar_entry(boss):
+    """Each row's 结果 is in the page's language (it read 将修改 / will change on the Chinese
+    page), and the chain template's POS note points at the sidebar entry that exists."""
+    client = login(boss)
+    body = client.get(reverse("shopsetup_plan", args=["chain"])).content.decode()
+    assert "将修改" in body and "提示" in body
+    for english in ("will change", "will create", "kept", "/ note", "forced", "unavailable"):
+        assert english not in body
+    assert "门店 → 收银系统密钥" in body and "POS 接口密钥" not in body
+    body = in_english(login(boss)).get(reverse("shopsetup_plan", args=["chain"])).content.decode()
+    assert "Will change" in body and "将修改" not in body

@@ -1,12 +1,23 @@
 """manage.py setup_shop --template starter|smb|chain [--dry-run] [--force] [--demo-products]"""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from fenxiao.core.errors import DomainError
 
 from ...services import items
 from ...services import plan as setup
 from ...spec import TEMPLATES
+
+
+def both_languages(text) -> str:
+    """A status in Chinese and English, as the command's other lines are written."""
+    with translation.override(settings.LANGUAGE_CODE):
+        chinese = str(text)
+    with translation.override("en"):
+        english = str(text)
+    return f"{chinese} / {english}"
 
 
 class Command(BaseCommand):
@@ -40,7 +51,7 @@ class Command(BaseCommand):
         tpl = TEMPLATES[template]
         self.stdout.write(f"模板 Template: {tpl.title}（{tpl.key}）— {tpl.subtitle}")
         for row in rows:
-            status = items.STATUS_TEXT[row["status"]]
+            status = both_languages(items.STATUS_TEXT[row["status"]])
             if row["status"] == items.INFO:
                 line = f"  [{status}] {row['label']}: {row['old_text']}"
             else:
