@@ -33,9 +33,13 @@ def test_steppers_line_up_beside_struck_and_plain_prices_at_375(phones, live_ser
     assert flash_line.locator(".strike").inner_text() == "¥129.00"
     assert "¥12999.00" in page.locator("#cart-form .list-item", has_text="净化器").inner_text()
 
-    steppers = page.evaluate(STEPPERS)
-    assert len(steppers) == 3
-    first = steppers[0]
-    for other in steppers[1:]:
-        assert other == pytest.approx(first, abs=0.5), steppers
-    assert page.evaluate("document.documentElement.scrollWidth") == 375
+    # On a narrower phone the stepper goes below 删除, on every line alike.
+    for width in (375, 320):
+        page.set_viewport_size({"width": width, "height": 812})
+        steppers = page.evaluate(STEPPERS)
+        assert len(steppers) == 3
+        first = steppers[0]
+        assert first["width"] == 126  # − and + 40 px, the count 44 px, the border
+        for other in steppers[1:]:
+            assert other == pytest.approx(first, abs=0.5), (width, steppers)
+        assert page.evaluate("document.documentElement.scrollWidth") == width
