@@ -120,7 +120,10 @@ class ExportMixin:
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None)
-        if context is not None and self.export is not None and self.has_export_permission(request):
+        # Only the list itself ("cl") offers the menu: a page an action answers with (a
+        # confirmation, a form) would carry an 导出 of the whole list, not of what was ticked.
+        is_list = context is not None and "cl" in context
+        if is_list and self.export is not None and self.has_export_permission(request):
             # The menu's links carry the list's query string: the file is the list as shown.
             query = request.GET.copy()
             query.pop("e", None)
