@@ -74,6 +74,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "message_title",
+        "message_user",
         "channel",
         "adapter_label",
         "masked_recipient",
@@ -83,13 +84,15 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "created_at",
         "sent_at",
     )
-    list_filter = ("status", "channel", "adapter")
+    list_filter = ("status", "channel", "message__kind", "adapter")
     search_fields = ("=message__user__phone",)
     search_help_text = gettext_lazy("按接收人完整手机号搜索")
-    list_select_related = ("message",)
+    # The buyer with the row: 接收方 is the address a send used, empty until one got through.
+    list_select_related = ("message__user",)
     actions = ["retry_selected"]
     fields = (
         "message_title",
+        "message_user",
         "channel",
         "adapter_label",
         "masked_recipient",
@@ -109,6 +112,10 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @display(description=gettext_lazy("消息"))
     def message_title(self, obj):
         return obj.message.title
+
+    @display(description=gettext_lazy("接收人"))
+    def message_user(self, obj):
+        return _person(obj.message.user)
 
     @display(description=gettext_lazy("通道"), label=LabelColours([(gettext_lazy("沙箱"), "info")]))
     def adapter_label(self, obj):

@@ -193,3 +193,30 @@ def test_many_notices_some_written_before_each_get_their_outbox_rows_once(monkey
         (m.source_key, channel) for m in messages for channel in ("sms", "wechat")
     )
     assert all(row.created_at and row.attempts <= 1 for row in rows)
+
+
+def test_the_outbox_names_whom_each_row_is_for_even_before_a_send_got_through(
+    monkeypatch, client, django_assert_max_num_queries
+):
+    """A failed row has no 接收方 (the address is written by a send that worked): the list
+    still says which buyer it was for, phone masked, in the same queries for any number of
+    rows; and it filters by the message's kind."""
+    Flaky(monkeypatch, failures=100)
+    buyers = [make_buyer(f"1391234567{i}") for i in range(3)]
+    for buyer in buyers:
+        buyer.nickname = f"买家{buyer.pk}"
+        buyer.save(update_fields=["nickname"])
+        shipped_notice(buyer)
+    inbox.notify(buyers[0], "refund_done", "退款到账", "已退回。", source_key="t:refund")
+    assert not Delivery.objects.exclude(recipient="").exists()
+    client.force_login(make_staff(superuser=True))
+    client.get("/backend/notices/delivery/")
+    with django_assert_max_num_queries(8):
+        page = client.get("/backend/notices/delivery/").content.decode()
+    for buyer in buyers:
+        assert f"买家{buyer.pk}（139****567{buyer.phone[-1]}）" in page
+    assert buyers[0].phone not in page
+    refunds = client.get("/backend/notices/delivery/", {"message__kind__exact": "refund_done"})
+    assert {row.message.kind for row in refunds.context["cl"].result_list} == {"refund_done"}
+    detail = client.get(f"/backend/notices/delivery/{Delivery.objects.first().pk}/change/").content.decode()
+    assert "接收人" in detail
