@@ -4,7 +4,9 @@ and duration (重新投递). Changes go through the services; the pages only cal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils.html import escapejs, format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -107,6 +109,7 @@ class EndpointAdmin(ModelAdmin):
         "active_label",
         "failing_since",
         "last_success_at",
+        "deliveries_link",
         "created_at",
     )
     list_filter = ("is_active",)
@@ -116,6 +119,7 @@ class EndpointAdmin(ModelAdmin):
     actions_detail = ("ping_endpoint", "rotate_secret")
     readonly_fields = (
         "secret_box",
+        "deliveries_link",
         "disabled_reason",
         "disabled_at",
         "failing_since",
@@ -136,6 +140,7 @@ class EndpointAdmin(ModelAdmin):
                 _("状态"),
                 {
                     "fields": (
+                        "deliveries_link",
                         "disabled_reason",
                         "disabled_at",
                         "failing_since",
@@ -146,6 +151,10 @@ class EndpointAdmin(ModelAdmin):
                 },
             ),
         ]
+
+    def get_queryset(self, request):
+        failed = Q(deliveries__status=DeliveryStatus.FAILED)
+        return super().get_queryset(request).annotate(failed_total=Count("deliveries", filter=failed))
 
     def save_model(self, request, obj, form, change):
         was_active = None
@@ -164,6 +173,21 @@ class EndpointAdmin(ModelAdmin):
     )
     def active_label(self, obj):
         return _("启用") if obj.is_active else _("已停用")
+
+    @display(description=gettext_lazy("投递记录"))
+    def deliveries_link(self, obj):
+        """Where to see what reached this endpoint, and what did not."""
+        listing = reverse("admin:webhooks_delivery_changelist") + f"?endpoint__id__exact={obj.pk}"
+        everything = format_html('<a class="text-primary-600" href="{}">{}</a>', listing, _("查看投递"))
+        failed = getattr(obj, "failed_total", 0)
+        if not failed:
+            return everything
+        return format_html(
+            '{} · <a class="text-red-600" href="{}">{}</a>',
+            everything,
+            f"{listing}&status__exact={DeliveryStatus.FAILED}",
+            _("失败 %(count)s 条") % {"count": failed},
+        )
 
     @display(description=gettext_lazy("签名密钥"))
     def secret_box(self, obj):

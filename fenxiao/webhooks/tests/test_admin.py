@@ -154,3 +154,32 @@ def test_the_sidebar_has_a_developer_section_for_operations(client):
     assert (
         "开发者" in page and "/backend/webhooks/endpoint/" in page and "/backend/webhooks/delivery/" in page
     )
+
+
+def test_an_endpoint_leads_to_its_deliveries_and_counts_the_failed_ones(
+    client, django_assert_max_num_queries
+):
+    """Why does my ERP get nothing? The endpoint (list and page) opens its own delivery log,
+    and its failed rows at once; before, the log had to be found and filtered by hand."""
+    _ops(client)
+    quiet = make_endpoint("http://127.0.0.1:1/quiet", ["order.paid"])
+    broken = make_endpoint("http://127.0.0.1:1/broken", ["order.paid"])
+    _emit(3)
+    Delivery.objects.filter(endpoint=broken).exclude(
+        pk=Delivery.objects.filter(endpoint=broken).first().pk
+    ).update(status="failed")
+    logs = "/backend/webhooks/delivery/?endpoint__id__exact="
+    with django_assert_max_num_queries(10):
+        listing = client.get("/backend/webhooks/endpoint/").content.decode()
+    assert f'href="{logs}{quiet.pk}"' in listing and f'href="{logs}{broken.pk}"' in listing
+    failed_url = f"{logs}{broken.pk}&amp;status__exact=failed"
+    assert f'href="{failed_url}"' in listing and "失败 2 条" in listing
+    assert f"{logs}{quiet.pk}&amp;status__exact=failed" not in listing  # nothing failed there
+    page = client.get(f"/backend/webhooks/endpoint/{broken.pk}/change/").content.decode()
+    assert f'href="{failed_url}"' in page and "失败 2 条" in page
+    shown = client.get(failed_url.replace("&amp;", "&")).context["cl"].result_list
+    assert {(row.endpoint_id, row.status) for row in shown} == {(broken.pk, "failed")} and len(shown) == 2
+    for n in range(5):
+        make_endpoint(f"http://127.0.0.1:1/more{n}", ["order.paid"])
+    with django_assert_max_num_queries(10):
+        client.get("/backend/webhooks/endpoint/")
