@@ -19,8 +19,10 @@ delivered row is never sent again by a worker, and every POST is logged.
   success) and send a `ping` to an endpoint.
 """
 
+import http.client
 import json
 import logging
+import ssl
 import time
 import uuid
 from datetime import timedelta
@@ -180,15 +182,32 @@ def deliver(delivery_id: int, *, now=None) -> None:
     disable_failing(now=finished, endpoint_ids=[endpoint.pk])
 
 
+# What a failed connection means, in the shop's words, most specific first (the order
+# matters: each later class is a base of an earlier one).
+_FAILURES = (
+    (ssl.SSLCertVerificationError, "HTTPS 证书校验失败"),
+    (ssl.SSLError, "HTTPS 连接失败"),
+    (http.client.RemoteDisconnected, "对方未返回响应就断开了连接"),
+    (http.client.HTTPException, "对方返回的不是有效的 HTTP 响应"),
+    (ConnectionResetError, "连接被对方重置"),
+    (OSError, "网络连接失败"),
+)
+
+
 def _describe(exc: Exception) -> str:
-    """What went wrong, for staff: our own refusals in Chinese, else the exception."""
+    """What went wrong, for staff: our own refusals in Chinese, a failed connection said in
+    Chinese with the technical detail after it (for whoever runs the receiver)."""
     if isinstance(exc, DomainError):
         return exc.message[:300]
     if isinstance(exc, TimeoutError):
         return "请求超时"
     if isinstance(exc, ConnectionRefusedError):
         return "连接被拒绝"
-    return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:300]
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    for kind, words in _FAILURES:
+        if isinstance(exc, kind):
+            return f"{words}（{detail}）"[:300]
+    return detail[:300]
 
 
 def _due(now) -> Q:

@@ -5,6 +5,8 @@ failures (and staff told)."""
 import hashlib
 import hmac
 import json
+import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -369,3 +371,36 @@ def test_a_failed_test_push_is_logged_but_starts_no_failure_clock(receiver):
     assert delivery.sweep(timezone.now() + timedelta(days=1)) == 0  # not retried
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None and endpoint.is_active
+
+
+def test_a_failed_connection_is_said_in_chinese_with_its_detail(receiver):
+    """A receiver that speaks no TLS on an https address, or hangs up without answering:
+    the log leads with what happened in Chinese (it read SSLError: … or
+    RemoteDisconnected: … alone), the technical detail kept after it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def hang_up():
+        conn, _address = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    port = receiver.server.server_address[1]
+    for url, words, detail in (
+        (f"https://127.0.0.1:{port}/hooks", "HTTPS 连接失败（", "SSL"),
+        (
+            f"http://127.0.0.1:{listener.getsockname()[1]}/hooks",
+            "对方未返回响应就断开了连接（",
+            "RemoteDisconnected",
+        ),
+    ):
+        Endpoint.objects.all().delete()
+        Event.objects.all().delete()
+        make_endpoint(url)
+        _withdrawal_paid()
+        row = _only_delivery()
+        assert row.status == "pending" and row.last_error.startswith(words), row.last_error
+        assert detail in row.last_error
+    listener.close()
