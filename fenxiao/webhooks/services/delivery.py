@@ -182,8 +182,8 @@ def deliver(delivery_id: int, *, now=None) -> None:
     disable_failing(now=finished, endpoint_ids=[endpoint.pk])
 
 
-# What a failed connection means, in the shop's words, most specific first (the order
-# matters: each later class is a base of an earlier one).
+# What a failed connection means, in the shop's words; the first class that matches wins,
+# so each comes before its bases (RemoteDisconnected is also a ConnectionResetError).
 _FAILURES = (
     (ssl.SSLCertVerificationError, "HTTPS 证书校验失败"),
     (ssl.SSLError, "HTTPS 连接失败"),

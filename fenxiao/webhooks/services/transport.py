@@ -63,7 +63,11 @@ def _target(url: str):
     parts = urlsplit(url.strip())
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        # A Chinese domain (例子.中国) goes on the wire in its ASCII form, in the Host
+        # header and for TLS too: a header must be Latin-1, so the name as typed failed
+        # every send with a UnicodeEncodeError.
+        hostname = parts.hostname.encode("idna").decode("ascii")
+        infos = socket.getaddrinfo(hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise EndpointInvalid(_("无法解析推送地址的域名")) from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
@@ -74,7 +78,7 @@ def _target(url: str):
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.scheme, addresses[0], port, parts.hostname, path
+    return parts.scheme, addresses[0], port, hostname, path
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):

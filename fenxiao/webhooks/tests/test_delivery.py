@@ -404,3 +404,23 @@ def test_a_failed_connection_is_said_in_chinese_with_its_detail(receiver):
         assert row.status == "pending" and row.last_error.startswith(words), row.last_error
         assert detail in row.last_error
     listener.close()
+
+
+def test_an_endpoint_on_a_chinese_domain_is_reached_by_its_ascii_name(receiver, monkeypatch):
+    """例子.中国 resolves (here, to the receiver) and the POST names it as the DNS and the
+    Host header know it, xn--fsqu00a.xn--fiqs8s; with the name as typed every send failed
+    (UnicodeEncodeError in the Host header)."""
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        local = host in ("例子.中国", "xn--fsqu00a.xn--fiqs8s")
+        return real("127.0.0.1" if local else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    port = receiver.server.server_address[1]
+    make_endpoint(f"http://例子.中国:{port}/hooks")
+    _withdrawal_paid()
+    row = _only_delivery()
+    assert row.status == "succeeded", row.last_error
+    (request,) = receiver.requests
+    assert request["headers"]["Host"] == f"xn--fsqu00a.xn--fiqs8s:{port}"
