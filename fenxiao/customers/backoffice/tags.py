@@ -4,9 +4,10 @@ customer list."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db.models import BooleanField, Count, Value
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
@@ -60,7 +61,14 @@ class TagAdmin(ModelAdmin):
     actions_list = ("recompute_now",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(members=Count("assignments"))
+        # Whether the count may open the customer list travels with the rows: the admin
+        # object is shared by every request.
+        may_list = request.user.has_perm("customers.view_customer")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(members=Count("assignments"), may_list=Value(may_list, output_field=BooleanField()))
+        )
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "min_spend":
@@ -121,7 +129,10 @@ class TagAdmin(ModelAdmin):
 
     @display(description=gettext_lazy("客户数"), ordering="members")
     def member_count(self, obj):
-        return obj.members
+        if not obj.members or not getattr(obj, "may_list", False):
+            return obj.members
+        url = f"{reverse('admin:customers_customer_changelist')}?tag={obj.pk}"
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.members)
 
     @action(
         description=gettext_lazy("立即重新计算"), url_path="recompute", icon="refresh", permissions=["run"]

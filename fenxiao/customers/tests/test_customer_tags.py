@@ -143,3 +143,25 @@ def test_recompute_now_from_the_backend(db):
     assert client.get(url).status_code == 200
     assert client.post(url, {"confirm": "on"}).status_code in (200, 302)
     assert "新客" in tag_names(buyer)
+
+
+def test_a_tags_count_opens_the_customers_who_carry_it(db):
+    """客户标签's 客户数 opens 客户 filtered by the tag (to read, export or push to them);
+    it was a bare number. Staff who may not open 客户 keep the number alone."""
+    from django.contrib.auth.models import Permission
+
+    from fenxiao.testing import login, make_staff
+
+    vip, empty = Tag.objects.create(name="VIP"), Tag.objects.create(name="空标签")
+    buyers = [make_buyer() for _ in range(3)]
+    service.add_manual(vip, [b.pk for b in buyers[:2]])
+    listing = operations().get(reverse("admin:customers_tag_changelist")).content.decode()
+    customers = reverse("admin:customers_customer_changelist")
+    assert f'href="{customers}?tag={vip.pk}"' in listing
+    assert f"?tag={empty.pk}" not in listing  # nobody to see
+    page = operations().get(customers, {"tag": vip.pk})
+    assert {c.pk for c in page.context["cl"].result_list} == {b.pk for b in buyers[:2]}
+    staff = make_staff()
+    staff.user_permissions.add(Permission.objects.get(codename="view_tag"))
+    listing = login(staff).get(reverse("admin:customers_tag_changelist")).content.decode()
+    assert "VIP" in listing and f"?tag={vip.pk}" not in listing
