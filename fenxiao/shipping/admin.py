@@ -4,7 +4,9 @@ from the bundled division list, region prices and 包邮 conditions as rows belo
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import BooleanField, Count, Value
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
@@ -185,7 +187,14 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(product_total=Count("products"))
+        # Whether the count may open the product list travels with the rows: the admin
+        # object is shared by every request.
+        may_list = request.user.has_perm("catalog.view_product")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(product_total=Count("products"), may_list=Value(may_list, output_field=BooleanField()))
+        )
 
     @display(description=gettext_lazy("默认运费"))
     def default_rates(self, obj):
@@ -207,4 +216,7 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
 
     @display(description=gettext_lazy("使用商品数"))
     def product_count(self, obj):
-        return obj.product_total
+        if not obj.product_total or not getattr(obj, "may_list", False):
+            return obj.product_total
+        url = f"{reverse('admin:catalog_product_changelist')}?shipping_template__id__exact={obj.pk}"
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.product_total)

@@ -159,3 +159,23 @@ def test_a_free_rule_amount_too_large_is_not_also_called_missing(operations):
     )
     page = reply.content.decode()
     assert "金额不能大于" in page and "请填写满额或满件/满重中的至少一项" not in page
+
+
+def test_a_templates_product_count_opens_those_products(operations):
+    """使用商品数 opens the product list narrowed to the template's products (which goods
+    ship this way?); it was a bare number."""
+    template, unused = (
+        ShippingTemplate.objects.create(name="大件"),
+        ShippingTemplate.objects.create(name="冷链"),
+    )
+    heavy = [make_product(f"沙发{i}") for i in range(2)]
+    make_product("袜子")
+    for product in heavy:
+        product.shipping_template = template
+        product.save(update_fields=["shipping_template"])
+    listing = operations.get("/backend/shipping/shippingtemplate/").content.decode()
+    products = f"/backend/catalog/product/?shipping_template__id__exact={template.pk}"
+    assert f'href="{products}"' in listing
+    assert f"shipping_template__id__exact={unused.pk}" not in listing  # no product to see
+    shown = operations.get(products).context["cl"].result_list
+    assert {p.pk for p in shown} == {p.pk for p in heavy}
