@@ -27,6 +27,12 @@ HEADERS = [
 WIDTHS = dict(enumerate([10, 16, 14, 20, 12, 16, 12, 16, 20, 30]))
 
 
+def blank(text: str) -> str:
+    """What a page shows as "-" (nothing) is an empty cell in a file: written as "-" it came
+    out '- (a cell starting with "-" is kept from being read as a formula)."""
+    return "" if text == "-" else text
+
+
 def customer_rows(queryset, user):
     # Chunks of ids, each read with the list's joins and one tag prefetch: a query count
     # that grows with the export's size / CHUNK, never per customer.
@@ -39,10 +45,10 @@ def customer_rows(queryset, user):
             yield [
                 r["id"],
                 r["nickname"],
-                r["phone"],
+                blank(r["phone"]),
                 time_cell(r["date_joined"]),
                 r["source"],
-                r["distributor"],
+                blank(r["distributor"]),
                 r["paid_orders"],
                 money_cell(r["total_spend"]),
                 time_cell(r["last_paid_at"]),
@@ -87,7 +93,7 @@ def wallet_entry_rows(queryset, user):
                 time_cell(entry.created_at),
                 entry.user_id,
                 entry.user.nickname,
-                phone_text(entry.user.phone, full_phone),
+                blank(phone_text(entry.user.phone, full_phone)),
                 kind,
                 money_cell(entry.amount),
                 money_cell(entry.balance_after),

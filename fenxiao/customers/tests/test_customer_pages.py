@@ -196,3 +196,22 @@ def test_the_wallet_section_costs_the_same_queries_whatever_the_history(db, djan
     assert section[section.index("<tbody") :].count("<tr") == 20  # the latest 20, newest first
     assert "order-refund" not in section and "/backend/orders/aftersale/40/change/" in section
     assert "共 40 笔" in section
+
+
+def test_export_leaves_a_missing_phone_or_distributor_empty(db):
+    """No binding, or a WeChat account without a phone: an empty cell, not '- (the page's
+    "-" went into the file and came out behind the formula guard)."""
+    import csv
+    import io
+
+    from fenxiao.customers.models import User
+
+    make_buyer("13912345678", nickname="小王")
+    User.objects.create(username="wx_o6abc", nickname="微信用户", phone=None)
+    url = reverse("admin:customers_customer_export", args=["csv"])
+    rows = list(csv.reader(io.StringIO(operations().get(url).content.decode("utf-8-sig"))))
+    header, body = rows[0], {row[1]: row for row in rows[1:]}
+    phone, distributor = header.index("手机号"), header.index("绑定分销商")
+    assert body["小王"][phone] == "13912345678" and body["小王"][distributor] == ""
+    assert body["微信用户"][phone] == "" and body["微信用户"][distributor] == ""
+    assert not any("'-" in cell for row in rows for cell in row)
