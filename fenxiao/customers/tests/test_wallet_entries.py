@@ -258,3 +258,14 @@ def test_the_list_in_english():
     boss = login(make_staff("boss", superuser=True))
     body = english_backend_page(boss, reverse(LIST), *notes, "导出所选（CSV）", "导出所选（Excel）")
     assert "Balance after" in body and "Paid with store credit" in body and "+¥50.00" in body
+
+
+def test_export_leaves_a_missing_phone_empty():
+    """A WeChat account without a phone: an empty 手机号 cell, not '- (the page's "-")."""
+    from fenxiao.customers.models import User
+
+    buyer = User.objects.create(username="wx_o6abc", nickname="微信用户", phone=None)
+    wallet.credit(buyer.pk, 100, source_key="manual:6", note="补偿")
+    export = operations().get(reverse("admin:customers_walletentry_export", args=["csv"]))
+    (line,) = export.content.decode("utf-8-sig").strip().splitlines()[1:]
+    assert f",{buyer.pk},微信用户,," in line and "'-" not in line
