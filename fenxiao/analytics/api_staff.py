@@ -11,7 +11,7 @@ from ninja import Router
 from fenxiao.core.errors import NotFound, PermissionDenied
 from fenxiao.customers.auth import buyer_auth, require_perm
 
-from .services import dashboard, periods, reports, serialize
+from .services import dashboard, periods, reports, same_time, serialize
 
 router = Router(tags=["商家：经营数据"], auth=buyer_auth)
 
@@ -30,10 +30,13 @@ def overview(request):
     if not allowed:
         raise PermissionDenied()
     period = periods.parse(request.GET, default="today")
-    metrics = [m for m in dashboard.overview(period) if dashboard.METRIC_REPORT[m.key] in allowed]
+    # 今日 is compared with yesterday up to the same time of day: `previous_until` says when.
+    until = same_time.cutoff(period)
+    metrics = [m for m in dashboard.overview(period, until) if dashboard.METRIC_REPORT[m.key] in allowed]
     return {
         "period": serialize.period(period),
         "previous": serialize.period(period.previous()),
+        "previous_until": same_time.previous_until(until).isoformat() if until else None,
         "buckets": [label for label, _, _ in period.buckets()],
         "metrics": [serialize.metric(m) for m in metrics],
     }

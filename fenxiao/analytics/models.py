@@ -290,6 +290,8 @@ class TrafficDay(models.Model):
 class ReportWatermark(models.Model):
     """Where the incremental refresh got to: the moment its last run started."""
 
+    REPORTS = "reports"  # the report aggregates' refresh (services/aggregates.py)
+
     name = models.CharField(max_length=40, unique=True)
     refreshed_at = models.DateTimeField()
 

@@ -64,6 +64,7 @@ def metric_card(metric: Metric, href: str = "") -> dict:
         "value": format_value(metric.value, metric.unit),
         "previous": None if metric.previous is None else format_value(metric.previous, metric.unit),
         "change": change(metric),
+        "compared": metric.compared,
         "href": href,
     }
 

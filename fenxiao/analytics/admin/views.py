@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.errors import DomainError
 
 from ..models import ReportWatermark
-from ..services import aggregates, dashboard, periods, reports
+from ..services import aggregates, dashboard, periods, reports, same_time
 from ..services import todo as todo_service
 from . import exports, render
 from .access import REPORT_ICONS, REPORT_PERMISSIONS, REPORT_TITLES, allowed_reports, may_see_metric, may_view
@@ -36,8 +36,8 @@ def build_reports(key: str, period, params) -> list:
     return reports.build(key, period, params)
 
 
-def dashboard_overview(period) -> list:
-    return dashboard.overview(period)
+def dashboard_overview(period, until=None) -> list:
+    return dashboard.overview(period, until)
 
 
 def dashboard_trend(period, metrics):
@@ -246,10 +246,12 @@ def dashboard_context(request) -> dict:
         error, chosen = _("未知的时间范围，已显示今日"), "today"
     period = periods.preset(chosen)
     reports_allowed = allowed_reports(user)
-    cards, chart, chart_period = [], None, None
+    cards, chart, chart_period, until = [], None, None, None
     if reports_allowed:
         mapping = metric_reports()
-        visible = [m for m in dashboard_overview(period) if may_see_metric(user, m.key, mapping)]
+        # 今日 runs up to the last refresh and is compared with yesterday up to that time.
+        until = same_time.cutoff(period)
+        visible = [m for m in dashboard_overview(period, until) if may_see_metric(user, m.key, mapping)]
         cards = [
             render.metric_card(m, report_url(mapping[m.key], {"range": chosen}) if m.key in mapping else "")
             for m in visible
@@ -265,6 +267,7 @@ def dashboard_context(request) -> dict:
                 for k in DASHBOARD_RANGES
             ],
             "error": error,
+            "until": f"{timezone.localtime(until):%H:%M}" if until else "",
             "cards": cards,
             "chart": chart,
             "chart_title": _("趋势（%(start)s 至 %(end)s）")

@@ -23,12 +23,10 @@ from fenxiao.core.days import day_bounds
 from fenxiao.distribution.models import (
     Commission,
     CommissionAdjustment,
-    Distributor,
     LedgerEntry,
     LedgerKind,
     OfflineAttribution,
     OrderAttribution,
-    Withdrawal,
 )
 from fenxiao.orders.models import AfterSale, AfterSaleLine, DiscountKind, Order, OrderDiscount, OrderLine
 from fenxiao.stores.models import OfflineRefund
@@ -47,17 +45,15 @@ from ..models import (
     TrafficDay,
     VisitorDay,
 )
-from . import dashboard, periods
+from . import dashboard, periods, sources
+from .sources import GRANTED
 
 CHUNK_DAYS = 31
 # A transaction that started before the last run but committed after it wrote rows with
 # timestamps before its watermark: re-reading this much before it catches them.
 SAFETY_MARGIN = timedelta(minutes=30)
-WATERMARK = "reports"
+WATERMARK = ReportWatermark.REPORTS
 
-# A refund counts on the day it was granted: approving an after-sale is what adds to the
-# order's refunded amount (the gateway transfer may finish later, or be retried).
-GRANTED = [AfterSale.Status.APPROVED, AfterSale.Status.REFUNDED]
 # Reductions of a commission before it settled (a clawback is the one after).
 REDUCTIONS = [
     CommissionAdjustment.Kind.REDUCED,
@@ -126,7 +122,7 @@ def _buyer_day(lo, hi, first, last):
     )
     _upsert(BuyerDay, placed, {"d": "day"}, ["day", "buyer_id"])
     paid = (
-        Order.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+        sources.paid_orders(lo, hi)
         .annotate(d=TruncDate("paid_at"))
         .values("d", "buyer_id")
         .annotate(paid_orders=Count("id"), paid_amount=Sum("paid_amount"))
@@ -137,7 +133,7 @@ def _buyer_day(lo, hi, first, last):
 def _daily_sales(lo, hi, first, last):
     through = Q(attribution__level1__isnull=False)
     orders = (
-        Order.objects.filter(paid_at__gte=lo, paid_at__lt=hi)
+        sources.paid_orders(lo, hi)
         .annotate(d=TruncDate("paid_at"))
         .values("d")
         .annotate(
@@ -166,7 +162,7 @@ def _daily_sales(lo, hi, first, last):
     )
     _upsert(DailySales, discounts, {"d": "day"}, ["day"])
     refunds = (
-        AfterSale.objects.filter(status__in=GRANTED, decided_at__gte=lo, decided_at__lt=hi)
+        sources.granted_refunds(lo, hi)
         .annotate(d=TruncDate("decided_at"))
         .values("d")
         .annotate(refund_count=Count("id"), refunds=Sum("amount"))
@@ -268,7 +264,7 @@ def _distributor_day(lo, hi, first, last):
     )
     _upsert(DistributorDay, [refunded_online, refunded_till], names, keys)
     accrued = (
-        Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        sources.accrued_commissions(lo, hi)
         .annotate(d=TruncDate("created_at"), did=F("distributor_id"))
         .values("d", "did")
         .annotate(commission_accrued=Sum("amount"))
@@ -297,7 +293,7 @@ def _commission_day(lo, hi, first, last):
     keys = ["day", "level", "grade_name"]
     net = F("amount") - F("reversed_amount")
     accrued = (
-        Commission.objects.filter(created_at__gte=lo, created_at__lt=hi)
+        sources.accrued_commissions(lo, hi)
         .annotate(d=TruncDate("created_at"), lv=F("level"), grade=F("grade_name"))
         .values("d", "lv", "grade")
         .annotate(
@@ -328,14 +324,14 @@ def _commission_day(lo, hi, first, last):
 
 def _distribution_day(lo, hi, first, last):
     joined = (
-        Distributor.objects.filter(activated_at__gte=lo, activated_at__lt=hi)
+        sources.new_distributors(lo, hi)
         .annotate(d=TruncDate("activated_at"))
         .values("d")
         .annotate(new_distributors=Count("id"))
     )
     _upsert(DistributionDay, joined, {"d": "day"}, ["day"])
     paid = (
-        Withdrawal.objects.filter(status=Withdrawal.Status.PAID, paid_at__gte=lo, paid_at__lt=hi)
+        sources.paid_withdrawals(lo, hi)
         .annotate(d=TruncDate("paid_at"))
         .values("d")
         .annotate(withdrawals_paid=Count("id"), withdrawn_amount=Sum("amount"), withdrawal_fees=Sum("fee"))

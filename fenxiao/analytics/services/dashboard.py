@@ -1,12 +1,13 @@
 """经营概况: the shop's headline figures for a period, each against the period before and
 with its trend per bucket. Reads aggregate tables only (eight queries in all)."""
 
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import ratio_bp
 
 from ..models import BuyerDay, CommissionDay, DailySales, DistributionDay, TrafficDay, VisitorDay
-from . import readers
+from . import readers, same_time
 from .periods import Period
 from .shapes import BP, COUNT, FEN, Chart, Dataset, Metric
 
@@ -59,8 +60,9 @@ def warm(period: Period) -> None:
     readers.distinct_counts(VisitorDay.objects.all(), "visitor", period, VISITORS)
 
 
-def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
-    """key -> (value, previous value, trend)."""
+def _figures(period: Period, until=None) -> dict[str, tuple[int, int | None, list[int]]]:
+    """key -> (value, previous value, trend). With `until` (today's figures run up to
+    then), the previous values are yesterday's up to the same time of day."""
     prev = period.previous()
     out = {}
 
@@ -79,6 +81,10 @@ def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
     )
     out["visitors"] = readers.distinct_counts(VisitorDay.objects.all(), "visitor", period, VISITORS)
 
+    if until is not None:
+        for key, value in same_time.yesterday_until(until).items():
+            out[key] = (out[key][0], value, out[key][2])
+
     def per(a: tuple, b: tuple, f) -> tuple:
         return f(a[0], b[0]), f(a[1], b[1]), [f(x, y) for x, y in zip(a[2], b[2], strict=True)]
 
@@ -87,10 +93,20 @@ def _figures(period: Period) -> dict[str, tuple[int, int, list[int]]]:
     return out
 
 
-def overview(period: Period) -> list[Metric]:
-    figures = _figures(period)
+def overview(period: Period, until=None) -> list[Metric]:
+    """The cards; for 今日, against yesterday up to `until` (read here when not given)."""
+    until = until or same_time.cutoff(period)
+    figures = _figures(period, until)
+    compared = _("昨日同时段") if until else ""
     return [
-        Metric(key, LABELS[key][0], *figures[key][:2], unit=LABELS[key][1], trend=figures[key][2])
+        Metric(
+            key,
+            LABELS[key][0],
+            *figures[key][:2],
+            unit=LABELS[key][1],
+            trend=figures[key][2],
+            compared=compared,
+        )
         for key in METRIC_REPORT
     ]
 

@@ -14,6 +14,7 @@ def metric(m: Metric) -> dict:
         "label": m.label,
         "value": m.value,
         "previous": m.previous,
+        "compared": m.compared,  # what `previous` is when not the period before ("" then)
         "change_bp": m.change_bp,
         "unit": m.unit,
         "trend": list(m.trend),

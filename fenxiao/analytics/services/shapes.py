@@ -26,9 +26,12 @@ class Metric:
     unit: str = COUNT
     # The trend of this figure over the period, one value per bucket (may be empty).
     trend: list[int] = field(default_factory=list)
+    # What `previous` is, when not the period before (今日: "昨日同时段").
+    compared: str = ""
 
     def __post_init__(self):
         self.label = str(self.label)  # a translated label, in the language of the request
+        self.compared = str(self.compared)
 
     @property
     def change_bp(self) -> int | None:

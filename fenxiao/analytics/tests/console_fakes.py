@@ -51,7 +51,7 @@ METRIC_REPORT = {
 }
 
 
-def overview(period) -> list[Metric]:
+def overview(period, until=None) -> list[Metric]:
     return [
         Metric("gmv", "支付金额", 123450, 100000, FEN, [100, 200]),
         Metric("paid_orders", "支付订单数", 12, 16, COUNT),

@@ -161,7 +161,7 @@ def test_nine_digit_amounts_fit_their_cards_at_laptop_widths(phones, monkeypatch
         Metric("visitors", "访客数", 12345678, 9876543, COUNT),
         Metric("commission_accrued", "新增佣金", 9999999999, 8888888888, FEN),
     ]
-    monkeypatch.setattr(views, "dashboard_overview", lambda period: big)
+    monkeypatch.setattr(views, "dashboard_overview", lambda period, until=None: big)
 
     def report(key, period, params):
         built = console_fakes.sample_report(period)

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -198,9 +197,9 @@ def test_the_dashboard_shows_figures_trend_and_shortcuts(boss):
     assert reply.status_code == 200
     html = text(reply)
     assert "经营概况" in html and "核心指标" in html
-    # Today is still running: its figures are so far, against the whole of yesterday.
+    # Today is still running: its figures are so far, against yesterday up to the same time.
     today = timezone.localdate()
-    assert f"{today:%Y-%m-%d} 截至此刻 · 对比昨日全天 {today - timedelta(days=1):%Y-%m-%d}" in html
+    assert re.search(rf"{today:%Y-%m-%d} 截至 \d\d:\d\d · 对比昨日同时段", html)
     assert "¥1,234.50" in html and "↑ 23.45 %" in html  # 1234.50 against 1000.00
     assert "↓ 25.00 %" in html  # 12 paid orders against 16
     assert re.search(r'data-metric="visitors".*?300.*?>—</span> <span[^>]*>上期 0<', html)
@@ -262,7 +261,8 @@ def test_signed_out_visitors_are_sent_to_the_login_page():
 def test_a_metric_no_report_claims_shows_to_superusers_only(monkeypatch):
     from fenxiao.analytics.admin import views
 
-    monkeypatch.setattr(views, "dashboard_overview", lambda p: [Metric("mystery", "神秘指标", 1, 1)])
+    mystery = [Metric("mystery", "神秘指标", 1, 1)]
+    monkeypatch.setattr(views, "dashboard_overview", lambda p, until=None: mystery)
     assert "神秘指标" not in text(member(OPERATIONS).get("/backend/"))
     assert "神秘指标" in text(login(make_staff("boss", superuser=True)).get("/backend/"))
 
@@ -341,7 +341,7 @@ def test_large_figures_are_grouped_on_the_page_and_plain_in_the_files(boss, monk
     monkeypatch.setattr(
         views,
         "dashboard_overview",
-        lambda period: [
+        lambda period, until=None: [
             Metric("gmv", "支付金额", 73909889, 100000, FEN),
             Metric("paid_orders", "支付订单数", 12345, 9999),
         ],
