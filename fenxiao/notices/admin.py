@@ -3,6 +3,9 @@ staff see what each channel sent (with the sandbox, the only record of it) and s
 rows again through the service."""
 
 from django.contrib import admin, messages
+from django.db.models import CharField, Value
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
@@ -26,6 +29,24 @@ def _person(user) -> str:
     )
 
 
+# What a message is about (`Message.subject_type`), as staff name it, with the page that
+# shows it and the permission that page asks for.
+SUBJECTS = {
+    "order": (gettext_lazy("订单"), "orders", "order"),
+    "after_sale": (gettext_lazy("售后单"), "orders", "aftersale"),
+    "withdrawal": (gettext_lazy("提现"), "distribution", "withdrawal"),
+    "settlement_batch": (gettext_lazy("结算批次"), "distribution", "settlementbatch"),
+    "distributor": (gettext_lazy("分销商"), "distribution", "distributor"),
+    "claim": (gettext_lazy("掉单申诉"), "distribution", "orderclaim"),
+    "push": (gettext_lazy("定向推送"), "promotions", "push"),
+    "webhook_endpoint": (gettext_lazy("Webhook 推送地址"), "webhooks", "endpoint"),
+}
+
+
+def _may_open(user, app_label: str, model: str) -> bool:
+    return user.has_perm(f"{app_label}.view_{model}") or user.has_perm(f"{app_label}.change_{model}")
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
     list_display = ("id", "recipient", "kind", "title", "created_at", "read_label", "clicked_at")
@@ -39,17 +60,41 @@ class MessageAdmin(ReadOnlyAdmin):
         "title",
         "body",
         "link",
-        "subject_type",
-        "subject_id",
+        "subject",
         "created_at",
         "read_at",
         "clicked_at",
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # The subjects whose pages this staff member may open travel with the rows: the
+        # admin object is shared by every request.
+        linkable = " ".join(
+            key for key, (_name, app, model) in SUBJECTS.items() if _may_open(request.user, app, model)
+        )
+        return super().get_queryset(request).annotate(linkable=Value(linkable, output_field=CharField()))
+
     @display(description=gettext_lazy("接收人"))
     def recipient(self, obj):
         return _person(obj.user)
+
+    @display(description=gettext_lazy("关联对象"))
+    def subject(self, obj):
+        """订单 #23, linked to its page: the stored key and id (order, 23) named nothing."""
+        if not obj.subject_type:
+            return "-"
+        name, app, model = SUBJECTS.get(obj.subject_type, (_("其他"), "", ""))
+        if obj.subject_id is None:
+            return str(name)
+        text = _("%(name)s #%(id)s") % {"name": name, "id": obj.subject_id}
+        if obj.subject_type not in getattr(obj, "linkable", "").split():
+            return text
+        try:
+            url = reverse(f"admin:{app}_{model}_change", args=[obj.subject_id])
+        except NoReverseMatch:  # that app is not installed here
+            return text
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text)
 
     @display(
         description=gettext_lazy("阅读"),

@@ -220,3 +220,30 @@ def test_the_outbox_names_whom_each_row_is_for_even_before_a_send_got_through(
     assert {row.message.kind for row in refunds.context["cl"].result_list} == {"refund_done"}
     detail = client.get(f"/backend/notices/delivery/{Delivery.objects.first().pk}/change/").content.decode()
     assert "接收人" in detail
+
+
+def test_a_message_names_what_it_is_about_and_opens_it(client):
+    """关联对象 reads 售后单 #7 and opens that after-sale's page for staff who may see it; it
+    printed the stored key and id (after_sale, 7) as two bare fields."""
+    buyer = make_buyer()
+    inbox.notify(
+        buyer,
+        "refund_done",
+        "退款成功",
+        "已退回。",
+        source_key="t:as",
+        subject_type="after_sale",
+        subject_id=7,
+    )
+    inbox.notify(
+        buyer, "push", "上新", "看看。", source_key="t:odd", subject_type="coupon_batch", subject_id=3
+    )
+    refund, odd = Message.objects.get(source_key="t:as"), Message.objects.get(source_key="t:odd")
+    client.force_login(make_staff("boss", superuser=True))
+    page = client.get(f"/backend/notices/message/{refund.pk}/change/").content.decode()
+    assert '<a class="text-primary-600" href="/backend/orders/aftersale/7/change/">售后单 #7</a>' in page
+    assert "after_sale" not in page
+    assert "其他 #3" in client.get(f"/backend/notices/message/{odd.pk}/change/").content.decode()
+    client.force_login(make_staff("reader", perms=["notices.view_message"]))
+    page = client.get(f"/backend/notices/message/{refund.pk}/change/").content.decode()
+    assert "售后单 #7" in page and "/backend/orders/aftersale/7/change/" not in page
