@@ -174,6 +174,8 @@ def test_an_empty_wallet_says_so(db):
     buyer = make_buyer()
     section = _wallet_section(operations().get(reverse("admin:customers_customer_change", args=[buyer.pk])))
     assert 'data-field="商城余额">¥0.00<' in section and "暂无余额流水" in section
+    # Nothing to count or open: no 共 0 笔流水，显示最近 0 笔 and no link to an empty list.
+    assert "共 0 笔" not in section and "customer-wallet-all" not in section
 
 
 def test_the_wallet_section_costs_the_same_queries_whatever_the_history(db, django_assert_max_num_queries):
