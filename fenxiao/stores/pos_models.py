@@ -106,7 +106,14 @@ class OfflineSale(models.Model):
     refunded_amount = models.PositiveIntegerField(_("已退款"), default=0)
     sold_at = models.DateTimeField(_("销售时间"), db_index=True)
     received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
-    api_key = models.ForeignKey(PosApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    api_key = models.ForeignKey(
+        PosApiKey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("收银系统密钥"),
+    )
 
     class Meta:
         verbose_name = _("门店销售")
@@ -131,7 +138,14 @@ class OfflineSaleLine(models.Model):
     # The till may sell goods the online shop does not list: the code is kept as given,
     # the SKU linked when the shop has it.
     sku_code = models.CharField(_("SKU编码"), max_length=40)
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sku = models.ForeignKey(
+        "catalog.Sku",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("商品规格"),
+    )
     quantity = models.PositiveIntegerField(_("数量"))
     amount = models.PositiveIntegerField(_("金额"))
     # Returned so far at the till (the sum of this line's `OfflineRefundLine`s): what remains
@@ -166,7 +180,14 @@ class OfflineRefund(models.Model):
     total = models.PositiveIntegerField(_("退款金额"))
     refunded_at = models.DateTimeField(_("退货时间"))
     received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
-    api_key = models.ForeignKey(PosApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    api_key = models.ForeignKey(
+        PosApiKey,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("收银系统密钥"),
+    )
 
     class Meta:
         verbose_name = _("门店退货")
