@@ -1,10 +1,11 @@
-"""批量改价 / 改库存: the list action's intermediate page. The page posts back to the list with
-the same action and selection, plus `_apply`; the catalog service then changes every active
-SKU of the selected products at once, or refuses and writes nothing."""
+"""The product list's bulk pages. 批量改价 / 改库存 and 修改分类 post back to the list with the
+same action and selection, plus `_apply`; a catalog service then changes every selected
+product at once, or refuses and writes nothing."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
+from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,9 +14,11 @@ from fenxiao.core.admin_forms import style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen, yuan_to_fen
 
-from ..models import Sku
+from ..models import Category, Product, Sku
 from ..services import batch_edit
 from ..services.batch_edit import OPERATIONS, batch_change
+from ..services.products import move_to_category
+from .categories import category_tree, label_categories_by_path
 
 PRICE_OPS = {batch_edit.PRICE_SET, batch_edit.PRICE_UP, batch_edit.PRICE_DOWN}
 PERCENT_OPS = {batch_edit.PRICE_UP_PCT, batch_edit.PRICE_DOWN_PCT}
@@ -103,3 +106,58 @@ def batch_price_stock_page(model_admin, request, queryset):
         "more": len(skus) > PREVIEW_ROWS,
     }
     return TemplateResponse(request, "admin/catalog/product/batch_price_stock.html", context)
+
+
+class MoveCategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("移到分类"),
+        queryset=Category.objects.all(),
+        empty_label=gettext_lazy("请选择"),
+        error_messages={"required": gettext_lazy("请选择要移到的分类")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        label_categories_by_path(self.fields["category"])
+
+
+def move_category_page(model_admin, request, queryset):
+    """修改分类: the selected products into one category (how a merchant empties a category
+    before deleting it, or regroups products after reshaping the tree)."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    form = MoveCategoryForm(request.POST if "_apply" in request.POST else None)
+    if "_apply" in request.POST and form.is_valid():
+        category = form.cleaned_data["category"]
+        moved = move_to_category(queryset, category)
+        tree = category_tree()
+        messages.success(
+            request,
+            _("已将 %(count)s 个商品移到“%(category)s”")
+            % {"count": moved, "category": tree.get(category.pk, (0, 0, category.name))[2]},
+        )
+        if moved < len(ids):
+            messages.info(
+                request, _("%(count)s 个商品原本就在这个分类，未改动") % {"count": len(ids) - moved}
+            )
+        return None  # back to the list
+    style_fields(form)
+    tree = category_tree()
+    # From the ids, not the list's queryset: its SKU annotations would multiply the counts.
+    now_in = (
+        Product.objects.filter(pk__in=ids)
+        .values_list("category_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "category_id")
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": _("修改分类"),
+        "form": form,
+        "ids": ids,
+        "action_name": request.POST.get("action", "move_category"),
+        "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "product_count": len(ids),
+        "now_in": [(tree.get(pk, (0, 0, "-"))[2], n) for pk, n in now_in],
+    }
+    return TemplateResponse(request, "admin/catalog/product/move_category.html", context)

@@ -38,7 +38,7 @@ from ..services.editor import save_edited_product
 from ..services.images import check_image, store_description_image
 from ..services.products import set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
-from .batch import batch_price_stock_page
+from .batch import batch_price_stock_page, move_category_page
 from .categories import CategoryFilter, label_categories_by_path
 from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
 
@@ -252,7 +252,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
             },
         ),
     )
-    actions = ("list_selected", "delist_selected", "copy_selected", "batch_price_stock")
+    actions = ("list_selected", "delist_selected", "copy_selected", "batch_price_stock", "move_category")
     actions_detail = ("copy_detail",)
 
     def get_queryset(self, request):
@@ -444,11 +444,15 @@ class ProductAdmin(ProductExports, ModelAdmin):
         if len(chosen) > COPY_LIMIT:
             messages.warning(request, _("一次最多复制 %(limit)s 个商品，其余未复制") % {"limit": COPY_LIMIT})
 
-    # --- batch price / stock ---
+    # --- batch pages ---
 
     @action(description=gettext_lazy("批量改价 / 改库存"), permissions=["change"])
     def batch_price_stock(self, request, queryset):
         return batch_price_stock_page(self, request, queryset)
+
+    @action(description=gettext_lazy("修改分类"), permissions=["change"])
+    def move_category(self, request, queryset):
+        return move_category_page(self, request, queryset)
 
     # --- listing ---
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import nh3
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext as _
 
 from ..errors import CatalogInvalid
@@ -114,6 +114,14 @@ def set_listed_many(products, listed: bool) -> Listing:
         to_move = to_move.filter(sellable)
     changed = to_move.update(is_listed=listed)
     return Listing(changed=changed, already=total - changed - len(refused), refused=refused)
+
+
+def move_to_category(products, category: Category) -> int:
+    """Put the products of a queryset (any number) into `category` with one UPDATE, e.g.
+    before a category is merged away or deleted. Returns how many actually moved: those
+    already there are left alone (and not counted)."""
+    selected = Product.objects.filter(pk__in=products.order_by().values("pk"))
+    return selected.exclude(category=category).update(category=category, updated_at=Now())
 
 
 @transaction.atomic

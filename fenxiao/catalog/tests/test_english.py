@@ -91,3 +91,13 @@ def test_the_backend_stays_chinese_by_default(boss, shelf):
     assert "出售中" in body and "导入商品" in body
     editor = page(boss, f"/backend/catalog/product/{shelf.pk}/change/")
     assert "规格与库存" in editor and 'src="/jsi18n/"' not in editor
+
+
+def test_change_category_page_in_english(boss, shelf):
+    reply = in_english(boss).post(
+        "/backend/catalog/product/", {"action": "move_category", "_selected_action": [shelf.pk]}
+    )
+    assert reply.status_code == 200
+    body = reply.content.decode()
+    assert chinese_left(backend_content(body)) == []
+    assert "Move to category" in body and "Clothing: 1" in body
