@@ -207,3 +207,21 @@ def test_the_segment_list_offers_only_the_pages_the_staff_member_may_open(shop):
     listing = login(staff).get(reverse("admin:customers_segment_changelist")).content.decode()
     assert "全部" in listing
     assert f"?segment={segment.pk}" not in listing  # neither the customer list nor a push
+
+
+def test_deleting_a_segment_a_push_uses_names_the_push_not_a_permission(shop):
+    """The segment stays (the push keeps its audience); the page says which push uses it,
+    where it said the account lacked permission to delete 定向推送."""
+    from fenxiao.promotions.tests.push_helpers import make_push
+    from fenxiao.testing import login, make_staff
+
+    segment = Segment.objects.create(name="老客", criteria={"tags_any": [shop["vip"].pk]})
+    make_push(segment, title="新品上架")
+    staff = make_staff("boss", superuser=True)
+    for client in (login(staff), operations()):
+        page = client.get(reverse("admin:customers_segment_delete", args=[segment.pk])).content.decode()
+        assert "受保护" in page and "新品上架" in page and "无权删除" not in page
+        listing = reverse("admin:customers_segment_changelist")
+        page = client.post(listing, {"action": "delete_selected", "_selected_action": [segment.pk]})
+        assert "新品上架" in page.content.decode() and "没有权限删除" not in page.content.decode()
+    assert Segment.objects.filter(pk=segment.pk).exists()
