@@ -152,6 +152,19 @@ class EndpointAdmin(ModelAdmin):
             ),
         ]
 
+    def get_deleted_objects(self, objs, request):
+        # The delivery log stays: it is the record of what was sent where. Django would have
+        # listed it row by row (a busy endpoint's log is large) and then refused, naming a
+        # permission no one has (你的帐号无权删除下列类型的对象：Webhook 投递记录), so an endpoint
+        # that ever got a test push could not be removed and the page did not say why.
+        logged = Delivery.objects.filter(endpoint__in=objs).count()
+        if logged:
+            reason = _("已有 %(count)s 条投递记录需要保留，不能删除；不再使用请关闭“启用”") % {
+                "count": logged
+            }
+            return [], {}, set(), [reason]
+        return super().get_deleted_objects(objs, request)
+
     def get_queryset(self, request):
         failed = Q(deliveries__status=DeliveryStatus.FAILED)
         return super().get_queryset(request).annotate(failed_total=Count("deliveries", filter=failed))

@@ -183,3 +183,21 @@ def test_an_endpoint_leads_to_its_deliveries_and_counts_the_failed_ones(
         make_endpoint(f"http://127.0.0.1:1/more{n}", ["order.paid"])
     with django_assert_max_num_queries(10):
         client.get("/backend/webhooks/endpoint/")
+
+
+def test_an_endpoint_with_a_delivery_log_is_kept_and_the_page_says_why(client):
+    """An endpoint that got even one test push could not be deleted by anyone, and the page
+    blamed a permission (无权删除 Webhook 投递记录); now it says the log is kept and to switch
+    the endpoint off. One that never sent anything is deleted as before."""
+    client.force_login(make_staff("boss", superuser=True))
+    used, fresh = make_endpoint("http://127.0.0.1:1/used"), make_endpoint("http://127.0.0.1:1/fresh")
+    _emit(2)
+    Delivery.objects.filter(endpoint=fresh).delete()
+    page = client.get(f"/backend/webhooks/endpoint/{used.pk}/delete/").content.decode()
+    assert "已有 2 条投递记录需要保留，不能删除；不再使用请关闭“启用”" in page and "无权删除" not in page
+    assert client.post(f"/backend/webhooks/endpoint/{used.pk}/delete/", {"post": "yes"}).status_code == 200
+    assert (
+        Endpoint.objects.filter(pk=used.pk).exists() and Delivery.objects.filter(endpoint=used).count() == 2
+    )
+    reply = client.post(f"/backend/webhooks/endpoint/{fresh.pk}/delete/", {"post": "yes"})
+    assert reply.status_code == 302 and not Endpoint.objects.filter(pk=fresh.pk).exists()
