@@ -1,6 +1,7 @@
 """门店 in the backend: stores (address checked against the 省/市/区 list, location, hours,
 open/closed, pickup), their staff, and each store's stock per SKU on its own page
-(门店库存: every sellable SKU with the online stock beside it, typed in or bulk set)."""
+(门店库存: every sellable SKU with the online stock beside it, typed in, bulk set, or filled in
+on a downloaded 门店库存表 and uploaded back)."""
 
 import copy
 from urllib.parse import urlencode
@@ -15,9 +16,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
@@ -26,14 +28,18 @@ from fenxiao.core.admin import SafeAutocompleteMixin, user_text
 from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
+from fenxiao.core.tabular import file_response
 from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_phone_flag
 from fenxiao.shipping import regions
 
 from .exports import STORE_MEMBERS
 from .models import Store, StoreMember, StoreStaff, StoreStock
-from .services import stock
+from .services import stock, stock_sheet
 
 STOCK_PAGE_ROWS = 200
+MOVED_WARNING = gettext_noop(
+    "以下规格的门店库存在您编辑期间已变动（到店自提订单占用或退回），未保存，请核对最新库存后重新设置：%(names)s"
+)
 # The stock page's filter: what the merchant looks for when stocking a store.
 STOCK_SHELVES = {
     "": gettext_lazy("全部"),
@@ -160,25 +166,63 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         return redirect(reverse("admin:stores_store_stock", args=[object_id]))
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
+            path("<int:store_id>/stock/", view(self.stock_view), name="stores_store_stock"),
+            path("<int:store_id>/stock/sheet/", view(self.stock_sheet_view), name="stores_store_stock_sheet"),
             path(
-                "<int:store_id>/stock/",
-                self.admin_site.admin_view(self.stock_view),
-                name="stores_store_stock",
-            )
+                "<int:store_id>/stock/import/", view(self.stock_import_view), name="stores_store_stock_import"
+            ),
         ] + super().get_urls()
 
-    def stock_view(self, request, store_id):
-        """Every sellable SKU (searchable) with the online stock and this store's stock;
-        change a number, or tick rows and set them all at once (批量设置)."""
-        # The page is a store's and sets its stock: reading it takes the right to view both,
-        # saving it the right to change both.
+    def _stock_rights(self, request, *, change: bool) -> bool:
+        """The stock page is a store's and sets its stock: reading it takes the right to view
+        both, saving it the right to change both (raises PermissionDenied otherwise)."""
         user = request.user
         may_change = self.has_change_permission(request) and user.has_perm("stores.change_storestock")
         stock_readable = user.has_perm("stores.view_storestock") or user.has_perm("stores.change_storestock")
         may_view = self.has_view_or_change_permission(request) and stock_readable
-        if not may_view or (request.method == "POST" and not may_change):
+        if not may_view or (change and not may_change):
             raise PermissionDenied
+        return may_change
+
+    def stock_sheet_view(self, request, store_id):
+        """门店库存表: every sellable SKU and the store's level, to fill in and upload back."""
+        self._stock_rights(request, change=False)
+        store = get_object_or_404(Store, pk=store_id)
+        fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
+        filename = f"门店库存-{store.name}-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"
+        return file_response(
+            filename, fmt, stock_sheet.LEVEL, stock_sheet.HEADERS, stock_sheet.rows(store), stock_sheet.WIDTHS
+        )
+
+    def stock_import_view(self, request, store_id):
+        """Sets the levels of an uploaded 门店库存表, then back to the stock page."""
+        self._stock_rights(request, change=True)
+        store = get_object_or_404(Store, pk=store_id)
+        back = reverse("admin:stores_store_stock", args=[store.pk])
+        upload = request.FILES.get("sheet")
+        if request.method != "POST" or upload is None:
+            messages.error(request, _("请选择要导入的门店库存表（.xlsx 或 .csv）"))
+            return redirect(back)
+        try:
+            outcome = stock_sheet.apply(store, upload.read(stock_sheet.MAX_FILE_BYTES + 1), upload.name)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect(back)
+        messages.success(
+            request,
+            _("门店库存表已导入：更新 %(changed)s 个规格，%(same)s 个规格与原库存相同")
+            % {"changed": outcome.changed, "same": outcome.same},
+        )
+        if outcome.moved:
+            messages.warning(request, _(MOVED_WARNING) % {"names": _("、").join(outcome.moved)})
+        return redirect(back)
+
+    def stock_view(self, request, store_id):
+        """Every sellable SKU (searchable) with the online stock and this store's stock;
+        change a number, or tick rows and set them all at once (批量设置)."""
+        may_change = self._stock_rights(request, change=request.method == "POST")
         store = get_object_or_404(Store, pk=store_id)
         query = (request.GET.get("q") or "").strip()[:40]
         shelf = request.GET.get("shelf", "")
@@ -216,14 +260,7 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
                         f"{s.product.name} {s.spec_text}".strip()
                         for s in Sku.objects.select_related("product").filter(pk__in=moved).order_by("pk")
                     )
-                    messages.warning(
-                        request,
-                        _(
-                            "以下规格的门店库存在您编辑期间已变动（到店自提订单占用或退回），未保存，"
-                            "请核对最新库存后重新设置：%(names)s"
-                        )
-                        % {"names": names},
-                    )
+                    messages.warning(request, _(MOVED_WARNING) % {"names": names})
                 return redirect(request.get_full_path())
         have = stock.stock_of(store.pk, [s.pk for s in skus])
         rows = [(sku, have.get(sku.pk)) for sku in skus]

@@ -38,3 +38,9 @@ class GuideRateInvalid(DomainError):
     code = "STORE_GUIDE_RATE_INVALID"
     message = _("导购一级佣金比例必须是 0%–100% 之间的比例")
     status = 400
+
+
+class StockSheetInvalid(DomainError):
+    code = "STORE_STOCK_SHEET_INVALID"
+    message = _("门店库存表无法读取")
+    status = 400
