@@ -101,3 +101,9 @@ def test_change_category_page_in_english(boss, shelf):
     body = reply.content.decode()
     assert chinese_left(backend_content(body)) == []
     assert "Move to category" in body and "Clothing: 1" in body
+
+
+def test_blocked_category_delete_page_in_english(boss, shelf):
+    body = page(in_english(boss), f"/backend/catalog/category/{shelf.category_id}/delete/")
+    assert chinese_left(backend_content(body)) == []
+    assert "cannot be deleted yet" in body and "Open these products" in body
