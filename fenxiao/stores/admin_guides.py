@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
+from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from fenxiao.core.admin_forms import PercentFieldsMixin
 from fenxiao.core.errors import DomainError
@@ -197,11 +198,18 @@ class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
 
 
 class StaffAddForm(forms.ModelForm):
+    # Declared fields get no backend look by themselves: the phone box showed no border.
     phone = forms.CharField(
-        label=gettext_lazy("员工手机号"), max_length=20, help_text=gettext_lazy("员工需先在商城注册")
+        label=gettext_lazy("员工手机号"),
+        max_length=20,
+        help_text=gettext_lazy("员工需先在商城注册"),
+        widget=UnfoldAdminTextInputWidget,
     )
     make_distributor = forms.BooleanField(
-        label=gettext_lazy("同时设为分销商（导购赚佣金）"), required=False, initial=True
+        label=gettext_lazy("同时设为分销商（导购赚佣金）"),
+        required=False,
+        initial=True,
+        widget=UnfoldBooleanSwitchWidget,
     )
 
     class Meta:

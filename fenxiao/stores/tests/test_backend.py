@@ -1,5 +1,7 @@
 """Backend: store settings, the store QR page (QR, poster, staff codes), staff by phone."""
 
+import re
+
 import pytest
 
 from fenxiao.distribution.models import Distributor
@@ -94,3 +96,13 @@ def test_staff_added_by_phone_and_made_a_distributor_in_one_step(boss):
     assert back.status_code == 302
     other.refresh_from_db()
     assert (other.is_active, other.role) == (True, "manager")
+
+
+def test_the_add_staff_page_shows_a_phone_box_and_a_switch(boss):
+    """员工手机号 and 同时设为分销商 are the form's own fields: without the backend's widgets
+    the phone box rendered with no border, an empty space beside its label."""
+    page = boss.get("/backend/stores/storestaff/add/").content.decode()
+    phone = re.search(r'<input[^>]*name="phone"[^>]*>', page).group()
+    switch = re.search(r'<input[^>]*name="make_distributor"[^>]*>', page).group()
+    assert "border" in phone, phone
+    assert "class=" in switch, switch
