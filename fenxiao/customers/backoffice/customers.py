@@ -17,6 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
 from fenxiao.core.admin_exports import ExportMixin
+from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 from fenxiao.core.numbers import whole_number
 from fenxiao.distribution.admin.common import bulk_step
@@ -78,7 +79,10 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
         SpendFilter,
         OrdersFilter,
         LastPaidFilter,
+        # Who joined this week / during the campaign: from and to, in whole local days.
+        ("date_joined", LocalDateRangeFilter),
     )
+    list_filter_submit = True  # the date range is typed, then applied with the rest
     search_fields = ("phone", "nickname")
     search_help_text = gettext_lazy("按手机号或昵称搜索")
     ordering = ("-id",)

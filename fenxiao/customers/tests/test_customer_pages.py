@@ -217,3 +217,35 @@ def test_export_leaves_a_missing_phone_or_distributor_empty(db):
     assert body["小王"][phone] == "13912345678" and body["小王"][distributor] == ""
     assert body["微信用户"][phone] == "" and body["微信用户"][distributor] == ""
     assert not any("'-" in cell for row in rows for cell in row)
+
+
+def test_customers_are_found_by_when_they_joined(db):
+    """注册时间 from/to in whole local days (who joined during the campaign), on the list and
+    in its export; a malformed date is ignored with a notice."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from fenxiao.customers.models import User
+
+    def joined(phone, day):
+        buyer = make_buyer(phone)
+        moment = timezone.make_aware(datetime.combine(day, time(23, 30)))
+        User.objects.filter(pk=buyer.pk).update(date_joined=moment)
+        return buyer
+
+    today = timezone.localdate()
+    early = joined("13900000001", today.replace(day=1) - timedelta(days=40))
+    inside = joined("13900000002", today - timedelta(days=3))
+    last_day = joined("13900000003", today - timedelta(days=1))
+    window = {
+        "date_joined_from": str(today - timedelta(days=5)),
+        "date_joined_to": str(today - timedelta(days=1)),
+    }
+    page = operations().get(reverse(LIST), window)
+    assert {c.pk for c in page.context["cl"].result_list} == {inside.pk, last_day.pk}
+    export = operations().get(reverse("admin:customers_customer_export", args=["csv"]), window)
+    text = export.content.decode("utf-8-sig")
+    assert inside.phone in text and last_day.phone in text and early.phone not in text
+    bad = operations().get(reverse(LIST), {"date_joined_from": "2026-13-45"}, follow=True)
+    assert bad.status_code == 200 and "格式有误" in bad.content.decode()
