@@ -137,6 +137,27 @@ class StockBelowFilter(TextFilter):
         return queryset.filter(Exists(low))
 
 
+class ShippingTemplateFilter(admin.SimpleListFilter):
+    """By 运费模板, or 默认运费 (none chosen: the shop's flat fee). The parameter is the one
+    运费模板's 使用商品数 links with, so that list shows its filter as chosen, and clearable."""
+
+    title = gettext_lazy("运费模板")
+    parameter_name = "shipping_template__id__exact"
+    NONE = "none"
+
+    def lookups(self, request, model_admin):
+        templates = Product._meta.get_field("shipping_template").related_model.objects.order_by("name")
+        return [(self.NONE, _("默认运费（订单设置）")), *templates.values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NONE:
+            return queryset.filter(shipping_template__isnull=True)
+        template_id = whole_number(self.value())
+        if template_id is None:
+            return queryset
+        return queryset.filter(shipping_template_id=template_id)
+
+
 class ProductTabFilter(admin.SimpleListFilter):
     """The tabs above the list; drawn as tabs (see `tabs.html`), not in the filter panel."""
 
@@ -212,7 +233,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
         "status_label",
         "created_at",
     )
-    list_filter = (ProductTabFilter, CategoryFilter, StockBelowFilter)
+    list_filter = (ProductTabFilter, CategoryFilter, StockBelowFilter, ShippingTemplateFilter)
     list_filter_submit = True
     search_fields = ("name", "=skus__code")
     search_help_text = gettext_lazy("按商品名称或完整规格编码搜索")
