@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
@@ -129,12 +130,19 @@ class StockBelowFilter(TextFilter):
     title = gettext_lazy("可售 SKU 库存低于（件）")
     parameter_name = "stock_below"
 
+    @classmethod
+    def threshold(cls, request) -> int | None:
+        return whole_number((request.GET.get(cls.parameter_name) or "").strip(), max_digits=9)
+
     def queryset(self, request, queryset):
         below = whole_number((self.value() or "").strip(), max_digits=9)
         if below is None:
             return queryset
         low = Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__lt=below)
         return queryset.filter(Exists(low))
+
+
+LOW_SKUS_SHOWN = 3
 
 
 class ShippingTemplateFilter(admin.SimpleListFilter):
@@ -278,7 +286,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
 
     def get_queryset(self, request):
         active = Q(skus__is_active=True)
-        return (
+        qs = (
             super()
             .get_queryset(request)
             .annotate(
@@ -289,6 +297,13 @@ class ProductAdmin(ProductExports, ModelAdmin):
             )
             .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("sort_order", "id")))
         )
+        below = StockBelowFilter.threshold(request)
+        if below is not None:
+            # 库存预警 (the list filtered by 库存低于): each row names its low SKUs, so the
+            # merchant sees what to restock without opening every product. One query.
+            low = Sku.objects.filter(is_active=True, stock__lt=below).order_by("stock", "pk")
+            qs = qs.prefetch_related(Prefetch("skus", queryset=low, to_attr="low_skus"))
+        return qs
 
     def get_changelist(self, request, **kwargs):
         return ProductChangeList
@@ -331,7 +346,17 @@ class ProductAdmin(ProductExports, ModelAdmin):
 
     @display(description=gettext_lazy("可售库存"), ordering="stock_sum")
     def stock_total(self, obj):
-        return getattr(obj, "stock_sum", 0)
+        total = getattr(obj, "stock_sum", 0)
+        low = getattr(obj, "low_skus", None)
+        if not low:
+            return total
+        named = _("、").join(
+            _("%(spec)s %(stock)s 件") % {"spec": sku.spec_text or _("默认规格"), "stock": sku.stock}
+            for sku in low[:LOW_SKUS_SHOWN]
+        )
+        if len(low) > LOW_SKUS_SHOWN:
+            named = _("%(named)s 等 %(count)s 个规格") % {"named": named, "count": len(low)}
+        return format_html('{}<div class="text-xs text-red-600" data-low-skus>{}</div>', total, named)
 
     @display(
         description=gettext_lazy("状态"),

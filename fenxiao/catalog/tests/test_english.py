@@ -107,3 +107,9 @@ def test_blocked_category_delete_page_in_english(boss, shelf):
     body = page(in_english(boss), f"/backend/catalog/category/{shelf.category_id}/delete/")
     assert chinese_left(backend_content(body)) == []
     assert "cannot be deleted yet" in body and "Open these products" in body
+
+
+def test_stock_warning_list_in_english(boss, shelf):
+    body = page(in_english(boss), "/backend/catalog/product/?is_listed__exact=1&stock_below=1000")
+    assert chinese_left(backend_content(body)) == []
+    assert "Red: 100" in body
