@@ -26,6 +26,7 @@ from unfold.decorators import action, display
 from fenxiao.catalog.models import Sku
 from fenxiao.core.admin import SafeAutocompleteMixin, user_text
 from fenxiao.core.admin_exports import ExportMixin
+from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
 from fenxiao.core.tabular import file_response
@@ -393,11 +394,19 @@ class StoreMemberAdmin(ExportMixin, ModelAdmin):
     """A buyer is named by their phone when they have no nickname: masked (138****1234) unless
     the staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
-    list_display = ("store", "buyer_display", "source", "staff_display", "joined_at")
-    list_filter = ("store", "source")
+    list_display = ("store", "buyer_display", "source", "staff_display", "joined_at", "is_current")
+    # A buyer who scanned two stores is a member of both; 当前归属 is the one they count for
+    # (the 门店报表's 会员数), 加入时间 a month's new members, 导购 whom a guide brought.
+    list_filter = ("store", "is_current", "source", ("joined_at", LocalDateRangeFilter))
     list_select_related = ("store", "buyer", "staff__user")
-    search_fields = ("buyer__phone", "buyer__nickname", "store__name")
-    search_help_text = gettext_lazy("按会员手机号、昵称或门店名称搜索")
+    search_fields = (
+        "buyer__phone",
+        "buyer__nickname",
+        "store__name",
+        "staff__user__phone",
+        "staff__user__nickname",
+    )
+    search_help_text = gettext_lazy("按会员或导购的手机号、昵称，或门店名称搜索")
     fields = ("store", "buyer_display", "source", "staff_display", "joined_at", "is_current")
     readonly_fields = fields
     export = STORE_MEMBERS

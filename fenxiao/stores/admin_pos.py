@@ -14,6 +14,7 @@ from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, fen_column, label_display, user_text
 from fenxiao.core.admin_exports import ExportMixin
+from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.customers.backoffice.listing import full_phones, phone_text, with_phone_flag
 
 from .exports import OFFLINE_SALES
@@ -86,7 +87,8 @@ class OfflineRefundInline(ReadOnlyInline):
 @admin.register(OfflineSale)
 class OfflineSaleAdmin(ExportMixin, ReadOnlyAdmin):
     list_display = ("sale_no", "store", "member", "total_text", "refunded_text", "sold_at", "received_at")
-    list_filter = ("store", "sold_at")
+    # A day range to reconcile with a till's own report (a month, a shift's days).
+    list_filter = ("store", ("sold_at", LocalDateRangeFilter))
     search_fields = ("=sale_no", "=buyer_phone")
     search_help_text = gettext_lazy("按完整小票号或会员手机号搜索")
     list_select_related = ("store", "buyer")

@@ -1,0 +1,79 @@
+"""门店会员 and 门店销售 narrowed the way a chain asks: the members a store counts now (当前归属,
+which the 门店报表's 会员数 counts, not everyone who ever scanned it), those who joined in a
+date range, those a 导购 brought (searched by the guide's name or phone); the till sales of a
+date range, to reconcile with the till's own report."""
+
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+
+from fenxiao.stores.models import MemberSource, OfflineSale, StoreMember, StoreStaff
+from fenxiao.stores.testing import make_store
+from fenxiao.testing import login, make_buyer, make_staff
+
+pytestmark = pytest.mark.django_db
+
+URL = "/backend/stores/storemember/"
+
+
+def moment(day: str):
+    return timezone.make_aware(datetime.fromisoformat(f"{day} 12:00"))
+
+
+@pytest.fixture
+def boss():
+    return login(make_staff("boss", superuser=True))
+
+
+@pytest.fixture
+def members():
+    lake, hill = make_store("湖滨店"), make_store("灵隐店")
+    guide = StoreStaff.objects.create(
+        store=lake, user=make_buyer("13900000009", nickname="小林"), role="guide"
+    )
+    names = {}
+    for name, store, current, day, staff in [
+        ("阿甲", lake, True, "2026-11-03", guide),
+        ("阿乙", lake, False, "2026-11-20", None),  # counts for 灵隐店 now
+        ("阿丙", lake, True, "2026-10-05", None),
+    ]:
+        buyer = make_buyer(nickname=name)
+        row = StoreMember.objects.create(
+            store=store, buyer=buyer, source=MemberSource.STORE_QR, staff=staff, is_current=current
+        )
+        StoreMember.objects.filter(pk=row.pk).update(joined_at=moment(day))
+        names[name] = row
+    return lake, hill, names
+
+
+def shown(client, query: str) -> set[str]:
+    page = client.get(URL + query)
+    assert page.status_code == 200
+    body = page.content.decode()
+    return {name for name in ("阿甲", "阿乙", "阿丙") if name in body}
+
+
+def test_members_narrow_to_those_the_store_counts_now(boss, members):
+    lake = members[0]
+    assert "is_current__exact=1" in boss.get(URL).content.decode()  # offered as a filter
+    assert shown(boss, f"?store__id__exact={lake.pk}") == {"阿甲", "阿乙", "阿丙"}
+    assert shown(boss, f"?store__id__exact={lake.pk}&is_current__exact=1") == {"阿甲", "阿丙"}
+
+
+def test_members_narrow_to_a_date_range(boss, members):
+    assert shown(boss, "?joined_at_from=2026-11-01&joined_at_to=2026-11-30") == {"阿甲", "阿乙"}
+
+
+def test_members_a_guide_brought_are_found_by_the_guides_name_or_phone(boss, members):
+    assert shown(boss, "?q=小林") == {"阿甲"}
+    assert shown(boss, "?q=13900000009") == {"阿甲"}
+
+
+def test_till_sales_narrow_to_a_date_range(boss):
+    store = make_store("湖滨店")
+    for number, day in (("S-OCT", "2026-10-31"), ("S-NOV", "2026-11-15"), ("S-DEC", "2026-12-01")):
+        OfflineSale.objects.create(store=store, sale_no=number, total=100, sold_at=moment(day))
+    page = boss.get("/backend/stores/offlinesale/?sold_at_from=2026-11-01&sold_at_to=2026-11-30")
+    body = page.content.decode()
+    assert "S-NOV" in body and "S-OCT" not in body and "S-DEC" not in body
