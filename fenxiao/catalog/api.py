@@ -128,8 +128,12 @@ def categories(request):
     }
     roots = []
     for node in nodes.values():
-        parent = nodes.get(node["parent_id"])
-        (parent["children"] if parent else roots).append(node)
+        if node["parent_id"] is None:
+            roots.append(node)
+        elif node["parent_id"] in nodes:
+            nodes[node["parent_id"]]["children"].append(node)
+        # else: under a hidden category, hidden with it (as on the H5 分类 page); it must
+        # not surface as a top-level category of its own.
     return roots
 
 

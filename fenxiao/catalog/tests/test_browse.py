@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fenxiao.catalog.models import Product, ProductImage, Sku
+from fenxiao.catalog.models import Category, Product, ProductImage, Sku
 from fenxiao.catalog.services.products import save_product, set_listed
 from fenxiao.testing import ApiClient, make_category, make_product
 
@@ -42,6 +42,22 @@ def test_category_filter_includes_subcategories(client):
     assert set(by_name) == {"服装", "食品"}
     assert by_name["服装"]["children"][0]["name"] == "男装"
     assert by_name["服装"]["children"][0]["children"][0]["name"] == "T恤"
+
+
+def test_hiding_a_category_hides_the_categories_beneath_it(client):
+    clothes = make_category("服装")
+    men = make_category("男装", parent=clothes)
+    make_category("T恤", parent=men)
+    make_category("食品")
+    Category.objects.filter(pk=clothes.pk).update(is_active=False)
+
+    tree = client.get("/categories").json()
+
+    assert [node["name"] for node in tree] == ["食品"]  # not 男装 as a top-level category
+    Category.objects.filter(pk=clothes.pk).update(is_active=True)
+    Category.objects.filter(pk=men.pk).update(is_active=False)
+    tree = client.get("/categories").json()
+    assert {node["name"]: node["children"] for node in tree} == {"服装": [], "食品": []}
 
 
 def test_search_by_name_and_subtitle(client):
