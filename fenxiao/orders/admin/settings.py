@@ -66,7 +66,11 @@ class OrderSettingsForm(forms.ModelForm):
         for name, (low, high) in self.LIMITS.items():
             field = self.fields.get(name)
             if field is not None:
-                field.validators += [MinValueValidator(low), MaxValueValidator(high)]
+                # These bounds replace the model field's own (a PositiveIntegerField's 0), so a
+                # value below both reads one message, the one that applies.
+                bounds = (MinValueValidator, MaxValueValidator)
+                kept = [v for v in field.validators if not isinstance(v, bounds)]
+                field.validators = [*kept, MinValueValidator(low), MaxValueValidator(high)]
                 field.widget.attrs.update({"min": low, "max": high})
 
 
