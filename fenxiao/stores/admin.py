@@ -120,7 +120,8 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         ),
         (gettext_lazy("营业与自提"), {"fields": ("is_open", "pickup_enabled")}),
     )
-    actions_detail = ("open_stock",)
+    # A store's page leads to what the merchant does with that store next.
+    actions_detail = ("open_stock", "open_qr", "open_members", "open_sales")
 
     def get_queryset(self, request):
         return (
@@ -161,10 +162,42 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
 
     @action(description=gettext_lazy("门店库存"), url_path="stock", icon="inventory")
     def open_stock(self, request, object_id):
-        # A numeric id is routed to stock_view; whatever else reaches this is no store.
-        if whole_number(object_id) is None:
-            raise Http404(_("未找到对应的记录"))
-        return redirect(reverse("admin:stores_store_stock", args=[object_id]))
+        return redirect(reverse("admin:stores_store_stock", args=[_store_id(object_id)]))
+
+    @action(
+        description=gettext_lazy("门店码与导购"), url_path="qr", icon="qr_code_2", permissions=["view_qr"]
+    )
+    def open_qr(self, request, object_id):
+        return redirect(reverse("admin:stores_storeqr_change", args=[_store_id(object_id)]))
+
+    @action(
+        description=gettext_lazy("门店会员"),
+        url_path="members",
+        icon="card_membership",
+        permissions=["view_members"],
+    )
+    def open_members(self, request, object_id):
+        query = urlencode({"store__id__exact": _store_id(object_id), "is_current__exact": 1})
+        return redirect(f"{reverse('admin:stores_storemember_changelist')}?{query}")
+
+    @action(
+        description=gettext_lazy("门店销售"),
+        url_path="sales",
+        icon="point_of_sale",
+        permissions=["view_sales"],
+    )
+    def open_sales(self, request, object_id):
+        query = urlencode({"store__id__exact": _store_id(object_id)})
+        return redirect(f"{reverse('admin:stores_offlinesale_changelist')}?{query}")
+
+    def has_view_qr_permission(self, request, obj=None):
+        return _may_view(request, "storeqr")
+
+    def has_view_members_permission(self, request, obj=None):
+        return _may_view(request, "storemember")
+
+    def has_view_sales_permission(self, request, obj=None):
+        return _may_view(request, "offlinesale")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -290,6 +323,19 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
                 "may_change": may_change,
             },
         )
+
+
+def _store_id(object_id: str) -> int:
+    # A store page's action links carry its id; whatever else reaches them is no store.
+    store_id = whole_number(object_id)
+    if store_id is None:
+        raise Http404(_("未找到对应的记录"))
+    return store_id
+
+
+def _may_view(request, model: str) -> bool:
+    user = request.user
+    return user.has_perm(f"stores.view_{model}") or user.has_perm(f"stores.change_{model}")
 
 
 def _posted_skus(post) -> list[Sku]:
