@@ -36,7 +36,7 @@ from ..exporting import ProductExports
 from ..models import Product, ProductImage, Sku
 from ..services.copying import copy_product
 from ..services.editor import save_edited_product
-from ..services.images import check_image, store_description_image
+from ..services.images import check_gallery_size, check_image, store_description_image
 from ..services.products import set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
 from .batch import batch_price_stock_page, move_category_page
@@ -117,6 +117,12 @@ class ProductForm(forms.ModelForm):
                 errors.append(exc.message)
             else:
                 self.uploads.append(upload)
+        if not errors:
+            try:
+                product = self.instance if self.instance.pk else None
+                check_gallery_size(product, self.gallery_order, len(self.uploads))
+            except DomainError as exc:
+                errors.append(exc.message)
         if errors:
             raise forms.ValidationError(errors)
         return raw

@@ -84,17 +84,13 @@ def _add_image(product: Product, checked: CheckedImage, sort_order: int) -> Prod
     return image
 
 
-@transaction.atomic
-def save_gallery(product: Product, order: list[str], uploads: list) -> None:
-    """`order` lists the pictures as the staff member arranged them: "id:<pk>" for a picture
-    already saved, "new:<i>" for the i-th uploaded file. Saved pictures not in the list are
-    removed (with their files, after commit)."""
-    checked = [check_image(upload) for upload in uploads]
-    existing = {img.pk: img for img in ProductImage.objects.filter(product=product)}
+def _placed(existing_ids, order: list[str], uploads: int) -> list[tuple[str, int]]:
+    """The gallery as it will be: ("id", pk) for a saved picture kept, ("new", i) for the
+    i-th upload, in the order staff arranged them."""
     tokens = [t for t in order if isinstance(t, str)]
     # Uploaded files the order does not mention (no script ran) go to the end, in upload order.
     mentioned_new = {t for t in tokens if t.startswith("new:")}
-    tokens += [f"new:{i}" for i in range(len(checked)) if f"new:{i}" not in mentioned_new]
+    tokens += [f"new:{i}" for i in range(uploads) if f"new:{i}" not in mentioned_new]
     placed: list[tuple[str, int]] = []
     seen: set[str] = set()
     for token in tokens:
@@ -103,12 +99,36 @@ def save_gallery(product: Product, order: list[str], uploads: list) -> None:
         if token in seen or index is None:
             continue
         seen.add(token)
-        if (kind == "id" and index in existing) or (kind == "new" and index < len(checked)):
+        if (kind == "id" and index in existing_ids) or (kind == "new" and index < uploads):
             placed.append((kind, index))
+    return placed
+
+
+def _check_size(placed: list) -> None:
     if len(placed) > MAX_GALLERY:
         raise CatalogInvalid(
             _("商品图片最多%(MAX_GALLERY)s张") % {"MAX_GALLERY": MAX_GALLERY}, code="GALLERY_TOO_LARGE"
         )
+
+
+def check_gallery_size(product: Product | None, order: list[str], uploads: int) -> None:
+    """Refuses a gallery of more than MAX_GALLERY pictures, before anything is saved (the
+    editor calls it while checking the form, so the rest of what was typed stays on the page)."""
+    existing = (
+        set(ProductImage.objects.filter(product=product).values_list("pk", flat=True)) if product else set()
+    )
+    _check_size(_placed(existing, order, uploads))
+
+
+@transaction.atomic
+def save_gallery(product: Product, order: list[str], uploads: list) -> None:
+    """`order` lists the pictures as the staff member arranged them: "id:<pk>" for a picture
+    already saved, "new:<i>" for the i-th uploaded file. Saved pictures not in the list are
+    removed (with their files, after commit)."""
+    checked = [check_image(upload) for upload in uploads]
+    existing = {img.pk: img for img in ProductImage.objects.filter(product=product)}
+    placed = _placed(existing, order, len(checked))
+    _check_size(placed)
     kept = {index for kind, index in placed if kind == "id"}
     removed = [img for pk, img in existing.items() if pk not in kept]
     if removed:

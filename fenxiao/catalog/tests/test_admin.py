@@ -321,3 +321,41 @@ def test_category_with_products_cannot_be_deleted(boss):
     )
     assert response.status_code == 200
     assert Category.objects.filter(pk=product.category_id).exists()
+
+
+def test_too_many_pictures_is_a_form_error_that_keeps_what_was_typed(boss):
+    """More than 15 pictures is refused while checking the form: the page comes back with
+    the error and with the name, description and specs as typed (a refusal found only while
+    saving sent the merchant to an empty page)."""
+    category = make_category()
+    form = product_form(
+        category,
+        name="十六张图的新品",
+        description="<p>写了很久的详情</p>",
+        rows=[sku_row(code="NEW-1")],
+        gallery_files=[png(f"p{i}.png") for i in range(16)],
+    )
+
+    response = boss.post(reverse("admin:catalog_product_add"), form)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "商品图片最多15张" in body
+    assert "十六张图的新品" in body and "写了很久的详情" in body and "NEW-1" in body
+    assert not Product.objects.filter(name="十六张图的新品").exists()
+
+    product = make_product()
+    kept = [ProductImage.objects.create(product=product, image=png(f"k{i}.png")) for i in range(14)]
+    page = reverse("admin:catalog_product_change", args=[product.pk])
+    sku = product.skus.get()
+    edited = product_form(
+        product.category,
+        name="改了名字",
+        rows=[existing_row(sku)],
+        gallery=[f"id:{image.pk}" for image in kept] + ["new:0", "new:1"],
+        gallery_files=[png("a.png"), png("b.png")],
+    )
+    response = boss.post(page, edited)
+    assert response.status_code == 200
+    assert "商品图片最多15张" in response.content.decode() and "改了名字" in response.content.decode()
+    assert ProductImage.objects.filter(product=product).count() == 14
