@@ -18,6 +18,7 @@ from fenxiao.core.money import format_fen
 from fenxiao.distribution.admin.common import form_page
 
 from ..models import Tag, TagRule
+from ..services import segments
 from ..services.tags import rule_problem
 
 MAX_DAYS = 3650
@@ -100,6 +101,14 @@ class TagAdmin(ModelAdmin):
         if obj is not None and obj.rule:
             return False
         return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # A tag a 客户分群 filters by is kept, as a record something still needs is: deleting
+        # it would silently change who the segment holds (with 全部包含, nobody).
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for segment in segments.using_tags([tag.pk for tag in objs]):
+            protected.append(_("客户分群：%(name)s") % {"name": segment.name})
+        return deleted, counts, perms_needed, protected
 
     def has_run_permission(self, request):
         return request.user.has_perm("customers.change_tag")

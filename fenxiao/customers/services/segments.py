@@ -280,6 +280,19 @@ def _bought(buyer, products, since) -> Q:
     return bought
 
 
+def using_tags(tag_ids) -> list[Segment]:
+    """The segments whose filter names any of the tags: deleting such a tag would change
+    who they hold without a word (a 全部包含 segment would hold nobody). One query; a
+    shop keeps few segments."""
+    wanted = set(tag_ids)
+    keys = ("tags_any", "tags_all", "tags_none")
+    return [
+        segment
+        for segment in Segment.objects.order_by("name")
+        if wanted & {t for key in keys for t in segment.criteria.get(key) or []}
+    ]
+
+
 def members(segment: Segment, now=None):
     """The user ids in `segment` now: a queryset (one statement when evaluated). Saved
     criteria were cleaned when saved; a tag or distributor deleted since matches nobody."""
