@@ -8,6 +8,7 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, When
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -150,7 +151,9 @@ class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
     @admin.display(description=gettext_lazy("海报"))
     def poster_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:stores_storeqr_poster", args=[obj.pk]), _("下载海报")
+            '<a class="text-primary-600" href="{}">{}</a>',
+            reverse("admin:stores_storeqr_poster", args=[obj.pk]),
+            _("下载海报"),
         )
 
     @admin.display(description=gettext_lazy("门店分销账户"))
@@ -167,7 +170,8 @@ class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
     @admin.display(description=gettext_lazy("门店二维码"))
     def qr_block(self, obj):
         return format_html(
-            '<img src="{}" width="200" height="200" alt="{}"><br>{}<br><a href="{}">{}</a>',
+            '<img src="{}" width="200" height="200" alt="{}"><br>{}<br>'
+            '<a class="text-primary-600" href="{}">{}</a>',
             reverse("admin:stores_storeqr_qr", args=[obj.pk]),
             _("门店码"),
             qr.store_url(obj),
@@ -177,12 +181,13 @@ class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
 
     @admin.display(description=gettext_lazy("员工个人码"))
     def staff_codes(self, obj):
-        rows = obj.staff.select_related("user").filter(is_active=True).order_by("role", "id")
+        manager_first = Case(When(role=StoreStaff.Role.MANAGER, then=0), default=1)
+        rows = obj.staff.select_related("user").filter(is_active=True).order_by(manager_first, "id")
         return format_html_join(
             "",
             '<div style="display:inline-block;margin:0 16px 16px 0;text-align:center">'
             '<img src="{}" width="120" height="120" alt="{}"><br>{} {}<br>'
-            '<a href="{}">{}</a></div>',
+            '<a class="text-primary-600" href="{}">{}</a></div>',
             (
                 (
                     reverse("admin:stores_storeqr_staff_qr", args=[obj.pk, s.pk]),

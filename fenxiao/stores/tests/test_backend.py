@@ -106,3 +106,15 @@ def test_the_add_staff_page_shows_a_phone_box_and_a_switch(boss):
     switch = re.search(r'<input[^>]*name="make_distributor"[^>]*>', page).group()
     assert "border" in phone, phone
     assert "class=" in switch, switch
+
+
+def test_the_qr_page_lists_the_manager_first_and_its_posters_read_as_links(boss):
+    store = make_store("虎跑店")
+    helper = guide(store)
+    manager = guide(store, role="manager")
+    page = boss.get(f"/backend/stores/storeqr/{store.pk}/change/").content.decode()
+    assert page.index(f"/staff/{manager.pk}/poster.png") < page.index(f"/staff/{helper.pk}/poster.png")
+    posters = re.findall(r'<a [^>]*href="[^"]*poster\.png"[^>]*>', page)
+    assert len(posters) == 3 and all("text-primary-600" in a for a in posters), posters
+    listing = boss.get("/backend/stores/storeqr/").content.decode()
+    assert all("text-primary-600" in a for a in re.findall(r'<a [^>]*href="[^"]*poster\.png"[^>]*>', listing))
