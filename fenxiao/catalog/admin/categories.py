@@ -152,7 +152,7 @@ def delete_blockers(categories) -> list[str]:
                         "“{name}”下还有下级分类：{children}。请先删除它们，或在它们的编辑页改“上级分类”。"
                     ),
                     name=category.name,
-                    children="、".join(children[category.pk]),
+                    children=gettext("、").join(children[category.pk]),
                 )
             )
         if totals.get(category.pk):

@@ -104,9 +104,11 @@ def test_change_category_page_in_english(boss, shelf):
 
 
 def test_blocked_category_delete_page_in_english(boss, shelf):
+    make_category("Coats", parent=shelf.category)
     body = page(in_english(boss), f"/backend/catalog/category/{shelf.category_id}/delete/")
     assert chinese_left(backend_content(body)) == []
     assert "cannot be deleted yet" in body and "Open these products" in body
+    assert "sub-categories: Shirts, Coats" in body
 
 
 def test_stock_warning_list_in_english(boss, shelf):
