@@ -60,6 +60,13 @@ class CategoryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "parent" in self.fields:
             label_categories_by_path(self.fields["parent"])
+        if "is_active" in self.fields:
+            # Hiding is not delisting: say so where the switch is, before a merchant expects
+            # the category's products to leave the shop.
+            self.fields["is_active"].help_text = _(
+                "关闭后，该分类和它的下级分类不在商城的分类中显示；其中已上架的商品照常销售，"
+                "搜索仍可找到。要停售请在商品列表中下架。"
+            )
 
     def clean(self):
         cleaned = super().clean()

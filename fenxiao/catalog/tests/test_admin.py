@@ -359,3 +359,9 @@ def test_too_many_pictures_is_a_form_error_that_keeps_what_was_typed(boss):
     assert response.status_code == 200
     assert "商品图片最多15张" in response.content.decode() and "改了名字" in response.content.decode()
     assert ProductImage.objects.filter(product=product).count() == 14
+
+
+def test_the_category_page_says_hiding_keeps_its_products_on_sale(boss):
+    men = make_category("男装")
+    body = boss.get(reverse("admin:catalog_category_change", args=[men.pk])).content.decode()
+    assert "其中已上架的商品照常销售" in body and "要停售请在商品列表中下架" in body
