@@ -380,3 +380,23 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
             submit_label=_("重新执行"),
             summary=[(_("任务"), job.title), (_("上次失败原因"), job.message or "-")],
         )
+
+
+def name_what_is_protected() -> None:
+    """Every backend delete page names the records that keep an object (受保护的相关对象).
+
+    Django counts a protected record whose own page allows no deleting (a push, a log) as a
+    permission the user lacks, and its page then says 你的帐号无权删除下列类型的对象 — to
+    the shop owner too — instead of naming what keeps the object. While anything is
+    protected nothing is deleted whoever asks (the page and 删除所选 both refuse), so the
+    permission question does not arise. Installed once, at startup (CoreConfig.ready)."""
+    from django.contrib.admin.options import ModelAdmin as DjangoModelAdmin
+
+    original = DjangoModelAdmin.get_deleted_objects
+
+    @functools.wraps(original)
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = original(self, objs, request)
+        return deleted, counts, (set() if protected else perms_needed), protected
+
+    DjangoModelAdmin.get_deleted_objects = get_deleted_objects

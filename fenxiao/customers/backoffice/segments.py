@@ -322,13 +322,6 @@ class SegmentAdmin(ModelAdmin):
             return "-"
         return format_html('<a class="text-primary-600" href="{}">{}</a>', url, _("定向推送"))
 
-    def get_deleted_objects(self, objs, request):
-        # A segment a push was written for is kept (PROTECT). Django also asks whether those
-        # pushes may be deleted and, as no push ever may, said 你的帐号无权删除下列类型的对象：
-        # 定向推送 — a missing permission — instead of naming the pushes that use the segment.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        return deleted, counts, (set() if protected else perms_needed), protected
-
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
