@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
 
@@ -179,13 +179,16 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         return redirect(reverse("admin:stores_store_stock", args=[_store_id(object_id)]))
 
     @action(
-        description=gettext_lazy("门店码与导购"), url_path="qr", icon="qr_code_2", permissions=["view_qr"]
+        description=pgettext_lazy("store action", "门店码"),
+        url_path="qr",
+        icon="qr_code_2",
+        permissions=["view_qr"],
     )
     def open_qr(self, request, object_id):
         return redirect(reverse("admin:stores_storeqr_change", args=[_store_id(object_id)]))
 
     @action(
-        description=gettext_lazy("门店会员"),
+        description=pgettext_lazy("store action", "会员"),
         url_path="members",
         icon="card_membership",
         permissions=["view_members"],
@@ -195,7 +198,7 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         return redirect(f"{reverse('admin:stores_storemember_changelist')}?{query}")
 
     @action(
-        description=gettext_lazy("门店销售"),
+        description=pgettext_lazy("store action", "销售"),
         url_path="sales",
         icon="point_of_sale",
         permissions=["view_sales"],
