@@ -37,7 +37,7 @@ from ..models import Product, ProductImage, Sku
 from ..services.copying import copy_product
 from ..services.editor import save_edited_product
 from ..services.images import check_gallery_size, check_image, store_description_image
-from ..services.products import set_listed_many
+from ..services.products import sanitize_description, set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
 from .batch import batch_price_stock_page, move_category_page
 from .categories import CategoryFilter, label_categories_by_path
@@ -92,6 +92,27 @@ class ProductForm(forms.ModelForm):
         )
         self.matrix = None
         self.uploads = []
+        self.gallery_before = [f"id:{pk}" for pk, _url in images]
+
+    @property
+    def changed_data(self):
+        """What this save changed, for 历史: the editor posts the spec matrix, the gallery
+        and the description whole on every save, so they count as changed only when what
+        they hold differs (else every save read 已修改……规格与库存 和 商品详情)."""
+        return [name for name in super().changed_data if not self._unchanged(name)]
+
+    def _unchanged(self, name: str) -> bool:
+        if name == "sku_matrix" and self.matrix is not None:
+            try:
+                return parse_matrix(json.dumps(self.fields["sku_matrix"].initial)) == self.matrix
+            except DomainError:
+                return False
+        if name == "gallery_order" and hasattr(self, "gallery_order"):
+            return not self.uploads and self.gallery_order == self.gallery_before
+        if name == "description" and "description" in self.cleaned_data:
+            stored = sanitize_description(self.initial.get("description") or "")
+            return sanitize_description(self.cleaned_data["description"]) == stored
+        return False
 
     def clean_sku_matrix(self):
         raw = self.cleaned_data.get("sku_matrix") or ""

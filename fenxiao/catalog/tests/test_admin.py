@@ -365,3 +365,26 @@ def test_the_category_page_says_hiding_keeps_its_products_on_sale(boss):
     men = make_category("男装")
     body = boss.get(reverse("admin:catalog_category_change", args=[men.pk])).content.decode()
     assert "其中已上架的商品照常销售" in body and "要停售请在商品列表中下架" in body
+
+
+def test_history_names_only_what_the_save_changed(boss):
+    from django.contrib.admin.models import LogEntry
+
+    product = make_product("T恤", specs_list=[{"颜色": "白"}, {"颜色": "黑"}])
+    Product.objects.filter(pk=product.pk).update(subtitle="透气", description="<p>好</p>")
+    picture = ProductImage.objects.create(product=product, image=png())
+    rows = [existing_row(sku) for sku in product.skus.order_by("pk")]
+    specs = [{"name": "颜色", "values": ["白", "黑"]}]
+    page = reverse("admin:catalog_product_change", args=[product.pk])
+
+    def saved(**changes) -> str:
+        form = product_form(
+            product.category, name="T恤", specs=specs, gallery=[f"id:{picture.pk}"], **changes
+        )
+        assert boss.post(page, form).status_code == 302
+        return LogEntry.objects.filter(object_id=str(product.pk)).latest("pk").get_change_message()
+
+    assert saved(rows=rows, subtitle="更透气") == "已修改卖点。"
+    rows[0]["price"] = "39.90"
+    assert saved(rows=rows, subtitle="更透气") == "已修改规格与库存。"
+    assert saved(rows=rows, subtitle="更透气", description="<p>更好</p>") == "已修改商品详情。"
