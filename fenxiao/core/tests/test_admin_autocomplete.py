@@ -33,7 +33,7 @@ def holders():
 
 def test_the_system_check_finds_every_autocomplete_admin_safe():
     assert autocomplete_survives_posted_values(None) == []
-    assert len(holders()) >= 8
+    assert len(holders()) >= 7
 
 
 def test_every_autocomplete_widget_draws_a_hand_made_value():
@@ -49,7 +49,7 @@ def test_every_autocomplete_widget_draws_a_hand_made_value():
                 html = formfield.widget.render(name, value)
                 assert f'name="{name}"' in html, (holder, name)
                 drawn += 1
-    assert drawn >= 8 * len(BAD)
+    assert drawn >= 7 * len(BAD)
 
 
 @pytest.mark.parametrize("manager", BAD)
