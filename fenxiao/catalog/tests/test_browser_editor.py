@@ -253,3 +253,19 @@ def test_staff_give_each_colour_its_picture_and_the_buyer_sees_it(merchant, phon
     )
     assert h5.evaluate("document.scrollingElement.scrollWidth") <= 375
     buyer.shot("spec-pictures")
+
+
+def test_saving_other_fields_leaves_the_description_as_stored(merchant, transactional_db):
+    """Quill models a table's header cells as plain cells; a save that only changed 卖点
+    must not rewrite the description through it (th → td, and 已修改商品详情 in 历史)."""
+    product = make_product("保温杯")
+    stored = "<h3>规格参数</h3><table><tbody><tr><th>容量</th><td>500 毫升</td></tr></tbody></table>"
+    Product.objects.filter(pk=product.pk).update(description=stored)
+    page = merchant.page
+    page.goto(f"/backend/catalog/product/{product.pk}/change/")
+    page.locator("input[name=subtitle]").fill("12小时保温")
+    page.locator("button[name=_save]").click()
+    page.wait_for_url("**/backend/catalog/product/")
+    product.refresh_from_db()
+    assert product.subtitle == "12小时保温"
+    assert product.description == stored

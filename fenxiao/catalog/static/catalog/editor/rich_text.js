@@ -56,8 +56,10 @@
       var html = quill.getLength() > 1 ? quill.getSemanticHTML().replace(/&nbsp;/g, " ") : "";
       textarea.value = html;
     }
+    // Only an edit rewrites the field: Quill reads the stored HTML into its own model and
+    // writes back what it models, so a save that never touched the description would still
+    // turn table header cells (<th>) into plain ones and log 已修改商品详情.
     quill.on("text-change", copyOut);
-    if (textarea.form) textarea.form.addEventListener("submit", copyOut);
 
     function say(text, isError) {
       if (!status) return;
