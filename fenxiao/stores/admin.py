@@ -33,7 +33,7 @@ from fenxiao.core.tabular import file_response
 from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_phone_flag
 from fenxiao.shipping import regions
 
-from .exports import STORE_MEMBERS
+from .exports import STORE_MEMBERS, STORE_STOCK
 from .models import Store, StoreMember, StoreStaff, StoreStock
 from .services import stock, stock_sheet
 
@@ -427,7 +427,7 @@ class StockLevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(StoreStock)
-class StoreStockAdmin(ModelAdmin):
+class StoreStockAdmin(ExportMixin, ModelAdmin):
     """Every store's stock in one list, to find where a SKU is or what a store ran out of;
     each row opens its store's 门店库存 page at that SKU, where levels are set."""
 
@@ -438,6 +438,7 @@ class StoreStockAdmin(ModelAdmin):
     list_select_related = ("store", "sku__product")
     # Levels are set on the store's 门店库存 page, which never overwrites what an order moved.
     readonly_fields = ("store", "sku", "stock", "updated_at")
+    export = STORE_STOCK
 
     def has_add_permission(self, request):
         return False  # set on the store's 门店库存 page, which knows every SKU

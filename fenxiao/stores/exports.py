@@ -1,8 +1,8 @@
-"""门店会员 and 门店销售 as CSV (UTF-8 with BOM) or Excel, the lists as filtered and searched
-(`core.admin_exports`): a store's members for its own follow-up (who joined, through which
-导购, when), and what the tills reported for reconciling with them. Phones are masked unless
-the staff member may see them, exactly as on the pages; rows are read a chunk of ids at a
-time, each chunk in a fixed number of queries."""
+"""门店会员, 门店销售 and 门店库存 as CSV (UTF-8 with BOM) or Excel, the lists as filtered and
+searched (`core.admin_exports`): a store's members for its own follow-up (who joined, through
+which 导购, when), what the tills reported for reconciling with them, and every store's level
+of each SKU. Phones are masked unless the staff member may see them, exactly as on the pages;
+rows are read a chunk of ids at a time, each chunk in a fixed number of queries."""
 
 from django.conf import settings
 from django.db.models import Sum
@@ -12,7 +12,7 @@ from fenxiao.core.exports import Export, id_chunks, in_order
 from fenxiao.core.tabular import money_cell, time_cell
 from fenxiao.customers.backoffice.listing import PHONE_PERMISSION, may_see_phones, phone_text
 
-from .models import StoreMember
+from .models import StoreMember, StoreStock
 from .pos_models import OfflineSale
 
 MEMBER_HEADERS = ["门店", "会员ID", "会员昵称", "手机号", "入会方式", "导购", "加入时间", "当前所属门店"]
@@ -97,4 +97,34 @@ OFFLINE_SALES = Export(
     rows=sale_rows,
     widths=SALE_WIDTHS,
     phone_permission=PHONE_PERMISSION,
+)
+
+
+STOCK_HEADERS = ["门店", "SKU 编码", "商品", "规格", "门店库存", "线上库存", "更新时间"]
+STOCK_WIDTHS = dict(enumerate([18, 18, 30, 20, 10, 10, 20]))
+
+
+def stock_rows(queryset, user):
+    for ids in id_chunks(queryset):
+        chunk = StoreStock.objects.filter(pk__in=ids).select_related("store", "sku__product")
+        for row in in_order(chunk, ids):
+            sku = row.sku
+            yield [
+                row.store.name,
+                sku.code,
+                sku.product.name if sku.product_id else "",
+                sku.spec_text,
+                row.stock,
+                sku.stock,
+                time_cell(row.updated_at),
+            ]
+
+
+# Every store's level of each SKU in one file (a 门店库存表 is one store's, to fill in).
+STORE_STOCK = Export(
+    title="门店库存",
+    name="store_stock",
+    headers=STOCK_HEADERS,
+    rows=stock_rows,
+    widths=STOCK_WIDTHS,
 )

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from fenxiao.stores.models import MemberSource, OfflineSale, OfflineSaleLine, StoreMember, StoreStaff
 from fenxiao.stores.testing import make_store
-from fenxiao.testing import login, make_buyer, make_staff
+from fenxiao.testing import login, make_buyer, make_product, make_staff
 
 from .test_admin_phone_masking_pos import PAGES_PERMS
 
@@ -116,3 +116,16 @@ def test_the_files_cost_the_same_queries_for_any_number_of_rows(chain):
         member = member_of(chain["lake"], f"1350000{n:04d}", guide)
         till_sale(chain["lake"], f"S-{n + 10}", member.buyer, pieces=(1, 2))
     assert (cost(MEMBERS), cost(SALES)) == before
+
+
+def test_the_stock_list_exports_every_stores_levels_as_filtered():
+    cup = make_product("茶杯", stock=9).skus.get()
+    lake = make_store("湖滨店", stock={cup.pk: 3})
+    make_store("灵隐店", stock={cup.pk: 0})
+    boss = login(make_staff("boss", superuser=True))
+    url = reverse("admin:stores_storestock_export", args=["csv"])
+    lines = csv_lines(boss.get(url))
+    assert lines[0] == "门店,SKU 编码,商品,规格,门店库存,线上库存,更新时间"
+    assert {line.split(",")[0] for line in lines[1:]} == {"湖滨店", "灵隐店"}
+    only_lake = csv_lines(boss.get(f"{url}?store__id__exact={lake.pk}"))
+    assert len(only_lake) == 2 and only_lake[1].startswith(f"湖滨店,{cup.code},茶杯,,3,9,")
