@@ -82,6 +82,8 @@ class ProductPlan:
     images: list[ImageRef] | None = None
     product_id: int | None = None
     skus: list[SkuPlan] = field(default_factory=list)
+    # SKU rows of this product refused on their own (a bad price, stock …): already reported.
+    refused_skus: int = 0
 
 
 @dataclass
@@ -406,6 +408,7 @@ def plan_rows(rows: list[Row], images: ImageZip) -> Plan:
         combos: dict[tuple, int] = {}
         for row, sku, _ in entries:
             if sku is None:
+                product.refused_skus += 1
                 continue
             if sku.code in existing:
                 sku.sku_id = existing[sku.code][0]
@@ -513,7 +516,11 @@ def _check_sku_images(plan: Plan, pictures: dict[int, dict[str, int]]) -> None:
 
 
 def _check_listing(plan: Plan) -> None:
-    wanted = [p for p in plan.products if p.listed and not any(s.active for s in p.skus)]
+    # A product whose SKU rows were refused has those errors to fix first; "没有可售的SKU"
+    # on top would blame the 上架 cell for them.
+    wanted = [
+        p for p in plan.products if p.listed and not p.refused_skus and not any(s.active for s in p.skus)
+    ]
     if not wanted:
         return
     file_codes = {s.code for p in wanted for s in p.skus}

@@ -639,3 +639,17 @@ def test_each_skus_picture_is_one_of_its_products_pictures(staff, tshirts, web):
     job = run_import(staff, data, "old.csv")
     assert job.status == JobStatus.SUCCEEDED, job.errors
     assert shirt.skus.get(code="SH-G").image_id == cover.pk
+
+
+def test_a_refused_sku_row_is_not_blamed_on_the_listing_cell(staff, tshirts):
+    """A product to list whose only SKU row is refused (stock -3) shows that row's error
+    alone; 没有可售的SKU，不能上架 stays for a product whose SKUs are all 不可售."""
+    rows = [
+        row(name="帆布包", category="T恤", code="BAG-1", price="39", stock="-3", listed="是"),
+        row(name="停售款", category="T恤", code="OFF-1", price="39", stock="3", listed="是", active="否"),
+    ]
+    _job, plan = product_import.start(staff, csv_file(rows), "商品.csv")
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [
+        (2, "库存", "库存不能为负数"),
+        (3, "上架", "没有可售的SKU，不能上架"),
+    ]
