@@ -26,6 +26,7 @@ WIDTHS = dict(enumerate([18, 30, 20, 10, 10]))
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
 MAX_ERRORS_SHOWN = 10
+WRITE_BATCH = 500
 
 
 @dataclass
@@ -169,7 +170,12 @@ def apply(store, data: bytes, filename: str) -> Outcome:
         raise StockSheetInvalid(_("门店库存表中没有填写任何门店库存"))
     now = stock.stock_of(store.pk, list(levels))
     changed = {sku: level for sku, level in levels.items() if now.get(sku) != level}
-    moved = stock.set_stock_if_unchanged(store.pk, changed, {sku: now.get(sku) for sku in changed})
+    moved, pending = [], sorted(changed)
+    # A few hundred SKUs a statement (one CASE arm each), each batch its own short
+    # transaction: a whole range in one would hold checkouts' rows for its whole length.
+    for start in range(0, len(pending), WRITE_BATCH):
+        batch = {sku: changed[sku] for sku in pending[start : start + WRITE_BATCH]}
+        moved += stock.set_stock_if_unchanged(store.pk, batch, {sku: now.get(sku) for sku in batch})
     by_pk = {sku.pk: sku for sku in skus.values()}
     return Outcome(
         changed=len(changed) - len(moved),

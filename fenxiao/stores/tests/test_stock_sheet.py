@@ -117,3 +117,23 @@ def test_viewing_staff_download_the_sheet_but_may_not_upload_it(shop):
     assert (
         login(make_staff("nobody")).get(f"/backend/stores/store/{store.pk}/stock/sheet/").status_code == 403
     )
+
+
+def test_a_long_sheet_is_written_a_batch_at_a_time(shop, boss, monkeypatch):
+    """Each batch is its own short write: a whole range in one statement held checkouts'
+    rows for its whole length (and its CASE grew with the square of the rows)."""
+    from fenxiao.stores.services import stock, stock_sheet
+
+    batches, write = [], stock.set_stock_if_unchanged
+
+    def spy(store_id, levels, shown):
+        batches.append(len(levels))
+        return write(store_id, levels, shown)
+
+    monkeypatch.setattr(stock_sheet, "WRITE_BATCH", 2)
+    monkeypatch.setattr(stock, "set_stock_if_unchanged", spy)
+    store, tea, cup, pot = shop["store"], shop["tea"], shop["cup"], shop["pot"]
+    reply = upload(boss, store, f"SKU 编码,门店库存\n{tea.code},1\n{cup.code},2\n{pot.code},3\n")
+    assert "更新 3 个规格" in reply.content.decode()
+    assert batches == [2, 1]
+    assert [store_stock(store, sku) for sku in (tea, cup, pot)] == [1, 2, 3]
