@@ -17,7 +17,7 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
 
 from ..models import Category, Product
-from ..services.products import check_category_parent, descendant_ids
+from ..services.products import check_category_name, check_category_parent, descendant_ids
 
 # --- Category tree ----------------------------------------------------------------------------
 
@@ -75,6 +75,11 @@ class CategoryForm(forms.ModelForm):
                 check_category_parent(self.instance, cleaned.get("parent"))
             except DomainError as exc:
                 self.add_error("parent", exc.message)
+        if "name" in self.fields and cleaned.get("name") and "parent" not in self.errors:
+            try:
+                check_category_name(self.instance, cleaned["name"], cleaned.get("parent"))
+            except DomainError as exc:
+                self.add_error("name", exc.message)
         return cleaned
 
 

@@ -27,12 +27,15 @@ Rules a merchant reads in the template's 填写说明 sheet (`NOTES`):
   Empty: the SKU shows the cover. A file without the column leaves every 规格图 as it is.
 """
 
+import re
 from dataclasses import dataclass
 
 from fenxiao.core.money import fen_to_yuan
 
 MAX_SPECS = 3
 MAX_IMAGES = 15
+# What separates the levels of a 分类 path in a file ("服饰/女装/T恤", also ／ and >).
+CATEGORY_PATH_SEPARATORS = re.compile(r"[/／>]")
 IMAGE_SEPARATOR = "|"
 YES, NO = "是", "否"
 DEFAULT_SHIPPING = "默认运费"

@@ -224,7 +224,7 @@ def _category_index() -> tuple[dict[str, list[int]], dict[str, list[int]]]:
 
 
 def _normalize_path(text: str) -> str:
-    return "/".join(part.strip() for part in re.split(r"[/／>]", text) if part.strip())
+    return "/".join(part.strip() for part in spec.CATEGORY_PATH_SEPARATORS.split(text) if part.strip())
 
 
 def _split_images(text: str) -> list[str]:

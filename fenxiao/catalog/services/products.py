@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from ..errors import CatalogInvalid
 from ..models import Category, Product, Sku
+from .product_import_columns import CATEGORY_PATH_SEPARATORS
 
 ALLOWED_TAGS = {
     "p",
@@ -138,6 +139,21 @@ def check_category_parent(category: Category, parent: Category | None) -> None:
         if category.pk and node.pk == category.pk:
             raise CatalogInvalid(_("分类不能放在自己或自己的下级分类下面"))
         node = node.parent
+
+
+def check_category_name(category: Category, name: str, parent: Category | None) -> None:
+    """A category is addressed by its path of names ("服装/男装") in the import file and the
+    export, so a name may not hold a path separator, nor repeat a sibling's name: either
+    would leave a path that names no category, or two."""
+    if CATEGORY_PATH_SEPARATORS.search(name):
+        raise CatalogInvalid(_("分类名称不能包含 /、／ 或 >，导入文件用它们分隔上下级分类"))
+    siblings = Category.objects.filter(parent=parent).exclude(pk=category.pk).values_list("name", flat=True)
+    if any(other.strip() == name.strip() for other in siblings):
+        if parent is None:
+            raise CatalogInvalid(_("已有名为“%(name)s”的一级分类") % {"name": name.strip()})
+        raise CatalogInvalid(
+            _("“%(parent)s”下已有名为“%(name)s”的分类") % {"parent": parent.name, "name": name.strip()}
+        )
 
 
 def ancestor_ids(category_id: int | None) -> list[int]:

@@ -388,3 +388,29 @@ def test_history_names_only_what_the_save_changed(boss):
     rows[0]["price"] = "39.90"
     assert saved(rows=rows, subtitle="更透气") == "已修改规格与库存。"
     assert saved(rows=rows, subtitle="更透气", description="<p>更好</p>") == "已修改商品详情。"
+
+
+def test_a_category_name_must_address_one_category_in_an_import_file(boss):
+    """The import and export name a category by its path (服装/男装): a second 男装 under 服装,
+    or a name holding a separator, would leave a path that names two categories or none."""
+    clothes = Category.objects.create(name="服装")
+    men = Category.objects.create(name="男装", parent=clothes)
+    add = reverse("admin:catalog_category_add")
+
+    twin = boss.post(add, {"name": " 男装 ", "parent": str(clothes.pk), "sort_order": "0", "is_active": "on"})
+    assert twin.status_code == 200
+    assert "“服装”下已有名为“男装”的分类" in twin.content.decode()
+    top = boss.post(add, {"name": "服装", "parent": "", "sort_order": "0", "is_active": "on"})
+    assert "已有名为“服装”的一级分类" in top.content.decode()
+    slash = boss.post(add, {"name": "T恤/Polo", "parent": str(men.pk), "sort_order": "0", "is_active": "on"})
+    assert "分类名称不能包含 /" in slash.content.decode()
+    assert Category.objects.count() == 2
+
+    # The same name elsewhere in the tree is fine, and a category keeps its own name.
+    elsewhere = boss.post(add, {"name": "男装", "parent": "", "sort_order": "0", "is_active": "on"})
+    assert elsewhere.status_code == 302
+    same = boss.post(
+        reverse("admin:catalog_category_change", args=[men.pk]),
+        {"name": "男装", "parent": str(clothes.pk), "sort_order": "5", "is_active": "on"},
+    )
+    assert same.status_code == 302
