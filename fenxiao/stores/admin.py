@@ -94,12 +94,16 @@ class StoreStaffInline(TabularInline):
 
     model = StoreStaff
     extra = 0
-    fields = ("user", "role", "is_active", "joined_at")
-    readonly_fields = ("user", "joined_at")
+    fields = ("person", "role", "is_active", "joined_at")
+    readonly_fields = ("person", "joined_at")
     tab = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("store", "user")
+        return with_phone_flag(super().get_queryset(request).select_related("store", "user"), request)
+
+    @display(description=gettext_lazy("员工"))
+    def person(self, obj):
+        return user_text(obj.user, full_phones(obj))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -19,9 +19,11 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
+from fenxiao.core.admin import user_text
 from fenxiao.core.admin_forms import PercentFieldsMixin
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
+from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 from fenxiao.distribution.models import Distributor
 from fenxiao.distribution.services import config
@@ -245,7 +247,7 @@ class StaffAddForm(forms.ModelForm):
 
 @admin.register(StoreStaff)
 class StoreStaffAdmin(ModelAdmin):
-    list_display = ("user", "store", "role", "is_active", "distributor_status", "code")
+    list_display = ("staff_user", "store", "role", "is_active", "distributor_status", "code")
     list_filter = ("store", "role", "is_active")
     search_fields = ("user__phone", "user__nickname", "store__name")
     search_help_text = gettext_lazy("按员工手机号、昵称或门店名称搜索")
@@ -262,10 +264,19 @@ class StoreStaffAdmin(ModelAdmin):
             if not self.may_designate(request):
                 return ("store", "phone", "role")
             return ("store", "phone", "role", "make_distributor")
-        return ("store", "user", "role", "is_active", "code")
+        return ("store", "staff_user", "role", "is_active", "code")
 
     def get_readonly_fields(self, request, obj=None):
-        return ("store", "user", "code") if obj is not None else ()
+        return ("store", "staff_user", "code") if obj is not None else ()
+
+    def get_queryset(self, request):
+        return with_phone_flag(super().get_queryset(request), request)
+
+    # A guide's account is a buyer's: a guide with no nickname is named by a phone masked
+    # unless the staff member may see phones, as on 门店会员.
+    @admin.display(description=gettext_lazy("员工"), ordering="user__nickname")
+    def staff_user(self, obj):
+        return user_text(obj.user, full_phones(obj))
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -217,7 +217,9 @@ class StoreStaff(models.Model):
         constraints = [models.UniqueConstraint(fields=["store", "user"], name="one_role_per_store_user")]
 
     def __str__(self):
-        return f"{self.store} {self.get_role_display()} {self.user}"
+        # Wherever it is printed (a row's title, the history), the phone of a guide with no
+        # nickname is masked: a guide's account is a buyer's.
+        return f"{self.store} {self.get_role_display()} {self.user.display_name}"
 
     def save(self, *args, **kwargs):
         if not self.code:
