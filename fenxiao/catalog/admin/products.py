@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Sum
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -38,7 +38,7 @@ from ..services.copying import copy_product
 from ..services.editor import save_edited_product
 from ..services.images import check_gallery_size, check_image, store_description_image
 from ..services.products import sanitize_description, set_listed_many
-from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix
+from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix, restock_state
 from .batch import batch_price_stock_page, move_category_page
 from .categories import CategoryFilter, label_categories_by_path
 from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
@@ -66,6 +66,7 @@ class ProductForm(forms.ModelForm):
         ),
     )
     gallery_order = forms.CharField(label=gettext_lazy("商品图片"), required=False, widget=GalleryWidget)
+    refused = None  # why saving this same form was just refused (see ProductAdmin.changeform_view)
 
     class Meta:
         model = Product
@@ -113,6 +114,12 @@ class ProductForm(forms.ModelForm):
             stored = sanitize_description(self.initial.get("description") or "")
             return sanitize_description(self.cleaned_data["description"]) == stored
         return False
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.refused:
+            raise forms.ValidationError(_("商品未保存：%(reason)s") % {"reason": self.refused})
+        return cleaned
 
     def clean_sku_matrix(self):
         raw = self.cleaned_data.get("sku_matrix") or ""
@@ -444,22 +451,35 @@ class ProductAdmin(ProductExports, ModelAdmin):
             return super().log_change(request, obj, message)
         return None
 
-    def _not_saved(self, request, obj, change: bool):
-        # No query here: the admin's transaction is marked for rollback.
-        messages.error(request, _("商品未保存：%(reason)s") % {"reason": request._product_not_saved})
-        if change:
-            return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[obj.pk]))
-        return HttpResponseRedirect(reverse("admin:catalog_product_add"))
-
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "_product_not_saved", None):
-            return self._not_saved(request, obj, change=False)
+            return HttpResponse()  # replaced by changeform_view; no query in a rolled-back transaction
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
         if getattr(request, "_product_not_saved", None):
-            return self._not_saved(request, obj, change=True)
+            return HttpResponse()  # replaced by changeform_view, as above
         return super().response_change(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        refused = getattr(request, "_product_not_saved", None)
+        if not refused:
+            return response
+        # The refused save went with the admin's transaction. Show the page again as posted,
+        # the reason above the form, so nothing typed is lost (it used to reload the saved
+        # product); each SKU's stock is carried onto its stock now (`restock_state`).
+        request._product_not_saved, request._product_refused = None, refused
+        restocked = restock_state(request.POST.get("sku_matrix") or "")
+        if restocked is not None:
+            request.POST = request.POST.copy()
+            request.POST["sku_matrix"] = restocked
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refused = getattr(request, "_product_refused", None)
+        return type(form.__name__, (form,), {"refused": refused}) if refused else form
 
     # --- pictures inside the description ---
 

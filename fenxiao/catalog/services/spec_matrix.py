@@ -263,6 +263,29 @@ def matrix_state(product: Product | None) -> dict:
     }
 
 
+def restock_state(raw: str) -> str | None:
+    """The editor's posted JSON after a refused save, each saved SKU's stock re-read: the
+    change typed (typed minus `stock_seen`) is carried onto the stock there is now, or, where
+    that would go below zero (why the save was refused), the row shows the stock now, to be
+    typed again. None when `raw` is not the editor's JSON."""
+    try:
+        state = json.loads(raw)
+        rows = [row for row in state["rows"] if isinstance(row, dict)]
+    except (ValueError, KeyError, TypeError):
+        return None
+    ids = [row["id"] for row in rows if isinstance(row.get("id"), int)]
+    now = dict(Sku.objects.filter(pk__in=ids).values_list("pk", "stock"))
+    for row in rows:
+        stock = now.get(row.get("id"))
+        try:
+            change = int(row.get("stock")) - int(row.get("stock_seen"))
+        except (TypeError, ValueError):
+            continue
+        if stock is not None:
+            row["stock"], row["stock_seen"] = (stock + change if stock + change >= 0 else stock), stock
+    return json.dumps(state, ensure_ascii=False)
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
