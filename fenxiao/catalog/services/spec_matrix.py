@@ -392,7 +392,9 @@ def save_matrix(product: Product, matrix: Matrix) -> MatrixResult:
                 % {"spec": " / ".join(row.specs.values()) or _("默认规格"), "stock": sku.stock}
             )
     if short:
-        raise CatalogInvalid(_("库存未调整，可能已有新订单，请刷新后重试：") + "；".join(short), errors=short)
+        # The editor shows its page again with the stock now (`restock_state`): check and save.
+        message = _("库存未调整，可能已有新订单；已按当前库存更新，请核对后重新保存：")
+        raise CatalogInvalid(message + "；".join(short), errors=short)
     gone = [sku.pk for sku in existing if sku.pk not in kept_ids and sku.is_active]
     if gone:
         result.deactivated = Sku.objects.filter(pk__in=gone).update(is_active=False)

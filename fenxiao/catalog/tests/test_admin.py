@@ -251,7 +251,8 @@ def test_a_refused_save_comes_back_as_typed_with_stock_read_again(boss):
     response = boss.post(page, form)
 
     assert response.status_code == 200
-    assert "库存未调整" in response.content.decode() and "新名字" in response.content.decode()
+    assert "已按当前库存更新，请核对后重新保存" in response.content.decode()
+    assert "新名字" in response.content.decode()
     shown = json.loads(response.context["adminform"].form["sku_matrix"].value())
     assert [(r["stock"], r["stock_seen"]) for r in shown["rows"]] == [(13, 8), (8, 8)]
     assert set(Sku.objects.values_list("stock", flat=True)) == {8}
