@@ -113,8 +113,12 @@ def can_verify(user) -> bool:
     return verifiable_store_ids(user) != set()
 
 
+# A Chinese keyboard in full-width mode types １２３: the same digits to the clerk.
+FULL_WIDTH_DIGITS = {0xFF10 + digit: str(digit) for digit in range(10)}
+
+
 def _clean(code) -> str:
-    code = "".join(str(code or "").split())
+    code = "".join(str(code or "").split()).translate(FULL_WIDTH_DIGITS)
     if len(code) != CODE_LENGTH or whole_number(code) is None:
         raise PickupCodeInvalid(_("提货码为8位数字，请核对后重新输入"))
     return code

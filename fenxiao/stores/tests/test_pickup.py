@@ -300,3 +300,15 @@ def test_the_order_export_says_picked_up_at_the_store():
     (row,) = [dict(zip(ORDER_HEADERS, r, strict=True)) for r in rows]
     assert (row["配送方式"], row["运单号"], row["订单运费（元）"].csv) == ("到店自提", "", "0.00")
     assert row["自提时间"] and "湖滨店" in row["详细地址"] + row["收货人"] + row["区/县"]
+
+
+def test_a_code_typed_in_full_width_digits_opens_its_order():
+    """A clerk on a Chinese keyboard in full-width mode types １２３４５６７８: the same code."""
+    sku = _sku()
+    store = make_store(stock={sku.pk: 5})
+    clerk = make_store_staff(store)
+    order = _pickup_order(make_buyer(), store, sku)
+    pay_in_sandbox(order)
+    wide = order.pickup_code.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    assert pickup.find(clerk, f" {wide} ").pk == order.pk
+    assert pickup.verify(clerk, wide).status == "completed"
