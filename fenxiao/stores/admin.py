@@ -141,6 +141,13 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
     # A store's page leads to what the merchant does with that store next.
     actions_detail = ("open_stock", "open_qr", "open_members", "open_sales", "add_staff")
 
+    def get_inlines(self, request, obj):
+        # Staff are added through 添加员工: a new store, or one without staff, would show an
+        # empty 门店员工 tab with no way to fill it.
+        if obj is None or not obj.staff.exists():
+            return ()
+        return super().get_inlines(request, obj)
+
     def get_queryset(self, request):
         return (
             super()

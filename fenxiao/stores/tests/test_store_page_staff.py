@@ -93,3 +93,13 @@ def test_add_staff_opens_the_phone_form_with_the_store_chosen(boss):
     assert reply["Location"] == f"/backend/stores/storestaff/add/?store={store.pk}"
     form = boss.get(reply["Location"]).context["adminform"].form
     assert form.initial["store"] == str(store.pk)
+
+
+def test_a_store_without_staff_shows_no_empty_staff_tab(boss):
+    assert "staff-TOTAL_FORMS" not in boss.get("/backend/stores/store/add/").content.decode()
+    store = make_store("湖滨店")
+    url = f"/backend/stores/store/{store.pk}/change/"
+    page = boss.get(url).content.decode()
+    assert "staff-TOTAL_FORMS" not in page and f"/backend/stores/store/{store.pk}/add-staff/" in page
+    hire(store, 1)
+    assert "staff-TOTAL_FORMS" in boss.get(url).content.decode()
