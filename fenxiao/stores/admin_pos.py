@@ -7,6 +7,8 @@ The buyer's phone on a sale (and the member it names) is masked (138****1234) un
 staff member may see phones, as on the order pages (`with_phone_flag` on the rows)."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
@@ -60,6 +62,16 @@ class PosApiKeyAdmin(ModelAdmin):
                 "Secret 只显示这一次，请立即复制到收银系统；遗失后请停用并新建密钥。"
             )
             % {"key_id": obj.key_id, "secret": secret},
+        )
+        # What to do with the key next: the till's developer signs its calls as documented.
+        messages.info(
+            request,
+            format_html(
+                '{} <a class="underline" href="{}" target="_blank" rel="noopener">{}</a>',
+                _("收银系统的签名方式与接口见接口文档的“门店收银 POS”分组："),
+                reverse("api:openapi-view"),
+                _("打开接口文档"),
+            ),
         )
 
     @action(description=gettext_lazy("停用所选密钥"), permissions=["change"])

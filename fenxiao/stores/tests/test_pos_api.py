@@ -415,3 +415,12 @@ def test_a_body_too_large_is_refused_as_bad_input_never_a_500(till, settings):
     reply = till.call("POST", "/stock", {"items": items}, idempotency="big")
     assert reply.status_code == 400 and reply.json()["code"] in {"BAD_REQUEST", "POS_PAYLOAD_TOO_LARGE"}
     assert not StoreStock.objects.exists()
+
+
+def test_a_new_key_points_to_the_api_docs_for_the_tills_developer(store):
+    browser = login(make_staff(superuser=True))
+    reply = browser.post(
+        "/backend/stores/posapikey/add/", {"store": store.pk, "name": "前台收银"}, follow=True
+    )
+    text = reply.content.decode()
+    assert '<a class="underline" href="/api/v1/docs"' in text and "门店收银 POS" in text
