@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import BooleanField, Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -31,6 +31,8 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
 from fenxiao.core.tabular import file_response
 from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_phone_flag
+from fenxiao.orders.admin.order_list import tab_condition
+from fenxiao.orders.models import Order
 from fenxiao.shipping import regions
 
 from .exports import STORE_MEMBERS, STORE_STOCK
@@ -123,6 +125,7 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         "is_open",
         "pickup_enabled",
         "stock_summary",
+        "pickups_display",
     )
     list_filter = ("is_open", "pickup_enabled", "city")
     list_editable = ("is_open", "pickup_enabled")
@@ -149,11 +152,25 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         return super().get_inlines(request, obj)
 
     def get_queryset(self, request):
+        # 待自提: the store's orders the order list's 待自提 tab holds, counted in the same
+        # statement; whether the count may open that list travels with the rows (the admin
+        # object is shared by every request).
+        waiting = (
+            Order.objects.filter(tab_condition("pending_pickup"), pickup_store_id=OuterRef("pk"))
+            .order_by()
+            .values("pickup_store_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        may_list = request.user.has_perm("orders.view_order") or request.user.has_perm("orders.change_order")
         return (
             super()
             .get_queryset(request)
             .annotate(
-                sku_count=Count("stock", filter=Q(stock__stock__gt=0)), units=Coalesce(Sum("stock__stock"), 0)
+                sku_count=Count("stock", filter=Q(stock__stock__gt=0)),
+                units=Coalesce(Sum("stock__stock"), 0),
+                pending_pickups=Coalesce(Subquery(waiting, output_field=IntegerField()), 0),
+                may_list_orders=Value(may_list, output_field=BooleanField()),
             )
         )
 
@@ -173,6 +190,14 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
             url,
             _("%(skus)s 个规格有货 · 共 %(units)s 件") % {"skus": obj.sku_count, "units": obj.units},
         )
+
+    @display(description=gettext_lazy("待自提"), ordering="pending_pickups")
+    def pickups_display(self, obj):
+        if not obj.pending_pickups or not obj.may_list_orders:
+            return obj.pending_pickups
+        query = urlencode({"tab": "pending_pickup", "pickup_store": obj.pk})
+        url = f"{reverse('admin:orders_order_changelist')}?{query}"
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.pending_pickups)
 
     def get_list_select_related(self, request):
         return ("manager",)

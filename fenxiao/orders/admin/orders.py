@@ -66,6 +66,7 @@ class OrderAdmin(OrderExports, OrderChangePages, DetailActionsMixin, ModelAdmin)
     list_filter = (
         OrderTabFilter,
         "fulfilment",
+        pickup_orders.PickupStoreFilter,
         SourceFilter,
         "awaiting_group",
         ("created_at", LocalDateRangeFilter),

@@ -56,6 +56,10 @@ class StoresPort(Protocol):
         """Inside checkout's transaction: take the store's stock of every SKU or none;
         raises StockInsufficient."""
 
+    def store_names(self) -> dict[int, str]:
+        """{store id: name} of every store, in the merchant's order: what a pickup order's
+        `pickup_store_id` is called on the order backend."""
+
     def restore_stock(self, store_id: int, quantities: Mapping[int, int]) -> None:
         """Put back what one order took (cancel, refund with restock)."""
 
@@ -79,6 +83,9 @@ class _NoStores:
 
     def restore_stock_in_order(self, quantities):
         return None
+
+    def store_names(self):
+        return {}
 
 
 _port: StoresPort = _NoStores()
@@ -110,3 +117,7 @@ def restore_stock_in_order(quantities: Mapping[tuple[int, int], int]) -> None:
     quantities = {k: v for k, v in quantities.items() if v > 0}
     if quantities:
         _port.restore_stock_in_order(quantities)
+
+
+def store_names() -> dict[int, str]:
+    return _port.store_names()
