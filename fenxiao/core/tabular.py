@@ -1,4 +1,5 @@
-"""Spreadsheet files for people: CSV (UTF-8 with a BOM, so Excel reads Chinese) and Excel.
+"""Spreadsheet files for people: CSV (UTF-8 with a BOM, so Excel reads Chinese) and Excel,
+written for download and read back from an upload (`read_csv`, `read_xlsx`).
 
 Every file the backend hands out is opened in a spreadsheet, so any text cell that a
 spreadsheet would run as a formula (starting with = + - @ or a control character) is
@@ -15,6 +16,7 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .money import fen_to_yuan
 
@@ -193,3 +195,46 @@ def csv_response(filename: str, headers: list[str], rows) -> HttpResponse:
 
 def xlsx_response(filename: str, sheet_title: str, headers: list[str], rows, widths=None) -> HttpResponse:
     return file_response(filename, "xlsx", sheet_title, headers, rows, widths=widths)
+
+
+# --- reading what merchants upload ------------------------------------------------------------
+
+
+def read_csv(data: bytes, invalid) -> list[list]:
+    """The rows of an uploaded CSV file, each a list of its cells' text. UTF-8 (with or
+    without a BOM) or GBK, as Excel on Chinese Windows saves it; anything else is refused
+    with `invalid` (the caller's DomainError) in Chinese."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise invalid(_("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传"))
+    try:
+        return list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise invalid(_("CSV 文件格式有误，无法读取")) from exc
+
+
+def read_xlsx(data: bytes, invalid, *, unreadable: str, limit: int, sheet: str = "") -> list[list]:
+    """The rows of an uploaded .xlsx file's sheet named `sheet` (else its first), each a
+    list of its cells' values, reading no further than `limit` rows (the caller refuses a
+    longer file by the count). A file openpyxl cannot open is refused with `unreadable`."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a file that is not .xlsx
+        raise invalid(unreadable) from exc
+    try:
+        found = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
+        rows = []
+        for values in found.iter_rows(values_only=True):
+            rows.append(list(values))
+            if len(rows) >= limit:
+                break
+        return rows
+    finally:
+        book.close()

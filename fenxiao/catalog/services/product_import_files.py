@@ -2,7 +2,6 @@
 uploaded zip, with the size limits that keep either from exhausting the worker. What the
 rows mean is checked by `product_import.plan_rows`."""
 
-import csv
 import io
 import zipfile
 from collections import defaultdict
@@ -14,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core import safe_fetch
-from fenxiao.core.tabular import FORMULA_STARTS
+from fenxiao.core.tabular import FORMULA_STARTS, read_csv, read_xlsx
 
 from ..errors import CatalogInvalid
 from . import product_import_columns as spec
@@ -61,40 +60,6 @@ def _cell_text(value) -> str:
     return text
 
 
-def _csv_rows(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileInvalid(_("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传"))
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ImportFileInvalid(_("CSV 文件格式有误，无法读取")) from exc
-
-
-def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not .xlsx
-        raise ImportFileInvalid(_("Excel 文件无法打开，请使用模板另存为 .xlsx 后重新上传")) from exc
-    try:
-        sheet = book["商品"] if "商品" in book.sheetnames else book.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(list(values))
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    finally:
-        book.close()
-
-
 def read_rows(data: bytes, filename: str) -> list[Row]:
     """The data rows of the file by header; refuses a file that cannot be read, lacks a
     required column or has no rows."""
@@ -104,9 +69,15 @@ def read_rows(data: bytes, filename: str) -> list[Row]:
         )
     lower = filename.lower()
     if lower.endswith(".xlsx"):
-        raw = _xlsx_rows(data)
+        raw = read_xlsx(
+            data,
+            ImportFileInvalid,
+            unreadable=_("Excel 文件无法打开，请使用模板另存为 .xlsx 后重新上传"),
+            limit=MAX_ROWS + 2,
+            sheet="商品",
+        )
     elif lower.endswith(".csv"):
-        raw = _csv_rows(data)
+        raw = read_csv(data, ImportFileInvalid)
     else:
         raise ImportFileInvalid(_("只支持 .xlsx 或 .csv 文件"))
     if not raw:

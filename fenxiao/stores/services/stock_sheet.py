@@ -6,15 +6,13 @@ The file is the shop's (headers in Chinese, as every export). On upload only the
 column is read, by SKU 编码: an empty cell leaves the SKU as it is, a number sets it. The
 whole file is refused, naming each bad row, rather than half applied."""
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Sku
 from fenxiao.core.numbers import whole_number
-from fenxiao.core.tabular import FORMULA_STARTS
+from fenxiao.core.tabular import FORMULA_STARTS, read_csv, read_xlsx
 
 from ..errors import StockSheetInvalid
 from ..models import StoreStock
@@ -59,48 +57,20 @@ def _text(value) -> str:
     return text
 
 
-def _csv_table(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise StockSheetInvalid(_("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传"))
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise StockSheetInvalid(_("CSV 文件格式有误，无法读取")) from exc
-
-
-def _xlsx_table(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a file that is not .xlsx
-        raise StockSheetInvalid(_("Excel 文件无法打开，请另存为 .xlsx 后重新上传")) from exc
-    try:
-        table = []
-        for values in book.worksheets[0].iter_rows(values_only=True):
-            table.append(list(values))
-            if len(table) > MAX_ROWS + 1:
-                break
-        return table
-    finally:
-        book.close()
-
-
 def read(data: bytes, filename: str) -> list[tuple[int, str, str]]:
     """(row number as the spreadsheet shows it, SKU 编码, 门店库存 cell) of each filled row."""
     if len(data) > MAX_FILE_BYTES:
         raise StockSheetInvalid(_("文件不能超过 %(size)sMB") % {"size": MAX_FILE_BYTES // (1024 * 1024)})
     lower = filename.lower()
     if lower.endswith(".xlsx"):
-        table = _xlsx_table(data)
+        table = read_xlsx(
+            data,
+            StockSheetInvalid,
+            unreadable=_("Excel 文件无法打开，请另存为 .xlsx 后重新上传"),
+            limit=MAX_ROWS + 2,
+        )
     elif lower.endswith(".csv"):
-        table = _csv_table(data)
+        table = read_csv(data, StockSheetInvalid)
     else:
         raise StockSheetInvalid(_("只支持 .xlsx 或 .csv 文件（先导出门店库存表，填好后上传）"))
     headers = ["".join(_text(h).split()) for h in (table[0] if table else [])]
