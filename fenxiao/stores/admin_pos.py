@@ -120,6 +120,8 @@ class OfflineSaleAdmin(ExportMixin, ReadOnlyAdmin):
     total_text = fen_column(gettext_lazy("金额"), field="total")
     refunded_text = fen_column(gettext_lazy("已退款"), field="refunded_amount")
     export = OFFLINE_SALES
+    # Shown while the list is empty: sales are not typed here, the tills push them.
+    empty_hint = gettext_lazy("门店收银系统接入后（门店 → 收银系统密钥），各门店的销售会自动出现在这里")
 
     def get_queryset(self, request):
         return with_phone_flag(super().get_queryset(request), request)
