@@ -141,7 +141,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                         _nav(pgettext_lazy("menu", "门店员工（导购）"), "badge", "stores.storestaff"),
                         _nav(pgettext_lazy("menu", "门店库存"), "inventory", "stores.storestock"),
                         _nav(pgettext_lazy("menu", "门店会员"), "card_membership", "stores.storemember"),
-                        _nav(pgettext_lazy("menu", "门店收银记录"), "point_of_sale", "stores.offlinesale"),
+                        _nav(pgettext_lazy("menu", "门店销售"), "point_of_sale", "stores.offlinesale"),
                         _nav(pgettext_lazy("menu", "收银系统密钥"), "key", "stores.posapikey"),
                         _nav(pgettext_lazy("menu", "门店设置"), "settings", "stores.storesettings"),
                     ],

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 ADDED = [
     ("门店", "门店码与导购", "admin:stores_storeqr_changelist"),
     ("门店", "门店员工（导购）", "admin:stores_storestaff_changelist"),
-    ("门店", "门店收银记录", "admin:stores_offlinesale_changelist"),
+    ("门店", "门店销售", "admin:stores_offlinesale_changelist"),
     ("门店", "收银系统密钥", "admin:stores_posapikey_changelist"),
     ("门店", "门店设置", "admin:stores_storesettings_changelist"),
     ("分销", "销售额阶梯奖励", "admin:distribution_salestier_changelist"),
@@ -61,12 +61,12 @@ def test_the_superuser_finds_every_store_page_and_the_sales_tiers_in_their_group
 def test_entries_show_only_to_staff_who_may_open_them():
     clerk = make_staff("clerk", perms=["stores.view_posapikey", "stores.view_offlinesale"])
     groups = sidebar(login(clerk))
-    assert [title for title, _link in groups["门店"]] == ["门店收银记录", "收银系统密钥"]
+    assert [title for title, _link in groups["门店"]] == ["门店销售", "收银系统密钥"]
     assert groups["分销"] == []  # a group with nothing to open shows no entry (and is hidden)
 
     operations = sidebar(role(OPERATIONS))
     store_titles = {title for title, _link in operations["门店"]}
-    assert {"门店码与导购", "门店员工（导购）", "门店收银记录", "收银系统密钥", "门店设置"} <= store_titles
+    assert {"门店码与导购", "门店员工（导购）", "门店销售", "收银系统密钥", "门店设置"} <= store_titles
     assert "销售额阶梯奖励" in {title for title, _link in operations["分销"]}
     finance = sidebar(role(FINANCE))
     assert finance["门店"] == []
