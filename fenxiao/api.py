@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from fenxiao.core.errors import DomainError
+from fenxiao.core.field_errors import field_error
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def validation_error(request, exc: ValidationError):
     fields = []
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "payload", "query", "path")]
-        fields.append({"field": ".".join(loc), "error": err.get("msg", "")})
+        fields.append({"field": ".".join(loc), "error": field_error(err)})
     return api.create_response(
         request,
         {"code": "INVALID_INPUT", "message": _("请求参数有误，请检查后重试"), "details": fields},
