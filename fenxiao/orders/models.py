@@ -188,6 +188,12 @@ PICKUP_FLOW = StateMachine(
 OPEN_PICKUP_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT)
 
 
+def awaiting_pickup() -> Q:
+    """Paid pickup orders waiting at their store (待自提): a paid group-buy order waits for
+    its group first. The order list's 待自提 tab and the store list's count both read this."""
+    return Q(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False, fulfilment=Fulfilment.PICKUP)
+
+
 class Order(models.Model):
     Status = OrderStatus
 

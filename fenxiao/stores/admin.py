@@ -31,8 +31,7 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.numbers import whole_number
 from fenxiao.core.tabular import file_response
 from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_phone_flag
-from fenxiao.orders.admin.order_list import tab_condition
-from fenxiao.orders.models import Order
+from fenxiao.orders.models import Order, awaiting_pickup
 from fenxiao.shipping import regions
 
 from .exports import STORE_MEMBERS, STORE_STOCK
@@ -156,7 +155,7 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
         # statement; whether the count may open that list travels with the rows (the admin
         # object is shared by every request).
         waiting = (
-            Order.objects.filter(tab_condition("pending_pickup"), pickup_store_id=OuterRef("pk"))
+            Order.objects.filter(awaiting_pickup(), pickup_store_id=OuterRef("pk"))
             .order_by()
             .values("pickup_store_id")
             .annotate(n=Count("id"))

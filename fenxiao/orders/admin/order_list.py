@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.money import format_fen
 from fenxiao.customers.backoffice.listing import phone_text
 
-from ..models import OPEN_AFTER_SALE, AfterSale, Fulfilment, OrderLine, OrderStatus, Parcel
+from ..models import OPEN_AFTER_SALE, AfterSale, Fulfilment, OrderLine, OrderStatus, Parcel, awaiting_pickup
 
 TAB_PARAM = "tab"
 # Longer search text is cut: nobody types more to find an order, and each word is one
@@ -52,11 +52,7 @@ TABS = (
         gettext_lazy("待发货"),
         Q(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False, fulfilment=Fulfilment.DELIVERY),
     ),
-    (
-        "pending_pickup",
-        gettext_lazy("待自提"),
-        Q(status=OrderStatus.PENDING_SHIPMENT, awaiting_group=False, fulfilment=Fulfilment.PICKUP),
-    ),
+    ("pending_pickup", gettext_lazy("待自提"), awaiting_pickup()),
     ("shipped", gettext_lazy("已发货"), Q(status=OrderStatus.SHIPPED)),
     ("completed", gettext_lazy("已完成"), Q(status=OrderStatus.COMPLETED)),
     ("closed", gettext_lazy("已关闭"), Q(status=OrderStatus.CANCELLED)),
