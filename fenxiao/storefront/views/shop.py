@@ -26,6 +26,8 @@ SORTS = {
     "-price": ("-price", "-id"),
 }
 PAGE_SIZE = 20
+# A query is at most 40 characters; a cap on its words keeps the SQL small all the same.
+MAX_WORDS = 8
 
 
 def _cards():
@@ -113,8 +115,10 @@ def search(request):
     category = int_or_none(request.GET.get("c"))
     page = page_number(request.GET.get("page"))
     qs = _cards()
-    if query:
-        qs = qs.filter(Q(name__icontains=query) | Q(subtitle__icontains=query))
+    # Buyers type words apart (西湖 龙井, 龙井 250g): each word must appear in the name or
+    # subtitle, in any order, rather than the whole phrase with its spaces.
+    for word in query.split()[:MAX_WORDS]:
+        qs = qs.filter(Q(name__icontains=word) | Q(subtitle__icontains=word))
     if category:
         qs = qs.filter(category_id__in=descendant_ids(category))
     qs = qs.order_by(*SORTS[sort])
