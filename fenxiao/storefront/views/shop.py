@@ -28,6 +28,7 @@ SORTS = {
 PAGE_SIZE = 20
 # A query is at most 40 characters; a cap on its words keeps the SQL small all the same.
 MAX_WORDS = 8
+SUGGESTIONS = 6
 
 
 def _cards():
@@ -124,6 +125,11 @@ def search(request):
     qs = qs.order_by(*SORTS[sort])
     products = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
     has_more = len(products) > PAGE_SIZE
+    # Nothing found is not the end of the visit: the shop's best sellers follow, as in any
+    # mall app, so the buyer has somewhere to go but back.
+    suggestions = (
+        with_flash(_cards().order_by(*SORTS["sales"])[:SUGGESTIONS]) if not products and page == 1 else []
+    )
     return render(
         request,
         "storefront/search.html",
@@ -134,6 +140,7 @@ def search(request):
             "products": with_flash(products[:PAGE_SIZE]),
             "page": page,
             "has_more": has_more,
+            "suggestions": suggestions,
             "sorts": [
                 ("sales", _("销量")),
                 ("newest", _("新品")),
