@@ -1,5 +1,7 @@
 """我的订单 as a buyer uses it: the card of an order still to pay has 去支付 on it, a parcel on
-its way has 查看物流."""
+its way has 查看物流, and a buyer with many orders can page back to every one of them."""
+
+import re
 
 import pytest
 from django.test import Client
@@ -48,3 +50,26 @@ def test_each_card_offers_its_next_step(buyer):
     # The 待付款 tab shows the same button.
     tab = signed_in(buyer).get("/orders/?status=pending_payment").content.decode()
     assert f'href="/orders/{unpaid.number}/pay/"' in tab
+
+
+def test_every_order_is_reachable_page_by_page(buyer, django_assert_max_num_queries):
+    """Only the newest 50 orders were listed, with no link further: older ones (and their
+    after-sales) were out of reach."""
+    first = place(buyer)
+    original = first.number
+    for n in range(54):
+        first.pk = None
+        first.number = f"{original}{n:02d}"
+        first.save()
+    numbers = set(Order.objects.filter(buyer=buyer).values_list("number", flat=True))
+    client = signed_in(buyer)
+    seen: list[str] = []
+    url = "/orders/?status="
+    while url:
+        with django_assert_max_num_queries(12):
+            html = client.get(url).content.decode()
+        seen += re.findall(r'data-testid="order-card">\s*<a [^>]*href="/orders/(\d+)/"', html)
+        more = re.search(r'href="(\?status=&amp;before=\d+)" data-testid="more">更早的订单', html)
+        url = "/orders/" + more.group(1).replace("&amp;", "&") if more else None
+    assert len(seen) == len(set(seen)) == 55
+    assert set(seen) == numbers

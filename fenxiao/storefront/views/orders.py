@@ -10,12 +10,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
+from fenxiao.distribution.paging import page_before
 from fenxiao.orders.models import AfterSale, Fulfilment, Order, OrderStatus
 from fenxiao.orders.services import after_sale_checks, lifecycle, shipments
 from fenxiao.orders.services.events import buyer_events
 
+from .common import int_or_none
 from .stores import pickup_card
 
+PAGE_SIZE = 20
 # Paid pickup orders wait at the store, not for a parcel: a tab of their own.
 PICKUP_TAB = "pickup"
 TABS = [
@@ -43,10 +46,21 @@ def order_list(request):
         qs = qs.filter(status=status).exclude(fulfilment=Fulfilment.PICKUP)
     elif status in OrderStatus.values:
         qs = qs.filter(status=status)
+    # Paged by key, as the distributor's lists: it showed the newest 50 and no way to the
+    # rest, so a buyer's older orders (and their after-sales) were out of reach.
+    before = int_or_none(request.GET.get("before"))
+    orders, cursor = page_before(qs, before if before and before > 0 else None, PAGE_SIZE)
     return render(
         request,
         "storefront/orders/list.html",
-        {"orders": qs[:50], "status": status, "tabs": TABS, "tab": "me"},
+        {
+            "orders": orders,
+            "next": cursor,
+            "older": before is not None,
+            "status": status,
+            "tabs": TABS,
+            "tab": "me",
+        },
     )
 
 
