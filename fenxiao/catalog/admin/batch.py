@@ -1,6 +1,6 @@
-"""The product list's bulk pages. 批量改价 / 改库存 and 修改分类 post back to the list with the
-same action and selection, plus `_apply`; a catalog service then changes every selected
-product at once, or refuses and writes nothing."""
+"""The product list's bulk pages. 批量改价 / 改库存, 修改分类 and 修改运费模板 post back to the
+list with the same action and selection, plus `_apply`; a catalog service then changes every
+selected product at once, or refuses and writes nothing."""
 
 from django import forms
 from django.contrib import messages
@@ -13,12 +13,15 @@ from django.utils.translation import gettext_lazy
 from fenxiao.core.admin_forms import style_fields
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen, yuan_to_fen
+from fenxiao.core.numbers import whole_number
+from fenxiao.shipping.models import ShippingTemplate
 
 from ..models import Category, Product, Sku
 from ..services import batch_edit
 from ..services.batch_edit import OPERATIONS, batch_change
-from ..services.products import move_to_category
+from ..services.products import move_to_category, set_shipping_template_many
 from .categories import category_tree, label_categories_by_path
+from .product_filters import ShippingTemplateFilter
 
 PRICE_OPS = {batch_edit.PRICE_SET, batch_edit.PRICE_UP, batch_edit.PRICE_DOWN}
 PERCENT_OPS = {batch_edit.PRICE_UP_PCT, batch_edit.PRICE_DOWN_PCT}
@@ -161,3 +164,84 @@ def move_category_page(model_admin, request, queryset):
         "now_in": [(tree.get(pk, (0, 0, "-"))[2], n) for pk, n in now_in],
     }
     return TemplateResponse(request, "admin/catalog/product/move_category.html", context)
+
+
+NO_TEMPLATE = ShippingTemplateFilter.NONE  # the shop's flat fee (订单设置), as the list names it
+
+
+class ShippingTemplateForm(forms.Form):
+    template = forms.ChoiceField(
+        label=gettext_lazy("改用运费模板"),
+        error_messages={
+            "required": gettext_lazy("请选择要改用的运费模板"),
+            "invalid_choice": gettext_lazy("所选运费模板不存在，请重新选择"),
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.templates = {t.pk: t for t in ShippingTemplate.objects.order_by("name").only("pk", "name")}
+        self.fields["template"].choices = [
+            ("", _("请选择")),
+            (NO_TEMPLATE, _("默认运费（订单设置）")),
+            *((str(pk), t.name) for pk, t in self.templates.items()),
+        ]
+
+    def clean_template(self):
+        """The chosen ShippingTemplate, or None for the shop's flat fee."""
+        value = self.cleaned_data["template"]
+        if value == NO_TEMPLATE:
+            return None
+        return self.templates[whole_number(value)]  # a choice offered: one of these
+
+
+def _template_name(template) -> str:
+    return template.name if template is not None else _("默认运费（订单设置）")
+
+
+def shipping_template_page(model_admin, request, queryset):
+    """修改运费模板: the selected products onto one 运费模板, or back to the shop's flat fee
+    (e.g. after adding a template for bulky goods, or when a template is to be retired)."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+    form = ShippingTemplateForm(request.POST if "_apply" in request.POST else None)
+    if "_apply" in request.POST and form.is_valid():
+        template = form.cleaned_data["template"]
+        try:
+            changed = set_shipping_template_many(queryset, template)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    _("已将 %(count)s 个商品的运费模板改为“%(template)s”")
+                    % {"count": changed, "template": _template_name(template)},
+                )
+            if changed < len(ids):
+                messages.info(
+                    request, _("%(count)s 个商品原本就用这个运费模板，未改动") % {"count": len(ids) - changed}
+                )
+            return None  # back to the list
+    style_fields(form)
+    # From the ids, not the list's queryset: its SKU annotations would multiply the counts.
+    now_on = (
+        Product.objects.filter(pk__in=ids)
+        .values_list("shipping_template_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "shipping_template_id")
+    )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": _("修改运费模板"),
+        "form": form,
+        "ids": ids,
+        "action_name": request.POST.get("action", "change_shipping_template"),
+        "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "product_count": len(ids),
+        "now_on": [
+            (_template_name(form.templates.get(pk)) if pk in form.templates or pk is None else "-", n)
+            for pk, n in now_on
+        ],
+    }
+    return TemplateResponse(request, "admin/catalog/product/shipping_template.html", context)

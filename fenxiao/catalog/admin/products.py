@@ -23,7 +23,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import TextFilter
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
@@ -39,8 +38,9 @@ from ..services.editor import save_edited_product
 from ..services.images import check_gallery_size, check_image, store_description_image
 from ..services.products import sanitize_description, set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix, restock_state
-from .batch import batch_price_stock_page, move_category_page
+from .batch import batch_price_stock_page, move_category_page, shipping_template_page
 from .categories import CategoryFilter, label_categories_by_path
+from .product_filters import ShippingTemplateFilter, StockBelowFilter
 from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
 
 # What the product form writes; listing, prices, sales and weight are kept by services.
@@ -156,48 +156,7 @@ class ProductForm(forms.ModelForm):
         return raw
 
 
-class StockBelowFilter(TextFilter):
-    """?stock_below=N: products with an on-sale SKU whose stock is below N. The 库存预警
-    to-do links here with the shop's threshold (which lives with the order rules, above
-    this app, so it comes in the address)."""
-
-    title = gettext_lazy("可售 SKU 库存低于（件）")
-    parameter_name = "stock_below"
-
-    @classmethod
-    def threshold(cls, request) -> int | None:
-        return whole_number((request.GET.get(cls.parameter_name) or "").strip(), max_digits=9)
-
-    def queryset(self, request, queryset):
-        below = whole_number((self.value() or "").strip(), max_digits=9)
-        if below is None:
-            return queryset
-        low = Sku.objects.filter(product=OuterRef("pk"), is_active=True, stock__lt=below)
-        return queryset.filter(Exists(low))
-
-
 LOW_SKUS_SHOWN = 3
-
-
-class ShippingTemplateFilter(admin.SimpleListFilter):
-    """By 运费模板, or 默认运费 (none chosen: the shop's flat fee). The parameter is the one
-    运费模板's 使用商品数 links with, so that list shows its filter as chosen, and clearable."""
-
-    title = gettext_lazy("运费模板")
-    parameter_name = "shipping_template__id__exact"
-    NONE = "none"
-
-    def lookups(self, request, model_admin):
-        templates = Product._meta.get_field("shipping_template").related_model.objects.order_by("name")
-        return [(self.NONE, _("默认运费（订单设置）")), *templates.values_list("pk", "name")]
-
-    def queryset(self, request, queryset):
-        if self.value() == self.NONE:
-            return queryset.filter(shipping_template__isnull=True)
-        template_id = whole_number(self.value())
-        if template_id is None:
-            return queryset
-        return queryset.filter(shipping_template_id=template_id)
 
 
 class ProductTabFilter(admin.SimpleListFilter):
@@ -315,7 +274,14 @@ class ProductAdmin(ProductExports, ModelAdmin):
             },
         ),
     )
-    actions = ("list_selected", "delist_selected", "copy_selected", "batch_price_stock", "move_category")
+    actions = (
+        "list_selected",
+        "delist_selected",
+        "copy_selected",
+        "batch_price_stock",
+        "move_category",
+        "change_shipping_template",
+    )
     actions_detail = ("copy_detail",)
 
     def get_queryset(self, request):
@@ -546,6 +512,10 @@ class ProductAdmin(ProductExports, ModelAdmin):
     @action(description=gettext_lazy("修改分类"), permissions=["change"])
     def move_category(self, request, queryset):
         return move_category_page(self, request, queryset)
+
+    @action(description=gettext_lazy("修改运费模板"), permissions=["change"])
+    def change_shipping_template(self, request, queryset):
+        return shipping_template_page(self, request, queryset)
 
     # --- listing ---
 

@@ -1,4 +1,5 @@
-"""Product upkeep: sanitised descriptions, listing, the summary price shown in lists."""
+"""Product upkeep: sanitised descriptions, listing, the summary price shown in lists, and the
+bulk changes of the product list (分类, 运费模板)."""
 
 from dataclasses import dataclass, field
 
@@ -7,6 +8,8 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext as _
+
+from fenxiao.shipping.models import ShippingTemplate
 
 from ..errors import CatalogInvalid
 from ..models import Category, Product, Sku
@@ -123,6 +126,23 @@ def move_to_category(products, category: Category) -> int:
     already there are left alone (and not counted)."""
     selected = Product.objects.filter(pk__in=products.order_by().values("pk"))
     return selected.exclude(category=category).update(category=category, updated_at=Now())
+
+
+@transaction.atomic
+def set_shipping_template_many(products, template: ShippingTemplate | None) -> int:
+    """Give the products of a queryset (any number) one 运费模板, or none (the shop's flat
+    fee, 订单设置), with one UPDATE. Returns how many changed: those already on it are
+    left alone (and not counted).
+
+    The template row is locked first, so a template deleted meanwhile (allowed once no
+    product uses it) is refused in Chinese instead of failing the foreign key."""
+    still_there = (
+        template is None or ShippingTemplate.objects.select_for_update().filter(pk=template.pk).exists()
+    )
+    if not still_there:
+        raise CatalogInvalid(_("所选运费模板已被删除，请重新选择"))
+    selected = Product.objects.filter(pk__in=products.order_by().values("pk"))
+    return selected.exclude(shipping_template=template).update(shipping_template=template, updated_at=Now())
 
 
 @transaction.atomic
