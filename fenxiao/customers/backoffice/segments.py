@@ -5,31 +5,29 @@ statement for the page). Who is in a segment is `services.segments.members`."""
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
-from unfold.fields import UnfoldAdminMultipleAutocompleteModelChoiceField
-from unfold.views import BaseAutocompleteView
-from unfold.widgets import (
-    UnfoldAdminCheckboxSelectMultipleWidget,
-    UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget,
-    UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
+from unfold.fields import (
+    UnfoldAdminAutocompleteModelChoiceField,
+    UnfoldAdminMultipleAutocompleteModelChoiceField,
 )
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelectWidget
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.admin_forms import MoneyField, MoneyWidget, style_fields
-from fenxiao.core.numbers import whole_number
+from fenxiao.distribution.models import Distributor
 
 from ..errors import SegmentInvalid
 from ..models import RegistrationSource, Segment, Tag
 from ..services import segments as segment_service
+from .listing import may_see_phones
+from .segment_pickers import DistributorLookup, DistributorPicker, ProductLookup, ProductPicker
 
 DAYS_ERRORS = {
     "invalid": gettext_lazy("请输入整数天数"),
@@ -75,24 +73,6 @@ def _tags(label):
 UNBOUNDED = {"placeholder": gettext_lazy("不限")}
 
 
-class ProductPicker(UnfoldAdminMultipleAutocompleteModelChoiceFieldWidget):
-    """The 商品 picker: renders only the chosen products (the search brings the rest), so the
-    page never reads the whole catalogue."""
-
-    def optgroups(self, name, value, attrs=None):
-        chosen = [pk for pk in (whole_number(str(v)) for v in value) if pk is not None]
-        products = Product.objects.filter(pk__in=chosen).only("pk", "name", "is_listed").order_by("pk")
-        options = [
-            self.create_option(name, product.pk, product_label(product), True, index)
-            for index, product in enumerate(products)
-        ]
-        return [(None, options, 0)]
-
-
-def product_label(product) -> str:
-    return product.name if product.is_listed else _("%(name)s（已下架）") % {"name": product.name}
-
-
 class SegmentForm(forms.ModelForm):
     tags_any = _tags(gettext_lazy("包含任一标签"))
     tags_all = _tags(gettext_lazy("包含全部标签"))
@@ -115,12 +95,15 @@ class SegmentForm(forms.ModelForm):
         widget=UnfoldAdminSelectWidget,
         error_messages={"invalid_choice": gettext_lazy("绑定分销商条件有误")},
     )
-    distributor_code = forms.CharField(
-        label=gettext_lazy("指定分销商推广码"),
+    distributor = UnfoldAdminAutocompleteModelChoiceField(
+        "admin:customers_segment_distributors",
+        # The distribution catalog's 指定分销商 is the 指定分销 action ("Designate distributor").
+        label=pgettext_lazy("segment", "指定分销商"),
+        queryset=Distributor.objects.select_related("user"),
+        widget=DistributorPicker,
         required=False,
-        max_length=20,
-        widget=UnfoldAdminTextInputWidget,
-        help_text=gettext_lazy("选择“绑定指定分销商”时填写"),
+        help_text=gettext_lazy("输入姓名、昵称、手机号或推广码搜索；选了分销商即只看绑定该分销商的客户"),
+        error_messages={"invalid_choice": gettext_lazy("所选分销商不存在")},
     )
     sources = forms.MultipleChoiceField(
         label=gettext_lazy("注册来源"),
@@ -161,8 +144,12 @@ class SegmentForm(forms.ModelForm):
             "name": {"unique": gettext_lazy("已有同名分群"), "required": gettext_lazy("请填写分群名称")}
         }
 
-    def __init__(self, *args, **kwargs):
+    full_phone = False  # whether the staff member may see whole phones (`SegmentAdmin.get_form`)
+
+    def __init__(self, *args, full_phone=None, **kwargs):
         super().__init__(*args, **kwargs)
+        shown = self.full_phone if full_phone is None else full_phone
+        self.fields["distributor"].widget.full_phone = shown
         criteria = self.instance.criteria or {}
         if self.instance.pk and not self.is_bound:
             for key in (
@@ -185,10 +172,7 @@ class SegmentForm(forms.ModelForm):
                 if key in criteria:
                     self.initial[key] = criteria[key]
             if criteria.get("distributor_id"):
-                from fenxiao.distribution.models import Distributor
-
-                d = Distributor.objects.filter(pk=criteria["distributor_id"]).first()
-                self.initial["distributor_code"] = d.referral_code if d else ""
+                self.initial["distributor"] = criteria["distributor_id"]
         style_fields(self)
 
     def criteria(self) -> dict:
@@ -214,14 +198,14 @@ class SegmentForm(forms.ModelForm):
             "product_within",
         ):
             raw[key] = data.get(key)
-        if raw["bound"] == "one":
-            from fenxiao.distribution.services.distributors import by_code
-
-            code = (data.get("distributor_code") or "").strip()
-            distributor = by_code(code) if code else None
-            if distributor is None:
-                raise SegmentInvalid(_("请填写存在的分销商推广码"))
-            raw["distributor_id"] = distributor.pk
+        distributor = data.get("distributor")
+        if distributor is not None:
+            if raw["bound"] == "none":
+                raise SegmentInvalid(_("选了“未绑定分销商”时不能再指定分销商"))
+            # Picking a distributor is the merchant's intent; 已绑定 narrows to that one.
+            raw["bound"], raw["distributor_id"] = "one", distributor.pk
+        elif raw["bound"] == "one":
+            raise SegmentInvalid(_("请选择分销商"))
         return segment_service.clean_criteria(raw)
 
     def clean(self):
@@ -236,25 +220,6 @@ class SegmentForm(forms.ModelForm):
     def save(self, commit=True):
         self.instance.criteria = self.cleaned_criteria
         return super().save(commit)
-
-
-class ProductLookup(BaseAutocompleteView):
-    def get(self, request, *args, **kwargs):
-        self.object_list = self.get_queryset()
-        page = self.get_context_data()["page_obj"]
-        return JsonResponse(
-            {
-                "results": [{"id": str(p.pk), "text": product_label(p)} for p in page.object_list],
-                "pagination": {"more": page.has_next()},
-            }
-        )
-
-    def get_queryset(self):
-        term = (self.request.GET.get("term") or "").strip()[:40]
-        products = Product.objects.order_by("-is_listed", "-sales_count", "pk").only(
-            "pk", "name", "is_listed"
-        )
-        return products.filter(name__icontains=term) if term else products
 
 
 @admin.register(Segment)
@@ -282,7 +247,7 @@ class SegmentAdmin(ModelAdmin):
         ),
         (
             gettext_lazy("来源与绑定"),
-            {"fields": ("bound", "distributor_code", "sources", "registered_within")},
+            {"fields": ("bound", "distributor", "sources", "registered_within")},
         ),
         (gettext_lazy("商品行为"), {"fields": ("product_action", "products", "product_within")}),
     )
@@ -335,6 +300,11 @@ class SegmentAdmin(ModelAdmin):
                 name="customers_segment_live_count",
             ),
             path(
+                "distributors/",
+                self.admin_site.admin_view(self.distributor_lookup),
+                name="customers_segment_distributors",
+            ),
+            path(
                 "products/",
                 self.admin_site.admin_view(self.product_lookup),
                 name="customers_segment_products",
@@ -347,11 +317,22 @@ class SegmentAdmin(ModelAdmin):
             raise PermissionDenied
         return ProductLookup.as_view()(request)
 
+    def distributor_lookup(self, request):
+        """The 指定分销商 picker's search: by name, nickname, phone or whole referral code."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        return DistributorLookup.as_view()(request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # The chosen distributor's phone is drawn as this staff member may see it.
+        return type(form.__name__, (form,), {"full_phone": may_see_phones(request)})
+
     def live_count(self, request):
         """The member count of the filter being edited (htmx, GET with the form's fields)."""
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
-        form = SegmentForm(request.GET)
+        form = SegmentForm(request.GET, full_phone=may_see_phones(request))
         del form.fields["name"]  # the count does not need a name (nor its uniqueness check)
         count, errors = None, []
         if form.is_valid():

@@ -37,3 +37,25 @@ def test_a_segment_of_buyers_who_looked_at_a_product_and_did_not_buy(operations_
         "products": [tea.pk],
         "product_within": 30,
     }
+
+
+def test_a_segment_of_one_distributors_customers_picked_by_name(operations_desk):
+    from fenxiao.distribution.tests.helpers import bound_buyer, make_distributor
+
+    wang = make_distributor(user=make_buyer(phone="13800005678", nickname="华东小王"))
+    make_distributor(user=make_buyer(nickname="北方老李"))
+    bound_buyer(wang), bound_buyer(wang)
+    page = operations_desk.page
+    page.goto("/backend/customers/segment/add/")
+    page.get_by_label("分群名称").fill("小王的客户")
+    page.locator(".field-distributor .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill("小王")
+    page.locator(".select2-results__option", has_text="华东小王（13800005678）").click()
+    # The live count follows the pick (select2's choice reaches htmx as a DOM change).
+    page.locator("[data-live-count]").filter(has_text="2").wait_for()
+    operations_desk.shot("segment-distributor")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url("**/customers/segment/")
+    assert "2 人" in page.content()
+    segment = Segment.objects.get(name="小王的客户")
+    assert segment.criteria == {"bound": "one", "distributor_id": wang.pk}

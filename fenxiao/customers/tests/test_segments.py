@@ -113,7 +113,7 @@ def test_edit_page_live_count_save_and_list_counts(shop, django_assert_max_num_q
     live = reverse("admin:customers_segment_live_count")
     reply = client.get(live, {"tags_any": [shop["vip"].pk], "bound": "any"})
     assert reply.status_code == 200 and "data-live-count>2<" in reply.content.decode()
-    reply = client.get(live, {"bound": "one", "distributor_code": shop["d1"].referral_code})
+    reply = client.get(live, {"bound": "one", "distributor": shop["d1"].pk})
     assert "data-live-count>1<" in reply.content.decode()
     reply = client.get(live, {"spend_min": "abc", "paid_within": "0"})
     text = reply.content.decode()
@@ -147,7 +147,10 @@ def test_live_count_and_save_never_500_on_garbage(shop):
         {"tags_any": ["abc"]},
         {"tags_none": ["999999"]},
         {"sources": ["tv"]},
-        {"bound": "one", "distributor_code": "NOPE"},
+        {"bound": "one", "distributor": "NOPE"},
+        {"bound": "one", "distributor": "99999999999999999999"},
+        {"bound": "one"},
+        {"bound": "none", "distributor": "1"},
         {"bound": "<b>"},
         {"spend_min": "1e99"},
         {"orders_max": "99999999999999999999"},
@@ -155,8 +158,10 @@ def test_live_count_and_save_never_500_on_garbage(shop):
         reply = client.get(live, garbage)
         assert reply.status_code == 200 and "data-live-errors" in reply.content.decode(), garbage
     add = reverse("admin:customers_segment_add")
-    reply = client.post(add, {"name": "坏", "bound": "one", "distributor_code": "NOPE"})
-    assert reply.status_code == 200 and "请填写存在的分销商推广码" in reply.content.decode()
+    reply = client.post(add, {"name": "坏", "bound": "one", "distributor": "999999"})
+    assert reply.status_code == 200 and "所选分销商不存在" in reply.content.decode()
+    reply = client.post(add, {"name": "坏", "bound": "one", "distributor": ""})
+    assert reply.status_code == 200 and "请选择分销商" in reply.content.decode()
     assert not Segment.objects.filter(name="坏").exists()
 
 
