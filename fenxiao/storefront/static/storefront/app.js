@@ -59,9 +59,31 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
         }
       }
       // A SKU the flash sale covers while its flash stock is gone (or the buyer's limit is
-      // reached) stays disabled: checkout would refuse it (the page says why).
-      buttons.forEach(function (b) { b.disabled = !match || match.stock <= 0 || match.refused; });
+      // reached) stays disabled: checkout would refuse it (the page says why). Specs not
+      // all chosen yet leave the buttons live: a tap says which to choose (below), where a
+      // greyed button that did nothing left the buyer guessing.
+      buttons.forEach(function (b) { b.disabled = !!match && (match.stock <= 0 || match.refused); });
     }
+    function missing() {
+      var specs = chosen();
+      var names = [];
+      root.querySelectorAll("fieldset.spec-group input[type=radio]").forEach(function (input) {
+        var name = input.dataset.spec;
+        if (!(name in specs) && names.indexOf(name) < 0) names.push(name);
+      });
+      return names;
+    }
+    // Capturing on the document runs before htmx's own click listener on the button.
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("[data-needs-sku]");
+      if (!button || skuInput.value) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      var names = missing();
+      toast(names.length ? interpolate(gettext("请选择 %(specs)s"), { specs: names.join(gettext("、")) }, true) : gettext("该规格暂不可售，请选择其他规格"));
+      var first = root.querySelector("fieldset.spec-group");
+      if (first) first.scrollIntoView({ behavior: "smooth", block: "center" });
+    }, true);
     root.addEventListener("change", function (event) {
       update();
       if (event.target.dataset && event.target.dataset.picture) showPicture(event.target.dataset.picture);
@@ -93,6 +115,18 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
         document.execCommand("copy"); done();
       }
     });
+  }
+
+  // The same toast the server sends (partials/toast.html), for words the page says itself.
+  function toast(message) {
+    var box = document.getElementById("toast");
+    if (!box) return;
+    box.innerHTML = "";
+    var inner = document.createElement("div");
+    inner.className = "toast error";
+    inner.setAttribute("role", "status");
+    inner.textContent = message;
+    box.appendChild(inner);
   }
 
   function yuan(fen) {
