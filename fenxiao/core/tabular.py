@@ -200,10 +200,11 @@ def xlsx_response(filename: str, sheet_title: str, headers: list[str], rows, wid
 # --- reading what merchants upload ------------------------------------------------------------
 
 
-def read_csv(data: bytes, invalid) -> list[list]:
+def read_csv(data: bytes, invalid, *, undecodable: str = "", malformed: str = "") -> list[list]:
     """The rows of an uploaded CSV file, each a list of its cells' text. UTF-8 (with or
     without a BOM) or GBK, as Excel on Chinese Windows saves it; anything else is refused
-    with `invalid` (the caller's DomainError) in Chinese."""
+    with `invalid` (the caller's DomainError) in Chinese: `undecodable` and `malformed`
+    word the refusals the caller's way (their default is this module's wording)."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -211,17 +212,27 @@ def read_csv(data: bytes, invalid) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:
-        raise invalid(_("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传"))
+        raise invalid(undecodable or _("CSV 文件编码无法识别，请另存为“CSV UTF-8”后重新上传"))
     try:
         return list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise invalid(_("CSV 文件格式有误，无法读取")) from exc
+        raise invalid(malformed or _("CSV 文件格式有误，无法读取")) from exc
 
 
-def read_xlsx(data: bytes, invalid, *, unreadable: str, limit: int, sheet: str = "") -> list[list]:
+def _blank(values) -> bool:
+    return not any(v is not None and str(v).strip() for v in values)
+
+
+def read_xlsx(
+    data: bytes, invalid, *, unreadable: str, limit: int, sheet: str = "", rows_read: int | None = None
+) -> list[list]:
     """The rows of an uploaded .xlsx file's sheet named `sheet` (else its first), each a
     list of its cells' values, reading no further than `limit` rows (the caller refuses a
-    longer file by the count). A file openpyxl cannot open is refused with `unreadable`."""
+    longer file by the count). A file openpyxl cannot open is refused with `unreadable`.
+
+    With `rows_read`, `limit` counts only rows with something in them, and reading stops
+    after `rows_read` rows in all: sheets often carry thousands of formatted but empty rows,
+    which should neither count as the merchant's rows nor be read without end."""
     from openpyxl import load_workbook
 
     try:
@@ -230,10 +241,11 @@ def read_xlsx(data: bytes, invalid, *, unreadable: str, limit: int, sheet: str =
         raise invalid(unreadable) from exc
     try:
         found = book[sheet] if sheet in book.sheetnames else book.worksheets[0]
-        rows = []
+        rows, counted = [], 0
         for values in found.iter_rows(values_only=True):
             rows.append(list(values))
-            if len(rows) >= limit:
+            counted += rows_read is None or not _blank(values)
+            if counted >= limit or (rows_read is not None and len(rows) >= rows_read):
                 break
         return rows
     finally:

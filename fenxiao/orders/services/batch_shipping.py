@@ -16,8 +16,6 @@ Bad files (too large, not CSV/Excel, unreadable, missing columns, too many rows)
 with a `BatchShipFileInvalid` carrying the reason; nothing is half-read.
 """
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -27,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import DomainError
+from fenxiao.core.tabular import read_csv, read_xlsx
 from fenxiao.shipping.carriers import Carrier, carrier_name, carrier_record_name, find_carrier
 
 from ..errors import BatchShipFileInvalid
@@ -115,51 +114,28 @@ def read_file(name: str, data: bytes) -> list[Row]:
         )
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if suffix == "csv":
-        table = _csv_rows(data)
+        # Excel saves CSV in the system code page (GBK on Chinese Windows); WPS and others
+        # in UTF-8, with or without a BOM: `read_csv` reads all three.
+        table = read_csv(
+            data,
+            BatchShipFileInvalid,
+            undecodable=_("无法识别文件编码，请另存为 UTF-8 编码的 CSV"),
+            malformed=_("CSV 文件格式有误，请用模板重新填写"),
+        )
     elif suffix == "xlsx":
-        table = _xlsx_rows(data)
+        # Enough to refuse a file that is too long (the header and one row past MAX_ROWS)
+        # without reading all of it; sheets often carry many formatted but empty rows, so
+        # those are bounded too.
+        table = read_xlsx(
+            data,
+            BatchShipFileInvalid,
+            unreadable=_("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏"),
+            limit=MAX_ROWS + 2,
+            rows_read=50 * MAX_ROWS + 1,
+        )
     else:
         raise BatchShipFileInvalid(_("只支持 CSV 或 Excel（.xlsx）文件；.xls 请在 Excel 中另存为 .xlsx"))
     return _rows(table)
-
-
-def _csv_rows(data: bytes) -> list[list]:
-    # Excel saves CSV in the system code page (GBK on Chinese Windows); WPS and others in
-    # UTF-8, with or without a BOM.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        raise BatchShipFileInvalid(_("无法识别文件编码，请另存为 UTF-8 编码的 CSV"))
-    try:
-        return list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise BatchShipFileInvalid(_("CSV 文件格式有误，请用模板重新填写")) from exc
-
-
-def _xlsx_rows(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # a damaged or disguised file: zip, xml or openpyxl errors
-        raise BatchShipFileInvalid(_("无法读取 Excel 文件，请确认是 .xlsx 格式且未损坏")) from exc
-    try:
-        sheet = book.worksheets[0]
-        rows, filled = [], 0
-        for values in sheet.iter_rows(values_only=True):
-            rows.append(list(values))
-            filled += any(v is not None and str(v).strip() for v in values)
-            # Enough to refuse a file that is too long, without reading all of it; sheets
-            # often carry many formatted but empty rows, so those are bounded too.
-            if filled > MAX_ROWS + 1 or len(rows) > 50 * MAX_ROWS:
-                break
-        return rows
-    finally:
-        book.close()
 
 
 def _cell(value) -> str:

@@ -212,6 +212,8 @@ def test_the_header_may_be_written_in_english(boss, orders):
         ("发货.csv", csv_bytes([]), "文件中只有表头"),
         ("发货.csv", b"\r\n\r\n", "文件中没有内容"),
         ("发货.csv", b"x" * (batch_shipping.MAX_FILE_BYTES + 1), "文件不能超过 2MB"),
+        ("发货.csv", b"\xff\xfe\xff", "无法识别文件编码，请另存为 UTF-8 编码的 CSV"),
+        ("发货.csv", '"{}"'.format("x" * 200_000).encode(), "CSV 文件格式有误，请用模板重新填写"),
     ],
 )
 def test_bad_files_are_refused_with_the_reason(boss, orders, name, data, message):
@@ -225,6 +227,16 @@ def test_too_many_rows_are_refused(boss, orders, monkeypatch):
     monkeypatch.setattr(batch_shipping, "MAX_ROWS", 2)
     rows = [[o.number, "顺丰", f"SF12345678{i}"] for i, o in enumerate(orders["ready"])]
     assert "一次最多发货 2 单" in upload(boss, "f.xlsx", xlsx(rows)).content.decode()
+
+
+def test_blank_formatted_rows_do_not_count_as_orders(boss, orders, monkeypatch):
+    # A sheet keeps rows that were only formatted; they are not orders, so they neither
+    # count against the limit nor end the reading before the rows after them.
+    monkeypatch.setattr(batch_shipping, "MAX_ROWS", 2)
+    a, b, _c = orders["ready"]
+    rows = [[a.number, "顺丰", "SF1234567801"], *[[" ", None, " "]] * 20, [b.number, "顺丰", "SF1234567802"]]
+    body = upload(boss, "f.xlsx", xlsx(rows)).content.decode()
+    assert "可发货 2 单" in body
 
 
 def test_a_forged_or_missing_preview_ships_nothing(boss, orders):
