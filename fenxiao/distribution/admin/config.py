@@ -7,7 +7,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSplitDateTimeWidget
@@ -522,6 +522,7 @@ class ScheduledChangeAdmin(DetailActionsMixin, ReadOnlyAdmin):
                 request, lambda: scheduled.cancel(change, request.user), success=_("已撤销，该变更不会生效")
             ),
             title=_("撤销定时变更：%(when)s 生效") % {"when": local_time(change.effective_at)},
-            submit_label=_("确认撤销"),
+            # The buyer withdraws an after-sale with the same Chinese words (English: Withdraw).
+            submit_label=pgettext("scheduled change", "确认撤销"),
             danger=True,
         )

@@ -18,7 +18,7 @@ from fenxiao.distribution.models import (
 )
 from fenxiao.distribution.services import config, scheduled
 from fenxiao.distribution.tasks import apply_scheduled_changes
-from fenxiao.testing import login, make_category, make_staff
+from fenxiao.testing import in_english, login, make_category, make_staff
 
 from .helpers import bound_buyer, buy, commission, make_distributor, settings_data, sku, superuser, travel
 
@@ -131,6 +131,17 @@ def test_the_backend_schedules_lists_and_cancels(lamp):
     assert ScheduledChange.objects.get().status == ScheduledChangeStatus.PENDING
     assert client.post(cancel, {}).status_code == 302
     assert ScheduledChange.objects.get().status == ScheduledChangeStatus.CANCELLED
+
+
+def test_the_cancel_page_words_its_button_as_cancelling_a_change_in_either_language():
+    """确认撤销 is also the buyer's button for withdrawing an after-sale (Withdraw); the
+    scheduled change's page keeps its own sense in English."""
+    staff = superuser()
+    change = scheduled.schedule_settings(staff, timezone.now() + timedelta(days=1), {"level1_bp": 1200})
+    cancel = reverse("admin:distribution_scheduledchange_cancel", args=[change.pk])
+    assert "确认撤销" in login(staff).get(cancel).content.decode()
+    client = in_english(login(staff))
+    assert "Confirm cancellation" in client.get(cancel).content.decode()
 
 
 def test_a_rule_edit_is_scheduled_from_the_rule_form(lamp):
