@@ -9,6 +9,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
+from fenxiao.shipping.carriers import carrier_name
 
 # Upper bounds of the order rules' time counts: far beyond any real policy, far below a
 # date overflow (a huge value used to make every confirm-receipt fail).
@@ -444,7 +445,10 @@ class OrderEvent(models.Model):
         related_name="+",
         verbose_name=_("操作人"),
     )
+    # The line in Chinese, as written: exports, search, and rows from before templates.
     message = models.CharField(_("说明"), max_length=300)
+    # What happened, for code; also the line's template (its Chinese msgid, under TEMPLATE)
+    # and arguments (under ARGS), so each reader gets it in their own language (`text`).
     data = models.JSONField(default=dict, blank=True)
     # The buyer's order page lists the events as the order's history; staff-only ones (a
     # 商家备注 written or changed) stay on the backend.
@@ -456,8 +460,43 @@ class OrderEvent(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "订单日志")
         ordering = ["id"]
 
+    TEMPLATE, ARGS = "_template", "_args"
+
     def __str__(self):
-        return self.message
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The line in the active language. Pure Python (a page of events costs no query):
+        the template through gettext, its arguments as stored, codes (a carrier, an
+        after-sale's kind or reason) by their label. A line without arguments is its own
+        template; an older row written with its values in shows as written."""
+        data = self.data if isinstance(self.data, dict) else {}
+        template = data.get(self.TEMPLATE)
+        if not template:
+            return gettext(self.message) if self.message else ""
+        return self.render_text(template, data.get(self.ARGS) or {}) or self.message
+
+    @classmethod
+    def render_text(cls, template: str, args: dict) -> str:
+        """`template` in the active language with `args`; "" if they do not fit (an older
+        row whose template has since changed its placeholders)."""
+        try:
+            return gettext(template) % {name: _event_arg(value) for name, value in args.items()}
+        except (KeyError, TypeError, ValueError):
+            return ""
+
+
+def _event_arg(value):
+    """An argument as the reader sees it: a code stored as {kind: code} by its label in the
+    active language (an unknown code as it is), anything else as stored."""
+    if not (isinstance(value, dict) and len(value) == 1):
+        return value
+    ((kind, code),) = value.items()
+    show = _EVENT_CODES.get(kind)
+    if show is None or not isinstance(code, str):
+        return code
+    return show(code) if code else code
 
 
 def evidence_image_path(instance, filename):
@@ -468,4 +507,22 @@ def evidence_image_path(instance, filename):
 # After-sales (refund only, returns) and parcels with their tracking live in modules of their
 # own (see their docstrings); imported here so Django finds their models.
 from .models_after_sales import *  # noqa: E402, F403
+from .models_after_sales import AfterSaleKind, AfterSaleReason  # noqa: E402
 from .models_shipping import *  # noqa: E402, F403
+from .models_shipping import TrackingState  # noqa: E402
+
+
+def _label_of(choices):
+    return lambda code: str(dict(choices.choices).get(code, code))
+
+
+# What an event's {kind: code} argument means. "text" is a Chinese text the system wrote (a
+# cancel reason, a default reason): a catalog entry, so translated; one a person typed is
+# in no catalog and reads as typed.
+_EVENT_CODES = {
+    "text": gettext,
+    "carrier": carrier_name,
+    "after_sale_kind": _label_of(AfterSaleKind),
+    "after_sale_reason": _label_of(AfterSaleReason),
+    "tracking_state": _label_of(TrackingState),
+}

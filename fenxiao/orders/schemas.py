@@ -219,8 +219,12 @@ class OrderLineOut(Schema):
 class OrderEventOut(Schema):
     kind: str
     actor_kind: str
-    message: str
+    message: str = Field(description="订单日志内容，按请求的语言（Accept-Language）显示")
     created_at: datetime
+
+    @staticmethod
+    def resolve_message(obj):
+        return obj.text
 
 
 class OrderOut(Schema):

@@ -52,7 +52,7 @@ class OrderLineInline(ReadOnlyInline):
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ("created_at", "actor_kind", "actor_display", "message")
+    fields = ("created_at", "actor_kind", "actor_display", "text")
     readonly_fields = fields
     verbose_name_plural = pgettext_lazy("plural", "订单日志")
 
@@ -62,6 +62,10 @@ class OrderEventInline(ReadOnlyInline):
     @display(description=gettext_lazy("操作人"))
     def actor_display(self, obj):
         return buyer_text(obj.actor, full_phones(obj)) if obj.actor_id else obj.get_actor_kind_display()
+
+    @display(description=gettext_lazy("说明"))
+    def text(self, obj):
+        return obj.text  # in the reader's language (the stored message is Chinese)
 
 
 class AfterSaleInline(ReadOnlyInline):

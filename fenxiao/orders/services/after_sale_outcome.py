@@ -4,13 +4,14 @@ none of which has shipped is closed when nothing is left to ship (`after_sales`)
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.money import format_fen
 
 from ..models import ActorKind, AfterSale, AfterSaleLog, Order, OrderStatus
 from . import after_sale_checks as checks
 from . import hooks, shipments
-from .events import log_event, transition
+from .events import log_event, text_arg, transition
 
 
 def note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None) -> AfterSaleLog:
@@ -63,7 +64,52 @@ def close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
         cancelled_at=timezone.now(),
         cancel_reason=f"{what}：{after_sale.reason}"[:200],
     )
-    log_event(order, "cancelled", ActorKind.SYSTEM, f"未发货订单{what}，订单已关闭")
+    log_event(
+        order,
+        "cancelled",
+        ActorKind.SYSTEM,
+        gettext_noop("未发货订单全额退款，订单已关闭")
+        if in_full
+        else gettext_noop("未发货订单商品已全部退款，订单已关闭"),
+    )
     hooks.orders_cancelled([order.pk])
     if not in_full:
         hooks.order_closed_unsold(order)
+
+
+# --- the order log's lines for the after-sale's steps (templates, see `events`) ----------
+
+# A return approved, by who approved it (`after_sales.approve`).
+RETURN_APPROVED = {
+    "商家": gettext_noop("商家同意退货 %(after_sale)s，等待买家寄回"),
+    "超时未处理，系统自动": gettext_noop("超时未处理，系统自动同意退货 %(after_sale)s，等待买家寄回"),
+    "系统": gettext_noop("系统同意退货 %(after_sale)s，等待买家寄回"),
+}
+# A returned parcel received, by (received by staff, goods back in stock).
+RECEIVED = {
+    (True, False): gettext_noop("商家已确认收货（售后 %(after_sale)s），退款 %(amount)s 原路退回"),
+    (True, True): gettext_noop(
+        "商家已确认收货（售后 %(after_sale)s），退货商品已入库，退款 %(amount)s 原路退回"
+    ),
+    (False, False): gettext_noop(
+        "商家超时未确认，系统自动确认收货（售后 %(after_sale)s），退款 %(amount)s 原路退回"
+    ),
+    (False, True): gettext_noop(
+        "商家超时未确认，系统自动确认收货（售后 %(after_sale)s），退货商品已入库，退款 %(amount)s 原路退回"
+    ),
+}
+
+
+def requested_line(after_sale: AfterSale, by_staff: bool) -> dict:
+    """A request filed: its kind and a reason from the list by their codes, a reason typed
+    (staff, older clients) as typed."""
+    args = {
+        "kind": {"after_sale_kind": after_sale.kind},
+        "amount": format_fen(after_sale.amount),
+        "reason": {"after_sale_reason": after_sale.reason_code}
+        if after_sale.reason_code
+        else text_arg(after_sale.reason),
+    }
+    if by_staff:
+        return {"message": gettext_noop("商家发起%(kind)s %(amount)s：%(reason)s"), "args": args}
+    return {"message": gettext_noop("买家申请%(kind)s %(amount)s：%(reason)s"), "args": args}

@@ -7,6 +7,7 @@ import time
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.notices.services import events as notices
@@ -21,12 +22,14 @@ from ..models import (
     OrderSettings,
 )
 from .after_sales import approve, receive
+from .events import event_line
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 200
 SWEEP_BUDGET_SECONDS = 240
 CLOSED_MESSAGE = "买家未在期限内寄回商品，售后已自动关闭"
+CLOSED_EVENT = gettext_noop("售后 %(after_sale)s 买家未在期限内寄回商品，已自动关闭")
 
 
 def sweep_deadlines(now=None, *, chunk_size: int | None = None, budget_seconds=SWEEP_BUDGET_SECONDS) -> dict:
@@ -132,8 +135,7 @@ def _close_overdue_returns(now, size: int, stop_at: float) -> int:
                         order_id=order_id,
                         kind="after_sale_closed",
                         actor_kind=ActorKind.SYSTEM,
-                        message=f"售后 {number} 买家未在期限内寄回商品，已自动关闭",
-                        data={"after_sale": number},
+                        **event_line(CLOSED_EVENT, {"after_sale": number}, after_sale=number),
                     )
                     for _, number, order_id, _, _ in closed
                 )

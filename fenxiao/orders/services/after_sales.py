@@ -38,7 +38,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import format_fen
@@ -69,7 +69,7 @@ from ..models import (
 from . import after_sale_checks as checks
 from . import after_sale_outcome as outcome
 from . import evidence, hooks, shipments, tenders
-from .events import actor_kind_for, log_event, new_number
+from .events import actor_kind_for, carrier_arg, log_event, new_number
 
 logger = logging.getLogger(__name__)
 
@@ -168,9 +168,9 @@ def request_after_sale(
         order,
         "after_sale_requested",
         actor_kind_for(actor),
-        summary,
         actor=actor,
         after_sale=after_sale.number,
+        **outcome.requested_line(after_sale, by_staff),
     )
     if by_staff:
         after_sale = approve(after_sale, actor, every_unit=every_unit)
@@ -236,8 +236,9 @@ def approve(
             order,
             "after_sale_approved",
             actor_kind,
-            f"{by}同意退货 {after_sale.number}，等待买家寄回",
+            outcome.RETURN_APPROVED[by],
             actor=staff,
+            args={"after_sale": after_sale.number},
             after_sale=after_sale.number,
         )
         notices.after_sale_approved(
@@ -266,8 +267,9 @@ def approve(
         order,
         "after_sale_approved",
         actor_kind,
-        f"同意售后 {after_sale.number}，退款 {format_fen(after_sale.amount)} 原路退回",
+        gettext_noop("同意售后 %(after_sale)s，退款 %(amount)s 原路退回"),
         actor=staff,
+        args={"after_sale": after_sale.number, "amount": format_fen(after_sale.amount)},
         after_sale=after_sale.number,
     )
     return _start_refund(order, after_sale, every_unit=every_unit)
@@ -329,7 +331,7 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         refusal=_("只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货"),
         kind="rejected",
         note="商家拒绝售后",
-        event="拒绝售后",
+        event=gettext_noop("拒绝售后 %(after_sale)s：%(reason)s"),
     )
 
 
@@ -347,8 +349,9 @@ def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
         after_sale.order,
         "after_sale_withdrawn",
         ActorKind.BUYER,
-        f"买家撤销售后 {after_sale.number}",
+        gettext_noop("买家撤销售后 %(after_sale)s"),
         actor=buyer,
+        args={"after_sale": after_sale.number},
     )
     return after_sale
 
@@ -388,12 +391,14 @@ def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: st
         f"买家已寄回商品：{carrier_record_name(found)} {tracking_number}",
         buyer,
     )
+    waybill = {"carrier": carrier_arg(found.value), "tracking_number": tracking_number}
     log_event(
         after_sale.order,
         "after_sale_shipped_back",
         ActorKind.BUYER,
-        f"买家寄回售后 {after_sale.number} 的商品：{carrier_record_name(found)} {tracking_number}",
+        gettext_noop("买家寄回售后 %(after_sale)s 的商品：%(carrier)s %(tracking_number)s"),
         actor=buyer,
+        args={"after_sale": after_sale.number, **waybill},
         after_sale=after_sale.number,
     )
     return after_sale
@@ -433,8 +438,9 @@ def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> Afte
         order,
         "after_sale_received",
         actor_kind,
-        f"{who}（售后 {after_sale.number}）{stocked}，退款 {format_fen(after_sale.amount)} 原路退回",
+        outcome.RECEIVED[bool(staff), bool(restock)],
         actor=staff,
+        args={"after_sale": after_sale.number, "amount": format_fen(after_sale.amount)},
         after_sale=after_sale.number,
     )
     return _start_refund(order, after_sale)
@@ -452,7 +458,7 @@ def refuse_receipt(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         refusal=_("只有买家已寄回的售后可以拒绝收货"),
         kind="receipt_refused",
         note="商家拒绝收货",
-        event="拒绝收货",
+        event=gettext_noop("拒绝收货 %(after_sale)s：%(reason)s"),
     )
 
 
@@ -479,8 +485,9 @@ def _refuse(after_sale, staff, reason, *, at, missing, refusal, kind, note, even
         after_sale.order,
         f"after_sale_{kind}",
         ActorKind.STAFF,
-        f"{event} {after_sale.number}：{reason}",
+        event,
         actor=staff,
+        args={"after_sale": after_sale.number, "reason": reason},
         after_sale=after_sale.number,
     )
     return after_sale
@@ -532,7 +539,8 @@ def refund_succeeded(after_sale_id: int) -> None:
         order,
         "refunded",
         ActorKind.GATEWAY,
-        f"售后 {after_sale.number} 已退款 {format_fen(after_sale.amount)}",
+        gettext_noop("售后 %(after_sale)s 已退款 %(amount)s"),
+        args={"after_sale": after_sale.number, "amount": format_fen(after_sale.amount)},
         after_sale=after_sale.number,
     )
     notices.refund_done(

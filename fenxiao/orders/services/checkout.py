@@ -23,6 +23,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.catalog.errors import InvalidQuantity, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
@@ -367,7 +368,13 @@ def place_order(
         _record_discounts(order, q, lines)
         promotions_port.order_placed(order, q, buyer, choice)
         log_event(
-            order, "created", ActorKind.BUYER, "买家下单", actor=buyer, total=order.total, lines=len(q.lines)
+            order,
+            "created",
+            ActorKind.BUYER,
+            gettext_noop("买家下单"),
+            actor=buyer,
+            total=order.total,
+            lines=len(q.lines),
         )
         hooks.order_placed(order)
         if from_cart:

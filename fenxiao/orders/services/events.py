@@ -1,25 +1,61 @@
-"""Order event log and shared helpers for moving an order between states."""
+"""Order event log and shared helpers for moving an order between states.
+
+An event's line reads in its reader's language: it is written as a template (a Chinese
+msgid, marked with `gettext_noop` where it is written) and its arguments, kept in the row
+(`OrderEvent.text` renders them), together with the finished Chinese sentence in
+`message` for exports and search. Arguments that are words rather than values go in as
+codes (`carrier_arg`, `text_arg` …, see `OrderEvent`), so they are translated too."""
 
 import secrets
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import ActorKind, Order, OrderEvent
 
 
 def log_event(
-    order: Order, kind: str, actor_kind: str, message: str, actor=None, *, buyer_visible=True, **data
+    order: Order,
+    kind: str,
+    actor_kind: str,
+    message: str,
+    actor=None,
+    *,
+    args: dict | None = None,
+    buyer_visible=True,
+    **data,
 ) -> OrderEvent:
+    """`message` is the line's template; `args` its arguments when it has placeholders."""
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
         actor_kind=actor_kind,
         actor=event_actor(actor),
-        message=message[:300],
-        data=data,
         buyer_visible=buyer_visible,
+        **event_line(message, args, **data),
     )
+
+
+def event_line(template: str, args: dict | None = None, **data) -> dict:
+    """An event's `message` and `data` for `template` with `args` (for bulk inserts too):
+    the template and arguments kept in `data`, the message rendered in Chinese."""
+    if not args:
+        # Its own template: `OrderEvent.text` translates the message itself.
+        return {"message": template[:300], "data": data}
+    with translation.override("zh-hans"):
+        message = OrderEvent.render_text(template, args)
+    return {"message": message[:300], "data": {**data, OrderEvent.TEMPLATE: template, OrderEvent.ARGS: args}}
+
+
+def carrier_arg(code: str) -> dict:
+    """A carrier as an event argument: its code, named in the reader's language."""
+    return {"carrier": code}
+
+
+def text_arg(value: str):
+    """A text the system may have written (a default cancel reason) as an event argument:
+    translated when a catalog has it, as typed otherwise (a person's own words)."""
+    return {"text": value} if value else value
 
 
 def buyer_events(order: Order) -> list[OrderEvent]:

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.catalog.services.stock import restore_stock
 from fenxiao.core.errors import InvalidTransition
@@ -20,11 +21,24 @@ from ..models import (
     OrderStatus,
 )
 from . import hooks, payments_port, stores_port, tenders
-from .events import actor_kind_for, log_event, transition
+from .events import actor_kind_for, log_event, text_arg, transition
 
 # The periodic sweeps (timeout cancel, auto-complete) work on chunks of orders; they live
-# in `sweeps` and are reached from here too, next to the one-order transitions they mirror.
-from .sweeps import auto_complete_orders, cancel_expired_orders  # noqa: F401
+# in `sweeps` and are reached from here too, next to the one-order transitions they mirror
+# (whose log lines they share).
+from .sweeps import (  # noqa: F401
+    AUTO_COMPLETE_MESSAGE,
+    CANCELLED_MESSAGE,
+    auto_complete_orders,
+    cancel_expired_orders,
+)
+
+# The reasons an order is cancelled with when nobody typed one: kept on the order as
+# written, and shown in the reader's language in its log.
+BUYER_CANCEL_REASON = gettext_noop("买家取消")
+PAID_CANCEL_REASON = gettext_noop("取消订单")
+# What the backend's cancel form (admin/order_actions.py) passes when left empty.
+STAFF_CANCEL_REASON = gettext_noop("商家取消")
 
 
 def mark_paid(order: Order, payment) -> bool:
@@ -39,12 +53,14 @@ def mark_paid(order: Order, payment) -> bool:
     now = timezone.now()
     # paid_amount is the whole order: the gateway part plus any store credit already taken.
     transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=order.total, paid_at=now)
-    wallet = f"（余额支付 {format_fen(order.wallet_amount)}）" if order.wallet_amount else ""
     log_event(
         order,
         "paid",
         ActorKind.GATEWAY,
-        f"买家已付款 {format_fen(payment.amount)}{wallet}",
+        gettext_noop("买家已付款 %(amount)s（余额支付 %(wallet)s）")
+        if order.wallet_amount
+        else gettext_noop("买家已付款 %(amount)s"),
+        args={"amount": format_fen(payment.amount), "wallet": format_fen(order.wallet_amount)},
         gateway=payment.gateway,
         transaction_id=payment.transaction_id,
     )
@@ -58,7 +74,12 @@ def mark_paid_by_wallet(order: Order) -> None:
     Called by checkout with the order row freshly created in its transaction."""
     transition(order, OrderStatus.PENDING_SHIPMENT, paid_amount=order.total, paid_at=timezone.now())
     log_event(
-        order, "paid", ActorKind.BUYER, f"买家已用商城余额付款 {format_fen(order.total)}", gateway="wallet"
+        order,
+        "paid",
+        ActorKind.BUYER,
+        gettext_noop("买家已用商城余额付款 %(amount)s"),
+        args={"amount": format_fen(order.total)},
+        gateway="wallet",
     )
     hooks.order_paid(order)
     _paid_webhook(order)
@@ -90,7 +111,7 @@ def complete(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER) -> 
         # Its flow allows 待自提 → 已完成: only the store's verification may take that step.
         raise InvalidTransition(_("到店自提订单请到门店出示提货码，核销后完成"), code="ORDER_IS_PICKUP")
     transition(order, OrderStatus.COMPLETED, completed_at=timezone.now())
-    message = "买家确认收货" if actor_kind == ActorKind.BUYER else "发货后到期，系统自动确认收货"
+    message = gettext_noop("买家确认收货") if actor_kind == ActorKind.BUYER else AUTO_COMPLETE_MESSAGE
     log_event(order, "completed", actor_kind, message, actor=actor)
     hooks.order_completed(order)
     webhooks.orders_completed([(order.pk, order.number)], order.completed_at)
@@ -118,7 +139,9 @@ def complete_pickup(order: Order, *, actor=None) -> Order:
         raise InvalidTransition(_("订单有处理中的售后申请，请先处理售后"), code="ORDER_HAS_OPEN_AFTER_SALE")
     now = timezone.now()
     transition(order, OrderStatus.COMPLETED, completed_at=now, picked_up_at=now)
-    log_event(order, "completed", ActorKind.STAFF, "门店核销提货码，买家已到店提货", actor=actor)
+    log_event(
+        order, "completed", ActorKind.STAFF, gettext_noop("门店核销提货码，买家已到店提货"), actor=actor
+    )
     hooks.order_completed(order)
     webhooks.orders_completed([(order.pk, order.number)], order.completed_at)
     return order
@@ -166,10 +189,17 @@ def cancel_unpaid(order: Order, *, actor=None, actor_kind: str = ActorKind.BUYER
             order,
             OrderStatus.CANCELLED,
             cancelled_at=timezone.now(),
-            cancel_reason=(reason or "买家取消")[:200],
+            cancel_reason=(reason or BUYER_CANCEL_REASON)[:200],
         )
         restore_order_stock(order, _line_quantities(order))
-        log_event(order, "cancelled", actor_kind, f"订单已取消：{order.cancel_reason}", actor=actor)
+        log_event(
+            order,
+            "cancelled",
+            actor_kind,
+            CANCELLED_MESSAGE,
+            actor=actor,
+            args={"reason": text_arg(order.cancel_reason)},
+        )
         tenders.release_wallet(order)
         hooks.orders_cancelled([order.pk])
     return order
@@ -179,7 +209,7 @@ def cancel_paid_order(order: Order, actor, *, reason: str = "") -> Order:
     """A paid order not yet shipped: cancelled at once with a full refund and restock."""
     from .after_sales import start_full_refund
 
-    return start_full_refund(order, actor, reason=reason or "取消订单")
+    return start_full_refund(order, actor, reason=reason or PAID_CANCEL_REASON)
 
 
 def cancel(order: Order, actor, *, reason: str = "") -> Order:
@@ -257,8 +287,11 @@ def _apply_adjustment(order: Order, staff, discount_amount: int, shipping_fee: i
         order,
         "price_adjusted",
         ActorKind.STAFF,
-        f"商家改价：{format_fen(before)} → {format_fen(order.total)}" + (f"（{reason}）" if reason else ""),
+        gettext_noop("商家改价：%(before)s → %(after)s（%(reason)s）")
+        if reason
+        else gettext_noop("商家改价：%(before)s → %(after)s"),
         actor=staff,
+        args={"before": format_fen(before), "after": format_fen(order.total), "reason": text_arg(reason)},
         before=before,
         after=order.total,
     )
@@ -312,11 +345,14 @@ def change_address(order: Order, staff, data: dict) -> Order:
             order,
             "address_changed",
             ActorKind.STAFF,
-            f"商家修改收货地址：{before} → {order.address_text}",
+            gettext_noop("商家修改收货地址：%(before)s → %(after)s"),
             actor=staff,
+            args={"before": before, "after": order.address_text},
         )
         if repriced:
-            _apply_adjustment(order, staff, order.discount_amount, shipping, "收货地址变更，运费重算")
+            _apply_adjustment(
+                order, staff, order.discount_amount, shipping, gettext_noop("收货地址变更，运费重算")
+            )
     return order
 
 

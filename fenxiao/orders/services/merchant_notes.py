@@ -3,10 +3,11 @@ order for the backend list, the order page and the packing slip, never shown to 
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ..errors import MerchantNoteInvalid
 from ..models import ActorKind, Order, OrderEvent
-from .events import event_actor, log_event
+from .events import event_actor, event_line, log_event
 
 MAX_LENGTH = Order._meta.get_field("merchant_note").max_length
 # 批量备注 takes a page of selected orders at a time; a bigger batch is refused, not cut.
@@ -20,8 +21,12 @@ def clean_note(note: str) -> str:
     return note
 
 
-def _log_message(note: str) -> str:
-    return f"商家备注：{note}" if note else "商家清空了备注"
+def _log_line(note: str) -> tuple[str, dict | None]:
+    """The log line's template and arguments: the note as typed, the words around it in
+    the reader's language."""
+    if not note:
+        return gettext_noop("商家清空了备注"), None
+    return gettext_noop("商家备注：%(note)s"), {"note": note}
 
 
 @transaction.atomic
@@ -34,14 +39,8 @@ def set_merchant_note(order: Order, staff, note: str) -> Order:
         return order
     order.merchant_note = note
     order.save(update_fields=["merchant_note"])
-    log_event(
-        order,
-        "merchant_note",
-        ActorKind.STAFF,
-        _log_message(note),
-        actor=staff,
-        buyer_visible=False,
-    )
+    template, args = _log_line(note)
+    log_event(order, "merchant_note", ActorKind.STAFF, template, actor=staff, args=args, buyer_visible=False)
     return order
 
 
@@ -65,16 +64,15 @@ def set_merchant_note_many(order_ids, staff, note: str) -> int:
     if not changed:
         return 0
     Order.objects.filter(pk__in=changed).update(merchant_note=note)
-    actor, message = event_actor(staff), _log_message(note)
+    actor, line = event_actor(staff), event_line(*_log_line(note), batch=True)
     OrderEvent.objects.bulk_create(
         OrderEvent(
             order_id=pk,
             kind="merchant_note",
             actor_kind=ActorKind.STAFF,
             actor=actor,
-            message=message,
-            data={"batch": True},
             buyer_visible=False,
+            **line,
         )
         for pk in changed
     )

@@ -34,6 +34,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Case, Prefetch, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.errors import DomainError, InvalidTransition
 from fenxiao.notices.services import events as notices
@@ -56,7 +57,7 @@ from ..models import (
     TrackingEvent,
 )
 from . import tracking
-from .events import event_actor, log_event, transition
+from .events import carrier_arg, event_actor, event_line, log_event, transition
 
 logger = logging.getLogger(__name__)
 
@@ -192,8 +193,8 @@ def ship_parcel(
     complete = all(left == chosen.get(pk, 0) for pk, left in remaining.items())
     # Order.carrier / tracking_number keep the latest parcel, for readers that know one.
     if complete:
-        message = _shipped_message(order.parcels.count(), name, tracking_number)
-        _move_to_shipped(order, parcel, staff, ActorKind.STAFF, message, now)
+        line = _shipped_line(order.parcels.count(), carrier, tracking_number)
+        _move_to_shipped(order, parcel, staff, ActorKind.STAFF, line, now)
     else:
         Order.objects.filter(pk=order.pk).update(carrier=carrier, tracking_number=tracking_number)
         order.carrier, order.tracking_number = carrier, tracking_number
@@ -201,8 +202,9 @@ def ship_parcel(
             order,
             "parcel_shipped",
             ActorKind.STAFF,
-            f"商家已部分发货：{name} {tracking_number}，共 {units} 件",
+            gettext_noop("商家已部分发货：%(carrier)s %(tracking_number)s，共 %(units)s 件"),
             actor=staff,
+            args={"carrier": carrier_arg(carrier), "tracking_number": tracking_number, "units": units},
             carrier=carrier,
             tracking_number=tracking_number,
             parcel_id=parcel.pk,
@@ -228,7 +230,7 @@ def ship_parcel(
     return parcel
 
 
-def _move_to_shipped(order: Order, last: Parcel, actor, actor_kind: str, message: str, now) -> None:
+def _move_to_shipped(order: Order, last: Parcel, actor, actor_kind: str, line: tuple, now) -> None:
     """Nothing is left to ship: 待发货 → 已发货 through the state machine, the auto-complete
     countdown from `now`, the order showing its latest parcel, and the "shipped" event.
     The one way an order becomes 已发货 one at a time, whether its last parcel just left
@@ -238,7 +240,8 @@ def _move_to_shipped(order: Order, last: Parcel, actor, actor_kind: str, message
     transition(
         order, OrderStatus.SHIPPED, shipped_at=now, auto_complete_at=now + timedelta(days=days), **waybill
     )
-    log_event(order, "shipped", actor_kind, message, actor=actor, parcel_id=last.pk, **waybill)
+    template, args = line
+    log_event(order, "shipped", actor_kind, template, actor=actor, args=args, parcel_id=last.pk, **waybill)
 
 
 def ship_if_nothing_left(order: Order) -> bool:
@@ -256,17 +259,29 @@ def ship_if_nothing_left(order: Order) -> bool:
     if order.refunded_amount < order.paid_amount and any(remaining_quantities(order).values()):
         return False
     last = parcels[-1]
-    message = (
-        f"未发货的商品已全部退款，无需再发货，订单已发货（共 {len(parcels)} 个包裹）："
-        f"{carrier_record_name(last.carrier)} {last.tracking_number}"
+    line = (
+        gettext_noop(
+            "未发货的商品已全部退款，无需再发货，订单已发货（共 %(parcels)s 个包裹）："
+            "%(carrier)s %(tracking_number)s"
+        ),
+        {
+            "parcels": len(parcels),
+            "carrier": carrier_arg(last.carrier),
+            "tracking_number": last.tracking_number,
+        },
     )
-    _move_to_shipped(order, last, None, ActorKind.SYSTEM, message, timezone.now())
+    _move_to_shipped(order, last, None, ActorKind.SYSTEM, line, timezone.now())
     return True
 
 
-def _shipped_message(parcels: int, name: str, tracking_number: str) -> str:
-    whole = f"（共 {parcels} 个包裹，已全部发出）" if parcels > 1 else ""
-    return f"商家已发货{whole}：{name} {tracking_number}"
+def _shipped_line(parcels: int, carrier: str, tracking_number: str) -> tuple[str, dict]:
+    """The "shipped" event's template and arguments, `parcels` counting the last one."""
+    args = {"parcels": parcels, "carrier": carrier_arg(carrier), "tracking_number": tracking_number}
+    if parcels > 1:
+        return gettext_noop(
+            "商家已发货（共 %(parcels)s 个包裹，已全部发出）：%(carrier)s %(tracking_number)s"
+        ), args
+    return gettext_noop("商家已发货：%(carrier)s %(tracking_number)s"), args
 
 
 def ship_rest(order: Order, staff, *, carrier: str, tracking_number: str) -> Order:
@@ -367,10 +382,12 @@ def _ship_chunk(waybills: list[Waybill], staff) -> dict[int, str]:
             kind="shipped",
             actor_kind=ActorKind.STAFF,
             actor=actor,
-            message=_shipped_message(
-                parcels_before[o.pk] + 1, carrier_record_name(w.carrier), w.tracking_number
+            **event_line(
+                *_shipped_line(parcels_before[o.pk] + 1, w.carrier, w.tracking_number),
+                carrier=w.carrier,
+                tracking_number=w.tracking_number,
+                parcel_id=parcel.pk,
             ),
-            data={"carrier": w.carrier, "tracking_number": w.tracking_number, "parcel_id": parcel.pk},
         )
         for parcel, o, w in sent
     )

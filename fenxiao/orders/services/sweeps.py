@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.catalog.services.stock import restore_stock_in_order
 from fenxiao.core.errors import InvalidTransition
@@ -33,6 +34,7 @@ from fenxiao.webhooks.services import events as webhooks
 
 from ..models import ORDER_FLOW, ActorKind, Order, OrderEvent, OrderLine, OrderStatus
 from . import hooks, payments_port, stores_port, tenders
+from .events import event_line, text_arg
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +44,9 @@ CHUNK_SIZE = 1000
 CANCEL_BUDGET_SECONDS = 45
 COMPLETE_BUDGET_SECONDS = 240
 
-TIMEOUT_REASON = "超时未付款，系统自动取消"
-AUTO_COMPLETE_MESSAGE = "发货后到期，系统自动确认收货"
+TIMEOUT_REASON = gettext_noop("超时未付款，系统自动取消")
+AUTO_COMPLETE_MESSAGE = gettext_noop("发货后到期，系统自动确认收货")
+CANCELLED_MESSAGE = gettext_noop("订单已取消：%(reason)s")
 
 
 def _chunks(
@@ -155,15 +158,9 @@ def _cancel_chunk(orders: list[Order]) -> int:
             at_stores[key] = at_stores.get(key, 0) + row["quantity"]
     restore_stock_in_order(online)
     stores_port.restore_stock_in_order(at_stores)
+    line = event_line(CANCELLED_MESSAGE, {"reason": text_arg(TIMEOUT_REASON)})
     OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order_id=pk,
-            kind="cancelled",
-            actor_kind=ActorKind.SYSTEM,
-            message=f"订单已取消：{TIMEOUT_REASON}",
-            data={},
-        )
-        for pk in ids
+        OrderEvent(order_id=pk, kind="cancelled", actor_kind=ActorKind.SYSTEM, **line) for pk in ids
     )
     hooks.orders_cancelled(ids)
     for order in orders:

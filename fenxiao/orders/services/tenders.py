@@ -17,6 +17,7 @@ the wallet paid, `Order.amount_due` what the gateway collects.
 """
 
 from django.db.models import F
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.money import format_fen
 from fenxiao.customers.services import wallet
@@ -42,8 +43,10 @@ def pay_with_wallet(order: Order) -> int:
         order,
         "wallet_paid",
         ActorKind.BUYER,
-        f"商城余额支付 {format_fen(amount)}"
-        + (f"，还需支付 {format_fen(order.amount_due)}" if order.amount_due else ""),
+        gettext_noop("商城余额支付 %(amount)s，还需支付 %(due)s")
+        if order.amount_due
+        else gettext_noop("商城余额支付 %(amount)s"),
+        args={"amount": format_fen(amount), "due": format_fen(order.amount_due)},
         amount=amount,
     )
     if order.amount_due == 0:
@@ -90,7 +93,8 @@ def refund(order: Order, amount: int, *, reason: str, after_sale: AfterSale):
             order,
             "wallet_refunded",
             ActorKind.SYSTEM,
-            f"售后 {after_sale.number} 退回商城余额 {format_fen(wallet_part)}",
+            gettext_noop("售后 %(after_sale)s 退回商城余额 %(amount)s"),
+            args={"after_sale": after_sale.number, "amount": format_fen(wallet_part)},
             after_sale=after_sale.number,
             amount=wallet_part,
         )

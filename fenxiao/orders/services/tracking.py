@@ -28,12 +28,12 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.core import effects
 from fenxiao.core.errors import InvalidTransition
-from fenxiao.shipping.carriers import carrier_record_name
 
 from ..errors import TrackingPushMalformed, TrackingSubscriptionNotFound
 from ..logistics import active_provider, get_provider
@@ -48,7 +48,7 @@ from ..models import (
     TrackingState,
     TrackingSubscription,
 )
-from .events import log_event
+from .events import carrier_arg, log_event
 
 logger = logging.getLogger(__name__)
 
@@ -300,23 +300,28 @@ def _update_parcel(order: Order, parcel: Parcel) -> None:
         tracking_state=state, tracking_updated_at=timezone.now(), signed_at=signed_at
     )
     parcel.tracking_state, parcel.signed_at = state, signed_at
-    name = f"{carrier_record_name(parcel.carrier)} {parcel.tracking_number}"
     if signed_at and not was_signed:
-        _signed_for(order, parcel, name)
+        _signed_for(order, parcel)
     elif state != old_state and state in LOGGED_STATES and state != TrackingState.SIGNED:
         log_event(
             order,
             "parcel_" + state,
             ActorKind.SYSTEM,
-            f"包裹 {name}：{_zh(TrackingState(state).label)}，{newest.context}"[:300],
+            gettext_noop("包裹 %(carrier)s %(tracking_number)s：%(state)s，%(context)s"),
+            # The carrier's own words stay as it wrote them.
+            args={**_parcel_args(parcel), "state": {"tracking_state": state}, "context": newest.context},
             parcel_id=parcel.pk,
         )
 
 
-def _signed_for(order: Order, parcel: Parcel, name: str) -> None:
+def _parcel_args(parcel: Parcel) -> dict:
+    return {"carrier": carrier_arg(parcel.carrier), "tracking_number": parcel.tracking_number}
+
+
+def _signed_for(order: Order, parcel: Parcel) -> None:
     """A parcel was signed for; when it was the last one of a shipped order, the
     auto-complete countdown starts from the signing (see the module docstring)."""
-    message = f"包裹 {name} 已签收"
+    template, args = gettext_noop("包裹 %(carrier)s %(tracking_number)s 已签收"), _parcel_args(parcel)
     data = {"parcel_id": parcel.pk, "signed_at": parcel.signed_at.isoformat()}
     unsigned = Parcel.objects.filter(order=order, signed_at__isnull=True).exclude(pk=parcel.pk).exists()
     if order.status == OrderStatus.SHIPPED and not unsigned:
@@ -331,12 +336,9 @@ def _signed_for(order: Order, parcel: Parcel, name: str) -> None:
             Order.objects.filter(pk=order.pk, status=OrderStatus.SHIPPED).update(auto_complete_at=candidate)
             order.auto_complete_at = candidate
         local = timezone.localtime(order.auto_complete_at)
-        message += f"，全部包裹已签收，将于 {local:%m-%d %H:%M} 自动确认收货"
+        template = gettext_noop(
+            "包裹 %(carrier)s %(tracking_number)s 已签收，全部包裹已签收，将于 %(when)s 自动确认收货"
+        )
+        args["when"] = f"{local:%m-%d %H:%M}"
         data["auto_complete_at"] = order.auto_complete_at.isoformat()
-    log_event(order, "parcel_signed", ActorKind.SYSTEM, message, **data)
-
-
-def _zh(label) -> str:
-    """A label in Chinese, for the order's log (kept as written)."""
-    with translation.override("zh-hans"):
-        return str(label)
+    log_event(order, "parcel_signed", ActorKind.SYSTEM, template, args=args, **data)
