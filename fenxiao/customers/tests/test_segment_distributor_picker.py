@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from fenxiao.customers.models import Segment
+from fenxiao.customers.models import Segment, Tag
 from fenxiao.customers.services import segments
 from fenxiao.distribution.tests.helpers import bound_buyer, make_distributor
 from fenxiao.testing import login, make_buyer, make_staff
@@ -113,3 +113,23 @@ def test_only_staff_who_may_edit_segments_get_answers(shop, client):
     buyer = login(shop["a"])
     assert lookup(buyer).status_code == 302
     assert json.loads(lookup(operations()).content)["results"]
+
+
+def test_the_picker_in_english(shop):
+    from fenxiao.distribution.models import DistributorStatus
+    from fenxiao.distribution.services import distributors
+    from fenxiao.testing import chinese_left, english_backend_page, in_english
+
+    wang = make_distributor(user=make_buyer(phone="13700003333", nickname="Wang"))
+    distributors.set_status(wang, None, DistributorStatus.BANNED, reason="test", decision="void")
+    old = Segment.objects.create(name="Wang", criteria={"bound": "one", "distributor_id": wang.pk})
+    boss = in_english(login(make_staff("boss", superuser=True)))
+    tag_names = [tag.name for tag in Tag.objects.all()]  # the merchant's data
+    url = reverse("admin:customers_segment_change", args=[old.pk])
+    body = english_backend_page(boss, url, *tag_names)
+    assert f"Wang (13700003333) · {wang.referral_code} (Banned)" in body
+    assert "Any (type a name or phone to search)" in body
+    answer = lookup(boss, "Wang").json()["results"]
+    assert [r["text"] for r in answer] == [f"Wang (13700003333) · {wang.referral_code} (Banned)"]
+    refused = boss.get(reverse("admin:customers_segment_live_count"), {"bound": "one"}).content.decode()
+    assert chinese_left(refused) == [] and "Please choose a distributor" in refused
