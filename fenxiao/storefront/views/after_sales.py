@@ -116,10 +116,14 @@ def request_page(request, number: str):
             return redirect(_detail_url(number, after_sale.number))
     # What the buyer typed stays on the page when the request is refused.
     posted = request.POST if request.method == "POST" else None
+    # The one line there is to ask about comes ticked: left unticked, a buyer who filled in
+    # the reason was refused for not choosing among a single item.
+    requestable = [line.pk for line in lines if line.refundable_amount > 0 and line.pk not in held]
+    only = requestable[0] if len(requestable) == 1 and posted is None else None
     for line in lines:
         line.open_after_sale = held.get(line.pk, "")
         line.remaining_quantity = line.quantity - line.refunded_quantity
-        line.form_ticked = bool(posted and posted.get(f"line_{line.pk}"))
+        line.form_ticked = line.pk == only or bool(posted and posted.get(f"line_{line.pk}"))
         line.form_quantity = posted.get(f"qty_{line.pk}", "") if posted else ""
         line.form_amount = posted.get(f"amount_{line.pk}", "") if posted else ""
     # Nothing sent yet: refund only, for a change of mind. Once a parcel has left, its goods
