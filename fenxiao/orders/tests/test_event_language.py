@@ -4,14 +4,17 @@ backend's order page, the buyer's H5 order page and the order API. Carriers, aft
 kinds and listed reasons are translated from their codes; what a person typed (a reason,
 a 商家备注) reads as typed; rows written before templates show their stored sentence."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from fenxiao.orders.models import OrderEvent
-from fenxiao.orders.services import after_sales, lifecycle, merchant_notes
+from fenxiao.orders.models import Order, OrderEvent
+from fenxiao.orders.services import after_sales, lifecycle, merchant_notes, shipments, sweeps
+from fenxiao.orders.services.events import carrier_arg, event_line
 from fenxiao.testing import api_for, in_english, login, make_staff
 
 from .backend import make_order, pay, url
@@ -178,3 +181,34 @@ def test_more_events_cost_no_more_queries_on_the_order_page(staff, shipped):
         body = client.get(url(shipped)).content.decode()
     assert "Merchant note: 五" in body
     assert len(many) == len(few)
+
+
+def test_lines_written_in_bulk_read_in_english_too(staff):
+    """The sweeps and batch actions insert their events in bulk, with the same templates."""
+    unpaid, paid, noted = make_order(), pay(make_order()), make_order()
+    Order.objects.filter(pk=unpaid.pk).update(pay_deadline=timezone.now() - timedelta(minutes=1))
+    assert sweeps.cancel_expired_orders() == 1
+    assert line(unpaid, "cancelled", "en") == "Order cancelled: Not paid in time, cancelled automatically"
+    assert line(unpaid, "cancelled", "zh-hans") == "订单已取消：超时未付款，系统自动取消"
+    assert shipments.ship_orders([shipments.Waybill(paid.pk, "zhongtong", "ZT123456789")], staff) == {}
+    assert line(paid, "shipped", "en") == "Merchant shipped the order: ZTO Express ZT123456789"
+    assert line(paid, "shipped", "zh-hans") == "商家已发货：中通快递 ZT123456789"
+    assert merchant_notes.set_merchant_note_many([noted.pk], staff, "送小样") == 1
+    assert line(noted, "merchant_note", "en") == "Merchant note: 送小样"
+    assert OrderEvent.objects.get(order=noted, kind="merchant_note").data["batch"] is True
+
+
+def test_a_tracking_line_names_the_state_by_its_code_and_keeps_the_carriers_words():
+    args = {
+        "carrier": carrier_arg("shunfeng"),
+        "tracking_number": "SF1234567890",
+        "state": {"tracking_state": "delivering"},
+        "context": "快递员正在派件",
+    }
+    template = "包裹 %(carrier)s %(tracking_number)s：%(state)s，%(context)s"
+    event = OrderEvent.objects.create(
+        order=make_order(), kind="parcel_delivering", actor_kind="system", **event_line(template, args)
+    )
+    assert event.message == "包裹 顺丰速运 SF1234567890：派件中，快递员正在派件"
+    with translation.override("en"):
+        assert event.text == "Parcel SF Express SF1234567890: Out for delivery, 快递员正在派件"
