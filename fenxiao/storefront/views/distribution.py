@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
-from fenxiao.core.money import yuan_to_fen
+from fenxiao.core.money import fen_to_yuan, yuan_to_fen
 from fenxiao.customers.services import wechat_oauth
 from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal, WithdrawalStatus
 from fenxiao.distribution.paging import page_before
@@ -248,6 +248,7 @@ def withdraw(request):
             messages.success(request, _("提现申请已提交"))
             return redirect("/d/withdraw/")
     methods = [(m, PayoutMethod(m).label) for m in cfg.methods]
+    available = ledger.balance(distributor.pk)
     # Keyset paging, as for commissions: the whole history stays reachable, a page at a time.
     before = int_or_none(request.GET.get("before"))
     history, cursor = page_before(
@@ -260,7 +261,11 @@ def withdraw(request):
             "cfg": cfg,
             "distributor": distributor,
             "methods": methods,
-            "available": ledger.balance(distributor.pk),
+            "available": available,
+            # 全部提现 fills in what one request may take: the balance, capped at the maximum.
+            "withdraw_all": fen_to_yuan(min(available, cfg.withdraw_max))
+            if available >= cfg.withdraw_min
+            else "",
             # This period's requests used up: the page says when they may ask again.
             "reopens_at": withdrawals.reopens_at(distributor, cfg) if distributor.may_withdraw else None,
             "history": history,

@@ -291,6 +291,16 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
   // Withdraw form: only the fields the chosen payout method asks for show (a bank card asks
   // for the bank, the mall balance for nothing). Without JavaScript every field shows.
   function initPayoutFields(form) {
+    // 全部提现: shown only where this script runs to fill the amount in.
+    var fill = form.querySelector("[data-fill-amount]");
+    if (fill) {
+      form.querySelector("[data-fill-row]").hidden = false;
+      fill.addEventListener("click", function () {
+        var amount = form.querySelector("input[name=amount]");
+        amount.value = fill.dataset.fillAmount;
+        amount.focus();
+      });
+    }
     var select = form.querySelector("select[name=method]");
     if (!select) return;
     function update() {
