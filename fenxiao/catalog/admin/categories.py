@@ -18,6 +18,7 @@ from fenxiao.core.numbers import whole_number
 
 from ..models import Category, Product
 from ..services.products import check_category_name, check_category_parent, descendant_ids
+from .product_filters import KeptOnApply
 
 # --- Category tree ----------------------------------------------------------------------------
 
@@ -83,7 +84,7 @@ class CategoryForm(forms.ModelForm):
         return cleaned
 
 
-class CategoryFilter(admin.SimpleListFilter):
+class CategoryFilter(KeptOnApply, admin.SimpleListFilter):
     """The product list by category: a parent category shows the products of every category
     beneath it (products sit in the leaves), and the choices read as paths in tree order.
     The parameter keeps the name the plain related-field filter used, so links still work."""

@@ -40,7 +40,7 @@ from ..services.products import sanitize_description, set_listed_many
 from ..services.spec_matrix import check_codes_free, matrix_state, parse_matrix, restock_state
 from .batch import batch_price_stock_page, move_category_page, shipping_template_page
 from .categories import CategoryFilter, label_categories_by_path
-from .product_filters import ShippingTemplateFilter, StockBelowFilter
+from .product_filters import ListedFilter, ShippingTemplateFilter, StockBelowFilter
 from .widgets import GalleryWidget, RichTextWidget, SpecMatrixWidget
 
 # What the product form writes; listing, prices, sales and weight are kept by services.
@@ -234,7 +234,7 @@ class ProductAdmin(ProductExports, ModelAdmin):
         "status_label",
         "created_at",
     )
-    list_filter = (ProductTabFilter, CategoryFilter, StockBelowFilter, ShippingTemplateFilter)
+    list_filter = (ProductTabFilter, CategoryFilter, ListedFilter, StockBelowFilter, ShippingTemplateFilter)
     list_filter_submit = True
     search_fields = ("name", "=skus__code")
     search_help_text = gettext_lazy("按商品名称或完整规格编码搜索")
