@@ -74,7 +74,8 @@ class DistributorStatus(models.TextChoices):
     PENDING = "pending", _("待审核")
     ACTIVE = "active", pgettext_lazy("distributor status", "正常")
     REJECTED = "rejected", _("已拒绝")
-    SUSPENDED = "suspended", _("暂停")
+    # 暂停 is also the button that suspends (English: Suspend); the status reads Suspended.
+    SUSPENDED = "suspended", pgettext_lazy("distributor status", "暂停")
     BANNED = "banned", _("已封禁")
 
 

@@ -2,6 +2,7 @@
 Chinese): every page here is built from English data, so any Chinese left is the app's own."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -96,6 +97,17 @@ def test_the_distributor_pages_are_in_english(shop):
     review = english_page(client, url(shop["pending"], "approve"))
     assert "Confirm approval" in review
     assert chinese_left(backend_content(review)) == []
+
+
+def test_a_suspended_distributor_reads_suspended_and_the_button_suspend(shop):
+    """暂停 names both the status and the action that sets it; English tells them apart."""
+    client = shop["client"]
+    Distributor.objects.filter(pk=shop["a"].pk).update(status="suspended")
+    listing = english_page(client, list_url(Distributor) + "?status__exact=suspended")
+    assert re.search(r">\s*Suspended\s*</span>", listing)
+    assert re.search(r">\s*Suspend\s*<", english_page(client, url(shop["b"])))
+    chinese = login(make_staff("ops", superuser=True)).get(list_url(Distributor)).content.decode()
+    assert re.search(r">\s*暂停\s*</span>", chinese)
 
 
 def test_the_commission_withdrawal_and_settlement_pages_are_in_english(shop):
