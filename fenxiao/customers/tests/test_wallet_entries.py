@@ -257,7 +257,7 @@ def test_the_list_in_english():
     notes = list(WalletEntry.objects.values_list("note", flat=True))
     boss = login(make_staff("boss", superuser=True))
     body = english_backend_page(boss, reverse(LIST), *notes, "导出所选（CSV）", "导出所选（Excel）")
-    assert "Balance after" in body and "Paid with store credit" in body and "+¥50.00" in body
+    assert "Balance after" in body and "Paid from balance" in body and "+¥50.00" in body
 
 
 def test_export_leaves_a_missing_phone_empty():
