@@ -59,8 +59,15 @@ class PushForm(forms.ModelForm):
         if segment is not None and preview_url:
             # Choosing a segment shows how many customers it has now.
             # The admin wraps the select (add/change links); the inner widget renders it.
+            # A new push opened with its segment preset (客户分群 → 定向推送) counts at once;
+            # otherwise the count waited for a change the merchant had no reason to make.
+            preset = self.instance.pk is None and self.initial.get("segment")
             getattr(segment.widget, "widget", segment.widget).attrs.update(
-                {"hx-get": preview_url, "hx-trigger": "change", "hx-target": "#push-audience-preview"}
+                {
+                    "hx-get": preview_url,
+                    "hx-trigger": "change, load" if preset else "change",
+                    "hx-target": "#push-audience-preview",
+                }
             )
 
     def _get_validation_exclusions(self):

@@ -40,3 +40,14 @@ def test_a_draft_push_keeps_its_save_row(merchant, transactional_db):
 
     page.goto(f"/backend/promotions/push/{push.pk}/change/")
     page.locator("#submit-row").get_by_role("button", name="保存", exact=True).wait_for()
+
+
+def test_a_push_opened_from_its_segment_counts_its_customers_at_once(merchant, transactional_db):
+    """客户分群's 定向推送 link presets the segment: the count shows without touching it."""
+    segment, _ = make_segment(3)
+    page = merchant.page
+
+    page.goto(f"/backend/promotions/push/add/?segment={segment.pk}")
+    page.locator("#push-audience-preview", has_text="当前 3 位客户").wait_for()
+    page.goto("/backend/promotions/push/add/")
+    page.get_by_text("选择客户分群后显示").first.wait_for()
