@@ -178,6 +178,14 @@ def test_an_empty_wallet_says_so(db):
     assert "共 0 笔" not in section and "customer-wallet-all" not in section
 
 
+def test_a_customer_without_orders_has_no_count_of_none_nor_a_link_to_an_empty_list(db):
+    page = operations().get(reverse("admin:customers_customer_change", args=[make_buyer().pk]))
+    text = page.content.decode()
+    start = text.index('id="customer-orders"')
+    section = text[start : text.index("</section>", start)]
+    assert "暂无订单" in section and "最近 0 笔" not in section and "全部订单" not in section
+
+
 def test_the_wallet_section_costs_the_same_queries_whatever_the_history(db, django_assert_max_num_queries):
     from fenxiao.customers.models import WalletEntry
     from fenxiao.customers.services import wallet
