@@ -132,12 +132,13 @@ def move_category_page(model_admin, request, queryset):
     if "_apply" in request.POST and form.is_valid():
         category = form.cleaned_data["category"]
         moved = move_to_category(queryset, category)
-        tree = category_tree()
-        messages.success(
-            request,
-            _("已将 %(count)s 个商品移到“%(category)s”")
-            % {"count": moved, "category": tree.get(category.pk, (0, 0, category.name))[2]},
-        )
+        if moved:
+            tree = category_tree()
+            messages.success(
+                request,
+                _("已将 %(count)s 个商品移到“%(category)s”")
+                % {"count": moved, "category": tree.get(category.pk, (0, 0, category.name))[2]},
+            )
         if moved < len(ids):
             messages.info(
                 request, _("%(count)s 个商品原本就在这个分类，未改动") % {"count": len(ids) - moved}

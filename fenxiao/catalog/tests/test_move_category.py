@@ -68,6 +68,15 @@ def test_moving_puts_every_chosen_product_in_the_category_and_says_so(boss, tree
     assert (shirt.is_listed, shirt.price) == (True, 5900)
 
 
+def test_moving_products_already_there_says_only_that(boss, tree):
+    snacks = [make_product(category=tree["零食"]) for _ in range(2)]
+
+    reply = post(boss, snacks, _apply="1", category=str(tree["零食"].pk))
+
+    said = [str(m) for m in get_messages(reply.wsgi_request)]
+    assert said == ["2 个商品原本就在这个分类，未改动"]  # no 已将 0 个商品移到…
+
+
 def test_no_category_chosen_is_refused_on_the_page(boss, tree):
     shirt = make_product(category=tree["男装"])
 
