@@ -216,7 +216,9 @@ class OrderChangePages:
                 "orders.change_aftersale"
             ):
                 raise DomainError(_("取消已付款的订单会全额退款，需要售后处理权限"))
-            return lifecycle.cancel(order, request.user, reason=data["reason"] or "商家取消")
+            return lifecycle.cancel(
+                order, request.user, reason=data["reason"] or lifecycle.STAFF_CANCEL_REASON
+            )
 
         return form_action(
             self,

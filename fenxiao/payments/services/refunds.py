@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.core import effects
 from fenxiao.core.errors import InvalidTransition
@@ -44,6 +45,11 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 QUEUE_GRACE = timedelta(minutes=2)
 SWEEP_CHUNK = 100
 SWEEP_LIMIT = 1000
+
+# The order log's line for a payment that came after its order was closed or paid another
+# way: a template (see `orders.services.events`), so it reads in its reader's language. The
+# status label carries its own 已/待 (it read 订单已已取消 when the template said 已 too).
+LATE_PAYMENT_MESSAGE = gettext_noop("订单%(status)s，支付单 %(payment)s 的款项原路退回")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -83,15 +89,17 @@ def refund_order(order: Order, amount: int, *, reason: str, after_sale: AfterSal
 
 def refund_unapplied_payment(payment: Payment, order: Order) -> Refund:
     from fenxiao.orders.models import ActorKind
-    from fenxiao.orders.services.events import log_event
+    from fenxiao.orders.services.events import log_event, text_arg
 
-    with translation.override("zh-hans"):  # the order's log is written in Chinese
+    # The status goes in as its Chinese label, a catalog entry, so it is translated too.
+    with translation.override("zh-hans"):
         status = order.get_status_display()
     log_event(
         order,
         "late_payment_refunded",
         ActorKind.SYSTEM,
-        f"订单已{status}，支付单 {payment.out_trade_no} 的款项原路退回",
+        LATE_PAYMENT_MESSAGE,
+        args={"status": text_arg(status), "payment": payment.out_trade_no},
         amount=payment.amount,
     )
     return _new_refund(payment, payment.amount, "订单已关闭或已支付，款项原路退回", None)

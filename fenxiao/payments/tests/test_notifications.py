@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from huey.contrib.djhuey import HUEY
 
 from fenxiao.catalog.models import Product, Sku
@@ -113,7 +113,14 @@ def test_late_payment_on_a_cancelled_order_is_refunded():
     assert refund.after_sale is None
     trade.refresh_from_db()
     assert trade.refunded_amount == 6000
-    assert order.events.filter(kind="late_payment_refunded").count() == 1
+    late = order.events.get(kind="late_payment_refunded")
+    out_trade_no = pay["out_trade_no"]
+    assert late.message == f"订单已取消，支付单 {out_trade_no} 的款项原路退回"
+    with translation.override("en"):  # the log reads in its reader's language
+        assert (
+            late.text
+            == f"Order status: Cancelled; payment {out_trade_no} refunded to the original payment method"
+        )
     assert not order.events.filter(kind="paid").exists()
     assert Sku.objects.get(pk=sku.pk).stock == 10  # not taken again
     assert Product.objects.get(pk=sku.product_id).sales_count == 0

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.errors import DomainError
 from fenxiao.orders.models import ActorKind
@@ -41,10 +42,16 @@ CHUNK_SIZE = 200
 # Runs every minute: stop taking new chunks after this long, the rest waits a minute.
 BUDGET_SECONDS = 45
 
-REFUND_REASON = "拼团失败，全额退款"
-LATE_REFUND_REASON = "拼团已结束，付款未能参团，全额退款"
-CANCEL_REASON = "拼团失败，订单已取消"
-LATE_CANCEL_REASON = "拼团已结束，未付款订单已取消"
+# The reasons the sweep cancels or refunds with: kept on the order / after-sale in Chinese
+# as written, and catalog entries, so the order's log (which takes them as `text_arg`s in
+# `lifecycle` and `after_sales`) shows them in its reader's language.
+REFUND_REASON = gettext_noop("拼团失败，全额退款")
+LATE_REFUND_REASON = gettext_noop("拼团已结束，付款未能参团，全额退款")
+CANCEL_REASON = gettext_noop("拼团失败，订单已取消")
+LATE_CANCEL_REASON = gettext_noop("拼团已结束，未付款订单已取消")
+# The order log's line for a member refunded (templates, see `orders.services.events`).
+FAILED_MESSAGE = gettext_noop("拼团失败：截止时间前未凑满 %(size)s 人，全额退款")
+LATE_MESSAGE = LATE_REFUND_REASON
 
 
 @dataclass
@@ -168,12 +175,10 @@ def _refund_in_full(member_id: int) -> bool:
                 return False
             group = member.group
             if group.status == GroupStatus.FAILED:
-                reason = REFUND_REASON
-                message = f"拼团失败：截止时间前未凑满 {group.size} 人，全额退款"
+                reason, message, args = REFUND_REASON, FAILED_MESSAGE, {"size": group.size}
             else:
-                reason = LATE_REFUND_REASON
-                message = "拼团已结束，付款未能参团，全额退款"
-            log_event(member.order, "group_failed", ActorKind.SYSTEM, message, group=group.pk)
+                reason, message, args = LATE_REFUND_REASON, LATE_MESSAGE, None
+            log_event(member.order, "group_failed", ActorKind.SYSTEM, message, args=args, group=group.pk)
             after_sales.start_full_refund(member.order, None, reason=reason)
     except DomainError as error:
         # Left `paid` (the transaction rolled back): the next run tries again.

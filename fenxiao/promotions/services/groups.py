@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.catalog.models import Sku
 from fenxiao.orders.models import ActorKind, Order
@@ -149,7 +150,10 @@ def succeed(group: GroupBuy) -> None:
     )
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(awaiting_group=False)
     for order in orders:  # at most `size` rows
-        log_event(order, "group_succeeded", ActorKind.SYSTEM, "拼团成功，可发货", group=group.pk)
+        # A template (see `orders.services.events`): each reader sees the line in their language.
+        log_event(
+            order, "group_succeeded", ActorKind.SYSTEM, gettext_noop("拼团成功，可发货"), group=group.pk
+        )
 
 
 def members_left(order_ids) -> None:
