@@ -65,6 +65,20 @@ def test_catalog_translates_every_chinese_string_and_is_compiled(po):
             assert got == entry["msgstr"], f"{po.with_suffix('.mo').name} is older than {po.name}: {msgid}"
 
 
+def test_one_msgid_one_english_text_across_catalogs():
+    """Django merges every catalog into one table and the first that has a msgid wins
+    everywhere, so a second English text for it in another app is never shown: that app's
+    page silently reads the other app's wording. A word with two senses takes a msgctxt."""
+    texts: dict[tuple, dict[str, str]] = {}
+    for po in CATALOGS:
+        for entry in read_po(po):
+            if entry["msgid"] and entry.get("msgstr"):
+                key = (entry.get("msgctxt"), entry["msgid"])
+                texts.setdefault(key, {})[str(po.relative_to(ROOT))] = entry["msgstr"]
+    clashes = {key[1]: found for key, found in texts.items() if len(set(found.values())) > 1}
+    assert clashes == {}
+
+
 def test_pages_stay_chinese_whatever_the_browser_asks(client):
     body = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "请输入手机号" in body and '<html lang="zh-hans">' in body
