@@ -1,4 +1,4 @@
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 from pydantic import Field
@@ -9,7 +9,7 @@ from fenxiao.core.pagination import Pagination
 
 from .errors import ProductNotFound
 from .models import Category, Product, ProductImage, Sku
-from .services.products import descendant_ids
+from .services.products import descendant_ids, matching
 
 router = Router(tags=["商品"])
 
@@ -145,9 +145,8 @@ def products(request, filters: ProductFilter = Query(...)):
     )
     if filters.category:
         qs = qs.filter(category_id__in=descendant_ids(filters.category))
-    if filters.q and filters.q.strip():
-        term = filters.q.strip()[:40]
-        qs = qs.filter(Q(name__icontains=term) | Q(subtitle__icontains=term))
+    if filters.q:
+        qs = matching(qs, filters.q.strip()[:40])
     return qs.order_by(*SORTS.get(filters.sort, SORTS["newest"]))
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import nh3
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext as _
 
@@ -217,3 +217,16 @@ def parent_subtrees() -> dict[int, list[int]]:
     """{each category with children: it and everything beneath it}, from one query."""
     children = _children()
     return {pk: _beneath(children, pk) for pk in children if pk is not None}
+
+
+# A query is at most 40 characters; a cap on its words keeps the SQL small all the same.
+SEARCH_MAX_WORDS = 8
+
+
+def matching(products, query: str):
+    """The products (a queryset) a buyer's search finds. Buyers type words apart (西湖 龙井,
+    龙井 250g): each word must appear in the name or subtitle, in any order, rather than the
+    whole phrase with its spaces. The H5 search and the product API read the same way."""
+    for word in query.split()[:SEARCH_MAX_WORDS]:
+        products = products.filter(Q(name__icontains=word) | Q(subtitle__icontains=word))
+    return products

@@ -71,6 +71,17 @@ def test_search_by_name_and_subtitle(client):
     assert len(ids(client.get("/products", q="   "))) == 3  # a blank search filters nothing
 
 
+def test_words_typed_apart_find_the_product_holding_every_one(client):
+    """As the H5 search: 西湖 龙井 is two words, not one phrase with a space in it."""
+    tea = make_product("西湖龙井 250g")
+    other = make_product("安溪铁观音")
+    Product.objects.filter(pk=other.pk).update(subtitle="西湖边的茶馆同款")
+    assert ids(client.get("/products", q="西湖 龙井")) == [tea.pk]
+    assert ids(client.get("/products", q="250g 龙井")) == [tea.pk]
+    assert set(ids(client.get("/products", q="西湖"))) == {tea.pk, other.pk}
+    assert ids(client.get("/products", q="西湖 普洱")) == []
+
+
 def test_sorting(client):
     cheap = make_product("便宜", price=1000)
     dear = make_product("贵", price=9000)

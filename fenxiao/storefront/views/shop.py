@@ -1,6 +1,6 @@
 """Browsing: home, categories, search, product page."""
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Category, Product, ProductImage, Sku
-from fenxiao.catalog.services.products import descendant_ids
+from fenxiao.catalog.services.products import descendant_ids, matching
 from fenxiao.core import traffic
 from fenxiao.core.pagination import page_number
 from fenxiao.distribution.services import distributors, sharing
@@ -26,8 +26,6 @@ SORTS = {
     "-price": ("-price", "-id"),
 }
 PAGE_SIZE = 20
-# A query is at most 40 characters; a cap on its words keeps the SQL small all the same.
-MAX_WORDS = 8
 SUGGESTIONS = 6
 
 
@@ -116,10 +114,7 @@ def search(request):
     category = int_or_none(request.GET.get("c"))
     page = page_number(request.GET.get("page"))
     qs = _cards()
-    # Buyers type words apart (西湖 龙井, 龙井 250g): each word must appear in the name or
-    # subtitle, in any order, rather than the whole phrase with its spaces.
-    for word in query.split()[:MAX_WORDS]:
-        qs = qs.filter(Q(name__icontains=word) | Q(subtitle__icontains=word))
+    qs = matching(qs, query)
     if category:
         qs = qs.filter(category_id__in=descendant_ids(category))
     qs = qs.order_by(*SORTS[sort])
