@@ -5,14 +5,14 @@ module, so Django finds these models)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from fenxiao.core import private_files
 from fenxiao.core.statemachine import StateMachine
 from fenxiao.shipping.carriers import Carrier, carrier_name
 
-from .models import ActorKind, Order, OrderLine, evidence_image_path
+from .models import ActorKind, Order, OrderEvent, OrderLine, evidence_image_path
 
 
 class AfterSaleKind(models.TextChoices):
@@ -202,7 +202,12 @@ class AfterSaleLog(models.Model):
         verbose_name=_("操作人"),
     )
     kind = models.CharField(_("事件"), max_length=30)
+    # The line in Chinese, as written: exports, search, and rows from before templates.
     message = models.CharField(_("内容"), max_length=500)
+    # The line's template (a Chinese msgid, under OrderEvent.TEMPLATE) and its arguments
+    # (under OrderEvent.ARGS), as an order event keeps them, so each reader gets the line
+    # in their own language (`text`).
+    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
@@ -210,8 +215,35 @@ class AfterSaleLog(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "售后协商记录")
         ordering = ["id"]
 
+    # What a person wrote in the negotiation: shown as written, never looked up in a catalog
+    # (`text`), except the words the system puts on photos sent without any (SYSTEM_WORDS).
+    TYPED_KINDS = ("message",)
+    IMAGES_ONLY = gettext_noop("上传了图片")
+    # The API's evidence upload (`api.upload_evidence`).
+    EVIDENCE = gettext_noop("补充凭证")
+    SYSTEM_WORDS = (IMAGES_ONLY, EVIDENCE)
+
     def __str__(self):
-        return self.message
+        return self.text
+
+    @classmethod
+    def typed(cls, kind: str, message: str) -> bool:
+        """Whether a line is a person's own words (kept and shown as written)."""
+        return kind in cls.TYPED_KINDS and message not in cls.SYSTEM_WORDS
+
+    @property
+    def text(self) -> str:
+        """The line in the active language, rendered as `OrderEvent.text` renders an event's
+        (pure Python: a page of history costs no query). A message someone typed reads as
+        typed; an older row without a template shows its stored sentence, translated when
+        it is a fixed one."""
+        data = self.data if isinstance(self.data, dict) else {}
+        template = data.get(OrderEvent.TEMPLATE)
+        if template:
+            return OrderEvent.render_text(template, data.get(OrderEvent.ARGS) or {}) or self.message
+        if not self.message or self.typed(self.kind, self.message):
+            return self.message
+        return gettext(self.message)
 
 
 class AfterSaleImage(models.Model):

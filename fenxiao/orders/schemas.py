@@ -497,9 +497,13 @@ class AfterSaleOut(Schema):
 class AfterSaleLogOut(Schema):
     actor_kind: str
     kind: str
-    message: str
+    message: str = Field(description="协商记录内容，按请求的语言（Accept-Language）显示")
     images: list[str]
     created_at: datetime
+
+    @staticmethod
+    def resolve_message(obj):
+        return obj.text
 
     @staticmethod
     def resolve_images(obj):

@@ -3,24 +3,43 @@ order: the postage of the last units of an unshipped order goes back with it, an
 none of which has shipped is closed when nothing is left to ship (`after_sales`)."""
 
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
 from fenxiao.core.money import format_fen
 
-from ..models import ActorKind, AfterSale, AfterSaleLog, Order, OrderStatus
+from ..models import ActorKind, AfterSale, AfterSaleLog, Order, OrderEvent, OrderStatus
 from . import after_sale_checks as checks
 from . import hooks, shipments
 from .events import log_event, text_arg, transition
 
 
-def note(after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None) -> AfterSaleLog:
-    """One line of the after-sale's history (what the buyer and staff both see)."""
+def note(
+    after_sale: AfterSale, kind: str, actor_kind: str, message: str, actor=None, *, args: dict | None = None
+) -> AfterSaleLog:
+    """One line of the after-sale's history (what the buyer and staff both see). `message`
+    is the line's template (a Chinese msgid) with `args`; for a message, what was typed
+    (kept as typed: no template, so never looked up in a catalog)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return AfterSaleLog.objects.create(
-        after_sale=after_sale, kind=kind, actor_kind=actor_kind, actor=actor, message=message[:500]
+    line = (
+        {"message": message[:500], "data": {}}
+        if AfterSaleLog.typed(kind, message)
+        else log_line(message, args)
     )
+    return AfterSaleLog.objects.create(
+        after_sale=after_sale, kind=kind, actor_kind=actor_kind, actor=actor, **line
+    )
+
+
+def log_line(template: str, args: dict | None = None) -> dict:
+    """A history line's `message` and `data` (for bulk inserts too): the template and its
+    arguments kept in `data` (`AfterSaleLog.text` renders them in the reader's language),
+    the message the Chinese sentence."""
+    args = args or {}
+    with translation.override("zh-hans"):
+        message = OrderEvent.render_text(template, args) if args else template
+    return {"message": message[:500], "data": {OrderEvent.TEMPLATE: template, OrderEvent.ARGS: args}}
 
 
 def add_postage_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
@@ -44,7 +63,8 @@ def add_postage_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
         after_sale,
         "shipping_added",
         ActorKind.SYSTEM,
-        f"订单商品已全部退款，运费 {format_fen(extra)} 一并退回，共退 {format_fen(after_sale.amount)}",
+        gettext_noop("订单商品已全部退款，运费 %(shipping)s 一并退回，共退 %(amount)s"),
+        args={"shipping": format_fen(extra), "amount": format_fen(after_sale.amount)},
     )
 
 
@@ -113,3 +133,47 @@ def requested_line(after_sale: AfterSale, by_staff: bool) -> dict:
     if by_staff:
         return {"message": gettext_noop("商家发起%(kind)s %(amount)s：%(reason)s"), "args": args}
     return {"message": gettext_noop("买家申请%(kind)s %(amount)s：%(reason)s"), "args": args}
+
+
+# --- the after-sale's history lines (AfterSaleLog; templates, as the order log's) ---------
+
+
+def note_requested(after_sale: AfterSale, actor_kind: str, actor, by_staff: bool) -> AfterSaleLog:
+    """A request filed, as its history's first line: the order log's line, and the buyer's
+    description (as typed) after it."""
+    line = requested_line(after_sale, by_staff)
+    if after_sale.description:
+        line["message"] = (
+            gettext_noop("商家发起%(kind)s %(amount)s：%(reason)s。%(description)s")
+            if by_staff
+            else gettext_noop("买家申请%(kind)s %(amount)s：%(reason)s。%(description)s")
+        )
+        line["args"]["description"] = after_sale.description
+    return note(after_sale, "requested", actor_kind, actor=actor, **line)
+
+
+# Who approved (`after_sales.approve`'s "by") → the line for a return, and for a refund.
+RETURN_APPROVED_NOTE = {
+    "商家": gettext_noop("商家同意退货，请在%(days)s天内寄回商品并填写退货物流。退货地址：%(address)s"),
+    "超时未处理，系统自动": gettext_noop(
+        "超时未处理，系统自动同意退货，请在%(days)s天内寄回商品并填写退货物流。退货地址：%(address)s"
+    ),
+    "系统": gettext_noop("系统同意退货，请在%(days)s天内寄回商品并填写退货物流。退货地址：%(address)s"),
+}
+REFUND_APPROVED_NOTE = {
+    "商家": gettext_noop("商家同意退款，%(amount)s 原路退回"),
+    "超时未处理，系统自动": gettext_noop("超时未处理，系统自动同意退款，%(amount)s 原路退回"),
+    "系统": gettext_noop("系统同意退款，%(amount)s 原路退回"),
+}
+# A returned parcel received, by (received by staff, goods back in stock).
+RECEIVED_NOTE = {
+    (True, False): gettext_noop("商家已确认收货，%(amount)s 原路退回"),
+    (True, True): gettext_noop("商家已确认收货，退货商品已入库，%(amount)s 原路退回"),
+    (False, False): gettext_noop("商家超时未确认，系统自动确认收货，%(amount)s 原路退回"),
+    (False, True): gettext_noop("商家超时未确认，系统自动确认收货，退货商品已入库，%(amount)s 原路退回"),
+}
+WITHDRAWN_NOTE = gettext_noop("买家撤销了售后申请")
+SHIPPED_BACK_NOTE = gettext_noop("买家已寄回商品：%(carrier)s %(tracking_number)s")
+REJECTED_NOTE = gettext_noop("商家拒绝售后：%(reason)s")
+RECEIPT_REFUSED_NOTE = gettext_noop("商家拒绝收货：%(reason)s")
+REFUNDED_NOTE = gettext_noop("退款成功，%(amount)s 已原路退回")

@@ -21,6 +21,7 @@ from ..models import (
     OrderEvent,
     OrderSettings,
 )
+from .after_sale_outcome import log_line
 from .after_sales import approve, receive
 from .events import event_line
 
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 200
 SWEEP_BUDGET_SECONDS = 240
-CLOSED_MESSAGE = "买家未在期限内寄回商品，售后已自动关闭"
+CLOSED_MESSAGE = gettext_noop("买家未在期限内寄回商品，售后已自动关闭")
 CLOSED_EVENT = gettext_noop("售后 %(after_sale)s 买家未在期限内寄回商品，已自动关闭")
 
 
@@ -124,10 +125,9 @@ def _close_overdue_returns(now, size: int, stop_at: float) -> int:
                         pk__in=ids, status=AfterSaleStatus.CLOSED, closed_at=closed_at
                     ).values_list("pk", "number", "order_id", "order__number", "order__buyer_id")
                 )
+                note = log_line(CLOSED_MESSAGE)
                 AfterSaleLog.objects.bulk_create(
-                    AfterSaleLog(
-                        after_sale_id=pk, kind="closed", actor_kind=ActorKind.SYSTEM, message=CLOSED_MESSAGE
-                    )
+                    AfterSaleLog(after_sale_id=pk, kind="closed", actor_kind=ActorKind.SYSTEM, **note)
                     for pk, *_ in closed
                 )
                 OrderEvent.objects.bulk_create(

@@ -36,14 +36,14 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from fenxiao.core.errors import InvalidTransition
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
-from fenxiao.shipping.carriers import carrier_record_name, find_carrier
+from fenxiao.shipping.carriers import find_carrier
 from fenxiao.webhooks.services import events as webhooks
 
 from ..errors import (
@@ -152,17 +152,7 @@ def request_after_sale(
             for line, qty, amount in plan
         ]
     )
-    who = "商家发起" if by_staff else "买家申请"
-    with translation.override("zh-hans"):  # the history is kept in Chinese
-        kind_name = after_sale.get_kind_display()
-    summary = f"{who}{kind_name} {format_fen(after_sale.amount)}：{reason}"
-    log = outcome.note(
-        after_sale,
-        "requested",
-        actor_kind_for(actor),
-        summary + (f"。{description}" if description else ""),
-        actor,
-    )
+    log = outcome.note_requested(after_sale, actor_kind_for(actor), actor, by_staff)
     evidence.save_images(after_sale, log, checked)
     log_event(
         order,
@@ -228,9 +218,9 @@ def approve(
             after_sale,
             "approved",
             actor_kind,
-            f"{by}同意退货，请在{days}天内寄回商品并填写退货物流"
-            + (f"。退货地址：{address}" if address else ""),
+            outcome.RETURN_APPROVED_NOTE[by],
             staff,
+            args={"days": days, "address": address},
         )
         log_event(
             order,
@@ -261,7 +251,12 @@ def approve(
         restock=after_sale.restock,
     )
     outcome.note(
-        after_sale, "approved", actor_kind, f"{by}同意退款，{format_fen(after_sale.amount)} 原路退回", staff
+        after_sale,
+        "approved",
+        actor_kind,
+        outcome.REFUND_APPROVED_NOTE[by],
+        staff,
+        args={"amount": format_fen(after_sale.amount)},
     )
     log_event(
         order,
@@ -330,7 +325,7 @@ def reject(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         missing=_("请填写拒绝原因"),
         refusal=_("只有待处理的售后可以拒绝；已寄回的商品请使用拒绝收货"),
         kind="rejected",
-        note="商家拒绝售后",
+        note=outcome.REJECTED_NOTE,
         event=gettext_noop("拒绝售后 %(after_sale)s：%(reason)s"),
     )
 
@@ -344,7 +339,7 @@ def withdraw(after_sale: AfterSale, buyer) -> AfterSale:
     if after_sale.status == AfterSaleStatus.RETURN_SHIPPED:
         raise InvalidTransition(_("商品已寄回，不能撤销申请，请等待商家收货"))
     _move(after_sale, AfterSaleStatus.WITHDRAWN, deadline=None)
-    outcome.note(after_sale, "withdrawn", ActorKind.BUYER, "买家撤销了售后申请", buyer)
+    outcome.note(after_sale, "withdrawn", ActorKind.BUYER, outcome.WITHDRAWN_NOTE, buyer)
     log_event(
         after_sale.order,
         "after_sale_withdrawn",
@@ -384,14 +379,8 @@ def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: st
         return_shipped_at=now,
         deadline=now + timedelta(days=days) if days else None,
     )
-    outcome.note(
-        after_sale,
-        "shipped_back",
-        ActorKind.BUYER,
-        f"买家已寄回商品：{carrier_record_name(found)} {tracking_number}",
-        buyer,
-    )
     waybill = {"carrier": carrier_arg(found.value), "tracking_number": tracking_number}
+    outcome.note(after_sale, "shipped_back", ActorKind.BUYER, outcome.SHIPPED_BACK_NOTE, buyer, args=waybill)
     log_event(
         after_sale.order,
         "after_sale_shipped_back",
@@ -429,10 +418,13 @@ def receive(after_sale: AfterSale, staff, *, restock: bool, due_at=None) -> Afte
         decided_at=now,
         decided_by=staff,
     )
-    who = "商家已确认收货" if staff else "商家超时未确认，系统自动确认收货"
-    stocked = "，退货商品已入库" if restock else ""
     outcome.note(
-        after_sale, "received", actor_kind, f"{who}{stocked}，{format_fen(after_sale.amount)} 原路退回", staff
+        after_sale,
+        "received",
+        actor_kind,
+        outcome.RECEIVED_NOTE[bool(staff), bool(restock)],
+        staff,
+        args={"amount": format_fen(after_sale.amount)},
     )
     log_event(
         order,
@@ -457,7 +449,7 @@ def refuse_receipt(after_sale: AfterSale, staff, *, reason: str) -> AfterSale:
         missing=_("请填写拒绝收货的原因"),
         refusal=_("只有买家已寄回的售后可以拒绝收货"),
         kind="receipt_refused",
-        note="商家拒绝收货",
+        note=outcome.RECEIPT_REFUSED_NOTE,
         event=gettext_noop("拒绝收货 %(after_sale)s：%(reason)s"),
     )
 
@@ -480,7 +472,7 @@ def _refuse(after_sale, staff, reason, *, at, missing, refusal, kind, note, even
         reject_reason=reason[:200],
         deadline=None,
     )
-    outcome.note(after_sale, kind, ActorKind.STAFF, f"{note}：{reason}", staff)
+    outcome.note(after_sale, kind, ActorKind.STAFF, note, staff, args={"reason": reason})
     log_event(
         after_sale.order,
         f"after_sale_{kind}",
@@ -511,7 +503,7 @@ def add_message(after_sale: AfterSale, actor, *, message: str, images=()) -> Aft
     if actor_kind == ActorKind.BUYER and not after_sale.is_open:
         raise AfterSaleFinished()
     checked = evidence.check_images(images, already=after_sale.images.count())
-    log = outcome.note(after_sale, "message", actor_kind, message or "上传了图片", actor)
+    log = outcome.note(after_sale, "message", actor_kind, message or AfterSaleLog.IMAGES_ONLY, actor)
     evidence.save_images(after_sale, log, checked)
     return log
 
@@ -533,7 +525,11 @@ def refund_succeeded(after_sale_id: int) -> None:
     _move(after_sale, AfterSaleStatus.REFUNDED, refunded_at=timezone.now())
     items = list(after_sale.lines.select_related("order_line"))
     outcome.note(
-        after_sale, "refunded", ActorKind.SYSTEM, f"退款成功，{format_fen(after_sale.amount)} 已原路退回"
+        after_sale,
+        "refunded",
+        ActorKind.SYSTEM,
+        outcome.REFUNDED_NOTE,
+        args={"amount": format_fen(after_sale.amount)},
     )
     log_event(
         order,
