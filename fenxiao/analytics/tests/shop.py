@@ -139,7 +139,7 @@ def build_shop(refresh=True) -> dict:
         staff_refund(s["o1"], {"line_id": line.pk, "quantity": 1, "amount": 10000})
         reply = api_for(b.user).post(
             "/distribution/withdrawals",
-            {"amount": 1000, "method": "alipay", "account": {"name": "王五", "account": "b@alipay"}},
+            {"amount": 1000, "method": "alipay", "account": {"name": "王五", "account": "b@alipay.com"}},
         )
         assert reply.status_code == 201, reply.content
         number = reply.json()["number"]

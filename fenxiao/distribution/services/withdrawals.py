@@ -5,11 +5,13 @@ other against the balance: the ledger can never be overdrawn. Electronic payouts
 Alipay) go out through `payouts`, which records their outcome here (`paid`, `fail`).
 """
 
+import re
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as _noop
 
 from fenxiao.core.money import apply_bp, format_fen
 from fenxiao.notices.services import events as notices
@@ -45,6 +47,17 @@ ACCOUNT_FIELDS = {
     PayoutMethod.WECHAT: ("name", "account"),
     PayoutMethod.ALIPAY: ("name", "account"),
     PayoutMethod.STORE_CREDIT: (),
+}
+
+# What an account number must look like before a payout is tried on it: an Alipay login is
+# a mainland mobile number or an email, a bank card 12–19 digits (typed in groups or not).
+# A wrong one would only come back days later as a failed payout.
+ACCOUNT_FORMATS = {
+    PayoutMethod.ALIPAY: (
+        re.compile(r"1\d{10}|[^@\s]+@[^@\s]+\.[^@\s]+"),
+        _noop("支付宝账号应为手机号或邮箱"),
+    ),
+    PayoutMethod.BANK: (re.compile(r"\d{12,19}"), _noop("银行卡号应为 12–19 位数字")),
 }
 
 
@@ -108,6 +121,10 @@ def _clean_account(method: str, account: dict, *, user_id: int, openid: str | No
         if not account.get(field):
             raise WithdrawalInvalid(missing[field])
     cleaned = {k: account[k] for k in fields}
+    if "account" in cleaned and method in ACCOUNT_FORMATS:
+        pattern, message = ACCOUNT_FORMATS[method]
+        if not pattern.fullmatch(re.sub(r"[\s-]", "", cleaned["account"])):
+            raise WithdrawalInvalid(_(message), code="ACCOUNT_INVALID")
     if by_openid:
         # WeChat 商家转账 pays a WeChat user, named by their openid under the 公众号: the one
         # this browser learnt in WeChat, else the one bound to the account (API clients).
@@ -150,8 +167,6 @@ def request(
         raise WithdrawalInvalid(_("提现金额必须大于0"))
     if amount < cfg.withdraw_min:
         raise WithdrawalBelowMinimum(_("最低提现 %(amount)s") % {"amount": format_fen(cfg.withdraw_min)})
-    if amount > cfg.withdraw_max:
-        raise WithdrawalAboveMaximum(_("单次最高提现 %(amount)s") % {"amount": format_fen(cfg.withdraw_max)})
     account = _clean_account(method, account or {}, user_id=distributor.user_id, openid=openid)
     fee = apply_bp(amount, cfg.withdraw_fee_bp)
     if amount - fee <= 0:
@@ -168,6 +183,12 @@ def request(
             )
         if amount > available:
             raise WithdrawalAboveBalance(_("可提现余额 %(amount)s") % {"amount": format_fen(available)})
+        # After the balance: asking ¥9,999 of ¥44.28 is answered with the balance, which is
+        # what stands in the way, not with the single-request maximum.
+        if amount > cfg.withdraw_max:
+            raise WithdrawalAboveMaximum(
+                _("单次最高提现 %(amount)s") % {"amount": format_fen(cfg.withdraw_max)}
+            )
         if _used_in_period(locked.pk, cfg.withdraw_period, now) >= cfg.withdraw_limit:
             raise WithdrawalLimitReached(
                 {

@@ -96,7 +96,7 @@ def completed_order(buyer, sku, staff_user, quantity=1) -> Order:
 
 
 def request_withdrawal(distributor, amount=2000, method="alipay", account=None) -> Withdrawal:
-    account = account if account is not None else {"name": "王五", "account": "b@alipay"}
+    account = account if account is not None else {"name": "王五", "account": "b@alipay.com"}
     return withdrawals.request(distributor, amount=amount, method=method, account=account)
 
 

@@ -209,7 +209,7 @@ def test_csv_and_xlsx_export_the_selected_withdrawals(earner, boss):
     assert rows[0][:3] == ["提现单号", "分销商", "手机号"]
     assert [r[0] for r in rows[1:]] == [first.number, second.number]
     assert rows[1][1] == "王五" and rows[1][2] == earner.user.phone
-    assert rows[1][4] == "支付宝" and rows[1][7] == "b@alipay"
+    assert rows[1][4] == "支付宝" and rows[1][7] == "b@alipay.com"
     assert rows[1][8:11] == ["20.00", "0.20", "19.80"]
     assert rows[2][8:11] == ["12.34", "0.12", "12.22"]
     assert rows[2][5] == '\'=HYPERLINK("x")'  # never a formula in a spreadsheet

@@ -48,19 +48,19 @@ def snapshot(distributor):
     ("body", "status", "code", "message"),
     [
         (
-            {"amount": 99, "method": "alipay", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 99, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
             400,
             "WITHDRAWAL_BELOW_MINIMUM",
             "最低提现 ¥1.00",
         ),
         (
-            {"amount": 1001, "method": "alipay", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 1001, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
             409,
             "WITHDRAWAL_ABOVE_BALANCE",
             "可提现余额 ¥10.00",
         ),
         (
-            {"amount": 500, "method": "paypal", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 500, "method": "paypal", "account": {"name": "王五", "account": "a@b.cn"}},
             400,
             "WITHDRAWAL_INVALID",
             "不支持该提现方式",
@@ -84,7 +84,7 @@ def snapshot(distributor):
             "请填写收款人姓名",
         ),
         (
-            {"amount": 0, "method": "alipay", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 0, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
             422,
             "INVALID_INPUT",
             None,
@@ -101,13 +101,80 @@ def test_bad_withdrawal_requests(funded, body, status, code, message):
     assert snapshot(funded) == before
 
 
+@pytest.mark.parametrize(
+    ("method", "account", "message"),
+    [
+        ("alipay", {"name": "王五", "account": "abc"}, "支付宝账号应为手机号或邮箱"),
+        ("alipay", {"name": "王五", "account": "1380013800"}, "支付宝账号应为手机号或邮箱"),
+        ("alipay", {"name": "王五", "account": "wangwu@alipay"}, "支付宝账号应为手机号或邮箱"),
+        ("bank", {"name": "王五", "bank": "招商银行", "account": "6225 88"}, "银行卡号应为 12–19 位数字"),
+        (
+            "bank",
+            {"name": "王五", "bank": "招商银行", "account": "6225-abcd-0000-0001"},
+            "银行卡号应为 12–19 位数字",
+        ),
+    ],
+)
+def test_an_account_that_cannot_be_one_is_refused_before_anything_is_held(funded, method, account, message):
+    before = snapshot(funded)
+    body = refused(
+        api_for(funded.user).post(
+            "/distribution/withdrawals", {"amount": 500, "method": method, "account": account}
+        ),
+        400,
+        "ACCOUNT_INVALID",
+    )
+    assert body["message"] == message
+    assert snapshot(funded) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "account"),
+    [
+        ("alipay", {"name": "王五", "account": "13800138000"}),
+        ("alipay", {"name": "王五", "account": "wang.wu@example.com"}),
+        ("bank", {"name": "王五", "bank": "招商银行", "account": "6225 8800 0000 0000"}),
+        ("bank", {"name": "王五", "bank": "招商银行", "account": "6225-8800-0000-0000-123"}),
+    ],
+)
+def test_accounts_as_people_type_them_are_taken(funded, method, account):
+    reply = api_for(funded.user).post(
+        "/distribution/withdrawals", {"amount": 500, "method": method, "account": account}
+    )
+    assert reply.status_code == 201, reply.content
+    assert Withdrawal.objects.get().account["account"] == account["account"]  # as typed
+
+
+def test_asking_for_more_than_the_balance_and_the_maximum_is_answered_with_the_balance(funded):
+    configure(withdraw_max=500)
+    body = refused(
+        api_for(funded.user).post(
+            "/distribution/withdrawals",
+            {"amount": 99900, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
+        ),
+        409,
+        "WITHDRAWAL_ABOVE_BALANCE",
+    )
+    assert body["message"] == "可提现余额 ¥10.00"
+    # Within the balance, the maximum still holds.
+    body = refused(
+        api_for(funded.user).post(
+            "/distribution/withdrawals",
+            {"amount": 600, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
+        ),
+        400,
+        "WITHDRAWAL_ABOVE_MAXIMUM",
+    )
+    assert body["message"] == "单次最高提现 ¥5.00"
+
+
 def test_a_method_the_merchant_has_switched_off_is_refused(funded):
     configure(withdraw_methods=["bank"])
     before = snapshot(funded)
     refused(
         api_for(funded.user).post(
             "/distribution/withdrawals",
-            {"amount": 500, "method": "alipay", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 500, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
         ),
         400,
         "WITHDRAWAL_INVALID",
@@ -121,7 +188,7 @@ def test_approving_an_already_paid_withdrawal(funded):
         api_for(funded.user)
         .post(
             "/distribution/withdrawals",
-            {"amount": 500, "method": "alipay", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 500, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
         )
         .json()["number"]
     )
@@ -269,7 +336,7 @@ def test_a_pending_applicant_is_not_yet_a_distributor():
     refused(
         api.post(
             "/distribution/withdrawals",
-            {"amount": 500, "method": "alipay", "account": {"name": "王五", "account": "a@b"}},
+            {"amount": 500, "method": "alipay", "account": {"name": "王五", "account": "a@b.cn"}},
         ),
         403,
         "NOT_A_DISTRIBUTOR",

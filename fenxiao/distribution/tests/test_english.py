@@ -62,7 +62,7 @@ def shop():
     second = completed_order(buyer, sku, staff)
     Commission.objects.filter(order=second).update(frozen_until=timezone.now() - timedelta(minutes=1))
     batch = settlement.create_batch(staff=staff)
-    withdrawal = request_withdrawal(b, amount=300, account={"name": "Wang Wu", "account": "b@alipay"})
+    withdrawal = request_withdrawal(b, amount=300, account={"name": "Wang Wu", "account": "b@alipay.com"})
     rule = config.save_rule(
         CommissionRule(name="Lamp fixed commission", product=product, kind="fixed", level1=500, level2=200)
     )
@@ -183,7 +183,9 @@ def _withdraw(distributor, amount, language=None):
     extra = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
     return api.client.post(
         "/api/v1/distribution/withdrawals",
-        json.dumps({"amount": amount, "method": "alipay", "account": {"name": "Wang Wu", "account": "a@x"}}),
+        json.dumps(
+            {"amount": amount, "method": "alipay", "account": {"name": "Wang Wu", "account": "a@x.cn"}}
+        ),
         content_type="application/json",
         **api._headers(),
         **extra,

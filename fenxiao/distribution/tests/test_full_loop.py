@@ -125,7 +125,7 @@ def test_recruit_share_buy_settle_withdraw():
     # B withdraws ¥20.00 to Alipay; 1% fee; finance approves; the sandbox pays out.
     reply = b_api.post(
         "/distribution/withdrawals",
-        {"amount": 2000, "method": "alipay", "account": {"name": "王五", "account": "b@alipay"}},
+        {"amount": 2000, "method": "alipay", "account": {"name": "王五", "account": "b@alipay.com"}},
     )
     assert reply.status_code == 201, reply.content
     withdrawal = reply.json()

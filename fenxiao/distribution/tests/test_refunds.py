@@ -115,7 +115,7 @@ def test_a_negative_balance_blocks_withdrawals_until_later_earnings_offset_it(ch
     a, b = chain
     api = api_for(b.user)
     order = earn(b, 10000)  # b: +1000
-    account = {"name": "王五", "account": "wangwu@alipay"}
+    account = {"name": "王五", "account": "wangwu@alipay.com"}
     paid = api.post("/distribution/withdrawals", {"amount": 800, "method": "alipay", "account": account})
     assert paid.status_code == 201
     assert (

@@ -334,7 +334,7 @@ def test_screening_reads_the_same_queries_whatever_the_history(lamp):
         # Nothing in common with the buyer's order: a signal that fires reads the trust list.
         make_address(seller.user, detail=f"文{i}路", phone="13911112222", is_default=False)
         make_address(buyer, detail=f"学院路 {i} 号", is_default=False)
-        request_withdrawal(seller, amount=1000, account={"name": "王五", "account": f"w{i}@alipay"})
+        request_withdrawal(seller, amount=1000, account={"name": "王五", "account": f"w{i}@alipay.com"})
         SignInDevice.objects.create(user=buyer, device=f"{i:032x}", last_seen=order.created_at)
     assert queries() == few == 5
 

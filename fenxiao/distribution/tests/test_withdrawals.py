@@ -112,7 +112,7 @@ def test_electronic_payout_is_paid_through_the_sandbox(rich, finance, method):
 
 
 def test_a_failed_electronic_payout_releases_the_hold(rich, finance):
-    number = ask(rich, 2500, account={"name": "王五", "account": "fail-unverified"}).json()["number"]
+    number = ask(rich, 2500, account={"name": "王五", "account": "fail-x@example.cn"}).json()["number"]
     assert ledger_sum(rich) == 7500
 
     approved = finance.post(f"/staff/distribution/withdrawals/{number}/approve")
@@ -324,7 +324,7 @@ def test_finance_can_retry_a_payout_that_is_pending_or_stuck(
 def test_retrying_a_payout_that_is_not_in_flight_is_refused(rich, finance, finance_backend, final):
     from django.contrib.messages import get_messages
 
-    account = {"name": "王五", "account": "fail-x"} if final == "failed" else None
+    account = {"name": "王五", "account": "fail-x@example.com"} if final == "failed" else None
     if final == "bank":
         number = ask(rich, 2500, method="bank", account=BANK).json()["number"]
     else:
