@@ -16,7 +16,7 @@ from fenxiao.customers.services import accounts, addresses, sms_codes, wechat_oa
 from fenxiao.customers.sms import get_sms_gateway
 from fenxiao.distribution.services import distributors
 from fenxiao.distribution.views import claim_cookie_referral
-from fenxiao.orders.models import Fulfilment, Order, OrderStatus
+from fenxiao.orders.models import OPEN_AFTER_SALE, AfterSale, Fulfilment, Order, OrderStatus
 from fenxiao.shipping import regions
 from fenxiao.stores.models import StoreStaff
 from fenxiao.stores.services import my_store
@@ -198,6 +198,9 @@ def me(request):
         "storefront/account/me.html",
         {
             "counts": counts,
+            "open_after_sales": AfterSale.objects.filter(
+                order__buyer=request.user, status__in=OPEN_AFTER_SALE
+            ).count(),
             "wallet": wallet,
             "distributor": distributors.for_user(request.user),
             "works_in_store": works_in_store,
