@@ -119,6 +119,7 @@ def profile_page(model_admin, request, customer):
             for o in orders
         ],
         "all_orders_url": _url("admin:orders_order_changelist", buyer__id__exact=customer.pk),
+        "all_after_sales_url": _url("admin:orders_aftersale_changelist", order__buyer__id__exact=customer.pk),
         "after_sales": [
             {
                 "a": a,

@@ -1,6 +1,8 @@
 """The 客户 list (buyers only, masked phones for 财务, filters, export) and the customer
 profile, each in a constant number of queries whatever the number of orders."""
 
+import re
+
 from django.urls import reverse
 
 from fenxiao.analytics.models import ProductView
@@ -184,6 +186,30 @@ def test_a_customer_without_orders_has_no_count_of_none_nor_a_link_to_an_empty_l
     start = text.index('id="customer-orders"')
     section = text[start : text.index("</section>", start)]
     assert "暂无订单" in section and "最近 0 笔" not in section and "全部订单" not in section
+
+
+def test_all_after_sales_opens_this_customers_after_sales_only(db):
+    from fenxiao.orders.models import AfterSale
+
+    buyer, order = paid()
+    full_refund(order)
+    other, elsewhere = paid()
+    full_refund(elsewhere)
+    client = operations()
+    text = client.get(reverse("admin:customers_customer_change", args=[buyer.pk])).content.decode()
+    start = text.index('id="customer-after-sales"')
+    section = text[start : text.index("</section>", start)]
+    link = re.search(r'href="([^"]+)" id="customer-after-sales-all"', section).group(1)
+
+    listing = client.get(link.replace("&amp;", "&"))
+
+    assert listing.status_code == 200  # not refused as a lookup the list does not allow
+    mine = AfterSale.objects.get(order=order).number
+    theirs = AfterSale.objects.get(order=elsewhere).number
+    assert mine in listing.content.decode() and theirs not in listing.content.decode()
+    # None yet: no link to an empty list.
+    page = client.get(reverse("admin:customers_customer_change", args=[make_buyer().pk]))
+    assert "customer-after-sales-all" not in page.content.decode()
 
 
 def test_the_wallet_section_costs_the_same_queries_whatever_the_history(db, django_assert_max_num_queries):

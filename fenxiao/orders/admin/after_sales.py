@@ -301,6 +301,11 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         }
         return by_status.get(after_sale.status, set()) | {"message_after_sale"}
 
+    def lookup_allowed(self, lookup, value, request=None):
+        # A customer's page opens 全部售后 as their after-sales (?order__buyer__id__exact=…),
+        # as its 全部订单 opens their orders; Django allows one relation deep unless told.
+        return lookup == "order__buyer__id__exact" or super().lookup_allowed(lookup, value, request)
+
     def changelist_view(self, request, extra_context=None):
         counts = dict(AfterSale.objects.values_list("status").annotate(n=Count("pk")).order_by())
         current = request.GET.get("status__in") or request.GET.get("status__exact") or ""
