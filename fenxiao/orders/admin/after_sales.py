@@ -291,7 +291,6 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         for log in logs:
             if log.actor_id:
                 log.actor = shown_user(log.actor, full_phones(obj))  # the template prints it
-            log.message = log.text  # in the reader's language; the template prints it
         return render_to_string("admin/orders/after_sale_history.html", {"logs": logs})
 
     def detail_actions_for(self, after_sale):
