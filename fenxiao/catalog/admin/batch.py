@@ -95,20 +95,17 @@ def batch_price_stock_page(model_admin, request, queryset):
         )
         for sku in skus[:PREVIEW_ROWS]
     ]
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": _("批量改价 / 改库存"),
-        "form": form,
-        "ids": ids,
-        "action_name": request.POST.get("action", "batch_price_stock"),
-        "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "product_count": len(ids),
-        "headers": [_("商品"), _("规格"), _("SKU编码"), _("售价"), _("划线价"), _("库存")],
-        "rows": rows,
-        "more": len(skus) > PREVIEW_ROWS,
-    }
-    return TemplateResponse(request, "admin/catalog/product/batch_price_stock.html", context)
+    return _action_page(
+        model_admin,
+        request,
+        "batch_price_stock",
+        title=_("批量改价 / 改库存"),
+        form=form,
+        ids=ids,
+        headers=[_("商品"), _("规格"), _("SKU编码"), _("售价"), _("划线价"), _("库存")],
+        rows=rows,
+        more=len(skus) > PREVIEW_ROWS,
+    )
 
 
 class MoveCategoryForm(forms.Form):
@@ -146,25 +143,15 @@ def move_category_page(model_admin, request, queryset):
         return None  # back to the list
     style_fields(form)
     tree = category_tree()
-    # From the ids, not the list's queryset: its SKU annotations would multiply the counts.
-    now_in = (
-        Product.objects.filter(pk__in=ids)
-        .values_list("category_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "category_id")
+    return _action_page(
+        model_admin,
+        request,
+        "move_category",
+        title=_("修改分类"),
+        form=form,
+        ids=ids,
+        now_in=[(tree.get(pk, (0, 0, "-"))[2], n) for pk, n in _per_value(ids, "category_id")],
     )
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "title": _("修改分类"),
-        "form": form,
-        "ids": ids,
-        "action_name": request.POST.get("action", "move_category"),
-        "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "product_count": len(ids),
-        "now_in": [(tree.get(pk, (0, 0, "-"))[2], n) for pk, n in now_in],
-    }
-    return TemplateResponse(request, "admin/catalog/product/move_category.html", context)
 
 
 NO_TEMPLATE = ShippingTemplateFilter.NONE  # the shop's flat fee (订单设置), as the list names it
@@ -224,25 +211,36 @@ def shipping_template_page(model_admin, request, queryset):
                 )
             return None  # back to the list
     style_fields(form)
-    # From the ids, not the list's queryset: its SKU annotations would multiply the counts.
-    now_on = (
-        Product.objects.filter(pk__in=ids)
-        .values_list("shipping_template_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "shipping_template_id")
+    return _action_page(
+        model_admin,
+        request,
+        "change_shipping_template",
+        template="shipping_template",
+        title=_("修改运费模板"),
+        form=form,
+        ids=ids,
+        now_on=[
+            (_template_name(form.templates.get(pk)) if pk in form.templates or pk is None else "-", n)
+            for pk, n in _per_value(ids, "shipping_template_id")
+        ],
     )
+
+
+def _per_value(ids: list[int], field: str):
+    """(value, how many of the products have it), most first. From the ids, not the list's
+    queryset: its SKU annotations would multiply the counts."""
+    return Product.objects.filter(pk__in=ids).values_list(field).annotate(n=Count("pk")).order_by("-n", field)
+
+
+def _action_page(model_admin, request, action: str, *, template: str = "", **context) -> TemplateResponse:
+    """A bulk action's own page over the ticked products (`ids`), posted back to `action`;
+    its template is admin/catalog/product/<template or action>.html."""
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
-        "title": _("修改运费模板"),
-        "form": form,
-        "ids": ids,
-        "action_name": request.POST.get("action", "change_shipping_template"),
+        "action_name": request.POST.get("action", action),
         "checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "product_count": len(ids),
-        "now_on": [
-            (_template_name(form.templates.get(pk)) if pk in form.templates or pk is None else "-", n)
-            for pk, n in now_on
-        ],
+        "product_count": len(context["ids"]),
+        **context,
     }
-    return TemplateResponse(request, "admin/catalog/product/shipping_template.html", context)
+    return TemplateResponse(request, f"admin/catalog/product/{template or action}.html", context)
