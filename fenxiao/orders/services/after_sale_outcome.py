@@ -120,7 +120,15 @@ RECEIVED = {
 }
 
 
-def requested_line(after_sale: AfterSale, by_staff: bool) -> dict:
+# Who filed a request (its `requested_by`) → the line that says so.
+REQUESTED_LINE = {
+    ActorKind.STAFF: gettext_noop("商家发起%(kind)s %(amount)s：%(reason)s"),
+    ActorKind.SYSTEM: gettext_noop("系统发起%(kind)s %(amount)s：%(reason)s"),
+    ActorKind.BUYER: gettext_noop("买家申请%(kind)s %(amount)s：%(reason)s"),
+}
+
+
+def requested_line(after_sale: AfterSale, requested_by: str) -> dict:
     """A request filed: its kind and a reason from the list by their codes, a reason typed
     (staff, older clients) as typed."""
     args = {
@@ -130,26 +138,24 @@ def requested_line(after_sale: AfterSale, by_staff: bool) -> dict:
         if after_sale.reason_code
         else text_arg(after_sale.reason),
     }
-    if by_staff:
-        return {"message": gettext_noop("商家发起%(kind)s %(amount)s：%(reason)s"), "args": args}
-    return {"message": gettext_noop("买家申请%(kind)s %(amount)s：%(reason)s"), "args": args}
+    return {"message": REQUESTED_LINE[requested_by], "args": args}
 
 
 # --- the after-sale's history lines (AfterSaleLog; templates, as the order log's) ---------
 
 
-def note_requested(after_sale: AfterSale, actor_kind: str, actor, by_staff: bool) -> AfterSaleLog:
+def note_requested(after_sale: AfterSale, requested_by: str, actor) -> AfterSaleLog:
     """A request filed, as its history's first line: the order log's line, and the buyer's
     description (as typed) after it."""
-    line = requested_line(after_sale, by_staff)
+    line = requested_line(after_sale, requested_by)
     if after_sale.description:
         line["message"] = (
             gettext_noop("商家发起%(kind)s %(amount)s：%(reason)s。%(description)s")
-            if by_staff
+            if requested_by == ActorKind.STAFF
             else gettext_noop("买家申请%(kind)s %(amount)s：%(reason)s。%(description)s")
         )
         line["args"]["description"] = after_sale.description
-    return note(after_sale, "requested", actor_kind, actor=actor, **line)
+    return note(after_sale, "requested", requested_by, actor=actor, **line)
 
 
 # Who approved (`after_sales.approve`'s "by") → the line for a return, and for a refund.

@@ -113,6 +113,9 @@ def request_after_sale(
     the door that came back. `images` are the buyer's uploaded photos (checked before
     anything is written)."""
     by_staff = actor_kind_for(actor) == ActorKind.STAFF
+    # No one asked: the system refunds (a failed group buy). Recorded so, it reads 系统发起
+    # and is not counted as the buyer's own refund (the risk check's refund ratio).
+    requested_by = ActorKind.STAFF if by_staff else ActorKind.SYSTEM if actor is None else ActorKind.BUYER
     if kind not in AfterSaleKind.values:
         raise AfterSaleInvalid(_("售后类型有误"))
     description = (description or "").strip()
@@ -142,7 +145,7 @@ def request_after_sale(
         amount=sum(a for _, _, a in plan) + shipping_amount,
         shipping_amount=shipping_amount,
         restock=restock,
-        requested_by=ActorKind.STAFF if by_staff else ActorKind.BUYER,
+        requested_by=requested_by,
         created_by=actor,
         deadline=timezone.now() + timedelta(days=respond_days) if respond_days and not by_staff else None,
     )
@@ -152,15 +155,15 @@ def request_after_sale(
             for line, qty, amount in plan
         ]
     )
-    log = outcome.note_requested(after_sale, actor_kind_for(actor), actor, by_staff)
+    log = outcome.note_requested(after_sale, requested_by, actor)
     evidence.save_images(after_sale, log, checked)
     log_event(
         order,
         "after_sale_requested",
-        actor_kind_for(actor),
+        requested_by,
         actor=actor,
         after_sale=after_sale.number,
-        **outcome.requested_line(after_sale, by_staff),
+        **outcome.requested_line(after_sale, requested_by),
     )
     if by_staff:
         after_sale = approve(after_sale, actor, every_unit=every_unit)
