@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
@@ -189,6 +189,12 @@ PICKUP_FLOW = StateMachine(
 OPEN_PICKUP_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_SHIPMENT)
 
 
+# An order closed by refunding all of it before shipping keeps why in its cancel reason as
+# "<one of these>：<the after-sale's reason>" (see after_sale_outcome.close_if_nothing_left).
+CLOSED_BY_REFUND = (gettext_noop("全额退款"), gettext_noop("商品已全部退款"))
+CLOSED_BY_REFUND_REASON = gettext_noop("%(what)s：%(reason)s")
+
+
 def awaiting_pickup() -> Q:
     """Paid pickup orders waiting at their store (待自提): a paid group-buy order waits for
     its group first. The order list's 待自提 tab and the store list's count both read this."""
@@ -320,6 +326,16 @@ class Order(models.Model):
         if self.is_pickup and self.status == OrderStatus.PENDING_SHIPMENT:
             return gettext("待自提")
         return self.get_status_display()
+
+    @property
+    def cancel_reason_text(self) -> str:
+        """The cancel reason in the active language. The system writes its reasons in
+        Chinese from the catalogs (超时未付款，系统自动取消, 拼团失败，订单已取消 …), so they are
+        translated; what a person typed is in no catalog and reads as typed."""
+        what, colon, reason = self.cancel_reason.partition("：")
+        if colon and what in CLOSED_BY_REFUND:
+            return gettext(CLOSED_BY_REFUND_REASON) % {"what": gettext(what), "reason": gettext(reason)}
+        return gettext(self.cancel_reason) if self.cancel_reason else ""
 
     @property
     def refundable_amount(self) -> int:

@@ -253,7 +253,7 @@ class OrderOut(Schema):
     shipped_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
-    cancel_reason: str
+    cancel_reason: str = Field(description="取消原因，系统写入的原因按请求的语言（Accept-Language）显示")
     awaiting_group: bool = Field(description="拼团订单：成团前不发货")
     fulfilment: str = Field(description="delivery 快递配送 / pickup 到店自提")
     pickup_store_id: int | None
@@ -264,6 +264,10 @@ class OrderOut(Schema):
     @staticmethod
     def resolve_status_display(obj):
         return obj.status_label
+
+    @staticmethod
+    def resolve_cancel_reason(obj):
+        return obj.cancel_reason_text
 
     @staticmethod
     def resolve_pickup_code(obj):

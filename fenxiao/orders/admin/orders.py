@@ -100,7 +100,7 @@ class OrderAdmin(OrderExports, OrderChangePages, DetailActionsMixin, ModelAdmin)
                     "auto_complete_at",
                     "completed_at",
                     "cancelled_at",
-                    "cancel_reason",
+                    "cancel_reason_display",
                 )
             },
         ),
@@ -260,6 +260,10 @@ class OrderAdmin(OrderExports, OrderChangePages, DetailActionsMixin, ModelAdmin)
     @display(description=gettext_lazy("商家备注"))
     def merchant_note_display(self, obj):
         return obj.merchant_note or "-"
+
+    @display(description=gettext_lazy("取消原因"))
+    def cancel_reason_display(self, obj):
+        return obj.cancel_reason_text or "-"
 
     @display(description=gettext_lazy("下单时间"), ordering="created_at")
     def created_display(self, obj):

@@ -8,7 +8,16 @@ from django.utils.translation import gettext_noop
 
 from fenxiao.core.money import format_fen
 
-from ..models import ActorKind, AfterSale, AfterSaleLog, Order, OrderEvent, OrderStatus
+from ..models import (
+    CLOSED_BY_REFUND,
+    CLOSED_BY_REFUND_REASON,
+    ActorKind,
+    AfterSale,
+    AfterSaleLog,
+    Order,
+    OrderEvent,
+    OrderStatus,
+)
 from . import after_sale_checks as checks
 from . import hooks, shipments
 from .events import log_event, text_arg, transition
@@ -77,13 +86,9 @@ def close_if_nothing_left(order: Order, after_sale: AfterSale) -> None:
     in_full = order.refunded_amount >= order.paid_amount
     if not in_full and any(shipments.remaining_quantities(order).values()):
         return
-    what = "全额退款" if in_full else "商品已全部退款"
-    transition(
-        order,
-        OrderStatus.CANCELLED,
-        cancelled_at=timezone.now(),
-        cancel_reason=f"{what}：{after_sale.reason}"[:200],
-    )
+    what = CLOSED_BY_REFUND[0] if in_full else CLOSED_BY_REFUND[1]
+    reason = CLOSED_BY_REFUND_REASON % {"what": what, "reason": after_sale.reason}
+    transition(order, OrderStatus.CANCELLED, cancelled_at=timezone.now(), cancel_reason=reason[:200])
     log_event(
         order,
         "cancelled",

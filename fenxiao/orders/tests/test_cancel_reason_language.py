@@ -1,0 +1,64 @@
+"""An order's cancel reason (取消原因) reads in its reader's language where the system wrote
+it — a timeout, the buyer's button, an order closed by refunding all of it — on the
+backend's order page, the buyer's H5 pages and the order API; what a person typed reads as
+typed. The order keeps the Chinese sentence, for exports and search."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from fenxiao.orders.models import Order
+from fenxiao.orders.services import lifecycle, sweeps
+from fenxiao.testing import api_for, in_english, login, make_staff
+
+from .backend import make_order, pay, url
+
+pytestmark = pytest.mark.django_db
+
+
+def reason(order: Order, language: str) -> str:
+    order.refresh_from_db()
+    with translation.override(language):
+        return order.cancel_reason_text
+
+
+def test_a_timed_out_order_reads_in_english_and_keeps_its_chinese_reason():
+    order = make_order()
+    Order.objects.filter(pk=order.pk).update(pay_deadline=timezone.now() - timedelta(minutes=1))
+    assert sweeps.cancel_expired_orders() == 1
+    assert reason(order, "en") == "Not paid in time, cancelled automatically"
+    assert reason(order, "zh-hans") == order.cancel_reason == "超时未付款，系统自动取消"
+
+
+def test_the_buyers_own_words_read_as_typed_and_the_default_is_translated():
+    typed, default = make_order(), make_order()
+    lifecycle.cancel(typed, typed.buyer, reason="地址写错了")
+    lifecycle.cancel(default, default.buyer)
+    assert reason(typed, "en") == "地址写错了"
+    assert reason(default, "en") == "Cancelled by the buyer"
+    assert reason(default, "zh-hans") == "买家取消"
+
+
+def test_an_order_closed_by_its_full_refund_names_the_refund_in_the_readers_language():
+    typed, default = pay(make_order()), pay(make_order())
+    lifecycle.cancel(typed, typed.buyer, reason="拍错了")
+    lifecycle.cancel(default, default.buyer)
+    assert reason(typed, "zh-hans") == typed.cancel_reason == "全额退款：拍错了"
+    assert reason(typed, "en") == "Refunded in full: 拍错了"
+    assert reason(default, "zh-hans") == "全额退款：取消订单"
+    assert reason(default, "en") == "Refunded in full: Cancel order"
+
+
+def test_the_backend_h5_and_api_show_the_reason_in_the_readers_language():
+    order = make_order()
+    lifecycle.cancel(order, order.buyer)
+    staff_page = in_english(login(make_staff("boss", superuser=True))).get(url(order)).content.decode()
+    assert "Cancelled by the buyer" in staff_page and "买家取消" not in staff_page
+    h5 = in_english(login(order.buyer)).get(reverse("storefront:order_detail", args=[order.number]))
+    assert "Cancelled by the buyer" in h5.content.decode()
+    api = api_for(order.buyer)
+    english = api.client.get(f"/api/v1/orders/{order.number}", HTTP_ACCEPT_LANGUAGE="en", **api._headers())
+    assert english.json()["cancel_reason"] == "Cancelled by the buyer"
+    assert api.get(f"/orders/{order.number}").json()["cancel_reason"] == "买家取消"
