@@ -77,13 +77,17 @@ def _backend(request, template: str, context: dict, status: int = 200) -> Templa
 
 def picker(request, period, key: str | None = None) -> dict:
     """The period picker: presets as links (keeping the grain), a custom range and a grain."""
+    uses = reports.CHOICES.get(key, ("grain", "limit"))
     grain = request.GET.get("grain") or periods.DAY
     grain = grain if grain in periods.GRAINS else periods.DAY
     limit = (request.GET.get("limit") or "").strip()
     limit = limit if limit in LIMITS else ""
     custom = bool(request.GET.get("start") or request.GET.get("end"))
     current = "" if custom else (request.GET.get("range") or "7d")
-    keep = {"grain": grain, **({"limit": limit} if limit else {})}
+    keep = {
+        **({"grain": grain} if "grain" in uses else {}),
+        **({"limit": limit} if limit and "limit" in uses else {}),
+    }
     presets = [
         {
             "key": name,
@@ -95,7 +99,10 @@ def picker(request, period, key: str | None = None) -> dict:
     ]
     return {
         "presets": presets,
-        "grains": [{"key": k, "label": v, "active": k == grain} for k, v in periods.GRAINS.items()],
+        # Only the choices the page reads (reports.CHOICES): none on 门店报表.
+        "grains": [{"key": k, "label": v, "active": k == grain} for k, v in periods.GRAINS.items()]
+        if "grain" in uses
+        else [],
         "start": (request.GET.get("start") or (period.start.isoformat() if period else ""))[:10],
         "end": (request.GET.get("end") or (period.end.isoformat() if period else ""))[:10],
         "range": current,
@@ -111,7 +118,9 @@ def picker(request, period, key: str | None = None) -> dict:
                 "active": k == (limit or DEFAULT_LIMIT),
             }
             for k in LIMITS
-        ],
+        ]
+        if "limit" in uses
+        else [],
     }
 
 

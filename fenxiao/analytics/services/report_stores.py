@@ -16,7 +16,7 @@ An order counts for a store when it was picked up there (once orders carry
 staff (the first store by id, for a 导购 in several).
 """
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, When
 from django.utils.translation import gettext as _
 
 from fenxiao.core.days import day_bounds
@@ -35,8 +35,12 @@ def _has_pickup_store() -> bool:
 def _figures(period: Period):
     start, end = day_bounds(period.start, period.end)
     stores = list(Store.objects.order_by("sort_order", "id"))
+    # Staff in the stores' own order (as 门店概况 lists them), each store's 店长 first.
+    manager_first = Case(When(role=StoreStaff.Role.MANAGER, then=0), default=1)
     staff = list(
-        StoreStaff.objects.select_related("user__distributor", "store").order_by("store_id", "role", "id")
+        StoreStaff.objects.select_related("user__distributor", "store").order_by(
+            "store__sort_order", "store_id", manager_first, "id"
+        )
     )
     by_store = {
         s.pk: {

@@ -25,6 +25,15 @@ BUILDERS = {
     "traffic": report_traffic.build,
     "stores": report_stores.build,
 }
+# The picker's choices each page reads: a grain cuts a trend into days, weeks or months, a
+# ranking length cuts a ranking. 门店报表 has neither (a row per store and per staff member),
+# so its picker offers neither: a choice that changes nothing reads as a report that failed.
+CHOICES = {
+    "sales": ("grain", "limit"),
+    "distribution": ("grain", "limit"),
+    "traffic": ("grain", "limit"),
+    "stores": (),
+}
 MAX_LIMIT = 200
 # `limit=all`: every row of a ranking, e.g. the sales of each of a shop's 500 products for a
 # spreadsheet (the numbered lengths stop at MAX_LIMIT).
