@@ -200,10 +200,10 @@ class TouchAdmin(ReadOnlyAdmin):
         "source",
         "decision_label",
         "rule",
-        "reason",
+        "reason_display",
         "staff_display",
     )
-    list_filter = ("decision", "source", ("created_at", LocalDateRangeFilter))
+    list_filter = ("decision", "rule", "source", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
     search_help_text = gettext_lazy("按买家手机号、分销商手机号或完整推广码搜索")
@@ -216,7 +216,7 @@ class TouchAdmin(ReadOnlyAdmin):
         "source",
         "decision_label",
         "rule",
-        "reason",
+        "reason_display",
         "target",
         "staff_display",
     )
@@ -236,6 +236,10 @@ class TouchAdmin(ReadOnlyAdmin):
     @label_display(description=gettext_lazy("结果"), ordering="decision", label=labels(DECISION_LABELS))
     def decision_label(self, obj):
         return obj.decision, obj.get_decision_display()
+
+    @display(description=gettext_lazy("说明"))
+    def reason_display(self, obj):
+        return obj.reason_text or "-"
 
     @display(description=gettext_lazy("操作人"))
     def staff_display(self, obj):

@@ -192,7 +192,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
                 _("（申诉人）") if t.distributor_id == obj.distributor_id else "",
                 t.get_source_display(),
                 t.get_decision_display(),
-                t.reason or "-",
+                t.reason_text or "-",
             )
             for t in claims.touches(obj)
         ]

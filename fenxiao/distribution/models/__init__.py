@@ -23,9 +23,12 @@ package.
 """
 
 from .binding import (
+    KEPT_UNTIL,
+    PROTECTED_UNTIL,
     CustomerBinding,
     Touch,
     TouchDecision,
+    TouchRule,
     TouchSource,
 )
 from .claims import CLAIM_FLOW, ClaimStatus, OrderClaim
@@ -88,6 +91,8 @@ from .settlement import (
 from .totals import TOTAL_FIELDS, DistributorTotals
 
 __all__ = [
+    "KEPT_UNTIL",
+    "PROTECTED_UNTIL",
     "CLAIM_FLOW",
     "ClaimStatus",
     "OrderClaim",
@@ -122,6 +127,7 @@ __all__ = [
     "Distributor",
     "TouchSource",
     "TouchDecision",
+    "TouchRule",
     "Touch",
     "CustomerBinding",
     "RuleKind",

@@ -4,12 +4,14 @@
 the present state. Both depend only on the distributor.
 """
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .distributors import Distributor
 
@@ -21,6 +23,32 @@ class TouchSource(models.TextChoices):
     STORE = "store", _("门店")
     COUPON = "coupon", _("优惠券")
     MANUAL = "manual", _("后台调整")
+
+
+class TouchRule(models.TextChoices):
+    """What decided a touch: the binding mode in force (its codes are `BindMode`'s), or the
+    setting, check or person that overrode it."""
+
+    FIRST = "first", _("首次绑定永久有效")
+    EXPIRING = "expiring", _("绑定有效期")
+    LATEST = "latest", _("最新链接优先（含保护期）")
+    NEW_BUYERS_ONLY = "new_buyers_only", _("仅绑定新客户")
+    STORE_KEEP = "store_keep", _("门店码不改绑")
+    INACTIVE = "inactive", _("分销商非正常状态")
+    SELF = "self", _("不能绑定自己")
+    LOOP = "loop", _("不能形成循环")
+    MANUAL = "manual", _("人工指定")
+    ANONYMOUS = "anonymous", _("访客未登录")
+
+
+# A touch's reason is the Chinese sentence the system wrote (or what staff typed, for a
+# hand-made binding), shown through the catalogs; these two carry a date.
+KEPT_UNTIL = gettext_noop("原绑定有效至 %(date)s，保留原分销商")
+PROTECTED_UNTIL = gettext_noop("原绑定保护期至 %(date)s")
+_DATED_REASONS = [
+    (template, re.compile(re.escape(template).replace(re.escape("%(date)s"), r"(?P<date>\d{4}-\d{2}-\d{2})")))
+    for template in (KEPT_UNTIL, PROTECTED_UNTIL)
+]
 
 
 class TouchDecision(models.TextChoices):
@@ -49,7 +77,7 @@ class Touch(models.Model):
     )
     source = models.CharField(_("来源"), max_length=10, choices=TouchSource.choices)
     decision = models.CharField(_("结果"), max_length=20, choices=TouchDecision.choices)
-    rule = models.CharField(_("依据规则"), max_length=20, blank=True)
+    rule = models.CharField(_("依据规则"), max_length=20, choices=TouchRule.choices, blank=True)
     reason = models.CharField(_("说明"), max_length=200, blank=True)
     target = models.CharField(_("落地页"), max_length=300, blank=True)
     staff = models.ForeignKey(
@@ -82,6 +110,16 @@ class Touch(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.get_decision_display()}"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language: the system's sentences through the catalogs,
+        what staff typed as typed."""
+        for template, pattern in _DATED_REASONS:
+            found = pattern.fullmatch(self.reason)
+            if found:
+                return gettext(template) % found.groupdict()
+        return gettext(self.reason) if self.reason else ""
 
 
 class BindingQuerySet(models.QuerySet):

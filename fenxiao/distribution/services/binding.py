@@ -15,6 +15,8 @@ from django.utils.translation import gettext_noop
 
 from ..errors import BindingRefused, DistributorNotFound, LoopRefused
 from ..models import (
+    KEPT_UNTIL,
+    PROTECTED_UNTIL,
     BindMode,
     CustomerBinding,
     Distributor,
@@ -22,10 +24,13 @@ from ..models import (
     EnableMode,
     Touch,
     TouchDecision,
+    TouchRule,
     TouchSource,
 )
 from . import config, visits
 from .distributors import adopt_orphan, ensure_for_everyone_mode, is_in_downline
+
+NEW_BUYERS_ONLY_REFUSED = gettext_noop("仅绑定新客户，该客户已有付款订单")
 
 
 def _has_paid_order(buyer) -> bool:
@@ -43,12 +48,12 @@ def _windows(cfg, now):
 def _refusal(buyer, distributor: Distributor, cfg) -> tuple[str, str] | None:
     """(rule, reason) when this buyer may not be bound to this distributor at all."""
     if distributor.status != DistributorStatus.ACTIVE:
-        return "inactive", gettext_noop("分销商当前不是正常状态")
+        return TouchRule.INACTIVE, gettext_noop("分销商当前不是正常状态")
     if distributor.user_id == buyer.pk:
-        return "self", gettext_noop("分销商不能绑定自己")
+        return TouchRule.SELF, gettext_noop("分销商不能绑定自己")
     own = Distributor.objects.filter(user=buyer).first()
     if own is not None and is_in_downline(distributor, own):
-        return "loop", gettext_noop("该分销商是您的下级，绑定会形成循环")
+        return TouchRule.LOOP, gettext_noop("该分销商是您的下级，绑定会形成循环")
     return None
 
 
@@ -120,7 +125,7 @@ def _decide(
     expires, protected = _windows(cfg, now)
     if binding is None:
         if cfg.new_buyers_only and _has_paid_order(buyer):
-            return touch(TouchDecision.REFUSED, "new_buyers_only", "仅绑定新客户，该客户已有付款订单")
+            return touch(TouchDecision.REFUSED, TouchRule.NEW_BUYERS_ONLY, NEW_BUYERS_ONLY_REFUSED)
         CustomerBinding.objects.create(
             buyer=buyer,
             distributor=distributor,
@@ -129,44 +134,48 @@ def _decide(
             expires_at=expires,
             protected_until=protected,
         )
-        return touch(TouchDecision.BOUND, cfg.bind_mode, "首次绑定")
+        return touch(TouchDecision.BOUND, cfg.bind_mode, gettext_noop("首次绑定"))
     # A binding that lapsed (under 有效期, possibly before a switch of mode) binds nobody:
     # whatever the mode now, the next link decides afresh.
     lapsed = binding.expires_at is not None and binding.expires_at <= now
     if binding.distributor_id == distributor.pk:
         if cfg.bind_mode == BindMode.EXPIRING:
             CustomerBinding.objects.filter(pk=binding.pk).update(expires_at=expires)
-            return touch(TouchDecision.RENEWED, cfg.bind_mode, "再次访问，绑定有效期已续期")
+            return touch(TouchDecision.RENEWED, cfg.bind_mode, gettext_noop("再次访问，绑定有效期已续期"))
         if not lapsed:
-            return touch(TouchDecision.KEPT, cfg.bind_mode, "已绑定该分销商")
+            return touch(TouchDecision.KEPT, cfg.bind_mode, gettext_noop("已绑定该分销商"))
     elif not lapsed:
         if keep_existing:
-            return touch(TouchDecision.KEPT, "store_keep", "门店设置：扫门店码不改绑已有分销商")
+            return touch(
+                TouchDecision.KEPT, TouchRule.STORE_KEEP, gettext_noop("门店设置：扫门店码不改绑已有分销商")
+            )
         if cfg.bind_mode == BindMode.FIRST:
-            return touch(TouchDecision.KEPT, cfg.bind_mode, "首次绑定永久有效，保留原分销商")
+            return touch(TouchDecision.KEPT, cfg.bind_mode, gettext_noop("首次绑定永久有效，保留原分销商"))
         if cfg.bind_mode == BindMode.EXPIRING and binding.expires_at:
             return touch(
                 TouchDecision.KEPT,
                 cfg.bind_mode,
-                f"原绑定有效至 {timezone.localtime(binding.expires_at):%Y-%m-%d}，保留原分销商",
+                KEPT_UNTIL % {"date": f"{timezone.localtime(binding.expires_at):%Y-%m-%d}"},
             )
         if cfg.bind_mode == BindMode.LATEST and binding.protected_until and binding.protected_until > now:
             return touch(
                 TouchDecision.KEPT,
                 cfg.bind_mode,
-                f"原绑定保护期至 {timezone.localtime(binding.protected_until):%Y-%m-%d}",
+                PROTECTED_UNTIL % {"date": f"{timezone.localtime(binding.protected_until):%Y-%m-%d}"},
             )
     if cfg.new_buyers_only and _has_paid_order(buyer):
-        return touch(TouchDecision.KEPT, "new_buyers_only", "仅绑定新客户，保留原分销商")
+        return touch(
+            TouchDecision.KEPT, TouchRule.NEW_BUYERS_ONLY, gettext_noop("仅绑定新客户，保留原分销商")
+        )
     CustomerBinding.objects.filter(pk=binding.pk).update(
         distributor=distributor, source=source, bound_at=now, expires_at=expires, protected_until=protected
     )
     if lapsed or cfg.bind_mode == BindMode.EXPIRING:
-        reason = "原绑定已过期，改绑新分销商"
+        reason = gettext_noop("原绑定已过期，改绑新分销商")
         if binding.distributor_id == distributor.pk:
-            reason = "原绑定已过期，重新绑定该分销商"
+            reason = gettext_noop("原绑定已过期，重新绑定该分销商")
     else:
-        reason = "最新推广链接优先，改绑"
+        reason = gettext_noop("最新推广链接优先，改绑")
     return touch(TouchDecision.REBOUND, cfg.bind_mode, reason)
 
 
@@ -232,7 +241,7 @@ def reassign(buyer, distributor: Distributor, staff, *, reason: str) -> Customer
         buyer=buyer,
         source=TouchSource.MANUAL,
         decision=TouchDecision.REBOUND,
-        rule="manual",
+        rule=TouchRule.MANUAL,
         reason=reason[:200],
         staff=staff,
     )

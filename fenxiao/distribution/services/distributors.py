@@ -26,6 +26,7 @@ from ..models import (
     JoinSource,
     ReviewMode,
     Touch,
+    TouchRule,
     TouchSource,
 )
 from . import config
@@ -98,7 +99,7 @@ def id_for_code(code: str) -> int | None:
 
 # The rule of a link visit that recruited but could not bind: 仅绑定新客户 keeps a buyer
 # who has paid before from being bound (a buyer matter), not from being recruited.
-RECRUITED_UNBOUND = "new_buyers_only"
+RECRUITED_UNBOUND = TouchRule.NEW_BUYERS_ONLY
 
 
 def _parent_for(user) -> Distributor | None:

@@ -16,10 +16,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.batching import Batch, upsert
 
-from ..models import Touch, TouchDecision
+from ..models import Touch, TouchDecision, TouchRule
 
 
 @dataclass
@@ -53,8 +54,8 @@ def flush() -> int:
 # The constant part of an anonymous touch row; `hits` is added on conflict.
 _CONSTANT = {
     "decision": TouchDecision.PENDING_LOGIN,
-    "rule": "anonymous",
-    "reason": "访客未登录，推广码暂存，登录后绑定",
+    "rule": TouchRule.ANONYMOUS,
+    "reason": gettext_noop("访客未登录，推广码暂存，登录后绑定"),
 }
 
 
