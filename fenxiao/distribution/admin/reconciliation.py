@@ -111,7 +111,7 @@ class ReconciliationAdmin(ReadOnlyAdmin):
                     else _("%(count)s 项不一致") % {"count": len(check["problems"]) + check["more"]},
                     "success" if check["ok"] else "danger",
                 ),
-                check["title"],
+                _(check["title"]),  # stored as the catalog's Chinese text
                 _("核对 %(count)s 条") % {"count": check["checked"]},
             )
             rows = format_html_join(

@@ -43,7 +43,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from fenxiao.core.days import day_bounds
 from fenxiao.core.money import format_fen
@@ -169,7 +169,7 @@ def _wrong(
 
 
 def _orders_and_commissions() -> Check:
-    check = Check("orders", "订单 ↔ 佣金：佣金属于已付款订单、归属与下单时一致、金额不超过实付")
+    check = Check("orders", gettext_noop("订单 ↔ 佣金：佣金属于已付款订单、归属与下单时一致、金额不超过实付"))
     level_named = Case(
         When(level=1, then=F("order__attribution__level1_id")),
         When(level=2, then=F("order__attribution__level2_id")),
@@ -262,7 +262,7 @@ def _orders_and_commissions() -> Check:
 
 
 def _commissions_and_ledger() -> Check:
-    check = Check("ledger", "佣金 ↔ 账户流水：已结算佣金按净额入账一次，未结算的不入账")
+    check = Check("ledger", gettext_noop("佣金 ↔ 账户流水：已结算佣金按净额入账一次，未结算的不入账"))
     expected = Case(
         When(status=CommissionStatus.SETTLED, then=F("amount") - F("reversed_amount")),
         default=Value(0),
@@ -291,7 +291,9 @@ def _commissions_and_ledger() -> Check:
 
 
 def _ledger_and_balances() -> Check:
-    check = Check("balances", "账户流水 ↔ 余额：每位分销商的余额和看板累计数等于其流水与佣金历史之和")
+    check = Check(
+        "balances", gettext_noop("账户流水 ↔ 余额：每位分销商的余额和看板累计数等于其流水与佣金历史之和")
+    )
     labels = {name: DistributorTotals._meta.get_field(name).verbose_name for name in totals.TOTAL_FIELDS}
     for after, upto in _windows(Distributor):
         ids = list(Distributor.objects.filter(pk__gt=after, pk__lte=upto).values_list("pk", flat=True))
@@ -310,7 +312,10 @@ def _amount(field_name: str, value: int) -> str:
 def _withdrawals() -> Check:
     from fenxiao.customers.models import WalletEntry
 
-    check = Check("withdrawals", "提现 ↔ 流水 ↔ 打款：提现冻结其金额，仅拒绝或失败时退回，已打款的有打款记录")
+    check = Check(
+        "withdrawals",
+        gettext_noop("提现 ↔ 流水 ↔ 打款：提现冻结其金额，仅拒绝或失败时退回，已打款的有打款记录"),
+    )
     given_back = (WithdrawalStatus.REJECTED, WithdrawalStatus.FAILED)
     # Outside a demo, a withdrawal "paid" by the sandbox payout adapter reached nobody.
     demo = settings.DEMO_MODE or settings.DEBUG

@@ -18,7 +18,7 @@ from fenxiao.distribution.models import (
     Withdrawal,
 )
 from fenxiao.distribution.services import reconciliation, withdrawals
-from fenxiao.testing import api_for, login, make_product, make_staff
+from fenxiao.testing import api_for, in_english, login, make_product, make_staff
 
 from .backend import list_url, url
 from .helpers import (
@@ -239,6 +239,10 @@ def test_the_backend_lists_days_shows_the_checks_and_reconciles_now(shop):
     assert "付款金额" in page and "¥1800.00" in page
     listing = client.get(list_url(Reconciliation)).content.decode()
     assert "2 项不一致" in listing and "¥50.00" in listing  # the day's payouts
+    # The checks' titles read in the reader's language.
+    english = in_english(client).get(url(row)).content.decode()
+    assert "Withdrawals ↔ entries ↔ payouts" in english and "提现 ↔ 流水 ↔ 打款" not in english
+    assert "Orders ↔ commissions" in english
 
 
 def test_staff_without_the_finance_role_cannot_reconcile(shop):
