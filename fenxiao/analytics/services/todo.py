@@ -3,7 +3,8 @@ backend list that shows exactly those rows.
 
 Invariant: an item is shown only to a user who may act on it (the change permission of
 the list it links to), its count equals the rows the linked list shows, and the panel costs
-one query per visible item (plus one for the stock threshold), whatever the shop's size.
+one query per visible item (plus one for the stock threshold, and one for whether the shop
+offers pickup when no pickup order waits), whatever the shop's size.
 """
 
 from dataclasses import dataclass
@@ -25,7 +26,16 @@ from fenxiao.distribution.models import (
     Withdrawal,
 )
 from fenxiao.distribution.models.ledger import WithdrawalStatus
-from fenxiao.orders.models import OPEN_AFTER_SALE, AfterSale, Fulfilment, Order, OrderSettings, OrderStatus
+from fenxiao.orders.models import (
+    OPEN_AFTER_SALE,
+    AfterSale,
+    Fulfilment,
+    Order,
+    OrderSettings,
+    OrderStatus,
+    awaiting_pickup,
+)
+from fenxiao.stores.models import Store
 
 
 @dataclass
@@ -55,6 +65,16 @@ def _pending_shipment(user):
         fulfilment__exact=Fulfilment.DELIVERY,
     )
     return Todo("shipment", _("待发货"), count, url, _("已付款、可发货的订单"), "local_shipping")
+
+
+def _pickups(user):
+    # Paid 到店自提 orders waiting at their stores: not to ship, so not in 待发货, yet waiting
+    # on the merchant all the same. A shop offering no pickup is shown no such item.
+    count = Order.objects.filter(awaiting_pickup()).count()
+    if not count and not Store.objects.filter(pickup_enabled=True).exists():
+        return None
+    url = _link("admin:orders_order_changelist", tab="pending_pickup")
+    return Todo("pickups", _("待自提"), count, url, _("已付款、待买家到店核销提货的订单"), "storefront")
 
 
 def _after_sales(user):
@@ -119,6 +139,7 @@ def _low_stock(user):
 # (permission to act, item builder), in the order the panel shows them.
 ITEMS = [
     ("orders.change_order", _pending_shipment),
+    ("orders.change_order", _pickups),
     ("orders.change_aftersale", _after_sales),
     ("distribution.change_distributor", _distributors),
     ("distribution.change_withdrawal", _withdrawals),

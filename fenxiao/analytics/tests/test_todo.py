@@ -140,7 +140,9 @@ def test_the_panel_costs_the_same_queries_for_a_bigger_shop(shop):
     for n in range(3):
         make_product(f"低库存{n}", price=500, stock=0)
     assert counts(boss)["shipment"] == 4
-    assert queries() == few <= 9  # one per item (8) and the stock threshold
+    # One per item (8), the stock threshold, and with no pickup order waiting, whether the
+    # shop offers pickup at all (no store here: no 待自提 item).
+    assert queries() == few <= 11
 
 
 def test_pickup_orders_are_not_to_ship_and_a_product_low_on_several_skus_is_one(shop):
@@ -163,3 +165,32 @@ def test_pickup_orders_are_not_to_ship_and_a_product_low_on_several_skus_is_one(
     client = login(boss)
     for item in items.values():
         assert client.get(item.url).context["cl"].result_count == item.count, (item.label, item.url)
+
+
+def test_pickup_orders_waiting_at_stores_are_a_to_do_of_their_own(shop):
+    """A paid 到店自提 order is not 待发货, yet waits on the merchant: 待自提 counts it and
+    opens the order list's 待自提 tab with exactly those orders. A shop offering no pickup
+    is shown no such item; one that does sees it at 0 too."""
+    from fenxiao.orders.services import checkout
+    from fenxiao.stores.testing import make_store
+    from fenxiao.testing import pay_in_sandbox
+
+    boss = make_staff("boss", superuser=True)
+    assert "pickups" not in counts(boss)  # no store offers pickup
+    store = make_store("湖滨店", stock={shop["sku"].pk: 5})
+    assert counts(boss)["pickups"] == 0
+    for _ in range(2):
+        order = checkout.place_order(
+            buyer(), [(shop["sku"].pk, 1)], fulfilment="pickup", pickup_store_id=store.pk
+        )
+        pay_in_sandbox(order)
+    checkout.place_order(buyer(), [(shop["sku"].pk, 1)], fulfilment="pickup", pickup_store_id=store.pk)
+    items = {item.key: item for item in todo.for_user(boss)}
+    assert items["pickups"].count == 2  # the unpaid one waits for payment, not at the store
+    assert items["shipment"].count == 1
+    client = login(boss)
+    assert client.get(items["pickups"].url).context["cl"].result_count == 2
+    html = client.get("/backend/").content.decode()
+    assert re.search(r'data-todo="pickups".*?待自提.*?data-count>2<', html, re.S)
+    # Store staff who may not touch orders are not shown it.
+    assert "pickups" not in counts(member(FINANCE))
