@@ -49,7 +49,7 @@ def _may_open(user, app_label: str, model: str) -> bool:
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ("id", "recipient", "kind", "title", "created_at", "read_label", "clicked_at")
+    list_display = ("id", "recipient", "kind", "title_display", "created_at", "read_label", "clicked_at")
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter), "created_at")
     search_fields = ("=user__phone", "title")
     search_help_text = gettext_lazy("按完整手机号或消息标题搜索")
@@ -57,8 +57,8 @@ class MessageAdmin(ReadOnlyAdmin):
     fields = (
         "recipient",
         "kind",
-        "title",
-        "body",
+        "title_display",
+        "body_display",
         "link",
         "subject",
         "created_at",
@@ -78,6 +78,15 @@ class MessageAdmin(ReadOnlyAdmin):
     @display(description=gettext_lazy("接收人"))
     def recipient(self, obj):
         return _person(obj.user)
+
+    # What the recipient reads, in the reader's language (the row keeps the Chinese text).
+    @display(description=gettext_lazy("标题"))
+    def title_display(self, obj):
+        return obj.title_text
+
+    @display(description=gettext_lazy("内容"))
+    def body_display(self, obj):
+        return obj.body_text
 
     @display(description=gettext_lazy("关联对象"))
     def subject(self, obj):
@@ -156,7 +165,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     @display(description=gettext_lazy("消息"))
     def message_title(self, obj):
-        return obj.message.title
+        return obj.message.title_text
 
     @display(description=gettext_lazy("接收人"))
     def message_user(self, obj):

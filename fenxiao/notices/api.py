@@ -3,7 +3,7 @@ caller's own messages only; another buyer's id answers 404 like a missing one.""
 
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from fenxiao.core.pagination import Pagination
@@ -18,8 +18,8 @@ class MessageOut(Schema):
     id: int
     kind: str
     kind_label: str
-    title: str
-    body: str
+    title: str = Field(description="标题，按请求的语言（Accept-Language）显示")
+    body: str = Field(description="内容，按请求的语言（Accept-Language）显示")
     link: str
     subject_type: str
     subject_id: int | None
@@ -31,6 +31,14 @@ class MessageOut(Schema):
     @staticmethod
     def resolve_kind_label(obj) -> str:
         return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_title(obj) -> str:
+        return obj.title_text
+
+    @staticmethod
+    def resolve_body(obj) -> str:
+        return obj.body_text
 
     @staticmethod
     def resolve_is_read(obj) -> bool:

@@ -9,8 +9,8 @@ channel's adapter after commit (at least once; `services/delivery.py`).
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
@@ -50,6 +50,9 @@ class Message(models.Model):
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
     clicked_at = models.DateTimeField(_("点击时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    # The body's template (a catalog's Chinese text) and its arguments, so the reader sees
+    # it in their language; `body` keeps the Chinese text (search, and the SMS that went out).
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("站内消息")
@@ -64,6 +67,36 @@ class Message(models.Model):
 
     def __str__(self):
         return self.title
+
+    TEMPLATE, ARGS = "_template", "_args"
+
+    @property
+    def title_text(self) -> str:
+        """The title in the active language: the system's titles are catalog entries, what
+        staff typed for a push is in none and reads as typed."""
+        return gettext(self.title) if self.title else ""
+
+    @property
+    def body_text(self) -> str:
+        """The body in the active language (pure Python: a page of messages costs no query).
+        An argument stored as {"text": …} is a text the system may have written (a carrier's
+        name, a payout's failure) and is translated when a catalog has it; a message
+        without a template (a push, an older row) is its own text."""
+        data = self.data if isinstance(self.data, dict) else {}
+        template = data.get(self.TEMPLATE)
+        if not template:
+            return gettext(self.body) if self.body else ""
+        args = {name: _message_arg(value) for name, value in (data.get(self.ARGS) or {}).items()}
+        try:
+            return gettext(template) % args
+        except (KeyError, TypeError, ValueError):
+            return self.body
+
+
+def _message_arg(value):
+    if isinstance(value, dict) and set(value) == {"text"}:
+        return gettext(value["text"]) if value["text"] else ""
+    return value
 
 
 class Channel(models.TextChoices):

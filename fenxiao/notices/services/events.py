@@ -8,6 +8,7 @@ of them). Each fact has one key, so a notice is written once per fact and recipi
 from collections.abc import Iterable
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.money import format_fen
 
@@ -34,10 +35,13 @@ def parcels_shipped(parcels: Iterable[tuple[int, int, str, str, str, int]]) -> i
     return notify_many(
         Kind.ORDER_SHIPPED,
         (
-            Draft(
+            Draft.templated(
                 buyer_id,
-                "订单已发货",
-                f"您的订单 {number} 已发货，{carrier} 运单号 {tracking_number}，请留意查收。",
+                gettext_noop("订单已发货"),
+                gettext_noop(
+                    "您的订单 %(number)s 已发货，%(carrier)s 运单号 %(tracking_number)s，请留意查收。"
+                ),
+                {"number": number, "carrier": {"text": carrier}, "tracking_number": tracking_number},
                 f"order-shipped:{order_id}" + (f":{parcel_id}" if parcel_id else ""),
                 f"/orders/{number}/",
                 "order",
@@ -54,10 +58,10 @@ def refund_done(
     notify(
         buyer_id,
         Kind.REFUND_DONE,
-        "退款成功",
-        f"您的售后 {after_sale_number}（订单 {order_number}）已退款 {format_fen(amount)}，"
-        "款项按原支付方式退回。",
+        gettext_noop("退款成功"),
+        gettext_noop("您的售后 %(after_sale)s（订单 %(order)s）已退款 %(amount)s，款项按原支付方式退回。"),
         f"/orders/{order_number}/",
+        args={"after_sale": after_sale_number, "order": order_number, "amount": format_fen(amount)},
         source_key=f"refund-done:{after_sale_id}",
         subject_type="after_sale",
         subject_id=after_sale_id,
@@ -68,14 +72,26 @@ def after_sale_approved(
     *, buyer_id: int, after_sale_id: int, after_sale_number: str, order_number: str, days: int, address: str
 ) -> None:
     """A return was approved: the buyer is to ship the goods back before the deadline."""
-    where = f"退货地址：{address}" if address else ""
+    body = (
+        gettext_noop(
+            "您的售后 %(after_sale)s（订单 %(order)s）商家已同意退货，"
+            "请在 %(days)s 天内寄回商品并填写退货物流，"
+            "逾期售后将自动关闭。退货地址：%(address)s"
+        )
+        if address
+        else gettext_noop(
+            "您的售后 %(after_sale)s（订单 %(order)s）商家已同意退货，"
+            "请在 %(days)s 天内寄回商品并填写退货物流，"
+            "逾期售后将自动关闭。"
+        )
+    )
     notify(
         buyer_id,
         Kind.AFTER_SALE_APPROVED,
-        "商家已同意退货，请寄回商品",
-        f"您的售后 {after_sale_number}（订单 {order_number}）商家已同意退货，"
-        f"请在 {days} 天内寄回商品并填写退货物流，逾期售后将自动关闭。{where}",
+        gettext_noop("商家已同意退货，请寄回商品"),
+        body,
         f"/orders/{order_number}/after-sales/{after_sale_number}/",
+        args={"after_sale": after_sale_number, "order": order_number, "days": days, "address": address},
         source_key=f"after-sale-approved:{after_sale_id}",
         subject_type="after_sale",
         subject_id=after_sale_id,
@@ -88,11 +104,14 @@ def after_sales_closed(closed: Iterable[tuple[int, int, str, str]]) -> int:
     return notify_many(
         Kind.AFTER_SALE_CLOSED,
         (
-            Draft(
+            Draft.templated(
                 buyer_id,
-                "售后已关闭",
-                f"您的售后 {number}（订单 {order_number}）因未在期限内寄回商品已自动关闭。"
-                "如仍需售后，可在售后期内重新申请。",
+                gettext_noop("售后已关闭"),
+                gettext_noop(
+                    "您的售后 %(after_sale)s（订单 %(order)s）因未在期限内寄回商品已自动关闭。"
+                    "如仍需售后，可在售后期内重新申请。"
+                ),
+                {"after_sale": number, "order": order_number},
                 f"after-sale-closed:{after_sale_id}",
                 f"/orders/{order_number}/after-sales/{number}/",
                 "after_sale",
@@ -109,10 +128,13 @@ def commission_arrived(*, order_id: int, amounts: dict[int, int]) -> None:
     notify_many(
         Kind.COMMISSION_ARRIVED,
         (
-            Draft(
+            Draft.templated(
                 user_id,
-                "有新的佣金",
-                f"您推广的订单已付款，预计佣金 {format_fen(amount)}，订单完成并过售后期后结算到可提现余额。",
+                gettext_noop("有新的佣金"),
+                gettext_noop(
+                    "您推广的订单已付款，预计佣金 %(amount)s，订单完成并过售后期后结算到可提现余额。"
+                ),
+                {"amount": format_fen(amount)},
                 f"commission-arrived:{order_id}:{user_id}",
                 "/d/commissions/",
                 "order",
@@ -130,10 +152,11 @@ def commission_arrived_in_store(*, sale_key: str, label: str, amounts: dict[int,
     notify_many(
         Kind.COMMISSION_ARRIVED,
         (
-            Draft(
+            Draft.templated(
                 user_id,
-                "有新的佣金",
-                f"您的客户在门店消费（{label}），佣金 {format_fen(amount)}，冻结期满后结算到可提现余额。",
+                gettext_noop("有新的佣金"),
+                gettext_noop("您的客户在门店消费（%(sale)s），佣金 %(amount)s，冻结期满后结算到可提现余额。"),
+                {"sale": label, "amount": format_fen(amount)},
                 f"commission-arrived:{sale_key}:{user_id}",
                 "/d/commissions/",
             )
@@ -149,10 +172,11 @@ def commission_settled(*, batch_id: int, totals: Iterable[tuple[int, int]]) -> i
     return notify_many(
         Kind.COMMISSION_SETTLED,
         (
-            Draft(
+            Draft.templated(
                 user_id,
-                "佣金已结算",
-                f"本次结算佣金 {format_fen(total)}，已计入可提现余额。",
+                gettext_noop("佣金已结算"),
+                gettext_noop("本次结算佣金 %(amount)s，已计入可提现余额。"),
+                {"amount": format_fen(total)},
                 f"commission-settled:{batch_id}:{user_id}",
                 "/d/",
                 "settlement_batch",
@@ -168,9 +192,10 @@ def withdrawal_paid(*, user_id: int, withdrawal_id: int, number: str, payout: in
     notify(
         user_id,
         Kind.WITHDRAWAL_PAID,
-        "提现已到账",
-        f"您的提现 {number} 已打款 {format_fen(payout)}，请注意查收。",
+        gettext_noop("提现已到账"),
+        gettext_noop("您的提现 %(number)s 已打款 %(amount)s，请注意查收。"),
         "/d/",
+        args={"number": number, "amount": format_fen(payout)},
         source_key=f"withdrawal-paid:{withdrawal_id}",
         subject_type="withdrawal",
         subject_id=withdrawal_id,
@@ -181,9 +206,10 @@ def withdrawal_rejected(*, user_id: int, withdrawal_id: int, number: str, amount
     notify(
         user_id,
         Kind.WITHDRAWAL_REJECTED,
-        "提现未通过",
-        f"您的提现 {number} 未通过审核：{reason}。{format_fen(amount)} 已退回可提现余额。",
+        gettext_noop("提现未通过"),
+        gettext_noop("您的提现 %(number)s 未通过审核：%(reason)s。%(amount)s 已退回可提现余额。"),
         "/d/",
+        args={"number": number, "reason": {"text": reason}, "amount": format_fen(amount)},
         source_key=f"withdrawal-rejected:{withdrawal_id}",
         subject_type="withdrawal",
         subject_id=withdrawal_id,
@@ -194,10 +220,13 @@ def withdrawal_to_confirm(*, user_id: int, withdrawal_id: int, number: str, payo
     notify(
         user_id,
         Kind.WITHDRAWAL_TO_CONFIRM,
-        "提现待确认收款",
-        f"您的提现 {number} 已转出 {format_fen(payout)}，请在微信中打开「佣金提现」页点击确认收款，"
-        "逾期未确认将退回可提现余额。",
+        gettext_noop("提现待确认收款"),
+        gettext_noop(
+            "您的提现 %(number)s 已转出 %(amount)s，请在微信中打开「佣金提现」页点击确认收款，"
+            "逾期未确认将退回可提现余额。"
+        ),
         "/d/withdraw/",
+        args={"number": number, "amount": format_fen(payout)},
         source_key=f"withdrawal-to-confirm:{withdrawal_id}",
         subject_type="withdrawal",
         subject_id=withdrawal_id,
@@ -208,10 +237,13 @@ def withdrawal_failed(*, user_id: int, withdrawal_id: int, number: str, amount: 
     notify(
         user_id,
         Kind.WITHDRAWAL_FAILED,
-        "提现打款失败",
-        f"您的提现 {number} 打款失败：{reason}。{format_fen(amount)} 已退回可提现余额，"
-        "可修改收款信息后重新申请。",
+        gettext_noop("提现打款失败"),
+        gettext_noop(
+            "您的提现 %(number)s 打款失败：%(reason)s。%(amount)s 已退回可提现余额，"
+            "可修改收款信息后重新申请。"
+        ),
         "/d/withdraw/",
+        args={"number": number, "reason": {"text": reason}, "amount": format_fen(amount)},
         source_key=f"withdrawal-failed:{withdrawal_id}",
         subject_type="withdrawal",
         subject_id=withdrawal_id,
@@ -222,8 +254,8 @@ def distributor_approved(*, user_id: int, distributor_id: int) -> None:
     notify(
         user_id,
         Kind.DISTRIBUTOR_APPROVED,
-        "分销商申请已通过",
-        "恭喜您成为分销商！分享商品给好友，好友下单后您即可获得佣金。",
+        gettext_noop("分销商申请已通过"),
+        gettext_noop("恭喜您成为分销商！分享商品给好友，好友下单后您即可获得佣金。"),
         "/d/",
         source_key=f"distributor-approved:{distributor_id}:{_stamp()}",
         subject_type="distributor",
@@ -235,9 +267,10 @@ def distributor_rejected(*, user_id: int, distributor_id: int, reason: str) -> N
     notify(
         user_id,
         Kind.DISTRIBUTOR_REJECTED,
-        "分销商申请未通过",
-        f"很抱歉，您的分销商申请未通过：{reason}。您可以完善信息后再次申请。",
+        gettext_noop("分销商申请未通过"),
+        gettext_noop("很抱歉，您的分销商申请未通过：%(reason)s。您可以完善信息后再次申请。"),
         "/d/",
+        args={"reason": {"text": reason}},
         source_key=f"distributor-rejected:{distributor_id}:{_stamp()}",
         subject_type="distributor",
         subject_id=distributor_id,
@@ -246,15 +279,17 @@ def distributor_rejected(*, user_id: int, distributor_id: int, reason: str) -> N
 
 def claim_decided(*, user_id: int, claim_id: int, number: str, approved: bool, note: str) -> None:
     if approved:
-        title, body = "掉单申诉已改判", f"订单 {number} 已计入您的业绩，佣金按该订单重新计算。"
+        title = gettext_noop("掉单申诉已改判")
+        body = gettext_noop("订单 %(number)s 已计入您的业绩，佣金按该订单重新计算。")
     else:
-        title, body = "掉单申诉未通过", f"订单 {number} 的申诉未通过：{note}"
+        title, body = gettext_noop("掉单申诉未通过"), gettext_noop("订单 %(number)s 的申诉未通过：%(note)s")
     notify(
         user_id,
         Kind.CLAIM_DECIDED,
         title,
-        body[:500],
+        body,
         "/d/claims/",
+        args={"number": number, "note": {"text": note[:400]}},
         source_key=f"claim-decided:{claim_id}",
         subject_type="claim",
         subject_id=claim_id,

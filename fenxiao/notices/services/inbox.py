@@ -20,6 +20,8 @@ that transaction commits.
   user first, so another buyer's id is simply not found.
 """
 
+import dataclasses
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -49,6 +51,18 @@ class Draft:
     link: str = ""
     subject_type: str = ""
     subject_id: int | None = None
+    data: dict = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def templated(
+        cls, user_id: int, title: str, template: str, args: dict, source_key: str, *rest
+    ) -> "Draft":
+        """A message whose body is `template` (a catalog's Chinese text) with `args`: stored
+        in Chinese and kept with both, so `Message.body_text` shows it in the reader's
+        language. An argument given as {"text": …} is translated when a catalog has it."""
+        plain = {name: value["text"] if isinstance(value, dict) else value for name, value in args.items()}
+        data = {Message.TEMPLATE: template, Message.ARGS: args}
+        return cls(user_id, title, template % plain, source_key, *rest, data=data)
 
 
 def notify(
@@ -61,10 +75,17 @@ def notify(
     source_key: str,
     subject_type: str = "",
     subject_id: int | None = None,
+    args: dict | None = None,
 ) -> None:
-    """One message to one user (a user or a user id), inside the caller's transaction."""
+    """One message to one user (a user or a user id), inside the caller's transaction. With
+    `args`, `body` is a template (`Draft.templated`)."""
     user_id = getattr(user, "pk", user)
-    notify_many(kind, [Draft(user_id, title, body, source_key, link, subject_type, subject_id)])
+    rest = (link, subject_type, subject_id)
+    if args is None:
+        draft = Draft(user_id, title, body, source_key, *rest)
+    else:
+        draft = Draft.templated(user_id, title, body, args, source_key, *rest)
+    notify_many(kind, [draft])
 
 
 def notify_many(kind: str, drafts: Iterable[Draft]) -> int:
@@ -91,10 +112,13 @@ def notify_many(kind: str, drafts: Iterable[Draft]) -> int:
 # of its segment). The columns a statement does not feed take what the model would write
 # (`_constant_columns`).
 _MESSAGES_SQL = """
-INSERT INTO {message} (user_id, kind, title, body, link, subject_type, subject_id, source_key{columns})
-SELECT d.user_id, %s, d.title, d.body, d.link, d.subject_type, d.subject_id, d.source_key{values}
-FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[])
-     AS d(user_id, title, body, link, subject_type, subject_id, source_key)
+INSERT INTO {message}
+    (user_id, kind, title, body, link, subject_type, subject_id, source_key, data{columns})
+SELECT d.user_id, %s, d.title, d.body, d.link, d.subject_type, d.subject_id, d.source_key,
+    d.data::jsonb{values}
+FROM unnest(
+    %s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::text[]
+) AS d(user_id, title, body, link, subject_type, subject_id, source_key, data)
 ON CONFLICT (source_key) DO NOTHING
 RETURNING id
 """
@@ -144,7 +168,18 @@ def _constant_columns(model, fed: set[str], now) -> tuple[str, str, list]:
 def _write_postgresql(kind: str, group: list[Draft], channels: list[tuple[str, str]]) -> None:
     now = timezone.now()
     quote = connection.ops.quote_name
-    fed = {"id", "user_id", "kind", "title", "body", "link", "subject_type", "subject_id", "source_key"}
+    fed = {
+        "id",
+        "user_id",
+        "kind",
+        "title",
+        "body",
+        "link",
+        "subject_type",
+        "subject_id",
+        "source_key",
+        "data",
+    }
     columns, values, constants = _constant_columns(Message, fed, now)
     messages = _MESSAGES_SQL.format(message=quote(Message._meta.db_table), columns=columns, values=values)
     params = [
@@ -157,6 +192,7 @@ def _write_postgresql(kind: str, group: list[Draft], channels: list[tuple[str, s
         [d.subject_type for d in group],
         [d.subject_id for d in group],
         [d.source_key for d in group],
+        [json.dumps(d.data, ensure_ascii=False) for d in group],
     ]
     with connection.cursor() as cursor:
         if not channels:
@@ -201,6 +237,7 @@ def _message(kind: str, draft: Draft) -> Message:
         subject_type=draft.subject_type,
         subject_id=draft.subject_id,
         source_key=draft.source_key,
+        data=draft.data,
     )
 
 

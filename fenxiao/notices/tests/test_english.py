@@ -1,5 +1,6 @@
-"""English on the backend's message pages and the messages API; what a buyer is told (the
-message itself, what a channel sends) stays as it was written, in Chinese."""
+"""English on the backend's message pages and the messages API; what a channel sends
+stays as it was written, in Chinese (the message center shows a message in its reader's
+language: test_message_language)."""
 
 import json
 import re
