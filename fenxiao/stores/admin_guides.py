@@ -8,7 +8,7 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, When
+from django.db.models import Case, Q, When
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -245,12 +245,32 @@ class StaffAddForm(forms.ModelForm):
         pass
 
 
+class DistributorFilter(admin.SimpleListFilter):
+    """分销商 是 / 否: the staff who earn nothing on the members they bring yet (no account, or
+    one pending, suspended …), to tick them all and 设为分销商 in one go."""
+
+    title = gettext_lazy("分销商")
+    parameter_name = "distributor"
+
+    def lookups(self, request, model_admin):
+        return (("yes", gettext_lazy("是（正常）")), ("no", gettext_lazy("否或未生效")))
+
+    def queryset(self, request, queryset):
+        active = Q(user__distributor__status=Distributor.Status.ACTIVE)
+        if self.value() == "yes":
+            return queryset.filter(active)
+        if self.value() == "no":
+            return queryset.exclude(active)
+        return queryset
+
+
 @admin.register(StoreStaff)
 class StoreStaffAdmin(ModelAdmin):
     list_display = ("staff_user", "store", "role", "is_active", "distributor_status", "code")
-    list_filter = ("store", "role", "is_active")
-    search_fields = ("user__phone", "user__nickname", "store__name")
-    search_help_text = gettext_lazy("按员工手机号、昵称或门店名称搜索")
+    list_filter = ("store", "role", "is_active", DistributorFilter)
+    # The 导购码 too: 门店报表's 导购业绩 names each person by it.
+    search_fields = ("user__phone", "user__nickname", "store__name", "=code")
+    search_help_text = gettext_lazy("按员工手机号、昵称、导购码或门店名称搜索")
     list_select_related = ("user__distributor", "store")
     actions = ["make_distributors", "leave"]
 

@@ -58,6 +58,9 @@ def _figures(period: Period):
         s.pk: {
             "store": s.store.name,
             "guide": s.user.display_name + ("" if s.is_active else _("（已离职）")),
+            # Who a row is: a guide with no nickname reads as a masked phone (139****0041),
+            # the code is theirs alone and finds them on 门店员工.
+            "code": s.code or "",
             "role": s.get_role_display(),
             "members": 0,
             "new_members": 0,
@@ -71,7 +74,9 @@ def _figures(period: Period):
     for s in stores:
         if s.distributor_id:
             seller_store.setdefault(s.distributor_id, s.pk)
-    for s in staff:
+    # A person on the staff of several stores sells for the first by id, whatever the order
+    # the table lists them in.
+    for s in sorted(staff, key=lambda s: (s.store_id, s.pk)):
         distributor = getattr(s.user, "distributor", None) if hasattr(s.user, "distributor") else None
         if distributor is not None:
             seller_store.setdefault(distributor.pk, s.store_id)
@@ -184,6 +189,7 @@ def build(period: Period, options: dict) -> list[Report]:
     guide_columns = [
         Column("store", _("门店"), text=True),
         Column("guide", _("员工"), text=True),
+        Column("code", _("导购码"), text=True),
         Column("role", _("岗位"), text=True),
         Column("members", _("会员数")),
         Column("new_members", _("新增会员")),
@@ -194,6 +200,7 @@ def build(period: Period, options: dict) -> list[Report]:
     guide_totals = {
         "store": _("合计"),
         "guide": "",
+        "code": "",
         "role": "",
         **{k: _sum(staff, k) for k in ("members", "new_members", "orders", "sales", "commission")},
     }

@@ -37,3 +37,23 @@ def test_guides_follow_the_store_order_with_the_manager_first():
         ("湖滨店", "阿梅", "店长"),
         ("湖滨店", "小林", "导购"),
     ]
+
+
+def test_a_person_on_two_stores_sells_for_the_first_by_id_whatever_the_listing_order():
+    from fenxiao.distribution.tests.helpers import bound_buyer, buy, sku
+    from fenxiao.stores.services import staff as staff_service
+    from fenxiao.testing import make_product
+
+    first = make_store("湖滨店", sort_order=2)  # listed second
+    second = make_store("文三路店", sort_order=1)
+    person = make_buyer(nickname="小林")
+    staff_service.add(first, person.phone, StoreStaff.Role.GUIDE, make_distributor=True)
+    staff_service.add(second, person.phone, StoreStaff.Role.GUIDE)
+    product = make_product("礼盒", price=8888)
+    buy(bound_buyer(person.distributor), (sku(product), 1))
+
+    overview, guides = report_stores.build(periods.Period(date.today(), date.today()), {"limit": 20})
+
+    stores = {row["store"]: row["orders"] for row in overview.table.rows}
+    assert stores == {"文三路店": 0, "湖滨店": 1}
+    assert [(row["store"], row["orders"]) for row in guides.table.rows] == [("文三路店", 0), ("湖滨店", 1)]
