@@ -374,6 +374,9 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.model._meta,
+                # The header's trail reads 门店 › 门店 › <the store>, that store's page a click
+                # away (without it the trail stopped at the list: no store named, no way back).
+                "original": store,
                 "title": _("门店库存：%(store)s") % {"store": store.name},
                 "store": store,
                 "rows": rows,
