@@ -163,6 +163,15 @@ class AfterSale(models.Model):
     def return_carrier_name(self) -> str:
         return carrier_name(self.return_carrier)
 
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language: a listed reason by its label (the row keeps the
+        Chinese one), a reason the system wrote (拼团失败，全额退款) through the catalogs, what
+        a person typed as typed."""
+        if self.reason_code:
+            return self.get_reason_code_display()
+        return gettext(self.reason) if self.reason else ""
+
 
 class AfterSaleLine(models.Model):
     after_sale = models.ForeignKey(AfterSale, on_delete=models.CASCADE, related_name="lines")

@@ -467,7 +467,7 @@ class AfterSaleOut(Schema):
     status_display: str
     amount: int
     shipping_amount: int
-    reason: str
+    reason: str = Field(description="售后原因，列表中的原因按请求的语言（Accept-Language）显示")
     reason_code: str
     description: str
     reject_reason: str
@@ -492,6 +492,10 @@ class AfterSaleOut(Schema):
     @staticmethod
     def resolve_status_display(obj):
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_reason(obj):
+        return obj.reason_text
 
     @staticmethod
     def resolve_lines(obj):

@@ -146,7 +146,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
         "kind",
         "status_label",
         "amount_display",
-        "reason",
+        "reason_display",
         "deadline_short",
         "requested_by",
         "created_at",
@@ -171,7 +171,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
                     "status_badge",
                     "deadline_display",
                     "amount_display",
-                    "reason",
+                    "reason_display",
                     "description",
                     "evidence_display",
                     "restock",
@@ -231,6 +231,10 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
     @display(description=gettext_lazy("买家"))
     def buyer_display(self, obj):
         return buyer_text(obj.order.buyer, full_phones(obj))
+
+    @display(description=gettext_lazy("原因"))
+    def reason_display(self, obj):
+        return obj.reason_text
 
     @display(
         description=gettext_lazy("状态"),
@@ -335,7 +339,7 @@ class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
             (_("类型"), after_sale.get_kind_display()),
             (_("状态"), after_sale.get_status_display()),
             (_("退款金额"), format_fen(after_sale.amount)),
-            (_("原因"), after_sale.reason),
+            (_("原因"), after_sale.reason_text),
             (_("商品"), lines or "-"),
             (_("退回库存"), _("是") if after_sale.restock else _("否")),
             (

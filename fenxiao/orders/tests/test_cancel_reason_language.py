@@ -1,7 +1,8 @@
-"""An order's cancel reason (取消原因) reads in its reader's language where the system wrote
-it — a timeout, the buyer's button, an order closed by refunding all of it — on the
-backend's order page, the buyer's H5 pages and the order API; what a person typed reads as
-typed. The order keeps the Chinese sentence, for exports and search."""
+"""An order's cancel reason (取消原因) and an after-sale's reason (售后原因) read in their
+reader's language where the system wrote them — a timeout, the buyer's button, an order
+closed by refunding all of it, a reason picked from the list — on the backend, the buyer's
+H5 pages and the APIs; what a person typed reads as typed. The rows keep the Chinese text,
+for exports and search."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from fenxiao.orders.models import Order
-from fenxiao.orders.services import lifecycle, sweeps
+from fenxiao.orders.services import after_sales, lifecycle, sweeps
 from fenxiao.testing import api_for, in_english, login, make_staff
 
 from .backend import make_order, pay, url
@@ -62,3 +63,29 @@ def test_the_backend_h5_and_api_show_the_reason_in_the_readers_language():
     english = api.client.get(f"/api/v1/orders/{order.number}", HTTP_ACCEPT_LANGUAGE="en", **api._headers())
     assert english.json()["cancel_reason"] == "Cancelled by the buyer"
     assert api.get(f"/orders/{order.number}").json()["cancel_reason"] == "买家取消"
+
+
+def test_an_after_sales_listed_reason_reads_in_the_readers_language():
+    staff = make_staff("boss", superuser=True)
+    order = pay(make_order())
+    lifecycle.ship(order, staff, carrier="yuantong", tracking_number="YT1234567890")
+    listed = after_sales.request_after_sale(
+        order,
+        order.buyer,
+        kind="refund_only",
+        reason_code="quality",
+        lines=[{"line_id": order.lines.get().pk}],
+    )
+    assert listed.reason == "商品质量问题"
+    with translation.override("en"):
+        english = listed.reason_text
+    assert english != listed.reason and english.isascii()
+    page = in_english(login(staff)).get(url(listed)).content.decode()
+    assert english in page and "商品质量问题" not in page
+    h5 = reverse("storefront:after_sale_detail", args=[order.number, listed.number])
+    assert english in in_english(login(order.buyer)).get(h5).content.decode()
+    api = api_for(order.buyer)
+    reply = api.client.get(
+        f"/api/v1/after-sales/{listed.number}", HTTP_ACCEPT_LANGUAGE="en", **api._headers()
+    )
+    assert reply.json()["reason"] == english
