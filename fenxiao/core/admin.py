@@ -155,6 +155,9 @@ class ReadOnlyInline(_NoEditing, TabularInline):
     max_num = 0
     can_delete = False
     show_change_link = False
+    # A row's columns say what it is: its str() as a title line above it (订单商品 "… ×1",
+    # a payment's number, an order event's text) only said it twice.
+    hide_title = True
 
 
 class DetailActionsMixin:

@@ -186,6 +186,9 @@ def test_order_detail_shows_lines_events_after_sales_and_money(boss, everything)
     assert "买家下单" in body and "买家已付款" in body
     assert order.after_sales.get().number in body
     assert Refund.objects.get(payment__order=order).out_refund_no in body
+    # Each row says what it is once, in its columns (no title line repeating its str()).
+    for line in order.lines.all():
+        assert str(line) not in body
 
 
 def test_order_detail_cannot_be_saved_as_a_form(boss, everything):
