@@ -100,6 +100,7 @@ class AddressInline(TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    hide_title = True  # the row's columns are the address
     verbose_name_plural = pgettext_lazy("plural", "收货地址")
 
     def has_add_permission(self, request, obj=None):

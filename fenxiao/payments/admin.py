@@ -88,6 +88,7 @@ class RefundInline(TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
+    hide_title = True  # the row's 商户退款单号 says which it is
     verbose_name_plural = pgettext_lazy("plural", "退款记录")
 
     def has_add_permission(self, request, obj=None):
