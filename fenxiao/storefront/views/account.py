@@ -1,5 +1,7 @@
 """Sign in and register by phone, 我的 page, address book."""
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -226,13 +228,13 @@ def address_form(request, address_id: int | None = None):
         data = {f: request.POST.get(f, "") for f in addresses.ADDRESS_FIELDS}
         data["is_default"] = bool(request.POST.get("is_default"))
         try:
-            addresses.save_address(request.user, data, address_id=address_id)
+            saved = addresses.save_address(request.user, data, address_id=address_id)
         except DomainError as error:
             messages.error(request, error.message)
             instance = Address(**data)
         else:
             messages.success(request, _("地址已保存"))
-            return redirect(safe_next(request, "/me/addresses/"))
+            return redirect(_choosing(safe_next(request, "/me/addresses/"), saved.pk))
     return render(
         request,
         "storefront/account/address_form.html",
@@ -246,6 +248,16 @@ def address_form(request, address_id: int | None = None):
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _choosing(target: str, address_id: int) -> str:
+    """Back at 确认订单 after adding (or editing) an address from there: that address is
+    the one chosen, not the default the page would otherwise pick."""
+    parts = urlsplit(target)
+    if parts.path != "/checkout/":
+        return target
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "address"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("address", str(address_id))])))
 
 
 @login_required
