@@ -405,5 +405,9 @@ class OrderAdmin(OrderExports, OrderChangePages, DetailActionsMixin, ModelAdmin)
     }
 
     def detail_actions_for(self, order):
+        allowed = self.ACTIONS_BY_STATUS.get(order.status, set())
+        if order.awaiting_group:
+            # 待成团: nothing ships before the group is complete (shipping refuses it too).
+            allowed = allowed - {"ship_order", "print_packing_slip"}
         # A pickup order is handed over at the store against its code (核销), never shipped.
-        return pickup_orders.actions_for(order, self.ACTIONS_BY_STATUS.get(order.status, set()))
+        return pickup_orders.actions_for(order, allowed)

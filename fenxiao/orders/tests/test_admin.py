@@ -191,6 +191,18 @@ def test_order_detail_shows_lines_events_after_sales_and_money(boss, everything)
         assert str(line) not in body
 
 
+def test_a_group_buy_order_waiting_for_its_group_offers_no_shipping(boss):
+    """待成团: 发货 and 打印发货单 are not offered until the group is complete (shipping would
+    only refuse); the order can still be noted, refunded or cancelled."""
+    waiting, ready = pay(make_order()), pay(make_order())
+    Order.objects.filter(pk=waiting.pk).update(awaiting_group=True)
+    shown = boss.get(url(ready)).content.decode()
+    assert url(ready, "ship") in shown and url(ready, "packing") in shown
+    page = boss.get(url(waiting)).content.decode()
+    assert url(waiting, "ship") not in page and url(waiting, "packing") not in page
+    assert url(waiting, "note") in page and url(waiting, "cancel") in page
+
+
 def test_order_detail_cannot_be_saved_as_a_form(boss, everything):
     order = everything["unpaid"]
     before = snapshot(order)
