@@ -191,6 +191,10 @@ def table_context(table: Table | None) -> dict | None:
         "rows": [{"cells": cells(row), "subtotal": row.get("subtotal", False)} for row in table.rows],
         "totals": totals,
         "empty": not table.rows,
+        "empty_text": str(table.empty_text),
+        "empty_action": {"label": str(table.empty_action[0]), "url": table.empty_action[1]}
+        if table.empty_action
+        else None,
     }
 
 

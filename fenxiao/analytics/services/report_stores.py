@@ -17,6 +17,7 @@ staff (the first store by id, for a 导购 in several).
 """
 
 from django.db.models import Case, Count, F, Q, Sum, When
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fenxiao.core.days import day_bounds
@@ -45,6 +46,8 @@ def _figures(period: Period):
     by_store = {
         s.pk: {
             "store": s.name,
+            # The store's page (its 门店码, 会员 and 销售 are a click on from there).
+            "url": reverse("admin:stores_store_change", args=[s.pk]),
             "members": 0,
             "new_members": 0,
             "orders": 0,
@@ -61,6 +64,7 @@ def _figures(period: Period):
             # Who a row is: a guide with no nickname reads as a masked phone (139****0041),
             # the code is theirs alone and finds them on 门店员工.
             "code": s.code or "",
+            "url": reverse("admin:stores_storestaff_change", args=[s.pk]),
             "role": s.get_role_display(),
             "members": 0,
             "new_members": 0,
@@ -151,7 +155,7 @@ def build(period: Period, options: dict) -> list[Report]:
     # The period before, for the cards' comparison (the same fixed queries once more).
     before, _staff = _figures(period.previous())
     columns = [
-        Column("store", _("门店"), text=True),
+        Column("store", _("门店"), text=True, link="url"),
         Column("members", _("会员数")),
         Column("new_members", _("新增会员")),
         Column("orders", _("付款订单")),
@@ -180,7 +184,14 @@ def build(period: Period, options: dict) -> list[Report]:
         period,
         metrics,
         None,
-        Table(columns, stores, totals),
+        # No store yet: no period brings one; adding a store does.
+        Table(
+            columns,
+            stores,
+            totals,
+            empty_text=_("还没有门店：新增门店后，这里按门店统计会员、订单与收银销售"),
+            empty_action=(_("新增门店"), reverse("admin:stores_store_add")),
+        ),
         _(
             "会员数为当前归属该门店的会员（首个或最新门店，按门店设置）；销售额为期内付款订单实付减退款，"
             "按自提门店，或一级分销商为门店账户/门店员工归属门店。收银为收银系统上报的期内门店销售，减门店退货。"
@@ -188,7 +199,7 @@ def build(period: Period, options: dict) -> list[Report]:
     )
     guide_columns = [
         Column("store", _("门店"), text=True),
-        Column("guide", _("员工"), text=True),
+        Column("guide", _("员工"), text=True, link="url"),
         Column("code", _("导购码"), text=True),
         Column("role", _("岗位"), text=True),
         Column("members", _("会员数")),
@@ -208,7 +219,13 @@ def build(period: Period, options: dict) -> list[Report]:
         "stores-guides",
         _("导购业绩"),
         period,
-        table=Table(guide_columns, staff, guide_totals),
+        table=Table(
+            guide_columns,
+            staff,
+            guide_totals,
+            empty_text=_("还没有门店员工：在门店员工中按手机号添加店长、导购后，这里统计每人的会员与业绩"),
+            empty_action=(_("添加员工"), reverse("admin:stores_storestaff_add")),
+        ),
         note=_("佣金为期内产生的佣金（扣除退款冲减，不含已取消）。"),
     )
     return [overview, guides]

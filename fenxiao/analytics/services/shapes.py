@@ -82,6 +82,11 @@ class Table:
     columns: list[Column]
     rows: list[dict]
     totals: dict | None = None  # a total row, same keys as the columns
+    # When the table is empty for want of something no period can bring (no stores
+    # yet): what to say instead of 所选时间范围内没有数据, and the (label, address) of the step
+    # that fills it, offered instead of a longer range.
+    empty_text: str = ""
+    empty_action: tuple[str, str] | None = None
 
 
 @dataclass

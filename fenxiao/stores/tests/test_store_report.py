@@ -47,6 +47,7 @@ def test_store_report_figures_per_store_and_per_guide(django_assert_max_num_quer
     rows = {r["store"]: r for r in overview.table.rows}
     assert rows["南山店"] == {
         "store": "南山店",
+        "url": f"/backend/stores/store/{a.pk}/change/",
         "members": 3,
         "new_members": 3,
         "orders": 3,
@@ -56,6 +57,7 @@ def test_store_report_figures_per_store_and_per_guide(django_assert_max_num_quer
     }
     assert rows["北山店"] == {
         "store": "北山店",
+        "url": f"/backend/stores/store/{b.pk}/change/",
         "members": 1,
         "new_members": 1,
         "orders": 1,
@@ -139,3 +141,16 @@ def test_store_report_page_and_export(client):
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:3] == ["门店", "会员数", "新增会员"]
     assert any(r[0] == "南山店" for r in rows)
+    assert not any("/backend/" in cell for r in rows for cell in r)  # the links stay on the page
+
+
+def test_store_report_names_open_the_store_and_the_staff_member():
+    """A store's row opens its page (门店码, 会员, 销售 a click on), a staff member's row theirs."""
+    a, _b, ga, _gb = setup_shop()
+    html = login(make_staff("boss", superuser=True)).get("/backend/data/stores/?range=today").content.decode()
+    assert (
+        f'<a href="/backend/stores/store/{a.pk}/change/" class="text-primary-600 hover:underline">南山店</a>'
+        in html
+    )
+    link = f'<a href="/backend/stores/storestaff/{ga.pk}/change/" class="text-primary-600 hover:underline">'
+    assert link + f"{ga.user.display_name}</a>" in html
