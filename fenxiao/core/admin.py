@@ -133,6 +133,17 @@ class SafeAutocompleteMixin:
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
+class ChangedByServicesOnly:
+    """For records that change only through actions calling services, each keeping its own
+    record of who did what (订单日志, 协商记录, 账户流水 …): Django's history lists the saves of
+    its form, so here it is always empty and its button is not offered."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "show_history": False}
+        )
+
+
 class _NoEditing:
     def has_add_permission(self, request, obj=None):
         return False
@@ -144,7 +155,7 @@ class _NoEditing:
         return False
 
 
-class ReadOnlyAdmin(_NoEditing, ModelAdmin):
+class ReadOnlyAdmin(ChangedByServicesOnly, _NoEditing, ModelAdmin):
     """Records, never edited as forms: changes happen through actions that call services."""
 
     show_full_result_count = False

@@ -11,7 +11,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 from unfold.views import ChangeList
 
-from fenxiao.core.admin import DetailActionsMixin, label_display
+from fenxiao.core.admin import ChangedByServicesOnly, DetailActionsMixin, label_display
 from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.money import format_fen
 
@@ -67,7 +67,7 @@ class FiguresChangeList(ChangeList):
 
 
 @admin.register(Distributor)
-class DistributorAdmin(ExportMixin, DetailActionsMixin, ModelAdmin):
+class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, ModelAdmin):
     missing_message = gettext_lazy("分销商不存在")
     export = DISTRIBUTORS
     list_display = (

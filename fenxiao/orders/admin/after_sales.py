@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin, ReadOnlyInline, fen_column
+from fenxiao.core.admin import ChangedByServicesOnly, DetailActionsMixin, ReadOnlyInline, fen_column
 from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page, form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
@@ -137,7 +137,7 @@ class RefundInline(ReadOnlyInline):
 
 
 @admin.register(AfterSale)
-class AfterSaleAdmin(AfterSaleExports, DetailActionsMixin, ModelAdmin):
+class AfterSaleAdmin(AfterSaleExports, ChangedByServicesOnly, DetailActionsMixin, ModelAdmin):
     missing_message = gettext_lazy("售后单不存在")
     list_display = (
         "number",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from fenxiao.core.admin import DetailActionsMixin
+from fenxiao.core.admin import ChangedByServicesOnly, DetailActionsMixin
 from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Refund
@@ -50,7 +50,7 @@ from .shipping import render_parcels
 
 
 @admin.register(Order)
-class OrderAdmin(OrderExports, OrderChangePages, DetailActionsMixin, ModelAdmin):
+class OrderAdmin(OrderExports, OrderChangePages, ChangedByServicesOnly, DetailActionsMixin, ModelAdmin):
     missing_message = gettext_lazy("订单不存在")
     list_display = (
         "number_display",

@@ -203,6 +203,17 @@ def test_a_group_buy_order_waiting_for_its_group_offers_no_shipping(boss):
     assert url(waiting, "note") in page and url(waiting, "cancel") in page
 
 
+def test_records_changed_only_by_actions_offer_no_empty_history(boss, everything):
+    """An order, an after-sale, a payment keep their own log; Django's history of form saves
+    was always empty for them. A product, edited as a form, keeps its history."""
+    order = everything["shipped"]
+    for record in (order, order.after_sales.get(), order.payments.get()):
+        page = boss.get(url(record)).content.decode()
+        assert url(record, "history") not in page, record
+    product = order.lines.first().product
+    assert url(product, "history") in boss.get(url(product)).content.decode()
+
+
 def test_order_detail_cannot_be_saved_as_a_form(boss, everything):
     order = everything["unpaid"]
     before = snapshot(order)
