@@ -62,7 +62,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_for(check, *, what: str, timeout: float = 30.0):
+def wait_for(check, *, what: str, timeout: float = 120.0):
+    # Generous: it only runs out when something is wrong, and four processes starting and
+    # working on a machine busy with the rest of the suite can take well over 30 s.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
