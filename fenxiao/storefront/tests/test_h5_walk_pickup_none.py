@@ -34,3 +34,20 @@ def test_stores_with_the_goods_can_still_be_sorted_by_distance():
     _, section = pickup_section(store_stock=3, qty=1)
     assert "按距离排序" in section and "湖滨店" in section
     assert "pickup-none" not in section
+
+
+def test_no_store_picked_yet_says_why_submit_is_disabled():
+    """到店自提 with stores to pick from and none picked: 提交订单 was greyed out with no word
+    of why; the section now asks for a store."""
+    _, section = pickup_section(store_stock=3, qty=1)
+    assert 'data-testid="pickup-required">请选择自提门店</p>' in section
+
+
+def test_a_picked_store_asks_for_nothing():
+    sku = make_product("龙井茶", stock=10).skus.get()
+    store = make_store("湖滨店", stock={sku.pk: 3})
+    buyer = make_buyer()
+    url = f"/checkout/?sku={sku.pk}&qty=1&fulfilment=pickup&store={store.pk}"
+    html = login(buyer).get(url).content.decode()
+    assert "pickup-required" not in html
+    assert "请选择自提门店" not in html

@@ -1,5 +1,6 @@
 """Checkout, payment hand-off to the gateway's cashier, and the result page."""
 
+import secrets
 import time
 
 from django.contrib import messages
@@ -30,6 +31,14 @@ RESULT_WAIT_SECONDS = 30
 # 重新查询 asks the gateway about one payment at most this often; the cashier's 我已完成支付
 # (payments.views) shares the limit (the same cache key).
 QUERY_INTERVAL_SECONDS = 5
+# One 提交订单 form, one order. The page hands each form a token; a second post of the same
+# form (a double tap, a request the phone re-sent on a slow network, 返回 then 提交 again)
+# finds the order the first one placed instead of placing another. A post that failed
+# (price changed, out of stock …) frees its token, so the buyer can simply try again.
+SUBMIT_TOKEN_SECONDS = 24 * 3600
+# A repeat that arrives while the first post is still placing the order waits this long
+# for its number before it sends the buyer to 待付款.
+SUBMIT_WAIT_SECONDS = 5
 
 
 def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
@@ -99,7 +108,26 @@ def _give_up(request, error: DomainError, requested, from_cart: bool):
 
 @login_required
 def checkout_page(request):
+    submit_key = _submit_key(request) if request.method == "POST" else None
+    if submit_key is None:
+        return _checkout_page(request)
+    if not cache.add(submit_key, "", SUBMIT_TOKEN_SECONDS):
+        return _already_submitted(request, submit_key)
+    placed = None
+    try:
+        response = _checkout_page(request)
+        placed = getattr(response, "placed_order", None)
+    finally:
+        if placed:
+            cache.set(submit_key, placed, SUBMIT_TOKEN_SECONDS)
+        else:
+            cache.delete(submit_key)  # nothing was placed: the same form may post again
+    return response
+
+
+def _checkout_page(request):
     requested, from_cart, query = _requested(request)
+    note_key = query  # the goods alone: the note a buyer types is kept per purchase (app.js)
     choice, group_query = _choice(request)
     if group_query:
         query = f"{query}&{group_query}"
@@ -141,9 +169,7 @@ def checkout_page(request):
             coupon = AUTO if error.code.startswith("COUPON_") else choice.coupon
             store = f"&store={store_id}" if store_id and error.code != "PICKUP_UNAVAILABLE" else ""
             return redirect(f"/checkout/?{query}{store}{_coupon_param(coupon)}")
-        if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
-            return redirect(reverse("storefront:order_result", args=[order.number]))
-        return redirect(reverse("storefront:order_pay", args=[order.number]))
+        return _to_payment(order)
     try:
         quote = checkout.quote(
             requested,
@@ -180,8 +206,43 @@ def checkout_page(request):
             "located": location is not None,
             "wallet_balance": balance,
             "wallet_usable": min(balance, quote.total),
+            "submit_token": secrets.token_hex(16),
+            "note_key": note_key,
         },
     )
+
+
+def _submit_key(request) -> str | None:
+    token = request.POST.get("submit_token", "")
+    if not (16 <= len(token) <= 64 and token.isascii() and token.isalnum()):
+        return None  # a form from before tokens, or a forged one: placed as posted
+    return f"checkout-submit:{request.user.pk}:{token}"
+
+
+def _to_payment(order: Order):
+    if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
+        response = redirect(reverse("storefront:order_result", args=[order.number]))
+    else:
+        response = redirect(reverse("storefront:order_pay", args=[order.number]))
+    response.placed_order = order.number
+    return response
+
+
+def _already_submitted(request, submit_key: str):
+    """The same 提交订单 form again: where the order its first post placed is (or, when
+    that post failed meanwhile, back to 确认订单, which shows why)."""
+    deadline = time.monotonic() + SUBMIT_WAIT_SECONDS
+    number = cache.get(submit_key)
+    while number == "" and time.monotonic() < deadline:  # the first post is still placing it
+        time.sleep(0.2)
+        number = cache.get(submit_key)
+    if number is None:
+        return redirect(request.get_full_path())
+    order = Order.objects.filter(number=number, buyer=request.user).first() if number else None
+    if order is None:
+        messages.info(request, _("订单正在提交，请勿重复提交；可在待付款订单中查看"))
+        return redirect("/orders/?status=pending_payment")
+    return _to_payment(order)
 
 
 @require_POST

@@ -208,6 +208,59 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     update();
   }
 
+  // 提交订单: one tap, one post. The button stays disabled while the order is placed (the
+  // server also recognises a second post of the same form); back on this page from the
+  // browser's page cache, it is live again.
+  function initSubmitOnce(form) {
+    if (form.dataset.submitOnceWired) return;
+    form.dataset.submitOnceWired = "1";
+    var sending = false;
+    var buttons = form.querySelectorAll("button[type=submit]");
+    form.addEventListener("submit", function (event) {
+      if (sending) { event.preventDefault(); return; }
+      sending = true;
+      // Disabled after this event: a button disabled during it would cancel the post.
+      setTimeout(function () {
+        buttons.forEach(function (b) {
+          if (!b.disabled) { b.disabled = true; b.dataset.sending = "1"; }
+        });
+      }, 0);
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) return;
+      sending = false;
+      buttons.forEach(function (b) {
+        if (b.dataset.sending) { b.disabled = false; delete b.dataset.sending; }
+      });
+    });
+  }
+
+  // 买家留言 outlives 确认订单's own reloads (choosing another address, coupon, store or tab
+  // reloads the page, which came back with the note empty): kept in this tab for these
+  // goods, and forgotten once an order is placed.
+  var NOTE_PREFIX = "checkout-note:";
+  function noteStore() {
+    try { return window.sessionStorage || null; } catch (error) { return null; }
+  }
+  function initKeepNote(input) {
+    var store = noteStore();
+    if (!store || input.dataset.keeping) return;
+    input.dataset.keeping = "1";
+    var key = NOTE_PREFIX + input.dataset.keepNote;
+    if (!input.value) input.value = store.getItem(key) || "";
+    input.addEventListener("input", function () {
+      try { store.setItem(key, input.value); } catch (error) { /* full, or refused */ }
+    });
+  }
+  function forgetNotes() {
+    var store = noteStore();
+    if (!store) return;
+    for (var i = store.length - 1; i >= 0; i -= 1) {
+      var key = store.key(i);
+      if (key && key.indexOf(NOTE_PREFIX) === 0) store.removeItem(key);
+    }
+  }
+
   // Checkout, 到店自提: "按距离排序" asks the browser for the buyer's location and reloads the
   // store list with it (nearest first); refused or unavailable, the list stays as it is.
   function initLocate(button) {
@@ -318,6 +371,9 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     root.querySelectorAll("[data-copy]").forEach(initCopy);
     root.querySelectorAll("[data-cart-form]").forEach(initCartSelection);
     root.querySelectorAll("[data-wallet]").forEach(initWallet);
+    root.querySelectorAll("form[data-submit-once]").forEach(initSubmitOnce);
+    if (root.querySelector("[data-order-placed]")) forgetNotes();
+    root.querySelectorAll("input[data-keep-note]").forEach(initKeepNote);
     root.querySelectorAll("[data-locate]").forEach(initLocate);
     root.querySelectorAll("[data-resend-after]").forEach(initSmsCountdown);
     root.querySelectorAll("form[data-confirm]").forEach(initConfirm);
