@@ -216,6 +216,7 @@ def place_order(request, payload: CheckoutIn):
         choice=_choice(payload),
         fulfilment=payload.fulfilment,
         pickup_store_id=payload.pickup_store_id,
+        client_token=payload.client_token,
     )
     # Read back with its lines: a group seat or store credit may have changed the row after
     # it was written.

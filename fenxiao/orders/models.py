@@ -237,6 +237,9 @@ class Order(models.Model):
     # Staff's own note (加急, 送赠品, 客户要求周五发货): on the backend and the packing slip,
     # never shown to the buyer.
     merchant_note = models.CharField(_("商家备注"), max_length=200, blank=True)
+    # The app's own name for one checkout (its Idempotency token): a request it sends again
+    # after a timeout finds the order the first one placed instead of placing another.
+    client_token = models.CharField(_("客户端请求标识"), max_length=64, blank=True, default="")
     carrier = models.CharField(_("物流公司"), max_length=40, blank=True)
     tracking_number = models.CharField(_("运单号"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("下单时间"), auto_now_add=True, db_index=True)
@@ -299,6 +302,11 @@ class Order(models.Model):
                 fields=["pickup_code"],
                 condition=Q(fulfilment="pickup", status__in=["pending_payment", "pending_shipment"]),
                 name="order_pickup_code_unique_open",
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "client_token"],
+                condition=~Q(client_token=""),
+                name="order_one_per_client_token",
             ),
         ]
 

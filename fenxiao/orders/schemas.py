@@ -110,6 +110,13 @@ class CheckoutIn(PromotionChoiceIn, FulfilmentIn):
     expected_total: int | None = Field(default=None, ge=0)
     from_cart: bool = False
     use_wallet: bool = Field(default=False, description="用商城余额支付（全部或部分）")
+    client_token: str = Field(
+        default="",
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="客户端为这次下单生成的唯一标识（如 UUID）：超时重发或重复点击时带同一标识，"
+        "返回第一次下的订单，不会重复下单",
+    )
 
 
 class PreviewIn(PromotionChoiceIn, FulfilmentIn):

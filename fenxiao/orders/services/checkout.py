@@ -301,8 +301,14 @@ def place_order(
     choice: promotions_port.Choice = promotions_port.Choice(),
     fulfilment: str = Fulfilment.DELIVERY,
     pickup_store_id: int | None = None,
+    client_token: str = "",
 ) -> Order:
     """Create an unpaid order. `requested` is [(sku_id, quantity)].
+
+    `client_token` is the app's name for this checkout: the same buyer's token again (a
+    request re-sent after a timeout, a double tap) returns the order it placed — checked
+    first, and by a unique constraint for two arriving at once, when the later one's
+    stock, promotions and store credit roll back with it.
 
     `fulfilment` pickup needs `pickup_store_id` (no address): the store's stock is taken.
 
@@ -313,6 +319,10 @@ def place_order(
     `choice` names the coupon and the group buy; what the promotions hand out (flash
     stock, the buyer's limit, the coupon, a group seat) is taken in the same transaction.
     """
+    if client_token:
+        placed = Order.objects.filter(buyer=buyer, client_token=client_token).first()
+        if placed is not None:
+            return placed
     pickup = fulfilment == Fulfilment.PICKUP
     address = None if pickup else get_address(buyer, address_id)
     settings = OrderSettings.current()
@@ -333,55 +343,66 @@ def place_order(
     if expected_total is not None and expected_total != q.total:
         raise PriceChanged(expected_total=expected_total, total=q.total)
     now = timezone.now()
-    with transaction.atomic():
-        taken = {line.sku.pk: line.quantity for line in q.lines}
-        if pickup:
-            # The store's own shelf, by a conditional UPDATE: never oversold (the list above
-            # was read before this transaction).
-            stores_port.take_stock(q.pickup_store.id, taken)
-        else:
-            # A shortage propagates out of this block, which rolls the whole order back.
-            take_stock(taken, savepoint=False)
-        order = _create_order(buyer, q, address, note, now, settings)
-        lines = OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=order,
-                    sku=line.sku,
-                    product=line.sku.product,
-                    product_name=line.sku.product.name,
-                    sku_code=line.sku.code,
-                    spec_text=line.sku.spec_text[:120],
-                    image_url=_picture_url(line.sku),
-                    unit_price=line.unit_price,
-                    list_price=line.sku.list_price,
-                    original_price=line.original_price,
-                    quantity=line.quantity,
-                    subtotal=line.subtotal,
-                    discount_share=line.discount_share,
-                    paid_amount=line.paid_amount,
-                    commission_override=line.commission_override,
-                )
-                for line in q.lines
-            ]
-        )
-        _record_discounts(order, q, lines)
-        promotions_port.order_placed(order, q, buyer, choice)
-        log_event(
-            order,
-            "created",
-            ActorKind.BUYER,
-            gettext_noop("买家下单"),
-            actor=buyer,
-            total=order.total,
-            lines=len(q.lines),
-        )
-        hooks.order_placed(order)
-        if from_cart:
-            CartLine.objects.filter(cart__buyer=buyer, sku_id__in=[line.sku.pk for line in q.lines]).delete()
-        if use_wallet:
-            tenders.pay_with_wallet(order)
+    try:
+        with transaction.atomic():
+            taken = {line.sku.pk: line.quantity for line in q.lines}
+            if pickup:
+                # The store's own shelf, by a conditional UPDATE: never oversold (the list above
+                # was read before this transaction).
+                stores_port.take_stock(q.pickup_store.id, taken)
+            else:
+                # A shortage propagates out of this block, which rolls the whole order back.
+                take_stock(taken, savepoint=False)
+            order = _create_order(buyer, q, address, note, now, settings, client_token)
+            lines = OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=order,
+                        sku=line.sku,
+                        product=line.sku.product,
+                        product_name=line.sku.product.name,
+                        sku_code=line.sku.code,
+                        spec_text=line.sku.spec_text[:120],
+                        image_url=_picture_url(line.sku),
+                        unit_price=line.unit_price,
+                        list_price=line.sku.list_price,
+                        original_price=line.original_price,
+                        quantity=line.quantity,
+                        subtotal=line.subtotal,
+                        discount_share=line.discount_share,
+                        paid_amount=line.paid_amount,
+                        commission_override=line.commission_override,
+                    )
+                    for line in q.lines
+                ]
+            )
+            _record_discounts(order, q, lines)
+            promotions_port.order_placed(order, q, buyer, choice)
+            log_event(
+                order,
+                "created",
+                ActorKind.BUYER,
+                gettext_noop("买家下单"),
+                actor=buyer,
+                total=order.total,
+                lines=len(q.lines),
+            )
+            hooks.order_placed(order)
+            if from_cart:
+                CartLine.objects.filter(
+                    cart__buyer=buyer, sku_id__in=[line.sku.pk for line in q.lines]
+                ).delete()
+            if use_wallet:
+                tenders.pay_with_wallet(order)
+    except _SameCheckout:
+        # The same checkout arrived twice at once and the other placed it: this one's
+        # stock, promotions and store credit rolled back above.
+        return Order.objects.get(buyer=buyer, client_token=client_token)
     return order
+
+
+class _SameCheckout(Exception):
+    """Another request with the same client token placed its order first."""
 
 
 def _record_discounts(order: Order, q: Quote, lines: list[OrderLine]) -> None:
@@ -403,9 +424,10 @@ def new_pickup_code() -> str:
     return f"{secrets.randbelow(10**8):08d}"
 
 
-def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:
+def _create_order(buyer, q: Quote, address, note, now, settings, client_token: str = "") -> Order:
     fields = {
         "buyer": buyer,
+        "client_token": client_token,
         "goods_amount": q.goods_amount,
         "discount_amount": q.discount_amount,
         "shipping_fee": q.shipping_fee,
@@ -441,6 +463,8 @@ def _create_order(buyer, q: Quote, address, note, now, settings) -> Order:
                 code = {"pickup_code": new_pickup_code()} if q.is_pickup else {}
                 return Order.objects.create(number=new_number(), **code, **fields)
         except IntegrityError:
+            if client_token and Order.objects.filter(buyer=buyer, client_token=client_token).exists():
+                raise _SameCheckout() from None
             continue
     raise IntegrityError("could not allocate a unique order number")
 

@@ -162,6 +162,7 @@ def _checkout_page(request):
                 from_cart=from_cart,
                 use_wallet=bool(request.POST.get("use_wallet")),
                 choice=choice,
+                client_token=_submit_token(request),  # a repeat after the cache forgot it
             )
         except DomainError as error:
             messages.error(request, error.message)
@@ -212,11 +213,16 @@ def _checkout_page(request):
     )
 
 
-def _submit_key(request) -> str | None:
+def _submit_token(request) -> str:
     token = request.POST.get("submit_token", "")
     if not (16 <= len(token) <= 64 and token.isascii() and token.isalnum()):
-        return None  # a form from before tokens, or a forged one: placed as posted
-    return f"checkout-submit:{request.user.pk}:{token}"
+        return ""  # a form from before tokens, or a forged one: placed as posted
+    return token
+
+
+def _submit_key(request) -> str | None:
+    token = _submit_token(request)
+    return f"checkout-submit:{request.user.pk}:{token}" if token else None
 
 
 def _to_payment(order: Order):
