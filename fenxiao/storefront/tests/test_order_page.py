@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from fenxiao.orders.models import OrderStatus
 from fenxiao.orders.services import checkout, lifecycle
@@ -57,6 +58,9 @@ def test_the_pay_page_of_a_paid_order_says_it_is_paid(buyer):
     client = signed_in(buyer)
     unpaid = client.get(f"/orders/{order.number}/pay/").content.decode()
     assert "立即支付" in unpaid and "订单已支付" not in unpaid
+    # The deadline with its day: past midnight a bare time would read as the wrong day.
+    deadline = timezone.localtime(order.pay_deadline)
+    assert f"请在 {deadline:%m-%d %H:%M} 前完成支付" in unpaid
 
     pay_in_sandbox(order)
     page = client.get(f"/orders/{order.number}/pay/")
