@@ -319,10 +319,9 @@ def place_order(
     `choice` names the coupon and the group buy; what the promotions hand out (flash
     stock, the buyer's limit, the coupon, a group seat) is taken in the same transaction.
     """
-    if client_token:
-        placed = Order.objects.filter(buyer=buyer, client_token=client_token).first()
-        if placed is not None:
-            return placed
+    placed = placed_order(buyer, client_token)
+    if placed is not None:
+        return placed
     pickup = fulfilment == Fulfilment.PICKUP
     address = None if pickup else get_address(buyer, address_id)
     settings = OrderSettings.current()
@@ -399,6 +398,13 @@ def place_order(
         # stock, promotions and store credit rolled back above.
         return Order.objects.get(buyer=buyer, client_token=client_token)
     return order
+
+
+def placed_order(buyer, client_token: str) -> Order | None:
+    """The order the buyer's checkout named `client_token` placed, if it did."""
+    if not client_token:
+        return None
+    return Order.objects.filter(buyer=buyer, client_token=client_token).first()
 
 
 class _SameCheckout(Exception):

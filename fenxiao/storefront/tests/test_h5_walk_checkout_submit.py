@@ -9,7 +9,6 @@ import pytest
 
 from fenxiao.orders.models import Order
 from fenxiao.orders.services.cart import add_to_cart
-from fenxiao.storefront.views import checkout as checkout_views
 from fenxiao.testing import login, make_address, make_buyer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -74,25 +73,6 @@ def test_a_refused_submission_can_be_submitted_again(buyer):
     placed = client.post(url, form)
     order = Order.objects.get(buyer=buyer)
     assert placed["Location"] == f"/orders/{order.number}/pay/"
-
-
-def test_a_repeat_while_the_first_is_still_placing_goes_to_pending_orders(buyer, monkeypatch):
-    """The first post has taken the form but not yet finished: the repeat places nothing and
-    sends the buyer to 待付款, saying the order is being submitted."""
-    from django.core.cache import cache
-
-    monkeypatch.setattr(checkout_views, "SUBMIT_WAIT_SECONDS", 0)
-    sku = make_product("龙井茶", price=12800).skus.get()
-    client = login(buyer)
-    url = f"/checkout/?sku={sku.pk}&qty=1"
-    form = checkout_form(client, url)
-    cache.add(f"checkout-submit:{buyer.pk}:{form['submit_token']}", "", 60)
-
-    reply = client.post(url, form, follow=True)
-
-    assert not Order.objects.filter(buyer=buyer).exists()
-    assert reply.redirect_chain[0][0] == "/orders/?status=pending_payment"
-    assert "订单正在提交，请勿重复提交" in reply.content.decode()
 
 
 def test_each_checkout_page_has_its_own_token(buyer):

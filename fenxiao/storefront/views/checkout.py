@@ -31,14 +31,6 @@ RESULT_WAIT_SECONDS = 30
 # 重新查询 asks the gateway about one payment at most this often; the cashier's 我已完成支付
 # (payments.views) shares the limit (the same cache key).
 QUERY_INTERVAL_SECONDS = 5
-# One 提交订单 form, one order. The page hands each form a token; a second post of the same
-# form (a double tap, a request the phone re-sent on a slow network, 返回 then 提交 again)
-# finds the order the first one placed instead of placing another. A post that failed
-# (price changed, out of stock …) frees its token, so the buyer can simply try again.
-SUBMIT_TOKEN_SECONDS = 24 * 3600
-# A repeat that arrives while the first post is still placing the order waits this long
-# for its number before it sends the buyer to 待付款.
-SUBMIT_WAIT_SECONDS = 5
 
 
 def _requested(request) -> tuple[list[tuple[int, int]], bool, str]:
@@ -108,24 +100,6 @@ def _give_up(request, error: DomainError, requested, from_cart: bool):
 
 @login_required
 def checkout_page(request):
-    submit_key = _submit_key(request) if request.method == "POST" else None
-    if submit_key is None:
-        return _checkout_page(request)
-    if not cache.add(submit_key, "", SUBMIT_TOKEN_SECONDS):
-        return _already_submitted(request, submit_key)
-    placed = None
-    try:
-        response = _checkout_page(request)
-        placed = getattr(response, "placed_order", None)
-    finally:
-        if placed:
-            cache.set(submit_key, placed, SUBMIT_TOKEN_SECONDS)
-        else:
-            cache.delete(submit_key)  # nothing was placed: the same form may post again
-    return response
-
-
-def _checkout_page(request):
     requested, from_cart, query = _requested(request)
     note_key = query  # the goods alone: the note a buyer types is kept per purchase (app.js)
     choice, group_query = _choice(request)
@@ -137,6 +111,9 @@ def _checkout_page(request):
     if pickup_query:
         query = f"{query}&{pickup_query}"
     if not requested:
+        placed = checkout.placed_order(request.user, _submit_token(request))
+        if placed is not None:  # the form again after its order emptied the cart lines
+            return _to_payment(placed)
         messages.error(request, _("请选择要购买的商品"))
         return redirect("/cart/")
     addresses = list(Address.objects.filter(user=request.user))
@@ -162,7 +139,7 @@ def _checkout_page(request):
                 from_cart=from_cart,
                 use_wallet=bool(request.POST.get("use_wallet")),
                 choice=choice,
-                client_token=_submit_token(request),  # a repeat after the cache forgot it
+                client_token=_submit_token(request),
             )
         except DomainError as error:
             messages.error(request, error.message)
@@ -214,41 +191,21 @@ def _checkout_page(request):
 
 
 def _submit_token(request) -> str:
+    """One 提交订单 form, one order: the page hands each form a token, which names the
+    checkout to the service. A second post of the same form (a double tap, a post the phone
+    re-sent on a slow network, 返回 then 提交 again) finds the order the first one placed; a
+    post that failed (price changed, out of stock …) placed nothing, so it may simply try
+    again."""
     token = request.POST.get("submit_token", "")
     if not (16 <= len(token) <= 64 and token.isascii() and token.isalnum()):
         return ""  # a form from before tokens, or a forged one: placed as posted
     return token
 
 
-def _submit_key(request) -> str | None:
-    token = _submit_token(request)
-    return f"checkout-submit:{request.user.pk}:{token}" if token else None
-
-
 def _to_payment(order: Order):
     if order.status != Order.Status.PENDING_PAYMENT:  # store credit paid it all
-        response = redirect(reverse("storefront:order_result", args=[order.number]))
-    else:
-        response = redirect(reverse("storefront:order_pay", args=[order.number]))
-    response.placed_order = order.number
-    return response
-
-
-def _already_submitted(request, submit_key: str):
-    """The same 提交订单 form again: where the order its first post placed is (or, when
-    that post failed meanwhile, back to 确认订单, which shows why)."""
-    deadline = time.monotonic() + SUBMIT_WAIT_SECONDS
-    number = cache.get(submit_key)
-    while number == "" and time.monotonic() < deadline:  # the first post is still placing it
-        time.sleep(0.2)
-        number = cache.get(submit_key)
-    if number is None:
-        return redirect(request.get_full_path())
-    order = Order.objects.filter(number=number, buyer=request.user).first() if number else None
-    if order is None:
-        messages.info(request, _("订单正在提交，请勿重复提交；可在待付款订单中查看"))
-        return redirect("/orders/?status=pending_payment")
-    return _to_payment(order)
+        return redirect(reverse("storefront:order_result", args=[order.number]))
+    return redirect(reverse("storefront:order_pay", args=[order.number]))
 
 
 @require_POST
