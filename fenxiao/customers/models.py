@@ -6,9 +6,11 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from fenxiao.core.money import format_fen
+
+from .system_text import SystemText
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
 phone_validator = RegexValidator(PHONE_PATTERN, _("请输入有效的中国大陆手机号"))
@@ -112,6 +114,23 @@ class WalletEntry(models.Model):
     def __str__(self):
         sign = "+" if self.amount >= 0 else "-"
         return f"{sign}{format_fen(abs(self.amount))} {self.note}".strip()
+
+    @property
+    def note_text(self) -> str:
+        """The note in the active language: the system writes its notes in Chinese from
+        `WALLET_NOTES`; one staff typed (none today) reads as typed."""
+        return WALLET_NOTES(self.note)
+
+
+# The notes the system writes on store-credit entries (orders' tenders and distribution's
+# withdrawals write them; the row keeps the Chinese sentence).
+WALLET_NOTES = SystemText(
+    gettext_noop("订单 %(number)s 余额支付"),
+    gettext_noop("订单 %(number)s 取消，余额退回"),
+    gettext_noop("订单 %(number)s 售后 %(after_sale)s 退回余额"),
+    gettext_noop("佣金提现到商城余额 %(number)s"),
+    patterns={"number": r"\S+", "after_sale": r"\S+"},
+)
 
 
 class RateCounter(models.Model):

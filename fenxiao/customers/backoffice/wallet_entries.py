@@ -57,7 +57,7 @@ class WalletEntryAdmin(ExportMixin, ReadOnlyAdmin):
         "kind_display",
         "amount_display",
         "balance_display",
-        "note",
+        "note_display",
         "source_display",
     )
     list_filter = (KindFilter, ("created_at", LocalDateRangeFilter))
@@ -77,7 +77,7 @@ class WalletEntryAdmin(ExportMixin, ReadOnlyAdmin):
         "kind_display",
         "amount_display",
         "balance_display",
-        "note",
+        "note_display",
         "source_display",
         "source_key",
     )
@@ -134,6 +134,10 @@ class WalletEntryAdmin(ExportMixin, ReadOnlyAdmin):
     @display(description=gettext_lazy("变动后余额"))
     def balance_display(self, obj):
         return format_html(NOWRAP, format_fen(getattr(obj, "balance_after", None)))
+
+    @display(description=gettext_lazy("说明"))
+    def note_display(self, obj):
+        return obj.note_text or "-"
 
     @display(description=gettext_lazy("关联单据"))
     def source_display(self, obj):

@@ -19,6 +19,7 @@ from fenxiao.orders.models import AfterSale, Order
 from fenxiao.orders.services import checkout
 from fenxiao.testing import (
     english_backend_page,
+    in_english,
     login,
     make_address,
     make_buyer,
@@ -269,3 +270,25 @@ def test_export_leaves_a_missing_phone_empty():
     export = operations().get(reverse("admin:customers_walletentry_export", args=["csv"]))
     (line,) = export.content.decode("utf-8-sig").strip().splitlines()[1:]
     assert f",{buyer.pk},微信用户,," in line and "'-" not in line
+
+
+def test_the_system_notes_read_in_english_and_a_typed_note_as_typed(django_assert_max_num_queries):
+    """The entries keep their Chinese notes (the export reads them); the list, in English,
+    shows the system's notes in English with their numbers, and a typed note as typed."""
+    buyer = make_buyer("13912345678", nickname="Alice")
+    history(buyer)
+    wallet.credit(buyer.pk, 999, source_key="manual:7", note="补偿运费")
+    boss = in_english(login(make_staff("boss", superuser=True)))
+    with django_assert_max_num_queries(LIST_BUDGET):
+        found = rows(boss.get(reverse(LIST)))
+    notes = [cell(row, "Note") for row in found]
+    assert notes == [
+        "补偿运费",
+        "Order N78 cancelled; balance returned",
+        "Order N77 after-sale A9 refunded to balance",
+        "Order N77 paid from balance",
+        "Commission withdrawn to store balance W123",
+    ]
+    assert WalletEntry.objects.filter(note="订单 N77 余额支付").exists()
+    profile = boss.get(reverse("admin:customers_customer_change", args=[buyer.pk])).content.decode()
+    assert "Order N77 paid from balance" in profile and "余额支付" not in profile
