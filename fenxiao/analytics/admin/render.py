@@ -158,11 +158,15 @@ def chart_config(chart: Chart | None) -> dict | None:
     }
 
 
-def table_context(table: Table | None) -> dict | None:
-    """Rows of cells {"text", "numeric"}: figures formatted and right-aligned, names as is."""
+def table_context(table: Table | None, user) -> dict | None:
+    """Rows of cells {"text", "numeric", "href"}: figures formatted and right-aligned, names
+    as is, linked to their pages where `user` may open them."""
     if table is None:
         return None
     columns = [{"label": c.label, "numeric": not c.text} for c in table.columns]
+    linked = {
+        c.key for c in table.columns if c.link and (not c.link_permission or user.has_perm(c.link_permission))
+    }
 
     def cells(row: dict) -> list[dict]:
         out = []
@@ -172,7 +176,7 @@ def table_context(table: Table | None) -> dict | None:
                 text = "-" if value is None or value == "" else str(value)
             else:
                 text = format_value(value, column.unit)
-            href = row.get(column.link, "") if column.link else ""
+            href = row.get(column.link, "") if column.key in linked else ""
             out.append({"text": text, "numeric": not column.text, "href": href})
         return out
 
@@ -193,19 +197,19 @@ def table_context(table: Table | None) -> dict | None:
         "empty": not table.rows,
         "empty_text": str(table.empty_text),
         "empty_action": {"label": str(table.empty_action[0]), "url": table.empty_action[1]}
-        if table.empty_action
+        if table.empty_action and user.has_perm(table.empty_action[2])
         else None,
     }
 
 
-def report_context(report: Report, export_urls: dict | None = None) -> dict:
+def report_context(report: Report, user, export_urls: dict | None = None) -> dict:
     return {
         "key": report.key,
         "title": report.title,
         "period": report.period,
         "cards": [metric_card(m) for m in report.metrics],
         "chart": chart_config(report.chart),
-        "table": table_context(report.table),
+        "table": table_context(report.table, user),
         "note": report.note,
         "exports": export_urls or {},
     }

@@ -174,7 +174,7 @@ def report_view(request, key: str):
                 if report.table is not None
                 else {}
             )
-            sections.append(render.report_context(report, export_urls))
+            sections.append(render.report_context(report, request.user, export_urls))
     context = {
         "title": page_title(key),
         "report_key": key,

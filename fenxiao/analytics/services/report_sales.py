@@ -115,7 +115,7 @@ def _chart_labels(rows: list[dict]) -> list[str]:
 
 def _product_table_columns() -> list[Column]:
     return [
-        Column("name", _("商品"), text=True, link="url"),
+        Column("name", _("商品"), text=True, link="url", link_permission="catalog.view_product"),
         Column("code", _("商品ID"), text=True),
         *_figure_columns(),
     ]

@@ -155,7 +155,7 @@ def build(period: Period, options: dict) -> list[Report]:
     # The period before, for the cards' comparison (the same fixed queries once more).
     before, _staff = _figures(period.previous())
     columns = [
-        Column("store", _("门店"), text=True, link="url"),
+        Column("store", _("门店"), text=True, link="url", link_permission="stores.view_store"),
         Column("members", _("会员数")),
         Column("new_members", _("新增会员")),
         Column("orders", _("付款订单")),
@@ -190,7 +190,7 @@ def build(period: Period, options: dict) -> list[Report]:
             stores,
             totals,
             empty_text=_("还没有门店：新增门店后，这里按门店统计会员、订单与收银销售"),
-            empty_action=(_("新增门店"), reverse("admin:stores_store_add")),
+            empty_action=(_("新增门店"), reverse("admin:stores_store_add"), "stores.add_store"),
         ),
         _(
             "会员数为当前归属该门店的会员（首个或最新门店，按门店设置）；销售额为期内付款订单实付减退款，"
@@ -199,7 +199,7 @@ def build(period: Period, options: dict) -> list[Report]:
     )
     guide_columns = [
         Column("store", _("门店"), text=True),
-        Column("guide", _("员工"), text=True, link="url"),
+        Column("guide", _("员工"), text=True, link="url", link_permission="stores.view_storestaff"),
         Column("code", _("导购码"), text=True),
         Column("role", _("岗位"), text=True),
         Column("members", _("会员数")),
@@ -224,7 +224,7 @@ def build(period: Period, options: dict) -> list[Report]:
             staff,
             guide_totals,
             empty_text=_("还没有门店员工：在门店员工中按手机号添加店长、导购后，这里统计每人的会员与业绩"),
-            empty_action=(_("添加员工"), reverse("admin:stores_storestaff_add")),
+            empty_action=(_("添加员工"), reverse("admin:stores_storestaff_add"), "stores.add_storestaff"),
         ),
         note=_("佣金为期内产生的佣金（扣除退款冲减，不含已取消）。"),
     )

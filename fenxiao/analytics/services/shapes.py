@@ -72,6 +72,9 @@ class Column:
     # The row key holding the address of the page this cell's subject has in the backend
     # (a product's page): the report page links the cell there; files and the API show it as is.
     link: str = ""
+    # The permission ("app.codename") that page needs: a viewer without it (a role given
+    # the report alone) reads the name unlinked rather than following it to a 403.
+    link_permission: str = ""
 
     def __post_init__(self):
         self.label = str(self.label)
@@ -83,10 +86,10 @@ class Table:
     rows: list[dict]
     totals: dict | None = None  # a total row, same keys as the columns
     # When the table is empty for want of something no period can bring (no stores
-    # yet): what to say instead of 所选时间范围内没有数据, and the (label, address) of the step
-    # that fills it, offered instead of a longer range.
+    # yet): what to say instead of 所选时间范围内没有数据, and the (label, address, permission)
+    # of the step that fills it, offered instead of a longer range to a viewer who may take it.
     empty_text: str = ""
-    empty_action: tuple[str, str] | None = None
+    empty_action: tuple[str, str, str] | None = None
 
 
 @dataclass
