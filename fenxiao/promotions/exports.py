@@ -159,11 +159,11 @@ def issue_rows(queryset, user):
             yield [
                 time_cell(issue.created_at),
                 issue.coupon.name,
-                shown_audience(issue.audience, full_phone),
+                shown_audience(issue.audience_text, full_phone),
                 issue.requested,
                 issue.issued,
                 user_text(issue.staff) if issue.staff_id else "",
-                issue.note,
+                issue.note_text,
             ]
 
 

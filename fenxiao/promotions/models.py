@@ -4,11 +4,13 @@ Counters that must never overshoot (flash stock sold, a buyer's units, coupons i
 group's seats) are columns moved by conditional UPDATEs and guarded by CheckConstraints.
 """
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -325,6 +327,50 @@ class CouponSource(models.TextChoices):
     ISSUED = "issued", _("商家发放")
 
 
+# 发放对象 as the system writes it: the row keeps these Chinese sentences (an export or a
+# search reads them as written), `CouponIssue.audience_text` puts them in the reader's
+# language. What else lands in `audience` is shown as it is.
+HANDED_OUT = gettext_noop("手动发放：%(count)s 个手机号（%(phones)s）")
+PUSHED = gettext_noop("定向推送「%(title)s」")
+# 备注 of a push's hand-outs; staff's own notes are shown as typed.
+PUSH_NOTE = gettext_noop("推送 #%(id)s")
+# The phones a hand-out names: the first three, then 等 when there were more.
+SHOWN_PHONES = 3
+
+
+def hand_out_audience(phones: list[str]) -> str:
+    """The stored 发放对象 of a hand-out to pasted phones (always Chinese)."""
+    shown = "、".join(phones[:SHOWN_PHONES]) + ("等" if len(phones) > SHOWN_PHONES else "")
+    return HANDED_OUT % {"count": len(phones), "phones": shown}
+
+
+def pushed_audience(title: str) -> str:
+    return PUSHED % {"title": title}
+
+
+def push_note(push_id: int) -> str:
+    return PUSH_NOTE % {"id": push_id}
+
+
+def _template_pattern(template: str, **groups: str):
+    """A regex that reads a stored sentence back into its arguments."""
+    pattern = re.escape(template)
+    for name, group in groups.items():
+        pattern = pattern.replace(re.escape(f"%({name})s"), f"(?P<{name}>{group})")
+    return re.compile(pattern, re.DOTALL)
+
+
+_HANDED_OUT = _template_pattern(HANDED_OUT, count=r"\d+", phones=".*")
+_PUSHED = _template_pattern(PUSHED, title=".*")
+_PUSH_NOTE = _template_pattern(PUSH_NOTE, id=r"\d+")
+
+
+def _phones_text(shown: str) -> str:
+    more = shown.endswith("等")
+    names = pgettext("list separator", "、").join(shown.removesuffix("等").split("、"))
+    return gettext("%(names)s 等") % {"names": names} if more else names
+
+
 class CouponIssue(models.Model):
     """The issuance log: one row per time staff handed a coupon out to buyers."""
 
@@ -351,6 +397,23 @@ class CouponIssue(models.Model):
 
     def __str__(self):
         return f"{self.coupon} × {self.issued}"
+
+    @property
+    def audience_text(self) -> str:
+        """发放对象 in the active language: the system's sentences through the catalog (a
+        push's title and the phones stay as they are), anything else as written."""
+        found = _HANDED_OUT.fullmatch(self.audience)
+        if found:
+            return gettext(HANDED_OUT) % {"count": found["count"], "phones": _phones_text(found["phones"])}
+        found = _PUSHED.fullmatch(self.audience)
+        if found:
+            return gettext(PUSHED) % {"title": found["title"]}
+        return self.audience
+
+    @property
+    def note_text(self) -> str:
+        found = _PUSH_NOTE.fullmatch(self.note)
+        return gettext(PUSH_NOTE) % {"id": found["id"]} if found else self.note
 
 
 class BuyerCoupon(models.Model):

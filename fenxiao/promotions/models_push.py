@@ -4,8 +4,8 @@ customer segment. Imported by `promotions.models`, so these are `promotions` mod
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -31,6 +31,19 @@ PUSH_FLOW = StateMachine(
 class PushCarries(models.TextChoices):
     PRODUCT = "product", _("商品")
     COUPON = "coupon", _("优惠券（直接发到券包）")
+
+
+# 取消原因 as the system writes it; the row keeps the Chinese, `Push.stop_reason_text`
+# shows it in the reader's language.
+CANCELLED_BY_STAFF = gettext_noop("人工取消")
+COUPON_CLOSED = gettext_noop("优惠券不可再发放：%(reason)s")
+_COUPON_CLOSED_PREFIX = COUPON_CLOSED.split("%(reason)s")[0]
+
+
+def coupon_closed_reason(refusal: str) -> str:
+    """The stored 取消原因 of a push whose coupon closed; `refusal` is the coupon's own
+    refusal in Chinese (a promotions error message, so the catalog has it)."""
+    return (COUPON_CLOSED % {"reason": refusal})[:200]
 
 
 class Push(models.Model):
@@ -108,6 +121,15 @@ class Push(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def stop_reason_text(self) -> str:
+        """取消原因 in the active language: the system's reasons through the catalogs."""
+        reason = self.stop_reason
+        if reason.startswith(_COUPON_CLOSED_PREFIX):
+            refusal = reason.removeprefix(_COUPON_CLOSED_PREFIX)
+            return gettext(COUPON_CLOSED) % {"reason": gettext(refusal) if refusal else ""}
+        return gettext(reason) if reason else ""
 
     @property
     def percent(self) -> int:

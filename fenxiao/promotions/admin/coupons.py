@@ -38,7 +38,7 @@ from fenxiao.customers.models import User
 from fenxiao.distribution.admin.common import ServiceSaveMixin
 
 from ..exports import COUPON_ISSUES, COUPONS, shown_audience
-from ..models import BuyerCouponStatus, Coupon, CouponIssue
+from ..models import BuyerCouponStatus, Coupon, CouponIssue, hand_out_audience
 from ..services import coupons, manage
 from ..services.figures import CouponFigures, coupon_figures
 from .buyer_coupons import copies_url
@@ -319,9 +319,9 @@ class CouponAdmin(
         def call(data):
             phones = data["phones"]
             found = dict(User.objects.filter(phone__in=phones).values_list("phone", "pk"))
-            shown = "、".join(phones[:3]) + ("等" if len(phones) > 3 else "")
-            audience = f"手动发放：{len(phones)} 个手机号（{shown}）"
-            log = coupons.issue(coupon, found.values(), request.user, audience=audience, note=data["note"])
+            log = coupons.issue(
+                coupon, found.values(), request.user, audience=hand_out_audience(phones), note=data["note"]
+            )
             return log, len(phones) - len(found)
 
         def success(result):
@@ -364,7 +364,7 @@ class CouponIssueAdmin(ExportMixin, ReadOnlyAdmin):
         "requested",
         "issued_display",
         "staff_display",
-        "note",
+        "note_display",
     )
     list_filter = ("coupon", ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
@@ -381,7 +381,7 @@ class CouponIssueAdmin(ExportMixin, ReadOnlyAdmin):
     def audience_display(self, obj):
         # The phones are masked (138****1234) unless the staff member may see buyers'
         # phones, as everywhere else in the backend: the log is open to all marketing staff.
-        return shown_audience(obj.audience, full_phones(obj))
+        return shown_audience(obj.audience_text, full_phones(obj))
 
     @display(description=gettext_lazy("实际发放"), ordering="issued")
     def issued_display(self, obj):
@@ -392,3 +392,7 @@ class CouponIssueAdmin(ExportMixin, ReadOnlyAdmin):
     @display(description=gettext_lazy("操作人"))
     def staff_display(self, obj):
         return user_text(obj.staff)
+
+    @display(description=gettext_lazy("备注"))
+    def note_display(self, obj):
+        return obj.note_text

@@ -96,7 +96,7 @@ def progress_html(push: Push, url: str) -> str:
         else ""
     )
     reason = (
-        format_html("（{}）", push.stop_reason)
+        format_html("{}", _("（%(reason)s）") % {"reason": push.stop_reason_text})
         if push.status == PushStatus.CANCELLED and push.stop_reason
         else ""
     )

@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.db.models import CharField, F, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fenxiao.catalog.models import Product
@@ -38,8 +38,16 @@ from fenxiao.notices.models import Kind, Message
 from fenxiao.notices.services.inbox import Draft, notify_many
 
 from ..errors import PushEmptySegment, PushInvalid, PushNotFound
-from ..models import BuyerCoupon, Coupon
-from ..models_push import PUSH_FLOW, Push, PushCarries, PushRecipient, PushStatus
+from ..models import BuyerCoupon, Coupon, push_note, pushed_audience
+from ..models_push import (
+    CANCELLED_BY_STAFF,
+    PUSH_FLOW,
+    Push,
+    PushCarries,
+    PushRecipient,
+    PushStatus,
+    coupon_closed_reason,
+)
 from . import coupons
 
 logger = logging.getLogger(__name__)
@@ -168,7 +176,7 @@ def cancel(push: Push, staff, now=None, *, reason: str = "") -> Push:
     push = Push.objects.select_for_update().filter(pk=push.pk).first()
     if push is None:
         raise PushNotFound()
-    PUSH_FLOW.move(push, PushStatus.CANCELLED, cancelled_at=now, stop_reason=reason or "人工取消")
+    PUSH_FLOW.move(push, PushStatus.CANCELLED, cancelled_at=now, stop_reason=reason or CANCELLED_BY_STAFF)
     return push
 
 
@@ -205,14 +213,17 @@ def _drafts(push: Push, user_ids: list[int]) -> list[Draft]:
 def _issue(push: Push, user_ids: list[int], now) -> set[int]:
     """The chunk's coupon copies; the ids of the members who got one."""
     try:
-        log = coupons.issue(
-            push.coupon,
-            user_ids,
-            push.sent_by,
-            audience=f"定向推送「{push.title}」",
-            note=f"推送 #{push.pk}",
-            now=now,
-        )
+        # A refusal here becomes the push's 取消原因, which the row keeps in Chinese
+        # whatever the language of the request that happens to run the job.
+        with translation.override("zh-hans"):
+            log = coupons.issue(
+                push.coupon,
+                user_ids,
+                push.sent_by,
+                audience=pushed_audience(push.title),
+                note=push_note(push.pk),
+                now=now,
+            )
     except DomainError as exc:
         # The coupon was switched off or expired after the push started.
         raise _CouponClosed(exc.message) from exc
@@ -282,7 +293,7 @@ def deliver_chunk(push_id: int, now=None) -> int:
         return 0
     except _CouponClosed as closed:
         Push.objects.filter(pk=push_id, status=PushStatus.SENDING).update(
-            status=PushStatus.CANCELLED, cancelled_at=now, stop_reason=f"优惠券不可再发放：{closed}"[:200]
+            status=PushStatus.CANCELLED, cancelled_at=now, stop_reason=coupon_closed_reason(str(closed))
         )
         return 0
 
