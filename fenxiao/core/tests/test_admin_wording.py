@@ -1,0 +1,54 @@
+"""The backend's page titles and save messages read as Chinese does. Django's own catalog
+writes them for an English model name — 增加 商品, 选择 商品 来修改, 成功修改了 商品“…”。你可以
+在下面再次编辑它 — which a merchant sees on every save."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import strip_tags
+
+from fenxiao.catalog.models import Category
+from fenxiao.testing import make_category, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def backend():
+    client = Client()
+    client.force_login(make_staff(superuser=True))
+    return client
+
+
+def title(reply) -> str:
+    html = reply.content.decode()
+    return html[html.index("<title>") + 7 : html.index("</title>")].strip()
+
+
+def test_titles_name_the_page_without_spaces(backend):
+    category = make_category("茶饮")
+    assert title(backend.get(reverse("admin:catalog_category_changelist"))).startswith("商品分类列表 |")
+    assert title(backend.get(reverse("admin:catalog_category_add"))).startswith("新增商品分类 |")
+    assert "修改商品分类 |" in title(
+        backend.get(reverse("admin:catalog_category_change", args=[category.pk]))
+    )
+
+
+def test_saving_says_what_was_saved(backend):
+    reply = backend.post(
+        reverse("admin:catalog_category_add"),
+        {"name": "茶饮", "sort_order": 0, "_continue": "1"},
+        follow=True,
+    )
+    assert Category.objects.filter(name="茶饮").exists()
+    said = [strip_tags(str(m)) for m in reply.context["messages"]]
+    assert said == ["商品分类“茶饮”已添加。 可在下方继续编辑。"]
+
+    category = Category.objects.get(name="茶饮")
+    reply = backend.post(
+        reverse("admin:catalog_category_change", args=[category.pk]),
+        {"name": "花茶", "sort_order": 0},
+        follow=True,
+    )
+    said = [strip_tags(str(m)) for m in reply.context["messages"]]
+    assert said == ["商品分类“花茶”已保存。"]
