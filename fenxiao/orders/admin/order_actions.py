@@ -1,15 +1,21 @@
-"""The order page's change pages (核销, ship, 商家备注, price adjustment, address, refund,
+"""The order page's change pages (售后, 核销, ship, 商家备注, price adjustment, address, refund,
 cancellation): one page each, calling one service and showing its refusal, if any."""
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action
+from unfold.enums import ActionVariant
 
 from fenxiao.core.admin_forms import form_action, posted
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
-from ..models import OrderStatus
+from ..models import OPEN_AFTER_SALE, AfterSale, OrderStatus
 from ..services import after_sale_checks, after_sales, lifecycle, merchant_notes, shipments
 from . import pickup_orders
 from .common import order_summary
@@ -30,6 +36,27 @@ class OrderChangePages:
         """To the backend 核销 page (the stores app's, by URL name: orders never import
         stores) with this order's code filled in."""
         return pickup_orders.verify_redirect(request, self.object_or_404(request, object_id))
+
+    @action(
+        description=gettext_lazy("处理售后"),
+        url_path="after-sale",
+        permissions=["change_aftersale"],
+        icon="assignment_return",
+    )
+    def handle_after_sale(self, request, object_id):
+        """To the order's open after-sale (售后中): its page has 同意/拒绝 and 确认收货. With
+        more than one open, to the after-sale list of this order."""
+        order = self.object_or_404(request, object_id)
+        open_ids = list(
+            AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).values_list("pk", flat=True)[:2]
+        )
+        if not open_ids:
+            messages.info(request, _("订单 %(number)s 没有进行中的售后") % {"number": order.number})
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+        if len(open_ids) == 1:
+            return HttpResponseRedirect(reverse("admin:orders_aftersale_change", args=[open_ids[0]]))
+        query = urlencode({"order__id__exact": order.pk, "status__in": ",".join(OPEN_AFTER_SALE)})
+        return HttpResponseRedirect(f"{reverse('admin:orders_aftersale_changelist')}?{query}")
 
     @action(
         description=gettext_lazy("发货"), url_path="ship", permissions=["change_order"], icon="local_shipping"
@@ -161,6 +188,7 @@ class OrderChangePages:
         url_path="refund",
         permissions=["change_aftersale"],
         icon="currency_exchange",
+        variant=ActionVariant.DANGER,  # red under 更多操作: money leaves the shop
     )
     def staff_refund(self, request, object_id):
         order = self.object_or_404(request, object_id)
@@ -206,7 +234,11 @@ class OrderChangePages:
         )
 
     @action(
-        description=gettext_lazy("取消订单"), url_path="cancel", permissions=["change_order"], icon="cancel"
+        description=gettext_lazy("取消订单"),
+        url_path="cancel",
+        permissions=["change_order"],
+        icon="cancel",
+        variant=ActionVariant.DANGER,
     )
     def cancel_order(self, request, object_id):
         order = self.object_or_404(request, object_id)

@@ -18,7 +18,7 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 from fenxiao.payments.models import Refund
 
-from ..models import Order, OrderLine, OrderStatus, Parcel
+from ..models import OPEN_AFTER_SALE, AfterSale, Order, OrderLine, OrderStatus, Parcel
 from . import batch_ship, bulk_notes, packing, pickup_orders
 from .attribution import render_attribution
 from .common import (
@@ -135,16 +135,31 @@ class OrderAdmin(OrderExports, OrderChangePages, ChangedByServicesOnly, DetailAc
     )
     # Every field shown is read only.
     readonly_fields = tuple(name for _, section in fieldsets for name in section["fields"])
+    # The order's next step stays a button: 改价 while it awaits payment, 发货 or 核销 once
+    # paid (a state offers at most one of the three, see ACTIONS_BY_STATUS), and 处理售后
+    # while an after-sale is open. Everything else is under 更多操作: eight buttons in a row
+    # squeezed the breadcrumb to "订… › 订…" at 1280 px. One dropdown only: unfold anchors
+    # each dropdown by a name it leaves empty.
     actions_detail = (
         "verify_pickup",
         "ship_order",
         "adjust_price",
-        "change_address",
-        "staff_refund",
-        "cancel_order",
-        "print_packing_slip",
-        "edit_merchant_note",
+        "handle_after_sale",
+        {
+            "title": gettext_lazy("更多操作"),
+            "icon": "more_horiz",
+            "items": [
+                "print_packing_slip",
+                "change_address",
+                "edit_merchant_note",
+                "staff_refund",
+                "cancel_order",
+            ],
+        },
     )
+    # The header names the order under its list alone (订单 › 2026…), not 订单 › 订单 › 2026…
+    # (the app and the model have the same name).
+    change_form_template = "admin/orders/order/change_form.html"
     actions_list = ("batch_ship",)
     actions = ("print_packing_list", "note_selected")
 
@@ -409,5 +424,7 @@ class OrderAdmin(OrderExports, OrderChangePages, ChangedByServicesOnly, DetailAc
         if order.awaiting_group:
             # 待成团: nothing ships before the group is complete (shipping refuses it too).
             allowed = allowed - {"ship_order", "print_packing_slip"}
+        if AfterSale.objects.filter(order=order, status__in=OPEN_AFTER_SALE).exists():
+            allowed = allowed | {"handle_after_sale"}  # 售后中
         # A pickup order is handed over at the store against its code (核销), never shipped.
         return pickup_orders.actions_for(order, allowed)
