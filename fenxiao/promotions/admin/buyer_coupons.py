@@ -10,6 +10,7 @@ staff member may see phones, as on the other buyer lists."""
 from django.contrib import admin
 from django.db.models import BooleanField, Value
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import display
 
@@ -17,7 +18,7 @@ from fenxiao.core.admin import ReadOnlyAdmin, user_text
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 
 from ..models import BuyerCoupon, BuyerCouponStatus
-from .common import badge, local_time, order_link
+from .common import badge, link, local_time, order_link, with_links
 
 STATUS_BADGES = {
     BuyerCouponStatus.UNUSED: "info",
@@ -50,6 +51,13 @@ class BuyerCouponAdmin(ReadOnlyAdmin):
     search_help_text = gettext_lazy("按券名称、买家手机号或昵称搜索")
     fields = list_display
     readonly_fields = fields
+
+    @property
+    def empty_hint(self):
+        return with_links(
+            _("买家在领券中心领取的券、商家发放的券都会出现在这里；先在{coupons}中新建一张券"),
+            coupons=link(reverse("admin:promotions_coupon_changelist"), _("优惠券")),
+        )
 
     def get_queryset(self, request):
         # One ModelAdmin serves every request: whether the rows may link their orders

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 
 from fenxiao.core.errors import DomainError
 
@@ -22,6 +22,16 @@ def order_link(obj, links: bool) -> str:
         return obj.order.number
     url = reverse("admin:orders_order_change", args=[obj.order_id])
     return format_html('<a href="{}" class="text-primary-600">{}</a>', url, obj.order.number)
+
+
+def link(url: str, text) -> str:
+    return format_html('<a class="text-primary-600" href="{}">{}</a>', url, text)
+
+
+def with_links(sentence: str, **links: str) -> str:
+    """A translated sentence whose {name} places are links built with `link` (the
+    sentence is escaped, the links are not)."""
+    return format_html(conditional_escape(sentence), **links)
 
 
 def local_time(value) -> str:

@@ -42,7 +42,7 @@ from ..models import BuyerCouponStatus, Coupon, CouponIssue, hand_out_audience
 from ..services import coupons, manage
 from ..services.figures import CouponFigures, coupon_figures
 from .buyer_coupons import copies_url
-from .common import local_time, refusal
+from .common import link, local_time, refusal, with_links
 
 PHONE = re.compile(r"^1\d{10}$")
 MAX_PHONES = coupons.MAX_ISSUE_BATCH
@@ -350,8 +350,19 @@ class CouponAdmin(
                 (_("优惠"), self.value_display(coupon)),
                 (_("已发放 / 发行量"), self.issued_display(coupon)),
                 (_("每人限领"), coupon.per_buyer_limit or _("不限")),
+                (_("发给客户分群"), segment_push_link(coupon)),
             ],
         )
+
+
+def segment_push_link(coupon: Coupon) -> str:
+    """A hand-out by pasted phones reaches a list the merchant has; a tag, a spending
+    bracket or every buyer is a segment, reached by a 定向推送 carrying the coupon."""
+    url = reverse("admin:promotions_push_add") + f"?carries=coupon&coupon={coupon.pk}"
+    return with_links(
+        _("按标签、消费等条件发给一批客户：{push}，选择客户分群后开始发送"),
+        push=link(url, _("用定向推送发这张券")),
+    )
 
 
 @admin.register(CouponIssue)
@@ -376,6 +387,16 @@ class CouponIssueAdmin(ExportMixin, ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return with_phone_flag(super().get_queryset(request), request)
+
+    @property
+    def empty_hint(self):
+        return with_links(
+            _(
+                "商家发出的券记在这里：在{coupons}中打开一张券，点“发放给买家”按手机号发放，或用{push}发给一个客户分群"
+            ),
+            coupons=link(reverse("admin:promotions_coupon_changelist"), _("优惠券")),
+            push=link(reverse("admin:promotions_push_changelist"), _("定向推送")),
+        )
 
     @display(description=gettext_lazy("发放对象"))
     def audience_display(self, obj):

@@ -6,6 +6,7 @@ unless the staff member may see phones, as on the order pages (`with_phone_flag`
 
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.decorators import display
@@ -14,7 +15,7 @@ from fenxiao.core.admin import ReadOnlyAdmin, ReadOnlyInline, user_text
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 
 from ..models import GroupBuy, GroupMember, GroupMemberStatus, GroupStatus
-from .common import badge, local_time, order_link
+from .common import badge, link, local_time, order_link, with_links
 
 GROUP_BADGES = {GroupStatus.OPEN: "info", GroupStatus.SUCCEEDED: "success", GroupStatus.FAILED: "danger"}
 
@@ -71,6 +72,14 @@ class GroupBuyAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
     inlines = (MemberInline,)
+
+    @property
+    def empty_hint(self):
+        new_group = reverse("admin:promotions_promotion_add") + "?kind=group"
+        return with_links(
+            _("买家在拼团商品页开团后，团和成员会出现在这里；先{new}"),
+            new=link(new_group, _("新建拼团活动")),
+        )
 
     def get_queryset(self, request):
         # How many paid members a failed group has refunded, counted with the rows: 已付款
