@@ -120,7 +120,7 @@ class EndpointAdmin(ModelAdmin):
     readonly_fields = (
         "secret_box",
         "deliveries_link",
-        "disabled_reason",
+        "disabled_reason_display",
         "disabled_at",
         "failing_since",
         "last_success_at",
@@ -128,6 +128,10 @@ class EndpointAdmin(ModelAdmin):
         "created_at",
         "signing_help",
     )
+
+    @display(description=gettext_lazy("停用原因"))
+    def disabled_reason_display(self, obj):
+        return obj.disabled_reason_text or "-"
 
     def get_fieldsets(self, request, obj=None):
         main = ("url", "description", "events", "is_active")
@@ -141,7 +145,7 @@ class EndpointAdmin(ModelAdmin):
                 {
                     "fields": (
                         "deliveries_link",
-                        "disabled_reason",
+                        "disabled_reason_display",
                         "disabled_at",
                         "failing_since",
                         "last_success_at",
@@ -245,7 +249,7 @@ class EndpointAdmin(ModelAdmin):
             messages.warning(
                 request,
                 _("测试推送未送达 %(url)s：%(reason)s")
-                % {"url": endpoint.url, "reason": row.last_error or row.get_status_display()},
+                % {"url": endpoint.url, "reason": row.last_error_text or row.get_status_display()},
             )
 
     @action(description=gettext_lazy("测试推送所选地址"), permissions=["ping"])
@@ -289,9 +293,13 @@ class EndpointAdmin(ModelAdmin):
 
 class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    fields = ("number", "started_at", "response_code", "duration_ms", "error", "response_excerpt")
+    fields = ("number", "started_at", "response_code", "duration_ms", "error_display", "response_excerpt")
     readonly_fields = fields
     verbose_name_plural = pgettext_lazy("plural", "投递日志")
+
+    @display(description=gettext_lazy("错误"))
+    def error_display(self, obj):
+        return obj.error_text or "-"
 
 
 @admin.register(Delivery)
@@ -305,7 +313,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "attempts",
         "last_response_code",
         "last_duration_ms",
-        "last_error",
+        "last_error_display",
         "created_at",
         "delivered_at",
     )
@@ -325,7 +333,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
         "next_attempt_at",
         "last_response_code",
         "last_duration_ms",
-        "last_error",
+        "last_error_display",
         "created_at",
         "delivered_at",
         "payload",
@@ -338,6 +346,10 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @display(description=gettext_lazy("事件"))
     def event_type(self, obj):
         return obj.event.get_type_display()
+
+    @display(description=gettext_lazy("最近错误"))
+    def last_error_display(self, obj):
+        return obj.last_error_text or "-"
 
     @display(description=gettext_lazy("事件编号"))
     def event_id_text(self, obj):

@@ -13,8 +13,10 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+
+from fenxiao.customers.system_text import SystemText
 
 
 class EventType(models.TextChoices):
@@ -31,6 +33,16 @@ class EventType(models.TextChoices):
 
 SUBSCRIBABLE = [choice for choice in EventType.choices if choice[0] != EventType.PING]
 ALL_EVENTS = [value for value, _ in SUBSCRIBABLE]
+
+
+# What the system writes in Chinese on endpoints and deliveries (the rows keep it; pages show
+# it through the catalogs). A failed connection reads "<what happened>（<technical detail>）":
+# the words are translated, the detail (for whoever runs the receiver) is as it came.
+DISABLED_AUTOMATICALLY = gettext_noop("连续 24 小时推送失败，已自动停用")
+DISABLED_BY_HAND = gettext_noop("已手动停用")
+ENDPOINT_DISABLED = gettext_noop("推送地址已停用")
+FAILED_WITH_DETAIL = gettext_noop("%(words)s（%(detail)s）")
+_ERRORS = SystemText(FAILED_WITH_DETAIL, patterns={"words": "[^（）]+"})
 
 
 def new_secret() -> str:
@@ -67,6 +79,11 @@ class Endpoint(models.Model):
 
     def __str__(self):
         return self.url
+
+    @property
+    def disabled_reason_text(self) -> str:
+        """停用原因 in the active language (the system writes it; the row keeps the Chinese)."""
+        return gettext(self.disabled_reason) if self.disabled_reason else ""
 
 
 class Event(models.Model):
@@ -125,6 +142,10 @@ class Delivery(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.get_status_display()}"
 
+    @property
+    def last_error_text(self) -> str:
+        return _ERRORS(self.last_error)
+
 
 class DeliveryAttempt(models.Model):
     delivery = models.ForeignKey(
@@ -144,3 +165,7 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self):
         return f"#{self.number} {self.response_code or self.error}"
+
+    @property
+    def error_text(self) -> str:
+        return _ERRORS(self.error)

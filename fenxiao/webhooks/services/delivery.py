@@ -32,12 +32,23 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.core import effects
 from fenxiao.core.errors import DomainError
 
 from ..errors import EndpointInactive
-from ..models import Delivery, DeliveryAttempt, DeliveryStatus, Endpoint, Event, EventType
+from ..models import (
+    DISABLED_AUTOMATICALLY,
+    ENDPOINT_DISABLED,
+    FAILED_WITH_DETAIL,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Endpoint,
+    Event,
+    EventType,
+)
 from . import signing
 
 logger = logging.getLogger(__name__)
@@ -128,7 +139,7 @@ def deliver(delivery_id: int, *, now=None) -> None:
     endpoint = Endpoint.objects.get(pk=claimed.endpoint_id)
     if not endpoint.is_active and event.type != EventType.PING:
         _mine(claimed).update(
-            status=DeliveryStatus.CANCELLED, next_attempt_at=None, last_error="推送地址已停用"
+            status=DeliveryStatus.CANCELLED, next_attempt_at=None, last_error=ENDPOINT_DISABLED
         )
         return
     from . import transport
@@ -185,28 +196,29 @@ def deliver(delivery_id: int, *, now=None) -> None:
 # What a failed connection means, in the shop's words; the first class that matches wins,
 # so each comes before its bases (RemoteDisconnected is also a ConnectionResetError).
 _FAILURES = (
-    (ssl.SSLCertVerificationError, "HTTPS 证书校验失败"),
-    (ssl.SSLError, "HTTPS 连接失败"),
-    (http.client.RemoteDisconnected, "对方未返回响应就断开了连接"),
-    (http.client.HTTPException, "对方返回的不是有效的 HTTP 响应"),
-    (ConnectionResetError, "连接被对方重置"),
-    (OSError, "网络连接失败"),
+    (ssl.SSLCertVerificationError, gettext_noop("HTTPS 证书校验失败")),
+    (ssl.SSLError, gettext_noop("HTTPS 连接失败")),
+    (http.client.RemoteDisconnected, gettext_noop("对方未返回响应就断开了连接")),
+    (http.client.HTTPException, gettext_noop("对方返回的不是有效的 HTTP 响应")),
+    (ConnectionResetError, gettext_noop("连接被对方重置")),
+    (OSError, gettext_noop("网络连接失败")),
 )
 
 
 def _describe(exc: Exception) -> str:
     """What went wrong, for staff: our own refusals in Chinese, a failed connection said in
-    Chinese with the technical detail after it (for whoever runs the receiver)."""
+    Chinese with the technical detail after it (for whoever runs the receiver). Stored in
+    Chinese; pages read it through `Delivery.last_error_text`."""
     if isinstance(exc, DomainError):
         return exc.message[:300]
     if isinstance(exc, TimeoutError):
-        return "请求超时"
+        return gettext_noop("请求超时")
     if isinstance(exc, ConnectionRefusedError):
-        return "连接被拒绝"
+        return gettext_noop("连接被拒绝")
     detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     for kind, words in _FAILURES:
         if isinstance(exc, kind):
-            return f"{words}（{detail}）"[:300]
+            return (FAILED_WITH_DETAIL % {"words": words, "detail": detail})[:300]
     return detail[:300]
 
 
@@ -249,7 +261,7 @@ def disable_failing(*, now=None, endpoint_ids: list[int] | None = None) -> list[
         failing = failing.filter(pk__in=endpoint_ids)
     disabled = []
     for endpoint in failing.order_by("pk"):
-        reason = "连续 24 小时推送失败，已自动停用"
+        reason = DISABLED_AUTOMATICALLY
         with transaction.atomic():
             moved = Endpoint.objects.filter(pk=endpoint.pk, is_active=True).update(
                 is_active=False, disabled_reason=reason, disabled_at=now
@@ -258,7 +270,7 @@ def disable_failing(*, now=None, endpoint_ids: list[int] | None = None) -> list[
                 continue  # another worker disabled it first; it told staff
             Delivery.objects.filter(
                 endpoint_id=endpoint.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
-            ).update(status=DeliveryStatus.CANCELLED, next_attempt_at=None, last_error="推送地址已停用")
+            ).update(status=DeliveryStatus.CANCELLED, next_attempt_at=None, last_error=ENDPOINT_DISABLED)
             endpoint_disabled(endpoint, reason=reason, at=now)
         disabled.append(endpoint.pk)
     return disabled

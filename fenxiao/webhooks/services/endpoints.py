@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import EndpointInvalid
-from ..models import SUBSCRIBABLE, Endpoint, new_secret
+from ..models import DISABLED_BY_HAND, SUBSCRIBABLE, Endpoint, new_secret
 from .transport import check_url
 
 EVENT_VALUES = {value for value, _ in SUBSCRIBABLE}
@@ -34,7 +34,7 @@ def save(endpoint: Endpoint, staff=None, *, was_active: bool | None = None) -> E
     if endpoint.is_active and was_active is False:
         endpoint.disabled_reason, endpoint.disabled_at, endpoint.failing_since = "", None, None
     elif not endpoint.is_active and was_active is not False:
-        endpoint.disabled_reason = endpoint.disabled_reason or "已手动停用"
+        endpoint.disabled_reason = endpoint.disabled_reason or DISABLED_BY_HAND
         endpoint.disabled_at = timezone.now()
     endpoint.save()
     return endpoint

@@ -4,11 +4,11 @@ refusals); the payloads a receiver gets are untouched."""
 import pytest
 from django.db import transaction
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fenxiao.testing import backend_content, chinese_left, english_backend_page, in_english, login, make_staff
 from fenxiao.webhooks.models import Delivery, Endpoint
-from fenxiao.webhooks.services import events
+from fenxiao.webhooks.services import endpoints, events
 
 from .helpers import make_endpoint
 
@@ -90,3 +90,57 @@ def test_chinese_stays_the_default(receiver):
     assert "已送达" in body and "订单已付款" in body and "Delivered" not in body
     body = client.get("/backend/webhooks/endpoint/").content.decode()
     assert "订阅事件" in body and "启用" in body
+
+
+def test_a_disabled_endpoint_and_its_staff_notice_read_in_english(boss, receiver):
+    """The system's reasons (stored in Chinese) read in English on the endpoint, its
+    cancelled deliveries and the notice staff get; a failure's technical detail is as it
+    came."""
+    from datetime import timedelta
+
+    from fenxiao.distribution.tests.helpers import travel
+    from fenxiao.notices.models import Message
+    from fenxiao.webhooks.services import delivery
+
+    receiver.default = 503
+    endpoint = make_endpoint(receiver.url, ["order.paid"])
+    _emit(1)
+    with travel(timedelta(days=1, minutes=1)):
+        _emit(2)
+        delivery.sweep()
+    endpoint.refresh_from_db()
+    assert endpoint.disabled_reason == "连续 24 小时推送失败，已自动停用"
+
+    body = english_backend_page(boss, f"/backend/webhooks/endpoint/{endpoint.pk}/change/")
+    assert "Pushes failed for 24 hours in a row; disabled automatically" in body
+    body = english_backend_page(boss, "/backend/webhooks/delivery/")
+    assert "The endpoint is disabled" in body
+
+    message = Message.objects.get(kind="webhook_disabled")
+    assert message.body.startswith(f"推送地址 {endpoint.url} 连续 24 小时推送失败")  # kept for SMS and search
+    with translation.override("en"):
+        assert message.title_text == "Webhook endpoint disabled"
+        assert message.body_text == (
+            f"Webhook endpoint {endpoint.url}: Pushes failed for 24 hours in a row; disabled automatically. "
+            "Check the receiving service, then enable it again in the backend."
+        )
+
+    by_hand = make_endpoint("http://127.0.0.1:1/old", ["order.paid"])
+    by_hand.is_active = False
+    endpoints.save(by_hand, was_active=True)
+    body = english_backend_page(boss, f"/backend/webhooks/endpoint/{by_hand.pk}/change/")
+    assert "Disabled by hand" in body
+
+
+def test_a_failed_connection_reads_in_english_with_its_detail_as_it_came(boss):
+    endpoint = make_endpoint("http://127.0.0.1:1/refused", ["order.paid"])
+    _emit(1)
+    row = Delivery.objects.get(endpoint=endpoint)
+    assert row.last_error == "连接被拒绝"
+    assert "Connection refused" in english_backend_page(boss, "/backend/webhooks/delivery/")
+    # A failure with a technical detail: the words translated, the detail as it came.
+    Delivery.objects.filter(pk=row.pk).update(
+        last_error="网络连接失败（OSError: [Errno 113] No route to host）"
+    )
+    body = english_backend_page(boss, "/backend/webhooks/delivery/")
+    assert "Network connection failed (OSError: [Errno 113] No route to host)" in body
