@@ -12,7 +12,7 @@ from unfold.admin import TabularInline
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
-from fenxiao.catalog.models import Sku
+from fenxiao.catalog.models import Product, Sku
 from fenxiao.core.admin import SafeAutocompleteMixin
 from fenxiao.core.admin_forms import MoneyField, MoneyFieldsMixin, PercentField
 from fenxiao.core.money import format_bp, format_fen
@@ -96,6 +96,12 @@ class PromotionFormSet(BaseInlineFormSet):
             return
         rows = self.kept_instances()
         is_spend = promotion.kind == PromotionKind.SPEND
+        fill = getattr(promotion, "_admin_fill_discount", None)
+        if fill and not is_spend:
+            # The same instances are saved (save_related reads kept_instances again).
+            for row in rows:
+                if row.price is None and row.discount_bp is None:
+                    row.discount_bp = fill
         refused = _dry_run(
             promotion,
             [] if is_spend else rows,
@@ -144,8 +150,10 @@ class _KindInline(TabularInline):
 class ItemInline(SafeAutocompleteMixin, _KindInline):
     model = PromotionItem
     form = ItemForm
-    fields = ("product", "sku_code", "price", "discount_bp", "quota", "sold_text")
-    readonly_fields = ("sold_text",)
+    fields = ("product", "sku_code", "regular_text", "price", "discount_bp", "quota", "sold_text")
+    readonly_fields = ("regular_text", "sold_text")
+    # Read only (ended, or view permission): what was set; today's 售价 would not be what it
+    # was compared with.
     shown_fields = ("product", "sku_text", "price_text", "discount_text", "quota", "sold_text")
     autocomplete_fields = ("product",)
     verbose_name = gettext_lazy("活动商品")
@@ -164,15 +172,33 @@ class ItemInline(SafeAutocompleteMixin, _KindInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        initial = [{"product": pk} for pk in self._preset(request, obj)]
-        if not initial:
+        preset = self._preset(request, obj)
+        if not preset:
             return formset
+        initial = [{"product": pk} for pk in preset]
+        products = Product.objects.in_bulk(preset)
 
         class Preset(formset):
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, initial=initial, **kwargs)
 
+            def _construct_form(self, i, **kwargs):
+                # The row's 售价 column reads its instance: the products in one query.
+                form = super()._construct_form(i, **kwargs)
+                if i < len(preset) and preset[i] in products:
+                    form.instance.product = products[preset[i]]
+                return form
+
         return Preset
+
+    @display(description=gettext_lazy("售价"))
+    def regular_text(self, obj):
+        # What the buyer pays without the promotion, so a price or a rate is set knowingly.
+        if obj.sku_id:
+            return format_fen(obj.sku.price)
+        if obj.product_id:
+            return format_fen(obj.product.price)
+        return "-"
 
     @display(description=gettext_lazy("已售"))
     def sold_text(self, obj):

@@ -79,6 +79,17 @@ class PromotionForm(forms.ModelForm):
     fixed1 = MoneyField(label=gettext_lazy("一级固定佣金（元/件）"), required=False)
     fixed2 = MoneyField(label=gettext_lazy("二级固定佣金（元/件）"), required=False)
     fixed3 = MoneyField(label=gettext_lazy("三级固定佣金（元/件）"), required=False)
+    # A week's flash sale of 40 products is often one rate for all: typed once here, it
+    # fills every row left without a price or a rate (see inlines.PromotionFormSet).
+    fill_discount = PercentField(
+        label=gettext_lazy("统一立减比例（%）"),
+        required=False,
+        min_bp=1,
+        max_bp=9999,
+        help_text=gettext_lazy(
+            "活动价和立减比例都留空的商品按这个比例立减，如 20 即 8 折；单独填写的行不受影响"
+        ),
+    )
 
     kind = PromotionKind.FLASH  # set per page by PromotionAdmin.get_form
 
@@ -132,6 +143,7 @@ class PromotionForm(forms.ModelForm):
             self.cleaned_data.get("categories") if "categories" in self.fields else None
         )
         promotion._admin_products = self.cleaned_data.get("products") if "products" in self.fields else None
+        promotion._admin_fill_discount = self.cleaned_data.get("fill_discount")
 
     def _check_own_fields(self, promotion) -> None:
         """A refusal about the promotion's own fields (a start in the past, group rules)
@@ -155,7 +167,9 @@ COMMISSION_FIELDSET = (
     },
 )
 KIND_FIELDSETS = {
-    PromotionKind.FLASH: ((gettext_lazy("活动"), {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),),
+    PromotionKind.FLASH: (
+        (gettext_lazy("活动"), {"fields": (*COMMON_FIELDS, "per_buyer_limit", "fill_discount")}),
+    ),
     PromotionKind.SPEND: (
         (gettext_lazy("活动"), {"fields": COMMON_FIELDS}),
         (
@@ -167,7 +181,7 @@ KIND_FIELDSETS = {
         ),
     ),
     PromotionKind.GROUP: (
-        (gettext_lazy("活动"), {"fields": (*COMMON_FIELDS, "per_buyer_limit")}),
+        (gettext_lazy("活动"), {"fields": (*COMMON_FIELDS, "per_buyer_limit", "fill_discount")}),
         (gettext_lazy("拼团规则"), {"fields": ("group_size", "group_hours", "virtual_fill")}),
     ),
 }
