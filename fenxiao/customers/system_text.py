@@ -13,7 +13,7 @@ webhooks, distribution), so each can use it. Pure Python: a page of rows costs n
 
 import re
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -21,10 +21,15 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 class SystemText:
     """The templates (Chinese msgids with `%(name)s` placeholders, marked with
     `gettext_noop` where the rows are written) whose sentences a field may hold.
-    `patterns` narrows a placeholder (by name) where "any text" would be ambiguous."""
+    `patterns` narrows a placeholder (by name) where "any text" would be ambiguous;
+    `contexts` names the msgctxt a placeholder's value is translated with (a status label
+    that is a pgettext entry)."""
 
-    def __init__(self, *templates: str, patterns: dict[str, str] | None = None):
+    def __init__(
+        self, *templates: str, patterns: dict[str, str] | None = None, contexts: dict[str, str] | None = None
+    ):
         patterns = patterns or {}
+        self.contexts = contexts or {}
         self.templates = [(template, _compile(template, patterns)) for template in templates]
 
     def __call__(self, stored: str) -> str:
@@ -33,12 +38,18 @@ class SystemText:
         for template, pattern in self.templates:
             found = pattern.fullmatch(stored)
             if found:
-                args = {name: self(value) for name, value in found.groupdict().items()}
+                args = {name: self._arg(name, value) for name, value in found.groupdict().items()}
                 try:
                     return gettext(template) % args
                 except (KeyError, TypeError, ValueError):  # a catalog entry missing a value
                     return stored
         return gettext(stored)
+
+    def _arg(self, name: str, value: str) -> str:
+        context = self.contexts.get(name)
+        translated = pgettext(context, value) if context else value
+        # A label without that context (已封禁) is a plain catalog entry.
+        return translated if translated != value else self(value)
 
 
 def _compile(template: str, patterns: dict[str, str]) -> re.Pattern:

@@ -158,12 +158,16 @@ class LedgerOut(Schema):
     kind: str
     kind_display: str
     amount: int
-    note: str
+    note: str = Field(description="说明，系统写入的按请求的语言（Accept-Language）显示")
     created_at: datetime
 
     @staticmethod
     def resolve_kind_display(obj):
         return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_note(obj):
+        return obj.note_text
 
 
 class WithdrawalIn(Strict):
@@ -181,7 +185,7 @@ class WithdrawalOut(Schema):
     status: str
     status_display: str
     reject_reason: str
-    failure_reason: str
+    failure_reason: str = Field(description="打款失败原因，系统写入的按请求的语言（Accept-Language）显示")
     payout_status: str = Field(
         description="自动打款进度：pending 待打款 / processing 打款中 / waiting 待到账 / succeeded 已到账 / "
         "failed 打款失败；空：人工打款或不经打款通道"
@@ -197,6 +201,10 @@ class WithdrawalOut(Schema):
     @staticmethod
     def resolve_status_display(obj):
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_failure_reason(obj):
+        return obj.failure_reason_text
 
 
 class RankingQuery(Schema):
@@ -382,13 +390,17 @@ class ClaimOut(Schema):
     reason: str
     status: str = Field(description="open 待处理 / approved 已改判 / rejected 已驳回")
     status_display: str
-    note: str = Field(description="处理说明（驳回原因）")
+    note: str = Field(description="处理说明（驳回原因）；系统写入的按请求的语言（Accept-Language）显示")
     created_at: datetime
     decided_at: datetime | None
 
     @staticmethod
     def resolve_status_display(obj):
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_note(obj):
+        return obj.note_text
 
 
 @router.get("/claims", response=list[ClaimOut])

@@ -164,15 +164,21 @@ class RiskReviewOut(Schema):
         description="same_phone 同一手机号 / same_address 同一收货地址 / same_device 同一设备 / "
         "same_payout 同一收款账户 / circular 循环招募 / refund_abuse 频繁退款",
     )
-    evidence: list[str]
+    evidence: list[str] = Field(
+        validation_alias="evidence_texts", description="依据，按请求的语言（Accept-Language）显示"
+    )
     held_amount: int = Field(description="暂扣佣金（分）")
     status: str = Field(
         description="open 待审核 / cleared 已放行 / voided 已作废佣金 / "
         "closed 已失效（暂扣的佣金已因退款或封禁作废取消）"
     )
-    note: str
+    note: str = Field(description="审核说明，系统写入的按请求的语言（Accept-Language）显示")
     created_at: datetime
     decided_at: datetime | None
+
+    @staticmethod
+    def resolve_note(obj):
+        return obj.note_text
 
 
 class RiskReviewQuery(Schema):

@@ -75,7 +75,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             {"fields": ("order_link", "order_summary", "attribution_display", "commissions_link")},
         ),
         (gettext_lazy("客户最近的访问与绑定记录"), {"fields": ("touches_display",)}),
-        (gettext_lazy("处理"), {"fields": ("decided_display", "note")}),
+        (gettext_lazy("处理"), {"fields": ("decided_display", "note_display")}),
     )
     readonly_fields = (
         "status_badge",
@@ -88,7 +88,7 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "commissions_link",
         "touches_display",
         "decided_display",
-        "note",
+        "note_display",
     )
 
     def get_queryset(self, request):
@@ -176,12 +176,16 @@ class OrderClaimAdmin(DetailActionsMixin, ReadOnlyAdmin):
             for n, d in ((1, attribution.level1), (2, attribution.level2), (3, attribution.level3))
             if d is not None
         ]
-        rows = [*levels, (_("依据"), attribution.reason or "-")]
+        rows = [*levels, (_("依据"), attribution.reason_text or "-")]
         return format_html_join("", _("<div>{}：{}</div>"), rows)
 
     @display(description=gettext_lazy("佣金明细"))
     def commissions_link(self, obj):
         return link_to(changelist_url(Commission, order=obj.order.number), _("查看该订单的佣金记录"))
+
+    @display(description=gettext_lazy("处理说明"))
+    def note_display(self, obj):
+        return obj.note_text or "-"
 
     @display(description=gettext_lazy("访问记录"))
     def touches_display(self, obj):

@@ -59,7 +59,7 @@ BATCH_ROWS = 50
 
 class CommissionAdjustmentInline(ReadOnlyInline):
     model = CommissionAdjustment
-    fields = ("time_display", "kind", "amount_display", "refunded_display", "note")
+    fields = ("time_display", "kind", "amount_display", "refunded_display", "note_display")
     readonly_fields = fields
     verbose_name_plural = pgettext_lazy("plural", "冲减记录")
 
@@ -72,6 +72,10 @@ class CommissionAdjustmentInline(ReadOnlyInline):
     @display(description=gettext_lazy("商品累计退款"))
     def refunded_display(self, obj):
         return format_fen(obj.refunded_base)
+
+    @display(description=gettext_lazy("说明"))
+    def note_display(self, obj):
+        return obj.note_text or "-"
 
 
 def _status_text(commission: Commission) -> str:

@@ -116,7 +116,7 @@ class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, M
                     "real_name",
                     "apply_note",
                     "reject_reason",
-                    "status_reason",
+                    "status_reason_display",
                     "reviewed_by_display",
                     "created_at",
                     "activated_at",
@@ -135,7 +135,7 @@ class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, M
         "real_name",
         "apply_note",
         "reject_reason",
-        "status_reason",
+        "status_reason_display",
         "reviewed_by_display",
         "created_at",
         "activated_at",
@@ -193,6 +193,10 @@ class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, M
     @display(description=gettext_lazy("状态"))
     def status_badge(self, obj):
         return badge(obj.get_status_display(), DISTRIBUTOR_LABELS.get(obj.status))
+
+    @display(description=gettext_lazy("状态说明"))
+    def status_reason_display(self, obj):
+        return obj.status_reason_text or "-"
 
     @display(description=gettext_lazy("上级"))
     def parent_display(self, obj):

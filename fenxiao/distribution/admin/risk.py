@@ -106,7 +106,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             },
         ),
         (gettext_lazy("订单与人"), {"fields": ("order_link", "distributor_link", "buyer_display")}),
-        (gettext_lazy("审核"), {"fields": ("decided_display", "decided_at", "note")}),
+        (gettext_lazy("审核"), {"fields": ("decided_display", "decided_at", "note_display")}),
     )
     readonly_fields = (
         "status_badge",
@@ -120,7 +120,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "buyer_display",
         "decided_display",
         "decided_at",
-        "note",
+        "note_display",
     )
 
     def get_queryset(self, request):
@@ -161,7 +161,11 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
 
     @display(description=gettext_lazy("依据"))
     def evidence_display(self, obj):
-        return format_html_join("", "<div>{}</div>", ((text,) for text in obj.evidence)) or "-"
+        return format_html_join("", "<div>{}</div>", ((text,) for text in obj.evidence_texts)) or "-"
+
+    @display(description=gettext_lazy("审核说明"))
+    def note_display(self, obj):
+        return obj.note_text or "-"
 
     held_display = fen_column(gettext_lazy("暂扣佣金"), field="held_amount", ordering="held_amount")
 
@@ -240,7 +244,7 @@ class RiskReviewAdmin(DetailActionsMixin, ReadOnlyAdmin):
             (_("分销商"), distributor_text(review.distributor, full_phones(review))),
             (_("买家"), user_text(review.buyer, full_phones(review))),
             (_("风险类型"), _("、").join(review.signal_labels)),
-            (_("依据"), "；".join(review.evidence)),
+            (_("依据"), _("；").join(review.evidence_texts)),
             (_("暂扣佣金"), format_fen(review.held_amount)),
         ]
 

@@ -57,11 +57,15 @@ def describe(w: Withdrawal) -> str:
 class LedgerInline(ReadOnlyInline):
     model = LedgerEntry
     fk_name = "withdrawal"
-    fields = ("created_at", "kind", "amount_display", "note")
+    fields = ("created_at", "kind", "amount_display", "note_display")
     readonly_fields = fields
     verbose_name_plural = pgettext_lazy("plural", "账户流水")
 
     amount_display = fen_column(gettext_lazy("金额"))
+
+    @display(description=gettext_lazy("说明"))
+    def note_display(self, obj):
+        return obj.note_text or "-"
 
 
 @admin.register(Withdrawal)
@@ -129,10 +133,10 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
                     "payout_status",
                     "payout_attempts",
                     "payout_next_at",
-                    "payout_last_error",
+                    "payout_last_error_display",
                     "payout_package_display",
                     "reject_reason",
-                    "failure_reason",
+                    "failure_reason_display",
                 )
             },
         ),
@@ -155,15 +159,23 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         "payout_status",
         "payout_attempts",
         "payout_next_at",
-        "payout_last_error",
+        "payout_last_error_display",
         "payout_package_display",
         "reject_reason",
-        "failure_reason",
+        "failure_reason_display",
     )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("distributor__user", "decided_by")
         return with_phone_flag(queryset, request)
+
+    @display(description=gettext_lazy("最近一次打款错误"))
+    def payout_last_error_display(self, obj):
+        return obj.payout_last_error_text or "-"
+
+    @display(description=gettext_lazy("失败原因"))
+    def failure_reason_display(self, obj):
+        return obj.failure_reason_text or "-"
 
     # Approving, paying, failing and rejecting move money: change permission, not view.
     def has_process_permission(self, request, obj=None):
@@ -365,7 +377,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             if w.status == WithdrawalStatus.FAILED:
                 return _("%(number)s 已审核通过，但打款失败：%(reason)s（金额已退回余额）") % {
                     "number": w.number,
-                    "reason": w.failure_reason,
+                    "reason": w.failure_reason_text,
                 }
             if not w.payout_status:
                 return _("%(number)s 已审核通过，请转账 %(amount)s 后标记为已打款") % {

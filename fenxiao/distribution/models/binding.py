@@ -4,16 +4,17 @@
 the present state. Both depend only on the distributor.
 """
 
-import re
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
+
+from fenxiao.customers.system_text import SystemText
 
 from .distributors import Distributor
+from .texts import CLAIM_REBOUND
 
 
 class TouchSource(models.TextChoices):
@@ -42,13 +43,12 @@ class TouchRule(models.TextChoices):
 
 
 # A touch's reason is the Chinese sentence the system wrote (or what staff typed, for a
-# hand-made binding), shown through the catalogs; these two carry a date.
+# hand-made binding), shown through the catalogs; these carry a date or a claim's number.
 KEPT_UNTIL = gettext_noop("原绑定有效至 %(date)s，保留原分销商")
 PROTECTED_UNTIL = gettext_noop("原绑定保护期至 %(date)s")
-_DATED_REASONS = [
-    (template, re.compile(re.escape(template).replace(re.escape("%(date)s"), r"(?P<date>\d{4}-\d{2}-\d{2})")))
-    for template in (KEPT_UNTIL, PROTECTED_UNTIL)
-]
+_REASONS = SystemText(
+    KEPT_UNTIL, PROTECTED_UNTIL, CLAIM_REBOUND, patterns={"date": r"\d{4}-\d{2}-\d{2}", "claim": r"\d+"}
+)
 
 
 class TouchDecision(models.TextChoices):
@@ -115,11 +115,7 @@ class Touch(models.Model):
     def reason_text(self) -> str:
         """The reason in the active language: the system's sentences through the catalogs,
         what staff typed as typed."""
-        for template, pattern in _DATED_REASONS:
-            found = pattern.fullmatch(self.reason)
-            if found:
-                return gettext(template) % found.groupdict()
-        return gettext(self.reason) if self.reason else ""
+        return _REASONS(self.reason)
 
 
 class BindingQuerySet(models.QuerySet):

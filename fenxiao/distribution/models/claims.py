@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.core.statemachine import StateMachine
 
 from .distributors import Distributor
+from .texts import PLAIN
 
 
 class ClaimStatus(models.TextChoices):
@@ -77,3 +78,8 @@ class OrderClaim(models.Model):
 
     def __str__(self):
         return gettext("掉单申诉 #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def note_text(self) -> str:
+        """处理说明: the default one the system writes (已改判) translated, staff's as typed."""
+        return PLAIN(self.note)

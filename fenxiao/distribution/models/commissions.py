@@ -18,6 +18,7 @@ from .config import MAX_LEVELS
 from .distributors import Distributor
 from .rules import CommissionRule, RuleKind
 from .settlement import SettlementBatch
+from .texts import ADJUSTMENT_NOTES, ATTRIBUTION_REASONS
 
 
 class OrderAttribution(models.Model):
@@ -49,6 +50,11 @@ class OrderAttribution(models.Model):
 
     def __str__(self):
         return f"{self.order_id}"
+
+    @property
+    def reason_text(self) -> str:
+        """归属依据 in the active language (the row keeps the system's Chinese sentence)."""
+        return ATTRIBUTION_REASONS(self.reason)
 
 
 class OfflineAttribution(models.Model):
@@ -87,6 +93,11 @@ class OfflineAttribution(models.Model):
 
     def __str__(self):
         return self.sale_key
+
+    @property
+    def reason_text(self) -> str:
+        """归属依据 in the active language (the row keeps the system's Chinese sentence)."""
+        return ATTRIBUTION_REASONS(self.reason)
 
 
 class CommissionStatus(models.TextChoices):
@@ -316,3 +327,9 @@ class CommissionAdjustment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} -{format_fen(self.amount)}"
+
+    @property
+    def note_text(self) -> str:
+        """The note in the active language: the system's sentences through the catalogs,
+        the reason or note staff typed inside them as typed."""
+        return ADJUSTMENT_NOTES(self.note)

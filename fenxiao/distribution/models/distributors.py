@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
 
+from .texts import PLAIN
+
 
 class ConditionLogic(models.TextChoices):
     ALL = "all", _("全部满足")
@@ -167,6 +169,12 @@ class Distributor(models.Model):
 
     def __str__(self):
         return gettext("%(name)s（%(code)s）") % {"name": self.user.display_name, "code": self.referral_code}
+
+    @property
+    def status_reason_text(self) -> str:
+        """状态说明 in the active language where the system wrote it (人人分销 …); the reason
+        staff typed for a suspension or a ban reads as typed."""
+        return PLAIN(self.status_reason)
 
     @property
     def is_active(self) -> bool:

@@ -17,6 +17,7 @@ from fenxiao.core.statemachine import StateMachine
 from .commissions import Commission
 from .config import PayoutMethod
 from .distributors import Distributor
+from .texts import FAILURES, LEDGER_NOTES, PLAIN
 
 
 class LedgerKind(models.TextChoices):
@@ -79,6 +80,12 @@ class LedgerEntry(models.Model):
     def __str__(self):
         sign = "+" if self.amount > 0 else ""
         return f"{self.get_kind_display()} {sign}{format_fen(self.amount)}"
+
+    @property
+    def note_text(self) -> str:
+        """The memo in the active language: the system writes every memo from a template in
+        `texts` (the row keeps the Chinese); what staff typed inside one reads as typed."""
+        return LEDGER_NOTES(self.note)
 
 
 class WithdrawalStatus(models.TextChoices):
@@ -178,6 +185,19 @@ class Withdrawal(models.Model):
 
     def __str__(self):
         return self.number
+
+    @property
+    def failure_reason_text(self) -> str:
+        """Why the payout failed, in the active language: the payout services' refusals
+        and the system's default through the catalogs; what staff typed, or the far side's
+        own words inside a refusal, as written."""
+        return FAILURES(self.failure_reason)
+
+    @property
+    def payout_last_error_text(self) -> str:
+        """The transfer's last problem in the active language where the system wrote it
+        (未配置自动打款通道…, 打款超时…); an exception's text as it was."""
+        return PLAIN(self.payout_last_error)
 
 
 class SandboxPayout(models.Model):

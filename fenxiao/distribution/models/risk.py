@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.core.statemachine import StateMachine
 
 from .distributors import Distributor
+from .texts import EVIDENCE, PLAIN
 
 
 class RiskSignal(models.TextChoices):
@@ -102,6 +103,17 @@ class RiskReview(models.Model):
 
     def __str__(self):
         return gettext("风控审核 #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def evidence_texts(self) -> list[str]:
+        """依据 in the active language: each item is a sentence the guards (or a staff hold,
+        with the reason typed inside it) wrote from `texts`; the row keeps the Chinese."""
+        return [EVIDENCE(text) for text in self.evidence if isinstance(text, str)]
+
+    @property
+    def note_text(self) -> str:
+        """审核说明: what the reviewer typed as typed, the system's closing note translated."""
+        return PLAIN(self.note)
 
     @property
     def signal_values(self) -> list[str]:

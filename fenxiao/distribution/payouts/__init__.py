@@ -21,6 +21,7 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from .base import PayoutGateway, PayoutNotice, PayoutResult
 
@@ -40,9 +41,9 @@ class SandboxPayoutGateway(PayoutGateway):
         name = str(account.get("name") or "").strip()
         number = str(account.get("account") or "").strip()
         if not name:
-            return PayoutResult.refused("收款人实名信息缺失")
+            return PayoutResult.refused(gettext_noop("收款人实名信息缺失"))
         if not number or number.lower().startswith("fail"):
-            return PayoutResult.refused("收款账户不存在或未实名认证")
+            return PayoutResult.refused(gettext_noop("收款账户不存在或未实名认证"))
         reference = f"{self.channel.upper()}{SANDBOX_MARK}{secrets.token_hex(8).upper()}"
         try:
             with transaction.atomic():

@@ -19,6 +19,8 @@ What an answer means:
 Amounts are integer fen, sent as yuan strings.
 """
 
+from django.utils.translation import gettext_noop
+
 from fenxiao.payments.gateways.alipay_client import AlipayClient, fen, yuan
 
 from .base import PayoutGateway, PayoutResult
@@ -31,23 +33,24 @@ PAID = {"SUCCESS"}
 ENDED = {"FAIL", "CLOSED", "REFUND"}
 
 # Refusals for the recipient or the request: the money did not move and asking again with
-# the same data would be refused again. Reasons are stored on rows (not translated).
+# the same data would be refused again. Reasons are stored on rows in Chinese and shown
+# through the catalogs (`Withdrawal.failure_reason_text`).
 REFUSALS = {
-    "PAYEE_NOT_EXIST": "收款支付宝账号不存在",
-    "PAYEE_USER_INFO_ERROR": "收款人姓名与支付宝实名不一致",
-    "PAYEE_ACC_OCUPIED": "该手机号对应多个支付宝账户，请核对收款账号与姓名",
-    "PAYEE_CERT_INFO_ERROR": "收款人身份信息与支付宝实名不一致",
-    "PAYEE_ACCOUNT_STATUS_ERROR": "收款支付宝账户状态异常，无法收款",
-    "PAYEE_USERINFO_STATUS_ERROR": "收款支付宝账户状态异常，无法收款",
-    "PAYEE_NOT_RELNAME_CERTIFY": "收款支付宝账户未实名认证",
-    "PAYEE_ACCOUNT_NOT_EXSIT": "收款支付宝账号不存在",  # sic: Alipay's spelling
-    "PERMIT_CHECK_PERM_IDENTITY_THEFT": "收款账户存在身份冒用风险，支付宝拒绝转账",
-    "PERMIT_NON_BANK_LIMIT_PAYEE": "收款支付宝账户未完善身份信息或已达收款限额，暂无法收款",
-    "PAYEE_TRUSTEESHIP_ACC_OVER_LIMIT": "收款支付宝账户已达收款限额",
-    "EXCEED_LIMIT_PERSONAL_SM_AMOUNT": "单笔金额超过支付宝转账给个人的限额",
-    "EXCEED_LIMIT_SM_AMOUNT": "单笔金额超过支付宝转账限额",
-    "EXCEED_LIMIT_SM_MIN_AMOUNT": "金额低于支付宝单笔转账最低金额（0.10 元）",
-    "INVALID_PARAMETER": "转账信息有误",
+    "PAYEE_NOT_EXIST": gettext_noop("收款支付宝账号不存在"),
+    "PAYEE_USER_INFO_ERROR": gettext_noop("收款人姓名与支付宝实名不一致"),
+    "PAYEE_ACC_OCUPIED": gettext_noop("该手机号对应多个支付宝账户，请核对收款账号与姓名"),
+    "PAYEE_CERT_INFO_ERROR": gettext_noop("收款人身份信息与支付宝实名不一致"),
+    "PAYEE_ACCOUNT_STATUS_ERROR": gettext_noop("收款支付宝账户状态异常，无法收款"),
+    "PAYEE_USERINFO_STATUS_ERROR": gettext_noop("收款支付宝账户状态异常，无法收款"),
+    "PAYEE_NOT_RELNAME_CERTIFY": gettext_noop("收款支付宝账户未实名认证"),
+    "PAYEE_ACCOUNT_NOT_EXSIT": gettext_noop("收款支付宝账号不存在"),  # sic: Alipay's spelling
+    "PERMIT_CHECK_PERM_IDENTITY_THEFT": gettext_noop("收款账户存在身份冒用风险，支付宝拒绝转账"),
+    "PERMIT_NON_BANK_LIMIT_PAYEE": gettext_noop("收款支付宝账户未完善身份信息或已达收款限额，暂无法收款"),
+    "PAYEE_TRUSTEESHIP_ACC_OVER_LIMIT": gettext_noop("收款支付宝账户已达收款限额"),
+    "EXCEED_LIMIT_PERSONAL_SM_AMOUNT": gettext_noop("单笔金额超过支付宝转账给个人的限额"),
+    "EXCEED_LIMIT_SM_AMOUNT": gettext_noop("单笔金额超过支付宝转账限额"),
+    "EXCEED_LIMIT_SM_MIN_AMOUNT": gettext_noop("金额低于支付宝单笔转账最低金额（0.10 元）"),
+    "INVALID_PARAMETER": gettext_noop("转账信息有误"),
 }
 # The merchant's side, passing or to be fixed by the merchant (not the distributor): asked
 # again later with the same number. Any sub_code starting "PAYER_" (the paying account)
@@ -110,11 +113,11 @@ class AlipayTransferGateway(PayoutGateway):
         name = str(account.get("name") or "").strip()
         login = str(account.get("account") or "").strip()
         if not name:
-            return PayoutResult.refused("收款人真实姓名缺失")
+            return PayoutResult.refused(gettext_noop("收款人真实姓名缺失"))
         if not login:
-            return PayoutResult.refused("收款支付宝账号缺失")
+            return PayoutResult.refused(gettext_noop("收款支付宝账号缺失"))
         if amount <= 0:
-            return PayoutResult.refused("转账金额必须大于 0")
+            return PayoutResult.refused(gettext_noop("转账金额必须大于 0"))
         answer = self.client.call(
             "alipay.fund.trans.uni.transfer",
             {

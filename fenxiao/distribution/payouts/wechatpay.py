@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from fenxiao.payments.errors import (
     GatewayRefused,
@@ -58,40 +59,40 @@ DEFAULT_REPORT_INFOS = (
     {"info_type": "报酬说明", "info_content": "分销佣金提现"},
 )
 
-NO_OPENID = "未绑定微信，无法转账到微信零钱"
-CANCELLED = "转账已撤销：收款用户未在规定时间内确认收款，或商户撤销了转账"
+NO_OPENID = gettext_noop("未绑定微信，无法转账到微信零钱")
+CANCELLED = gettext_noop("转账已撤销：收款用户未在规定时间内确认收款，或商户撤销了转账")
 # Accepted, the outcome still to come. CANCELING ends CANCELLED, or SUCCESS when the
 # recipient confirmed first.
 PENDING_STATES = {"ACCEPTED", "PROCESSING", "TRANSFERING", "CANCELING", "WAIT_USER_CONFIRM"}
 FINAL_STATES = {"SUCCESS", "FAIL", "CANCELLED"}
 
 FAIL_REASONS = {
-    "ACCOUNT_FROZEN": "收款用户的微信账户已冻结",
-    "REAL_NAME_CHECK_FAIL": "收款用户未完成微信实名认证",
-    "NAME_NOT_CORRECT": "收款人姓名与微信实名不一致",
-    "OPENID_INVALID": "收款用户的 openid 无效",
-    "TRANSFER_QUOTA_EXCEED": "超过收款用户的单笔收款额度",
-    "DAY_RECEIVED_QUOTA_EXCEED": "超过收款用户的当日收款额度",
-    "MONTH_RECEIVED_QUOTA_EXCEED": "超过收款用户的当月收款额度",
-    "DAY_RECEIVED_COUNT_EXCEED": "超过收款用户的当日收款次数",
-    "ID_CARD_NOT_CORRECT": "收款人身份证校验不通过",
-    "ACCOUNT_NOT_EXIST": "收款用户的微信账户不存在",
-    "TRANSFER_RISK": "该笔转账存在风险，已被微信拦截",
-    "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED": "超过收款用户同一实名下账户的收款额度",
-    "RECEIVE_ACCOUNT_NOT_PERMMIT": "收款用户的账户暂不允许收款",
-    "PAYEE_ACCOUNT_ABNORMAL": "收款用户的账户异常",
-    "PAYER_ACCOUNT_ABNORMAL": "商户付款账户异常",
-    "TRANSFER_SCENE_UNAVAILABLE": "该转账场景暂不可用",
-    "TRANSFER_SCENE_INVALID": "转账场景无效",
-    "TRANSFER_REMARK_SET_FAIL": "转账备注设置失败",
-    "RECEIVE_ACCOUNT_NOT_CONFIGURE": "商户未配置该收款账户",
+    "ACCOUNT_FROZEN": gettext_noop("收款用户的微信账户已冻结"),
+    "REAL_NAME_CHECK_FAIL": gettext_noop("收款用户未完成微信实名认证"),
+    "NAME_NOT_CORRECT": gettext_noop("收款人姓名与微信实名不一致"),
+    "OPENID_INVALID": gettext_noop("收款用户的 openid 无效"),
+    "TRANSFER_QUOTA_EXCEED": gettext_noop("超过收款用户的单笔收款额度"),
+    "DAY_RECEIVED_QUOTA_EXCEED": gettext_noop("超过收款用户的当日收款额度"),
+    "MONTH_RECEIVED_QUOTA_EXCEED": gettext_noop("超过收款用户的当月收款额度"),
+    "DAY_RECEIVED_COUNT_EXCEED": gettext_noop("超过收款用户的当日收款次数"),
+    "ID_CARD_NOT_CORRECT": gettext_noop("收款人身份证校验不通过"),
+    "ACCOUNT_NOT_EXIST": gettext_noop("收款用户的微信账户不存在"),
+    "TRANSFER_RISK": gettext_noop("该笔转账存在风险，已被微信拦截"),
+    "REALNAME_ACCOUNT_RECEIVED_QUOTA_EXCEED": gettext_noop("超过收款用户同一实名下账户的收款额度"),
+    "RECEIVE_ACCOUNT_NOT_PERMMIT": gettext_noop("收款用户的账户暂不允许收款"),
+    "PAYEE_ACCOUNT_ABNORMAL": gettext_noop("收款用户的账户异常"),
+    "PAYER_ACCOUNT_ABNORMAL": gettext_noop("商户付款账户异常"),
+    "TRANSFER_SCENE_UNAVAILABLE": gettext_noop("该转账场景暂不可用"),
+    "TRANSFER_SCENE_INVALID": gettext_noop("转账场景无效"),
+    "TRANSFER_REMARK_SET_FAIL": gettext_noop("转账备注设置失败"),
+    "RECEIVE_ACCOUNT_NOT_CONFIGURE": gettext_noop("商户未配置该收款账户"),
     "BLOCK_B2C_USERLIMITAMOUNT_BSRULE_MONTH": "超过收款用户单月接收金额上限",
     "BLOCK_B2C_USERLIMITAMOUNT_MONTH": "收款用户账户收款受限，本月不能再向其转账",
-    "NON_OVERSEAS_USER": "收款用户不是境外用户，不适用该转账场景",
-    "OVERSEAS_USER": "收款用户是境外用户，不适用该转账场景",
-    "MERCHANT_REJECT": "商户已驳回该笔转账",
-    "MERCHANT_NOT_CONFIRM": "商户未在规定时间内确认该笔转账",
-    "OTHER_FAIL_REASON_TYPE": "其他原因导致转账失败",
+    "NON_OVERSEAS_USER": gettext_noop("收款用户不是境外用户，不适用该转账场景"),
+    "OVERSEAS_USER": gettext_noop("收款用户是境外用户，不适用该转账场景"),
+    "MERCHANT_REJECT": gettext_noop("商户已驳回该笔转账"),
+    "MERCHANT_NOT_CONFIRM": gettext_noop("商户未在规定时间内确认该笔转账"),
+    "OTHER_FAIL_REASON_TYPE": gettext_noop("其他原因导致转账失败"),
 }
 
 # Answers that say nothing of the bill and are asked again later with the same number: the
@@ -99,10 +100,10 @@ FAIL_REASONS = {
 # finance), or the mall's own keys are being fixed (SIGN_ERROR).
 RETRY_CODES = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "NOT_ENOUGH", "RATELIMIT_EXCEEDED", "SIGN_ERROR"}
 ERROR_CODES = {
-    "PARAM_ERROR": "参数错误",
-    "INVALID_REQUEST": "请求不符合转账规则",
-    "NO_AUTH": "商户无此转账权限",
-    "OPENID_INVALID": "收款用户的 openid 无效",
+    "PARAM_ERROR": gettext_noop("参数错误"),
+    "INVALID_REQUEST": gettext_noop("请求不符合转账规则"),
+    "NO_AUTH": gettext_noop("商户无此转账权限"),
+    "OPENID_INVALID": gettext_noop("收款用户的 openid 无效"),
 }
 
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone, translation
 
-from ..models import CustomerBinding, Distributor, EnableMode, OrderAttribution
+from ..models import CustomerBinding, Distributor, EnableMode, OrderAttribution, texts
 from . import config
 
 
@@ -54,17 +54,17 @@ def chain_for(buyer, cfg) -> Chain | None:
     level1, reason, self_purchase = None, "", False
     if own is not None:
         if cfg.self_purchase:
-            level1, reason, self_purchase = own, "分销商自购，自购返佣开启", True
+            level1, reason, self_purchase = own, texts.SELF_PURCHASE, True
             if own.status != Distributor.Status.ACTIVE:
                 # The reason is kept: in the shop's language, whoever's request it is.
                 with translation.override(settings.LANGUAGE_CODE):
                     status = own.get_status_display()
-                reason += f"（本人{status}，一级不计佣金）"
+                reason = texts.SELF_PURCHASE_NOT_EARNING % {"status": status}
         else:
-            level1, reason = own.parent, "分销商自购，自购返佣关闭，由上级获得一级佣金"
+            level1, reason = own.parent, texts.SELF_PURCHASE_TO_PARENT
     elif candidates:
         # Without an own account, the row read is the bound distributor's.
-        level1, reason = candidates[0], "客户绑定关系"
+        level1, reason = candidates[0], texts.BOUND_CUSTOMER
     if level1 is None:
         return None
     chain = [level1]

@@ -30,6 +30,7 @@ from ..models import (
     DistributorStatus,
     LedgerEntry,
     LedgerKind,
+    texts,
 )
 from . import risk, totals
 
@@ -59,13 +60,16 @@ def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distr
     void = decision == BanDecision.VOID
     changes = totals.deltas()
     count, held_total = _decide_held(distributor, void, reason, changes)
-    outcome = "已作废" if void else "保留，照常结算"
+    outcome = texts.BAN_VOIDED if void else texts.BAN_KEPT
     LedgerEntry.objects.create(
         distributor=distributor,
         kind=LedgerKind.BAN,
         amount=0,
         source_key=f"ban:{distributor.pk}",
-        note=f"封禁：待结算佣金 {count} 笔 {format_fen(held_total)} {outcome}（原因：{reason}）"[:200],
+        note=(
+            texts.BANNED
+            % {"count": count, "amount": format_fen(held_total), "outcome": outcome, "reason": reason}
+        )[:200],
     )
     totals.add(changes)
     if void:
@@ -125,7 +129,7 @@ def _decide_held(
         .values("pk", "status", "amount", "reversed_amount", "line_refunded")
     )
     net = {row["pk"]: row["amount"] - row["reversed_amount"] for row in held}
-    note = (f"封禁作废：{reason}" if void else f"封禁后保留，照常结算：{reason}")[:200]
+    note = ((texts.BAN_VOID if void else texts.BAN_RELEASE) % {"reason": reason})[:200]
     CommissionAdjustment.objects.bulk_create(
         CommissionAdjustment(
             commission_id=row["pk"],

@@ -39,6 +39,7 @@ from ..models import (
     OrderAttribution,
     OrderClaim,
     Touch,
+    texts,
 )
 from . import binding, commissions, config, risk, settlement, totals
 
@@ -195,7 +196,8 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
         .annotate(line_refunded=F("order_line__refunded_amount"))
         .values("pk", "distributor_id", "status", "amount", "reversed_amount", "line_refunded")
     )
-    why = f"掉单申诉改判给分销商 {claimant.referral_code}{'：' + note if note else ''}"[:200]
+    moved = texts.CLAIM_MOVED_NOTE if note else texts.CLAIM_MOVED
+    why = (moved % {"code": claimant.referral_code, "note": note})[:200]
     CommissionAdjustment.objects.bulk_create(
         CommissionAdjustment(
             commission_id=row["pk"],
@@ -227,13 +229,17 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
             _("买家是申诉分销商的上级，不能改判给其下级"), code="CLAIM_BUYER_UPLINE", status=409
         )
     levels = chain + [None] * (LEVEL_COUNT - len(chain))
-    previous = f"原归属：{attribution.reason}" if attribution and attribution.reason else "原无归属"
+    previous = (
+        texts.PREVIOUS_REASON % {"reason": attribution.reason}
+        if attribution and attribution.reason
+        else texts.NO_PREVIOUS
+    )
     fields = {
         "level1": levels[0],
         "level2": levels[1],
         "level3": levels[2],
         "self_purchase": False,
-        "reason": f"掉单申诉改判（申诉 #{claim.pk}；{previous}）"[:200],
+        "reason": (texts.CLAIM_REATTRIBUTED % {"claim": claim.pk, "previous": previous})[:200],
         "settings_version": cfg.version,
     }
     attribution, _created = OrderAttribution.objects.update_or_create(order=order, defaults=fields)
@@ -255,8 +261,8 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
         commissions.freeze_for_completed_orders([order.pk], order.completed_at)
     risk.close_moot(order_id=order.pk)
     if rebind:
-        binding.reassign(order.buyer, claimant, staff, reason=f"掉单申诉 #{claim.pk} 改判后改绑")
-    _decide(claim, staff, ClaimStatus.APPROVED, note or "已改判")
+        binding.reassign(order.buyer, claimant, staff, reason=texts.CLAIM_REBOUND % {"claim": claim.pk})
+    _decide(claim, staff, ClaimStatus.APPROVED, note or texts.CLAIM_APPROVED)
     # The order has its owner now: anyone else's open claim on it is answered at once.
     for other in (
         OrderClaim.objects.select_for_update(of=("self",))

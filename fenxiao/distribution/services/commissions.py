@@ -22,6 +22,7 @@ from ..models import (
     OrderAttribution,
     RuleKind,
     SalesTier,
+    texts,
 )
 from . import config, ledger, risk, store_rules, totals
 from .rules import RuleBook
@@ -240,7 +241,7 @@ def apply_line_refunds(order, lines) -> None:
         changes = totals.deltas()
         for line in lines:
             line.refresh_from_db(fields=["paid_amount", "refunded_amount"])
-            note = f"订单 {order.number} 商品退款，累计退款 {format_fen(line.refunded_amount)}"
+            note = texts.LINE_REFUNDED % {"number": order.number, "amount": format_fen(line.refunded_amount)}
             # Only the commission rows: a distributor's row is locked only for a clawback,
             # which takes from the balance (as a withdrawal does, under the same lock), so a
             # refund of held commission never queues behind, or blocks, that distributor's
@@ -307,7 +308,7 @@ def bring_to_share(
             amount=-cut,
             source_key=f"clawback:{adjustment.pk}",
             commission=commission,
-            note=f"已结算佣金追回：{note}",
+            note=texts.CLAWBACK % {"note": note},
         )
         Commission.objects.filter(pk=commission.pk).update(reversed_amount=F("reversed_amount") + cut)
         changes[commission.distributor_id]["settled"] -= cut

@@ -28,6 +28,7 @@ from ..models import (
     Touch,
     TouchRule,
     TouchSource,
+    texts,
 )
 from . import config
 
@@ -166,7 +167,7 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
 # ("every registered buyer is a distributor") such an applicant is let in. A suspended or
 # banned distributor is not: that was staff's decision about them, not about the mode.
 WAITING = (DistributorStatus.PENDING, DistributorStatus.REJECTED)
-EVERYONE_NOTE = "人人分销：注册买家均为分销商"
+EVERYONE_NOTE = texts.EVERYONE_NOTE
 
 
 def ensure_for_everyone_mode(user) -> Distributor | None:

@@ -22,7 +22,7 @@ from django.utils import timezone
 from fenxiao.core.money import format_fen
 from fenxiao.notices.services import events as notices
 
-from ..models import Commission, CommissionStatus, DistributorStatus, OfflineAttribution
+from ..models import Commission, CommissionStatus, DistributorStatus, OfflineAttribution, texts
 from . import config, store_rules, totals
 from .attribution import chain_for
 from .commissions import bring_to_share, line_commissions, tier_bonus_bp
@@ -159,7 +159,7 @@ def refund_till_sale(refund: TillRefund) -> TillRefundResult:
     )
     for commission in commissions:
         line = by_ref[commission.offline_ref]
-        note = f"{refund.label} 门店退货，累计退款 {format_fen(line.refunded)}"
+        note = texts.TILL_RETURN % {"sale": refund.label, "amount": format_fen(line.refunded)}
         cut = bring_to_share(commission, line.paid, line.refunded, note, changes)
         if commission.status == CommissionStatus.SETTLED:
             clawed_back += cut

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.core import effects
 from fenxiao.notices.services import events as notices
@@ -43,7 +44,7 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 QUEUE_GRACE = timedelta(minutes=2)
 SWEEP_CHUNK = 100
 SWEEP_LIMIT = 1000
-MANUAL_PAYOUT = "未配置自动打款通道，请人工转账后标记为已打款"
+MANUAL_PAYOUT = gettext_noop("未配置自动打款通道，请人工转账后标记为已打款")
 # A waiting transfer is asked about a minute after it was accepted, then less and less
 # often (a sixth of its age), at most hourly: WeChat holds a transfer for the
 # distributor's confirmation for a day.
@@ -264,7 +265,7 @@ def _without_adapter(withdrawal_id: int, now) -> None:
     )
     under_way.filter(Q(payout_attempts__gt=0) | Q(payout_status=PayoutStatus.WAITING)).update(
         payout_next_at=now + timedelta(hours=1),
-        payout_last_error="自动打款通道已停用，上次打款结果未知，请核实后处理",
+        payout_last_error=gettext_noop("自动打款通道已停用，上次打款结果未知，请核实后处理"),
     )
 
 
@@ -286,7 +287,7 @@ def sweep_payouts(now=None, *, limit: int = SWEEP_LIMIT) -> int:
     def release(rows) -> list[int]:
         released = list(rows.values_list("pk", flat=True))
         Withdrawal.objects.filter(pk__in=released, payout_status=PayoutStatus.PROCESSING).update(
-            payout_status=PayoutStatus.PENDING, payout_last_error="打款超时，已重新发起"
+            payout_status=PayoutStatus.PENDING, payout_last_error=gettext_noop("打款超时，已重新发起")
         )
         # Not due again before the queued run has had its chance.
         Withdrawal.objects.filter(pk__in=released).update(payout_next_at=now + CLAIM_TIMEOUT)

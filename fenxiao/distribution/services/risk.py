@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fenxiao.core.errors import InvalidInput
 from fenxiao.core.money import format_fen
@@ -44,6 +45,7 @@ from ..models import (
     RiskSignal,
     RiskTrust,
     Withdrawal,
+    texts,
 )
 from . import settlement, totals
 
@@ -52,7 +54,7 @@ REFUND_WINDOW = timedelta(days=90)
 SAME_PERSON = {RiskSignal.SAME_PHONE, RiskSignal.SAME_ADDRESS, RiskSignal.SAME_DEVICE, RiskSignal.SAME_PAYOUT}
 # What a review holds: commission not yet settled nor cancelled.
 HELD = (CommissionStatus.PENDING, CommissionStatus.FROZEN)
-LEVEL_NAMES = {1: "一级", 2: "二级", 3: "三级"}
+LEVEL_NAMES = {1: gettext_noop("一级"), 2: gettext_noop("二级"), 3: gettext_noop("三级")}
 _BLANKS = re.compile(r"[\s\-_·,，]+")
 
 
@@ -100,12 +102,19 @@ def _identities(user_ids: set[int]) -> dict[int, _Identity]:
     return found
 
 
-PAYOUT_NAMES = {PayoutMethod.BANK: "银行卡", PayoutMethod.WECHAT: "微信", PayoutMethod.ALIPAY: "支付宝"}
+PAYOUT_NAMES = {
+    PayoutMethod.BANK: gettext_noop("银行卡"),
+    PayoutMethod.WECHAT: gettext_noop("微信"),
+    PayoutMethod.ALIPAY: gettext_noop("支付宝"),
+}
 
 
 def _payout_text(payouts: set) -> str:
     method, number = sorted(payouts)[0]
-    return f"{PAYOUT_NAMES.get(method, method)}账户 {number[:3]}***{number[-3:]}"
+    return texts.PAYOUT_ACCOUNT % {
+        "method": PAYOUT_NAMES.get(method, method),
+        "number": f"{number[:3]}***{number[-3:]}",
+    }
 
 
 def _same_person(buyer: _Identity, seller: _Identity, order) -> list[tuple[str, str]]:
@@ -114,16 +123,16 @@ def _same_person(buyer: _Identity, seller: _Identity, order) -> list[tuple[str, 
     found = []
     receiver = order.recipient_phone
     if receiver and receiver == seller.phone:
-        found.append((RiskSignal.SAME_PHONE, f"收货手机号 {mask_phone(receiver)} 是其注册手机号"))
+        found.append((RiskSignal.SAME_PHONE, texts.PHONE_IS_THEIRS % {"phone": mask_phone(receiver)}))
     elif receiver in seller.address_phones:
-        found.append((RiskSignal.SAME_PHONE, f"收货手机号 {mask_phone(receiver)} 在其地址簿中"))
+        found.append((RiskSignal.SAME_PHONE, texts.PHONE_IN_ADDRESSES % {"phone": mask_phone(receiver)}))
     if _plain(order.address_text) in seller.addresses:
-        found.append((RiskSignal.SAME_ADDRESS, f"收货地址「{order.address_text}」在其地址簿中"))
+        found.append((RiskSignal.SAME_ADDRESS, texts.ADDRESS_IN_ADDRESSES % {"address": order.address_text}))
     if buyer.devices & seller.devices:
-        found.append((RiskSignal.SAME_DEVICE, "买家与其在同一设备上登录过"))
+        found.append((RiskSignal.SAME_DEVICE, texts.SAME_DEVICE))
     shared = buyer.payouts & seller.payouts
     if shared:
-        found.append((RiskSignal.SAME_PAYOUT, f"买家的分销账户与其提现到同一{_payout_text(shared)}"))
+        found.append((RiskSignal.SAME_PAYOUT, texts.SAME_PAYOUT % {"account": _payout_text(shared)}))
     return found
 
 
@@ -132,7 +141,7 @@ def _one_person(a: _Identity, b: _Identity) -> str:
     account is where one person's money goes. A shared phone in an address book or a shared
     device is common in a family or a store team, and would hold every order they share."""
     shared = a.payouts & b.payouts
-    return f"提现到同一{_payout_text(shared)}" if shared else ""
+    return texts.PAID_TO_SAME % {"account": _payout_text(shared)} if shared else ""
 
 
 def _refund_history(order, cfg) -> str:
@@ -157,7 +166,7 @@ def _refund_history(order, cfg) -> str:
     paid, refunded = counts["paid"], counts["refunded"]
     if refunded < cfg.risk_refund_orders or refunded * 10000 < cfg.risk_refund_rate_bp * paid:
         return ""
-    return f"买家近 90 天 {paid} 笔付款订单中 {refunded} 笔由买家申请退款"
+    return texts.REFUND_HISTORY % {"paid": paid, "refunded": refunded}
 
 
 def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[RiskReview]:
@@ -174,7 +183,8 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
         if distributor.user_id == order.buyer_id:
             continue  # the distributor's own purchase: the self-purchase setting decides
         for signal, evidence in _same_person(buyer, people[distributor.user_id], order):
-            signals[distributor.pk].append((signal, f"{LEVEL_NAMES[level]}分销商：{evidence}"))
+            text = texts.EVIDENCE_OF_LEVEL % {"level": LEVEL_NAMES[level], "evidence": evidence}
+            signals[distributor.pk].append((signal, text))
     if signals:  # read only when something fired: a clean order costs no more
         for pk in RiskTrust.objects.filter(
             buyer_id=order.buyer_id, distributor_id__in=list(signals)
@@ -184,7 +194,11 @@ def screen(order, beneficiaries, commissions: list[Commission], cfg) -> list[Ris
         for lower_level, lower in beneficiaries[:i]:
             why = _one_person(people[lower.user_id], people[upper.user_id])
             if why and lower.user_id != upper.user_id:
-                text = f"{LEVEL_NAMES[lower_level]}与{LEVEL_NAMES[level]}分销商{why}"
+                text = texts.LEVELS_ONE_PERSON % {
+                    "lower": LEVEL_NAMES[lower_level],
+                    "upper": LEVEL_NAMES[level],
+                    "why": why,
+                }
                 signals[lower.pk].append((RiskSignal.CIRCULAR, text))
                 signals[upper.pk].append((RiskSignal.CIRCULAR, text))
     refunds = _refund_history(order, cfg)
@@ -308,7 +322,7 @@ def clear(review: RiskReview, staff, *, note: str = "", trust: bool = False) -> 
             kind=CommissionAdjustment.Kind.RISK_CLEARED,
             amount=0,
             refunded_base=0,
-            note=f"风控审核放行{'：' + note if note else ''}"[:200],
+            note=((texts.RISK_CLEARED_NOTE % {"note": note}) if note else texts.RISK_CLEARED)[:200],
         )
         for row in rows
     )
@@ -341,7 +355,7 @@ def void(review: RiskReview, staff, *, note: str) -> RiskReview:
             kind=CommissionAdjustment.Kind.RISK_VOIDED,
             amount=row["amount"] - row["reversed_amount"],
             refunded_base=row["line_refunded"] or 0,
-            note=f"风控作废：{note}"[:200],
+            note=(texts.RISK_VOIDED % {"note": note})[:200],
         )
         for row in held
     )
@@ -385,8 +399,8 @@ def hold(order_id: int, distributor_id: int, staff, *, reason: str) -> RiskRevie
     if not amount:
         raise InvalidInput(_("没有可暂扣的佣金（已取消或金额为零）"), code="HOLD_NOTHING")
     ids = [row["pk"] for row in rows]
-    who = getattr(staff, "username", "") or "员工"
-    evidence = f"{who} 人工暂扣：{reason}"[:200]
+    who = getattr(staff, "username", "") or texts.SOME_STAFF
+    evidence = (texts.MANUAL_HOLD % {"who": who, "reason": reason})[:200]
     case = (
         RiskReview.objects.select_for_update()
         .filter(order_id=order_id, distributor_id=distributor_id)
@@ -432,7 +446,7 @@ def close_moot(**scope) -> int:
         .exclude(Exists(still_held))
         .update(
             status=RiskReviewStatus.CLOSED,
-            note="暂扣的佣金已因退款、封禁作废或掉单申诉改判全部取消，无需审核",
+            note=texts.REVIEW_MOOT,
             decided_at=timezone.now(),
         )
     )

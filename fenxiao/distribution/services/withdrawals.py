@@ -37,6 +37,7 @@ from ..models import (
     PayoutStatus,
     Withdrawal,
     WithdrawalStatus,
+    texts,
 )
 from . import config, ledger, totals
 
@@ -213,7 +214,7 @@ def request(
             amount=-amount,
             source_key=f"withdrawal-hold:{withdrawal.pk}",
             withdrawal=withdrawal,
-            note=f"提现申请 {withdrawal.number}",
+            note=texts.WITHDRAWAL_HOLD % {"number": withdrawal.number},
         )
         totals.add({locked.pk: {"balance": -amount}})
     return withdrawal
@@ -287,13 +288,14 @@ def approve(withdrawal: Withdrawal, staff) -> Withdrawal:
 
 
 def _credit_wallet(withdrawal: Withdrawal) -> None:
+    from fenxiao.customers.models import WALLET_WITHDRAWAL
     from fenxiao.customers.services import wallet
 
     wallet.credit(
         withdrawal.distributor.user_id,
         withdrawal.payout,
         source_key=f"withdrawal:{withdrawal.pk}",
-        note=f"佣金提现到商城余额 {withdrawal.number}",
+        note=WALLET_WITHDRAWAL % {"number": withdrawal.number},
     )
 
 
@@ -310,7 +312,7 @@ def reject(withdrawal: Withdrawal, staff, *, reason: str) -> Withdrawal:
             decided_at=timezone.now(),
             reject_reason=reason[:200],
         )
-        _release(withdrawal, f"提现被拒绝，金额退回：{reason}")
+        _release(withdrawal, texts.WITHDRAWAL_REJECTED % {"reason": reason})
         notices.withdrawal_rejected(
             user_id=withdrawal.distributor.user_id,
             withdrawal_id=withdrawal.pk,
@@ -366,10 +368,10 @@ def fail(withdrawal: Withdrawal, reason: str) -> None:
     _move(
         withdrawal,
         WithdrawalStatus.FAILED,
-        failure_reason=(reason or "打款失败")[:200],
+        failure_reason=(reason or texts.PAYOUT_FAILED)[:200],
         **_closed_payout(withdrawal, PayoutStatus.FAILED),
     )
-    _release(withdrawal, f"打款失败，金额退回：{withdrawal.failure_reason}")
+    _release(withdrawal, texts.WITHDRAWAL_FAILED % {"reason": withdrawal.failure_reason})
     notices.withdrawal_failed(
         user_id=withdrawal.distributor.user_id,
         withdrawal_id=withdrawal.pk,
