@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from fenxiao.distribution.models import (
     CommissionAdjustment,
@@ -58,8 +59,12 @@ def test_the_attribution_reason_and_the_claims_decision_read_in_english(lamp):
     page = boss.get(reverse("admin:distribution_orderclaim_change", args=[filed.pk])).content.decode()
     assert "Customer binding" in page and "客户绑定关系" not in page
 
-    claims.approve(filed, superuser())
+    claims.approve(filed, superuser(), rebind=True)
     attribution = OrderAttribution.objects.get(order=order)
+    touch = order.buyer.touches.get(distributor=claimant, staff__isnull=False)
+    assert touch.reason == f"掉单申诉 #{filed.pk} 改判后改绑"
+    with translation.override("en"):
+        assert touch.reason_text == f"Rebound after missing-order claim #{filed.pk} was upheld"
     assert attribution.reason == f"掉单申诉改判（申诉 #{filed.pk}；原归属：客户绑定关系）"
     page = boss.get(reverse("admin:distribution_orderclaim_change", args=[filed.pk])).content.decode()
     assert f"Reassigned on a missing-order claim (claim #{filed.pk}; previously: Customer binding)" in page
