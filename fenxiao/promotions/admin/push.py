@@ -235,18 +235,22 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
     @display(description=gettext_lazy("效果"))
     def report_panel(self, obj):
         r = report(obj)
+
+        def share(count, rate_bp):
+            return _("%(count)s（%(rate)s）") % {"count": count, "rate": format_bp(rate_bp)}
+
         rows = [
             (_("接收人数"), f"{r.recipients}"),
             (_("已送达（收到消息）"), f"{r.delivered}"),
-            (_("已读"), f"{r.read}（{format_bp(r.read_bp)}）"),
-            (_("已点击"), f"{r.clicked}（{format_bp(r.clicked_bp)}）"),
+            (_("已读"), share(r.read, r.read_bp)),
+            (_("已点击"), share(r.clicked, r.clicked_bp)),
         ]
         if obj.carries == PushCarries.COUPON:
             rows.append((_("已发券"), _("%(coupons_issued)s 张") % {"coupons_issued": r.coupons_issued}))
         rows += [
             (
                 _("%(window_days)s 天内下单客户") % {"window_days": r.window_days},
-                f"{r.buyers_ordered}（{format_bp(r.ordered_bp)}）",
+                share(r.buyers_ordered, r.ordered_bp),
             ),
             (
                 _("%(window_days)s 天内付款订单") % {"window_days": r.window_days},

@@ -9,7 +9,7 @@ from django.utils import translation
 from fenxiao.customers.tests.crm import operations
 from fenxiao.promotions.models import CouponIssue, PushStatus
 from fenxiao.promotions.services import push as service
-from fenxiao.testing import chinese_left, in_english, make_staff
+from fenxiao.testing import chinese_left, english_backend_page, in_english, make_staff
 
 from .factories import make_coupon
 from .push_helpers import make_push, make_segment
@@ -98,3 +98,15 @@ def test_an_audience_the_system_did_not_write_is_shown_as_it_is():
     issue = CouponIssue(audience="会员日：全部 VIP", note="推送 #12 之后补发")
     with translation.override("en"):
         assert (issue.audience_text, issue.note_text) == ("会员日：全部 VIP", "推送 #12 之后补发")
+
+
+def test_a_sent_pushs_report_reads_in_english(held):
+    segment, _ = make_segment(2, name="老客")
+    push = make_push(segment, title="老客回馈")
+    service.start(push, make_staff())
+    service.deliver(push.pk)
+    url = reverse("admin:promotions_push_change", args=[push.pk])
+    data = ("老客回馈", "限时优惠，点击查看", "老客", push.product.name)
+    page = english_backend_page(operations(), url, *data)
+    # 已读 / 已点击 / 下单客户 with their share, in the reader's punctuation.
+    assert "0 (0.00 %)" in page
