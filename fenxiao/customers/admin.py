@@ -2,6 +2,7 @@
 
 import copy
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -14,10 +15,12 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from fenxiao.core.admin import ReadOnlyAdmin
 
 from .backoffice.listing import full_phones, phone_text, with_phone_flag
+from .backoffice.roles import PermissionsField, keep_ungranted
 from .models import Address, SmsMessage, User
 from .phones import mask_phone
 from .services.staff import ROLE_DESCRIPTIONS
@@ -60,8 +63,35 @@ class StaffUserCreationForm(UserCreationForm):
 
 
 class StaffUserChangeForm(UserChangeForm):
+    # A shop has a handful of roles: boxes, not Django's two-list picker.
+    groups = forms.ModelMultipleChoiceField(
+        Group.objects.order_by("name"),
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        label=gettext_lazy("员工角色"),
+        help_text=gettext_lazy("员工拥有其各个角色的全部权限"),
+    )
+    user_permissions = PermissionsField(
+        label=gettext_lazy("单独授权"),
+        help_text=gettext_lazy("角色之外单独给这名员工的权限；通常只需选择角色"),
+    )
+
     class Meta(UserChangeForm.Meta):
         model = User
+
+    def clean_user_permissions(self):
+        return keep_ungranted(self.cleaned_data["user_permissions"], self.instance, "user_permissions")
+
+
+class RoleForm(forms.ModelForm):
+    permissions = PermissionsField(label=gettext_lazy("权限"))
+
+    class Meta:
+        model = Group
+        fields = ("name", "permissions")
+
+    def clean_permissions(self):
+        return keep_ungranted(self.cleaned_data["permissions"], self.instance, "permissions")
 
 
 ACTION_WORDS = {
@@ -74,23 +104,17 @@ ACTION_WORDS = {
 
 def permission_label(permission: Permission) -> str:
     """A permission in the page's language: Django stores "Can add xxx" in English when it
-    creates them, whatever the language."""
+    creates them, whatever the language; a special one (a report, 核销自提订单) by its name."""
     model = permission.content_type.model_class()
     action = permission.codename.split("_", 1)[0]
-    if model is None or action not in ACTION_WORDS:
-        return permission.name
+    if (
+        model is None
+        or action not in ACTION_WORDS
+        or permission.codename != f"{action}_{model._meta.model_name}"
+    ):
+        return _(permission.name)
     app = model._meta.app_config.verbose_name
     return f"{app} | {model._meta.verbose_name} | {ACTION_WORDS[action]}"
-
-
-class PermissionLabelsMixin:
-    """Permission pickers list permissions in Chinese."""
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if field is not None and db_field.related_model is Permission:
-            field.label_from_instance = permission_label
-        return field
 
 
 class AddressInline(TabularInline):
@@ -125,7 +149,7 @@ class AddressInline(TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(BaseUserAdmin, ModelAdmin):
     form = StaffUserChangeForm
     add_form = StaffUserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -148,14 +172,16 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
     # The stored password (even its hash) is never shown: only a link to set a new one.
     fieldsets = (
         (None, {"fields": ("username", "password_reset")}),
-        (gettext_lazy("个人信息"), {"fields": ("phone", "nickname", "first_name", "last_name", "email")}),
+        # The nickname is the name the backend shows; Western first / last names are not asked.
+        (gettext_lazy("个人信息"), {"fields": ("phone", "nickname", "email")}),
         (
             gettext_lazy("权限"),
             {
-                "fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions"),
+                "fields": ("is_active", "is_staff", "is_superuser", "groups"),
                 "description": gettext_lazy("员工需勾选“员工状态”才能登录后台；“运营”“财务”角色已预置权限"),
             },
         ),
+        (gettext_lazy("单独授权"), {"fields": ("user_permissions",), "classes": ["collapse"]}),
         (gettext_lazy("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -198,7 +224,9 @@ class UserAdmin(PermissionLabelsMixin, BaseUserAdmin, ModelAdmin):
         return mask_phone(obj.phone) if obj and obj.phone else "-"
 
     def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else ()
+        if obj is None or (obj.is_staff and not obj.addresses.exists()):
+            return ()  # a staff account that never bought: no empty 收货地址 table
+        return self.inlines
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -276,7 +304,8 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(PermissionLabelsMixin, BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+    form = RoleForm
     search_help_text = gettext_lazy("按角色名称搜索")
     list_display = ("name", "member_count")
 
