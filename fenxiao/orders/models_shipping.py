@@ -8,6 +8,7 @@ finds these models because `models.py` imports this module.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -59,7 +60,11 @@ class Parcel(models.Model):
                 fields=["order", "carrier", "tracking_number"], name="one_parcel_per_waybill_per_order"
             ),
         ]
-        indexes = [models.Index(fields=["carrier", "tracking_number"], name="parcel_waybill")]
+        indexes = [
+            models.Index(fields=["carrier", "tracking_number"], name="parcel_waybill"),
+            # The order list's search by waybill, case-blind (admin/order_list.indexed_search).
+            models.Index(Upper("tracking_number"), name="parcel_waybill_search"),
+        ]
 
     def __str__(self):
         return f"{self.carrier_name} {self.tracking_number}"
