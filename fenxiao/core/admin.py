@@ -264,6 +264,7 @@ class JobAdmin(DetailActionsMixin, ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("title",)
     search_help_text = gettext_lazy("按任务名称搜索")
+    empty_hint = gettext_lazy("导出、导入和批量修改等较大的操作在这里排队执行，完成后在这里下载结果文件")
     list_select_related = ("created_by",)
     list_per_page = 50
     fields = ("title", "kind_display", "creator", "created_at", "started_at", "finished_at")

@@ -82,7 +82,7 @@ class Job(models.Model):
 
     class Meta:
         verbose_name = _("任务")
-        verbose_name_plural = pgettext_lazy("plural", "任务中心")
+        verbose_name_plural = pgettext_lazy("plural", "任务")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat")]
 

@@ -41,3 +41,9 @@ def test_a_search_that_finds_nothing_offers_to_reset(boss):
 def test_a_filter_that_finds_nothing_offers_to_reset(boss):
     box = empty_box(boss, reverse("admin:stores_store_changelist") + "?is_open__exact=0")
     assert "没有符合条件的记录" in box and "重置筛选" in box
+
+
+def test_an_empty_job_list_says_what_queues_there(boss):
+    """It read 还没有任务中心 ("no task centre yet"), the menu's name for the list."""
+    box = empty_box(boss, reverse("admin:core_job_changelist"))
+    assert "还没有任务" in box and "还没有任务中心" not in box and "导出、导入和批量修改" in box
