@@ -283,3 +283,18 @@ def test_customers_are_found_by_when_they_joined(db):
     assert inside.phone in text and last_day.phone in text and early.phone not in text
     bad = operations().get(reverse(LIST), {"date_joined_from": "2026-13-45"}, follow=True)
     assert bad.status_code == 200 and "格式有误" in bad.content.decode()
+
+
+def test_the_profile_s_touches_read_their_reasons_in_english(db):
+    """A touch's reason is the system's Chinese sentence: the English profile shows it in
+    English; what staff typed for a hand-made binding reads as typed."""
+    from fenxiao.distribution.services import binding
+    from fenxiao.testing import in_english
+
+    buyer = bound_buyer(make_distributor())
+    binding.reassign(buyer, make_distributor(), make_staff("ops2"), reason="客户来电要求改绑")
+    assert buyer.touches.filter(reason="首次绑定").exists()
+    boss = in_english(login(make_staff("boss", superuser=True)))
+    page = boss.get(reverse("admin:customers_customer_change", args=[buyer.pk])).content.decode()
+    assert "First binding" in page and "首次绑定" not in page
+    assert "客户来电要求改绑" in page
