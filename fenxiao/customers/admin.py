@@ -56,21 +56,35 @@ class LabelColours(dict):
         return bool(self.pairs)
 
 
-class StaffUserCreationForm(UserCreationForm):
-    class Meta(UserCreationForm.Meta):
-        model = User
-        fields = ("username", "phone", "nickname")
-
-
-class StaffUserChangeForm(UserChangeForm):
+def roles_field():
     # A shop has a handful of roles: boxes, not Django's two-list picker.
-    groups = forms.ModelMultipleChoiceField(
+    return forms.ModelMultipleChoiceField(
         Group.objects.order_by("name"),
         required=False,
         widget=UnfoldAdminCheckboxSelectMultipleWidget,
         label=gettext_lazy("员工角色"),
         help_text=gettext_lazy("员工拥有其各个角色的全部权限"),
     )
+
+
+class StaffUserCreationForm(UserCreationForm):
+    """An account added in the backend is a colleague's (buyers sign themselves up): it
+    starts as 员工 with its roles chosen on the same page, ready to log in."""
+
+    groups = roles_field()
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "phone", "nickname", "is_staff")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "is_staff" in self.fields:
+            self.fields["is_staff"].initial = True
+
+
+class StaffUserChangeForm(UserChangeForm):
+    groups = roles_field()
     user_permissions = PermissionsField(
         label=gettext_lazy("单独授权"),
         help_text=gettext_lazy("角色之外单独给这名员工的权限；通常只需选择角色"),
@@ -89,6 +103,14 @@ class RoleForm(forms.ModelForm):
     class Meta:
         model = Group
         fields = ("name", "permissions")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.name in ROLE_DESCRIPTIONS:
+            # A preset role is set to its definition on every upgrade (services.staff): its
+            # boxes are shown, not offered, rather than undone after the next migrate.
+            for field in self.fields.values():
+                field.disabled = True
 
     def clean_permissions(self):
         return keep_ungranted(self.cleaned_data["permissions"], self.instance, "permissions")
@@ -186,6 +208,7 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "phone", "nickname", "password1", "password2")}),
+        (gettext_lazy("权限"), {"fields": ("is_staff", "groups")}),
     )
 
     def get_queryset(self, request):
@@ -231,7 +254,8 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
-            return fieldsets
+            # Only a superuser hands out powers: others add an account without them.
+            return fieldsets if request.user.is_superuser else fieldsets[:1]
         replace = {}
         if not request.user.is_superuser:
             replace["user_permissions"] = "permissions_display"  # read-only, in Chinese

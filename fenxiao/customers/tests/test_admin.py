@@ -1,5 +1,7 @@
 """The merchant backend for buyers, staff accounts and staff roles."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -53,6 +55,11 @@ def test_staff_roles_exist_and_open(boss):
 
 
 def test_create_staff_member_with_role(boss):
+    """A colleague is added ready to log in: 员工状态 ticked by default and the roles chosen
+    on the same page (it took a second visit to the account's page to do either)."""
+    page = boss.get(reverse("admin:customers_user_add")).content.decode()
+    assert re.search(r'<input type="checkbox" name="is_staff"[^>]* checked', page)
+    operations = Group.objects.get(name=OPERATIONS)
     response = boss.post(
         reverse("admin:customers_user_add"),
         {
@@ -61,30 +68,46 @@ def test_create_staff_member_with_role(boss):
             "nickname": "小李",
             "password1": "Strong#Pass2026",
             "password2": "Strong#Pass2026",
+            "is_staff": "on",
+            "groups": [str(operations.pk)],
         },
     )
     assert response.status_code == 302
     user = User.objects.get(username="xiaoli")
-    assert (user.phone, user.nickname, user.is_staff) == ("13700002222", "小李", False)
+    assert (user.phone, user.nickname, user.is_staff) == ("13700002222", "小李", True)
+    assert list(user.groups.all()) == [operations]
+    assert user.has_perm("orders.change_order") and not user.has_perm("payments.view_refund")
+
+
+def test_only_a_superuser_adds_an_account_with_powers():
+    manager = login(make_staff(perms=["customers.view_user", "customers.add_user", "customers.change_user"]))
     operations = Group.objects.get(name=OPERATIONS)
-    response = boss.post(
-        reverse("admin:customers_user_change", args=[user.pk]),
+    page = manager.get(reverse("admin:customers_user_add"))
+    assert page.status_code == 200 and 'name="username"' in (page := page.content.decode())
+    assert 'name="is_staff"' not in page and 'name="groups"' not in page
+    response = manager.post(
+        reverse("admin:customers_user_add"),
         {
-            "username": "xiaoli",
-            "phone": "13700002222",
-            "nickname": "小李",
-            "is_active": "on",
+            "username": "xiaowu",
+            "password1": "Strong#Pass2026",
+            "password2": "Strong#Pass2026",
             "is_staff": "on",
             "groups": [str(operations.pk)],
-            "date_joined_0": "2026-01-01",
-            "date_joined_1": "00:00:00",
-            **NO_ADDRESSES,
         },
     )
     assert response.status_code == 302
-    user.refresh_from_db()
-    assert user.is_staff and list(user.groups.all()) == [operations]
-    assert user.has_perm("orders.change_order") and not user.has_perm("payments.view_refund")
+    user = User.objects.get(username="xiaowu")
+    assert not user.is_staff and not user.groups.exists()
+
+
+def test_a_preset_role_shows_its_boxes_without_offering_them(boss):
+    operations = Group.objects.get(name=OPERATIONS)
+    held = set(operations.permissions.all())
+    page = boss.get(reverse("admin:auth_group_change", args=[operations.pk])).content.decode()
+    assert re.search(r'aria-label="订单 修改" checked disabled', page)
+    boss.post(reverse("admin:auth_group_change", args=[operations.pk]), {"name": "改名", "permissions": []})
+    operations.refresh_from_db()
+    assert operations.name == OPERATIONS and set(operations.permissions.all()) == held
 
 
 @pytest.mark.parametrize("phone", ["12345", "23912345678", "139123456789"])
