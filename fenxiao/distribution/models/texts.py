@@ -130,6 +130,8 @@ EVIDENCE = SystemText(
 
 # --- 掉单申诉 (OrderClaim.note) and the touch a 改判 rebinding leaves ---
 CLAIM_APPROVED = gettext_noop("已改判")
+# Another distributor's open claim on the same order, answered when one is upheld.
+CLAIM_TAKEN = gettext_noop("该订单已根据其他分销商的申诉改判")
 CLAIM_REBOUND = gettext_noop("掉单申诉 #%(claim)s 改判后改绑")
 
 # --- 分销商 status_reason ---

@@ -270,7 +270,7 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
         .filter(order=order, status=ClaimStatus.OPEN)
         .order_by("pk")
     ):
-        _decide(other, staff, ClaimStatus.REJECTED, "该订单已根据其他分销商的申诉改判")
+        _decide(other, staff, ClaimStatus.REJECTED, texts.CLAIM_TAKEN)
     return claim
 
 

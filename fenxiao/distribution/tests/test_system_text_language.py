@@ -79,9 +79,12 @@ def test_the_attribution_reason_and_the_claims_decision_read_in_english(lamp):
     # The distributor reads the decision in English; a note staff typed reads as typed.
     assert "Reassigned" in h5(claimant.user, "/d/claims/")
     assert english_api(claimant.user).get("/distribution/claims").json()["items"][0]["note"] == "Reassigned"
+    # A rival's open claim is answered by the system, in the rival's language.
     other.refresh_from_db()
+    assert other.note == "该订单已根据其他分销商的申诉改判"
     claims_page = h5(rival.user, "/d/claims/")
-    assert other.note and other.note in claims_page  # the system's own refusal of a rival is a catalog one
+    assert "The order was reassigned on another distributor&#x27;s claim" in claims_page
+    assert other.note not in claims_page
 
 
 def test_a_typed_claim_note_reads_as_typed(lamp):
