@@ -52,3 +52,8 @@ def test_saving_says_what_was_saved(backend):
     )
     said = [strip_tags(str(m)) for m in reply.context["messages"]]
     assert said == ["商品分类“花茶”已保存。"]
+
+
+def test_an_app_page_is_named_without_a_space(backend):
+    reply = backend.get(reverse("admin:app_list", args=["shipping"]))
+    assert title(reply).startswith("物流管理 |")
