@@ -377,7 +377,8 @@ class CouponIssueAdmin(ExportMixin, ReadOnlyAdmin):
         "staff_display",
         "note_display",
     )
-    list_filter = ("coupon", ("created_at", LocalDateRangeFilter))
+    # Only the coupons ever handed out, not every coupon the shop has made.
+    list_filter = (("coupon", admin.RelatedOnlyFieldListFilter), ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     list_select_related = ("coupon", "staff")
     search_fields = ("coupon__name", "audience", "note")

@@ -56,7 +56,8 @@ class GroupBuyAdmin(ReadOnlyAdmin):
         "status_badge",
         "deadline_display",
     )
-    list_filter = ("status", "promotion")
+    # Only the promotions that have groups: every flash sale and 满减 would crowd the choice.
+    list_filter = ("status", ("promotion", admin.RelatedOnlyFieldListFilter))
     search_fields = ("promotion__name", "leader__phone", "item__product__name")
     search_help_text = gettext_lazy("按活动名称、团长手机号或商品名称搜索")
     list_select_related = ("promotion", "item__product", "leader")
