@@ -71,13 +71,19 @@ def _order_link(order):
     )
 
 
+@display(description=gettext_lazy("原因"))
+def refund_reason_display(admin_self, obj):
+    # A reason the system wrote reads in the staff member's language (Refund.reason_text).
+    return obj.reason_text or "-"
+
+
 class RefundInline(TabularInline):
     model = Refund
     fields = (
         "out_refund_no",
         "amount_display",
         "status",
-        "reason",
+        "reason_display",
         "attempts",
         "failure_reason",
         "last_error",
@@ -101,6 +107,7 @@ class RefundInline(TabularInline):
         return False
 
     amount_display = fen_column(gettext_lazy("退款金额"))
+    reason_display = refund_reason_display
 
 
 @display(description=gettext_lazy("支付渠道"), ordering="gateway")
@@ -233,7 +240,7 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "after_sale",
         "amount_display",
         "status_badge",
-        "reason",
+        "reason_display",
         "attempts",
         "gateway_refund_id",
         "failure_reason",
@@ -255,6 +262,7 @@ class RefundAdmin(DetailActionsMixin, ReadOnlyAdmin):
         return _order_link(obj.payment.order)
 
     amount_display = fen_column(gettext_lazy("退款金额"), ordering="amount")
+    reason_display = refund_reason_display
 
     @label_display(description=gettext_lazy("状态"), ordering="status", label=_labels(REFUND_LABELS))
     def status_label(self, obj):

@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
 
@@ -140,6 +140,15 @@ class Refund(models.Model):
 
     def __str__(self):
         return self.out_refund_no
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the active language. A refund keeps its after-sale's reason (a listed
+        reason's Chinese label, or one the system wrote: 取消订单, 拼团失败，全额退款 …) or,
+        for a payment that came after its order closed, the system's own sentence: those are
+        catalog entries and are translated; what a person typed is in no catalog and reads
+        as typed (as `AfterSale.reason_text`)."""
+        return gettext(self.reason) if self.reason else ""
 
 
 class NotificationOutcome(models.TextChoices):

@@ -70,9 +70,13 @@ class OrderEventInline(ReadOnlyInline):
 
 class AfterSaleInline(ReadOnlyInline):
     model = AfterSale
-    fields = ("number_link", "kind", "status_label", "amount_display", "reason", "created_at")
+    fields = ("number_link", "kind", "status_label", "amount_display", "reason_display", "created_at")
     readonly_fields = fields
     verbose_name_plural = pgettext_lazy("plural", "售后")
+
+    @display(description=gettext_lazy("原因"))
+    def reason_display(self, obj):
+        return obj.reason_text or "-"  # a listed or system reason in the reader's language
 
     @display(description=gettext_lazy("售后单号"))
     def number_link(self, obj):

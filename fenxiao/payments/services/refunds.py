@@ -50,6 +50,8 @@ SWEEP_LIMIT = 1000
 # way: a template (see `orders.services.events`), so it reads in its reader's language. The
 # status label carries its own 已/待 (it read 订单已已取消 when the template said 已 too).
 LATE_PAYMENT_MESSAGE = gettext_noop("订单%(status)s，支付单 %(payment)s 的款项原路退回")
+# That refund's reason: stored in Chinese, shown in its reader's language (Refund.reason_text).
+LATE_PAYMENT_REFUND_REASON = gettext_noop("订单已关闭或已支付，款项原路退回")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -102,7 +104,7 @@ def refund_unapplied_payment(payment: Payment, order: Order) -> Refund:
         args={"status": text_arg(status), "payment": payment.out_trade_no},
         amount=payment.amount,
     )
-    return _new_refund(payment, payment.amount, "订单已关闭或已支付，款项原路退回", None)
+    return _new_refund(payment, payment.amount, LATE_PAYMENT_REFUND_REASON, None)
 
 
 def _claim(refund_id: int, now) -> Refund | None:
