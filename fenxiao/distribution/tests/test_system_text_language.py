@@ -58,6 +58,8 @@ def test_the_attribution_reason_and_the_claims_decision_read_in_english(lamp):
 
     page = boss.get(reverse("admin:distribution_orderclaim_change", args=[filed.pk])).content.decode()
     assert "Customer binding" in page and "客户绑定关系" not in page
+    page = boss.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    assert "Customer binding" in page and "客户绑定关系" not in page  # the order's 分销归属
 
     claims.approve(filed, superuser(), rebind=True)
     attribution = OrderAttribution.objects.get(order=order)
