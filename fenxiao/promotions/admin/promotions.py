@@ -44,6 +44,7 @@ STATE_BADGES = {
     PromotionState.ENDED: "",
 }
 LEVELS = (1, 2, 3)
+START_NOTE = gettext_lazy("开始时间改为现在，结束时间不变；活动商品立即按活动价出售")
 END_NOTE = gettext_lazy("结束后买家立即恢复原价购买；已下单的订单不受影响，活动不能再修改")
 
 
@@ -216,7 +217,7 @@ class PromotionAdmin(ExportMixin, SafeAutocompleteMixin, DetailActionsMixin, Ser
     list_per_page = 50
     actions = ("end_selected",)
     actions_list = ("add_flash", "add_spend", "add_group")
-    actions_detail = ("end_now",)
+    actions_detail = ("start_now", "end_now")
     readonly_fields = ("kind_display", "state_badge", "window_display", "figures_panel", "commission_text")
 
     def get_changelist(self, request, **kwargs):
@@ -278,11 +279,17 @@ class PromotionAdmin(ExportMixin, SafeAutocompleteMixin, DetailActionsMixin, Ser
     def has_end_permission(self, request, obj=None):
         return request.user.has_perm("promotions.change_promotion")
 
+    def has_start_permission(self, request, obj=None):
+        return request.user.has_perm("promotions.change_promotion")
+
     def has_add_kind_permission(self, request, obj=None):
         return self.has_add_permission(request)
 
     def detail_actions_for(self, obj) -> set[str]:
-        return set() if obj.state() == PromotionState.ENDED else {"end_now"}
+        state = obj.state()
+        if state == PromotionState.ENDED:
+            return set()
+        return {"start_now", "end_now"} if state == PromotionState.UPCOMING else {"end_now"}
 
     # --- saving: everything in one service call ---
 
@@ -402,6 +409,35 @@ class PromotionAdmin(ExportMixin, SafeAutocompleteMixin, DetailActionsMixin, Ser
     )
     def add_group(self, request):
         return HttpResponseRedirect(self._add_url(PromotionKind.GROUP))
+
+    @action(description=gettext_lazy("立即开始"), url_path="start", icon="play_circle", permissions=["start"])
+    def start_now(self, request, object_id):
+        promotion = self.object_or_404(request, object_id)
+
+        def act():
+            try:
+                manage.start_now(promotion, request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(
+                    request, _("活动“%(name)s”已开始，买家现在即可按活动价购买") % {"name": promotion.name}
+                )
+
+        return confirm_action(
+            self,
+            request,
+            promotion,
+            act,
+            title=_("立即开始活动：%(name)s") % {"name": promotion.name},
+            submit_label=_("立即开始"),
+            summary=[
+                (_("活动"), promotion.name),
+                (_("类型"), promotion.get_kind_display()),
+                (_("活动时间"), self.window_display(promotion)),
+                (_("说明"), START_NOTE),
+            ],
+        )
 
     @action(description=gettext_lazy("提前结束"), url_path="end", icon="stop_circle", permissions=["end"])
     def end_now(self, request, object_id):

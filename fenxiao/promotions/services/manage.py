@@ -363,6 +363,28 @@ def _write_tiers(promotion: Promotion, tiers) -> None:
 
 
 @transaction.atomic
+@transaction.atomic
+def start_now(promotion: Promotion, staff, now=None) -> Promotion:
+    """立即开始: an upcoming promotion starts now instead of at its start time; its end
+    stays. Refused once it has started or ended, and for a flash sale whose earlier start
+    would put one of its products in another flash sale at the same moment."""
+    now = now or timezone.now()
+    locked = Promotion.objects.select_for_update().filter(pk=promotion.pk).first()
+    if locked is None:
+        _refuse(_("活动不存在"), code="PROMOTION_NOT_FOUND", status=404)
+    state = locked.state(now)
+    if state == PromotionState.ENDED:
+        _refuse(_("活动已结束"), code="PROMOTION_ENDED", status=409)
+    if state == PromotionState.RUNNING:
+        _refuse(_("活动已经开始"), code="PROMOTION_STARTED", status=409)
+    locked.starts_at = now
+    if locked.kind == PromotionKind.FLASH:
+        _check_overlap(locked, list(locked.items.values_list("product_id", flat=True)))
+    Promotion.objects.filter(pk=locked.pk).update(starts_at=now, updated_at=now)
+    promotion.refresh_from_db()
+    return promotion
+
+
 def end_early(promotion: Promotion, staff, now=None) -> Promotion:
     """提前结束: the promotion stops now, or is refused if it has already ended."""
     now = now or timezone.now()
