@@ -157,9 +157,6 @@ class OrderAdmin(OrderExports, OrderChangePages, ChangedByServicesOnly, DetailAc
             ],
         },
     )
-    # The header names the order under its list alone (订单 › 2026…), not 订单 › 订单 › 2026…
-    # (the app and the model have the same name).
-    change_form_template = "admin/orders/order/change_form.html"
     actions_list = ("batch_ship",)
     actions = ("print_packing_list", "note_selected")
 

@@ -1,6 +1,6 @@
 """The order page's header at 1280 px: the order's next step as a button (改价, 发货, 核销,
 处理售后), every other action under one 更多操作 dropdown, and a title of 订单 › <number>
-(unfold's read 订单 › 订单 › <number>, app and model, cut to 订… › 订… beside eight buttons)."""
+(it read 订单 › 订单 › <number>, app and model, cut to 订… › 订… beside eight buttons)."""
 
 import re
 
@@ -107,7 +107,7 @@ def test_the_title_is_the_order_list_and_the_order(boss):
     order = make_order()
     body = boss.get(url(order)).content.decode()
     title = re.search(r"<h1 [^>]*>(.*?)</h1>", body, re.S).group(1)
-    links = re.findall(r'<a href="([^"]+)"[^>]*>\s*([^<]*?)\s*</a>', title)
+    links = re.findall(r'<a href="([^"]+)"[^>]*>\s*([^<]*?)\s*</a\s*>', title)
     assert links == [(reverse("admin:orders_order_changelist"), "订单"), (url(order), order.number)]
 
 
@@ -117,4 +117,4 @@ def test_the_header_is_english_in_english(boss):
     body = in_english(boss).get(url(order)).content.decode()
     title = re.search(r"<h1 [^>]*>(.*?)</h1>", body, re.S).group(1)
     assert "More actions" in body and "Handle after-sale" in body
-    assert re.findall(r">\s*([^<]*?)\s*</a>", title) == ["Orders", order.number]
+    assert re.findall(r">\s*([^<]*?)\s*</a\s*>", title) == ["Orders", order.number]
