@@ -123,12 +123,15 @@ class WalletEntry(models.Model):
 
 
 # The notes the system writes on store-credit entries (orders' tenders and distribution's
-# withdrawals write them; the row keeps the Chinese sentence).
+# withdrawals write them from these templates; the row keeps the Chinese sentence).
+WALLET_ORDER_PAID = gettext_noop("订单 %(number)s 余额支付")
+WALLET_ORDER_RELEASED = gettext_noop("订单 %(number)s 取消，余额退回")
+WALLET_ORDER_REFUNDED = gettext_noop("订单 %(number)s 售后 %(after_sale)s 退回余额")
 WALLET_WITHDRAWAL = gettext_noop("佣金提现到商城余额 %(number)s")
 WALLET_NOTES = SystemText(
-    gettext_noop("订单 %(number)s 余额支付"),
-    gettext_noop("订单 %(number)s 取消，余额退回"),
-    gettext_noop("订单 %(number)s 售后 %(after_sale)s 退回余额"),
+    WALLET_ORDER_PAID,
+    WALLET_ORDER_RELEASED,
+    WALLET_ORDER_REFUNDED,
     WALLET_WITHDRAWAL,
     patterns={"number": r"\S+", "after_sale": r"\S+"},
 )

@@ -9,6 +9,7 @@ from django.db.models import prefetch_related_objects
 
 from fenxiao.catalog.services.sales import add_sales, remove_sales
 from fenxiao.customers.services import figures as customer_figures
+from fenxiao.distribution.models.texts import UNSOLD_ORDER
 from fenxiao.distribution.services import attribution, binding, commissions, config, distributors, totals
 
 from ..models import Order, OrderLine
@@ -45,7 +46,7 @@ def orders_cancelled(order_ids: list[int]) -> None:
 def order_closed_unsold(order: Order) -> None:
     """An unshipped order was closed with part of its money kept (every unit refunded for
     less than paid): no goods were sold, so its commission is cancelled."""
-    commissions.cancel_for_unsold_order(order, f"订单 {order.number} 未发货即关闭，商品已全部退款")
+    commissions.cancel_for_unsold_order(order, UNSOLD_ORDER % {"number": order.number})
 
 
 def order_refunded_in_full(order: Order) -> None:

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils.translation import gettext_noop
 
 from fenxiao.core.money import format_fen
+from fenxiao.customers.models import WALLET_ORDER_PAID, WALLET_ORDER_REFUNDED, WALLET_ORDER_RELEASED
 from fenxiao.customers.services import wallet
 
 from ..models import ActorKind, AfterSale, Order
@@ -33,7 +34,10 @@ def pay_with_wallet(order: Order) -> int:
     from .lifecycle import mark_paid_by_wallet
 
     amount = wallet.debit_up_to(
-        order.buyer_id, order.total, source_key=f"order-pay:{order.pk}", note=f"订单 {order.number} 余额支付"
+        order.buyer_id,
+        order.total,
+        source_key=f"order-pay:{order.pk}",
+        note=WALLET_ORDER_PAID % {"number": order.number},
     )
     if amount <= 0:
         return 0
@@ -61,7 +65,7 @@ def release_wallet(order: Order) -> None:
             order.buyer_id,
             order.wallet_amount,
             source_key=f"order-release:{order.pk}",
-            note=f"订单 {order.number} 取消，余额退回",
+            note=WALLET_ORDER_RELEASED % {"number": order.number},
         )
 
 
@@ -85,7 +89,7 @@ def refund(order: Order, amount: int, *, reason: str, after_sale: AfterSale):
             order.buyer_id,
             wallet_part,
             source_key=f"order-refund:{after_sale.pk}",
-            note=f"订单 {order.number} 售后 {after_sale.number} 退回余额",
+            note=WALLET_ORDER_REFUNDED % {"number": order.number, "after_sale": after_sale.number},
         )
         Order.objects.filter(pk=order.pk).update(wallet_refunded=F("wallet_refunded") + wallet_part)
         order.wallet_refunded += wallet_part
