@@ -363,7 +363,6 @@ def _write_tiers(promotion: Promotion, tiers) -> None:
 
 
 @transaction.atomic
-@transaction.atomic
 def start_now(promotion: Promotion, staff, now=None) -> Promotion:
     """立即开始: an upcoming promotion starts now instead of at its start time; its end
     stays. Refused once it has started or ended, and for a flash sale whose earlier start
@@ -385,6 +384,7 @@ def start_now(promotion: Promotion, staff, now=None) -> Promotion:
     return promotion
 
 
+@transaction.atomic
 def end_early(promotion: Promotion, staff, now=None) -> Promotion:
     """提前结束: the promotion stops now, or is refused if it has already ended."""
     now = now or timezone.now()
