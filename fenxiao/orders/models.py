@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from fenxiao.core.statemachine import StateMachine
 from fenxiao.shipping.carriers import carrier_name
 
+from .texts import reason_text
+
 # Upper bounds of the order rules' time counts: far beyond any real policy, far below a
 # date overflow (a huge value used to make every confirm-receipt fail).
 MAX_PAYMENT_TIMEOUT_MINUTES = 7 * 24 * 60
@@ -348,8 +350,8 @@ class Order(models.Model):
         translated; what a person typed is in no catalog and reads as typed."""
         what, colon, reason = self.cancel_reason.partition("：")
         if colon and what in CLOSED_BY_REFUND:
-            return gettext(CLOSED_BY_REFUND_REASON) % {"what": gettext(what), "reason": gettext(reason)}
-        return gettext(self.cancel_reason) if self.cancel_reason else ""
+            return gettext(CLOSED_BY_REFUND_REASON) % {"what": gettext(what), "reason": reason_text(reason)}
+        return reason_text(self.cancel_reason)
 
     @property
     def refundable_amount(self) -> int:
@@ -550,7 +552,7 @@ def _label_of(choices):
 # cancel reason, a default reason): a catalog entry, so translated; one a person typed is
 # in no catalog and reads as typed.
 _EVENT_CODES = {
-    "text": gettext,
+    "text": reason_text,
     "carrier": carrier_name,
     "after_sale_kind": _label_of(AfterSaleKind),
     "after_sale_reason": _label_of(AfterSaleReason),

@@ -13,6 +13,7 @@ from fenxiao.core.statemachine import StateMachine
 from fenxiao.shipping.carriers import Carrier, carrier_name
 
 from .models import ActorKind, Order, OrderEvent, OrderLine, evidence_image_path
+from .texts import reason_text
 
 
 class AfterSaleKind(models.TextChoices):
@@ -170,7 +171,7 @@ class AfterSale(models.Model):
         a person typed as typed."""
         if self.reason_code:
             return self.get_reason_code_display()
-        return gettext(self.reason) if self.reason else ""
+        return reason_text(self.reason)
 
 
 class AfterSaleLine(models.Model):

@@ -1,9 +1,10 @@
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
+from fenxiao.orders.texts import reason_text
 
 
 class PaymentStatus(models.TextChoices):
@@ -148,7 +149,7 @@ class Refund(models.Model):
         for a payment that came after its order closed, the system's own sentence: those are
         catalog entries and are translated; what a person typed is in no catalog and reads
         as typed (as `AfterSale.reason_text`)."""
-        return gettext(self.reason) if self.reason else ""
+        return reason_text(self.reason)
 
 
 class NotificationOutcome(models.TextChoices):

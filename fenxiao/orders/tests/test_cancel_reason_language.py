@@ -49,7 +49,7 @@ def test_an_order_closed_by_its_full_refund_names_the_refund_in_the_readers_lang
     assert reason(typed, "zh-hans") == typed.cancel_reason == "全额退款：拍错了"
     assert reason(typed, "en") == "Refunded in full: 拍错了"
     assert reason(default, "zh-hans") == "全额退款：取消订单"
-    assert reason(default, "en") == "Refunded in full: Cancel order"
+    assert reason(default, "en") == "Refunded in full: Order cancelled"
 
 
 def test_the_backend_h5_and_api_show_the_reason_in_the_readers_language():

@@ -52,7 +52,7 @@ def refunds():
     with transaction.atomic():
         refund_unapplied_payment(Payment.objects.get(pk=payment.pk), late)
     return {
-        "Cancel order": refund_of(cancelled),
+        "Order cancelled": refund_of(cancelled),
         "Cancelled by the merchant": refund_of(by_staff),
         "Group failed; refunded in full": refund_of(group),
         "No longer wanted": refund_of(listed),
