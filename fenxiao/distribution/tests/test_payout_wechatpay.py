@@ -358,3 +358,13 @@ def test_a_notification_not_from_wechat_or_not_about_our_finished_bills_is_refus
     fake.transfers[NUMBER].state = "WAIT_USER_CONFIRM"
     with pytest.raises(NotificationMalformed):  # "finished" in a state that is not
         read(gateway, fake.transfer_notification(NUMBER))
+
+
+def test_every_refusal_reads_in_english():
+    """A failed payout's reason is shown in the reader's language (Withdrawal.failure_reason_text):
+    each refusal WeChat can give has its English, the two monthly limits included."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        untranslated = [text for text in FAIL_REASONS.values() if translation.gettext(text) == text]
+    assert untranslated == []
