@@ -57,3 +57,14 @@ def test_saving_says_what_was_saved(backend):
 def test_an_app_page_is_named_without_a_space(backend):
     reply = backend.get(reverse("admin:app_list", args=["shipping"]))
     assert title(reply).startswith("物流管理 |")
+
+
+def test_adding_another_row_reads_as_chinese():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert (
+            translation.gettext("Add another %(verbose_name)s") % {"verbose_name": "活动商品"}
+            == "再添加一个活动商品"
+        )
+        assert translation.gettext("Add another %(model)s") % {"model": "商品"} == "新增商品"
