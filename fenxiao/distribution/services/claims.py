@@ -272,7 +272,3 @@ def approve(claim: OrderClaim, staff, *, note: str = "", rebind: bool = False) -
     ):
         _decide(other, staff, ClaimStatus.REJECTED, texts.CLAIM_TAKEN)
     return claim
-
-
-def describe(claim: OrderClaim) -> str:
-    return f"订单 {claim.order.number}（{claim.distributor.referral_code} 申诉）"
