@@ -31,7 +31,7 @@ def shown_sold(client, promotion) -> list[str]:
     """The 已售 cell of each item row on the promotion's backend page, in row order."""
     page = client.get(reverse("admin:promotions_promotion_change", args=[promotion.pk])).content.decode()
     cells = re.findall(r'<td class="[^"]*field-sold(?:_text)?[^"]*"[^>]*>(.*?)</td>', page, re.S)
-    # The last row is the blank one that 添加另一个 copies.
+    # The last row is the blank one that 再添加一个 copies.
     return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells][:-1]
 
 

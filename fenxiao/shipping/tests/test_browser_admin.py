@@ -27,7 +27,7 @@ def test_template_page_shows_yuan_and_provinces(operations_desk):
     operations_desk.shot("shipping-template")
     page.get_by_label("续费（元）", exact=True).fill("5")
     # A new region row: search a province and pick it.
-    page.get_by_text("添加另一个 指定地区运费").click()
+    page.get_by_text("再添加一个指定地区运费").click()
     page.locator("#id_rules-1-provinces + .select2 .select2-search__field").fill("青海")
     page.locator(".select2-results__option", has_text="青海省").click()
     page.locator("input[name=rules-1-first_fee]").fill("20")

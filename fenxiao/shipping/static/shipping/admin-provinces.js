@@ -1,4 +1,4 @@
-/* A region row added with "添加另一个" gets the same searchable province select as the
+/* A region row added with "再添加一个" gets the same searchable province select as the
    rows the page came with (unfold only sets up those present at load). */
 "use strict";
 document.addEventListener("formset:added", function (event) {
