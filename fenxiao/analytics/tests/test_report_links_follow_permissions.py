@@ -26,10 +26,10 @@ def page(user) -> str:
 @pytest.fixture
 def shop():
     store = make_store("文三路店")
-    person = StoreStaff.objects.create(store=store, user=make_buyer(nickname="小林"), role=StoreStaff.Role.GUIDE)
-    return reverse("admin:stores_store_change", args=[store.pk]), reverse(
-        "admin:stores_storestaff_change", args=[person.pk]
-    )
+    guide = make_buyer(nickname="小林")
+    person = StoreStaff.objects.create(store=store, user=guide, role=StoreStaff.Role.GUIDE)
+    store_page = reverse("admin:stores_store_change", args=[store.pk])
+    return store_page, reverse("admin:stores_storestaff_change", args=[person.pk])
 
 
 def test_a_viewer_of_the_report_alone_reads_names_unlinked(shop):

@@ -3,21 +3,18 @@ writes them for an English model name — 增加 商品, 选择 商品 来修改
 在下面再次编辑它 — which a merchant sees on every save."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils.html import strip_tags
 
 from fenxiao.catalog.models import Category
-from fenxiao.testing import make_category, make_staff
+from fenxiao.testing import login, make_category, make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def backend():
-    client = Client()
-    client.force_login(make_staff(superuser=True))
-    return client
+    return login(make_staff(superuser=True))
 
 
 def title(reply) -> str:

@@ -4,19 +4,16 @@
 import re
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from fenxiao.testing import make_category, make_product, make_staff
+from fenxiao.testing import login, make_category, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def backend():
-    client = Client()
-    client.force_login(make_staff(superuser=True))
-    return client
+    return login(make_staff(superuser=True))
 
 
 def title(client, url) -> list[str]:
