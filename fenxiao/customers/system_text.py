@@ -23,13 +23,19 @@ class SystemText:
     `gettext_noop` where the rows are written) whose sentences a field may hold.
     `patterns` narrows a placeholder (by name) where "any text" would be ambiguous;
     `contexts` names the msgctxt a placeholder's value is translated with (a status label
-    that is a pgettext entry)."""
+    that is a pgettext entry); `values` says how a placeholder's value that is not a
+    sentence is read (a title staff typed, kept as is; a list of phones)."""
 
     def __init__(
-        self, *templates: str, patterns: dict[str, str] | None = None, contexts: dict[str, str] | None = None
+        self,
+        *templates: str,
+        patterns: dict[str, str] | None = None,
+        contexts: dict[str, str] | None = None,
+        values: dict | None = None,
     ):
         patterns = patterns or {}
         self.contexts = contexts or {}
+        self.values = values or {}
         self.templates = [(template, _compile(template, patterns)) for template in templates]
 
     def __call__(self, stored: str) -> str:
@@ -46,6 +52,8 @@ class SystemText:
         return gettext(stored)
 
     def _arg(self, name: str, value: str) -> str:
+        if name in self.values:
+            return self.values[name](value)
         context = self.contexts.get(name)
         translated = pgettext(context, value) if context else value
         # A label without that context (已封禁) is a plain catalog entry.

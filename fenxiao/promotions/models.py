@@ -4,14 +4,14 @@ Counters that must never overshoot (flash stock sold, a buyer's units, coupons i
 group's seats) are columns moved by conditional UPDATEs and guarded by CheckConstraints.
 """
 
-import re
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+
+from fenxiao.customers.system_text import SystemText
 
 
 class PromotionKind(models.TextChoices):
@@ -352,23 +352,19 @@ def push_note(push_id: int) -> str:
     return PUSH_NOTE % {"id": push_id}
 
 
-def _template_pattern(template: str, **groups: str):
-    """A regex that reads a stored sentence back into its arguments."""
-    pattern = re.escape(template)
-    for name, group in groups.items():
-        pattern = pattern.replace(re.escape(f"%({name})s"), f"(?P<{name}>{group})")
-    return re.compile(pattern, re.DOTALL)
-
-
-_HANDED_OUT = _template_pattern(HANDED_OUT, count=r"\d+", phones=".*")
-_PUSHED = _template_pattern(PUSHED, title=".*")
-_PUSH_NOTE = _template_pattern(PUSH_NOTE, id=r"\d+")
-
-
 def _phones_text(shown: str) -> str:
     more = shown.endswith("等")
     names = pgettext("list separator", "、").join(shown.removesuffix("等").split("、"))
     return gettext("%(names)s 等") % {"names": names} if more else names
+
+
+AUDIENCES = SystemText(
+    HANDED_OUT,
+    PUSHED,
+    patterns={"count": r"\d+", "phones": ".*", "title": ".*"},
+    values={"phones": _phones_text, "title": str},  # a push's title reads as staff typed it
+)
+PUSH_NOTES = SystemText(PUSH_NOTE, patterns={"id": r"\d+"})
 
 
 class CouponIssue(models.Model):
@@ -402,18 +398,11 @@ class CouponIssue(models.Model):
     def audience_text(self) -> str:
         """发放对象 in the active language: the system's sentences through the catalog (a
         push's title and the phones stay as they are), anything else as written."""
-        found = _HANDED_OUT.fullmatch(self.audience)
-        if found:
-            return gettext(HANDED_OUT) % {"count": found["count"], "phones": _phones_text(found["phones"])}
-        found = _PUSHED.fullmatch(self.audience)
-        if found:
-            return gettext(PUSHED) % {"title": found["title"]}
-        return self.audience
+        return AUDIENCES(self.audience)
 
     @property
     def note_text(self) -> str:
-        found = _PUSH_NOTE.fullmatch(self.note)
-        return gettext(PUSH_NOTE) % {"id": found["id"]} if found else self.note
+        return PUSH_NOTES(self.note)
 
 
 class BuyerCoupon(models.Model):

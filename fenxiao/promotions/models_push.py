@@ -4,10 +4,11 @@ customer segment. Imported by `promotions.models`, so these are `promotions` mod
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from fenxiao.core.statemachine import StateMachine
+from fenxiao.customers.system_text import SystemText
 
 
 class PushStatus(models.TextChoices):
@@ -37,7 +38,7 @@ class PushCarries(models.TextChoices):
 # shows it in the reader's language.
 CANCELLED_BY_STAFF = gettext_noop("人工取消")
 COUPON_CLOSED = gettext_noop("优惠券不可再发放：%(reason)s")
-_COUPON_CLOSED_PREFIX = COUPON_CLOSED.split("%(reason)s")[0]
+STOP_REASONS = SystemText(COUPON_CLOSED)  # the coupon's refusal is a catalog sentence too
 
 
 def coupon_closed_reason(refusal: str) -> str:
@@ -125,11 +126,7 @@ class Push(models.Model):
     @property
     def stop_reason_text(self) -> str:
         """取消原因 in the active language: the system's reasons through the catalogs."""
-        reason = self.stop_reason
-        if reason.startswith(_COUPON_CLOSED_PREFIX):
-            refusal = reason.removeprefix(_COUPON_CLOSED_PREFIX)
-            return gettext(COUPON_CLOSED) % {"reason": gettext(refusal) if refusal else ""}
-        return gettext(reason) if reason else ""
+        return STOP_REASONS(self.stop_reason)
 
     @property
     def percent(self) -> int:
