@@ -320,7 +320,9 @@ def two_parcels(shop):
 
 SHAPES = [
     ("order number", lambda s: s["two"].number, {"two"}),
-    ("order number's start", lambda s: s["two"].number[:16], {"two"}),
+    # 19 of its 20 digits: orders placed in the same second share the first 14 (the time),
+    # and two random digits more matched another test order about once in a hundred runs.
+    ("order number's start", lambda s: s["two"].number[:19], {"two"}),
     ("buyer's phone", lambda s: s["shipped"].buyer.phone, {"shipped"}),
     ("recipient's phone", lambda s: "13655556666", {"disputed"}),
     ("distributor's phone", lambda s: s["seller"].user.phone, {"sold"}),
