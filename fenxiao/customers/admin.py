@@ -3,10 +3,11 @@
 import copy
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db.models import BooleanField, Value
 from django.urls import reverse
 from django.utils.html import format_html
@@ -20,7 +21,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 from fenxiao.core.admin import ReadOnlyAdmin
 
 from .backoffice.listing import full_phones, phone_text, with_phone_flag
-from .backoffice.roles import PermissionsField, keep_ungranted
+from .backoffice.roles import PermissionsField, keep_ungranted, read_only_table
 from .models import Address, SmsMessage, User
 from .phones import mask_phone
 from .services.staff import ROLE_DESCRIPTIONS
@@ -114,29 +115,6 @@ class RoleForm(forms.ModelForm):
 
     def clean_permissions(self):
         return keep_ungranted(self.cleaned_data["permissions"], self.instance, "permissions")
-
-
-ACTION_WORDS = {
-    "add": gettext_lazy("新增"),
-    "change": gettext_lazy("修改"),
-    "delete": gettext_lazy("删除"),
-    "view": gettext_lazy("查看"),
-}
-
-
-def permission_label(permission: Permission) -> str:
-    """A permission in the page's language: Django stores "Can add xxx" in English when it
-    creates them, whatever the language; a special one (a report, 核销自提订单) by its name."""
-    model = permission.content_type.model_class()
-    action = permission.codename.split("_", 1)[0]
-    if (
-        model is None
-        or action not in ACTION_WORDS
-        or permission.codename != f"{action}_{model._meta.model_name}"
-    ):
-        return _(permission.name)
-    app = model._meta.app_config.verbose_name
-    return f"{app} | {model._meta.verbose_name} | {ACTION_WORDS[action]}"
 
 
 class AddressInline(TabularInline):
@@ -285,10 +263,9 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
             fields += ["is_superuser", "is_staff", "groups", "user_permissions", "permissions_display"]
         return fields
 
-    @display(description=gettext_lazy("用户权限"))
+    @display(description=gettext_lazy("单独授权"))
     def permissions_display(self, obj):
-        perms = obj.user_permissions.select_related("content_type") if obj and obj.pk else []
-        return _("、").join(permission_label(p) for p in perms) or "-"
+        return read_only_table(obj, "user_permissions")
 
     @display(description=gettext_lazy("密码"))
     def password_reset(self, obj):
@@ -329,6 +306,10 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+    # What a staff member who may only view roles sees in place of an editable field.
+    READ_ONLY = {"permissions": "permissions_table"}
+    actions = ("delete_selected",)  # this page's own: it refuses the preset roles
+
     form = RoleForm
     search_help_text = gettext_lazy("按角色名称搜索")
     list_display = ("name", "member_count")
@@ -340,6 +321,11 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            fieldsets = [
+                (name, {**options, "fields": [self.READ_ONLY.get(f, f) for f in options["fields"]]})
+                for name, options in fieldsets
+            ]
         if obj is None or obj.name not in ROLE_DESCRIPTIONS:
             return fieldsets
         note = str(ROLE_DESCRIPTIONS[obj.name]) + _(
@@ -352,6 +338,29 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     @display(description=gettext_lazy("成员数"), ordering="member_count")
     def member_count(self, obj):
         return obj.member_count
+
+    @display(description=gettext_lazy("权限"))
+    def permissions_table(self, obj):
+        return read_only_table(obj, "permissions")
+
+    def has_delete_permission(self, request, obj=None):
+        # A preset role comes back with every migrate: deleting it would only take it from
+        # its members until the next upgrade.
+        preset = obj is not None and obj.name in ROLE_DESCRIPTIONS
+        return not preset and super().has_delete_permission(request, obj)
+
+    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+    def delete_selected(self, request, queryset):
+        presets = list(queryset.filter(name__in=ROLE_DESCRIPTIONS).values_list("name", flat=True))
+        if presets:
+            self.message_user(
+                request,
+                _("预置角色不能删除：%(names)s。它们在每次升级后恢复；不需要时取消员工的该角色即可。")
+                % {"names": _("、").join(presets)},
+                messages.ERROR,
+            )
+            return None
+        return django_delete_selected(self, request, queryset)
 
 
 @admin.register(SmsMessage)

@@ -116,6 +116,13 @@ class PermissionsField(forms.ModelMultipleChoiceField):
         super().__init__(queryset=grantable(), widget=PermissionMatrix, **kwargs)
 
 
+def read_only_table(holder, field: str) -> str:
+    """The table with `holder`'s boxes ticked and none offered: what a staff member who may
+    only look sees, instead of Django's "app | model | Can …" line for each permission."""
+    chosen = list(getattr(holder, field).values_list("pk", flat=True)) if holder and holder.pk else []
+    return PermissionsField().widget.render(f"{field}_shown", chosen, attrs={"disabled": True})
+
+
 def keep_ungranted(chosen, holder, field: str):
     """What the form chose among the boxes, plus what `holder` already held that the table
     does not offer (so saving a role never drops a permission nobody could see)."""

@@ -5,12 +5,11 @@ caller's Accept-Language with the same codes, and Chinese stays the default."""
 import json
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from fenxiao.customers.admin import permission_label
+from fenxiao.customers.backoffice.roles import grantable, sections
 from fenxiao.customers.errors import WeakPassword
 from fenxiao.customers.models import Segment, SmsMessage, Tag
 from fenxiao.customers.services import accounts, tags
@@ -64,7 +63,15 @@ def permission_data() -> list[str]:
     """The permission picker names every app's models: other apps' names are not this
     app's to translate."""
     with translation.override("en"):
-        return [permission_label(p) for p in Permission.objects.select_related("content_type")]
+        return [
+            str(text)
+            for section in sections(grantable(), set())
+            for text in [
+                section["title"],
+                *(row["label"] for row in section["rows"]),
+                *(other["label"] for row in section["rows"] for other in row["others"]),
+            ]
+        ]
 
 
 def english_page(client, url, *data) -> str:

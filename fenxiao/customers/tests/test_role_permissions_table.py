@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
+from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
 from fenxiao.testing import login, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,58 @@ def test_a_staff_member_gets_roles_by_box_and_grants_in_the_same_table(boss):
     assert list(person.groups.all()) == [cs]
     assert list(person.user_permissions.all()) == [perm("stores.verify_pickup")]
     assert person.has_perm("stores.verify_pickup")
+
+
+def shown_boxes(html: str, name: str) -> dict[str, bool]:
+    """The read-only table's boxes: {permission id: ticked}, each one disabled."""
+    found = re.findall(rf'<input type="checkbox" name="{name}" value="(\d+)"([^>]*)>', html)
+    assert found and all(rest.rstrip().endswith(" disabled") for _pk, rest in found)
+    return {pk: rest.rstrip().endswith(" checked disabled") for pk, rest in found}
+
+
+def test_a_staff_member_who_may_only_look_reads_the_role_as_the_table():
+    role = Group.objects.create(name="客服")
+    role.permissions.add(perm("orders.view_order"), perm("analytics.view_stores_report"))
+    viewer = login(make_staff("viewer", perms=["auth.view_group"]))
+
+    html = viewer.get(reverse("admin:auth_group_change", args=[role.pk])).content.decode()
+
+    ticked = {pk for pk, on in shown_boxes(html, "permissions_shown").items() if on}
+    assert ticked == {str(perm("orders.view_order").pk), str(perm("analytics.view_stores_report").pk)}
+    assert "查看门店报表" in html
+    assert "Can view" not in html and "| 订单 |" not in html
+
+
+def test_a_manager_reads_a_colleagues_own_grants_as_the_table():
+    person = make_staff("xiaomei")
+    person.user_permissions.add(perm("stores.verify_pickup"))
+    manager = login(make_staff("manager", perms=["customers.view_user", "customers.change_user"]))
+
+    html = manager.get(reverse("admin:customers_user_change", args=[person.pk])).content.decode()
+
+    ticked = {pk for pk, on in shown_boxes(html, "user_permissions_shown").items() if on}
+    assert ticked == {str(perm("stores.verify_pickup").pk)}
+    assert 'name="user_permissions"' not in html  # nothing a manager could post back
+    assert "Can " not in html and "核销自提订单" in html
+
+
+def test_a_preset_role_cannot_be_deleted_a_shop_role_can(boss):
+    ensure_staff_groups()
+    operations = Group.objects.get(name=OPERATIONS)
+    own = Group.objects.create(name="客服")
+    change_page = boss.get(reverse("admin:auth_group_change", args=[operations.pk])).content.decode()
+    assert reverse("admin:auth_group_delete", args=[operations.pk]) not in change_page
+    delete_page = reverse("admin:auth_group_delete", args=[operations.pk])
+    assert boss.post(delete_page, {"post": "yes"}).status_code == 403
+
+    changelist = reverse("admin:auth_group_changelist")
+    refused = boss.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [operations.pk, own.pk], "post": "yes"},
+        follow=True,
+    ).content.decode()
+
+    assert "预置角色不能删除：运营" in refused
+    assert Group.objects.filter(pk__in=[operations.pk, own.pk]).count() == 2
+    boss.post(changelist, {"action": "delete_selected", "_selected_action": [own.pk], "post": "yes"})
+    assert not Group.objects.filter(pk=own.pk).exists()
