@@ -117,7 +117,10 @@ class ReconciliationAdmin(ReadOnlyAdmin):
             rows = format_html_join(
                 "",
                 '<li><a class="text-primary-600" href="{}">{}</a></li>',
-                ((_record_url(p["model"], p["pk"]), p["text"]) for p in check["problems"]),
+                (
+                    (_record_url(p["model"], p["pk"]), reconciliation.problem_text(p))
+                    for p in check["problems"]
+                ),
             )
             more = (
                 format_html("<li>{}</li>", _("另有 %(count)s 项未列出") % {"count": check["more"]})

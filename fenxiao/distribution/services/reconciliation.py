@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Case,
     CharField,
@@ -43,7 +44,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from fenxiao.core.days import day_bounds
 from fenxiao.core.money import format_fen
@@ -88,16 +89,117 @@ FIGURES = (
 )
 
 
+# --- the problems' sentences ------------------------------------------------------------
+# A problem is kept twice: as its sentence in the shop's language (`text`, what a row from
+# before the templates has alone) and as the templates it was made from with their values
+# (`subject`, `why`), so a page rebuilds it in its reader's language (`problem_text`), as
+# the order log does (`OrderEvent.text`). Values are kept raw and shown when read: amounts
+# in fen as {"fen": n}, statuses and field names as {kind: code}; ids, order numbers,
+# counts and what the records say (a till sale's label, a payout reference) as they are.
+
+# "subject：reasons", the reasons joined with "；".
+PROBLEM = gettext_noop("%(subject)s：%(why)s")
+
+# 订单 ↔ 佣金
+COMMISSION_OF_ORDER = gettext_noop("佣金#%(pk)s（订单 %(number)s）")
+COMMISSION_OF_TILL = gettext_noop("佣金#%(pk)s（门店收银 %(sale)s）")
+ABOVE_BASE = gettext_noop("佣金 %(amount)s 超过计佣金额 %(base)s")
+ORDER_UNPAID = gettext_noop("订单未付款")
+# `named`: the distributor the order's attribution names at that level (None if none).
+NOT_NAMED = gettext_noop("%(level)s级归属为分销商#%(named)s，佣金却给了#%(distributor)s")
+BASE_ABOVE_PAID = gettext_noop("计佣金额 %(base)s 超过实付 %(paid)s")
+NOT_COMPLETED = gettext_noop("订单未完成，佣金却已冻结或结算")
+NOT_RELEASED = gettext_noop("风控审核未放行，佣金却已结算")
+HELD_WITHOUT_REVIEW = gettext_noop("风控暂扣，却没有待审核的风控记录（无法放行或作废）")
+
+# 佣金 ↔ 账户流水
+COMMISSION_OF_DISTRIBUTOR = gettext_noop("佣金#%(pk)s（%(status)s，分销商#%(distributor)s）")
+BOOKED = gettext_noop("应入账 %(expected)s，流水为 %(booked)s")
+
+# 账户流水 ↔ 余额 (`total`: a DistributorTotals field)
+DISTRIBUTOR = gettext_noop("分销商#%(pk)s")
+TOTAL_DIFFERS = gettext_noop("%(total)s记为 %(recorded)s，历史为 %(history)s")
+
+# 提现 ↔ 流水 ↔ 打款
+WITHDRAWAL = gettext_noop("提现 %(number)s")
+HOLD_WRONG = gettext_noop("应冻结 %(amount)s，流水冻结 %(held)s（%(holds)s 笔）")
+# `status`: 已拒绝 or 打款失败 (the sentence has read "已已拒绝" since it was first written).
+RELEASE_WRONG = gettext_noop("已%(status)s，应退回 %(amount)s，流水退回 %(released)s")
+RELEASED_UNASKED = gettext_noop("未拒绝或失败，流水却退回 %(released)s")
+ARRIVED_NOT_PAID = gettext_noop("打款已到账，提现单却不是已打款")
+PAID_BY_SANDBOX = gettext_noop("由沙箱打款（%(reference)s），款项并未实际到账")
+PAID_WITHOUT_TIME = gettext_noop("已打款却没有打款时间")
+CREDIT_WRONG = gettext_noop("应转入商城余额 %(payout)s，余额记录为 %(credited)s")
+
+
+def _label(choices):
+    return lambda code: str(dict(choices.choices).get(code, code))
+
+
+def _total_label(name: str) -> str:
+    try:
+        return str(DistributorTotals._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+# What a {kind: code} value means, in the reader's language.
+_CODES = {
+    "fen": format_fen,
+    "commission_status": _label(CommissionStatus),
+    "withdrawal_status": _label(WithdrawalStatus),
+    "total": _total_label,
+}
+
+
+def _fen(amount: int | None) -> dict:
+    return {"fen": amount}
+
+
+def _value(value):
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, code),) = value.items()
+        if kind in _CODES:
+            return _CODES[kind](code)
+    return value
+
+
+def _sentence(part) -> str:
+    template, args = part
+    return gettext(template) % {name: _value(value) for name, value in args.items()}
+
+
+def problem_text(problem: dict) -> str:
+    """A problem in the active language. Pure Python: a page of problems costs no query. A
+    problem kept before its templates were (only `text`), or whose templates no longer fit
+    its values, reads as it was written."""
+    if "subject" not in problem:
+        return problem.get("text", "")
+    try:
+        return gettext(PROBLEM) % {
+            "subject": _sentence(problem["subject"]),
+            "why": gettext("；").join(_sentence(part) for part in problem["why"]),
+        }
+    except (KeyError, TypeError, ValueError):
+        return problem.get("text", "")
+
+
 @dataclass
 class Check:
     key: str
     title: str
     checked: int = 0
-    # {"text": what disagrees, "model": "app.model", "pk": the record to open}
+    # {"text": what disagrees, in the shop's language, "subject": [template, values],
+    #  "why": [[template, values], …], "model": "app.model", "pk": the record to open}
     problems: list[dict] = field(default_factory=list)
 
-    def add(self, text: str, model, pk: int) -> None:
-        self.problems.append({"text": text, "model": model._meta.label_lower, "pk": pk})
+    def add(self, said: tuple, model, pk: int) -> None:
+        """`said`: (subject, reasons), each a (template, values) pair."""
+        subject, why = said
+        problem = {"subject": list(subject), "why": [list(part) for part in why]}
+        # Written under the run's language (the shop's): the sentence older readers show.
+        problem["text"] = problem_text(problem)
+        self.problems.append({**problem, "model": model._meta.label_lower, "pk": pk})
 
     def as_dict(self) -> dict:
         return {
@@ -148,12 +250,12 @@ def _windows(model) -> Iterator[tuple[int, int]]:
 
 
 def _wrong(
-    query: Callable, describe: Callable[[dict], str], check: Check, model, *, base=None, windows=True
+    query: Callable, describe: Callable[[dict], tuple], check: Check, model, *, base=None, windows=True
 ) -> None:
     """Run `query(rows)` (a values() queryset of the rows that disagree, given a base
     queryset) window by window, or over all rows in one statement where a window would
     read a whole unindexed table each time (`windows=False`); rows found are read once
-    more before they are reported."""
+    more before they are reported, as `describe(row)` says (see `Check.add`)."""
     base = base if base is not None else model.objects.all()
     spans = _windows(model) if windows else [(0, None)]
     for after, upto in spans:
@@ -235,27 +337,28 @@ def _orders_and_commissions() -> Check:
             )
         )
 
-    def describe(row) -> str:
+    def describe(row) -> tuple:
         why = []
         if row["amount"] > row["base"]:
-            why.append(f"佣金 {format_fen(row['amount'])} 超过计佣金额 {format_fen(row['base'])}")
+            why.append((ABOVE_BASE, {"amount": _fen(row["amount"]), "base": _fen(row["base"])}))
         if row["number"] is None:  # a till sale's commission
-            return f"佣金#{row['pk']}（门店收银 {row['offline_label']}）：" + "；".join(why)
+            return (COMMISSION_OF_TILL, {"pk": row["pk"], "sale": row["offline_label"]}), why
         if row["paid"] is None:
-            why.append("订单未付款")
+            why.append((ORDER_UNPAID, {}))
         if row["named"] != row["distributor_id"]:
-            why.append(f"{row['level']}级归属为分销商#{row['named']}，佣金却给了#{row['distributor_id']}")
+            named = {"level": row["level"], "named": row["named"], "distributor": row["distributor_id"]}
+            why.append((NOT_NAMED, named))
         if row["base"] > row["line_paid"]:
-            why.append(f"计佣金额 {format_fen(row['base'])} 超过实付 {format_fen(row['line_paid'])}")
+            why.append((BASE_ABOVE_PAID, {"base": _fen(row["base"]), "paid": _fen(row["line_paid"])}))
         if row["status"] in (CommissionStatus.FROZEN, CommissionStatus.SETTLED) and row["order_status"] != (
             "completed"
         ):
-            why.append("订单未完成，佣金却已冻结或结算")
+            why.append((NOT_COMPLETED, {}))
         if row["status"] == CommissionStatus.SETTLED and row["unreleased"]:
-            why.append("风控审核未放行，佣金却已结算")
+            why.append((NOT_RELEASED, {}))
         if row["under_review"] and not row["reviewable"]:
-            why.append("风控暂扣，却没有待审核的风控记录（无法放行或作废）")
-        return f"佣金#{row['pk']}（订单 {row['number']}）：" + "；".join(why)
+            why.append((HELD_WITHOUT_REVIEW, {}))
+        return (COMMISSION_OF_ORDER, {"pk": row["pk"], "number": row["number"]}), why
 
     _wrong(query, describe, check, Commission)
     return check
@@ -277,12 +380,14 @@ def _commissions_and_ledger() -> Check:
             .exclude(booked=F("expected"))
         )
 
-    def describe(row) -> str:
-        status = CommissionStatus(row["status"]).label
-        return (
-            f"佣金#{row['pk']}（{status}，分销商#{row['distributor_id']}）：应入账 "
-            f"{format_fen(row['expected'])}，流水为 {format_fen(row['booked'])}"
-        )
+    def describe(row) -> tuple:
+        subject = {
+            "pk": row["pk"],
+            "status": {"commission_status": row["status"]},
+            "distributor": row["distributor_id"],
+        }
+        booked = {"expected": _fen(row["expected"]), "booked": _fen(row["booked"])}
+        return (COMMISSION_OF_DISTRIBUTOR, subject), [(BOOKED, booked)]
 
     # The ledger's commission column has no index (settlement writes one entry per
     # commission and each index costs a write), so both tables are read once, together.
@@ -294,19 +399,21 @@ def _ledger_and_balances() -> Check:
     check = Check(
         "balances", gettext_noop("账户流水 ↔ 余额：每位分销商的余额和看板累计数等于其流水与佣金历史之和")
     )
-    labels = {name: DistributorTotals._meta.get_field(name).verbose_name for name in totals.TOTAL_FIELDS}
     for after, upto in _windows(Distributor):
         ids = list(Distributor.objects.filter(pk__gt=after, pk__lte=upto).values_list("pk", flat=True))
         check.checked += len(ids)
         suspects = totals.mismatches(ids)
         for pk, diff in sorted(totals.mismatches(list(suspects)).items() if suspects else []):
-            parts = [f"{labels[f]}记为 {_amount(f, a)}，历史为 {_amount(f, b)}" for f, (a, b) in diff.items()]
-            check.add(f"分销商#{pk}：" + "；".join(parts), Distributor, pk)
+            why = [
+                (TOTAL_DIFFERS, {"total": {"total": f}, "recorded": _amount(f, a), "history": _amount(f, b)})
+                for f, (a, b) in diff.items()
+            ]
+            check.add(((DISTRIBUTOR, {"pk": pk}), why), Distributor, pk)
     return check
 
 
-def _amount(field_name: str, value: int) -> str:
-    return str(value) if field_name == "orders" else format_fen(value)
+def _amount(field_name: str, value: int):
+    return value if field_name == "orders" else _fen(value)
 
 
 def _withdrawals() -> Check:
@@ -351,21 +458,22 @@ def _withdrawals() -> Check:
             )
         )
 
-    def describe(row) -> str:
+    def describe(row) -> tuple:
         why = []
         amount, held, released = row["amount"], -row["held"], row["released"]
         if row["holds"] != 1 or held != amount:
-            why.append(f"应冻结 {format_fen(amount)}，流水冻结 {format_fen(held)}（{row['holds']} 笔）")
+            why.append((HOLD_WRONG, {"amount": _fen(amount), "held": _fen(held), "holds": row["holds"]}))
         if row["status"] in given_back and released != amount:
-            label = WithdrawalStatus(row["status"]).label
-            why.append(f"已{label}，应退回 {format_fen(amount)}，流水退回 {format_fen(released)}")
+            status = {"withdrawal_status": row["status"]}
+            given = {"status": status, "amount": _fen(amount), "released": _fen(released)}
+            why.append((RELEASE_WRONG, given))
         if row["status"] not in given_back and released:
-            why.append(f"未拒绝或失败，流水却退回 {format_fen(released)}")
+            why.append((RELEASED_UNASKED, {"released": _fen(released)}))
         if row["payout_status"] == PayoutStatus.SUCCEEDED and row["status"] != WithdrawalStatus.PAID:
-            why.append("打款已到账，提现单却不是已打款")
+            why.append((ARRIVED_NOT_PAID, {}))
         if not demo and SANDBOX_MARK in row["payout_reference"]:
-            why.append(f"由沙箱打款（{row['payout_reference']}），款项并未实际到账")
-        return f"提现 {row['number']}：" + "；".join(why or ["已打款却没有打款时间"])
+            why.append((PAID_BY_SANDBOX, {"reference": row["payout_reference"]}))
+        return (WITHDRAWAL, {"number": row["number"]}), why or [(PAID_WITHOUT_TIME, {})]
 
     _wrong(query, describe, check, Withdrawal)
 
@@ -382,11 +490,9 @@ def _withdrawals() -> Check:
             .values("pk", "number", "payout", "credited")
         )
 
-    def describe_credit(row) -> str:
-        return (
-            f"提现 {row['number']}：应转入商城余额 {format_fen(row['payout'])}，"
-            f"余额记录为 {format_fen(row['credited'] or 0)}"
-        )
+    def describe_credit(row) -> tuple:
+        credited = {"payout": _fen(row["payout"]), "credited": _fen(row["credited"] or 0)}
+        return (WITHDRAWAL, {"number": row["number"]}), [(CREDIT_WRONG, credited)]
 
     paid_to_wallet = Withdrawal.objects.filter(status=WithdrawalStatus.PAID, method=PayoutMethod.STORE_CREDIT)
     counted = check.checked
