@@ -42,6 +42,11 @@ MIN_DISCOUNT_BP, MAX_DISCOUNT_BP = 100, 9900  # 1 % – 99 % off
 GROUP_SIZE = (2, 100)
 GROUP_HOURS = (1, 720)
 MAX_VALID_DAYS = 3650
+# Business ceilings, so a slip of the keyboard (a limit of 10000000000) reads as a mistake
+# in the form on every database, not as SQLite storing it or PostgreSQL's range error.
+MAX_PER_BUYER_UNITS = 9_999  # 每人限购 (a cart line holds at most 999)
+MAX_COUPON_QUANTITY = 100_000_000  # 发行量
+MAX_COUPON_PER_BUYER = 999  # 每人限领
 # A start typed as "now" is a little in the past by the time the form is saved.
 START_GRACE = timedelta(minutes=5)
 SAME_MINUTE = timedelta(minutes=1)
@@ -124,6 +129,11 @@ def _check_promotion(promotion: Promotion, before: Promotion | None, now) -> Non
         promotion.starts_at = before.starts_at
     elif promotion.starts_at < now - START_GRACE:
         _refuse(_("开始时间不能早于当前时间"), field="starts_at")
+    if (promotion.per_buyer_limit or 0) > MAX_PER_BUYER_UNITS:
+        _refuse(
+            _("每人限购不能超过 %(max)s 件（0 表示不限）") % {"max": MAX_PER_BUYER_UNITS},
+            field="per_buyer_limit",
+        )
     if promotion.kind == PromotionKind.GROUP:
         if not GROUP_SIZE[0] <= (promotion.group_size or 0) <= GROUP_SIZE[1]:
             _refuse(
@@ -483,6 +493,10 @@ def _check_coupon(coupon: Coupon, before: Coupon | None, now) -> None:
     changed_until = before is None or coupon.valid_until != before.valid_until
     if coupon.valid_until and changed_until and coupon.valid_until <= now:
         refuse(_("有效期结束时间必须晚于当前时间"))
+    if (coupon.total_quantity or 0) > MAX_COUPON_QUANTITY:
+        refuse(_("发行量不能超过 %(max)s 张（0 表示不限）") % {"max": f"{MAX_COUPON_QUANTITY:,}"})
+    if (coupon.per_buyer_limit or 0) > MAX_COUPON_PER_BUYER:
+        refuse(_("每人限领不能超过 %(max)s 张（0 表示不限）") % {"max": MAX_COUPON_PER_BUYER})
     issued = before.issued if before else 0
     if coupon.total_quantity and coupon.total_quantity < issued:
         refuse(_("发行量不能少于已发放的 %(issued)s 张") % {"issued": issued})

@@ -104,3 +104,13 @@ def test_a_refusal_about_the_items_stays_under_the_items(boss):
     assert not reply.context["adminform"].form.errors
     (items,) = reply.context["inline_admin_formsets"]
     assert any("活动价必须低于售价" in e for e in items.formset.non_form_errors())
+
+
+def test_a_limit_past_the_ceiling_is_refused_at_its_field(boss):
+    product = make_product(price=9900)
+    data = form_data(product, timezone.now() + timedelta(hours=1), per_buyer_limit="10000")
+    reply = boss.post(add_url("flash"), data)
+    assert reply.status_code == 200
+    errors = reply.context["adminform"].form.errors
+    assert errors["per_buyer_limit"] == ["每人限购不能超过 9999 件（0 表示不限）"]
+    assert not Promotion.objects.exists()

@@ -232,6 +232,7 @@ def test_a_spend_promotion_is_saved_with_its_tiers_and_scope(staff):
         ({"group_size": 101}, "成团人数"),
         ({"group_hours": 0}, "成团时限"),
         ({"group_hours": 721}, "成团时限"),
+        ({"per_buyer_limit": 10_000}, "每人限购不能超过 9999 件"),
     ],
 )
 def test_group_mistakes(staff, product, fields, text):
@@ -284,6 +285,8 @@ def coupon(**fields):
         ),
         ({"valid_days": None, "valid_until": timezone.now() - HOUR}, "晚于当前时间"),
         ({"scope": "products"}, "至少选择一个商品"),
+        ({"total_quantity": 100_000_001}, "发行量不能超过 100,000,000 张"),
+        ({"per_buyer_limit": 1000}, "每人限领不能超过 999 张"),
     ],
 )
 def test_coupon_mistakes(staff, fields, text):
@@ -304,3 +307,11 @@ def test_coupon_quantity_never_below_issued_and_issued_is_never_overwritten(staf
     existing.total_quantity, existing.issued = 50, 0  # a stale copy from the form
     manage.save_coupon(existing, staff)
     assert Coupon.objects.filter(pk=existing.pk).values_list("total_quantity", "issued").get() == (50, 40)
+
+
+def test_the_largest_limits_allowed_are_saved(staff, product):
+    flash = manage.save_promotion(promotion(per_buyer_limit=9_999), [item(product, price=5000)], [], staff)
+    assert Promotion.objects.get(pk=flash.pk).per_buyer_limit == 9_999
+    saved = manage.save_coupon(coupon(total_quantity=100_000_000, per_buyer_limit=999), staff)
+    saved.refresh_from_db()
+    assert (saved.total_quantity, saved.per_buyer_limit) == (100_000_000, 999)
