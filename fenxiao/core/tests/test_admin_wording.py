@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import strip_tags
 
 from fenxiao.catalog.models import Category
-from fenxiao.testing import login, make_category, make_staff
+from fenxiao.testing import in_english, login, make_buyer, make_category, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +65,30 @@ def test_adding_another_row_reads_as_chinese():
             == "再添加一个活动商品"
         )
         assert translation.gettext("Add another %(model)s") % {"model": "商品"} == "新增商品"
+
+
+def heading(html: str) -> str:
+    """The title line at the top of a list: its name, and the count while narrowed."""
+    start = html.index("<h1")
+    return " ".join(strip_tags(html[start : html.index("</h1>", start)]).split())
+
+
+def test_a_list_counts_its_rows_in_chinese_and_says_show_all_only_when_narrowed(backend):
+    for phone in ("13900000001", "13900000002", "13900000003"):
+        make_buyer(phone)
+    url = reverse("admin:customers_customer_changelist")  # a list that skips the full count
+
+    whole = backend.get(url).content.decode()
+    assert "条结果" not in heading(whole) and "显示全部" not in whole
+    assert "共 3 条" in strip_tags(whole) and "3 客户" not in strip_tags(whole)
+
+    narrowed = backend.get(url, {"q": "13900000001"}).content.decode()
+    assert heading(narrowed).endswith("1 条结果 (显示全部)")
+    assert "共 1 条" in strip_tags(narrowed)
+
+
+def test_the_row_count_in_english(backend):
+    make_buyer("13900000001")
+    make_buyer("13900000002")
+    page = in_english(backend).get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert "2 rows" in strip_tags(page) and "共" not in strip_tags(page)
