@@ -19,6 +19,9 @@ What is proved, whatever the rules and settings were at the time:
 - 提现 → 流水 → 打款: each withdrawal holds exactly its amount, gives it back only when
   rejected or failed; a transfer that arrived is on a paid withdrawal, and one paid to the
   buyer wallet put exactly its payout there.
+
+Each disagreement is kept as the templates it was said with and their values, beside its
+sentence in the shop's language, so the backend reads it in its reader's language.
 """
 
 import time
@@ -180,7 +183,7 @@ def problem_text(problem: dict) -> str:
             "subject": _sentence(problem["subject"]),
             "why": gettext("；").join(_sentence(part) for part in problem["why"]),
         }
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         return problem.get("text", "")
 
 
