@@ -196,6 +196,35 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
             .annotate(product_total=Count("products"), may_list=Value(may_list, output_field=BooleanField()))
         )
 
+    def get_deleted_objects(self, objs, request):
+        """A template its products still use is not deleted (they would lose their fees):
+        instead of Django's list of every such product, one line per template saying how many
+        use it and how to move them, with those products a click away."""
+        in_use = (
+            ShippingTemplate.objects.filter(pk__in=[obj.pk for obj in objs])
+            .annotate(product_total=Count("products"))
+            .filter(product_total__gt=0)
+            .order_by("pk")
+        )
+        may_list = request.user.has_perm("catalog.view_product") or request.user.has_perm(
+            "catalog.change_product"
+        )
+        reasons = [self._in_use_reason(template, may_list) for template in in_use]
+        if reasons:
+            return [], {}, set(), reasons
+        return super().get_deleted_objects(objs, request)
+
+    @staticmethod
+    def _in_use_reason(template, may_list: bool):
+        text = _(
+            "运费模板“%(name)s”正被 %(count)s 个商品使用，不能删除：请先在商品列表勾选这些商品，"
+            "用“修改运费模板”改用其他模板，再删除。"
+        ) % {"name": template.name, "count": template.product_total}
+        if not may_list:
+            return text
+        url = f"{reverse('admin:catalog_product_changelist')}?shipping_template__id__exact={template.pk}"
+        return format_html('{} <a class="text-primary-600" href="{}">{}</a>', text, url, _("查看这些商品"))
+
     @display(description=gettext_lazy("默认运费"))
     def default_rates(self, obj):
         unit = _("件") if obj.charge_by == ChargeBy.PIECE else "kg"

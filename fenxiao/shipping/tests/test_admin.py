@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 
 from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
 from fenxiao.shipping.models import ChargeBy, ShippingFreeRule, ShippingRule, ShippingTemplate
-from fenxiao.testing import login, make_product, make_staff
+from fenxiao.testing import in_english, login, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,39 @@ def test_a_templates_product_count_opens_those_products(operations):
     assert f"shipping_template__id__exact={unused.pk}" not in listing  # no product to see
     shown = operations.get(products).context["cl"].result_list
     assert {p.pk for p in shown} == {p.pk for p in heavy}
+
+
+def test_a_template_in_use_is_not_deleted_and_the_page_says_how_to_move_its_products(operations):
+    """Deleting a template products use listed every product (with 500 products, 500 lines)
+    and no way forward; it now says how many use it and opens them."""
+    used, unused = ShippingTemplate.objects.create(name="大件"), ShippingTemplate.objects.create(name="冷链")
+    for i in range(3):
+        product = make_product(f"沙发{i}")
+        product.shipping_template = used
+        product.save(update_fields=["shipping_template"])
+    page = operations.get(f"/backend/shipping/shippingtemplate/{used.pk}/delete/").content.decode()
+    assert "运费模板“大件”正被 3 个商品使用，不能删除" in page and "修改运费模板" in page
+    assert f'href="/backend/catalog/product/?shipping_template__id__exact={used.pk}"' in page
+    assert "沙发1" not in page
+    # Ticked with an unused one on the list: the bulk delete refuses the same way, deleting nothing.
+    bulk = {"action": "delete_selected", "_selected_action": [used.pk, unused.pk], "post": "yes"}
+    page = operations.post("/backend/shipping/shippingtemplate/", bulk).content.decode()
+    assert "运费模板“大件”正被 3 个商品使用" in page and "冷链" not in page.split("正被")[1]
+    assert ShippingTemplate.objects.count() == 2
+    # Unused, it goes.
+    reply = operations.post(f"/backend/shipping/shippingtemplate/{unused.pk}/delete/", {"post": "yes"})
+    assert reply.status_code == 302 and not ShippingTemplate.objects.filter(pk=unused.pk).exists()
+    page = in_english(operations).get(f"/backend/shipping/shippingtemplate/{used.pk}/delete/")
+    assert "is used by 3 products and cannot be deleted" in page.content.decode()
+
+
+def test_the_template_list_reads_a_fixed_number_of_queries(operations, django_assert_max_num_queries):
+    for i in range(8):
+        template = ShippingTemplate.objects.create(name=f"模板{i}", undelivered_provinces=["65"])
+        ShippingRule.objects.create(template=template, provinces=["54"], first_fee=2500)
+        product = make_product(f"商品{i}")
+        product.shipping_template = template
+        product.save(update_fields=["shipping_template"])
+    with django_assert_max_num_queries(12):
+        page = operations.get("/backend/shipping/shippingtemplate/")
+    assert page.status_code == 200 and "模板7" in page.content.decode()
