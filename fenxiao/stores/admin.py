@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from fenxiao.catalog.models import Sku
 from fenxiao.core.admin import SafeAutocompleteMixin, user_text
@@ -36,7 +37,7 @@ from fenxiao.shipping import regions
 
 from .exports import STORE_MEMBERS, STORE_STOCK
 from .models import Store, StoreMember, StoreStaff, StoreStock
-from .services import stock, stock_sheet
+from .services import closing, stock, stock_sheet
 
 STOCK_PAGE_ROWS = 200
 MOVED_WARNING = gettext_noop(
@@ -49,6 +50,9 @@ STOCK_SHELVES = {
     "none": gettext_lazy("未铺货"),
     "out": gettext_lazy("门店缺货"),
 }
+
+
+REGION_FIELDS = ("province", "city", "district")
 
 
 class StoreForm(forms.ModelForm):
@@ -69,6 +73,33 @@ class StoreForm(forms.ModelForm):
             "pickup_enabled",
             "sort_order",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._region_selects()
+
+    def _region_selects(self):
+        """省/市/区 picked from the division list instead of typed (浙江 for 浙江省 was
+        refused): each select lists the choices under the one above it, and the shared
+        region-picker script refills them when one changes. A name off the list (an old
+        store's, or one posted by hand) stays shown, and `clean` says what is wrong with it."""
+        current = {}
+        for name in REGION_FIELDS:  # what is picked now: posted, or the store's
+            value = self.data.get(self.add_prefix(name)) if self.is_bound else self.initial.get(name)
+            current[name] = str(value or "").strip()
+        options = regions.picker_options(current["province"], current["city"])
+        for name, listed in zip(REGION_FIELDS, ("provinces", "cities", "districts"), strict=True):
+            if name not in self.fields:  # read-only: shown as text to who may only view
+                continue
+            names = [region.name for region in options[listed]]
+            if current[name] and current[name] not in names:
+                names.insert(0, current[name])
+            attrs = {"data-region": name}
+            if name == "province":
+                attrs["data-regions-url"] = reverse("api:region_tree")
+            self.fields[name].widget = UnfoldAdminSelectWidget(
+                attrs=attrs, choices=[("", _("请选择")), *((n, n) for n in names)]
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -116,6 +147,10 @@ class StoreStaffInline(TabularInline):
 @admin.register(Store)
 class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
     form = StoreForm
+
+    class Media:
+        js = ("shipping/region-picker.js",)
+
     list_display = (
         "store_header",
         "address_text",
@@ -200,6 +235,25 @@ class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
 
     def get_list_select_related(self, request):
         return ("manager",)
+
+    def get_deleted_objects(self, objs, request):
+        """A store with staff, members, pickup orders or till sales is kept (see
+        `services.closing`): the page says what it has and to close it instead, where Django
+        told even a superuser they lacked the right to delete 门店员工."""
+        kept = closing.why_kept(obj.pk for obj in objs)
+        if not kept:
+            return super().get_deleted_objects(objs, request)
+        reasons = []
+        for store in sorted((obj for obj in objs if obj.pk in kept), key=lambda obj: obj.pk):
+            text = _(
+                "门店“%(name)s”已有%(what)s，不能删除（删除会连带删掉这些记录）。"
+                "如门店不再营业，请在门店页关闭“营业中”和“支持到店自提”。"
+            ) % {"name": store.name, "what": kept[store.pk]}
+            url = reverse("admin:stores_store_change", args=[store.pk])
+            reasons.append(
+                format_html('{} <a class="text-primary-600" href="{}">{}</a>', text, url, _("打开门店页"))
+            )
+        return [], {}, set(), reasons
 
     def get_changeform_initial_data(self, request):
         # ?manager=12 may preset a new store's manager; a value that is no id is dropped, as

@@ -60,6 +60,21 @@ def test_operations_add_a_store_and_the_region_is_checked(operations):
     assert Store.objects.get().address_text == "浙江省杭州市上城区湖滨路 1 号"
 
 
+def test_the_store_form_picks_its_region_from_the_division_list(operations):
+    client = login(operations)
+    form = client.get("/backend/stores/store/add/").context["adminform"].form
+    assert ("浙江省", "浙江省") in form.fields["province"].widget.choices
+    # Until a province is picked there is no city to list.
+    assert [value for value, _label in form.fields["city"].widget.choices] == [""]
+    # A refused form lists the cities and districts under what was picked, and keeps a name
+    # off the list in view beside the reason.
+    bad = client.post("/backend/stores/store/add/", _form(district="不存在区")).context["adminform"].form
+    assert ("杭州市", "杭州市") in bad.fields["city"].widget.choices
+    districts = [value for value, _label in bad.fields["district"].widget.choices]
+    assert districts[:2] == ["", "不存在区"] and "西湖区" in districts
+    assert bad.errors["district"] == ["浙江省杭州市下没有“不存在区”"]
+
+
 def test_store_list_has_a_fixed_query_count(operations, django_assert_max_num_queries):
     sku = make_product().skus.get()
     for i in range(6):

@@ -4,6 +4,7 @@ breadcrumb whole; with the longer 门店码与导购 · 门店会员 · 门店�
 
 import pytest
 
+from fenxiao.stores.models import Store
 from fenxiao.stores.testing import make_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,3 +22,17 @@ def test_the_store_pages_breadcrumb_is_shown_whole(operations_desk):
     assert not cut
     for crumb in page.locator("a[href='/backend/stores/store/'].truncate").all():
         assert not crumb.evaluate("e => e.scrollWidth > e.clientWidth")
+
+
+def test_a_new_stores_city_and_district_follow_the_province_picked(operations_desk):
+    page = operations_desk.page
+    page.goto("/backend/stores/store/add/")
+    page.wait_for_selector("form[data-ready='1']")
+    page.get_by_label("门店名称").fill("杭州湖滨店")
+    page.get_by_label("省").select_option("浙江省")
+    page.get_by_label("市").select_option("杭州市")
+    page.get_by_label("区/县").select_option("上城区")
+    page.get_by_label("详细地址").fill("湖滨路 23 号")
+    page.get_by_role("button", name="保存", exact=True).click()
+    page.wait_for_url("**/backend/stores/store/")
+    assert Store.objects.get().address_text == "浙江省杭州市上城区湖滨路 23 号"

@@ -5,6 +5,7 @@ outside the shop's own data; a POS refusal in English keeps its code; Chinese by
 import pytest
 from django.utils import timezone
 
+from fenxiao.shipping import regions
 from fenxiao.stores.models import OfflineSale, OfflineSaleLine, Store
 from fenxiao.stores.services import membership, pos_keys
 from fenxiao.stores.services import staff as staff_service
@@ -65,8 +66,11 @@ def test_store_pages_are_english(shop):
     boss, store = shop["boss"], shop["store"]
     body = english(boss, "/backend/stores/store/")
     assert "SKUs in stock" in body
-    english(boss, f"/backend/stores/store/{store.pk}/change/")
-    english(boss, "/backend/stores/store/add/")
+    # The 省 select lists the divisions by their names, which are data like an address.
+    provinces = [name for _code, name in regions.province_choices()]
+    body = english(boss, f"/backend/stores/store/{store.pk}/change/", *provinces)
+    assert "Please choose" in body
+    english(boss, "/backend/stores/store/add/", *provinces)
     body = english(boss, f"/backend/stores/store/{store.pk}/stock/")
     assert "Save store stock" in body and "Online stock" in body
 

@@ -20,7 +20,7 @@
   function find(items, name) {
     return (items || []).find(function (item) { return item[1] === name; });
   }
-  function init(root) {
+  function init(root, url) {
     var province = root.querySelector("[data-region=province]");
     var city = root.querySelector("[data-region=city]");
     var district = root.querySelector("[data-region=district]");
@@ -39,7 +39,7 @@
     }
     // A choice made before this script ran (or before the tree arrived) is caught up with
     // once the tree is in; later choices wait for it.
-    var ready = fetch(root.dataset.regionsUrl, { credentials: "same-origin" })
+    var ready = fetch(url, { credentials: "same-origin" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
         tree = data;
@@ -58,6 +58,13 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-region-picker]").forEach(init);
+    document.querySelectorAll("[data-region-picker]").forEach(function (root) {
+      init(root, root.dataset.regionsUrl);
+    });
+    // A backend form puts each select in a row of its own: the form is the root, and the
+    // province select carries the URL.
+    document.querySelectorAll("select[data-region=province][data-regions-url]").forEach(function (select) {
+      if (!select.closest("[data-region-picker]") && select.form) init(select.form, select.dataset.regionsUrl);
+    });
   });
 })();
