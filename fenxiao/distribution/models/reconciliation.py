@@ -14,7 +14,8 @@ class Reconciliation(models.Model):
     problem_count = models.PositiveIntegerField(_("不一致项"), default=0)
     # The day's money movements (fen and counts), by name: see services/reconciliation.FIGURES.
     figures = models.JSONField(_("当日资金流水"), default=dict)
-    # One entry per check: {"key", "title", "ok", "checked", "problems": [text, …], "more"}.
+    # One entry per check: {"key", "title", "ok", "checked", "problems", "more"}; each problem
+    # keeps its sentence (text) and the templates it was made from (services.reconciliation).
     checks = models.JSONField(_("核对结果"), default=list)
     ran_at = models.DateTimeField(_("对账时间"))
     ran_by = models.ForeignKey(

@@ -108,8 +108,9 @@ COMMISSION_OF_ORDER = gettext_noop("佣金#%(pk)s（订单 %(number)s）")
 COMMISSION_OF_TILL = gettext_noop("佣金#%(pk)s（门店收银 %(sale)s）")
 ABOVE_BASE = gettext_noop("佣金 %(amount)s 超过计佣金额 %(base)s")
 ORDER_UNPAID = gettext_noop("订单未付款")
-# `named`: the distributor the order's attribution names at that level (None if none).
+# `named`: the distributor the order's attribution names at that level.
 NOT_NAMED = gettext_noop("%(level)s级归属为分销商#%(named)s，佣金却给了#%(distributor)s")
+NAMES_NOBODY = gettext_noop("订单没有%(level)s级归属，佣金却给了#%(distributor)s")
 BASE_ABOVE_PAID = gettext_noop("计佣金额 %(base)s 超过实付 %(paid)s")
 NOT_COMPLETED = gettext_noop("订单未完成，佣金却已冻结或结算")
 NOT_RELEASED = gettext_noop("风控审核未放行，佣金却已结算")
@@ -126,8 +127,8 @@ TOTAL_DIFFERS = gettext_noop("%(total)s记为 %(recorded)s，历史为 %(history
 # 提现 ↔ 流水 ↔ 打款
 WITHDRAWAL = gettext_noop("提现 %(number)s")
 HOLD_WRONG = gettext_noop("应冻结 %(amount)s，流水冻结 %(held)s（%(holds)s 笔）")
-# `status`: 已拒绝 or 打款失败 (the sentence has read "已已拒绝" since it was first written).
-RELEASE_WRONG = gettext_noop("已%(status)s，应退回 %(amount)s，流水退回 %(released)s")
+# `status`: 已拒绝 or 打款失败.
+RELEASE_WRONG = gettext_noop("%(status)s，应退回 %(amount)s，流水退回 %(released)s")
 RELEASED_UNASKED = gettext_noop("未拒绝或失败，流水却退回 %(released)s")
 ARRIVED_NOT_PAID = gettext_noop("打款已到账，提现单却不是已打款")
 PAID_BY_SANDBOX = gettext_noop("由沙箱打款（%(reference)s），款项并未实际到账")
@@ -344,23 +345,26 @@ def _orders_and_commissions() -> Check:
         why = []
         if row["amount"] > row["base"]:
             why.append((ABOVE_BASE, {"amount": _fen(row["amount"]), "base": _fen(row["base"])}))
-        if row["number"] is None:  # a till sale's commission
-            return (COMMISSION_OF_TILL, {"pk": row["pk"], "sale": row["offline_label"]}), why
-        if row["paid"] is None:
-            why.append((ORDER_UNPAID, {}))
-        if row["named"] != row["distributor_id"]:
-            named = {"level": row["level"], "named": row["named"], "distributor": row["distributor_id"]}
-            why.append((NOT_NAMED, named))
-        if row["base"] > row["line_paid"]:
-            why.append((BASE_ABOVE_PAID, {"base": _fen(row["base"]), "paid": _fen(row["line_paid"])}))
-        if row["status"] in (CommissionStatus.FROZEN, CommissionStatus.SETTLED) and row["order_status"] != (
-            "completed"
-        ):
-            why.append((NOT_COMPLETED, {}))
+        if row["number"] is not None:  # what only an online order can get wrong
+            if row["paid"] is None:
+                why.append((ORDER_UNPAID, {}))
+            if row["named"] is None:
+                why.append((NAMES_NOBODY, {"level": row["level"], "distributor": row["distributor_id"]}))
+            elif row["named"] != row["distributor_id"]:
+                named = {"level": row["level"], "named": row["named"], "distributor": row["distributor_id"]}
+                why.append((NOT_NAMED, named))
+            if row["base"] > row["line_paid"]:
+                why.append((BASE_ABOVE_PAID, {"base": _fen(row["base"]), "paid": _fen(row["line_paid"])}))
+            if row["status"] in (CommissionStatus.FROZEN, CommissionStatus.SETTLED) and (
+                row["order_status"] != "completed"
+            ):
+                why.append((NOT_COMPLETED, {}))
         if row["status"] == CommissionStatus.SETTLED and row["unreleased"]:
             why.append((NOT_RELEASED, {}))
         if row["under_review"] and not row["reviewable"]:
             why.append((HELD_WITHOUT_REVIEW, {}))
+        if row["number"] is None:  # a till sale's commission
+            return (COMMISSION_OF_TILL, {"pk": row["pk"], "sale": row["offline_label"]}), why
         return (COMMISSION_OF_ORDER, {"pk": row["pk"], "number": row["number"]}), why
 
     _wrong(query, describe, check, Commission)

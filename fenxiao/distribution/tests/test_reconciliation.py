@@ -18,6 +18,7 @@ from fenxiao.distribution.models import (
     DistributorTotals,
     LedgerEntry,
     LedgerKind,
+    OrderAttribution,
     PayoutStatus,
     Reconciliation,
     RiskReview,
@@ -129,7 +130,7 @@ def tamper_release_lost(shop):
     rejected = Withdrawal.objects.get(status="rejected")
     LedgerEntry.objects.filter(withdrawal=rejected, kind=LedgerKind.WITHDRAWAL_RELEASE).delete()
     return {
-        "withdrawals": f"提现 {rejected.number}：已已拒绝，应退回 ¥10.00，流水退回 ¥0.00",
+        "withdrawals": f"提现 {rejected.number}：已拒绝，应退回 ¥10.00，流水退回 ¥0.00",
         "balances": f"分销商#{rejected.distributor_id}：可提现余额记为",
     }
 
@@ -306,8 +307,15 @@ def tamper_every_kind(shop, settings):
     Commission.objects.filter(pk=c.pk).update(base=c.order_line.paid_amount + 1, under_review=True)
     till = one(clawed, 1)
     Commission.objects.filter(pk=till.pk).update(
-        order=None, order_line=None, offline_ref="S1/1", offline_label="西湖店 S1", amount=till.base + 1
+        order=None,
+        order_line=None,
+        offline_ref="S1/1",
+        offline_label="西湖店 S1",
+        amount=till.base + 1,
+        under_review=True,
     )
+    # The unpaid order's attribution names nobody at level 2, yet its commission was paid.
+    OrderAttribution.objects.filter(order=pending).update(level2=None)
     # 佣金 ↔ 流水 and 流水 ↔ 余额 (a count among the totals).
     tamper_commission_ledger(shop)
     DistributorTotals.objects.filter(pk=shop["a"].pk).update(orders=F("orders") + 1, sales=F("sales") + 100)
@@ -341,6 +349,7 @@ def tamper_every_kind(shop, settings):
         "c3": till.pk,
         "c5": c5.pk,
         "c6": c6.pk,
+        "c6d": c6.distributor_id,
         "rejected": rejected.number,
         "sandbox": sandbox.number,
         "reference": sandbox.payout_reference,
@@ -348,13 +357,13 @@ def tamper_every_kind(shop, settings):
     }
 
 
-# The lines as the checks have written them since they were first written, character for
-# character ("已已拒绝" included).
+# The lines as the checks write them in the shop's language.
 CHINESE = [
-    "佣金#{c6}（订单 {pending}）：订单未付款",
+    "佣金#{c6}（订单 {pending}）：订单未付款；订单没有2级归属，佣金却给了#{c6d}",
     "佣金#{c5}（订单 {pending}）：佣金 ¥300.01 超过计佣金额 ¥300.00；订单未付款；"
     "1级归属为分销商#{b}，佣金却给了#{s}",
-    "佣金#{c3}（门店收银 西湖店 S1）：佣金 ¥500.01 超过计佣金额 ¥500.00",
+    "佣金#{c3}（门店收银 西湖店 S1）：佣金 ¥500.01 超过计佣金额 ¥500.00；"
+    "风控暂扣，却没有待审核的风控记录（无法放行或作废）",
     "佣金#{c2}（订单 {first}）：计佣金额 ¥1000.01 超过实付 ¥1000.00；订单未完成，佣金却已冻结或结算；"
     "风控暂扣，却没有待审核的风控记录（无法放行或作废）",
     "佣金#{c1}（订单 {first}）：订单未完成，佣金却已冻结或结算；风控审核未放行，佣金却已结算",
@@ -368,15 +377,17 @@ CHINESE = [
     "分销商#{s}：待结算佣金（净额）记为 ¥0.00，历史为 ¥300.01",
     "提现 {sandbox}：未拒绝或失败，流水却退回 ¥1.00；由沙箱打款（{reference}），款项并未实际到账",
     "提现 {wallet}：已打款却没有打款时间",
-    "提现 {rejected}：应冻结 ¥10.00，流水冻结 ¥9.00（1 笔）；已已拒绝，应退回 ¥10.00，流水退回 ¥0.00；"
+    "提现 {rejected}：应冻结 ¥10.00，流水冻结 ¥9.00（1 笔）；已拒绝，应退回 ¥10.00，流水退回 ¥0.00；"
     "打款已到账，提现单却不是已打款",
     "提现 {wallet}：应转入商城余额 ¥20.00，余额记录为 ¥0.01",
 ]
 ENGLISH = [
-    "Commission #{c6} (order {pending}): the order is unpaid",
+    "Commission #{c6} (order {pending}): the order is unpaid; "
+    "the order has no level-2 attribution, but the commission went to #{c6d}",
     "Commission #{c5} (order {pending}): commission ¥300.01 exceeds its commission base ¥300.00; "
     "the order is unpaid; the level-1 attribution names distributor #{b}, but the commission went to #{s}",
-    "Commission #{c3} (store till sale 西湖店 S1): commission ¥500.01 exceeds its commission base ¥500.00",
+    "Commission #{c3} (store till sale 西湖店 S1): commission ¥500.01 exceeds its commission base ¥500.00; "
+    "held by risk control, but there is no open risk review (it can be neither cleared nor voided)",
     "Commission #{c2} (order {first}): commission base ¥1000.01 exceeds the ¥1000.00 paid; "
     "the order is not completed, yet the commission is frozen or settled; "
     "held by risk control, but there is no open risk review (it can be neither cleared nor voided)",
