@@ -2,6 +2,8 @@
 writes them for an English model name — 增加 商品, 选择 商品 来修改, 成功修改了 商品“…”。你可以
 在下面再次编辑它 — which a merchant sees on every save."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils.html import strip_tags
@@ -92,3 +94,13 @@ def test_the_row_count_in_english(backend):
     make_buyer("13900000002")
     page = in_english(backend).get(reverse("admin:customers_customer_changelist")).content.decode()
     assert "2 rows" in strip_tags(page) and "共" not in strip_tags(page)
+
+
+def test_a_name_with_its_avatar_stays_on_one_line_in_a_wide_list(backend):
+    make_buyer("13900000001", nickname="阿杰在路上")
+    page = backend.get(reverse("admin:customers_customer_changelist")).content.decode()
+    name = re.search(r'<strong class="([^"]*)" title="阿杰在路上">阿杰在路上</strong>', page)
+    assert name and {"whitespace-nowrap", "truncate"} <= set(name[1].split())
+    avatar = re.search(r'<span class="([^"]*)">\s*阿\s*</span>', page)
+    assert avatar and "shrink-0" in avatar[1].split()
+    assert "{#" not in page and "kept on one line" not in page
