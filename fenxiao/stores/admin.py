@@ -528,18 +528,36 @@ class StoreStockAdmin(ExportMixin, ModelAdmin):
     search_fields = ("sku__product__name", "sku__code", "store__name")
     search_help_text = gettext_lazy("按商品名称、规格编码或门店名称搜索")
     list_select_related = ("store", "sku__product")
-    # Levels are set on the store's 门店库存 page, which never overwrites what an order moved.
-    readonly_fields = ("store", "sku", "stock", "updated_at")
+    # Levels are set on the store's 门店库存 page, which never overwrites what an order moved:
+    # a row's own page only shows it (it had 保存 buttons that saved nothing, a raw SKU id in
+    # its title), with the way to that page.
+    readonly_fields = ("store", "sku_name", "stock", "updated_at")
     export = STORE_STOCK
 
     def has_add_permission(self, request):
         return False  # set on the store's 门店库存 page, which knows every SKU
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        return ("store", self._sku_column(request), "stock", "updated_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("store", "sku__product")
+
     def get_list_display(self, request):
+        return ("store", self._sku_column(request), "stock", "updated_at")
+
+    @staticmethod
+    def _sku_column(request) -> str:
         # The store's page takes the right to view stores too: without it, no dead link.
         if request.user.has_perm("stores.view_store") or request.user.has_perm("stores.change_store"):
-            return ("store", "sku_link", "stock", "updated_at")
-        return self.list_display
+            return "sku_link"
+        return "sku_name"
 
     @display(description=gettext_lazy("商品规格"))
     def sku_name(self, obj):

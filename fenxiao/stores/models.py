@@ -186,7 +186,13 @@ class StoreStock(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.store} {self.sku_id}: {self.stock}"
+        # Named by the goods when they were read with the row (the admin reads them so), as
+        # the SKU's id meant nothing to a merchant; otherwise by its id, so that printing a
+        # row (a store's delete page lists every one) never costs a query.
+        descriptor = type(self).sku
+        if descriptor.is_cached(self) and type(self.sku).product.is_cached(self.sku):
+            return f"{self.store} · {self.sku.product.name} {self.sku.spec_text}".strip()
+        return f"{self.store} · SKU {self.sku_id}"
 
 
 class StaffRole(models.TextChoices):

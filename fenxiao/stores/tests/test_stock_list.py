@@ -50,3 +50,22 @@ def test_without_the_right_to_open_stores_the_row_is_plain_text(shelves):
     client = login(make_staff(perms=["stores.view_storestock"]))
     html = client.get(URL).content.decode()
     assert "龙井" in html and "/stock/?q=" not in html
+
+
+def test_a_rows_own_page_names_the_goods_and_only_shows_them(shelves):
+    """A row's page had 保存 buttons that saved nothing and a raw SKU id in its title."""
+    row = shelves["lake"].stock.get(sku=shelves["tea"])
+    page = login(make_staff(superuser=True)).get(f"{URL}{row.pk}/change/").content.decode()
+    assert "湖滨店 · 龙井" in page and f"湖滨店 {shelves['tea'].pk}:" not in page
+    assert 'name="_save"' not in page and 'name="_continue"' not in page
+    assert f"/backend/stores/store/{shelves['lake'].pk}/stock/?q=" in page  # where it is set
+
+
+def test_the_list_reads_a_fixed_number_of_queries(shelves, django_assert_max_num_queries):
+    for i in range(6):
+        sku = make_product(f"茶{i}", stock=5).skus.get()
+        make_store(f"店{i}", stock={sku.pk: i})
+    client = login(make_staff(superuser=True))
+    with django_assert_max_num_queries(10):
+        page = client.get(URL)
+    assert page.status_code == 200 and len(rows(page.content.decode())) == 9
