@@ -2,21 +2,23 @@
 from the bundled division list, region prices and 包邮 conditions as rows below."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Count, Value
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import display
+from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminSelect2MultipleWidget
 
 from fenxiao.core.admin_forms import MoneyFieldsMixin, money_formfield
+from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_fen
 
-from . import regions
+from . import regions, services
 from .models import (
     MAX_FEE,
     MAX_UNITS,
@@ -169,6 +171,7 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
         js = ("shipping/admin-provinces.js",)
 
     list_display = ("name", "charge_by", "default_rates", "free_text", "undelivered_text", "product_count")
+    actions = ["copy_selected"]
     search_fields = ("name",)
     search_help_text = gettext_lazy("按模板名称搜索")
     fieldsets = (
@@ -195,6 +198,27 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
             .get_queryset(request)
             .annotate(product_total=Count("products"), may_list=Value(may_list, output_field=BooleanField()))
         )
+
+    @action(description=gettext_lazy("复制为新模板"), permissions=["add"])
+    def copy_selected(self, request, queryset):
+        """A variant (大件, 偏远加价) starts from a template's fees and ticked provinces
+        instead of an empty form; one copy opens to be renamed and adjusted."""
+        copies = []
+        try:
+            for template in queryset.order_by("pk"):
+                copies.append(services.copy_template(template, suffix=_("副本")))
+        except DomainError as error:
+            messages.error(request, error.message)
+        if not copies:
+            return None
+        messages.success(
+            request,
+            _("已复制为：%(names)s。改好名称和运费后保存，再在商品列表用“修改运费模板”把商品移到新模板。")
+            % {"names": _("、").join(copy.name for copy in copies)},
+        )
+        if len(copies) == 1:
+            return redirect(reverse("admin:shipping_shippingtemplate_change", args=[copies[0].pk]))
+        return None
 
     def get_deleted_objects(self, objs, request):
         """A template its products still use is not deleted (they would lose their fees):

@@ -215,3 +215,57 @@ def test_the_template_list_reads_a_fixed_number_of_queries(operations, django_as
     with django_assert_max_num_queries(12):
         page = operations.get("/backend/shipping/shippingtemplate/")
     assert page.status_code == 200 and "模板7" in page.content.decode()
+
+
+def test_copying_a_template_keeps_its_fees_and_regions_and_opens_the_copy(operations):
+    """A variant (大件, 偏远加价) started from an empty form, every province ticked again."""
+    template = ShippingTemplate.objects.create(
+        name="普通快递",
+        first_fee=800,
+        additional_fee=200,
+        free_over_amount=9900,
+        undelivered_provinces=["71"],
+    )
+    ShippingRule.objects.create(
+        template=template, provinces=["65", "54"], first_fee=2500, additional_fee=1000
+    )
+    ShippingFreeRule.objects.create(template=template, provinces=["33"], over_amount=5900)
+    sofa = make_product("沙发")
+    sofa.shipping_template = template
+    sofa.save(update_fields=["shipping_template"])
+    chosen = {"action": "copy_selected", "_selected_action": [template.pk]}
+    reply = operations.post("/backend/shipping/shippingtemplate/", chosen)
+    copy = ShippingTemplate.objects.get(name="普通快递 副本")
+    assert (
+        reply.status_code == 302
+        and reply["Location"] == f"/backend/shipping/shippingtemplate/{copy.pk}/change/"
+    )
+    assert (copy.first_fee, copy.additional_fee, copy.free_over_amount) == (800, 200, 9900)
+    assert copy.undelivered_provinces == ["71"]
+    assert [(r.provinces, r.first_fee, r.additional_fee) for r in copy.rules.all()] == [
+        (["65", "54"], 2500, 1000)
+    ]
+    assert [(r.provinces, r.over_amount) for r in copy.free_rules.all()] == [(["33"], 5900)]
+    assert not copy.products.exists()
+    page = operations.get(reply["Location"]).content.decode()
+    assert "已复制为：普通快递 副本" in page
+    # Copied again (both ticked), each gets a name of its own.
+    chosen["_selected_action"] = [template.pk, copy.pk]
+    operations.post("/backend/shipping/shippingtemplate/", chosen)
+    names = set(ShippingTemplate.objects.values_list("name", flat=True))
+    assert names == {"普通快递", "普通快递 副本", "普通快递 副本2", "普通快递 副本 副本"}
+
+
+def test_a_long_names_copy_still_fits(operations):
+    template = ShippingTemplate.objects.create(name="长" * 40)
+    chosen = {"action": "copy_selected", "_selected_action": [template.pk]}
+    operations.post("/backend/shipping/shippingtemplate/", chosen)
+    assert ShippingTemplate.objects.filter(name="长" * 37 + " 副本").exists()
+
+
+def test_copying_in_english_says_so_in_english(operations):
+    template = ShippingTemplate.objects.create(name="Standard")
+    chosen = {"action": "copy_selected", "_selected_action": [template.pk]}
+    reply = in_english(operations).post("/backend/shipping/shippingtemplate/", chosen, follow=True)
+    assert "Copied as: Standard copy." in reply.content.decode()
+    assert "Copy as a new template" in operations.get("/backend/shipping/shippingtemplate/").content.decode()
