@@ -73,6 +73,16 @@ class StoreForm(forms.ModelForm):
             "pickup_enabled",
             "sort_order",
         )
+        # What the merchant needs to fill these in: where the numbers come from and what they
+        # change for the buyer (a map app's picker gives coordinates hundreds of metres off).
+        help_texts = {
+            "latitude": gettext_lazy(
+                "选填，与经度一起用于买家选自提门店时按距离由近到远排列，不填的门店排在最后。"
+                "请填手机 GPS 定位得到的 WGS-84 坐标（如 30.259800）；高德、腾讯地图拾取的坐标有几百米偏差"
+            ),
+            "longitude": gettext_lazy("如 120.164600，与纬度同一来源"),
+            "sort_order": gettext_lazy("数字越小越靠前：买家未开定位时的自提门店列表按此排列"),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -75,6 +75,12 @@ def test_the_store_form_picks_its_region_from_the_division_list(operations):
     assert bad.errors["district"] == ["浙江省杭州市下没有“不存在区”"]
 
 
+def test_the_store_form_says_where_coordinates_come_from_and_what_the_order_does(operations):
+    page = login(operations).get("/backend/stores/store/add/").content.decode()
+    assert "按距离由近到远排列" in page and "WGS-84" in page
+    assert "高德、腾讯地图拾取的坐标有几百米偏差" in page and "数字越小越靠前" in page
+
+
 def test_store_list_has_a_fixed_query_count(operations, django_assert_max_num_queries):
     sku = make_product().skus.get()
     for i in range(6):
