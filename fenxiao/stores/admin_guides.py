@@ -4,11 +4,12 @@ code, the store's own 导购 rate — typed in %, held to the guard when saved) 
 phone, 指定分销 in one step, leave)."""
 
 import copy
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Q, When
+from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -16,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
-from unfold.decorators import action
+from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from fenxiao.core.admin import user_text
@@ -266,7 +267,15 @@ class DistributorFilter(admin.SimpleListFilter):
 
 @admin.register(StoreStaff)
 class StoreStaffAdmin(ModelAdmin):
-    list_display = ("staff_user", "store", "role", "is_active", "distributor_status", "code")
+    list_display = (
+        "staff_user",
+        "store",
+        "role",
+        "is_active",
+        "distributor_status",
+        "code",
+        "members_display",
+    )
     list_filter = ("store", "role", "is_active", DistributorFilter)
     # The 导购码 too: 门店报表's 导购业绩 names each person by it.
     search_fields = ("user__phone", "user__nickname", "store__name", "=code")
@@ -290,7 +299,23 @@ class StoreStaffAdmin(ModelAdmin):
         return ("store", "staff_user", "code") if obj is not None else ()
 
     def get_queryset(self, request):
-        return with_phone_flag(super().get_queryset(request), request)
+        # 会员数: the members each one brought that count for the store now, in the same
+        # statement; whether the count may open 门店会员 travels with the rows (the admin
+        # object is shared by every request).
+        user = request.user
+        may_list = user.has_perm("stores.view_storemember") or user.has_perm("stores.change_storemember")
+        return with_phone_flag(super().get_queryset(request), request).annotate(
+            member_total=Count("members", filter=Q(members__is_current=True)),
+            may_list_members=Value(may_list, output_field=BooleanField()),
+        )
+
+    @display(description=gettext_lazy("会员数"), ordering="member_total")
+    def members_display(self, obj):
+        if not obj.member_total or not obj.may_list_members:
+            return obj.member_total
+        query = urlencode({"staff__id__exact": obj.pk, "is_current__exact": 1})
+        url = f"{reverse('admin:stores_storemember_changelist')}?{query}"
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.member_total)
 
     # A guide's account is a buyer's: a guide with no nickname is named by a phone masked
     # unless the staff member may see phones, as on 门店会员.

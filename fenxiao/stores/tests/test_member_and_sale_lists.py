@@ -77,3 +77,33 @@ def test_till_sales_narrow_to_a_date_range(boss):
     page = boss.get("/backend/stores/offlinesale/?sold_at_from=2026-11-01&sold_at_to=2026-11-30")
     body = page.content.decode()
     assert "S-NOV" in body and "S-OCT" not in body and "S-DEC" not in body
+
+
+def test_the_staff_list_counts_the_members_each_guide_brought_and_opens_them(boss, members):
+    """门店员工 showed no sign of what a guide had brought; 会员数 counts the members they
+    brought who count for the store now, and opens exactly those."""
+    guide = StoreStaff.objects.get(user__nickname="小林")
+    StoreMember.objects.create(
+        store=members[1], buyer=make_buyer(nickname="阿丁"), source=MemberSource.STAFF_QR, staff=guide
+    )
+    page = boss.get("/backend/stores/storestaff/").content.decode()
+    link = f"/backend/stores/storemember/?staff__id__exact={guide.pk}&amp;is_current__exact=1"
+    assert f'href="{link}">2</a>' in page
+    listed = boss.get(link.replace("&amp;", "&")).content.decode()
+    assert "阿甲" in listed and "阿丁" in listed and "阿乙" not in listed and "阿丙" not in listed
+    # Who may not open 门店会员 reads the number alone.
+    clerk = login(make_staff("clerk", perms=["stores.view_storestaff"]))
+    assert "staff__id__exact" not in clerk.get("/backend/stores/storestaff/").content.decode()
+
+
+def test_the_staff_list_reads_a_fixed_number_of_queries(boss, django_assert_max_num_queries):
+    for i in range(6):
+        store = make_store(f"店{i}")
+        staff = StoreStaff.objects.create(store=store, user=make_buyer(nickname=f"导购{i}"), role="guide")
+        for _ in range(i):
+            StoreMember.objects.create(
+                store=store, buyer=make_buyer(), source=MemberSource.STAFF_QR, staff=staff
+            )
+    with django_assert_max_num_queries(12):
+        page = boss.get("/backend/stores/storestaff/")
+    assert page.status_code == 200 and "导购5" in page.content.decode()
