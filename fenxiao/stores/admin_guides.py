@@ -335,6 +335,22 @@ class StoreStaffAdmin(ModelAdmin):
         )
         obj.pk, obj.user_id, obj.store_id = staff.pk, staff.user_id, staff.store_id
 
+    def response_add(self, request, obj, post_url_continue=None):
+        # What a new guide needs next: their own code, printed or sent to them.
+        user = request.user
+        if user.has_perm("stores.view_storeqr") or user.has_perm("stores.change_storeqr"):
+            url = reverse("admin:stores_storeqr_change", args=[obj.store_id])
+            messages.info(
+                request,
+                format_html(
+                    '{} <a class="text-primary-600" href="{}">{}</a>',
+                    _("下一步：员工的导购码和海报在门店码页，可下载后发给员工或打印张贴。"),
+                    url,
+                    _("打开门店码页"),
+                ),
+            )
+        return super().response_add(request, obj, post_url_continue)
+
     def save_related(self, request, form, formsets, change):
         pass
 

@@ -65,6 +65,10 @@ def test_staff_added_by_phone_and_made_a_distributor_in_one_step(boss):
     assert reply.status_code == 302, reply.content.decode()[:2000]
     staff = StoreStaff.objects.get(store=store, user=user)
     assert staff.role == "guide" and staff.code
+    # The next step is named: the new guide's code and poster, on the store's QR page.
+    listed = boss.get(reply["Location"]).content.decode()
+    assert "下一步：员工的导购码和海报在门店码页" in listed
+    assert f'href="/backend/stores/storeqr/{store.pk}/change/"' in listed
     assert Distributor.objects.get(user=user).status == Distributor.Status.ACTIVE
 
     unknown = boss.post(
