@@ -14,6 +14,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.admin import ModelAdmin
@@ -68,8 +69,18 @@ class StoreSettingsAdmin(ModelAdmin):
 def _png(data: bytes, filename: str | None = None) -> HttpResponse:
     response = HttpResponse(data, content_type="image/png")
     if filename:
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        # The UTF-8 name (RFC 6266) carries the store's name; old clients get an ASCII one.
+        response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def _poster_name(store, staff) -> str:
+    """A downloaded poster named by its store (and person), not by codes alone: a chain
+    prints dozens of them. The codes stay in the name, as store names can be changed."""
+    if staff is None:
+        return f"{store.name}-{_('门店码海报')}-{store.code}.png"
+    person = f"{staff.get_role_display()}{staff.user.display_name}"
+    return f"{store.name}-{person}-{_('导购码海报')}-{staff.code}.png"
 
 
 class GuideRateForm(forms.ModelForm):
@@ -141,10 +152,11 @@ class StoreQrAdmin(PercentFieldsMixin, ServiceSaveMixin, ModelAdmin):
 
     def poster_view(self, request, pk, staff_id=None):
         store, staff = self._target(request, pk, staff_id)
-        name = f"store-{store.code}" + (f"-{staff.code}" if staff else "") + ".png"
-        return _png(qr.poster_png(store, staff), name)
+        return _png(qr.poster_png(store, staff), _poster_name(store, staff))
 
-    @admin.display(description=gettext_lazy("门店码"))
+    # 门店二维码: the column beside it is the 门店码 (the code as text); two columns of one
+    # name read as a mistake.
+    @admin.display(description=gettext_lazy("门店二维码"))
     def qr_thumb(self, obj):
         url = reverse("admin:stores_storeqr_qr", args=[obj.pk])
         return format_html(

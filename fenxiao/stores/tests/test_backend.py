@@ -122,3 +122,21 @@ def test_the_qr_page_lists_the_manager_first_and_its_posters_read_as_links(boss)
     assert len(posters) == 3 and all("text-primary-600" in a for a in posters), posters
     listing = boss.get("/backend/stores/storeqr/").content.decode()
     assert all("text-primary-600" in a for a in re.findall(r'<a [^>]*href="[^"]*poster\.png"[^>]*>', listing))
+
+
+def test_a_downloaded_poster_is_named_by_its_store_and_person(boss):
+    """A chain prints dozens of posters; store-URY5XM-FPGQVKV7.png said whose none was."""
+    from urllib.parse import quote
+
+    store = make_store("龙井店")
+    staff = guide(store)
+    staff.user.nickname = "小林"
+    staff.user.save(update_fields=["nickname"])
+    reply = boss.get(f"/backend/stores/storeqr/{store.pk}/poster.png")
+    assert quote(f"龙井店-门店码海报-{store.code}.png") in reply["Content-Disposition"]
+    reply = boss.get(f"/backend/stores/storeqr/{store.pk}/staff/{staff.pk}/poster.png")
+    assert quote(f"龙井店-导购小林-导购码海报-{staff.code}.png") in reply["Content-Disposition"]
+    assert reply["Content-Disposition"].startswith("attachment;")
+    # The list's QR column is named apart from the 门店码 column beside it.
+    listing = boss.get("/backend/stores/storeqr/").content.decode()
+    assert "门店二维码" in listing
