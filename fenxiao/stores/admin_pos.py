@@ -58,8 +58,8 @@ class PosApiKeyAdmin(ModelAdmin):
         messages.warning(
             request,
             _(
-                "密钥已创建。Key ID：%(key_id)s　Secret：%(secret)s　"
-                "Secret 只显示这一次，请立即复制到收银系统；遗失后请停用并新建密钥。"
+                "密钥已创建。密钥 ID（Key ID）：%(key_id)s　签名密钥（Secret）：%(secret)s　"
+                "签名密钥只显示这一次，请立即复制到收银系统；遗失后请停用并新建密钥。"
             )
             % {"key_id": obj.key_id, "secret": secret},
         )

@@ -21,7 +21,8 @@ class PosApiKey(models.Model):
     store = models.ForeignKey(
         "stores.Store", on_delete=models.CASCADE, related_name="pos_keys", verbose_name=_("门店")
     )
-    key_id = models.CharField("Key ID", max_length=40, unique=True)
+    # Named in Chinese like the page's other columns; the API docs' term stays in English.
+    key_id = models.CharField(_("密钥 ID"), max_length=40, unique=True)
     salt = models.CharField(max_length=64, editable=False)
     name = models.CharField(_("用途"), max_length=40, blank=True, help_text=_("如：前台收银机、ERP"))
     is_active = models.BooleanField(_("启用"), default=True, db_index=True)

@@ -18,7 +18,7 @@ def test_operations_create_a_pos_key_see_the_secret_once_and_revoke_it(operation
     page.get_by_label("用途").fill("前台收银机")
     page.get_by_role("button", name="保存", exact=True).click()
     key = PosApiKey.objects.get()
-    message = page.get_by_text("Secret 只显示这一次")
+    message = page.get_by_text("签名密钥只显示这一次")
     message.wait_for()
     assert pos_keys.secret_for(key) in message.inner_text()
     page.screenshot(path="/tmp/pos_key_created.png", full_page=True)

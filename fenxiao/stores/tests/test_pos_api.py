@@ -2,6 +2,7 @@
 idempotent writes, stock and the pulls (offline sales and enrolment: test_pos_sales.py)."""
 
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -390,6 +391,9 @@ def test_staff_create_a_key_see_the_secret_once_and_revoke_it(store):
     assert secret in text
     listing = browser.get("/backend/stores/posapikey/").content.decode()
     assert key.key_id in listing and secret not in listing
+    # Labelled in Chinese like the other columns, the API's own terms in brackets.
+    assert "密钥 ID（Key ID）" in text and "签名密钥（Secret）" in text
+    assert "密钥 ID" in listing and not re.search(r">\s*Key ID\s*<", listing)
     browser.post(
         "/backend/stores/posapikey/", {"action": "revoke_selected", "_selected_action": [key.pk]}, follow=True
     )
