@@ -178,3 +178,20 @@ def test_a_sold_out_flash_spec_cannot_be_bought_while_others_can(phones):
     page.locator(".spec-group label", has_text="黑").click()
     assert buy.is_enabled()
     phone.shot("notice")
+
+
+def test_the_flash_strip_keeps_every_card_its_width(phones):
+    """A long name (编织快充数据线 双Type-C) is cut with …, not left to widen its card past
+    the picture and the cards beside it."""
+    long_name = make_product("编织快充数据线 双Type-C 100W 1米 两条装", price=2990, stock=50)
+    short_name = make_product("全棉四件套", price=29900, stock=50)
+    make_flash(long_name, price=1495, quota=50, name="数码好物节")
+    make_flash(short_name, price=23920, name="家纺秒杀")
+
+    page = phones("flash-strip").page
+    page.goto("/")
+    cards = page.locator(".flash-item")
+    assert cards.count() == 2
+    widths = [round(cards.nth(i).bounding_box()["width"]) for i in range(2)]
+    picture = round(cards.first.locator("img, .ph").first.bounding_box()["width"])
+    assert widths == [picture, picture], widths
