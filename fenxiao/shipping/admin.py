@@ -172,6 +172,7 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
 
     list_display = ("name", "charge_by", "default_rates", "free_text", "undelivered_text", "product_count")
     actions = ["copy_selected"]
+    list_before_template = "admin/shipping/shippingtemplate/list_note.html"
     search_fields = ("name",)
     search_help_text = gettext_lazy("按模板名称搜索")
     fieldsets = (
@@ -188,6 +189,17 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
         (gettext_lazy("包邮条件"), {"fields": ("free_over_amount", "free_over_units")}),
         (gettext_lazy("不配送地区"), {"fields": ("undelivered_provinces",)}),
     )
+
+    def changelist_view(self, request, extra_context=None):
+        # The note's links, each only for who may open its page.
+        user = request.user
+        note = {"products_url": "", "settings_url": ""}
+        if user.has_perm("catalog.view_product") or user.has_perm("catalog.change_product"):
+            products = reverse("admin:catalog_product_changelist")
+            note["products_url"] = f"{products}?shipping_template__id__exact=none"
+        if user.has_perm("orders.view_ordersettings") or user.has_perm("orders.change_ordersettings"):
+            note["settings_url"] = reverse("admin:orders_ordersettings_changelist")
+        return super().changelist_view(request, {**(extra_context or {}), "shipping_note": note})
 
     def get_queryset(self, request):
         # Whether the count may open the product list travels with the rows: the admin

@@ -269,3 +269,12 @@ def test_copying_in_english_says_so_in_english(operations):
     reply = in_english(operations).post("/backend/shipping/shippingtemplate/", chosen, follow=True)
     assert "Copied as: Standard copy." in reply.content.decode()
     assert "Copy as a new template" in operations.get("/backend/shipping/shippingtemplate/").content.decode()
+
+
+def test_the_list_says_what_prices_products_without_a_template(operations):
+    """Products with no template chosen pay the 订单设置 fee; the list did not say so."""
+    page = operations.get("/backend/shipping/shippingtemplate/").content.decode()
+    assert "未选运费模板的商品按订单设置中的运费和满额包邮计费" in page
+    assert 'href="/backend/catalog/product/?shipping_template__id__exact=none"' in page
+    english = in_english(operations).get("/backend/shipping/shippingtemplate/").content.decode()
+    assert "Products with no shipping template chosen" in english
