@@ -4,10 +4,10 @@ from the bundled division list, region prices and 包邮 conditions as rows belo
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Count, Value
+from django.db.models import BooleanField, Count, Prefetch, Value
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
@@ -170,7 +170,15 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
     class Media:
         js = ("shipping/admin-provinces.js",)
 
-    list_display = ("name", "charge_by", "default_rates", "free_text", "undelivered_text", "product_count")
+    list_display = (
+        "name",
+        "charge_by",
+        "default_rates",
+        "regional_rates",
+        "free_text",
+        "undelivered_text",
+        "product_count",
+    )
     actions = ["copy_selected"]
     list_before_template = "admin/shipping/shippingtemplate/list_note.html"
     search_fields = ("name",)
@@ -209,6 +217,7 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(product_total=Count("products"), may_list=Value(may_list, output_field=BooleanField()))
+            .prefetch_related(Prefetch("rules", queryset=ShippingRule.objects.order_by("id")))
         )
 
     @action(description=gettext_lazy("复制为新模板"), permissions=["add"])
@@ -265,6 +274,22 @@ class ShippingTemplateAdmin(BoundedFieldsMixin, ModelAdmin):
     def default_rates(self, obj):
         unit = _("件") if obj.charge_by == ChargeBy.PIECE else "kg"
         return _rates_text(obj.first_units, obj.first_fee, obj.additional_units, obj.additional_fee, unit)
+
+    # The surcharges (偏远地区) a merchant checks a template for, without opening it.
+    @display(description=gettext_lazy("指定地区运费"))
+    def regional_rates(self, obj):
+        unit = _("件") if obj.charge_by == ChargeBy.PIECE else "kg"
+        rows = [
+            _("%(regions)s：%(rates)s")
+            % {
+                "regions": province_names(rule.provinces),
+                "rates": _rates_text(
+                    rule.first_units, rule.first_fee, rule.additional_units, rule.additional_fee, unit
+                ),
+            }
+            for rule in obj.rules.all()
+        ]
+        return format_html_join("", "<div>{}</div>", ((row,) for row in rows)) if rows else "-"
 
     @display(description=gettext_lazy("包邮条件"))
     def free_text(self, obj):

@@ -215,6 +215,8 @@ def test_the_template_list_reads_a_fixed_number_of_queries(operations, django_as
     with django_assert_max_num_queries(12):
         page = operations.get("/backend/shipping/shippingtemplate/")
     assert page.status_code == 200 and "模板7" in page.content.decode()
+    # Each template's region prices (偏远地区) show on its row, read with the rest.
+    assert page.content.decode().count("西藏自治区：首1件 ¥25.00，每增加1件 ¥0.00") == 8
 
 
 def test_copying_a_template_keeps_its_fees_and_regions_and_opens_the_copy(operations):
