@@ -207,3 +207,16 @@ def test_missing_indexes_are_warned_about(shop):
     assert "order_merchant_note_trgm" in warning.msg and "CREATE EXTENSION pg_trgm" in warning.hint
     # Still the same orders.
     assert new_search("周末送达") == old_search("周末送达") != set()
+
+
+def test_the_page_reads_the_ids_of_a_search_once(boss, shop):
+    """The list's rows and count, then the tab counts, each filter by the search: the ids the
+    words find are read for the first and reused by the others."""
+    from django.urls import reverse
+
+    with CaptureQueriesContext(connection) as queries:
+        body = boss.get(reverse("admin:orders_order_changelist"), {"q": "纯棉 张三"}).content.decode()
+    expected = Order.objects.filter(pk__in=old_search("纯棉 张三"))
+    assert expected and all(order.number in body for order in expected)
+    unions = [q["sql"] for q in queries.captured_queries if " UNION ALL " in q["sql"]]
+    assert len(unions) == 2, unions  # one per word
