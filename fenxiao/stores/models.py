@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 MAX_GUIDE_BP = 10_000  # a store's 导购 rate is at most 100 %
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off posters
@@ -139,7 +139,8 @@ class Store(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "门店")
         ordering = ["sort_order", "id"]
         # Staff outside the store's own roster who may verify pickups (核销) at any store.
-        permissions = [("verify_pickup", "核销自提订单")]
+        # Marked for the catalog: the role page reads permission names in the reader's language.
+        permissions = [("verify_pickup", gettext_noop("核销自提订单"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)

@@ -119,3 +119,13 @@ def test_the_default_is_still_chinese(shop):
     body = boss.get(f"/backend/stores/store/{shop['store'].pk}/stock/").content.decode()
     assert "保存门店库存" in body and "线上库存" in body
     assert "Save store stock" not in body
+
+
+def test_the_pickup_permission_has_an_english_name():
+    """The role page reads permission names through the catalog (核销自提订单 stood in Chinese)."""
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    name = Permission.objects.get(codename="verify_pickup").name
+    with translation.override("en"):
+        assert translation.gettext(name) == "Verify pickup orders"
