@@ -9,7 +9,7 @@ days, not with clicks. The visitor is a random first-party cookie id; no IP addr
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 
 class VisitSource(models.TextChoices):
@@ -127,11 +127,13 @@ class DailySales(models.Model):
     class Meta:
         verbose_name = _("每日销售")
         verbose_name_plural = pgettext_lazy("plural", "每日销售")
+        # Names kept as they are in the database (a lazy string would be a migration);
+        # the role table reads them through the catalog.
         permissions = [
-            ("view_sales_report", "查看销售报表"),
-            ("view_distribution_report", "查看分销报表"),
-            ("view_traffic_report", "查看流量报表"),
-            ("view_stores_report", "查看门店报表"),
+            ("view_sales_report", gettext_noop("查看销售报表")),
+            ("view_distribution_report", gettext_noop("查看分销报表")),
+            ("view_traffic_report", gettext_noop("查看流量报表")),
+            ("view_stores_report", gettext_noop("查看门店报表")),
         ]
 
     def __str__(self):

@@ -271,7 +271,7 @@ class Customer(User):
         proxy = True
         verbose_name = _("客户")
         verbose_name_plural = pgettext_lazy("plural", "客户")
-        permissions = [("view_customer_phone", "可查看客户完整手机号")]
+        permissions = [("view_customer_phone", gettext_noop("可查看客户完整手机号"))]  # read via the catalog
 
 
 class RegistrationSource(models.TextChoices):

@@ -3,6 +3,7 @@
 ~500 "app | model | action" lines in a four-line box and named every report permission
 alike (数据 | 每日销售 | 查看), so a merchant could not tell 销售报表 from 门店报表."""
 
+import html
 import re
 
 import pytest
@@ -10,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from fenxiao.customers.services.staff import OPERATIONS, ensure_staff_groups
-from fenxiao.testing import login, make_staff
+from fenxiao.testing import in_english, login, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +171,19 @@ def test_a_preset_role_cannot_be_deleted_a_shop_role_can(boss):
     assert Group.objects.filter(pk__in=[operations.pk, own.pk]).count() == 2
     boss.post(changelist, {"action": "delete_selected", "_selected_action": [own.pk], "post": "yes"})
     assert not Group.objects.filter(pk=own.pk).exists()
+
+
+SPECIAL_NAMES = {
+    "查看销售报表": "View sales report",
+    "查看分销报表": "View distribution report",
+    "查看流量报表": "View traffic report",
+    "查看门店报表": "View store report",
+    "可查看客户完整手机号": "View customers' full phone numbers",
+    "核销自提订单": "Verify pickup orders",
+}
+
+
+def test_the_special_permissions_read_in_english_too(boss):
+    page = html.unescape(in_english(boss).get(reverse("admin:auth_group_add")).content.decode())
+    for chinese, english in SPECIAL_NAMES.items():
+        assert english in page and chinese not in page, chinese
