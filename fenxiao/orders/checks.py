@@ -32,10 +32,11 @@ def search_trigram_indexes(app_configs, databases=None, **kwargs):
         connection = connections[alias]
         if connection.vendor != "postgresql":
             continue
+        recorder = MigrationRecorder(connection)
+        # A new database (checked before its first `migrate`) has no migration table yet.
         if (
-            not MigrationRecorder(connection)
-            .migration_qs.filter(app="orders", name=SEARCH_MIGRATION)
-            .exists()
+            not recorder.has_table()
+            or not recorder.migration_qs.filter(app="orders", name=SEARCH_MIGRATION).exists()
         ):
             continue  # not migrated yet: the migration builds them
         with connection.cursor() as cursor:
@@ -47,8 +48,9 @@ def search_trigram_indexes(app_configs, databases=None, **kwargs):
                     f"The order search's trigram indexes are missing on database '{alias}': "
                     f"{', '.join(missing)}. Searching orders by name, product or note reads "
                     "every order.",
-                    hint="Have a superuser run CREATE EXTENSION pg_trgm in this database, then "
-                    "`manage.py migrate orders 0018 && manage.py migrate orders`.",
+                    hint="Have a superuser run CREATE EXTENSION pg_trgm in this database, then: "
+                    'manage.py shell -c "import importlib; importlib.import_module('
+                    f"'fenxiao.orders.migrations.{SEARCH_MIGRATION}').create_indexes()\"",
                     id="fenxiao.W020",
                 )
             )

@@ -8,7 +8,8 @@ trusted extension since PostgreSQL 13: the database's owner may create it); when
 role may not, the indexes are left out with a warning, and the deploy goes on: they only
 speed the search up, which finds the same orders without them. The system check
 fenxiao.W020 (orders/checks.py) says so until they exist; once a superuser has created the
-extension, `migrate orders 0018` then `migrate orders` builds them. On SQLite: nothing.
+extension, `create_indexes()` below builds them (the check's hint says how). On SQLite:
+nothing.
 """
 
 import logging
@@ -28,9 +29,16 @@ INDEX_NAMES = tuple(name for name, _table, _expression in INDEXES)
 
 
 def create(apps, schema_editor):
-    connection = schema_editor.connection
+    create_indexes(schema_editor.connection)
+
+
+def create_indexes(connection=None) -> bool:
+    """Create pg_trgm (when the role may) and the indexes; False when it may not. Also run
+    by hand once a superuser has created the extension (see system check fenxiao.W020)."""
+    if connection is None:
+        from django.db import connection
     if connection.vendor != "postgresql":
-        return
+        return False
     try:
         # A savepoint: a refused CREATE EXTENSION must not abort the migration's transaction.
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -41,10 +49,11 @@ def create(apps, schema_editor):
             "out; it finds the same orders, more slowly. See system check fenxiao.W020.",
             str(error).strip(),
         )
-        return
+        return False
     with connection.cursor() as cursor:
         for name, table, expression in INDEXES:
             cursor.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ({expression})')
+    return True
 
 
 def drop(apps, schema_editor):

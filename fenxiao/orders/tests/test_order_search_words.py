@@ -220,3 +220,25 @@ def test_the_page_reads_the_ids_of_a_search_once(boss, shop):
     assert expected and all(order.number in body for order in expected)
     unions = [q["sql"] for q in queries.captured_queries if " UNION ALL " in q["sql"]]
     assert len(unions) == 2, unions  # one per word
+
+
+@postgres_only
+def test_the_check_passes_on_a_database_not_migrated_yet(shop):
+    """`migrate` runs the checks before its first migration: no migration table yet."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE django_migrations RENAME TO django_migrations_away")
+    assert not [m for m in run_checks(databases=["default"], tags=["database"]) if m.id == "fenxiao.W020"]
+
+
+@postgres_only
+def test_the_indexes_can_be_built_by_hand_once_the_extension_exists(shop):
+    import importlib
+
+    migration = importlib.import_module("fenxiao.orders.migrations.0019_search_trigram_indexes")
+    with connection.cursor() as cursor:
+        # The fixture's deferred foreign-key checks, run now: no index is built over pending ones.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute('DROP INDEX "orderline_product_name_trgm"')
+    assert [m.id for m in run_checks(databases=["default"], tags=["database"])] == ["fenxiao.W020"]
+    assert migration.create_indexes() is True
+    assert not run_checks(databases=["default"], tags=["database"])
