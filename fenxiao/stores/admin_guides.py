@@ -397,6 +397,9 @@ class StoreStaffAdmin(ModelAdmin):
 
     @action(description=gettext_lazy("离职（保留历史会员与佣金）"), permissions=["change"])
     def leave(self, request, queryset):
-        for staff in queryset:
-            staff_service.remove(staff)
-        messages.success(request, _("已设为离职 %(count)s 人") % {"count": queryset.count()})
+        chosen = list(queryset.values_list("pk", flat=True))
+        left = staff_service.remove_many(chosen)
+        if left:
+            messages.success(request, _("已设为离职 %(count)s 人") % {"count": left})
+        if already := len(chosen) - left:
+            messages.info(request, _("%(count)s 人原本已离职，未改动") % {"count": already})

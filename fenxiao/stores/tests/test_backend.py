@@ -85,6 +85,16 @@ def test_staff_added_by_phone_and_made_a_distributor_in_one_step(boss):
     boss.post("/backend/stores/storestaff/", {"action": "leave", "_selected_action": [other.pk]})
     other.refresh_from_db()
     assert other.is_active is False
+    # Again, with one still on staff: only that one is counted, the other said as it is.
+    still = guide(store, distributor=False)
+    reply = boss.post(
+        "/backend/stores/storestaff/",
+        {"action": "leave", "_selected_action": [other.pk, still.pk]},
+        follow=True,
+    )
+    said = [str(m) for m in reply.context["messages"]]
+    assert said[-2:] == ["已设为离职 1 人", "1 人原本已离职，未改动"]
+    assert not StoreStaff.objects.filter(pk__in=[other.pk, still.pk], is_active=True).exists()
 
     # Added again while still on staff: refused, the role stays (changed on their own page);
     # someone who left comes back with the role chosen now.
