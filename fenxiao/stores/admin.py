@@ -614,6 +614,11 @@ class StoreMemberAdmin(ExportMixin, ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A membership is history: deleting one would leave its buyer counted by no store
+        # (when it was the current one) and take a member from the guide who brought them.
+        return False
+
     def lookup_allowed(self, lookup, value, request=None):
         # 门店员工's 会员数 opens the members one guide brought (a 导购 picker in the filters
         # would list every guide of every store).

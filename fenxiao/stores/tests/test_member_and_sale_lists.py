@@ -107,3 +107,13 @@ def test_the_staff_list_reads_a_fixed_number_of_queries(boss, django_assert_max_
     with django_assert_max_num_queries(12):
         page = boss.get("/backend/stores/storestaff/")
     assert page.status_code == 200 and "导购5" in page.content.decode()
+
+
+def test_a_membership_is_not_deleted_from_the_backend(boss, members):
+    _lake, _hill, names = members
+    row = names["阿甲"]
+    assert boss.post(f"{URL}{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    listed = boss.get(URL).content.decode()
+    assert 'value="delete_selected"' not in listed
+    boss.post(URL, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"})
+    assert StoreMember.objects.filter(pk=row.pk).exists()
