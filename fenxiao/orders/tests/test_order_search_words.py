@@ -107,6 +107,8 @@ WORDS = [
     "5555",  # part of a phone
     "13655550003",
     "0003",
+    "55",  # one or two digits: the OR over every field
+    "7",
     "不存在",
     "zzz",
     "王",
@@ -119,6 +121,7 @@ SEARCHES = WORDS + [
     "王 茶叶 礼盒",
     "茶叶 不存在",
     "5555 欧阳美玲 A4",
+    "7 欧阳美玲",
     "  马克杯   T恤  ",
 ]
 
