@@ -11,8 +11,6 @@ indexes alone (`indexed_search`), any other word also through the text columns, 
 trigram indexes on PostgreSQL (`word_search`).
 """
 
-import contextlib
-import contextvars
 import functools
 import re
 
@@ -167,9 +165,8 @@ def tab_counts(queryset) -> dict[str, int]:
 
 def tabs_context(changelist, request) -> list[dict]:
     # The list's own query has just searched for the same words in this request: its ids
-    # are reused rather than searched for again.
-    with reusing_search():
-        counts = tab_counts(changelist.get_queryset(request, exclude_parameters=[TAB_PARAM]))
+    # are reused rather than searched for again (`search`).
+    counts = tab_counts(changelist.get_queryset(request, exclude_parameters=[TAB_PARAM]))
     spec = next((s for s in changelist.filter_specs if isinstance(s, OrderTabFilter)), None)
     active = (spec.value() if spec else None) or "all"
     # The 筛选 button lights up for filters chosen in its panel, not for the tab shown.
@@ -262,7 +259,7 @@ def word_search(term: str, within: list[int] | None = None) -> Q:
     of one lookup per table lets each table be read by its own plan: on PostgreSQL the
     order's and the lines' text columns have trigram indexes (migration 0019); a word they
     cannot serve reads the order and line tables once, without joins. 200,000 orders: 0.05–
-    0.5 s a page, and the ids are read once per page (`reusing_search`)."""
+    0.5 s a page, and the ids are read once per page (`search`)."""
 
     if within is None and ASCII_DIGITS.fullmatch(term) and len(term) <= 2:
         # One or two digits are in a good part of all phones: more orders than are listed
@@ -408,30 +405,16 @@ def ids_condition(ids: list[int]) -> Q:
     return Q(RawSQL(f"{column} = ANY(%s)", (ids,), output_field=BooleanField()))  # noqa: S611
 
 
-# The last search's conditions in this thread or task, reused by `reusing_search`.
-last_search: contextvars.ContextVar[tuple[str, list[Q]] | None] = contextvars.ContextVar(
-    "last_order_search", default=None
-)
-reuse_search: contextvars.ContextVar[bool] = contextvars.ContextVar("reuse_order_search", default=False)
-
-
-@contextlib.contextmanager
-def reusing_search():
-    """Within: a search for the words the last one (in this thread or task) searched for
-    reuses its conditions (the ids it read) instead of reading them again."""
-    token = reuse_search.set(True)
-    try:
-        yield
-    finally:
-        reuse_search.reset(token)
-
-
-def search(queryset, search_term: str):
-    remembered = last_search.get()
-    if reuse_search.get() and remembered is not None and remembered[0] == search_term:
-        return queryset.filter(*remembered[1])
+def search(queryset, search_term: str, request=None):
+    """The orders the search box's words find. With the page's `request`, the conditions
+    (the ids they read) are kept on it, so the tab counts, which search for the same words
+    in the same request, reuse them instead of reading them again."""
+    kept = getattr(request, "order_search", None)
+    if kept is not None and kept[0] == search_term:
+        return queryset.filter(*kept[1])
     conditions = search_conditions(search_term)
-    last_search.set((search_term, conditions))
+    if request is not None:
+        request.order_search = (search_term, conditions)
     return queryset.filter(*conditions)
 
 

@@ -244,7 +244,7 @@ class OrderAdmin(OrderExports, OrderChangePages, ChangedByServicesOnly, DetailAc
         return queryset
 
     def get_search_results(self, request, queryset, search_term):
-        return search(queryset, search_term), False
+        return search(queryset, search_term, request), False
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
