@@ -35,7 +35,7 @@ from fenxiao.customers.backoffice.listing import full_phones, shown_user, with_p
 from fenxiao.orders.models import Order, awaiting_pickup
 from fenxiao.shipping import regions
 
-from .exports import STORE_MEMBERS, STORE_STOCK
+from .exports import STORE_MEMBERS, STORE_STOCK, STORES
 from .models import Store, StoreMember, StoreStaff, StoreStock
 from .services import closing, stock, stock_sheet
 
@@ -155,8 +155,9 @@ class StoreStaffInline(TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(SafeAutocompleteMixin, ModelAdmin):
+class StoreAdmin(SafeAutocompleteMixin, ExportMixin, ModelAdmin):
     form = StoreForm
+    export = STORES
 
     class Media:
         js = ("shipping/region-picker.js",)

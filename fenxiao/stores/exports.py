@@ -1,18 +1,19 @@
-"""门店会员, 门店销售 and 门店库存 as CSV (UTF-8 with BOM) or Excel, the lists as filtered and
-searched (`core.admin_exports`): a store's members for its own follow-up (who joined, through
-which 导购, when), what the tills reported for reconciling with them, and every store's level
-of each SKU. Phones are masked unless the staff member may see them, exactly as on the pages;
-rows are read a chunk of ids at a time, each chunk in a fixed number of queries."""
+"""门店, 门店会员, 门店销售 and 门店库存 as CSV (UTF-8 with BOM) or Excel, the lists as filtered
+and searched (`core.admin_exports`): each store's place, manager, staff and members now; a
+store's members for its own follow-up (who joined, through which 导购, when); what the tills
+reported, for reconciling with them; and every store's level of each SKU. Phones are masked
+unless the staff member may see them, exactly as on the pages; rows are read a chunk of ids
+at a time, each chunk in a fixed number of queries."""
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import translation
 
 from fenxiao.core.exports import Export, id_chunks, in_order
 from fenxiao.core.tabular import money_cell, time_cell
 from fenxiao.customers.backoffice.listing import PHONE_PERMISSION, may_see_phones, phone_text
 
-from .models import StoreMember, StoreStock
+from .models import Store, StoreMember, StoreStaff, StoreStock
 from .pos_models import OfflineSale
 
 MEMBER_HEADERS = ["门店", "会员ID", "会员昵称", "手机号", "入会方式", "导购", "加入时间", "当前所属门店"]
@@ -127,4 +128,64 @@ STORE_STOCK = Export(
     headers=STOCK_HEADERS,
     rows=stock_rows,
     widths=STOCK_WIDTHS,
+)
+
+
+STORE_HEADERS = [
+    "门店",
+    "门店码",
+    "省",
+    "市",
+    "区/县",
+    "详细地址",
+    "营业时间",
+    "联系电话",
+    "店长",
+    "营业中",
+    "支持到店自提",
+    "在职员工",
+    "当前会员",
+]
+STORE_WIDTHS = dict(enumerate([18, 12, 10, 10, 10, 30, 16, 14, 14, 8, 10, 10, 10]))
+
+
+def _per_store(queryset, ids) -> dict[int, int]:
+    rows = queryset.filter(store_id__in=ids).order_by().values("store_id").annotate(n=Count("pk"))
+    return {row["store_id"]: row["n"] for row in rows}
+
+
+def store_rows(queryset, user):
+    """The stores as the list shows them, with what a chain's office asks of each: where it
+    is, who runs it, whether buyers can pick up there, its staff and members now."""
+    full_phone = may_see_phones(user)
+    for ids in id_chunks(queryset):
+        chunk = Store.objects.filter(pk__in=ids).select_related("manager")
+        staff = _per_store(StoreStaff.objects.filter(is_active=True), ids)
+        members = _per_store(StoreMember.objects.filter(is_current=True), ids)
+        for store in in_order(chunk, ids):
+            manager = store.manager
+            yield [
+                store.name,
+                store.code or "",
+                store.province,
+                store.city,
+                store.district,
+                store.address_detail,
+                store.hours,
+                store.phone,
+                (manager.nickname or phone_text(manager.phone, full_phone)) if manager else "",
+                "是" if store.is_open else "否",
+                "是" if store.pickup_enabled else "否",
+                staff.get(store.pk, 0),
+                members.get(store.pk, 0),
+            ]
+
+
+STORES = Export(
+    title="门店",
+    name="stores",
+    headers=STORE_HEADERS,
+    rows=store_rows,
+    widths=STORE_WIDTHS,
+    phone_permission=PHONE_PERMISSION,
 )

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from fenxiao.stores.models import MemberSource, OfflineSale, OfflineSaleLine, StoreMember, StoreStaff
+from fenxiao.stores.models import MemberSource, OfflineSale, OfflineSaleLine, Store, StoreMember, StoreStaff
 from fenxiao.stores.testing import make_store
 from fenxiao.testing import login, make_buyer, make_product, make_staff
 
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 MEMBERS = reverse("admin:stores_storemember_export", args=["csv"])
 SALES = reverse("admin:stores_offlinesale_export", args=["csv"])
+STORES = reverse("admin:stores_store_export", args=["csv"])
 
 
 def csv_lines(reply) -> list[str]:
@@ -110,12 +111,14 @@ def test_the_files_cost_the_same_queries_for_any_number_of_rows(chain):
             csv_lines(boss.get(url))
         return len(queries)
 
-    before = (cost(MEMBERS), cost(SALES))
+    before = (cost(MEMBERS), cost(SALES), cost(STORES))
     guide = StoreStaff.objects.get()
     for n in range(8):
         member = member_of(chain["lake"], f"1350000{n:04d}", guide)
         till_sale(chain["lake"], f"S-{n + 10}", member.buyer, pieces=(1, 2))
-    assert (cost(MEMBERS), cost(SALES)) == before
+        store = make_store(f"新店{n}", manager=make_buyer(f"1360000{n:04d}"))
+        StoreStaff.objects.create(store=store, user=make_buyer(f"1370000{n:04d}"), role="guide")
+    assert (cost(MEMBERS), cost(SALES), cost(STORES)) == before
 
 
 def test_the_stock_list_exports_every_stores_levels_as_filtered():
@@ -129,3 +132,25 @@ def test_the_stock_list_exports_every_stores_levels_as_filtered():
     assert {line.split(",")[0] for line in lines[1:]} == {"湖滨店", "灵隐店"}
     only_lake = csv_lines(boss.get(f"{url}?store__id__exact={lake.pk}"))
     assert len(only_lake) == 2 and only_lake[1].startswith(f"湖滨店,{cup.code},茶杯,,3,9,")
+
+
+def test_the_store_list_exports_each_stores_place_people_and_members(chain):
+    lake, river = chain["lake"], chain["river"]
+    Store.objects.filter(pk=river.pk).update(is_open=False, pickup_enabled=False)
+    StoreStaff.objects.create(store=river, user=make_buyer("13900000004"), role="guide", is_active=False)
+    boss = login(make_staff("boss", superuser=True))
+
+    lines = csv_lines(boss.get(STORES))
+
+    assert lines[0].split(",") == [
+        "门店", "门店码", "省", "市", "区/县", "详细地址", "营业时间", "联系电话", "店长",
+        "营业中", "支持到店自提", "在职员工", "当前会员",
+    ]  # fmt: skip
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert set(rows) == {"湖滨店", "滨江店"}
+    assert rows["湖滨店"][1] == lake.code and rows["湖滨店"][2:4] == ["浙江省", "杭州市"]
+    assert rows["湖滨店"][9:] == ["是", "是", "1", "1"]
+    assert rows["滨江店"][9:] == ["否", "否", "0", "1"]  # who left is not counted
+
+    filtered = csv_lines(boss.get(STORES, {"q": "滨江"}))
+    assert [line.split(",")[0] for line in filtered[1:]] == ["滨江店"]
