@@ -17,6 +17,7 @@ class StoresConfig(AppConfig):
 
         from . import (
             admin_guides,  # noqa: F401 - the store QR / 导购 backend pages
+            admin_members,  # noqa: F401 - 门店会员
             admin_pos,  # noqa: F401 - the POS keys' backend pages
         )
         from .services import for_orders, pos_sync, rules
