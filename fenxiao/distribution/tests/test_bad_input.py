@@ -349,3 +349,42 @@ def test_signed_out_callers_get_401():
 
     body = refused(ApiClient().get("/distribution/dashboard"), 401, "UNAUTHORIZED")
     assert body["message"] == "请先登录"
+
+
+@pytest.mark.parametrize(
+    ("method", "account", "stored"),
+    [
+        # A Chinese IME types full-width digits: finance must get a number it can pay to.
+        (
+            "bank",
+            {"name": "王五", "bank": "招商银行", "account": "６２２５　８８００　００００　００００"},
+            "6225 8800 0000 0000",
+        ),
+        ("alipay", {"name": "王五", "account": "１３８００１３８０００"}, "13800138000"),
+        ("alipay", {"name": "王五", "account": "ｗａｎｇ＠example.com"}, "wang@example.com"),
+    ],
+)
+def test_full_width_account_numbers_are_taken_and_stored_in_ascii(funded, method, account, stored):
+    reply = api_for(funded.user).post(
+        "/distribution/withdrawals", {"amount": 500, "method": method, "account": account}
+    )
+    assert reply.status_code == 201, reply.content
+    assert Withdrawal.objects.get().account["account"] == stored
+
+
+def test_digits_of_other_scripts_are_not_a_bank_card(funded):
+    before = snapshot(funded)
+    body = refused(
+        api_for(funded.user).post(
+            "/distribution/withdrawals",
+            {
+                "amount": 500,
+                "method": "bank",
+                "account": {"name": "王五", "bank": "招商银行", "account": "٦٢٢٥٨٨٠٠٠٠٠٠٠٠٠٠"},
+            },
+        ),
+        400,
+        "ACCOUNT_INVALID",
+    )
+    assert body["message"] == "银行卡号应为 12–19 位数字"
+    assert snapshot(funded) == before
