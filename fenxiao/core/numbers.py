@@ -17,3 +17,14 @@ def whole_number(raw: str | None, max_digits: int = MAX_DIGITS) -> int | None:
     if not (raw.isascii() and raw.isdigit()):
         return None
     return int(raw)
+
+
+# A Chinese keyboard in full-width mode types １３８ for 138 (and ＋, －, the wide space): to
+# the person typing, the same characters. Fields that hold a number typed by hand (a phone, a
+# pickup code, a card number) read them as their ASCII forms before checking them.
+_FULL_WIDTH = {0xFF10 + digit: str(digit) for digit in range(10)} | {0xFF0B: "+", 0xFF0D: "-", 0x3000: " "}
+
+
+def half_width(text: str) -> str:
+    """`text` with full-width digits, plus, minus and space as their ASCII forms."""
+    return text.translate(_FULL_WIDTH)

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fenxiao.core.numbers import whole_number
+from fenxiao.core.numbers import half_width, whole_number
 
 
 @pytest.mark.parametrize(
@@ -42,3 +42,9 @@ def test_any_text_is_a_number_int_reads_the_same_or_none(text):
     number = whole_number(text)
     if number is not None:
         assert number == int(text) and text.isascii()
+
+
+def test_half_width_reads_what_a_full_width_keyboard_types_as_ascii():
+    assert half_width("＋８６ １３８－００１３　８０００") == "+86 138-0013 8000"
+    # Other scripts' digits and full-width letters are left as typed.
+    assert half_width("١٢ ＡＢ ²") == "١٢ ＡＢ ²"

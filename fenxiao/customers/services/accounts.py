@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fenxiao.core.numbers import half_width
+
 from ..errors import (
     InvalidPhone,
     LoginFailed,
@@ -30,7 +32,9 @@ _phone_re = re.compile(PHONE_PATTERN, re.ASCII)
 
 
 def normalise_phone(phone: str) -> str:
-    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    """The 11 ASCII digits of a mainland mobile number typed with spaces, dashes, +86 or a
+    full-width keyboard (１３８ …); InvalidPhone for anything else."""
+    phone = "".join(half_width(phone or "").split()).replace("-", "")
     if phone.startswith("+86"):
         phone = phone[3:]
     if not _phone_re.match(phone):

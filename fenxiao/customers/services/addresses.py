@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from fenxiao.core.numbers import half_width
 from fenxiao.shipping import regions
 
 from ..errors import AddressInvalid, AddressNotFound
@@ -17,6 +18,13 @@ from ..models import PHONE_PATTERN, Address, User
 _phone_re = re.compile(PHONE_PATTERN, re.ASCII)
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail")
+
+
+def _typed(field: str, value) -> str:
+    value = str(value or "").strip()
+    # A phone typed on a full-width keyboard (１３８ …) is kept as the ASCII digits a courier
+    # dials and the order search finds.
+    return "".join(half_width(value).split()).replace("-", "") if field == "phone" else value
 
 
 def get_address(user: User, address_id: int) -> Address:
@@ -45,7 +53,7 @@ def _validate(address: Address) -> None:
 
 def clean_address(data: dict) -> dict:
     """Validate address fields that are not kept in an address book (an order's address)."""
-    probe = Address(**{f: str(data.get(f) or "").strip() for f in ADDRESS_FIELDS})
+    probe = Address(**{f: _typed(f, data.get(f)) for f in ADDRESS_FIELDS})
     _validate(probe)
     return {f: getattr(probe, f) for f in ADDRESS_FIELDS}
 
@@ -55,7 +63,7 @@ def save_address(user: User, data: dict, address_id: int | None = None) -> Addre
     address = get_address(user, address_id) if address_id else Address(user=user)
     for field in ADDRESS_FIELDS:
         if field in data and data[field] is not None:
-            setattr(address, field, str(data[field]).strip())
+            setattr(address, field, _typed(field, data[field]))
     make_default = bool(data.get("is_default")) or not Address.objects.filter(user=user).exists()
     _validate(address)
     if make_default:

@@ -171,12 +171,24 @@ def test_many_failures_from_one_address_lock_that_address():
         "+1 4155552671",
         "",
         "138-0013-800O",
-        "13８１２３４５６７８",
+        "13８１２３４５６７８9",
+        "١٣٨١٢٣٤٥٦٧٨",  # other scripts' digits are no phone number a Chinese keyboard types
     ],
 )
 def test_register_refuses_malformed_phones(phone):
     assert_refused(register(phone), 400, "INVALID_PHONE")
     assert User.objects.count() == 0
+
+
+def test_a_phone_typed_on_a_full_width_keyboard_is_its_ascii_number():
+    # A Chinese IME in full-width mode types １３８, ＋ and －, and a wide space.
+    assert normalise_phone("１３９－１２３４　５６７８") == "13912345678"
+    assert normalise_phone("＋８６ 13912345678") == "13912345678"
+    code = sms_code_for("13912345678")
+    reply = register("１３９１２３４５６７８", code=code)
+    assert reply.status_code == 201, reply.content
+    assert User.objects.get().phone == "13912345678"
+    assert login("１３９ １２３４ ５６７８").status_code == 200
 
 
 @pytest.mark.parametrize("password", ["short1!", "password", "12345678901", "qwerty123"])
@@ -241,8 +253,7 @@ def test_address_crud_and_default_handling():
     [
         {"phone": "12345"},
         {"phone": "2370000111"},
-        {"phone": "137 0000 1111"},
-        {"phone": "13７００００１１１１"},
+        {"phone": "13７００００１１１"},
         {"recipient": "  "},
         {"detail": ""},
         {"province": " "},
@@ -253,6 +264,13 @@ def test_address_validation(change):
     reply = api_for(buyer).post("/addresses", {**ADDRESS, **change})
     assert_refused(reply, 400, "ADDRESS_INVALID")
     assert Address.objects.count() == 0
+
+
+@pytest.mark.parametrize("typed", ["137 0000 1111", "137-0000-1111", "13７００００１１１１"])
+def test_an_address_phone_typed_in_groups_or_full_width_is_kept_as_its_digits(typed):
+    reply = api_for(make_buyer()).post("/addresses", {**ADDRESS, "phone": typed})
+    assert reply.status_code == 201, reply.content
+    assert reply.json()["phone"] == Address.objects.get().phone == "13700001111"
 
 
 def test_address_update_validation_leaves_the_address_unchanged():

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.money import format_fen
+from fenxiao.core.numbers import half_width
 from fenxiao.customers.backoffice.listing import phone_text
 
 from ..models import (
@@ -193,16 +194,16 @@ def tabs_context(changelist, request) -> list[dict]:
 
 # The shapes staff paste or scan, each found through an index (see `indexed_search`).
 # A mainland mobile number, whole.
-PHONE = re.compile(r"1\d{10}")
+PHONE = re.compile(r"1[0-9]{10}")
 # Twelve digits or more: an order number (events.new_number: 14 digits of time, 6 random;
 # a scanner types all 20) or its start, or a waybill of digits only (中通, 韵达 …).
-ORDER_NUMBER = re.compile(r"\d{20}")
-DIGITS = re.compile(r"\d{12,20}")
+ORDER_NUMBER = re.compile(r"[0-9]{20}")
+DIGITS = re.compile(r"[0-9]{12,20}")
 # What a phone number may contain part of.
 ASCII_DIGITS = re.compile(r"[0-9]+")
 # A waybill with letters: SF1234567890, JD0012345678901, EA123456789CN. At least nine
 # digits, so a product's name or model (iPhone15, A4纸) still searches everything.
-WAYBILL = re.compile(r"[A-Za-z]{1,4}\d{9,30}[A-Za-z]{0,2}")
+WAYBILL = re.compile(r"[A-Za-z]{1,4}[0-9]{9,30}[A-Za-z]{0,2}")
 
 
 def indexed_search(term: str):
@@ -419,7 +420,8 @@ def search(queryset, search_term: str, request=None):
 
 
 def search_conditions(search_term: str) -> list[Q]:
-    terms = [t[:MAX_TERM_LENGTH] for t in (search_term or "").split()][:MAX_SEARCH_TERMS]
+    # Staff on a full-width keyboard type １３８ …: the digits stored are ASCII.
+    terms = [t[:MAX_TERM_LENGTH] for t in half_width(search_term or "").split()][:MAX_SEARCH_TERMS]
     if len(terms) == 1 and (condition := indexed_search(terms[0])) is not None:
         return [condition]
     # Every word must match, each in any field. The longest first (the likeliest to be

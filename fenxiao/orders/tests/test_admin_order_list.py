@@ -318,12 +318,18 @@ def two_parcels(shop):
     shipments.ship_parcel(two, staff, carrier="zhongtong", tracking_number="75300000000002")
 
 
+def full_width(digits: str) -> str:
+    return "".join(chr(0xFF10 + int(d)) for d in digits)
+
+
 SHAPES = [
     ("order number", lambda s: s["two"].number, {"two"}),
     # 19 of its 20 digits: orders placed in the same second share the first 14 (the time),
     # and two random digits more matched another test order about once in a hundred runs.
     ("order number's start", lambda s: s["two"].number[:19], {"two"}),
     ("buyer's phone", lambda s: s["shipped"].buyer.phone, {"shipped"}),
+    # Typed on a full-width keyboard (１３８ …): the same number.
+    ("buyer's phone in full width", lambda s: full_width(s["shipped"].buyer.phone), {"shipped"}),
     ("recipient's phone", lambda s: "13655556666", {"disputed"}),
     ("distributor's phone", lambda s: s["seller"].user.phone, {"sold"}),
     ("waybill", lambda s: "ZT7788990011", {"shipped"}),

@@ -40,8 +40,8 @@ pytestmark = pytest.mark.django_db
         "abcdefghijk",
         "+1 4155552671",
         "",
-        "１３８１２３４５６７８",
-        "13８１２３４５６７８",
+        "１３８１２３４５６７",
+        "١٣٨١٢٣٤٥٦٧٨",
     ],
 )
 def test_register_malformed_phone(phone):

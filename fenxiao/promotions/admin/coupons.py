@@ -32,7 +32,7 @@ from fenxiao.core.admin_forms import (
     posted,
 )
 from fenxiao.core.money import format_fen
-from fenxiao.core.numbers import whole_number
+from fenxiao.core.numbers import half_width, whole_number
 from fenxiao.customers.backoffice.listing import full_phones, with_phone_flag
 from fenxiao.customers.models import User
 from fenxiao.distribution.admin.common import ServiceSaveMixin
@@ -44,7 +44,7 @@ from ..services.figures import CouponFigures, coupon_figures
 from .buyer_coupons import copies_url
 from .common import link, local_time, refusal, with_links
 
-PHONE = re.compile(r"^1\d{10}$")
+PHONE = re.compile(r"^1[0-9]{10}$")
 MAX_PHONES = coupons.MAX_ISSUE_BATCH
 
 
@@ -116,7 +116,7 @@ class IssueForm(forms.Form):
     def clean_phones(self):
         phones = []
         for line in self.cleaned_data["phones"].splitlines():
-            phone = re.sub(r"[\s-]", "", line)
+            phone = re.sub(r"[\s-]", "", half_width(line))
             if not phone:
                 continue
             if not PHONE.match(phone):

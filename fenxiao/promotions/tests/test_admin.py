@@ -369,7 +369,10 @@ def test_create_coupons_in_yuan_and_percent(boss):
 def test_issue_a_coupon_to_pasted_phones_and_see_the_log(boss):
     coupon = make_coupon(amount=1000, min_spend=5000, valid_days=7, total_quantity=2, name="回馈券")
     first, second, third = make_buyer(), make_buyer(), make_buyer()
-    pasted = f"{first.phone}\n {second.phone} \n\n{third.phone}\n13000000000\n{first.phone}"
+    # The second typed on a full-width keyboard, in groups: the same buyer.
+    typed = "".join(chr(0xFF10 + int(d)) for d in second.phone)
+    second_typed = f"{typed[:3]}－{typed[3:7]}　{typed[7:]}"
+    pasted = f"{first.phone}\n {second_typed} \n\n{third.phone}\n13000000000\n{first.phone}"
     reply = boss.post(url("coupon_issue_to_buyers", coupon.pk), {"phones": pasted, "note": "老客回馈"})
     assert reply.status_code == 302
     assert texts(reply) == ["已发放 2 张（共 3 位买家），1 位已达领取上限或券已发完，1 个手机号未注册已跳过"]

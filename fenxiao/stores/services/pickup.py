@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fenxiao.core.errors import PermissionDenied
-from fenxiao.core.numbers import whole_number
+from fenxiao.core.numbers import half_width, whole_number
 from fenxiao.orders.errors import PickupCodeInvalid, PickupCodeUsed, PickupUnavailable
 from fenxiao.orders.models import OPEN_AFTER_SALE, Fulfilment, Order, OrderStatus
 from fenxiao.orders.services import lifecycle
@@ -113,12 +113,8 @@ def can_verify(user) -> bool:
     return verifiable_store_ids(user) != set()
 
 
-# A Chinese keyboard in full-width mode types １２３: the same digits to the clerk.
-FULL_WIDTH_DIGITS = {0xFF10 + digit: str(digit) for digit in range(10)}
-
-
 def _clean(code) -> str:
-    code = "".join(str(code or "").split()).translate(FULL_WIDTH_DIGITS)
+    code = "".join(half_width(str(code or "")).split())
     if len(code) != CODE_LENGTH or whole_number(code) is None:
         raise PickupCodeInvalid(_("提货码为8位数字，请核对后重新输入"))
     return code
