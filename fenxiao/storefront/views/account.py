@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.core.http import client_ip, is_site_path
+from fenxiao.core.numbers import half_width
 from fenxiao.customers.models import Address, WalletEntry
 from fenxiao.customers.services import accounts, addresses, sms_codes, wechat_oauth
 from fenxiao.customers.sms import get_sms_gateway
@@ -86,7 +87,9 @@ def register_page(request):
                 user = accounts.register_buyer(
                     phone=typed["phone"],
                     password=request.POST.get("password", ""),
-                    code=typed["code"],
+                    # Typed on a full-width keyboard (１２３４５６), the code used to count
+                    # as a wrong try.
+                    code=half_width(typed["code"]),
                     nickname=typed["nickname"],
                     client_ip=client_ip(request),
                 )
@@ -116,7 +119,7 @@ def password_reset_page(request):
             try:
                 user = accounts.reset_password(
                     phone=typed["phone"],
-                    code=typed["code"],
+                    code=half_width(typed["code"]),
                     password=request.POST.get("password", ""),
                     client_ip=client_ip(request),
                 )

@@ -1,6 +1,8 @@
 """My after-sales on the H5: the request form (reason, description, photos), and one
 after-sale's page with its status, deadline, return address, ship-back form and history."""
 
+import unicodedata
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -196,6 +198,9 @@ def detail(request, number: str, after_sale_number: str):
 def ship_back(request, number: str, after_sale_number: str):
     after_sale = _after_sale(request, number, after_sale_number)
     carrier, tracking = request.POST.get("carrier", ""), request.POST.get("tracking_number", "")
+    # A waybill number typed on a full-width keyboard (ＳＦ１２３ …) is the ASCII one printed
+    # on the slip; the service accepts only ASCII letters and digits.
+    tracking = unicodedata.normalize("NFKC", tracking)
     try:
         after_sales.ship_back(after_sale, request.user, carrier=carrier, tracking_number=tracking)
         messages.success(request, _("退货物流已提交，等待商家确认收货"))
