@@ -59,7 +59,7 @@ SMB = Template(
     subtitle=_("两级分销，等级晋升，团队佣金，周结"),
     points=[
         _("两级佣金：一级 10%、二级 5%，分销商申请后人工审核"),
-        _("分销等级 普通 / 高级 / 金牌，按推广销售额与直属团队自动升级"),
+        _("分销等级 普通 / 高级 / 金牌，按个人推广销售额与团队销售额自动升级"),
         _("高级、金牌享团队佣金（直属团队销售额 +1% / +2%）"),
         _("佣金自动结算，每周结算一次"),
         _("经营概况首页展示核心指标与报表入口"),
@@ -80,9 +80,11 @@ SMB = Template(
                 "level1_bp": 1200,
                 "level2_bp": 600,
                 "team_bp": 100,
+                # Sales only: a grade reached by team size pays more for recruiting, which
+                # 合规概览 flags (and the law calls 拉人头). The team's sales count instead.
                 "logic": "any",
                 "min_own_sales": 500000,
-                "min_direct_team": 5,
+                "min_team_sales": 2000000,
             },
         ),
         Grade(
@@ -94,7 +96,7 @@ SMB = Template(
                 "team_bp": 200,
                 "logic": "all",
                 "min_own_sales": 3000000,
-                "min_direct_team": 20,
+                "min_team_sales": 10000000,
             },
         ),
         Check("dashboard.reports", _("经营概况报表"), checks.dashboard_reports),

@@ -37,8 +37,9 @@ from .people import People
 GRADES = [
     # name, weight, default, level 1 bp, level 2 bp, team bp, conditions, logic
     ("普通", 10, True, None, None, 0, {}, "all"),
-    ("高级", 20, False, 1200, 600, 0, {"min_own_sales": 100_000, "min_direct_team": 3}, "any"),
-    ("金牌", 30, False, 1500, 800, 200, {"min_own_sales": 500_000, "min_direct_team": 5}, "all"),
+    # Reached by sales, never by team size: a higher rate for recruiting is what 合规概览 flags.
+    ("高级", 20, False, 1200, 600, 0, {"min_own_sales": 100_000, "min_team_sales": 300_000}, "any"),
+    ("金牌", 30, False, 1500, 800, 200, {"min_own_sales": 500_000, "min_team_sales": 1_000_000}, "all"),
 ]
 
 

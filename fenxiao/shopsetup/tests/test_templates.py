@@ -11,7 +11,7 @@ from django.core.management import call_command
 import fenxiao.shopsetup
 from fenxiao.catalog.models import Product, Sku
 from fenxiao.distribution.models import DistributionSettings, DistributorGrade, SettingsChange
-from fenxiao.distribution.services import config
+from fenxiao.distribution.services import compliance, config
 from fenxiao.shopsetup.models import SetupRecord
 from fenxiao.shopsetup.services import items
 from fenxiao.shopsetup.services import plan as setup
@@ -77,9 +77,13 @@ def test_smb_two_levels_grades_team_commission_weekly():
     assert normal.is_default and normal.level1_bp is None and normal.team_bp == 0
     assert all(getattr(normal, f) is None for f in DistributorGrade.CONDITION_FIELDS)  # by hand only
     assert (senior.level1_bp, senior.level2_bp, senior.team_bp) == (1200, 600, 100)
-    assert senior.logic == "any" and (senior.min_own_sales, senior.min_direct_team) == (500000, 5)
+    # By sales alone, the team's included: never by how many were recruited.
+    assert senior.logic == "any" and (senior.min_own_sales, senior.min_team_sales) == (500000, 2000000)
     assert (gold.level1_bp, gold.level2_bp, gold.team_bp) == (1500, 800, 200)
-    assert gold.logic == "all" and (gold.min_own_sales, gold.min_direct_team) == (3000000, 20)
+    assert gold.logic == "all" and (gold.min_own_sales, gold.min_team_sales) == (3000000, 10000000)
+    assert not DistributorGrade.objects.filter(min_direct_team__gt=0).exists()
+    recruiting = next(s for s in compliance.summary().sections if s.key == "recruiting")
+    assert recruiting.ok, recruiting.explanation
 
 
 def test_chain_designated_guides_latest_binding_monthly():
