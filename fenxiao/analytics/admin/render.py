@@ -16,8 +16,9 @@ from fenxiao.core.money import format_bp, format_fen_grouped
 
 from ..services.shapes import BP, COUNT, FEN, Chart, Metric, Report, Table
 
-# Figures where going up is bad news: shown in red when they rise.
-LOWER_IS_BETTER = {"refunds", "refund_amount", "refunded", "clawed_back"}
+# Figures where going up is bad news: shown in red when they rise. Keys of the cards the
+# pages show (a test checks each one names a card): money given back or taken off.
+LOWER_IS_BETTER = {"refunds", "commission_reduced", "commission_clawed_back"}
 
 # Colours of chart series, in order (unfold's primary first, then distinct hues).
 SERIES_COLOURS = ["var(--color-primary-600)", "#10b981", "#f59e0b", "#ef4444", "#6366f1", "#0ea5e9"]
