@@ -13,6 +13,7 @@ from unfold.views import ChangeList
 
 from fenxiao.core.admin import ChangedByServicesOnly, DetailActionsMixin, label_display
 from fenxiao.core.admin_exports import ExportMixin
+from fenxiao.core.admin_forms import LocalDateRangeFilter
 from fenxiao.core.money import format_fen
 
 from ..models import (
@@ -28,7 +29,6 @@ from .common import (
     OptionalReasonForm,
     ReasonForm,
     badge,
-    bulk_step,
     change_url,
     changelist_url,
     distributor_text,
@@ -38,12 +38,11 @@ from .common import (
     link_to,
     may_see_phones,
     object_form_action,
-    row_distributor_text,
     run,
-    run_each,
     user_text,
     with_phone_flag,
 )
+from .distributor_bulk import DistributorBulkActions
 from .distributor_forms import BanForm, DesignateForm, GradeForm, ParentForm
 from .ledger import ledger_page
 
@@ -67,7 +66,9 @@ class FiguresChangeList(ChangeList):
 
 
 @admin.register(Distributor)
-class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, ModelAdmin):
+class DistributorAdmin(
+    DistributorBulkActions, ExportMixin, ChangedByServicesOnly, DetailActionsMixin, ModelAdmin
+):
     missing_message = gettext_lazy("分销商不存在")
     export = DISTRIBUTORS
     list_display = (
@@ -84,13 +85,20 @@ class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, M
         "withdrawn_display",
         "created_at",
     )
-    list_filter = ("status", "grade", "source")
+    list_filter = ("status", "grade", "source", ("created_at", LocalDateRangeFilter))
+    list_filter_submit = True
     search_fields = ("user__phone", "=referral_code", "real_name", "user__nickname")
     search_help_text = gettext_lazy("按手机号、完整推广码、真实姓名或昵称搜索")
     list_select_related = ("user", "grade", "parent__user")
     show_full_result_count = False
     list_per_page = 50
-    actions = ("approve_selected", "reject_selected")
+    actions = (
+        "approve_selected",
+        "reject_selected",
+        "suspend_selected",
+        "reactivate_selected",
+        "grade_selected",
+    )
     actions_list = ("review_queue", "designate")
     actions_detail = (
         "approve",
@@ -307,42 +315,6 @@ class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, M
             summary=[(_("说明"), _("被指定的用户直接成为正常状态的分销商；已申请或被拒绝的用户会直接通过"))],
         )
 
-    # --- bulk actions (review queue) ---
-
-    @action(description=gettext_lazy("通过所选申请"), permissions=["review"])
-    def approve_selected(self, request, queryset):
-        run_each(
-            request,
-            queryset.select_related("user"),
-            lambda d: distributors.approve(d, request.user),
-            describe=row_distributor_text,
-            done=_("已通过"),
-        )
-
-    @action(description=gettext_lazy("拒绝所选申请"), permissions=["review"])
-    def reject_selected(self, request, queryset):
-        queryset = queryset.select_related("user")
-        data, page = bulk_step(
-            self,
-            request,
-            queryset,
-            ReasonForm,
-            title=_("拒绝分销商申请"),
-            submit_label=_("确认拒绝"),
-            danger=True,
-            describe=row_distributor_text,
-        )
-        if page is not None:
-            return page
-        run_each(
-            request,
-            queryset,
-            lambda d: distributors.reject(d, request.user, reason=data["reason"]),
-            describe=row_distributor_text,
-            done=_("已拒绝"),
-        )
-        return None
-
     # --- detail actions ---
 
     ACTIONS_BY_STATUS = {
@@ -478,9 +450,7 @@ class DistributorAdmin(ExportMixin, ChangedByServicesOnly, DetailActionsMixin, M
             request,
             object_id,
             OptionalReasonForm,
-            lambda d, data: distributors.set_status(
-                d, request.user, DistributorStatus.ACTIVE, reason=data["reason"]
-            ),
+            lambda d, data: distributors.reactivate(d, request.user, reason=data["reason"]),
             title=_("恢复分销资格"),
             submit_label=_("确认恢复"),
             success=_("已恢复为正常状态"),

@@ -394,6 +394,14 @@ def set_status(
     return distributor
 
 
+def reactivate(distributor: Distributor, staff, *, reason: str = "") -> Distributor:
+    """恢复 lifts a suspension only: a pending or rejected application is approved (通过),
+    which is a different decision, so a bulk 恢复 over a mixed selection must not make it."""
+    if distributor.status != DistributorStatus.SUSPENDED:
+        raise InvalidTransition(_("只有已暂停的分销商可以恢复"))
+    return set_status(distributor, staff, DistributorStatus.ACTIVE, reason=reason)
+
+
 def ban(distributor: Distributor, staff, *, decision: str, reason: str) -> Distributor:
     """Ban a distributor, with staff's decision on their held commission (`bans.ban`)."""
     from . import bans
