@@ -1,17 +1,18 @@
 """Numbers typed on a Chinese keyboard in full-width mode (１３８ …, ＳＦ１２３ …) are the
 ASCII numbers they mean on the H5 forms that take them: the 掉单申诉 order number and phone
-tail, the texted code on 注册 and 忘记密码, and the 寄回 waybill number. They were refused
-as an unknown order, a wrong code (counted as a wrong try) or a malformed waybill."""
+tail, the texted code on 注册 and 忘记密码, the 寄回 waybill number, and the amounts of 提现
+and 申请售后 (１２．５０: the full-width point made them unreadable). They were refused as an
+unknown order, a wrong code (counted as a wrong try), a malformed waybill or 请输入正确的金额."""
 
 import pytest
 from django.test import Client
 
 from fenxiao.customers.models import User
-from fenxiao.distribution.models import OrderClaim
-from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, sku
+from fenxiao.distribution.models import OrderClaim, Withdrawal
+from fenxiao.distribution.tests.helpers import bound_buyer, buy, configure, earn, make_distributor, sku
 from fenxiao.orders.models import AfterSale, OrderSettings
-from fenxiao.orders.services import after_sales
-from fenxiao.testing import last_sms_code, make_buyer, make_product, make_staff
+from fenxiao.orders.services import after_sales, checkout
+from fenxiao.testing import last_sms_code, make_address, make_buyer, make_product, make_staff, pay_in_sandbox
 
 from .test_after_sale_pages import shipped_order
 
@@ -90,3 +91,34 @@ def test_a_waybill_number_typed_in_full_width_is_the_ascii_one():
     signed_in(buyer).post(url, {"carrier": "yunda", "tracking_number": wide("YD4318000123456")})
     sale = AfterSale.objects.get(pk=sale.pk)
     assert (sale.status, sale.return_tracking_number) == ("return_shipped", "YD4318000123456")
+
+
+def test_a_withdrawal_amount_typed_in_full_width_is_read():
+    configure(withdraw_methods=["alipay"])
+    distributor = make_distributor()
+    earn(distributor, 100000)
+    reply = signed_in(distributor.user).post(
+        "/d/withdraw/", {"method": "alipay", "amount": "１２．５０", "name": "张三", "account": "13800138000"}
+    )
+    assert (reply.status_code, reply["Location"]) == (302, "/d/withdraw/")
+    assert Withdrawal.objects.get().amount == 1250
+
+
+def test_a_refund_amount_typed_in_full_width_is_read():
+    buyer = make_buyer()
+    sku_ = make_product("围巾", price=5900).skus.get()
+    order = checkout.place_order(buyer, [(sku_.pk, 2)], address_id=make_address(buyer).pk)
+    pay_in_sandbox(order)
+    line = order.lines.get()
+    reply = signed_in(buyer).post(
+        f"/orders/{order.number}/after-sale/",
+        {
+            "kind": "refund_only",
+            "reason_code": "other",
+            f"line_{line.pk}": "1",
+            f"qty_{line.pk}": "１",
+            f"amount_{line.pk}": "￥３０．５０",
+        },
+    )
+    assert reply.status_code == 302
+    assert AfterSale.objects.get().amount == 3050

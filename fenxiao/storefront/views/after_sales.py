@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
-from fenxiao.core.money import yuan_to_fen
 from fenxiao.orders.models import (
     DROPPED_AFTER_SALE,
     MAX_EVIDENCE_IMAGES,
@@ -32,7 +31,7 @@ from fenxiao.orders.models import (
 from fenxiao.orders.services import after_sale_checks, after_sales
 from fenxiao.shipping.carriers import Carrier
 
-from .common import int_or_none
+from .common import int_or_none, typed_fen
 
 # What the buyer is waiting for, in the words of the page's banner.
 STATUS_HINTS = {
@@ -97,7 +96,7 @@ def request_page(request, number: str):
                     continue
                 quantity = int_or_none(request.POST.get(f"qty_{line.pk}"))
                 raw_amount = (request.POST.get(f"amount_{line.pk}") or "").strip()
-                amount = yuan_to_fen(raw_amount) if raw_amount else None
+                amount = typed_fen(raw_amount) if raw_amount else None
                 chosen.append({"line_id": line.pk, "quantity": quantity, "amount": amount})
             after_sale = after_sales.request_after_sale(
                 order,
