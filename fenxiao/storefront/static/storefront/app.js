@@ -464,8 +464,21 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     }, function () {});
   }
 
+  // A tab bar wider than the phone (我的订单, 佣金明细 at 320 px) scrolls sideways; a page
+  // opened on a tab past the edge (已取消) scrolls it into view, else no tab looked chosen.
+  function revealActiveTabs() {
+    document.querySelectorAll(".tabs").forEach(function (bar) {
+      var active = bar.querySelector("a.active");
+      if (!active || bar.scrollWidth <= bar.clientWidth) return;
+      var left = active.offsetLeft - bar.offsetLeft;
+      if (left >= bar.scrollLeft && left + active.offsetWidth <= bar.scrollLeft + bar.clientWidth) return;
+      bar.scrollLeft = left - (bar.clientWidth - active.offsetWidth) / 2;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     init(document);
+    revealActiveTabs();
     initWechatShare(markShared);
     initMerchantTransfer();
   });
