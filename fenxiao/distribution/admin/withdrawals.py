@@ -99,6 +99,7 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         "approve_selected",
         "reject_selected",
         "mark_paid_selected",
+        "mark_failed_selected",
         "retry_payout_selected",
     )
     # The payout file: the selected or the filtered withdrawals (core/admin_exports.py).
@@ -284,6 +285,30 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
             lambda w: withdrawals.mark_paid(w, request.user, reference=data["reference"]),
             describe=describe,
             done=_("已标记为已打款"),
+        )
+        return None
+
+    # The bank returns a day's failed transfers together: finance records them in one go.
+    @action(description=gettext_lazy("标记所选为打款失败"), permissions=["process"])
+    def mark_failed_selected(self, request, queryset):
+        data, page = bulk_step(
+            self,
+            request,
+            queryset,
+            ReasonForm,
+            title=_("标记打款失败"),
+            submit_label=_("确认打款失败"),
+            danger=True,
+            describe=describe,
+        )
+        if page is not None:
+            return page
+        run_each(
+            request,
+            queryset,
+            lambda w: withdrawals.mark_failed(w, request.user, reason=data["reason"]),
+            describe=describe,
+            done=_("已标记为打款失败（金额已退回余额）"),
         )
         return None
 

@@ -162,6 +162,40 @@ def test_bank_transfers_are_marked_paid_or_failed_by_hand(earner, boss):
     assert ledger.balance(earner.pk) == 9000
 
 
+def test_a_days_failed_bank_transfers_are_marked_failed_together(earner, staff, boss):
+    config.update_settings(staff, withdraw_limit=10)
+    account = {"name": "王五", "bank": "招商银行", "account": "6225000000000001"}
+    approved = [request_withdrawal(earner, amount=1000, method="bank", account=account) for _ in range(2)]
+    for withdrawal in approved:
+        withdrawals.approve(withdrawal, staff)
+    waiting = request_withdrawal(earner, amount=1000, method="bank", account=account)
+    assert ledger.balance(earner.pk) == 7000
+    chosen = [str(w.pk) for w in [*approved, waiting]]
+    reply = boss.post(
+        list_url(Withdrawal), {"action": "mark_failed_selected", "index": "0", "_selected_action": chosen}
+    )
+    assert reply.status_code == 200 and "标记打款失败" in reply.content.decode()
+    reply = boss.post(
+        list_url(Withdrawal),
+        {
+            "action": "mark_failed_selected",
+            "_confirm": "1",
+            "select_across": "0",
+            "_selected_action": chosen,
+            "reason": "户名不符",
+        },
+    )
+    assert reply.status_code == 302
+    for withdrawal in approved:
+        withdrawal.refresh_from_db()
+        assert (withdrawal.status, withdrawal.failure_reason) == ("failed", "户名不符")
+    # One not yet approved was never sent: it is refused by name and keeps its hold.
+    waiting.refresh_from_db()
+    assert waiting.status == "requested"
+    assert any(waiting.number in t for t in texts(reply))
+    assert ledger.balance(earner.pk) == 9000
+
+
 def test_without_change_permission_staff_cannot_approve(earner):
     withdrawal = request_withdrawal(earner)
     viewer = login(make_staff("finance", perms=["distribution.view_withdrawal"]))
