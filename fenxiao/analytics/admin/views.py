@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fenxiao.core.days import day_start
 from fenxiao.core.errors import DomainError
 
 from ..models import ReportWatermark
@@ -55,14 +56,30 @@ def page_title(key: str) -> str:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def freshness() -> str:
-    """When the figures were last brought up to date: they come from aggregates a background
-    job refreshes every few minutes, so today's figures may lag the orders list a little."""
+def refreshed_at():
+    """When the aggregates the figures come from were last refreshed (None: never)."""
     marks = ReportWatermark.objects.filter(name=aggregates.WATERMARK)
-    at = marks.values_list("refreshed_at", flat=True).first()
+    return marks.values_list("refreshed_at", flat=True).first()
+
+
+def freshness(at) -> str:
+    """When the figures were last brought up to date (`refreshed_at`): they come from
+    aggregates a background job refreshes every few minutes, so today's figures may lag the
+    orders list a little."""
     if at is None:
         return _("报表数据尚未更新：后台任务每 5 分钟更新一次")
     return _("数据更新于 %(at)s（每 5 分钟更新）") % {"at": f"{timezone.localtime(at):%Y-%m-%d %H:%M}"}
+
+
+def running_note(period, at) -> str:
+    """A period that includes today holds today so far (up to the last refresh, `at`),
+    while the period it is compared with is made of whole days: say so, or a morning's
+    figures read as a fall (经营概况 compares 今日 with 昨日同时段; the reports cannot)."""
+    if period is None or not period.running:
+        return ""
+    now = timezone.now()
+    until = timezone.localtime(min(max(at or now, day_start(timezone.localdate())), now))
+    return _("今日截至 %(until)s，尚未结束；上一周期按全天计") % {"until": f"{until:%H:%M}"}
 
 
 def report_url(key: str, params: dict | None = None) -> str:
@@ -175,15 +192,17 @@ def report_view(request, key: str):
                 else {}
             )
             sections.append(render.report_context(report, request.user, export_urls))
+    at = refreshed_at() if sections else None
     context = {
         "title": page_title(key),
         "report_key": key,
         "period": period,
+        "freshness": freshness(at) if sections else "",
+        "running": running_note(period, at) if sections else "",
         "picker": picker(request, period, key),
         "error": error,
         "sections": sections,
         "tabs": _tabs(request.user, key),
-        "freshness": freshness() if sections else "",
         "wider": wider(request, period),
     }
     return _backend(request, "analytics/report.html", context, status)
@@ -291,7 +310,7 @@ def dashboard_context(request) -> dict:
             "shortcuts": shortcuts(user),
             "prompts": prompts(request),
             "has_figures": bool(reports_allowed),
-            "freshness": freshness() if reports_allowed else "",
+            "freshness": freshness(refreshed_at()) if reports_allowed else "",
         },
     }
 
