@@ -214,6 +214,28 @@ def claim_referral(buyer, code: str, source: str = TouchSource.LINK, target: str
     return record_touch(buyer, distributor, source, target=target)
 
 
+def earlier_referral_stands(earlier_code: str, since, code: str) -> bool:
+    """Whether a signed-out visitor's earlier referral (carried by the cookie since `since`)
+    stands against another distributor's link, as a binding made at that first visit would
+    have: 首次绑定永久有效 keeps it for good, 绑定有效期 for its days, 最新链接优先 for its
+    protection. A referral whose distributor is no longer active stands for nothing."""
+    from .distributors import by_code, normalize_code
+
+    if normalize_code(earlier_code) in (None, normalize_code(code)):
+        return False
+    earlier = by_code(earlier_code)
+    if earlier is None or earlier.status != DistributorStatus.ACTIVE:
+        return False
+    cfg = config.current()
+    if cfg.bind_mode == BindMode.FIRST:
+        return True
+    if since is None:
+        return False
+    expires, protected = _windows(cfg, since)
+    until = expires or protected
+    return until is not None and until > timezone.now()
+
+
 @transaction.atomic
 def reassign(buyer, distributor: Distributor, staff, *, reason: str) -> CustomerBinding:
     """Staff moves a buyer to another distributor by hand, with the reason on record."""

@@ -74,7 +74,7 @@ def test_the_referral_link_answers_without_a_query_while_visits_are_gathered(bat
         for _ in range(3):
             reply = client.get(f"/r/{code}?src=poster&to=/p/7/")
             assert reply.status_code == 302 and reply["Location"] == "/p/7/"
-            assert reply.cookies["fx_ref"].value == f"{code}:poster:%2Fp%2F7%2F"
+            assert reply.cookies["fx_ref"].value.startswith(f"{code}:poster:%2Fp%2F7%2F:")
     assert gathered.captured_queries == []
     visits.flush()
     assert list(Touch.objects.values_list("source", "hits")) == [("poster", 4)]
