@@ -25,7 +25,8 @@ PRESETS = {
     "30d": (gettext_lazy("近30天"), 30),
 }
 # A custom range may cover up to three years: a yearly comparison, still bucketed monthly.
-MAX_DAYS = 3 * 366
+MAX_YEARS = 3
+MAX_DAYS = MAX_YEARS * 366
 # The shop sold nothing before this day (the tills' floor too); a range starting near year 1
 # would also leave no calendar for the period it is compared against.
 EARLIEST = date(2000, 1, 1)
@@ -138,12 +139,21 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
         raise PeriodInvalid(_("日期格式应为 YYYY-MM-DD"), field="start") from None
     if last < first:
         raise PeriodInvalid(_("结束日期不能早于开始日期"), field="end")
+    if start and first > today:
+        # A start date alone (the picker's end left empty) or a whole range in the future:
+        # the day the merchant typed is the start, not an end they never gave.
+        raise PeriodInvalid(_("开始日期不能晚于今天"), field="start")
     if last > today:
         raise PeriodInvalid(_("结束日期不能晚于今天"), field="end")
     if first < EARLIEST:
         raise PeriodInvalid(_("开始日期不能早于 %(day)s") % {"day": f"{EARLIEST:%Y-%m-%d}"}, field="start")
     if (last - first).days + 1 > MAX_DAYS:
-        raise PeriodInvalid(_("时间范围最长 %(days)s 天") % {"days": MAX_DAYS}, field="start")
+        # In years first: a merchant asking for 2020-2026 should not have to work out 1098 days.
+        raise PeriodInvalid(
+            _("时间范围最长 %(years)s 年（%(days)s 天），请缩短后再查询")
+            % {"years": MAX_YEARS, "days": MAX_DAYS},
+            field="start",
+        )
     return Period(
         first,
         last,
