@@ -25,6 +25,7 @@ from ..services import config, dashboard, risk, settlement
 from ..services.exports import COMMISSIONS
 from .common import (
     ConfirmForm,
+    DistributorFilter,
     ReasonForm,
     badge,
     bulk_step,
@@ -113,6 +114,7 @@ class CommissionAdmin(ExportMixin, ReadOnlyAdmin):
     # Finance reconciles and exports a period: by when commission arose or was settled.
     list_filter = (
         OrderFilter,
+        DistributorFilter,
         "status",
         "under_review",
         "level",

@@ -10,11 +10,13 @@ reads it back from the row, and `user_text` / `distributor_text` take it.
 """
 
 import copy
+import unicodedata
 
 from django import forms
 from django.contrib import messages
 from django.contrib.admin import helpers
 from django.db import IntegrityError
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -23,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from unfold.contrib.filters.admin import TextFilter
 
 from fenxiao.core.admin import change_url as change_url
 from fenxiao.core.admin import user_text as user_text
@@ -83,6 +86,23 @@ def distributor_text(distributor, full_phone: bool = True) -> str:
 def row_distributor_text(distributor) -> str:
     """`distributor_text` for a row of a list's queryset (bulk actions' summaries)."""
     return distributor_text(distributor, full_phones(distributor))
+
+
+class DistributorFilter(TextFilter):
+    """?distributor=<referral code or phone>: one distributor's records, shown as a filter
+    the merchant can read and clear (a bare distributor id in the address was neither)."""
+
+    title = gettext_lazy("分销商（推广码或手机号）")
+    parameter_name = "distributor"
+
+    def queryset(self, request, queryset):
+        # As typed with a Chinese IME too (full-width letters and digits).
+        value = unicodedata.normalize("NFKC", self.value() or "").strip()[:32]
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(distributor__referral_code=value.upper()) | Q(distributor__user__phone=value)
+        )
 
 
 def shown_binding(binding):

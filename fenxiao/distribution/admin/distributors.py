@@ -266,8 +266,8 @@ class DistributorAdmin(
         return format_html(
             "{} · {} · {} · {}",
             link_to(reverse("admin:distribution_distributor_ledger", args=[obj.pk]), _("账户流水")),
-            link_to(changelist_url(Commission, distributor__id__exact=obj.pk), _("佣金记录")),
-            link_to(changelist_url(Withdrawal, distributor__id__exact=obj.pk), _("提现记录")),
+            link_to(changelist_url(Commission, distributor=obj.referral_code), _("佣金记录")),
+            link_to(changelist_url(Withdrawal, distributor=obj.referral_code), _("提现记录")),
             link_to(changelist_url(Distributor, parent__id__exact=obj.pk), _("直属团队")),
         )
 

@@ -17,6 +17,7 @@ from ..services import ledger, payouts, withdrawals
 from ..services.exports import PAYOUTS
 from .common import (
     ConfirmForm,
+    DistributorFilter,
     ReasonForm,
     ReferenceForm,
     badge,
@@ -83,7 +84,13 @@ class WithdrawalAdmin(ExportMixin, DetailActionsMixin, ReadOnlyAdmin):
         "created_at",
         "paid_at",
     )
-    list_filter = ("status", "payout_status", "method", ("created_at", LocalDateRangeFilter))
+    list_filter = (
+        DistributorFilter,
+        "status",
+        "payout_status",
+        "method",
+        ("created_at", LocalDateRangeFilter),
+    )
     list_filter_submit = True
     search_fields = (
         "=number",
