@@ -1,3 +1,4 @@
+from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
@@ -6,16 +7,18 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 from ninja.utils import check_csrf
 from pydantic import ConfigDict, Field
 
 from fenxiao.core.errors import DomainError, InvalidInput
 from fenxiao.core.http import client_ip
+from fenxiao.distribution.paging import KeysetPagination
 from fenxiao.distribution.services import binding
 from fenxiao.distribution.views import claim_cookie_referral
 
 from .auth import buyer_auth
-from .services import accounts, addresses, devices, sms_codes, wechat_miniprogram
+from .services import accounts, addresses, devices, sms_codes, wallet, wechat_miniprogram
 
 router = Router(tags=["账号"])
 
@@ -82,6 +85,21 @@ class UserOut(Schema):
     phone: str | None
     nickname: str
     display_name: str
+
+
+class WalletOut(Schema):
+    balance: int = Field(description="商城余额（分），结算时可抵扣")
+
+
+class WalletEntryOut(Schema):
+    id: int
+    amount: int = Field(description="金额（分）：正数为转入或退回，负数为下单抵扣")
+    note: str = Field(description="说明，系统写入的按请求的语言（Accept-Language）显示")
+    created_at: datetime
+
+    @staticmethod
+    def resolve_note(obj):
+        return obj.note_text
 
 
 class TokenOut(Schema):
@@ -258,6 +276,20 @@ def me(request):
 @router.patch("/me", response=UserOut, auth=buyer_auth)
 def update_me(request, payload: ProfileIn):
     return accounts.update_profile(request.user, nickname=payload.nickname)
+
+
+@router.get("/me/wallet", response=WalletOut, auth=buyer_auth)
+def my_wallet(request):
+    """The buyer's store credit: commission withdrawn to 商城余额 and refunds of what it
+    paid come in, checkouts that use it take out."""
+    return {"balance": wallet.balance(request.user.pk)}
+
+
+@router.get("/me/wallet/entries", response=list[WalletEntryOut], auth=buyer_auth)
+@paginate(KeysetPagination, page_size=20)
+def my_wallet_entries(request):
+    """商城余额明细, newest first; pass the reply's `next` as `before` for the next page."""
+    return wallet.entries(request.user.pk)
 
 
 @router.post("/me/password", response=TokenOut, auth=buyer_auth)

@@ -21,6 +21,11 @@ def balance(user_id: int) -> int:
     return WalletEntry.objects.filter(user_id=user_id).aggregate(total=Sum("amount"))["total"] or 0
 
 
+def entries(user_id: int):
+    """The buyer's 商城余额明细, newest first (page it by key: the table only grows)."""
+    return WalletEntry.objects.filter(user_id=user_id).order_by("-id")
+
+
 def _lock(user_id: int) -> None:
     get_user_model().objects.select_for_update().only("pk").get(pk=user_id)
 
