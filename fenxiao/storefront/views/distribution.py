@@ -2,6 +2,8 @@
 missing-order claims (掉单申诉), and sharing (link, QR code, poster, share text) of the
 shop, a product or a coupon."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
@@ -145,7 +147,12 @@ def _account_form(cfg) -> dict:
             asks[field].append(method)
     kinds = [str(ACCOUNT_KINDS[m]) for m in ACCOUNT_KINDS if m in asks["account"]]
     label = _("收款账号（%(kinds)s）") % {"kinds": "/".join(kinds)} if kinds else ""
-    return {field: " ".join(methods) for field, methods in asks.items()} | {"account_label": label}
+    # Once a method is chosen, the label names only its account (收款账号（银行卡号）).
+    by_method = {m: _("收款账号（%(kinds)s）") % {"kinds": ACCOUNT_KINDS[m]} for m in asks["account"]}
+    return {field: " ".join(methods) for field, methods in asks.items()} | {
+        "account_label": label,
+        "account_labels": json.dumps(by_method, ensure_ascii=False),
+    }
 
 
 def _withdrawing(distributor) -> int:

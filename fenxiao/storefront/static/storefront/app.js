@@ -356,10 +356,17 @@ var interpolate = window.interpolate || function (fmt, obj, named) {
     }
     var select = form.querySelector("select[name=method]");
     if (!select) return;
+    // 收款账号 names the chosen method's account alone (银行卡号), and a card number gets the
+    // digit keypad; the page as sent names every account the shop's methods take.
+    var accountLabel = form.querySelector("[data-account-labels]");
+    var labels = accountLabel ? JSON.parse(accountLabel.dataset.accountLabels) : {};
+    var account = form.querySelector("input[name=account]");
     function update() {
       form.querySelectorAll("[data-methods]").forEach(function (field) {
         field.hidden = field.dataset.methods.split(" ").indexOf(select.value) < 0;
       });
+      if (labels[select.value]) accountLabel.textContent = labels[select.value];
+      if (account) account.inputMode = select.value === "bank" ? "numeric" : "text";
     }
     select.addEventListener("change", update);
     update();
