@@ -12,6 +12,7 @@ sales that earned them commission (门店收银计佣), and the period's refunds
 that over all days their net sales are their dashboard's."""
 
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -123,7 +124,7 @@ RANK_DERIVED = {"net_sales": F("t_sales") - F("t_refunds")}
 def rank_columns() -> list[Column]:
     return [
         Column("rank", _("排名")),
-        Column("name", _("分销商"), text=True),
+        Column("name", _("分销商"), text=True, link="url", link_permission="distribution.view_distributor"),
         Column("orders", _("一级推广订单数")),
         Column("sales", _("一级推广实付金额"), FEN),
         Column("refunds", _("退款金额"), FEN),
@@ -154,8 +155,12 @@ def _ranking(period: Period, order: str, key: str, title: str, limit: int | None
         for d in people
     }
     for n, row in enumerate(rows, 1):
+        pk = row["distributor_id"]
         row["rank"] = n
-        row["name"] = names.get(row["distributor_id"], _("分销商#%(id)s") % {"id": row["distributor_id"]})
+        row["name"] = names.get(pk, _("分销商#%(id)s") % {"id": pk})
+        # The distributor's page (their team, commission and withdrawals a click on), as a
+        # product's row opens the product.
+        row["url"] = reverse("admin:distribution_distributor_change", args=[pk]) if pk in names else ""
     drawn = rows[:CHART_ROWS]
     chart = Chart([r["name"] for r in drawn], [Dataset(title, [r[order] for r in drawn], FEN)], kind="bar")
     if limit:

@@ -5,6 +5,7 @@ Visitors (UV) are distinct over the span shown, counted on the per-visitor-per-d
 `VisitorDay` rows. Funnel steps count visits (a visitor's day) that reached the step: a
 visit "ordered" or "paid" when its signed-in buyer placed or paid an order that same day."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -154,10 +155,12 @@ def _by_distributor(period: Period, limit: int | None) -> Report:
         for d in people
     }
     for row in rows:
+        pk = row["distributor_id"]
         _funnel_row(row)
-        row["name"] = names.get(row["distributor_id"], _("分销商#%(id)s") % {"id": row["distributor_id"]})
+        row["name"] = names.get(pk, _("分销商#%(id)s") % {"id": pk})
+        row["url"] = reverse("admin:distribution_distributor_change", args=[pk]) if pk in names else ""
     columns = [
-        Column("name", _("分销商"), text=True),
+        Column("name", _("分销商"), text=True, link="url", link_permission="distribution.view_distributor"),
         Column("page_views", _("浏览量（PV）")),
         *funnel_columns(),
     ]
