@@ -15,6 +15,7 @@ from .views import (
     store_manager,
     stores,
     trail,
+    wallet,
 )
 
 app_name = "storefront"
@@ -75,6 +76,7 @@ urlpatterns = [
     path("me/settings/", account.settings_page, name="account_settings"),
     path("me/store/", stores.my_store, name="my_store"),
     path("me/after-sales/", my_after_sales.after_sale_list, name="my_after_sales"),
+    path("me/wallet/", wallet.wallet_page, name="wallet"),
     path("me/trail/", trail.trail_page, name="trail"),
     path("me/trail/clear/", trail.clear, name="trail_clear"),
     path("me/messages/", messages.message_list, name="messages"),
