@@ -162,7 +162,10 @@ def _ranking(period: Period, order: str, key: str, title: str, limit: int | None
         # product's row opens the product.
         row["url"] = reverse("admin:distribution_distributor_change", args=[pk]) if pk in names else ""
     drawn = rows[:CHART_ROWS]
-    chart = Chart([r["name"] for r in drawn], [Dataset(title, [r[order] for r in drawn], FEN)], kind="bar")
+    # The bars are named by the figure they draw (净销售额, 产生佣金), as the table's column,
+    # so the legend and a bar's tooltip say what the amount is.
+    figure = next(str(c.label) for c in rank_columns() if c.key == order)
+    chart = Chart([r["name"] for r in drawn], [Dataset(figure, [r[order] for r in drawn], FEN)], kind="bar")
     if limit:
         note = _(
             "前 %(limit)s 名；推广订单与金额按一级归属、付款日统计，门店收银计佣的销售按门店上报日计入；"

@@ -61,3 +61,15 @@ def test_the_files_carry_no_link(distributor_page):
         "/backend/data/distribution/export/csv/", {"range": "7d", "report": "distributor-sales-ranking"}
     )
     assert export.status_code == 200 and url not in export.content.decode("utf-8")
+
+
+def test_ranking_bars_are_named_by_the_figure_they_draw(distributor_page):
+    """The legend and tooltips read 净销售额 / 产生佣金: they read the section's title
+    (分销商销售排行: ¥300.00), which did not say the bar was net of refunds."""
+    from fenxiao.analytics.services import periods, report_distribution
+
+    built = {r.key: r for r in report_distribution.build(periods.preset("7d"), {"limit": 20})}
+    sales = built["distributor-sales-ranking"].chart.datasets
+    commission = built["distributor-commission-ranking"].chart.datasets
+    assert [(d.label, d.values) for d in sales] == [("净销售额", [30000])]
+    assert [(d.label, d.values) for d in commission] == [("产生佣金", [3000])]
