@@ -39,3 +39,18 @@ def test_the_distributor_pages_link_to_the_filtered_lists(world, boss):
         html = page.content.decode()
         assert f"/backend/distribution/commission/?distributor={a.referral_code}" in html
         assert f"/backend/distribution/withdrawal/?distributor={a.referral_code}" in html
+
+
+def test_payout_progress_names_its_empty_value(world, boss):
+    credit(world["a"], 5000)
+    manual = request_withdrawal(world["a"], amount=1000)  # not approved: no payout started
+    Withdrawal.objects.exclude(pk=manual.pk).update(payout_status="failed")
+    page = boss.get(list_url(Withdrawal))
+    html = page.content.decode()
+    assert "未发起自动打款" in html and "?payout=none" in html
+    listed = boss.get(list_url(Withdrawal), {"payout": "none"}).context["cl"].result_list
+    assert [w.pk for w in listed] == [manual.pk]
+    failed = boss.get(list_url(Withdrawal), {"payout": "failed"}).context["cl"].result_list
+    assert manual.pk not in {w.pk for w in failed} and len(failed) >= 1
+    # An unknown value filters nothing out rather than failing.
+    assert boss.get(list_url(Withdrawal), {"payout": "zz"}).status_code == 200
