@@ -162,7 +162,7 @@ def test_share_buy_settle_withdraw_by_tapping(phones, settings, tmp_path, live_s
     page.get_by_label("提现金额（元）").fill("8.80")
     page.get_by_label("提现方式").select_option("alipay")
     page.get_by_label("收款人姓名").fill("刘分享")
-    page.get_by_label("收款账号（微信号/支付宝账号/银行卡号）").fill("liu@alipay.com")
+    page.get_by_label("收款账号（支付宝账号）").fill("liu@alipay.com")
     page.get_by_role("button", name="申请提现").click()
     assert page.get_by_test_id("withdraw-available").inner_text() == "¥0.00"
 

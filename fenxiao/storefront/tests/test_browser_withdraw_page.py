@@ -72,7 +72,7 @@ def test_the_form_shows_the_fields_the_chosen_method_asks_for(phones, live_serve
     page.get_by_label("提现方式").select_option("alipay")
     assert shown() == ["name", "account"]
     page.get_by_label("收款人姓名").fill("刘分享")
-    page.get_by_label("收款账号（支付宝账号/银行卡号）").fill("liu@alipay.com")
+    page.get_by_label("收款账号（支付宝账号）").fill("liu@alipay.com")  # the chosen method's account
     page.get_by_label("提现方式").select_option("store_credit")
     assert shown() == []
     page.get_by_label("提现金额（元）").fill("20")

@@ -27,7 +27,7 @@ def fields(distributor) -> dict[str, tuple[str, str]]:
     html = client.get("/d/withdraw/").content.decode()
     form = html[html.index("data-payout-form") : html.index("</form>")]
     found = re.findall(
-        r'<label class="field" data-methods="([^"]*)"><span>([^<]*)</span><input name="(\w+)"', form
+        r'<label class="field" data-methods="([^"]*)"><span[^>]*>([^<]*)</span><input name="(\w+)"', form
     )
     return {name: (label, methods) for methods, label, name in found}
 
