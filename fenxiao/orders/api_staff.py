@@ -3,14 +3,20 @@
 Same services as the backend; authorised by Django permissions on a staff token.
 """
 
-from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field
+from datetime import datetime
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import ConfigDict, Field, field_validator
 
 from fenxiao.customers.auth import buyer_auth, require_perm
+from fenxiao.distribution.paging import KeysetPagination
 
 from .errors import AfterSaleNotFound, OrderNotFound
-from .models import AfterSale, Order
-from .schemas import AfterSaleIn, AfterSaleLineIn, AfterSaleOut, OrderDetailOut
+from .models import AfterSale, Fulfilment, Order, OrderLine, OrderStatus
+from .schemas import AfterSaleIn, AfterSaleLineIn, AfterSaleOut, OrderDetailOut, OrderLineOut, OrderOut
 from .services import after_sales, lifecycle, merchant_notes, shipments
 
 router = Router(tags=["商家：订单"], auth=buyer_auth)
@@ -78,6 +84,39 @@ class StaffOrderDetailOut(OrderDetailOut):
         return list(obj.events.all())
 
 
+class StaffOrderQuery(Strict):
+    status: OrderStatus | None = Field(
+        None,
+        description="订单状态：pending_payment 待付款 / pending_shipment 待发货 / shipped 已发货 / "
+        "completed 已完成 / cancelled 已取消",
+    )
+    fulfilment: Fulfilment | None = Field(None, description="delivery 快递配送 / pickup 到店自提")
+    awaiting_group: bool | None = Field(None, description="拼团订单是否尚未成团（成团前不发货）")
+    paid_from: datetime | None = Field(None, description="付款时间不早于（含），ISO 8601；不带时区按商城时区")
+    paid_to: datetime | None = Field(None, description="付款时间早于（不含），ISO 8601；不带时区按商城时区")
+
+    @field_validator("paid_from", "paid_to")
+    @classmethod
+    def _shop_time(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        # Years no order has: far ones would overflow the database's conversion to UTC.
+        if not 2000 <= value.year <= 2999:
+            raise ValueError("时间应在 2000–2999 年之间")
+        return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+class StaffOrderLineOut(OrderLineOut):
+    sku_code: str = Field(description="下单时的 SKU 编码（商家编码），ERP 据此对应货品")
+
+
+class StaffOrderOut(OrderOut):
+    """An order in the staff list: what a warehouse needs to pick, pack and ship it."""
+
+    merchant_note: str = Field(description="商家备注（买家看不到）")
+    lines: list[StaffOrderLineOut]
+
+
 def _order(number: str) -> Order:
     order = Order.objects.prefetch_related(shipments.parcels_prefetch()).filter(number=number).first()
     if order is None:
@@ -90,6 +129,25 @@ def _after_sale(number: str) -> AfterSale:
     if after_sale is None:
         raise AfterSaleNotFound()
     return after_sale
+
+
+@router.get("/orders", response=list[StaffOrderOut])
+@paginate(KeysetPagination, page_size=20)
+def list_orders(request, query: StaffOrderQuery = Query(...)):
+    """Orders newest first, a page at a time (pass the reply's `next` as `before`), for an
+    ERP or warehouse to pull what to ship: e.g. `status=pending_shipment&fulfilment=delivery
+    &awaiting_group=false`, or what was paid in a period with `paid_from` / `paid_to`. Each
+    page costs the same however many orders the shop has."""
+    require_perm(request, "orders.view_order")
+    orders = Order.objects.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("id")))
+    filters = {
+        "status": query.status,
+        "fulfilment": query.fulfilment,
+        "awaiting_group": query.awaiting_group,
+        "paid_at__gte": query.paid_from,
+        "paid_at__lt": query.paid_to,
+    }
+    return orders.filter(**{key: value for key, value in filters.items() if value is not None})
 
 
 @router.get("/orders/{number}", response=StaffOrderDetailOut)
