@@ -15,6 +15,7 @@ from fenxiao.core.admin_forms import LocalDateRangeFilter, action_page
 from ..models import CustomerBinding, Touch, TouchDecision
 from ..services import binding
 from .common import (
+    DistributorFilter,
     change_url,
     changelist_url,
     distributor_text,
@@ -75,7 +76,7 @@ class CustomerBindingAdmin(DetailActionsMixin, ReadOnlyAdmin):
         "expires_at",
         "protected_until",
     )
-    list_filter = ("source", ("bound_at", LocalDateRangeFilter))
+    list_filter = (DistributorFilter, "source", ("bound_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("buyer__phone", "distributor__user__phone", "=distributor__referral_code")
     search_help_text = gettext_lazy("按买家手机号、分销商手机号或完整推广码搜索")

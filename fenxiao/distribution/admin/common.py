@@ -94,15 +94,24 @@ class DistributorFilter(TextFilter):
 
     title = gettext_lazy("分销商（推广码或手机号）")
     parameter_name = "distributor"
+    field = "distributor"
 
     def queryset(self, request, queryset):
         # As typed with a Chinese IME too (full-width letters and digits).
         value = unicodedata.normalize("NFKC", self.value() or "").strip()[:32]
         if not value:
             return queryset
-        return queryset.filter(
-            Q(distributor__referral_code=value.upper()) | Q(distributor__user__phone=value)
-        )
+        code = Q(**{f"{self.field}__referral_code": value.upper()})
+        phone = Q(**{f"{self.field}__user__phone": value})
+        return queryset.filter(code | phone)
+
+
+class ParentFilter(DistributorFilter):
+    """?parent=<referral code or phone>: one distributor's direct team."""
+
+    title = gettext_lazy("上级（推广码或手机号）")
+    parameter_name = "parent"
+    field = "parent"
 
 
 def shown_binding(binding):

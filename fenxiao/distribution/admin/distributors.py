@@ -18,6 +18,7 @@ from fenxiao.core.money import format_fen
 
 from ..models import (
     Commission,
+    CustomerBinding,
     Distributor,
     DistributorStatus,
     Withdrawal,
@@ -27,6 +28,7 @@ from ..services.exports import DISTRIBUTORS
 from .common import (
     ConfirmForm,
     OptionalReasonForm,
+    ParentFilter,
     ReasonForm,
     badge,
     change_url,
@@ -85,7 +87,7 @@ class DistributorAdmin(
         "withdrawn_display",
         "created_at",
     )
-    list_filter = ("status", "grade", "source", ("created_at", LocalDateRangeFilter))
+    list_filter = ("status", "grade", "source", ParentFilter, ("created_at", LocalDateRangeFilter))
     list_filter_submit = True
     search_fields = ("user__phone", "=referral_code", "real_name", "user__nickname")
     search_help_text = gettext_lazy("按手机号、完整推广码、真实姓名或昵称搜索")
@@ -263,12 +265,14 @@ class DistributorAdmin(
 
     @display(description=gettext_lazy("明细"))
     def related_links(self, obj):
+        code = obj.referral_code
         return format_html(
-            "{} · {} · {} · {}",
+            "{} · {} · {} · {} · {}",
             link_to(reverse("admin:distribution_distributor_ledger", args=[obj.pk]), _("账户流水")),
-            link_to(changelist_url(Commission, distributor=obj.referral_code), _("佣金记录")),
-            link_to(changelist_url(Withdrawal, distributor=obj.referral_code), _("提现记录")),
-            link_to(changelist_url(Distributor, parent__id__exact=obj.pk), _("直属团队")),
+            link_to(changelist_url(Commission, distributor=code), _("佣金记录")),
+            link_to(changelist_url(Withdrawal, distributor=code), _("提现记录")),
+            link_to(changelist_url(CustomerBinding, distributor=code), _("绑定客户")),
+            link_to(changelist_url(Distributor, parent=code), _("直属团队")),
         )
 
     # --- list actions ---

@@ -58,7 +58,7 @@ def ledger_page(model_admin, request, distributor: Distributor):
         "team": [{"d": d, "url": change_url(d), "name": user_text(d.user, full)} for d in team],
         "all_commissions_url": changelist_url(Commission, distributor=distributor.referral_code),
         "all_withdrawals_url": changelist_url(Withdrawal, distributor=distributor.referral_code),
-        "all_team_url": changelist_url(Distributor, parent__id__exact=distributor.pk),
+        "all_team_url": changelist_url(Distributor, parent=distributor.referral_code),
         "back_url": change_url(distributor),
         "balance_text": format_fen(balance),
     }

@@ -3,7 +3,9 @@
 
 import pytest
 
-from fenxiao.distribution.models import Commission, Withdrawal
+from fenxiao.distribution.models import Commission, CustomerBinding, Distributor, TouchSource, Withdrawal
+from fenxiao.distribution.services import binding
+from fenxiao.testing import make_buyer
 
 from .backend import credit, list_url, request_withdrawal, url
 
@@ -16,12 +18,14 @@ def shown(boss, model, query):
     return {obj.distributor_id for obj in page.context["cl"].result_list}
 
 
-@pytest.mark.parametrize("model", [Commission, Withdrawal])
+@pytest.mark.parametrize("model", [Commission, Withdrawal, CustomerBinding])
 def test_one_distributors_records_by_code_or_phone(world, boss, model):
     a, b = world["a"], world["b"]
     if model is Withdrawal:
         credit(a, 5000)
         request_withdrawal(a, amount=1000)
+    if model is CustomerBinding:
+        binding.record_touch(make_buyer(), a, TouchSource.LINK)
     assert {a.pk, b.pk} <= set(model.objects.values_list("distributor_id", flat=True))
     assert shown(boss, model, {"distributor": a.referral_code.lower()}) == {a.pk}
     assert shown(boss, model, {"distributor": " " + a.user.phone}) == {a.pk}
@@ -39,6 +43,17 @@ def test_the_distributor_pages_link_to_the_filtered_lists(world, boss):
         html = page.content.decode()
         assert f"/backend/distribution/commission/?distributor={a.referral_code}" in html
         assert f"/backend/distribution/withdrawal/?distributor={a.referral_code}" in html
+        assert f"/backend/distribution/distributor/?parent={a.referral_code}" in html
+    html = boss.get(url(a)).content.decode()
+    assert f"/backend/distribution/customerbinding/?distributor={a.referral_code}" in html
+
+
+def test_a_direct_team_by_the_parents_code_or_phone(world, boss):
+    a, b = world["a"], world["b"]  # b is a's direct recruit
+    for value in (a.referral_code, a.user.phone):
+        page = boss.get(list_url(Distributor), {"parent": value})
+        assert page.status_code == 200
+        assert {d.pk for d in page.context["cl"].result_list} == {b.pk}
 
 
 def test_payout_progress_names_its_empty_value(world, boss):
