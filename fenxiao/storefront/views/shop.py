@@ -1,5 +1,7 @@
 """Browsing: home, categories, search, product page."""
 
+import unicodedata
+
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -109,7 +111,9 @@ def categories(request):
 
 
 def search(request):
-    query = (request.GET.get("q") or "").strip()[:40]
+    # A full-width keyboard types ３１６ and ＳＰＦ５０ for the 316 and SPF50 in product names:
+    # read as ASCII, they find the product instead of nothing.
+    query = unicodedata.normalize("NFKC", request.GET.get("q") or "").strip()[:40]
     sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "sales"
     category = int_or_none(request.GET.get("c"))
     page = page_number(request.GET.get("page"))
