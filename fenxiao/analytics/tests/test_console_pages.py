@@ -117,7 +117,8 @@ def test_the_date_inputs_offer_only_days_a_period_may_take(boss):
         ("start=2000-01-01&end=2000-01-02&grain=hour", "统计粒度只能是按日、按周或按月"),
         ("start=2000-01-01&end=2026-01-01", "时间范围最长"),
         ("range=forever", "未知的时间范围"),
-        ("start=2999-01-01&end=2999-01-02", "结束日期不能晚于今天"),
+        ("start=2999-01-01&end=2999-01-02", "开始日期不能晚于今天"),
+        ("start=2026-01-01&end=2999-01-02", "结束日期不能晚于今天"),
     ],
 )
 def test_bad_periods_get_a_chinese_message_not_a_500(boss, query, message):
