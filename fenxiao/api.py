@@ -107,6 +107,7 @@ def _register_routers():
     from fenxiao.analytics.api import router as analytics_router
     from fenxiao.analytics.api_staff import router as staff_analytics_router
     from fenxiao.catalog.api import router as catalog_router
+    from fenxiao.catalog.api_staff import router as staff_catalog_router
     from fenxiao.customers.api import router as customers_router
     from fenxiao.distribution.api import router as distribution_router
     from fenxiao.distribution.api_staff import router as staff_distribution_router
@@ -125,6 +126,7 @@ def _register_routers():
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
     api.add_router("/staff/", staff_orders_router)
+    api.add_router("/staff/", staff_catalog_router)
     api.add_router("/payments/", payments_router)
     api.add_router("/logistics/", logistics_router)
     api.add_router("/", promotions_router)
