@@ -10,10 +10,12 @@ from django.utils.translation import gettext_lazy
 from unfold.decorators import action, display
 
 from fenxiao.core.admin import ReadOnlyAdmin, label_display
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.money import format_fen
 
 from ..models import Reconciliation
 from ..services import reconciliation
+from ..services.exports import RECONCILIATIONS
 from .common import ConfirmForm, badge, changelist_url, form_page, labels, local_time, user_text
 
 RESULT_LABELS = {"ok": "success", "problems": "danger"}
@@ -25,7 +27,9 @@ def _record_url(model_label: str, pk: int) -> str:
 
 
 @admin.register(Reconciliation)
-class ReconciliationAdmin(ReadOnlyAdmin):
+class ReconciliationAdmin(ExportMixin, ReadOnlyAdmin):
+    # Finance files the month's days: the list as filtered, CSV or Excel.
+    export = RECONCILIATIONS
     list_display = (
         "day",
         "result_label",

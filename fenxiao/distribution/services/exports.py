@@ -1,6 +1,7 @@
 """Distribution lists as files: distributors (one row per distributor, with the figures
-the list shows), commissions (one row per commission, with its rule and reversals) and the
-payout file finance sends to the bank (one row per withdrawal).
+the list shows), commissions (one row per commission, with its rule and reversals), the
+payout file finance sends to the bank (one row per withdrawal) and the daily reconciliations
+finance files (one row per reconciled day).
 
 Amounts are yuan with two decimals, exact to the fen; times in the mall's zone. Text typed
 by distributors (names, account numbers) never runs as a formula: the writing is
@@ -14,7 +15,7 @@ from fenxiao.core.tabular import money_cell, time_cell
 from fenxiao.customers.phones import mask_phone
 
 from ..models import Commission, Distributor, RuleKind, Withdrawal
-from . import dashboard
+from . import dashboard, reconciliation
 
 PHONE_PERMISSION = "customers.view_customer_phone"
 
@@ -240,4 +241,55 @@ PAYOUTS = Export(
     rows=payout_rows,
     widths=PAYOUT_WIDTHS,
     phone_permission=PHONE_PERMISSION,
+)
+
+
+# --- daily reconciliations ----------------------------------------------------------------------
+
+RECONCILIATION_HEADERS = [
+    "对账日期",
+    "结果",
+    "不一致项",
+    # reconciliation.FIGURES in order, as the file's (untranslated) headers are written.
+    "付款订单数",
+    "付款金额（元）",
+    "新增佣金（元）",
+    "结算入账（元）",
+    "退款追回（元）",
+    "提现申请（元）",
+    "提现退回（元）",
+    "提现打款（元）",
+    "分销商余额合计（日终）（元）",
+    "对账时间",
+    "发起人",
+]
+RECONCILIATION_WIDTHS = {0: 12, len(RECONCILIATION_HEADERS) - 2: 20, len(RECONCILIATION_HEADERS) - 1: 16}
+
+
+def reconciliation_rows(queryset, user=None):
+    """One row per reconciliation in calendar order (a day reconciled again follows its
+    earlier run), with the day's figures as the page shows them; one streamed query."""
+    rows = queryset.select_related("ran_by").order_by("day", "pk")
+    for r in rows.iterator(chunk_size=500):
+        figures = [
+            money_cell(r.figures.get(key, 0)) if money else int(r.figures.get(key, 0))
+            for key, _label, money in reconciliation.FIGURES
+        ]
+        ran_by = (r.ran_by.nickname or r.ran_by.username) if r.ran_by_id else "系统（每日自动）"
+        yield [
+            r.day.isoformat(),
+            "全部一致" if r.ok else "有不一致",
+            r.problem_count,
+            *figures,
+            time_cell(r.ran_at),
+            ran_by,
+        ]
+
+
+RECONCILIATIONS = Export(
+    title="每日对账",
+    name="reconciliations",
+    headers=RECONCILIATION_HEADERS,
+    rows=reconciliation_rows,
+    widths=RECONCILIATION_WIDTHS,
 )
