@@ -5,6 +5,7 @@ starting Monday, calendar month). Every figure compares with the period of the s
 that ends the day before it starts.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -120,6 +121,20 @@ def preset(key: str, today: date | None = None, grain: str = DAY) -> Period:
     return Period(end - timedelta(days=back - 1), end, grain, label)
 
 
+DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        # A date of the right shape that no calendar has (2026-02-30, a typed 31st of a
+        # short month) is named as such, not as a format the merchant did follow.
+        if DATE_SHAPE.fullmatch(text):
+            raise PeriodInvalid(_("没有 %(day)s 这一天，请检查日期") % {"day": text}, field=field) from None
+        raise PeriodInvalid(_("日期格式应为 YYYY-MM-DD"), field=field) from None
+
+
 def parse(params, today: date | None = None, default: str = "7d") -> Period:
     """A period from request parameters: `range` (a preset) or `start`/`end` (YYYY-MM-DD;
     either alone is that one day), and `grain`. Refuses an unknown grain, a malformed or
@@ -131,12 +146,9 @@ def parse(params, today: date | None = None, default: str = "7d") -> Period:
     start, end = (params.get("start") or "").strip(), (params.get("end") or "").strip()
     if not start and not end:
         return preset((params.get("range") or default).strip(), today, grain)
-    try:
-        # One day given, start or end alone (the picker's other field left empty): that day.
-        first = date.fromisoformat(start or end)
-        last = date.fromisoformat(end or start)
-    except ValueError:
-        raise PeriodInvalid(_("日期格式应为 YYYY-MM-DD"), field="start") from None
+    # One day given, start or end alone (the picker's other field left empty): that day.
+    first = _day(start or end, "start" if start else "end")
+    last = _day(end or start, "end" if end else "start")
     if last < first:
         raise PeriodInvalid(_("结束日期不能早于开始日期"), field="end")
     if start and first > today:

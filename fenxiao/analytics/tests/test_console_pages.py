@@ -111,7 +111,8 @@ def test_the_date_inputs_offer_only_days_a_period_may_take(boss):
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("start=2026-13-01&end=2026-13-02", "日期格式应为 YYYY-MM-DD"),
+        ("start=2026-13-01&end=2026-13-02", "没有 2026-13-01 这一天"),
+        ("start=2026/12/01", "日期格式应为 YYYY-MM-DD"),
         ("start=abc", "日期格式应为 YYYY-MM-DD"),
         ("start=2026-01-10&end=2026-01-01", "结束日期不能早于开始日期"),
         ("start=2000-01-01&end=2000-01-02&grain=hour", "统计粒度只能是按日、按周或按月"),

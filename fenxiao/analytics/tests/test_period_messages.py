@@ -54,3 +54,16 @@ def test_the_pages_say_it_in_chinese_and_english():
     assert "at most 3 years (1098 days)" in page.content.decode()
     page = boss.get("/backend/data/sales/", {"start": "2999-01-01"})
     assert "The start date cannot be after today" in page.content.decode()
+
+
+def test_a_day_no_calendar_has_is_named_and_a_malformed_one_names_its_field():
+    assert refused({"start": "2026-02-30", "end": "2026-03-05"}) == (
+        "没有 2026-02-30 这一天，请检查日期",
+        "start",
+    )
+    assert refused({"start": "2026-11-01", "end": "2026-11-31"}) == (
+        "没有 2026-11-31 这一天，请检查日期",
+        "end",
+    )
+    assert refused({"start": "2026-11-01", "end": "11/30"}) == ("日期格式应为 YYYY-MM-DD", "end")
+    assert refused({"end": "2026-13-01"}) == ("没有 2026-13-01 这一天，请检查日期", "end")
