@@ -5,6 +5,7 @@ allocate, and it is property-tested.
 """
 
 import re
+import unicodedata
 from decimal import ROUND_DOWN, Decimal
 
 BP_DENOMINATOR = 10_000
@@ -46,12 +47,14 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     return floors
 
 
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
 
 def yuan_to_fen(value: str | int | Decimal) -> int:
-    """Parse a yuan amount typed by a person ("12.3", "12.30", 12) into fen, exactly."""
-    text = str(value).strip().replace("¥", "").replace(",", "")
+    """Parse a yuan amount typed by a person ("12.3", "12.30", 12) into fen, exactly. A
+    Chinese keyboard in full-width mode types １２．５０, ￥ and ，: read as the ASCII amount
+    they show (NFKC); digits of other scripts are no amount."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace("¥", "").replace(",", "")
     if not _PLAIN_NUMBER.match(text):  # no exponents ("1E+5"), no "NaN", no spaces
         raise ValueError(f"not an amount: {value!r}")
     try:

@@ -1,6 +1,7 @@
 """Product upkeep: sanitised descriptions, listing, the summary price shown in lists, and the
 bulk changes of the product list (分类, 运费模板)."""
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import nh3
@@ -227,6 +228,7 @@ def matching(products, query: str):
     """The products (a queryset) a buyer's search finds. Buyers type words apart (西湖 龙井,
     龙井 250g): each word must appear in the name or subtitle, in any order, rather than the
     whole phrase with its spaces. The H5 search and the product API read the same way."""
-    for word in query.split()[:SEARCH_MAX_WORDS]:
+    # A full-width keyboard types ３１６ and ＳＰＦ５０ for the 316 and SPF50 in names.
+    for word in unicodedata.normalize("NFKC", query).split()[:SEARCH_MAX_WORDS]:
         products = products.filter(Q(name__icontains=word) | Q(subtitle__icontains=word))
     return products

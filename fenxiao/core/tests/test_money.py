@@ -240,3 +240,16 @@ def test_grouped_amounts_read_back_exactly(fen):
 )
 def test_format_fen_grouped_examples(fen, shown):
     assert format_fen_grouped(fen) == shown
+
+
+@pytest.mark.parametrize(
+    ("typed", "fen"), [("１２．５０", 1250), ("￥３０．５０", 3050), ("１，２００", 120000)]
+)
+def test_an_amount_typed_on_a_full_width_keyboard_is_the_amount_it_shows(typed, fen):
+    assert yuan_to_fen(typed) == fen
+
+
+@pytest.mark.parametrize("typed", ["١٢", "１２．３４５", "１２ ３"])
+def test_other_scripts_digits_and_malformed_full_width_amounts_are_refused(typed):
+    with pytest.raises(ValueError):
+        yuan_to_fen(typed)

@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from fenxiao.core.numbers import half_width
+
 from ..errors import SmsCodeInvalid, SmsRateLimited
 from ..models import SmsCode, SmsMessage, User
 from ..sms import get_sms_gateway
@@ -159,7 +161,8 @@ def consume_code(*, phone: str, purpose: str, code: str) -> None:
     """Use up the phone's code if `code` matches it; SmsCodeInvalid otherwise (no code,
     expired, too many wrong tries, or wrong). A wrong try is counted and stays counted."""
     now = timezone.now()
-    code = (code or "").strip()
+    # Typed on a full-width keyboard (１２３４５６), the same code.
+    code = half_width(code or "").strip()
     with transaction.atomic():
         row = SmsCode.objects.select_for_update().filter(phone=phone, purpose=purpose).first()
         if row is None or row.expires_at <= now or row.failed_attempts >= settings.SMS_CODE_MAX_ATTEMPTS:

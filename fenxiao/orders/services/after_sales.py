@@ -32,6 +32,7 @@ address is filled in. A refund only needs no address.
 
 import logging
 import re
+import unicodedata
 from datetime import timedelta
 
 from django.db import transaction
@@ -362,7 +363,8 @@ def ship_back(after_sale: AfterSale, buyer, *, carrier: str, tracking_number: st
     """The buyer has sent the goods back: carrier (code, name or short name) and tracking
     number. The merchant's receipt deadline starts now."""
     found = find_carrier(carrier or "")
-    tracking_number = re.sub(r"\s+", "", tracking_number or "")
+    # Typed on a full-width keyboard (ＳＦ１２３ …), the ASCII number printed on the slip.
+    tracking_number = re.sub(r"\s+", "", unicodedata.normalize("NFKC", tracking_number or ""))
     if found is None:
         raise ReturnShipmentInvalid(_("请选择物流公司"))
     if not TRACKING_NUMBER.match(tracking_number):

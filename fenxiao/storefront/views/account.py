@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
 from fenxiao.core.http import client_ip, is_site_path
-from fenxiao.core.numbers import half_width
 from fenxiao.customers.models import Address, WalletEntry
 from fenxiao.customers.services import accounts, addresses, sms_codes, wechat_oauth
 from fenxiao.customers.sms import get_sms_gateway
@@ -89,7 +88,7 @@ def register_page(request):
                     password=request.POST.get("password", ""),
                     # Typed on a full-width keyboard (１２３４５６), the code used to count
                     # as a wrong try.
-                    code=half_width(typed["code"]),
+                    code=typed["code"],
                     nickname=typed["nickname"],
                     client_ip=client_ip(request),
                 )
@@ -119,7 +118,7 @@ def password_reset_page(request):
             try:
                 user = accounts.reset_password(
                     phone=typed["phone"],
-                    code=half_width(typed["code"]),
+                    code=typed["code"],
                     password=request.POST.get("password", ""),
                     client_ip=client_ip(request),
                 )

@@ -1,8 +1,6 @@
 """My after-sales on the H5: the request form (reason, description, photos), and one
 after-sale's page with its status, deadline, return address, ship-back form and history."""
 
-import unicodedata
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -14,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fenxiao.core.errors import DomainError
+from fenxiao.core.money import yuan_to_fen
 from fenxiao.orders.models import (
     DROPPED_AFTER_SALE,
     MAX_EVIDENCE_IMAGES,
@@ -31,7 +30,7 @@ from fenxiao.orders.models import (
 from fenxiao.orders.services import after_sale_checks, after_sales
 from fenxiao.shipping.carriers import Carrier
 
-from .common import int_or_none, typed_fen
+from .common import int_or_none
 
 # What the buyer is waiting for, in the words of the page's banner.
 STATUS_HINTS = {
@@ -96,7 +95,7 @@ def request_page(request, number: str):
                     continue
                 quantity = int_or_none(request.POST.get(f"qty_{line.pk}"))
                 raw_amount = (request.POST.get(f"amount_{line.pk}") or "").strip()
-                amount = typed_fen(raw_amount) if raw_amount else None
+                amount = yuan_to_fen(raw_amount) if raw_amount else None
                 chosen.append({"line_id": line.pk, "quantity": quantity, "amount": amount})
             after_sale = after_sales.request_after_sale(
                 order,
@@ -197,9 +196,6 @@ def detail(request, number: str, after_sale_number: str):
 def ship_back(request, number: str, after_sale_number: str):
     after_sale = _after_sale(request, number, after_sale_number)
     carrier, tracking = request.POST.get("carrier", ""), request.POST.get("tracking_number", "")
-    # A waybill number typed on a full-width keyboard (ＳＦ１２３ …) is the ASCII one printed
-    # on the slip; the service accepts only ASCII letters and digits.
-    tracking = unicodedata.normalize("NFKC", tracking)
     try:
         after_sales.ship_back(after_sale, request.user, carrier=carrier, tracking_number=tracking)
         messages.success(request, _("退货物流已提交，等待商家确认收货"))

@@ -1,13 +1,10 @@
 """Helpers shared by the H5 views: they only read requests and call services."""
 
-import unicodedata
-
 from django.contrib import messages
 from django.shortcuts import redirect
 
 from fenxiao.core.errors import DomainError
 from fenxiao.core.http import is_site_path
-from fenxiao.core.money import yuan_to_fen
 
 
 def safe_next(request, default: str = "/") -> str:
@@ -41,10 +38,3 @@ def quantity_posted(request) -> int:
     if raw is None:
         return 1
     return int_or_none(raw.strip()) or 0
-
-
-def typed_fen(raw: str) -> int:
-    """An amount in yuan a person typed, in fen; ValueError if it is not one. A Chinese
-    keyboard in full-width mode types １２．５０ (and ￥, ，): read as the ASCII amount it
-    shows, where the full-width point alone made the amount unreadable."""
-    return yuan_to_fen(unicodedata.normalize("NFKC", raw))

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
-from fenxiao.core.money import fen_to_yuan
+from fenxiao.core.money import fen_to_yuan, yuan_to_fen
 from fenxiao.core.numbers import half_width
 from fenxiao.customers.services import wechat_oauth
 from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal, WithdrawalStatus
@@ -34,7 +34,7 @@ from fenxiao.distribution.services import (
 )
 from fenxiao.promotions.services import coupon_sharing, offers
 
-from .common import int_or_none, typed_fen
+from .common import int_or_none
 
 
 def _active(request):
@@ -240,7 +240,7 @@ def withdraw(request):
         method = request.POST.get("method", "")
         account = {k: request.POST.get(k, "") for k in ("name", "bank", "account")}
         try:
-            amount = typed_fen(request.POST.get("amount") or "0")
+            amount = yuan_to_fen(request.POST.get("amount") or "0")
             withdrawals.request(
                 distributor,
                 amount=amount,
