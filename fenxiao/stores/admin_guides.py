@@ -1,7 +1,7 @@
 """Backend pages for store QR codes and 导购 (registered by `StoresConfig.ready`, apart from
 the store editing pages): 门店设置, 门店码与导购 (QR, printable poster, each staff member's
 code, the store's own 导购 rate — typed in %, held to the guard when saved) and 门店员工 (add by
-phone, 指定分销 in one step, leave)."""
+phone, 指定分销 in one step, leave, 导出 as filtered)."""
 
 import copy
 from urllib.parse import urlencode
@@ -22,6 +22,7 @@ from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
 
 from fenxiao.core.admin import user_text
+from fenxiao.core.admin_exports import ExportMixin
 from fenxiao.core.admin_forms import PercentFieldsMixin
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import format_bp
@@ -30,6 +31,7 @@ from fenxiao.distribution.admin.common import ServiceSaveMixin
 from fenxiao.distribution.models import Distributor
 from fenxiao.distribution.services import config
 
+from .exports import STORE_STAFF
 from .models import StoreQr, StoreSettings, StoreStaff
 from .services import membership, qr, rules
 from .services import staff as staff_service
@@ -278,7 +280,7 @@ class DistributorFilter(admin.SimpleListFilter):
 
 
 @admin.register(StoreStaff)
-class StoreStaffAdmin(ModelAdmin):
+class StoreStaffAdmin(ExportMixin, ModelAdmin):
     list_display = (
         "staff_user",
         "store",
@@ -294,6 +296,7 @@ class StoreStaffAdmin(ModelAdmin):
     search_help_text = gettext_lazy("按员工手机号、昵称、导购码或门店名称搜索")
     list_select_related = ("user__distributor", "store")
     actions = ["make_distributors", "leave"]
+    export = STORE_STAFF
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

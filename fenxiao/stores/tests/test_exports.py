@@ -1,7 +1,8 @@
-"""门店会员 and 门店销售 export as their lists show them (filtered by store, searched), CSV or
+"""门店员工, 门店会员 and 门店销售 export as their lists show them (filtered by store, searched), CSV or
 Excel: a store's members with the 导购 they joined through, and the tills' sales with what was
-refunded; phones masked for staff who may not see them, as on the pages, and the files read in
-a fixed number of queries whatever their size."""
+refunded, the staff with their 导购码 and the members they brought; phones masked for staff who
+may not see them, as on the pages, and the files read in a fixed number of queries whatever
+their size."""
 
 import pytest
 from django.db import connection
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.django_db
 MEMBERS = reverse("admin:stores_storemember_export", args=["csv"])
 SALES = reverse("admin:stores_offlinesale_export", args=["csv"])
 STORES = reverse("admin:stores_store_export", args=["csv"])
+STAFF = reverse("admin:stores_storestaff_export", args=["csv"])
 
 
 def csv_lines(reply) -> list[str]:
@@ -111,14 +113,15 @@ def test_the_files_cost_the_same_queries_for_any_number_of_rows(chain):
             csv_lines(boss.get(url))
         return len(queries)
 
-    before = (cost(MEMBERS), cost(SALES), cost(STORES))
+    before = (cost(MEMBERS), cost(SALES), cost(STORES), cost(STAFF))
     guide = StoreStaff.objects.get()
     for n in range(8):
         member = member_of(chain["lake"], f"1350000{n:04d}", guide)
         till_sale(chain["lake"], f"S-{n + 10}", member.buyer, pieces=(1, 2))
         store = make_store(f"新店{n}", manager=make_buyer(f"1360000{n:04d}"))
         StoreStaff.objects.create(store=store, user=make_buyer(f"1370000{n:04d}"), role="guide")
-    assert (cost(MEMBERS), cost(SALES), cost(STORES)) == before
+    assert StoreStaff.objects.count() == 9
+    assert (cost(MEMBERS), cost(SALES), cost(STORES), cost(STAFF)) == before
 
 
 def test_the_stock_list_exports_every_stores_levels_as_filtered():
@@ -154,3 +157,52 @@ def test_the_store_list_exports_each_stores_place_people_and_members(chain):
 
     filtered = csv_lines(boss.get(STORES, {"q": "滨江"}))
     assert [line.split(",")[0] for line in filtered[1:]] == ["滨江店"]
+
+
+def test_the_staff_list_exports_each_person_with_the_members_they_brought(chain):
+    lake, river = chain["lake"], chain["river"]
+    guide = StoreStaff.objects.get()
+    member_of(lake, "13800000005", guide)
+    # A member who moved to another store no longer counts for this one, as on the list.
+    moved = member_of(lake, "13800000006", guide)
+    StoreMember.objects.filter(pk=moved.pk).update(is_current=False)
+    StoreStaff.objects.create(store=river, user=make_buyer("13900000004"), role="manager", is_active=False)
+    boss = login(make_staff("boss", superuser=True))
+    page = boss.get("/backend/stores/storestaff/").content.decode()
+    assert 'id="list-export"' in page
+
+    lines = csv_lines(boss.get(STAFF))
+
+    assert lines[0] == "门店,姓名/昵称,手机号,角色/职务,导购码,在职,加入时间,会员数"
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert set(rows) == {"湖滨店", "滨江店"}
+    assert rows["湖滨店"][:6] == ["湖滨店", "小林", "13900000003", "导购", guide.code, "是"]
+    assert rows["湖滨店"][6][:4] == str(timezone.localdate().year) and rows["湖滨店"][7] == "2"
+    assert rows["滨江店"][1:4] == ["", "13900000004", "店长"]
+    assert rows["滨江店"][5] == "否" and rows["滨江店"][7] == "0"
+    # The file is the list as filtered or searched.
+    for query in ({"store__id__exact": river.pk}, {"is_active__exact": 0}, {"q": "13900000004"}):
+        only = csv_lines(boss.get(STAFF, query))
+        assert [line.split(",")[0] for line in only[1:]] == ["滨江店"], query
+    xlsx = boss.get(reverse("admin:stores_storestaff_export", args=["xlsx"]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxml")
+
+
+def test_the_staff_file_masks_phones_as_the_list_and_needs_the_lists_permission(chain):
+    office = make_staff("office")
+    office.phone = "13700000009"
+    office.save(update_fields=["phone"])
+    StoreStaff.objects.create(store=chain["river"], user=office, role="manager")
+    clerk = login(make_staff("clerk", perms=["stores.view_storestaff"]))
+    reply = clerk.get("/backend/stores/storestaff/")
+    actions = {name for name, _label in reply.context["action_form"].fields["action"].choices}
+    assert {"export_selected_csv", "export_selected_xlsx"} <= actions
+    page = reply.content.decode()
+    text = "\n".join(csv_lines(clerk.get(STAFF)))
+    for shown in (page, text):
+        # A guide's account is a buyer's; a backend account's phone is shown whole.
+        assert "13900000003" not in shown and "139****0003" in shown
+        assert "13700000009" in shown
+    outsider = login(make_staff("outsider", perms=["stores.view_store", "stores.view_storemember"]))
+    assert outsider.get(STAFF).status_code == 403
+    assert outsider.get(reverse("admin:stores_storestaff_export", args=["xlsx"])).status_code == 403
