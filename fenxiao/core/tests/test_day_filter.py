@@ -65,3 +65,11 @@ def test_a_day_out_of_range_or_malformed_is_ignored_with_a_notice(boss, day):
         assert reply.status_code == 200
         assert f"日期“{day}”格式有误，已忽略" in reply.content.decode()
         assert len(reply.context["cl"].result_list) == 1
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "soon"])
+@pytest.mark.parametrize("model", ["orders_order", "distribution_withdrawal", "distribution_commission"])
+def test_an_export_ignores_such_a_day_as_the_list_does(boss, day, model):
+    make_order()
+    reply = boss.get(reverse(f"admin:{model}_export", args=["csv"]), {"created_at_from": day})
+    assert reply.status_code == 200
