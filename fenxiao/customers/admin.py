@@ -5,6 +5,7 @@ import copy
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.views.main import ERROR_FLAG, IGNORED_PARAMS, PAGE_VAR, SEARCH_VAR
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -25,6 +26,9 @@ from .backoffice.roles import PermissionsField, keep_ungranted, read_only_table
 from .models import Address, SmsMessage, User
 from .phones import mask_phone
 from .services.staff import ROLE_DESCRIPTIONS
+
+# The sidebar's 员工 entry (backend_nav) is this list filtered to staff accounts.
+STAFF_FILTER = "is_staff__exact"
 
 
 class LabelColours(dict):
@@ -199,6 +203,31 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
             .prefetch_related("groups")
             .annotate(full_phone=Value(full, output_field=BooleanField()))
         )
+
+    def changelist_view(self, request, extra_context=None):
+        if request.GET.get(STAFF_FILTER) == "1":
+            extra_context = {**self.staff_list_context(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def staff_list_context(self, request) -> dict:
+        """The list filtered to staff is the 员工 page: its tab, title and trail say 员工, and
+        its "N 条结果 (显示全部)" (shown only when a search or another filter narrows it)
+        leads back to every staff account, not to every account, buyers included."""
+        staff_url = f"{reverse('admin:customers_user_changelist')}?{STAFF_FILTER}=1"
+        # Sorting, paging, the popup's own parameters narrow nothing; a search does.
+        quiet = {STAFF_FILTER, PAGE_VAR, ERROR_FLAG, *IGNORED_PARAMS} - {SEARCH_VAR}
+        return {
+            "title": _("员工列表"),
+            "staff_trail": [
+                {
+                    "link": reverse("admin:app_list", args=[self.opts.app_label]),
+                    "title": self.opts.app_config.verbose_name,
+                },
+                {"link": staff_url, "title": _("员工")},
+            ],
+            "staff_list_url": staff_url,
+            "staff_narrowed": any(value for key, value in request.GET.items() if key not in quiet),
+        }
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if (
