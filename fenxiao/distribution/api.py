@@ -8,13 +8,24 @@ from ninja.pagination import paginate
 from pydantic import ConfigDict, Field
 
 from fenxiao.core.money import format_fen
-from fenxiao.core.pagination import Pagination
+from fenxiao.core.pagination import MAX_PAGE_SIZE, Pagination
 from fenxiao.customers.auth import buyer_auth
 
 from .errors import NotADistributor
 from .models import LedgerEntry, OrderClaim, TouchSource, Withdrawal
-from .paging import KeysetPagination
-from .services import binding, claims, config, dashboard, distributors, ledger, payouts, sharing, withdrawals
+from .paging import MAX_ID, KeysetPagination, page_before
+from .services import (
+    binding,
+    claims,
+    config,
+    dashboard,
+    distributors,
+    ledger,
+    my_customers,
+    payouts,
+    sharing,
+    withdrawals,
+)
 
 router = Router(tags=["分销中心"], auth=buyer_auth)
 
@@ -143,6 +154,28 @@ class MemberOut(Schema):
     sales: int
     orders: int
     members: int
+
+
+class CustomerOut(Schema):
+    id: int = Field(description="客户关系编号（翻页用）")
+    name: str = Field(description="客户昵称，无昵称时为打码的手机号")
+    source: str
+    source_display: str = Field(description="绑定来源：推广链接 / 二维码 / 海报 / 门店码 / 优惠券 …")
+    bound_at: datetime
+    expires_at: datetime | None = Field(description="绑定失效时间（绑定有效期模式），永久绑定为空")
+    orders: int = Field(description="通过您付款的订单数")
+    spent: int = Field(description="这些订单的实付金额（分），已扣除退款")
+    last_paid_at: datetime | None
+
+
+class CustomerPageOut(Schema):
+    items: list[CustomerOut]
+    next: int | None = Field(None, description="下一页的 before 参数；为空表示没有更多记录")
+
+
+class CustomerQuery(Schema):
+    before: int | None = Field(None, ge=1, le=MAX_ID, description="上一页返回的 next（首页不传）")
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 class RankOut(Schema):
@@ -321,6 +354,15 @@ class _MemberPage:
             }
             for m in members
         ]
+
+
+@router.get("/customers", response=CustomerPageOut)
+def list_customers(request, query: CustomerQuery = Query(...)):
+    """我的客户: the buyers bound to me now, newest first, each with the orders they paid
+    through me; pass the reply's `next` as `before` for the next page."""
+    distributor = _me_reading(request)
+    rows, cursor = page_before(my_customers.customers(distributor), query.before, query.page_size)
+    return {"items": my_customers.page(distributor, rows), "next": cursor}
 
 
 @router.get("/rankings", response=list[RankOut])

@@ -93,6 +93,7 @@ urlpatterns = [
     path("d/", distribution.center, name="distribution"),
     path("d/commissions/", distribution.commissions, name="commissions"),
     path("d/team/", distribution.team, name="team"),
+    path("d/customers/", distribution.customers, name="my_customers"),
     path("d/rankings/", distribution.rankings, name="rankings"),
     path("d/withdraw/", distribution.withdraw, name="withdraw"),
     path("d/withdraw/<str:number>/confirmed", distribution.withdrawal_confirmed, name="withdrawal_confirmed"),

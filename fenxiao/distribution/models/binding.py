@@ -144,6 +144,8 @@ class CustomerBinding(models.Model):
         verbose_name = _("客户关系")
         verbose_name_plural = pgettext_lazy("plural", "客户关系")
         ordering = ["-bound_at"]
+        # 我的客户 pages a distributor's customers newest first by key: read in that order.
+        indexes = [models.Index(fields=["distributor", "-id"], name="binding_distributor_newest")]
 
     def __str__(self):
         return f"{self.buyer} → {self.distributor}"

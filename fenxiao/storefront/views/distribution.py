@@ -28,6 +28,7 @@ from fenxiao.distribution.services import (
     dashboard,
     distributors,
     ledger,
+    my_customers,
     payouts,
     sharing,
     withdrawals,
@@ -205,6 +206,22 @@ def team(request):
         request,
         "storefront/distribution/team.html",
         {"members": members, "depth": depth, "next": cursor, "older": before is not None},
+    )
+
+
+@login_required
+def customers(request):
+    distributor = _reading(request)
+    if distributor is None:
+        return redirect("/d/")
+    # Keyset paging, as for the team: every page costs the same however many customers.
+    before = int_or_none(request.GET.get("before"))
+    before = before if before and before > 0 else None
+    rows, cursor = page_before(my_customers.customers(distributor), before, 20)
+    return render(
+        request,
+        "storefront/distribution/customers.html",
+        {"customers": my_customers.page(distributor, rows), "next": cursor, "older": before is not None},
     )
 
 
