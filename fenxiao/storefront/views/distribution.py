@@ -19,7 +19,14 @@ from fenxiao.core.errors import DomainError
 from fenxiao.core.money import fen_to_yuan, yuan_to_fen
 from fenxiao.core.numbers import half_width
 from fenxiao.customers.services import wechat_oauth
-from fenxiao.distribution.models import OrderClaim, PayoutMethod, TouchSource, Withdrawal, WithdrawalStatus
+from fenxiao.distribution.models import (
+    CommissionStatus,
+    OrderClaim,
+    PayoutMethod,
+    TouchSource,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.payouts import pays_by_openid
 from fenxiao.distribution.services import (
@@ -173,6 +180,8 @@ def commissions(request):
     if distributor is None:
         return redirect("/d/")
     status = request.GET.get("status", "")
+    if status not in CommissionStatus.values:
+        status = ""  # a tab that does not exist opens 全部, with its tab chosen
     qs = dashboard.commissions(distributor)
     if status:
         qs = qs.filter(status=status)

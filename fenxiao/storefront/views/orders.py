@@ -39,6 +39,8 @@ def _order(request, number):
 @login_required
 def order_list(request):
     status = request.GET.get("status", "")
+    if status != PICKUP_TAB and status not in OrderStatus.values:
+        status = ""  # an address with a tab that does not exist opens 全部, with its tab chosen
     qs = Order.objects.filter(buyer=request.user).prefetch_related("lines").order_by("-id")
     if status == PICKUP_TAB:
         qs = qs.filter(status=OrderStatus.PENDING_SHIPMENT, fulfilment=Fulfilment.PICKUP)
