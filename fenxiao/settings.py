@@ -540,6 +540,7 @@ NOTICE_EVENT_CHANNELS = {
     "claim_decided": ["wechat"],
     "commission_arrived": ["wechat"],
     "commission_settled": ["wechat"],
+    "grade_upgraded": ["wechat"],
     "push": [],
     "*": [],
 }

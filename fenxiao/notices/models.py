@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     DISTRIBUTOR_APPROVED = "distributor_approved", _("分销商审核通过")
     DISTRIBUTOR_REJECTED = "distributor_rejected", _("分销商审核未通过")
     CLAIM_DECIDED = "claim_decided", _("掉单申诉结果")
+    GRADE_UPGRADED = "grade_upgraded", _("分销等级提升")
     # To superusers and 运营: a webhook endpoint failing for a day was disabled.
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook 停用")
     # Staff's targeted push (a product or a coupon to a segment): written by a later step.

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 
+from fenxiao.notices.services import events as notices
+
 from ..models import (
     ConditionLogic,
     Distributor,
@@ -155,7 +157,8 @@ def upgrade(distributor_ids=None, *, chunk_size: int | None = None) -> list[Dist
     grades = sorted(DistributorGrade.objects.all(), key=lambda g: -g.weight)
     if not grades:
         return []
-    active = Distributor.objects.filter(status=DistributorStatus.ACTIVE).only("pk", "grade_id").order_by("pk")
+    active = Distributor.objects.filter(status=DistributorStatus.ACTIVE).only("pk", "grade_id", "user_id")
+    active = active.order_by("pk")
     size = chunk_size or CHUNK_SIZE
     upgraded: list[Distributor] = []
     if distributor_ids is not None:  # after a settlement: the distributors it paid
@@ -202,6 +205,8 @@ def _upgrade_chunk(chunk: list[Distributor], grades) -> list[Distributor]:
             for distributor in group:
                 distributor.grade = grade
             upgraded += group
+        # The distributor hears of it (消息中心, and WeChat where set up) with the upgrade.
+        notices.grades_upgraded((d.user_id, d.pk, d.grade.pk, d.grade.name) for d in upgraded)
     return upgraded
 
 

@@ -188,6 +188,27 @@ def commission_settled(*, batch_id: int, totals: Iterable[tuple[int, int]]) -> i
     )
 
 
+def grades_upgraded(upgrades: Iterable[tuple[int, int, int, str]]) -> int:
+    """Distributors the automatic check moved up a grade: (user id, distributor id, grade
+    id, grade name) each. One notice per distributor and grade reached."""
+    return notify_many(
+        Kind.GRADE_UPGRADED,
+        (
+            Draft.templated(
+                user_id,
+                gettext_noop("分销等级已提升"),
+                gettext_noop("恭喜您升级为「%(grade)s」，之后的推广订单按新等级的佣金比例计算。"),
+                {"grade": {"text": grade_name}},
+                f"grade-upgraded:{distributor_id}:{grade_id}",
+                "/d/",
+                "distributor",
+                distributor_id,
+            )
+            for user_id, distributor_id, grade_id, grade_name in upgrades
+        ),
+    )
+
+
 def withdrawal_paid(*, user_id: int, withdrawal_id: int, number: str, payout: int) -> None:
     notify(
         user_id,
