@@ -46,3 +46,21 @@ def test_a_return_waybill_typed_full_width_is_kept_as_ascii():
     )
     assert shipped.status_code == 200, shipped.content
     assert AfterSale.objects.get(number=asked["number"]).return_tracking_number == "SF2001"
+
+
+def test_a_claim_typed_full_width_finds_the_order():
+    from fenxiao.distribution.models import OrderClaim
+    from fenxiao.distribution.tests.helpers import bound_buyer, buy, make_distributor, sku
+
+    order = buy(bound_buyer(make_distributor()), (sku(make_product("台灯", price=10_000)), 1))
+    claimant = make_distributor()
+    reply = api_for(claimant.user).post(
+        "/distribution/claims",
+        {
+            "order_number": full_width(order.number),
+            "phone_tail": full_width(order.buyer.phone[-4:]),
+            "reason": "海报",
+        },
+    )
+    assert reply.status_code == 201, reply.content
+    assert OrderClaim.objects.get().order == order

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fenxiao.core.errors import InvalidInput
+from fenxiao.core.numbers import half_width
 from fenxiao.customers.services import limits
 from fenxiao.notices.services import events as notices
 
@@ -87,7 +88,9 @@ def file(distributor, *, order_number: str, phone_tail: str, reason: str) -> Ord
     tries = limits.counter_key("order-claim", str(distributor.pk))
     if limits.hit(tries, HOUR) > FAILED_TRIES:
         raise InvalidInput(_("尝试次数过多，请一小时后再试"), code="CLAIM_TOO_MANY_TRIES", status=429)
-    claim = _file(distributor, (order_number or "").strip(), (phone_tail or "").strip(), reason)
+    # Both are digits a full-width keyboard types as ２０２６ …: the same number.
+    number, tail = half_width(order_number or "").strip(), half_width(phone_tail or "").strip()
+    claim = _file(distributor, number, tail, reason)
     limits.release(tries)
     return claim
 

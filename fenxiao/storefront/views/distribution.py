@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from fenxiao.catalog.models import Product
 from fenxiao.core.errors import DomainError
 from fenxiao.core.money import fen_to_yuan, yuan_to_fen
-from fenxiao.core.numbers import half_width
 from fenxiao.customers.services import wechat_oauth
 from fenxiao.distribution.models import (
     CommissionStatus,
@@ -343,12 +342,10 @@ def claims_page(request):
         return redirect("/d/claims/")
     if request.method == "POST":
         try:
-            # Both are digits a full-width keyboard types as ２０２６ …: read as ASCII, the
-            # order is found instead of refused as unknown.
             claims.file(
                 distributor,
-                order_number=half_width(request.POST.get("order_number", "")),
-                phone_tail=half_width(request.POST.get("phone_tail", "")),
+                order_number=request.POST.get("order_number", ""),
+                phone_tail=request.POST.get("phone_tail", ""),
                 reason=request.POST.get("reason", ""),
             )
         except DomainError as error:
