@@ -91,7 +91,9 @@ def test_a_list_counts_its_rows_in_chinese_and_says_show_all_only_when_narrowed(
 
 def test_a_list_is_titled_by_its_name_in_english_too(backend):
     english = in_english(backend)
-    assert title(english.get(reverse("admin:catalog_category_changelist"))).startswith("Product category list |")
+    assert title(english.get(reverse("admin:catalog_category_changelist"))).startswith(
+        "Product category list |"
+    )
     assert title(english.get(reverse("admin:stores_storestaff_changelist"))).startswith("Store staff list |")
 
 
