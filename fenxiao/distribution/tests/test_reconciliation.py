@@ -99,7 +99,9 @@ def test_a_shop_whose_money_went_every_way_agrees_with_itself(shop):
 
 
 def tamper_commission_ledger(shop):
-    entry = LedgerEntry.objects.filter(kind=LedgerKind.COMMISSION).order_by("pk").first()
+    # The first commission's entry: a settlement chunk writes its entries in one statement,
+    # in no set order, so the entries' own ids do not follow the commissions'.
+    entry = LedgerEntry.objects.filter(kind=LedgerKind.COMMISSION).order_by("commission_id", "pk").first()
     LedgerEntry.objects.filter(pk=entry.pk).update(amount=entry.amount + 1)
     DistributorTotals.objects.filter(pk=entry.distributor_id).update(balance=entry.amount + 999_999)
     return {"ledger": f"佣金#{entry.commission_id}", "balances": f"分销商#{entry.distributor_id}"}
