@@ -4,7 +4,7 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import bans, distributors, grades, payouts, reconciliation, scheduled, settlement
+from .services import bans, distributors, enrolment, grades, payouts, reconciliation, scheduled, settlement
 
 # Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
@@ -61,10 +61,18 @@ def enrol_everyone():
     distributors.enrol_everyone()
 
 
+@db_task()
+def enrol_qualified():
+    """满足条件 switched on or changed: buyers whose orders already meet it become distributors."""
+    enrolment.enrol_qualified()
+
+
 @once_per_slot(crontab(minute="15"))
 def enrol_everyone_hourly():
-    """Hourly under 人人分销: finishes an enrolment that died halfway (else one query)."""
+    """Hourly: finishes an enrolment that died halfway, under 人人分销 or 满足条件 (else two
+    queries)."""
     distributors.enrol_everyone()
+    enrolment.enrol_qualified()
 
 
 @db_task()

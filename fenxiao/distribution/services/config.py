@@ -139,6 +139,16 @@ def _recheck_rules(cfg: DistributionSettings, saved: CommissionRule | None = Non
             ) from exc
 
 
+# A change of any of these, with the mode 满足条件, may qualify buyers who bought before.
+CONDITION_FIELDS = {
+    "enable_mode",
+    "condition_kind",
+    "condition_amount",
+    "condition_orders",
+    "condition_products",
+}
+
+
 @transaction.atomic
 def update_settings(staff, **changes) -> DistributionSettings:
     cfg = DistributionSettings.objects.select_for_update().get(pk=current().pk)
@@ -167,6 +177,12 @@ def update_settings(staff, **changes) -> DistributionSettings:
         from ..tasks import enrol_everyone
 
         transaction.on_commit(enrol_everyone)
+    if cfg.enable_mode == EnableMode.CONDITION and CONDITION_FIELDS & diff.keys():
+        # 满足条件: those whose orders already meet the condition are distributors now, not
+        # only when they next receive an order.
+        from ..tasks import enrol_qualified
+
+        transaction.on_commit(enrol_qualified)
     return cfg
 
 

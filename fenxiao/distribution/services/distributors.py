@@ -5,7 +5,7 @@ import secrets
 from contextlib import contextmanager
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +16,6 @@ from fenxiao.webhooks.services import events as webhooks
 from ..errors import ApplicationNotAllowed, DistributorNotFound, LoopRefused, NotADistributor
 from ..models import (
     DISTRIBUTOR_FLOW,
-    ConditionKind,
     CustomerBinding,
     Distributor,
     DistributorGrade,
@@ -259,25 +258,10 @@ def enrol_everyone(*, chunk: int | None = None) -> int:
 
 
 def meets_condition(user, cfg=None) -> bool:
-    from fenxiao.orders.models import Order, OrderLine
+    """满足条件: `user`'s completed orders meet the condition (`condition`, the one measure)."""
+    from . import condition
 
-    cfg = cfg or config.current()
-    completed = Order.objects.filter(buyer=user, status=Order.Status.COMPLETED)
-    if cfg.condition_kind == ConditionKind.LIFETIME_SPEND:
-        spent = completed.aggregate(total=Sum("paid_amount"))["total"] or 0
-        refunded = completed.aggregate(total=Sum("refunded_amount"))["total"] or 0
-        return spent - refunded >= cfg.condition_amount
-    if cfg.condition_kind == ConditionKind.COMPLETED_ORDERS:
-        # An order refunded in full after receipt stays 已完成 but was no purchase.
-        kept = completed.filter(refunded_amount__lt=F("paid_amount"))
-        return kept.count() >= cfg.condition_orders
-    # 购买指定商品: a listed product in a completed order, not wholly refunded.
-    wanted = list(cfg.condition_products.values_list("pk", flat=True))
-    return (
-        OrderLine.objects.filter(order__in=completed, product_id__in=wanted)
-        .exclude(paid_amount__gt=0, refunded_amount__gte=F("paid_amount"))
-        .exists()
-    )
+    return condition.meets(user, cfg)
 
 
 # A person's name as on their ID: Chinese characters or Latin letters, with the middle dot
@@ -323,38 +307,18 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
         )
 
 
-def check_condition_after_completion(user) -> Distributor | None:
-    """满足条件 mode: a buyer whose completed orders meet the condition becomes a distributor."""
-    cfg = config.current()
-    if cfg.enable_mode != EnableMode.CONDITION or for_user(user) or not meets_condition(user, cfg):
-        return None
-    return _create(
-        user, status=DistributorStatus.ACTIVE, source=JoinSource.CONDITION, parent=_parent_for(user)
-    )
+def check_condition_after_completion(user) -> int:
+    """满足条件 mode: a buyer whose completed orders meet the condition becomes a distributor
+    (if they have no account yet), and is told. Returns 1 if they did, else 0."""
+    return check_condition_after_completions([user.pk])
 
 
-def check_condition_after_completions(buyer_ids) -> list[Distributor]:
-    """`check_condition_after_completion` for a chunk of auto-completed orders' buyers: the
-    mode is read once and buyers who already have a distributor record are skipped in one
-    query; only the rest are measured (and, if they qualify, created) one by one."""
-    from django.contrib.auth import get_user_model
+def check_condition_after_completions(buyer_ids) -> int:
+    """`check_condition_after_completion` for a chunk of auto-completed orders' buyers, measured
+    together (`enrolment.enrol_qualified_among`): a fixed number of statements for the chunk."""
+    from . import enrolment
 
-    cfg = config.current()
-    if cfg.enable_mode != EnableMode.CONDITION or not buyer_ids:
-        return []
-    known = set(Distributor.objects.filter(user_id__in=list(buyer_ids)).values_list("user_id", flat=True))
-    created = []
-    for user in get_user_model().objects.filter(pk__in=set(buyer_ids) - known).order_by("pk"):
-        if meets_condition(user, cfg):
-            created.append(
-                _create(
-                    user,
-                    status=DistributorStatus.ACTIVE,
-                    source=JoinSource.CONDITION,
-                    parent=_parent_for(user),
-                )
-            )
-    return created
+    return enrolment.enrol_qualified_among(buyer_ids)
 
 
 def _move(distributor: Distributor, target: str, **fields) -> None:

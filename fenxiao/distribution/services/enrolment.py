@@ -1,6 +1,7 @@
-"""人人分销 enrolment: "every registered buyer is a distributor", for the buyers and
-applicants there were when the merchant switched to it (and, hourly, any a sign-up or a
-review left behind).
+"""Enrolment in bulk: 人人分销 ("every registered buyer is a distributor") for the buyers
+and applicants there were when the merchant switched to it, and 满足条件 for the buyers who
+already met the condition when the merchant switched to it or changed it (and, hourly, any
+a sign-up, a review or a receipt left behind).
 
 The invariant: after a run, every buyer has an active distributor account except those
 staff suspended or banned; nobody gets two, and a re-run changes nothing.
@@ -9,6 +10,9 @@ staff suspended or banned; nobody gets two, and a re-run changes nothing.
   `distributors.ensure_for_everyone_mode` lets one in, and told as an approval tells them.
 - Buyers without an account get one (`_enrol`), with the parent `distributors._parent_for`
   would give: their binding's distributor if in force, else the link that recruited them.
+- 满足条件: buyers without an account whose completed orders meet the condition get an
+  active one (`enrol_qualified`), measured a chunk at a time (`condition.qualified`), and
+  are told as an approval tells them. Nobody with an account is touched (see there).
 - Set-based: a chunk per transaction, a fixed number of statements per chunk; a row made or
   decided meanwhile by a sign-up or a review is left as it is (unique user, locked rows).
 """
@@ -31,7 +35,7 @@ from ..models import (
     EnableMode,
     JoinSource,
 )
-from . import config, distributors
+from . import condition, config, distributors
 
 CHUNK = 1000
 
@@ -58,7 +62,68 @@ def enrol_everyone(*, chunk: int = CHUNK) -> int:
         if not ids:
             return made
         after = ids[-1]
-        made += _enrol(ids, grade)
+        made += len(_enrol(ids, grade, JoinSource.EVERYONE))
+
+
+def enrol_qualified(*, chunk: int = CHUNK) -> int:
+    """满足条件: every buyer without a distributor account whose completed orders meet the
+    condition gets an active one, with the parent `distributors._parent_for` would give, and
+    is told as an approval tells. Set-based, a chunk of buyers per transaction measured with
+    one grouped query; safe to re-run and to run beside sign-ups and receipts. Returns how
+    many accounts were made.
+
+    Only buyers without an account: a suspended or banned distributor stays as staff left
+    them, and so does a rejected applicant. Staff turned that one down, and the shop does not
+    reverse staff's decision on its own; the applicant may apply again, and `apply` lets in
+    one who meets the condition, as their own request. A pending application (left from 申请
+    审核) waits for staff's review as before."""
+    from fenxiao.customers.models import Customer
+
+    cfg = config.current()
+    if cfg.enable_mode != EnableMode.CONDITION:
+        return 0
+    wanted = condition.Condition.of(cfg)
+    grade = distributors.default_grade()
+    made, after = 0, 0
+    while True:
+        ids = list(
+            Customer.objects.filter(pk__gt=after, distributor__isnull=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return made
+        after = ids[-1]
+        made += _enrol_qualified(ids, wanted, grade)
+
+
+def enrol_qualified_among(user_ids) -> int:
+    """`enrol_qualified` for the buyers of orders just completed (a receipt, the auto-complete
+    sweep), inside that transaction: those without an account are measured together."""
+    from django.contrib.auth import get_user_model
+
+    cfg = config.current()
+    if cfg.enable_mode != EnableMode.CONDITION or not user_ids:
+        return 0
+    ids = list(
+        get_user_model()
+        .objects.filter(pk__in=list(user_ids), distributor__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    return _enrol_qualified(ids, condition.Condition.of(cfg), distributors.default_grade())
+
+
+def _enrol_qualified(user_ids: list[int], wanted: condition.Condition, grade) -> int:
+    qualified = condition.qualified(wanted, user_ids)
+    if not qualified:
+        return 0
+    with transaction.atomic():
+        made = _enrol(qualified, grade, JoinSource.CONDITION)
+        _tell_approved(made)
+    return len(made)
 
 
 def _let_in_waiting(chunk: int) -> int:
@@ -89,9 +154,11 @@ def _let_in_waiting(chunk: int) -> int:
         after = ids[-1]
 
 
-def _enrol(user_ids: list[int], grade) -> int:
+def _enrol(user_ids: list[int], grade, source: str) -> list[tuple[int, int, str]]:
+    """Active accounts for those of `user_ids` without one; returns the (distributor id, user
+    id, referral code) of each made here (not those a sign-up made meanwhile)."""
     now = timezone.now()
-    made = 0
+    made = []
     with transaction.atomic():
         parents = dict(
             CustomerBinding.objects.in_force(now)
@@ -112,7 +179,7 @@ def _enrol(user_ids: list[int], grade) -> int:
                     Distributor(
                         user_id=user_id,
                         status=DistributorStatus.ACTIVE,
-                        source=JoinSource.EVERYONE,
+                        source=source,
                         parent_id=parents.get(user_id),
                         grade=grade,
                         referral_code=distributors.new_code(),
@@ -124,14 +191,14 @@ def _enrol(user_ids: list[int], grade) -> int:
             )
             # Each account is born with its running totals row, as `_create` makes it.
             created = list(
-                Distributor.objects.filter(user_id__in=missing, totals__isnull=True).values_list(
-                    "pk", flat=True
-                )
+                Distributor.objects.filter(user_id__in=missing, totals__isnull=True)
+                .order_by("pk")
+                .values_list("pk", "user_id", "referral_code")
             )
             DistributorTotals.objects.bulk_create(
-                [DistributorTotals(distributor_id=pk) for pk in created], ignore_conflicts=True
+                [DistributorTotals(distributor_id=pk) for pk, _user, _code in created], ignore_conflicts=True
             )
-            made += len(created)
+            made += created
     return made
 
 
