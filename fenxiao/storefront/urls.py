@@ -95,6 +95,7 @@ urlpatterns = [
     path("d/team/", distribution.team, name="team"),
     path("d/customers/", distribution.customers, name="my_customers"),
     path("d/rankings/", distribution.rankings, name="rankings"),
+    path("d/ledger/", distribution.ledger_page, name="distributor_ledger"),
     path("d/withdraw/", distribution.withdraw, name="withdraw"),
     path("d/withdraw/<str:number>/confirmed", distribution.withdrawal_confirmed, name="withdrawal_confirmed"),
     path("d/claims/", distribution.claims_page, name="claims"),

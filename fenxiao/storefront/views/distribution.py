@@ -198,6 +198,32 @@ def commissions(request):
 
 
 @login_required
+def ledger_page(request):
+    """资金明细: every entry that moved the balance (commission settled, clawed back,
+    withdrawals held and returned), newest first, with the balance after each, so a
+    distributor sees why 可提现 is what it is. Read-only, so a suspended one reads it too."""
+    distributor = _reading(request)
+    if distributor is None:
+        return redirect("/d/")
+    # Keyset paging, as for commissions: a page costs the same however long the ledger.
+    before = int_or_none(request.GET.get("before"))
+    before = before if before and before > 0 else None
+    rows, cursor = page_before(ledger.entries(distributor.pk), before, 20)
+    return render(
+        request,
+        "storefront/distribution/ledger.html",
+        {
+            "distributor": distributor,
+            "available": ledger.balances(distributor.pk, rows),
+            "entries": rows,
+            "next": cursor,
+            "older": before is not None,
+            "tab": "me",
+        },
+    )
+
+
+@login_required
 def team(request):
     distributor = _active(request)
     if distributor is None:
@@ -309,6 +335,11 @@ def withdraw(request):
             "awaiting_confirmation": any(w.payout_package for w in history),
             # A refused request keeps what the distributor typed.
             "form": request.POST if request.method == "POST" else {},
+            # Else the form offers the method and account they were last paid to (or are
+            # being paid to), so a bank card is not typed again for every withdrawal.
+            "filled": request.POST
+            if request.method == "POST"
+            else ledger.remembered_account(distributor.pk, cfg.methods),
         },
         status=400 if request.method == "POST" else 200,
     )
