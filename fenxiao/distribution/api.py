@@ -1,4 +1,4 @@
-"""Distributor center API: profile, application, dashboard, commission "why", team,
+"""Distributor center API: profile (with 满足条件 progress), application, dashboard, commission "why", team,
 rankings, ledger, withdrawals and missing-order claims."""
 
 from datetime import datetime
@@ -12,11 +12,12 @@ from fenxiao.core.pagination import MAX_PAGE_SIZE, Pagination
 from fenxiao.customers.auth import buyer_auth
 
 from .errors import NotADistributor
-from .models import LedgerEntry, OrderClaim, TouchSource, Withdrawal
+from .models import OrderClaim, TouchSource, Withdrawal
 from .paging import MAX_ID, KeysetPagination, page_before
 from .services import (
     binding,
     claims,
+    condition,
     config,
     dashboard,
     distributors,
@@ -34,6 +35,30 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+class ConditionProductOut(Schema):
+    id: int
+    name: str
+    price: int = Field(description="售价（分）")
+    url: str = Field(description="商品页（H5 路径）")
+
+
+class ConditionOut(Schema):
+    """满足条件: what the condition is and how far the buyer is (counted after receipt)."""
+
+    kind: str = Field(
+        description="lifetime_spend 累计消费 / completed_orders 完成订单数 / bought_products 购买指定商品"
+    )
+    target: int = Field(description="目标：累计消费（分）、完成订单数，或 1（任一指定商品）")
+    done: int = Field(description="已达到：已消费（分，扣除退款）、已完成订单数，或已购买的指定商品数")
+    left: int = Field(description="还差多少（同 target 的单位）")
+    percent: int = Field(description="进度 0–100")
+    met: bool = Field(description="已满足条件（可直接申请）")
+    headline: str = Field(description="条件说明，如“累计消费满 ¥500.00 即可成为分销商”")
+    detail: str = Field(description="进度说明，如“已消费 ¥320.00，还差 ¥180.00”")
+    note: str = Field(description="计入规则（确认收货后计入）")
+    products: list[ConditionProductOut] = Field(description="购买指定商品：在售的几件指定商品")
+
+
 class ProfileOut(Schema):
     is_distributor: bool
     id: int | None = Field(default=None, description="分销商 ID（尚未申请时为空）")
@@ -47,6 +72,9 @@ class ProfileOut(Schema):
     enable_mode: str
     can_apply: bool
     real_name_required: bool
+    condition: ConditionOut | None = Field(
+        default=None, description="满足条件模式下、可申请时：条件与当前进度；其余为空"
+    )
 
 
 class ApplyIn(Strict):
@@ -193,6 +221,10 @@ class LedgerOut(Schema):
     amount: int
     note: str = Field(description="说明，系统写入的按请求的语言（Accept-Language）显示")
     created_at: datetime
+    balance_after: int = Field(description="记入这笔后的余额（分）")
+    commission_id: int | None = Field(description="佣金结算、退款追回：所属佣金 ID")
+    order_number: str | None = Field(description="佣金结算、退款追回：订单号；门店收银的佣金为收银单")
+    withdrawal_number: str | None = Field(description="提现冻结、提现退回：提现单号")
 
     @staticmethod
     def resolve_kind_display(obj):
@@ -201,6 +233,22 @@ class LedgerOut(Schema):
     @staticmethod
     def resolve_note(obj):
         return obj.note_text
+
+    @staticmethod
+    def resolve_order_number(obj):
+        commission = obj.commission
+        if commission is None:
+            return None
+        return commission.offline_label if commission.is_offline else commission.order.number
+
+    @staticmethod
+    def resolve_withdrawal_number(obj):
+        return obj.withdrawal.number if obj.withdrawal_id else None
+
+
+class LedgerPageOut(Schema):
+    items: list[LedgerOut]
+    next: int | None = Field(None, description="下一页的 before 参数；为空表示没有更多记录")
 
 
 class WithdrawalIn(Strict):
@@ -277,6 +325,8 @@ def profile(request):
         "can_apply": cfg.enable_mode in ("apply", "condition")
         and (distributor is None or distributor.status == "rejected"),
     }
+    if base["can_apply"] and cfg.enable_mode == "condition":
+        base["condition"] = condition.progress(request.user, cfg)
     if distributor is None:
         return {**base, "is_distributor": False}
     return {
@@ -371,11 +421,14 @@ def rankings(request, query: RankingQuery = Query(...)):
     return dashboard.ranking(query.by, query.period)
 
 
-@router.get("/ledger", response=list[LedgerOut])
-@paginate(KeysetPagination, page_size=20)
-def list_ledger(request):
-    """Newest first; pass the reply's `next` as `before` for the next page."""
-    return LedgerEntry.objects.filter(distributor=_me_reading(request)).order_by("-id")
+@router.get("/ledger", response=LedgerPageOut)
+def list_ledger(request, query: KeysetPagination.Input = Query(...)):
+    """资金明细: newest first, each entry with the balance after it; pass the reply's `next`
+    as `before` for the next page."""
+    distributor = _me_reading(request)
+    rows, cursor = page_before(ledger.entries(distributor.pk), query.before, query.page_size or 20)
+    ledger.balances(distributor.pk, rows)
+    return {"items": rows, "next": cursor}
 
 
 @router.get("/balance", response=dict)

@@ -20,7 +20,7 @@ from fenxiao.distribution.tests.helpers import (
     make_distributor,
     suspend,
 )
-from fenxiao.testing import chinese_left, in_english, make_buyer, make_staff
+from fenxiao.testing import api_for, chinese_left, in_english, make_buyer, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +164,19 @@ def test_the_page_reads_in_english(history):
     assert chinese_left(page, distributor.user.display_name, "账户信息有误") == []
     empty = in_english(signed_in(make_distributor().user)).get("/d/ledger/").content.decode()
     assert chinese_left(empty) == []
+
+
+def test_the_api_gives_apps_what_the_page_shows(history):
+    """GET /distribution/ledger: the same entries, references and balances after, paged by
+    key as before (`next` → `before`)."""
+    distributor, first, second, rejected, waiting = history
+    api = api_for(distributor.user)
+    reply = api.get("/distribution/ledger", page_size=4).json()
+    older = api.get("/distribution/ledger", page_size=4, before=reply["next"]).json()
+    items = reply["items"] + older["items"]
+    assert older["next"] is None
+    assert [i["amount"] for i in items] == [-2000, 3000, -3000, -10000, 5000, 10000]
+    assert [i["balance_after"] for i in items] == [3000, 5000, 2000, 5000, 15000, 10000]
+    assert [i["withdrawal_number"] for i in items[:3]] == [waiting.number, rejected.number, rejected.number]
+    assert [i["order_number"] for i in items[3:]] == [first.number, second.number, first.number]
+    assert items[3]["commission_id"] == items[5]["commission_id"] and items[0]["order_number"] is None
