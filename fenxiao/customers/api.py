@@ -51,7 +51,12 @@ class PasswordChangeIn(Strict):
 
 
 class ProfileIn(Strict):
-    nickname: str = Field(max_length=40)
+    """What to change; a field left out stays as it is."""
+
+    nickname: str | None = Field(None, max_length=40)
+    accepts_marketing: bool | None = Field(
+        None, description="接收商家通过短信、微信发送的活动推送（站内消息和交易通知不受影响）"
+    )
 
 
 class SmsCodeOut(Schema):
@@ -85,6 +90,7 @@ class UserOut(Schema):
     phone: str | None
     nickname: str
     display_name: str
+    accepts_marketing: bool
 
 
 class WalletOut(Schema):
@@ -275,7 +281,9 @@ def me(request):
 
 @router.patch("/me", response=UserOut, auth=buyer_auth)
 def update_me(request, payload: ProfileIn):
-    return accounts.update_profile(request.user, nickname=payload.nickname)
+    return accounts.update_profile(
+        request.user, nickname=payload.nickname, accepts_marketing=payload.accepts_marketing
+    )
 
 
 @router.get("/me/wallet", response=WalletOut, auth=buyer_auth)

@@ -110,9 +110,15 @@ def change_password(user: User, *, old_password: str, password: str) -> None:
     _set_password(user, password)
 
 
-def update_profile(user: User, *, nickname: str) -> User:
-    user.nickname = (nickname or "").strip()[:40]
-    User.objects.filter(pk=user.pk).update(nickname=user.nickname)
+def update_profile(user: User, *, nickname: str | None = None, accepts_marketing: bool | None = None) -> User:
+    """Change what is given (None leaves a field as it is)."""
+    changes = {}
+    if nickname is not None:
+        changes["nickname"] = user.nickname = nickname.strip()[:40]
+    if accepts_marketing is not None:
+        changes["accepts_marketing"] = user.accepts_marketing = bool(accepts_marketing)
+    if changes:
+        User.objects.filter(pk=user.pk).update(**changes)
     return user
 
 

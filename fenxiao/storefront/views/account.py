@@ -132,10 +132,16 @@ def password_reset_page(request):
 
 @login_required
 def settings_page(request):
-    """账号设置: the nickname, and a new password (the old one is needed)."""
+    """账号设置: the nickname, whether marketing may come by SMS / WeChat, and a new
+    password (the old one is needed)."""
     if request.method == "POST" and request.POST.get("action") == "profile":
         accounts.update_profile(request.user, nickname=request.POST.get("nickname", ""))
         messages.success(request, _("昵称已保存"))
+        return redirect("/me/settings/")
+    if request.method == "POST" and request.POST.get("action") == "marketing":
+        accepts = request.POST.get("accepts_marketing") == "1"
+        accounts.update_profile(request.user, accepts_marketing=accepts)
+        messages.success(request, _("已开启活动推送") if accepts else _("已关闭活动推送，仍可在消息中心查看"))
         return redirect("/me/settings/")
     if request.method == "POST" and request.POST.get("action") == "password":
         if request.POST.get("password") != request.POST.get("password2"):
