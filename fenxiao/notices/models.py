@@ -30,7 +30,7 @@ class Kind(models.TextChoices):
     GRADE_UPGRADED = "grade_upgraded", _("分销等级提升")
     # To superusers and 运营: a webhook endpoint failing for a day was disabled.
     WEBHOOK_DISABLED = "webhook_disabled", _("Webhook 停用")
-    # Staff's targeted push (a product or a coupon to a segment): written by a later step.
+    # Staff's targeted push (a product or a coupon to a segment; promotions.services.push).
     PUSH = "push", _("活动推送")
 
 

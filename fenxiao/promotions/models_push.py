@@ -73,6 +73,10 @@ class Push(models.Model):
     segment = models.ForeignKey(
         "customers.Segment", on_delete=models.PROTECT, related_name="+", verbose_name=_("客户分群")
     )
+    # The message center always gets the push; these add the external channels, for the
+    # recipients who accept marketing (`User.accepts_marketing`).
+    via_sms = models.BooleanField(_("同时发短信"), default=False)
+    via_wechat = models.BooleanField(_("同时发微信通知"), default=False)
     status = models.CharField(_("状态"), max_length=10, choices=PushStatus.choices, default=PushStatus.DRAFT)
     # Frozen when the push starts: one PushRecipient per member of the segment at that moment.
     total = models.PositiveIntegerField(_("接收人数"), default=0)
@@ -127,6 +131,11 @@ class Push(models.Model):
     def stop_reason_text(self) -> str:
         """取消原因 in the active language: the system's reasons through the catalogs."""
         return STOP_REASONS(self.stop_reason)
+
+    @property
+    def external_channels(self) -> list[str]:
+        """The external channels chosen, as `notices.channels` names them."""
+        return [name for name, chosen in (("sms", self.via_sms), ("wechat", self.via_wechat)) if chosen]
 
     @property
     def percent(self) -> int:

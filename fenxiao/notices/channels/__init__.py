@@ -41,9 +41,12 @@ def adapter_name(channel: str) -> str | None:
     return name
 
 
-def channels_for(kind: str) -> list[tuple[str, str]]:
-    """(channel, adapter) for each external channel event `kind` goes out on (no query)."""
-    wanted = settings.NOTICE_EVENT_CHANNELS.get(kind, settings.NOTICE_EVENT_CHANNELS.get("*", []))
+def channels_for(kind: str, wanted: list[str] | None = None) -> list[tuple[str, str]]:
+    """(channel, adapter) for each external channel event `kind` goes out on (no query):
+    the settings' channels for the kind, or `wanted` (a push chooses its own), each only
+    when an adapter is set up that can carry the kind."""
+    if wanted is None:
+        wanted = settings.NOTICE_EVENT_CHANNELS.get(kind, settings.NOTICE_EVENT_CHANNELS.get("*", []))
     registry = _registry()
     return [
         (channel, name)

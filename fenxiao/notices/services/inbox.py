@@ -12,10 +12,11 @@ that transaction commits.
   chunk holds: the messages, their ids read back, and one outbox row per message and
   external channel (`channels_for`). The rows are handed to a task after commit, one task
   per chunk; the sweeper (`delivery.sweep`) re-drives whatever that loses.
-- Staff's targeted push (a later step) is `notify_many(Kind.PUSH, …)` fed with a segment's
-  member ids streamed in id order, keyed `push:<push id>:<user id>` and with the push as
-  subject: a job restarted midway writes each recipient once, and the push's report reads
-  sent / read / clicked off `created_at`, `read_at`, `clicked_at` of its messages.
+- Staff's targeted push is `notify_many(Kind.PUSH, …)` fed with a segment's member ids
+  in id order, keyed `push:<push id>:<user id>`, with the push as subject and on the
+  channels the push chose: a job restarted midway writes each recipient once, and the
+  push's report reads sent / read / clicked off `created_at`, `read_at`, `clicked_at` of
+  its messages and the outbox rows' status per channel.
 - A buyer only ever reads or changes their own messages: every read here filters on the
   user first, so another buyer's id is simply not found.
 """
@@ -88,11 +89,12 @@ def notify(
     notify_many(kind, [draft])
 
 
-def notify_many(kind: str, drafts: Iterable[Draft]) -> int:
+def notify_many(kind: str, drafts: Iterable[Draft], *, channels: list[tuple[str, str]] | None = None) -> int:
     """Write `drafts` (any iterable, consumed once, `CHUNK` at a time) as messages of `kind`
-    with their outbox rows. Returns how many drafts were handled (already-written ones
-    included)."""
-    channels = channels_for(kind)
+    with their outbox rows, on `channels` (default: `channels_for(kind)`). Returns how many
+    drafts were handled (already-written ones included)."""
+    if channels is None:
+        channels = channels_for(kind)
     handled = 0
     drafts = iter(drafts)
     while group := list(islice(drafts, CHUNK)):

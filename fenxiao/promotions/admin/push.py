@@ -22,6 +22,7 @@ from fenxiao.core.money import format_bp, format_fen
 from fenxiao.core.numbers import whole_number
 from fenxiao.customers.models import Segment
 from fenxiao.distribution.admin.common import ServiceSaveMixin
+from fenxiao.notices.models import Channel
 
 from ..models_push import Push, PushCarries, PushStatus
 from ..services import push as service
@@ -34,20 +35,28 @@ STATUS_BADGES = {
     PushStatus.DONE: "success",
     PushStatus.CANCELLED: "danger",
 }
+CHANNELS_NOTE = gettext_lazy("站内消息总会发送；勾选后，接收活动推送的客户还会收到短信或微信通知。")
 COUPON_NOTE = gettext_lazy(
     "选择优惠券时，发送过程中会把券直接发到每位接收人的券包（按券的发行量和每人限领发放，记入发券记录）；"
     "未能领到券的客户（已达限领或券已发完）不会收到这条消息。"
 )
 
+CHANNEL_OFF = {
+    "sms": gettext_lazy("短信通道未开通，或没有“活动推送”的短信模板（见部署说明 NOTICE_TEMPLATES）"),
+    "wechat": gettext_lazy("微信通知未开通，或没有“活动推送”的模板消息（见部署说明 NOTICE_TEMPLATES）"),
+}
+
 
 class PushForm(forms.ModelForm):
     class Meta:
         model = Push
-        fields = ("title", "body", "segment", "carries", "product", "coupon")
+        fields = ("title", "body", "segment", "carries", "product", "coupon", "via_sms", "via_wechat")
         # Unfold's textarea: a plain forms.Textarea here is rendered bare (no border), so
         # the 内容 box could not be seen on the page.
         widgets = {"body": UnfoldAdminTextareaWidget(attrs={"rows": 3})}
         help_texts = {
+            "via_sms": gettext_lazy("按条计费；只发给接收活动推送的客户"),
+            "via_wechat": gettext_lazy("只能送达关注了公众号的客户；只发给接收活动推送的客户"),
             "carries": COUPON_NOTE,
             "product": gettext_lazy("只能推送已上架的商品"),
             "body": gettext_lazy("最多 300 字"),
@@ -55,6 +64,14 @@ class PushForm(forms.ModelForm):
 
     def __init__(self, *args, preview_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        available = service.available_channels()
+        for name, channel in (("via_sms", "sms"), ("via_wechat", "wechat")):
+            field = self.fields.get(name)
+            # A channel that is not set up is shown, greyed, with why: the merchant learns
+            # it exists and what it takes. One already chosen stays changeable.
+            if field is not None and channel not in available and not self.initial.get(name):
+                field.disabled = True
+                field.help_text = CHANNEL_OFF[channel]
         segment = self.fields.get("segment")  # absent once the push has started (read-only)
         if segment is not None and preview_url:
             # Choosing a segment shows how many customers it has now.
@@ -128,7 +145,7 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
     autocomplete_fields = ("product", "coupon")
     actions_detail = ("start_push", "cancel_push")
     change_form_template = "admin/promotions/push/change_form.html"
-    EDITABLE = ("title", "body", "segment", "carries", "product", "coupon")
+    EDITABLE = ("title", "body", "segment", "carries", "product", "coupon", "via_sms", "via_wechat")
 
     def has_delete_permission(self, request, obj=None):
         return False  # a push leaves messages and coupons behind; cancel it instead
@@ -181,6 +198,7 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
             return (
                 (_("推送内容"), {"fields": ("title", "body", "carries", "product", "coupon")}),
                 (_("接收人"), {"fields": ("segment", "audience_preview")}),
+                (_("发送渠道"), {"fields": ("via_sms", "via_wechat"), "description": CHANNELS_NOTE}),
             )
         return (
             (_("发送进度"), {"fields": ("progress_panel", "people_panel")}),
@@ -258,6 +276,22 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
             ),
             (_("%(window_days)s 天内付款金额") % {"window_days": r.window_days}, format_fen(r.paid_amount)),
         ]
+        for figures in r.channels:
+            label = Channel(figures.channel).label
+            rows.append(
+                (
+                    label,
+                    _("已发送 %(sent)s · 失败 %(failed)s · 待发送 %(waiting)s")
+                    % {"sent": figures.sent, "failed": figures.failed, "waiting": figures.waiting},
+                )
+            )
+            if figures.skipped:
+                rows.append(
+                    (
+                        _("%(channel)s：不接收活动推送") % {"channel": label},
+                        _("%(count)s 人（仅站内消息）") % {"count": figures.skipped},
+                    )
+                )
         cells = format_html(
             "".join(
                 '<div class="flex flex-col gap-1 border border-base-200 rounded-default px-3 py-2 '
@@ -350,6 +384,7 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
                 (_("推送"), self.carries_display(push)),
                 (_("客户分群"), str(push.segment)),
                 (_("预计接收人数"), _("%(count)s 位客户") % {"count": service.preview_count(push.segment)}),
+                *self._channel_summary(push),
                 (
                     _("说明"),
                     _("接收人按分群此刻的客户确定，每人最多收到一次。")
@@ -357,6 +392,19 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
                 ),
             ],
         )
+
+    @staticmethod
+    def _channel_summary(push: Push) -> list[tuple[str, str]]:
+        if not push.external_channels:
+            return [(_("发送渠道"), _("仅站内消息"))]
+        names = _("、").join(str(Channel(name).label) for name in push.external_channels)
+        return [
+            (
+                _("发送渠道"),
+                _("站内消息，以及%(channels)s：约 %(count)s 位接收活动推送的客户")
+                % {"channels": names, "count": service.marketing_count(push.segment)},
+            )
+        ]
 
     @action(description=gettext_lazy("取消推送"), url_path="cancel", icon="cancel", permissions=["send"])
     def cancel_push(self, request, object_id):

@@ -1,7 +1,8 @@
 """The per-push report: who it reached, who read and clicked, and who ordered after it.
 
 Constant in the number of recipients: one aggregate over the recipients and their
-messages, one over the paid orders of recipients within the window after their message.
+messages, one over the paid orders of recipients within the window after their message,
+and, when the push chose SMS or WeChat, one over its outbox rows by channel.
 """
 
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import timedelta
 from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Sum
 
 from fenxiao.core.money import ratio_bp
+from fenxiao.notices.models import Delivery, DeliveryStatus
 from fenxiao.orders.models import Order
 
 from ..models_push import Push, PushRecipient
@@ -30,6 +32,8 @@ class PushReport:
     orders: int
     paid_amount: int  # fen, as paid (refunds not deducted)
     window_days: int = ORDER_WINDOW_DAYS
+    # Per external channel the push chose: its outbox rows by outcome.
+    channels: tuple["ChannelFigures", ...] = ()
 
     @staticmethod
     def _rate(part: int, whole: int) -> int:
@@ -47,6 +51,49 @@ class PushReport:
     @property
     def ordered_bp(self) -> int:
         return self._rate(self.buyers_ordered, self.delivered)
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    channel: str
+    sent: int
+    failed: int
+    waiting: int  # still queued or being sent (the outbox retries)
+    # Recipients whose message went to the message center only: they decline marketing.
+    skipped: int
+
+
+def _channel_figures(push: Push, delivered: int) -> tuple[ChannelFigures, ...]:
+    if not push.external_channels:
+        return ()
+    rows = {
+        row["channel"]: row
+        for row in Delivery.objects.filter(
+            message_id__in=PushRecipient.objects.filter(push_id=push.pk, message__isnull=False).values(
+                "message_id"
+            )
+        )
+        .values("channel")
+        .annotate(
+            rows=Count("pk"),
+            sent=Count("pk", filter=Q(status=DeliveryStatus.SENT)),
+            failed=Count("pk", filter=Q(status=DeliveryStatus.FAILED)),
+        )
+        .order_by()
+    }
+    figures = []
+    for channel in push.external_channels:
+        row = rows.get(channel, {"rows": 0, "sent": 0, "failed": 0})
+        figures.append(
+            ChannelFigures(
+                channel=channel,
+                sent=row["sent"],
+                failed=row["failed"],
+                waiting=row["rows"] - row["sent"] - row["failed"],
+                skipped=max(delivered - row["rows"], 0),
+            )
+        )
+    return tuple(figures)
 
 
 def report(push: Push, window_days: int = ORDER_WINDOW_DAYS) -> PushReport:
@@ -83,4 +130,5 @@ def report(push: Push, window_days: int = ORDER_WINDOW_DAYS) -> PushReport:
         orders=orders["orders"],
         paid_amount=orders["amount"] or 0,
         window_days=window_days,
+        channels=_channel_figures(push, counts["delivered"]),
     )
