@@ -1,5 +1,5 @@
-"""Distributor center API: profile (with 满足条件 progress), application, dashboard, commission "why", team,
-rankings, ledger, withdrawals and missing-order claims."""
+"""Distributor center API: profile (with 满足条件 progress), application, dashboard,
+commission "why", team, rankings, ledger, withdrawals and missing-order claims."""
 
 from datetime import datetime
 

@@ -30,6 +30,7 @@ from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.payouts import pays_by_openid
 from fenxiao.distribution.services import (
     claims,
+    condition,
     config,
     dashboard,
     distributors,
@@ -102,9 +103,8 @@ def _apply_page(request, distributor, cfg, *, form=None, status=200):
         {
             "distributor": distributor,
             "cfg": cfg,
-            "meets": distributors.meets_condition(request.user, cfg)
-            if cfg.enable_mode == "condition"
-            else None,
+            # 满足条件: how far the buyer is, so the page says what is left, not only "not yet".
+            "progress": condition.progress(request.user, cfg) if cfg.enable_mode == "condition" else None,
             "payout_to": _payout_destinations(cfg),
             "form": form or {},
             "tab": "me",
