@@ -97,6 +97,10 @@ def profile_page(model_admin, request, customer):
             (_("手机号"), phone_text(customer.phone, full)),
             (_("注册时间"), f"{timezone.localtime(customer.date_joined):%Y-%m-%d %H:%M}"),
             (_("注册来源"), source_text(customer)),
+            (
+                _("活动推送"),
+                _("接收短信、微信推送") if customer.accepts_marketing else _("已拒收（仅站内消息）"),
+            ),
             (_("绑定分销商"), distributor_text(customer)),
             (_("付款订单"), figures.paid_orders if figures else 0),
             (_("累计消费"), format_fen(figures.total_spend if figures else 0)),

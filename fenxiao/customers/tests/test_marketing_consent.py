@@ -41,3 +41,16 @@ def test_the_settings_page_switches_promotion_pushes_off_and_on():
 
     browser.post("/me/settings/", {"action": "marketing", "accepts_marketing": "1"})
     assert User.objects.get(pk=buyer.pk).accepts_marketing is True
+
+
+def test_the_backend_customer_page_says_whether_pushes_reach_them_outside_the_site():
+    from django.urls import reverse
+
+    from fenxiao.customers.tests.crm import operations
+
+    buyer = make_buyer()
+    client = operations()
+    url = reverse("admin:customers_customer_change", args=[buyer.pk])
+    assert "接收短信、微信推送" in client.get(url).content.decode()
+    accounts.update_profile(buyer, accepts_marketing=False)
+    assert "已拒收（仅站内消息）" in client.get(url).content.decode()
