@@ -82,7 +82,7 @@ def test_every_entry_newest_first_with_its_sign_reference_and_the_balance_after(
         source_key__startswith="commission:", commission__order=second
     ).commission_id
     assert f'href="/d/commissions/?before={commission_id + 1}"' in page
-    assert f"订单 {second.number}</a> · 1级佣金" in page
+    assert f'订单 {second.number}</a> <span class="nowrap">· 1级佣金</span>' in page
     assert f'href="/d/withdraw/?before={waiting.pk + 1}"' in page and f">{waiting.number}</a>" in page
     # Why money came back or went: the refund, the rejection's reason.
     assert f"已结算佣金追回：订单 {first.number} 商品退款" in page
