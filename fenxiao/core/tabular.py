@@ -4,7 +4,8 @@ written for download and read back from an upload (`read_csv`, `read_xlsx`).
 Every file the backend hands out is opened in a spreadsheet, so any text cell that a
 spreadsheet would run as a formula (starting with = + - @ or a control character) is
 written with a leading apostrophe (CSV/formula injection). Figures are written as numbers,
-never as text, so they stay summable; only text goes through `safe_text`.
+never as text, so they stay summable; only text goes through `safe_text`. In CSV, text of
+digits that Excel would turn into a number (a bank card, a barcode) keeps its digits.
 """
 
 import csv
@@ -63,11 +64,20 @@ def time_cell(value) -> Cell:
     return Cell(local, f"{local:%Y-%m-%d %H:%M:%S}" if local else "", TIME_FORMAT)
 
 
+# Digits Excel would read as a number and spoil: 12 or more show as 6.22E+18 (and lose
+# everything past the 15th), a leading zero is dropped. Bank cards, order numbers, barcodes.
+_SPOILED_DIGITS = re.compile(r"\d{12,}|0\d+")
+
+
 def _csv_value(value) -> str:
     if isinstance(value, Cell):
         return value.csv
     if isinstance(value, int | Decimal):
         return str(value)
+    if isinstance(value, str) and value.isascii() and _SPOILED_DIGITS.fullmatch(value):
+        # A leading tab makes Excel and WPS keep the cell as text, every digit shown; the
+        # importers strip it on the way back in. (The .xlsx writes text cells and needs none.)
+        return "\t" + value
     return safe_text(value)
 
 

@@ -73,3 +73,17 @@ def test_a_download_keeps_the_ascii_parts_of_its_name_for_old_clients():
     )
     assert tabular.ascii_filename('导出"；\\.csv') == "export.csv"
     assert 'filename="store-A1.csv"' in tabular.csv_response("store-A1.csv", ["a"], [])["Content-Disposition"]
+
+
+def test_csv_keeps_long_and_zero_led_digit_text_as_text_for_excel():
+    card, order, barcode = "6222021234567890123", "202612051234567890", "0012345"
+    out = io.BytesIO()
+    tabular.write_csv(
+        out,
+        ["卡号", "订单号", "条码", "手机号", "数量", "编码"],
+        [[card, order, barcode, "13812345678", 12345678901234, "12345"]],
+    )
+    [row] = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))[1:]
+    # Text of digits Excel would show as 6.22E+18 or strip of its zeros leads with a tab;
+    # shorter digits, and figures written as numbers, are left as they are.
+    assert row == ["\t" + card, "\t" + order, "\t" + barcode, "13812345678", "12345678901234", "12345"]
