@@ -94,7 +94,9 @@ def enrol_qualified(*, chunk: int = CHUNK) -> int:
         if not ids:
             return made
         after = ids[-1]
-        made += _enrol_qualified(ids, wanted, grade)
+        qualified = condition.qualified(wanted, ids)
+        if qualified:
+            made += _enrol_and_tell(qualified, grade)
 
 
 def enrol_qualified_among(user_ids) -> int:
@@ -111,17 +113,15 @@ def enrol_qualified_among(user_ids) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    if not ids:
-        return 0
-    return _enrol_qualified(ids, condition.Condition.of(cfg), distributors.default_grade())
-
-
-def _enrol_qualified(user_ids: list[int], wanted: condition.Condition, grade) -> int:
-    qualified = condition.qualified(wanted, user_ids)
+    qualified = condition.qualified(condition.Condition.of(cfg), ids) if ids else []
     if not qualified:
         return 0
+    return _enrol_and_tell(qualified, distributors.default_grade())
+
+
+def _enrol_and_tell(user_ids: list[int], grade) -> int:
     with transaction.atomic():
-        made = _enrol(qualified, grade, JoinSource.CONDITION)
+        made = _enrol(user_ids, grade, JoinSource.CONDITION)
         _tell_approved(made)
     return len(made)
 

@@ -74,7 +74,7 @@ def refund_approved(order: Order, amount: int) -> None:
 def orders_completed(order_ids: list[int], buyer_ids: set[int], completed_at) -> None:
     """`order_completed` for a chunk of orders auto-completed together at `completed_at`
     (the sweep): the same facts, the commission in one statement for the chunk (in 满足条件
-    mode, buyers not yet distributors are still measured one by one)."""
+    mode, the buyers not yet distributors measured together too)."""
     commissions.freeze_for_completed_orders(order_ids, completed_at)
     distributors.check_condition_after_completions(buyer_ids)
 
