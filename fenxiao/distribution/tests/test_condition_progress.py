@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from fenxiao.distribution.models import DistributionSettings, Distributor
 from fenxiao.distribution.services import condition, config
 from fenxiao.orders.models import Order
-from fenxiao.testing import api_for, in_english, login, make_buyer, make_product
+from fenxiao.testing import api_for, chinese_left, in_english, login, make_buyer, make_product
 
 from .helpers import buy, receive, ship, sku, staff_refund
 
@@ -105,6 +105,7 @@ def test_the_progress_reads_in_english():
     html = client.get("/d/").content.decode()
     assert "Spend ¥500.00 in total to become a distributor" in html
     assert "Spent ¥0.00, ¥500.00 to go" in html
+    assert chinese_left(html) == []
 
 
 def test_the_progress_page_costs_the_same_whatever_the_orders():
