@@ -4,17 +4,27 @@ from huey.contrib.djhuey import db_task
 
 from fenxiao.core.periodic import once_per_slot
 
-from .services import bans, distributors, enrolment, grades, payouts, reconciliation, scheduled, settlement
+from .services import (
+    bans,
+    distributors,
+    enrolment,
+    grades,
+    payouts,
+    reconciliation,
+    scheduled,
+    settlement,
+    settlement_cycle,
+)
 
 # Schedules are read in the shop's time zone: settings.HUEY has "utc": False, so huey reads
 # the consumer's local clock, and Django sets the process time zone (TZ) to TIME_ZONE.
 
 
-@once_per_slot(crontab(minute=str(settlement.RUN_AT.minute), hour=str(settlement.RUN_AT.hour)))
+@once_per_slot(crontab(minute=str(settlement_cycle.RUN_AT.minute), hour=str(settlement_cycle.RUN_AT.hour)))
 def scheduled_settlement():
-    """Daily at 02:30 (`settlement.RUN_AT`): settles (auto mode) or prepares a batch
-    (manual) on cycle days, and catches up a cycle day that was missed."""
-    settlement.run_scheduled()
+    """Daily at 02:30 (`settlement_cycle.RUN_AT`): settles (auto mode) or prepares a batch
+    (manual) on cycle days (the merchant's 周结日 / 月结日), and catches up one that was missed."""
+    settlement_cycle.run_scheduled()
 
 
 @once_per_slot(crontab(minute="*/10"))

@@ -274,7 +274,18 @@ class DistributionSettingsAdmin(
             },
         ),
         (gettext_lazy("客户绑定"), {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),
-        (gettext_lazy("结算"), {"fields": ("freeze_days", "settlement_mode", "settlement_cycle")}),
+        (
+            gettext_lazy("结算"),
+            {
+                "fields": (
+                    "freeze_days",
+                    "settlement_mode",
+                    "settlement_cycle",
+                    "settlement_weekday",
+                    "settlement_monthday",
+                )
+            },
+        ),
         (
             gettext_lazy("风控"),
             {
@@ -301,6 +312,11 @@ class DistributionSettingsAdmin(
         ),
     )
     readonly_fields = ("version", "updated_at", "change_history", "pending_changes")
+    # Only the day the chosen cycle settles on: 周结日 with 周结, 月结日 with 月结.
+    conditional_fields = {
+        "settlement_weekday": "settlement_cycle == 'weekly'",
+        "settlement_monthday": "settlement_cycle == 'monthly'",
+    }
 
     actions_detail = ("simulate",)
 

@@ -20,6 +20,8 @@ MAX_LEVELS = 3  # three or more levels of team-based pay is pyramid selling unde
 MAX_FREEZE_DAYS = 365
 MAX_BIND_DAYS = 3650
 MAX_PROTECT_DAYS = 365
+# 月结 runs on a day every month has: 29–31 would skip February (and 31 the short months).
+MAX_SETTLEMENT_MONTHDAY = 28
 
 
 class EnableMode(models.TextChoices):
@@ -55,6 +57,22 @@ class Cycle(models.TextChoices):
     DAILY = "daily", _("日结")
     WEEKLY = "weekly", _("周结")
     MONTHLY = "monthly", _("月结")
+
+
+class Weekday(models.IntegerChoices):
+    """周结日, numbered as `date.weekday()` counts (Monday is 0)."""
+
+    MONDAY = 0, _("周一")
+    TUESDAY = 1, _("周二")
+    WEDNESDAY = 2, _("周三")
+    THURSDAY = 3, _("周四")
+    FRIDAY = 4, _("周五")
+    SATURDAY = 5, _("周六")
+    SUNDAY = 6, _("周日")
+
+
+def monthday_choices():
+    return [(day, _("%(day)s日") % {"day": day}) for day in range(1, MAX_SETTLEMENT_MONTHDAY + 1)]
 
 
 class WithdrawPeriod(models.TextChoices):
@@ -123,6 +141,21 @@ class DistributionSettings(models.Model):
     settlement_cycle = models.CharField(
         _("结算周期"), max_length=10, choices=Cycle.choices, default=Cycle.DAILY
     )
+    settlement_weekday = models.PositiveSmallIntegerField(
+        _("周结日"),
+        choices=Weekday.choices,
+        default=Weekday.MONDAY,
+        help_text=_("结算周期为周结时，每周哪天结算，如选“周五”：每周五 02:30 结算已过冻结期的佣金"),
+    )
+    settlement_monthday = models.PositiveSmallIntegerField(
+        _("月结日"),
+        choices=monthday_choices,
+        default=1,
+        help_text=_(
+            "结算周期为月结时，每月哪天结算（1–28 日，29–31 日并非每月都有），"
+            "如选“15日”：每月15日 02:30 结算已过冻结期的佣金"
+        ),
+    )
     withdraw_min = models.PositiveIntegerField(_("最低提现（分）"), default=100)
     withdraw_max = models.PositiveIntegerField(_("单次最高提现（分）"), default=500000)
     withdraw_fee_bp = models.PositiveIntegerField(_("提现手续费（基点）"), default=0)
@@ -157,6 +190,13 @@ class DistributionSettings(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(max_commission_bp__lte=10000), name="distribution_guard_at_most_100pct"
+            ),
+            models.CheckConstraint(
+                condition=Q(settlement_weekday__lte=6), name="distribution_settlement_weekday_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(settlement_monthday__gte=1, settlement_monthday__lte=MAX_SETTLEMENT_MONTHDAY),
+                name="distribution_settlement_monthday_1_to_28",
             ),
         ]
 

@@ -88,6 +88,9 @@ def validate(cfg: DistributionSettings) -> None:
                 _("%(label)s必须是 %(low)s–%(high)s 天之间的整数")
                 % {"label": label, "low": low, "high": high}
             )
+    from .settlement_cycle import check_days
+
+    check_days(cfg)
     if cfg.levels < 1:
         raise SettingsInvalid(_("分销层级至少为 1 级"))
     if cfg.levels > MAX_LEVELS:

@@ -19,13 +19,14 @@ one dies halfway, or a cycle day is missed.
   closed with no after-sale open, and only while its distributor may be paid (active, or
   banned with the held commission released by staff) and no abuse guard holds it for
   review (`risk`).
-- Each cycle day that ran is recorded, so the next scheduled run catches up a missed one.
+- Which days the scheduled run settles on, and catching up a missed one, is
+  `settlement_cycle`'s.
 """
 
 import logging
 import threading
 from array import array
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -43,15 +44,13 @@ from ..models import (
     BanDecision,
     Commission,
     CommissionStatus,
-    Cycle,
     DistributorStatus,
     LedgerKind,
     SettlementBatch,
-    SettlementCycleRun,
     SettlementMode,
 )
-from . import config, totals
 from . import settlement_sql as sql
+from . import totals
 
 logger = logging.getLogger(__name__)
 
@@ -489,65 +488,6 @@ def resume_interrupted(now=None) -> list[SettlementBatch]:
         if done is not None:
             finished.append(done)
     return finished
-
-
-def cycle_day(cycle: str, now) -> date:
-    """The latest settlement day of `cycle` on or before `now`, in the shop's time zone."""
-    today = timezone.localdate(now)
-    if cycle == Cycle.WEEKLY:
-        return today - timedelta(days=today.weekday())  # Mondays
-    if cycle == Cycle.MONTHLY:
-        return today.replace(day=1)
-    return today
-
-
-# When the daily settlement task runs (distribution.tasks), shop time.
-RUN_AT = time(2, 30)
-
-
-def first_run_after(cycle: str, moment) -> datetime:
-    """The first settlement run of `cycle` at or after `moment`: the run settles commission
-    held until `moment` no earlier."""
-    day = next_cycle_day(cycle, timezone.localdate(moment))
-    run = timezone.make_aware(datetime.combine(day, RUN_AT))
-    if run < moment:
-        day = next_cycle_day(cycle, day + timedelta(days=1))
-        run = timezone.make_aware(datetime.combine(day, RUN_AT))
-    return run
-
-
-def next_cycle_day(cycle: str, day: date) -> date:
-    """The first settlement day of `cycle` on or after `day`."""
-    if cycle == Cycle.WEEKLY:
-        return day + timedelta(days=-day.weekday() % 7)  # the Monday on or after
-    if cycle == Cycle.MONTHLY:
-        return day if day.day == 1 else (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return day
-
-
-def is_settlement_day(cycle: str, now) -> bool:
-    return cycle_day(cycle, now) == timezone.localdate(now)
-
-
-def run_scheduled(now=None):
-    """The periodic task: settle (auto) or prepare a batch (manual) once per cycle.
-
-    It runs on the cycle day, or on a later day when that day was missed (the worker was
-    down, or the run failed): a cycle counts as run only once it finished. Before a cycle
-    has ever run there is nothing known to be missed, so the first run waits for a cycle day.
-    """
-    now = now or timezone.now()
-    cfg = config.current()
-    cycle = cfg.settlement_cycle
-    day = cycle_day(cycle, now)
-    runs = SettlementCycleRun.objects.filter(cycle=cycle)
-    if runs.filter(day=day).exists():
-        return None
-    if not is_settlement_day(cycle, now) and not runs.exists():
-        return None
-    result = settle_due(now) if cfg.settlement_mode == SettlementMode.AUTO else create_batch(now)
-    SettlementCycleRun.objects.get_or_create(cycle=cycle, day=day, defaults={"batch": result})
-    return result
 
 
 def get_batch(pk: int) -> SettlementBatch:

@@ -57,7 +57,7 @@ from ..models import (
     OrderAttribution,
     RuleKind,
 )
-from . import config, settlement, store_rules
+from . import config, settlement_cycle, store_rules
 from .commissions import line_commissions
 from .rules import RuleBook, values_text
 
@@ -96,6 +96,8 @@ class Tally:
     # Days an order's commission is held after completion, now and under the draft.
     hold_actual: int = 0
     hold_draft: int = 0
+    # The settlement day that follows the hold (每周五 02:30): the draft keeps the shop's.
+    settles: str = ""
     # Refunds asked for once the commission would have settled, and the commission they
     # claw back, under the current and the drafted hold: [count, fen].
     late_actual: list = field(default_factory=lambda: [0, 0])
@@ -262,7 +264,11 @@ def replay(
     from fenxiao.orders.models import AfterSaleLine, OrderLine
 
     rules = _rules_with(rule)
-    tally = Tally(hold_actual=config.hold_days(config.current()), hold_draft=config.hold_days(draft))
+    tally = Tally(
+        hold_actual=config.hold_days(config.current()),
+        hold_draft=config.hold_days(draft),
+        settles=settlement_cycle.when_text(draft),
+    )
     attributions = (
         OrderAttribution.objects.filter(order__paid_at__gte=since, order__paid_at__lt=until)
         .select_related(
@@ -331,7 +337,7 @@ def replay(
             ),
             per_line,
             {line.pk: line.paid_amount for group in lines.values() for line in group},
-            draft.settlement_cycle,
+            draft,
         )
         for amount in CommissionAdjustment.objects.filter(
             commission__order_id__in=ids, kind=CommissionAdjustment.Kind.CLAWBACK
@@ -343,7 +349,7 @@ def replay(
 
 
 def _count_late_refunds(
-    tally: Tally, orders: dict, refunded_lines, per_line: dict, paid: dict, cycle
+    tally: Tally, orders: dict, refunded_lines, per_line: dict, paid: dict, draft
 ) -> None:
     """The chunk's refunded lines: each asked for once the first settlement run past the
     hold (current, draft) of its order's completion has settled it claws back its share of
@@ -357,7 +363,7 @@ def _count_late_refunds(
         for side, hold in enumerate((tally.hold_actual, tally.hold_draft)):
             # Settled by the first run once the hold is over; a refund asked before that run
             # only reduces what is still held.
-            settled = settlement.first_run_after(cycle, order.completed_at + timedelta(days=hold))
+            settled = settlement_cycle.first_run_after(draft, order.completed_at + timedelta(days=hold))
             amount = per_line[line_id][side] * min(refunded, paid[line_id]) // paid[line_id]
             if asked_at >= settled and amount > 0:
                 late[side][after_sale_id] = late[side].get(after_sale_id, 0) + amount
@@ -391,7 +397,10 @@ def figures(tally: Tally) -> list[tuple[str, str]]:
     changed = sum(1 for actual, draft in tally.by_distributor.values() if actual != draft)
     rows.append(("佣金有变化的分销商", f"{changed} 人"))
     rows.append(
-        ("佣金可结算时间", f"订单完成后 {tally.hold_actual} 天 → {tally.hold_draft} 天（之后的首个结算日）")
+        (
+            "佣金可结算时间",
+            f"订单完成后 {tally.hold_actual} 天 → {tally.hold_draft} 天（之后的首个结算日：{tally.settles}）",
+        )
     )
     rows.append(
         (

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from fenxiao.distribution.models import Commission, DistributorGrade, SettlementBatch
-from fenxiao.distribution.services import config, distributors, grades, settlement
+from fenxiao.distribution.services import config, distributors, grades, settlement, settlement_cycle
 from fenxiao.orders.models import OrderSettings
 from fenxiao.testing import api_for, make_staff
 
@@ -255,10 +255,10 @@ def test_the_scheduled_run_settles_on_its_cycle_day_only(chain, lamp, cycle, due
     run_day = local_day(9, **due_day)
 
     if cycle != "daily":
-        assert settlement.run_scheduled(run_day + timedelta(days=1)) is None
-        assert settlement.run_scheduled(run_day - timedelta(days=1)) is None
+        assert settlement_cycle.run_scheduled(run_day + timedelta(days=1)) is None
+        assert settlement_cycle.run_scheduled(run_day - timedelta(days=1)) is None
         assert ledger_sum(b) == 0
-    batch = settlement.run_scheduled(run_day)
+    batch = settlement_cycle.run_scheduled(run_day)
     assert (batch.mode, batch.status, batch.total) == ("auto", "settled", 1500)
     assert (ledger_sum(b), ledger_sum(a)) == (1000, 500)
 
@@ -267,7 +267,7 @@ def test_the_scheduled_run_in_manual_mode_prepares_a_batch(chain, lamp):
     configure(settlement_mode="manual", settlement_cycle="weekly")
     a, b = chain
     receive(buy(bound_buyer(b), (sku(lamp), 1)))
-    batch = settlement.run_scheduled(local_day(9, weekday=0))
+    batch = settlement_cycle.run_scheduled(local_day(9, weekday=0))
     assert (batch.mode, batch.status, batch.total) == ("manual", "pending_review", 1500)
     assert ledger_sum(b) == 0
 

@@ -19,8 +19,9 @@ from fenxiao.distribution.models import (
     DistributorGrade,
     LedgerEntry,
     SettlementBatch,
+    SettlementCycleRun,
 )
-from fenxiao.distribution.services import config, distributors, grades, settlement
+from fenxiao.distribution.services import config, distributors, grades, settlement, settlement_cycle
 from fenxiao.orders.models import OrderSettings
 from fenxiao.testing import api_for, login, make_product, make_staff
 
@@ -484,16 +485,16 @@ def test_a_missed_weekly_cycle_day_is_caught_up_on_the_next_run(chain, lamp):
         receive(buy(bound_buyer(b), (sku(lamp), 1)))  # due from 2027-01-03
 
     # Monday 2027-01-04 runs and is recorded.
-    first = settlement.run_scheduled(local(2027, 1, 4))
+    first = settlement_cycle.run_scheduled(local(2027, 1, 4))
     assert first.total == 1500
     with travel(local(2027, 1, 5) - timezone.now()):
         receive(buy(bound_buyer(b), (sku(lamp), 1)))  # due from 2027-01-12
 
     # Monday 2027-01-11 is missed (the worker was down). Wednesday catches it up, once.
-    assert settlement.run_scheduled(local(2027, 1, 13)).total == 1500
-    assert settlement.run_scheduled(local(2027, 1, 14)) is None
+    assert settlement_cycle.run_scheduled(local(2027, 1, 13)).total == 1500
+    assert settlement_cycle.run_scheduled(local(2027, 1, 14)) is None
     assert (ledger_sum(b), ledger_sum(a)) == (2000, 1000)
-    assert list(settlement.SettlementCycleRun.objects.order_by("day").values_list("day", flat=True)) == [
+    assert list(SettlementCycleRun.objects.order_by("day").values_list("day", flat=True)) == [
         datetime(2027, 1, 4).date(),
         datetime(2027, 1, 11).date(),
     ]
@@ -503,19 +504,19 @@ def test_a_failed_monthly_run_is_caught_up_the_next_day(chain, lamp, monkeypatch
     configure(settlement_cycle="monthly")
     set_after_sale_days(0)
     a, b = chain
-    settlement.run_scheduled(local(2027, 1, 1))  # nothing due yet, but the cycle ran
+    settlement_cycle.run_scheduled(local(2027, 1, 1))  # nothing due yet, but the cycle ran
     with travel(local(2027, 1, 10) - timezone.now()):
         receive(buy(bound_buyer(b), (sku(lamp), 1)))
-    assert settlement.run_scheduled(local(2027, 1, 20)) is None  # not a cycle day, none missed
+    assert settlement_cycle.run_scheduled(local(2027, 1, 20)) is None  # not a cycle day, none missed
 
     def broken(now=None, *, staff=None):
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(settlement, "settle_due", broken)
     with pytest.raises(RuntimeError):
-        settlement.run_scheduled(local(2027, 2, 1))
+        settlement_cycle.run_scheduled(local(2027, 2, 1))
     monkeypatch.undo()
-    assert settlement.run_scheduled(local(2027, 2, 2)).total == 1500
+    assert settlement_cycle.run_scheduled(local(2027, 2, 2)).total == 1500
     assert ledger_sum(b) == 1000
 
 

@@ -21,7 +21,7 @@ from fenxiao.distribution.models import (
     RuleKind,
     SalesTier,
 )
-from fenxiao.distribution.services import config, settlement, simulation
+from fenxiao.distribution.services import config, settlement_cycle, simulation
 from fenxiao.testing import login, make_category, make_product, make_staff
 
 from .helpers import bound_buyer, buy, configure, make_distributor, sku
@@ -150,7 +150,7 @@ def test_a_freeze_draft_says_when_commission_settles_and_which_refunds_came_afte
     assert tally.late_actual == [1, cup_commission * (cup.paid_amount // 2) // cup.paid_amount]
     assert tally.late_draft == [0, 0]
     figures = dict(simulation.figures(tally))
-    assert figures["佣金可结算时间"] == "订单完成后 7 天 → 15 天（之后的首个结算日）"
+    assert figures["佣金可结算时间"] == "订单完成后 7 天 → 15 天（之后的首个结算日：每天 02:30）"
     assert figures["结算后才申请的退款（需追回佣金）"].endswith("→ 0 笔 ¥0.00")
     assert figures["期间实际追回的佣金"] == "¥0.00（0 条佣金记录）"
     # A freeze shorter than the after-sale window holds for the window.
@@ -279,11 +279,17 @@ def test_the_backend_runs_it_as_a_job_with_figures_and_a_file(shop, jobs_in_memo
 def test_a_hold_ending_after_the_days_run_settles_at_the_next_run():
     tz = timezone.get_current_timezone()
     at = lambda *parts: timezone.make_aware(datetime(*parts), tz)  # noqa: E731
-    assert settlement.first_run_after("daily", at(2026, 12, 3, 1, 0)) == at(2026, 12, 3, 2, 30)
-    assert settlement.first_run_after("daily", at(2026, 12, 3, 15, 0)) == at(2026, 12, 4, 2, 30)
-    assert settlement.first_run_after("weekly", at(2026, 12, 7, 9, 0)) == at(2026, 12, 14, 2, 30)
-    assert settlement.first_run_after("monthly", at(2026, 12, 1, 2, 30)) == at(2026, 12, 1, 2, 30)
-    assert settlement.first_run_after("monthly", at(2026, 12, 1, 3, 0)) == at(2027, 1, 1, 2, 30)
+    first_run_after = settlement_cycle.first_run_after
+    assert first_run_after(cycle("daily"), at(2026, 12, 3, 1, 0)) == at(2026, 12, 3, 2, 30)
+    assert first_run_after(cycle("daily"), at(2026, 12, 3, 15, 0)) == at(2026, 12, 4, 2, 30)
+    assert first_run_after(cycle("weekly"), at(2026, 12, 7, 9, 0)) == at(2026, 12, 14, 2, 30)
+    assert first_run_after(cycle("monthly"), at(2026, 12, 1, 2, 30)) == at(2026, 12, 1, 2, 30)
+    assert first_run_after(cycle("monthly"), at(2026, 12, 1, 3, 0)) == at(2027, 1, 1, 2, 30)
+
+
+def cycle(name: str) -> DistributionSettings:
+    """Unsaved settings of cycle `name` on the default days (周一, the 1st)."""
+    return DistributionSettings(settlement_cycle=name)
 
 
 def test_a_grade_draft_over_the_cap_is_said_to_be_refused(shop):
@@ -300,7 +306,7 @@ def test_a_grade_draft_over_the_cap_is_said_to_be_refused(shop):
 
 
 @pytest.mark.parametrize(
-    ("cycle", "day", "settles"),
+    ("name", "day", "settles"),
     [
         ("daily", date(2026, 12, 3), date(2026, 12, 3)),
         ("weekly", date(2026, 12, 3), date(2026, 12, 7)),  # a Thursday: the next Monday
@@ -310,8 +316,8 @@ def test_a_grade_draft_over_the_cap_is_said_to_be_refused(shop):
         ("monthly", date(2026, 2, 15), date(2026, 3, 1)),
     ],
 )
-def test_the_first_settlement_day_on_or_after_a_hold(cycle, day, settles):
-    assert settlement.next_cycle_day(cycle, day) == settles
+def test_the_first_settlement_day_on_or_after_a_hold(name, day, settles):
+    assert settlement_cycle.next_cycle_day(cycle(name), day) == settles
 
 
 def rule_named(name: str) -> CommissionRule:

@@ -37,6 +37,7 @@ from fenxiao.distribution.services import (
     ledger,
     my_customers,
     payouts,
+    settlement_cycle,
     sharing,
     withdrawals,
 )
@@ -91,6 +92,7 @@ def center(request):
             "figures": dashboard.figures(distributor),
             "withdrawing": _withdrawing(distributor),
             "link": sharing.referral_url(distributor),
+            "settles": settlement_cycle.schedule_text(cfg),
             "tab": "me",
         },
     )
@@ -193,7 +195,13 @@ def commissions(request):
     return render(
         request,
         "storefront/distribution/commissions.html",
-        {"rows": rows, "next": cursor, "older": before is not None, "status": status},
+        {
+            "rows": rows,
+            "next": cursor,
+            "older": before is not None,
+            "status": status,
+            "settles": settlement_cycle.schedule_text(config.current()),
+        },
     )
 
 
