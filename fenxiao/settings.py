@@ -446,6 +446,9 @@ WECHAT_MINIPROGRAM = {
     "APPID": os.environ.get("WECHAT_MINIPROGRAM_APPID", ""),
     "SECRET": os.environ.get("WECHAT_MINIPROGRAM_SECRET", ""),
     "API_BASE": os.environ.get("WECHAT_MINIPROGRAM_API_BASE", "https://api.weixin.qq.com"),
+    # The page a distributor's 小程序码 opens (scene r=<code>&p=<product>); release/trial/develop.
+    "SHARE_PAGE": os.environ.get("WECHAT_MINIPROGRAM_SHARE_PAGE", "pages/index/index"),
+    "ENV_VERSION": os.environ.get("WECHAT_MINIPROGRAM_ENV_VERSION", "release"),
 }
 # The SMS gateway for verification codes: "aliyun" or "tencent" (configured below), or the
 # sandbox, which only records messages in the backend (沙箱短信) and shows them on the page

@@ -3,6 +3,7 @@ commission "why", team, rankings, ledger, withdrawals and missing-order claims."
 
 from datetime import datetime
 
+from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict, Field
@@ -22,6 +23,7 @@ from .services import (
     dashboard,
     distributors,
     ledger,
+    miniprogram_code,
     my_customers,
     payouts,
     sharing,
@@ -353,6 +355,34 @@ def apply(request, payload: ApplyIn):
 def bind(request, payload: BindIn):
     """For apps and mini-programs: the referral code from a scanned QR code or shared card."""
     return binding.bind_by_code(request.user, payload.code, payload.source)
+
+
+class MiniProgramCodeQuery(Schema):
+    product_id: int | None = Field(default=None, ge=1, le=2**63 - 1, description="商品 ID；不传则为店铺首页")
+
+
+@router.get(
+    "/share/miniprogram-code",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "小程序码（JPEG）",
+                "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def share_miniprogram_code(request, query: MiniProgramCodeQuery = Query(...)):
+    """The distributor's 小程序码 for the shop or a listed product. Scanned, it opens the
+    mini-program's share page (WECHAT_MINIPROGRAM_SHARE_PAGE) with `scene`
+    `r=<referral code>[&p=<product id>]`: the mini-program sends the code to `POST /bind`
+    (source `qr`) and opens the product. 400 WECHAT_MINIPROGRAM_NOT_CONFIGURED without a
+    mini-program; 503 MINIPROGRAM_CODE_UNAVAILABLE when WeChat does not draw it."""
+    drawn = miniprogram_code.image(_me(request), query.product_id)
+    response = HttpResponse(drawn, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @router.get("/dashboard", response=DashboardOut)

@@ -96,3 +96,12 @@ class PayoutNotificationUnsupported(DomainError):
     code = "PAYOUT_NOTIFICATION_UNSUPPORTED"
     message = _("该提现方式不接收打款通知")
     status = 404
+
+
+class MiniProgramCodeUnavailable(DomainError):
+    """WeChat did not draw the 小程序码 (unreachable, its rate cap, or the merchant's
+    mini-program set up wrong, which is logged): the distributor tries again later."""
+
+    code = "MINIPROGRAM_CODE_UNAVAILABLE"
+    message = _("暂时无法生成小程序码，请稍后再试")
+    status = 503

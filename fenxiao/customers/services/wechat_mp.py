@@ -78,6 +78,23 @@ def call(
     given); its answer. An answer with a non-zero `errcode` is returned, not raised: each
     caller reads its own codes."""
     app = app or mp_app()
+    _content_type, raw = _request(path, payload, query, timeout=timeout, app=app)
+    return _answer(raw, app)
+
+
+def call_for_file(
+    path: str, payload: dict, query: dict, *, timeout=TIMEOUT_SECONDS, app: App | None = None
+) -> tuple[bytes | None, dict]:
+    """POST `payload` to an API that answers a file (an image) when it succeeds and JSON
+    when it does not: (the file, {}) or (None, the answer)."""
+    app = app or mp_app()
+    content_type, raw = _request(path, payload, query, timeout=timeout, app=app)
+    if content_type.startswith("image/") and raw:
+        return raw, {}
+    return None, _answer(raw, app)
+
+
+def _request(path: str, payload: dict | None, query: dict | None, *, timeout, app: App) -> tuple[str, bytes]:
     url = app.api_base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     request = urllib.request.Request(  # noqa: S310 - the configured https API base
         url,
@@ -87,8 +104,15 @@ def call(
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            answer = json.loads(response.read())
-    except (OSError, ValueError, http.client.HTTPException) as exc:
+            return response.headers.get("Content-Type", ""), response.read()
+    except (OSError, http.client.HTTPException) as exc:
+        raise WechatApiFailed(f"微信接口无法连接：{exc}") from exc
+
+
+def _answer(raw: bytes, app: App) -> dict:
+    try:
+        answer = json.loads(raw)
+    except ValueError as exc:
         raise WechatApiFailed(f"微信接口无法连接：{exc}") from exc
     if not isinstance(answer, dict) or not isinstance(answer.get("errcode", 0), int):
         raise WechatApiFailed("微信接口应答无法解析")

@@ -163,8 +163,15 @@ def test_a_phone_number_verified_for_another_app_is_refused(wechat):
 @pytest.mark.parametrize("answer", [b'{"errcode": [40001]}', b'{"openid": "' + b"o" * 80 + b'"}', b"[]"])
 def test_a_garbled_answer_from_wechat_is_an_outage_never_a_500(wechat, monkeypatch, answer):
     import io
+    from email.message import Message
+    from urllib.response import addinfourl
 
     from fenxiao.customers.services import wechat_mp
 
-    monkeypatch.setattr(wechat_mp.urllib.request, "urlopen", lambda *a, **k: io.BytesIO(answer))
+    def urlopen(*args, **kwargs):  # what urllib hands back, with WeChat's JSON type
+        headers = Message()
+        headers["Content-Type"] = "application/json; encoding=utf-8"
+        return addinfourl(io.BytesIO(answer), headers, "https://api.weixin.qq.com/")
+
+    monkeypatch.setattr(wechat_mp.urllib.request, "urlopen", urlopen)
     assert_refused(sign_in({"code": "LOGIN-x"}), 503, "WECHAT_UNREACHABLE")

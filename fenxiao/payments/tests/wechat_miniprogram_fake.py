@@ -1,7 +1,8 @@
 """The WeChat mini-program's server API, as part of the WeChat stand-in (`wechatpay_fake`):
 `jscode2session` (a `wx.login` code for the openid, once), `stable_token` for the
-mini-program's AppID, and `getuserphonenumber` (a `getPhoneNumber` code for the verified
-number, once, with the mini-program's own access token).
+mini-program's AppID, `getuserphonenumber` (a `getPhoneNumber` code for the verified
+number, once, with the mini-program's own access token) and `getwxacodeunlimit` (a
+小程序码 for a published page and a scene of at most 32 characters).
 
 Kept apart so the stand-in's module stays small; `FakeWechatPay` mixes it in.
 """
@@ -26,6 +27,10 @@ class MiniProgramStandIn:
     mini_tokens: set = field(default_factory=set)
     # The app a phone number's watermark names (None: this mini-program, as WeChat does).
     phone_watermark_appid: str | None = None
+    # The 小程序码 drawn ({"scene", "page", "env_version", …} each) and the pages the
+    # published mini-program has (others are refused with 41030, as WeChat does).
+    codes_drawn: list = field(default_factory=list)
+    published_pages: set = field(default_factory=lambda: {"pages/index/index"})
 
     def miniprogram_settings(self) -> dict:
         """The mall's WECHAT_MINIPROGRAM setting for the mini-program bound to this merchant."""
@@ -36,6 +41,8 @@ class MiniProgramStandIn:
         self.phone_codes.clear()
         self.mini_tokens.clear()
         self.phone_watermark_appid = None
+        self.codes_drawn.clear()
+        self.published_pages = {"pages/index/index"}
 
     def wx_login(self, openid: str) -> str:
         """What `wx.login` gives the mini-program of the WeChat user `openid`."""
@@ -67,6 +74,18 @@ class MiniProgramStandIn:
             token = f"MINI-TOKEN-{secrets.token_hex(8)}"
             self.mini_tokens.add(token)
             return 200, {"access_token": token, "expires_in": 7200}
+        if path == "/wxa/getwxacodeunlimit":
+            if params.get("access_token", [""])[0] not in self.mini_tokens:
+                return 200, TOKEN_ERROR
+            request = json.loads(body or "{}")
+            scene = request.get("scene", "")
+            if not scene or len(scene) > 32:
+                return 200, {"errcode": 40169, "errmsg": "invalid length for scene"}
+            if request.get("page") not in self.published_pages:
+                return 200, {"errcode": 41030, "errmsg": "invalid page"}
+            self.codes_drawn.append(request)
+            # A JPEG's start and end markers around the request: each code is its own image.
+            return 200, b"\xff\xd8\xff\xe0" + json.dumps(request, sort_keys=True).encode() + b"\xff\xd9"
         if path == "/wxa/business/getuserphonenumber":
             if params.get("access_token", [""])[0] not in self.mini_tokens:
                 return 200, TOKEN_ERROR

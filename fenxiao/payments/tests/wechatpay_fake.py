@@ -127,6 +127,8 @@ class FakeWechatPay(LocalProvider, MiniProgramStandIn, TransferBillsStandIn):
             headers.get("Authorization", ""),
             serial=headers.get("Wechatpay-Serial", ""),
         )
+        if isinstance(data, bytes):  # a file the API draws (a 小程序码)
+            return status, {"Content-Type": "image/jpeg"}, data
         raw = b"" if data is None else json.dumps(data, ensure_ascii=False).encode()
         return status, self.signed_headers(raw), raw
 
