@@ -91,6 +91,7 @@ def validate(cfg: DistributionSettings) -> None:
     from .settlement_cycle import check_days
 
     check_days(cfg)
+    check_condition_target(cfg)
     if cfg.levels < 1:
         raise SettingsInvalid(_("分销层级至少为 1 级"))
     if cfg.levels > MAX_LEVELS:
@@ -114,6 +115,21 @@ def validate(cfg: DistributionSettings) -> None:
         check_grade(grade, cfg)
     _recheck_rules(cfg)
     check_worst_combination(cfg)
+
+
+def check_condition_target(cfg: DistributionSettings) -> None:
+    """A condition of ¥0 or 0 orders is met by every buyer: switching to it would make the
+    whole customer base distributors (and tell each). 人人分销 is the mode for that."""
+    if cfg.enable_mode != EnableMode.CONDITION:
+        return
+    if cfg.condition_kind == ConditionKind.LIFETIME_SPEND and cfg.condition_amount <= 0:
+        raise SettingsInvalid(
+            _("成为分销商条件为“累计消费满额”时，请填写大于 0 的金额（人人可成为分销商请选“人人分销”）")
+        )
+    if cfg.condition_kind == ConditionKind.COMPLETED_ORDERS and cfg.condition_orders < 1:
+        raise SettingsInvalid(
+            _("成为分销商条件为“完成订单数”时，请填写至少 1 笔（人人可成为分销商请选“人人分销”）")
+        )
 
 
 def check_condition_products(cfg: DistributionSettings, products) -> None:

@@ -219,3 +219,20 @@ def test_switching_in_the_backend_enrols_those_who_qualify(boss, tea):
     )
     assert reply.status_code == 302
     assert account(buyer).source == JoinSource.CONDITION
+
+
+def test_a_condition_every_buyer_meets_is_refused():
+    from fenxiao.distribution.errors import SettingsInvalid
+
+    make_buyer()
+    for fields, words in (
+        ({"condition_kind": "lifetime_spend", "condition_amount": 0}, "大于 0 的金额"),
+        ({"condition_kind": "completed_orders", "condition_orders": 0}, "至少 1 笔"),
+    ):
+        with pytest.raises(SettingsInvalid) as refused:
+            config.update_settings(None, enable_mode="condition", **fields)
+        assert words in refused.value.message and "人人分销" in refused.value.message
+    assert config.current().enable_mode != "condition"
+    assert not Distributor.objects.exists()
+    # The same figures are fine while another mode is chosen.
+    config.update_settings(None, condition_kind="lifetime_spend", condition_amount=0)
