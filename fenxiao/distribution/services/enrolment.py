@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from fenxiao.notices.models import Kind
 from fenxiao.notices.services.inbox import Draft, notify_many
@@ -119,10 +120,19 @@ def enrol_qualified_among(user_ids) -> int:
     return _enrol_and_tell(qualified, distributors.default_grade())
 
 
+# Those the condition enrols never applied: they are told why they became distributors.
+QUALIFIED_TITLE = gettext_noop("您已成为分销商")
+QUALIFIED_BODY = gettext_noop(
+    "您的消费已满足本店的分销商条件，已自动成为分销商。分享商品给好友，好友下单后您即可获得佣金。"
+)
+APPROVED_TITLE = "分销商申请已通过"
+APPROVED_BODY = "恭喜您成为分销商！分享商品给好友，好友下单后您即可获得佣金。"
+
+
 def _enrol_and_tell(user_ids: list[int], grade) -> int:
     with transaction.atomic():
         made = _enrol(user_ids, grade, JoinSource.CONDITION)
-        _tell_approved(made)
+        _tell_approved(made, QUALIFIED_TITLE, QUALIFIED_BODY)
     return len(made)
 
 
@@ -202,7 +212,9 @@ def _enrol(user_ids: list[int], grade, source: str) -> list[tuple[int, int, str]
     return made
 
 
-def _tell_approved(rows: list[tuple[int, int, str]]) -> None:
+def _tell_approved(
+    rows: list[tuple[int, int, str]], title: str = APPROVED_TITLE, body: str = APPROVED_BODY
+) -> None:
     """The notice and the webhook of `distributors.approve`, for many (distributor id, user
     id, referral code) at once: a fixed number of statements whatever their number. The
     texts and the payload are those of `notices.events.distributor_approved` and
@@ -214,8 +226,8 @@ def _tell_approved(rows: list[tuple[int, int, str]]) -> None:
         (
             Draft(
                 user_id,
-                "分销商申请已通过",
-                "恭喜您成为分销商！分享商品给好友，好友下单后您即可获得佣金。",
+                title,
+                body,
                 f"distributor-approved:{pk}:{stamp}",
                 "/d/",
                 "distributor",

@@ -48,12 +48,10 @@ def account(buyer) -> Distributor | None:
 
 
 def told(*buyers) -> set[int]:
-    """Which of `buyers` got the approval notice."""
-    return set(
-        Message.objects.filter(kind=Kind.DISTRIBUTOR_APPROVED, user__in=buyers).values_list(
-            "user_id", flat=True
-        )
-    )
+    """Which of `buyers` got the notice, which says they qualified (they never applied)."""
+    notices = Message.objects.filter(kind=Kind.DISTRIBUTOR_APPROVED, user__in=buyers)
+    assert {m.title for m in notices} <= {"您已成为分销商"}
+    return set(notices.values_list("user_id", flat=True))
 
 
 def silently(**changes):
