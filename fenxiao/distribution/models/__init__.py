@@ -5,6 +5,7 @@ here bottom-up: a module imports only model modules above it in this list (the t
 its foreign keys), never one below, so there is no import cycle.
 
 - `config`: the settings record and its change log, and the shared choices and limits
+- `agreement`: the versions of the 分销商协议 distributors agree to
 - `distributors`: distributors, grades, the status flow and ban decisions
 - `binding`: customer bindings and touches
 - `rules`: commission rules, their versions, sales-amount tiers
@@ -22,6 +23,7 @@ one import path for the rest of the code, and Django finds the models by importi
 package.
 """
 
+from .agreement import DistributorAgreement
 from .binding import (
     KEPT_UNTIL,
     PROTECTED_UNTIL,
@@ -122,6 +124,7 @@ __all__ = [
     "PayoutMethod",
     "DistributionSettings",
     "SettingsChange",
+    "DistributorAgreement",
     "ConditionLogic",
     "DistributorGrade",
     "DistributorStatus",

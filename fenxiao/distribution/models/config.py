@@ -178,6 +178,20 @@ class DistributionSettings(models.Model):
     risk_refund_rate_bp = models.PositiveIntegerField(
         _("频繁退款：且退款订单占比达到（基点）"), default=5000, help_text=_("100 基点 = 1%")
     )
+    agreement_text = models.TextField(
+        _("分销商协议"),
+        blank=True,
+        default="",
+        help_text=_(
+            "申请成为分销商时展示的协议（纯文本，空行分段）；每次修改保存为新版本，"
+            "已同意旧版本的分销商会在分销中心看到新版本并被提示同意。留空则不展示协议"
+        ),
+    )
+    agreement_required = models.BooleanField(
+        _("申请时须同意协议"),
+        default=True,
+        help_text=_("填写了分销商协议时生效：申请须勾选“我已阅读并同意《分销商协议》”"),
+    )
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fenxiao.core.statemachine import StateMachine
 
+from .agreement import DistributorAgreement
 from .texts import PLAIN
 
 
@@ -156,6 +157,17 @@ class Distributor(models.Model):
         related_name="+",
         verbose_name=_("审核人"),
     )
+    # The 分销商协议 version they agreed to and when: empty for one who joined without a
+    # form (人人分销, 满足条件, designated, a store QR) until they agree in the center.
+    agreement = models.ForeignKey(
+        DistributorAgreement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("已同意的协议版本"),
+    )
+    agreed_at = models.DateTimeField(_("同意协议时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("分销商")
