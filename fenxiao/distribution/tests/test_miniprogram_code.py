@@ -113,3 +113,27 @@ def test_only_an_active_distributor_gets_one():
     buyer = make_buyer()
     assert_refused(ApiClient(accounts.issue_token(buyer)).get(URL), 403, "NOT_A_DISTRIBUTOR")
     assert ApiClient().get(URL).status_code == 401
+
+
+def test_the_share_page_offers_the_code_only_when_the_shop_has_a_mini_program(wechat, settings):
+    from django.test import Client
+
+    distributor = make_distributor()
+    product = make_product()
+    browser = Client()
+    browser.force_login(distributor.user)
+
+    page = browser.get(f"/d/share/?product={product.pk}").content.decode()
+    assert "小程序码" in page and f"/d/share/miniprogram-code.jpg?product={product.pk}" in page
+    image = browser.get(f"/d/share/miniprogram-code.jpg?product={product.pk}")
+    assert image["Content-Type"] == "image/jpeg"
+    assert json.loads(image.content[4:-2])["scene"] == f"r={distributor.referral_code}&p={product.pk}"
+
+    wechat.published_pages = set()
+    cache.clear()
+    refused = browser.get("/d/share/miniprogram-code.jpg")
+    assert refused.status_code == 503 and "暂时无法生成小程序码" in refused.content.decode()
+
+    settings.WECHAT_MINIPROGRAM = {"APPID": "", "SECRET": ""}
+    assert 'data-testid="miniprogram-code"' not in browser.get("/d/share/").content.decode()
+    assert Client().get("/d/share/miniprogram-code.jpg").status_code == 302  # sign in first
