@@ -82,14 +82,20 @@ def file(distributor, *, order_number: str, phone_tail: str, reason: str) -> Ord
     four digits cannot be tried through."""
     if distributor.status != DistributorStatus.ACTIVE:
         raise NotADistributor()
+    # Both are digits a full-width keyboard types as ２０２６ …: the same number.
+    number, tail = half_width(order_number or "").strip(), half_width(phone_tail or "").strip()
     reason = (reason or "").strip()
+    # The form's fields in its order, each refusal naming the one to fix; none of these
+    # is a guess at an order, so none counts as a try.
+    if not number:
+        raise InvalidInput(_("请填写订单号"), code="ORDER_NUMBER_REQUIRED")
+    if not (len(tail) == 4 and tail.isascii() and tail.isdigit()):
+        raise InvalidInput(_("请填写收货人手机号后 4 位数字"), code="PHONE_TAIL_INVALID")
     if not reason:
         raise InvalidInput(_("请说明客户是如何通过你下单的"), code="REASON_REQUIRED")
     tries = limits.counter_key("order-claim", str(distributor.pk))
     if limits.hit(tries, HOUR) > FAILED_TRIES:
         raise InvalidInput(_("尝试次数过多，请一小时后再试"), code="CLAIM_TOO_MANY_TRIES", status=429)
-    # Both are digits a full-width keyboard types as ２０２６ …: the same number.
-    number, tail = half_width(order_number or "").strip(), half_width(phone_tail or "").strip()
     claim = _file(distributor, number, tail, reason)
     limits.release(tries)
     return claim

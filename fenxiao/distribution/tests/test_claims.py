@@ -253,3 +253,20 @@ def test_rebinding_with_a_claim_needs_the_rebind_permission(lamp):
     app = api_for(decider)
     assert app.post(f"/staff/distribution/claims/{filed.pk}/approve", {"rebind": True}).status_code == 403
     assert app.post(f"/staff/distribution/claims/{filed.pk}/approve", {}).status_code == 200
+
+
+def test_an_incomplete_form_names_its_first_empty_field_and_costs_no_try(lamp):
+    claimant = make_distributor()
+    order = buy(bound_buyer(make_distributor()), (sku(lamp), 1))
+
+    def file(number, tail, reason):
+        return refused(lambda: claims.file(claimant, order_number=number, phone_tail=tail, reason=reason))
+
+    assert file("", "", "") == "ORDER_NUMBER_REQUIRED"
+    assert file(order.number, "", "") == "PHONE_TAIL_INVALID"
+    assert file(order.number, "12a4", "") == "PHONE_TAIL_INVALID"
+    assert file(order.number, "١٢٣٤", "x") == "PHONE_TAIL_INVALID"  # Arabic-Indic digits
+    assert file(order.number, order.buyer.phone[-4:], " ") == "REASON_REQUIRED"
+    for _ in range(claims.FAILED_TRIES + 2):
+        file(order.number, "", "")
+    assert claim(claimant, order).status == ClaimStatus.OPEN  # none of those was a guess
