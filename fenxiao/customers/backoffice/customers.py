@@ -29,6 +29,7 @@ from .exports import CUSTOMERS
 from .filters import (
     BoundFilter,
     LastPaidFilter,
+    MarketingFilter,
     OrdersFilter,
     SegmentFilter,
     SourceFilter,
@@ -79,6 +80,7 @@ class CustomerAdmin(ExportMixin, ModelAdmin):
         SpendFilter,
         OrdersFilter,
         LastPaidFilter,
+        MarketingFilter,
         # Who joined this week / during the campaign: from and to, in whole local days.
         ("date_joined", LocalDateRangeFilter),
     )

@@ -23,8 +23,9 @@ HEADERS = [
     "累计消费（元）",
     "最近购买",
     "标签",
+    "接收活动推送",
 ]
-WIDTHS = dict(enumerate([10, 16, 14, 20, 12, 16, 12, 16, 20, 30]))
+WIDTHS = dict(enumerate([10, 16, 14, 20, 12, 16, 12, 16, 20, 30, 14]))
 
 
 def blank(text: str) -> str:
@@ -53,6 +54,7 @@ def customer_rows(queryset, user):
                 money_cell(r["total_spend"]),
                 time_cell(r["last_paid_at"]),
                 r["tags"],
+                r["accepts_marketing"],
             ]
 
 

@@ -114,6 +114,7 @@ def row(customer, full_phone: bool) -> dict:
         "total_spend": figures.total_spend if figures else 0,
         "last_paid_at": figures.last_paid_at if figures else None,
         "tags": _("、").join(tag_names(customer)),
+        "accepts_marketing": _("是") if customer.accepts_marketing else _("否"),
     }
 
 

@@ -54,3 +54,25 @@ def test_the_backend_customer_page_says_whether_pushes_reach_them_outside_the_si
     assert "接收短信、微信推送" in client.get(url).content.decode()
     accounts.update_profile(buyer, accepts_marketing=False)
     assert "已拒收（仅站内消息）" in client.get(url).content.decode()
+
+
+def test_the_customer_list_filters_and_exports_who_accepts_promotions():
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    from fenxiao.customers.tests.crm import operations
+
+    make_buyer(nickname="愿意")
+    no = make_buyer(nickname="拒收")
+    accounts.update_profile(no, accepts_marketing=False)
+    client = operations()
+    listing = reverse("admin:customers_customer_changelist")
+    declined = client.get(listing, {"marketing": "no"}).content.decode()
+    assert "拒收" in declined and "愿意" not in declined
+    assert "愿意" in client.get(listing, {"marketing": "yes"}).content.decode()
+
+    body = client.get(reverse("admin:customers_customer_export", args=["csv"])).content.decode("utf-8-sig")
+    rows = {r["昵称"]: r["接收活动推送"] for r in csv.DictReader(io.StringIO(body))}
+    assert (rows["愿意"], rows["拒收"]) == ("是", "否")
