@@ -292,6 +292,8 @@ def test_the_distributor_center_and_commission_list_say_the_chosen_day(changes, 
     assert text in client.get("/d/").content.decode()
     assert text in client.get("/d/commissions/?status=frozen").content.decode()
     assert text not in client.get("/d/commissions/?status=settled").content.decode()
+    # With nothing to withdraw yet, the withdraw page says when commission becomes available.
+    assert text in client.get("/d/withdraw/").content.decode()
 
 
 def test_the_schedule_reads_in_english():

@@ -321,6 +321,7 @@ def withdraw(request):
         "storefront/distribution/withdraw.html",
         {
             "cfg": cfg,
+            "settles": settlement_cycle.schedule_text(cfg),
             "distributor": distributor,
             "methods": methods,
             "available": available,
