@@ -16,6 +16,7 @@ from .errors import NotADistributor
 from .models import OrderClaim, TouchSource, Withdrawal
 from .paging import MAX_ID, KeysetPagination, page_before
 from .services import (
+    agreement,
     binding,
     claims,
     condition,
@@ -61,6 +62,16 @@ class ConditionOut(Schema):
     products: list[ConditionProductOut] = Field(description="购买指定商品：在售的几件指定商品")
 
 
+class AgreementOut(Schema):
+    """分销商协议: the version in force, its text, and where the H5 page shows it."""
+
+    version: int = Field(description="当前协议版本号；申请时作为 agreed_version 提交")
+    text: str = Field(description="协议全文（纯文本，空行分段）")
+    url: str = Field(description="协议的 H5 页面路径")
+    published_at: datetime
+    required: bool = Field(description="申请时须同意协议：申请必须提交 agreed_version")
+
+
 class ProfileOut(Schema):
     is_distributor: bool
     id: int | None = Field(default=None, description="分销商 ID（尚未申请时为空）")
@@ -77,11 +88,24 @@ class ProfileOut(Schema):
     condition: ConditionOut | None = Field(
         default=None, description="满足条件模式下、可申请时：条件与当前进度；其余为空"
     )
+    agreement: AgreementOut | None = Field(default=None, description="分销商协议；本店未发布协议时为空")
+    agreed_version: int | None = Field(default=None, description="该分销商已同意的协议版本；未同意为空")
+    agreed_at: datetime | None = Field(default=None, description="同意协议的时间")
+    needs_agreement: bool = Field(
+        default=False, description="尚未同意当前版本：展示协议并调用 POST /agreement（不影响佣金与提现）"
+    )
 
 
 class ApplyIn(Strict):
     real_name: str = Field(default="", max_length=40)
     note: str = Field(default="", max_length=200)
+    agreed_version: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="已阅读并同意的协议版本（须同意协议时必填）"
+    )
+
+
+class AgreeIn(Strict):
+    version: int = Field(ge=1, le=2**31 - 1, description="同意的协议版本（profile.agreement.version）")
 
 
 class BindIn(Strict):
@@ -329,10 +353,22 @@ def profile(request):
     }
     if base["can_apply"] and cfg.enable_mode == "condition":
         base["condition"] = condition.progress(request.user, cfg)
+    terms = agreement.current(cfg)
+    if terms is not None:
+        base["agreement"] = {
+            "version": terms.version,
+            "text": terms.text,
+            "url": agreement.PAGE,
+            "published_at": terms.created_at,
+            "required": cfg.agreement_required,
+        }
     if distributor is None:
         return {**base, "is_distributor": False}
     return {
         **base,
+        "agreed_version": distributor.agreement.version if distributor.agreement_id else None,
+        "agreed_at": distributor.agreed_at,
+        "needs_agreement": agreement.needs_agreement(distributor, cfg) is not None,
         "is_distributor": distributor.is_active,
         "id": distributor.pk,
         "status": distributor.status,
@@ -347,8 +383,23 @@ def profile(request):
 
 @router.post("/apply", response={201: ProfileOut})
 def apply(request, payload: ApplyIn):
-    distributors.apply(request.user, real_name=payload.real_name, note=payload.note)
+    """400 AGREEMENT_NOT_ACCEPTED without agreed_version when the shop asks for it; 409
+    AGREEMENT_OUTDATED (details.current_version) when the merchant changed the terms since."""
+    distributors.apply(
+        request.user, real_name=payload.real_name, note=payload.note, agreed_version=payload.agreed_version
+    )
     return Status(201, profile(request))
+
+
+@router.post("/agreement", response=ProfileOut)
+def agree(request, payload: AgreeIn):
+    """A distributor agrees to the current 分销商协议 (those who joined without an application
+    form). 409 AGREEMENT_OUTDATED if it changed meanwhile; 404 AGREEMENT_NOT_FOUND without one."""
+    distributor = distributors.for_user(request.user)
+    if distributor is None:
+        raise NotADistributor()
+    agreement.agree(distributor, payload.version)
+    return profile(request)
 
 
 @router.post("/bind", response=TouchOut)

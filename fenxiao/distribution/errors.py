@@ -105,3 +105,26 @@ class MiniProgramCodeUnavailable(DomainError):
     code = "MINIPROGRAM_CODE_UNAVAILABLE"
     message = _("暂时无法生成小程序码，请稍后再试")
     status = 503
+
+
+class AgreementNotAccepted(DomainError):
+    """申请时须同意协议 is on and the applicant did not tick 我已阅读并同意."""
+
+    code = "AGREEMENT_NOT_ACCEPTED"
+    message = _("请阅读并同意《分销商协议》后再申请")
+    status = 400
+
+
+class AgreementOutdated(DomainError):
+    """The merchant changed the 分销商协议 after the page or app showed it: the applicant
+    agreed to text that is no longer the terms, so they read the new version first."""
+
+    code = "AGREEMENT_OUTDATED"
+    message = _("分销商协议已更新，请阅读新版本后重新同意")
+    status = 409
+
+
+class AgreementNotFound(DomainError):
+    code = "AGREEMENT_NOT_FOUND"
+    message = _("本店暂未发布分销商协议")
+    status = 404

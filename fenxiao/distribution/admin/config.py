@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSplitDateTimeWidget
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSplitDateTimeWidget,
+    UnfoldAdminTextareaWidget,
+)
 
 from fenxiao.core.admin import DetailActionsMixin, ReadOnlyAdmin, SafeAutocompleteMixin
 from fenxiao.core.admin_forms import (
@@ -33,7 +37,7 @@ from ..models import (
     ScheduledChange,
     SettingsChange,
 )
-from ..services import config, scheduled, simulation
+from ..services import agreement, config, scheduled, simulation
 from .common import (
     ServiceSaveMixin,
     change_url,
@@ -61,6 +65,9 @@ def _value_text(name: str, value) -> str:
         return format_bp(value)
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if name == "agreement_text" and len(value) > 40:
+        # The whole terms are kept in their versions; the change log names them briefly.
+        return _("%(start)s…（共 %(count)s 字）") % {"start": value[:40], "count": len(value)}
     if name == "withdraw_methods":
         names = dict(PayoutMethod.choices)
         return _("、").join(str(names.get(v, v)) for v in value) or _("全部")
@@ -127,8 +134,22 @@ def describe(change: ScheduledChange) -> list[tuple[str, str, str]]:
     return rule_change_rows(change.rule, change.changes)
 
 
+class AgreementTextField(forms.CharField):
+    """Browsers post line breaks as \r\n: the terms count as changed (a new version that
+    distributors are asked to agree to) only when their words changed."""
+
+    def has_changed(self, initial, data):
+        return agreement.normalise(initial) != agreement.normalise(data)
+
+
 class SettingsForm(forms.ModelForm):
     effective_at = effective_at_field()
+    agreement_text = AgreementTextField(
+        label=DistributionSettings._meta.get_field("agreement_text").verbose_name,
+        help_text=DistributionSettings._meta.get_field("agreement_text").help_text,
+        required=False,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 14}),
+    )
     withdraw_methods = forms.MultipleChoiceField(
         label=gettext_lazy("提现方式"),
         choices=PayoutMethod.choices,
@@ -271,6 +292,15 @@ class DistributionSettingsAdmin(
                     "condition_orders",
                     "condition_products",
                 )
+            },
+        ),
+        (
+            gettext_lazy("分销商协议"),
+            {
+                "fields": ("agreement_text", "agreement_required"),
+                "description": gettext_lazy(
+                    "分销商申请前阅读并同意的协议；可在 分销商 列表按“协议”筛选谁已同意当前版本"
+                ),
             },
         ),
         (gettext_lazy("客户绑定"), {"fields": ("bind_mode", "bind_days", "protect_days", "new_buyers_only")}),

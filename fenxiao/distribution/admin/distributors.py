@@ -23,7 +23,7 @@ from ..models import (
     DistributorStatus,
     Withdrawal,
 )
-from ..services import dashboard, distributors, totals
+from ..services import agreement, dashboard, distributors, totals
 from ..services.exports import DISTRIBUTORS
 from .common import (
     ConfirmForm,
@@ -38,6 +38,7 @@ from .common import (
     full_phones,
     labels,
     link_to,
+    local_time,
     may_see_phones,
     object_form_action,
     run,
@@ -55,6 +56,26 @@ DISTRIBUTOR_LABELS = {
     DistributorStatus.SUSPENDED: "info",
     DistributorStatus.BANNED: "danger",
 }
+
+
+class AgreementFilter(admin.SimpleListFilter):
+    """协议: who has agreed to the 分销商协议 in force, and who has not (yet)."""
+
+    title = gettext_lazy("协议")
+    parameter_name = "agreement"
+
+    def lookups(self, request, model_admin):
+        return (("current", _("已同意当前版本")), ("not", _("未同意")))
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("current", "not"):
+            return queryset
+        terms = agreement.current()
+        if terms is None:  # no terms in force: nobody has agreed to them
+            return queryset.none() if self.value() == "current" else queryset
+        if self.value() == "current":
+            return queryset.filter(agreement=terms)
+        return queryset.exclude(agreement=terms)
 
 
 class FiguresChangeList(ChangeList):
@@ -87,7 +108,14 @@ class DistributorAdmin(
         "withdrawn_display",
         "created_at",
     )
-    list_filter = ("status", "grade", "source", ParentFilter, ("created_at", LocalDateRangeFilter))
+    list_filter = (
+        "status",
+        "grade",
+        "source",
+        AgreementFilter,
+        ParentFilter,
+        ("created_at", LocalDateRangeFilter),
+    )
     list_filter_submit = True
     search_fields = ("user__phone", "=referral_code", "real_name", "user__nickname")
     search_help_text = gettext_lazy("按手机号、完整推广码、真实姓名或昵称搜索")
@@ -130,6 +158,7 @@ class DistributorAdmin(
                     "reviewed_by_display",
                     "created_at",
                     "activated_at",
+                    "agreement_display",
                 )
             },
         ),
@@ -149,6 +178,7 @@ class DistributorAdmin(
         "reviewed_by_display",
         "created_at",
         "activated_at",
+        "agreement_display",
         "figures_table",
         "related_links",
     )
@@ -239,6 +269,19 @@ class DistributorAdmin(
     @display(description=gettext_lazy("审核人"))
     def reviewed_by_display(self, obj):
         return user_text(obj.reviewed_by, full_phones(obj)) if obj.reviewed_by_id else "-"
+
+    @display(description=gettext_lazy("分销商协议"))
+    def agreement_display(self, obj):
+        terms = agreement.current()
+        if not obj.agreement_id:
+            return _("未同意") if terms else "-"
+        agreed = _("已同意第 %(version)s 版 · %(time)s") % {
+            "version": obj.agreement.version,
+            "time": local_time(obj.agreed_at),
+        }
+        if terms is not None and terms.pk != obj.agreement_id:
+            agreed += _("（当前为第 %(version)s 版，尚未同意）") % {"version": terms.version}
+        return agreed
 
     @display(description=gettext_lazy("数据"))
     def figures_table(self, obj):

@@ -88,9 +88,11 @@ def validate(cfg: DistributionSettings) -> None:
                 _("%(label)s必须是 %(low)s–%(high)s 天之间的整数")
                 % {"label": label, "low": low, "high": high}
             )
+    from .agreement import check_text
     from .settlement_cycle import check_days
 
     check_days(cfg)
+    check_text(cfg)
     check_condition_target(cfg)
     if cfg.levels < 1:
         raise SettingsInvalid(_("分销层级至少为 1 级"))
@@ -189,6 +191,10 @@ def update_settings(staff, **changes) -> DistributionSettings:
     after = settings_values(cfg)
     diff = {k: [plain(before[k]), plain(after[k])] for k in TRACKED if before[k] != after[k]}
     SettingsChange.objects.create(version=cfg.version, changed_by=staff, changes=diff)
+    if "agreement_text" in diff:
+        from .agreement import publish
+
+        publish(cfg, staff)  # each saved text is a version distributors agree to
     if "bind_mode" in diff:
         _carry_bindings_to_mode(cfg, timezone.now())
     if "enable_mode" in diff and cfg.enable_mode == EnableMode.EVERYONE:

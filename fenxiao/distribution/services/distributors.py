@@ -29,7 +29,7 @@ from ..models import (
     TouchSource,
     texts,
 )
-from . import config
+from . import agreement, config
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud, typed by hand
 
@@ -132,7 +132,7 @@ def recruiters(user_ids: list[int]) -> dict[int, int]:
     )
 
 
-def _create(user, *, status, source, parent=None, real_name="", note="", reviewer=None):
+def _create(user, *, status, source, parent=None, real_name="", note="", reviewer=None, **agreed):
     now = timezone.now()
     if parent is not None and parent.user_id == user.pk:
         parent = None
@@ -150,6 +150,7 @@ def _create(user, *, status, source, parent=None, real_name="", note="", reviewe
                     apply_note=note[:200],
                     reviewed_by=reviewer,
                     activated_at=now if status == DistributorStatus.ACTIVE else None,
+                    **agreed,
                 )
                 # The running totals row is born with the distributor, so the first
                 # payment crediting them is one update like every later one.
@@ -270,8 +271,9 @@ _LETTER = "\u3400-\u4dbf\u4e00-\u9fffA-Za-z"
 _REAL_NAME = re.compile(f"[{_LETTER}][{_LETTER}·• .]{{0,38}}[{_LETTER}.]")
 
 
-def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
-    """A buyer asks to become a distributor, as the enable mode allows."""
+def apply(user, *, real_name: str = "", note: str = "", agreed_version: int | None = None) -> Distributor:
+    """A buyer asks to become a distributor, as the enable mode allows, agreeing to the
+    分销商协议 version `agreed_version` (required when the shop asks for it)."""
     cfg = config.current()
     existing = for_user(user)
     if cfg.enable_mode == EnableMode.EVERYONE and (existing is None or existing.status in WAITING):
@@ -291,6 +293,8 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
         raise ApplicationNotAllowed(
             _("真实姓名须为 2-40 个汉字或英文字母，可含间隔号“·”和空格"), code="REAL_NAME_INVALID", status=400
         )
+    terms = agreement.for_application(cfg, agreed_version)
+    agreed = {"agreement": terms, "agreed_at": timezone.now()} if terms else {}
     if cfg.enable_mode == EnableMode.CONDITION:
         if not meets_condition(user, cfg):
             raise ApplicationNotAllowed(_("您暂未满足成为分销商的条件"))
@@ -300,10 +304,18 @@ def apply(user, *, real_name: str = "", note: str = "") -> Distributor:
         source = JoinSource.APPLIED
     with transaction.atomic():
         if existing:  # a rejected applicant applies again
-            _move(existing, status, real_name=real_name[:40], apply_note=note[:200], reject_reason="")
+            _move(
+                existing, status, real_name=real_name[:40], apply_note=note[:200], reject_reason="", **agreed
+            )
             return existing
         return _create(
-            user, status=status, source=source, parent=_parent_for(user), real_name=real_name, note=note
+            user,
+            status=status,
+            source=source,
+            parent=_parent_for(user),
+            real_name=real_name,
+            note=note,
+            **agreed,
         )
 
 
