@@ -92,6 +92,7 @@ urlpatterns = [
     path("store/qr.png", store_manager.my_store_qr, name="store_qr_png"),
     path("store/poster.png", store_manager.my_store_poster, name="store_poster_png"),
     path("d/", distribution.center, name="distribution"),
+    path("d/agreement/", distribution.agreement_page, name="agreement"),
     path("d/commissions/", distribution.commissions, name="commissions"),
     path("d/team/", distribution.team, name="team"),
     path("d/customers/", distribution.customers, name="my_customers"),

@@ -25,6 +25,7 @@ from fenxiao.distribution.models import (
 from fenxiao.distribution.paging import page_before
 from fenxiao.distribution.payouts import pays_by_openid
 from fenxiao.distribution.services import (
+    agreement,
     claims,
     condition,
     config,
@@ -68,6 +69,10 @@ def center(request):
                     request.user,
                     real_name=request.POST.get("real_name", ""),
                     note=request.POST.get("note", ""),
+                    # The version the page showed: a newer one published since is refused.
+                    agreed_version=int_or_none(request.POST.get("agreed_version"))
+                    if request.POST.get("agree")
+                    else None,
                 )
             except DomainError as error:
                 messages.error(request, error.message)
@@ -88,12 +93,15 @@ def center(request):
             "withdrawing": _withdrawing(distributor),
             "link": sharing.referral_url(distributor),
             "settles": settlement_cycle.schedule_text(cfg),
+            "agreement_due": agreement.needs_agreement(distributor, cfg),
             "tab": "me",
         },
     )
 
 
 def _apply_page(request, distributor, cfg, *, form=None, status=200):
+    terms = agreement.current(cfg)
+    form = form or {}
     return render(
         request,
         "storefront/distribution/apply.html",
@@ -103,9 +111,41 @@ def _apply_page(request, distributor, cfg, *, form=None, status=200):
             # 满足条件: how far the buyer is, so the page says what is left, not only "not yet".
             "progress": condition.progress(request.user, cfg) if cfg.enable_mode == "condition" else None,
             "payout_to": _payout_destinations(cfg),
-            "form": form or {},
+            "form": form,
+            "terms": terms,
+            # A tick stays only for the version now in force: a new one must be read first.
+            "agreed": bool(form.get("agree"))
+            and terms is not None
+            and form.get("agreed_version") == str(terms.version),
             "tab": "me",
         },
+        status=status,
+    )
+
+
+def agreement_page(request):
+    """分销商协议: the version in force, readable by anyone before applying. A distributor who
+    joined without a form (or before this version) agrees here; it never blocks their
+    earning or withdrawals, since the commission of sales they already made is owed."""
+    cfg = config.current()
+    terms = agreement.current(cfg)
+    distributor = distributors.for_user(request.user)
+    status = 200 if terms else 404
+    if request.method == "POST":
+        if distributor is None:
+            return redirect("/d/")
+        try:
+            agreement.agree(distributor, int_or_none(request.POST.get("version")))
+        except DomainError as error:
+            messages.error(request, error.message)
+            terms, status = agreement.current(cfg), error.status
+        else:
+            messages.success(request, _("已同意分销商协议"))
+            return redirect("/d/")
+    return render(
+        request,
+        "storefront/distribution/agreement.html",
+        {"terms": terms, "due": agreement.needs_agreement(distributor, cfg), "tab": "me"},
         status=status,
     )
 
