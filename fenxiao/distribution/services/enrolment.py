@@ -47,23 +47,14 @@ def enrol_everyone(*, chunk: int = CHUNK) -> int:
     would give it one by one. Set-based, a chunk
     per transaction; safe to re-run and to run beside sign-ups and reviews (an account made
     or decided meanwhile is left as it is). Returns how many accounts were made or let in."""
-    from fenxiao.customers.models import Customer
 
     if config.current().enable_mode != EnableMode.EVERYONE:
         return 0
     made = _let_in_waiting(chunk)
     grade = distributors.default_grade()
-    after = 0
-    while True:
-        ids = list(
-            Customer.objects.filter(pk__gt=after, distributor__isnull=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk]
-        )
-        if not ids:
-            return made
-        after = ids[-1]
+    for ids in _without_account(chunk):
         made += len(_enrol(ids, grade, JoinSource.EVERYONE))
+    return made
 
 
 def enrol_qualified(*, chunk: int = CHUNK) -> int:
@@ -78,26 +69,33 @@ def enrol_qualified(*, chunk: int = CHUNK) -> int:
     reverse staff's decision on its own; the applicant may apply again, and `apply` lets in
     one who meets the condition, as their own request. A pending application (left from 申请
     审核) waits for staff's review as before."""
-    from fenxiao.customers.models import Customer
 
     cfg = config.current()
     if cfg.enable_mode != EnableMode.CONDITION:
         return 0
     wanted = condition.Condition.of(cfg)
     grade = distributors.default_grade()
-    made, after = 0, 0
-    while True:
-        ids = list(
-            Customer.objects.filter(pk__gt=after, distributor__isnull=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:chunk]
-        )
-        if not ids:
-            return made
-        after = ids[-1]
+    made = 0
+    for ids in _without_account(chunk):
         qualified = condition.qualified(wanted, ids)
         if qualified:
             made += _enrol_and_tell(qualified, grade)
+    return made
+
+
+def _without_account(chunk: int):
+    """The ids of buyers without a distributor account, a chunk at a time in id order (read
+    afresh after each chunk is enrolled, so the next one starts past it)."""
+    from fenxiao.customers.models import Customer
+
+    after = 0
+    while ids := list(
+        Customer.objects.filter(pk__gt=after, distributor__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:chunk]
+    ):
+        yield ids
+        after = ids[-1]
 
 
 def enrol_qualified_among(user_ids) -> int:
