@@ -139,3 +139,33 @@ class PickupCodeUsed(DomainError):
     code = "PICKUP_CODE_USED"
     message = _("该提货码已核销，不能重复使用")
     status = 409
+
+
+class ReviewLineNotFound(DomainError):
+    code = "REVIEW_LINE_NOT_FOUND"
+    message = _("没有找到要评价的商品")
+    status = 404
+
+
+class ReviewNotFound(DomainError):
+    code = "REVIEW_NOT_FOUND"
+    message = _("评价不存在")
+    status = 404
+
+
+class ReviewInvalid(DomainError):
+    code = "REVIEW_INVALID"
+    message = _("评价内容有误")
+    status = 400
+
+
+class ReviewNotAllowed(DomainError):
+    code = "REVIEW_NOT_ALLOWED"
+    message = _("订单完成后才能评价")
+    status = 409
+
+
+class ReviewExists(DomainError):
+    code = "REVIEW_EXISTS"
+    message = _("该商品已评价")
+    status = 409

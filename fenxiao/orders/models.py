@@ -536,10 +536,11 @@ def evidence_image_path(instance, filename):
     return f"after_sales/{timezone.now():%Y%m}/{uuid.uuid4().hex}.{instance.extension}"
 
 
-# After-sales (refund only, returns) and parcels with their tracking live in modules of their
-# own (see their docstrings); imported here so Django finds their models.
+# After-sales (refund only, returns), parcels with their tracking and product reviews live in
+# modules of their own (see their docstrings); imported here so Django finds their models.
 from .models_after_sales import *  # noqa: E402, F403
 from .models_after_sales import AfterSaleKind, AfterSaleReason  # noqa: E402
+from .models_reviews import *  # noqa: E402, F403
 from .models_shipping import *  # noqa: E402, F403
 from .models_shipping import TrackingState  # noqa: E402
 
