@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
+from fenxiao.distribution.services import agreement
+
 from .services import checks
 from .services.items import Check, Grade, Setting, Step, fmt_bp, fmt_fen
 
@@ -18,6 +20,19 @@ STORE_SETTINGS = "stores.StoreSettings"
 
 def ds(name, value, **kw) -> Setting:
     return Setting(DS, name, value, **kw)
+
+
+def fmt_terms(text) -> str:
+    """分销商协议 in a plan row: named and measured, not printed whole."""
+    if not text:
+        return "—"
+    if text == agreement.DEFAULT_TEXT:
+        return _("推荐的分销商协议（%(count)s 字）") % {"count": len(text)}
+    return _("自定义的分销商协议（%(count)s 字）") % {"count": len(text)}
+
+
+# Every new shop starts with honest terms its distributors agree to (the merchant edits them).
+TERMS = ds("agreement_text", agreement.DEFAULT_TEXT, fmt=fmt_terms)
 
 
 @dataclass
@@ -47,6 +62,7 @@ STARTER = Template(
         ds("level1_bp", 1000, fmt=fmt_bp),
         ds("settlement_mode", "auto"),
         ds("settlement_cycle", "daily"),
+        TERMS,
         Check("share.links", _("分享链接与二维码"), checks.share_links),
         Check("share.poster", _("分享海报"), checks.poster_font),
     ],
@@ -72,6 +88,7 @@ SMB = Template(
         ds("level2_bp", 500, fmt=fmt_bp),
         ds("settlement_mode", "auto"),
         ds("settlement_cycle", "weekly"),
+        TERMS,
         Grade("普通", {"weight": 10, "is_default": True}),
         Grade(
             "高级",
@@ -125,6 +142,7 @@ CHAIN = Template(
         ds("level1_bp", 500, fmt=fmt_bp),
         ds("settlement_mode", "auto"),
         ds("settlement_cycle", "monthly"),
+        TERMS,
         # Store QR binding (门店设置, from the store-QR feature): a scan binds to the 导购
         # whose personal code it was, re-binds under the latest-wins rule above, and the
         # buyer counts for the store they scanned last.

@@ -22,6 +22,7 @@ from fenxiao.distribution.models import (
     TouchSource,
 )
 from fenxiao.distribution.services import (
+    agreement,
     binding,
     config,
     distributors,
@@ -65,6 +66,8 @@ def setup_distribution(people: People) -> dict:
         withdraw_limit=3,
         withdraw_period="monthly",
         withdraw_methods=["wechat", "alipay", "bank", "store_credit"],
+        agreement_text=agreement.DEFAULT_TEXT,
+        agreement_required=True,
     )
     made = {}
     for name, weight, default, l1, l2, team, conditions, logic in GRADES:
@@ -108,7 +111,14 @@ def setup_distribution(people: People) -> dict:
     c = distributors.designate(c_user, admin)
     binding.record_touch(d_user, b, TouchSource.QR, target="/")
     binding.record_touch(e_user, c, TouchSource.LINK, target="/")
-    distributors.apply(e_user, real_name="刘思琪", note="想把喜欢的零食分享给同事")
+    # A has agreed to the terms since; B and C (designated) are asked on their 分销中心.
+    agreement.agree(a, agreement.current().version)
+    distributors.apply(
+        e_user,
+        real_name="刘思琪",
+        note="想把喜欢的零食分享给同事",
+        agreed_version=agreement.current().version,
+    )
     return {"a": a, "b": b, "c": c}
 
 

@@ -27,7 +27,7 @@ def test_fresh_shop_set_up_from_the_wizard(phones):
     page.screenshot(path="/tmp/setup-plan.png", full_page=True)
     page.get_by_role("button", name="确认应用").click()
     page.wait_for_url("**/backend/setup/")
-    assert "已应用“中小企业”模板：写入 17 项" in page.locator("body").inner_text()
+    assert "已应用“中小企业”模板：写入 18 项" in page.locator("body").inner_text()
     page.screenshot(path="/tmp/setup-applied.png", full_page=True)
     assert config.current().settlement_cycle == "weekly"
     assert DistributorGrade.objects.count() == 3

@@ -11,7 +11,7 @@ from django.core.management import call_command
 import fenxiao.shopsetup
 from fenxiao.catalog.models import Product, Sku
 from fenxiao.distribution.models import DistributionSettings, DistributorGrade, SettingsChange
-from fenxiao.distribution.services import compliance, config
+from fenxiao.distribution.services import agreement, compliance, config
 from fenxiao.shopsetup.models import SetupRecord
 from fenxiao.shopsetup.services import items
 from fenxiao.shopsetup.services import plan as setup
@@ -51,7 +51,9 @@ def test_starter_sets_one_level_everyone_distributes():
     assert "分销层级: 2 → 1" in out and "[将修改 / Will change]" in out
     assert "分享海报" in out
     record = SetupRecord.objects.get()
-    assert record.template == "starter" and record.changed_count == 3
+    # levels, enable mode, review mode and the 分销商协议, which starts its version 1
+    assert record.template == "starter" and record.changed_count == 4
+    assert agreement.current().text == agreement.DEFAULT_TEXT
     # Through the distribution service: versioned and logged there too.
     change = SettingsChange.objects.get()
     assert change.changes["levels"] == [2, 1] and change.changes["enable_mode"] == ["apply", "everyone"]

@@ -54,7 +54,7 @@ def test_wizard_applies_and_logs_who(boss):
     record = SetupRecord.objects.get()
     assert record.applied_by == boss and record.template == "smb"
     page = client.get(WIZARD).content.decode()
-    assert "已应用“中小企业”模板：写入 17 项" in page
+    assert "已应用“中小企业”模板：写入 18 项" in page
     assert "结算周期：日结 → 周结" in page and boss.username in page
 
 
