@@ -56,6 +56,7 @@ def test_register_then_me_with_the_token():
         "phone": "13912345678",
         "nickname": "小王",
         "display_name": "小王",
+        "accepts_marketing": True,
     }
     user = User.objects.get(phone="13912345678")
     assert user.check_password(PASSWORD)
