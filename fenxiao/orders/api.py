@@ -20,6 +20,7 @@ from .schemas import (
     AfterSaleIn,
     AfterSaleLogOut,
     AfterSaleOut,
+    BuyAgainOut,
     CancelIn,
     CartLineChangeIn,
     CartLineIn,
@@ -318,6 +319,14 @@ def confirm_receipt(request, number: str):
     order = _get_order(request, number)
     lifecycle.complete(order, actor=request.user)
     return _get_order(request, number)
+
+
+@router.post("/orders/{number}/buy-again", response=BuyAgainOut)
+def buy_again(request, number: str):
+    """再来一单: the order's goods into the cart again (same SKUs and quantities, today's
+    prices); lines that can no longer be bought are listed in `skipped` with why."""
+    result = cart.buy_again(request.user, _get_order(request, number))
+    return {"added": result.added, "skipped": [{"name": n, "reason": r} for n, r in result.skipped]}
 
 
 @router.post("/orders/{number}/after-sales", response={201: AfterSaleOut})

@@ -537,3 +537,13 @@ class AfterSaleDetailOut(AfterSaleOut):
     @staticmethod
     def resolve_logs(obj):
         return list(obj.logs.all())
+
+
+class SkippedLineOut(Schema):
+    name: str = Field(description="商品名称和规格")
+    reason: str = Field(description="未能加入购物车的原因")
+
+
+class BuyAgainOut(Schema):
+    added: int = Field(description="加入购物车的件数")
+    skipped: list[SkippedLineOut]

@@ -1,11 +1,14 @@
 """The buyer's cart."""
 
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
 from fenxiao.catalog.errors import InvalidQuantity, SkuNotFound, StockInsufficient
 from fenxiao.catalog.services.skus import load_saleable
+from fenxiao.core.errors import DomainError
 
 from ..errors import QuantityTooLarge
 from ..models import Cart, CartLine
@@ -116,3 +119,32 @@ def change_line(buyer, line_id: int, *, sku_id: int | None = None, quantity: int
 
 def remove_lines(buyer, line_ids) -> None:
     CartLine.objects.filter(cart__buyer=buyer, pk__in=list(line_ids)).delete()
+
+
+@dataclass(frozen=True)
+class BuyAgain:
+    """What 再来一单 put in the cart, and what it could not, each with why."""
+
+    added: int  # pieces
+    skipped: list[tuple[str, str]]  # (product and spec, the refusal)
+
+
+def buy_again(buyer, order) -> BuyAgain:
+    """再来一单: each line of the buyer's `order` goes into the cart again, same SKU and
+    quantity, as `add_to_cart` would put it (stock and the per-line cap checked). A line that
+    can no longer be bought (delisted, out of stock, its spec gone) is skipped and named; the
+    rest go in. Lines of one SKU are summed. The prices are today's, as in any cart."""
+    wanted: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for line in order.lines.all():
+        wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+        names[line.sku_id] = f"{line.product_name} {line.spec_text}".strip()
+    added, skipped = 0, []
+    for sku_id, quantity in wanted.items():
+        try:
+            add_to_cart(buyer, sku_id, quantity)
+        except DomainError as refused:
+            skipped.append((names[sku_id], refused.message))
+        else:
+            added += quantity
+    return BuyAgain(added, skipped)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from fenxiao.core.errors import DomainError
 from fenxiao.distribution.paging import page_before
 from fenxiao.orders.models import AfterSale, Fulfilment, Order, OrderStatus
-from fenxiao.orders.services import after_sale_checks, lifecycle, shipments
+from fenxiao.orders.services import after_sale_checks, cart, lifecycle, shipments
 from fenxiao.orders.services.events import buyer_events
 
 from .common import int_or_none
@@ -52,6 +52,7 @@ def order_list(request):
     # rest, so a buyer's older orders (and their after-sales) were out of reach.
     before = int_or_none(request.GET.get("before"))
     orders, cursor = page_before(qs, before if before and before > 0 else None, PAGE_SIZE)
+    reviews.mark_review_states(orders)  # 评价 / 已评价 on completed orders
     return render(
         request,
         "storefront/orders/list.html",
@@ -75,6 +76,7 @@ def order_detail(request, number: str):
         buyer=request.user,
     )
     parcels = list(order.parcels.all())
+    reviews.mark_review_states([order])
     after_sales = list(AfterSale.objects.filter(order=order).prefetch_related("lines"))
     held = {item.order_line_id for sale in after_sales if sale.is_open for item in sale.lines.all()}
     # A completed order past its after-sale window says so instead of offering 申请售后.
@@ -121,3 +123,19 @@ def confirm(request, number: str):
     except DomainError as error:
         messages.error(request, error.message)
     return redirect(reverse("storefront:order_detail", args=[number]))
+
+
+@login_required
+@require_POST
+def buy_again(request, number: str):
+    """再来一单: the order's goods into the cart again, and on to the cart (or, when none can
+    be bought any more, back to the order saying why)."""
+    result = cart.buy_again(request.user, _order(request, number))
+    why = _("、").join(_("%(name)s（%(reason)s）") % {"name": n, "reason": r} for n, r in result.skipped)
+    if not result.added:
+        messages.error(request, _("订单中的商品已无法购买：%(items)s") % {"items": why})
+        return redirect(reverse("storefront:order_detail", args=[number]))
+    messages.success(request, _("已加入购物车 %(count)s 件") % {"count": result.added})
+    if result.skipped:
+        messages.warning(request, _("以下商品未能加入：%(items)s") % {"items": why})
+    return redirect("/cart/")
