@@ -11,6 +11,7 @@ from .views import (
     messages,
     my_after_sales,
     orders,
+    reviews,
     sharing,
     shop,
     store_manager,
@@ -27,6 +28,7 @@ urlpatterns = [
     path("categories/", shop.categories, name="categories"),
     path("search/", shop.search, name="search"),
     path("products/<int:product_id>/", shop.product_detail, name="product"),
+    path("products/<int:product_id>/reviews/", reviews.product_reviews, name="product_reviews"),
     path("groups/mine/", groups.my_groups, name="my_groups"),
     path("groups/<int:group_id>/", groups.group_page, name="group"),
     path("cart/", cart.cart_page, name="cart"),
@@ -44,6 +46,7 @@ urlpatterns = [
     path("orders/<str:number>/confirm/", orders.confirm, name="order_confirm"),
     path("orders/<str:number>/buy-again/", orders.buy_again, name="order_buy_again"),
     path("orders/<str:number>/after-sale/", after_sales.request_page, name="order_after_sale"),
+    path("orders/<str:number>/lines/<int:line_id>/review/", reviews.write_page, name="order_review"),
     path(
         "orders/<str:number>/after-sale/<str:after_sale_number>/withdraw/",
         after_sales.withdraw,

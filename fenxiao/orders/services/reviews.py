@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Sum, When, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -108,7 +108,9 @@ def write(buyer, order_line_id: int, rating, text: str = "") -> ProductReview:
 
 def mark_review_states(orders, now=None) -> None:
     """Set `review_state` (OPEN, DONE or None) on every line of `orders` (their lines
-    prefetched): one query for the completed orders' reviewed lines, whatever their number."""
+    prefetched), and on each order `line_to_review` (its first OPEN line, or None) and
+    `all_reviewed` (nothing open, something reviewed): one query for the completed orders'
+    reviewed lines, whatever their number."""
     now = now or timezone.now()
     completed = [order for order in orders if order.status == OrderStatus.COMPLETED]
     line_ids = [line.pk for order in completed for line in order.lines.all()]
@@ -125,6 +127,9 @@ def mark_review_states(orders, now=None) -> None:
                 line.review_state = OPEN
             else:
                 line.review_state = None
+        states = [line.review_state for line in order.lines.all()]
+        order.line_to_review = next((line for line in order.lines.all() if line.review_state == OPEN), None)
+        order.all_reviewed = DONE in states and OPEN not in states
 
 
 def _with_order(line: OrderLine, order) -> OrderLine:
@@ -143,17 +148,17 @@ def figures(product_id: int) -> Figures:
     return Figures(count=row["count"], good_bp=ratio_bp(row["good"], row["count"]))
 
 
-def latest(product_id: int, size: int = LATEST_ON_PRODUCT) -> list[ProductReview]:
-    return list(shown(product_id).select_related("buyer", "order_line")[:size])
-
-
-def masked_name(user) -> str:
-    """爱**猫: the first and last character of the buyer's display name, so a review is
-    nobody's phone number or full nickname."""
-    name = user.display_name if user is not None else ""
-    if len(name) <= 2:
-        return f"{name[:1]}**"
-    return f"{name[0]}**{name[-1]}"
+def on_product_page(product_id: int, size: int = LATEST_ON_PRODUCT) -> tuple[Figures, list[ProductReview]]:
+    """The product page's figures and its latest `size` shown reviews in one query: each row
+    carries the counts over all the shown reviews (window aggregates run before the LIMIT)."""
+    everything = Window(Count("id"))
+    good = Window(Sum(Case(When(rating__gte=GOOD_RATING, then=1), default=0)))
+    rows = list(
+        shown(product_id).select_related("buyer", "order_line").annotate(total=everything, good=good)[:size]
+    )
+    if not rows:
+        return Figures(count=0, good_bp=0), []
+    return Figures(count=rows[0].total, good_bp=ratio_bp(rows[0].good, rows[0].total)), rows
 
 
 def _change_if(review: ProductReview, condition: Q, **fields) -> bool:

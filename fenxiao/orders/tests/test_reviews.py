@@ -138,5 +138,6 @@ def test_hide_unhide_reply_are_staff_changes_with_a_record():
     ("nickname", "phone", "shown"),
     [("爱吃鱼的猫", None, "爱**猫"), ("猫", None, "猫**"), ("", "13812345678", "1**8")],
 )
-def test_masked_name(nickname, phone, shown):
-    assert reviews.masked_name(make_buyer(phone=phone, nickname=nickname)) == shown
+def test_reviewers_are_shown_by_a_masked_name(nickname, phone, shown):
+    order = completed_order(buyer=make_buyer(phone=phone, nickname=nickname))
+    assert reviews.write(order.buyer, order.lines.get().pk, 5).masked_name == shown

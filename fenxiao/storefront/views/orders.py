@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from fenxiao.core.errors import DomainError
 from fenxiao.distribution.paging import page_before
 from fenxiao.orders.models import AfterSale, Fulfilment, Order, OrderStatus
-from fenxiao.orders.services import after_sale_checks, cart, lifecycle, shipments
+from fenxiao.orders.services import after_sale_checks, cart, lifecycle, reviews, shipments
 from fenxiao.orders.services.events import buyer_events
 
 from .common import int_or_none

@@ -15,6 +15,7 @@ from fenxiao.catalog.services.products import descendant_ids, matching
 from fenxiao.core import traffic
 from fenxiao.core.pagination import page_number
 from fenxiao.distribution.services import distributors, sharing
+from fenxiao.orders.services import reviews
 from fenxiao.promotions.services import offers, showcase
 
 from ..models import Banner
@@ -205,6 +206,7 @@ def product_detail(request, product_id: int):
             # A product of one SKU that checkout would refuse: its buttons start disabled.
             "refused": bool(refusal) and len(skus) == 1 and _flash_covers(flash, skus[0]),
             "coupons": offers.claimable_coupons(request.user, product=product, now=now),
+            **_reviews(product.pk),
             "group": group,
             "group_sku": group_sku,
             "group_price": group.price_for(group_sku.price) if group and group_sku else None,
@@ -225,6 +227,12 @@ def product_detail(request, product_id: int):
             ],
         },
     )
+
+
+def _reviews(product_id: int) -> dict:
+    # 商品评价 (N) 好评率 and the latest few: one query whatever the number of reviews.
+    figures, latest = reviews.on_product_page(product_id)
+    return {"review_figures": figures, "latest_reviews": latest}
 
 
 def _spec_options(skus) -> list[dict]:
