@@ -164,3 +164,19 @@ def test_a_designated_distributor_agrees_through_the_api():
 def test_the_default_text_says_what_the_shop_really_does():
     for promise in ("真实销售", "不收取任何费用", "售后期结束后结算", "暂停或取消", "个人所得税"):
         assert promise in DEFAULT_TEXT
+
+
+def test_terms_scheduled_for_later_become_a_version_when_they_take_effect():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fenxiao.distribution.services import scheduled
+
+    boss = make_staff("boss", superuser=True)
+    when = timezone.now() + timedelta(hours=1)
+    scheduled.schedule_settings(boss, when, {"agreement_text": TERMS})
+    assert agreement.current() is None and not DistributorAgreement.objects.exists()  # checked, not kept
+    scheduled.apply_due(now=when)
+    terms = agreement.current()
+    assert (terms.version, terms.text, terms.created_by) == (1, TERMS, boss)
