@@ -55,7 +55,7 @@ class ProfileIn(Strict):
 
     nickname: str | None = Field(None, max_length=40)
     accepts_marketing: bool | None = Field(
-        None, description="接收商家通过短信、微信发送的活动推送（站内消息和交易通知不受影响）"
+        None, description="接收商家通过短信发送的活动推送（站内消息和交易通知不受影响）"
     )
 
 

@@ -23,10 +23,10 @@ class User(AbstractUser):
         _("手机号"), max_length=11, unique=True, null=True, blank=True, validators=[phone_validator]
     )
     nickname = models.CharField(_("昵称"), max_length=40, blank=True)
-    # Marketing by SMS or WeChat needs the buyer's consent and a way to say no: a push
+    # Marketing by SMS needs the buyer's consent and a way to say no: a push
     # reaches those who turned this off only in the message center.
     accepts_marketing = models.BooleanField(
-        _("接收活动推送"), default=True, help_text=_("通过短信、微信接收商家的活动推送；站内消息不受影响")
+        _("接收活动推送"), default=True, help_text=_("通过短信接收商家的活动推送；站内消息不受影响")
     )
 
     class Meta:

@@ -73,10 +73,10 @@ class Push(models.Model):
     segment = models.ForeignKey(
         "customers.Segment", on_delete=models.PROTECT, related_name="+", verbose_name=_("客户分群")
     )
-    # The message center always gets the push; these add the external channels, for the
-    # recipients who accept marketing (`User.accepts_marketing`).
+    # The message center always gets the push; this adds an SMS, for the recipients who
+    # accept marketing (`User.accepts_marketing`). Not WeChat: its template messages are for
+    # service notices only, and WeChat blocks a 公众号 that sends promotions through them.
     via_sms = models.BooleanField(_("同时发短信"), default=False)
-    via_wechat = models.BooleanField(_("同时发微信通知"), default=False)
     status = models.CharField(_("状态"), max_length=10, choices=PushStatus.choices, default=PushStatus.DRAFT)
     # Frozen when the push starts: one PushRecipient per member of the segment at that moment.
     total = models.PositiveIntegerField(_("接收人数"), default=0)
@@ -135,7 +135,7 @@ class Push(models.Model):
     @property
     def external_channels(self) -> list[str]:
         """The external channels chosen, as `notices.channels` names them."""
-        return [name for name, chosen in (("sms", self.via_sms), ("wechat", self.via_wechat)) if chosen]
+        return ["sms"] if self.via_sms else []
 
     @property
     def percent(self) -> int:

@@ -80,14 +80,14 @@ class BoundFilter(admin.SimpleListFilter):
 
 
 class MarketingFilter(admin.SimpleListFilter):
-    """Who may get promotions by SMS or WeChat: what a merchant exporting phones for a
+    """Who may get promotions by SMS: what a merchant exporting phones for a
     campaign outside the mall must respect."""
 
     title = _("活动推送")
     parameter_name = "marketing"
 
     def lookups(self, request, model_admin):
-        return [("yes", _("接收短信、微信推送")), ("no", _("已拒收（仅站内消息）"))]
+        return [("yes", _("接收短信推送")), ("no", _("已拒收（仅站内消息）"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):

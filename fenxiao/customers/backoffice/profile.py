@@ -99,7 +99,7 @@ def profile_page(model_admin, request, customer):
             (_("注册来源"), source_text(customer)),
             (
                 _("活动推送"),
-                _("接收短信、微信推送") if customer.accepts_marketing else _("已拒收（仅站内消息）"),
+                _("接收短信推送") if customer.accepts_marketing else _("已拒收（仅站内消息）"),
             ),
             (_("绑定分销商"), distributor_text(customer)),
             (_("付款订单"), figures.paid_orders if figures else 0),

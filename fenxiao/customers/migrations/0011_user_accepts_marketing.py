@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name="accepts_marketing",
             field=models.BooleanField(
                 default=True,
-                help_text="通过短信、微信接收商家的活动推送；站内消息不受影响",
+                help_text="通过短信接收商家的活动推送；站内消息不受影响",
                 verbose_name="接收活动推送",
             ),
         ),

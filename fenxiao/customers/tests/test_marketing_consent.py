@@ -1,4 +1,4 @@
-"""A buyer says whether promotion pushes may reach them by SMS and WeChat: on the H5 账号设置
+"""A buyer says whether promotion pushes may reach them by SMS: on the H5 账号设置
 page and through `PATCH /me`; leaving a field out of the PATCH changes nothing."""
 
 import pytest
@@ -31,7 +31,7 @@ def test_the_settings_page_switches_promotion_pushes_off_and_on():
     browser = Client()
     browser.force_login(buyer)
     page = browser.get("/me/settings/").content.decode()
-    assert "通过短信、微信接收活动推送" in page and 'name="accepts_marketing" value="1" checked' in page
+    assert "通过短信接收活动推送" in page and 'name="accepts_marketing" value="1" checked' in page
 
     # An unticked box sends nothing: the switch is off.
     answer = browser.post("/me/settings/", {"action": "marketing"}, follow=True)
@@ -51,7 +51,7 @@ def test_the_backend_customer_page_says_whether_pushes_reach_them_outside_the_si
     buyer = make_buyer()
     client = operations()
     url = reverse("admin:customers_customer_change", args=[buyer.pk])
-    assert "接收短信、微信推送" in client.get(url).content.decode()
+    assert "接收短信推送" in client.get(url).content.decode()
     accounts.update_profile(buyer, accepts_marketing=False)
     assert "已拒收（仅站内消息）" in client.get(url).content.decode()
 

@@ -35,28 +35,26 @@ STATUS_BADGES = {
     PushStatus.DONE: "success",
     PushStatus.CANCELLED: "danger",
 }
-CHANNELS_NOTE = gettext_lazy("站内消息总会发送；勾选后，接收活动推送的客户还会收到短信或微信通知。")
+CHANNELS_NOTE = gettext_lazy(
+    "站内消息总会发送；勾选后，接收活动推送的客户还会收到短信。微信模板消息只能用于服务通知，不能发送营销推送。"
+)
 COUPON_NOTE = gettext_lazy(
     "选择优惠券时，发送过程中会把券直接发到每位接收人的券包（按券的发行量和每人限领发放，记入发券记录）；"
     "未能领到券的客户（已达限领或券已发完）不会收到这条消息。"
 )
 
-CHANNEL_OFF = {
-    "sms": gettext_lazy("短信通道未开通，或没有“活动推送”的短信模板（见部署说明 NOTICE_TEMPLATES）"),
-    "wechat": gettext_lazy("微信通知未开通，或没有“活动推送”的模板消息（见部署说明 NOTICE_TEMPLATES）"),
-}
+SMS_OFF = gettext_lazy("短信通道未开通，或没有“活动推送”的短信模板（见部署说明 NOTICE_TEMPLATES）")
 
 
 class PushForm(forms.ModelForm):
     class Meta:
         model = Push
-        fields = ("title", "body", "segment", "carries", "product", "coupon", "via_sms", "via_wechat")
+        fields = ("title", "body", "segment", "carries", "product", "coupon", "via_sms")
         # Unfold's textarea: a plain forms.Textarea here is rendered bare (no border), so
         # the 内容 box could not be seen on the page.
         widgets = {"body": UnfoldAdminTextareaWidget(attrs={"rows": 3})}
         help_texts = {
             "via_sms": gettext_lazy("按条计费；只发给接收活动推送的客户"),
-            "via_wechat": gettext_lazy("只能送达关注了公众号的客户；只发给接收活动推送的客户"),
             "carries": COUPON_NOTE,
             "product": gettext_lazy("只能推送已上架的商品"),
             "body": gettext_lazy("最多 300 字"),
@@ -64,14 +62,12 @@ class PushForm(forms.ModelForm):
 
     def __init__(self, *args, preview_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        available = service.available_channels()
-        for name, channel in (("via_sms", "sms"), ("via_wechat", "wechat")):
-            field = self.fields.get(name)
-            # A channel that is not set up is shown, greyed, with why: the merchant learns
-            # it exists and what it takes. One already chosen stays changeable.
-            if field is not None and channel not in available and not self.initial.get(name):
-                field.disabled = True
-                field.help_text = CHANNEL_OFF[channel]
+        sms = self.fields.get("via_sms")
+        # An SMS channel that is not set up is shown, greyed, with why: the merchant learns it
+        # exists and what it takes. One already chosen stays changeable.
+        if sms is not None and "sms" not in service.available_channels() and not self.initial.get("via_sms"):
+            sms.disabled = True
+            sms.help_text = SMS_OFF
         segment = self.fields.get("segment")  # absent once the push has started (read-only)
         if segment is not None and preview_url:
             # Choosing a segment shows how many customers it has now.
@@ -145,7 +141,7 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
     autocomplete_fields = ("product", "coupon")
     actions_detail = ("start_push", "cancel_push")
     change_form_template = "admin/promotions/push/change_form.html"
-    EDITABLE = ("title", "body", "segment", "carries", "product", "coupon", "via_sms", "via_wechat")
+    EDITABLE = ("title", "body", "segment", "carries", "product", "coupon", "via_sms")
 
     def has_delete_permission(self, request, obj=None):
         return False  # a push leaves messages and coupons behind; cancel it instead
@@ -198,7 +194,7 @@ class PushAdmin(SafeAutocompleteMixin, DetailActionsMixin, ServiceSaveMixin, Mod
             return (
                 (_("推送内容"), {"fields": ("title", "body", "carries", "product", "coupon")}),
                 (_("接收人"), {"fields": ("segment", "audience_preview")}),
-                (_("发送渠道"), {"fields": ("via_sms", "via_wechat"), "description": CHANNELS_NOTE}),
+                (_("发送渠道"), {"fields": ("via_sms",), "description": CHANNELS_NOTE}),
             )
         return (
             (_("发送进度"), {"fields": ("progress_panel", "people_panel")}),

@@ -14,9 +14,4 @@ class Migration(migrations.Migration):
             name="via_sms",
             field=models.BooleanField(default=False, verbose_name="同时发短信"),
         ),
-        migrations.AddField(
-            model_name="push",
-            name="via_wechat",
-            field=models.BooleanField(default=False, verbose_name="同时发微信通知"),
-        ),
     ]

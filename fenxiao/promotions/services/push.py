@@ -17,11 +17,11 @@ job is killed midway and run again, or two jobs run at once.
   per-buyer limit hold; each chunk is one line of the issuance log). A member who gets no
   copy (limit reached, quantity gone) gets no message either. A coupon switched off or
   expired mid-push stops the push (已取消, with the reason).
-- The message center always gets the push; a push may add SMS and WeChat notices
-  (`via_sms`, `via_wechat`), which go out through the notices outbox (re-driven after a
-  crash like every notice) and only to recipients who accept marketing: the others get
-  the in-site message alone, decided chunk by chunk so a buyer who just said no is not
-  texted.
+- The message center always gets the push; a push may add an SMS (`via_sms`), which goes
+  out through the notices outbox (re-driven after a crash like every notice) and only to
+  recipients who accept marketing: the others get the in-site message alone, decided chunk
+  by chunk so a buyer who just said no is not texted. WeChat template messages are not
+  offered: WeChat allows them for service notices only.
 - `sweep` re-queues a sending push whose job has shown no progress for `STALE`.
 """
 
@@ -79,14 +79,18 @@ def preview_count(segment: Segment | None) -> int:
 
 
 def marketing_count(segment: Segment | None) -> int:
-    """How many of them an SMS or WeChat notice would go to (they accept marketing)."""
+    """How many of them an SMS would go to (they accept marketing)."""
     return member_ids(segment).filter(accepts_marketing=True).count() if segment else 0
+
+
+# The external channels a push may add (see the module's docstring for WeChat).
+PUSH_CHANNELS = [Channel.SMS]
 
 
 def available_channels() -> set[str]:
     """The external channels a push can use now: an adapter is set up that carries pushes
     (a template provider needs a template for 活动推送)."""
-    return {channel for channel, _adapter in channels_for(Kind.PUSH, list(Channel.values))}
+    return {channel for channel, _adapter in channels_for(Kind.PUSH, PUSH_CHANNELS)}
 
 
 def _external(push: Push) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 Constant in the number of recipients: one aggregate over the recipients and their
 messages, one over the paid orders of recipients within the window after their message,
-and, when the push chose SMS or WeChat, one over its outbox rows by channel.
+and, when the push chose SMS, one over its outbox rows by channel.
 """
 
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""A targeted push may also go out by SMS and WeChat: through the notices outbox, only to
+"""A targeted push may also go out by SMS: through the notices outbox, only to
 recipients who accept marketing (the others get the in-site message alone), never on a
 channel that is not set up, with the outcome per channel in the push's report."""
 
@@ -66,20 +66,21 @@ def test_a_push_without_channels_writes_no_outbox_rows(sandbox_channels):
     assert report(push).channels == ()
 
 
-def test_both_channels_each_get_one_row_per_accepting_recipient(sandbox_channels):
+def test_wechat_is_never_used_for_a_push_and_a_rerun_sends_nothing_twice(sandbox_channels):
+    # WeChat template messages are for service notices only: a push never goes there, even
+    # with the WeChat channel on and a template for pushes.
     segment, members = make_segment(4)
     push = make_push(segment)
-    push.via_sms = push.via_wechat = True
+    push.via_sms = True
     push.save()
 
     service.start(push, make_staff())
 
     rows = push_deliveries(push)
-    assert rows.filter(channel="sms").count() == rows.filter(channel="wechat").count() == 4
-    assert [f.channel for f in report(push).channels] == ["sms", "wechat"]
-    # A re-run of the finished job sends nothing twice.
+    assert set(rows.values_list("channel", flat=True)) == {"sms"} and rows.count() == 4
+    assert service.available_channels() == {"sms"}
     assert service.deliver(push.pk) == 0
-    assert rows.count() == 8
+    assert rows.count() == 4
 
 
 def test_a_channel_that_is_not_set_up_is_refused_when_saving_and_starting(settings):
@@ -102,10 +103,11 @@ def test_a_channel_that_is_not_set_up_is_refused_when_saving_and_starting(settin
 
 
 def test_a_template_provider_carries_a_push_only_with_a_push_template(settings):
-    settings.NOTICE_CHANNEL_ADAPTERS = {"sms": "aliyun", "wechat": ""}
+    settings.NOTICE_CHANNEL_ADAPTERS = {"sms": "aliyun", "wechat": "mp"}
     settings.NOTICE_TEMPLATES = {}
     assert service.available_channels() == set()
-    settings.NOTICE_TEMPLATES = {"sms": {"push": {"template": "SMS_1", "fields": {"title": "title"}}}}
+    template = {"push": {"template": "T1", "fields": {"title": "title"}}}
+    settings.NOTICE_TEMPLATES = {"sms": template, "wechat": template}
     assert service.available_channels() == {"sms"}
 
 
@@ -120,13 +122,13 @@ def test_statements_per_chunk_do_not_grow_with_the_chunk(sandbox_channels, monke
         segment, members = make_segment(size)
         User.objects.filter(pk=members[0].pk).update(accepts_marketing=False)
         push = make_push(segment)
-        push.via_sms = push.via_wechat = True
+        push.via_sms = True
         push.save()
         service.start(push, make_staff())
         with CaptureQueriesContext(connection) as queries:
             assert service.deliver_chunk(push.pk) == size
         counts.append(len(queries))
-        assert push_deliveries(push).count() == 2 * (size - 1)
+        assert push_deliveries(push).count() == size - 1
     assert counts[0] == counts[1]
 
 
@@ -147,7 +149,7 @@ def test_the_backend_offers_the_channels_and_reports_them(sandbox_channels):
     reply = client.post(reverse("admin:promotions_push_add"), data)
     assert reply.status_code == 302, reply.content.decode()[:2000]
     push = Push.objects.get()
-    assert (push.via_sms, push.via_wechat) == (True, False)
+    assert push.via_sms
     confirm = client.get(reverse("admin:promotions_push_start_push", args=[push.pk])).content.decode()
     assert "站内消息，以及短信：约 2 位接收活动推送的客户" in confirm
 
@@ -162,10 +164,13 @@ def test_the_backend_greys_out_a_channel_that_is_not_set_up(settings):
 
     from fenxiao.customers.tests.crm import operations
 
+    attribute = re.compile(r"\sdisabled[\s>]")  # not Tailwind's disabled: classes
     settings.NOTICE_CHANNEL_ADAPTERS = {"sms": "", "wechat": "sandbox"}
     page = operations().get(reverse("admin:promotions_push_add")).content.decode()
     assert "短信通道未开通，或没有“活动推送”的短信模板" in page
     [sms_box] = re.findall(r"<input[^>]*name=\"via_sms\"[^>]*>", page)
-    [wechat_box] = re.findall(r"<input[^>]*name=\"via_wechat\"[^>]*>", page)
-    attribute = re.compile(r"\sdisabled[\s>]")  # not Tailwind's disabled: classes
-    assert attribute.search(sms_box) and not attribute.search(wechat_box)
+    assert attribute.search(sms_box) and "微信模板消息只能用于服务通知" in page
+    settings.NOTICE_CHANNEL_ADAPTERS = {"sms": "sandbox", "wechat": ""}
+    page = operations().get(reverse("admin:promotions_push_add")).content.decode()
+    [sms_box] = re.findall(r"<input[^>]*name=\"via_sms\"[^>]*>", page)
+    assert not attribute.search(sms_box)
