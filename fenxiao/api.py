@@ -114,6 +114,7 @@ def _register_routers():
     from fenxiao.notices.api import router as notices_router
     from fenxiao.orders.api import router as orders_router
     from fenxiao.orders.api_logistics import router as logistics_router
+    from fenxiao.orders.api_reviews import router as reviews_router
     from fenxiao.orders.api_staff import router as staff_orders_router
     from fenxiao.payments.api import router as payments_router
     from fenxiao.promotions.api import router as promotions_router
@@ -125,6 +126,7 @@ def _register_routers():
     api.add_router("/", customers_router)
     api.add_router("/", catalog_router)
     api.add_router("/", orders_router)
+    api.add_router("/", reviews_router)
     api.add_router("/staff/", staff_orders_router)
     api.add_router("/staff/", staff_catalog_router)
     api.add_router("/payments/", payments_router)
