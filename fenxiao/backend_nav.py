@@ -106,6 +106,7 @@ def unfold_settings(*, payment_gateways, sms_gateway: str) -> dict:
                     "items": [
                         _nav(pgettext_lazy("menu", "订单"), "receipt_long", "orders.order"),
                         _nav(pgettext_lazy("menu", "售后"), "assignment_return", "orders.aftersale"),
+                        _nav(pgettext_lazy("menu", "商品评价"), "reviews", "orders.productreview"),
                         _nav(pgettext_lazy("menu", "支付记录"), "payments", "payments.payment"),
                         _nav(pgettext_lazy("menu", "退款记录"), "currency_yuan", "payments.refund"),
                         _nav(

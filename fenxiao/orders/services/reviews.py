@@ -22,11 +22,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from fenxiao.core.errors import InvalidTransition
+from fenxiao.core.exports import Export, id_chunks, in_order
 from fenxiao.core.money import ratio_bp
+from fenxiao.core.tabular import time_cell
 
 from ..errors import ReviewExists, ReviewInvalid, ReviewLineNotFound, ReviewNotAllowed
 from ..models import GOOD_RATING, MAX_RATING, MAX_TEXT, ActorKind, OrderLine, OrderStatus, ProductReview
 from .events import log_event
+from .exports import PHONE_PERMISSION, phone_for
 
 # How long after completion (确认收货 or auto-complete) a buyer may still review a line.
 REVIEW_DAYS = 30
@@ -223,3 +226,52 @@ def reply(review: ProductReview, staff, text: str) -> ProductReview:
     )
     review.refresh_from_db()
     return review
+
+
+# --- 导出 on the backend list ---------------------------------------------------------------------
+
+EXPORT_HEADERS = [
+    "商品",
+    "规格",
+    "评分",
+    "评价内容",
+    "买家昵称",
+    "买家手机号",
+    "订单号",
+    "评价时间",
+    "状态",
+    "隐藏原因",
+    "商家回复",
+    "回复时间",
+]
+
+
+def export_rows(queryset, user):
+    """One row per review, one query per chunk; phones masked as on the list."""
+    for ids in id_chunks(queryset):
+        found = ProductReview.objects.filter(pk__in=ids).select_related("order_line", "order", "buyer")
+        for review in in_order(found, ids):
+            yield [
+                review.order_line.product_name,
+                review.order_line.spec_text,
+                review.rating,
+                review.text,
+                review.buyer.nickname or "",
+                phone_for(user, review.buyer.phone),
+                review.order.number,
+                time_cell(review.created_at),
+                "已隐藏" if review.is_hidden else "显示中",
+                review.hidden_reason,
+                review.reply,
+                time_cell(review.replied_at),
+            ]
+
+
+EXPORT = Export(
+    title="商品评价",
+    name="reviews",
+    headers=EXPORT_HEADERS,
+    rows=export_rows,
+    widths={0: 30, 3: 50, 6: 22, 7: 20, 10: 40, 11: 20},
+    phone_permission=PHONE_PERMISSION,
+)
