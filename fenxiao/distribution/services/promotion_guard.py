@@ -15,7 +15,8 @@ from fenxiao.core.money import apply_bp, format_fen
 
 from ..errors import RuleExceedsGuard
 from ..models import CommissionRule, RuleKind
-from .config import _fallback_bp, _max_grade_extra, current
+from .commission_guard import fallback_bp, max_grade_extra
+from .config import current
 
 RATE = "rate"
 FIXED = "fixed"
@@ -23,9 +24,9 @@ FIXED = "fixed"
 
 def _largest_fallback_bp(level: int, cfg) -> int:
     """The highest rate an empty level could resolve to on any line of the shop: the
-    default and grade rates (`_fallback_bp` of a rule with no target), or any active rate
+    default and grade rates (`fallback_bp` of a rule with no target), or any active rate
     rule, since a promotion may price products of every category."""
-    rates = [_fallback_bp(CommissionRule(), level, cfg)]
+    rates = [fallback_bp(CommissionRule(), level, cfg)]
     rates += CommissionRule.objects.filter(
         is_active=True, kind=RuleKind.RATE, **{f"level{level}__isnull": False}
     ).values_list(f"level{level}", flat=True)
@@ -42,7 +43,7 @@ def check_promotion_commission(mode: str, levels: dict[int, int | None], cheapes
     cfg = current()
     active = range(1, cfg.levels + 1)
     fallback = sum(_largest_fallback_bp(level, cfg) for level in active if levels.get(level) is None)
-    extra = _max_grade_extra(cfg.levels)
+    extra = max_grade_extra(cfg.levels)
     if mode == RATE:
         total = sum(levels.get(level) or 0 for level in active) + fallback + extra
         if total > cfg.max_commission_bp:

@@ -57,7 +57,7 @@ from ..models import (
     OrderAttribution,
     RuleKind,
 )
-from . import config, settlement_cycle, store_rules
+from . import commission_guard, config, settlement_cycle, store_rules
 from .commissions import line_commissions
 from .rules import RuleBook, values_text
 
@@ -146,7 +146,7 @@ def _validate(draft, grades: dict[int, dict], rule: CommissionRule | None) -> No
             **{name: getattr(rule, name) for name in RULE_FIELDS}
         )
         if rule.is_active:
-            config.check_rule(rule, draft)
+            commission_guard.check_rule(rule, draft)
     config.validate(draft)
 
 

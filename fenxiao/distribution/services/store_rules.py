@@ -38,7 +38,7 @@ def level1_rates(distributor_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
 
 def highest_rate() -> tuple[int, str] | None:
     """The highest level-1 rate any store pays its 导购, with that store's name, for the
-    guard (`config.check_worst_combination`): whoever sells for that store could earn it."""
+    guard (`commission_guard.check_worst_combination`): whoever sells for that store could earn it."""
     return _highest_rate() if _highest_rate is not None else None
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fenxiao.distribution.errors import RuleExceedsGuard
-from fenxiao.distribution.services import config
+from fenxiao.distribution.services import commission_guard
 
 from ..errors import GuideRateInvalid
 from ..models import MAX_GUIDE_BP, Store, StoreStaff
@@ -65,7 +65,7 @@ def set_guide_rate(store: Store, bp: int | None) -> Store:
     Store.objects.filter(pk=store.pk).update(guide_level1_bp=bp)
     if bp is not None and (before is None or bp > before):
         try:
-            config.check_worst_combination()  # reads the saved rate: raising rolls it back
+            commission_guard.check_worst_combination()  # reads the saved rate: raising rolls it back
         except RuleExceedsGuard as exc:
             raise RuleExceedsGuard(
                 _("门店“%(store)s”的导购一级佣金比例不能设为 %(rate)s。%(why)s")
