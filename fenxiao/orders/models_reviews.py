@@ -78,7 +78,8 @@ class ProductReview(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product_id} {'★' * self.rating}"
+        # The backend's pages read the line with the review (select_related).
+        return f"{self.order_line.product_name} {'★' * self.rating}"
 
     @property
     def masked_name(self) -> str:
