@@ -104,3 +104,31 @@ def test_all_reviews_page_by_page(monkeypatch):
     assert older.count('data-testid="review"') == 1 and "评价0" in older
     assert client.get(f"/products/{product_id}/reviews/?before=abc").status_code == 200
     assert client.get("/products/999999999/reviews/").status_code == 404
+
+
+def test_the_review_pages_read_in_english():
+    from fenxiao.testing import chinese_left, in_english
+
+    product_id, made = reviewed_product([5, 3])
+    reviews.reply(made[1], make_staff(), "谢谢")
+    order = completed_order()
+    line = order.lines.get()
+    data = [
+        line.product_name,
+        line.spec_text,
+        "评价0",
+        "评价1",
+        "谢谢",
+        made[0].masked_name,
+        made[0].order_line.product_name,
+    ]
+    for url, client in [
+        (f"/products/{product_id}/reviews/", in_english(Client())),
+        (f"/orders/{order.number}/lines/{line.pk}/review/", in_english(login(order.buyer))),
+    ]:
+        html = client.get(url).content.decode()
+        assert chinese_left(html, *data) == [], url
+    reply = in_english(login(order.buyer)).post(
+        f"/orders/{order.number}/lines/{line.pk}/review/", {"rating": "9"}
+    )
+    assert "Please choose a rating from 1 to 5 stars" in reply.content.decode()
