@@ -9,7 +9,7 @@ from django.urls import reverse
 from fenxiao.customers.models import Segment
 from fenxiao.customers.services import wallet
 from fenxiao.orders.models import Order, OrderSettings
-from fenxiao.orders.services import after_sales, lifecycle
+from fenxiao.orders.services import after_sales, lifecycle, reviews
 from fenxiao.orders.services.checkout import place_order
 from fenxiao.payments.models import Payment, PaymentNotification, Refund
 from fenxiao.payments.services.payments import start_payment
@@ -52,6 +52,10 @@ def everything(settings, tmp_path):
         lines=[{"line_id": requested.lines.first().pk}],
     )
     lifecycle.ship(pay(make_order()), make_staff(), carrier="顺丰", tracking_number="SF1")  # a parcel
+    received = pay(make_order())
+    lifecycle.ship(received, make_staff(), carrier="顺丰", tracking_number="SF2")
+    lifecycle.complete(received, actor=received.buyer)
+    reviews.write(received.buyer, received.lines.first().pk, 5, "很好")  # 商品评价
     # A forged notification: refused, logged and counted.
     forged = Client().post("/api/v1/payments/notify/sandbox", b"{}", content_type="application/json")
     assert forged.status_code == 400
