@@ -14,4 +14,4 @@ def test_two_applications_at_once_write_once():
     assert all(isinstance(r, SetupRecord) for r in results), results
     assert DistributorGrade.objects.count() == 3
     assert SettingsChange.objects.count() == 1
-    assert sorted(r.changed_count for r in SetupRecord.objects.all()) == [0, 0, 0, 17]
+    assert sorted(r.changed_count for r in SetupRecord.objects.all()) == [0, 0, 0, 18]
